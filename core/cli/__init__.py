@@ -1,0 +1,82 @@
+"""The `promptreel` command. Subcommands come from the `promptreel.commands` entry points
+and are imported only when run, so `promptreel --help` starts fast."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+
+import click
+
+from ..errors import UserError
+
+# One-line help for the command list, so listing commands imports none of them.
+SUMMARIES = {
+    "generate": "Generate a clip from a prompt.",
+    "models": "List the models, what they make and what they cost.",
+    "jobs": "List jobs in the journal.",
+    "resume": "Collect every unfinished job (polls and downloads; creates nothing).",
+    "cost": "Report spend by day, model and project.",
+    "keys": "Set, list or delete API keys (names only are ever shown).",
+    "demo": "Offline demo: three draft shots, no key, no network.",
+    "fill": "Fill the placeholders of a timeline file.",
+    "scan": "List the placeholders of a timeline file and what filling them would cost.",
+    "revert": "Restore the placeholders of a filled timeline file.",
+    "conform": "Conform a clip to a timeline's rate, length, size and codec.",
+    "doctor": "Check ffmpeg, keys, the journal and the connection to Resolve.",
+}
+
+
+class LazyGroup(click.Group):
+    def _eps(self):
+        return {ep.name: ep for ep in entry_points(group="promptreel.commands")}
+
+    def list_commands(self, ctx):
+        return sorted(self._eps())
+
+    def get_command(self, ctx, name):
+        ep = self._eps().get(name)
+        return ep.load() if ep else None
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="promptreel")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """promptreel: AI video generation inside the edit."""
+    import logging
+
+    from ..keys import install_log_redaction
+
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, standalone_mode=False)
+        return 0
+    except UserError as e:
+        from ..keys import redact
+
+        click.echo(f"promptreel: {redact(str(e))}", err=True)
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

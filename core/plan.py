@@ -1,0 +1,187 @@
+"""Planning: validate a request against the catalog, and turn a slot into a request.
+
+Pure functions: no I/O beyond checking that input images exist. A request the model
+cannot serve is refused here, before any money is spent, naming the allowed values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from .catalog import Model, Size
+from .errors import BadInput, UnsupportedRequest
+from .frames import rate_label
+from .request import GenerationRequest, Slot
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """A request the model can serve, the slot it is for, and anything the editor should know."""
+
+    request: GenerationRequest
+    slot: Slot | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def generated_seconds(self) -> Fraction:
+        r = self.request
+        if r.frames is not None:
+            return Fraction(r.frames) / r.fps
+        return Fraction(r.seconds)
+
+
+def _aspect_distance(a: Size, b: Size) -> float:
+    # Ratio distance in log space: 16:9 vs 9:16 is as far as 9:16 vs 16:9. Only ranks candidates.
+    return abs(math.log((a.width * b.height) / (a.height * b.width)))
+
+
+# A generated size "covers" a target when filling the target frame needs at most this much
+# upscaling: 1920x1080 covers a 2048x858 scope slot (x1.067) instead of paying for 4K.
+UPSCALE_TOLERANCE = Fraction(115, 100)
+
+
+def fill_scale(source: Size, target: Size) -> Fraction:
+    """Scale factor that makes `source` cover `target` (Resolve's "scale full frame with crop")."""
+    return max(Fraction(target.width, source.width), Fraction(target.height, source.height))
+
+
+def nearest_sizes(model: Model, target: Size, with_image: bool) -> list[Size]:
+    """The model's sizes at the aspect nearest the target, best first: the smallest that
+    covers the target (within UPSCALE_TOLERANCE), then larger ones, then smaller ones."""
+    sizes = model.all_sizes(with_image=with_image)
+    best = min(_aspect_distance(s, target) for s in sizes)
+    same_aspect = [s for s in sizes if _aspect_distance(s, target) - best < 1e-9]
+    covering = sorted((s for s in same_aspect if fill_scale(s, target) <= UPSCALE_TOLERANCE),
+                      key=lambda s: s.width * s.height)
+    smaller = sorted((s for s in same_aspect if s not in covering), key=lambda s: -s.width * s.height)
+    return covering + smaller
+
+
+def nearest_fps(model: Model, rate: Fraction) -> int:
+    return min(model.fps, key=lambda f: (abs(Fraction(f) - rate), -f))
+
+
+def check_request(req: GenerationRequest, model: Model) -> list[str]:
+    """Refuse what the model cannot make; return warnings for what it can but the editor should know."""
+    warnings: list[str] = []
+    if not model.usable_routes():
+        raise UnsupportedRequest(
+            f"Model '{model.id}' has no available route: {model.lifecycle.note or 'all its routes are retired'}.",
+            "Choose another model (see `promptreel models`).",
+        )
+    if model.lifecycle.status == "deprecated":
+        warnings.append(f"{model.name} is deprecated: {model.lifecycle.note}")
+    if len(req.prompt) > model.prompt_max_chars:
+        raise UnsupportedRequest(
+            f"The prompt is {len(req.prompt)} characters; {model.name} takes at most {model.prompt_max_chars}.",
+            "Shorten the prompt.",
+        )
+    given = {
+        "first_frame": req.first_frame is not None,
+        "last_frame": req.last_frame is not None,
+        "reference_images": bool(req.reference_images),
+        "extend": req.extend_video is not None,
+    }
+    for name, present in given.items():
+        if present and name not in model.inputs:
+            accepted = ", ".join(model.inputs) or "no image or video inputs"
+            raise UnsupportedRequest(
+                f"{model.name} does not accept a {name.replace('_', ' ')} input.",
+                f"It accepts: {accepted}. Drop that input or choose another model.",
+            )
+    for name in model.requires:
+        if not given[name]:
+            raise UnsupportedRequest(f"{model.name} needs a {name.replace('_', ' ')} input.",
+                                     f"Give one with --{name.replace('_', '-')} PATH.")
+    if req.last_frame is not None and req.first_frame is None:
+        raise UnsupportedRequest("A last frame needs a first frame too.", "Give --first-frame as well.")
+    if len(req.reference_images) > model.max_reference_images:
+        raise UnsupportedRequest(
+            f"{model.name} takes at most {model.max_reference_images} reference images; got {len(req.reference_images)}.",
+            "Give fewer reference images.",
+        )
+    for path in (req.first_frame, req.last_frame, *req.reference_images):
+        if path is not None and not _readable(path):
+            raise BadInput(f"Input image {path} is missing or unreadable.", "Check the path.")
+    if req.negative_prompt and not model.negative_prompt:
+        warnings.append(f"{model.name} has no negative prompt; it will not be sent.")
+    if req.seed is not None and not model.seed:
+        warnings.append(f"{model.name} takes no seed; takes will differ even with the same seed.")
+    if req.audio and model.audio == "none":
+        raise UnsupportedRequest(f"{model.name} makes no audio.", "Turn audio off or choose a model with audio.")
+
+    size = req.size
+    if size is not None and not model.any_size:
+        offered = model.all_sizes(with_image=req.first_frame is not None)
+        if size not in offered:
+            raise UnsupportedRequest(
+                f"{model.name} cannot make {size}.", f"Allowed sizes: {', '.join(str(s) for s in offered)}."
+            )
+    if model.any_duration:
+        if req.frames is None or req.fps is None:
+            if req.seconds is None:
+                raise UnsupportedRequest("The request has no length.", "Give --seconds, or --frames with --fps.")
+    else:
+        if req.frames is not None:
+            raise UnsupportedRequest(
+                f"{model.name} makes whole-second lengths, not exact frame counts.",
+                "Give --seconds, or fill a slot: conform trims to the exact frame count.",
+            )
+        allowed = model.allowed_durations(size)
+        if req.seconds is None or req.seconds not in allowed:
+            at = f" at {size}" if size is not None and model.durations_by_resolution else ""
+            raise UnsupportedRequest(
+                f"{model.name} cannot make {req.seconds} s{at}.",
+                f"Allowed durations{at}: {', '.join(str(d) for d in allowed)} s.",
+            )
+        if req.fps is not None and req.fps not in model.fps:
+            raise UnsupportedRequest(
+                f"{model.name} cannot make {rate_label(req.fps)} fps.",
+                f"It makes {', '.join(str(f) for f in model.fps)} fps; conform changes the rate afterwards.",
+            )
+    return warnings
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        return True
+    except OSError:
+        return False
+
+
+def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None, **extra) -> PlannedRequest:
+    """The request that covers `slot` (plus `handles` frames each side) on `model`, checked.
+
+    Shortest allowed generation that covers the slot; size nearest the slot's aspect
+    (or `size` if the editor chose one); fps nearest the timeline rate.
+    """
+    need_frames = slot.frames + 2 * handles
+    need = Fraction(need_frames) / slot.rate
+    with_image = slot.first_frame is not None
+    common = dict(
+        prompt=slot.prompt, negative_prompt=slot.negative_prompt, model=model.id, seed=slot.seed,
+        first_frame=slot.first_frame, last_frame=slot.last_frame, tags={"shot": slot.name} if slot.name else {},
+    )
+    common.update(extra)
+    if model.any_duration:
+        req = GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common)
+        return PlannedRequest(req, slot, check_request(req, model))
+
+    candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
+    for cand in candidates:
+        covering = [d for d in model.allowed_durations(cand) if d >= need]
+        if covering:
+            req = GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common)
+            return PlannedRequest(req, slot, check_request(req, model))
+    longest = max((max(model.allowed_durations(c), default=0) for c in candidates), default=0)
+    raise UnsupportedRequest(
+        f"The slot is {float(need):.2f} s ({need_frames} frames at {rate_label(slot.rate)}"
+        f"{f', with {handles} handle frames each side' if handles else ''}); {model.name} makes at most {longest} s"
+        f"{f' at {size}' if size is not None else ''}.",
+        "Shorten the slot, split it into shots, or choose a model that makes longer clips.",
+    )

@@ -1,0 +1,155 @@
+"""The shape every provider protocol module has, and the vocabulary it shares with the engine.
+
+A protocol maps the unified request to the vendor's exact wire request and back. It
+does not retry, wait, rate-limit or journal: the engine owns those. Four verbs:
+
+    build(request, ref)     -> WireCall            pure; tested against the vendor's spec
+    submit(call)            -> Submitted           one create call; raises ProviderError
+    poll(job_id)            -> Status              one status call; unknown states tolerated
+    media_request(media)    -> (url, headers)      how to download an output (engine streams it)
+
+plus optional `find_created` (reconcile a create whose answer was lost) and `cancel`.
+Synchronous APIs (LTX) return the media from `submit` by writing to `Submitted.media.inline_path`.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..catalog import Route
+from ..request import GenerationRequest
+
+
+class JobState(str, enum.Enum):
+    PLANNED = "planned"  # journaled, create not yet sent
+    SUBMITTING = "submitting"  # create sent, no answer yet: if we crash here the outcome is unknown
+    UNKNOWN = "unknown"  # create sent, answer lost: reconcile before any resend
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # provider finished; media not yet downloaded
+    DOWNLOADING = "downloading"
+    DONE = "done"  # media downloaded, probed and in place
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELED)
+
+
+class ErrorKind(str, enum.Enum):
+    RETRYABLE = "retryable"  # 5xx, timeouts, transient model failures
+    RATE_LIMITED = "rate_limited"  # retry after `retry_after`
+    BILLING = "billing"  # quota, arrears, spend caps: never retried
+    MODERATION = "moderation"  # refused for content: never retried
+    RETIRED = "retired"  # model or route no longer served: the engine may take the next route
+    BAD_REQUEST = "bad_request"  # our request was wrong: never retried
+    AUTH = "auth"  # key missing, wrong or not allowed: never retried
+    TIMEOUT = "timeout"  # polling passed its cap; the job stays resumable
+    PROVIDER = "provider"  # the provider failed the job for another reason
+
+
+NEVER_RETRIED = {ErrorKind.BILLING, ErrorKind.MODERATION, ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.RETIRED}
+
+
+class ProviderError(Exception):
+    """A classified failure. The message is safe to show and store: it never contains a key."""
+
+    def __init__(self, kind: ErrorKind, message: str, retry_after: float | None = None, status: int | None = None):
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+        self.status = status
+        super().__init__(f"{kind.value}: {message}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED)
+
+
+@dataclass
+class MediaRef:
+    """Where an output is. Stored in the journal, so it holds no secret."""
+
+    url: str | None = None
+    inline_path: Path | None = None  # already written (synchronous APIs, inline bytes)
+    expires_at: datetime | None = None
+
+
+@dataclass
+class WireCall:
+    """An exact HTTP request, minus credentials (the protocol adds them when sending)."""
+
+    method: str
+    path: str
+    json: Any = None
+    data: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Submitted:
+    job_id: str
+    state: JobState = JobState.QUEUED
+    media: MediaRef | None = None
+
+
+@dataclass
+class Status:
+    state: JobState
+    progress: float | None = None  # 0..1 where the provider says
+    media: list[MediaRef] = field(default_factory=list)
+    error: ProviderError | None = None
+    next_poll_s: float | None = None  # the provider's own hint (e.g. openai-poll-after-ms)
+    raw_state: str = ""
+
+
+class Protocol(ABC):
+    name: ClassVar[str]
+    default_base_url: ClassVar[str]
+    key_names: ClassVar[tuple[str, ...]] = ()  # environment / keyring names of its credentials
+    poll_interval: ClassVar[float] = 5.0  # seconds between polls when the provider gives no hint
+    local: ClassVar[bool] = False
+
+    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
+        self.client = client
+        self.route = route
+        self.credentials = credentials
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+
+    @abstractmethod
+    def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
+        """The exact create call. `client_ref` is our job id, for providers that take an idempotency key or external id."""
+
+    @abstractmethod
+    async def submit(self, call: WireCall, staging: Path) -> Submitted: ...
+
+    @abstractmethod
+    async def poll(self, job_id: str) -> Status: ...
+
+    def media_request(self, media: MediaRef) -> tuple[str, dict[str, str]]:
+        """URL and headers to download `media`. Credentials go only to the provider's own host."""
+        assert media.url is not None
+        return media.url, self.auth_headers() if self.owns(media.url) else {}
+
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def owns(self, url: str) -> bool:
+        return urlsplit(url).netloc == urlsplit(self.base_url).netloc
+
+    async def find_created(self, call: WireCall, client_ref: str, sent_at: datetime) -> str | None:
+        """After a create whose answer was lost: the provider job it made, if the provider can tell."""
+        return None
+
+    async def cancel(self, job_id: str) -> None:
+        return None

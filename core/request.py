@@ -1,0 +1,87 @@
+"""What crosses from the editor to the engine: a generation request, and the slot it fills."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from .catalog import Size
+from .frames import parse_rate, rate_str
+
+# A frame rate: parsed exactly from "24000/1001", "23.976" or 24; serialised as "24000/1001".
+Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(rate_str, return_type=str)]
+FrameSize = Annotated[
+    Size, BeforeValidator(lambda v: Size.parse(v) if isinstance(v, str) else v), PlainSerializer(str, return_type=str)
+]
+
+
+class GenerationRequest(BaseModel):
+    """One generation, in the editor's terms. The planner fills `seconds` / `size` / `fps` for the model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str = Field(min_length=1)
+    negative_prompt: str | None = None
+    model: str = "draft"
+    seconds: int | None = Field(None, ge=1, description="generation length in whole seconds")
+    frames: int | None = Field(None, ge=1, description="exact frame count (models with any_duration)")
+    fps: Rate | None = None
+    aspect: str | None = None
+    size: FrameSize | None = None
+    seed: int | None = None
+    audio: bool | None = None
+    first_frame: Path | None = None
+    last_frame: Path | None = None
+    reference_images: tuple[Path, ...] = ()
+    extend_video: str | None = Field(None, description="a previous job id, or a path to a video")
+    variants: int = Field(1, ge=1, le=8)
+    tags: dict[str, str] = {}
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything that changes the generated media, in a stable form (tags and variants excluded)."""
+        data = self.model_dump(mode="json", exclude={"tags", "variants"})
+        for key in ("first_frame", "last_frame", "extend_video"):
+            if data[key] and Path(data[key]).is_file():
+                data[key] = {"sha256": _file_sha256(Path(data[key]))}
+        data["reference_images"] = [{"sha256": _file_sha256(Path(p))} for p in self.reference_images]
+        return data
+
+    def cache_key(self) -> str:
+        """Hash of the canonical request: identical requests share one output."""
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Slot(BaseModel):
+    """What a placeholder asks for: exact frames at the timeline rate, frame size, bit depth, prompt, hints."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    frames: int = Field(ge=1)
+    rate: Rate
+    size: FrameSize
+    bit_depth: Literal[8, 10, 12] = 10
+    prompt: str = Field(min_length=1)
+    name: str = ""
+    model: str | None = None
+    seed: int | None = None
+    negative_prompt: str | None = None
+    first_frame: Path | None = None
+    last_frame: Path | None = None
+
+    @property
+    def seconds(self) -> Fraction:
+        return Fraction(self.frames) / self.rate

@@ -1,0 +1,67 @@
+"""Where promptreel keeps its data, and the user's settings file.
+
+The data folder is `PROMPTREEL_HOME` if set, else the platform's user data folder
+(platformdirs). Settings live in `settings.toml` there; every field has a default.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import BadInput
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class RouteLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    concurrency: int | None = Field(None, ge=1)
+    rpm: int | None = Field(None, ge=0)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    catalog_file: Path | None = None
+    output_dir: Path | None = None
+    daily_cap_usd: float | None = Field(None, ge=0, description="refuse runs that would take today's spend past this")
+    poll_cap_seconds: int = Field(1800, ge=1, description="stop polling a job after this long; it stays resumable")
+    route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
+    base_urls: dict[str, str] = {}  # protocol -> base URL (tests, proxies, regional hosts)
+
+
+def home() -> Path:
+    env = os.environ.get("PROMPTREEL_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("promptreel", appauthor=False))
+
+
+def settings_path() -> Path:
+    return home() / "settings.toml"
+
+
+def load_settings() -> Settings:
+    path = settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        with open(path, "rb") as f:
+            return Settings(**tomllib.load(f))
+    except tomllib.TOMLDecodeError as e:
+        raise BadInput(f"Settings file {path} is not valid TOML: {e}.", "Fix or delete the file.") from None
+    except ValidationError as e:
+        raise BadInput(f"Settings file {path} has a bad value: {e}", "Fix the field named above.") from None
+
+
+def output_dir(settings: Settings | None = None) -> Path:
+    settings = settings or load_settings()
+    return settings.output_dir or (home() / "media")
