@@ -153,3 +153,22 @@ class Protocol(ABC):
 
     async def cancel(self, job_id: str) -> None:
         return None
+
+
+class LocalProtocol(ABC):
+    """A route that renders on this machine (the `draft` model): no HTTP, no key, no cost.
+
+    The engine calls `render` instead of submit/poll/download, still journaling the job
+    and still writing to a temporary name that it renames into place.
+    """
+
+    name: ClassVar[str]
+    local: ClassVar[bool] = True
+    key_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, route: Route):
+        self.route = route
+
+    @abstractmethod
+    async def render(self, request: GenerationRequest, dest: Path, on_progress) -> None:
+        """Write the clip for `request` to `dest` (a temporary path). `on_progress(fraction)` as it goes."""
