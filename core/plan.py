@@ -179,9 +179,10 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
             req = GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common)
             return PlannedRequest(req, slot, check_request(req, model))
     longest = max((max(model.allowed_durations(c), default=0) for c in candidates), default=0)
+    sizes = ", ".join(str(c) for c in candidates)
     raise UnsupportedRequest(
         f"The slot is {float(need):.2f} s ({need_frames} frames at {rate_label(slot.rate)}"
-        f"{f', with {handles} handle frames each side' if handles else ''}); {model.name} makes at most {longest} s"
-        f"{f' at {size}' if size is not None else ''}.",
+        f"{f', with {handles} handle frames each side' if handles else ''}); {model.name} makes at most "
+        f"{longest} s at {sizes}.",
         "Shorten the slot, split it into shots, or choose a model that makes longer clips.",
     )

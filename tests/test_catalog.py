@@ -1,0 +1,72 @@
+from datetime import date
+
+import pytest
+
+from promptreel.core.catalog import Size, load_catalog
+from promptreel.core.errors import BadInput, UnknownModel
+
+SEED_MODELS = {"draft", "sora-2", "sora-2-pro", "veo-3.1", "veo-3.1-fast", "veo-3", "veo-2", "gen-4.5",
+               "gen-4-turbo", "kling-v3", "kling-v2.6", "ltx-2.3-pro", "ltx-2.3-fast"}
+
+
+def test_shipped_catalog_has_every_seed_model():
+    cat = load_catalog()
+    assert SEED_MODELS <= set(cat.models)
+    for m in cat.models.values():
+        assert m.routes and m.fps and m.price
+        assert all(s.width > 0 for s in m.all_sizes())
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(UnknownModel) as e:
+        load_catalog().get("veo-9")
+    assert "veo-3.1" in str(e.value) and "promptreel models" in str(e.value)
+
+
+def test_capabilities_from_data():
+    cat = load_catalog()
+    veo = cat.get("veo-3.1")
+    assert veo.allowed_durations(Size.parse("1920x1080")) == [8]  # 1080p needs 8 s
+    assert veo.allowed_durations(Size.parse("1280x720")) == [4, 6, 8]
+    assert cat.get("gen-4.5").allowed_durations() == list(range(2, 11))
+    assert cat.get("gen-4-turbo").requires == ["first_frame"]
+    assert "last_frame" not in cat.get("sora-2").inputs
+    assert cat.get("draft").price_per_second(None) == 0.0
+    # An unpriced resolution class is estimated at the highest known price, so budgets stay safe.
+    assert cat.get("veo-3.1").price_per_second(Size.parse("3840x2160")) == 0.40
+
+
+def test_retired_routes_are_skipped_by_date():
+    sora = load_catalog().get("sora-2")
+    assert [r.protocol for r in sora.usable_routes(date(2026, 11, 23))] == ["replicate"]
+    assert [r.protocol for r in sora.usable_routes(date(2026, 9, 1))] == ["openai_videos", "replicate"]
+
+
+def test_user_file_overrides_price_and_adds_route(tmp_path):
+    user = tmp_path / "mine.toml"
+    user.write_text(
+        '[models."veo-3.1".price]\n"720p" = 0.35\n'
+        '[models."veo-3.1"]\nroutes = [{ protocol = "fal", model_id = "fal-ai/veo3.1", concurrency = 3 }]\n'
+        '[models.my-model]\nname = "Mine"\nvendor = "Me"\ndurations = [5]\n'
+        'sizes = { "16:9" = ["1280x720"] }\nfps = [24]\nprice = { "720p" = 0.01 }\n'
+        'routes = [{ protocol = "replicate", model_id = "me/mine" }]\n'
+    )
+    cat = load_catalog(user)
+    veo = cat.get("veo-3.1")
+    assert veo.price["720p"] == 0.35 and veo.price["1080p"] == 0.40  # merged key by key
+    assert [r.key for r in veo.routes] == ["fal:fal-ai/veo3.1"]  # a routes list replaces
+    assert cat.get("my-model").allowed_durations() == [5]
+
+
+@pytest.mark.parametrize("text", ['[models.x]\nname = "X"\n', "not toml ["])
+def test_bad_user_file_is_refused_clearly(tmp_path, text):
+    user = tmp_path / "bad.toml"
+    user.write_text(text)
+    with pytest.raises(BadInput) as e:
+        load_catalog(user)
+    assert str(user) in str(e.value) or "catalog" in str(e.value)
+
+
+def test_missing_user_file_is_refused_clearly(tmp_path):
+    with pytest.raises(BadInput, match="does not exist"):
+        load_catalog(tmp_path / "nope.toml")
