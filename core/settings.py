@@ -33,7 +33,7 @@ class Settings(BaseModel):
     daily_cap_usd: float | None = Field(None, ge=0, description="refuse runs that would take today's spend past this")
     poll_cap_seconds: int = Field(1800, ge=1, description="stop polling a job after this long; it stays resumable")
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
-    base_urls: dict[str, str] = {}  # protocol -> base URL (tests, proxies, regional hosts)
+    base_urls: dict[str, str] = {}  # route name -> base URL (proxies, regional hosts, the sandbox)
 
 
 def home() -> Path:
@@ -65,3 +65,11 @@ def load_settings() -> Settings:
 def output_dir(settings: Settings | None = None) -> Path:
     settings = settings or load_settings()
     return settings.output_dir or (home() / "media")
+
+
+def base_url_for(route: str, settings: Settings | None = None) -> str | None:
+    """A route's base URL override: `PROMPTREEL_<ROUTE>_BASE_URL`, then settings.base_urls; None = vendor default."""
+    env = os.environ.get(f"PROMPTREEL_{route.upper()}_BASE_URL")
+    if env:
+        return env
+    return (settings or load_settings()).base_urls.get(route)

@@ -1,4 +1,5 @@
-"""Provider wire protocols: one module per protocol, all with the shape of `base.Protocol`.
+"""Provider wire protocols: one module per protocol, all with the shape of `base.Protocol`,
+registered here under the route names used everywhere (catalog, CLI, journal).
 
 Modules are imported only when a route uses them. Tests may `register` their own.
 """
@@ -11,9 +12,9 @@ from .base import Protocol
 
 _REGISTRY: dict[str, str | type[Protocol]] = {
     "draft": "promptreel.core.providers.draft:DraftProtocol",
-    "openai_videos": "promptreel.core.providers.openai_videos:OpenAIVideos",
-    "gemini_veo": "promptreel.core.providers.gemini_veo:GeminiVeo",
-    "vertex_veo": "promptreel.core.providers.vertex_veo:VertexVeo",
+    "openai": "promptreel.core.providers.openai_videos:OpenAIVideos",
+    "gemini": "promptreel.core.providers.gemini_veo:GeminiVeo",
+    "vertex": "promptreel.core.providers.vertex_veo:VertexVeo",
     "runway": "promptreel.core.providers.runway:Runway",
     "kling": "promptreel.core.providers.kling:Kling",
     "ltx": "promptreel.core.providers.ltx:LTX",
