@@ -29,7 +29,11 @@ def models(as_json: bool, show_all: bool) -> None:
         price = "0" if "any" in m.price else " ".join(f"{k} {v:.3f}" for k, v in m.price.items())
         routes = [r for r in m.routes if show_all or r.usable()]
         route_text = "\n".join(f"{r.protocol} ({r.model_id})" for r in routes) or "none available"
-        life = m.lifecycle.status + (f"\n{m.lifecycle.note}" if m.lifecycle.note and m.lifecycle.status != "available" else "")
         table.add_row(m.id, m.vendor, m.durations_label(), sizes, "any" if m.any_fps else ",".join(map(str, m.fps)),
-                      m.audio, price, life, route_text)
-    Console().print(table)
+                      m.audio, price, m.lifecycle.status, route_text)
+    console = Console()
+    console.print(table)
+    # Notes are sentences; they read better under the table than squeezed into a cell.
+    for m in catalog.models.values():
+        if m.lifecycle.note:
+            console.print(f"[bold]{m.id}[/bold]: {m.lifecycle.note}", highlight=False)
