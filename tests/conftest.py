@@ -1,0 +1,20 @@
+"""Every test runs with its own data folder and no real keys or keyring."""
+
+import pytest
+
+from promptreel.core.keys import KNOWN_KEYS
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("promptreel-home")
+    monkeypatch.setenv("PROMPTREEL_HOME", str(home))
+    for name in KNOWN_KEYS:
+        monkeypatch.delenv(name, raising=False)
+    # A test must never read or write the developer's real keychain.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    from promptreel.core.catalog import default_catalog
+
+    default_catalog.cache_clear()
+    yield home
+    default_catalog.cache_clear()
