@@ -195,15 +195,19 @@ async def test_unknown_node_class_is_a_bad_request(fake, client, tmp_path):
     assert e.value.kind is ErrorKind.BAD_REQUEST and "VHS_VideoCombine does not exist" in e.value.message
 
 
-async def run(c: ComfyUI, fake_fault: str, tmp_path) -> tuple[str, object]:
+async def run_to_end(c: ComfyUI, job_id: str):
+    for _ in range(10):
+        status = await c.poll(job_id)
+        if status.state.terminal or status.state is JobState.SUCCEEDED:
+            return status
+    raise AssertionError("never finished")
+
+
+async def run(c: ComfyUI, fake_fault: str, tmp_path):
     call = c.build(req(), "job-f")
     call.headers["X-Fake-Fault"] = fake_fault
     sub = await c.submit(call, tmp_path)
-    for _ in range(10):
-        status = await c.poll(sub.job_id)
-        if status.state.terminal or status.state is JobState.SUCCEEDED:
-            return sub.job_id, status
-    raise AssertionError("never finished")
+    return sub.job_id, await run_to_end(c, sub.job_id)
 
 
 async def test_execution_error_fails_with_the_node_and_exception(fake, client, tmp_path):
@@ -273,8 +277,7 @@ async def test_lost_create_is_found_by_client_id_without_resending(fake, client,
     [lost] = [pid for pid, j in fake.jobs.items() if j.extra_data["client_id"] == "job-lost"]
     assert await c.find_created(call, "job-lost", NOW) == lost  # while pending, from /queue
     assert await c.find_created(call, "job-never-sent", NOW) is None
-    while (await c.poll(lost)).state is not JobState.SUCCEEDED:
-        pass
+    assert (await run_to_end(c, lost)).state is JobState.SUCCEEDED
     assert await c.find_created(call, "job-lost", NOW) == lost  # once finished, from /history
     assert other.job_id != lost and fake.creates == 2
 
@@ -290,3 +293,28 @@ async def test_cancel_pending_and_running(fake, client, tmp_path):
     await c.cancel(running.job_id)
     assert (await c.poll(running.job_id)).state is JobState.CANCELED
     assert [call.json() for call in fake.server.calls_to("POST", "/interrupt")] == [{"prompt_id": running.job_id}]
+
+
+async def test_garbled_create_answer_is_reconciled_not_resent(fake, client, tmp_path):
+    c = comfy(client, fake.url)
+    call = c.build(req(), "job-g")
+    call.headers["X-Fake-Fault"] = "garbled"
+    sub = await c.submit(call, tmp_path)
+    assert fake.jobs[sub.job_id].extra_data["client_id"] == "job-g" and fake.creates == 1
+
+
+async def test_basic_auth_in_the_url_is_a_header_never_shown_or_stored(client, tmp_path):
+    with FakeComfyUI(basic_auth=("studio", "s3cret-pass")) as fake:
+        host = fake.url.removeprefix("http://")
+        c = comfy(client, f"http://studio:s3cret-pass@{host}")
+        sub = await c.submit(c.build(req(), "j"), tmp_path)
+        status = await run_to_end(c, sub.job_id)
+        url, headers = c.media_request(status.media[0])
+        assert "s3cret" not in url and (await client.get(url, headers=headers)).status_code == 200
+        with pytest.raises(ProviderError) as e:
+            await comfy(client, fake.url).poll(sub.job_id)
+        assert e.value.kind is ErrorKind.AUTH and not e.value.retryable
+        fake.restart()
+        status = await c.poll(sub.job_id)
+        assert "s3cret" not in status.error.message and host in status.error.message
+

@@ -20,19 +20,20 @@ Any workflow works without code, as long as it carries the placeholders the requ
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ..catalog import Route, Size
 from ..errors import BadInput, UnsupportedRequest
@@ -192,6 +193,14 @@ class ComfyUI(Protocol):
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, workflow: Path | None = None):
         super().__init__(client, route, credentials, base_url)
+        # A LAN box behind a proxy may take http://user:password@host: send that as a header and
+        # keep it out of every URL we store or show.
+        parts = urlsplit(self.base_url)
+        self._basic = None
+        if parts.username:
+            user_pass = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            self._basic = "Basic " + base64.b64encode(user_pass).decode()
+        self.base_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
         if workflow is None:
             from ..settings import load_settings
 
@@ -237,6 +246,11 @@ class ComfyUI(Protocol):
         # client_id carries our job id into ComfyUI's queue and history, where find_created looks for it.
         return WireCall("POST", "/prompt", json={"prompt": workflow, "client_id": client_ref})
 
+    def auth_headers(self) -> dict[str, str]:
+        if self._basic is None:
+            return {}
+        return {"Authorization": self._basic}
+
     # submit -----------------------------------------------------------------------------
     def _unreachable(self, e: httpx.TransportError) -> ProviderError:
         return ProviderError(
@@ -247,7 +261,8 @@ class ComfyUI(Protocol):
 
     async def _send(self, method: str, path: str, **kw) -> httpx.Response:
         try:
-            return await self.client.request(method, self.base_url + path, **kw)
+            headers = {**kw.pop("headers", {}), **self.auth_headers()}
+            return await self.client.request(method, self.base_url + path, headers=headers, **kw)
         except httpx.ConnectError as e:  # nothing was delivered: safe to retry, even a create
             raise self._unreachable(e) from None
 
@@ -255,24 +270,25 @@ class ComfyUI(Protocol):
         # Other transport errors (a timeout, a dropped answer) propagate: the prompt may have been
         # queued, so the engine reconciles with find_created before sending again.
         r = await self._send(call.method, call.path, json=call.json, headers=call.headers)
-        if r.status_code == 200:
-            try:
-                accepted = PromptAccepted.model_validate(r.json())
-            except (ValueError, ValidationError):
+        if r.status_code != 200:
+            raise self._classify(r)
+        try:
+            return Submitted(job_id=PromptAccepted.model_validate(r.json()).prompt_id, state=JobState.QUEUED)
+        except ValueError:  # a garbled answer to a create: look for the prompt before anyone resends
+            found = await self.find_created(call, call.json["client_id"], datetime.now(timezone.utc))
+            if found is None:
                 raise ProviderError(ErrorKind.RETRYABLE, f"ComfyUI answered /prompt with {r.text[:200]!r}.",
                                     status=200) from None
-            return Submitted(job_id=accepted.prompt_id, state=JobState.QUEUED)
-        raise self._classify(r)
+            return Submitted(job_id=found, state=JobState.QUEUED)
 
     def _classify(self, r: httpx.Response) -> ProviderError:
         if r.status_code >= 500:
             return ProviderError(ErrorKind.RETRYABLE, f"ComfyUI answered HTTP {r.status_code}.", status=r.status_code)
-        try:
-            body = r.json()
-        except ValueError:
-            body = {}
-        if r.status_code == 400 and isinstance(body, dict):
-            return ProviderError(ErrorKind.BAD_REQUEST, rejection_message(body), status=400)
+        if r.status_code == 401 or r.status_code == 403:
+            return ProviderError(ErrorKind.AUTH, f"ComfyUI at {self.base_url} refused access (HTTP {r.status_code}).",
+                                 status=r.status_code)
+        if r.status_code == 400 and "node_errors" in r.text:
+            return ProviderError(ErrorKind.BAD_REQUEST, rejection_message(_json(r, dict)), status=400)
         return ProviderError(ErrorKind.BAD_REQUEST, f"ComfyUI answered HTTP {r.status_code}: {r.text[:200]}",
                              status=r.status_code)
 
@@ -281,14 +297,14 @@ class ComfyUI(Protocol):
         r = await self._send("GET", f"/history/{prompt_id}")
         if r.status_code != 200:
             raise self._classify(r)
-        entry = r.json().get(prompt_id)
+        entry = _json(r, dict).get(prompt_id)
         return None if entry is None else HistoryEntry.model_validate(entry)
 
     async def _queue(self) -> tuple[list[list[Any]], list[list[Any]]]:
         r = await self._send("GET", "/queue")
         if r.status_code != 200:
             raise self._classify(r)
-        body = r.json()
+        body = _json(r, dict)
         return body.get("queue_running", []), body.get("queue_pending", [])
 
     async def poll(self, job_id: str) -> Status:
@@ -342,7 +358,7 @@ class ComfyUI(Protocol):
         r = await self._send("GET", "/history")
         if r.status_code != 200:
             raise self._classify(r)
-        found = [pid for pid, e in r.json().items() if _item_client(e.get("prompt", [])) == client_ref]
+        found = [pid for pid, e in _json(r, dict).items() if _item_client(e.get("prompt", [])) == client_ref]
         return found[-1] if found else None  # history is oldest first
 
     async def cancel(self, job_id: str) -> None:
@@ -352,6 +368,18 @@ class ComfyUI(Protocol):
         elif any(_item_id(i) == job_id for i in running):
             # ComfyUI runs one prompt at a time; servers before targeted interrupts ignore the body.
             await self._send("POST", "/interrupt", json={"prompt_id": job_id})
+
+
+def _json(r: httpx.Response, shape: type) -> Any:
+    """The body as JSON of `shape`; anything else (a proxy's error page, a cut answer) may pass if retried."""
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, shape):
+        raise ProviderError(ErrorKind.RETRYABLE, f"ComfyUI answered {r.request.url.path} with {r.text[:200]!r}.",
+                            status=r.status_code)
+    return body
 
 
 def _item_id(item: list[Any]) -> str | None:

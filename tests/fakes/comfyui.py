@@ -16,12 +16,14 @@ Faults, per prompt, with the header `X-Fake-Fault` on POST /prompt:
   no_outputs       the prompt succeeds without saving anything
   truncate_view    the first download of its video is cut short
   drop             the prompt is queued, then the connection closes without an answer
+  garbled          the prompt is queued, and the answer is not JSON
   server_error     500, nothing queued
 `restart()` forgets queue and history, as a ComfyUI restart does.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import threading
 import uuid
@@ -216,7 +218,7 @@ class Job:
 
 
 class FakeComfyUI:
-    def __init__(self, queued_reads: int = 1, running_reads: int = 1):
+    def __init__(self, queued_reads: int = 1, running_reads: int = 1, basic_auth: tuple[str, str] | None = None):
         self.server = LoopbackServer()
         # Quick tests: answer without Nagle's delay, and poll for shutdown often.
         self.server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
@@ -231,7 +233,20 @@ class FakeComfyUI:
         self._numbers = itertools.count()
         self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
-        r = self.server.route
+        # ComfyUI has no auth of its own; a LAN box may sit behind a proxy that asks for Basic auth.
+        self.authorization = None
+        if basic_auth:
+            self.authorization = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
+
+        def r(method: str, pattern: str):
+            def register(handler):
+                def guarded(call: Call) -> Reply:
+                    if self.authorization and call.headers.get("authorization") != self.authorization:
+                        return Reply(401, "401: Unauthorized", {"WWW-Authenticate": 'Basic realm="comfyui"'})
+                    return handler(call)
+                return self.server.route(method, pattern)(guarded)
+            return register
+
         r("POST", r"/prompt")(self._post_prompt)
         r("GET", r"/history/(?P<id>[^/]+)")(self._get_history_one)
         r("GET", r"/history")(self._get_history)
@@ -345,6 +360,8 @@ class FakeComfyUI:
             self.creates += 1
         if fault == "drop":
             return Reply(drop=True)
+        if fault == "garbled":
+            return Reply(200, '{"prompt_id": "' + job.prompt_id[:8], {"Content-Type": "application/json"})
         return Reply(200, {"prompt_id": job.prompt_id, "number": job.number, "node_errors": node_errors})
 
     def _get_history_one(self, call: Call) -> Reply:
