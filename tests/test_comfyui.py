@@ -17,7 +17,7 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.errors import BadInput, UnsupportedRequest
 from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
-from promptreel.core.providers.comfyui import ComfyUI, derived_seed, ltx_frames
+from promptreel.core.providers.comfyui import ComfyUI, HistoryEntry, derived_seed, ltx_frames, rejection_message
 from promptreel.core.request import GenerationRequest
 from tests.fakes.comfyui import FakeComfyUI
 
@@ -138,6 +138,27 @@ def test_catalog_entry_and_registry(tmp_path, monkeypatch):
     assert all(s.width % 32 == 0 and s.height % 32 == 0 for s in model.all_sizes())
     assert protocol_class("comfyui") is ComfyUI
     ComfyUI(httpx.AsyncClient(), model.routes[0], {}, workflow=None).build(req(), "j")  # shipped template resolves
+
+
+def test_history_entries_of_other_nodes_and_older_servers():
+    c = comfy(base_url="http://gpu-box:8188")
+    entry = HistoryEntry.model_validate({"outputs": {  # no "status": ComfyUI before it reported one
+        "20": {"images": [{"filename": "still_00001_.png", "subfolder": "", "type": "output"}]},
+        "21": {"gifs": [{"filename": "preview_00001.mp4", "subfolder": "", "type": "temp", "format": "video/h264-mp4"}]},
+        "22": {"gifs": [{"filename": "AnimateDiff_00001.mp4", "subfolder": "vhs", "type": "output"}]},
+    }})
+    status = c.status_of(entry)
+    assert status.state is JobState.SUCCEEDED
+    assert [m.url for m in status.media] == [
+        "http://gpu-box:8188/view?filename=AnimateDiff_00001.mp4&subfolder=vhs&type=output",  # saved before previews
+        "http://gpu-box:8188/view?filename=preview_00001.mp4&subfolder=&type=temp",
+    ]
+    interrupted = HistoryEntry.model_validate({"outputs": {}, "status": {
+        "status_str": "error", "completed": False, "messages": [["execution_interrupted", {"node_id": "11"}]]}})
+    assert c.status_of(interrupted).state is JobState.CANCELED
+    # Older servers answer an unknown node with an empty list of node errors.
+    assert "node Foo does not exist" in rejection_message({"error": {"type": "invalid_prompt", "message": (
+        "Cannot execute because node Foo does not exist."), "details": "Node ID '#3'"}, "node_errors": []})
 
 
 # --- against the fake server ------------------------------------------------------------------
@@ -280,6 +301,7 @@ async def test_lost_create_is_found_by_client_id_without_resending(fake, client,
     assert (await run_to_end(c, lost)).state is JobState.SUCCEEDED
     assert await c.find_created(call, "job-lost", NOW) == lost  # once finished, from /history
     assert other.job_id != lost and fake.creates == 2
+    assert fake.server.calls_to("GET", "/history")[-1].query == {"max_items": ["500"]}
 
 
 async def test_cancel_pending_and_running(fake, client, tmp_path):

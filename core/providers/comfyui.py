@@ -58,6 +58,7 @@ DEFAULT_SIZE = Size(width=768, height=512)  # LTX-Video's native size, when a re
 DEFAULT_FPS = Fraction(25)  # LTX-Video's native rate (LTXVConditioning's default), when a request names none
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v", ".gif")
 SHIPPED_DIR = "data/comfyui"
+HISTORY_WINDOW = 500  # newest history entries searched when reconciling a lost create
 
 
 def ltx_frames(needed: int) -> int:
@@ -239,9 +240,10 @@ class ComfyUI(Protocol):
             needed.append("negative_prompt")
         for name in needed:
             if name not in used:
+                mark = "{{" + name + "}}"
                 raise BadInput(
-                    f"ComfyUI workflow {path} has no {{{{{name}}}}} placeholder, so promptreel cannot set {PLACEHOLDERS[name]}.",
-                    f'Put "{{{{{name}}}}}" as the value of the node input that sets it, or choose another workflow.',
+                    f"ComfyUI workflow {path} has no {mark} placeholder, so promptreel cannot set the {PLACEHOLDERS[name]}.",
+                    f'Put "{mark}" as the value of the node input that sets it, or choose another workflow.',
                 )
         # client_id carries our job id into ComfyUI's queue and history, where find_created looks for it.
         return WireCall("POST", "/prompt", json={"prompt": workflow, "client_id": client_ref})
@@ -355,7 +357,8 @@ class ComfyUI(Protocol):
         for item in running + pending:
             if _item_client(item) == client_ref:
                 return _item_id(item)
-        r = await self._send("GET", "/history")
+        # A lost create is recent: the newest entries suffice, and each carries its whole workflow.
+        r = await self._send("GET", "/history", params={"max_items": HISTORY_WINDOW})
         if r.status_code != 200:
             raise self._classify(r)
         found = [pid for pid, e in _json(r, dict).items() if _item_client(e.get("prompt", [])) == client_ref]

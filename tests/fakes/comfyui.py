@@ -376,7 +376,10 @@ class FakeComfyUI:
 
     def _get_history(self, call: Call) -> Reply:
         with self._lock:
-            return Reply(200, {j.prompt_id: j.entry for j in self.jobs.values() if j.entry is not None})
+            done = [j for j in self.jobs.values() if j.entry is not None]
+            if "max_items" in call.query:  # the newest N, oldest first, as ComfyUI gives them
+                done = done[max(0, len(done) - int(call.query["max_items"][0])):]
+            return Reply(200, {j.prompt_id: j.entry for j in done})
 
     def _get_queue(self, call: Call) -> Reply:
         with self._lock:
