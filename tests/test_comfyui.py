@@ -247,15 +247,20 @@ async def test_success_without_a_video_is_a_failure(fake, client, tmp_path):
     assert status.state is JobState.FAILED and "saved no video" in status.error.message
 
 
-async def test_truncated_download_is_an_error_and_a_second_download_completes(fake, client, tmp_path):
+async def test_truncated_download_is_an_error_and_resumes(fake, client, tmp_path):
     c = comfy(client, fake.url)
     _, status = await run(c, "truncate_view", tmp_path)
     url, headers = c.media_request(status.media[0])
-    with pytest.raises(httpx.RemoteProtocolError):  # short body: never taken for a whole file
-        await client.get(url, headers=headers)
-    r = await client.get(url, headers=headers)
-    out = tmp_path / "again.mp4"
-    out.write_bytes(r.content)
+    got = bytearray()
+    with pytest.raises(httpx.RemoteProtocolError):  # a short body is never taken for a whole file
+        async with client.stream("GET", url, headers=headers) as r:
+            async for chunk in r.aiter_raw():
+                got += chunk
+    assert got
+    r = await client.get(url, headers={**headers, "Range": f"bytes={len(got)}-"})
+    assert r.status_code == 206
+    out = tmp_path / "resumed.mp4"
+    out.write_bytes(bytes(got) + r.content)
     assert probe(out).frames == 25 and fake.creates == 1  # the download was retried, not the generation
 
 

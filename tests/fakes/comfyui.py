@@ -420,7 +420,8 @@ class FakeComfyUI:
             return Reply(404)
         headers = {"Content-Type": "video/mp4" if name.endswith(".mp4") else "application/octet-stream",
                    "Content-Disposition": f'filename="{name}"'}
+        # aiohttp's FileResponse, which /view answers with, honours Range: a cut download can resume.
         if key in self.truncate_once:
             self.truncate_once.discard(key)
-            return Reply(200, data, headers, truncate_at=len(data) // 2)
-        return Reply(200, data, headers)
+            return Reply(200, data, headers, truncate_at=len(data) // 2, ranges=True)
+        return Reply(200, data, headers, ranges=True)
