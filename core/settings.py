@@ -34,6 +34,7 @@ class Settings(BaseModel):
     poll_cap_seconds: int = Field(1800, ge=1, description="stop polling a job after this long; it stays resumable")
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
     base_urls: dict[str, str] = {}  # route name -> base URL (proxies, regional hosts, the sandbox)
+    comfyui_workflow: Path | None = Field(None, description="your ComfyUI workflow (API format) for the comfyui route")
 
 
 def home() -> Path:

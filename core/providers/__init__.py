@@ -20,6 +20,7 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "ltx": "promptreel.core.providers.ltx:LTX",
     "replicate": "promptreel.core.providers.replicate:Replicate",
     "fal": "promptreel.core.providers.fal:Fal",
+    "comfyui": "promptreel.core.providers.comfyui:ComfyUI",
 }
 
 
