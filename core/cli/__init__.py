@@ -24,6 +24,8 @@ SUMMARIES = {
     "revert": "Restore the placeholders of a filled timeline file.",
     "conform": "Conform a clip to a timeline's rate, length, size and codec.",
     "doctor": "Check ffmpeg, keys, the journal and the connection to Resolve.",
+    "prompt": "Show what a model would be sent for a shot written as fields.",
+    "templates": "Save, list, show, delete, export and import prompt templates.",
 }
 
 
