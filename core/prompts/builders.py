@@ -78,7 +78,7 @@ RECIPES: dict[str, Recipe] = {
     # and avoid negative prompts, so a negative prompt is dropped (with a warning), never folded.
     "runway": Recipe(
         parts=(SUBJECT_ACTION, Part(("performance",)), Part(("camera_movement", "camera_angle", "lens")),
-               Part(("location",)), Part(("lighting",)), Part(("mood", "film_stock"))),
+               Part(("location",)), Part(("lighting",)), Part(("mood", "film_stock")), Part(("audio",), label="Audio: ")),
         priority=("action", "subject", "camera_movement", "location", "camera_angle", "lighting", "performance",
                   "mood", "film_stock", "lens", "audio"),
         negative="drop",
