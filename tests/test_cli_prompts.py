@@ -69,6 +69,9 @@ def test_templates_commands_end_to_end(capsys, tmp_path, shot):
     assert code == 2 and "--replace" in err
     code, out, _ = run(capsys, "templates", "list", "--tag", "night")
     assert out.startswith("night  [ext, night]: {subject} at {time_of_day}")
+    code, out, _ = run(capsys, "templates", "list", "--json")
+    assert json.loads(out) == [{"name": "night", "text": "{subject} at {time_of_day}", "tags": ["ext", "night"],
+                                "description": ""}]
     code, out, _ = run(capsys, "templates", "list", "--tag", "int")
     assert "No templates tagged 'int'" in out
     code, out, _ = run(capsys, "templates", "show", "night", "--json")
@@ -84,6 +87,9 @@ def test_templates_commands_end_to_end(capsys, tmp_path, shot):
     data = json.loads(out)
     assert data["text"] == "a weathered fisherman at dusk" and data["negative_prompt"] == "text, watermark"
     assert data["warnings"] == []
+
+    code, _, err = run(capsys, "prompt", "show", "--model", "veo-3.1", "--template", "night", "--prompt", "x")
+    assert code == 2 and "not both" in err
 
     house = tmp_path / "house.toml"
     assert run(capsys, "templates", "export", str(house))[0] == 0

@@ -142,9 +142,14 @@ def test_free_text_over_the_limit_is_refused_not_cut():
         build_prompt(model, prompt="x" * 1001)
 
 
-def test_nothing_to_send_is_refused():
-    with pytest.raises(BadInput, match="Nothing to send"):
-        build_prompt(CATALOG.get("veo-3.1"), ShotFields(negative_prompt="blur"))
+@pytest.mark.parametrize("model_id, shot", [
+    ("veo-3.1", ShotFields(negative_prompt="blur")),
+    ("sora-2", ShotFields(negative_prompt="blur")),  # a folded negative alone is no prompt
+    ("veo-2", ShotFields(audio="wind", negative_prompt="blur")),  # a silent model has no use for audio cues
+])
+def test_nothing_to_send_is_refused(model_id, shot):
+    with pytest.raises(BadInput, match=f"Nothing to send to {model_id}"):
+        build_prompt(CATALOG.get(model_id), shot)
 
 
 def test_long_fields_on_a_small_limit_drop_the_least_important_first():
@@ -177,7 +182,7 @@ VALUE = st.lists(WORD, min_size=1, max_size=25).map(" ".join)
 )
 def test_length_limit_property(model_id, negative_param, limit, values):
     model = CATALOG.get(model_id).model_copy(update={"prompt_max_chars": limit, "negative_prompt": negative_param,
-                                                      "audio": "native"})
+                                                      "audio": "native"})  # silent models: tested on their own
     recipe = RECIPES[model.family]
     shot = ShotFields(**values)
     content = {k: v for k, v in values.items() if k != NEGATIVE}

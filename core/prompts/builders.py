@@ -51,7 +51,8 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     # Google, "Veo on Vertex AI video generation prompt guide" (cloud.google.com/vertex-ai/generative-ai/
     # docs/video/video-gen-prompt-guide): subject, context, action, style, camera motion, composition,
-    # ambiance. Subject + action lead, then place, light, camera + lens, then stock / grade, mood, audio.
+    # ambiance. Subject + action lead (performance notes ride with the action: Google's "action" covers
+    # expressions), then place, light, camera + lens, then stock / grade, mood, audio.
     # Google's Gemini API Veo guide says to list unwanted things after the phrase "Negative prompt", as
     # plain nouns rather than "no ..." (the catalog's Veo routes all take the parameter anyway).
     "veo": Recipe(
@@ -199,14 +200,15 @@ def build_prompt(model: Model, fields: ShotFields | None = None, prompt: str | N
                            negative_prompt=negative if model.negative_prompt else None,
                            dropped=dropped, warnings=warnings, max_chars=limit)
 
-    if not given:
-        raise BadInput("Nothing to send: no prompt and no shot fields besides a negative prompt.",
-                       "Give --prompt TEXT, or at least `subject` and `action` in the shot file.")
-
     if given.get("audio") and model.audio == "none":
         given.pop("audio")
         dropped.append("audio")
         warnings.append(f"{model.id} makes no sound; audio cues dropped.")
+
+    if not given:
+        raise BadInput(f"Nothing to send to {model.id}: no prompt, and no shot fields it can use"
+                       + (" (it makes no sound, so audio cues do not count)." if "audio" in dropped else "."),
+                       "Give --prompt TEXT, or at least `subject` and `action` in the shot file.")
 
     folded = None
     if negative and not model.negative_prompt:
