@@ -78,6 +78,7 @@ def test_every_family_has_a_recipe_that_places_every_field_once():
 def test_sentences_are_joined_cleanly():
     built = build_prompt(CATALOG.get("veo-3.1"), ShotFields(subject="A cat.", action="jumps!", location="rooftop"))
     assert built.text == "A cat jumps! Rooftop."
+    assert render(RECIPES["veo"], {"subject": ".", "action": "runs"}) == "Runs."
 
 
 @pytest.mark.parametrize("model_id, to_param, folded, dropped", [

@@ -148,7 +148,7 @@ class BuiltPrompt(BaseModel):
 
 def _sentence(part: Part, values: list[str]) -> str:
     # Trailing punctuation inside a joined sentence would read "A fisherman. hauls"; keep only the last.
-    values = [v.rstrip(" .,;") for v in values[:-1]] + [values[-1]]
+    values = [v for v in (v.rstrip(" .,;") for v in values[:-1]) if v] + [values[-1]]
     text = part.label + part.joiner.join(values)
     text = text[0].upper() + text[1:]
     # End on a full stop unless the sentence already ends one, inside a closing quote or not.
