@@ -1,0 +1,163 @@
+"""Fill a timeline: find its placeholders, price them, hand them to a `Filler` as one batch,
+check every result is frame-exact, then write each into the timeline.
+
+Nothing in the timeline changes until every result is in and checked; a run with failures
+changes nothing unless `partial` is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import opentimelineio as otio
+
+from ..core.catalog import Catalog, Size, default_catalog
+from ..core.errors import BudgetExceeded, UserError
+from ..core.plan import PlannedRequest, plan_slot
+from ..core.request import Slot
+from .filler import Failed, Filled, Filler, FillOptions
+from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
+from .timeline_io import is_resolve_shaped
+from .writeback import apply_fill
+
+RESOLVE_START_TIMECODE = "01:00:00:00"
+
+
+class FillIncomplete(UserError):
+    exit_code = 4
+
+
+@dataclass
+class Estimate:
+    """What one slot would cost on its model, or why the model cannot make it."""
+
+    placeholder: Placeholder
+    slot: Slot
+    planned: PlannedRequest | None = None
+    cost: float = 0.0
+    error: str | None = None
+
+    @property
+    def planned_label(self) -> str:
+        if self.planned is None:
+            return "-"
+        r = self.planned.request
+        length = f"{r.frames} fr" if r.frames is not None else f"{r.seconds} s"
+        return f"{length} {r.size or self.slot.size}"
+
+
+@dataclass
+class FillReport:
+    filled: list[tuple[Placeholder, Filled]] = field(default_factory=list)
+    failed: list[tuple[Placeholder, str]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    estimates: list[Estimate] = field(default_factory=list)
+
+    @property
+    def cost(self) -> float:
+        return sum(float(f.provenance.get("cost") or 0) for _, f in self.filled)
+
+
+def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
+             catalog: Catalog | None = None) -> list[Estimate]:
+    """Plan every placeholder on its model (the flag, else its own, else draft) and price it."""
+    catalog = catalog or default_catalog()
+    out = []
+    for ph in scan.placeholders:
+        chosen = model or ph.hints.get("model") or "draft"
+        slot = ph.slot(size, bit_depth, chosen)
+        est = Estimate(ph, slot)
+        try:
+            spec = catalog.get(chosen)
+            est.planned = plan_slot(slot, spec)
+            est.cost = float(est.planned.generated_seconds) * spec.price_per_second(est.planned.request.size)
+        except UserError as e:
+            est.error = str(e)
+        out.append(est)
+    return out
+
+
+def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions, *, size: Size, bit_depth: int,
+                global_start: otio.opentime.RationalTime | None = None, resolve: bool = False,
+                catalog: Catalog | None = None) -> FillReport:
+    """Fill every placeholder under `tracks`. Raises before changing anything when the run cannot be done."""
+    scan = find_placeholders(tracks, global_start)
+    report = FillReport(skipped=scan.skipped, estimates=estimate(scan, size, bit_depth, options.model, catalog))
+    if not report.estimates:
+        return report
+    refused = [e for e in report.estimates if e.error]
+    if refused and not options.partial:
+        raise FillIncomplete(
+            f"{len(refused)} placeholder(s) cannot be made: "
+            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}: {e.error}" for e in refused),
+            "Fix them, choose another --model, or pass --partial to fill the rest.")
+    report.failed += [(e.placeholder, e.error) for e in refused]
+    todo = [e for e in report.estimates if not e.error]
+    total = sum(e.cost for e in todo)
+    if options.budget is not None and total > options.budget:
+        raise BudgetExceeded(f"Filling {len(todo)} placeholder(s) would cost an estimated ${total:.2f}, "
+                             f"over the budget of ${options.budget:.2f}.",
+                             "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
+    if resolve and options.start_timecode is None:
+        # Resolve reads source ranges against the media's own start timecode.
+        options = FillOptions(**{**options.__dict__, "start_timecode": RESOLVE_START_TIMECODE})
+    results = filler([e.slot for e in todo], options) if todo else []
+    if len(results) != len(todo):
+        raise AssertionError(f"filler returned {len(results)} results for {len(todo)} slots")
+    ok: list[tuple[Placeholder, Filled]] = []
+    for est, result in zip(todo, results):
+        if isinstance(result, Filled):
+            problem = _check_media(result, est.slot)
+            if problem is None:
+                ok.append((est.placeholder, result))
+                continue
+            result = Failed(problem)
+        report.failed.append((est.placeholder, result.reason))
+    if report.failed and not options.partial:
+        raise FillIncomplete(
+            f"{len(report.failed)} of {len(report.estimates)} placeholder(s) were not filled: "
+            + "; ".join(f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed),
+            "Nothing was written. Fix the cause and run again (finished jobs are reused), "
+            "or pass --partial to write the filled part.")
+    for ph, result in ok:
+        apply_fill(ph, result.media, result.start_frame, result.provenance, resolve)
+        report.filled.append((ph, result))
+    return report
+
+
+def _check_media(result: Filled, slot: Slot) -> str | None:
+    """Frame-exact or refused: the media must be exactly the slot's frames, rate and size."""
+    from ..core.conform.probe import probe
+
+    try:
+        info = probe(result.media)
+    except UserError as e:
+        return str(e)
+    if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (
+            slot.size.width, slot.size.height):
+        return (f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
+                f"the slot needs {slot.frames} at {slot.rate} {slot.size}")
+    return None
+
+
+def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillOptions, *,
+                  size: Size | None = None, bit_depth: int | None = None,
+                  catalog: Catalog | None = None) -> FillReport:
+    size, bit_depth = frame_size(timeline, size, bit_depth)
+    return fill_tracks(timeline.tracks, filler, options, size=size, bit_depth=bit_depth,
+                       global_start=timeline.global_start_time, resolve=is_resolve_shaped(timeline),
+                       catalog=catalog)
+
+
+def scan_timeline(timeline: otio.schema.Timeline, *, model: str | None = None, size: Size | None = None,
+                  bit_depth: int | None = None, catalog: Catalog | None = None) -> tuple[list[Estimate], list[Skipped]]:
+    size, bit_depth = frame_size(timeline, size, bit_depth)
+    scan = find_placeholders(timeline.tracks, timeline.global_start_time)
+    return estimate(scan, size, bit_depth, model, catalog), scan.skipped
+
+
+def as_fraction(rate: Fraction | str | None) -> Fraction | None:
+    from ..core.frames import parse_rate
+
+    return None if rate is None else parse_rate(rate)

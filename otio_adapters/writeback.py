@@ -1,0 +1,159 @@
+"""Put a fill into the timeline, and take it out again.
+
+A filled clip's active media reference is an `ExternalReference` to the conformed media
+(with `available_range`); the placeholder's reference stays on the clip under
+`promptreel_placeholder` (OTIO's multiple media references). A gap becomes a clip of the
+same duration. `metadata["promptreel"]` holds the provenance and, under `placeholder`,
+what revert needs to restore the item exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..core.errors import BadInput
+from .placeholders import NS, Placeholder, _ns
+from .timebase import frames_at, time_range
+
+PLACEHOLDER_KEY = "promptreel_placeholder"
+
+
+def _range_record(r: otio.opentime.TimeRange | None) -> dict | None:
+    # OTIO's own numbers, unconverted, so revert restores them bit for bit.
+    if r is None:
+        return None
+    return {"start": r.start_time.value, "start_rate": r.start_time.rate,
+            "duration": r.duration.value, "duration_rate": r.duration.rate}
+
+
+def _range_from(d) -> otio.opentime.TimeRange | None:
+    if d is None:
+        return None
+    return otio.opentime.TimeRange(otio.opentime.RationalTime(d["start"], d["start_rate"]),
+                                   otio.opentime.RationalTime(d["duration"], d["duration_rate"]))
+
+
+def _plain(value):
+    """OTIO metadata -> plain Python (dicts, lists, scalars), deep-copied."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return copy.copy(value)
+
+
+def media_url(path: Path, resolve: bool) -> str:
+    """Resolve writes (and reads) bare OS paths; everyone else gets a file:// URL."""
+    path = Path(path).resolve()
+    return str(path) if resolve else path.as_uri()
+
+
+def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict, resolve: bool) -> otio.schema.Clip:
+    """Make `ph.item` play `media` (ph.media_frames frames starting at `start_frame`). Returns the clip."""
+    rate = ph.rate
+    media = Path(media)
+    ref = otio.schema.ExternalReference(target_url=media_url(media, resolve),
+                                        available_range=time_range(start_frame, ph.media_frames, rate))
+    ref.name = media.name
+    visible = time_range(start_frame + ph.head, ph.frames, rate)
+    item = ph.item
+    if isinstance(item, otio.schema.Gap):
+        clip = _clip_for_gap(item, ref, visible, media if resolve else None)
+        record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
+                  "source_range": _range_record(item.source_range), "previous": _plain(_ns(item)) or None}
+        parent = item.parent()
+        parent[parent.index(item)] = clip
+    else:
+        clip = item
+        refs = clip.media_references()
+        key = clip.active_media_reference_key
+        ns = _ns(clip)
+        if "placeholder" in ns:  # refilling a draft: the original placeholder is already kept
+            record = _plain(ns["placeholder"])
+        else:
+            record = {"kind": "clip", "key": key, "name": clip.name,
+                      "source_range": _range_record(clip.source_range), "previous": _plain(ns) or None}
+            refs[PLACEHOLDER_KEY] = refs[key]
+        refs[key] = ref
+        clip.set_media_references(refs, key)
+        clip.source_range = visible
+        if resolve:
+            clip.name = media.name  # Resolve conforms by file name
+    clip.metadata[NS] = {**{k: _plain(v) for k, v in provenance.items()}, "placeholder": record}
+    _check_landed(ph, clip)
+    return clip
+
+
+def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path | None) -> otio.schema.Clip:
+    twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
+    clip = otio.schema.Clip(name=gap.name or (media.name if media else ""), source_range=visible,
+                            markers=[m for m in twin.markers], effects=[e for e in twin.effects],
+                            metadata=_plain(twin.metadata))
+    clip.set_media_references(
+        {otio.schema.Clip.DEFAULT_MEDIA_KEY: ref,
+         PLACEHOLDER_KEY: otio.schema.MissingReference(metadata={NS: {"was": "gap"}})},
+        otio.schema.Clip.DEFAULT_MEDIA_KEY)
+    clip.enabled = gap.enabled
+    clip.color = gap.color
+    return clip
+
+
+def _check_landed(ph: Placeholder, clip: otio.schema.Clip) -> None:
+    # Read back: the clip lasts exactly the placeholder's frames, and its media covers the handles.
+    got = frames_at(clip.duration(), ph.rate)
+    available = clip.media_reference.available_range
+    if got != ph.frames or frames_at(available.duration, ph.rate) != ph.media_frames:
+        raise AssertionError(f"fill of {ph.name!r} landed as {got} frames, not {ph.frames}")
+
+
+def revert_item(clip: otio.schema.Clip) -> otio.core.Item:
+    """Restore the placeholder a fill replaced. Returns the restored item (a new Gap for a filled gap)."""
+    ns = _ns(clip)
+    record = ns.get("placeholder")
+    if record is None:
+        raise BadInput(f"Clip {clip.name!r} was not filled by promptreel.", "Nothing to revert.")
+    previous = _plain(record.get("previous"))
+    source_range = _range_from(record.get("source_range"))
+    if record["kind"] == "gap":
+        twin = clip.deepcopy()
+        gap = otio.schema.Gap(name=record["name"], source_range=source_range,
+                              markers=[m for m in twin.markers], effects=[e for e in twin.effects])
+        meta = _plain(twin.metadata)
+        _restore_ns(meta, previous)
+        gap.metadata.update(meta)
+        gap.enabled = clip.enabled
+        gap.color = clip.color
+        parent = clip.parent()
+        parent[parent.index(clip)] = gap
+        return gap
+    refs = clip.media_references()
+    if PLACEHOLDER_KEY not in refs:
+        raise BadInput(f"Clip {clip.name!r} has lost its placeholder reference.",
+                       "Revert needs the .otio written by the fill; formats that keep one reference cannot be reverted.")
+    key = record["key"]
+    refs[key] = refs.pop(PLACEHOLDER_KEY)
+    clip.set_media_references(refs, key)
+    clip.source_range = source_range
+    clip.name = record["name"]
+    _restore_ns(clip.metadata, previous)
+    return clip
+
+
+def _restore_ns(meta, previous) -> None:
+    if previous:
+        meta[NS] = previous
+    elif NS in meta:
+        del meta[NS]
+
+
+def revert_tracks(tracks: otio.schema.Stack) -> int:
+    """Revert every promptreel fill under `tracks`. Returns how many items were restored."""
+    filled = [c for c in tracks.find_clips() if "placeholder" in _ns(c)]
+    for clip in filled:
+        revert_item(clip)
+    return len(filled)
