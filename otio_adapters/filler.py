@@ -136,9 +136,9 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
     try:
         from ..core import engine  # noqa: F401
     except ImportError:
+        models = sorted({s.model or "draft" for s in slots} - {"draft"})
         raise UserError(
-            f"Filling with '{slots[0].model if slots else options.model}' needs the job engine, "
-            "which this installation does not have yet.",
+            f"Filling with {', '.join(models)} needs the job engine, which this installation does not have yet.",
             "Use --model draft for now.") from None
     raise NotImplementedError("wire core.engine and core.conform here")
 

@@ -112,7 +112,9 @@ def prompt_of(item) -> tuple[str | None, dict]:
     ns = _ns(item)
     if not ns.get("prompt") and isinstance(item, otio.schema.Clip):
         ns = _ns(item.media_reference) or ns
-    hints = {k: ns.get(k) for k in ("model", "seed", "negative_prompt") if ns.get(k) is not None}
+    # A draft fill's own metadata says model "draft"; the editor's hints are in what it replaced.
+    source = (ns.get("placeholder") or {}).get("previous") or ns if "placeholder" in ns else ns
+    hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
     if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
         hints["seed"] = int(hints["seed"])
     if ns.get("prompt"):
