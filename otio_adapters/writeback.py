@@ -62,10 +62,18 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
     ref.name = media.name
     visible = time_range(start_frame + ph.head, ph.frames, rate)
     item = ph.item
+    # Markers sit in the item's own time: move them with the new source start so they keep their
+    # place in the cut. The first fill records the originals; revert puts them back exactly.
+    old_start = item.trimmed_range().start_time
+    markers = [_range_record(m.marked_range) for m in item.markers]
+    for m in item.markers:
+        m.marked_range = otio.opentime.TimeRange(visible.start_time + (m.marked_range.start_time - old_start),
+                                                 m.marked_range.duration)
     if isinstance(item, otio.schema.Gap):
         clip = _clip_for_gap(item, ref, visible, media if resolve else None)
         record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
-                  "source_range": _range_record(item.source_range), "previous": _plain(_ns(item)) or None}
+                  "source_range": _range_record(item.source_range), "markers": markers,
+                  "previous": _plain(_ns(item)) or None}
         parent = item.parent()
         parent[parent.index(item)] = clip
     else:
@@ -77,7 +85,8 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
             record = _plain(ns["placeholder"])
         else:
             record = {"kind": "clip", "key": key, "name": clip.name,
-                      "source_range": _range_record(clip.source_range), "previous": _plain(ns) or None}
+                      "source_range": _range_record(clip.source_range), "markers": markers,
+                      "previous": _plain(ns) or None}
             refs[PLACEHOLDER_KEY] = refs[key]
         refs[key] = ref
         clip.set_media_references(refs, key)
@@ -119,6 +128,10 @@ def revert_item(clip: otio.schema.Clip) -> otio.core.Item:
         raise BadInput(f"Clip {clip.name!r} was not filled by promptreel.", "Nothing to revert.")
     previous = _plain(record.get("previous"))
     source_range = _range_from(record.get("source_range"))
+    originals = record.get("markers") or []
+    if len(originals) == len(clip.markers):  # markers added since the fill stay where they are
+        for m, r in zip(clip.markers, originals):
+            m.marked_range = _range_from(r)
     if record["kind"] == "gap":
         twin = clip.deepcopy()
         gap = otio.schema.Gap(name=record["name"], source_range=source_range,
