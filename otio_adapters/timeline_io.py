@@ -16,6 +16,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..core.errors import BadInput
+from ..core.frames import rate_label
 
 ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod", ".xml": "fcp_xml",
             ".fcpxml": "fcpx_xml", ".edl": "cmx_3600", ".aaf": "AAF"}
@@ -70,17 +71,20 @@ def read_timeline(path: Path, rate: Fraction | None = None, ignore_timecode_mism
                                             media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia,
                                             **args)
     except Exception as e:  # adapters raise anything from ValueError to AttributeError on bad input
-        raise _read_error(path, adapter, e) from None
+        raise _read_error(path, adapter, e, rate or Fraction(24)) from None
     return Document(path, adapter, root, _timeline_in(path, root), args)
 
 
-def _read_error(path: Path, adapter: str, e: Exception) -> BadInput:
+def _read_error(path: Path, adapter: str, e: Exception, rate: Fraction) -> BadInput:
     text = f"{e.__class__.__name__}: {e}".strip()
     if adapter == "cmx_3600" and "don't match" in text:
         return BadInput(f"{path.name}: source and record durations disagree ({e}). This is usual for drop-frame EDLs "
                         "written with ':' separators, or an EDL read at the wrong rate.",
                         "Give the right --rate (e.g. 30000/1001), or pass --ignore-timecode-mismatch "
                         "(OTIO's ignore_timecode_mismatch) to trust the record times.")
+    if adapter == "cmx_3600" and "Frame rate mismatch" in text:
+        return BadInput(f"{path.name}: a timecode has more frames than {rate_label(rate)} fps allows ({e}).",
+                        "Give the EDL's rate with --rate (e.g. 25, 30, 30000/1001).")
     if "unsupported schema version" in text.lower():
         return BadInput(f"{path.name} was written by a newer OpenTimelineIO than {otio.__version__} ({e}).",
                         "Upgrade opentimelineio, or export the timeline for an older OTIO version.")

@@ -193,8 +193,8 @@ def test_resolve_shaped_output(tmp_path, options):
     clip = after.tracks[0][1]
     raw = as_json(after)["tracks"]["children"][0]["children"][1]
     assert raw["OTIO_SCHEMA"] == "Clip.2" and raw["active_media_reference_key"] == "DEFAULT_MEDIA"
-    assert all(r["available_range"] is not None for r in raw["media_references"].values()
-               if r["OTIO_SCHEMA"] != "MissingReference.1") or True
+    assert raw["media_references"]["DEFAULT_MEDIA"]["available_range"]["duration"]["value"] == 30
+    assert raw["media_references"][PLACEHOLDER_KEY]["OTIO_SCHEMA"] == "MissingReference.1"
     ref = clip.media_reference
     assert not ref.target_url.startswith("file:") and ref.target_url == str(media_path(clip))
     # Source range against the media's own start timecode, 01:00:00:00 at 25 fps; written into the media too.
