@@ -146,6 +146,10 @@ def _write(root, out: Path, adapter: str, args: dict) -> Path:
         if adapter == "otiod":
             os.unlink(tmp)
         otio.adapters.write_to_file(root, tmp, adapter_name=adapter, **args)
+        if adapter not in OTIO_NATIVE:
+            # Some writers produce files their own reader rejects (fcpx_xml at 23.976): read it back.
+            read_args = {"rate": args["rate"]} if "rate" in args else {}
+            otio.adapters.read_from_file(tmp, adapter_name=adapter, media_linker_name=None, **read_args)
         os.replace(tmp, out)
     except BaseException:
         if os.path.isdir(tmp):

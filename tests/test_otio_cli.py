@@ -46,6 +46,7 @@ def test_storyboard_scan_fill_revert(tmp_path, capsys, board):
     code, text, err = run(capsys, "storyboard", board, "-o", out, "--rate", "24000/1001", "--size", "320x180")
     assert code == 0, err
     t = otio.adapters.read_from_file(str(out))
+    before = out.read_bytes()
     assert [c.duration().value for c in t.find_clips()] == [20, 12]  # 0.5 s at 23.976 rounds to 12 frames
     assert t.global_start_time.to_timecode() == "01:00:00:00"
 
@@ -57,8 +58,7 @@ def test_storyboard_scan_fill_revert(tmp_path, capsys, board):
         (20, "24000/1001", "draft", "01:00:00:00"), (12, "24000/1001", "veo-3.1", "01:00:00:20")]
     assert rows[1]["planned"] == "4 s 1280x720" and rows[1]["cost"] > 0  # veo-3.1: shortest take, nearest size
     assert data["total_cost"] == pytest.approx(rows[1]["cost"])
-    assert json.loads(out.read_text("utf-8")) == json.loads(out.read_text("utf-8"))  # scan changed nothing
-    before = out.read_bytes()
+    assert out.read_bytes() == before  # scan changed nothing
 
     filled = tmp_path / "filled.otio"
     code, text, err = run(capsys, "fill", out, "-o", filled, "--model", "draft", "--codec", "h264")
@@ -159,3 +159,18 @@ def test_output_is_never_the_input_or_an_existing_file(tmp_path, capsys, board):
 def test_revert_of_an_unfilled_timeline_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "revert", SAMPLES / "transition_test.otio", "-o", tmp_path / "r.otio")
     assert code == 2 and "no promptreel fills" in err and not (tmp_path / "r.otio").exists()
+
+
+@pytest.mark.parametrize("suffix", [".fcpxml", ".aaf"])
+def test_format_that_cannot_be_written_falls_back_to_otio(tmp_path, capsys, board, suffix):
+    # fcpx_xml writes 23.976 files its own reader rejects; the AAF writer needs Avid mob ids.
+    out = tmp_path / "board.otio"
+    run(capsys, "storyboard", board, "-o", out, "--rate", "24000/1001", "--size", "320x180")
+    code, text, err = run(capsys, "fill", out, "-o", tmp_path / f"filled{suffix}", "--model", "draft",
+                          "--codec", "h264")
+    assert code == 0, err
+    assert not (tmp_path / f"filled{suffix}").exists()
+    assert "wrote filled.otio (OTIO) instead" in " ".join(text.split())
+    t = otio.adapters.read_from_file(str(tmp_path / "filled.otio"))
+    assert_frame_exact(t.find_clips()[0], 20, Fraction(24000, 1001))
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]  # no temporary file left behind
