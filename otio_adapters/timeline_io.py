@@ -143,8 +143,8 @@ def _write(root, out: Path, adapter: str, args: dict) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{out.suffix}", dir=out.parent)
     os.close(fd)
     try:
-        if adapter == "otiod":
-            os.unlink(tmp)
+        if adapter in ("otioz", "otiod"):
+            os.unlink(tmp)  # these writers refuse to replace an existing path
         otio.adapters.write_to_file(root, tmp, adapter_name=adapter, **args)
         if adapter not in OTIO_NATIVE:
             # Some writers produce files their own reader rejects (fcpx_xml at 23.976): read it back.

@@ -277,3 +277,19 @@ def test_refilling_a_draft_keeps_the_original_placeholder(tmp_path, options):
     assert find_placeholders(t.tracks).placeholders == []  # a real fill is no longer a placeholder
     revert_tracks(t.tracks)
     assert as_json(t) == as_json(_two_placeholders())
+
+
+def test_otioz_bundle_carries_the_filled_media(tmp_path, options):
+    src = tmp_path / "board.otioz"
+    otio.adapters.write_to_file(_two_placeholders(), str(src))
+    doc = read_timeline(src)
+    fill_timeline(doc.timeline, draft_filler, options, size=SMALL)
+    written, note = write_timeline(doc, tmp_path / "filled.otioz")
+    assert note is None
+    (tmp_path / "x").mkdir()
+    t = otio.adapters.read_from_file(str(written), extract_to_directory=str(tmp_path / "x"))
+    for clip in t.find_clips():
+        url = clip.media_reference.target_url
+        assert url.startswith("media/promptreel-")  # inside the bundle, relative to it
+        clip.media_reference.target_url = str(tmp_path / "x" / url)
+        assert_frame_exact(clip, 6, Fraction(24))
