@@ -82,9 +82,35 @@ def is_filled(item: otio.core.Item) -> bool:
     return "placeholder" in _ns(item)
 
 
+def meta_get(meta, key: str):
+    """`meta.get(key)` for OTIO metadata, fast when the key is missing.
+
+    OTIO turns a missing key, and the end of an iteration, into a C++ exception that costs
+    about 15 us; reading exactly len() keys raises nothing. On 10,000 clips that is the
+    difference between a scan faster than the read and one twice as slow.
+    """
+    n = len(meta)
+    if n:
+        it = iter(meta)
+        for _ in range(n):
+            if next(it) == key:
+                return meta[key]
+    return None
+
+
+def _each(seq) -> list:
+    """The items of an OTIO list (markers, effects) without the exception that ends an iteration."""
+    return [seq[i] for i in range(len(seq))]
+
+
 def _ns(obj) -> dict:
-    value = obj.metadata.get(NS) if obj is not None else None
-    return value if value is not None and hasattr(value, "get") else {}
+    """The item's `promptreel` namespace as a plain dict (empty if none)."""
+    value = meta_get(obj.metadata, NS) if obj is not None else None
+    if value is None or not hasattr(value, "keys"):
+        return {}
+    it = iter(value)
+    keys = [next(it) for _ in range(len(value))]
+    return {k: value[k] for k in keys}
 
 
 def candidate_kind(item) -> str | None:
@@ -93,25 +119,22 @@ def candidate_kind(item) -> str | None:
         return "gap"
     if not isinstance(item, otio.schema.Clip):
         return None
-    ns = _ns(item)
-    if is_filled(item):
-        # A fill with the draft model is a draft: a real model may fill it again.
-        return "draft" if ns.get("model") == "draft" else None
     ref = item.media_reference
+    # A filled clip always plays an ExternalReference, so these two need no metadata look-up.
     if isinstance(ref, otio.schema.GeneratorReference):
         return f"generator:{ref.generator_kind}"
     if isinstance(ref, otio.schema.MissingReference):
         return "missing"
-    if _ns(ref).get("draft") or ns.get("draft"):
-        return "draft"
-    return None
+    ns = _ns(item)
+    if "placeholder" in ns:
+        # A fill with the draft model is a draft: a real model may fill it again.
+        return "draft" if ns.get("model") == "draft" else None
+    return "draft" if ns.get("draft") else None
 
 
 def prompt_of(item) -> tuple[str | None, dict]:
     """The item's prompt and hints (model, seed, negative_prompt), or (None, {})."""
     ns = _ns(item)
-    if not ns.get("prompt") and isinstance(item, otio.schema.Clip):
-        ns = _ns(item.media_reference) or ns
     # A draft fill's own metadata says model "draft"; the editor's hints are in what it replaced.
     source = (ns.get("placeholder") or {}).get("previous") or ns if "placeholder" in ns else ns
     hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
@@ -119,8 +142,8 @@ def prompt_of(item) -> tuple[str | None, dict]:
         hints["seed"] = int(hints["seed"])
     if ns.get("prompt"):
         return str(ns["prompt"]).strip(), hints
-    for marker in item.markers:
-        resolve = marker.metadata.get("Resolve_OTIO")
+    for marker in _each(item.markers):
+        resolve = meta_get(marker.metadata, "Resolve_OTIO")
         note = resolve.get("Note") if resolve is not None and hasattr(resolve, "get") else None
         for text in (marker.name, note, marker.comment):
             if text and str(text).strip().lower().startswith(_GEN):
@@ -131,18 +154,20 @@ def prompt_of(item) -> tuple[str | None, dict]:
 
 
 def _has_time_effect(item) -> bool:
-    return any(isinstance(e, otio.schema.TimeEffect) for e in item.effects)
+    return any(isinstance(e, otio.schema.TimeEffect) for e in _each(item.effects))
 
 
 def track_rate(track: otio.schema.Track, fallback: Fraction | None) -> Fraction:
-    """The rate the track is cut at: the timeline's global start rate, else its commonest item rate."""
+    """The rate the track is cut at: the timeline's global start rate, else the commonest rate of its first items."""
     if fallback is not None:
         return fallback
-    rates = Counter(c.duration().rate for c in track if not isinstance(c, otio.schema.Transition))
+    rates = Counter(c.duration().rate for c in track[:200] if not isinstance(c, otio.schema.Transition))
     return exact_rate(rates.most_common(1)[0][0]) if rates else Fraction(24)
 
 
 def _loose_frames(t: otio.opentime.RationalTime, rate: Fraction) -> int:
+    if t.rate == float(rate) and t.value.is_integer():
+        return int(t.value)  # the common case, without Fraction arithmetic
     try:
         return frames_at(t, rate)
     except NotFrameAligned:
@@ -167,6 +192,11 @@ def find_placeholders(tracks: otio.schema.Stack, global_start: otio.opentime.Rat
     return Scan(found, skipped)
 
 
+_Transition = otio.schema.Transition
+_Clip = otio.schema.Clip
+_PLACEHOLDER_REFS = (otio.schema.GeneratorReference, otio.schema.MissingReference)
+
+
 def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: list) -> None:
     if isinstance(comp, otio.schema.Stack):
         for child in comp:
@@ -174,13 +204,19 @@ def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: l
         return
     children = list(comp)
     pos = offset
+    rate_f = float(rate)
+    # The hot loop of a scan: each OTIO attribute read from Python costs about two microseconds,
+    # so a clip playing media without promptreel metadata (the bulk of any cut) costs three reads.
     for i, child in enumerate(children):
-        if isinstance(child, otio.schema.Transition):
+        if type(child) is _Transition:
             continue
-        prev = children[i - 1] if i > 0 else None
-        nxt = children[i + 1] if i + 1 < len(children) else None
-        _visit(child, pos, rate, label, found, skipped, prev, nxt)
-        pos += _loose_frames(child.duration(), rate)
+        if (type(child) is not _Clip or isinstance(child.media_reference, _PLACEHOLDER_REFS)
+                or meta_get(child.metadata, NS) is not None):
+            _visit(child, pos, rate, label, found, skipped,
+                   children[i - 1] if i > 0 else None, children[i + 1] if i + 1 < len(children) else None)
+        d = child.duration()
+        value = d.value
+        pos += int(value) if d.rate == rate_f and value.is_integer() else _loose_frames(d, rate)
 
 
 def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt) -> None:
@@ -192,26 +228,25 @@ def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: li
     if kind is None:
         return
     prompt, hints = prompt_of(child)
-    tc = record_timecode(max(pos, 0), rate)
     if prompt is None and kind in ("gap", "missing"):
         return  # ordinary gaps and offline clips are not placeholders
+
+    def skip(reason: str) -> None:
+        skipped.append(Skipped(child.name, label, record_timecode(max(pos, 0), rate), reason))
+
     if not prompt:
-        skipped.append(Skipped(child.name, label, tc, "no prompt (give one in a `gen:` marker or a `GEN:` name)"))
-        return
+        return skip("no prompt (give one in a `gen:` marker or a `GEN:` name)")
     if _has_time_effect(child):
-        skipped.append(Skipped(child.name, label, tc, "has a speed or freeze effect; remove it to fill this item"))
-        return
+        return skip("has a speed or freeze effect; remove it to fill this item")
     try:
         frames = frames_at(child.duration(), rate)
     except NotFrameAligned:
-        skipped.append(Skipped(child.name, label, tc, f"its duration is not a whole number of frames at {rate}"))
-        return
+        return skip(f"its duration is not a whole number of frames at {rate}")
     if frames <= 0:
-        skipped.append(Skipped(child.name, label, tc, "zero length"))
-        return
+        return skip("zero length")
     # A transition spans the cut: the item's media must run on under it (OTIO: handles_of_child).
-    head = _loose_frames(prev.in_offset, rate) if isinstance(prev, otio.schema.Transition) else 0
-    tail = _loose_frames(nxt.out_offset, rate) if isinstance(nxt, otio.schema.Transition) else 0
+    head = _loose_frames(prev.in_offset, rate) if type(prev) is _Transition else 0
+    tail = _loose_frames(nxt.out_offset, rate) if type(nxt) is _Transition else 0
     found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints))
 
 

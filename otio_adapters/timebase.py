@@ -32,6 +32,8 @@ def exact_rate(rate: float) -> Fraction:
 
 def frames_at(t: otio.opentime.RationalTime, rate: Fraction) -> int:
     """`t` as a whole number of frames at `rate`; raises NotFrameAligned if it falls between frames."""
+    if t.rate == float(rate) and t.value.is_integer():
+        return int(t.value)
     exact = Fraction(t.value).limit_denominator(1_000_000) * rate / exact_rate(t.rate)
     if exact.denominator != 1:
         raise NotFrameAligned(f"{t.value}@{t.rate} is {float(exact):.3f} frames at {rate}")
