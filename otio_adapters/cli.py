@@ -113,10 +113,12 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("--partial", is_flag=True, help="If some placeholders fail, write the filled part and list the rest.")
 @click.option("--media-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
+@click.option("--frames-from-neighbours", is_flag=True,
+              help="Give models that take them the last frame of the shot before and the first of the shot after.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @_reading
-def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run, partial, media_dir, force,
-         size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
+         frames_from_neighbours, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
     from rich.console import Console
 
@@ -127,6 +129,7 @@ def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
     size, bit_depth = frame_size(doc.timeline, *_size(size, bit_depth))
+    media = media_dir or out.parent / f"{out.stem}_media"
     estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
     if dry_run:
         _print_scan(estimates, skipped, f"dry run: {timeline.name} (nothing written)")
@@ -142,8 +145,8 @@ def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run
     def progress(i, slot, state):
         console.print(f"[{i + 1}/{len(estimates)}] {_short(slot.prompt, 40)} ({slot.frames} frames): {state}")
 
-    options = FillOptions(output_dir=media_dir or out.parent / f"{out.stem}_media", model=model, fps_mode=fps_mode,
-                          fit=fit, codec=codec, budget=budget, partial=partial, progress=progress)
+    options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+                          partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours)
     filler = filler_for(model, [e.slot for e in estimates if not e.error])
     report = fill_timeline(doc.timeline, filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)

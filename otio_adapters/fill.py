@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 
 import opentimelineio as otio
 
@@ -17,6 +18,7 @@ from ..core.errors import BudgetExceeded, UserError
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
 from .filler import Failed, Filled, Filler, FillOptions
+from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
 from .timeline_io import is_resolve_shaped
 from .writeback import apply_fill
@@ -71,15 +73,24 @@ class FillReport:
 
 
 def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
-             catalog: Catalog | None = None) -> list[Estimate]:
-    """Plan every placeholder on its model (the flag, else its own, else draft) and price it."""
+             catalog: Catalog | None = None, neighbours: Path | None = None) -> list[Estimate]:
+    """Plan every placeholder on its model (the flag, else its own, else draft) and price it.
+
+    With `neighbours` (a folder for the stills), models that take first/last-frame inputs get
+    the neighbouring shots' frames.
+    """
     catalog = catalog or default_catalog()
     out = []
     # Slots alike in everything but their words plan alike: plan each shape once (10,000-clip timelines).
     plans: dict[tuple, tuple[PlannedRequest | None, float, str | None]] = {}
     for ph in scan.placeholders:
         chosen = model or ph.hints.get("model") or "draft"
-        slot = ph.slot(size, bit_depth, chosen)
+        first = last = None
+        if neighbours is not None:
+            inputs = catalog.models[chosen].inputs if chosen in catalog.models else []
+            if "first_frame" in inputs:
+                first, last = neighbour_frames(ph.item, neighbours, want_last="last_frame" in inputs)
+        slot = ph.slot(size, bit_depth, chosen, first, last)
         shape = (chosen, len(slot.prompt), slot.frames, slot.rate, slot.size, slot.bit_depth, slot.seed is None,
                  slot.negative_prompt is None, slot.first_frame, slot.last_frame)
         if shape not in plans:
@@ -102,7 +113,9 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
                 catalog: Catalog | None = None) -> FillReport:
     """Fill every placeholder under `tracks`. Raises before changing anything when the run cannot be done."""
     scan = find_placeholders(tracks, global_start)
-    report = FillReport(skipped=scan.skipped, estimates=estimate(scan, size, bit_depth, options.model, catalog))
+    stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
+    report = FillReport(skipped=scan.skipped,
+                        estimates=estimate(scan, size, bit_depth, options.model, catalog, stills))
     if not report.estimates:
         return report
     refused = [e for e in report.estimates if e.error]
@@ -170,10 +183,11 @@ def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillO
 
 
 def scan_timeline(timeline: otio.schema.Timeline, *, model: str | None = None, size: Size | None = None,
-                  bit_depth: int | None = None, catalog: Catalog | None = None) -> tuple[list[Estimate], list[Skipped]]:
+                  bit_depth: int | None = None, catalog: Catalog | None = None,
+                  neighbours: Path | None = None) -> tuple[list[Estimate], list[Skipped]]:
     size, bit_depth = frame_size(timeline, size, bit_depth)
     scan = find_placeholders(timeline.tracks, timeline.global_start_time)
-    return estimate(scan, size, bit_depth, model, catalog), scan.skipped
+    return estimate(scan, size, bit_depth, model, catalog, neighbours), scan.skipped
 
 
 def as_fraction(rate: Fraction | str | None) -> Fraction | None:

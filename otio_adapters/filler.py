@@ -38,6 +38,7 @@ class FillOptions:
     budget: float | None = None  # USD for the whole run
     start_timecode: str | None = None  # written into the media (Resolve-shaped output: 01:00:00:00)
     partial: bool = False  # write what was filled even if some slots failed
+    frames_from_neighbours: bool = False  # neighbouring shots' frames as first/last-frame inputs
     progress: Callable[[int, Slot, str], None] | None = None  # (index, slot, state)
 
 

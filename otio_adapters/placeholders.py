@@ -56,10 +56,10 @@ class Placeholder:
     def name(self) -> str:
         return self.item.name or ""
 
-    def slot(self, size: Size, bit_depth: int, model: str | None = None) -> Slot:
+    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame=None, last_frame=None) -> Slot:
         return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=self.prompt,
                     name=self.name, model=model or self.hints.get("model"), seed=self.hints.get("seed"),
-                    negative_prompt=self.hints.get("negative_prompt"))
+                    negative_prompt=self.hints.get("negative_prompt"), first_frame=first_frame, last_frame=last_frame)
 
 
 @dataclass

@@ -293,3 +293,62 @@ def test_otioz_bundle_carries_the_filled_media(tmp_path, options):
         assert url.startswith("media/promptreel-")  # inside the bundle, relative to it
         clip.media_reference.target_url = str(tmp_path / "x" / url)
         assert_frame_exact(clip, 6, Fraction(24))
+
+
+def _ramp(path, frames=24):
+    """Media whose frame N has luma 8*N, so a still tells which frame it is."""
+    import ffmpeg
+
+    from promptreel.core.ffmpeg import ffmpeg_exe
+
+    src = ffmpeg.input("nullsrc=s=320x180:r=24", f="lavfi").filter("geq", lum="N*8", cb=128, cr=128)
+    ffmpeg.run(ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
+               cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+    return path
+
+
+def _luma(path, n=0):
+    """Mean grey level of frame n of an image or video."""
+    import av
+
+    with av.open(str(path)) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i == n:
+                break
+        frame = frame.reformat(format="gray")
+        plane, w = frame.planes[0], frame.width
+        data = bytes(plane)
+        rows = [data[y * plane.line_size: y * plane.line_size + w] for y in range(frame.height)]
+        return round(sum(sum(r) for r in rows) / (w * frame.height))
+
+
+def test_frames_from_neighbours_reach_models_that_take_them(tmp_path, options):
+    a, b = _ramp(tmp_path / "a shot.mov"), _ramp(tmp_path / "b.mov")
+    rng = lambda s, d: otio.opentime.TimeRange(otio.opentime.RationalTime(s, 24), otio.opentime.RationalTime(d, 24))  # noqa: E731
+    t = otio.schema.Timeline()
+    track = otio.schema.Track()
+    track.append(otio.schema.Clip(name="A", source_range=rng(10, 8), media_reference=otio.schema.ExternalReference(
+        target_url=a.as_uri(), available_range=rng(0, 24))))
+    track.append(otio.schema.Gap(name="GEN: the kite falls", source_range=rng(0, 6)))
+    track.append(otio.schema.Clip(name="B", source_range=rng(5, 6), media_reference=otio.schema.ExternalReference(
+        target_url=str(b), available_range=rng(0, 24))))
+    t.tracks.append(track)
+    seen = []
+
+    def recording(slots, opts):
+        seen.extend(slots)
+        return [render_draft(s.model_copy(update={"first_frame": None, "last_frame": None}), opts) for s in slots]
+
+    with_stills = FillOptions(**{**options.__dict__, "model": "veo-3.1", "frames_from_neighbours": True})
+    fill_timeline(t, recording, with_stills, size=SMALL)
+    (slot,) = seen
+    ramp = [_luma(a, n) for n in range(24)]
+    assert len(set(ramp[3:])) == 21  # every frame tells itself apart (the darkest three clip to black)
+    assert _luma(slot.first_frame) == ramp[17]  # A's last shown frame: source 10 + 8 - 1
+    assert _luma(slot.last_frame) == ramp[5]  # B's first shown frame
+    assert isinstance(t.tracks[0][1], otio.schema.Clip)
+
+    seen.clear()  # the draft model takes no image inputs: none are made or sent
+    t2 = _two_placeholders()
+    fill_timeline(t2, recording, FillOptions(**{**options.__dict__, "frames_from_neighbours": True}), size=SMALL)
+    assert all(s.first_frame is None and s.last_frame is None for s in seen)
