@@ -174,3 +174,30 @@ def test_format_that_cannot_be_written_falls_back_to_otio(tmp_path, capsys, boar
     t = otio.adapters.read_from_file(str(tmp_path / "filled.otio"))
     assert_frame_exact(t.find_clips()[0], 20, Fraction(24000, 1001))
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]  # no temporary file left behind
+
+
+EDL_DF = """TITLE: dropframe
+FCM: DROP FRAME
+
+001  AX       V     C        00:00:59;28 00:01:00;04 01:00:59;28 01:01:00;04
+* FROM CLIP NAME:  plate_001
+002  AX       V     C        00:00:00;00 00:00:02;00 01:01:00;04 01:01:02;04
+* FROM CLIP NAME:  GEN: sparks over a harbour
+"""
+
+
+def test_drop_frame_edl(tmp_path, capsys):
+    src = tmp_path / "df.edl"
+    src.write_text(EDL_DF, "utf-8")
+    code, text, err = run(capsys, "scan", src, "--json", "--rate", "30000/1001")
+    assert code == 0, err
+    (row,) = json.loads(text)["placeholders"]
+    # 00:00:59;28 -> 00:01:00;04 spans the dropped ;00 and ;01: 4 frames, not 6.
+    assert (row["frames"], row["rate"], row["record_frame"]) == (60, "30000/1001", 4)
+    assert row["timecode"] == "00:00:00;04"
+    out = tmp_path / "filled.edl"
+    code, text, err = run(capsys, "fill", src, "-o", out, "--rate", "30000/1001", "--codec", "h264", "--size", "64x36")
+    assert code == 0, err
+    t = otio.adapters.read_from_file(str(out), rate=30000 / 1001)
+    assert_frame_exact(t.find_clips()[1], 60, Fraction(30000, 1001))
+    assert "01:01:00;04 01:01:02;04" in out.read_text("utf-8")  # record times kept, drop-frame
