@@ -8,7 +8,6 @@ changes nothing unless `partial` is set.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
@@ -189,8 +188,3 @@ def scan_timeline(timeline: otio.schema.Timeline, *, model: str | None = None, s
     scan = find_placeholders(timeline.tracks, timeline.global_start_time)
     return estimate(scan, size, bit_depth, model, catalog, neighbours), scan.skipped
 
-
-def as_fraction(rate: Fraction | str | None) -> Fraction | None:
-    from ..core.frames import parse_rate
-
-    return None if rate is None else parse_rate(rate)

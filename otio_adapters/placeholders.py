@@ -36,7 +36,7 @@ class Placeholder:
     kind: str  # "gap", "missing", "generator:<kind>", "draft"
     track: str  # "V1", "V2 Titles", ...
     rate: Fraction  # the track's rate
-    record_frame: int  # first frame in the record (timeline) timeline, global start included
+    record_frame: int  # first frame on the record side (the cut's timecode), global start included
     frames: int  # the item's duration in the track
     prompt: str
     head: int = 0  # frames a transition before the item borrows from its media
@@ -79,6 +79,7 @@ class Scan:
 
 
 def is_filled(item: otio.core.Item) -> bool:
+    """True for an item promptreel has filled (it records the placeholder it replaced)."""
     return "placeholder" in _ns(item)
 
 
@@ -126,7 +127,7 @@ def candidate_kind(item) -> str | None:
     if isinstance(ref, otio.schema.MissingReference):
         return "missing"
     ns = _ns(item)
-    if "placeholder" in ns:
+    if is_filled(item):
         # A fill with the draft model is a draft: a real model may fill it again.
         return "draft" if ns.get("model") == "draft" else None
     return "draft" if ns.get("draft") else None
@@ -136,7 +137,8 @@ def prompt_of(item) -> tuple[str | None, dict]:
     """The item's prompt and hints (model, seed, negative_prompt), or (None, {})."""
     ns = _ns(item)
     # A draft fill's own metadata says model "draft"; the editor's hints are in what it replaced.
-    source = (ns.get("placeholder") or {}).get("previous") or ns if "placeholder" in ns else ns
+    previous = ns["placeholder"].get("previous") if "placeholder" in ns else None
+    source = previous or ns
     hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
     if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
         hints["seed"] = int(hints["seed"])

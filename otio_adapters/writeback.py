@@ -15,7 +15,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..core.errors import BadInput
-from .placeholders import NS, Placeholder, _ns
+from .placeholders import NS, Placeholder, _ns, is_filled
 from .timebase import frames_at, time_range
 
 PLACEHOLDER_KEY = "promptreel_placeholder"
@@ -70,7 +70,7 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
         m.marked_range = otio.opentime.TimeRange(visible.start_time + (m.marked_range.start_time - old_start),
                                                  m.marked_range.duration)
     if isinstance(item, otio.schema.Gap):
-        clip = _clip_for_gap(item, ref, visible, media if resolve else None)
+        clip = _clip_for_gap(item, ref, visible, media)
         record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
                   "source_range": _range_record(item.source_range), "markers": markers,
                   "previous": _plain(_ns(item)) or None}
@@ -98,14 +98,16 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
     return clip
 
 
-def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path | None) -> otio.schema.Clip:
+def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path) -> otio.schema.Clip:
     twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
-    clip = otio.schema.Clip(name=gap.name or (media.name if media else ""), source_range=visible,
+    clip = otio.schema.Clip(name=gap.name or media.name, source_range=visible,
                             markers=[m for m in twin.markers], effects=[e for e in twin.effects],
                             metadata=_plain(twin.metadata))
     clip.set_media_references(
         {otio.schema.Clip.DEFAULT_MEDIA_KEY: ref,
-         PLACEHOLDER_KEY: otio.schema.MissingReference(metadata={NS: {"was": "gap"}})},
+         # available_range on every reference, as Resolve writes them
+         PLACEHOLDER_KEY: otio.schema.MissingReference(available_range=gap.trimmed_range(),
+                                                       metadata={NS: {"was": "gap"}})},
         otio.schema.Clip.DEFAULT_MEDIA_KEY)
     clip.enabled = gap.enabled
     clip.color = gap.color
@@ -166,7 +168,7 @@ def _restore_ns(meta, previous) -> None:
 
 def revert_tracks(tracks: otio.schema.Stack) -> int:
     """Revert every promptreel fill under `tracks`. Returns how many items were restored."""
-    filled = [c for c in tracks.find_clips() if "placeholder" in _ns(c)]
+    filled = [c for c in tracks.find_clips() if is_filled(c)]
     for clip in filled:
         revert_item(clip)
     return len(filled)
