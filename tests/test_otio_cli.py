@@ -201,3 +201,22 @@ def test_drop_frame_edl(tmp_path, capsys):
     t = otio.adapters.read_from_file(str(out), rate=30000 / 1001)
     assert_frame_exact(t.find_clips()[1], 60, Fraction(30000, 1001))
     assert "01:01:00;04 01:01:02;04" in out.read_text("utf-8")  # record times kept, drop-frame
+
+
+def test_partial_fill_writes_what_it_can_and_lists_the_rest(tmp_path, capsys):
+    shots = tmp_path / "shots.json"
+    shots.write_text(json.dumps([
+        {"shot": "A", "duration": 12, "prompt": "a lantern lit"},
+        {"shot": "B", "duration": "20s", "prompt": "a long tracking shot", "model": "veo-3.1"},  # veo makes <= 8 s
+    ]), "utf-8")
+    board = tmp_path / "board.otio"
+    run(capsys, "storyboard", shots, "-o", board, "--size", "64x36")
+    code, text, err = run(capsys, "fill", board, "-o", tmp_path / "all.otio")
+    assert code == 4 and "cannot be made" in err and "--partial" in err
+    assert not (tmp_path / "all.otio").exists()
+    code, text, err = run(capsys, "fill", board, "-o", tmp_path / "some.otio", "--partial", "--codec", "h264")
+    assert code == 0, err
+    assert "1 filled" in text and "not filled" in text
+    a, b = otio.adapters.read_from_file(str(tmp_path / "some.otio")).find_clips()
+    assert_frame_exact(a, 12, Fraction(24))
+    assert isinstance(b.media_reference, otio.schema.GeneratorReference)  # left as it was

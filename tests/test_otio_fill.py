@@ -352,3 +352,18 @@ def test_frames_from_neighbours_reach_models_that_take_them(tmp_path, options):
     t2 = _two_placeholders()
     fill_timeline(t2, recording, FillOptions(**{**options.__dict__, "frames_from_neighbours": True}), size=SMALL)
     assert all(s.first_frame is None and s.last_frame is None for s in seen)
+
+
+def test_speed_effects_edl_fills_plain_shots_and_lists_the_retimed_one(tmp_path, options):
+    src = tmp_path / "speed.edl"
+    text = (SAMPLES / "speed_effects_small.edl").read_text("utf-8")
+    text = text.replace("* FROM CLIP NAME:  Z677_4C (ANIM10)", "* FROM CLIP NAME:  GEN: a paper plane loops")
+    text = text.replace("* FROM CLIP NAME:  Z682_156 (LAY3) FF", "* FROM CLIP NAME:  GEN: a frozen moment")
+    src.write_text(text, "utf-8")
+    doc = read_timeline(src, rate=Fraction(24))
+    scan = find_placeholders(doc.timeline.tracks)
+    assert [s.name for s in scan.skipped] == ["GEN: a frozen moment"] and "freeze" in scan.skipped[0].reason
+    plain = tmp_path / "plain.edl"
+    write_timeline(read_timeline(src, rate=Fraction(24)), plain)
+    fill_and_check(doc, options, tmp_path / "filled.edl", size=Size(width=64, height=36),
+                   baseline=otio.adapters.read_from_file(str(plain), rate=24))
