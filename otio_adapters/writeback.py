@@ -15,6 +15,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..core.errors import BadInput
+from ..core.keys import redact
 from .placeholders import NS, Placeholder, _ns, is_filled
 from .timebase import frames_at, time_range
 
@@ -36,14 +37,15 @@ def _range_from(d) -> otio.opentime.TimeRange | None:
                                    otio.opentime.RationalTime(d["duration"], d["duration_rate"]))
 
 
-def _plain(value):
-    """OTIO metadata -> plain Python (dicts, lists, scalars), deep-copied."""
+def _plain(value, clean=lambda s: s):
+    """OTIO metadata (or provenance) -> plain Python (dicts, lists, scalars), deep-copied;
+    `clean` is applied to every string."""
     if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, clean) for k, v in value.items()}
     if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
+        return [_plain(v, clean) for v in value]
+    if isinstance(value, (str, Path)):
+        return clean(str(value))
     return copy.copy(value)
 
 
@@ -93,7 +95,8 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
         clip.source_range = visible
         if resolve:
             clip.name = media.name  # Resolve conforms by file name
-    clip.metadata[NS] = {**{k: _plain(v) for k, v in provenance.items()}, "placeholder": record}
+    # Whatever a provider or engine put in the provenance, no API key goes into a timeline.
+    clip.metadata[NS] = {**_plain(dict(provenance), redact), "placeholder": record}
     _check_landed(ph, clip)
     return clip
 

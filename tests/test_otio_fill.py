@@ -367,3 +367,22 @@ def test_speed_effects_edl_fills_plain_shots_and_lists_the_retimed_one(tmp_path,
     write_timeline(read_timeline(src, rate=Fraction(24)), plain)
     fill_and_check(doc, options, tmp_path / "filled.edl", size=Size(width=64, height=36),
                    baseline=otio.adapters.read_from_file(str(plain), rate=24))
+
+
+def test_no_api_key_reaches_the_timeline(tmp_path, options, monkeypatch):
+    secret = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+
+    def leaky(slots, opts):  # an engine that echoed a request URL with the key in it
+        out = []
+        for s in slots:
+            d = render_draft(s, opts)
+            out.append(Filled(d.media, {**d.provenance, "route": f"https://api.example/v1?key={secret}"}))
+        return out
+
+    t = _two_placeholders()
+    fill_timeline(t, leaky, options, size=SMALL)
+    path = tmp_path / "t.otio"
+    otio.adapters.write_to_file(t, str(path))
+    text = path.read_text("utf-8")
+    assert secret not in text and "[redacted]" in text
