@@ -42,6 +42,7 @@ class Placeholder:
     head: int = 0  # frames a transition before the item borrows from its media
     tail: int = 0  # frames a transition after it borrows
     hints: dict = field(default_factory=dict)  # model, seed, negative_prompt from the metadata
+    index: int = -1  # the item's index in its parent, so write-back needs no linear search
 
     @property
     def media_frames(self) -> int:
@@ -201,8 +202,8 @@ _PLACEHOLDER_REFS = (otio.schema.GeneratorReference, otio.schema.MissingReferenc
 
 def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: list) -> None:
     if isinstance(comp, otio.schema.Stack):
-        for child in comp:
-            _visit(child, offset, rate, label, found, skipped, None, None)
+        for i, child in enumerate(comp):
+            _visit(child, offset, rate, label, found, skipped, None, None, i)
         return
     children = list(comp)
     pos = offset
@@ -215,13 +216,13 @@ def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: l
         if (type(child) is not _Clip or isinstance(child.media_reference, _PLACEHOLDER_REFS)
                 or meta_get(child.metadata, NS) is not None):
             _visit(child, pos, rate, label, found, skipped,
-                   children[i - 1] if i > 0 else None, children[i + 1] if i + 1 < len(children) else None)
+                   children[i - 1] if i > 0 else None, children[i + 1] if i + 1 < len(children) else None, i)
         d = child.duration()
         value = d.value
         pos += int(value) if d.rate == rate_f and value.is_integer() else _loose_frames(d, rate)
 
 
-def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt) -> None:
+def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt, index: int) -> None:
     if isinstance(child, otio.core.Composition):
         trim = _loose_frames(child.source_range.start_time, rate) if child.source_range else 0
         _walk(child, pos - trim, rate, label, found, skipped)
@@ -249,7 +250,7 @@ def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: li
     # A transition spans the cut: the item's media must run on under it (OTIO: handles_of_child).
     head = _loose_frames(prev.in_offset, rate) if type(prev) is _Transition else 0
     tail = _loose_frames(nxt.out_offset, rate) if type(nxt) is _Transition else 0
-    found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints))
+    found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints, index))
 
 
 def frame_size(timeline: otio.schema.Timeline | None, size: Size | None = None,

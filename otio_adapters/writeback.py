@@ -76,8 +76,7 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
         record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
                   "source_range": _range_record(item.source_range), "markers": markers,
                   "previous": _plain(_ns(item)) or None}
-        parent = item.parent()
-        parent[parent.index(item)] = clip
+        _replace(item, clip, ph.index)
     else:
         clip = item
         refs = clip.media_references()
@@ -125,7 +124,15 @@ def _check_landed(ph: Placeholder, clip: otio.schema.Clip) -> None:
         raise AssertionError(f"fill of {ph.name!r} landed as {got} frames, not {ph.frames}")
 
 
-def revert_item(clip: otio.schema.Clip) -> otio.core.Item:
+def _replace(old, new, index: int = -1) -> None:
+    """Put `new` where `old` is in its parent (at `index` if that is where it is: no linear search)."""
+    parent = old.parent()
+    if not (0 <= index < len(parent) and parent[index] is old):
+        index = parent.index(old)
+    parent[index] = new
+
+
+def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item:
     """Restore the placeholder a fill replaced. Returns the restored item (a new Gap for a filled gap)."""
     ns = _ns(clip)
     record = ns.get("placeholder")
@@ -146,8 +153,7 @@ def revert_item(clip: otio.schema.Clip) -> otio.core.Item:
         gap.metadata.update(meta)
         gap.enabled = clip.enabled
         gap.color = clip.color
-        parent = clip.parent()
-        parent[parent.index(clip)] = gap
+        _replace(clip, gap, index)
         return gap
     refs = clip.media_references()
     if PLACEHOLDER_KEY not in refs:
@@ -171,7 +177,11 @@ def _restore_ns(meta, previous) -> None:
 
 def revert_tracks(tracks: otio.schema.Stack) -> int:
     """Revert every promptreel fill under `tracks`. Returns how many items were restored."""
-    filled = [c for c in tracks.find_clips() if is_filled(c)]
-    for clip in filled:
-        revert_item(clip)
-    return len(filled)
+    count = 0
+    for comp in [tracks, *tracks.find_children(descended_from_type=otio.core.Composition)]:
+        children = list(comp)
+        for i, child in enumerate(children):
+            if isinstance(child, otio.schema.Clip) and is_filled(child):
+                revert_item(child, i)
+                count += 1
+    return count
