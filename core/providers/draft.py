@@ -90,8 +90,8 @@ def plan_draft(request: GenerationRequest) -> DraftPlan:
         prompt_lines=lines,
         prompt_font=prompt_font,
         chrome_font=chrome,
-        shot=_clean(request.tags.get("shot", "")).replace("\n", " "),
-        for_model=_clean(request.tags.get("for_model") or "draft").replace("\n", " "),
+        shot=_one_line(request.tags.get("shot", "")),
+        for_model=_one_line(request.tags.get("for_model", "")) or "draft",
         colours=_colours(request.prompt, request.seed),
     )
 
@@ -109,6 +109,10 @@ def _clean(text: str) -> str:
     """Printable text for drawtext: CRLF to LF, tabs and other control characters to spaces."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", " ", text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_clean(text).split())
 
 
 def _wrap(text: str, columns: int) -> list[str]:
@@ -201,13 +205,13 @@ def build_command(plan: DraftPlan, dest: Path) -> list[str]:
     card = literal_text(card, right, x=f"w-tw-{margin}", y=header_y, fontsize=font)
     if plan.shot:
         card = literal_text(card, _ellipsize(plan.shot, columns - len(right) - 2), x=margin, y=header_y, fontsize=font)
-    if plan.prompt_lines:
+    if "".join(plan.prompt_lines).strip():
         card = literal_text(card, "\n".join(plan.prompt_lines), x="(w-tw)/2", y="(h-th)/2", fontsize=plan.prompt_font,
                     line_spacing=round(plan.prompt_font * (_LINE - Fraction(23, 20))),
                     shadowx=max(1, plan.prompt_font // 24), shadowy=max(1, plan.prompt_font // 24),
                     shadowcolor="black@0.6")
     label = f"{rate_label(plan.rate).split(' ')[0]} fps"
-    if columns - 11 - 2 * digits - 4 >= len(label):
+    if columns - len(label) >= 2 * (max(11, 2 * digits + 1) + 1):  # centred, clear of the timecode and counter
         card = literal_text(card, label, x="(w-tw)/2", y=footer_y, fontsize=font)
     card = (card.trim(end_frame=1)
             .filter("scale", out_color_matrix="bt709", out_range="tv").filter("format", "yuva420p"))
@@ -274,10 +278,11 @@ def _h264_encoder() -> str:
     for name in ("libx264", "libopenh264"):
         if re.search(rf"\s{name}\s", listing):
             return name
-    raise UserError(
-        f"The ffmpeg at {ffmpeg_exe()} has no H.264 encoder, which the draft model needs.",
-        "Unset PROMPTREEL_FFMPEG or point it at a full ffmpeg build (the imageio-ffmpeg one works).",
-    )
+    raise UserError(f"The ffmpeg at {ffmpeg_exe()} has no H.264 encoder, which the draft model needs.", _FULL_FFMPEG)
+
+
+_FULL_FFMPEG = ("Set PROMPTREEL_FFMPEG to a full ffmpeg build, such as the one imageio-ffmpeg installs "
+                "(python -c \"import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())\").")
 
 
 def _encoder_settings() -> dict[str, str | int]:
@@ -324,9 +329,14 @@ async def _render(request: GenerationRequest, dest: Path, on_progress: ProgressC
 def _check(returncode: int, stderr: str, dest: Path) -> None:
     if returncode == 0:
         return
+    dest.unlink(missing_ok=True)  # leave nothing half-written behind
     if "No space left on device" in stderr:
         raise UserError(f"The disk is full: the draft for {dest.name} could not be written.",
                         f"Free some space in {dest.parent} and run it again.")
+    missing = re.search(r"No such filter: '(\w+)'", stderr)
+    if missing:  # an ffmpeg built without libfreetype, or older than 4.4 (no `gradients`)
+        raise UserError(f"The ffmpeg at {ffmpeg_exe()} lacks the '{missing.group(1)}' filter the draft model needs.",
+                        _FULL_FFMPEG)
     raise RuntimeError(f"ffmpeg failed rendering the draft (exit {returncode}): {stderr.strip()[-2000:]}")
 
 
