@@ -33,7 +33,8 @@ from .base import LocalProtocol
 FONT = Path(__file__).resolve().parent.parent / "data" / "DejaVuSansMono.ttf"
 # DejaVu Sans Mono: every glyph advances 1233/2048 em, so wrapping to a pixel width is exact arithmetic.
 _ADVANCE = Fraction(1233, 2048)
-_LINE = Fraction(6, 5)  # line pitch in em, with drawtext's line_spacing below
+_GLYPH_H = Fraction(1901 + 483, 2048)  # ascender + descender: drawtext's own line height, in em
+_LINE = Fraction(5, 4)  # the line pitch we lay out with, in em (drawtext's line_spacing makes up the rest)
 
 DEFAULT_RATE = Fraction(24)
 DEFAULT_SIZE = Size(width=1920, height=1080)
@@ -204,12 +205,13 @@ def build_command(plan: DraftPlan, dest: Path) -> list[str]:
     right = _ellipsize(f"DRAFT for {plan.for_model}", columns // 2)
     card = literal_text(card, right, x=f"w-tw-{margin}", y=header_y, fontsize=font)
     if plan.shot:
-        card = literal_text(card, _ellipsize(plan.shot, columns - len(right) - 2), x=margin, y=header_y, fontsize=font)
+        shot = _ellipsize(plan.shot, columns - len(right) - 2)
+        card = literal_text(card, shot, x=margin, y=header_y, fontsize=font)
     if "".join(plan.prompt_lines).strip():
-        card = literal_text(card, "\n".join(plan.prompt_lines), x="(w-tw)/2", y="(h-th)/2", fontsize=plan.prompt_font,
-                    line_spacing=round(plan.prompt_font * (_LINE - Fraction(23, 20))),
-                    shadowx=max(1, plan.prompt_font // 24), shadowy=max(1, plan.prompt_font // 24),
-                    shadowcolor="black@0.6")
+        pf = plan.prompt_font
+        card = literal_text(card, "\n".join(plan.prompt_lines), x="(w-tw)/2", y="(h-th)/2", fontsize=pf,
+                            line_spacing=round(pf * (_LINE - _GLYPH_H)), shadowx=max(1, pf // 24),
+                            shadowy=max(1, pf // 24), shadowcolor="black@0.6")
     label = f"{rate_label(plan.rate).split(' ')[0]} fps"
     if columns - len(label) >= 2 * (max(11, 2 * digits + 1) + 1):  # centred, clear of the timecode and counter
         card = literal_text(card, label, x="(w-tw)/2", y=footer_y, fontsize=font)
@@ -278,7 +280,8 @@ def _h264_encoder() -> str:
     for name in ("libx264", "libopenh264"):
         if re.search(rf"\s{name}\s", listing):
             return name
-    raise UserError(f"The ffmpeg at {ffmpeg_exe()} has no H.264 encoder, which the draft model needs.", _FULL_FFMPEG)
+    raise UserError(f"The ffmpeg at {ffmpeg_exe()} has no H.264 encoder, which the draft model needs.",
+                    _FULL_FFMPEG)
 
 
 _FULL_FFMPEG = ("Set PROMPTREEL_FFMPEG to a full ffmpeg build, such as the one imageio-ffmpeg installs "
@@ -335,8 +338,8 @@ def _check(returncode: int, stderr: str, dest: Path) -> None:
                         f"Free some space in {dest.parent} and run it again.")
     missing = re.search(r"No such filter: '(\w+)'", stderr)
     if missing:  # an ffmpeg built without libfreetype, or older than 4.4 (no `gradients`)
-        raise UserError(f"The ffmpeg at {ffmpeg_exe()} lacks the '{missing.group(1)}' filter the draft model needs.",
-                        _FULL_FFMPEG)
+        raise UserError(f"The ffmpeg at {ffmpeg_exe()} lacks the '{missing.group(1)}' filter "
+                        "the draft model needs.", _FULL_FFMPEG)
     raise RuntimeError(f"ffmpeg failed rendering the draft (exit {returncode}): {stderr.strip()[-2000:]}")
 
 
