@@ -144,7 +144,7 @@ def _fit_prompt(prompt: str, width: int, height: int, smallest: int) -> tuple[in
 def _colours(prompt: str, seed: int | None) -> tuple[str, str, str]:
     """Three dark, related colours (white text stays legible), fixed by the prompt and seed."""
     digest = hashlib.sha256(f"{seed or 0}\0{prompt}".encode()).digest()
-    hue = digest[0] / 256
+    hue = int.from_bytes(digest[:4], "big") / 2**32
     out = []
     for shift, sat, val in ((0.0, 0.55, 0.22), (0.09, 0.65, 0.50), (0.5, 0.45, 0.35)):
         r, g, b = colorsys.hsv_to_rgb((hue + shift) % 1.0, sat, val)
