@@ -409,9 +409,6 @@ class Timeline(_ResolveObject):
             self._tracks[it._track].remove(it)
         return True
 
-    def GetSelectedClips(self):
-        return []
-
     def AddMarker(self, frameId, color, name, note, duration, customData=None):
         return _marker_api(self._markers, frameId, color, name, note, duration, customData)
 
@@ -769,3 +766,18 @@ def _render_still(media: Path, frame: int, out: Path) -> None:
     (ffmpeg.input(str(media)).filter("select", f"eq(n,{frame})").output(str(tmp), vframes=1)
      .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
     os.replace(tmp, out)
+
+
+def cut_with_placeholders(rate: str = "24", width: int = 320, height: int = 180,
+                          studio: bool = True) -> tuple[FakeResolve, Timeline]:
+    """A project at `rate` with one timeline (01:00:00:00) holding three foreign placeholders on V1:
+    a Solid Color generator with a `gen:` marker, a title named `GEN: ...`, and a gap-filling clip."""
+    resolve = FakeResolve(studio=studio)
+    project = resolve._new_project(rate=rate, width=width, height=height)
+    timeline = project.GetMediaPool().CreateEmptyTimeline("Cut 1")
+    start = timeline.GetStartFrame()
+    solid = timeline._add(1, start + 10, 30, "Solid Color", kind="generator")
+    solid.AddMarker(0, "Blue", "gen: a red fox in snow", "", 1)
+    timeline._add(1, start + 40, 17, "GEN: storm over the sea", kind="title")
+    timeline._add(1, start + 57, 12, "Text+", kind="generator")  # not a placeholder
+    return resolve, timeline
