@@ -240,6 +240,8 @@ def run(resolve, worker_command=None, session_file=None, idle_seconds=None, env=
             bridge.worker = subprocess.Popen(worker_command, env=child_env)
         bridge.serve_forever()
     finally:
+        if bridge.worker is not None and bridge.worker.poll() is None:
+            bridge.worker.terminate()  # stopped on request: the worker has nothing left to talk to
         if session_file and os.path.exists(session_file):
             os.remove(session_file)
     return bridge
