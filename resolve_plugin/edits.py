@@ -70,7 +70,7 @@ def save(record: EditRecord) -> Path:
 
 def load(edit_id: str) -> EditRecord:
     path = edits_dir() / f"{edit_id}.json"
-    if not path.is_file() or "/" in edit_id or "\\" in edit_id:
+    if "/" in edit_id or "\\" in edit_id or not path.is_file():
         raise BadInput(f"No fill with id {edit_id} is recorded.", "List fills with `promptreel resolve edits`.")
     return EditRecord.model_validate_json(path.read_text(encoding="utf-8"))
 

@@ -230,3 +230,32 @@ def test_resolve_gone_mid_session_is_a_clear_error(tmp_path):
     thread.join(10)
     with pytest.raises(ResolveUnavailable, match="Scripts"):
         gw.timeline()
+
+
+def test_stills_and_timeline_export_through_the_gateway(connect, maker, tmp_path):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    fill(gw, maker)
+    still = gw.export_still(86415, tmp_path / "before.png")  # quirk 23: the gateway moves the playhead first
+    assert still.read_bytes()[:4] == b"\x89PNG"
+    assert resolve.GetCurrentPage() == "media"  # the page the editor was on is restored
+    import opentimelineio as otio
+
+    out = otio.adapters.read_from_file(str(gw.export_timeline(tmp_path / "cut.otio")))
+    assert [c.name for c in out.tracks[1].find_clips()] == ["draft-001.mov", "draft-002.mov"]
+
+
+def test_a_restarted_bridge_refuses_the_old_token(tmp_path):
+    resolve, _ = cut_with_placeholders()
+    old = Bridge(resolve)
+    old_token = old.token
+    old._listener.close()
+    new = Bridge(resolve)
+    thread = threading.Thread(target=new.serve_forever)
+    thread.start()
+    try:
+        with pytest.raises(ResolveUnavailable):
+            BridgeGateway(*new.address, token=old_token).timeline()
+    finally:
+        new.stop()
+        thread.join(10)
