@@ -14,6 +14,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from promptreel.core.errors import UserError
 
@@ -21,7 +22,7 @@ from . import edits
 from .bins import DEFAULT_BIN, import_tagged
 from .clipmaker import ClipMaker, MadeClip, provenance
 from .edits import EditRecord, Placed, Replaced
-from .errors import NoPlaceholders, NoTimeline, PlacementFailed
+from .errors import NoPlaceholders, NoTimeline, PlacementFailed, ResolveRefused
 from .gateway import Gateway, ProjectInfo, TimelineState
 from .placeholders import Placeholder, check_fillable, find_placeholders
 from .target import ConformTarget, target_from_settings
@@ -42,15 +43,35 @@ def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectIn
     return project, target_from_settings(project.settings, bit_depth)
 
 
-def slot_for(ph: Placeholder, target: ConformTarget):
+def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = None,
+             last_frame: Path | None = None):
     frames = ph.draft_frames if ph.kind == "draft" else ph.item.duration
-    return target.slot(frames, ph.prompt, name=ph.item.name)
+    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame)
+
+
+def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder, folder: Path) -> tuple[Path | None, Path | None]:
+    """The frames just before and just after the slot, for models that take first/last frames.
+    None where nothing enabled is cut there (the head or tail of the timeline, or a gap)."""
+    def shown(frame: int) -> bool:
+        return any(it.enabled and it.kind == "clip" and it.start <= frame < it.end and it.id != ph.item.id
+                   for t in state.tracks for it in t.items)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[Path | None] = []
+    for frame, name in ((ph.item.start - 1, "before"), (ph.item.end, "after")):
+        path = folder / f"{ph.item.id}-{name}.png"
+        try:
+            out.append(gw.export_still(frame, path) if shown(frame) else None)
+        except ResolveRefused:
+            out.append(None)  # a missing neighbour frame is a hint lost, not a failed fill
+    return out[0], out[1]
 
 
 def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
-         bin_template: str = DEFAULT_BIN, workers: int = 4) -> FillReport:
+         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None) -> FillReport:
     """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
-    concurrently, placement in record order; each item ends either filled and verified, or as it was."""
+    concurrently, placement in record order; each item ends either filled and verified, or as it was.
+    With `stills_dir`, the frames before and after each slot go to the model as first/last frames."""
     project, target = conform_target(gw, bit_depth)
     state = gw.timeline()
     found = find_placeholders(state)
@@ -62,8 +83,10 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
             "Mark a clip, generator or title with a marker named 'gen: <prompt>', or name it 'GEN: <prompt>'.")
     for ph in found:
         check_fillable(state, ph)  # refuse before any money is spent
+    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else ()))
+             for ph in found]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
-        made = list(pool.map(lambda ph: make_clip(slot_for(ph, target)), found))
+        made = list(pool.map(make_clip, slots))
     report = FillReport()
     for ph, clip in zip(found, made):
         try:

@@ -259,3 +259,16 @@ def test_a_restarted_bridge_refuses_the_old_token(tmp_path):
     finally:
         new.stop()
         thread.join(10)
+
+
+def test_neighbouring_frames_go_to_the_model_as_first_and_last_frames(connect, maker, tmp_path):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    shot = bins.import_tagged(gw, maker(Slot(frames=10, rate=24, size="320x180", prompt="shot a")))
+    gw.append(shot.id, 0, 10, 1, 86400)  # a real shot cut just before the first placeholder
+    maker.slots.clear()
+    first = timeline.GetItemListInTrack("video", 1)[1]  # the Solid Color placeholder
+    fill(gw, maker, item_ids=[first.GetUniqueId()], stills_dir=tmp_path / "stills")
+    (slot,) = maker.slots
+    assert slot.first_frame is not None and slot.first_frame.read_bytes()[:4] == b"\x89PNG"
+    assert slot.last_frame is None  # the title after it is a placeholder, not a shot
