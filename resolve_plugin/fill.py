@@ -132,7 +132,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
         track = gw.add_track()
     # Quirk 2: the only way to place a clip; source frames [0, duration), endFrame exclusive; quirk 20:
     # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): read back below.
-    gw.append(clip.id, 0, duration, track, start)
+    gw.append(clip.id, 0, duration, track, start, timeline_id=state.id)
     gw.set_enabled([ph.item.id], False)
     after = gw.timeline()
     landed = [it for t in after.tracks for it in t.items if it.clip_id == clip.id]

@@ -165,11 +165,13 @@ class Gateway:
         return Clip(**self.call("tag_clip", clip_id=clip_id, metadata=metadata or {},
                                 third_party=third_party or {}, color=color))
 
-    def append(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int) -> list[str]:
-        """Ask Resolve to place a clip. Returns the ids Resolve echoed: NOT proof of placement (quirk 4)."""
+    def append(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
+               timeline_id: str = "") -> list[str]:
+        """Ask Resolve to place a clip on the current timeline (refused if it is no longer `timeline_id`).
+        Returns the ids Resolve echoed: NOT proof of placement (quirk 4)."""
         spec = dict(clip_id=clip_id, start_frame=start_frame, end_frame=end_frame, track=track,
                     record_frame=record_frame)
-        return [r["id"] for r in self.call("append", clips=[spec])]
+        return [r["id"] for r in self.call("append", clips=[spec], timeline_id=timeline_id)]
 
     def add_track(self) -> int:
         return int(self.call("add_track")["index"])
@@ -264,6 +266,8 @@ def _user_error(op: str, code: str, message: str):
         return NoProject(message, "Open a project in Resolve and try again.")
     if code == "no_timeline":
         return NoTimeline(message, "Open the timeline to work on in Resolve's Edit page and try again.")
+    if code == "timeline_changed":
+        return NoTimeline(message, "Switch back to the timeline you were filling and try again.")
     if code in ("unreachable", "auth"):
         return ResolveUnavailable(f"{message}",
                                   "Start promptreel again from Workspace > Scripts > promptreel in Resolve.")

@@ -272,3 +272,14 @@ def test_neighbouring_frames_go_to_the_model_as_first_and_last_frames(connect, m
     (slot,) = maker.slots
     assert slot.first_frame is not None and slot.first_frame.read_bytes()[:4] == b"\x89PNG"
     assert slot.last_frame is None  # the title after it is a placeholder, not a shot
+
+
+def test_append_refuses_when_the_editor_switched_timelines(connect, maker):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    state = gw.timeline()
+    clip = bins.import_tagged(gw, maker(Slot(frames=5, rate=24, size="320x180", prompt="x")))
+    resolve.GetProjectManager().GetCurrentProject().GetMediaPool().CreateEmptyTimeline("Other")  # becomes current
+    with pytest.raises(NoTimeline, match="changed"):
+        gw.append(clip.id, 0, 5, 1, 86400, timeline_id=state.id)
+    assert _ours(timeline) == []

@@ -287,9 +287,9 @@ def append(session, args):
         infos.append({"mediaPoolItem": session.clip(spec["clip_id"]), "startFrame": int(spec["start_frame"]),
                       "endFrame": int(spec["end_frame"]), "trackIndex": int(spec["track"]),
                       "recordFrame": int(spec["record_frame"]), "mediaType": 1})
-    current = session.project().GetCurrentTimeline()
-    if not current or current.GetUniqueId() != tl.GetUniqueId():
-        raise OpError("no_timeline", "The current timeline changed.")
+    # AppendToTimeline places on the *current* timeline: refuse if the editor switched since the caller read it.
+    if args.get("timeline_id") and tl.GetUniqueId() != args["timeline_id"]:
+        raise OpError("timeline_changed", "The current timeline in Resolve changed since it was read.")
     returned = pool.AppendToTimeline(infos) or []
     out = []
     for item in returned:
@@ -416,7 +416,8 @@ def export_timeline(session, args):
     return {"path": args["path"]}
 
 
-# name -> (function, required argument names). The bridge answers these and nothing else.
+# name -> (function, required argument names). The bridge answers these, plus its own `ping` and
+# `shutdown`, and nothing else.
 OPS = {
     "hello": (hello, ()),
     "project": (project, ()),
