@@ -1,37 +1,49 @@
-"""promptreel's own process, started by the Scripts-menu entry with the bridge's address and token
-in its environment. It holds the connection while the bridge runs; the panel (a local web page) and
-the engine plug in here. When it exits, the bridge inside Resolve stops.
+"""promptreel's own process, started by the Scripts-menu entry with the bridge's address and token in
+its environment: it serves the panel, opens it in the default browser, and leaves when the bridge
+goes away. When it exits, the bridge inside Resolve stops.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
+import webbrowser
 
 from promptreel.core.errors import UserError
 
+from .clipmaker import ClipMaker
+from .editions import decide
 from .gateway import BridgeGateway
+from .panel import Panel
 
-log = logging.getLogger(__name__)
+
+def clip_maker() -> ClipMaker | None:
+    """Where the engine + conform plug in: a callable Slot -> MadeClip (plan, generate, conform to the slot).
+    None until they land; the panel then says generation is not set up."""
+    return None
 
 
-def main() -> int:
+def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     try:
         gw = BridgeGateway.from_env()
         hello = gw.hello()
     except UserError as e:
         print(f"promptreel: {e}", file=sys.stderr)
         return 2
-    log.warning("connected to %s", hello.product)
-    # Until the panel lands: keep the session open so `promptreel` commands can use the bridge
-    # (they find it through the session file), and leave when the bridge goes away.
-    while True:
-        time.sleep(5)
-        try:
-            gw.client.call("ping")
-        except Exception:
-            return 0
+    decision = decide(hello.product, hello.version, bridge=True)
+    panel = Panel(gw, clip_maker(), mode=decision.mode)
+    panel.start()
+    if open_browser:
+        webbrowser.open(panel.url)
+    try:
+        while True:
+            time.sleep(poll_seconds)
+            try:
+                gw.client.call("ping")
+            except Exception:  # the bridge stopped (Resolve closed, or the script was ended)
+                return 0
+    finally:
+        panel.stop()
 
 
 if __name__ == "__main__":
