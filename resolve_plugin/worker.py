@@ -5,6 +5,7 @@ goes away. When it exits, the bridge inside Resolve stops.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import webbrowser
@@ -33,7 +34,8 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     decision = decide(hello.product, hello.version, bridge=True)
     panel = Panel(gw, clip_maker(), mode=decision.mode)
     panel.start()
-    if open_browser:
+    print(f"promptreel: panel at http://127.0.0.1:{panel.port}/ ({decision.reason})", flush=True)
+    if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
         webbrowser.open(panel.url)
     try:
         while True:

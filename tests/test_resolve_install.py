@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,7 +85,8 @@ def test_the_entry_runs_as_resolve_runs_it_and_doctor_finds_the_bridge(tmp_path)
     scripts.install(folder, python=sys.executable, data=data)
     entry = folder / "Utility" / "promptreel.py"
     proc = subprocess.Popen([sys.executable, "-c", _AS_RESOLVE.format(root=str(ROOT), entry=str(entry))],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PROMPTREEL_NO_BROWSER": "1"})
     try:
         session = data / "bridge.json"
         for _ in range(300):
@@ -96,6 +99,14 @@ def test_the_entry_runs_as_resolve_runs_it_and_doctor_finds_the_bridge(tmp_path)
         checks, decision = resolve_checks(external=None, bridge=client, scripts_folder=folder)
         assert (decision.mode, decision.route) == ("connected", "bridge")
         assert all(c.ok for c in checks if c.name in ("Scripts entry", "Bridge"))
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
+        for _ in range(300):  # the worker connects, then serves the panel and says where
+            if any("promptreel: panel at http://127.0.0.1:" in line for line in lines) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert any("panel at" in line for line in lines), proc.stderr.read() if proc.poll() is not None else lines
         assert client.call("shutdown") == {"stopping": True}
         assert proc.wait(30) == 0
         assert not session.exists()
