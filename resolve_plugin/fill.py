@@ -139,8 +139,12 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     ok = [it for it in landed if it.track == track and it.start == start and it.duration == duration]
     placeholder = after.item(ph.item.id)
     if len(ok) != 1 or len(landed) != 1 or placeholder is None or placeholder.enabled:
-        _undo_placement(gw, [it.id for it in landed], ph.item.id)
+        left = _undo_placement(gw, [it.id for it in landed], ph.item.id)
         seen = ", ".join(f"V{it.track} at {it.start} for {it.duration}" for it in landed) or "nothing"
+        if left:
+            raise PlacementFailed(
+                f"The fill for {ph.label} did not land as placed (found {seen}), and Resolve would not remove it.",
+                f"Delete the clip '{clip.name}' on the timeline by hand (close any open dialog first).")
         raise PlacementFailed(
             f"The fill for {ph.label} did not land as placed: expected V{track} at {start} for {duration} frames, "
             f"found {seen}. It has been removed and the placeholder re-enabled.",
@@ -152,12 +156,19 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     return record
 
 
-def _undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> None:
+def _undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> list[str]:
+    """Remove what was placed and re-enable the placeholder; returns the ids Resolve would not remove."""
+    left: list[str] = []
     if placed_ids:
-        gone = gw.delete_items(placed_ids)  # opens the Edit page first (quirk 6) and reads back
-        if set(gone) != set(placed_ids):
-            log.error("could not remove placed items %s", sorted(set(placed_ids) - set(gone)))
+        try:
+            gone = gw.delete_items(placed_ids)  # opens the Edit page first (quirk 6) and reads back
+        except UserError:
+            gone = []
+        left = sorted(set(placed_ids) - set(gone))
+        if left:
+            log.error("could not remove placed items %s", left)
     gw.set_enabled([placeholder_id], True)
+    return left
 
 
 def _uses(state: TimelineState, clip_id: str) -> list[tuple[str, int, int, int, int]]:

@@ -283,3 +283,22 @@ def test_append_refuses_when_the_editor_switched_timelines(connect, maker):
     with pytest.raises(NoTimeline, match="changed"):
         gw.append(clip.id, 0, 5, 1, 86400, timeline_id=state.id)
     assert _ours(timeline) == []
+
+
+def test_a_fill_that_cannot_be_undone_says_so(connect, tmp_path):
+    resolve, timeline = cut_with_placeholders(rate="24")
+    gw = connect(resolve)
+
+    # A 25 fps clip lands short (quirk 5), and a dialog is up, so DeleteClips fails too (quirks 6, 13).
+    original = resolve.GetProjectManager().GetCurrentProject().GetMediaPool().AppendToTimeline
+
+    def append_then_modal(infos):
+        out = original(infos)
+        resolve._modal_open = True
+        return out
+
+    resolve.GetProjectManager().GetCurrentProject().GetMediaPool().AppendToTimeline = append_then_modal
+    first = timeline.GetItemListInTrack("video", 1)[0].GetUniqueId()
+    report = fill(gw, TestPatternMaker(tmp_path / "m", rate=Fraction(25)), item_ids=[first])
+    assert len(report.failed) == 1 and "would not remove it" in report.failed[0][1]
+    assert "by hand" in report.failed[0][1]
