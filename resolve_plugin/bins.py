@@ -25,7 +25,8 @@ def bin_path(template: str, model: str) -> list[str]:
     parts = [_CONTROL.sub("", p).strip()[:80] for p in text.split("/")]
     parts = [p for p in parts if p]
     if not parts:
-        raise BadInput(f"The bin name '{template}' is empty once cleaned.", "Give a bin name such as 'promptreel/{model}'.")
+        raise BadInput(f"The bin name '{template}' is empty once cleaned.",
+                       "Give a bin name such as 'promptreel/{model}'.")
     return parts
 
 

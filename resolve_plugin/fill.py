@@ -49,7 +49,8 @@ def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = 
     return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame)
 
 
-def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder, folder: Path) -> tuple[Path | None, Path | None]:
+def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
+                     folder: Path) -> tuple[Path | None, Path | None]:
     """The frames just before and just after the slot, for models that take first/last frames.
     None where nothing enabled is cut there (the head or tail of the timeline, or a gap)."""
     def shown(frame: int) -> bool:
@@ -88,7 +89,7 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
         made = list(pool.map(make_clip, slots))
     report = FillReport()
-    for ph, clip in zip(found, made):
+    for ph, clip in zip(found, made, strict=True):
         try:
             report.edits.append(fill_one(gw, project, ph, clip, bin_template))
         except UserError as e:

@@ -288,7 +288,8 @@ _SCRIPT_API = {
 
 def external_resolve() -> Any | None:
     """`resolve` through external scripting (Studio only), or None when it does not answer."""
-    api = os.environ.get("RESOLVE_SCRIPT_API") or os.path.expandvars(_SCRIPT_API.get(sys.platform, _SCRIPT_API["linux"]))
+    default = os.path.expandvars(_SCRIPT_API.get(sys.platform, _SCRIPT_API["linux"]))
+    api = os.environ.get("RESOLVE_SCRIPT_API") or default
     modules = os.path.join(api, "Modules")
     if os.path.isdir(modules) and modules not in sys.path:
         sys.path.append(modules)

@@ -167,7 +167,8 @@ def test_draft_fill_replaces_media_everywhere_and_reverts(connect, maker, tmp_pa
     gw.append(draft.id, 5, 25, 2, 86500)
     gw.append(draft.id, 30, 40, 3, 86600)
     uses_before = sorted((it._track, it._start, it._duration, it._left) for it in _ours(timeline))
-    report = fill(gw, maker, item_ids=[i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id][:1])
+    uses = [i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id]
+    report = fill(gw, maker, item_ids=uses[:1])
     (record,) = report.edits
     assert record.kind == "draft" and maker.slots[0].frames == 48
     after = gw.clip(draft.id)

@@ -38,7 +38,8 @@ class BridgeClient(object):
                 reply = self._exchange(line.encode("utf-8") + b"\n")
             except (OSError, ValueError) as e:
                 self.close()
-                raise BridgeError("unreachable", "The Resolve bridge did not answer (%s)." % e.__class__.__name__)
+                raise BridgeError("unreachable",
+                                  "The Resolve bridge did not answer (%s)." % e.__class__.__name__) from None
             self.round_trips += 1
             if not reply.get("ok"):
                 err = reply.get("error") or {}

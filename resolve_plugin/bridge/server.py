@@ -169,7 +169,8 @@ class Bridge(object):
         self._jobs.put(job)
         if not job.done.wait(self.call_seconds):
             job.abandoned = True
-            self._send(conn, rid, error=("timeout", "Resolve did not answer '%s' within %g s." % (op, self.call_seconds)))
+            message = "Resolve did not answer '%s' within %g s." % (op, self.call_seconds)
+            self._send(conn, rid, error=("timeout", message))
             return True
         if job.error is not None:
             self._send(conn, rid, error=job.error)
@@ -184,8 +185,8 @@ class Bridge(object):
             reply = {"id": rid, "ok": False, "error": {"code": error[0], "message": error[1]}}
         data = json.dumps(reply, separators=(",", ":")).encode("utf-8")
         if len(data) > self.max_response:
-            reply = {"id": rid, "ok": False, "error": {"code": "too_large",
-                                                       "message": "The answer is larger than %d bytes." % self.max_response}}
+            message = "The answer is larger than %d bytes." % self.max_response
+            reply = {"id": rid, "ok": False, "error": {"code": "too_large", "message": message}}
             data = json.dumps(reply).encode("utf-8")
         conn.settimeout(self.read_seconds)
         try:
