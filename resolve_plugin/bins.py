@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from pathlib import Path
 
 from promptreel.core.errors import BadInput
 from promptreel.core.request import Slot
@@ -56,3 +59,21 @@ def create_draft(gw: Gateway, make_draft: ClipMaker, slot: Slot, template: str =
     if clip.third_party.get(f"{NS}prompt") != slot.prompt:
         raise ResolveRefused("Resolve did not keep the draft's prompt.", "Try again.")
     return clip
+
+
+def generate_to_folder(make_clip: ClipMaker, slot: Slot, folder: Path, variants: int = 1) -> list[Path]:
+    """File mode (free 21.1+): takes land in a folder the editor imports. Names come from the job,
+    never from a provider; each file is copied under a temporary name, then renamed into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for _ in range(variants):
+        made = make_clip(slot)
+        safe_job = re.sub(r"[^A-Za-z0-9._-]", "_", made.job_id)[:64] or "job"
+        target = folder / f"{made.model}-{safe_job}{made.path.suffix}"
+        if target.exists():
+            raise BadInput(f"{target} already exists.", "Choose an empty folder, or move the earlier takes.")
+        tmp = target.with_name(target.name + ".part")
+        shutil.copyfile(made.path, tmp)
+        os.replace(tmp, target)
+        out.append(target)
+    return out
