@@ -76,6 +76,9 @@ def test_append_drops_overlap_silently_and_returns_a_ghost(clip_path):
                                      "recordFrame": start + 5}])
     assert len(second) == 1 and second[0].GetUniqueId() == ""  # returned, never placed
     assert len(tl.GetItemListInTrack("video", 1)) == 1
+    (trimmed,) = pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 4, "endFrame": 9, "trackIndex": 1,
+                                         "recordFrame": start + 20}])
+    assert trimmed.GetLeftOffset() == 4 and trimmed.GetSourceStartFrame() == 5
 
 
 def test_mixed_rate_lands_a_frame_short(tmp_path):

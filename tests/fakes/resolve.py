@@ -10,6 +10,7 @@ reference/resolve-api.md (behaviour list), so a reader can check the double agai
   drops a placement that overlaps an item on its track without a word (3), returns a phantom
   item with an empty unique id for it (4), lands a mixed-rate source a frame short (5);
 - Timeline.DeleteClips fails unless the Edit page is open (6);
+- GetSourceStartFrame is a frame off for trimmed items; GetLeftOffset is exact (17);
 - ReplaceClip wipes the pool item's metadata (7);
 - generators and titles have no MediaPoolItem; SetClipColor on them returns True and does not
   stick (8); SetClipColor refuses names outside the 16 (9);
@@ -246,7 +247,7 @@ class TimelineItem(_ResolveObject):
         return max(0, self._mpi._frames - self._left - self._duration)
 
     def GetSourceStartFrame(self):
-        return self._left
+        return self._left + 1 if self._left else 0  # QUIRK 17: sometimes a frame off; GetLeftOffset is exact
 
     def GetSourceEndFrame(self):
         return self._left + self._duration
