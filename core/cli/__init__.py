@@ -23,6 +23,7 @@ SUMMARIES = {
     "scan": "List the placeholders of a timeline file and what filling them would cost.",
     "revert": "Restore the placeholders of a filled timeline file.",
     "storyboard": "Build a timeline of placeholders from a shot list (CSV, Markdown or JSON).",
+    "resolve": "DaVinci Resolve: install the Scripts-menu entry, status, list and revert fills.",
     "conform": "Conform a clip to a timeline's rate, length, size and codec.",
     "doctor": "Check ffmpeg, keys, the journal and the connection to Resolve.",
     "prompt": "Show what a model would be sent for a shot written as fields.",

@@ -1,0 +1,1 @@
+"""Installing promptreel's Scripts-menu entry into DaVinci Resolve, on macOS, Windows and Linux."""

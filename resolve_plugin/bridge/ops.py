@@ -1,0 +1,449 @@
+"""The allowlisted operations, each a function of (session, args) that returns JSON-able data.
+
+These are the only things promptreel can ask of Resolve: the bridge serves exactly `OPS`, and the
+direct gateway (Studio external scripting, tests) calls the same functions in-process, so both
+paths share every workaround. Each workaround names its quirk, numbered as in
+reference/resolve-api.md ("Behaviour that shapes the design").
+
+Python 3.6, standard library only.
+"""
+
+import math
+from fractions import Fraction
+
+# Settings that define the conform target (reference: "Project settings that define the conform target").
+CONFORM_KEYS = (
+    "timelineFrameRate", "timelineDropFrameTimecode", "timelineResolutionWidth", "timelineResolutionHeight",
+    "timelinePixelAspectRatio", "timelineInputResMismatchBehavior", "videoMonitorBitDepth",
+    "videoDataLevels", "colorScienceMode",
+)
+CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue", "Purple",
+               "Violet", "Pink", "Tan", "Beige", "Brown", "Chocolate")
+CLIP_PROPERTIES = ("File Path", "FPS", "Resolution", "Frames", "Bit Depth")
+
+
+class OpError(Exception):
+    """A refusal with a stable code the client maps to a user-facing error."""
+
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+
+
+class Session(object):
+    """The `resolve` object and the handles of objects already seen, by unique id."""
+
+    def __init__(self, resolve):
+        self.resolve = resolve
+        self.items = {}
+        self.clips = {}
+        self.folders = {}
+
+    def project(self):
+        pm = self.resolve.GetProjectManager() if self.resolve is not None else None
+        project = pm.GetCurrentProject() if pm else None
+        if not project:
+            raise OpError("no_project", "No project is open in Resolve.")
+        return project
+
+    def timeline(self):
+        timeline = self.project().GetCurrentTimeline()
+        if not timeline:
+            raise OpError("no_timeline", "The project has no current timeline.")
+        return timeline
+
+    def pool(self):
+        pool = self.project().GetMediaPool()
+        if not pool:
+            raise OpError("no_project", "The project's media pool cannot be read.")
+        return pool
+
+    def item(self, item_id):
+        item = self.items.get(item_id)
+        if item is None:
+            _scan_items(self, self.timeline())
+            item = self.items.get(item_id)
+        if item is None:
+            raise OpError("not_found", "Timeline item %s is no longer on the current timeline." % item_id)
+        return item
+
+    def clip(self, clip_id):
+        clip = self.clips.get(clip_id)
+        if clip is None:
+            _walk(self, self.pool().GetRootFolder(), [])
+            clip = self.clips.get(clip_id)
+        if clip is None:
+            raise OpError("not_found", "Media pool clip %s is no longer in the project." % clip_id)
+        return clip
+
+    def folder(self, folder_id):
+        folder = self.folders.get(folder_id)
+        if folder is None:
+            _walk(self, self.pool().GetRootFolder(), [])
+            folder = self.folders.get(folder_id)
+        if folder is None:
+            raise OpError("not_found", "Bin %s is no longer in the media pool." % folder_id)
+        return folder
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+def hello(session, args):
+    r = session.resolve
+    return {"product": r.GetProductName() or "", "version": list(r.GetVersion() or []),
+            "page": r.GetCurrentPage() or ""}
+
+
+def project(session, args):
+    """Project name and the effective conform settings: the timeline's own when it uses custom settings."""
+    proj = session.project()
+    settings = {}
+    for key in CONFORM_KEYS:
+        settings[key] = str(proj.GetSetting(key) or "")
+    timeline = proj.GetCurrentTimeline()
+    info = {"name": proj.GetName() or "", "id": proj.GetUniqueId() or "", "settings": settings, "timeline": None}
+    if timeline:
+        # Reference: a timeline with useCustomSettings = "1" has its own settings; read keys one by one
+        # (the no-argument dump is unreliable for finding the effective override).
+        custom = str(timeline.GetSetting("useCustomSettings") or "") == "1"
+        if custom:
+            for key in CONFORM_KEYS:
+                value = timeline.GetSetting(key)
+                if value not in (None, ""):
+                    settings[key] = str(value)
+        info["timeline"] = {"id": timeline.GetUniqueId() or "", "name": timeline.GetName() or "",
+                            "start_frame": int(timeline.GetStartFrame()), "custom_settings": custom}
+    return info
+
+
+def _markers(obj):
+    out = []
+    for frame, m in sorted((obj.GetMarkers() or {}).items()):
+        out.append({"frame": int(frame), "color": m.get("color", ""), "name": m.get("name", ""),
+                    "note": m.get("note", ""), "duration": int(m.get("duration", 1)),
+                    "custom_data": m.get("customData", "")})
+    return out
+
+
+def _item_kind(item, mpi):
+    if mpi:
+        return "clip"
+    # On <= 21.0 transitions are items with an empty property dict and no pool item; 21.1 has GetType().
+    if "GetType" in dir(item):  # QUIRK 11: probe with dir(), hasattr is always True
+        kind = item.GetType()
+        if kind in ("transition", "generator"):
+            return kind
+    return "transition" if not item.GetProperty() else "generator"
+
+
+def _clip_info(clip, full=False):
+    props = clip.GetClipProperty() or {}
+    info = {"id": clip.GetUniqueId() or "", "name": clip.GetName() or ""}
+    for key in CLIP_PROPERTIES:
+        info[key] = str(props.get(key, ""))  # QUIRK 10: strings (FPS has come back as a number)
+    info["third_party"] = dict(clip.GetThirdPartyMetadata() or {})
+    if full:
+        info["metadata"] = dict(clip.GetMetadata() or {})
+        info["color"] = clip.GetClipColor() or ""
+        info["markers"] = _markers(clip)
+    return info
+
+
+def _scan_items(session, timeline):
+    tracks = []
+    clips = {}
+    for index in range(1, int(timeline.GetTrackCount("video") or 0) + 1):
+        items = []
+        for item in timeline.GetItemListInTrack("video", index) or []:
+            item_id = item.GetUniqueId() or ""
+            session.items[item_id] = item
+            mpi = item.GetMediaPoolItem()
+            clip_id = ""
+            if mpi:
+                clip_id = mpi.GetUniqueId() or ""
+                session.clips[clip_id] = mpi
+                if clip_id not in clips:
+                    clips[clip_id] = _clip_info(mpi)
+            items.append({
+                "id": item_id, "name": item.GetName() or "", "kind": _item_kind(item, mpi),
+                "start": int(item.GetStart()), "end": int(item.GetEnd()), "duration": int(item.GetDuration()),
+                # QUIRK 17: GetSourceStartFrame is sometimes a frame off; GetLeftOffset is exact.
+                "left_offset": int(item.GetLeftOffset() or 0),
+                "enabled": bool(item.GetClipEnabled()), "color": item.GetClipColor() or "",
+                "clip_id": clip_id, "markers": _markers(item),
+            })
+        tracks.append({"index": index, "locked": bool(timeline.GetIsTrackLocked("video", index)), "items": items})
+    return tracks, clips
+
+
+def timeline(session, args):
+    """Every video track with its items, markers and pool items, in one call (each call is a round trip)."""
+    tl = session.timeline()
+    tracks, clips = _scan_items(session, tl)
+    return {"id": tl.GetUniqueId() or "", "name": tl.GetName() or "", "start_frame": int(tl.GetStartFrame()),
+            "end_frame": int(tl.GetEndFrame()), "markers": _markers(tl), "tracks": tracks, "clips": clips}
+
+
+def clip(session, args):
+    return _clip_info(session.clip(args["clip_id"]), full=True)
+
+
+def _walk(session, folder, path):
+    out = []
+    for sub in folder.GetSubFolderList() or []:
+        sub_path = path + [sub.GetName() or ""]
+        folder_id = sub.GetUniqueId() or ""
+        session.folders[folder_id] = sub
+        for c in sub.GetClipList() or []:
+            session.clips[c.GetUniqueId() or ""] = c
+        out.append({"id": folder_id, "path": sub_path})
+        out.extend(_walk(session, sub, sub_path))
+    if not path:
+        for c in folder.GetClipList() or []:
+            session.clips[c.GetUniqueId() or ""] = c
+    return out
+
+
+def bins(session, args):
+    return _walk(session, session.pool().GetRootFolder(), [])
+
+
+# -- writing (each checks its result and reads back: QUIRK 12, failure is None/False) -------------
+
+def ensure_bin(session, args):
+    """The bin at `path` (a list of names under the root), created level by level where missing."""
+    pool = session.pool()
+    folder = pool.GetRootFolder()
+    created = False
+    for name in args["path"]:
+        match = [f for f in folder.GetSubFolderList() or [] if f.GetName() == name]
+        if match:
+            folder = match[0]
+            continue
+        # Folders cannot be renamed through the API and AddSubFolder gives None on failure.
+        sub = pool.AddSubFolder(folder, name)
+        if not sub:
+            raise OpError("failed", "Resolve refused to create the bin '%s'." % name)
+        folder, created = sub, True
+    folder_id = folder.GetUniqueId() or ""
+    session.folders[folder_id] = folder
+    return {"id": folder_id, "path": list(args["path"]), "created": created}
+
+
+def import_media(session, args):
+    pool = session.pool()
+    target = session.folder(args["bin_id"])
+    previous = pool.GetCurrentFolder()
+    # QUIRK 1: ImportMedia imports into the current folder only: select the bin, restore afterwards.
+    if not pool.SetCurrentFolder(target):
+        raise OpError("failed", "Resolve would not select the bin to import into.")
+    try:
+        # 21.1 deprecates the bare-path list; the clipInfo form works on every version that has ImportMedia.
+        imported = pool.ImportMedia([{"FilePath": p} for p in args["paths"]]) or []
+    finally:
+        if previous:
+            pool.SetCurrentFolder(previous)
+    out = []
+    for c in imported:
+        session.clips[c.GetUniqueId() or ""] = c
+        out.append(_clip_info(c))
+    if len(out) != len(args["paths"]):
+        raise OpError("import_failed", "Resolve imported %d of %d files." % (len(out), len(args["paths"])))
+    return out
+
+
+def tag_clip(session, args):
+    """Write standard metadata, third-party metadata and a clip colour, then read them back."""
+    c = session.clip(args["clip_id"])
+    failed = []
+    for key, value in sorted((args.get("metadata") or {}).items()):
+        if not c.SetMetadata(key, value) or c.GetMetadata(key) != value:
+            failed.append(key)
+    third = args.get("third_party") or {}
+    if third:
+        c.SetThirdPartyMetadata(third)
+        got = c.GetThirdPartyMetadata() or {}
+        failed.extend(k for k in sorted(third) if got.get(k) != third[k])
+    color = args.get("color")
+    if color:
+        # QUIRK 9: only the 16 clip colours are accepted.
+        if color not in CLIP_COLORS or not c.SetClipColor(color) or c.GetClipColor() != color:
+            failed.append("color")
+    info = _clip_info(c, full=True)
+    info["failed"] = failed
+    return info
+
+
+def append(session, args):
+    """AppendToTimeline with clipInfos. The result only echoes what Resolve returned: it is no proof
+    of placement (QUIRK 4); the caller re-reads the track."""
+    tl = session.timeline()
+    pool = session.pool()
+    infos = []
+    for spec in args["clips"]:
+        # QUIRK 2: the only way to place a clip; startFrame/endFrame are source frames, endFrame exclusive.
+        # QUIRK 20: recordFrame is absolute (timeline start + offset), trackIndex 1-based.
+        infos.append({"mediaPoolItem": session.clip(spec["clip_id"]), "startFrame": int(spec["start_frame"]),
+                      "endFrame": int(spec["end_frame"]), "trackIndex": int(spec["track"]),
+                      "recordFrame": int(spec["record_frame"]), "mediaType": 1})
+    # AppendToTimeline places on the *current* timeline: refuse if the editor switched since the caller read it.
+    if args.get("timeline_id") and tl.GetUniqueId() != args["timeline_id"]:
+        raise OpError("timeline_changed", "The current timeline in Resolve changed since it was read.")
+    returned = pool.AppendToTimeline(infos) or []
+    out = []
+    for item in returned:
+        item_id = item.GetUniqueId() or ""
+        if item_id:
+            session.items[item_id] = item
+        out.append({"id": item_id})
+    return out
+
+
+def add_track(session, args):
+    tl = session.timeline()
+    before = int(tl.GetTrackCount("video") or 0)
+    tl.AddTrack("video")  # returns Bool, not an index: read the count back
+    after = int(tl.GetTrackCount("video") or 0)
+    if after != before + 1:
+        raise OpError("failed", "Resolve would not add a video track.")
+    return {"index": after}
+
+
+def set_enabled(session, args):
+    out = {}
+    for item_id in args["item_ids"]:
+        item = session.item(item_id)
+        item.SetClipEnabled(bool(args["enabled"]))
+        out[item_id] = bool(item.GetClipEnabled())
+    return out
+
+
+def delete_items(session, args):
+    """Delete timeline items. QUIRK 6: DeleteClips fails unless the Edit page is open."""
+    resolve = session.resolve
+    tl = session.timeline()
+    items = [session.item(i) for i in args["item_ids"]]
+    page = resolve.GetCurrentPage()
+    if page != "edit" and not resolve.OpenPage("edit"):
+        raise OpError("failed", "Resolve would not open the Edit page (is a dialog open?).")
+    try:
+        ok = bool(tl.DeleteClips(items, False))
+    finally:
+        if page and page != "edit":
+            resolve.OpenPage(page)
+    remaining = set()
+    for index in range(1, int(tl.GetTrackCount("video") or 0) + 1):
+        for it in tl.GetItemListInTrack("video", index) or []:
+            remaining.add(it.GetUniqueId())
+    gone = [i for i in args["item_ids"] if i not in remaining]
+    for i in gone:
+        session.items.pop(i, None)
+    return {"ok": ok, "deleted": gone}
+
+
+def add_marker(session, args):
+    target = session.item(args["item_id"]) if args.get("item_id") else session.clip(args["clip_id"])
+    ok = target.AddMarker(int(args["frame"]), args["color"], args.get("name", ""), args.get("note", ""),
+                          int(args.get("duration", 1)), args.get("custom_data", ""))
+    return {"ok": bool(ok), "markers": _markers(target)}
+
+
+def set_item_color(session, args):
+    item = session.item(args["item_id"])
+    item.SetClipColor(args["color"])
+    # QUIRK 8: on generators and titles SetClipColor returns True and does not stick: report what stuck.
+    return {"stuck": item.GetClipColor() == args["color"]}
+
+
+def replace_clip(session, args):
+    """Swap a pool item's media. QUIRK 7: ReplaceClip wipes metadata, so it is written again and read back."""
+    c = session.clip(args["clip_id"])
+    metadata = dict(c.GetMetadata() or {})
+    third = dict(c.GetThirdPartyMetadata() or {})
+    metadata.update(args.get("metadata") or {})
+    third.update(args.get("third_party") or {})
+    if not c.ReplaceClip(args["path"]):
+        raise OpError("failed", "Resolve could not replace the media of clip %s." % args["clip_id"])
+    for key, value in sorted(metadata.items()):
+        c.SetMetadata(key, value)
+    if third:
+        c.SetThirdPartyMetadata(third)
+    info = _clip_info(c, full=True)
+    info["failed"] = sorted(k for k in metadata if info["metadata"].get(k) != metadata[k])
+    info["failed"] += sorted(k for k in third if info["third_party"].get(k) != third[k])
+    return info
+
+
+def _timecode(frame, nominal, drop):
+    if drop:
+        dropped = 2 * (nominal // 30)
+        per_10 = nominal * 600 - dropped * 9
+        per_min = nominal * 60 - dropped
+        tens, rem = divmod(frame, per_10)
+        frame += dropped * 9 * tens + (dropped * ((rem - dropped) // per_min) if rem > dropped else 0)
+    sep = ";" if drop else ":"
+    return "%02d:%02d:%02d%s%02d" % (frame // (nominal * 3600), frame // (nominal * 60) % 60,
+                                      frame // nominal % 60, sep, frame % nominal)
+
+
+def export_still(session, args):
+    """The frame at an absolute timeline frame as an image. QUIRK 23: move the playhead first, on the Edit page."""
+    resolve = session.resolve
+    proj = session.project()
+    tl = session.timeline()
+    rate = str(tl.GetSetting("timelineFrameRate") or proj.GetSetting("timelineFrameRate") or "24")
+    nominal = int(math.ceil(Fraction(rate.replace("DF", "").strip() or "24")))  # timecode base: 24 for 23.976
+    page = resolve.GetCurrentPage()
+    if page not in ("edit", "color") and not resolve.OpenPage("edit"):
+        raise OpError("failed", "Resolve would not open the Edit page.")
+    try:
+        if not tl.SetCurrentTimecode(_timecode(int(args["frame"]), nominal, "DF" in rate)):
+            raise OpError("failed", "Resolve would not move the playhead.")
+        if not proj.ExportCurrentFrameAsStill(args["path"]):
+            raise OpError("failed", "Resolve could not export the frame as a still.")
+    finally:
+        if page and page not in ("edit", "color"):
+            resolve.OpenPage(page)
+    return {"path": args["path"]}
+
+
+def export_timeline(session, args):
+    """The current timeline as OTIO. QUIRK 19: the constants come from the live object."""
+    resolve = session.resolve
+    if not session.timeline().Export(args["path"], resolve.EXPORT_OTIO, resolve.EXPORT_NONE):
+        raise OpError("failed", "Resolve could not export the timeline.")
+    return {"path": args["path"]}
+
+
+# name -> (function, required argument names). The bridge answers these, plus its own `ping` and
+# `shutdown`, and nothing else.
+OPS = {
+    "hello": (hello, ()),
+    "project": (project, ()),
+    "timeline": (timeline, ()),
+    "bins": (bins, ()),
+    "clip": (clip, ("clip_id",)),
+    "ensure_bin": (ensure_bin, ("path",)),
+    "import_media": (import_media, ("paths", "bin_id")),
+    "tag_clip": (tag_clip, ("clip_id",)),
+    "append": (append, ("clips",)),
+    "add_track": (add_track, ()),
+    "set_enabled": (set_enabled, ("item_ids", "enabled")),
+    "delete_items": (delete_items, ("item_ids",)),
+    "add_marker": (add_marker, ("frame", "color")),
+    "set_item_color": (set_item_color, ("item_id", "color")),
+    "replace_clip": (replace_clip, ("clip_id", "path")),
+    "export_still": (export_still, ("frame", "path")),
+    "export_timeline": (export_timeline, ("path",)),
+}
+
+
+def dispatch(session, op, args):
+    """Run one allowlisted operation. Raises OpError for a refusal; anything else is a bug."""
+    if op not in OPS:
+        raise OpError("unknown_op", "The bridge does not do '%s'." % op)
+    func, required = OPS[op]
+    if not isinstance(args, dict) or any(k not in args for k in required):
+        raise OpError("bad_request", "'%s' needs %s." % (op, ", ".join(required) or "no arguments"))
+    return func(session, args)

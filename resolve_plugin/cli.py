@@ -1,0 +1,75 @@
+"""`promptreel resolve ...`: install the Scripts-menu entry, check the connection, list and revert fills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def resolve() -> None:
+    """DaVinci Resolve: Scripts-menu entry, connection, fills."""
+
+
+def _folder(scripts_dir: Path | None, all_users: bool) -> Path:
+    from promptreel.install.scripts import scripts_dir as default_dir, system_name
+
+    return scripts_dir or default_dir(system_name(), all_users=all_users)
+
+
+@resolve.command()
+@click.option("--all-users", is_flag=True, help="Install for every user of this machine (needs admin rights).")
+@click.option("--scripts-dir", type=click.Path(path_type=Path), help="Resolve's Scripts folder, if not the usual one.")
+def install(all_users: bool, scripts_dir: Path | None) -> None:
+    """Add promptreel to Resolve's Workspace > Scripts menu (Edit page and every page)."""
+    from promptreel.install.scripts import install as do_install
+
+    for action in do_install(_folder(scripts_dir, all_users)):
+        click.echo(str(action))
+    click.echo("In Resolve: Workspace > Scripts > promptreel (the menu re-scans when opened).")
+
+
+@resolve.command()
+@click.option("--all-users", is_flag=True)
+@click.option("--scripts-dir", type=click.Path(path_type=Path))
+def uninstall(all_users: bool, scripts_dir: Path | None) -> None:
+    """Remove promptreel's Scripts-menu entry (only files promptreel wrote)."""
+    from promptreel.install.scripts import uninstall as do_uninstall
+
+    for action in do_uninstall(_folder(scripts_dir, all_users)):
+        click.echo(str(action))
+
+
+@resolve.command()
+def status() -> None:
+    """Is the entry installed, does Resolve answer, and which mode promptreel will use."""
+    from .doctor import resolve_checks
+
+    checks, _ = resolve_checks()
+    for check in checks:
+        click.echo(f"{'ok ' if check.ok else '-- '} {check.name}: {check.detail}")
+
+
+@resolve.command()
+def edits() -> None:
+    """List recorded fills (newest last)."""
+    from .edits import all_records
+
+    for r in all_records():
+        state = f"reverted {r.reverted}" if r.reverted else "in place"
+        click.echo(f"{r.id}  {r.kind:7}  {r.timeline_name} V{r.placeholder_track}@{r.placeholder_start} "
+                   f"'{r.placeholder_name}'  {state}")
+
+
+@resolve.command()
+@click.argument("edit_id")
+def revert(edit_id: str) -> None:
+    """Undo one recorded fill in the open Resolve timeline."""
+    from .connect import connect
+    from .edits import load
+    from .fill import revert as do_revert
+
+    load(edit_id)  # an unknown id is refused before reaching for Resolve
+    record = do_revert(connect(), edit_id)
+    click.echo(f"Reverted {record.id}: '{record.placeholder_name}' is back.")

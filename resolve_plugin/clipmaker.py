@@ -1,0 +1,52 @@
+"""Where generation and conform plug into the Resolve side: "make me a conformed clip for this slot".
+
+A `ClipMaker` takes a `Slot` (exact frames at the timeline rate, frame size, bit depth, prompt,
+hints) and returns a media file that is exactly that, plus its provenance. The engine + conform
+provide the real one (plan -> engine job -> conform to the slot); tests use a test-pattern maker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from pydantic import BaseModel
+
+from promptreel.core.keys import redact
+from promptreel.core.request import Slot
+
+from .bridge.ops import CLIP_COLORS
+
+
+class MadeClip(BaseModel):
+    path: Path
+    model: str
+    prompt: str
+    job_id: str
+    route: str = ""
+    seed: int | None = None
+    cost_usd: float = 0.0
+
+
+ClipMaker = Callable[[Slot], MadeClip]
+
+NS = "promptreel."  # third-party metadata keys, promptreel's namespace
+
+
+def clip_color(model: str) -> str:
+    """One of Resolve's 16 clip colours, stable per model."""
+    return CLIP_COLORS[int(hashlib.sha256(model.encode()).hexdigest(), 16) % len(CLIP_COLORS)]
+
+
+def provenance(made: MadeClip, role: str = "take") -> tuple[dict[str, str], dict[str, str]]:
+    """(standard metadata, third-party metadata) for a generated clip. Values pass through `redact`:
+    no key ever reaches Resolve's metadata."""
+    seed = "" if made.seed is None else str(made.seed)
+    comments = " · ".join(x for x in (made.model, made.route, f"seed {seed}" if seed else "",
+                                      f"${made.cost_usd:.2f}", f"job {made.job_id}") if x)
+    metadata = {"Description": made.prompt, "Comments": comments, "Keywords": "AI generated"}
+    third = {f"{NS}role": role, f"{NS}prompt": made.prompt, f"{NS}model": made.model, f"{NS}route": made.route,
+             f"{NS}seed": seed, f"{NS}cost_usd": f"{made.cost_usd:.4f}", f"{NS}job_id": made.job_id,
+             f"{NS}ai_generated": "1"}
+    return ({k: redact(v) for k, v in metadata.items()}, {k: redact(v) for k, v in third.items()})

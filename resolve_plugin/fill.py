@@ -1,0 +1,239 @@
+"""Fill placeholders in Resolve frame-exact, prove it by reading back, and revert.
+
+A foreign placeholder (generator, title, offline or marked clip) stays where it is, disabled; the
+conformed clip goes on the first free unlocked video track above it at the same record frame. A
+draft keeps its pool item: `ReplaceClip` swaps its media, so every use keeps its in/out points.
+Each fill is checked by reading the timeline back (quirks 3, 4, 5: AppendToTimeline drops overlaps
+silently, its return is no proof, mixed rates land short); a fill that does not verify is undone
+and reported. Each verified fill is recorded for revert.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from promptreel.core.errors import UserError
+
+from . import edits
+from .bins import DEFAULT_BIN, import_tagged
+from .clipmaker import ClipMaker, MadeClip, provenance
+from .edits import EditRecord, Placed, Replaced
+from .errors import NoPlaceholders, NoTimeline, PlacementFailed, ResolveRefused
+from .gateway import Gateway, ProjectInfo, TimelineState
+from .placeholders import Placeholder, check_fillable, find_placeholders
+from .target import ConformTarget, target_from_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FillReport:
+    edits: list[EditRecord] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (placeholder label, what went wrong)
+
+
+def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectInfo, ConformTarget]:
+    project = gw.project()
+    if project.timeline is None:
+        raise NoTimeline("The project has no current timeline.", "Open the timeline to fill in Resolve.")
+    return project, target_from_settings(project.settings, bit_depth)
+
+
+def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = None,
+             last_frame: Path | None = None):
+    frames = ph.draft_frames if ph.kind == "draft" else ph.item.duration
+    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame)
+
+
+def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
+                     folder: Path) -> tuple[Path | None, Path | None]:
+    """The frames just before and just after the slot, for models that take first/last frames.
+    None where nothing enabled is cut there (the head or tail of the timeline, or a gap)."""
+    def shown(frame: int) -> bool:
+        return any(it.enabled and it.kind == "clip" and it.start <= frame < it.end and it.id != ph.item.id
+                   for t in state.tracks for it in t.items)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[Path | None] = []
+    for frame, name in ((ph.item.start - 1, "before"), (ph.item.end, "after")):
+        path = folder / f"{ph.item.id}-{name}.png"
+        try:
+            out.append(gw.export_still(frame, path) if shown(frame) else None)
+        except ResolveRefused:
+            out.append(None)  # a missing neighbour frame is a hint lost, not a failed fill
+    return out[0], out[1]
+
+
+def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
+         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None) -> FillReport:
+    """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
+    concurrently, placement in record order; each item ends either filled and verified, or as it was.
+    With `stills_dir`, the frames before and after each slot go to the model as first/last frames."""
+    project, target = conform_target(gw, bit_depth)
+    state = gw.timeline()
+    found = find_placeholders(state)
+    if item_ids is not None:
+        found = [p for p in found if p.item.id in set(item_ids)]
+    if not found:
+        raise NoPlaceholders(
+            f"No placeholders on timeline '{state.name}'.",
+            "Mark a clip, generator or title with a marker named 'gen: <prompt>', or name it 'GEN: <prompt>'.")
+    for ph in found:
+        check_fillable(state, ph)  # refuse before any money is spent
+    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else ()))
+             for ph in found]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
+        made = list(pool.map(make_clip, slots))
+    report = FillReport()
+    for ph, clip in zip(found, made, strict=True):
+        try:
+            report.edits.append(fill_one(gw, project, ph, clip, bin_template))
+        except UserError as e:
+            report.failed.append((ph.label, str(e)))
+    return report
+
+
+def fill_one(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip,
+             bin_template: str = DEFAULT_BIN) -> EditRecord:
+    if ph.kind == "draft":
+        return _fill_draft(gw, project, ph, made)
+    return _fill_foreign(gw, project, ph, made, bin_template)
+
+
+def _record(project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip, kind: str) -> EditRecord:
+    return EditRecord(kind=kind, project_id=project.id, timeline_id=state.id, timeline_name=state.name,
+                      job_id=made.job_id, placeholder_id=ph.item.id, placeholder_name=ph.item.name,
+                      placeholder_track=ph.item.track, placeholder_start=ph.item.start,
+                      placeholder_duration=ph.item.duration)
+
+
+def free_track(state: TimelineState, above: int, start: int, end: int) -> int | None:
+    """The first unlocked video track above `above` with nothing over [start, end) (disabled items count:
+    they still occupy the track, and AppendToTimeline drops overlaps, quirk 3)."""
+    for track in state.tracks:
+        if track.index > above and not track.locked and not any(it.overlaps(start, end) for it in track.items):
+            return track.index
+    return None
+
+
+def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, bin_template: str) -> EditRecord:
+    start, duration = ph.item.start, ph.item.duration
+    clip = import_tagged(gw, made, bin_template)
+    if clip.frames != str(duration):
+        raise PlacementFailed(f"The clip for {ph.label} has {clip.frames} frames; the slot has {duration}.",
+                              "It was imported into the bin but not placed; conform it again.")
+    state = gw.timeline()
+    track = free_track(state, ph.item.track, start, start + duration)
+    added = track is None
+    if added:
+        track = gw.add_track()
+    # Quirk 2: the only way to place a clip; source frames [0, duration), endFrame exclusive; quirk 20:
+    # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): read back below.
+    gw.append(clip.id, 0, duration, track, start, timeline_id=state.id)
+    gw.set_enabled([ph.item.id], False)
+    after = gw.timeline()
+    landed = [it for t in after.tracks for it in t.items if it.clip_id == clip.id]
+    ok = [it for it in landed if it.track == track and it.start == start and it.duration == duration]
+    placeholder = after.item(ph.item.id)
+    if len(ok) != 1 or len(landed) != 1 or placeholder is None or placeholder.enabled:
+        left = _undo_placement(gw, [it.id for it in landed], ph.item.id)
+        seen = ", ".join(f"V{it.track} at {it.start} for {it.duration}" for it in landed) or "nothing"
+        if left:
+            raise PlacementFailed(
+                f"The fill for {ph.label} did not land as placed (found {seen}), and Resolve would not remove it.",
+                f"Delete the clip '{clip.name}' on the timeline by hand (close any open dialog first).")
+        raise PlacementFailed(
+            f"The fill for {ph.label} did not land as placed: expected V{track} at {start} for {duration} frames, "
+            f"found {seen}. It has been removed and the placeholder re-enabled.",
+            "Check for clips edited onto that range meanwhile, then fill again.")
+    record = _record(project, after, ph, made, "foreign")
+    record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=duration,
+                           added_track=added)
+    edits.save(record)
+    return record
+
+
+def _undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> list[str]:
+    """Remove what was placed and re-enable the placeholder; returns the ids Resolve would not remove."""
+    left: list[str] = []
+    if placed_ids:
+        try:
+            gone = gw.delete_items(placed_ids)  # opens the Edit page first (quirk 6) and reads back
+        except UserError:
+            gone = []
+        left = sorted(set(placed_ids) - set(gone))
+        if left:
+            log.error("could not remove placed items %s", left)
+    gw.set_enabled([placeholder_id], True)
+    return left
+
+
+def _uses(state: TimelineState, clip_id: str) -> list[tuple[str, int, int, int, int]]:
+    return sorted((it.id, it.track, it.start, it.duration, it.left_offset)
+                  for t in state.tracks for it in t.items if it.clip_id == clip_id)
+
+
+def _fill_draft(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip) -> EditRecord:
+    before_state = gw.timeline()
+    old = gw.clip(ph.clip_id)
+    before = _uses(before_state, ph.clip_id)
+    metadata, third = provenance(made, role="take")
+    # Quirk 7: ReplaceClip wipes metadata; the op writes it again and reports what did not stick.
+    new = gw.replace_clip(ph.clip_id, made.path, metadata=metadata, third_party=third)
+    after_state = gw.timeline()
+    if new.frames != old.frames or new.fps != old.fps or _uses(after_state, ph.clip_id) != before or new.failed:
+        _restore_draft(gw, ph.clip_id, old.path, old.metadata, old.third_party, new.metadata)
+        raise PlacementFailed(
+            f"Replacing the draft {ph.label} did not keep its length, rate or uses "
+            f"({new.frames} frames at {new.fps} for {old.frames} at {old.fps}). The draft has been restored.",
+            "Conform the clip to the draft's exact length and rate, then fill again.")
+    record = _record(project, after_state, ph, made, "draft")
+    record.replaced = Replaced(clip_id=ph.clip_id, old_path=old.path, new_path=str(made.path),
+                               old_metadata=old.metadata, old_third_party=old.third_party)
+    edits.save(record)
+    return record
+
+
+def _restore_draft(gw: Gateway, clip_id: str, path: str, metadata: dict[str, str], third: dict[str, str],
+                   current: dict[str, str]):
+    # Fields the take added are blanked: ReplaceClip does not clear them for us reliably.
+    restored_meta = {k: metadata.get(k, "") for k in set(metadata) | set(current)}
+    return gw.replace_clip(clip_id, path, metadata=restored_meta, third_party=third)
+
+
+def revert(gw: Gateway, edit_id: str) -> EditRecord:
+    """Undo one recorded fill exactly, and prove it by reading back."""
+    record = edits.load(edit_id)
+    if record.reverted:
+        return record
+    state = gw.timeline()
+    if state.id != record.timeline_id:
+        raise NoTimeline(f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
+                         f"Open '{record.timeline_name}' in Resolve and revert again.")
+    if record.placed is not None:
+        placed = record.placed
+        present = state.item(placed.item_id)
+        if present is not None:
+            gone = gw.delete_items([placed.item_id])
+            if placed.item_id not in gone:
+                raise PlacementFailed(f"Resolve would not remove the fill of '{record.placeholder_name}'.",
+                                      "Close any open dialog in Resolve, unlock the track, and revert again.")
+        enabled = gw.set_enabled([record.placeholder_id], True)
+        if not enabled.get(record.placeholder_id):
+            raise PlacementFailed(f"Resolve would not re-enable the placeholder '{record.placeholder_name}'.",
+                                  "Unlock its track and revert again.")
+    if record.replaced is not None:
+        r = record.replaced
+        current = gw.clip(r.clip_id)
+        restored = _restore_draft(gw, r.clip_id, r.old_path, r.old_metadata, r.old_third_party, current.metadata)
+        if restored.path != r.old_path or restored.failed:
+            raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
+                                  "Check that the draft file still exists, then revert again.")
+    record.reverted = datetime.now(timezone.utc).isoformat()
+    edits.save(record)
+    return record
+
