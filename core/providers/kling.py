@@ -124,6 +124,11 @@ class Kling(Protocol):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token()}"}
 
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Everything to blank from messages: the keys and the signed token (a bearer credential too)."""
+        return {**self.credentials, "token": self._token or ""}
+
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
         if request.extend_video:
@@ -156,9 +161,9 @@ class Kling(Protocol):
         if envelope is not None:
             detail = f"code {envelope.code}: {envelope.message}"
             kind = CODE_KINDS.get(envelope.code)
-            if envelope.code == 1004:
-                self._token = None
-        error = http_error(response, "Kling", detail, self.credentials, kind)
+        error = http_error(response, "Kling", detail, self.secrets, kind)
+        if envelope is not None and envelope.code == 1004:
+            self._token = None  # expired: the next call signs a fresh one
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_after is None:
             error.retry_after = 5.0  # Kling sends no Retry-After; its own clients back off a few seconds
         return error
@@ -198,7 +203,7 @@ class Kling(Protocol):
                 expires = datetime.now(timezone.utc) + OUTPUT_LIFETIME
                 status.media = [MediaRef(url=v.url, expires_at=expires) for v in videos]
         elif state is JobState.FAILED:
-            reason = scrub(task.task_status_msg or "no reason given", self.credentials)
+            reason = scrub(task.task_status_msg or "no reason given", self.secrets)
             kind = ErrorKind.MODERATION if _looks_like_moderation(reason) else ErrorKind.PROVIDER
             status.error = ProviderError(kind, f"Kling failed the task: {reason}")
         return status

@@ -19,7 +19,7 @@ from .loopback import Call, Reply
 from .provider import FakeProvider
 
 ACCESS = "ak-fake-0123456789"
-SECRET = "sk-fake-secret-0123456789"
+SECRET = "sk-fake-secret-0123456789abcdefghijklmnop"
 COMMON = {"prompt", "negative_prompt", "cfg_scale", "callback_url", "external_task_id"}
 FIELDS = {
     "text2video": COMMON | {"model_name", "sound", "mode", "camera_control", "aspect_ratio", "duration", "watermark_info"},
@@ -106,6 +106,8 @@ class FakeKling(FakeProvider):
             return envelope(code=1201, message="external_task_id already exists", status=400)
         job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1))
         job.extra["family"] = family
+        if self.take("answer", call) == "drop":
+            return Reply(drop=True)  # the task exists and is billed; the caller never hears
         return envelope(self._data(job, "submitted"))
 
     def _data(self, job, status: str) -> dict:

@@ -1,6 +1,7 @@
 """What every provider fake shares: an API server, a CDN server, jobs that advance per poll, faults.
 
-Faults are queued per operation (`fake.fault("create", "429")`) or sent by a caller in
+Faults are queued per operation (`fake.fault("create", "429")`; `fault("answer", "drop")`
+makes the job and then loses the answer) or sent by a caller in
 an `x-fake-fault` header (the sandbox); each is used once. Outcomes (how a job ends)
 are queued the same way under "outcome". `creates` counts create calls that made a
 job, so tests can prove a retry never created twice.
