@@ -8,7 +8,7 @@ drop, slow. Errors are problem JSON.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from .loopback import Call, Reply
 from .provider import FakeProvider, is_int
@@ -92,8 +92,9 @@ class FakeReplicate(FakeProvider):
         created = job.extra["created_at"]
         return {"id": job.id, "model": job.extra["model"], "version": "hidden", "input": job.body["input"],
                 "output": output, "error": error, "logs": "", "status": status,
-                "created_at": created.isoformat().replace("+00:00", "Z"), "data_removed": False,
-                "completed_at": (created + timedelta(seconds=30)).isoformat().replace("+00:00", "Z") if status in ("succeeded", "failed") else None,
+                "created_at": _iso(created), "data_removed": False,
+                "completed_at": _iso(job.extra.setdefault("completed_at", datetime.now(timezone.utc)))
+                if status in ("succeeded", "failed", "canceled", "aborted") else None,
                 "urls": {"get": f"{self.url}/v1/predictions/{job.id}", "cancel": f"{self.url}/v1/predictions/{job.id}/cancel"}}
 
     def _create(self, call: Call) -> Reply:
@@ -113,6 +114,8 @@ class FakeReplicate(FakeProvider):
             return problem(400, "Bad Prefer header", prefer)
         job = self.new_job(body, prefix="rp")
         job.extra.update(model=model, created_at=datetime.now(timezone.utc))
+        if self.take("answer", call) == "drop":
+            return Reply(drop=True)  # the prediction runs and bills; the caller never hears
         return Reply(201, self._prediction(job))
 
     def _get(self, call: Call) -> Reply:
@@ -138,3 +141,7 @@ class FakeReplicate(FakeProvider):
             return problem(404, "Not found", "Prediction not found")
         job.canceled = True
         return Reply(200, self._prediction(job))
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
