@@ -57,7 +57,7 @@ def test_build_sora_pro_renames_exact(client):
     call = rep(client, "openai/sora-2-pro").build(req, "j")
     assert call.json == {"input": {"prompt": "a kite", "seconds": 12, "aspect_ratio": "landscape", "resolution": "high",
                                    "input_reference": uri(tiny_png())}}
-    with pytest.raises(UnsupportedRequest, match="standard, high"):
+    with pytest.raises(UnsupportedRequest, match="720p, 1024p"):
         rep(client, "openai/sora-2-pro").build(GenerationRequest(prompt="a kite", seconds=12, size="1920x1080"), "j")
 
 
