@@ -142,3 +142,12 @@ async def test_cancel_while_queued(fake, client, tmp_path):
     await proto.cancel(sub.job_id)
     assert fake.api.calls_to("PUT", r".*/cancel")
     assert await proto.find_created(proto.build(veo(), "j"), "j", datetime.now()) is None
+
+
+async def test_app_gone_is_retired(fake, client, tmp_path):
+    proto = fal(client, fake.url)
+    call = proto.build(veo(), "j")
+    call.path = "/fal-ai/veo2-gone"
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(call, tmp_path / "s")
+    assert e.value.kind is ErrorKind.RETIRED

@@ -133,7 +133,7 @@ async def test_wrong_secret_is_auth(fake, client, tmp_path):
 
 @pytest.mark.parametrize("fault, kind", [
     ("billing", ErrorKind.BILLING), ("arrears", ErrorKind.BILLING), ("rate", ErrorKind.RATE_LIMITED),
-    ("moderation", ErrorKind.MODERATION), ("500", ErrorKind.RETRYABLE),
+    ("moderation", ErrorKind.MODERATION), ("500", ErrorKind.RETRYABLE), ("envelope", ErrorKind.BAD_REQUEST),
 ])
 async def test_create_errors_by_business_code(fake, client, tmp_path, fault, kind):
     fake.fault("create", fault)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
+from promptreel.core.providers.base import ErrorKind, JobState, ProviderError, WireCall
 from promptreel.core.providers.replicate import Replicate
 from promptreel.core.request import GenerationRequest
 from tests.fakes.harness import download, poll_to_end, probe, protocol
@@ -168,3 +168,11 @@ async def test_wrong_token_is_auth(fake, client, tmp_path):
     with pytest.raises(ProviderError) as e:
         await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
     assert e.value.kind is ErrorKind.AUTH and "r8_wrong0123456789" not in str(e.value)
+
+
+async def test_model_gone_is_retired(fake, client, tmp_path):
+    proto = rep(client, "google/veo-9", fake.url)
+    call = WireCall("POST", "/v1/models/google/veo-9/predictions", json={"input": {"prompt": "x"}})
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(call, tmp_path / "s")
+    assert e.value.kind is ErrorKind.RETIRED

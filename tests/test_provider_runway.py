@@ -177,3 +177,15 @@ async def test_truncated_download_fails_loudly(fake, client, tmp_path):
     fake.fault("media", "truncate")
     with pytest.raises(httpx.TransportError):
         await download(proto, client, status.media[0], tmp_path / "cut.mp4")
+
+
+async def test_expired_output_url_then_fresh_one_from_a_new_poll(fake, client, tmp_path):
+    proto = runway(client, fake)
+    sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
+    status = await poll_to_end(proto, sub.job_id)
+    fake.fault("media", "expired")
+    with pytest.raises(httpx.HTTPStatusError):
+        await download(proto, client, status.media[0], tmp_path / "o.mp4")
+    again = await proto.poll(sub.job_id)  # Runway hands out fresh URLs on every GET of a finished task
+    assert probe(await download(proto, client, again.media[0], tmp_path / "o.mp4")) == (320, 180)
+    assert fake.creates == 1

@@ -115,6 +115,8 @@ class Fal(Protocol):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         r = await self.client.request(call.method, self.base_url + call.path, json=call.json, headers=self.auth_headers())
+        if r.status_code == 404:  # no such app on fal (any more): the next route may have the model
+            raise http_error(r, "fal", f"application {call.path.lstrip('/')} not found", self.credentials, ErrorKind.RETIRED)
         if r.status_code >= 400:
             raise self._error(r)
         job = QueueJob.model_validate(r.json())

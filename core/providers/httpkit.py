@@ -23,6 +23,8 @@ from .base import ErrorKind, ProviderError
 
 # Words vendors put in refusals that are about money, not our request.
 _BILLING = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
+# ... and about a model that is gone, so the engine can take the next route.
+_RETIRED = re.compile(r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I)
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -46,6 +48,8 @@ def kind_for_status(status: int) -> ErrorKind:
         return ErrorKind.RATE_LIMITED
     if status == 402:
         return ErrorKind.BILLING
+    if status == 410:
+        return ErrorKind.RETIRED
     if status in (401, 403):
         return ErrorKind.AUTH
     if status in (408, 409, 425) or status >= 500:
@@ -71,6 +75,8 @@ def http_error(response: httpx.Response, vendor: str, detail: str, credentials: 
     kind = kind or kind_for_status(response.status_code)
     if kind in (ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.PROVIDER) and _BILLING.search(detail or ""):
         kind = ErrorKind.BILLING
+    elif kind is ErrorKind.BAD_REQUEST and _RETIRED.search(detail or ""):
+        kind = ErrorKind.RETIRED
     message = f"{vendor} answered HTTP {response.status_code}: {scrub(detail or response.reason_phrase, credentials)}"
     delay = retry_after(response) if kind is ErrorKind.RATE_LIMITED else None
     return ProviderError(kind, message, retry_after=delay, status=response.status_code)

@@ -124,6 +124,8 @@ class Replicate(Protocol):
         r = await self.client.request(call.method, self.base_url + call.path, json=call.json,
                                       headers={**call.headers, **self.auth_headers()},
                                       timeout=httpx.Timeout(WAIT_SECONDS + 30.0))
+        if r.status_code == 404:  # the model is not (or no longer) on Replicate: the next route may have it
+            raise http_error(r, "Replicate", f"model {self.route.model_id} not found", self.credentials, ErrorKind.RETIRED)
         if r.status_code >= 400:
             raise self._error(r)
         p = Prediction.model_validate(r.json())

@@ -69,6 +69,7 @@ class FakeKling(FakeProvider):
             "rate": (429, 1302, "Rate limit exceeded"),
             "moderation": (400, 1301, "Content safety check failed"),
             "500": (500, 5000, "Server internal error"),
+            "envelope": (200, 1201, "Invalid request parameters"),  # HTTP 200, business code says no
         }
         if name in faults:
             status, code, message = faults[name]
