@@ -141,6 +141,7 @@ async def test_cancel_while_queued(fake, client, tmp_path):
     sub = await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
     await proto.cancel(sub.job_id)
     assert fake.api.calls_to("PUT", r".*/cancel")
+    assert (await proto.poll(sub.job_id)).state is JobState.CANCELED
     assert await proto.find_created(proto.build(veo(), "j"), "j", datetime.now()) is None
 
 

@@ -4,7 +4,8 @@ Wire facts (fal docs: model-endpoints/queue, request-errors, errors): `Authoriza
 the submit answer carries request_id, status_url, response_url and cancel_url, which
 must be used as given (they address `{owner}/{app}` without the sub-path, so rebuilding
 them from the model id is wrong); statuses IN_QUEUE, IN_PROGRESS, COMPLETED (a failure
-shows on the result, or as `error` on the status); the result JSON holds `video.url` on
+shows on the result, or as `error` on the status); cancel is a PUT on cancel_url that
+drops a queued request or signals a running one; the result JSON holds `video.url` on
 fal's CDN; errors are {"detail": ...} with the infrastructure kind in `X-Fal-Error-Type`.
 The queue host and the direct host (queue.fal.run, fal.run) share the key; the CDN gets
 none. There is no list of past requests, so a lost submit cannot be found again.
@@ -24,7 +25,9 @@ from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status
 from .hosted_inputs import build_input
 from .httpkit import http_error, json_body, scrub, transport_error
 
-STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED}
+# fal documents the first three; FAILED and CANCELED appear in third-party schemas of the same API.
+STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED,
+          "FAILED": JobState.FAILED, "CANCELED": JobState.CANCELED, "CANCELLED": JobState.CANCELED}
 
 # X-Fal-Error-Type values that are fal's own infrastructure failing: worth another try.
 RETRYABLE_TYPES = {"request_timeout", "startup_timeout", "runner_scheduling_failure", "runner_connection_timeout",
@@ -130,7 +133,7 @@ class Fal(Protocol):
         queue = QueueStatus.model_validate(r.json())
         state = STATES.get(queue.status, JobState.RUNNING)
         status = Status(state=state, raw_state=queue.status)
-        if state is not JobState.SUCCEEDED:
+        if state not in (JobState.SUCCEEDED, JobState.FAILED):
             return status
         if queue.error:
             kind = ErrorKind.MODERATION if queue.error_type in MODERATION_TYPES else (
@@ -144,6 +147,9 @@ class Fal(Protocol):
                 raise error  # the result is there; reading it failed: poll again
             return Status(JobState.FAILED, raw_state=queue.status, error=error)
         result = VideoResult.model_validate(r.json())
+        if state is JobState.FAILED:
+            return Status(JobState.FAILED, raw_state=queue.status,
+                          error=ProviderError(ErrorKind.PROVIDER, "fal reported the request failed."))
         if result.video is None or not result.video.url:
             return Status(JobState.FAILED, raw_state=queue.status,
                           error=ProviderError(ErrorKind.PROVIDER, "fal completed the request but returned no video."))
@@ -155,5 +161,5 @@ class Fal(Protocol):
         if not job.cancel_url or not self.owns(job.cancel_url):
             return None
         r = await self.client.put(job.cancel_url, headers=self.auth_headers())
-        if r.status_code >= 400 and r.status_code != 400:  # 400: already started or finished; nothing to cancel
+        if r.status_code >= 400 and r.status_code != 400:  # 400 ALREADY_COMPLETED: nothing left to cancel
             raise self._error(r)

@@ -93,7 +93,7 @@ class FakeFal(FakeProvider):
 
     def _state(self, job) -> str:
         if job.canceled:
-            return "CANCELLED"
+            return "CANCELED"  # third-party schemas of the queue API; fal's own pages name only the three below
         if job.polls <= self.polls_to_finish:
             return "IN_QUEUE" if job.polls <= 1 else "IN_PROGRESS"
         return "WARMING" if job.outcome == "unknown" else "COMPLETED"
@@ -136,7 +136,7 @@ class FakeFal(FakeProvider):
         job = self._job(call)
         if job is None:
             return detail(404, "Request not found")
-        if job.polls > 1:
+        if self._state(job) == "COMPLETED":
             return Reply(400, {"status": "ALREADY_COMPLETED"})
         job.canceled = True
         return Reply(202, {"status": "CANCELLATION_REQUESTED"})
