@@ -17,10 +17,16 @@ from tests.fakes.media import tiny_png
 KEY = "fal-key-id:fal-key-secret-0123456789"
 
 
-@pytest.fixture
-def fake():
+@pytest.fixture(scope="module")
+def server():
     with FakeFal(key=KEY) as f:
         yield f
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
 
 
 @pytest.fixture

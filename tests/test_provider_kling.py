@@ -17,10 +17,16 @@ from tests.fakes.kling import ACCESS, SECRET, FakeKling
 CREDS = {"KLING_ACCESS_KEY": ACCESS, "KLING_SECRET_KEY": SECRET}
 
 
-@pytest.fixture
-def fake():
+@pytest.fixture(scope="module")
+def server():
     with FakeKling() as f:
         yield f
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
 
 
 @pytest.fixture

@@ -16,10 +16,16 @@ from tests.fakes.media import tiny_png
 KEY = "ltx-key-0123456789abcdef"
 
 
-@pytest.fixture
-def fake():
+@pytest.fixture(scope="module")
+def server():
     with FakeLTX(key=KEY) as f:
         yield f
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
 
 
 @pytest.fixture

@@ -17,10 +17,16 @@ from tests.fakes.replicate import FakeReplicate
 KEY = "r8_fakeTokenForTests0123456789"
 
 
-@pytest.fixture
-def fake():
+@pytest.fixture(scope="module")
+def server():
     with FakeReplicate(key=KEY) as f:
         yield f
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
 
 
 @pytest.fixture

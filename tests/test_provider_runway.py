@@ -16,10 +16,16 @@ from tests.fakes.runway import FakeRunway
 KEY = "rw-secret-key-abcdef123456"
 
 
-@pytest.fixture
-def fake():
+@pytest.fixture(scope="module")
+def server():
     with FakeRunway(key=KEY) as f:
         yield f
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
 
 
 @pytest.fixture

@@ -51,6 +51,15 @@ class FakeProvider:
     def routes(self) -> None:  # each fake registers its protocol's paths
         raise NotImplementedError
 
+    def reset(self) -> None:
+        """Forget jobs, faults and recorded calls, so one running fake can serve many tests."""
+        with self._lock:
+            self.jobs.clear()
+            self._faults.clear()
+            self.creates = 0
+        self.api.calls.clear()
+        self.cdn.calls.clear()
+
     # --- faults -------------------------------------------------------------
     def fault(self, op: str, *names: str) -> None:
         self._faults[op].extend(names)
