@@ -1,0 +1,117 @@
+"""The `input` object for a model hosted on an aggregator (Replicate, fal), from a data table.
+
+Each hosted model has its own input schema; `core/data/aggregator_inputs.toml` names the
+field each unified value goes to. One mapper serves every model, so a new hosted model
+is a table entry, not code.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import UnsupportedRequest
+from ..request import GenerationRequest
+from .httpkit import aspect_of, data_uri, require
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Mode = Literal["text", "first_frame", "first_last"]
+
+
+class ModeFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = ""
+    first_frame: str | None = None
+    last_frame: str | None = None
+
+
+class InputMap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    duration: str | None = None
+    duration_format: Literal["int", "str", "seconds_suffix"] = "int"
+    aspect: str | None = None
+    aspect_values: dict[str, str] = {}
+    resolution: str | None = None
+    resolution_values: dict[str, str] = {}
+    first_frame: str | None = None
+    last_frame: str | None = None
+    reference_images: str | None = None
+    audio: str | None = None
+    negative_prompt: str | None = None
+    seed: str | None = None
+    modes: dict[str, ModeFields] = {}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, dict[str, InputMap]]:
+    raw = tomllib.loads(resources.files("promptreel.core").joinpath("data/aggregator_inputs.toml").read_text("utf-8"))
+    return {route: {mid: InputMap(**spec) for mid, spec in models.items()} for route, models in raw.items()}
+
+
+def input_map(route: str, model_id: str) -> InputMap:
+    try:
+        return _table()[route][model_id]
+    except KeyError:
+        known = ", ".join(sorted(_table().get(route, {})))
+        raise UnsupportedRequest(f"promptreel does not know the input schema of {model_id} on {route}.",
+                                 f"Use one of: {known}, or add the model to aggregator_inputs.toml.") from None
+
+
+def _pick(values: dict[str, str], key: str, what: str, model_id: str) -> str:
+    if not values:
+        return key
+    if key not in values:
+        raise UnsupportedRequest(f"{model_id} has no {what} {key}.", f"Choose one of: {', '.join(values)}.")
+    return values[key]
+
+
+def build_input(route: str, model_id: str, request: GenerationRequest, vendor: str,
+                image_limit: int | None = None) -> tuple[str, dict[str, Any]]:
+    """(sub-path, input object) for `request` on `model_id`. Refuses what the schema cannot carry."""
+    m = input_map(route, model_id)
+    mode: Mode = "text"
+    if request.first_frame:
+        mode = "first_last" if request.last_frame else "first_frame"
+    elif request.last_frame:
+        raise UnsupportedRequest(f"{model_id} on {vendor} takes a last frame only with a first frame.", "Add a first-frame image.")
+    fields = m.modes.get(mode, ModeFields())
+    first_field = fields.first_frame or m.first_frame
+    last_field = fields.last_frame or m.last_frame
+    for given, field, what in ((request.first_frame, first_field, "a first frame"),
+                               (request.last_frame, last_field, "a last frame"),
+                               (request.reference_images, m.reference_images, "reference images"),
+                               (request.extend_video, None, "a video to extend")):
+        if given and not field:
+            raise UnsupportedRequest(f"{model_id} on {vendor} does not take {what}.",
+                                     "Drop it, or choose another route or model (see `promptreel models`).")
+
+    size = require(request.size, "size", vendor)
+    out: dict[str, Any] = {"prompt": request.prompt}
+    if m.duration:
+        seconds = require(request.seconds, "seconds", vendor)
+        out[m.duration] = {"int": seconds, "str": str(seconds), "seconds_suffix": f"{seconds}s"}[m.duration_format]
+    if m.aspect:
+        out[m.aspect] = _pick(m.aspect_values, request.aspect or aspect_of(size), "aspect ratio", model_id)
+    if m.resolution:
+        out[m.resolution] = _pick(m.resolution_values, size.resolution_class, "resolution", model_id)
+    if m.negative_prompt and request.negative_prompt:
+        out[m.negative_prompt] = request.negative_prompt
+    if m.seed and request.seed is not None:
+        out[m.seed] = request.seed
+    if m.audio and request.audio is not None:
+        out[m.audio] = request.audio
+    if request.first_frame:
+        out[first_field] = data_uri(request.first_frame, "first frame", image_limit, vendor)
+    if request.last_frame:
+        out[last_field] = data_uri(request.last_frame, "last frame", image_limit, vendor)
+    if request.reference_images:
+        out[m.reference_images] = [data_uri(p, "reference", image_limit, vendor) for p in request.reference_images]
+    return fields.path, out

@@ -1,0 +1,228 @@
+"""Kling's official API: /v1/videos/{text2video|image2video|video-extend}, then GET .../{task_id}.
+
+Wire facts (Kling API docs, transcribed in WHQ25/rawgenai docs/research/kling): a JWT
+signed locally (HS256; iss = access key, exp = now + 1800, nbf = now - 5) as the
+bearer; `duration` is a string; images are raw base64 with no `data:` prefix; every
+answer is an envelope {code, message, request_id, data} where code 0 is success and
+the other codes say more than the HTTP status does (a 429 may be arrears, not rate).
+The status spelling is `succeed`. Tasks can be read back by our own `external_task_id`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import UnsupportedRequest
+from ..request import GenerationRequest
+from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
+from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, transport_error
+
+TOKEN_LIFETIME = 1800
+TOKEN_MARGIN = 300  # sign a new token this long before the old one expires
+OUTPUT_LIFETIME = timedelta(days=30)
+
+STATES = {"submitted": JobState.QUEUED, "processing": JobState.RUNNING,
+          "succeed": JobState.SUCCEEDED, "failed": JobState.FAILED}
+
+# Business codes -> kind. The HTTP status alone misleads: 429 carries both billing and rate codes.
+CODE_KINDS: dict[int, ErrorKind] = {
+    **{c: ErrorKind.AUTH for c in (1000, 1001, 1002, 1003, 1103, 1304)},
+    1004: ErrorKind.RETRYABLE,  # token expired: the next call signs a fresh one
+    **{c: ErrorKind.BILLING for c in (1100, 1101, 1102)},
+    **{c: ErrorKind.BAD_REQUEST for c in (1200, 1201, 1202, 1203)},
+    **{c: ErrorKind.MODERATION for c in (1300, 1301)},
+    **{c: ErrorKind.RATE_LIMITED for c in (1302, 1303)},
+    **{c: ErrorKind.RETRYABLE for c in (5000, 5001, 5002)},
+}
+
+FAMILIES = ("text2video", "image2video", "video-extend")
+
+
+class Create(BaseModel):
+    """One body model for the three create endpoints; unset fields are not sent."""
+
+    model_name: str | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    duration: str | None = None  # "5", "10": a string on the wire
+    mode: str | None = None  # std = 720p, pro = 1080p
+    aspect_ratio: str | None = None
+    sound: str | None = None  # "on" | "off"
+    image: str | None = None  # raw base64, no data: prefix
+    image_tail: str | None = None
+    video_id: str | None = None
+    external_task_id: str | None = None
+
+
+class Video(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = None
+    url: str
+    duration: str | None = None
+
+
+class TaskResult(BaseModel):
+    videos: list[Video] = []
+
+
+class TaskInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    external_task_id: str | None = None
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    task_id: str
+    task_status: str
+    task_status_msg: str | None = None
+    task_info: TaskInfo | None = None
+    task_result: TaskResult | None = None
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: int
+    message: str = ""
+    request_id: str | None = None
+    data: Any = None
+
+
+def split_job(job_id: str) -> tuple[str, str]:
+    """Our job id is '<family>/<task_id>': the family picks the GET path."""
+    family, _, task_id = job_id.partition("/")
+    if family not in FAMILIES or not task_id:
+        raise ValueError(f"not a Kling job id: {job_id!r}")
+    return family, task_id
+
+
+class Kling(Protocol):
+    name = "kling"
+    default_base_url = "https://api-singapore.klingai.com"
+    key_names = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    poll_interval = 5.0
+
+    _token: str | None = None
+    _token_exp: float = 0.0
+
+    def token(self) -> str:
+        now = time.time()
+        if self._token is None or now > self._token_exp - TOKEN_MARGIN:
+            exp = int(now) + TOKEN_LIFETIME
+            payload = {"iss": self.credentials["KLING_ACCESS_KEY"], "exp": exp, "nbf": int(now) - 5}
+            self._token = jwt.encode(payload, self.credentials["KLING_SECRET_KEY"], algorithm="HS256",
+                                     headers={"typ": "JWT"})
+            self._token_exp = exp
+        return self._token
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Everything to blank from messages: the keys and the signed token (a bearer credential too)."""
+        return {**self.credentials, "token": self._token or ""}
+
+    def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
+        body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
+        if request.extend_video:
+            if Path(request.extend_video).exists():
+                raise UnsupportedRequest("Kling extends only videos it made itself, named by their Kling video id.",
+                                         "Give the Kling video id of an earlier result as the video to extend.")
+            body.video_id = request.extend_video
+            return WireCall("POST", "/v1/videos/video-extend", json=body.model_dump(exclude_none=True))
+        size = require(request.size, "size", "Kling")
+        body.model_name = self.route.model_id
+        body.duration = str(require(request.seconds, "seconds", "Kling"))
+        body.mode = "pro" if min(size.width, size.height) >= 1080 else "std"
+        if request.audio is not None:
+            body.sound = "on" if request.audio else "off"
+        if request.first_frame:
+            body.image = raw_base64(request.first_frame, "first frame")
+            if request.last_frame:
+                body.image_tail = raw_base64(request.last_frame, "last frame")
+            family = "image2video"  # the image sets the framing: no aspect_ratio on this endpoint
+        else:
+            if request.last_frame:
+                raise UnsupportedRequest("Kling takes a last frame only together with a first frame.", "Add a first-frame image.")
+            body.aspect_ratio = aspect_of(size)
+            family = "text2video"
+        return WireCall("POST", f"/v1/videos/{family}", json=body.model_dump(exclude_none=True))
+
+    def _error(self, response: httpx.Response, envelope: Envelope | None) -> ProviderError:
+        kind = None
+        detail = response.text[:200]
+        if envelope is not None:
+            detail = f"code {envelope.code}: {envelope.message}"
+            kind = CODE_KINDS.get(envelope.code)
+        error = http_error(response, "Kling", detail, self.secrets, kind)
+        if envelope is not None and envelope.code == 1004:
+            self._token = None  # expired: the next call signs a fresh one
+        if error.kind is ErrorKind.RATE_LIMITED and error.retry_after is None:
+            error.retry_after = 5.0  # Kling sends no Retry-After; its own clients back off a few seconds
+        return error
+
+    async def _call(self, method: str, path: str, json: Any = None) -> Envelope:
+        r = await self.client.request(method, self.base_url + path, json=json, headers=self.auth_headers())
+        body = json_body(r)
+        try:
+            envelope = Envelope.model_validate(body) if isinstance(body, dict) else None
+        except ValueError:
+            envelope = None
+        if r.status_code >= 400 or envelope is None or envelope.code != 0:
+            raise self._error(r, envelope)
+        return envelope
+
+    async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        envelope = await self._call(call.method, call.path, call.json)
+        task = Task.model_validate(envelope.data)
+        family = call.path.rsplit("/", 1)[-1]
+        return Submitted(job_id=f"{family}/{task.task_id}", state=STATES.get(task.task_status, JobState.QUEUED))
+
+    async def poll(self, job_id: str) -> Status:
+        family, task_id = split_job(job_id)
+        try:
+            envelope = await self._call("GET", f"/v1/videos/{family}/{task_id}")
+        except httpx.TransportError as e:
+            raise transport_error("Kling", e) from None
+        task = Task.model_validate(envelope.data)
+        state = STATES.get(task.task_status, JobState.RUNNING)
+        status = Status(state=state, raw_state=task.task_status)
+        if state is JobState.SUCCEEDED:
+            videos = task.task_result.videos if task.task_result else []
+            if not videos:
+                status.state = JobState.FAILED
+                status.error = ProviderError(ErrorKind.PROVIDER, "Kling reported success but returned no video.")
+            else:
+                expires = datetime.now(timezone.utc) + OUTPUT_LIFETIME
+                status.media = [MediaRef(url=v.url, expires_at=expires) for v in videos]
+        elif state is JobState.FAILED:
+            reason = scrub(task.task_status_msg or "no reason given", self.secrets)
+            kind = ErrorKind.MODERATION if _looks_like_moderation(reason) else ErrorKind.PROVIDER
+            status.error = ProviderError(kind, f"Kling failed the task: {reason}")
+        return status
+
+    async def find_created(self, call: WireCall, client_ref: str, sent_at: datetime) -> str | None:
+        """Kling reads a task back by our external_task_id, so a lost create is found exactly."""
+        family = call.path.rsplit("/", 1)[-1]
+        try:
+            envelope = await self._call("GET", f"/v1/videos/{family}/{client_ref}")
+        except ProviderError as e:
+            if e.status == 404 or e.kind is ErrorKind.BAD_REQUEST:
+                return None  # no task with that external id: the create never landed
+            raise
+        task = Task.model_validate(envelope.data)
+        if task.task_info and task.task_info.external_task_id not in (None, client_ref):
+            return None
+        return f"{family}/{task.task_id}"
+
+
+def _looks_like_moderation(reason: str) -> bool:
+    lowered = reason.lower()
+    return any(w in lowered for w in ("risk", "sensitive", "safety", "policy", "inappropriate"))

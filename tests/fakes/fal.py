@@ -1,0 +1,142 @@
+"""fal's queue API as a loopback server: submit to /{model_id}[/{subpath}], status and result URLs
+under /{owner}/{app}/requests/{id} (no sub-path, as the real queue does), cancel by PUT.
+
+Validates `Authorization: Key`, and the body per endpoint (veo3.1 text, image-to-video,
+first-last-frame). Outcomes: ok, moderation (result 422 content_policy_violation),
+runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
+Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from .loopback import Call, Reply
+from .provider import FakeProvider, is_int
+
+VEO_COMMON = {"prompt": str, "aspect_ratio": ("auto", "16:9", "9:16"), "duration": ("4s", "6s", "8s"),
+              "resolution": ("720p", "1080p", "4k"), "generate_audio": bool, "negative_prompt": str, "seed": int,
+              "enhance_prompt": bool, "auto_fix": bool}
+SCHEMAS = {
+    "fal-ai/veo3.1": VEO_COMMON,
+    "fal-ai/veo3.1/image-to-video": {**VEO_COMMON, "image_url": str},
+    "fal-ai/veo3.1/first-last-frame-to-video": {**VEO_COMMON, "first_frame_url": str, "last_frame_url": str},
+}
+REQUIRED = {"fal-ai/veo3.1/image-to-video": ("image_url",),
+            "fal-ai/veo3.1/first-last-frame-to-video": ("first_frame_url", "last_frame_url")}
+
+
+def detail(status: int, text, error_type: str | None = None) -> Reply:
+    headers = {"X-Fal-Error-Type": error_type} if error_type else {}
+    body = {"detail": text, **({"error_type": error_type} if error_type else {})}
+    return Reply(status, body, headers=headers)
+
+
+def validation(loc: str, msg: str, kind: str) -> Reply:
+    return Reply(422, {"detail": [{"loc": ["body", loc], "msg": msg, "type": kind}]})
+
+
+class FakeFal(FakeProvider):
+    def routes(self) -> None:
+        app = r"/(?P<app>fal-ai/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
+        self.api.route("GET", app + r"/status")(self._status)
+        self.api.route("PUT", app + r"/cancel")(self._cancel)
+        self.api.route("GET", app)(self._result)
+        self.api.route("POST", r"/(?P<model>fal-ai/.+)")(self._submit)
+
+    def _auth(self, call: Call) -> Reply | None:
+        if call.headers.get("authorization") != f"Key {self.key}":
+            return detail(401, "Invalid key authorization header")
+        return None
+
+    def _fault(self, op: str, call: Call) -> Reply | None:
+        name = self.take(op, call)
+        if name == "429":
+            return Reply(429, {"detail": "Too many requests"}, headers={"Retry-After": "2"})
+        if name == "500":
+            return detail(503, "Could not schedule a runner", "runner_scheduling_failure")
+        if name == "locked":
+            return detail(403, "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.")
+        return self.transport_fault(name)
+
+    def _submit(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("create", call)):
+            return bad
+        model = call.match["model"]
+        if model not in SCHEMAS:
+            return detail(404, f"Application {model} not found")
+        body = call.json()
+        schema = SCHEMAS[model]
+        if not isinstance(body, dict):
+            return validation("", "body must be an object", "type_error")
+        for key, value in body.items():
+            rule = schema.get(key)
+            if rule is None:
+                return validation(key, "Extra inputs are not permitted", "extra_forbidden")
+            ok = value in rule and isinstance(value, str) if isinstance(rule, tuple) else (
+                is_int(value) if rule is int else isinstance(value, rule))
+            if not ok:
+                return validation(key, f"Input should be valid: {value!r}", "value_error")
+        for key in ("prompt", *REQUIRED.get(model, ())):
+            if key not in body:
+                return validation(key, "Field required", "missing")
+        app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
+        job = self.new_job(body, job_id=str(uuid.uuid4()))
+        job.extra["app"] = app
+        base = f"{self.url}/{app}/requests/{job.id}"
+        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
+                           "cancel_url": f"{base}/cancel", "queue_position": 0})
+
+    def _job(self, call: Call):
+        job = self.jobs.get(call.match["id"])
+        return job if job is not None and job.extra["app"] == call.match["app"] else None
+
+    def _state(self, job) -> str:
+        if job.canceled:
+            return "CANCELED"  # third-party schemas of the queue API; fal's own pages name only the three below
+        if job.polls <= self.polls_to_finish:
+            return "IN_QUEUE" if job.polls <= 1 else "IN_PROGRESS"
+        return "WARMING" if job.outcome == "unknown" else "COMPLETED"
+
+    def _status(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("poll", call)):
+            return bad
+        job = self._job(call)
+        if job is None:
+            return detail(404, "Request not found")
+        self.advance(job)
+        state = self._state(job)
+        base = f"{self.url}/{job.extra['app']}/requests/{job.id}"
+        body = {"status": state, "request_id": job.id, "response_url": base}
+        if state == "IN_QUEUE":
+            body["queue_position"] = 0
+        return Reply(202 if state != "COMPLETED" else 200, body)
+
+    def _result(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("result", call)):
+            return bad
+        job = self._job(call)
+        if job is None:
+            return detail(404, "Request not found")
+        if self._state(job) != "COMPLETED":
+            return detail(400, "Request is still in progress")
+        if job.outcome == "moderation":
+            return validation("prompt", "The content could not be processed because it contained material flagged by a content checker.",
+                              "content_policy_violation")
+        if job.outcome == "runner":
+            return detail(500, "Runner disconnected", "runner_disconnected")
+        if job.outcome == "empty":
+            return Reply(200, {"video": None, "seed": 1})
+        return Reply(200, {"video": {"url": self.media_url(job), "content_type": "video/mp4",
+                                     "file_name": "output.mp4", "file_size": 40000}, "seed": 1})
+
+    def _cancel(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        job = self._job(call)
+        if job is None:
+            return detail(404, "Request not found")
+        if self._state(job) == "COMPLETED":
+            return Reply(400, {"status": "ALREADY_COMPLETED"})
+        job.canceled = True
+        return Reply(202, {"status": "CANCELLATION_REQUESTED"})

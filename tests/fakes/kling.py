@@ -1,0 +1,148 @@
+"""Kling's API as a loopback server: create, query by task id or external_task_id, envelope errors.
+
+Verifies the bearer JWT with the secret (HS256, iss = access key, exp/nbf checked: an
+expired token gets 401 code 1004), string durations, raw base64 images, and field names
+per endpoint. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
+Faults: billing (429/1102), arrears (429/1101), rate (429/1302), moderation (400/1301),
+500 (code 5000), drop, slow.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+
+import jwt
+
+from .loopback import Call, Reply
+from .provider import FakeProvider
+
+ACCESS = "ak-fake-0123456789"
+SECRET = "sk-fake-secret-0123456789abcdefghijklmnop"
+COMMON = {"prompt", "negative_prompt", "cfg_scale", "callback_url", "external_task_id"}
+FIELDS = {
+    "text2video": COMMON | {"model_name", "sound", "mode", "camera_control", "aspect_ratio", "duration", "watermark_info"},
+    "image2video": COMMON | {"model_name", "sound", "mode", "camera_control", "duration", "watermark_info",
+                             "image", "image_tail", "static_mask", "dynamic_masks", "voice_list", "aspect_ratio"},
+    "video-extend": COMMON | {"video_id"},
+}
+DURATIONS = {"kling-v2-6": {"5", "10"}, "kling-v3": {str(s) for s in range(3, 16)}}
+
+
+def envelope(data=None, code: int = 0, message: str = "SUCCEED", status: int = 200, headers=None) -> Reply:
+    return Reply(status, {"code": code, "message": message, "request_id": f"req-{time.monotonic_ns()}", "data": data},
+                 headers=headers or {})
+
+
+class FakeKling(FakeProvider):
+    def __init__(self, access: str = ACCESS, secret: str = SECRET):
+        self.access, self.secret = access, secret
+        super().__init__(key=secret)
+
+    def routes(self) -> None:
+        self.api.route("POST", r"/v1/videos/(?P<family>text2video|image2video|video-extend)")(self._create)
+        self.api.route("GET", r"/v1/videos/(?P<family>text2video|image2video|video-extend)/(?P<id>[^/]+)")(self._get)
+
+    def _auth(self, call: Call) -> Reply | None:
+        header = call.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            return envelope(code=1000, message="Authorization header missing", status=401)
+        token = header[len("Bearer "):]
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": ["iss", "exp", "nbf"]})
+        except jwt.ExpiredSignatureError:
+            return envelope(code=1004, message="Authorization token expired", status=401)
+        except jwt.ImmatureSignatureError:
+            return envelope(code=1003, message="Authorization token not yet valid", status=401)
+        except jwt.InvalidTokenError:
+            return envelope(code=1002, message=f"Authorization is invalid: {token}", status=401)
+        if claims["iss"] != self.access:
+            return envelope(code=1001, message="Access key not found", status=401)
+        return None
+
+    def _fault(self, op: str, call: Call) -> Reply | None:
+        name = self.take(op, call)
+        faults = {
+            "billing": (429, 1102, "Resource pack exhausted"),
+            "arrears": (429, 1101, "Account in arrears"),
+            "rate": (429, 1302, "Rate limit exceeded"),
+            "moderation": (400, 1301, "Content safety check failed"),
+            "500": (500, 5000, "Server internal error"),
+            "envelope": (200, 1201, "Invalid request parameters"),  # HTTP 200, business code says no
+        }
+        if name in faults:
+            status, code, message = faults[name]
+            return envelope(code=code, message=message, status=status)
+        return self.transport_fault(name)
+
+    def _create(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("create", call)):
+            return bad
+        family = call.match["family"]
+        body = call.json()
+        if not isinstance(body, dict) or set(body) - FIELDS[family]:
+            return envelope(code=1201, message=f"unknown fields {sorted(set(body or {}) - FIELDS[family])}", status=400)
+        if not isinstance(body.get("prompt", ""), str) or (family != "video-extend" and not body.get("prompt")):
+            return envelope(code=1201, message="prompt is required", status=400)
+        if family == "video-extend":
+            if not isinstance(body.get("video_id"), str):
+                return envelope(code=1201, message="video_id is required", status=400)
+        else:
+            model = body.get("model_name", "kling-v1")
+            if "duration" in body and (not isinstance(body["duration"], str)
+                                       or body["duration"] not in DURATIONS.get(model, {"5", "10"})):
+                return envelope(code=1201, message="duration must be a string among the allowed values", status=400)
+            if body.get("mode", "std") not in ("std", "pro") or body.get("sound", "off") not in ("on", "off"):
+                return envelope(code=1201, message="mode or sound invalid", status=400)
+            if body.get("aspect_ratio", "16:9") not in ("16:9", "9:16", "1:1"):
+                return envelope(code=1201, message="aspect_ratio invalid", status=400)
+            for key in ("image", "image_tail"):
+                if key in body and not _raw_base64(body[key]):
+                    return envelope(code=1201, message=f"{key} must be a URL or base64 without a data: prefix", status=400)
+            if family == "image2video" and "image" not in body:
+                return envelope(code=1201, message="image is required", status=400)
+        ext = body.get("external_task_id")
+        if ext and any(j.body.get("external_task_id") == ext for j in self.jobs.values()):
+            return envelope(code=1201, message="external_task_id already exists", status=400)
+        job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1))
+        job.extra["family"] = family
+        if self.take("answer", call) == "drop":
+            return Reply(drop=True)  # the task exists and is billed; the caller never hears
+        return envelope(self._data(job, "submitted"))
+
+    def _data(self, job, status: str) -> dict:
+        data = {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.body.get("external_task_id")},
+                "created_at": 1732352400000, "updated_at": 1732352400000}
+        if status == "succeed":
+            videos = [] if job.outcome == "empty" else [{"id": f"v{job.id}", "url": self.media_url(job), "duration": "5.1"}]
+            data["task_result"] = {"videos": videos}
+        if status == "failed":
+            data["task_status_msg"] = "Failure to pass the risk control system"
+        return data
+
+    def _get(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("poll", call)):
+            return bad
+        key, family = call.match["id"], call.match["family"]
+        job = self.jobs.get(key) or next((j for j in self.jobs.values() if j.body.get("external_task_id") == key), None)
+        if job is None or job.extra["family"] != family:
+            return envelope(code=1203, message="task not found", status=404)
+        seen = self.advance(job)
+        if seen < self.polls_to_finish:
+            return envelope(self._data(job, "submitted" if seen == 0 else "processing"))
+        if job.outcome == "unknown":
+            return envelope(self._data(job, "queueing"))
+        return envelope(self._data(job, "failed" if job.outcome == "failed" else "succeed"))
+
+
+def _raw_base64(value) -> bool:
+    if not isinstance(value, str) or value.startswith("data:"):
+        return False
+    if value.startswith("https://"):
+        return True
+    try:
+        base64.b64decode(value, validate=True)
+        return True
+    except (binascii.Error, ValueError):
+        return False

@@ -1,0 +1,71 @@
+"""LTX's hosted API as a loopback server: one synchronous POST answering with the MP4 itself.
+
+Checks the bearer key and the body (types and allowed values). Faults: 429 (rate, with
+Retry-After), concurrency (429 concurrency_limit_error), 500, truncate (the MP4 breaks
+off), json (200 without a video), moderation, drop, slow.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .loopback import Call, Reply
+from .media import tiny_mp4
+from .provider import FakeProvider, is_int
+
+MODELS = {"ltx-2-pro", "ltx-2-fast", "ltx-2-3-pro", "ltx-2-3-fast"}
+RESOLUTIONS = {"1280x720", "720x1280", "1920x1080", "2560x1440", "3840x2160"}
+FIELDS = {"prompt", "model", "duration", "resolution", "fps", "generate_audio", "image_uri", "camera_motion"}
+
+
+def error(status: int, kind: str, message: str, headers=None) -> Reply:
+    return Reply(status, {"type": "error", "error": {"type": kind, "message": message}}, headers=headers or {})
+
+
+class FakeLTX(FakeProvider):
+    def routes(self) -> None:
+        self.api.route("POST", r"/v1/(?P<kind>text-to-video|image-to-video)")(self._create)
+
+    def _create(self, call: Call) -> Reply:
+        if call.headers.get("authorization") != f"Bearer {self.key}":
+            return error(401, "authentication_error", "Invalid API key")
+        name = self.take("create", call)
+        if name == "429":
+            return error(429, "rate_limit_error", "Rate limit exceeded", {"Retry-After": "3"})
+        if name == "concurrency":
+            return error(429, "concurrency_limit_error", "Too many concurrent requests", {"Retry-After": "10"})
+        if name == "500":
+            return error(500, "api_error", "Internal server error")
+        if name == "moderation":
+            return error(400, "content_policy_error", "The prompt was flagged by content moderation")
+        if reply := self.transport_fault(name):
+            return reply
+        body = call.json()
+        if not isinstance(body, dict) or set(body) - FIELDS:
+            return error(400, "invalid_request_error", f"Unknown fields: {sorted(set(body or {}) - FIELDS)}")
+        problems = []
+        if not isinstance(body.get("prompt"), str) or not 1 <= len(body["prompt"]) <= 10000:
+            problems.append("prompt")
+        if body.get("model") not in MODELS:
+            problems.append("model")
+        if not is_int(body.get("duration")) or body["duration"] not in (6, 8, 10, 12, 14, 16, 18, 20):
+            problems.append("duration")
+        if not isinstance(body.get("resolution"), str) or not re.fullmatch(r"\d+x\d+", body["resolution"]) \
+                or body["resolution"] not in RESOLUTIONS:
+            problems.append("resolution")
+        if "fps" in body and (not is_int(body["fps"]) or body["fps"] not in (25, 50)):
+            problems.append("fps")
+        if "generate_audio" in body and not isinstance(body["generate_audio"], bool):
+            problems.append("generate_audio")
+        if call.match["kind"] == "image-to-video" and not str(body.get("image_uri", "")).startswith(("https://", "data:image/")):
+            problems.append("image_uri")
+        if problems:
+            return error(400, "invalid_request_error", f"Invalid values: {', '.join(problems)}")
+        job = self.new_job(body)
+        headers = {"Content-Type": "video/mp4", "x-request-id": job.id}
+        data = tiny_mp4()
+        if name == "truncate":
+            return Reply(200, data, headers=headers, truncate_at=len(data) // 3)
+        if name == "json":
+            return Reply(200, {"status": "ok"}, headers={"x-request-id": job.id})
+        return Reply(200, data, headers=headers)

@@ -1,0 +1,147 @@
+"""Replicate's API as a loopback server: official-model predictions, polling, listing, cancel.
+
+Validates the bearer token, the `{"input": ...}` body against each hosted model's schema
+(names and types), and honours `Prefer: wait=N`. Outcomes: ok, instant (done within the
+wait), failed, nsfw, aborted, empty, unknown. Faults: 429 (Retry-After), 422, 402, 500,
+drop, slow. Errors are problem JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .loopback import Call, Reply
+from .provider import FakeProvider, is_int
+
+STR, INT, BOOL, LIST = "str", "int", "bool", "list"
+SCHEMAS = {
+    "google/veo-3.1": {"prompt": STR, "duration": (4, 6, 8), "aspect_ratio": ("16:9", "9:16"), "resolution": ("720p", "1080p"),
+                       "image": STR, "last_frame": STR, "reference_images": LIST, "negative_prompt": STR,
+                       "generate_audio": BOOL, "seed": INT},
+    "openai/sora-2": {"prompt": STR, "seconds": (4, 8, 12), "aspect_ratio": ("portrait", "landscape"),
+                      "input_reference": STR, "openai_api_key": STR},
+    "openai/sora-2-pro": {"prompt": STR, "seconds": (4, 8, 12), "aspect_ratio": ("portrait", "landscape"),
+                          "resolution": ("standard", "high"), "input_reference": STR, "openai_api_key": STR},
+    "runwayml/gen-4.5": {"prompt": STR, "duration": tuple(range(2, 11)), "aspect_ratio": ("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
+                         "image": STR, "seed": INT},
+}
+CHECKS = {STR: lambda v: isinstance(v, str), INT: is_int, BOOL: lambda v: isinstance(v, bool), LIST: lambda v: isinstance(v, list)}
+
+
+def problem(status: int, title: str, detail: str, headers=None) -> Reply:
+    return Reply(status, {"type": "about:blank", "title": title, "status": status, "detail": detail},
+                 headers={"Content-Type": "application/problem+json", **(headers or {})})
+
+
+def validate(schema: dict, data: dict) -> list[str]:
+    out = [f"{k}: Additional property is not allowed" for k in data if k not in schema]
+    for key, rule in schema.items():
+        if key not in data:
+            continue
+        ok = data[key] in rule and type(data[key]) is type(rule[0]) if isinstance(rule, tuple) else CHECKS[rule](data[key])
+        if not ok:
+            out.append(f"{key}: invalid value {data[key]!r}")
+    if not isinstance(data.get("prompt"), str):
+        out.append("prompt: required")
+    return out
+
+
+class FakeReplicate(FakeProvider):
+    def routes(self) -> None:
+        self.api.route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions")(self._create)
+        self.api.route("GET", r"/v1/predictions/(?P<id>[^/]+)")(self._get)
+        self.api.route("GET", r"/v1/predictions")(self._list)
+        self.api.route("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel")(self._cancel)
+
+    def _auth(self, call: Call) -> Reply | None:
+        if call.headers.get("authorization") != f"Bearer {self.key}":
+            return problem(401, "Unauthenticated", "You did not pass a valid authentication token")
+        return None
+
+    def _fault(self, op: str, call: Call) -> Reply | None:
+        name = self.take(op, call)
+        if name == "429":
+            return problem(429, "Request was throttled", "Expected available in 4 seconds.", {"Retry-After": "4"})
+        if name == "402":
+            return problem(402, "Payment required", "You have reached your monthly spend limit.")
+        if name == "422":
+            return problem(422, "Input validation failed", "- input: prompt is required")
+        if name in ("500", "503"):
+            return problem(int(name), "Internal server error", "Something went wrong")
+        return self.transport_fault(name)
+
+    def _prediction(self, job) -> dict:
+        seen = job.polls
+        status, output, error = "starting", None, None
+        done = seen >= self.polls_to_finish or job.outcome == "instant"
+        if job.canceled:
+            status = "canceled"
+        elif not done:
+            status = "starting" if seen == 0 else "processing"
+        elif job.outcome == "failed":
+            status, error = "failed", "Prediction interrupted; please retry (code: PA)"
+        elif job.outcome == "nsfw":
+            status, error = "failed", "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
+        elif job.outcome == "aborted":
+            status = "aborted"
+        elif job.outcome == "unknown":
+            status = "waking_up"
+        else:
+            status = "succeeded"
+            output = None if job.outcome == "empty" else self.media_url(job)
+        created = job.extra["created_at"]
+        return {"id": job.id, "model": job.extra["model"], "version": "hidden", "input": job.body["input"],
+                "output": output, "error": error, "logs": "", "status": status,
+                "created_at": _iso(created), "data_removed": False,
+                "completed_at": _iso(job.extra.setdefault("completed_at", datetime.now(timezone.utc)))
+                if status in ("succeeded", "failed", "canceled", "aborted") else None,
+                "urls": {"get": f"{self.url}/v1/predictions/{job.id}", "cancel": f"{self.url}/v1/predictions/{job.id}/cancel"}}
+
+    def _create(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("create", call)):
+            return bad
+        model = f"{call.match['owner']}/{call.match['name']}"
+        if model not in SCHEMAS:
+            return problem(404, "Not found", f"Model {model} not found")
+        body = call.json()
+        if not isinstance(body, dict) or not isinstance(body.get("input"), dict) or set(body) - {"input", "webhook", "webhook_events_filter"}:
+            return problem(422, "Input validation failed", "body must be {\"input\": {...}}")
+        errors = validate(SCHEMAS[model], body["input"])
+        if errors:
+            return problem(422, "Input validation failed", "; ".join(errors))
+        prefer = call.headers.get("prefer", "")
+        if prefer and not (prefer.startswith("wait") and (prefer == "wait" or 1 <= int(prefer.split("=")[1]) <= 60)):
+            return problem(400, "Bad Prefer header", prefer)
+        job = self.new_job(body, prefix="rp")
+        job.extra.update(model=model, created_at=datetime.now(timezone.utc))
+        if self.take("answer", call) == "drop":
+            return Reply(drop=True)  # the prediction runs and bills; the caller never hears
+        return Reply(201, self._prediction(job))
+
+    def _get(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("poll", call)):
+            return bad
+        job = self.jobs.get(call.match["id"])
+        if job is None:
+            return problem(404, "Not found", "Prediction not found")
+        self.advance(job)
+        return Reply(200, self._prediction(job))
+
+    def _list(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        newest = sorted(self.jobs.values(), key=lambda j: j.extra["created_at"], reverse=True)
+        return Reply(200, {"previous": None, "next": None, "results": [self._prediction(j) for j in newest]})
+
+    def _cancel(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        job = self.jobs.get(call.match["id"])
+        if job is None:
+            return problem(404, "Not found", "Prediction not found")
+        job.canceled = True
+        return Reply(200, self._prediction(job))
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")

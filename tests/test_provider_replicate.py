@@ -1,0 +1,184 @@
+"""Replicate: per-model input mapping (data table), Prefer: wait, polling, aborted, find_created, faults."""
+
+import base64
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from promptreel.core.errors import UnsupportedRequest
+from promptreel.core.providers.base import ErrorKind, JobState, ProviderError, WireCall
+from promptreel.core.providers.replicate import Replicate
+from promptreel.core.request import GenerationRequest
+from tests.fakes.harness import download, poll_to_end, probe, protocol
+from tests.fakes.media import tiny_png
+from tests.fakes.replicate import FakeReplicate
+
+KEY = "r8_fakeTokenForTests0123456789"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeReplicate(key=KEY) as f:
+        yield f
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient(timeout=5.0) as c:
+        yield c
+
+
+def rep(client, model, base="https://x"):
+    return protocol(Replicate, model, client, {"REPLICATE_API_TOKEN": KEY}, base)
+
+
+def veo(**kw):
+    return GenerationRequest(**{"prompt": "a fox in snow", "model": "veo-3.1", "seconds": 8, "size": "1920x1080", **kw})
+
+
+def uri(path):
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def test_build_veo_text_and_frames_exact(client):
+    call = rep(client, "google/veo-3.1").build(veo(negative_prompt="text", seed=3, audio=False), "j")
+    assert (call.method, call.path, call.headers) == ("POST", "/v1/models/google/veo-3.1/predictions", {"Prefer": "wait=5"})
+    assert call.json == {"input": {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "16:9", "resolution": "1080p",
+                                   "negative_prompt": "text", "seed": 3, "generate_audio": False}}
+    png = tiny_png()
+    call = rep(client, "google/veo-3.1").build(veo(size="720x1280", first_frame=png, last_frame=png), "j")
+    assert call.json["input"] == {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "9:16", "resolution": "720p",
+                                  "image": uri(png), "last_frame": uri(png)}
+
+
+def test_build_sora_pro_renames_exact(client):
+    req = GenerationRequest(prompt="a kite", model="sora-2-pro", seconds=12, size="1792x1024", first_frame=tiny_png())
+    call = rep(client, "openai/sora-2-pro").build(req, "j")
+    assert call.json == {"input": {"prompt": "a kite", "seconds": 12, "aspect_ratio": "landscape", "resolution": "high",
+                                   "input_reference": uri(tiny_png())}}
+    with pytest.raises(UnsupportedRequest, match="720p, 1024p"):
+        rep(client, "openai/sora-2-pro").build(GenerationRequest(prompt="a kite", seconds=12, size="1920x1080"), "j")
+
+
+def test_build_sora_and_gen45_exact(client):
+    call = rep(client, "openai/sora-2").build(GenerationRequest(prompt="p", seconds=4, size="720x1280"), "j")
+    assert call.json == {"input": {"prompt": "p", "seconds": 4, "aspect_ratio": "portrait"}}
+    call = rep(client, "runwayml/gen-4.5").build(GenerationRequest(prompt="p", seconds=5, size="1104x832", seed=9), "j")
+    assert call.json == {"input": {"prompt": "p", "duration": 5, "aspect_ratio": "4:3", "seed": 9}}
+
+
+def test_unsupported_inputs_and_big_images_refused(client, tmp_path):
+    with pytest.raises(UnsupportedRequest, match="last frame"):
+        rep(client, "openai/sora-2").build(GenerationRequest(prompt="p", seconds=4, size="720x1280",
+                                                             first_frame=tiny_png(), last_frame=tiny_png()), "j")
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * 300_000)
+    with pytest.raises(UnsupportedRequest, match="256 KB"):
+        rep(client, "google/veo-3.1").build(veo(first_frame=big), "j")
+    with pytest.raises(UnsupportedRequest, match="input schema"):
+        rep(client, "someone/unknown-model").build(veo(), "j")
+
+
+@pytest.mark.parametrize("model, request_", [
+    ("google/veo-3.1", veo(first_frame=tiny_png(), audio=True)),
+    ("openai/sora-2-pro", GenerationRequest(prompt="p", seconds=8, size="1280x720")),
+    ("runwayml/gen-4.5", GenerationRequest(prompt="p", seconds=5, size="1280x720", first_frame=tiny_png())),
+])
+async def test_round_trip_each_model(fake, client, tmp_path, model, request_):
+    proto = rep(client, model, fake.url)
+    sub = await proto.submit(proto.build(request_, "j"), tmp_path / "s")
+    assert sub.state is JobState.QUEUED
+    status = await poll_to_end(proto, sub.job_id)
+    assert status.state is JobState.SUCCEEDED
+    assert status.media[0].expires_at - datetime.now(timezone.utc) <= timedelta(hours=1)
+    assert probe(await download(proto, client, status.media[0], tmp_path / "o.mp4")) == (320, 180)
+    assert fake.key_leaks() == [] and fake.creates == 1
+    assert fake.api.calls[0].headers["prefer"] == "wait=5"
+
+
+async def test_done_within_wait_returns_media_at_once(fake, client, tmp_path):
+    fake.fault("outcome", "instant")
+    proto = rep(client, "google/veo-3.1", fake.url)
+    sub = await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
+    assert sub.state is JobState.SUCCEEDED and sub.media.url.endswith(".mp4")
+
+
+@pytest.mark.parametrize("outcome, state, kind", [
+    ("aborted", JobState.FAILED, ErrorKind.RETRYABLE),
+    ("failed", JobState.FAILED, ErrorKind.RETRYABLE),
+    ("nsfw", JobState.FAILED, ErrorKind.MODERATION),
+    ("empty", JobState.FAILED, ErrorKind.PROVIDER),
+])
+async def test_prediction_endings(fake, client, tmp_path, outcome, state, kind):
+    fake.fault("outcome", outcome)
+    proto = rep(client, "google/veo-3.1", fake.url)
+    sub = await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
+    status = await poll_to_end(proto, sub.job_id)
+    assert (status.state, status.error.kind) == (state, kind)
+
+
+async def test_unknown_status_tolerated_and_cancel(fake, client, tmp_path):
+    fake.fault("outcome", "unknown")
+    proto = rep(client, "google/veo-3.1", fake.url)
+    sub = await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
+    for _ in range(3):
+        status = await proto.poll(sub.job_id)
+    assert (status.state, status.raw_state) == (JobState.RUNNING, "waking_up")
+    await proto.cancel(sub.job_id)
+    assert (await proto.poll(sub.job_id)).state is JobState.CANCELED
+
+
+@pytest.mark.parametrize("fault, kind, retry_after", [
+    ("429", ErrorKind.RATE_LIMITED, 4.0), ("402", ErrorKind.BILLING, None),
+    ("422", ErrorKind.BAD_REQUEST, None), ("500", ErrorKind.RETRYABLE, None), ("503", ErrorKind.RETRYABLE, None),
+])
+async def test_problem_json_errors(fake, client, tmp_path, fault, kind, retry_after):
+    fake.fault("create", fault)
+    proto = rep(client, "google/veo-3.1", fake.url)
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
+    assert (e.value.kind, e.value.retry_after) == (kind, retry_after)
+    assert fake.creates == 0
+
+
+async def test_strict_fake_catches_wrong_field_types(fake, client):
+    r = await client.post(f"{fake.url}/v1/models/google/veo-3.1/predictions", headers={"Authorization": f"Bearer {KEY}"},
+                          json={"input": {"prompt": "x", "duration": "8"}})
+    assert r.status_code == 422 and "duration" in r.json()["detail"]
+
+
+async def test_find_created_after_lost_answer(fake, client, tmp_path):
+    proto = rep(client, "google/veo-3.1", fake.url)
+    other = await proto.submit(proto.build(veo(prompt="another shot"), "a"), tmp_path / "s")
+    sent_at = datetime.now(timezone.utc)
+    call = proto.build(veo(first_frame=tiny_png()), "b")
+    fake.fault("answer", "drop")
+    with pytest.raises(httpx.TransportError):
+        await proto.submit(call, tmp_path / "s")
+    found = await proto.find_created(call, "b", sent_at)
+    assert found is not None and found != other.job_id
+    assert fake.jobs[found].body["input"]["prompt"] == "a fox in snow"
+    assert await proto.find_created(proto.build(veo(prompt="never sent"), "c"), "c", sent_at) is None
+    assert fake.creates == 2
+
+
+async def test_wrong_token_is_auth(fake, client, tmp_path):
+    proto = protocol(Replicate, "google/veo-3.1", client, {"REPLICATE_API_TOKEN": "r8_wrong0123456789"}, fake.url)
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
+    assert e.value.kind is ErrorKind.AUTH and "r8_wrong0123456789" not in str(e.value)
+
+
+async def test_model_gone_is_retired(fake, client, tmp_path):
+    proto = rep(client, "google/veo-9", fake.url)
+    call = WireCall("POST", "/v1/models/google/veo-9/predictions", json={"input": {"prompt": "x"}})
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(call, tmp_path / "s")
+    assert e.value.kind is ErrorKind.RETIRED
