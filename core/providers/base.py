@@ -82,6 +82,7 @@ class MediaRef:
     url: str | None = None
     inline_path: Path | None = None  # already written (synchronous APIs, inline bytes)
     expires_at: datetime | None = None
+    provider_id: str | None = None  # the provider's id for this output (Kling extends by video id)
 
 
 @dataclass
