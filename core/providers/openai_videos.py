@@ -192,8 +192,9 @@ class OpenAIVideos(Protocol):
             if code in BILLING_CODES or (err.type or "") in BILLING_CODES:
                 return error(ErrorKind.BILLING)
             return error(ErrorKind.RATE_LIMITED, retry_after(r.headers))
-        if status == 401:
-            return error(ErrorKind.AUTH)
+        if status == 401:  # OpenAI's message quotes part of the key: say it in our words
+            return ProviderError(ErrorKind.AUTH, f"OpenAI refused the API key (HTTP 401 {err.code or 'unauthorized'}). "
+                                 "Check OPENAI_API_KEY.", status=status)
         if status == 403:
             return error(ErrorKind.BILLING if "billing" in detail.lower() else ErrorKind.AUTH)
         if status in (404, 410) and creating and ("model" in code or "model" in detail.lower()):
