@@ -37,6 +37,7 @@ class Settings(BaseModel):
     comfyui_workflow: Path | None = Field(None, description="your ComfyUI workflow (API format) for the comfyui route")
     vertex_project: str | None = Field(None, description="Google Cloud project for the vertex route (else GOOGLE_CLOUD_PROJECT)")
     vertex_location: str | None = Field(None, description="Vertex AI region for the vertex route (else GOOGLE_CLOUD_LOCATION)")
+    vertex_output_gcs_uri: str | None = Field(None, description="gs://bucket/prefix for Vertex outputs; unset = returned inline")
 
 
 def home() -> Path:

@@ -30,8 +30,7 @@ class GeminiVeo(VeoProtocol):
     key_names: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY",)
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        body = self.predict_request(request)
-        body.parameters.seed = body.parameters.fps = body.parameters.generateAudio = None  # Vertex only
+        body = self.predict_request(request)  # the shared shape: no Vertex-only fields
         return WireCall("POST", f"{API}/models/{self.route.model_id}:predictLongRunning",
                         json=body.model_dump(exclude_none=True))
 

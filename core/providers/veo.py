@@ -5,7 +5,7 @@ Request (python-genai's `_GenerateVideosParameters_to_mldev/_to_vertex` converte
 
     {"instances": [{"prompt", "image", "lastFrame", "referenceImages": [{"image", "referenceType"}], "video"}],
      "parameters": {"aspectRatio", "resolution", "durationSeconds", "negativePrompt", "sampleCount",
-                    Vertex only: "seed", "fps", "generateAudio"}}
+                    Vertex only: "seed", "fps", "generateAudio", "storageUri"}}
 
 Images are {"bytesBase64Encoded", "mimeType"} on both; a video to extend is {"uri"} on the Gemini
 API and {"gcsUri" | "bytesBase64Encoded", "mimeType"} on Vertex.
@@ -73,6 +73,7 @@ class Parameters(BaseModel):
     seed: int | None = None  # Vertex only
     fps: int | None = None  # Vertex only
     generateAudio: bool | None = None  # Vertex only
+    storageUri: str | None = None  # Vertex only: a gs:// prefix for the outputs
 
 
 class PredictRequest(BaseModel):

@@ -6,8 +6,8 @@
          {"operationName": <name>} -> the operation; when done:
          response.videos[] = {"gcsUri" | "bytesBase64Encoded", "mimeType"} (+ raiMediaFilteredCount/Reasons)
 
-Outputs come inline (no `storageUri` given) or in Cloud Storage; a gs:// output is downloaded through
-the GCS JSON API with the same token. Vertex also takes `seed`, `fps` and `generateAudio`.
+Outputs come back inline unless settings `vertex_output_gcs_uri` names a gs:// prefix (`storageUri`);
+a gs:// output is downloaded through the GCS JSON API with the same token. Vertex also takes `seed`, `fps` and `generateAudio`.
 Project: settings `vertex_project`, else GOOGLE_CLOUD_PROJECT, else the ADC's project. Location:
 settings `vertex_location`, else GOOGLE_CLOUD_LOCATION, else us-central1.
 """
@@ -52,7 +52,8 @@ class VertexVeo(VeoProtocol):
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, staging_dir: Path | None = None, *,
-                 project: str | None = None, location: str | None = None, storage_url: str | None = None):
+                 project: str | None = None, location: str | None = None, storage_url: str | None = None,
+                 output_gcs_uri: str | None = None):
         from ..settings import base_url_for, load_settings
 
         settings = load_settings()
@@ -62,6 +63,8 @@ class VertexVeo(VeoProtocol):
         self._project = project or settings.vertex_project or os.environ.get("GOOGLE_CLOUD_PROJECT")
         # GCS has its own host; PROMPTREEL_VERTEX_STORAGE_BASE_URL points it elsewhere (the sandbox).
         self.storage_url = (storage_url or base_url_for("vertex_storage", settings) or STORAGE_URL).rstrip("/")
+        # Outputs go to Cloud Storage when a bucket is named (large 1080p/4k clips), else come back inline.
+        self.output_gcs_uri = output_gcs_uri or settings.vertex_output_gcs_uri
         self._static_token = credentials.get("access_token")  # tests, or a token the user minted
         self._adc = None
 
@@ -91,7 +94,7 @@ class VertexVeo(VeoProtocol):
             return self._static_token
         creds = self._credentials()
         if not creds.valid:
-            from google.auth.exceptions import RefreshError
+            from google.auth.exceptions import RefreshError, TransportError
             from google.auth.transport.requests import Request
 
             try:
@@ -99,6 +102,9 @@ class VertexVeo(VeoProtocol):
             except RefreshError as e:
                 raise ProviderError(ErrorKind.AUTH, f"Google refused to refresh the Vertex AI credentials: "
                                                     f"{self._safe(str(e))[:200]}") from None
+            except TransportError:
+                raise ProviderError(ErrorKind.RETRYABLE, "Cannot reach Google's token service to refresh the "
+                                                         "Vertex AI credentials.") from None
         return creds.token
 
     def auth_headers(self) -> dict[str, str]:
@@ -138,6 +144,8 @@ class VertexVeo(VeoProtocol):
             params.fps = request.fps.numerator
         if not self.route.model_id.startswith("veo-2"):  # Veo 3+ makes audio; Vertex wants it stated
             params.generateAudio = True if request.audio is None else request.audio
+        if self.output_gcs_uri:
+            params.storageUri = self.output_gcs_uri
         return WireCall("POST", f"{self.model_path()}:predictLongRunning", json=body.model_dump(exclude_none=True))
 
     def video_input(self, source: str) -> dict[str, str]:
