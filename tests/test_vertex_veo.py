@@ -4,7 +4,6 @@ Credentials, and the four verbs against a fake Vertex AI + Cloud Storage, with i
 from __future__ import annotations
 
 import base64
-import json
 import sys
 
 import httpx

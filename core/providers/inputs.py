@@ -69,5 +69,6 @@ def fitted_image(path: Path, size: Size) -> tuple[bytes, str]:
                   .output("pipe:", vframes=1, format="image2", vcodec="png")
                   .run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True))
     except ffmpeg.Error:
-        raise BadInput(f"Input image {path} could not be resized to {size}.", "Export the frame at that size.") from None
+        raise BadInput(f"Input image {path} could not be resized to {size}.",
+                       "Export the frame at that size.") from None
     return out, "image/png"

@@ -7,7 +7,8 @@
          response.videos[] = {"gcsUri" | "bytesBase64Encoded", "mimeType"} (+ raiMediaFilteredCount/Reasons)
 
 Outputs come back inline unless settings `vertex_output_gcs_uri` names a gs:// prefix (`storageUri`);
-a gs:// output is downloaded through the GCS JSON API with the same token. Vertex also takes `seed`, `fps` and `generateAudio`.
+a gs:// output is downloaded through the GCS JSON API with the same token. Vertex also takes `seed`,
+`fps` and `generateAudio`.
 Project: settings `vertex_project`, else GOOGLE_CLOUD_PROJECT, else the ADC's project. Location:
 settings `vertex_location`, else GOOGLE_CLOUD_LOCATION, else us-central1.
 """
