@@ -19,6 +19,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend"]
+# How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
+Family = Literal["veo", "sora", "runway", "kling", "ltx", "draft", "generic"]
 
 
 class Size(BaseModel):
@@ -83,6 +85,7 @@ class Model(BaseModel):
     id: str
     name: str
     vendor: str
+    family: Family = "generic"
     durations: list[int] = []
     duration_range: DurationRange | None = None
     any_duration: bool = False

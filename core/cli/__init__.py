@@ -22,8 +22,11 @@ SUMMARIES = {
     "fill": "Fill the placeholders of a timeline file.",
     "scan": "List the placeholders of a timeline file and what filling them would cost.",
     "revert": "Restore the placeholders of a filled timeline file.",
+    "storyboard": "Build a timeline of placeholders from a shot list (CSV, Markdown or JSON).",
     "conform": "Conform a clip to a timeline's rate, length, size and codec.",
     "doctor": "Check ffmpeg, keys, the journal and the connection to Resolve.",
+    "prompt": "Show what a model would be sent for a shot written as fields.",
+    "templates": "Save, list, show, delete, export and import prompt templates.",
 }
 
 

@@ -1,0 +1,1 @@
+"""Prompt craft: shot fields, per-family prompt builders, saved templates."""

@@ -1,0 +1,225 @@
+"""`promptreel scan | fill | revert | storyboard`: the OTIO side of the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..core.errors import BadInput
+
+_rate_help = "Frame rate of an EDL (EDLs do not say): 24, 25, 24000/1001, 30000/1001 ... Default 24."
+
+
+def _reading(f):
+    f = click.option("--ignore-timecode-mismatch", is_flag=True,
+                     help="EDL: trust record times where source and record durations disagree.")(f)
+    f = click.option("--rate", default=None, help=_rate_help)(f)
+    f = click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
+                     help="Bit depth of the fills (default: the timeline's metadata, else 10).")(f)
+    f = click.option("--size", default=None, help="Frame size WxH (default: the timeline's metadata, else 1920x1080).")(f)
+    return f
+
+
+def _read(path: Path, rate, ignore_timecode_mismatch: bool):
+    from ..core.frames import parse_rate
+    from .timeline_io import read_timeline
+
+    return read_timeline(path, parse_rate(rate) if rate else None, ignore_timecode_mismatch)
+
+
+def _size(size, bit_depth):
+    from ..core.catalog import Size
+
+    return (Size.parse(size) if size else None), (int(bit_depth) if bit_depth else None)
+
+
+def _check_out(src: Path, out: Path, force: bool) -> None:
+    if out.exists() and out.resolve() == src.resolve():
+        raise BadInput(f"The output {out} is the input.", "Write to another file; the input is never overwritten.")
+    if out.exists() and not force:
+        raise BadInput(f"{out} already exists.", "Choose another output path, or pass --force to replace it.")
+
+
+def _short(text: str, n: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _scan_rows(estimates):
+    return [{"track": e.placeholder.track, "timecode": e.placeholder.timecode, "record_frame": e.placeholder.record_frame,
+             "frames": e.placeholder.frames, "media_frames": e.placeholder.media_frames,
+             "rate": e.slot.model_dump(mode="json")["rate"], "kind": e.placeholder.kind, "name": e.placeholder.name,
+             "prompt": e.placeholder.prompt, "model": e.slot.model, "planned": e.planned_label,
+             "size": str(e.slot.size), "bit_depth": e.slot.bit_depth, "cost": round(e.cost, 4), "error": e.error}
+            for e in estimates]
+
+
+def _print_scan(estimates, skipped, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("track", "record TC", "frames", "prompt", "model", "planned", "est. $"):
+        table.add_column(col)
+    for e in estimates:
+        ph = e.placeholder
+        frames = str(ph.frames) + (f" (+{ph.head + ph.tail} handles)" if ph.head + ph.tail else "")
+        table.add_row(ph.track, ph.timecode, frames, _short(ph.prompt), e.slot.model or "",
+                      e.error and f"[red]cannot: {_short(e.error, 60)}[/red]" or e.planned_label, f"{e.cost:.2f}")
+    console = Console()
+    console.print(table)
+    total = sum(e.cost for e in estimates if not e.error)
+    console.print(f"{len(estimates)} placeholder(s), estimated total ${total:.2f}")
+    for s in skipped:
+        console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
+
+
+@click.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--model", default=None, help="Price every placeholder on this model (default: each one's own, else draft).")
+@_reading
+def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+    """List the placeholders of a timeline file and what filling them would cost. Changes nothing."""
+    from .fill import scan_timeline
+
+    doc = _read(timeline, rate, ignore_timecode_mismatch)
+    size, bit_depth = _size(size, bit_depth)
+    estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
+    if as_json:
+        click.echo(json.dumps({"timeline": str(timeline), "placeholders": _scan_rows(estimates),
+                               "skipped": [s.__dict__ for s in skipped],
+                               "total_cost": round(sum(e.cost for e in estimates if not e.error), 4)}, indent=2))
+        return
+    _print_scan(estimates, skipped, f"placeholders in {timeline.name}")
+
+
+@click.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+              help="The filled timeline (its suffix picks the format; the input's format where it can be written).")
+@click.option("--model", default=None, help="Model for every placeholder (default: each one's own, else draft).")
+@click.option("--fps-mode", type=click.Choice(["speed", "drop", "blend", "interpolate"]), default="drop",
+              help="How conform changes the frame rate.")
+@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+              help="How conform fits a different frame size.")
+@click.option("--codec", type=click.Choice(["prores_hq", "prores_4444", "dnxhr_hqx", "h264", "h265"]),
+              default="prores_hq", help="Codec of the conformed media.")
+@click.option("--budget", type=float, default=None, help="Refuse the run if its estimated cost passes this (USD).")
+@click.option("--dry-run", is_flag=True, help="Show what would be filled and what it would cost; change nothing.")
+@click.option("--partial", is_flag=True, help="If some placeholders fail, write the filled part and list the rest.")
+@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
+@click.option("--frames-from-neighbours", is_flag=True,
+              help="Give models that take them the last frame of the shot before and the first of the shot after.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@_reading
+def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
+         frames_from_neighbours, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+    """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
+    from rich.console import Console
+
+    from .fill import fill_timeline, scan_timeline
+    from .filler import FillOptions, filler_for
+    from .placeholders import frame_size
+    from .timeline_io import write_timeline
+
+    doc = _read(timeline, rate, ignore_timecode_mismatch)
+    size, bit_depth = frame_size(doc.timeline, *_size(size, bit_depth))
+    media = media_dir or out.parent / f"{out.stem}_media"
+    estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
+    if dry_run:
+        _print_scan(estimates, skipped, f"dry run: {timeline.name} (nothing written)")
+        return
+    _check_out(timeline, out, force)
+    console = Console(stderr=True)
+    if not estimates:
+        console.print(f"No placeholders to fill in {timeline.name}.")
+        for s in skipped:
+            console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
+        return
+
+    def progress(i, slot, state):
+        console.print(f"[{i + 1}/{len(estimates)}] {_short(slot.prompt, 40)} ({slot.frames} frames): {state}")
+
+    options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+                          partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours)
+    filler = filler_for(model, [e.slot for e in estimates if not e.error])
+    report = fill_timeline(doc.timeline, filler, options, size=size, bit_depth=bit_depth)
+    written, note = write_timeline(doc, out)
+    _print_summary(report, written, note)
+
+
+def _print_summary(report, written: Path, note: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"filled: {written.name}")
+    for col in ("track", "record TC", "frames", "prompt", "model", "$", "media"):
+        table.add_column(col)
+    for ph, result in report.filled:
+        table.add_row(ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
+                      f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name)
+    console = Console()
+    console.print(table)
+    console.print(f"{len(report.filled)} filled, cost ${report.cost:.2f}; wrote {written}")
+    for ph, why in report.failed:
+        console.print(f"[red]not filled[/red]: {ph.track} {ph.timecode} {_short(ph.prompt, 36)!r}: {why}")
+    for s in report.skipped:
+        console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
+    if note:
+        console.print(f"[yellow]note[/yellow]: {note}")
+
+
+@click.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The restored timeline.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def revert(timeline: Path, out: Path, force: bool) -> None:
+    """Restore the placeholders of a filled timeline file."""
+    from .timeline_io import read_timeline, write_timeline
+    from .writeback import revert_tracks
+
+    doc = read_timeline(timeline)
+    _check_out(timeline, out, force)
+    count = revert_tracks(doc.timeline.tracks)
+    if count == 0:
+        raise BadInput(f"{timeline.name} has no promptreel fills to revert.",
+                       "Give the .otio that `promptreel fill` wrote (other formats keep no placeholder).")
+    written, note = write_timeline(doc, out)
+    click.echo(f"restored {count} placeholder(s); wrote {written}")
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
+@click.command()
+@click.argument("shots", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The timeline to write.")
+@click.option("--rate", default="24", show_default=True, help="Timeline rate: 24, 25, 24000/1001, 30000/1001 ...")
+@click.option("--start-timecode", default="01:00:00:00", show_default=True, help="Record start timecode.")
+@click.option("--size", default=None, help="Frame size WxH recorded in the timeline (default 1920x1080).")
+@click.option("--drafts", is_flag=True, help="Render a free local draft into every placeholder so the board plays.")
+@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for drafts (default: OUTPUT's name + _media, beside it).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media_dir, force) -> None:
+    """Build a timeline of placeholders from a shot list (CSV, Markdown table or JSON)."""
+    from .fill import fill_timeline
+    from .filler import FillOptions, draft_filler
+    from .storyboard import read_shot_list
+    from .timeline_io import Document, write_timeline
+
+    _check_out(shots, out, force)
+    timeline = read_shot_list(shots, rate=rate, start_timecode=start_timecode, size=size)
+    if drafts:
+        options = FillOptions(output_dir=media_dir or out.parent / f"{out.stem}_media", model="draft", codec="h264")
+        fill_timeline(timeline, draft_filler, options)
+    written, note = write_timeline(Document(out, "otio_json", timeline, timeline), out)
+    n = len(timeline.tracks[0]) if len(timeline.tracks) else 0
+    click.echo(f"{n} shot(s){' with drafts' if drafts else ''}; wrote {written}")
+    if note:
+        click.echo(f"note: {note}", err=True)
+    sys.stdout.flush()

@@ -1,0 +1,278 @@
+"""Find the placeholders of a timeline and the slot each one asks for.
+
+A clip or gap is a placeholder when it carries a prompt and is one of: a clip with a
+`GeneratorReference` (any kind), a clip with a `MissingReference`, a `Gap`, or a promptreel
+draft. The prompt comes from, in order: the `promptreel` metadata namespace, a marker whose
+name or note starts with `gen:` (Resolve keeps notes in `metadata["Resolve_OTIO"]["Note"]`,
+others in `comment`), a clip name starting with `GEN:`.
+
+One pass over the tree, positions summed as it goes (no per-item index look-ups), so a
+10,000-clip timeline scans in linear time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import opentimelineio as otio
+
+from ..core.catalog import Size
+from ..core.request import Slot
+from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode
+
+NS = "promptreel"  # our metadata namespace, on clips and on the timeline
+DEFAULT_SIZE = Size(width=1920, height=1080)
+DEFAULT_BIT_DEPTH = 10
+_GEN = "gen:"
+
+
+@dataclass
+class Placeholder:
+    """One item to fill: where it is, how long, what it asks for."""
+
+    item: otio.core.Item  # a Clip or a Gap
+    kind: str  # "gap", "missing", "generator:<kind>", "draft"
+    track: str  # "V1", "V2 Titles", ...
+    rate: Fraction  # the track's rate
+    record_frame: int  # first frame on the record side (the cut's timecode), global start included
+    frames: int  # the item's duration in the track
+    prompt: str
+    head: int = 0  # frames a transition before the item borrows from its media
+    tail: int = 0  # frames a transition after it borrows
+    hints: dict = field(default_factory=dict)  # model, seed, negative_prompt from the metadata
+    index: int = -1  # the item's index in its parent, so write-back needs no linear search
+
+    @property
+    def media_frames(self) -> int:
+        """Frames the media must have: the visible duration plus what transitions borrow."""
+        return self.head + self.frames + self.tail
+
+    @property
+    def timecode(self) -> str:
+        return record_timecode(self.record_frame, self.rate)
+
+    @property
+    def name(self) -> str:
+        return self.item.name or ""
+
+    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame=None, last_frame=None) -> Slot:
+        return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=self.prompt,
+                    name=self.name, model=model or self.hints.get("model"), seed=self.hints.get("seed"),
+                    negative_prompt=self.hints.get("negative_prompt"), first_frame=first_frame, last_frame=last_frame)
+
+
+@dataclass
+class Skipped:
+    """A placeholder-like item that will not be filled, and why."""
+
+    name: str
+    track: str
+    timecode: str
+    reason: str
+
+
+@dataclass
+class Scan:
+    placeholders: list[Placeholder]
+    skipped: list[Skipped]
+
+
+def is_filled(item: otio.core.Item) -> bool:
+    """True for an item promptreel has filled (it records the placeholder it replaced)."""
+    return "placeholder" in _ns(item)
+
+
+def meta_get(meta, key: str):
+    """`meta.get(key)` for OTIO metadata, fast when the key is missing.
+
+    OTIO turns a missing key, and the end of an iteration, into a C++ exception that costs
+    about 15 us; reading exactly len() keys raises nothing. On 10,000 clips that is the
+    difference between a scan faster than the read and one twice as slow.
+    """
+    n = len(meta)
+    if n:
+        it = iter(meta)
+        for _ in range(n):
+            if next(it) == key:
+                return meta[key]
+    return None
+
+
+def _each(seq) -> list:
+    """The items of an OTIO list (markers, effects) without the exception that ends an iteration."""
+    return [seq[i] for i in range(len(seq))]
+
+
+def _ns(obj) -> dict:
+    """The item's `promptreel` namespace as a plain dict (empty if none)."""
+    value = meta_get(obj.metadata, NS) if obj is not None else None
+    if value is None or not hasattr(value, "keys"):
+        return {}
+    it = iter(value)
+    keys = [next(it) for _ in range(len(value))]
+    return {k: value[k] for k in keys}
+
+
+def candidate_kind(item) -> str | None:
+    """The kind of placeholder `item` would be if it carried a prompt; None when it is ordinary media."""
+    if isinstance(item, otio.schema.Gap):
+        return "gap"
+    if not isinstance(item, otio.schema.Clip):
+        return None
+    ref = item.media_reference
+    # A filled clip always plays an ExternalReference, so these two need no metadata look-up.
+    if isinstance(ref, otio.schema.GeneratorReference):
+        return f"generator:{ref.generator_kind}"
+    if isinstance(ref, otio.schema.MissingReference):
+        return "missing"
+    ns = _ns(item)
+    if is_filled(item):
+        # A fill with the draft model is a draft: a real model may fill it again.
+        return "draft" if ns.get("model") == "draft" else None
+    return "draft" if ns.get("draft") else None
+
+
+def prompt_of(item) -> tuple[str | None, dict]:
+    """The item's prompt and hints (model, seed, negative_prompt), or (None, {})."""
+    ns = _ns(item)
+    # A draft fill's own metadata says model "draft"; the editor's hints are in what it replaced.
+    previous = ns["placeholder"].get("previous") if "placeholder" in ns else None
+    source = previous or ns
+    hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
+    if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
+        hints["seed"] = int(hints["seed"])
+    if ns.get("prompt"):
+        return str(ns["prompt"]).strip(), hints
+    for marker in _each(item.markers):
+        resolve = meta_get(marker.metadata, "Resolve_OTIO")
+        note = resolve.get("Note") if resolve is not None and hasattr(resolve, "get") else None
+        for text in (marker.name, note, marker.comment):
+            if text and str(text).strip().lower().startswith(_GEN):
+                return str(text).strip()[len(_GEN):].strip(), hints
+    if item.name and item.name.strip().lower().startswith("gen:"):
+        return item.name.strip()[4:].strip(), hints
+    return None, hints
+
+
+def _has_time_effect(item) -> bool:
+    return any(isinstance(e, otio.schema.TimeEffect) for e in _each(item.effects))
+
+
+def track_rate(track: otio.schema.Track, fallback: Fraction | None) -> Fraction:
+    """The rate the track is cut at: the timeline's global start rate, else the commonest rate of its first items."""
+    if fallback is not None:
+        return fallback
+    rates = Counter(c.duration().rate for c in track[:200] if not isinstance(c, otio.schema.Transition))
+    return exact_rate(rates.most_common(1)[0][0]) if rates else Fraction(24)
+
+
+def _loose_frames(t: otio.opentime.RationalTime, rate: Fraction) -> int:
+    if t.rate == float(rate) and t.value.is_integer():
+        return int(t.value)  # the common case, without Fraction arithmetic
+    try:
+        return frames_at(t, rate)
+    except NotFrameAligned:
+        return round(Fraction(t.value).limit_denominator(1_000_000) * rate / exact_rate(t.rate))
+
+
+def find_placeholders(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None) -> Scan:
+    """Every placeholder in the video tracks of `tracks` (a timeline's `tracks`), in track then record order."""
+    found: list[Placeholder] = []
+    skipped: list[Skipped] = []
+    base_rate = exact_rate(global_start.rate) if global_start is not None else None
+    counts: Counter = Counter()
+    for track in tracks:
+        kind = getattr(track, "kind", otio.schema.TrackKind.Video)
+        counts[kind] += 1
+        if kind != otio.schema.TrackKind.Video:
+            continue
+        label = f"V{counts[kind]}" + (f" {track.name}" if track.name else "")
+        rate = track_rate(track, base_rate)
+        start = _loose_frames(global_start, rate) if global_start is not None else 0
+        _walk(track, start, rate, label, found, skipped)
+    return Scan(found, skipped)
+
+
+_Transition = otio.schema.Transition
+_Clip = otio.schema.Clip
+_PLACEHOLDER_REFS = (otio.schema.GeneratorReference, otio.schema.MissingReference)
+
+
+def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: list) -> None:
+    if isinstance(comp, otio.schema.Stack):
+        for i, child in enumerate(comp):
+            _visit(child, offset, rate, label, found, skipped, None, None, i)
+        return
+    children = list(comp)
+    pos = offset
+    rate_f = float(rate)
+    # The hot loop of a scan: each OTIO attribute read from Python costs about two microseconds,
+    # so a clip playing media without promptreel metadata (the bulk of any cut) costs three reads.
+    for i, child in enumerate(children):
+        if type(child) is _Transition:
+            continue
+        if (type(child) is not _Clip or isinstance(child.media_reference, _PLACEHOLDER_REFS)
+                or meta_get(child.metadata, NS) is not None):
+            _visit(child, pos, rate, label, found, skipped,
+                   children[i - 1] if i > 0 else None, children[i + 1] if i + 1 < len(children) else None, i)
+        d = child.duration()
+        value = d.value
+        pos += int(value) if d.rate == rate_f and value.is_integer() else _loose_frames(d, rate)
+
+
+def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt, index: int) -> None:
+    if isinstance(child, otio.core.Composition):
+        trim = _loose_frames(child.source_range.start_time, rate) if child.source_range else 0
+        _walk(child, pos - trim, rate, label, found, skipped)
+        return
+    kind = candidate_kind(child)
+    if kind is None:
+        return
+    prompt, hints = prompt_of(child)
+    if prompt is None and kind in ("gap", "missing"):
+        return  # ordinary gaps and offline clips are not placeholders
+
+    def skip(reason: str) -> None:
+        skipped.append(Skipped(child.name, label, record_timecode(max(pos, 0), rate), reason))
+
+    if not prompt:
+        return skip("no prompt (give one in a `gen:` marker or a `GEN:` name)")
+    if _has_time_effect(child):
+        return skip("has a speed or freeze effect; remove it to fill this item")
+    try:
+        frames = frames_at(child.duration(), rate)
+    except NotFrameAligned:
+        return skip(f"its duration is not a whole number of frames at {rate}")
+    if frames <= 0:
+        return skip("zero length")
+    # A transition spans the cut: the item's media must run on under it (OTIO: handles_of_child).
+    head = _loose_frames(prev.in_offset, rate) if type(prev) is _Transition else 0
+    tail = _loose_frames(nxt.out_offset, rate) if type(nxt) is _Transition else 0
+    found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints, index))
+
+
+def frame_size(timeline: otio.schema.Timeline | None, size: Size | None = None,
+               bit_depth: int | None = None) -> tuple[Size, int]:
+    """The fill's frame size and bit depth: the flags, else the timeline's metadata, else 1920x1080 10-bit.
+
+    OTIO has no resolution field: we read our own namespace (`promptreel.size`, `.bit_depth`) and
+    the sequence format FCP7/Premiere XML leaves in `fcp_xml` metadata.
+    """
+    ns = _ns(timeline) if timeline is not None else {}
+    if size is None and ns.get("size"):
+        size = Size.parse(str(ns["size"]))
+    if size is None and timeline is not None:
+        size = _fcp_xml_size(timeline.metadata.get("fcp_xml"))
+    if bit_depth is None and ns.get("bit_depth"):
+        bit_depth = int(ns["bit_depth"])
+    return size or DEFAULT_SIZE, bit_depth or DEFAULT_BIT_DEPTH
+
+
+def _fcp_xml_size(meta) -> Size | None:
+    try:
+        sc = meta["media"]["video"]["format"]["samplecharacteristics"]
+        return Size(width=int(sc["width"]), height=int(sc["height"]))
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,187 @@
+"""Put a fill into the timeline, and take it out again.
+
+A filled clip's active media reference is an `ExternalReference` to the conformed media
+(with `available_range`); the placeholder's reference stays on the clip under
+`promptreel_placeholder` (OTIO's multiple media references). A gap becomes a clip of the
+same duration. `metadata["promptreel"]` holds the provenance and, under `placeholder`,
+what revert needs to restore the item exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..core.errors import BadInput
+from ..core.keys import redact
+from .placeholders import NS, Placeholder, _ns, is_filled
+from .timebase import frames_at, time_range
+
+PLACEHOLDER_KEY = "promptreel_placeholder"
+
+
+def _range_record(r: otio.opentime.TimeRange | None) -> dict | None:
+    # OTIO's own numbers, unconverted, so revert restores them bit for bit.
+    if r is None:
+        return None
+    return {"start": r.start_time.value, "start_rate": r.start_time.rate,
+            "duration": r.duration.value, "duration_rate": r.duration.rate}
+
+
+def _range_from(d) -> otio.opentime.TimeRange | None:
+    if d is None:
+        return None
+    return otio.opentime.TimeRange(otio.opentime.RationalTime(d["start"], d["start_rate"]),
+                                   otio.opentime.RationalTime(d["duration"], d["duration_rate"]))
+
+
+def _plain(value, clean=lambda s: s):
+    """OTIO metadata (or provenance) -> plain Python (dicts, lists, scalars), deep-copied;
+    `clean` is applied to every string."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v, clean) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
+        return [_plain(v, clean) for v in value]
+    if isinstance(value, (str, Path)):
+        return clean(str(value))
+    return copy.copy(value)
+
+
+def media_url(path: Path, resolve: bool) -> str:
+    """Resolve writes (and reads) bare OS paths; everyone else gets a file:// URL."""
+    path = Path(path).resolve()
+    return str(path) if resolve else path.as_uri()
+
+
+def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict, resolve: bool) -> otio.schema.Clip:
+    """Make `ph.item` play `media` (ph.media_frames frames starting at `start_frame`). Returns the clip."""
+    rate = ph.rate
+    media = Path(media)
+    ref = otio.schema.ExternalReference(target_url=media_url(media, resolve),
+                                        available_range=time_range(start_frame, ph.media_frames, rate))
+    ref.name = media.name
+    visible = time_range(start_frame + ph.head, ph.frames, rate)
+    item = ph.item
+    # Markers sit in the item's own time: move them with the new source start so they keep their
+    # place in the cut. The first fill records the originals; revert puts them back exactly.
+    old_start = item.trimmed_range().start_time
+    markers = [_range_record(m.marked_range) for m in item.markers]
+    for m in item.markers:
+        m.marked_range = otio.opentime.TimeRange(visible.start_time + (m.marked_range.start_time - old_start),
+                                                 m.marked_range.duration)
+    if isinstance(item, otio.schema.Gap):
+        clip = _clip_for_gap(item, ref, visible, media)
+        record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
+                  "source_range": _range_record(item.source_range), "markers": markers,
+                  "previous": _plain(_ns(item)) or None}
+        _replace(item, clip, ph.index)
+    else:
+        clip = item
+        refs = clip.media_references()
+        key = clip.active_media_reference_key
+        ns = _ns(clip)
+        if "placeholder" in ns:  # refilling a draft: the original placeholder is already kept
+            record = _plain(ns["placeholder"])
+        else:
+            record = {"kind": "clip", "key": key, "name": clip.name,
+                      "source_range": _range_record(clip.source_range), "markers": markers,
+                      "previous": _plain(ns) or None}
+            refs[PLACEHOLDER_KEY] = refs[key]
+        refs[key] = ref
+        clip.set_media_references(refs, key)
+        clip.source_range = visible
+        if resolve:
+            clip.name = media.name  # Resolve conforms by file name
+    # Whatever a provider or engine put in the provenance, no API key goes into a timeline.
+    clip.metadata[NS] = {**_plain(dict(provenance), redact), "placeholder": record}
+    _check_landed(ph, clip)
+    return clip
+
+
+def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path) -> otio.schema.Clip:
+    twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
+    clip = otio.schema.Clip(name=gap.name or media.name, source_range=visible,
+                            markers=[m for m in twin.markers], effects=[e for e in twin.effects],
+                            metadata=_plain(twin.metadata))
+    clip.set_media_references(
+        {otio.schema.Clip.DEFAULT_MEDIA_KEY: ref,
+         # available_range on every reference, as Resolve writes them
+         PLACEHOLDER_KEY: otio.schema.MissingReference(available_range=gap.trimmed_range(),
+                                                       metadata={NS: {"was": "gap"}})},
+        otio.schema.Clip.DEFAULT_MEDIA_KEY)
+    clip.enabled = gap.enabled
+    clip.color = gap.color
+    return clip
+
+
+def _check_landed(ph: Placeholder, clip: otio.schema.Clip) -> None:
+    # Read back: the clip lasts exactly the placeholder's frames, and its media covers the handles.
+    got = frames_at(clip.duration(), ph.rate)
+    available = clip.media_reference.available_range
+    if got != ph.frames or frames_at(available.duration, ph.rate) != ph.media_frames:
+        raise AssertionError(f"fill of {ph.name!r} landed as {got} frames, not {ph.frames}")
+
+
+def _replace(old, new, index: int = -1) -> None:
+    """Put `new` where `old` is in its parent (at `index` if that is where it is: no linear search)."""
+    parent = old.parent()
+    if not (0 <= index < len(parent) and parent[index] is old):
+        index = parent.index(old)
+    parent[index] = new
+
+
+def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item:
+    """Restore the placeholder a fill replaced. Returns the restored item (a new Gap for a filled gap)."""
+    ns = _ns(clip)
+    record = ns.get("placeholder")
+    if record is None:
+        raise BadInput(f"Clip {clip.name!r} was not filled by promptreel.", "Nothing to revert.")
+    previous = _plain(record.get("previous"))
+    source_range = _range_from(record.get("source_range"))
+    originals = record.get("markers") or []
+    if len(originals) == len(clip.markers):  # markers added since the fill stay where they are
+        for m, r in zip(clip.markers, originals):
+            m.marked_range = _range_from(r)
+    if record["kind"] == "gap":
+        twin = clip.deepcopy()
+        gap = otio.schema.Gap(name=record["name"], source_range=source_range,
+                              markers=[m for m in twin.markers], effects=[e for e in twin.effects])
+        meta = _plain(twin.metadata)
+        _restore_ns(meta, previous)
+        gap.metadata.update(meta)
+        gap.enabled = clip.enabled
+        gap.color = clip.color
+        _replace(clip, gap, index)
+        return gap
+    refs = clip.media_references()
+    if PLACEHOLDER_KEY not in refs:
+        raise BadInput(f"Clip {clip.name!r} has lost its placeholder reference.",
+                       "Revert needs the .otio written by the fill; formats that keep one reference cannot be reverted.")
+    key = record["key"]
+    refs[key] = refs.pop(PLACEHOLDER_KEY)
+    clip.set_media_references(refs, key)
+    clip.source_range = source_range
+    clip.name = record["name"]
+    _restore_ns(clip.metadata, previous)
+    return clip
+
+
+def _restore_ns(meta, previous) -> None:
+    if previous:
+        meta[NS] = previous
+    elif NS in meta:
+        del meta[NS]
+
+
+def revert_tracks(tracks: otio.schema.Stack) -> int:
+    """Revert every promptreel fill under `tracks`. Returns how many items were restored."""
+    count = 0
+    for comp in [tracks, *tracks.find_children(descended_from_type=otio.core.Composition)]:
+        children = list(comp)
+        for i, child in enumerate(children):
+            if isinstance(child, otio.schema.Clip) and is_filled(child):
+                revert_item(child, i)
+                count += 1
+    return count
