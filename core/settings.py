@@ -35,6 +35,9 @@ class Settings(BaseModel):
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
     base_urls: dict[str, str] = {}  # route name -> base URL (proxies, regional hosts, the sandbox)
     comfyui_workflow: Path | None = Field(None, description="your ComfyUI workflow (API format) for the comfyui route")
+    vertex_project: str | None = Field(None, description="Google Cloud project for the vertex route (else GOOGLE_CLOUD_PROJECT)")
+    vertex_location: str | None = Field(None, description="Vertex AI region for the vertex route (else GOOGLE_CLOUD_LOCATION)")
+    vertex_output_gcs_uri: str | None = Field(None, description="gs://bucket/prefix for Vertex outputs; unset = returned inline")
 
 
 def home() -> Path:

@@ -1,0 +1,85 @@
+"""Veo on the Gemini API (generativelanguage.googleapis.com), header `x-goog-api-key`.
+
+    POST /v1beta/models/{model}:predictLongRunning   -> {"name": "models/{model}/operations/{id}"}
+    GET  /v1beta/{name}                              -> the operation; when done:
+         response.generateVideoResponse.generatedSamples[].video.uri   (+ raiMediaFilteredCount/Reasons)
+    GET  {uri}  (/v1beta/files/{id}:download?alt=media) with the key; it redirects to the bytes
+
+The Gemini API refuses `seed`, `fps` and `generateAudio` (Vertex only), images by gcsUri, and it
+extends only videos Veo made on the Gemini API, named by their `uri`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import UnsupportedRequest
+from ..request import GenerationRequest
+from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
+from .veo import Operation, VeoProtocol, VideoResult
+from .wire import json_body, send
+
+API = "/v1beta"
+
+
+class GeminiVeo(VeoProtocol):
+    name: ClassVar[str] = "gemini"
+    vendor: ClassVar[str] = "Gemini API"
+    default_base_url: ClassVar[str] = "https://generativelanguage.googleapis.com"
+    key_names: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY",)
+
+    def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
+        body = self.predict_request(request)  # the shared shape: no Vertex-only fields
+        return WireCall("POST", f"{API}/models/{self.route.model_id}:predictLongRunning",
+                        json=body.model_dump(exclude_none=True))
+
+    def video_input(self, source: str) -> dict[str, str]:
+        if source.startswith(("https://", "http://")):
+            return {"uri": source}
+        if source.startswith("files/"):
+            return {"uri": f"{self.base_url}{API}/{source}:download?alt=media"}
+        raise UnsupportedRequest(
+            "The Gemini API extends only videos Veo made on the Gemini API (kept for 2 days).",
+            "Extend a take made on the gemini route (its download URI), or use the vertex route for other videos.",
+        )
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"x-goog-api-key": self.credentials.get("GEMINI_API_KEY", "")}
+
+    async def _send(self, method: str, path: str, creating: bool = False, **kw):
+        headers = {**kw.pop("headers", {}), **self.auth_headers()}
+        return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
+                          headers=headers, **kw)
+
+    async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        r = await self._send(call.method, call.path, creating=True, json=call.json, headers=dict(call.headers))
+        if r.status_code >= 400:
+            raise self.classify(r, creating=True)
+        op = Operation.model_validate(json_body(r))
+        if not op.name:
+            # The Gemini API cannot list operations, so a create without a name cannot be reconciled.
+            raise ProviderError(ErrorKind.PROVIDER, "The Gemini API accepted the create but named no operation.",
+                                status=r.status_code)
+        return Submitted(job_id=op.name, state=JobState.QUEUED)
+
+    async def poll(self, job_id: str) -> Status:
+        r = await self._send("GET", f"{API}/{job_id}")
+        if r.status_code >= 400:
+            raise self.classify(r)
+        op = Operation.model_validate(json_body(r))
+        op.name = op.name or job_id
+        return self.status_of(op)
+
+    def result_of(self, op: Operation) -> VideoResult:
+        inner = (op.response or {}).get("generateVideoResponse") or {}
+        result = VideoResult.model_validate(inner)
+        result.videos = [s.get("video") or {} for s in inner.get("generatedSamples") or [] if isinstance(s, dict)]
+        return result
+
+    def media_of(self, video: dict[str, Any], job_id: str, index: int) -> MediaRef | None:
+        if video.get("uri"):
+            return MediaRef(url=video["uri"])
+        if video.get("encodedVideo"):
+            return self.write_inline(job_id, index, video["encodedVideo"])
+        return None

@@ -1,0 +1,203 @@
+"""Veo on Vertex AI, with an OAuth bearer token from Application Default Credentials (google-auth).
+
+    POST /v1/projects/{P}/locations/{L}/publishers/google/models/{M}:predictLongRunning
+         -> {"name": "projects/{P}/locations/{L}/publishers/google/models/{M}/operations/{id}"}
+    POST /v1/projects/{P}/locations/{L}/publishers/google/models/{M}:fetchPredictOperation
+         {"operationName": <name>} -> the operation; when done:
+         response.videos[] = {"gcsUri" | "bytesBase64Encoded", "mimeType"} (+ raiMediaFilteredCount/Reasons)
+
+Outputs come back inline unless settings `vertex_output_gcs_uri` names a gs:// prefix (`storageUri`);
+a gs:// output is downloaded through the GCS JSON API with the same token. Vertex also takes `seed`,
+`fps` and `generateAudio`.
+Project: settings `vertex_project`, else GOOGLE_CLOUD_PROJECT, else the ADC's project. Location:
+settings `vertex_location`, else GOOGLE_CLOUD_LOCATION, else us-central1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from ..catalog import Route
+from ..errors import MissingKey, UnsupportedRequest
+from ..request import GenerationRequest
+from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
+from .inputs import read_video
+from .veo import Operation, VeoProtocol, VideoResult
+from .wire import json_body, send
+
+SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+DEFAULT_LOCATION = "us-central1"  # where Google's Veo examples run
+STORAGE_URL = "https://storage.googleapis.com"
+SEED_MAX = 2**32 - 1  # Vertex takes a uint32 seed
+
+
+def host_for(location: str) -> str:
+    if location == "global":
+        return "https://aiplatform.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+class VertexVeo(VeoProtocol):
+    name: ClassVar[str] = "vertex"
+    vendor: ClassVar[str] = "Vertex AI"
+    vertex: ClassVar[bool] = True
+    default_base_url: ClassVar[str] = host_for(DEFAULT_LOCATION)
+    key_names: ClassVar[tuple[str, ...]] = ()  # OAuth from Application Default Credentials, not a key
+
+    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
+                 base_url: str | None = None, staging_dir: Path | None = None, *,
+                 project: str | None = None, location: str | None = None, storage_url: str | None = None,
+                 output_gcs_uri: str | None = None):
+        from ..settings import base_url_for, load_settings
+
+        settings = load_settings()
+        self.location = (location or settings.vertex_location or os.environ.get("GOOGLE_CLOUD_LOCATION")
+                         or DEFAULT_LOCATION)
+        super().__init__(client, route, credentials, base_url or host_for(self.location), staging_dir)
+        self._project = project or settings.vertex_project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+        # GCS has its own host; PROMPTREEL_VERTEX_STORAGE_BASE_URL points it elsewhere (the sandbox).
+        self.storage_url = (storage_url or base_url_for("vertex_storage", settings) or STORAGE_URL).rstrip("/")
+        # Outputs go to Cloud Storage when a bucket is named (large 1080p/4k clips), else come back inline.
+        self.output_gcs_uri = output_gcs_uri or settings.vertex_output_gcs_uri
+        self._static_token = credentials.get("access_token")  # tests, or a token the user minted
+        self._adc = None
+
+    # credentials --------------------------------------------------------------------------
+    def _credentials(self):
+        if self._adc is None:
+            try:
+                import google.auth
+                from google.auth.exceptions import DefaultCredentialsError
+            except ImportError:
+                raise MissingKey("The vertex route needs google-auth, which is not installed.",
+                                 "Install it with `pip install 'promptreel[vertex]'`, or use another route.") from None
+            try:
+                self._adc, adc_project = google.auth.default(scopes=[SCOPE])
+            except DefaultCredentialsError:
+                raise MissingKey(
+                    "The vertex route found no Google Application Default Credentials.",
+                    "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
+                    "to a service-account key file.",
+                ) from None
+            self._project = self._project or adc_project
+        return self._adc
+
+    def access_token(self) -> str:
+        """A valid bearer token; refreshing it may block on the network (call it off the event loop)."""
+        if self._static_token:
+            return self._static_token
+        creds = self._credentials()
+        if not creds.valid:
+            from google.auth.exceptions import RefreshError, TransportError
+            from google.auth.transport.requests import Request
+
+            try:
+                creds.refresh(Request())
+            except RefreshError as e:
+                raise ProviderError(ErrorKind.AUTH, f"Google refused to refresh the Vertex AI credentials: "
+                                                    f"{self._safe(str(e))[:200]}") from None
+            except TransportError:
+                raise ProviderError(ErrorKind.RETRYABLE, "Cannot reach Google's token service to refresh the "
+                                                         "Vertex AI credentials.") from None
+        return creds.token
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.access_token()}"}
+        quota_project = getattr(self._adc, "quota_project_id", None)
+        if quota_project:
+            headers["x-goog-user-project"] = quota_project
+        return headers
+
+    def _safe(self, text: str) -> str:
+        return super()._safe(text if not self._static_token else text.replace(self._static_token, "[redacted]"))
+
+    @property
+    def project(self) -> str:
+        if not self._project and not self._static_token:
+            self._credentials()  # the ADC may name a project
+        if not self._project:
+            raise MissingKey("The vertex route needs a Google Cloud project.",
+                             "Set vertex_project in settings, or GOOGLE_CLOUD_PROJECT.")
+        return self._project
+
+    def owns(self, url: str) -> bool:
+        host = urlsplit(url).netloc
+        return host in (urlsplit(self.base_url).netloc, urlsplit(self.storage_url).netloc)
+
+    # build ------------------------------------------------------------------------------
+    def model_path(self) -> str:
+        return (f"/v1/projects/{self.project}/locations/{self.location}"
+                f"/publishers/google/models/{self.route.model_id}")
+
+    def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
+        body = self.predict_request(request)
+        params = body.parameters
+        if request.seed is not None:
+            params.seed = request.seed % (SEED_MAX + 1)
+        if request.fps is not None and request.fps.denominator == 1:
+            params.fps = request.fps.numerator
+        if not self.route.model_id.startswith("veo-2"):  # Veo 3+ makes audio; Vertex wants it stated
+            params.generateAudio = True if request.audio is None else request.audio
+        if self.output_gcs_uri:
+            params.storageUri = self.output_gcs_uri
+        return WireCall("POST", f"{self.model_path()}:predictLongRunning", json=body.model_dump(exclude_none=True))
+
+    def video_input(self, source: str) -> dict[str, str]:
+        if source.startswith("gs://"):
+            return {"gcsUri": source, "mimeType": "video/mp4"}
+        if Path(source).is_file():
+            data, mime = read_video(Path(source))
+            return {"bytesBase64Encoded": base64.b64encode(data).decode("ascii"), "mimeType": mime}
+        raise UnsupportedRequest(f"Cannot extend {source!r} on Vertex AI: it is neither a gs:// URI nor a file.",
+                                 "Give the path of a Veo video (1-30 s) or its gs:// URI.")
+
+    # submit / poll ------------------------------------------------------------------------
+    async def _send(self, method: str, path: str, creating: bool = False, **kw):
+        auth = await asyncio.to_thread(self.auth_headers)
+        headers = {**kw.pop("headers", {}), **auth}
+        return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
+                          headers=headers, **kw)
+
+    async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        r = await self._send(call.method, call.path, creating=True, json=call.json, headers=dict(call.headers))
+        if r.status_code >= 400:
+            raise self.classify(r, creating=True)
+        op = Operation.model_validate(json_body(r))
+        if not op.name:
+            raise ProviderError(ErrorKind.PROVIDER, "Vertex AI accepted the create but named no operation.",
+                                status=r.status_code)
+        return Submitted(job_id=op.name, state=JobState.QUEUED)
+
+    async def poll(self, job_id: str) -> Status:
+        resource = job_id.rpartition("/operations/")[0]
+        if not resource:
+            raise ProviderError(ErrorKind.BAD_REQUEST, f"{job_id!r} is not a Vertex AI operation name.")
+        r = await self._send("POST", f"/v1/{resource}:fetchPredictOperation", json={"operationName": job_id})
+        if r.status_code >= 400:
+            raise self.classify(r)
+        op = Operation.model_validate(json_body(r))
+        op.name = op.name or job_id
+        return self.status_of(op)
+
+    def result_of(self, op: Operation) -> VideoResult:
+        response = op.response or {}
+        result = VideoResult.model_validate(response)
+        result.videos = [v for v in response.get("videos") or [] if isinstance(v, dict)]
+        return result
+
+    def media_of(self, video: dict[str, Any], job_id: str, index: int) -> MediaRef | None:
+        uri = video.get("gcsUri")
+        if isinstance(uri, str) and uri.startswith("gs://"):
+            bucket, _, obj = uri[len("gs://"):].partition("/")
+            return MediaRef(url=f"{self.storage_url}/storage/v1/b/{quote(bucket, safe='')}/o/"
+                                f"{quote(obj, safe='')}?alt=media")
+        if video.get("bytesBase64Encoded"):
+            return self.write_inline(job_id, index, video["bytesBase64Encoded"])
+        return None

@@ -1,0 +1,126 @@
+"""A fake Vertex AI serving Veo, plus the Cloud Storage JSON API it writes to, on one loopback server.
+
+- Auth: `Authorization: Bearer <token>`; anything else is 401 UNAUTHENTICATED as Google sends it.
+  The project in the path must be the fake's (else 403 PERMISSION_DENIED).
+- POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning validates the
+  body (fakes/veo.py; Vertex fields allowed, generateAudio required for Veo 3) and answers the
+  operation name; a retired model is the 404 "is no longer available".
+- POST .../models/{m}:fetchPredictOperation {"operationName"}: {"name"} while running, then done with
+  response.videos[] = {bytesBase64Encoded, mimeType} inline, or {gcsUri, mimeType} when the request
+  named a storageUri (the object is then served by the GCS JSON API below).
+- GET /storage/v1/b/{bucket}/o/{object}?alt=media with the bearer token serves the MP4.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import unquote
+
+from tests.fakes.loopback import Call, Reply
+from tests.fakes.veo import RAI_REASON, FakeVeo, Op, bad, google_error
+from tests.fakes.vendor import tiny_mp4
+
+MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001", "veo-3.1-generate-001",
+          "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"}
+RETIRED = {"veo-3.0-generate-preview"}
+MODEL_PATH = r"/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/:]+)"
+
+
+class FakeVertexVeo(FakeVeo):
+    vertex = True
+    models = MODELS
+    retired = RETIRED
+
+    def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
+                 running_reads: int = 2):
+        super().__init__(running_reads)
+        self.token, self.project = token, project
+        self.objects: dict[tuple[str, str], dict] = {}  # (bucket, object) -> {"downloads", "fault"}
+        self.route("POST", MODEL_PATH + ":predictLongRunning")(self._create)
+        self.route("POST", MODEL_PATH + ":fetchPredictOperation")(self._fetch)
+        self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
+
+    def _auth(self, call: Call) -> Reply | None:
+        if call.headers.get("authorization") != f"Bearer {self.token}":
+            return google_error(401, "UNAUTHENTICATED",
+                                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                                "login cookie or other valid authentication credential. See "
+                                "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+        return None
+
+    def _resource(self, call: Call) -> tuple[str, Reply | None]:
+        m = call.match
+        where = f"projects/{m['project']}/locations/{m['location']}/publishers/google/models/{m['model']}"
+        if (denied := self._auth(call)) is not None:
+            return where, denied
+        if m["project"] != self.project:
+            return where, google_error(403, "PERMISSION_DENIED", f"Permission 'aiplatform.endpoints.predict' denied "
+                                                                 f"on resource '//aiplatform.googleapis.com/{where}' "
+                                                                 "(or it may not exist).")
+        return where, self.check_model(m["model"], f"Publisher Model `{where}`")
+
+    def unknown_model(self, model: str, where: str) -> Reply:
+        return google_error(404, "NOT_FOUND", f"{where} was not found or your project does not have access to it. "
+                                              "Please ensure you are using a valid model version.")
+
+    def check_video(self, video) -> Reply | None:
+        if not isinstance(video, dict) or set(video) - {"gcsUri", "bytesBase64Encoded", "mimeType"}:
+            return bad("video must be {gcsUri | bytesBase64Encoded, mimeType}.")
+        if ("gcsUri" in video) == ("bytesBase64Encoded" in video) or not video.get("mimeType", "").startswith("video/"):
+            return bad("video needs exactly one of gcsUri or bytesBase64Encoded, and a video mimeType.")
+        return None
+
+    def _create(self, call: Call) -> Reply:
+        where, err = self._resource(call)
+        if err is not None:
+            return err
+        return self.start(call, call.match["model"], where)
+
+    def _fetch(self, call: Call) -> Reply:
+        where, err = self._resource(call)
+        if err is not None:
+            return err
+        try:
+            body = json.loads(call.body or b"null")
+        except ValueError:
+            return bad("Invalid JSON payload received.")
+        if not isinstance(body, dict) or set(body) != {"operationName"}:
+            return bad("The request must be {\"operationName\": <operation name>}.")
+        name = body["operationName"]
+        if not name.startswith(f"{where}/operations/"):
+            return bad(f"Operation {name} does not belong to {where}.")
+        op = self.ops.get(name)
+        if op is None:
+            return google_error(404, "NOT_FOUND", f"Operation {name} not found.")
+        return Reply(200, self.read(op))
+
+    def finish(self, op: Op) -> dict:
+        response: dict = {"@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"}
+        if op.fault == "rai":
+            return {**response, "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [RAI_REASON]}
+        if op.fault == "no_media":
+            return response
+        prefix = (op.body.get("parameters") or {}).get("storageUri")
+        if prefix:
+            bucket, _, folder = prefix[len("gs://"):].partition("/")
+            obj = f"{folder.strip('/')}/{op.name.rsplit('/', 1)[-1]}/sample_0.mp4".lstrip("/")
+            self.objects[(bucket, obj)] = {"downloads": 0, "fault": op.fault}
+            return {**response, "videos": [{"gcsUri": f"gs://{bucket}/{obj}", "mimeType": "video/mp4"}]}
+        return {**response, "videos": [{"bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(),
+                                         "mimeType": "video/mp4"}]}
+
+    def _object(self, call: Call) -> Reply:
+        if call.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(401, {"error": {"code": 401, "message": "Invalid Credentials", "errors": [
+                {"message": "Invalid Credentials", "domain": "global", "reason": "authError"}]}})
+        key = (unquote(call.match["bucket"]), unquote(call.match["object"]))
+        entry = self.objects.get(key)
+        if entry is None:
+            return Reply(404, {"error": {"code": 404, "message": f"No such object: {key[0]}/{key[1]}"}})
+        if call.query.get("alt") != ["media"]:
+            return Reply(200, {"kind": "storage#object", "bucket": key[0], "name": key[1], "contentType": "video/mp4"})
+        entry["downloads"] += 1
+        data = tiny_mp4()
+        cut = len(data) // 3 if entry["fault"] == "truncate" and entry["downloads"] == 1 else None
+        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut)
