@@ -335,7 +335,7 @@ class Engine:
     async def _cached(self, job_id: str, take: _Take, on_event: OnEvent) -> JobResult:
         path = take.hit[1]
         try:
-            info = probe(path)
+            info = await asyncio.to_thread(probe, path)
         except MediaError:
             info = None
         on_event(Event(EventKind.CACHED, job_id, take.model.id, take.variant, path=path))
@@ -507,7 +507,9 @@ class Engine:
                 err = status.error or ProviderError(ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})")
                 raise self._stop(job, on_event, err.kind.value, err.message, state=status.state, resumable=False)
             state = JobState.RUNNING if status.state is JobState.RUNNING else JobState.QUEUED
-            self.journal.update(job.id, state=state, progress=status.progress)
+            if state is not job.state:  # progress goes out as events; the journal keeps state changes
+                self.journal.update(job.id, state=state, progress=status.progress)
+                job = self.journal.get(job.id)
             on_event(Event(EventKind.RUNNING, job.id, job.model, job.variant, progress=status.progress))
             interval = (status.next_poll_s or proto.poll_interval) * random.uniform(0.9, 1.1)
             if self.clock() - started + interval > cap:
@@ -549,7 +551,7 @@ class Engine:
                 url, headers = proto.media_request(media)
                 await fetch(self._client, url, headers, tmp, progress)
             try:
-                return probe(tmp)
+                return await asyncio.to_thread(probe, tmp)
             except MediaError as e:
                 tmp.unlink(missing_ok=True)
                 raise DownloadError(f"The downloaded file is not playable media: {e.problem}", retryable=True) from None
@@ -591,7 +593,7 @@ class Engine:
 
             try:
                 await proto.render(request, tmp, progress)
-                info = probe(tmp)
+                info = await asyncio.to_thread(probe, tmp)
             except UserError as e:
                 tmp.unlink(missing_ok=True)
                 raise self._stop(job, on_event, "render", str(e), state=JobState.FAILED, resumable=False) from None

@@ -1,7 +1,7 @@
 """The journal: one SQLite database (WAL) holding jobs, the cost ledger, the cache index and edit records.
 
 Every write commits at once, so what is on disk is what happened: a provider job id is
-durable the moment `set_submitted` returns. Every text that goes in passes `keys.redact`.
+durable (fsynced) the moment `set_submitted` returns. Every text that goes in passes `keys.redact`.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ class Journal:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a committed provider id survives power loss
+        # WAL + NORMAL: every commit survives the process dying (SIGKILL, a crash); the writes that
+        # must also survive power loss (a create going out, its provider id) go through `_durably`.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     @classmethod
@@ -180,6 +182,15 @@ class Journal:
         )
         return job_id
 
+    def _durably(self, fn, *args, **kw):
+        """Run a write with an fsync of the WAL at its commit (which also flushes every earlier commit)."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                return fn(*args, **kw)
+            finally:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+
     def update(self, job_id: str, **fields: Any) -> None:
         if "state" in fields and isinstance(fields["state"], JobState):
             fields["state"] = fields["state"].value
@@ -195,13 +206,14 @@ class Journal:
     def set_submitting(self, job_id: str, route_key: str) -> str:
         """Committed before the create goes out: a crash from here on leaves a recognisable unknown outcome."""
         sent_at = now_iso()
-        self.update(job_id, state=JobState.SUBMITTING, route_key=route_key, sent_at=sent_at,
-                    error_kind=None, error_message=None)
+        self._durably(self.update, job_id, state=JobState.SUBMITTING, route_key=route_key, sent_at=sent_at,
+                      error_kind=None, error_message=None)
         return sent_at
 
     def set_submitted(self, job_id: str, provider_job_id: str, state: JobState) -> None:
         """The first write after a create returns: the provider's job id, committed."""
-        self.update(job_id, provider_job_id=provider_job_id, state=state, error_kind=None, error_message=None)
+        self._durably(self.update, job_id, provider_job_id=provider_job_id, state=state, error_kind=None,
+                      error_message=None)
 
     def set_error(self, job_id: str, kind: str, message: str, state: JobState | None = None) -> None:
         fields: dict[str, Any] = {"error_kind": kind, "error_message": message}

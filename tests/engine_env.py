@@ -35,7 +35,7 @@ def write_settings(home: Path, api_url: str, **extra) -> Settings:
     lines = [f'catalog_file = "{home / "catalog.toml"}"', f'output_dir = "{home / "media"}"']
     for key, value in extra.items():
         lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
-    lines += ["[base_urls]", f'testproto = "{api_url}"', f'testproto_blind = "{api_url}"']
+    lines += ["[base_urls]"] + [f'{name} = "{api_url}"' for name in ("testproto", "testproto_blind", "testproto_sync")]
     (home / "settings.toml").write_text("\n".join(lines) + "\n")
     from promptreel.core.settings import load_settings
 

@@ -12,7 +12,7 @@ from promptreel.core.events import EventKind
 from promptreel.core.limits import TokenBucket, limits_for
 from promptreel.core.providers.base import JobState
 from promptreel.core.settings import RouteLimits, Settings
-from tests.fakes.testproto import media_host
+from tests.fakes.testproto import ClipLocal, media_host
 
 
 def test_batch_runs_each_variant_as_its_own_job(env):
@@ -203,3 +203,19 @@ def test_credentials_dropped_when_redirect_leaves_provider_host(env):
         first = env.api.server.calls_to("GET", r"/media/.*")[0]
         assert first.headers["authorization"].startswith("Bearer ")
         assert all("authorization" not in c.headers for c in cdn.calls)
+
+
+def test_synchronous_answer_is_moved_into_place_without_download(env):
+    r = env.run([env.plan(model="test-sync")])[0]
+    assert r.ok and r.info.frames == 24 and r.cost == pytest.approx(0.2)
+    assert env.api.server.calls_to("GET", r"/v1/jobs/.*") == []  # nothing to poll
+    assert sum(env.api.downloads.values()) == 1  # the create's own answer
+    assert not list(r.path.parent.glob(".*"))
+
+
+def test_local_route_renders_in_place_at_no_cost(env, clip, monkeypatch):
+    monkeypatch.setattr(ClipLocal, "clip", clip)
+    r = env.run([env.plan(model="test-local", variants=2)])
+    assert all(x.ok and x.cost == 0 and x.path.name == f"{x.job_id}.mp4" for x in r)
+    assert env.api.server.calls == []
+    assert any(e.kind is EventKind.RUNNING and e.progress == 0.5 for e in env.events)

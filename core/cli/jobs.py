@@ -32,18 +32,17 @@ def jobs(states, as_json) -> None:
             "error_kind": j.error_kind, "error": j.error_message, "prompt": j.request.get("prompt"),
         } for j in rows], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="promptreel jobs")
-    for col in ("job", "created", "model", "route", "state", "provider job", "cost", "output / error"):
-        table.add_column(col, no_wrap=col in ("job", "state"), overflow="fold")
+    # Two lines per job, not a table: paths and errors are long and terminals are narrow.
     for j in rows:
         cost = f"${j.actual_cost:.2f}" if j.actual_cost is not None else f"~${j.estimated_cost:.2f}"
-        detail = j.output_path if j.output_path and j.state.value == "done" else (j.error_message or "")
-        table.add_row(j.id, j.created_at[:19].replace("T", " "), f"{j.model} #{j.variant + 1}", j.route_key,
-                      j.state.value, j.provider_job_id or "", cost, detail)
-    Console().print(table)
+        provider = f"  {j.provider_job_id}" if j.provider_job_id else ""
+        click.echo(f"{j.id}  {j.created_at[:16].replace('T', ' ')}  {j.model} #{j.variant + 1}  {j.state.value}  "
+                   f"{cost}  {j.route_key}{provider}")
+        detail = j.output_path if j.state.value == "done" else j.error_message
+        if detail:
+            click.echo(f"    {detail}")
+    if not rows:
+        click.echo("No jobs.")
 
 
 @click.command()

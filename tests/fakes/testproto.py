@@ -9,7 +9,8 @@ The wire protocol ("jobapi"), shaped like the vendors' (create -> id, poll, medi
     GET  /media/{id}.mp4           -> the clip (Range supported)
     errors: {"error": {"code", "message"}}; 429 carries Retry-After.
 
-Importing this module registers `testproto` (with a lookup) and `testproto_blind` (without).
+Importing this module registers `testproto` (with a lookup), `testproto_blind` (without),
+`testproto_sync` (the create answers with the video) and `testlocal` (renders here).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from promptreel.core.providers import register
-from promptreel.core.providers.base import (ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status,
+from promptreel.core.providers.base import (ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status,
                                             Submitted, WireCall)
 from promptreel.core.request import GenerationRequest
 
@@ -112,8 +113,32 @@ class BlindTestProto(TestProto):
         return None
 
 
-register(TestProto.name, TestProto)
-register(BlindTestProto.name, BlindTestProto)
+class SyncTestProto(TestProto):
+    """A synchronous API (like LTX): the create's answer is the video, written to `staging`."""
+
+    name = "testproto_sync"
+
+    async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        made = await super().submit(call, staging)
+        r = await self.client.get(f"{self.base_url}/media/{made.job_id}.mp4", headers=self.auth_headers())
+        Path(staging).write_bytes(r.content)
+        return Submitted(made.job_id, JobState.SUCCEEDED, MediaRef(inline_path=Path(staging)))
+
+
+class ClipLocal(LocalProtocol):
+    """A local route (like draft): writes `clip` with no network."""
+
+    name = "testlocal"
+    clip = b""
+
+    async def render(self, request: GenerationRequest, dest: Path, on_progress) -> None:
+        on_progress(0.5)
+        Path(dest).write_bytes(self.clip)
+        on_progress(1.0)
+
+
+for _cls in (TestProto, BlindTestProto, SyncTestProto, ClipLocal):
+    register(_cls.name, _cls)
 
 
 class FakeJobAPI:
@@ -121,6 +146,9 @@ class FakeJobAPI:
 
     def __init__(self, media: bytes, job_seconds: float = 0.0, key: str | None = None):
         self.server = LoopbackServer()
+        # socketserver listens with a backlog of 5; a batch of 20 connecting at once would see
+        # dropped handshakes (1 s SYN retries, resets), which is the harness's limit, not a provider's.
+        self.server.httpd.socket.listen(128)
         self.media = media
         self.job_seconds = job_seconds  # from create to succeeded; change it any time
         self.key = key  # when set, requests without `Bearer key` get 401 (echoing what they sent)
@@ -278,4 +306,23 @@ sizes = { "16:9" = ["1280x720"] }
 fps = [24]
 price = { "720p" = 0.10 }
 routes = [{ protocol = "testproto_blind", model_id = "tm-1", concurrency = 4, rpm = 0 }]
+
+[models.test-sync]
+name = "Test synchronous model"
+vendor = "Test"
+durations = [4, 8]
+sizes = { "16:9" = ["1280x720"] }
+fps = [24]
+price = { "720p" = 0.05 }
+routes = [{ protocol = "testproto_sync", model_id = "tm-1", concurrency = 4, rpm = 0 }]
+
+[models.test-local]
+name = "Test local model"
+vendor = "Test"
+any_duration = true
+any_size = true
+sizes = { "16:9" = ["1280x720"] }
+fps = [24]
+price = { any = 0.0 }
+routes = [{ protocol = "testlocal", model_id = "local", concurrency = 2, rpm = 0 }]
 """
