@@ -293,7 +293,7 @@ class Engine:
         return self._protocols[route.key]
 
     def _out_dir(self) -> Path:
-        path = output_dir(self.settings)
+        path = output_dir(self.settings).expanduser().resolve()  # the journal keeps absolute paths
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -535,8 +535,7 @@ class Engine:
 
     async def _download(self, job: Job, proto: Protocol, on_event: OnEvent) -> JobResult:
         self.journal.set_state(job.id, JobState.DOWNLOADING)
-        out = self._out_dir()
-        tmp = out / f".{job.id}.part.mp4"
+        tmp = self._out_dir() / f".{job.id}.part.mp4"
         media = job.media_refs[0]
 
         def progress(have: int, total: int | None) -> None:
@@ -544,9 +543,10 @@ class Engine:
 
         async def once():
             if media.inline_path is not None:
-                if not media.inline_path.is_file():
+                if media.inline_path.is_file():
+                    os.replace(media.inline_path, tmp)
+                elif not tmp.is_file():
                     raise DownloadError(f"The synchronous answer's file {media.inline_path} is gone.", retryable=False)
-                os.replace(media.inline_path, tmp)
             else:
                 url, headers = proto.media_request(media)
                 await fetch(self._client, url, headers, tmp, progress)
@@ -556,11 +556,25 @@ class Engine:
                 tmp.unlink(missing_ok=True)
                 raise DownloadError(f"The downloaded file is not playable media: {e.problem}", retryable=True) from None
 
-        try:
+        async def with_retries():
             async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
                 with attempt:
-                    info = await once()
-        except DownloadError as e:
+                    return await once()
+
+        try:
+            try:
+                info = await with_retries()
+            except DownloadError as e:
+                if e.status not in (401, 403, 404, 410) or media.inline_path is not None:
+                    raise
+                # Output URLs expire (Replicate 1 h, Runway 24-48 h): ask the provider for fresh ones, once.
+                status = await self._poll_once(job, proto)
+                if status.state not in _SUCCESS or not status.media:
+                    raise
+                media = status.media[0]
+                self.journal.update(job.id, media_refs=status.media)
+                info = await with_retries()
+        except (DownloadError, ProviderError) as e:
             # The generation is paid for and done: keep it collectable, never generate again.
             raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
                              state=JobState.SUCCEEDED, resumable=True) from None

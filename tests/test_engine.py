@@ -219,3 +219,12 @@ def test_local_route_renders_in_place_at_no_cost(env, clip, monkeypatch):
     assert all(x.ok and x.cost == 0 and x.path.name == f"{x.job_id}.mp4" for x in r)
     assert env.api.server.calls == []
     assert any(e.kind is EventKind.RUNNING and e.progress == 0.5 for e in env.events)
+
+
+def test_expired_media_url_is_refreshed_by_polling_not_regenerating(env):
+    env.api.expire_downloads = 1
+    r = env.run([env.plan()])[0]
+    assert r.ok
+    assert len(env.api.server.calls_to("GET", r"/media/.*")) == 2
+    assert len(env.api.server.calls_to("GET", r"/v1/jobs/j1")) >= 2  # once to finish, once for a fresh URL
+    assert sum(env.api.creates.values()) == 1

@@ -168,6 +168,7 @@ class FakeJobAPI:
         self.retired_models: set[str] = set()
         self.truncate_downloads = 0  # next N downloads stop half-way
         self.fail_downloads = 0  # next N downloads answer 502 (a proxy in the way)
+        self.expire_downloads = 0  # next N downloads answer 403 (the signed URL expired)
         self.no_media = False  # succeeded without output
         self.redirect_media_to: str | None = None  # media answers 302 to this base URL (another host)
         s = self.server
@@ -260,6 +261,8 @@ class FakeJobAPI:
             self.downloads[call.match["id"]] += 1
         if self.redirect_media_to:
             return Reply(302, b"", headers={"Location": f"{self.redirect_media_to}/media/{call.match['id']}.mp4"})
+        if self._take("expire_downloads"):
+            return Reply(403, {"error": {"code": "url_expired", "message": "This link has expired."}})
         if self._take("fail_downloads"):
             return Reply(502, b"Bad gateway")
         if self._take("truncate_downloads"):
