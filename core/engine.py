@@ -191,17 +191,20 @@ class Engine:
                      abandon: Iterable[str] = ()) -> list[JobResult]:
         """Collect every unfinished job: reconcile, poll, download. Creates nothing, except the jobs
         named in `resend` (the editor's decision for an unknown outcome or a create never sent)."""
-        for job_id in abandon:
-            job = self._existing(job_id)
-            self.journal.set_error(job_id, "abandoned", "Abandoned by the editor (promptreel resume --abandon).",
-                                   state=JobState.CANCELED)
-            on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason="abandoned"))
-        resend = set(resend)
+        abandon, resend = list(abandon), set(resend)
+        for job_id in abandon:  # check every name before changing anything
+            self._existing(job_id)
         for job_id in resend:
             job = self._existing(job_id)
             if job.state not in (JobState.UNKNOWN, JobState.PLANNED, JobState.SUBMITTING):
                 raise BadInput(f"Job {job_id} is {job.state.value}; only a job whose create was never sent or whose "
                                "outcome is unknown can be resent.", "Run `promptreel jobs` to see each job's state.")
+        for job_id in abandon:
+            job = self.journal.get(job_id)
+            self.journal.set_error(job_id, "abandoned", "Abandoned by the editor (promptreel resume --abandon).",
+                                   state=JobState.CANCELED)
+            on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason="abandoned"))
+        for job_id in resend:
             self.journal.set_state(job_id, JobState.PLANNED)
         jobs = self.journal.unfinished()
         async with self._session():
