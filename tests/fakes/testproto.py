@@ -149,6 +149,9 @@ class FakeJobAPI:
         # socketserver listens with a backlog of 5; a batch of 20 connecting at once would see
         # dropped handshakes (1 s SYN retries, resets), which is the harness's limit, not a provider's.
         self.server.httpd.socket.listen(128)
+        # Stop within 50 ms instead of socketserver's 0.5 s poll: dozens of tests start one.
+        self.server.thread = threading.Thread(target=self.server.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                              daemon=True)
         self.media = media
         self.job_seconds = job_seconds  # from create to succeeded; change it any time
         self.key = key  # when set, requests without `Bearer key` get 401 (echoing what they sent)
