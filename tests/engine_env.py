@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ffmpeg
+import pytest
 
 from promptreel.core.catalog import load_catalog
 from promptreel.core.engine import Engine
@@ -78,3 +79,22 @@ def make_engine(settings: Settings, journal: Journal, waits: list[float]) -> Eng
 
     engine.sleep = record
     return engine
+
+
+# Fixtures, imported by the engine test modules (kept out of conftest.py, which is shared).
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> bytes:
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4")
+
+
+@pytest.fixture
+def env(tmp_path, clip, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("PROMPTREEL_HOME", str(home))
+    monkeypatch.setenv("TESTPROTO_API_KEY", PLANTED_KEY)
+    with FakeJobAPI(clip, key=PLANTED_KEY) as api:
+        settings = write_settings(home, api.url)
+        journal = Journal(home / "journal.sqlite")
+        waits: list[float] = []
+        yield Env(home, api, settings, journal, make_engine(settings, journal, waits), waits)
+        journal.close()
