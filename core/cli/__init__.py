@@ -65,8 +65,9 @@ def cli(verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, standalone_mode=False)
-        return 0
+        rc = cli.main(args=argv, standalone_mode=False)
+        # Without standalone mode click returns a command's `Exit(code)` instead of raising it.
+        return rc if isinstance(rc, int) else 0
     except UserError as e:
         from ..keys import redact
 

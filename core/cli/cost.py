@@ -1,0 +1,47 @@
+"""`promptreel cost`: spend from the ledger, by day, model or project tag."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--by", type=click.Choice(["day", "model", "project"]), default="day", show_default=True)
+@click.option("--since", metavar="DATE", help="Only spend on or after this day (YYYY-MM-DD).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
+def cost(by, since, as_csv) -> None:
+    """Report spend by day, model and project."""
+    from datetime import date
+
+    from ..errors import BadInput
+    from ..journal import Journal
+
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise BadInput(f"'{since}' is not a date.", "Write it as YYYY-MM-DD, e.g. 2026-11-01.") from None
+    journal = Journal.open_default()
+    try:
+        rows = journal.spend(by, since_day)
+    finally:
+        journal.close()
+    if as_csv:
+        import csv
+        import sys
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow([by, "usd", "jobs"])
+        for group, usd, n in rows:
+            w.writerow([group or "", f"{usd:.4f}", n])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"promptreel spend by {by}")
+    table.add_column(by)
+    table.add_column("USD", justify="right")
+    table.add_column("jobs", justify="right")
+    for group, usd, n in rows:
+        table.add_row(group or "(none)", f"{usd:.2f}", str(n))
+    table.add_row("total", f"{sum(r[1] for r in rows):.2f}", str(sum(r[2] for r in rows)))
+    Console().print(table)

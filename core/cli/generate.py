@@ -1,0 +1,95 @@
+"""`promptreel generate`: one prompt, one or more takes, with progress and a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("prompt")
+@click.option("--model", "model_id", default="draft", show_default=True, help="Model id (see `promptreel models`).")
+@click.option("--seconds", type=int, help="Generation length in whole seconds.")
+@click.option("--frames", type=int, help="Exact frame count (with --fps); other models cover it with whole seconds.")
+@click.option("--fps", "fps_text", help="Frame rate: 24, 25, 24000/1001, 23.976 ...")
+@click.option("--aspect", help="Aspect ratio as the catalog names it: 16:9, 9:16, 1:1 ...")
+@click.option("--size", "size_text", help="Frame size WIDTHxHEIGHT.")
+@click.option("--seed", type=int)
+@click.option("--negative", help="Negative prompt.")
+@click.option("--first-frame", type=click.Path(path_type=Path), help="Image to start from.")
+@click.option("--last-frame", type=click.Path(path_type=Path), help="Image to end on.")
+@click.option("--ref", "refs", multiple=True, type=click.Path(path_type=Path), help="Reference image (repeatable).")
+@click.option("--audio/--no-audio", default=None, help="Ask for audio, or none.")
+@click.option("--variants", type=int, default=1, show_default=True, help="Number of takes (one job each).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@click.option("--budget", type=float, help="Refuse the run if its estimate passes this many USD.")
+@click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
+def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame, last_frame,
+             refs, audio, variants, out, budget, no_cache, as_json) -> None:
+    """Generate a clip from a prompt."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from ..catalog import Size, load_catalog
+    from ..engine import Engine
+    from ..errors import BadInput
+    from ..frames import parse_rate
+    from ..journal import Journal
+    from ..plan import PlannedRequest, check_request, plan_slot
+    from ..request import GenerationRequest, Slot
+    from ..settings import load_settings
+    from .progress import event_sink, print_results
+
+    settings = load_settings()
+    if out is not None:
+        settings = settings.model_copy(update={"output_dir": out})
+    catalog = load_catalog(settings.catalog_file)
+    model = catalog.get(model_id)
+
+    if seconds is not None and frames is not None:
+        raise BadInput("Give either --seconds or --frames, not both.", "Drop one of them.")
+    if frames is not None and fps_text is None:
+        raise BadInput("--frames needs --fps.", "Add --fps, e.g. --fps 24000/1001.")
+    if size_text and aspect:
+        raise BadInput("Give either --size or --aspect, not both.", "Drop one of them.")
+    fps = parse_rate(fps_text) if fps_text else None
+    if size_text:
+        size = Size.parse(size_text)
+    elif aspect:
+        if aspect not in model.sizes:
+            raise BadInput(f"{model.name} has no {aspect} sizes.", f"Choose one of: {', '.join(model.sizes)}.")
+        size = Size.parse(model.sizes[aspect][0])
+    else:
+        size = model.all_sizes(with_image=first_frame is not None)[0]
+
+    common = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
+                  last_frame=last_frame)
+    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants)
+    try:
+        if frames is not None and not model.any_duration:
+            planned = plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, **extra)
+        else:
+            if frames is None and seconds is None:
+                seconds = 4 if model.any_duration else min(model.allowed_durations(size) or model.allowed_durations())
+            req = GenerationRequest(seconds=None if frames else seconds, frames=frames, fps=fps, size=size,
+                                    **common, **extra)
+            planned = PlannedRequest(req, None, check_request(req, model))
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}" for err in e.errors())
+        raise BadInput(f"The request is not valid: {problems}.", "Fix the option named above.") from None
+    for warning in planned.warnings:
+        click.echo(f"note: {warning}", err=True)
+
+    journal = Journal.open_default()
+    try:
+        engine = Engine(catalog, journal, settings)
+        with event_sink(as_json) as on_event:
+            results = asyncio.run(engine.run([planned], budget=budget, no_cache=no_cache, on_event=on_event))
+    finally:
+        journal.close()
+    print_results(results, as_json)
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,89 @@
+"""Rich progress bars fed by engine events, and the summary printed after a run."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import click
+
+from ..events import Event, EventKind
+from ..frames import rate_label
+
+
+class ProgressView:
+    """One bar per job: generation as 0..100 %, then the download in bytes."""
+
+    def __init__(self, console):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
+                                 TimeElapsedColumn(), console=console, transient=False)
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, e: Event) -> None:
+        if e.job_id not in self._tasks:
+            label = f"{e.model} #{e.variant + 1}  {e.job_id}"
+            self._tasks[e.job_id] = self.progress.add_task(label, total=100, status="queued")
+        task = self._tasks[e.job_id]
+        if e.kind is EventKind.SUBMITTED:
+            self.progress.update(task, status="submitted")
+        elif e.kind is EventKind.RUNNING:
+            pct = f" {e.progress:.0%}" if e.progress is not None else ""
+            self.progress.update(task, status=f"generating{pct}",
+                                 completed=(e.progress or 0) * 90)  # the last 10 % is the download
+        elif e.kind is EventKind.DOWNLOADING:
+            done = f"{e.bytes / 1e6:.1f} MB" + (f" / {e.total / 1e6:.1f} MB" if e.total else "")
+            frac = e.bytes / e.total if e.total else 0
+            self.progress.update(task, status=f"downloading {done}", completed=90 + 10 * frac)
+        elif e.kind in (EventKind.DONE, EventKind.CACHED):
+            self.progress.update(task, status=e.kind.value, completed=100)
+        elif e.kind is EventKind.FAILED:
+            self.progress.update(task, status="left for resume" if e.resumable else "failed")
+
+    @contextmanager
+    def shown(self):
+        with self.progress:
+            yield self
+
+
+@contextmanager
+def event_sink(as_json: bool):
+    """The on_event callback for a run: progress bars on stderr, or nothing when printing JSON."""
+    if as_json:
+        yield lambda e: None
+        return
+    from rich.console import Console
+
+    view = ProgressView(Console(stderr=True))
+    with view.shown():
+        yield view
+
+
+def result_dict(r) -> dict:
+    info = r.info
+    return {
+        "job_id": r.job_id, "model": r.model, "variant": r.variant, "state": r.state.value,
+        "path": str(r.path) if r.path else None, "cost_usd": r.cost, "cached": r.cached,
+        "frames": info.frames if info else None, "rate": str(info.rate) if info else None,
+        "size": f"{info.width}x{info.height}" if info else None,
+        "error_kind": r.error_kind, "error": r.error, "resumable": r.resumable,
+    }
+
+
+def print_results(results, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([result_dict(r) for r in results], indent=2))
+        return
+    # Two lines per take, not a table: paths are long and terminals are narrow.
+    for r in results:
+        info = r.info
+        state = "cached" if r.cached else ("left for resume" if r.resumable else r.state.value)
+        what = (f"{info.frames} frames @ {rate_label(info.rate)} fps  {info.width}x{info.height}  "
+                if info else "")
+        click.echo(f"{r.job_id}  {r.model} #{r.variant + 1}  {state}  {what}${r.cost:.2f}")
+        click.echo(f"    {r.path if r.ok else (r.error or '')}")
+    total = sum(r.cost for r in results)
+    click.echo(f"Total cost: ${total:.2f}")
+    if any(r.resumable for r in results):
+        click.echo("Some jobs are not finished; run `promptreel resume` to collect them.")

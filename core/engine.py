@@ -1,0 +1,618 @@
+"""The job engine: one asyncio engine for every protocol.
+
+A job moves PLANNED -> SUBMITTING -> QUEUED/RUNNING -> SUCCEEDED -> DOWNLOADING -> DONE, and
+every step is in the journal before the next begins. The promises it keeps:
+
+- the provider's job id is committed the moment a create returns (no paid job is lost);
+- a create whose outcome is unknown is never resent blindly: it is reconciled with the
+  provider's own lookup, or left for the editor to decide (no job is paid for twice);
+- downloads retry on their own and never start a new generation;
+- outputs land under a temporary name, are probed, then renamed to `<job id>.mp4`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+from .catalog import Catalog, Model, Route
+from .conform.probe import MediaInfo, probe
+from .download import DownloadError, fetch
+from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
+from .events import Event, EventKind, OnEvent, ignore
+from .journal import Job, Journal, new_id
+from .keys import redact, require_keys
+from .limits import Limiters, RouteLimiter
+from .plan import PlannedRequest
+from .providers import protocol_class
+from .providers.base import ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status
+from .request import GenerationRequest
+from .settings import Settings, output_dir
+
+log = logging.getLogger("promptreel.engine")
+
+# A create that raised one of these never left this machine: safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_SUCCESS = (JobState.SUCCEEDED, JobState.DONE)
+_ENDED = (JobState.FAILED, JobState.CANCELED)
+
+
+@dataclass
+class JobResult:
+    job_id: str
+    model: str
+    variant: int
+    state: JobState
+    path: Path | None = None
+    info: MediaInfo | None = None
+    cost: float = 0.0
+    cached: bool = False
+    error_kind: str | None = None
+    error: str | None = None
+    resumable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.state is JobState.DONE
+
+
+class _Stop(Exception):
+    """A job ends its run here (failed, or left for `resume`); the journal already says why."""
+
+    def __init__(self, result: JobResult):
+        self.result = result
+
+
+class _Fallback(Exception):
+    """The route answered RETIRED; the job was moved to the model's next route."""
+
+
+class _UnknownOutcome(Exception):
+    pass
+
+
+def generated_seconds(request: GenerationRequest) -> Fraction:
+    if request.frames is not None and request.fps is not None:
+        return Fraction(request.frames) / request.fps
+    return Fraction(request.seconds or 0)
+
+
+def estimate(model: Model, request: GenerationRequest) -> float:
+    """Catalog price for one take of `request`, in USD."""
+    return round(model.price_per_second(request.size) * float(generated_seconds(request)), 4)
+
+
+def variant_request(request: GenerationRequest, variant: int) -> GenerationRequest:
+    """One take: variants are separate jobs; a given seed is offset per variant so takes differ."""
+    seed = request.seed + variant if request.seed is not None else None
+    return request.model_copy(update={"variants": 1, "seed": seed})
+
+
+def _transport_cause(exc: BaseException) -> httpx.TransportError | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, httpx.TransportError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def create_outcome_unknown(exc: BaseException) -> bool:
+    """True when a create went out and no answer came back (the provider may have made the job)."""
+    if isinstance(exc, ProviderError) and exc.status is not None:
+        return False  # the server answered
+    cause = _transport_cause(exc)
+    return cause is not None and not isinstance(cause, _NOT_SENT)
+
+
+@dataclass
+class _Take:
+    planned: PlannedRequest
+    request: GenerationRequest
+    model: Model
+    variant: int
+    cache_key: str
+    estimate: float
+    hit: tuple[str, Path] | None
+
+
+class Engine:
+    attempts = 5  # tries per step (create, poll, download) before giving up on this run
+    backoff_base = 1.0
+    backoff_cap = 60.0
+
+    def __init__(self, catalog: Catalog, journal: Journal, settings: Settings):
+        self.catalog = catalog
+        self.journal = journal
+        self.settings = settings
+        self.sleep = asyncio.sleep  # every wait goes through here (tests record instead of waiting)
+        self.clock = time.monotonic
+        self._retired: set[str] = set()  # route keys that answered RETIRED in this process
+        self._client: httpx.AsyncClient | None = None
+        self._limiters: Limiters | None = None
+        self._protocols: dict[str, Protocol | LocalProtocol] = {}
+
+    # --- public -------------------------------------------------------------------------------
+
+    async def run(self, planned: list[PlannedRequest], *, budget: float | None = None, no_cache: bool = False,
+                  on_event: OnEvent = ignore) -> list[JobResult]:
+        """Generate every take of every planned request. Refuses over-budget batches before any submit."""
+        takes = self._takes(planned, no_cache)
+        total = round(sum(t.estimate for t in takes if t.hit is None), 4)
+        paid = sum(1 for t in takes if t.hit is None)
+        if budget is not None and total > budget + 1e-9:
+            raise BudgetExceeded(f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
+                                 "Raise --budget, or ask for fewer or shorter takes.")
+        cap = self.settings.daily_cap_usd
+        if cap is not None and total > 0:
+            spent = self.journal.spent_on()
+            if spent + total > cap + 1e-9:
+                raise BudgetExceeded(
+                    f"This run would cost about ${total:.2f}; with ${spent:.2f} already spent today that passes the "
+                    f"daily cap of ${cap:.2f}.", "Wait until tomorrow, or raise daily_cap_usd in settings.toml.")
+        routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
+
+        batch = new_id("batch")
+        jobs: list[tuple[str, _Take]] = []
+        for t in takes:
+            data = t.request.model_dump(mode="json")
+            if t.hit is not None:
+                job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
+                                              model=t.model.id, route_key="cache:" + t.model.id, estimated_cost=0.0,
+                                              state=JobState.DONE, output_path=str(t.hit[1]), cached_from=t.hit[0])
+                self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""))
+            else:
+                job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
+                                              model=t.model.id, route_key=routes[t.model.id].key, estimated_cost=t.estimate)
+            jobs.append((job_id, t))
+        for job_id, t in jobs:
+            on_event(Event(EventKind.QUEUED, job_id, t.model.id, t.variant))
+
+        async with self._session():
+            results = await asyncio.gather(*(
+                self._cached(job_id, t, on_event) if t.hit is not None else self._drive(job_id, on_event, create=True)
+                for job_id, t in jobs
+            ))
+        return list(results)
+
+    async def resume(self, on_event: OnEvent = ignore, *, resend: Iterable[str] = (),
+                     abandon: Iterable[str] = ()) -> list[JobResult]:
+        """Collect every unfinished job: reconcile, poll, download. Creates nothing, except the jobs
+        named in `resend` (the editor's decision for an unknown outcome or a create never sent)."""
+        abandon, resend = list(abandon), set(resend)
+        for job_id in abandon:  # check every name before changing anything
+            self._existing(job_id)
+        for job_id in resend:
+            job = self._existing(job_id)
+            if job.state not in (JobState.UNKNOWN, JobState.PLANNED, JobState.SUBMITTING):
+                raise BadInput(f"Job {job_id} is {job.state.value}; only a job whose create was never sent or whose "
+                               "outcome is unknown can be resent.", "Run `promptreel jobs` to see each job's state.")
+        for job_id in abandon:
+            job = self.journal.get(job_id)
+            self.journal.set_error(job_id, "abandoned", "Abandoned by the editor (promptreel resume --abandon).",
+                                   state=JobState.CANCELED)
+            on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason="abandoned"))
+        for job_id in resend:
+            self.journal.set_state(job_id, JobState.PLANNED)
+        jobs = self.journal.unfinished()
+        async with self._session():
+            results = await asyncio.gather(*(self._drive(j.id, on_event, create=j.id in resend) for j in jobs))
+        return list(results)
+
+    # --- planning -----------------------------------------------------------------------------
+
+    def _takes(self, planned: list[PlannedRequest], no_cache: bool) -> list[_Take]:
+        takes = []
+        for p in planned:
+            model = self.catalog.get(p.request.model)
+            base_key = p.request.cache_key()
+            for v in range(p.request.variants):
+                req = variant_request(p.request, v)
+                key = f"{base_key}:{v}"
+                hit = None if no_cache else self._cache_hit(key)
+                takes.append(_Take(p, req, model, v, key, estimate(model, req), hit))
+        return takes
+
+    def _cache_hit(self, key: str) -> tuple[str, Path] | None:
+        found = self.journal.cache_get(key)
+        return found if found is not None and found[1].is_file() else None
+
+    def _pick_route(self, model: Model, after: Route | None = None) -> Route:
+        """The model's first usable route (after `after`, when falling back). Never another model."""
+        routes = model.usable_routes()
+        if after is not None:
+            keys = [r.key for r in routes]
+            routes = routes[keys.index(after.key) + 1:] if after.key in keys else routes
+        missing: MissingKey | None = None
+        reasons = []
+        for route in routes:
+            if route.key in self._retired:
+                reasons.append(f"{route.key} is retired")
+                continue
+            try:
+                cls = protocol_class(route.protocol)
+            except (KeyError, ImportError) as e:
+                reasons.append(f"{route.protocol} is not available ({type(e).__name__}: {e})")
+                continue
+            try:
+                require_keys(cls.key_names, f"{model.name} via {route.protocol}")
+            except MissingKey as e:
+                missing = missing or e
+                continue
+            return route
+        if missing is not None:
+            raise missing
+        raise UnsupportedRequest(f"{model.name} has no usable route: {'; '.join(reasons) or 'none listed'}.",
+                                 "Choose another model, or add a route for it in your catalog file.")
+
+    def _route_of(self, job: Job) -> Route:
+        try:
+            for route in self.catalog.get(job.model).routes:
+                if route.key == job.route_key:
+                    return route
+        except UnknownModel:
+            pass
+        return Route(protocol=job.protocol, model_id=job.route_model_id)
+
+    def _existing(self, job_id: str) -> Job:
+        job = self.journal.get(job_id)
+        if job is None:
+            raise BadInput(f"There is no job {job_id}.", "Run `promptreel jobs` to list job ids.")
+        if job.state.terminal:
+            raise BadInput(f"Job {job_id} is already {job.state.value}.", "Nothing to do for it.")
+        return job
+
+    # --- session ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _session(self):
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=15.0)) as client:
+            self._client, self._limiters, self._protocols = client, Limiters(self.settings, self.sleep), {}
+            try:
+                yield
+            finally:
+                self._client, self._limiters, self._protocols = None, None, {}
+
+    def _protocol(self, route: Route) -> Protocol | LocalProtocol:
+        if route.key not in self._protocols:
+            cls = protocol_class(route.protocol)
+            if getattr(cls, "local", False):
+                self._protocols[route.key] = cls(route)
+            else:
+                creds = require_keys(cls.key_names, f"The {route.protocol} route")
+                self._protocols[route.key] = cls(self._client, route, creds, self.settings.base_urls.get(route.protocol))
+        return self._protocols[route.key]
+
+    def _out_dir(self) -> Path:
+        path = output_dir(self.settings).expanduser().resolve()  # the journal keeps absolute paths
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BadInput(f"Cannot create the output folder {path} ({e.strerror}).",
+                           "Set output_dir in settings.toml or pass --out to a writable folder.") from None
+        return path
+
+    def _retrying(self, retryable) -> AsyncRetrying:
+        return AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
+                             retry=retry_if_exception(retryable), reraise=True)
+
+    def _wait(self, state) -> float:
+        """Exponential backoff with jitter; never shorter than the server's Retry-After."""
+        n = state.attempt_number
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (n - 1)) * random.uniform(0.5, 1.0)
+        exc = state.outcome.exception() if state.outcome else None
+        after = getattr(exc, "retry_after", None)
+        if after:
+            delay = max(delay, after + random.uniform(0, min(1.0, after / 10)))
+        return delay
+
+    # --- one job ------------------------------------------------------------------------------
+
+    def _result(self, job_id: str, *, info: MediaInfo | None = None, resumable: bool = False,
+                cached: bool = False) -> JobResult:
+        job = self.journal.get(job_id)
+        assert job is not None
+        return JobResult(job.id, job.model, job.variant, job.state, Path(job.output_path) if job.output_path else None,
+                         info, job.actual_cost or 0.0, cached, job.error_kind, job.error_message, resumable)
+
+    def _stop(self, job: Job, on_event: OnEvent, kind: str, message: str, *, state: JobState | None,
+              resumable: bool) -> _Stop:
+        message = redact(message)
+        self.journal.set_error(job.id, kind, message, state)
+        log.info("job %s %s: %s", job.id, "left for resume" if resumable else "failed", message)
+        on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason=message, resumable=resumable))
+        return _Stop(self._result(job.id, resumable=resumable))
+
+    async def _cached(self, job_id: str, take: _Take, on_event: OnEvent) -> JobResult:
+        path = take.hit[1]
+        try:
+            info = await asyncio.to_thread(probe, path)
+        except MediaError:
+            info = None
+        on_event(Event(EventKind.CACHED, job_id, take.model.id, take.variant, path=path))
+        return self._result(job_id, info=info, cached=True)
+
+    async def _drive(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
+        try:
+            while True:
+                job = self.journal.get(job_id)
+                route = self._route_of(job)
+                try:
+                    proto = self._protocol(route)
+                except (UserError, KeyError, ImportError) as e:
+                    raise self._stop(job, on_event, "route", f"Route {route.key} cannot be used: {e}",
+                                     state=None, resumable=True) from None
+                if isinstance(proto, LocalProtocol):
+                    return await self._render(job, proto, on_event)
+                limiter = self._limiters(route)
+                try:
+                    if job.state in (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED,
+                                     JobState.RUNNING):
+                        async with limiter.slots:
+                            if job.state is JobState.PLANNED:
+                                if not create:
+                                    raise self._stop(job, on_event, "not_sent",
+                                                     f"Job {job.id} was never sent. Run `promptreel resume --resend "
+                                                     f"{job.id}` to send it, or `--abandon {job.id}`.",
+                                                     state=None, resumable=True)
+                                job = await self._create(job, proto, limiter, on_event)
+                            if job.state in (JobState.SUBMITTING, JobState.UNKNOWN):
+                                job = await self._reconcile(job, proto, on_event)
+                            if job.state in (JobState.QUEUED, JobState.RUNNING):
+                                job = await self._poll(job, proto, on_event)
+                    if job.state in (JobState.SUCCEEDED, JobState.DOWNLOADING):
+                        return await self._download(job, proto, on_event)
+                    return self._result(job.id)
+                except _Fallback:
+                    continue
+        except _Stop as stop:
+            return stop.result
+        except Exception as e:  # a bug: keep the job in the journal, collectable, and let the batch go on
+            log.exception("job %s stopped on an internal error", job_id)
+            job = self.journal.get(job_id)
+            self.journal.set_error(job_id, "internal", redact(f"{type(e).__name__}: {e}"))
+            on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason=redact(str(e)),
+                           resumable=not job.state.terminal))
+            return self._result(job_id, resumable=not job.state.terminal)
+
+    # create -------------------------------------------------------------------------------------
+
+    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:
+        request = GenerationRequest.model_validate(job.request)
+        route = proto.route
+        try:
+            call = proto.build(request, job.id)
+        except UserError as e:
+            raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
+                             resumable=False) from None
+        staging = self._out_dir() / f".{job.id}.staging.mp4"
+
+        async def once():
+            await limiter.bucket.acquire()
+            self.journal.set_submitting(job.id, route.key)
+            try:
+                return await proto.submit(call, staging)
+            except (ProviderError, httpx.TransportError) as e:
+                if create_outcome_unknown(e):
+                    raise _UnknownOutcome(redact(str(e) or type(e).__name__)) from None
+                message = redact(e.message if isinstance(e, ProviderError) else f"{type(e).__name__}: {e}")
+                kind = e.kind.value if isinstance(e, ProviderError) else ErrorKind.RETRYABLE.value
+                # The provider answered (or nothing left this machine): no job exists, sending again is safe.
+                self.journal.set_error(job.id, kind, message, JobState.PLANNED)
+                if isinstance(e, httpx.TransportError):
+                    raise ProviderError(ErrorKind.RETRYABLE, message) from None
+                raise
+
+        try:
+            async for attempt in self._retrying(lambda e: isinstance(e, ProviderError) and e.retryable):
+                with attempt:
+                    submitted = await once()
+        except _UnknownOutcome as e:
+            self.journal.set_error(job.id, "unknown_outcome", f"The create got no answer: {e}", JobState.UNKNOWN)
+            return self.journal.get(job.id)
+        except ProviderError as e:
+            if e.kind is ErrorKind.RETIRED:
+                self._retired.add(route.key)
+                model = self.catalog.get(job.model)
+                try:
+                    nxt = self._pick_route(model, after=route)
+                except UserError as no_route:
+                    raise self._stop(job, on_event, e.kind.value, f"{e.message} {no_route}", state=JobState.FAILED,
+                                     resumable=False) from None
+                log.info("job %s: route %s is retired; taking %s", job.id, route.key, nxt.key)
+                self.journal.update(job.id, state=JobState.PLANNED, route_key=nxt.key)
+                raise _Fallback() from None
+            raise self._stop(job, on_event, e.kind.value, e.message, state=JobState.FAILED, resumable=False) from None
+        except UserError as e:  # the protocol refused the request before sending it (an unreadable image)
+            raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
+                             resumable=False) from None
+
+        # First thing after the create returns: the provider's job id, committed.
+        state = submitted.state if submitted.state in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED) \
+            else JobState.QUEUED
+        self.journal.set_submitted(job.id, submitted.job_id, state)
+        log.debug("job %s submitted on %s as %s", job.id, route.key, submitted.job_id)
+        on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
+        job = self.journal.get(job.id)
+        if state is JobState.SUCCEEDED:
+            return self._succeeded(job, [submitted.media] if submitted.media else [], None, on_event)
+        return job
+
+    async def _reconcile(self, job: Job, proto: Protocol, on_event: OnEvent) -> Job:
+        """A create went out and no answer came back: find the job it made, never resend blindly."""
+        if job.state is JobState.SUBMITTING:  # we crashed mid-create
+            self.journal.set_error(job.id, "unknown_outcome", "The process stopped while the create was in flight.",
+                                   JobState.UNKNOWN)
+        request = GenerationRequest.model_validate(job.request)
+        from datetime import datetime
+
+        sent_at = datetime.fromisoformat(job.sent_at) if job.sent_at else datetime.now().astimezone()
+        found = None
+        try:
+            call = proto.build(request, job.id)
+            async for attempt in self._retrying(
+                    lambda e: (isinstance(e, ProviderError) and e.retryable) or isinstance(e, httpx.TransportError)):
+                with attempt:
+                    found = await proto.find_created(call, job.id, sent_at)
+        except (ProviderError, httpx.TransportError, UserError) as e:
+            log.info("job %s: lookup after a lost create failed: %s", job.id, redact(str(e)))
+        if found:
+            log.info("job %s: the lost create made provider job %s; collecting it", job.id, found)
+            self.journal.set_submitted(job.id, found, JobState.QUEUED)
+            on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
+            return self.journal.get(job.id)
+        raise self._stop(
+            job, on_event, "unknown_outcome",
+            f"The create for job {job.id} went out at {job.sent_at} on route {job.route_key} and no answer came "
+            f"back; {proto.route.protocol} cannot tell whether it made the job, so it was not sent again. Check "
+            f"the provider's dashboard, then run `promptreel resume --resend {job.id}` to send it again, or "
+            f"`promptreel resume --abandon {job.id}`.",
+            state=JobState.UNKNOWN, resumable=True)
+
+    # poll ---------------------------------------------------------------------------------------
+
+    async def _poll_once(self, job: Job, proto: Protocol) -> Status:
+        async def once():
+            try:
+                return await proto.poll(job.provider_job_id)
+            except httpx.TransportError as e:  # a status call creates nothing: always safe to repeat
+                raise ProviderError(ErrorKind.RETRYABLE, f"No answer to a status call ({type(e).__name__}).") from None
+
+        async for attempt in self._retrying(lambda e: isinstance(e, ProviderError) and e.retryable):
+            with attempt:
+                return await once()
+
+    async def _poll(self, job: Job, proto: Protocol, on_event: OnEvent) -> Job:
+        started = self.clock()
+        cap = self.settings.poll_cap_seconds
+        while True:
+            try:
+                status = await self._poll_once(job, proto)
+            except ProviderError as e:
+                raise self._stop(job, on_event, e.kind.value,
+                                 f"{e.message} (job {job.id} stays collectable: run `promptreel resume`)",
+                                 state=None, resumable=True) from None
+            if status.state in _SUCCESS:
+                return self._succeeded(job, status.media, getattr(status, "cost_usd", None), on_event)
+            if status.state in _ENDED:
+                err = status.error or ProviderError(ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})")
+                raise self._stop(job, on_event, err.kind.value, err.message, state=status.state, resumable=False)
+            state = JobState.RUNNING if status.state is JobState.RUNNING else JobState.QUEUED
+            if state is not job.state:  # progress goes out as events; the journal keeps state changes
+                self.journal.update(job.id, state=state, progress=status.progress)
+                job = self.journal.get(job.id)
+            on_event(Event(EventKind.RUNNING, job.id, job.model, job.variant, progress=status.progress))
+            interval = (status.next_poll_s or proto.poll_interval) * random.uniform(0.9, 1.1)
+            if self.clock() - started + interval > cap:
+                raise self._stop(job, on_event, ErrorKind.TIMEOUT.value,
+                                 f"Job {job.id} was still {status.raw_state or state.value} after {cap} s of polling; "
+                                 f"it is not failed: run `promptreel resume` to collect it.",
+                                 state=state, resumable=True)
+            await self.sleep(interval)
+
+    def _succeeded(self, job: Job, media: list[MediaRef], cost: float | None, on_event: OnEvent) -> Job:
+        if not media:
+            raise self._stop(job, on_event, ErrorKind.PROVIDER.value,
+                             "The provider reported success but sent no media (often a content filter).",
+                             state=JobState.FAILED, resumable=False)
+        self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0)
+        # The provider has finished: this is when the money is spent, whether or not the download works.
+        amount = cost if cost is not None else job.estimated_cost
+        self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
+                            estimated=cost is None)
+        return self.journal.get(job.id)
+
+    # download -----------------------------------------------------------------------------------
+
+    async def _download(self, job: Job, proto: Protocol, on_event: OnEvent) -> JobResult:
+        self.journal.set_state(job.id, JobState.DOWNLOADING)
+        tmp = self._out_dir() / f".{job.id}.part.mp4"
+        media = job.media_refs[0]
+
+        def progress(have: int, total: int | None) -> None:
+            on_event(Event(EventKind.DOWNLOADING, job.id, job.model, job.variant, bytes=have, total=total))
+
+        async def once():
+            if media.inline_path is not None:
+                if media.inline_path.is_file():
+                    os.replace(media.inline_path, tmp)
+                elif not tmp.is_file():
+                    raise DownloadError(f"The synchronous answer's file {media.inline_path} is gone.", retryable=False)
+            else:
+                url, headers = proto.media_request(media)
+                await fetch(self._client, url, headers, tmp, progress)
+            try:
+                return await asyncio.to_thread(probe, tmp)
+            except MediaError as e:
+                tmp.unlink(missing_ok=True)
+                raise DownloadError(f"The downloaded file is not playable media: {e.problem}", retryable=True) from None
+
+        async def with_retries():
+            async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
+                with attempt:
+                    return await once()
+
+        try:
+            try:
+                info = await with_retries()
+            except DownloadError as e:
+                if e.status not in (401, 403, 404, 410) or media.inline_path is not None:
+                    raise
+                # Output URLs expire (Replicate 1 h, Runway 24-48 h): ask the provider for fresh ones, once.
+                status = await self._poll_once(job, proto)
+                if status.state not in _SUCCESS or not status.media:
+                    raise
+                media = status.media[0]
+                self.journal.update(job.id, media_refs=status.media)
+                info = await with_retries()
+        except (DownloadError, ProviderError) as e:
+            # The generation is paid for and done: keep it collectable, never generate again.
+            raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
+                             state=JobState.SUCCEEDED, resumable=True) from None
+        return self._finish(job, tmp, info, on_event)
+
+    def _finish(self, job: Job, tmp: Path, info: MediaInfo, on_event: OnEvent) -> JobResult:
+        final = tmp.parent / f"{job.id}.mp4"
+        os.replace(tmp, final)
+        info = MediaInfo(final, info.width, info.height, info.rate, info.frames, info.pix_fmt, info.has_audio)
+        self.journal.update(job.id, state=JobState.DONE, output_path=str(final), progress=1.0,
+                            error_kind=None, error_message=None)
+        self.journal.cache_put(job.cache_key, job.id, final)
+        log.debug("job %s done: %s", job.id, final)
+        on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
+        return self._result(job.id, info=info)
+
+    # local --------------------------------------------------------------------------------------
+
+    async def _render(self, job: Job, proto: LocalProtocol, on_event: OnEvent) -> JobResult:
+        """A local route: no create, no poll, no download, no cost; a crashed render is simply redone."""
+        limiter = self._limiters(proto.route)
+        async with limiter.slots:
+            request = GenerationRequest.model_validate(job.request)
+            tmp = self._out_dir() / f".{job.id}.part.mp4"
+            self.journal.set_state(job.id, JobState.RUNNING)
+            on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
+
+            def progress(fraction: float) -> None:
+                on_event(Event(EventKind.RUNNING, job.id, job.model, job.variant, progress=fraction))
+
+            try:
+                await proto.render(request, tmp, progress)
+                info = await asyncio.to_thread(probe, tmp)
+            except UserError as e:
+                tmp.unlink(missing_ok=True)
+                raise self._stop(job, on_event, "render", str(e), state=JobState.FAILED, resumable=False) from None
+            self.journal.charge(job.id, job.model, job.estimated_cost, job.request.get("tags", {}).get("project", ""))
+            return self._finish(self.journal.get(job.id), tmp, info, on_event)

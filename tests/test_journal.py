@@ -1,0 +1,66 @@
+"""The journal's own guarantees: WAL on disk, one ledger line per job, spend grouping, edit records."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from promptreel.core.journal import Journal
+from promptreel.core.providers.base import JobState, MediaRef
+
+
+@pytest.fixture
+def journal(tmp_path):
+    j = Journal(tmp_path / "journal.sqlite")
+    yield j
+    j.close()
+
+
+def _job(journal, model="m", project=""):
+    return journal.add_job(batch_id="b1", request={"prompt": "p", "tags": {"project": project}}, cache_key="k:0",
+                           variant=0, model=model, route_key="proto:m-1", estimated_cost=0.4)
+
+
+def test_wal_and_provider_id_visible_to_another_connection(journal, tmp_path):
+    job = _job(journal)
+    journal.set_submitting(job, "proto:m-1")
+    journal.set_submitted(job, "prov-123", JobState.QUEUED)
+    other = sqlite3.connect(str(tmp_path / "journal.sqlite"))  # another process's view
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert other.execute("SELECT provider_job_id, state FROM jobs").fetchone() == ("prov-123", "queued")
+    other.close()
+
+
+def test_media_refs_round_trip_and_unfinished(journal):
+    job = _job(journal)
+    journal.update(job, state=JobState.SUCCEEDED, media_refs=[MediaRef(url="https://x/y.mp4")])
+    got = journal.get(job)
+    assert got.media_refs[0].url == "https://x/y.mp4" and got.protocol == "proto" and got.route_model_id == "m-1"
+    assert [j.id for j in journal.unfinished()] == [job]
+    journal.set_state(job, JobState.DONE)
+    assert journal.unfinished() == []
+
+
+def test_ledger_charges_each_job_once_and_groups(journal):
+    a, b, c = _job(journal, "m1", "film"), _job(journal, "m2", "film"), _job(journal, "m2", "")
+    journal.charge(a, "m1", 0.4, "film")
+    journal.charge(a, "m1", 0.4, "film")  # the same job again: ignored
+    journal.charge(b, "m2", 1.0, "film")
+    journal.charge(c, "m2", 0.5)
+    assert journal.spent_on() == pytest.approx(1.9)
+    assert journal.spend("model") == [("m1", pytest.approx(0.4), 1), ("m2", pytest.approx(1.5), 2)]
+    assert journal.spend("project") == [("", pytest.approx(0.5), 1), ("film", pytest.approx(1.4), 2)]
+    assert journal.spend("day", since=date(2999, 1, 1)) == []
+    assert journal.get(a).actual_cost == pytest.approx(0.4)
+
+
+def test_cache_and_edits(journal, tmp_path):
+    assert journal.cache_get("k:0") is None
+    journal.cache_put("k:0", "job_1", tmp_path / "job_1.mp4")
+    assert journal.cache_get("k:0") == ("job_1", tmp_path / "job_1.mp4")
+    edit = journal.add_edit("job_1", "otio_clip", "track 1 / item 3", {"media": "placeholder"}, {"media": "job_1.mp4"})
+    assert journal.edits("job_1") == [{"id": edit, "job_id": "job_1", "target_kind": "otio_clip",
+                                       "target_ref": "track 1 / item 3", "before": {"media": "placeholder"},
+                                       "after": {"media": "job_1.mp4"}, "created_at": journal.edits()[0]["created_at"]}]
