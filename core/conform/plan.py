@@ -213,11 +213,11 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
     hold, stretch = 0, Fraction(1)
     if available < need:
         have = Fraction(available) / source.rate
-        want = Fraction(need) / source.rate
         if choices.short == "refuse":
             raise UnsupportedRequest(
-                f"The clip is short: {available} usable frames ({float(have):.3f} s) from frame {in_frame}, "
-                f"and the slot needs {need} ({float(want):.3f} s at {rate_label(source.rate)} fps).",
+                f"The clip is short: {available} usable frames ({float(have):.3f} s) from frame {in_frame}, but "
+                f"{target.frames} frames at {rate_label(target.rate)} fps ({float(target.seconds):.3f} s) take {need} "
+                f"source frames ({'speed change' if one_to_one else 'duration kept'}).",
                 "Generate a longer clip or extend this one, or choose --short hold or --short slow.",
             )
         if choices.short == "hold":
