@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import uuid
@@ -112,8 +113,9 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
         problems.append(f"rate {rate_label(info.rate)}, not {rate_label(t.rate)}")
     if (info.width, info.height) != (t.size.width, t.size.height):
         problems.append(f"size {info.width}x{info.height}, not {t.size}")
-    if info.pix_fmt != plan.pix_fmt:
-        problems.append(f"pixel format {info.pix_fmt}, not {plan.pix_fmt}")
+    expected = t.family.reads_as.get(plan.pix_fmt, plan.pix_fmt)
+    if info.pix_fmt != expected:
+        problems.append(f"pixel format {info.pix_fmt}, not {expected}")
     if info.timecode != t.timecode:
         problems.append(f"timecode {info.timecode}, not {t.timecode}")
     if info.rotation:
@@ -144,7 +146,8 @@ def _run(plan: ConformPlan, temp: Path, output: Path, emit: EventSink) -> None:
         reader.join(timeout=5)
     if proc.returncode != 0:
         text = "".join(errors).strip()
-        if any(marker in text for marker in _DISK_FULL):
+        # SIGXFSZ: a file-size limit was hit (Python restores its default, fatal action in children).
+        if any(marker in text for marker in _DISK_FULL) or proc.returncode == -getattr(signal, "SIGXFSZ", 0) != 0:
             raise DiskFull(f"The disk filled up while writing {output.name}; nothing was kept.",
                            "Free some space or write to another disk.")
         raise ConformFailed(f"ffmpeg failed (exit {proc.returncode}) conforming {plan.source.path.name}: "

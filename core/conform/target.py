@@ -38,6 +38,7 @@ class CodecFamily(BaseModel):
     args: dict[str, str] = {}
     pix_fmt: dict[int, str]
     alpha_pix_fmt: dict[int, str] = {}
+    reads_as: dict[str, str] = {}  # pixel format a decoder reports for what was written
     containers: list[str]
     mbps: int = Field(description="data rate at 1920x1080 29.97, for the disk-space check")
 

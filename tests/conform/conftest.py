@@ -13,6 +13,7 @@ def clips(tmp_path_factory):
     made = {
         "24": media.clip(d / "src24.mp4", "24", 2),
         "30": media.clip(d / "src30.mp4", "30", 1),
+        "25": media.clip(d / "src25.mp4", "25", 2, audio=False),
         "16": media.clip(d / "src16.mp4", "16", 2, audio=False),
         "vfr": media.vfr(d / "vfr.mp4"),
         "dup": media.clip(d / "dup.mp4", "24", 1, audio=False, vf=[("tpad", {"stop": 1, "stop_mode": "clone"})]),
