@@ -116,6 +116,8 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
     expected = t.family.reads_as.get(plan.pix_fmt, plan.pix_fmt)
     if info.pix_fmt != expected:
         problems.append(f"pixel format {info.pix_fmt}, not {expected}")
+    if info.profile != t.family.profile:
+        problems.append(f"profile {info.profile or 'unknown'}, not {t.family.profile}")
     if info.timecode != t.timecode:
         problems.append(f"timecode {info.timecode}, not {t.timecode}")
     if info.rotation:

@@ -46,6 +46,7 @@ class MediaInfo:
     pix_fmt: str
     has_audio: bool
     codec: str = ""
+    profile: str = ""
     sample_aspect: Fraction = Fraction(1)
     rotation: int = 0  # degrees counter-clockwise the player turns the picture: 0, 90, 180, 270
     variable_rate: bool = False
@@ -144,7 +145,8 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             sar = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
             return MediaInfo(
                 path=path, width=cc.width, height=cc.height, rate=rate, frames=len(times), pix_fmt=pix_fmt,
-                has_audio=bool(container.streams.audio), codec=cc.name, sample_aspect=sar,
+                has_audio=bool(container.streams.audio), codec=cc.name,
+                profile=stream.profile or "", sample_aspect=sar,
                 rotation=int(first.rotation or 0) % 360, variable_rate=variable,
                 last_frame_partial=partial, last_frame_duplicate=duplicate,
                 bit_depth=max(c.bits for c in fmt.components), chroma=_chroma(fmt),

@@ -35,6 +35,7 @@ class CodecFamily(BaseModel):
     name: str
     label: str
     encoder: str
+    profile: str = Field(description="the profile name a decoder reports; verified after writing")
     args: dict[str, str] = {}
     pix_fmt: dict[int, str]
     alpha_pix_fmt: dict[int, str] = {}

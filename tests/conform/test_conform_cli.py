@@ -16,7 +16,7 @@ def test_dry_run_prints_words_and_command_and_writes_nothing(clips, tmp_path, ca
     text = capsys.readouterr().out
     assert code == 0 and not out.exists()
     assert "speed change 24 → 23.976" in text and "pad with black to 478x200" in text
-    assert "-filter_complex" in text and "prores_ks" in text
+    assert "-filter_complex" in text and "prores_aw" in text
 
 
 def test_dry_run_json(clips, tmp_path, capsys):

@@ -29,6 +29,7 @@ def _check(info, target: Target):
     written = target.pix_fmt()
     assert info.pix_fmt == target.family.reads_as.get(written, written)
     assert info.timecode == target.timecode
+    assert info.profile == target.family.profile
 
 
 @pytest.mark.parametrize("rate", RATES)

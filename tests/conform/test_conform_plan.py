@@ -168,7 +168,7 @@ def test_dry_run_command_is_ffmpeg():
     cmd = plan.command("out.mov")
     assert cmd[-1] != "out.mov" and "out.mov" in cmd and "-filter_complex" in cmd
     assert cmd[cmd.index("-frames:v") + 1] == "48" and cmd[cmd.index("-r") + 1] == "24000/1001"
-    assert cmd[cmd.index("-c:v") + 1] == "prores_ks" and cmd[cmd.index("-pix_fmt") + 1] == "yuv422p10le"
+    assert cmd[cmd.index("-c:v") + 1] == "prores_aw" and cmd[cmd.index("-pix_fmt") + 1] == "yuv422p10le"
 
 
 def test_target_from_slot():
