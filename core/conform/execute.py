@@ -21,9 +21,10 @@ from typing import Literal
 
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..frames import rate_label
+from ..request import Slot
 from .plan import Choices, ConformPlan, plan_conform
 from .probe import MediaInfo, probe
-from .target import Target
+from .target import DEFAULT_CODEC, Target
 
 # ffmpeg's words for a full disk (ENOSPC) and a file-size limit (EFBIG).
 _DISK_FULL = ("No space left on device", "File too large")
@@ -49,6 +50,10 @@ class ConformEvent:
     def fraction(self) -> float:
         return self.frame / self.frames if self.frames else 0.0
 
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "output": str(self.output), "frame": self.frame, "frames": self.frames,
+                "message": self.message}
+
 
 EventSink = Callable[[ConformEvent], None]
 
@@ -57,6 +62,14 @@ def conform(source: Path, output: Path, target: Target, choices: Choices | None 
             on_event: EventSink | None = None, overwrite: bool = False) -> MediaInfo:
     """Probe `source`, plan, execute: `output` is exactly `target` or an error is raised."""
     return execute(plan_conform(probe(Path(source)), target, choices), output, on_event=on_event, overwrite=overwrite)
+
+
+def conform_slot(source: Path, slot: Slot, output: Path, choices: Choices | None = None, *,
+                 codec: str = DEFAULT_CODEC, on_event: EventSink | None = None, overwrite: bool = False,
+                 **target_fields) -> MediaInfo:
+    """What the engine calls for a job planned from a slot: `output` gets exactly the slot's frames."""
+    return conform(source, output, Target.from_slot(slot, codec, **target_fields), choices,
+                   on_event=on_event, overwrite=overwrite)
 
 
 def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> None:

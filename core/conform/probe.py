@@ -107,10 +107,10 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             stream = container.streams.video[0]
             cc = stream.codec_context
             tb = stream.time_base
-            times: list[tuple[int, int]] = []  # (pts, duration) of each video packet
+            times: list[tuple[int, int, int]] = []  # (pts, duration, bytes) of each video packet
             for packet in container.demux(stream):
                 if packet.size and packet.pts is not None:
-                    times.append((packet.pts, packet.duration or 0))
+                    times.append((packet.pts, packet.duration or 0, packet.size))
             if not times:
                 raise MediaError(f"{path} holds no video frames.", "The file is empty or truncated; regenerate it.")
             times.sort()
@@ -133,7 +133,8 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             first = next(container.decode(stream), None)
             if first is None:
                 raise MediaError(f"{path} has no decodable video frame.", "The file is truncated; regenerate it.")
-            duplicate = _last_two_identical(container, stream) if check_duplicate and len(times) > 1 else False
+            duplicate = (check_duplicate and _may_repeat([t[2] for t in times])
+                         and _last_two_identical(container, stream))
 
             pix_fmt = cc.pix_fmt or first.format.name
             fmt = av.VideoFormat(pix_fmt, 64, 64)
@@ -182,6 +183,15 @@ def _chroma(fmt) -> str:
     w, h = fmt.chroma_width(), fmt.chroma_height()
     horizontal = {64: 4, 32: 2, 16: 1}.get(w, 4)
     return f"4:{horizontal}:{horizontal if h == 64 else 0}"
+
+
+def _may_repeat(sizes: list[int]) -> bool:
+    """Whether the last frame could repeat the one before, judged from packet sizes so that most clips
+    need no decoding: a repeated frame codes as a tiny inter frame, or (intra-only codecs) as the same size."""
+    if len(sizes) < 2:
+        return False
+    last, before = sizes[-1], sizes[-2]
+    return last * 2 < _median(sizes) or abs(last - before) * 50 <= before
 
 
 def _last_two_identical(container, stream) -> bool:

@@ -245,3 +245,22 @@ def test_speed_change_audio_follows(clips, tmp_path):
     assert plan.strategy == "speed" and plan.tempo == Fraction(25, 24)
     out = execute(plan, tmp_path / "out.mov")
     assert out.audio[0].rate == 48000 and out.duration == 1
+
+
+def test_conform_slot_for_the_engine(clips, tmp_path):
+    from promptreel.core.conform import conform_slot
+    from promptreel.core.request import Slot
+
+    slot = Slot(frames=30, rate="24000/1001", size="320x180", prompt="a shot")
+    out = conform_slot(clips["24"], slot, tmp_path / "shot.mov", start_timecode="01:00:00:00")
+    assert (out.frames, out.rate, out.pix_fmt, out.timecode) == (30, Fraction(24000, 1001), "yuv422p10le",
+                                                                  "01:00:00:00")
+
+
+def test_anamorphic_target_pixel_aspect(clips, tmp_path):
+    # 240x180 with 4:3 pixels shows as 320x180: the 16:9 picture fills it without cropping.
+    target = Target(frames=4, rate="24", size="240x180", pixel_aspect="4/3")
+    out = conform(clips["halves"], tmp_path / "out.mov", target)
+    assert (out.width, out.height, out.sample_aspect) == (240, 180, Fraction(4, 3))
+    frame = media.first_frame(out.path)
+    assert (_kind(frame, 2, 90), _kind(frame, 237, 90)) == (GREY, WHITE)
