@@ -26,11 +26,11 @@ CODECS = ["prores-hq", "prores", "prores-4444", "dnxhr-hqx", "dnxhr-hq", "h264",
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
               help="Which part of a longer clip to keep.")
-@click.option("--in", "in_point", type=int, default=None, help="Source frame to start at (overrides --anchor).")
+@click.option("--in", "in_point", type=click.IntRange(min=0), default=None, help="Source frame to start at (overrides --anchor).")
 @click.option("--short", type=click.Choice(["hold", "slow", "refuse"]), default="refuse", show_default=True,
               help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.")
 @click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
-@click.option("--audio-channels", type=int, default=2, show_default=True, help="PCM channels (0: no audio).")
+@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True, help="PCM channels (0: no audio).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

@@ -233,9 +233,7 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
 
     video: list[Filter] = [("trim", (), {"start_frame": in_frame, "end_frame": in_frame + take + margin}),
                            ("setpts", ("PTS-STARTPTS",), {})]
-    if one_to_one:
-        video.append(("setpts", (f"N*{target.rate.denominator}/{target.rate.numerator}/TB",), {}))
-    else:
+    if not one_to_one:
         if stretch != 1:
             video.append(("setpts", (f"PTS*{stretch.numerator}/{stretch.denominator}",), {}))
         rate = rate_str(target.rate)
@@ -248,7 +246,10 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
         # Time-based resampling can end one frame early at the end of the stream; the frame it
         # would have shown is the last one, so a clone is exact. Trimming to N removes any excess.
         video.append(("tpad", (), {"stop_mode": "clone", "stop": hold + 2}))
-    video.append(("trim", (), {"end_frame": target.frames}))
+    # Frame k is shown at k / rate, exactly: cloned frames and retimed ones carry the timestamps
+    # of the source rate, which the encoder's constant-rate clock would otherwise drop or repeat.
+    video += [("trim", (), {"end_frame": target.frames}),
+              ("setpts", (f"N*{target.rate.denominator}/{target.rate.numerator}/TB",), {})]
 
     size_filters, size_steps = _size_filters(source, target, choices.fit)
     pix_fmt = target.pix_fmt(alpha=source.has_alpha)

@@ -148,7 +148,7 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
                 path=path, width=cc.width, height=cc.height, rate=rate, frames=len(times), pix_fmt=pix_fmt,
                 has_audio=bool(container.streams.audio), codec=cc.name,
                 profile=stream.profile or "", sample_aspect=sar,
-                rotation=int(first.rotation or 0) % 360, variable_rate=variable,
+                rotation=int(getattr(first, "rotation", 0) or 0) % 360, variable_rate=variable,
                 last_frame_partial=partial, last_frame_duplicate=duplicate,
                 bit_depth=max(c.bits for c in fmt.components), chroma=_chroma(fmt),
                 has_alpha=any(c.is_alpha for c in fmt.components), is_rgb=fmt.is_rgb,

@@ -264,3 +264,10 @@ def test_anamorphic_target_pixel_aspect(clips, tmp_path):
     assert (out.width, out.height, out.sample_aspect) == (240, 180, Fraction(4, 3))
     frame = media.first_frame(out.path)
     assert (_kind(frame, 2, 90), _kind(frame, 237, 90)) == (GREY, WHITE)
+
+
+def test_several_minute_slot_from_a_short_clip(clips, tmp_path):
+    # 3 minutes at 23.976 from a 2 s clip, holding its last frame: still exactly N, audio as long as the video.
+    target = Target(frames=4316, rate="24000/1001", size="64x36", codec="prores")
+    out = conform(clips["24"], tmp_path / "long.mov", target, Choices(short="hold"))
+    assert out.frames == 4316 and out.duration == Fraction(4316 * 1001, 24000)
