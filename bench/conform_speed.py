@@ -51,15 +51,16 @@ def timed(fn, repeat: int = 1) -> float:
     return best
 
 
-def _child_cpu(fn) -> float:
-    """CPU seconds (user + system) spent by child processes (ffmpeg) while `fn` runs: unlike wall time,
-    it does not grow when other work shares the machine."""
+def _child_cpu(fn, include_self: bool = False) -> float:
+    """CPU seconds (user + system) spent by child processes (ffmpeg), and by this process if asked,
+    while `fn` runs: unlike wall time, it does not grow when other work shares the machine."""
     import resource
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    who = [resource.RUSAGE_CHILDREN] + ([resource.RUSAGE_SELF] if include_self else [])
+    before = [resource.getrusage(w) for w in who]
     fn()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    after = [resource.getrusage(w) for w in who]
+    return sum((a.ru_utime - b.ru_utime) + (a.ru_stime - b.ru_stime) for a, b in zip(after, before))
 
 
 def run(cmd: list[str]) -> str:
@@ -100,9 +101,12 @@ def main() -> None:
             bare = min(bare, timed(lambda: run(bare_cmd)))
             whole = min(whole, timed(lambda: conform(src, d / "conformed.mov", target, overwrite=True)))
         seconds = float(Fraction(frames) / target.rate)
-        cpu = _child_cpu(lambda: conform(src, d / "conformed.mov", target, overwrite=True))
+        cpu = _child_cpu(lambda: conform(src, d / "conformed.mov", target, overwrite=True), include_self=True)
+        bare_cpu = _child_cpu(lambda: run(bare_cmd))
         print(f"1. conform ÷ bare ffmpeg, same transcode ({frames} frames): {whole / bare:.3f}  "
               f"({whole:.2f} s vs {bare:.2f} s)")
+        print(f"1b. the same by CPU time (probe, plan and verify included): {cpu / bare_cpu:.3f}  "
+              f"({cpu:.2f} s vs {bare_cpu:.2f} s)")
         print(f"2. 720p24 H.264 -> 1080p 23.976 ProRes 422 HQ: {seconds / whole:.2f}× real time "
               f"({seconds:.2f} s of clip in {whole:.2f} s); from CPU time ({cpu:.2f} s) on "
               f"{os.cpu_count()} idle cores: {seconds / (cpu / (os.cpu_count() or 1)):.2f}× real time")

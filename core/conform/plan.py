@@ -195,8 +195,6 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
             <= usable * target.rate / source.rate:
         strategy = "nearest"
         notes.append("Note: a speed change would leave the clip short, so frames are repeated instead.")
-    if strategy == "same" and (source.rate != target.rate or source.variable_rate):
-        strategy = "nearest"  # "same" is only ever a finding, not something to force
     need = _needed(strategy, source, target)
 
     if choices.in_point is not None:
