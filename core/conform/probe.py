@@ -109,8 +109,9 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             tb = stream.time_base
             times: list[tuple[int, int, int]] = []  # (pts, duration, bytes) of each video packet
             for packet in container.demux(stream):
-                if packet.size and packet.pts is not None:
-                    times.append((packet.pts, packet.duration or 0, packet.size))
+                pts = packet.pts if packet.pts is not None else packet.dts
+                if packet.size and pts is not None:
+                    times.append((pts, packet.duration or 0, packet.size))
             if not times:
                 raise MediaError(f"{path} holds no video frames.", "The file is empty or truncated; regenerate it.")
             times.sort()
