@@ -108,10 +108,15 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             cc = stream.codec_context
             tb = stream.time_base
             times: list[tuple[int, int, int]] = []  # (pts, duration, bytes) of each video packet
+            forward: list[int] = []  # bytes of each frame later than all before it (not a B-frame)
+            latest = None
             for packet in container.demux(stream):
                 pts = packet.pts if packet.pts is not None else packet.dts
                 if packet.size and pts is not None:
                     times.append((pts, packet.duration or 0, packet.size))
+                    if latest is None or pts > latest:
+                        latest = pts
+                        forward.append(packet.size)
             if not times:
                 raise MediaError(f"{path} holds no video frames.", "The file is empty or truncated; regenerate it.")
             times.sort()
@@ -134,7 +139,7 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             first = next(container.decode(stream), None)
             if first is None:
                 raise MediaError(f"{path} has no decodable video frame.", "The file is truncated; regenerate it.")
-            duplicate = (check_duplicate and _may_repeat([t[2] for t in times])
+            duplicate = (check_duplicate and _may_repeat(forward)
                          and _last_two_identical(container, stream))
 
             pix_fmt = cc.pix_fmt or first.format.name
@@ -187,8 +192,9 @@ def _chroma(fmt) -> str:
 
 
 def _may_repeat(sizes: list[int]) -> bool:
-    """Whether the last frame could repeat the one before, judged from packet sizes so that most clips
-    need no decoding: a repeated frame codes as a tiny inter frame, or (intra-only codecs) as the same size."""
+    """Whether the last frame could repeat the one before, judged from the sizes of the frames coded in
+    display order (B-frames left out; the last frame is never one) so that most clips need no decoding:
+    a repeated frame codes as a tiny inter frame, or (intra-only codecs) as the same size."""
     if len(sizes) < 2:
         return False
     last, before = sizes[-1], sizes[-2]

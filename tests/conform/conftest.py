@@ -17,6 +17,8 @@ def clips(tmp_path_factory):
         "16": media.clip(d / "src16.mp4", "16", 2, audio=False),
         "vfr": media.vfr(d / "vfr.mp4"),
         "dup": media.clip(d / "dup.mp4", "24", 1, audio=False, vf=[("tpad", {"stop": 1, "stop_mode": "clone"})]),
+        "dup_b": media.clip(d / "dup_b.mp4", "24", 1, audio=False, vf=[("tpad", {"stop": 1, "stop_mode": "clone"})],
+                            out={"bf": 3, "preset": "medium"}),
         "halves": media.halves(d / "halves.mp4"),
         "full": media.halves(d / "full.mp4", full_range=True),
     }

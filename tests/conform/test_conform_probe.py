@@ -34,6 +34,8 @@ def test_duplicated_last_frame_is_not_usable(clips):
     info = probe(clips["dup"])
     assert info.frames == 25 and info.last_frame_duplicate and info.usable_frames == 24
     assert not probe(clips["24"]).last_frame_duplicate
+    with_b_frames = probe(clips["dup_b"])  # the last frame is coded after B-frames that display before it
+    assert with_b_frames.last_frame_duplicate and with_b_frames.usable_frames == 24
 
 
 def test_rotation_and_display_size(clips):
