@@ -22,7 +22,7 @@ from typing import Literal
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..frames import rate_label
 from ..request import Slot
-from .plan import Choices, ConformPlan, plan_conform
+from .plan import AUDIO_CODEC, Choices, ConformPlan, plan_conform
 from .probe import MediaInfo, probe
 from .target import DEFAULT_CODEC, Target
 
@@ -135,6 +135,10 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
         problems.append(f"timecode {info.timecode}, not {t.timecode}")
     if info.rotation:
         problems.append(f"rotation {info.rotation}°, not 0")
+    want_audio = [(t.audio_rate, t.audio_channels, AUDIO_CODEC)] if plan.has_audio else []
+    got_audio = [(a.rate, a.channels, a.codec) for a in info.audio]
+    if got_audio != want_audio:
+        problems.append(f"audio {got_audio or 'none'}, not {want_audio or 'none'}")
     return problems
 
 

@@ -85,7 +85,7 @@ class ConformPlan:
             args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
         return args
 
-    def stream(self, output: Path | str, *, global_args: tuple[str, ...] = ()):
+    def stream(self, output: Path | str):
         """The ffmpeg-python graph for this plan (building it runs nothing)."""
         import ffmpeg
 
@@ -99,13 +99,15 @@ class ConformPlan:
             for name, args, kwargs in self.audio_filters:
                 audio = audio.filter(name, *args, **kwargs)
             streams.append(audio)
-        out = ffmpeg.output(*streams, str(output), **self.output_args())
-        return out.global_args("-hide_banner", "-nostdin", *global_args).overwrite_output()
+        return ffmpeg.output(*streams, str(output), **self.output_args())
 
     def command(self, output: Path | str, *, global_args: tuple[str, ...] = ()) -> list[str]:
+        """The ffmpeg command line. Global options go first (ffmpeg-python would put them after the
+        output, where ffmpeg warns that trailing options may be ignored)."""
         from ..ffmpeg import ffmpeg_exe
 
-        return self.stream(output, global_args=global_args).compile(cmd=ffmpeg_exe())
+        exe, *rest = self.stream(output).compile(cmd=ffmpeg_exe())
+        return [exe, "-hide_banner", "-nostdin", "-y", *global_args, *rest]
 
     def describe(self) -> list[str]:
         s, t = self.source, self.target

@@ -211,6 +211,7 @@ def test_wrong_container_is_refused(clips, tmp_path):
 
 def test_disk_full_is_reported_and_nothing_kept(clips, tmp_path):
     # A file-size limit stands in for a full disk: ffmpeg's writes fail with EFBIG.
+    pytest.importorskip("resource")  # POSIX only
     code = textwrap.dedent(f"""
         import resource, signal, sys
         from pathlib import Path

@@ -166,7 +166,7 @@ def test_hold_and_slow_words():
 def test_dry_run_command_is_ffmpeg():
     plan = plan_conform(_info("24", 100), Target(frames=48, rate="24000/1001", size="1920x1080"))
     cmd = plan.command("out.mov")
-    assert cmd[-1] != "out.mov" and "out.mov" in cmd and "-filter_complex" in cmd
+    assert cmd[-1] == "out.mov" and cmd[1:4] == ["-hide_banner", "-nostdin", "-y"] and "-filter_complex" in cmd
     assert cmd[cmd.index("-frames:v") + 1] == "48" and cmd[cmd.index("-r") + 1] == "24000/1001"
     assert cmd[cmd.index("-c:v") + 1] == "prores_aw" and cmd[cmd.index("-pix_fmt") + 1] == "yuv422p10le"
 
@@ -178,3 +178,12 @@ def test_target_from_slot():
                                                                       "prores-hq", 10)
     assert Target.from_slot(slot, codec="h264").bit_depth == 8
     assert Target.from_slot(slot, start_timecode="01:00:00:00").start_frame == 86400
+
+
+def test_target_crosses_a_wire_exactly():
+    t = Target(frames=100, rate="30000/1001", size="1440x1080", pixel_aspect="4/3", codec="dnxhr-hqx",
+               start_timecode="01:00:00;00")
+    data = t.model_dump(mode="json")
+    assert (data["rate"], data["size"], data["pixel_aspect"]) == ("30000/1001", "1440x1080", "4/3")
+    back = Target.model_validate(data)
+    assert back == t and back.timecode == "01:00:00;00" and back.is_drop_frame
