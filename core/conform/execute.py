@@ -95,6 +95,8 @@ def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> No
 
 def execute(plan: ConformPlan, output: Path, *, on_event: EventSink | None = None,
             overwrite: bool = False) -> MediaInfo:
+    """Write `plan` to `output`, verified. Events go to `on_event`; to cancel, raise from it:
+    ffmpeg is stopped, nothing is kept, and the exception comes back to the caller."""
     output = Path(output)
     check_output(plan, output, overwrite)
     emit = on_event or (lambda event: None)

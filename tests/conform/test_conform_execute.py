@@ -272,3 +272,17 @@ def test_several_minute_slot_from_a_short_clip(clips, tmp_path):
     target = Target(frames=4316, rate="24000/1001", size="64x36", codec="prores")
     out = conform(clips["24"], tmp_path / "long.mov", target, Choices(short="hold"))
     assert out.frames == 4316 and out.duration == Fraction(4316 * 1001, 24000)
+
+
+def test_raising_from_an_event_cancels_and_keeps_nothing(clips, tmp_path):
+    class Stop(Exception):
+        pass
+
+    def on_event(event):
+        if event.kind == "progress":
+            raise Stop
+
+    target = Target(frames=2000, rate="24", size="64x36", codec="prores")
+    with pytest.raises(Stop):
+        conform(clips["24"], tmp_path / "out.mov", target, Choices(short="hold"), on_event=on_event)
+    assert not list(tmp_path.iterdir())
