@@ -93,7 +93,8 @@ class MediaInfo:
 def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
     """Everything conform needs to know about `path`. Raises MediaError for anything not usable video.
 
-    `check_duplicate` decodes the last frames to see whether the last repeats the one before it.
+    `check_duplicate` looks for a last frame that repeats the one before it (decoding the end of the
+    stream only when the frame sizes suggest one).
     """
     import av
 
@@ -119,6 +120,9 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
                         forward.append(packet.size)
             if not times:
                 raise MediaError(f"{path} holds no video frames.", "The file is empty or truncated; regenerate it.")
+            if stream.frames and len(times) < stream.frames:  # the index lists frames whose data is missing
+                raise MediaError(f"{path} is truncated: it lists {stream.frames} frames but holds {len(times)}.",
+                                 "Download or generate it again.")
             times.sort()
             first_pts = times[0][0]
             deltas = [b[0] - a[0] for a, b in zip(times, times[1:])]

@@ -48,7 +48,7 @@ def test_full_range(clips):
     assert probe(clips["full"]).color_range == "pc"
 
 
-@pytest.mark.parametrize("kind", ["text", "truncated", "audio-only", "missing", "empty"])
+@pytest.mark.parametrize("kind", ["text", "truncated", "truncated-faststart", "audio-only", "missing", "empty"])
 def test_bad_files_get_a_clear_error(clips, tmp_path, kind):
     path = tmp_path / "bad.mp4"
     if kind == "text":
@@ -56,6 +56,10 @@ def test_bad_files_get_a_clear_error(clips, tmp_path, kind):
     elif kind == "truncated":
         data = clips["24"].read_bytes()
         path.write_bytes(data[: len(data) // 2])
+    elif kind == "truncated-faststart":  # index first, so the file opens; the frames' data is cut off
+        whole = media.clip(tmp_path / "fast.mp4", "24", 1, audio=False, out={"movflags": "+faststart"})
+        data = whole.read_bytes()
+        path.write_bytes(data[: len(data) * 6 // 10])
     elif kind == "audio-only":
         path = tmp_path / "bad.wav"
         media._run(media.ffmpeg.output(media.ffmpeg.input("sine", f="lavfi", t=0.2), str(path)))
@@ -64,4 +68,4 @@ def test_bad_files_get_a_clear_error(clips, tmp_path, kind):
     with pytest.raises(MediaError) as err:
         probe(path)
     assert str(path) in str(err.value)
-    assert "video" in str(err.value) or "exist" in str(err.value)
+    assert any(word in str(err.value) for word in ("video", "exist", "truncated"))
