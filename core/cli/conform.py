@@ -1,0 +1,111 @@
+"""`promptreel conform`: make a clip exactly what a timeline needs (frames, rate, size, codec, depth)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+CODECS = ["prores-hq", "prores", "prores-4444", "dnxhr-hqx", "dnxhr-hq", "h264", "h265-10"]
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output file (.mov).")
+@click.option("--fps", "fps", default=None, help="Timeline rate, e.g. 24000/1001, 23.976, 25. Default: the source's.")
+@click.option("--frames", type=int, default=None, help="Exact length in frames.")
+@click.option("--seconds", default=None, help="Length in seconds (rounded up to whole frames).")
+@click.option("--size", default=None, help="Frame size WxH. Default: the source's.")
+@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill", show_default=True,
+              help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
+@click.option("--codec", type=click.Choice(CODECS), default="prores-hq", show_default=True)
+@click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
+              help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265).")
+@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+              show_default=True, help="How to change the rate.")
+@click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
+              help="Which part of a longer clip to keep.")
+@click.option("--in", "in_point", type=click.IntRange(min=0), default=None, help="Source frame to start at (overrides --anchor).")
+@click.option("--short", type=click.Choice(["hold", "slow", "refuse"]), default="refuse", show_default=True,
+              help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.")
+@click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
+@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True, help="PCM channels (0: no audio).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
+            timecode, audio_channels, dry_run, overwrite, as_json) -> None:
+    """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified."""
+    from ..errors import BadInput
+    from fractions import Fraction
+
+    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
+    from ..conform.execute import execute
+    from ..conform.plan import Choices, plan_conform
+    from ..conform.probe import probe
+    from ..conform.target import Target
+
+    info = probe(source)
+    rate = parse_rate(fps) if fps else info.rate
+    if frames is not None and seconds is not None:
+        raise BadInput("Both --frames and --seconds were given.", "Give one length.")
+    if seconds is not None:
+        try:
+            frames = seconds_to_frames_ceil(_seconds(seconds), rate)
+        except (ValueError, ZeroDivisionError):
+            raise BadInput(f"'{seconds}' is not a number of seconds.", "Write it as 5 or 4.5.") from None
+    if frames is None:  # keep the source's duration
+        frames = max(1, seconds_to_frames_floor(Fraction(info.usable_frames) / info.rate, rate))
+    dw, dh = info.display_size
+    target_args = dict(frames=frames, rate=rate, size=size or f"{dw}x{dh}", codec=codec,
+                       start_timecode=timecode, audio_channels=audio_channels)
+    if bit_depth:
+        target_args["bit_depth"] = int(bit_depth)
+    else:
+        from ..conform.target import codec_family
+
+        target_args["bit_depth"] = codec_family(codec).bit_depths[-1]
+    target = Target(**target_args)
+    choices = Choices(fps_mode=fps_mode, fit=fit, anchor="centre" if anchor == "center" else anchor,
+                      in_point=in_point, short=short)
+    plan = plan_conform(info, target, choices)
+    if dry_run:
+        if as_json:
+            click.echo(json.dumps({**plan.as_dict(), "command": plan.command(output)}, indent=2))
+        else:
+            click.echo("\n".join(plan.describe()))
+            click.echo("\n" + " ".join(_quote(a) for a in plan.command(output)))
+        return
+
+    if as_json:
+        result = execute(plan, output, overwrite=overwrite)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"conform {source.name}", total=target.frames)
+            result = execute(plan, output, overwrite=overwrite,
+                             on_event=lambda e: bar.update(task, completed=e.frame) if e.kind == "progress" else None)
+    summary = {"output": str(result.path), "frames": result.frames, "rate": str(result.rate),
+               "size": f"{result.width}x{result.height}", "pix_fmt": result.pix_fmt, "timecode": result.timecode}
+    if as_json:
+        click.echo(json.dumps({**plan.as_dict(), "result": summary}, indent=2))
+    else:
+        click.echo(f"{result.path}: {result.frames} frames at {summary['rate']} fps, {summary['size']} "
+                   f"{result.pix_fmt}, timecode {result.timecode} (verified).")
+
+
+def _seconds(text: str):
+    from fractions import Fraction
+
+    value = Fraction(text.strip())
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)

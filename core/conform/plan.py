@@ -1,0 +1,345 @@
+"""The conform plan: a pure function of probe + target + choices, readable in words and as ffmpeg.
+
+One ffmpeg pass does everything, in this order: pick the source frames (in-point, length;
+never a partial or duplicated last frame), change the rate (speed / nearest / blend /
+minterpolate), hold or slow a short source, cut to exactly N frames, fit the frame size,
+convert range and pixel format, encode.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import BadInput, UnsupportedRequest
+from ..frames import rate_label, rate_str
+from .probe import MediaInfo
+from .target import Target
+
+FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
+Fit = Literal["fit", "fill", "crop", "stretch"]
+Anchor = Literal["start", "centre", "end"]
+Short = Literal["hold", "slow", "refuse"]
+
+# Rates within this of each other are "the same speed": a speed change is invisible (24 <-> 25 is 4.2%).
+SPEED_TOLERANCE = Fraction(5, 100)
+# Rates this close to an integer multiple drop or repeat frames evenly (24 -> 48, 23.976 -> 48).
+MULTIPLE_TOLERANCE = Fraction(1, 200)
+# atempo takes 0.5..100 per instance; slower tempos chain instances.
+ATEMPO_MIN = Fraction(1, 2)
+AUDIO_CODEC = "pcm_s24le"
+
+
+class Choices(BaseModel):
+    """How to get from the source to the target, where more than one way exists."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fps_mode: FpsMode = "auto"
+    fit: Fit = "fill"  # Resolve's "scale full frame with crop": generations are planned to cover the frame
+    anchor: Anchor = "start"
+    in_point: int | None = Field(None, ge=0, description="source frame the clip starts at (overrides anchor)")
+    short: Short = "refuse"
+
+
+Filter = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ConformPlan:
+    source: MediaInfo
+    target: Target
+    choices: Choices
+    strategy: str  # "same", "speed", "nearest", "blend", "minterpolate"
+    in_frame: int  # first source frame used
+    source_frames: int  # source frames used
+    hold_frames: int  # copies of the last frame added at the end (short source, "hold")
+    stretch: Fraction  # source time scaled by this before the rate change (short source, "slow")
+    tempo: Fraction | None  # audio tempo (None: no audio out)
+    size_steps: list[str]  # in words
+    video_filters: list[Filter]
+    audio_filters: list[Filter]
+    pix_fmt: str
+    colour: dict[str, str]  # ffmpeg output tags
+    range_converted: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frames(self) -> int:
+        return self.target.frames
+
+    @property
+    def has_audio(self) -> bool:
+        return self.tempo is not None
+
+    def output_args(self) -> dict[str, Any]:
+        t = self.target
+        fam = t.family
+        args: dict[str, Any] = {"c:v": fam.encoder, **fam.args, "pix_fmt": self.pix_fmt, "r": rate_str(t.rate),
+                                "fps_mode": "cfr", "frames:v": t.frames, "timecode": t.timecode, **self.colour}
+        if self.has_audio:
+            args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
+        return args
+
+    def stream(self, output: Path | str):
+        """The ffmpeg-python graph for this plan (building it runs nothing)."""
+        import ffmpeg
+
+        inp = ffmpeg.input(str(self.source.path))
+        video = inp["v:0"]
+        for name, args, kwargs in self.video_filters:
+            video = video.filter(name, *args, **kwargs)
+        streams = [video]
+        if self.has_audio:
+            audio = inp["a:0"]
+            for name, args, kwargs in self.audio_filters:
+                audio = audio.filter(name, *args, **kwargs)
+            streams.append(audio)
+        return ffmpeg.output(*streams, str(output), **self.output_args())
+
+    def command(self, output: Path | str, *, global_args: tuple[str, ...] = ()) -> list[str]:
+        """The ffmpeg command line. Global options go first (ffmpeg-python would put them after the
+        output, where ffmpeg warns that trailing options may be ignored)."""
+        from ..ffmpeg import ffmpeg_exe
+
+        exe, *rest = self.stream(output).compile(cmd=ffmpeg_exe())
+        return [exe, "-hide_banner", "-nostdin", "-y", *global_args, *rest]
+
+    def describe(self) -> list[str]:
+        s, t = self.source, self.target
+        dw, dh = s.display_size
+        usable = s.usable_frames
+        why = "partial" if s.last_frame_partial else "a duplicate"
+        lines = [
+            f"Source: {s.path.name}: {s.width}x{s.height}"
+            + (f" (shown {dw}x{dh}, rotated {s.rotation}°)" if (dw, dh) != (s.width, s.height) else "")
+            + f", {rate_label(s.rate)} fps{' (variable rate)' if s.variable_rate else ''}, {s.frames} frames"
+            + (f" ({usable} usable: the last is {why})" if usable != s.frames else "")
+            + f", {s.pix_fmt} {s.bit_depth}-bit {s.chroma}.",
+            f"Target: {t.frames} frames at {rate_label(t.rate)} fps ({float(t.seconds):.3f} s), {t.size}, "
+            f"{t.family.label} {t.bit_depth}-bit ({self.pix_fmt}), timecode {t.timecode}.",
+            "Frame rate: " + self._rate_words(),
+            "Length: " + self._length_words(),
+            "Frame size: " + "; ".join(self.size_steps) + ".",
+            "Colour: tags " + ", ".join(f"{k.replace('color_', '')} {v}" for k, v in self.colour.items())
+            + ("; full range converted to limited." if self.range_converted else "."),
+            "Audio: " + (f"first stream to {t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels"
+                         + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
+                         if self.has_audio else "none."),
+        ]
+        return lines + self.notes
+
+    def _rate_words(self) -> str:
+        s, t = self.source, self.target
+        change = f"{rate_label(s.rate)} → {rate_label(t.rate)}"
+        return {
+            "same": f"same rate ({rate_label(t.rate)}): frames copied one for one.",
+            "speed": f"speed change {change}: every frame kept, duration ×{float(s.rate / t.rate):.4f}, audio follows.",
+            "nearest": f"nearest frame {change}: frames dropped or repeated, duration kept.",
+            "blend": f"frame blend {change}: neighbouring frames mixed, duration kept.",
+            "minterpolate": f"motion interpolation {change}: new frames computed, duration kept (slow).",
+        }[self.strategy]
+
+    def _length_words(self) -> str:
+        end = self.in_frame + self.source_frames - 1
+        text = f"source frames {self.in_frame}–{end} of {self.source.usable_frames} usable"
+        if self.hold_frames:
+            text += f", then the last frame held for {self.hold_frames} frames"
+        if self.stretch != 1:
+            text += f", slowed ×{float(self.stretch):.4f} to fit"
+        return text + f"; exactly {self.target.frames} frames out."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source.path), "frames": self.target.frames, "rate": rate_str(self.target.rate),
+            "size": str(self.target.size), "codec": self.target.codec, "pix_fmt": self.pix_fmt,
+            "timecode": self.target.timecode, "strategy": self.strategy, "in_frame": self.in_frame,
+            "source_frames": self.source_frames, "hold_frames": self.hold_frames, "stretch": str(self.stretch),
+            "audio": self.has_audio, "words": self.describe(),
+        }
+
+
+def choose_strategy(source: MediaInfo, target: Target, mode: FpsMode = "auto") -> str:
+    """The issue's default rule: nearest when the rates are close multiples, else speed change within 5%,
+    else nearest. A variable-rate source is resampled by its timestamps (nearest)."""
+    if mode != "auto":
+        return mode
+    if source.variable_rate:
+        return "nearest"
+    if source.rate == target.rate:
+        return "same"
+    ratio = max(source.rate, target.rate) / min(source.rate, target.rate)
+    multiple = round(ratio)
+    if multiple >= 2 and abs(ratio - multiple) <= multiple * MULTIPLE_TOLERANCE:
+        return "nearest"
+    if ratio - 1 <= SPEED_TOLERANCE:
+        return "speed"
+    return "nearest"
+
+
+def _needed(strategy: str, source: MediaInfo, target: Target) -> int:
+    """Source frames the target's N frames consume."""
+    if strategy in ("same", "speed"):
+        return target.frames
+    return math.ceil(target.frames * source.rate / target.rate)
+
+
+def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = None) -> ConformPlan:
+    choices = choices or Choices()
+    notes: list[str] = []
+    usable = source.usable_frames
+    strategy = choose_strategy(source, target, choices.fps_mode)
+    if choices.fps_mode == "auto" and strategy == "speed" and usable < _needed("speed", source, target) \
+            <= usable * target.rate / source.rate:
+        strategy = "nearest"
+        notes.append("Note: a speed change would leave the clip short, so frames are repeated instead.")
+    need = _needed(strategy, source, target)
+
+    if choices.in_point is not None:
+        if choices.in_point >= usable:
+            raise BadInput(f"In-point {choices.in_point} is past the clip's last usable frame ({usable - 1}).",
+                           f"Give an in-point below {usable}.")
+        in_frame = choices.in_point
+    else:
+        spare = max(usable - need, 0)
+        in_frame = {"start": 0, "centre": spare // 2, "end": spare}[choices.anchor]
+    available = usable - in_frame
+
+    one_to_one = strategy in ("same", "speed")
+    hold, stretch = 0, Fraction(1)
+    if available < need:
+        have = Fraction(available) / source.rate
+        if choices.short == "refuse":
+            raise UnsupportedRequest(
+                f"The clip is short: {available} usable frames ({float(have):.3f} s) from frame {in_frame}, but "
+                f"{target.frames} frames at {rate_label(target.rate)} fps ({float(target.seconds):.3f} s) take {need} "
+                f"source frames ({'speed change' if one_to_one else 'duration kept'}).",
+                "Generate a longer clip or extend this one, or choose --short hold or --short slow.",
+            )
+        if choices.short == "hold":
+            produced = available if one_to_one else max(1, math.floor(available * target.rate / source.rate))
+            hold = max(target.frames - produced, 0)
+        else:  # slow: stretch the source so its frames span the slot, then resample in time
+            stretch = Fraction(target.frames) * source.rate / (target.rate * available)
+            if one_to_one:
+                strategy, one_to_one = "nearest", False
+                notes.append("Note: slowing to fit repeats frames (nearest); choose --fps-mode blend to mix them.")
+    take = min(available, need)
+    margin = 0 if one_to_one else min(available - take, math.ceil(source.rate / target.rate) + 1)
+
+    video: list[Filter] = [("trim", (), {"start_frame": in_frame, "end_frame": in_frame + take + margin}),
+                           ("setpts", ("PTS-STARTPTS",), {})]
+    if not one_to_one:
+        if stretch != 1:
+            video.append(("setpts", (f"PTS*{stretch.numerator}/{stretch.denominator}",), {}))
+        rate = rate_str(target.rate)
+        video.append({
+            "nearest": ("fps", (), {"fps": rate}),
+            "blend": ("framerate", (), {"fps": rate}),
+            "minterpolate": ("minterpolate", (), {"fps": rate, "mi_mode": "mci", "mc_mode": "aobmc", "vsbmc": 1}),
+        }[strategy])
+    if hold or not one_to_one:
+        # Time-based resampling can end one frame early at the end of the stream; the frame it
+        # would have shown is the last one, so a clone is exact. Trimming to N removes any excess.
+        video.append(("tpad", (), {"stop_mode": "clone", "stop": hold + 2}))
+    # Frame k is shown at k / rate, exactly: cloned frames and retimed ones carry the timestamps
+    # of the source rate, which the encoder's constant-rate clock would otherwise drop or repeat.
+    video += [("trim", (), {"end_frame": target.frames}),
+              ("setpts", (f"N*{target.rate.denominator}/{target.rate.numerator}/TB",), {})]
+
+    size_filters, size_steps = _size_filters(source, target, choices.fit)
+    pix_fmt = target.pix_fmt(alpha=source.has_alpha)
+    range_converted = source.color_range == "pc" and not source.is_rgb
+    scale_range = {"in_range": "full", "out_range": "limited"} if range_converted else {}
+    if source.is_rgb:
+        scale_range = {"out_color_matrix": source.color_matrix or "bt709", "out_range": "limited"}
+    if scale_range:
+        if size_filters and size_filters[0][0] == "scale":
+            size_filters[0][2].update(scale_range)
+        else:
+            size_filters.insert(0, ("scale", (), {**scale_range}))
+    video += size_filters
+    video += [("setsar", (str(target.pixel_aspect),), {}), ("format", (pix_fmt,), {})]
+    colour = {
+        "color_primaries": source.color_primaries or "bt709",
+        "color_trc": source.color_transfer or "bt709",
+        "colorspace": source.color_matrix or "bt709",
+        "color_range": "tv",
+    }
+    missing = [k for k, v in (("primaries", source.color_primaries), ("transfer", source.color_transfer),
+                              ("matrix", source.color_matrix)) if v is None]
+    if missing:
+        notes.append(f"Note: the source does not say its {', '.join(missing)}; written as Rec.709.")
+
+    tempo: Fraction | None = None
+    audio: list[Filter] = []
+    if source.has_audio and target.audio_channels > 0 and source.audio:
+        src_rate = source.audio[0].rate or target.audio_rate
+        tempo = (target.rate / source.rate) if strategy == "speed" else 1 / stretch
+        audio = [("atrim", (), {"start_sample": int(Fraction(in_frame) / source.rate * src_rate)}),
+                 ("asetpts", ("PTS-STARTPTS",), {})]
+        audio += [("atempo", (f"{float(step):.6f}",), {}) for step in _atempo_steps(tempo)]
+        end = round(Fraction(target.frames) / target.rate * target.audio_rate)
+        audio += [("aresample", (target.audio_rate,), {}), ("apad", (), {}), ("atrim", (), {"end_sample": end})]
+
+    return ConformPlan(source, target, choices, strategy, in_frame, take, hold, stretch, tempo, size_steps,
+                       video, audio, pix_fmt, colour, range_converted, notes)
+
+
+def _atempo_steps(tempo: Fraction) -> list[Fraction]:
+    steps = []
+    while tempo < ATEMPO_MIN:
+        steps.append(ATEMPO_MIN)
+        tempo /= ATEMPO_MIN
+    if tempo != 1:
+        steps.append(tempo)
+    return steps
+
+
+def _even(value: Fraction) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def fit_geometry(source: MediaInfo, target: Target, fit: Fit) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+    """(scaled size or None for no resize, size before the final crop/pad). Pure integer/Fraction maths."""
+    W, H = target.size.width, target.size.height
+    sw, sh = source.display_size  # square-pixel picture as shown
+    tw = Fraction(W) * target.pixel_aspect  # target frame in square units
+    if fit == "stretch":
+        return (W, H), (W, H)
+    if fit == "crop":
+        w = _even(Fraction(sw) / target.pixel_aspect)
+        return ((w, sh) if (w, sh) != (source.width, source.height) or source.rotation else None), (w, sh)
+    scale = (min if fit == "fit" else max)(tw / sw, Fraction(H) / sh)
+    w, h = _even(sw * scale / target.pixel_aspect), _even(sh * scale)
+    w, h = (min(w, W), min(h, H)) if fit == "fit" else (max(w, W), max(h, H))
+    return (w, h), (w, h)
+
+
+def _size_filters(source: MediaInfo, target: Target, fit: Fit) -> tuple[list[Filter], list[str]]:
+    W, H = target.size.width, target.size.height
+    scaled, (w, h) = fit_geometry(source, target, fit)
+    filters: list[Filter] = []
+    words = []
+    if source.rotation:
+        words.append(f"rotation {source.rotation}° applied")
+    if scaled is not None and scaled != (source.width, source.height) or source.sample_aspect != 1:
+        filters.append(("scale", (), {"w": w, "h": h}))
+        words.append(f"scale {source.display_size[0]}x{source.display_size[1]} to {w}x{h}")
+    if w > W or h > H:
+        cw, ch = min(w, W), min(h, H)
+        filters.append(("crop", (), {"w": cw, "h": ch, "x": (w - cw) // 2, "y": (h - ch) // 2}))
+        words.append(f"centre crop to {cw}x{ch}")
+        w, h = cw, ch
+    if w < W or h < H:
+        filters.append(("pad", (), {"w": W, "h": H, "x": (W - w) // 2, "y": (H - h) // 2, "color": "black"}))
+        words.append(f"pad with black to {W}x{H}")
+    if not words or words == [f"rotation {source.rotation}° applied"]:
+        words.append(f"{W}x{H} already")
+    words.insert(0, {"fit": "fit (whole picture, padded)", "fill": "fill (cover, cropped)",
+                     "crop": "crop (no resize)", "stretch": "stretch"}[fit])
+    return filters, words

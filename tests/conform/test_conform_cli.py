@@ -1,0 +1,52 @@
+"""`promptreel conform` end to end: dry run in words and JSON, a real conform, clean refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from promptreel.core.cli import main
+from promptreel.core.conform.probe import probe
+
+
+def test_dry_run_prints_words_and_command_and_writes_nothing(clips, tmp_path, capsys):
+    out = tmp_path / "out.mov"
+    code = main(["conform", str(clips["24"]), "-o", str(out), "--fps", "23.976", "--frames", "30", "--size", "478x200",
+                 "--fit", "fit", "--dry-run"])
+    text = capsys.readouterr().out
+    assert code == 0 and not out.exists()
+    assert "speed change 24 → 23.976" in text and "pad with black to 478x200" in text
+    assert "-filter_complex" in text and "prores_aw" in text
+
+
+def test_dry_run_json(clips, tmp_path, capsys):
+    code = main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--fps", "25", "--seconds", "1",
+                 "--codec", "h264", "--fps-mode", "nearest", "--anchor", "center", "--dry-run", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert (data["frames"], data["rate"], data["strategy"], data["pix_fmt"]) == (25, "25", "nearest", "yuv420p")
+    assert data["in_frame"] == 12  # centre of 48 frames, 24 used
+    assert "ffmpeg" in Path(data["command"][0]).name and data["command"][-1].endswith("o.mov")
+
+
+def test_conform_writes_a_verified_clip(clips, tmp_path, capsys):
+    out = tmp_path / "out.mov"
+    code = main(["conform", str(clips["24"]), "-o", str(out), "--fps", "24000/1001", "--frames", "20",
+                 "--size", "320x180", "--timecode", "01:00:00:00", "--json"])
+    result = json.loads(capsys.readouterr().out)["result"]
+    assert code == 0 and result["frames"] == 20 and result["timecode"] == "01:00:00:00"
+    info = probe(out)
+    assert (info.frames, str(info.rate), info.pix_fmt) == (20, "24000/1001", "yuv422p10le")
+
+
+def test_refusals_exit_2_without_traceback(clips, tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    assert main(["conform", str(bad), "-o", str(tmp_path / "o.mov")]) == 2
+    assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "0"]) == 2
+    assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "500"]) == 2
+    assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--codec", "h264", "--bit-depth", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "not readable media" in err and "at least 1 frame" in err and "--short hold" in err and "h265-10" in err
+    assert not (tmp_path / "o.mov").exists()
