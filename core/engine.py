@@ -38,7 +38,7 @@ from .plan import PlannedRequest
 from .providers import protocol_class
 from .providers.base import ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status
 from .request import GenerationRequest
-from .settings import Settings, output_dir
+from .settings import Settings, base_url_for, output_dir
 
 log = logging.getLogger("promptreel.engine")
 
@@ -292,7 +292,7 @@ class Engine:
                 self._protocols[route.key] = cls(route)
             else:
                 creds = require_keys(cls.key_names, f"The {route.protocol} route")
-                self._protocols[route.key] = cls(self._client, route, creds, self.settings.base_urls.get(route.protocol))
+                self._protocols[route.key] = cls(self._client, route, creds, base_url_for(route.protocol, self.settings))
         return self._protocols[route.key]
 
     def _out_dir(self) -> Path:
