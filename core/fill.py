@@ -1,0 +1,126 @@
+"""Slots to exact clips: plan every slot, run them through the engine as one batch, conform each result.
+
+This is the one path both the OTIO adapters and the Resolve plugin take to fill placeholders:
+the engine journals, limits, retries and caches; conform makes each clip exactly its slot
+(frames at the timeline rate, frame size by the chosen fit, codec, bit depth, start timecode)
+and verifies it by probing. A clip that fails any step is reported, never handed on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .catalog import Catalog, default_catalog
+from .conform.execute import conform_many
+from .conform.plan import Choices
+from .conform.target import DEFAULT_CODEC, Target
+from .events import Event
+from .plan import PlannedRequest, plan_slot
+from .request import Slot
+
+
+@dataclass(frozen=True)
+class FillSettings:
+    """The run's choices: which model (None: each slot's own, else draft), how to conform, what to spend."""
+
+    output_dir: Path
+    model: str | None = None
+    choices: Choices = field(default_factory=Choices)
+    codec: str = DEFAULT_CODEC
+    start_timecode: str | None = None
+    budget: float | None = None
+    no_cache: bool = False
+    handles: int = 0
+
+
+@dataclass(frozen=True)
+class SlotClip:
+    """One slot's outcome: the conformed clip and its provenance, or why there is none."""
+
+    slot: Slot
+    path: Path | None
+    provenance: dict
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+
+def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0,
+               catalog: Catalog | None = None) -> list[PlannedRequest]:
+    """Plan every slot before anything is spent: one refusal refuses the batch."""
+    catalog = catalog or default_catalog()
+    return [plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots]
+
+
+def target_for(slot: Slot, settings: FillSettings) -> Target:
+    extra = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
+    return Target.from_slot(slot, settings.codec, **extra)
+
+
+def _output_name(job_id: str, target: Target, choices: Choices) -> str:
+    # Named from the job and what it was conformed to: the same take conformed for another slot
+    # is another file, and nothing a provider sent reaches the name.
+    spec = json.dumps([target.model_dump(mode="json"), choices.model_dump(mode="json")], sort_keys=True)
+    ext = "mov" if target.codec.startswith(("prores", "dnxhr")) else "mp4"
+    return f"{job_id}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
+
+
+async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=None,
+                     on_event: Callable[[Event], None] | None = None) -> list[SlotClip]:
+    """Generate and conform a clip for every slot, in order. Raises only for a refused batch
+    (bad input, over budget) — before anything is spent."""
+    from .engine import Engine
+    from .journal import Journal
+    from .settings import load_settings
+
+    planned = plan_slots(slots, settings.model, settings.handles)
+    engine = engine or Engine(default_catalog(), Journal.open_default(), load_settings())
+    results = await engine.run(planned, budget=settings.budget, no_cache=settings.no_cache,
+                               on_event=on_event or (lambda e: None))
+    out_dir = Path(settings.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    conforms, where = [], []
+    clips: list[SlotClip | None] = [None] * len(slots)
+    for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
+        provenance = {
+            "prompt": slot.prompt, "model": job.model, "route": engine.journal.get(job.job_id).route_key,
+            "seed": plan.request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            # The draft model makes a slate, not generated footage.
+            "ai_generated": job.model != "draft",
+        }
+        if not job.ok:
+            reason = job.error or job.state.value
+            if job.resumable:
+                reason += " (the job is kept: `promptreel resume` collects it)"
+            clips[i] = SlotClip(slot, None, provenance, reason)
+            continue
+        target = target_for(slot, settings)
+        output = out_dir / _output_name(job.job_id, target, settings.choices)
+        if output.exists():  # conformed before, to exactly this target
+            clips[i] = SlotClip(slot, output, provenance)
+            continue
+        conforms.append((job.path, output, target, settings.choices))
+        where.append((i, provenance))
+
+    # Each conform is its own ffmpeg process: run them side by side, off the event loop.
+    done = await asyncio.to_thread(conform_many, conforms)
+    for (i, provenance), (_, output, _, _), outcome in zip(where, conforms, done):
+        if isinstance(outcome, Exception):
+            clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {outcome}")
+        else:
+            clips[i] = SlotClip(slots[i], output, provenance)
+    return clips  # type: ignore[return-value]
+
+
+def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw) -> list[SlotClip]:
+    return asyncio.run(fill_slots(slots, settings, **kw))
