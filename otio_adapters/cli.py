@@ -102,12 +102,12 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="The filled timeline (its suffix picks the format; the input's format where it can be written).")
 @click.option("--model", default=None, help="Model for every placeholder (default: each one's own, else draft).")
-@click.option("--fps-mode", type=click.Choice(["speed", "drop", "blend", "interpolate"]), default="drop",
-              help="How conform changes the frame rate.")
+@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+              help="How conform changes the frame rate (auto: nearest for close multiples, speed within 5%).")
 @click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
               help="How conform fits a different frame size.")
-@click.option("--codec", type=click.Choice(["prores_hq", "prores_4444", "dnxhr_hqx", "h264", "h265"]),
-              default="prores_hq", help="Codec of the conformed media.")
+@click.option("--codec", default="prores-hq", show_default=True,
+              help="Codec of the conformed media: prores-hq, prores, prores-4444, dnxhr-hqx, dnxhr-hq, h264, h265-10.")
 @click.option("--budget", type=float, default=None, help="Refuse the run if its estimated cost passes this (USD).")
 @click.option("--dry-run", is_flag=True, help="Show what would be filled and what it would cost; change nothing.")
 @click.option("--partial", is_flag=True, help="If some placeholders fail, write the filled part and list the rest.")
@@ -123,7 +123,7 @@ def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run
     from rich.console import Console
 
     from .fill import fill_timeline, scan_timeline
-    from .filler import FillOptions, filler_for
+    from .filler import FillOptions, engine_filler
     from .placeholders import frame_size
     from .timeline_io import write_timeline
 
@@ -147,8 +147,7 @@ def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run
 
     options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours)
-    filler = filler_for(model, [e.slot for e in estimates if not e.error])
-    report = fill_timeline(doc.timeline, filler, options, size=size, bit_depth=bit_depth)
+    report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)
 
@@ -208,7 +207,7 @@ def revert(timeline: Path, out: Path, force: bool) -> None:
 def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media_dir, force) -> None:
     """Build a timeline of placeholders from a shot list (CSV, Markdown table or JSON)."""
     from .fill import fill_timeline
-    from .filler import FillOptions, draft_filler
+    from .filler import FillOptions, engine_filler
     from .storyboard import read_shot_list
     from .timeline_io import Document, write_timeline
 
@@ -216,7 +215,7 @@ def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media
     timeline = read_shot_list(shots, rate=rate, start_timecode=start_timecode, size=size)
     if drafts:
         options = FillOptions(output_dir=media_dir or out.parent / f"{out.stem}_media", model="draft", codec="h264")
-        fill_timeline(timeline, draft_filler, options)
+        fill_timeline(timeline, engine_filler, options)
     written, note = write_timeline(Document(out, "otio_json", timeline, timeline), out)
     n = len(timeline.tracks[0]) if len(timeline.tracks) else 0
     click.echo(f"{n} shot(s){' with drafts' if drafts else ''}; wrote {written}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .fill import FillReport, fill_timeline
-from .filler import Filler, FillOptions, draft_filler
+from .filler import Filler, FillOptions, engine_filler
 from .storyboard import read_shot_list
 from .timeline_io import Document, write_timeline
 
@@ -35,17 +35,18 @@ class DemoResult:
                  f"{float(f.provenance.get('cost') or 0):.2f}", f.media.name) for ph, f in self.report.filled]
 
 
-def run_demo(folder: Path, *, filler: Filler = draft_filler, rate: str = "24", size: str = "320x180") -> DemoResult:
+def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str = "draft", rate: str = "24",
+             size: str = "320x180") -> DemoResult:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shots = folder / "shots.csv"
     shots.write_text(SHOTS, "utf-8")
     media = folder / "media"
     board = read_shot_list(shots, rate=rate, size=size)
-    fill_timeline(board, draft_filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264"))
+    fill_timeline(board, filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264"))
     board_path, _ = write_timeline(Document(folder / "board.otio", "otio_json", board, board), folder / "board.otio")
     # The board's drafts are placeholders in their own right: fill them for real.
-    options = FillOptions(output_dir=media, model="draft" if filler is draft_filler else None, codec="prores_hq")
+    options = FillOptions(output_dir=media, model=model, codec="prores-hq")
     report = fill_timeline(board, filler, options)
     filled, _ = write_timeline(Document(folder / "filled.otio", "otio_json", board, board), folder / "filled.otio")
     return DemoResult(shots, board_path, filled, media, report)

@@ -23,8 +23,8 @@ import opentimelineio as otio
 from ..core.catalog import Size
 from ..core.errors import BadInput
 from .fill import FillReport, fill_tracks
-from .filler import FillOptions, filler_for
-from .placeholders import DEFAULT_BIT_DEPTH, DEFAULT_SIZE, find_placeholders
+from .filler import FillOptions, engine_filler
+from .placeholders import DEFAULT_BIT_DEPTH, DEFAULT_SIZE
 
 _KNOWN = {"output_dir", "model", "size", "bit_depth", "fit", "fps_mode", "codec", "budget", "partial",
           "start_timecode", "resolve", "filler"}
@@ -60,14 +60,10 @@ def link(in_clip: otio.schema.Clip, argument_map: dict | None) -> None:
         resolve = any("Resolve_OTIO" in t.metadata for t in root)
     options = FillOptions(
         output_dir=Path(args.get("output_dir") or _default_output_dir()), model=args.get("model"),
-        fps_mode=args.get("fps_mode", "drop"), fit=args.get("fit", "fill"), codec=args.get("codec", "prores_hq"),
+        fps_mode=args.get("fps_mode", "auto"), fit=args.get("fit", "fill"), codec=args.get("codec", "prores-hq"),
         budget=args.get("budget"), partial=bool(args.get("partial", False)),
         start_timecode=args.get("start_timecode"))
-    filler = args.get("filler")
-    if filler is None:
-        scan = find_placeholders(root)
-        filler = filler_for(options.model, [ph.slot(size, bit_depth, options.model or ph.hints.get("model") or "draft")
-                                            for ph in scan.placeholders])
+    filler = args.get("filler") or engine_filler
     last_report[0] = fill_tracks(root, filler, options, size=size, bit_depth=bit_depth, resolve=resolve)
     return None
 

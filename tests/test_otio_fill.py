@@ -13,7 +13,8 @@ from otio_helpers import SAMPLES, as_json, assert_frame_exact, changed_outside, 
 from promptreel.core.catalog import Size
 from promptreel.core.errors import BudgetExceeded
 from promptreel.otio_adapters.fill import FillIncomplete, fill_timeline
-from promptreel.otio_adapters.filler import Failed, Filled, FillOptions, draft_filler, render_draft
+from promptreel.otio_adapters.filler import Failed, Filled, FillOptions, engine_filler
+from tests.fakes.otio_media import pattern_filler, render_pattern
 from promptreel.otio_adapters.placeholders import find_placeholders
 from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
 from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY, revert_tracks
@@ -36,7 +37,7 @@ def fill_and_check(doc, options, out, size=SMALL, baseline=None):
     phs = find_placeholders(doc.timeline.tracks, doc.timeline.global_start_time).placeholders
     paths = [item_path(p.item) for p in phs]
     expected = [(p.frames, p.media_frames, p.rate, p.record_frame) for p in phs]
-    report = fill_timeline(doc.timeline, draft_filler, options, size=size)
+    report = fill_timeline(doc.timeline, engine_filler, options, size=size)
     assert len(report.filled) == len(phs) > 0 and not report.failed
     written, note = write_timeline(doc, out)
     assert written == out and note is None
@@ -221,7 +222,7 @@ def _two_placeholders():
 
 def test_a_failed_slot_changes_nothing_unless_partial(options):
     def half(slots, opts):
-        return [render_draft(slots[0], opts), Failed("provider refused the prompt")]
+        return [render_pattern(slots[0], opts), Failed("provider refused the prompt")]
 
     t = _two_placeholders()
     before = as_json(t)
@@ -237,7 +238,7 @@ def test_a_failed_slot_changes_nothing_unless_partial(options):
 
 def test_media_that_is_not_frame_exact_is_refused(options):
     def short_by_one(slots, opts):
-        return [render_draft(s.model_copy(update={"frames": s.frames - 1}), opts) for s in slots]
+        return [render_pattern(s.model_copy(update={"frames": s.frames - 1}), opts) for s in slots]
 
     t = _two_placeholders()
     with pytest.raises(FillIncomplete, match="5 frames"):
@@ -256,13 +257,13 @@ def test_budget_is_checked_before_anything_is_made(options):
 
 def test_refilling_a_draft_keeps_the_original_placeholder(tmp_path, options):
     t = _two_placeholders()
-    fill_timeline(t, draft_filler, options, size=SMALL)
+    fill_timeline(t, pattern_filler, options, size=SMALL)
     original_kinds = {type(c.media_references()[PLACEHOLDER_KEY]).__name__ for c in t.find_clips()}
 
     def generated(slots, opts):  # stands in for the engine: real media, a real model's provenance
         out = []
         for s in slots:
-            d = render_draft(s.model_copy(update={"seed": 99}), opts)
+            d = render_pattern(s.model_copy(update={"seed": 99}), opts)
             out.append(Filled(d.media, {**d.provenance, "model": "veo-3.1", "ai_generated": True, "cost": 0.4}))
         return out
 
@@ -283,7 +284,7 @@ def test_otioz_bundle_carries_the_filled_media(tmp_path, options):
     src = tmp_path / "board.otioz"
     otio.adapters.write_to_file(_two_placeholders(), str(src))
     doc = read_timeline(src)
-    fill_timeline(doc.timeline, draft_filler, options, size=SMALL)
+    fill_timeline(doc.timeline, pattern_filler, options, size=SMALL)
     written, note = write_timeline(doc, tmp_path / "filled.otioz")
     assert note is None
     (tmp_path / "x").mkdir()
@@ -337,7 +338,7 @@ def test_frames_from_neighbours_reach_models_that_take_them(tmp_path, options):
 
     def recording(slots, opts):
         seen.extend(slots)
-        return [render_draft(s.model_copy(update={"first_frame": None, "last_frame": None}), opts) for s in slots]
+        return [render_pattern(s.model_copy(update={"first_frame": None, "last_frame": None}), opts) for s in slots]
 
     with_stills = FillOptions(**{**options.__dict__, "model": "veo-3.1", "frames_from_neighbours": True})
     fill_timeline(t, recording, with_stills, size=SMALL)
@@ -376,7 +377,7 @@ def test_no_api_key_reaches_the_timeline(tmp_path, options, monkeypatch):
     def leaky(slots, opts):  # an engine that echoed a request URL with the key in it
         out = []
         for s in slots:
-            d = render_draft(s, opts)
+            d = render_pattern(s, opts)
             out.append(Filled(d.media, {**d.provenance, "route": f"https://api.example/v1?key={secret}"}))
         return out
 

@@ -27,6 +27,7 @@ RANGES = {1: "tv", 2: "pc"}
 VFR_TOLERANCE = Fraction(2, 100)
 # Mean difference, in 8-bit code values, under which the last frame repeats the one before it.
 DUPLICATE_TOLERANCE = Fraction(1, 2)
+DUPLICATE_MAX_DIFFERENCE = 24  # grey code values: compression noise, not motion
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,11 @@ def _last_two_identical(container, stream) -> bool:
     if len(tail) < 2:
         return False
     # Re-encoding leaves a repeated frame a little different from its original: compare small grey
-    # copies and call it a duplicate when the mean difference is under half a code value.
+    # copies and call it a duplicate when the mean difference is under half a code value and no
+    # pixel differs by more than noise. The second test keeps slow shots (a locked-off landscape,
+    # a small moving element on a still frame) from losing a real last frame.
     w = 256  # a multiple of the row alignment, so the plane's bytes hold no padding
     h = max(2, tail[0].height * w // tail[0].width)
     a, b = (bytes(f.reformat(width=w, height=h, format="gray").planes[0]) for f in tail)
-    return sum(abs(x - y) for x, y in zip(a, b)) < len(a) * DUPLICATE_TOLERANCE
+    diffs = [abs(x - y) for x, y in zip(a, b)]
+    return sum(diffs) < len(a) * DUPLICATE_TOLERANCE and max(diffs) <= DUPLICATE_MAX_DIFFERENCE
