@@ -29,6 +29,10 @@ from .target import ConformTarget, target_from_settings
 
 log = logging.getLogger(__name__)
 
+# The name of a video track a fill adds: revert removes the track again only while it still has this
+# name and nothing on it (an editor who renames it or cuts onto it has made it theirs).
+TRACK_NAME = "promptreel"
+
 
 @dataclass
 class FillReport:
@@ -130,7 +134,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     track = free_track(state, ph.item.track, start, start + duration)
     added = track is None
     if added:
-        track = gw.add_track()
+        track = gw.add_track(TRACK_NAME)
     # Quirk 2: the only way to place a clip; source frames [0, duration), endFrame exclusive; quirk 20:
     # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): read back below.
     gw.append(clip.id, 0, duration, track, start, timeline_id=state.id)
@@ -205,6 +209,15 @@ def _restore_draft(gw: Gateway, clip_id: str, path: str, metadata: dict[str, str
     return gw.replace_clip(clip_id, path, metadata=restored_meta, third_party=third)
 
 
+def _drop_added_track(gw: Gateway, index: int) -> None:
+    """Remove the track a fill added once it is empty again; any other track, or one in use, stays.
+    `index` is where the fill's clip was just before revert (tracks below may have come and gone)."""
+    track = gw.timeline().track(index)
+    if track is not None and track.name == TRACK_NAME and not track.items and not track.locked:
+        if not gw.delete_track(index, TRACK_NAME):
+            log.warning("could not remove the empty track V%d that a fill added", index)
+
+
 def revert(gw: Gateway, edit_id: str) -> EditRecord:
     """Undo one recorded fill exactly, and prove it by reading back."""
     record = edits.load(edit_id)
@@ -226,6 +239,8 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
         if not enabled.get(record.placeholder_id):
             raise PlacementFailed(f"Resolve would not re-enable the placeholder '{record.placeholder_name}'.",
                                   "Unlock its track and revert again.")
+        if present is not None:
+            _drop_added_track(gw, present.track)
     if record.replaced is not None:
         r = record.replaced
         current = gw.clip(r.clip_id)

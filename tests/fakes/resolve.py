@@ -311,6 +311,7 @@ class Timeline(_ResolveObject):
         self._start = start_frame
         self._tracks: dict[int, list[TimelineItem]] = {1: []}
         self._locked: dict[int, bool] = {}
+        self._names: dict[int, str] = {}  # set by SetTrackName; "Video N" otherwise
         self._settings: dict[str, str] = {"useCustomSettings": "0"}
         self._markers: dict[float, dict] = {}
         self._playhead = start_frame
@@ -395,7 +396,35 @@ class Timeline(_ResolveObject):
         return trackIndex in self._tracks
 
     def GetTrackName(self, trackType, trackIndex):
-        return f"Video {trackIndex}" if trackIndex in self._tracks else ""
+        if trackType != "video" or trackIndex not in self._tracks:
+            return ""
+        return self._names.get(trackIndex, f"Video {trackIndex}")
+
+    def SetTrackName(self, trackType, trackIndex, name):
+        if trackType != "video" or trackIndex not in self._tracks or not name:
+            return False
+        self._names[trackIndex] = str(name)
+        return True
+
+    def DeleteTrack(self, trackType, trackIndex):
+        # Deletes the track and what is on it; the tracks above move down one (their names go with them).
+        if trackType != "video" or trackIndex not in self._tracks or len(self._tracks) == 1 \
+                or self._project._resolve._modal():
+            return False
+        top = len(self._tracks)
+        for index in range(trackIndex, top):
+            self._tracks[index] = self._tracks[index + 1]
+            for it in self._tracks[index]:
+                it._track = index
+            for table in (self._locked, self._names):
+                if index + 1 in table:
+                    table[index] = table.pop(index + 1)
+                else:
+                    table.pop(index, None)
+        del self._tracks[top]
+        self._locked.pop(top, None)
+        self._names.pop(top, None)
+        return True
 
     # -- items
     def DeleteClips(self, timelineItems, ripple=False):
