@@ -48,9 +48,10 @@ def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectIn
 
 
 def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = None,
-             last_frame: Path | None = None):
+             last_frame: Path | None = None, model: str | None = None):
     frames = ph.draft_frames if ph.kind == "draft" else ph.item.duration
-    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame)
+    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame,
+                       model=model)
 
 
 def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
@@ -72,13 +73,8 @@ def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
     return out[0], out[1]
 
 
-def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
-         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None) -> FillReport:
-    """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
-    concurrently, placement in record order; each item ends either filled and verified, or as it was.
-    With `stills_dir`, the frames before and after each slot go to the model as first/last frames."""
-    project, target = conform_target(gw, bit_depth)
-    state = gw.timeline()
+def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None) -> list[Placeholder]:
+    """The timeline's placeholders (those with `item_ids`, if given); refuses when there are none."""
     found = find_placeholders(state)
     if item_ids is not None:
         found = [p for p in found if p.item.id in set(item_ids)]
@@ -86,10 +82,23 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
         raise NoPlaceholders(
             f"No placeholders on timeline '{state.name}'.",
             "Mark a clip, generator or title with a marker named 'gen: <prompt>', or name it 'GEN: <prompt>'.")
+    return found
+
+
+def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
+         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None,
+         model: str | None = None) -> FillReport:
+    """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
+    concurrently, placement in record order; each item ends either filled and verified, or as it was.
+    With `stills_dir`, the frames before and after each slot go to the model as first/last frames;
+    `model` goes on every slot (None: the ClipMaker's own choice)."""
+    project, target = conform_target(gw, bit_depth)
+    state = gw.timeline()
+    found = chosen_placeholders(state, item_ids)
     for ph in found:
         check_fillable(state, ph)  # refuse before any money is spent
-    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else ()))
-             for ph in found]
+    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
+                      model=model) for ph in found]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
         made = list(pool.map(make_clip, slots))
     report = FillReport()
