@@ -52,6 +52,29 @@ def status() -> None:
 
 
 @resolve.command()
+@click.option("--file-mode", is_flag=True, help="Do not look for Resolve: work through exported OTIO files.")
+@click.option("--no-browser", is_flag=True, help="Print the panel's address instead of opening it.")
+def panel(file_mode: bool, no_browser: bool) -> None:
+    """Open the panel on its own: connected if Resolve answers, else file mode (OTIO out and back)."""
+    from .connect import connect
+    from .editions import decide
+    from .errors import ResolveUnavailable
+    from .gateway import DirectGateway
+    from .worker import serve
+
+    gw, reason = None, "File mode was asked for (--file-mode)."
+    if not file_mode:
+        try:
+            gw = connect()
+            hello = gw.hello()
+            external = isinstance(gw, DirectGateway)
+            reason = decide(hello.product, hello.version, external=external, bridge=not external).reason
+        except ResolveUnavailable as e:
+            reason = f"{e.problem} File mode: {decide(None).reason}"
+    serve(gw, reason, open_browser=not no_browser)
+
+
+@resolve.command()
 def edits() -> None:
     """List recorded fills (newest last)."""
     from .edits import all_records
