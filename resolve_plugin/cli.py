@@ -96,3 +96,24 @@ def revert(edit_id: str) -> None:
     load(edit_id)  # an unknown id is refused before reaching for Resolve
     record = do_revert(connect(), edit_id)
     click.echo(f"Reverted {record.id}: '{record.placeholder_name}' is back.")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+def doctor(as_json: bool) -> None:
+    """Check ffmpeg, PyAV, the data folder, the journal, keys, the catalog and the way into Resolve."""
+    import json
+
+    from .checkup import essential_failures, report_json, report_text, run_all
+
+    from promptreel.core.errors import UserError
+
+    class EssentialProblem(UserError):
+        exit_code = 1
+
+    checks, decision = run_all()
+    click.echo(json.dumps(report_json(checks, decision), indent=2) if as_json else report_text(checks))
+    failed = essential_failures(checks)
+    if failed:  # the CLI prints this on stderr and exits 1 (a click Exit's code would be lost)
+        raise EssentialProblem(f"{len(failed)} essential check(s) failed: {', '.join(c.name for c in failed)}.",
+                               "Apply the fixes printed above, then run `promptreel doctor` again.")

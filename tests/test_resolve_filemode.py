@@ -181,7 +181,8 @@ def test_file_mode_endpoints_keep_the_checks(file_panel, folder):
     resolve_export(folder / "Timeline 1.otio")
     assert client.get("/api/exports", headers={"X-Promptreel-Token": ""}).status_code == 403
     assert client.get("/api/jobs", headers={"Host": f"evil.example:{panel.port}"}).status_code == 403
-    assert client.post("/api/settings", json={"model": "x"}, headers={"Origin": "http://evil.example"}).status_code == 403
+    evil = {"Origin": "http://evil.example"}
+    assert client.post("/api/settings", json={"model": "x"}, headers=evil).status_code == 403
     assert client.post("/api/file/fill", json={"name": "../Timeline 1.otio"}).status_code == 400
     assert client.post("/api/file/fill", json={"name": str(folder / "Timeline 1.otio")}).status_code == 400
     assert client.post("/api/fill", json={}).status_code == 404  # no Resolve in file mode
