@@ -187,3 +187,24 @@ def test_file_mode_endpoints_keep_the_checks(file_panel, folder):
     assert client.post("/api/file/fill", json={"name": str(folder / "Timeline 1.otio")}).status_code == 400
     assert client.post("/api/fill", json={}).status_code == 404  # no Resolve in file mode
     assert not list(folder.glob("* promptreel*"))
+
+
+def test_a_timeline_exported_from_resolve_comes_back_filled_where_its_placeholders_were(folder):
+    from tests.fakes.resolve import cut_with_placeholders
+
+    resolve, timeline = cut_with_placeholders(rate="24", studio=False)
+    watcher = filemode.ExportWatcher(folder)
+    # Stands in for File > Export > Timeline: the free edition from 21.1 is driven by the editor, not a script.
+    assert timeline.Export(str(folder / "Cut 1.otio"), resolve.EXPORT_OTIO, resolve.EXPORT_NONE)
+    offer = watcher.offer(watcher.poll())
+    assert offer.name == "Cut 1.otio" and offer.placeholders == 2 and offer.resolve_shaped
+    run = filemode.fill_export(folder / offer.name, panel_settings.load(), draft_filler)
+    filled = otio.adapters.read_from_file(str(folder / run.output))
+    placed = {c.name: c for c in filled.tracks[0].find_clips() if "promptreel" in c.metadata}
+    assert len(placed) == 2
+    by_start = {c.range_in_parent().start_time.value: c for c in placed.values()}
+    assert sorted(by_start) == [10, 40]  # record frames as cut (timeline start 01:00:00:00 + 10, + 40)
+    assert_frame_exact(by_start[10], 30, Fraction(24))
+    assert_frame_exact(by_start[40], 17, Fraction(24))
+    assert filled.tracks[0].find_clips()[-1].name == "Text+"  # not a placeholder: as it was
+    assert filled.global_start_time.value == 86400

@@ -486,20 +486,40 @@ class Timeline(_ResolveObject):
             return False
         import opentimelineio as otio
 
-        tl = otio.schema.Timeline(name=self._name)
+        # Shaped as Resolve writes it (reference/otio.md 3.1): Resolve_OTIO metadata on timeline, tracks
+        # and clips, the start timecode as global_start_time, plain OS paths, marker notes in Resolve_OTIO.
         rate = float(self._rate())
+
+        def rt(value):
+            return otio.opentime.RationalTime(value, rate)
+
+        tl = otio.schema.Timeline(name=self._name, global_start_time=rt(self._start),
+                                  metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
         for index in sorted(self._tracks):
-            track = otio.schema.Track(name=f"Video {index}", kind=otio.schema.TrackKind.Video)
+            track = otio.schema.Track(name=self.GetTrackName("video", index), kind=otio.schema.TrackKind.Video,
+                                      metadata={"Resolve_OTIO": {"Locked": bool(self._locked.get(index))}})
             pos = self._start
             for it in sorted(self._tracks[index], key=lambda i: i._start):
                 if it._kind == "transition":
                     continue
                 if it._start > pos:
-                    track.append(otio.schema.Gap(duration=otio.opentime.RationalTime(it._start - pos, rate)))
-                ref = (otio.schema.ExternalReference(target_url=str(it._mpi._path)) if it._mpi
-                       else otio.schema.GeneratorReference(generator_kind=it._name))
-                track.append(otio.schema.Clip(name=it._name, media_reference=ref, source_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(it._left, rate), otio.opentime.RationalTime(it._duration, rate))))
+                    track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(rt(0), rt(it._start - pos))))
+                if it._mpi:
+                    mpi = it._mpi
+                    ref = otio.schema.ExternalReference(target_url=str(mpi._path), available_range=(
+                        otio.opentime.TimeRange(otio.opentime.RationalTime(0, float(mpi._rate)),
+                                                otio.opentime.RationalTime(mpi._frames, float(mpi._rate)))))
+                else:
+                    ref = otio.schema.GeneratorReference(generator_kind=it._name)
+                clip = otio.schema.Clip(name=it._name, media_reference=ref, metadata={"Resolve_OTIO": {}},
+                                        source_range=otio.opentime.TimeRange(rt(it._left), rt(it._duration)))
+                clip.enabled = it._enabled
+                for frame, m in sorted(it._markers.items()):
+                    clip.markers.append(otio.schema.Marker(
+                        name=m["name"], color=m["color"].upper(),
+                        marked_range=otio.opentime.TimeRange(rt(it._left + frame), rt(m["duration"])),
+                        metadata={"Resolve_OTIO": {"Keywords": [], "Note": m["note"]}}))
+                track.append(clip)
                 pos = it.GetEnd()
             tl.tracks.append(track)
         otio.adapters.write_to_file(tl, str(fileName))
