@@ -217,13 +217,17 @@ def runs_dir() -> Path:
     return settings.home() / "file-runs"
 
 
+_save_lock = threading.Lock()  # a filler may report progress from several threads
+
+
 def save_run(run: FileRun) -> None:
     folder = runs_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{run.id}.json"
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(run.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    with _save_lock:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{run.id}.json"
+        tmp = path.with_suffix(".json.part")
+        tmp.write_text(run.model_dump_json(indent=2), encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def all_runs() -> list[FileRun]:

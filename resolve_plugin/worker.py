@@ -20,6 +20,8 @@ from .panel import Panel
 
 def clip_maker() -> ClipMaker | None:
     """Where the engine + conform plug in: a callable Slot -> MadeClip (plan, generate, conform to the slot).
+    The slot carries the model, frames, rate, size and bit depth; fit and codec are the editor's panel
+    settings (`panel_settings.load().fit / .codec`; fit "project" = the slot's timeline setting).
     None until they land; the panel then says generation is not set up."""
     return None
 

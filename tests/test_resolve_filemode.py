@@ -208,3 +208,54 @@ def test_a_timeline_exported_from_resolve_comes_back_filled_where_its_placeholde
     assert_frame_exact(by_start[40], 17, Fraction(24))
     assert filled.tracks[0].find_clips()[-1].name == "Text+"  # not a placeholder: as it was
     assert filled.global_start_time.value == 86400
+
+
+def _wait_for(condition, seconds: float = 60.0):
+    """Poll until `condition()` is truthy (a wait, not a timing assertion)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_job_list_is_live_while_a_file_fill_runs_and_reports_failure_in_plain_words(folder):
+    import threading
+
+    from promptreel.otio_adapters.filler import Failed, render_draft
+
+    release = threading.Event()
+
+    def one_then_refused(slots, options):
+        first = render_draft(slots[0], options)
+        options.progress(0, slots[0], "done")
+        release.wait(60)  # the job list is read while the fill is held here
+        options.progress(1, slots[1], "failed")
+        return [first, Failed("the provider refused the prompt")]
+
+    panel = Panel(None, None, filler=one_then_refused)
+    panel.start()
+    client = httpx.Client(base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token})
+    try:
+        resolve_export(folder / "Timeline 1.otio")
+        run = client.post("/api/file/fill", json={"name": "Timeline 1.otio"}).json()["run"]
+
+        def halfway():
+            jobs = client.get("/api/jobs").json()["jobs"]
+            return [j for j in jobs if j["id"] == run and j["progress"] == 0.5]
+
+        (job,) = _wait_for(halfway)
+        assert job["state"] == "running"
+        release.set()
+        panel.wait_for_runs(60)
+        (job,) = [j for j in client.get("/api/jobs").json()["jobs"] if j["id"] == run]
+    finally:
+        release.set()
+        client.close()
+        panel.stop()
+    assert job["state"] == "failed" and "the provider refused the prompt" in job["detail"]
+    assert "Nothing was written" in job["detail"] and not list(folder.glob("* promptreel*.otio"))
