@@ -21,15 +21,16 @@ import os
 import re
 import secrets
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from promptreel.core import settings
 from promptreel.core.catalog import Catalog
-from promptreel.core.errors import BadInput, UserError
+from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
 
 from .costs import CostEstimate, CostLine
 from .panel_settings import PanelSettings
@@ -179,16 +180,45 @@ def _fit(s: PanelSettings) -> str:
     return "fit" if s.fit == "project" else s.fit  # Resolve's default: scale entire image to fit
 
 
-def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None) -> CostEstimate:
+@dataclass
+class Prepared:
+    """An export read, scanned and priced: everything checked before anything is generated."""
+
+    export: Path
+    doc: Any  # otio_adapters.timeline_io.Document
+    slots: int
+    cost: CostEstimate
+
+
+def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True) -> Prepared:
+    """Read and price an export. With `check`, refuse it here (no placeholders, a slot its model cannot
+    make, over the budget), before any money is spent."""
     from promptreel.otio_adapters.fill import scan_timeline
     from promptreel.otio_adapters.timeline_io import read_timeline
 
-    tl = read_timeline(path).timeline
-    estimates, _ = scan_timeline(tl, model=s.model, size=s.size, bit_depth=s.bit_depth or 10, catalog=catalog)
+    doc = read_timeline(export)
+    estimates, _ = scan_timeline(doc.timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10,
+                                 catalog=catalog)
     lines = [CostLine(label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.placeholder.prompt[:40]}'",
                       frames=e.slot.frames, model=e.slot.model or s.model, cost_usd=round(e.cost, 4), error=e.error)
              for e in estimates]
-    return CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
+    cost = CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
+    if check:
+        if not lines:
+            raise BadInput(f"{export.name} has no placeholders.",
+                           "In Resolve, mark clips with a marker whose note starts 'gen:' (or name them "
+                           "'GEN: ...'), then export the timeline again.")
+        refused = [x for x in lines if x.error]
+        if refused:
+            raise UnsupportedRequest(
+                f"{len(refused)} placeholder(s) cannot be made on {s.model}: {refused[0].label}: {refused[0].error}",
+                "Choose another model in the panel's settings, or change those placeholders.")
+        cost.refuse_if_over("This fill")
+    return Prepared(export, doc, len(lines), cost)
+
+
+def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None) -> CostEstimate:
+    return prepare(path, s, catalog, check=False).cost
 
 
 class FileRun(BaseModel):
@@ -239,48 +269,13 @@ def all_runs() -> list[FileRun]:
 
 
 def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None = None,
-                catalog: Catalog | None = None) -> FileRun:
+                catalog: Catalog | None = None, prepared: Prepared | None = None) -> FileRun:
     """Fill an exported timeline and write `<name> promptreel.otio` beside it (atomically). Returns the
-    finished run; a run that fails writes nothing and says why (a UserError is re-raised after saving)."""
-    from promptreel.otio_adapters.fill import fill_tracks, scan_timeline
-    from promptreel.otio_adapters.filler import FillOptions, filler_for
-    from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
-
+    finished run. A run that fails writes no timeline and records why (the error is re-raised)."""
     run = run or FileRun(export=export.name)
     try:
-        doc = read_timeline(export)
-        tl = doc.timeline
-        bit_depth = s.bit_depth or 10
-        estimates, _ = scan_timeline(tl, model=s.model, size=s.size, bit_depth=bit_depth, catalog=catalog)
-        if not estimates:
-            raise BadInput(f"{export.name} has no placeholders.",
-                           "In Resolve, mark clips with a marker whose note starts 'gen:' (or name them 'GEN: ...'), "
-                           "then export the timeline again.")
-        run.slots = len(estimates)
-        save_run(run)
-
-        def progress(i, slot, state):
-            if state in ("done", "failed"):
-                run.finished += 1
-                save_run(run)
-
-        options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=_fit(s), codec=s.codec,
-                              budget=s.budget_usd, progress=progress)
-        chosen = filler or filler_for(s.model, [e.slot for e in estimates if not e.error])
-        # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
-        report = fill_tracks(tl.tracks, chosen, options, size=s.size, bit_depth=bit_depth,
-                             global_start=tl.global_start_time, resolve=True, catalog=catalog)
-        out = output_for(export)
-        tl.name = out.stem  # imports as a new timeline beside the original, never over it
-        tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
-        written, _ = write_timeline(doc, out)
-        run.output = written.name
-        run.filled = len(report.filled)
-        run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
-        run.cost_usd = round(report.cost, 4)
-        run.state = "done"
-        run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
-                         f"Its clips are in {export.parent / MEDIA_FOLDER}.")
+        prepared = prepared or prepare(export, s, catalog)
+        _fill(prepared, s, filler, run, catalog)
     except UserError as e:
         run.state, run.error = "failed", str(e)
         save_run(run)
@@ -292,3 +287,37 @@ def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None
         raise
     save_run(run)
     return run
+
+
+def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: Catalog | None) -> None:
+    from promptreel.otio_adapters.fill import fill_tracks
+    from promptreel.otio_adapters.filler import FillOptions, draft_filler, engine_filler
+    from promptreel.otio_adapters.timeline_io import write_timeline
+
+    export, doc, tl = prepared.export, prepared.doc, prepared.doc.timeline
+    run.slots = prepared.slots
+    save_run(run)
+
+    def progress(i, slot, state):
+        if state in ("done", "failed"):
+            run.finished += 1
+            save_run(run)
+
+    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=_fit(s), codec=s.codec,
+                          budget=s.budget_usd, progress=progress)
+    if filler is None:  # every slot is on the panel's model: the local draft renderer, else the engine
+        filler = draft_filler if s.model == "draft" else engine_filler
+    # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
+    report = fill_tracks(tl.tracks, filler, options, size=s.size, bit_depth=s.bit_depth or 10,
+                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    out = output_for(export)
+    tl.name = out.stem  # imports as a new timeline beside the original, never over it
+    tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
+    written, _ = write_timeline(doc, out)
+    run.output = written.name
+    run.filled = len(report.filled)
+    run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
+    run.cost_usd = round(report.cost, 4)
+    run.state = "done"
+    run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
+                     f"Its clips are in {export.parent / MEDIA_FOLDER}.")

@@ -20,7 +20,7 @@ import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
@@ -35,6 +35,9 @@ from .costs import CostEstimate, estimate
 from .fill import chosen_placeholders, conform_target, fill, revert, slot_for
 from .gateway import Gateway
 from .placeholders import find_placeholders
+
+if TYPE_CHECKING:
+    from promptreel.otio_adapters.filler import Filler
 
 MAX_BODY = 64 * 1024
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
@@ -64,7 +67,7 @@ EngineJobs = Callable[[], list[JobRow]]
 
 class Panel:
     def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
-                 port: int = 0, filler=None, reason: str = "", engine_jobs: EngineJobs | None = None):
+                 port: int = 0, filler: Filler | None = None, reason: str = "", engine_jobs: EngineJobs | None = None):
         """`gateway` None is file mode. `filler` is the OTIO Filler for file mode (None: the draft renderer
         for draft, else the engine's); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
@@ -213,21 +216,13 @@ class Panel:
         no placeholders, over budget, a model that cannot make a slot) come back at once."""
         s = panel_settings.load()
         path = self.watcher().path(str(body.get("name") or ""))
-        cost = filemode.estimate_export(path, s)
-        if not cost.lines:
-            raise UserError(f"{path.name} has no placeholders.",
-                            "Mark clips with a marker whose note starts 'gen:' in Resolve, then export again.")
-        cost.refuse_if_over("This fill")
-        refused = [x for x in cost.lines if x.error]
-        if refused:
-            raise UserError(f"{len(refused)} placeholder(s) cannot be made: {refused[0].label}: {refused[0].error}",
-                            "Choose another model in the settings, or change those placeholders.")
-        run = filemode.FileRun(export=path.name, slots=len(cost.lines))
+        prepared = filemode.prepare(path, s)
+        run = filemode.FileRun(export=path.name, slots=prepared.slots)
         filemode.save_run(run)
 
         def work() -> None:
             try:
-                filemode.fill_export(path, s, self.filler, run)
+                filemode.fill_export(path, s, self.filler, run, prepared=prepared)
             except Exception:  # recorded on the run, which the job list shows
                 pass
 

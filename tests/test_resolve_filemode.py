@@ -186,6 +186,9 @@ def test_file_mode_endpoints_keep_the_checks(file_panel, folder):
     assert client.post("/api/file/fill", json={"name": "../Timeline 1.otio"}).status_code == 400
     assert client.post("/api/file/fill", json={"name": str(folder / "Timeline 1.otio")}).status_code == 400
     assert client.post("/api/fill", json={}).status_code == 404  # no Resolve in file mode
+    client.post("/api/settings", json={"model": "gen-4-turbo"}).raise_for_status()  # needs a first frame
+    refused = client.post("/api/file/fill", json={"name": "Timeline 1.otio"})
+    assert refused.status_code == 400 and "cannot be made on gen-4-turbo" in refused.json()["error"]
     assert not list(folder.glob("* promptreel*"))
 
 
