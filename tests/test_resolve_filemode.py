@@ -262,3 +262,25 @@ def test_job_list_is_live_while_a_file_fill_runs_and_reports_failure_in_plain_wo
         panel.stop()
     assert job["state"] == "failed" and "the provider refused the prompt" in job["detail"]
     assert "Nothing was written" in job["detail"] and not list(folder.glob("* promptreel*.otio"))
+
+
+def test_the_panel_command_falls_back_to_file_mode_when_nothing_answers(folder, isolated_home):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMPTREEL_HOME": str(isolated_home), "PROMPTREEL_NO_BROWSER": "1"}
+    env.pop("PROMPTREEL_BRIDGE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "promptreel.core.cli", "resolve", "panel", "--no-browser"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = proc.stdout.readline()
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", first)
+        assert "file mode" in first and url, first + proc.stderr.read() if proc.poll() is not None else first
+        state = httpx.get(f"{url.group(1)}/api/state", headers={"X-Promptreel-Token": url.group(2)}).json()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert state["mode"] == "file" and "not reachable" in state["reason"]
+    assert state["export_dir"] == str(folder)
