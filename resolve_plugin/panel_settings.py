@@ -14,7 +14,7 @@ from promptreel.core import settings
 from promptreel.core.catalog import Size
 from promptreel.core.errors import BadInput
 
-from .bins import DEFAULT_BIN
+from .bins import DEFAULT_BIN, bin_path
 
 CODECS = ("prores_hq", "prores_4444", "dnxhr_hqx", "h264", "h265")
 
@@ -42,6 +42,12 @@ class PanelSettings(BaseModel):
     @classmethod
     def _size(cls, value: str) -> str:
         return str(Size.parse(value))
+
+    @field_validator("bin")
+    @classmethod
+    def _bin(cls, value: str) -> str:
+        bin_path(value, "draft")  # refused when saved, not after a paid generation
+        return value
 
     @property
     def size(self) -> Size:

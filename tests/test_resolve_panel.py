@@ -126,7 +126,8 @@ def test_settings_persist_in_the_panels_own_file_and_bad_values_change_nothing(s
     assert (saved["codec"], saved["bit_depth"], saved["fit"]) == ("dnxhr_hqx", 12, "crop")
     on_disk = json.loads((tmp_path / "home" / "panel.json").read_text())
     assert on_disk["codec"] == "dnxhr_hqx" and on_disk["bit_depth"] == 12
-    for bad in ({"codec": "mpeg2"}, {"bit_depth": 9}, {"budget_usd": -1}, {"frame_size": "wide"}, {"colour": "red"}):
+    for bad in ({"codec": "mpeg2"}, {"bit_depth": 9}, {"budget_usd": -1}, {"frame_size": "wide"}, {"colour": "red"},
+                {"bin": "takes/{shot}"}):
         r = client.post("/api/settings", json=bad)
         assert r.status_code == 400 and "Traceback" not in r.text, bad
     assert json.loads((tmp_path / "home" / "panel.json").read_text()) == on_disk
