@@ -11,7 +11,7 @@ timelines leave Resolve and come back as OTIO.
 The folder is polled with `os.scandir` (name, size, mtime of each .otio) each time the panel asks,
 rather than watched with OS events (watchfiles): no extra dependency, and it works on network
 shares and synced folders, where OS file events often never arrive. A file that does not parse
-yet is still being written and is looked at again on the next poll.
+yet is still being written: it is read again when its size or mtime changes.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class ExportWatcher:
             listed = []
             for name, sig in sorted(signatures.items(), key=lambda kv: -kv[1][0]):
                 seen = self._seen.get(name)
-                if seen is None or seen.signature != sig or not seen.ready:
+                if seen is None or seen.signature != sig:  # read once per version of the file
                     seen = self._seen[name] = _look(self.folder / name, sig)
                 if seen.ours:
                     continue
