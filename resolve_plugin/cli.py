@@ -52,6 +52,29 @@ def status() -> None:
 
 
 @resolve.command()
+@click.option("--file-mode", is_flag=True, help="Do not look for Resolve: work through exported OTIO files.")
+@click.option("--no-browser", is_flag=True, help="Print the panel's address instead of opening it.")
+def panel(file_mode: bool, no_browser: bool) -> None:
+    """Open the panel on its own: connected if Resolve answers, else file mode (OTIO out and back)."""
+    from .connect import connect
+    from .editions import decide
+    from .errors import ResolveUnavailable
+    from .gateway import DirectGateway
+    from .worker import serve
+
+    gw, reason = None, "File mode was asked for (--file-mode)."
+    if not file_mode:
+        try:
+            gw = connect()
+            hello = gw.hello()
+            external = isinstance(gw, DirectGateway)
+            reason = decide(hello.product, hello.version, external=external, bridge=not external).reason
+        except ResolveUnavailable as e:
+            reason = f"{e.problem} File mode: {decide(None).reason}"
+    serve(gw, reason, open_browser=not no_browser)
+
+
+@resolve.command()
 def edits() -> None:
     """List recorded fills (newest last)."""
     from .edits import all_records
@@ -73,3 +96,24 @@ def revert(edit_id: str) -> None:
     load(edit_id)  # an unknown id is refused before reaching for Resolve
     record = do_revert(connect(), edit_id)
     click.echo(f"Reverted {record.id}: '{record.placeholder_name}' is back.")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+def doctor(as_json: bool) -> None:
+    """Check ffmpeg, PyAV, the data folder, the journal, keys, the catalog and the way into Resolve."""
+    import json
+
+    from .checkup import essential_failures, report_json, report_text, run_all
+
+    from promptreel.core.errors import UserError
+
+    class EssentialProblem(UserError):
+        exit_code = 1
+
+    checks, decision = run_all()
+    click.echo(json.dumps(report_json(checks, decision), indent=2) if as_json else report_text(checks))
+    failed = essential_failures(checks)
+    if failed:  # the CLI prints this on stderr and exits 1 (a click Exit's code would be lost)
+        raise EssentialProblem(f"{len(failed)} essential check(s) failed: {', '.join(c.name for c in failed)}.",
+                               "Apply the fixes printed above, then run `promptreel doctor` again.")

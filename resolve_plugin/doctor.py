@@ -18,6 +18,9 @@ class Check:
     name: str
     ok: bool
     detail: str
+    fix: str = ""
+    essential: bool = False  # promptreel cannot work without it: `promptreel doctor` exits non-zero
+    section: str = "Resolve"
 
 
 def session_file() -> Path:

@@ -52,7 +52,7 @@ def decide(product: str | None, version=None, external: bool = False, bridge: bo
             "Resolve did not answer. Studio: set Preferences > System > General > External scripting to Local, "
             "or run Workspace > Scripts > promptreel. Free up to 21.0: run Workspace > Scripts > promptreel. "
             "Free 21.1 or later runs no Python scripts: use file mode (File > Export > Timeline as OTIO, "
-            "`promptreel fill`, File > Import > Timeline)."))
+            "fill it in `promptreel resolve panel`, File > Import > Timeline)."))
     if studio:
         return Decision(mode="file", reason=(
             f"{product} did not answer external scripting and no bridge is running: set External scripting "
@@ -60,7 +60,8 @@ def decide(product: str | None, version=None, external: bool = False, bridge: bo
     if ver and ver >= FREE_SCRIPTS_REMOVED:
         return Decision(mode="file", reason=(
             f"The free edition {'.'.join(map(str, ver))} runs no Python scripts (since 21.1): file mode. "
-            "Export the timeline as OTIO, fill it with promptreel, import it back; or use Resolve Studio."))
+            "Export the timeline as OTIO, fill it in `promptreel resolve panel`, import it back; "
+            "or use Resolve Studio."))
     return Decision(mode="file", reason=(
         f"{product} {'.'.join(map(str, ver))} (free) reaches promptreel only through the Scripts menu: "
         "run Workspace > Scripts > promptreel in Resolve.".replace("  ", " ")))

@@ -29,6 +29,10 @@ from .target import ConformTarget, target_from_settings
 
 log = logging.getLogger(__name__)
 
+# The name of a video track a fill adds: revert removes the track again only while it still has this
+# name and nothing on it (an editor who renames it or cuts onto it has made it theirs).
+TRACK_NAME = "promptreel"
+
 
 @dataclass
 class FillReport:
@@ -44,9 +48,10 @@ def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectIn
 
 
 def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = None,
-             last_frame: Path | None = None):
+             last_frame: Path | None = None, model: str | None = None):
     frames = ph.draft_frames if ph.kind == "draft" else ph.item.duration
-    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame)
+    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame,
+                       model=model)
 
 
 def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
@@ -68,13 +73,8 @@ def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
     return out[0], out[1]
 
 
-def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
-         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None) -> FillReport:
-    """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
-    concurrently, placement in record order; each item ends either filled and verified, or as it was.
-    With `stills_dir`, the frames before and after each slot go to the model as first/last frames."""
-    project, target = conform_target(gw, bit_depth)
-    state = gw.timeline()
+def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None) -> list[Placeholder]:
+    """The timeline's placeholders (those with `item_ids`, if given); refuses when there are none."""
     found = find_placeholders(state)
     if item_ids is not None:
         found = [p for p in found if p.item.id in set(item_ids)]
@@ -82,10 +82,23 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
         raise NoPlaceholders(
             f"No placeholders on timeline '{state.name}'.",
             "Mark a clip, generator or title with a marker named 'gen: <prompt>', or name it 'GEN: <prompt>'.")
+    return found
+
+
+def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
+         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None,
+         model: str | None = None) -> FillReport:
+    """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
+    concurrently, placement in record order; each item ends either filled and verified, or as it was.
+    With `stills_dir`, the frames before and after each slot go to the model as first/last frames;
+    `model` goes on every slot (None: the ClipMaker's own choice)."""
+    project, target = conform_target(gw, bit_depth)
+    state = gw.timeline()
+    found = chosen_placeholders(state, item_ids)
     for ph in found:
         check_fillable(state, ph)  # refuse before any money is spent
-    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else ()))
-             for ph in found]
+    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
+                      model=model) for ph in found]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
         made = list(pool.map(make_clip, slots))
     report = FillReport()
@@ -130,7 +143,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     track = free_track(state, ph.item.track, start, start + duration)
     added = track is None
     if added:
-        track = gw.add_track()
+        track = gw.add_track(TRACK_NAME)
     # Quirk 2: the only way to place a clip; source frames [0, duration), endFrame exclusive; quirk 20:
     # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): read back below.
     gw.append(clip.id, 0, duration, track, start, timeline_id=state.id)
@@ -205,6 +218,15 @@ def _restore_draft(gw: Gateway, clip_id: str, path: str, metadata: dict[str, str
     return gw.replace_clip(clip_id, path, metadata=restored_meta, third_party=third)
 
 
+def _drop_added_track(gw: Gateway, index: int) -> None:
+    """Remove the track a fill added once it is empty again; any other track, or one in use, stays.
+    `index` is where the fill's clip was just before revert (tracks below may have come and gone)."""
+    track = gw.timeline().track(index)
+    if track is not None and track.name == TRACK_NAME and not track.items and not track.locked:
+        if not gw.delete_track(index, TRACK_NAME):
+            log.warning("could not remove the empty track V%d that a fill added", index)
+
+
 def revert(gw: Gateway, edit_id: str) -> EditRecord:
     """Undo one recorded fill exactly, and prove it by reading back."""
     record = edits.load(edit_id)
@@ -226,6 +248,8 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
         if not enabled.get(record.placeholder_id):
             raise PlacementFailed(f"Resolve would not re-enable the placeholder '{record.placeholder_name}'.",
                                   "Unlock its track and revert again.")
+        if present is not None:
+            _drop_added_track(gw, present.track)
     if record.replaced is not None:
         r = record.replaced
         current = gw.clip(r.clip_id)

@@ -74,6 +74,7 @@ class Item(BaseModel):
 
 class Track(BaseModel):
     index: int
+    name: str = ""
     locked: bool = False
     items: list[Item] = []
 
@@ -173,8 +174,13 @@ class Gateway:
                     record_frame=record_frame)
         return [r["id"] for r in self.call("append", clips=[spec], timeline_id=timeline_id)]
 
-    def add_track(self) -> int:
-        return int(self.call("add_track")["index"])
+    def add_track(self, name: str = "") -> int:
+        """A new video track on top (named `name` if given); its index."""
+        return int(self.call("add_track", name=name)["index"])
+
+    def delete_track(self, index: int, name: str) -> bool:
+        """Delete video track `index` if it is still named `name` and empty. True if it is gone."""
+        return bool(self.call("delete_track", index=index, name=name)["deleted"])
 
     def set_enabled(self, item_ids: list[str], enabled: bool) -> dict[str, bool]:
         return self.call("set_enabled", item_ids=list(item_ids), enabled=enabled)

@@ -3,46 +3,89 @@
 Protection: the page is served only with the session token in its URL; every API call carries the
 token in a header (a cross-site page cannot add one without a CORS preflight, which is never
 answered); the Host header must name this loopback address and port (against DNS rebinding); an
-Origin header, when sent, must be this page's own.
+Origin header, when sent, must be this page's own. Every endpoint goes through the same checks.
 
-This is the first cut: state (mode, placeholders, fills), Fill selected / all, Revert, Generate to
-bin. Generation comes from the injected ClipMaker (the engine + conform plug in there).
+One static page (panel.html) and JSON endpoints:
+- both modes: state, jobs (the live list), settings, models, estimate;
+- connected: fill, revert, generate (through the gateway; generation from the injected ClipMaker);
+- file mode: exports (the watched folder), file/fill (OTIO out and back, in the background).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from pydantic import BaseModel
+
+from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UserError
 from promptreel.core.keys import redact
 
-from . import bins, edits
+from . import bins, edits, filemode, panel_settings
 from .clipmaker import ClipMaker
-from .fill import conform_target, fill, revert
+from .costs import CostEstimate, estimate
+from .fill import chosen_placeholders, conform_target, fill, revert, slot_for
 from .gateway import Gateway
 from .placeholders import find_placeholders
 
+if TYPE_CHECKING:
+    from promptreel.otio_adapters.filler import Filler
+
 MAX_BODY = 64 * 1024
+# Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
+# list stays live while a fill holds it.
+LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports"}
+log = logging.getLogger(__name__)
+
+
+class JobRow(BaseModel):
+    """One line of the panel's job list."""
+
+    id: str
+    kind: Literal["fill", "draft", "file-fill", "engine"]
+    title: str
+    state: str  # running, done, failed, reverted, in place; engine jobs: queued, running, ...
+    progress: float | None = None  # 0..1 while running
+    detail: str = ""
+    cost_usd: float | None = None
+    created: str = ""
+
+
+# Where the job engine's live jobs plug in: a callable returning one JobRow per job (queued, running
+# with progress, downloading, done, failed). None until the engine lands; the list then shows edits
+# and file-mode runs only.
+EngineJobs = Callable[[], list[JobRow]]
 
 
 class Panel:
-    def __init__(self, gateway: Gateway, make_clip: ClipMaker | None, mode: str = "connected", port: int = 0):
+    def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
+                 port: int = 0, filler: Filler | None = None, reason: str = "", engine_jobs: EngineJobs | None = None):
+        """`gateway` None is file mode. `filler` is the OTIO Filler for file mode (None: the draft renderer
+        for draft, else the engine's); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
         self.make_clip = make_clip
-        self.mode = mode
+        self.mode = mode or ("connected" if gateway is not None else "file")
+        self.reason = reason
+        self.filler = filler
+        self.engine_jobs = engine_jobs
         self.token = secrets.token_urlsafe(32)
         self._lock = threading.Lock()  # one gateway conversation at a time
+        self._runs: dict[str, threading.Thread] = {}
+        self._watcher: filemode.ExportWatcher | None = None
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread: threading.Thread | None = None
+        if self.mode == "file":
+            self.watcher()  # the baseline: what was in the folder before the panel opened is not "new"
 
     @property
     def url(self) -> str:
@@ -59,12 +102,34 @@ class Panel:
         self.server.shutdown()
         self.server.server_close()
 
+    def wait_for_runs(self, timeout: float | None = None) -> None:
+        for thread in list(self._runs.values()):
+            thread.join(timeout)
+
+    def watcher(self) -> filemode.ExportWatcher:
+        folder = panel_settings.load().watch_dir
+        if self._watcher is None or self._watcher.folder != folder:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._watcher = filemode.ExportWatcher(folder)
+        return self._watcher
+
+    def _gw(self) -> Gateway:
+        if self.gw is None:
+            raise UserError("Resolve is not connected: the panel is in file mode.",
+                            "Use the export folder steps, or start promptreel from Workspace > Scripts in Resolve.")
+        return self.gw
+
     # -- API (each runs under the lock; user errors become 400 with the message)
     def state(self, _: dict) -> dict:
-        project, target = conform_target(self.gw)
-        timeline = self.gw.timeline()
+        if self.mode == "file":
+            folder = self.watcher().folder
+            return {"mode": "file", "reason": self.reason, "export_dir": str(folder),
+                    "steps": filemode.import_steps(folder)}
+        gw = self._gw()
+        project, target = conform_target(gw)
+        timeline = gw.timeline()
         return {
-            "mode": self.mode, "project": project.name, "timeline": timeline.name,
+            "mode": self.mode, "reason": self.reason, "project": project.name, "timeline": timeline.name,
             "target": {"rate": str(target.rate), "size": str(target.size), "bit_depth": target.bit_depth},
             "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt,
                               "frames": p.draft_frames if p.kind == "draft" else p.item.duration}
@@ -73,33 +138,128 @@ class Panel:
                       for r in edits.all_records() if r.timeline_id == timeline.id],
         }
 
+    def jobs(self, _: dict) -> dict:
+        rows = [JobRow(id=r.id, kind="draft" if r.kind == "draft" else "fill",
+                       title=f"{r.timeline_name} V{r.placeholder_track} '{r.placeholder_name}'",
+                       state="reverted" if r.reverted else "in place", progress=1.0, detail=f"job {r.job_id}",
+                       created=r.created) for r in edits.all_records()]
+        rows += [JobRow(id=r.id, kind="file-fill", title=r.export, state=r.state,
+                        progress=r.progress if r.state == "running" else None, cost_usd=r.cost_usd,
+                        detail=r.error or r.next_step or f"{r.finished}/{r.slots} placeholders",
+                        created=r.created) for r in filemode.all_runs()]
+        if self.engine_jobs is not None:
+            rows += self.engine_jobs()
+        rows.sort(key=lambda j: j.created, reverse=True)
+        return {"jobs": [j.model_dump() for j in rows]}
+
+    def settings(self, _: dict) -> dict:
+        return panel_settings.load().model_dump(mode="json")
+
+    def save_settings(self, body: dict) -> dict:
+        return panel_settings.update(body).model_dump(mode="json")
+
+    def models(self, _: dict) -> dict:
+        catalog = default_catalog()
+        return {"models": [{"id": m.id, "name": m.name, "durations": m.durations_label(),
+                            "sizes": [s for sizes in m.sizes.values() for s in sizes], "audio": m.audio,
+                            "price": m.price, "status": m.lifecycle.status}
+                           for m in catalog.models.values() if m.usable_routes()]}
+
     def _maker(self) -> ClipMaker:
         if self.make_clip is None:
             raise UserError("Generation is not set up in this worker.", "Run `promptreel doctor` for what is missing.")
         return self.make_clip
 
+    def _estimate(self, body: dict) -> CostEstimate:
+        s = panel_settings.load()
+        if self.mode == "file":
+            return filemode.estimate_export(self.watcher().path(str(body.get("name") or "")), s)
+        gw = self._gw()
+        _, target = conform_target(gw, s.bit_depth)
+        if "prompt" in body:  # generate to bin
+            slot = target.slot(_frames(body), _prompt(body), model=s.model)
+            return estimate([("generate", slot)], s.model, s.budget_usd, times=_variants(body))
+        found = chosen_placeholders(gw.timeline(), body.get("item_ids"))
+        return estimate([(p.label, slot_for(p, target, model=s.model)) for p in found], s.model, s.budget_usd)
+
+    def estimate(self, body: dict) -> dict:
+        return self._estimate(body).summary()
+
     def fill(self, body: dict) -> dict:
-        report = fill(self.gw, self._maker(), item_ids=body.get("item_ids"))
+        s = panel_settings.load()
+        self._estimate(body).refuse_if_over("This fill")
+        report = fill(self._gw(), self._maker(), item_ids=body.get("item_ids"), bit_depth=s.bit_depth,
+                      bin_template=s.bin, model=s.model)
         return {"filled": [r.id for r in report.edits], "failed": [{"item": i, "error": e} for i, e in report.failed]}
 
     def revert(self, body: dict) -> dict:
-        return {"reverted": revert(self.gw, str(body.get("edit_id", ""))).id}
+        return {"reverted": revert(self._gw(), str(body.get("edit_id", ""))).id}
 
     def generate(self, body: dict) -> dict:
-        prompt = str(body.get("prompt") or "").strip()
-        frames = body.get("frames")
-        if not prompt:
-            raise UserError("The prompt is empty.", "Describe the shot to generate.")
-        if not isinstance(frames, int) or frames < 1:
-            raise UserError("The duration is missing.", "Give the length in frames (or pick a placeholder).")
-        _, target = conform_target(self.gw)
-        slot = target.slot(frames, prompt)
-        clips = bins.generate_to_bin(self.gw, self._maker(), slot, variants=int(body.get("variants") or 1))
+        s = panel_settings.load()
+        prompt, frames, variants = _prompt(body), _frames(body), _variants(body)
+        self._estimate(body).refuse_if_over("Generating")
+        _, target = conform_target(self._gw(), s.bit_depth)
+        slot = target.slot(frames, prompt, model=s.model)
+        clips = bins.generate_to_bin(self._gw(), self._maker(), slot, variants=variants, template=s.bin)
         return {"clips": [c.name for c in clips]}
 
+    def exports(self, _: dict) -> dict:
+        watcher = self.watcher()
+        listed = watcher.poll()
+        offer = watcher.offer(listed)
+        return {"folder": str(watcher.folder), "exports": [e.model_dump() for e in listed],
+                "offer": offer.name if offer else None}
+
+    def file_fill(self, body: dict) -> dict:
+        """Start filling an export in the background; the job list follows it. Refusals (no such file,
+        no placeholders, over budget, a model that cannot make a slot) come back at once."""
+        s = panel_settings.load()
+        path = self.watcher().path(str(body.get("name") or ""))
+        prepared = filemode.prepare(path, s)
+        run = filemode.FileRun(export=path.name, slots=prepared.slots)
+        filemode.save_run(run)
+
+        def work() -> None:
+            try:
+                filemode.fill_export(path, s, self.filler, run, prepared=prepared)
+            except Exception:  # recorded on the run, which the job list shows
+                pass
+
+        thread = threading.Thread(target=work, name=f"file-fill {run.id}", daemon=True)
+        self._runs[run.id] = thread
+        thread.start()
+        return {"run": run.id, "output": filemode.output_for(path).name}
+
     def routes(self) -> dict[tuple[str, str], Callable[[dict], dict]]:
-        return {("GET", "/api/state"): self.state, ("POST", "/api/fill"): self.fill,
-                ("POST", "/api/revert"): self.revert, ("POST", "/api/generate"): self.generate}
+        both = {("GET", "/api/state"): self.state, ("GET", "/api/jobs"): self.jobs,
+                ("GET", "/api/settings"): self.settings, ("POST", "/api/settings"): self.save_settings,
+                ("GET", "/api/models"): self.models, ("POST", "/api/estimate"): self.estimate}
+        if self.mode == "file":
+            return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
+        return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
+                ("POST", "/api/generate"): self.generate}
+
+
+def _prompt(body: dict) -> str:
+    prompt = str(body.get("prompt") or "").strip()
+    if not prompt:
+        raise UserError("The prompt is empty.", "Describe the shot to generate.")
+    return prompt
+
+
+def _frames(body: dict) -> int:
+    frames = body.get("frames")
+    if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
+        raise UserError("The duration is missing.", "Give the length in frames (or pick a placeholder).")
+    return frames
+
+
+def _variants(body: dict) -> int:
+    variants = body.get("variants") or 1
+    if not isinstance(variants, int) or not 1 <= variants <= 8:
+        raise UserError("Variants must be a whole number from 1 to 8.", "Change the number of variants.")
+    return variants
 
 
 def _handler(panel: Panel):
@@ -171,10 +331,17 @@ def _handler(panel: Panel):
                 self._json(400, {"error": "The request is not a JSON object."})
                 return
             try:
-                with panel._lock:
+                if url.path in LOCK_FREE:
                     result = route(body)
+                else:
+                    with panel._lock:
+                        result = route(body)
             except UserError as e:
                 self._json(400, {"error": redact(str(e))})
+                return
+            except Exception:
+                log.exception("panel %s %s failed", method, url.path)
+                self._json(500, {"error": "Something went wrong inside promptreel; the log has the details."})
                 return
             self._json(200, result)
 

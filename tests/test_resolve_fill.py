@@ -303,3 +303,32 @@ def test_a_fill_that_cannot_be_undone_says_so(connect, tmp_path):
     report = fill(gw, TestPatternMaker(tmp_path / "m", rate=Fraction(25)), item_ids=[first])
     assert len(report.failed) == 1 and "would not remove it" in report.failed[0][1]
     assert "by hand" in report.failed[0][1]
+
+
+def test_revert_removes_the_track_a_fill_added_once_it_is_empty_again(connect, maker):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    report = fill(gw, maker)  # the first fill adds V2; the second, later on the cut, lands on it too
+    first, second = report.edits
+    assert first.placed.added_track and not second.placed.added_track
+    assert timeline.GetTrackCount("video") == 2 and timeline.GetTrackName("video", 2) == "promptreel"
+    revert(gw, first.id)
+    assert timeline.GetTrackCount("video") == 2  # the second fill is still on it
+    revert(gw, second.id)
+    assert timeline.GetTrackCount("video") == 1 and [it._track for it in timeline._items()] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("claim", ["cut onto it", "renamed it"])
+def test_revert_keeps_an_added_track_the_editor_has_made_theirs(connect, maker, claim):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    (record,) = fill(gw, maker, item_ids=[timeline.GetItemListInTrack("video", 1)[0].GetUniqueId()]).edits
+    assert record.placed.added_track and timeline.GetTrackCount("video") == 2
+    if claim == "cut onto it":
+        timeline._add(2, 86600, 5, "editor's shot")
+    else:
+        timeline.SetTrackName("video", 2, "VFX")
+    revert(gw, record.id)
+    assert timeline.GetTrackCount("video") == 2 and _ours(timeline) == []
+    assert [it._name for it in timeline.GetItemListInTrack("video", 2)] == (
+        ["editor's shot"] if claim == "cut onto it" else [])

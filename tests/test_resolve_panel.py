@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import httpx
@@ -67,3 +68,79 @@ def test_errors_are_plain_words(scene):
     assert r.status_code == 200 and len(r.json()["clips"]) == 2
     r = client.post("/api/fill", content=b"[1,2]", headers={"Content-Type": "application/json"})
     assert r.status_code == 400
+
+
+def test_job_list_shows_each_fill_and_its_revert(scene):
+    _, client, _ = scene
+    assert client.get("/api/jobs").json() == {"jobs": []}
+    first = client.get("/api/state").json()["placeholders"][0]
+    (edit_id,) = client.post("/api/fill", json={"item_ids": [first["id"]]}).json()["filled"]
+    (job,) = client.get("/api/jobs").json()["jobs"]
+    assert job["id"] == edit_id and job["kind"] == "fill" and job["state"] == "in place"
+    assert "Cut 1" in job["title"] and "job-001" in job["detail"]
+    client.post("/api/revert", json={"edit_id": edit_id}).raise_for_status()
+    assert client.get("/api/jobs").json()["jobs"][0]["state"] == "reverted"
+
+
+def test_engine_jobs_plug_into_the_list(tmp_path, monkeypatch):
+    from promptreel.resolve_plugin.panel import JobRow
+
+    monkeypatch.setenv("PROMPTREEL_HOME", str(tmp_path / "home"))
+    resolve, _ = cut_with_placeholders()
+    from promptreel.resolve_plugin.gateway import DirectGateway
+
+    row = JobRow(id="j1", kind="engine", title="veo-3.1 'a fox'", state="running", progress=0.4,
+                 created="2026-11-23T09:00:00+00:00")
+    panel = Panel(DirectGateway(resolve), None, engine_jobs=lambda: [row])
+    panel.start()
+    try:
+        jobs = httpx.get(f"http://127.0.0.1:{panel.port}/api/jobs", headers={"X-Promptreel-Token": panel.token}).json()
+    finally:
+        panel.stop()
+    assert jobs["jobs"] == [row.model_dump()]
+
+
+def test_estimate_and_budget_refusal_before_anything_is_placed(scene):
+    panel, client, timeline = scene
+    client.post("/api/settings", json={"model": "veo-3.1", "budget_usd": 2}).raise_for_status()
+    cost = client.post("/api/estimate", json={}).json()
+    assert [line["cost_usd"] for line in cost["lines"]] == [1.6, 1.6]  # 4 s each at $0.40/s
+    assert cost["total_usd"] == 3.2 and cost["over_budget"] is True
+    refused = client.post("/api/fill", json={})
+    assert refused.status_code == 400 and "over the panel's budget of $2.00" in refused.json()["error"]
+    assert [it for it in timeline._items() if it._mpi is not None] == [] and panel.make_clip.slots == []
+    refused = client.post("/api/generate", json={"prompt": "waves", "frames": 24, "variants": 2})
+    assert refused.status_code == 400 and "$3.20" in refused.json()["error"]
+    # Within budget: the fill goes ahead, on the chosen model.
+    first = client.get("/api/state").json()["placeholders"][0]["id"]
+    assert client.post("/api/estimate", json={"item_ids": [first]}).json()["over_budget"] is False
+    assert len(client.post("/api/fill", json={"item_ids": [first]}).json()["filled"]) == 1
+    assert panel.make_clip.slots[0].model == "veo-3.1"
+
+
+def test_settings_persist_in_the_panels_own_file_and_bad_values_change_nothing(scene, tmp_path):
+    panel, client, _ = scene
+    defaults = client.get("/api/settings").json()
+    assert defaults["model"] == "draft" and defaults["codec"] == "prores-hq" and defaults["bit_depth"] is None
+    saved = client.post("/api/settings", json={"codec": "dnxhr-hqx", "bit_depth": 12, "fit": "crop"}).json()
+    assert (saved["codec"], saved["bit_depth"], saved["fit"]) == ("dnxhr-hqx", 12, "crop")
+    on_disk = json.loads((tmp_path / "home" / "panel.json").read_text())
+    assert on_disk["codec"] == "dnxhr-hqx" and on_disk["bit_depth"] == 12
+    for bad in ({"codec": "mpeg2"}, {"bit_depth": 9}, {"budget_usd": -1}, {"frame_size": "wide"}, {"colour": "red"},
+                {"bin": "takes/{shot}"}):
+        r = client.post("/api/settings", json=bad)
+        assert r.status_code == 400 and "Traceback" not in r.text, bad
+    assert json.loads((tmp_path / "home" / "panel.json").read_text()) == on_disk
+    # The bit depth setting reaches the slot.
+    first = client.get("/api/state").json()["placeholders"][0]["id"]
+    client.post("/api/fill", json={"item_ids": [first]}).raise_for_status()
+    assert panel.make_clip.slots[0].bit_depth == 12
+    assert client.get("/api/models").json()["models"][0]["id"] == "draft"
+
+
+def test_the_page_has_the_job_list_cost_and_settings(scene):
+    panel, client, _ = scene
+    page = client.get("/", params={"token": panel.token}).text
+    for part in ('id="jobs"', 'id="cost"', 'id="settings"', "/api/jobs", "/api/estimate", "/api/settings",
+                 "/api/exports", "/api/file/fill"):
+        assert part in page

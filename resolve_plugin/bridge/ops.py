@@ -173,7 +173,8 @@ def _scan_items(session, timeline):
                 "enabled": bool(item.GetClipEnabled()), "color": item.GetClipColor() or "",
                 "clip_id": clip_id, "markers": _markers(item),
             })
-        tracks.append({"index": index, "locked": bool(timeline.GetIsTrackLocked("video", index)), "items": items})
+        tracks.append({"index": index, "name": timeline.GetTrackName("video", index) or "",
+                       "locked": bool(timeline.GetIsTrackLocked("video", index)), "items": items})
     return tracks, clips
 
 
@@ -301,13 +302,30 @@ def append(session, args):
 
 
 def add_track(session, args):
+    """A new video track on top, named `name` when given (so revert can tell it is promptreel's)."""
     tl = session.timeline()
     before = int(tl.GetTrackCount("video") or 0)
     tl.AddTrack("video")  # returns Bool, not an index: read the count back
     after = int(tl.GetTrackCount("video") or 0)
     if after != before + 1:
         raise OpError("failed", "Resolve would not add a video track.")
-    return {"index": after}
+    if args.get("name"):
+        tl.SetTrackName("video", after, args["name"])
+    return {"index": after, "name": tl.GetTrackName("video", after) or ""}
+
+
+def delete_track(session, args):
+    """Delete video track `index` only if it is still called `name` and holds nothing; read back.
+    Checked here, in the one thread that talks to Resolve, so nothing lands on it in between."""
+    tl = session.timeline()
+    index = int(args["index"])
+    count = int(tl.GetTrackCount("video") or 0)
+    if not 1 <= index <= count or (tl.GetTrackName("video", index) or "") != args["name"]:
+        return {"deleted": False, "reason": "renamed"}
+    if tl.GetItemListInTrack("video", index) or tl.GetIsTrackLocked("video", index):
+        return {"deleted": False, "reason": "in use"}
+    tl.DeleteTrack("video", index)
+    return {"deleted": int(tl.GetTrackCount("video") or 0) == count - 1, "reason": ""}
 
 
 def set_enabled(session, args):
@@ -429,6 +447,7 @@ OPS = {
     "tag_clip": (tag_clip, ("clip_id",)),
     "append": (append, ("clips",)),
     "add_track": (add_track, ()),
+    "delete_track": (delete_track, ("index", "name")),
     "set_enabled": (set_enabled, ("item_ids", "enabled")),
     "delete_items": (delete_items, ("item_ids",)),
     "add_marker": (add_marker, ("frame", "color")),

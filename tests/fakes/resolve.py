@@ -311,6 +311,7 @@ class Timeline(_ResolveObject):
         self._start = start_frame
         self._tracks: dict[int, list[TimelineItem]] = {1: []}
         self._locked: dict[int, bool] = {}
+        self._names: dict[int, str] = {}  # set by SetTrackName; "Video N" otherwise
         self._settings: dict[str, str] = {"useCustomSettings": "0"}
         self._markers: dict[float, dict] = {}
         self._playhead = start_frame
@@ -395,7 +396,35 @@ class Timeline(_ResolveObject):
         return trackIndex in self._tracks
 
     def GetTrackName(self, trackType, trackIndex):
-        return f"Video {trackIndex}" if trackIndex in self._tracks else ""
+        if trackType != "video" or trackIndex not in self._tracks:
+            return ""
+        return self._names.get(trackIndex, f"Video {trackIndex}")
+
+    def SetTrackName(self, trackType, trackIndex, name):
+        if trackType != "video" or trackIndex not in self._tracks or not name:
+            return False
+        self._names[trackIndex] = str(name)
+        return True
+
+    def DeleteTrack(self, trackType, trackIndex):
+        # Deletes the track and what is on it; the tracks above move down one (their names go with them).
+        if trackType != "video" or trackIndex not in self._tracks or len(self._tracks) == 1 \
+                or self._project._resolve._modal():
+            return False
+        top = len(self._tracks)
+        for index in range(trackIndex, top):
+            self._tracks[index] = self._tracks[index + 1]
+            for it in self._tracks[index]:
+                it._track = index
+            for table in (self._locked, self._names):
+                if index + 1 in table:
+                    table[index] = table.pop(index + 1)
+                else:
+                    table.pop(index, None)
+        del self._tracks[top]
+        self._locked.pop(top, None)
+        self._names.pop(top, None)
+        return True
 
     # -- items
     def DeleteClips(self, timelineItems, ripple=False):
@@ -457,20 +486,40 @@ class Timeline(_ResolveObject):
             return False
         import opentimelineio as otio
 
-        tl = otio.schema.Timeline(name=self._name)
+        # Shaped as Resolve writes it (reference/otio.md 3.1): Resolve_OTIO metadata on timeline, tracks
+        # and clips, the start timecode as global_start_time, plain OS paths, marker notes in Resolve_OTIO.
         rate = float(self._rate())
+
+        def rt(value):
+            return otio.opentime.RationalTime(value, rate)
+
+        tl = otio.schema.Timeline(name=self._name, global_start_time=rt(self._start),
+                                  metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
         for index in sorted(self._tracks):
-            track = otio.schema.Track(name=f"Video {index}", kind=otio.schema.TrackKind.Video)
+            track = otio.schema.Track(name=self.GetTrackName("video", index), kind=otio.schema.TrackKind.Video,
+                                      metadata={"Resolve_OTIO": {"Locked": bool(self._locked.get(index))}})
             pos = self._start
             for it in sorted(self._tracks[index], key=lambda i: i._start):
                 if it._kind == "transition":
                     continue
                 if it._start > pos:
-                    track.append(otio.schema.Gap(duration=otio.opentime.RationalTime(it._start - pos, rate)))
-                ref = (otio.schema.ExternalReference(target_url=str(it._mpi._path)) if it._mpi
-                       else otio.schema.GeneratorReference(generator_kind=it._name))
-                track.append(otio.schema.Clip(name=it._name, media_reference=ref, source_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(it._left, rate), otio.opentime.RationalTime(it._duration, rate))))
+                    track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(rt(0), rt(it._start - pos))))
+                if it._mpi:
+                    mpi = it._mpi
+                    ref = otio.schema.ExternalReference(target_url=str(mpi._path), available_range=(
+                        otio.opentime.TimeRange(otio.opentime.RationalTime(0, float(mpi._rate)),
+                                                otio.opentime.RationalTime(mpi._frames, float(mpi._rate)))))
+                else:
+                    ref = otio.schema.GeneratorReference(generator_kind=it._name)
+                clip = otio.schema.Clip(name=it._name, media_reference=ref, metadata={"Resolve_OTIO": {}},
+                                        source_range=otio.opentime.TimeRange(rt(it._left), rt(it._duration)))
+                clip.enabled = it._enabled
+                for frame, m in sorted(it._markers.items()):
+                    clip.markers.append(otio.schema.Marker(
+                        name=m["name"], color=m["color"].upper(),
+                        marked_range=otio.opentime.TimeRange(rt(it._left + frame), rt(m["duration"])),
+                        metadata={"Resolve_OTIO": {"Keywords": [], "Note": m["note"]}}))
+                track.append(clip)
                 pos = it.GetEnd()
             tl.tracks.append(track)
         otio.adapters.write_to_file(tl, str(fileName))

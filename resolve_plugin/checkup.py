@@ -1,0 +1,186 @@
+"""Every check `promptreel doctor` runs: Python, ffmpeg (and the filters and encoders promptreel uses),
+PyAV, the data folder, the journal, keys (names and where, never values), the model catalog, and
+the Resolve section (resolve_plugin/doctor.py: the Scripts entry, the bridge, which mode and why).
+
+Each check says ok, or the problem and its fix; `essential` ones make the command exit non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+from promptreel.core import settings
+from promptreel.core.errors import UserError
+
+from .doctor import Check
+from .editions import Decision
+
+FULL_FFMPEG = ("Set PROMPTREEL_FFMPEG to a full ffmpeg build, such as the one imageio-ffmpeg installs "
+               "(python -c \"import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())\").")
+# What promptreel asks of ffmpeg: (kind, names (any one will do), why, essential).
+FFMPEG_NEEDS = (
+    ("filter", ("drawtext",), "the draft model's slates", True),
+    ("encoder", ("libx264", "libopenh264"), "H.264: draft slates and the h264 codec", True),
+    ("encoder", ("prores_ks",), "ProRes, the default conform codec", True),
+)
+
+
+def python_check() -> Check:
+    v = sys.version_info
+    return Check("Python", v >= (3, 10), f"{v.major}.{v.minor}.{v.micro} at {sys.executable}",
+                 "" if v >= (3, 10) else "promptreel needs Python 3.10 or later: reinstall it into a newer Python.",
+                 essential=True, section="System")
+
+
+def _ffmpeg_source(exe: str) -> str:
+    if os.environ.get("PROMPTREEL_FFMPEG"):
+        return "from PROMPTREEL_FFMPEG"
+    return "bundled by imageio-ffmpeg" if "imageio_ffmpeg" in exe else "on PATH"
+
+
+def _listing(exe: str, what: str) -> str:
+    return subprocess.run([exe, "-hide_banner", f"-{what}"], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL).stdout
+
+
+def ffmpeg_checks() -> list[Check]:
+    from promptreel.core.ffmpeg import ffmpeg_exe
+
+    try:
+        exe = ffmpeg_exe()
+        first = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30,
+                               stdin=subprocess.DEVNULL).stdout.splitlines()
+    except UserError as e:
+        return [Check("ffmpeg", False, e.problem, e.fix or FULL_FFMPEG, essential=True, section="System")]
+    except (OSError, subprocess.SubprocessError) as e:
+        return [Check("ffmpeg", False, f"the ffmpeg found does not run ({e.__class__.__name__}: {e})", FULL_FFMPEG,
+                      essential=True, section="System")]
+    version = (first[0] if first else "unknown version").replace("ffmpeg version ", "")
+    out = [Check("ffmpeg", True, f"{exe} ({_ffmpeg_source(exe)}), version {version.split(' ')[0]}",
+                 essential=True, section="System")]
+    listings = {"filter": _listing(exe, "filters"), "encoder": _listing(exe, "encoders")}
+    for kind, names, why, essential in FFMPEG_NEEDS:
+        found = [n for n in names if re.search(rf"\s{re.escape(n)}\s", listings[kind])]
+        label = " or ".join(names)
+        out.append(Check(f"ffmpeg {label}", bool(found),
+                         f"{found[0]} ({why})" if found else f"this ffmpeg has no {label} {kind}, needed for {why}",
+                         "" if found else FULL_FFMPEG, essential=essential, section="System"))
+    return out
+
+
+def pyav_check() -> Check:
+    try:
+        import av
+    except ImportError as e:
+        return Check("PyAV", False, f"not importable ({e})", "Reinstall promptreel: pip install --force-reinstall av",
+                     essential=True, section="System")
+    return Check("PyAV", True, f"version {av.__version__} (probing media)", essential=True, section="System")
+
+
+def data_folder_check() -> Check:
+    home = settings.home()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".doctor-", delete=True):
+            pass
+    except OSError as e:
+        return Check("data folder", False, f"{home} is not writable ({e.strerror or e})",
+                     "Set PROMPTREEL_HOME to a folder you can write, or fix the permissions of that folder.",
+                     essential=True, section="promptreel")
+    return Check("data folder", True, f"{home} (writable)", essential=True, section="promptreel")
+
+
+def journal_check() -> Check:
+    path = settings.home() / "journal.sqlite"
+    if not path.exists():
+        return Check("journal", True, f"{path} not created yet (the first job creates it)", essential=True,
+                     section="promptreel")
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            jobs = con.execute("SELECT count(*) FROM jobs").fetchone()[0] if "jobs" in tables else 0
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        return Check("journal", False, f"{path} cannot be read ({e})",
+                     "Restore it from a backup if you have one; otherwise move it aside and promptreel starts a "
+                     "new journal (jobs recorded in the old one can then not be resumed).",
+                     essential=True, section="promptreel")
+    return Check("journal", True, f"{path} readable, {jobs} job(s) recorded", essential=True, section="promptreel")
+
+
+def keys_check() -> Check:
+    from promptreel.core.keys import KNOWN_KEYS, key_sources
+
+    where = key_sources()
+    found = [f"{name} ({source})" for name, source in where.items() if source]
+    if not found:
+        return Check("keys", False, "no API key set: only the free draft model (and local routes) can run",
+                     f"Set a key with `promptreel keys set NAME` or its environment variable; names: "
+                     f"{', '.join(KNOWN_KEYS)}.", section="promptreel")
+    missing = [n for n, s in where.items() if not s]
+    return Check("keys", True, ", ".join(found) + (f"; not set: {', '.join(missing)}" if missing else ""),
+                 section="promptreel")
+
+
+def catalog_check() -> Check:
+    from promptreel.core.catalog import load_catalog
+
+    try:
+        user_file = settings.load_settings().catalog_file
+        catalog = load_catalog(user_file)
+    except UserError as e:
+        return Check("catalog", False, e.problem, e.fix or "", essential=True, section="promptreel")
+    source = (f"with your overrides from {user_file}" if user_file else
+              "as shipped (no override file: set catalog_file in settings.toml to add one)")
+    return Check("catalog", True, f"{len(catalog.models)} models, {source}", essential=True, section="promptreel")
+
+
+def resolve_section() -> tuple[list[Check], Decision | None]:
+    from .doctor import resolve_checks
+
+    try:
+        checks, decision = resolve_checks()
+    except UserError as e:  # Resolve went away between the checks
+        return [Check("Resolve", False, e.problem, e.fix or "")], None
+    # Which mode, and why: file mode is a way of working (the free edition from 21.1), not a fault.
+    return [Check(c.name, True, c.detail) if c.name == "Mode" else c for c in checks], decision
+
+
+def run_all() -> tuple[list[Check], Decision | None]:
+    checks = [python_check(), *ffmpeg_checks(), pyav_check(), data_folder_check(), journal_check(),
+              keys_check(), catalog_check()]
+    resolve, decision = resolve_section()
+    return checks + resolve, decision
+
+
+def essential_failures(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.essential and not c.ok]
+
+
+def report_text(checks: list[Check]) -> str:
+    lines, section = [], None
+    for c in checks:
+        if c.section != section:
+            section = c.section
+            lines.append(f"{section}:")
+        lines.append(f"  {'ok     ' if c.ok else 'problem'}  {c.name}: {c.detail}")
+        if not c.ok and c.fix:
+            lines.append(f"           fix: {c.fix}")
+    failed = essential_failures(checks)
+    lines.append("Everything promptreel needs is in place." if not failed else
+                 f"{len(failed)} essential problem(s): {', '.join(c.name for c in failed)}.")
+    return "\n".join(lines)
+
+
+def report_json(checks: list[Check], decision: Decision | None) -> dict:
+    from dataclasses import asdict
+
+    return {"ok": not essential_failures(checks), "mode": decision.model_dump() if decision else None,
+            "checks": [asdict(c) for c in checks]}

@@ -1,0 +1,322 @@
+"""File mode (the free edition from 21.1, which runs no Python scripts; or whenever no bridge answers):
+timelines leave Resolve and come back as OTIO.
+
+1. In Resolve: File > Export > Timeline..., format OpenTimelineIO (.otio), into the export folder.
+2. The panel offers the new file at once; Fill writes `<name> promptreel.otio` beside it (OTIO's
+   fill with Resolve-shaped output: plain OS paths, clips named after their media, media that
+   starts at 01:00:00:00), and the conformed clips into `promptreel media/` in that folder.
+3. In Resolve: File > Import > Timeline..., that file. It comes in as a new timeline; the exported
+   original is never touched, so importing the original again is the revert.
+
+The folder is polled with `os.scandir` (name, size, mtime of each .otio) each time the panel asks,
+rather than watched with OS events (watchfiles): no extra dependency, and it works on network
+shares and synced folders, where OS file events often never arrive. A file that does not parse
+yet is still being written: it is read again when its size or mtime changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from promptreel.core import settings
+from promptreel.core.catalog import Catalog
+from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
+
+from .costs import CostEstimate, CostLine
+from .panel_settings import PanelSettings
+
+log = logging.getLogger(__name__)
+
+NS = "promptreel"
+MEDIA_FOLDER = "promptreel media"
+_OURS = re.compile(r"^(?P<base>.*?) promptreel(?: (?P<n>\d+))?$")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def import_steps(folder: Path) -> list[str]:
+    return [f"In Resolve: File > Export > Timeline..., choose OpenTimelineIO (.otio) and save it in {folder}.",
+            "The export appears here at once: check its placeholders and cost, then press Fill.",
+            "In Resolve: File > Import > Timeline..., choose the file promptreel names "
+            "(it comes in as a new timeline; your original is untouched)."]
+
+
+def output_for(export: Path) -> Path:
+    """`<name> promptreel.otio` beside the export, or `<name> promptreel 2.otio` ... if that is taken:
+    nothing already there is ever replaced. Re-exports of a filled timeline keep one suffix."""
+    stem = export.stem
+    m = _OURS.match(stem)
+    base = m.group("base") if m else stem
+    n = 1
+    while True:
+        out = export.with_name(f"{base} promptreel{'' if n == 1 else f' {n}'}.otio")
+        if not out.exists() and out != export:
+            return out
+        n += 1
+
+
+class Export(BaseModel):
+    """A timeline file in the export folder, as the panel lists it."""
+
+    name: str
+    modified: str
+    new: bool  # appeared or changed since the panel started watching
+    ready: bool = False  # reads as a whole timeline (False while Resolve is still writing it)
+    problem: str | None = None
+    timeline: str = ""
+    placeholders: int = 0
+    resolve_shaped: bool = False
+    filled_as: str | None = None  # our output beside it, newer than it
+
+
+class _Seen(BaseModel):
+    signature: tuple[int, int]
+    ready: bool
+    ours: bool = False
+    source: str = ""  # for our own outputs: the export they were filled from
+    problem: str | None = None
+    timeline: str = ""
+    placeholders: int = 0
+    resolve_shaped: bool = False
+
+
+class ExportWatcher:
+    """Lists the folder's .otio files, newest first, marking those new since watching began."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._baseline = self._signatures()
+        self._seen: dict[str, _Seen] = {}
+        self._lock = threading.Lock()
+
+    def _signatures(self) -> dict[str, tuple[int, int]]:
+        out = {}
+        try:
+            with os.scandir(self.folder) as it:
+                for entry in it:
+                    if entry.name.startswith(".") or not entry.name.lower().endswith(".otio"):
+                        continue  # hidden and temporary files (ours are written as .name.tmp.otio)
+                    try:
+                        if entry.is_file():
+                            st = entry.stat()
+                            out[entry.name] = (st.st_mtime_ns, st.st_size)
+                    except OSError:
+                        continue  # removed while listing
+        except FileNotFoundError:
+            return {}
+        return out
+
+    def poll(self) -> list[Export]:
+        with self._lock:
+            signatures = self._signatures()
+            for gone in set(self._seen) - set(signatures):
+                del self._seen[gone]
+            listed = []
+            for name, sig in sorted(signatures.items(), key=lambda kv: -kv[1][0]):
+                seen = self._seen.get(name)
+                if seen is None or seen.signature != sig:  # read once per version of the file
+                    seen = self._seen[name] = _look(self.folder / name, sig)
+                if seen.ours:
+                    continue
+                listed.append((name, sig, seen))
+            return [self._row(name, sig, seen, signatures) for name, sig, seen in listed]
+
+    def _row(self, name: str, sig: tuple[int, int], seen: _Seen, signatures: dict) -> Export:
+        outputs = [n for n, s in signatures.items()
+                   if n in self._seen and self._seen[n].source == name and s[0] >= sig[0]]
+        return Export(name=name, modified=datetime.fromtimestamp(sig[0] / 1e9, timezone.utc).isoformat(
+                          timespec="seconds"),
+                      new=self._baseline.get(name) != sig, ready=seen.ready, problem=seen.problem,
+                      timeline=seen.timeline, placeholders=seen.placeholders, resolve_shaped=seen.resolve_shaped,
+                      filled_as=max(outputs, key=lambda n: signatures[n][0]) if outputs else None)
+
+    def offer(self, exports: list[Export]) -> Export | None:
+        """The timeline to offer now: the newest new export that is ready, has placeholders and is not filled."""
+        return next((e for e in exports if e.new and e.ready and e.placeholders and not e.filled_as), None)
+
+    def path(self, name: str) -> Path:
+        """The export called `name` in the folder; refuses anything else (no paths, only names listed)."""
+        if Path(name).name != name or not name.lower().endswith(".otio") or name.startswith("."):
+            raise BadInput(f"'{name}' is not a timeline in the export folder.", "Pick one from the list.")
+        path = self.folder / name
+        if not path.is_file():
+            raise BadInput(f"{name} is no longer in {self.folder}.", "Export the timeline from Resolve again.")
+        return path
+
+
+def _look(path: Path, sig: tuple[int, int]) -> _Seen:
+    from promptreel.otio_adapters.placeholders import find_placeholders
+    from promptreel.otio_adapters.timeline_io import read_timeline
+
+    try:
+        doc = read_timeline(path)
+    except BadInput as e:
+        # Mid-write, or not a timeline: looked at again when it changes (or on the next poll).
+        return _Seen(signature=sig, ready=False, problem=str(e))
+    tl = doc.timeline
+    ns = tl.metadata.get(NS)
+    mark = ns.get("file_mode") if ns is not None and hasattr(ns, "get") else None
+    count = len(find_placeholders(tl.tracks, tl.global_start_time).placeholders)
+    return _Seen(signature=sig, ready=True, ours=mark is not None, source=str(mark.get("from", "")) if mark else "",
+                 timeline=tl.name or path.stem, placeholders=count,
+                 resolve_shaped=doc.is_resolve)
+
+
+# -- estimate and fill ------------------------------------------------------------------------------
+
+def _fit(s: PanelSettings) -> str:
+    return "fit" if s.fit == "project" else s.fit  # Resolve's default: scale entire image to fit
+
+
+@dataclass
+class Prepared:
+    """An export read, scanned and priced: everything checked before anything is generated."""
+
+    export: Path
+    doc: Any  # otio_adapters.timeline_io.Document
+    slots: int
+    cost: CostEstimate
+
+
+def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True) -> Prepared:
+    """Read and price an export. With `check`, refuse it here (no placeholders, a slot its model cannot
+    make, over the budget), before any money is spent."""
+    from promptreel.otio_adapters.fill import scan_timeline
+    from promptreel.otio_adapters.timeline_io import read_timeline
+
+    doc = read_timeline(export)
+    estimates, _ = scan_timeline(doc.timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10,
+                                 catalog=catalog)
+    lines = [CostLine(label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.placeholder.prompt[:40]}'",
+                      frames=e.slot.frames, model=e.slot.model or s.model, cost_usd=round(e.cost, 4), error=e.error)
+             for e in estimates]
+    cost = CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
+    if check:
+        if not lines:
+            raise BadInput(f"{export.name} has no placeholders.",
+                           "In Resolve, mark clips with a marker whose note starts 'gen:' (or name them "
+                           "'GEN: ...'), then export the timeline again.")
+        refused = [x for x in lines if x.error]
+        if refused:
+            raise UnsupportedRequest(
+                f"{len(refused)} placeholder(s) cannot be made on {s.model}: {refused[0].label}: {refused[0].error}",
+                "Choose another model in the panel's settings, or change those placeholders.")
+        cost.refuse_if_over("This fill")
+    return Prepared(export, doc, len(lines), cost)
+
+
+def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None) -> CostEstimate:
+    return prepare(path, s, catalog, check=False).cost
+
+
+class FileRun(BaseModel):
+    """One file-mode fill, as the job list shows it. Kept in `<home>/file-runs/`."""
+
+    id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
+                    + secrets.token_hex(3))
+    created: str = Field(default_factory=_now)
+    export: str
+    output: str = ""
+    state: Literal["running", "done", "failed"] = "running"
+    slots: int = 0
+    finished: int = 0
+    filled: int = 0
+    failed: list[str] = []
+    cost_usd: float = 0.0
+    error: str | None = None
+    next_step: str = ""
+
+    @property
+    def progress(self) -> float | None:
+        return self.finished / self.slots if self.slots else None
+
+
+def runs_dir() -> Path:
+    return settings.home() / "file-runs"
+
+
+_save_lock = threading.Lock()  # a filler may report progress from several threads
+
+
+def save_run(run: FileRun) -> None:
+    folder = runs_dir()
+    with _save_lock:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{run.id}.json"
+        tmp = path.with_suffix(".json.part")
+        tmp.write_text(run.model_dump_json(indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def all_runs() -> list[FileRun]:
+    folder = runs_dir()
+    if not folder.is_dir():
+        return []
+    return sorted((FileRun.model_validate_json(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")),
+                  key=lambda r: r.created)
+
+
+def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None = None,
+                catalog: Catalog | None = None, prepared: Prepared | None = None) -> FileRun:
+    """Fill an exported timeline and write `<name> promptreel.otio` beside it (atomically). Returns the
+    finished run. A run that fails writes no timeline and records why (the error is re-raised)."""
+    run = run or FileRun(export=export.name)
+    try:
+        prepared = prepared or prepare(export, s, catalog)
+        _fill(prepared, s, filler, run, catalog)
+    except UserError as e:
+        run.state, run.error = "failed", str(e)
+        save_run(run)
+        raise
+    except Exception as e:
+        log.exception("file-mode fill of %s failed", export)
+        run.state, run.error = "failed", f"Internal error ({e.__class__.__name__}); see the panel's log."
+        save_run(run)
+        raise
+    save_run(run)
+    return run
+
+
+def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: Catalog | None) -> None:
+    from promptreel.otio_adapters.fill import fill_tracks
+    from promptreel.otio_adapters.filler import FillOptions, engine_filler
+    from promptreel.otio_adapters.timeline_io import write_timeline
+
+    export, doc, tl = prepared.export, prepared.doc, prepared.doc.timeline
+    run.slots = prepared.slots
+    save_run(run)
+
+    def progress(i, slot, state):
+        if state in ("done", "failed"):
+            run.finished += 1
+            save_run(run)
+
+    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=_fit(s), codec=s.codec,
+                          budget=s.budget_usd, progress=progress)
+    filler = filler or engine_filler
+    # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
+    report = fill_tracks(tl.tracks, filler, options, size=s.size, bit_depth=s.bit_depth or 10,
+                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    out = output_for(export)
+    tl.name = out.stem  # imports as a new timeline beside the original, never over it
+    tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
+    written, _ = write_timeline(doc, out)
+    run.output = written.name
+    run.filled = len(report.filled)
+    run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
+    run.cost_usd = round(report.cost, 4)
+    run.state = "done"
+    run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
+                     f"Its clips are in {export.parent / MEDIA_FOLDER}.")
