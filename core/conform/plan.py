@@ -211,16 +211,22 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
 
     one_to_one = strategy in ("same", "speed")
     hold, stretch = 0, Fraction(1)
+    short = choices.short
+    uncounted = source.frames - usable  # a partial or duplicated last frame
+    if short == "refuse" and available < need <= available + uncounted:
+        # Short only by the frame that was not counted: hold the one before it, which looks the same.
+        short = "hold"
+        notes.append("Note: the clip's last frame is partial or a repeat; the frame before it is held in its place.")
     if available < need:
         have = Fraction(available) / source.rate
-        if choices.short == "refuse":
+        if short == "refuse":
             raise UnsupportedRequest(
                 f"The clip is short: {available} usable frames ({float(have):.3f} s) from frame {in_frame}, but "
                 f"{target.frames} frames at {rate_label(target.rate)} fps ({float(target.seconds):.3f} s) take {need} "
                 f"source frames ({'speed change' if one_to_one else 'duration kept'}).",
                 "Generate a longer clip or extend this one, or choose --short hold or --short slow.",
             )
-        if choices.short == "hold":
+        if short == "hold":
             produced = available if one_to_one else max(1, math.floor(available * target.rate / source.rate))
             hold = max(target.frames - produced, 0)
         else:  # slow: stretch the source so its frames span the slot, then resample in time

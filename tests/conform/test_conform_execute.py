@@ -87,10 +87,21 @@ def test_short_source_hold_or_slow(clips, tmp_path, short, strategy):
 
 
 def test_short_source_refused_by_default(clips, tmp_path):
-    target = Target(frames=24, rate="24", size="320x180")  # the clip has 24 frames, but the last is partial
+    target = Target(frames=25, rate="24", size="320x180")  # the clip has 24 frames, and the last is partial
     with pytest.raises(UnsupportedRequest, match="23 usable frames.*longer clip"):
         conform(clips["short"], tmp_path / "out.mov", target)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("source", ["short", "dup"])
+def test_short_only_by_the_uncounted_last_frame_holds_the_one_before(clips, tmp_path, source):
+    # A generation exactly as long as the slot whose last frame is partial or a repeat still fills it.
+    info = probe(clips[source])
+    target = Target(frames=info.frames, rate="24", size="320x180")
+    plan = plan_conform(info, target)
+    assert plan.hold_frames == 1 and plan.video_filters[0][2]["end_frame"] == info.frames - 1
+    assert any("held in its place" in note for note in plan.notes)
+    assert execute(plan, tmp_path / "out.mov").frames == info.frames
 
 
 def test_partial_last_frame_is_never_used(clips, tmp_path):

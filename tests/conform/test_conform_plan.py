@@ -46,7 +46,7 @@ def targets(draw):
 choices = st.builds(Choices, fps_mode=st.sampled_from(["auto", "speed", "nearest", "blend", "minterpolate"]),
                     fit=st.sampled_from(["fit", "fill", "crop", "stretch"]),
                     anchor=st.sampled_from(["start", "centre", "end"]),
-                    in_point=st.none() | st.integers(0, 6000), short=st.sampled_from(["hold", "slow"]))
+                    in_point=st.none() | st.integers(0, 6000), short=st.sampled_from(["hold", "slow", "refuse"]))
 
 
 def _final_size(plan, start):
@@ -70,6 +70,9 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
         plan = plan_conform(source, target, choice)
     except BadInput:
         assert choice.in_point is not None and choice.in_point >= source.usable_frames
+        return
+    except UnsupportedRequest as refused:
+        assert choice.short == "refuse" and "--short hold" in str(refused)
         return
     n = target.frames
     names = [f[0] for f in plan.video_filters]
