@@ -90,7 +90,8 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
         span = Fraction(used) / source.rate * plan.stretch
         assert math.floor(span * target.rate) + pad >= n
     # Exactly the target size, whatever the fit, rotation and pixel aspect.
-    assert _final_size(plan, source.display_size) == (target.size.width, target.size.height)
+    arriving = (source.height, source.width) if source.rotation in (90, 270) else (source.width, source.height)
+    assert _final_size(plan, arriving) == (target.size.width, target.size.height)
     assert plan.pix_fmt == target.pix_fmt()
     if plan.has_audio:
         assert plan.audio_filters[-1][2] == {"end_sample": round(Fraction(n) / target.rate * 48000)}
@@ -100,7 +101,7 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
 @settings(max_examples=200, deadline=None)
 @given(sources(), targets(), st.sampled_from(["fit", "fill"]))
 def test_fit_and_fill_keep_the_picture_shape(source, target, fit):
-    _, (w, h) = fit_geometry(source, target, fit)
+    w, h = fit_geometry(source, target, fit)
     W, H = target.size.width, target.size.height
     sw, sh = source.display_size
     if fit == "fit":
