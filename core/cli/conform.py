@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-CODECS = ["prores-hq", "prores", "prores-4444", "dnxhr-hqx", "dnxhr-hq", "h264", "h265-10"]
+from ..conform.target import DEFAULT_CODEC, codec_families
 
 
 @click.command()
@@ -19,7 +19,7 @@ CODECS = ["prores-hq", "prores", "prores-4444", "dnxhr-hqx", "dnxhr-hq", "h264",
 @click.option("--size", default=None, help="Frame size WxH. Default: the source's.")
 @click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill", show_default=True,
               help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
-@click.option("--codec", type=click.Choice(CODECS), default="prores-hq", show_default=True)
+@click.option("--codec", type=click.Choice(list(codec_families())), default=DEFAULT_CODEC, show_default=True)
 @click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
               help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265).")
 @click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
@@ -63,9 +63,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
     if bit_depth:
         target_args["bit_depth"] = int(bit_depth)
     else:
-        from ..conform.target import codec_family
-
-        target_args["bit_depth"] = codec_family(codec).bit_depths[-1]
+        target_args["bit_depth"] = codec_families()[codec].bit_depths[-1]
     target = Target(**target_args)
     choices = Choices(fps_mode=fps_mode, fit=fit, anchor="centre" if anchor == "center" else anchor,
                       in_point=in_point, short=short)
