@@ -41,6 +41,7 @@ class CodecFamily(BaseModel):
     alpha_pix_fmt: dict[int, str] = {}
     reads_as: dict[str, str] = {}  # pixel format a decoder reports for what was written
     containers: list[str]
+    min_size: tuple[int, int] = (1, 1)
     mbps: int = Field(description="data rate at 1920x1080 29.97, for the disk-space check")
 
     @property
@@ -106,6 +107,10 @@ class Target(BaseModel):
         if self.pixel_aspect <= 0:
             raise UnsupportedRequest(f"Pixel aspect {self.pixel_aspect} is not positive.", "Use 1 for square pixels.")
         parse_timecode(self.start_timecode, self.rate, self.is_drop_frame)
+        min_w, min_h = family.min_size
+        if self.size.width < min_w or self.size.height < min_h:
+            raise UnsupportedRequest(f"{family.label} cannot be {self.size}: it needs at least {min_w}x{min_h}.",
+                                     "Use a larger frame size, or ProRes.")
         pix_fmt = self.pix_fmt()
         if ("420" in pix_fmt and (self.size.width % 2 or self.size.height % 2)) or ("422" in pix_fmt and self.size.width % 2):
             raise UnsupportedRequest(f"{family.label} ({pix_fmt}) cannot be {self.size}: its chroma needs an even "

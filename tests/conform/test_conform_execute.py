@@ -198,6 +198,10 @@ def test_unknown_codec_and_unsupported_depth_are_refused():
         Target(frames=5, rate="24", size="320x180", codec="h264", bit_depth=10)
     with pytest.raises(UnsupportedRequest, match="at least 1 frame"):
         Target(frames=0, rate="24", size="320x180")
+    with pytest.raises(UnsupportedRequest, match="at least 256x120"):
+        Target(frames=5, rate="24", size="320x100", codec="dnxhr-hq", bit_depth=8)
+    with pytest.raises(UnsupportedRequest, match="even width and height"):
+        Target(frames=5, rate="24", size="321x180", codec="h264", bit_depth=8)
 
 
 def test_existing_output_is_not_overwritten(clips, tmp_path):
@@ -297,3 +301,12 @@ def test_raising_from_an_event_cancels_and_keeps_nothing(clips, tmp_path):
     with pytest.raises(Stop):
         conform(clips["24"], tmp_path / "out.mov", target, Choices(short="hold"), on_event=on_event)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("fit", ["fit", "fill", "crop", "stretch"])
+@pytest.mark.parametrize("codec", list(codec_families()))
+def test_codec_by_fit(clips, tmp_path, codec, fit):
+    """Every codec family with every size mode, 16:9 into 2.39:1: exact frames, size, pixel format, profile."""
+    family = codec_families()[codec]
+    target = Target(frames=3, rate="24000/1001", size="478x200", codec=codec, bit_depth=family.bit_depths[-1])
+    _check(conform(clips["30"], tmp_path / "out.mov", target, Choices(fit=fit)), target)

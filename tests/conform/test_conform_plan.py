@@ -37,8 +37,9 @@ def sources(draw):
 @st.composite
 def targets(draw):
     codec = draw(st.sampled_from(list(codec_families())))
+    min_w, min_h = codec_families()[codec].min_size
     return Target(frames=draw(st.integers(1, 20000)), rate=draw(st.sampled_from(RATES)),
-                  size=f"{2 * draw(st.integers(1, 4096))}x{2 * draw(st.integers(1, 2048))}",
+                  size=f"{2 * draw(st.integers(max(1, min_w // 2), 4096))}x{2 * draw(st.integers(max(1, min_h // 2), 2048))}",
                   pixel_aspect=draw(st.sampled_from([Fraction(1), Fraction(2), Fraction(4, 3)])), codec=codec,
                   bit_depth=codec_families()[codec].bit_depths[-1])
 
