@@ -26,25 +26,27 @@ from ..conform.target import DEFAULT_CODEC, codec_families
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
               help="Which part of a longer clip to keep.")
-@click.option("--in", "in_point", type=click.IntRange(min=0), default=None, help="Source frame to start at (overrides --anchor).")
+@click.option("--in", "in_point", type=click.IntRange(min=0), default=None,
+              help="Source frame to start at (overrides --anchor).")
 @click.option("--short", type=click.Choice(["hold", "slow", "refuse"]), default="refuse", show_default=True,
               help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.")
 @click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
-@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True, help="PCM channels (0: no audio).")
+@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True,
+              help="PCM channels (0: no audio).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
             timecode, audio_channels, dry_run, overwrite, as_json) -> None:
     """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified."""
-    from ..errors import BadInput
     from fractions import Fraction
 
-    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
     from ..conform.execute import execute
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
+    from ..errors import BadInput
+    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
 
     info = probe(source)
     rate = parse_rate(fps) if fps else info.rate

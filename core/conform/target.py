@@ -91,7 +91,7 @@ class Target(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _check(self) -> "Target":
+    def _check(self) -> Target:
         family = codec_family(self.codec)
         if self.bit_depth not in family.bit_depths:
             others = [n for n, f in codec_families().items() if self.bit_depth in f.bit_depths]
@@ -112,7 +112,8 @@ class Target(BaseModel):
             raise UnsupportedRequest(f"{family.label} cannot be {self.size}: it needs at least {min_w}x{min_h}.",
                                      "Use a larger frame size, or ProRes.")
         pix_fmt = self.pix_fmt()
-        if ("420" in pix_fmt and (self.size.width % 2 or self.size.height % 2)) or ("422" in pix_fmt and self.size.width % 2):
+        odd_w, odd_h = self.size.width % 2, self.size.height % 2
+        if ("420" in pix_fmt and (odd_w or odd_h)) or ("422" in pix_fmt and odd_w):
             raise UnsupportedRequest(f"{family.label} ({pix_fmt}) cannot be {self.size}: its chroma needs an even "
                                      f"{'width and height' if '420' in pix_fmt else 'width'}.",
                                      "Use an even frame size, or another codec.")
@@ -150,7 +151,7 @@ class Target(BaseModel):
         return int((video + audio) * self.seconds) + 1_000_000
 
     @classmethod
-    def from_slot(cls, slot: Slot, codec: str = DEFAULT_CODEC, **extra) -> "Target":
+    def from_slot(cls, slot: Slot, codec: str = DEFAULT_CODEC, **extra) -> Target:
         """The target a slot asks for. The slot's bit depth is carried at the nearest depth the codec writes."""
         depths = codec_family(codec).bit_depths
         depth = extra.pop("bit_depth", None) or min(depths, key=lambda d: (abs(d - slot.bit_depth), -d))

@@ -10,12 +10,12 @@ import textwrap
 from fractions import Fraction
 
 import pytest
-
-from promptreel.core.conform.execute import ConformFailed, DiskFull, conform, execute
+from promptreel.core.conform.execute import ConformFailed, conform, execute
 from promptreel.core.conform.plan import Choices, plan_conform
 from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target, codec_families
 from promptreel.core.errors import BadInput, UnsupportedRequest
+
 from tests.conform import media
 
 RATES = ["24000/1001", "25", "30000/1001"]

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from promptreel.core.conform.plan import Choices, choose_strategy, fit_geometry, plan_conform
 from promptreel.core.conform.probe import AudioInfo, MediaInfo
 from promptreel.core.conform.target import Target, codec_families
@@ -38,8 +37,8 @@ def sources(draw):
 def targets(draw):
     codec = draw(st.sampled_from(list(codec_families())))
     min_w, min_h = codec_families()[codec].min_size
-    return Target(frames=draw(st.integers(1, 20000)), rate=draw(st.sampled_from(RATES)),
-                  size=f"{2 * draw(st.integers(max(1, min_w // 2), 4096))}x{2 * draw(st.integers(max(1, min_h // 2), 2048))}",
+    width, height = 2 * draw(st.integers(max(1, min_w // 2), 4096)), 2 * draw(st.integers(max(1, min_h // 2), 2048))
+    return Target(frames=draw(st.integers(1, 20000)), rate=draw(st.sampled_from(RATES)), size=f"{width}x{height}",
                   pixel_aspect=draw(st.sampled_from([Fraction(1), Fraction(2), Fraction(4, 3)])), codec=codec,
                   bit_depth=codec_families()[codec].bit_depths[-1])
 
