@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-CODECS = ["prores-hq", "prores", "prores-4444", "dnxhr-hqx", "dnxhr-hq", "h264", "h265-10"]
+from ..conform.target import DEFAULT_CODEC, codec_families
 
 
 @click.command()
@@ -19,32 +19,34 @@ CODECS = ["prores-hq", "prores", "prores-4444", "dnxhr-hqx", "dnxhr-hq", "h264",
 @click.option("--size", default=None, help="Frame size WxH. Default: the source's.")
 @click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill", show_default=True,
               help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
-@click.option("--codec", type=click.Choice(CODECS), default="prores-hq", show_default=True)
+@click.option("--codec", type=click.Choice(list(codec_families())), default=DEFAULT_CODEC, show_default=True)
 @click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
               help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265).")
 @click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
               help="Which part of a longer clip to keep.")
-@click.option("--in", "in_point", type=click.IntRange(min=0), default=None, help="Source frame to start at (overrides --anchor).")
+@click.option("--in", "in_point", type=click.IntRange(min=0), default=None,
+              help="Source frame to start at (overrides --anchor).")
 @click.option("--short", type=click.Choice(["hold", "slow", "refuse"]), default="refuse", show_default=True,
               help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.")
 @click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
-@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True, help="PCM channels (0: no audio).")
+@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True,
+              help="PCM channels (0: no audio).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
             timecode, audio_channels, dry_run, overwrite, as_json) -> None:
     """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified."""
-    from ..errors import BadInput
     from fractions import Fraction
 
-    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
     from ..conform.execute import execute
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
+    from ..errors import BadInput
+    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
 
     info = probe(source)
     rate = parse_rate(fps) if fps else info.rate
@@ -63,9 +65,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
     if bit_depth:
         target_args["bit_depth"] = int(bit_depth)
     else:
-        from ..conform.target import codec_family
-
-        target_args["bit_depth"] = codec_family(codec).bit_depths[-1]
+        target_args["bit_depth"] = codec_families()[codec].bit_depths[-1]
     target = Target(**target_args)
     choices = Choices(fps_mode=fps_mode, fit=fit, anchor="centre" if anchor == "center" else anchor,
                       in_point=in_point, short=short)

@@ -211,16 +211,22 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
 
     one_to_one = strategy in ("same", "speed")
     hold, stretch = 0, Fraction(1)
+    short = choices.short
+    uncounted = source.frames - usable  # a partial or duplicated last frame
+    if short == "refuse" and available < need <= available + uncounted:
+        # Short only by the frame that was not counted: hold the one before it, which looks the same.
+        short = "hold"
+        notes.append("Note: the clip's last frame is partial or a repeat; the frame before it is held in its place.")
     if available < need:
         have = Fraction(available) / source.rate
-        if choices.short == "refuse":
+        if short == "refuse":
             raise UnsupportedRequest(
                 f"The clip is short: {available} usable frames ({float(have):.3f} s) from frame {in_frame}, but "
                 f"{target.frames} frames at {rate_label(target.rate)} fps ({float(target.seconds):.3f} s) take {need} "
                 f"source frames ({'speed change' if one_to_one else 'duration kept'}).",
                 "Generate a longer clip or extend this one, or choose --short hold or --short slow.",
             )
-        if choices.short == "hold":
+        if short == "hold":
             produced = available if one_to_one else max(1, math.floor(available * target.rate / source.rate))
             hold = max(target.frames - produced, 0)
         else:  # slow: stretch the source so its frames span the slot, then resample in time
@@ -304,30 +310,30 @@ def _even(value: Fraction) -> int:
     return max(2, 2 * round(value / 2))
 
 
-def fit_geometry(source: MediaInfo, target: Target, fit: Fit) -> tuple[tuple[int, int] | None, tuple[int, int]]:
-    """(scaled size or None for no resize, size before the final crop/pad). Pure integer/Fraction maths."""
+def fit_geometry(source: MediaInfo, target: Target, fit: Fit) -> tuple[int, int]:
+    """Size the picture is scaled to before the centre crop or pad to the target. Pure Fraction maths."""
     W, H = target.size.width, target.size.height
     sw, sh = source.display_size  # square-pixel picture as shown
-    tw = Fraction(W) * target.pixel_aspect  # target frame in square units
     if fit == "stretch":
-        return (W, H), (W, H)
-    if fit == "crop":
-        w = _even(Fraction(sw) / target.pixel_aspect)
-        return ((w, sh) if (w, sh) != (source.width, source.height) or source.rotation else None), (w, sh)
-    scale = (min if fit == "fit" else max)(tw / sw, Fraction(H) / sh)
+        return W, H
+    if fit == "crop":  # no resize: only square pixels made the target's shape
+        return _even(Fraction(sw) / target.pixel_aspect), sh
+    scale = (min if fit == "fit" else max)(W * target.pixel_aspect / sw, Fraction(H, sh))
     w, h = _even(sw * scale / target.pixel_aspect), _even(sh * scale)
-    w, h = (min(w, W), min(h, H)) if fit == "fit" else (max(w, W), max(h, H))
-    return (w, h), (w, h)
+    return (min(w, W), min(h, H)) if fit == "fit" else (max(w, W), max(h, H))
 
 
 def _size_filters(source: MediaInfo, target: Target, fit: Fit) -> tuple[list[Filter], list[str]]:
     W, H = target.size.width, target.size.height
-    scaled, (w, h) = fit_geometry(source, target, fit)
+    w, h = fit_geometry(source, target, fit)
+    # ffmpeg turns the picture by its rotation metadata before the graph sees it.
+    arriving = (source.height, source.width) if source.rotation in (90, 270) else (source.width, source.height)
     filters: list[Filter] = []
-    words = []
+    words = [{"fit": "fit (whole picture, padded)", "fill": "fill (cover, cropped)", "crop": "crop (no resize)",
+              "stretch": "stretch"}[fit]]
     if source.rotation:
         words.append(f"rotation {source.rotation}° applied")
-    if scaled is not None and scaled != (source.width, source.height) or source.sample_aspect != 1:
+    if (w, h) != arriving:
         filters.append(("scale", (), {"w": w, "h": h}))
         words.append(f"scale {source.display_size[0]}x{source.display_size[1]} to {w}x{h}")
     if w > W or h > H:
@@ -338,8 +344,6 @@ def _size_filters(source: MediaInfo, target: Target, fit: Fit) -> tuple[list[Fil
     if w < W or h < H:
         filters.append(("pad", (), {"w": W, "h": H, "x": (W - w) // 2, "y": (H - h) // 2, "color": "black"}))
         words.append(f"pad with black to {W}x{H}")
-    if not words or words == [f"rotation {source.rotation}° applied"]:
+    if not filters:
         words.append(f"{W}x{H} already")
-    words.insert(0, {"fit": "fit (whole picture, padded)", "fill": "fill (cover, cropped)",
-                     "crop": "crop (no resize)", "stretch": "stretch"}[fit])
     return filters, words

@@ -167,7 +167,8 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
                 color_transfer=TRANSFERS.get(int(cc.color_trc or 0)),
                 color_matrix=MATRICES.get(int(cc.colorspace or 2)) if not fmt.is_rgb else None,
                 color_range=color_range, timecode=timecode, duration=duration,
-                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name) for a in container.streams.audio),
+                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name)
+                            for a in container.streams.audio),
             )
     except MediaError:
         raise

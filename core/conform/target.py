@@ -41,6 +41,7 @@ class CodecFamily(BaseModel):
     alpha_pix_fmt: dict[int, str] = {}
     reads_as: dict[str, str] = {}  # pixel format a decoder reports for what was written
     containers: list[str]
+    min_size: tuple[int, int] = (1, 1)
     mbps: int = Field(description="data rate at 1920x1080 29.97, for the disk-space check")
 
     @property
@@ -90,7 +91,7 @@ class Target(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _check(self) -> "Target":
+    def _check(self) -> Target:
         family = codec_family(self.codec)
         if self.bit_depth not in family.bit_depths:
             others = [n for n, f in codec_families().items() if self.bit_depth in f.bit_depths]
@@ -106,8 +107,13 @@ class Target(BaseModel):
         if self.pixel_aspect <= 0:
             raise UnsupportedRequest(f"Pixel aspect {self.pixel_aspect} is not positive.", "Use 1 for square pixels.")
         parse_timecode(self.start_timecode, self.rate, self.is_drop_frame)
+        min_w, min_h = family.min_size
+        if self.size.width < min_w or self.size.height < min_h:
+            raise UnsupportedRequest(f"{family.label} cannot be {self.size}: it needs at least {min_w}x{min_h}.",
+                                     "Use a larger frame size, or ProRes.")
         pix_fmt = self.pix_fmt()
-        if ("420" in pix_fmt and (self.size.width % 2 or self.size.height % 2)) or ("422" in pix_fmt and self.size.width % 2):
+        odd_w, odd_h = self.size.width % 2, self.size.height % 2
+        if ("420" in pix_fmt and (odd_w or odd_h)) or ("422" in pix_fmt and odd_w):
             raise UnsupportedRequest(f"{family.label} ({pix_fmt}) cannot be {self.size}: its chroma needs an even "
                                      f"{'width and height' if '420' in pix_fmt else 'width'}.",
                                      "Use an even frame size, or another codec.")
@@ -145,7 +151,7 @@ class Target(BaseModel):
         return int((video + audio) * self.seconds) + 1_000_000
 
     @classmethod
-    def from_slot(cls, slot: Slot, codec: str = DEFAULT_CODEC, **extra) -> "Target":
+    def from_slot(cls, slot: Slot, codec: str = DEFAULT_CODEC, **extra) -> Target:
         """The target a slot asks for. The slot's bit depth is carried at the nearest depth the codec writes."""
         depths = codec_family(codec).bit_depths
         depth = extra.pop("bit_depth", None) or min(depths, key=lambda d: (abs(d - slot.bit_depth), -d))

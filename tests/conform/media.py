@@ -7,7 +7,6 @@ from pathlib import Path
 
 import av
 import ffmpeg
-
 from promptreel.core.ffmpeg import ffmpeg_exe
 
 SIZE = "320x180"
@@ -47,7 +46,8 @@ def halves(path: Path, *, full_range: bool = False, seconds: float = 0.5) -> Pat
 
 def vfr(path: Path) -> Path:
     """Frame periods alternate 1.3 and 0.7 of 1/24 s: variable rate, 24 fps on average."""
-    return clip(path, "24", 1, audio=False, vf=[("settb", {"expr": "1/24000"}), ("setpts", {"expr": "(N+0.3*mod(N,2))/24/TB"})],
+    periods = [("settb", {"expr": "1/24000"}), ("setpts", {"expr": "(N+0.3*mod(N,2))/24/TB"})]
+    return clip(path, "24", 1, audio=False, vf=periods,
                 out={"fps_mode": "passthrough", "enc_time_base": "1/24000", "video_track_timescale": 24000})
 
 

@@ -10,12 +10,12 @@ import textwrap
 from fractions import Fraction
 
 import pytest
-
-from promptreel.core.conform.execute import ConformFailed, DiskFull, conform, execute
+from promptreel.core.conform.execute import ConformFailed, conform, execute
 from promptreel.core.conform.plan import Choices, plan_conform
 from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target, codec_families
 from promptreel.core.errors import BadInput, UnsupportedRequest
+
 from tests.conform import media
 
 RATES = ["24000/1001", "25", "30000/1001"]
@@ -87,10 +87,21 @@ def test_short_source_hold_or_slow(clips, tmp_path, short, strategy):
 
 
 def test_short_source_refused_by_default(clips, tmp_path):
-    target = Target(frames=24, rate="24", size="320x180")  # the clip has 24 frames, but the last is partial
+    target = Target(frames=25, rate="24", size="320x180")  # the clip has 24 frames, and the last is partial
     with pytest.raises(UnsupportedRequest, match="23 usable frames.*longer clip"):
         conform(clips["short"], tmp_path / "out.mov", target)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("source", ["short", "dup"])
+def test_short_only_by_the_uncounted_last_frame_holds_the_one_before(clips, tmp_path, source):
+    # A generation exactly as long as the slot whose last frame is partial or a repeat still fills it.
+    info = probe(clips[source])
+    target = Target(frames=info.frames, rate="24", size="320x180")
+    plan = plan_conform(info, target)
+    assert plan.hold_frames == 1 and plan.video_filters[0][2]["end_frame"] == info.frames - 1
+    assert any("held in its place" in note for note in plan.notes)
+    assert execute(plan, tmp_path / "out.mov").frames == info.frames
 
 
 def test_partial_last_frame_is_never_used(clips, tmp_path):
@@ -187,6 +198,10 @@ def test_unknown_codec_and_unsupported_depth_are_refused():
         Target(frames=5, rate="24", size="320x180", codec="h264", bit_depth=10)
     with pytest.raises(UnsupportedRequest, match="at least 1 frame"):
         Target(frames=0, rate="24", size="320x180")
+    with pytest.raises(UnsupportedRequest, match="at least 256x120"):
+        Target(frames=5, rate="24", size="320x100", codec="dnxhr-hq", bit_depth=8)
+    with pytest.raises(UnsupportedRequest, match="even width and height"):
+        Target(frames=5, rate="24", size="321x180", codec="h264", bit_depth=8)
 
 
 def test_existing_output_is_not_overwritten(clips, tmp_path):
@@ -286,3 +301,12 @@ def test_raising_from_an_event_cancels_and_keeps_nothing(clips, tmp_path):
     with pytest.raises(Stop):
         conform(clips["24"], tmp_path / "out.mov", target, Choices(short="hold"), on_event=on_event)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("fit", ["fit", "fill", "crop", "stretch"])
+@pytest.mark.parametrize("codec", list(codec_families()))
+def test_codec_by_fit(clips, tmp_path, codec, fit):
+    """Every codec family with every size mode, 16:9 into 2.39:1: exact frames, size, pixel format, profile."""
+    family = codec_families()[codec]
+    target = Target(frames=3, rate="24000/1001", size="478x200", codec=codec, bit_depth=family.bit_depths[-1])
+    _check(conform(clips["30"], tmp_path / "out.mov", target, Choices(fit=fit)), target)
