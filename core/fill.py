@@ -65,12 +65,13 @@ def target_for(slot: Slot, settings: FillSettings) -> Target:
     return Target.from_slot(slot, settings.codec, **extra)
 
 
-def _output_name(job_id: str, target: Target, choices: Choices) -> str:
-    # Named from the job and what it was conformed to: the same take conformed for another slot
-    # is another file, and nothing a provider sent reaches the name.
+def _output_name(take: Path, target: Target, choices: Choices) -> str:
+    # Named from the generated take (itself named from the job that made it, so a cache hit names
+    # the same take) and what it was conformed to: the same take conformed for another slot is
+    # another file, the same one again is reused, and nothing a provider sent reaches the name.
     spec = json.dumps([target.model_dump(mode="json"), choices.model_dump(mode="json")], sort_keys=True)
     ext = "mov" if target.codec.startswith(("prores", "dnxhr")) else "mp4"
-    return f"{job_id}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
+    return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
 async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=None,
@@ -105,7 +106,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slot, None, provenance, reason)
             continue
         target = target_for(slot, settings)
-        output = out_dir / _output_name(job.job_id, target, settings.choices)
+        output = out_dir / _output_name(job.path, target, settings.choices)
         if output.exists():  # conformed before, to exactly this target
             clips[i] = SlotClip(slot, output, provenance)
             continue

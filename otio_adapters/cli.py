@@ -222,3 +222,41 @@ def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media
     if note:
         click.echo(f"note: {note}", err=True)
     sys.stdout.flush()
+
+
+@click.command()
+@click.option("--out", "folder", type=click.Path(path_type=Path), default=None,
+              help="Folder for the demo (default: demo/ in promptreel's data folder).")
+@click.option("--rate", default="24000/1001", show_default=True, help="Timeline rate.")
+@click.option("--size", default="1280x720", show_default=True, help="Timeline frame size WxH.")
+def demo(folder: Path | None, rate: str, size: str) -> None:
+    """Offline demo: a shot list becomes a timeline of placeholders with playable draft slates, which
+    are then filled through the job engine and conformed frame-exact, with no key and no network."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..core.cli.progress import ProgressView
+    from ..core.conform.probe import probe
+    from ..core.frames import parse_rate, rate_label
+    from ..core.settings import home
+    from .demo import run_demo
+
+    folder = folder or home() / "demo"
+    console = Console(stderr=True)
+    console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with the local "
+                  f"draft model (free, offline) into {folder}")
+    view = ProgressView(console)
+    with view.shown():
+        result = run_demo(folder, rate=rate, size=size, on_event=view)
+    table = Table(title="filled shots (read back from the files)")
+    for col in ("shot", "record TC", "frames", "rate", "size", "codec", "$", "file"):
+        table.add_column(col)
+    for ph, filled in result.report.filled:
+        info = probe(filled.media)  # what is really on disk, not what was asked for
+        table.add_row(ph.name, ph.timecode, str(info.frames), rate_label(info.rate), f"{info.width}x{info.height}",
+                      f"{info.codec} {info.pix_fmt}", f"{float(filled.provenance.get('cost') or 0):.2f}",
+                      filled.media.name)
+    out = Console()
+    out.print(table)
+    out.print(f"storyboard: {result.shots}\nboard with drafts: {result.board}\nfilled timeline: {result.filled}\n"
+              f"media: {result.media}\ntotal cost: ${result.report.cost:.2f}")

@@ -1,6 +1,6 @@
 """The OTIO half of `promptreel demo`: storyboard -> drafts -> fill -> a filled .otio and conformed media.
 
-Offline, with the draft model. The `demo` command (core/cli/demo.py) calls `run_demo(folder)` and
+Offline, with the draft model. The `demo` command (otio_adapters/cli.py) calls `run_demo(folder)` and
 prints `summary_rows()`; for `--sandbox`, pass a Filler that runs the engine on its sandbox routes.
 """
 
@@ -17,7 +17,7 @@ from .timeline_io import Document, write_timeline
 SHOTS = """shot,duration,prompt,seed,notes
 SH010,1s,"a paper boat on a rain-soaked street, low angle",11,opening
 SH020,00:00:01:12,"the boat tips over a kerb into a gutter stream",12,
-SH030,36,"the boat sails out of a drain into the sea at dawn",13,closing
+SH030,60,"the boat sails out of a drain into the sea at dawn",13,closing
 """
 
 
@@ -36,17 +36,18 @@ class DemoResult:
 
 
 def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str = "draft", rate: str = "24",
-             size: str = "320x180") -> DemoResult:
+             size: str = "320x180", on_event=None) -> DemoResult:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shots = folder / "shots.csv"
     shots.write_text(SHOTS, "utf-8")
     media = folder / "media"
     board = read_shot_list(shots, rate=rate, size=size)
-    fill_timeline(board, filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264"))
+    fill_timeline(board, filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264",
+                                             on_event=on_event))
     board_path, _ = write_timeline(Document(folder / "board.otio", "otio_json", board, board), folder / "board.otio")
     # The board's drafts are placeholders in their own right: fill them for real.
-    options = FillOptions(output_dir=media, model=model, codec="prores-hq")
+    options = FillOptions(output_dir=media, model=model, codec="prores-hq", on_event=on_event)
     report = fill_timeline(board, filler, options)
     filled, _ = write_timeline(Document(folder / "filled.otio", "otio_json", board, board), folder / "filled.otio")
     return DemoResult(shots, board_path, filled, media, report)

@@ -32,6 +32,7 @@ class FillOptions:
     start_timecode: str | None = None  # written into the media (Resolve-shaped output: 01:00:00:00)
     partial: bool = False  # write what was filled even if some slots failed
     frames_from_neighbours: bool = False  # neighbouring shots' frames as first/last-frame inputs
+    on_event: Callable | None = None  # engine events (core.events.Event): progress bars, the panel's job list
     progress: Callable[[int, Slot, str], None] | None = None  # (index, slot, state)
 
 
@@ -63,7 +64,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
         if options.progress:
             options.progress(i, slot, "queued")
     results: list[Filled | Failed] = []
-    for i, clip in enumerate(fill_slots_sync(slots, settings)):
+    for i, clip in enumerate(fill_slots_sync(slots, settings, on_event=options.on_event)):
         if clip.ok:
             results.append(Filled(clip.path, clip.provenance, target_for(clip.slot, settings).start_frame))
         else:
