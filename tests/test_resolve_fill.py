@@ -332,3 +332,21 @@ def test_revert_keeps_an_added_track_the_editor_has_made_theirs(connect, maker, 
     assert timeline.GetTrackCount("video") == 2 and _ours(timeline) == []
     assert [it._name for it in timeline.GetItemListInTrack("video", 2)] == (
         ["editor's shot"] if claim == "cut onto it" else [])
+
+
+def test_fill_through_the_real_engine_and_conform(connect):
+    """The worker's clip maker: plan, the job engine (draft model), conform to the project settings."""
+    from promptreel.core.conform.probe import probe
+    from promptreel.resolve_plugin.worker import clip_maker
+
+    resolve, timeline = cut_with_placeholders(rate="23.976")
+    gw = connect(resolve)
+    report = fill(gw, clip_maker(gw))
+    assert report.failed == []
+    placed = sorted(_ours(timeline), key=lambda it: it._start)
+    assert [(it._track, it._start, it._duration) for it in placed] == [(2, 86410, 30), (2, 86440, 17)]
+    for item, frames in zip(placed, (30, 17)):
+        info = probe(item.GetMediaPoolItem()._path)
+        assert (info.frames, info.rate, info.width, info.height) == (frames, Fraction(24000, 1001), 320, 180)
+        assert info.pix_fmt == "yuv422p10le"  # ProRes 422 HQ, the panel's default codec
+    assert report.edits[0].job_id.startswith("job_")
