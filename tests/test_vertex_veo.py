@@ -16,9 +16,8 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError
 from promptreel.core.providers.vertex_veo import VertexVeo
 from promptreel.core.request import GenerationRequest
-from tests.fakes.loopback import Reply
-from tests.fakes.vendor import download, png, tiny_mp4
-from tests.fakes.vertex_veo import FakeVertexVeo
+from promptreel.core.sandbox import FakeVertexVeo, Reply, png, tiny_mp4
+from promptreel.core.sandbox.drive import download
 
 TOKEN = "ya29.fake-vertex-token-0123"
 PROJECT = "film-project"

@@ -1,7 +1,8 @@
 """Runway's API as a loopback server: /v1/{text,image}_to_video, /v1/tasks/{id}, with its faults.
 
 Checks what the real API checks: bearer key, `X-Runway-Version`, camelCase fields per
-model, pixel ratios, an integer duration, data-URI size. Outcomes: ok, throttled (a few
+model, pixel ratios, an integer duration, data-URI size. Media: 24 fps at the ratio and duration
+asked, no audio. Outcomes: ok, throttled (a few
 THROTTLED polls, then success), safety, bad_output, empty (SUCCEEDED without output).
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 
+from .fake import Fake, is_int
 from .loopback import Call, Reply
-from .provider import FakeProvider, is_int
 
 VERSION = "2024-11-06"
 T2V_RATIOS = {"1280:720", "720:1280"}
@@ -24,11 +25,14 @@ def _bad(message: str, status: int = 400) -> Reply:
     return Reply(status, {"error": message}, headers={"x-powered-by": "Express"})
 
 
-class FakeRunway(FakeProvider):
+class FakeRunway(Fake):
+    route_name = "runway"
+    key_names = ("RUNWAYML_API_SECRET",)
+
     def routes(self) -> None:
-        self.api.route("POST", r"/v1/(?P<kind>text_to_video|image_to_video)")(self._create)
-        self.api.route("GET", r"/v1/tasks/(?P<id>[^/]+)")(self._task)
-        self.api.route("DELETE", r"/v1/tasks/(?P<id>[^/]+)")(self._delete)
+        self.route("POST", r"/v1/(?P<kind>text_to_video|image_to_video)")(self._create)
+        self.route("GET", r"/v1/tasks/(?P<id>[^/]+)")(self._task)
+        self.route("DELETE", r"/v1/tasks/(?P<id>[^/]+)")(self._delete)
 
     def _check_headers(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
@@ -77,7 +81,9 @@ class FakeRunway(FakeProvider):
                 return _bad("Invalid parameter 'promptImage'")
             if any(len(u) > 5 * 1024 * 1024 for u in uris):
                 return _bad("promptImage data URI exceeds 5MB")
-        job = self.new_job(body, job_id=str(uuid.uuid4()))
+        width, height = (int(x) for x in body["ratio"].split(":"))
+        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call,
+                           spec=self.spec(width, height, 24, body["duration"], audio=False))
         return Reply(200, {"id": job.id})
 
     def _task(self, call: Call) -> Reply:

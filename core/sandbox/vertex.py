@@ -17,9 +17,8 @@ import base64
 import json
 from urllib.parse import unquote
 
-from tests.fakes.loopback import Call, Reply
-from tests.fakes.veo import RAI_REASON, FakeVeo, Op, bad, google_error
-from tests.fakes.vendor import tiny_mp4
+from .loopback import Call, Reply
+from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
 
 MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001", "veo-3.1-generate-001",
           "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"}
@@ -32,9 +31,11 @@ class FakeVertexVeo(FakeVeo):
     models = MODELS
     retired = RETIRED
 
+    route_name = "vertex"
+
     def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2):
-        super().__init__(running_reads)
+                 running_reads: int = 2, **kw):
+        super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
         self.objects: dict[tuple[str, str], dict] = {}  # (bucket, object) -> {"downloads", "fault"}
         self.route("POST", MODEL_PATH + ":predictLongRunning")(self._create)
@@ -105,9 +106,9 @@ class FakeVertexVeo(FakeVeo):
         if prefix:
             bucket, _, folder = prefix[len("gs://"):].partition("/")
             obj = f"{folder.strip('/')}/{op.name.rsplit('/', 1)[-1]}/sample_0.mp4".lstrip("/")
-            self.objects[(bucket, obj)] = {"downloads": 0, "fault": op.fault}
+            self.objects[(bucket, obj)] = {"downloads": 0, "fault": op.fault, "spec": op.spec}
             return {**response, "videos": [{"gcsUri": f"gs://{bucket}/{obj}", "mimeType": "video/mp4"}]}
-        return {**response, "videos": [{"bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(),
+        return {**response, "videos": [{"bytesBase64Encoded": base64.b64encode(self.media_of(op.spec)).decode(),
                                          "mimeType": "video/mp4"}]}
 
     def _object(self, call: Call) -> Reply:
@@ -121,6 +122,6 @@ class FakeVertexVeo(FakeVeo):
         if call.query.get("alt") != ["media"]:
             return Reply(200, {"kind": "storage#object", "bucket": key[0], "name": key[1], "contentType": "video/mp4"})
         entry["downloads"] += 1
-        data = tiny_mp4()
+        data = self.media_of(entry["spec"])
         cut = len(data) // 3 if entry["fault"] == "truncate" and entry["downloads"] == 1 else None
         return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut)
