@@ -17,6 +17,7 @@ from .ltx import FakeLTX
 from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
 from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
+from .run import Sandbox, make_fake, sandbox
 from .runway import FakeRunway
 from .vertex import FakeVertexVeo
 
@@ -35,4 +36,4 @@ FAKES: dict[str, type[Fake]] = {
 
 __all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGeminiVeo", "FakeKling",
            "FakeLTX", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "Job", "Limit",
-           "LoopbackServer", "Reply", "Spec", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
+           "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]

@@ -203,8 +203,8 @@ class FakeComfyUI(Fake):
 
     # The workflow names the render size, length and rate: by default the fake renders exactly that.
     def __init__(self, queued_reads: int = 1, running_reads: int = 1, basic_auth: tuple[str, str] | None = None,
-                 *, latency: float = 0.0, limit: Limit = FULL):
-        super().__init__(latency=latency, limit=limit)
+                 *, latency: float = 0.0, limit: Limit = FULL, port: int = 0):
+        super().__init__(latency=latency, limit=limit, port=port)
         self.queued_reads = queued_reads  # reads of /history/{id} while pending
         self.running_reads = running_reads  # then while running
         self.jobs: dict[str, Job] = {}

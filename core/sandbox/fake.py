@@ -47,11 +47,11 @@ class Fake:
     default_key: ClassVar[str] = "sandbox"
     polls_to_finish: ClassVar[int] = 2  # status reads before a job reaches its outcome
 
-    def __init__(self, key: str | None = None, *, latency: float = 0.0, limit: Limit = SMALL):
+    def __init__(self, key: str | None = None, *, latency: float = 0.0, limit: Limit = SMALL, port: int = 0):
         self.key = key or self.default_key
         self.latency = latency  # seconds a job takes at least, on top of its status reads
         self.limit = limit
-        self.api = LoopbackServer()
+        self.api = LoopbackServer(port)
         self.cdn = LoopbackServer()
         for server in (self.api, self.cdn):
             server.httpd.handle_error = _quiet

@@ -54,7 +54,7 @@ Handler = Callable[[Call], Reply]
 
 
 class LoopbackServer:
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.routes: list[tuple[str, re.Pattern, Handler]] = []
         self.calls: list[Call] = []
         self._lock = threading.Lock()
@@ -111,7 +111,7 @@ class LoopbackServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _H)
         self.httpd.daemon_threads = True
         # A short poll interval makes shutdown take milliseconds instead of half a second.
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from .loopback import Call, Reply
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -41,6 +41,28 @@ class FakeVertexVeo(FakeVeo):
         self.route("POST", MODEL_PATH + ":predictLongRunning")(self._create)
         self.route("POST", MODEL_PATH + ":fetchPredictOperation")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
+        self.route("POST", r"/token")(self._token)
+
+    def adc_info(self) -> dict[str, str]:
+        """An Application Default Credentials file whose token URL is this fake, so google-auth refreshes
+        against it and promptreel's vertex route runs offline. (`authorized_user` files always refresh
+        at Google; `external_account_authorized_user` ones honour their `token_url`.)"""
+        return {"type": "external_account_authorized_user", "audience": "//iam.googleapis.com/sandbox",
+                "client_id": "sandbox", "client_secret": "sandbox", "refresh_token": "sandbox",
+                "token_url": f"{self.url}/token", "quota_project_id": self.project}
+
+    def env(self) -> dict[str, str]:
+        # GOOGLE_APPLICATION_CREDENTIALS is added by `sandbox()`, which writes adc_info() to a file.
+        return {**super().env(), "PROMPTREEL_VERTEX_STORAGE_BASE_URL": self.url, "GOOGLE_CLOUD_PROJECT": self.project,
+                "GOOGLE_CLOUD_LOCATION": "us-central1"}
+
+    def _token(self, call: Call) -> Reply:
+        """Google's OAuth token endpoint, for the refresh-token grant of adc_info()."""
+        form = {k: v[0] for k, v in parse_qs(call.body.decode()).items()}
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "sandbox":
+            return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        return Reply(200, {"access_token": self.token, "expires_in": 3599, "token_type": "Bearer",
+                           "scope": "https://www.googleapis.com/auth/cloud-platform"})
 
     def _auth(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.token}":
