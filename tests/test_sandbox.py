@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from promptreel.core.conform.probe import probe
-from promptreel.core.sandbox import FULL, SMALL, FakeRunway, Limit, Reply, Spec, render, size_for
+from promptreel.core.sandbox import FULL, SMALL, FakeRunway, Limit, Reply, Spec, make_fake, render, size_for
 
 KEY = "sandbox-runway-key-0123"
 HEADERS = {"Authorization": f"Bearer {KEY}", "X-Runway-Version": "2024-11-06"}
@@ -87,3 +87,22 @@ def test_latency_holds_a_job_at_its_first_state(fake):
         task = c.post("/v1/text_to_video", json=BODY).json()
         states = {c.get(f"/v1/tasks/{task['id']}").json()["status"] for _ in range(5)}
     assert states == {"PENDING"} and fake.creates == 1
+
+
+@pytest.mark.parametrize("route, path", [
+    ("openai", "/v1/videos"),
+    ("gemini", "/v1beta/models/veo-3.0-generate-001:predictLongRunning"),
+    ("vertex", "/v1/projects/film-project/locations/us-central1/publishers/google/models/veo-3.0-generate-001"
+               ":predictLongRunning"),
+    ("comfyui", "/prompt"),
+])
+def test_every_fake_takes_the_generic_create_faults(route, path):
+    with make_fake(route, limit=SMALL) as fake:
+        r = httpx.post(fake.url + path, json={}, headers={"X-Fake-Fault": "create:429"})
+        assert (r.status_code, r.headers.get("retry-after")) == (429, "2")
+        r = httpx.post(fake.url + path, json={}, params={"fake_fault": "create:429-bare"})
+        assert r.status_code == 429 and "retry-after" not in r.headers
+        assert httpx.post(fake.url + path, json={}, headers={"X-Fake-Fault": "create:503"}).status_code == 503
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(fake.url + path, json={}, headers={"X-Fake-Fault": "create:drop"})
+        assert fake.creates == 0

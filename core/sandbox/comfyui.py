@@ -218,17 +218,17 @@ class FakeComfyUI(Fake):
         if basic_auth:
             self.authorization = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
 
-        def r(method: str, pattern: str):
+        def r(method: str, pattern: str, op: str | None = None):
             def register(handler):
                 def guarded(call: Call) -> Reply:
                     if self.authorization and call.headers.get("authorization") != self.authorization:
                         return Reply(401, "401: Unauthorized", {"WWW-Authenticate": 'Basic realm="comfyui"'})
                     return handler(call)
-                return self.route(method, pattern)(guarded)
+                return self.route(method, pattern, op)(guarded)
             return register
 
-        r("POST", r"/prompt")(self._post_prompt)
-        r("GET", r"/history/(?P<id>[^/]+)")(self._get_history_one)
+        r("POST", r"/prompt", "create")(self._post_prompt)
+        r("GET", r"/history/(?P<id>[^/]+)", "poll")(self._get_history_one)
         r("GET", r"/history")(self._get_history)
         r("GET", r"/queue")(self._get_queue)
         r("POST", r"/queue")(self._post_queue)

@@ -6,7 +6,8 @@ Faults, each used once, come three ways:
   or `fake.fail_next(method, path_regex, Reply(...))` to answer the next matching request as given;
 - per request, from the caller: the header `X-Fake-Fault` or the query parameter `fake_fault`,
   as `<op>:<name>`, or a bare `<name>` for the job's outcome (what happens to the job later:
-  moderation, no media, a cut download...). Each fake's docstring lists its names.
+  moderation, no media, a cut download...). Each fake's docstring lists its names; every fake takes
+  create:/poll: 429, 429-bare, 500, 502, 503, drop and slow.
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ class Fake:
         out.update({name: self.key for name in self.key_names})
         return out
 
-    def route(self, method: str, pattern: str):
-        """Register a handler; a queued `fail_next` reply for the same request answers instead."""
+    def route(self, method: str, pattern: str, op: str | None = None):
+        """Register a handler; a queued `fail_next` reply for the same request answers instead. With
+        `op`, the base also enacts that operation's generic faults (see `op_fault`) before the handler;
+        fakes with their own fault names for an operation handle it themselves and pass no op."""
         def register(handler):
             def guarded(call: Call) -> Reply:
                 with self._lock:
@@ -95,6 +98,8 @@ class Fake:
                         if isinstance(match, tuple) and match[0] == call.method and match[1].fullmatch(call.path):
                             del self._faults[i]
                             return reply
+                if op is not None and (reply := self.op_fault(self.take(op, call))) is not None:
+                    return reply
                 return handler(call)
 
             self.api.route(method, pattern)(guarded)
@@ -130,6 +135,21 @@ class Fake:
                     del self._faults[i]
                     return name
         return None
+
+    def op_fault(self, name: str | None) -> Reply | None:
+        """Faults every protocol can show on a create or a status read, in the vendor's error envelope:
+        429 (with Retry-After), 429-bare (without), 500, 502, 503, drop, slow."""
+        if name == "429":
+            return self.error_reply(429, "Rate limit reached; slow down.", {"Retry-After": "2"})
+        if name == "429-bare":
+            return self.error_reply(429, "Rate limit reached; slow down.", {})
+        if name in ("500", "502", "503"):
+            return self.error_reply(int(name), "The server had an error; try again.", {})
+        return self.transport_fault(name)
+
+    def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
+        """An error in the vendor's own shape (each fake overrides it)."""
+        return Reply(status, {"error": message}, headers=headers)
 
     @staticmethod
     def transport_fault(name: str | None) -> Reply | None:

@@ -34,8 +34,8 @@ class FakeGeminiVeo(FakeVeo):
         super().__init__(key, running_reads, **kw)
         self.files: dict[str, dict] = {}  # file id -> {"downloads": n, "fault": ...}
         self.blob_headers: list[dict[str, str]] = []  # headers that reached the redirect target
-        self.route("POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning")(self._create)
-        self.route("GET", r"/v1beta/models/(?P<model>[^/:]+)/operations/(?P<id>[^/]+)")(self._operation)
+        self.route("POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning", op="create")(self._create)
+        self.route("GET", r"/v1beta/models/(?P<model>[^/:]+)/operations/(?P<id>[^/]+)", op="poll")(self._operation)
         self.route("GET", r"/v1beta/files/(?P<id>[^/:]+):download")(self._download)
         self.route("GET", r"/blob/(?P<id>[^/]+)")(self._blob)
 

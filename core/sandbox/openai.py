@@ -70,15 +70,19 @@ class FakeOpenAIVideos(Fake):
         self.jobs: dict[str, Job] = {}
         self.clock = lambda: int(time.time())
         self._seq = itertools.count()
-        self.route("POST", r"/v1/videos")(self._create)
-        self.route("POST", r"/v1/videos/extensions")(self._extend)
+        self.route("POST", r"/v1/videos", op="create")(self._create)
+        self.route("POST", r"/v1/videos/extensions", op="create")(self._extend)
         self.route("GET", r"/v1/videos")(self._list)
-        self.route("GET", r"/v1/videos/(?P<id>[^/]+)")(self._retrieve)
+        self.route("GET", r"/v1/videos/(?P<id>[^/]+)", op="poll")(self._retrieve)
         self.route("GET", r"/v1/videos/(?P<id>[^/]+)/content")(self._content)
 
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
+
+    def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
+        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+        return error(status, message, code=kind, kind="requests" if status == 429 else "server_error", headers=headers)
 
     # auth ---------------------------------------------------------------------------------
     def _auth(self, call: Call) -> Reply | None:

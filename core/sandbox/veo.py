@@ -64,6 +64,10 @@ class FakeVeo(Fake):
         self.running_reads = running_reads
         self.ops: dict[str, Op] = {}
 
+    def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
+        rpc = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(status, "INTERNAL")
+        return google_error(status, rpc, message, headers=headers)
+
     # validation -----------------------------------------------------------------------------
     def check_model(self, model: str, where: str) -> Reply | None:
         if model in self.retired:

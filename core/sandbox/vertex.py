@@ -38,8 +38,8 @@ class FakeVertexVeo(FakeVeo):
         super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
         self.objects: dict[tuple[str, str], dict] = {}  # (bucket, object) -> {"downloads", "fault"}
-        self.route("POST", MODEL_PATH + ":predictLongRunning")(self._create)
-        self.route("POST", MODEL_PATH + ":fetchPredictOperation")(self._fetch)
+        self.route("POST", MODEL_PATH + ":predictLongRunning", op="create")(self._create)
+        self.route("POST", MODEL_PATH + ":fetchPredictOperation", op="poll")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
         self.route("POST", r"/token")(self._token)
 
@@ -59,7 +59,7 @@ class FakeVertexVeo(FakeVeo):
     def _token(self, call: Call) -> Reply:
         """Google's OAuth token endpoint, for the refresh-token grant of adc_info()."""
         form = {k: v[0] for k, v in parse_qs(call.body.decode()).items()}
-        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "sandbox":
+        if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
             return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
         return Reply(200, {"access_token": self.token, "expires_in": 3599, "token_type": "Bearer",
                            "scope": "https://www.googleapis.com/auth/cloud-platform"})
