@@ -106,3 +106,27 @@ def test_every_fake_takes_the_generic_create_faults(route, path):
         with pytest.raises(httpx.RemoteProtocolError):
             httpx.post(fake.url + path, json={}, headers={"X-Fake-Fault": "create:drop"})
         assert fake.creates == 0
+
+
+async def test_corrupt_and_expired_downloads(tmp_path):
+    from promptreel.core.errors import UserError
+    from promptreel.core.providers.openai_videos import OpenAIVideos
+    from promptreel.core.request import GenerationRequest
+    from promptreel.core.sandbox.drive import download, poll_to_end, protocol
+
+    with make_fake("openai", limit=SMALL) as fake:
+        async with httpx.AsyncClient(timeout=10) as client:
+            sora = protocol(OpenAIVideos, "sora-2", client, {"OPENAI_API_KEY": "sandbox"}, fake.base_url)
+            got = {}
+            for fault in ("corrupt", "expired"):
+                call = sora.build(GenerationRequest(prompt="p", seconds=4, size="1280x720"), fault)
+                call.headers["X-Fake-Fault"] = fault
+                done = await poll_to_end(sora, (await sora.submit(call, tmp_path)).job_id)
+                try:
+                    await download(client, sora, done.media[0], tmp_path / f"{fault}.mp4", attempts=1)
+                    got[fault] = "downloaded"
+                except httpx.HTTPStatusError as e:
+                    got[fault] = e.response.status_code
+        assert got == {"corrupt": "downloaded", "expired": 403} and fake.creates == 2
+    with pytest.raises(UserError):
+        probe(tmp_path / "corrupt.mp4")  # the bytes arrived, but they are not a video

@@ -222,16 +222,20 @@ class Fake:
         job = self.jobs.get(call.match["id"])
         if job is None:
             return Reply(404, "<Error><Code>NoSuchKey</Code></Error>", headers={"Content-Type": "application/xml"})
-        data = self.job_media(job)
-        name = self.take("media", call)
-        if name == "truncate":
-            return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=len(data) // 3)
-        if name == "expired":
+        return self.media_reply(self.job_media(job), self.take("media", call))
+
+    @staticmethod
+    def media_reply(data: bytes, fault: str | None, first: bool = True, ranges: bool = True) -> Reply:
+        """A download's answer, or its fault: truncate (the first download breaks off), corrupt (not an
+        MP4 any more), expired (a signed URL past its time)."""
+        if fault == "truncate" and first:
+            return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=len(data) // 3, ranges=ranges)
+        if fault == "expired":
             return Reply(403, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                          headers={"Content-Type": "application/xml"})
-        if name == "corrupt":
+        if fault == "corrupt":
             return Reply(200, data[: len(data) // 2][::-1], headers={"Content-Type": "video/mp4"})
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, ranges=True)
+        return Reply(200, data, headers={"Content-Type": "video/mp4"}, ranges=ranges)
 
     def key_leaks(self) -> list[str]:
         """Paths on the CDN that received anything that looks like a credential."""

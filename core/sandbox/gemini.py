@@ -112,6 +112,4 @@ class FakeGeminiVeo(FakeVeo):
         if entry is None:
             return Reply(404, "Not Found")
         entry["downloads"] += 1
-        data = self.media_of(entry["spec"])
-        cut = len(data) // 3 if entry["fault"] == "truncate" and entry["downloads"] == 1 else None
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut)
+        return self.media_reply(self.media_of(entry["spec"]), entry["fault"], entry["downloads"] == 1, ranges=False)

@@ -13,7 +13,8 @@ and the OpenAPI spec (`/videos*`, `VideoResource`, `CreateVideoJsonBody`, `Creat
 - POST /v1/videos/extensions needs a completed source video; the new video's seconds are the total.
 
 Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked (fails with that error code),
-content_502 (the first download answers 502), truncate (the first download is cut short),
+content_502 (the first download answers 502), truncate (the first download is cut short), corrupt
+(the download is not an MP4), expired (the download is refused as past its time),
 drop (the job is created, the answer never comes), slow (created, answered after 3 s).
 """
 
@@ -259,9 +260,7 @@ class FakeOpenAIVideos(Fake):
         if job.fault == "content_502" and job.downloads == 1:
             return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
                          headers={"Content-Type": "text/html"})
-        data = self.media_of(job.spec)
-        cut = len(data) // 3 if job.fault == "truncate" and job.downloads == 1 else None
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut, ranges=True)
+        return self.media_reply(self.media_of(job.spec), job.fault, first=job.downloads == 1)
 
 
 def _check_seconds(value, allowed: tuple[str, ...]) -> Reply | None:

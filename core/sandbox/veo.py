@@ -5,7 +5,8 @@ unless generateAudio is false), Veo 2 silent.
 
 Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): rai (done, no video, raiMediaFilteredCount + reason),
 no_media (done, nothing at all), op_error (done with INTERNAL), op_moderation (done with an
-INVALID_ARGUMENT naming Responsible AI), truncate (the first download is cut short), drop (the
+INVALID_ARGUMENT naming Responsible AI), truncate (the first download is cut short), corrupt (the
+download is not an MP4), expired (the download URL refuses with 403), drop (the
 operation starts, the answer never comes), slow (starts, answered after 3 s).
 """
 

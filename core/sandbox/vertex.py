@@ -144,6 +144,4 @@ class FakeVertexVeo(FakeVeo):
         if call.query.get("alt") != ["media"]:
             return Reply(200, {"kind": "storage#object", "bucket": key[0], "name": key[1], "contentType": "video/mp4"})
         entry["downloads"] += 1
-        data = self.media_of(entry["spec"])
-        cut = len(data) // 3 if entry["fault"] == "truncate" and entry["downloads"] == 1 else None
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut)
+        return self.media_reply(self.media_of(entry["spec"]), entry["fault"], entry["downloads"] == 1, ranges=False)
