@@ -130,3 +130,23 @@ async def test_corrupt_and_expired_downloads(tmp_path):
         assert got == {"corrupt": "downloaded", "expired": 403} and fake.creates == 2
     with pytest.raises(UserError):
         probe(tmp_path / "corrupt.mp4")  # the bytes arrived, but they are not a video
+
+
+async def test_runway_routes_veo_and_sends_what_veo_makes(fake, tmp_path):
+    from promptreel.core.providers.base import ErrorKind, ProviderError
+    from promptreel.core.providers.runway import Runway
+    from promptreel.core.request import GenerationRequest
+    from promptreel.core.sandbox.drive import download, poll_to_end, protocol
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        veo = protocol(Runway, "veo3.1", client, {"RUNWAYML_API_SECRET": KEY}, fake.url)
+        call = veo.build(GenerationRequest(prompt="p", seconds=8, size="1920x1080"), "j")
+        status = await poll_to_end(veo, (await veo.submit(call, tmp_path)).job_id)
+        assert await download(client, veo, status.media[0], tmp_path / "v.mp4", attempts=1) == 1
+        bad = veo.build(GenerationRequest(prompt="p", seconds=5, size="1920x1080"), "k")  # Veo takes 4, 6 or 8 s
+        with pytest.raises(ProviderError, match="duration") as e:
+            await veo.submit(bad, tmp_path)
+        assert e.value.kind is ErrorKind.BAD_REQUEST
+    info = probe(tmp_path / "v.mp4")
+    assert (info.width, info.height, info.rate, info.has_audio) == (320, 180, Fraction(24), True)
+    assert fake.creates == 1

@@ -2,7 +2,7 @@
 
 Verifies the bearer JWT with the secret (HS256, iss = access key, exp/nbf checked: an
 expired token gets 401 code 1004), string durations, raw base64 images, and field names
-per endpoint. Media: 24 fps, std 720p / pro 1080p at the aspect asked (image2video: 16:9
+per endpoint. Media: 24 fps (30 for v1, v1.5, v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9
 unless given), the duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
 Faults: billing (429/1102), arrears (429/1101), rate (429/1302), moderation (400/1301),
 500 (code 5000), drop, slow.
@@ -114,7 +114,10 @@ class FakeKling(Fake):
             return envelope(code=1201, message="external_task_id already exists", status=400)
         short = 1080 if body.get("mode") == "pro" else 720
         width, height = size_for(body.get("aspect_ratio", "16:9"), short)
-        spec = self.spec(width, height, 24, int(body.get("duration", "5")), audio=body.get("sound") == "on")
+        model = body.get("model_name", "kling-v1")
+        # Kling's capability map: v1, v1.5 and v1.6 image-to-video make 30 fps; v1.6 text and v2+ make 24.
+        fps = 30 if model in ("kling-v1", "kling-v1-5") or (model == "kling-v1-6" and family == "image2video") else 24
+        spec = self.spec(width, height, fps, int(body.get("duration", "5")), audio=body.get("sound") == "on")
         job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1), call=call, spec=spec)
         job.extra["family"] = family
         if self.take("answer", call) == "drop":
