@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 
 from promptreel.core.catalog import Route
 from promptreel.core.providers.base import JobState

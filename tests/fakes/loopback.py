@@ -1,2 +1,2 @@
-"""Moved to promptreel.core.sandbox.loopback; kept for branches not yet merged."""
-from promptreel.core.sandbox.loopback import *  # noqa: F401,F403
+"""Moved to promptreel.core.sandbox.loopback; this re-export goes once every branch is merged."""
+from promptreel.core.sandbox.loopback import Call, Handler, LoopbackServer, Reply  # noqa: F401
