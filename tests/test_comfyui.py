@@ -19,7 +19,7 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.comfyui import ComfyUI, HistoryEntry, derived_seed, ltx_frames, rejection_message
 from promptreel.core.request import GenerationRequest
-from tests.fakes.comfyui import FakeComfyUI
+from promptreel.core.sandbox import FakeComfyUI
 
 GOLDEN = Path(__file__).parent / "golden" / "comfyui_ltx_video_t2v.json"
 ROUTE = Route(protocol="comfyui", model_id="ltx_video_t2v")

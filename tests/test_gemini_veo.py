@@ -17,9 +17,8 @@ from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, Provid
 from promptreel.core.providers.gemini_veo import GeminiVeo
 from promptreel.core.providers.veo import Operation
 from promptreel.core.request import GenerationRequest
-from tests.fakes.gemini_veo import FakeGeminiVeo
-from tests.fakes.loopback import Reply
-from tests.fakes.vendor import download, png, tiny_mp4
+from promptreel.core.sandbox import FakeGeminiVeo, Reply, png, tiny_mp4
+from promptreel.core.sandbox.drive import download
 
 KEY = "AIzaFakeGeminiKey0123456789"
 MODEL = "veo-3.0-generate-001"

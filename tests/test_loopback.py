@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.fakes.loopback import LoopbackServer, Reply
+from promptreel.core.sandbox import LoopbackServer, Reply
 
 
 def test_routes_json_range_truncate_and_drop():

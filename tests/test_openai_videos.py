@@ -15,9 +15,9 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError, WireCall
 from promptreel.core.providers.openai_videos import OpenAIVideos, Video
 from promptreel.core.request import GenerationRequest
-from tests.fakes.loopback import Reply
-from tests.fakes.openai_videos import FakeOpenAIVideos
-from tests.fakes.vendor import download, image_size, png, tiny_mp4
+from promptreel.core.sandbox import FakeOpenAIVideos, Reply, png, tiny_mp4
+from promptreel.core.sandbox.drive import download
+from promptreel.core.sandbox.media import image_size
 
 KEY = "sk-test-openai-0123456789"
 
@@ -128,7 +128,7 @@ async def test_submit_poll_download_round_trip(fake, client, tmp_path):
     dest = tmp_path / "out.mp4"
     assert await download(client, s, media, dest) == 1
     info = probe(dest)
-    assert (info.width, info.height, info.frames) == (320, 180, 24)
+    assert (info.width, info.height, info.frames) == (320, 180, 30)  # Sora makes 30 fps; the fake caps at 1 s
     assert fake.creates == 1
     # The JSON body went out as JSON, `seconds` a string.
     sent = fake.calls_to("POST", r"/v1/videos")[0]
@@ -233,7 +233,7 @@ async def test_download_is_retried_without_a_new_job(fake, client, tmp_path, fau
     status = await run_to_end(s, job.job_id)
     dest = tmp_path / "out.mp4"
     assert await download(client, s, status.media[0], dest) == 2
-    assert dest.read_bytes() == tiny_mp4()
+    assert dest.read_bytes() == fake.job_media(fake.jobs[job.job_id])  # whole, the clip the job made
     assert fake.creates == 1 and fake.jobs[job.job_id].downloads == 2
 
 

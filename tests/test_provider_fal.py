@@ -10,9 +10,8 @@ import pytest
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.fal import Fal
 from promptreel.core.request import GenerationRequest
-from tests.fakes.fal import FakeFal
-from tests.fakes.harness import download, poll_to_end, probe, protocol
-from tests.fakes.media import tiny_png
+from promptreel.core.sandbox import FakeFal, png_file
+from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
 
 KEY = "fal-key-id:fal-key-secret-0123456789"
 
@@ -52,7 +51,7 @@ def test_build_per_mode_exact(client):
     assert (call.method, call.path) == ("POST", "/fal-ai/veo3.1")
     assert call.json == {"prompt": "a tram at night", "duration": "8s", "aspect_ratio": "16:9", "resolution": "4k",
                          "negative_prompt": "logos", "seed": 1, "generate_audio": True}
-    png = tiny_png()
+    png = png_file()
     call = fal(client).build(veo(size="1280x720", seconds=6, first_frame=png), "j")
     assert (call.path, call.json) == ("/fal-ai/veo3.1/image-to-video", {"prompt": "a tram at night", "duration": "6s",
                                       "aspect_ratio": "16:9", "resolution": "720p", "image_url": uri(png)})
@@ -70,7 +69,7 @@ def test_hosts_derived_from_one_base(client):
     assert proto.media_request(type("M", (), {"url": "https://v3.fal.media/files/out.mp4"})())[1] == {}
 
 
-@pytest.mark.parametrize("request_", [veo(size="1920x1080"), veo(size="1280x720", first_frame=tiny_png())])
+@pytest.mark.parametrize("request_", [veo(size="1920x1080"), veo(size="1280x720", first_frame=png_file())])
 async def test_round_trip_uses_returned_urls(fake, client, tmp_path, request_):
     proto = fal(client, fake.url)
     sub = await proto.submit(proto.build(request_, "j"), tmp_path / "s")
@@ -78,7 +77,7 @@ async def test_round_trip_uses_returned_urls(fake, client, tmp_path, request_):
     assert "/image-to-video" not in job["status_url"]  # the queue drops the sub-path; we did not rebuild it
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED
-    assert probe(await download(proto, client, status.media[0], tmp_path / "o.mp4")) == (320, 180)
+    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert all(c.headers["authorization"] == f"Key {KEY}" for c in fake.api.calls)
 

@@ -1,4 +1,4 @@
-"""The helpers every HTTP protocol shares: Retry-After, status kinds, scrubbing, aspect labels."""
+"""The helpers every HTTP protocol shares: Retry-After, status kinds, scrubbing, bodies, images, aspect labels."""
 
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -8,7 +8,9 @@ import pytest
 
 from promptreel.core.catalog import Size
 from promptreel.core.providers.base import ErrorKind
-from promptreel.core.providers.httpkit import aspect_of, http_error, kind_for_status, retry_after, scrub
+from promptreel.core.errors import BadInput
+from promptreel.core.providers.httpkit import (aspect_of, http_error, json_body, kind_for_status, read_image,
+                                                 retry_after, scrub)
 
 
 def resp(status=429, **headers):
@@ -41,3 +43,38 @@ def test_messages_scrubbed_and_reclassified():
                                          ("1584x672", "21:9"), ("960x960", "1:1"), ("1000x300", "10:3")])
 def test_aspect_labels(size, label):
     assert aspect_of(Size.parse(size)) == label
+
+
+def test_retry_after_ms_wins_and_headers_alone_work():
+    assert retry_after(resp(**{"retry-after-ms": "1500", "Retry-After": "9"})) == 1.5
+    assert retry_after(resp(**{"retry-after-ms": "x", "Retry-After": "9"}).headers) == 9.0
+
+
+def test_scrub_takes_credentials_or_derived_tokens():
+    token = "eyJhbGciOiJIUzI1NiJ9.payload.sig"
+    text = f"bad token {token} for ak-12345678"
+    assert scrub(text, {"KLING_ACCESS_KEY": "ak-12345678", "token": token}) == "bad token [redacted] for [redacted]"
+    assert scrub(text, [token]).count("[redacted]") == 1
+
+
+def test_json_body_is_always_an_object():
+    def body(content, ctype="application/json"):
+        return httpx.Response(502, content=content, headers={"content-type": ctype})
+    assert json_body(body(b'{"error": "x"}')) == {"error": "x"}
+    assert json_body(body(b"[1, 2]")) == {}
+    assert json_body(body(b"<html>Bad Gateway</html>", "text/html")) == {}
+
+
+def test_read_image_sniffs_bytes_then_name(tmp_path):
+    jpeg = tmp_path / "frame.png"  # misnamed: the bytes say JPEG
+    jpeg.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 16)
+    assert read_image(jpeg)[1] == "image/jpeg"
+    named = tmp_path / "still.webp"
+    named.write_bytes(b"\0" * 16)
+    assert read_image(named)[1] == "image/webp"
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(BadInput, match="not a PNG, JPEG or WebP"):
+        read_image(text, "first frame")
+    with pytest.raises(BadInput, match="missing or unreadable"):
+        read_image(tmp_path / "gone.png")

@@ -11,8 +11,9 @@ import pytest
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.kling import Kling
 from promptreel.core.request import GenerationRequest
-from tests.fakes.harness import download, poll_to_end, probe, protocol
-from tests.fakes.kling import ACCESS, SECRET, FakeKling
+from promptreel.core.sandbox import FakeKling, png_file
+from promptreel.core.sandbox.kling import ACCESS, SECRET
+from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
 
 CREDS = {"KLING_ACCESS_KEY": ACCESS, "KLING_SECRET_KEY": SECRET}
 
@@ -51,9 +52,8 @@ def test_build_text2video_exact(client):
 
 
 def test_build_image2video_with_tail_pro_mode(client):
-    from tests.fakes.media import tiny_png
-
-    png = tiny_png()
+    
+    png = png_file()
     call = kling(client).build(req(size="1920x1080", seconds=10, audio=False, first_frame=png, last_frame=png), "job-8")
     raw = base64.b64encode(png.read_bytes()).decode()
     assert call.path == "/v1/videos/image2video"
@@ -86,16 +86,15 @@ async def test_round_trip(fake, client, tmp_path):
     assert sub.job_id.startswith("text2video/") and sub.state is JobState.QUEUED
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED
-    assert probe(await download(proto, client, status.media[0], tmp_path / "o.mp4")) == (320, 180)
+    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert all(SECRET not in str(c.headers) and ACCESS not in str(c.headers) for c in fake.api.calls)
 
 
 async def test_image2video_round_trip(fake, client, tmp_path):
-    from tests.fakes.media import tiny_png
-
+    
     proto = kling(client, fake.url)
-    sub = await proto.submit(proto.build(req(first_frame=tiny_png()), "job-2"), tmp_path / "s")
+    sub = await proto.submit(proto.build(req(first_frame=png_file()), "job-2"), tmp_path / "s")
     assert sub.job_id.startswith("image2video/")
     assert (await poll_to_end(proto, sub.job_id)).state is JobState.SUCCEEDED
 

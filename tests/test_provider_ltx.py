@@ -9,9 +9,8 @@ from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.ltx import LTX
 from promptreel.core.request import GenerationRequest
-from tests.fakes.harness import probe, protocol
-from tests.fakes.ltx import FakeLTX
-from tests.fakes.media import tiny_png
+from promptreel.core.sandbox import FakeLTX, png_file
+from promptreel.core.sandbox.drive import frame_size, protocol
 
 KEY = "ltx-key-0123456789abcdef"
 
@@ -51,7 +50,7 @@ def test_build_text_to_video_exact(client):
 
 
 def test_build_image_to_video_exact(client):
-    png = tiny_png()
+    png = png_file()
     call = ltx(client).build(req(fps=50, first_frame=png), "job-1")
     assert call.path == "/v1/image-to-video"
     assert call.json == {"prompt": "a paper boat in a gutter", "model": "ltx-2-3-pro", "duration": 6, "resolution": "1920x1080",
@@ -62,7 +61,7 @@ def test_refuses_rates_and_inputs_it_cannot_take(client):
     with pytest.raises(UnsupportedRequest, match="25 or 50"):
         ltx(client).build(req(fps=24), "j")
     with pytest.raises(UnsupportedRequest, match="first-frame"):
-        ltx(client).build(req(first_frame=tiny_png(), last_frame=tiny_png()), "j")
+        ltx(client).build(req(first_frame=png_file(), last_frame=png_file()), "j")
 
 
 async def test_mp4_body_streams_into_staging(fake, client, tmp_path):
@@ -71,7 +70,7 @@ async def test_mp4_body_streams_into_staging(fake, client, tmp_path):
     sub = await proto.submit(proto.build(req(), "job-1"), staging)
     assert sub.state is JobState.SUCCEEDED and sub.media.inline_path == staging
     assert sub.job_id == next(iter(fake.jobs))  # the x-request-id
-    assert probe(staging) == (320, 180)
+    assert frame_size(staging) == (320, 180)
     assert fake.creates == 1 and all(c.headers["authorization"] == f"Bearer {KEY}" for c in fake.api.calls)
 
 

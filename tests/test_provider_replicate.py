@@ -10,9 +10,8 @@ from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError, WireCall
 from promptreel.core.providers.replicate import Replicate
 from promptreel.core.request import GenerationRequest
-from tests.fakes.harness import download, poll_to_end, probe, protocol
-from tests.fakes.media import tiny_png
-from tests.fakes.replicate import FakeReplicate
+from promptreel.core.sandbox import FakeReplicate, png_file
+from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
 
 KEY = "r8_fakeTokenForTests0123456789"
 
@@ -52,17 +51,17 @@ def test_build_veo_text_and_frames_exact(client):
     assert (call.method, call.path, call.headers) == ("POST", "/v1/models/google/veo-3.1/predictions", {"Prefer": "wait=5"})
     assert call.json == {"input": {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "16:9", "resolution": "1080p",
                                    "negative_prompt": "text", "seed": 3, "generate_audio": False}}
-    png = tiny_png()
+    png = png_file()
     call = rep(client, "google/veo-3.1").build(veo(size="720x1280", first_frame=png, last_frame=png), "j")
     assert call.json["input"] == {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "9:16", "resolution": "720p",
                                   "image": uri(png), "last_frame": uri(png)}
 
 
 def test_build_sora_pro_renames_exact(client):
-    req = GenerationRequest(prompt="a kite", model="sora-2-pro", seconds=12, size="1792x1024", first_frame=tiny_png())
+    req = GenerationRequest(prompt="a kite", model="sora-2-pro", seconds=12, size="1792x1024", first_frame=png_file())
     call = rep(client, "openai/sora-2-pro").build(req, "j")
     assert call.json == {"input": {"prompt": "a kite", "seconds": 12, "aspect_ratio": "landscape", "resolution": "high",
-                                   "input_reference": uri(tiny_png())}}
+                                   "input_reference": uri(png_file())}}
     with pytest.raises(UnsupportedRequest, match="720p, 1024p"):
         rep(client, "openai/sora-2-pro").build(GenerationRequest(prompt="a kite", seconds=12, size="1920x1080"), "j")
 
@@ -77,7 +76,7 @@ def test_build_sora_and_gen45_exact(client):
 def test_unsupported_inputs_and_big_images_refused(client, tmp_path):
     with pytest.raises(UnsupportedRequest, match="last frame"):
         rep(client, "openai/sora-2").build(GenerationRequest(prompt="p", seconds=4, size="720x1280",
-                                                             first_frame=tiny_png(), last_frame=tiny_png()), "j")
+                                                             first_frame=png_file(), last_frame=png_file()), "j")
     big = tmp_path / "big.png"
     big.write_bytes(b"\0" * 300_000)
     with pytest.raises(UnsupportedRequest, match="256 KB"):
@@ -87,9 +86,9 @@ def test_unsupported_inputs_and_big_images_refused(client, tmp_path):
 
 
 @pytest.mark.parametrize("model, request_", [
-    ("google/veo-3.1", veo(first_frame=tiny_png(), audio=True)),
+    ("google/veo-3.1", veo(first_frame=png_file(), audio=True)),
     ("openai/sora-2-pro", GenerationRequest(prompt="p", seconds=8, size="1280x720")),
-    ("runwayml/gen-4.5", GenerationRequest(prompt="p", seconds=5, size="1280x720", first_frame=tiny_png())),
+    ("runwayml/gen-4.5", GenerationRequest(prompt="p", seconds=5, size="1280x720", first_frame=png_file())),
 ])
 async def test_round_trip_each_model(fake, client, tmp_path, model, request_):
     proto = rep(client, model, fake.url)
@@ -98,7 +97,7 @@ async def test_round_trip_each_model(fake, client, tmp_path, model, request_):
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED
     assert status.media[0].expires_at - datetime.now(timezone.utc) <= timedelta(hours=1)
-    assert probe(await download(proto, client, status.media[0], tmp_path / "o.mp4")) == (320, 180)
+    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert fake.api.calls[0].headers["prefer"] == "wait=5"
 
@@ -158,7 +157,7 @@ async def test_find_created_after_lost_answer(fake, client, tmp_path):
     proto = rep(client, "google/veo-3.1", fake.url)
     other = await proto.submit(proto.build(veo(prompt="another shot"), "a"), tmp_path / "s")
     sent_at = datetime.now(timezone.utc)
-    call = proto.build(veo(first_frame=tiny_png()), "b")
+    call = proto.build(veo(first_frame=png_file()), "b")
     fake.fault("answer", "drop")
     with pytest.raises(httpx.TransportError):
         await proto.submit(call, tmp_path / "s")

@@ -9,9 +9,8 @@ from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.runway import Runway
 from promptreel.core.request import GenerationRequest
-from tests.fakes.harness import download, poll_to_end, probe, protocol
-from tests.fakes.media import tiny_png
-from tests.fakes.runway import FakeRunway
+from promptreel.core.sandbox import FakeRunway, png_file
+from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
 
 KEY = "rw-secret-key-abcdef123456"
 
@@ -51,7 +50,7 @@ def test_build_text_to_video_exact(client):
 
 
 def test_build_image_to_video_and_last_frame(client):
-    png = tiny_png()
+    png = png_file()
     proto = protocol(Runway, "gen4_turbo", client, {"RUNWAYML_API_SECRET": KEY}, "https://x")
     call = proto.build(req(size="960x960", first_frame=png), "job-1")
     uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
@@ -75,8 +74,9 @@ async def test_round_trip_and_key_only_to_api(fake, client, tmp_path):
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED and status.media[0].expires_at is not None
     assert status.next_poll_s >= 5.0
-    out = await download(proto, client, status.media[0], tmp_path / "out.mp4")
-    assert probe(out) == (320, 180)
+    out = tmp_path / "out.mp4"
+    assert await download(client, proto, status.media[0], out, attempts=1) == 1
+    assert frame_size(out) == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert all(c.headers["x-runway-version"] == "2024-11-06" for c in fake.api.calls)
 
@@ -182,7 +182,7 @@ async def test_truncated_download_fails_loudly(fake, client, tmp_path):
     status = await poll_to_end(proto, sub.job_id)
     fake.fault("media", "truncate")
     with pytest.raises(httpx.TransportError):
-        await download(proto, client, status.media[0], tmp_path / "cut.mp4")
+        await download(client, proto, status.media[0], tmp_path / "cut.mp4", attempts=1)
 
 
 async def test_expired_output_url_then_fresh_one_from_a_new_poll(fake, client, tmp_path):
@@ -191,7 +191,7 @@ async def test_expired_output_url_then_fresh_one_from_a_new_poll(fake, client, t
     status = await poll_to_end(proto, sub.job_id)
     fake.fault("media", "expired")
     with pytest.raises(httpx.HTTPStatusError):
-        await download(proto, client, status.media[0], tmp_path / "o.mp4")
+        await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1)
     again = await proto.poll(sub.job_id)  # Runway hands out fresh URLs on every GET of a finished task
-    assert probe(await download(proto, client, again.media[0], tmp_path / "o.mp4")) == (320, 180)
+    assert await download(client, proto, again.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
     assert fake.creates == 1

@@ -16,9 +16,8 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError
 from promptreel.core.providers.vertex_veo import VertexVeo
 from promptreel.core.request import GenerationRequest
-from tests.fakes.loopback import Reply
-from tests.fakes.vendor import download, png, tiny_mp4
-from tests.fakes.vertex_veo import FakeVertexVeo
+from promptreel.core.sandbox import FakeVertexVeo, Reply, png, tiny_mp4
+from promptreel.core.sandbox.drive import download
 
 TOKEN = "ya29.fake-vertex-token-0123"
 PROJECT = "film-project"
@@ -159,9 +158,7 @@ async def test_application_default_credentials_are_refreshed_and_used(monkeypatc
     import google.auth
     from google.oauth2.credentials import Credentials
 
-    # Real user credentials whose token endpoint is the fake: google-auth refreshes them for real.
-    fake.server.route("POST", r"/token")(lambda c: Reply(200, {"access_token": TOKEN, "expires_in": 3600,
-                                                                "token_type": "Bearer"}))
+    # Real user credentials whose token endpoint is the fake's: google-auth refreshes them for real.
     creds = Credentials(token=None, refresh_token="refresh-me", token_uri=f"{fake.url}/token", client_id="cid",
                         client_secret="secret", quota_project_id=PROJECT)
     monkeypatch.setattr(google.auth, "default", lambda scopes=None: (creds, PROJECT))

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .hosted_inputs import build_input
-from .httpkit import http_error, json_body, scrub, transport_error
+from .httpkit import http_error, json_body, scrub, send
 
 # fal documents the first three; FAILED and CANCELED appear in third-party schemas of the same API.
 STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED,
@@ -111,10 +111,7 @@ class Fal(Protocol):
     async def _get(self, url: str) -> httpx.Response:
         if not self.owns(url):  # never send the key to a host fal's answer named but we don't know
             raise ProviderError(ErrorKind.PROVIDER, f"fal answered with a URL on an unexpected host ({urlsplit(url).netloc}).")
-        try:
-            return await self.client.get(url, headers=self.auth_headers())
-        except httpx.TransportError as e:
-            raise transport_error("fal", e) from None
+        return await send(self.client, "GET", url, vendor="fal", headers=self.auth_headers())
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         r = await self.client.request(call.method, self.base_url + call.path, json=call.json, headers=self.auth_headers())

@@ -18,7 +18,7 @@ from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
-from .wire import json_body, send
+from .httpkit import json_body, send
 
 API = "/v1beta"
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, transport_error
+from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, send
 
 TOKEN_LIFETIME = 1800
 TOKEN_MARGIN = 300  # sign a new token this long before the old one expires
@@ -168,11 +168,12 @@ class Kling(Protocol):
             error.retry_after = 5.0  # Kling sends no Retry-After; its own clients back off a few seconds
         return error
 
-    async def _call(self, method: str, path: str, json: Any = None) -> Envelope:
-        r = await self.client.request(method, self.base_url + path, json=json, headers=self.auth_headers())
+    async def _call(self, method: str, path: str, json: Any = None, creating: bool = False) -> Envelope:
+        r = await send(self.client, method, self.base_url + path, vendor="Kling", creating=creating, json=json,
+                       headers=self.auth_headers())
         body = json_body(r)
         try:
-            envelope = Envelope.model_validate(body) if isinstance(body, dict) else None
+            envelope = Envelope.model_validate(body) if body else None
         except ValueError:
             envelope = None
         if r.status_code >= 400 or envelope is None or envelope.code != 0:
@@ -180,17 +181,14 @@ class Kling(Protocol):
         return envelope
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
-        envelope = await self._call(call.method, call.path, call.json)
+        envelope = await self._call(call.method, call.path, call.json, creating=True)
         task = Task.model_validate(envelope.data)
         family = call.path.rsplit("/", 1)[-1]
         return Submitted(job_id=f"{family}/{task.task_id}", state=STATES.get(task.task_status, JobState.QUEUED))
 
     async def poll(self, job_id: str) -> Status:
         family, task_id = split_job(job_id)
-        try:
-            envelope = await self._call("GET", f"/v1/videos/{family}/{task_id}")
-        except httpx.TransportError as e:
-            raise transport_error("Kling", e) from None
+        envelope = await self._call("GET", f"/v1/videos/{family}/{task_id}")
         task = Task.model_validate(envelope.data)
         state = STATES.get(task.task_status, JobState.RUNNING)
         status = Status(state=state, raw_state=task.task_status)

@@ -91,7 +91,7 @@ class LTX(Protocol):
         body = json_body(response)
         kind = None
         detail = response.text[:200]
-        if isinstance(body, dict):
+        if body:
             try:
                 err = ErrorBody.model_validate(body).error
                 kind, detail = ERROR_KINDS.get(err.type), f"{err.type}: {err.message}"

@@ -23,8 +23,7 @@ from ..catalog import Size
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .inputs import fitted_image, read_video
-from .wire import json_body, retry_after, scrub, send
+from .httpkit import fitted_image, json_body, read_video, retry_after, scrub, send
 
 CREATE_SECONDS = ("4", "8", "12")
 EXTEND_SECONDS = ("4", "8", "12", "16", "20")  # the extensions endpoint's doc text; its schema says 4/8/12
@@ -191,7 +190,7 @@ class OpenAIVideos(Protocol):
         if status == 429:
             if code in BILLING_CODES or (err.type or "") in BILLING_CODES:
                 return error(ErrorKind.BILLING)
-            return error(ErrorKind.RATE_LIMITED, retry_after(r.headers))
+            return error(ErrorKind.RATE_LIMITED, retry_after(r))
         if status == 401:  # OpenAI's message quotes part of the key: say it in our words
             return ProviderError(ErrorKind.AUTH, f"OpenAI refused the API key (HTTP 401 {err.code or 'unauthorized'}). "
                                  "Check OPENAI_API_KEY.", status=status)
@@ -200,7 +199,7 @@ class OpenAIVideos(Protocol):
         if status in (404, 410) and creating and ("model" in code or "model" in detail.lower()):
             return error(ErrorKind.RETIRED)
         if status in (408, 409) or status >= 500:
-            return error(ErrorKind.RETRYABLE, retry_after(r.headers))
+            return error(ErrorKind.RETRYABLE, retry_after(r))
         if _moderation(code, detail):
             return error(ErrorKind.MODERATION)
         if status == 404:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .hosted_inputs import build_input
-from .httpkit import http_error, json_body, scrub, transport_error
+from .httpkit import http_error, json_body, scrub, send
 
 WAIT_SECONDS = 5  # hold the create briefly: short jobs come back finished, long ones are polled
 DATA_URL_LIMIT = 256 * 1024
@@ -98,7 +98,7 @@ class Replicate(Protocol):
     def _error(self, response: httpx.Response) -> ProviderError:
         body = json_body(response)
         detail = response.text[:200]
-        if isinstance(body, dict):
+        if body:
             problem = Problem.model_validate(body)
             detail = f"{problem.title}: {problem.detail}" if problem.title else str(problem.detail or body)
         return http_error(response, "Replicate", detail, self.credentials)
@@ -137,10 +137,8 @@ class Replicate(Protocol):
         return Submitted(job_id=p.id, state=state, media=media)
 
     async def poll(self, job_id: str) -> Status:
-        try:
-            r = await self.client.get(f"{self.base_url}/v1/predictions/{job_id}", headers=self.auth_headers())
-        except httpx.TransportError as e:
-            raise transport_error("Replicate", e) from None
+        r = await send(self.client, "GET", f"{self.base_url}/v1/predictions/{job_id}", vendor="Replicate",
+                       headers=self.auth_headers())
         if r.status_code >= 400:
             raise self._error(r)
         return self._status(Prediction.model_validate(r.json()))

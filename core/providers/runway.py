@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import data_uri, http_error, json_body, require, scrub, transport_error
+from .httpkit import data_uri, http_error, json_body, require, scrub, send
 
 API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
@@ -111,23 +111,20 @@ class Runway(Protocol):
                         headers={"X-Runway-Version": API_VERSION})
 
     def _error(self, response: httpx.Response) -> ProviderError:
-        body = json_body(response)
-        detail = body.get("error") if isinstance(body, dict) else None
+        detail = json_body(response).get("error")
         return http_error(response, "Runway", str(detail or response.text[:200]), self.credentials)
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         # A transport error here propagates: whether the task was made is for the engine to settle.
-        r = await self.client.request(call.method, self.base_url + call.path, json=call.json,
-                                      headers={**call.headers, **self.auth_headers()})
+        r = await send(self.client, call.method, self.base_url + call.path, vendor="Runway", creating=True,
+                       json=call.json, headers={**call.headers, **self.auth_headers()})
         if r.status_code >= 400:
             raise self._error(r)
         return Submitted(job_id=CreateResponse.model_validate(r.json()).id, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
-        try:
-            r = await self.client.get(f"{self.base_url}/v1/tasks/{job_id}", headers=self.auth_headers())
-        except httpx.TransportError as e:
-            raise transport_error("Runway", e) from None
+        r = await send(self.client, "GET", f"{self.base_url}/v1/tasks/{job_id}", vendor="Runway",
+                       headers=self.auth_headers())
         if r.status_code >= 400:
             raise self._error(r)
         task = Task.model_validate(r.json())

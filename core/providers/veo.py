@@ -29,8 +29,7 @@ from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status
-from .inputs import read_image
-from .wire import json_body, retry_after, scrub
+from .httpkit import json_body, read_image, retry_after, scrub
 
 RESOLUTIONS = {720: "720p", 1080: "1080p", 2160: "4k"}  # short side -> Veo's resolution name
 MODERATION_WORDS = ("responsible ai", "safety", "sensitive words", "violate", "usage guidelines", "blocked")
@@ -180,7 +179,7 @@ class VeoProtocol(Protocol):
         if status == 429 or err.status == "RESOURCE_EXHAUSTED":
             if _quota_spent(err):
                 return error(ErrorKind.BILLING)
-            return error(ErrorKind.RATE_LIMITED, retry_after(r.headers) or _retry_delay(err))
+            return error(ErrorKind.RATE_LIMITED, retry_after(r) or _retry_delay(err))
         if "API_KEY_INVALID" in reasons or status == 401 or err.status == "UNAUTHENTICATED":
             return error(ErrorKind.AUTH)  # the Gemini API answers a wrong key with 400 API_KEY_INVALID
         if "BILLING_DISABLED" in reasons or "billing" in low:

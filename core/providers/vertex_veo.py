@@ -28,9 +28,8 @@ from ..catalog import Route
 from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
-from .inputs import read_video
 from .veo import Operation, VeoProtocol, VideoResult
-from .wire import json_body, send
+from .httpkit import json_body, read_video, send
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_LOCATION = "us-central1"  # where Google's Veo examples run

@@ -1,6 +1,7 @@
 """LTX's hosted API as a loopback server: one synchronous POST answering with the MP4 itself.
 
-Checks the bearer key and the body (types and allowed values). Faults: 429 (rate, with
+Checks the bearer key and the body (types and allowed values). Media: the resolution, fps (25
+by default) and duration asked, with audio unless generate_audio is false. Faults: 429 (rate, with
 Retry-After), concurrency (429 concurrency_limit_error), 500, truncate (the MP4 breaks
 off), json (200 without a video), moderation, drop, slow.
 """
@@ -8,10 +9,10 @@ off), json (200 without a video), moderation, drop, slow.
 from __future__ import annotations
 
 import re
+import time
 
+from .fake import Fake, is_int
 from .loopback import Call, Reply
-from .media import tiny_mp4
-from .provider import FakeProvider, is_int
 
 MODELS = {"ltx-2-pro", "ltx-2-fast", "ltx-2-3-pro", "ltx-2-3-fast"}
 RESOLUTIONS = {"1280x720", "720x1280", "1920x1080", "2560x1440", "3840x2160"}
@@ -22,9 +23,12 @@ def error(status: int, kind: str, message: str, headers=None) -> Reply:
     return Reply(status, {"type": "error", "error": {"type": kind, "message": message}}, headers=headers or {})
 
 
-class FakeLTX(FakeProvider):
+class FakeLTX(Fake):
+    route_name = "ltx"
+    key_names = ("LTX_API_KEY",)
+
     def routes(self) -> None:
-        self.api.route("POST", r"/v1/(?P<kind>text-to-video|image-to-video)")(self._create)
+        self.route("POST", r"/v1/(?P<kind>text-to-video|image-to-video)")(self._create)
 
     def _create(self, call: Call) -> Reply:
         if call.headers.get("authorization") != f"Bearer {self.key}":
@@ -61,9 +65,13 @@ class FakeLTX(FakeProvider):
             problems.append("image_uri")
         if problems:
             return error(400, "invalid_request_error", f"Invalid values: {', '.join(problems)}")
-        job = self.new_job(body)
+        width, height = (int(x) for x in body["resolution"].split("x"))
+        job = self.new_job(body, call=call, spec=self.spec(width, height, body.get("fps", 25), body["duration"],
+                                                           audio=body.get("generate_audio", True)))
+        if self.latency:  # synchronous: the whole generation happens inside this answer
+            time.sleep(self.latency)
         headers = {"Content-Type": "video/mp4", "x-request-id": job.id}
-        data = tiny_mp4()
+        data = self.job_media(job)
         if name == "truncate":
             return Reply(200, data, headers=headers, truncate_at=len(data) // 3)
         if name == "json":

@@ -10,7 +10,7 @@
 - Finishing renders a real MP4 with ffmpeg at the width, height, length and fps the workflow
   asked for (SaveVideo <- CreateVideo <- ... <- EmptyLTXVLatentVideo), served by GET /view.
 
-Faults, per prompt, with the header `X-Fake-Fault` on POST /prompt:
+Faults, per prompt, with the header `X-Fake-Fault` on POST /prompt (or `fake.fault("outcome", name)`):
   node_errors      400: the checkpoint the workflow names is not installed (value_not_in_list)
   execution_error  the prompt fails in the sampler with torch.OutOfMemoryError
   no_outputs       the prompt succeeds without saving anything
@@ -26,16 +26,15 @@ from __future__ import annotations
 import base64
 import itertools
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from tempfile import TemporaryDirectory
+from fractions import Fraction
 from typing import Any
 
-import ffmpeg
-
-from promptreel.core.ffmpeg import ffmpeg_exe
-from tests.fakes.loopback import Call, LoopbackServer, Reply
+from .fake import Fake
+from .loopback import Call, Reply
+from .media import FULL, Limit
 
 CHECKPOINTS = ["ltx-video-2b-v0.9.5.safetensors"]
 TEXT_ENCODERS = ["t5xxl_fp16.safetensors"]
@@ -86,25 +85,6 @@ NODES: dict[str, NodeDef] = {
     "SaveImage": NodeDef({"images": ("IMAGE",), "filename_prefix": ("STRING",)}, (), output=True),
 }
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}
-
-_renders: dict[tuple, bytes] = {}  # (w, h, frames, fps) -> MP4, shared by every fake: renders are slow
-_render_lock = threading.Lock()
-_tmp = TemporaryDirectory(prefix="fake-comfyui-")
-
-
-def render_mp4(width: int, height: int, frames: int, fps: int | float) -> bytes:
-    """A real H.264 MP4 with exactly `frames` frames at `fps`, made with ffmpeg."""
-    rate = int(fps) if float(fps).is_integer() else fps
-    key = (width, height, frames, rate)
-    with _render_lock:
-        if key not in _renders:
-            out = Path(_tmp.name) / f"{width}x{height}_{frames}_{rate}.mp4"
-            (ffmpeg.input(f"testsrc2=size={width}x{height}:rate={rate}", f="lavfi")
-             .output(str(out), vframes=frames, vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate)
-             .run(cmd=ffmpeg_exe(), quiet=True, overwrite_output=True))
-            _renders[key] = out.read_bytes()
-        return _renders[key]
-
 
 def _err(kind: str, message: str, details: str, **extra) -> dict[str, Any]:
     return {"type": kind, "message": message, "details": details, "extra_info": extra}
@@ -211,25 +191,25 @@ class Job:
     reads: int = 0
     interrupted: bool = False
     entry: dict | None = None  # the history entry, once finished
+    created: float = field(default_factory=time.monotonic)
 
     @property
     def item(self) -> list:
         return [self.number, self.prompt_id, self.workflow, self.extra_data, self.outputs_to_execute]
 
 
-class FakeComfyUI:
-    def __init__(self, queued_reads: int = 1, running_reads: int = 1, basic_auth: tuple[str, str] | None = None):
-        self.server = LoopbackServer()
-        # Quick tests: answer without Nagle's delay, and poll for shutdown often.
-        self.server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
-        self.server.thread = threading.Thread(target=self.server.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                              daemon=True)
+class FakeComfyUI(Fake):
+    route_name = "comfyui"
+
+    # The workflow names the render size, length and rate: by default the fake renders exactly that.
+    def __init__(self, queued_reads: int = 1, running_reads: int = 1, basic_auth: tuple[str, str] | None = None,
+                 *, latency: float = 0.0, limit: Limit = FULL, port: int = 0):
+        super().__init__(latency=latency, limit=limit, port=port)
         self.queued_reads = queued_reads  # reads of /history/{id} while pending
         self.running_reads = running_reads  # then while running
         self.jobs: dict[str, Job] = {}
         self.files: dict[tuple[str, str, str], bytes] = {}  # (type, subfolder, filename) -> bytes
         self.truncate_once: set[tuple[str, str, str]] = set()
-        self.creates = 0
         self._numbers = itertools.count()
         self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
@@ -238,33 +218,25 @@ class FakeComfyUI:
         if basic_auth:
             self.authorization = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
 
-        def r(method: str, pattern: str):
+        def r(method: str, pattern: str, op: str | None = None):
             def register(handler):
                 def guarded(call: Call) -> Reply:
                     if self.authorization and call.headers.get("authorization") != self.authorization:
                         return Reply(401, "401: Unauthorized", {"WWW-Authenticate": 'Basic realm="comfyui"'})
                     return handler(call)
-                return self.server.route(method, pattern)(guarded)
+                return self.route(method, pattern, op)(guarded)
             return register
 
-        r("POST", r"/prompt")(self._post_prompt)
-        r("GET", r"/history/(?P<id>[^/]+)")(self._get_history_one)
+        r("POST", r"/prompt", "create")(self._post_prompt)
+        r("GET", r"/history/(?P<id>[^/]+)", "poll")(self._get_history_one)
         r("GET", r"/history")(self._get_history)
         r("GET", r"/queue")(self._get_queue)
         r("POST", r"/queue")(self._post_queue)
         r("POST", r"/interrupt")(self._post_interrupt)
         r("GET", r"/view")(self._view)
 
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self) -> "FakeComfyUI":
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.__exit__(*exc)
+    def env(self) -> dict[str, str]:
+        return {"PROMPTREEL_COMFYUI_BASE_URL": self.base_url}  # ComfyUI takes no key
 
     def restart(self) -> None:
         with self._lock:
@@ -274,7 +246,7 @@ class FakeComfyUI:
     def _state(self, job: Job) -> str:
         if job.entry is not None:
             return "done"
-        if job.reads <= self.queued_reads:
+        if job.reads <= self.queued_reads or not self.ready(job.created):
             return "pending"
         if job.reads <= self.queued_reads + self.running_reads and not job.interrupted:
             return "running"
@@ -333,7 +305,8 @@ class FakeComfyUI:
         video = self._upstream(job.workflow, node_id, "CreateVideo")
         # LTX makes 8k+1 frames: a length between is cut down, as the VAE does.
         frames = (latent["length"] - 1) // 8 * 8 + 1
-        data = render_mp4(latent["width"] // 32 * 32, latent["height"] // 32 * 32, frames, video["fps"])
+        data = self.media(latent["width"] // 32 * 32, latent["height"] // 32 * 32,
+                          Fraction(video["fps"]).limit_denominator(1001), frames=frames)
         saved = self._save(inputs["filename_prefix"], "mp4", data)
         if job.fault == "truncate_view":
             self.truncate_once.add(("output", saved["subfolder"], saved["filename"]))
@@ -344,7 +317,7 @@ class FakeComfyUI:
         body = call.json()
         if not isinstance(body, dict) or "prompt" not in body:
             return Reply(400, {"error": _err("no_prompt", "No prompt provided", "No prompt provided"), "node_errors": {}})
-        fault = call.headers.get("x-fake-fault", "")
+        fault = self.take("outcome", call) or ""
         if fault == "server_error":
             return Reply(500, "500 Internal Server Error")
         checkpoints = [] if fault == "node_errors" else CHECKPOINTS
@@ -357,7 +330,7 @@ class FakeComfyUI:
         with self._lock:
             job = Job(next(self._numbers), str(body.get("prompt_id") or uuid.uuid4()), body["prompt"], extra, outputs, fault)
             self.jobs[job.prompt_id] = job
-            self.creates += 1
+            self.count_create()
         if fault == "drop":
             return Reply(drop=True)
         if fault == "garbled":

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.fakes.loopback import Call, Reply
-from tests.fakes.veo import RAI_REASON, FakeVeo, Op, bad, google_error
-from tests.fakes.vendor import tiny_mp4
+from .loopback import Call, Reply
+from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
 
 MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001"}
 RETIRED = {"veo-3.1-generate-preview", "veo-3.1-fast-generate-preview", "veo-3.1-lite-generate-preview"}
@@ -28,13 +27,15 @@ class FakeGeminiVeo(FakeVeo):
     models = MODELS
     retired = RETIRED
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2):
-        super().__init__(running_reads)
-        self.key = key
+    route_name = "gemini"
+    key_names = ("GEMINI_API_KEY",)
+
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+        super().__init__(key, running_reads, **kw)
         self.files: dict[str, dict] = {}  # file id -> {"downloads": n, "fault": ...}
         self.blob_headers: list[dict[str, str]] = []  # headers that reached the redirect target
-        self.route("POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning")(self._create)
-        self.route("GET", r"/v1beta/models/(?P<model>[^/:]+)/operations/(?P<id>[^/]+)")(self._operation)
+        self.route("POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning", op="create")(self._create)
+        self.route("GET", r"/v1beta/models/(?P<model>[^/:]+)/operations/(?P<id>[^/]+)", op="poll")(self._operation)
         self.route("GET", r"/v1beta/files/(?P<id>[^/:]+):download")(self._download)
         self.route("GET", r"/blob/(?P<id>[^/]+)")(self._blob)
 
@@ -90,7 +91,7 @@ class FakeGeminiVeo(FakeVeo):
             inner = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [RAI_REASON]}
         elif op.fault != "no_media":
             file_id = uuid.uuid4().hex[:12]
-            self.files[file_id] = {"downloads": 0, "fault": op.fault}
+            self.files[file_id] = {"downloads": 0, "fault": op.fault, "spec": op.spec}
             inner = {"generatedSamples": [{"video": {"uri": f"{self.url}/v1beta/files/{file_id}:download?alt=media"}}]}
         return {"@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
                 "generateVideoResponse": inner}
@@ -111,6 +112,4 @@ class FakeGeminiVeo(FakeVeo):
         if entry is None:
             return Reply(404, "Not Found")
         entry["downloads"] += 1
-        data = tiny_mp4()
-        cut = len(data) // 3 if entry["fault"] == "truncate" and entry["downloads"] == 1 else None
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut)
+        return self.media_reply(self.media_of(entry["spec"]), entry["fault"], entry["downloads"] == 1, ranges=False)

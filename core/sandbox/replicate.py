@@ -1,7 +1,8 @@
 """Replicate's API as a loopback server: official-model predictions, polling, listing, cancel.
 
 Validates the bearer token, the `{"input": ...}` body against each hosted model's schema
-(names and types), and honours `Prefer: wait=N`. Outcomes: ok, instant (done within the
+(names and types), and honours `Prefer: wait=N`. Media as each hosted model makes it (Veo and
+Runway 24 fps, Sora 30 fps; Veo and Sora with audio). Outcomes: ok, instant (done within the
 wait), failed, nsfw, aborted, empty, unknown. Faults: 429 (Retry-After), 422, 402, 500,
 drop, slow. Errors are problem JSON.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
-from .provider import FakeProvider, is_int
 
 STR, INT, BOOL, LIST = "str", "int", "bool", "list"
 SCHEMAS = {
@@ -46,12 +47,28 @@ def validate(schema: dict, data: dict) -> list[str]:
     return out
 
 
-class FakeReplicate(FakeProvider):
+class FakeReplicate(Fake):
+    route_name = "replicate"
+    key_names = ("REPLICATE_API_TOKEN",)
+
     def routes(self) -> None:
-        self.api.route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions")(self._create)
-        self.api.route("GET", r"/v1/predictions/(?P<id>[^/]+)")(self._get)
-        self.api.route("GET", r"/v1/predictions")(self._list)
-        self.api.route("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel")(self._cancel)
+        self.route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions")(self._create)
+        self.route("GET", r"/v1/predictions/(?P<id>[^/]+)")(self._get)
+        self.route("GET", r"/v1/predictions")(self._list)
+        self.route("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel")(self._cancel)
+
+    def output_spec(self, model: str, given: dict):
+        if model.startswith("openai/"):
+            landscape = given.get("aspect_ratio", "portrait") == "landscape"
+            size = (1792, 1024) if given.get("resolution") == "high" else (1280, 720)
+            width, height = size if landscape else size[::-1]
+            return self.spec(width, height, 30, given.get("seconds", 4), audio=True)
+        if model.startswith("google/veo"):
+            short = 1080 if given.get("resolution") == "1080p" else 720
+            width, height = size_for(given.get("aspect_ratio", "16:9"), short)
+            return self.spec(width, height, 24, given.get("duration", 8), audio=given.get("generate_audio", True))
+        width, height = size_for(given.get("aspect_ratio", "16:9"), 720)
+        return self.spec(width, height, 24, given.get("duration", 5), audio=False)
 
     def _auth(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
@@ -73,7 +90,7 @@ class FakeReplicate(FakeProvider):
     def _prediction(self, job) -> dict:
         seen = job.polls
         status, output, error = "starting", None, None
-        done = seen >= self.polls_to_finish or job.outcome == "instant"
+        done = seen >= self.polls_to_finish or (job.outcome == "instant" and self.ready(job.created))
         if job.canceled:
             status = "canceled"
         elif not done:
@@ -112,7 +129,7 @@ class FakeReplicate(FakeProvider):
         prefer = call.headers.get("prefer", "")
         if prefer and not (prefer.startswith("wait") and (prefer == "wait" or 1 <= int(prefer.split("=")[1]) <= 60)):
             return problem(400, "Bad Prefer header", prefer)
-        job = self.new_job(body, prefix="rp")
+        job = self.new_job(body, prefix="rp", call=call, spec=self.output_spec(model, body["input"]))
         job.extra.update(model=model, created_at=datetime.now(timezone.utc))
         if self.take("answer", call) == "drop":
             return Reply(drop=True)  # the prediction runs and bills; the caller never hears

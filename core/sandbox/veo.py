@@ -1,9 +1,12 @@
 """What the two Veo fakes share: request validation as Google's services do it, the google.rpc error
-envelope, and long-running operations that finish after a few reads (no clocks).
+envelope, and long-running operations that finish after a few reads (and the fake's latency).
+Media: 24 fps at the aspect ratio, resolution and duration asked; Veo 3+ with audio (on Vertex
+unless generateAudio is false), Veo 2 silent.
 
-Per-job faults (`X-Fake-Fault` on the create): rai (done, no video, raiMediaFilteredCount + reason),
+Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): rai (done, no video, raiMediaFilteredCount + reason),
 no_media (done, nothing at all), op_error (done with INTERNAL), op_moderation (done with an
-INVALID_ARGUMENT naming Responsible AI), truncate (the first download is cut short), drop (the
+INVALID_ARGUMENT naming Responsible AI), truncate (the first download is cut short), corrupt (the
+download is not an MP4), expired (the download URL refuses with 403), drop (the
 operation starts, the answer never comes), slow (starts, answered after 3 s).
 """
 
@@ -12,12 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.loopback import Call, Reply
-from tests.fakes.vendor import FakeVendor, image_size
+from .fake import Fake, size_for
+from .loopback import Call, Reply
+from .media import Spec, image_size
 
 COMMON_PARAMS = {"aspectRatio", "resolution", "durationSeconds", "negativePrompt", "personGeneration",
                  "sampleCount", "enhancePrompt"}
@@ -46,17 +51,23 @@ class Op:
     fault: str = ""
     reads: int = 0
     result: dict = field(default_factory=dict)
+    spec: Spec | None = None
+    created: float = field(default_factory=time.monotonic)
 
 
-class FakeVeo(FakeVendor):
+class FakeVeo(Fake):
     vertex = False
     models: set[str] = set()
     retired: set[str] = set()
 
-    def __init__(self, running_reads: int = 2):
-        super().__init__()
+    def __init__(self, key: str | None = None, running_reads: int = 2, **kw):
+        super().__init__(key, **kw)
         self.running_reads = running_reads
         self.ops: dict[str, Op] = {}
+
+    def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
+        rpc = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(status, "INTERNAL")
+        return google_error(status, rpc, message, headers=headers)
 
     # validation -----------------------------------------------------------------------------
     def check_model(self, model: str, where: str) -> Reply | None:
@@ -175,15 +186,16 @@ class FakeVeo(FakeVendor):
         if (err := self.validate(model, body)) is not None:
             return err
         op = Op(f"{name_prefix}/operations/{uuid.uuid4().hex[:12]}", model, body,
-                fault=call.headers.get("x-fake-fault", ""))
+                fault=self.take("outcome", call) or "", spec=self.output_spec(model, body))
         self.ops[op.name] = op
-        self.creates += 1
+        self.count_create()
         if op.fault == "drop":
             return Reply(drop=True)
         return Reply(200, {"name": op.name}, delay=3.0 if op.fault == "slow" else 0.0)
 
     def read(self, op: Op) -> dict:
-        op.reads += 1
+        if self.ready(op.created):
+            op.reads += 1
         if op.reads <= self.running_reads:
             return {"name": op.name}
         done: dict[str, Any] = {"name": op.name, "done": True}
@@ -198,6 +210,13 @@ class FakeVeo(FakeVendor):
                 op.result = self.finish(op)
             done["response"] = op.result
         return done
+
+    def output_spec(self, model: str, body: dict) -> Spec:
+        params = body.get("parameters") or {}
+        short = {"1080p": 1080, "4k": 2160}.get(params.get("resolution"), 720)
+        width, height = size_for(params.get("aspectRatio", "16:9"), short)
+        audio = not model.startswith("veo-2") and params.get("generateAudio", True)
+        return self.spec(width, height, 24, params.get("durationSeconds", 8), audio=audio)
 
     def finish(self, op: Op) -> dict:
         raise NotImplementedError

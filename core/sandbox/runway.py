@@ -1,7 +1,8 @@
 """Runway's API as a loopback server: /v1/{text,image}_to_video, /v1/tasks/{id}, with its faults.
 
 Checks what the real API checks: bearer key, `X-Runway-Version`, camelCase fields per
-model, pixel ratios, an integer duration, data-URI size. Outcomes: ok, throttled (a few
+model, pixel ratios, an integer duration, data-URI size. Models: gen4.5, gen4_turbo (image only),
+veo3.1 and veo3.1_fast. Media: 24 fps at the ratio and duration asked; Veo with audio. Outcomes: ok, throttled (a few
 THROTTLED polls, then success), safety, bad_output, empty (SUCCEEDED without output).
 """
 
@@ -9,26 +10,36 @@ from __future__ import annotations
 
 import uuid
 
+from .fake import Fake, is_int
 from .loopback import Call, Reply
-from .provider import FakeProvider, is_int
 
 VERSION = "2024-11-06"
 T2V_RATIOS = {"1280:720", "720:1280"}
 I2V_RATIOS = T2V_RATIOS | {"1104:832", "960:960", "832:1104", "1584:672"}
-MODELS_T2V = {"gen4.5"}
-MODELS_I2V = {"gen4.5", "gen4_turbo"}
-FIELDS = {"model", "promptText", "ratio", "duration", "seed", "promptImage", "contentModeration"}
+VEO_RATIOS = {"1280:720", "720:1280", "1080:1920", "1920:1080"}
+# model -> (ratios for text_to_video (None: image only), for image_to_video, durations, makes audio)
+MODELS = {
+    "gen4.5": (T2V_RATIOS, I2V_RATIOS, range(2, 11), False),
+    "gen4_turbo": (None, I2V_RATIOS, range(2, 11), False),
+    "veo3.1": (VEO_RATIOS, VEO_RATIOS, (4, 6, 8), True),  # Google's Veo, routed through Runway
+    "veo3.1_fast": (VEO_RATIOS, VEO_RATIOS, (4, 6, 8), True),
+}
+FIELDS = {"model", "promptText", "ratio", "duration", "seed", "promptImage", "contentModeration", "audio",
+          "negativePrompt"}
 
 
 def _bad(message: str, status: int = 400) -> Reply:
     return Reply(status, {"error": message}, headers={"x-powered-by": "Express"})
 
 
-class FakeRunway(FakeProvider):
+class FakeRunway(Fake):
+    route_name = "runway"
+    key_names = ("RUNWAYML_API_SECRET",)
+
     def routes(self) -> None:
-        self.api.route("POST", r"/v1/(?P<kind>text_to_video|image_to_video)")(self._create)
-        self.api.route("GET", r"/v1/tasks/(?P<id>[^/]+)")(self._task)
-        self.api.route("DELETE", r"/v1/tasks/(?P<id>[^/]+)")(self._delete)
+        self.route("POST", r"/v1/(?P<kind>text_to_video|image_to_video)")(self._create)
+        self.route("GET", r"/v1/tasks/(?P<id>[^/]+)")(self._task)
+        self.route("DELETE", r"/v1/tasks/(?P<id>[^/]+)")(self._delete)
 
     def _check_headers(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
@@ -57,15 +68,18 @@ class FakeRunway(FakeProvider):
         kind = call.match["kind"]
         if not isinstance(body, dict) or set(body) - FIELDS:
             return _bad(f"Unrecognized keys: {sorted(set(body or {}) - FIELDS)}")
-        models = MODELS_T2V if kind == "text_to_video" else MODELS_I2V
-        if body.get("model") not in models:
+        rules = MODELS.get(body.get("model"))
+        ratios = None if rules is None else rules[0 if kind == "text_to_video" else 1]
+        if ratios is None:
             return _bad(f"Invalid parameter 'model' for {kind}")
         if not isinstance(body.get("promptText"), str) or not 1 <= len(body["promptText"]) <= 1000:
             return _bad("Invalid parameter 'promptText'")
-        if body.get("ratio") not in (T2V_RATIOS if kind == "text_to_video" else I2V_RATIOS):
+        if body.get("ratio") not in ratios:
             return _bad("Invalid parameter 'ratio'")
-        if not is_int(body.get("duration")) or not 2 <= body["duration"] <= 10:
+        if not is_int(body.get("duration")) or body["duration"] not in rules[2]:
             return _bad("Invalid parameter 'duration'")
+        if "audio" in body and (not rules[3] or not isinstance(body["audio"], bool)):
+            return _bad("Invalid parameter 'audio'")
         if "seed" in body and not is_int(body["seed"]):
             return _bad("Invalid parameter 'seed'")
         if kind == "text_to_video" and "promptImage" in body:
@@ -77,7 +91,11 @@ class FakeRunway(FakeProvider):
                 return _bad("Invalid parameter 'promptImage'")
             if any(len(u) > 5 * 1024 * 1024 for u in uris):
                 return _bad("promptImage data URI exceeds 5MB")
-        job = self.new_job(body, job_id=str(uuid.uuid4()))
+            if isinstance(image, list) and [i.get("position") for i in image] not in (["first"], ["first", "last"]):
+                return _bad("Invalid parameter 'promptImage': positions must be first, or first and last")
+        width, height = (int(x) for x in body["ratio"].split(":"))
+        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call,
+                           spec=self.spec(width, height, 24, body["duration"], audio=rules[3] and body.get("audio", True)))
         return Reply(200, {"id": job.id})
 
     def _task(self, call: Call) -> Reply:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
-from tests.fakes.loopback import Call, Reply
-from tests.fakes.veo import RAI_REASON, FakeVeo, Op, bad, google_error
-from tests.fakes.vendor import tiny_mp4
+from .loopback import Call, Reply
+from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
 
 MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001", "veo-3.1-generate-001",
           "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"}
@@ -32,14 +31,38 @@ class FakeVertexVeo(FakeVeo):
     models = MODELS
     retired = RETIRED
 
+    route_name = "vertex"
+
     def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2):
-        super().__init__(running_reads)
+                 running_reads: int = 2, **kw):
+        super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
         self.objects: dict[tuple[str, str], dict] = {}  # (bucket, object) -> {"downloads", "fault"}
-        self.route("POST", MODEL_PATH + ":predictLongRunning")(self._create)
-        self.route("POST", MODEL_PATH + ":fetchPredictOperation")(self._fetch)
+        self.route("POST", MODEL_PATH + ":predictLongRunning", op="create")(self._create)
+        self.route("POST", MODEL_PATH + ":fetchPredictOperation", op="poll")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
+        self.route("POST", r"/token")(self._token)
+
+    def adc_info(self) -> dict[str, str]:
+        """An Application Default Credentials file whose token URL is this fake, so google-auth refreshes
+        against it and promptreel's vertex route runs offline. (`authorized_user` files always refresh
+        at Google; `external_account_authorized_user` ones honour their `token_url`.)"""
+        return {"type": "external_account_authorized_user", "audience": "//iam.googleapis.com/sandbox",
+                "client_id": "sandbox", "client_secret": "sandbox", "refresh_token": "sandbox",
+                "token_url": f"{self.url}/token", "quota_project_id": self.project}
+
+    def env(self) -> dict[str, str]:
+        # GOOGLE_APPLICATION_CREDENTIALS is added by `sandbox()`, which writes adc_info() to a file.
+        return {**super().env(), "PROMPTREEL_VERTEX_STORAGE_BASE_URL": self.url, "GOOGLE_CLOUD_PROJECT": self.project,
+                "GOOGLE_CLOUD_LOCATION": "us-central1"}
+
+    def _token(self, call: Call) -> Reply:
+        """Google's OAuth token endpoint, for the refresh-token grant of adc_info()."""
+        form = {k: v[0] for k, v in parse_qs(call.body.decode()).items()}
+        if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
+            return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        return Reply(200, {"access_token": self.token, "expires_in": 3599, "token_type": "Bearer",
+                           "scope": "https://www.googleapis.com/auth/cloud-platform"})
 
     def _auth(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.token}":
@@ -105,9 +128,9 @@ class FakeVertexVeo(FakeVeo):
         if prefix:
             bucket, _, folder = prefix[len("gs://"):].partition("/")
             obj = f"{folder.strip('/')}/{op.name.rsplit('/', 1)[-1]}/sample_0.mp4".lstrip("/")
-            self.objects[(bucket, obj)] = {"downloads": 0, "fault": op.fault}
+            self.objects[(bucket, obj)] = {"downloads": 0, "fault": op.fault, "spec": op.spec}
             return {**response, "videos": [{"gcsUri": f"gs://{bucket}/{obj}", "mimeType": "video/mp4"}]}
-        return {**response, "videos": [{"bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(),
+        return {**response, "videos": [{"bytesBase64Encoded": base64.b64encode(self.media_of(op.spec)).decode(),
                                          "mimeType": "video/mp4"}]}
 
     def _object(self, call: Call) -> Reply:
@@ -121,6 +144,4 @@ class FakeVertexVeo(FakeVeo):
         if call.query.get("alt") != ["media"]:
             return Reply(200, {"kind": "storage#object", "bucket": key[0], "name": key[1], "contentType": "video/mp4"})
         entry["downloads"] += 1
-        data = tiny_mp4()
-        cut = len(data) // 3 if entry["fault"] == "truncate" and entry["downloads"] == 1 else None
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut)
+        return self.media_reply(self.media_of(entry["spec"]), entry["fault"], entry["downloads"] == 1, ranges=False)

@@ -2,7 +2,8 @@
 
 Verifies the bearer JWT with the secret (HS256, iss = access key, exp/nbf checked: an
 expired token gets 401 code 1004), string durations, raw base64 images, and field names
-per endpoint. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
+per endpoint. Media: 24 fps (30 for v1, v1.5, v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9
+unless given), the duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
 Faults: billing (429/1102), arrears (429/1101), rate (429/1302), moderation (400/1301),
 500 (code 5000), drop, slow.
 """
@@ -15,8 +16,8 @@ import time
 
 import jwt
 
+from .fake import Fake, size_for
 from .loopback import Call, Reply
-from .provider import FakeProvider
 
 ACCESS = "ak-fake-0123456789"
 SECRET = "sk-fake-secret-0123456789abcdefghijklmnop"
@@ -35,14 +36,20 @@ def envelope(data=None, code: int = 0, message: str = "SUCCEED", status: int = 2
                  headers=headers or {})
 
 
-class FakeKling(FakeProvider):
-    def __init__(self, access: str = ACCESS, secret: str = SECRET):
+class FakeKling(Fake):
+    route_name = "kling"
+    key_names = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+
+    def __init__(self, access: str = ACCESS, secret: str = SECRET, **kw):
         self.access, self.secret = access, secret
-        super().__init__(key=secret)
+        super().__init__(key=secret, **kw)
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "KLING_ACCESS_KEY": self.access, "KLING_SECRET_KEY": self.secret}
 
     def routes(self) -> None:
-        self.api.route("POST", r"/v1/videos/(?P<family>text2video|image2video|video-extend)")(self._create)
-        self.api.route("GET", r"/v1/videos/(?P<family>text2video|image2video|video-extend)/(?P<id>[^/]+)")(self._get)
+        self.route("POST", r"/v1/videos/(?P<family>text2video|image2video|video-extend)")(self._create)
+        self.route("GET", r"/v1/videos/(?P<family>text2video|image2video|video-extend)/(?P<id>[^/]+)")(self._get)
 
     def _auth(self, call: Call) -> Reply | None:
         header = call.headers.get("authorization", "")
@@ -105,7 +112,13 @@ class FakeKling(FakeProvider):
         ext = body.get("external_task_id")
         if ext and any(j.body.get("external_task_id") == ext for j in self.jobs.values()):
             return envelope(code=1201, message="external_task_id already exists", status=400)
-        job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1))
+        short = 1080 if body.get("mode") == "pro" else 720
+        width, height = size_for(body.get("aspect_ratio", "16:9"), short)
+        model = body.get("model_name", "kling-v1")
+        # Kling's capability map: v1, v1.5 and v1.6 image-to-video make 30 fps; v1.6 text and v2+ make 24.
+        fps = 30 if model in ("kling-v1", "kling-v1-5") or (model == "kling-v1-6" and family == "image2video") else 24
+        spec = self.spec(width, height, fps, int(body.get("duration", "5")), audio=body.get("sound") == "on")
+        job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1), call=call, spec=spec)
         job.extra["family"] = family
         if self.take("answer", call) == "drop":
             return Reply(drop=True)  # the task exists and is billed; the caller never hears

@@ -8,11 +8,13 @@ and the OpenAPI spec (`/videos*`, `VideoResource`, `CreateVideoJsonBody`, `Creat
   sora-2-pro only), an uploaded `input_reference` must be exactly `size`, unknown fields refused.
 - A job moves queued -> in_progress -> completed one step per GET (no clocks); non-terminal reads
   carry `openai-poll-after-ms`. GET /v1/videos lists newest first, with `after` pagination.
-- GET /v1/videos/{id}/content serves a real MP4 once completed.
+- GET /v1/videos/{id}/content serves a real MP4 once completed: 30 fps at `size`, `seconds` long, with
+  audio (Sora always makes sound).
 - POST /v1/videos/extensions needs a completed source video; the new video's seconds are the total.
 
-Per-job faults (`X-Fake-Fault` on the create): moderation_blocked (fails with that error code),
-content_502 (the first download answers 502), truncate (the first download is cut short),
+Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked (fails with that error code),
+content_502 (the first download answers 502), truncate (the first download is cut short), corrupt
+(the download is not an MP4), expired (the download is refused as past its time),
 drop (the job is created, the answer never comes), slow (created, answered after 3 s).
 """
 
@@ -22,10 +24,11 @@ import itertools
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from tests.fakes.loopback import Call, Reply
-from tests.fakes.vendor import FakeVendor, image_size, multipart, tiny_mp4
+from .fake import Fake
+from .loopback import Call, Reply
+from .media import Spec, image_size, multipart
 
 MODELS = {"sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08"}
 SECONDS = ("4", "8", "12")
@@ -54,25 +57,33 @@ class Job:
     downloads: int = 0
     remixed_from: str | None = None
     seq: int = 0
+    spec: Spec | None = None
+    created: float = field(default_factory=time.monotonic)
 
 
-class FakeOpenAIVideos(FakeVendor):
-    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1):
-        super().__init__()
-        self.key = key
+class FakeOpenAIVideos(Fake):
+    route_name = "openai"
+    key_names = ("OPENAI_API_KEY",)
+
+    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw):
+        super().__init__(key, **kw)
         self.queued_reads, self.running_reads = queued_reads, running_reads
         self.jobs: dict[str, Job] = {}
         self.clock = lambda: int(time.time())
         self._seq = itertools.count()
-        self.route("POST", r"/v1/videos")(self._create)
-        self.route("POST", r"/v1/videos/extensions")(self._extend)
+        self.route("POST", r"/v1/videos", op="create")(self._create)
+        self.route("POST", r"/v1/videos/extensions", op="create")(self._extend)
         self.route("GET", r"/v1/videos")(self._list)
-        self.route("GET", r"/v1/videos/(?P<id>[^/]+)")(self._retrieve)
+        self.route("GET", r"/v1/videos/(?P<id>[^/]+)", op="poll")(self._retrieve)
         self.route("GET", r"/v1/videos/(?P<id>[^/]+)/content")(self._content)
 
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
+
+    def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
+        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+        return error(status, message, code=kind, kind="requests" if status == 429 else "server_error", headers=headers)
 
     # auth ---------------------------------------------------------------------------------
     def _auth(self, call: Call) -> Reply | None:
@@ -141,10 +152,12 @@ class FakeOpenAIVideos(FakeVendor):
 
     def _new(self, model: str, prompt: str, seconds: str, size: str, call: Call, source: str | None = None) -> Job:
         job = Job(f"video_{uuid.uuid4().hex[:24]}", model, prompt, seconds, size, self.clock(),
-                  fault=call.headers.get("x-fake-fault", ""), remixed_from=source)
+                  fault=self.take("outcome", call) or "", remixed_from=source)
+        width, height = (int(x) for x in size.split("x"))
+        job.spec = self.spec(width, height, 30, int(seconds), audio=True)
         job.seq = next(self._seq)
         self.jobs[job.id] = job
-        self.creates += 1
+        self.count_create()
         return job
 
     def _answer(self, job: Job) -> Reply:
@@ -211,7 +224,8 @@ class FakeOpenAIVideos(FakeVendor):
         job = self.jobs.get(call.match["id"])
         if job is None:
             return error(404, f"Video with id '{call.match['id']}' not found.")
-        job.reads += 1
+        if self.ready(job.created):
+            job.reads += 1
         status = self._state(job)
         headers = {} if status in ("completed", "failed") else {"openai-poll-after-ms": "1500"}
         return Reply(200, self._resource(job, status), headers=headers)
@@ -246,9 +260,7 @@ class FakeOpenAIVideos(FakeVendor):
         if job.fault == "content_502" and job.downloads == 1:
             return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
                          headers={"Content-Type": "text/html"})
-        data = tiny_mp4()
-        cut = len(data) // 3 if job.fault == "truncate" and job.downloads == 1 else None
-        return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=cut, ranges=True)
+        return self.media_reply(self.media_of(job.spec), job.fault, first=job.downloads == 1)
 
 
 def _check_seconds(value, allowed: tuple[str, ...]) -> Reply | None:

@@ -2,7 +2,8 @@
 under /{owner}/{app}/requests/{id} (no sub-path, as the real queue does), cancel by PUT.
 
 Validates `Authorization: Key`, and the body per endpoint (veo3.1 text, image-to-video,
-first-last-frame). Outcomes: ok, moderation (result 422 content_policy_violation),
+first-last-frame). Media: 24 fps at the aspect, resolution and duration asked, with audio
+unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
 runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import uuid
 
+from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
-from .provider import FakeProvider, is_int
 
 VEO_COMMON = {"prompt": str, "aspect_ratio": ("auto", "16:9", "9:16"), "duration": ("4s", "6s", "8s"),
               "resolution": ("720p", "1080p", "4k"), "generate_audio": bool, "negative_prompt": str, "seed": int,
@@ -36,13 +37,16 @@ def validation(loc: str, msg: str, kind: str) -> Reply:
     return Reply(422, {"detail": [{"loc": ["body", loc], "msg": msg, "type": kind}]})
 
 
-class FakeFal(FakeProvider):
+class FakeFal(Fake):
+    route_name = "fal"
+    key_names = ("FAL_KEY",)
+
     def routes(self) -> None:
         app = r"/(?P<app>fal-ai/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
-        self.api.route("GET", app + r"/status")(self._status)
-        self.api.route("PUT", app + r"/cancel")(self._cancel)
-        self.api.route("GET", app)(self._result)
-        self.api.route("POST", r"/(?P<model>fal-ai/.+)")(self._submit)
+        self.route("GET", app + r"/status")(self._status)
+        self.route("PUT", app + r"/cancel")(self._cancel)
+        self.route("GET", app)(self._result)
+        self.route("POST", r"/(?P<model>fal-ai/.+)")(self._submit)
 
     def _auth(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Key {self.key}":
@@ -81,7 +85,12 @@ class FakeFal(FakeProvider):
             if key not in body:
                 return validation(key, "Field required", "missing")
         app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
-        job = self.new_job(body, job_id=str(uuid.uuid4()))
+        short = {"1080p": 1080, "4k": 2160}.get(body.get("resolution", "720p"), 720)
+        aspect = body.get("aspect_ratio", "16:9")
+        width, height = size_for("16:9" if aspect == "auto" else aspect, short)
+        spec = self.spec(width, height, 24, int(body.get("duration", "8s").rstrip("s")),
+                         audio=body.get("generate_audio", True))
+        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
         job.extra["app"] = app
         base = f"{self.url}/{app}/requests/{job.id}"
         return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",

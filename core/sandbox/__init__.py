@@ -1,0 +1,39 @@
+"""The sandbox: loopback fakes of every route's wire protocol, with real media and faults on demand.
+
+Tests drive one fake directly (`from promptreel.core.sandbox import FakeRunway`); the demo, the
+benchmarks and `promptreel sandbox serve` start several at once with `sandbox(...)`, which gives the
+environment that points promptreel's routes at them.
+"""
+
+from __future__ import annotations
+
+from .comfyui import FakeComfyUI
+from .fake import Fake, Job, is_int, size_for
+from .fal import FakeFal
+from .gemini import FakeGeminiVeo
+from .kling import FakeKling
+from .loopback import Call, LoopbackServer, Reply
+from .ltx import FakeLTX
+from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
+from .openai import FakeOpenAIVideos
+from .replicate import FakeReplicate
+from .run import Sandbox, make_fake, sandbox
+from .runway import FakeRunway
+from .vertex import FakeVertexVeo
+
+# Route name -> its fake, in the catalog's spelling.
+FAKES: dict[str, type[Fake]] = {
+    "openai": FakeOpenAIVideos,
+    "gemini": FakeGeminiVeo,
+    "vertex": FakeVertexVeo,
+    "runway": FakeRunway,
+    "kling": FakeKling,
+    "ltx": FakeLTX,
+    "replicate": FakeReplicate,
+    "fal": FakeFal,
+    "comfyui": FakeComfyUI,
+}
+
+__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGeminiVeo", "FakeKling",
+           "FakeLTX", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "Job", "Limit",
+           "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]

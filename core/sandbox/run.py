@@ -1,0 +1,84 @@
+"""Several fakes at once, and the environment that points promptreel's routes at them.
+
+    with sandbox(routes=["openai", "runway"], latency=2.0) as env:
+        subprocess.run(["promptreel", "generate", ...], env={**os.environ, **env})
+        env.fakes["runway"].creates
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from ..errors import BadInput
+from .fake import Fake
+from .media import FULL, Limit
+
+# Placeholder credentials the fakes accept (Kling signs a JWT with its secret: HS256 wants 32+ bytes).
+KEYS = {"openai": "sandbox", "gemini": "sandbox", "vertex": "sandbox", "runway": "sandbox", "ltx": "sandbox",
+        "replicate": "sandbox", "fal": "sandbox"}
+KLING_ACCESS, KLING_SECRET = "sandbox", "sandbox-kling-secret-0123456789abcdef"
+
+
+class Sandbox(dict):
+    """The environment mapping (str -> str), with the running fakes by route in `fakes`."""
+
+    fakes: dict[str, Fake]
+
+
+def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: int = 0) -> Fake:
+    from . import FAKES
+
+    cls = FAKES.get(route)
+    if cls is None:
+        raise BadInput(f"There is no sandbox route called {route!r}.", f"Choose from: {', '.join(FAKES)}.")
+    kw = {"latency": latency, "limit": limit, "port": port}
+    if route == "kling":
+        return cls(access=KLING_ACCESS, secret=KLING_SECRET, **kw)
+    if route == "vertex":
+        return cls(token=KEYS[route], **kw)
+    if route == "comfyui":
+        return cls(**kw)
+    return cls(KEYS[route], **kw)
+
+
+@contextmanager
+def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Limit = FULL, port: int = 0,
+            export: bool = False) -> Iterator[Sandbox]:
+    """Start the fakes for `routes` (all when None) on loopback; yield their environment.
+
+    `port` 0 picks free ports; another number gives the first route that port, the next one port+1,
+    and so on. `export` also sets the variables in os.environ until the block ends.
+    """
+    from . import FAKES
+
+    names = list(dict.fromkeys(routes or FAKES))
+    env = Sandbox()
+    env.fakes = {}
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="promptreel-sandbox-")))
+        for i, name in enumerate(names):
+            fake = stack.enter_context(make_fake(name, latency=latency, limit=limit, port=port + i if port else 0))
+            env.fakes[name] = fake
+            env.update(fake.env())
+            if name == "vertex":
+                adc = workdir / "vertex-adc.json"
+                adc.write_text(json.dumps(fake.adc_info()))
+                env["GOOGLE_APPLICATION_CREDENTIALS"] = str(adc)
+        if export:
+            saved = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
+            stack.callback(_restore, saved)
+        yield env
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
