@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -148,11 +149,20 @@ class Journal:
         self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: every commit survives the process dying (SIGKILL, a crash); the writes that
-        # must also survive power loss (a create going out, its provider id) go through `_durably`.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        # Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once
+        # (no busy wait) while another process or thread is opening it too: wait for it, briefly.
+        for attempt in range(200):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: every commit survives the process dying (SIGKILL, a crash); the writes that
+                # must also survive power loss (a create going out, its provider id) go through `_durably`.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or attempt == 199:
+                    raise
+                time.sleep(0.05)
 
     @classmethod
     def open_default(cls) -> "Journal":

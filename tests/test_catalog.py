@@ -38,8 +38,8 @@ def test_capabilities_from_data():
 
 def test_retired_routes_are_skipped_by_date():
     sora = load_catalog().get("sora-2")
-    assert [r.protocol for r in sora.usable_routes(date(2026, 11, 23))] == ["replicate", "fal"]
-    assert [r.protocol for r in sora.usable_routes(date(2026, 9, 1))] == ["openai", "replicate", "fal"]
+    assert [r.protocol for r in sora.usable_routes(date(2026, 11, 23))] == ["replicate"]
+    assert [r.protocol for r in sora.usable_routes(date(2026, 9, 1))] == ["openai", "replicate"]
 
 
 def test_user_file_overrides_price_and_adds_route(tmp_path):
@@ -70,3 +70,13 @@ def test_bad_user_file_is_refused_clearly(tmp_path, text):
 def test_missing_user_file_is_refused_clearly(tmp_path):
     with pytest.raises(BadInput, match="does not exist"):
         load_catalog(tmp_path / "nope.toml")
+
+
+def test_every_aggregator_route_has_an_input_mapping():
+    """A Replicate or fal route whose model has no input mapping could only refuse: keep them in step."""
+    from promptreel.core.providers.hosted_inputs import input_map
+
+    for m in load_catalog().models.values():
+        for r in m.routes:
+            if r.protocol in ("replicate", "fal"):
+                assert input_map(r.protocol, r.model_id), (m.id, r.model_id)

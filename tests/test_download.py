@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from promptreel.core.download import DownloadError, fetch
-from tests.fakes.loopback import LoopbackServer, Reply
+from promptreel.core.sandbox.loopback import LoopbackServer, Reply
 
 DATA = bytes(range(256)) * 40
 

@@ -64,3 +64,28 @@ def test_cache_and_edits(journal, tmp_path):
     assert journal.edits("job_1") == [{"id": edit, "job_id": "job_1", "target_kind": "otio_clip",
                                        "target_ref": "track 1 / item 3", "before": {"media": "placeholder"},
                                        "after": {"media": "job_1.mp4"}, "created_at": journal.edits()[0]["created_at"]}]
+
+
+def test_many_threads_opening_a_new_journal_at_once(tmp_path):
+    """The panel's workers, or a CLI beside the panel, may open a fresh journal together."""
+    import threading
+
+    from promptreel.core.journal import Journal
+
+    errors = []
+    for round_ in range(20):  # a fresh database each round: the race is in setting it up
+        start = threading.Barrier(8)
+
+        def open_one(path=tmp_path / f"journal-{round_}.sqlite"):
+            try:
+                start.wait()
+                Journal(path).jobs()
+            except Exception as e:  # collected: an exception in a thread would not fail the test
+                errors.append(e)
+
+        threads = [threading.Thread(target=open_one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []

@@ -29,7 +29,7 @@ from promptreel.core.providers.base import (ErrorKind, JobState, LocalProtocol, 
                                             Submitted, WireCall)
 from promptreel.core.request import GenerationRequest
 
-from .loopback import Call, LoopbackServer, Reply
+from promptreel.core.sandbox.loopback import Call, LoopbackServer, Reply
 
 KEY_NAME = "TESTPROTO_API_KEY"
 
