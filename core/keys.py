@@ -26,10 +26,13 @@ KNOWN_KEYS = {
 }
 
 _seen: set[str] = set()
+# Shorter values are not keys (every vendor's key is 20+ characters) and blanking them would
+# corrupt ordinary text: paths, prompts, file names.
+MIN_KEY_LENGTH = 12
 
 
 def _remember(value: str) -> str:
-    if len(value) >= 4:  # shorter values would redact ordinary text; no real key is that short
+    if len(value) >= MIN_KEY_LENGTH:
         _seen.add(value)
     return value
 
@@ -88,7 +91,7 @@ def key_sources() -> dict[str, str]:
 
 
 def redact(text: str) -> str:
-    for value in _seen | {os.environ[n] for n in KNOWN_KEYS if len(os.environ.get(n, "")) >= 4}:
+    for value in _seen | {os.environ[n] for n in KNOWN_KEYS if len(os.environ.get(n, "")) >= MIN_KEY_LENGTH}:
         if value in text:
             text = text.replace(value, "[redacted]")
     return text

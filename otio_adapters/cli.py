@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -229,7 +231,9 @@ def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media
               help="Folder for the demo (default: demo/ in promptreel's data folder).")
 @click.option("--rate", default="24000/1001", show_default=True, help="Timeline rate.")
 @click.option("--size", default="1280x720", show_default=True, help="Timeline frame size WxH.")
-def demo(folder: Path | None, rate: str, size: str) -> None:
+@click.option("--sandbox", "use_sandbox", is_flag=True,
+              help="Fill the shots with Veo 3.1, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs.")
+def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     """Offline demo: a shot list becomes a timeline of placeholders with playable draft slates, which
     are then filled through the job engine and conformed frame-exact, with no key and no network."""
     from rich.console import Console
@@ -239,24 +243,48 @@ def demo(folder: Path | None, rate: str, size: str) -> None:
     from ..core.conform.probe import probe
     from ..core.frames import parse_rate, rate_label
     from ..core.settings import home
-    from .demo import run_demo
+    from .demo import SANDBOX_SHOTS, SHOTS, run_demo
 
     folder = folder or home() / "demo"
     console = Console(stderr=True)
-    console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with the local "
-                  f"draft model (free, offline) into {folder}")
+    scene = contextlib.ExitStack()
+    if use_sandbox:
+        from ..core.sandbox.run import sandbox
+
+        # A data folder of its own: the fakes' jobs never reach the real journal or cost ledger.
+        scene.enter_context(_env("PROMPTREEL_HOME", str(Path(folder) / "sandbox-home")))
+        scene.enter_context(sandbox(latency=2.0, export=True))
+        what = "Veo 3.1, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
+    else:
+        what = "the local draft model (free, offline)"
+    console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with {what} into {folder}")
     view = ProgressView(console)
-    with view.shown():
-        result = run_demo(folder, rate=rate, size=size, on_event=view)
+    with scene, view.shown():
+        result = run_demo(folder, rate=rate, size=size, on_event=view, model=None if use_sandbox else "draft",
+                          shots_csv=SANDBOX_SHOTS if use_sandbox else SHOTS)
     table = Table(title="filled shots (read back from the files)")
-    for col in ("shot", "record TC", "frames", "rate", "size", "codec", "$", "file"):
+    for col in ("shot", "model", "record TC", "frames", "rate", "size", "codec", "$", "file"):
         table.add_column(col)
     for ph, filled in result.report.filled:
         info = probe(filled.media)  # what is really on disk, not what was asked for
-        table.add_row(ph.name, ph.timecode, str(info.frames), rate_label(info.rate), f"{info.width}x{info.height}",
+        table.add_row(ph.name, str(filled.provenance.get("model")), ph.timecode, str(info.frames), rate_label(info.rate), f"{info.width}x{info.height}",
                       f"{info.codec} {info.pix_fmt}", f"{float(filled.provenance.get('cost') or 0):.2f}",
                       filled.media.name)
     out = Console()
     out.print(table)
     out.print(f"storyboard: {result.shots}\nboard with drafts: {result.board}\nfilled timeline: {result.filled}\n"
-              f"media: {result.media}\ntotal cost: ${result.report.cost:.2f}")
+              f"media: {result.media}\ntotal cost: ${result.report.cost:.2f}"
+              + (" (estimated: nothing was paid; the sandbox's jobs are in its own journal)" if use_sandbox else ""))
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str):
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved

@@ -20,6 +20,13 @@ SH020,00:00:01:12,"the boat tips over a kerb into a gutter stream",12,
 SH030,60,"the boat sails out of a drain into the sea at dawn",13,closing
 """
 
+# The same shots on three paid models, for `demo --sandbox`: served by the loopback fakes.
+SANDBOX_SHOTS = """shot,duration,prompt,model,seed,notes
+SH010,1s,"a paper boat on a rain-soaked street, low angle",veo-3.1,11,opening
+SH020,00:00:01:12,"the boat tips over a kerb into a gutter stream",kling-v3,12,
+SH030,60,"the boat sails out of a drain into the sea at dawn",gen-4.5,13,closing
+"""
+
 
 @dataclass
 class DemoResult:
@@ -35,12 +42,13 @@ class DemoResult:
                  f"{float(f.provenance.get('cost') or 0):.2f}", f.media.name) for ph, f in self.report.filled]
 
 
-def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str = "draft", rate: str = "24",
-             size: str = "320x180", on_event=None) -> DemoResult:
+def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str | None = "draft", rate: str = "24",
+             size: str = "320x180", on_event=None, shots_csv: str = SHOTS) -> DemoResult:
+    """`model` None fills each shot with its own model from the shot list."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shots = folder / "shots.csv"
-    shots.write_text(SHOTS, "utf-8")
+    shots.write_text(shots_csv, "utf-8")
     media = folder / "media"
     board = read_shot_list(shots, rate=rate, size=size)
     fill_timeline(board, filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264",

@@ -8,6 +8,7 @@ import pytest
 
 from promptreel.core.conform.probe import probe
 from promptreel.core.sandbox import FULL, SMALL, FakeRunway, Limit, Reply, Spec, make_fake, render, size_for
+from promptreel.core.sandbox.fake import SANDBOX_KEY
 
 KEY = "sandbox-runway-key-0123"
 HEADERS = {"Authorization": f"Bearer {KEY}", "X-Runway-Version": "2024-11-06"}
@@ -116,7 +117,7 @@ async def test_corrupt_and_expired_downloads(tmp_path):
 
     with make_fake("openai", limit=SMALL) as fake:
         async with httpx.AsyncClient(timeout=10) as client:
-            sora = protocol(OpenAIVideos, "sora-2", client, {"OPENAI_API_KEY": "sandbox"}, fake.base_url)
+            sora = protocol(OpenAIVideos, "sora-2", client, {"OPENAI_API_KEY": SANDBOX_KEY}, fake.base_url)
             got = {}
             for fault in ("corrupt", "expired"):
                 call = sora.build(GenerationRequest(prompt="p", seconds=4, size="1280x720"), fault)

@@ -12,6 +12,7 @@ from promptreel.core.catalog import Route
 from promptreel.core.providers.base import JobState
 from promptreel.core.providers.openai_videos import OpenAIVideos
 from promptreel.core.providers.vertex_veo import VertexVeo
+from promptreel.core.sandbox.fake import SANDBOX_KEY
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.drive import download, frame_size, poll_to_end
@@ -36,7 +37,7 @@ def test_serve_prints_variables_and_answers_create_and_poll():
     try:
         env = read_env(proc, {"PROMPTREEL_RUNWAY_BASE_URL", "RUNWAYML_API_SECRET", "PROMPTREEL_OPENAI_BASE_URL",
                               "OPENAI_API_KEY"})
-        assert env["OPENAI_API_KEY"] == "sandbox" and env["PROMPTREEL_OPENAI_BASE_URL"].endswith("/v1")
+        assert env["OPENAI_API_KEY"] == SANDBOX_KEY and env["PROMPTREEL_OPENAI_BASE_URL"].endswith("/v1")
         headers = {"Authorization": f"Bearer {env['RUNWAYML_API_SECRET']}", "X-Runway-Version": "2024-11-06"}
         with httpx.Client(base_url=env["PROMPTREEL_RUNWAY_BASE_URL"], headers=headers, timeout=10) as c:
             task = c.post("/v1/text_to_video", json={"model": "gen4.5", "promptText": "a harbour at dawn",
@@ -58,7 +59,7 @@ def test_serve_refuses_an_unknown_route():
 async def test_python_api_runs_promptreel_protocols_offline(tmp_path):
     before = dict(os.environ)
     with sandbox(routes=["openai", "vertex"], limit=SMALL, export=True) as env:
-        assert set(env.fakes) == {"openai", "vertex"} and os.environ["OPENAI_API_KEY"] == "sandbox"
+        assert set(env.fakes) == {"openai", "vertex"} and os.environ["OPENAI_API_KEY"] == SANDBOX_KEY
         async with httpx.AsyncClient(timeout=10) as client:
             sora = OpenAIVideos(client, Route(protocol="openai", model_id="sora-2"),
                                 {"OPENAI_API_KEY": env["OPENAI_API_KEY"]}, base_url=env["PROMPTREEL_OPENAI_BASE_URL"])

@@ -27,6 +27,9 @@ from .media import SMALL, Limit, Spec, render
 SLOW = 0.8  # seconds a "slow" answer waits; tests use a 0.5 s client timeout for it
 
 
+SANDBOX_KEY = "sbx-placeholder-key-0000"  # what every fake accepts as its key
+
+
 @dataclass
 class Job:
     id: str
@@ -45,7 +48,7 @@ class Fake:
 
     route_name: ClassVar[str] = ""
     key_names: ClassVar[tuple[str, ...]] = ()
-    default_key: ClassVar[str] = "sandbox"
+    default_key: ClassVar[str] = SANDBOX_KEY
     polls_to_finish: ClassVar[int] = 2  # status reads before a job reaches its outcome
 
     def __init__(self, key: str | None = None, *, latency: float = 0.0, limit: Limit = SMALL, port: int = 0):

@@ -15,13 +15,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from ..errors import BadInput
-from .fake import Fake
+from .fake import SANDBOX_KEY, Fake
 from .media import FULL, Limit
 
 # Placeholder credentials the fakes accept (Kling signs a JWT with its secret: HS256 wants 32+ bytes).
-KEYS = {"openai": "sandbox", "gemini": "sandbox", "vertex": "sandbox", "runway": "sandbox", "ltx": "sandbox",
-        "replicate": "sandbox", "fal": "sandbox"}
-KLING_ACCESS, KLING_SECRET = "sandbox", "sandbox-kling-secret-0123456789abcdef"
+# Key-like strings, not words: keys are blanked wherever they appear, so a key that is an ordinary
+# word ("sandbox") would blank paths and messages that contain it.
+KEYS = {route: SANDBOX_KEY for route in ("openai", "gemini", "vertex", "runway", "ltx", "replicate", "fal")}
+KLING_ACCESS, KLING_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-0123456789abcdef"
 
 
 class Sandbox(dict):
