@@ -11,12 +11,11 @@ extends only videos Veo made on the Gemini API, named by their `uri`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
-from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
+from .base import MediaRef, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
 from .httpkit import json_body, send
 
@@ -51,17 +50,6 @@ class GeminiVeo(VeoProtocol):
         headers = {**kw.pop("headers", {}), **self.auth_headers()}
         return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
                           headers=headers, **kw)
-
-    async def submit(self, call: WireCall, staging: Path) -> Submitted:
-        r = await self._send(call.method, call.path, creating=True, json=call.json, headers=dict(call.headers))
-        if r.status_code >= 400:
-            raise self.classify(r, creating=True)
-        op = Operation.model_validate(json_body(r))
-        if not op.name:
-            # The Gemini API cannot list operations, so a create without a name cannot be reconciled.
-            raise ProviderError(ErrorKind.PROVIDER, "The Gemini API accepted the create but named no operation.",
-                                status=r.status_code)
-        return Submitted(job_id=op.name, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
         r = await self._send("GET", f"{API}/{job_id}")

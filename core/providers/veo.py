@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
-from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status
+from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import json_body, read_image, retry_after, scrub
 
 RESOLUTIONS = {720: "720p", 1080: "1080p", 2160: "4k"}  # short side -> Veo's resolution name
@@ -162,6 +162,20 @@ class VeoProtocol(Protocol):
     # errors -----------------------------------------------------------------------------
     def _safe(self, text: str) -> str:
         return scrub(text, self.credentials.values())
+
+    async def _send(self, method: str, path: str, creating: bool = False, **kw) -> httpx.Response:
+        raise NotImplementedError  # each API authenticates its own way
+
+    async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        r = await self._send(call.method, call.path, creating=True, json=call.json, headers=dict(call.headers))
+        if r.status_code >= 400:
+            raise self.classify(r, creating=True)
+        op = Operation.model_validate(json_body(r))
+        if not op.name:
+            # Neither Veo API lists operations, so a create without a name cannot be reconciled.
+            raise ProviderError(ErrorKind.PROVIDER, f"{self.vendor} accepted the create but named no operation.",
+                                status=r.status_code)
+        return Submitted(job_id=op.name, state=JobState.QUEUED)
 
     def classify(self, r: httpx.Response, creating: bool = False) -> ProviderError:
         """Google's error envelope {"error": {code, message, status, details}} as a ProviderError."""

@@ -27,7 +27,7 @@ import httpx
 from ..catalog import Route
 from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
-from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
+from .base import ErrorKind, MediaRef, ProviderError, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
 from .httpkit import json_body, read_video, send
 
@@ -163,16 +163,6 @@ class VertexVeo(VeoProtocol):
         headers = {**kw.pop("headers", {}), **auth}
         return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
                           headers=headers, **kw)
-
-    async def submit(self, call: WireCall, staging: Path) -> Submitted:
-        r = await self._send(call.method, call.path, creating=True, json=call.json, headers=dict(call.headers))
-        if r.status_code >= 400:
-            raise self.classify(r, creating=True)
-        op = Operation.model_validate(json_body(r))
-        if not op.name:
-            raise ProviderError(ErrorKind.PROVIDER, "Vertex AI accepted the create but named no operation.",
-                                status=r.status_code)
-        return Submitted(job_id=op.name, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
         resource = job_id.rpartition("/operations/")[0]
