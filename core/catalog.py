@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import BadInput, UnknownModel
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .tomlfile import read_user_file, shipped
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend"]
 # How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
@@ -177,22 +171,12 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _read_toml(path: Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise BadInput(f"Catalog file {path} does not exist.", "Fix catalog_file in settings or create the file.") from None
-    except tomllib.TOMLDecodeError as e:
-        raise BadInput(f"Catalog file {path} is not valid TOML: {e}.", "Fix the file and try again.") from None
-
-
 def load_catalog(user_file: Path | None = None) -> Catalog:
     """The shipped catalog, with the user's file (if any) merged over it."""
-    shipped = tomllib.loads(resources.files("promptreel.core").joinpath("data/catalog.toml").read_text("utf-8"))
-    models = shipped.get("models", {})
+    models = shipped("catalog.toml").get("models", {})
     if user_file is not None:
-        models = _merge(models, _read_toml(Path(user_file)).get("models", {}))
+        user = read_user_file(Path(user_file), "Catalog file", "Fix catalog_file in settings or create the file.")
+        models = _merge(models, user.get("models", {}))
     try:
         return Catalog(models={mid: Model(id=mid, **spec) for mid, spec in models.items()})
     except ValidationError as e:

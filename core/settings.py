@@ -7,17 +7,12 @@ The data folder is `PROMPTREEL_HOME` if set, else the platform's user data folde
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import BadInput
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .tomlfile import read_user_file
 
 
 class RouteLimits(BaseModel):
@@ -58,10 +53,7 @@ def load_settings() -> Settings:
     if not path.exists():
         return Settings()
     try:
-        with open(path, "rb") as f:
-            return Settings(**tomllib.load(f))
-    except tomllib.TOMLDecodeError as e:
-        raise BadInput(f"Settings file {path} is not valid TOML: {e}.", "Fix or delete the file.") from None
+        return Settings(**read_user_file(path, "Settings file"))
     except ValidationError as e:
         raise BadInput(f"Settings file {path} has a bad value: {e}", "Fix the field named above.") from None
 

@@ -6,10 +6,8 @@ the CLI from flags. Codec families are data (core/data/codecs.toml).
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from functools import lru_cache
-from importlib import resources
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
@@ -17,11 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from ..errors import UnsupportedRequest
 from ..frames import is_drop_frame_rate, parse_timecode, rate_label, timecode
 from ..request import FrameSize, Rate, Slot
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ..tomlfile import shipped
 
 DEFAULT_CODEC = "prores-hq"
 
@@ -56,8 +50,7 @@ class CodecFamily(BaseModel):
 
 @lru_cache(maxsize=1)
 def codec_families() -> dict[str, CodecFamily]:
-    text = resources.files("promptreel.core").joinpath("data/codecs.toml").read_text("utf-8")
-    return {name: CodecFamily(name=name, **spec) for name, spec in tomllib.loads(text).items()}
+    return {name: CodecFamily(name=name, **spec) for name, spec in shipped("codecs.toml").items()}
 
 
 def codec_family(name: str) -> CodecFamily:

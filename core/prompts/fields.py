@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import BadInput
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ..tomlfile import read_user_file
 
 
 class ShotFields(BaseModel):
@@ -45,15 +40,7 @@ class ShotFields(BaseModel):
 def load_fields(path: Path | str) -> ShotFields:
     """Read a shot file: top-level string keys named as in `ShotFields`."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise BadInput(f"Shot file {path} does not exist.", "Check the path given to --fields.") from None
-    except IsADirectoryError:
-        raise BadInput(f"Shot file {path} is a folder.", "Give the path of a .toml file.") from None
-    except tomllib.TOMLDecodeError as e:
-        raise BadInput(f"Shot file {path} is not valid TOML: {e}.", "Fix the file and try again.") from None
+    data = read_user_file(path, "Shot file", "Check the path given to --fields.")
     return fields_from_dict(data, where=f"Shot file {path}")
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import string
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,11 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import BadInput, UserError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ..tomlfile import read_user_file
 
 
 class UnknownTemplate(UserError):
@@ -238,15 +233,7 @@ class TemplateStore:
 
 
 def read_templates_file(path: Path) -> list[Template]:
-    try:
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-    except FileNotFoundError:
-        raise BadInput(f"Templates file {path} does not exist.", "Check the path.") from None
-    except IsADirectoryError:
-        raise BadInput(f"Templates file {path} is a folder.", "Give the path of a .toml file.") from None
-    except tomllib.TOMLDecodeError as e:
-        raise BadInput(f"Templates file {path} is not valid TOML: {e}.", "Fix the file and try again.") from None
+    doc = read_user_file(path, "Templates file")
     unknown = sorted(set(doc) - {"version", "templates"})
     if unknown:
         raise BadInput(f"Templates file {path} has unknown key(s): {', '.join(unknown)}.",

@@ -7,21 +7,15 @@ is a table entry, not code.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..tomlfile import shipped
 from .httpkit import aspect_of, data_uri, require
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 Mode = Literal["text", "first_frame", "first_last"]
 
@@ -52,7 +46,7 @@ class InputMap(BaseModel):
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, dict[str, InputMap]]:
-    raw = tomllib.loads(resources.files("promptreel.core").joinpath("data/aggregator_inputs.toml").read_text("utf-8"))
+    raw = shipped("aggregator_inputs.toml")
     return {route: {mid: InputMap(**spec) for mid, spec in models.items()} for route, models in raw.items()}
 
 
