@@ -78,15 +78,22 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
             click.echo("\n" + " ".join(_quote(a) for a in plan.command(output)))
         return
 
-    if as_json:
-        result = execute(plan, output, overwrite=overwrite)
-    else:
-        from rich.progress import Progress
+    from ..conform.execute import ConformFailed
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"conform {source.name}", total=target.frames)
-            result = execute(plan, output, overwrite=overwrite,
-                             on_event=lambda e: bar.update(task, completed=e.frame) if e.kind == "progress" else None)
+    try:
+        if as_json:
+            result = execute(plan, output, overwrite=overwrite)
+        else:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task(f"conform {source.name}", total=target.frames)
+                result = execute(plan, output, overwrite=overwrite,
+                                 on_event=lambda e: bar.update(task, completed=e.frame) if e.kind == "progress" else None)
+    except ConformFailed as e:
+        # Not the editor's doing, but theirs to act on: say what failed, not where in our code.
+        raise click.ClickException(f"{e} Nothing was written to {output}. Run `promptreel doctor` to check "
+                                   f"ffmpeg, and report this with the command from --dry-run.") from None
     summary = {"output": str(result.path), "frames": result.frames, "rate": str(result.rate),
                "size": f"{result.width}x{result.height}", "pix_fmt": result.pix_fmt, "timecode": result.timecode}
     if as_json:

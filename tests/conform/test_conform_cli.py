@@ -50,3 +50,21 @@ def test_refusals_exit_2_without_traceback(clips, tmp_path, capsys):
     assert "Traceback" not in err
     assert "not readable media" in err and "at least 1 frame" in err and "--short hold" in err and "h265-10" in err
     assert not (tmp_path / "o.mov").exists()
+
+
+def test_an_ffmpeg_failure_is_told_in_words_and_leaves_nothing(clips, tmp_path, monkeypatch, capsys):
+    from promptreel.core.ffmpeg import ffmpeg_exe
+
+    broken = tmp_path / "ffmpeg"
+    broken.write_text("#!/bin/sh\necho 'Conversion failed!' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PROMPTREEL_FFMPEG", str(broken))
+    ffmpeg_exe.cache_clear()
+    try:
+        out = tmp_path / "out.mov"
+        code = main(["conform", str(clips["24"]), "-o", str(out), "--fps", "24", "--frames", "10", "--size", "320x180"])
+    finally:
+        ffmpeg_exe.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "Nothing was written" in err and "Traceback" not in err
