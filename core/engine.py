@@ -248,6 +248,8 @@ class Engine:
                 continue
             try:
                 require_keys(cls.key_names, f"{model.name} via {route.protocol}")
+                if not getattr(cls, "local", False):
+                    cls.check_ready()
             except MissingKey as e:
                 missing = missing or e
                 continue

@@ -102,3 +102,26 @@ def test_planted_key_appears_nowhere(env, caplog):
         assert PLANTED_KEY not in text
     blob = b"".join(p.read_bytes() for p in env.home.glob("journal.sqlite*"))
     assert b"[redacted]" in blob and PLANTED_KEY.encode() not in blob
+
+
+def test_a_route_that_cannot_authenticate_here_gives_way_to_the_next(tmp_path, monkeypatch):
+    """Veo 3.1 lists Vertex first; with no Google credentials on this machine and a Replicate token,
+    the engine takes Replicate for the same model instead of failing on Vertex."""
+    from promptreel.core.catalog import load_catalog
+    from promptreel.core.engine import Engine
+    from promptreel.core.journal import Journal
+    from promptreel.core.settings import Settings
+
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
+    monkeypatch.setattr("pathlib.Path.home", lambda: tmp_path)
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_" + "x" * 37)
+    catalog = load_catalog()
+    engine = Engine(catalog, Journal(tmp_path / "j.sqlite"), Settings())
+    veo = catalog.get("veo-3.1")
+    assert engine._pick_route(veo).protocol == "replicate"
+
+    key = tmp_path / "sa.json"
+    key.write_text("{}")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    assert engine._pick_route(veo).protocol == "vertex"  # the preferred route, once it can authenticate

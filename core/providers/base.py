@@ -127,6 +127,11 @@ class Protocol(ABC):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
 
+    @classmethod
+    def check_ready(cls) -> None:
+        """Raise MissingKey when this route cannot authenticate here, beyond `key_names` (which the
+        engine checks itself), so the engine takes the model's next route. Must be cheap: no network."""
+
     @abstractmethod
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         """The exact create call. `client_ref` is our job id, for providers that take an idempotency key or external id."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +43,14 @@ def host_for(location: str) -> str:
         return "https://aiplatform.googleapis.com"
     return f"https://{location}-aiplatform.googleapis.com"
 
+
+
+def _gcloud_adc_file() -> Path:
+    """Where `gcloud auth application-default login` writes the user's credentials."""
+    if os.name == "nt":
+        return Path(os.environ.get("APPDATA", "")) / "gcloud" / "application_default_credentials.json"
+    config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
+    return Path(config) / "application_default_credentials.json"
 
 class VertexVeo(VeoProtocol):
     name: ClassVar[str] = "vertex"
@@ -69,6 +78,23 @@ class VertexVeo(VeoProtocol):
         self._adc = None
 
     # credentials --------------------------------------------------------------------------
+    @classmethod
+    def check_ready(cls) -> None:
+        """google-auth installed and credentials where ADC looks first: a key file, or gcloud's login.
+        (ADC's last resort, the GCE metadata server, is not probed: that is a network call; on GCE
+        set GOOGLE_APPLICATION_CREDENTIALS.)"""
+        try:
+            installed = importlib.util.find_spec("google.auth") is not None
+        except ModuleNotFoundError:  # no `google` package at all
+            installed = False
+        if not installed:
+            raise MissingKey("The vertex route needs google-auth, which is not installed.",
+                             "Install it with `pip install 'promptreel[vertex]'`, or use another route.")
+        if not (os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or _gcloud_adc_file().is_file()):
+            raise MissingKey("The vertex route found no Google Application Default Credentials.",
+                             "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
+                             "to a service-account key file.")
+
     def _credentials(self):
         if self._adc is None:
             try:
