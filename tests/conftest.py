@@ -1,5 +1,6 @@
 """Every test runs with its own data folder and no real keys or keyring."""
 
+import httpx
 import pytest
 
 from promptreel.core.keys import KNOWN_KEYS
@@ -18,3 +19,16 @@ def isolated_home(tmp_path_factory, monkeypatch):
     default_catalog.cache_clear()
     yield home
     default_catalog.cache_clear()
+
+
+@pytest.fixture
+def fake(server):
+    """A module's fake provider server (its `server` fixture), cleared of earlier tests' jobs and faults."""
+    server.reset()
+    return server
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient(timeout=5.0) as c:
+        yield c

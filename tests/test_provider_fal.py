@@ -4,7 +4,6 @@ import base64
 import json
 from datetime import datetime
 
-import httpx
 import pytest
 
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
@@ -20,18 +19,6 @@ KEY = "fal-key-id:fal-key-secret-0123456789"
 def server():
     with FakeFal(key=KEY) as f:
         yield f
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=5.0) as c:
-        yield c
 
 
 def fal(client, base="https://queue.fal.run"):

@@ -24,18 +24,6 @@ def server():
         yield f
 
 
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=5.0) as c:
-        yield c
-
-
 def kling(client, base="https://x", model="kling-v2-6", creds=CREDS):
     return protocol(Kling, model, client, creds, base)
 

@@ -21,18 +21,6 @@ def server():
         yield f
 
 
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=5.0) as c:
-        yield c
-
-
 def ltx(client, base="https://x", model="ltx-2-3-pro"):
     return protocol(LTX, model, client, {"LTX_API_KEY": KEY}, base)
 

@@ -22,18 +22,6 @@ def server():
         yield f
 
 
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=5.0) as c:
-        yield c
-
-
 def rep(client, model, base="https://x"):
     return protocol(Replicate, model, client, {"REPLICATE_API_TOKEN": KEY}, base)
 

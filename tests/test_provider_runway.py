@@ -21,18 +21,6 @@ def server():
         yield f
 
 
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=5.0) as c:
-        yield c
-
-
 def runway(client, fake, model="gen4.5"):
     return protocol(Runway, model, client, {"RUNWAYML_API_SECRET": KEY}, fake.url)
 
