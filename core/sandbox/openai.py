@@ -113,16 +113,23 @@ class FakeOpenAIVideos(Fake):
             return error(400, "The request body must be a JSON object.")
         return body, {}
 
-    def _create(self, call: Call) -> Reply:
+    def _accepted(self, call: Call, fields) -> Reply | tuple[dict, dict]:
+        """Authenticated, parsed, and with no field the endpoint does not know — or the refusal."""
         if (denied := self._auth(call)) is not None:
             return denied
         parsed = self._body(call)
         if isinstance(parsed, Reply):
             return parsed
-        body, files = parsed
-        unknown = set(body) - CREATE_FIELDS
+        unknown = set(parsed[0]) - set(fields)
         if unknown:
             return error(400, f"Unrecognized request argument supplied: {sorted(unknown)[0]}")
+        return parsed
+
+    def _create(self, call: Call) -> Reply:
+        parsed = self._accepted(call, CREATE_FIELDS)
+        if isinstance(parsed, Reply):
+            return parsed
+        body, files = parsed
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not 1 <= len(prompt) <= 32000:
             return error(400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
@@ -166,15 +173,10 @@ class FakeOpenAIVideos(Fake):
         return Reply(200, self._resource(job, "queued"), delay=3.0 if job.fault == "slow" else 0.0)
 
     def _extend(self, call: Call) -> Reply:
-        if (denied := self._auth(call)) is not None:
-            return denied
-        parsed = self._body(call)
+        parsed = self._accepted(call, ("prompt", "seconds", "video"))
         if isinstance(parsed, Reply):
             return parsed
         body, files = parsed
-        unknown = set(body) - {"prompt", "seconds", "video"}
-        if unknown:
-            return error(400, f"Unrecognized request argument supplied: {sorted(unknown)[0]}")
         for name in ("prompt", "seconds"):
             if name not in body:
                 return error(400, f"Missing required parameter: '{name}'.", name, "missing_required_parameter")
