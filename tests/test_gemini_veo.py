@@ -18,6 +18,7 @@ from promptreel.core.providers.gemini_veo import GeminiVeo
 from promptreel.core.providers.veo import Operation
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeGeminiVeo, Reply, png, tiny_mp4
+from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
 
 KEY = "AIzaFakeGeminiKey0123456789"
@@ -47,14 +48,6 @@ async def client():
         yield c
 
 
-def still(tmp_path, w, h, name="frame"):
-    path = tmp_path / f"{name}_{w}x{h}.png"
-    path.write_bytes(png(w, h))
-    return path
-
-
-def inline(path) -> dict:
-    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": "image/png"}
 
 
 async def run_to_end(v: GeminiVeo, job_id: str, limit: int = 10):

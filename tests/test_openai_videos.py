@@ -16,6 +16,7 @@ from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, Provid
 from promptreel.core.providers.openai_videos import OpenAIVideos, Video
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeOpenAIVideos, Reply, png, tiny_mp4
+from tests.fakes.images import still
 from promptreel.core.sandbox.drive import download
 from promptreel.core.sandbox.media import image_size
 
@@ -43,11 +44,6 @@ async def client():
     async with httpx.AsyncClient(timeout=10) as c:
         yield c
 
-
-def still(tmp_path, w, h):
-    path = tmp_path / f"frame_{w}x{h}.png"
-    path.write_bytes(png(w, h))
-    return path
 
 
 async def run_to_end(s: OpenAIVideos, job_id: str, limit: int = 10):

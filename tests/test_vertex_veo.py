@@ -16,7 +16,8 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError
 from promptreel.core.providers.vertex_veo import VertexVeo
 from promptreel.core.request import GenerationRequest
-from promptreel.core.sandbox import FakeVertexVeo, Reply, png, tiny_mp4
+from promptreel.core.sandbox import FakeVertexVeo, Reply, tiny_mp4
+from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
 
 TOKEN = "ya29.fake-vertex-token-0123"
@@ -52,14 +53,6 @@ def on_fake(client, fake, tmp_path, **kw) -> VertexVeo:
     return vertex(client, fake.url, staging_dir=tmp_path / "staging", storage_url=fake.url, **kw)
 
 
-def still(tmp_path, w, h, name="frame"):
-    path = tmp_path / f"{name}_{w}x{h}.png"
-    path.write_bytes(png(w, h))
-    return path
-
-
-def inline(path) -> dict:
-    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": "image/png"}
 
 
 async def run_to_end(v: VertexVeo, job_id: str, limit: int = 10):

@@ -118,7 +118,7 @@ def png(width: int, height: int) -> bytes:
 def png_file(name: str = "frame.png", size: str = "320x180") -> Path:
     """A first/last-frame image (test pattern) as a real PNG file."""
     w, h = (int(x) for x in size.split("x"))
-    out = _workdir() / name
+    out = _workdir() / f"{size}-{name}"  # cached by name and size: one name at two sizes is two files
     if not out.exists():
         out.write_bytes(png(w, h))
     return out
