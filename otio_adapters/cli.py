@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -249,10 +248,10 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     console = Console(stderr=True)
     scene = contextlib.ExitStack()
     if use_sandbox:
-        from ..core.sandbox.run import sandbox
+        from ..core.sandbox.run import exported, sandbox
 
         # A data folder of its own: the fakes' jobs never reach the real journal or cost ledger.
-        scene.enter_context(_env("PROMPTREEL_HOME", str(Path(folder) / "sandbox-home")))
+        scene.enter_context(exported({"PROMPTREEL_HOME": str(Path(folder) / "sandbox-home")}))
         scene.enter_context(sandbox(latency=2.0, export=True))
         what = "Veo 3.1, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
     else:
@@ -276,15 +275,3 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
               f"media: {result.media}\ntotal cost: ${result.report.cost:.2f}"
               + (" (estimated: nothing was paid; the sandbox's jobs are in its own journal)" if use_sandbox else ""))
 
-
-@contextlib.contextmanager
-def _env(name: str, value: str):
-    saved = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved

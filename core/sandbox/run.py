@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -71,15 +71,20 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
                 adc.write_text(json.dumps(fake.adc_info()))
                 env["GOOGLE_APPLICATION_CREDENTIALS"] = str(adc)
         if export:
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            stack.callback(_restore, saved)
+            stack.enter_context(exported(env))
         yield env
 
 
-def _restore(saved: dict[str, str | None]) -> None:
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+@contextmanager
+def exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set `variables` in os.environ for the block; then put back what was there (or nothing)."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
