@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class FillSettings:
     budget: float | None = None
     no_cache: bool = False
     handles: int = 0
+    project: str = ""  # the cost ledger's project column (e.g. the Resolve project's name)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     from .settings import load_settings
 
     planned = plan_slots(slots, settings.model, settings.handles)
+    if settings.project:
+        planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags,
+                                                                            "project": settings.project}}))
+                   for p in planned]
     engine = engine or Engine(default_catalog(), Journal.open_default(), load_settings())
     results = await engine.run(planned, budget=settings.budget, no_cache=settings.no_cache,
                                on_event=on_event or (lambda e: None))

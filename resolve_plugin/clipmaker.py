@@ -3,16 +3,21 @@
 A `ClipMaker` takes a `Slot` (exact frames at the timeline rate, frame size, bit depth, prompt,
 hints) and returns a media file that is exactly that, plus its provenance. The engine + conform
 provide the real one (plan -> engine job -> conform to the slot); tests use a test-pattern maker.
+A maker that also has `many(slots)` makes a whole batch in one run (the engine's: one set of route
+limits, one concurrency pool, one budget check); `make_many` uses it when it is there.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from pydantic import BaseModel
 
+from promptreel.core.errors import UserError
 from promptreel.core.keys import redact
 from promptreel.core.request import Slot
 
@@ -30,6 +35,28 @@ class MadeClip(BaseModel):
 
 
 ClipMaker = Callable[[Slot], MadeClip]
+# Per slot: the clip, or why there is none (in the editor's words).
+Outcome = MadeClip | str
+
+
+def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> list[Outcome]:
+    """A clip (or the reason for none) per slot, in slot order. One slot's failure does not stop the
+    others; a refusal of the whole batch (over budget, a model that cannot make a slot) raises before
+    anything is spent."""
+    many = getattr(make_clip, "many", None)
+    if many is not None:
+        return many(list(slots))
+
+    def one(slot: Slot) -> Outcome:
+        try:
+            return make_clip(slot)
+        except UserError as e:
+            return str(e)
+
+    if not slots:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slots)))) as pool:
+        return list(pool.map(one, slots))
 
 NS = "promptreel."  # third-party metadata keys, promptreel's namespace
 

@@ -11,7 +11,6 @@ and reported. Each verified fill is recorded for revert.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +19,7 @@ from promptreel.core.errors import UserError
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged
-from .clipmaker import ClipMaker, MadeClip, provenance
+from .clipmaker import ClipMaker, MadeClip, make_many, provenance
 from .edits import EditRecord, Placed, Replaced
 from .errors import NoPlaceholders, NoTimeline, PlacementFailed, ResolveRefused
 from .gateway import Gateway, ProjectInfo, TimelineState
@@ -99,10 +98,12 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
         check_fillable(state, ph)  # refuse before any money is spent
     slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
                       model=model) for ph in found]
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
-        made = list(pool.map(make_clip, slots))
+    made = make_many(make_clip, slots, workers)  # one engine batch: shared route limits and budget
     report = FillReport()
-    for ph, clip in zip(found, made, strict=True):
+    for ph, clip in zip(found, made, strict=True):  # placement in record order (find_placeholders' order)
+        if isinstance(clip, str):
+            report.failed.append((ph.label, clip))
+            continue
         try:
             report.edits.append(fill_one(gw, project, ph, clip, bin_template))
         except UserError as e:
