@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from promptreel.core.errors import UserError
@@ -167,7 +166,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     record = _record(project, after, ph, made, "foreign")
     record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=duration,
                            added_track=added)
-    edits.save(record)
+    edits.add(record)
     return record
 
 
@@ -208,7 +207,7 @@ def _fill_draft(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeCl
     record = _record(project, after_state, ph, made, "draft")
     record.replaced = Replaced(clip_id=ph.clip_id, old_path=old.path, new_path=str(made.path),
                                old_metadata=old.metadata, old_third_party=old.third_party)
-    edits.save(record)
+    edits.add(record)
     return record
 
 
@@ -258,7 +257,5 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
         if restored.path != r.old_path or restored.failed:
             raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
                                   "Check that the draft file still exists, then revert again.")
-    record.reverted = datetime.now(timezone.utc).isoformat()
-    edits.save(record)
-    return record
+    return edits.mark_reverted(record)
 
