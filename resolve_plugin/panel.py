@@ -20,7 +20,7 @@ import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any, Callable, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
@@ -35,9 +35,6 @@ from .costs import CostEstimate, estimate
 from .fill import chosen_placeholders, conform_target, fill, revert, slot_for
 from .gateway import Gateway
 from .placeholders import find_placeholders
-
-if TYPE_CHECKING:
-    from promptreel.otio_adapters.filler import Filler
 
 MAX_BODY = 64 * 1024
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
@@ -67,9 +64,9 @@ EngineJobs = Callable[[], list[JobRow]]
 
 class Panel:
     def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
-                 port: int = 0, filler: Filler | None = None, reason: str = "", engine_jobs: EngineJobs | None = None):
-        """`gateway` None is file mode. `filler` is the OTIO Filler for file mode (None: the draft renderer
-        for draft, else the engine's); `reason` says why this mode, in the editor's words."""
+                 port: int = 0, filler: Callable | None = None, reason: str = "", engine_jobs: EngineJobs | None = None):
+        """`gateway` None is file mode. `filler` is an OTIO Filler for file mode (None: the engine's, through
+        the `promptreel_fill` hook); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
         self.make_clip = make_clip
         self.mode = mode or ("connected" if gateway is not None else "file")
