@@ -7,7 +7,7 @@ Origin header, when sent, must be this page's own. Every endpoint goes through t
 
 One static page (panel.html) and JSON endpoints:
 - both modes: state, jobs (the live list), settings, models, estimate;
-- connected: fill, revert, generate (through the gateway; generation from the injected ClipMaker);
+- connected: fill, revert, generate, draft (through the gateway; generation from the injected ClipMaker);
 - file mode: exports (the watched folder), file/fill (OTIO out and back, in the background).
 """
 
@@ -201,6 +201,15 @@ class Panel:
         clips = bins.generate_to_bin(self._gw(), self._maker(), slot, variants=variants, template=s.bin)
         return {"clips": [c.name for c in clips]}
 
+    def draft(self, body: dict) -> dict:
+        """A draft slate of the typed length at the project's rate and size, into the drafts bin: the
+        `draft` model (local, free) whatever the chosen model."""
+        s = panel_settings.load()
+        _, target = conform_target(self._gw(), s.bit_depth)
+        slot = target.slot(_frames(body), _prompt(body), model="draft")
+        clip = bins.create_draft(self._gw(), self._maker(), slot)
+        return {"clip": clip.name, "clip_id": clip.id}
+
     def exports(self, _: dict) -> dict:
         watcher = self.watcher()
         listed = watcher.poll()
@@ -235,7 +244,7 @@ class Panel:
         if self.mode == "file":
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
-                ("POST", "/api/generate"): self.generate}
+                ("POST", "/api/generate"): self.generate, ("POST", "/api/draft"): self.draft}
 
 
 def _prompt(body: dict) -> str:
