@@ -20,22 +20,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .catalog import Catalog, default_catalog
+from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
+from .frames import seconds_to_frames_ceil
 from .journal import Journal, new_id, now_iso
 from .request import Slot
 
 if TYPE_CHECKING:
+    from .engine import JobResult
     from .fill import SlotClip
+    from .plan import PlannedRequest
 
-Kind = Literal["ab", "variants", "promote"]
-KINDS = ("ab", "variants", "promote")
+DEFAULT_SIZE = Size(width=1920, height=1080)
+
+# "fill": the one take a plain fill of a placeholder made (so any fill can be promoted).
+Kind = Literal["ab", "variants", "promote", "fill"]
+KINDS = ("ab", "variants", "promote", "fill")
 MAX_VARIANTS = 8
 
 # Every route's seed range holds this (Vertex takes a uint32, Runway and fal an int, ComfyUI a u64),
@@ -115,25 +123,45 @@ class Take:
 def base_seed(slot: Slot) -> int:
     """A seed fixed by what the slot asks for: the same A/B asked again is the same jobs (served
     from the cache, never paid twice), and every model in it starts from the same number."""
-    text = slot.model_dump_json(include={"prompt", "negative_prompt", "frames", "rate", "size", "name"})
+    return seed_for(slot.model_dump_json(include={"prompt", "negative_prompt", "frames", "rate", "size", "name"}))
+
+
+def shot_name(prompt: str, limit: int = 40) -> str:
+    """A shot name from a prompt, for takes made outside a timeline: its first words, as a slug."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    name = ""
+    for w in words:
+        if len(name) + len(w) + 1 > limit:
+            break
+        name = f"{name}-{w}" if name else w
+    return name or "shot"
+
+
+def seed_for(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % SEED_SPAN
+
+
+def check_models(models: Sequence[str], catalog: Catalog | None = None) -> list[Model]:
+    """The catalog entries of the models of an A/B: every name known, none twice, at least one."""
+    catalog = catalog or default_catalog()
+    models = list(models)
+    if not models:
+        raise BadInput("No model was named for the takes.",
+                       "Name at least one model, e.g. --models veo-3.1-fast,ltx-2.3-fast.")
+    twice = sorted({m for m in models if models.count(m) > 1})
+    if twice:
+        raise BadInput(f"{', '.join(twice)} is named more than once.",
+                       "Name each model once; use --variants for several takes on one model.")
+    return [catalog.get(m) for m in models]
 
 
 def take_slots(slot: Slot, models: Sequence[str], variants: int = 1, catalog: Catalog | None = None) -> list[Slot]:
     """One slot per model x variant, model by model. On a model that takes a seed each variant has its
     own (the slot's seed, else `base_seed`, plus the variant number); on one that does not, the seed is
     dropped. Each variant is a separate job and cache entry either way (`Slot.variant`)."""
-    catalog = catalog or default_catalog()
-    models = list(models)
-    if not models:
-        raise BadInput("No model was named for the takes.", "Name at least one model, e.g. --models veo-3.1-fast,ltx-2.3-fast.")
-    twice = sorted({m for m in models if models.count(m) > 1})
-    if twice:
-        raise BadInput(f"{', '.join(twice)} is named more than once.",
-                       "Name each model once; use --variants for several takes on one model.")
+    specs = check_models(models, catalog)
     if not 1 <= variants <= MAX_VARIANTS:
         raise BadInput(f"{variants} variants asked for.", f"Ask for 1 to {MAX_VARIANTS} variants.")
-    specs = [catalog.get(m) for m in models]  # every name checked before anything is planned
     start = slot.seed if slot.seed is not None else base_seed(slot)
     return [slot.model_copy(update={"model": spec.id, "variant": v, "seed": (start + v) if spec.seed else None})
             for spec in specs for v in range(variants)]
@@ -156,6 +184,33 @@ def promote_slot(slot: Slot, take: Take, final_model: str, catalog: Catalog | No
         raise UnsupportedRequest(f"Take {take.id} cannot be promoted to {spec.name}: {e.problem}",
                                  e.fix or "Choose another final model.") from None
     return final
+
+
+def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], journal: Journal,
+              name: str = "") -> list[SlotClip]:
+    """The engine's raw results (`promptreel generate`: nothing conformed) as clips for `record_takes`,
+    in the engine's order (each planned request, each of its variants). A take's slot is its clip as
+    made: frames, rate and size read from the media, or from the request where there is none."""
+    from .engine import variant_request
+    from .fill import SlotClip, job_provenance
+
+    catalog = default_catalog()
+    clips, it = [], iter(results)
+    for p in planned:
+        for v in range(p.request.variants):
+            job, req = next(it), variant_request(p.request, v)
+            if job.info is not None:
+                frames, rate, size = job.info.frames, job.info.rate, Size(width=job.info.width, height=job.info.height)
+            else:
+                rate = req.fps or Fraction(catalog.get(req.model).fps[0])
+                frames = req.frames or seconds_to_frames_ceil(Fraction(req.seconds or 1), rate)
+                size = req.size or DEFAULT_SIZE
+            slot = Slot(frames=frames, rate=rate, size=size, prompt=req.prompt, name=name, model=req.model,
+                        seed=req.seed, negative_prompt=req.negative_prompt, first_frame=req.first_frame,
+                        last_frame=req.last_frame, variant=job.variant)
+            error = None if job.ok else (job.error or job.state.value)
+            clips.append(SlotClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
+    return clips
 
 
 # --- the journal's takes table ------------------------------------------------------------------
