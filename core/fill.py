@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, default_catalog
 from .conform.execute import conform_many
@@ -22,7 +23,11 @@ from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
 from .events import Event
 from .plan import PlannedRequest, plan_slot
-from .request import Slot
+from .request import GenerationRequest, Slot
+
+if TYPE_CHECKING:
+    from .engine import JobResult
+    from .journal import Journal
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,17 @@ def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0
     return [plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots]
 
 
+def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict:
+    """What a clip carries about the job that made it (timelines, bins, the takes table)."""
+    return {
+        "prompt": request.prompt, "model": job.model, "route": journal.get(job.job_id).route_key,
+        "seed": request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # The draft model makes a slate, not generated footage.
+        "ai_generated": job.model != "draft",
+    }
+
+
 def target_for(slot: Slot, settings: FillSettings) -> Target:
     extra = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
     return Target.from_slot(slot, settings.codec, **extra)
@@ -97,13 +113,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     conforms, where = [], []
     clips: list[SlotClip | None] = [None] * len(slots)
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
-        provenance = {
-            "prompt": slot.prompt, "model": job.model, "route": engine.journal.get(job.job_id).route_key,
-            "seed": plan.request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            # The draft model makes a slate, not generated footage.
-            "ai_generated": job.model != "draft",
-        }
+        provenance = job_provenance(plan.request, job, engine.journal)
         if not job.ok:
             reason = job.error or job.state.value
             if job.resumable:
