@@ -71,6 +71,12 @@ CREATE TABLE IF NOT EXISTS edits (
 );
 """
 
+# Columns added after a journal format shipped: `ALTER TABLE ... ADD COLUMN` when missing, so an
+# existing journal upgrades in place and an older promptreel still reads it.
+ADDED_COLUMNS = (
+    ("jobs", "media_at", "TEXT"),  # when the provider reported the media ready (statistics' submit-to-media time)
+)
+
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
               JobState.SUCCEEDED, JobState.DOWNLOADING)
 
@@ -110,6 +116,7 @@ class Job:
     cached_from: str | None
     error_kind: str | None
     error_message: str | None
+    media_at: str | None = None
 
     @property
     def protocol(self) -> str:
@@ -158,11 +165,22 @@ class Journal:
                 # must also survive power loss (a create going out, its provider id) go through `_durably`.
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(SCHEMA)
+                self._add_columns()
                 break
             except sqlite3.OperationalError as e:
                 if "locked" not in str(e) or attempt == 199:
                     raise
                 time.sleep(0.05)
+
+    def _add_columns(self) -> None:
+        for table, column, kind in ADDED_COLUMNS:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as e:  # another process added it first
+                    if "duplicate column" not in str(e):
+                        raise
 
     @classmethod
     def open_default(cls) -> "Journal":

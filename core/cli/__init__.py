@@ -28,6 +28,7 @@ SUMMARIES = {
     "doctor": "Check ffmpeg, keys, the journal and the connection to Resolve.",
     "prompt": "Show what a model would be sent for a shot written as fields.",
     "templates": "Save, list, show, delete, export and import prompt templates.",
+    "stats": "Per model and route: success rate, failures, time to media, cost per second.",
     "sandbox": "Serve loopback fakes of the providers' APIs, to run everything offline without keys.",
 }
 
