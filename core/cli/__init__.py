@@ -29,6 +29,7 @@ SUMMARIES = {
     "prompt": "Show what a model would be sent for a shot written as fields.",
     "templates": "Save, list, show, delete, export and import prompt templates.",
     "stats": "Per model and route: success rate, failures, time to media, cost per second.",
+    "provenance": "Trace a conformed clip back to the provider's original and its content credentials.",
     "sandbox": "Serve loopback fakes of the providers' APIs, to run everything offline without keys.",
 }
 
