@@ -33,6 +33,11 @@ class MadeClip(BaseModel):
     seed: int | None = None
     cost_usd: float = 0.0
 
+    def as_provenance(self) -> dict:
+        """The keys core.fill's clips carry (the takes table reads them)."""
+        return {"prompt": self.prompt, "model": self.model, "route": self.route, "seed": self.seed,
+                "job_id": self.job_id, "cost": self.cost_usd}
+
 
 ClipMaker = Callable[[Slot], MadeClip]
 # Per slot: the clip, or why there is none (in the editor's words).

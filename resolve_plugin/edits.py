@@ -43,7 +43,7 @@ class EditRecord(BaseModel):
     id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
                     + secrets.token_hex(4))
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
-    kind: Literal["foreign", "draft"]
+    kind: Literal["foreign", "draft", "promote"]  # promote: a take's media replaced by the final
     project_id: str = ""
     timeline_id: str
     timeline_name: str = ""
@@ -68,7 +68,7 @@ _migrate_lock = threading.Lock()
 
 def add(record: EditRecord, journal: Journal | None = None) -> None:
     """Journal a verified fill."""
-    with _journal(journal) as j:
+    with using_journal(journal) as j:
         before = record.model_dump(mode="json", include=BEFORE)
         after = record.model_dump(mode="json", exclude={"id", "reverted", *BEFORE})
         if record.replaced is not None:
@@ -78,7 +78,7 @@ def add(record: EditRecord, journal: Journal | None = None) -> None:
 
 def mark_reverted(record: EditRecord, journal: Journal | None = None) -> EditRecord:
     record.reverted = datetime.now(timezone.utc).isoformat()
-    with _journal(journal) as j:
+    with using_journal(journal) as j:
         j.add_edit(record.job_id, REVERT, record.id, {}, {"reverted": record.reverted})
     return record
 
@@ -93,7 +93,7 @@ def load(edit_id: str) -> EditRecord:
 def all_records() -> list[EditRecord]:
     """Every Resolve fill, oldest first, each with its revert (if any)."""
     _migrate_json()
-    with _journal(None) as j:
+    with using_journal(None) as j:
         rows = [r for r in j.edits() if r["target_kind"].startswith("resolve-")]
     records: dict[str, EditRecord] = {}
     for row in rows:
@@ -108,7 +108,7 @@ def all_records() -> list[EditRecord]:
     return sorted(records.values(), key=lambda r: r.created)
 
 
-class _journal:
+class using_journal:
     """The given journal, or the default one opened (and closed) around a block."""
 
     def __init__(self, journal: Journal | None):
@@ -133,7 +133,7 @@ def _migrate_json() -> None:
         files = sorted(folder.glob("*.json"))
         if not files:
             return
-        with _journal(None) as j:
+        with using_journal(None) as j:
             known = {r["target_ref"] for r in j.edits() if r["target_kind"].startswith("resolve-")}
             done = folder / "migrated"
             done.mkdir(exist_ok=True)

@@ -300,13 +300,14 @@ def all_runs() -> list[FileRun]:
 
 
 def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None = None,
-                catalog: Catalog | None = None, prepared: Prepared | None = None) -> FileRun:
+                catalog: Catalog | None = None, prepared: Prepared | None = None, on_event=None) -> FileRun:
     """Fill an exported timeline and write `<name> promptreel.otio` beside it (atomically). Returns the
-    finished run. A run that fails writes no timeline and records why (the error is re-raised)."""
+    finished run. A run that fails writes no timeline and records why (the error is re-raised).
+    `on_event` receives the engine's job events (the panel's live job list)."""
     run = run or FileRun(export=export.name)
     try:
         prepared = prepared or prepare(export, s, catalog)
-        _fill(prepared, s, filler, run, catalog)
+        _fill(prepared, s, filler, run, catalog, on_event)
     except UserError as e:
         run.state, run.error = "failed", str(e)
         save_run(run)
@@ -320,7 +321,7 @@ def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None
     return run
 
 
-def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: Catalog | None) -> None:
+def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: Catalog | None, on_event) -> None:
     export, tl = prepared.export, prepared.timeline
     run.slots = prepared.slots
     save_run(run)
@@ -333,7 +334,7 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
     args = {"output_dir": export.parent / MEDIA_FOLDER, "model": s.model, "fit": _fit(s), "codec": s.codec,
             "budget": s.budget_usd, "size": s.size, "bit_depth": s.bit_depth or 10, "progress": progress,
-            "filler": filler, "catalog": catalog}
+            "filler": filler, "catalog": catalog, "on_event": on_event}
     otio.hooks.run("promptreel_fill", tl, args)
     report = args["report"]
     out = output_for(export)

@@ -18,6 +18,7 @@ from promptreel.core.request import Slot
 from .clipmaker import MadeClip, Outcome
 from .editions import decide
 from .gateway import BridgeGateway
+from .livejobs import LiveJobs
 from .panel import Panel
 
 
@@ -68,6 +69,13 @@ def clip_maker(gw, on_event: Callable[[Event], None] | None = None) -> EngineCli
     return EngineClipMaker(gw, on_event)
 
 
+def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
+    """The worker's panel: connected through `gw` (None: file mode), with the engine's jobs live in its list."""
+    live = LiveJobs()
+    return Panel(gw, clip_maker(gw, live.on_event) if gw is not None else None, mode=mode, reason=reason,
+                 engine_jobs=live)
+
+
 def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     try:
         gw = BridgeGateway.from_env()
@@ -76,7 +84,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
         print(f"promptreel: {e}", file=sys.stderr)
         return 2
     decision = decide(hello.product, hello.version, bridge=True)
-    panel = Panel(gw, clip_maker(gw), mode=decision.mode, reason=decision.reason)
+    panel = panel_for(gw, decision.reason, decision.mode)
     panel.start()
     print(f"promptreel: panel at http://127.0.0.1:{panel.port}/ ({decision.reason})", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
@@ -95,7 +103,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
 def serve(gw, reason: str, open_browser: bool = True) -> int:
     """`promptreel resolve panel`: the panel on its own; connected through `gw`, or in file mode when
     `gw` is None (the free edition from 21.1, or nothing answered). Serves until interrupted."""
-    panel = Panel(gw, clip_maker(gw) if gw is not None else None, reason=reason)
+    panel = panel_for(gw, reason)
     panel.start()
     print(f"promptreel: panel ({panel.mode} mode) at {panel.url}", flush=True)
     print(f"promptreel: {reason}", flush=True)

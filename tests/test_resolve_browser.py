@@ -1,8 +1,9 @@
 """The panel in a real browser: Debian's Chromium (headless, driven by Playwright) against a worker's
 panel and clip maker (the job engine and conform; ltx-2.3-fast served by the sandbox's loopback fake
 of LTX's API), with the Resolve double behind a real bridge. One walk through what an editor does:
-generate to bin, create a draft, cut it, fill a draft and a foreign placeholder, revert both; the
-double's timeline is checked frame-exact.
+generate to bin, create a draft, cut it, fill a draft and a foreign placeholder, revert both; an A/B
+on two models, a take cut and promoted to the final model, reverted; the cost, statistics and live job
+list. The double's timeline is checked frame-exact.
 
 Skipped when Chromium is not installed, unless PROMPTREEL_REQUIRE_BROWSER=1 (CI sets it): then missing
 Chromium fails. Playwright's own browser downloads are never used.
@@ -22,8 +23,8 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.sandbox import Limit, sandbox
 from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.gateway import BridgeGateway
-from promptreel.resolve_plugin.panel import Panel
-from promptreel.resolve_plugin.worker import clip_maker
+from promptreel.core.journal import Journal
+from promptreel.resolve_plugin.worker import panel_for
 from tests.fakes.resolve import cut_with_placeholders
 
 try:
@@ -68,7 +69,7 @@ def worker(tmp_path, monkeypatch):
     thread = threading.Thread(target=bridge.serve_forever)
     thread.start()
     gw = BridgeGateway(*bridge.address, token=bridge.token)
-    panel = Panel(gw, clip_maker(gw), reason="Connected through the Scripts-menu bridge.")
+    panel = panel_for(gw, "Connected through the Scripts-menu bridge.")
     panel.start()
     with sandbox(routes=["ltx"], limit=Limit(seconds=Fraction(2)), export=True):  # 320x180, 2 s
         yield panel, gw, resolve, timeline
@@ -158,3 +159,62 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
     assert _timeline(timeline) == cut
     assert draft._path.name == draft_file and draft.GetThirdPartyMetadata("promptreel.role") == "draft"
     assert [x for x in cut if x[5] != draft_file] == before
+
+
+def _cells(page, table: str) -> list[list[str]]:
+    return page.eval_on_selector_all(f"#{table} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+
+
+def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, worker):
+    page = browser_page
+    panel, gw, resolve, timeline = worker
+    page.goto(panel.url)
+    page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
+    page.wait_for_function("document.querySelectorAll('#model-b option').length > 1")
+
+    # A/B: one prompt on two models; both land side by side as `shot — model`, each in its model's bin.
+    page.fill("#prompt", "a red kite over dunes")
+    page.fill("#shot", "SH020")
+    page.fill("#frames", "24")
+    page.select_option("#model-a", "ltx-2.3-fast")
+    page.select_option("#model-b", "ltx-2.3-pro")
+    _click(page, "#ab", "Both takes are in the bin")
+    (fast,) = _bin_clips(resolve, "promptreel", "ltx-2.3-fast")
+    (pro,) = _bin_clips(resolve, "promptreel", "ltx-2.3-pro")
+    assert (fast.GetName(), pro.GetName()) == ("SH020 — ltx-2.3-fast", "SH020 — ltx-2.3-pro")
+    assert fast.GetClipProperty("Frames") == pro.GetClipProperty("Frames") == "24"
+    page.wait_for_function("document.querySelectorAll('#takes tbody tr').length === 2")
+    assert [row[0] for row in _cells(page, "takes")] == ["SH020 — ltx-2.3-pro", "SH020 — ltx-2.3-fast"]
+
+    # The editor cuts frames 4..20 of the fast take; Promote renders it again on ltx-2.3-pro in place.
+    gw.append(fast.GetUniqueId(), 4, 20, 1, 86600)
+    cut = _timeline(timeline)
+    preview = fast._path
+    page.select_option("#final-model", "ltx-2.3-pro")
+    fast_row = page.locator("#takes tbody tr", has_text="SH020 — ltx-2.3-fast")
+    _click(page, fast_row.locator("button", has_text="Promote"), "Promoted.")
+    # Promoting to the model the other take of the A/B was made on reuses that paid render (no second charge).
+    assert fast._path != preview and fast._path == pro._path and probe(fast._path).frames == 24
+    assert fast.GetMetadata("Comments").startswith("ltx-2.3-pro · ltx:ltx-2-3-pro")
+    assert [x[:5] for x in _timeline(timeline)] == [x[:5] for x in cut]  # the cut keeps its in and out points
+    page.wait_for_function("document.querySelector('#takes tbody').textContent.includes('(final)')")
+    _click(page, page.locator("#edits button", has_text="Revert").first, "Reverted.")
+    assert fast._path == preview and _timeline(timeline) == cut
+
+    # Cost today and per project (the Resolve project's name on every job), statistics, the live job list.
+    journal = Journal.open_default()
+    spent = journal.spent_on()
+    assert spent > 0 and journal.spend("project") == [("Spot", spent, 3)]
+    page.wait_for_function("t => document.getElementById('spend').textContent.includes(t)",
+                           arg=f"this project (Spot) ${spent:.2f}")
+    assert f"Spent today ${spent:.2f}" in page.inner_text("#spend")
+    assert [row[0] for row in _cells(page, "spend-projects")] == ["Spot"]
+    page.wait_for_function("document.querySelectorAll('#stats tbody tr').length === 2")
+    stats = {row[0]: row for row in _cells(page, "stats")}
+    assert {m: (row[1], row[2], row[3]) for m, row in stats.items()} == {  # route, jobs, delivered
+        "ltx-2.3-fast": ("ltx:ltx-2-3-fast", "1", "1"), "ltx-2.3-pro": ("ltx:ltx-2-3-pro", "1", "1")}
+    page.wait_for_function("document.querySelector('#jobs tbody').textContent.includes('engine')")
+    engine = [row for row in _cells(page, "jobs") if row[1] == "engine"]
+    assert len(engine) == 3 and {(row[2], row[3]) for row in engine} == {("done", "100%")}
+    assert sum("from the cache" in row[5] for row in engine) == 1  # the promotion
+    assert any("ltx-2.3-pro" in row[0] and "a red kite over dunes" in row[0] for row in engine)
