@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptreel.core.errors import UserError
+from promptreel.core.fill import SlotClip
 from promptreel.core.request import Slot
+from promptreel.core.takes import record_takes
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged
 from .clipmaker import NS, ClipMaker, MadeClip, make_many, provenance
-from .edits import EditRecord, Placed, Replaced
+from .edits import EditRecord, Placed, Replaced, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlacementFailed, ResolveRefused
 from .gateway import Clip, Gateway, ProjectInfo, TimelineState
 from .placeholders import Placeholder, check_fillable, find_placeholders
@@ -100,15 +102,26 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
                       model=model) for ph in found]
     made = make_many(make_clip, slots, workers)  # one engine batch: shared route limits and budget
     report = FillReport()
-    for ph, clip in zip(found, made, strict=True):  # placement in record order (find_placeholders' order)
+    for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
         if isinstance(clip, str):
             report.failed.append((ph.label, clip))
             continue
         try:
-            report.edits.append(fill_one(gw, project, ph, clip, bin_template))
+            record = fill_one(gw, project, ph, clip, bin_template)
         except UserError as e:
             report.failed.append((ph.label, str(e)))
+            continue
+        report.edits.append(record)
+        _record_take(ph, slot, clip, record)
     return report
+
+
+def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord) -> None:
+    """Every fill is also its shot's take (kind "fill"), so the panel can promote it to the final model later."""
+    clip_id = record.placed.clip_id if record.placed else record.replaced.clip_id
+    with using_journal(None) as j:
+        record_takes(j, ph.item.name or ph.label, [SlotClip(slot, made.path, {**made.as_provenance(),
+                                                                               "resolve_clip": clip_id})], "fill")
 
 
 def fill_one(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip,

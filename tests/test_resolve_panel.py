@@ -170,3 +170,21 @@ def test_generate_records_takes_named_shot_and_model_and_costs_are_listed(scene)
     assert costs["project"] == "Spot" and costs["today_usd"] == 0.0
     stats = client.get("/api/stats").json()
     assert "success_rate" in stats["columns"] and stats["rows"] == []  # the test maker runs no engine jobs
+
+
+def test_a_fill_is_a_take_that_promotes_in_place_and_reverts(scene):
+    _, client, timeline = scene
+    first = client.get("/api/state").json()["placeholders"][0]
+    client.post("/api/fill", json={"item_ids": [first["id"]]})
+    (take,) = client.get("/api/takes").json()["takes"]
+    assert (take["kind"], take["shot"], take["frames"], take["in_bin"]) == ("fill", "Solid Color", 30, True)
+    (placed,) = [it for it in timeline._items() if it._mpi is not None]
+    preview, where = placed._mpi._path, (placed._track, placed._start, placed._duration, placed._left)
+    r = client.post("/api/promote", json={"take_id": take["id"], "model": "draft"})
+    assert r.status_code == 200, r.text
+    assert placed._mpi._path != preview and (placed._track, placed._start, placed._duration, placed._left) == where
+    assert placed._mpi.GetThirdPartyMetadata("promptreel.role") == "take"
+    kinds = [t["kind"] for t in client.get("/api/takes").json()["takes"]]
+    assert kinds == ["promote", "fill"]
+    assert client.post("/api/revert", json={"edit_id": r.json()["promoted"]}).status_code == 200
+    assert placed._mpi._path == preview
