@@ -223,3 +223,40 @@ def test_promote_without_a_timeline_renders_the_take_again_at_its_size(tmp_path,
     assert (info.frames, info.rate, info.width, info.height) == (30, Fraction(25), 320, 180)
     assert final.source == take.id and final.chosen and final.path.parent == tmp_path / "final"
     assert final.seed is None and take.seed is None  # a plain generate gives no seed; none is invented
+
+
+def test_a_failed_alternate_writes_nothing_unless_partial(tmp_path, cut, capsys):
+    from promptreel.core.sandbox import Reply
+
+    refused = Reply(400, {"error": "Invalid parameter 'promptText'"})
+    with sandbox(routes=["runway"], export=True) as env:
+        env.fakes["runway"].fail_next("POST", r"/v1/text_to_video", refused)
+        code, _, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
+                           "--codec", "h264")
+        assert code == 4 and "1 take(s) failed" in err and "gen-4.5: " in err and "Nothing was written" in err
+        assert not (tmp_path / "ab.otio").exists()
+        env.fakes["runway"].fail_next("POST", r"/v1/text_to_video", refused)
+        code, out, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
+                             "--codec", "h264", "--partial")
+    assert code == 0, err
+    assert out.count("take not made") == 1 and "2 filled" in out
+    ab = read(tmp_path / "ab.otio")
+    assert [c.metadata["promptreel"]["model"] for c in (ab.tracks[1][0], ab.tracks[1][2])] == ["draft", "draft"]
+    assert len([c for c in ab.tracks[0] if isinstance(c, otio.schema.Clip)]) == 1  # the alternate that was made
+    failed = [t for t in list_takes(Journal.open_default()) if not t.ok]
+    assert len(failed) == 1 and failed[0].model == "gen-4.5" and "promptText" in failed[0].error
+
+
+def test_resolve_shaped_alternates_are_named_for_their_media(tmp_path, cut, capsys):
+    timeline = read(cut)
+    timeline.metadata["Resolve_OTIO"] = {"Resolve OTIO Meta Version": "1.0"}
+    otio.adapters.write_to_file(timeline, str(cut))
+    with sandbox(routes=["runway"], export=True):
+        code, _, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
+                           "--codec", "h264")
+    assert code == 0, err
+    takes_track = read(tmp_path / "ab.otio").tracks[0]
+    assert takes_track.metadata["Resolve_OTIO"] == {"Locked": False} and not takes_track.enabled
+    for alt in takes_track.find_clips():  # Resolve conforms by file name, and reads bare paths
+        assert alt.name == media_path(alt).name and not alt.media_reference.target_url.startswith("file:")
+        assert probe(alt.media_reference.target_url).frames == alt.media_reference.available_range.duration.value
