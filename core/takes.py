@@ -236,17 +236,22 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
         get_take(journal, source)
     group = new_id("group")
     at = now_iso()
-    ids = []
-    for i, clip in enumerate(clips):
-        p = clip.provenance
-        take_id = new_id("take")
-        ids.append(take_id)
-        _db(journal)._exec(
-            "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
-            " provenance, error, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
-             clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
-             clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at))
+    ids = [new_id("take") for _ in clips]
+    with _db(journal)._lock:  # the group goes in whole or not at all
+        journal._exec("BEGIN IMMEDIATE")
+        try:
+            for i, (take_id, clip) in enumerate(zip(ids, clips)):
+                p = clip.provenance
+                journal._exec(
+                    "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
+                    " provenance, error, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
+                     clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
+                     clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at))
+            journal._exec("COMMIT")
+        except BaseException:
+            journal._exec("ROLLBACK")
+            raise
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group

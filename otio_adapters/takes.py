@@ -158,3 +158,41 @@ def _placeholder(clip, track, video: int, rate, global_start) -> Placeholder:
     hints = {k: ns.get(k) for k in ("negative_prompt",) if ns.get(k) is not None}
     return Placeholder(clip, "filled", label, rate, frames_at(start, rate) + _start_frames(global_start, rate),
                        frames_at(clip.duration(), rate), str(ns.get("prompt") or clip.name), head, tail, hints, index)
+
+
+def render_promotion(slot, take, filler, options, journal):
+    """Make `slot` (from core.takes.promote_slot) through `filler`, check it is frame-exact, and record
+    it as the promotion of `take`. Returns (Filled, the new Take). Raises, recording nothing, on failure."""
+    from ..core.fill import SlotClip
+    from ..core.takes import list_takes, record_takes
+    from .fill import FillIncomplete, _checked
+    from .filler import Failed
+
+    (result,) = filler([slot], options)
+    result = _checked(result, slot)
+    if isinstance(result, Failed):
+        raise FillIncomplete(f"The final take on {slot.model} was not made: {result.reason}",
+                             "Nothing was changed. Fix the cause and run again (a finished job is reused).")
+    group = record_takes(journal, take.shot, [SlotClip(slot, result.media, result.provenance)], "promote",
+                         source=take.id)
+    return result, list_takes(journal, group=group)[0]
+
+
+def promote_in_tracks(tracks: otio.schema.Stack, take, final_model: str, filler, options, *, size, bit_depth: int,
+                      global_start=None, resolve: bool = False, journal=None, catalog=None):
+    """Render `take` again on `final_model` for the clip that plays it under `tracks`, and replace it in
+    place (revert goes back to the take it replaced). Returns (Placeholder, Filled, the new Take)."""
+    from dataclasses import replace
+
+    from ..core.takes import promote_slot
+    from .fill import RESOLVE_START_TIMECODE
+    from .writeback import apply_promote
+
+    ph = find_take(tracks, take.group, global_start)
+    slot = promote_slot(ph.slot(size, bit_depth), take, final_model, catalog)  # refused before anything is spent
+    if resolve and options.start_timecode is None:
+        options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
+    result, final = render_promotion(slot, take, filler, options, journal)
+    apply_promote(ph, result.media, result.start_frame,
+                  {**result.provenance, "take_id": final.id, "take_group": final.group}, resolve)
+    return ph, result, final

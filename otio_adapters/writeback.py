@@ -207,13 +207,15 @@ def _restore_ns(meta, previous) -> None:
         del meta[NS]
 
 
-def revert_tracks(tracks: otio.schema.Stack) -> int:
-    """Revert every promptreel fill under `tracks`. Returns how many items were restored."""
+def revert_tracks(tracks: otio.schema.Stack, takes: set[str] | None = None) -> int:
+    """Revert every promptreel fill under `tracks` (only the clips playing one of `takes`, when given).
+    Returns how many items were restored."""
     count = 0
     for comp in [tracks, *tracks.find_children(descended_from_type=otio.core.Composition)]:
         children = list(comp)
         for i, child in enumerate(children):
-            if isinstance(child, otio.schema.Clip) and is_filled(child):
+            if isinstance(child, otio.schema.Clip) and is_filled(child) and (
+                    takes is None or _ns(child).get("take_id") in takes):
                 revert_item(child, i)
                 count += 1
     if count:

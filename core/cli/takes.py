@@ -30,18 +30,12 @@ def takes(shot, group, chosen, as_json) -> None:
     if not rows:
         click.echo("No takes" + (f" of shot {shot!r}" if shot else "") + ". `promptreel generate --models a,b` makes some.")
         return
-    from rich.console import Console
-    from rich.table import Table
-
     from ..frames import rate_label
 
-    table = Table(title=f"takes of {shot}" if shot else "takes")
-    for col in ("", "take", "shot", "kind", "model", "seed", "frames", "size", "$", "clip"):
-        table.add_column(col, overflow="fold")
+    # Two lines per take, not a table: ids and paths are long and terminals are narrow.
     for t in rows:
-        table.add_row("*" if t.chosen else "", t.id, t.shot, t.kind + (f" of {t.source}" if t.source else ""),
-                      t.model, "" if t.seed is None else str(t.seed),
-                      f"{t.slot.frames} @ {rate_label(t.slot.rate)}", str(t.slot.size),
-                      f"{float(t.provenance.get('cost') or 0):.2f}",
-                      str(t.path) if t.ok else f"[red]{t.error or 'not made'}[/red]")
-    Console().print(table)
+        kind = t.kind + (f" of {t.source}" if t.source else "")
+        seed = "" if t.seed is None else f"  seed {t.seed}"
+        click.echo(f"{'*' if t.chosen else ' '} {t.id}  {t.shot}  {kind}  {t.model}{seed}  {t.slot.frames} frames @ "
+                   f"{rate_label(t.slot.rate)} fps  {t.slot.size}  ${float(t.provenance.get('cost') or 0):.2f}")
+        click.echo(f"    {t.path if t.ok else (t.error or 'not made')}")
