@@ -75,7 +75,7 @@ def sign_generated(data: bytes, generator: str, chain: Chain | None = None) -> b
 
     chain = chain or sandbox_chain()
     manifest = {
-        "claim_generator_info": [{"name": generator, "version": "sandbox"}],
+        "claim_generator_info": [{"name": generator}],
         "title": "video.mp4",
         "assertions": [{"label": "c2pa.actions", "data": {"actions": [
             {"action": "c2pa.created", "digitalSourceType": AI_GENERATED}]}}],
