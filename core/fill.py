@@ -99,9 +99,9 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     clips: list[SlotClip | None] = [None] * len(slots)
     made: list[tuple[int, Marks, Path]] = []  # (slot, marks, take) of every clip conformed or reused
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
-        record = engine.journal.get(job.job_id)
+        row = engine.journal.get(job.job_id)
         provenance = {
-            "prompt": slot.prompt, "model": job.model, "route": record.route_key,
+            "prompt": slot.prompt, "model": job.model, "route": row.route_key,
             "seed": plan.request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "ai_generated": is_ai_generated(job.model),
@@ -113,7 +113,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slot, None, provenance, reason)
             continue
         # A cache hit reuses a take another job made: that job, its route and its prompt are the take's provenance.
-        maker = (engine.journal.get(record.cached_from) if record.cached_from else None) or record
+        maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
         marks = Marks.of(maker, job.path)
         provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,
                           original_job_id=marks.job_id, original_sha256=marks.original_sha256)
