@@ -63,12 +63,25 @@ def summarise(store: dict, validation: str | None) -> Credentials:
                        failures, store)
 
 
-def read_credentials(path: Path) -> Credentials | None:
-    """The file's C2PA credentials; None when it has none. A damaged store is reported, not raised."""
+def trust_anchors(settings) -> bytes | None:
+    """The root certificates (PEM) the user trusts, from settings' c2pa_trust_anchors; None: c2pa's defaults."""
+    if settings.c2pa_trust_anchors is None:
+        return None
+    try:
+        return Path(settings.c2pa_trust_anchors).expanduser().read_bytes()
+    except OSError as e:
+        raise BadInput(f"Cannot read c2pa_trust_anchors {settings.c2pa_trust_anchors} ({e.strerror}).",
+                       "Point it at a PEM file of root certificates, or remove it from settings.toml.") from None
+
+
+def read_credentials(path: Path, anchors: bytes | None = None) -> Credentials | None:
+    """The file's C2PA credentials; None when it has none. A damaged store is reported, not raised.
+    A signer whose chain ends at one of `anchors` (PEM roots) validates as Trusted."""
     import c2pa
 
+    context = c2pa.Context.from_dict({"trust": {"user_anchors": anchors.decode()}}) if anchors else None
     try:
-        reader = c2pa.Reader.try_create(str(path))
+        reader = c2pa.Reader.try_create(str(path), context=context)
         if reader is None:  # no manifest store in the file
             return None
         with reader:
@@ -133,7 +146,7 @@ class Signing:
                            "Set both (the certificate chain and its private key, PEM), or neither.")
         return cls.from_files(settings.signing_cert, settings.signing_key)
 
-    def sign(self, clip: Path, original: Path, ai_generated: bool, facts: dict[str, str]) -> Credentials:
+    def sign(self, clip: Path, original: Path, ai_generated: bool, facts: dict[str, str]) -> None:
         """Embed a new manifest in `clip` (in place): opened from `original` (its ingredient, with the
         original's own credentials), transcoded by promptreel, and `facts` as a promptreel assertion."""
         import c2pa
@@ -175,6 +188,3 @@ class Signing:
                            "key usage, its chain in the same PEM file.") from None
         finally:
             temp.unlink(missing_ok=True)
-        found = read_credentials(clip)
-        assert found is not None, "a clip just signed has credentials"
-        return found

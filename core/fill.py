@@ -20,7 +20,7 @@ from .catalog import Catalog, default_catalog
 from .conform.execute import conform_many
 from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
-from .credentials import Signing
+from .credentials import Signing, trust_anchors
 from .errors import UserError
 from .events import Event
 from .plan import PlannedRequest, plan_slot
@@ -89,7 +89,8 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
 
     planned = plan_slots(slots, settings.model, settings.handles)
     engine = engine or Engine(default_catalog(), Journal.open_default(), load_settings())
-    signing = Signing.from_settings(engine.settings)  # a bad certificate is refused before anything is spent
+    # A bad certificate or trust list is refused before anything is spent.
+    signing, anchors = Signing.from_settings(engine.settings), trust_anchors(engine.settings)
     results = await engine.run(planned, budget=settings.budget, no_cache=settings.no_cache,
                                on_event=on_event or (lambda e: None))
     out_dir = Path(settings.output_dir)
@@ -136,15 +137,16 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     for i, marks, take in made:
         if clips[i].ok:
             clips[i].provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, clips[i].path, take,
-                                                               marks, signing))
+                                                               marks, signing, anchors))
     return clips  # type: ignore[return-value]
 
 
-def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None) -> dict:
+def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+                     anchors: bytes | None) -> dict:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
     try:
-        kept = record(journal, clip, take, marks, signing)
+        kept = record(journal, clip, take, marks, signing, anchors)
     except (UserError, OSError) as e:
         return {"provenance_error": str(e)}
     return {"original": str(kept.original), "sidecar": str(kept.sidecar),

@@ -29,6 +29,7 @@ from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.credentials import make_chain
 from promptreel.core.settings import load_settings
 from promptreel.resolve_plugin.clipmaker import MadeClip, provenance as resolve_metadata
+from tests.engine_env import make_clip
 
 KITE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a red kite over the dunes", model="veo-3",
             name="SH010")
@@ -36,13 +37,14 @@ SLATE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a paper boat"
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory) -> tuple[Path, Path]:
-    """A signing certificate a user would supply: PEM chain and key files (a throwaway CA, not the sandbox's)."""
+def studio(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A signing certificate a user would supply: PEM chain and key files, and the root of its (throwaway)
+    CA, which is not the sandbox's."""
     chain_ = make_chain("Test Studio signer", "Test Studio")
     folder = tmp_path_factory.mktemp("studio")
-    (folder / "chain.pem").write_bytes(chain_.chain)
-    (folder / "key.pem").write_bytes(chain_.key)
-    return folder / "chain.pem", folder / "key.pem"
+    for name, data in (("chain.pem", chain_.chain), ("key.pem", chain_.key), ("root.pem", chain_.root)):
+        (folder / name).write_bytes(data)
+    return folder / "chain.pem", folder / "key.pem", folder / "root.pem"
 
 
 def fill(home: Path, slots=(KITE, SLATE), **settings) -> list:
@@ -152,11 +154,12 @@ def test_the_chain_holds_when_the_sidecar_and_the_original_go_missing(isolated_h
 
 
 def test_a_supplied_certificate_signs_the_clip_naming_the_original(isolated_home, studio, capsys):
-    cert, key = studio
-    kite, slate = fill(isolated_home, signing_cert=cert, signing_key=key)
-    own, original = read_credentials(kite.path), read_credentials(Path(kite.provenance["original"]))
+    cert, key, root = studio
+    kite, slate = fill(isolated_home, signing_cert=cert, signing_key=key, c2pa_trust_anchors=root)
+    own, original = read_credentials(kite.path, root.read_bytes()), read_credentials(Path(kite.provenance["original"]))
     assert own is not None and kite.provenance["signed"] == own.label
-    assert own.signer.startswith("Test Studio signer") and own.validation == "Valid" and own.ai_generated
+    assert own.signer.startswith("Test Studio signer") and own.ai_generated
+    assert own.validation == "Trusted" and read_credentials(kite.path).validation == "Valid"  # trusted per the anchors
     assert own.ingredients == [{"title": Path(kite.provenance["original"]).name, "relationship": "parentOf",
                                 "manifest": original.label}]
     promptreel = next(a for a in own.store["manifests"][own.label]["assertions"]
@@ -173,15 +176,19 @@ def test_a_supplied_certificate_signs_the_clip_naming_the_original(isolated_home
     try:
         found = chain(kite.path, journal)
         assert found["clip_credentials"]["label"] == own.label and found["problems"] == []
-        assert journal.credentials(file_sha256(kite.path))["manifest_label"] == own.label
+        assert found["clip_credentials"]["validation"] == "Valid"  # chain() without anchors
+        row = journal.credentials(file_sha256(kite.path))
+        assert (row["manifest_label"], row["validation"]) == (own.label, "Trusted")  # the fill read it with them
     finally:
         journal.close()
+    code, out, _ = cli(capsys, kite.path)  # the command reads the anchors from settings
+    assert code == 0 and "validation: Trusted" in out and "validation: Valid (signingCredential.untrusted)" in out
     code, _, err = cli(capsys, kite.path, "--sign")
     assert code == 2 and "already carries C2PA credentials" in err
 
 
 def test_sign_after_the_fact_from_the_command_line(isolated_home, studio, capsys):
-    cert, key = studio
+    cert, key, _ = studio
     (kite,) = fill(isolated_home, [KITE])
     assert read_credentials(kite.path) is None
     code, out, err = cli(capsys, kite.path, "--sign", "--cert", cert, "--key", key, "--json")
@@ -213,7 +220,7 @@ def test_an_original_is_copied_where_it_cannot_be_linked(tmp_path, monkeypatch):
 
 
 def test_signing_refusals(isolated_home, studio, tmp_path):
-    cert, key = studio
+    cert, key, _ = studio
     other = make_chain("Someone else")
     (tmp_path / "other.pem").write_bytes(other.key)
     with pytest.raises(BadInput, match="does not belong"):
@@ -223,6 +230,8 @@ def test_signing_refusals(isolated_home, studio, tmp_path):
     # Half a configuration is refused before anything is spent.
     with pytest.raises(BadInput, match="only one of signing_cert and signing_key"):
         fill(isolated_home, signing_cert=cert)
+    with pytest.raises(BadInput, match="Cannot read c2pa_trust_anchors"):
+        fill(isolated_home, c2pa_trust_anchors=tmp_path / "no-such-roots.pem")
     assert Journal.open_default().jobs() == []
     mkv = tmp_path / "clip.mkv"
     mkv.write_bytes(b"not touched")
@@ -234,13 +243,7 @@ def test_signing_refusals(isolated_home, studio, tmp_path):
 @pytest.mark.parametrize("codec, ext", [("h264", "mp4"), ("prores", "mov")])
 def test_conform_writes_the_target_metadata_as_container_tags(tmp_path, codec, ext):
     source = tmp_path / "source.mp4"
-    import ffmpeg
-
-    from promptreel.core.ffmpeg import ffmpeg_exe
-
-    (ffmpeg.input("testsrc2=size=320x180:rate=24", f="lavfi").output(str(source), vframes=6, vcodec="libx264",
-                                                                      pix_fmt="yuv420p", preset="ultrafast")
-     .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
+    make_clip(source)
     marks = Marks(True, "veo-3", "gemini:veo-3.0-generate-001", "job_1", "a" * 64, "b" * 64)
     target = Target(frames=6, rate=Fraction(24), size="320x180", codec=codec, bit_depth=8 if codec == "h264" else 10,
                     metadata=marks.tags())
