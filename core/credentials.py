@@ -111,7 +111,8 @@ class Signing:
             chain, key_pem = Path(cert).expanduser().read_bytes(), Path(key).expanduser().read_bytes()
         except OSError as e:
             raise BadInput(f"Cannot read the signing certificate or key: {e.filename} ({e.strerror}).",
-                           "Set signing_cert and signing_key in settings.toml (or --cert and --key) to PEM files.") from None
+                           "Set signing_cert and signing_key in settings.toml (or --cert and --key) to PEM files.") \
+                from None
         try:
             first = x509.load_pem_x509_certificates(chain)[0]
             private = serialization.load_pem_private_key(key_pem, password=None)
@@ -119,9 +120,10 @@ class Signing:
             raise BadInput(f"The signing certificate or key is not readable PEM ({e}).",
                            "Give the certificate chain (end-entity first) and an unencrypted private key, both PEM.") \
                 from None
-        if first.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) \
-                != private.public_key().public_bytes(serialization.Encoding.DER,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo):
+        def spki(key) -> bytes:
+            return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+        if spki(first.public_key()) != spki(private.public_key()):
             raise BadInput(f"The private key {key} does not belong to the first certificate in {cert}.",
                            "Give the key of the end-entity certificate, which must come first in the chain.")
         if isinstance(private, ec.EllipticCurvePrivateKey):

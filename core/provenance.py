@@ -261,7 +261,8 @@ def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | N
                        "Nothing to sign: `promptreel provenance` shows them.")
     original = found["original"]
     if original["status"] != "found" or found["marks"] is None:
-        raise BadInput(f"The original of {name} is {original['status']}: a new manifest must name it as its ingredient.",
+        raise BadInput(f"The original of {name} is {original['status']}: a new manifest must name it as its "
+                       "ingredient.",
                        f"Put the original (sha256 {original['sha256']}) back beside the clip as "
                        f"{found['job']['job_id'] if found['job'] else 'its job id'}.original.mp4, then sign again.")
     record(journal, Path(found["file"]), Path(original["path"]), Marks.from_fields(found["marks"]), signing, anchors)

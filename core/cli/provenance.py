@@ -17,7 +17,8 @@ def _credentials(c: dict | None, indent: str) -> list[str]:
         lines.append(f"{indent}  made by {c['generator']}")
     if c["signer"]:
         lines.append(f"{indent}  signed by {c['signer']}" + (f" at {c['signed_at']}" if c["signed_at"] else ""))
-    lines.append(f"{indent}  validation: {c['validation']}" + (f" ({', '.join(c['failures'])})" if c["failures"] else ""))
+    failures = f" ({', '.join(c['failures'])})" if c["failures"] else ""
+    lines.append(f"{indent}  validation: {c['validation']}{failures}")
     lines.append(f"{indent}  AI-generated per the manifest: {'yes' if c['ai_generated'] else 'not stated'}")
     for i in c["ingredients"]:
         lines.append(f"{indent}  ingredient: {i['title']} ({i['relationship']}), manifest {i['manifest'] or 'none'}")

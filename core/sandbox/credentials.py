@@ -31,7 +31,8 @@ def make_chain(signer: str = "promptreel sandbox signer", org: str = "promptreel
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
 
     def usage(**on: bool) -> x509.KeyUsage:
         flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
