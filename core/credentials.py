@@ -63,12 +63,25 @@ def summarise(store: dict, validation: str | None) -> Credentials:
                        failures, store)
 
 
-def read_credentials(path: Path) -> Credentials | None:
-    """The file's C2PA credentials; None when it has none. A damaged store is reported, not raised."""
+def trust_anchors(settings) -> bytes | None:
+    """The root certificates (PEM) the user trusts, from settings' c2pa_trust_anchors; None: c2pa's defaults."""
+    if settings.c2pa_trust_anchors is None:
+        return None
+    try:
+        return Path(settings.c2pa_trust_anchors).expanduser().read_bytes()
+    except OSError as e:
+        raise BadInput(f"Cannot read c2pa_trust_anchors {settings.c2pa_trust_anchors} ({e.strerror}).",
+                       "Point it at a PEM file of root certificates, or remove it from settings.toml.") from None
+
+
+def read_credentials(path: Path, anchors: bytes | None = None) -> Credentials | None:
+    """The file's C2PA credentials; None when it has none. A damaged store is reported, not raised.
+    A signer whose chain ends at one of `anchors` (PEM roots) validates as Trusted."""
     import c2pa
 
+    context = c2pa.Context.from_dict({"trust": {"user_anchors": anchors.decode()}}) if anchors else None
     try:
-        reader = c2pa.Reader.try_create(str(path))
+        reader = c2pa.Reader.try_create(str(path), context=context)
         if reader is None:  # no manifest store in the file
             return None
         with reader:
@@ -98,7 +111,8 @@ class Signing:
             chain, key_pem = Path(cert).expanduser().read_bytes(), Path(key).expanduser().read_bytes()
         except OSError as e:
             raise BadInput(f"Cannot read the signing certificate or key: {e.filename} ({e.strerror}).",
-                           "Set signing_cert and signing_key in settings.toml (or --cert and --key) to PEM files.") from None
+                           "Set signing_cert and signing_key in settings.toml (or --cert and --key) to PEM files.") \
+                from None
         try:
             first = x509.load_pem_x509_certificates(chain)[0]
             private = serialization.load_pem_private_key(key_pem, password=None)
@@ -106,9 +120,10 @@ class Signing:
             raise BadInput(f"The signing certificate or key is not readable PEM ({e}).",
                            "Give the certificate chain (end-entity first) and an unencrypted private key, both PEM.") \
                 from None
-        if first.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) \
-                != private.public_key().public_bytes(serialization.Encoding.DER,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo):
+        def spki(key) -> bytes:
+            return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+        if spki(first.public_key()) != spki(private.public_key()):
             raise BadInput(f"The private key {key} does not belong to the first certificate in {cert}.",
                            "Give the key of the end-entity certificate, which must come first in the chain.")
         if isinstance(private, ec.EllipticCurvePrivateKey):
@@ -133,7 +148,7 @@ class Signing:
                            "Set both (the certificate chain and its private key, PEM), or neither.")
         return cls.from_files(settings.signing_cert, settings.signing_key)
 
-    def sign(self, clip: Path, original: Path, ai_generated: bool, facts: dict[str, str]) -> Credentials:
+    def sign(self, clip: Path, original: Path, ai_generated: bool, facts: dict[str, str]) -> None:
         """Embed a new manifest in `clip` (in place): opened from `original` (its ingredient, with the
         original's own credentials), transcoded by promptreel, and `facts` as a promptreel assertion."""
         import c2pa
@@ -175,6 +190,3 @@ class Signing:
                            "key usage, its chain in the same PEM file.") from None
         finally:
             temp.unlink(missing_ok=True)
-        found = read_credentials(clip)
-        assert found is not None, "a clip just signed has credentials"
-        return found

@@ -21,7 +21,7 @@ from .catalog import Catalog, default_catalog
 from .conform.execute import conform_many
 from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
-from .credentials import Signing
+from .credentials import Signing, trust_anchors
 from .errors import UserError
 from .events import Event
 from .plan import PlannedRequest, plan_slot
@@ -109,7 +109,8 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
                                                                             "project": settings.project}}))
                    for p in planned]
     engine = engine or Engine(default_catalog(), Journal.open_default(), load_settings())
-    signing = Signing.from_settings(engine.settings)  # a bad certificate is refused before anything is spent
+    # A bad certificate or trust list is refused before anything is spent.
+    signing, anchors = Signing.from_settings(engine.settings), trust_anchors(engine.settings)
     results = await engine.run(planned, budget=settings.budget, no_cache=settings.no_cache,
                                on_event=on_event or (lambda e: None))
     out_dir = Path(settings.output_dir)
@@ -119,7 +120,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     clips: list[SlotClip | None] = [None] * len(slots)
     made: list[tuple[int, Marks, Path]] = []  # (slot, marks, take) of every clip conformed or reused
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
-        record = engine.journal.get(job.job_id)
+        row = engine.journal.get(job.job_id)
         provenance = job_provenance(plan.request, job, engine.journal)
         if not job.ok:
             reason = job.error or job.state.value
@@ -128,7 +129,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slot, None, provenance, reason)
             continue
         # A cache hit reuses a take another job made: that job, its route and its prompt are the take's provenance.
-        maker = (engine.journal.get(record.cached_from) if record.cached_from else None) or record
+        maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
         marks = Marks.of(maker, job.path)
         provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,
                           original_job_id=marks.job_id, original_sha256=marks.original_sha256)
@@ -151,15 +152,16 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     for i, marks, take in made:
         if clips[i].ok:
             clips[i].provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, clips[i].path, take,
-                                                               marks, signing))
+                                                               marks, signing, anchors))
     return clips  # type: ignore[return-value]
 
 
-def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None) -> dict:
+def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+                     anchors: bytes | None) -> dict:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
     try:
-        kept = record(journal, clip, take, marks, signing)
+        kept = record(journal, clip, take, marks, signing, anchors)
     except (UserError, OSError) as e:
         return {"provenance_error": str(e)}
     return {"original": str(kept.original), "sidecar": str(kept.sidecar),

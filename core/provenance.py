@@ -133,18 +133,21 @@ class Recorded:
     clip_credentials: Credentials | None  # the clip's own (after signing)
 
 
-def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None = None) -> Recorded:
-    """Keep the original beside `clip`, read and record its credentials, sign `clip` when a certificate
-    is given (and it is not signed yet), and write the sidecar. Raises BadInput if signing fails."""
+def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None = None,
+           anchors: bytes | None = None) -> Recorded:
+    """Keep the original beside `clip`, read and record its credentials (trusting `anchors`), sign `clip`
+    when a certificate is given (and it is not signed yet), and write the sidecar. Raises BadInput if
+    signing fails."""
     clip = Path(clip)
     original = keep_original(Path(take), clip)
-    found = read_credentials(original)
+    found = read_credentials(original, anchors)
     journal.record_credentials(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
                                label=found and found.label, validation=found and found.validation,
                                manifest=found and found.store)
-    own = read_credentials(clip)
+    own = read_credentials(clip, anchors)
     if own is None and signing is not None:
-        own = signing.sign(clip, original, marks.ai_generated, marks.fields())
+        signing.sign(clip, original, marks.ai_generated, marks.fields())
+        own = read_credentials(clip, anchors)
     clip_sha = file_sha256(clip)
     journal.record_credentials(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
                                parent_sha256=marks.original_sha256, label=own and own.label,
@@ -180,7 +183,7 @@ def _find_original(clip: Path, sha256: str, candidates: list[Path]) -> tuple[Pat
     return changed, "changed" if changed else "missing"
 
 
-def chain(path: Path, journal: Journal) -> dict:
+def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
     """From a conformed clip (or an original) back to the provider's original and its credentials.
 
     The clip is recognised by its container tags, its sidecar, or its content hash in the journal,
@@ -214,14 +217,14 @@ def chain(path: Path, journal: Journal) -> dict:
     candidates += [Path(p) for p in (recorded and recorded["path"], job and job.output_path) if p]
     original, status = _find_original(path, original_sha, candidates)
     if status == "found":
-        live = read_credentials(original)
+        live = read_credentials(original, anchors)
         credentials, source = (live.summary() if live else None), "file"
     elif recorded is not None and recorded["manifest"] is not None:
         credentials, source = summarise(recorded["manifest"], recorded["validation"]).summary(), "journal"
     else:
         credentials, source = None, None
 
-    own = None if is_original else read_credentials(path)
+    own = None if is_original else read_credentials(path, anchors)
     checks = []
     if status != "found":
         checks.append(f"the original ({original_sha[:12]}…) is {status}")
@@ -245,10 +248,10 @@ def chain(path: Path, journal: Journal) -> dict:
     }
 
 
-def sign_clip(clip: Path, journal: Journal, signing: Signing) -> dict:
+def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | None = None) -> dict:
     """Sign a conformed clip after the fact (a fill signs on its own when settings name a certificate),
     then answer its chain."""
-    found = chain(clip, journal)
+    found = chain(clip, journal, anchors)
     name = Path(found["file"]).name
     if found["role"] == "original":
         raise BadInput(f"{name} is a provider's original; promptreel keeps originals untouched.",
@@ -258,8 +261,9 @@ def sign_clip(clip: Path, journal: Journal, signing: Signing) -> dict:
                        "Nothing to sign: `promptreel provenance` shows them.")
     original = found["original"]
     if original["status"] != "found" or found["marks"] is None:
-        raise BadInput(f"The original of {name} is {original['status']}: a new manifest must name it as its ingredient.",
+        raise BadInput(f"The original of {name} is {original['status']}: a new manifest must name it as its "
+                       "ingredient.",
                        f"Put the original (sha256 {original['sha256']}) back beside the clip as "
                        f"{found['job']['job_id'] if found['job'] else 'its job id'}.original.mp4, then sign again.")
-    record(journal, Path(found["file"]), Path(original["path"]), Marks.from_fields(found["marks"]), signing)
-    return chain(clip, journal)
+    record(journal, Path(found["file"]), Path(original["path"]), Marks.from_fields(found["marks"]), signing, anchors)
+    return chain(clip, journal, anchors)

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     vertex_output_gcs_uri: str | None = Field(None, description="gs://bucket/prefix for Vertex outputs; unset = returned inline")
     signing_cert: Path | None = Field(None, description="C2PA certificate chain (PEM) to sign conformed clips with")
     signing_key: Path | None = Field(None, description="the private key (PEM) of signing_cert")
+    c2pa_trust_anchors: Path | None = Field(None, description="root certificates (PEM) of C2PA signers to trust")
 
 
 def home() -> Path:

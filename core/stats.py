@@ -89,7 +89,8 @@ def _stats(model: str, route: str, jobs: list[Job]) -> ModelStats:
     failed = sum(failures.values())
     waits = sorted((_when(j.media_at) - _when(j.sent_at)).total_seconds()
                    for j in delivered if j.sent_at and j.media_at)
-    seconds = float(sum((generated_seconds(GenerationRequest.model_validate(j.request)) for j in delivered), Fraction(0)))
+    seconds = float(sum((generated_seconds(GenerationRequest.model_validate(j.request)) for j in delivered),
+                        Fraction(0)))
     usd = round(sum(j.actual_cost or 0.0 for j in jobs), 4)
     return ModelStats(
         model=model, route=route, jobs=len(jobs), delivered=len(delivered), failed=failed,

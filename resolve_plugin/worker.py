@@ -55,7 +55,9 @@ class EngineClipMaker:
                 continue
             p = clip.provenance
             out.append(MadeClip(path=clip.path, model=p["model"], prompt=slot.prompt, job_id=p["job_id"],
-                                route=p["route"], seed=p["seed"], cost_usd=p["cost"]))
+                                route=p["route"], seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
+                                prompt_sha256=p.get("prompt_sha256", ""),
+                                original_sha256=p.get("original_sha256", "")))
         return out
 
     def __call__(self, slot: Slot) -> MadeClip:

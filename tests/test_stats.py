@@ -13,7 +13,7 @@ import pytest
 
 from promptreel.core.cli import main
 from promptreel.core.errors import BadInput
-from promptreel.core.journal import Journal
+from promptreel.core.journal import SCHEMA, Journal
 from promptreel.core.providers.base import JobState
 from promptreel.core.request import GenerationRequest
 from promptreel.core.stats import COLUMNS, ModelStats, model_stats, parse_since
@@ -63,7 +63,8 @@ def test_known_answers(seeded):
     assert (veo.model, veo.route) == ("veo-3.1", VEO)
     assert (veo.jobs, veo.delivered, veo.failed) == (12, 4, 7)
     assert veo.success_rate == pytest.approx(4 / 11)
-    assert (veo.moderation, veo.timeout, veo.rate_limit, veo.provider_error, veo.billing, veo.other) == (1, 1, 1, 2, 1, 1)
+    failures = (veo.moderation, veo.timeout, veo.rate_limit, veo.provider_error, veo.billing, veo.other)
+    assert failures == (1, 1, 1, 2, 1, 1)
     assert veo.median_s == pytest.approx(75.0)
     assert veo.p90_s == pytest.approx(111.0)  # 90 + 0.7 x (120 - 90): linear between closest ranks
     assert (veo.seconds, veo.usd, veo.usd_per_second) == (pytest.approx(32.0), pytest.approx(12.8), pytest.approx(0.4))
@@ -104,9 +105,9 @@ def test_parse_since():
 
 def test_an_older_journal_gains_media_at(tmp_path):
     path = tmp_path / "old.sqlite"
-    Journal(path).close()
-    db = sqlite3.connect(path)  # make it look like a journal written before `media_at` existed
-    db.execute("ALTER TABLE jobs DROP COLUMN media_at")
+    db = sqlite3.connect(path)  # a journal as written before `media_at` existed: the base schema alone
+    db.executescript(SCHEMA)
+    assert "media_at" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
     db.execute("INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at, "
                "updated_at) VALUES ('job_old', 'b', '{\"prompt\": \"p\", \"seconds\": 4}', 'k', 0, 'm', 'p:m', 'done', "
                "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")

@@ -17,7 +17,8 @@ def _credentials(c: dict | None, indent: str) -> list[str]:
         lines.append(f"{indent}  made by {c['generator']}")
     if c["signer"]:
         lines.append(f"{indent}  signed by {c['signer']}" + (f" at {c['signed_at']}" if c["signed_at"] else ""))
-    lines.append(f"{indent}  validation: {c['validation']}" + (f" ({', '.join(c['failures'])})" if c["failures"] else ""))
+    failures = f" ({', '.join(c['failures'])})" if c["failures"] else ""
+    lines.append(f"{indent}  validation: {c['validation']}{failures}")
     lines.append(f"{indent}  AI-generated per the manifest: {'yes' if c['ai_generated'] else 'not stated'}")
     for i in c["ingredients"]:
         lines.append(f"{indent}  ingredient: {i['title']} ({i['relationship']}), manifest {i['manifest'] or 'none'}")
@@ -62,23 +63,25 @@ def describe(found: dict) -> list[str]:
 @click.option("--key", type=click.Path(path_type=Path), help="Private key (PEM) of --cert.")
 def provenance(file, as_json, sign, cert, key) -> None:
     """Trace a conformed clip back to the provider's original and its content credentials."""
-    from ..credentials import Signing
+    from ..credentials import Signing, trust_anchors
     from ..errors import BadInput
     from ..journal import Journal
     from ..provenance import chain, sign_clip
     from ..settings import load_settings
 
+    settings = load_settings()
+    anchors = trust_anchors(settings)
     signing = None
     if sign or cert or key:
         if bool(cert) != bool(key):
             raise BadInput("--cert and --key go together.", "Pass both, or neither to use settings.toml.")
-        signing = Signing.from_files(cert, key) if cert else Signing.from_settings(load_settings())
+        signing = Signing.from_files(cert, key) if cert else Signing.from_settings(settings)
         if signing is None:
             raise BadInput("No signing certificate was given.",
                            "Pass --cert and --key, or set signing_cert and signing_key in settings.toml.")
     journal = Journal.open_default()
     try:
-        found = sign_clip(file, journal, signing) if signing else chain(file, journal)
+        found = sign_clip(file, journal, signing, anchors) if signing else chain(file, journal, anchors)
     finally:
         journal.close()
     if as_json:

@@ -57,6 +57,7 @@ def stats(since, as_csv, as_json) -> None:
         table.add_column(name, justify="right")
     table.add_column("failures")
     for r in rows:
-        table.add_row(r["model"], r["route"], str(r["jobs"]), _num(r["success_rate"], ".0%"), _num(r["median_s"], ".0f"),
-                      _num(r["p90_s"], ".0f"), _num(r["usd_per_second"], ".3f"), _failures(r))
+        table.add_row(r["model"], r["route"], str(r["jobs"]), _num(r["success_rate"], ".0%"),
+                      _num(r["median_s"], ".1f"), _num(r["p90_s"], ".1f"), _num(r["usd_per_second"], ".3f"),
+                      _failures(r))
     Console().print(table)

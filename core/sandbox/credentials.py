@@ -31,7 +31,8 @@ def make_chain(signer: str = "promptreel sandbox signer", org: str = "promptreel
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
 
     def usage(**on: bool) -> x509.KeyUsage:
         flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
@@ -75,7 +76,7 @@ def sign_generated(data: bytes, generator: str, chain: Chain | None = None) -> b
 
     chain = chain or sandbox_chain()
     manifest = {
-        "claim_generator_info": [{"name": generator, "version": "sandbox"}],
+        "claim_generator_info": [{"name": generator}],
         "title": "video.mp4",
         "assertions": [{"label": "c2pa.actions", "data": {"actions": [
             {"action": "c2pa.created", "digitalSourceType": AI_GENERATED}]}}],

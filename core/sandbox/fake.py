@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
 
-from .loopback import Call, LoopbackServer, Reply
 from .credentials import signed_media
+from .loopback import Call, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
 
 SLOW = 0.8  # seconds a "slow" answer waits; tests use a 0.5 s client timeout for it
