@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field

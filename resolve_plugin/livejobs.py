@@ -59,7 +59,8 @@ class LiveJobs:
         if kind is EventKind.DOWNLOADING:
             share = event.bytes / event.total if event.bytes is not None and event.total else None
             return {"state": "downloading", "progress": share,
-                    "detail": f"{(event.bytes or 0) // 1024} KiB" + (f" of {event.total // 1024}" if event.total else "")}
+                    "detail": f"{(event.bytes or 0) // 1024} KiB"
+                    + (f" of {event.total // 1024}" if event.total else "")}
         if kind in (EventKind.DONE, EventKind.CACHED):
             return {"state": "done", "progress": 1.0, "detail": "from the cache (no charge)" if kind is EventKind.CACHED
                     else "delivered", **({"cost_usd": 0.0} if kind is EventKind.CACHED else {})}

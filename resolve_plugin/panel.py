@@ -71,7 +71,8 @@ EngineJobs = Callable[[], list[JobRow]]
 
 class Panel:
     def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
-                 port: int = 0, filler: Callable | None = None, reason: str = "", engine_jobs: EngineJobs | None = None):
+                 port: int = 0, filler: Callable | None = None, reason: str = "",
+                 engine_jobs: EngineJobs | None = None):
         """`gateway` None is file mode. `filler` is an OTIO Filler for file mode (None: the engine's, through
         the `promptreel_fill` hook); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
@@ -143,7 +144,7 @@ class Panel:
         return {
             "mode": self.mode, "reason": self.reason, "project": project.name, "timeline": timeline.name,
             "target": {"rate": str(target.rate), "size": str(target.size), "bit_depth": target.bit_depth},
-            "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt, "clip_id": p.clip_id,
+            "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt,
                               "frames": p.draft_frames if p.kind == "draft" else p.item.duration}
                              for p in find_placeholders(timeline)],
             "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted)}
@@ -301,7 +302,8 @@ class Panel:
         both = {("GET", "/api/state"): self.state, ("GET", "/api/jobs"): self.jobs,
                 ("GET", "/api/settings"): self.settings, ("POST", "/api/settings"): self.save_settings,
                 ("GET", "/api/models"): self.models, ("POST", "/api/estimate"): self.estimate,
-                ("GET", "/api/costs"): self.costs, ("GET", "/api/stats"): self.stats, ("GET", "/api/takes"): self.list_takes}
+                ("GET", "/api/costs"): self.costs, ("GET", "/api/stats"): self.stats,
+                ("GET", "/api/takes"): self.list_takes}
         if self.mode == "file":
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,

@@ -162,7 +162,8 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
 
 
 def _cells(page, table: str) -> list[list[str]]:
-    return page.eval_on_selector_all(f"#{table} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    return page.eval_on_selector_all(f"#{table} tbody tr",
+                                     "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
 
 
 def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, worker):

@@ -164,7 +164,8 @@ def test_generate_records_takes_named_shot_and_model_and_costs_are_listed(scene)
     r = client.post("/api/generate", json={"prompt": "waves at dawn", "frames": 12, "variants": 2, "shot": "SH010"})
     assert r.status_code == 200 and r.json()["clips"] == ["SH010 — draft #1", "SH010 — draft #2"]
     takes = client.get("/api/takes").json()["takes"]
-    assert [(t["shot"], t["model"], t["kind"], t["in_bin"]) for t in takes] == [("SH010", "draft", "variants", True)] * 2
+    assert [(t["shot"], t["model"], t["kind"], t["in_bin"]) for t in takes] == [
+        ("SH010", "draft", "variants", True)] * 2
     client.get("/api/state")  # reads the project's name
     costs = client.get("/api/costs").json()
     assert costs["project"] == "Spot" and costs["today_usd"] == 0.0
