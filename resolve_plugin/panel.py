@@ -229,7 +229,13 @@ class Panel:
         s = panel_settings.load()
         final = str(body.get("model") or s.model)
         if body.get("item_id"):  # a draft: its fill, on the final model
-            report = fill(self._gw(), self._maker(), item_ids=[str(body["item_id"])], bit_depth=s.bit_depth,
+            (draft,) = chosen_placeholders(self._gw().timeline(), [str(body["item_id"])])
+            if draft.kind != "draft":
+                raise BadInput(f"{draft.label} is not a promptreel draft.", "Use Fill for other placeholders.")
+            _, target = conform_target(self._gw(), s.bit_depth)
+            estimate([(draft.label, slot_for(draft, target, model=final))], final,
+                     s.budget_usd).refuse_if_over("Promoting")
+            report = fill(self._gw(), self._maker(), item_ids=[draft.item.id], bit_depth=s.bit_depth,
                           bin_template=s.bin, model=final)
             if report.failed:
                 raise UserError(report.failed[0][1], "The draft is unchanged.")
@@ -239,6 +245,7 @@ class Panel:
         if not clip_id:
             raise BadInput(f"Take {take.id} was not made into a Resolve bin.", "Promote a take from this panel's list.")
         slot = takes.promote_slot(take.slot, take, final)
+        estimate([(f"{take.shot} — {take.model}", slot)], final, s.budget_usd).refuse_if_over("Promoting")
         record, made = promote(self._gw(), self._maker(), clip_id, slot)
         takes.record_takes(self.journal(), take.shot, [SlotClip(slot, made.path, {**made.as_provenance(),
                                                                                    "resolve_clip": clip_id})],

@@ -189,3 +189,16 @@ def test_a_fill_is_a_take_that_promotes_in_place_and_reverts(scene):
     assert kinds == ["promote", "fill"]
     assert client.post("/api/revert", json={"edit_id": r.json()["promoted"]}).status_code == 200
     assert placed._mpi._path == preview
+
+
+def test_promote_refuses_a_foreign_placeholder_and_a_final_over_budget(scene):
+    _, client, timeline = scene
+    solid = client.get("/api/state").json()["placeholders"][0]
+    r = client.post("/api/promote", json={"item_id": solid["id"], "model": "draft"})
+    assert r.status_code == 400 and "not a promptreel draft" in r.json()["error"]
+    client.post("/api/fill", json={"item_ids": [solid["id"]]})
+    (take,) = client.get("/api/takes").json()["takes"]
+    assert client.post("/api/settings", json={"budget_usd": 0.5}).status_code == 200
+    r = client.post("/api/promote", json={"take_id": take["id"], "model": "veo-3.1"})
+    assert r.status_code == 400 and "over the panel's budget" in r.json()["error"]
+    assert [t["kind"] for t in client.get("/api/takes").json()["takes"]] == ["fill"]  # nothing promoted
