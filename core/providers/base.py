@@ -120,12 +120,15 @@ class Protocol(ABC):
     key_names: ClassVar[tuple[str, ...]] = ()  # environment / keyring names of its credentials
     poll_interval: ClassVar[float] = 5.0  # seconds between polls when the provider gives no hint
     local: ClassVar[bool] = False
+    # The version segment the vendor SDK's base URL ends in ("/v1" for OpenAI and Replicate): a base URL
+    # given without it (the bare host) gets it, so both forms work and paths are relative to it.
+    version_segment: ClassVar[str] = ""
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
         self.client = client
         self.route = route
         self.credentials = credentials
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.base_url = with_version(base_url or self.default_base_url, self.version_segment)
 
     @classmethod
     def check_ready(cls) -> None:
@@ -178,3 +181,11 @@ class LocalProtocol(ABC):
     @abstractmethod
     async def render(self, request: GenerationRequest, dest: Path, on_progress) -> None:
         """Write the clip for `request` to `dest` (a temporary path). `on_progress(fraction)` as it goes."""
+
+
+def with_version(base_url: str, segment: str) -> str:
+    """`base_url` without a trailing slash, ending in `segment` ("/v1") when one is given."""
+    base = base_url.rstrip("/")
+    if segment and not base.endswith(segment):
+        base += segment
+    return base

@@ -113,6 +113,7 @@ class ApiError(_Loose):
 class OpenAIVideos(Protocol):
     name: ClassVar[str] = "openai"
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
+    version_segment: ClassVar[str] = "/v1"
     key_names: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     poll_interval: ClassVar[float] = 1.0  # the SDK's default when the header is absent
 
