@@ -399,11 +399,22 @@ class Engine:
 
     # create -------------------------------------------------------------------------------------
 
-    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:
+    def _build(self, proto: Protocol, job: Job):
+        """The protocol's create call for `job`. An earlier promptreel job named as the video to extend or
+        remix is replaced by what the route's API calls its output (the protocol refuses if it cannot)."""
         request = GenerationRequest.model_validate(job.request)
+        updates = {}
+        for field, purpose in (("extend_video", "extend"), ("remix_of", "remix")):
+            ref = getattr(request, field, None)
+            earlier = self.journal.get(ref) if ref else None
+            if earlier is not None:
+                updates[field] = proto.earlier_output(earlier, purpose)
+        return proto.build(request.model_copy(update=updates) if updates else request, job.id)
+
+    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:
         route = proto.route
         try:
-            call = proto.build(request, job.id)
+            call = self._build(proto, job)
         except UserError as e:
             raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
                              resumable=False) from None
@@ -472,13 +483,12 @@ class Engine:
         if job.state is JobState.SUBMITTING:  # we crashed mid-create
             self.journal.set_error(job.id, "unknown_outcome", "The process stopped while the create was in flight.",
                                    JobState.UNKNOWN)
-        request = GenerationRequest.model_validate(job.request)
         from datetime import datetime
 
         sent_at = datetime.fromisoformat(job.sent_at) if job.sent_at else datetime.now().astimezone()
         found = None
         try:
-            call = proto.build(request, job.id)
+            call = self._build(proto, job)
             async for attempt in self._retrying(
                     lambda e: (isinstance(e, ProviderError) and e.retryable) or isinstance(e, httpx.TransportError)):
                 with attempt:

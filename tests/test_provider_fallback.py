@@ -5,18 +5,14 @@ A route that is retired, refuses the key, is down after every retry, or has no k
 to the next route; the model never changes and no route is asked to create twice.
 """
 
-import asyncio
-
 import pytest
 
-from promptreel.core.catalog import load_catalog
 from promptreel.core.engine import Engine
-from promptreel.core.journal import Journal
-from promptreel.core.plan import PlannedRequest, check_request
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.replicate import problem
-from promptreel.core.settings import load_settings
+from tests.sandbox_engine import point_at
+from tests.sandbox_engine import run as engine_run
 
 ROUTES = ["replicate", "fal", "runway"]
 CATALOG = """
@@ -39,27 +35,12 @@ def fakes():
 
 @pytest.fixture
 def run(fakes, isolated_home, monkeypatch):
-    for fake in fakes.fakes.values():
-        fake.reset()
-    for name, value in fakes.items():
-        monkeypatch.setenv(name, value)
-    (isolated_home / "catalog.toml").write_text(CATALOG)
-    (isolated_home / "settings.toml").write_text(f'catalog_file = "{isolated_home / "catalog.toml"}"\n')
+    point_at(fakes, monkeypatch, isolated_home, CATALOG)
 
     def go(variants: int = 1):
-        settings = load_settings()
-        journal = Journal(isolated_home / "journal.sqlite")
-        engine = Engine(load_catalog(settings.catalog_file), journal, settings)
-
-        async def no_wait(seconds: float) -> None:  # backoff and poll waits recorded as nothing
-            await asyncio.sleep(0)
-
-        engine.sleep = no_wait
         req = GenerationRequest(prompt="a lighthouse in fog", model="veo-3.1", seconds=8, size="1280x720",
                                 variants=variants)
-        check_request(req, engine.catalog.get("veo-3.1"))
-        results = asyncio.run(engine.run([PlannedRequest(req)]))
-        return results, [journal.get(r.job_id) for r in results]
+        return engine_run(isolated_home, req)
 
     return go
 
