@@ -25,9 +25,11 @@ import click
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--budget", type=float, help="Refuse the run if its estimate passes this many USD.")
 @click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
+@click.option("--remix", "remix_of", metavar="JOB", help="Remake an earlier take (its job id) with this prompt "
+              "(models that remix: Sora 2, Sora 2 Pro). Its length and size are kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
 def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame, last_frame,
-             refs, audio, variants, out, budget, no_cache, as_json) -> None:
+             refs, audio, variants, out, budget, no_cache, remix_of, as_json) -> None:
     """Generate a clip from a prompt."""
     import asyncio
 
@@ -56,6 +58,9 @@ def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, see
     if size_text and aspect:
         raise BadInput("Give either --size or --aspect, not both.", "Drop one of them.")
     fps = parse_rate(fps_text) if fps_text else None
+    if remix_of and seconds is None and frames is None and not (size_text or aspect):
+        earlier = _earlier_request(remix_of)  # a remix keeps its source's length and size
+        seconds, size_text = earlier.get("seconds"), earlier.get("size")
     if size_text:
         size = Size.parse(size_text)
     elif aspect:
@@ -67,7 +72,7 @@ def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, see
 
     common = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
                   last_frame=last_frame)
-    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants)
+    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants, remix_of=remix_of)
     try:
         if frames is not None and not model.any_duration:
             planned = plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, **extra)
@@ -93,3 +98,15 @@ def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, see
     print_results(results, as_json)
     if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)
+
+
+def _earlier_request(job_id: str) -> dict:
+    """The request of an earlier job in the journal ({} when there is none: the engine says so later)."""
+    from ..journal import Journal
+
+    journal = Journal.open_default()
+    try:
+        job = journal.get(job_id)
+    finally:
+        journal.close()
+    return job.request if job is not None else {}
