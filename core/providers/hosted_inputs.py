@@ -44,6 +44,7 @@ class InputMap(BaseModel):
     negative_prompt: str | None = None
     seed: str | None = None
     modes: dict[str, ModeFields] = {}
+    resolution_paths: dict[str, str] = {}  # fal: a sub-path per resolution class (Kling's std / pro apps)
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +97,7 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
                                      "Drop it, or choose another route or model (see `promptreel models`).")
 
     size = require(request.size, "size", vendor)
+    prefix = _pick(m.resolution_paths, size.resolution_class, "resolution", model_id) if m.resolution_paths else ""
     out: dict[str, Any] = {"prompt": request.prompt}
     if m.duration:
         seconds = require(request.seconds, "seconds", vendor)
@@ -127,4 +129,4 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
         out[last_field] = image(request.last_frame, "last frame")
     if request.reference_images:
         out[m.reference_images] = [image(p, "reference") for p in request.reference_images]
-    return fields.path, out
+    return prefix + fields.path, out
