@@ -3,7 +3,7 @@ as that job's Kling video id — through the real engine and journal, against th
 
 import pytest
 
-from promptreel.core.providers.base import JobState
+from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.kling import Kling
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
@@ -83,10 +83,11 @@ async def test_fake_refuses_a_task_id_or_unknown_video(fakes, client, tmp_path):
                      fake.base_url)
     sub = await proto.submit(proto.build(kling_req(), "job-1"), tmp_path)
     task_id = sub.job_id.split("/")[1]
-    from promptreel.core.providers.base import ErrorKind, ProviderError
-
-    for wrong in (task_id, "v999"):  # the task id is not the video id
+    # The task id is not the video id; an unknown id, or the video of a task not yet finished, is refused.
+    for i, wrong in enumerate((task_id, "v999", f"v{task_id}")):
         with pytest.raises(ProviderError) as e:
-            await proto.submit(proto.build(kling_req(extend_video=wrong), "job-x"), tmp_path)
+            await proto.submit(proto.build(kling_req(extend_video=wrong), f"job-x{i}"), tmp_path)
         assert e.value.kind is ErrorKind.BAD_REQUEST and e.value.status == 400
-    assert fake.creates == 1
+    done = await poll_to_end(proto, sub.job_id)
+    ext = await proto.submit(proto.build(kling_req(extend_video=done.media[0].provider_id), "job-y"), tmp_path)
+    assert ext.job_id.startswith("video-extend/") and fake.creates == 2

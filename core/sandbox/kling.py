@@ -98,7 +98,8 @@ class FakeKling(Fake):
                 return envelope(code=1201, message="video_id is required", status=400)
             # Only a video this account made, named by its video id (not the task id), finished.
             source = next((j for j in self.jobs.values() if f"v{j.id}" == body["video_id"]), None)
-            if source is None or source.outcome in ("failed", "empty") or source.polls < self.polls_to_finish:
+            finished = source is not None and source.polls > self.polls_to_finish  # as _get reports `succeed`
+            if not finished or source.outcome in ("failed", "empty", "unknown"):
                 return envelope(code=1201, message=f"video_id {body['video_id']} is not a finished video of yours",
                                 status=400)
         else:
