@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import httpx
 import pytest
 
-from promptreel.core.catalog import Route
+from promptreel.core.catalog import load_catalog
 from promptreel.core.cli import main
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.plan import check_request
-from promptreel.core.catalog import load_catalog
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.openai_videos import OpenAIVideos
 from promptreel.core.providers.replicate import Replicate
