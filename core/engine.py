@@ -218,8 +218,9 @@ class Engine:
         for p in planned:
             model = self.catalog.get(p.request.model)
             base_key = p.request.cache_key()
-            for v in range(p.request.variants):
-                req = variant_request(p.request, v)
+            first = p.slot.variant if p.slot is not None else 0  # a slot that is one take of several
+            for v in range(first, first + p.request.variants):
+                req = variant_request(p.request, v - first)
                 key = f"{base_key}:{v}"
                 hit = None if no_cache else self._cache_hit(key)
                 takes.append(_Take(p, req, model, v, key, estimate(model, req), hit))

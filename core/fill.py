@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, default_catalog
 from .conform.execute import conform_many
@@ -25,7 +26,11 @@ from .errors import UserError
 from .events import Event
 from .plan import PlannedRequest, plan_slot
 from .provenance import Marks, is_ai_generated, record
-from .request import Slot
+from .request import GenerationRequest, Slot
+
+if TYPE_CHECKING:
+    from .engine import JobResult
+    from .journal import Journal
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,16 @@ def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0
     """Plan every slot before anything is spent: one refusal refuses the batch."""
     catalog = catalog or default_catalog()
     return [plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots]
+
+
+def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict:
+    """What a clip carries about the job that made it (timelines, bins, the takes table)."""
+    return {
+        "prompt": request.prompt, "model": job.model, "route": journal.get(job.job_id).route_key,
+        "seed": request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "ai_generated": is_ai_generated(job.model),
+    }
 
 
 def target_for(slot: Slot, settings: FillSettings, metadata: dict[str, str] | None = None) -> Target:
@@ -100,13 +115,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     clips: list[SlotClip | None] = [None] * len(slots)
     made: list[tuple[int, Marks, Path]] = []  # (slot, marks, take) of every clip conformed or reused
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
-        row = engine.journal.get(job.job_id)
-        provenance = {
-            "prompt": slot.prompt, "model": job.model, "route": row.route_key,
-            "seed": plan.request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "ai_generated": is_ai_generated(job.model),
-        }
+        provenance = job_provenance(plan.request, job, engine.journal)
         if not job.ok:
             reason = job.error or job.state.value
             if job.resumable:
@@ -114,6 +123,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slot, None, provenance, reason)
             continue
         # A cache hit reuses a take another job made: that job, its route and its prompt are the take's provenance.
+        row = engine.journal.get(job.job_id)
         maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
         marks = Marks.of(maker, job.path)
         provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,

@@ -81,6 +81,9 @@ class Slot(BaseModel):
     negative_prompt: str | None = None
     first_frame: Path | None = None
     last_frame: Path | None = None
+    # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
+    # even on a model that takes no seed.
+    variant: int = Field(0, ge=0)
 
     @property
     def seconds(self) -> Fraction:
