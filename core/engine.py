@@ -31,7 +31,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
-from .journal import Job, Journal, new_id
+from .journal import Job, Journal, new_id, now_iso
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
@@ -555,7 +555,7 @@ class Engine:
             raise self._stop(job, on_event, ErrorKind.PROVIDER.value,
                              "The provider reported success but sent no media (often a content filter).",
                              state=JobState.FAILED, resumable=False)
-        self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0)
+        self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0, media_at=now_iso())
         # The provider has finished: this is when the money is spent, whether or not the download works.
         amount = cost if cost is not None else job.estimated_cost
         self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
@@ -630,7 +630,7 @@ class Engine:
         async with limiter.slots:
             request = GenerationRequest.model_validate(job.request)
             tmp = self._out_dir() / f".{job.id}.part.mp4"
-            self.journal.set_state(job.id, JobState.RUNNING)
+            self.journal.set_state(job.id, JobState.RUNNING, sent_at=now_iso())
             on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
 
             def progress(fraction: float) -> None:
@@ -642,5 +642,6 @@ class Engine:
             except UserError as e:
                 tmp.unlink(missing_ok=True)
                 raise self._stop(job, on_event, "render", str(e), state=JobState.FAILED, resumable=False) from None
+            self.journal.update(job.id, media_at=now_iso())
             self.journal.charge(job.id, job.model, job.estimated_cost, job.request.get("tags", {}).get("project", ""))
             return self._finish(self.journal.get(job.id), tmp, info, on_event)

@@ -48,8 +48,8 @@ class GenerationRequest(BaseModel):
         data = self.model_dump(mode="json", exclude={"tags", "variants"})
         for key in ("first_frame", "last_frame", "extend_video"):
             if data[key] and Path(data[key]).is_file():
-                data[key] = {"sha256": _file_sha256(Path(data[key]))}
-        data["reference_images"] = [{"sha256": _file_sha256(Path(p))} for p in self.reference_images]
+                data[key] = {"sha256": file_sha256(Path(data[key]))}
+        data["reference_images"] = [{"sha256": file_sha256(Path(p))} for p in self.reference_images]
         if data["remix_of"] is None:
             del data["remix_of"]  # added later: requests without it keep the cache keys they had
         return data
@@ -60,7 +60,7 @@ class GenerationRequest(BaseModel):
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -27,6 +27,9 @@ class MadeClip(BaseModel):
     route: str = ""
     seed: int | None = None
     cost_usd: float = 0.0
+    ai_generated: bool = True  # False for the draft model's slates
+    prompt_sha256: str = ""
+    original_sha256: str = ""  # the provider's original download, kept beside the clip
 
 
 ClipMaker = Callable[[Slot], MadeClip]
@@ -45,8 +48,10 @@ def provenance(made: MadeClip, role: str = "take") -> tuple[dict[str, str], dict
     seed = "" if made.seed is None else str(made.seed)
     comments = " · ".join(x for x in (made.model, made.route, f"seed {seed}" if seed else "",
                                       f"${made.cost_usd:.2f}", f"job {made.job_id}") if x)
-    metadata = {"Description": made.prompt, "Comments": comments, "Keywords": "AI generated"}
+    metadata = {"Description": made.prompt, "Comments": comments,
+                "Keywords": "AI generated" if made.ai_generated else "Draft slate, not AI generated"}
     third = {f"{NS}role": role, f"{NS}prompt": made.prompt, f"{NS}model": made.model, f"{NS}route": made.route,
              f"{NS}seed": seed, f"{NS}cost_usd": f"{made.cost_usd:.4f}", f"{NS}job_id": made.job_id,
-             f"{NS}ai_generated": "1"}
+             f"{NS}ai_generated": "1" if made.ai_generated else "0", f"{NS}prompt_sha256": made.prompt_sha256,
+             f"{NS}original_sha256": made.original_sha256}
     return ({k: redact(v) for k, v in metadata.items()}, {k: redact(v) for k, v in third.items()})

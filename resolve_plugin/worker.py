@@ -42,7 +42,8 @@ def clip_maker(gw) -> ClipMaker:
                             "Nothing was placed; fix the cause and fill again (finished jobs are reused).")
         p = clip.provenance
         return MadeClip(path=clip.path, model=p["model"], prompt=slot.prompt, job_id=p["job_id"], route=p["route"],
-                        seed=p["seed"], cost_usd=p["cost"])
+                        seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
+                        prompt_sha256=p.get("prompt_sha256", ""), original_sha256=p.get("original_sha256", ""))
 
     return make
 

@@ -75,6 +75,7 @@ class Target(BaseModel):
     start_timecode: str = "00:00:00:00"
     audio_rate: Literal[48000] = 48000
     audio_channels: int = Field(2, ge=0, le=16, description="PCM channels; 0 drops the audio")
+    metadata: dict[str, str] = Field({}, description="container tags written to the file (provenance)")
 
     @field_validator("frames", mode="before")
     @classmethod

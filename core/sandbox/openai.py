@@ -66,6 +66,7 @@ class Job:
 class FakeOpenAIVideos(Fake):
     route_name = "openai"
     key_names = ("OPENAI_API_KEY",)
+    signed_by = "OpenAI Sora (promptreel sandbox)"
 
     def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw):
         super().__init__(key, **kw)
