@@ -75,7 +75,7 @@ def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal)
         "prompt": request.prompt, "model": job.model, "route": journal.get(job.job_id).route_key,
         "seed": request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "ai_generated": is_ai_generated(job.model),  # the draft model makes a slate, not generated footage
+        "ai_generated": is_ai_generated(job.model),
     }
 
 
@@ -120,7 +120,6 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     clips: list[SlotClip | None] = [None] * len(slots)
     made: list[tuple[int, Marks, Path]] = []  # (slot, marks, take) of every clip conformed or reused
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
-        row = engine.journal.get(job.job_id)
         provenance = job_provenance(plan.request, job, engine.journal)
         if not job.ok:
             reason = job.error or job.state.value
@@ -129,6 +128,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slot, None, provenance, reason)
             continue
         # A cache hit reuses a take another job made: that job, its route and its prompt are the take's provenance.
+        row = engine.journal.get(job.job_id)
         maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
         marks = Marks.of(maker, job.path)
         provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,

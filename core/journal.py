@@ -141,7 +141,7 @@ class Job:
 def _media_to_json(refs: Iterable[MediaRef]) -> str:
     return json.dumps([
         {"url": m.url, "inline_path": str(m.inline_path) if m.inline_path else None,
-         "expires_at": m.expires_at.isoformat() if m.expires_at else None}
+         "expires_at": m.expires_at.isoformat() if m.expires_at else None, "provider_id": m.provider_id}
         for m in refs
     ])
 
@@ -150,7 +150,8 @@ def _media_from_json(text: str | None) -> list[MediaRef]:
     out = []
     for d in json.loads(text or "[]"):
         out.append(MediaRef(url=d["url"], inline_path=Path(d["inline_path"]) if d["inline_path"] else None,
-                            expires_at=datetime.fromisoformat(d["expires_at"]) if d["expires_at"] else None))
+                            expires_at=datetime.fromisoformat(d["expires_at"]) if d["expires_at"] else None,
+                            provider_id=d.get("provider_id")))
     return out
 
 

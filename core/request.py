@@ -39,6 +39,7 @@ class GenerationRequest(BaseModel):
     last_frame: Path | None = None
     reference_images: tuple[Path, ...] = ()
     extend_video: str | None = Field(None, description="a previous job id, or a path to a video")
+    remix_of: str | None = Field(None, description="a previous job id (or the provider's video id) to remake with this prompt")
     variants: int = Field(1, ge=1, le=8)
     tags: dict[str, str] = {}
 
@@ -49,6 +50,8 @@ class GenerationRequest(BaseModel):
             if data[key] and Path(data[key]).is_file():
                 data[key] = {"sha256": file_sha256(Path(data[key]))}
         data["reference_images"] = [{"sha256": file_sha256(Path(p))} for p in self.reference_images]
+        if data["remix_of"] is None:
+            del data["remix_of"]  # added later: requests without it keep the cache keys they had
         return data
 
     def cache_key(self) -> str:
