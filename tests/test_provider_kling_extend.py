@@ -30,12 +30,17 @@ def kling_req(**kw):
     return GenerationRequest(**{"prompt": "rain on a tin roof", "model": "kling-v2.6", "seconds": 5, "size": "1280x720", **kw})
 
 
-async def test_client_records_klings_video_id(fakes, client, tmp_path):
+async def first_task(fakes, client, tmp_path):
+    """A fresh Kling fake, a client on it, and one text2video task submitted."""
     fake = fakes.fakes["kling"]
     fake.reset()
     proto = protocol(Kling, "kling-v2-6", client, {"KLING_ACCESS_KEY": KLING_ACCESS, "KLING_SECRET_KEY": KLING_SECRET},
                      fake.base_url)
-    sub = await proto.submit(proto.build(kling_req(), "job-1"), tmp_path)
+    return fake, proto, await proto.submit(proto.build(kling_req(), "job-1"), tmp_path)
+
+
+async def test_client_records_klings_video_id(fakes, client, tmp_path):
+    _, proto, sub = await first_task(fakes, client, tmp_path)
     status = await poll_to_end(proto, sub.job_id)
     task_id = sub.job_id.split("/")[1]
     assert status.media[0].provider_id == f"v{task_id}" != task_id  # the video's id, not the task's
@@ -77,11 +82,7 @@ def test_extend_of_an_unfinished_kling_job_is_refused(fakes, home):
 
 
 async def test_fake_refuses_a_task_id_or_unknown_video(fakes, client, tmp_path):
-    fake = fakes.fakes["kling"]
-    fake.reset()
-    proto = protocol(Kling, "kling-v2-6", client, {"KLING_ACCESS_KEY": KLING_ACCESS, "KLING_SECRET_KEY": KLING_SECRET},
-                     fake.base_url)
-    sub = await proto.submit(proto.build(kling_req(), "job-1"), tmp_path)
+    fake, proto, sub = await first_task(fakes, client, tmp_path)
     task_id = sub.job_id.split("/")[1]
     # The task id is not the video id; an unknown id, or the video of a task not yet finished, is refused.
     for i, wrong in enumerate((task_id, "v999", f"v{task_id}")):
