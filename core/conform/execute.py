@@ -135,6 +135,11 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
         problems.append(f"profile {info.profile or 'unknown'}, not {t.family.profile}")
     if info.timecode != t.timecode:
         problems.append(f"timecode {info.timecode}, not {t.timecode}")
+    tags = {"color_primaries": info.color_primaries, "color_trc": info.color_transfer, "colorspace": info.color_matrix,
+            "color_range": info.color_range}
+    wrong = [f"{k.replace('color_', '')} {tags[k] or 'unset'}, not {v}" for k, v in plan.colour.items() if tags[k] != v]
+    if wrong:
+        problems.append("colour " + ", ".join(wrong))
     if info.rotation:
         problems.append(f"rotation {info.rotation}°, not 0")
     want_audio = [(t.audio_rate, t.audio_channels, AUDIO_CODEC)] if plan.has_audio else []

@@ -36,6 +36,7 @@ class CodecFamily(BaseModel):
     reads_as: dict[str, str] = {}  # pixel format a decoder reports for what was written
     containers: list[str]
     min_size: tuple[int, int] = (1, 1)
+    hdr: bool = Field(False, description="can carry HDR (PQ/HLG) at 10-bit or more")
     mbps: int = Field(description="data rate at 1920x1080 29.97, for the disk-space check")
 
     @property

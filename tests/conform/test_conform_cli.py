@@ -19,6 +19,19 @@ def test_dry_run_prints_words_and_command_and_writes_nothing(clips, tmp_path, ca
     assert "-filter_complex" in text and "prores_aw" in text
 
 
+def test_dry_run_says_what_becomes_of_hdr(clips, tmp_path, capsys):
+    out = str(tmp_path / "o.mov")
+    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--dry-run"]) == 0
+    text = capsys.readouterr().out
+    assert "HDR (PQ, bt2020) tone-mapped to SDR Rec.709" in text and "tonemap=" in text and "zscale=" in text
+    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--hdr", "keep", "--dry-run"]) == 0
+    text = capsys.readouterr().out
+    assert "HDR (PQ) kept" in text and "transfer smpte2084" in text and "tonemap=" not in text
+    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--hdr", "keep", "--codec", "h264",
+                 "--bit-depth", "8"]) == 2
+    assert "cannot carry HDR" in capsys.readouterr().err
+
+
 def test_dry_run_json(clips, tmp_path, capsys):
     code = main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--fps", "25", "--seconds", "1",
                  "--codec", "h264", "--fps-mode", "nearest", "--anchor", "center", "--dry-run", "--json"])
