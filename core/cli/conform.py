@@ -34,7 +34,7 @@ from ..conform.target import DEFAULT_CODEC, codec_families
               help="An HDR (PQ/HLG) source: tone-map to Rec.709 SDR, or keep it HDR (10-bit ProRes, DNxHR HQX, H.265).")
 @click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
 @click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True,
-              help="PCM channels (0: no audio).")
+              help="48 kHz PCM channels: the source's audio, or silence when it has none (0: no audio).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

@@ -146,6 +146,10 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
     got_audio = [(a.rate, a.channels, a.codec) for a in info.audio]
     if got_audio != want_audio:
         problems.append(f"audio {got_audio or 'none'}, not {want_audio or 'none'}")
+    elif want_audio and info.audio[0].duration:  # as long as the picture, to the sample
+        samples, want = info.audio[0].duration * t.audio_rate, round(t.seconds * t.audio_rate)
+        if abs(samples - want) >= 1:
+            problems.append(f"audio {float(samples):.0f} samples long, not {want}")
     return problems
 
 

@@ -77,6 +77,7 @@ class ConformPlan:
     range_converted: bool
     tone_mapped: bool  # an HDR source made SDR Rec.709
     notes: list[str] = field(default_factory=list)
+    silent_audio: bool = False  # the audio out is generated silence (the source has none)
 
     @property
     def frames(self) -> int:
@@ -89,8 +90,10 @@ class ConformPlan:
     def output_args(self) -> dict[str, Any]:
         t = self.target
         fam = t.family
+        # No -frames:v: the graph already cuts at N, and ffmpeg ends the whole file when a stream reaches its
+        # frame limit, cutting the audio short of the picture.
         args: dict[str, Any] = {"c:v": fam.encoder, **fam.args, "pix_fmt": self.pix_fmt, "r": rate_str(t.rate),
-                                "fps_mode": "cfr", "frames:v": t.frames, "timecode": t.timecode, **self.colour}
+                                "fps_mode": "cfr", "timecode": t.timecode, **self.colour}
         if self.has_audio:
             args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
         return args
@@ -105,11 +108,17 @@ class ConformPlan:
             video = video.filter(name, *args, **kwargs)
         streams = [video]
         if self.has_audio:
-            audio = inp["a:0"]
+            audio = ffmpeg.input(self._silence(), f="lavfi").audio if self.silent_audio else inp["a:0"]
             for name, args, kwargs in self.audio_filters:
                 audio = audio.filter(name, *args, **kwargs)
             streams.append(audio)
         return ffmpeg.output(*streams, str(output), **self.output_args())
+
+    def _silence(self) -> str:
+        """A lavfi source of silence with exactly the target's channel count (any count: aevalsrc
+        needs no channel layout name, which ffmpeg has only for some counts)."""
+        t = self.target
+        return f"aevalsrc={'|'.join(['0'] * t.audio_channels)}:s={t.audio_rate}"
 
     def command(self, output: Path | str, *, global_args: tuple[str, ...] = ()) -> list[str]:
         """The ffmpeg command line. Global options go first (ffmpeg-python would put them after the
@@ -136,11 +145,18 @@ class ConformPlan:
             "Length: " + self._length_words(),
             "Frame size: " + "; ".join(self.size_steps) + ".",
             "Colour: " + self._colour_words(),
-            "Audio: " + (f"first stream to {t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels"
-                         + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
-                         if self.has_audio else "none."),
+            "Audio: " + self._audio_words(),
         ]
         return lines + self.notes
+
+    def _audio_words(self) -> str:
+        t = self.target
+        if not self.has_audio:
+            return "none." if t.audio_channels else "none (the target asks for none)."
+        pcm = f"{t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels, {float(t.seconds):.3f} s"
+        if self.silent_audio:
+            return f"silence (the source has none), {pcm}."
+        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
 
     def _colour_words(self) -> str:
         s = self.source
@@ -181,8 +197,8 @@ class ConformPlan:
             "size": str(self.target.size), "codec": self.target.codec, "pix_fmt": self.pix_fmt,
             "timecode": self.target.timecode, "strategy": self.strategy, "in_frame": self.in_frame,
             "source_frames": self.source_frames, "hold_frames": self.hold_frames, "stretch": str(self.stretch),
-            "audio": self.has_audio, "colour": self.colour, "range_converted": self.range_converted,
-            "tone_mapped": self.tone_mapped, "words": self.describe(),
+            "audio": self.has_audio, "silent_audio": self.silent_audio, "colour": self.colour,
+            "range_converted": self.range_converted, "tone_mapped": self.tone_mapped, "words": self.describe(),
         }
 
 
@@ -312,17 +328,21 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
 
     tempo: Fraction | None = None
     audio: list[Filter] = []
-    if source.has_audio and target.audio_channels > 0 and source.audio:
+    silent = False
+    end = round(Fraction(target.frames) / target.rate * target.audio_rate)  # samples: exactly the clip's length
+    if target.audio_channels > 0 and source.audio:
         src_rate = source.audio[0].rate or target.audio_rate
         tempo = (target.rate / source.rate) if strategy == "speed" else 1 / stretch
         audio = [("atrim", (), {"start_sample": int(Fraction(in_frame) / source.rate * src_rate)}),
                  ("asetpts", ("PTS-STARTPTS",), {})]
         audio += [("atempo", (f"{float(step):.6f}",), {}) for step in _atempo_steps(tempo)]
-        end = round(Fraction(target.frames) / target.rate * target.audio_rate)
         audio += [("aresample", (target.audio_rate,), {}), ("apad", (), {}), ("atrim", (), {"end_sample": end})]
+    elif target.audio_channels > 0:  # the target asks for audio the source lacks: silence, as long as the clip
+        tempo, silent = Fraction(1), True
+        audio = [("atrim", (), {"end_sample": end})]
 
     return ConformPlan(source, target, choices, strategy, in_frame, take, hold, stretch, tempo, size_steps,
-                       video, audio, pix_fmt, colour, range_converted, tone_mapped, notes)
+                       video, audio, pix_fmt, colour, range_converted, tone_mapped, notes, silent)
 
 
 def _hdr(source: MediaInfo, target: Target, choice: str) -> str | None:

@@ -75,7 +75,8 @@ class Target(BaseModel):
     codec: str = DEFAULT_CODEC
     start_timecode: str = "00:00:00:00"
     audio_rate: Literal[48000] = 48000
-    audio_channels: int = Field(2, ge=0, le=16, description="PCM channels; 0 drops the audio")
+    audio_channels: int = Field(2, ge=0, le=16, description="PCM channels: the source's audio, or silence "
+                                "as long as the clip when it has none; 0 drops the audio")
 
     @field_validator("frames", mode="before")
     @classmethod

@@ -86,8 +86,9 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
     # Never a frame past the usable ones (a partial or duplicated last frame is not a frame).
     assert first_trim[2]["start_frame"] == plan.in_frame >= 0
     assert first_trim[2]["end_frame"] <= source.usable_frames
-    # Exactly N out: the graph cuts at N, the encoder stops at N, and enough frames reach the cut.
-    assert last_trim[2] == {"end_frame": n} and plan.output_args()["frames:v"] == n
+    # Exactly N out: the graph cuts at N (not -frames:v, which would cut the audio short), and enough frames
+    # reach the cut.
+    assert last_trim[2] == {"end_frame": n} and "frames:v" not in plan.output_args()
     pad = next((f[2]["stop"] for f in plan.video_filters if f[0] == "tpad"), 0)
     used = first_trim[2]["end_frame"] - first_trim[2]["start_frame"]
     if plan.strategy in ("same", "speed"):
@@ -184,7 +185,7 @@ def test_dry_run_command_is_ffmpeg():
     plan = plan_conform(_info("24", 100), Target(frames=48, rate="24000/1001", size="1920x1080"))
     cmd = plan.command("out.mov")
     assert cmd[-1] == "out.mov" and cmd[1:4] == ["-hide_banner", "-nostdin", "-y"] and "-filter_complex" in cmd
-    assert cmd[cmd.index("-frames:v") + 1] == "48" and cmd[cmd.index("-r") + 1] == "24000/1001"
+    assert "trim=end_frame=48" in cmd[cmd.index("-filter_complex") + 1] and cmd[cmd.index("-r") + 1] == "24000/1001"
     assert cmd[cmd.index("-c:v") + 1] == "prores_aw" and cmd[cmd.index("-pix_fmt") + 1] == "yuv422p10le"
 
 
