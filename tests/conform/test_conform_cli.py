@@ -59,7 +59,9 @@ def test_refusals_exit_2_without_traceback(clips, tmp_path, capsys):
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "0"]) == 2
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "500"]) == 2
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--codec", "h264", "--bit-depth", "10"]) == 2
+    assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--bit-depth", "12"]) == 2
     err = capsys.readouterr().err
+    assert "not 12-bit" in err and "carries 12-bit: h265-12" in err
     assert "Traceback" not in err
     assert "not readable media" in err and "at least 1 frame" in err and "--short hold" in err and "h265-10" in err
     assert not (tmp_path / "o.mov").exists()

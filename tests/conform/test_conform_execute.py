@@ -300,3 +300,32 @@ def test_codec_by_fit(clips, tmp_path, codec, fit):
     family = codec_families()[codec]
     target = Target(frames=3, rate="24000/1001", size="478x200", codec=codec, bit_depth=family.bit_depths[-1])
     _check(conform(clips["30"], tmp_path / "out.mov", target, Choices(fit=fit)), target)
+
+
+def test_twelve_bit_is_h265_main12_and_really_twelve_bits(clips, tmp_path):
+    target = Target(frames=4, rate="24", size="320x180", codec="h265-12", bit_depth=12)
+    out = conform(clips["bars"], tmp_path / "out.mov", target)
+    _check(out, target)
+    assert (out.pix_fmt, out.bit_depth, out.profile) == ("yuv420p12le", 12, "Rext")
+    frame = media.first_frame(out.path)
+    # 12-bit limited range: black 256, white 3760.
+    assert abs(media.pixel(frame, 40, 90) - 256) <= 8 and abs(media.pixel(frame, 200, 90) - 3760) <= 16
+    # A scaled picture has values between the 10-bit steps: a 10-bit encode shifted up would have none.
+    scaled = conform(clips["24"], tmp_path / "scaled.mov", Target(frames=2, rate="24", size="478x200",
+                                                                   codec="h265-12", bit_depth=12))
+    frame = media.first_frame(scaled.path)
+    assert any(media.pixel(frame, x, y) % 4 for x in range(0, 478, 7) for y in range(0, 200, 9))
+
+
+@pytest.mark.parametrize("codec", ["prores-hq", "prores-4444", "dnxhr-hqx", "h264", "h265-10"])
+def test_twelve_bit_elsewhere_is_refused_naming_the_codec_that_does_it(codec):
+    with pytest.raises(UnsupportedRequest, match=r"not 12-bit.*carries 12-bit: h265-12"):
+        Target(frames=5, rate="24", size="320x180", codec=codec, bit_depth=12)
+
+
+def test_a_twelve_bit_slot_takes_the_codecs_nearest_depth():
+    from promptreel.core.request import Slot
+
+    slot = Slot(frames=10, rate="24", size="320x180", bit_depth=12, prompt="a shot")
+    assert Target.from_slot(slot, "h265-12").bit_depth == 12
+    assert Target.from_slot(slot).bit_depth == 10  # ProRes 422 HQ: 10-bit is what this ffmpeg writes
