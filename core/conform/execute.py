@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -82,8 +83,10 @@ def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> No
     folder = output.parent
     if not folder.is_dir():
         raise BadInput(f"The output folder {folder} does not exist or is not a folder.", "Create it or choose another.")
-    if not os.access(folder, os.W_OK):
-        raise BadInput(f"The output folder {folder} is not writable.", "Choose a folder you can write to.")
+    try:  # by writing, not os.access: root passes that check on a read-only or immutable folder
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".promptreel-").close()
+    except OSError:
+        raise BadInput(f"The output folder {folder} is not writable.", "Choose a folder you can write to.") from None
     if output.exists() and not overwrite:
         raise BadInput(f"{output} already exists.", "Choose another name, or pass --overwrite to replace it.")
     need = plan.target.estimated_bytes()

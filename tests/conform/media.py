@@ -101,6 +101,17 @@ def short_last_frame(src: Path, path: Path) -> Path:
     return path
 
 
+def assert_conformed(info, target) -> None:
+    """`info` (a probed output) is exactly `target`: frames, rate, size, pixel format, profile, timecode."""
+    assert info.frames == target.frames and not info.last_frame_partial
+    assert info.rate == target.rate and not info.variable_rate
+    assert (info.width, info.height) == (target.size.width, target.size.height)
+    written = target.pix_fmt()
+    assert info.pix_fmt == target.family.reads_as.get(written, written)
+    assert info.profile == target.family.profile
+    assert info.timecode == target.timecode
+
+
 def pixel(frame, x: int, y: int, plane: int = 0) -> int:
     """One sample of a decoded frame's plane (8-bit, or 16-bit little-endian for >8-bit formats)."""
     p = frame.planes[plane]
