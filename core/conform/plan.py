@@ -41,6 +41,7 @@ HDR_TRANSFERS = {"smpte2084": "PQ", "arib-std-b67": "HLG"}
 TONEMAP = "mobius"
 # Nominal peak luminance (cd/m²) that linear 1.0 stands for: SDR reference white.
 REFERENCE_WHITE = 100
+TAG_WORDS = {"color_primaries": "primaries", "color_trc": "transfer", "colorspace": "matrix", "color_range": "range"}
 
 
 class Choices(BaseModel):
@@ -167,8 +168,7 @@ class ConformPlan:
             words = f"HDR ({hdr}) kept; "
         else:
             words = ""
-        names = {"color_primaries": "primaries", "color_trc": "transfer", "colorspace": "matrix", "color_range": "range"}
-        words += "tags " + ", ".join(f"{names[k]} {v}" for k, v in self.colour.items())
+        words += "tags " + ", ".join(f"{TAG_WORDS[k]} {v}" for k, v in self.colour.items())
         return words + ("; full range converted to limited." if self.range_converted else ".")
 
     def _rate_words(self) -> str:
@@ -314,15 +314,15 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
                 size_filters.insert(0, ("scale", (), {**scale_range}))
     colour = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "color_range": "tv"}
     if not tone_mapped:  # carried through; what the source does not say is written as Rec.709
-        said = {"color_primaries": _primaries(source), "color_trc": source.color_transfer, "colorspace": _matrix(source)}
+        said = {"color_primaries": _primaries(source), "color_trc": source.color_transfer,
+                "colorspace": _matrix(source)}
         colour.update({k: v for k, v in said.items() if v})
-        missing = [word for word, v in zip(("primaries", "transfer", "matrix"), said.values()) if not v]
+        missing = [TAG_WORDS[k] for k, v in said.items() if not v]
         if missing:
             notes.append(f"Note: the source does not say its {', '.join(missing)}; written as Rec.709.")
     # Encoders take colour tags from the frames (ffmpeg's output options do not override unset ones):
     # label the frames with what they now are.
-    labels = {"color_primaries": colour["color_primaries"], "color_trc": colour["color_trc"],
-              "colorspace": colour["colorspace"], "range": colour["color_range"]}
+    labels = {"range" if k == "color_range" else k: v for k, v in colour.items()}
     video += size_filters
     video += [("setsar", (str(target.pixel_aspect),), {}), ("setparams", (), labels), ("format", (pix_fmt,), {})]
 
@@ -368,7 +368,8 @@ def _matrix(source: MediaInfo) -> str | None:
 def _tone_map(source: MediaInfo) -> list[Filter]:
     """PQ/HLG BT.2020 -> SDR Rec.709 limited range: to linear light in float RGB, to Rec.709 primaries,
     compress the highlights, then Rec.709's transfer and matrix (zscale + tonemap)."""
-    linear = {"tin": source.color_transfer, "pin": _primaries(source), "min": "gbr" if source.is_rgb else _matrix(source),
+    linear = {"tin": source.color_transfer, "pin": _primaries(source),
+              "min": "gbr" if source.is_rgb else _matrix(source),
               "rin": "full" if source.color_range == "pc" else "limited", "t": "linear", "npl": REFERENCE_WHITE}
     return [("zscale", (), linear), ("format", ("gbrpf32le",), {}), ("zscale", (), {"p": "bt709"}),
             ("tonemap", (), {"tonemap": TONEMAP, "desat": 0}),
