@@ -21,7 +21,7 @@ from ..conform.target import DEFAULT_CODEC, codec_families
               help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
 @click.option("--codec", type=click.Choice(list(codec_families())), default=DEFAULT_CODEC, show_default=True)
 @click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
-              help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265).")
+              help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265 Main10; 12-bit is h265-12 only).")
 @click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
