@@ -3,7 +3,8 @@ and a 50-placeholder fill through the bridge against the Resolve double.
 
     .venv/bin/python bench/resolve_bridge.py [placeholders]
 
-The clip maker here renders test patterns; swap in the `draft` model's renderer once it lands.
+Clips come from the worker's own clip maker: the `draft` model through the job engine (one batch for
+the whole fill) and conform, as the panel's Fill all does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from promptreel.resolve_plugin.bridge.server import Bridge  # noqa: E402
 from promptreel.resolve_plugin.fill import fill  # noqa: E402
 from promptreel.resolve_plugin.gateway import BridgeGateway, DirectGateway  # noqa: E402
-from tests.fakes.clips import TestPatternMaker  # noqa: E402
+from promptreel.resolve_plugin.worker import clip_maker  # noqa: E402
 from tests.fakes.resolve import FakeResolve  # noqa: E402
 
 
@@ -42,14 +43,15 @@ def main(n: int = 50) -> None:
         thread.start()
         gw = BridgeGateway(*bridge.address, token=bridge.token)
         try:
-            maker = TestPatternMaker(Path(tmp) / "made")
+            maker = clip_maker(gw)
             t0 = time.perf_counter()
             report = fill(gw, maker)
             elapsed = time.perf_counter() - t0
             assert not report.failed, report.failed
             trips = gw.round_trips
-            print(f"fill of {n} placeholders through the bridge: {elapsed:.2f} s, {trips} round trips, "
-                  f"{(trips - 2) / n:.2f} per placeholder (target <= 8)")
+            # Per batch, not per placeholder: project + timeline for the fill, project for the clip maker.
+            print(f"fill of {n} placeholders through the bridge (draft model): {elapsed:.2f} s, {trips} round trips, "
+                  f"{(trips - 3) / n:.2f} per placeholder (target <= 8)")
 
             calls = 300
             direct = DirectGateway(resolve)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import BadInput, UnknownModel
 from .tomlfile import read_user_file, shipped
 
-Input = Literal["first_frame", "last_frame", "reference_images", "extend"]
+Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
 # How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
 Family = Literal["veo", "sora", "runway", "kling", "ltx", "draft", "generic"]
 

@@ -31,7 +31,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
-from .journal import Job, Journal, new_id
+from .journal import Job, Journal, new_id, now_iso
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
@@ -75,7 +75,14 @@ class _Stop(Exception):
 
 
 class _Fallback(Exception):
-    """The route answered RETIRED; the job was moved to the model's next route."""
+    """The route cannot serve the job (retired, key refused, down); the job was moved to the model's next route."""
+
+
+def falls_over(e: ProviderError) -> bool:
+    """A create failure that says nothing about the request and made no job: the model's next route may
+    serve it. Retired, a refused key, or a server still failing (or unreachable) after every retry.
+    Billing, moderation and bad requests never move on: the same request would be refused, or paid, elsewhere."""
+    return e.kind in (ErrorKind.RETIRED, ErrorKind.AUTH, ErrorKind.RETRYABLE)
 
 
 class _UnknownOutcome(Exception):
@@ -139,7 +146,8 @@ class Engine:
         self.settings = settings
         self.sleep = asyncio.sleep  # every wait goes through here (tests record instead of waiting)
         self.clock = time.monotonic
-        self._retired: set[str] = set()  # route keys that answered RETIRED in this process
+        self._retired: set[str] = set()  # route keys that answered RETIRED (or refused the key) in this process
+        self._route_failures: dict[str, list[str]] = {}  # job id -> "route: why" for each route that failed it
         self._client: httpx.AsyncClient | None = None
         self._limiters: Limiters | None = None
         self._protocols: dict[str, Protocol | LocalProtocol] = {}
@@ -218,8 +226,9 @@ class Engine:
         for p in planned:
             model = self.catalog.get(p.request.model)
             base_key = p.request.cache_key()
-            for v in range(p.request.variants):
-                req = variant_request(p.request, v)
+            first = p.slot.variant if p.slot is not None else 0  # a slot that is one take of several
+            for v in range(first, first + p.request.variants):
+                req = variant_request(p.request, v - first)
                 key = f"{base_key}:{v}"
                 hit = None if no_cache else self._cache_hit(key)
                 takes.append(_Take(p, req, model, v, key, estimate(model, req), hit))
@@ -239,7 +248,7 @@ class Engine:
         reasons = []
         for route in routes:
             if route.key in self._retired:
-                reasons.append(f"{route.key} is retired")
+                reasons.append(f"{route.key} is retired or refused the key in this run")
                 continue
             try:
                 cls = protocol_class(route.protocol)
@@ -391,11 +400,22 @@ class Engine:
 
     # create -------------------------------------------------------------------------------------
 
-    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:
+    def _build(self, proto: Protocol, job: Job):
+        """The protocol's create call for `job`. An earlier promptreel job named as the video to extend or
+        remix is replaced by what the route's API calls its output (the protocol refuses if it cannot)."""
         request = GenerationRequest.model_validate(job.request)
+        updates = {}
+        for field, purpose in (("extend_video", "extend"), ("remix_of", "remix")):
+            ref = getattr(request, field, None)
+            earlier = self.journal.get(ref) if ref else None
+            if earlier is not None:
+                updates[field] = proto.earlier_output(earlier, purpose)
+        return proto.build(request.model_copy(update=updates) if updates else request, job.id)
+
+    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:
         route = proto.route
         try:
-            call = proto.build(request, job.id)
+            call = self._build(proto, job)
         except UserError as e:
             raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
                              resumable=False) from None
@@ -425,15 +445,22 @@ class Engine:
             self.journal.set_error(job.id, "unknown_outcome", f"The create got no answer: {e}", JobState.UNKNOWN)
             return self.journal.get(job.id)
         except ProviderError as e:
-            if e.kind is ErrorKind.RETIRED:
-                self._retired.add(route.key)
+            if falls_over(e):
+                if e.kind in (ErrorKind.RETIRED, ErrorKind.AUTH):  # true of every job on this route, not just this one
+                    self._retired.add(route.key)
+                failures = self._route_failures.setdefault(job.id, [])
+                failures.append(f"{route.key}: {e.message}")
                 model = self.catalog.get(job.model)
                 try:
                     nxt = self._pick_route(model, after=route)
                 except UserError as no_route:
-                    raise self._stop(job, on_event, e.kind.value, f"{e.message} {no_route}", state=JobState.FAILED,
+                    message = f"{e.message} {no_route}"  # the only route tried: its own words, and why no other
+                    if len(failures) > 1:
+                        message = (f"Every route tried for {model.name} failed: {'; '.join(failures)}. "
+                                   f"{no_route.fix or ''}").strip()
+                    raise self._stop(job, on_event, e.kind.value, message, state=JobState.FAILED,
                                      resumable=False) from None
-                log.info("job %s: route %s is retired; taking %s", job.id, route.key, nxt.key)
+                log.info("job %s: route %s failed (%s); taking %s", job.id, route.key, e.kind.value, nxt.key)
                 self.journal.update(job.id, state=JobState.PLANNED, route_key=nxt.key)
                 raise _Fallback() from None
             raise self._stop(job, on_event, e.kind.value, e.message, state=JobState.FAILED, resumable=False) from None
@@ -457,13 +484,12 @@ class Engine:
         if job.state is JobState.SUBMITTING:  # we crashed mid-create
             self.journal.set_error(job.id, "unknown_outcome", "The process stopped while the create was in flight.",
                                    JobState.UNKNOWN)
-        request = GenerationRequest.model_validate(job.request)
         from datetime import datetime
 
         sent_at = datetime.fromisoformat(job.sent_at) if job.sent_at else datetime.now().astimezone()
         found = None
         try:
-            call = proto.build(request, job.id)
+            call = self._build(proto, job)
             async for attempt in self._retrying(
                     lambda e: (isinstance(e, ProviderError) and e.retryable) or isinstance(e, httpx.TransportError)):
                 with attempt:
@@ -529,7 +555,7 @@ class Engine:
             raise self._stop(job, on_event, ErrorKind.PROVIDER.value,
                              "The provider reported success but sent no media (often a content filter).",
                              state=JobState.FAILED, resumable=False)
-        self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0)
+        self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0, media_at=now_iso())
         # The provider has finished: this is when the money is spent, whether or not the download works.
         amount = cost if cost is not None else job.estimated_cost
         self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
@@ -604,7 +630,7 @@ class Engine:
         async with limiter.slots:
             request = GenerationRequest.model_validate(job.request)
             tmp = self._out_dir() / f".{job.id}.part.mp4"
-            self.journal.set_state(job.id, JobState.RUNNING)
+            self.journal.set_state(job.id, JobState.RUNNING, sent_at=now_iso())
             on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
 
             def progress(fraction: float) -> None:
@@ -616,5 +642,6 @@ class Engine:
             except UserError as e:
                 tmp.unlink(missing_ok=True)
                 raise self._stop(job, on_event, "render", str(e), state=JobState.FAILED, resumable=False) from None
+            self.journal.update(job.id, media_at=now_iso())
             self.journal.charge(job.id, job.model, job.estimated_cost, job.request.get("tags", {}).get("project", ""))
             return self._finish(self.journal.get(job.id), tmp, info, on_event)

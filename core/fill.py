@@ -12,17 +12,25 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, default_catalog
 from .conform.execute import conform_many
 from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
+from .credentials import Signing, trust_anchors
+from .errors import UserError
 from .events import Event
 from .plan import PlannedRequest, plan_slot
-from .request import Slot
+from .provenance import Marks, is_ai_generated, record
+from .request import GenerationRequest, Slot
+
+if TYPE_CHECKING:
+    from .engine import JobResult
+    from .journal import Journal
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class FillSettings:
     budget: float | None = None
     no_cache: bool = False
     handles: int = 0
+    project: str = ""  # the cost ledger's project column (e.g. the Resolve project's name)
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,20 @@ def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0
     return [plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots]
 
 
-def target_for(slot: Slot, settings: FillSettings) -> Target:
-    extra = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
+def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict:
+    """What a clip carries about the job that made it (timelines, bins, the takes table)."""
+    return {
+        "prompt": request.prompt, "model": job.model, "route": journal.get(job.job_id).route_key,
+        "seed": request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "ai_generated": is_ai_generated(job.model),
+    }
+
+
+def target_for(slot: Slot, settings: FillSettings, metadata: dict[str, str] | None = None) -> Target:
+    extra: dict = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
+    if metadata:
+        extra["metadata"] = metadata
     return Target.from_slot(slot, settings.codec, **extra)
 
 
@@ -83,7 +104,13 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     from .settings import load_settings
 
     planned = plan_slots(slots, settings.model, settings.handles)
+    if settings.project:
+        planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags,
+                                                                            "project": settings.project}}))
+                   for p in planned]
     engine = engine or Engine(default_catalog(), Journal.open_default(), load_settings())
+    # A bad certificate or trust list is refused before anything is spent.
+    signing, anchors = Signing.from_settings(engine.settings), trust_anchors(engine.settings)
     results = await engine.run(planned, budget=settings.budget, no_cache=settings.no_cache,
                                on_event=on_event or (lambda e: None))
     out_dir = Path(settings.output_dir)
@@ -91,22 +118,24 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
 
     conforms, where = [], []
     clips: list[SlotClip | None] = [None] * len(slots)
+    made: list[tuple[int, Marks, Path]] = []  # (slot, marks, take) of every clip conformed or reused
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
-        provenance = {
-            "prompt": slot.prompt, "model": job.model, "route": engine.journal.get(job.job_id).route_key,
-            "seed": plan.request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            # The draft model makes a slate, not generated footage.
-            "ai_generated": job.model != "draft",
-        }
+        provenance = job_provenance(plan.request, job, engine.journal)
         if not job.ok:
             reason = job.error or job.state.value
             if job.resumable:
                 reason += " (the job is kept: `promptreel resume` collects it)"
             clips[i] = SlotClip(slot, None, provenance, reason)
             continue
-        target = target_for(slot, settings)
+        # A cache hit reuses a take another job made: that job, its route and its prompt are the take's provenance.
+        row = engine.journal.get(job.job_id)
+        maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
+        marks = Marks.of(maker, job.path)
+        provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,
+                          original_job_id=marks.job_id, original_sha256=marks.original_sha256)
+        target = target_for(slot, settings, marks.tags())
         output = out_dir / _output_name(job.path, target, settings.choices)
+        made.append((i, marks, job.path))
         if output.exists():  # conformed before, to exactly this target
             clips[i] = SlotClip(slot, output, provenance)
             continue
@@ -120,7 +149,24 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {outcome}")
         else:
             clips[i] = SlotClip(slots[i], output, provenance)
+    for i, marks, take in made:
+        if clips[i].ok:
+            clips[i].provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, clips[i].path, take,
+                                                               marks, signing, anchors))
     return clips  # type: ignore[return-value]
+
+
+def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+                     anchors: bytes | None) -> dict:
+    """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
+    A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
+    try:
+        kept = record(journal, clip, take, marks, signing, anchors)
+    except (UserError, OSError) as e:
+        return {"provenance_error": str(e)}
+    return {"original": str(kept.original), "sidecar": str(kept.sidecar),
+            "c2pa": kept.credentials.label if kept.credentials else None,
+            "signed": kept.clip_credentials.label if kept.clip_credentials else None}
 
 
 def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw) -> list[SlotClip]:

@@ -69,7 +69,24 @@ CREATE TABLE IF NOT EXISTS edits (
     after TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS credentials (
+    sha256 TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    path TEXT NOT NULL,
+    parent_sha256 TEXT,
+    manifest_label TEXT,
+    validation TEXT,
+    manifest TEXT,
+    recorded_at TEXT NOT NULL
+);
 """
+
+# Columns added after a journal format shipped: `ALTER TABLE ... ADD COLUMN` when missing, so an
+# existing journal upgrades in place and an older promptreel still reads it.
+ADDED_COLUMNS = (
+    ("jobs", "media_at", "TEXT"),  # when the provider reported the media ready (statistics' submit-to-media time)
+)
 
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
               JobState.SUCCEEDED, JobState.DOWNLOADING)
@@ -110,6 +127,7 @@ class Job:
     cached_from: str | None
     error_kind: str | None
     error_message: str | None
+    media_at: str | None = None
 
     @property
     def protocol(self) -> str:
@@ -123,7 +141,7 @@ class Job:
 def _media_to_json(refs: Iterable[MediaRef]) -> str:
     return json.dumps([
         {"url": m.url, "inline_path": str(m.inline_path) if m.inline_path else None,
-         "expires_at": m.expires_at.isoformat() if m.expires_at else None}
+         "expires_at": m.expires_at.isoformat() if m.expires_at else None, "provider_id": m.provider_id}
         for m in refs
     ])
 
@@ -132,7 +150,8 @@ def _media_from_json(text: str | None) -> list[MediaRef]:
     out = []
     for d in json.loads(text or "[]"):
         out.append(MediaRef(url=d["url"], inline_path=Path(d["inline_path"]) if d["inline_path"] else None,
-                            expires_at=datetime.fromisoformat(d["expires_at"]) if d["expires_at"] else None))
+                            expires_at=datetime.fromisoformat(d["expires_at"]) if d["expires_at"] else None,
+                            provider_id=d.get("provider_id")))
     return out
 
 
@@ -158,11 +177,22 @@ class Journal:
                 # must also survive power loss (a create going out, its provider id) go through `_durably`.
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(SCHEMA)
+                self._add_columns()
                 break
             except sqlite3.OperationalError as e:
                 if "locked" not in str(e) or attempt == 199:
                     raise
                 time.sleep(0.05)
+
+    def _add_columns(self) -> None:
+        for table, column, kind in ADDED_COLUMNS:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as e:  # another process added it first
+                    if "duplicate column" not in str(e):
+                        raise
 
     @classmethod
     def open_default(cls) -> "Journal":
@@ -313,3 +343,23 @@ class Journal:
             sql, args = sql + " WHERE job_id = ?", (job_id,)
         rows = self._exec(sql + " ORDER BY id", args).fetchall()
         return [{**dict(r), "before": json.loads(r["before"]), "after": json.loads(r["after"])} for r in rows]
+
+    # --- credentials (provenance: each original and conformed clip, by content hash) ----------
+
+    def record_credentials(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
+                           label: str | None = None, validation: str | None = None,
+                           manifest: dict | None = None) -> None:
+        """One row per file content: `role` is "original" (the provider's download) or "conformed"
+        (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any."""
+        self._exec(
+            "INSERT OR REPLACE INTO credentials (sha256, job_id, role, path, parent_sha256, manifest_label, validation,"
+            " manifest, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (sha256, job_id, role, str(path), parent_sha256, label, validation,
+             json.dumps(manifest, sort_keys=True) if manifest is not None else None, now_iso()),
+        )
+
+    def credentials(self, sha256: str) -> dict[str, Any] | None:
+        row = self._exec("SELECT * FROM credentials WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            return None
+        return {**dict(row), "manifest": json.loads(row["manifest"]) if row["manifest"] else None}

@@ -84,6 +84,7 @@ def check_request(req: GenerationRequest, model: Model) -> list[str]:
         "last_frame": req.last_frame is not None,
         "reference_images": bool(req.reference_images),
         "extend": req.extend_video is not None,
+        "remix": req.remix_of is not None,
     }
     for name, present in given.items():
         if present and name not in model.inputs:

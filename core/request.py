@@ -39,6 +39,7 @@ class GenerationRequest(BaseModel):
     last_frame: Path | None = None
     reference_images: tuple[Path, ...] = ()
     extend_video: str | None = Field(None, description="a previous job id, or a path to a video")
+    remix_of: str | None = Field(None, description="a previous job id (or the provider's video id) to remake with this prompt")
     variants: int = Field(1, ge=1, le=8)
     tags: dict[str, str] = {}
 
@@ -47,8 +48,10 @@ class GenerationRequest(BaseModel):
         data = self.model_dump(mode="json", exclude={"tags", "variants"})
         for key in ("first_frame", "last_frame", "extend_video"):
             if data[key] and Path(data[key]).is_file():
-                data[key] = {"sha256": _file_sha256(Path(data[key]))}
-        data["reference_images"] = [{"sha256": _file_sha256(Path(p))} for p in self.reference_images]
+                data[key] = {"sha256": file_sha256(Path(data[key]))}
+        data["reference_images"] = [{"sha256": file_sha256(Path(p))} for p in self.reference_images]
+        if data["remix_of"] is None:
+            del data["remix_of"]  # added later: requests without it keep the cache keys they had
         return data
 
     def cache_key(self) -> str:
@@ -57,7 +60,7 @@ class GenerationRequest(BaseModel):
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -81,6 +84,9 @@ class Slot(BaseModel):
     negative_prompt: str | None = None
     first_frame: Path | None = None
     last_frame: Path | None = None
+    # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
+    # even on a model that takes no seed.
+    variant: int = Field(0, ge=0)
 
     @property
     def seconds(self) -> Fraction:

@@ -33,6 +33,9 @@ class Settings(BaseModel):
     vertex_project: str | None = Field(None, description="Google Cloud project for the vertex route (else GOOGLE_CLOUD_PROJECT)")
     vertex_location: str | None = Field(None, description="Vertex AI region for the vertex route (else GOOGLE_CLOUD_LOCATION)")
     vertex_output_gcs_uri: str | None = Field(None, description="gs://bucket/prefix for Vertex outputs; unset = returned inline")
+    signing_cert: Path | None = Field(None, description="C2PA certificate chain (PEM) to sign conformed clips with")
+    signing_key: Path | None = Field(None, description="the private key (PEM) of signing_cert")
+    c2pa_trust_anchors: Path | None = Field(None, description="root certificates (PEM) of C2PA signers to trust")
 
 
 def home() -> Path:

@@ -103,6 +103,9 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="The filled timeline (its suffix picks the format; the input's format where it can be written).")
 @click.option("--model", default=None, help="Model for every placeholder (default: each one's own, else draft).")
+@click.option("--models", "models_csv", default=None,
+              help="An A/B, comma-separated: a take on each model; the first goes in place, the others on "
+                   "disabled 'promptreel takes' tracks under the cut.")
 @click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
               help="How conform changes the frame rate (auto: nearest for close multiples, speed within 5%).")
 @click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
@@ -119,7 +122,7 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
               help="Give models that take them the last frame of the shot before and the first of the shot after.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @_reading
-def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
+def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
          frames_from_neighbours, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
     from rich.console import Console
@@ -132,10 +135,15 @@ def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run
     doc = _read(timeline, rate, ignore_timecode_mismatch)
     size, bit_depth = frame_size(doc.timeline, *_size(size, bit_depth))
     media = media_dir or out.parent / f"{out.stem}_media"
-    estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
+    models = tuple(m.strip() for m in (models_csv or "").split(",") if m.strip())
+    if models and model:
+        raise BadInput("Give either --model or --models, not both.", "Use --models a,b for an A/B, --model for one model.")
     if dry_run:
-        _print_scan(estimates, skipped, f"dry run: {timeline.name} (nothing written)")
+        for m in models or (model,):  # an A/B: one table per model
+            estimates, skipped = scan_timeline(doc.timeline, model=m, size=size, bit_depth=bit_depth)
+            _print_scan(estimates, skipped, f"dry run: {timeline.name}{f' on {m}' if models else ''} (nothing written)")
         return
+    estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
     _check_out(timeline, out, force)
     console = Console(stderr=True)
     if not estimates:
@@ -147,7 +155,7 @@ def fill(timeline: Path, out: Path, model, fps_mode, fit, codec, budget, dry_run
     def progress(i, slot, state):
         console.print(f"[{i + 1}/{len(estimates)}] {_short(slot.prompt, 40)} ({slot.frames} frames): {state}")
 
-    options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+    options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours)
     report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
@@ -169,6 +177,8 @@ def _print_summary(report, written: Path, note: str | None) -> None:
     console.print(f"{len(report.filled)} filled, cost ${report.cost:.2f}; wrote {written}")
     for ph, why in report.failed:
         console.print(f"[red]not filled[/red]: {ph.track} {ph.timecode} {_short(ph.prompt, 36)!r}: {why}")
+    for ph, why in report.failed_takes:
+        console.print(f"[red]take not made[/red]: {ph.track} {ph.timecode} {_short(ph.prompt, 36)!r}: {why}")
     for s in report.skipped:
         console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
     if note:
@@ -176,22 +186,95 @@ def _print_summary(report, written: Path, note: str | None) -> None:
 
 
 @click.command()
+@click.argument("take_id", metavar="TAKE")
+@click.option("--model", "final", required=True, help="The final model to render the take on again.")
+@click.option("--timeline", type=click.Path(path_type=Path), default=None,
+              help="A timeline where the take fills a slot: the final replaces it in place (revert gives the take back).")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=None,
+              help="The timeline to write (with --timeline; the input is never overwritten).")
+@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the final's conformed media (default: OUTPUT's name + _media, else the output folder).")
+@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+              help="How conform changes the frame rate.")
+@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+              help="How conform fits a different frame size.")
+@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@click.option("--budget", type=float, default=None, help="Refuse if the final's estimated cost passes this (USD).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@_reading
+def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budget, force, as_json, size, bit_depth,
+            rate, ignore_timecode_mismatch) -> None:
+    """Render a take again on the final model: same prompt, negative prompt, seed (where the model takes
+    one), frames, rate and size. With --timeline, the final replaces the take in place, verified frame-exact."""
+    from ..core.journal import Journal
+    from ..core.settings import load_settings, output_dir
+    from ..core.takes import get_take, promote_slot
+    from .filler import FillOptions, engine_filler
+    from .placeholders import frame_size
+    from .takes import promote_in_tracks, render_promotion
+    from .timeline_io import write_timeline
+
+    if (timeline is None) != (out is None):
+        raise BadInput("--timeline and --output go together.",
+                       "Give both to replace the take in a timeline, or neither to render the final on its own.")
+    journal = Journal.open_default()
+    try:
+        take = get_take(journal, take_id)
+        if not take.ok:
+            raise BadInput(f"Take {take_id} has no clip ({take.error or 'not made'}).", "Promote a take that was made.")
+        if timeline is not None:
+            doc = _read(timeline, rate, ignore_timecode_mismatch)
+            _check_out(timeline, out, force)
+            fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
+            media = media_dir or out.parent / f"{out.stem}_media"
+        else:
+            media = media_dir or output_dir(load_settings())
+        options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget)
+        if timeline is not None:
+            ph, result, final_take = promote_in_tracks(
+                doc.timeline.tracks, take, final, engine_filler, options, size=fsize, bit_depth=fdepth,
+                global_start=doc.timeline.global_start_time, resolve=doc.is_resolve, journal=journal)
+            written, note = write_timeline(doc, out)
+        else:
+            slot = promote_slot(take.slot, take, final)
+            result, final_take = render_promotion(slot, take, engine_filler, options, journal)
+            written, note, ph = None, None, None
+    finally:
+        journal.close()
+    if as_json:
+        click.echo(json.dumps({"take": final_take.as_dict(), "source": take.id,
+                               "timeline": str(written) if written else None, "note": note}, indent=2))
+        return
+    where = f" in {ph.track} {ph.timecode} of {written}" if written else ""
+    click.echo(f"promoted {take.id} ({take.model}) to {final_take.id} ({final_take.model}, "
+               f"${float(final_take.provenance.get('cost') or 0):.2f}){where}\n    {final_take.path}")
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
+@click.command()
 @click.argument("timeline", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The restored timeline.")
+@click.option("--take", "takes", multiple=True, metavar="TAKE",
+              help="Revert only the clip playing this take (repeatable), e.g. just a promotion.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-def revert(timeline: Path, out: Path, force: bool) -> None:
-    """Restore the placeholders of a filled timeline file."""
+def revert(timeline: Path, out: Path, takes, force: bool) -> None:
+    """Restore the placeholders of a filled timeline file; a promoted clip goes back to the take it replaced."""
     from .timeline_io import read_timeline, write_timeline
     from .writeback import revert_tracks
 
     doc = read_timeline(timeline)
     _check_out(timeline, out, force)
-    count = revert_tracks(doc.timeline.tracks)
+    count = revert_tracks(doc.timeline.tracks, set(takes) if takes else None)
+    if count == 0 and takes:
+        raise BadInput(f"No clip in {timeline.name} plays {', '.join(takes)}.",
+                       "Run `promptreel takes` for the take ids; give the timeline the fill or promote wrote.")
     if count == 0:
         raise BadInput(f"{timeline.name} has no promptreel fills to revert.",
                        "Give the .otio that `promptreel fill` wrote (other formats keep no placeholder).")
     written, note = write_timeline(doc, out)
-    click.echo(f"restored {count} placeholder(s); wrote {written}")
+    click.echo(f"reverted {count} fill(s); wrote {written}")
     if note:
         click.echo(f"note: {note}", err=True)
 

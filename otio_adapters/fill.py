@@ -13,12 +13,14 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..core.catalog import Catalog, Size, default_catalog
-from ..core.errors import BudgetExceeded, UserError
+from ..core.errors import BadInput, BudgetExceeded, UserError
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
+from ..core.takes import check_models, list_takes, record_takes, take_slots
 from .filler import Failed, Filled, Filler, FillOptions
 from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
+from .takes import Alternate, add_take_tracks, drop_orphan_alternates, is_takes_track, take_entries
 from .timeline_io import is_resolve_shaped
 from .writeback import apply_fill
 
@@ -65,6 +67,7 @@ class FillReport:
     failed: list[tuple[Placeholder, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
+    failed_takes: list[tuple[Placeholder, str]] = field(default_factory=list)  # an A/B's takes that were not made
 
     @property
     def cost(self) -> float:
@@ -110,51 +113,117 @@ def _plan(slot: Slot, model: str, catalog: Catalog) -> tuple[PlannedRequest | No
 def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions, *, size: Size, bit_depth: int,
                 global_start: otio.opentime.RationalTime | None = None, resolve: bool = False,
                 catalog: Catalog | None = None) -> FillReport:
-    """Fill every placeholder under `tracks`. Raises before changing anything when the run cannot be done."""
+    """Fill every placeholder under `tracks`. Raises before changing anything when the run cannot be done.
+
+    Every fill is recorded as a take of its shot (`promptreel takes`, `promptreel promote`). With
+    `options.models` (an A/B) each placeholder gets a take on every model, all in one batch: the first
+    model's in place, the others as alternates on takes tracks (otio_adapters/takes.py).
+    """
     scan = find_placeholders(tracks, global_start)
     stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
-    report = FillReport(skipped=scan.skipped,
-                        estimates=estimate(scan, size, bit_depth, options.model, catalog, stills))
+    models = _models(options, catalog)
+    ab = len(models) > 1
+    columns = [estimate(scan, size, bit_depth, m, catalog, stills) for m in models]
+    report = FillReport(skipped=scan.skipped, estimates=columns[0])
     if not report.estimates:
         return report
-    refused = [e for e in report.estimates if e.error]
+    refused = [e for col in columns for e in col if e.error]
     if refused and not options.partial:
         raise FillIncomplete(
-            f"{len(refused)} placeholder(s) cannot be made: "
-            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}: {e.error}" for e in refused),
-            "Fix them, choose another --model, or pass --partial to fill the rest.")
-    report.failed += [(e.placeholder, e.error) for e in refused]
-    todo = [e for e in report.estimates if not e.error]
+            f"{len(refused)} {'take' if ab else 'placeholder'}(s) cannot be made: "
+            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: "
+                        f"{e.error}" for e in refused),
+            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.")
+    rows = [[col[i] for col in columns if not col[i].error] for i in range(len(report.estimates))]
+    for i, row in enumerate(rows):
+        if not row:
+            report.failed.append((report.estimates[i].placeholder, report.estimates[i].error))
+        report.failed_takes += [(col[i].placeholder, f"{col[i].slot.model}: {col[i].error}")
+                                for col in columns if row and col[i].error]
+    todo = [e for row in rows for e in row]
     total = sum(e.cost for e in todo)
     if options.budget is not None and total > options.budget:
-        raise BudgetExceeded(f"Filling {len(todo)} placeholder(s) would cost an estimated ${total:.2f}, "
-                             f"over the budget of ${options.budget:.2f}.",
+        takes = f" ({len(todo)} takes)" if ab else ""
+        raise BudgetExceeded(f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
+                             f"${total:.2f}, over the budget of ${options.budget:.2f}.",
                              "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
     if resolve and options.start_timecode is None:
         # Resolve reads source ranges against the media's own start timecode.
         options = FillOptions(**{**options.__dict__, "start_timecode": RESOLVE_START_TIMECODE})
-    results = filler([e.slot for e in todo], options) if todo else []
-    if len(results) != len(todo):
-        raise AssertionError(f"filler returned {len(results)} results for {len(todo)} slots")
-    ok: list[tuple[Placeholder, Filled]] = []
-    for est, result in zip(todo, results):
-        if isinstance(result, Filled):
-            problem = _check_media(result, est.slot)
-            if problem is None:
-                ok.append((est.placeholder, result))
-                continue
-            result = Failed(problem)
-        report.failed.append((est.placeholder, result.reason))
-    if report.failed and not options.partial:
+    # An A/B's takes get seeds (the same one on every model that takes seeds), so promote can keep it.
+    slots = [take_slots(e.slot, [e.slot.model], catalog=catalog)[0] if ab else e.slot for e in todo]
+    results = filler(slots, options) if slots else []
+    if len(results) != len(slots):
+        raise AssertionError(f"filler returned {len(results)} results for {len(slots)} slots")
+    outcomes = iter(zip(slots, (_checked(r, s) for s, r in zip(slots, results))))
+    placed: list[tuple[Placeholder, list[tuple[Slot, Filled | Failed]]]] = []
+    for row in rows:
+        if not row:
+            continue
+        got = [next(outcomes) for _ in row]
+        ph = row[0].placeholder
+        if not any(isinstance(r, Filled) for _, r in got):
+            report.failed.append((ph, "; ".join((f"{s.model}: " if ab else "") + r.reason for s, r in got)))
+        else:
+            report.failed_takes += [(ph, f"{s.model}: {r.reason}") for s, r in got if isinstance(r, Failed)]
+            placed.append((ph, got))
+    if (report.failed or report.failed_takes) and not options.partial:
+        lost = report.failed + report.failed_takes
         raise FillIncomplete(
-            f"{len(report.failed)} of {len(report.estimates)} placeholder(s) were not filled: "
-            + "; ".join(f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed),
+            f"{len(report.failed)} of {len(report.estimates)} placeholder(s) were not filled"
+            + (f" and {len(report.failed_takes)} take(s) failed" if report.failed_takes else "") + ": "
+            + "; ".join(f"{ph.track} {ph.timecode}: {why}" for ph, why in lost),
             "Nothing was written. Fix the cause and run again (finished jobs are reused), "
             "or pass --partial to write the filled part.")
-    for ph, result in ok:
-        apply_fill(ph, result.media, result.start_frame, result.provenance, resolve)
-        report.filled.append((ph, result))
+    _place(tracks, placed, ab, global_start, resolve, report)
     return report
+
+
+def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
+    if options.models and options.model:
+        raise BadInput("Give either --model or --models, not both.",
+                       "Use --models a,b for an A/B (the first in place), --model for one model.")
+    if options.models:
+        check_models(options.models, catalog)
+    return list(options.models) or [options.model]
+
+
+def _checked(result: Filled | Failed, slot: Slot) -> Filled | Failed:
+    problem = _check_media(result, slot) if isinstance(result, Filled) else None
+    return Failed(problem) if problem else result
+
+
+def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillReport) -> None:
+    """Record each placeholder's takes, put the first that was made in place, the others beside it."""
+    from ..core.fill import SlotClip
+    from ..core.journal import Journal
+
+    alternates = []
+    journal = Journal.open_default() if placed else None
+    try:
+        for ph, got in placed:
+            shot = ph.name or f"{ph.track} {ph.timecode}"
+            clips = [SlotClip(s, r.media, r.provenance) if isinstance(r, Filled)
+                     else SlotClip(s, None, {"model": s.model}, r.reason) for s, r in got]
+            group = record_takes(journal, shot, clips, "ab" if ab else "fill")
+            takes = list_takes(journal, group=group)
+            main = next(i for i, (_, r) in enumerate(got) if isinstance(r, Filled))
+            result = got[main][1]
+            extra = {"take_id": takes[main].id, "take_group": group}
+            if ab:
+                extra["takes"] = take_entries(group, takes)
+            apply_fill(ph, result.media, result.start_frame, {**result.provenance, **extra}, resolve)
+            report.filled.append((ph, result))
+            alternates += [Alternate(ph, r.media, r.start_frame, f"{shot} — {s.model}",
+                                     {**r.provenance, "take_id": takes[j].id, "alternate_of": group})
+                           for j, (s, r) in enumerate(got) if j != main and isinstance(r, Filled)]
+    finally:
+        if journal is not None:
+            journal.close()
+    if any(is_takes_track(t) for t in tracks):
+        drop_orphan_alternates(tracks)  # a refilled draft's old alternates
+    if alternates:
+        add_take_tracks(tracks, alternates, global_start, resolve)
 
 
 def _check_media(result: Filled, slot: Slot) -> str | None:

@@ -25,6 +25,7 @@ class FillOptions:
 
     output_dir: Path
     model: str | None = None  # None: each placeholder's own model, else "draft"
+    models: tuple[str, ...] = ()  # an A/B: a take on each, the first in place, the others as alternates
     fps_mode: str = "auto"  # auto | speed | nearest | blend | minterpolate
     fit: str = "fill"  # fit | fill | crop | stretch
     codec: str = "prores-hq"  # a conform codec family (core/data/codecs.toml)

@@ -7,6 +7,7 @@ and gaps) in place and every call returns None (OTIO then leaves the clip as we 
 `media_linker_argument_map` keys (all optional):
   output_dir    folder for the conformed media (default: promptreel's media folder)
   model         model for every placeholder (default: each placeholder's own, else draft)
+  models        an A/B: a list of models (or "a,b"), the first in place, the others as alternates on takes tracks
   size          "WIDTHxHEIGHT" (default 1920x1080: a linker cannot see the timeline's metadata)
   bit_depth     8, 10 or 12
   fit, fps_mode, codec, budget, partial, start_timecode   as for `promptreel fill`
@@ -26,7 +27,7 @@ from .fill import FillReport, fill_tracks
 from .filler import FillOptions, engine_filler
 from .placeholders import DEFAULT_BIT_DEPTH, DEFAULT_SIZE
 
-_KNOWN = {"output_dir", "model", "size", "bit_depth", "fit", "fps_mode", "codec", "budget", "partial",
+_KNOWN = {"output_dir", "model", "models", "size", "bit_depth", "fit", "fps_mode", "codec", "budget", "partial",
           "start_timecode", "resolve", "filler"}
 
 # The root we last filled. Holding it keeps its id from being reused by another object.
@@ -60,12 +61,19 @@ def link(in_clip: otio.schema.Clip, argument_map: dict | None) -> None:
         resolve = any("Resolve_OTIO" in t.metadata for t in root)
     options = FillOptions(
         output_dir=Path(args.get("output_dir") or _default_output_dir()), model=args.get("model"),
+        models=_models(args.get("models")),
         fps_mode=args.get("fps_mode", "auto"), fit=args.get("fit", "fill"), codec=args.get("codec", "prores-hq"),
         budget=args.get("budget"), partial=bool(args.get("partial", False)),
         start_timecode=args.get("start_timecode"))
     filler = args.get("filler") or engine_filler
     last_report[0] = fill_tracks(root, filler, options, size=size, bit_depth=bit_depth, resolve=resolve)
     return None
+
+
+def _models(value) -> tuple[str, ...]:
+    """A list of models, or one comma-separated string of them."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(str(m).strip() for m in items if str(m).strip())
 
 
 def _default_output_dir() -> Path:

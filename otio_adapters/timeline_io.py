@@ -108,13 +108,14 @@ def write_timeline(doc: Document, out: Path) -> tuple[Path, str | None]:
     """Write `doc.root` to `out` in the format its suffix names, atomically (temporary name, then rename).
 
     Where no adapter can write that format (or the adapter refuses this timeline), writes
-    `out` with the suffix .otio instead; the note returned says so and why.
+    `out` with the suffix .otio instead (numbered when that file exists); the note returned says so and why.
     """
     out = Path(out)
     try:
         adapter = adapter_for(out)
     except BadInput as e:
-        return _write(doc.root, out.with_suffix(".otio"), "otio_json", {}), f"{e.problem} Wrote .otio instead."
+        fallback = _unused(out.with_suffix(".otio"))
+        return _write(doc.root, fallback, "otio_json", {}), f"{e.problem} Wrote {fallback.name} (OTIO) instead."
     args = {}
     if adapter == "cmx_3600":
         args = {"rate": doc.read_args.get("rate") or _timeline_rate(doc.timeline)}
@@ -127,10 +128,20 @@ def write_timeline(doc: Document, out: Path) -> tuple[Path, str | None]:
     except Exception as e:
         if adapter in OTIO_NATIVE:
             raise
-        fallback = out.with_suffix(".otio")
+        fallback = _unused(out.with_suffix(".otio"))
         written = _write(doc.root, fallback, "otio_json", {})
         return written, (f"The {adapter} adapter cannot write this timeline ({e.__class__.__name__}: {e}); "
                          f"wrote {fallback.name} (OTIO) instead.")
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or `name 2.otio`, `name 3.otio`...: a fallback never replaces a file that is there (the input, say)."""
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem} {n}{path.suffix}")
+    return candidate
 
 
 def _timeline_rate(timeline: otio.schema.Timeline) -> float:

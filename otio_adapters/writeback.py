@@ -100,6 +100,35 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
     return clip
 
 
+def apply_promote(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
+                  resolve: bool) -> otio.schema.Clip:
+    """Replace the take a filled clip plays with a promoted one; revert goes back to that take."""
+    clip = ph.item
+    ref = clip.media_reference
+    playing = {"target_url": ref.target_url, "ref_name": ref.name, "available_range": _range_record(ref.available_range),
+               "source_range": _range_record(clip.source_range), "name": clip.name,
+               "markers": [_range_record(m.marked_range) for m in clip.markers], "ns": _plain(_ns(clip))}
+    return apply_fill(ph, media, start_frame, {**provenance, "previous_take": playing}, resolve)
+
+
+def _revert_promotion(clip: otio.schema.Clip, previous) -> otio.schema.Clip:
+    ref = otio.schema.ExternalReference(target_url=previous["target_url"],
+                                        available_range=_range_from(previous["available_range"]))
+    ref.name = previous["ref_name"]
+    refs = clip.media_references()
+    key = clip.active_media_reference_key
+    refs[key] = ref
+    clip.set_media_references(refs, key)
+    clip.source_range = _range_from(previous["source_range"])
+    clip.name = previous["name"]
+    markers = previous.get("markers") or []
+    if len(markers) == len(clip.markers):  # markers added since the promotion stay where they are
+        for m, r in zip(clip.markers, markers):
+            m.marked_range = _range_from(r)
+    clip.metadata[NS] = _plain(previous["ns"])
+    return clip
+
+
 def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path) -> otio.schema.Clip:
     twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
     clip = otio.schema.Clip(name=gap.name or media.name, source_range=visible,
@@ -133,11 +162,14 @@ def _replace(old, new, index: int = -1) -> None:
 
 
 def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item:
-    """Restore the placeholder a fill replaced. Returns the restored item (a new Gap for a filled gap)."""
+    """Restore the placeholder a fill replaced, or the take a promotion replaced. Returns the
+    restored item (a new Gap for a filled gap)."""
     ns = _ns(clip)
     record = ns.get("placeholder")
     if record is None:
         raise BadInput(f"Clip {clip.name!r} was not filled by promptreel.", "Nothing to revert.")
+    if ns.get("previous_take"):  # a promoted take goes back to the take it replaced
+        return _revert_promotion(clip, _plain(ns["previous_take"]))
     previous = _plain(record.get("previous"))
     source_range = _range_from(record.get("source_range"))
     originals = record.get("markers") or []
@@ -175,13 +207,19 @@ def _restore_ns(meta, previous) -> None:
         del meta[NS]
 
 
-def revert_tracks(tracks: otio.schema.Stack) -> int:
-    """Revert every promptreel fill under `tracks`. Returns how many items were restored."""
+def revert_tracks(tracks: otio.schema.Stack, takes: set[str] | None = None) -> int:
+    """Revert every promptreel fill under `tracks` (only the clips playing one of `takes`, when given).
+    Returns how many items were restored."""
     count = 0
     for comp in [tracks, *tracks.find_children(descended_from_type=otio.core.Composition)]:
         children = list(comp)
         for i, child in enumerate(children):
-            if isinstance(child, otio.schema.Clip) and is_filled(child):
+            if isinstance(child, otio.schema.Clip) and is_filled(child) and (
+                    takes is None or _ns(child).get("take_id") in takes):
                 revert_item(child, i)
                 count += 1
+    if count:
+        from .takes import drop_orphan_alternates
+
+        drop_orphan_alternates(tracks)  # alternates of a take no longer in the cut
     return count

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptreel.core.errors import BadInput
+from promptreel.core.fill import SlotClip
+from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
+from promptreel.core.takes import record_takes, shot_name, take_slots
 
-from .clipmaker import NS, ClipMaker, MadeClip, clip_color, provenance
+from .clipmaker import NS, ClipMaker, MadeClip, clip_color, make_many, provenance
+from .edits import using_journal
 from .errors import ResolveRefused
 from .gateway import Clip, Gateway
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BIN = "promptreel/{model}"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -33,22 +41,66 @@ def bin_path(template: str, model: str) -> list[str]:
     return parts
 
 
-def import_tagged(gw: Gateway, made: MadeClip, template: str = DEFAULT_BIN, role: str = "take") -> Clip:
-    """Import one made clip into its bin and tag it; every tag is read back."""
+def import_tagged(gw: Gateway, made: MadeClip, template: str = DEFAULT_BIN, role: str = "take",
+                  name: str | None = None) -> Clip:
+    """Import one made clip into its bin and tag it (and name it, given `name`); every tag is read back.
+    A name that does not stick is logged, not fatal: the clip and its provenance are what matter."""
     target = gw.ensure_bin(bin_path(template, made.model))
     (clip,) = gw.import_media([made.path], target.id)
     metadata, third = provenance(made, role)
-    tagged = gw.tag_clip(clip.id, metadata=metadata, third_party=third, color=clip_color(made.model))
-    if tagged.failed:
-        raise ResolveRefused(f"Resolve did not keep {', '.join(tagged.failed)} on clip '{tagged.name}'.",
+    tagged = gw.tag_clip(clip.id, metadata=metadata, third_party=third, color=clip_color(made.model),
+                         name=_CONTROL.sub("", name).strip()[:120] if name else None)
+    failed = [f for f in tagged.failed if f != "name"]
+    if failed:
+        raise ResolveRefused(f"Resolve did not keep {', '.join(failed)} on clip '{tagged.name}'.",
                              "Check that the clip is not locked, then generate again.")
+    if "name" in tagged.failed:
+        log.warning("Resolve did not keep the name %r on clip %s", name, tagged.id)
     return tagged
+
+
+@dataclass
+class Generated:
+    """What a generate (or an A/B) put in the bins: the clips side by side, the takes group, what failed."""
+
+    clips: list[Clip] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (take name, why)
+    group: str | None = None
+
+
+def take_name(shot: str, slot: Slot, variants: int) -> str:
+    """`shot — model` (and ` #n` for a variant): how a take is named in the bin."""
+    return f"{shot} — {slot.model}" + (f" #{slot.variant + 1}" if variants > 1 else "")
+
+
+def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[str], variants: int = 1,
+                   template: str = DEFAULT_BIN, shot: str = "", journal: Journal | None = None) -> Generated:
+    """`slot` on each of `models` (an A/B when there are two or more), `variants` times each, made as one
+    batch and imported side by side, each into its model's bin as the take `shot — model`; recorded in
+    the journal's takes table as one group (kind "ab" or "variants"). A take that fails is reported
+    and recorded; the others still land."""
+    shot = shot.strip() or shot_name(slot.prompt)
+    slots = take_slots(slot, models, variants)  # refuses unknown models before anything is spent
+    out = Generated()
+    recorded = []
+    for s, made in zip(slots, make_many(make_clip, slots), strict=True):
+        name = take_name(shot, s, variants)
+        if isinstance(made, str):
+            out.failed.append((name, made))
+            recorded.append(SlotClip(s, None, {"model": s.model}, made))
+            continue
+        clip = import_tagged(gw, made, template, name=name)
+        out.clips.append(clip)
+        recorded.append(SlotClip(s, made.path, {**made.as_provenance(), "resolve_clip": clip.id}))
+    with using_journal(journal) as j:
+        out.group = record_takes(j, shot, recorded, "ab" if len(models) > 1 else "variants")
+    return out
 
 
 def generate_to_bin(gw: Gateway, make_clip: ClipMaker, slot: Slot, variants: int = 1,
                     template: str = DEFAULT_BIN) -> list[Clip]:
-    """`variants` takes of one slot, each imported and tagged."""
-    return [import_tagged(gw, make_clip(slot), template) for _ in range(variants)]
+    """`variants` takes of one slot on its model, each imported and tagged."""
+    return generate_takes(gw, make_clip, slot, [slot.model or "draft"], variants, template).clips
 
 
 def create_draft(gw: Gateway, make_draft: ClipMaker, slot: Slot, template: str = "promptreel/drafts") -> Clip:

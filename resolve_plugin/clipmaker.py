@@ -3,16 +3,21 @@
 A `ClipMaker` takes a `Slot` (exact frames at the timeline rate, frame size, bit depth, prompt,
 hints) and returns a media file that is exactly that, plus its provenance. The engine + conform
 provide the real one (plan -> engine job -> conform to the slot); tests use a test-pattern maker.
+A maker that also has `many(slots)` makes a whole batch in one run (the engine's: one set of route
+limits, one concurrency pool, one budget check); `make_many` uses it when it is there.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from pydantic import BaseModel
 
+from promptreel.core.errors import UserError
 from promptreel.core.keys import redact
 from promptreel.core.request import Slot
 
@@ -27,9 +32,39 @@ class MadeClip(BaseModel):
     route: str = ""
     seed: int | None = None
     cost_usd: float = 0.0
+    ai_generated: bool = True  # False for the draft model's slates
+    prompt_sha256: str = ""
+    original_sha256: str = ""  # the provider's original download, kept beside the clip
+
+    def as_provenance(self) -> dict:
+        """The keys core.fill's clips carry (the takes table reads them)."""
+        return {"prompt": self.prompt, "model": self.model, "route": self.route, "seed": self.seed,
+                "job_id": self.job_id, "cost": self.cost_usd}
 
 
 ClipMaker = Callable[[Slot], MadeClip]
+# Per slot: the clip, or why there is none (in the editor's words).
+Outcome = MadeClip | str
+
+
+def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> list[Outcome]:
+    """A clip (or the reason for none) per slot, in slot order. One slot's failure does not stop the
+    others; a refusal of the whole batch (over budget, a model that cannot make a slot) raises before
+    anything is spent."""
+    many = getattr(make_clip, "many", None)
+    if many is not None:
+        return many(list(slots))
+
+    def one(slot: Slot) -> Outcome:
+        try:
+            return make_clip(slot)
+        except UserError as e:
+            return str(e)
+
+    if not slots:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slots)))) as pool:
+        return list(pool.map(one, slots))
 
 NS = "promptreel."  # third-party metadata keys, promptreel's namespace
 
@@ -45,8 +80,10 @@ def provenance(made: MadeClip, role: str = "take") -> tuple[dict[str, str], dict
     seed = "" if made.seed is None else str(made.seed)
     comments = " · ".join(x for x in (made.model, made.route, f"seed {seed}" if seed else "",
                                       f"${made.cost_usd:.2f}", f"job {made.job_id}") if x)
-    metadata = {"Description": made.prompt, "Comments": comments, "Keywords": "AI generated"}
+    metadata = {"Description": made.prompt, "Comments": comments,
+                "Keywords": "AI generated" if made.ai_generated else "Draft slate, not AI generated"}
     third = {f"{NS}role": role, f"{NS}prompt": made.prompt, f"{NS}model": made.model, f"{NS}route": made.route,
              f"{NS}seed": seed, f"{NS}cost_usd": f"{made.cost_usd:.4f}", f"{NS}job_id": made.job_id,
-             f"{NS}ai_generated": "1"}
+             f"{NS}ai_generated": "1" if made.ai_generated else "0", f"{NS}prompt_sha256": made.prompt_sha256,
+             f"{NS}original_sha256": made.original_sha256}
     return ({k: redact(v) for k, v in metadata.items()}, {k: redact(v) for k, v in third.items()})

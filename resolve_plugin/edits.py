@@ -1,21 +1,24 @@
-"""The edit records that make every Resolve fill revertible.
+"""The edit records that make every Resolve fill revertible, kept in the journal's `edits` table.
 
-Stored as JSON files in `<promptreel home>/edits/` for now; the engine's journal gets an `edits`
-table later and this module becomes a thin layer over it (same record shape).
+One row per fill: `target_kind` is `resolve-foreign` or `resolve-draft`, `target_ref` the record's id,
+`before` what was there (the placeholder; a draft's media and metadata), `after` what the fill made and
+where. A revert adds a `resolve-revert` row for the same id: the table is only ever appended to, so
+the history of a fill is all there. Records from before the journal (JSON files in
+`<home>/edits/`) are moved into it the first time records are read, so every earlier fill keeps its revert.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
+import threading
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from promptreel.core import settings
 from promptreel.core.errors import BadInput
+from promptreel.core.journal import Journal
 
 
 class Placed(BaseModel):
@@ -39,7 +42,7 @@ class EditRecord(BaseModel):
     id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
                     + secrets.token_hex(4))
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
-    kind: Literal["foreign", "draft"]
+    kind: Literal["foreign", "draft", "promote"]  # promote: a take's media replaced by the final
     project_id: str = ""
     timeline_id: str
     timeline_name: str = ""
@@ -54,30 +57,90 @@ class EditRecord(BaseModel):
     reverted: str | None = None
 
 
-def edits_dir() -> Path:
-    return settings.home() / "edits"
+KIND = "resolve-{}"  # target_kind of a fill
+REVERT = "resolve-revert"
+# The fields that say what was there before the fill; everything else is what the fill made.
+BEFORE = {"placeholder_id": True, "placeholder_name": True, "placeholder_track": True, "placeholder_start": True,
+          "placeholder_duration": True, "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
+_migrate_lock = threading.Lock()
 
 
-def save(record: EditRecord) -> Path:
-    folder = edits_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record.id}.json"
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(record.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+def add(record: EditRecord, journal: Journal | None = None) -> None:
+    """Journal a verified fill."""
+    with using_journal(journal) as j:
+        before = record.model_dump(mode="json", include=BEFORE)
+        after = record.model_dump(mode="json", exclude={"id", "reverted", *BEFORE})
+        if record.replaced is not None:
+            after["replaced"] = {"new_path": record.replaced.new_path}
+        j.add_edit(record.job_id, KIND.format(record.kind), record.id, before, after)
+
+
+def mark_reverted(record: EditRecord, journal: Journal | None = None) -> EditRecord:
+    record.reverted = datetime.now(timezone.utc).isoformat()
+    with using_journal(journal) as j:
+        j.add_edit(record.job_id, REVERT, record.id, {}, {"reverted": record.reverted})
+    return record
 
 
 def load(edit_id: str) -> EditRecord:
-    path = edits_dir() / f"{edit_id}.json"
-    if "/" in edit_id or "\\" in edit_id or not path.is_file():
+    found = next((r for r in all_records() if r.id == edit_id), None)
+    if found is None:
         raise BadInput(f"No fill with id {edit_id} is recorded.", "List fills with `promptreel resolve edits`.")
-    return EditRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    return found
 
 
 def all_records() -> list[EditRecord]:
-    folder = edits_dir()
+    """Every Resolve fill, oldest first, each with its revert (if any)."""
+    _migrate_json()
+    with using_journal(None) as j:
+        rows = [r for r in j.edits() if r["target_kind"].startswith("resolve-")]
+    records: dict[str, EditRecord] = {}
+    for row in rows:
+        ref = row["target_ref"]
+        if row["target_kind"] == REVERT:
+            if ref in records:
+                records[ref].reverted = row["after"]["reverted"]
+            continue
+        before, after = row["before"], row["after"]
+        replaced = {**(before.pop("replaced", None) or {}), **(after.pop("replaced", None) or {})}
+        records[ref] = EditRecord.model_validate({**before, **after, "id": ref, "replaced": replaced or None})
+    return sorted(records.values(), key=lambda r: r.created)
+
+
+class using_journal:
+    """The given journal, or the default one opened (and closed) around a block."""
+
+    def __init__(self, journal: Journal | None):
+        self.given, self.journal = journal, journal
+
+    def __enter__(self) -> Journal:
+        self.journal = self.given or Journal.open_default()
+        return self.journal
+
+    def __exit__(self, *exc) -> None:
+        if self.given is None:
+            self.journal.close()
+
+
+def _migrate_json() -> None:
+    """Move records kept as JSON files (before the journal had them) into the journal, once each: a
+    file goes to `edits/migrated/` after its rows are in (a record already there is not added twice)."""
+    folder = settings.home() / "edits"
     if not folder.is_dir():
-        return []
-    return sorted((EditRecord.model_validate_json(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")),
-                  key=lambda r: r.created)
+        return
+    with _migrate_lock:
+        files = sorted(folder.glob("*.json"))
+        if not files:
+            return
+        with using_journal(None) as j:
+            known = {r["target_ref"] for r in j.edits() if r["target_kind"].startswith("resolve-")}
+            done = folder / "migrated"
+            done.mkdir(exist_ok=True)
+            for path in files:
+                record = EditRecord.model_validate_json(path.read_text(encoding="utf-8"))
+                if record.id not in known:
+                    reverted, record.reverted = record.reverted, None
+                    add(record, j)
+                    if reverted:
+                        j.add_edit(record.job_id, REVERT, record.id, {}, {"reverted": reverted})
+                path.replace(done / path.name)

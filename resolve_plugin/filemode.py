@@ -8,6 +8,10 @@ timelines leave Resolve and come back as OTIO.
 3. In Resolve: File > Import > Timeline..., that file. It comes in as a new timeline; the exported
    original is never touched, so importing the original again is the revert.
 
+The OTIO side is reached through OTIO's own plugin system, not by importing promptreel's OTIO package
+(this layer may import only core): the `promptreel_scan` and `promptreel_fill` hooks that promptreel's
+OTIO plugin manifest registers, run with `otio.hooks.run`.
+
 The folder is polled with `os.scandir` (name, size, mtime of each .otio) each time the panel asks,
 rather than watched with OS events (watchfiles): no extra dependency, and it works on network
 shares and synced folders, where OS file events often never arrive. A file that does not parse
@@ -26,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+import opentimelineio as otio
 from pydantic import BaseModel, Field
 
 from promptreel.core import settings
@@ -156,22 +161,53 @@ class ExportWatcher:
         return path
 
 
-def _look(path: Path, sig: tuple[int, int]) -> _Seen:
-    from promptreel.otio_adapters.placeholders import find_placeholders
-    from promptreel.otio_adapters.timeline_io import read_timeline
-
+def read_export(path: Path) -> otio.schema.Timeline:
+    """The timeline in an exported .otio file (media left unlinked: it is Resolve's to link)."""
     try:
-        doc = read_timeline(path)
+        root = otio.adapters.read_from_file(str(path), adapter_name="otio_json",
+                                            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
+    except Exception as e:  # a half-written file fails in the JSON parser or in OTIO's schema reader
+        raise BadInput(f"{path.name} is not a readable OTIO timeline ({e.__class__.__name__}: {str(e)[:200]}).",
+                       "Wait for Resolve to finish the export, or export the timeline again.") from None
+    if not isinstance(root, otio.schema.Timeline):
+        raise BadInput(f"{path.name} holds a {root.schema_name()}, not a timeline.",
+                       "In Resolve, export one timeline with File > Export > Timeline.")
+    return root
+
+
+def write_export(timeline: otio.schema.Timeline, out: Path) -> Path:
+    """Write `out` atomically: a temporary name in the same folder, then a rename."""
+    tmp = out.with_name(f".{out.stem}.tmp.otio")  # hidden: the watcher skips it
+    try:
+        otio.adapters.write_to_file(timeline, str(tmp), adapter_name="otio_json")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def scan(timeline: otio.schema.Timeline, s: PanelSettings | None = None, catalog: Catalog | None = None) -> dict:
+    """The `promptreel_scan` hook's answer: {"resolve_shaped", "placeholders": [{track, timecode, prompt,
+    frames, model, cost, error}]}."""
+    args: dict[str, Any] = {"catalog": catalog}
+    if s is not None:
+        args.update(model=s.model, size=s.size, bit_depth=s.bit_depth or 10)
+    otio.hooks.run("promptreel_scan", timeline, args)
+    return args["scan"]
+
+
+def _look(path: Path, sig: tuple[int, int]) -> _Seen:
+    try:
+        tl = read_export(path)
     except BadInput as e:
         # Mid-write, or not a timeline: looked at again when it changes (or on the next poll).
         return _Seen(signature=sig, ready=False, problem=str(e))
-    tl = doc.timeline
     ns = tl.metadata.get(NS)
     mark = ns.get("file_mode") if ns is not None and hasattr(ns, "get") else None
-    count = len(find_placeholders(tl.tracks, tl.global_start_time).placeholders)
+    found = scan(tl)
     return _Seen(signature=sig, ready=True, ours=mark is not None, source=str(mark.get("from", "")) if mark else "",
-                 timeline=tl.name or path.stem, placeholders=count,
-                 resolve_shaped=doc.is_resolve)
+                 timeline=tl.name or path.stem, placeholders=len(found["placeholders"]),
+                 resolve_shaped=found["resolve_shaped"])
 
 
 # -- estimate and fill ------------------------------------------------------------------------------
@@ -185,7 +221,7 @@ class Prepared:
     """An export read, scanned and priced: everything checked before anything is generated."""
 
     export: Path
-    doc: Any  # otio_adapters.timeline_io.Document
+    timeline: otio.schema.Timeline
     slots: int
     cost: CostEstimate
 
@@ -193,15 +229,10 @@ class Prepared:
 def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True) -> Prepared:
     """Read and price an export. With `check`, refuse it here (no placeholders, a slot its model cannot
     make, over the budget), before any money is spent."""
-    from promptreel.otio_adapters.fill import scan_timeline
-    from promptreel.otio_adapters.timeline_io import read_timeline
-
-    doc = read_timeline(export)
-    estimates, _ = scan_timeline(doc.timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10,
-                                 catalog=catalog)
-    lines = [CostLine(label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.placeholder.prompt[:40]}'",
-                      frames=e.slot.frames, model=e.slot.model or s.model, cost_usd=round(e.cost, 4), error=e.error)
-             for e in estimates]
+    tl = read_export(export)
+    lines = [CostLine(label=f"{p['track']} {p['timecode']} '{p['prompt'][:40]}'", frames=p["frames"],
+                      model=p["model"] or s.model, cost_usd=round(p["cost"], 4), error=p["error"])
+             for p in scan(tl, s, catalog)["placeholders"]]
     cost = CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
     if check:
         if not lines:
@@ -214,7 +245,7 @@ def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, chec
                 f"{len(refused)} placeholder(s) cannot be made on {s.model}: {refused[0].label}: {refused[0].error}",
                 "Choose another model in the panel's settings, or change those placeholders.")
         cost.refuse_if_over("This fill")
-    return Prepared(export, doc, len(lines), cost)
+    return Prepared(export, tl, len(lines), cost)
 
 
 def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None) -> CostEstimate:
@@ -269,13 +300,14 @@ def all_runs() -> list[FileRun]:
 
 
 def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None = None,
-                catalog: Catalog | None = None, prepared: Prepared | None = None) -> FileRun:
+                catalog: Catalog | None = None, prepared: Prepared | None = None, on_event=None) -> FileRun:
     """Fill an exported timeline and write `<name> promptreel.otio` beside it (atomically). Returns the
-    finished run. A run that fails writes no timeline and records why (the error is re-raised)."""
+    finished run. A run that fails writes no timeline and records why (the error is re-raised).
+    `on_event` receives the engine's job events (the panel's live job list)."""
     run = run or FileRun(export=export.name)
     try:
         prepared = prepared or prepare(export, s, catalog)
-        _fill(prepared, s, filler, run, catalog)
+        _fill(prepared, s, filler, run, catalog, on_event)
     except UserError as e:
         run.state, run.error = "failed", str(e)
         save_run(run)
@@ -289,12 +321,8 @@ def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None
     return run
 
 
-def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: Catalog | None) -> None:
-    from promptreel.otio_adapters.fill import fill_tracks
-    from promptreel.otio_adapters.filler import FillOptions, engine_filler
-    from promptreel.otio_adapters.timeline_io import write_timeline
-
-    export, doc, tl = prepared.export, prepared.doc, prepared.doc.timeline
+def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: Catalog | None, on_event) -> None:
+    export, tl = prepared.export, prepared.timeline
     run.slots = prepared.slots
     save_run(run)
 
@@ -303,20 +331,20 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
             run.finished += 1
             save_run(run)
 
-    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=_fit(s), codec=s.codec,
-                          budget=s.budget_usd, progress=progress)
-    filler = filler or engine_filler
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
-    report = fill_tracks(tl.tracks, filler, options, size=s.size, bit_depth=s.bit_depth or 10,
-                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    args = {"output_dir": export.parent / MEDIA_FOLDER, "model": s.model, "fit": _fit(s), "codec": s.codec,
+            "budget": s.budget_usd, "size": s.size, "bit_depth": s.bit_depth or 10, "progress": progress,
+            "filler": filler, "catalog": catalog, "on_event": on_event}
+    otio.hooks.run("promptreel_fill", tl, args)
+    report = args["report"]
     out = output_for(export)
     tl.name = out.stem  # imports as a new timeline beside the original, never over it
     tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
-    written, _ = write_timeline(doc, out)
+    written = write_export(tl, out)
     run.output = written.name
-    run.filled = len(report.filled)
-    run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
-    run.cost_usd = round(report.cost, 4)
+    run.filled = report["filled"]
+    run.failed = report["failed"]
+    run.cost_usd = report["cost"]
     run.state = "done"
     run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
                      f"Its clips are in {export.parent / MEDIA_FOLDER}.")

@@ -11,19 +11,20 @@ and reported. Each verified fill is recorded for revert.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from promptreel.core.errors import UserError
+from promptreel.core.fill import SlotClip
+from promptreel.core.request import Slot
+from promptreel.core.takes import record_takes
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged
-from .clipmaker import ClipMaker, MadeClip, provenance
-from .edits import EditRecord, Placed, Replaced
-from .errors import NoPlaceholders, NoTimeline, PlacementFailed, ResolveRefused
-from .gateway import Gateway, ProjectInfo, TimelineState
+from .clipmaker import NS, ClipMaker, MadeClip, make_many, provenance
+from .edits import EditRecord, Placed, Replaced, using_journal
+from .errors import NoPlaceholders, NoProject, NoTimeline, PlacementFailed, ResolveRefused
+from .gateway import Clip, Gateway, ProjectInfo, TimelineState
 from .placeholders import Placeholder, check_fillable, find_placeholders
 from .target import ConformTarget, target_from_settings
 
@@ -99,15 +100,28 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
         check_fillable(state, ph)  # refuse before any money is spent
     slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
                       model=model) for ph in found]
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(found)))) as pool:
-        made = list(pool.map(make_clip, slots))
+    made = make_many(make_clip, slots, workers)  # one engine batch: shared route limits and budget
     report = FillReport()
-    for ph, clip in zip(found, made, strict=True):
+    for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
+        if isinstance(clip, str):
+            report.failed.append((ph.label, clip))
+            continue
         try:
-            report.edits.append(fill_one(gw, project, ph, clip, bin_template))
+            record = fill_one(gw, project, ph, clip, bin_template)
         except UserError as e:
             report.failed.append((ph.label, str(e)))
+            continue
+        report.edits.append(record)
+        _record_take(ph, slot, clip, record)
     return report
+
+
+def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord) -> None:
+    """Every fill is also its shot's take (kind "fill"), so the panel can promote it to the final model later."""
+    clip_id = record.placed.clip_id if record.placed else record.replaced.clip_id
+    with using_journal(None) as j:
+        record_takes(j, ph.item.name or ph.label, [SlotClip(slot, made.path, {**made.as_provenance(),
+                                                                               "resolve_clip": clip_id})], "fill")
 
 
 def fill_one(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip,
@@ -166,7 +180,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     record = _record(project, after, ph, made, "foreign")
     record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=duration,
                            added_track=added)
-    edits.save(record)
+    edits.add(record)
     return record
 
 
@@ -191,24 +205,60 @@ def _uses(state: TimelineState, clip_id: str) -> list[tuple[str, int, int, int, 
 
 
 def _fill_draft(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip) -> EditRecord:
+    after_state, old = _replace_media(gw, ph.clip_id, made, ph.label)
+    record = _record(project, after_state, ph, made, "draft")
+    return _keep_replaced(record, ph.clip_id, old, made)
+
+
+def _replace_media(gw: Gateway, clip_id: str, made: MadeClip, label: str) -> tuple[TimelineState, Clip]:
+    """ReplaceClip the pool item's media with `made`, proven: same frames and rate, every use on the timeline
+    where it was, the provenance written again. Anything else puts the old media back and refuses.
+    Returns the timeline after, and the clip as it was before."""
     before_state = gw.timeline()
-    old = gw.clip(ph.clip_id)
-    before = _uses(before_state, ph.clip_id)
+    old = gw.clip(clip_id)
+    before = _uses(before_state, clip_id)
     metadata, third = provenance(made, role="take")
     # Quirk 7: ReplaceClip wipes metadata; the op writes it again and reports what did not stick.
-    new = gw.replace_clip(ph.clip_id, made.path, metadata=metadata, third_party=third)
+    new = gw.replace_clip(clip_id, made.path, metadata=metadata, third_party=third)
     after_state = gw.timeline()
-    if new.frames != old.frames or new.fps != old.fps or _uses(after_state, ph.clip_id) != before or new.failed:
-        _restore_draft(gw, ph.clip_id, old.path, old.metadata, old.third_party, new.metadata)
+    if new.frames != old.frames or new.fps != old.fps or _uses(after_state, clip_id) != before or new.failed:
+        _restore_draft(gw, clip_id, old.path, old.metadata, old.third_party, new.metadata)
         raise PlacementFailed(
-            f"Replacing the draft {ph.label} did not keep its length, rate or uses "
-            f"({new.frames} frames at {new.fps} for {old.frames} at {old.fps}). The draft has been restored.",
-            "Conform the clip to the draft's exact length and rate, then fill again.")
-    record = _record(project, after_state, ph, made, "draft")
-    record.replaced = Replaced(clip_id=ph.clip_id, old_path=old.path, new_path=str(made.path),
+            f"Replacing {label} did not keep its length, rate or uses "
+            f"({new.frames} frames at {new.fps} for {old.frames} at {old.fps}). It has been restored.",
+            "Conform the clip to its exact length and rate, then try again.")
+    return after_state, old
+
+
+def _keep_replaced(record: EditRecord, clip_id: str, old: Clip, made: MadeClip) -> EditRecord:
+    record.replaced = Replaced(clip_id=clip_id, old_path=old.path, new_path=str(made.path),
                                old_metadata=old.metadata, old_third_party=old.third_party)
-    edits.save(record)
+    edits.add(record)
     return record
+
+
+def promote(gw: Gateway, make_clip: ClipMaker, clip_id: str, slot: Slot) -> tuple[EditRecord, MadeClip]:
+    """Render `slot` (the chosen draft's or take's, on the final model) and put it under the pool item
+    `clip_id` in place: ReplaceClip, with the same proof and revert as a draft fill. Every use of the
+    clip in every timeline keeps its in and out points."""
+    project = gw.project()
+    old = gw.clip(clip_id)
+    if old.third_party.get(f"{NS}role") not in ("draft", "take"):
+        raise PlacementFailed(f"'{old.name}' is not a promptreel draft or take.",
+                              "Promote a clip promptreel generated (its bin is promptreel/...).")
+    if old.frames != str(slot.frames):
+        raise PlacementFailed(f"'{old.name}' has {old.frames} frames; the final would have {slot.frames}.",
+                              "Promote the take from the list of takes it belongs to.")
+    (made,) = make_many(make_clip, [slot])
+    if isinstance(made, str):
+        raise PlacementFailed(made, f"'{old.name}' is unchanged; fix the cause and promote again.")
+    label = f"'{old.name}'"
+    after_state, old = _replace_media(gw, clip_id, made, label)
+    record = EditRecord(kind="promote", project_id=project.id, timeline_id=after_state.id,
+                        timeline_name=after_state.name, job_id=made.job_id, placeholder_id=clip_id,
+                        placeholder_name=old.name, placeholder_track=0, placeholder_start=0,
+                        placeholder_duration=slot.frames)
+    return _keep_replaced(record, clip_id, old, made), made
 
 
 def _restore_draft(gw: Gateway, clip_id: str, path: str, metadata: dict[str, str], third: dict[str, str],
@@ -232,8 +282,11 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
     record = edits.load(edit_id)
     if record.reverted:
         return record
+    if record.project_id and gw.project().id != record.project_id:
+        raise NoProject(f"The fill {edit_id} was made in another project.", "Open that project and revert again.")
     state = gw.timeline()
-    if state.id != record.timeline_id:
+    # A placed clip is on one timeline; replaced media belongs to the project's pool (every timeline).
+    if record.placed is not None and state.id != record.timeline_id:
         raise NoTimeline(f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
                          f"Open '{record.timeline_name}' in Resolve and revert again.")
     if record.placed is not None:
@@ -257,7 +310,5 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
         if restored.path != r.old_path or restored.failed:
             raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
                                   "Check that the draft file still exists, then revert again.")
-    record.reverted = datetime.now(timezone.utc).isoformat()
-    edits.save(record)
-    return record
+    return edits.mark_reverted(record)
 

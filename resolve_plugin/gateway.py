@@ -162,9 +162,9 @@ class Gateway:
         return Clip(**self.call("clip", clip_id=clip_id))
 
     def tag_clip(self, clip_id: str, metadata: dict[str, str] | None = None,
-                 third_party: dict[str, str] | None = None, color: str | None = None) -> Clip:
+                 third_party: dict[str, str] | None = None, color: str | None = None, name: str | None = None) -> Clip:
         return Clip(**self.call("tag_clip", clip_id=clip_id, metadata=metadata or {},
-                                third_party=third_party or {}, color=color))
+                                third_party=third_party or {}, color=color, name=name))
 
     def append(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
                timeline_id: str = "") -> list[str]:

@@ -6,8 +6,10 @@ answered); the Host header must name this loopback address and port (against DNS
 Origin header, when sent, must be this page's own. Every endpoint goes through the same checks.
 
 One static page (panel.html) and JSON endpoints:
-- both modes: state, jobs (the live list), settings, models, estimate;
-- connected: fill, revert, generate (through the gateway; generation from the injected ClipMaker);
+- both modes: state, jobs (the live list), settings, models, estimate, costs (today, per project),
+  stats (per model and route, from the journal), takes;
+- connected: fill, revert, generate, ab, draft, promote (through the gateway; generation from the
+  injected ClipMaker);
 - file mode: exports (the watched folder), file/fill (OTIO out and back, in the background).
 """
 
@@ -20,29 +22,31 @@ import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any, Callable, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
 
+from promptreel.core import takes
 from promptreel.core.catalog import default_catalog
-from promptreel.core.errors import UserError
+from promptreel.core.errors import BadInput, UserError
+from promptreel.core.fill import SlotClip
+from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
+from promptreel.core.stats import COLUMNS, model_stats
 
 from . import bins, edits, filemode, panel_settings
 from .clipmaker import ClipMaker
 from .costs import CostEstimate, estimate
-from .fill import chosen_placeholders, conform_target, fill, revert, slot_for
+from .fill import chosen_placeholders, conform_target, fill, promote, revert, slot_for
 from .gateway import Gateway
 from .placeholders import find_placeholders
-
-if TYPE_CHECKING:
-    from promptreel.otio_adapters.filler import Filler
 
 MAX_BODY = 64 * 1024
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
 # list stays live while a fill holds it.
-LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports"}
+LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes"}
+TAKES_SHOWN = 30
 log = logging.getLogger(__name__)
 
 
@@ -60,16 +64,17 @@ class JobRow(BaseModel):
 
 
 # Where the job engine's live jobs plug in: a callable returning one JobRow per job (queued, running
-# with progress, downloading, done, failed). None until the engine lands; the list then shows edits
-# and file-mode runs only.
+# with progress, downloading, done, failed): livejobs.LiveJobs, fed by the clip maker's engine events.
+# When it also has `on_event`, file-mode fills feed it too.
 EngineJobs = Callable[[], list[JobRow]]
 
 
 class Panel:
     def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
-                 port: int = 0, filler: Filler | None = None, reason: str = "", engine_jobs: EngineJobs | None = None):
-        """`gateway` None is file mode. `filler` is the OTIO Filler for file mode (None: the draft renderer
-        for draft, else the engine's); `reason` says why this mode, in the editor's words."""
+                 port: int = 0, filler: Callable | None = None, reason: str = "",
+                 engine_jobs: EngineJobs | None = None):
+        """`gateway` None is file mode. `filler` is an OTIO Filler for file mode (None: the engine's, through
+        the `promptreel_fill` hook); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
         self.make_clip = make_clip
         self.mode = mode or ("connected" if gateway is not None else "file")
@@ -80,6 +85,8 @@ class Panel:
         self._lock = threading.Lock()  # one gateway conversation at a time
         self._runs: dict[str, threading.Thread] = {}
         self._watcher: filemode.ExportWatcher | None = None
+        self._journal: Journal | None = None
+        self._project = ""  # the Resolve project's name, as last read (the cost ledger's project column)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -113,6 +120,11 @@ class Panel:
             self._watcher = filemode.ExportWatcher(folder)
         return self._watcher
 
+    def journal(self) -> Journal:
+        if self._journal is None:
+            self._journal = Journal.open_default()
+        return self._journal
+
     def _gw(self) -> Gateway:
         if self.gw is None:
             raise UserError("Resolve is not connected: the panel is in file mode.",
@@ -127,6 +139,7 @@ class Panel:
                     "steps": filemode.import_steps(folder)}
         gw = self._gw()
         project, target = conform_target(gw)
+        self._project = project.name
         timeline = gw.timeline()
         return {
             "mode": self.mode, "reason": self.reason, "project": project.name, "timeline": timeline.name,
@@ -176,9 +189,10 @@ class Panel:
             return filemode.estimate_export(self.watcher().path(str(body.get("name") or "")), s)
         gw = self._gw()
         _, target = conform_target(gw, s.bit_depth)
-        if "prompt" in body:  # generate to bin
-            slot = target.slot(_frames(body), _prompt(body), model=s.model)
-            return estimate([("generate", slot)], s.model, s.budget_usd, times=_variants(body))
+        if "prompt" in body:  # generate to bin: each model of an A/B, `variants` times
+            slot = target.slot(_frames(body), _prompt(body))
+            return _total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=_variants(body))
+                           for m in _models(body, s.model)], s.budget_usd)
         found = chosen_placeholders(gw.timeline(), body.get("item_ids"))
         return estimate([(p.label, slot_for(p, target, model=s.model)) for p in found], s.model, s.budget_usd)
 
@@ -196,13 +210,72 @@ class Panel:
         return {"reverted": revert(self._gw(), str(body.get("edit_id", ""))).id}
 
     def generate(self, body: dict) -> dict:
+        """Takes of one prompt into the bin: on the chosen model (`variants` times), or with `models` given,
+        an A/B: the same prompt on each model, side by side as `shot — model`."""
         s = panel_settings.load()
         prompt, frames, variants = _prompt(body), _frames(body), _variants(body)
+        models = _models(body, s.model)
         self._estimate(body).refuse_if_over("Generating")
         _, target = conform_target(self._gw(), s.bit_depth)
-        slot = target.slot(frames, prompt, model=s.model)
-        clips = bins.generate_to_bin(self._gw(), self._maker(), slot, variants=variants, template=s.bin)
-        return {"clips": [c.name for c in clips]}
+        slot = target.slot(frames, prompt, negative_prompt=str(body.get("negative_prompt") or "").strip() or None)
+        made = bins.generate_takes(self._gw(), self._maker(), slot, models, variants, template=s.bin,
+                                   shot=str(body.get("shot") or ""), journal=self.journal())
+        return {"clips": [c.name for c in made.clips], "group": made.group,
+                "failed": [{"item": name, "error": why} for name, why in made.failed]}
+
+    def promote(self, body: dict) -> dict:
+        """Render a chosen take (`take_id`) or draft (`item_id`, on the timeline) again on the final model
+        and replace it in place; revertible like any fill."""
+        s = panel_settings.load()
+        final = str(body.get("model") or s.model)
+        if body.get("item_id"):  # a draft: its fill, on the final model
+            (draft,) = chosen_placeholders(self._gw().timeline(), [str(body["item_id"])])
+            if draft.kind != "draft":
+                raise BadInput(f"{draft.label} is not a promptreel draft.", "Use Fill for other placeholders.")
+            _, target = conform_target(self._gw(), s.bit_depth)
+            estimate([(draft.label, slot_for(draft, target, model=final))], final,
+                     s.budget_usd).refuse_if_over("Promoting")
+            report = fill(self._gw(), self._maker(), item_ids=[draft.item.id], bit_depth=s.bit_depth,
+                          bin_template=s.bin, model=final)
+            if report.failed:
+                raise UserError(report.failed[0][1], "The draft is unchanged.")
+            return {"promoted": report.edits[0].id}
+        take = takes.get_take(self.journal(), str(body.get("take_id") or ""))
+        clip_id = take.provenance.get("resolve_clip")
+        if not clip_id:
+            raise BadInput(f"Take {take.id} was not made into a Resolve bin.", "Promote a take from this panel's list.")
+        slot = takes.promote_slot(take.slot, take, final)
+        estimate([(f"{take.shot} — {take.model}", slot)], final, s.budget_usd).refuse_if_over("Promoting")
+        record, made = promote(self._gw(), self._maker(), clip_id, slot)
+        takes.record_takes(self.journal(), take.shot, [SlotClip(slot, made.path, {**made.as_provenance(),
+                                                                                   "resolve_clip": clip_id})],
+                           "promote", source=take.id)
+        return {"promoted": record.id}
+
+    def costs(self, _: dict) -> dict:
+        """What was spent today (the editor's calendar day) and per project, from the journal's ledger."""
+        j = self.journal()
+        by_project = [{"project": p or "(none)", "usd": round(usd, 4), "jobs": n} for p, usd, n in j.spend("project")]
+        here = next((x["usd"] for x in by_project if x["project"] == self._project), 0.0)
+        return {"today_usd": round(j.spent_on(), 4), "project": self._project, "project_usd": here,
+                "by_project": by_project}
+
+    def stats(self, _: dict) -> dict:
+        return {"columns": list(COLUMNS), "rows": [m.row() for m in model_stats(self.journal())]}
+
+    def list_takes(self, _: dict) -> dict:
+        recent = takes.list_takes(self.journal())[-TAKES_SHOWN:]
+        return {"takes": [{**t.as_dict(), "in_bin": bool(t.provenance.get("resolve_clip"))}
+                          for t in reversed(recent)]}
+
+    def draft(self, body: dict) -> dict:
+        """A draft slate of the typed length at the project's rate and size, into the drafts bin: the
+        `draft` model (local, free) whatever the chosen model."""
+        s = panel_settings.load()
+        _, target = conform_target(self._gw(), s.bit_depth)
+        slot = target.slot(_frames(body), _prompt(body), model="draft")
+        clip = bins.create_draft(self._gw(), self._maker(), slot)
+        return {"clip": clip.name, "clip_id": clip.id}
 
     def exports(self, _: dict) -> dict:
         watcher = self.watcher()
@@ -222,7 +295,8 @@ class Panel:
 
         def work() -> None:
             try:
-                filemode.fill_export(path, s, self.filler, run, prepared=prepared)
+                filemode.fill_export(path, s, self.filler, run, prepared=prepared,
+                                     on_event=getattr(self.engine_jobs, "on_event", None))
             except Exception:  # recorded on the run, which the job list shows
                 pass
 
@@ -234,11 +308,14 @@ class Panel:
     def routes(self) -> dict[tuple[str, str], Callable[[dict], dict]]:
         both = {("GET", "/api/state"): self.state, ("GET", "/api/jobs"): self.jobs,
                 ("GET", "/api/settings"): self.settings, ("POST", "/api/settings"): self.save_settings,
-                ("GET", "/api/models"): self.models, ("POST", "/api/estimate"): self.estimate}
+                ("GET", "/api/models"): self.models, ("POST", "/api/estimate"): self.estimate,
+                ("GET", "/api/costs"): self.costs, ("GET", "/api/stats"): self.stats,
+                ("GET", "/api/takes"): self.list_takes}
         if self.mode == "file":
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
-                ("POST", "/api/generate"): self.generate}
+                ("POST", "/api/generate"): self.generate, ("POST", "/api/draft"): self.draft,
+                ("POST", "/api/promote"): self.promote}
 
 
 def _prompt(body: dict) -> str:
@@ -253,6 +330,21 @@ def _frames(body: dict) -> int:
     if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
         raise UserError("The duration is missing.", "Give the length in frames (or pick a placeholder).")
     return frames
+
+
+def _models(body: dict, default: str) -> list[str]:
+    """The models of an A/B (`models`, two or more), else the one chosen in settings."""
+    models = body.get("models")
+    if models is None:
+        return [default]
+    if not isinstance(models, list) or len(models) < 2 or not all(isinstance(m, str) and m for m in models):
+        raise BadInput("An A/B needs two models.", "Pick model A and model B.")
+    return models
+
+
+def _total(estimates: list[CostEstimate], budget: float | None) -> CostEstimate:
+    lines = [line for e in estimates for line in e.lines]
+    return CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=budget)
 
 
 def _variants(body: dict) -> int:

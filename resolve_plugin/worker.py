@@ -9,42 +9,73 @@ import os
 import sys
 import time
 import webbrowser
+from typing import Callable
 
 from promptreel.core.errors import UserError
+from promptreel.core.events import Event
 from promptreel.core.request import Slot
 
-from .clipmaker import ClipMaker
+from .clipmaker import MadeClip, Outcome
 from .editions import decide
 from .gateway import BridgeGateway
+from .livejobs import LiveJobs
 from .panel import Panel
 
 
-def clip_maker(gw) -> ClipMaker:
-    """Slot -> MadeClip through the one core path: plan, the job engine, conform to the slot.
-    Fit and codec are the editor's panel settings; fit "project" is the timeline's own
-    mismatched-resolution setting, read from Resolve when the clip is made."""
-    from promptreel.core.conform.plan import Choices
-    from promptreel.core.fill import FillSettings, fill_slots_sync
-    from promptreel.core.settings import output_dir
+class EngineClipMaker:
+    """Slots -> MadeClips through the one core path: plan, the job engine (one batch per call: shared
+    route limits, concurrency and budget), conform to each slot. Fit and codec are the editor's panel
+    settings; fit "project" is the timeline's own mismatched-resolution setting, read from Resolve
+    when the clips are made. The Resolve project's name goes on every job for the cost ledger.
+    `on_event` receives the engine's job events (the panel's live job list)."""
 
-    from . import panel_settings
-    from .clipmaker import MadeClip
-    from .fill import conform_target
+    def __init__(self, gw, on_event: Callable[[Event], None] | None = None):
+        self.gw = gw
+        self.on_event = on_event
 
-    def make(slot: Slot) -> MadeClip:
+    def many(self, slots: list[Slot]) -> list[Outcome]:
+        from promptreel.core.conform.plan import Choices
+        from promptreel.core.fill import FillSettings, fill_slots_sync
+        from promptreel.core.settings import output_dir
+
+        from . import panel_settings
+        from .fill import conform_target
+
+        if not slots:
+            return []
         chosen = panel_settings.load()
-        fit = conform_target(gw)[1].fit if chosen.fit == "project" else chosen.fit
+        project, target = conform_target(self.gw)
+        fit = target.fit if chosen.fit == "project" else chosen.fit
         settings = FillSettings(output_dir=output_dir() / "conformed", choices=Choices(fit=fit), codec=chosen.codec,
-                                budget=chosen.budget_usd)
-        (clip,) = fill_slots_sync([slot], settings)
-        if not clip.ok:
-            raise UserError(f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.",
-                            "Nothing was placed; fix the cause and fill again (finished jobs are reused).")
-        p = clip.provenance
-        return MadeClip(path=clip.path, model=p["model"], prompt=slot.prompt, job_id=p["job_id"], route=p["route"],
-                        seed=p["seed"], cost_usd=p["cost"])
+                                budget=chosen.budget_usd, project=project.name)
+        out: list[Outcome] = []
+        for slot, clip in zip(slots, fill_slots_sync(slots, settings, on_event=self.on_event), strict=True):
+            if not clip.ok:
+                out.append(f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
+                continue
+            p = clip.provenance
+            out.append(MadeClip(path=clip.path, model=p["model"], prompt=slot.prompt, job_id=p["job_id"],
+                                route=p["route"], seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
+                                prompt_sha256=p.get("prompt_sha256", ""),
+                                original_sha256=p.get("original_sha256", "")))
+        return out
 
-    return make
+    def __call__(self, slot: Slot) -> MadeClip:
+        (made,) = self.many([slot])
+        if isinstance(made, str):
+            raise UserError(made, "Nothing was placed; fix the cause and try again (finished jobs are reused).")
+        return made
+
+
+def clip_maker(gw, on_event: Callable[[Event], None] | None = None) -> EngineClipMaker:
+    return EngineClipMaker(gw, on_event)
+
+
+def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
+    """The worker's panel: connected through `gw` (None: file mode), with the engine's jobs live in its list."""
+    live = LiveJobs()
+    return Panel(gw, clip_maker(gw, live.on_event) if gw is not None else None, mode=mode, reason=reason,
+                 engine_jobs=live)
 
 
 def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
@@ -55,7 +86,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
         print(f"promptreel: {e}", file=sys.stderr)
         return 2
     decision = decide(hello.product, hello.version, bridge=True)
-    panel = Panel(gw, clip_maker(gw), mode=decision.mode, reason=decision.reason)
+    panel = panel_for(gw, decision.reason, decision.mode)
     panel.start()
     print(f"promptreel: panel at http://127.0.0.1:{panel.port}/ ({decision.reason})", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
@@ -74,7 +105,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
 def serve(gw, reason: str, open_browser: bool = True) -> int:
     """`promptreel resolve panel`: the panel on its own; connected through `gw`, or in file mode when
     `gw` is None (the free edition from 21.1, or nothing answered). Serves until interrupted."""
-    panel = Panel(gw, clip_maker(gw) if gw is not None else None, reason=reason)
+    panel = panel_for(gw, reason)
     panel.start()
     print(f"promptreel: panel ({panel.mode} mode) at {panel.url}", flush=True)
     print(f"promptreel: {reason}", flush=True)

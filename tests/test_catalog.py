@@ -38,8 +38,8 @@ def test_capabilities_from_data():
 
 def test_retired_routes_are_skipped_by_date():
     sora = load_catalog().get("sora-2")
-    assert [r.protocol for r in sora.usable_routes(date(2026, 11, 23))] == ["replicate"]
-    assert [r.protocol for r in sora.usable_routes(date(2026, 9, 1))] == ["openai", "replicate"]
+    assert [r.protocol for r in sora.usable_routes(date(2026, 11, 23))] == ["replicate", "fal"]
+    assert [r.protocol for r in sora.usable_routes(date(2026, 9, 1))] == ["openai", "replicate", "fal"]
 
 
 def test_user_file_overrides_price_and_adds_route(tmp_path):

@@ -309,3 +309,12 @@ def test_key_goes_only_to_openai():
     assert headers["Authorization"] == f"Bearer {KEY}"
     url, headers = s.media_request(MediaRef(url="https://cdn.example.com/video_1.mp4"))
     assert "Authorization" not in headers and KEY not in str(headers)
+
+
+@pytest.mark.parametrize("given, used", [
+    ("https://api.openai.com/v1", "https://api.openai.com/v1"),
+    ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
+    ("https://api.openai.com", "https://api.openai.com/v1"),  # the bare host gets the SDK's version segment
+])
+def test_base_url_sdk_form_and_bare_host(given, used):
+    assert sora(base_url=given).base_url == used

@@ -176,6 +176,18 @@ def test_format_that_cannot_be_written_falls_back_to_otio(tmp_path, capsys, boar
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]  # no temporary file left behind
 
 
+
+def test_fallback_to_otio_never_replaces_a_file_already_there(tmp_path, capsys, board):
+    out = tmp_path / "cut.otio"
+    run(capsys, "storyboard", board, "-o", out, "--rate", "24000/1001", "--size", "320x180")
+    before = out.read_bytes()
+    code, text, err = run(capsys, "fill", out, "-o", tmp_path / "cut.fcpxml", "--model", "draft", "--codec", "h264")
+    assert code == 0, err
+    assert out.read_bytes() == before  # the input, whose name the fallback would have taken
+    assert "wrote cut 2.otio (OTIO) instead" in " ".join(text.split())
+    assert_frame_exact(otio.adapters.read_from_file(str(tmp_path / "cut 2.otio")).find_clips()[0], 20,
+                       Fraction(24000, 1001))
+
 EDL_DF = """TITLE: dropframe
 FCM: DROP FRAME
 

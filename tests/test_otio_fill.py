@@ -5,6 +5,7 @@ compared before and after (structural diff), and revert must give back the input
 """
 
 from fractions import Fraction
+from pathlib import Path
 
 import opentimelineio as otio
 import pytest
@@ -85,6 +86,9 @@ def test_generator_sample_fill_revert_exact(tmp_path, options):
     meta = clip.metadata["promptreel"]
     assert (meta["prompt"], meta["model"], meta["seed"], meta["cost"]) == ("colour bars melting into a sunset", "draft", 3, 0)
     assert {"route", "job_id", "created", "ai_generated"} <= set(meta)
+    # A draft slate says it is not AI-generated footage, and names the original kept beside its media.
+    assert meta["ai_generated"] is False and "not AI-generated" in meta["disclosure"]
+    assert Path(meta["original"]).is_file() and len(meta["original_sha256"]) == len(meta["prompt_sha256"]) == 64
 
     assert revert_tracks(after.tracks) == 1
     assert as_json(after) == as_json(reread(src))

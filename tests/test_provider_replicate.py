@@ -36,7 +36,7 @@ def uri(path):
 
 def test_build_veo_text_and_frames_exact(client):
     call = rep(client, "google/veo-3.1").build(veo(negative_prompt="text", seed=3, audio=False), "j")
-    assert (call.method, call.path, call.headers) == ("POST", "/v1/models/google/veo-3.1/predictions", {"Prefer": "wait=5"})
+    assert (call.method, call.path, call.headers) == ("POST", "/models/google/veo-3.1/predictions", {"Prefer": "wait=5"})
     assert call.json == {"input": {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "16:9", "resolution": "1080p",
                                    "negative_prompt": "text", "seed": 3, "generate_audio": False}}
     png = png_file()
@@ -61,14 +61,10 @@ def test_build_sora_and_gen45_exact(client):
     assert call.json == {"input": {"prompt": "p", "duration": 5, "aspect_ratio": "4:3", "seed": 9}}
 
 
-def test_unsupported_inputs_and_big_images_refused(client, tmp_path):
+def test_unsupported_inputs_refused(client, tmp_path):
     with pytest.raises(UnsupportedRequest, match="last frame"):
         rep(client, "openai/sora-2").build(GenerationRequest(prompt="p", seconds=4, size="720x1280",
                                                              first_frame=png_file(), last_frame=png_file()), "j")
-    big = tmp_path / "big.png"
-    big.write_bytes(b"\0" * 300_000)
-    with pytest.raises(UnsupportedRequest, match="256 KB"):
-        rep(client, "google/veo-3.1").build(veo(first_frame=big), "j")
     with pytest.raises(UnsupportedRequest, match="input schema"):
         rep(client, "someone/unknown-model").build(veo(), "j")
 
@@ -165,7 +161,76 @@ async def test_wrong_token_is_auth(fake, client, tmp_path):
 
 async def test_model_gone_is_retired(fake, client, tmp_path):
     proto = rep(client, "google/veo-9", fake.url)
-    call = WireCall("POST", "/v1/models/google/veo-9/predictions", json={"input": {"prompt": "x"}})
+    call = WireCall("POST", "/models/google/veo-9/predictions", json={"input": {"prompt": "x"}})
     with pytest.raises(ProviderError) as e:
         await proto.submit(call, tmp_path / "s")
     assert e.value.kind is ErrorKind.RETIRED
+
+
+BIG = ("big.png", "1920x1080")  # a real PNG whose data URI passes 256 KB
+
+
+@pytest.mark.parametrize("given", ["https://api.replicate.com/v1", "https://api.replicate.com", "https://api.replicate.com/v1/",
+                                   "https://proxy.example/replicate/v1"])
+def test_base_url_takes_the_sdk_form_and_the_bare_host(client, given):
+    expected = given.rstrip("/").removesuffix("/v1") + "/v1"
+    assert rep(client, "google/veo-3.1", given).base_url == expected
+    assert rep(client, "google/veo-3.1", None).base_url == "https://api.replicate.com/v1"
+
+
+@pytest.mark.parametrize("form", ["sdk", "bare"])
+async def test_round_trip_with_either_base_url_form(fake, client, tmp_path, form):
+    proto = rep(client, "google/veo-3.1", fake.base_url if form == "sdk" else fake.url)
+    assert fake.base_url.endswith("/v1")
+    sub = await proto.submit(proto.build(veo(), "j"), tmp_path / "s")
+    assert (await poll_to_end(proto, sub.job_id)).state is JobState.SUCCEEDED
+    assert [c.path for c in fake.api.calls][:1] == ["/v1/models/google/veo-3.1/predictions"]
+
+
+def test_big_image_waits_for_upload_small_one_goes_inline(client):
+    big, small = png_file(*BIG), png_file()
+    assert len(uri(big)) > 256 * 1024 >= len(uri(small))
+    call = rep(client, "google/veo-3.1").build(veo(first_frame=big, last_frame=small), "j")
+    assert call.json["input"]["image"] == "upload:0" and call.json["input"]["last_frame"] == uri(small)
+    assert call.files == {"upload:0": (big.name, big.read_bytes(), "image/png")}
+    assert rep(client, "google/veo-3.1").build(veo(first_frame=small), "j").files is None
+
+
+async def test_big_image_goes_through_the_files_api(fake, client, tmp_path):
+    big, small = png_file(*BIG), png_file()
+    proto = rep(client, "google/veo-3.1", fake.base_url)
+    sub = await proto.submit(proto.build(veo(first_frame=big, last_frame=small), "j"), tmp_path / "s")
+    uploads = fake.calls_to("POST", r"/v1/files")
+    assert len(uploads) == 1 and uploads[0].headers["content-type"].startswith("multipart/form-data")
+    (stored,) = fake.files.values()
+    assert stored["size"] == big.stat().st_size and stored["content_type"] == "image/png" and stored["name"] == big.name
+    sent = fake.jobs[sub.job_id].body["input"]
+    assert sent["image"] == stored["urls"]["get"] and sent["last_frame"] == uri(small)
+    assert (await poll_to_end(proto, sub.job_id)).state is JobState.SUCCEEDED and fake.creates == 1
+
+
+async def test_upload_failure_creates_nothing(fake, client, tmp_path):
+    fake.fault("upload", "500")
+    proto = rep(client, "google/veo-3.1", fake.base_url)
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(proto.build(veo(first_frame=png_file(*BIG)), "j"), tmp_path / "s")
+    assert e.value.kind is ErrorKind.RETRYABLE and e.value.status == 500
+    assert fake.creates == 0 and fake.calls_to("POST", r"/v1/models/.+") == []
+
+
+async def test_files_api_fake_is_strict(fake, client):
+    auth = {"Authorization": f"Bearer {KEY}"}
+    ok = await client.post(f"{fake.url}/v1/files", headers=auth, files={"content": ("a.png", b"x", "image/png")})
+    assert ok.status_code == 201 and ok.json()["urls"]["get"].endswith(ok.json()["id"])
+    for bad in ({"files": {"file": ("a.png", b"x", "image/png")}},  # the part must be `content`
+                {"files": {"content": ("a.png", b"x", "image/png")}, "data": {"purpose": "x"}},  # unknown field
+                {"json": {"content": "eA=="}},  # not multipart
+                {"files": {"content": ("a.png", b"x", "image/png")}, "data": {"metadata": "{not json"}}):
+        r = await client.post(f"{fake.url}/v1/files", headers=auth, **bad)
+        assert r.status_code in (415, 422), bad
+    big = {"input": {"prompt": "x", "image": uri(png_file(*BIG))}}
+    r = await client.post(f"{fake.url}/v1/models/google/veo-3.1/predictions", headers=auth, json=big)
+    assert r.status_code == 422 and "Files API" in r.json()["detail"]
+    made_up = {"input": {"prompt": "x", "image": f"{fake.url}/v1/files/f999999"}}
+    r = await client.post(f"{fake.url}/v1/models/google/veo-3.1/predictions", headers=auth, json=made_up)
+    assert r.status_code == 422 and "not a file that exists" in r.json()["detail"]

@@ -350,3 +350,36 @@ def test_fill_through_the_real_engine_and_conform(connect):
         assert (info.frames, info.rate, info.width, info.height) == (frames, Fraction(24000, 1001), 320, 180)
         assert info.pix_fmt == "yuv422p10le"  # ProRes 422 HQ, the panel's default codec
     assert report.edits[0].job_id.startswith("job_")
+    # One engine batch for the whole fill (shared route limits, concurrency and budget), and every job
+    # on the ledger under the Resolve project's name.
+    from promptreel.core.journal import Journal
+
+    journal = Journal.open_default()
+    jobs = journal.jobs()
+    assert len(jobs) == 2 and len({j.batch_id for j in jobs}) == 1
+    assert journal.spend(by="project") == [("Spot", 0.0, 2)]
+
+
+class _OneFails:
+    """A batch maker (has `many`, as the engine's does) whose second slot gets no clip."""
+
+    def __init__(self, inner: TestPatternMaker):
+        self.inner, self.batches = inner, []
+
+    def many(self, slots):
+        self.batches.append(len(slots))
+        return [self.inner(s) if i != 1 else "No clip for 'storm': the provider refused the prompt."
+                for i, s in enumerate(slots)]
+
+
+def test_a_batch_is_made_in_one_call_and_a_failed_slot_does_not_stop_the_others(connect, maker):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    batch = _OneFails(maker)
+    report = fill(gw, batch)
+    assert batch.batches == [2]
+    assert [(it._track, it._start, it._duration) for it in _ours(timeline)] == [(2, 86410, 30)]
+    ((label, error),) = report.failed
+    assert "GEN: storm" in label and "refused the prompt" in error
+    v1 = timeline.GetItemListInTrack("video", 1)
+    assert [it.GetClipEnabled() for it in v1] == [False, True, True]  # the failed slot's placeholder untouched

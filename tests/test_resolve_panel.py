@@ -144,3 +144,61 @@ def test_the_page_has_the_job_list_cost_and_settings(scene):
     for part in ('id="jobs"', 'id="cost"', 'id="settings"', "/api/jobs", "/api/estimate", "/api/settings",
                  "/api/exports", "/api/file/fill"):
         assert part in page
+
+
+def test_ab_and_promote_refuse_bad_input_before_anything_is_made(scene):
+    panel, client, timeline = scene
+    base = {"prompt": "waves", "frames": 12}
+    r = client.post("/api/generate", json={**base, "models": ["draft"]})
+    assert r.status_code == 400 and "two models" in r.json()["error"]
+    r = client.post("/api/generate", json={**base, "models": ["draft", "no-such-model"]})
+    assert r.status_code == 400 and "no-such-model" in r.json()["error"]
+    r = client.post("/api/promote", json={"take_id": "take_nope", "model": "draft"})
+    assert r.status_code == 400
+    assert [it for it in timeline._items() if it._mpi is not None] == []
+    assert client.get("/api/takes").json() == {"takes": []}
+
+
+def test_generate_records_takes_named_shot_and_model_and_costs_are_listed(scene):
+    panel, client, _ = scene
+    r = client.post("/api/generate", json={"prompt": "waves at dawn", "frames": 12, "variants": 2, "shot": "SH010"})
+    assert r.status_code == 200 and r.json()["clips"] == ["SH010 — draft #1", "SH010 — draft #2"]
+    takes = client.get("/api/takes").json()["takes"]
+    assert [(t["shot"], t["model"], t["kind"], t["in_bin"]) for t in takes] == [
+        ("SH010", "draft", "variants", True)] * 2
+    client.get("/api/state")  # reads the project's name
+    costs = client.get("/api/costs").json()
+    assert costs["project"] == "Spot" and costs["today_usd"] == 0.0
+    stats = client.get("/api/stats").json()
+    assert "success_rate" in stats["columns"] and stats["rows"] == []  # the test maker runs no engine jobs
+
+
+def test_a_fill_is_a_take_that_promotes_in_place_and_reverts(scene):
+    _, client, timeline = scene
+    first = client.get("/api/state").json()["placeholders"][0]
+    client.post("/api/fill", json={"item_ids": [first["id"]]})
+    (take,) = client.get("/api/takes").json()["takes"]
+    assert (take["kind"], take["shot"], take["frames"], take["in_bin"]) == ("fill", "Solid Color", 30, True)
+    (placed,) = [it for it in timeline._items() if it._mpi is not None]
+    preview, where = placed._mpi._path, (placed._track, placed._start, placed._duration, placed._left)
+    r = client.post("/api/promote", json={"take_id": take["id"], "model": "draft"})
+    assert r.status_code == 200, r.text
+    assert placed._mpi._path != preview and (placed._track, placed._start, placed._duration, placed._left) == where
+    assert placed._mpi.GetThirdPartyMetadata("promptreel.role") == "take"
+    kinds = [t["kind"] for t in client.get("/api/takes").json()["takes"]]
+    assert kinds == ["promote", "fill"]
+    assert client.post("/api/revert", json={"edit_id": r.json()["promoted"]}).status_code == 200
+    assert placed._mpi._path == preview
+
+
+def test_promote_refuses_a_foreign_placeholder_and_a_final_over_budget(scene):
+    _, client, timeline = scene
+    solid = client.get("/api/state").json()["placeholders"][0]
+    r = client.post("/api/promote", json={"item_id": solid["id"], "model": "draft"})
+    assert r.status_code == 400 and "not a promptreel draft" in r.json()["error"]
+    client.post("/api/fill", json={"item_ids": [solid["id"]]})
+    (take,) = client.get("/api/takes").json()["takes"]
+    assert client.post("/api/settings", json={"budget_usd": 0.5}).status_code == 200
+    r = client.post("/api/promote", json={"take_id": take["id"], "model": "veo-3.1"})
+    assert r.status_code == 400 and "over the panel's budget" in r.json()["error"]
+    assert [t["kind"] for t in client.get("/api/takes").json()["takes"]] == ["fill"]  # nothing promoted

@@ -28,6 +28,10 @@ SUMMARIES = {
     "doctor": "Check ffmpeg, keys, the journal and the connection to Resolve.",
     "prompt": "Show what a model would be sent for a shot written as fields.",
     "templates": "Save, list, show, delete, export and import prompt templates.",
+    "stats": "Per model and route: success rate, failures, time to media, cost per second.",
+    "provenance": "Trace a conformed clip back to the provider's original and its content credentials.",
+    "takes": "List the takes of a shot (A/B, variants, promotions); choose the keeper.",
+    "promote": "Render a chosen take again on the final model; replace it in place in a timeline.",
     "sandbox": "Serve loopback fakes of the providers' APIs, to run everything offline without keys.",
 }
 

@@ -9,7 +9,9 @@ import click
 
 @click.command()
 @click.argument("prompt")
-@click.option("--model", "model_id", default="draft", show_default=True, help="Model id (see `promptreel models`).")
+@click.option("--model", "model_ids", multiple=True,
+              help="Model id (see `promptreel models`); default draft. Repeat for an A/B: --model a --model b.")
+@click.option("--models", "models_csv", help="Models for an A/B, comma-separated: veo-3.1-fast,ltx-2.3-fast.")
 @click.option("--seconds", type=int, help="Generation length in whole seconds.")
 @click.option("--frames", type=int, help="Exact frame count (with --fps); other models cover it with whole seconds.")
 @click.option("--fps", "fps_text", help="Frame rate: 24, 25, 24000/1001, 23.976 ...")
@@ -21,33 +23,36 @@ import click
 @click.option("--last-frame", type=click.Path(path_type=Path), help="Image to end on.")
 @click.option("--ref", "refs", multiple=True, type=click.Path(path_type=Path), help="Reference image (repeatable).")
 @click.option("--audio/--no-audio", default=None, help="Ask for audio, or none.")
-@click.option("--variants", type=int, default=1, show_default=True, help="Number of takes (one job each).")
+@click.option("--variants", type=int, default=1, show_default=True,
+              help="Takes per model (one job each, each with its own seed where the model takes one).")
+@click.option("--shot", help="Shot name the takes are recorded under (default: from the prompt).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--budget", type=float, help="Refuse the run if its estimate passes this many USD.")
 @click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
+@click.option("--remix", "remix_of", metavar="JOB", help="Remake an earlier take (its job id) with this prompt "
+              "(models that remix: Sora 2, Sora 2 Pro). Its length and size are kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame, last_frame,
-             refs, audio, variants, out, budget, no_cache, as_json) -> None:
-    """Generate a clip from a prompt."""
+def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame,
+             last_frame, refs, audio, variants, shot, out, budget, no_cache, remix_of, as_json) -> None:
+    """Generate a clip from a prompt; with several models, an A/B in one batch. Every result is
+    recorded as a take of the shot (`promptreel takes`)."""
     import asyncio
 
-    from pydantic import ValidationError
-
-    from ..catalog import Size, load_catalog
+    from ..catalog import load_catalog
     from ..engine import Engine
     from ..errors import BadInput
     from ..frames import parse_rate
     from ..journal import Journal
-    from ..plan import PlannedRequest, check_request, plan_slot
-    from ..request import GenerationRequest, Slot
     from ..settings import load_settings
+    from ..takes import check_models, job_clips, list_takes, record_takes, seed_for, shot_name
     from .progress import event_sink, print_results
 
     settings = load_settings()
     if out is not None:
         settings = settings.model_copy(update={"output_dir": out})
     catalog = load_catalog(settings.catalog_file)
-    model = catalog.get(model_id)
+    ids = [*model_ids, *(m.strip() for m in (models_csv or "").split(",") if m.strip())] or ["draft"]
+    models = check_models(ids, catalog)  # every name checked before anything is planned
 
     if seconds is not None and frames is not None:
         raise BadInput("Give either --seconds or --frames, not both.", "Drop one of them.")
@@ -56,6 +61,48 @@ def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, see
     if size_text and aspect:
         raise BadInput("Give either --size or --aspect, not both.", "Drop one of them.")
     fps = parse_rate(fps_text) if fps_text else None
+    if remix_of and seconds is None and frames is None and not (size_text or aspect):
+        earlier = _earlier_request(remix_of)  # a remix keeps its source's length and size
+        seconds, size_text = earlier.get("seconds"), earlier.get("size")
+    takes = len(models) > 1 or variants > 1
+    planned = []
+    for model in models:
+        # Takes to compare get seeds: the same number on every model that takes one, a new one per variant.
+        model_seed = seed if seed is not None or not (takes and model.seed) else seed_for(f"{prompt}\0{negative or ''}")
+        planned.append(_plan(model, prompt, negative, model_seed, seconds, frames, fps, aspect, size_text, first_frame,
+                             last_frame, refs, audio, variants, remix_of))
+    for p in planned:
+        for warning in p.warnings:
+            click.echo(f"note: {warning}", err=True)
+
+    journal = Journal.open_default()
+    try:
+        engine = Engine(catalog, journal, settings)
+        with event_sink(as_json) as on_event:
+            results = asyncio.run(engine.run(planned, budget=budget, no_cache=no_cache, on_event=on_event))
+        shot = shot or shot_name(prompt)
+        group = record_takes(journal, shot, job_clips(planned, results, journal, shot),
+                             "ab" if len(models) > 1 else "variants")
+        take_ids = [t.id for t in list_takes(journal, group=group)]
+    finally:
+        journal.close()
+    print_results(results, as_json, take_ids)
+    if not as_json:
+        click.echo(f"Recorded as {len(take_ids)} take(s) of shot {shot!r} (`promptreel takes {shot}`).")
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(1)
+
+
+def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text, first_frame, last_frame, refs,
+          audio, variants, remix_of):
+    """One model's request, checked against the catalog (refused before anything is spent)."""
+    from pydantic import ValidationError
+
+    from ..catalog import Size
+    from ..errors import BadInput
+    from ..plan import PlannedRequest, check_request, plan_slot
+    from ..request import GenerationRequest, Slot
+
     if size_text:
         size = Size.parse(size_text)
     elif aspect:
@@ -64,32 +111,29 @@ def generate(prompt, model_id, seconds, frames, fps_text, aspect, size_text, see
         size = Size.parse(model.sizes[aspect][0])
     else:
         size = model.all_sizes(with_image=first_frame is not None)[0]
-
     common = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
                   last_frame=last_frame)
-    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants)
+    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants, remix_of=remix_of)
     try:
         if frames is not None and not model.any_duration:
-            planned = plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, **extra)
-        else:
-            if frames is None and seconds is None:
-                seconds = 4 if model.any_duration else min(model.allowed_durations(size) or model.allowed_durations())
-            req = GenerationRequest(seconds=None if frames else seconds, frames=frames, fps=fps, size=size,
-                                    **common, **extra)
-            planned = PlannedRequest(req, None, check_request(req, model))
+            return plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, **extra)
+        if frames is None and seconds is None:
+            seconds = 4 if model.any_duration else min(model.allowed_durations(size) or model.allowed_durations())
+        req = GenerationRequest(seconds=None if frames else seconds, frames=frames, fps=fps, size=size,
+                                **common, **extra)
+        return PlannedRequest(req, None, check_request(req, model))
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}" for err in e.errors())
         raise BadInput(f"The request is not valid: {problems}.", "Fix the option named above.") from None
-    for warning in planned.warnings:
-        click.echo(f"note: {warning}", err=True)
+
+
+def _earlier_request(job_id: str) -> dict:
+    """The request of an earlier job in the journal ({} when there is none: the engine says so later)."""
+    from ..journal import Journal
 
     journal = Journal.open_default()
     try:
-        engine = Engine(catalog, journal, settings)
-        with event_sink(as_json) as on_event:
-            results = asyncio.run(engine.run([planned], budget=budget, no_cache=no_cache, on_event=on_event))
+        job = journal.get(job_id)
     finally:
         journal.close()
-    print_results(results, as_json)
-    if not all(r.ok for r in results):
-        raise click.exceptions.Exit(1)
+    return job.request if job is not None else {}

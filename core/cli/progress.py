@@ -71,17 +71,19 @@ def result_dict(r) -> dict:
     }
 
 
-def print_results(results, as_json: bool) -> None:
+def print_results(results, as_json: bool, take_ids: list[str] | None = None) -> None:
+    takes = take_ids or [None] * len(results)
     if as_json:
-        click.echo(json.dumps([result_dict(r) for r in results], indent=2))
+        rows = [{**result_dict(r), **({"take_id": t} if t else {})} for r, t in zip(results, takes)]
+        click.echo(json.dumps(rows, indent=2))
         return
     # Two lines per take, not a table: paths are long and terminals are narrow.
-    for r in results:
+    for r, take in zip(results, takes):
         info = r.info
         state = "cached" if r.cached else ("left for resume" if r.resumable else r.state.value)
         what = (f"{info.frames} frames @ {rate_label(info.rate)} fps  {info.width}x{info.height}  "
                 if info else "")
-        click.echo(f"{r.job_id}  {r.model} #{r.variant + 1}  {state}  {what}${r.cost:.2f}")
+        click.echo(f"{take or r.job_id}  {r.model} #{r.variant + 1}  {state}  {what}${r.cost:.2f}")
         click.echo(f"    {r.path if r.ok else (r.error or '')}")
     total = sum(r.cost for r in results)
     click.echo(f"Total cost: ${total:.2f}")

@@ -158,6 +158,10 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
 
 def _run(plan: ConformPlan, temp: Path, output: Path, emit: EventSink) -> None:
     cmd = plan.command(temp, global_args=("-loglevel", "error", "-nostats", "-progress", "pipe:1"))
+    tags = [arg for k, v in plan.target.metadata.items() for arg in ("-metadata", f"{k}={v}")]
+    if tags and output.suffix.lower() in (".mov", ".mp4"):  # MOV/MP4 keep other tags than their own only when told
+        tags += ["-movflags", "use_metadata_tags"]
+    cmd[-1:-1] = tags  # output options go before the output name
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)

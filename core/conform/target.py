@@ -77,6 +77,7 @@ class Target(BaseModel):
     audio_rate: Literal[48000] = 48000
     audio_channels: int = Field(2, ge=0, le=16, description="PCM channels: the source's audio, or silence "
                                 "as long as the clip when it has none; 0 drops the audio")
+    metadata: dict[str, str] = Field({}, description="container tags written to the file (provenance)")
 
     @field_validator("frames", mode="before")
     @classmethod

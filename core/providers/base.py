@@ -19,13 +19,17 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from ..catalog import Route
+from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 
 class JobState(str, enum.Enum):
@@ -120,12 +124,15 @@ class Protocol(ABC):
     key_names: ClassVar[tuple[str, ...]] = ()  # environment / keyring names of its credentials
     poll_interval: ClassVar[float] = 5.0  # seconds between polls when the provider gives no hint
     local: ClassVar[bool] = False
+    # The version segment the vendor SDK's base URL ends in ("/v1" for OpenAI and Replicate): a base URL
+    # given without it (the bare host) gets it, so both forms work and paths are relative to it.
+    version_segment: ClassVar[str] = ""
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
         self.client = client
         self.route = route
         self.credentials = credentials
-        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.base_url = with_version(base_url or self.default_base_url, self.version_segment)
 
     @classmethod
     def check_ready(cls) -> None:
@@ -153,6 +160,23 @@ class Protocol(ABC):
     def owns(self, url: str) -> bool:
         return urlsplit(url).netloc == urlsplit(self.base_url).netloc
 
+    def earlier_output(self, job: Job, purpose: str) -> str:
+        """What this API calls the output of an earlier promptreel `job`, to `purpose` it ("extend" or
+        "remix"): the engine puts it in place of the job id before `build`. Routes that can build on
+        their own outputs override this; the others refuse."""
+        raise UnsupportedRequest(f"The {self.name} route cannot {purpose} an earlier promptreel job ({job.id}).",
+                                 f"Choose a model whose route can {purpose} (see `promptreel models`).")
+
+    def made_here(self, job: Job, purpose: str, vendor: str) -> None:
+        """Refuse an earlier job this route did not make, or that has not finished."""
+        if job.protocol != self.name:
+            raise UnsupportedRequest(
+                f"Job {job.id} was made on the {job.protocol} route ({job.model}); {vendor} can {purpose} only "
+                f"videos it made itself.", f"Give a take made on the {self.name} route (see `promptreel jobs`).")
+        if job.state not in (JobState.SUCCEEDED, JobState.DOWNLOADING, JobState.DONE):
+            raise UnsupportedRequest(f"Job {job.id} is {job.state.value}; only a finished take can be used to {purpose}.",
+                                     "Collect it first (`promptreel resume`), then try again.")
+
     async def find_created(self, call: WireCall, client_ref: str, sent_at: datetime) -> str | None:
         """After a create whose answer was lost: the provider job it made, if the provider can tell."""
         return None
@@ -178,3 +202,11 @@ class LocalProtocol(ABC):
     @abstractmethod
     async def render(self, request: GenerationRequest, dest: Path, on_progress) -> None:
         """Write the clip for `request` to `dest` (a temporary path). `on_progress(fraction)` as it goes."""
+
+
+def with_version(base_url: str, segment: str) -> str:
+    """`base_url` without a trailing slash, ending in `segment` ("/v1") when one is given."""
+    base = base_url.rstrip("/")
+    if segment and not base.endswith(segment):
+        base += segment
+    return base

@@ -43,6 +43,17 @@ class GeminiVeo(VeoProtocol):
             "Extend a take made on the gemini route (its download URI), or use the vertex route for other videos.",
         )
 
+    def earlier_output(self, job, purpose: str) -> str:
+        """An earlier take to extend: the download URI Veo gave it on the Gemini API."""
+        if purpose != "extend":
+            return super().earlier_output(job, purpose)
+        self.made_here(job, purpose, "The Gemini API")
+        uris = [m.url for m in job.media_refs if m.url and m.url.startswith(("https://", "http://"))]
+        if not uris:
+            raise UnsupportedRequest(f"Job {job.id} came back inline, without a Gemini file URI to extend.",
+                                     "Extend it on the vertex route as a video file instead.")
+        return uris[0]
+
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.credentials.get("GEMINI_API_KEY", "")}
 

@@ -8,6 +8,7 @@ is a table entry, not code.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -15,9 +16,10 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from ..tomlfile import shipped
-from .httpkit import aspect_of, data_uri, require
+from .httpkit import aspect_of, data_uri, read_image, require
 
 Mode = Literal["text", "first_frame", "first_last"]
+UPLOAD_PREFIX = "upload:"  # stands in the input for an image still to be uploaded
 
 
 class ModeFields(BaseModel):
@@ -42,6 +44,7 @@ class InputMap(BaseModel):
     negative_prompt: str | None = None
     seed: str | None = None
     modes: dict[str, ModeFields] = {}
+    resolution_paths: dict[str, str] = {}  # fal: a sub-path per resolution class (Kling's std / pro apps)
 
 
 @lru_cache(maxsize=1)
@@ -68,8 +71,13 @@ def _pick(values: dict[str, str], key: str, what: str, model_id: str) -> str:
 
 
 def build_input(route: str, model_id: str, request: GenerationRequest, vendor: str,
-                image_limit: int | None = None) -> tuple[str, dict[str, Any]]:
-    """(sub-path, input object) for `request` on `model_id`. Refuses what the schema cannot carry."""
+                image_limit: int | None = None,
+                uploads: dict[str, tuple[str, bytes, str]] | None = None) -> tuple[str, dict[str, Any]]:
+    """(sub-path, input object) for `request` on `model_id`. Refuses what the schema cannot carry.
+
+    Images go inline as data URIs. With `uploads` (a dict to fill), an image whose data URI passes
+    `image_limit` is not refused: it is put in `uploads` under a placeholder ("upload:0") that stands
+    in the input until the caller has uploaded it and knows its URL."""
     m = input_map(route, model_id)
     mode: Mode = "text"
     if request.first_frame:
@@ -82,12 +90,14 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
     for given, field, what in ((request.first_frame, first_field, "a first frame"),
                                (request.last_frame, last_field, "a last frame"),
                                (request.reference_images, m.reference_images, "reference images"),
-                               (request.extend_video, None, "a video to extend")):
+                               (request.extend_video, None, "a video to extend"),
+                               (request.remix_of, None, "a video to remix")):
         if given and not field:
             raise UnsupportedRequest(f"{model_id} on {vendor} does not take {what}.",
                                      "Drop it, or choose another route or model (see `promptreel models`).")
 
     size = require(request.size, "size", vendor)
+    prefix = _pick(m.resolution_paths, size.resolution_class, "resolution", model_id) if m.resolution_paths else ""
     out: dict[str, Any] = {"prompt": request.prompt}
     if m.duration:
         seconds = require(request.seconds, "seconds", vendor)
@@ -102,10 +112,21 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
         out[m.seed] = request.seed
     if m.audio and request.audio is not None:
         out[m.audio] = request.audio
+    def image(path, what: str) -> str:
+        if uploads is None:
+            return data_uri(path, what, image_limit, vendor)
+        uri = data_uri(path, what)
+        if image_limit is None or len(uri) <= image_limit:
+            return uri
+        key = f"{UPLOAD_PREFIX}{len(uploads)}"
+        data, mime = read_image(path, what)
+        uploads[key] = (Path(path).name, data, mime)
+        return key
+
     if request.first_frame:
-        out[first_field] = data_uri(request.first_frame, "first frame", image_limit, vendor)
+        out[first_field] = image(request.first_frame, "first frame")
     if request.last_frame:
-        out[last_field] = data_uri(request.last_frame, "last frame", image_limit, vendor)
+        out[last_field] = image(request.last_frame, "last frame")
     if request.reference_images:
-        out[m.reference_images] = [data_uri(p, "reference", image_limit, vendor) for p in request.reference_images]
-    return fields.path, out
+        out[m.reference_images] = [image(p, "reference") for p in request.reference_images]
+    return prefix + fields.path, out

@@ -131,10 +131,10 @@ class Kling(Protocol):
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
-        if request.extend_video:
+        if request.extend_video:  # by now a Kling video id: the engine resolves an earlier job to its id
             if Path(request.extend_video).exists():
-                raise UnsupportedRequest("Kling extends only videos it made itself, named by their Kling video id.",
-                                         "Give the Kling video id of an earlier result as the video to extend.")
+                raise UnsupportedRequest("Kling extends only videos it made itself, not a file.",
+                                         "Give the id of an earlier Kling take (see `promptreel jobs`).")
             body.video_id = request.extend_video
             return WireCall("POST", "/v1/videos/video-extend", json=body.model_dump(exclude_none=True))
         size = require(request.size, "size", "Kling")
@@ -154,6 +154,17 @@ class Kling(Protocol):
             body.aspect_ratio = aspect_of(size)
             family = "text2video"
         return WireCall("POST", f"/v1/videos/{family}", json=body.model_dump(exclude_none=True))
+
+    def earlier_output(self, job, purpose: str) -> str:
+        """An earlier take to extend: the Kling video id its task answered with."""
+        if purpose != "extend":
+            return super().earlier_output(job, purpose)
+        self.made_here(job, purpose, "Kling")
+        ids = [m.provider_id for m in job.media_refs if m.provider_id]
+        if not ids:
+            raise UnsupportedRequest(f"Job {job.id} has no Kling video id in the journal (made before promptreel kept it).",
+                                     "Give its Kling video id (from Kling's console) as the video to extend.")
+        return ids[0]
 
     def _error(self, response: httpx.Response, envelope: Envelope | None) -> ProviderError:
         kind = None
@@ -199,7 +210,8 @@ class Kling(Protocol):
                 status.error = ProviderError(ErrorKind.PROVIDER, "Kling reported success but returned no video.")
             else:
                 expires = datetime.now(timezone.utc) + OUTPUT_LIFETIME
-                status.media = [MediaRef(url=v.url, expires_at=expires) for v in videos]
+                # Kling's video id is kept: a later extend names the video by it, not by the task.
+                status.media = [MediaRef(url=v.url, expires_at=expires, provider_id=v.id) for v in videos]
         elif state is JobState.FAILED:
             reason = scrub(task.task_status_msg or "no reason given", self.secrets)
             kind = ErrorKind.MODERATION if _looks_like_moderation(reason) else ErrorKind.PROVIDER

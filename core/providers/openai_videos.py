@@ -3,6 +3,8 @@
     POST /videos              JSON {prompt, model, seconds, size}; multipart when a first frame is uploaded
                               as `input_reference` (it must be exactly `size`)
     POST /videos/extensions   JSON {prompt, seconds, video: {id}} (multipart when a video file is uploaded)
+    POST /videos/{id}/remix   JSON {prompt}: the finished video `id` made again with a new prompt (same
+                              model, size and length; the new Video names it in `remixed_from_video_id`)
     GET  /videos/{id}         Video; the next poll delay is in the `openai-poll-after-ms` header
     GET  /videos?limit&order&after   list, newest first with order=desc
     GET  /videos/{id}/content the MP4 (expires 24 h after completion)
@@ -13,6 +15,7 @@ HTTP 200 with status "failed" and an `error` object: a failed job, not an HTTP e
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,6 +38,7 @@ STATES = {"queued": JobState.QUEUED, "in_progress": JobState.RUNNING,
           "completed": JobState.SUCCEEDED, "failed": JobState.FAILED}
 BILLING_CODES = {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"}
 MODERATION_WORDS = ("moderation", "safety", "content_policy", "policy_violation")
+VIDEO_ID = re.compile(r"[A-Za-z0-9_-]+")  # what OpenAI's video ids look like (video_68d7...): safe in a path
 LIST_PAGES = 5  # pages of 100 searched when reconciling a lost create
 RECONCILE_WINDOW = (timedelta(minutes=2), timedelta(minutes=15))  # before / after our send time (clock skew)
 
@@ -76,6 +80,13 @@ class ExtendVideo(BaseModel):
     video: VideoRef
 
 
+class RemixVideo(BaseModel):
+    """VideoRemixParams: only the new prompt; the source is in the path."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str
+
+
 class VideoError(_Loose):
     code: str = ""
     message: str = ""
@@ -92,6 +103,7 @@ class Video(_Loose):
     prompt: str | None = None
     size: str | None = None
     seconds: str | None = None
+    remixed_from_video_id: str | None = None
     error: VideoError | None = None
 
 
@@ -113,11 +125,14 @@ class ApiError(_Loose):
 class OpenAIVideos(Protocol):
     name: ClassVar[str] = "openai"
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
+    version_segment: ClassVar[str] = "/v1"
     key_names: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     poll_interval: ClassVar[float] = 1.0  # the SDK's default when the header is absent
 
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
+        if request.remix_of:
+            return self._build_remix(request)
         if request.extend_video:
             return self._build_extend(request)
         seconds = _seconds(request, CREATE_SECONDS)
@@ -140,6 +155,21 @@ class OpenAIVideos(Protocol):
                             files={"video": (Path(source).name, data, mime)})
         body = ExtendVideo(prompt=request.prompt, seconds=seconds, video=VideoRef(id=source))
         return WireCall("POST", "/videos/extensions", json=body.model_dump())
+
+    def _build_remix(self, request: GenerationRequest) -> WireCall:
+        source = request.remix_of or ""
+        if request.extend_video or request.first_frame:
+            raise UnsupportedRequest("A remix takes only a new prompt: it keeps the source's frames and length.",
+                                     "Drop the video to extend and the first frame, or make a new take instead.")
+        if not VIDEO_ID.fullmatch(source):  # by now an OpenAI video id: the engine resolves an earlier job to it
+            raise UnsupportedRequest(f"OpenAI remixes only videos it made; {source!r} is not one.",
+                                     "Give the job id of an earlier take made on the openai route (see `promptreel jobs`).")
+        return WireCall("POST", f"/videos/{source}/remix", json=RemixVideo(prompt=request.prompt).model_dump())
+
+    def earlier_output(self, job, purpose: str) -> str:
+        """An earlier take to extend or remix: OpenAI names it by its video id, our provider job id."""
+        self.made_here(job, purpose, "OpenAI")
+        return job.provider_job_id
 
     def _size(self, request: GenerationRequest) -> str | None:
         if request.size is None:
@@ -264,6 +294,7 @@ class OpenAIVideos(Protocol):
         """
         sent = dict(call.json or call.data or {})
         extension = call.path == "/videos/extensions"
+        remixed = call.path.removeprefix("/videos/").removesuffix("/remix") if call.path.endswith("/remix") else None
         lo = (sent_at - RECONCILE_WINDOW[0]).timestamp()
         hi = (sent_at + RECONCILE_WINDOW[1]).timestamp()
         matches: list[str] = []
@@ -277,8 +308,11 @@ class OpenAIVideos(Protocol):
                 raise self.classify(r)
             page = VideoList.model_validate(json_body(r))
             for v in page.data:
-                if lo <= v.created_at <= hi and v.prompt == sent.get("prompt") and (
-                        extension or _same_request(v, sent)):
+                if remixed is not None:
+                    same = v.remixed_from_video_id == remixed
+                else:
+                    same = extension or _same_request(v, sent)
+                if lo <= v.created_at <= hi and v.prompt == sent.get("prompt") and same:
                     matches.append(v.id)
             if not page.has_more or not page.data or page.data[-1].created_at < lo:
                 break

@@ -1,12 +1,14 @@
 """Replicate: POST /v1/models/{owner}/{name}/predictions (with `Prefer: wait`), then GET /v1/predictions/{id}.
 
 Wire facts (replicate/replicate-python, replicate-python-beta types, replicate.com docs):
+the base URL is `https://api.replicate.com/v1` in the SDK's form (the bare host works too);
 bearer token; the body is {"input": {...}} in the hosted model's own schema (see
 hosted_inputs); statuses starting, processing, succeeded, failed, canceled, and
 `aborted` seen in the wild; output is a URL or a list of URLs on replicate.delivery that
 expires an hour after an API prediction ends; errors are problem JSON
-{type, title, status, detail}; 429 carries Retry-After. File inputs as data URLs only up
-to 256 KB (larger ones need the Files API, which this client does not use yet).
+{type, title, status, detail}; 429 carries Retry-After. File inputs go as data URLs up to
+256 KB; larger ones are uploaded first with the Files API (`POST /v1/files`, multipart
+`content` + `filename`/`type`/`metadata`) and passed as the file's `urls.get`, as the SDK does.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .hosted_inputs import build_input
+from .hosted_inputs import UPLOAD_PREFIX, build_input
 from .httpkit import http_error, json_body, scrub, send
 
 WAIT_SECONDS = 5  # hold the create briefly: short jobs come back finished, long ones are polled
@@ -81,9 +83,18 @@ def failure_kind(message: str) -> ErrorKind:
     return ErrorKind.PROVIDER
 
 
+class FileObject(BaseModel):
+    """What `POST /v1/files` answers (replicate-python-beta FileCreateResponse); we need its URL."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    urls: dict[str, str]
+
+
 class Replicate(Protocol):
     name = "replicate"
-    default_base_url = "https://api.replicate.com"
+    default_base_url = "https://api.replicate.com/v1"
+    version_segment = "/v1"
     key_names = ("REPLICATE_API_TOKEN",)
     poll_interval = 2.0
 
@@ -91,9 +102,44 @@ class Replicate(Protocol):
         return {"Authorization": f"Bearer {self.credentials['REPLICATE_API_TOKEN']}"}
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        _, inputs = build_input("replicate", self.route.model_id, request, "Replicate", DATA_URL_LIMIT)
-        return WireCall("POST", f"/v1/models/{self.route.model_id}/predictions", json={"input": inputs},
-                        headers={"Prefer": f"wait={WAIT_SECONDS}"})
+        """The create; images over 256 KB ride in `files`, their places in the input held by placeholders
+        that `submit` replaces with the uploaded files' URLs."""
+        uploads: dict[str, tuple[str, bytes, str]] = {}
+        _, inputs = build_input("replicate", self.route.model_id, request, "Replicate", DATA_URL_LIMIT, uploads)
+        return WireCall("POST", f"/models/{self.route.model_id}/predictions", json={"input": inputs},
+                        files=uploads or None, headers={"Prefer": f"wait={WAIT_SECONDS}"})
+
+    async def upload(self, name: str, data: bytes, mime: str) -> str:
+        """One file through the Files API; its URL, for the prediction's input."""
+        failed = None
+        try:
+            r = await self.client.post(f"{self.base_url}/files", headers=self.auth_headers(),
+                                       data={"filename": name, "type": mime},
+                                       files={"content": (name, data, mime)})
+        except httpx.TransportError as e:  # the create was not sent: say so plainly (not an unknown outcome)
+            failed = f"{type(e).__name__}"
+        if failed is not None:
+            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Replicate's Files API failed ({failed}).")
+        if r.status_code >= 400:
+            raise self._error(r)
+        try:
+            return FileObject.model_validate(r.json()).urls["get"]
+        except (ValueError, KeyError):
+            raise ProviderError(ErrorKind.RETRYABLE, "Replicate's Files API answered without the file's URL.",
+                                status=r.status_code) from None
+
+    async def _with_uploads(self, call: WireCall) -> dict[str, Any]:
+        body = call.json or {}
+        if not call.files:
+            return body
+        urls = {key: await self.upload(*part) for key, part in call.files.items()}
+
+        def put(value: Any) -> Any:
+            if isinstance(value, list):
+                return [put(v) for v in value]
+            return urls.get(value, value) if isinstance(value, str) else value
+
+        return {**body, "input": {k: put(v) for k, v in body.get("input", {}).items()}}
 
     def _error(self, response: httpx.Response) -> ProviderError:
         body = json_body(response)
@@ -121,7 +167,8 @@ class Replicate(Protocol):
         return status
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
-        r = await self.client.request(call.method, self.base_url + call.path, json=call.json,
+        body = await self._with_uploads(call)
+        r = await self.client.request(call.method, self.base_url + call.path, json=body,
                                       headers={**call.headers, **self.auth_headers()},
                                       timeout=httpx.Timeout(WAIT_SECONDS + 30.0))
         if r.status_code == 404:  # the model is not (or no longer) on Replicate: the next route may have it
@@ -137,14 +184,14 @@ class Replicate(Protocol):
         return Submitted(job_id=p.id, state=state, media=media)
 
     async def poll(self, job_id: str) -> Status:
-        r = await send(self.client, "GET", f"{self.base_url}/v1/predictions/{job_id}", vendor="Replicate",
+        r = await send(self.client, "GET", f"{self.base_url}/predictions/{job_id}", vendor="Replicate",
                        headers=self.auth_headers())
         if r.status_code >= 400:
             raise self._error(r)
         return self._status(Prediction.model_validate(r.json()))
 
     async def cancel(self, job_id: str) -> None:
-        r = await self.client.post(f"{self.base_url}/v1/predictions/{job_id}/cancel", headers=self.auth_headers())
+        r = await self.client.post(f"{self.base_url}/predictions/{job_id}/cancel", headers=self.auth_headers())
         if r.status_code >= 400:
             raise self._error(r)
 
@@ -152,13 +199,13 @@ class Replicate(Protocol):
         """Look through recent predictions for one of this model, made after `sent_at`, with our input.
 
         Replicate takes no idempotency key, so identity is model + creation time + the
-        input's plain fields (data URLs are not echoed back faithfully, so they are skipped).
-        """
+        input's plain fields (data URLs are not echoed back faithfully and uploaded files were
+        named by URLs we no longer hold, so both are skipped)."""
         want = {k: v for k, v in (call.json or {}).get("input", {}).items() if not _is_data_url(v)}
         if sent_at.tzinfo is None:
             sent_at = sent_at.replace(tzinfo=timezone.utc)
         since = sent_at - timedelta(seconds=5)  # allow for clock skew between us and Replicate
-        url: str | None = f"{self.base_url}/v1/predictions"
+        url: str | None = f"{self.base_url}/predictions"
         for _ in range(3):  # the newest pages are enough: the lost create was seconds ago
             if url is None or not self.owns(url):
                 break
@@ -180,4 +227,4 @@ class Replicate(Protocol):
 def _is_data_url(value: Any) -> bool:
     if isinstance(value, list):
         return any(_is_data_url(v) for v in value)
-    return isinstance(value, str) and value.startswith("data:")
+    return isinstance(value, str) and value.startswith(("data:", UPLOAD_PREFIX))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
 
+from .credentials import signed_media
 from .loopback import Call, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
 
@@ -50,6 +51,7 @@ class Fake:
     key_names: ClassVar[tuple[str, ...]] = ()
     default_key: ClassVar[str] = SANDBOX_KEY
     polls_to_finish: ClassVar[int] = 2  # status reads before a job reaches its outcome
+    signed_by: ClassVar[str | None] = None  # the vendor signs its outputs with C2PA credentials (Veo, Sora)
 
     def __init__(self, key: str | None = None, *, latency: float = 0.0, limit: Limit = SMALL, port: int = 0):
         self.key = key or self.default_key
@@ -210,8 +212,9 @@ class Fake:
         return Spec(int(width), int(height), Fraction(fps), Fraction(seconds), audio, frames)
 
     def media_of(self, spec: Spec | None) -> bytes:
-        """The bytes for a job's spec, within the fake's limit."""
-        return render(self.limit.apply(spec or self.spec(1280, 720, 24, 1, True)))
+        """The bytes for a job's spec, within the fake's limit (signed, where the vendor signs)."""
+        data = render(self.limit.apply(spec or self.spec(1280, 720, 24, 1, True)))
+        return signed_media(data, self.signed_by) if self.signed_by else data
 
     def job_media(self, job) -> bytes:
         return self.media_of(job.spec)

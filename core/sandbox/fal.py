@@ -2,8 +2,9 @@
 under /{owner}/{app}/requests/{id} (no sub-path, as the real queue does), cancel by PUT.
 
 Validates `Authorization: Key`, and the body per endpoint (veo3.1 text, image-to-video,
-first-last-frame). Media: 24 fps at the aspect, resolution and duration asked, with audio
-unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
+first-last-frame; veo3.1/fast text and first-last-frame; sora-2 text and image-to-video, with
+integer durations; kling-video/v3 standard and pro text-to-video, with string durations). Media: 24 fps (Sora 30) at the aspect, resolution (Kling: the app's) and
+duration asked, with audio unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
 runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
 """
@@ -18,13 +19,33 @@ from .loopback import Call, Reply
 VEO_COMMON = {"prompt": str, "aspect_ratio": ("auto", "16:9", "9:16"), "duration": ("4s", "6s", "8s"),
               "resolution": ("720p", "1080p", "4k"), "generate_audio": bool, "negative_prompt": str, "seed": int,
               "enhance_prompt": bool, "auto_fix": bool}
+SORA_COMMON = {"prompt": str, "resolution": ("720p",), "aspect_ratio": ("16:9", "9:16"), "duration": (4, 8, 12, 16, 20),
+               "delete_video": bool, "model": ("sora-2", "sora-2-2025-12-08", "sora-2-2025-10-06"),
+               "detect_and_block_ip": bool, "character_ids": list}
+KLING_V3 = {"prompt": str, "duration": tuple(str(s) for s in range(3, 16)), "multi_prompt": list, "generate_audio": bool,
+            "shot_type": ("customize", "intelligent"), "aspect_ratio": ("16:9", "9:16", "1:1"), "negative_prompt": str,
+            "cfg_scale": float}
 SCHEMAS = {
     "fal-ai/veo3.1": VEO_COMMON,
     "fal-ai/veo3.1/image-to-video": {**VEO_COMMON, "image_url": str},
     "fal-ai/veo3.1/first-last-frame-to-video": {**VEO_COMMON, "first_frame_url": str, "last_frame_url": str},
+    "fal-ai/veo3.1/fast": VEO_COMMON,
+    "fal-ai/veo3.1/fast/first-last-frame-to-video": {**VEO_COMMON, "first_frame_url": str, "last_frame_url": str},
+    "fal-ai/sora-2/text-to-video": SORA_COMMON,
+    "fal-ai/sora-2/image-to-video": {**SORA_COMMON, "resolution": ("auto", "720p"), "aspect_ratio": ("auto", "16:9", "9:16"),
+                                     "duration": (4, 8, 12), "image_url": str},
+    "fal-ai/kling-video/v3/standard/text-to-video": KLING_V3,
+    "fal-ai/kling-video/v3/pro/text-to-video": KLING_V3,
 }
 REQUIRED = {"fal-ai/veo3.1/image-to-video": ("image_url",),
-            "fal-ai/veo3.1/first-last-frame-to-video": ("first_frame_url", "last_frame_url")}
+            "fal-ai/veo3.1/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
+            "fal-ai/veo3.1/fast/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
+            "fal-ai/sora-2/image-to-video": ("image_url",)}
+# What each app makes where the body does not say: Sora 30 fps with sound at 720p; Kling's pro app
+# 1080p and its standard app 720p (no resolution field), 24 fps; Veo 24 fps at the resolution asked.
+FPS = {"fal-ai/sora-2": 30}
+SHORT_SIDE = {"fal-ai/kling-video/v3/pro/text-to-video": 1080}
+DEFAULT_SECONDS = {"fal-ai/sora-2": 4, "fal-ai/kling-video": 5}
 
 
 def detail(status: int, text, error_type: str | None = None) -> Reply:
@@ -77,7 +98,7 @@ class FakeFal(Fake):
             rule = schema.get(key)
             if rule is None:
                 return validation(key, "Extra inputs are not permitted", "extra_forbidden")
-            ok = value in rule and isinstance(value, str) if isinstance(rule, tuple) else (
+            ok = value in rule and type(value) is type(rule[0]) if isinstance(rule, tuple) else (
                 is_int(value) if rule is int else isinstance(value, rule))
             if not ok:
                 return validation(key, f"Input should be valid: {value!r}", "value_error")
@@ -85,11 +106,11 @@ class FakeFal(Fake):
             if key not in body:
                 return validation(key, "Field required", "missing")
         app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
-        short = {"1080p": 1080, "4k": 2160}.get(body.get("resolution", "720p"), 720)
+        short = SHORT_SIDE.get(model) or {"1080p": 1080, "4k": 2160}.get(body.get("resolution", "720p"), 720)
         aspect = body.get("aspect_ratio", "16:9")
         width, height = size_for("16:9" if aspect == "auto" else aspect, short)
-        spec = self.spec(width, height, 24, int(body.get("duration", "8s").rstrip("s")),
-                         audio=body.get("generate_audio", True))
+        seconds = int(str(body.get("duration", DEFAULT_SECONDS.get(app, "8s"))).rstrip("s"))
+        spec = self.spec(width, height, FPS.get(app, 24), seconds, audio=body.get("generate_audio", True))
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
         job.extra["app"] = app
         base = f"{self.url}/{app}/requests/{job.id}"

@@ -2,7 +2,7 @@
 
 Verifies the bearer JWT with the secret (HS256, iss = access key, exp/nbf checked: an
 expired token gets 401 code 1004), string durations, raw base64 images, and field names
-per endpoint. Media: 24 fps (30 for v1, v1.5, v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9
+per endpoint; video-extend takes only the video id of a finished video this fake made. Media: 24 fps (30 for v1, v1.5, v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9
 unless given), the duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
 Faults: billing (429/1102), arrears (429/1101), rate (429/1302), moderation (400/1301),
 500 (code 5000), drop, slow.
@@ -92,9 +92,16 @@ class FakeKling(Fake):
             return envelope(code=1201, message=f"unknown fields {sorted(set(body or {}) - FIELDS[family])}", status=400)
         if not isinstance(body.get("prompt", ""), str) or (family != "video-extend" and not body.get("prompt")):
             return envelope(code=1201, message="prompt is required", status=400)
+        source = None
         if family == "video-extend":
             if not isinstance(body.get("video_id"), str):
                 return envelope(code=1201, message="video_id is required", status=400)
+            # Only a video this account made, named by its video id (not the task id), finished.
+            source = next((j for j in self.jobs.values() if f"v{j.id}" == body["video_id"]), None)
+            finished = source is not None and source.polls > self.polls_to_finish  # as _get reports `succeed`
+            if not finished or source.outcome in ("failed", "empty", "unknown"):
+                return envelope(code=1201, message=f"video_id {body['video_id']} is not a finished video of yours",
+                                status=400)
         else:
             model = body.get("model_name", "kling-v1")
             if "duration" in body and (not isinstance(body["duration"], str)
@@ -118,6 +125,9 @@ class FakeKling(Fake):
         # Kling's capability map: v1, v1.5 and v1.6 image-to-video make 30 fps; v1.6 text and v2+ make 24.
         fps = 30 if model in ("kling-v1", "kling-v1-5") or (model == "kling-v1-6" and family == "image2video") else 24
         spec = self.spec(width, height, fps, int(body.get("duration", "5")), audio=body.get("sound") == "on")
+        if source is not None and source.spec is not None:  # the extension continues its source: same frame
+            spec = self.spec(source.spec.width, source.spec.height, source.spec.fps, source.spec.seconds + 5,
+                             audio=source.spec.audio)
         job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1), call=call, spec=spec)
         job.extra["family"] = family
         if self.take("answer", call) == "drop":

@@ -11,6 +11,8 @@ and the OpenAPI spec (`/videos*`, `VideoResource`, `CreateVideoJsonBody`, `Creat
 - GET /v1/videos/{id}/content serves a real MP4 once completed: 30 fps at `size`, `seconds` long, with
   audio (Sora always makes sound).
 - POST /v1/videos/extensions needs a completed source video; the new video's seconds are the total.
+- POST /v1/videos/{id}/remix takes only {prompt} and needs a completed source; the new video keeps the
+  source's model, size and seconds and names it in `remixed_from_video_id`.
 
 Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked (fails with that error code),
 content_502 (the first download answers 502), truncate (the first download is cut short), corrupt
@@ -64,6 +66,7 @@ class Job:
 class FakeOpenAIVideos(Fake):
     route_name = "openai"
     key_names = ("OPENAI_API_KEY",)
+    signed_by = "OpenAI Sora (promptreel sandbox)"
 
     def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw):
         super().__init__(key, **kw)
@@ -73,6 +76,7 @@ class FakeOpenAIVideos(Fake):
         self._seq = itertools.count()
         self.route("POST", r"/v1/videos", op="create")(self._create)
         self.route("POST", r"/v1/videos/extensions", op="create")(self._extend)
+        self.route("POST", r"/v1/videos/(?P<id>[^/]+)/remix", op="create")(self._remix)
         self.route("GET", r"/v1/videos")(self._list)
         self.route("GET", r"/v1/videos/(?P<id>[^/]+)", op="poll")(self._retrieve)
         self.route("GET", r"/v1/videos/(?P<id>[^/]+)/content")(self._content)
@@ -196,6 +200,22 @@ class FakeOpenAIVideos(Fake):
             return error(400, "The source video must be completed before it can be extended.", "video")
         total = str(int(source.seconds) + int(body["seconds"]))
         job = self._new(source.model, body["prompt"], total, source.size, call, source=source.id)
+        return self._answer(job)
+
+    def _remix(self, call: Call) -> Reply:
+        parsed = self._accepted(call, ("prompt",))
+        if isinstance(parsed, Reply):
+            return parsed
+        body, files = parsed
+        prompt = body.get("prompt")
+        if files or not isinstance(prompt, str) or not 1 <= len(prompt) <= 32000:
+            return error(400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
+        source = self.jobs.get(call.match["id"])
+        if source is None:
+            return error(404, f"Video with id '{call.match['id']}' not found.", "video_id")
+        if self._state(source) != "completed":
+            return error(400, "The source video must be completed before it can be remixed.", "video_id")
+        job = self._new(source.model, prompt, source.seconds, source.size, call, source=source.id)
         return self._answer(job)
 
     # read ---------------------------------------------------------------------------------

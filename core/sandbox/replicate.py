@@ -5,13 +5,21 @@ Validates the bearer token, the `{"input": ...}` body against each hosted model'
 Runway 24 fps, Sora 30 fps; Veo and Sora with audio). Outcomes: ok, instant (done within the
 wait), failed, nsfw, aborted, empty, unknown. Faults: 429 (Retry-After), 422, 402, 500,
 drop, slow. Errors are problem JSON.
+
+The Files API as the SDK uses it: `POST /v1/files` takes multipart/form-data with the file in a
+`content` part (a filename on it, or a `filename` field, at most 255 bytes), optional `type` and
+`metadata` (JSON) fields and nothing else, and answers 201 with the file object; `GET /v1/files/{id}`.
+A prediction's input may name a file only by a URL this fake gave out, and data URLs only up to 256 KB.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
 
 from .fake import Fake, is_int, size_for
+from .media import multipart
 from .loopback import Call, Reply
 
 STR, INT, BOOL, LIST = "str", "int", "bool", "list"
@@ -26,6 +34,8 @@ SCHEMAS = {
     "runwayml/gen-4.5": {"prompt": STR, "duration": tuple(range(2, 11)), "aspect_ratio": ("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
                          "image": STR, "seed": INT},
 }
+DATA_URL_LIMIT = 256 * 1024
+FILE_FIELDS = {"filename", "type", "metadata"}
 CHECKS = {STR: lambda v: isinstance(v, str), INT: is_int, BOOL: lambda v: isinstance(v, bool), LIST: lambda v: isinstance(v, list)}
 
 
@@ -51,7 +61,21 @@ class FakeReplicate(Fake):
     route_name = "replicate"
     key_names = ("REPLICATE_API_TOKEN",)
 
+    def __init__(self, *args, **kw):
+        self.files: dict[str, dict] = {}  # file id -> the file object given out
+        super().__init__(*args, **kw)
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"  # the SDK's form
+
+    def reset(self) -> None:
+        super().reset()
+        self.files.clear()
+
     def routes(self) -> None:
+        self.route("POST", r"/v1/files")(self._upload)
+        self.route("GET", r"/v1/files/(?P<id>[^/]+)")(self._file)
         self.route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions")(self._create)
         self.route("GET", r"/v1/predictions/(?P<id>[^/]+)")(self._get)
         self.route("GET", r"/v1/predictions")(self._list)
@@ -123,7 +147,7 @@ class FakeReplicate(Fake):
         body = call.json()
         if not isinstance(body, dict) or not isinstance(body.get("input"), dict) or set(body) - {"input", "webhook", "webhook_events_filter"}:
             return problem(422, "Input validation failed", "body must be {\"input\": {...}}")
-        errors = validate(SCHEMAS[model], body["input"])
+        errors = validate(SCHEMAS[model], body["input"]) + self._file_inputs(body["input"])
         if errors:
             return problem(422, "Input validation failed", "; ".join(errors))
         prefer = call.headers.get("prefer", "")
@@ -134,6 +158,56 @@ class FakeReplicate(Fake):
         if self.take("answer", call) == "drop":
             return Reply(drop=True)  # the prediction runs and bills; the caller never hears
         return Reply(201, self._prediction(job))
+
+    def _file_inputs(self, data: dict) -> list[str]:
+        """File inputs as Replicate takes them: a URL it can fetch (here: one of our uploads), or a small data URL."""
+        out = []
+        for key, value in data.items():
+            for v in value if isinstance(value, list) else [value]:
+                if not isinstance(v, str):
+                    continue
+                if v.startswith("data:") and len(v) > DATA_URL_LIMIT:
+                    out.append(f"{key}: data URL of {len(v)} bytes; larger than 256 KB, upload it with the Files API")
+                elif v.startswith(self.url) and v.rsplit("/", 1)[-1] not in self.files:
+                    out.append(f"{key}: {v} is not a file that exists")
+                elif v.startswith(("http://", "https://")) and not v.startswith(self.url):
+                    out.append(f"{key}: cannot fetch {v} (the sandbox has no network)")
+        return out
+
+    def _upload(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) or (bad := self._fault("upload", call)):
+            return bad
+        parts = multipart(call)
+        if parts is None:
+            return problem(415, "Unsupported media type", "Send multipart/form-data")
+        fields, files = parts
+        unknown = (set(fields) | set(files)) - FILE_FIELDS - {"content"}
+        if unknown or set(files) != {"content"}:
+            return problem(422, "Input validation failed",
+                           f"expected a `content` file part and only {sorted(FILE_FIELDS)}; got {sorted(set(fields) | set(files))}")
+        name, data, part_type = files["content"]
+        filename = fields.get("filename") or name
+        if not filename or len(filename.encode()) > 255:
+            return problem(422, "Input validation failed", "filename is required and at most 255 bytes")
+        try:
+            metadata = json.loads(fields.get("metadata", "{}"))
+        except ValueError:
+            return problem(422, "Input validation failed", "metadata must be valid JSON")
+        with self._lock:
+            file_id = f"f{len(self.files) + 1:06d}"
+            now = datetime.now(timezone.utc)
+            self.files[file_id] = {
+                "id": file_id, "name": filename, "content_type": fields.get("type") or part_type or "application/octet-stream",
+                "size": len(data), "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
+                "created_at": _iso(now), "expires_at": _iso(now + timedelta(days=1)),
+                "urls": {"get": f"{self.url}/v1/files/{file_id}"}}
+        return Reply(201, self.files[file_id])
+
+    def _file(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        found = self.files.get(call.match["id"])
+        return Reply(200, found) if found else problem(404, "Not found", "File not found")
 
     def _get(self, call: Call) -> Reply:
         if (bad := self._auth(call)) or (bad := self._fault("poll", call)):

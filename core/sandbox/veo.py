@@ -57,6 +57,7 @@ class Op:
 
 class FakeVeo(Fake):
     vertex = False
+    signed_by = "Google Veo (promptreel sandbox)"
     models: set[str] = set()
     retired: set[str] = set()
 

@@ -255,7 +255,7 @@ def import_media(session, args):
 
 
 def tag_clip(session, args):
-    """Write standard metadata, third-party metadata and a clip colour, then read them back."""
+    """Write standard metadata, third-party metadata, a clip colour and a clip name, then read them back."""
     c = session.clip(args["clip_id"])
     failed = []
     for key, value in sorted((args.get("metadata") or {}).items()):
@@ -271,6 +271,11 @@ def tag_clip(session, args):
         # QUIRK 9: only the 16 clip colours are accepted.
         if color not in CLIP_COLORS or not c.SetClipColor(color) or c.GetClipColor() != color:
             failed.append("color")
+    name = args.get("name")
+    if name:
+        # The bin shows "Clip Name" (the file's name until set); read back (QUIRK 12: False, no exception).
+        if not c.SetClipProperty("Clip Name", name) or c.GetClipProperty("Clip Name") != name:
+            failed.append("name")
     info = _clip_info(c, full=True)
     info["failed"] = failed
     return info

@@ -119,6 +119,10 @@ class MediaPoolItem(_ResolveObject):
         return props.get(propertyName, "")
 
     def SetClipProperty(self, propertyName, propertyValue):
+        # Only the clip name is writable here (the keys promptreel sets); anything else is refused.
+        if propertyName == "Clip Name" and isinstance(propertyValue, str) and propertyValue:
+            self._name = propertyValue
+            return True
         return False
 
     def GetMetadata(self, metadataType=None):

@@ -1,0 +1,63 @@
+"""`promptreel stats`: per-model, per-route statistics from the journal (core/stats.py)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _failures(row: dict) -> str:
+    from ..stats import FAILURE_CLASSES
+
+    return ", ".join(f"{row[c]} {c.replace('_', ' ')}" for c in FAILURE_CLASSES if row[c]) or "-"
+
+
+@click.command()
+@click.option("--since", metavar="WHEN", help="Only jobs created since: 7d, 12h, 2w, or a date (2026-11-01).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def stats(since, as_csv, as_json) -> None:
+    """Per model and route: jobs, success rate, failures by class, time to media, cost per second."""
+    from ..journal import Journal
+    from ..stats import COLUMNS, model_stats, parse_since
+
+    start = parse_since(since) if since else None
+    journal = Journal.open_default()
+    try:
+        rows = [s.row() for s in model_stats(journal, start)]
+    finally:
+        journal.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if as_csv:
+        import csv
+        import sys
+
+        w = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return
+    if not rows:
+        click.echo("No jobs in the journal" + (f" since {since}." if since else "."))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    # A terminal is narrow: the failure classes share one cell here (--csv and --json keep every column).
+    table = Table(title="promptreel statistics" + (f" since {since}" if since else ""))
+    table.add_column("model")
+    table.add_column("route", overflow="fold")
+    for name in ("jobs", "success", "median s", "p90 s", "USD/s"):
+        table.add_column(name, justify="right")
+    table.add_column("failures")
+    for r in rows:
+        table.add_row(r["model"], r["route"], str(r["jobs"]), _num(r["success_rate"], ".0%"),
+                      _num(r["median_s"], ".1f"), _num(r["p90_s"], ".1f"), _num(r["usd_per_second"], ".3f"),
+                      _failures(r))
+    Console().print(table)

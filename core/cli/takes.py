@@ -1,0 +1,41 @@
+"""`promptreel takes`: the takes of a shot (A/B, variants, promotions), and choosing the keeper."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.argument("shot", required=False)
+@click.option("--group", help="Only the takes of this group (one A/B or variants run).")
+@click.option("--choose", "chosen", metavar="TAKE", help="Make TAKE its shot's chosen take, then list the shot.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def takes(shot, group, chosen, as_json) -> None:
+    """List takes, newest group last; * marks each shot's chosen take."""
+    from ..journal import Journal
+    from ..takes import choose, list_takes
+
+    journal = Journal.open_default()
+    try:
+        if chosen:
+            shot = choose(journal, chosen).shot
+        rows = list_takes(journal, shot=shot, group=group)
+    finally:
+        journal.close()
+    if as_json:
+        click.echo(json.dumps([t.as_dict() for t in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No takes" + (f" of shot {shot!r}" if shot else "") + ". `promptreel generate --models a,b` makes some.")
+        return
+    from ..frames import rate_label
+
+    # Two lines per take, not a table: ids and paths are long and terminals are narrow.
+    for t in rows:
+        kind = t.kind + (f" of {t.source}" if t.source else "")
+        seed = "" if t.seed is None else f"  seed {t.seed}"
+        click.echo(f"{'*' if t.chosen else ' '} {t.id}  {t.shot}  {kind}  {t.model}{seed}  {t.slot.frames} frames @ "
+                   f"{rate_label(t.slot.rate)} fps  {t.slot.size}  ${float(t.provenance.get('cost') or 0):.2f}")
+        click.echo(f"    {t.path if t.ok else (t.error or 'not made')}")

@@ -1,0 +1,297 @@
+"""Takes: several results for one shot, recorded together, one of them chosen, and promoted to a final model.
+
+- A/B: one slot on two or more models at once (`take_slots(slot, ["veo-3.1-fast", "kling-2.1"])`).
+- Variants: one slot several times on a model, each take with its own seed where the model takes one.
+- Promote: the chosen take rendered again on the final model, with the same prompt, negative prompt,
+  seed (where the final model takes seeds) and the same frames, rate and size (`promote_slot`).
+
+The slots go through `core.fill.fill_slots` like any others (one engine batch: journaled, limited,
+cached), and `record_takes` writes what came back to the `takes` table of the journal database.
+
+    slots = take_slots(slot, ["veo-3.1-fast", "ltx-2.3-fast"], variants=2)
+    clips = await fill_slots(slots, FillSettings(output_dir=media))
+    group = record_takes(journal, "SH010", clips, "ab")
+    take = list_takes(journal, group=group)[0]
+    choose(journal, take.id)
+    final = promote_slot(take.slot, take, "veo-3.1")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .catalog import Catalog, Model, Size, default_catalog
+from .errors import BadInput, UnsupportedRequest, UserError
+from .frames import seconds_to_frames_ceil
+from .journal import Journal, new_id, now_iso
+from .request import Slot
+
+if TYPE_CHECKING:
+    from .engine import JobResult
+    from .fill import SlotClip
+    from .plan import PlannedRequest
+
+DEFAULT_SIZE = Size(width=1920, height=1080)
+
+# "fill": the one take a plain fill of a placeholder made (so any fill can be promoted).
+Kind = Literal["ab", "variants", "promote", "fill"]
+KINDS = ("ab", "variants", "promote", "fill")
+MAX_VARIANTS = 8
+
+# Every route's seed range holds this (Vertex takes a uint32, Runway and fal an int, ComfyUI a u64),
+# with room left for the variants' offsets.
+SEED_SPAN = 2**31 - 1 - MAX_VARIANTS
+
+# The table lives beside the journal's own (one database, one file to back up), created here so the
+# journal's schema stays the journal's.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS takes (
+    id TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    shot TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    seed INTEGER,
+    variant INTEGER NOT NULL DEFAULT 0,
+    job_id TEXT,
+    path TEXT,
+    slot TEXT NOT NULL,
+    provenance TEXT NOT NULL,
+    error TEXT,
+    chosen INTEGER NOT NULL DEFAULT 0,
+    source TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS takes_shot ON takes(shot);
+CREATE INDEX IF NOT EXISTS takes_group ON takes(group_id);
+"""
+
+_ready: weakref.WeakSet = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class Take:
+    """One result for a shot: which model and seed made it, the clip, and whether it is the keeper."""
+
+    id: str
+    group: str
+    shot: str
+    kind: str
+    position: int  # order within its group
+    model: str
+    seed: int | None
+    variant: int
+    job_id: str | None
+    path: Path | None  # the clip (conformed to the slot where it filled one)
+    slot: Slot  # what it was made for: frames, rate, size, prompt, hints
+    provenance: dict
+    error: str | None
+    chosen: bool
+    source: str | None  # the take this one was promoted from
+    created_at: str
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None and self.error is None
+
+    @property
+    def prompt(self) -> str:
+        return self.slot.prompt
+
+    def as_dict(self) -> dict:
+        """Plain JSON-ready values (the CLI's --json, the panel)."""
+        return {"id": self.id, "group": self.group, "shot": self.shot, "kind": self.kind, "position": self.position,
+                "model": self.model, "seed": self.seed, "variant": self.variant, "job_id": self.job_id,
+                "path": str(self.path) if self.path else None, "prompt": self.prompt,
+                "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
+                "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
+                "chosen": self.chosen, "source": self.source, "created_at": self.created_at}
+
+
+# --- planning (pure) ----------------------------------------------------------------------------
+
+
+def base_seed(slot: Slot) -> int:
+    """A seed fixed by what the slot asks for: the same A/B asked again is the same jobs (served
+    from the cache, never paid twice), and every model in it starts from the same number."""
+    return seed_for(slot.model_dump_json(include={"prompt", "negative_prompt", "frames", "rate", "size", "name"}))
+
+
+def shot_name(prompt: str, limit: int = 40) -> str:
+    """A shot name from a prompt, for takes made outside a timeline: its first words, as a slug."""
+    words = re.findall(r"[a-z0-9]+", prompt.lower())
+    name = ""
+    for w in words:
+        if len(name) + len(w) + 1 > limit:
+            break
+        name = f"{name}-{w}" if name else w
+    return name or "shot"
+
+
+def seed_for(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % SEED_SPAN
+
+
+def check_models(models: Sequence[str], catalog: Catalog | None = None) -> list[Model]:
+    """The catalog entries of the models of an A/B: every name known, none twice, at least one."""
+    catalog = catalog or default_catalog()
+    models = list(models)
+    if not models:
+        raise BadInput("No model was named for the takes.",
+                       "Name at least one model, e.g. --models veo-3.1-fast,ltx-2.3-fast.")
+    twice = sorted({m for m in models if models.count(m) > 1})
+    if twice:
+        raise BadInput(f"{', '.join(twice)} is named more than once.",
+                       "Name each model once; use --variants for several takes on one model.")
+    return [catalog.get(m) for m in models]
+
+
+def take_slots(slot: Slot, models: Sequence[str], variants: int = 1, catalog: Catalog | None = None) -> list[Slot]:
+    """One slot per model x variant, model by model. On a model that takes a seed each variant has its
+    own (the slot's seed, else `base_seed`, plus the variant number); on one that does not, the seed is
+    dropped. Each variant is a separate job and cache entry either way (`Slot.variant`)."""
+    specs = check_models(models, catalog)
+    if not 1 <= variants <= MAX_VARIANTS:
+        raise BadInput(f"{variants} variants asked for.", f"Ask for 1 to {MAX_VARIANTS} variants.")
+    start = slot.seed if slot.seed is not None else base_seed(slot)
+    return [slot.model_copy(update={"model": spec.id, "variant": v, "seed": (start + v) if spec.seed else None})
+            for spec in specs for v in range(variants)]
+
+
+def promote_slot(slot: Slot, take: Take, final_model: str, catalog: Catalog | None = None) -> Slot:
+    """`slot` on `final_model` with the take's prompt, negative prompt and seed (where the final model
+    takes seeds): the keeper rendered again at full quality. Refuses, before anything is spent, when
+    the final model cannot make the slot."""
+    from .plan import plan_slot
+
+    catalog = catalog or default_catalog()
+    spec = catalog.get(final_model)
+    final = slot.model_copy(update={
+        "model": spec.id, "variant": 0, "prompt": take.slot.prompt, "negative_prompt": take.slot.negative_prompt,
+        "seed": take.seed if spec.seed else None})
+    try:
+        plan_slot(final, spec)
+    except UserError as e:
+        raise UnsupportedRequest(f"Take {take.id} cannot be promoted to {spec.name}: {e.problem}",
+                                 e.fix or "Choose another final model.") from None
+    return final
+
+
+def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], journal: Journal,
+              name: str = "") -> list[SlotClip]:
+    """The engine's raw results (`promptreel generate`: nothing conformed) as clips for `record_takes`,
+    in the engine's order (each planned request, each of its variants). A take's slot is its clip as
+    made: frames, rate and size read from the media, or from the request where there is none."""
+    from .engine import variant_request
+    from .fill import SlotClip, job_provenance
+
+    catalog = default_catalog()
+    clips, it = [], iter(results)
+    for p in planned:
+        for v in range(p.request.variants):
+            job, req = next(it), variant_request(p.request, v)
+            if job.info is not None:
+                frames, rate, size = job.info.frames, job.info.rate, Size(width=job.info.width, height=job.info.height)
+            else:
+                rate = req.fps or Fraction(catalog.get(req.model).fps[0])
+                frames = req.frames or seconds_to_frames_ceil(Fraction(req.seconds or 1), rate)
+                size = req.size or DEFAULT_SIZE
+            slot = Slot(frames=frames, rate=rate, size=size, prompt=req.prompt, name=name, model=req.model,
+                        seed=req.seed, negative_prompt=req.negative_prompt, first_frame=req.first_frame,
+                        last_frame=req.last_frame, variant=job.variant)
+            error = None if job.ok else (job.error or job.state.value)
+            clips.append(SlotClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
+    return clips
+
+
+# --- the journal's takes table ------------------------------------------------------------------
+
+
+def _db(journal: Journal) -> Journal:
+    if journal not in _ready:
+        with journal._lock:
+            journal._db.executescript(SCHEMA)
+        _ready.add(journal)
+    return journal
+
+
+def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: Kind,
+                 source: str | None = None) -> str:
+    """Record `clips` (core.fill's results, failures included) as the takes of one group; returns its id.
+    `source` is the take a promotion started from. A promoted take becomes the shot's chosen one."""
+    if kind not in KINDS:
+        raise BadInput(f"'{kind}' is not a kind of take.", f"Use one of: {', '.join(KINDS)}.")
+    if not clips:
+        raise BadInput("There are no takes to record.", "Generate at least one take first.")
+    if source is not None:
+        get_take(journal, source)
+    group = new_id("group")
+    at = now_iso()
+    ids = [new_id("take") for _ in clips]
+    with _db(journal)._lock:  # the group goes in whole or not at all
+        journal._exec("BEGIN IMMEDIATE")
+        try:
+            for i, (take_id, clip) in enumerate(zip(ids, clips)):
+                p = clip.provenance
+                journal._exec(
+                    "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
+                    " provenance, error, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
+                     clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
+                     clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at))
+            journal._exec("COMMIT")
+        except BaseException:
+            journal._exec("ROLLBACK")
+            raise
+    if kind == "promote" and clips[0].ok:
+        choose(journal, ids[0])
+    return group
+
+
+def _take(row) -> Take:
+    return Take(id=row["id"], group=row["group_id"], shot=row["shot"], kind=row["kind"], position=row["position"],
+                model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
+                path=Path(row["path"]) if row["path"] else None, slot=Slot.model_validate_json(row["slot"]),
+                provenance=json.loads(row["provenance"]), error=row["error"], chosen=bool(row["chosen"]),
+                source=row["source"], created_at=row["created_at"])
+
+
+def list_takes(journal: Journal, shot: str | None = None, group: str | None = None) -> list[Take]:
+    """Takes, oldest group first and in each group in the order they were asked for."""
+    sql, where, args = "SELECT * FROM takes", [], []
+    if shot is not None:
+        where.append("shot = ?")
+        args.append(shot)
+    if group is not None:
+        where.append("group_id = ?")
+        args.append(group)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = _db(journal)._exec(sql + " ORDER BY created_at, group_id, position", args).fetchall()
+    return [_take(r) for r in rows]
+
+
+def get_take(journal: Journal, take_id: str) -> Take:
+    row = _db(journal)._exec("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
+    if row is None:
+        raise BadInput(f"There is no take {take_id}.", "Run `promptreel takes` to list take ids.")
+    return _take(row)
+
+
+def choose(journal: Journal, take_id: str) -> Take:
+    """Make `take_id` its shot's chosen take (one per shot). Refuses a take that has no clip."""
+    take = get_take(journal, take_id)
+    if not take.ok:
+        raise BadInput(f"Take {take_id} has no clip ({take.error or 'not generated'}).", "Choose a take that was made.")
+    with journal._lock:
+        journal._exec("UPDATE takes SET chosen = (id = ?) WHERE shot = ?", (take_id, take.shot))
+    return get_take(journal, take_id)

@@ -1,0 +1,25 @@
+"""OTIO hook `promptreel_scan`: a timeline's placeholders, each priced on its model (nothing is changed).
+
+    args = {"model": "draft", "size": core.catalog.Size or None, "bit_depth": 10}
+    otio.hooks.run("promptreel_scan", timeline, args)   # args["scan"] holds the result
+
+How the Resolve plugin's file mode reads an exported timeline without importing this package (its
+layer may import only core): the result is plain data. OTIO loads this file by path, so it imports
+absolutely.
+"""
+
+from promptreel.otio_adapters.fill import scan_timeline
+from promptreel.otio_adapters.timeline_io import is_resolve_shaped
+
+
+def hook_function(in_timeline, argument_map=None):
+    args = argument_map if argument_map is not None else {}
+    estimates, _ = scan_timeline(in_timeline, model=args.get("model"), size=args.get("size"),
+                                 bit_depth=args.get("bit_depth"), catalog=args.get("catalog"))
+    args["scan"] = {
+        "resolve_shaped": is_resolve_shaped(in_timeline),
+        "placeholders": [{"track": e.placeholder.track, "timecode": e.placeholder.timecode,
+                          "prompt": e.placeholder.prompt, "frames": e.slot.frames, "model": e.slot.model,
+                          "cost": e.cost, "error": e.error} for e in estimates],
+    }
+    return in_timeline

@@ -1,0 +1,198 @@
+"""Takes in a timeline: an A/B's alternates beside the take in place, and promoting a take in place.
+
+Alternates go on video tracks of their own, named "promptreel takes", put *under* the cut's tracks
+(a Stack's first track is the bottom one) and disabled: each alternate sits at its shot's record time,
+with the same length and handles as the take in place, named `shot — model`. Stock OTIO only (a Clip
+on a Track): Resolve refuses a whole import for one unknown schema, and a Stack of takes would come
+in as a compound clip / nested sequence that the editor must open to trim the shot. Under the cut,
+the take in place plays even where an importer ignores `enabled` (otio-fcp-adapter 1.0 writes no
+enabled flags for Premiere); to audition one, enable the track and disable the one above, or drag it
+up. The filled clip's `promptreel` metadata lists every take of its group as well (`takes`), but
+Resolve drops custom metadata on import, so the clips on the track are the form that survives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..core.errors import BadInput
+from ..core.keys import redact
+from .placeholders import NS, Placeholder, _ns, is_filled, track_rate
+from .timebase import exact_rate, frames_at, time_range
+from .writeback import _plain, media_url
+
+TRACK_NAME = "promptreel takes"
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """A take that is not in place: where its shot is, and its media."""
+
+    ph: Placeholder
+    media: Path
+    start_frame: int
+    label: str  # "shot — model"
+    provenance: dict  # with take_id, and alternate_of (the group of the take in place)
+
+
+def take_entries(group: str, takes) -> list[dict]:
+    """What the filled clip's metadata says about each take of its group (core.takes.Take)."""
+    return [{"take_id": t.id, "model": t.model, "seed": t.seed, "job_id": t.job_id,
+             "media": t.path.resolve().as_uri() if t.path else None, "error": t.error} for t in takes]
+
+
+def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate], global_start, resolve: bool) -> int:
+    """Put `alternates` on new takes tracks under the cut, as few as do not overlap. Returns how many tracks."""
+    lanes: list[list[tuple[int, int, otio.schema.Clip]]] = []
+    for alt in sorted(alternates, key=lambda a: a.ph.record_frame):
+        start = alt.ph.record_frame - _start_frames(global_start, alt.ph.rate)
+        end = start + alt.ph.frames
+        clip = _alternate_clip(alt, resolve)
+        for lane in lanes:
+            if lane[-1][1] <= start:  # sorted by start: only the last one can overlap
+                lane.append((start, end, clip))
+                break
+        else:
+            lanes.append([(start, end, clip)])
+    for n, lane in enumerate(reversed(lanes)):
+        track = otio.schema.Track(name=TRACK_NAME, kind=otio.schema.TrackKind.Video)
+        track.enabled = False
+        track.metadata[NS] = {"takes_track": True}
+        if resolve:
+            track.metadata["Resolve_OTIO"] = {"Locked": False}
+        pos = 0
+        for start, end, clip in lane:
+            if start > pos:
+                rate = exact_rate(clip.source_range.duration.rate)
+                track.append(otio.schema.Gap(source_range=time_range(0, start - pos, rate)))
+            track.append(clip)
+            pos = end
+        tracks.insert(0, track)
+    return len(lanes)
+
+
+def _start_frames(global_start, rate) -> int:
+    return frames_at(global_start, rate) if global_start is not None else 0
+
+
+def _alternate_clip(alt: Alternate, resolve: bool) -> otio.schema.Clip:
+    ph = alt.ph
+    ref = otio.schema.ExternalReference(target_url=media_url(alt.media, resolve),
+                                        available_range=time_range(alt.start_frame, ph.media_frames, ph.rate))
+    ref.name = alt.media.name
+    # Resolve conforms by file name; elsewhere the name says which shot and model.
+    clip = otio.schema.Clip(name=alt.media.name if resolve else alt.label, media_reference=ref,
+                            source_range=time_range(alt.start_frame + ph.head, ph.frames, ph.rate))
+    clip.metadata[NS] = _plain(dict(alt.provenance), redact)
+    return clip
+
+
+def is_takes_track(track) -> bool:
+    return bool(_ns(track).get("takes_track"))
+
+
+def _groups(ns: dict) -> set[str]:
+    """The take groups a filled clip has played: its own, then each promotion's previous take's."""
+    out = set()
+    while ns:
+        if ns.get("take_group"):
+            out.add(str(ns["take_group"]))
+        previous = ns.get("previous_take")
+        ns = _plain(previous.get("ns")) if previous else None
+    return out
+
+
+def drop_orphan_alternates(tracks: otio.schema.Stack) -> int:
+    """Remove alternates whose take is no longer in the cut (reverted, or filled over), and takes
+    tracks left empty. Returns how many alternates went."""
+    live = set()
+    for clip in tracks.find_clips():
+        if is_filled(clip):
+            live |= _groups(_ns(clip))
+    dropped = 0
+    for track in [t for t in tracks if is_takes_track(t)]:
+        for i, item in enumerate(list(track)):
+            if isinstance(item, otio.schema.Clip) and _ns(item).get("alternate_of") not in live:
+                track[i] = otio.schema.Gap(source_range=item.trimmed_range())
+                dropped += 1
+        if not any(isinstance(item, otio.schema.Clip) for item in track):
+            del tracks[tracks.index(track)]
+    return dropped
+
+
+def find_take(tracks: otio.schema.Stack, group: str, global_start=None) -> Placeholder:
+    """The filled clip that plays (or played, before a promotion) a take of `group`, as a Placeholder."""
+    base_rate = exact_rate(global_start.rate) if global_start is not None else None
+    video = 0
+    for track in tracks:
+        if track.kind != otio.schema.TrackKind.Video:
+            continue
+        video += 1
+        if is_takes_track(track):
+            continue
+        for clip in track.find_clips():
+            ns = _ns(clip)
+            if "placeholder" in ns and group in _groups(ns):
+                return _placeholder(clip, track, video, track_rate(track, base_rate), global_start)
+    raise BadInput("No clip in this timeline plays that take.",
+                   "Give the timeline that `promptreel fill` wrote with it (or a later one), or promote "
+                   "without --timeline to render the final on its own.")
+
+
+def _placeholder(clip, track, video: int, rate, global_start) -> Placeholder:
+    parent = clip.parent()
+    index = parent.index(clip)
+    start, node = clip.range_in_parent().start_time, parent
+    while node is not track:  # a clip inside a nested stack: into each parent's time in turn
+        start = node.range_in_parent().start_time + (start - node.trimmed_range().start_time)
+        node = node.parent()
+    prev = parent[index - 1] if index > 0 else None
+    nxt = parent[index + 1] if index + 1 < len(parent) else None
+    head = frames_at(prev.in_offset, rate) if isinstance(prev, otio.schema.Transition) else 0
+    tail = frames_at(nxt.out_offset, rate) if isinstance(nxt, otio.schema.Transition) else 0
+    ns = _ns(clip)
+    label = f"V{video}" + (f" {track.name}" if track.name else "")
+    hints = {k: ns.get(k) for k in ("negative_prompt",) if ns.get(k) is not None}
+    return Placeholder(clip, "filled", label, rate, frames_at(start, rate) + _start_frames(global_start, rate),
+                       frames_at(clip.duration(), rate), str(ns.get("prompt") or clip.name), head, tail, hints, index)
+
+
+def render_promotion(slot, take, filler, options, journal):
+    """Make `slot` (from core.takes.promote_slot) through `filler`, check it is frame-exact, and record
+    it as the promotion of `take`. Returns (Filled, the new Take). Raises, recording nothing, on failure."""
+    from ..core.fill import SlotClip
+    from ..core.takes import list_takes, record_takes
+    from .fill import FillIncomplete, _checked
+    from .filler import Failed
+
+    (result,) = filler([slot], options)
+    result = _checked(result, slot)
+    if isinstance(result, Failed):
+        raise FillIncomplete(f"The final take on {slot.model} was not made: {result.reason}",
+                             "Nothing was changed. Fix the cause and run again (a finished job is reused).")
+    group = record_takes(journal, take.shot, [SlotClip(slot, result.media, result.provenance)], "promote",
+                         source=take.id)
+    return result, list_takes(journal, group=group)[0]
+
+
+def promote_in_tracks(tracks: otio.schema.Stack, take, final_model: str, filler, options, *, size, bit_depth: int,
+                      global_start=None, resolve: bool = False, journal=None, catalog=None):
+    """Render `take` again on `final_model` for the clip that plays it under `tracks`, and replace it in
+    place (revert goes back to the take it replaced). Returns (Placeholder, Filled, the new Take)."""
+    from dataclasses import replace
+
+    from ..core.takes import promote_slot
+    from .fill import RESOLVE_START_TIMECODE
+    from .writeback import apply_promote
+
+    ph = find_take(tracks, take.group, global_start)
+    slot = promote_slot(ph.slot(size, bit_depth), take, final_model, catalog)  # refused before anything is spent
+    if resolve and options.start_timecode is None:
+        options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
+    result, final = render_promotion(slot, take, filler, options, journal)
+    apply_promote(ph, result.media, result.start_frame,
+                  {**result.provenance, "take_id": final.id, "take_group": final.group}, resolve)
+    return ph, result, final
