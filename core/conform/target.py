@@ -18,6 +18,8 @@ from ..request import FrameSize, Rate, Slot
 from ..tomlfile import shipped
 
 DEFAULT_CODEC = "prores-hq"
+# Channel counts ffmpeg has a default layout for, so a source's audio can be mixed into them (0: none).
+AUDIO_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16)
 
 # A ratio such as a pixel aspect: "1", "4/3" or a Fraction; serialised as "4/3".
 Ratio = Annotated[Fraction, BeforeValidator(lambda v: Fraction(v) if not isinstance(v, Fraction) else v),
@@ -84,6 +86,15 @@ class Target(BaseModel):
     def _frames(cls, v):
         if isinstance(v, int) and v < 1:
             raise UnsupportedRequest(f"A clip of {v} frames cannot be made.", "Give a length of at least 1 frame.")
+        return v
+
+    @field_validator("audio_channels")
+    @classmethod
+    def _channels(cls, v: int) -> int:
+        if v not in AUDIO_CHANNELS:
+            below, above = max(c for c in AUDIO_CHANNELS if c < v), min(c for c in AUDIO_CHANNELS if c > v)
+            raise UnsupportedRequest(f"ffmpeg has no channel layout to mix audio into {v} channels.",
+                                     f"Use {below} or {above} channels.")
         return v
 
     @model_validator(mode="after")
