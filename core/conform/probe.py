@@ -35,6 +35,7 @@ class AudioInfo:
     rate: int
     channels: int
     codec: str
+    duration: Fraction = Fraction(0)  # seconds, as the container says (0: it does not)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
                 color_transfer=TRANSFERS.get(int(cc.color_trc or 0)),
                 color_matrix=MATRICES.get(int(cc.colorspace or 2)) if not fmt.is_rgb else None,
                 color_range=color_range, timecode=timecode, duration=duration,
-                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name)
+                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name,
+                                      Fraction(a.duration or 0) * (a.time_base or 0))
                             for a in container.streams.audio),
             )
     except MediaError:
