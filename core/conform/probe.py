@@ -153,8 +153,7 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             color_range = RANGES.get(int(first.color_range or cc.color_range or 0))
             if color_range is None and pix_fmt.startswith("yuvj"):
                 color_range = "pc"
-            timecode = container.metadata.get("timecode") or next(
-                (s.metadata["timecode"] for s in container.streams if "timecode" in s.metadata), None)
+            timecode = next(filter(None, map(_timecode_tag, (container, *container.streams))), None)
             sar = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
             return MediaInfo(
                 path=path, width=cc.width, height=cc.height, rate=rate, frames=len(times), pix_fmt=pix_fmt,
@@ -231,3 +230,8 @@ def _last_two_identical(container, stream) -> bool:
     a, b = (bytes(f.reformat(width=w, height=h, format="gray").planes[0]) for f in tail)
     diffs = [abs(x - y) for x, y in zip(a, b)]
     return sum(diffs) < len(a) * DUPLICATE_TOLERANCE and max(diffs) <= DUPLICATE_MAX_DIFFERENCE
+
+
+def _timecode_tag(holder) -> str | None:
+    # QuickTime and MP4 say `timecode`; Matroska writes its tags in capitals (`TIMECODE`).
+    return next((v for k, v in holder.metadata.items() if k.lower() == "timecode"), None)

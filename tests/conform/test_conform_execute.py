@@ -38,6 +38,14 @@ def test_drop_frame_timecode(clips, tmp_path):
     assert conform(clips["30"], tmp_path / "ndf.mov", ndf).timecode == "01:00:00:00"
 
 
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_timecode_in_every_container_a_codec_offers(clips, tmp_path, suffix):
+    # Matroska keeps its tags in capitals (TIMECODE): the check read only `timecode` and refused every .mkv.
+    target = Target(frames=10, rate="25", size="320x180", codec="h265-10", start_timecode="01:00:00:00")
+    out = conform(clips["24"], tmp_path / f"out{suffix}", target)
+    assert out.timecode == "01:00:00:00" and probe(out.path).timecode == "01:00:00:00"
+
 @pytest.mark.parametrize("short", ["hold", "slow"])
 @pytest.mark.parametrize("strategy", ["speed", "nearest"])
 def test_short_source_hold_or_slow(clips, tmp_path, short, strategy):
