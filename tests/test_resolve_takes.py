@@ -17,6 +17,7 @@ from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import cut_with_placeholders
 from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)
+from tests.test_resolve_panel import scene  # noqa: F401  (the panel over real HTTP, the bridge behind it)
 
 AB = ["draft", "ltx-2.3-fast"]
 
@@ -225,3 +226,47 @@ def test_promote_works_on_a_take_in_the_selector(connect, tmp_path):
     assert item.GetSelectedTakeIndex() == 1 and item.GetDuration() == 30
     revert(gw, record.id)
     assert item.GetTakeByIndex(2)["mediaPoolItem"]._path == old
+
+
+def test_the_panel_fills_with_takes_and_prices_every_take_first(scene):
+    _, client, timeline = scene
+    solid = client.get("/api/state").json()["placeholders"][0]
+    body = {"item_ids": [solid["id"]], "models": ["draft", "veo-3.1-fast"]}
+    one = client.post("/api/estimate", json={"item_ids": [solid["id"]]}).json()
+    both = client.post("/api/estimate", json={**body, "variants": 2}).json()
+    assert [x["model"] for x in one["lines"]] == ["draft"]
+    assert [x["model"] for x in both["lines"]] == ["draft", "veo-3.1-fast"] and both["total_usd"] > 0
+    r = client.post("/api/fill", json={**body, "models": ["draft"]})  # one model is no A/B: refused, nothing made
+    assert r.status_code == 400 and "two models" in r.json()["error"]
+    assert [it for it in timeline._items() if it._mpi is not None] == []
+    r = client.post("/api/fill", json=body)
+    assert r.status_code == 200, r.text
+    (shot,) = r.json()["takes"]
+    assert shot["placed"] == "Solid Color — draft" and shot["selector"] == ["Solid Color — veo-3.1-fast"]
+    assert _placed(timeline).GetTakesCount() == 2
+    takes = client.get("/api/takes").json()["takes"]
+    assert [(t["kind"], t["shot"], t["frames"]) for t in takes] == [("ab", "Solid Color", 30)] * 2
+    assert client.post("/api/revert", json={"edit_id": r.json()["filled"][0]}).status_code == 200
+    assert [it for it in timeline._items() if it._mpi is not None] == []
+
+
+def test_variants_through_the_real_engine_are_one_batch_of_takes(connect):
+    """The worker's clip maker (plan, job engine on the draft model, conform): two seeds, two jobs, one batch."""
+    from promptreel.resolve_plugin.worker import clip_maker
+
+    resolve, timeline = cut_with_placeholders(rate="23.976")
+    gw = connect(resolve)
+    report = fill(gw, clip_maker(gw), item_ids=[_solid(timeline).GetUniqueId()], model="draft", variants=2)
+    assert report.failed == []
+    item = _placed(timeline)
+    takes = [item.GetTakeByIndex(i) for i in (1, 2)]
+    assert [(t["startFrame"], t["endFrame"]) for t in takes] == [(0, 30), (0, 30)]
+    j = Journal.open_default()
+    try:
+        jobs = j.jobs()
+        recorded = list_takes(j)
+    finally:
+        j.close()
+    assert len(jobs) == 2 and len({x.batch_id for x in jobs}) == 1
+    assert sorted(t.job_id for t in recorded) == sorted(x.id for x in jobs)
+    assert len({t.seed for t in recorded}) == 2
