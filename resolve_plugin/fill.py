@@ -126,7 +126,7 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
                       model=model) for ph in found]
     if models is not None or variants > 1:
-        return _fill_with_takes(gw, project, found, slots, make_clip, models or [model or "draft"], variants,
+        return _fill_with_takes(gw, project, found, slots, make_clip, models or ([model] if model else []), variants,
                                 bin_template, workers)
     made = make_many(make_clip, slots, workers)  # one engine batch: shared route limits and budget
     report = FillReport()

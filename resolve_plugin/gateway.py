@@ -244,9 +244,6 @@ class Gateway:
         return Clip(**self.call("replace_clip", clip_id=clip_id, path=str(path), metadata=metadata or {},
                                 third_party=third_party or {}))
 
-    def item_takes(self, item_id: str) -> Shown:
-        return Shown(**self.call("item_takes", item_id=item_id))
-
     def add_takes(self, item_id: str, takes: list[tuple[str, int, int]], frames: int) -> TakesAdded:
         """Add `(clip_id, start_frame, end_frame)` as takes of a placed item; each must last `frames`.
         The take showing before stays selected; refused takes are removed again."""

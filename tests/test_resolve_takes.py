@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from promptreel.core.errors import UserError
 from promptreel.core.journal import Journal
 from promptreel.core.takes import list_takes, promote_slot
 from promptreel.resolve_plugin import bins, edits
 from promptreel.resolve_plugin.fill import fill, promote, revert
+from promptreel.resolve_plugin.errors import ResolveRefused
 from promptreel.resolve_plugin.placeholders import find_placeholders
 from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
@@ -147,14 +149,15 @@ def test_revert_removes_the_takes_and_restores_exactly(connect, tmp_path, monkey
     report = fill(gw, PerModel(tmp_path / "made"), models=AB, variants=2)
     assert len(report.edits) == 2 and report.failed == []
     assert [len(s.selector) for s in report.takes] == [3, 3]
-    _placed_items = [it for it in timeline._items() if it._mpi is not None]
-    _placed_items[0].SelectTakeByIndex(3)  # the editor switched to another take meanwhile
+    first, second = sorted((it for it in timeline._items() if it._mpi is not None), key=lambda it: it._start)
+    first.SelectTakeByIndex(3)  # the editor switched to another take meanwhile,
+    assert second.SelectTakeByIndex(2) and second.FinalizeTake()  # and settled on one for the other shot
     calls = []
     for name in ("DeleteTakeByIndex", "FinalizeTake"):
         monkeypatch.setattr(fake.TimelineItem, name, _spy(getattr(fake.TimelineItem, name), name, calls))
     for record in report.edits:
         assert revert(gw, record.id).reverted
-    assert calls.count("DeleteTakeByIndex") == 6 and calls.count("FinalizeTake") == 2
+    assert calls.count("DeleteTakeByIndex") == 3 and calls.count("FinalizeTake") == 1
     assert _snapshot(timeline) == before
     assert timeline.GetTrackCount("video") == 1  # the track the fill added is gone again
     # Paid media is never lost: all eight takes are still in the bins.
@@ -270,3 +273,23 @@ def test_variants_through_the_real_engine_are_one_batch_of_takes(connect):
     assert len(jobs) == 2 and len({x.batch_id for x in jobs}) == 1
     assert sorted(t.job_id for t in recorded) == sorted(x.id for x in jobs)
     assert len({t.seed for t in recorded}) == 2
+
+
+def test_takes_without_a_model_are_refused_before_anything_is_made(connect, tmp_path):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    maker = PerModel(tmp_path / "made")
+    with pytest.raises(UserError, match="No model was named"):
+        fill(gw, maker, variants=2)
+    with pytest.raises(UserError, match="more than once"):
+        fill(gw, maker, models=["draft", "draft"])
+    assert maker.slots == [] and gw.timeline().tracks[0].items[0].enabled
+
+
+def test_take_operations_check_their_arguments_and_the_item(connect):
+    resolve, _ = cut_with_placeholders()
+    gw = connect(resolve)
+    with pytest.raises(ResolveRefused, match="needs item_id, takes, frames"):
+        gw.call("add_takes", item_id="x")
+    with pytest.raises(ResolveRefused, match="no longer on the current timeline"):
+        gw.remove_takes("item-gone", ["mpi-x"])

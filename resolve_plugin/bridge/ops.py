@@ -425,11 +425,6 @@ def _select_clip(item, clip_id):
     return False
 
 
-def item_takes(session, args):
-    """What a timeline item shows and its takes."""
-    return _shown(session.item(args["item_id"]))
-
-
 def add_takes(session, args):
     """Add pool items as takes of a placed item (a take selector, initialized if needed). Each take is
     proven by selecting it and reading back its record extent and start: one that does not fill
@@ -545,7 +540,6 @@ OPS = {
     "add_marker": (add_marker, ("frame", "color")),
     "set_item_color": (set_item_color, ("item_id", "color")),
     "replace_clip": (replace_clip, ("clip_id", "path")),
-    "item_takes": (item_takes, ("item_id",)),
     "add_takes": (add_takes, ("item_id", "takes", "frames")),
     "remove_takes": (remove_takes, ("item_id", "clip_ids")),
     "export_still": (export_still, ("frame", "path")),
