@@ -267,7 +267,7 @@ def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: li
     if (shown.start, shown.duration, shown.clip_id) != (placed.start, frames, placed.clip_id):
         log.error("the filled item shows %s after its takes were added", shown)
         report.failed.append((ph.label, f"After its takes were added, {ph.label} shows {shown.duration} frames "
-                                        f"at {shown.start}; select the first take in its Take Selector."))
+                                        f"at {shown.start}; select the first take in its Take Selector, or revert the fill."))
 
 
 def _record(project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip, kind: str) -> EditRecord:
