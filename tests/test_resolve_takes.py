@@ -19,6 +19,7 @@ from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import cut_with_placeholders
 from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)
+from tests.test_resolve_browser import browser_page, worker  # noqa: F401  (Chromium; the worker's panel)
 from tests.test_resolve_panel import scene  # noqa: F401  (the panel over real HTTP, the bridge behind it)
 
 AB = ["draft", "ltx-2.3-fast"]
@@ -293,3 +294,29 @@ def test_take_operations_check_their_arguments_and_the_item(connect):
         gw.call("add_takes", item_id="x")
     with pytest.raises(ResolveRefused, match="no longer on the current timeline"):
         gw.remove_takes("item-gone", ["mpi-x"])
+
+
+def test_fill_with_ab_takes_from_the_browser(browser_page, worker):
+    """The panel's Fill control: A/B takes on the chosen model and model B, through the engine and the bridge."""
+    page = browser_page
+    panel, gw, resolve, timeline = worker
+    before = _snapshot(timeline)
+    page.goto(panel.url)
+    page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
+    page.wait_for_function("document.querySelectorAll('#fill-model-b option').length > 1")
+    page.select_option("#model", "draft")
+    page.check("#fill-ab")
+    page.select_option("#fill-model-b", "ltx-2.3-fast")
+    page.locator("#placeholders tbody tr", has_text="Solid Color").locator("input[type=checkbox]").check()
+    page.evaluate("document.getElementById('message').textContent = ''")
+    page.click("#fill-selected")
+    page.wait_for_function("document.getElementById('message').textContent !== ''")
+    assert "Filled." in page.inner_text("#message"), page.inner_text("#message")
+    item = _placed(timeline)
+    assert (item._track, item.GetStart(), item.GetDuration(), item.GetTakesCount()) == (2, 86410, 30, 2)
+    assert [item.GetTakeByIndex(i)["mediaPoolItem"].GetName() for i in (1, 2)] == [
+        "Solid Color — draft", "Solid Color — ltx-2.3-fast"]
+    assert item.GetTakeByIndex(2)["mediaPoolItem"].GetMetadata("Comments").startswith("ltx-2.3-fast")
+    page.locator("#edits button", has_text="Revert").first.click()
+    page.wait_for_function("document.querySelectorAll('#edits button').length === 0")
+    assert _snapshot(timeline) == before
