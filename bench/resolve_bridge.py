@@ -53,6 +53,19 @@ def main(n: int = 50) -> None:
             print(f"fill of {n} placeholders through the bridge (draft model): {elapsed:.2f} s, {trips} round trips, "
                   f"{(trips - 3) / n:.2f} per placeholder (target <= 8)")
 
+            # Two takes per placeholder: the second one imported, named and added to the placed item's Take Selector.
+            takes_bridge = Bridge(scene(n))
+            takes_thread = threading.Thread(target=takes_bridge.serve_forever)
+            takes_thread.start()
+            takes_gw = BridgeGateway(*takes_bridge.address, token=takes_bridge.token)
+            try:
+                report = fill(takes_gw, clip_maker(takes_gw), model="draft", variants=2)
+                assert not report.failed and all(t.selector for t in report.takes), report.failed
+                print(f"fill with 2 variants as takes: {(takes_gw.round_trips - 3) / n:.2f} round trips per placeholder")
+            finally:
+                takes_bridge.stop()
+                takes_thread.join(10)
+
             calls = 300
             direct = DirectGateway(resolve)
             t0 = time.perf_counter()

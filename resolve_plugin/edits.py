@@ -28,6 +28,7 @@ class Placed(BaseModel):
     start: int
     duration: int
     added_track: bool = False
+    takes: list[str] = []  # pool items added as takes of the placed item (an A/B or variants fill)
 
 
 class Replaced(BaseModel):

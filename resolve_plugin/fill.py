@@ -6,6 +6,13 @@ draft keeps its pool item: `ReplaceClip` swaps its media, so every use keeps its
 Each fill is checked by reading the timeline back (quirks 3, 4, 5: AppendToTimeline drops overlaps
 silently, its return is no proof, mixed rates land short); a fill that does not verify is undone
 and reported. Each verified fill is recorded for revert.
+
+An A/B or variants fill (`models`, `variants`) places the first take as above. On a foreign
+placeholder every other take is added to the placed item as a take (Resolve's Take Selector), each
+proven to last the slot exactly; one that does not, or a Resolve without AddTake, leaves that take
+side by side in the bin as `shot — model`. A draft's other takes always go to the bin: its fill
+replaces the pool item's media everywhere it is used (every use, every timeline), which a take
+selector on one item cannot follow; the bin keeps them one promote away.
 """
 
 from __future__ import annotations
@@ -17,11 +24,11 @@ from pathlib import Path
 from promptreel.core.errors import UserError
 from promptreel.core.fill import SlotClip
 from promptreel.core.request import Slot
-from promptreel.core.takes import record_takes
+from promptreel.core.takes import record_takes, take_slots
 
 from . import edits
-from .bins import DEFAULT_BIN, import_tagged
-from .clipmaker import NS, ClipMaker, MadeClip, make_many, provenance
+from .bins import DEFAULT_BIN, import_tagged, take_name
+from .clipmaker import NS, ClipMaker, MadeClip, Outcome, make_many, provenance
 from .edits import EditRecord, Placed, Replaced, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlacementFailed, ResolveRefused
 from .gateway import Clip, Gateway, ProjectInfo, TimelineState
@@ -36,9 +43,26 @@ TRACK_NAME = "promptreel"
 
 
 @dataclass
+class ShotTakes:
+    """Where the takes of one placeholder's A/B (or variants) went, by take name (`shot — model`)."""
+
+    placeholder: str
+    group: str | None = None  # the takes table's group (promptreel takes --group)
+    placed: str = ""  # the take the fill placed (showing in the take selector)
+    selector: list[str] = field(default_factory=list)  # the other takes, in the placed item's take selector
+    in_bin: list[str] = field(default_factory=list)  # takes only side by side in the bin
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {"placeholder": self.placeholder, "group": self.group, "placed": self.placed,
+                "selector": self.selector, "in_bin": self.in_bin, "note": self.note}
+
+
+@dataclass
 class FillReport:
     edits: list[EditRecord] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (placeholder label, what went wrong)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (placeholder or take label, what went wrong)
+    takes: list[ShotTakes] = field(default_factory=list)  # per placeholder, for an A/B or variants fill
 
 
 def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectInfo, ConformTarget]:
@@ -88,11 +112,12 @@ def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None)
 
 def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
          bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None,
-         model: str | None = None) -> FillReport:
+         model: str | None = None, models: list[str] | None = None, variants: int = 1) -> FillReport:
     """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
     concurrently, placement in record order; each item ends either filled and verified, or as it was.
     With `stills_dir`, the frames before and after each slot go to the model as first/last frames;
-    `model` goes on every slot (None: the ClipMaker's own choice)."""
+    `model` goes on every slot (None: the ClipMaker's own choice). With `models` (an A/B) or
+    `variants` > 1, each placeholder gets every take (see the module's docstring)."""
     project, target = conform_target(gw, bit_depth)
     state = gw.timeline()
     found = chosen_placeholders(state, item_ids)
@@ -100,6 +125,9 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
         check_fillable(state, ph)  # refuse before any money is spent
     slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
                       model=model) for ph in found]
+    if models is not None or variants > 1:
+        return _fill_with_takes(gw, project, found, slots, make_clip, models or ([model] if model else []), variants,
+                                bin_template, workers)
     made = make_many(make_clip, slots, workers)  # one engine batch: shared route limits and budget
     report = FillReport()
     for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
@@ -125,10 +153,121 @@ def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord
 
 
 def fill_one(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip,
-             bin_template: str = DEFAULT_BIN) -> EditRecord:
+             bin_template: str = DEFAULT_BIN, name: str | None = None, save: bool = True) -> EditRecord:
+    """Place one made clip; `name` names it in the bin; with `save` False the caller journals the record."""
     if ph.kind == "draft":
-        return _fill_draft(gw, project, ph, made)
-    return _fill_foreign(gw, project, ph, made, bin_template)
+        return _fill_draft(gw, project, ph, made, save)
+    return _fill_foreign(gw, project, ph, made, bin_template, name, save)
+
+
+def _fill_with_takes(gw: Gateway, project: ProjectInfo, found: list[Placeholder], slots: list[Slot],
+                     make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
+                     workers: int) -> FillReport:
+    """Every take of every placeholder made as one batch, then placed placeholder by placeholder."""
+    groups = [take_slots(slot, models, variants) for slot in slots]  # refuses unknown models before spending
+    made = iter(make_many(make_clip, [s for g in groups for s in g], workers))
+    kind = "ab" if len(models) > 1 else "variants"
+    report = FillReport()
+    for ph, group in zip(found, groups, strict=True):
+        report.takes.append(_place_takes(gw, project, ph, group, [next(made) for _ in group], bin_template,
+                                         variants, kind, report))
+    return report
+
+
+def _place_takes(gw: Gateway, project: ProjectInfo, ph: Placeholder, slots: list[Slot], outcomes: list[Outcome],
+                 bin_template: str, variants: int, kind: str, report: FillReport) -> ShotTakes:
+    """The first made take filled as any fill; the others into the placed item's take selector (foreign)
+    or side by side in the bin (drafts, or where a take selector refuses them). All are recorded as one
+    group of takes, so any of them can be promoted."""
+    shot = ph.item.name or ph.label
+    out = ShotTakes(placeholder=ph.label)
+    record: EditRecord | None = None
+    placed_clip = ""
+    recorded: list[SlotClip] = []
+    where: list[str] = []  # per recorded take: "placed", "selector", "bin" or "" (none)
+    extra: list[tuple[int, Clip]] = []  # (index in recorded, its clip in the bin)
+    try:
+        for slot, made in zip(slots, outcomes, strict=True):
+            name = take_name(shot, slot, variants)
+            if isinstance(made, str):
+                report.failed.append((name, made))
+                recorded.append(SlotClip(slot, None, {"model": slot.model}, made))
+                where.append("")
+                continue
+            prov = made.as_provenance()
+            try:
+                if record is None and not out.placed:
+                    out.placed = name
+                    record = fill_one(gw, project, ph, made, bin_template, name=name, save=False)
+                    placed_clip = record.placed.clip_id if record.placed else record.replaced.clip_id
+                    recorded.append(SlotClip(slot, made.path, {**prov, "resolve_clip": placed_clip}))
+                    where.append("placed")
+                    continue
+                clip = import_tagged(gw, made, bin_template, name=name)
+            except UserError as e:
+                report.failed.append((ph.label if name == out.placed else name, str(e)))
+                recorded.append(SlotClip(slot, made.path, prov, str(e)))
+                where.append("")
+                continue
+            extra.append((len(recorded), clip))
+            recorded.append(SlotClip(slot, made.path, {**prov, "resolve_clip": clip.id}))
+            where.append("bin")
+        if record is None:
+            out.placed = ""
+            out.note = "Nothing was placed; the takes that were made are side by side in the bin." if extra else ""
+        elif record.placed is not None and extra:
+            try:
+                _add_to_selector(gw, ph, record, extra, recorded, where, report, out)
+            except UserError as e:
+                out.note = f"The take selector could not be set up ({e.problem}): the other takes are in the bin."
+        elif extra:
+            out.note = ("A draft is replaced in place wherever it is used, which a take selector on one clip cannot "
+                        "follow: the other takes are side by side in the bin as 'shot — model'.")
+    finally:
+        if record is not None:  # whatever happened to its takes, the placed fill stays revertible
+            edits.add(record)
+            report.edits.append(record)
+    for i, (rec, w) in enumerate(zip(recorded, where, strict=True)):
+        if w == "selector":
+            out.selector.append(take_name(shot, rec.slot, variants))
+        elif w == "bin":
+            out.in_bin.append(take_name(shot, rec.slot, variants))
+        if w:
+            recorded[i] = SlotClip(rec.slot, rec.path, {**rec.provenance, "resolve_take": w}, rec.error)
+    with using_journal(None) as j:
+        out.group = record_takes(j, shot, recorded, kind)
+    return out
+
+
+def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: list[tuple[int, Clip]],
+                     recorded: list[SlotClip], where: list[str], report: FillReport, out: ShotTakes) -> None:
+    """AddTake each extra clip to the placed item, proven in the bridge op; what does not stand stays in the bin."""
+    placed = record.placed
+    frames = placed.duration
+    added = gw.add_takes(placed.item_id, [(clip.id, 0, frames) for _, clip in extra], frames)
+    shown = added.shown
+    if not added.available:
+        out.note = ("This Resolve has no take selector for scripts (AddTake): the other takes are side by side "
+                    "in the bin as 'shot — model'.")
+        return
+    for (i, clip), result in zip(extra, added.takes, strict=True):
+        if result.ok:
+            where[i] = "selector"
+            placed.takes.append(clip.id)
+            recorded[i].provenance["resolve_item"] = placed.item_id
+            continue
+        if result.reason == "refused":
+            out.note = "Resolve refused some takes for the take selector: they are side by side in the bin."
+            continue
+        why = (f"'{clip.name}' {result.reason}, so it is not in the take selector"
+               + ("" if result.removed else " (Resolve would not remove it: delete that take by hand)")
+               + "; it is in the bin.")
+        report.failed.append((clip.name, why))
+        recorded[i] = SlotClip(recorded[i].slot, recorded[i].path, recorded[i].provenance, why)
+    if (shown.start, shown.duration, shown.clip_id) != (placed.start, frames, placed.clip_id):
+        log.error("the filled item shows %s after its takes were added", shown)
+        report.failed.append((ph.label, f"After its takes were added, {ph.label} shows {shown.duration} frames "
+                                        f"at {shown.start}; select the first take in its Take Selector, or revert the fill."))
 
 
 def _record(project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip, kind: str) -> EditRecord:
@@ -147,9 +286,10 @@ def free_track(state: TimelineState, above: int, start: int, end: int) -> int | 
     return None
 
 
-def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, bin_template: str) -> EditRecord:
+def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, bin_template: str,
+                  name: str | None = None, save: bool = True) -> EditRecord:
     start, duration = ph.item.start, ph.item.duration
-    clip = import_tagged(gw, made, bin_template)
+    clip = import_tagged(gw, made, bin_template, name=name)
     if clip.frames != str(duration):
         raise PlacementFailed(f"The clip for {ph.label} has {clip.frames} frames; the slot has {duration}.",
                               "It was imported into the bin but not placed; conform it again.")
@@ -180,7 +320,8 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
     record = _record(project, after, ph, made, "foreign")
     record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=duration,
                            added_track=added)
-    edits.add(record)
+    if save:
+        edits.add(record)
     return record
 
 
@@ -204,10 +345,10 @@ def _uses(state: TimelineState, clip_id: str) -> list[tuple[str, int, int, int, 
                   for t in state.tracks for it in t.items if it.clip_id == clip_id)
 
 
-def _fill_draft(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip) -> EditRecord:
+def _fill_draft(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, save: bool = True) -> EditRecord:
     after_state, old = _replace_media(gw, ph.clip_id, made, ph.label)
     record = _record(project, after_state, ph, made, "draft")
-    return _keep_replaced(record, ph.clip_id, old, made)
+    return _keep_replaced(record, ph.clip_id, old, made, save)
 
 
 def _replace_media(gw: Gateway, clip_id: str, made: MadeClip, label: str) -> tuple[TimelineState, Clip]:
@@ -230,10 +371,11 @@ def _replace_media(gw: Gateway, clip_id: str, made: MadeClip, label: str) -> tup
     return after_state, old
 
 
-def _keep_replaced(record: EditRecord, clip_id: str, old: Clip, made: MadeClip) -> EditRecord:
+def _keep_replaced(record: EditRecord, clip_id: str, old: Clip, made: MadeClip, save: bool = True) -> EditRecord:
     record.replaced = Replaced(clip_id=clip_id, old_path=old.path, new_path=str(made.path),
                                old_metadata=old.metadata, old_third_party=old.third_party)
-    edits.add(record)
+    if save:
+        edits.add(record)
     return record
 
 
@@ -292,9 +434,17 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
     if record.placed is not None:
         placed = record.placed
         present = state.item(placed.item_id)
+        item_id = placed.item_id
+        if present is not None and placed.takes:
+            # The fill's steps undone in reverse: its takes first (DeleteTakeByIndex, then FinalizeTake back to
+            # the placed clip), so a delete Resolve refuses below still leaves no more than a plain fill.
+            shown = gw.remove_takes(item_id, placed.takes, keep_clip_id=placed.clip_id)
+            item_id = shown.id or item_id
+            if shown.left:
+                log.warning("Resolve kept takes %s on the fill of %s; deleting the item", shown.left, item_id)
         if present is not None:
-            gone = gw.delete_items([placed.item_id])
-            if placed.item_id not in gone:
+            gone = gw.delete_items([item_id])
+            if item_id not in gone:
                 raise PlacementFailed(f"Resolve would not remove the fill of '{record.placeholder_name}'.",
                                       "Close any open dialog in Resolve, unlock the track, and revert again.")
         enabled = gw.set_enabled([record.placeholder_id], True)

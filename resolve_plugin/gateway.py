@@ -114,6 +114,47 @@ class Bin(BaseModel):
     created: bool = False
 
 
+class TakeInfo(BaseModel):
+    """One take of a take selector: 1-based index, its pool item, its source extent (end exclusive)."""
+
+    index: int
+    clip_id: str = ""
+    start_frame: int = 0
+    end_frame: int = 0
+
+
+class Shown(BaseModel):
+    """What a timeline item shows: its record extent, pool item, selected take (0: not a take selector)."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str = ""
+    start: int
+    duration: int
+    left_offset: int = 0
+    clip_id: str = ""
+    selected: int = 0
+    takes: list[TakeInfo] = []
+    left: list[str] = []  # remove_takes: the clips Resolve would not drop
+
+
+class TakeAdded(BaseModel):
+    """One AddTake, proven by reading back: `ok` only if it fills the slot exactly."""
+
+    model_config = ConfigDict(extra="ignore")
+    clip_id: str
+    ok: bool
+    index: int = 0
+    duration: int = 0
+    removed: bool = True  # a refused take was deleted from the selector again
+    reason: str = ""
+
+
+class TakesAdded(BaseModel):
+    available: bool  # False: this Resolve has no AddTake
+    takes: list[TakeAdded] = []
+    shown: Shown
+
+
 class Hello(BaseModel):
     product: str
     version: list[Any] = []
@@ -202,6 +243,16 @@ class Gateway:
                      third_party: dict[str, str] | None = None) -> Clip:
         return Clip(**self.call("replace_clip", clip_id=clip_id, path=str(path), metadata=metadata or {},
                                 third_party=third_party or {}))
+
+    def add_takes(self, item_id: str, takes: list[tuple[str, int, int]], frames: int) -> TakesAdded:
+        """Add `(clip_id, start_frame, end_frame)` as takes of a placed item; each must last `frames`.
+        The take showing before stays selected; refused takes are removed again."""
+        specs = [dict(clip_id=c, start_frame=s, end_frame=e) for c, s, e in takes]
+        return TakesAdded(**self.call("add_takes", item_id=item_id, takes=specs, frames=frames))
+
+    def remove_takes(self, item_id: str, clip_ids: list[str], keep_clip_id: str = "") -> Shown:
+        """Delete the takes of `clip_ids` from an item, `keep_clip_id` showing; one take left is finalized."""
+        return Shown(**self.call("remove_takes", item_id=item_id, clip_ids=list(clip_ids), keep_clip_id=keep_clip_id))
 
     def export_still(self, frame: int, path: Path) -> Path:
         self.call("export_still", frame=frame, path=str(path))

@@ -194,7 +194,9 @@ class Panel:
             return _total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=_variants(body))
                            for m in _models(body, s.model)], s.budget_usd)
         found = chosen_placeholders(gw.timeline(), body.get("item_ids"))
-        return estimate([(p.label, slot_for(p, target, model=s.model)) for p in found], s.model, s.budget_usd)
+        # Each placeholder on each model of an A/B (`models`; else the chosen one), `variants` times.
+        return _total([estimate([(p.label, slot_for(p, target, model=m)) for p in found], m, s.budget_usd,
+                                times=_variants(body)) for m in _models(body, s.model)], s.budget_usd)
 
     def estimate(self, body: dict) -> dict:
         return self._estimate(body).summary()
@@ -202,9 +204,12 @@ class Panel:
     def fill(self, body: dict) -> dict:
         s = panel_settings.load()
         self._estimate(body).refuse_if_over("This fill")
+        # With `models` (an A/B) or `variants` > 1, every placeholder gets takes (its Take Selector, or the bin).
         report = fill(self._gw(), self._maker(), item_ids=body.get("item_ids"), bit_depth=s.bit_depth,
-                      bin_template=s.bin, model=s.model)
-        return {"filled": [r.id for r in report.edits], "failed": [{"item": i, "error": e} for i, e in report.failed]}
+                      bin_template=s.bin, model=s.model, models=_models(body, s.model) if "models" in body else None,
+                      variants=_variants(body))
+        return {"filled": [r.id for r in report.edits], "failed": [{"item": i, "error": e} for i, e in report.failed],
+                "takes": [t.as_dict() for t in report.takes]}
 
     def revert(self, body: dict) -> dict:
         return {"reverted": revert(self._gw(), str(body.get("edit_id", ""))).id}

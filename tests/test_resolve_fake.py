@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+from fractions import Fraction
 from importlib.metadata import files
 from pathlib import Path
 
@@ -132,3 +133,26 @@ def test_export_refuses_string_constants(tmp_path):
     assert tl.Export(str(tmp_path / "a.otio"), "EXPORT_OTIO", "EXPORT_NONE") is False
     assert tl.Export(str(tmp_path / "a.otio"), r.EXPORT_OTIO, r.EXPORT_NONE) is True
     assert (tmp_path / "a.otio").stat().st_size > 0
+
+
+def test_take_selector_is_one_based_and_shows_the_selected_take(tmp_path, clip_path):
+    r = fake.FakeResolve()
+    project = r._new_project(rate="23.976")
+    pool = project.GetMediaPool()
+    tl = pool.CreateEmptyTimeline("t")
+    slot = Slot(frames=24, rate=Fraction(24000, 1001), size="320x180", prompt="p")
+    a, b = pool.ImportMedia([str(TestPatternMaker(tmp_path / n)(slot).path) for n in "ab"])
+    (other_rate,) = pool.ImportMedia([str(clip_path)])  # 24 fps on a 23.976 timeline
+    item = tl._add(1, 86400, 20, "a", a, left=2)
+    assert item.GetTakesCount() == 0 and item.GetSelectedTakeIndex() == 0 and item.GetTakeByIndex(1) is None
+    assert item.AddTake(b, 0, 20) and item.AddTake(b)  # full extent by default
+    assert item.GetTakesCount() == 3 and item.GetSelectedTakeIndex() == 1  # take 1 is the item as it was
+    assert item.GetTakeByIndex(1) == {"startFrame": 2, "endFrame": 22, "mediaPoolItem": a}
+    assert item.SelectTakeByIndex(3) and (item.GetMediaPoolItem(), item.GetDuration()) == (b, 24)
+    assert not item.SelectTakeByIndex(0) and not item.SelectTakeByIndex(4) and not item.AddTake(b, 0, 99)
+    assert item.AddTake(other_rate, 0, 24) and item.GetTakeByIndex(4)["endFrame"] == 23  # quirk 5: a frame short
+    assert item.DeleteTakeByIndex(4) and item.DeleteTakeByIndex(2) and item.GetSelectedTakeIndex() == 2
+    assert item.SelectTakeByIndex(1) and item.FinalizeTake()
+    assert item.GetTakesCount() == 0
+    assert (item.GetMediaPoolItem(), item.GetLeftOffset(), item.GetDuration()) == (a, 2, 20)
+    assert not item.FinalizeTake() and not item.DeleteTakeByIndex(1)

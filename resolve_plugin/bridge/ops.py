@@ -398,6 +398,88 @@ def replace_clip(session, args):
     return info
 
 
+# -- take selectors (reference-full 2.7 "Takes": 1-based; a count of 0 means a plain item) -------------
+
+def _takes(item):
+    out = []
+    for index in range(1, int(item.GetTakesCount() or 0) + 1):
+        info = item.GetTakeByIndex(index) or {}
+        mpi = info.get("mediaPoolItem")
+        out.append({"index": index, "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
+                    "start_frame": int(info.get("startFrame") or 0), "end_frame": int(info.get("endFrame") or 0)})
+    return out
+
+
+def _shown(item):
+    mpi = item.GetMediaPoolItem()
+    return {"id": item.GetUniqueId() or "", "start": int(item.GetStart()), "duration": int(item.GetDuration()),
+            "left_offset": int(item.GetLeftOffset() or 0), "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
+            "selected": int(item.GetSelectedTakeIndex() or 0), "takes": _takes(item)}
+
+
+def _select_clip(item, clip_id):
+    """Select the take showing `clip_id`; False if there is none."""
+    for take in _takes(item):
+        if take["clip_id"] == clip_id:
+            return bool(item.SelectTakeByIndex(take["index"]))
+    return False
+
+
+def add_takes(session, args):
+    """Add pool items as takes of a placed item (a take selector, initialized if needed). Each take is
+    proven by selecting it and reading back its record extent and start: one that does not fill
+    `frames` exactly (QUIRK 5: a mixed-rate take lands a frame short) is deleted again. The take
+    that was showing is selected again; if no added take stands, the selector is finalized back to
+    the plain item. QUIRK 11: AddTake is probed with dir(), never hasattr."""
+    item = session.item(args["item_id"])
+    frames = int(args["frames"])
+    before = _shown(item)
+    if "AddTake" not in dir(item):
+        return {"available": False, "takes": [], "shown": before}
+    out = []
+    for spec in args["takes"]:
+        mpi = session.clip(spec["clip_id"])
+        count = int(item.GetTakesCount() or 0)
+        ok = bool(item.AddTake(mpi, int(spec["start_frame"]), int(spec["end_frame"])))
+        takes = _takes(item)
+        new = takes[-1] if ok and len(takes) > count and takes[-1]["clip_id"] == spec["clip_id"] else None
+        if new is None:  # QUIRK 12: refused (or a True that did nothing)
+            out.append({"clip_id": spec["clip_id"], "ok": False, "reason": "refused"})
+            continue
+        item.SelectTakeByIndex(new["index"])
+        start, duration = int(item.GetStart()), int(item.GetDuration())
+        if start == before["start"] and duration == frames and new["end_frame"] - new["start_frame"] == frames:
+            out.append({"clip_id": spec["clip_id"], "ok": True, "index": new["index"], "duration": duration})
+            continue
+        _select_clip(item, before["clip_id"])
+        gone = bool(item.DeleteTakeByIndex(new["index"])) and all(
+            t["clip_id"] != spec["clip_id"] for t in _takes(item))
+        out.append({"clip_id": spec["clip_id"], "ok": False, "duration": duration, "removed": gone,
+                    "reason": "lasts %d frames from frame %d as a take; the slot is %d from %d" % (
+                        duration, start, frames, before["start"])})
+    _select_clip(item, before["clip_id"])
+    if before["selected"] == 0 and not any(t["ok"] for t in out) and int(item.GetTakesCount() or 0) == 1:
+        item.FinalizeTake()
+    return {"available": True, "takes": out, "shown": _shown(item)}
+
+
+def remove_takes(session, args):
+    """Delete the takes showing `clip_ids` from an item (highest index first, the take showing
+    `keep_clip_id` selected), and finalize the selector back to a plain item once one take is left."""
+    item = session.item(args["item_id"])
+    drop = set(args["clip_ids"])
+    _select_clip(item, args.get("keep_clip_id") or "")
+    for take in reversed(_takes(item)):
+        if take["clip_id"] in drop:
+            item.DeleteTakeByIndex(take["index"])
+    if int(item.GetTakesCount() or 0) == 1:
+        item.FinalizeTake()
+    shown = _shown(item)
+    session.items[shown["id"]] = item
+    shown["left"] = sorted(t["clip_id"] for t in shown["takes"] if t["clip_id"] in drop)
+    return shown
+
+
 def _timecode(frame, nominal, drop):
     if drop:
         dropped = 2 * (nominal // 30)
@@ -458,6 +540,8 @@ OPS = {
     "add_marker": (add_marker, ("frame", "color")),
     "set_item_color": (set_item_color, ("item_id", "color")),
     "replace_clip": (replace_clip, ("clip_id", "path")),
+    "add_takes": (add_takes, ("item_id", "takes", "frames")),
+    "remove_takes": (remove_takes, ("item_id", "clip_ids")),
     "export_still": (export_still, ("frame", "path")),
     "export_timeline": (export_timeline, ("path",)),
 }

@@ -18,6 +18,10 @@ reference/resolve-api.md (behaviour list), so a reader can check the double agai
 - export constants come from the live object; a string in their place is refused (19);
 - the project frame rate cannot be set once timelines exist; playback rate never (21, table);
 - ExportCurrentFrameAsStill works on the Edit or Color page only (23);
+- take selectors (reference-full 2.7 "Takes"): AddTake initializes a selector whose take 1 is the item
+  as it was, takes are 1-based, GetTakesCount / GetSelectedTakeIndex are 0 on a plain item, the
+  item shows (and lasts) the selected take, and a take at another rate lands a frame short as an
+  append does (5); FinalizeTake keeps the selected take as a plain item;
 - while a modal dialog is up (`_modal_open`, e.g. after a Studio-only call on the free edition,
   13) page changes and deletes fail.
 
@@ -222,6 +226,9 @@ class TimelineItem(_ResolveObject):
         self._markers: dict[float, dict] = {}
         self._properties: dict[str, Any] = {} if kind == "transition" else {"ZoomX": 1.0, "ZoomY": 1.0, "Pan": 0.0,
                                                                             "Tilt": 0.0, "Scaling": 0}
+        # A take selector's takes: (pool item, source start, record frames it lasts); empty for a plain item.
+        self._takes: list[tuple[MediaPoolItem, int, int]] = []
+        self._selected = 0
 
     def GetName(self):
         return self._name
@@ -294,6 +301,60 @@ class TimelineItem(_ResolveObject):
 
     def DeleteMarkerAtFrame(self, frameNum):
         return self._markers.pop(float(frameNum), None) is not None
+
+    # -- takes (1-based; 0 means "not a take selector")
+    def AddTake(self, mediaPoolItem, startFrame=None, endFrame=None):
+        if not isinstance(mediaPoolItem, MediaPoolItem) or self._mpi is None or self._timeline._locked.get(self._track):
+            return False
+        if self._timeline._project._resolve.faults.get("refuse_add_take"):
+            return False
+        start = 0 if startFrame is None else int(startFrame)
+        end = mediaPoolItem._frames if endFrame is None else int(endFrame)  # the full clip by default
+        if not 0 <= start < end <= mediaPoolItem._frames:
+            return False
+        frames = end - start
+        tl_rate = self._timeline._rate()
+        if mediaPoolItem._rate != tl_rate:  # QUIRK 5, as AppendToTimeline: the converted extent is floored
+            frames = math.ceil(Fraction(frames) * tl_rate / mediaPoolItem._rate) - 1
+        if not self._takes:  # initialize the selector with the item as it is
+            self._takes.append((self._mpi, self._left, self._duration))
+            self._selected = 1
+        self._takes.append((mediaPoolItem, start, frames))
+        return True
+
+    def GetTakesCount(self):
+        return len(self._takes)
+
+    def GetSelectedTakeIndex(self):
+        return self._selected
+
+    def GetTakeByIndex(self, idx):
+        if not 1 <= idx <= len(self._takes):
+            return None
+        mpi, start, frames = self._takes[idx - 1]
+        return {"startFrame": start, "endFrame": start + frames, "mediaPoolItem": mpi}
+
+    def SelectTakeByIndex(self, idx):
+        if not 1 <= idx <= len(self._takes):
+            return False
+        self._selected = idx
+        self._mpi, self._left, self._duration = self._takes[idx - 1]
+        return True
+
+    def DeleteTakeByIndex(self, idx):
+        if not 1 <= idx <= len(self._takes) or len(self._takes) == 1:
+            return False  # a selector always shows a take
+        del self._takes[idx - 1]
+        if idx < self._selected or self._selected > len(self._takes):
+            self._selected -= 1
+        self._mpi, self._left, self._duration = self._takes[self._selected - 1]
+        return True
+
+    def FinalizeTake(self):
+        if not self._takes:
+            return False
+        self._takes, self._selected = [], 0  # the selected take stays, as a plain item
+        return True
 
     def GetProperty(self, propertyKey=None):
         if propertyKey is None:
