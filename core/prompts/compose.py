@@ -17,7 +17,7 @@ from ..catalog import Model
 from ..errors import BadInput
 from .builders import NEGATIVE, BuiltPrompt, build_prompt
 from .fields import ShotFields, fields_from_dict
-from .templates import TemplateStore
+from .templates import Template, TemplateStore
 
 
 class PromptSpec(BaseModel):
@@ -63,7 +63,20 @@ def spec_from(prompt: str | None = None, template: str | None = None,
     return PromptSpec(prompt=str(prompt or ""), template=str(template or ""), fields=clean)
 
 
-def compose(model: Model, spec: PromptSpec, store: TemplateStore | None = None) -> BuiltPrompt:
+class TemplateCache:
+    """Templates read once per run: a 10,000-placeholder timeline opens the journal once, not per slot."""
+
+    def __init__(self, store: TemplateStore | None = None):
+        self.store = store or TemplateStore()
+        self._seen: dict[str, Template] = {}
+
+    def get(self, name: str) -> Template:
+        if name not in self._seen:
+            self._seen[name] = self.store.get(name)
+        return self._seen[name]
+
+
+def compose(model: Model, spec: PromptSpec, store: TemplateStore | TemplateCache | None = None) -> BuiltPrompt:
     """What would be sent to `model` for `spec` (text, negative prompt, drops, warnings)."""
     shot = spec.shot_fields()
     extra = spec.extra_values()
