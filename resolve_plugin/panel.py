@@ -154,8 +154,7 @@ class Panel:
             "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt,
                               "frames": p.draft_frames if p.kind == "draft" else p.item.duration}
                              for p in find_placeholders(timeline)],
-            "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted),
-                       "clip_id": r.placed.clip_id if r.placed else r.replaced.clip_id if r.replaced else ""}
+            "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted)}
                       for r in edits.all_records() if r.timeline_id == timeline.id],
         }
 
