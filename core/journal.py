@@ -11,10 +11,11 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .keys import redact
 from .providers.base import JobState, MediaRef
@@ -168,6 +169,7 @@ class Journal:
         self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._schemas: set[str] = set()  # other modules' tables created through this connection
         # Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once
         # (no busy wait) while another process or thread is opening it too: wait for it, briefly.
         for attempt in range(200):
@@ -206,6 +208,32 @@ class Journal:
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._db.execute(sql, tuple(_clean(a) for a in args))
+
+    # --- tables other modules keep in this database (takes) ------------------------------------
+
+    def with_tables(self, schema: str) -> "Journal":
+        """This journal, with another module's tables created (`CREATE ... IF NOT EXISTS`) on first use."""
+        if schema not in self._schemas:
+            with self._lock:
+                self._db.executescript(schema)
+            self._schemas.add(schema)
+        return self
+
+    def execute(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """One statement, every text redacted."""
+        return self._exec(sql, args)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Statements inside go in whole or not at all."""
+        with self._lock:
+            self._exec("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._exec("ROLLBACK")
+                raise
+            self._exec("COMMIT")
 
     # --- jobs -------------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -74,9 +73,6 @@ CREATE TABLE IF NOT EXISTS takes (
 CREATE INDEX IF NOT EXISTS takes_shot ON takes(shot);
 CREATE INDEX IF NOT EXISTS takes_group ON takes(group_id);
 """
-
-_ready: weakref.WeakSet = weakref.WeakSet()
-
 
 @dataclass(frozen=True)
 class Take:
@@ -216,14 +212,6 @@ def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], j
 # --- the journal's takes table ------------------------------------------------------------------
 
 
-def _db(journal: Journal) -> Journal:
-    if journal not in _ready:
-        with journal._lock:
-            journal._db.executescript(SCHEMA)
-        _ready.add(journal)
-    return journal
-
-
 def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: Kind,
                  source: str | None = None) -> str:
     """Record `clips` (core.fill's results, failures included) as the takes of one group; returns its id.
@@ -237,21 +225,15 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
     group = new_id("group")
     at = now_iso()
     ids = [new_id("take") for _ in clips]
-    with _db(journal)._lock:  # the group goes in whole or not at all
-        journal._exec("BEGIN IMMEDIATE")
-        try:
-            for i, (take_id, clip) in enumerate(zip(ids, clips)):
-                p = clip.provenance
-                journal._exec(
-                    "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
-                    " provenance, error, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
-                     clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
-                     clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at))
-            journal._exec("COMMIT")
-        except BaseException:
-            journal._exec("ROLLBACK")
-            raise
+    with journal.with_tables(SCHEMA).transaction():  # the group goes in whole or not at all
+        for i, (take_id, clip) in enumerate(zip(ids, clips)):
+            p = clip.provenance
+            journal.execute(
+                "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
+                " provenance, error, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
+                 clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
+                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at))
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group
@@ -276,12 +258,12 @@ def list_takes(journal: Journal, shot: str | None = None, group: str | None = No
         args.append(group)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    rows = _db(journal)._exec(sql + " ORDER BY created_at, group_id, position", args).fetchall()
+    rows = journal.with_tables(SCHEMA).execute(sql + " ORDER BY created_at, group_id, position", args).fetchall()
     return [_take(r) for r in rows]
 
 
 def get_take(journal: Journal, take_id: str) -> Take:
-    row = _db(journal)._exec("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
+    row = journal.with_tables(SCHEMA).execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
     if row is None:
         raise BadInput(f"There is no take {take_id}.", "Run `promptreel takes` to list take ids.")
     return _take(row)
@@ -292,6 +274,5 @@ def choose(journal: Journal, take_id: str) -> Take:
     take = get_take(journal, take_id)
     if not take.ok:
         raise BadInput(f"Take {take_id} has no clip ({take.error or 'not generated'}).", "Choose a take that was made.")
-    with journal._lock:
-        journal._exec("UPDATE takes SET chosen = (id = ?) WHERE shot = ?", (take_id, take.shot))
+    journal.execute("UPDATE takes SET chosen = (id = ?) WHERE shot = ?", (take_id, take.shot))
     return get_take(journal, take_id)

@@ -114,7 +114,8 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
               help="How conform fits a different frame size.")
 @click.option("--codec", default="prores-hq", show_default=True,
-              help="Codec of the conformed media: prores-hq, prores, prores-4444, dnxhr-hqx, dnxhr-hq, h264, h265-10.")
+              help="Codec of the conformed media: prores-hq, prores, prores-4444, dnxhr-hqx, dnxhr-hq, h264, h265-10, "
+                   "h265-12.")
 @click.option("--budget", type=float, default=None, help="Refuse the run if its estimated cost passes this (USD).")
 @click.option("--dry-run", is_flag=True, help="Show what would be filled and what it would cost; change nothing.")
 @click.option("--partial", is_flag=True, help="If some placeholders fail, write the filled part and list the rest.")

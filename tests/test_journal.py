@@ -89,3 +89,15 @@ def test_many_threads_opening_a_new_journal_at_once(tmp_path):
         for t in threads:
             t.join()
     assert errors == []
+
+
+def test_another_modules_table_goes_in_whole_or_not_at_all(journal, tmp_path):
+    schema = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+    with journal.with_tables(schema).transaction():
+        journal.execute("INSERT INTO notes (text) VALUES (?)", ("kept",))
+    with pytest.raises(sqlite3.IntegrityError):
+        with journal.transaction():
+            journal.execute("INSERT INTO notes (text) VALUES (?)", ("rolled back",))
+            journal.execute("INSERT INTO notes (text) VALUES (?)", (None,))  # NOT NULL: the whole group goes
+    other = sqlite3.connect(journal.path)
+    assert [r[0] for r in other.execute("SELECT text FROM notes")] == ["kept"]

@@ -1,8 +1,12 @@
 """Kling extend: the client keeps Kling's video id, and an extend naming an earlier promptreel job is sent
 as that job's Kling video id — through the real engine and journal, against the Kling fake."""
 
+import json
+
 import pytest
 
+from promptreel.core.cli import main
+from promptreel.core.journal import Journal
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.kling import Kling
 from promptreel.core.request import GenerationRequest
@@ -92,3 +96,22 @@ async def test_fake_refuses_a_task_id_or_unknown_video(fakes, client, tmp_path):
     done = await poll_to_end(proto, sub.job_id)
     ext = await proto.submit(proto.build(kling_req(extend_video=done.media[0].provider_id), "job-y"), tmp_path)
     assert ext.job_id.startswith("video-extend/") and fake.creates == 2
+
+
+def test_cli_generate_extend_by_job_id_keeps_the_sources_size(fakes, home, capsys):
+    fake = fakes.fakes["kling"]
+    fake.reset()
+    assert main(["generate", "rain on a tin roof", "--model", "kling-v2.6", "--size", "720x1280", "--json"]) == 0
+    (first,) = json.loads(capsys.readouterr().out)
+    assert main(["generate", "the rain stops", "--model", "kling-v2.6", "--extend", first["job_id"], "--json"]) == 0
+    (second,) = json.loads(capsys.readouterr().out)
+    assert second["state"] == "done" and fake.creates == 2
+    (sent,) = fake.calls_to(*EXTEND)
+    assert sent.json()["prompt"] == "the rain stops" and sent.json()["video_id"].startswith("v")
+    assert Journal.open_default().get(second["job_id"]).request["size"] == "720x1280"  # the source's, not the default
+
+
+def test_cli_generate_with_remix_and_extend_is_refused(home, capsys):
+    assert main(["generate", "x", "--model", "kling-v2.6", "--remix", "job_a", "--extend", "job_b"]) == 2
+    err = capsys.readouterr().err
+    assert "either --remix or --extend" in err and "Traceback" not in err

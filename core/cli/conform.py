@@ -21,7 +21,7 @@ from ..conform.target import DEFAULT_CODEC, codec_families
               help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
 @click.option("--codec", type=click.Choice(list(codec_families())), default=DEFAULT_CODEC, show_default=True)
 @click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
-              help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265).")
+              help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265 Main10; 12-bit is h265-12 only).")
 @click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
@@ -30,14 +30,16 @@ from ..conform.target import DEFAULT_CODEC, codec_families
               help="Source frame to start at (overrides --anchor).")
 @click.option("--short", type=click.Choice(["hold", "slow", "refuse"]), default="refuse", show_default=True,
               help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.")
+@click.option("--hdr", type=click.Choice(["tonemap", "keep"]), default="tonemap", show_default=True,
+              help="An HDR (PQ/HLG) source: tone-map to Rec.709 SDR, or keep it HDR (10-bit ProRes, DNxHR HQX, H.265).")
 @click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
 @click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True,
-              help="PCM channels (0: no audio).")
+              help="48 kHz PCM channels: the source's audio, or silence when it has none (0: no audio).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
-            timecode, audio_channels, dry_run, overwrite, as_json) -> None:
+            hdr, timecode, audio_channels, dry_run, overwrite, as_json) -> None:
     """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified."""
     from fractions import Fraction
 
@@ -68,7 +70,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
         target_args["bit_depth"] = codec_families()[codec].bit_depths[-1]
     target = Target(**target_args)
     choices = Choices(fps_mode=fps_mode, fit=fit, anchor="centre" if anchor == "center" else anchor,
-                      in_point=in_point, short=short)
+                      in_point=in_point, short=short, hdr=hdr)
     plan = plan_conform(info, target, choices)
     if dry_run:
         if as_json:

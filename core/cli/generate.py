@@ -31,9 +31,12 @@ import click
 @click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
 @click.option("--remix", "remix_of", metavar="JOB", help="Remake an earlier take (its job id) with this prompt "
               "(models that remix: Sora 2, Sora 2 Pro). Its length and size are kept.")
+@click.option("--extend", "extend_video", metavar="JOB|FILE", help="Continue an earlier take (its job id, or a "
+              "video file where the model takes one) with this prompt; --seconds is the new segment's length.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
 def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame,
-             last_frame, refs, audio, variants, shot, out, budget, no_cache, remix_of, as_json) -> None:
+             last_frame, refs, audio, variants, shot, out, budget, no_cache, remix_of, extend_video,
+             as_json) -> None:
     """Generate a clip from a prompt; with several models, an A/B in one batch. Every result is
     recorded as a take of the shot (`promptreel takes`)."""
     import asyncio
@@ -61,16 +64,21 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     if size_text and aspect:
         raise BadInput("Give either --size or --aspect, not both.", "Drop one of them.")
     fps = parse_rate(fps_text) if fps_text else None
+    if remix_of and extend_video:
+        raise BadInput("Give either --remix or --extend, not both.", "Drop one of them.")
     if remix_of and seconds is None and frames is None and not (size_text or aspect):
         earlier = _earlier_request(remix_of)  # a remix keeps its source's length and size
         seconds, size_text = earlier.get("seconds"), earlier.get("size")
+    if extend_video and not (size_text or aspect):
+        size_text = _earlier_request(extend_video).get("size")  # an extension continues its source's frame
     takes = len(models) > 1 or variants > 1
     planned = []
     for model in models:
         # Takes to compare get seeds: the same number on every model that takes one, a new one per variant.
         model_seed = seed if seed is not None or not (takes and model.seed) else seed_for(f"{prompt}\0{negative or ''}")
         planned.append(_plan(model, prompt, negative, model_seed, seconds, frames, fps, aspect, size_text, first_frame,
-                             last_frame, refs, audio, variants, remix_of))
+                             last_frame, refs, audio, variants,
+                             {"remix_of": remix_of, "extend_video": extend_video}))
     for p in planned:
         for warning in p.warnings:
             click.echo(f"note: {warning}", err=True)
@@ -94,7 +102,7 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
 
 
 def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text, first_frame, last_frame, refs,
-          audio, variants, remix_of):
+          audio, variants, sources):
     """One model's request, checked against the catalog (refused before anything is spent)."""
     from pydantic import ValidationError
 
@@ -113,7 +121,7 @@ def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text
         size = model.all_sizes(with_image=first_frame is not None)[0]
     common = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
                   last_frame=last_frame)
-    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants, remix_of=remix_of)
+    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants, **sources)
     try:
         if frames is not None and not model.any_duration:
             return plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, **extra)

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -82,8 +83,10 @@ def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> No
     folder = output.parent
     if not folder.is_dir():
         raise BadInput(f"The output folder {folder} does not exist or is not a folder.", "Create it or choose another.")
-    if not os.access(folder, os.W_OK):
-        raise BadInput(f"The output folder {folder} is not writable.", "Choose a folder you can write to.")
+    try:  # by writing, not os.access: root passes that check on a read-only or immutable folder
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".promptreel-").close()
+    except OSError:
+        raise BadInput(f"The output folder {folder} is not writable.", "Choose a folder you can write to.") from None
     if output.exists() and not overwrite:
         raise BadInput(f"{output} already exists.", "Choose another name, or pass --overwrite to replace it.")
     need = plan.target.estimated_bytes()
@@ -135,12 +138,21 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
         problems.append(f"profile {info.profile or 'unknown'}, not {t.family.profile}")
     if info.timecode != t.timecode:
         problems.append(f"timecode {info.timecode}, not {t.timecode}")
+    tags = {"color_primaries": info.color_primaries, "color_trc": info.color_transfer, "colorspace": info.color_matrix,
+            "color_range": info.color_range}
+    wrong = [f"{k.replace('color_', '')} {tags[k] or 'unset'}, not {v}" for k, v in plan.colour.items() if tags[k] != v]
+    if wrong:
+        problems.append("colour " + ", ".join(wrong))
     if info.rotation:
         problems.append(f"rotation {info.rotation}°, not 0")
     want_audio = [(t.audio_rate, t.audio_channels, AUDIO_CODEC)] if plan.has_audio else []
     got_audio = [(a.rate, a.channels, a.codec) for a in info.audio]
     if got_audio != want_audio:
         problems.append(f"audio {got_audio or 'none'}, not {want_audio or 'none'}")
+    elif want_audio and info.audio[0].duration:  # as long as the picture, to the sample
+        samples, want = info.audio[0].duration * t.audio_rate, round(t.seconds * t.audio_rate)
+        if abs(samples - want) >= 1:
+            problems.append(f"audio {float(samples):.0f} samples long, not {want}")
     return problems
 
 

@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_label, rate_str
 from .probe import MediaInfo
-from .target import Target
+from .target import Target, codec_families
 
 FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
 Fit = Literal["fit", "fill", "crop", "stretch"]
 Anchor = Literal["start", "centre", "end"]
 Short = Literal["hold", "slow", "refuse"]
+Hdr = Literal["tonemap", "keep"]
 
 # Rates within this of each other are "the same speed": a speed change is invisible (24 <-> 25 is 4.2%).
 SPEED_TOLERANCE = Fraction(5, 100)
@@ -33,6 +34,14 @@ MULTIPLE_TOLERANCE = Fraction(1, 200)
 # atempo takes 0.5..100 per instance; slower tempos chain instances.
 ATEMPO_MIN = Fraction(1, 2)
 AUDIO_CODEC = "pcm_s24le"
+# HDR transfers (ffmpeg's names) and what an editor calls them.
+HDR_TRANSFERS = {"smpte2084": "PQ", "arib-std-b67": "HLG"}
+# Mobius leaves everything below its knee as mastered (skin, midtones, SDR-level white) and rolls
+# only the highlights off; hable, the other common choice, darkens the whole picture by a third.
+TONEMAP = "mobius"
+# Nominal peak luminance (cd/m²) that linear 1.0 stands for: SDR reference white.
+REFERENCE_WHITE = 100
+TAG_WORDS = {"color_primaries": "primaries", "color_trc": "transfer", "colorspace": "matrix", "color_range": "range"}
 
 
 class Choices(BaseModel):
@@ -44,6 +53,7 @@ class Choices(BaseModel):
     anchor: Anchor = "start"
     in_point: int | None = Field(None, ge=0, description="source frame the clip starts at (overrides anchor)")
     short: Short = "refuse"
+    hdr: Hdr = Field("tonemap", description="an HDR (PQ or HLG) source: tone-map to Rec.709, or keep it HDR")
 
 
 Filter = tuple[str, tuple[Any, ...], dict[str, Any]]
@@ -66,7 +76,9 @@ class ConformPlan:
     pix_fmt: str
     colour: dict[str, str]  # ffmpeg output tags
     range_converted: bool
+    tone_mapped: bool  # an HDR source made SDR Rec.709
     notes: list[str] = field(default_factory=list)
+    silent_audio: bool = False  # the audio out is generated silence (the source has none)
 
     @property
     def frames(self) -> int:
@@ -79,8 +91,10 @@ class ConformPlan:
     def output_args(self) -> dict[str, Any]:
         t = self.target
         fam = t.family
+        # No -frames:v: the graph already cuts at N, and ffmpeg ends the whole file when a stream reaches its
+        # frame limit, cutting the audio short of the picture.
         args: dict[str, Any] = {"c:v": fam.encoder, **fam.args, "pix_fmt": self.pix_fmt, "r": rate_str(t.rate),
-                                "fps_mode": "cfr", "frames:v": t.frames, "timecode": t.timecode, **self.colour}
+                                "fps_mode": "cfr", "timecode": t.timecode, **self.colour}
         if self.has_audio:
             args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
         return args
@@ -95,11 +109,17 @@ class ConformPlan:
             video = video.filter(name, *args, **kwargs)
         streams = [video]
         if self.has_audio:
-            audio = inp["a:0"]
+            audio = ffmpeg.input(self._silence(), f="lavfi").audio if self.silent_audio else inp["a:0"]
             for name, args, kwargs in self.audio_filters:
                 audio = audio.filter(name, *args, **kwargs)
             streams.append(audio)
         return ffmpeg.output(*streams, str(output), **self.output_args())
+
+    def _silence(self) -> str:
+        """A lavfi source of silence with exactly the target's channel count (any count: aevalsrc
+        needs no channel layout name, which ffmpeg has only for some counts)."""
+        t = self.target
+        return f"aevalsrc={'|'.join(['0'] * t.audio_channels)}:s={t.audio_rate}"
 
     def command(self, output: Path | str, *, global_args: tuple[str, ...] = ()) -> list[str]:
         """The ffmpeg command line. Global options go first (ffmpeg-python would put them after the
@@ -125,13 +145,31 @@ class ConformPlan:
             "Frame rate: " + self._rate_words(),
             "Length: " + self._length_words(),
             "Frame size: " + "; ".join(self.size_steps) + ".",
-            "Colour: tags " + ", ".join(f"{k.replace('color_', '')} {v}" for k, v in self.colour.items())
-            + ("; full range converted to limited." if self.range_converted else "."),
-            "Audio: " + (f"first stream to {t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels"
-                         + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
-                         if self.has_audio else "none."),
+            "Colour: " + self._colour_words(),
+            "Audio: " + self._audio_words(),
         ]
         return lines + self.notes
+
+    def _audio_words(self) -> str:
+        t = self.target
+        if not self.has_audio:
+            return "none." if t.audio_channels else "none (the target asks for none)."
+        pcm = f"{t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels, {float(t.seconds):.3f} s"
+        if self.silent_audio:
+            return f"silence (the source has none), {pcm}."
+        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
+
+    def _colour_words(self) -> str:
+        s = self.source
+        hdr = HDR_TRANSFERS.get(s.color_transfer or "")
+        if self.tone_mapped:
+            words = f"HDR ({hdr}, {_primaries(s)}) tone-mapped to SDR Rec.709 (zscale, tonemap {TONEMAP}); "
+        elif hdr:
+            words = f"HDR ({hdr}) kept; "
+        else:
+            words = ""
+        words += "tags " + ", ".join(f"{TAG_WORDS[k]} {v}" for k, v in self.colour.items())
+        return words + ("; full range converted to limited." if self.range_converted else ".")
 
     def _rate_words(self) -> str:
         s, t = self.source, self.target
@@ -159,7 +197,8 @@ class ConformPlan:
             "size": str(self.target.size), "codec": self.target.codec, "pix_fmt": self.pix_fmt,
             "timecode": self.target.timecode, "strategy": self.strategy, "in_frame": self.in_frame,
             "source_frames": self.source_frames, "hold_frames": self.hold_frames, "stretch": str(self.stretch),
-            "audio": self.has_audio, "words": self.describe(),
+            "audio": self.has_audio, "silent_audio": self.silent_audio, "colour": self.colour,
+            "range_converted": self.range_converted, "tone_mapped": self.tone_mapped, "words": self.describe(),
         }
 
 
@@ -259,41 +298,82 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
 
     size_filters, size_steps = _size_filters(source, target, choices.fit)
     pix_fmt = target.pix_fmt(alpha=source.has_alpha)
+    hdr = _hdr(source, target, choices.hdr)
+    tone_mapped = hdr is not None and choices.hdr == "tonemap"
     range_converted = source.color_range == "pc" and not source.is_rgb
-    scale_range = {"in_range": "full", "out_range": "limited"} if range_converted else {}
-    if source.is_rgb:
-        scale_range = {"out_color_matrix": source.color_matrix or "bt709", "out_range": "limited"}
-    if scale_range:
-        if size_filters and size_filters[0][0] == "scale":
-            size_filters[0][2].update(scale_range)
-        else:
-            size_filters.insert(0, ("scale", (), {**scale_range}))
+    if tone_mapped:  # zscale converts the range with everything else
+        video += _tone_map(source) + [("format", (pix_fmt,), {})]
+    else:
+        scale_range = {"in_range": "full", "out_range": "limited"} if range_converted else {}
+        if source.is_rgb:
+            scale_range = {"out_color_matrix": source.color_matrix or "bt709", "out_range": "limited"}
+        if scale_range:
+            if size_filters and size_filters[0][0] == "scale":
+                size_filters[0][2].update(scale_range)
+            else:
+                size_filters.insert(0, ("scale", (), {**scale_range}))
+    colour = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "color_range": "tv"}
+    if not tone_mapped:  # carried through; what the source does not say is written as Rec.709
+        said = {"color_primaries": _primaries(source), "color_trc": source.color_transfer,
+                "colorspace": _matrix(source)}
+        colour.update({k: v for k, v in said.items() if v})
+        missing = [TAG_WORDS[k] for k, v in said.items() if not v]
+        if missing:
+            notes.append(f"Note: the source does not say its {', '.join(missing)}; written as Rec.709.")
+    # Encoders take colour tags from the frames (ffmpeg's output options do not override unset ones):
+    # label the frames with what they now are.
+    labels = {"range" if k == "color_range" else k: v for k, v in colour.items()}
     video += size_filters
-    video += [("setsar", (str(target.pixel_aspect),), {}), ("format", (pix_fmt,), {})]
-    colour = {
-        "color_primaries": source.color_primaries or "bt709",
-        "color_trc": source.color_transfer or "bt709",
-        "colorspace": source.color_matrix or "bt709",
-        "color_range": "tv",
-    }
-    missing = [k for k, v in (("primaries", source.color_primaries), ("transfer", source.color_transfer),
-                              ("matrix", source.color_matrix)) if v is None]
-    if missing:
-        notes.append(f"Note: the source does not say its {', '.join(missing)}; written as Rec.709.")
+    video += [("setsar", (str(target.pixel_aspect),), {}), ("setparams", (), labels), ("format", (pix_fmt,), {})]
 
     tempo: Fraction | None = None
     audio: list[Filter] = []
-    if source.has_audio and target.audio_channels > 0 and source.audio:
+    silent = False
+    end = round(Fraction(target.frames) / target.rate * target.audio_rate)  # samples: exactly the clip's length
+    if target.audio_channels > 0 and source.audio:
         src_rate = source.audio[0].rate or target.audio_rate
         tempo = (target.rate / source.rate) if strategy == "speed" else 1 / stretch
         audio = [("atrim", (), {"start_sample": int(Fraction(in_frame) / source.rate * src_rate)}),
                  ("asetpts", ("PTS-STARTPTS",), {})]
         audio += [("atempo", (f"{float(step):.6f}",), {}) for step in _atempo_steps(tempo)]
-        end = round(Fraction(target.frames) / target.rate * target.audio_rate)
         audio += [("aresample", (target.audio_rate,), {}), ("apad", (), {}), ("atrim", (), {"end_sample": end})]
+    elif target.audio_channels > 0:  # the target asks for audio the source lacks: silence, as long as the clip
+        tempo, silent = Fraction(1), True
+        audio = [("atrim", (), {"end_sample": end})]
 
     return ConformPlan(source, target, choices, strategy, in_frame, take, hold, stretch, tempo, size_steps,
-                       video, audio, pix_fmt, colour, range_converted, notes)
+                       video, audio, pix_fmt, colour, range_converted, tone_mapped, notes, silent)
+
+
+def _hdr(source: MediaInfo, target: Target, choice: str) -> str | None:
+    """'PQ' or 'HLG' for an HDR source (None for SDR); refuses keeping HDR in a codec that cannot carry it."""
+    hdr = HDR_TRANSFERS.get(source.color_transfer or "")
+    if hdr and choice == "keep" and not (target.family.hdr and target.bit_depth >= 10):
+        carriers = [n for n, f in codec_families().items() if f.hdr]
+        raise UnsupportedRequest(
+            f"{target.family.label} at {target.bit_depth}-bit cannot carry HDR ({hdr}).",
+            f"Tone-map it to Rec.709 (--hdr tonemap), or write a 10-bit codec that carries HDR: {', '.join(carriers)}.")
+    return hdr
+
+
+# An HDR source's unstated primaries and matrix are BT.2020's (no HDR format uses others).
+def _primaries(source: MediaInfo) -> str | None:
+    return source.color_primaries or ("bt2020" if source.color_transfer in HDR_TRANSFERS else None)
+
+
+def _matrix(source: MediaInfo) -> str | None:
+    return source.color_matrix or ("bt2020nc" if source.color_transfer in HDR_TRANSFERS else None)
+
+
+def _tone_map(source: MediaInfo) -> list[Filter]:
+    """PQ/HLG BT.2020 -> SDR Rec.709 limited range: to linear light in float RGB, to Rec.709 primaries,
+    compress the highlights, then Rec.709's transfer and matrix (zscale + tonemap)."""
+    linear = {"tin": source.color_transfer, "pin": _primaries(source),
+              "min": "gbr" if source.is_rgb else _matrix(source),
+              "rin": "full" if source.color_range == "pc" else "limited", "t": "linear", "npl": REFERENCE_WHITE}
+    return [("zscale", (), linear), ("format", ("gbrpf32le",), {}), ("zscale", (), {"p": "bt709"}),
+            ("tonemap", (), {"tonemap": TONEMAP, "desat": 0}),
+            ("zscale", (), {"t": "bt709", "m": "bt709", "r": "limited"})]
 
 
 def _atempo_steps(tempo: Fraction) -> list[Fraction]:

@@ -35,6 +35,7 @@ class AudioInfo:
     rate: int
     channels: int
     codec: str
+    duration: Fraction = Fraction(0)  # seconds, as the container says (0: it does not)
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,7 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             color_range = RANGES.get(int(first.color_range or cc.color_range or 0))
             if color_range is None and pix_fmt.startswith("yuvj"):
                 color_range = "pc"
-            timecode = container.metadata.get("timecode") or next(
-                (s.metadata["timecode"] for s in container.streams if "timecode" in s.metadata), None)
+            timecode = next(filter(None, map(_timecode_tag, (container, *container.streams))), None)
             sar = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
             return MediaInfo(
                 path=path, width=cc.width, height=cc.height, rate=rate, frames=len(times), pix_fmt=pix_fmt,
@@ -167,7 +167,8 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
                 color_transfer=TRANSFERS.get(int(cc.color_trc or 0)),
                 color_matrix=MATRICES.get(int(cc.colorspace or 2)) if not fmt.is_rgb else None,
                 color_range=color_range, timecode=timecode, duration=duration,
-                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name)
+                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name,
+                                      Fraction(a.duration or 0) * (a.time_base or 0))
                             for a in container.streams.audio),
             )
     except MediaError:
@@ -229,3 +230,8 @@ def _last_two_identical(container, stream) -> bool:
     a, b = (bytes(f.reformat(width=w, height=h, format="gray").planes[0]) for f in tail)
     diffs = [abs(x - y) for x, y in zip(a, b)]
     return sum(diffs) < len(a) * DUPLICATE_TOLERANCE and max(diffs) <= DUPLICATE_MAX_DIFFERENCE
+
+
+def _timecode_tag(holder) -> str | None:
+    # QuickTime and MP4 say `timecode`; Matroska writes its tags in capitals (`TIMECODE`).
+    return next((v for k, v in holder.metadata.items() if k.lower() == "timecode"), None)

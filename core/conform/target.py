@@ -18,6 +18,8 @@ from ..request import FrameSize, Rate, Slot
 from ..tomlfile import shipped
 
 DEFAULT_CODEC = "prores-hq"
+# Channel counts ffmpeg has a default layout for, so a source's audio can be mixed into them (0: none).
+AUDIO_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16)
 
 # A ratio such as a pixel aspect: "1", "4/3" or a Fraction; serialised as "4/3".
 Ratio = Annotated[Fraction, BeforeValidator(lambda v: Fraction(v) if not isinstance(v, Fraction) else v),
@@ -36,6 +38,7 @@ class CodecFamily(BaseModel):
     reads_as: dict[str, str] = {}  # pixel format a decoder reports for what was written
     containers: list[str]
     min_size: tuple[int, int] = (1, 1)
+    hdr: bool = Field(False, description="can carry HDR (PQ/HLG) at 10-bit or more")
     mbps: int = Field(description="data rate at 1920x1080 29.97, for the disk-space check")
 
     @property
@@ -74,7 +77,8 @@ class Target(BaseModel):
     codec: str = DEFAULT_CODEC
     start_timecode: str = "00:00:00:00"
     audio_rate: Literal[48000] = 48000
-    audio_channels: int = Field(2, ge=0, le=16, description="PCM channels; 0 drops the audio")
+    audio_channels: int = Field(2, ge=0, le=16, description="PCM channels: the source's audio, or silence "
+                                "as long as the clip when it has none; 0 drops the audio")
     metadata: dict[str, str] = Field({}, description="container tags written to the file (provenance)")
 
     @field_validator("frames", mode="before")
@@ -82,6 +86,15 @@ class Target(BaseModel):
     def _frames(cls, v):
         if isinstance(v, int) and v < 1:
             raise UnsupportedRequest(f"A clip of {v} frames cannot be made.", "Give a length of at least 1 frame.")
+        return v
+
+    @field_validator("audio_channels")
+    @classmethod
+    def _channels(cls, v: int) -> int:
+        if v not in AUDIO_CHANNELS:
+            below, above = max(c for c in AUDIO_CHANNELS if c < v), min(c for c in AUDIO_CHANNELS if c > v)
+            raise UnsupportedRequest(f"ffmpeg has no channel layout to mix audio into {v} channels.",
+                                     f"Use {below} or {above} channels.")
         return v
 
     @model_validator(mode="after")

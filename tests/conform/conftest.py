@@ -21,6 +21,10 @@ def clips(tmp_path_factory):
                             out={"bf": 3, "preset": "medium"}),
         "halves": media.halves(d / "halves.mp4"),
         "full": media.halves(d / "full.mp4", full_range=True),
+        "bars_full": media.bars(d / "bars_full.mp4", full_range=True),
+        "bars": media.bars(d / "bars.mp4"),
+        "pq": media.hdr(d / "pq.mp4", "smpte2084"),
+        "hlg": media.hdr(d / "hlg.mp4", "arib-std-b67"),
     }
     made["short"] = media.short_last_frame(media.clip(d / "plain.mp4", "24", 1, audio=False), d / "short.mp4")
     made["rotated"] = media.rotated(made["halves"], d / "rotated.mp4")

@@ -44,6 +44,36 @@ def halves(path: Path, *, full_range: bool = False, seconds: float = 0.5) -> Pat
     return path
 
 
+# Vertical bars, left to right (RGB): black, mid grey, white, red; each 80 px of 320.
+BARS = [("black", 0), ("0x808080", 80), ("white", 160), ("red", 240)]
+
+
+def bars(path: Path, *, full_range: bool = False, seconds: float = 0.25) -> Path:
+    """Black / grey / white / red bars in 8-bit Rec.709 YUV, full or limited range, tagged as such."""
+    video = ffmpeg.input(f"color=c=black:size={SIZE}:rate=24", f="lavfi", t=seconds).video
+    for colour, x in BARS[1:]:
+        video = video.drawbox(x, 0, 80, 180, color=colour, t="fill")
+    video = video.filter("format", "gbrp").filter("scale", out_color_matrix="bt709",
+                                                  out_range="full" if full_range else "limited")
+    args = {"c:v": "libx264", "pix_fmt": "yuv444p", "bf": 0, "preset": "ultrafast", "color_range": "pc" if full_range
+            else "tv", "color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"}
+    _run(ffmpeg.output(video, str(path), **args))
+    return path
+
+
+def hdr(path: Path, transfer: str, seconds: float = 0.25) -> Path:
+    """Left half grey, right half SDR white (100 cd/m²), as BT.2020 PQ ("smpte2084") or HLG ("arib-std-b67"),
+    10-bit H.265, tagged."""
+    src = f"color=c=white:size={SIZE}:rate=24"
+    video = ffmpeg.input(src, f="lavfi", t=seconds).video.drawbox(0, 0, 160, 180, color="gray", t="fill")
+    video = video.filter("zscale", tin="bt709", t=transfer, pin="bt709", p="bt2020", min="bt709", m="bt2020nc",
+                         r="limited", npl=100).filter("format", "yuv420p10le")
+    args = {"c:v": "libx265", "preset": "ultrafast", "x265-params": "log-level=error", "color_primaries": "bt2020",
+            "color_trc": transfer, "colorspace": "bt2020nc", "color_range": "tv"}
+    _run(ffmpeg.output(video, str(path), **args))
+    return path
+
+
 def vfr(path: Path) -> Path:
     """Frame periods alternate 1.3 and 0.7 of 1/24 s: variable rate, 24 fps on average."""
     periods = [("settb", {"expr": "1/24000"}), ("setpts", {"expr": "(N+0.3*mod(N,2))/24/TB"})]
@@ -69,6 +99,17 @@ def short_last_frame(src: Path, path: Path) -> Path:
                 packet.duration = max(1, period // 4)
             out.mux(packet)
     return path
+
+
+def assert_conformed(info, target) -> None:
+    """`info` (a probed output) is exactly `target`: frames, rate, size, pixel format, profile, timecode."""
+    assert info.frames == target.frames and not info.last_frame_partial
+    assert info.rate == target.rate and not info.variable_rate
+    assert (info.width, info.height) == (target.size.width, target.size.height)
+    written = target.pix_fmt()
+    assert info.pix_fmt == target.family.reads_as.get(written, written)
+    assert info.profile == target.family.profile
+    assert info.timecode == target.timecode
 
 
 def pixel(frame, x: int, y: int, plane: int = 0) -> int:

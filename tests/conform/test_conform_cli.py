@@ -19,6 +19,19 @@ def test_dry_run_prints_words_and_command_and_writes_nothing(clips, tmp_path, ca
     assert "-filter_complex" in text and "prores_aw" in text
 
 
+def test_dry_run_says_what_becomes_of_hdr(clips, tmp_path, capsys):
+    out = str(tmp_path / "o.mov")
+    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--dry-run"]) == 0
+    text = capsys.readouterr().out
+    assert "HDR (PQ, bt2020) tone-mapped to SDR Rec.709" in text and "tonemap=" in text and "zscale=" in text
+    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--hdr", "keep", "--dry-run"]) == 0
+    text = capsys.readouterr().out
+    assert "HDR (PQ) kept" in text and "transfer smpte2084" in text and "tonemap=" not in text
+    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--hdr", "keep", "--codec", "h264",
+                 "--bit-depth", "8"]) == 2
+    assert "cannot carry HDR" in capsys.readouterr().err
+
+
 def test_dry_run_json(clips, tmp_path, capsys):
     code = main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--fps", "25", "--seconds", "1",
                  "--codec", "h264", "--fps-mode", "nearest", "--anchor", "center", "--dry-run", "--json"])
@@ -46,7 +59,9 @@ def test_refusals_exit_2_without_traceback(clips, tmp_path, capsys):
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "0"]) == 2
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "500"]) == 2
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--codec", "h264", "--bit-depth", "10"]) == 2
+    assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--bit-depth", "12"]) == 2
     err = capsys.readouterr().err
+    assert "not 12-bit" in err and "carries 12-bit: h265-12" in err
     assert "Traceback" not in err
     assert "not readable media" in err and "at least 1 frame" in err and "--short hold" in err and "h265-10" in err
     assert not (tmp_path / "o.mov").exists()

@@ -29,6 +29,7 @@ def sources(draw):
         rotation=draw(st.sampled_from([0, 90, 180, 270])), variable_rate=draw(st.booleans()),
         last_frame_partial=draw(st.booleans()), last_frame_duplicate=draw(st.booleans()),
         color_range=draw(st.sampled_from([None, "tv", "pc"])),
+        color_transfer=draw(st.sampled_from([None, "bt709", "smpte2084", "arib-std-b67"])),
         audio=(AudioInfo(44100, 2, "aac"),) if audio else (),
     )
 
@@ -46,7 +47,8 @@ def targets(draw):
 choices = st.builds(Choices, fps_mode=st.sampled_from(["auto", "speed", "nearest", "blend", "minterpolate"]),
                     fit=st.sampled_from(["fit", "fill", "crop", "stretch"]),
                     anchor=st.sampled_from(["start", "centre", "end"]),
-                    in_point=st.none() | st.integers(0, 6000), short=st.sampled_from(["hold", "slow", "refuse"]))
+                    in_point=st.none() | st.integers(0, 6000), short=st.sampled_from(["hold", "slow", "refuse"]),
+                    hdr=st.sampled_from(["tonemap", "keep"]))
 
 
 def _final_size(plan, start):
@@ -72,7 +74,11 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
         assert choice.in_point is not None and choice.in_point >= source.usable_frames
         return
     except UnsupportedRequest as refused:
-        assert choice.short == "refuse" and "--short hold" in str(refused)
+        if "cannot carry HDR" in str(refused):
+            assert choice.hdr == "keep" and source.color_transfer in ("smpte2084", "arib-std-b67")
+            assert not (target.family.hdr and target.bit_depth >= 10)
+        else:
+            assert choice.short == "refuse" and "--short hold" in str(refused)
         return
     n = target.frames
     names = [f[0] for f in plan.video_filters]
@@ -80,8 +86,9 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
     # Never a frame past the usable ones (a partial or duplicated last frame is not a frame).
     assert first_trim[2]["start_frame"] == plan.in_frame >= 0
     assert first_trim[2]["end_frame"] <= source.usable_frames
-    # Exactly N out: the graph cuts at N, the encoder stops at N, and enough frames reach the cut.
-    assert last_trim[2] == {"end_frame": n} and plan.output_args()["frames:v"] == n
+    # Exactly N out: the graph cuts at N (not -frames:v, which would cut the audio short), and enough frames
+    # reach the cut.
+    assert last_trim[2] == {"end_frame": n} and "frames:v" not in plan.output_args()
     pad = next((f[2]["stop"] for f in plan.video_filters if f[0] == "tpad"), 0)
     used = first_trim[2]["end_frame"] - first_trim[2]["start_frame"]
     if plan.strategy in ("same", "speed"):
@@ -93,6 +100,13 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
     arriving = (source.height, source.width) if source.rotation in (90, 270) else (source.width, source.height)
     assert _final_size(plan, arriving) == (target.size.width, target.size.height)
     assert plan.pix_fmt == target.pix_fmt()
+    # HDR is tone-mapped unless kept; the frames are labelled with exactly the tags written.
+    hdr = source.color_transfer in ("smpte2084", "arib-std-b67")
+    assert plan.tone_mapped == (hdr and choice.hdr == "tonemap") and ("tonemap" in names) == plan.tone_mapped
+    assert plan.colour["color_trc"] == ("bt709" if plan.tone_mapped or not source.color_transfer
+                                        else source.color_transfer)
+    labels = next(kw for name, _, kw in plan.video_filters if name == "setparams")
+    assert labels == {**{k: plan.colour[k] for k in ("color_primaries", "color_trc", "colorspace")}, "range": "tv"}
     if plan.has_audio:
         assert plan.audio_filters[-1][2] == {"end_sample": round(Fraction(n) / target.rate * 48000)}
     assert all(isinstance(line, str) and line for line in plan.describe())
@@ -171,7 +185,7 @@ def test_dry_run_command_is_ffmpeg():
     plan = plan_conform(_info("24", 100), Target(frames=48, rate="24000/1001", size="1920x1080"))
     cmd = plan.command("out.mov")
     assert cmd[-1] == "out.mov" and cmd[1:4] == ["-hide_banner", "-nostdin", "-y"] and "-filter_complex" in cmd
-    assert cmd[cmd.index("-frames:v") + 1] == "48" and cmd[cmd.index("-r") + 1] == "24000/1001"
+    assert "trim=end_frame=48" in cmd[cmd.index("-filter_complex") + 1] and cmd[cmd.index("-r") + 1] == "24000/1001"
     assert cmd[cmd.index("-c:v") + 1] == "prores_aw" and cmd[cmd.index("-pix_fmt") + 1] == "yuv422p10le"
 
 
