@@ -305,3 +305,14 @@ def test_provenance_of_a_take_and_of_its_clip(scene, tmp_path):
     assert by_clip["chain"] == found and by_clip["of"].startswith("clip ")
     r = client.get("/api/provenance")
     assert r.status_code == 400 and "?take=ID" in r.json()["error"]
+
+
+def test_a_template_marker_is_refused_in_connected_mode_before_anything_is_made(scene):
+    panel, client, timeline = scene
+    solid = timeline._add(1, 86500, 24, "Solid Color", kind="generator")
+    solid.AddMarker(0, "Blue", "gen: template=dusk-exterior subject=fox", "", 1)
+    ids = [p["id"] for p in client.get("/api/state").json()["placeholders"] if p["prompt"].startswith("template=")]
+    assert len(ids) == 1
+    r = client.post("/api/fill", json={"item_ids": ids})
+    assert r.status_code == 400 and "names a template" in r.json()["error"] and "file mode" in r.json()["error"]
+    assert panel.make_clip.slots == []
