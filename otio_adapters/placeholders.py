@@ -217,7 +217,7 @@ def _gen_text(text: str, hints: dict) -> tuple[str, dict]:
         if not sep or not key.isidentifier():
             raise BadInput(f"'{token}' in its `gen: template=…` is not key=value.",
                            'Write gen: template=NAME key=value, quoting values with spaces: subject="a fisherman".')
-        fields[key] = value
+        fields["template" if key.lower() == "template" else key] = value  # `gen:` is case-blind; so is its key
     template = fields.pop("template")
     if not template:
         raise BadInput("its `gen: template=` names no template.", "Write gen: template=NAME (see `promptreel templates list`).")

@@ -112,7 +112,7 @@ def test_placeholder_metadata_and_gen_marker_name_a_template(tmp_path, dusk):
     t = saved(_gap_timeline(
         meta=({"template": "dusk-exterior", "model": "veo-3.1",
                "fields": {"subject": "a fox", "place": "cliff", "time_of_day": "dawn", "lighting": "mist"}}, []),
-        marker=(None, ['gen: template=dusk-exterior subject="a red fox" place=cliff time_of_day=dusk '
+        marker=(None, ['GEN: Template=dusk-exterior subject="a red fox" place=cliff time_of_day=dusk '
                        'lighting="backlit, warm"']),
         fields=({"fields": {"subject": "a fox", "action": "sleeps"}, "negative_prompt": "people"}, []),
         free=(None, ["gen: template is not a word here"])), tmp_path)
