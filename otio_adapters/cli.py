@@ -53,7 +53,9 @@ def _scan_rows(estimates):
     return [{"track": e.placeholder.track, "timecode": e.placeholder.timecode, "record_frame": e.placeholder.record_frame,
              "frames": e.placeholder.frames, "media_frames": e.placeholder.media_frames,
              "rate": e.slot.model_dump(mode="json")["rate"], "kind": e.placeholder.kind, "name": e.placeholder.name,
-             "prompt": e.placeholder.prompt, "model": e.slot.model, "planned": e.planned_label,
+             "prompt": e.slot.prompt, "negative_prompt": e.slot.negative_prompt,
+             "template": e.placeholder.spec.template or None if e.placeholder.spec else None,
+             "model": e.slot.model, "planned": e.planned_label,
              "size": str(e.slot.size), "bit_depth": e.slot.bit_depth, "cost": round(e.cost, 4), "error": e.error}
             for e in estimates]
 
@@ -68,7 +70,8 @@ def _print_scan(estimates, skipped, title: str) -> None:
     for e in estimates:
         ph = e.placeholder
         frames = str(ph.frames) + (f" (+{ph.head + ph.tail} handles)" if ph.head + ph.tail else "")
-        table.add_row(ph.track, ph.timecode, frames, _short(ph.prompt), e.slot.model or "",
+        # The prompt as built for this row's model (a template or shot fields are built per family).
+        table.add_row(ph.track, ph.timecode, frames, _short(e.slot.prompt), e.slot.model or "",
                       e.error and f"[red]cannot: {_short(e.error, 60)}[/red]" or e.planned_label, f"{e.cost:.2f}")
     console = Console()
     console.print(table)

@@ -15,6 +15,7 @@ import opentimelineio as otio
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UserError
 from ..core.plan import PlannedRequest, plan_slot
+from ..core.prompts.compose import TemplateCache
 from ..core.request import Slot
 from ..core.takes import check_models, list_takes, record_takes, take_slots
 from .filler import Failed, Filled, Filler, FillOptions
@@ -78,10 +79,15 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
              catalog: Catalog | None = None, neighbours: Path | None = None) -> list[Estimate]:
     """Plan every placeholder on its model (the flag, else its own, else draft) and price it.
 
+    A structured prompt is built for the chosen model; an unknown template or a missing value raises
+    here, naming the placeholder, before anything is spent (even with --partial: it is a typo, not a
+    model's limit).
+
     With `neighbours` (a folder for the stills), models that take first/last-frame inputs get
     the neighbouring shots' frames.
     """
     catalog = catalog or default_catalog()
+    templates = TemplateCache()
     out = []
     # Slots alike in everything but their words plan alike: plan each shape once (10,000-clip timelines).
     plans: dict[tuple, tuple[PlannedRequest | None, float, str | None]] = {}
@@ -92,7 +98,7 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
             inputs = catalog.models[chosen].inputs if chosen in catalog.models else []
             if "first_frame" in inputs:
                 first, last = neighbour_frames(ph.item, neighbours, want_last="last_frame" in inputs)
-        slot = ph.slot(size, bit_depth, chosen, first, last)
+        slot = ph.slot(size, bit_depth, chosen, first, last, catalog, templates)
         shape = (chosen, len(slot.prompt), slot.frames, slot.rate, slot.size, slot.bit_depth, slot.seed is None,
                  slot.negative_prompt is None, slot.first_frame, slot.last_frame)
         if shape not in plans:

@@ -6,19 +6,29 @@ draft. The prompt comes from, in order: the `promptreel` metadata namespace, a m
 name or note starts with `gen:` (Resolve keeps notes in `metadata["Resolve_OTIO"]["Note"]`,
 others in `comment`), a clip name starting with `GEN:`.
 
+A structured prompt names a saved template and/or shot fields instead of (or beside) free text:
+in the metadata as `template` and `fields` (a dict: shot fields and template values), or in a
+marker or name as `gen: template=NAME key=value key="value with spaces"` (the text after `gen:`
+starts with `template=`; values are shell-quoted). It is built for each model by
+core/prompts/compose.py when the slot is made; free text, when given too, wins.
+
 One pass over the tree, positions summed as it goes (no per-item index look-ups), so a
 10,000-clip timeline scans in linear time.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..core.catalog import Size
+from ..core.catalog import Catalog, Size, default_catalog
+from ..core.errors import BadInput, UserError
+from ..core.prompts.compose import PromptSpec, compose, spec_from
+from ..core.prompts.templates import MissingPlaceholders
 from ..core.request import Slot
 from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode
 
@@ -26,6 +36,7 @@ NS = "promptreel"  # our metadata namespace, on clips and on the timeline
 DEFAULT_SIZE = Size(width=1920, height=1080)
 DEFAULT_BIT_DEPTH = 10
 _GEN = "gen:"
+_TEMPLATE = "template="
 
 
 @dataclass
@@ -43,6 +54,7 @@ class Placeholder:
     tail: int = 0  # frames a transition after it borrows
     hints: dict = field(default_factory=dict)  # model, seed, negative_prompt from the metadata
     index: int = -1  # the item's index in its parent, so write-back needs no linear search
+    spec: PromptSpec | None = None  # a structured prompt (template, fields), built per model in slot()
 
     @property
     def media_frames(self) -> int:
@@ -57,10 +69,34 @@ class Placeholder:
     def name(self) -> str:
         return self.item.name or ""
 
-    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame=None, last_frame=None) -> Slot:
-        return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=self.prompt,
-                    name=self.name, model=model or self.hints.get("model"), seed=self.hints.get("seed"),
-                    negative_prompt=self.hints.get("negative_prompt"), first_frame=first_frame, last_frame=last_frame)
+    @property
+    def where(self) -> str:
+        """The placeholder in the editor's words, for error messages."""
+        return f"Placeholder {self.name!r} at {self.track} {self.timecode}" if self.name else \
+            f"The placeholder at {self.track} {self.timecode}"
+
+    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame=None, last_frame=None,
+             catalog: Catalog | None = None, templates=None) -> Slot:
+        """The slot on `model`. A structured prompt is built for that model's family here; a template
+        that does not exist or a missing value raises (naming this placeholder) before anything is spent."""
+        model = model or self.hints.get("model")
+        prompt, negative = self.prompt, self.hints.get("negative_prompt")
+        if self.spec is not None:
+            spec = (catalog or default_catalog()).models.get(model or "draft")
+            if spec is not None:  # an unknown model: the planner refuses it, naming the known ones
+                try:
+                    built = compose(spec, self.spec, templates)
+                except MissingPlaceholders as e:
+                    raise MissingPlaceholders(f"{self.where}: {e.problem}",
+                                              "Give each one in the placeholder's promptreel `fields` metadata, as "
+                                              "name=value in its `gen: template=…` marker, or as a storyboard "
+                                              "column.") from None
+                except UserError as e:
+                    raise type(e)(f"{self.where}: {e.problem}", e.fix) from None
+                prompt, negative = built.text, built.negative_prompt
+        return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=prompt,
+                    name=self.name, model=model, seed=self.hints.get("seed"),
+                    negative_prompt=negative, first_frame=first_frame, last_frame=last_frame)
 
 
 @dataclass
@@ -135,7 +171,8 @@ def candidate_kind(item) -> str | None:
 
 
 def prompt_of(item) -> tuple[str | None, dict]:
-    """The item's prompt and hints (model, seed, negative_prompt), or (None, {})."""
+    """The item's prompt and hints (model, seed, negative_prompt; `template` and `fields` for a
+    structured prompt, whose free text may be empty), or (None, {})."""
     ns = _ns(item)
     # A draft fill's own metadata says model "draft"; the editor's hints are in what it replaced.
     previous = ns["placeholder"].get("previous") if "placeholder" in ns else None
@@ -143,6 +180,15 @@ def prompt_of(item) -> tuple[str | None, dict]:
     hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
     if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
         hints["seed"] = int(hints["seed"])
+    if source.get("template") or source.get("fields"):
+        # The draft fill's own `prompt` is the text built for the draft model: the editor's is in `source`.
+        fields = source.get("fields")
+        if fields is not None and not hasattr(fields, "items"):
+            raise BadInput("its promptreel `fields` metadata is not a dictionary.",
+                           "Write it as {\"subject\": \"…\", \"time_of_day\": \"…\"}.")
+        hints["template"] = str(source.get("template") or "")
+        hints["fields"] = {str(k): v for k, v in fields.items()} if fields is not None else {}
+        return str(source.get("prompt") or "").strip(), hints
     if ns.get("prompt"):
         return str(ns["prompt"]).strip(), hints
     for marker in _each(item.markers):
@@ -150,10 +196,32 @@ def prompt_of(item) -> tuple[str | None, dict]:
         note = resolve.get("Note") if resolve is not None and hasattr(resolve, "get") else None
         for text in (marker.name, note, marker.comment):
             if text and str(text).strip().lower().startswith(_GEN):
-                return str(text).strip()[len(_GEN):].strip(), hints
+                return _gen_text(str(text).strip()[len(_GEN):].strip(), hints)
     if item.name and item.name.strip().lower().startswith("gen:"):
-        return item.name.strip()[4:].strip(), hints
+        return _gen_text(item.name.strip()[4:].strip(), hints)
     return None, hints
+
+
+def _gen_text(text: str, hints: dict) -> tuple[str, dict]:
+    """A `gen:` text: a free-text prompt, or `template=NAME key=value ...` (a structured prompt)."""
+    if not text.lower().startswith(_TEMPLATE):
+        return text, hints
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        raise BadInput(f"its `gen: {text}` has an unclosed quote.",
+                       'Quote values with spaces once each: gen: template=NAME subject="a fisherman".') from None
+    fields = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if not sep or not key.isidentifier():
+            raise BadInput(f"'{token}' in its `gen: template=…` is not key=value.",
+                           'Write gen: template=NAME key=value, quoting values with spaces: subject="a fisherman".')
+        fields["template" if key.lower() == "template" else key] = value  # `gen:` is case-blind; so is its key
+    template = fields.pop("template")
+    if not template:
+        raise BadInput("its `gen: template=` names no template.", "Write gen: template=NAME (see `promptreel templates list`).")
+    return "", {**hints, "template": template, "fields": fields}
 
 
 def _has_time_effect(item) -> bool:
@@ -230,13 +298,27 @@ def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: li
     kind = candidate_kind(child)
     if kind is None:
         return
-    prompt, hints = prompt_of(child)
+    try:
+        prompt, hints = prompt_of(child)
+        spec = None
+        if "template" in hints:
+            fields = dict(hints["fields"])
+            if hints.get("negative_prompt") and not fields.get("negative_prompt"):
+                fields["negative_prompt"] = hints["negative_prompt"]
+            spec = spec_from(prompt, hints["template"], fields, "its promptreel metadata")
+    except UserError as e:
+        where = f"{child.name!r} at {label} {record_timecode(max(pos, 0), rate)}"
+        raise type(e)(f"Placeholder {where}: {e.problem}", e.fix) from None
     if prompt is None and kind in ("gap", "missing"):
         return  # ordinary gaps and offline clips are not placeholders
 
     def skip(reason: str) -> None:
         skipped.append(Skipped(child.name, label, record_timecode(max(pos, 0), rate), reason))
 
+    if spec is not None and spec.structured:
+        prompt = prompt or spec.describe()  # shown until a model is chosen; slot() builds the real one
+    else:
+        spec = None
     if not prompt:
         return skip("no prompt (give one in a `gen:` marker or a `GEN:` name)")
     if _has_time_effect(child):
@@ -250,7 +332,7 @@ def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: li
     # A transition spans the cut: the item's media must run on under it (OTIO: handles_of_child).
     head = _loose_frames(prev.in_offset, rate) if type(prev) is _Transition else 0
     tail = _loose_frames(nxt.out_offset, rate) if type(nxt) is _Transition else 0
-    found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints, index))
+    found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints, index, spec))
 
 
 def frame_size(timeline: otio.schema.Timeline | None, size: Size | None = None,

@@ -3,6 +3,12 @@
 Shot lists are CSV, a Markdown table, or JSON (a list of objects, or {"shots": [...]}), with
 columns shot, duration, prompt and optional model, seed, notes. A duration is frames ("48"),
 seconds ("2s", "2.5s"; rounded to the nearest frame) or timecode ("00:00:02:00").
+
+A row may give its prompt as a structured one instead: a `template` column naming a saved template
+(`promptreel templates`) and a column for each `{placeholder}` it names, and/or columns named for the
+shot fields (subject, action, location, lighting, camera_angle, camera_movement, lens, film_stock,
+mood, performance, audio, negative_prompt). A free-text prompt in the same row wins. The template is
+checked here, row by row, before anything is made; the prompt itself is built per model at fill time.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ import opentimelineio as otio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..core.catalog import Size
-from ..core.errors import BadInput
+from ..core.errors import BadInput, UserError
 from ..core.frames import parse_rate, rate_str
+from ..core.prompts.compose import TemplateCache, spec_from
+from ..core.prompts.fields import ShotFields
 from .placeholders import NS
 from .timebase import rational, time_range, timecode_to_frame
 
@@ -28,17 +36,19 @@ class Shot(BaseModel):
 
     shot: str = Field(min_length=1)
     duration: str = Field(min_length=1)
-    prompt: str = Field(min_length=1)
+    prompt: str | None = None
     model: str | None = None
     seed: int | None = None
     notes: str | None = None
+    template: str | None = None
+    fields: dict[str, str] = {}  # shot fields and the template's values
 
     @field_validator("duration", mode="before")
     @classmethod
     def _text(cls, v):
         return str(v) if v is not None else v
 
-    @field_validator("model", "notes", "seed", mode="before")
+    @field_validator("prompt", "model", "notes", "seed", "template", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
@@ -75,19 +85,55 @@ def parse_shots(text: str, suffix: str) -> list[Shot]:
     else:
         raise BadInput(f"Unknown shot list format '{suffix}'.", "Give a .csv, .md or .json file.")
     shots = []
+    templates = TemplateCache()
     for n, row in enumerate(rows, 1):
         if not isinstance(row, dict):
             raise BadInput(f"Shot list row {n} is not a record.", "Each row needs shot, duration and prompt.")
         row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
         try:
-            shots.append(Shot(**row))
+            shot = Shot(**{k: v for k, v in row.items() if k != "fields"})
         except ValidationError as e:
             fields = ", ".join(str(err["loc"][0]) for err in e.errors())
             raise BadInput(f"Shot list row {n} has a missing or bad {fields}.",
                            "Each row needs shot, duration and prompt; seed is a whole number.") from None
+        shots.append(_structured(shot, row, n, templates))
     if not shots:
         raise BadInput("The shot list has no shots.", "Add rows with shot, duration and prompt.")
     return shots
+
+
+_COLUMNS = set(Shot.model_fields)
+
+
+def _structured(shot: Shot, row: dict, n: int, templates: TemplateCache) -> Shot:
+    """The row's shot fields and template values; refuses an unknown template or a missing value."""
+    where = f"Shot list row {n} (shot {shot.shot})"
+    nested = row.get("fields") or {}  # JSON may group them: {"fields": {"subject": ...}}
+    if not isinstance(nested, dict):
+        raise BadInput(f"{where}: `fields` is not an object.", 'Write "fields": {"subject": "…"}.')
+    values = {k: v for k, v in {**row, **nested}.items() if k not in _COLUMNS and v not in (None, "")}
+    wanted = set(ShotFields.model_fields)
+    if shot.template:
+        try:
+            template = templates.get(shot.template)
+        except UserError as e:
+            raise type(e)(f"{where}: {e.problem}",
+                          f"{e.fix} Import a team's with `promptreel templates import FILE`.") from None
+        wanted |= set(template.placeholders)
+    # Columns that are neither shot fields nor the template's are notes for people: left out.
+    try:
+        spec = spec_from(shot.prompt, shot.template, {k: v for k, v in values.items() if k in wanted}, where)
+    except UserError as e:
+        raise BadInput(e.problem, e.fix) from None
+    if shot.template and not shot.prompt:
+        missing = [p for p in template.placeholders if not spec.fields.get(p, "").strip()]
+        if missing:
+            raise BadInput(f"{where}: template '{shot.template}' needs a value for: {', '.join(missing)}.",
+                           f"Add a column for each ({', '.join(missing)}) and fill it in this row.")
+    if not (shot.prompt or spec.structured):
+        raise BadInput(f"{where} has no prompt.",
+                       "Give a prompt, a template (with its values), or shot fields (subject, action, …).")
+    return shot.model_copy(update={"fields": spec.fields})
 
 
 def _markdown_rows(text: str) -> list[dict]:
@@ -110,7 +156,7 @@ def build_board(shots: list[Shot], rate: Fraction, start_timecode: str = "01:00:
             raise BadInput(f"Shot {shot.shot} has zero length.", "Give it a duration of at least one frame.")
         ref = otio.schema.GeneratorReference(generator_kind="SolidColor", parameters={"color": "black"},
                                              available_range=time_range(0, frames, rate))
-        meta = {k: v for k, v in shot.model_dump().items() if v is not None and k != "duration"}
+        meta = {k: v for k, v in shot.model_dump().items() if v not in (None, {}) and k != "duration"}
         clip = otio.schema.Clip(name=shot.shot, media_reference=ref, source_range=time_range(0, frames, rate),
                                 metadata={NS: meta})
         track.append(clip)

@@ -74,13 +74,17 @@ def take_name(shot: str, slot: Slot, variants: int) -> str:
 
 
 def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[str], variants: int = 1,
-                   template: str = DEFAULT_BIN, shot: str = "", journal: Journal | None = None) -> Generated:
+                   template: str = DEFAULT_BIN, shot: str = "", journal: Journal | None = None,
+                   per_model: dict[str, dict] | None = None) -> Generated:
     """`slot` on each of `models` (an A/B when there are two or more), `variants` times each, made as one
     batch and imported side by side, each into its model's bin as the take `shot — model`; recorded in
     the journal's takes table as one group (kind "ab" or "variants"). A take that fails is reported
-    and recorded; the others still land."""
+    and recorded; the others still land. `per_model` gives a model's own slot values (the prompt built
+    for its family from a template or shot fields)."""
     shot = shot.strip() or shot_name(slot.prompt)
     slots = take_slots(slot, models, variants)  # refuses unknown models before anything is spent
+    if per_model:
+        slots = [s.model_copy(update=per_model.get(s.model, {})) for s in slots]
     out = Generated()
     recorded = []
     for s, made in zip(slots, make_many(make_clip, slots), strict=True):

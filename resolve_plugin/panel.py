@@ -7,7 +7,9 @@ Origin header, when sent, must be this page's own. Every endpoint goes through t
 
 One static page (panel.html) and JSON endpoints:
 - both modes: state, jobs (the live list), settings, models, estimate, costs (today, per project),
-  stats (per model and route, from the journal), takes;
+  stats (per model and route, from the journal), takes, templates (saved, with the shot fields),
+  prompt/preview (what would be sent to a model: core/prompts/compose.py, as `promptreel prompt show`),
+  provenance (the chain from a take's or a clip's file back to the original and its credentials);
 - connected: fill, revert, generate, ab, draft, promote (through the gateway; generation from the
   injected ClipMaker);
 - file mode: exports (the watched folder), file/fill (OTIO out and back, in the background).
@@ -30,6 +32,10 @@ from pydantic import BaseModel
 from promptreel.core import takes
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import BadInput, UserError
+from promptreel.core.prompts.builders import BuiltPrompt
+from promptreel.core.prompts.compose import PromptSpec, compose, spec_from
+from promptreel.core.prompts.fields import ShotFields
+from promptreel.core.prompts.templates import TemplateStore
 from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
@@ -45,7 +51,8 @@ from .placeholders import find_placeholders
 MAX_BODY = 64 * 1024
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
 # list stays live while a fill holds it.
-LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes"}
+LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes",
+             "/api/templates", "/api/prompt/preview"}
 TAKES_SHOWN = 30
 log = logging.getLogger(__name__)
 
@@ -189,8 +196,8 @@ class Panel:
             return filemode.estimate_export(self.watcher().path(str(body.get("name") or "")), s)
         gw = self._gw()
         _, target = conform_target(gw, s.bit_depth)
-        if "prompt" in body:  # generate to bin: each model of an A/B, `variants` times
-            slot = target.slot(_frames(body), _prompt(body))
+        if _asks_generation(body):  # generate to bin: each model of an A/B, `variants` times
+            slot = target.slot(_frames(body), self._built(body, _models(body, s.model)[0]).text)
             return _total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=_variants(body))
                            for m in _models(body, s.model)], s.budget_usd)
         found = chosen_placeholders(gw.timeline(), body.get("item_ids"))
@@ -218,13 +225,18 @@ class Panel:
         """Takes of one prompt into the bin: on the chosen model (`variants` times), or with `models` given,
         an A/B: the same prompt on each model, side by side as `shot — model`."""
         s = panel_settings.load()
-        prompt, frames, variants = _prompt(body), _frames(body), _variants(body)
+        frames, variants = _frames(body), _variants(body)
         models = _models(body, s.model)
+        # Each model gets the prompt built for its family (a template or shot fields), refused before anything is spent.
+        built = {m: self._built(body, m) for m in models}
         self._estimate(body).refuse_if_over("Generating")
         _, target = conform_target(self._gw(), s.bit_depth)
-        slot = target.slot(frames, prompt, negative_prompt=str(body.get("negative_prompt") or "").strip() or None)
+        first = built[models[0]]
+        slot = target.slot(frames, first.text, negative_prompt=first.negative_prompt)
         made = bins.generate_takes(self._gw(), self._maker(), slot, models, variants, template=s.bin,
-                                   shot=str(body.get("shot") or ""), journal=self.journal())
+                                   shot=str(body.get("shot") or ""), journal=self.journal(),
+                                   per_model={m: {"prompt": b.text, "negative_prompt": b.negative_prompt}
+                                              for m, b in built.items()})
         return {"clips": [c.name for c in made.clips], "group": made.group,
                 "failed": [{"item": name, "error": why} for name, why in made.failed]}
 
@@ -275,12 +287,56 @@ class Panel:
 
     def draft(self, body: dict) -> dict:
         """A draft slate of the typed length at the project's rate and size, into the drafts bin: the
-        `draft` model (local, free) whatever the chosen model."""
+        `draft` model (local, free) whatever the chosen model. It carries the prompt built for the chosen
+        model, which is what Fill will send when it replaces the draft."""
         s = panel_settings.load()
         _, target = conform_target(self._gw(), s.bit_depth)
-        slot = target.slot(_frames(body), _prompt(body), model="draft")
+        built = self._built(body, s.model)
+        slot = target.slot(_frames(body), built.text, model="draft", negative_prompt=built.negative_prompt)
         clip = bins.create_draft(self._gw(), self._maker(), slot)
         return {"clip": clip.name, "clip_id": clip.id}
+
+    # -- structured prompts: templates, the preview, and the prompt Generate and Draft send
+    def _built(self, body: dict, model: str) -> BuiltPrompt:
+        return compose(default_catalog().get(model), _spec(body))
+
+    def templates(self, _: dict) -> dict:
+        """Saved templates with their placeholders, and the shot fields the form offers."""
+        return {"templates": [{**t.model_dump(mode="json"), "placeholders": t.placeholders}
+                              for t in TemplateStore().list()],
+                "fields": [{"name": name, "description": f.description or ""}
+                           for name, f in ShotFields.model_fields.items()]}
+
+    def preview(self, body: dict) -> dict:
+        """Exactly what would be sent to each model (`model`, or `models` for an A/B; default the chosen
+        one): the same function as `promptreel prompt show`."""
+        models = body.get("models") or [str(body.get("model") or panel_settings.load().model)]
+        if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
+            raise BadInput("`models` must be a list of model ids.", "Pick the models from the list.")
+        return {"previews": [self._built(body, m).model_dump() for m in models]}
+
+    def provenance(self, body: dict) -> dict:
+        """The chain (core/provenance.py) for a take (`take`) or a media pool clip the panel made (`clip`):
+        the conformed file, its marks, the provider's original and its C2PA credentials."""
+        from promptreel.core.cli.provenance import describe
+        from promptreel.core.credentials import trust_anchors
+        from promptreel.core.provenance import chain
+        from promptreel.core.settings import load_settings
+
+        if body.get("take"):
+            take = takes.get_take(self.journal(), str(body["take"]))
+            if take.path is None:
+                raise BadInput(f"Take {take.id} has no clip ({take.error or 'not made'}).", "Pick a take that was made.")
+            path, what = take.path, f"take {take.id} ({take.shot} — {take.model})"
+        elif body.get("clip"):
+            clip = self._gw().clip(str(body["clip"]))
+            if not clip.path:
+                raise BadInput(f"Clip {clip.name or clip.id} has no file.", "Pick a clip promptreel made.")
+            path, what = clip.path, f"clip {clip.name or clip.id}"
+        else:
+            raise BadInput("No take or clip given.", "Ask for ?take=ID or ?clip=ID.")
+        found = chain(path, self.journal(), trust_anchors(load_settings()))
+        return {"of": what, "chain": found, "lines": describe(found)}
 
     def exports(self, _: dict) -> dict:
         watcher = self.watcher()
@@ -315,7 +371,8 @@ class Panel:
                 ("GET", "/api/settings"): self.settings, ("POST", "/api/settings"): self.save_settings,
                 ("GET", "/api/models"): self.models, ("POST", "/api/estimate"): self.estimate,
                 ("GET", "/api/costs"): self.costs, ("GET", "/api/stats"): self.stats,
-                ("GET", "/api/takes"): self.list_takes}
+                ("GET", "/api/takes"): self.list_takes, ("GET", "/api/templates"): self.templates,
+                ("POST", "/api/prompt/preview"): self.preview, ("GET", "/api/provenance"): self.provenance}
         if self.mode == "file":
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
@@ -323,11 +380,23 @@ class Panel:
                 ("POST", "/api/promote"): self.promote}
 
 
-def _prompt(body: dict) -> str:
-    prompt = str(body.get("prompt") or "").strip()
-    if not prompt:
-        raise UserError("The prompt is empty.", "Describe the shot to generate.")
-    return prompt
+def _asks_generation(body: dict) -> bool:
+    return any(k in body for k in ("prompt", "template", "fields"))
+
+
+def _spec(body: dict) -> PromptSpec:
+    """The prompt as typed: free text, a template, shot fields (the negative prompt box joins them)."""
+    fields = body.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise BadInput("The shot fields are not a set of name: value.", "Fill the fields in the form.")
+    negative = str(body.get("negative_prompt") or "").strip()
+    if negative and not str(fields.get("negative_prompt") or "").strip():
+        fields = {**fields, "negative_prompt": negative}
+    spec = spec_from(str(body.get("prompt") or "").strip(), str(body.get("template") or "").strip(), fields,
+                     "The shot fields")
+    if not spec.prompt and not spec.template and not spec.fields.keys() - {"negative_prompt"}:
+        raise UserError("The prompt is empty.", "Describe the shot to generate, or fill the shot fields or pick a template.")
+    return spec
 
 
 def _frames(body: dict) -> int:
@@ -424,6 +493,8 @@ def _handler(panel: Panel):
                 body = json.loads(self.rfile.read(length) or b"{}") if length else {}
                 if not isinstance(body, dict):
                     raise ValueError
+                if method == "GET":  # a GET's arguments are its query: /api/provenance?take=ID
+                    body = {k: v[-1] for k, v in parse_qs(url.query).items()}
             except ValueError:
                 self._json(400, {"error": "The request is not a JSON object."})
                 return

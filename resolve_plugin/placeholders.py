@@ -69,6 +69,13 @@ def find_placeholders(state: TimelineState) -> list[Placeholder]:
 
 def check_fillable(state: TimelineState, ph: Placeholder) -> None:
     """Refuse, before anything is generated, a placeholder that cannot be filled as it is."""
+    if ph.prompt.lower().startswith("template="):
+        # The OTIO side builds `gen: template=NAME key=value` per model; sent as is here, it would be paid-for nonsense.
+        raise PlaceholderProblem(
+            f"The placeholder {ph.label} names a template (gen: {ph.prompt[:60]}); connected mode sends marker text as "
+            "the prompt.",
+            "Fill it from an exported timeline (file mode or `promptreel fill`), or build the prompt in the panel's "
+            "shot fields and use Create draft.")
     track = state.track(ph.item.track)
     if track is not None and track.locked:
         raise PlaceholderProblem(f"The placeholder {ph.label} is on a locked track.",

@@ -219,3 +219,41 @@ def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, wor
     assert len(engine) == 3 and {(row[2], row[3]) for row in engine} == {("done", "100%")}
     assert sum("from the cache" in row[5] for row in engine) == 1  # the promotion
     assert any("ltx-2.3-pro" in row[0] and "a red kite over dunes" in row[0] for row in engine)
+
+
+def test_structured_prompt_preview_generate_and_provenance_from_the_browser(browser_page, worker):
+    from promptreel.core.catalog import default_catalog
+    from promptreel.core.prompts.compose import PromptSpec, compose
+    from promptreel.core.prompts.templates import TemplateStore, new_template
+
+    page = browser_page
+    panel, gw, resolve, timeline = worker
+    TemplateStore().save(new_template("dusk-exterior", "{subject} at {time_of_day}, {lighting}", ["house"]))
+    page.goto(panel.url)
+    page.wait_for_function("document.querySelectorAll('#template option').length === 2")
+    page.select_option("#model", "ltx-2.3-fast")
+    _click(page, "#settings button[type=submit]", "Settings saved.")
+
+    # The collapsible form: a template, its own value (time_of_day) beside the shot fields it uses (subject, lighting).
+    page.click("#structured summary")
+    page.select_option("#template", "dusk-exterior")
+    page.fill("#field-subject", "a lighthouse keeper")
+    page.fill("#field-time_of_day", "dusk")
+    page.fill("#field-lighting", "a sweeping beam")
+    values = {"subject": "a lighthouse keeper", "time_of_day": "dusk", "lighting": "a sweeping beam"}
+    built = compose(default_catalog().get("ltx-2.3-fast"), PromptSpec(template="dusk-exterior", fields=values))
+    assert built.text == "a lighthouse keeper at dusk, a sweeping beam"
+    page.wait_for_function("t => document.getElementById('preview').textContent.includes(t)",
+                           arg=f"ltx-2.3-fast (ltx, from template, {len(built.text)}/{built.max_chars} characters):\n{built.text}")
+
+    # Generate sends exactly the previewed text; the take's provenance is shown from its file.
+    page.fill("#frames", "24")
+    _click(page, "#generate", "In the bin.")
+    (take,) = _bin_clips(resolve, "promptreel", "ltx-2.3-fast")
+    assert take.GetMetadata("Description") == built.text
+    page.wait_for_function("document.querySelectorAll('#takes tbody tr').length === 1")
+    page.locator("#takes button", has_text="Provenance").click()
+    page.wait_for_function("document.getElementById('provenance').textContent.includes('original:')")
+    shown = page.inner_text("#provenance")
+    assert "AI-generated video: ltx-2.3-fast" in shown and "[found]" in shown and "err" not in (
+        page.get_attribute("#provenance", "class") or "")

@@ -202,3 +202,117 @@ def test_promote_refuses_a_foreign_placeholder_and_a_final_over_budget(scene):
     r = client.post("/api/promote", json={"take_id": take["id"], "model": "veo-3.1"})
     assert r.status_code == 400 and "over the panel's budget" in r.json()["error"]
     assert [t["kind"] for t in client.get("/api/takes").json()["takes"]] == ["fill"]  # nothing promoted
+
+
+# --- structured prompts, templates, the preview, provenance -------------------------------------------
+
+SHOT_FIELDS = {"subject": "a weathered fisherman", "action": "hauls a net", "camera_movement": "slow dolly in",
+               "audio": "gulls", "negative_prompt": "text, watermark"}
+
+
+def test_templates_and_the_preview_show_exactly_what_each_model_gets(scene):
+    from promptreel.core.catalog import default_catalog
+    from promptreel.core.prompts.compose import PromptSpec, compose
+    from promptreel.core.prompts.templates import TemplateStore, new_template
+
+    _, client, _ = scene
+    TemplateStore().save(new_template("dusk-exterior", "{subject} at {time_of_day}", ["house"]))
+    listed = client.get("/api/templates").json()
+    assert [(t["name"], t["placeholders"]) for t in listed["templates"]] == [("dusk-exterior", ["subject", "time_of_day"])]
+    assert [f["name"] for f in listed["fields"]][:2] == ["subject", "action"] and listed["fields"][0]["description"]
+
+    r = client.post("/api/prompt/preview", json={"models": ["veo-3.1", "gen-4.5"], "fields": SHOT_FIELDS})
+    assert r.status_code == 200, r.text
+    veo, runway = r.json()["previews"]
+    catalog = default_catalog()
+    for shown, model in ((veo, "veo-3.1"), (runway, "gen-4.5")):  # the function `promptreel prompt show` uses
+        assert shown == compose(catalog.get(model), PromptSpec(fields=SHOT_FIELDS)).model_dump()
+    assert veo["text"] == "A weathered fisherman hauls a net. Slow dolly in. Audio: gulls."
+    assert veo["negative_prompt"] == "text, watermark"
+    assert runway["dropped"] == ["audio", "negative_prompt"] and runway["negative_prompt"] is None
+    # The settings' model by default; a template with its values; free text wins.
+    (draft,) = client.post("/api/prompt/preview", json={"template": "dusk-exterior",
+                                                        "fields": {"subject": "a fox", "time_of_day": "dusk"}}).json()["previews"]
+    assert (draft["model"], draft["text"], draft["source"]) == ("draft", "a fox at dusk", "template")
+    (free,) = client.post("/api/prompt/preview", json={"prompt": "A lighthouse.", "fields": SHOT_FIELDS}).json()["previews"]
+    assert free["text"] == "A lighthouse." and free["source"] == "free text"
+    # Refusals in plain words.
+    r = client.post("/api/prompt/preview", json={"template": "dusk-exterior", "fields": {"subject": "a fox"}})
+    assert r.status_code == 400 and "needs a value for: time_of_day" in r.json()["error"]
+    r = client.post("/api/prompt/preview", json={"template": "night"})
+    assert r.status_code == 400 and "No template named 'night'" in r.json()["error"]
+    r = client.post("/api/prompt/preview", json={"fields": {"subjet": "typo"}})
+    assert r.status_code == 400 and "subjet" in r.json()["error"]
+
+
+def test_generate_and_draft_send_the_prompt_built_for_each_model(scene):
+    from promptreel.core.catalog import default_catalog
+    from promptreel.core.prompts.compose import PromptSpec, compose
+
+    panel, client, _ = scene
+    r = client.post("/api/generate", json={"fields": SHOT_FIELDS, "frames": 12, "shot": "SH030",
+                                           "models": ["draft", "veo-3.1"]})
+    assert r.status_code == 200, r.text
+    catalog = default_catalog()
+    sent = [(s.model, s.prompt, s.negative_prompt) for s in panel.make_clip.slots]
+    assert sent == [(m, b.text, b.negative_prompt) for m, b in
+                    ((m, compose(catalog.get(m), PromptSpec(fields=SHOT_FIELDS))) for m in ("draft", "veo-3.1"))]
+    assert sent[0][1] != sent[1][1]  # one shot, each family's own wording
+    takes = client.get("/api/takes").json()["takes"]
+    assert sorted(t["prompt"] for t in takes) == sorted(p for _, p, _ in sent)  # recorded as sent
+    # A draft carries the prompt built for the chosen model: what Fill will send when it replaces it.
+    client.post("/api/settings", json={"model": "veo-3.1"}).raise_for_status()
+    r = client.post("/api/draft", json={"fields": {"subject": "a fox", "action": "sleeps"}, "frames": 12})
+    assert r.status_code == 200, r.text
+    assert (panel.make_clip.slots[-1].model, panel.make_clip.slots[-1].prompt) == ("draft", "A fox sleeps.")
+    # A missing template value is refused before anything is made.
+    made = len(panel.make_clip.slots)
+    r = client.post("/api/generate", json={"template": "nope", "frames": 12})
+    assert r.status_code == 400 and "No template named 'nope'" in r.json()["error"]
+    assert len(panel.make_clip.slots) == made
+
+
+def test_provenance_of_a_take_and_of_its_clip(scene, tmp_path):
+    from promptreel.core import takes
+    from promptreel.core.journal import Journal
+    from promptreel.core.provenance import Marks, prompt_sha256, record
+    from promptreel.core.request import file_sha256
+    from tests.engine_env import make_clip
+
+    panel, client, _ = scene
+    client.post("/api/generate", json={"prompt": "waves", "frames": 12, "shot": "SH040"}).raise_for_status()
+    (listed,) = client.get("/api/takes").json()["takes"]
+    r = client.get("/api/provenance", params={"take": listed["id"]})
+    assert r.status_code == 400 and "carries no promptreel provenance" in r.json()["error"]
+    # What a fill records for a provider's clip: the original kept beside it, the marks in a sidecar.
+    original = tmp_path / "provider.mp4"
+    make_clip(original)
+    journal = Journal.open_default()
+    try:
+        take = takes.get_take(journal, listed["id"])
+        record(journal, take.path, original, Marks(True, "veo-3.1", "veo-3.1/gemini", "job-777",
+                                                   prompt_sha256("waves"), file_sha256(original)))
+    finally:
+        journal.close()
+    shown = client.get("/api/provenance", params={"take": take.id}).json()
+    found = shown["chain"]
+    assert found["role"] == "conformed" and found["ai_generated"] is True and found["marks"]["job_id"] == "job-777"
+    assert found["original"]["status"] == "found" and found["original"]["sha256"] == file_sha256(original)
+    assert found["original"]["path"].endswith("provider.original.mp4")
+    assert any("AI-generated video: veo-3.1" in line for line in shown["lines"])
+    # The same chain from the media pool clip the panel imported.
+    by_clip = client.get("/api/provenance", params={"clip": take.provenance["resolve_clip"]}).json()
+    assert by_clip["chain"] == found and by_clip["of"].startswith("clip ")
+    r = client.get("/api/provenance")
+    assert r.status_code == 400 and "?take=ID" in r.json()["error"]
+
+
+def test_a_template_marker_is_refused_in_connected_mode_before_anything_is_made(scene):
+    panel, client, timeline = scene
+    solid = timeline._add(1, 86500, 24, "Solid Color", kind="generator")
+    solid.AddMarker(0, "Blue", "gen: template=dusk-exterior subject=fox", "", 1)
+    ids = [p["id"] for p in client.get("/api/state").json()["placeholders"] if p["prompt"].startswith("template=")]
+    assert len(ids) == 1
+    r = client.post("/api/fill", json={"item_ids": ids})
+    assert r.status_code == 400 and "names a template" in r.json()["error"] and "file mode" in r.json()["error"]
+    assert panel.make_clip.slots == []

@@ -36,24 +36,19 @@ def show(model_id: str, fields_file: Path | None, text: str | None, template_nam
     """Print what would be sent to MODEL: text, negative prompt, dropped fields, warnings."""
     from ..catalog import default_catalog
     from ..errors import BadInput
-    from ..prompts.builders import build_prompt
+    from ..prompts.compose import PromptSpec, compose
     from ..prompts.fields import ShotFields, load_fields
 
     model = default_catalog().get(model_id)
     fields = load_fields(fields_file) if fields_file else ShotFields()
-    if template_name:
-        if text:
-            raise BadInput("Give --prompt or --template, not both.", "Drop one of them.")
-        from ..prompts.templates import TemplateStore
-
-        text = TemplateStore().get(template_name).render({**fields.present(), **parse_sets(sets)})
-        # The fields went into the template; only the negative prompt still travels on its own.
-        fields = ShotFields(negative_prompt=fields.negative_prompt)
-    elif sets:
+    if template_name and text:
+        raise BadInput("Give --prompt or --template, not both.", "Drop one of them.")
+    if sets and not template_name:
         raise BadInput("--set fills a template's placeholders.", "Add --template NAME, or drop --set.")
-    if not text and not fields_file:
+    if not text and not fields_file and not template_name:
         raise BadInput("Nothing to show.", "Give --fields shot.toml, --prompt TEXT or --template NAME.")
-    built = build_prompt(model, fields, text)
+    spec = PromptSpec(prompt=text or "", template=template_name or "", fields={**fields.present(), **parse_sets(sets)})
+    built = compose(model, spec)
     if as_json:
         click.echo(built.model_dump_json(indent=2))
         return

@@ -134,7 +134,7 @@ class BuiltPrompt(BaseModel):
 
     model: str
     family: str
-    source: Literal["fields", "free text"]
+    source: Literal["fields", "free text", "template"]
     text: str
     negative_prompt: str | None = None
     dropped: list[str] = []

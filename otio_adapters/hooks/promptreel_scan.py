@@ -19,7 +19,7 @@ def hook_function(in_timeline, argument_map=None):
     args["scan"] = {
         "resolve_shaped": is_resolve_shaped(in_timeline),
         "placeholders": [{"track": e.placeholder.track, "timecode": e.placeholder.timecode,
-                          "prompt": e.placeholder.prompt, "frames": e.slot.frames, "model": e.slot.model,
+                          "prompt": e.slot.prompt, "frames": e.slot.frames, "model": e.slot.model,
                           "cost": e.cost, "error": e.error} for e in estimates],
     }
     return in_timeline
