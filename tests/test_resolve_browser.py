@@ -93,6 +93,12 @@ def _click(page, target, expect: str) -> None:
     assert expect in message and "err" not in (page.get_attribute("#message", "class") or ""), message
 
 
+def open_panel(page, panel) -> None:
+    """The panel, once it shows the double's timeline."""
+    page.goto(panel.url)
+    page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
+
+
 def _bin_clips(resolve, *path: str):
     folder = resolve.GetProjectManager().GetCurrentProject().GetMediaPool().GetRootFolder()
     for name in path:
@@ -104,8 +110,7 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
     page = browser_page
     panel, gw, resolve, timeline = worker
     before = _timeline(timeline)
-    page.goto(panel.url)
-    page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
+    open_panel(page, panel)
     assert page.locator("#placeholders tbody tr").count() == 2
 
     # Generate to bin: a 24-frame take lands in promptreel/draft, conformed to the project.
@@ -169,8 +174,7 @@ def _cells(page, table: str) -> list[list[str]]:
 def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, worker):
     page = browser_page
     panel, gw, resolve, timeline = worker
-    page.goto(panel.url)
-    page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
+    open_panel(page, panel)
     page.wait_for_function("document.querySelectorAll('#model-b option').length > 1")
 
     # A/B: one prompt on two models; both land side by side as `shot — model`, each in its model's bin.

@@ -19,7 +19,7 @@ from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import cut_with_placeholders
 from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)
-from tests.test_resolve_browser import browser_page, worker  # noqa: F401  (Chromium; the worker's panel)
+from tests.test_resolve_browser import browser_page, open_panel, worker  # noqa: F401  (Chromium; the worker's panel)
 from tests.test_resolve_panel import scene  # noqa: F401  (the panel over real HTTP, the bridge behind it)
 
 AB = ["draft", "ltx-2.3-fast"]
@@ -301,8 +301,7 @@ def test_fill_with_ab_takes_from_the_browser(browser_page, worker):
     page = browser_page
     panel, gw, resolve, timeline = worker
     before = _snapshot(timeline)
-    page.goto(panel.url)
-    page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
+    open_panel(page, panel)
     page.wait_for_function("document.querySelectorAll('#fill-model-b option').length > 1")
     page.select_option("#model", "draft")
     page.check("#fill-ab")
