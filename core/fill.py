@@ -96,14 +96,22 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
 
 
 async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=None,
-                     on_event: Callable[[Event], None] | None = None) -> list[SlotClip]:
+                     on_event: Callable[[Event], None] | None = None,
+                     planned: Sequence[PlannedRequest] | None = None) -> list[SlotClip]:
     """Generate and conform a clip for every slot, in order. Raises only for a refused batch
-    (bad input, over budget) — before anything is spent."""
+    (bad input, over budget) — before anything is spent.
+
+    `planned`: the slots' plans (one each, in order, with `settings.handles`) when the caller has made
+    them already, as the OTIO fill's estimate has: used as they are, not planned again."""
     from .engine import Engine
     from .journal import Journal
     from .settings import load_settings
 
-    planned = plan_slots(slots, settings.model, settings.handles)
+    if planned is None:
+        planned = plan_slots(slots, settings.model, settings.handles)
+    elif len(planned) != len(slots) or any(p.slot != s for p, s in zip(planned, slots)):
+        raise ValueError("fill_slots was given plans that are not for its slots, one each and in order")
+    planned = list(planned)
     if settings.project:
         planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags,
                                                                             "project": settings.project}}))

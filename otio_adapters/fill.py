@@ -7,7 +7,7 @@ changes nothing unless `partial` is set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import opentimelineio as otio
@@ -45,13 +45,18 @@ class Estimate:
     @property
     def planned(self) -> PlannedRequest | None:
         """The plan for this slot: the shape's plan with this slot's own words."""
+        return self.plan_for(self.slot)
+
+    def plan_for(self, slot: Slot) -> PlannedRequest | None:
+        """The plan for `slot`, this one or a take of it (same shape, maybe another seed and variant): the
+        shape's plan with the slot's own words, as plan_slot would make it, without planning again."""
         p = self.shape_plan
-        if p is None or p.slot is self.slot:
+        if p is None or p.slot is slot:
             return p
-        tags = {"shot": self.slot.name} if self.slot.name else {}
-        return PlannedRequest(p.request.model_copy(update={"prompt": self.slot.prompt, "tags": tags, "seed": self.slot.seed,
-                                                              "negative_prompt": self.slot.negative_prompt}),
-                              self.slot, p.warnings)
+        tags = {"shot": slot.name} if slot.name else {}
+        return PlannedRequest(p.request.model_copy(update={"prompt": slot.prompt, "tags": tags, "seed": slot.seed,
+                                                              "negative_prompt": slot.negative_prompt}),
+                              slot, p.warnings)
 
     @property
     def planned_label(self) -> str:
@@ -155,10 +160,12 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
                              "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
     if resolve and options.start_timecode is None:
         # Resolve reads source ranges against the media's own start timecode.
-        options = FillOptions(**{**options.__dict__, "start_timecode": RESOLVE_START_TIMECODE})
+        options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     # An A/B's takes get seeds (the same one on every model that takes seeds), so promote can keep it.
     slots = [take_slots(e.slot, [e.slot.model], catalog=catalog)[0] if ab else e.slot for e in todo]
-    results = filler(slots, options) if slots else []
+    # The estimate's plans go with the slots: the engine filler runs them without planning each again.
+    plans = tuple(e.plan_for(s) for e, s in zip(todo, slots))
+    results = filler(slots, replace(options, plans=plans)) if slots else []
     if len(results) != len(slots):
         raise AssertionError(f"filler returned {len(results)} results for {len(slots)} slots")
     outcomes = iter(zip(slots, (_checked(r, s) for s, r in zip(slots, results))))

@@ -6,7 +6,9 @@ either a `Filled` (conformed media of exactly `slot.frames` frames at `slot.rate
 `slot.size`, plus provenance) or a `Failed`.
 
 `engine_filler` is the one real filler: plan, the job engine (the `draft` model included),
-conform. Tests may pass their own filler where generation is not what they test.
+conform. It takes the plans the fill has already made (`FillOptions.plans`) instead of planning
+again; other fillers may ignore them. Tests may pass their own filler where generation is not what
+they test.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..core.plan import PlannedRequest
 from ..core.request import Slot
 
 
@@ -35,6 +38,9 @@ class FillOptions:
     frames_from_neighbours: bool = False  # neighbouring shots' frames as first/last-frame inputs
     on_event: Callable | None = None  # engine events (core.events.Event): progress bars, the panel's job list
     progress: Callable[[int, Slot, str], None] | None = None  # (index, slot, state)
+    # The fill's plan of each slot it hands the filler, in order (set by fill_tracks from its estimate),
+    # so the engine filler does not plan every slot a second time. None: the filler plans.
+    plans: tuple[PlannedRequest, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
         if options.progress:
             options.progress(i, slot, "queued")
     results: list[Filled | Failed] = []
-    for i, clip in enumerate(fill_slots_sync(slots, settings, on_event=options.on_event)):
+    for i, clip in enumerate(fill_slots_sync(slots, settings, on_event=options.on_event, planned=options.plans)):
         if clip.ok:
             results.append(Filled(clip.path, clip.provenance, target_for(clip.slot, settings).start_frame))
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import sys
+from fractions import Fraction
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError
 from promptreel.core.providers.vertex_veo import VertexVeo
 from promptreel.core.request import GenerationRequest
-from promptreel.core.sandbox import FakeVertexVeo, Reply, tiny_mp4
+from promptreel.core.sandbox import FakeVertexVeo, Reply, Spec, render, tiny_mp4
 from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
 
@@ -186,6 +187,7 @@ async def test_gcs_output_is_downloaded_through_the_json_api_with_the_token(fake
     status = await run_to_end(v, (await v.submit(v.build(req(), "job-1"), tmp_path)).job_id)
     media = status.media[0]
     assert media.url.startswith(f"{fake.url}/storage/v1/b/promptreel-takes/o/out%2F") and media.url.endswith("?alt=media")
+    assert media.provider_id.startswith("gs://promptreel-takes/out/")  # kept, so a later extend can name it
     url, headers = v.media_request(media)
     assert headers == {"Authorization": f"Bearer {TOKEN}"}
     dest = tmp_path / "out.mp4"
@@ -193,10 +195,23 @@ async def test_gcs_output_is_downloaded_through_the_json_api_with_the_token(fake
     assert probe(dest).frames == 24 and fake.creates == 1
 
 
+def clip(data: bytes, **extra) -> dict:
+    return {"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4", **extra}
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda b: b["parameters"].pop("generateAudio"), "generateAudio is required"),
     (lambda b: b["parameters"].update(seed="42"), "seed must be an integer"),
     (lambda b: b["instances"][0].update(video={"uri": "gs://b/v.mp4"}), "video must be"),
+    (lambda b: b["instances"][0].update(video=clip(tiny_mp4(), gcsUri="gs://b/v.mp4")), "exactly one of"),
+    (lambda b: b["instances"][0].update(video=clip(tiny_mp4(), mimeType="image/png")), "mimeType must be"),
+    (lambda b: b["instances"][0].update(video={"gcsUri": "gs://nowhere/v.mp4", "mimeType": "video/mp4"}),
+     "no such object"),
+    (lambda b: b["instances"][0].update(video={"gcsUri": "nowhere/v.mp4", "mimeType": "video/mp4"}), "not a gs://"),
+    (lambda b: b["instances"][0].update(video={"bytesBase64Encoded": "%%", "mimeType": "video/mp4"}), "not valid base64"),
+    (lambda b: b["instances"][0].update(video=clip(b"\x00\x00\x00\x18ftypmp42 not really")), "could not be decoded"),
+    (lambda b: b["instances"][0].update(video=clip(render(Spec(320, 180, Fraction(24), Fraction(1, 2))))),
+     "1 to 30 seconds"),
 ])
 async def test_the_fake_catches_client_bugs(fake, client, tmp_path, mutate, message):
     v = on_fake(client, fake, tmp_path)
@@ -265,6 +280,21 @@ async def test_finished_without_a_video_is_a_failure(fake, client, tmp_path, fau
     call.headers["X-Fake-Fault"] = fault
     status = await run_to_end(v, (await v.submit(call, tmp_path)).job_id)
     assert status.state is JobState.FAILED and status.error.kind is kind and words in status.error.message
+
+
+async def test_the_fake_extends_its_own_gcs_output_and_an_inline_clip(fake, client, tmp_path):
+    v = on_fake(client, fake, tmp_path, output_gcs_uri="gs://promptreel-takes")
+    first = await run_to_end(v, (await v.submit(v.build(req(), "j1"), tmp_path)).job_id)
+    for source in (first.media[0].provider_id, str(still_clip(tmp_path))):
+        status = await run_to_end(v, (await v.submit(v.build(req(extend_video=source), "j2"), tmp_path)).job_id)
+        assert status.state is JobState.SUCCEEDED
+    assert fake.creates == 3
+
+
+def still_clip(tmp_path):
+    path = tmp_path / "source.mp4"
+    path.write_bytes(tiny_mp4())
+    return path
 
 
 async def test_truncated_gcs_download_is_retried_without_a_new_job(fake, client, tmp_path):

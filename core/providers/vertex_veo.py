@@ -9,6 +9,9 @@
 Outputs come back inline unless settings `vertex_output_gcs_uri` names a gs:// prefix (`storageUri`);
 a gs:// output is downloaded through the GCS JSON API with the same token. Vertex also takes `seed`,
 `fps` and `generateAudio`.
+A video to extend is {"gcsUri" | "bytesBase64Encoded", "mimeType"} (python-genai's `_Video_to_vertex`):
+an earlier Vertex take is sent by its gs:// URI when its output went to Cloud Storage, else as the bytes
+of the file promptreel kept.
 Project: settings `vertex_project`, else GOOGLE_CLOUD_PROJECT, else the ADC's project. Location:
 settings `vertex_location`, else GOOGLE_CLOUD_LOCATION, else us-central1.
 """
@@ -174,6 +177,23 @@ class VertexVeo(VeoProtocol):
             params.storageUri = self.output_gcs_uri
         return WireCall("POST", f"{self.model_path()}:predictLongRunning", json=body.model_dump(exclude_none=True))
 
+    def earlier_output(self, job, purpose: str) -> str:
+        """An earlier Vertex take to extend: its gs:// URI when Vertex wrote it to Cloud Storage (no upload),
+        else the file promptreel kept of it, which `video_input` sends inline."""
+        if purpose != "extend":
+            return super().earlier_output(job, purpose)
+        self.made_here(job, purpose, "Vertex AI")
+        for media in job.media_refs:
+            if media.provider_id and media.provider_id.startswith("gs://"):
+                return media.provider_id
+        kept = [Path(job.output_path)] if job.output_path else []
+        kept += [m.inline_path for m in job.media_refs if m.inline_path is not None]  # collected, not yet moved
+        for path in kept:
+            if path.is_file():
+                return str(path)
+        raise UnsupportedRequest(f"Job {job.id}'s video is no longer on this machine, and Vertex AI did not write it "
+                                 "to Cloud Storage.", "Give the path of its video file (or its gs:// URI) to extend.")
+
     def video_input(self, source: str) -> dict[str, str]:
         if source.startswith("gs://"):
             return {"gcsUri": source, "mimeType": "video/mp4"}
@@ -212,7 +232,7 @@ class VertexVeo(VeoProtocol):
         if isinstance(uri, str) and uri.startswith("gs://"):
             bucket, _, obj = uri[len("gs://"):].partition("/")
             return MediaRef(url=f"{self.storage_url}/storage/v1/b/{quote(bucket, safe='')}/o/"
-                                f"{quote(obj, safe='')}?alt=media")
+                                f"{quote(obj, safe='')}?alt=media", provider_id=uri)  # kept: extend sends it
         if video.get("bytesBase64Encoded"):
             return self.write_inline(job_id, index, video["bytesBase64Encoded"])
         return None

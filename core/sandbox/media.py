@@ -136,6 +136,20 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+def video_seconds(data: bytes) -> float | None:
+    """An MP4/MOV's duration in seconds, or None if it is not a video the fakes' vendors could decode."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            if container.format.name.split(",")[0] != "mov" or not container.streams.video:
+                return None
+            next(container.decode(video=0))
+            return container.duration / av.time_base if container.duration else None
+    except Exception:
+        return None
+
+
 def multipart(call) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None:
     """(fields, files) of a request's multipart/form-data body, or None if it is not one."""
     ctype, body = call.headers.get("content-type", ""), call.body

@@ -4,7 +4,8 @@
   The project in the path must be the fake's (else 403 PERMISSION_DENIED).
 - POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning validates the
   body (fakes/veo.py; Vertex fields allowed, generateAudio required for Veo 3) and answers the
-  operation name; a retired model is the 404 "is no longer available".
+  operation name; a retired model is the 404 "is no longer available". A video to extend must be
+  an object this fake's storage holds (gcsUri) or base64 of a decodable 1-30 s MP4/MOV, with its mimeType.
 - POST .../models/{m}:fetchPredictOperation {"operationName"}: {"name"} while running, then done with
   response.videos[] = {bytesBase64Encoded, mimeType} inline, or {gcsUri, mimeType} when the request
   named a storageUri (the object is then served by the GCS JSON API below).
@@ -14,15 +15,18 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from urllib.parse import parse_qs, unquote
 
 from .loopback import Call, Reply
+from .media import video_seconds
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
 
 MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001", "veo-3.1-generate-001",
           "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"}
 RETIRED = {"veo-3.0-generate-preview"}
+VIDEO_TYPES = {"video/mp4", "video/quicktime"}
 MODEL_PATH = r"/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/:]+)"
 
 
@@ -88,10 +92,32 @@ class FakeVertexVeo(FakeVeo):
                                               "Please ensure you are using a valid model version.")
 
     def check_video(self, video) -> Reply | None:
+        """A video to extend: an object in this fake's Cloud Storage, or the bytes of a 1-30 s MP4/MOV."""
         if not isinstance(video, dict) or set(video) - {"gcsUri", "bytesBase64Encoded", "mimeType"}:
             return bad("video must be {gcsUri | bytesBase64Encoded, mimeType}.")
-        if ("gcsUri" in video) == ("bytesBase64Encoded" in video) or not video.get("mimeType", "").startswith("video/"):
-            return bad("video needs exactly one of gcsUri or bytesBase64Encoded, and a video mimeType.")
+        if ("gcsUri" in video) == ("bytesBase64Encoded" in video):
+            return bad("video needs exactly one of gcsUri or bytesBase64Encoded.")
+        if video.get("mimeType") not in VIDEO_TYPES:
+            return bad(f"video.mimeType must be one of {', '.join(sorted(VIDEO_TYPES))}.")
+        if "gcsUri" in video:
+            uri = video["gcsUri"]
+            bucket, _, obj = uri[len("gs://"):].partition("/") if isinstance(uri, str) and uri.startswith("gs://") \
+                else ("", "", "")
+            if not (bucket and obj):
+                return bad(f"video.gcsUri {uri!r} is not a gs://bucket/object URI.")
+            if (bucket, obj) not in self.objects:
+                return bad(f"Cannot read video.gcsUri {uri}: no such object.")
+            data = self.media_of(self.objects[(bucket, obj)]["spec"])
+        else:
+            try:
+                data = base64.b64decode(video["bytesBase64Encoded"], validate=True)
+            except (binascii.Error, ValueError, TypeError):
+                return bad("video.bytesBase64Encoded is not valid base64.")
+        seconds = video_seconds(data)
+        if seconds is None:
+            return bad("video could not be decoded as an MP4 or MOV video.")
+        if not 1 <= round(seconds, 2) <= 30:
+            return bad(f"The input video must be 1 to 30 seconds long; it is {seconds:.2f} s.")
         return None
 
     def _create(self, call: Call) -> Reply:
