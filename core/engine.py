@@ -408,6 +408,8 @@ class Engine:
         for field, purpose in (("extend_video", "extend"), ("remix_of", "remix")):
             ref = getattr(request, field, None)
             earlier = self.journal.get(ref) if ref else None
+            while earlier is not None and earlier.cached_from:  # a cache hit: the job that made the take
+                earlier = self.journal.get(earlier.cached_from)
             if earlier is not None:
                 updates[field] = proto.earlier_output(earlier, purpose)
         return proto.build(request.model_copy(update=updates) if updates else request, job.id)

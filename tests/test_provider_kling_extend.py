@@ -115,3 +115,15 @@ def test_cli_generate_with_remix_and_extend_is_refused(home, capsys):
     assert main(["generate", "x", "--model", "kling-v2.6", "--remix", "job_a", "--extend", "job_b"]) == 2
     err = capsys.readouterr().err
     assert "either --remix or --extend" in err and "Traceback" not in err
+
+
+def test_extend_of_a_cache_hit_sends_the_video_of_the_job_that_made_it(fakes, home):
+    fake = fakes.fakes["kling"]
+    fake.reset()
+    (first,), (first_job,) = run(home, kling_req(prompt="fog over the bay"))
+    (hit,), (hit_job,) = run(home, kling_req(prompt="fog over the bay"))
+    assert hit.cached and hit_job.cached_from == first.job_id and fake.creates == 1
+    (ext,), _ = run(home, kling_req(prompt="the fog lifts", extend_video=hit.job_id))
+    assert ext.ok, ext.error
+    (sent,) = fake.calls_to(*EXTEND)
+    assert sent.json()["video_id"] == first_job.media_refs[0].provider_id and fake.creates == 2
