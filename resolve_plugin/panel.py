@@ -292,7 +292,8 @@ class Panel:
         s = panel_settings.load()
         _, target = conform_target(self._gw(), s.bit_depth)
         built = self._built(body, s.model)
-        slot = target.slot(_frames(body), built.text, model="draft", negative_prompt=built.negative_prompt)
+        slot = target.slot(_frames(body), built.text, model="draft", negative_prompt=built.negative_prompt,
+                           spec=_spec(body))
         clip = bins.create_draft(self._gw(), self._maker(), slot)
         return {"clip": clip.name, "clip_id": clip.id}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from promptreel.core.errors import UserError
 from promptreel.core.prompts.compose import PromptSpec, spec_from
@@ -33,6 +33,7 @@ class Placeholder(BaseModel):
     prompt: str
     clip_id: str = ""
     draft_frames: int = 0  # a draft's full media length: a fill replaces all of it
+    spec_json: str = ""  # a draft's structured prompt (`promptreel.spec`), worded again for the model that fills it
 
     @property
     def label(self) -> str:
@@ -67,15 +68,21 @@ def find_placeholders(state: TimelineState) -> list[Placeholder]:
                 continue
             if third.get(f"{NS}role") == "draft" and clip is not None:
                 found.append(Placeholder(kind="draft", item=item, prompt=prompt, clip_id=clip.id,
-                                         draft_frames=int(clip.frames or 0)))
+                                         draft_frames=int(clip.frames or 0), spec_json=third.get(f"{NS}spec", "")))
             else:
                 found.append(Placeholder(kind="foreign", item=item, prompt=prompt, clip_id=item.clip_id))
     return sorted(found, key=lambda p: (p.item.start, p.item.track))
 
 
 def prompt_spec(ph: Placeholder) -> PromptSpec | None:
-    """The structured prompt of a `gen: template=NAME key=value` placeholder (built per model when its
-    slot is made, as on the OTIO side); None for free text. Refuses a malformed one, naming the item."""
+    """The structured prompt of a `gen: template=NAME key=value` placeholder, or the one a panel draft
+    was made from (built per model when its slot is made, as on the OTIO side); None for free text. Refuses a malformed one, naming the item."""
+    if ph.spec_json:
+        try:
+            return PromptSpec.model_validate_json(ph.spec_json)
+        except ValidationError:
+            raise PlaceholderProblem(f"The draft {ph.label} has unreadable `promptreel.spec` metadata.",
+                                     "Clear that field in the clip's metadata, or create the draft again.") from None
     try:
         parsed = parse_gen_template(ph.prompt)
         return None if parsed is None else spec_from("", parsed[0], parsed[1], "its `gen: template=…`")
