@@ -88,8 +88,8 @@ class Slot(BaseModel):
     # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
     # even on a model that takes no seed.
     variant: int = Field(0, ge=0)
-    # The structured prompt `prompt` was built from (template, shot fields), kept so another model
-    # (an A/B's, a promotion's) gets its own family's wording (core/takes.py `worded_for`). None: free text.
+    # The structured prompt (template, shot fields) `prompt` was built from for `model`, kept so another
+    # model (an A/B's, a promotion's) gets its own family's wording (core/takes.py `worded_for`). None: free text.
     spec: PromptSpec | None = None
 
     @property

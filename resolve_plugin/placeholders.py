@@ -76,7 +76,8 @@ def find_placeholders(state: TimelineState) -> list[Placeholder]:
 
 def prompt_spec(ph: Placeholder) -> PromptSpec | None:
     """The structured prompt of a `gen: template=NAME key=value` placeholder, or the one a panel draft
-    was made from (built per model when its slot is made, as on the OTIO side); None for free text. Refuses a malformed one, naming the item."""
+    was made from (built per model when its slot is made, as on the OTIO side); None for free text.
+    Refuses a malformed one, naming the item."""
     if ph.spec_json:
         try:
             return PromptSpec.model_validate_json(ph.spec_json)

@@ -100,7 +100,8 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
     maker = PerModel(tmp_path / "made")
     assert fill(gw, maker, item_ids=[use], model="sora-2").failed == []
     (sent,) = maker.slots
-    assert (sent.model, sent.prompt) == ("sora-2", compose(default_catalog().get("sora-2"), fields).text) != ("sora-2", veo)
+    sora = compose(default_catalog().get("sora-2"), fields).text
+    assert (sent.model, sent.prompt) == ("sora-2", sora) and sora != veo
     # A draft whose spec was garbled by hand is refused, naming it, before anything is made.
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
