@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from .catalog import Size
 from .frames import parse_rate, rate_str
+from .prompts.compose import PromptSpec
 
 # A frame rate: parsed exactly from "24000/1001", "23.976" or 24; serialised as "24000/1001".
 Rate = Annotated[Fraction, BeforeValidator(parse_rate), PlainSerializer(rate_str, return_type=str)]
@@ -87,6 +88,9 @@ class Slot(BaseModel):
     # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
     # even on a model that takes no seed.
     variant: int = Field(0, ge=0)
+    # The structured prompt (template, shot fields) `prompt` was built from for `model`, kept so another
+    # model (an A/B's, a promotion's) gets its own family's wording (core/takes.py `worded_for`). None: free text.
+    spec: PromptSpec | None = None
 
     @property
     def seconds(self) -> Fraction:

@@ -31,6 +31,8 @@ from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import seconds_to_frames_ceil
 from .journal import Journal, new_id, now_iso
+from .prompts.compose import TemplateCache, compose
+from .prompts.templates import TemplateStore
 from .request import Slot
 
 if TYPE_CHECKING:
@@ -154,27 +156,47 @@ def check_models(models: Sequence[str], catalog: Catalog | None = None) -> list[
 def take_slots(slot: Slot, models: Sequence[str], variants: int = 1, catalog: Catalog | None = None) -> list[Slot]:
     """One slot per model x variant, model by model. On a model that takes a seed each variant has its
     own (the slot's seed, else `base_seed`, plus the variant number); on one that does not, the seed is
-    dropped. Each variant is a separate job and cache entry either way (`Slot.variant`)."""
+    dropped. Each variant is a separate job and cache entry either way (`Slot.variant`). A slot with a
+    structured prompt (`Slot.spec`) gets each model's own family's wording."""
     specs = check_models(models, catalog)
     if not 1 <= variants <= MAX_VARIANTS:
         raise BadInput(f"{variants} variants asked for.", f"Ask for 1 to {MAX_VARIANTS} variants.")
     start = slot.seed if slot.seed is not None else base_seed(slot)
-    return [slot.model_copy(update={"model": spec.id, "variant": v, "seed": (start + v) if spec.seed else None})
+    templates = TemplateCache()
+    # A slot already on a model carries that model's wording: only the others are built (an OTIO A/B
+    # of 10,000 placeholders reads no template again).
+    worded = {spec.id: slot if spec.id == slot.model else worded_for(slot, spec, templates) for spec in specs}
+    return [worded[spec.id].model_copy(update={"model": spec.id, "variant": v,
+                                               "seed": (start + v) if spec.seed else None})
             for spec in specs for v in range(variants)]
+
+
+def worded_for(slot: Slot, model: Model, templates: TemplateStore | TemplateCache | None = None) -> Slot:
+    """`slot` with its prompt and negative prompt built for `model`'s family from its structured prompt
+    (`slot.spec`: a template or shot fields); as it is when it has none, or when free text was given
+    (free text wins, sent as written). Raises a UserError for an unknown template or a missing value."""
+    spec = slot.spec
+    if spec is None or spec.prompt or not spec.structured:
+        return slot
+    built = compose(model, spec, templates)
+    return slot.model_copy(update={"prompt": built.text, "negative_prompt": built.negative_prompt})
 
 
 def promote_slot(slot: Slot, take: Take, final_model: str, catalog: Catalog | None = None) -> Slot:
     """`slot` on `final_model` with the take's prompt, negative prompt and seed (where the final model
-    takes seeds): the keeper rendered again at full quality. Refuses, before anything is spent, when
-    the final model cannot make the slot."""
+    takes seeds): the keeper rendered again at full quality. A take made from a template or shot fields
+    has its prompt built again for the final model's family (free text is kept as written). Refuses,
+    before anything is spent, when the final model cannot make the slot."""
     from .plan import plan_slot
 
     catalog = catalog or default_catalog()
     spec = catalog.get(final_model)
     final = slot.model_copy(update={
         "model": spec.id, "variant": 0, "prompt": take.slot.prompt, "negative_prompt": take.slot.negative_prompt,
-        "seed": take.seed if spec.seed else None})
+        "spec": take.slot.spec, "seed": take.seed if spec.seed else None})
     try:
+        # A take built from a template or shot fields is worded again for the final model's family.
+        final = worded_for(final, spec)
         plan_slot(final, spec)
     except UserError as e:
         raise UnsupportedRequest(f"Take {take.id} cannot be promoted to {spec.name}: {e.problem}",

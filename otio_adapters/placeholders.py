@@ -18,7 +18,6 @@ One pass over the tree, positions summed as it goes (no per-item index look-ups)
 
 from __future__ import annotations
 
-import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -28,6 +27,7 @@ import opentimelineio as otio
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.errors import BadInput, UserError
 from ..core.prompts.compose import PromptSpec, compose, spec_from
+from ..core.prompts.markers import parse_gen_template
 from ..core.prompts.templates import MissingPlaceholders
 from ..core.request import Slot
 from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode
@@ -36,7 +36,6 @@ NS = "promptreel"  # our metadata namespace, on clips and on the timeline
 DEFAULT_SIZE = Size(width=1920, height=1080)
 DEFAULT_BIT_DEPTH = 10
 _GEN = "gen:"
-_TEMPLATE = "template="
 
 
 @dataclass
@@ -96,7 +95,7 @@ class Placeholder:
                 prompt, negative = built.text, built.negative_prompt
         return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=prompt,
                     name=self.name, model=model, seed=self.hints.get("seed"),
-                    negative_prompt=negative, first_frame=first_frame, last_frame=last_frame)
+                    negative_prompt=negative, first_frame=first_frame, last_frame=last_frame, spec=self.spec)
 
 
 @dataclass
@@ -204,23 +203,10 @@ def prompt_of(item) -> tuple[str | None, dict]:
 
 def _gen_text(text: str, hints: dict) -> tuple[str, dict]:
     """A `gen:` text: a free-text prompt, or `template=NAME key=value ...` (a structured prompt)."""
-    if not text.lower().startswith(_TEMPLATE):
+    parsed = parse_gen_template(text)
+    if parsed is None:
         return text, hints
-    try:
-        tokens = shlex.split(text)
-    except ValueError:
-        raise BadInput(f"its `gen: {text}` has an unclosed quote.",
-                       'Quote values with spaces once each: gen: template=NAME subject="a fisherman".') from None
-    fields = {}
-    for token in tokens:
-        key, sep, value = token.partition("=")
-        if not sep or not key.isidentifier():
-            raise BadInput(f"'{token}' in its `gen: template=…` is not key=value.",
-                           'Write gen: template=NAME key=value, quoting values with spaces: subject="a fisherman".')
-        fields["template" if key.lower() == "template" else key] = value  # `gen:` is case-blind; so is its key
-    template = fields.pop("template")
-    if not template:
-        raise BadInput("its `gen: template=` names no template.", "Write gen: template=NAME (see `promptreel templates list`).")
+    template, fields = parsed
     return "", {**hints, "template": template, "fields": fields}
 
 

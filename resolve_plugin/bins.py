@@ -12,6 +12,7 @@ from pathlib import Path
 from promptreel.core.errors import BadInput
 from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
+from promptreel.core.keys import redact
 from promptreel.core.request import Slot
 from promptreel.core.takes import record_takes, shot_name, take_slots
 
@@ -42,12 +43,13 @@ def bin_path(template: str, model: str) -> list[str]:
 
 
 def import_tagged(gw: Gateway, made: MadeClip, template: str = DEFAULT_BIN, role: str = "take",
-                  name: str | None = None) -> Clip:
+                  name: str | None = None, extra: dict[str, str] | None = None) -> Clip:
     """Import one made clip into its bin and tag it (and name it, given `name`); every tag is read back.
     A name that does not stick is logged, not fatal: the clip and its provenance are what matter."""
     target = gw.ensure_bin(bin_path(template, made.model))
     (clip,) = gw.import_media([made.path], target.id)
     metadata, third = provenance(made, role)
+    third.update({k: redact(v) for k, v in (extra or {}).items()})  # no key reaches Resolve's metadata
     tagged = gw.tag_clip(clip.id, metadata=metadata, third_party=third, color=clip_color(made.model),
                          name=_CONTROL.sub("", name).strip()[:120] if name else None)
     failed = [f for f in tagged.failed if f != "name"]
@@ -111,7 +113,9 @@ def create_draft(gw: Gateway, make_draft: ClipMaker, slot: Slot, template: str =
     """A draft slate of the slot's length at the project's rate and size, with the prompt in its metadata.
     `make_draft` is the draft model's renderer."""
     made = make_draft(slot)
-    clip = import_tagged(gw, made, template, role="draft")
+    # A draft made from a template or shot fields keeps them, so the fill words them for its own model.
+    spec = {f"{NS}spec": slot.spec.model_dump_json()} if slot.spec is not None and slot.spec.structured else None
+    clip = import_tagged(gw, made, template, role="draft", extra=spec)
     if clip.third_party.get(f"{NS}prompt") != slot.prompt:
         raise ResolveRefused("Resolve did not keep the draft's prompt.", "Try again.")
     return clip

@@ -21,18 +21,19 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UserError
 from promptreel.core.fill import SlotClip
 from promptreel.core.request import Slot
-from promptreel.core.takes import record_takes, take_slots
+from promptreel.core.takes import record_takes, take_slots, worded_for
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged, take_name
 from .clipmaker import NS, ClipMaker, MadeClip, Outcome, make_many, provenance
 from .edits import EditRecord, Placed, Replaced, using_journal
-from .errors import NoPlaceholders, NoProject, NoTimeline, PlacementFailed, ResolveRefused
+from .errors import NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem, PlacementFailed, ResolveRefused
 from .gateway import Clip, Gateway, ProjectInfo, TimelineState
-from .placeholders import Placeholder, check_fillable, find_placeholders
+from .placeholders import Placeholder, check_fillable, find_placeholders, prompt_spec
 from .target import ConformTarget, target_from_settings
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,26 @@ def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectIn
 
 
 def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = None,
-             last_frame: Path | None = None, model: str | None = None):
+             last_frame: Path | None = None, model: str | None = None) -> Slot:
+    """The placeholder's slot on `model`; a `gen: template=…` prompt is built for that model's family
+    (unknown template, missing value: refused naming the placeholder, before anything is spent)."""
     frames = ph.draft_frames if ph.kind == "draft" else ph.item.duration
-    return target.slot(frames, ph.prompt, name=ph.item.name, first_frame=first_frame, last_frame=last_frame,
-                       model=model)
+    spec = prompt_spec(ph)
+    slot = target.slot(frames, spec.describe() if spec else ph.prompt, name=ph.item.name, first_frame=first_frame,
+                       last_frame=last_frame, model=model, spec=spec)
+    return _worded(ph, slot, [model or "draft"])
+
+
+def _worded(ph: Placeholder, slot: Slot, models: list[str]) -> Slot:
+    """`slot` worded for the first of `models`, each of them checked; errors name the placeholder."""
+    if slot.spec is None:
+        return slot
+    catalog = default_catalog()
+    try:
+        worded = [worded_for(slot, catalog.get(m)) for m in models]
+    except UserError as e:
+        raise PlaceholderProblem(f"The placeholder {ph.label}: {e.problem}", e.fix) from None
+    return worded[0]
 
 
 def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
@@ -164,6 +181,8 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, found: list[Placeholder]
                      make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
                      workers: int) -> FillReport:
     """Every take of every placeholder made as one batch, then placed placeholder by placeholder."""
+    for ph, slot in zip(found, slots, strict=True):
+        _worded(ph, slot, models)  # each model's wording checked, naming the placeholder, before spending
     groups = [take_slots(slot, models, variants) for slot in slots]  # refuses unknown models before spending
     made = iter(make_many(make_clip, [s for g in groups for s in g], workers))
     kind = "ab" if len(models) > 1 else "variants"

@@ -232,7 +232,7 @@ class Panel:
         self._estimate(body).refuse_if_over("Generating")
         _, target = conform_target(self._gw(), s.bit_depth)
         first = built[models[0]]
-        slot = target.slot(frames, first.text, negative_prompt=first.negative_prompt)
+        slot = target.slot(frames, first.text, negative_prompt=first.negative_prompt, spec=_spec(body))
         made = bins.generate_takes(self._gw(), self._maker(), slot, models, variants, template=s.bin,
                                    shot=str(body.get("shot") or ""), journal=self.journal(),
                                    per_model={m: {"prompt": b.text, "negative_prompt": b.negative_prompt}
@@ -292,7 +292,8 @@ class Panel:
         s = panel_settings.load()
         _, target = conform_target(self._gw(), s.bit_depth)
         built = self._built(body, s.model)
-        slot = target.slot(_frames(body), built.text, model="draft", negative_prompt=built.negative_prompt)
+        slot = target.slot(_frames(body), built.text, model="draft", negative_prompt=built.negative_prompt,
+                           spec=_spec(body))
         clip = bins.create_draft(self._gw(), self._maker(), slot)
         return {"clip": clip.name, "clip_id": clip.id}
 

@@ -4,6 +4,8 @@
 - foreign placeholders: enabled items on video tracks (clips, generators, titles, offline clips)
   with a marker whose name or note starts with `gen:`, named `GEN: ...`, or whose pool item has a
   `promptreel.prompt` in third-party metadata.
+A `gen: template=NAME key=value` marker names a saved template and its values (core/prompts/markers.py):
+its prompt is built for each slot's model (`fill.slot_for`), as on the OTIO side.
 Disabled items and promptreel's own takes are not placeholders (a filled placeholder is disabled).
 """
 
@@ -12,7 +14,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from promptreel.core.errors import UserError
+from promptreel.core.prompts.compose import PromptSpec, spec_from
+from promptreel.core.prompts.markers import parse_gen_template
 
 from .clipmaker import NS
 from .errors import PlaceholderProblem
@@ -27,6 +33,7 @@ class Placeholder(BaseModel):
     prompt: str
     clip_id: str = ""
     draft_frames: int = 0  # a draft's full media length: a fill replaces all of it
+    spec_json: str = ""  # a draft's structured prompt (`promptreel.spec`), worded again for the model that fills it
 
     @property
     def label(self) -> str:
@@ -61,21 +68,32 @@ def find_placeholders(state: TimelineState) -> list[Placeholder]:
                 continue
             if third.get(f"{NS}role") == "draft" and clip is not None:
                 found.append(Placeholder(kind="draft", item=item, prompt=prompt, clip_id=clip.id,
-                                         draft_frames=int(clip.frames or 0)))
+                                         draft_frames=int(clip.frames or 0), spec_json=third.get(f"{NS}spec", "")))
             else:
                 found.append(Placeholder(kind="foreign", item=item, prompt=prompt, clip_id=item.clip_id))
     return sorted(found, key=lambda p: (p.item.start, p.item.track))
 
 
+def prompt_spec(ph: Placeholder) -> PromptSpec | None:
+    """The structured prompt of a `gen: template=NAME key=value` placeholder, or the one a panel draft
+    was made from (built per model when its slot is made, as on the OTIO side); None for free text.
+    Refuses a malformed one, naming the item."""
+    if ph.spec_json:
+        try:
+            return PromptSpec.model_validate_json(ph.spec_json)
+        except ValidationError:
+            raise PlaceholderProblem(f"The draft {ph.label} has unreadable `promptreel.spec` metadata.",
+                                     "Clear that field in the clip's metadata, or create the draft again.") from None
+    try:
+        parsed = parse_gen_template(ph.prompt)
+        return None if parsed is None else spec_from("", parsed[0], parsed[1], "its `gen: template=…`")
+    except UserError as e:
+        raise PlaceholderProblem(f"The placeholder {ph.label}: {e.problem}", e.fix) from None
+
+
 def check_fillable(state: TimelineState, ph: Placeholder) -> None:
     """Refuse, before anything is generated, a placeholder that cannot be filled as it is."""
-    if ph.prompt.lower().startswith("template="):
-        # The OTIO side builds `gen: template=NAME key=value` per model; sent as is here, it would be paid-for nonsense.
-        raise PlaceholderProblem(
-            f"The placeholder {ph.label} names a template (gen: {ph.prompt[:60]}); connected mode sends marker text as "
-            "the prompt.",
-            "Fill it from an exported timeline (file mode or `promptreel fill`), or build the prompt in the panel's "
-            "shot fields and use Create draft.")
+    prompt_spec(ph)
     track = state.track(ph.item.track)
     if track is not None and track.locked:
         raise PlaceholderProblem(f"The placeholder {ph.label} is on a locked track.",

@@ -265,6 +265,9 @@ def test_generate_and_draft_send_the_prompt_built_for_each_model(scene):
     r = client.post("/api/draft", json={"fields": {"subject": "a fox", "action": "sleeps"}, "frames": 12})
     assert r.status_code == 200, r.text
     assert (panel.make_clip.slots[-1].model, panel.make_clip.slots[-1].prompt) == ("draft", "A fox sleeps.")
+    # It keeps its fields too, so filling it on another family words them for that family.
+    kept = panel._gw().clip(r.json()["clip_id"]).third_party["promptreel.spec"]
+    assert PromptSpec.model_validate_json(kept) == PromptSpec(fields={"subject": "a fox", "action": "sleeps"})
     # A missing template value is refused before anything is made.
     made = len(panel.make_clip.slots)
     r = client.post("/api/generate", json={"template": "nope", "frames": 12})
@@ -307,12 +310,49 @@ def test_provenance_of_a_take_and_of_its_clip(scene, tmp_path):
     assert r.status_code == 400 and "?take=ID" in r.json()["error"]
 
 
-def test_a_template_marker_is_refused_in_connected_mode_before_anything_is_made(scene):
+def test_a_template_marker_fills_with_the_models_wording_and_an_unknown_one_is_refused_first(scene):
+    from promptreel.core.catalog import default_catalog
+    from promptreel.core.prompts.compose import PromptSpec, compose
+    from promptreel.core.prompts.templates import TemplateStore, new_template
+
     panel, client, timeline = scene
     solid = timeline._add(1, 86500, 24, "Solid Color", kind="generator")
-    solid.AddMarker(0, "Blue", "gen: template=dusk-exterior subject=fox", "", 1)
+    solid.AddMarker(0, "Blue", 'gen: template=dusk-exterior subject="a fox" negative_prompt=text', "", 1)
     ids = [p["id"] for p in client.get("/api/state").json()["placeholders"] if p["prompt"].startswith("template=")]
     assert len(ids) == 1
     r = client.post("/api/fill", json={"item_ids": ids})
-    assert r.status_code == 400 and "names a template" in r.json()["error"] and "file mode" in r.json()["error"]
+    assert r.status_code == 400 and "'Solid Color' on V1 at frame 86500" in r.json()["error"]
+    assert "No template named 'dusk-exterior'" in r.json()["error"]
     assert panel.make_clip.slots == []
+    TemplateStore().save(new_template("dusk-exterior", "{subject} on a pier at dusk", ["house"]))
+    client.post("/api/settings", json={"model": "veo-3.1"}).raise_for_status()
+    r = client.post("/api/fill", json={"item_ids": ids})
+    assert r.status_code == 200 and r.json()["failed"] == [], r.text
+    spec = PromptSpec(template="dusk-exterior", fields={"subject": "a fox", "negative_prompt": "text"})
+    veo = compose(default_catalog().get("veo-3.1"), spec)
+    (sent,) = panel.make_clip.slots
+    assert (sent.prompt, sent.negative_prompt, sent.model) == ("a fox on a pier at dusk", "text", "veo-3.1")
+    assert (veo.text, veo.negative_prompt) == (sent.prompt, sent.negative_prompt)
+    # Promoted to Sora (no negative prompt parameter), the template is built again for Sora.
+    (take,) = client.get("/api/takes").json()["takes"]
+    r = client.post("/api/promote", json={"take_id": take["id"], "model": "sora-2"})
+    assert r.status_code == 200, r.text
+    final = panel.make_clip.slots[-1]
+    assert (final.prompt, final.negative_prompt, final.model) == ("a fox on a pier at dusk", None, "sora-2")
+
+
+def test_promote_in_the_panel_words_a_fields_take_for_the_final_family(scene):
+    from promptreel.core.catalog import default_catalog
+    from promptreel.core.prompts.compose import PromptSpec, compose
+
+    panel, client, _ = scene
+    r = client.post("/api/generate", json={"fields": SHOT_FIELDS, "frames": 12, "shot": "SH040",
+                                           "models": ["draft", "veo-3.1"]})
+    assert r.status_code == 200, r.text
+    veo = compose(default_catalog().get("veo-3.1"), PromptSpec(fields=SHOT_FIELDS)).text
+    (veo_take,) = [t for t in client.get("/api/takes").json()["takes"] if t["prompt"] == veo]
+    r = client.post("/api/promote", json={"take_id": veo_take["id"], "model": "sora-2"})
+    assert r.status_code == 200, r.text
+    sora = compose(default_catalog().get("sora-2"), PromptSpec(fields=SHOT_FIELDS)).text
+    final = panel.make_clip.slots[-1]
+    assert (final.model, final.prompt) == ("sora-2", sora) and sora != veo
