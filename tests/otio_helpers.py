@@ -71,3 +71,14 @@ def assert_frame_exact(clip: otio.schema.Clip, frames: int, rate: Fraction, medi
     if available is not None:  # an EDL cannot carry it
         assert available.duration.value == info.frames
     assert info.rate == rate
+
+
+def write_cut(path: Path, items, rate: int = 24, size: str = "320x180") -> Path:
+    """One video track of `items`, starting at 01:00:00:00, with promptreel's frame size, written to `path`."""
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    track.extend(items)
+    timeline = otio.schema.Timeline(name="cut", global_start_time=otio.opentime.RationalTime(3600 * rate, rate))
+    timeline.tracks.append(track)
+    timeline.metadata["promptreel"] = {"size": size}
+    otio.adapters.write_to_file(timeline, str(path))
+    return path

@@ -7,7 +7,7 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from otio_helpers import as_json, assert_frame_exact, media_path
+from otio_helpers import as_json, assert_frame_exact, media_path, write_cut
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
 from promptreel.core.engine import Engine
@@ -42,7 +42,6 @@ def no_poll_waits(monkeypatch):
 @pytest.fixture
 def cut(tmp_path):
     """01:00:00:00 at 24 fps: an offline clip SH010 (20 frames, seed 5), a plate, a gap SH020 (30 frames)."""
-    track = otio.schema.Track(name="", kind=otio.schema.TrackKind.Video)
     sh010 = otio.schema.Clip(name="SH010", media_reference=otio.schema.MissingReference(),
                              source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
                                                                   otio.opentime.RationalTime(20, RATE)))
@@ -55,13 +54,7 @@ def cut(tmp_path):
     sh020 = otio.schema.Gap(name="SH020", source_range=otio.opentime.TimeRange(
         otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(30, RATE)))
     sh020.markers.append(otio.schema.Marker(name="gen: the lamp turns over the sea at night"))
-    track.extend([sh010, plate, sh020])
-    timeline = otio.schema.Timeline(name="cut", global_start_time=otio.opentime.RationalTime(86400, RATE))
-    timeline.tracks.append(track)
-    timeline.metadata["promptreel"] = {"size": "320x180"}
-    path = tmp_path / "cut.otio"
-    otio.adapters.write_to_file(timeline, str(path))
-    return path
+    return write_cut(tmp_path / "cut.otio", [sh010, plate, sh020], RATE)
 
 
 def read(path):

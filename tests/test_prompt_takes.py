@@ -7,6 +7,7 @@ import json
 import opentimelineio as otio
 import pytest
 
+from otio_helpers import write_cut
 from promptreel.core.catalog import default_catalog
 from promptreel.core.cli import main
 from promptreel.core.errors import UnsupportedRequest
@@ -35,14 +36,7 @@ def fields_cut(tmp_path):
                             source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
                                                                  otio.opentime.RationalTime(20, RATE)))
     clip.metadata["promptreel"] = {"fields": FIELDS}
-    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    track.append(clip)
-    timeline = otio.schema.Timeline(name="cut", global_start_time=otio.opentime.RationalTime(86400, RATE))
-    timeline.tracks.append(track)
-    timeline.metadata["promptreel"] = {"size": "320x180"}
-    path = tmp_path / "cut.otio"
-    otio.adapters.write_to_file(timeline, str(path))
-    return path
+    return write_cut(tmp_path / "cut.otio", [clip], RATE)
 
 
 def test_a_veo_worded_take_promoted_to_sora_sends_soras_order(tmp_path, fields_cut, capsys):
