@@ -41,6 +41,7 @@ class FillOptions:
     # The fill's plan of each slot it hands the filler, in order (set by fill_tracks from its estimate),
     # so the engine filler does not plan every slot a second time. None: the filler plans.
     plans: tuple[PlannedRequest, ...] | None = None
+    project: str = ""  # the cost ledger's project column
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
 
     settings = FillSettings(output_dir=Path(options.output_dir), model=options.model,
                             choices=Choices(fps_mode=options.fps_mode, fit=options.fit), codec=options.codec,
-                            start_timecode=options.start_timecode, budget=options.budget)
+                            start_timecode=options.start_timecode, budget=options.budget, project=options.project)
     for i, slot in enumerate(slots):
         if options.progress:
             options.progress(i, slot, "queued")

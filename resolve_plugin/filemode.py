@@ -334,7 +334,7 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
     args = {"output_dir": export.parent / MEDIA_FOLDER, "model": s.model, "fit": _fit(s), "codec": s.codec,
             "budget": s.budget_usd, "size": s.size, "bit_depth": s.bit_depth or 10, "progress": progress,
-            "filler": filler, "catalog": catalog, "on_event": on_event}
+            "filler": filler, "catalog": catalog, "on_event": on_event, "project": s.project}
     otio.hooks.run("promptreel_fill", tl, args)
     report = args["report"]
     out = output_for(export)

@@ -141,6 +141,7 @@ class Panel:
     # -- API (each runs under the lock; user errors become 400 with the message)
     def state(self, _: dict) -> dict:
         if self.mode == "file":
+            self._project = panel_settings.load().project
             folder = self.watcher().folder
             return {"mode": "file", "reason": self.reason, "export_dir": str(folder),
                     "steps": filemode.import_steps(folder)}

@@ -36,6 +36,7 @@ class PanelSettings(BaseModel):
     bin: str = DEFAULT_BIN
     export_dir: Path | None = None  # file mode: the folder watched for exported timelines
     frame_size: str = "1920x1080"  # file mode: Resolve's OTIO export does not carry the resolution
+    project: str = ""  # file mode: the project spend is listed under (the export does not name it)
 
     @field_validator("codec")
     @classmethod

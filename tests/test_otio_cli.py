@@ -232,3 +232,14 @@ def test_partial_fill_writes_what_it_can_and_lists_the_rest(tmp_path, capsys):
     a, b = otio.adapters.read_from_file(str(tmp_path / "some.otio")).find_clips()
     assert_frame_exact(a, 12, Fraction(24))
     assert isinstance(b.media_reference, otio.schema.GeneratorReference)  # left as it was
+
+
+def test_fill_lists_its_spend_under_the_project_given(tmp_path, capsys, board):
+    out = tmp_path / "board.otio"
+    run(capsys, "storyboard", board, "-o", out, "--rate", "24000/1001", "--size", "320x180")
+    code, _, err = run(capsys, "fill", out, "-o", tmp_path / "filled.otio", "--model", "draft", "--codec", "h264",
+                       "--project", "Feature X")
+    assert code == 0, err
+    code, text, err = run(capsys, "cost", "--by", "project", "--csv")
+    assert code == 0, err
+    assert text.splitlines() == ["project,usd,jobs", "Feature X,0.0000,2"]  # the two draft shots

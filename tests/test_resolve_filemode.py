@@ -13,6 +13,7 @@ import opentimelineio as otio
 import pytest
 
 from otio_helpers import SAMPLES, assert_frame_exact, media_path
+from promptreel.core.journal import Journal
 from promptreel.otio_adapters.filler import engine_filler
 from tests.fakes.otio_media import pattern_filler
 from promptreel.resolve_plugin import filemode, panel_settings
@@ -106,6 +107,17 @@ def test_fill_writes_a_resolve_shaped_timeline_beside_the_export(folder):
     again = filemode.fill_export(export, panel_settings.load(), pattern_filler)
     assert again.output == "Timeline 1 promptreel 2.otio" and out.read_bytes() == first
 
+
+def test_file_mode_spend_goes_under_the_project_named_in_the_settings(folder):
+    # Resolve's export does not name its project: the panel's setting does, for the cost ledger.
+    panel_settings.update({"project": "Feature X"})
+    run = filemode.fill_export(resolve_export(folder / "Timeline 1.otio"), panel_settings.load(), engine_filler)
+    assert run.filled == 2
+    journal = Journal.open_default()
+    try:
+        assert [(p, n) for p, _, n in journal.spend("project")] == [("Feature X", 2)]
+    finally:
+        journal.close()
 
 def test_watcher_offers_a_new_export_at_once_and_not_a_half_written_one(folder):
     resolve_export(folder / "Earlier.otio")
