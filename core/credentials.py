@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +21,12 @@ IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 AI_GENERATED = IPTC + "trainedAlgorithmicMedia"
 AI_COMPOSITE = IPTC + "compositeWithTrainedAlgorithmicMedia"
 ALGORITHMIC = IPTC + "algorithmicMedia"  # made by software without a trained model: the draft slate
+
+# c2pa's defaults fetch a manifest a file keeps at a URL, and may ask an OCSP responder about the signer:
+# reading a studio's file must send nothing, so promptreel reads (and signs) with the network off. A remote
+# manifest is reported by its URL instead. (Signing asks no time-stamp authority: no TSA URL is given.)
+OFFLINE = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}, "core": {"allowed_network_hosts": []}}
+_REMOTE = re.compile(r"remote manifests? from url (\S+)", re.IGNORECASE)
 
 # Containers c2pa embeds a manifest in that conform writes (it cannot embed one in Matroska).
 SIGNABLE = {".mp4": "video/mp4", ".mov": "video/quicktime"}
@@ -38,6 +45,7 @@ class Credentials:
     ingredients: list[dict] = field(default_factory=list)  # title, relationship, its active manifest
     failures: list[str] = field(default_factory=list)  # validation codes other than success
     store: dict = field(default_factory=dict)  # the manifest store as c2pa reports it
+    remote_url: str | None = None  # the manifest is kept at this URL, which promptreel does not fetch
 
     def summary(self) -> dict:
         """Everything but the whole store: what a sidecar or a report shows first."""
@@ -74,12 +82,20 @@ def trust_anchors(settings) -> bytes | None:
                        "Point it at a PEM file of root certificates, or remove it from settings.toml.") from None
 
 
-def read_credentials(path: Path, anchors: bytes | None = None) -> Credentials | None:
-    """The file's C2PA credentials; None when it has none. A damaged store is reported, not raised.
-    A signer whose chain ends at one of `anchors` (PEM roots) validates as Trusted."""
+def offline_context(anchors: bytes | None = None):
+    """A c2pa Context that never touches the network, trusting `anchors` (PEM roots) besides c2pa's own."""
     import c2pa
 
-    context = c2pa.Context.from_dict({"trust": {"user_anchors": anchors.decode()}}) if anchors else None
+    return c2pa.Context.from_dict({**OFFLINE, **({"trust": {"user_anchors": anchors.decode()}} if anchors else {})})
+
+
+def read_credentials(path: Path, anchors: bytes | None = None) -> Credentials | None:
+    """The file's C2PA credentials; None when it has none. A damaged store is reported, not raised; a
+    manifest kept at a URL is reported as remote, never fetched. A signer whose chain ends at one of
+    `anchors` (PEM roots) validates as Trusted."""
+    import c2pa
+
+    context = offline_context(anchors)
     try:
         reader = c2pa.Reader.try_create(str(path), context=context)
         if reader is None:  # no manifest store in the file
@@ -89,6 +105,9 @@ def read_credentials(path: Path, anchors: bytes | None = None) -> Credentials | 
     except c2pa.C2paError as e:
         if isinstance(e, c2pa.C2paError.NotSupported):
             return None  # a container c2pa does not read (Matroska) carries no credentials it could see
+        remote = _REMOTE.search(str(e))
+        if remote:
+            return Credentials(None, "remote", remote_url=remote.group(1))
         return Credentials(None, "unreadable", failures=[f"{type(e).__name__.lstrip('_')}: {e}"])
 
 
@@ -176,7 +195,7 @@ class Signing:
         temp = clip.with_name(f".{clip.stem}.{uuid.uuid4().hex[:8]}.signing{clip.suffix}")
         try:
             with c2pa.Signer.from_info(c2pa.C2paSignerInfo(self.alg, self.chain, self.key, None)) as signer, \
-                    c2pa.Builder(manifest) as builder:
+                    offline_context() as context, c2pa.Builder(manifest, context=context) as builder:
                 with open(original, "rb") as ingredient:
                     builder.add_ingredient({"title": original.name, "relationship": "parentOf", "label": "original"},
                                            SIGNABLE.get(original.suffix.lower(), "video/mp4"), ingredient)

@@ -611,11 +611,13 @@ class Engine:
             # The generation is paid for and done: keep it collectable, never generate again.
             raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
                              state=JobState.SUCCEEDED, resumable=True) from None
-        return self._finish(job, tmp, info, on_event)
+        return await self._finish(job, tmp, info, on_event)
 
-    def _finish(self, job: Job, tmp: Path, info: MediaInfo, on_event: OnEvent) -> JobResult:
+    async def _finish(self, job: Job, tmp: Path, info: MediaInfo, on_event: OnEvent) -> JobResult:
         final = tmp.parent / f"{job.id}.mp4"
         os.replace(tmp, final)
+        # Hashing and reading credentials take a while on a long take: off the event loop.
+        await asyncio.to_thread(self._record_provenance, job, final)
         info = MediaInfo(final, info.width, info.height, info.rate, info.frames, info.pix_fmt, info.has_audio)
         self.journal.update(job.id, state=JobState.DONE, output_path=str(final), progress=1.0,
                             error_kind=None, error_message=None)
@@ -623,6 +625,17 @@ class Engine:
         log.debug("job %s done: %s", job.id, final)
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return self._result(job.id, info=info)
+
+    def _record_provenance(self, job: Job, take: Path) -> None:
+        """The take's credentials in the journal and its sidecar beside it (core/provenance.py). The take is
+        paid for and good whatever happens here, so a failure is logged, never raised."""
+        from .credentials import trust_anchors
+        from .provenance import record_take
+
+        try:
+            record_take(self.journal, take, job, trust_anchors(self.settings))
+        except Exception as e:  # noqa: BLE001 - a bad trust file or a full disk must not lose a paid take
+            log.warning("job %s: provenance not recorded: %s", job.id, redact(str(e)))
 
     # local --------------------------------------------------------------------------------------
 
@@ -646,4 +659,4 @@ class Engine:
                 raise self._stop(job, on_event, "render", str(e), state=JobState.FAILED, resumable=False) from None
             self.journal.update(job.id, media_at=now_iso())
             self.journal.charge(job.id, job.model, job.estimated_cost, job.request.get("tags", {}).get("project", ""))
-            return self._finish(self.journal.get(job.id), tmp, info, on_event)
+            return await self._finish(self.journal.get(job.id), tmp, info, on_event)

@@ -1,6 +1,10 @@
 """Where a generated clip came from, carried with it and recorded: the chain from a conformed clip
 back to the provider's original and the original's content credentials.
 
+For every take the engine finishes (a raw take from `promptreel generate`, or one a fill goes on to
+conform), the take stays as the provider sent it; its credentials are recorded in the journal and in a
+sidecar beside it (`<job>.provenance.json`), with the same marks (`record_take`).
+
 For every clip a fill conforms:
 - the original download stays untouched beside the clip (`<job>.original.mp4`: a hard link, else a copy);
 - the original's C2PA credentials are read and recorded in the journal (`credentials`, by content
@@ -125,6 +129,26 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(temp, path)
 
 
+def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = None) -> Path:
+    """A finished take, untouched: read its credentials (never over the network), record them in the journal
+    as the original of `job`, and write the sidecar beside it. Returns the sidecar's path."""
+    take = Path(take)
+    marks = Marks.of(job, take)
+    found = read_credentials(take, anchors)
+    journal.record_credentials(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
+                               label=found and found.label, validation=found and found.validation,
+                               manifest=found and found.store)
+    sidecar = sidecar_path(take)
+    _write_json(sidecar, {
+        "disclosure": marks.disclosure,
+        "marks": marks.fields(),
+        "role": "original",
+        "original": {"file": take.name, "sha256": marks.original_sha256,
+                     "credentials": found and found.summary(), "manifest_store": found and found.store},
+    })
+    return sidecar
+
+
 @dataclass(frozen=True)
 class Recorded:
     original: Path
@@ -184,7 +208,7 @@ def _find_original(clip: Path, sha256: str, candidates: list[Path]) -> tuple[Pat
 
 
 def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
-    """From a conformed clip (or an original) back to the provider's original and its credentials.
+    """From a conformed clip (or an original: a raw take, or the original kept beside a clip) back to the provider's original and its credentials.
 
     The clip is recognised by its container tags, its sidecar, or its content hash in the journal,
     whichever is there; the original is looked for beside the clip and where the journal saw it."""
@@ -198,7 +222,9 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
     if marks is None and sidecar is not None:
         marks = Marks.from_fields(sidecar.get("marks", {}))
     job_id = marks.job_id if marks else row and row["job_id"]
-    is_original = row is not None and row["role"] == "original"
+    # A raw take is an original: the journal says so, or (another journal) its own sidecar does.
+    is_original = (row["role"] == "original" if row is not None else
+                   sidecar is not None and sidecar.get("role") == "original" and sidecar["original"]["sha256"] == sha)
     original_sha = sha if is_original else (marks.original_sha256 if marks else row and row["parent_sha256"])
     if not job_id or not original_sha:
         raise BadInput(f"{path.name} carries no promptreel provenance: no promptreel tags, no sidecar, and the "

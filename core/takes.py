@@ -31,6 +31,7 @@ from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import seconds_to_frames_ceil
 from .journal import Journal, new_id, now_iso
+from .keys import redact
 from .prompts.compose import TemplateCache, compose
 from .prompts.templates import TemplateStore
 from .request import Slot
@@ -112,7 +113,10 @@ class Take:
                 "path": str(self.path) if self.path else None, "prompt": self.prompt,
                 "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
                 "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
-                "chosen": self.chosen, "source": self.source, "created_at": self.created_at}
+                "chosen": self.chosen, "source": self.source, "created_at": self.created_at,
+                # The structured prompt the take was worded from (None: free text); scrubbed of any key
+                # pasted into a field.
+                "spec": self.slot.spec and json.loads(redact(self.slot.spec.model_dump_json()))}
 
 
 # --- planning (pure) ----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import click
 def _credentials(c: dict | None, indent: str) -> list[str]:
     if c is None:
         return [f"{indent}content credentials: none"]
+    if c.get("remote_url"):
+        return [f"{indent}content credentials: remote manifest at {c['remote_url']}, not fetched"]
     lines = [f"{indent}content credentials: {c['label'] or '(unreadable)'}"]
     if c["generator"]:
         lines.append(f"{indent}  made by {c['generator']}")
@@ -62,7 +64,7 @@ def describe(found: dict) -> list[str]:
 @click.option("--cert", type=click.Path(path_type=Path), help="Certificate chain (PEM, end-entity first) for --sign.")
 @click.option("--key", type=click.Path(path_type=Path), help="Private key (PEM) of --cert.")
 def provenance(file, as_json, sign, cert, key) -> None:
-    """Trace a conformed clip back to the provider's original and its content credentials."""
+    """Trace a conformed clip or a raw take back to the provider's original and its content credentials."""
     from ..credentials import Signing, trust_anchors
     from ..errors import BadInput
     from ..journal import Journal
