@@ -208,7 +208,8 @@ def _find_original(clip: Path, sha256: str, candidates: list[Path]) -> tuple[Pat
 
 
 def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
-    """From a conformed clip (or an original: a raw take, or the original kept beside a clip) back to the provider's original and its credentials.
+    """From a conformed clip (or an original: a raw take, or the original kept beside a clip) back to the
+    provider's original and its credentials.
 
     The clip is recognised by its container tags, its sidecar, or its content hash in the journal,
     whichever is there; the original is looked for beside the clip and where the journal saw it."""
