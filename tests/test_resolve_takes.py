@@ -3,6 +3,7 @@ placed item's Take Selector (frame-exact, read back), else side by side in the b
 
 from __future__ import annotations
 
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from promptreel.core.journal import Journal
 from promptreel.core.takes import list_takes, promote_slot
 from promptreel.resolve_plugin import bins, edits
 from promptreel.resolve_plugin.fill import fill, promote, revert
+from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.errors import ResolveRefused
+from promptreel.resolve_plugin.gateway import BridgeGateway, Clip, ClipImport
 from promptreel.resolve_plugin.placeholders import find_placeholders
 from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
@@ -86,6 +89,54 @@ def test_ab_fill_puts_the_other_take_in_the_take_selector_frame_exact(connect, t
     assert record.placed.takes == [takes[1]["mediaPoolItem"].GetUniqueId()]
     # Neither the filled placeholder nor its take selector is a placeholder any more.
     assert [p.item.name for p in find_placeholders(gw.timeline())] == ["GEN: storm over the sea"]
+
+
+def test_an_ab_fill_imports_each_placeholders_takes_in_one_round_trip(tmp_path):
+    """Bridge round trips (the bench's counter) for an A/B fill of N placeholders: project and timeline once,
+    one track added, then per placeholder one import of both takes (imported, tagged, named, read back),
+    timeline, append, disable the placeholder, timeline, AddTake — 6, as against 11 importing take by take."""
+    n = 3
+    resolve = fake.FakeResolve()
+    timeline = resolve._new_project(rate="24", width=320, height=180).GetMediaPool().CreateEmptyTimeline("AB")
+    for i in range(n):
+        timeline._add(1, 86400 + 12 * i, 12, f"GEN: shot {i}", kind="generator")
+    bridge = Bridge(resolve)
+    thread = threading.Thread(target=bridge.serve_forever)
+    thread.start()
+    try:
+        gw = BridgeGateway(*bridge.address, token=bridge.token)
+        report = fill(gw, PerModel(tmp_path / "made"), models=AB)
+        assert report.failed == [] and [len(t.selector) for t in report.takes] == [1] * n
+        assert gw.round_trips == 2 + 1 + 6 * n
+    finally:
+        bridge.stop()
+        thread.join(10)
+    placed = [it for it in timeline._items() if it._mpi is not None]
+    assert [(it.GetStart(), it.GetDuration(), it.GetTakesCount()) for it in placed] == [
+        (86400 + 12 * i, 12, 2) for i in range(n)]
+    taken = [it.GetTakeByIndex(2)["mediaPoolItem"] for it in placed]
+    assert [m.GetName() for m in taken] == [f"GEN: shot {i} — ltx-2.3-fast" for i in range(n)]
+    assert all(m._folder.GetName() == "ltx-2.3-fast" and m.GetMetadata("Keywords") == "AI generated"
+               and m.GetThirdPartyMetadata("promptreel.model") == "ltx-2.3-fast" for m in taken)
+
+
+def test_import_clips_answers_per_file_and_restores_the_current_folder(connect, tmp_path):
+    resolve, _ = cut_with_placeholders()
+    gw = connect(resolve)
+    pool = resolve.GetProjectManager().GetCurrentProject().GetMediaPool()
+    before = pool.GetCurrentFolder()
+    good = TestPatternMaker(tmp_path / "made")(fake_slot(6)).path
+    bad = tmp_path / "not-video.mov"
+    bad.write_bytes(b"not a movie")
+    got = gw.import_clips([ClipImport(path=str(good), bin=["promptreel", "a"], name="shot — a", color="Teal"),
+                           ClipImport(path=str(bad), bin=["promptreel", "a"]),
+                           ClipImport(path=str(good), bin=["promptreel", "b"], metadata={"Keywords": "AI generated"},
+                                      color="Mauve")])
+    assert isinstance(got[0], Clip) and got[0].name == "shot — a" and got[0].failed == []
+    assert got[1] == "Resolve did not import not-video.mov."
+    assert isinstance(got[2], Clip) and got[2].metadata["Keywords"] == "AI generated" and got[2].failed == ["color"]
+    assert {tuple(b.path) for b in gw.bins()} >= {("promptreel", "a"), ("promptreel", "b")}
+    assert pool.GetCurrentFolder() is before
 
 
 def test_variants_are_takes_with_their_own_seeds(connect, tmp_path):
