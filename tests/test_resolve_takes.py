@@ -361,7 +361,10 @@ def test_fill_with_ab_takes_from_the_browser(browser_page, worker):
     page.evaluate("document.getElementById('message').textContent = ''")
     page.click("#fill-selected")
     page.wait_for_function("document.getElementById('message').textContent !== ''")
-    assert "Filled." in page.inner_text("#message"), page.inner_text("#message")
+    message = page.inner_text("#message")
+    assert "Filled." in message and "Solid Color — draft placed; in the Take Selector: Solid Color — ltx-2.3-fast" in message
+    page.wait_for_function("document.querySelector('#edits tbody').textContent.includes('Take Selector')")
+    assert "in the Take Selector: Solid Color — ltx-2.3-fast" in page.inner_text("#edits")
     item = _placed(timeline)
     assert (item._track, item.GetStart(), item.GetDuration(), item.GetTakesCount()) == (2, 86410, 30, 2)
     assert [item.GetTakeByIndex(i)["mediaPoolItem"].GetName() for i in (1, 2)] == [
