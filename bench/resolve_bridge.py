@@ -1,5 +1,6 @@
-"""Bridge cost: round trips per filled placeholder (target <= 8; an A/B fill imports all its takes in one op), the bridge's own overhead per call,
-and a 50-placeholder fill through the bridge against the Resolve double.
+"""Bridge cost: round trips per filled placeholder (target <= 8), for a plain fill and one with two takes
+(imported together in one op), the bridge's own overhead per call, and a 50-placeholder fill through the
+bridge against the Resolve double.
 
     .venv/bin/python bench/resolve_bridge.py [placeholders]
 
