@@ -191,8 +191,12 @@ def _place_takes(gw: Gateway, project: ProjectInfo, ph: Placeholder, slots: list
     made_at = [i for i, m in enumerate(outcomes) if not isinstance(m, str)]
     # A draft's first take replaces its media (ReplaceClip): only the others are imported.
     to_import = made_at[1:] if ph.kind == "draft" else made_at
-    imported = dict(zip(to_import, import_many(gw, [ToImport(outcomes[i], name=names[i]) for i in to_import],
-                                               bin_template), strict=True))
+    try:
+        clips: list[Clip | UserError] = import_many(gw, [ToImport(outcomes[i], name=names[i]) for i in to_import],
+                                                    bin_template)
+    except UserError as e:  # the whole op refused: each take fails with it, and is still recorded below
+        clips = [e] * len(to_import)
+    imported = dict(zip(to_import, clips, strict=True))
     record: EditRecord | None = None
     recorded: list[SlotClip] = []
     where: list[str] = []  # per recorded take: "placed", "selector", "bin" or "" (none)

@@ -139,6 +139,18 @@ def test_import_clips_answers_per_file_and_restores_the_current_folder(connect, 
     assert pool.GetCurrentFolder() is before
 
 
+def test_an_import_refused_as_a_whole_fails_each_take_and_still_records_them(connect, tmp_path):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    before = _snapshot(timeline)
+    report = fill(gw, PerModel(tmp_path / "made"), item_ids=[_solid(timeline).GetUniqueId()], models=AB,
+                  bin_template="{scene}")  # refused as the takes are imported, after they were made
+    assert [label for label, _ in report.failed] == ["'Solid Color' on V1 at frame 86410", "Solid Color — ltx-2.3-fast"]
+    assert all("other than {model}" in why for _, why in report.failed)
+    assert report.edits == [] and _snapshot(timeline) == before
+    assert [(t.model, "other than {model}" in t.error) for t in _journal()] == [(m, True) for m in AB]
+
+
 def test_variants_are_takes_with_their_own_seeds(connect, tmp_path):
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
