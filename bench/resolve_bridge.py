@@ -1,5 +1,6 @@
-"""Bridge cost: round trips per filled placeholder (target <= 8), the bridge's own overhead per call,
-and a 50-placeholder fill through the bridge against the Resolve double.
+"""Bridge cost: round trips per filled placeholder (target <= 8), for a plain fill and one with two takes
+(imported together in one op), the bridge's own overhead per call, and a 50-placeholder fill through the
+bridge against the Resolve double.
 
     .venv/bin/python bench/resolve_bridge.py [placeholders]
 
@@ -53,7 +54,7 @@ def main(n: int = 50) -> None:
             print(f"fill of {n} placeholders through the bridge (draft model): {elapsed:.2f} s, {trips} round trips, "
                   f"{(trips - 3) / n:.2f} per placeholder (target <= 8)")
 
-            # Two takes per placeholder: the second one imported, named and added to the placed item's Take Selector.
+            # Two takes per placeholder, imported together in one op; the second added to the placed item's Take Selector.
             takes_bridge = Bridge(scene(n))
             takes_thread = threading.Thread(target=takes_bridge.serve_forever)
             takes_thread.start()

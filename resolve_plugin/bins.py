@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from promptreel.core.errors import BadInput
+from promptreel.core.errors import BadInput, UserError
 from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
@@ -19,7 +19,7 @@ from promptreel.core.takes import record_takes, shot_name, take_slots
 from .clipmaker import NS, ClipMaker, MadeClip, clip_color, make_many, provenance
 from .edits import using_journal
 from .errors import ResolveRefused
-from .gateway import Clip, Gateway
+from .gateway import Clip, ClipImport, Gateway
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +44,46 @@ def bin_path(template: str, model: str) -> list[str]:
 
 def import_tagged(gw: Gateway, made: MadeClip, template: str = DEFAULT_BIN, role: str = "take",
                   name: str | None = None, extra: dict[str, str] | None = None) -> Clip:
-    """Import one made clip into its bin and tag it (and name it, given `name`); every tag is read back.
+    """Import one made clip into its bin and tag it (and name it, given `name`); every tag is read back."""
+    (clip,) = import_many(gw, [ToImport(made, role, name, extra)], template)
+    if isinstance(clip, UserError):
+        raise clip
+    return clip
+
+
+@dataclass
+class ToImport:
+    made: MadeClip
+    role: str = "take"
+    name: str | None = None  # the clip's name in the bin (`shot — model`)
+    extra: dict[str, str] | None = None  # more third-party metadata
+
+
+def import_many(gw: Gateway, clips: list[ToImport], template: str = DEFAULT_BIN) -> list[Clip | UserError]:
+    """Import made clips, each into its model's bin, tagged with its provenance and named, in one bridge
+    round trip; every tag is read back. Per clip, in order: the clip, or the refusal for that clip alone.
     A name that does not stick is logged, not fatal: the clip and its provenance are what matter."""
-    target = gw.ensure_bin(bin_path(template, made.model))
-    (clip,) = gw.import_media([made.path], target.id)
-    metadata, third = provenance(made, role)
-    third.update({k: redact(v) for k, v in (extra or {}).items()})  # no key reaches Resolve's metadata
-    tagged = gw.tag_clip(clip.id, metadata=metadata, third_party=third, color=clip_color(made.model),
-                         name=_CONTROL.sub("", name).strip()[:120] if name else None)
-    failed = [f for f in tagged.failed if f != "name"]
-    if failed:
-        raise ResolveRefused(f"Resolve did not keep {', '.join(failed)} on clip '{tagged.name}'.",
-                             "Check that the clip is not locked, then generate again.")
-    if "name" in tagged.failed:
-        log.warning("Resolve did not keep the name %r on clip %s", name, tagged.id)
-    return tagged
+    specs = []
+    for c in clips:
+        metadata, third = provenance(c.made, c.role)
+        third.update({k: redact(v) for k, v in (c.extra or {}).items()})  # no key reaches Resolve's metadata
+        specs.append(ClipImport(path=str(c.made.path), bin=bin_path(template, c.made.model), metadata=metadata,
+                                third_party=third, color=clip_color(c.made.model),
+                                name=_CONTROL.sub("", c.name).strip()[:120] if c.name else None))
+    out: list[Clip | UserError] = []
+    for c, got in zip(clips, gw.import_clips(specs) if specs else [], strict=True):
+        if isinstance(got, str):
+            out.append(ResolveRefused(got, "Check that the file is readable and the bin not locked, then try again."))
+            continue
+        failed = [f for f in got.failed if f != "name"]
+        if failed:
+            out.append(ResolveRefused(f"Resolve did not keep {', '.join(failed)} on clip '{got.name}'.",
+                                      "Check that the clip is not locked, then generate again."))
+            continue
+        if "name" in got.failed:
+            log.warning("Resolve did not keep the name %r on clip %s", c.name, got.id)
+        out.append(got)
+    return out
 
 
 @dataclass

@@ -39,6 +39,20 @@ class Replaced(BaseModel):
     old_third_party: dict[str, str] = {}
 
 
+class ShotTakes(BaseModel):
+    """Where the takes of one placeholder's A/B (or variants) went, by take name (`shot — model`)."""
+
+    placeholder: str
+    group: str | None = None  # the takes table's group (promptreel takes --group)
+    placed: str = ""  # the take the fill placed (showing in the take selector)
+    selector: list[str] = []  # the other takes, in the placed item's take selector
+    in_bin: list[str] = []  # takes only side by side in the bin
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return self.model_dump()
+
+
 class EditRecord(BaseModel):
     id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
                     + secrets.token_hex(4))
@@ -55,6 +69,7 @@ class EditRecord(BaseModel):
     placeholder_duration: int
     placed: Placed | None = None
     replaced: Replaced | None = None
+    takes: ShotTakes | None = None  # an A/B or variants fill: its takes, as placed
     reverted: str | None = None
 
 

@@ -28,9 +28,9 @@ from promptreel.core.request import Slot
 from promptreel.core.takes import record_takes, take_slots, worded_for
 
 from . import edits
-from .bins import DEFAULT_BIN, import_tagged, take_name
+from .bins import DEFAULT_BIN, ToImport, import_many, import_tagged, take_name
 from .clipmaker import NS, ClipMaker, MadeClip, Outcome, make_many, provenance
-from .edits import EditRecord, Placed, Replaced, using_journal
+from .edits import EditRecord, Placed, Replaced, ShotTakes, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem, PlacementFailed, ResolveRefused
 from .gateway import Clip, Gateway, ProjectInfo, TimelineState
 from .placeholders import Placeholder, check_fillable, find_placeholders, prompt_spec
@@ -41,22 +41,6 @@ log = logging.getLogger(__name__)
 # The name of a video track a fill adds: revert removes the track again only while it still has this
 # name and nothing on it (an editor who renames it or cuts onto it has made it theirs).
 TRACK_NAME = "promptreel"
-
-
-@dataclass
-class ShotTakes:
-    """Where the takes of one placeholder's A/B (or variants) went, by take name (`shot — model`)."""
-
-    placeholder: str
-    group: str | None = None  # the takes table's group (promptreel takes --group)
-    placed: str = ""  # the take the fill placed (showing in the take selector)
-    selector: list[str] = field(default_factory=list)  # the other takes, in the placed item's take selector
-    in_bin: list[str] = field(default_factory=list)  # takes only side by side in the bin
-    note: str = ""
-
-    def as_dict(self) -> dict:
-        return {"placeholder": self.placeholder, "group": self.group, "placed": self.placed,
-                "selector": self.selector, "in_bin": self.in_bin, "note": self.note}
 
 
 @dataclass
@@ -170,11 +154,13 @@ def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord
 
 
 def fill_one(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip,
-             bin_template: str = DEFAULT_BIN, name: str | None = None, save: bool = True) -> EditRecord:
-    """Place one made clip; `name` names it in the bin; with `save` False the caller journals the record."""
+             bin_template: str = DEFAULT_BIN, name: str | None = None, save: bool = True,
+             clip: Clip | None = None) -> EditRecord:
+    """Place one made clip; `name` names it in the bin; with `save` False the caller journals the record.
+    `clip`: `made` already imported and tagged (a foreign placeholder's fill imports it otherwise)."""
     if ph.kind == "draft":
         return _fill_draft(gw, project, ph, made, save)
-    return _fill_foreign(gw, project, ph, made, bin_template, name, save)
+    return _fill_foreign(gw, project, ph, made, bin_template, name, save, clip)
 
 
 def _fill_with_takes(gw: Gateway, project: ProjectInfo, found: list[Placeholder], slots: list[Slot],
@@ -196,33 +182,46 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, found: list[Placeholder]
 def _place_takes(gw: Gateway, project: ProjectInfo, ph: Placeholder, slots: list[Slot], outcomes: list[Outcome],
                  bin_template: str, variants: int, kind: str, report: FillReport) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
-    or side by side in the bin (drafts, or where a take selector refuses them). All are recorded as one
-    group of takes, so any of them can be promoted."""
+    or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
+    into the pool is imported and tagged in one bridge round trip. All are recorded as one group of
+    takes, so any of them can be promoted; the fill's record keeps where each went."""
     shot = ph.item.name or ph.label
     out = ShotTakes(placeholder=ph.label)
+    names = [take_name(shot, slot, variants) for slot in slots]
+    made_at = [i for i, m in enumerate(outcomes) if not isinstance(m, str)]
+    # A draft's first take replaces its media (ReplaceClip): only the others are imported.
+    to_import = made_at[1:] if ph.kind == "draft" else made_at
+    try:
+        clips: list[Clip | UserError] = import_many(gw, [ToImport(outcomes[i], name=names[i]) for i in to_import],
+                                                    bin_template)
+    except UserError as e:  # the whole op refused: each take fails with it, and is still recorded below
+        clips = [e] * len(to_import)
+    imported = dict(zip(to_import, clips, strict=True))
     record: EditRecord | None = None
-    placed_clip = ""
     recorded: list[SlotClip] = []
     where: list[str] = []  # per recorded take: "placed", "selector", "bin" or "" (none)
     extra: list[tuple[int, Clip]] = []  # (index in recorded, its clip in the bin)
     try:
-        for slot, made in zip(slots, outcomes, strict=True):
-            name = take_name(shot, slot, variants)
+        for i, (slot, made, name) in enumerate(zip(slots, outcomes, names, strict=True)):
             if isinstance(made, str):
                 report.failed.append((name, made))
                 recorded.append(SlotClip(slot, None, {"model": slot.model}, made))
                 where.append("")
                 continue
             prov = made.as_provenance()
+            clip = imported.get(i)
             try:
-                if record is None and not out.placed:
+                if i == made_at[0]:
                     out.placed = name
-                    record = fill_one(gw, project, ph, made, bin_template, name=name, save=False)
+                    if isinstance(clip, UserError):
+                        raise clip
+                    record = fill_one(gw, project, ph, made, bin_template, name=name, save=False, clip=clip)
                     placed_clip = record.placed.clip_id if record.placed else record.replaced.clip_id
                     recorded.append(SlotClip(slot, made.path, {**prov, "resolve_clip": placed_clip}))
                     where.append("placed")
                     continue
-                clip = import_tagged(gw, made, bin_template, name=name)
+                if isinstance(clip, UserError):
+                    raise clip
             except UserError as e:
                 report.failed.append((ph.label if name == out.placed else name, str(e)))
                 recorded.append(SlotClip(slot, made.path, prov, str(e)))
@@ -243,18 +242,21 @@ def _place_takes(gw: Gateway, project: ProjectInfo, ph: Placeholder, slots: list
             out.note = ("A draft is replaced in place wherever it is used, which a take selector on one clip cannot "
                         "follow: the other takes are side by side in the bin as 'shot — model'.")
     finally:
-        if record is not None:  # whatever happened to its takes, the placed fill stays revertible
-            edits.add(record)
-            report.edits.append(record)
-    for i, (rec, w) in enumerate(zip(recorded, where, strict=True)):
-        if w == "selector":
-            out.selector.append(take_name(shot, rec.slot, variants))
-        elif w == "bin":
-            out.in_bin.append(take_name(shot, rec.slot, variants))
-        if w:
-            recorded[i] = SlotClip(rec.slot, rec.path, {**rec.provenance, "resolve_take": w}, rec.error)
-    with using_journal(None) as j:
-        out.group = record_takes(j, shot, recorded, kind)
+        for j, (rec, w, name) in enumerate(zip(recorded, where, names, strict=False)):
+            if w == "selector":
+                out.selector.append(name)
+            elif w == "bin":
+                out.in_bin.append(name)
+            if w:
+                recorded[j] = SlotClip(rec.slot, rec.path, {**rec.provenance, "resolve_take": w}, rec.error)
+        try:
+            with using_journal(None) as j:
+                out.group = record_takes(j, shot, recorded, kind)
+        finally:
+            if record is not None:  # whatever happened to its takes, the placed fill stays revertible
+                record.takes = out
+                edits.add(record)
+                report.edits.append(record)
     return out
 
 
@@ -306,9 +308,9 @@ def free_track(state: TimelineState, above: int, start: int, end: int) -> int | 
 
 
 def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, bin_template: str,
-                  name: str | None = None, save: bool = True) -> EditRecord:
+                  name: str | None = None, save: bool = True, clip: Clip | None = None) -> EditRecord:
     start, duration = ph.item.start, ph.item.duration
-    clip = import_tagged(gw, made, bin_template, name=name)
+    clip = clip or import_tagged(gw, made, bin_template, name=name)
     if clip.frames != str(duration):
         raise PlacementFailed(f"The clip for {ph.label} has {clip.frames} frames; the slot has {duration}.",
                               "It was imported into the bin but not placed; conform it again.")

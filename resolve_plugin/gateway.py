@@ -25,6 +25,17 @@ from .bridge.client import BridgeClient, BridgeError
 from .errors import NoProject, NoTimeline, ResolveRefused, ResolveUnavailable
 
 
+class ClipImport(BaseModel):
+    """One file for `import_clips`: the bin it goes to (names under the root) and the tags to write."""
+
+    path: str
+    bin: list[str]
+    metadata: dict[str, str] = {}
+    third_party: dict[str, str] = {}
+    color: str | None = None
+    name: str | None = None
+
+
 class Marker(BaseModel):
     model_config = ConfigDict(extra="ignore")
     frame: int  # offset from the item's (or timeline's) first frame
@@ -206,6 +217,12 @@ class Gateway:
                  third_party: dict[str, str] | None = None, color: str | None = None, name: str | None = None) -> Clip:
         return Clip(**self.call("tag_clip", clip_id=clip_id, metadata=metadata or {},
                                 third_party=third_party or {}, color=color, name=name))
+
+    def import_clips(self, clips: list[ClipImport]) -> list[Clip | str]:
+        """Import and tag files into their bins in one round trip (one ImportMedia per bin), each tag read
+        back. Per file, in order: its clip (`failed` naming what did not stick), or why it was not imported."""
+        answers = self.call("import_clips", clips=[c.model_dump() for c in clips])
+        return [Clip(**a["clip"]) if "clip" in a else str(a["error"]) for a in answers]
 
     def append(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
                timeline_id: str = "") -> list[str]:

@@ -155,7 +155,9 @@ class Panel:
             "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt,
                               "frames": p.draft_frames if p.kind == "draft" else p.item.duration}
                              for p in find_placeholders(timeline)],
-            "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted)}
+            # An A/B or variants fill keeps its takes: placed, in the take selector, in the bin, and why.
+            "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted),
+                       "takes": r.takes.as_dict() if r.takes else None}
                       for r in edits.all_records() if r.timeline_id == timeline.id],
         }
 

@@ -12,6 +12,7 @@ from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.gateway import BridgeGateway
 from promptreel.resolve_plugin.panel import Panel
 from tests.fakes.clips import TestPatternMaker
+from tests.fakes import resolve as fake_resolve
 from tests.fakes.resolve import cut_with_placeholders
 
 
@@ -55,9 +56,31 @@ def test_state_fill_and_revert_change_the_timeline(scene):
     assert [(it._track, it._start, it._duration) for it in placed] == [(2, 86410, 30)]
     state = client.get("/api/state").json()
     assert len(state["placeholders"]) == 1 and state["edits"][0]["reverted"] is False
+    assert state["edits"][0]["takes"] is None  # a plain fill has no takes to show
     assert client.post("/api/revert", json={"edit_id": result["filled"][0]}).status_code == 200
     assert [it for it in timeline._items() if it._mpi is not None] == []
     assert len(client.get("/api/state").json()["placeholders"]) == 2
+
+
+def test_the_fills_list_shows_where_each_take_went(scene, monkeypatch):
+    _, client, _ = scene
+    solid, sea = [p["id"] for p in client.get("/api/state").json()["placeholders"]]
+    r = client.post("/api/fill", json={"item_ids": [solid], "models": ["draft", "veo-3.1-fast"], "variants": 2})
+    assert r.status_code == 200 and r.json()["failed"] == []
+    # A Resolve without AddTake (quirk 11: dir() does not list it): the other takes fall back to the bin.
+    monkeypatch.delattr(fake_resolve.TimelineItem, "AddTake")
+    assert client.post("/api/fill", json={"item_ids": [sea], "models": ["draft", "veo-3.1-fast"]}).status_code == 200
+    shown = {e["name"]: e["takes"] for e in client.get("/api/state").json()["edits"]}
+    assert shown["Solid Color"] == {
+        "placeholder": "'Solid Color' on V1 at frame 86410", "group": r.json()["takes"][0]["group"], "placed": "Solid Color — draft #1",
+        "selector": ["Solid Color — draft #2", "Solid Color — veo-3.1-fast #1", "Solid Color — veo-3.1-fast #2"],
+        "in_bin": [], "note": ""}
+    sea_takes = shown["GEN: storm over the sea"]
+    assert sea_takes["placed"] == "GEN: storm over the sea — draft" and sea_takes["selector"] == []
+    assert sea_takes["in_bin"] == ["GEN: storm over the sea — veo-3.1-fast"]
+    assert "no take selector for scripts" in sea_takes["note"] and "side by side in the bin" in sea_takes["note"]
+    page = client.get("/", params={"token": scene[0].token}).text
+    assert "in the Take Selector: " in page and "in the bin: " in page  # the page lists them, and the fill says so
 
 
 def test_errors_are_plain_words(scene):

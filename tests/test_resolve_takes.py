@@ -3,6 +3,7 @@ placed item's Take Selector (frame-exact, read back), else side by side in the b
 
 from __future__ import annotations
 
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from promptreel.core.journal import Journal
 from promptreel.core.takes import list_takes, promote_slot
 from promptreel.resolve_plugin import bins, edits
 from promptreel.resolve_plugin.fill import fill, promote, revert
+from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.errors import ResolveRefused
+from promptreel.resolve_plugin.gateway import BridgeGateway, Clip, ClipImport
 from promptreel.resolve_plugin.placeholders import find_placeholders
 from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
@@ -86,6 +89,66 @@ def test_ab_fill_puts_the_other_take_in_the_take_selector_frame_exact(connect, t
     assert record.placed.takes == [takes[1]["mediaPoolItem"].GetUniqueId()]
     # Neither the filled placeholder nor its take selector is a placeholder any more.
     assert [p.item.name for p in find_placeholders(gw.timeline())] == ["GEN: storm over the sea"]
+
+
+def test_an_ab_fill_imports_each_placeholders_takes_in_one_round_trip(tmp_path):
+    """Bridge round trips (the bench's counter) for an A/B fill of N placeholders: project and timeline once,
+    one track added, then per placeholder one import of both takes (imported, tagged, named, read back),
+    timeline, append, disable the placeholder, timeline, AddTake — 6, as against 11 importing take by take."""
+    n = 3
+    resolve = fake.FakeResolve()
+    timeline = resolve._new_project(rate="24", width=320, height=180).GetMediaPool().CreateEmptyTimeline("AB")
+    for i in range(n):
+        timeline._add(1, 86400 + 12 * i, 12, f"GEN: shot {i}", kind="generator")
+    bridge = Bridge(resolve)
+    thread = threading.Thread(target=bridge.serve_forever)
+    thread.start()
+    try:
+        gw = BridgeGateway(*bridge.address, token=bridge.token)
+        report = fill(gw, PerModel(tmp_path / "made"), models=AB)
+        assert report.failed == [] and [len(t.selector) for t in report.takes] == [1] * n
+        assert gw.round_trips == 2 + 1 + 6 * n
+    finally:
+        bridge.stop()
+        thread.join(10)
+    placed = [it for it in timeline._items() if it._mpi is not None]
+    assert [(it.GetStart(), it.GetDuration(), it.GetTakesCount()) for it in placed] == [
+        (86400 + 12 * i, 12, 2) for i in range(n)]
+    taken = [it.GetTakeByIndex(2)["mediaPoolItem"] for it in placed]
+    assert [m.GetName() for m in taken] == [f"GEN: shot {i} — ltx-2.3-fast" for i in range(n)]
+    assert all(m._folder.GetName() == "ltx-2.3-fast" and m.GetMetadata("Keywords") == "AI generated"
+               and m.GetThirdPartyMetadata("promptreel.model") == "ltx-2.3-fast" for m in taken)
+
+
+def test_import_clips_answers_per_file_and_restores_the_current_folder(connect, tmp_path):
+    resolve, _ = cut_with_placeholders()
+    gw = connect(resolve)
+    pool = resolve.GetProjectManager().GetCurrentProject().GetMediaPool()
+    before = pool.GetCurrentFolder()
+    good = TestPatternMaker(tmp_path / "made")(fake_slot(6)).path
+    bad = tmp_path / "not-video.mov"
+    bad.write_bytes(b"not a movie")
+    got = gw.import_clips([ClipImport(path=str(good), bin=["promptreel", "a"], name="shot — a", color="Teal"),
+                           ClipImport(path=str(bad), bin=["promptreel", "a"]),
+                           ClipImport(path=str(good), bin=["promptreel", "b"], metadata={"Keywords": "AI generated"},
+                                      color="Mauve")])
+    assert isinstance(got[0], Clip) and got[0].name == "shot — a" and got[0].failed == []
+    assert got[1] == "Resolve did not import not-video.mov."
+    assert isinstance(got[2], Clip) and got[2].metadata["Keywords"] == "AI generated" and got[2].failed == ["color"]
+    assert {tuple(b.path) for b in gw.bins()} >= {("promptreel", "a"), ("promptreel", "b")}
+    assert pool.GetCurrentFolder() is before
+
+
+def test_an_import_refused_as_a_whole_fails_each_take_and_still_records_them(connect, tmp_path):
+    resolve, timeline = cut_with_placeholders()
+    gw = connect(resolve)
+    before = _snapshot(timeline)
+    report = fill(gw, PerModel(tmp_path / "made"), item_ids=[_solid(timeline).GetUniqueId()], models=AB,
+                  bin_template="{scene}")  # refused as the takes are imported, after they were made
+    assert [label for label, _ in report.failed] == ["'Solid Color' on V1 at frame 86410", "Solid Color — ltx-2.3-fast"]
+    assert all("other than {model}" in why for _, why in report.failed)
+    assert report.edits == [] and _snapshot(timeline) == before
+    assert [(t.model, "other than {model}" in t.error) for t in _journal()] == [(m, True) for m in AB]
 
 
 def test_variants_are_takes_with_their_own_seeds(connect, tmp_path):
@@ -310,7 +373,10 @@ def test_fill_with_ab_takes_from_the_browser(browser_page, worker):
     page.evaluate("document.getElementById('message').textContent = ''")
     page.click("#fill-selected")
     page.wait_for_function("document.getElementById('message').textContent !== ''")
-    assert "Filled." in page.inner_text("#message"), page.inner_text("#message")
+    message = page.inner_text("#message")
+    assert "Filled." in message and "Solid Color — draft placed; in the Take Selector: Solid Color — ltx-2.3-fast" in message
+    page.wait_for_function("document.querySelector('#edits tbody').textContent.includes('Take Selector')")
+    assert "in the Take Selector: Solid Color — ltx-2.3-fast" in page.inner_text("#edits")
     item = _placed(timeline)
     assert (item._track, item.GetStart(), item.GetDuration(), item.GetTakesCount()) == (2, 86410, 30, 2)
     assert [item.GetTakeByIndex(i)["mediaPoolItem"].GetName() for i in (1, 2)] == [

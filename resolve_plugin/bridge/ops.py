@@ -9,6 +9,7 @@ Python 3.6, standard library only.
 """
 
 import math
+import os
 from fractions import Fraction
 
 # Settings that define the conform target (reference: "Project settings that define the conform target").
@@ -212,12 +213,13 @@ def bins(session, args):
 
 # -- writing (each checks its result and reads back: QUIRK 12, failure is None/False) -------------
 
-def ensure_bin(session, args):
-    """The bin at `path` (a list of names under the root), created level by level where missing."""
+def _ensure_folder(session, path):
+    """The bin at `path` (a list of names under the root), created level by level where missing;
+    returns (folder, created)."""
     pool = session.pool()
     folder = pool.GetRootFolder()
     created = False
-    for name in args["path"]:
+    for name in path:
         match = [f for f in folder.GetSubFolderList() or [] if f.GetName() == name]
         if match:
             folder = match[0]
@@ -227,9 +229,13 @@ def ensure_bin(session, args):
         if not sub:
             raise OpError("failed", "Resolve refused to create the bin '%s'." % name)
         folder, created = sub, True
-    folder_id = folder.GetUniqueId() or ""
-    session.folders[folder_id] = folder
-    return {"id": folder_id, "path": list(args["path"]), "created": created}
+    session.folders[folder.GetUniqueId() or ""] = folder
+    return folder, created
+
+
+def ensure_bin(session, args):
+    folder, created = _ensure_folder(session, args["path"])
+    return {"id": folder.GetUniqueId() or "", "path": list(args["path"]), "created": created}
 
 
 def import_media(session, args):
@@ -255,8 +261,11 @@ def import_media(session, args):
 
 
 def tag_clip(session, args):
+    return _tag(session.clip(args["clip_id"]), args)
+
+
+def _tag(c, args):
     """Write standard metadata, third-party metadata, a clip colour and a clip name, then read them back."""
-    c = session.clip(args["clip_id"])
     failed = []
     for key, value in sorted((args.get("metadata") or {}).items()):
         if not c.SetMetadata(key, value) or c.GetMetadata(key) != value:
@@ -279,6 +288,71 @@ def tag_clip(session, args):
     info = _clip_info(c, full=True)
     info["failed"] = failed
     return info
+
+
+def _same_file(a, b):
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def _match_imported(imported, paths):
+    """The imported pool item of each path (None: not imported), by its File Path; where Resolve spells a
+    path its own way and it imported every file, by position (it answers in the order asked)."""
+    by_path = [None] * len(paths)
+    rest = []
+    for c in imported:
+        got = str((c.GetClipProperty() or {}).get("File Path", ""))
+        i = next((i for i, p in enumerate(paths) if by_path[i] is None and got and _same_file(got, p)), None)
+        if i is None:
+            rest.append(c)
+        else:
+            by_path[i] = c
+    if rest and len(imported) == len(paths):
+        free = [i for i, c in enumerate(by_path) if c is None]
+        for i, c in zip(free, rest):
+            by_path[i] = c
+    return by_path
+
+
+def import_clips(session, args):
+    """Import files into their bins and tag each (`tag_clip`'s read-back), in one call: one ImportMedia
+    per bin (QUIRK 1: it imports into the current folder only), the current folder restored at the end.
+    Answers per file, in order: {"clip": info with "failed"} or {"error": why}; one file refused does
+    not stop the others."""
+    pool = session.pool()
+    specs = args["clips"]
+    out = [None] * len(specs)
+    bins_order, by_bin = [], {}
+    for i, spec in enumerate(specs):
+        key = tuple(spec["bin"])
+        if key not in by_bin:
+            bins_order.append(key)
+            by_bin[key] = []
+        by_bin[key].append(i)
+    previous = pool.GetCurrentFolder()
+    try:
+        for key in bins_order:
+            indices = by_bin[key]
+            try:
+                folder = _ensure_folder(session, list(key))[0]
+                if not pool.SetCurrentFolder(folder):
+                    raise OpError("failed", "Resolve would not select the bin '%s' to import into." % "/".join(key))
+            except OpError as e:
+                for i in indices:
+                    out[i] = {"error": e.message}
+                continue
+            paths = [specs[i]["path"] for i in indices]
+            # 21.1 deprecates the bare-path list; the clipInfo form works on every version that has ImportMedia.
+            imported = pool.ImportMedia([{"FilePath": p} for p in paths]) or []
+            for i, c in zip(indices, _match_imported(imported, paths)):
+                if c is None:
+                    out[i] = {"error": "Resolve did not import %s." % os.path.basename(specs[i]["path"])}
+                    continue
+                session.clips[c.GetUniqueId() or ""] = c
+                out[i] = {"clip": _tag(c, specs[i])}
+    finally:
+        if previous:
+            pool.SetCurrentFolder(previous)
+    return out
 
 
 def append(session, args):
@@ -532,6 +606,7 @@ OPS = {
     "ensure_bin": (ensure_bin, ("path",)),
     "import_media": (import_media, ("paths", "bin_id")),
     "tag_clip": (tag_clip, ("clip_id",)),
+    "import_clips": (import_clips, ("clips",)),
     "append": (append, ("clips",)),
     "add_track": (add_track, ()),
     "delete_track": (delete_track, ("index", "name")),
