@@ -32,3 +32,20 @@ def fake(server):
 async def client():
     async with httpx.AsyncClient(timeout=5.0) as c:
         yield c
+
+
+@pytest.fixture
+def no_poll_waits(monkeypatch):
+    """The engine as the CLI makes it, with the waits between polls skipped (the fakes answer at once)."""
+    from promptreel.core.engine import Engine
+
+    init = Engine.__init__
+
+    async def no_wait(seconds):
+        return None
+
+    def quick(self, *a, **kw):
+        init(self, *a, **kw)
+        self.sleep = no_wait
+
+    monkeypatch.setattr(Engine, "__init__", quick)

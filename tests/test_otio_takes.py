@@ -10,12 +10,12 @@ import pytest
 from otio_helpers import as_json, assert_frame_exact, media_path, write_cut
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
-from promptreel.core.engine import Engine
 from promptreel.core.journal import Journal
 from promptreel.core.sandbox.run import sandbox
 from promptreel.core.takes import list_takes
 
 RATE = 24
+pytestmark = pytest.mark.usefixtures("no_poll_waits")  # conftest: the CLI's engine without poll waits
 
 
 def run(capsys, *args):
@@ -24,19 +24,6 @@ def run(capsys, *args):
     return code, out.out, out.err
 
 
-@pytest.fixture(autouse=True)
-def no_poll_waits(monkeypatch):
-    """The engine as the CLI makes it, with the waits between polls skipped (the fakes answer at once)."""
-    init = Engine.__init__
-
-    async def no_wait(seconds):
-        return None
-
-    def quick(self, *a, **kw):
-        init(self, *a, **kw)
-        self.sleep = no_wait
-
-    monkeypatch.setattr(Engine, "__init__", quick)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 
 from otio_helpers import write_cut
 from promptreel.core.catalog import default_catalog
-from promptreel.core.cli import main
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
@@ -18,9 +17,10 @@ from promptreel.core.prompts.templates import TemplateStore, new_template
 from promptreel.core.request import Slot
 from promptreel.core.sandbox.run import sandbox
 from promptreel.core.takes import get_take, list_takes, promote_slot, record_takes
-from tests.test_otio_takes import no_poll_waits, run  # noqa: F401  (the CLI's engine without poll waits)
+from tests.test_otio_takes import run
 
 RATE = 24
+pytestmark = pytest.mark.usefixtures("no_poll_waits")  # conftest: the CLI's engine without poll waits
 FIELDS = {"subject": "a fisherman", "action": "casts a net", "location": "a pier at dusk",
           "mood": "quiet melancholy", "camera_movement": "slow push in"}
 

@@ -9,11 +9,9 @@ import json
 from pathlib import Path
 
 import c2pa
-import pytest
 
 from promptreel.core.cli import main
 from promptreel.core.credentials import AI_GENERATED, Signing, read_credentials
-from promptreel.core.engine import Engine
 from promptreel.core.journal import Journal
 from promptreel.core.provenance import record_take, sidecar_path
 from promptreel.core.request import file_sha256
@@ -23,21 +21,6 @@ from promptreel.core.sandbox.loopback import LoopbackServer, Reply
 from tests.engine_env import make_clip
 
 PROMPT = "a red kite over the dunes"
-
-
-@pytest.fixture
-def no_poll_waits(monkeypatch):
-    """The engine as the CLI makes it, with the waits between polls skipped (the fakes answer at once)."""
-    init = Engine.__init__
-
-    async def no_wait(seconds):
-        return None
-
-    def quick(self, *a, **kw):
-        init(self, *a, **kw)
-        self.sleep = no_wait
-
-    monkeypatch.setattr(Engine, "__init__", quick)
 
 
 def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched(isolated_home, no_poll_waits, capsys):
