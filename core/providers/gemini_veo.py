@@ -17,7 +17,6 @@ from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from .base import MediaRef, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
-from .httpkit import json_body, send
 
 API = "/v1beta"
 
@@ -57,18 +56,8 @@ class GeminiVeo(VeoProtocol):
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.credentials.get("GEMINI_API_KEY", "")}
 
-    async def _send(self, method: str, path: str, creating: bool = False, **kw):
-        headers = {**kw.pop("headers", {}), **self.auth_headers()}
-        return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
-                          headers=headers, **kw)
-
     async def poll(self, job_id: str) -> Status:
-        r = await self._send("GET", f"{API}/{job_id}")
-        if r.status_code >= 400:
-            raise self.classify(r)
-        op = Operation.model_validate(json_body(r))
-        op.name = op.name or job_id
-        return self.status_of(op)
+        return self.operation_status(await self._send("GET", f"{API}/{job_id}"), job_id)
 
     def result_of(self, op: Operation) -> VideoResult:
         inner = (op.response or {}).get("generateVideoResponse") or {}

@@ -29,7 +29,7 @@ from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import json_body, read_image, retry_after, scrub
+from .httpkit import json_body, read_image, retry_after, scrub, send
 
 RESOLUTIONS = {720: "720p", 1080: "1080p", 2160: "4k"}  # short side -> Veo's resolution name
 MODERATION_WORDS = ("responsible ai", "safety", "sensitive words", "violate", "usage guidelines", "blocked")
@@ -163,8 +163,21 @@ class VeoProtocol(Protocol):
     def _safe(self, text: str) -> str:
         return scrub(text, self.credentials.values())
 
+    async def request_headers(self) -> dict[str, str]:
+        return self.auth_headers()  # each API authenticates its own way (Vertex refreshes a token off the loop)
+
     async def _send(self, method: str, path: str, creating: bool = False, **kw) -> httpx.Response:
-        raise NotImplementedError  # each API authenticates its own way
+        headers = {**kw.pop("headers", {}), **await self.request_headers()}
+        return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
+                          headers=headers, **kw)
+
+    def operation_status(self, r: httpx.Response, job_id: str) -> Status:
+        """A polled operation's answer (both APIs poll with their own call and answer with an Operation)."""
+        if r.status_code >= 400:
+            raise self.classify(r)
+        op = Operation.model_validate(json_body(r))
+        op.name = op.name or job_id
+        return self.status_of(op)
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         r = await self._send(call.method, call.path, creating=True, json=call.json, headers=dict(call.headers))

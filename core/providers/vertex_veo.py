@@ -33,7 +33,7 @@ from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
 from .base import ErrorKind, MediaRef, ProviderError, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
-from .httpkit import json_body, read_video, send
+from .httpkit import read_video
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_LOCATION = "us-central1"  # where Google's Veo examples run
@@ -204,22 +204,15 @@ class VertexVeo(VeoProtocol):
                                  "Give the path of a Veo video (1-30 s) or its gs:// URI.")
 
     # submit / poll ------------------------------------------------------------------------
-    async def _send(self, method: str, path: str, creating: bool = False, **kw):
-        auth = await asyncio.to_thread(self.auth_headers)
-        headers = {**kw.pop("headers", {}), **auth}
-        return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
-                          headers=headers, **kw)
+    async def request_headers(self) -> dict[str, str]:
+        return await asyncio.to_thread(self.auth_headers)  # a token refresh is blocking I/O
 
     async def poll(self, job_id: str) -> Status:
         resource = job_id.rpartition("/operations/")[0]
         if not resource:
             raise ProviderError(ErrorKind.BAD_REQUEST, f"{job_id!r} is not a Vertex AI operation name.")
         r = await self._send("POST", f"/v1/{resource}:fetchPredictOperation", json={"operationName": job_id})
-        if r.status_code >= 400:
-            raise self.classify(r)
-        op = Operation.model_validate(json_body(r))
-        op.name = op.name or job_id
-        return self.status_of(op)
+        return self.operation_status(r, job_id)
 
     def result_of(self, op: Operation) -> VideoResult:
         response = op.response or {}
