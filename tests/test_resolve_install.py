@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,8 +13,8 @@ import pytest
 
 from promptreel.core.errors import BadInput
 from promptreel.install import scripts
-from promptreel.resolve_plugin.bridge.client import BridgeClient
 from promptreel.resolve_plugin.doctor import resolve_checks
+from tests.fakes.bridge import connect_when_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,13 +88,7 @@ def test_the_entry_runs_as_resolve_runs_it_and_doctor_finds_the_bridge(tmp_path)
                             env={**os.environ, "PROMPTREEL_NO_BROWSER": "1"})
     try:
         session = data / "bridge.json"
-        for _ in range(300):
-            if session.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert session.exists(), proc.communicate()[1]
-        info = json.loads(session.read_text())
-        client = BridgeClient(info["host"], info["port"], info["token"])
+        client = connect_when_ready(proc, session)
         checks, decision = resolve_checks(external=None, bridge=client, scripts_folder=folder)
         assert (decision.mode, decision.route) == ("connected", "bridge")
         assert all(c.ok for c in checks if c.name in ("Scripts entry", "Bridge"))

@@ -4,17 +4,16 @@ imports nothing of promptreel, and is valid Python 3.6."""
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from promptreel.install.entry import render
+from tests.fakes.bridge import connect_when_ready
 
 BRIDGE = Path(__file__).resolve().parents[1] / "resolve_plugin" / "bridge"
 # Standard-library modules that Python 3.6 does not have.
@@ -105,7 +104,7 @@ exec(compile(source, "promptreel.py", "exec"), {{"resolve": Resolve(), "__name__
 @pytest.mark.skipif(_old_python() is None, reason="no Python 3.6 or 3.7 on this machine")
 def test_the_entry_and_bridge_run_on_an_old_python(tmp_path):
     from promptreel.install import scripts
-    from promptreel.resolve_plugin.bridge.client import BridgeClient, BridgeError
+    from promptreel.resolve_plugin.bridge.client import BridgeError
 
     scripts.install(tmp_path / "Scripts", python=sys.executable, data=tmp_path / "data")
     entry = tmp_path / "Scripts" / "Utility" / "promptreel.py"
@@ -113,14 +112,7 @@ def test_the_entry_and_bridge_run_on_an_old_python(tmp_path):
     proc = subprocess.Popen([_old_python(), "-c", _STUB_RESOLVE.format(entry=str(entry))], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        session = tmp_path / "data" / "bridge.json"
-        for _ in range(300):
-            if session.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert session.exists(), proc.communicate()[1]
-        info = json.loads(session.read_text())
-        client = BridgeClient(info["host"], info["port"], info["token"])
+        client = connect_when_ready(proc, tmp_path / "data" / "bridge.json")
         assert client.call("hello")["product"] == "DaVinci Resolve"
         with pytest.raises(BridgeError) as e:
             client.call("project")

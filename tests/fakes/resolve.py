@@ -130,30 +130,16 @@ class MediaPoolItem(_ResolveObject):
         return False
 
     def GetMetadata(self, metadataType=None):
-        if metadataType is None:
-            return dict(self._metadata)
-        return self._metadata.get(metadataType, "")
+        return _read(self._metadata, metadataType)
 
     def SetMetadata(self, metadataType, metadataValue=None):
-        if isinstance(metadataType, dict):
-            return all(self.SetMetadata(k, v) for k, v in metadataType.items())
-        if not isinstance(metadataValue, str):
-            return False
-        self._metadata[metadataType] = metadataValue
-        return True
+        return _write(self._metadata, metadataType, metadataValue)
 
     def GetThirdPartyMetadata(self, metadataType=None):
-        if metadataType is None:
-            return dict(self._third_party)
-        return self._third_party.get(metadataType, "")
+        return _read(self._third_party, metadataType)
 
     def SetThirdPartyMetadata(self, metadataType, metadataValue=None):
-        if isinstance(metadataType, dict):
-            return all(self.SetThirdPartyMetadata(k, v) for k, v in metadataType.items())
-        if not isinstance(metadataValue, str):
-            return False
-        self._third_party[metadataType] = metadataValue
-        return True
+        return _write(self._third_party, metadataType, metadataValue)
 
     def GetClipColor(self):
         return self._color
@@ -896,3 +882,18 @@ def cut_with_placeholders(rate: str = "24", width: int = 320, height: int = 180,
     timeline._add(1, start + 40, 17, "GEN: storm over the sea", kind="title")
     timeline._add(1, start + 57, 12, "Text+", kind="generator")  # not a placeholder
     return resolve, timeline
+
+
+def _read(store: dict, key=None):
+    """Get(Third Party)Metadata: every field without a key, else the field or ""."""
+    return dict(store) if key is None else store.get(key, "")
+
+
+def _write(store: dict, key, value=None) -> bool:
+    """Set(Third Party)Metadata: one key and a string value, or a dict of them; False for anything else."""
+    if isinstance(key, dict):
+        return all(_write(store, k, v) for k, v in key.items())
+    if not isinstance(value, str):
+        return False
+    store[key] = value
+    return True
