@@ -6,6 +6,9 @@ every step is in the journal before the next begins. The promises it keeps:
 - the provider's job id is committed the moment a create returns (no paid job is lost);
 - a create whose outcome is unknown is never resent blindly: it is reconciled with the
   provider's own lookup, or left for the editor to decide (no job is paid for twice);
+- one job per request: a request identical to one already being made (in this batch, by a crashed
+  run, by another process now) attaches to that job; a process drives a job only while it holds the
+  job's claim, and waits on a job another live process holds;
 - downloads retry on their own and never start a new generation;
 - outputs land under a temporary name, are probed, then renamed to `<job id>.mp4`.
 """
@@ -17,8 +20,8 @@ import logging
 import os
 import random
 import time
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
@@ -31,7 +34,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
-from .journal import Job, Journal, new_id, now_iso
+from .journal import CLAIM_SECONDS, Job, Journal, new_id, now_iso, owner_id
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
@@ -45,6 +48,7 @@ log = logging.getLogger("promptreel.engine")
 # A create that raised one of these never left this machine: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _SUCCESS = (JobState.SUCCEEDED, JobState.DONE)
+SANDBOX_KEY_PREFIX = "sbx-"  # every placeholder key the sandbox's fakes accept (core/sandbox/run.py)
 _ENDED = (JobState.FAILED, JobState.CANCELED)
 
 
@@ -151,6 +155,8 @@ class Engine:
         self._client: httpx.AsyncClient | None = None
         self._limiters: Limiters | None = None
         self._protocols: dict[str, Protocol | LocalProtocol] = {}
+        self.owner = owner_id()  # this process, as the holder of claims on jobs
+        self.claim_poll = 0.25  # seconds between looks at a job another process drives (a journal read, no network)
 
     # --- public -------------------------------------------------------------------------------
 
@@ -173,51 +179,150 @@ class Engine:
         routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
 
         batch = new_id("batch")
-        jobs: list[tuple[str, _Take]] = []
+        jobs: dict[str, str] = {}  # request identity -> the job that makes it
+        uses: list[str] = []  # each take's identity, in order
         for t in takes:
+            uses.append(t.cache_key)
+            if t.cache_key in jobs:  # the same request twice in this batch: one job serves both
+                continue
             data = t.request.model_dump(mode="json")
             if t.hit is not None:
                 job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
                                               model=t.model.id, route_key="cache:" + t.model.id, estimated_cost=0.0,
                                               state=JobState.DONE, output_path=str(t.hit[1]), cached_from=t.hit[0])
                 self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""))
-            else:
-                job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
-                                              model=t.model.id, route_key=routes[t.model.id].key, estimated_cost=t.estimate)
-            jobs.append((job_id, t))
-        for job_id, t in jobs:
-            on_event(Event(EventKind.QUEUED, job_id, t.model.id, t.variant))
+                jobs[t.cache_key] = job_id
+                continue
+            # A fresh job holds the request's identity, so a crashed run's job, or another process's,
+            # for the same request is found here instead of made again (`--no-cache` makes a fresh one).
+            mine = new_id("job")
+            job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
+                                          model=t.model.id, route_key=routes[t.model.id].key,
+                                          estimated_cost=t.estimate, job_id=mine, live=not no_cache, owner=self.owner)
+            if job_id != mine:
+                log.info("take %s of %s attaches to job %s, already being made for the same request",
+                         t.variant, t.model.id, job_id)
+            jobs[t.cache_key] = job_id
+        first = {}
+        for t in takes:
+            first.setdefault(t.cache_key, t)
+        for key, job_id in jobs.items():
+            on_event(Event(EventKind.QUEUED, job_id, first[key].model.id, first[key].variant))
 
         async with self._session():
-            results = await asyncio.gather(*(
-                self._cached(job_id, t, on_event) if t.hit is not None else self._drive(job_id, on_event, create=True)
-                for job_id, t in jobs
+            done = await asyncio.gather(*(
+                self._cached(job_id, first[key], on_event) if first[key].hit is not None
+                else self._collect(job_id, on_event, create=True)
+                for key, job_id in jobs.items()
             ))
-        return list(results)
+        by_key = dict(zip(jobs, done))
+        results, seen = [], set()
+        for key in uses:
+            result = by_key[key]
+            if key in seen:  # a second use of one job: its result, paid once
+                result = replace(result, cost=0.0, cached=True)
+            seen.add(key)
+            results.append(result)
+        return results
 
     async def resume(self, on_event: OnEvent = ignore, *, resend: Iterable[str] = (),
                      abandon: Iterable[str] = ()) -> list[JobResult]:
         """Collect every unfinished job: reconcile, poll, download. Creates nothing, except the jobs
         named in `resend` (the editor's decision for an unknown outcome or a create never sent)."""
         abandon, resend = list(abandon), set(resend)
-        for job_id in abandon:  # check every name before changing anything
+        for job_id in [*abandon, *resend]:  # check every name before changing anything
             self._existing(job_id)
         for job_id in resend:
-            job = self._existing(job_id)
+            job = self.journal.get(job_id)
             if job.state not in (JobState.UNKNOWN, JobState.PLANNED, JobState.SUBMITTING):
                 raise BadInput(f"Job {job_id} is {job.state.value}; only a job whose create was never sent or whose "
                                "outcome is unknown can be resent.", "Run `promptreel jobs` to see each job's state.")
-        for job_id in abandon:
-            job = self.journal.get(job_id)
-            self.journal.set_error(job_id, "abandoned", "Abandoned by the editor (promptreel resume --abandon).",
-                                   state=JobState.CANCELED)
-            on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason="abandoned"))
-        for job_id in resend:
-            self.journal.set_state(job_id, JobState.PLANNED)
-        jobs = self.journal.unfinished()
-        async with self._session():
-            results = await asyncio.gather(*(self._drive(j.id, on_event, create=j.id in resend) for j in jobs))
+        for job_id in [*abandon, *resend]:  # a job another live run drives is that run's to finish
+            if not self.journal.claim(job_id, self.owner):
+                raise BadInput(f"Job {job_id} is being made by another promptreel process right now "
+                               f"({self.journal.claim_holder(job_id)}).",
+                               "Wait for that run to finish, then run `promptreel resume` again.")
+        try:
+            async with self._session():
+                for job_id in abandon:
+                    await self._abandon(self.journal.get(job_id), on_event)
+                for job_id in resend:
+                    self.journal.set_state(job_id, JobState.PLANNED)
+                jobs = [j for j in self.journal.unfinished() if not self._superseded(j, on_event, resend)]
+                results = await asyncio.gather(*(self._collect(j.id, on_event, create=j.id in resend) for j in jobs))
+        finally:
+            self.journal.release(self.owner)
         return list(results)
+
+    async def _abandon(self, job: Job, on_event: OnEvent) -> None:
+        """Give up on a job: cancel it at the provider where the protocol can (so it stops costing), delete
+        its partial files, and mark it canceled."""
+        note = ""
+        if job.provider_job_id and not job.state.terminal and job.state is not JobState.SUCCEEDED:
+            try:
+                proto = self._protocol(self._route_of(job))
+                if not isinstance(proto, LocalProtocol):
+                    await proto.cancel(job.provider_job_id)
+                    note = " Asked the provider to cancel it."
+            except (UserError, ProviderError, httpx.HTTPError, KeyError, ImportError) as e:
+                note = f" The provider could not be asked to cancel it ({redact(str(e) or type(e).__name__)})."
+        for leftover in self._partials(job.id):
+            leftover.unlink(missing_ok=True)
+        self.journal.set_error(job.id, "abandoned", "Abandoned by the editor (promptreel resume --abandon)." + note,
+                               state=JobState.CANCELED)
+        on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason="abandoned" + note))
+
+    def _partials(self, job_id: str) -> list[Path]:
+        """The half-written files a job can leave in the output folder (a download, a synchronous answer)."""
+        out = output_dir(self.settings).expanduser()
+        return [out / f".{job_id}.part.mp4", out / f".{job_id}.staging.mp4"]
+
+    def _superseded(self, job: Job, on_event: OnEvent, resend: set[str]) -> bool:
+        """A job never sent whose request another job has since made (its take is in the cache): nothing to
+        offer for `--resend`, so it is closed, pointing at the job that made it."""
+        if job.state is not JobState.PLANNED or job.id in resend:
+            return False
+        made = self._cache_hit(job.cache_key)
+        if made is None or made[0] == job.id:
+            return False
+        self.journal.set_error(job.id, "superseded", f"Never sent; job {made[0]} made the same take since.",
+                               state=JobState.CANCELED)
+        return True
+
+    async def _collect(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
+        """Drive a job while this process holds its claim; while another live process holds it, wait for
+        that process to finish it (or to die, when its claim lapses and this process takes over)."""
+        waiting = False
+        while True:
+            job = self.journal.get(job_id)
+            if not job.state.terminal and self.journal.claim(job_id, self.owner):
+                try:
+                    job = self.journal.get(job_id)  # the holder may have finished it just before letting go
+                    if not job.state.terminal:
+                        return await self._drive(job_id, on_event, create=create)
+                finally:
+                    self.journal.release(self.owner, job_id)
+            if job.state.terminal:
+                return await self._made_elsewhere(job, on_event)
+            if not waiting:
+                log.info("job %s is being made by another process (%s); waiting for it", job_id,
+                         self.journal.claim_holder(job_id))
+                on_event(Event(EventKind.WAITING, job.id, job.model, job.variant))
+                waiting = True
+            await asyncio.sleep(self.claim_poll)
+
+    async def _made_elsewhere(self, job: Job, on_event: OnEvent) -> JobResult:
+        """The result of a job another process finished (or ended): this run paid nothing for it."""
+        if job.state is not JobState.DONE:
+            on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason=job.error_message))
+            return replace(self._result(job.id), cost=0.0)
+        path = Path(job.output_path)
+        try:
+            info = await asyncio.to_thread(probe, path)
+        except MediaError:
+            info = None
+        on_event(Event(EventKind.CACHED, job.id, job.model, job.variant, path=path))
+        return replace(self._result(job.id, info=info, cached=True), cost=0.0)
 
     # --- planning -----------------------------------------------------------------------------
 
@@ -291,10 +396,21 @@ class Engine:
     async def _session(self):
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=15.0)) as client:
             self._client, self._limiters, self._protocols = client, Limiters(self.settings, self.sleep), {}
+            renewing = asyncio.create_task(self._renew_claims())
             try:
                 yield
             finally:
+                renewing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await renewing
+                self.journal.release(self.owner)
                 self._client, self._limiters, self._protocols = None, None, {}
+
+    async def _renew_claims(self) -> None:
+        """Keep this process's claims alive while it runs (real time: a claim is a promise to other processes)."""
+        while True:
+            await asyncio.sleep(CLAIM_SECONDS / 3)
+            self.journal.renew(self.owner)
 
     def _protocol(self, route: Route) -> Protocol | LocalProtocol:
         if route.key not in self._protocols:
@@ -552,6 +668,22 @@ class Engine:
                                  state=state, resumable=True)
             await self.sleep(interval)
 
+    def _sandboxed(self, job: Job) -> bool:
+        """A job the sandbox's fakes made (`promptreel sandbox serve`): its route points at loopback with the
+        sandbox's placeholder keys. Its price is pretend: kept apart from real spend and every budget."""
+        proto = self._protocols.get(job.route_key)
+
+        def loopback(url: str | None) -> bool:
+            return bool(url) and httpx.URL(url).host in ("127.0.0.1", "localhost", "::1")
+
+        if not loopback(getattr(proto, "base_url", None)):
+            return False
+        keys = [v for v in getattr(proto, "credentials", {}).values() if isinstance(v, str)]
+        if keys:
+            return all(v.startswith(SANDBOX_KEY_PREFIX) for v in keys)
+        # No key (Vertex's OAuth): a cloud route sent to loopback is the sandbox; ComfyUI lives there anyway.
+        return not loopback(getattr(proto, "default_base_url", None))
+
     def _succeeded(self, job: Job, media: list[MediaRef], cost: float | None, on_event: OnEvent) -> Job:
         if not media:
             raise self._stop(job, on_event, ErrorKind.PROVIDER.value,
@@ -561,7 +693,7 @@ class Engine:
         # The provider has finished: this is when the money is spent, whether or not the download works.
         amount = cost if cost is not None else job.estimated_cost
         self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
-                            estimated=cost is None)
+                            estimated=cost is None, sandbox=self._sandboxed(job))
         return self.journal.get(job.id)
 
     # download -----------------------------------------------------------------------------------

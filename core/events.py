@@ -10,6 +10,7 @@ from typing import Callable
 
 class EventKind(str, enum.Enum):
     QUEUED = "queued"  # journaled, waiting for a route slot
+    WAITING = "waiting"  # another promptreel process is making this job; its result will be this run's
     SUBMITTED = "submitted"  # the provider took it (its job id is journaled)
     RUNNING = "running"  # generating; `progress` 0..1 where the provider says
     DOWNLOADING = "downloading"  # `bytes` of `total` (total None when the server does not say)

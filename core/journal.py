@@ -1,12 +1,19 @@
-"""The journal: one SQLite database (WAL) holding jobs, the cost ledger, the cache index and edit records.
+"""The journal: jobs, claims on them, the cost ledger, the cache index and edit records, in the one
+database `core/store.py` keeps (SQLite, WAL).
 
 Every write commits at once, so what is on disk is what happened: a provider job id is
 durable (fsynced) the moment `set_submitted` returns. Every text that goes in passes `keys.redact`.
+
+Exactly once: a job still being made holds its request's identity (`live_key`, unique), so `add_job`
+for a request that already has a live job returns that job instead of a new one; and a process drives
+a job only while it holds the job's claim, a lease it renews while alive (`claim`, `renew`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -17,80 +24,37 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from . import store
 from .keys import redact
 from .providers.base import JobState, MediaRef
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    batch_id TEXT NOT NULL,
-    request TEXT NOT NULL,
-    cache_key TEXT NOT NULL,
-    variant INTEGER NOT NULL,
-    model TEXT NOT NULL,
-    route_key TEXT NOT NULL,
-    provider_job_id TEXT,
-    state TEXT NOT NULL,
-    progress REAL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    sent_at TEXT,
-    estimated_cost REAL NOT NULL DEFAULT 0,
-    actual_cost REAL,
-    output_path TEXT,
-    media_refs TEXT,
-    cached_from TEXT,
-    error_kind TEXT,
-    error_message TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
-CREATE TABLE IF NOT EXISTS ledger (
-    id INTEGER PRIMARY KEY,
-    job_id TEXT NOT NULL UNIQUE,
-    at TEXT NOT NULL,
-    day TEXT NOT NULL,
-    model TEXT NOT NULL,
-    project TEXT NOT NULL DEFAULT '',
-    amount REAL NOT NULL,
-    estimated INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS ledger_day ON ledger(day);
-CREATE TABLE IF NOT EXISTS cache (
-    key TEXT PRIMARY KEY,
-    job_id TEXT NOT NULL,
-    path TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS edits (
-    id INTEGER PRIMARY KEY,
-    job_id TEXT NOT NULL,
-    target_kind TEXT NOT NULL,
-    target_ref TEXT NOT NULL,
-    before TEXT NOT NULL,
-    after TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS credentials (
-    sha256 TEXT PRIMARY KEY,
-    job_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    path TEXT NOT NULL,
-    parent_sha256 TEXT,
-    manifest_label TEXT,
-    validation TEXT,
-    manifest TEXT,
-    recorded_at TEXT NOT NULL
-);
-"""
-
-# Columns added after a journal format shipped: `ALTER TABLE ... ADD COLUMN` when missing, so an
-# existing journal upgrades in place and an older promptreel still reads it.
-ADDED_COLUMNS = (
-    ("jobs", "media_at", "TEXT"),  # when the provider reported the media ready (statistics' submit-to-media time)
-)
-
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
               JobState.SUCCEEDED, JobState.DOWNLOADING)
+
+
+# A claim lasts this long unless renewed; the engine renews its claims every third of it. A process on
+# this machine that has died loses its claims at once (its pid is gone); one elsewhere, when they lapse.
+CLAIM_SECONDS = 30.0
+
+
+def owner_id() -> str:
+    """This process, as the owner of claims: host, pid and a nonce (a reused pid is another owner)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+def _owner_gone(owner: str) -> bool:
+    """True when `owner` was a process on this machine that no longer runs."""
+    host, _, rest = owner.partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
 
 
 def now_iso() -> str:
@@ -129,6 +93,7 @@ class Job:
     error_kind: str | None
     error_message: str | None
     media_at: str | None = None
+    live_key: str | None = None
 
     @property
     def protocol(self) -> str:
@@ -163,38 +128,10 @@ def _clean(value: Any) -> Any:
 class Journal:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the engine's tasks (all on one event loop); the lock keeps
         # a CLI thread and the loop from interleaving statements.
-        self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        self._db = store.connect(self.path)
         self._lock = threading.RLock()
-        self._schemas: set[str] = set()  # other modules' tables created through this connection
-        # Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once
-        # (no busy wait) while another process or thread is opening it too: wait for it, briefly.
-        for attempt in range(200):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                # WAL + NORMAL: every commit survives the process dying (SIGKILL, a crash); the writes that
-                # must also survive power loss (a create going out, its provider id) go through `_durably`.
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.executescript(SCHEMA)
-                self._add_columns()
-                break
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) or attempt == 199:
-                    raise
-                time.sleep(0.05)
-
-    def _add_columns(self) -> None:
-        for table, column, kind in ADDED_COLUMNS:
-            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                try:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                except sqlite3.OperationalError as e:  # another process added it first
-                    if "duplicate column" not in str(e):
-                        raise
 
     @classmethod
     def open_default(cls) -> "Journal":
@@ -209,15 +146,7 @@ class Journal:
         with self._lock:
             return self._db.execute(sql, tuple(_clean(a) for a in args))
 
-    # --- tables other modules keep in this database (takes) ------------------------------------
-
-    def with_tables(self, schema: str) -> "Journal":
-        """This journal, with another module's tables created (`CREATE ... IF NOT EXISTS`) on first use."""
-        if schema not in self._schemas:
-            with self._lock:
-                self._db.executescript(schema)
-            self._schemas.add(schema)
-        return self
+    # --- statements of other modules (takes, templates) -------------------------------------
 
     def execute(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
         """One statement, every text redacted."""
@@ -239,16 +168,36 @@ class Journal:
 
     def add_job(self, *, batch_id: str, request: dict, cache_key: str, variant: int, model: str, route_key: str,
                 estimated_cost: float, state: JobState = JobState.PLANNED, job_id: str | None = None,
-                output_path: str | None = None, cached_from: str | None = None) -> str:
+                output_path: str | None = None, cached_from: str | None = None, live: bool = False,
+                owner: str | None = None) -> str:
+        """A new job, or, with `live`, the job already being made for `cache_key` when there is one.
+
+        `live`: the job holds its request's identity while it is being made, so an identical request
+        (this batch, a re-run after a crash, another process) gets this job back instead of a new one.
+        `owner`: claim the new job for that owner in the same transaction (no moment where another
+        process could take it over). Returns the job's id, new or found."""
         job_id = job_id or new_id("job")
         t = now_iso()
-        self._exec(
-            "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
-            " updated_at, estimated_cost, output_path, cached_from) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
-             state.value, t, t, estimated_cost, output_path, cached_from),
-        )
+        with self.transaction():
+            cur = self._exec(
+                "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
+                " updated_at, estimated_cost, output_path, cached_from, live_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
+                 state.value, t, t, estimated_cost, output_path, cached_from,
+                 cache_key if live and state.value in store.LIVE_STATES else None),
+            )
+            if cur.rowcount == 0:  # a job for this request is already being made
+                return self._exec("SELECT id FROM jobs WHERE live_key = ?", (cache_key,)).fetchone()[0]
+            if owner is not None:
+                self._exec("INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?)",
+                           (job_id, owner, time.time() + CLAIM_SECONDS))
         return job_id
+
+    def live_job(self, cache_key: str) -> str | None:
+        """The job being made for this request now, if any."""
+        row = self._exec("SELECT id FROM jobs WHERE live_key = ?", (cache_key,)).fetchone()
+        return row[0] if row else None
 
     def _durably(self, fn, *args, **kw):
         """Run a write with an fsync of the WAL at its commit (which also flushes every earlier commit)."""
@@ -260,8 +209,11 @@ class Journal:
                 self._db.execute("PRAGMA synchronous=NORMAL")
 
     def update(self, job_id: str, **fields: Any) -> None:
-        if "state" in fields and isinstance(fields["state"], JobState):
-            fields["state"] = fields["state"].value
+        if "state" in fields:
+            state = JobState(fields["state"])
+            fields["state"] = state.value
+            if state.terminal:  # made (or given up): an identical request now gets the cache, or a new job
+                fields["live_key"] = None
         if "media_refs" in fields:
             fields["media_refs"] = _media_to_json(fields["media_refs"])
         fields["updated_at"] = now_iso()
@@ -319,28 +271,64 @@ class Journal:
         d["media_refs"] = _media_from_json(d["media_refs"])
         return Job(**d)
 
+    # --- claims: which process drives a job -----------------------------------------------------
+
+    def claim(self, job_id: str, owner: str, seconds: float = CLAIM_SECONDS) -> bool:
+        """Take (or keep) the claim on a job: True when `owner` holds it now. One atomic statement: a claim
+        held by a live owner is never taken; a lapsed one, or one whose process here has died, is."""
+        now = time.time()
+        row = self._exec("SELECT owner FROM claims WHERE job_id = ?", (job_id,)).fetchone()
+        gone = row[0] if row is not None and row[0] != owner and _owner_gone(row[0]) else ""
+        cur = self._exec(
+            "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
+            " SET owner = excluded.owner, expires_at = excluded.expires_at"
+            " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
+            (job_id, owner, now + seconds, now, gone))
+        return cur.rowcount == 1
+
+    def claim_holder(self, job_id: str) -> str | None:
+        row = self._exec("SELECT owner FROM claims WHERE job_id = ?", (job_id,)).fetchone()
+        return row[0] if row else None
+
+    def renew(self, owner: str, seconds: float = CLAIM_SECONDS) -> None:
+        self._exec("UPDATE claims SET expires_at = ? WHERE owner = ?", (time.time() + seconds, owner))
+
+    def release(self, owner: str, job_id: str | None = None) -> None:
+        """Let go of one claim, or (no job id) of every claim `owner` holds."""
+        if job_id is None:
+            self._exec("DELETE FROM claims WHERE owner = ?", (owner,))
+        else:
+            self._exec("DELETE FROM claims WHERE job_id = ? AND owner = ?", (job_id, owner))
+
     # --- cost ledger ------------------------------------------------------------------------
 
-    def charge(self, job_id: str, model: str, amount: float, project: str = "", estimated: bool = False) -> None:
-        """One ledger line per job (a second charge for the same job is ignored: never pay twice on paper)."""
+    def charge(self, job_id: str, model: str, amount: float, project: str = "", estimated: bool = False,
+               sandbox: bool = False) -> None:
+        """One ledger line per job (a second charge for the same job is ignored: never pay twice on paper).
+        `sandbox`: a job the sandbox's fakes made: listed apart, never counted against a budget."""
         at = datetime.now(timezone.utc)
         self._exec(
-            "INSERT OR IGNORE INTO ledger (job_id, at, day, model, project, amount, estimated) VALUES (?,?,?,?,?,?,?)",
-            (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated)),
+            "INSERT OR IGNORE INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
+             int(sandbox)),
         )
         self.update(job_id, actual_cost=amount)
 
     def spent_on(self, day: str | None = None) -> float:
-        row = self._exec("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ?", (day or local_day(),)).fetchone()
+        """Real spend on a day (the sandbox's is not money)."""
+        row = self._exec("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ? AND sandbox = 0",
+                         (day or local_day(),)).fetchone()
         return float(row[0])
 
-    def spend(self, by: str = "day", since: date | None = None) -> list[tuple[str, float, int]]:
-        """(group, total USD, jobs) rows, grouped by 'day', 'model' or 'project'."""
+    def spend(self, by: str = "day", since: date | None = None, sandbox: bool = False) -> list[tuple[str, float, int]]:
+        """(group, total USD, jobs) rows, grouped by 'day', 'model' or 'project'; real spend, or with
+        `sandbox` the sandbox's pretend spend."""
         column = {"day": "day", "model": "model", "project": "project"}[by]
-        sql = f"SELECT {column}, SUM(amount), COUNT(*) FROM ledger"
-        args: list[Any] = []
+        sql = f"SELECT {column}, SUM(amount), COUNT(*) FROM ledger WHERE sandbox = ?"
+        args: list[Any] = [int(sandbox)]
         if since is not None:
-            sql += " WHERE day >= ?"
+            sql += " AND day >= ?"
             args.append(since.isoformat())
         sql += f" GROUP BY {column} ORDER BY {column}"
         return [(r[0], float(r[1]), int(r[2])) for r in self._exec(sql, args).fetchall()]

@@ -52,31 +52,6 @@ MAX_VARIANTS = 8
 # with room left for the variants' offsets.
 SEED_SPAN = 2**31 - 1 - MAX_VARIANTS
 
-# The table lives beside the journal's own (one database, one file to back up), created here so the
-# journal's schema stays the journal's.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS takes (
-    id TEXT PRIMARY KEY,
-    group_id TEXT NOT NULL,
-    shot TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    model TEXT NOT NULL,
-    seed INTEGER,
-    variant INTEGER NOT NULL DEFAULT 0,
-    job_id TEXT,
-    path TEXT,
-    slot TEXT NOT NULL,
-    provenance TEXT NOT NULL,
-    error TEXT,
-    chosen INTEGER NOT NULL DEFAULT 0,
-    source TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS takes_shot ON takes(shot);
-CREATE INDEX IF NOT EXISTS takes_group ON takes(group_id);
-"""
-
 @dataclass(frozen=True)
 class Take:
     """One result for a shot: which model and seed made it, the clip, and whether it is the keeper."""
@@ -251,7 +226,7 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
     group = new_id("group")
     at = now_iso()
     ids = [new_id("take") for _ in clips]
-    with journal.with_tables(SCHEMA).transaction():  # the group goes in whole or not at all
+    with journal.transaction():  # the group goes in whole or not at all
         for i, (take_id, clip) in enumerate(zip(ids, clips)):
             p = clip.provenance
             journal.execute(
@@ -284,12 +259,12 @@ def list_takes(journal: Journal, shot: str | None = None, group: str | None = No
         args.append(group)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    rows = journal.with_tables(SCHEMA).execute(sql + " ORDER BY created_at, group_id, position", args).fetchall()
+    rows = journal.execute(sql + " ORDER BY created_at, group_id, position", args).fetchall()
     return [_take(r) for r in rows]
 
 
 def get_take(journal: Journal, take_id: str) -> Take:
-    row = journal.with_tables(SCHEMA).execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
+    row = journal.execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
     if row is None:
         raise BadInput(f"There is no take {take_id}.", "Run `promptreel takes` to list take ids.")
     return _take(row)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from promptreel.core import settings
+from promptreel.core import settings, store
 from promptreel.core.errors import UserError
 
 from .doctor import Check
@@ -101,18 +101,17 @@ def journal_check() -> Check:
         return Check("journal", True, f"{path} not created yet (the first job creates it)", essential=True,
                      section="promptreel")
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            jobs = con.execute("SELECT count(*) FROM jobs").fetchone()[0] if "jobs" in tables else 0
-        finally:
-            con.close()
+        found = store.inspect(path)
+    except store.NewerSchema as e:
+        return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
     except sqlite3.Error as e:
         return Check("journal", False, f"{path} cannot be read ({e})",
                      "Restore it from a backup if you have one; otherwise move it aside and promptreel starts a "
                      "new journal (jobs recorded in the old one can then not be resumed).",
                      essential=True, section="promptreel")
-    return Check("journal", True, f"{path} readable, {jobs} job(s) recorded", essential=True, section="promptreel")
+    jobs = found.jobs
+    return Check("journal", True, f"{path} readable, schema {found.version}, {jobs} job(s) recorded", essential=True,
+                 section="promptreel")
 
 
 def keys_check() -> Check:

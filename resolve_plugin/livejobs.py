@@ -64,6 +64,8 @@ class LiveJobs:
         if kind in (EventKind.DONE, EventKind.CACHED):
             return {"state": "done", "progress": 1.0, "detail": "from the cache (no charge)" if kind is EventKind.CACHED
                     else "delivered", **({"cost_usd": 0.0} if kind is EventKind.CACHED else {})}
+        if kind is EventKind.WAITING:
+            return {"state": "waiting", "progress": None, "detail": "being made by another promptreel run"}
         if kind is EventKind.FAILED:
             return {"state": "failed", "progress": None, "detail": (event.reason or "failed")
                     + (" (kept: `promptreel resume` collects it)" if event.resumable else "")}

@@ -91,13 +91,15 @@ def test_many_threads_opening_a_new_journal_at_once(tmp_path):
     assert errors == []
 
 
-def test_another_modules_table_goes_in_whole_or_not_at_all(journal, tmp_path):
-    schema = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
-    with journal.with_tables(schema).transaction():
-        journal.execute("INSERT INTO notes (text) VALUES (?)", ("kept",))
+def test_a_transaction_goes_in_whole_or_not_at_all(journal, tmp_path):
+    row = ("t1", "g1", "SH010", "ab", 0, "draft", "{}", "{}", "2026-12-06")
+    insert = ("INSERT INTO takes (id, group_id, shot, kind, position, model, slot, provenance, created_at)"
+              " VALUES (?,?,?,?,?,?,?,?,?)")
+    with journal.transaction():
+        journal.execute(insert, row)
     with pytest.raises(sqlite3.IntegrityError):
         with journal.transaction():
-            journal.execute("INSERT INTO notes (text) VALUES (?)", ("rolled back",))
-            journal.execute("INSERT INTO notes (text) VALUES (?)", (None,))  # NOT NULL: the whole group goes
+            journal.execute(insert, ("t2", *row[1:]))
+            journal.execute(insert, row)  # the same id again: the whole group goes
     other = sqlite3.connect(journal.path)
-    assert [r[0] for r in other.execute("SELECT text FROM notes")] == ["kept"]
+    assert [r[0] for r in other.execute("SELECT id FROM takes")] == ["t1"]

@@ -13,7 +13,8 @@ import pytest
 
 from promptreel.core.cli import main
 from promptreel.core.errors import BadInput
-from promptreel.core.journal import SCHEMA, Journal
+from promptreel.core.journal import Journal
+from promptreel.core.store import MIGRATIONS
 from promptreel.core.providers.base import JobState
 from promptreel.core.request import GenerationRequest
 from promptreel.core.stats import COLUMNS, ModelStats, model_stats, parse_since
@@ -106,7 +107,7 @@ def test_parse_since():
 def test_an_older_journal_gains_media_at(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)  # a journal as written before `media_at` existed: the base schema alone
-    db.executescript(SCHEMA)
+    db.executescript(MIGRATIONS[0].sql)
     assert "media_at" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
     db.execute("INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at, "
                "updated_at) VALUES ('job_old', 'b', '{\"prompt\": \"p\", \"seconds\": 4}', 'k', 0, 'm', 'p:m', 'done', "

@@ -34,13 +34,16 @@ def test_lives_in_the_journal_database_in_wal_mode(store, isolated_home):
 
 
 def test_shares_the_database_without_touching_other_tables(store):
-    db = sqlite3.connect(store.path)
-    db.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY)")
-    db.execute("INSERT INTO jobs VALUES ('job-1')")
-    db.commit()
+    from promptreel.core.journal import Journal
+
+    journal = Journal(store.path)
+    journal.add_job(batch_id="b", request={}, cache_key="k", variant=0, model="draft", route_key="draft:draft",
+                    estimated_cost=0.0, job_id="job-1")
     store.save(NIGHT)
     store.delete(NIGHT.name)
+    db = sqlite3.connect(store.path)
     assert db.execute("SELECT id FROM jobs").fetchall() == [("job-1",)]
+    journal.close()
 
 
 def test_save_get_list_by_tag_delete(store):

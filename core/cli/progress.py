@@ -28,6 +28,8 @@ class ProgressView:
         task = self._tasks[e.job_id]
         if e.kind is EventKind.SUBMITTED:
             self.progress.update(task, status="submitted")
+        elif e.kind is EventKind.WAITING:
+            self.progress.update(task, status="made by another run; waiting")
         elif e.kind is EventKind.RUNNING:
             pct = f" {e.progress:.0%}" if e.progress is not None else ""
             self.progress.update(task, status=f"generating{pct}",

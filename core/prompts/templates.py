@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .. import store
 from ..errors import BadInput, UserError
 from ..tomlfile import read_user_file
 
@@ -32,18 +33,6 @@ class MissingPlaceholders(UserError):
 
 
 EXPORT_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS templates (
-    name        TEXT PRIMARY KEY,
-    text        TEXT NOT NULL,
-    tags        TEXT NOT NULL DEFAULT '[]',
-    description TEXT NOT NULL DEFAULT '',
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-)
-"""
-
 
 def placeholders(text: str) -> list[str]:
     """The `{names}` a template text uses, in first-use order; `{{` and `}}` are literal braces.
@@ -137,13 +126,15 @@ class TemplateStore:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
+        conn = store.connect(self.path)  # the table is the store's (WAL: readers never block the engine's writes)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")  # readers (the panel) never block the engine's writes
-            conn.execute(_SCHEMA)
-            with conn:  # one transaction: all or nothing
+            conn.execute("BEGIN IMMEDIATE")  # one transaction: all or nothing
+            try:
                 yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
         finally:
             conn.close()
 
