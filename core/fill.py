@@ -147,12 +147,14 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
         if output.exists():  # conformed before, to exactly this target
             clips[i] = SlotClip(slot, output, provenance)
             continue
-        conforms.append((job.path, output, target, settings.choices))
-        where.append((i, provenance))
+        if output not in (c[1] for c in conforms):  # two uses of one take at one length: one conform
+            conforms.append((job.path, output, target, settings.choices))
+        where.append((i, output, provenance))
 
     # Each conform is its own ffmpeg process: run them side by side, off the event loop.
-    done = await asyncio.to_thread(conform_many, conforms)
-    for (i, provenance), (_, output, _, _), outcome in zip(where, conforms, done):
+    done = dict(zip((c[1] for c in conforms), await asyncio.to_thread(conform_many, conforms)))
+    for i, output, provenance in where:
+        outcome = done[output]
         if isinstance(outcome, Exception):
             clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {outcome}")
         else:

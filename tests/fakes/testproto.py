@@ -95,6 +95,11 @@ class TestProto(Protocol):
                       media=[MediaRef(url=body["output"])] if body.get("output") else [],
                       error=error, next_poll_s=int(after) / 1000 if after else None, raw_state=body["status"])
 
+    async def cancel(self, job_id: str) -> None:
+        r = await self.client.post(f"{self.base_url}/v1/jobs/{job_id}/cancel", headers=self.auth_headers())
+        if r.status_code >= 400:
+            raise self._error(r)
+
     async def find_created(self, call: WireCall, client_ref: str, sent_at: datetime) -> str | None:
         r = await self.client.get(f"{self.base_url}/v1/jobs", params={"client_ref": client_ref},
                                   headers=self.auth_headers())
@@ -158,6 +163,7 @@ class FakeJobAPI:
         self.jobs: dict[str, dict] = {}
         self.creates: Counter[str] = Counter()  # client_ref -> jobs made
         self.downloads: Counter[str] = Counter()
+        self.cancels: Counter[str] = Counter()  # provider job id -> cancel calls
         self.active = 0
         self.max_active = 0
         self._lock = threading.Lock()
@@ -177,6 +183,7 @@ class FakeJobAPI:
         s = self.server
         s.route("POST", r"/v1/models/(?P<model>[^/]+)/jobs")(self._create)
         s.route("GET", r"/v1/jobs/(?P<id>[^/]+)")(self._poll)
+        s.route("POST", r"/v1/jobs/(?P<id>[^/]+)/cancel")(self._cancel)
         s.route("GET", r"/v1/jobs")(self._list)
         s.route("GET", r"/media/(?P<id>[^/]+)\.mp4")(self._media)
 
@@ -249,6 +256,15 @@ class FakeJobAPI:
         output = None if self.no_media else f"{self.url}/media/{call.match['id']}.mp4"
         return Reply(200, {"id": call.match["id"], "status": "succeeded", "progress": 1.0, "output": output,
                            "error": None})
+
+    def _cancel(self, call: Call) -> Reply:
+        if (bad := self._auth(call)) is not None:
+            return bad
+        if call.match["id"] not in self.jobs:
+            return Reply(404, {"error": {"code": "not_found", "message": "No such job."}})
+        with self._lock:
+            self.cancels[call.match["id"]] += 1
+        return Reply(200, {"id": call.match["id"], "status": "canceled"})
 
     def _list(self, call: Call) -> Reply:
         if (bad := self._auth(call)) is not None:

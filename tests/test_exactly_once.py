@@ -1,0 +1,230 @@
+"""Promise 2 as users meet it: one job per request when the same shot is asked for twice in a batch,
+when a crashed command is simply run again (SIGKILL, real processes), when two runs or two resumes go
+at once; claims that lapse when their process dies; `resume --abandon` cancelling at the provider."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from promptreel.core.cli import main
+from promptreel.core.journal import Journal, owner_id
+from promptreel.core.providers.base import JobState
+from tests.engine_env import clip, env  # noqa: F401  (fixtures)
+
+REPO = Path(__file__).resolve().parents[1]
+GENERATE = ["generate", "a kite over the sea", "--model", "test-model", "--seconds", "4", "--variants", "3", "--json"]
+
+
+def _cli(args: list[str]) -> subprocess.Popen:
+    """promptreel in its own process, as a second terminal would run it."""
+    script = f"import sys, tests.fakes.testproto; from promptreel.core.cli import main; sys.exit(main({args!r}))"
+    return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _until(what, journal: Journal, proc: subprocess.Popen | None = None, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not what(journal.jobs()):
+        assert proc is None or proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _submitted(n: int):
+    return lambda jobs: len(jobs) >= n and all(j.provider_job_id for j in jobs)
+
+
+def test_the_same_request_twice_in_a_batch_is_one_job_paid_once(env):
+    results = env.run([env.plan(), env.plan(), env.plan(prompt="another kite")])
+    assert [r.ok for r in results] == [True, True, True]
+    assert results[0].job_id == results[1].job_id != results[2].job_id
+    assert sorted(env.api.creates.values()) == [1, 1]  # two distinct requests, two jobs
+    assert results[0].cost > 0 and results[1].cost == 0.0 and results[1].cached
+    assert len(env.journal.jobs()) == 2
+
+
+def test_a_crashed_generate_run_again_attaches_to_its_jobs(env, capsys):
+    env.api.job_seconds = 600  # still polling when it dies
+    journal = Journal(env.home / "journal.sqlite")
+    proc = _cli(GENERATE)
+    try:
+        _until(_submitted(3), journal, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        proc.kill()
+        proc.stdout.close(), proc.stderr.close()
+    first = {j.id for j in journal.jobs()}
+    assert sum(env.api.creates.values()) == 3
+
+    env.api.job_seconds = 0
+    assert main(GENERATE) == 0  # the user runs the same command again instead of `resume`
+    results = json.loads(capsys.readouterr().out)
+    assert [r["state"] for r in results] == ["done"] * 3
+    assert {r["job_id"] for r in results} == first  # the crashed run's jobs, collected
+    assert sum(env.api.creates.values()) == 3 and set(env.api.creates) == first  # nothing made twice
+    assert {j.id for j in journal.jobs()} == first
+    assert main(["resume", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []
+    journal.close()
+
+
+def test_two_identical_runs_at_once_make_each_job_once(env):
+    env.api.job_seconds = 1.0
+    a, b = _cli(GENERATE), _cli(GENERATE)
+    outs = [p.communicate(timeout=120) for p in (a, b)]
+    assert a.returncode == 0 and b.returncode == 0, [o[1].decode()[-2000:] for o in outs]
+    ra, rb = (json.loads(o[0]) for o in outs)
+    assert sum(env.api.creates.values()) == 3  # not 6
+    assert {r["job_id"] for r in ra} == {r["job_id"] for r in rb}
+    assert all(r["state"] == "done" and Path(r["path"]).is_file() for r in ra + rb)
+    # One of the two paid; the other was handed the same takes at no cost.
+    assert sorted(round(sum(r["cost_usd"] for r in rs), 2) for rs in (ra, rb)) == [0.0, 1.2]
+    assert sum(env.api.downloads.values()) == 3
+
+
+def test_two_resumes_at_once_download_each_job_once(env):
+    env.api.job_seconds = 600
+    journal = Journal(env.home / "journal.sqlite")
+    proc = _cli(GENERATE)
+    try:
+        _until(_submitted(3), journal, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        proc.kill()
+        proc.stdout.close(), proc.stderr.close()
+    env.api.job_seconds = 0.5
+    a, b = _cli(["resume", "--json"]), _cli(["resume", "--json"])
+    outs = [p.communicate(timeout=120) for p in (a, b)]
+    assert a.returncode == 0 and b.returncode == 0, [o[1].decode()[-2000:] for o in outs]
+    assert sum(env.api.downloads.values()) == 3 and set(env.api.downloads.values()) == {1}
+    assert sum(env.api.creates.values()) == 3
+    assert {j.state for j in journal.jobs()} == {JobState.DONE}
+    journal.close()
+
+
+def test_a_resume_beside_a_live_run_changes_nothing_it_owns(env, capsys):
+    env.api.job_seconds = 1.5
+    journal = Journal(env.home / "journal.sqlite")
+    live = _cli(GENERATE)
+    try:
+        _until(_submitted(3), journal, live)
+        job = journal.jobs()[0].id
+        # Abandoning or resending a job a live run drives is refused, and changes nothing.
+        assert main(["resume", "--abandon", job]) == 2
+        assert "being made by another promptreel process" in capsys.readouterr().err
+        assert journal.get(job).state in (JobState.QUEUED, JobState.RUNNING)
+        assert main(["resume", "--json"]) == 0  # waits on the live run's jobs and reports them
+        resumed = json.loads(capsys.readouterr().out)
+        out, err = live.communicate(timeout=120)
+        assert live.returncode == 0, err.decode()[-2000:]
+    finally:
+        live.kill()
+    assert [r["state"] for r in resumed] == ["done"] * 3 and all(r["cost_usd"] == 0 for r in resumed)
+    assert sum(env.api.downloads.values()) == 3 and sum(env.api.creates.values()) == 3
+    journal.close()
+
+
+def test_resume_abandon_cancels_at_the_provider_and_deletes_partials(env):
+    env.api.job_seconds = 600
+    env.settings.poll_cap_seconds = 0.2  # the run stops polling and leaves the job for resume
+    env.run([env.plan()])
+    [job] = env.journal.jobs()
+    assert job.state in (JobState.QUEUED, JobState.RUNNING)
+    partial = Path(env.settings.output_dir) / f".{job.id}.part.mp4"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"half a download")
+    env.new_engine()
+    env.resume(abandon=[job.id])
+    assert env.journal.get(job.id).state is JobState.CANCELED
+    assert env.api.cancels[job.provider_job_id] == 1
+    assert not partial.exists()
+    assert "cancel" in env.journal.get(job.id).error_message
+
+
+def test_a_claim_lapses_when_its_process_dies(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite")
+    me, other = owner_id(), owner_id()
+    assert journal.claim("job_a", me)
+    assert not journal.claim("job_a", other)  # held by a live process
+    assert journal.claim("job_a", me)  # renewing one's own
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = f"{socket.gethostname()}/{dead.pid}/deadbeef"
+    assert journal.claim("job_b", gone)
+    assert journal.claim("job_b", me)  # its process is gone: taken at once, no lease to wait out
+
+    elsewhere = "render-node-7/4242/cafe0000"  # another machine: only its lease tells
+    assert journal.claim("job_c", elsewhere, seconds=0.2)
+    assert not journal.claim("job_c", me)
+    time.sleep(0.3)
+    assert journal.claim("job_c", me)
+    journal.close()
+
+
+def test_a_killed_process_claim_is_taken_over_by_a_rerun(env, capsys):
+    """SIGKILL leaves the claims behind; the re-run takes them over at once (the holder's pid is gone)."""
+    env.api.job_seconds = 600
+    journal = Journal(env.home / "journal.sqlite")
+    proc = _cli(GENERATE)
+    try:
+        _until(_submitted(3), journal, proc)
+        assert journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 3
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        proc.kill()
+        proc.stdout.close(), proc.stderr.close()
+    env.api.job_seconds = 0
+    started = time.monotonic()
+    assert main(["resume", "--json"]) == 0
+    assert time.monotonic() - started < 20  # not waiting out a lease
+    assert [r["state"] for r in json.loads(capsys.readouterr().out)] == ["done"] * 3
+    assert journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+    journal.close()
+
+
+@pytest.mark.parametrize("no_cache", [False, True])
+def test_only_a_failed_job_or_no_cache_is_made_again(env, no_cache):
+    env.api.refuse = "moderation"
+    [failed] = env.run([env.plan()])
+    assert not failed.ok
+    env.api.refuse = None
+    [again] = env.run([env.plan()], no_cache=no_cache)
+    assert again.ok and again.job_id != failed.job_id
+    [third] = env.run([env.plan()], no_cache=no_cache)
+    assert third.cached != no_cache
+    assert sum(env.api.creates.values()) == (2 if no_cache else 1)  # the refused create made no job
+
+
+def test_repeated_uses_in_one_fill_make_one_job_each_at_its_own_length(env, tmp_path):
+    from fractions import Fraction
+
+    from promptreel.core.conform.probe import probe
+    from promptreel.core.fill import FillSettings, fill_slots
+    from promptreel.core.request import Slot
+
+    def slot(frames: int, name: str) -> Slot:
+        return Slot(frames=frames, rate=Fraction(24), size="320x180", prompt="the same kite", model="test-model",
+                    seed=7, name=name)
+
+    slots = [slot(12, "SH010"), slot(20, "SH020"), slot(12, "SH030")]  # one generation covers all three
+    import asyncio
+
+    clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=tmp_path), engine=env.engine))
+    assert all(c.ok for c in clips), [c.error for c in clips]
+    assert sum(env.api.creates.values()) == 1
+    assert [probe(c.path).frames for c in clips] == [12, 20, 12]
+    assert clips[0].path == clips[2].path != clips[1].path  # the same length conformed once
+    assert len({c.provenance["job_id"] for c in clips}) == 1
+    assert sum(c.provenance["cost"] for c in clips) == clips[0].provenance["cost"] > 0
