@@ -228,3 +228,33 @@ def test_repeated_uses_in_one_fill_make_one_job_each_at_its_own_length(env, tmp_
     assert clips[0].path == clips[2].path != clips[1].path  # the same length conformed once
     assert len({c.provenance["job_id"] for c in clips}) == 1
     assert sum(c.provenance["cost"] for c in clips) == clips[0].provenance["cost"] > 0
+
+
+def test_sandbox_jobs_are_kept_apart_from_real_spend(tmp_path, clip, monkeypatch, capsys):
+    """A route sent to loopback with the sandbox's placeholder key is the sandbox: its price is not money.
+    The same loopback route with a real-looking key (a local proxy) is real spend."""
+    import asyncio
+
+    from promptreel.core.catalog import load_catalog
+    from promptreel.core.engine import Engine
+    from promptreel.core.plan import PlannedRequest
+    from promptreel.core.request import GenerationRequest
+    from tests.engine_env import write_settings
+    from tests.fakes.testproto import KEY_NAME, FakeJobAPI
+
+    monkeypatch.setenv("PROMPTREEL_HOME", str(tmp_path))
+    for key, sandboxed in (("sbx-placeholder-key-0000", True), ("sk-live-proxy-5f1c0a77", False)):
+        monkeypatch.setenv(KEY_NAME, key)
+        with FakeJobAPI(clip, key=key) as api:
+            settings = write_settings(tmp_path, api.url, daily_cap_usd=0.5)
+            journal = Journal(tmp_path / "journal.sqlite")
+            engine = Engine(load_catalog(settings.catalog_file), journal, settings)
+            req = GenerationRequest(prompt=f"kite {key}", model="test-model", seconds=4, size="1280x720")
+            [r] = asyncio.run(engine.run([PlannedRequest(req)]))
+            assert r.ok and r.cost == 0.4
+            assert journal.spent_on() == (0.0 if sandboxed else 0.4)
+            journal.close()
+    assert main(["cost", "--by", "model", "--csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["test-model,0.4000,1"]
+    assert main(["cost", "--by", "model", "--csv", "--sandbox"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["test-model,0.4000,1"]

@@ -103,3 +103,59 @@ def test_a_transaction_goes_in_whole_or_not_at_all(journal, tmp_path):
             journal.execute(insert, row)  # the same id again: the whole group goes
     other = sqlite3.connect(journal.path)
     assert [r[0] for r in other.execute("SELECT id FROM takes")] == ["t1"]
+
+
+def test_a_journal_from_before_numbered_migrations_is_upgraded_in_place(tmp_path):
+    """Its double-paid duplicates (two unfinished jobs for one request) keep working: the oldest holds
+    the request from now on, the other is left as it was."""
+    from promptreel.core import store
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(store.MIGRATIONS[0].sql)
+    for job_id, at in (("job_old", "2026-01-01T00:00:00"), ("job_dup", "2026-01-01T00:00:01")):
+        db.execute("INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
+                   " updated_at) VALUES (?, 'b', '{}', 'k:0', 0, 'm', 'p:m', 'queued', ?, ?)", (job_id, at, at))
+    db.commit()
+    db.close()
+    journal = Journal(path)
+    assert store.version(journal._db) == store.LATEST
+    assert journal.live_job("k:0") == "job_old"
+    assert {j.id for j in journal.unfinished()} == {"job_old", "job_dup"}
+    assert journal.add_job(batch_id="b2", request={}, cache_key="k:0", variant=0, model="m", route_key="p:m",
+                           estimated_cost=0, live=True) == "job_old"
+    journal.close()
+    assert store.inspect(path) == store.Summary(store.LATEST, 2)
+
+
+def test_a_database_from_a_newer_promptreel_is_refused_and_left_alone(tmp_path, monkeypatch, capsys):
+    from promptreel.core import store
+    from promptreel.core.cli import main
+
+    monkeypatch.setenv("PROMPTREEL_HOME", str(tmp_path))
+    Journal(tmp_path / "journal.sqlite").close()
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", (store.LATEST + 1,))
+    db.commit()
+    before = (tmp_path / "journal.sqlite").read_bytes()
+    assert main(["jobs"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "newer promptreel" in err[0] and "Traceback" not in err[0]
+    assert (tmp_path / "journal.sqlite").read_bytes() == before
+    with pytest.raises(store.NewerSchema):
+        store.inspect(tmp_path / "journal.sqlite")
+
+
+def test_two_processes_opening_a_new_database_apply_each_migration_once(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "new.sqlite"
+    script = "import sys; from promptreel.core.journal import Journal; Journal(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path)]) for _ in range(4)]
+    assert [p.wait() for p in procs] == [0] * 4
+    db = sqlite3.connect(path)
+    from promptreel.core import store
+
+    assert [r[0] for r in db.execute("SELECT version FROM schema_version ORDER BY version")] == \
+        [m.version for m in store.MIGRATIONS]

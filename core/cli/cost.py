@@ -9,8 +9,10 @@ import click
 @click.option("--by", type=click.Choice(["day", "model", "project"]), default="day", show_default=True)
 @click.option("--since", metavar="DATE", help="Only spend on or after this day (YYYY-MM-DD).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
-def cost(by, since, as_csv) -> None:
-    """Report spend by day, model and project."""
+@click.option("--sandbox", is_flag=True, help="The sandbox's pretend spend instead (jobs its fakes made).")
+def cost(by, since, as_csv, sandbox) -> None:
+    """Report spend by day, model and project. Jobs made by `promptreel sandbox` fakes are not money and are
+    listed only with --sandbox."""
     from datetime import date
 
     from ..errors import BadInput
@@ -22,7 +24,7 @@ def cost(by, since, as_csv) -> None:
         raise BadInput(f"'{since}' is not a date.", "Write it as YYYY-MM-DD, e.g. 2026-11-01.") from None
     journal = Journal.open_default()
     try:
-        rows = journal.spend(by, since_day)
+        rows = journal.spend(by, since_day, sandbox=sandbox)
     finally:
         journal.close()
     if as_csv:
@@ -37,7 +39,7 @@ def cost(by, since, as_csv) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"promptreel spend by {by}")
+    table = Table(title=f"promptreel {'sandbox (not money)' if sandbox else 'spend'} by {by}")
     table.add_column(by)
     table.add_column("USD", justify="right")
     table.add_column("jobs", justify="right")
