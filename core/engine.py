@@ -16,9 +16,11 @@ every step is in the journal before the next begins. The promises it keeps:
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import random
+import sqlite3
 import time
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
@@ -507,6 +509,13 @@ class Engine:
         except _Stop as stop:
             return stop.result
         except Exception as e:  # a bug: keep the job in the journal, collectable, and let the batch go on
+            if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
+                # The journal cannot be written: say so, and write nothing more (what it holds is still true).
+                job = self.journal.get(job_id)
+                message = (f"The disk holding promptreel's journal is full ({e}). Job {job_id} is kept as far as "
+                           "it got: free some space, then run `promptreel resume` to collect it.")
+                on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason=message, resumable=True))
+                return replace(self._result(job_id, resumable=True), error_kind="disk_full", error=message)
             log.exception("job %s stopped on an internal error", job_id)
             job = self.journal.get(job_id)
             self.journal.set_error(job_id, "internal", redact(f"{type(e).__name__}: {e}"))
@@ -706,7 +715,10 @@ class Engine:
         def progress(have: int, total: int | None) -> None:
             on_event(Event(EventKind.DOWNLOADING, job.id, job.model, job.variant, bytes=have, total=total))
 
+        unplayable = 0
+
         async def once():
+            nonlocal unplayable
             if media.inline_path is not None:
                 if media.inline_path.is_file():
                     os.replace(media.inline_path, tmp)
@@ -717,9 +729,12 @@ class Engine:
                 await fetch(self._client, url, headers, tmp, progress)
             try:
                 return await asyncio.to_thread(probe, tmp)
-            except MediaError as e:
+            except MediaError:
                 tmp.unlink(missing_ok=True)
-                raise DownloadError(f"The downloaded file is not playable media: {e.problem}", retryable=True) from None
+                unplayable += 1
+                # Once more, in case the copy broke on the way; twice the same is the provider's file.
+                raise DownloadError("The downloaded file is not playable media.", retryable=unplayable < 2,
+                                    status=-1) from None
 
         async def with_retries():
             async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
@@ -739,9 +754,26 @@ class Engine:
                 media = status.media[0]
                 self.journal.update(job.id, media_refs=status.media)
                 info = await with_retries()
-        except (DownloadError, ProviderError) as e:
+        except DownloadError as e:
+            if e.status == -1:  # fetched twice, unplayable twice: collecting it again would loop
+                raise self._stop(job, on_event, "broken_media",
+                                 f"The provider's file for job {job.id} is broken: it was downloaded twice and is not "
+                                 "playable media either time. The generation was charged; ask the provider about "
+                                 "it, and run the request again (a new job) for a new take.",
+                                 state=JobState.FAILED, resumable=False) from None
+            raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
+                             state=JobState.SUCCEEDED, resumable=True) from None
+        except ProviderError as e:
             # The generation is paid for and done: keep it collectable, never generate again.
             raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
+                             state=JobState.SUCCEEDED, resumable=True) from None
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            tmp.unlink(missing_ok=True)
+            raise self._stop(job, on_event, "disk_full",
+                             f"The disk holding {tmp.parent} is full, so job {job.id}'s video could not be saved. It is "
+                             "paid for and kept: free some space, then run `promptreel resume` to collect it.",
                              state=JobState.SUCCEEDED, resumable=True) from None
         return await self._finish(job, tmp, info, on_event)
 
@@ -751,9 +783,9 @@ class Engine:
         # Hashing and reading credentials take a while on a long take: off the event loop.
         await asyncio.to_thread(self._record_provenance, job, final)
         info = MediaInfo(final, info.width, info.height, info.rate, info.frames, info.pix_fmt, info.has_audio)
+        self.journal.cache_put(job.cache_key, job.id, final)  # before DONE: a journal that fills up here leaves it collectable
         self.journal.update(job.id, state=JobState.DONE, output_path=str(final), progress=1.0,
                             error_kind=None, error_message=None)
-        self.journal.cache_put(job.cache_key, job.id, final)
         log.debug("job %s done: %s", job.id, final)
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return self._result(job.id, info=info)

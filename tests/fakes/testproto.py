@@ -178,6 +178,7 @@ class FakeJobAPI:
         self.truncate_downloads = 0  # next N downloads stop half-way
         self.fail_downloads = 0  # next N downloads answer 502 (a proxy in the way)
         self.expire_downloads = 0  # next N downloads answer 403 (the signed URL expired)
+        self.corrupt_downloads = 0  # next N downloads answer bytes that are no video
         self.no_media = False  # succeeded without output
         self.redirect_media_to: str | None = None  # media answers 302 to this base URL (another host)
         s = self.server
@@ -284,6 +285,8 @@ class FakeJobAPI:
             return Reply(403, {"error": {"code": "url_expired", "message": "This link has expired."}})
         if self._take("fail_downloads"):
             return Reply(502, b"Bad gateway")
+        if self._take("corrupt_downloads"):
+            return Reply(200, self.media[::-1], headers={"Content-Type": "video/mp4"})
         if self._take("truncate_downloads"):
             return Reply(200, self.media, ranges=True, truncate_at=len(self.media) // 2,
                          headers={"Content-Type": "video/mp4"})
