@@ -210,6 +210,34 @@ def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], j
     return clips
 
 
+def take_tags(shot: str, kind: Kind) -> dict[str, str]:
+    """What a generate's jobs carry so `resume` can record their takes if the generate is killed first."""
+    return {"shot": shot, "take_kind": kind}
+
+
+def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list[str]:
+    """The takes of generates that were killed before recording them, now that `resume` collected their
+    jobs: one group per killed batch, its shot and kind from the jobs' tags. Returns the groups recorded."""
+    from .plan import PlannedRequest
+    from .request import GenerationRequest
+
+    recorded = {r["job_id"] for r in journal.execute("SELECT job_id FROM takes WHERE job_id IS NOT NULL")}
+    batches: dict[str, list[tuple[PlannedRequest, JobResult]]] = {}
+    for r in results:
+        job = journal.get(r.job_id)
+        tags = job.request.get("tags", {}) if job else {}
+        if job is None or r.job_id in recorded or tags.get("take_kind") not in KINDS:
+            continue
+        batches.setdefault(job.batch_id, []).append((PlannedRequest(GenerationRequest.model_validate(job.request)), r))
+    groups = []
+    for found in batches.values():
+        tags = found[0][0].request.tags
+        planned, done = [p for p, _ in found], [r for _, r in found]
+        groups.append(record_takes(journal, tags["shot"], job_clips(planned, done, journal, tags["shot"]),
+                                   tags["take_kind"]))
+    return groups
+
+
 # --- the journal's takes table ------------------------------------------------------------------
 
 

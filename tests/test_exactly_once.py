@@ -43,16 +43,8 @@ def _submitted(n: int):
     return lambda jobs: len(jobs) >= n and all(j.provider_job_id for j in jobs)
 
 
-def test_the_same_request_twice_in_a_batch_is_one_job_paid_once(env):
-    results = env.run([env.plan(), env.plan(), env.plan(prompt="another kite")])
-    assert [r.ok for r in results] == [True, True, True]
-    assert results[0].job_id == results[1].job_id != results[2].job_id
-    assert sorted(env.api.creates.values()) == [1, 1]  # two distinct requests, two jobs
-    assert results[0].cost > 0 and results[1].cost == 0.0 and results[1].cached
-    assert len(env.journal.jobs()) == 2
-
-
-def test_a_crashed_generate_run_again_attaches_to_its_jobs(env, capsys):
+def _killed_generate(env) -> Journal:
+    """`promptreel generate` (3 takes) killed with SIGKILL while its jobs are at the provider."""
     env.api.job_seconds = 600  # still polling when it dies
     journal = Journal(env.home / "journal.sqlite")
     proc = _cli(GENERATE)
@@ -63,6 +55,36 @@ def test_a_crashed_generate_run_again_attaches_to_its_jobs(env, capsys):
     finally:
         proc.kill()
         proc.stdout.close(), proc.stderr.close()
+    assert sum(env.api.creates.values()) == 3
+    return journal
+
+
+def test_resume_records_the_takes_of_a_killed_generate(env, capsys):
+    from promptreel.core.takes import list_takes
+
+    journal = _killed_generate(env)
+    assert list_takes(journal) == []  # killed before it could record them
+    env.api.job_seconds = 0
+    assert main(["resume"]) == 0
+    assert "Recorded the takes of 1 interrupted generate(s)" in capsys.readouterr().out
+    takes = list_takes(journal)
+    assert len(takes) == 3 and len({t.shot for t in takes}) == 1 and takes[0].kind == "variants"
+    assert {t.job_id for t in takes} == {j.id for j in journal.jobs()} and all(t.path for t in takes)
+    assert main(["resume"]) == 0 and len(list_takes(journal)) == 3  # recorded once
+    journal.close()
+
+
+def test_the_same_request_twice_in_a_batch_is_one_job_paid_once(env):
+    results = env.run([env.plan(), env.plan(), env.plan(prompt="another kite")])
+    assert [r.ok for r in results] == [True, True, True]
+    assert results[0].job_id == results[1].job_id != results[2].job_id
+    assert sorted(env.api.creates.values()) == [1, 1]  # two distinct requests, two jobs
+    assert results[0].cost > 0 and results[1].cost == 0.0 and results[1].cached
+    assert len(env.journal.jobs()) == 2
+
+
+def test_a_crashed_generate_run_again_attaches_to_its_jobs(env, capsys):
+    journal = _killed_generate(env)
     first = {j.id for j in journal.jobs()}
     assert sum(env.api.creates.values()) == 3
 
@@ -92,16 +114,7 @@ def test_two_identical_runs_at_once_make_each_job_once(env):
 
 
 def test_two_resumes_at_once_download_each_job_once(env):
-    env.api.job_seconds = 600
-    journal = Journal(env.home / "journal.sqlite")
-    proc = _cli(GENERATE)
-    try:
-        _until(_submitted(3), journal, proc)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    finally:
-        proc.kill()
-        proc.stdout.close(), proc.stderr.close()
+    journal = _killed_generate(env)
     env.api.job_seconds = 0.5
     a, b = _cli(["resume", "--json"]), _cli(["resume", "--json"])
     outs = [p.communicate(timeout=120) for p in (a, b)]

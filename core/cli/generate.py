@@ -47,7 +47,9 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     from ..frames import parse_rate
     from ..journal import Journal
     from ..settings import load_settings
-    from ..takes import check_models, job_clips, list_takes, record_takes, seed_for, shot_name
+    from dataclasses import replace
+
+    from ..takes import check_models, job_clips, list_takes, record_takes, seed_for, shot_name, take_tags
     from .progress import event_sink, print_results
 
     settings = load_settings()
@@ -83,14 +85,18 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
         for warning in p.warnings:
             click.echo(f"note: {warning}", err=True)
 
+    shot = shot or shot_name(prompt)
+    kind = "ab" if len(models) > 1 else "variants"
+    # The shot goes on each job (tags are not part of a request's identity), so `resume` can record
+    # the takes of a generate that was killed before it could.
+    planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags, **take_tags(shot, kind)}}))
+               for p in planned]
     journal = Journal.open_default()
     try:
         engine = Engine(catalog, journal, settings)
         with event_sink(as_json) as on_event:
             results = asyncio.run(engine.run(planned, budget=budget, no_cache=no_cache, on_event=on_event))
-        shot = shot or shot_name(prompt)
-        group = record_takes(journal, shot, job_clips(planned, results, journal, shot),
-                             "ab" if len(models) > 1 else "variants")
+        group = record_takes(journal, shot, job_clips(planned, results, journal, shot), kind)
         take_ids = [t.id for t in list_takes(journal, group=group)]
     finally:
         journal.close()

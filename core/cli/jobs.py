@@ -58,6 +58,7 @@ def resume(resend, abandon, as_json) -> None:
     from ..engine import Engine
     from ..journal import Journal
     from ..settings import load_settings
+    from ..takes import list_takes, record_resumed_takes
     from .progress import event_sink, print_results
 
     settings = load_settings()
@@ -66,11 +67,16 @@ def resume(resend, abandon, as_json) -> None:
         engine = Engine(load_catalog(settings.catalog_file), journal, settings)
         with event_sink(as_json) as on_event:
             results = asyncio.run(engine.resume(on_event, resend=resend, abandon=abandon))
+        groups = record_resumed_takes(journal, results)
+        shots = [t.shot for g in groups for t in list_takes(journal, group=g)[:1]]
     finally:
         journal.close()
     if not results and not as_json:
         click.echo("Nothing to resume: every job is finished.")
         return
     print_results(results, as_json)
+    if shots and not as_json:
+        click.echo(f"Recorded the takes of {len(shots)} interrupted generate(s): {', '.join(shots)} "
+                   "(`promptreel takes SHOT`).")
     if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)
