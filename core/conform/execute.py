@@ -6,8 +6,10 @@ and reported; it is never handed on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import BadInput, UnsupportedRequest, UserError
+from ..ffmpeg import die_with_parent
 from ..frames import rate_label
 from ..request import Slot
 from .plan import AUDIO_CODEC, Choices, ConformPlan, plan_conform
@@ -105,7 +108,8 @@ def execute(plan: ConformPlan, output: Path, *, on_event: EventSink | None = Non
     emit = on_event or (lambda event: None)
     n = plan.target.frames
     emit(ConformEvent("planned", output, 0, n, "\n".join(plan.describe())))
-    temp = output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}.partial{output.suffix}")
+    clean_stale_partials(output.parent)
+    temp = output.with_name(f".{output.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{output.suffix}")
     try:
         _run(plan, temp, output, emit)
         info = probe(temp, check_duplicate=False)
@@ -119,6 +123,37 @@ def execute(plan: ConformPlan, output: Path, *, on_event: EventSink | None = Non
         temp.unlink(missing_ok=True)
     emit(ConformEvent("done", output, n, n))
     return dataclasses.replace(info, path=output)
+
+
+_PARTIAL = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.partial\.[A-Za-z0-9]+$")
+
+
+def clean_stale_partials(folder: Path) -> list[Path]:
+    """Delete the half-written clips that a killed conform left in `folder` (their writer's pid, in the
+    name, is gone); a live process's are left alone. Returns what was deleted."""
+    gone = []
+    try:
+        names = [p for p in Path(folder).iterdir() if _PARTIAL.match(p.name)]
+    except OSError:
+        return gone
+    for path in names:
+        pid = int(_PARTIAL.match(path.name).group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            gone.append(path)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
@@ -162,7 +197,9 @@ def _run(plan: ConformPlan, temp: Path, output: Path, emit: EventSink) -> None:
     if tags and output.suffix.lower() in (".mov", ".mp4"):  # MOV/MP4 keep other tags than their own only when told
         tags += ["-movflags", "use_metadata_tags"]
     cmd[-1:-1] = tags  # output options go before the output name
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The kernel stops ffmpeg if this process dies mid-conform (Linux); its partial is cleaned on the next run.
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=die_with_parent)
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
     reader.start()

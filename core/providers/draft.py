@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..catalog import Size
 from ..errors import UnsupportedRequest, UserError
-from ..ffmpeg import ffmpeg_exe
+from ..ffmpeg import die_with_parent, ffmpeg_exe
 from ..frames import is_drop_frame_rate, rate_label, rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
 from .base import LocalProtocol
@@ -298,7 +298,7 @@ def render_draft(request: GenerationRequest, dest: Path) -> Path:
     """Render the draft for `request` to `dest`, blocking (tests, placeholder drafts). Returns `dest`."""
     dest = Path(dest)
     done = subprocess.run(build_command(plan_draft(request), dest), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
     _check(done.returncode, done.stderr.decode(errors="replace"), dest)
     return dest
 
@@ -308,6 +308,7 @@ async def _render(request: GenerationRequest, dest: Path, on_progress: ProgressC
     proc = await asyncio.create_subprocess_exec(
         *build_command(plan, dest),
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        preexec_fn=die_with_parent,
     )
     done = 0.0
     try:
