@@ -39,12 +39,32 @@ class Settings(BaseModel):
 
 
 def home() -> Path:
+    """The data folder; created on first use, readable by its owner only (it holds prompts and costs)."""
     env = os.environ.get("PROMPTREEL_HOME")
     if env:
-        return Path(env).expanduser()
-    import platformdirs
+        path = Path(env).expanduser()
+    else:
+        import platformdirs
 
-    return Path(platformdirs.user_data_dir("promptreel", appauthor=False))
+        path = Path(platformdirs.user_data_dir("promptreel", appauthor=False))
+    if path not in _made:
+        _make_private(path)
+    return path
+
+
+_made: set[Path] = set()
+
+
+def _make_private(path: Path) -> None:
+    # Only a folder we create is made 0700: an existing one may be shared on purpose (two seats
+    # on one database). Folders above it get the umask's mode, as any other mkdir's parents.
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # unwritable: whoever uses the folder says so, with a fix (`doctor`, the journal)
+    _made.add(path)
 
 
 def settings_path() -> Path:
