@@ -27,6 +27,7 @@ class Settings(BaseModel):
     output_dir: Path | None = None
     daily_cap_usd: float | None = Field(None, ge=0, description="refuse runs that would take today's spend past this")
     poll_cap_seconds: int = Field(1800, ge=1, description="stop polling a job after this long; it stays resumable")
+    allow_long_draft: bool = Field(False, description="render drafts past an hour, or bigger than the free disk")
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
     base_urls: dict[str, str] = {}  # route name -> base URL (proxies, regional hosts, the sandbox)
     comfyui_workflow: Path | None = Field(None, description="your ComfyUI workflow (API format) for the comfyui route")
