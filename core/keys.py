@@ -98,14 +98,25 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Blank every known key from log records, whatever logger they come from."""
+    """Blank every known key from log records, whatever logger they come from: the message, and
+    the traceback and stack the record carries (an exception's message may quote a key)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:
+            # Formatters print the cached `exc_text` when there is one: format it here, redacted.
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def install_log_redaction() -> None:

@@ -1,6 +1,7 @@
 """Planning: validate a request against the catalog, and turn a slot into a request.
 
-Pure functions: no I/O beyond checking that input images exist. A request the model
+Pure functions: no I/O beyond checking that input images exist (and, for a local draft long
+enough to matter, reading the settings and the free disk). A request the model
 cannot serve is refused here, before any money is spent, naming the allowed values.
 """
 
@@ -10,11 +11,15 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import Model, Size
 from .errors import BadInput, UnsupportedRequest
 from .frames import rate_label
 from .request import GenerationRequest, Slot
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,10 @@ def nearest_fps(model: Model, rate: Fraction) -> int:
     return min(model.fps, key=lambda f: (abs(Fraction(f) - rate), -f))
 
 
-def check_request(req: GenerationRequest, model: Model) -> list[str]:
-    """Refuse what the model cannot make; return warnings for what it can but the editor should know."""
+def check_request(req: GenerationRequest, model: Model, settings: Settings | None = None) -> list[str]:
+    """Refuse what the model cannot make; return warnings for what it can but the editor should know.
+
+    `settings` (loaded when needed and not given) say whether a long local draft may render."""
     warnings: list[str] = []
     if not model.usable_routes():
         raise UnsupportedRequest(
@@ -143,6 +150,10 @@ def check_request(req: GenerationRequest, model: Model) -> list[str]:
                 f"{model.name} cannot make {rate_label(req.fps)} fps.",
                 f"It makes {', '.join(str(f) for f in model.fps)} fps; conform changes the rate afterwards.",
             )
+    if any(r.protocol == "draft" for r in model.usable_routes()):
+        from .providers.draft import check_draft
+
+        warnings.extend(check_draft(req, settings))
     return warnings
 
 
@@ -155,8 +166,10 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None, **extra) -> PlannedRequest:
-    """The request that covers `slot` (plus `handles` frames each side) on `model`, checked.
+def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None,
+              settings: Settings | None = None, **extra) -> PlannedRequest:
+    """The request that covers `slot` (plus `handles` frames each side) on `model`, checked
+    (`settings` as for check_request).
 
     Shortest allowed generation that covers the slot; size nearest the slot's aspect
     (or `size` if the editor chose one); fps nearest the timeline rate.
@@ -171,14 +184,14 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     common.update(extra)
     if model.any_duration:
         req = GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common)
-        return PlannedRequest(req, slot, check_request(req, model))
+        return PlannedRequest(req, slot, check_request(req, model, settings))
 
     candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
     for cand in candidates:
         covering = [d for d in model.allowed_durations(cand) if d >= need]
         if covering:
             req = GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common)
-            return PlannedRequest(req, slot, check_request(req, model))
+            return PlannedRequest(req, slot, check_request(req, model, settings))
     longest = max((max(model.allowed_durations(c), default=0) for c in candidates), default=0)
     sizes = ", ".join(str(c) for c in candidates)
     raise UnsupportedRequest(

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .credentials import Credentials, Signing, read_credentials, summarise
 from .errors import BadInput
+from .files import write_atomic
 from .journal import Job, Journal
 from .request import file_sha256
 
@@ -124,9 +125,7 @@ def keep_original(take: Path, clip: Path) -> Path:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temp, path)
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = None) -> Path:

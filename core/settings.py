@@ -27,6 +27,7 @@ class Settings(BaseModel):
     output_dir: Path | None = None
     daily_cap_usd: float | None = Field(None, ge=0, description="refuse runs that would take today's spend past this")
     poll_cap_seconds: int = Field(1800, ge=1, description="stop polling a job after this long; it stays resumable")
+    allow_long_draft: bool = Field(False, description="render drafts past an hour, or bigger than the free disk")
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
     base_urls: dict[str, str] = {}  # route name -> base URL (proxies, regional hosts, the sandbox)
     comfyui_workflow: Path | None = Field(None, description="your ComfyUI workflow (API format) for the comfyui route")
@@ -39,12 +40,32 @@ class Settings(BaseModel):
 
 
 def home() -> Path:
+    """The data folder; created on first use, readable by its owner only (it holds prompts and costs)."""
     env = os.environ.get("PROMPTREEL_HOME")
     if env:
-        return Path(env).expanduser()
-    import platformdirs
+        path = Path(env).expanduser()
+    else:
+        import platformdirs
 
-    return Path(platformdirs.user_data_dir("promptreel", appauthor=False))
+        path = Path(platformdirs.user_data_dir("promptreel", appauthor=False))
+    if path not in _made:
+        _make_private(path)
+    return path
+
+
+_made: set[Path] = set()
+
+
+def _make_private(path: Path) -> None:
+    # Only a folder we create is made 0700: an existing one may be shared on purpose (two seats
+    # on one database). Folders above it get the umask's mode, as any other mkdir's parents.
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # unwritable: whoever uses the folder says so, with a fix (`doctor`, the journal)
+    _made.add(path)
 
 
 def settings_path() -> Path:

@@ -8,7 +8,6 @@ adapters (`pip install 'promptreel[otio-adapters]'`).
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..core.errors import BadInput
+from ..core.files import replacing
 from ..core.frames import rate_label
 
 ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod", ".xml": "fcp_xml",
@@ -151,9 +151,8 @@ def _timeline_rate(timeline: otio.schema.Timeline) -> float:
 def _write(root, out: Path, adapter: str, args: dict) -> Path:
     if not out.parent.is_dir():
         raise BadInput(f"The folder {out.parent} does not exist.", "Create it or choose another output path.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{out.suffix}", dir=out.parent)
-    os.close(fd)
-    try:
+    with replacing(out, f".tmp{out.suffix}") as temp:
+        tmp = str(temp)
         if adapter in ("otioz", "otiod"):
             os.unlink(tmp)  # these writers refuse to replace an existing path
         otio.adapters.write_to_file(root, tmp, adapter_name=adapter, **args)
@@ -161,13 +160,4 @@ def _write(root, out: Path, adapter: str, args: dict) -> Path:
             # Some writers produce files their own reader rejects (fcpx_xml at 23.976): read it back.
             read_args = {"rate": args["rate"]} if "rate" in args else {}
             otio.adapters.read_from_file(tmp, adapter_name=adapter, media_linker_name=None, **read_args)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.isdir(tmp):
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return out

@@ -1,14 +1,18 @@
 """`promptreel sandbox serve` and `sandbox(...)`: the fakes started together, reachable over real HTTP
 with the variables they print, and promptreel's own protocols running against them offline."""
 
+import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 
 import httpx
+import pytest
 
 from promptreel.core.catalog import Route
+from promptreel.core.cli.sandbox import SHELLS
 from promptreel.core.providers.base import JobState
 from promptreel.core.providers.openai_videos import OpenAIVideos
 from promptreel.core.providers.vertex_veo import VertexVeo
@@ -20,13 +24,23 @@ from promptreel.core.sandbox.drive import download, frame_size, poll_to_end
 SERVE = [sys.executable, "-m", "promptreel.core.cli", "sandbox", "serve"]
 
 
+def read_lines(proc: subprocess.Popen, count: int) -> list[str]:
+    lines = []
+    while len(lines) < count:
+        line = proc.stdout.readline()
+        assert line, f"serve ended early: {proc.stderr.read()}"
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
 def read_env(proc: subprocess.Popen, names: set[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     while not names <= set(env):
-        line = proc.stdout.readline()
-        assert line, f"serve ended early: {proc.stderr.read()}"
-        name, sep, value = line.rstrip("\n").partition("=")
-        assert sep and name.isupper() and value, f"not a NAME=VALUE line: {line!r}"
+        line = read_lines(proc, 1)[0]
+        words = shlex.split(line)
+        assert len(words) == 2 and words[0] == "export", f"not an export line: {line!r}"
+        name, sep, value = words[1].partition("=")
+        assert sep and name.isupper() and value, f"not an export NAME=VALUE line: {line!r}"
         env[name] = value
     return env
 
@@ -49,6 +63,46 @@ def test_serve_prints_variables_and_answers_create_and_poll():
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+
+
+def serve_lines(args: list[str], count: int, env: dict | None = None) -> list[str]:
+    proc = subprocess.Popen([*SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        return read_lines(proc, count)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+
+
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+def test_pasted_lines_reach_promptreel_whatever_the_values_hold(tmp_path, shell):
+    # The Vertex fake's credentials file lives under TMPDIR: give it a space and a quote.
+    tmpdir = tmp_path / "it's a dir"
+    tmpdir.mkdir()
+    lines = serve_lines(["--route", "vertex", "--route", "openai"], 7, {**os.environ, "TMPDIR": str(tmpdir)})
+    assert all(line.startswith("export ") for line in lines)
+    script = "\n".join([*lines, f"{sys.executable} -c 'import json, os; print(json.dumps(dict(os.environ)))'"])
+    seen = json.loads(subprocess.run([shell, "-c", script], capture_output=True, text=True, check=True,
+                                     env={"PATH": os.environ["PATH"], "OPENAI_API_KEY": "sk-real-key-exported"}).stdout)
+    assert seen["OPENAI_API_KEY"] == SANDBOX_KEY and seen["PROMPTREEL_OPENAI_BASE_URL"].startswith("http://127.0.0.1:")
+    assert seen["PROMPTREEL_VERTEX_BASE_URL"].startswith("http://127.0.0.1:")
+    adc = seen["GOOGLE_APPLICATION_CREDENTIALS"]
+    assert adc.startswith(str(tmpdir)) and adc.endswith("vertex-adc.json")
+
+
+def test_fish_and_powershell_forms_quote_every_value():
+    tricky = "C:\\it's \u2019here\\ $HOME `x` %PATH%"
+    assert SHELLS["fish"]("A", tricky) == "set -gx A 'C:\\\\it\\'s \u2019here\\\\ $HOME `x` %PATH%'"
+    assert SHELLS["powershell"]("A", tricky) == "$env:A = 'C:\\it''s \u2019\u2019here\\ $HOME `x` %PATH%'"
+    assert SHELLS["posix"]("A", tricky) == "export A='C:\\it'\"'\"'s \u2019here\\ $HOME `x` %PATH%'"
+
+
+def test_serve_prints_the_form_env_asks_for():
+    lines = serve_lines(["--route", "openai", "--env", "fish"], 2)
+    assert lines[0].startswith("set -gx PROMPTREEL_OPENAI_BASE_URL 'http://127.0.0.1:")
+    assert lines[1] == f"set -gx OPENAI_API_KEY '{SANDBOX_KEY}'"
+    lines = serve_lines(["--route", "openai", "--env", "powershell"], 2)
+    assert lines[1] == f"$env:OPENAI_API_KEY = '{SANDBOX_KEY}'"
 
 
 def test_serve_refuses_an_unknown_route():

@@ -33,10 +33,12 @@ import click
               "(models that remix: Sora 2, Sora 2 Pro). Its length and size are kept.")
 @click.option("--extend", "extend_video", metavar="JOB|FILE", help="Continue an earlier take (its job id, or a "
               "video file where the model takes one) with this prompt; --seconds is the new segment's length.")
+@click.option("--allow-long-draft", is_flag=True, help="Render a draft past an hour (or bigger than the free "
+              "disk) instead of refusing it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
 def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame,
              last_frame, refs, audio, variants, shot, out, budget, no_cache, remix_of, extend_video,
-             as_json) -> None:
+             allow_long_draft, as_json) -> None:
     """Generate a clip from a prompt; with several models, an A/B in one batch. Every result is
     recorded as a take of the shot (`promptreel takes`)."""
     import asyncio
@@ -55,6 +57,8 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     settings = load_settings()
     if out is not None:
         settings = settings.model_copy(update={"output_dir": out})
+    if allow_long_draft:
+        settings = settings.model_copy(update={"allow_long_draft": True})
     catalog = load_catalog(settings.catalog_file)
     ids = [*model_ids, *(m.strip() for m in (models_csv or "").split(",") if m.strip())] or ["draft"]
     models = check_models(ids, catalog)  # every name checked before anything is planned
@@ -80,7 +84,7 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
         model_seed = seed if seed is not None or not (takes and model.seed) else seed_for(f"{prompt}\0{negative or ''}")
         planned.append(_plan(model, prompt, negative, model_seed, seconds, frames, fps, aspect, size_text, first_frame,
                              last_frame, refs, audio, variants,
-                             {"remix_of": remix_of, "extend_video": extend_video}))
+                             {"remix_of": remix_of, "extend_video": extend_video}, settings))
     for p in planned:
         for warning in p.warnings:
             click.echo(f"note: {warning}", err=True)
@@ -108,7 +112,7 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
 
 
 def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text, first_frame, last_frame, refs,
-          audio, variants, sources):
+          audio, variants, sources, settings):
     """One model's request, checked against the catalog (refused before anything is spent)."""
     from pydantic import ValidationError
 
@@ -130,12 +134,13 @@ def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text
     extra = dict(reference_images=tuple(refs), audio=audio, variants=variants, **sources)
     try:
         if frames is not None and not model.any_duration:
-            return plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, **extra)
+            return plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, settings=settings,
+                             **extra)
         if frames is None and seconds is None:
             seconds = 4 if model.any_duration else min(model.allowed_durations(size) or model.allowed_durations())
         req = GenerationRequest(seconds=None if frames else seconds, frames=frames, fps=fps, size=size,
                                 **common, **extra)
-        return PlannedRequest(req, None, check_request(req, model))
+        return PlannedRequest(req, None, check_request(req, model, settings))
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}" for err in e.errors())
         raise BadInput(f"The request is not valid: {problems}.", "Fix the option named above.") from None

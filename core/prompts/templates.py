@@ -8,10 +8,8 @@ the templates to a TOML file and importing it elsewhere (the round trip is exact
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import string
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .. import store
 from ..errors import BadInput, UserError
+from ..files import write_atomic
 from ..tomlfile import read_user_file
 
 
@@ -194,16 +193,8 @@ class TemplateStore:
                "templates": [{"name": t.name, "text": t.text, "tags": list(t.tags), "description": t.description}
                              for t in templates]}
         data = tomli_w.dumps(doc, multiline_strings=False)
-        # Written beside the target under a temporary name, then renamed: a crash leaves no half file.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
         return len(templates)
 
     def import_(self, path: Path, replace: bool = False) -> list[str]:

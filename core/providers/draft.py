@@ -15,6 +15,7 @@ import colorsys
 import hashlib
 import math
 import re
+import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..catalog import Size
 from ..errors import UnsupportedRequest, UserError
@@ -29,6 +31,9 @@ from ..ffmpeg import die_with_parent, ffmpeg_exe
 from ..frames import is_drop_frame_rate, rate_label, rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
 from .base import LocalProtocol
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 FONT = Path(__file__).resolve().parent.parent / "data" / "DejaVuSansMono.ttf"
 # DejaVu Sans Mono: every glyph advances 1233/2048 em, so wrapping to a pixel width is exact arithmetic.
@@ -66,13 +71,18 @@ class DraftPlan:
         return round(Fraction(self.frames) / self.rate * SAMPLE_RATE)
 
 
-def plan_draft(request: GenerationRequest) -> DraftPlan:
+def _shape(request: GenerationRequest) -> tuple[int, Fraction, Size]:
+    """Frames, rate and size the draft for `request` renders."""
     rate = request.fps or DEFAULT_RATE
     if request.frames is not None:
         frames = request.frames
     else:
         frames = seconds_to_frames_ceil(request.seconds or DEFAULT_SECONDS, rate)
-    size = request.size or DEFAULT_SIZE
+    return frames, rate, request.size or DEFAULT_SIZE
+
+
+def plan_draft(request: GenerationRequest) -> DraftPlan:
+    frames, rate, size = _shape(request)
     if size.width % 2 or size.height % 2:
         raise UnsupportedRequest(
             f"The draft model renders H.264 4:2:0, which needs an even width and height; {size} is odd.",
@@ -95,6 +105,100 @@ def plan_draft(request: GenerationRequest) -> DraftPlan:
         for_model=_one_line(request.tags.get("for_model", "")) or "draft",
         colours=_colours(request.prompt, request.seed),
     )
+
+
+# A draft is a stand-in: an hour of footage is far past any placeholder, and a typo'd length
+# (10^12 frames) would otherwise render until the disk fills.
+MAX_SECONDS = 3600
+# Measured on the slate at crf 18 (veryfast): 0.002-0.005 bytes per pixel per frame; audio at 192 kb/s.
+_BYTES_PER_PIXEL = Fraction(5, 1000)
+_AUDIO_BYTES_PER_SECOND = 192_000 // 8
+# Rendering ran at 30-80 megapixels a second on a busy 2-core machine: the slow end, so the time is not promised short.
+_PIXELS_PER_SECOND = 30_000_000
+_NOTE_RENDER_SECONDS = 60  # shorter renders go without a note
+
+
+@dataclass(frozen=True)
+class DraftEstimate:
+    """How long the draft for a request is, and what rendering it takes: time and disk."""
+
+    frames: int
+    rate: Fraction
+    size: Size
+    audio: bool
+
+    @property
+    def seconds(self) -> Fraction:
+        return Fraction(self.frames) / self.rate
+
+    @property
+    def bytes(self) -> int:
+        video = self.frames * self.size.width * self.size.height * _BYTES_PER_PIXEL
+        return math.ceil(video + (self.seconds * _AUDIO_BYTES_PER_SECOND if self.audio else 0))
+
+    @property
+    def render_seconds(self) -> Fraction:
+        return Fraction(self.frames * self.size.width * self.size.height, _PIXELS_PER_SECOND)
+
+    def describe(self) -> str:
+        return (f"{self.frames:,} frames ({_duration(self.seconds)} at {rate_label(self.rate)} fps, {self.size}): "
+                f"about {_duration(self.render_seconds)} to render and {_bytes(self.bytes)} of disk")
+
+
+def estimate_draft(request: GenerationRequest) -> DraftEstimate:
+    frames, rate, size = _shape(request)
+    return DraftEstimate(frames, rate, size, bool(request.audio))
+
+
+def check_draft(request: GenerationRequest, settings: Settings | None = None) -> list[str]:
+    """Refuse, before anything renders, a draft longer than MAX_SECONDS or bigger than the free disk,
+    unless the settings allow long drafts; return a note with the estimate for one that takes a while.
+    The settings (loaded when not given) and the disk are read only for such a draft."""
+    est = estimate_draft(request)
+    if est.seconds <= MAX_SECONDS and est.render_seconds < _NOTE_RENDER_SECONDS:
+        return []
+    from ..settings import load_settings, output_dir
+
+    settings = settings or load_settings()
+    if not settings.allow_long_draft:
+        anyway = ("To render it anyway, set allow_long_draft = true in settings.toml "
+                  "(or pass --allow-long-draft to generate).")
+        if est.seconds > MAX_SECONDS:
+            raise UnsupportedRequest(f"The draft would be {est.describe()}; drafts stop at {_duration(MAX_SECONDS)}.",
+                                     f"Check the placeholder's length. {anyway}")
+        folder, free = _free_space(output_dir(settings))
+        if free is not None and est.bytes > free:
+            raise UnsupportedRequest(f"The draft would be {est.describe()}; {folder} has {_bytes(free)} free.",
+                                     f"Free some space, or set output_dir in settings.toml to a bigger disk. {anyway}")
+    return [f"The draft is {est.describe()}."]
+
+
+def _free_space(folder: Path) -> tuple[Path, int | None]:
+    """Free bytes on the disk that holds `folder` (or its nearest existing parent; None if unknown)."""
+    folder = Path(folder).expanduser().absolute()
+    for candidate in (folder, *folder.parents):
+        try:
+            return folder, shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return folder, None
+
+
+def _duration(seconds: Fraction | int) -> str:
+    s = math.ceil(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{math.ceil(s / 60)} min"
+    h, m = divmod(math.ceil(s / 60), 60)
+    return f"{h:,} h {m} min" if m else f"{h:,} h"
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return "under 1 MB"
 
 
 def _margin(size: Size) -> int:

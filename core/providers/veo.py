@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..catalog import Route
 from ..errors import UnsupportedRequest
+from ..files import write_atomic
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import json_body, read_image, retry_after, scrub, send
@@ -273,9 +273,7 @@ class VeoProtocol(Protocol):
         stem = hashlib.sha256(job_id.encode()).hexdigest()[:20]
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         dest = self.staging_dir / f"{self.name}-{stem}-{index}.mp4"
-        tmp = dest.with_suffix(".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
+        write_atomic(dest, data)
         return MediaRef(inline_path=dest)
 
 
