@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import Catalog, default_catalog
-from .conform.execute import conform_many
+from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
 from .credentials import Signing, trust_anchors
@@ -124,9 +126,35 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     out_dir = Path(settings.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    conforms, where = [], []
     clips: list[SlotClip | None] = [None] * len(slots)
-    made: list[tuple[int, Marks, Path]] = []  # (slot, marks, take) of every clip conformed or reused
+    # Each conform is its own ffmpeg process, one per core at a time, off the event loop. Each clip's
+    # provenance is kept the moment its conform is done, so an interrupted fill (Ctrl-C) still leaves
+    # every finished clip marked; `stop` ends the conforms still running (conform stops ffmpeg when its
+    # event callback raises).
+    cores = asyncio.Semaphore(os.cpu_count() or 2)
+    stop = threading.Event()
+    conforms: dict[Path, asyncio.Task] = {}  # two uses of one take at one length: one conform
+
+    def check(_event) -> None:
+        if stop.is_set():
+            raise ConformFailed("stopped: the fill was interrupted")
+
+    async def conform_one(take: Path, output: Path, target: Target):
+        async with cores:
+            return await asyncio.to_thread(conform, take, output, target, settings.choices, on_event=check)
+
+    async def finish(i: int, output: Path, provenance: dict, take: Path, marks: Marks) -> None:
+        if output in conforms:
+            try:
+                await conforms[output]
+            except Exception as e:  # noqa: BLE001 - reported on the clip; the other clips go on
+                clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {e}")
+                return
+        clips[i] = SlotClip(slots[i], output, provenance)
+        provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, output, take, marks, signing,
+                                                  anchors))
+
+    finishing = []
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
         provenance = job_provenance(plan.request, job, engine.journal)
         if not job.ok:
@@ -143,26 +171,14 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
                           original_job_id=marks.job_id, original_sha256=marks.original_sha256)
         target = target_for(slot, settings, marks.tags())
         output = out_dir / _output_name(job.path, target, settings.choices)
-        made.append((i, marks, job.path))
-        if output.exists():  # conformed before, to exactly this target
-            clips[i] = SlotClip(slot, output, provenance)
-            continue
-        if output not in (c[1] for c in conforms):  # two uses of one take at one length: one conform
-            conforms.append((job.path, output, target, settings.choices))
-        where.append((i, output, provenance))
-
-    # Each conform is its own ffmpeg process: run them side by side, off the event loop.
-    done = dict(zip((c[1] for c in conforms), await asyncio.to_thread(conform_many, conforms)))
-    for i, output, provenance in where:
-        outcome = done[output]
-        if isinstance(outcome, Exception):
-            clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {outcome}")
-        else:
-            clips[i] = SlotClip(slots[i], output, provenance)
-    for i, marks, take in made:
-        if clips[i].ok:
-            clips[i].provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, clips[i].path, take,
-                                                               marks, signing, anchors))
+        if not output.exists() and output not in conforms:  # else conformed before, to exactly this target
+            conforms[output] = asyncio.ensure_future(conform_one(job.path, output, target))
+        finishing.append(finish(i, output, provenance, job.path, marks))
+    try:
+        await asyncio.gather(*finishing)
+    except BaseException:
+        stop.set()
+        raise
     return clips  # type: ignore[return-value]
 
 
