@@ -187,17 +187,8 @@ def test_a_claim_lapses_when_its_process_dies(tmp_path):
 
 def test_a_killed_process_claim_is_taken_over_by_a_rerun(env, capsys):
     """SIGKILL leaves the claims behind; the re-run takes them over at once (the holder's pid is gone)."""
-    env.api.job_seconds = 600
-    journal = Journal(env.home / "journal.sqlite")
-    proc = _cli(GENERATE)
-    try:
-        _until(_submitted(3), journal, proc)
-        assert journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 3
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    finally:
-        proc.kill()
-        proc.stdout.close(), proc.stderr.close()
+    journal = _killed_generate(env)
+    assert journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 3
     env.api.job_seconds = 0
     started = time.monotonic()
     assert main(["resume", "--json"]) == 0
