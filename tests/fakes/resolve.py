@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -62,13 +63,50 @@ def _rate_from_setting(text: str) -> Fraction:
     return Fraction(text)
 
 
+class Calls:
+    """Scripting calls made on the double from outside it: every method call on any Resolve object is one
+    round trip to Resolve (external scripting, or the bridge's thread inside it). The double's own calls
+    to its API methods (one object asking another) are not counted."""
+
+    def __init__(self):
+        self.total = 0
+        self.by_name: dict[str, int] = {}
+
+    def reset(self) -> None:
+        self.total = 0
+        self.by_name.clear()
+
+    def count(self, name: str) -> None:
+        self.total += 1
+        self.by_name[name] = self.by_name.get(name, 0) + 1
+
+
+CALLS = Calls()
+
+
+def _counted(name: str, method):
+    def call(*a, **k):
+        if sys._getframe(1).f_globals.get("__name__") != __name__:
+            CALLS.count(name)
+        return method(*a, **k)
+
+    return call
+
+
 class _ResolveObject:
-    """QUIRK 11: `hasattr` is True for every name; a missing method returns None when called."""
+    """QUIRK 11: `hasattr` is True for every name; a missing method returns None when called.
+    Every API method (a name starting with a capital) is counted in `CALLS` when called from outside."""
+
+    def __getattribute__(self, name: str):
+        value = object.__getattribute__(self, name)
+        if name[:1].isupper() and callable(value) and not isinstance(value, type):
+            return _counted(name, value)
+        return value
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *a, **k: None
+        return _counted(name, lambda *a, **k: None)
 
     def __dir__(self):
         return [n for n in type(self).__dict__ if n[:1].isupper()] + [
