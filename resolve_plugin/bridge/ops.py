@@ -141,9 +141,12 @@ def _item_kind(item, mpi):
     return "transition" if not item.GetProperty() else "generator"
 
 
-def _clip_info(clip, full=False):
+def _clip_info(clip, full=False, clip_id=None):
+    """A pool item's id, name, clip properties and third-party metadata (`full`: also metadata, colour and
+    markers). `clip_id`, when the caller has just read it, is not asked again (each call is a round trip)."""
     props = clip.GetClipProperty() or {}
-    info = {"id": clip.GetUniqueId() or "", "name": clip.GetName() or ""}
+    info = {"id": clip_id if clip_id is not None else (clip.GetUniqueId() or ""),
+            "name": str(props.get("Clip Name") or "") or (clip.GetName() or "")}
     for key in CLIP_PROPERTIES:
         info[key] = str(props.get(key, ""))  # QUIRK 10: strings (FPS has come back as a number)
     info["third_party"] = dict(clip.GetThirdPartyMetadata() or {})
@@ -168,7 +171,7 @@ def _scan_items(session, timeline):
                 clip_id = mpi.GetUniqueId() or ""
                 session.clips[clip_id] = mpi
                 if clip_id not in clips:
-                    clips[clip_id] = _clip_info(mpi)
+                    clips[clip_id] = _clip_info(mpi, clip_id=clip_id)
             start, duration = int(item.GetStart()), int(item.GetDuration())
             # Every call is a round trip: the end is start + duration, and an item's colour is not read
             # (nothing uses it; it does not stick on generators anyway, QUIRK 8).
