@@ -257,10 +257,6 @@ class Gateway:
                            record_frame=record_frame, timeline_id=timeline_id, disable=list(disable or []), hint=hint)
         return Placement(**answer)
 
-    def track_range(self, track: int, start: int, end: int, hint: int | None = None) -> list[Item]:
-        """The items of video track `track` over [start, end), read without walking the whole track."""
-        return [Item(**it) for it in self.call("track_range", track=track, start=start, end=end, hint=hint)]
-
     def add_track(self, name: str = "") -> int:
         """A new video track on top (named `name` if given); its index."""
         return int(self.call("add_track", name=name)["index"])

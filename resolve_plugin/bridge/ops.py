@@ -569,13 +569,6 @@ def _track_range(session, tl, track, start, end, hint=None):
     return out
 
 
-def track_range(session, args):
-    """The items of one video track over [start, end) (see `_track_range`): a read that costs the same on
-    a timeline of any length."""
-    tl = session.timeline()
-    return _track_range(session, tl, args["track"], int(args["start"]), int(args["end"]), args.get("hint"))
-
-
 def place(session, args):
     """Place one clip for a placeholder in one call (each call is a round trip): AppendToTimeline, disable
     the items in `disable` (the placeholder), and read back the track over the slot. The caller judges the
@@ -745,7 +738,6 @@ OPS = {
     "import_clips": (import_clips, ("clips",)),
     "append": (append, ("clips",)),
     "place": (place, ("clip_id", "start_frame", "end_frame", "track", "record_frame")),
-    "track_range": (track_range, ("track", "start", "end")),
     "add_track": (add_track, ()),
     "delete_track": (delete_track, ("index", "name")),
     "set_enabled": (set_enabled, ("item_ids", "enabled")),
