@@ -45,3 +45,16 @@ def test_the_call_counter_counts_each_call_from_outside_the_double():
     timeline.GetEndFrame()  # one call; the double's own GetEnd calls inside it are not round trips
     resolve.NoSuchMethod()  # quirk 11: a missing method answers None, and is still a call
     assert CALLS.total == 2 and CALLS.by_name == {"GetEndFrame": 1, "NoSuchMethod": 1}
+
+
+def test_a_track_changed_since_the_fills_read_is_still_read_back_exactly(tmp_path):
+    """An editor cuts a clip onto the fill's track after the fill read the timeline, before a placement:
+    the read-back no longer starts where the fill's read said, bisects, and still proves the placement."""
+    from tests.fakes.resolve import cut_with_placeholders
+
+    resolve, timeline = cut_with_placeholders()
+    resolve.faults["occupy_before_append"] = (2, 86300, 5, "editor's clip")  # V2, before both slots
+    report = fill(DirectGateway(resolve), TestPatternMaker(tmp_path / "made"))
+    assert report.failed == []
+    assert [(it._name, it._start, it._duration) for it in timeline.GetItemListInTrack("video", 2)] == [
+        ("editor's clip", 86300, 5), ("draft-001.mov", 86410, 30), ("draft-002.mov", 86440, 17)]

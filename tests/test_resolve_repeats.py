@@ -141,3 +141,21 @@ def test_a_revert_that_finds_the_draft_relinked_by_hand_changes_nothing(tmp_path
     with pytest.raises(PlacementFailed, match="no longer holds"):
         revert(gw, record.id)
     assert _pool(resolve) == pool and gw.clip(draft.id).path == str(other)
+
+
+def test_variants_on_a_draft_cut_twice_replace_it_once(tmp_path):
+    resolve, timeline = cut_with_placeholders()
+    gw = DirectGateway(resolve)
+    draft = _draft_cut_twice(gw, tmp_path)
+    cut = _cut(timeline)
+    maker = TestPatternMaker(tmp_path / "made")
+    CALLS.reset()
+    report = fill(gw, maker, item_ids=[it._id for it in timeline._items() if it._mpi is not None], model="draft",
+                  variants=2)
+    assert report.failed == [] and len(maker.slots) == 2  # two takes, not four
+    assert CALLS.by_name.get("ReplaceClip") == 1
+    (record,) = report.edits
+    assert len(record.uses) == 2 and report.takes[0].in_bin  # the second take side by side in the bin
+    assert _cut(timeline) == cut
+    revert(gw, record.id)
+    assert gw.clip(draft.id).path == draft.path
