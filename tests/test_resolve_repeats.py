@@ -159,3 +159,22 @@ def test_variants_on_a_draft_cut_twice_replace_it_once(tmp_path):
     assert _cut(timeline) == cut
     revert(gw, record.id)
     assert gw.clip(draft.id).path == draft.path
+
+
+def test_the_estimate_counts_one_job_per_identical_request(tmp_path):
+    from promptreel.resolve_plugin import panel_settings
+    from promptreel.resolve_plugin.panel import Panel
+
+    resolve, timeline = cut_with_placeholders()
+    v1 = timeline.GetItemListInTrack("video", 1)
+    v1[1].SetName("GEN: a red fox in snow")
+    v1[1]._duration = 30
+    v1[2]._start += 13
+    gw = DirectGateway(resolve)
+    _draft_cut_twice(gw, tmp_path)
+    panel_settings.update({"model": "veo-3.1"})
+    cost = Panel(gw, TestPatternMaker(tmp_path / "made")).estimate({})
+    labels = [line["label"] for line in cost["lines"]]
+    assert len(labels) == 3  # the Solid Color, the title asking the same, the draft once for its two uses
+    assert [line["cost_usd"] for line in cost["lines"]] == [1.6, 0.0, 1.6] and cost["total_usd"] == 3.2
+    assert "the same job as 'Solid Color'" in labels[1]
