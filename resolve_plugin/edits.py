@@ -88,7 +88,8 @@ KIND = "resolve-{}"  # target_kind of a fill
 REVERT = "resolve-revert"
 # The fields that say what was there before the fill; everything else is what the fill made.
 BEFORE = {"placeholder_id": True, "placeholder_name": True, "placeholder_track": True, "placeholder_start": True,
-          "placeholder_duration": True, "uses": True, "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
+          "placeholder_duration": True, "uses": True,
+          "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
 _migrate_lock = threading.Lock()
 
 

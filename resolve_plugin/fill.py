@@ -3,9 +3,13 @@
 A foreign placeholder (generator, title, offline or marked clip) stays where it is, disabled; the
 conformed clip goes on the first free unlocked video track above it at the same record frame. A
 draft keeps its pool item: `ReplaceClip` swaps its media, so every use keeps its in/out points.
-Each fill is checked by reading the timeline back (quirks 3, 4, 5: AppendToTimeline drops overlaps
-silently, its return is no proof, mixed rates land short); a fill that does not verify is undone
-and reported. Each verified fill is recorded for revert.
+Each fill is checked by reading its track back over the slot (quirks 3, 4, 5: AppendToTimeline drops
+overlaps silently, its return is no proof, mixed rates land short); a fill that does not verify is
+undone and reported. Each verified fill is recorded for revert. Every scripting call is a round trip to
+Resolve, so a fill reads the whole timeline once, keeps that read current as it places, and costs the
+same per placeholder on a cut of any length (bench/resolve_calls.py). Placeholders that ask for the
+identical generation make one job (clipmaker.make_many); a draft cut several times is replaced once,
+under one record of every use.
 
 An A/B or variants fill (`models`, `variants`) places the first take as above. On a foreign
 placeholder every other take is added to the placed item as a take (Resolve's Take Selector), each
@@ -169,8 +173,11 @@ def _import_once(gw: Gateway, made: list[Outcome], bin_template: str) -> dict[Pa
     """Every made clip imported and tagged in one bridge round trip, each file once however many placeholders
     share it (one job placed twice is one pool item cut twice). By file."""
     unique = list({m.path: m for m in made if not isinstance(m, str)}.values())
-    return dict(zip((m.path for m in unique), import_many(gw, [ToImport(m) for m in unique], bin_template),
-                    strict=True))
+    try:
+        clips: list[Clip | UserError] = import_many(gw, [ToImport(m) for m in unique], bin_template)
+    except UserError as e:  # the whole op refused: each of its placeholders fails with it
+        clips = [e] * len(unique)
+    return dict(zip((m.path for m in unique), clips, strict=True))
 
 
 def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord) -> None:
@@ -195,8 +202,7 @@ def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeh
 
 
 def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, found: list[Placeholder],
-                     slots: list[Slot],
-                     make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
+                     slots: list[Slot], make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
                      workers: int) -> FillReport:
     """Every take of every placeholder made as one batch, then placed placeholder by placeholder."""
     for ph, slot in zip(found, slots, strict=True):
@@ -212,8 +218,8 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, fo
 
 
 def _place_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
-                 outcomes: list[Outcome],
-                 bin_template: str, variants: int, kind: str, report: FillReport) -> ShotTakes:
+                 outcomes: list[Outcome], bin_template: str, variants: int, kind: str,
+                 report: FillReport) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
     or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
     into the pool is imported and tagged in one bridge round trip. All are recorded as one group of
@@ -341,7 +347,8 @@ def free_track(state: TimelineState, above: int, start: int, end: int) -> int | 
 
 
 def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
-                  bin_template: str, name: str | None = None, save: bool = True, clip: Clip | None = None) -> EditRecord:
+                  bin_template: str, name: str | None = None, save: bool = True,
+                  clip: Clip | None = None) -> EditRecord:
     start, duration = ph.item.start, ph.item.duration
     clip = clip or import_tagged(gw, made, bin_template, name=name)
     if clip.frames != str(duration):
@@ -521,7 +528,6 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
             raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
                                   "Check that the draft file still exists, then revert again.")
     return edits.mark_reverted(record)
-
 
 
 def _same_file(a: str, b: str) -> bool:
