@@ -90,6 +90,9 @@ def test_any_revert_order_restores_the_timeline_and_the_pool(tmp_path, order):
 
 
 def test_placeholders_asking_for_the_same_generation_share_one_job(tmp_path):
+    from promptreel.core.journal import Journal
+    from promptreel.resolve_plugin.worker import clip_maker
+
     resolve, timeline = cut_with_placeholders()
     v1 = timeline.GetItemListInTrack("video", 1)
     v1[1].SetName("GEN: a red fox in snow")
@@ -97,9 +100,11 @@ def test_placeholders_asking_for_the_same_generation_share_one_job(tmp_path):
     v1[2]._start += 13
     gw = DirectGateway(resolve)
     cut = _cut(timeline)
-    maker = TestPatternMaker(tmp_path / "made")
-    report = fill(gw, maker)
-    assert report.failed == [] and len(maker.slots) == 1
+    report = fill(gw, clip_maker(gw))
+    assert report.failed == []
+    journal = Journal.open_default()
+    assert len(journal.jobs()) == 1
+    journal.close()
     first, second = report.edits
     assert first.job_id == second.job_id and first.placed.clip_id == second.placed.clip_id
     assert [(e.placed.track, e.placed.start, e.placed.duration) for e in report.edits] == [
