@@ -50,7 +50,23 @@ Outcome = MadeClip | str
 def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> list[Outcome]:
     """A clip (or the reason for none) per slot, in slot order. One slot's failure does not stop the
     others; a refusal of the whole batch (over budget, a model that cannot make a slot) raises before
-    anything is spent."""
+    anything is spent. Slots that ask for the identical generation (a draft cut twice, two placeholders
+    with one prompt and length) are made once and share the clip: one job, paid once. A slot's name is
+    its label, not part of what is generated."""
+    keys = [request_key(s) for s in slots]
+    unique: dict[str, Slot] = {}
+    for key, slot in zip(keys, slots, strict=True):
+        unique.setdefault(key, slot)  # each request's first slot
+    made = dict(zip(unique, _make_each(make_clip, list(unique.values()), workers), strict=True))
+    return [made[k] for k in keys]
+
+
+def request_key(slot: Slot) -> str:
+    """What a slot asks to be generated: equal for slots that make the identical clip (its name is a label)."""
+    return slot.model_dump_json(exclude={"name"})
+
+
+def _make_each(make_clip: ClipMaker, slots: Sequence[Slot], workers: int) -> list[Outcome]:
     many = getattr(make_clip, "many", None)
     if many is not None:
         return many(list(slots))

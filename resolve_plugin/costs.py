@@ -10,6 +10,8 @@ from promptreel.core.errors import BudgetExceeded, UserError
 from promptreel.core.plan import plan_slot
 from promptreel.core.request import Slot
 
+from .clipmaker import request_key
+
 
 class CostLine(BaseModel):
     label: str
@@ -52,10 +54,16 @@ def price_slot(slot: Slot, model: str, catalog: Catalog | None = None) -> tuple[
 
 def estimate(slots: list[tuple[str, Slot]], model: str, budget: float | None,
              catalog: Catalog | None = None, times: int = 1) -> CostEstimate:
-    """Price `(label, slot)` pairs on `model`, each `times` over (variants)."""
+    """Price `(label, slot)` pairs on `model`, each `times` over (variants). A slot asking for the identical
+    generation as an earlier one is one job with it (make_many): listed, at no further cost."""
     lines = []
+    first: dict[str, str] = {}
     for label, slot in slots:
         cost, error = price_slot(slot, model, catalog)
+        key = request_key(slot.model_copy(update={"model": model}))
+        if key in first and error is None:
+            label, cost = f"{label} (the same job as {first[key]})", 0.0
+        first.setdefault(key, label)
         lines.append(CostLine(label=label, frames=slot.frames, model=model, cost_usd=round(cost * times, 4),
                               error=error))
     return CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=budget)

@@ -31,6 +31,16 @@ class Placed(BaseModel):
     takes: list[str] = []  # pool items added as takes of the placed item (an A/B or variants fill)
 
 
+class Use(BaseModel):
+    """One use on the timeline of a pool item whose media a fill replaced: every use keeps these."""
+
+    item_id: str
+    track: int
+    start: int
+    duration: int
+    left_offset: int = 0
+
+
 class Replaced(BaseModel):
     clip_id: str
     old_path: str
@@ -69,6 +79,7 @@ class EditRecord(BaseModel):
     placeholder_duration: int
     placed: Placed | None = None
     replaced: Replaced | None = None
+    uses: list[Use] = []  # a draft's fill: every use of its pool item on the timeline (one record for them all)
     takes: ShotTakes | None = None  # an A/B or variants fill: its takes, as placed
     reverted: str | None = None
 
@@ -77,7 +88,8 @@ KIND = "resolve-{}"  # target_kind of a fill
 REVERT = "resolve-revert"
 # The fields that say what was there before the fill; everything else is what the fill made.
 BEFORE = {"placeholder_id": True, "placeholder_name": True, "placeholder_track": True, "placeholder_start": True,
-          "placeholder_duration": True, "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
+          "placeholder_duration": True, "uses": True,
+          "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
 _migrate_lock = threading.Lock()
 
 

@@ -3,9 +3,13 @@
 A foreign placeholder (generator, title, offline or marked clip) stays where it is, disabled; the
 conformed clip goes on the first free unlocked video track above it at the same record frame. A
 draft keeps its pool item: `ReplaceClip` swaps its media, so every use keeps its in/out points.
-Each fill is checked by reading the timeline back (quirks 3, 4, 5: AppendToTimeline drops overlaps
-silently, its return is no proof, mixed rates land short); a fill that does not verify is undone
-and reported. Each verified fill is recorded for revert.
+Each fill is checked by reading its track back over the slot (quirks 3, 4, 5: AppendToTimeline drops
+overlaps silently, its return is no proof, mixed rates land short); a fill that does not verify is
+undone and reported. Each verified fill is recorded for revert. Every scripting call is a round trip to
+Resolve, so a fill reads the whole timeline once, keeps that read current as it places, and costs the
+same per placeholder on a cut of any length (bench/resolve_calls.py). Placeholders that ask for the
+identical generation make one job (clipmaker.make_many); a draft cut several times is replaced once,
+under one record of every use.
 
 An A/B or variants fill (`models`, `variants`) places the first take as above. On a foreign
 placeholder every other take is added to the placed item as a take (Resolve's Take Selector), each
@@ -18,6 +22,7 @@ selector on one item cannot follow; the bin keeps them one promote away.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +35,9 @@ from promptreel.core.takes import record_takes, take_slots, worded_for
 from . import edits
 from .bins import DEFAULT_BIN, ToImport, import_many, import_tagged, take_name
 from .clipmaker import NS, ClipMaker, MadeClip, Outcome, make_many, provenance
-from .edits import EditRecord, Placed, Replaced, ShotTakes, using_journal
+from .edits import EditRecord, Placed, Replaced, ShotTakes, Use, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem, PlacementFailed, ResolveRefused
-from .gateway import Clip, Gateway, ProjectInfo, TimelineState
+from .gateway import Clip, Gateway, ProjectInfo, TimelineState, Track
 from .placeholders import Placeholder, check_fillable, find_placeholders, prompt_spec
 from .target import ConformTarget, target_from_settings
 
@@ -120,29 +125,59 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     `model` goes on every slot (None: the ClipMaker's own choice). With `models` (an A/B) or
     `variants` > 1, each placeholder gets every take (see the module's docstring)."""
     project, target = conform_target(gw, bit_depth)
+    # The one read of the whole timeline for this fill (every call is a round trip to Resolve); it is kept
+    # current as clips are placed, and each placement is proven by reading back only its track's range.
     state = gw.timeline()
     found = chosen_placeholders(state, item_ids)
     for ph in found:
         check_fillable(state, ph)  # refuse before any money is spent
+    found = one_per_draft(found)
     slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
                       model=model) for ph in found]
     if models is not None or variants > 1:
-        return _fill_with_takes(gw, project, found, slots, make_clip, models or ([model] if model else []), variants,
-                                bin_template, workers)
-    made = make_many(make_clip, slots, workers)  # one engine batch: shared route limits and budget
+        return _fill_with_takes(gw, project, state, found, slots, make_clip, models or ([model] if model else []),
+                                variants, bin_template, workers)
+    # One engine batch (shared route limits and budget); identical requests are made once (make_many).
+    made = make_many(make_clip, slots, workers)
+    imported = _import_once(gw, [m for ph, m in zip(found, made, strict=True) if ph.kind == "foreign"], bin_template)
     report = FillReport()
     for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
         if isinstance(clip, str):
             report.failed.append((ph.label, clip))
             continue
         try:
-            record = fill_one(gw, project, ph, clip, bin_template)
+            record = fill_one(gw, project, state, ph, clip, bin_template, clip=imported.get(clip.path))
         except UserError as e:
             report.failed.append((ph.label, str(e)))
             continue
         report.edits.append(record)
         _record_take(ph, slot, clip, record)
     return report
+
+
+def one_per_draft(found: list[Placeholder]) -> list[Placeholder]:
+    """A draft's fill replaces its pool item's media under every use at once: one placeholder per draft pool
+    item (its first use in record order) stands for them all, so the item is replaced once, by one job."""
+    seen: set[str] = set()
+    out = []
+    for ph in found:
+        if ph.kind == "draft":
+            if ph.clip_id in seen:
+                continue
+            seen.add(ph.clip_id)
+        out.append(ph)
+    return out
+
+
+def _import_once(gw: Gateway, made: list[Outcome], bin_template: str) -> dict[Path, Clip | UserError]:
+    """Every made clip imported and tagged in one bridge round trip, each file once however many placeholders
+    share it (one job placed twice is one pool item cut twice). By file."""
+    unique = list({m.path: m for m in made if not isinstance(m, str)}.values())
+    try:
+        clips: list[Clip | UserError] = import_many(gw, [ToImport(m) for m in unique], bin_template)
+    except UserError as e:  # the whole op refused: each of its placeholders fails with it
+        clips = [e] * len(unique)
+    return dict(zip((m.path for m in unique), clips, strict=True))
 
 
 def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord) -> None:
@@ -153,18 +188,21 @@ def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord
                                                                                "resolve_clip": clip_id})], "fill")
 
 
-def fill_one(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip,
+def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
              bin_template: str = DEFAULT_BIN, name: str | None = None, save: bool = True,
-             clip: Clip | None = None) -> EditRecord:
+             clip: Clip | UserError | None = None) -> EditRecord:
     """Place one made clip; `name` names it in the bin; with `save` False the caller journals the record.
-    `clip`: `made` already imported and tagged (a foreign placeholder's fill imports it otherwise)."""
+    `state` is the fill's read of the timeline, updated here with what was placed. `clip`: `made` already
+    imported and tagged, or why it could not be (a foreign placeholder's fill imports it otherwise)."""
+    if isinstance(clip, UserError):
+        raise clip
     if ph.kind == "draft":
-        return _fill_draft(gw, project, ph, made, save)
-    return _fill_foreign(gw, project, ph, made, bin_template, name, save, clip)
+        return _fill_draft(gw, project, state, ph, made, save)
+    return _fill_foreign(gw, project, state, ph, made, bin_template, name, save, clip)
 
 
-def _fill_with_takes(gw: Gateway, project: ProjectInfo, found: list[Placeholder], slots: list[Slot],
-                     make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
+def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, found: list[Placeholder],
+                     slots: list[Slot], make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
                      workers: int) -> FillReport:
     """Every take of every placeholder made as one batch, then placed placeholder by placeholder."""
     for ph, slot in zip(found, slots, strict=True):
@@ -174,13 +212,14 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, found: list[Placeholder]
     kind = "ab" if len(models) > 1 else "variants"
     report = FillReport()
     for ph, group in zip(found, groups, strict=True):
-        report.takes.append(_place_takes(gw, project, ph, group, [next(made) for _ in group], bin_template,
+        report.takes.append(_place_takes(gw, project, state, ph, group, [next(made) for _ in group], bin_template,
                                          variants, kind, report))
     return report
 
 
-def _place_takes(gw: Gateway, project: ProjectInfo, ph: Placeholder, slots: list[Slot], outcomes: list[Outcome],
-                 bin_template: str, variants: int, kind: str, report: FillReport) -> ShotTakes:
+def _place_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
+                 outcomes: list[Outcome], bin_template: str, variants: int, kind: str,
+                 report: FillReport) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
     or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
     into the pool is imported and tagged in one bridge round trip. All are recorded as one group of
@@ -215,7 +254,7 @@ def _place_takes(gw: Gateway, project: ProjectInfo, ph: Placeholder, slots: list
                     out.placed = name
                     if isinstance(clip, UserError):
                         raise clip
-                    record = fill_one(gw, project, ph, made, bin_template, name=name, save=False, clip=clip)
+                    record = fill_one(gw, project, state, ph, made, bin_template, name=name, save=False, clip=clip)
                     placed_clip = record.placed.clip_id if record.placed else record.replaced.clip_id
                     recorded.append(SlotClip(slot, made.path, {**prov, "resolve_clip": placed_clip}))
                     where.append("placed")
@@ -307,29 +346,31 @@ def free_track(state: TimelineState, above: int, start: int, end: int) -> int | 
     return None
 
 
-def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, bin_template: str,
-                  name: str | None = None, save: bool = True, clip: Clip | None = None) -> EditRecord:
+def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
+                  bin_template: str, name: str | None = None, save: bool = True,
+                  clip: Clip | None = None) -> EditRecord:
     start, duration = ph.item.start, ph.item.duration
     clip = clip or import_tagged(gw, made, bin_template, name=name)
     if clip.frames != str(duration):
         raise PlacementFailed(f"The clip for {ph.label} has {clip.frames} frames; the slot has {duration}.",
                               "It was imported into the bin but not placed; conform it again.")
-    state = gw.timeline()
-    track = free_track(state, ph.item.track, start, start + duration)
+    track = free_track(state, ph.item.track, start, start + duration)  # the fill's read, kept current
     added = track is None
     if added:
         track = gw.add_track(TRACK_NAME)
+        state.tracks.append(Track(index=track, name=TRACK_NAME))
+    on_track = state.track(track)
     # Quirk 2: the only way to place a clip; source frames [0, duration), endFrame exclusive; quirk 20:
-    # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): read back below.
-    gw.append(clip.id, 0, duration, track, start, timeline_id=state.id)
-    gw.set_enabled([ph.item.id], False)
-    after = gw.timeline()
-    landed = [it for t in after.tracks for it in t.items if it.clip_id == clip.id]
-    ok = [it for it in landed if it.track == track and it.start == start and it.duration == duration]
-    placeholder = after.item(ph.item.id)
-    if len(ok) != 1 or len(landed) != 1 or placeholder is None or placeholder.enabled:
-        left = _undo_placement(gw, [it.id for it in landed], ph.item.id)
-        seen = ", ".join(f"V{it.track} at {it.start} for {it.duration}" for it in landed) or "nothing"
+    # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): the op reads the track
+    # back over the slot, starting where the fill's read says the clip lands.
+    placed = gw.place(clip.id, 0, duration, track, start, timeline_id=state.id, disable=[ph.item.id],
+                      hint=sum(1 for it in on_track.items if it.end <= start))
+    landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
+    ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == duration]
+    if len(ok) != 1 or landed != {ok[0].id} or not placed.disabled.get(ph.item.id):
+        left = _undo_placement(gw, sorted(landed), ph.item.id)
+        seen = ", ".join(f"V{track} at {it.start} for {it.duration}" for it in placed.range
+                         if it.clip_id == clip.id) or "nothing"
         if left:
             raise PlacementFailed(
                 f"The fill for {ph.label} did not land as placed (found {seen}), and Resolve would not remove it.",
@@ -338,8 +379,11 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: Made
             f"The fill for {ph.label} did not land as placed: expected V{track} at {start} for {duration} frames, "
             f"found {seen}. It has been removed and the placeholder re-enabled.",
             "Check for clips edited onto that range meanwhile, then fill again.")
-    record = _record(project, after, ph, made, "foreign")
-    record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=duration,
+    item = ok[0].model_copy(update={"name": clip.name, "track": track})
+    on_track.items = sorted([*on_track.items, item], key=lambda it: it.start)
+    (state.item(ph.item.id) or ph.item).enabled = False
+    record = _record(project, state, ph, made, "foreign")
+    record.placed = Placed(item_id=item.id, clip_id=clip.id, track=track, start=start, duration=duration,
                            added_track=added)
     if save:
         edits.add(record)
@@ -361,35 +405,35 @@ def _undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> 
     return left
 
 
-def _uses(state: TimelineState, clip_id: str) -> list[tuple[str, int, int, int, int]]:
-    return sorted((it.id, it.track, it.start, it.duration, it.left_offset)
-                  for t in state.tracks for it in t.items if it.clip_id == clip_id)
-
-
-def _fill_draft(gw: Gateway, project: ProjectInfo, ph: Placeholder, made: MadeClip, save: bool = True) -> EditRecord:
-    after_state, old = _replace_media(gw, ph.clip_id, made, ph.label)
-    record = _record(project, after_state, ph, made, "draft")
+def _fill_draft(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
+                save: bool = True) -> EditRecord:
+    """One record for the draft pool item and every use of it on the timeline: it is replaced once."""
+    uses, old = _replace_media(gw, state, ph.clip_id, made, ph.label)
+    record = _record(project, state, ph, made, "draft")
+    record.uses = uses
     return _keep_replaced(record, ph.clip_id, old, made, save)
 
 
-def _replace_media(gw: Gateway, clip_id: str, made: MadeClip, label: str) -> tuple[TimelineState, Clip]:
+def _replace_media(gw: Gateway, state: TimelineState, clip_id: str, made: MadeClip,
+                   label: str) -> tuple[list[Use], Clip]:
     """ReplaceClip the pool item's media with `made`, proven: same frames and rate, every use on the timeline
-    where it was, the provenance written again. Anything else puts the old media back and refuses.
-    Returns the timeline after, and the clip as it was before."""
-    before_state = gw.timeline()
-    old = gw.clip(clip_id)
-    before = _uses(before_state, clip_id)
+    (as `state` has them) where it was, each read back by id in the same round trip, the provenance written
+    again. Anything else puts the old media back and refuses. Returns the uses and the clip as it was."""
+    uses = [Use(item_id=it.id, track=it.track, start=it.start, duration=it.duration, left_offset=it.left_offset)
+            for t in state.tracks for it in t.items if it.clip_id == clip_id]
     metadata, third = provenance(made, role="take")
     # Quirk 7: ReplaceClip wipes metadata; the op writes it again and reports what did not stick.
-    new = gw.replace_clip(clip_id, made.path, metadata=metadata, third_party=third)
-    after_state = gw.timeline()
-    if new.frames != old.frames or new.fps != old.fps or _uses(after_state, clip_id) != before or new.failed:
+    new = gw.replace_clip(clip_id, made.path, metadata=metadata, third_party=third, uses=[u.item_id for u in uses])
+    old = new.before
+    kept = [(it.id, it.start, it.duration, it.left_offset, it.clip_id) for it in new.uses]
+    if new.frames != old.frames or new.fps != old.fps or new.failed or kept != [
+            (u.item_id, u.start, u.duration, u.left_offset, clip_id) for u in uses]:
         _restore_draft(gw, clip_id, old.path, old.metadata, old.third_party, new.metadata)
         raise PlacementFailed(
             f"Replacing {label} did not keep its length, rate or uses "
             f"({new.frames} frames at {new.fps} for {old.frames} at {old.fps}). It has been restored.",
             "Conform the clip to its exact length and rate, then try again.")
-    return after_state, old
+    return uses, old
 
 
 def _keep_replaced(record: EditRecord, clip_id: str, old: Clip, made: MadeClip, save: bool = True) -> EditRecord:
@@ -415,12 +459,12 @@ def promote(gw: Gateway, make_clip: ClipMaker, clip_id: str, slot: Slot) -> tupl
     (made,) = make_many(make_clip, [slot])
     if isinstance(made, str):
         raise PlacementFailed(made, f"'{old.name}' is unchanged; fix the cause and promote again.")
-    label = f"'{old.name}'"
-    after_state, old = _replace_media(gw, clip_id, made, label)
-    record = EditRecord(kind="promote", project_id=project.id, timeline_id=after_state.id,
-                        timeline_name=after_state.name, job_id=made.job_id, placeholder_id=clip_id,
+    state = gw.timeline()
+    uses, old = _replace_media(gw, state, clip_id, made, f"'{old.name}'")
+    record = EditRecord(kind="promote", project_id=project.id, timeline_id=state.id,
+                        timeline_name=state.name, job_id=made.job_id, placeholder_id=clip_id,
                         placeholder_name=old.name, placeholder_track=0, placeholder_start=0,
-                        placeholder_duration=slot.frames)
+                        placeholder_duration=slot.frames, uses=uses)
     return _keep_replaced(record, clip_id, old, made), made
 
 
@@ -447,12 +491,15 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
         return record
     if record.project_id and gw.project().id != record.project_id:
         raise NoProject(f"The fill {edit_id} was made in another project.", "Open that project and revert again.")
-    state = gw.timeline()
-    # A placed clip is on one timeline; replaced media belongs to the project's pool (every timeline).
-    if record.placed is not None and state.id != record.timeline_id:
-        raise NoTimeline(f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
-                         f"Open '{record.timeline_name}' in Resolve and revert again.")
+    current = gw.clip(record.replaced.clip_id) if record.replaced is not None else None
+    if current is not None and not _same_file(current.path, record.replaced.new_path):
+        raise _changed_since(record, current)  # before anything changes
     if record.placed is not None:
+        state = gw.timeline()
+        # A placed clip is on one timeline; replaced media belongs to the project's pool (every timeline).
+        if state.id != record.timeline_id:
+            raise NoTimeline(f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
+                             f"Open '{record.timeline_name}' in Resolve and revert again.")
         placed = record.placed
         present = state.item(placed.item_id)
         item_id = placed.item_id
@@ -476,10 +523,27 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
             _drop_added_track(gw, present.track)
     if record.replaced is not None:
         r = record.replaced
-        current = gw.clip(r.clip_id)
         restored = _restore_draft(gw, r.clip_id, r.old_path, r.old_metadata, r.old_third_party, current.metadata)
         if restored.path != r.old_path or restored.failed:
             raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
                                   "Check that the draft file still exists, then revert again.")
     return edits.mark_reverted(record)
 
+
+def _same_file(a: str, b: str) -> bool:
+    return bool(a) and os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def _changed_since(record: EditRecord, current: Clip) -> PlacementFailed:
+    """The refusal of a revert whose pool item no longer holds the media its fill put there: a later fill or
+    promote replaced it again (revert that first: its record holds this fill's media as the one to restore),
+    or the editor relinked it (put back by hand). Names the clip, what it holds, and the way out."""
+    r = record.replaced
+    later = next((o for o in reversed(edits.all_records()) if o.replaced is not None and not o.reverted
+                  and o.id != record.id and o.replaced.clip_id == r.clip_id
+                  and _same_file(current.path, o.replaced.new_path)), None)
+    problem = (f"The clip '{current.name or record.placeholder_name}' no longer holds what fill {record.id} put there "
+               f"({Path(r.new_path).name}); it now holds {Path(current.path).name or 'nothing'}. Nothing was changed.")
+    if later is not None:
+        return PlacementFailed(problem, f"Revert fill {later.id} first (it replaced the clip since), then this one.")
+    return PlacementFailed(problem, f"Relink the clip to {r.new_path} to revert this fill, or keep it as it is.")

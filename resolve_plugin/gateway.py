@@ -62,6 +62,13 @@ class Clip(BaseModel):
     failed: list[str] = []
 
 
+class Replacement(Clip):
+    """A `replace_clip`: the clip after (tags read back), as it was before, and the uses asked about, read back."""
+
+    before: Clip | None = None
+    uses: list[Item] = []
+
+
 class Item(BaseModel):
     """A timeline item: record frames are absolute, `end` exclusive."""
 
@@ -81,6 +88,15 @@ class Item(BaseModel):
 
     def overlaps(self, start: int, end: int) -> bool:
         return self.start < end and start < self.end
+
+
+class Placement(BaseModel):
+    """One `place`: the ids AppendToTimeline echoed (no proof, quirk 4), whether each item asked to be
+    disabled now is, and the items read back on the track over the slot."""
+
+    returned: list[str] = []
+    disabled: dict[str, bool] = {}
+    range: list[Item] = []
 
 
 class Track(BaseModel):
@@ -232,6 +248,15 @@ class Gateway:
                     record_frame=record_frame)
         return [r["id"] for r in self.call("append", clips=[spec], timeline_id=timeline_id)]
 
+    def place(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
+              timeline_id: str = "", disable: list[str] | None = None, hint: int | None = None) -> Placement:
+        """Append a clip, disable `disable` (the placeholder), and read the track back over the slot: one
+        round trip whose cost does not grow with the timeline. `hint`: how many items of the track end
+        at or before `record_frame`, as last read (the read-back starts there while it still holds)."""
+        answer = self.call("place", clip_id=clip_id, start_frame=start_frame, end_frame=end_frame, track=track,
+                           record_frame=record_frame, timeline_id=timeline_id, disable=list(disable or []), hint=hint)
+        return Placement(**answer)
+
     def add_track(self, name: str = "") -> int:
         """A new video track on top (named `name` if given); its index."""
         return int(self.call("add_track", name=name)["index"])
@@ -257,9 +282,11 @@ class Gateway:
         return self.call("set_item_color", item_id=item_id, color=color)["stuck"]
 
     def replace_clip(self, clip_id: str, path: Path, metadata: dict[str, str] | None = None,
-                     third_party: dict[str, str] | None = None) -> Clip:
-        return Clip(**self.call("replace_clip", clip_id=clip_id, path=str(path), metadata=metadata or {},
-                                third_party=third_party or {}))
+                     third_party: dict[str, str] | None = None, uses: list[str] | None = None) -> Replacement:
+        """Swap a pool item's media and write its tags again (quirk 7); with `uses` (timeline item ids),
+        each read back after the swap."""
+        return Replacement(**self.call("replace_clip", clip_id=clip_id, path=str(path), metadata=metadata or {},
+                                       third_party=third_party or {}, uses=list(uses or [])))
 
     def add_takes(self, item_id: str, takes: list[tuple[str, int, int]], frames: int) -> TakesAdded:
         """Add `(clip_id, start_frame, end_frame)` as takes of a placed item; each must last `frames`.

@@ -44,7 +44,7 @@ from promptreel.core.stats import COLUMNS, model_stats
 from . import bins, edits, filemode, panel_settings
 from .clipmaker import ClipMaker
 from .costs import CostEstimate, estimate
-from .fill import chosen_placeholders, conform_target, fill, promote, revert, slot_for
+from .fill import chosen_placeholders, conform_target, fill, one_per_draft, promote, revert, slot_for
 from .gateway import Gateway
 from .placeholders import find_placeholders
 
@@ -203,7 +203,8 @@ class Panel:
             slot = target.slot(_frames(body), self._built(body, _models(body, s.model)[0]).text)
             return _total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=_variants(body))
                            for m in _models(body, s.model)], s.budget_usd)
-        found = chosen_placeholders(gw.timeline(), body.get("item_ids"))
+        # A draft cut several times is filled once (one job, one ReplaceClip): listed once.
+        found = one_per_draft(chosen_placeholders(gw.timeline(), body.get("item_ids")))
         # Each placeholder on each model of an A/B (`models`; else the chosen one), `variants` times.
         return _total([estimate([(p.label, slot_for(p, target, model=m)) for p in found], m, s.budget_usd,
                                 times=_variants(body)) for m in _models(body, s.model)], s.budget_usd)

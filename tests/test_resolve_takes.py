@@ -94,7 +94,8 @@ def test_ab_fill_puts_the_other_take_in_the_take_selector_frame_exact(connect, t
 def test_an_ab_fill_imports_each_placeholders_takes_in_one_round_trip(tmp_path):
     """Bridge round trips (the bench's counter) for an A/B fill of N placeholders: project and timeline once,
     one track added, then per placeholder one import of both takes (imported, tagged, named, read back),
-    timeline, append, disable the placeholder, timeline, AddTake — 6, as against 11 importing take by take."""
+    one place (append, disable the placeholder, read the track back over the slot), AddTake — 3, as against
+    6 with a timeline read before and after each append, and 11 importing take by take."""
     n = 3
     resolve = fake.FakeResolve()
     timeline = resolve._new_project(rate="24", width=320, height=180).GetMediaPool().CreateEmptyTimeline("AB")
@@ -107,7 +108,7 @@ def test_an_ab_fill_imports_each_placeholders_takes_in_one_round_trip(tmp_path):
         gw = BridgeGateway(*bridge.address, token=bridge.token)
         report = fill(gw, PerModel(tmp_path / "made"), models=AB)
         assert report.failed == [] and [len(t.selector) for t in report.takes] == [1] * n
-        assert gw.round_trips == 2 + 1 + 6 * n
+        assert gw.round_trips == 2 + 1 + 3 * n
     finally:
         bridge.stop()
         thread.join(10)

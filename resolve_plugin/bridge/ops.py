@@ -40,10 +40,13 @@ class Session(object):
         self.items = {}
         self.clips = {}
         self.folders = {}
+        self._pm = None
 
     def project(self):
-        pm = self.resolve.GetProjectManager() if self.resolve is not None else None
-        project = pm.GetCurrentProject() if pm else None
+        # The project manager is one object for Resolve's lifetime: asked for once (each call is a round trip).
+        if self._pm is None and self.resolve is not None:
+            self._pm = self.resolve.GetProjectManager()
+        project = self._pm.GetCurrentProject() if self._pm else None
         if not project:
             raise OpError("no_project", "No project is open in Resolve.")
         return project
@@ -138,9 +141,12 @@ def _item_kind(item, mpi):
     return "transition" if not item.GetProperty() else "generator"
 
 
-def _clip_info(clip, full=False):
+def _clip_info(clip, full=False, clip_id=None):
+    """A pool item's id, name, clip properties and third-party metadata (`full`: also metadata, colour and
+    markers). `clip_id`, when the caller has just read it, is not asked again (each call is a round trip)."""
     props = clip.GetClipProperty() or {}
-    info = {"id": clip.GetUniqueId() or "", "name": clip.GetName() or ""}
+    info = {"id": clip_id if clip_id is not None else (clip.GetUniqueId() or ""),
+            "name": str(props.get("Clip Name") or "") or (clip.GetName() or "")}
     for key in CLIP_PROPERTIES:
         info[key] = str(props.get(key, ""))  # QUIRK 10: strings (FPS has come back as a number)
     info["third_party"] = dict(clip.GetThirdPartyMetadata() or {})
@@ -165,14 +171,16 @@ def _scan_items(session, timeline):
                 clip_id = mpi.GetUniqueId() or ""
                 session.clips[clip_id] = mpi
                 if clip_id not in clips:
-                    clips[clip_id] = _clip_info(mpi)
+                    clips[clip_id] = _clip_info(mpi, clip_id=clip_id)
+            start, duration = int(item.GetStart()), int(item.GetDuration())
+            # Every call is a round trip: the end is start + duration, and an item's colour is not read
+            # (nothing uses it; it does not stick on generators anyway, QUIRK 8).
             items.append({
                 "id": item_id, "name": item.GetName() or "", "kind": _item_kind(item, mpi),
-                "start": int(item.GetStart()), "end": int(item.GetEnd()), "duration": int(item.GetDuration()),
+                "start": start, "end": start + duration, "duration": duration,
                 # QUIRK 17: GetSourceStartFrame is sometimes a frame off; GetLeftOffset is exact.
                 "left_offset": int(item.GetLeftOffset() or 0),
-                "enabled": bool(item.GetClipEnabled()), "color": item.GetClipColor() or "",
-                "clip_id": clip_id, "markers": _markers(item),
+                "enabled": bool(item.GetClipEnabled()), "clip_id": clip_id, "markers": _markers(item),
             })
         tracks.append({"index": index, "name": timeline.GetTrackName("video", index) or "",
                        "locked": bool(timeline.GetIsTrackLocked("video", index)), "items": items})
@@ -264,29 +272,54 @@ def tag_clip(session, args):
     return _tag(session.clip(args["clip_id"]), args)
 
 
-def _tag(c, args):
-    """Write standard metadata, third-party metadata, a clip colour and a clip name, then read them back."""
-    failed = []
-    for key, value in sorted((args.get("metadata") or {}).items()):
-        if not c.SetMetadata(key, value) or c.GetMetadata(key) != value:
-            failed.append(key)
-    third = args.get("third_party") or {}
-    if third:
-        c.SetThirdPartyMetadata(third)
-        got = c.GetThirdPartyMetadata() or {}
-        failed.extend(k for k in sorted(third) if got.get(k) != third[k])
+def _set_fields(c, kind, wanted):
+    """Write metadata fields (`kind` "" for standard, "ThirdParty") with one dict-form Set and one Get (each
+    call is a round trip); fields a dict write did not keep are tried one by one. Returns (fields read back,
+    the keys that did not stick)."""
+    get, put = getattr(c, "Get%sMetadata" % kind), getattr(c, "Set%sMetadata" % kind)
+    if wanted:
+        put(dict(wanted))
+    got = dict(get() or {})
+    missed = [k for k in sorted(wanted) if got.get(k) != wanted[k]]
+    if missed:  # QUIRK 12: a dict write can fail as a whole on one field Resolve refuses
+        for k in missed:
+            if put(k, wanted[k]) and get(k) == wanted[k]:
+                got[k] = wanted[k]
+        missed = [k for k in missed if got.get(k) != wanted[k]]
+    return got, missed
+
+
+def _tag(c, args, clip_id=None, props=None):
+    """Write standard metadata, third-party metadata, a clip colour and a clip name, then read them back.
+    `clip_id` and `props` (its clip properties), when the caller has just read them, are not asked again."""
+    metadata, failed = _set_fields(c, "", args.get("metadata") or {})
+    third, missed = _set_fields(c, "ThirdParty", args.get("third_party") or {})
+    failed.extend(missed)
     color = args.get("color")
+    got_color = None
     if color:
         # QUIRK 9: only the 16 clip colours are accepted.
-        if color not in CLIP_COLORS or not c.SetClipColor(color) or c.GetClipColor() != color:
+        got_color = c.GetClipColor() if color in CLIP_COLORS and c.SetClipColor(color) else None
+        if got_color != color:
             failed.append("color")
     name = args.get("name")
     if name:
         # The bin shows "Clip Name" (the file's name until set); read back (QUIRK 12: False, no exception).
-        if not c.SetClipProperty("Clip Name", name) or c.GetClipProperty("Clip Name") != name:
+        if not c.SetClipProperty("Clip Name", name):
             failed.append("name")
-    info = _clip_info(c, full=True)
-    info["failed"] = failed
+        props = None  # read again below: the name is one of them
+    if props is None:
+        props = c.GetClipProperty() or {}
+    if name and props.get("Clip Name") != name:
+        failed.append("name")
+    info = {"id": clip_id if clip_id is not None else (c.GetUniqueId() or ""),
+            "name": str(props.get("Clip Name") or "") or (c.GetName() or "")}
+    for key in CLIP_PROPERTIES:
+        info[key] = str(props.get(key, ""))  # QUIRK 10: strings (FPS has come back as a number)
+    info["third_party"] = third
+    info["metadata"] = metadata
+    info["color"] = got_color if got_color is not None else (c.GetClipColor() or "")
+    info["failed"] = sorted(set(failed), key=failed.index)
     return info
 
 
@@ -295,19 +328,21 @@ def _same_file(a, b):
 
 
 def _match_imported(imported, paths):
-    """The imported pool item of each path (None: not imported), by its File Path; where Resolve spells a
-    path its own way and it imported every file, by position (it answers in the order asked)."""
-    by_path = [None] * len(paths)
+    """The imported pool item of each path and its clip properties ((None, None): not imported), by its File
+    Path; where Resolve spells a path its own way and it imported every file, by position (it answers in
+    the order asked)."""
+    by_path = [(None, None)] * len(paths)
     rest = []
     for c in imported:
-        got = str((c.GetClipProperty() or {}).get("File Path", ""))
-        i = next((i for i, p in enumerate(paths) if by_path[i] is None and got and _same_file(got, p)), None)
+        props = c.GetClipProperty() or {}
+        got = str(props.get("File Path", ""))
+        i = next((i for i, p in enumerate(paths) if by_path[i][0] is None and got and _same_file(got, p)), None)
         if i is None:
-            rest.append(c)
+            rest.append((c, props))
         else:
-            by_path[i] = c
+            by_path[i] = (c, props)
     if rest and len(imported) == len(paths):
-        free = [i for i, c in enumerate(by_path) if c is None]
+        free = [i for i, (c, _) in enumerate(by_path) if c is None]
         for i, c in zip(free, rest):
             by_path[i] = c
     return by_path
@@ -343,12 +378,13 @@ def import_clips(session, args):
             paths = [specs[i]["path"] for i in indices]
             # 21.1 deprecates the bare-path list; the clipInfo form works on every version that has ImportMedia.
             imported = pool.ImportMedia([{"FilePath": p} for p in paths]) or []
-            for i, c in zip(indices, _match_imported(imported, paths)):
+            for i, (c, props) in zip(indices, _match_imported(imported, paths)):
                 if c is None:
                     out[i] = {"error": "Resolve did not import %s." % os.path.basename(specs[i]["path"])}
                     continue
-                session.clips[c.GetUniqueId() or ""] = c
-                out[i] = {"clip": _tag(c, specs[i])}
+                clip_id = c.GetUniqueId() or ""
+                session.clips[clip_id] = c
+                out[i] = {"clip": _tag(c, specs[i], clip_id, props)}
     finally:
         if previous:
             pool.SetCurrentFolder(previous)
@@ -454,22 +490,115 @@ def set_item_color(session, args):
 
 
 def replace_clip(session, args):
-    """Swap a pool item's media. QUIRK 7: ReplaceClip wipes metadata, so it is written again and read back."""
-    c = session.clip(args["clip_id"])
-    metadata = dict(c.GetMetadata() or {})
-    third = dict(c.GetThirdPartyMetadata() or {})
-    metadata.update(args.get("metadata") or {})
-    third.update(args.get("third_party") or {})
+    """Swap a pool item's media. QUIRK 7: ReplaceClip wipes metadata, so it is written again and read back.
+    The answer also has the item as it was (`before`: path, frames, rate and both metadata) and, for the
+    timeline items in `uses`, each read back after the swap (record extent, left offset, pool item): every
+    use must keep its in and out points."""
+    clip_id = args["clip_id"]
+    c = session.clip(clip_id)
+    old_props = c.GetClipProperty() or {}
+    old_meta = dict(c.GetMetadata() or {})
+    old_third = dict(c.GetThirdPartyMetadata() or {})
+    before = {"id": clip_id, "name": str(old_props.get("Clip Name") or ""), "metadata": old_meta,
+              "third_party": old_third}
+    for key in CLIP_PROPERTIES:
+        before[key] = str(old_props.get(key, ""))
+    metadata = dict(old_meta, **(args.get("metadata") or {}))
+    third = dict(old_third, **(args.get("third_party") or {}))
     if not c.ReplaceClip(args["path"]):
-        raise OpError("failed", "Resolve could not replace the media of clip %s." % args["clip_id"])
-    for key, value in sorted(metadata.items()):
-        c.SetMetadata(key, value)
-    if third:
-        c.SetThirdPartyMetadata(third)
-    info = _clip_info(c, full=True)
-    info["failed"] = sorted(k for k in metadata if info["metadata"].get(k) != metadata[k])
-    info["failed"] += sorted(k for k in third if info["third_party"].get(k) != third[k])
+        raise OpError("failed", "Resolve could not replace the media of clip %s." % clip_id)
+    info = _tag(c, {"metadata": metadata, "third_party": third}, clip_id)
+    info["before"] = before
+    info["uses"] = [_use(session, item_id) for item_id in args.get("uses") or []]
     return info
+
+
+def _use(session, item_id):
+    """One timeline item read back by id (record extent, left offset, pool item); {"id": ""} if it is gone."""
+    try:
+        item = session.item(item_id)
+    except OpError:
+        return {"id": "", "start": 0, "end": 0, "duration": 0}
+    start, duration = int(item.GetStart() or 0), int(item.GetDuration() or 0)
+    mpi = item.GetMediaPoolItem()
+    return {"id": item_id, "start": start, "end": start + duration, "duration": duration,
+            "left_offset": int(item.GetLeftOffset() or 0), "clip_id": (mpi.GetUniqueId() or "") if mpi else ""}
+
+
+def _track_range(session, tl, track, start, end, hint=None):
+    """The items of video track `track` over record frames [start, end), read without walking the track:
+    Resolve lists a track's items in record order, so the first one ending after `start` is found by
+    bisection (from `hint`, its index as the caller last saw the track, in two reads when that still holds)
+    and only items from there up to `end` are read. Each: id, record extent, pool item."""
+    items = tl.GetItemListInTrack("video", int(track)) or []
+    n = len(items)
+    starts, ends = {}, {}
+
+    def start_of(i):
+        if i not in starts:
+            starts[i] = int(items[i].GetStart())
+        return starts[i]
+
+    def ends_after(i):  # False, ..., False, True, ... along the track
+        if i not in ends:
+            ends[i] = int(items[i].GetEnd())
+        return ends[i] > start
+
+    if hint is not None and 0 <= hint <= n and (hint == 0 or not ends_after(hint - 1)) \
+            and (hint == n or ends_after(hint)):
+        lo = hint
+    else:
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ends_after(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+    out = []
+    i = lo
+    while i < n and start_of(i) < end:
+        item = items[i]
+        item_id = item.GetUniqueId() or ""
+        session.items[item_id] = item
+        mpi = item.GetMediaPoolItem()
+        ends_after(i)
+        out.append({"id": item_id, "start": starts[i], "end": ends[i], "duration": ends[i] - starts[i],
+                    "clip_id": (mpi.GetUniqueId() or "") if mpi else "", "track": int(track)})
+        i += 1
+    return out
+
+
+def place(session, args):
+    """Place one clip for a placeholder in one call (each call is a round trip): AppendToTimeline, disable
+    the items in `disable` (the placeholder), and read back the track over the slot. The caller judges the
+    read-back: AppendToTimeline's return is no proof (QUIRK 4), overlaps are dropped silently (QUIRK 3),
+    a mixed-rate source lands short (QUIRK 5). `hint`: see `_track_range`."""
+    proj = session.project()
+    tl = proj.GetCurrentTimeline()
+    if not tl:
+        raise OpError("no_timeline", "The project has no current timeline.")
+    # AppendToTimeline places on the *current* timeline: refuse if the editor switched since the caller read it.
+    if args.get("timeline_id") and tl.GetUniqueId() != args["timeline_id"]:
+        raise OpError("timeline_changed", "The current timeline in Resolve changed since it was read.")
+    pool = proj.GetMediaPool()
+    first, last, track, record = (int(args[k]) for k in ("start_frame", "end_frame", "track", "record_frame"))
+    # QUIRK 2: source frames, endFrame exclusive. QUIRK 20: recordFrame absolute, trackIndex 1-based.
+    info = {"mediaPoolItem": session.clip(args["clip_id"]), "startFrame": first, "endFrame": last,
+            "trackIndex": track, "recordFrame": record, "mediaType": 1}
+    returned = []
+    for item in (pool.AppendToTimeline([info]) if pool else None) or []:
+        item_id = item.GetUniqueId() or ""
+        if item_id:
+            session.items[item_id] = item
+        returned.append(item_id)
+    disabled = {}
+    for item_id in args.get("disable") or []:
+        item = session.item(item_id)
+        item.SetClipEnabled(False)
+        disabled[item_id] = not item.GetClipEnabled()
+    found = _track_range(session, tl, track, record, record + last - first, args.get("hint"))
+    return {"returned": returned, "disabled": disabled, "range": found}
 
 
 # -- take selectors (reference-full 2.7 "Takes": 1-based; a count of 0 means a plain item) -------------
@@ -608,6 +737,7 @@ OPS = {
     "tag_clip": (tag_clip, ("clip_id",)),
     "import_clips": (import_clips, ("clips",)),
     "append": (append, ("clips",)),
+    "place": (place, ("clip_id", "start_frame", "end_frame", "track", "record_frame")),
     "add_track": (add_track, ()),
     "delete_track": (delete_track, ("index", "name")),
     "set_enabled": (set_enabled, ("item_ids", "enabled")),

@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -62,13 +63,50 @@ def _rate_from_setting(text: str) -> Fraction:
     return Fraction(text)
 
 
+class Calls:
+    """Scripting calls made on the double from outside it: every method call on any Resolve object is one
+    round trip to Resolve (external scripting, or the bridge's thread inside it). The double's own calls
+    to its API methods (one object asking another) are not counted."""
+
+    def __init__(self):
+        self.total = 0
+        self.by_name: dict[str, int] = {}
+
+    def reset(self) -> None:
+        self.total = 0
+        self.by_name.clear()
+
+    def count(self, name: str) -> None:
+        self.total += 1
+        self.by_name[name] = self.by_name.get(name, 0) + 1
+
+
+CALLS = Calls()
+
+
+def _counted(name: str, method):
+    def call(*a, **k):
+        if sys._getframe(1).f_globals.get("__name__") != __name__:
+            CALLS.count(name)
+        return method(*a, **k)
+
+    return call
+
+
 class _ResolveObject:
-    """QUIRK 11: `hasattr` is True for every name; a missing method returns None when called."""
+    """QUIRK 11: `hasattr` is True for every name; a missing method returns None when called.
+    Every API method (a name starting with a capital) is counted in `CALLS` when called from outside."""
+
+    def __getattribute__(self, name: str):
+        value = object.__getattribute__(self, name)
+        if name[:1].isupper() and callable(value) and not isinstance(value, type):
+            return _counted(name, value)
+        return value
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *a, **k: None
+        return _counted(name, lambda *a, **k: None)
 
     def __dir__(self):
         return [n for n in type(self).__dict__ if n[:1].isupper()] + [
@@ -897,3 +935,61 @@ def _write(store: dict, key, value=None) -> bool:
         return False
     store[key] = value
     return True
+
+
+def long_cut(items: int, placeholders: int = 6, length: int = 12) -> tuple[FakeResolve, Timeline]:
+    """A 24 fps 320x180 project whose timeline holds `items` items, each `length` frames: on V1,
+    `placeholders` generators named `GEN: ...` spread evenly among shots; on V2, shots before and after
+    V1's span (a fifth of the rest each side), so every fill lands on V2 between shots however long the
+    cut is. Every shot is its own pool item in the master bin."""
+    resolve = FakeResolve()
+    project = resolve._new_project(rate="24", width=320, height=180)
+    pool = project.GetMediaPool()
+    timeline = pool.CreateEmptyTimeline("Long cut")
+    side = max(1, (items - placeholders) // 5)
+    v1 = items - 2 * side
+    every = v1 // placeholders
+    marks = {every * k + every // 2 for k in range(placeholders)}
+    start = timeline.GetStartFrame()
+
+    def shot(track: int, at: int) -> None:
+        mpi = MediaPoolItem(Path(f"/media/shot-{track}-{at:05d}.mov"), Fraction(24), 320, 180, 10 * length)
+        mpi._folder = pool.GetRootFolder()
+        mpi._folder._clips.append(mpi)
+        timeline._add(track, start + length * at, length, mpi._name, mpi, left=length)
+
+    for at in range(side):
+        shot(2, at)
+        shot(2, side + v1 + at)
+    for i in range(v1):
+        if i in marks:
+            timeline._add(1, start + length * (side + i), length, f"GEN: shot {i}", kind="generator")
+        else:
+            shot(1, side + i)
+    return resolve, timeline
+
+
+class CallsByOp:
+    """The scripting calls (`CALLS`) each gateway operation made, summed by operation name, for a
+    `DirectGateway` (in-process: the calls an op makes are the ones counted while it runs)."""
+
+    def __init__(self, gw):
+        self.by_op: dict[str, int] = {}
+        self.ops: dict[str, int] = {}
+        inner = gw._call
+
+        def counted(op, **args):
+            before = CALLS.total
+            try:
+                return inner(op, **args)
+            finally:
+                self.by_op[op] = self.by_op.get(op, 0) + CALLS.total - before
+                self.ops[op] = self.ops.get(op, 0) + 1
+
+        gw._call = counted
+
+    def total(self, *ops: str) -> int:
+        return sum(n for op, n in self.by_op.items() if not ops or op in ops)
+
+    def besides(self, *ops: str) -> int:
+        return sum(n for op, n in self.by_op.items() if op not in ops)
