@@ -44,6 +44,16 @@ def _check_out(src: Path, out: Path, force: bool) -> None:
         raise BadInput(f"{out} already exists.", "Choose another output path, or pass --force to replace it.")
 
 
+def _check_folders(out: Path | None, media: Path | None) -> None:
+    """The folders a run writes into (the output's, the media's), before anything is spent (core/folders.py)."""
+    from ..core.folders import check_writable
+
+    if out is not None:
+        check_writable(out.parent, "The folder of the output", must_exist=True)  # write_timeline makes none
+    if media is not None:
+        check_writable(media, "The media folder")
+
+
 def _short(text: str, n: int = 48) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -149,6 +159,7 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
         return
     estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
     _check_out(timeline, out, force)
+    _check_folders(out, media if estimates else None)
     console = Console(stderr=True)
     if not estimates:
         console.print(f"No placeholders to fill in {timeline.name}.")
@@ -233,8 +244,10 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
             _check_out(timeline, out, force)
             fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
             media = media_dir or out.parent / f"{out.stem}_media"
+            _check_folders(out, media)
         else:
             media = media_dir or output_dir(load_settings())
+            _check_folders(None, media)
         options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget)
         if timeline is not None:
             ph, result, final_take = promote_in_tracks(
@@ -302,9 +315,11 @@ def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media
     from .timeline_io import Document, write_timeline
 
     _check_out(shots, out, force)
+    media = media_dir or out.parent / f"{out.stem}_media"
+    _check_folders(out, media if drafts else None)
     timeline = read_shot_list(shots, rate=rate, start_timecode=start_timecode, size=size)
     if drafts:
-        options = FillOptions(output_dir=media_dir or out.parent / f"{out.stem}_media", model="draft", codec="h264")
+        options = FillOptions(output_dir=media, model="draft", codec="h264")
         fill_timeline(timeline, engine_filler, options)
     written, note = write_timeline(Document(out, "otio_json", timeline, timeline), out)
     n = len(timeline.tracks[0]) if len(timeline.tracks) else 0

@@ -44,9 +44,10 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     from ..catalog import load_catalog
     from ..engine import Engine
     from ..errors import BadInput
+    from ..folders import check_writable
     from ..frames import parse_rate
     from ..journal import Journal
-    from ..settings import load_settings
+    from ..settings import load_settings, output_dir
     from ..takes import check_models, job_clips, list_takes, record_takes, seed_for, shot_name
     from .progress import event_sink, print_results
 
@@ -83,6 +84,7 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
         for warning in p.warnings:
             click.echo(f"note: {warning}", err=True)
 
+    check_writable(output_dir(settings), "The output folder")  # before anything is spent
     journal = Journal.open_default()
     try:
         engine = Engine(catalog, journal, settings)
