@@ -185,12 +185,16 @@ def _print_summary(report, written: Path, note: str | None) -> None:
     table = Table(title=f"filled: {written.name}")
     for col in ("track", "record TC", "frames", "prompt", "model", "$", "media"):
         table.add_column(col)
-    for ph, result in report.filled:
+    alternates: dict[int, list] = {}
+    for ph, result in report.alternates:
+        alternates.setdefault(id(ph), []).append(result)
+    for ph, result in [(ph, r) for ph, main in report.filled for r in [main, *alternates.get(id(ph), [])]]:
         table.add_row(ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
                       f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name)
     console = Console()
     console.print(table)
-    console.print(f"{len(report.filled)} filled, cost ${report.cost:.2f}; wrote {written}")
+    takes = f" ({len(report.filled) + len(report.alternates)} takes)" if report.alternates else ""
+    console.print(f"{len(report.filled)} filled{takes}, cost ${report.cost:.2f}; wrote {written}")
     for ph, why in report.failed:
         console.print(f"[red]not filled[/red]: {ph.track} {ph.timecode} {_short(ph.prompt, 36)!r}: {why}")
     for ph, why in report.failed_takes:

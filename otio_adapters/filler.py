@@ -54,6 +54,7 @@ class Filled:
 @dataclass(frozen=True)
 class Failed:
     reason: str
+    cost: float = 0.0  # what the take cost though it cannot be used (a take conform refused is paid all the same)
 
 
 class Filler(Protocol):
@@ -76,7 +77,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
         if clip.ok:
             results.append(Filled(clip.path, clip.provenance, target_for(clip.slot, settings).start_frame))
         else:
-            results.append(Failed(clip.error or "not generated"))
+            results.append(Failed(clip.error or "not generated", float(clip.provenance.get("cost") or 0)))
         if options.progress:
             options.progress(i, clip.slot, "done" if clip.ok else "failed")
     return results

@@ -240,3 +240,20 @@ def test_resolve_shaped_alternates_are_named_for_their_media(tmp_path, cut, caps
     for alt in takes_track.find_clips():  # Resolve conforms by file name, and reads bare paths
         assert alt.name == media_path(alt).name and not alt.media_reference.target_url.startswith("file:")
         assert probe(alt.media_reference.target_url).frames == alt.media_reference.available_range.duration.value
+
+
+def test_fill_ab_summary_counts_every_take_as_the_ledger_does(tmp_path, cut, capsys):
+    from promptreel.core.sandbox import SMALL
+
+    # The fake sends at most 1 s: SH020's 30 frames (1.25 s) cannot be conformed from its gen-4.5 take,
+    # which is paid all the same; SH010's is placed as an alternate.
+    with sandbox(routes=["runway"], export=True, limit=SMALL):
+        code, out, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
+                             "--codec", "h264", "--partial")
+    assert code == 0, err
+    journal = Journal.open_default()
+    assert len([j for j in journal.jobs() if j.model == "gen-4.5"]) == 2
+    spent = journal.spent_on()
+    assert spent > 0 and dict((m, usd) for m, usd, _ in journal.spend("model"))["gen-4.5"] == spent
+    text = " ".join(out.split())
+    assert f"2 filled (3 takes), cost ${spent:.2f};" in text and "take not made" in text
