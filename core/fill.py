@@ -154,7 +154,9 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     done = await asyncio.to_thread(conform_many, conforms)
     for (i, provenance), (_, output, _, _), outcome in zip(where, conforms, done):
         if isinstance(outcome, Exception):
-            clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {outcome}")
+            # Conform's own advice names `promptreel conform`'s options (--short, --overwrite): not a fill's.
+            reason = outcome.problem if isinstance(outcome, UserError) else str(outcome)
+            clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {reason}")
         else:
             clips[i] = SlotClip(slots[i], output, provenance)
     for i, marks, take in made:

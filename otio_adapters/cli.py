@@ -134,10 +134,12 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("--frames-from-neighbours", is_flag=True,
               help="Give models that take them the last frame of the shot before and the first of the shot after.")
 @click.option("--project", default="", help="Project name the spend is listed under (`promptreel cost --by project`).")
+@click.option("--no-cache", is_flag=True,
+              help="Generate new takes even where identical ones exist (e.g. a take too short to conform).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @_reading
 def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
-         frames_from_neighbours, project, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+         frames_from_neighbours, project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
     from rich.console import Console
 
@@ -172,7 +174,7 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
 
     options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours,
-                          project=project)
+                          project=project, no_cache=no_cache)
     report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)

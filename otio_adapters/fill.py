@@ -191,8 +191,8 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
             f"{len(report.failed)} of {len(report.estimates)} placeholder(s) were not filled"
             + (f" and {len(report.failed_takes)} take(s) failed" if report.failed_takes else "") + ": "
             + "; ".join(f"{ph.track} {ph.timecode}: {why}" for ph, why in lost),
-            "Nothing was written. Fix the cause and run again (finished jobs are reused), "
-            "or pass --partial to write the filled part.")
+            "Nothing was written. Fix the cause and run again (finished takes are reused: pass --no-cache "
+            "for new ones), or pass --partial to write the filled part.")
     _place(tracks, placed, ab, global_start, resolve, report)
     return report
 

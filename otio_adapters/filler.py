@@ -42,6 +42,7 @@ class FillOptions:
     # so the engine filler does not plan every slot a second time. None: the filler plans.
     plans: tuple[PlannedRequest, ...] | None = None
     project: str = ""  # the cost ledger's project column
+    no_cache: bool = False  # new takes even where identical ones exist (one conform refused, say)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
 
     settings = FillSettings(output_dir=Path(options.output_dir), model=options.model,
                             choices=Choices(fps_mode=options.fps_mode, fit=options.fit), codec=options.codec,
-                            start_timecode=options.start_timecode, budget=options.budget, project=options.project)
+                            start_timecode=options.start_timecode, budget=options.budget, project=options.project,
+                            no_cache=options.no_cache)
     for i, slot in enumerate(slots):
         if options.progress:
             options.progress(i, slot, "queued")

@@ -257,3 +257,23 @@ def test_fill_ab_summary_counts_every_take_as_the_ledger_does(tmp_path, cut, cap
     assert spent > 0 and dict((m, usd) for m, usd, _ in journal.spend("model"))["gen-4.5"] == spent
     text = " ".join(out.split())
     assert f"2 filled (3 takes), cost ${spent:.2f};" in text and "take not made" in text
+
+
+def test_a_take_conform_refuses_is_reused_until_fill_asks_for_new_ones(tmp_path, cut, capsys):
+    from promptreel.core.sandbox import SMALL
+
+    args = ["fill", cut, "-o", tmp_path / "filled.otio", "--model", "gen-4.5", "--codec", "h264"]
+    with sandbox(routes=["runway"], export=True, limit=SMALL) as env:  # 1 s takes: SH020 needs 1.25 s
+        code, _, err = run(capsys, *args)
+        assert code == 4 and "The clip is short" in err and env.fakes["runway"].creates == 2
+    assert "--short" not in err  # conform's option, which fill does not have
+    assert "--no-cache" in err and "--partial" in err
+    with sandbox(routes=["runway"], export=True) as env:  # full-length takes from now on
+        code, _, err = run(capsys, *args)
+        assert code == 4 and "The clip is short" in err and env.fakes["runway"].creates == 0  # the paid take again
+        code, out, err = run(capsys, *args, "--no-cache")
+        assert code == 0, err
+        assert env.fakes["runway"].creates == 2 and "2 filled" in out
+    filled = read(tmp_path / "filled.otio")
+    assert_frame_exact(filled.tracks[0][2], 30, Fraction(RATE))
+    assert filled.tracks[0][2].metadata["promptreel"]["cached"] is False
