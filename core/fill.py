@@ -161,12 +161,12 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             clips[i] = SlotClip(slots[i], output, provenance)
     for i, marks, take in made:
         if clips[i].ok:
-            clips[i].provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, clips[i].path, take,
+            clips[i].provenance.update(await asyncio.to_thread(keep_provenance, engine.journal, clips[i].path, take,
                                                                marks, signing, anchors))
     return clips  # type: ignore[return-value]
 
 
-def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
                      anchors: bytes | None) -> dict:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
