@@ -49,7 +49,8 @@ def commands(tmp_path, cut, shots, bad):
         "storyboard -o": ["storyboard", shots, "-o", bad / "board.otio"],
         "storyboard --drafts --media-dir": ["storyboard", shots, "-o", ok / "board.otio", "--drafts",
                                             "--media-dir", bad / "drafts"],
-        "generate --out": ["generate", "a kite over dunes", "--model", "gen-4.5", "--seconds", "5", "--out", bad / "takes"],
+        "generate --out": ["generate", "a kite over dunes", "--model", "gen-4.5", "--seconds", "5",
+                           "--out", bad / "takes"],
     }
 
 
@@ -98,7 +99,7 @@ def test_a_read_only_folder_is_refused_before_anything_is_spent(tmp_path, capsys
 
 def test_promote_checks_its_media_folder_before_rendering_again(tmp_path, capsys, cut):
     assert run(capsys, "fill", cut, "-o", tmp_path / "draft.otio", "--model", "draft", "--codec", "h264")[0] == 0
-    (take,) = [t for t in Journal.open_default().jobs()]
+    (draft_job,) = Journal.open_default().jobs()
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine", "utf-8")
     code, out, _ = run(capsys, "takes", "SH010", "--json")
@@ -109,7 +110,7 @@ def test_promote_checks_its_media_folder_before_rendering_again(tmp_path, capsys
             code, _, err = run(capsys, "promote", take_id, "--model", "gen-4.5", "--codec", "h264", *args)
             assert code == 2 and "is a file, not a folder" in err and err.count("\n") == 1
         assert env.fakes["runway"].creates == 0
-    assert [j.id for j in Journal.open_default().jobs()] == [take.id]
+    assert [j.id for j in Journal.open_default().jobs()] == [draft_job.id]
 
 
 def test_the_output_folder_must_exist_and_the_media_folder_is_made(tmp_path, capsys, cut):
