@@ -148,10 +148,12 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
             try:
                 await conforms[output]
             except Exception as e:  # noqa: BLE001 - reported on the clip; the other clips go on
-                clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {e}")
+                # Conform's own advice names `promptreel conform`'s options (--short, --overwrite): not a fill's.
+                reason = e.problem if isinstance(e, UserError) else str(e)
+                clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {reason}")
                 return
         clips[i] = SlotClip(slots[i], output, provenance)
-        provenance.update(await asyncio.to_thread(_keep_provenance, engine.journal, output, take, marks, signing,
+        provenance.update(await asyncio.to_thread(keep_provenance, engine.journal, output, take, marks, signing,
                                                   anchors))
 
     finishing = []
@@ -182,7 +184,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     return clips  # type: ignore[return-value]
 
 
-def _keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
                      anchors: bytes | None) -> dict:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""

@@ -274,6 +274,20 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
     }
 
 
+def made_by_us(path: Path, journal: Journal, anchors: bytes | None = None) -> tuple[Marks, Path | None] | None:
+    """For a clip conformed again (`promptreel conform` of a take, or of a clip a fill made): its marks and its
+    original (None when the original is missing or changed), to carry onto the new clip. None for a file
+    promptreel did not make."""
+    try:
+        found = chain(path, journal, anchors)
+    except BadInput:
+        return None
+    if found["marks"] is None:
+        return None
+    original = found["original"]
+    return Marks.from_fields(found["marks"]), Path(original["path"]) if original["status"] == "found" else None
+
+
 def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | None = None) -> dict:
     """Sign a conformed clip after the fact (a fill signs on its own when settings name a certificate),
     then answer its chain."""

@@ -44,6 +44,16 @@ def _check_out(src: Path, out: Path, force: bool) -> None:
         raise BadInput(f"{out} already exists.", "Choose another output path, or pass --force to replace it.")
 
 
+def _check_folders(out: Path | None, media: Path | None) -> None:
+    """The folders a run writes into (the output's, the media's), before anything is spent (core/folders.py)."""
+    from ..core.folders import check_writable
+
+    if out is not None:
+        check_writable(out.parent, "The folder of the output", must_exist=True)  # write_timeline makes none
+    if media is not None:
+        check_writable(media, "The media folder")
+
+
 def _short(text: str, n: int = 48) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -124,10 +134,12 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("--frames-from-neighbours", is_flag=True,
               help="Give models that take them the last frame of the shot before and the first of the shot after.")
 @click.option("--project", default="", help="Project name the spend is listed under (`promptreel cost --by project`).")
+@click.option("--no-cache", is_flag=True,
+              help="Generate new takes even where identical ones exist (e.g. a take too short to conform).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @_reading
 def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
-         frames_from_neighbours, project, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+         frames_from_neighbours, project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
     from rich.console import Console
 
@@ -149,6 +161,7 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
         return
     estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
     _check_out(timeline, out, force)
+    _check_folders(out, media if estimates else None)
     console = Console(stderr=True)
     if not estimates:
         console.print(f"No placeholders to fill in {timeline.name}.")
@@ -161,7 +174,7 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
 
     options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours,
-                          project=project)
+                          project=project, no_cache=no_cache)
     report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)
@@ -174,12 +187,16 @@ def _print_summary(report, written: Path, note: str | None) -> None:
     table = Table(title=f"filled: {written.name}")
     for col in ("track", "record TC", "frames", "prompt", "model", "$", "media"):
         table.add_column(col)
-    for ph, result in report.filled:
+    alternates: dict[int, list] = {}
+    for ph, result in report.alternates:
+        alternates.setdefault(id(ph), []).append(result)
+    for ph, result in [(ph, r) for ph, main in report.filled for r in [main, *alternates.get(id(ph), [])]]:
         table.add_row(ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
                       f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name)
     console = Console()
     console.print(table)
-    console.print(f"{len(report.filled)} filled, cost ${report.cost:.2f}; wrote {written}")
+    takes = f" ({len(report.filled) + len(report.alternates)} takes)" if report.alternates else ""
+    console.print(f"{len(report.filled)} filled{takes}, cost ${report.cost:.2f}; wrote {written}")
     for ph, why in report.failed:
         console.print(f"[red]not filled[/red]: {ph.track} {ph.timecode} {_short(ph.prompt, 36)!r}: {why}")
     for ph, why in report.failed_takes:
@@ -233,8 +250,10 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
             _check_out(timeline, out, force)
             fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
             media = media_dir or out.parent / f"{out.stem}_media"
+            _check_folders(out, media)
         else:
             media = media_dir or output_dir(load_settings())
+            _check_folders(None, media)
         options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget)
         if timeline is not None:
             ph, result, final_take = promote_in_tracks(
@@ -302,9 +321,11 @@ def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media
     from .timeline_io import Document, write_timeline
 
     _check_out(shots, out, force)
+    media = media_dir or out.parent / f"{out.stem}_media"
+    _check_folders(out, media if drafts else None)
     timeline = read_shot_list(shots, rate=rate, start_timecode=start_timecode, size=size)
     if drafts:
-        options = FillOptions(output_dir=media_dir or out.parent / f"{out.stem}_media", model="draft", codec="h264")
+        options = FillOptions(output_dir=media, model="draft", codec="h264")
         fill_timeline(timeline, engine_filler, options)
     written, note = write_timeline(Document(out, "otio_json", timeline, timeline), out)
     n = len(timeline.tracks[0]) if len(timeline.tracks) else 0

@@ -74,10 +74,14 @@ class FillReport:
     skipped: list[Skipped] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     failed_takes: list[tuple[Placeholder, str]] = field(default_factory=list)  # an A/B's takes that were not made
+    alternates: list[tuple[Placeholder, Filled]] = field(default_factory=list)  # an A/B's other takes, placed beside
+    spent_on_failures: float = 0.0  # takes paid for that could not be used
 
     @property
     def cost(self) -> float:
-        return sum(float(f.provenance.get("cost") or 0) for _, f in self.filled)
+        """What the run spent: every take, as the ledger has it (the A/B's alternates and unusable takes too)."""
+        return sum(float(f.provenance.get("cost") or 0) for _, f in self.filled + self.alternates) \
+            + self.spent_on_failures
 
 
 def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
@@ -174,6 +178,7 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
         if not row:
             continue
         got = [next(outcomes) for _ in row]
+        report.spent_on_failures += sum(r.cost for _, r in got if isinstance(r, Failed))
         ph = row[0].placeholder
         if not any(isinstance(r, Filled) for _, r in got):
             report.failed.append((ph, "; ".join((f"{s.model}: " if ab else "") + r.reason for s, r in got)))
@@ -186,8 +191,8 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
             f"{len(report.failed)} of {len(report.estimates)} placeholder(s) were not filled"
             + (f" and {len(report.failed_takes)} take(s) failed" if report.failed_takes else "") + ": "
             + "; ".join(f"{ph.track} {ph.timecode}: {why}" for ph, why in lost),
-            "Nothing was written. Fix the cause and run again (finished jobs are reused), "
-            "or pass --partial to write the filled part.")
+            "Nothing was written. Fix the cause and run again (finished takes are reused: pass --no-cache "
+            "for new ones), or pass --partial to write the filled part.")
     _place(tracks, placed, ab, global_start, resolve, report)
     return report
 
@@ -203,7 +208,7 @@ def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
 
 def _checked(result: Filled | Failed, slot: Slot) -> Filled | Failed:
     problem = _check_media(result, slot) if isinstance(result, Filled) else None
-    return Failed(problem) if problem else result
+    return Failed(problem, float(result.provenance.get("cost") or 0)) if problem else result
 
 
 def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillReport) -> None:
@@ -230,6 +235,7 @@ def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillRe
             alternates += [Alternate(ph, r.media, r.start_frame, f"{shot} — {s.model}",
                                      {**r.provenance, "take_id": takes[j].id, "alternate_of": group})
                            for j, (s, r) in enumerate(got) if j != main and isinstance(r, Filled)]
+            report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and isinstance(r, Filled)]
     finally:
         if journal is not None:
             journal.close()

@@ -42,6 +42,7 @@ class FillOptions:
     # so the engine filler does not plan every slot a second time. None: the filler plans.
     plans: tuple[PlannedRequest, ...] | None = None
     project: str = ""  # the cost ledger's project column
+    no_cache: bool = False  # new takes even where identical ones exist (one conform refused, say)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Filled:
 @dataclass(frozen=True)
 class Failed:
     reason: str
+    cost: float = 0.0  # what the take cost though it cannot be used (a take conform refused is paid all the same)
 
 
 class Filler(Protocol):
@@ -67,7 +69,8 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
 
     settings = FillSettings(output_dir=Path(options.output_dir), model=options.model,
                             choices=Choices(fps_mode=options.fps_mode, fit=options.fit), codec=options.codec,
-                            start_timecode=options.start_timecode, budget=options.budget, project=options.project)
+                            start_timecode=options.start_timecode, budget=options.budget, project=options.project,
+                            no_cache=options.no_cache)
     for i, slot in enumerate(slots):
         if options.progress:
             options.progress(i, slot, "queued")
@@ -76,7 +79,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
         if clip.ok:
             results.append(Filled(clip.path, clip.provenance, target_for(clip.slot, settings).start_frame))
         else:
-            results.append(Failed(clip.error or "not generated"))
+            results.append(Failed(clip.error or "not generated", float(clip.provenance.get("cost") or 0)))
         if options.progress:
             options.progress(i, clip.slot, "done" if clip.ok else "failed")
     return results

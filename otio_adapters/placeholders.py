@@ -18,6 +18,7 @@ One pass over the tree, positions summed as it goes (no per-item index look-ups)
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,11 +27,12 @@ import opentimelineio as otio
 
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.errors import BadInput, UserError
+from ..core.nesting import MAX_NESTED_COMPOSITIONS
 from ..core.prompts.compose import PromptSpec, compose, spec_from
 from ..core.prompts.markers import parse_gen_template
 from ..core.prompts.templates import MissingPlaceholders
 from ..core.request import Slot
-from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode
+from .timebase import BadTime, NotFrameAligned, exact_rate, frames_at, record_timecode
 
 NS = "promptreel"  # our metadata namespace, on clips and on the timeline
 DEFAULT_SIZE = Size(width=1920, height=1080)
@@ -176,6 +178,9 @@ def prompt_of(item) -> tuple[str | None, dict]:
     # A draft fill's own metadata says model "draft"; the editor's hints are in what it replaced.
     previous = ns["placeholder"].get("previous") if "placeholder" in ns else None
     source = previous or ns
+    _check_types(ns)
+    if source is not ns:
+        _check_types(source)
     hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
     if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
         hints["seed"] = int(hints["seed"])
@@ -201,6 +206,33 @@ def prompt_of(item) -> tuple[str | None, dict]:
     return None, hints
 
 
+def _check_types(meta) -> None:
+    """Refuse metadata of the wrong type (hand-edited, or from another tool) rather than read it as text:
+    a prompt of 12345 is a mistake, not a prompt, and scan and fill must refuse it alike."""
+    for key in ("prompt", "model", "negative_prompt", "template"):
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            raise BadInput(f"its promptreel `{key}` metadata is {_kind(value)}, not text.",
+                           f'Write it as text in quotes: "{key}": "…".')
+    seed = meta.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, float))
+                             or isinstance(seed, float) and not seed.is_integer()):
+        raise BadInput(f"its promptreel `seed` metadata is {_kind(seed)}, not a whole number.",
+                       'Write it as a whole number: "seed": 42.')
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value:g})"
+    if hasattr(value, "keys"):
+        return "a dictionary"
+    if isinstance(value, str):
+        return f"text ({value[:20]!r})"
+    return "a list" if hasattr(value, "__len__") else type(value).__name__
+
+
 def _gen_text(text: str, hints: dict) -> tuple[str, dict]:
     """A `gen:` text: a free-text prompt, or `template=NAME key=value ...` (a structured prompt)."""
     parsed = parse_gen_template(text)
@@ -219,6 +251,8 @@ def track_rate(track: otio.schema.Track, fallback: Fraction | None) -> Fraction:
     if fallback is not None:
         return fallback
     rates = Counter(c.duration().rate for c in track[:200] if not isinstance(c, otio.schema.Transition))
+    for bad in [r for r in rates if not (math.isfinite(r) and r > 0)]:  # the walk names the item that has it
+        del rates[bad]
     return exact_rate(rates.most_common(1)[0][0]) if rates else Fraction(24)
 
 
@@ -235,7 +269,10 @@ def find_placeholders(tracks: otio.schema.Stack, global_start: otio.opentime.Rat
     """Every placeholder in the video tracks of `tracks` (a timeline's `tracks`), in track then record order."""
     found: list[Placeholder] = []
     skipped: list[Skipped] = []
-    base_rate = exact_rate(global_start.rate) if global_start is not None else None
+    try:
+        base_rate = exact_rate(global_start.rate) if global_start is not None else None
+    except BadTime as e:
+        raise BadInput(f"The timeline's start time: {e.problem}", e.fix) from None
     counts: Counter = Counter()
     for track in tracks:
         kind = getattr(track, "kind", otio.schema.TrackKind.Video)
@@ -254,10 +291,13 @@ _Clip = otio.schema.Clip
 _PLACEHOLDER_REFS = (otio.schema.GeneratorReference, otio.schema.MissingReference)
 
 
-def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: list) -> None:
+def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: list, depth: int = 0) -> None:
     if isinstance(comp, otio.schema.Stack):
         for i, child in enumerate(comp):
-            _visit(child, offset, rate, label, found, skipped, None, None, i)
+            try:
+                _visit(child, offset, rate, label, found, skipped, None, None, i, depth)
+            except BadTime as e:
+                raise _named(e, child, label, offset, rate) from None
         return
     children = list(comp)
     pos = offset
@@ -267,19 +307,33 @@ def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: l
     for i, child in enumerate(children):
         if type(child) is _Transition:
             continue
-        if (type(child) is not _Clip or isinstance(child.media_reference, _PLACEHOLDER_REFS)
-                or meta_get(child.metadata, NS) is not None):
-            _visit(child, pos, rate, label, found, skipped,
-                   children[i - 1] if i > 0 else None, children[i + 1] if i + 1 < len(children) else None, i)
-        d = child.duration()
-        value = d.value
-        pos += int(value) if d.rate == rate_f and value.is_integer() else _loose_frames(d, rate)
+        try:
+            if (type(child) is not _Clip or isinstance(child.media_reference, _PLACEHOLDER_REFS)
+                    or meta_get(child.metadata, NS) is not None):
+                _visit(child, pos, rate, label, found, skipped, children[i - 1] if i > 0 else None,
+                       children[i + 1] if i + 1 < len(children) else None, i, depth)
+            d = child.duration()
+            value = d.value
+            pos += int(value) if d.rate == rate_f and value.is_integer() else _loose_frames(d, rate)
+        except BadTime as e:
+            raise _named(e, child, label, pos, rate) from None
 
 
-def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt, index: int) -> None:
+def _named(e: BadTime, item, label: str, pos: int, rate: Fraction) -> BadInput:
+    """A bad time, said of the item that holds it (a BadInput, not a BadTime: the levels above pass it on)."""
+    at = f"{label} {record_timecode(max(pos, 0), rate)}"
+    return BadInput(f"{f'Item {item.name!r}' if item.name else 'The item'} at {at}: {e.problem}", e.fix)
+
+
+def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt, index: int,
+           depth: int) -> None:
     if isinstance(child, otio.core.Composition):
+        if depth >= MAX_NESTED_COMPOSITIONS:  # the walk recurses once per level: refuse before Python's limit
+            raise BadInput(f"{label} nests stacks or sequences more than {MAX_NESTED_COMPOSITIONS} deep at "
+                           f"{record_timecode(max(pos, 0), rate)}; no real cut does.",
+                           "Check that this is the timeline you exported, or flatten the nested sequences.")
         trim = _loose_frames(child.source_range.start_time, rate) if child.source_range else 0
-        _walk(child, pos - trim, rate, label, found, skipped)
+        _walk(child, pos - trim, rate, label, found, skipped, depth + 1)
         return
     kind = candidate_kind(child)
     if kind is None:

@@ -17,6 +17,7 @@ import opentimelineio as otio
 from ..core.errors import BadInput
 from ..core.files import replacing
 from ..core.frames import rate_label
+from ..core.nesting import MAX_JSON_DEPTH, json_depth
 
 ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod", ".xml": "fcp_xml",
             ".fcpxml": "fcpx_xml", ".edl": "cmx_3600", ".aaf": "AAF"}
@@ -63,6 +64,7 @@ def read_timeline(path: Path, rate: Fraction | None = None, ignore_timecode_mism
     if not path.is_file():
         raise BadInput(f"{path} does not exist.", "Check the path.")
     adapter = adapter_for(path)
+    check_nesting(path, adapter)
     args: dict = {}
     if adapter == "cmx_3600":
         args = {"rate": float(rate or 24), "ignore_timecode_mismatch": ignore_timecode_mismatch}
@@ -75,7 +77,36 @@ def read_timeline(path: Path, rate: Fraction | None = None, ignore_timecode_mism
     return Document(path, adapter, root, _timeline_in(path, root), args)
 
 
+def check_nesting(path: Path, adapter: str) -> None:
+    """Refuse a JSON timeline nested deeper than any real one before OTIO's reader, which recurses in C++
+    once per level, crashes the process on it (core/nesting.py). The other formats' readers are Python:
+    too deep, they raise RecursionError, which _read_error words."""
+    if adapter == "otio_json":
+        data = path.read_bytes()
+    elif adapter == "otioz":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                data = z.read("content.otio")
+        except (zipfile.BadZipFile, KeyError, OSError):
+            return  # OTIO's reader refuses it, and _read_error says why
+    else:
+        return
+    depth = json_depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise _too_deep(path, f"{depth:,} levels")
+
+
+def _too_deep(path: Path, depth: str) -> BadInput:
+    return BadInput(f"{path.name} nests {depth} deep, past the {MAX_JSON_DEPTH} that any real timeline stays well "
+                    "within; reading it would crash OpenTimelineIO.",
+                    "Check that this is the timeline you exported, and export it again.")
+
+
 def _read_error(path: Path, adapter: str, e: Exception, rate: Fraction) -> BadInput:
+    if isinstance(e, RecursionError):
+        return _too_deep(path, "too many levels")
     text = f"{e.__class__.__name__}: {e}".strip()
     if adapter == "cmx_3600" and "don't match" in text:
         return BadInput(f"{path.name}: source and record durations disagree ({e}). This is usual for drop-frame EDLs "

@@ -240,3 +240,40 @@ def test_resolve_shaped_alternates_are_named_for_their_media(tmp_path, cut, caps
     for alt in takes_track.find_clips():  # Resolve conforms by file name, and reads bare paths
         assert alt.name == media_path(alt).name and not alt.media_reference.target_url.startswith("file:")
         assert probe(alt.media_reference.target_url).frames == alt.media_reference.available_range.duration.value
+
+
+def test_fill_ab_summary_counts_every_take_as_the_ledger_does(tmp_path, cut, capsys):
+    from promptreel.core.sandbox import SMALL
+
+    # The fake sends at most 1 s: SH020's 30 frames (1.25 s) cannot be conformed from its gen-4.5 take,
+    # which is paid all the same; SH010's is placed as an alternate.
+    with sandbox(routes=["runway"], export=True, limit=SMALL):
+        code, out, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
+                             "--codec", "h264", "--partial")
+    assert code == 0, err
+    journal = Journal.open_default()
+    assert len([j for j in journal.jobs() if j.model == "gen-4.5"]) == 2
+    spent = journal.spent_on()
+    assert spent > 0 and dict((m, usd) for m, usd, _ in journal.spend("model"))["gen-4.5"] == spent
+    text = " ".join(out.split())
+    assert f"2 filled (3 takes), cost ${spent:.2f};" in text and "take not made" in text
+
+
+def test_a_take_conform_refuses_is_reused_until_fill_asks_for_new_ones(tmp_path, cut, capsys):
+    from promptreel.core.sandbox import SMALL
+
+    args = ["fill", cut, "-o", tmp_path / "filled.otio", "--model", "gen-4.5", "--codec", "h264"]
+    with sandbox(routes=["runway"], export=True, limit=SMALL) as env:  # 1 s takes: SH020 needs 1.25 s
+        code, _, err = run(capsys, *args)
+        assert code == 4 and "The clip is short" in err and env.fakes["runway"].creates == 2
+    assert "--short" not in err  # conform's option, which fill does not have
+    assert "--no-cache" in err and "--partial" in err
+    with sandbox(routes=["runway"], export=True) as env:  # full-length takes from now on
+        code, _, err = run(capsys, *args)
+        assert code == 4 and "The clip is short" in err and env.fakes["runway"].creates == 0  # the paid take again
+        code, out, err = run(capsys, *args, "--no-cache")
+        assert code == 0, err
+        assert env.fakes["runway"].creates == 2 and "2 filled" in out
+    filled = read(tmp_path / "filled.otio")
+    assert_frame_exact(filled.tracks[0][2], 30, Fraction(RATE))
+    assert filled.tracks[0][2].metadata["promptreel"]["cached"] is False

@@ -128,3 +128,76 @@ def test_a_remote_manifest_is_reported_and_never_fetched(isolated_home, tmp_path
         assert read_credentials(clip).ingredients[0]["title"] == "take.mp4"
 
         assert server.calls == []  # nothing was sent, by any of it
+
+
+def cli(*args) -> int:
+    return main([str(a) for a in args])
+
+
+def test_standalone_conform_carries_the_provenance_of_a_take_and_of_a_clip_made_from_one(
+        isolated_home, no_poll_waits, capsys, tmp_path):
+    from promptreel.core.provenance import container_tags
+
+    (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')
+    with sandbox(routes=["gemini"], limit=SMALL, export=True):
+        assert main(["generate", PROMPT, "--model", "veo-3", "--seconds", "8", "--json"]) == 0
+    capsys.readouterr()
+    (job,) = Journal.open_default().jobs()
+    take = Path(job.output_path)
+    signed = read_credentials(take)
+
+    first = tmp_path / "cut" / "kite.mov"
+    first.parent.mkdir()
+    assert cli("conform", take, "-o", first, "--frames", "12", "--fps", "24", "--size", "320x180") == 0
+    out = capsys.readouterr().out
+    assert "AI-generated video: veo-3" in out and f"its C2PA manifest: {signed.label}" in out
+    # From that clip again (a different size): the chain still leads to the same original.
+    second = tmp_path / "cut" / "kite small.mov"
+    assert cli("conform", first, "-o", second, "--size", "160x90", "--json") == 0
+    result = json.loads(capsys.readouterr().out)["result"]
+    assert result["provenance"]["ai_generated"] is True and result["provenance"]["job_id"] == job.id
+
+    for clip in (first, second):
+        tags = container_tags(clip)
+        assert tags["promptreel_ai_generated"] == "1" and tags["promptreel_job_id"] == job.id
+        assert tags["comment"].startswith("AI-generated video: veo-3")
+        original = clip.parent / f"{take.stem}.original{take.suffix}"
+        assert file_sha256(original) == file_sha256(take) == tags["promptreel_original_sha256"]
+        assert cli("provenance", clip, "--json") == 0
+        found = json.loads(capsys.readouterr().out)
+        assert found["role"] == "conformed" and found["ai_generated"] is True
+        assert found["original"]["status"] == "found" and found["original"]["credentials"]["label"] == signed.label
+        assert found["job"]["job_id"] == job.id and found["problems"] == []
+        assert json.loads(sidecar_path(clip).read_text())["original"]["sha256"] == file_sha256(take)
+
+
+def test_standalone_conform_of_a_file_promptreel_did_not_make_adds_no_marks(isolated_home, capsys, tmp_path):
+    from promptreel.core.provenance import container_tags
+
+    source = tmp_path / "plate.mp4"
+    make_clip(source)
+    out = tmp_path / "plate.mov"
+    assert cli("conform", source, "-o", out, "--frames", "12") == 0
+    assert "AI-generated" not in capsys.readouterr().out
+    assert not any(k.startswith("promptreel_") for k in container_tags(out)) and not sidecar_path(out).exists()
+
+
+def test_a_clip_whose_original_is_gone_is_still_marked_when_conformed_again(
+        isolated_home, no_poll_waits, capsys, tmp_path):
+    from promptreel.core.provenance import container_tags
+
+    (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')
+    with sandbox(routes=["gemini"], limit=SMALL, export=True):
+        assert main(["generate", PROMPT, "--model", "veo-3", "--seconds", "8", "--json"]) == 0
+    (job,) = Journal.open_default().jobs()
+    take = Path(job.output_path)
+    first = tmp_path / "kite.mov"
+    assert cli("conform", take, "-o", first, "--frames", "12", "--size", "320x180") == 0
+    for original in (take, first.parent / f"{take.stem}.original{take.suffix}"):
+        original.unlink()
+    capsys.readouterr()
+    again = tmp_path / "again.mov"
+    assert cli("conform", first, "-o", again, "--size", "160x90") == 0
+    err = capsys.readouterr().err
+    assert "note: The original of this clip" in err and "was not found" in err
+    assert container_tags(again)["promptreel_job_id"] == job.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -40,17 +41,29 @@ from ..conform.target import DEFAULT_CODEC, codec_families
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
             hdr, timecode, audio_channels, dry_run, overwrite, as_json) -> None:
-    """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified."""
+    """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified.
+
+    A take or clip promptreel made keeps its provenance: the new clip is marked as the source was
+    (AI-generated or a draft slate), its original is kept beside it and the C2PA chain recorded."""
     from fractions import Fraction
 
     from ..conform.execute import execute
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
+    from ..credentials import Signing, trust_anchors
     from ..errors import BadInput
     from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
+    from ..journal import Journal
+    from ..provenance import made_by_us
+    from ..settings import load_settings
 
     info = probe(source)
+    journal = click.get_current_context().with_resource(contextlib.closing(Journal.open_default()))
+    settings = load_settings()
+    # A bad certificate or trust list is refused before any work, as in a fill.
+    signing, anchors = Signing.from_settings(settings), trust_anchors(settings)
+    made = made_by_us(source, journal, anchors)
     rate = parse_rate(fps) if fps else info.rate
     if frames is not None and seconds is not None:
         raise BadInput("Both --frames and --seconds were given.", "Give one length.")
@@ -68,6 +81,8 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
         target_args["bit_depth"] = int(bit_depth)
     else:
         target_args["bit_depth"] = codec_families()[codec].bit_depths[-1]
+    if made is not None:
+        target_args["metadata"] = made[0].tags()  # the container says what the clip is, as a fill's clips do
     target = Target(**target_args)
     choices = Choices(fps_mode=fps_mode, fit=fit, anchor="centre" if anchor == "center" else anchor,
                       in_point=in_point, short=short, hdr=hdr)
@@ -98,11 +113,33 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
                                    f"ffmpeg, and report this with the command from --dry-run.") from None
     summary = {"output": str(result.path), "frames": result.frames, "rate": str(result.rate),
                "size": f"{result.width}x{result.height}", "pix_fmt": result.pix_fmt, "timecode": result.timecode}
+    kept = _keep(journal, result.path, made, signing, anchors)
+    if kept is not None:
+        summary["provenance"] = kept
     if as_json:
         click.echo(json.dumps({**plan.as_dict(), "result": summary}, indent=2))
     else:
         click.echo(f"{result.path}: {result.frames} frames at {summary['rate']} fps, {summary['size']} "
                    f"{result.pix_fmt}, timecode {result.timecode} (verified).")
+        if kept is not None:
+            click.echo(f"{kept['disclosure']} Original kept: {kept.get('original') or 'no (see below)'}; "
+                       f"its C2PA manifest: {kept.get('c2pa') or 'none'}.")
+    if kept is not None and kept.get("provenance_error"):
+        click.echo(f"note: {kept['provenance_error']}", err=True)
+
+
+def _keep(journal, clip, made, signing, anchors) -> dict | None:
+    """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
+    from ..fill import keep_provenance
+
+    if made is None:
+        return None
+    marks, original = made
+    out = {"disclosure": marks.disclosure, "ai_generated": marks.ai_generated, "job_id": marks.job_id}
+    if original is None:
+        return {**out, "provenance_error": f"The original of this clip (sha256 {marks.original_sha256[:12]}…) was "
+                                          "not found, so none is kept beside the new clip; the clip is marked."}
+    return {**out, **keep_provenance(journal, clip, original, marks, signing, anchors)}
 
 
 def _seconds(text: str):

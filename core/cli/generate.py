@@ -42,15 +42,15 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     """Generate a clip from a prompt; with several models, an A/B in one batch. Every result is
     recorded as a take of the shot (`promptreel takes`)."""
     import asyncio
+    from dataclasses import replace
 
     from ..catalog import load_catalog
     from ..engine import Engine
     from ..errors import BadInput
+    from ..folders import check_writable
     from ..frames import parse_rate
     from ..journal import Journal
-    from ..settings import load_settings
-    from dataclasses import replace
-
+    from ..settings import load_settings, output_dir
     from ..takes import check_models, job_clips, list_takes, record_takes, seed_for, shot_name, take_tags
     from .progress import event_sink, print_results
 
@@ -88,6 +88,8 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     for p in planned:
         for warning in p.warnings:
             click.echo(f"note: {warning}", err=True)
+
+    check_writable(output_dir(settings), "The output folder")  # before anything is spent
 
     shot = shot or shot_name(prompt)
     kind = "ab" if len(models) > 1 else "variants"

@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from typing import Literal
 
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..ffmpeg import die_with_parent
+from ..folders import is_writable
 from ..frames import rate_label
 from ..request import Slot
 from .plan import AUDIO_CODEC, Choices, ConformPlan, plan_conform
@@ -86,10 +86,8 @@ def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> No
     folder = output.parent
     if not folder.is_dir():
         raise BadInput(f"The output folder {folder} does not exist or is not a folder.", "Create it or choose another.")
-    try:  # by writing, not os.access: root passes that check on a read-only or immutable folder
-        tempfile.NamedTemporaryFile(dir=folder, prefix=".promptreel-").close()
-    except OSError:
-        raise BadInput(f"The output folder {folder} is not writable.", "Choose a folder you can write to.") from None
+    if not is_writable(folder):
+        raise BadInput(f"The output folder {folder} is not writable.", "Choose a folder you can write to.")
     if output.exists() and not overwrite:
         raise BadInput(f"{output} already exists.", "Choose another name, or pass --overwrite to replace it.")
     need = plan.target.estimated_bytes()
