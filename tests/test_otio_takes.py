@@ -253,8 +253,9 @@ def test_fill_ab_summary_counts_every_take_as_the_ledger_does(tmp_path, cut, cap
     assert code == 0, err
     journal = Journal.open_default()
     assert len([j for j in journal.jobs() if j.model == "gen-4.5"]) == 2
-    spent = journal.spent_on()
-    assert spent > 0 and dict((m, usd) for m, usd, _ in journal.spend("model"))["gen-4.5"] == spent
+    assert journal.spent_on() == 0  # the sandbox's fakes made these: pretend spend, kept apart
+    spent = dict((m, usd) for m, usd, _ in journal.spend("model", sandbox=True))["gen-4.5"]
+    assert spent > 0
     text = " ".join(out.split())
     assert f"2 filled (3 takes), cost ${spent:.2f};" in text and "take not made" in text
 
