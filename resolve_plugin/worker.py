@@ -19,7 +19,7 @@ from .clipmaker import MadeClip, Outcome
 from .editions import decide
 from .gateway import BridgeGateway
 from .livejobs import LiveJobs
-from .panel import Panel
+from .panel import CODE_SECONDS, Panel
 
 
 class EngineClipMaker:
@@ -90,7 +90,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     panel.start()
     print(f"promptreel: panel at http://127.0.0.1:{panel.port}/ ({decision.reason})", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
-        webbrowser.open(panel.url)
+        webbrowser.open(panel.sign_in_url())  # a one-time code: the browser's command line is public
     try:
         while True:
             time.sleep(poll_seconds)
@@ -107,10 +107,12 @@ def serve(gw, reason: str, open_browser: bool = True) -> int:
     `gw` is None (the free edition from 21.1, or nothing answered). Serves until interrupted."""
     panel = panel_for(gw, reason)
     panel.start()
-    print(f"promptreel: panel ({panel.mode} mode) at {panel.url}", flush=True)
+    # The terminal gets its own one-time link (another browser, or --no-browser); the browser gets another.
+    print(f"promptreel: panel ({panel.mode} mode) at {panel.sign_in_url()} (a sign-in link: it works once, "
+          f"within {CODE_SECONDS:g} s)", flush=True)
     print(f"promptreel: {reason}", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
-        webbrowser.open(panel.url)
+        webbrowser.open(panel.sign_in_url())
     try:
         while True:
             time.sleep(3600)

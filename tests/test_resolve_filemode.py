@@ -290,9 +290,12 @@ def test_the_panel_command_falls_back_to_file_mode_when_nothing_answers(folder, 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         first = proc.stdout.readline()
-        url = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", first)
+        # A one-time sign-in link (the session token is never printed), traded for the session cookie.
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?code=\S+", first)
         assert "file mode" in first and url, first + proc.stderr.read() if proc.poll() is not None else first
-        state = httpx.get(f"{url.group(1)}/api/state", headers={"X-Promptreel-Token": url.group(2)}).json()
+        with httpx.Client(follow_redirects=True) as browser:
+            assert browser.get(url.group(0)).status_code == 200
+            state = browser.get(url.group(0).split("?")[0] + "api/state").json()
     finally:
         proc.terminate()
         proc.wait(30)
