@@ -15,8 +15,10 @@ from promptreel.core.errors import UserError
 from promptreel.core.events import Event
 from promptreel.core.request import Slot
 
+from .bridge.client import BridgeError
 from .clipmaker import MadeClip, Outcome
 from .editions import decide
+from .errors import ResolveUnavailable
 from .gateway import BridgeGateway
 from .livejobs import LiveJobs
 from .panel import CODE_SECONDS, Panel
@@ -78,9 +80,32 @@ def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
                  engine_jobs=live)
 
 
+def media_folders() -> list[str]:
+    """The only folders the bridge may read files from or write them to: promptreel's media (conformed
+    clips and drafts) and the panel's export folder. Not the data folder: it holds the journal and settings."""
+    from promptreel.core.settings import output_dir
+
+    from . import panel_settings
+
+    return [str(output_dir().expanduser().resolve()), str(panel_settings.load().watch_dir.resolve())]
+
+
+def declare_folders(gw: BridgeGateway) -> list[str]:
+    """Tell the bridge promptreel's folders, first thing: it takes one declaration, so nothing can widen
+    them later."""
+    folders = media_folders()
+    try:
+        gw.client.call("folders", paths=folders)
+    except BridgeError as e:
+        raise ResolveUnavailable(f"The Resolve bridge refused promptreel's folders ({e.message}).",
+                                 "Start promptreel again from Workspace > Scripts > promptreel in Resolve.") from None
+    return folders
+
+
 def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     try:
         gw = BridgeGateway.from_env()
+        declare_folders(gw)
         hello = gw.hello()
     except UserError as e:
         print(f"promptreel: {e}", file=sys.stderr)

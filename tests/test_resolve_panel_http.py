@@ -124,7 +124,8 @@ def test_a_stalled_client_is_let_go(panel):
     # A body that stops short of its Content-Length.
     with socket.create_connection(("127.0.0.1", panel.port), timeout=20) as s:
         s.sendall(b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
-                  b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{" % (panel.port, panel.token.encode()))
+                  b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+                  % (panel.port, panel.token.encode()))
         assert s.recv(100) == b""
     panel.request_seconds = panel_module.REQUEST_SECONDS
     with _client(panel) as client:  # and it goes on serving
