@@ -201,7 +201,8 @@ def check_nesting(path: Path) -> None:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise BadInput(f"{path.name} cannot be read ({e.strerror}).", "Export the timeline from Resolve again.") from None
+        raise BadInput(f"{path.name} cannot be read ({e.strerror}).",
+                       "Export the timeline from Resolve again.") from None
     if nesting_depth(data) > MAX_NESTING:
         raise BadInput(f"{path.name} nests more than {MAX_NESTING} levels deep: no timeline does, and OTIO's reader "
                        "cannot read it safely.", "Export the timeline from Resolve again, or remove that file.")
