@@ -508,6 +508,7 @@ def _handler(panel: Panel):
 
         def _send(self, status: int, body: bytes, ctype: str = "application/json",
                   headers: dict[str, str] | None = None) -> None:
+            self.connection.settimeout(panel.request_seconds)  # the answer's writes, not what is left to read
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -589,7 +590,6 @@ def _handler(panel: Panel):
                 self._json(413, {"error": "Request too large."})
                 return None
             raw = self.rfile.read(length) if length else b""
-            self.connection.settimeout(panel.request_seconds)  # the answer's writes; the route may take long
             if method == "GET":  # a GET's arguments are its query: /api/provenance?take=ID
                 return {k: v[-1] for k, v in parse_qs(url.query).items()}
             try:

@@ -130,3 +130,36 @@ def test_a_stalled_client_is_let_go(panel):
     panel.request_seconds = panel_module.REQUEST_SECONDS
     with _client(panel) as client:  # and it goes on serving
         assert client.get("/api/jobs", headers={"X-Promptreel-Token": panel.token}).status_code == 200
+
+
+def test_the_worker_opens_the_browser_on_a_one_time_link_that_signs_it_in(monkeypatch):
+    import threading
+    import webbrowser
+
+    from promptreel.resolve_plugin import worker
+    from promptreel.resolve_plugin.bridge.server import Bridge
+
+    resolve, _ = cut_with_placeholders()
+    bridge = Bridge(resolve, confined=True)
+    serving = threading.Thread(target=bridge.serve_forever)
+    serving.start()
+    monkeypatch.setenv("PROMPTREEL_BRIDGE", "%s:%d" % bridge.address)
+    monkeypatch.setenv("PROMPTREEL_BRIDGE_TOKEN", bridge.token)
+    monkeypatch.delenv("PROMPTREEL_NO_BROWSER", raising=False)
+    opened = []
+
+    def browser(url):  # what the browser's command line would show, and what it gets from it
+        with httpx.Client(follow_redirects=True, timeout=20) as b:
+            opened.append((url, b.get(url).status_code, b.get(url.split("?")[0] + "api/state").status_code))
+        bridge.stop()  # then Resolve closes: the worker leaves
+
+    monkeypatch.setattr(webbrowser, "open", browser)
+    try:
+        assert worker.main(poll_seconds=0.05) == 0
+    finally:
+        bridge.stop()
+        serving.join(10)
+    ((url, page, state),) = opened
+    assert "?code=" in url and "token" not in url and bridge.token not in url
+    assert (page, state) == (200, 200)
+    assert bridge.session.file_folders  # the worker declared promptreel's folders first
