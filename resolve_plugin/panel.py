@@ -613,7 +613,8 @@ def _handler(panel: Panel):
                 self._json(404, {"error": "Not found."})
                 return
             if not self._signed_in(method):
-                self._json(403, {"error": "Missing or wrong token."})
+                self._json(403, {"error": "Not signed in (or a wrong token): "
+                                          "open the panel from Resolve's Scripts menu."})
                 return
             body = self._body(method, url)
             if body is None:

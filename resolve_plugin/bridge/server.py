@@ -10,11 +10,11 @@ MAX_PENDING; the oldest makes room for a new one) never take the places of those
 MAX_CONNECTIONS), so idle or slow strangers cannot lock the worker out. Anything malformed gets an
 error answer and a closed connection; the bridge goes on serving. A confined bridge (the one `run`
 starts) reads and writes files only in the folders the worker declares once, first thing (`folders`).
-Connection threads only read and write sockets: all
-Resolve calls are made by the thread that runs `serve_forever` (the Scripts-menu script's own
-thread; Resolve objects answer there). A Scripts-menu script is a child process of Resolve whose
-threads die when it returns, so `serve_forever` blocks until a `shutdown` request, the worker
-process exiting, or the idle limit.
+
+Connection threads only read and write sockets: all Resolve calls are made by the thread that runs
+`serve_forever` (the Scripts-menu script's own thread; Resolve objects answer there). A Scripts-menu
+script is a child process of Resolve whose threads die when it returns, so `serve_forever` blocks
+until a `shutdown` request, the worker process exiting, or the idle limit.
 
 Python 3.6, standard library only.
 """
@@ -64,7 +64,7 @@ class Bridge(object):
         self._declared = False  # the worker has declared its folders (once)
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", port))
-        self._listener.listen(MAX_CONNECTIONS)
+        self._listener.listen(MAX_CONNECTIONS + MAX_PENDING)
         self._listener.settimeout(POLL_SECONDS)
         self.address = self._listener.getsockname()
 
