@@ -16,6 +16,11 @@ The folder is polled with `os.scandir` (name, size, mtime of each .otio) each ti
 rather than watched with OS events (watchfiles): no extra dependency, and it works on network
 shares and synced folders, where OS file events often never arrive. A file that does not parse
 yet is still being written: it is read again when its size or mtime changes.
+
+One bad file must not take the panel down: OTIO's reader is C++ and crashes the process on some files
+(a timeline nested 60,000 levels deep). So every read checks the JSON nesting depth before OTIO sees
+the file, and a file that lands in the watched folder is read first in a child process: if OTIO
+crashes on it, only the child dies and the file is listed with the problem.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import logging
 import os
 import re
 import secrets
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,6 +51,17 @@ log = logging.getLogger(__name__)
 
 NS = "promptreel"
 MEDIA_FOLDER = "promptreel media"
+# Real timelines nest a few dozen levels (compound clips add a handful each); OTIO's reader crashes on
+# tens of thousands, and on far fewer in a thread with a small stack.
+MAX_NESTING = 500
+PROBE_SECONDS = 60.0
+# A JSON string (skipped whole, so brackets inside it do not count) or a bracket.
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+_PROBE = """import sys
+import opentimelineio as otio
+otio.adapters.read_from_file(sys.argv[1], adapter_name="otio_json",
+                             media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
+"""
 _OURS = re.compile(r"^(?P<base>.*?) promptreel(?: (?P<n>\d+))?$")
 
 
@@ -161,8 +179,52 @@ class ExportWatcher:
         return path
 
 
+def nesting_depth(data: bytes, limit: int = MAX_NESTING) -> int:
+    """How deeply the JSON in `data` nests (counting stops just past `limit`). Brackets inside strings
+    do not count."""
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(data):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif mark in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def check_nesting(path: Path) -> None:
+    """Refuse a file nested deeper than MAX_NESTING before OTIO's reader sees it (it would crash)."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise BadInput(f"{path.name} cannot be read ({e.strerror}).",
+                       "Export the timeline from Resolve again.") from None
+    if nesting_depth(data) > MAX_NESTING:
+        raise BadInput(f"{path.name} nests more than {MAX_NESTING} levels deep: no timeline does, and OTIO's reader "
+                       "cannot read it safely.", "Export the timeline from Resolve again, or remove that file.")
+
+
+def probe(path: Path) -> str | None:
+    """Read `path` with OTIO in a child process: None if that did not crash (it may still have failed: the
+    real read says why), else the problem. OTIO's reader is C++; a crash takes down only the child."""
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, str(path)], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=PROBE_SECONDS)
+    except subprocess.TimeoutExpired:
+        return f"{path.name} took longer than {PROBE_SECONDS:g} s to read; it was set aside."
+    if done.returncode in (0, 1):  # read, or an exception (a half-written file, a bad schema)
+        return None
+    return (f"{path.name} crashes OTIO's reader (exit status {done.returncode}); it was set aside. "
+            "Export the timeline from Resolve again, or remove that file.")
+
+
 def read_export(path: Path) -> otio.schema.Timeline:
     """The timeline in an exported .otio file (media left unlinked: it is Resolve's to link)."""
+    check_nesting(path)
     try:
         root = otio.adapters.read_from_file(str(path), adapter_name="otio_json",
                                             media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
@@ -197,14 +259,24 @@ def scan(timeline: otio.schema.Timeline, s: PanelSettings | None = None, catalog
 
 
 def _look(path: Path, sig: tuple[int, int]) -> _Seen:
+    """A file that landed in the folder, read so that nothing in it can take the panel down."""
     try:
+        check_nesting(path)
+        crash = probe(path)
+        if crash:
+            return _Seen(signature=sig, ready=False, problem=crash)
         tl = read_export(path)
     except BadInput as e:
         # Mid-write, or not a timeline: looked at again when it changes (or on the next poll).
         return _Seen(signature=sig, ready=False, problem=str(e))
-    ns = tl.metadata.get(NS)
-    mark = ns.get("file_mode") if ns is not None and hasattr(ns, "get") else None
-    found = scan(tl)
+    try:
+        ns = tl.metadata.get(NS)
+        mark = ns.get("file_mode") if ns is not None and hasattr(ns, "get") else None
+        found = scan(tl)
+    except Exception as e:  # e.g. RecursionError on absurdly nested stacks: this file only, not the list
+        log.warning("scanning %s failed: %s", path, e.__class__.__name__)
+        return _Seen(signature=sig, ready=False,
+                     problem=f"{path.name} cannot be scanned for placeholders ({e.__class__.__name__}).")
     return _Seen(signature=sig, ready=True, ours=mark is not None, source=str(mark.get("from", "")) if mark else "",
                  timeline=tl.name or path.stem, placeholders=len(found["placeholders"]),
                  resolve_shaped=found["resolve_shaped"])

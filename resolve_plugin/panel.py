@@ -1,9 +1,14 @@
 """The panel: a small local web page served by the worker on 127.0.0.1 (random port).
 
-Protection: the page is served only with the session token in its URL; every API call carries the
-token in a header (a cross-site page cannot add one without a CORS preflight, which is never
-answered); the Host header must name this loopback address and port (against DNS rebinding); an
-Origin header, when sent, must be this page's own. Every endpoint goes through the same checks.
+Protection: the browser is opened on a one-time sign-in link (`sign_in_url`: a code that works once,
+for CODE_SECONDS), which the page trades for an HttpOnly, SameSite=Strict session cookie; the session
+token itself never reaches a command line, where other local users could read it. API calls carry
+the cookie or, from programs, the session token in a header (a cross-site page cannot add a header
+without a CORS preflight, which is never answered, and a cookie-borne POST must be JSON, which a
+cross-site form cannot send); the Host header must name this loopback address and port (against DNS
+rebinding); an Origin header, when sent, must be this page's own. Every endpoint goes through the
+same checks. A request must arrive whole within `request_seconds` of its connection, so a stalled
+client cannot hold a thread.
 
 One static page (panel.html) and JSON endpoints:
 - both modes: state, jobs (the live list), settings, models, estimate, costs (today, per project),
@@ -18,10 +23,14 @@ One static page (panel.html) and JSON endpoints:
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
 import secrets
+import socket
 import threading
+import time
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import Any, Callable, Literal
@@ -49,6 +58,8 @@ from .gateway import Gateway
 from .placeholders import find_placeholders
 
 MAX_BODY = 64 * 1024
+CODE_SECONDS = 120.0  # a sign-in link works once, within this (a browser's cold start included)
+REQUEST_SECONDS = 15.0  # a request's line, headers and body must arrive within this of its connection
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
 # list stays live while a fill holds it.
 LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes",
@@ -88,7 +99,11 @@ class Panel:
         self.reason = reason
         self.filler = filler
         self.engine_jobs = engine_jobs
-        self.token = secrets.token_urlsafe(32)
+        self.token = secrets.token_urlsafe(32)  # the header form, for programs that start the panel
+        self.request_seconds = REQUEST_SECONDS
+        self._codes: dict[str, float] = {}  # one-time sign-in codes -> when they expire (monotonic)
+        self._sessions: set[str] = set()  # the browsers' session cookies
+        self._auth_lock = threading.Lock()
         self._lock = threading.Lock()  # one gateway conversation at a time
         self._runs: dict[str, threading.Thread] = {}
         self._watcher: filemode.ExportWatcher | None = None
@@ -103,7 +118,36 @@ class Panel:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/?token={self.token}"
+        """The panel's address, with no secret in it: a browser signs in with `sign_in_url()`."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    def sign_in_url(self) -> str:
+        """A fresh one-time link for a browser (for `webbrowser.open`: its command line is public, so the
+        code is used up by the first visit and expires after CODE_SECONDS)."""
+        code = secrets.token_urlsafe(24)
+        with self._auth_lock:
+            now = time.monotonic()
+            self._codes = {c: t for c, t in self._codes.items() if t > now}
+            self._codes[code] = now + CODE_SECONDS
+        return f"{self.url}?code={code}"
+
+    def redeem(self, code: str) -> str | None:
+        """A new session for a valid code (which is then spent); None for a used, expired or unknown one."""
+        with self._auth_lock:
+            expires = self._codes.pop(code, None)
+            if expires is None or expires < time.monotonic():
+                return None
+            session = secrets.token_urlsafe(32)
+            self._sessions.add(session)
+            return session
+
+    def session_ok(self, session: str | None) -> bool:
+        with self._auth_lock:
+            return bool(session) and any(hmac.compare_digest(session.encode(), s.encode()) for s in self._sessions)
+
+    @property
+    def cookie_name(self) -> str:
+        return f"promptreel-{self.port}"  # cookies ignore ports: two panels must not share one
 
     def allowed_hosts(self) -> set[str]:
         return {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
@@ -433,20 +477,47 @@ def _variants(body: dict) -> int:
     return variants
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's bytes, each read waiting only until the request's deadline: a client that sends
+    nothing, or one byte at a time, cannot hold the thread past it (a per-read timeout would not do)."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock, self.deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self.sock.settimeout(left)
+        return self.sock.recv_into(buffer)
+
+
 def _handler(panel: Panel):
     class Handler(BaseHTTPRequestHandler):
         server_version = "promptreel"
 
-        def log_message(self, format: str, *args: Any) -> None:  # no request logs (URLs carry the token)
+        def setup(self) -> None:
+            super().setup()
+            self.rfile.close()  # replaced by a reader that keeps the request's deadline
+            self.rfile = io.BufferedReader(_DeadlineReader(self.connection, time.monotonic() + panel.request_seconds))
+
+        def log_message(self, format: str, *args: Any) -> None:  # no request logs (URLs carry sign-in codes)
             pass
 
-        def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+        def _send(self, status: int, body: bytes, ctype: str = "application/json",
+                  headers: dict[str, str] | None = None) -> None:
+            self.connection.settimeout(panel.request_seconds)  # the answer's writes, not what is left to read
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.send_header("X-Frame-Options", "DENY")
             self.send_header("Referrer-Policy", "no-referrer")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
@@ -466,42 +537,88 @@ def _handler(panel: Panel):
         def _token_ok(self, given: str | None) -> bool:
             return bool(given) and hmac.compare_digest(given.encode(), panel.token.encode())
 
+        def _cookie_ok(self) -> bool:
+            try:
+                morsel = SimpleCookie(self.headers.get("Cookie") or "").get(panel.cookie_name)
+            except CookieError:
+                return False
+            return morsel is not None and panel.session_ok(morsel.value)
+
+        def _signed_in(self, method: str) -> bool:
+            if self._token_ok(self.headers.get("X-Promptreel-Token")):
+                return True
+            if not self._cookie_ok():
+                return False
+            # A cookie rides along on any request; a cross-site form can post, but never as JSON.
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            return method == "GET" or ctype == "application/json"
+
         def do_GET(self) -> None:
             self._dispatch("GET")
 
         def do_POST(self) -> None:
             self._dispatch("POST")
 
+        def _page(self, url) -> None:
+            code = (parse_qs(url.query).get("code") or [None])[0]
+            if code is not None:
+                session = panel.redeem(code)
+                if session is None:
+                    self._json(403, {"error": "This sign-in link was already used or has expired. Open the panel "
+                                              "again from Resolve's Scripts menu (or restart `promptreel resolve "
+                                              "panel`)."})
+                    return
+                # Trade the code for the cookie and drop it from the address bar and history.
+                cookie = f"{panel.cookie_name}={session}; HttpOnly; SameSite=Strict; Path=/"
+                self._send(303, b"", "text/plain", {"Location": "/", "Set-Cookie": cookie})
+                return
+            if not self._cookie_ok():
+                self._json(403, {"error": "Open the panel from Resolve's Scripts menu."})
+                return
+            page = files("promptreel.resolve_plugin").joinpath("panel.html").read_bytes()
+            self._send(200, page, "text/html; charset=utf-8")
+
+        def _body(self, method: str, url) -> dict | None:
+            """The request's JSON object (a GET's: its query), or None once a refusal has been sent."""
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self._json(400, {"error": "Content-Length is not a number of bytes."})
+                return None
+            if length > MAX_BODY:
+                self._json(413, {"error": "Request too large."})
+                return None
+            raw = self.rfile.read(length) if length else b""
+            if method == "GET":  # a GET's arguments are its query: /api/provenance?take=ID
+                return {k: v[-1] for k, v in parse_qs(url.query).items()}
+            try:
+                body = json.loads(raw) if raw else {}
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
+                body = None
+            if not isinstance(body, dict):
+                self._json(400, {"error": "The request is not a JSON object."})
+                return None
+            return body
+
         def _dispatch(self, method: str) -> None:
             if not self._guard():
                 return
             url = urlsplit(self.path)
             if method == "GET" and url.path == "/":
-                if not self._token_ok((parse_qs(url.query).get("token") or [None])[0]):
-                    self._json(403, {"error": "Open the panel from Resolve's Scripts menu."})
-                    return
-                page = files("promptreel.resolve_plugin").joinpath("panel.html").read_bytes()
-                self._send(200, page, "text/html; charset=utf-8")
+                self._page(url)
                 return
             route = panel.routes().get((method, url.path))
             if route is None:
                 self._json(404, {"error": "Not found."})
                 return
-            if not self._token_ok(self.headers.get("X-Promptreel-Token")):
-                self._json(403, {"error": "Missing or wrong token."})
+            if not self._signed_in(method):
+                self._json(403, {"error": "Not signed in (or a wrong token): "
+                                          "open the panel from Resolve's Scripts menu."})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._json(413, {"error": "Request too large."})
-                return
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
-                if not isinstance(body, dict):
-                    raise ValueError
-                if method == "GET":  # a GET's arguments are its query: /api/provenance?take=ID
-                    body = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            except ValueError:
-                self._json(400, {"error": "The request is not a JSON object."})
+            body = self._body(method, url)
+            if body is None:
                 return
             try:
                 if url.path in LOCK_FREE:

@@ -15,11 +15,13 @@ from promptreel.core.errors import UserError
 from promptreel.core.events import Event
 from promptreel.core.request import Slot
 
+from .bridge.client import BridgeError
 from .clipmaker import MadeClip, Outcome
 from .editions import decide
+from .errors import ResolveUnavailable
 from .gateway import BridgeGateway
 from .livejobs import LiveJobs
-from .panel import Panel
+from .panel import CODE_SECONDS, Panel
 
 
 class EngineClipMaker:
@@ -78,9 +80,32 @@ def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
                  engine_jobs=live)
 
 
+def media_folders() -> list[str]:
+    """The only folders the bridge may read files from or write them to: promptreel's media (conformed
+    clips and drafts) and the panel's export folder. Not the data folder: it holds the journal and settings."""
+    from promptreel.core.settings import output_dir
+
+    from . import panel_settings
+
+    return [str(output_dir().expanduser().resolve()), str(panel_settings.load().watch_dir.resolve())]
+
+
+def declare_folders(gw: BridgeGateway) -> list[str]:
+    """Tell the bridge promptreel's folders, first thing: it takes one declaration, so nothing can widen
+    them later."""
+    folders = media_folders()
+    try:
+        gw.client.call("folders", paths=folders)
+    except BridgeError as e:
+        raise ResolveUnavailable(f"The Resolve bridge refused promptreel's folders ({e.message}).",
+                                 "Start promptreel again from Workspace > Scripts > promptreel in Resolve.") from None
+    return folders
+
+
 def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     try:
         gw = BridgeGateway.from_env()
+        declare_folders(gw)
         hello = gw.hello()
     except UserError as e:
         print(f"promptreel: {e}", file=sys.stderr)
@@ -90,7 +115,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     panel.start()
     print(f"promptreel: panel at http://127.0.0.1:{panel.port}/ ({decision.reason})", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
-        webbrowser.open(panel.url)
+        webbrowser.open(panel.sign_in_url())  # a one-time code: the browser's command line is public
     try:
         while True:
             time.sleep(poll_seconds)
@@ -107,10 +132,12 @@ def serve(gw, reason: str, open_browser: bool = True) -> int:
     `gw` is None (the free edition from 21.1, or nothing answered). Serves until interrupted."""
     panel = panel_for(gw, reason)
     panel.start()
-    print(f"promptreel: panel ({panel.mode} mode) at {panel.url}", flush=True)
+    # The terminal gets its own one-time link (another browser, or --no-browser); the browser gets another.
+    print(f"promptreel: panel ({panel.mode} mode) at {panel.sign_in_url()} (a sign-in link: it works once, "
+          f"within {CODE_SECONDS:g} s)", flush=True)
     print(f"promptreel: {reason}", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
-        webbrowser.open(panel.url)
+        webbrowser.open(panel.sign_in_url())
     try:
         while True:
             time.sleep(3600)

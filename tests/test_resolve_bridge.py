@@ -203,3 +203,89 @@ def test_run_in_a_real_subprocess_starts_the_worker_with_the_token(tmp_path):
     assert out.stdout.strip() == "3 DaVinci Resolve Studio 0o600"
     assert not Path(session).exists()  # removed on exit
     assert "PROMPTREEL_BRIDGE_TOKEN" not in out.stdout
+
+
+def test_idle_connections_neither_hold_a_place_nor_lock_the_worker_out(running):
+    from promptreel.resolve_plugin.bridge.server import MAX_CONNECTIONS, MAX_PENDING
+
+    r = running()
+    idle = [socket.create_connection(r.bridge.address, timeout=10) for _ in range(MAX_PENDING + MAX_CONNECTIONS)]
+    try:
+        assert r.client.call("hello")["product"] == "DaVinci Resolve Studio"  # the newest stranger's place
+        assert r.client.call("timeline")["start_frame"] == 86400  # and it stays connected
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_a_silent_connection_is_timed_from_accept(running):
+    r = running(read_seconds=0.3)
+    with socket.create_connection(r.bridge.address, timeout=10) as s:  # connects, never sends a byte
+        reply = json.loads(s.recv(65536))
+    assert reply["error"]["code"] == "timeout"
+
+
+def test_a_lone_surrogate_token_and_deep_nesting_get_an_answer_and_the_bridge_goes_on(running):
+    r = running()
+    reply = r.raw(b'{"id": 1, "token": "\\ud800", "op": "hello"}\n')
+    assert reply["ok"] is False and reply["error"]["code"] == "auth"
+    reply = r.raw(b"[" * 100000 + b"\n")
+    assert reply["error"] == {"code": "bad_request", "message": "The request is nested too deeply."}
+    reply = r.raw(b'{"id": 1, "token": "' + r.bridge.token.encode() + b'", "op": "hello", "args": '
+                  + b"[" * 100000 + b"\n")
+    assert reply["error"]["code"] == "bad_request"
+    assert r.bridge.calls == 0
+    assert r.client.call("hello")["product"] == "DaVinci Resolve Studio"
+
+
+def test_a_confined_bridge_reads_and_writes_only_in_the_declared_folders(running, tmp_path):
+    media, exports, elsewhere = tmp_path / "media", tmp_path / "exports", tmp_path / "elsewhere"
+    for folder in (media, exports, elsewhere):
+        folder.mkdir()
+    (exports / "link").symlink_to(elsewhere)
+    r = running(confined=True)
+    with pytest.raises(BridgeError) as e:  # nothing before the worker declares its folders
+        r.client.call("export_timeline", path=str(exports / "cut.otio"))
+    assert e.value.code == "outside_folders" and "none declared" in e.value.message
+    assert r.client.call("folders", paths=[str(media), str(exports)]) == {"folders": [str(media), str(exports)]}
+    with pytest.raises(BridgeError) as e:  # once: nothing can widen them later
+        r.client.call("folders", paths=[str(elsewhere)])
+    assert e.value.code == "refused"
+    assert r.client.call("export_timeline", path=str(exports / "cut.otio"))["path"] == str(exports / "cut.otio")
+    assert (exports / "cut.otio").is_file()
+    for path in (elsewhere / "cut.otio", exports / ".." / "elsewhere" / "cut.otio", exports / "link" / "cut.otio",
+                 "cut.otio", str(tmp_path)):
+        with pytest.raises(BridgeError) as e:
+            r.client.call("export_timeline", path=str(path))
+        assert e.value.code == "outside_folders", path
+        assert str(media) in e.value.message and "output_dir" in e.value.message
+    assert sorted(p.name for p in elsewhere.iterdir()) == []
+    for op, args in (("import_media", {"paths": [str(elsewhere / "a.mov")], "bin_id": "x"}),
+                     ("replace_clip", {"clip_id": "x", "path": str(elsewhere / "a.mov")}),
+                     ("export_still", {"frame": 86400, "path": str(elsewhere / "a.png")})):
+        with pytest.raises(BridgeError) as e:
+            r.client.call(op, **args)
+        assert e.value.code == "outside_folders", op
+    (answer,) = r.client.call("import_clips", clips=[{"path": str(elsewhere / "a.mov"), "bin": ["promptreel"]}])
+    assert "outside promptreel's media and export folders" in answer["error"]
+
+
+def test_the_scripts_menu_bridge_is_confined_and_the_worker_declares_promptreels_folders(running, isolated_home):
+    from promptreel.resolve_plugin.bridge.server import run
+    from promptreel.resolve_plugin.gateway import BridgeGateway
+    from promptreel.resolve_plugin.worker import declare_folders
+
+    resolve, _ = cut_with_placeholders()
+    assert run(resolve, idle_seconds=0).session.file_folders == []
+    r = running(confined=True)
+    gw = BridgeGateway(*r.bridge.address, token=r.bridge.token)
+    try:
+        media, exports = declare_folders(gw)
+        assert Path(media) == (isolated_home / "media").resolve()  # settings.output_dir(), not the data folder
+        (isolated_home / "media").mkdir()
+        assert gw.export_timeline(isolated_home / "media" / "cut.otio").is_file()
+        with pytest.raises(Exception, match="outside promptreel's media and export folders"):
+            gw.export_timeline(isolated_home / "settings.toml")  # the data folder holds the journal and settings
+        assert not (isolated_home / "settings.toml").exists()
+    finally:
+        gw.close()

@@ -95,7 +95,7 @@ def _click(page, target, expect: str) -> None:
 
 def open_panel(page, panel) -> None:
     """The panel, once it shows the double's timeline."""
-    page.goto(panel.url)
+    page.goto(panel.sign_in_url())
     page.wait_for_function("document.getElementById('where').textContent.includes('Cut 1')")
 
 
@@ -233,7 +233,7 @@ def test_structured_prompt_preview_generate_and_provenance_from_the_browser(brow
     page = browser_page
     panel, gw, resolve, timeline = worker
     TemplateStore().save(new_template("dusk-exterior", "{subject} at {time_of_day}, {lighting}", ["house"]))
-    page.goto(panel.url)
+    page.goto(panel.sign_in_url())
     page.wait_for_function("document.querySelectorAll('#template option').length === 2")
     page.select_option("#model", "ltx-2.3-fast")
     _click(page, "#settings button[type=submit]", "Settings saved.")

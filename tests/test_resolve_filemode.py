@@ -290,11 +290,89 @@ def test_the_panel_command_falls_back_to_file_mode_when_nothing_answers(folder, 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         first = proc.stdout.readline()
-        url = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", first)
+        # A one-time sign-in link (the session token is never printed), traded for the session cookie.
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?code=\S+", first)
         assert "file mode" in first and url, first + proc.stderr.read() if proc.poll() is not None else first
-        state = httpx.get(f"{url.group(1)}/api/state", headers={"X-Promptreel-Token": url.group(2)}).json()
+        with httpx.Client(follow_redirects=True) as browser:
+            assert browser.get(url.group(0)).status_code == 200
+            state = browser.get(url.group(0).split("?")[0] + "api/state").json()
     finally:
         proc.terminate()
         proc.wait(30)
     assert state["mode"] == "file" and "not reachable" in state["reason"]
     assert state["export_dir"] == str(folder)
+
+
+DEEP = b"[" * 60000 + b"]" * 60000  # 120 KB; OTIO's reader segfaults on it
+
+
+def test_nesting_depth_counts_brackets_outside_strings():
+    assert filemode.nesting_depth(b'{"a": {"b": [1, {"c": "}}]]"}]}, "d": "\\"[["}') == 4
+    assert filemode.nesting_depth(DEEP) == filemode.MAX_NESTING + 1  # stops counting past the limit
+    assert filemode.nesting_depth(resolve_export_bytes()) < 30
+
+
+def resolve_export_bytes() -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        return resolve_export(Path(d) / "t.otio").read_bytes()
+
+
+def test_a_deeply_nested_file_in_the_watched_folder_does_not_take_the_panel_down(folder, isolated_home):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMPTREEL_HOME": str(isolated_home), "PROMPTREEL_NO_BROWSER": "1"}
+    env.pop("PROMPTREEL_BRIDGE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "promptreel.core.cli", "resolve", "panel", "--file-mode",
+                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?code=\S+", first)
+        assert url, first + proc.stderr.read() if proc.poll() is not None else first
+        (folder / "Bomb.otio").write_bytes(DEEP)  # lands while the panel watches
+        resolve_export(folder / "Timeline 1.otio")
+        with httpx.Client(follow_redirects=True, timeout=120) as browser:
+            assert browser.get(url.group(0)).status_code == 200
+            base = url.group(0).split("?")[0]
+            listed = {e["name"]: e for e in browser.get(base + "api/exports").json()["exports"]}
+            refused = browser.post(base + "api/estimate", json={"name": "Bomb.otio"})
+            again = browser.get(base + "api/exports").json()
+        assert proc.poll() is None  # still serving
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert not listed["Bomb.otio"]["ready"] and "nests more than 500 levels" in listed["Bomb.otio"]["problem"]
+    assert listed["Timeline 1.otio"]["ready"] and listed["Timeline 1.otio"]["placeholders"] == 2
+    assert refused.status_code == 400 and "nests more than" in refused.json()["error"]
+    assert again["offer"] == "Timeline 1.otio"
+
+
+def test_a_file_that_crashes_otio_kills_only_the_child_that_reads_it(folder, monkeypatch):
+    monkeypatch.setattr(filemode, "MAX_NESTING", 10**6)  # past the depth check: the child read must catch it
+    watcher = filemode.ExportWatcher(folder)
+    (folder / "Bomb.otio").write_bytes(DEEP)
+    resolve_export(folder / "Timeline 1.otio")
+    listed = {e.name: e for e in watcher.poll()}
+    assert not listed["Bomb.otio"].ready and "crashes OTIO's reader" in listed["Bomb.otio"].problem
+    assert listed["Timeline 1.otio"].ready and watcher.offer(list(listed.values())).name == "Timeline 1.otio"
+
+
+def test_a_timeline_that_cannot_be_scanned_is_listed_with_its_problem(folder, monkeypatch):
+    monkeypatch.setattr(filemode, "MAX_NESTING", 10**6)  # past the depth check: scanning must not break the list
+    t = otio.schema.Timeline(name="Deep")
+    nested = otio.schema.Stack()
+    for _ in range(600):  # stacks in stacks: deeper than Python's recursion limit lets the scan go
+        outer = otio.schema.Stack()
+        outer.append(nested)
+        nested = outer
+    t.tracks.append(otio.schema.Track(name="Video 1", children=[nested]))
+    (folder / "Deep.otio").write_text(otio.adapters.write_to_string(t, "otio_json", indent=-1))
+    resolve_export(folder / "Timeline 1.otio")
+    listed = {e.name: e for e in filemode.ExportWatcher(folder).poll()}
+    assert not listed["Deep.otio"].ready
+    assert "cannot be scanned for placeholders (RecursionError)" in listed["Deep.otio"].problem
+    assert listed["Timeline 1.otio"].ready

@@ -33,12 +33,19 @@ def scene(tmp_path, monkeypatch):
     thread.join(10)
 
 
-def test_page_needs_the_token_and_the_right_host_and_origin(scene):
+def signed_in_page(client, panel) -> str:
+    """The page as a browser gets it: the one-time sign-in link, traded for the session cookie."""
+    r = client.get(panel.sign_in_url(), follow_redirects=True)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def test_page_needs_a_sign_in_and_the_right_host_and_origin(scene):
     panel, client, _ = scene
-    assert client.get("/", params={"token": panel.token}).status_code == 200
-    assert "Fill all" in client.get("/", params={"token": panel.token}).text
+    assert "Fill all" in signed_in_page(client, panel)
+    client.cookies.clear()
     assert client.get("/").status_code == 403
-    assert client.get("/", params={"token": "nope"}).status_code == 403
+    assert client.get("/", params={"token": panel.token}).status_code == 403  # the token is no longer a page key
     assert client.get("/api/state", headers={"X-Promptreel-Token": "nope"}).status_code == 403
     # DNS rebinding: a foreign name resolving to 127.0.0.1
     assert client.get("/api/state", headers={"Host": f"evil.example:{panel.port}"}).status_code == 403
@@ -79,7 +86,7 @@ def test_the_fills_list_shows_where_each_take_went(scene, monkeypatch):
     assert sea_takes["placed"] == "GEN: storm over the sea — draft" and sea_takes["selector"] == []
     assert sea_takes["in_bin"] == ["GEN: storm over the sea — veo-3.1-fast"]
     assert "no take selector for scripts" in sea_takes["note"] and "side by side in the bin" in sea_takes["note"]
-    page = client.get("/", params={"token": scene[0].token}).text
+    page = signed_in_page(client, scene[0])
     assert "in the Take Selector: " in page and "in the bin: " in page  # the page lists them, and the fill says so
 
 
@@ -163,7 +170,7 @@ def test_settings_persist_in_the_panels_own_file_and_bad_values_change_nothing(s
 
 def test_the_page_has_the_job_list_cost_and_settings(scene):
     panel, client, _ = scene
-    page = client.get("/", params={"token": panel.token}).text
+    page = signed_in_page(client, panel)
     for part in ('id="jobs"', 'id="cost"', 'id="settings"', "/api/jobs", "/api/estimate", "/api/settings",
                  "/api/exports", "/api/file/fill"):
         assert part in page

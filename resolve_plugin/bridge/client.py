@@ -43,7 +43,7 @@ class BridgeClient(object):
             self.round_trips += 1
             if not reply.get("ok"):
                 err = reply.get("error") or {}
-                if err.get("code") in ("auth", "too_large", "bad_request"):
+                if err.get("code") in ("auth", "too_large", "bad_request", "busy"):
                     self.close()  # the bridge closes these connections
                 raise BridgeError(err.get("code", "internal"), err.get("message", "The bridge refused the request."))
             if reply.get("id") != rid:

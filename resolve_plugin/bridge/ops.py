@@ -35,8 +35,9 @@ class OpError(Exception):
 class Session(object):
     """The `resolve` object and the handles of objects already seen, by unique id."""
 
-    def __init__(self, resolve):
+    def __init__(self, resolve, file_folders=None):
         self.resolve = resolve
+        self.file_folders = file_folders  # the only folders files may be read from or written to; None: any
         self.items = {}
         self.clips = {}
         self.folders = {}
@@ -80,6 +81,22 @@ class Session(object):
         if clip is None:
             raise OpError("not_found", "Media pool clip %s is no longer in the project." % clip_id)
         return clip
+
+    def path(self, path):
+        """`path`, if it lies inside promptreel's folders (links resolved: no way out through `..` or a
+        symlink); else a refusal that names them."""
+        if self.file_folders is None:
+            return path
+        if isinstance(path, str) and os.path.isabs(path):
+            real = os.path.normcase(os.path.realpath(path))
+            for folder in self.file_folders:
+                root = os.path.normcase(os.path.realpath(folder))
+                if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+                    return path
+        folders = ", ".join(self.file_folders) or "none declared"
+        raise OpError("outside_folders", "%s is outside promptreel's media and export folders (%s); the bridge "
+                      "reads and writes files only there. Put the file in one of them, or change promptreel's "
+                      "output_dir or the panel's export folder." % (path, folders))
 
     def folder(self, folder_id):
         folder = self.folders.get(folder_id)
@@ -247,6 +264,7 @@ def ensure_bin(session, args):
 
 
 def import_media(session, args):
+    paths = [session.path(p) for p in args["paths"]]
     pool = session.pool()
     target = session.folder(args["bin_id"])
     previous = pool.GetCurrentFolder()
@@ -255,7 +273,7 @@ def import_media(session, args):
         raise OpError("failed", "Resolve would not select the bin to import into.")
     try:
         # 21.1 deprecates the bare-path list; the clipInfo form works on every version that has ImportMedia.
-        imported = pool.ImportMedia([{"FilePath": p} for p in args["paths"]]) or []
+        imported = pool.ImportMedia([{"FilePath": p} for p in paths]) or []
     finally:
         if previous:
             pool.SetCurrentFolder(previous)
@@ -358,6 +376,11 @@ def import_clips(session, args):
     out = [None] * len(specs)
     bins_order, by_bin = [], {}
     for i, spec in enumerate(specs):
+        try:
+            session.path(spec["path"])
+        except OpError as e:
+            out[i] = {"error": e.message}
+            continue
         key = tuple(spec["bin"])
         if key not in by_bin:
             bins_order.append(key)
@@ -494,6 +517,7 @@ def replace_clip(session, args):
     The answer also has the item as it was (`before`: path, frames, rate and both metadata) and, for the
     timeline items in `uses`, each read back after the swap (record extent, left offset, pool item): every
     use must keep its in and out points."""
+    path = session.path(args["path"])
     clip_id = args["clip_id"]
     c = session.clip(clip_id)
     old_props = c.GetClipProperty() or {}
@@ -505,7 +529,7 @@ def replace_clip(session, args):
         before[key] = str(old_props.get(key, ""))
     metadata = dict(old_meta, **(args.get("metadata") or {}))
     third = dict(old_third, **(args.get("third_party") or {}))
-    if not c.ReplaceClip(args["path"]):
+    if not c.ReplaceClip(path):
         raise OpError("failed", "Resolve could not replace the media of clip %s." % clip_id)
     info = _tag(c, {"metadata": metadata, "third_party": third}, clip_id)
     info["before"] = before
@@ -697,6 +721,7 @@ def _timecode(frame, nominal, drop):
 
 def export_still(session, args):
     """The frame at an absolute timeline frame as an image. QUIRK 23: move the playhead first, on the Edit page."""
+    path = session.path(args["path"])
     resolve = session.resolve
     proj = session.project()
     tl = session.timeline()
@@ -708,7 +733,7 @@ def export_still(session, args):
     try:
         if not tl.SetCurrentTimecode(_timecode(int(args["frame"]), nominal, "DF" in rate)):
             raise OpError("failed", "Resolve would not move the playhead.")
-        if not proj.ExportCurrentFrameAsStill(args["path"]):
+        if not proj.ExportCurrentFrameAsStill(path):
             raise OpError("failed", "Resolve could not export the frame as a still.")
     finally:
         if page and page not in ("edit", "color"):
@@ -718,8 +743,9 @@ def export_still(session, args):
 
 def export_timeline(session, args):
     """The current timeline as OTIO. QUIRK 19: the constants come from the live object."""
+    path = session.path(args["path"])
     resolve = session.resolve
-    if not session.timeline().Export(args["path"], resolve.EXPORT_OTIO, resolve.EXPORT_NONE):
+    if not session.timeline().Export(path, resolve.EXPORT_OTIO, resolve.EXPORT_NONE):
         raise OpError("failed", "Resolve could not export the timeline.")
     return {"path": args["path"]}
 

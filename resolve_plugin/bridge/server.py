@@ -4,11 +4,17 @@ Request:  {"id": 1, "token": "<session token>", "op": "timeline", "args": {...}}
 Response: {"id": 1, "ok": true, "result": ...} or {"id": 1, "ok": false, "error": {"code": ..., "message": ...}}
 
 Every request carries the per-session token (256 random bits), compared in constant time. Requests
-and responses are bounded in size and time. Connection threads only read and write sockets: all
-Resolve calls are made by the thread that runs `serve_forever` (the Scripts-menu script's own
-thread; Resolve objects answer there). A Scripts-menu script is a child process of Resolve whose
-threads die when it returns, so `serve_forever` blocks until a `shutdown` request, the worker
-process exiting, or the idle limit.
+and responses are bounded in size and time: a connection's first request must arrive whole within
+`read_seconds` of its accept, and connections that have not yet sent a good token (at most
+MAX_PENDING; the oldest makes room for a new one) never take the places of those that have (at most
+MAX_CONNECTIONS), so idle or slow strangers cannot lock the worker out. Anything malformed gets an
+error answer and a closed connection; the bridge goes on serving. A confined bridge (the one `run`
+starts) reads and writes files only in the folders the worker declares once, first thing (`folders`).
+
+Connection threads only read and write sockets: all Resolve calls are made by the thread that runs
+`serve_forever` (the Scripts-menu script's own thread; Resolve objects answer there). A Scripts-menu
+script is a child process of Resolve whose threads die when it returns, so `serve_forever` blocks
+until a `shutdown` request, the worker process exiting, or the idle limit.
 
 Python 3.6, standard library only.
 """
@@ -27,16 +33,20 @@ from .ops import OpError, Session, dispatch
 
 MAX_REQUEST_BYTES = 1 << 20  # one request line
 MAX_RESPONSE_BYTES = 16 << 20  # one response line
-MAX_CONNECTIONS = 8
-READ_SECONDS = 10.0  # a request line, once begun, must arrive within this
+MAX_CONNECTIONS = 8  # connections that have sent a good token (the worker needs one or two)
+MAX_PENDING = 8  # connections that have not, yet
+READ_SECONDS = 10.0  # a first request, from accept, and any later one, once begun, must arrive within this
 CALL_SECONDS = 120.0  # an operation must finish within this
 POLL_SECONDS = 0.2
 
 
 class Bridge(object):
     def __init__(self, resolve, token=None, port=0, read_seconds=READ_SECONDS, call_seconds=CALL_SECONDS,
-                 idle_seconds=None, worker=None, max_request=MAX_REQUEST_BYTES, max_response=MAX_RESPONSE_BYTES):
-        self.session = Session(resolve)
+                 idle_seconds=None, worker=None, max_request=MAX_REQUEST_BYTES, max_response=MAX_RESPONSE_BYTES,
+                 confined=False):
+        """`confined`: no file is read or written until the worker declares promptreel's folders (the
+        Scripts-menu bridge); otherwise any path until it does (tests, in one process)."""
+        self.session = Session(resolve, file_folders=[] if confined else None)
         self.token = token or secrets.token_hex(32)
         self.read_seconds = read_seconds
         self.call_seconds = call_seconds
@@ -48,10 +58,13 @@ class Bridge(object):
         self._stop = threading.Event()
         self._jobs = queue.Queue()
         self._last_request = time.monotonic()
-        self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._lock = threading.Lock()
+        self._pending = []  # connections without a good token yet, oldest first
+        self._trusted = 0  # connections with one
+        self._declared = False  # the worker has declared its folders (once)
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", port))
-        self._listener.listen(MAX_CONNECTIONS)
+        self._listener.listen(MAX_CONNECTIONS + MAX_PENDING)
         self._listener.settimeout(POLL_SECONDS)
         self.address = self._listener.getsockname()
 
@@ -95,18 +108,20 @@ class Bridge(object):
                 continue
             except OSError:
                 return
-            if not self._connections.acquire(False):
-                conn.close()  # too many clients: the worker needs one or two
-                continue
-            t = threading.Thread(target=self._serve_connection, args=(conn,), name="bridge-conn")
+            with self._lock:
+                if len(self._pending) >= MAX_PENDING:
+                    _drop(self._pending.pop(0))  # the oldest stranger makes room: the worker always gets in
+                self._pending.append(conn)
+            t = threading.Thread(target=self._serve_connection, args=(conn, time.monotonic()), name="bridge-conn")
             t.daemon = True
             t.start()
 
-    def _serve_connection(self, conn):
+    def _serve_connection(self, conn, accepted):
+        state = {"trusted": False}
         try:
             conn.settimeout(POLL_SECONDS)
             buf = b""
-            started = None
+            started = accepted  # the first request is timed from accept: silence is no way to hold a place
             while not self._stop.is_set():
                 newline = buf.find(b"\n")
                 if newline < 0:
@@ -133,18 +148,51 @@ class Bridge(object):
                     self._send(conn, None, error=("too_large", "The request is larger than %d bytes."
                                                   % self.max_request))
                     return
-                if not self._handle(conn, line):
+                try:
+                    go_on = self._handle(conn, line, state)
+                except OSError:
+                    raise
+                except Exception as e:  # a bug: answer it, close this connection, keep serving the others
+                    self._send(conn, None, error=("internal", "The bridge could not read the request (%s)."
+                                                  % e.__class__.__name__))
+                    return
+                if not go_on:
                     return
         except OSError:
             return
         finally:
+            with self._lock:
+                if state["trusted"]:
+                    self._trusted -= 1
+                elif conn in self._pending:
+                    self._pending.remove(conn)
             conn.close()
-            self._connections.release()
 
-    def _handle(self, conn, line):
+    def _trust(self, conn, state):
+        """Move a connection that sent a good token out of the strangers' places. False: no place left."""
+        if state["trusted"]:
+            return True
+        with self._lock:
+            if conn in self._pending:
+                self._pending.remove(conn)
+            if self._trusted >= MAX_CONNECTIONS:
+                return False
+            self._trusted += 1
+            state["trusted"] = True
+            return True
+
+    def _token_ok(self, token):
+        # surrogatepass: a lone surrogate in a JSON string is a wrong token, not an encoding crash.
+        return isinstance(token, str) and hmac.compare_digest(token.encode("utf-8", "surrogatepass"),
+                                                              self.token.encode("utf-8"))
+
+    def _handle(self, conn, line, state):
         """Answer one request line. Returns False when the connection must close."""
         try:
             request = json.loads(line.decode("utf-8"))
+        except RecursionError:
+            self._send(conn, None, error=("bad_request", "The request is nested too deeply."))
+            return False
         except ValueError:
             self._send(conn, None, error=("bad_request", "The request is not JSON."))
             return False
@@ -152,10 +200,12 @@ class Bridge(object):
             self._send(conn, None, error=("bad_request", "The request is not a JSON object."))
             return False
         rid = request.get("id")
-        token = request.get("token")
-        if not isinstance(token, str) or not hmac.compare_digest(token.encode("utf-8"), self.token.encode("utf-8")):
+        if not self._token_ok(request.get("token")):
             self._send(conn, rid, error=("auth", "Wrong or missing session token."))
             return False  # no second guess on the same connection
+        if not self._trust(conn, state):
+            self._send(conn, rid, error=("busy", "The bridge has %d connections already." % MAX_CONNECTIONS))
+            return False
         self._last_request = time.monotonic()
         op = request.get("op")
         if op == "shutdown":
@@ -164,6 +214,9 @@ class Bridge(object):
             return False
         if op == "ping":
             self._send(conn, rid, result={"protocol": PROTOCOL, "calls": self.calls})
+            return True
+        if op == "folders":
+            self._declare(conn, rid, request.get("args") or {})
             return True
         job = _Job(op, request.get("args") or {})
         self._jobs.put(job)
@@ -177,6 +230,20 @@ class Bridge(object):
         else:
             self._send(conn, rid, result=job.result)
         return True
+
+    def _declare(self, conn, rid, args):
+        """The worker's media and export folders, once: later declarations cannot widen them."""
+        paths = args.get("paths") if isinstance(args, dict) else None
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and os.path.isabs(p) for p in paths):
+            self._send(conn, rid, error=("bad_request", "'folders' needs paths: a list of absolute folders."))
+            return
+        with self._lock:
+            if self._declared:
+                self._send(conn, rid, error=("refused", "promptreel's folders were declared already."))
+                return
+            self._declared = True
+            self.session.file_folders = list(paths)
+        self._send(conn, rid, result={"folders": list(paths)})
 
     def _send(self, conn, rid, result=None, error=None):
         if error is None:
@@ -193,6 +260,14 @@ class Bridge(object):
             conn.sendall(data + b"\n")
         finally:
             conn.settimeout(POLL_SECONDS)
+
+
+def _drop(conn):
+    """Close a connection from another thread: its reader sees the end and cleans up."""
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class _Job(object):
@@ -229,7 +304,7 @@ def run(resolve, worker_command=None, session_file=None, idle_seconds=None, env=
     """What the Scripts-menu entry calls: start the bridge, start the worker, serve until either stops."""
     import subprocess
 
-    bridge = Bridge(resolve, idle_seconds=idle_seconds)
+    bridge = Bridge(resolve, idle_seconds=idle_seconds, confined=True)
     info = bridge.info()
     if session_file:
         write_session_file(session_file, info)
