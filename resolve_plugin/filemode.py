@@ -43,6 +43,7 @@ from pydantic import BaseModel, Field
 from promptreel.core import settings
 from promptreel.core.catalog import Catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
+from promptreel.core.nesting import MAX_JSON_DEPTH, json_depth
 
 from .costs import CostEstimate, CostLine
 from .panel_settings import PanelSettings
@@ -51,12 +52,7 @@ log = logging.getLogger(__name__)
 
 NS = "promptreel"
 MEDIA_FOLDER = "promptreel media"
-# Real timelines nest a few dozen levels (compound clips add a handful each); OTIO's reader crashes on
-# tens of thousands, and on far fewer in a thread with a small stack.
-MAX_NESTING = 500
 PROBE_SECONDS = 60.0
-# A JSON string (skipped whole, so brackets inside it do not count) or a bracket.
-_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 _PROBE = """import sys
 import opentimelineio as otio
 otio.adapters.read_from_file(sys.argv[1], adapter_name="otio_json",
@@ -179,32 +175,15 @@ class ExportWatcher:
         return path
 
 
-def nesting_depth(data: bytes, limit: int = MAX_NESTING) -> int:
-    """How deeply the JSON in `data` nests (counting stops just past `limit`). Brackets inside strings
-    do not count."""
-    depth = deepest = 0
-    for token in _JSON_TOKENS.finditer(data):
-        mark = token.group()
-        if mark in (b"[", b"{"):
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    break
-        elif mark in (b"]", b"}"):
-            depth -= 1
-    return deepest
-
-
 def check_nesting(path: Path) -> None:
-    """Refuse a file nested deeper than MAX_NESTING before OTIO's reader sees it (it would crash)."""
+    """Refuse a file nested deeper than any timeline before OTIO's reader sees it (it would crash)."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise BadInput(f"{path.name} cannot be read ({e.strerror}).",
                        "Export the timeline from Resolve again.") from None
-    if nesting_depth(data) > MAX_NESTING:
-        raise BadInput(f"{path.name} nests more than {MAX_NESTING} levels deep: no timeline does, and OTIO's reader "
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise BadInput(f"{path.name} nests more than {MAX_JSON_DEPTH} levels deep: no timeline does, and OTIO's reader "
                        "cannot read it safely.", "Export the timeline from Resolve again, or remove that file.")
 
 
@@ -273,7 +252,9 @@ def _look(path: Path, sig: tuple[int, int]) -> _Seen:
         ns = tl.metadata.get(NS)
         mark = ns.get("file_mode") if ns is not None and hasattr(ns, "get") else None
         found = scan(tl)
-    except Exception as e:  # e.g. RecursionError on absurdly nested stacks: this file only, not the list
+    except UserError as e:  # e.g. stacks nested past what any timeline has: said as the scan says it
+        return _Seen(signature=sig, ready=False, problem=str(e))
+    except Exception as e:  # a bug in the scan: this file only, not the list
         log.warning("scanning %s failed: %s", path, e.__class__.__name__)
         return _Seen(signature=sig, ready=False,
                      problem=f"{path.name} cannot be scanned for placeholders ({e.__class__.__name__}).")

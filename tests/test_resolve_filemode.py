@@ -306,10 +306,10 @@ def test_the_panel_command_falls_back_to_file_mode_when_nothing_answers(folder, 
 DEEP = b"[" * 60000 + b"]" * 60000  # 120 KB; OTIO's reader segfaults on it
 
 
-def test_nesting_depth_counts_brackets_outside_strings():
-    assert filemode.nesting_depth(b'{"a": {"b": [1, {"c": "}}]]"}]}, "d": "\\"[["}') == 4
-    assert filemode.nesting_depth(DEEP) == filemode.MAX_NESTING + 1  # stops counting past the limit
-    assert filemode.nesting_depth(resolve_export_bytes()) < 30
+def test_a_resolve_export_is_far_from_the_nesting_limit():
+    from promptreel.core.nesting import MAX_JSON_DEPTH, json_depth
+
+    assert json_depth(resolve_export_bytes()) < 30 < MAX_JSON_DEPTH
 
 
 def resolve_export_bytes() -> bytes:
@@ -345,14 +345,14 @@ def test_a_deeply_nested_file_in_the_watched_folder_does_not_take_the_panel_down
     finally:
         proc.terminate()
         proc.wait(30)
-    assert not listed["Bomb.otio"]["ready"] and "nests more than 500 levels" in listed["Bomb.otio"]["problem"]
+    assert not listed["Bomb.otio"]["ready"] and "nests more than 256 levels" in listed["Bomb.otio"]["problem"]
     assert listed["Timeline 1.otio"]["ready"] and listed["Timeline 1.otio"]["placeholders"] == 2
     assert refused.status_code == 400 and "nests more than" in refused.json()["error"]
     assert again["offer"] == "Timeline 1.otio"
 
 
 def test_a_file_that_crashes_otio_kills_only_the_child_that_reads_it(folder, monkeypatch):
-    monkeypatch.setattr(filemode, "MAX_NESTING", 10**6)  # past the depth check: the child read must catch it
+    monkeypatch.setattr(filemode, "MAX_JSON_DEPTH", 10**6)  # past the depth check: the child read must catch it
     watcher = filemode.ExportWatcher(folder)
     (folder / "Bomb.otio").write_bytes(DEEP)
     resolve_export(folder / "Timeline 1.otio")
@@ -362,7 +362,7 @@ def test_a_file_that_crashes_otio_kills_only_the_child_that_reads_it(folder, mon
 
 
 def test_a_timeline_that_cannot_be_scanned_is_listed_with_its_problem(folder, monkeypatch):
-    monkeypatch.setattr(filemode, "MAX_NESTING", 10**6)  # past the depth check: scanning must not break the list
+    monkeypatch.setattr(filemode, "MAX_JSON_DEPTH", 10**6)  # past the depth check: scanning must not break the list
     t = otio.schema.Timeline(name="Deep")
     nested = otio.schema.Stack()
     for _ in range(600):  # stacks in stacks: deeper than Python's recursion limit lets the scan go
@@ -374,5 +374,5 @@ def test_a_timeline_that_cannot_be_scanned_is_listed_with_its_problem(folder, mo
     resolve_export(folder / "Timeline 1.otio")
     listed = {e.name: e for e in filemode.ExportWatcher(folder).poll()}
     assert not listed["Deep.otio"].ready
-    assert "cannot be scanned for placeholders (RecursionError)" in listed["Deep.otio"].problem
+    assert "nested" in listed["Deep.otio"].problem and "Error" not in listed["Deep.otio"].problem
     assert listed["Timeline 1.otio"].ready
