@@ -192,7 +192,8 @@ class Engine:
                 job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
                                               model=t.model.id, route_key="cache:" + t.model.id, estimated_cost=0.0,
                                               state=JobState.DONE, output_path=str(t.hit[1]), cached_from=t.hit[0])
-                self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""))
+                self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""),
+                                    sandbox=self.journal.charged_to_sandbox(t.hit[0]))  # a sandbox take stays pretend
                 jobs[t.cache_key] = job_id
                 continue
             # A fresh job holds the request's identity, so a crashed run's job, or another process's,

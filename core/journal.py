@@ -315,6 +315,10 @@ class Journal:
         )
         self.update(job_id, actual_cost=amount)
 
+    def charged_to_sandbox(self, job_id: str) -> bool:
+        row = self._exec("SELECT sandbox FROM ledger WHERE job_id = ?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
     def spent_on(self, day: str | None = None) -> float:
         """Real spend on a day (the sandbox's is not money)."""
         row = self._exec("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ? AND sandbox = 0",

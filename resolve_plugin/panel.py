@@ -322,8 +322,10 @@ class Panel:
         j = self.journal()
         by_project = [{"project": p or "(none)", "usd": round(usd, 4), "jobs": n} for p, usd, n in j.spend("project")]
         here = next((x["usd"] for x in by_project if x["project"] == self._project), 0.0)
+        # Jobs the sandbox's fakes made are pretend spend: shown apart, never added to the money.
+        sandbox = round(sum(usd for _, usd, _ in j.spend("project", sandbox=True)), 4)
         return {"today_usd": round(j.spent_on(), 4), "project": self._project, "project_usd": here,
-                "by_project": by_project}
+                "by_project": by_project, "sandbox_usd": sandbox}
 
     def stats(self, _: dict) -> dict:
         return {"columns": list(COLUMNS), "rows": [m.row() for m in model_stats(self.journal())]}
