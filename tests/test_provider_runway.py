@@ -54,7 +54,7 @@ async def test_veo_on_runway_sends_audio_and_negative_prompt(fake, client, tmp_p
     call = proto.build(req(model="veo-3.1", seconds=8, negative_prompt="text, logos", audio=False), "job-1")
     assert (call.json["audio"], call.json["negativePrompt"]) == (False, "text, logos")
     sub = await proto.submit(call, tmp_path / "s.mp4")
-    assert sub.job_id and fake.api.calls[-1].json["audio"] is False
+    assert sub.job_id and fake.api.calls[-1].json()["audio"] is False
     plain = runway(client, fake).build(req(negative_prompt="text", audio=False), "job-2")
     assert "audio" not in plain.json and "negativePrompt" not in plain.json
 
