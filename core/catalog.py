@@ -213,10 +213,12 @@ class Catalog(BaseModel):
 
     def replacement_text(self, model: Model) -> str:
         """What to use instead of `model`: its replacements, each with what it can do, so a user can choose."""
-        named = [self.models[r] for r in model.lifecycle.replacement if r in self.models and self.models[r].usable_routes()]
-        if not named:
+        ids = model.lifecycle.replacement
+        if not ids:
             return "Choose another model (see `promptreel models`)."
-        return "Use " + " or ".join(f"{m.id} ({m.capabilities()})" for m in named) + "."
+        named = [f"{r} ({self.models[r].capabilities()})" if r in self.models else r for r in ids
+                 if r not in self.models or self.models[r].usable_routes()]
+        return ("Use " + " or ".join(named) + "." if named else "") + " See `promptreel models` for the others."
 
     def refuse_if_retired(self, model: Model, today: date | None = None) -> None:
         """Refuse a model its vendor has ended, before anything is spent, naming what replaces it."""
@@ -229,6 +231,21 @@ class Catalog(BaseModel):
             ended = "has no route left that serves it"
         words = f" {model.lifecycle.note}" if model.lifecycle.note else ""
         raise UnsupportedRequest(f"{model.name} ({model.id}) {ended}.{words}", self.replacement_text(model))
+
+
+    def route_gone(self, model_id: str, route: Route, words: str, skip: set[str] = frozenset()) -> str | None:
+        """The vendor answered that `route`'s model is gone: record the route as retired (so no later run
+        asks it again) and return what to tell the user, plainly, the first time only; None after that.
+        `skip` names route keys already out of this run."""
+        if not record_retired(route.key, words):
+            return None
+        model = self.models.get(model_id)
+        name = model.name if model else model_id
+        told = f"{name} via {route.label()} is gone ({words}); promptreel will not use that route again"
+        rest = [r for r in (model.usable_routes() if model else []) if r.key != route.key and r.key not in skip]
+        if rest:
+            return f"{told}, and tries {rest[0].label()} next."
+        return f"{told}, and {name} has no other route. " + (self.replacement_text(model) if model else "")
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -305,6 +322,11 @@ def load_catalog(user_file: Path | None = None, with_retired: bool = True) -> Ca
     if user_file is not None:
         user = read_user_file(Path(user_file), "Catalog file", "Fix catalog_file in settings or create the file.")
         models = _merge(models, user.get("models", {}))
+        for mid, spec in user.get("models", {}).items():
+            if isinstance(spec, dict) and isinstance(spec.get("lifecycle"), dict):
+                # A user's lifecycle is a statement of its own (a studio's proxy still serving a model
+                # its vendor ended): it replaces the shipped one, dates and all, like a routes list.
+                models[mid]["lifecycle"] = spec["lifecycle"]
     if with_retired:
         models = _apply_retired(models, retired_routes())
     try:

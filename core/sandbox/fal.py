@@ -12,6 +12,7 @@ Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), dr
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
@@ -61,6 +62,8 @@ def validation(loc: str, msg: str, kind: str) -> Reply:
 class FakeFal(Fake):
     route_name = "fal"
     key_names = ("FAL_KEY",)
+    # fal's Sora apps ran on OpenAI's Sora API, shut down 2026-09-24; since then they answer "model not found".
+    shut_down = {app: date(2026, 9, 24) for app in ("fal-ai/sora-2/text-to-video", "fal-ai/sora-2/image-to-video")}
 
     def routes(self) -> None:
         app = r"/(?P<app>fal-ai/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
@@ -88,6 +91,8 @@ class FakeFal(Fake):
         if (bad := self._auth(call)) or (bad := self._fault("create", call)):
             return bad
         model = call.match["model"]
+        if self.gone(model):
+            return detail(404, "Model not found")
         if model not in SCHEMAS:
             return detail(404, f"Application {model} not found")
         body = call.json()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import date
 from urllib.parse import parse_qs, unquote
 
 from .loopback import Call, Reply
@@ -34,6 +35,9 @@ class FakeVertexVeo(FakeVeo):
     vertex = True
     models = MODELS
     retired = RETIRED
+    # Google shut Veo 2 and Veo 3 down on the Gemini API and Vertex AI on 2026-06-30
+    # (docs.cloud.google.com/gemini-enterprise-agent-platform/models/veo/3-0-generate, checked 2026-12-06).
+    shut_down = {m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")}
 
     route_name = "vertex"
 
