@@ -200,7 +200,9 @@ class FakeReplicate(Fake):
             now = datetime.now(timezone.utc)
             self.files[file_id] = {
                 "id": file_id, "name": filename, "content_type": fields.get("type") or part_type or "application/octet-stream",
-                "size": len(data), "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
+                # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5 of the content.
+                "size": len(data), "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
                 "created_at": _iso(now), "expires_at": _iso(now + timedelta(days=1)),
                 "urls": {"get": f"{self.url}/v1/files/{file_id}"}}
         return Reply(201, self.files[file_id])
