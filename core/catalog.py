@@ -233,6 +233,28 @@ class Catalog(BaseModel):
         raise UnsupportedRequest(f"{model.name} ({model.id}) {ended}.{words}", self.replacement_text(model))
 
 
+    def ending(self, model_ids, today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
+        """(model id, sentence) for each of `model_ids` that is retired, or whose model or one of whose
+        routes shuts down within `within_days`: what `promptreel doctor` warns about."""
+        today = today or date.today()
+        horizon = date.fromordinal(today.toordinal() + within_days)
+        out = []
+        for mid in sorted(set(model_ids)):
+            model = self.models.get(mid)
+            if model is None:
+                continue
+            if model.state(today) == "retired":
+                out.append((mid, f"{mid} is retired. {self.replacement_text(model)}"))
+                continue
+            when = model.lifecycle.shutdown_on
+            if when is not None and when <= horizon:
+                out.append((mid, f"{mid} shuts down on {when}. {self.replacement_text(model)}"))
+                continue
+            for r in model.usable_routes(today):
+                if r.shutdown_on is not None and r.shutdown_on <= horizon:
+                    out.append((mid, f"{mid} via {r.label()} shuts down on {r.shutdown_on}."))
+        return out
+
     def route_gone(self, model_id: str, route: Route, words: str, skip: set[str] = frozenset()) -> str | None:
         """The vendor answered that `route`'s model is gone: record the route as retired (so no later run
         asks it again) and return what to tell the user, plainly, the first time only; None after that.
