@@ -151,3 +151,45 @@ def test_a_route_is_recorded_once_and_its_words_carry_no_key(isolated_home, monk
     assert record_retired("fal:x/y", "gone again") is False
     text = retired_routes_path().read_text()
     assert "fal-secret-key" not in text and retired_routes()["fal:x/y"]["words"].startswith("gone;")
+
+
+# --- every protocol hears "model gone" ----------------------------------------------------------
+
+GONE = {  # route -> (model id, a request it takes, the create path, the vendor's "model gone" answer)
+    "runway": ("gen4.5", dict(seconds=5, size="1280x720"), r"/v1/text_to_video",
+               (404, {"error": "Model gen4.5 not found"})),
+    "kling": ("kling-v3", dict(seconds=5, size="1280x720"), r"/v1/videos/text2video",
+              (410, {"code": 1201, "message": "model kling-v3 is no longer available", "data": None})),
+    "ltx": ("ltx-2-3-pro", dict(seconds=6, size="1920x1080", fps=25), r"/v1/text-to-video",
+            (404, {"type": "error", "error": {"type": "invalid_request_error", "message": "model not found"}})),
+    "replicate": ("google/veo-3.1", dict(seconds=8, size="1280x720"), r"/v1/models/.+/predictions",
+                  (404, {"title": "Not found", "detail": "Model not found", "status": 404})),
+    "fal": ("fal-ai/veo3.1", dict(seconds=8, size="1280x720"), r"/fal-ai/.+", (404, {"detail": "Model not found"})),
+    "vertex": ("veo-3.1-generate-001", dict(seconds=8, size="1280x720"), r".+:predictLongRunning",
+               (404, {"error": {"code": 404, "status": "NOT_FOUND",
+                                "message": "Publisher Model veo-3.1-generate-001 was not found"}})),
+}
+
+
+@pytest.mark.parametrize("route", sorted(GONE))
+async def test_each_protocol_hears_a_model_gone_answer_as_retired(route, tmp_path):
+    """404 / 410 naming the model on a create is RETIRED in every protocol: the engine records the route and
+    moves on, instead of failing the take as a bad request."""
+    import httpx
+
+    from promptreel.core.providers import protocol_class
+    from promptreel.core.providers.base import ErrorKind, ProviderError
+    from promptreel.core.sandbox import Reply
+    from promptreel.core.sandbox.drive import protocol
+
+    model_id, kw, path, (status, body) = GONE[route]
+    with sandbox(routes=[route], limit=SMALL, export=True) as env:
+        fake = env.fakes[route]
+        fake.fail_next("POST", path, Reply(status, body))
+        async with httpx.AsyncClient(timeout=10) as client:
+            cls = protocol_class(route)
+            creds = {name: env[name] for name in cls.key_names if name in env.keys()}
+            proto = protocol(cls, model_id, client, creds, env[f"PROMPTREEL_{route.upper()}_BASE_URL"])
+            with pytest.raises(ProviderError) as e:
+                await proto.submit(proto.build(GenerationRequest(prompt="a kite", **kw), "j"), tmp_path / "s")
+    assert e.value.kind is ErrorKind.RETIRED, e.value.message
