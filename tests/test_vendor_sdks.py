@@ -65,7 +65,7 @@ def test_google_genai_makes_a_veo_video_on_the_vertex_fake(with_image):
                               http_options=types.HttpOptions(base_url=fake.url + "/"))
         image = types.Image(image_bytes=png(1280, 720), mime_type="image/png") if with_image else None
         op = client.models.generate_videos(
-            model="veo-3.1-generate-001", prompt="a lighthouse at dusk", image=image,
+            model="veo-3.1-generate-001", source=types.GenerateVideosSource(prompt="a lighthouse at dusk", image=image),
             config=types.GenerateVideosConfig(duration_seconds=8, aspect_ratio="16:9", resolution="720p",
                                               generate_audio=True, number_of_videos=1))
         for _ in range(READS):
