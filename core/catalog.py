@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import BadInput, UnknownModel, UnsupportedRequest
+from .errors import BadInput, UnknownModel, UnsupportedRequest, UserError
 from .tomlfile import read_user_file, shipped
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
@@ -259,11 +259,15 @@ class Catalog(BaseModel):
         """The vendor answered that `route`'s model is gone: record the route as retired (so no later run
         asks it again) and return what to tell the user, plainly, the first time only; None after that.
         `skip` names route keys already out of this run."""
-        if not record_retired(route.key, words):
-            return None
+        try:
+            if not record_retired(route.key, words):
+                return None
+            again = "promptreel will not use that route again"
+        except (OSError, UserError) as e:  # an unwritable data folder must not end the run: skip it for this one
+            again = f"it is skipped for this run (not recorded: {e})"
         model = self.models.get(model_id)
         name = model.name if model else model_id
-        told = f"{name} via {route.label()} is gone ({words}); promptreel will not use that route again"
+        told = f"{name} via {route.label()} is gone ({words}); {again}"
         rest = [r for r in (model.usable_routes() if model else []) if r.key != route.key and r.key not in skip]
         if rest:
             return f"{told}, and tries {rest[0].label()} next."

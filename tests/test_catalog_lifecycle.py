@@ -193,3 +193,12 @@ async def test_each_protocol_hears_a_model_gone_answer_as_retired(route, tmp_pat
             with pytest.raises(ProviderError) as e:
                 await proto.submit(proto.build(GenerationRequest(prompt="a kite", **kw), "j"), tmp_path / "s")
     assert e.value.kind is ErrorKind.RETIRED, e.value.message
+
+
+def test_an_unwritable_data_folder_still_moves_on_and_says_the_route_was_not_recorded(isolated_home):
+    cat = load_catalog()
+    veo = cat.get("veo-3.1")
+    retired_routes_path().mkdir()  # a folder where the file should be: the write fails
+    told = cat.route_gone("veo-3.1", veo.routes[0], "model not found")
+    assert told.startswith("Veo 3.1 via vertex (veo-3.1-generate-001) is gone (model not found); it is skipped for "
+                           "this run (not recorded:") and told.endswith("tries replicate (google/veo-3.1) next.")
