@@ -84,7 +84,8 @@ def test_google_genai_3_no_longer_speaks_veo_on_the_gemini_api():
     client = genai.Client(api_key="AIzaFakeGeminiKey0123456789",
                           http_options=types.HttpOptions(base_url="http://127.0.0.1:9/"))
     with pytest.raises(ValueError, match="only supported"):
-        client.models.generate_videos(model="veo-3.1-generate-preview", prompt="a lighthouse")
+        client.models.generate_videos(model="veo-3.1-generate-preview",
+                                      source=types.GenerateVideosSource(prompt="a lighthouse"))
 
 
 # --- Runway: runwayml ------------------------------------------------------------------------------
