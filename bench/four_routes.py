@@ -1,6 +1,7 @@
-"""Four routes at once: 20 jobs spread over the OpenAI, Kling, Replicate and fal sandbox fakes, each job
+"""Four routes at once: 20 jobs spread over the Runway, Kling, Replicate and fal sandbox fakes, each job
 taking LATENCY seconds on its fake, through the real engine and the real clients (polling at each
-route's own cadence: OpenAI's `openai-poll-after-ms` hint, Kling 5 s, Replicate and fal 2 s).
+route's own cadence: Runway 6 s, Kling 5 s, Replicate and fal 2 s). OpenAI's Sora API, measured here
+until it shut down on 2026-09-24, gave way to Runway.
 
 Prints the makespan ratio, 20 jobs ÷ 1 job (target <= 1.5), with the 1-job figure taken on the
 slowest route (a batch cannot end before its slowest route's one job would), and the status reads
@@ -32,15 +33,15 @@ from promptreel.core.sandbox.run import exported  # noqa: E402
 from promptreel.core.settings import load_settings  # noqa: E402
 
 # route -> (model, its route's model id, a request the model takes). Concurrency is opened up so the
-# routes' own limits are not what is measured; the shipped catalog retires Sora's OpenAI route.
+# routes' own limits are not what is measured.
 ROUTES = {
-    "openai": ("sora-2", "sora-2", dict(seconds=4, size="1280x720")),
+    "runway": ("veo-3.1-fast", "veo3.1_fast", dict(seconds=8, size="1280x720")),
     "kling": ("kling-v2.6", "kling-v2-6", dict(seconds=5, size="1280x720")),
     "replicate": ("gen-4.5", "runwayml/gen-4.5", dict(seconds=5, size="1280x720")),
     "fal": ("veo-3.1", "fal-ai/veo3.1", dict(seconds=8, size="1280x720")),
 }
 STATUS_READS = {  # each fake's status path (downloads and fal's one result read are not polls)
-    "openai": ("GET", r"/v1/videos/[^/]+"),
+    "runway": ("GET", r"/v1/tasks/[^/]+"),
     "kling": ("GET", r"/v1/videos/[^/]+/[^/]+"),
     "replicate": ("GET", r"/v1/predictions/[^/]+"),
     "fal": ("GET", r"/.+/requests/[^/]+/status"),

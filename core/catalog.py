@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import BadInput, UnknownModel
+from .errors import BadInput, UnknownModel, UnsupportedRequest, UserError
 from .tomlfile import read_user_file, shipped
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
@@ -42,31 +43,54 @@ class Size(BaseModel):
         return f"{min(self.width, self.height)}p"
 
 
-class Route(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Status = Literal["available", "deprecated", "retired"]
+
+
+class Dated(BaseModel):
+    """Lifecycle facts, as a vendor states them, with where and when they were read.
+
+    A date that has passed acts by itself: past `shutdown_on` a model or route is retired that day,
+    past `deprecated_on` it is deprecated, without a catalog release."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    status: Status = "available"
+    # `since` / `until` are the names catalog files used before dates were split by meaning.
+    deprecated_on: date | None = Field(None, validation_alias=AliasChoices("deprecated_on", "since"))
+    shutdown_on: date | None = Field(None, validation_alias=AliasChoices("shutdown_on", "until"))
+    source: str = ""  # URL of the vendor's page (or SDK source) the facts were read from
+    checked_on: date | None = None
+    note: str = ""
+
+    def state(self, today: date | None = None) -> Status:
+        today = today or date.today()
+        if self.shutdown_on is not None and self.shutdown_on <= today:
+            return "retired"
+        if self.status == "retired" and self.shutdown_on is None:
+            return "retired"
+        if self.status != "available" or (self.deprecated_on is not None and self.deprecated_on <= today):
+            return "deprecated"  # includes "retired" with a shutdown date still to come
+        return "available"
+
+
+class Route(Dated):
     protocol: str
     model_id: str
     concurrency: int = Field(2, ge=1)
     rpm: int = Field(0, ge=0, description="requests per minute; 0 = no limit")
-    status: Literal["available", "deprecated", "retired"] = "available"
-    until: date | None = None
-    note: str = ""
 
     @property
     def key(self) -> str:
         return f"{self.protocol}:{self.model_id}"
 
     def usable(self, today: date | None = None) -> bool:
-        today = today or date.today()
-        return not (self.status == "retired" and (self.until is None or self.until <= today))
+        return self.state(today) != "retired"
+
+    def label(self) -> str:
+        return f"{self.protocol} ({self.model_id})"
 
 
-class Lifecycle(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: Literal["available", "deprecated", "retired"] = "available"
-    since: date | None = None
-    until: date | None = None
-    note: str = ""
+class Lifecycle(Dated):
+    replacement: list[str] = []  # model ids the vendor names (or, where it names none, the nearest by capability)
 
 
 class DurationRange(BaseModel):
@@ -137,8 +161,34 @@ class Model(BaseModel):
             return self.price[size.resolution_class]
         return max(self.price.values())  # unknown class: estimate high, so budgets stay safe
 
+    def state(self, today: date | None = None) -> Status:
+        """The model's lifecycle today: its own dates, and retired when every route is."""
+        own = self.lifecycle.state(today)
+        if own != "retired" and not any(r.usable(today) for r in self.routes):
+            return "retired"
+        return own
+
     def usable_routes(self, today: date | None = None) -> list[Route]:
+        """Routes that still serve the model today, in order of preference (none once the model is retired)."""
+        if self.lifecycle.state(today) == "retired":
+            return []
         return [r for r in self.routes if r.usable(today)]
+
+    def shutdown_on(self) -> date | None:
+        """The day the model stops being served: its own date, else the last of its routes'."""
+        if self.lifecycle.shutdown_on is not None:
+            return self.lifecycle.shutdown_on
+        dates = [r.shutdown_on for r in self.routes]
+        return max(dates) if dates and None not in dates else None
+
+    def capabilities(self) -> str:
+        """A short phrase of what the model can do, for naming alternatives."""
+        parts = [f"{self.durations_label()}", "/".join(sorted({Size.parse(s).resolution_class for ss in self.sizes.values()
+                                                                for s in ss}, key=lambda c: int(c[:-1])))]
+        parts += [i.replace("_", " ") for i in self.inputs]
+        if self.audio != "none":
+            parts.append("audio")
+        return ", ".join(p for p in parts if p)
 
     def durations_label(self) -> str:
         if self.any_duration:
@@ -161,6 +211,69 @@ class Catalog(BaseModel):
             ) from None
 
 
+    def replacement_text(self, model: Model) -> str:
+        """What to use instead of `model`: its replacements, each with what it can do, so a user can choose."""
+        ids = model.lifecycle.replacement
+        if not ids:
+            return "Choose another model (see `promptreel models`)."
+        named = [f"{r} ({self.models[r].capabilities()})" if r in self.models else r for r in ids
+                 if r not in self.models or self.models[r].usable_routes()]
+        return ("Use " + " or ".join(named) + "." if named else "") + " See `promptreel models` for the others."
+
+    def refuse_if_retired(self, model: Model, today: date | None = None) -> None:
+        """Refuse a model its vendor has ended, before anything is spent, naming what replaces it."""
+        if model.state(today) != "retired":
+            return
+        if model.lifecycle.state(today) == "retired":
+            when = model.lifecycle.shutdown_on
+            ended = f"was shut down on {when}" if when else "is retired"
+        else:
+            ended = "has no route left that serves it"
+        words = f" {model.lifecycle.note}" if model.lifecycle.note else ""
+        raise UnsupportedRequest(f"{model.name} ({model.id}) {ended}.{words}", self.replacement_text(model))
+
+
+    def ending(self, model_ids, today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
+        """(model id, sentence) for each of `model_ids` that is retired, or whose model or one of whose
+        routes shuts down within `within_days`: what `promptreel doctor` warns about."""
+        today = today or date.today()
+        horizon = date.fromordinal(today.toordinal() + within_days)
+        out = []
+        for mid in sorted(set(model_ids)):
+            model = self.models.get(mid)
+            if model is None:
+                continue
+            if model.state(today) == "retired":
+                out.append((mid, f"{mid} is retired. {self.replacement_text(model)}"))
+                continue
+            when = model.lifecycle.shutdown_on
+            if when is not None and when <= horizon:
+                out.append((mid, f"{mid} shuts down on {when}. {self.replacement_text(model)}"))
+                continue
+            for r in model.usable_routes(today):
+                if r.shutdown_on is not None and r.shutdown_on <= horizon:
+                    out.append((mid, f"{mid} via {r.label()} shuts down on {r.shutdown_on}."))
+        return out
+
+    def route_gone(self, model_id: str, route: Route, words: str, skip: set[str] = frozenset()) -> str | None:
+        """The vendor answered that `route`'s model is gone: record the route as retired (so no later run
+        asks it again) and return what to tell the user, plainly, the first time only; None after that.
+        `skip` names route keys already out of this run."""
+        try:
+            if not record_retired(route.key, words):
+                return None
+            again = "promptreel will not use that route again"
+        except (OSError, UserError) as e:  # an unwritable data folder must not end the run: skip it for this one
+            again = f"it is skipped for this run (not recorded: {e})"
+        model = self.models.get(model_id)
+        name = model.name if model else model_id
+        told = f"{name} via {route.label()} is gone ({words}); {again}"
+        rest = [r for r in (model.usable_routes() if model else []) if r.key != route.key and r.key not in skip]
+        if rest:
+            return f"{told}, and tries {rest[0].label()} next."
+        return f"{told}, and {name} has no other route. " + (self.replacement_text(model) if model else "")
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
@@ -171,12 +284,77 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load_catalog(user_file: Path | None = None) -> Catalog:
-    """The shipped catalog, with the user's file (if any) merged over it."""
+# Routes whose vendor answered "model gone", kept in the data folder: the catalog is read with them
+# retired, so a route that died after the release is skipped from then on without asking again.
+RETIRED_ROUTES = "retired_routes.toml"
+
+
+def retired_routes_path() -> Path:
+    from .settings import home
+
+    return home() / RETIRED_ROUTES
+
+
+def retired_routes() -> dict[str, dict]:
+    """route key -> {"retired_on": date, "words": the vendor's answer}."""
+    path = retired_routes_path()
+    if not path.is_file():
+        return {}
+    data = read_user_file(path, "Retired-routes file")
+    return {k: v for k, v in data.get("routes", {}).items() if isinstance(v, dict)}
+
+
+def record_retired(route_key: str, words: str, today: date | None = None) -> bool:
+    """Remember that `route_key`'s vendor said the model is gone (in `words`, already scrubbed of keys).
+    Returns True the first time, so the caller tells the user once."""
+    import tomli_w
+
+    from .keys import redact
+
+    routes = retired_routes()
+    if route_key in routes:
+        return False
+    routes[route_key] = {"retired_on": today or date.today(), "words": redact(" ".join(words.split()))[:400]}
+    path = retired_routes_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    temp.write_text("# Routes whose vendor answered that the model is gone (written by promptreel).\n"
+                    "# Delete an entry to try that route again.\n" + tomli_w.dumps({"routes": routes}), "utf-8")
+    os.replace(temp, path)
+    default_catalog.cache_clear()
+    return True
+
+
+def _apply_retired(models: dict, retired: dict[str, dict]) -> dict:
+    """The catalog's routes, with those a vendor has ended marked retired (date and the vendor's words)."""
+    out = {}
+    for mid, spec in models.items():
+        routes = []
+        for r in spec.get("routes", []) if isinstance(spec, dict) else []:
+            gone = retired.get(f"{r.get('protocol')}:{r.get('model_id')}") if isinstance(r, dict) else None
+            if gone:
+                r = {**r, "status": "retired", "shutdown_on": gone.get("retired_on"), "checked_on": gone.get("retired_on"),
+                     "source": "the route's own answer", "note": f"answered: {gone.get('words', '')}"}
+                r.pop("until", None)
+            routes.append(r)
+        out[mid] = {**spec, "routes": routes} if isinstance(spec, dict) and "routes" in spec else spec
+    return out
+
+
+def load_catalog(user_file: Path | None = None, with_retired: bool = True) -> Catalog:
+    """The shipped catalog, with the user's file (if any) merged over it and, unless `with_retired`
+    is False, the routes vendors have answered "model gone" for marked retired."""
     models = shipped("catalog.toml").get("models", {})
     if user_file is not None:
         user = read_user_file(Path(user_file), "Catalog file", "Fix catalog_file in settings or create the file.")
         models = _merge(models, user.get("models", {}))
+        for mid, spec in user.get("models", {}).items():
+            if isinstance(spec, dict) and isinstance(spec.get("lifecycle"), dict):
+                # A user's lifecycle is a statement of its own (a studio's proxy still serving a model
+                # its vendor ended): it replaces the shipped one, dates and all, like a routes list.
+                models[mid]["lifecycle"] = spec["lifecycle"]
+    if with_retired:
+        models = _apply_retired(models, retired_routes())
     try:
         return Catalog(models={mid: Model(id=mid, **spec) for mid, spec in models.items()})
     except ValidationError as e:

@@ -576,6 +576,9 @@ class Engine:
             if falls_over(e):
                 if e.kind in (ErrorKind.RETIRED, ErrorKind.AUTH):  # true of every job on this route, not just this one
                     self._retired.add(route.key)
+                if e.kind is ErrorKind.RETIRED:  # recorded retired for every later run; the user is told once
+                    if told := self.catalog.route_gone(job.model, route, e.message, self._retired):
+                        log.warning("%s", told)
                 failures = self._route_failures.setdefault(job.id, [])
                 failures.append(f"{route.key}: {e.message}")
                 model = self.catalog.get(job.model)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import Model, Size
-from .errors import BadInput, UnsupportedRequest
+from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import rate_label
 from .request import GenerationRequest, Slot
 
@@ -69,18 +70,34 @@ def nearest_fps(model: Model, rate: Fraction) -> int:
     return min(model.fps, key=lambda f: (abs(Fraction(f) - rate), -f))
 
 
+def lifecycle_warnings(model: Model, today: date | None = None) -> list[str]:
+    """Refuse a model its vendor has ended (naming what replaces it); say what the editor should know
+    of one that is deprecated, or of a route that shut down after this catalog was written."""
+    from .catalog import Catalog, default_catalog
+
+    try:
+        catalog = default_catalog()
+    except UserError:  # the replacements are only named from it; the model itself is refused either way
+        catalog = Catalog(models={})
+    catalog.refuse_if_retired(model, today)
+    warnings = []
+    if model.lifecycle.state(today) == "deprecated":
+        when = f" and shuts down on {model.lifecycle.shutdown_on}" if model.lifecycle.shutdown_on else ""
+        warnings.append(f"{model.name} is deprecated{when}. {model.lifecycle.note}".strip())
+    now = model.usable_routes(today)
+    for r in model.routes:
+        # A route the catalog still lists as live whose date has passed: retired today, without a release.
+        if r.status != "retired" and not r.usable(today):
+            instead = f"it goes through {now[0].label()} instead" if now else "no route is left"
+            warnings.append(f"{model.name} via {r.label()} shut down on {r.shutdown_on}; {instead}.")
+    return warnings
+
+
 def check_request(req: GenerationRequest, model: Model, settings: Settings | None = None) -> list[str]:
     """Refuse what the model cannot make; return warnings for what it can but the editor should know.
 
     `settings` (loaded when needed and not given) say whether a long local draft may render."""
-    warnings: list[str] = []
-    if not model.usable_routes():
-        raise UnsupportedRequest(
-            f"Model '{model.id}' has no available route: {model.lifecycle.note or 'all its routes are retired'}.",
-            "Choose another model (see `promptreel models`).",
-        )
-    if model.lifecycle.status == "deprecated":
-        warnings.append(f"{model.name} is deprecated: {model.lifecycle.note}")
+    warnings = lifecycle_warnings(model)
     if len(req.prompt) > model.prompt_max_chars:
         raise UnsupportedRequest(
             f"The prompt is {len(req.prompt)} characters; {model.name} takes at most {model.prompt_max_chars}.",

@@ -96,6 +96,8 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
     the neighbouring shots' frames.
     """
     catalog = catalog or default_catalog()
+    if model in catalog.models:  # a model its vendor ended, asked for by name: refused outright, naming the replacement
+        catalog.refuse_if_retired(catalog.models[model])
     templates = TemplateCache()
     out = []
     # Slots alike in everything but their words plan alike: plan each shape once (10,000-clip timelines).

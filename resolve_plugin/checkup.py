@@ -1,6 +1,7 @@
 """Every check `promptreel doctor` runs: Python, ffmpeg (and the filters and encoders promptreel uses),
-PyAV, the data folder, the journal, keys (names and where, never values), the model catalog, and
-the Resolve section (resolve_plugin/doctor.py: the Scripts entry, the bridge, which mode and why).
+PyAV, the data folder, the journal, keys (names and where, never values), the model catalog, the models
+in use that their vendors have ended or are ending, and the Resolve section (resolve_plugin/doctor.py:
+the Scripts entry, the bridge, which mode and why).
 
 Each check says ok, or the problem and its fix; `essential` ones make the command exit non-zero.
 """
@@ -141,6 +142,53 @@ def catalog_check() -> Check:
     return Check("catalog", True, f"{len(catalog.models)} models, {source}", essential=True, section="promptreel")
 
 
+def models_in_use() -> dict[str, set[str]]:
+    """Model id -> where the user uses it: the panel's default model and the last 30 days of jobs."""
+    from datetime import datetime, timedelta, timezone
+
+    from promptreel.core.journal import Journal
+
+    from . import panel_settings
+
+    used: dict[str, set[str]] = {}
+    try:
+        used.setdefault(panel_settings.load().model, set()).add("the panel's default model")
+    except UserError:
+        pass  # a broken panel settings file is the panel's to report
+    path = settings.home() / "journal.sqlite"
+    if path.is_file():
+        since = (datetime.now(timezone.utc) - timedelta(days=30)).isoformat()
+        try:
+            journal = Journal(path)
+        except (sqlite3.Error, UserError):
+            return used  # an unreadable journal is the journal check's to report
+        try:
+            for job in journal.jobs():
+                if job.created_at >= since:
+                    used.setdefault(job.model, set()).add("jobs of the last 30 days")
+        finally:
+            journal.close()
+    return used
+
+
+def lifecycle_check() -> Check:
+    """Models the user relies on that their vendor has ended, or ends within 30 days: a warning, not a failure."""
+    from promptreel.core.catalog import load_catalog
+
+    try:
+        catalog = load_catalog(settings.load_settings().catalog_file)
+        used = models_in_use()
+    except UserError as e:  # the catalog check names it
+        return Check("models in use", False, e.problem, e.fix or "", section="promptreel")
+    ending = [(words, sorted(used[mid])) for mid, words in catalog.ending(used)]
+    if not ending:
+        return Check("models in use", True, f"{len(used)} in use; none retired or shutting down within 30 days",
+                     section="promptreel")
+    detail = " ".join(f"{w} (used in {', '.join(where)})" for w, where in ending)
+    return Check("models in use", False, detail, "Choose the replacement named in the panel, in templates' "
+                 "shots and for new jobs; `promptreel models` shows what each model's lifecycle is.", section="promptreel")
+
+
 def resolve_section() -> tuple[list[Check], Decision | None]:
     from .doctor import resolve_checks
 
@@ -154,7 +202,7 @@ def resolve_section() -> tuple[list[Check], Decision | None]:
 
 def run_all() -> tuple[list[Check], Decision | None]:
     checks = [python_check(), *ffmpeg_checks(), pyav_check(), data_folder_check(), journal_check(),
-              keys_check(), catalog_check()]
+              keys_check(), catalog_check(), lifecycle_check()]
     resolve, decision = resolve_section()
     return checks + resolve, decision
 

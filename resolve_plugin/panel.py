@@ -229,7 +229,7 @@ class Panel:
         catalog = default_catalog()
         return {"models": [{"id": m.id, "name": m.name, "durations": m.durations_label(),
                             "sizes": [s for sizes in m.sizes.values() for s in sizes], "audio": m.audio,
-                            "price": m.price, "status": m.lifecycle.status}
+                            "price": m.price, "status": m.state(), "shutdown_on": str(m.shutdown_on() or "")}
                            for m in catalog.models.values() if m.usable_routes()]}
 
     def _maker(self) -> ClipMaker:

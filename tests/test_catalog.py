@@ -37,9 +37,11 @@ def test_capabilities_from_data():
 
 
 def test_retired_routes_are_skipped_by_date():
-    sora = load_catalog().get("sora-2")
-    assert [r.protocol for r in sora.usable_routes(date(2026, 11, 23))] == ["replicate", "fal"]
-    assert [r.protocol for r in sora.usable_routes(date(2026, 9, 1))] == ["openai", "replicate", "fal"]
+    veo = load_catalog().get("veo-3.1")  # its Gemini API preview id shut down on 2026-10-22
+    assert [r.protocol for r in veo.usable_routes(date(2026, 11, 23))] == ["vertex", "replicate", "fal", "runway"]
+    assert [r.protocol for r in veo.usable_routes(date(2026, 10, 1))] == ["vertex", "gemini", "replicate", "fal", "runway"]
+    sora = load_catalog().get("sora-2")  # the model itself ended: no route at all from that day
+    assert sora.usable_routes(date(2026, 11, 23)) == [] and len(sora.usable_routes(date(2026, 9, 1))) == 3
 
 
 def test_user_file_overrides_price_and_adds_route(tmp_path):

@@ -41,5 +41,7 @@ def test_refusals_change_nothing(tmp_path):
     with pytest.raises(UnsupportedRequest):
         fill_slots_sync([SLOTS[0], too_long], FillSettings(output_dir=tmp_path, model="veo-3.1"))
     with pytest.raises(BudgetExceeded):
-        fill_slots_sync(SLOTS[:1], FillSettings(output_dir=tmp_path, model="veo-2", budget=0.10))
+        fill_slots_sync(SLOTS[:1], FillSettings(output_dir=tmp_path, model="veo-3.1", budget=0.10))
+    with pytest.raises(UnsupportedRequest, match="Veo 2 .veo-2. was shut down on 2026-06-30.*Use veo-3.1"):
+        fill_slots_sync(SLOTS[:1], FillSettings(output_dir=tmp_path, model="veo-2"))
     assert Journal.open_default().jobs() == [] and not any(tmp_path.iterdir())

@@ -115,3 +115,31 @@ def test_resolve_section_through_a_running_bridge(capsys, isolated_home):
     mode = json.loads(out)["mode"]
     assert code == 0 and mode["mode"] == "connected" and mode["route"] == "bridge"
     assert checks(out)["Bridge"]["ok"] and "DaVinci Resolve" in checks(out)["Bridge"]["detail"]
+
+
+def test_models_in_use_that_their_vendors_end_are_warned_about(capsys, isolated_home):
+    """The panel's default model and recent jobs, checked against the catalog's lifecycle: a warning, exit 0."""
+    from datetime import date, timedelta
+
+    from promptreel.core.journal import Journal
+    from promptreel.resolve_plugin import panel_settings
+
+    code, out = doctor(capsys, "--json")
+    assert checks(out)["models in use"]["ok"]  # draft, the default: nothing to say
+    soon = date.today() + timedelta(days=10)
+    (isolated_home / "mine.toml").write_text(
+        f'[models."kling-v2.6".lifecycle]\nshutdown_on = {soon.isoformat()}\n', encoding="utf-8")
+    (isolated_home / "settings.toml").write_text(
+        f"catalog_file = {json.dumps(str(isolated_home / 'mine.toml'))}\n", encoding="utf-8")
+    panel_settings.update({"model": "kling-v2.6"})
+    journal = Journal.open_default()
+    journal.add_job(batch_id="b1", request={"prompt": "p"}, cache_key="k", variant=0, model="veo-3",
+                    route_key="vertex:veo-3.0-generate-001", estimated_cost=0.0)
+    journal.close()
+    code, out = doctor(capsys, "--json")
+    found = checks(out)["models in use"]
+    assert code == 0 and not found["ok"] and not found["essential"]
+    assert f"kling-v2.6 shuts down on {soon}" in found["detail"] and "the panel's default model" in found["detail"]
+    assert "veo-3 is retired. Use veo-3.1 (" in found["detail"] and "jobs of the last 30 days" in found["detail"]
+    _, text = doctor(capsys)
+    assert "problem  models in use:" in text and "Everything promptreel needs is in place." in text

@@ -4,7 +4,7 @@ validates like the service, with its faults."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import httpx
 import pytest
@@ -23,6 +23,9 @@ from promptreel.core.sandbox.drive import download
 
 KEY = "AIzaFakeGeminiKey0123456789"
 MODEL = "veo-3.0-generate-001"
+# Google shut Veo 3 down on 2026-06-30 and the Gemini API serves no Veo id through predictLongRunning
+# since: the protocol is tested as the API answered before that day (the fake's `today`).
+BEFORE_SHUTDOWN = date(2026, 6, 1)
 CREATE = rf"/v1beta/models/{MODEL}:predictLongRunning"
 
 
@@ -39,6 +42,7 @@ def veo(client=None, base_url=None, model=MODEL, key=KEY, staging_dir=None) -> G
 @pytest.fixture
 def fake():
     with FakeGeminiVeo(key=KEY) as server:
+        server.today = BEFORE_SHUTDOWN
         yield server
 
 
@@ -221,8 +225,11 @@ async def test_wrong_or_missing_key_is_auth_and_never_in_the_message(fake, clien
     assert not key or key not in str(e.value)
 
 
-@pytest.mark.parametrize("model, words", [("veo-3.1-generate-preview", "no longer available"), ("veo-9", "not found")])
-async def test_retired_or_unknown_model_is_retired(fake, client, tmp_path, model, words):
+@pytest.mark.parametrize("model, words, today", [("veo-3.1-generate-preview", "no longer available", BEFORE_SHUTDOWN),
+                                                 ("veo-9", "not found", BEFORE_SHUTDOWN),
+                                                 (MODEL, "no longer available", None)])  # today: Veo 3 is gone
+async def test_retired_or_unknown_model_is_retired(fake, client, tmp_path, model, words, today):
+    fake.today = today
     v = veo(client, fake.url, model=model)
     with pytest.raises(ProviderError, match=words) as e:
         await v.submit(v.build(req(), "j"), tmp_path)

@@ -1,16 +1,20 @@
 """Gemini Veo extend by an earlier promptreel job: sent as that take's file URI, through the engine."""
 
+from datetime import date
+
 import pytest
 
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.sandbox_engine import point_at, run
 
-# Veo 3.1's Gemini API ids are retired (the fake answers them 404, as Google does), so the wire is
-# exercised with Veo 3's live id, given the extend input in a user catalog.
+# Every Veo id on the Gemini API's predictLongRunning is shut down (the fake answers them 404, as Google
+# does), so the wire is exercised as it was before 2026-06-30, with Veo 3's id, given the extend input
+# and a lifecycle of its own in a user catalog.
 CATALOG = """
 [models.veo-3]
 inputs = ["first_frame", "extend"]
+lifecycle = { status = "available", note = "the Gemini API as it answered before 2026-06-30" }
 routes = [{ protocol = "gemini", model_id = "veo-3.0-generate-001", concurrency = 4, rpm = 0 }]
 """
 
@@ -18,6 +22,7 @@ routes = [{ protocol = "gemini", model_id = "veo-3.0-generate-001", concurrency 
 @pytest.fixture(scope="module")
 def fakes():
     with sandbox(routes=["gemini"], limit=SMALL) as env:
+        env.fakes["gemini"].today = date(2026, 6, 1)
         yield env
 
 

@@ -3,7 +3,7 @@ fake that validates like the service, with its faults."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -33,9 +33,14 @@ def sora(client=None, base_url=None, model="sora-2", key=KEY) -> OpenAIVideos:
                         {"OPENAI_API_KEY": key}, base_url=base_url)
 
 
+# OpenAI shut the Sora API down on 2026-09-24: the protocol is tested as the API answered before that day.
+BEFORE_SHUTDOWN = date(2026, 9, 1)
+
+
 @pytest.fixture
 def fake():
     with FakeOpenAIVideos(key=KEY) as server:
+        server.today = BEFORE_SHUTDOWN
         yield server
 
 
@@ -208,6 +213,15 @@ async def test_retired_model_is_retired(fake, client, tmp_path):
     with pytest.raises(ProviderError) as e:
         await s.submit(WireCall("POST", "/videos", json={"prompt": "x", "model": "sora-1-gone", "seconds": "4"}), tmp_path)
     assert e.value.kind is ErrorKind.RETIRED
+
+
+async def test_sora_after_the_shutdown_is_retired(fake, client, tmp_path):
+    """Since 2026-09-24 a create names the model as not found: the route is retired, the engine moves on."""
+    fake.today = None
+    s = sora(client, fake.base_url)
+    with pytest.raises(ProviderError) as e:
+        await s.submit(s.build(req(), "j"), tmp_path)
+    assert e.value.kind is ErrorKind.RETIRED and e.value.status == 404 and fake.creates == 0
 
 
 async def test_failed_job_is_a_moderation_failure_not_an_http_error(fake, client, tmp_path):

@@ -4,7 +4,7 @@ promptreel job remixed by its job id through the engine, and `promptreel generat
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -22,12 +22,15 @@ from promptreel.core.sandbox.fake import SANDBOX_KEY
 from tests.sandbox_engine import point_at, run
 
 REMIX = ("POST", r"/v1/videos/[^/]+/remix")
-# The shipped catalog marks the Sora API's routes retired (shut down 2026-09-24); a user catalog
-# can still point sora-2 at an OpenAI-compatible service, which is what these tests do.
+# The shipped catalog marks Sora retired (OpenAI shut its API down on 2026-09-24); a user catalog can
+# still point sora-2 at an OpenAI-compatible service, which is what these tests do: the fake answers
+# as the Sora API did before the shutdown.
 CATALOG = """
 [models.sora-2]
+lifecycle = { status = "available", note = "an OpenAI-compatible service of the studio's" }
 routes = [{ protocol = "openai", model_id = "sora-2", concurrency = 4, rpm = 0 }]
 """
+BEFORE_SHUTDOWN = date(2026, 9, 1)
 
 
 def req(**kw) -> GenerationRequest:
@@ -41,6 +44,7 @@ def sora(client, base_url="https://api.openai.com/v1") -> OpenAIVideos:
 @pytest.fixture(scope="module")
 def fakes():
     with sandbox(routes=["openai"], limit=SMALL) as env:
+        env.fakes["openai"].today = BEFORE_SHUTDOWN
         yield env
 
 
@@ -67,8 +71,9 @@ def test_remix_refusals(client, kw, words):
         sora(client).build(req(**kw), "job-2")
 
 
-def test_only_models_that_remix_take_it_and_replicate_refuses_it(client):
-    catalog = load_catalog(None)
+def test_only_models_that_remix_take_it_and_replicate_refuses_it(client, tmp_path):
+    (tmp_path / "catalog.toml").write_text(CATALOG)
+    catalog = load_catalog(tmp_path / "catalog.toml")
     check_request(req(remix_of="job_x"), catalog.get("sora-2"))  # listed: accepted by the planner
     with pytest.raises(UnsupportedRequest, match="remix"):
         check_request(GenerationRequest(prompt="p", model="kling-v2.6", seconds=5, size="1280x720", remix_of="job_x"),

@@ -115,9 +115,19 @@ def test_edl_at_23976_keeps_its_format(tmp_path, capsys):
 def test_budget_refusal_changes_nothing(tmp_path, capsys, board):
     out = tmp_path / "board.otio"
     run(capsys, "storyboard", board, "-o", out, "--size", "1280x720")
-    code, text, err = run(capsys, "fill", out, "-o", tmp_path / "f.otio", "--model", "sora-2-pro", "--budget", "1")
+    code, text, err = run(capsys, "fill", out, "-o", tmp_path / "f.otio", "--model", "veo-3.1", "--budget", "1")
     assert code == 3 and "over the budget" in err
     assert not (tmp_path / "f.otio").exists() and not (tmp_path / "f_media").exists()
+
+
+@pytest.mark.parametrize("command", ["scan", "fill"])
+def test_a_retired_model_is_refused_before_anything_is_spent(tmp_path, capsys, board, command):
+    out = tmp_path / "board.otio"
+    run(capsys, "storyboard", board, "-o", out, "--size", "1280x720")
+    extra = ["-o", tmp_path / "f.otio"] if command == "fill" else []
+    code, text, err = run(capsys, command, out, *extra, "--model", "sora-2-pro")
+    assert code == 2 and "Sora 2 Pro (sora-2-pro) was shut down on 2026-09-24" in err and "Use veo-3.1 (" in err
+    assert "Traceback" not in err and not (tmp_path / "f.otio").exists() and not (tmp_path / "f_media").exists()
 
 
 @pytest.mark.parametrize("name,content,message", [

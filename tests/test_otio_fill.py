@@ -253,8 +253,8 @@ def test_media_that_is_not_frame_exact_is_refused(options):
 def test_budget_is_checked_before_anything_is_made(options):
     calls = []
     t = _two_placeholders()
-    over = FillOptions(**{**options.__dict__, "model": "sora-2-pro", "budget": 0.5})
-    with pytest.raises(BudgetExceeded, match=r"\$2\.40"):  # two 4 s takes at $0.30/s
+    over = FillOptions(**{**options.__dict__, "model": "veo-3.1-fast", "budget": 0.5})
+    with pytest.raises(BudgetExceeded, match=r"\$1\.20"):  # two 4 s takes at $0.15/s
         fill_timeline(t, lambda s, o: calls.append(s) or [], over, size=Size(width=1280, height=720))
     assert calls == []
 

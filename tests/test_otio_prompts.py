@@ -65,9 +65,9 @@ def test_scan_builds_each_prompt_for_the_models_family_and_free_text_wins(tmp_pa
         "A gull dives into the swell. Slow dolly in.",  # the fields, in Veo's order
         "a lighthouse in a storm"]  # free text wins over the template named beside it
     assert veo[0].slot.negative_prompt == "text" and veo[0].error is None  # veo takes a negative prompt
-    # Sora has no negative prompt: the template is sent as written and the negative is not.
-    sora, _ = scan_timeline(t, model="sora-2")
-    assert sora[0].slot.prompt == "a fisherman on a pier at dusk, low amber sun" and sora[0].slot.negative_prompt is None
+    # LTX has no negative prompt: the template is sent as written and the negative is not.
+    ltx, _ = scan_timeline(t, model="ltx-2.3-pro")
+    assert ltx[0].slot.prompt == "a fisherman on a pier at dusk, low amber sun" and ltx[0].slot.negative_prompt is None
     # The draft slate is a labelled shot list: another family, another text from the same fields.
     draft, _ = scan_timeline(t, model="draft")
     assert draft[1].slot.prompt == "A gull dives into the swell. Camera: slow dolly in."

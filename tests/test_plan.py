@@ -13,7 +13,8 @@ CAT = load_catalog()
 RATES = [Fraction(24), Fraction(25), Fraction(30), Fraction(24000, 1001), Fraction(30000, 1001),
          Fraction(60000, 1001), Fraction(50)]
 SIZES = ["1920x1080", "3840x2160", "2048x858", "1080x1920", "1280x720", "1080x1080", "720x576", "4096x1716"]
-MODELS = sorted(m for m in CAT.models if m != "gen-4-turbo")  # gen-4-turbo needs an image: below
+MODELS = sorted(m for m, spec in CAT.models.items()  # gen-4-turbo needs an image: below; retired models are refused
+                if m != "gen-4-turbo" and spec.state() != "retired")
 
 
 @settings(max_examples=300, deadline=None)
@@ -84,14 +85,14 @@ def _req(**kw):
 
 
 @pytest.mark.parametrize("model,kw,match", [
-    ("sora-2", dict(seconds=5, size="1280x720"), "Allowed durations: 4, 8, 12"),
-    ("sora-2", dict(seconds=4, size="1920x1080"), "Allowed sizes: 1280x720, 720x1280"),
+    ("kling-v2.6", dict(seconds=6, size="1280x720"), "Allowed durations: 5, 10"),
+    ("gen-4.5", dict(seconds=4, size="1920x1080"), "Allowed sizes: 1280x720, 720x1280"),
     ("veo-3.1", dict(seconds=4, size="1920x1080"), "at 1920x1080: 8 s"),
     ("kling-v2.6", dict(seconds=5, size="1280x720", fps=30), "It makes 24 fps"),
     ("gen-4-turbo", dict(seconds=5, size="1280x720"), "needs a first frame"),
-    ("veo-2", dict(seconds=5, size="1280x720", audio=True), "makes no audio"),
+    ("gen-4.5", dict(seconds=5, size="1280x720", audio=True), "makes no audio"),
     ("gen-4.5", dict(seconds=5, size="1280x720", prompt="x" * 1001), "at most 1000"),
-    ("veo-3", dict(seconds=8, size="1280x720", frames=192), "whole-second lengths"),
+    ("veo-3.1", dict(seconds=8, size="1280x720", frames=192), "whole-second lengths"),
 ])
 def test_unservable_requests_are_refused_with_the_allowed_values(model, kw, match):
     with pytest.raises(UnsupportedRequest, match=match):
@@ -101,9 +102,9 @@ def test_unservable_requests_are_refused_with_the_allowed_values(model, kw, matc
 def test_input_the_model_does_not_take_is_refused(tmp_path):
     img = tmp_path / "a.png"
     img.write_bytes(b"\x89PNG")
-    with pytest.raises(UnsupportedRequest, match="does not accept a last frame.*It accepts: first_frame, extend"):
-        check_request(_req(model="sora-2", seconds=4, size="1280x720", first_frame=img, last_frame=img),
-                      CAT.get("sora-2"))
+    with pytest.raises(UnsupportedRequest, match="does not accept a last frame.*It accepts: first_frame"):
+        check_request(_req(model="gen-4.5", seconds=4, size="1280x720", first_frame=img, last_frame=img),
+                      CAT.get("gen-4.5"))
     with pytest.raises(UnsupportedRequest, match="at most 3 reference images"):
         check_request(_req(model="veo-3.1", seconds=8, size="1280x720", reference_images=(img,) * 4),
                       CAT.get("veo-3.1"))
@@ -127,11 +128,11 @@ def test_image_only_sizes_need_an_image(tmp_path):
 def test_model_with_no_available_route_is_refused():
     import datetime
 
-    m = CAT.get("sora-2").model_copy(deep=True)
+    m = CAT.get("veo-3.1").model_copy(deep=True)
     for r in m.routes:
-        r.status, r.until = "retired", datetime.date(2020, 1, 1)
-    with pytest.raises(UnsupportedRequest, match="no available route"):
-        check_request(_req(model="sora-2", seconds=4, size="1280x720"), m)
+        r.shutdown_on = datetime.date(2020, 1, 1)
+    with pytest.raises(UnsupportedRequest, match="Veo 3.1 .veo-3.1. has no route left that serves it"):
+        check_request(_req(model="veo-3.1", seconds=4, size="1280x720"), m)
 
 
 def test_cache_key_depends_on_media_not_tags(tmp_path):

@@ -39,10 +39,10 @@ def fields_cut(tmp_path):
     return write_cut(tmp_path / "cut.otio", [clip], RATE)
 
 
-def test_a_veo_worded_take_promoted_to_sora_sends_soras_order(tmp_path, fields_cut, capsys):
+def test_a_veo_worded_take_promoted_to_runway_sends_runways_order(tmp_path, fields_cut, capsys):
     spec = PromptSpec(fields=FIELDS)
-    veo, sora = built("veo-3.1-fast", spec), built("sora-2", spec)
-    assert veo != sora  # the two families order the same fields differently
+    veo, runway = built("veo-3.1-fast", spec), built("gen-4.5", spec)
+    assert veo != runway  # the two families order the same fields differently
 
     with sandbox(routes=["vertex"], export=True) as env:
         code, _, err = run(capsys, "fill", fields_cut, "-o", tmp_path / "veo.otio", "--model", "veo-3.1-fast",
@@ -53,16 +53,16 @@ def test_a_veo_worded_take_promoted_to_sora_sends_soras_order(tmp_path, fields_c
     (take,) = list_takes(Journal.open_default(), shot="SH010")
     assert take.slot.spec == spec and take.prompt == veo
 
-    with sandbox(routes=["replicate"], export=True) as env:
-        code, out, err = run(capsys, "promote", take.id, "--model", "sora-2", "--timeline", tmp_path / "veo.otio",
+    with sandbox(routes=["runway"], export=True) as env:
+        code, out, err = run(capsys, "promote", take.id, "--model", "gen-4.5", "--timeline", tmp_path / "veo.otio",
                              "-o", tmp_path / "final.otio", "--codec", "h264", "--json")
         assert code == 0, err
-        (create,) = env.fakes["replicate"].calls_to("POST", r"/v1/models/.+/predictions")
-    assert create.json()["input"]["prompt"] == sora
+        (create,) = env.fakes["runway"].calls_to("POST", r"/v1/text_to_video")
+    assert create.json()["promptText"] == runway
     final = get_take(Journal.open_default(), json.loads(out)["take"]["id"])
-    assert (final.model, final.prompt, final.slot.spec) == ("sora-2", sora, spec)
+    assert (final.model, final.prompt, final.slot.spec) == ("gen-4.5", runway, spec)
     clip = otio.adapters.read_from_file(str(tmp_path / "final.otio")).tracks[0][0]
-    assert clip.metadata["promptreel"]["model"] == "sora-2"
+    assert clip.metadata["promptreel"]["model"] == "gen-4.5"
 
 
 def _take(slot: Slot) -> str:
@@ -80,22 +80,22 @@ def test_free_text_and_older_takes_keep_their_text_a_lost_template_is_refused(tm
     # Free text wins over fields: promoted as written, the negative prompt with it.
     free = PromptSpec(prompt="A wide shot of a harbour.", fields=FIELDS)
     take = get_take(journal, _take(Slot(prompt=free.prompt, negative_prompt="fog", spec=free, **base)))
-    final = promote_slot(take.slot, take, "sora-2")
+    final = promote_slot(take.slot, take, "ltx-2.3-pro")
     assert (final.prompt, final.negative_prompt, final.model, final.seed) == ("A wide shot of a harbour.", "fog",
-                                                                              "sora-2", None)
+                                                                              "ltx-2.3-pro", None)
     # A take recorded before specs were kept (no `spec` in its stored slot) keeps its text.
     old = get_take(journal, _take(Slot(prompt="veo words", **base)))
     journal.execute("UPDATE takes SET slot = ? WHERE id = ?",
                     (json.dumps({k: v for k, v in json.loads(old.slot.model_dump_json()).items() if k != "spec"}),
                      old.id))
     old = get_take(journal, old.id)
-    assert old.slot.spec is None and promote_slot(old.slot, old, "sora-2").prompt == "veo words"
+    assert old.slot.spec is None and promote_slot(old.slot, old, "ltx-2.3-pro").prompt == "veo words"
     # A template's take, built again: the final model's handling of the negative prompt, then a deleted template.
     TemplateStore().save(new_template("dusk", "{subject} on a pier at {time_of_day}", []))
     spec = PromptSpec(template="dusk", fields={"subject": "a fox", "time_of_day": "dusk", "negative_prompt": "text"})
     take = get_take(journal, _take(Slot(prompt="a fox on a pier at dusk", negative_prompt="text", spec=spec, **base)))
-    final = promote_slot(take.slot, take, "sora-2")
+    final = promote_slot(take.slot, take, "ltx-2.3-pro")
     assert (final.prompt, final.negative_prompt, final.spec) == ("a fox on a pier at dusk", None, spec)
     TemplateStore().delete("dusk")
-    with pytest.raises(UnsupportedRequest, match=f"Take {take.id} cannot be promoted to Sora 2: .*dusk"):
-        promote_slot(take.slot, take, "sora-2")
+    with pytest.raises(UnsupportedRequest, match=f"Take {take.id} cannot be promoted to LTX-2.3 Pro: .*dusk"):
+        promote_slot(take.slot, take, "ltx-2.3-pro")

@@ -31,7 +31,7 @@ from promptreel.core.settings import load_settings
 from promptreel.resolve_plugin.clipmaker import MadeClip, provenance as resolve_metadata
 from tests.engine_env import make_clip
 
-KITE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a red kite over the dunes", model="veo-3",
+KITE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a red kite over the dunes", model="veo-3.1",
             name="SH010")
 SLATE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a paper boat", model="draft", name="SH020")
 
@@ -48,13 +48,13 @@ def studio(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 
 def fill(home: Path, slots=(KITE, SLATE), **settings) -> list:
-    """A fill through the real engine against the sandbox's Gemini Veo fake, with `settings` in settings.toml."""
+    """A fill through the real engine against the sandbox's Vertex Veo fake, with `settings` in settings.toml."""
     (home / "settings.toml").write_text("".join(f'{k} = "{v}"\n' for k, v in settings.items()))
 
     async def fast(seconds: float) -> None:
         await asyncio.sleep(0.01)
 
-    with sandbox(routes=["gemini"], limit=SMALL, export=True):
+    with sandbox(routes=["vertex"], limit=SMALL, export=True):
         journal = Journal.open_default()
         engine = Engine(default_catalog(), journal, load_settings())
         engine.sleep = fast
@@ -100,12 +100,12 @@ def test_fill_keeps_the_original_records_its_credentials_and_marks_the_clip(isol
     # The conformed file says what it is in its own container tags.
     tags = container_tags(kite.path)
     prompt_hash = hashlib.sha256(KITE.prompt.encode()).hexdigest()
-    assert tags["promptreel_ai_generated"] == "1" and tags["promptreel_model"] == "veo-3"
-    assert tags["promptreel_route"] == kite.provenance["route"] == "gemini:veo-3.0-generate-001"
+    assert tags["promptreel_ai_generated"] == "1" and tags["promptreel_model"] == "veo-3.1"
+    assert tags["promptreel_route"] == kite.provenance["route"] == "vertex:veo-3.1-generate-001"
     assert tags["promptreel_job_id"] == kite.provenance["job_id"]
     assert tags["promptreel_prompt_sha256"] == prompt_hash == kite.provenance["prompt_sha256"]
     assert tags["promptreel_original_sha256"] == kite.provenance["original_sha256"]
-    assert tags["comment"].startswith("AI-generated video: veo-3")
+    assert tags["comment"].startswith("AI-generated video: veo-3.1")
     assert probe(kite.path).frames == KITE.frames  # still exactly the slot
 
     # The draft model's slate is marked as what it is: not AI-generated footage, and unsigned by anyone.
@@ -117,11 +117,11 @@ def test_fill_keeps_the_original_records_its_credentials_and_marks_the_clip(isol
     # The chain back, as the editor reads it.
     code, out, _ = cli(capsys, kite.path)
     assert code == 0
-    assert "AI-generated video: veo-3" in out and f"original: {original} [found]" in out
+    assert "AI-generated video: veo-3.1" in out and f"original: {original} [found]" in out
     assert f"content credentials: {found.label}" in out and "Google Veo" in out and "untrusted" in out
     code, out, _ = cli(capsys, kite.path, "--json")
     data = json.loads(out)
-    assert data["job"]["provider_job_id"].startswith("models/veo-3.0-generate-001/operations/")
+    assert "/models/veo-3.1-generate-001/operations/" in data["job"]["provider_job_id"]
     assert data["original"]["credentials"]["label"] == found.label and data["problems"] == []
     code, out, _ = cli(capsys, original, "--json")  # an original names itself
     assert json.loads(out)["role"] == "original" and json.loads(out)["original"]["status"] == "found"

@@ -25,12 +25,12 @@ PROMPT = "a red kite over the dunes"
 
 def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched(isolated_home, no_poll_waits, capsys):
     (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')
-    with sandbox(routes=["gemini"], limit=SMALL, export=True):
-        assert main(["generate", PROMPT, "--models", "veo-3,draft", "--seconds", "8", "--json"]) == 0
+    with sandbox(routes=["vertex"], limit=SMALL, export=True):
+        assert main(["generate", PROMPT, "--models", "veo-3.1,draft", "--seconds", "8", "--json"]) == 0
     capsys.readouterr()
     journal = Journal.open_default()
     jobs = {j.model: j for j in journal.jobs()}
-    veo, draft = Path(jobs["veo-3"].output_path), Path(jobs["draft"].output_path)
+    veo, draft = Path(jobs["veo-3.1"].output_path), Path(jobs["draft"].output_path)
 
     # The take is the provider's file, untouched: its manifest's hash of the content still holds (the only
     # failure is the sandbox's root, on no trust list).
@@ -42,20 +42,20 @@ def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched
     # Recorded in the journal as the original of its job ...
     row = journal.credentials(sha)
     assert (row["role"], row["job_id"], row["path"], row["manifest_label"]) == (
-        "original", jobs["veo-3"].id, str(veo), found.label)
+        "original", jobs["veo-3.1"].id, str(veo), found.label)
     assert row["manifest"]["active_manifest"] == found.label
     journal.close()
 
     # ... and in a sidecar beside it: model, route, prompt hash, job id, the file's hash, the manifest.
     side = json.loads(sidecar_path(veo).read_text())
-    assert sidecar_path(veo) == veo.with_name(f"{jobs['veo-3'].id}.provenance.json")
-    assert side["marks"] == {"ai_generated": "1", "model": "veo-3", "route": jobs["veo-3"].route_key,
-                             "job_id": jobs["veo-3"].id, "prompt_sha256": hashlib.sha256(PROMPT.encode()).hexdigest(),
+    assert sidecar_path(veo) == veo.with_name(f"{jobs['veo-3.1'].id}.provenance.json")
+    assert side["marks"] == {"ai_generated": "1", "model": "veo-3.1", "route": jobs["veo-3.1"].route_key,
+                             "job_id": jobs["veo-3.1"].id, "prompt_sha256": hashlib.sha256(PROMPT.encode()).hexdigest(),
                              "original_sha256": sha}
     assert side["role"] == "original" and side["original"]["sha256"] == sha and side["original"]["file"] == veo.name
     assert side["original"]["credentials"]["label"] == found.label
     assert side["original"]["manifest_store"]["active_manifest"] == found.label
-    assert side["disclosure"].startswith("AI-generated video: veo-3")
+    assert side["disclosure"].startswith("AI-generated video: veo-3.1")
 
     # The draft model's slate: recorded too, as what it is.
     slate = json.loads(sidecar_path(draft).read_text())
@@ -66,7 +66,7 @@ def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched
     assert main(["provenance", str(veo)]) == 0
     out = capsys.readouterr().out
     assert "this is the provider's original, untouched" in out and f"content credentials: {found.label}" in out
-    assert "AI-generated video: veo-3" in out and "Google Veo" in out and f"job {jobs['veo-3'].id}" in out
+    assert "AI-generated video: veo-3.1" in out and "Google Veo" in out and f"job {jobs['veo-3.1'].id}" in out
     assert main(["provenance", str(veo), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["role"] == "original" and data["original"]["status"] == "found" and data["problems"] == []
@@ -75,7 +75,7 @@ def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched
     (isolated_home / "journal.sqlite").rename(isolated_home / "old.sqlite")
     assert main(["provenance", str(veo), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["role"] == "original" and data["marks"]["job_id"] == jobs["veo-3"].id
+    assert data["role"] == "original" and data["marks"]["job_id"] == jobs["veo-3.1"].id
     assert data["original"]["credentials"]["label"] == found.label
 
 

@@ -2,12 +2,13 @@
 paths, refusals for what the pages do not show, and a round trip through the strict fal fake for each."""
 
 import json
+from datetime import date
 
 import pytest
 
 from promptreel.core.catalog import load_catalog
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.providers.base import JobState
+from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.fal import Fal
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeFal, png_file
@@ -16,9 +17,15 @@ from promptreel.core.sandbox.drive import download, poll_to_end, protocol
 KEY = "fal-key-id:fal-key-secret-0123456789"
 
 
+# Sora's resold apps answer "model not found" since OpenAI shut the Sora API down on 2026-09-24: the
+# mapping is tested as they answered before that day, and today's answer on its own.
+BEFORE_SORA_SHUTDOWN = date(2026, 9, 1)
+
+
 @pytest.fixture(scope="module")
 def server():
     with FakeFal(key=KEY) as f:
+        f.today = BEFORE_SORA_SHUTDOWN
         yield f
 
 
@@ -106,3 +113,15 @@ async def test_round_trip_through_the_strict_fake(fake, client, tmp_path, model_
 async def test_fake_holds_each_schema(fake, client, path, body, field):
     r = await client.post(f"{fake.url}/{path}", json=body, headers={"Authorization": f"Key {KEY}"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field]
+
+
+async def test_sora_on_fal_today_answers_model_not_found(fake, client, tmp_path):
+    """Since 2026-09-24 fal's Sora apps answer 404 "Model not found": the route is retired, not failed."""
+    fake.today = None
+    try:
+        proto = fal(client, "fal-ai/sora-2", fake.url)
+        with pytest.raises(ProviderError) as e:
+            await proto.submit(proto.build(sora(), "j"), tmp_path / "s")
+        assert e.value.kind is ErrorKind.RETIRED and e.value.status == 404 and fake.creates == 0
+    finally:
+        fake.today = BEFORE_SORA_SHUTDOWN

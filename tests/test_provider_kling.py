@@ -147,6 +147,25 @@ async def test_string_duration_checked_by_fake(fake, client):
     assert r.status_code == 400 and r.json()["code"] == 1201
 
 
+SHOTS = [{"index": 1, "prompt": "a fox wakes", "duration": "4"}, {"index": 2, "prompt": "it runs", "duration": "6"}]
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"multi_shot": True, "shot_type": "customize", "multi_prompt": SHOTS, "duration": "10"}, 0),
+    ({"multi_shot": True, "shot_type": "intelligent", "duration": "10"}, 0),
+    ({"multi_shot": True, "shot_type": "customize", "multi_prompt": SHOTS * 4, "duration": "10"}, 1201),  # 8 > 6
+    ({"multi_shot": True, "multi_prompt": SHOTS, "duration": "12"}, 1201),  # 4 + 6 is not 12
+    ({"multi_shot": True, "shot_type": "both", "duration": "10"}, 1201),
+    ({"model_name": "kling-v2-6", "multi_shot": True, "shot_type": "intelligent", "duration": "10"}, 1201),
+])
+async def test_fake_takes_kling_3_multi_shot_fields(fake, client, body, code):
+    """Kling 3.0's documented multi_shot / shot_type / multi_prompt are accepted, and checked, on v3 only."""
+    token = kling(client).token()
+    r = await client.post(f"{fake.url}/v1/videos/text2video", headers={"Authorization": f"Bearer {token}"},
+                          json={"model_name": "kling-v3", "prompt": "a fox", **body})
+    assert r.json()["code"] == code, r.json()
+
+
 @pytest.mark.parametrize("outcome, kind", [("failed", ErrorKind.MODERATION), ("empty", ErrorKind.PROVIDER)])
 async def test_task_failures(fake, client, tmp_path, outcome, kind):
     fake.fault("outcome", outcome)

@@ -46,10 +46,20 @@ def test_build_image_to_video_exact(client):
 
 
 def test_refuses_rates_and_inputs_it_cannot_take(client):
-    with pytest.raises(UnsupportedRequest, match="25 or 50"):
-        ltx(client).build(req(fps=24), "j")
+    with pytest.raises(UnsupportedRequest, match="24, 25, 48 or 50"):
+        ltx(client).build(req(fps=30), "j")
     with pytest.raises(UnsupportedRequest, match="first-frame"):
         ltx(client).build(req(first_frame=png_file(), last_frame=png_file()), "j")
+
+
+@pytest.mark.parametrize("fps", [24, 48])
+async def test_ltx_2_3_rates_and_portrait_sizes_are_made(fake, client, tmp_path, fps):
+    """LTX-2.3 renders at 24/25/48/50 fps and in portrait up to 2160x3840 (docs.ltx.video/models)."""
+    proto = ltx(client, fake.url)
+    call = proto.build(req(fps=fps, size="2160x3840"), "j")
+    assert (call.json["fps"], call.json["resolution"]) == (fps, "2160x3840")
+    submitted = await proto.submit(call, tmp_path / "out.mp4")
+    assert submitted.job_id
 
 
 async def test_mp4_body_streams_into_staging(fake, client, tmp_path):

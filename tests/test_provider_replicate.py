@@ -1,7 +1,7 @@
 """Replicate: per-model input mapping (data table), Prefer: wait, polling, aborted, find_created, faults."""
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -16,9 +16,15 @@ from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, pro
 KEY = "r8_fakeTokenForTests0123456789"
 
 
+# Sora's resold apps answer "model not found" since OpenAI shut the Sora API down on 2026-09-24: the
+# mapping is tested as they answered before that day, and today's answer on its own.
+BEFORE_SORA_SHUTDOWN = date(2026, 9, 1)
+
+
 @pytest.fixture(scope="module")
 def server():
     with FakeReplicate(key=KEY) as f:
+        f.today = BEFORE_SORA_SHUTDOWN
         yield f
 
 
@@ -234,3 +240,15 @@ async def test_files_api_fake_is_strict(fake, client):
     made_up = {"input": {"prompt": "x", "image": f"{fake.url}/v1/files/f999999"}}
     r = await client.post(f"{fake.url}/v1/models/google/veo-3.1/predictions", headers=auth, json=made_up)
     assert r.status_code == 422 and "not a file that exists" in r.json()["detail"]
+
+
+async def test_sora_on_replicate_today_answers_not_found(fake, client, tmp_path):
+    """Since 2026-09-24 Replicate's Sora models answer 404: the route is retired, not failed."""
+    fake.today = None
+    try:
+        proto = rep(client, "openai/sora-2-pro", fake.url)
+        with pytest.raises(ProviderError) as e:
+            await proto.submit(proto.build(GenerationRequest(prompt="p", seconds=8, size="1280x720"), "j"), tmp_path / "s")
+        assert e.value.kind is ErrorKind.RETIRED and fake.creates == 0
+    finally:
+        fake.today = BEFORE_SORA_SHUTDOWN

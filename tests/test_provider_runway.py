@@ -48,6 +48,17 @@ def test_build_image_to_video_and_last_frame(client):
     assert call.json["promptImage"] == [{"uri": uri, "position": "first"}, {"uri": uri, "position": "last"}]
 
 
+async def test_veo_on_runway_sends_audio_and_negative_prompt(fake, client, tmp_path):
+    """Runway's veo3.1 input takes `audio` and `negativePrompt` (runwayml/sdk-python Veo3_1); gen4.5's takes neither."""
+    proto = runway(client, fake, "veo3.1")
+    call = proto.build(req(model="veo-3.1", seconds=8, negative_prompt="text, logos", audio=False), "job-1")
+    assert (call.json["audio"], call.json["negativePrompt"]) == (False, "text, logos")
+    sub = await proto.submit(call, tmp_path / "s.mp4")
+    assert sub.job_id and fake.api.calls[-1].json()["audio"] is False
+    plain = runway(client, fake).build(req(negative_prompt="text", audio=False), "job-2")
+    assert "audio" not in plain.json and "negativePrompt" not in plain.json
+
+
 def test_image_over_5mb_refused_clearly(client, tmp_path):
     big = tmp_path / "huge.png"
     big.write_bytes(b"\x89PNG" + b"\0" * (4 * 1024 * 1024))

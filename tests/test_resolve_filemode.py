@@ -170,9 +170,9 @@ def test_panel_walks_the_editor_through_file_mode(file_panel, folder):
     listing = client.get("/api/exports").json()
     assert listing["offer"] == "Timeline 1.otio" and listing["exports"][0]["placeholders"] == 2
     # Over budget: refused at once, nothing written.
-    client.post("/api/settings", json={"model": "sora-2", "budget_usd": 0.5}).raise_for_status()
+    client.post("/api/settings", json={"model": "veo-3.1-fast", "budget_usd": 0.5}).raise_for_status()
     cost = client.post("/api/estimate", json={"name": "Timeline 1.otio"}).json()
-    assert cost["total_usd"] == pytest.approx(0.8) and cost["over_budget"] is True
+    assert cost["total_usd"] == pytest.approx(1.2) and cost["over_budget"] is True  # two 4 s takes at $0.15/s
     refused = client.post("/api/file/fill", json={"name": "Timeline 1.otio"})
     assert refused.status_code == 400 and "over the panel's budget" in refused.json()["error"]
     assert sorted(p.name for p in folder.iterdir()) == ["Timeline 1.otio"]

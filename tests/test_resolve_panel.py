@@ -363,12 +363,12 @@ def test_a_template_marker_fills_with_the_models_wording_and_an_unknown_one_is_r
     (sent,) = panel.make_clip.slots
     assert (sent.prompt, sent.negative_prompt, sent.model) == ("a fox on a pier at dusk", "text", "veo-3.1")
     assert (veo.text, veo.negative_prompt) == (sent.prompt, sent.negative_prompt)
-    # Promoted to Sora (no negative prompt parameter), the template is built again for Sora.
+    # Promoted to LTX (no negative prompt parameter), the template is built again for LTX.
     (take,) = client.get("/api/takes").json()["takes"]
-    r = client.post("/api/promote", json={"take_id": take["id"], "model": "sora-2"})
+    r = client.post("/api/promote", json={"take_id": take["id"], "model": "ltx-2.3-pro"})
     assert r.status_code == 200, r.text
     final = panel.make_clip.slots[-1]
-    assert (final.prompt, final.negative_prompt, final.model) == ("a fox on a pier at dusk", None, "sora-2")
+    assert (final.prompt, final.negative_prompt, final.model) == ("a fox on a pier at dusk", None, "ltx-2.3-pro")
 
 
 def test_promote_in_the_panel_words_a_fields_take_for_the_final_family(scene):
@@ -381,8 +381,8 @@ def test_promote_in_the_panel_words_a_fields_take_for_the_final_family(scene):
     assert r.status_code == 200, r.text
     veo = compose(default_catalog().get("veo-3.1"), PromptSpec(fields=SHOT_FIELDS)).text
     (veo_take,) = [t for t in client.get("/api/takes").json()["takes"] if t["prompt"] == veo]
-    r = client.post("/api/promote", json={"take_id": veo_take["id"], "model": "sora-2"})
+    r = client.post("/api/promote", json={"take_id": veo_take["id"], "model": "gen-4.5"})
     assert r.status_code == 200, r.text
-    sora = compose(default_catalog().get("sora-2"), PromptSpec(fields=SHOT_FIELDS)).text
+    runway = compose(default_catalog().get("gen-4.5"), PromptSpec(fields=SHOT_FIELDS)).text
     final = panel.make_clip.slots[-1]
-    assert (final.model, final.prompt) == ("sora-2", sora) and sora != veo
+    assert (final.model, final.prompt) == ("gen-4.5", runway) and runway != veo

@@ -77,9 +77,9 @@ def test_a_template_take_promoted_in_resolve_is_built_for_the_final_model(connec
     assert fill(gw, maker, item_ids=[item], model="veo-3.1-fast").failed == []
     (take,) = list_takes(Journal.open_default(), shot="SH050")
     assert (take.slot.model, take.prompt, take.slot.negative_prompt) == wording("veo-3.1-fast")
-    promote(gw, maker, take.provenance["resolve_clip"], promote_slot(take.slot, take, "sora-2"))
+    promote(gw, maker, take.provenance["resolve_clip"], promote_slot(take.slot, take, "ltx-2.3-pro"))
     final = maker.slots[-1]
-    assert (final.model, final.prompt, final.negative_prompt) == wording("sora-2")
+    assert (final.model, final.prompt, final.negative_prompt) == wording("ltx-2.3-pro")
 
 
 def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(connect, tmp_path):
@@ -89,7 +89,8 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
 
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
-    fields = PromptSpec(fields={"subject": "a fox", "action": "sleeps", "mood": "calm"})
+    fields = PromptSpec(fields={"subject": "a fox", "action": "sleeps", "location": "a den", "camera_movement": "slow push in",
+                                "mood": "calm"})  # Runway places the camera before the place, Veo after
     veo = compose(default_catalog().get("veo-3.1"), fields).text
     slot = Slot(frames=24, rate=24, size="320x180", prompt=veo, model="draft", spec=fields)
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts"), slot)
@@ -98,10 +99,10 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
     gw.append(draft.id, 0, 24, 2, 86500)
     (use,) = [i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id]
     maker = PerModel(tmp_path / "made")
-    assert fill(gw, maker, item_ids=[use], model="sora-2").failed == []
+    assert fill(gw, maker, item_ids=[use], model="gen-4.5").failed == []
     (sent,) = maker.slots
-    sora = compose(default_catalog().get("sora-2"), fields).text
-    assert (sent.model, sent.prompt) == ("sora-2", sora) and sora != veo
+    runway = compose(default_catalog().get("gen-4.5"), fields).text
+    assert (sent.model, sent.prompt) == ("gen-4.5", runway) and runway != veo
     # A draft whose spec was garbled by hand is refused, naming it, before anything is made.
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
@@ -110,5 +111,5 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
     gw.add_track()
     gw.append(draft.id, 0, 24, 2, 86500)
     with pytest.raises(UserError, match="unreadable `promptreel.spec`"):
-        fill(gw, maker, model="sora-2")
+        fill(gw, maker, model="gen-4.5")
     assert len(maker.slots) == 1

@@ -1,6 +1,7 @@
 """The sandbox's shared parts: media at what each model makes (within a limit), faults per request,
 latency, the create counter."""
 
+from datetime import date
 from fractions import Fraction
 
 import httpx
@@ -116,6 +117,7 @@ async def test_corrupt_and_expired_downloads(tmp_path):
     from promptreel.core.sandbox.drive import download, poll_to_end, protocol
 
     with make_fake("openai", limit=SMALL) as fake:
+        fake.today = date(2026, 9, 1)  # the Sora API before its shutdown: the faults are the download's
         async with httpx.AsyncClient(timeout=10) as client:
             sora = protocol(OpenAIVideos, "sora-2", client, {"OPENAI_API_KEY": SANDBOX_KEY}, fake.base_url)
             got = {}

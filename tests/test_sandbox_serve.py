@@ -7,6 +7,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from datetime import date
 
 import httpx
 import pytest
@@ -114,6 +115,7 @@ async def test_python_api_runs_promptreel_protocols_offline(tmp_path):
     before = dict(os.environ)
     with sandbox(routes=["openai", "vertex"], limit=SMALL, export=True) as env:
         assert set(env.fakes) == {"openai", "vertex"} and os.environ["OPENAI_API_KEY"] == SANDBOX_KEY
+        env.fakes["openai"].today = date(2026, 9, 1)  # the Sora API as it answered before its shutdown
         async with httpx.AsyncClient(timeout=10) as client:
             sora = OpenAIVideos(client, Route(protocol="openai", model_id="sora-2"),
                                 {"OPENAI_API_KEY": env["OPENAI_API_KEY"]}, base_url=env["PROMPTREEL_OPENAI_BASE_URL"])

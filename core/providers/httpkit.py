@@ -26,6 +26,9 @@ from .base import ErrorKind, ProviderError
 _BILLING = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
 # ... and about a model that is gone, so the engine can take the next route.
 _RETIRED = re.compile(r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I)
+# ... and, on a 404, a model the vendor does not (any longer) know: "model not found", "The model `x` does not
+# exist", "Application x not found" (an aggregator's app). Only on a 404, where a typo'd path would say nothing of a model.
+_GONE = re.compile(r"\b(model|application)\b.{0,120}?(not found|does not exist|no longer)|\bunknown model\b", re.I)
 
 
 # --- sending -------------------------------------------------------------------------------
@@ -119,7 +122,8 @@ def http_error(response: httpx.Response, vendor: str, detail: str, secrets: Mapp
     kind = kind or kind_for_status(response.status_code)
     if kind in (ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.PROVIDER) and _BILLING.search(detail or ""):
         kind = ErrorKind.BILLING
-    elif kind is ErrorKind.BAD_REQUEST and _RETIRED.search(detail or ""):
+    elif kind is ErrorKind.BAD_REQUEST and (_RETIRED.search(detail or "") or (
+            response.status_code == 404 and _GONE.search(detail or ""))):
         kind = ErrorKind.RETIRED
     message = f"{vendor} answered HTTP {response.status_code}: {scrub(detail or response.reason_phrase, secrets)}"
     delay = retry_after(response) if kind is ErrorKind.RATE_LIMITED else None

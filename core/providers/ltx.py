@@ -2,7 +2,7 @@
 
 Wire facts (docs.ltx.video quickstart and rate-limits): POST /v1/text-to-video or
 /v1/image-to-video with a bearer key and JSON {prompt, model, duration, resolution "WxH",
-fps 25|50, generate_audio, image_uri}; the call blocks for the whole generation and
+fps 24|25|48|50 (LTX-2.3, docs.ltx.video/models, checked 2026-12-06), generate_audio, image_uri}; the call blocks for the whole generation and
 answers `video/mp4`. Errors are {"type":"error","error":{"type","message"}}; 429 carries
 Retry-After for both rate_limit_error and concurrency_limit_error. There is no job to
 poll and no way to look up a generation whose answer was lost.
@@ -34,6 +34,8 @@ ERROR_KINDS = {
     "api_error": ErrorKind.RETRYABLE,
     "overloaded_error": ErrorKind.RETRYABLE,
 }
+
+FPS = (24, 25, 48, 50)
 
 
 class Create(BaseModel):
@@ -70,8 +72,9 @@ class LTX(Protocol):
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         size = require(request.size, "size", "LTX")
         fps = require(request.fps, "fps", "LTX")
-        if fps not in (25, 50):
-            raise UnsupportedRequest(f"LTX renders at 25 or 50 fps, not {fps}.", "Plan the request at 25 or 50 fps; conform changes the rate.")
+        if fps not in FPS:
+            raise UnsupportedRequest(f"LTX renders at 24, 25, 48 or 50 fps, not {fps}.",
+                                     "Plan the request at one of those; conform changes the rate.")
         if request.last_frame or request.reference_images or request.extend_video:
             raise UnsupportedRequest("LTX here takes only a first-frame image.", "Drop the last frame, references or video to extend.")
         body = Create(

@@ -50,6 +50,13 @@ class VideoCreate(BaseModel):
     duration: int
     prompt_image: str | list[PromptImage] | None = Field(None, alias="promptImage")
     seed: int | None = None
+    audio: bool | None = None
+    negative_prompt: str | None = Field(None, alias="negativePrompt")
+
+
+# Runway-hosted models whose input takes `audio` and `negativePrompt` (runwayml/sdk-python 5.24.0,
+# types/text_to_video_create_params.py and image_to_video_create_params.py: Veo3_1, Veo3_1Fast; checked 2026-12-06).
+AUDIO_AND_NEGATIVE = {"veo3.1", "veo3.1_fast"}
 
 
 class CreateResponse(BaseModel):
@@ -106,6 +113,9 @@ class Runway(Protocol):
             prompt_image=(images[0].uri if len(images) == 1 else images) if images else None,
             seed=request.seed,
         )
+        if self.route.model_id in AUDIO_AND_NEGATIVE:
+            body.audio = request.audio
+            body.negative_prompt = request.negative_prompt or None
         path = "/v1/image_to_video" if images else "/v1/text_to_video"
         return WireCall("POST", path, json=body.model_dump(by_alias=True, exclude_none=True),
                         headers={"X-Runway-Version": API_VERSION})

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from typing import ClassVar
 
@@ -52,6 +53,9 @@ class Fake:
     default_key: ClassVar[str] = SANDBOX_KEY
     polls_to_finish: ClassVar[int] = 2  # status reads before a job reaches its outcome
     signed_by: ClassVar[str | None] = None  # the vendor signs its outputs with C2PA credentials (Veo, Sora)
+    # Model ids the vendor shut down, and the day: from then on the fake answers as the vendor does
+    # ("model not found" / "no longer available"). A test of the protocol as it was sets `today` earlier.
+    shut_down: ClassVar[dict[str, date]] = {}
 
     def __init__(self, key: str | None = None, *, latency: float = 0.0, limit: Limit = SMALL, port: int = 0):
         self.key = key or self.default_key
@@ -63,11 +67,17 @@ class Fake:
             server.httpd.handle_error = _quiet
         self.jobs: dict = {}
         self.creates = 0
+        self.today: date | None = None  # None: the real date (kept by reset(): a test module's fake lives in one era)
         self._faults: list[tuple[str | tuple[str, re.Pattern], str | Reply]] = []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self.cdn.route("GET", r"/media/(?P<id>[^/]+)\.mp4")(self._media)
         self.routes()
+
+    def gone(self, model: str) -> bool:
+        """The vendor has shut `model` down (as of `today`)."""
+        when = self.shut_down.get(model)
+        return when is not None and (self.today or date.today()) >= when
 
     def routes(self) -> None:
         """Register the protocol's paths with `self.route` (fakes may also do it in __init__)."""

@@ -7,11 +7,14 @@ integer durations; kling-video/v3 standard and pro text-to-video, with string du
 duration asked, with audio unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
 runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
+Status answers carry `logs` (a list with ?logs=1, else null) past IN_QUEUE, and `metrics` when COMPLETED,
+as fal-client reads them. The Sora apps answer 404 "Model not found" from the Sora API's shutdown.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
@@ -61,6 +64,8 @@ def validation(loc: str, msg: str, kind: str) -> Reply:
 class FakeFal(Fake):
     route_name = "fal"
     key_names = ("FAL_KEY",)
+    # fal's Sora apps ran on OpenAI's Sora API, shut down 2026-09-24; since then they answer "model not found".
+    shut_down = {app: date(2026, 9, 24) for app in ("fal-ai/sora-2/text-to-video", "fal-ai/sora-2/image-to-video")}
 
     def routes(self) -> None:
         app = r"/(?P<app>fal-ai/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
@@ -88,6 +93,8 @@ class FakeFal(Fake):
         if (bad := self._auth(call)) or (bad := self._fault("create", call)):
             return bad
         model = call.match["model"]
+        if self.gone(model):
+            return detail(404, "Model not found")
         if model not in SCHEMAS:
             return detail(404, f"Application {model} not found")
         body = call.json()
@@ -140,6 +147,14 @@ class FakeFal(Fake):
         body = {"status": state, "request_id": job.id, "response_url": base}
         if state == "IN_QUEUE":
             body["queue_position"] = 0
+        else:
+            # fal-client reads `logs` on IN_PROGRESS and COMPLETED (fal_client/client.py _parse_status): a list
+            # when the status was asked with ?logs=1, else null; COMPLETED carries `metrics` too.
+            asked = (call.query.get("logs") or ["0"])[0].lower() in ("1", "true")
+            body["logs"] = [{"message": f"step {job.polls}", "level": "INFO", "source": "user",
+                             "timestamp": "2026-12-06T00:00:00Z"}] if asked else None
+            if state == "COMPLETED":
+                body["metrics"] = {"inference_time": 1.0}
         return Reply(202 if state != "COMPLETED" else 200, body)
 
     def _result(self, call: Call) -> Reply:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from .loopback import Call, Reply
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -26,6 +27,9 @@ class FakeGeminiVeo(FakeVeo):
     vertex = False
     models = MODELS
     retired = RETIRED
+    # Google shut Veo 2 and Veo 3 down on the Gemini API and Vertex AI on 2026-06-30
+    # (docs.cloud.google.com/gemini-enterprise-agent-platform/models/veo/3-0-generate, checked 2026-12-06).
+    shut_down = {m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")}
 
     route_name = "gemini"
     key_names = ("GEMINI_API_KEY",)

@@ -22,10 +22,15 @@ from .loopback import Call, Reply
 ACCESS = "ak-fake-0123456789"
 SECRET = "sk-fake-secret-0123456789abcdefghijklmnop"
 COMMON = {"prompt", "negative_prompt", "cfg_scale", "callback_url", "external_task_id"}
+# Kling 3.0's multi-shot fields ([3P]: Kling's v3 docs as transcribed in OpenMontage tools/_kling/schemas.py):
+# multi_shot (bool), shot_type "customize" | "intelligent", multi_prompt [{index, prompt, duration}] of <= 6 shots.
+V3_FIELDS = {"multi_shot", "shot_type", "multi_prompt"}
+MAX_SHOTS = 6
 FIELDS = {
-    "text2video": COMMON | {"model_name", "sound", "mode", "camera_control", "aspect_ratio", "duration", "watermark_info"},
-    "image2video": COMMON | {"model_name", "sound", "mode", "camera_control", "duration", "watermark_info",
-                             "image", "image_tail", "static_mask", "dynamic_masks", "voice_list", "aspect_ratio"},
+    "text2video": COMMON | V3_FIELDS | {"model_name", "sound", "mode", "camera_control", "aspect_ratio", "duration",
+                                        "watermark_info"},
+    "image2video": COMMON | V3_FIELDS | {"model_name", "sound", "mode", "camera_control", "duration", "watermark_info",
+                                         "image", "image_tail", "static_mask", "dynamic_masks", "voice_list", "aspect_ratio"},
     "video-extend": COMMON | {"video_id"},
 }
 DURATIONS = {"kling-v2-6": {"5", "10"}, "kling-v3": {str(s) for s in range(3, 16)}}
@@ -116,6 +121,8 @@ class FakeKling(Fake):
                     return envelope(code=1201, message=f"{key} must be a URL or base64 without a data: prefix", status=400)
             if family == "image2video" and "image" not in body:
                 return envelope(code=1201, message="image is required", status=400)
+            if bad := _multi_shot(body, model):
+                return envelope(code=1201, message=bad, status=400)
         ext = body.get("external_task_id")
         if ext and any(j.body.get("external_task_id") == ext for j in self.jobs.values()):
             return envelope(code=1201, message="external_task_id already exists", status=400)
@@ -169,3 +176,30 @@ def _raw_base64(value) -> bool:
         return True
     except (binascii.Error, ValueError):
         return False
+
+
+def _multi_shot(body: dict, model: str) -> str | None:
+    """What is wrong with Kling 3.0's multi-shot fields, if anything (None when absent or right)."""
+    given = V3_FIELDS & set(body)
+    if not given:
+        return None
+    if not model.startswith("kling-v3"):
+        return f"{sorted(given)} are Kling 3.0 fields; {model} takes none"
+    if not isinstance(body.get("multi_shot", False), bool):
+        return "multi_shot must be a boolean"
+    if body.get("shot_type", "customize") not in ("customize", "intelligent"):
+        return "shot_type must be customize or intelligent"
+    shots = body.get("multi_prompt")
+    if shots is None:
+        return "multi_prompt is required for customize shots" if body.get("multi_shot") and \
+            body.get("shot_type", "customize") == "customize" else None
+    if not isinstance(shots, list) or not 1 <= len(shots) <= MAX_SHOTS:
+        return f"multi_prompt must list 1 to {MAX_SHOTS} shots"
+    for shot in shots:
+        if not (isinstance(shot, dict) and isinstance(shot.get("prompt"), str) and shot["prompt"]
+                and isinstance(shot.get("duration"), str) and shot["duration"].isdigit()):
+            return "each multi_prompt shot needs a prompt and a string duration"
+    total = sum(int(shot["duration"]) for shot in shots)
+    if "duration" in body and total != int(body["duration"]):
+        return f"multi_prompt durations add up to {total}, not the video's {body['duration']}"
+    return None

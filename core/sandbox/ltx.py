@@ -15,7 +15,7 @@ from .fake import Fake, is_int
 from .loopback import Call, Reply
 
 MODELS = {"ltx-2-pro", "ltx-2-fast", "ltx-2-3-pro", "ltx-2-3-fast"}
-RESOLUTIONS = {"1280x720", "720x1280", "1920x1080", "2560x1440", "3840x2160"}
+RESOLUTIONS = {"1280x720", "720x1280", "1920x1080", "2560x1440", "3840x2160", "1080x1920", "1440x2560", "2160x3840"}
 FIELDS = {"prompt", "model", "duration", "resolution", "fps", "generate_audio", "image_uri", "camera_motion"}
 
 
@@ -57,7 +57,7 @@ class FakeLTX(Fake):
         if not isinstance(body.get("resolution"), str) or not re.fullmatch(r"\d+x\d+", body["resolution"]) \
                 or body["resolution"] not in RESOLUTIONS:
             problems.append("resolution")
-        if "fps" in body and (not is_int(body["fps"]) or body["fps"] not in (25, 50)):
+        if "fps" in body and (not is_int(body["fps"]) or body["fps"] not in (24, 25, 48, 50)):
             problems.append("fps")
         if "generate_audio" in body and not isinstance(body["generate_audio"], bool):
             problems.append("generate_audio")

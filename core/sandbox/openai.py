@@ -27,6 +27,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 from .fake import Fake
 from .loopback import Call, Reply
@@ -65,6 +66,9 @@ class Job:
 
 class FakeOpenAIVideos(Fake):
     route_name = "openai"
+    # OpenAI shut the Sora API down on 2026-09-24 (developers.openai.com/api/docs/deprecations, openai-python
+    # PR #3610, checked 2026-12-06): since then a create names the model as not found.
+    shut_down = {m: date(2026, 9, 24) for m in MODELS}
     key_names = ("OPENAI_API_KEY",)
     signed_by = "OpenAI Sora (promptreel sandbox)"
 
@@ -138,7 +142,7 @@ class FakeOpenAIVideos(Fake):
         if not isinstance(prompt, str) or not 1 <= len(prompt) <= 32000:
             return error(400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
         model = body.get("model", "sora-2")
-        if model not in MODELS:
+        if model not in MODELS or self.gone(model):
             return error(404, f"The model `{model}` does not exist or you do not have access to it.",
                          code="model_not_found")
         if (bad := _check_seconds(body.get("seconds", "4"), SECONDS)) is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from .fake import Fake, is_int, size_for
 from .media import multipart
@@ -60,6 +60,8 @@ def validate(schema: dict, data: dict) -> list[str]:
 class FakeReplicate(Fake):
     route_name = "replicate"
     key_names = ("REPLICATE_API_TOKEN",)
+    # OpenAI's Sora models ran on its Sora API, shut down 2026-09-24; since then they answer "not found".
+    shut_down = {m: date(2026, 9, 24) for m in ("openai/sora-2", "openai/sora-2-pro")}
 
     def __init__(self, *args, **kw):
         self.files: dict[str, dict] = {}  # file id -> the file object given out
@@ -142,7 +144,7 @@ class FakeReplicate(Fake):
         if (bad := self._auth(call)) or (bad := self._fault("create", call)):
             return bad
         model = f"{call.match['owner']}/{call.match['name']}"
-        if model not in SCHEMAS:
+        if model not in SCHEMAS or self.gone(model):
             return problem(404, "Not found", f"Model {model} not found")
         body = call.json()
         if not isinstance(body, dict) or not isinstance(body.get("input"), dict) or set(body) - {"input", "webhook", "webhook_events_filter"}:
@@ -198,7 +200,9 @@ class FakeReplicate(Fake):
             now = datetime.now(timezone.utc)
             self.files[file_id] = {
                 "id": file_id, "name": filename, "content_type": fields.get("type") or part_type or "application/octet-stream",
-                "size": len(data), "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
+                # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5 of the content.
+                "size": len(data), "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
                 "created_at": _iso(now), "expires_at": _iso(now + timedelta(days=1)),
                 "urls": {"get": f"{self.url}/v1/files/{file_id}"}}
         return Reply(201, self.files[file_id])

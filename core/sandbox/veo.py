@@ -72,7 +72,7 @@ class FakeVeo(Fake):
 
     # validation -----------------------------------------------------------------------------
     def check_model(self, model: str, where: str) -> Reply | None:
-        if model in self.retired:
+        if model in self.retired or self.gone(model):
             return google_error(404, "NOT_FOUND", f"{where} is no longer available. Please use a newer model.")
         if model not in self.models:
             return self.unknown_model(model, where)

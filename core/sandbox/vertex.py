@@ -2,7 +2,7 @@
 
 - Auth: `Authorization: Bearer <token>`; anything else is 401 UNAUTHENTICATED as Google sends it.
   The project in the path must be the fake's (else 403 PERMISSION_DENIED).
-- POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning validates the
+- POST /v1[beta1]/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning validates the
   body (fakes/veo.py; Vertex fields allowed, generateAudio required for Veo 3) and answers the
   operation name; a retired model is the 404 "is no longer available". A video to extend must be
   an object this fake's storage holds (gcsUri) or base64 of a decodable 1-30 s MP4/MOV, with its mimeType.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import date
 from urllib.parse import parse_qs, unquote
 
 from .loopback import Call, Reply
@@ -27,13 +28,17 @@ MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate
           "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"}
 RETIRED = {"veo-3.0-generate-preview"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime"}
-MODEL_PATH = r"/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/:]+)"
+# `/v1` (promptreel's vertex route) and `/v1beta1` (google-genai's default api_version, which the service accepts).
+MODEL_PATH = r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/:]+)"
 
 
 class FakeVertexVeo(FakeVeo):
     vertex = True
     models = MODELS
     retired = RETIRED
+    # Google shut Veo 2 and Veo 3 down on the Gemini API and Vertex AI on 2026-06-30
+    # (docs.cloud.google.com/gemini-enterprise-agent-platform/models/veo/3-0-generate, checked 2026-12-06).
+    shut_down = {m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")}
 
     route_name = "vertex"
 
