@@ -139,8 +139,8 @@ def test_standalone_conform_carries_the_provenance_of_a_take_and_of_a_clip_made_
     from promptreel.core.provenance import container_tags
 
     (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')
-    with sandbox(routes=["gemini"], limit=SMALL, export=True):
-        assert main(["generate", PROMPT, "--model", "veo-3", "--seconds", "8", "--json"]) == 0
+    with sandbox(routes=["vertex"], limit=SMALL, export=True):
+        assert main(["generate", PROMPT, "--model", "veo-3.1", "--seconds", "8", "--json"]) == 0
     capsys.readouterr()
     (job,) = Journal.open_default().jobs()
     take = Path(job.output_path)
@@ -187,8 +187,8 @@ def test_a_clip_whose_original_is_gone_is_still_marked_when_conformed_again(
     from promptreel.core.provenance import container_tags
 
     (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')
-    with sandbox(routes=["gemini"], limit=SMALL, export=True):
-        assert main(["generate", PROMPT, "--model", "veo-3", "--seconds", "8", "--json"]) == 0
+    with sandbox(routes=["vertex"], limit=SMALL, export=True):
+        assert main(["generate", PROMPT, "--model", "veo-3.1", "--seconds", "8", "--json"]) == 0
     (job,) = Journal.open_default().jobs()
     take = Path(job.output_path)
     first = tmp_path / "kite.mov"
