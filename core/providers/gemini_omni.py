@@ -208,9 +208,9 @@ class GeminiOmni(GeminiVeo):
     # errors -----------------------------------------------------------------------------
     def classify(self, r: httpx.Response, creating: bool = False) -> ProviderError:
         err = super().classify(r, creating)
-        if err.kind is ErrorKind.RETIRED and "interaction" in err.message.lower():
-            # The earlier take named by previous_interaction_id is gone (or was never stored): the
-            # route is fine, this request is not.
+        if err.kind is ErrorKind.RETIRED and "models/" not in err.message and self.route.model_id not in err.message:
+            # A 404 that names no model: the earlier take named by previous_interaction_id is gone (or
+            # was never stored). The route is fine; this request is not.
             return ProviderError(ErrorKind.BAD_REQUEST, err.message, status=err.status)
         return err
 

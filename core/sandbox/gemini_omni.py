@@ -92,6 +92,8 @@ class FakeGemini(FakeGeminiVeo):
     def reset(self) -> None:
         super().reset()
         self.interactions.clear()
+        self.files.clear()
+        self.blob_headers.clear()
 
     def unknown_model(self, model: str, where: str) -> Reply:
         if model in OMNI:
