@@ -208,6 +208,9 @@ class GeminiOmni(GeminiVeo):
     # errors -----------------------------------------------------------------------------
     def classify(self, r: httpx.Response, creating: bool = False) -> ProviderError:
         err = super().classify(r, creating)
+        if err.kind is ErrorKind.BAD_REQUEST and "api key not valid" in err.message.lower():
+            # the Interactions envelope carries no ErrorInfo reason (API_KEY_INVALID) to go by
+            return ProviderError(ErrorKind.AUTH, err.message, status=err.status)
         if err.kind is ErrorKind.RETIRED and "models/" not in err.message and self.route.model_id not in err.message:
             # A 404 that names no model: the earlier take named by previous_interaction_id is gone (or
             # was never stored). The route is fine; this request is not.

@@ -2,6 +2,8 @@
 (FakeGeminiVeo) on one server, as the real API serves both under one key and host.
 
 - Auth as FakeGeminiVeo (`x-goog-api-key`; none is 403, a wrong one 400 API_KEY_INVALID).
+- Errors on the interactions endpoints come in the Interactions API's envelope {"error": {"code":
+  string, "message"}} (google-genai's types/interactions/error.py); the Files endpoints keep google.rpc's.
 - POST /v1beta/interactions is validated as google-genai 3.6.1's types describe it (see
   providers/gemini_omni.py): unknown fields are refused by name, the model must be an Omni id (a
   model the API does not know is 404 NOT_FOUND; an Omni id sent to predictLongRunning is 400 "only
@@ -83,11 +85,19 @@ class FakeGemini(FakeGeminiVeo):
         super().__init__(key, running_reads, **kw)
         self.interactions: dict[str, Interaction] = {}
         # google-genai 3.x sends the Gemini API's v1 by default; promptreel and Google's curl use v1beta
-        self.route("POST", r"/v1(?:beta)?/interactions", op="create")(self._create_interaction)
-        self.route("GET", r"/v1(?:beta)?/interactions/(?P<id>[^/:]+)", op="poll")(self._get_interaction)
-        self.route("POST", r"/v1(?:beta)?/interactions/(?P<id>[^/:]+)/cancel")(self._cancel)
+        self.interactions_route("POST", r"/v1(?:beta)?/interactions", self._create_interaction, "create")
+        self.interactions_route("GET", r"/v1(?:beta)?/interactions/(?P<id>[^/:]+)", self._get_interaction, "poll")
+        self.interactions_route("POST", r"/v1(?:beta)?/interactions/(?P<id>[^/:]+)/cancel", self._cancel)
         self.route("GET", r"/v1(?:beta)?/files/(?P<id>[^/:]+)")(self._file)
         self.route("GET", r"/v1/files/(?P<id>[^/:]+):download")(self._download)
+
+    def interactions_route(self, method: str, pattern: str, handler, op: str | None = None) -> None:
+        """An Interactions endpoint: its errors, faults included, in the Interactions API's envelope."""
+        def answer(call: Call) -> Reply:
+            reply = (self.op_fault(self.take(op, call)) if op else None) or handler(call)
+            return _interactions_error(reply)
+
+        self.route(method, pattern)(answer)
 
     def reset(self) -> None:
         super().reset()
@@ -351,6 +361,17 @@ class FakeGemini(FakeGeminiVeo):
         if entry is not None and self.file_state(entry) != "ACTIVE" and self._auth(call) is None:
             return google_error(400, "FAILED_PRECONDITION", f"File files/{call.match['id']} is not in an ACTIVE state.")
         return super()._download(call)
+
+
+def _interactions_error(reply: Reply) -> Reply:
+    """google.rpc's {code: 404, status: NOT_FOUND, message} as the Interactions API's {code: "...", message}
+    (google-genai's types/interactions/error.py: `code` is a string naming the error type; the real
+    strings were not seen, so the fake uses the status name)."""
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    if reply.status < 400 or not isinstance(error, dict) or not isinstance(error.get("code"), int):
+        return reply
+    return Reply(reply.status, {"error": {"code": error.get("status", "UNKNOWN"), "message": error.get("message", "")}},
+                 headers=reply.headers)
 
 
 def _aspect(spec: Spec) -> str:
