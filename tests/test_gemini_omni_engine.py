@@ -2,6 +2,12 @@
 refined and extended by its job id in later engine runs (a fresh engine and journal each: as after a
 restart), each sent as the earlier take's interaction id from the journal."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from promptreel.core.conform.probe import probe
@@ -10,9 +16,12 @@ from promptreel.core.sandbox import SMALL, sandbox
 from tests.fakes.images import still
 from tests.sandbox_engine import point_at, run
 
+REPO = Path(__file__).resolve().parents[1]
+
 # Veo's live Gemini API id, for a take Omni must refuse to refine.
 VEO = """
 [models.veo-3]
+inputs = ["first_frame", "extend"]
 routes = [{ protocol = "gemini", model_id = "veo-3.0-generate-001", concurrency = 4, rpm = 0 }]
 """
 
@@ -56,13 +65,17 @@ def test_image_to_video_with_first_and_last_frames(fakes, isolated_home, monkeyp
     assert [c["type"] for c in sent["input"]] == ["text", "image", "image"]
 
 
-def test_a_veo_take_cannot_be_refined_by_omni(fakes, isolated_home, monkeypatch):
+def test_veo_and_omni_takes_do_not_cross(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home, VEO)
     (veo,), _ = run(isolated_home, GenerationRequest(prompt="a fox", model="veo-3", seconds=8, size="1280x720"))
     assert veo.ok, veo.error
     (refined,), _ = run(isolated_home, omni(remix_of=veo.job_id))
     assert refined.error_kind == "bad_request" and "not Gemini Omni" in refined.error
     assert fakes.fakes["gemini"].calls_to("POST", r"/v1beta/interactions") == []
+    (made,), _ = run(isolated_home, omni())
+    (extended,), _ = run(isolated_home, GenerationRequest(prompt="on", model="veo-3", seconds=8, size="1280x720",
+                                                          extend_video=made.job_id))
+    assert extended.error_kind == "bad_request" and "Veo extends only Veo's takes" in extended.error
 
 
 def test_a_moderated_take_fails_without_a_retry_and_without_moving_route(fakes, isolated_home, monkeypatch):
@@ -71,3 +84,50 @@ def test_a_moderated_take_fails_without_a_retry_and_without_moving_route(fakes, 
     fake.fault("outcome", "moderation")
     (result,), _ = run(isolated_home, omni())
     assert result.error_kind == "moderation" and fake.creates == 1
+
+
+# promptreel as the user runs it, with the engine's waits between polls cut short (the fake advances per read).
+CHILD = """
+import asyncio, sys
+from promptreel.core.engine import Engine
+
+init = Engine.__init__
+
+def quick(self, *a, **kw):
+    init(self, *a, **kw)
+
+    async def brief(seconds):
+        await asyncio.sleep(0.01)
+
+    self.sleep = brief
+
+Engine.__init__ = quick
+from promptreel.core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_refines_and_extends_a_take_in_later_processes(fakes, tmp_path):
+    """Three `promptreel generate` processes: the take's interaction id reaches the later two only through
+    the journal on disk."""
+    env = {**os.environ, **fakes, "PROMPTREEL_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO),
+           "PROMPTREEL_NO_BROWSER": "1"}
+    fake = fakes.fakes["gemini"]
+    fake.reset()
+
+    def generate(*args: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", CHILD, "generate", *args, "--model", "gemini-omni-1.2-flash",
+                               "--json"], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        (result,) = json.loads(done.stdout)
+        assert result["state"] == "done", result
+        return result
+
+    first = generate("a harbour at dawn", "--seconds", "4", "--size", "720x1280")
+    generate("the harbour at dusk", "--remix", first["job_id"])
+    generate("a gull lands on the rail", "--extend", first["job_id"], "--seconds", "3")
+    creates = [c.json() for c in fake.calls_to("POST", r"/v1beta/interactions")]
+    made = next(iter(fake.interactions))
+    assert [c.get("previous_interaction_id") for c in creates] == [None, made, made]
+    assert creates[1]["response_format"]["aspect_ratio"] == "9:16"  # the refinement kept its source's size
+    assert fake.creates == 3
