@@ -29,6 +29,11 @@ File's processing time counts as polling, at the interaction's cadence.
 The Interactions API has create, get, cancel and delete, and no list: a create whose answer was lost
 cannot be found again (`find_created` answers None; the engine then asks the user before resending).
 
+google-genai 3.x addresses the Gemini API's v1 by default (`GOOGLE_AI_API_DEFAULT_VERSION`), so the
+interactions are served under /v1 as well; promptreel keeps v1beta, as its Veo calls and Google's curl
+examples do. The Interactions endpoints answer errors as {"error": {"code": string, "message"}} (the
+SDK's types/interactions/error.py), not google.rpc's numeric code: veo.RpcStatus reads both.
+
 Errors are Google's envelope (shared with Veo, see veo.py): 429 with Retry-After or RetryInfo is
 rate-limited, a daily or zero quota is billing, 5xx is retried, a model the API does not know (404 on
 the create) is retired so the engine can take the next route, and safety refusals are moderation.
