@@ -359,7 +359,7 @@ class Engine:
                 reasons.append(f"{route.key} is retired or refused the key in this run")
                 continue
             try:
-                cls = protocol_class(route.protocol)
+                cls = protocol_class(route.protocol, route.model_id)
             except (KeyError, ImportError) as e:
                 reasons.append(f"{route.protocol} is not available ({type(e).__name__}: {e})")
                 continue
@@ -417,7 +417,7 @@ class Engine:
 
     def _protocol(self, route: Route) -> Protocol | LocalProtocol:
         if route.key not in self._protocols:
-            cls = protocol_class(route.protocol)
+            cls = protocol_class(route.protocol, route.model_id)
             if getattr(cls, "local", False):
                 self._protocols[route.key] = cls(route)
             else:

@@ -21,7 +21,7 @@ CASES = [
 
 @pytest.mark.parametrize("model, route", CASES, ids=[f"{m.id}-{r.protocol}" for m, r in CASES])
 def test_every_offered_size_and_length_builds(model, route):
-    cls = protocol_class(route.protocol)
+    cls = protocol_class(route.protocol, route.model_id)
     extra = {"project": "p"} if route.protocol == "vertex" else {}
     protocol = cls(httpx.AsyncClient(), route, {"access_token": "t"}, **extra)
     built = 0

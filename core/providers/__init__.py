@@ -24,16 +24,32 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
 }
 
 
+# One route, more than one wire API: the Gemini API serves Omni through Interactions and Veo through
+# predictLongRunning, with one key on one host. Model ids starting with a prefix take that protocol.
+_BY_MODEL: dict[str, list[tuple[str, str | type[Protocol]]]] = {
+    "gemini": [("gemini-omni-", "promptreel.core.providers.gemini_omni:GeminiOmni")],
+}
+
+
 def register(name: str, cls: type[Protocol]) -> None:
     _REGISTRY[name] = cls
 
 
-def protocol_class(name: str) -> type[Protocol]:
+def protocol_class(name: str, model_id: str | None = None) -> type[Protocol]:
+    """The protocol for route `name` (and, where a route speaks several APIs, for its `model_id`)."""
+    for prefix, entry in _BY_MODEL.get(name, ()) if model_id else ():
+        if model_id.startswith(prefix):
+            return _load(entry)
     entry = _REGISTRY.get(name)
     if entry is None:
         raise KeyError(f"no protocol named {name!r}")
+    cls = _load(entry)
+    _REGISTRY[name] = cls
+    return cls
+
+
+def _load(entry: str | type[Protocol]) -> type[Protocol]:
     if isinstance(entry, str):
         module, _, attr = entry.partition(":")
-        entry = getattr(import_module(module), attr)
-        _REGISTRY[name] = entry
+        return getattr(import_module(module), attr)
     return entry

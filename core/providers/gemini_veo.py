@@ -47,6 +47,9 @@ class GeminiVeo(VeoProtocol):
         if purpose != "extend":
             return super().earlier_output(job, purpose)
         self.made_here(job, purpose, "The Gemini API")
+        if not job.route_model_id.startswith("veo"):  # an Omni take on the same route: Veo cannot extend it
+            raise UnsupportedRequest(f"Job {job.id} was made by {job.route_model_id}; Veo extends only Veo's takes.",
+                                     f"Extend it with {job.route_model_id} itself (--extend {job.id}).")
         uris = [m.url for m in job.media_refs if m.url and m.url.startswith(("https://", "http://"))]
         if not uris:
             raise UnsupportedRequest(f"Job {job.id} came back inline, without a Gemini file URI to extend.",

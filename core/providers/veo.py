@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..catalog import Route
 from ..errors import UnsupportedRequest
@@ -86,6 +86,15 @@ class RpcStatus(_Loose):
     message: str = ""
     status: str = ""
     details: list[dict[str, Any]] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_code(cls, data: Any) -> Any:
+        # Gemini's Interactions API names its error type with a string `code`, not a gRPC number
+        if isinstance(data, dict) and isinstance(data.get("code"), str):
+            name = data["code"].rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            data = {**data, "code": 0, "status": data.get("status") or name.upper().replace("-", "_")}
+        return data
 
 
 class Operation(_Loose):

@@ -11,6 +11,7 @@ from .comfyui import FakeComfyUI
 from .fake import Fake, Job, is_int, size_for
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
+from .gemini_omni import FakeGemini
 from .kling import FakeKling
 from .loopback import Call, LoopbackServer, Reply
 from .ltx import FakeLTX
@@ -24,7 +25,7 @@ from .vertex import FakeVertexVeo
 # Route name -> its fake, in the catalog's spelling.
 FAKES: dict[str, type[Fake]] = {
     "openai": FakeOpenAIVideos,
-    "gemini": FakeGeminiVeo,
+    "gemini": FakeGemini,  # Omni (Interactions) and Veo (predictLongRunning) on one Gemini API
     "vertex": FakeVertexVeo,
     "runway": FakeRunway,
     "kling": FakeKling,
@@ -34,6 +35,6 @@ FAKES: dict[str, type[Fake]] = {
     "comfyui": FakeComfyUI,
 }
 
-__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGeminiVeo", "FakeKling",
+__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
            "FakeLTX", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
