@@ -50,8 +50,8 @@ log = logging.getLogger("promptreel.engine")
 # A create that raised one of these never left this machine: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _SUCCESS = (JobState.SUCCEEDED, JobState.DONE)
-SANDBOX_KEY_PREFIX = "sbx-"  # every placeholder key the sandbox's fakes accept (core/sandbox/run.py)
 _ENDED = (JobState.FAILED, JobState.CANCELED)
+SANDBOX_KEY_PREFIX = "sbx-"  # every placeholder key the sandbox's fakes accept (core/sandbox/run.py)
 
 
 @dataclass
@@ -182,11 +182,13 @@ class Engine:
 
         batch = new_id("batch")
         jobs: dict[str, str] = {}  # request identity -> the job that makes it
+        first: dict[str, _Take] = {}  # request identity -> its first take in this batch
         uses: list[str] = []  # each take's identity, in order
         for t in takes:
             uses.append(t.cache_key)
-            if t.cache_key in jobs:  # the same request twice in this batch: one job serves both
+            if t.cache_key in first:  # the same request twice in this batch: one job serves both
                 continue
+            first[t.cache_key] = t
             data = t.request.model_dump(mode="json")
             if t.hit is not None:
                 job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
@@ -206,9 +208,6 @@ class Engine:
                 log.info("take %s of %s attaches to job %s, already being made for the same request",
                          t.variant, t.model.id, job_id)
             jobs[t.cache_key] = job_id
-        first = {}
-        for t in takes:
-            first.setdefault(t.cache_key, t)
         for key, job_id in jobs.items():
             on_event(Event(EventKind.QUEUED, job_id, first[key].model.id, first[key].variant))
 
