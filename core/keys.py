@@ -23,6 +23,7 @@ KNOWN_KEYS = {
     "LTX_API_KEY": "Lightricks LTX",
     "REPLICATE_API_TOKEN": "Replicate",
     "FAL_KEY": "fal.ai",
+    "XAI_API_KEY": "xAI (Grok Imagine)",
 }
 
 _seen: set[str] = set()

@@ -21,6 +21,7 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "replicate": "promptreel.core.providers.replicate:Replicate",
     "fal": "promptreel.core.providers.fal:Fal",
     "comfyui": "promptreel.core.providers.comfyui:ComfyUI",
+    "xai": "promptreel.core.providers.xai:XAI",
 }
 
 

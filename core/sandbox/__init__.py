@@ -21,6 +21,7 @@ from .replicate import FakeReplicate
 from .run import Sandbox, make_fake, sandbox
 from .runway import FakeRunway
 from .vertex import FakeVertexVeo
+from .xai import FakeXAI
 
 # Route name -> its fake, in the catalog's spelling.
 FAKES: dict[str, type[Fake]] = {
@@ -33,8 +34,9 @@ FAKES: dict[str, type[Fake]] = {
     "replicate": FakeReplicate,
     "fal": FakeFal,
     "comfyui": FakeComfyUI,
+    "xai": FakeXAI,
 }
 
 __all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "Job", "Limit",
+           "FakeLTX", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
