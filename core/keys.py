@@ -24,6 +24,7 @@ KNOWN_KEYS = {
     "REPLICATE_API_TOKEN": "Replicate",
     "FAL_KEY": "fal.ai",
     "XAI_API_KEY": "xAI (Grok Imagine)",
+    "MINIMAX_API_KEY": "MiniMax (H3)",
 }
 
 _seen: set[str] = set()

@@ -22,6 +22,7 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "fal": "promptreel.core.providers.fal:Fal",
     "comfyui": "promptreel.core.providers.comfyui:ComfyUI",
     "xai": "promptreel.core.providers.xai:XAI",
+    "minimax": "promptreel.core.providers.minimax:MiniMax",
 }
 
 
