@@ -25,6 +25,7 @@ KNOWN_KEYS = {
     "FAL_KEY": "fal.ai",
     "XAI_API_KEY": "xAI (Grok Imagine)",
     "MINIMAX_API_KEY": "MiniMax (H3)",
+    "LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)",
 }
 
 _seen: set[str] = set()

@@ -23,6 +23,7 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "comfyui": "promptreel.core.providers.comfyui:ComfyUI",
     "xai": "promptreel.core.providers.xai:XAI",
     "minimax": "promptreel.core.providers.minimax:MiniMax",
+    "luma": "promptreel.core.providers.luma:Luma",
 }
 
 

@@ -15,6 +15,7 @@ from .gemini_omni import FakeGemini
 from .kling import FakeKling
 from .loopback import Call, LoopbackServer, Reply
 from .ltx import FakeLTX
+from .luma import FakeLuma
 from .minimax import FakeMiniMax
 from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
 from .openai import FakeOpenAIVideos
@@ -37,8 +38,9 @@ FAKES: dict[str, type[Fake]] = {
     "comfyui": FakeComfyUI,
     "xai": FakeXAI,
     "minimax": FakeMiniMax,
+    "luma": FakeLuma,
 }
 
 __all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
+           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
