@@ -125,6 +125,11 @@ async def test_edit_and_extend_an_earlier_take_by_its_url(fake, client, tmp_path
     ext = await proto.submit(proto.build(req(extend_video=url, seconds=3), "j3"), tmp_path / "s")
     assert fake.jobs[edit.job_id].spec.seconds == 5 and fake.jobs[ext.job_id].spec.seconds == 8  # source + extension
     assert (await poll_to_end(proto, ext.job_id)).state is JobState.SUCCEEDED
+    long = await proto.submit(proto.build(req(seconds=10), "j4"), tmp_path / "s")
+    long_url = (await poll_to_end(proto, long.job_id)).media[0].url
+    with pytest.raises(ProviderError) as e:  # xAI edits at most 8.7 s of video
+        await proto.submit(proto.build(req(remix_of=long_url), "j5"), tmp_path / "s")
+    assert e.value.kind is ErrorKind.BAD_REQUEST and "8.7" in e.value.message
 
 
 async def test_strict_fake_refuses_fields_an_endpoint_does_not_take(fake, client):

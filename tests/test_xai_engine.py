@@ -3,6 +3,9 @@ frame and reference images, then an earlier take edited and extended by its job 
 fresh engine and journal each, as after a restart), and a fill conformed frame-exact into its slots."""
 
 import asyncio
+import base64
+from dataclasses import replace
+from datetime import datetime, timezone
 from fractions import Fraction
 
 import pytest
@@ -52,6 +55,23 @@ def test_a_take_is_made_then_edited_and_extended_by_its_job_id(fakes, isolated_h
     source = first_job.media_refs[0].url
     assert sent[1][1]["video"] == sent[2][1]["video"] == {"url": source}  # the first take's own xAI URL
     assert sent[2][1]["duration"] == 4 and fake.creates == 3
+
+
+def test_a_take_whose_url_has_expired_is_extended_from_its_mp4_on_disk(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    (first,), (job,) = run(isolated_home, grok())
+    assert first.ok, first.error
+    assert first.path.suffix == ".mp4"
+    journal = Journal(isolated_home / "journal.sqlite")
+    try:
+        stale = [replace(m, expires_at=datetime(2026, 1, 1, tzinfo=timezone.utc)) for m in job.media_refs]
+        journal.update(job.id, media_refs=stale)
+    finally:
+        journal.close()
+    (extended,), _ = run(isolated_home, grok(extend_video=first.job_id, seconds=2))
+    assert extended.ok, extended.error
+    source = creates(fakes.fakes["xai"])[-1][1]["video"]["url"]
+    assert source.startswith("data:video/mp4;base64,") and base64.b64decode(source.split(",", 1)[1]) == first.path.read_bytes()
 
 
 def test_image_to_video_and_reference_images(fakes, isolated_home, monkeypatch, tmp_path):

@@ -140,13 +140,17 @@ class XAI(Protocol):
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
     def earlier_output(self, job, purpose: str) -> str:
-        """An earlier take on this route, by the URL xAI gave its video (the API reads inputs by URL)."""
+        """An earlier take on this route: the URL xAI gave its video while it lasts (the API reads inputs by
+        URL), else the take's own MP4 on disk, sent inline."""
         self.made_here(job, purpose, "xAI")
-        url = next((m.url for m in job.media_refs if m.url), None)
-        if url is None:
-            raise UnsupportedRequest(f"Job {job.id} has no xAI video URL to {purpose}.",
-                                     f"Give its output file instead (--{'extend' if purpose == 'extend' else 'remix'} PATH).")
-        return url
+        now = datetime.now(timezone.utc)
+        url = next((m.url for m in job.media_refs if m.url and (m.expires_at is None or m.expires_at > now)), None)
+        if url is not None:
+            return url
+        if job.output_path and Path(job.output_path).suffix.lower() == ".mp4" and Path(job.output_path).is_file():
+            return job.output_path
+        raise UnsupportedRequest(f"Job {job.id}'s xAI video URL has expired and its MP4 is not on disk to {purpose}.",
+                                 f"Give the take's file instead (--{purpose if purpose == 'extend' else 'remix'} PATH to an MP4).")
 
     # submit / poll ----------------------------------------------------------------------
     async def submit(self, call: WireCall, staging: Path) -> Submitted:

@@ -3,7 +3,8 @@
 Strict as the service is: Bearer key (a wrong one is answered 400 "Incorrect API key provided", echoing
 it, as xAI does), the fields each endpoint takes and nothing else, models grok-imagine-video and
 grok-imagine-video-1.5 (1080p only on 1.5), integer durations 1-15 (extensions 2-10), the seven aspect
-ratios, inputs as `{url}` objects (https or data URI), a first frame or 1-7 reference images, not both.
+ratios, inputs as `{url}` objects (https or data URI), a first frame or 1-7 reference images, not both;
+an edit's source at most 8.7 s, an extension's 2-15 s.
 Media: 24 fps with audio at the size asked; an edit keeps its source's size and length (its source made
 here, else 1280x720 for 5 s); an extension is its source plus the new seconds. Faults: create/poll
 429, 429-bare, 500, 502, 503, drop, slow; create:credits (429, spending limit); outcomes: moderation (done,
@@ -84,6 +85,10 @@ class FakeXAI(Fake):
         if isinstance(source, Reply):
             return source
         width, height, seconds = source
+        if kind == "edits" and seconds > 8.7:
+            return _error(400, "the input video for an edit can be at most 8.7 seconds long")
+        if kind == "extensions" and not 2 <= seconds <= 15:
+            return _error(400, "the input video for an extension must be 2 to 15 seconds long")
         if kind == "extensions":
             duration = body.get("duration", 6)
             if not is_int(duration) or not 2 <= duration <= 10:
