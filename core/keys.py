@@ -23,6 +23,9 @@ KNOWN_KEYS = {
     "LTX_API_KEY": "Lightricks LTX",
     "REPLICATE_API_TOKEN": "Replicate",
     "FAL_KEY": "fal.ai",
+    "XAI_API_KEY": "xAI (Grok Imagine)",
+    "MINIMAX_API_KEY": "MiniMax (H3)",
+    "LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)",
 }
 
 _seen: set[str] = set()

@@ -21,6 +21,9 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "replicate": "promptreel.core.providers.replicate:Replicate",
     "fal": "promptreel.core.providers.fal:Fal",
     "comfyui": "promptreel.core.providers.comfyui:ComfyUI",
+    "xai": "promptreel.core.providers.xai:XAI",
+    "minimax": "promptreel.core.providers.minimax:MiniMax",
+    "luma": "promptreel.core.providers.luma:Luma",
 }
 
 

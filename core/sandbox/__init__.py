@@ -15,12 +15,15 @@ from .gemini_omni import FakeGemini
 from .kling import FakeKling
 from .loopback import Call, LoopbackServer, Reply
 from .ltx import FakeLTX
+from .luma import FakeLuma
+from .minimax import FakeMiniMax
 from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
 from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
 from .run import Sandbox, make_fake, sandbox
 from .runway import FakeRunway
 from .vertex import FakeVertexVeo
+from .xai import FakeXAI
 
 # Route name -> its fake, in the catalog's spelling.
 FAKES: dict[str, type[Fake]] = {
@@ -33,8 +36,11 @@ FAKES: dict[str, type[Fake]] = {
     "replicate": FakeReplicate,
     "fal": FakeFal,
     "comfyui": FakeComfyUI,
+    "xai": FakeXAI,
+    "minimax": FakeMiniMax,
+    "luma": FakeLuma,
 }
 
 __all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "Job", "Limit",
+           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]

@@ -1,0 +1,101 @@
+"""Luma Ray 3.2 through the real engine and journal against the luma sandbox fake: text-to-video, first and
+last frames, then an earlier take edited and extended by its job id in later engine runs (a fresh engine and
+journal each, as after a restart), and a fill conformed frame-exact into its slots."""
+
+import asyncio
+from fractions import Fraction
+
+import pytest
+
+from promptreel.core.catalog import default_catalog
+from promptreel.core.conform.probe import probe
+from promptreel.core.engine import Engine
+from promptreel.core.fill import FillSettings, fill_slots
+from promptreel.core.journal import Journal
+from promptreel.core.request import GenerationRequest, Slot
+from promptreel.core.sandbox import SMALL, sandbox
+from promptreel.core.settings import load_settings
+from tests.fakes.images import still
+from tests.sandbox_engine import point_at, run
+
+
+@pytest.fixture(scope="module")
+def fakes():
+    with sandbox(routes=["luma"], limit=SMALL) as env:
+        yield env
+
+
+def ray(**kw):
+    return GenerationRequest(**{"prompt": "a fox in snow", "model": "ray-3.2", "seconds": 5, "size": "1280x720", **kw})
+
+
+def sent(fake) -> list[dict]:
+    return [c.json() for c in fake.calls_to("POST", r"/v1/generations")]
+
+
+def test_a_take_is_made_then_edited_and_extended_by_its_job_id(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    fake = fakes.fakes["luma"]
+    (first,), (first_job,) = run(isolated_home, ray())
+    assert first.ok, first.error
+    assert first_job.provider_job_id in fake.jobs and first_job.route_key == "luma:ray-3.2"
+    info = probe(first.path)
+    assert info.rate == 24 and (info.width, info.height) == (320, 180)
+
+    (edited,), _ = run(isolated_home, ray(prompt="the same fox, at night", remix_of=first.job_id))
+    assert edited.ok, edited.error
+    (extended,), _ = run(isolated_home, ray(prompt="the fox runs off", extend_video=first.job_id))
+    assert extended.ok, extended.error
+    made, edit, ext = sent(fake)
+    assert (made["type"], edit["type"], ext["type"]) == ("video", "video_edit", "video")
+    assert edit["source"] == ext["video"]["start_frame"] == {"generation_id": first_job.provider_job_id}
+    assert fake.creates == 3
+
+
+def test_first_and_last_frames_ride_on_keyframes(fakes, isolated_home, monkeypatch, tmp_path):
+    point_at(fakes, monkeypatch, isolated_home)
+    first, last = still(tmp_path, 720, 1280, "first"), still(tmp_path, 720, 1280, "last")
+    (result,), _ = run(isolated_home, ray(size="720x1280", seconds=10, first_frame=first, last_frame=last))
+    assert result.ok, result.error
+    (body,) = sent(fakes.fakes["luma"])
+    assert body["video"]["keyframe_indexes"] == [0, 240] and body["aspect_ratio"] == "9:16"
+
+
+def test_a_take_from_another_route_is_refused_before_any_create(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    (draft,), _ = run(isolated_home, GenerationRequest(prompt="a fox", model="draft", seconds=2, size="1280x720", fps=24))
+    (extended,), _ = run(isolated_home, ray(extend_video=draft.job_id))
+    assert extended.error_kind == "bad_request" and "Luma can extend only videos it made" in extended.error
+    assert fakes.fakes["luma"].creates == 0
+
+
+def test_a_moderated_take_fails_without_a_retry(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    fake = fakes.fakes["luma"]
+    fake.fault("outcome", "moderated")
+    (result,), _ = run(isolated_home, ray())
+    assert result.error_kind == "moderation" and fake.creates == 1
+
+
+def test_fill_conforms_ray_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
+                  model="ray-3.2", name="SH010"),
+             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
+                  model="ray-3.2", name="SH020")]
+    journal = Journal(isolated_home / "journal.sqlite")
+    engine = Engine(default_catalog(), journal, load_settings())
+
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    engine.sleep = no_wait
+    try:
+        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
+    finally:
+        journal.close()
+    for clip, slot in zip(clips, slots):
+        assert clip.ok, clip.error
+        info = probe(clip.path)
+        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    assert sorted(body["aspect_ratio"] for body in sent(fakes.fakes["luma"])) == ["16:9", "9:16"]
