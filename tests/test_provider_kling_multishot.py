@@ -182,3 +182,16 @@ def test_a_storyboard_row_group_fills_from_one_job(fakes, home, tmp_path):
     (body,) = [c.json() for c in fake.calls_to("POST", r"/v1/videos/text2video")]
     assert [s["duration"] for s in body["multi_prompt"]] == ["2", "2", "2"] and body["duration"] == "6"
     check_cut_from_take(the_take(fake, tmp_path), clips, [0, 48, 96])
+
+
+def test_core_fill_groups_slots_and_prices_the_one_take_once(fakes, home, tmp_path):
+    """The path Resolve fills take: slots of one group through plan_slots, under a budget that holds one 5 s take
+    ($0.42) and not three."""
+    from promptreel.core.fill import FillSettings, fill_slots_sync
+
+    fake = fakes.fakes["kling"]
+    slots = [slot(30, prompt="wakes", name="SH010"), slot(40, prompt="runs", name="SH020"),
+             slot(20, prompt="sleeps", name="SH030")]
+    clips = fill_slots_sync(slots, FillSettings(output_dir=tmp_path / "out", codec="h264", budget=0.5))
+    assert all(c.ok for c in clips) and fake.creates == 1
+    assert [round(float(c.provenance["cost"]), 3) for c in clips] == [0.42, 0.0, 0.0]
