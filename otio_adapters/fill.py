@@ -53,6 +53,8 @@ class Estimate:
         p = self.shape_plan
         if p is None or p.slot is slot:
             return p
+        if p.request.shots:  # a shot of a multi-shot take: the take's own request, from this slot's shot
+            return PlannedRequest(p.request, slot, p.warnings, in_point=p.in_point)
         tags = {"shot": slot.name} if slot.name else {}
         return PlannedRequest(p.request.model_copy(update={"prompt": slot.prompt, "tags": tags, "seed": slot.seed,
                                                               "negative_prompt": slot.negative_prompt}),

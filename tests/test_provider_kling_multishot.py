@@ -195,3 +195,21 @@ def test_core_fill_groups_slots_and_prices_the_one_take_once(fakes, home, tmp_pa
     clips = fill_slots_sync(slots, FillSettings(output_dir=tmp_path / "out", codec="h264", budget=0.5))
     assert all(c.ok for c in clips) and fake.creates == 1
     assert [round(float(c.provenance["cost"]), 3) for c in clips] == [0.42, 0.0, 0.0]
+
+
+def test_an_aggregator_route_refuses_a_multi_shot_take():
+    from promptreel.core.providers.hosted_inputs import build_input
+
+    req = plan_shots([slot(30), slot(40)], V3)[0].request
+    with pytest.raises(UnsupportedRequest, match="multi-shot"):
+        build_input("fal", "fal-ai/kling-video/v3", req, "fal")
+
+
+def test_an_ab_keeps_each_shot_of_the_take():
+    """A/B slots are new slot objects: their plan is still the one take's request, from their own shot."""
+    from promptreel.otio_adapters.fill import Estimate
+
+    plans = plan_shots([slot(30), slot(40)], V3)
+    e = Estimate(placeholder=None, slot=plans[1].slot, shape_plan=plans[1])
+    twin = plans[1].slot.model_copy(update={"seed": 7})
+    assert (e.plan_for(twin).request, e.plan_for(twin).in_point, e.plan_for(twin).slot) == (plans[0].request, 48, twin)
