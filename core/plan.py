@@ -8,11 +8,12 @@ cannot serve is refused here, before any money is spent, naming the allowed valu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from .catalog import Model, Size
 from .errors import BadInput, UnsupportedRequest, UserError
