@@ -117,6 +117,7 @@ class Model(BaseModel):
     inputs: list[Input] = []
     requires: list[Input] = []
     max_reference_images: int = 0
+    max_shots: int = Field(1, ge=1)  # shots one multi-shot take may hold (Kling 3.0: 6); 1: no multi-shot
     seed: bool = False
     negative_prompt: bool = False
     prompt_max_chars: int = 2000

@@ -166,8 +166,10 @@ class Engine:
                   on_event: OnEvent = ignore) -> list[JobResult]:
         """Generate every take of every planned request. Refuses over-budget batches before any submit."""
         takes = self._takes(planned, no_cache)
-        total = round(sum(t.estimate for t in takes if t.hit is None), 4)
-        paid = sum(1 for t in takes if t.hit is None)
+        # One request used twice (a multi-shot take's shots, a repeated draft) is one job: priced once.
+        fresh = {t.cache_key: t for t in takes if t.hit is None}
+        total = round(sum(t.estimate for t in fresh.values()), 4)
+        paid = len(fresh)
         if budget is not None and total > budget + 1e-9:
             raise BudgetExceeded(f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
                                  "Raise --budget, or ask for fewer or shorter takes.")

@@ -26,7 +26,7 @@ from .conform.target import DEFAULT_CODEC, Target
 from .credentials import Signing, trust_anchors
 from .errors import UserError
 from .events import Event
-from .plan import PlannedRequest, plan_slot
+from .plan import PlannedRequest, group_shots, plan_slot
 from .provenance import Marks, is_ai_generated, record
 from .request import GenerationRequest, Slot
 
@@ -66,9 +66,11 @@ class SlotClip:
 
 def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0,
                catalog: Catalog | None = None) -> list[PlannedRequest]:
-    """Plan every slot before anything is spent: one refusal refuses the batch."""
+    """Plan every slot before anything is spent: one refusal refuses the batch. Consecutive slots of one
+    multi-shot group are planned as one take (core/plan.py `group_shots`)."""
     catalog = catalog or default_catalog()
-    return [plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots]
+    return group_shots([plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots],
+                       catalog.models)
 
 
 def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict:
@@ -139,9 +141,9 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
         if stop.is_set():
             raise ConformFailed("stopped: the fill was interrupted")
 
-    async def conform_one(take: Path, output: Path, target: Target):
+    async def conform_one(take: Path, output: Path, target: Target, choices: Choices):
         async with cores:
-            return await asyncio.to_thread(conform, take, output, target, settings.choices, on_event=check)
+            return await asyncio.to_thread(conform, take, output, target, choices, on_event=check)
 
     async def finish(i: int, output: Path, provenance: dict, take: Path, marks: Marks) -> None:
         if output in conforms:
@@ -172,9 +174,12 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
         provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,
                           original_job_id=marks.job_id, original_sha256=marks.original_sha256)
         target = target_for(slot, settings, marks.tags())
-        output = out_dir / _output_name(job.path, target, settings.choices)
+        # A shot of a multi-shot take starts where its shot does.
+        choices = settings.choices if plan.in_point is None else settings.choices.model_copy(
+            update={"in_point": plan.in_point})
+        output = out_dir / _output_name(job.path, target, choices)
         if not output.exists() and output not in conforms:  # else conformed before, to exactly this target
-            conforms[output] = asyncio.ensure_future(conform_one(job.path, output, target))
+            conforms[output] = asyncio.ensure_future(conform_one(job.path, output, target, choices))
         finishing.append(finish(i, output, provenance, job.path, marks))
     try:
         await asyncio.gather(*finishing)

@@ -8,6 +8,7 @@ cannot serve is refused here, before any money is spent, naming the allowed valu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from .catalog import Model, Size
 from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import rate_label
-from .request import GenerationRequest, Slot
+from .request import GenerationRequest, Shot, Slot
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -30,6 +31,8 @@ class PlannedRequest:
     request: GenerationRequest
     slot: Slot | None = None
     warnings: list[str] = field(default_factory=list)
+    # The take's frame (at request.fps) the slot starts at: its shot of a multi-shot take. None: conform picks.
+    in_point: int | None = None
 
     @property
     def generated_seconds(self) -> Fraction:
@@ -135,6 +138,11 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
         warnings.append(f"{model.name} has no negative prompt; it will not be sent.")
     if req.seed is not None and not model.seed:
         warnings.append(f"{model.name} takes no seed; takes will differ even with the same seed.")
+    if req.shots and (len(req.shots) > model.max_shots or sum(s.seconds for s in req.shots) != req.seconds):
+        raise UnsupportedRequest(
+            f"{model.name} cannot make {len(req.shots)} shots of {'+'.join(str(s.seconds) for s in req.shots)} s "
+            f"in a {req.seconds} s take.",
+            f"It makes at most {model.max_shots} shot(s) a take, their seconds adding up to the take's.")
     if req.audio and model.audio == "none":
         raise UnsupportedRequest(f"{model.name} makes no audio.", "Turn audio off or choose a model with audio.")
 
@@ -217,3 +225,57 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
         f"{longest} s at {sizes}.",
         "Shorten the slot, split it into shots, or choose a model that makes longer clips.",
     )
+
+
+def plan_shots(slots: Sequence[Slot], model: Model, settings: Settings | None = None) -> list[PlannedRequest]:
+    """One multi-shot generation for consecutive slots, as one plan per slot: the same request (so the
+    engine makes one job), each with the frame its own shot starts at in the take.
+
+    Each shot is the whole seconds that cover its slot at the model's rate without a speed change or
+    borrowing a frame of the next shot; the last shot is lengthened to the model's shortest take."""
+    first = slots[0]
+    if len(slots) > model.max_shots:
+        raise UnsupportedRequest(f"{len(slots)} shots in one multi-shot take; {model.name} makes at most "
+                                 f"{model.max_shots}.", "Group fewer consecutive placeholders.")
+    if any((s.rate, s.size) != (first.rate, first.size) for s in slots):
+        raise UnsupportedRequest("The shots of one multi-shot take must share a frame rate and size.",
+                                 "Group placeholders of one track only.")
+    fps = nearest_fps(model, first.rate)
+    size = nearest_sizes(model, first.size, with_image=False)[0]
+    # Source frames a slot takes: one each at a rate within a speed change, more when resampled to a lower rate.
+    seconds = [math.ceil(Fraction(max(s.frames, math.ceil(s.frames * fps / s.rate)), fps)) for s in slots]
+    covering = [d for d in model.allowed_durations(size) if d >= sum(seconds)]
+    if not covering:
+        raise UnsupportedRequest(
+            f"The {len(slots)} shots need {sum(seconds)} s in one take ({' + '.join(map(str, seconds))}); "
+            f"{model.name} makes at most {max(model.allowed_durations(size))} s.",
+            "Group fewer or shorter placeholders, or fill them one by one.")
+    seconds[-1] += min(covering) - sum(seconds)
+    names = [s.name for s in slots if s.name]
+    req = GenerationRequest(
+        prompt=" / ".join(s.prompt for s in slots), negative_prompt=first.negative_prompt, model=model.id,
+        seed=first.seed, seconds=min(covering), size=size, fps=fps,
+        shots=tuple(Shot(prompt=s.prompt, seconds=n) for s, n in zip(slots, seconds)),
+        tags={"shot": " + ".join(names)} if names else {})
+    warnings = check_request(req, model, settings)
+    starts = [sum(seconds[:i]) * fps for i in range(len(slots))]
+    return [PlannedRequest(req, s, warnings, in_point=start) for s, start in zip(slots, starts)]
+
+
+def group_shots(planned: Sequence[PlannedRequest], models: dict[str, Model],
+                settings: Settings | None = None) -> list[PlannedRequest]:
+    """Runs of consecutive slots of one multi-shot `group` on one model that makes multi-shot takes become
+    one generation each (plan_shots, at most the model's shots a take); every other plan stays as it is."""
+    out = list(planned)
+    i = 0
+    while i < len(out):
+        slot, model = out[i].slot, models.get(out[i].request.model)
+        j = i + 1
+        if slot is not None and slot.group and model is not None and model.max_shots > 1:
+            while (j < len(out) and j - i < model.max_shots and out[j].slot is not None
+                   and out[j].slot.group == slot.group and out[j].request.model == model.id):
+                j += 1
+            if j - i > 1:
+                out[i:j] = plan_shots([p.slot for p in out[i:j]], model, settings)
+        i = j
+    return out

@@ -21,6 +21,15 @@ FrameSize = Annotated[
 ]
 
 
+class Shot(BaseModel):
+    """One shot of a multi-shot generation: its own prompt and whole seconds of the one take."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str = Field(min_length=1)
+    seconds: int = Field(ge=1)
+
+
 class GenerationRequest(BaseModel):
     """One generation, in the editor's terms. The planner fills `seconds` / `size` / `fps` for the model."""
 
@@ -42,6 +51,8 @@ class GenerationRequest(BaseModel):
     extend_video: str | None = Field(None, description="a previous job id, or a path to a video")
     remix_of: str | None = Field(None, description="a previous job id (or the provider's video id) to remake with this prompt")
     variants: int = Field(1, ge=1, le=8)
+    # Multi-shot (Kling 3.0): one take cut into these shots in order, their seconds summing to `seconds`.
+    shots: tuple[Shot, ...] = ()
     tags: dict[str, str] = {}
 
     def canonical(self) -> dict[str, Any]:
@@ -53,6 +64,8 @@ class GenerationRequest(BaseModel):
         data["reference_images"] = [{"sha256": file_sha256(Path(p))} for p in self.reference_images]
         if data["remix_of"] is None:
             del data["remix_of"]  # added later: requests without it keep the cache keys they had
+        if not data["shots"]:
+            del data["shots"]  # likewise
         return data
 
     def cache_key(self) -> str:
@@ -88,6 +101,9 @@ class Slot(BaseModel):
     # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
     # even on a model that takes no seed.
     variant: int = Field(0, ge=0)
+    # Consecutive slots with one group name on a model that makes multi-shot takes (Kling 3.0) are made as
+    # one take, a shot each (core/plan.py `group_shots`). Empty: a take of its own.
+    group: str = ""
     # The structured prompt (template, shot fields) `prompt` was built from for `model`, kept so another
     # model (an A/B's, a promotion's) gets its own family's wording (core/takes.py `worded_for`). None: free text.
     spec: PromptSpec | None = None

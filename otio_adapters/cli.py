@@ -136,10 +136,13 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("--project", default="", help="Project name the spend is listed under (`promptreel cost --by project`).")
 @click.option("--no-cache", is_flag=True,
               help="Generate new takes even where identical ones exist (e.g. a take too short to conform).")
+@click.option("--multi-shot", is_flag=True,
+              help="Placeholders back to back on one track become one multi-shot take, a shot each (Kling 3.0).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @_reading
 def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
-         frames_from_neighbours, project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+         frames_from_neighbours, project, no_cache, multi_shot, force, size, bit_depth, rate,
+         ignore_timecode_mismatch) -> None:
     """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
     from rich.console import Console
 
@@ -156,7 +159,8 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
         raise BadInput("Give either --model or --models, not both.", "Use --models a,b for an A/B, --model for one model.")
     if dry_run:
         for m in models or (model,):  # an A/B: one table per model
-            estimates, skipped = scan_timeline(doc.timeline, model=m, size=size, bit_depth=bit_depth)
+            estimates, skipped = scan_timeline(doc.timeline, model=m, size=size, bit_depth=bit_depth,
+                                               multi_shot=multi_shot and not models)
             _print_scan(estimates, skipped, f"dry run: {timeline.name}{f' on {m}' if models else ''} (nothing written)")
         return
     estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
@@ -174,7 +178,7 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
 
     options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours,
-                          project=project, no_cache=no_cache)
+                          project=project, no_cache=no_cache, multi_shot=multi_shot)
     report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)

@@ -14,7 +14,7 @@ import opentimelineio as otio
 
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UserError
-from ..core.plan import PlannedRequest, plan_slot
+from ..core.plan import PlannedRequest, group_shots, plan_slot
 from ..core.prompts.compose import TemplateCache
 from ..core.request import Slot
 from ..core.takes import check_models, list_takes, record_takes, take_slots
@@ -53,6 +53,8 @@ class Estimate:
         p = self.shape_plan
         if p is None or p.slot is slot:
             return p
+        if p.request.shots:  # a shot of a multi-shot take: the take's own request, from this slot's shot
+            return PlannedRequest(p.request, slot, p.warnings, in_point=p.in_point)
         tags = {"shot": slot.name} if slot.name else {}
         return PlannedRequest(p.request.model_copy(update={"prompt": slot.prompt, "tags": tags, "seed": slot.seed,
                                                               "negative_prompt": slot.negative_prompt}),
@@ -85,7 +87,7 @@ class FillReport:
 
 
 def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
-             catalog: Catalog | None = None, neighbours: Path | None = None) -> list[Estimate]:
+             catalog: Catalog | None = None, neighbours: Path | None = None, multi_shot: bool = False) -> list[Estimate]:
     """Plan every placeholder on its model (the flag, else its own, else draft) and price it.
 
     A structured prompt is built for the chosen model; an unknown template or a missing value raises
@@ -94,6 +96,9 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
 
     With `neighbours` (a folder for the stills), models that take first/last-frame inputs get
     the neighbouring shots' frames.
+
+    Placeholders of one multi-shot group (their `group` metadata, or with `multi_shot` each run of
+    placeholders back to back on one track) are planned as one take on a model that makes them.
     """
     catalog = catalog or default_catalog()
     if model in catalog.models:  # a model its vendor ended, asked for by name: refused outright, naming the replacement
@@ -115,7 +120,51 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
         if shape not in plans:
             plans[shape] = _plan(slot, chosen, catalog)
         out.append(Estimate(ph, slot, *plans[shape]))
+    if multi_shot:
+        _adjacent_groups(out)
+    if any(e.slot.group for e in out):
+        _group_shots(out, catalog)
     return out
+
+
+def _adjacent_groups(estimates: list[Estimate]) -> None:
+    """Each run of placeholders back to back on one track (no transition between) becomes a group."""
+    group = ""
+    for prev, e in zip([None, *estimates], estimates):
+        ph = e.placeholder
+        joined = prev is not None and prev.placeholder.track == ph.track and not (prev.placeholder.tail or ph.head) \
+            and prev.placeholder.record_frame + prev.placeholder.frames == ph.record_frame
+        group = group if joined else f"{ph.track}@{ph.record_frame}"
+        if not e.slot.group:
+            e.slot = e.slot.model_copy(update={"group": group})
+
+
+def _group_shots(estimates: list[Estimate], catalog: Catalog) -> None:
+    """Runs of one group that its model can make as one take get their shot's plan of that take; the take is
+    priced once, on its first shot."""
+    runs: list[list[Estimate]] = [[]]
+    for e in estimates:  # a slot that cannot be planned splits a run
+        if e.shape_plan is None:
+            runs.append([])
+        else:
+            runs[-1].append(e)
+    for run in runs:
+        try:
+            plans = group_shots([e.plan_for(e.slot) for e in run], catalog.models)
+        except UserError as err:
+            for e in run:
+                if e.slot.group:
+                    e.shape_plan, e.cost, e.error = None, 0.0, str(err)
+            continue
+        taken: set[int] = set()
+        for e, plan in zip(run, plans):
+            if plan.in_point is None:
+                continue
+            e.shape_plan = plan
+            spec = catalog.get(plan.request.model)
+            cost = float(plan.generated_seconds) * spec.price_per_second(plan.request.size)
+            e.cost = 0.0 if id(plan.request) in taken else cost
+            taken.add(id(plan.request))
 
 
 def _plan(slot: Slot, model: str, catalog: Catalog) -> tuple[PlannedRequest | None, float, str | None]:
@@ -140,7 +189,8 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
     stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
     models = _models(options, catalog)
     ab = len(models) > 1
-    columns = [estimate(scan, size, bit_depth, m, catalog, stills) for m in models]
+    columns = [estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab)
+               for m in models]
     report = FillReport(skipped=scan.skipped, estimates=columns[0])
     if not report.estimates:
         return report
@@ -273,8 +323,8 @@ def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillO
 
 def scan_timeline(timeline: otio.schema.Timeline, *, model: str | None = None, size: Size | None = None,
                   bit_depth: int | None = None, catalog: Catalog | None = None,
-                  neighbours: Path | None = None) -> tuple[list[Estimate], list[Skipped]]:
+                  neighbours: Path | None = None, multi_shot: bool = False) -> tuple[list[Estimate], list[Skipped]]:
     size, bit_depth = frame_size(timeline, size, bit_depth)
     scan = find_placeholders(timeline.tracks, timeline.global_start_time)
-    return estimate(scan, size, bit_depth, model, catalog, neighbours), scan.skipped
+    return estimate(scan, size, bit_depth, model, catalog, neighbours, multi_shot), scan.skipped
 

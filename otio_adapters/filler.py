@@ -43,6 +43,7 @@ class FillOptions:
     plans: tuple[PlannedRequest, ...] | None = None
     project: str = ""  # the cost ledger's project column
     no_cache: bool = False  # new takes even where identical ones exist (one conform refused, say)
+    multi_shot: bool = False  # placeholders back to back on one track: one multi-shot take (Kling 3.0)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ class Placeholder:
                     raise type(e)(f"{self.where}: {e.problem}", e.fix) from None
                 prompt, negative = built.text, built.negative_prompt
         return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=prompt,
-                    name=self.name, model=model, seed=self.hints.get("seed"),
+                    name=self.name, model=model, seed=self.hints.get("seed"), group=self.hints.get("group", ""),
                     negative_prompt=negative, first_frame=first_frame, last_frame=last_frame, spec=self.spec)
 
 
@@ -181,7 +181,7 @@ def prompt_of(item) -> tuple[str | None, dict]:
     _check_types(ns)
     if source is not ns:
         _check_types(source)
-    hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt") if source.get(k) is not None}
+    hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt", "group") if source.get(k) is not None}
     if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
         hints["seed"] = int(hints["seed"])
     if source.get("template") or source.get("fields"):
@@ -209,7 +209,7 @@ def prompt_of(item) -> tuple[str | None, dict]:
 def _check_types(meta) -> None:
     """Refuse metadata of the wrong type (hand-edited, or from another tool) rather than read it as text:
     a prompt of 12345 is a mistake, not a prompt, and scan and fill must refuse it alike."""
-    for key in ("prompt", "model", "negative_prompt", "template"):
+    for key in ("prompt", "model", "negative_prompt", "template", "group"):
         value = meta.get(key)
         if value is not None and not isinstance(value, str):
             raise BadInput(f"its promptreel `{key}` metadata is {_kind(value)}, not text.",

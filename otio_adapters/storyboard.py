@@ -1,7 +1,8 @@
 """Storyboard to timeline: a shot list becomes a timeline of placeholders at a rate and start timecode.
 
 Shot lists are CSV, a Markdown table, or JSON (a list of objects, or {"shots": [...]}), with
-columns shot, duration, prompt and optional model, seed, notes. A duration is frames ("48"),
+columns shot, duration, prompt and optional model, seed, notes, group (consecutive rows of one group
+on a model that makes multi-shot takes, Kling 3.0, are made as one take, a shot each). A duration is frames ("48"),
 seconds ("2s", "2.5s"; rounded to the nearest frame) or timecode ("00:00:02:00").
 
 A row may give its prompt as a structured one instead: a `template` column naming a saved template
@@ -41,6 +42,7 @@ class Shot(BaseModel):
     seed: int | None = None
     notes: str | None = None
     template: str | None = None
+    group: str | None = None  # a multi-shot group: consecutive rows with one name are one take
     fields: dict[str, str] = {}  # shot fields and the template's values
 
     @field_validator("duration", mode="before")
@@ -48,7 +50,7 @@ class Shot(BaseModel):
     def _text(cls, v):
         return str(v) if v is not None else v
 
-    @field_validator("prompt", "model", "notes", "seed", "template", mode="before")
+    @field_validator("prompt", "model", "notes", "seed", "template", "group", mode="before")
     @classmethod
     def _empty_is_none(cls, v):
         return None if isinstance(v, str) and not v.strip() else v

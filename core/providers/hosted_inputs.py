@@ -91,7 +91,8 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
                                (request.last_frame, last_field, "a last frame"),
                                (request.reference_images, m.reference_images, "reference images"),
                                (request.extend_video, None, "a video to extend"),
-                               (request.remix_of, None, "a video to remix")):
+                               (request.remix_of, None, "a video to remix"),
+                               (request.shots, None, "multi-shot takes")):  # Kling's own route makes them
         if given and not field:
             raise UnsupportedRequest(f"{model_id} on {vendor} does not take {what}.",
                                      "Drop it, or choose another route or model (see `promptreel models`).")

@@ -1,11 +1,19 @@
-"""Kling's official API: /v1/videos/{text2video|image2video|video-extend}, then GET .../{task_id}.
+"""Kling's official API: /v1/videos/{text2video|image2video|omni-video|video-extend}, then GET .../{task_id}.
 
-Wire facts (Kling API docs, transcribed in WHQ25/rawgenai docs/research/kling): a JWT
-signed locally (HS256; iss = access key, exp = now + 1800, nbf = now - 5) as the
-bearer; `duration` is a string; images are raw base64 with no `data:` prefix; every
+Wire facts (Kling API docs, transcribed in WHQ25/rawgenai docs/research/kling and, for 3.0, in the
+omni-video references of docs.kkiai.com and docs.xmsmartlink.com, checked 2026-12-06): the bearer is
+the console's API key (`KLING_API_KEY`, the current scheme) or, the legacy scheme, a JWT signed
+locally from an access / secret key pair (HS256; iss = access key, exp = now + 1800, nbf = now - 5);
+`duration` is a string; images are raw base64 with no `data:` prefix; every
 answer is an envelope {code, message, request_id, data} where code 0 is success and
 the other codes say more than the HTTP status does (a 429 may be arrears, not rate).
 The status spelling is `succeed`. Tasks can be read back by our own `external_task_id`.
+
+Kling 3.0: `multi_shot` with `shot_type` "customize" and `multi_prompt` [{index, prompt, duration}]
+(1 to 6 shots, durations strings summing to the take's; the top-level prompt is not used) makes one
+take of several shots. `kling-v3-omni` goes to omni-video: images in `image_list` (`type` first_frame /
+end_frame, or none for a reference), a clip to edit in `video_list` (`refer_type` base; a URL only, as
+Kling has no upload; its length is the take's and `sound` must be off).
 """
 
 from __future__ import annotations
@@ -14,12 +22,14 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import UnsupportedRequest
+from ..errors import MissingKey, UnsupportedRequest
+from ..keys import get_key
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, send
@@ -42,7 +52,9 @@ CODE_KINDS: dict[int, ErrorKind] = {
     **{c: ErrorKind.RETRYABLE for c in (5000, 5001, 5002)},
 }
 
-FAMILIES = ("text2video", "image2video", "video-extend")
+FAMILIES = ("text2video", "image2video", "omni-video", "video-extend")
+API_KEY = "KLING_API_KEY"
+LEGACY_KEYS = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
 
 
 class Create(BaseModel):
@@ -58,6 +70,11 @@ class Create(BaseModel):
     image: str | None = None  # raw base64, no data: prefix
     image_tail: str | None = None
     video_id: str | None = None
+    image_list: list[dict[str, str]] | None = None  # omni-video: {image_url, type?}
+    video_list: list[dict[str, str]] | None = None  # omni-video: {video_url, refer_type, keep_original_sound}
+    multi_shot: bool | None = None
+    shot_type: str | None = None
+    multi_prompt: list[dict[str, Any]] | None = None
     external_task_id: str | None = None
 
 
@@ -105,13 +122,27 @@ def split_job(job_id: str) -> tuple[str, str]:
 class Kling(Protocol):
     name = "kling"
     default_base_url = "https://api-singapore.klingai.com"
-    key_names = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    key_names = ()  # either of two schemes: check_ready says which is missing
     poll_interval = 5.0
 
     _token: str | None = None
     _token_exp: float = 0.0
 
+    def __init__(self, client: httpx.AsyncClient, route, credentials: dict[str, str], base_url: str | None = None):
+        super().__init__(client, route, credentials or _stored_credentials(), base_url)
+
+    @classmethod
+    def check_ready(cls) -> None:
+        if not _stored_credentials():
+            raise MissingKey(f"The kling route needs {API_KEY} (or the legacy {' and '.join(LEGACY_KEYS)}), "
+                             "which is not set.",
+                             f"Create an API key in Kling's developer console and set {API_KEY}, or run "
+                             f"`promptreel keys set {API_KEY}`.")
+
     def token(self) -> str:
+        """The bearer: the API key, else a JWT signed from the legacy access / secret key pair."""
+        if self.credentials.get(API_KEY):
+            return self.credentials[API_KEY]
         now = time.time()
         if self._token is None or now > self._token_exp - TOKEN_MARGIN:
             exp = int(now) + TOKEN_LIFETIME
@@ -141,22 +172,57 @@ class Kling(Protocol):
         body.model_name = self.route.model_id
         body.duration = str(require(request.seconds, "seconds", "Kling"))
         body.mode = "pro" if min(size.width, size.height) >= 1080 else "std"
-        if request.audio is not None:
+        if request.audio is not None and not self.route.model_id.endswith("turbo"):  # turbo: audio always on
             body.sound = "on" if request.audio else "off"
-        if request.first_frame:
+        if request.shots:
+            body.prompt, body.multi_shot, body.shot_type = None, True, "customize"
+            body.multi_prompt = [{"index": i, "prompt": shot.prompt, "duration": str(shot.seconds)}
+                                 for i, shot in enumerate(request.shots, 1)]
+        if request.last_frame and not request.first_frame:
+            raise UnsupportedRequest("Kling takes a last frame only together with a first frame.", "Add a first-frame image.")
+        if self.route.model_id.endswith("omni"):
+            family = self._omni(request, body, size)
+        elif request.first_frame:
             body.image = raw_base64(request.first_frame, "first frame")
             if request.last_frame:
                 body.image_tail = raw_base64(request.last_frame, "last frame")
             family = "image2video"  # the image sets the framing: no aspect_ratio on this endpoint
         else:
-            if request.last_frame:
-                raise UnsupportedRequest("Kling takes a last frame only together with a first frame.", "Add a first-frame image.")
             body.aspect_ratio = aspect_of(size)
             family = "text2video"
         return WireCall("POST", f"/v1/videos/{family}", json=body.model_dump(exclude_none=True))
 
+    def _omni(self, request: GenerationRequest, body: Create, size) -> str:
+        """omni-video's inputs: frames and references in image_list, the clip to edit in video_list."""
+        images = [{"image_url": raw_base64(p, what), "type": kind}
+                  for p, what, kind in ((request.first_frame, "first frame", "first_frame"),
+                                        (request.last_frame, "last frame", "end_frame")) if p]
+        images += [{"image_url": raw_base64(p, "reference image")} for p in request.reference_images]
+        body.image_list = images or None
+        if request.remix_of:  # by now a URL: the engine resolves an earlier Kling job to its video's URL
+            if not _is_url(request.remix_of):
+                raise UnsupportedRequest("Kling edits a clip only from a URL (its API has no upload), not a file.",
+                                         "Give an earlier Kling take's job id, or the clip's https:// URL.")
+            if request.first_frame or request.last_frame:
+                raise UnsupportedRequest("Kling edits a clip without first or last frames.", "Drop the frames.")
+            if request.audio:
+                raise UnsupportedRequest("Kling makes no new sound when it edits a clip; the clip's own is kept.",
+                                         "Turn audio off.")
+            body.video_list = [{"video_url": request.remix_of, "refer_type": "base", "keep_original_sound": "yes"}]
+            body.duration, body.sound = None, None  # the edit is as long as the clip
+        elif not request.first_frame:
+            body.aspect_ratio = aspect_of(size)
+        return "omni-video"
+
     def earlier_output(self, job, purpose: str) -> str:
-        """An earlier take to extend: the Kling video id its task answered with."""
+        """An earlier take to extend (the Kling video id its task answered with) or, on omni, to edit (its URL)."""
+        if purpose == "remix" and self.route.model_id.endswith("omni"):
+            self.made_here(job, "edit", "Kling")
+            urls = [m.url for m in job.media_refs if m.url and _is_url(m.url)]
+            if not urls:
+                raise UnsupportedRequest(f"Job {job.id} has no Kling video URL in the journal.",
+                                         "Give the clip's https:// URL instead.")
+            return urls[0]
         if purpose != "extend":
             return super().earlier_output(job, purpose)
         self.made_here(job, purpose, "Kling")
@@ -231,6 +297,18 @@ class Kling(Protocol):
         if task.task_info and task.task_info.external_task_id not in (None, client_ref):
             return None
         return f"{family}/{task.task_id}"
+
+
+def _is_url(text: str) -> bool:
+    return urlsplit(text).scheme in ("http", "https")
+
+
+def _stored_credentials() -> dict[str, str]:
+    """The API key when set (the current scheme), else the legacy pair when both are set, else nothing."""
+    if key := get_key(API_KEY):
+        return {API_KEY: key}
+    pair = {name: get_key(name) for name in LEGACY_KEYS}
+    return pair if all(pair.values()) else {}  # type: ignore[return-value]
 
 
 def _looks_like_moderation(reason: str) -> bool:

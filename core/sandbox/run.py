@@ -23,6 +23,7 @@ from .media import FULL, Limit
 # word ("sandbox") would blank paths and messages that contain it.
 KEYS = {route: SANDBOX_KEY for route in ("openai", "gemini", "vertex", "runway", "ltx", "replicate", "fal", "xai", "minimax", "luma")}
 KLING_ACCESS, KLING_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-0123456789abcdef"
+KLING_API_KEY = "sbx-kling-api-key-0000"
 
 
 class Sandbox(dict):
@@ -39,7 +40,7 @@ def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: in
         raise BadInput(f"There is no sandbox route called {route!r}.", f"Choose from: {', '.join(FAKES)}.")
     kw = {"latency": latency, "limit": limit, "port": port}
     if route == "kling":
-        return cls(access=KLING_ACCESS, secret=KLING_SECRET, **kw)
+        return cls(access=KLING_ACCESS, secret=KLING_SECRET, api_key=KLING_API_KEY, **kw)
     if route == "vertex":
         return cls(token=KEYS[route], **kw)
     if route == "comfyui":
