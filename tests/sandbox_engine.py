@@ -43,3 +43,34 @@ def run(home: Path, *requests: GenerationRequest) -> tuple[list[JobResult], list
         return results, [journal.get(r.job_id) for r in results]
     finally:
         journal.close()
+
+
+def fill_exact(home: Path, models: tuple[str, str]) -> None:
+    """Fill two slots (23.976 fps landscape, 25 fps portrait) with `models` through the real engine and
+    conform, no real waiting between polls; each clip must be exactly its slot."""
+    from fractions import Fraction
+
+    from promptreel.core.conform.probe import probe
+    from promptreel.core.fill import FillSettings, fill_slots
+    from promptreel.core.request import Slot
+
+    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
+                  model=models[0], name="SH010"),
+             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
+                  model=models[1], name="SH020")]
+    settings = load_settings()
+    journal = Journal(home / "journal.sqlite")
+    try:
+        engine = Engine(load_catalog(settings.catalog_file), journal, settings)
+
+        async def no_wait(seconds: float) -> None:
+            await asyncio.sleep(0)
+
+        engine.sleep = no_wait
+        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=home / "conformed"), engine=engine))
+    finally:
+        journal.close()
+    for clip, slot in zip(clips, slots):
+        assert clip.ok, clip.error
+        info = probe(clip.path)
+        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))

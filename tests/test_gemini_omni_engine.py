@@ -8,23 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncio
 from datetime import date
-from fractions import Fraction
 
 import pytest
 
-from promptreel.core.catalog import default_catalog
 from promptreel.core.conform.probe import probe
-from promptreel.core.engine import Engine
-from promptreel.core.fill import FillSettings, fill_slots
-from promptreel.core.journal import Journal
-from promptreel.core.request import Slot
-from promptreel.core.settings import load_settings
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.fakes.images import still
-from tests.sandbox_engine import point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,25 +92,7 @@ def test_a_moderated_take_fails_without_a_retry_and_without_moving_route(fakes, 
 
 def test_fill_conforms_omni_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
-                  model="gemini-omni-1.2-flash", name="SH010"),
-             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
-                  model="gemini-omni-1.1-flash", name="SH020")]
-    journal = Journal(isolated_home / "journal.sqlite")
-    engine = Engine(default_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(isolated_home, ("gemini-omni-1.2-flash", "gemini-omni-1.1-flash"))
     sent = [c.json()["response_format"] for c in fakes.fakes["gemini"].calls_to("POST", r"/v1beta/interactions")]
     assert sorted(f["aspect_ratio"] for f in sent) == ["16:9", "9:16"]
 

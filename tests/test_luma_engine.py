@@ -2,21 +2,14 @@
 last frames, then an earlier take edited and extended by its job id in later engine runs (a fresh engine and
 journal each, as after a restart), and a fill conformed frame-exact into its slots."""
 
-import asyncio
-from fractions import Fraction
 
 import pytest
 
-from promptreel.core.catalog import default_catalog
 from promptreel.core.conform.probe import probe
-from promptreel.core.engine import Engine
-from promptreel.core.fill import FillSettings, fill_slots
-from promptreel.core.journal import Journal
-from promptreel.core.request import GenerationRequest, Slot
+from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
-from promptreel.core.settings import load_settings
 from tests.fakes.images import still
-from tests.sandbox_engine import point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run
 
 
 @pytest.fixture(scope="module")
@@ -79,23 +72,5 @@ def test_a_moderated_take_fails_without_a_retry(fakes, isolated_home, monkeypatc
 
 def test_fill_conforms_ray_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
-                  model="ray-3.2", name="SH010"),
-             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
-                  model="ray-3.2", name="SH020")]
-    journal = Journal(isolated_home / "journal.sqlite")
-    engine = Engine(default_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(isolated_home, ("ray-3.2", "ray-3.2"))
     assert sorted(body["aspect_ratio"] for body in sent(fakes.fakes["luma"])) == ["16:9", "9:16"]

@@ -1,22 +1,15 @@
 """MiniMax H3 through the real engine and journal against the minimax sandbox fake: text-to-video,
 first / last frames and reference images, a refusal before any create, and a fill conformed frame-exact."""
 
-import asyncio
-from fractions import Fraction
 
 import pytest
 
-from promptreel.core.catalog import default_catalog
 from promptreel.core.conform.probe import probe
-from promptreel.core.engine import Engine
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots
-from promptreel.core.journal import Journal
-from promptreel.core.request import GenerationRequest, Slot
+from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
-from promptreel.core.settings import load_settings
 from tests.fakes.images import still
-from tests.sandbox_engine import point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run
 
 
 @pytest.fixture(scope="module")
@@ -73,23 +66,5 @@ def test_a_sensitive_take_fails_as_moderation_without_a_retry(fakes, isolated_ho
 
 def test_fill_conforms_h3_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
-                  model="minimax-h3", name="SH010"),
-             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
-                  model="minimax-h3", name="SH020")]
-    journal = Journal(isolated_home / "journal.sqlite")
-    engine = Engine(default_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(isolated_home, ("minimax-h3", "minimax-h3"))
     assert sorted(body["ratio"] for body in sent(fakes.fakes["minimax"])) == ["16:9", "9:16"]
