@@ -127,6 +127,9 @@ class LTX(Protocol):
         if fps not in FPS:
             raise UnsupportedRequest(f"LTX renders at 24, 25, 48 or 50 fps, not {fps}.",
                                      "Plan the request at one of those; conform changes the rate.")
+        if seconds > 10 and not (fps in (24, 25) and min(size.width, size.height) == 1080):
+            raise UnsupportedRequest(f"LTX makes takes longer than 10 s only at 1080p and 24 or 25 fps, not "
+                                     f"{size} at {fps} fps.", "Ask for 10 s or less, or for 1080p at 24 or 25 fps.")
         body = Generate(prompt=request.prompt, model=self.route.model_id, duration=seconds,
                         resolution=str(size), fps=int(fps), generate_audio=request.audio)
         if request.first_frame:
