@@ -1,0 +1,115 @@
+"""LTX-2.3 through the real engine and journal against the LTX sandbox fake: async takes made and collected,
+extended and retaken by their job id in later engine runs (a fresh engine and journal each, as after a
+restart), a lost create never sent twice, and takes conformed frame-exact into their slots."""
+
+import asyncio
+import base64
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from promptreel.core.catalog import default_catalog
+from promptreel.core.conform.probe import probe
+from promptreel.core.engine import Engine
+from promptreel.core.errors import UnsupportedRequest
+from promptreel.core.fill import FillSettings, fill_slots
+from promptreel.core.journal import Journal
+from promptreel.core.request import GenerationRequest, Slot
+from promptreel.core.sandbox import Limit, sandbox
+from promptreel.core.settings import load_settings
+from tests.sandbox_engine import point_at, run
+
+CREATE = r"/v2/(text-to-video|image-to-video|extend|retake)"
+
+
+@pytest.fixture(scope="module")
+def fakes():
+    with sandbox(routes=["ltx"], limit=Limit(seconds=4)) as env:  # 4 s: enough frames to extend (LTX needs 73)
+        yield env
+
+
+@pytest.fixture
+def home(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    return isolated_home
+
+
+def ltx(**kw):
+    return GenerationRequest(**{"prompt": "a paper boat in a gutter", "model": "ltx-2.3-pro", "seconds": 6,
+                                "size": "1920x1080", "fps": 24, **kw})
+
+
+def test_a_take_is_made_then_extended_and_retaken_from_its_journaled_file(fakes, home):
+    fake = fakes.fakes["ltx"]
+    (first,), (first_job,) = run(home, ltx())
+    assert first.ok, first.error
+    assert first_job.provider_job_id.startswith("text-to-video/") and first_job.route_key == "ltx:ltx-2-3-pro"
+    info = probe(first.path)
+    assert (info.rate, info.has_audio) == (24, True)
+
+    (extended,), _ = run(home, ltx(prompt="the boat reaches a drain", extend_video=first.job_id))
+    assert extended.ok, extended.error
+    (retaken,), (retake_job,) = run(home, ltx(prompt="the same gutter, at night", remix_of=first.job_id))
+    assert retaken.ok, retaken.error
+    assert retake_job.provider_job_id.startswith("retake/")
+    creates = fake.calls_to("POST", CREATE)
+    assert [c.path for c in creates] == ["/v2/text-to-video", "/v2/extend", "/v2/retake"]
+    kept = base64.b64encode(Path(first_job.output_path).read_bytes()).decode()
+    assert all(c.json()["video_uri"] == f"data:video/mp4;base64,{kept}" for c in creates[1:])
+    assert fake.creates == 3
+
+
+def test_fast_cannot_extend_and_is_refused_before_anything_is_sent(fakes, home):
+    with pytest.raises(UnsupportedRequest, match="does not accept a extend input"):
+        run(home, ltx(model="ltx-2.3-fast", extend_video="take.mp4"))
+    assert fakes.fakes["ltx"].creates == 0
+
+
+def test_a_take_from_another_route_is_refused_before_any_create(fakes, home):
+    (draft,), _ = run(home, GenerationRequest(prompt="a slate", model="draft", seconds=1, size="320x180"))
+    (ext,), _ = run(home, ltx(extend_video=draft.job_id))
+    assert ext.error_kind == "bad_request" and "made on the draft route" in ext.error
+    assert fakes.fakes["ltx"].creates == 0
+
+
+def test_a_lost_create_is_never_sent_again(fakes, home):
+    """LTX cannot look a job up but by its id: after a create whose answer was lost the job waits for the
+    user (resume --resend / --abandon), and nothing is paid twice."""
+    fake = fakes.fakes["ltx"]
+    fake.fault("create", "drop")
+    (result,), (job,) = run(home, ltx())
+    assert not result.ok and result.resumable and result.error_kind == "unknown_outcome"
+    assert job.state.value == "unknown" and "resume --resend" in result.error
+    assert fake.creates == 1
+
+
+def test_a_failed_job_is_not_retried_and_says_why(fakes, home):
+    fake = fakes.fakes["ltx"]
+    fake.fault("outcome", "failed")
+    (result,), _ = run(home, ltx())
+    assert result.error_kind == "moderation" and "content_policy_error" in result.error and fake.creates == 1
+
+
+def test_fill_conforms_ltx_takes_frame_exact_into_their_slots(fakes, home):
+    slots = [Slot(frames=30, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
+                  model="ltx-2.3-fast", name="SH010"),
+             Slot(frames=27, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
+                  model="ltx-2.3-pro", name="SH020")]
+    journal = Journal(home / "journal.sqlite")
+    engine = Engine(default_catalog(), journal, load_settings())
+
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    engine.sleep = no_wait
+    try:
+        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=home / "conformed"), engine=engine))
+    finally:
+        journal.close()
+    for clip, slot in zip(clips, slots):
+        assert clip.ok, clip.error
+        info = probe(clip.path)
+        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    sent = sorted((c.json()["resolution"], c.json()["fps"]) for c in fakes.fakes["ltx"].calls_to("POST", CREATE))
+    assert sent == [("1080x1920", 25), ("1920x1080", 24)]
