@@ -264,3 +264,10 @@ async def test_a_job_id_that_names_no_endpoint_is_refused(client):
     with pytest.raises(ProviderError) as e:
         await ltx(client).poll("abc-123")
     assert e.value.kind is ErrorKind.BAD_REQUEST
+
+
+async def test_ltx_2_models_removed_in_august_answer_model_gone(fake, client, tmp_path):
+    proto = ltx(client, fake.url, model="ltx-2-pro")
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(proto.build(req(), "j"), tmp_path / "s.mp4")
+    assert e.value.kind is ErrorKind.RETIRED and fake.creates == 0

@@ -10,7 +10,8 @@ the input video plus the new seconds at the input's size and rate; a retake keep
 Faults: create: 429 (rate, Retry-After), concurrency (429 concurrency_limit_error), 500, moderation,
 credits, drop (the job is made, its answer lost), slow. poll: 429, 500, expired (404, past the 24 h retention), drop, slow. Outcomes:
 failed (content_policy_error), failed_text (a bare error string), no_url (completed without a video URL),
-unknown (a status it has not documented, then success). media: truncate, corrupt, expired.
+unknown (a status it has not documented, then success). LTX-2 Pro / Fast, removed on
+2026-08-15, answer 404 "Model ... not found". media: truncate, corrupt, expired.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import base64
 import binascii
 import re
 import uuid
+from datetime import date
 
 from .fake import Fake, is_int
 from .loopback import Call, Reply
@@ -49,6 +51,8 @@ def invalid(message: str) -> Reply:
 class FakeLTX(Fake):
     route_name = "ltx"
     key_names = ("LTX_API_KEY",)
+    # LTX-2 Fast / Pro were removed on 2026-08-15 in favour of LTX-2.3 (docs.ltx.video/ltx-2-deprecation).
+    shut_down = {"ltx-2-pro": date(2026, 8, 15), "ltx-2-fast": date(2026, 8, 15)}
 
     def routes(self) -> None:
         kinds = "|".join(FIELDS)
@@ -90,6 +94,8 @@ class FakeLTX(Fake):
         body = call.json()
         if not isinstance(body, dict) or set(body) - FIELDS[kind]:
             return invalid(f"Unknown fields: {sorted(set(body or {}) - FIELDS[kind])}")
+        if self.gone(body.get("model")):
+            return error(404, "not_found_error", f"Model {body['model']} not found")
         if "model" in body and body["model"] not in MODELS:
             return invalid(f"Invalid model: {body['model']!r}")
         if kind in ("extend", "retake"):
