@@ -7,9 +7,10 @@ import base64
 from fractions import Fraction
 from pathlib import Path
 
+import opentimelineio as otio
 import pytest
 
-from promptreel.core.catalog import default_catalog
+from promptreel.core.catalog import Size, default_catalog
 from promptreel.core.conform.probe import probe
 from promptreel.core.engine import Engine
 from promptreel.core.errors import UnsupportedRequest
@@ -18,6 +19,9 @@ from promptreel.core.journal import Journal
 from promptreel.core.request import GenerationRequest, Slot
 from promptreel.core.sandbox import Limit, sandbox
 from promptreel.core.settings import load_settings
+from promptreel.otio_adapters.fill import fill_timeline
+from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from tests.fakes.images import still
 from tests.sandbox_engine import point_at, run
 
 CREATE = r"/v2/(text-to-video|image-to-video|extend|retake)"
@@ -113,3 +117,43 @@ def test_fill_conforms_ltx_takes_frame_exact_into_their_slots(fakes, home):
         assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
     sent = sorted((c.json()["resolution"], c.json()["fps"]) for c in fakes.fakes["ltx"].calls_to("POST", CREATE))
     assert sent == [("1080x1920", 25), ("1920x1080", 24)]
+
+
+def test_image_to_video_takes_the_first_frame(fakes, home, tmp_path):
+    first = still(tmp_path, 1920, 1080, "first")
+    (result,), (job,) = run(home, ltx(first_frame=first, fps=50))
+    assert result.ok, result.error
+    (call,) = fakes.fakes["ltx"].calls_to("POST", CREATE)
+    assert call.path == "/v2/image-to-video" and call.json()["image_uri"].startswith("data:image/png;base64,")
+    assert job.provider_job_id.startswith("image-to-video/") and probe(result.path).rate == 50
+
+
+def test_an_otio_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
+    """Two placeholders of a 25 fps cut, one per LTX-2.3 model, filled through the engine and conformed."""
+    async def no_wait(seconds):
+        return None
+
+    init = Engine.__init__
+
+    def quick(self, *a, **kw):
+        init(self, *a, **kw)
+        self.sleep = no_wait
+
+    monkeypatch.setattr(Engine, "__init__", quick)
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    for name, frames, model in (("SH010", 40, "ltx-2.3-fast"), ("SH020", 33, "ltx-2.3-pro")):
+        clip = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(),
+                                source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 25),
+                                                                     otio.opentime.RationalTime(frames, 25)))
+        clip.metadata["promptreel"] = {"prompt": f"{name}: rain on a tin roof", "model": model}
+        track.append(clip)
+    timeline = otio.schema.Timeline(name="cut")
+    timeline.tracks.append(track)
+    report = fill_timeline(timeline, engine_filler, FillOptions(output_dir=home / "filled", codec="h264"),
+                           size=Size.parse("320x180"))
+    assert len(report.filled) == 2 and not report.failed, report.failed
+    for (placeholder, filled), frames in zip(report.filled, (40, 33)):
+        info = probe(filled.media)
+        assert (info.frames, info.rate, info.width, info.height) == (frames, 25, 320, 180)
+        assert filled.provenance["model"] in ("ltx-2.3-fast", "ltx-2.3-pro")
+    assert fakes.fakes["ltx"].creates == 2
