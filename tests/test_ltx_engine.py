@@ -157,3 +157,33 @@ def test_an_otio_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
         assert (info.frames, info.rate, info.width, info.height) == (frames, 25, 320, 180)
         assert filled.provenance["model"] in ("ltx-2.3-fast", "ltx-2.3-pro")
     assert fakes.fakes["ltx"].creates == 2
+
+
+def test_a_resolve_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
+    """Through the Resolve double: the panel's engine clip maker makes LTX-2.3 Fast takes for a 23.976 cut
+    and each lands over its placeholder at exactly its length, with its job recorded on the clip."""
+    from promptreel.resolve_plugin.fill import fill
+    from promptreel.resolve_plugin.gateway import DirectGateway
+    from promptreel.resolve_plugin.worker import EngineClipMaker
+    from tests.fakes.resolve import cut_with_placeholders
+
+    async def no_wait(seconds):
+        return None
+
+    init = Engine.__init__
+
+    def quick(self, *a, **kw):
+        init(self, *a, **kw)
+        self.sleep = no_wait
+
+    monkeypatch.setattr(Engine, "__init__", quick)
+    resolve, timeline = cut_with_placeholders(rate="23.976")
+    gw = DirectGateway(resolve)
+    report = fill(gw, EngineClipMaker(gw), model="ltx-2.3-fast")
+    assert report.failed == []
+    placed = sorted((it for it in timeline._items() if it._mpi is not None), key=lambda it: it._start)
+    assert [(it._track, it._duration) for it in placed] == [(2, 30), (2, 17)]
+    for item, record in zip(placed, report.edits):
+        assert item.GetMediaPoolItem().GetThirdPartyMetadata("promptreel.job_id") == record.job_id
+    sent = [c.json() for c in fakes.fakes["ltx"].calls_to("POST", CREATE)]
+    assert [(b["model"], b["fps"], b["resolution"]) for b in sent] == [("ltx-2-3-fast", 24, "1920x1080")] * 2
