@@ -187,3 +187,26 @@ def test_a_resolve_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
         assert item.GetMediaPoolItem().GetThirdPartyMetadata("promptreel.job_id") == record.job_id
     sent = [c.json() for c in fakes.fakes["ltx"].calls_to("POST", CREATE)]
     assert [(b["model"], b["fps"], b["resolution"]) for b in sent] == [("ltx-2-3-fast", 24, "1920x1080")] * 2
+
+
+
+def test_a_take_left_mid_poll_is_collected_by_a_later_resume(fakes, home):
+    """The poll needs only the journaled "endpoint/id": a later process (fresh engine and journal) collects
+    the take without a second create."""
+    fake = fakes.fakes["ltx"]
+    fake.fault("poll", *["500"] * Engine.attempts)  # every retry of this run fails; the job stays collectable
+    (first,), (job,) = run(home, ltx())
+    assert not first.ok and first.resumable and job.provider_job_id.startswith("text-to-video/")
+    journal = Journal(home / "journal.sqlite")
+    try:
+        engine = Engine(default_catalog(), journal, load_settings())
+
+        async def no_wait(seconds):
+            return None
+
+        engine.sleep = no_wait
+        (collected,) = asyncio.run(engine.resume())
+    finally:
+        journal.close()
+    assert collected.ok, collected.error
+    assert probe(collected.path).rate == 24 and fake.creates == 1
