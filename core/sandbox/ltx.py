@@ -188,7 +188,9 @@ class FakeLTX(Fake):
         if shape is None:
             return invalid("video_uri could not be decoded as a video")
         width, height, fps, seconds = shape
-        if round(seconds * fps) < MIN_FRAMES:
+        # A take this fake cut short (its media limit) counts as long enough: the real model never makes one.
+        least = MIN_FRAMES if self.limit.seconds is None else min(MIN_FRAMES, int(self.limit.seconds * fps))
+        if round(seconds * fps) < least:
             return invalid(f"Input video must have at least {MIN_FRAMES} frames")
         return width, height, fps, seconds
 
