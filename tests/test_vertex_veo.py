@@ -160,6 +160,23 @@ def test_project_and_location_from_settings_then_env(monkeypatch):
                                                    "https://europe-west4-aiplatform.googleapis.com")
 
 
+def test_a_gemini_key_alone_is_told_veo_3_1_left_the_gemini_api(monkeypatch):
+    """Vertex has no credentials here; the user's Gemini API key reaches only Veo 3.1's retired preview id:
+    the refusal says so and names Gemini Omni, beside how to set up Vertex."""
+    from promptreel.core.catalog import load_catalog
+    from promptreel.core.engine import Engine
+
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaTest0123456789abcdef")
+    missing = MissingKey("The vertex route found no Google Application Default Credentials.", "Run gcloud.")
+    told = Engine._retired_hint(load_catalog().get("veo-3.1"), missing)
+    assert told.problem == missing.problem
+    assert told.fix == ("Run gcloud. Your gemini key does not reach Veo 3.1: gemini (veo-3.1-generate-preview) shut "
+                        "down on 2026-10-22. On the Gemini API use gemini-omni-1.2-flash or gemini-omni-1.1-flash "
+                        "(Google names 1.1 as the replacement; shutdown date as quoted by docs.apiyi.com [3P]).")
+    monkeypatch.delenv("GEMINI_API_KEY")
+    assert Engine._retired_hint(load_catalog().get("veo-3.1"), missing) is missing
+
+
 def test_no_project_is_a_missing_key_error(monkeypatch):
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     with pytest.raises(MissingKey, match="Google Cloud project"):
