@@ -196,14 +196,18 @@ async def test_create_errors_classified(fake, client, tmp_path, fault, kind, ret
     assert fake.creates == 0
 
 
-@pytest.mark.parametrize("fault, kind", [("429", ErrorKind.RATE_LIMITED), ("500", ErrorKind.RETRYABLE),
+@pytest.mark.parametrize("fault, kind", [("429", ErrorKind.RATE_LIMITED), ("429-bare", ErrorKind.RATE_LIMITED),
+                                         ("500", ErrorKind.RETRYABLE), ("503", ErrorKind.RETRYABLE),
                                          ("expired", ErrorKind.PROVIDER), ("drop", ErrorKind.RETRYABLE)])
-async def test_poll_errors_classified(fake, client, tmp_path, fault, kind):
+async def test_poll_errors_classified_with_the_fault_asked_by_header(fake, client, tmp_path, fault, kind):
     proto = ltx(client, fake.url)
     sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s.mp4")
-    fake.fault("poll", fault)
-    with pytest.raises(ProviderError) as e:
-        await proto.poll(sub.job_id)
+    proto.client = httpx.AsyncClient(timeout=5.0, headers={"X-Fake-Fault": f"poll:{fault}"})
+    try:
+        with pytest.raises(ProviderError) as e:
+            await proto.poll(sub.job_id)
+    finally:
+        await proto.client.aclose()
     assert e.value.kind is kind
     if fault == "expired":
         assert "24 hours" in e.value.message

@@ -7,11 +7,12 @@ https URL, at least 73 frames, 16:9 or 9:16 for extend. A job reads pending, the
 Media: the resolution, fps and duration asked, with audio unless generate_audio is false; an extension is
 the input video plus the new seconds at the input's size and rate; a retake keeps the input's length.
 
-Faults: create: 429 (rate, Retry-After), concurrency (429 concurrency_limit_error), 500, moderation,
-credits, drop (the job is made, its answer lost), slow. poll: 429, 500, expired (404, past the 24 h retention), drop, slow. Outcomes:
-failed (content_policy_error), failed_text (a bare error string), no_url (completed without a video URL),
-unknown (a status it has not documented, then success). LTX-2 Pro / Fast, removed on
-2026-08-15, answer 404 "Model ... not found". media: truncate, corrupt, expired.
+Faults: create: 429 (rate, Retry-After), 429-bare, concurrency (429 concurrency_limit_error), 500, 502, 503,
+moderation, credits, drop (the job is made, its answer lost), slow. poll: 429, 429-bare, 500, 502, 503, expired
+(404, past the 24 h retention), drop, slow. Outcomes: failed (content_policy_error), failed_text (a bare
+error string), no_url (completed without a video URL), unknown (a status it has not documented, then
+success). media: truncate, corrupt, expired. LTX-2 Pro / Fast, removed on 2026-08-15, answer 404
+"Model ... not found".
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class FakeLTX(Fake):
             return error(402, "insufficient_credits_error", "Insufficient credits")
         if name == "expired":
             return error(404, "not_found_error", "Job not found")
-        return self.transport_fault(name)
+        return self.op_fault(name)  # 429-bare, 502, 503, drop, slow: in LTX's envelope (error_reply)
 
     # --- create ------------------------------------------------------------------------
     def _create(self, call: Call) -> Reply:
