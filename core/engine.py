@@ -373,9 +373,29 @@ class Engine:
                 continue
             return route
         if missing is not None:
-            raise missing
+            raise self._retired_hint(model, missing)
         raise UnsupportedRequest(f"{model.name} has no usable route: {'; '.join(reasons) or 'none listed'}.",
                                  "Choose another model, or add a route for it in your catalog file.")
+
+    @staticmethod
+    def _retired_hint(model: Model, missing: MissingKey) -> MissingKey:
+        """A key the user has reaches only a route the vendor shut down (a Gemini API key and Veo 3.1):
+        say so with the route's own note (it names what replaces it), beside the key that is missing."""
+        for route in model.routes:
+            if route.usable():
+                continue
+            try:
+                cls = protocol_class(route.protocol, route.model_id)
+                if not cls.key_names:
+                    continue
+                require_keys(cls.key_names, route.protocol)
+            except (KeyError, ImportError, MissingKey):
+                continue
+            ended = f"shut down on {route.shutdown_on}" if route.shutdown_on else "retired"
+            note = f" {route.note.rstrip('.')}." if route.note else ""
+            return MissingKey(missing.problem, f"{missing.fix} Your {route.protocol} key does not reach {model.name}: "
+                                               f"{route.label()} {ended}.{note}")
+        return missing
 
     def _route_of(self, job: Job) -> Route:
         try:

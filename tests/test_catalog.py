@@ -82,3 +82,25 @@ def test_every_aggregator_route_has_an_input_mapping():
         for r in m.routes:
             if r.protocol in ("replicate", "fal"):
                 assert input_map(r.protocol, r.model_id), (m.id, r.model_id)
+
+
+def test_veo_3_1_family_as_served_now_and_ltx_2_3_async():
+    """Veo 3.1 / Fast / Lite: Vertex ids first, the Gemini API's preview ids retired (google-genai 3.x sends Veo
+    only to Vertex); LTX-2.3: Pro extends and retakes, Fast's long takes only at 1080p. Each names its source."""
+    cat = load_catalog()
+    today = date(2026, 12, 6)
+    for mid, vertex_id in (("veo-3.1", "veo-3.1-generate-001"), ("veo-3.1-fast", "veo-3.1-fast-generate-001"),
+                           ("veo-3.1-lite", "veo-3.1-lite-generate-001")):
+        m = cat.get(mid)
+        assert m.usable_routes(today)[0].key == f"vertex:{vertex_id}"
+        assert all(not r.usable(today) for r in m.routes if r.protocol == "gemini")
+        assert m.allowed_durations(Size.parse("1080x1920")) == [8]
+        assert m.lifecycle.source and m.lifecycle.checked_on == today
+        assert all(r.source and r.checked_on == today for r in m.routes)
+    assert cat.get("veo-3.1-lite").inputs == ["first_frame", "last_frame"]
+    assert list(cat.models).index("veo-3.1-lite") == list(cat.models).index("veo-3.1-fast") + 1
+    pro, fast = cat.get("ltx-2.3-pro"), cat.get("ltx-2.3-fast")
+    assert {"extend", "remix"} <= set(pro.inputs) and "extend" not in fast.inputs
+    assert fast.allowed_durations(Size.parse("2560x1440")) == [6, 8, 10]
+    assert fast.allowed_durations(Size.parse("1080x1920"))[-1] == 20
+    assert pro.fps == fast.fps == [24, 25, 48, 50]

@@ -160,7 +160,7 @@ GONE = {  # route -> (model id, a request it takes, the create path, the vendor'
                (404, {"error": "Model gen4.5 not found"})),
     "kling": ("kling-v3", dict(seconds=5, size="1280x720"), r"/v1/videos/text2video",
               (410, {"code": 1201, "message": "model kling-v3 is no longer available", "data": None})),
-    "ltx": ("ltx-2-3-pro", dict(seconds=6, size="1920x1080", fps=25), r"/v1/text-to-video",
+    "ltx": ("ltx-2-3-pro", dict(seconds=6, size="1920x1080", fps=25), r"/v2/text-to-video",
             (404, {"type": "error", "error": {"type": "invalid_request_error", "message": "model not found"}})),
     "replicate": ("google/veo-3.1", dict(seconds=8, size="1280x720"), r"/v1/models/.+/predictions",
                   (404, {"title": "Not found", "detail": "Model not found", "status": 404})),

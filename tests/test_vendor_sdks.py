@@ -55,8 +55,11 @@ def test_openai_sdk_makes_a_sora_video_on_the_fake(with_image):
 
 # --- Google Vertex AI: google-genai ---------------------------------------------------------------
 
-@pytest.mark.parametrize("with_image", [False, True])
-def test_google_genai_makes_a_veo_video_on_the_vertex_fake(with_image):
+@pytest.mark.parametrize("model, with_image", [("veo-3.1-generate-001", False), ("veo-3.1-generate-001", True),
+                                               ("veo-3.1-fast-generate-001", True), ("veo-3.1-lite-generate-001", False),
+                                               ("veo-3.1-lite-generate-001", True)])
+def test_google_genai_makes_a_veo_video_on_the_vertex_fake(model, with_image):
+    """Veo 3.1, Fast and the Lite preview (google-genai's own Vertex test model) by their Vertex ids."""
 
     with FakeVertexVeo() as fake:
         # The SDK speaks /v1beta1 by default, which the service accepts; the fake serves it beside /v1.
@@ -65,7 +68,7 @@ def test_google_genai_makes_a_veo_video_on_the_vertex_fake(with_image):
                               http_options=types.HttpOptions(base_url=fake.url + "/"))
         image = types.Image(image_bytes=png(1280, 720), mime_type="image/png") if with_image else None
         op = client.models.generate_videos(
-            model="veo-3.1-generate-001", source=types.GenerateVideosSource(prompt="a lighthouse at dusk", image=image),
+            model=model, source=types.GenerateVideosSource(prompt="a lighthouse at dusk", image=image),
             config=types.GenerateVideosConfig(duration_seconds=8, aspect_ratio="16:9", resolution="720p",
                                               generate_audio=True, number_of_videos=1))
         for _ in range(READS):

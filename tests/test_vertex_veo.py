@@ -89,13 +89,13 @@ def test_frames_references_extension_and_output_bucket(tmp_path):
     first, last = still(tmp_path, 320, 180, "first"), still(tmp_path, 320, 180, "last")
     refs = (still(tmp_path, 64, 64, "ref"),)
     v = vertex(output_gcs_uri="gs://my-bucket/takes")
-    call = v.build(req(size="1920x1080", audio=False, first_frame=first, last_frame=last, reference_images=refs,
+    call = v.build(req(audio=False, first_frame=first, last_frame=last, reference_images=refs,
                        extend_video="gs://my-bucket/takes/1/sample_0.mp4"), "job-1")
     assert call.json == {
         "instances": [{"prompt": "a lighthouse at dusk, waves", "image": inline(first), "lastFrame": inline(last),
                        "referenceImages": [{"image": inline(refs[0]), "referenceType": "ASSET"}],
                        "video": {"gcsUri": "gs://my-bucket/takes/1/sample_0.mp4", "mimeType": "video/mp4"}}],
-        "parameters": {"aspectRatio": "16:9", "resolution": "1080p", "durationSeconds": 8, "sampleCount": 1,
+        "parameters": {"aspectRatio": "16:9", "resolution": "720p", "durationSeconds": 8, "sampleCount": 1,
                        "fps": 24, "generateAudio": False, "storageUri": "gs://my-bucket/takes"},
     }
     clip = tmp_path / "take.mp4"
@@ -104,6 +104,40 @@ def test_frames_references_extension_and_output_bucket(tmp_path):
     assert video == {"bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(), "mimeType": "video/mp4"}
     with pytest.raises(UnsupportedRequest):
         vertex().build(req(extend_video="job-that-is-not-a-file"), "j")
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(size="3840x2160"), "720p or 1080p, not 3840x2160"),
+    (dict(size="1920x1080", extend_video="gs://b/take.mp4"), "extends a video only at 720p"),
+    (dict(size="720x1280", reference_images="REF"), "only for 16:9 video"),
+    (dict(seconds=6, reference_images="REF"), "8 s from reference images, not 6 s"),
+])
+def test_veo_3_1_rules_on_vertex_are_refused_before_sending(tmp_path, kw, words):
+    """Vertex's Veo 3.1 page: 720p / 1080p, an extension at 720p, reference images at 16:9 and 8 s."""
+    if kw.get("reference_images") == "REF":
+        kw["reference_images"] = (still(tmp_path, 64, 64, "ref"),)
+    with pytest.raises(UnsupportedRequest, match=words):
+        vertex().build(req(**kw), "j")
+
+
+@pytest.mark.parametrize("params, instance, words", [
+    ({"resolution": "4k"}, {}, "use 720p or 1080p"),
+    ({"resolution": "1080p"}, {"video": "EXTEND"}, "only 720p"),
+    ({"aspectRatio": "9:16"}, {"referenceImages": "REF"}, "only 16:9"),
+])
+async def test_the_vertex_fake_holds_veo_3_1_to_its_page(fake, client, tmp_path, params, instance, words):
+    v = on_fake(client, fake, tmp_path)
+    body = v.build(req(), "j").json
+    body["parameters"].update(params)
+    if instance.get("video"):
+        body["instances"][0]["video"] = {"bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(),
+                                         "mimeType": "video/mp4"}
+    if instance.get("referenceImages"):
+        body["instances"][0]["referenceImages"] = [{"image": inline(still(tmp_path, 64, 64, "ref")),
+                                                    "referenceType": "ASSET"}]
+    r = await client.post(f"{fake.url}{MODEL_PATH}:predictLongRunning", json=body,
+                          headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 400 and words in r.json()["error"]["message"]
 
 
 def test_veo2_has_no_audio_or_resolution_and_seed_is_uint32():
@@ -124,6 +158,23 @@ def test_project_and_location_from_settings_then_env(monkeypatch):
     v = vertex(project=None)
     assert (v.project, v.location, v.base_url) == ("set-project", "europe-west4",
                                                    "https://europe-west4-aiplatform.googleapis.com")
+
+
+def test_a_gemini_key_alone_is_told_veo_3_1_left_the_gemini_api(monkeypatch):
+    """Vertex has no credentials here; the user's Gemini API key reaches only Veo 3.1's retired preview id:
+    the refusal says so and names Gemini Omni, beside how to set up Vertex."""
+    from promptreel.core.catalog import load_catalog
+    from promptreel.core.engine import Engine
+
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaTest0123456789abcdef")
+    missing = MissingKey("The vertex route found no Google Application Default Credentials.", "Run gcloud.")
+    told = Engine._retired_hint(load_catalog().get("veo-3.1"), missing)
+    assert told.problem == missing.problem
+    assert told.fix == ("Run gcloud. Your gemini key does not reach Veo 3.1: gemini (veo-3.1-generate-preview) shut "
+                        "down on 2026-10-22. On the Gemini API use gemini-omni-1.2-flash or gemini-omni-1.1-flash "
+                        "(Google names 1.1 as the replacement; shutdown date as quoted by docs.apiyi.com [3P]).")
+    monkeypatch.delenv("GEMINI_API_KEY")
+    assert Engine._retired_hint(load_catalog().get("veo-3.1"), missing) is missing
 
 
 def test_no_project_is_a_missing_key_error(monkeypatch):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.sandbox_engine import point_at, run
@@ -89,4 +90,19 @@ def test_inline_take_whose_file_is_gone_is_refused_clearly(fakes, home):
     Path(first_job.output_path).unlink()
     (ext,), _ = run(home, veo(extend_video=first.job_id))
     assert ext.error_kind == "bad_request" and "no longer on this machine" in ext.error
+    assert fake.creates == 1
+
+
+def test_veo_3_1_lite_is_made_on_vertex_by_its_preview_id(fakes, home):
+    """The Lite preview (google-genai's own Vertex test model, veo-3.1-lite-generate-001): text or first / last
+    frame to video, portrait or landscape; no extension."""
+    fake = fakes.fakes["vertex"]
+    (take,), (job,) = run(home, veo(model="veo-3.1-lite", seconds=4, size="720x1280"))
+    assert take.ok, take.error
+    assert job.route_key == "vertex:veo-3.1-lite-generate-001"
+    (call,) = fake.calls_to("POST", r".*/models/veo-3\.1-lite-generate-001:predictLongRunning")
+    params = call.json()["parameters"]
+    assert (params["aspectRatio"], params["resolution"], params["durationSeconds"]) == ("9:16", "720p", 4)
+    with pytest.raises(UnsupportedRequest, match="does not accept a extend input"):
+        run(home, veo(model="veo-3.1-lite", extend_video=take.job_id))
     assert fake.creates == 1

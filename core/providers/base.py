@@ -9,7 +9,7 @@ does not retry, wait, rate-limit or journal: the engine owns those. Four verbs:
     media_request(media)    -> (url, headers)      how to download an output (engine streams it)
 
 plus optional `find_created` (reconcile a create whose answer was lost) and `cancel`.
-Synchronous APIs (LTX) return the media from `submit` by writing to `Submitted.media.inline_path`.
+A synchronous API returns the media from `submit` by writing to `Submitted.media.inline_path`.
 """
 
 from __future__ import annotations

@@ -165,6 +165,7 @@ class VertexVeo(VeoProtocol):
                 f"/publishers/google/models/{self.route.model_id}")
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
+        self.check_veo_3_1(request)
         body = self.predict_request(request)
         params = body.parameters
         if request.seed is not None:
@@ -176,6 +177,27 @@ class VertexVeo(VeoProtocol):
         if self.output_gcs_uri:
             params.storageUri = self.output_gcs_uri
         return WireCall("POST", f"{self.model_path()}:predictLongRunning", json=body.model_dump(exclude_none=True))
+
+    def check_veo_3_1(self, request: GenerationRequest) -> None:
+        """Veo 3.1's rules on Vertex (docs.cloud.google.com/vertex-ai/generative-ai/docs/models/veo/3-1-generate,
+        checked 2026-12-06): 720p and 1080p only; an extension at 720p; reference images at 16:9 and 8 s.
+        Refused here, before anything is sent, with what to ask for instead."""
+        if not self.route.model_id.startswith("veo-3.1"):
+            return
+        size = request.size
+        if size is not None and min(size.width, size.height) > 1080:
+            raise UnsupportedRequest(f"Veo 3.1 on Vertex AI makes 720p or 1080p, not {size}.",
+                                     "Ask for 1280x720 or 1920x1080 (or the 9:16 sizes); conform scales the take.")
+        if request.extend_video and size is not None and min(size.width, size.height) != 720:
+            raise UnsupportedRequest(f"Veo 3.1 on Vertex AI extends a video only at 720p, not {size}.",
+                                     "Ask for 1280x720 or 720x1280 (--size); conform scales the take.")
+        if request.reference_images:
+            if size is not None and size.height > size.width or request.aspect == "9:16":
+                raise UnsupportedRequest("Veo 3.1 on Vertex AI takes reference images only for 16:9 video.",
+                                         "Ask for a 16:9 size, or drop the reference images.")
+            if request.seconds not in (None, 8):
+                raise UnsupportedRequest(f"Veo 3.1 on Vertex AI makes 8 s from reference images, not "
+                                         f"{request.seconds} s.", "Ask for 8 seconds; conform trims it to the slot.")
 
     def earlier_output(self, job, purpose: str) -> str:
         """An earlier Vertex take to extend: its gs:// URI when Vertex wrote it to Cloud Storage (no upload),

@@ -138,14 +138,24 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 
 def video_seconds(data: bytes) -> float | None:
     """An MP4/MOV's duration in seconds, or None if it is not a video the fakes' vendors could decode."""
+    shape = video_shape(data)
+    return shape[3] if shape else None
+
+
+def video_shape(data: bytes) -> tuple[int, int, Fraction, float] | None:
+    """An MP4/MOV's (width, height, frame rate, seconds), or None if it is not a video the fakes' vendors
+    could decode."""
     import av
 
     try:
         with av.open(io.BytesIO(data)) as container:
             if container.format.name.split(",")[0] != "mov" or not container.streams.video:
                 return None
-            next(container.decode(video=0))
-            return container.duration / av.time_base if container.duration else None
+            stream = container.streams.video[0]
+            frame = next(container.decode(video=0))
+            if not container.duration:
+                return None
+            return frame.width, frame.height, Fraction(stream.average_rate or 24), container.duration / av.time_base
     except Exception:
         return None
 

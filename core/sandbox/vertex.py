@@ -3,7 +3,8 @@
 - Auth: `Authorization: Bearer <token>`; anything else is 401 UNAUTHENTICATED as Google sends it.
   The project in the path must be the fake's (else 403 PERMISSION_DENIED).
 - POST /v1[beta1]/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning validates the
-  body (fakes/veo.py; Vertex fields allowed, generateAudio required for Veo 3) and answers the
+  body (fakes/veo.py; Vertex fields allowed, generateAudio required for Veo 3; Veo 3.1: 720p or 1080p,
+  extension at 720p, reference images at 16:9 and 8 s, Lite without either) and answers the
   operation name; a retired model is the 404 "is no longer available". A video to extend must be
   an object this fake's storage holds (gcsUri) or base64 of a decodable 1-30 s MP4/MOV, with its mimeType.
 - POST .../models/{m}:fetchPredictOperation {"operationName"}: {"name"} while running, then done with
@@ -91,6 +92,25 @@ class FakeVertexVeo(FakeVeo):
                                                                  f"on resource '//aiplatform.googleapis.com/{where}' "
                                                                  "(or it may not exist).")
         return where, self.check_model(m["model"], f"Publisher Model `{where}`")
+
+    def validate_parameters(self, model: str, params, inst: dict) -> Reply | None:
+        """The shared checks, then Veo 3.1's own on Vertex (its model page, checked 2026-12-06): 720p or
+        1080p; an extension at 720p; reference images at 16:9 and 8 s; Lite takes neither."""
+        if (err := super().validate_parameters(model, params, inst)) is not None:
+            return err
+        if not model.startswith("veo-3.1"):
+            return None
+        resolution = params.get("resolution", "720p")
+        if resolution not in ("720p", "1080p"):
+            return bad(f"resolution {resolution} is not supported by {model}; use 720p or 1080p.")
+        if "lite" in model and ("video" in inst or "referenceImages" in inst):
+            return bad(f"{model} does not support video extension or reference images.")
+        if "video" in inst and resolution != "720p":
+            return bad("Video extension supports only 720p output.")
+        if "referenceImages" in inst and (params.get("aspectRatio", "16:9") != "16:9"
+                                          or params.get("durationSeconds", 8) != 8):
+            return bad("Reference images to video supports only 16:9 and durationSeconds 8.")
+        return None
 
     def unknown_model(self, model: str, where: str) -> Reply:
         return google_error(404, "NOT_FOUND", f"{where} was not found or your project does not have access to it. "
