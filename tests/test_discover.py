@@ -121,6 +121,10 @@ def test_an_unknown_price_is_refused_by_a_budget_instead_of_counting_zero(env, c
                      "--seconds", "6", "--budget", "100")
     assert rc == 3 and "price of minimax-hailuo-02-standard-text-to-video is unknown" in err
     assert env.fakes["fal"].creates == 0
+    rc, out, _ = cli(capsys, "models", "--json")
+    assert json.loads(out)["minimax-hailuo-02-standard-text-to-video"]["price"] == {}
+    rc, out, _ = cli(capsys, "models")
+    assert rc == 0 and "unknown" in out
 
 
 def test_replicate_discovery_reads_cog_schemas_and_adds_an_official_model(env, capsys):

@@ -182,6 +182,7 @@ class FakeReplicate(Fake):
         if not isinstance(body, dict) or not isinstance(body.get("input"), dict) or set(body) - {"input", "webhook", "webhook_events_filter"}:
             return problem(422, "Input validation failed", "body must be {\"input\": {...}}")
         errors = validate(SCHEMAS[model], body["input"]) + self._file_inputs(body["input"])
+        errors += [f"{k}: required" for k in listing.REQUIRED.get(model, []) if k not in body["input"]]
         if errors:
             return problem(422, "Input validation failed", "; ".join(errors))
         prefer = call.headers.get("prefer", "")
