@@ -164,3 +164,18 @@ def test_an_added_fal_model_fills_slots_frame_exact_end_to_end(env, isolated_hom
     assert bodies[0] == {"prompt": "a heron lifts off a pond", "duration": "5", "aspect_ratio": "16:9",
                          "resolution": "720p", "negative_prompt": "blur", "seed": 7}
     assert bodies[1]["aspect_ratio"] == "9:16" and "audio_url" not in bodies[1]
+
+
+def test_replicate_python_reads_the_fakes_listing(env):
+    """replicate-python (the pinned test extra) parses the fake's collection, search and model answers."""
+    replicate = pytest.importorskip("replicate")
+    fake = env.fakes["replicate"]
+    client = replicate.Client(api_token=fake.key, base_url=fake.url)
+    collection = client.collections.get("text-to-video")
+    assert "kwaivgi/kling-v2.1" in {f"{m.owner}/{m.name}" for m in collection.models}
+    hits = client.models.search("kling")
+    assert [f"{m.owner}/{m.name}" for m in hits.results] == ["kwaivgi/kling-v2.1"]
+    model = client.models.get("wan-video/wan-2.5-t2v")
+    schema = model.latest_version.openapi_schema["components"]["schemas"]
+    assert schema["Input"]["properties"]["size"]["allOf"] == [{"$ref": "#/components/schemas/size"}]
+    assert schema["size"]["enum"][0] == "1280*720"

@@ -18,8 +18,8 @@ def discover(route: str, search: str | None, as_json: bool) -> None:
     import json
 
     from ..catalog import default_catalog
-    from ..discover import discover as find
     from ..discover import map_schema
+    from ..discover_fetch import discover as find
 
     known = {r.key for m in default_catalog().models.values() for r in m.routes}
     rows = []
@@ -56,7 +56,8 @@ def add(ref: str, model_id: str | None, replace: bool) -> None:
     fields promptreel could not map listed for you to set, and its price from the route's pricing API
     (fal), else marked unknown (budgets then refuse to guess)."""
     from ..catalog_user import write_entry
-    from ..discover import catalog_id, discover, fal_price, map_schema
+    from ..discover import catalog_id, map_schema
+    from ..discover_fetch import discover, fal_price
     from ..errors import BadInput, UnsupportedRequest
 
     route, sep, remote = ref.partition(":")
