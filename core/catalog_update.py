@@ -156,7 +156,10 @@ def parse(data: bytes, name: str = "the update") -> CatalogFile:
         if isinstance(version, bool) or not isinstance(version, int):
             raise ValueError("catalog_version must be an integer")
         expires = raw["expires_on"]
-        expires = expires if isinstance(expires, date) and not isinstance(expires, datetime) else date.fromisoformat(str(expires))
+        if isinstance(expires, datetime):
+            expires = expires.date()
+        elif not isinstance(expires, date):
+            expires = date.fromisoformat(str(expires))
         models = raw["models"]
         Catalog(models={mid: Model(id=mid, **spec) for mid, spec in models.items()})
     except (ValidationError, ValueError, TypeError, AttributeError) as e:

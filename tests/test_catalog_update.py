@@ -65,10 +65,14 @@ def publish(server, key: Path, data: bytes, name="catalog.toml", signed=True) ->
     return f"{server.url}/{name}"
 
 
-def update(capsys, *args) -> tuple[int, str, str]:
-    rc = main(["models", "update", *args])
+def cli_out(capsys, *args) -> tuple[int, str, str]:
+    rc = main(list(args))
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def update(capsys, *args) -> tuple[int, str, str]:
+    return cli_out(capsys, "models", "update", *args)
 
 
 def test_a_signed_update_installs_over_the_shipped_catalog_and_says_what_changed(server, studio_key, capsys):
@@ -79,10 +83,13 @@ def test_a_signed_update_installs_over_the_shipped_catalog_and_says_what_changed
     assert "added: acme-motion (Acme Motion)" in out
     assert "retired: kling-v3; use veo-3.1" in out
     assert "re-priced: veo-3.1" in out
+    assert "routes moved: veo-3.1" in out
     default_catalog.cache_clear()
     cat = default_catalog()
     assert "acme-motion" in cat.models and cat.get("kling-v3").state() == "retired"
     assert (installed_dir() / "catalog.toml").read_bytes() == server.files["catalog.toml"]
+    rc, out, _ = cli_out(capsys, "models")
+    assert rc == 0 and f"catalog: signed update {SHIPPED + 1}" in out
     # The same version again: nothing to do, and --check says so.
     assert update(capsys, "--from", url, "--check")[1].startswith("The installed catalog")
 

@@ -47,7 +47,7 @@ def test_discover_lists_fal_video_models_from_their_openapi_schemas(env, capsys)
     rc, out, err = cli(capsys, "models", "discover", "--route", "fal", "--json")
     assert rc == 0, err
     rows = {r["id"]: r for r in json.loads(out)}
-    assert set(rows) == {"fal:fal-ai/veo3.1", *(f"fal:{k}" for k in APPS)}  # every page followed (two per page)
+    assert set(rows) == {"fal:fal-ai/veo3.1", *(f"fal:{k}" for k in APPS)}  # both categories, every page
     assert rows["fal:fal-ai/veo3.1"]["in_catalog"]
     wan = rows[f"fal:{WAN}"]
     assert wan["maps"] == ["aspect", "duration", "negative_prompt", "resolution", "seed"]
@@ -58,6 +58,7 @@ def test_discover_lists_fal_video_models_from_their_openapi_schemas(env, capsys)
     assert {c.query["category"][0] for c in calls} == {"text-to-video", "image-to-video"}
     assert all(c.query["expand"] == ["openapi-3.0"] and c.query["status"] == ["active"] for c in calls)
     assert all(c.headers["authorization"].startswith("Key ") for c in calls)
+    assert any("cursor" in c.query for c in calls)  # pages with schemas inline are short: the cursor was followed
 
 
 def test_discover_search_and_a_required_field_it_cannot_place(env, capsys):

@@ -43,7 +43,12 @@ def models(ctx: click.Context, as_json: bool, show_all: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="promptreel models" + (" (with retired)" if show_all else ""))
+    from ..catalog_update import current_version, installed, shipped_version
+
+    update = installed()
+    source = (f"signed update {update.catalog_version}" if update and update.catalog_version > shipped_version()
+              else f"shipped {current_version()}")
+    table = Table(title=f"promptreel models (catalog: {source})" + (" (with retired)" if show_all else ""))
     for col in ("model", "vendor", "durations", "sizes", "fps", "audio", "$/s", "lifecycle", "routes"):
         table.add_column(col)
     for m in shown:

@@ -130,7 +130,8 @@ def serve_models(call: Call, known_rules: dict) -> Reply:
         items = [m for m in items if words in (m["endpoint_id"] + " " + m["metadata"]["display_name"]).lower()]
     if "openapi-3.0" not in q.get("expand", []):
         items = [{k: v for k, v in m.items() if k != "openapi"} for m in items]
-    limit = int((q.get("limit") or ["2"])[0])
+    # "Actual maximum depends on query type and expansion parameters": with schemas inline, pages are short.
+    limit = min(int((q.get("limit") or ["20"])[0]), 2 if "openapi-3.0" in q.get("expand", []) else 50)
     start = int(base64.b64decode(q["cursor"][0]).decode()) if "cursor" in q else 0
     page, rest = items[start:start + limit], items[start + limit:]
     cursor = base64.b64encode(str(start + limit).encode()).decode() if rest else None
