@@ -179,7 +179,6 @@ class Engine:
         takes = self._takes(planned, no_cache)
         total = round(sum(t.estimate for t in takes if t.hit is None), 4)
         paid = sum(1 for t in takes if t.hit is None)
-        refuse_unknown_prices([t.model for t in takes if t.hit is None], budget, self.settings.daily_cap_usd)
         if budget is not None and total > budget + 1e-9:
             raise BudgetExceeded(f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
                                  "Raise --budget, or ask for fewer or shorter takes.")
@@ -190,6 +189,7 @@ class Engine:
                 raise BudgetExceeded(
                     f"This run would cost about ${total:.2f}; with ${spent:.2f} already spent today that passes the "
                     f"daily cap of ${cap:.2f}.", "Wait until tomorrow, or raise daily_cap_usd in settings.toml.")
+        refuse_unknown_prices([t.model for t in takes if t.hit is None], budget, self.settings.daily_cap_usd)
         routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
 
         batch = new_id("batch")
