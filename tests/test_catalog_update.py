@@ -207,3 +207,17 @@ def test_the_project_key_is_shipped_and_no_private_key_is_in_the_package():
     assert any("BEGIN PUBLIC KEY" in t for t in pems)
     assert not any("PRIVATE KEY" in p.read_text(errors="ignore") for p in data.rglob("*") if p.is_file()
                    and p.suffix in (".pem", ".key", ".toml", ".txt"))
+
+
+def test_doctor_names_the_catalog_in_use_and_an_update_past_its_date(server, studio_key, capsys):
+    from promptreel.resolve_plugin.checkup import catalog_update_check
+
+    assert catalog_update_check().ok and "the shipped catalog" in catalog_update_check().detail
+    url = publish(server, studio_key, catalog_bytes())
+    assert update(capsys, "--from", url)[0] == 0
+    check = catalog_update_check()
+    assert check.ok and f"signed update {SHIPPED + 1}" in check.detail
+    # Time passes: the installed copy outlives its expires_on. It keeps serving; doctor says so.
+    (installed_dir() / "catalog.toml").write_bytes(catalog_bytes(expires=date.today() - timedelta(days=1)))
+    check = catalog_update_check()
+    assert not check.ok and not check.essential and "expired on" in check.detail and "models update" in check.fix
