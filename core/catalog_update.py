@@ -45,6 +45,7 @@ class CatalogFile:
     published_at: str
     expires_on: date
     models: dict = field(default_factory=dict)
+    signature: bytes = b""  # the detached signature it was verified with, kept beside the installed copy
 
 
 # --- keys and signatures -----------------------------------------------------------------------
@@ -252,6 +253,7 @@ def fetch(source: str, signature: str | None = None, settings=None, today: date 
                             "promptreel does not trust).", "Add the publisher's key to catalog_keys if you trust it; "
                             "the installed catalog is unchanged.")
     update = parse(data, source)
+    update.signature = sig
     today = today or date.today()
     if update.expires_on < today:
         raise UpdateRefused(f"Catalog update {source} expired on {update.expires_on}.",
@@ -259,17 +261,18 @@ def fetch(source: str, signature: str | None = None, settings=None, today: date 
     return update
 
 
-def install(update: CatalogFile, signature: bytes | None = None) -> None:
-    """Put `update` in the data folder atomically, replacing the last good one."""
+def install(update: CatalogFile) -> None:
+    """Put `update` (and, for the record, its signature) in the data folder atomically, replacing the last good one."""
     folder = installed_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"catalog{update.suffix}"
-    temp = folder / f".catalog{update.suffix}.{os.getpid()}"
-    temp.write_bytes(update.data)
-    os.replace(temp, target)
+    for name, data in ((f"catalog{update.suffix}.sig", update.signature), (f"catalog{update.suffix}", update.data)):
+        temp = folder / f".{name}.{os.getpid()}"
+        temp.write_bytes(data)
+        os.replace(temp, folder / name)
     for other in (".toml", ".json"):
         if other != update.suffix:
             (folder / f"catalog{other}").unlink(missing_ok=True)
+            (folder / f"catalog{other}.sig").unlink(missing_ok=True)
     from .catalog import default_catalog
 
     default_catalog.cache_clear()

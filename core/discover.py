@@ -16,7 +16,7 @@ NAMES = {
     "negative_prompt": ("negative_prompt",),
     "seed": ("seed",),
     "duration": ("duration", "seconds", "duration_seconds", "video_length"),
-    "aspect": ("aspect_ratio",),
+    "aspect": ("aspect_ratio", "video_size", "image_size"),
     "resolution": ("resolution",),
     "first_frame": ("image_url", "first_frame_url", "start_image_url", "image", "start_image", "first_frame_image",
                     "first_frame", "input_image", "input_reference"),
@@ -27,6 +27,9 @@ NAMES = {
 }
 # A property none of these names is never guessed at: it is left at the vendor's default and reported.
 RATIO = re.compile(r"^(\d+):(\d+)$")
+# fal's named frame shapes (its image_size / video_size enums), as the aspect each one is.
+NAMED_ASPECTS = {"landscape_16_9": "16:9", "portrait_16_9": "9:16", "landscape_4_3": "4:3", "portrait_4_3": "3:4",
+                 "square_hd": "1:1", "square": "1:1"}
 
 
 @dataclass
@@ -194,11 +197,16 @@ def map_schema(found: Discovered, today: date | None = None) -> Mapping:
     # Frame size: aspect labels x resolution classes.
     aspects = []
     if "aspect" in taken:
-        aspects = [v for v in props[taken["aspect"]].get("enum", []) if isinstance(v, str) and RATIO.match(v)]
+        values: dict[str, str] = {}
+        for v in props[taken["aspect"]].get("enum", []):
+            a = v if isinstance(v, str) and RATIO.match(v) else NAMED_ASPECTS.get(v) if isinstance(v, str) else None
+            if a and a not in values:
+                values[a] = v
+        aspects = list(values)
         if aspects:
-            inputs.update(aspect=taken["aspect"], aspect_values={a: a for a in aspects})
+            inputs.update(aspect=taken["aspect"], aspect_values=values)
         else:
-            drop("aspect", "no ratio values (W:H) in its enum")
+            drop("aspect", "no ratio values (W:H or fal's landscape_16_9 names) in its enum")
     if not aspects:
         aspects = ["16:9"]
         assumed.append("aspect: the schema sets none; planned as 16:9 (conform fits the real frame)")

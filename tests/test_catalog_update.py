@@ -88,6 +88,7 @@ def test_a_signed_update_installs_over_the_shipped_catalog_and_says_what_changed
     cat = default_catalog()
     assert "acme-motion" in cat.models and cat.get("kling-v3").state() == "retired"
     assert (installed_dir() / "catalog.toml").read_bytes() == server.files["catalog.toml"]
+    assert (installed_dir() / "catalog.toml.sig").read_bytes() == server.files["catalog.toml.sig"]
     rc, out, _ = cli_out(capsys, "models")
     assert rc == 0 and f"catalog: signed update {SHIPPED + 1}" in out
     # The same version again: nothing to do, and --check says so.

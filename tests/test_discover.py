@@ -90,6 +90,11 @@ def test_mapping_from_names_types_enums_and_bounds():
     veo = map_schema(Discovered("fal", "v", "V", properties={"prompt": {"type": "string"},
                                                             "duration": {"enum": ["4s", "8s"], "type": "string"}}))
     assert veo.inputs["duration_format"] == "seconds_suffix" and veo.entry["durations"] == [4, 8]
+    named = map_schema(Discovered("fal", "v", "V", properties={
+        "prompt": {"type": "string"}, "duration": {"enum": ["5"], "type": "string"},
+        "video_size": {"enum": ["square_hd", "square", "landscape_16_9", "portrait_16_9", "custom"], "type": "string"}}))
+    assert named.inputs["aspect"] == "video_size"
+    assert named.inputs["aspect_values"] == {"1:1": "square_hd", "16:9": "landscape_16_9", "9:16": "portrait_16_9"}
     lengthless = map_schema(Discovered("fal", "v", "V", properties={"prompt": {"type": "string"},
                                                                    "num_frames": {"type": "integer"}}))
     assert lengthless.blocking and any(u.startswith("num_frames") for u in lengthless.unmapped)
@@ -111,6 +116,8 @@ def test_add_writes_an_entry_priced_by_fals_pricing_api(env, isolated_home, caps
     est = env.fakes["fal"].calls_to("POST", r"/v1/models/pricing/estimate")[-1].json()
     assert est == {"estimate_type": "unit_price", "endpoints": {WAN: {"unit_quantity": 1}}}
     assert cli(capsys, "models", "add", f"fal:{WAN}")[0] == 2  # already there: --replace or --as
+    rc, _, err = cli(capsys, "models", "add", "fal:fal-ai/veo3.1")
+    assert rc == 2 and "already in the catalog, as veo-3.1" in err
 
 
 def test_an_unknown_price_is_refused_by_a_budget_instead_of_counting_zero(env, capsys):

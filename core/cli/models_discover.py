@@ -67,6 +67,12 @@ def add(ref: str, model_id: str | None, replace: bool) -> None:
     found = next((d for d in discover(route, model_id=remote) if d.model_id == remote), None)
     if found is None:
         raise BadInput(f"{route} lists no model {remote}.", f"See `promptreel models discover --route {route}`.")
+    from ..catalog import default_catalog
+
+    serving = [m.id for m in default_catalog().models.values() if any(r.key == f"{route}:{remote}" for r in m.routes)]
+    if serving and not replace:
+        raise BadInput(f"{route}:{remote} is already in the catalog, as {', '.join(serving)}.",
+                       f"Use --model {serving[0]}; pass --replace to add it again from its schema.")
     mapping = map_schema(found)
     if mapping.blocking:
         raise UnsupportedRequest(f"{remote} on {route} cannot be added: promptreel cannot set "
