@@ -138,11 +138,11 @@ def _resolution_class(value) -> str | None:
     return f"{m.group(1)}p" if m else None
 
 
-def size_for(aspect: str, short: int) -> str:
-    """WxH for an aspect label at a short side, even sides: ("9:16", 720) is 720x1280."""
+def size_for(aspect: str, short: int) -> tuple[int, int]:
+    """(width, height) for an aspect label at a short side, even sides: ("9:16", 720) is 720x1280."""
     a, b = (int(x) for x in aspect.split(":"))
     long = int(Fraction(short * max(a, b), min(a, b))) // 2 * 2
-    return f"{long}x{short}" if a >= b else f"{short}x{long}"
+    return (long, short) if a >= b else (short, long)
 
 
 def map_schema(found: Discovered, today: date | None = None) -> Mapping:
@@ -223,7 +223,7 @@ def map_schema(found: Discovered, today: date | None = None) -> Mapping:
     shorts = sorted(int(c[:-1]) for c in classes) or [720]
     if not classes:
         assumed.append("resolution: the schema sets none; planned as 720p (conform fits the real frame)")
-    entry["sizes"] = {a: [size_for(a, s) for s in shorts] for a in aspects}
+    entry["sizes"] = {a: ["{}x{}".format(*size_for(a, s)) for s in shorts] for a in aspects}
 
     # Frame rate: never sent (the input maps carry none); the default is what the model makes.
     fps = None

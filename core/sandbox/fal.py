@@ -110,9 +110,14 @@ class FakeFal(Fake):
             return validation(key, msg, "value_error")
         fps, short, aspect, seconds = platform.made(model, body)
         width, height = size_for(aspect, short)
-        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, fps, seconds))
-        job.extra["app"] = "/".join(model.split("/")[:2])
-        base = f"{self.url}/{job.extra['app']}/requests/{job.id}"
+        return self._queued(call, model, body, self.spec(width, height, fps, seconds))
+
+    def _queued(self, call: Call, model: str, body: dict, spec) -> Reply:
+        """Make the job and answer as the queue does: its id and the URLs to follow it by."""
+        app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
+        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
+        job.extra["app"] = app
+        base = f"{self.url}/{app}/requests/{job.id}"
         return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
                            "cancel_url": f"{base}/cancel", "queue_position": 0})
 
@@ -157,11 +162,7 @@ class FakeFal(Fake):
         width, height = size_for("16:9" if aspect == "auto" else aspect, short)
         seconds = int(str(body.get("duration", DEFAULT_SECONDS.get(app, "8s"))).rstrip("s"))
         spec = self.spec(width, height, FPS.get(app, 24), seconds, audio=body.get("generate_audio", True))
-        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
-        job.extra["app"] = app
-        base = f"{self.url}/{app}/requests/{job.id}"
-        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
-                           "cancel_url": f"{base}/cancel", "queue_position": 0})
+        return self._queued(call, model, body, spec)
 
     def _job(self, call: Call):
         job = self.jobs.get(call.match["id"])
