@@ -11,7 +11,8 @@ from datetime import date
 from fractions import Fraction
 
 
-# Property names, in the order tried, for each unified value.
+# Property names, in the order tried, for each unified value. A property named none of these is never
+# guessed at: it is left at the vendor's default and reported.
 NAMES = {
     "negative_prompt": ("negative_prompt",),
     "seed": ("seed",),
@@ -25,7 +26,6 @@ NAMES = {
     "audio": ("generate_audio", "enable_audio", "with_audio"),
     "fps": ("fps", "frames_per_second", "frame_rate"),
 }
-# A property none of these names is never guessed at: it is left at the vendor's default and reported.
 RATIO = re.compile(r"^(\d+):(\d+)$")
 # fal's named frame shapes (its image_size / video_size enums), as the aspect each one is.
 NAMED_ASPECTS = {"landscape_16_9": "16:9", "portrait_16_9": "9:16", "landscape_4_3": "4:3", "portrait_4_3": "3:4",

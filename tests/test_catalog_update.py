@@ -102,6 +102,14 @@ def test_check_says_a_newer_one_exists_and_installs_nothing(server, studio_key, 
     assert not installed_dir().exists()
 
 
+def test_a_signature_kept_elsewhere_is_named_with_sig(server, studio_key, capsys):
+    url = publish(server, studio_key, catalog_bytes())
+    server.files["detached.sig"] = server.files.pop("catalog.toml.sig")
+    assert "is unsigned" in update(capsys, "--from", url)[2]
+    rc, out, err = update(capsys, "--from", url, "--sig", f"{server.url}/detached.sig")
+    assert rc == 0, err
+
+
 def test_json_catalogs_and_a_studio_url_from_settings(server, studio_key, isolated_home, capsys):
     url = publish(server, studio_key, catalog_bytes(fmt="json"), name="studio.json")
     settings = isolated_home / "settings.toml"
