@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import BadInput, UnknownModel, UnsupportedRequest, UserError
-from .tomlfile import read_user_file, shipped
+from .tomlfile import read_user_file
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
 # How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
@@ -160,7 +160,13 @@ class Model(BaseModel):
             return self.price["any"]
         if size is not None and size.resolution_class in self.price:
             return self.price[size.resolution_class]
+        if not self.price:
+            return 0.0  # price unknown (a discovered model): `price_known` says so, and budgets refuse to guess
         return max(self.price.values())  # unknown class: estimate high, so budgets stay safe
+
+    @property
+    def price_known(self) -> bool:
+        return bool(self.price)
 
     def state(self, today: date | None = None) -> Status:
         """The model's lifecycle today: its own dates, and retired when every route is."""
@@ -345,7 +351,9 @@ def _apply_retired(models: dict, retired: dict[str, dict]) -> dict:
 def load_catalog(user_file: Path | None = None, with_retired: bool = True) -> Catalog:
     """The shipped catalog, with the user's file (if any) merged over it and, unless `with_retired`
     is False, the routes vendors have answered "model gone" for marked retired."""
-    models = shipped("catalog.toml").get("models", {})
+    from .catalog_update import base_models
+
+    models = base_models()  # the shipped snapshot, or the signed update installed over it
     if user_file is not None:
         user = read_user_file(Path(user_file), "Catalog file", "Fix catalog_file in settings or create the file.")
         models = _merge(models, user.get("models", {}))

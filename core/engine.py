@@ -106,6 +106,17 @@ def estimate(model: Model, request: GenerationRequest) -> float:
     return round(model.price_per_second(request.size) * float(generated_seconds(request)), 4)
 
 
+def refuse_unknown_prices(models: list[Model], budget: float | None, cap: float | None) -> None:
+    """A model whose price is unknown (added from a schema with no pricing API) cannot be held to a budget or
+    cap: counting it as $0 would pass any. Refuse, and say how to give it a price."""
+    unpriced = sorted({m.id for m in models if not m.price_known})
+    if not unpriced or (budget is None and cap is None):
+        return
+    limit = f"the budget of ${budget:.2f}" if budget is not None else f"the daily cap of ${cap:.2f}"
+    raise BudgetExceeded(f"The price of {', '.join(unpriced)} is unknown, so {limit} cannot be checked.",
+                         "Set `price` in its entry in your catalog file, or run it without a budget or cap.")
+
+
 def variant_request(request: GenerationRequest, variant: int) -> GenerationRequest:
     """One take: variants are separate jobs; a given seed is offset per variant so takes differ."""
     seed = request.seed + variant if request.seed is not None else None
@@ -180,6 +191,7 @@ class Engine:
                 raise BudgetExceeded(
                     f"This run would cost about ${total:.2f}; with ${spent:.2f} already spent today that passes the "
                     f"daily cap of ${cap:.2f}.", "Wait until tomorrow, or raise daily_cap_usd in settings.toml.")
+        refuse_unknown_prices([t.model for t in takes if t.hit is None], budget, self.settings.daily_cap_usd)
         routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
 
         batch = new_id("batch")

@@ -37,6 +37,10 @@ class Settings(BaseModel):
     signing_cert: Path | None = Field(None, description="C2PA certificate chain (PEM) to sign conformed clips with")
     signing_key: Path | None = Field(None, description="the private key (PEM) of signing_cert")
     c2pa_trust_anchors: Path | None = Field(None, description="root certificates (PEM) of C2PA signers to trust")
+    catalog_update_url: str | None = Field(None, description="where `models update` fetches the signed catalog "
+                                       "(URL or file; FILE.sig beside it); unset = the project's published one")
+    catalog_keys: list[Path] = Field([], description="public keys (PEM) whose signed catalogs are trusted, "
+                                     "besides the project's")
 
 
 def home() -> Path:

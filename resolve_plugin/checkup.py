@@ -142,6 +142,24 @@ def catalog_check() -> Check:
     return Check("catalog", True, f"{len(catalog.models)} models, {source}", essential=True, section="promptreel")
 
 
+def catalog_update_check() -> Check:
+    """Which catalog serves (the shipped snapshot or a signed update), and whether that update has expired:
+    it keeps serving, but the market it describes has moved on."""
+    from datetime import date
+
+    from promptreel.core.catalog_update import installed, shipped_version
+
+    update = installed()
+    if update is None or update.catalog_version <= shipped_version():
+        return Check("catalog update", True, f"the shipped catalog ({shipped_version()}); `promptreel models update "
+                     "--check` looks for a newer one", section="promptreel")
+    if update.expires_on < date.today():
+        return Check("catalog update", False, f"signed update {update.catalog_version} expired on {update.expires_on} "
+                     "(still in use)", "Run `promptreel models update` for a current one.", section="promptreel")
+    return Check("catalog update", True, f"signed update {update.catalog_version}, published {update.published_at}, "
+                 f"expires {update.expires_on}", section="promptreel")
+
+
 def models_in_use() -> dict[str, set[str]]:
     """Model id -> where the user uses it: the panel's default model and the last 30 days of jobs."""
     from datetime import datetime, timedelta, timezone
@@ -202,7 +220,7 @@ def resolve_section() -> tuple[list[Check], Decision | None]:
 
 def run_all() -> tuple[list[Check], Decision | None]:
     checks = [python_check(), *ffmpeg_checks(), pyav_check(), data_folder_check(), journal_check(),
-              keys_check(), catalog_check(), lifecycle_check()]
+              keys_check(), catalog_check(), catalog_update_check(), lifecycle_check()]
     resolve, decision = resolve_section()
     return checks + resolve, decision
 

@@ -13,7 +13,7 @@ from ..errors import UserError
 # One-line help for the command list, so listing commands imports none of them.
 SUMMARIES = {
     "generate": "Generate a clip from a prompt.",
-    "models": "List the models, what they make and what they cost.",
+    "models": "List the models; update the catalog, discover and add fal and Replicate models.",
     "jobs": "List jobs in the journal.",
     "resume": "Collect every unfinished job (polls and downloads; creates nothing).",
     "cost": "Report spend by day, model and project.",
@@ -33,6 +33,7 @@ SUMMARIES = {
     "takes": "List the takes of a shot (A/B, variants, promotions); choose the keeper.",
     "promote": "Render a chosen take again on the final model; replace it in place in a timeline.",
     "sandbox": "Serve loopback fakes of the providers' APIs, to run everything offline without keys.",
+    "catalog": "Sign a catalog file (and make the keypair) for `promptreel models update`.",
 }
 
 

@@ -21,12 +21,18 @@ def lifecycle_text(m) -> str:
     return text
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--all", "show_all", is_flag=True,
               help="Include models and routes their vendors have retired (never offered; old takes name them).")
-def models(as_json: bool, show_all: bool) -> None:
-    """List the models, what they make, what they cost and their lifecycle."""
+@click.pass_context
+def models(ctx: click.Context, as_json: bool, show_all: bool) -> None:
+    """List the models, what they make, what they cost and their lifecycle.
+
+    Subcommands: `update` installs a signed catalog, `discover` lists fal's and Replicate's video models
+    from their published schemas, `add` writes one of them to your catalog file."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ..catalog import default_catalog
 
     catalog = default_catalog()
@@ -37,12 +43,17 @@ def models(as_json: bool, show_all: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="promptreel models" + (" (with retired)" if show_all else ""))
+    from ..catalog_update import current_version, installed, shipped_version
+
+    update = installed()
+    source = (f"signed update {update.catalog_version}" if update and update.catalog_version > shipped_version()
+              else f"shipped {current_version()}")
+    table = Table(title=f"promptreel models (catalog: {source})" + (" (with retired)" if show_all else ""))
     for col in ("model", "vendor", "durations", "sizes", "fps", "audio", "$/s", "lifecycle", "routes"):
         table.add_column(col)
     for m in shown:
         sizes = "any" if m.any_size else "\n".join(f"{a}: {' '.join(s)}" for a, s in m.sizes.items())
-        price = "0" if "any" in m.price else " ".join(f"{k} {v:.3f}" for k, v in m.price.items())
+        price = "0" if "any" in m.price else " ".join(f"{k} {v:.3f}" for k, v in m.price.items()) or "unknown"
         routes = [(r, r.usable()) for r in m.routes if show_all or r.usable()]
         route_text = "\n".join(r.label() + ("" if ok else f" retired {r.shutdown_on or ''}".rstrip())
                                for r, ok in routes) or "none available"
@@ -58,3 +69,11 @@ def models(as_json: bool, show_all: bool) -> None:
     hidden = len(catalog.models) - len(shown)
     if hidden:
         console.print(f"{hidden} retired model(s) not shown: `promptreel models --all` lists them.", highlight=False)
+
+
+from .models_update import update  # noqa: E402  (subcommands, in their own modules)
+from .models_discover import add, discover  # noqa: E402
+
+models.add_command(update)
+models.add_command(discover)
+models.add_command(add)

@@ -54,6 +54,19 @@ def _table() -> dict[str, dict[str, InputMap]]:
 
 
 def input_map(route: str, model_id: str) -> InputMap:
+    from pydantic import ValidationError
+
+    from ..catalog_user import user_input_maps
+    from ..errors import BadInput
+
+    # A model added with `promptreel models add` carries its map in the user's catalog file.
+    mine = user_input_maps().get(route, {})
+    if isinstance(mine, dict) and model_id in mine:
+        try:
+            return InputMap(**mine[model_id])
+        except (ValidationError, TypeError) as e:
+            raise BadInput(f"The input map of {model_id} on {route} in your catalog file is invalid: {e}",
+                           "Fix it, or add the model again with `promptreel models add --replace`.") from None
     try:
         return _table()[route][model_id]
     except KeyError:

@@ -22,6 +22,7 @@ from datetime import date
 from fractions import Fraction
 from typing import ClassVar
 
+from ..discover import size_for  # noqa: F401  (the frame size a model makes for an aspect at a short side)
 from .credentials import signed_media
 from .loopback import Call, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
@@ -265,13 +266,6 @@ class Fake:
     def __exit__(self, *exc) -> None:
         self.api.__exit__(*exc)
         self.cdn.__exit__(*exc)
-
-
-def size_for(aspect: str, short: int) -> tuple[int, int]:
-    """The frame size a model makes for an aspect label at a short side: ("9:16", 720) is 720x1280."""
-    a, b = (int(x) for x in aspect.split(":"))
-    long = int(Fraction(short * max(a, b), min(a, b))) // 2 * 2
-    return (long, short) if a >= b else (short, long)
 
 
 def is_int(value) -> bool:

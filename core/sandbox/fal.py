@@ -9,6 +9,8 @@ runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
 Status answers carry `logs` (a list with ?logs=1, else null) past IN_QUEUE, and `metrics` when COMPLETED,
 as fal-client reads them. The Sora apps answer 404 "Model not found" from the Sora API's shutdown.
+fal's Platform API (model listing with OpenAPI schemas, pricing) is served under /v1 (see fal_platform.py),
+and the apps it lists beyond the tables below run too, validated against their listed schemas.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from . import fal_platform as platform
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
 
@@ -67,7 +70,13 @@ class FakeFal(Fake):
     # fal's Sora apps ran on OpenAI's Sora API, shut down 2026-09-24; since then they answer "model not found".
     shut_down = {app: date(2026, 9, 24) for app in ("fal-ai/sora-2/text-to-video", "fal-ai/sora-2/image-to-video")}
 
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "PROMPTREEL_FAL_API_BASE_URL": self.url + "/v1"}
+
     def routes(self) -> None:
+        self.route("GET", r"/v1/models")(self._models)
+        self.route("GET", r"/v1/models/pricing")(self._pricing)
+        self.route("POST", r"/v1/models/pricing/estimate")(self._estimate)
         app = r"/(?P<app>fal-ai/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
         self.route("GET", app + r"/status")(self._status)
         self.route("PUT", app + r"/cancel")(self._cancel)
@@ -78,6 +87,39 @@ class FakeFal(Fake):
         if call.headers.get("authorization") != f"Key {self.key}":
             return detail(401, "Invalid key authorization header")
         return None
+
+    def _models(self, call: Call) -> Reply:
+        # The listing takes no key, but a wrong one is refused (a key grants higher rate limits).
+        if "authorization" in call.headers and (bad := self._auth(call)):
+            return bad
+        return platform.serve_models(call, SCHEMAS)
+
+    def _pricing(self, call: Call) -> Reply:
+        return self._auth(call) or platform.serve_pricing(call)
+
+    def _estimate(self, call: Call) -> Reply:
+        return self._auth(call) or platform.serve_estimate(call)
+
+    def _submit_listed(self, call: Call, model: str) -> Reply:
+        """An app the Platform API lists (not in the tables above): its body checked against the listed schema."""
+        body = call.json()
+        if not isinstance(body, dict):
+            return validation("", "body must be an object", "type_error")
+        if (wrong := platform.check_body(model, body)) is not None:
+            key, _, msg = wrong.partition(": ")
+            return validation(key, msg, "value_error")
+        fps, short, aspect, seconds = platform.made(model, body)
+        width, height = size_for(aspect, short)
+        return self._queued(call, model, body, self.spec(width, height, fps, seconds))
+
+    def _queued(self, call: Call, model: str, body: dict, spec) -> Reply:
+        """Make the job and answer as the queue does: its id and the URLs to follow it by."""
+        app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
+        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
+        job.extra["app"] = app
+        base = f"{self.url}/{app}/requests/{job.id}"
+        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
+                           "cancel_url": f"{base}/cancel", "queue_position": 0})
 
     def _fault(self, op: str, call: Call) -> Reply | None:
         name = self.take(op, call)
@@ -95,6 +137,8 @@ class FakeFal(Fake):
         model = call.match["model"]
         if self.gone(model):
             return detail(404, "Model not found")
+        if model in platform.APPS:
+            return self._submit_listed(call, model)
         if model not in SCHEMAS:
             return detail(404, f"Application {model} not found")
         body = call.json()
@@ -118,11 +162,7 @@ class FakeFal(Fake):
         width, height = size_for("16:9" if aspect == "auto" else aspect, short)
         seconds = int(str(body.get("duration", DEFAULT_SECONDS.get(app, "8s"))).rstrip("s"))
         spec = self.spec(width, height, FPS.get(app, 24), seconds, audio=body.get("generate_audio", True))
-        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
-        job.extra["app"] = app
-        base = f"{self.url}/{app}/requests/{job.id}"
-        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
-                           "cancel_url": f"{base}/cancel", "queue_position": 0})
+        return self._queued(call, model, body, spec)
 
     def _job(self, call: Call):
         job = self.jobs.get(call.match["id"])

@@ -109,7 +109,7 @@ class LoopbackServer:
                     return
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_QUERY = _serve  # QUERY: Replicate's model search
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _H)
         self.httpd.daemon_threads = True

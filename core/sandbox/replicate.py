@@ -10,6 +10,8 @@ The Files API as the SDK uses it: `POST /v1/files` takes multipart/form-data wit
 `content` part (a filename on it, or a `filename` field, at most 255 bytes), optional `type` and
 `metadata` (JSON) fields and nothing else, and answers 201 with the file object; `GET /v1/files/{id}`.
 A prediction's input may name a file only by a URL this fake gave out, and data URLs only up to 256 KB.
+The model listing (collections, QUERY search, one model with its latest version's openapi_schema) is in
+replicate_listing.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import json
 from datetime import date, datetime, timedelta, timezone
 
+from . import replicate_listing as listing
 from .fake import Fake, is_int, size_for
 from .media import multipart
 from .loopback import Call, Reply
@@ -34,6 +37,7 @@ SCHEMAS = {
     "runwayml/gen-4.5": {"prompt": STR, "duration": tuple(range(2, 11)), "aspect_ratio": ("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
                          "image": STR, "seed": INT},
 }
+SCHEMAS.update(listing.EXTRA)
 DATA_URL_LIMIT = 256 * 1024
 FILE_FIELDS = {"filename", "type", "metadata"}
 CHECKS = {STR: lambda v: isinstance(v, str), INT: is_int, BOOL: lambda v: isinstance(v, bool), LIST: lambda v: isinstance(v, list)}
@@ -78,10 +82,38 @@ class FakeReplicate(Fake):
     def routes(self) -> None:
         self.route("POST", r"/v1/files")(self._upload)
         self.route("GET", r"/v1/files/(?P<id>[^/]+)")(self._file)
+        self.route("GET", r"/v1/collections/(?P<slug>[^/]+)")(self._collection)
+        self.route("QUERY", r"/v1/models")(self._search)
+        self.route("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)")(self._model)
         self.route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions")(self._create)
         self.route("GET", r"/v1/predictions/(?P<id>[^/]+)")(self._get)
         self.route("GET", r"/v1/predictions")(self._list)
         self.route("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel")(self._cancel)
+
+    def _listed(self) -> list[dict]:
+        return [listing.model(key, rules) for key, rules in SCHEMAS.items() if not self.gone(key)]
+
+    def _collection(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        if call.match["slug"] != "text-to-video":
+            return problem(404, "Not found", "Collection not found")
+        return Reply(200, {"name": "Generate videos", "slug": "text-to-video",
+                           "description": "Models that create and edit videos", "models": self._listed()})
+
+    def _search(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        words = call.body.decode("utf-8", "replace").strip().lower()
+        hits = [m for m in self._listed() if words in f"{m['owner']}/{m['name']} {m['description']}".lower()]
+        return Reply(200, {"previous": None, "next": None, "results": hits})
+
+    def _model(self, call: Call) -> Reply:
+        if bad := self._auth(call):
+            return bad
+        key = f"{call.match['owner']}/{call.match['name']}"
+        found = next((m for m in self._listed() if f"{m['owner']}/{m['name']}" == key), None)
+        return Reply(200, found) if found else problem(404, "Not found", f"Model {key} not found")
 
     def output_spec(self, model: str, given: dict):
         if model.startswith("openai/"):
@@ -150,6 +182,7 @@ class FakeReplicate(Fake):
         if not isinstance(body, dict) or not isinstance(body.get("input"), dict) or set(body) - {"input", "webhook", "webhook_events_filter"}:
             return problem(422, "Input validation failed", "body must be {\"input\": {...}}")
         errors = validate(SCHEMAS[model], body["input"]) + self._file_inputs(body["input"])
+        errors += [f"{k}: required" for k in listing.REQUIRED.get(model, []) if k not in body["input"]]
         if errors:
             return problem(422, "Input validation failed", "; ".join(errors))
         prefer = call.headers.get("prefer", "")
