@@ -29,8 +29,9 @@ import click
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--budget", type=float, help="Refuse the run if its estimate passes this many USD.")
 @click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
-@click.option("--remix", "remix_of", metavar="JOB", help="Remake an earlier take (its job id) with this prompt "
-              "(models that remix: Sora 2, Sora 2 Pro; Gemini Omni refines it). Its length and size are kept.")
+@click.option("--remix", "remix_of", metavar="JOB|FILE", help="Remake an earlier take (its job id) with this prompt "
+              "(models that remix: Sora 2, Sora 2 Pro; Gemini Omni refines it; Aleph 2 and Seedance 2.5 edit it, or a "
+              "video file). Its length and size are kept.")
 @click.option("--extend", "extend_video", metavar="JOB|FILE", help="Continue an earlier take (its job id, or a "
               "video file where the model takes one) with this prompt; --seconds is the new segment's length.")
 @click.option("--allow-long-draft", is_flag=True, help="Render a draft past an hour (or bigger than the free "
