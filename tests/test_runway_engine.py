@@ -101,3 +101,47 @@ def test_fill_conforms_runway_takes_frame_exact_into_their_slots(fakes, isolated
         assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
     assert ([b["model"] for b in sent(fakes, "text_to_video")], [b["model"] for b in sent(fakes, "image_to_video")]) \
         == (["seedance2"], ["happyhorse_1_0"])
+
+
+# promptreel as the user runs it, with the engine's waits between polls cut short (the fake advances per read).
+CHILD = """
+import asyncio, sys
+from promptreel.core.engine import Engine
+
+init = Engine.__init__
+
+def quick(self, *a, **kw):
+    init(self, *a, **kw)
+
+    async def brief(seconds):
+        await asyncio.sleep(0.01)
+
+    self.sleep = brief
+
+Engine.__init__ = quick
+from promptreel.core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_edits_a_clip_file_with_aleph_and_prices_it_by_the_clip(fakes, tmp_path):
+    """`generate --remix FILE --model aleph-2`: the edit is planned and estimated at the clip's own length."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    fakes.fakes["runway"].reset()
+    plate = tmp_path / "plate.mp4"
+    plate.write_bytes(render(Spec(640, 360, Fraction(24), Fraction(3))))
+    env = {**os.environ, **fakes, "PROMPTREEL_HOME": str(tmp_path / "home"), "PYTHONPATH": str(repo),
+           "PROMPTREEL_NO_BROWSER": "1"}
+    done = subprocess.run([sys.executable, "-c", CHILD, "generate", "make it snow", "--model", "aleph-2", "--remix",
+                           str(plate), "--json"], env=env, cwd=repo, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)
+    assert result["state"] == "done" and result["cost_usd"] == pytest.approx(3 * 0.28)
+    (body,) = sent(fakes, "video_to_video")
+    assert body["model"] == "aleph2" and "duration" not in body
