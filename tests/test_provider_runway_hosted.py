@@ -188,12 +188,14 @@ def test_what_a_model_cannot_take_is_refused_with_the_fix(tmp_path):
         runway("aleph2").build(req(model="aleph-2"), "j")
     with pytest.raises(UnsupportedRequest, match="seedance2 on Runway extends no video"):
         runway("seedance2").build(req(extend_video=str(clip(tmp_path))), "j")
-    with pytest.raises(UnsupportedRequest, match="no reference images here beside first/last frames"):
+    with pytest.raises(UnsupportedRequest, match="reference images or first/last frames, not both"):
         runway("seedance2").build(req(first_frame=png, reference_images=(png,)), "j")
     with pytest.raises(UnsupportedRequest, match="at most 9 reference images"):
         runway("seedance2").build(req(reference_images=(png,) * 10), "j")
-    with pytest.raises(UnsupportedRequest, match="happyhorse_1_0 on Runway takes no reference images"):
+    with pytest.raises(UnsupportedRequest, match="happyhorse_1_0 on Runway takes no reference images from text"):
         runway("happyhorse_1_0").build(req(model="happyhorse-1.0", reference_images=(png,)), "j")
+    with pytest.raises(UnsupportedRequest, match="aleph2 on Runway takes no reference images with a source clip"):
+        runway("aleph2").build(req(model="aleph-2", remix_of=str(clip(tmp_path)), reference_images=(png,)), "j")
     with pytest.raises(UnsupportedRequest, match="neither a video file nor a finished promptreel job"):
         runway("aleph2").build(req(model="aleph-2", remix_of="job-that-never-was"), "j")
     big = tmp_path / "big.mp4"

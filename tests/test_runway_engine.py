@@ -70,6 +70,20 @@ def test_video_to_video_aleph_from_a_file_then_from_that_take_after_a_restart(fa
     assert fakes.fakes["runway"].creates == 2
 
 
+def test_gemini_omni_goes_through_runway_when_only_runways_key_is_set(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)  # the runway fake's variables only: no GEMINI_API_KEY
+    (result,), (job,) = run(isolated_home, GenerationRequest(prompt="a fox in snow", model="gemini-omni-1.2-flash",
+                                                             seconds=6, size="720x1280"))
+    assert result.ok, result.error
+    assert job.route_key == "runway:gemini_omni_flash" and probe(result.path).has_audio
+    assert sent(fakes, "text_to_video") == [{"model": "gemini_omni_flash", "promptText": "a fox in snow",
+                                              "ratio": "720:1280", "duration": 6}]
+    (wide,), _ = run(isolated_home, GenerationRequest(prompt="a fox in snow", model="gemini-omni-1.2-flash",
+                                                      seconds=6, size="1920x1080"))
+    assert wide.error_kind == "bad_request" and "Choose one of: 1280x720, 720x1280" in wide.error
+    assert fakes.fakes["runway"].creates == 1
+
+
 def test_an_unfinished_or_unknown_source_is_refused_without_a_create(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
     (result,), _ = run(isolated_home, GenerationRequest(prompt="make it snow", model="aleph-2", seconds=1,

@@ -119,13 +119,16 @@ class Runway(Protocol):
         elif request.first_frame:
             endpoint, fields = "image_to_video", self._image_fields(hosted, request)
         else:
-            endpoint, fields = "text_to_video", self._sized(hosted.text, request, "from text")
+            endpoint, fields = "text_to_video", self._sized(hosted.text, hosted.durations, request, "from text")
         if request.reference_images:
             most = hosted.references.get(endpoint, 0)
-            if endpoint == "image_to_video" or most == 0:
-                raise UnsupportedRequest(f"{model_id} on Runway takes no reference images here"
-                                         f"{' beside first/last frames' if endpoint == 'image_to_video' else ''}.",
+            if endpoint == "image_to_video":  # the SDK's promptImage holds frames or references, never both
+                raise UnsupportedRequest(f"{model_id} on Runway takes reference images or first/last frames, not both.",
                                          "Drop the reference images, or the frames.")
+            if most == 0:
+                where = "with a source clip" if endpoint == "video_to_video" else "from text"
+                raise UnsupportedRequest(f"{model_id} on Runway takes no reference images {where}.",
+                                         "Drop the reference images.")
             if most is not None and len(request.reference_images) > most:
                 raise UnsupportedRequest(f"{model_id} on Runway takes at most {most} reference images.",
                                          "Give fewer reference images.")
@@ -138,7 +141,7 @@ class Runway(Protocol):
         return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True),
                         headers={"X-Runway-Version": API_VERSION})
 
-    def _sized(self, sizes: dict[str, dict[str, str]] | None, request: GenerationRequest, how: str) -> dict:
+    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict:
         """The size and length fields for text or image to video, refused when the model cannot make them."""
         model_id = self.route.model_id
         if sizes is None:
@@ -149,14 +152,13 @@ class Runway(Protocol):
             raise UnsupportedRequest(f"{model_id} on Runway cannot make {size} {how}.",
                                      f"Choose one of: {', '.join(sizes)}.")
         seconds = require(request.seconds, "seconds", "Runway")
-        allowed = MODELS[model_id].durations
         if seconds not in allowed:
             span = f"{allowed[0]}-{allowed[-1]}" if isinstance(allowed, range) else ", ".join(map(str, allowed))
             raise UnsupportedRequest(f"{model_id} on Runway makes {span} s, not {seconds} s.", f"Ask for {span} s.")
         return {**sizes[size], "duration": seconds}
 
     def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict:
-        fields = self._sized(hosted.image, request, "from a first frame")
+        fields = self._sized(hosted.image, hosted.durations, request, "from a first frame")
         first = data_uri(request.first_frame, "first frame", DATA_URI_LIMIT, "Runway")
         if not request.last_frame:
             return {**fields, "prompt_image": first}
