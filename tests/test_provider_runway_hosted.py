@@ -198,10 +198,6 @@ def test_what_a_model_cannot_take_is_refused_with_the_fix(tmp_path):
         runway("aleph2").build(req(model="aleph-2", remix_of=str(clip(tmp_path)), reference_images=(png,)), "j")
     with pytest.raises(UnsupportedRequest, match="neither a video file nor a finished promptreel job"):
         runway("aleph2").build(req(model="aleph-2", remix_of="job-that-never-was"), "j")
-    big = tmp_path / "big.mp4"
-    big.write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * (4 * 1024 * 1024))
-    with pytest.raises(UnsupportedRequest, match=r"at most 5120 KB\. Trim or re-encode it"):
-        runway("aleph2").build(req(model="aleph-2", remix_of=str(big)), "j")
 
 
 def test_an_earlier_take_is_sent_as_its_file_once_it_is_done(tmp_path):
@@ -253,3 +249,35 @@ async def test_aleph_round_trip_returns_the_clip_edited_at_its_own_frame(fake, c
     await download(client, proto, status.media[0], out, attempts=1)
     assert frame_size(out) == (180, 320)  # portrait in, portrait out (within the fake's small limit)
     assert fake.calls_to("POST", r"/v1/video_to_video")[0].headers["x-runway-version"] == "2024-11-06"
+
+
+async def test_a_clip_past_5_mb_is_uploaded_first_without_the_key_then_named_by_its_runway_uri(fake, client, tmp_path,
+                                                                                               monkeypatch):
+    import promptreel.core.providers.runway as module
+
+    monkeypatch.setattr(module, "DATA_URI_LIMIT", 1024)  # a small real clip stands for a 5 MB one
+    proto = runway("seedance2_5", client, fake.url)
+    source = clip(tmp_path, (640, 360), 1)
+    call = proto.build(req(model="seedance-2.5", extend_video=str(source), seconds=5), "j")
+    assert call.json["promptVideo"] == "upload:clip" and call.files["upload:clip"][1] == source.read_bytes()
+    sub = await proto.submit(call, tmp_path / "s")
+    assert (await poll_to_end(proto, sub.job_id)).state is JobState.SUCCEEDED
+    (asked,) = fake.calls_to("POST", r"/v1/uploads")
+    assert asked.json() == {"filename": "source.mp4", "type": "ephemeral"}
+    (stored,) = fake.cdn.calls_to("POST", r"/uploads/.+")
+    assert "authorization" not in stored.headers and fake.key_leaks() == []
+    (created,) = fake.calls_to("POST", r"/v1/video_to_video")
+    assert created.json()["promptVideo"].startswith("runway://uploads/")
+
+
+@pytest.mark.parametrize("fault", ["drop", "500"])
+async def test_a_failed_upload_creates_nothing_and_may_be_tried_again(fake, client, tmp_path, monkeypatch, fault):
+    import promptreel.core.providers.runway as module
+    from promptreel.core.providers.base import ErrorKind, ProviderError
+
+    monkeypatch.setattr(module, "DATA_URI_LIMIT", 1024)
+    proto = runway("aleph2", client, fake.url)
+    fake.fault("upload", fault)
+    with pytest.raises(ProviderError) as e:
+        await proto.submit(proto.build(req(model="aleph-2", seconds=1, remix_of=str(clip(tmp_path))), "j"), tmp_path)
+    assert e.value.kind is ErrorKind.RETRYABLE and fake.creates == 0

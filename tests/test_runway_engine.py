@@ -159,3 +159,17 @@ def test_cli_edits_a_clip_file_with_aleph_and_prices_it_by_the_clip(fakes, tmp_p
     assert result["state"] == "done" and result["cost_usd"] == pytest.approx(3 * 0.28)
     (body,) = sent(fakes, "video_to_video")
     assert body["model"] == "aleph2" and "duration" not in body
+
+
+def test_a_lost_upload_is_sent_again_not_taken_for_an_unknown_create(fakes, isolated_home, monkeypatch, tmp_path):
+    import promptreel.core.providers.runway as module
+
+    point_at(fakes, monkeypatch, isolated_home)
+    monkeypatch.setattr(module, "DATA_URI_LIMIT", 1024)  # a small real clip stands for one past 5 MB
+    source = tmp_path / "plate.mp4"
+    source.write_bytes(render(Spec(640, 360, Fraction(24), Fraction(1))))
+    fakes.fakes["runway"].fault("upload", "drop")
+    (result,), _ = run(isolated_home, GenerationRequest(prompt="make it snow", model="aleph-2", seconds=1,
+                                                        size="1280x720", remix_of=str(source)))
+    assert result.ok, result.error
+    assert len(fakes.fakes["runway"].calls_to("POST", r"/v1/uploads")) == 2 and fakes.fakes["runway"].creates == 1

@@ -106,12 +106,17 @@ def _runway_task(client, case: str):
                                             prompt_text="a lighthouse", ratio="1920:1080", duration=6, audio=True, seed=3)
     if case == "aleph2 editing a clip":
         return client.video_to_video.create(model="aleph2", video_uri=clip, prompt_text="make it snow", seed=3)
+    if case == "aleph2 editing an uploaded clip":  # the SDK's two-step upload, then the clip by its runway:// URI
+        upload = client.uploads.create_ephemeral(file=("plate.mp4", base64.b64decode(clip.split(",", 1)[1]),
+                                                       "video/mp4"))
+        return client.video_to_video.create(model="aleph2", video_uri=upload.uri, prompt_text="make it snow")
     return client.video_to_video.create(model="seedance2_5", prompt_video=clip, mode="extend",  # extending a clip
                                         prompt_text="the tide comes in", duration=5, audio=False)
 
 
 @pytest.mark.parametrize("case", ["veo3.1 from text", "gen4_turbo from an image", "seedance2 from first and last frames",
-                                  "aleph2 editing a clip", "seedance2_5 extending a clip"])
+                                  "aleph2 editing a clip", "aleph2 editing an uploaded clip",
+                                  "seedance2_5 extending a clip"])
 def test_runwayml_sdk_makes_a_video_on_the_fake(case):
     with FakeRunway() as fake:
         client = runwayml.RunwayML(api_key=fake.key, base_url=fake.url, max_retries=0)

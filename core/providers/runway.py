@@ -9,7 +9,10 @@ than every 5 s; THROTTLED means queued behind the org's concurrency limit.
 
 A source clip (Aleph 2, Gemini Omni Flash and Seedance 2.5 edit it; Seedance 2.5 also extends it) is
 the request's `remix_of` (edit) or `extend_video` (continue): a video file, or an earlier promptreel
-take of any route, whose downloaded file is sent inline.
+take of any route, whose downloaded file is sent. Up to 5 MB it goes inline; a larger one is uploaded
+first, as the SDK's `uploads.create_ephemeral` does: `POST /v1/uploads {filename, type: "ephemeral"}`
+answers `{uploadUrl, fields, runwayUri}`, the file is posted as multipart form data with those fields
+to `uploadUrl` (a storage host: no key goes there), and the task names the clip by its `runway://` URI.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .runway_models import MODELS, Hosted
 
 API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
+UPLOAD = "upload:clip"  # stands in the body for a clip `submit` uploads first
 OUTPUT_LIFETIME = timedelta(hours=24)  # Runway keeps output URLs 24-48 h; assume the short end
 
 STATES = {
@@ -73,6 +77,13 @@ class VideoCreate(BaseModel):
 
 class CreateResponse(BaseModel):
     id: str
+
+
+class UploadStarted(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    runway_uri: str = Field(alias="runwayUri")
+    upload_url: str = Field(alias="uploadUrl")
+    fields: dict[str, str] = {}
 
 
 class Task(BaseModel):
@@ -134,11 +145,12 @@ class Runway(Protocol):
                                          "Give fewer reference images.")
             fields["references"] = [Reference(uri=data_uri(p, "reference", DATA_URI_LIMIT, "Runway"))
                                     for p in request.reference_images]
+        files = fields.pop("files", None)
         body = VideoCreate(model=model_id, prompt_text=request.prompt, **fields)
         body.seed = request.seed if hosted.seed else None
         body.audio = request.audio if hosted.audio else None
         body.negative_prompt = (request.negative_prompt or None) if hosted.negative_prompt else None
-        return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True),
+        return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True), files=files,
                         headers={"X-Runway-Version": API_VERSION})
 
     def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict:
@@ -175,8 +187,8 @@ class Runway(Protocol):
                                      "Choose a model that does (see `promptreel models`).")
         if request.first_frame or request.last_frame:
             raise UnsupportedRequest(f"{model_id} on Runway takes no frames beside a source clip.", "Drop the frames.")
-        fields = {"video_uri" if hosted.video == "videoUri" else "prompt_video": clip_uri(request.remix_of or
-                                                                                           request.extend_video)}
+        uri, upload = clip_uri(request.remix_of or request.extend_video)
+        fields = {"video_uri" if hosted.video == "videoUri" else "prompt_video": uri, "files": upload}
         mode = hosted.modes[purpose]
         if mode is not None:  # Seedance 2.5: an edit keeps the clip's length ("auto"); an extension adds `seconds`
             fields["mode"] = mode
@@ -194,10 +206,45 @@ class Runway(Protocol):
         detail = json_body(response).get("error")
         return http_error(response, "Runway", str(detail or response.text[:200]), self.credentials)
 
+    async def upload(self, name: str, data: bytes, mime: str) -> str:
+        """One file through Runway's uploads; its runway:// URI. No task exists yet if this fails, so every
+        failure is retryable, and raised outside the transport error (the engine must not read a lost
+        upload as a create whose outcome is unknown)."""
+        url = f"{self.base_url}/v1/uploads"
+        r = await self._post_quietly(url, json={"filename": name, "type": "ephemeral"}, headers=self.auth_headers())
+        if isinstance(r, str):
+            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Runway failed ({r}).")
+        if r.status_code >= 400:
+            raise self._error(r)
+        try:
+            started = UploadStarted.model_validate(r.json())
+        except ValueError:
+            started = None
+        if started is None:
+            raise ProviderError(ErrorKind.RETRYABLE, f"Runway answered the upload of {name} without its address.",
+                                status=r.status_code)
+        # A storage host: the form's fields authorise the post; the key never goes there.
+        stored = await self._post_quietly(started.upload_url, data=started.fields, files={"file": (name, data, mime)})
+        if isinstance(stored, str) or stored.status_code >= 400:
+            why = stored if isinstance(stored, str) else f"HTTP {stored.status_code}"
+            raise ProviderError(ErrorKind.RETRYABLE, f"Runway's storage did not take {name} ({why}).")
+        return started.runway_uri
+
+    async def _post_quietly(self, url: str, **kw) -> httpx.Response | str:
+        """The answer, or the transport error's name (so the caller raises outside its context)."""
+        try:
+            return await self.client.post(url, **kw)
+        except httpx.TransportError as e:
+            return type(e).__name__
+
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        body = call.json
+        if call.files:
+            uris = {key: await self.upload(*part) for key, part in call.files.items()}
+            body = {k: uris.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
         # A transport error here propagates: whether the task was made is for the engine to settle.
         r = await send(self.client, call.method, self.base_url + call.path, vendor="Runway", creating=True,
-                       json=call.json, headers={**call.headers, **self.auth_headers()})
+                       json=body, headers={**call.headers, **self.auth_headers()})
         if r.status_code >= 400:
             raise self._error(r)
         return Submitted(job_id=CreateResponse.model_validate(r.json()).id, state=JobState.QUEUED)
@@ -230,8 +277,8 @@ class Runway(Protocol):
             raise self._error(r)
 
 
-def clip_uri(source: str) -> str:
-    """A source clip as a data URI, refused clearly past Runway's 5 MB."""
+def clip_uri(source: str) -> tuple[str, dict[str, tuple[str, bytes, str]] | None]:
+    """A source clip as a data URI, or, past Runway's 5 MB, a placeholder and the file `submit` uploads."""
     path = Path(source)
     if not path.is_file():
         raise UnsupportedRequest(f"{source} is neither a video file nor a finished promptreel job.",
@@ -239,6 +286,5 @@ def clip_uri(source: str) -> str:
     data, mime = read_video(path)
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     if len(uri) > DATA_URI_LIMIT:
-        raise UnsupportedRequest(f"The clip {path.name} is {len(uri) // 1024} KB as a data URI; Runway takes at most "
-                                 f"{DATA_URI_LIMIT // 1024} KB.", "Trim or re-encode it smaller (H.264 at 720p) and try again.")
-    return uri
+        return UPLOAD, {UPLOAD: (path.name, data, mime)}
+    return uri, None

@@ -4,7 +4,8 @@ Checks what the real API checks: bearer key, `X-Runway-Version`, and per endpoin
 the fields Runway's SDK types allow (runwayml 5.24.0, types/*_to_video_create_params.py, read
 2026-12-06): required fields, ratios, resolutions, lengths (where the SDK leaves them open, the ranges
 Runway's model pages give [3P]), promptImage positions, references, source clips, data URIs of at
-most 5 MB that decode. Media: 24 fps at the size and length asked (a source clip's own size and
+most 5 MB that decode, or `runway://` URIs of files uploaded through /v1/uploads (then posted, without
+the key, to the storage URL it hands out). Media: 24 fps at the size and length asked (a source clip's own size and
 length where the model follows it), with audio where the model makes it. Outcomes: ok, throttled (a
 few THROTTLED polls, then success), safety, bad_output, empty (SUCCEEDED without output), unknown.
 """
@@ -14,16 +15,18 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Callable
 
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
-from .media import image_size, video_seconds
+from .media import image_size, multipart, video_seconds
 
 VERSION = "2024-11-06"
 DATA_URI_MAX = 5 * 1024 * 1024
 Check = Callable[[object], bool]
+UPLOADED: ContextVar[dict[str, bytes]] = ContextVar("uploaded", default={})  # runway:// URI -> bytes, per fake
 
 
 # --- the field checks ------------------------------------------------------------------------
@@ -61,18 +64,24 @@ def listing(v) -> bool:
 
 
 def decoded(uri, kind: str) -> bytes | None:
-    """The bytes of a data URI of `kind` (image / video / audio), or None for an HTTPS URL; False if bad."""
+    """The bytes of a data URI (or an upload) of `kind` (image / video / audio), or None for an HTTPS URL;
+    False if bad."""
     if not isinstance(uri, str) or len(uri) > DATA_URI_MAX:
         return False
     if uri.startswith("https://"):
         return None
-    head, sep, payload = uri.partition(",")
-    if not (sep and head.startswith(f"data:{kind}/") and head.endswith(";base64")):
-        return False
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        return False
+    if uri.startswith("runway://"):  # an upload: it must exist (in this fake) and be what it is used as
+        data = UPLOADED.get().get(uri)
+        if data is None:
+            return False
+    else:
+        head, sep, payload = uri.partition(",")
+        if not (sep and head.startswith(f"data:{kind}/") and head.endswith(";base64")):
+            return False
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            return False
     readable = image_size(data) if kind == "image" else video_seconds(data) if kind == "video" else True
     return data if readable else False
 
@@ -224,7 +233,17 @@ class FakeRunway(Fake):
     route_name = "runway"
     key_names = ("RUNWAYML_API_SECRET",)
 
+    def __init__(self, *args, **kwargs):
+        self.uploads: dict[str, dict] = {}  # upload id -> {"fields", "uri", "data"}
+        super().__init__(*args, **kwargs)
+        self.cdn.route("POST", r"/uploads/(?P<id>[^/]+)")(self._store)
+
+    def reset(self) -> None:
+        super().reset()
+        self.uploads.clear()
+
     def routes(self) -> None:
+        self.route("POST", r"/v1/uploads")(self._upload)
         self.route("POST", r"/v1/(?P<kind>text_to_video|image_to_video|video_to_video)")(self._create)
         self.route("GET", r"/v1/tasks/(?P<id>[^/]+)")(self._task)
         self.route("DELETE", r"/v1/tasks/(?P<id>[^/]+)")(self._delete)
@@ -255,13 +274,44 @@ class FakeRunway(Fake):
         body = call.json()
         if not isinstance(body, dict):
             return _bad("Body must be a JSON object")
-        if problem := invalid(call.match["kind"], body):
-            return _bad(problem)
-        width, height, seconds = self._output(body)
+        stored = {u["uri"]: u["data"] for u in self.uploads.values() if u["data"] is not None}
+        token = UPLOADED.set(stored)
+        try:
+            if problem := invalid(call.match["kind"], body):
+                return _bad(problem)
+            width, height, seconds = self._output(body)
+        finally:
+            UPLOADED.reset(token)
         model = body["model"]
         audio = model in MAKES_AUDIO and body.get("audio", True)
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=audio))
         return Reply(200, {"id": job.id})
+
+    def _upload(self, call: Call) -> Reply:
+        """POST /v1/uploads {filename, type: "ephemeral"}: where to post the file, and the URI it will have."""
+        if (bad := self._check_headers(call)) or (bad := self._fault("upload", call)):
+            return bad
+        body = call.json()
+        if not (isinstance(body, dict) and set(body) == {"filename", "type"} and body["type"] == "ephemeral"
+                and isinstance(body["filename"], str) and body["filename"]):
+            return _bad("Invalid upload: give filename and type 'ephemeral'")
+        upload_id = uuid.uuid4().hex
+        fields = {"key": f"uploads/{upload_id}/{body['filename']}", "policy": base64.b64encode(upload_id.encode()).decode()}
+        self.uploads[upload_id] = {"fields": fields, "uri": f"runway://uploads/{upload_id}", "data": None}
+        return Reply(200, {"uploadUrl": f"{self.cdn.url}/uploads/{upload_id}", "fields": fields,
+                           "runwayUri": f"runway://uploads/{upload_id}"})
+
+    def _store(self, call: Call) -> Reply:
+        """The storage host's form post: the fields it handed out, one file, and no credentials."""
+        upload = self.uploads.get(call.match["id"])
+        form = multipart(call)
+        if call.headers.get("authorization") or upload is None or form is None:
+            return Reply(403, "<Error><Code>AccessDenied</Code></Error>", headers={"Content-Type": "application/xml"})
+        fields, files = form
+        if fields != upload["fields"] or set(files) != {"file"}:
+            return Reply(400, "<Error><Code>InvalidPolicyDocument</Code></Error>", headers={"Content-Type": "application/xml"})
+        upload["data"] = files["file"][1]
+        return Reply(204)
 
     @staticmethod
     def _output(body: dict) -> tuple[int, int, Fraction]:
