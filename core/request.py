@@ -49,7 +49,8 @@ class GenerationRequest(BaseModel):
     last_frame: Path | None = None
     reference_images: tuple[Path, ...] = ()
     extend_video: str | None = Field(None, description="a previous job id, or a path to a video")
-    remix_of: str | None = Field(None, description="a previous job id (or the provider's video id) to remake with this prompt")
+    remix_of: str | None = Field(None, description="a previous job id (or the provider's video id), or a path to a video, "
+                                                   "to remake with this prompt")
     variants: int = Field(1, ge=1, le=8)
     # Multi-shot (Kling 3.0): one take cut into these shots in order, their seconds summing to `seconds`.
     shots: tuple[Shot, ...] = ()
@@ -58,7 +59,7 @@ class GenerationRequest(BaseModel):
     def canonical(self) -> dict[str, Any]:
         """Everything that changes the generated media, in a stable form (tags and variants excluded)."""
         data = self.model_dump(mode="json", exclude={"tags", "variants"})
-        for key in ("first_frame", "last_frame", "extend_video"):
+        for key in ("first_frame", "last_frame", "extend_video", "remix_of"):
             if data[key] and Path(data[key]).is_file():
                 data[key] = {"sha256": file_sha256(Path(data[key]))}
         data["reference_images"] = [{"sha256": file_sha256(Path(p))} for p in self.reference_images]

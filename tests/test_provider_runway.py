@@ -44,7 +44,10 @@ def test_build_image_to_video_and_last_frame(client):
     uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
     assert call.path == "/v1/image_to_video"
     assert call.json == {"model": "gen4_turbo", "promptText": "a lighthouse at dusk", "ratio": "960:960", "duration": 5, "promptImage": uri}
-    call = proto.build(req(first_frame=png, last_frame=png), "job-1")
+    with pytest.raises(UnsupportedRequest, match="first frame only"):  # gen4_turbo's promptImage positions: first
+        proto.build(req(first_frame=png, last_frame=png), "job-1")
+    veo = protocol(Runway, "veo3.1", client, {"RUNWAYML_API_SECRET": KEY}, "https://x")
+    call = veo.build(req(seconds=8, first_frame=png, last_frame=png), "job-1")
     assert call.json["promptImage"] == [{"uri": uri, "position": "first"}, {"uri": uri, "position": "last"}]
 
 
@@ -142,11 +145,14 @@ async def test_wrong_key_is_auth_and_never_echoed(fake, client, tmp_path):
     assert wrong not in str(e.value) and "[redacted]" in str(e.value)
 
 
-async def test_bad_request_from_strict_fake(fake, client, tmp_path):
+async def test_bad_request_refused_before_sending_and_by_the_strict_fake(fake, client, tmp_path):
     proto = runway(client, fake, model="gen4_turbo")  # no text_to_video for gen4_turbo
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert e.value.kind is ErrorKind.BAD_REQUEST and "model" in e.value.message
+    with pytest.raises(UnsupportedRequest, match="gen4_turbo on Runway makes no video from text"):
+        proto.build(req(), "j")
+    body = {"model": "gen4_turbo", "promptText": "a lighthouse", "ratio": "1280:720", "duration": 5}
+    r = await client.post(f"{fake.url}/v1/text_to_video", json=body,
+                          headers={"Authorization": f"Bearer {KEY}", "X-Runway-Version": "2024-11-06"})
+    assert r.status_code == 400 and "model" in r.json()["error"] and fake.creates == 0
 
 
 async def test_poll_transport_errors_are_retryable(fake, tmp_path):

@@ -136,6 +136,9 @@ async def test_corrupt_and_expired_downloads(tmp_path):
 
 
 async def test_runway_routes_veo_and_sends_what_veo_makes(fake, tmp_path):
+    from dataclasses import replace
+
+    from promptreel.core.errors import UnsupportedRequest
     from promptreel.core.providers.base import ErrorKind, ProviderError
     from promptreel.core.providers.runway import Runway
     from promptreel.core.request import GenerationRequest
@@ -146,7 +149,9 @@ async def test_runway_routes_veo_and_sends_what_veo_makes(fake, tmp_path):
         call = veo.build(GenerationRequest(prompt="p", seconds=8, size="1920x1080"), "j")
         status = await poll_to_end(veo, (await veo.submit(call, tmp_path)).job_id)
         assert await download(client, veo, status.media[0], tmp_path / "v.mp4", attempts=1) == 1
-        bad = veo.build(GenerationRequest(prompt="p", seconds=5, size="1920x1080"), "k")  # Veo takes 4, 6 or 8 s
+        with pytest.raises(UnsupportedRequest, match="not 5 s"):  # Veo takes 4, 6 or 8 s: refused before sending
+            veo.build(GenerationRequest(prompt="p", seconds=5, size="1920x1080"), "k")
+        bad = replace(call, json={**call.json, "duration": 5})  # and the fake refuses it as Runway does
         with pytest.raises(ProviderError, match="duration") as e:
             await veo.submit(bad, tmp_path)
         assert e.value.kind is ErrorKind.BAD_REQUEST

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date
+from fractions import Fraction
 
 import fal_client
 import httpx
@@ -19,7 +20,7 @@ from google import genai
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
-from promptreel.core.sandbox import FakeFal, FakeOpenAIVideos, FakeReplicate, FakeRunway, FakeVertexVeo, png
+from promptreel.core.sandbox import FakeFal, FakeOpenAIVideos, FakeReplicate, FakeRunway, FakeVertexVeo, Spec, png, render
 from promptreel.core.sandbox.media import png_file
 
 READS = 10  # status reads before a test gives up (the fakes finish in 2 or 3)
@@ -93,17 +94,36 @@ def test_google_genai_3_no_longer_speaks_veo_on_the_gemini_api():
 
 # --- Runway: runwayml ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("with_image", [False, True])
-def test_runwayml_sdk_makes_a_video_on_the_fake(with_image):
+def _runway_task(client, case: str):
+    image = "data:image/png;base64," + base64.b64encode(png(1280, 720)).decode()
+    clip = "data:video/mp4;base64," + base64.b64encode(render(Spec(640, 360, Fraction(24), Fraction(1)))).decode()
+    if case == "veo3.1 from text":
+        return client.text_to_video.create(model="veo3.1", prompt_text="a lighthouse at dusk", ratio="1280:720",
+                                           duration=8, audio=False, negative_prompt="text")
+    if case == "gen4_turbo from an image":
+        return client.image_to_video.create(model="gen4_turbo", prompt_image=image, prompt_text="a lighthouse",
+                                            ratio="1280:720", duration=5)
+    if case == "seedance2 from first and last frames":
+        return client.image_to_video.create(model="seedance2", prompt_image=[{"uri": image, "position": "first"},
+                                                                             {"uri": image, "position": "last"}],
+                                            prompt_text="a lighthouse", ratio="1920:1080", duration=6, audio=True, seed=3)
+    if case == "aleph2 editing a clip":
+        return client.video_to_video.create(model="aleph2", video_uri=clip, prompt_text="make it snow", seed=3)
+    if case == "aleph2 editing an uploaded clip":  # the SDK's two-step upload, then the clip by its runway:// URI
+        upload = client.uploads.create_ephemeral(file=("plate.mp4", base64.b64decode(clip.split(",", 1)[1]),
+                                                       "video/mp4"))
+        return client.video_to_video.create(model="aleph2", video_uri=upload.uri, prompt_text="make it snow")
+    return client.video_to_video.create(model="seedance2_5", prompt_video=clip, mode="extend",  # extending a clip
+                                        prompt_text="the tide comes in", duration=5, audio=False)
+
+
+@pytest.mark.parametrize("case", ["veo3.1 from text", "gen4_turbo from an image", "seedance2 from first and last frames",
+                                  "aleph2 editing a clip", "aleph2 editing an uploaded clip",
+                                  "seedance2_5 extending a clip"])
+def test_runwayml_sdk_makes_a_video_on_the_fake(case):
     with FakeRunway() as fake:
         client = runwayml.RunwayML(api_key=fake.key, base_url=fake.url, max_retries=0)
-        if with_image:
-            uri = "data:image/png;base64," + base64.b64encode(png(1280, 720)).decode()
-            task = client.image_to_video.create(model="gen4_turbo", prompt_image=uri, prompt_text="a lighthouse",
-                                                ratio="1280:720", duration=5)
-        else:
-            task = client.text_to_video.create(model="veo3.1", prompt_text="a lighthouse at dusk", ratio="1280:720",
-                                               duration=8, audio=False, negative_prompt="text")
+        task = _runway_task(client, case)
         for _ in range(READS):
             task = client.tasks.retrieve(task.id)
             if task.status in ("SUCCEEDED", "FAILED"):

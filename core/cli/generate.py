@@ -29,8 +29,9 @@ import click
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--budget", type=float, help="Refuse the run if its estimate passes this many USD.")
 @click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
-@click.option("--remix", "remix_of", metavar="JOB", help="Remake an earlier take (its job id) with this prompt "
-              "(models that remix: Sora 2, Sora 2 Pro; Gemini Omni refines it). Its length and size are kept.")
+@click.option("--remix", "remix_of", metavar="JOB|FILE", help="Remake an earlier take (its job id) with this prompt "
+              "(models that remix: Sora 2, Sora 2 Pro; Gemini Omni refines it; Aleph 2 and Seedance 2.5 edit it, or a "
+              "video file). Its length and size are kept.")
 @click.option("--extend", "extend_video", metavar="JOB|FILE", help="Continue an earlier take (its job id, or a "
               "video file where the model takes one) with this prompt; --seconds is the new segment's length.")
 @click.option("--allow-long-draft", is_flag=True, help="Render a draft past an hour (or bigger than the free "
@@ -75,6 +76,8 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     if remix_of and seconds is None and frames is None and not (size_text or aspect):
         earlier = _earlier_request(remix_of)  # a remix keeps its source's length and size
         seconds, size_text = earlier.get("seconds"), earlier.get("size")
+    if remix_of and seconds is None and frames is None and Path(remix_of).is_file():
+        seconds = _clip_seconds(Path(remix_of))  # an edit is as long as its clip: plan and estimate it so
     if extend_video and not (size_text or aspect):
         size_text = _earlier_request(extend_video).get("size")  # an extension continues its source's frame
     takes = len(models) > 1 or variants > 1
@@ -146,6 +149,15 @@ def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}" for err in e.errors())
         raise BadInput(f"The request is not valid: {problems}.", "Fix the option named above.") from None
+
+
+def _clip_seconds(path: Path) -> int:
+    """A source clip's length in whole seconds, rounded up (what an edit of it is billed for)."""
+    import math
+
+    from ..conform.probe import probe
+
+    return max(1, math.ceil(probe(path, check_duplicate=False).seconds))
 
 
 def _earlier_request(job_id: str) -> dict:

@@ -1,13 +1,23 @@
-"""Runway's API: POST /v1/text_to_video or /v1/image_to_video, then GET /v1/tasks/{id}.
+"""Runway's API: POST /v1/text_to_video, /v1/image_to_video or /v1/video_to_video, then GET /v1/tasks/{id}.
 
 Wire facts (runwayml/sdk-python, docs.dev.runwayml.com): `X-Runway-Version: 2024-11-06`
-on every call, camelCase keys, pixel ratios such as "1280:720", integer `duration`,
-`promptImage` as an HTTPS URL or a data URI of at most 5 MB. Tasks update no more
-often than every 5 s; THROTTLED means queued behind the org's concurrency limit.
+on every call, camelCase keys, pixel ratios such as "1280:720" (Hailuo 3: an aspect label and a
+resolution tier; HappyHorse from an image: the tier only), integer `duration`, images and clips as
+HTTPS URLs or data URIs of at most 5 MB. Runway also hosts other vendors' models (Seedance, Hailuo,
+HappyHorse, Veo, Gemini Omni); what each takes is in runway_models.py. Tasks update no more often
+than every 5 s; THROTTLED means queued behind the org's concurrency limit.
+
+A source clip (Aleph 2, Gemini Omni Flash and Seedance 2.5 edit it; Seedance 2.5 also extends it) is
+the request's `remix_of` (edit) or `extend_video` (continue): a video file, or an earlier promptreel
+take of any route, whose downloaded file is sent. Up to 5 MB it goes inline; a larger one is uploaded
+first, as the SDK's `uploads.create_ephemeral` does: `POST /v1/uploads {filename, type: "ephemeral"}`
+answers `{uploadUrl, fields, runwayUri}`, the file is posted as multipart form data with those fields
+to `uploadUrl` (a storage host: no key goes there), and the task names the clip by its `runway://` URI.
 """
 
 from __future__ import annotations
 
+import base64
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,10 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import data_uri, http_error, json_body, require, scrub, send
+from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
+from .runway_models import MODELS, Hosted
 
 API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
+UPLOAD = "upload:clip"  # stands in the body for a clip `submit` uploads first
 OUTPUT_LIFETIME = timedelta(hours=24)  # Runway keeps output URLs 24-48 h; assume the short end
 
 STATES = {
@@ -40,27 +52,38 @@ class PromptImage(BaseModel):
     position: Literal["first", "last"]
 
 
+class Reference(BaseModel):
+    uri: str
+
+
 class VideoCreate(BaseModel):
-    """Body of /v1/text_to_video and /v1/image_to_video (camelCase on the wire)."""
+    """Body of the three video endpoints (camelCase on the wire); a model takes the fields runway_models says."""
 
     model_config = ConfigDict(populate_by_name=True)
     model: str
     prompt_text: str = Field(alias="promptText")
-    ratio: str
-    duration: int
+    ratio: str | None = None
+    resolution: str | None = None
+    duration: int | Literal["auto"] | None = None
     prompt_image: str | list[PromptImage] | None = Field(None, alias="promptImage")
+    video_uri: str | None = Field(None, alias="videoUri")
+    prompt_video: str | None = Field(None, alias="promptVideo")
+    mode: str | None = None
+    references: list[Reference] | None = None
     seed: int | None = None
     audio: bool | None = None
     negative_prompt: str | None = Field(None, alias="negativePrompt")
 
 
-# Runway-hosted models whose input takes `audio` and `negativePrompt` (runwayml/sdk-python 5.24.0,
-# types/text_to_video_create_params.py and image_to_video_create_params.py: Veo3_1, Veo3_1Fast; checked 2026-12-06).
-AUDIO_AND_NEGATIVE = {"veo3.1", "veo3.1_fast"}
-
-
 class CreateResponse(BaseModel):
     id: str
+
+
+class UploadStarted(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    runway_uri: str = Field(alias="runwayUri")
+    upload_url: str = Field(alias="uploadUrl")
+    fields: dict[str, str] = {}
 
 
 class Task(BaseModel):
@@ -94,40 +117,134 @@ class Runway(Protocol):
         return {"Authorization": f"Bearer {self.credentials['RUNWAYML_API_SECRET']}", "X-Runway-Version": API_VERSION}
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        size = require(request.size, "size", "Runway")
-        images = []
-        if request.first_frame:
-            images.append(PromptImage(uri=data_uri(request.first_frame, "first frame", DATA_URI_LIMIT, "Runway"), position="first"))
-        if request.last_frame:
-            if not request.first_frame:
-                raise UnsupportedRequest("Runway takes a last frame only together with a first frame.", "Add a first-frame image.")
-            images.append(PromptImage(uri=data_uri(request.last_frame, "last frame", DATA_URI_LIMIT, "Runway"), position="last"))
-        if request.extend_video or request.reference_images:
-            raise UnsupportedRequest("Runway's video endpoints here take no reference images or video to extend.",
-                                     "Drop them, or choose a model that has them (see `promptreel models`).")
-        body = VideoCreate(
-            model=self.route.model_id,
-            prompt_text=request.prompt,
-            ratio=f"{size.width}:{size.height}",
-            duration=require(request.seconds, "seconds", "Runway"),
-            prompt_image=(images[0].uri if len(images) == 1 else images) if images else None,
-            seed=request.seed,
-        )
-        if self.route.model_id in AUDIO_AND_NEGATIVE:
-            body.audio = request.audio
-            body.negative_prompt = request.negative_prompt or None
-        path = "/v1/image_to_video" if images else "/v1/text_to_video"
-        return WireCall("POST", path, json=body.model_dump(by_alias=True, exclude_none=True),
+        model_id = self.route.model_id
+        hosted = MODELS.get(model_id)
+        if hosted is None:
+            raise UnsupportedRequest(f"promptreel does not know what {model_id} takes on Runway's API.",
+                                     f"Use one of: {', '.join(sorted(MODELS))}.")
+        if request.remix_of and request.extend_video:
+            raise UnsupportedRequest("Runway edits or extends a clip in one task, not both.", "Give --remix or --extend.")
+        purpose = "remix" if request.remix_of else "extend" if request.extend_video else None
+        if purpose:
+            endpoint, fields = "video_to_video", self._video_fields(hosted, request, purpose)
+        elif request.first_frame:
+            endpoint, fields = "image_to_video", self._image_fields(hosted, request)
+        else:
+            endpoint, fields = "text_to_video", self._sized(hosted.text, hosted.durations, request, "from text")
+        if request.reference_images:
+            most = hosted.references.get(endpoint, 0)
+            if endpoint == "image_to_video":  # the SDK's promptImage holds frames or references, never both
+                raise UnsupportedRequest(f"{model_id} on Runway takes reference images or first/last frames, not both.",
+                                         "Drop the reference images, or the frames.")
+            if most == 0:
+                where = "with a source clip" if endpoint == "video_to_video" else "from text"
+                raise UnsupportedRequest(f"{model_id} on Runway takes no reference images {where}.",
+                                         "Drop the reference images.")
+            if most is not None and len(request.reference_images) > most:
+                raise UnsupportedRequest(f"{model_id} on Runway takes at most {most} reference images.",
+                                         "Give fewer reference images.")
+            fields["references"] = [Reference(uri=data_uri(p, "reference", DATA_URI_LIMIT, "Runway"))
+                                    for p in request.reference_images]
+        files = fields.pop("files", None)
+        body = VideoCreate(model=model_id, prompt_text=request.prompt, **fields)
+        body.seed = request.seed if hosted.seed else None
+        body.audio = request.audio if hosted.audio else None
+        body.negative_prompt = (request.negative_prompt or None) if hosted.negative_prompt else None
+        return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True), files=files,
                         headers={"X-Runway-Version": API_VERSION})
+
+    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict:
+        """The size and length fields for text or image to video, refused when the model cannot make them."""
+        model_id = self.route.model_id
+        if sizes is None:
+            fix = "Give a first-frame image." if how == "from text" else "Drop the first-frame image."
+            raise UnsupportedRequest(f"{model_id} on Runway makes no video {how}.", fix)
+        size = str(require(request.size, "size", "Runway"))
+        if size not in sizes:
+            raise UnsupportedRequest(f"{model_id} on Runway cannot make {size} {how}.",
+                                     f"Choose one of: {', '.join(sizes)}.")
+        seconds = require(request.seconds, "seconds", "Runway")
+        if seconds not in allowed:
+            span = f"{allowed[0]}-{allowed[-1]}" if isinstance(allowed, range) else ", ".join(map(str, allowed))
+            raise UnsupportedRequest(f"{model_id} on Runway makes {span} s, not {seconds} s.", f"Ask for {span} s.")
+        return {**sizes[size], "duration": seconds}
+
+    def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict:
+        fields = self._sized(hosted.image, hosted.durations, request, "from a first frame")
+        first = data_uri(request.first_frame, "first frame", DATA_URI_LIMIT, "Runway")
+        if not request.last_frame:
+            return {**fields, "prompt_image": first}
+        if not hosted.last_frame:
+            raise UnsupportedRequest(f"{self.route.model_id} on Runway takes a first frame only.", "Drop the last frame.")
+        last = data_uri(request.last_frame, "last frame", DATA_URI_LIMIT, "Runway")
+        return {**fields, "prompt_image": [PromptImage(uri=first, position="first"), PromptImage(uri=last, position="last")]}
+
+    def _video_fields(self, hosted: Hosted, request: GenerationRequest, purpose: str) -> dict:
+        model_id = self.route.model_id
+        if purpose not in hosted.modes or hosted.video is None:
+            did = "edits" if purpose == "remix" else "extends"
+            raise UnsupportedRequest(f"{model_id} on Runway {did} no video.",
+                                     "Choose a model that does (see `promptreel models`).")
+        if request.first_frame or request.last_frame:
+            raise UnsupportedRequest(f"{model_id} on Runway takes no frames beside a source clip.", "Drop the frames.")
+        uri, upload = clip_uri(request.remix_of or request.extend_video)
+        fields = {"video_uri" if hosted.video == "videoUri" else "prompt_video": uri, "files": upload}
+        mode = hosted.modes[purpose]
+        if mode is not None:  # Seedance 2.5: an edit keeps the clip's length ("auto"); an extension adds `seconds`
+            fields["mode"] = mode
+            fields["duration"] = "auto" if mode == "edit" else require(request.seconds, "seconds", "Runway")
+        return fields
+
+    def earlier_output(self, job, purpose: str) -> str:
+        """An earlier take, of any route, as its downloaded file: Runway takes the clip itself."""
+        if job.state is not JobState.DONE or not job.output_path or not Path(job.output_path).is_file():
+            raise UnsupportedRequest(f"Job {job.id} has no finished video on this machine to {purpose}.",
+                                     "Collect it first (`promptreel resume`), or give the video file itself.")
+        return job.output_path
 
     def _error(self, response: httpx.Response) -> ProviderError:
         detail = json_body(response).get("error")
         return http_error(response, "Runway", str(detail or response.text[:200]), self.credentials)
 
+    async def upload(self, name: str, data: bytes, mime: str) -> str:
+        """One file through Runway's uploads; its runway:// URI. No task exists yet if this fails, so every
+        failure is retryable, and raised outside the transport error (the engine must not read a lost
+        upload as a create whose outcome is unknown)."""
+        url = f"{self.base_url}/v1/uploads"
+        r = await self._post_quietly(url, json={"filename": name, "type": "ephemeral"}, headers=self.auth_headers())
+        if isinstance(r, str):
+            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Runway failed ({r}).")
+        if r.status_code >= 400:
+            raise self._error(r)
+        try:
+            started = UploadStarted.model_validate(r.json())
+        except ValueError:
+            started = None
+        if started is None:
+            raise ProviderError(ErrorKind.RETRYABLE, f"Runway answered the upload of {name} without its address.",
+                                status=r.status_code)
+        # A storage host: the form's fields authorise the post; the key never goes there.
+        stored = await self._post_quietly(started.upload_url, data=started.fields, files={"file": (name, data, mime)})
+        if isinstance(stored, str) or stored.status_code >= 400:
+            why = stored if isinstance(stored, str) else f"HTTP {stored.status_code}"
+            raise ProviderError(ErrorKind.RETRYABLE, f"Runway's storage did not take {name} ({why}).")
+        return started.runway_uri
+
+    async def _post_quietly(self, url: str, **kw) -> httpx.Response | str:
+        """The answer, or the transport error's name (so the caller raises outside its context)."""
+        try:
+            return await self.client.post(url, **kw)
+        except httpx.TransportError as e:
+            return type(e).__name__
+
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        body = call.json
+        if call.files:
+            uris = {key: await self.upload(*part) for key, part in call.files.items()}
+            body = {k: uris.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
         # A transport error here propagates: whether the task was made is for the engine to settle.
         r = await send(self.client, call.method, self.base_url + call.path, vendor="Runway", creating=True,
-                       json=call.json, headers={**call.headers, **self.auth_headers()})
+                       json=body, headers={**call.headers, **self.auth_headers()})
         if r.status_code >= 400:
             raise self._error(r)
         return Submitted(job_id=CreateResponse.model_validate(r.json()).id, state=JobState.QUEUED)
@@ -158,3 +275,16 @@ class Runway(Protocol):
         r = await self.client.delete(f"{self.base_url}/v1/tasks/{job_id}", headers=self.auth_headers())
         if r.status_code >= 400 and r.status_code != 404:
             raise self._error(r)
+
+
+def clip_uri(source: str) -> tuple[str, dict[str, tuple[str, bytes, str]] | None]:
+    """A source clip as a data URI, or, past Runway's 5 MB, a placeholder and the file `submit` uploads."""
+    path = Path(source)
+    if not path.is_file():
+        raise UnsupportedRequest(f"{source} is neither a video file nor a finished promptreel job.",
+                                 "Give a video file, or the job id of a finished take (`promptreel jobs`).")
+    data, mime = read_video(path)
+    uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    if len(uri) > DATA_URI_LIMIT:
+        return UPLOAD, {UPLOAD: (path.name, data, mime)}
+    return uri, None
