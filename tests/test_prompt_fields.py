@@ -38,8 +38,13 @@ def test_missing_shot_file(tmp_path):
 
 
 def test_every_shipped_model_names_its_family():
+    """Chosen, not defaulted: every shipped entry states its family ("generic", the order most vendors'
+    guides share, only where the vendor publishes no prompting guide of its own that a recipe follows)."""
+    from promptreel.core.tomlfile import shipped
+
+    raw = shipped("catalog.toml")["models"]
+    assert [mid for mid, entry in raw.items() if "family" not in entry] == []
     families = {m.id: m.family for m in load_catalog().models.values()}
-    assert "generic" not in families.values()
     assert families["veo-3.1"] == "veo" and families["sora-2-pro"] == "sora" and families["gen-4.5"] == "runway"
     assert families["kling-v3"] == "kling" and families["ltx-video-local"] == "ltx" and families["draft"] == "draft"
 
