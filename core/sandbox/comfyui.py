@@ -132,10 +132,10 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def validate(workflow: Any, installed: bool = True, inputs: Any = ()) -> tuple[dict | None, dict, list[str]]:
+def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple[dict | None, dict, list[str]]:
     """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid.
 
-    `installed` False: no model files at all (the node_errors fault); `inputs`: the uploaded images."""
+    `installed` False: no model files at all (the node_errors fault); `uploaded`: the input folder's images."""
     if not isinstance(workflow, dict):
         return _err("invalid_prompt", "Cannot execute because the prompt is not a map of nodes.", ""), {}, []
     outputs = []
@@ -190,7 +190,7 @@ def validate(workflow: Any, installed: bool = True, inputs: Any = ()) -> tuple[d
                 upstream_ok = check(str(value[0]), output) and upstream_ok
                 continue
             if kind is INPUT_FILES:  # LoadImage checks the file itself (VALIDATE_INPUTS), not a list
-                if value not in inputs:
+                if value not in uploaded:
                     errors.append(_err("custom_validation_failed", "Custom validation failed for node",
                                        f"{name} - Invalid image file: {value}", input_name=name, received_value=value))
                 continue
@@ -369,9 +369,8 @@ class FakeComfyUI(Fake):
         fault = self.take("outcome", call) or ""
         if fault == "server_error":
             return Reply(500, "500 Internal Server Error")
-        inputs = {name for (kind, sub, name) in self.files if kind == "input" and not sub}
-        inputs |= {f"{sub}/{name}" for (kind, sub, name) in self.files if kind == "input" and sub}
-        error, node_errors, outputs = validate(body["prompt"], installed=fault != "node_errors", inputs=inputs)
+        uploaded = {f"{sub}/{name}" if sub else name for (kind, sub, name) in self.files if kind == "input"}
+        error, node_errors, outputs = validate(body["prompt"], installed=fault != "node_errors", uploaded=uploaded)
         if error is not None:
             return Reply(400, {"error": error, "node_errors": node_errors})
         extra = dict(body.get("extra_data", {}))
