@@ -173,6 +173,20 @@ async def test_ltx2_first_frame_is_uploaded_then_loaded(fake, client, tmp_path):
     assert fake.uploads == [call.files["image"][0]] and info.has_audio and info.frames == 25
 
 
+@pytest.mark.parametrize("model", [m for m in load_catalog().models.values() if m.routes[0].protocol == "comfyui"],
+                         ids=lambda m: m.id)
+async def test_every_catalog_size_rate_and_length_is_accepted_by_the_fake(model, fake, client, tmp_path):
+    """The catalog and the strict fake agree: each offered size is the nodes' own (a multiple of 32, so
+    nothing is cut), and the shortest and longest take at every rate passes validation."""
+    c = comfy(model.id, client, fake.url)
+    for size in model.all_sizes():
+        assert size.width % 32 == 0 and size.height % 32 == 0, size
+        for fps in model.fps:
+            for seconds in (model.allowed_durations(size)[0], model.allowed_durations(size)[-1]):
+                await c.submit(c.build(req(model.id, size=str(size), fps=fps, seconds=seconds), "j"), tmp_path)
+    assert fake.creates == len(model.all_sizes()) * len(model.fps) * 2
+
+
 async def test_a_first_frame_that_was_never_uploaded_is_refused(fake, client, tmp_path):
     c = comfy(WAN, client, fake.url)
     call = c.build(req(WAN, first_frame=still(tmp_path, 320, 192)), "j")
