@@ -12,10 +12,15 @@ Wire protocol (ComfyUI's `server.py` and `execution.py`):
     GET  /queue                 {"queue_running": [item, ...], "queue_pending": [item, ...]}, items shaped as above
     GET  /view?filename=&subfolder=&type=output    the file
     POST /queue {"delete": [prompt_id]}   drop a pending prompt;  POST /interrupt {"prompt_id"}   stop a running one
+    POST /upload/image  multipart: image (the file), type=input, overwrite   {"name", "subfolder", "type"}
 
 The workflow comes from a template file in ComfyUI's API format ("Export (API)"), in which
 string values such as "{{prompt}}" or "{{width}}" mark what promptreel fills (see `PLACEHOLDERS`).
 Any workflow works without code, as long as it carries the placeholders the request needs.
+
+Shipped workflows are chosen by the route's model_id, which names the text-to-video one
+(`wan2_2_ti2v_5b_t2v`); a request with a first frame takes its `_i2v` sibling, whose LoadImage
+reads "{{first_frame}}": the image is uploaded to ComfyUI's input folder before the prompt.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import base64
 import hashlib
 import json
 import math
+import mimetypes
 import re
 from datetime import datetime, timezone
 from fractions import Fraction
@@ -51,9 +57,12 @@ PLACEHOLDERS = {
     "fps": "frame rate (number)",
     "seed": "noise seed (integer)",
     "job": "promptreel's job id (text; e.g. in filename_prefix)",
+    "first_frame": "the first frame's name in ComfyUI's input folder (LoadImage's image; promptreel uploads it)",
 }
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(?:\|([^}]*))?\}\}")
 
+# Latent nodes whose VAE compresses time 4:1 (so 4k+1 frames); every other workflow gets 8k+1.
+FOUR_K_PLUS_1 = {"Wan22ImageToVideoLatent", "WanImageToVideo", "WanFirstLastFrameToVideo", "EmptyHunyuanLatentVideo"}
 DEFAULT_SIZE = Size(width=768, height=512)  # LTX-Video's native size, when a request names none
 DEFAULT_FPS = Fraction(25)  # LTX-Video's native rate (LTXVConditioning's default), when a request names none
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v", ".gif")
@@ -61,16 +70,31 @@ SHIPPED_DIR = "data/comfyui"
 HISTORY_WINDOW = 500  # newest history entries searched when reconciling a lost create
 
 
-def ltx_frames(needed: int) -> int:
-    """The smallest 8k+1 frame count >= `needed`.
+def ltx_frames(needed: int, step: int = 8) -> int:
+    """The smallest step*k+1 frame count >= `needed` (8k+1 unless `step` says otherwise).
 
     LTX-Video's VAE compresses time 8:1 plus one leading frame, so it makes 8k+1 frames; any
     other length is cut down to one. Asking for the next 8k+1 up means the clip always covers
-    the slot and conform trims the surplus. (Wan and Hunyuan want 4k+1, which 8k+1 also is.)
+    the slot and conform trims the surplus. Wan and Hunyuan compress 4:1 and want 4k+1.
     """
     if needed < 1:
         raise ValueError("frame count must be positive")
-    return 8 * math.ceil((needed - 1) / 8) + 1
+    return step * math.ceil((needed - 1) / step) + 1
+
+
+def frame_step(workflow: dict[str, Any]) -> int:
+    """4 when the node that takes "{{frames}}" belongs to a 4:1 model (Wan), else 8 (LTX)."""
+    for node in workflow.values():
+        if node.get("class_type") in FOUR_K_PLUS_1 and any(
+                isinstance(v, str) and (m := _PLACEHOLDER.fullmatch(v.strip())) and m.group(1) == "frames"
+                for v in node["inputs"].values()):
+            return 4
+    return 8
+
+
+def upload_name(path: Path, data: bytes) -> str:
+    """The first frame's name in ComfyUI's input folder: its content hash, so a resend uploads the same name."""
+    return f"promptreel-{hashlib.sha256(data).hexdigest()[:20]}{path.suffix.lower() or '.png'}"
 
 
 def derived_seed(client_ref: str) -> int:
@@ -110,14 +134,18 @@ class HistoryEntry(_Loose):
 
 # --- templates -------------------------------------------------------------------------
 
-def template_path(route: Route, override: Path | None = None):
+def template_path(route: Route, override: Path | None = None, first_frame: bool = False):
     """The workflow file: the user's (settings `comfyui_workflow`), else the route's model_id,
-    which names a shipped template (`ltx_video_t2v`) or is itself a path to a .json file."""
+    which names a shipped template (`ltx_video_t2v`) or is itself a path to a .json file.
+    With a first frame, a shipped `..._t2v` template gives way to its `..._i2v` sibling."""
     if override is not None:
         return Path(override).expanduser()
     if route.model_id.endswith(".json"):
         return Path(route.model_id).expanduser()
-    return resources.files("promptreel.core").joinpath(f"{SHIPPED_DIR}/{route.model_id}.json")
+    name = route.model_id
+    if first_frame and name.endswith("_t2v"):
+        name = name.removesuffix("_t2v") + "_i2v"
+    return resources.files("promptreel.core").joinpath(f"{SHIPPED_DIR}/{name}.json")
 
 
 def load_template(path) -> dict[str, Any]:
@@ -173,6 +201,12 @@ def fill(template: Any, values: dict[str, Any], where: str) -> tuple[Any, set[st
     return walk(template), used
 
 
+def fill_name(workflow: dict[str, Any], name: str, stored: str) -> dict[str, Any]:
+    """`workflow` with every input that is exactly `name` set to `stored`."""
+    return {nid: {**node, "inputs": {k: stored if v == name else v for k, v in node["inputs"].items()}}
+            for nid, node in workflow.items()}
+
+
 def _text(value: Any) -> str:
     return rate_str(value) if isinstance(value, Fraction) else str(value)
 
@@ -209,8 +243,8 @@ class ComfyUI(Protocol):
         self.workflow = workflow
 
     # build ------------------------------------------------------------------------------
-    def values(self, request: GenerationRequest, client_ref: str) -> dict[str, Any]:
-        """What the placeholders get for `request`."""
+    def values(self, request: GenerationRequest, client_ref: str, step: int = 8) -> dict[str, Any]:
+        """What the placeholders get for `request` (frames in step*k+1, see `frame_step`)."""
         fps = request.fps or DEFAULT_FPS
         if request.frames is not None:
             needed = request.frames
@@ -224,20 +258,36 @@ class ComfyUI(Protocol):
             "negative_prompt": request.negative_prompt,
             "width": size.width,
             "height": size.height,
-            "frames": ltx_frames(needed),
+            "frames": ltx_frames(needed, step),
             "fps": _wire_number(fps),
             "seed": request.seed if request.seed is not None else derived_seed(client_ref),
             "job": client_ref,
         }
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        path = template_path(self.route, self.workflow)
-        workflow, used = fill(load_template(path), self.values(request, client_ref), str(path))
+        files = None
+        if request.first_frame is not None:
+            frame = Path(request.first_frame)
+            try:
+                data = frame.read_bytes()
+            except OSError as e:
+                raise BadInput(f"Cannot read the first frame {frame} ({e.strerror}).", "Give an image file that exists.") from None
+            files = {"image": (upload_name(frame, data), data, mimetypes.guess_type(frame.name)[0] or "image/png")}
+        path = template_path(self.route, self.workflow, first_frame=files is not None)
+        template = load_template(path)
+        values = self.values(request, client_ref, frame_step(template))
+        values["first_frame"] = files["image"][0] if files else None
+        workflow, used = fill(template, values, str(path))
         needed = ["prompt", "width", "height", "frames", "fps"]
         if request.seed is not None:
             needed.append("seed")
         if request.negative_prompt:
             needed.append("negative_prompt")
+        if files:
+            needed.append("first_frame")
+        elif "first_frame" in used:
+            raise BadInput(f"ComfyUI workflow {path} loads a first frame ({{{{first_frame}}}}) and the request has none.",
+                           "Give a first frame, or choose a text-to-video workflow.")
         for name in needed:
             if name not in used:
                 mark = "{{" + name + "}}"
@@ -246,7 +296,8 @@ class ComfyUI(Protocol):
                     f'Put "{mark}" as the value of the node input that sets it, or choose another workflow.',
                 )
         # client_id carries our job id into ComfyUI's queue and history, where find_created looks for it.
-        return WireCall("POST", "/prompt", json={"prompt": workflow, "client_id": client_ref})
+        # The first frame rides in `files`: submit uploads it to ComfyUI's input folder before the prompt.
+        return WireCall("POST", "/prompt", json={"prompt": workflow, "client_id": client_ref}, files=files)
 
     def auth_headers(self) -> dict[str, str]:
         if self._basic is None:
@@ -268,10 +319,27 @@ class ComfyUI(Protocol):
         except httpx.ConnectError as e:  # nothing was delivered: safe to retry, even a create
             raise self._unreachable(e) from None
 
+    async def upload(self, name: str, data: bytes, mime: str) -> str:
+        """One image into ComfyUI's input folder; the name LoadImage reads it by."""
+        try:
+            r = await self._send("POST", "/upload/image", data={"type": "input", "overwrite": "true"},
+                                 files={"image": (name, data, mime)})
+        except httpx.TransportError as e:  # nothing is queued by an upload: resending it is safe
+            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading the first frame to ComfyUI failed ({type(e).__name__}).") from None
+        if r.status_code != 200:
+            raise self._classify(r)
+        answer = _json(r, dict)
+        return "/".join(p for p in (answer.get("subfolder") or "", str(answer.get("name") or name)) if p)
+
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
+        body = call.json
+        for name, data, mime in (call.files or {}).values():
+            stored = await self.upload(name, data, mime)
+            if stored != name:  # ComfyUI renamed it: point the workflow's LoadImage at the stored name
+                body = {**body, "prompt": fill_name(body["prompt"], name, stored)}
         # Other transport errors (a timeout, a dropped answer) propagate: the prompt may have been
         # queued, so the engine reconciles with find_created before sending again.
-        r = await self._send(call.method, call.path, json=call.json, headers=call.headers)
+        r = await self._send(call.method, call.path, json=body, headers=call.headers)
         if r.status_code != 200:
             raise self._classify(r)
         try:

@@ -8,10 +8,14 @@
   (no clocks), and GET /queue shows where it is. Items are [number, prompt_id, workflow,
   extra_data, outputs_to_execute]; extra_data carries client_id.
 - Finishing renders a real MP4 with ffmpeg at the width, height, length and fps the workflow
-  asked for (SaveVideo <- CreateVideo <- ... <- EmptyLTXVLatentVideo), served by GET /view.
+  asked for (SaveVideo <- CreateVideo <- ... <- EmptyLTXVLatentVideo or Wan22ImageToVideoLatent,
+  each with its own length and size rule), with sound when CreateVideo is given audio (LTX-2),
+  served by GET /view.
+- POST /upload/image stores an image in the input folder, as ComfyUI's server.py does; LoadImage
+  then validates its `image` against what is there ("Invalid image file"), as its VALIDATE_INPUTS does.
 
 Faults, per prompt, with the header `X-Fake-Fault` on POST /prompt (or `fake.fault("outcome", name)`):
-  node_errors      400: the checkpoint the workflow names is not installed (value_not_in_list)
+  node_errors      400: the model files the workflow names are not installed (value_not_in_list)
   execution_error  the prompt fails in the sampler with torch.OutOfMemoryError
   no_outputs       the prompt succeeds without saving anything
   truncate_view    the first download of its video is cut short
@@ -34,10 +38,19 @@ from typing import Any
 
 from .fake import Fake
 from .loopback import Call, Reply
-from .media import FULL, Limit
+from .media import FULL, Limit, multipart
 
-CHECKPOINTS = ["ltx-video-2b-v0.9.5.safetensors"]
-TEXT_ENCODERS = ["t5xxl_fp16.safetensors"]
+# The model files "installed" in the fake's models/ folders.
+CHECKPOINTS = ["ltx-video-2b-v0.9.5.safetensors", "ltx-2-19b-dev-fp8.safetensors"]
+TEXT_ENCODERS = ["t5xxl_fp16.safetensors", "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "gemma_3_12B_it_fp4_mixed.safetensors"]
+DIFFUSION_MODELS = ["wan2.2_ti2v_5B_fp16.safetensors"]
+VAES = ["wan2.2_vae.safetensors"]
+MODEL_LISTS = (CHECKPOINTS, TEXT_ENCODERS, DIFFUSION_MODELS, VAES)
+AUDIO_VAES = VAES + CHECKPOINTS  # LTXVAudioVAELoader lists models/vae and models/checkpoints together
+INPUT_FILES: list[str] = []  # stands for the images uploaded to the input folder (LoadImage)
+# Latent nodes the video's shape comes from: (input giving the frame count, frames step, size step).
+LATENTS = {"EmptyLTXVLatentVideo": ("length", 8, 32), "Wan22ImageToVideoLatent": ("length", 4, 16)}
+SAMPLERS = ("SamplerCustomAdvanced", "KSampler")
 MAX_RES = 16384
 U64 = 0xFFFFFFFFFFFFFFFF
 
@@ -58,12 +71,37 @@ def _float(lo, hi):
     return ("FLOAT", {"min": lo, "max": hi})
 
 
-# The built-in nodes a LTX-Video workflow uses (comfy_extras/nodes_lt.py, nodes_custom_sampler.py,
-# nodes_video.py, nodes.py), with their inputs as INPUT_TYPES declares them.
+# The built-in nodes the shipped workflows use (LTX-Video, LTX-2, Wan 2.2 TI2V-5B: comfy_extras/nodes_lt.py,
+# nodes_lt_audio.py, nodes_wan.py, nodes_model_advanced.py, nodes_custom_sampler.py, nodes_video.py,
+# nodes.py), with their inputs as INPUT_TYPES / define_schema declares them.
 NODES: dict[str, NodeDef] = {
     "CheckpointLoaderSimple": NodeDef({"ckpt_name": (CHECKPOINTS,)}, ("MODEL", "CLIP", "VAE")),
     "CLIPLoader": NodeDef({"clip_name": (TEXT_ENCODERS,), "type": (["stable_diffusion", "sd3", "mochi", "ltxv", "wan"],)},
                           ("CLIP",), optional={"device": (["default", "cpu"],)}),
+    "UNETLoader": NodeDef({"unet_name": (DIFFUSION_MODELS,),
+                           "weight_dtype": (["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"],)}, ("MODEL",)),
+    "VAELoader": NodeDef({"vae_name": (VAES,)}, ("VAE",)),
+    "ModelSamplingSD3": NodeDef({"model": ("MODEL",), "shift": _float(0.0, 100.0)}, ("MODEL",)),
+    "Wan22ImageToVideoLatent": NodeDef({"vae": ("VAE",), "width": _int(32, MAX_RES), "height": _int(32, MAX_RES),
+                                        "length": _int(1, MAX_RES), "batch_size": _int(1, 4096)}, ("LATENT",),
+                                       optional={"start_image": ("IMAGE",)}),
+    "KSampler": NodeDef({"model": ("MODEL",), "seed": _int(0, U64), "steps": _int(1, 10000), "cfg": _float(0.0, 100.0),
+                         "sampler_name": (["euler", "euler_ancestral", "dpmpp_2m", "uni_pc", "res_multistep"],),
+                         "scheduler": (["simple", "normal", "karras", "beta", "sgm_uniform"],),
+                         "positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "latent_image": ("LATENT",),
+                         "denoise": _float(0.0, 1.0)}, ("LATENT",)),
+    "LoadImage": NodeDef({"image": (INPUT_FILES,)}, ("IMAGE", "MASK")),
+    "LTXAVTextEncoderLoader": NodeDef({"text_encoder": (TEXT_ENCODERS,), "ckpt_name": (CHECKPOINTS,)}, ("CLIP",),
+                                      optional={"device": (["default", "cpu"],)}),
+    "LTXVAudioVAELoader": NodeDef({"ckpt_name": (AUDIO_VAES,)}, ("VAE",)),
+    "LTXVEmptyLatentAudio": NodeDef({"frames_number": _int(1, 1000), "frame_rate": _float(1.0, 1000.0),
+                                     "batch_size": _int(1, 4096), "audio_vae": ("VAE",)}, ("LATENT",)),
+    "LTXVConcatAVLatent": NodeDef({"video_latent": ("LATENT",), "audio_latent": ("LATENT",)}, ("LATENT",)),
+    "LTXVSeparateAVLatent": NodeDef({"av_latent": ("LATENT",)}, ("LATENT", "LATENT")),
+    "LTXVAudioVAEDecode": NodeDef({"samples": ("LATENT",), "audio_vae": ("VAE",)}, ("AUDIO",)),
+    "LTXVPreprocess": NodeDef({"image": ("IMAGE",), "img_compression": _int(0, 100)}, ("IMAGE",)),
+    "LTXVImgToVideoInplace": NodeDef({"vae": ("VAE",), "image": ("IMAGE",), "latent": ("LATENT",),
+                                      "strength": _float(0.0, 1.0)}, ("LATENT",), optional={"bypass": ("BOOLEAN",)}),
     "CLIPTextEncode": NodeDef({"text": ("STRING",), "clip": ("CLIP",)}, ("CONDITIONING",)),
     "LTXVConditioning": NodeDef({"positive": ("CONDITIONING",), "negative": ("CONDITIONING",),
                                  "frame_rate": _float(0.0, 1000.0)}, ("CONDITIONING", "CONDITIONING")),
@@ -94,8 +132,10 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def validate(workflow: Any, checkpoints: list[str] = CHECKPOINTS) -> tuple[dict | None, dict, list[str]]:
-    """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid."""
+def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple[dict | None, dict, list[str]]:
+    """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid.
+
+    `installed` False: no model files at all (the node_errors fault); `uploaded`: the input folder's images."""
     if not isinstance(workflow, dict):
         return _err("invalid_prompt", "Cannot execute because the prompt is not a map of nodes.", ""), {}, []
     outputs = []
@@ -149,8 +189,14 @@ def validate(workflow: Any, checkpoints: list[str] = CHECKPOINTS) -> tuple[dict 
                     continue
                 upstream_ok = check(str(value[0]), output) and upstream_ok
                 continue
+            if kind is INPUT_FILES:  # LoadImage checks the file itself (VALIDATE_INPUTS), not a list
+                if value not in uploaded:
+                    errors.append(_err("custom_validation_failed", "Custom validation failed for node",
+                                       f"{name} - Invalid image file: {value}", input_name=name, received_value=value))
+                continue
             if isinstance(kind, list):
-                choices = checkpoints if kind is CHECKPOINTS else kind
+                is_models = any(kind is m for m in MODEL_LISTS) or kind is AUDIO_VAES
+                choices = [] if is_models and not installed else kind
                 if value not in choices:
                     errors.append(_err("value_not_in_list", "Value not in list", f"{name}: '{value}' not in {choices}",
                                        input_name=name, received_value=value))
@@ -209,6 +255,7 @@ class FakeComfyUI(Fake):
         self.running_reads = running_reads  # then while running
         self.jobs: dict[str, Job] = {}
         self.files: dict[tuple[str, str, str], bytes] = {}  # (type, subfolder, filename) -> bytes
+        self.uploads: list[str] = []  # names given to POST /upload/image, in order
         self.truncate_once: set[tuple[str, str, str]] = set()
         self._numbers = itertools.count()
         self._counters: dict[tuple[str, str], int] = {}
@@ -233,6 +280,7 @@ class FakeComfyUI(Fake):
         r("GET", r"/queue")(self._get_queue)
         r("POST", r"/queue")(self._post_queue)
         r("POST", r"/interrupt")(self._post_interrupt)
+        r("POST", r"/upload/image")(self._upload_image)
         r("GET", r"/view")(self._view)
 
     def env(self) -> dict[str, str]:
@@ -260,8 +308,7 @@ class FakeComfyUI(Fake):
             return self._entry(job, {}, "error", False, [start, cached, ["execution_interrupted", {
                 "prompt_id": job.prompt_id, "node_id": "11", "node_type": "SamplerCustomAdvanced", "executed": []}]])
         if job.fault == "execution_error":
-            node_id = next((k for k, n in job.workflow.items() if n["class_type"] == "SamplerCustomAdvanced"),
-                           next(iter(job.workflow)))
+            node_id = next((k for k, n in job.workflow.items() if n["class_type"] in SAMPLERS), next(iter(job.workflow)))
             return self._entry(job, {}, "error", False, [start, cached, ["execution_error", {
                 "prompt_id": job.prompt_id, "node_id": node_id, "node_type": job.workflow[node_id]["class_type"],
                 "executed": [], "exception_message": "Allocation on device \nThis error means you ran out of memory on your GPU.",
@@ -301,12 +348,14 @@ class FakeComfyUI(Fake):
         inputs = node["inputs"]
         if node["class_type"] == "SaveImage":
             return {"images": [self._save(inputs["filename_prefix"], "png", b"\x89PNG fake")]}
-        latent = self._upstream(job.workflow, node_id, "EmptyLTXVLatentVideo")
+        kind, latent = next((k, i) for k in LATENTS if (i := self._upstream(job.workflow, node_id, k)) is not None)
         video = self._upstream(job.workflow, node_id, "CreateVideo")
-        # LTX makes 8k+1 frames: a length between is cut down, as the VAE does.
-        frames = (latent["length"] - 1) // 8 * 8 + 1
-        data = self.media(latent["width"] // 32 * 32, latent["height"] // 32 * 32,
-                          Fraction(video["fps"]).limit_denominator(1001), frames=frames)
+        length, step, size_step = LATENTS[kind]
+        # LTX makes 8k+1 frames, Wan 4k+1: a length between is cut down, as the VAE does.
+        frames = (latent[length] - 1) // step * step + 1
+        fps = Fraction(video["fps"]).limit_denominator(1001)
+        data = self.media(latent["width"] // size_step * size_step, latent["height"] // size_step * size_step,
+                          fps, seconds=Fraction(frames) / fps, audio=_is_link(video.get("audio")), frames=frames)
         saved = self._save(inputs["filename_prefix"], "mp4", data)
         if job.fault == "truncate_view":
             self.truncate_once.add(("output", saved["subfolder"], saved["filename"]))
@@ -320,8 +369,8 @@ class FakeComfyUI(Fake):
         fault = self.take("outcome", call) or ""
         if fault == "server_error":
             return Reply(500, "500 Internal Server Error")
-        checkpoints = [] if fault == "node_errors" else CHECKPOINTS
-        error, node_errors, outputs = validate(body["prompt"], checkpoints)
+        uploaded = {f"{sub}/{name}" if sub else name for (kind, sub, name) in self.files if kind == "input"}
+        error, node_errors, outputs = validate(body["prompt"], installed=fault != "node_errors", uploaded=uploaded)
         if error is not None:
             return Reply(400, {"error": error, "node_errors": node_errors})
         extra = dict(body.get("extra_data", {}))
@@ -381,6 +430,27 @@ class FakeComfyUI(Fake):
                 if self._state(job) == "running" and body.get("prompt_id") in (None, job.prompt_id):
                     job.interrupted = True
         return Reply(200)
+
+    def _upload_image(self, call: Call) -> Reply:
+        parts = multipart(call)
+        if parts is None or "image" not in parts[1]:
+            return Reply(400)
+        fields, files = parts
+        filename, data, _ = files["image"]
+        kind, subfolder = fields.get("type") or "input", fields.get("subfolder", "")
+        if kind not in ("input", "temp", "output") or not filename or "/" in filename or ".." in subfolder:
+            return Reply(400)
+        with self._lock:
+            if fields.get("overwrite", "").lower() not in ("true", "1"):
+                # without overwrite ComfyUI keeps the name only for identical content, else numbers it
+                stem, dot, ext = filename.rpartition(".")
+                i = 1
+                while self.files.get((kind, subfolder, filename), data) != data:
+                    filename = f"{stem} ({i}){dot}{ext}"
+                    i += 1
+            self.files[(kind, subfolder, filename)] = data
+            self.uploads.append(filename)
+        return Reply(200, {"name": filename, "subfolder": subfolder, "type": kind})
 
     def _view(self, call: Call) -> Reply:
         q = {k: v[0] for k, v in call.query.items()}
