@@ -1,5 +1,5 @@
 """The journal: jobs, claims on them, the cost ledger, the cache index and edit records, in the one
-database `core/store.py` keeps (SQLite, WAL).
+database `core/store.py` keeps (this machine's SQLite file, or a studio's PostgreSQL).
 
 Every write commits at once, so what is on disk is what happened: a provider job id is
 durable (fsynced) the moment `set_submitted` returns. Every text that goes in passes `keys.redact`.
@@ -14,15 +14,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
-import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from . import store
 from .keys import redact
@@ -126,43 +123,35 @@ def _clean(value: Any) -> Any:
 
 
 class Journal:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        # One connection shared by the engine's tasks (all on one event loop); the lock keeps
-        # a CLI thread and the loop from interleaving statements.
+    def __init__(self, target: store.Target):
+        """`target`: a SQLite file, or a postgresql:// URL (a studio's shared database)."""
+        self.path = target if store.is_postgres(target) else Path(target)
         self._db = store.connect(self.path)
-        self._lock = threading.RLock()
 
     @classmethod
     def open_default(cls) -> "Journal":
-        from .settings import home
+        """This seat's journal: the shared database when one is set, else the data folder's SQLite file."""
+        return cls(store.default_target())
 
-        return cls(home() / "journal.sqlite")
+    @property
+    def backend(self) -> str:
+        return self._db.dialect
 
     def close(self) -> None:
         self._db.close()
 
-    def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            return self._db.execute(sql, tuple(_clean(a) for a in args))
+    def _exec(self, sql: str, args: Iterable[Any] = ()) -> store.Rows:
+        return self._db.execute(sql, tuple(_clean(a) for a in args))
 
     # --- statements of other modules (takes, templates) -------------------------------------
 
-    def execute(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, args: Iterable[Any] = ()) -> store.Rows:
         """One statement, every text redacted."""
         return self._exec(sql, args)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Statements inside go in whole or not at all."""
-        with self._lock:
-            self._exec("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._exec("ROLLBACK")
-                raise
-            self._exec("COMMIT")
+    def transaction(self):
+        """Statements inside go in whole or not at all (one inside another joins it)."""
+        return self._db.transaction()
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -177,6 +166,15 @@ class Journal:
         `owner`: claim the new job for that owner in the same transaction (no moment where another
         process could take it over). Returns the job's id, new or found."""
         job_id = job_id or new_id("job")
+        while True:
+            found = self._add_job(job_id, batch_id, request, cache_key, variant, model, route_key, estimated_cost, state,
+                                  output_path, cached_from, live, owner)
+            if found is not None:
+                return found
+            # The live job it met ended between our insert and our look: try again (a new job, or the next one).
+
+    def _add_job(self, job_id, batch_id, request, cache_key, variant, model, route_key, estimated_cost, state,
+                 output_path, cached_from, live, owner) -> str | None:
         t = now_iso()
         with self.transaction():
             cur = self._exec(
@@ -187,8 +185,9 @@ class Journal:
                  state.value, t, t, estimated_cost, output_path, cached_from,
                  cache_key if live and state.value in store.LIVE_STATES else None),
             )
-            if cur.rowcount == 0:  # a job for this request is already being made
-                return self._exec("SELECT id FROM jobs WHERE live_key = ?", (cache_key,)).fetchone()[0]
+            if cur.rowcount == 0:  # a job for this request is already being made (or this id is taken)
+                found = self.live_job(cache_key) if live else None
+                return found or (job_id if self.get(job_id) is not None else None)
             if owner is not None:
                 self._exec("INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?)",
                            (job_id, owner, time.time() + CLAIM_SECONDS))
@@ -200,13 +199,9 @@ class Journal:
         return row[0] if row else None
 
     def _durably(self, fn, *args, **kw):
-        """Run a write with an fsync of the WAL at its commit (which also flushes every earlier commit)."""
-        with self._lock:
-            self._db.execute("PRAGMA synchronous=FULL")
-            try:
-                return fn(*args, **kw)
-            finally:
-                self._db.execute("PRAGMA synchronous=NORMAL")
+        """Run a write whose commit must survive power loss, not only the process dying."""
+        with self._db.durably():
+            return fn(*args, **kw)
 
     def update(self, job_id: str, **fields: Any) -> None:
         if "state" in fields:
@@ -264,7 +259,7 @@ class Journal:
         return self.jobs(UNFINISHED)
 
     @staticmethod
-    def _job(row: sqlite3.Row) -> Job:
+    def _job(row) -> Job:
         d = dict(row)
         d["request"] = json.loads(d["request"])
         d["state"] = JobState(d["state"])
@@ -308,8 +303,8 @@ class Journal:
         `sandbox`: a job the sandbox's fakes made: listed apart, never counted against a budget."""
         at = datetime.now(timezone.utc)
         self._exec(
-            "INSERT OR IGNORE INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
-            " VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (job_id) DO NOTHING",
             (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
              int(sandbox)),
         )
@@ -340,18 +335,17 @@ class Journal:
         return (row[0], Path(row[1])) if row else None
 
     def cache_put(self, key: str, job_id: str, path: Path) -> None:
-        self._exec("INSERT OR REPLACE INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?)",
+        self._exec("INSERT INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?) ON CONFLICT (key) DO UPDATE"
+                   " SET job_id = excluded.job_id, path = excluded.path, created_at = excluded.created_at",
                    (key, job_id, str(path), now_iso()))
 
     # --- edits (fill records, written by the placing side) ----------------------------------
 
     def add_edit(self, job_id: str, target_kind: str, target_ref: str, before: Any, after: Any) -> int:
-        cur = self._exec(
+        return self._db.insert_id(
             "INSERT INTO edits (job_id, target_kind, target_ref, before, after, created_at) VALUES (?,?,?,?,?,?)",
-            (job_id, target_kind, target_ref, json.dumps(before, sort_keys=True), json.dumps(after, sort_keys=True),
-             now_iso()),
-        )
-        return int(cur.lastrowid)
+            [_clean(a) for a in (job_id, target_kind, target_ref, json.dumps(before, sort_keys=True),
+                                 json.dumps(after, sort_keys=True), now_iso())])
 
     def edits(self, job_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM edits", ()
@@ -368,8 +362,11 @@ class Journal:
         """One row per file content: `role` is "original" (the provider's download) or "conformed"
         (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any."""
         self._exec(
-            "INSERT OR REPLACE INTO credentials (sha256, job_id, role, path, parent_sha256, manifest_label, validation,"
-            " manifest, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO credentials (sha256, job_id, role, path, parent_sha256, manifest_label, validation,"
+            " manifest, recorded_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO UPDATE SET"
+            " job_id = excluded.job_id, role = excluded.role, path = excluded.path,"
+            " parent_sha256 = excluded.parent_sha256, manifest_label = excluded.manifest_label,"
+            " validation = excluded.validation, manifest = excluded.manifest, recorded_at = excluded.recorded_at",
             (sha256, job_id, role, str(path), parent_sha256, label, validation,
              json.dumps(manifest, sort_keys=True) if manifest is not None else None, now_iso()),
         )

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     signing_cert: Path | None = Field(None, description="C2PA certificate chain (PEM) to sign conformed clips with")
     signing_key: Path | None = Field(None, description="the private key (PEM) of signing_cert")
     c2pa_trust_anchors: Path | None = Field(None, description="root certificates (PEM) of C2PA signers to trust")
+    database_url: str | None = Field(None, description="postgresql://... : a studio's shared database (else this "
+                                     "machine's SQLite journal); PROMPTREEL_DATABASE_URL wins over it")
 
 
 def home() -> Path:

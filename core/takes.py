@@ -303,5 +303,5 @@ def choose(journal: Journal, take_id: str) -> Take:
     take = get_take(journal, take_id)
     if not take.ok:
         raise BadInput(f"Take {take_id} has no clip ({take.error or 'not generated'}).", "Choose a take that was made.")
-    journal.execute("UPDATE takes SET chosen = (id = ?) WHERE shot = ?", (take_id, take.shot))
+    journal.execute("UPDATE takes SET chosen = CASE WHEN id = ? THEN 1 ELSE 0 END WHERE shot = ?", (take_id, take.shot))
     return get_take(journal, take_id)

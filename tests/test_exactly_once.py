@@ -19,6 +19,10 @@ from promptreel.core.cli import main
 from promptreel.core.journal import Journal, owner_id
 from promptreel.core.providers.base import JobState
 from tests.engine_env import clip, env  # noqa: F401  (fixtures)
+from tests.postgres_env import database, pg_cluster  # noqa: F401  (fixtures)
+
+# Every test here runs on this machine's SQLite journal and on a studio's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("database")
 
 REPO = Path(__file__).resolve().parents[1]
 GENERATE = ["generate", "a kite over the sea", "--model", "test-model", "--seconds", "4", "--variants", "3", "--json"]
@@ -46,7 +50,7 @@ def _submitted(n: int):
 def _killed_generate(env) -> Journal:
     """`promptreel generate` (3 takes) killed with SIGKILL while its jobs are at the provider."""
     env.api.job_seconds = 600  # still polling when it dies
-    journal = Journal(env.home / "journal.sqlite")
+    journal = Journal.open_default()
     proc = _cli(GENERATE)
     try:
         _until(_submitted(3), journal, proc)
@@ -127,7 +131,7 @@ def test_two_resumes_at_once_download_each_job_once(env):
 
 def test_a_resume_beside_a_live_run_changes_nothing_it_owns(env, capsys):
     env.api.job_seconds = 1.5
-    journal = Journal(env.home / "journal.sqlite")
+    journal = Journal.open_default()
     live = _cli(GENERATE)
     try:
         _until(_submitted(3), journal, live)
@@ -164,8 +168,8 @@ def test_resume_abandon_cancels_at_the_provider_and_deletes_partials(env):
     assert "cancel" in env.journal.get(job.id).error_message
 
 
-def test_a_claim_lapses_when_its_process_dies(tmp_path):
-    journal = Journal(tmp_path / "j.sqlite")
+def test_a_claim_lapses_when_its_process_dies(database):
+    journal = Journal(database)
     me, other = owner_id(), owner_id()
     assert journal.claim("job_a", me)
     assert not journal.claim("job_a", other)  # held by a live process
@@ -188,7 +192,7 @@ def test_a_claim_lapses_when_its_process_dies(tmp_path):
 def test_a_killed_process_claim_is_taken_over_by_a_rerun(env, capsys):
     """SIGKILL leaves the claims behind; the re-run takes them over at once (the holder's pid is gone)."""
     env.api.job_seconds = 600
-    journal = Journal(env.home / "journal.sqlite")
+    journal = Journal.open_default()
     proc = _cli(GENERATE)
     try:
         _until(_submitted(3), journal, proc)
@@ -260,7 +264,7 @@ def test_sandbox_jobs_are_kept_apart_from_real_spend(tmp_path, clip, monkeypatch
         monkeypatch.setenv(KEY_NAME, key)
         with FakeJobAPI(clip, key=key) as api:
             settings = write_settings(tmp_path, api.url, daily_cap_usd=0.5)
-            journal = Journal(tmp_path / "journal.sqlite")
+            journal = Journal.open_default()
             engine = Engine(load_catalog(settings.catalog_file), journal, settings)
             req = GenerationRequest(prompt=f"kite {key}", model="test-model", seconds=4, size="1280x720")
             [r] = asyncio.run(engine.run([PlannedRequest(req)]))
