@@ -11,6 +11,7 @@ a job only while it holds the job's claim, a lease it renews while alive (`claim
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import store
+from .errors import BudgetExceeded
 from .keys import redact
 from .providers.base import JobState, MediaRef
 
@@ -52,6 +54,29 @@ def _owner_gone(owner: str) -> bool:
     except OSError:  # alive, another user's
         return False
     return False
+
+
+def whoami() -> tuple[str, str]:
+    """(user, host) of this seat, as recorded on its jobs and charges; PROMPTREEL_USER names the editor
+    where the login does not (a shared render account)."""
+    user = os.environ.get("PROMPTREEL_USER")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (a container): nothing better to say
+            user = "unknown"
+    return user, socket.gethostname()
+
+
+@dataclass(frozen=True)
+class Caps:
+    """The budgets a run is held to (None / absent: no cap)."""
+    day: float | None = None
+    user_day: float | None = None
+    projects: dict[str, float] | None = None
+
+    def __bool__(self) -> bool:
+        return self.day is not None or self.user_day is not None or bool(self.projects)
 
 
 def now_iso() -> str:
@@ -91,6 +116,8 @@ class Job:
     error_message: str | None
     media_at: str | None = None
     live_key: str | None = None
+    user_name: str | None = None
+    host: str | None = None
 
     @property
     def protocol(self) -> str:
@@ -179,11 +206,11 @@ class Journal:
         with self.transaction():
             cur = self._exec(
                 "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
-                " updated_at, estimated_cost, output_path, cached_from, live_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT DO NOTHING",
+                " updated_at, estimated_cost, output_path, cached_from, live_key, user_name, host)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
                  state.value, t, t, estimated_cost, output_path, cached_from,
-                 cache_key if live and state.value in store.LIVE_STATES else None),
+                 cache_key if live and state.value in store.LIVE_STATES else None, *whoami()),
             )
             if cur.rowcount == 0:  # a job for this request is already being made (or this id is taken)
                 found = self.live_job(cache_key) if live else None
@@ -204,16 +231,23 @@ class Journal:
             return fn(*args, **kw)
 
     def update(self, job_id: str, **fields: Any) -> None:
+        ended = False
         if "state" in fields:
             state = JobState(fields["state"])
             fields["state"] = state.value
             if state.terminal:  # made (or given up): an identical request now gets the cache, or a new job
                 fields["live_key"] = None
+                ended = True
         if "media_refs" in fields:
             fields["media_refs"] = _media_to_json(fields["media_refs"])
         fields["updated_at"] = now_iso()
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self._exec(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+        if not ended:
+            self._exec(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+            return
+        with self.transaction():
+            self._exec(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+            self._settle(job_id, None)  # one that ended without a charge (failed, abandoned) gives its reservation back
 
     def set_state(self, job_id: str, state: JobState, **fields: Any) -> None:
         self.update(job_id, state=state, **fields)
@@ -302,13 +336,90 @@ class Journal:
         """One ledger line per job (a second charge for the same job is ignored: never pay twice on paper).
         `sandbox`: a job the sandbox's fakes made: listed apart, never counted against a budget."""
         at = datetime.now(timezone.utc)
+        job = self.get(job_id)
+        user, host = (job.user_name or "", job.host or "") if job is not None else ("", "")
+        with self.transaction():
+            cur = self._exec(
+                "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox, user_name, host)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (job_id) DO NOTHING",
+                (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
+                 int(sandbox), user, host),
+            )
+            if cur.rowcount == 1:
+                self._settle(job_id, (0.0 if sandbox else amount, local_day(at), project, user))
+            self.update(job_id, actual_cost=amount)
+
+    # --- budgets: reserved before a run's first create, settled at each job's actual cost ----------
+
+    @staticmethod
+    def _scopes(day: str, project: str, user: str) -> list[tuple[str, str]]:
+        return [("day", day), ("project", project), ("user", f"{day}/{user}")]
+
+    def _ensure_budget(self, scope: str, name: str) -> None:
+        """The budget row of one scope, counted from the ledger and the open reservations on first use."""
+        day, _, user = name.partition("/")
+        where = {"day": ("day = ?", (name,)), "project": ("project = ?", (name,)),
+                 "user": ("day = ? AND user_name = ?", (day, user))}[scope]
         self._exec(
-            "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
-            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (job_id) DO NOTHING",
-            (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
-             int(sandbox)),
-        )
-        self.update(job_id, actual_cost=amount)
+            f"INSERT INTO budgets (scope, name, committed) VALUES (?, ?,"
+            f" (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sandbox = 0 AND {where[0]})"
+            f" + (SELECT COALESCE(SUM(amount), 0) FROM reservations WHERE {where[0]})) ON CONFLICT (scope, name) DO NOTHING",
+            (scope, name, *where[1], *where[1]))
+
+    def reserve(self, items: Iterable[tuple[str, float, str]], caps: Caps) -> None:
+        """Reserve each `(job_id, estimate, project)` against every cap that applies, all or none: raises
+        BudgetExceeded (and reserves nothing) when one would be passed by what is spent and reserved, on
+        every seat, plus this. Each cap is one conditional UPDATE, so concurrent runs queue on its row."""
+        items = [i for i in items if i[1] > 0]
+        if not caps or not items:
+            return
+        day, (user, _) = local_day(), whoami()
+        needs: dict[tuple[str, str], list] = {}
+        for _, amount, project in items:
+            limits = {("day", day): (caps.day, "the daily cap", "today"),
+                      ("project", project): ((caps.projects or {}).get(project), f"the budget of project '{project}'", "so far"),
+                      ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today")}
+            for key, (limit, label, when) in limits.items():
+                if limit is not None:
+                    needs.setdefault(key, [0.0, limit, label, when])[0] += amount
+        with self.transaction():
+            for (scope, name) in sorted(needs):  # one order on every seat: no two runs wait on each other
+                amount, limit, label, when = needs[(scope, name)]
+                self._ensure_budget(scope, name)
+                cur = self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?"
+                                 " AND committed + ? <= ?", (amount, scope, name, amount, limit + 1e-9))
+                if cur.rowcount == 0:
+                    committed = self._exec("SELECT committed FROM budgets WHERE scope = ? AND name = ?",
+                                           (scope, name)).fetchone()[0]
+                    raise BudgetExceeded(
+                        f"This run would cost about ${amount:.2f}; with ${committed:.2f} already spent or reserved "
+                        f"{when} (every seat of this database) that passes {label} of ${limit:.2f}.",
+                        "Wait for the budget to free up, or raise the cap in settings.toml.")
+            for job_id, amount, project in items:
+                self._exec("INSERT INTO reservations (job_id, day, project, user_name, amount) VALUES (?,?,?,?,?)"
+                           " ON CONFLICT (job_id) DO NOTHING", (job_id, day, project, user, amount))
+
+    def reserved(self) -> float:
+        """What runs have reserved and not yet settled, on every seat."""
+        return float(self._exec("SELECT COALESCE(SUM(amount), 0) FROM reservations").fetchone()[0])
+
+    def _settle(self, job_id: str, spent: tuple[float, str, str, str] | None) -> None:
+        """Give back a job's reservation and, when it was charged (`spent`: amount, day, project, user),
+        count what it really cost; on the budget rows that exist (the others count from the ledger)."""
+        moves: dict[tuple[str, str], float] = {}
+        row = self._exec("SELECT day, project, user_name, amount FROM reservations WHERE job_id = ?",
+                         (job_id,)).fetchone()
+        if row is not None:
+            self._exec("DELETE FROM reservations WHERE job_id = ?", (job_id,))
+            for key in self._scopes(row[0], row[1], row[2]):
+                moves[key] = moves.get(key, 0.0) - float(row[3])
+        if spent is not None and spent[0]:
+            for key in self._scopes(*spent[1:]):
+                moves[key] = moves.get(key, 0.0) + spent[0]
+        for (scope, name), delta in sorted(moves.items()):
+            if abs(delta) > 1e-12:
+                self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?",
+                           (delta, scope, name))
 
     def spent_on(self, day: str | None = None) -> float:
         """Real spend on a day (the sandbox's is not money)."""
@@ -317,9 +428,9 @@ class Journal:
         return float(row[0])
 
     def spend(self, by: str = "day", since: date | None = None, sandbox: bool = False) -> list[tuple[str, float, int]]:
-        """(group, total USD, jobs) rows, grouped by 'day', 'model' or 'project'; real spend, or with
+        """(group, total USD, jobs) rows, grouped by 'day', 'model', 'project', 'user' or 'host'; real spend, or with
         `sandbox` the sandbox's pretend spend."""
-        column = {"day": "day", "model": "model", "project": "project"}[by]
+        column = {"day": "day", "model": "model", "project": "project", "user": "user_name", "host": "host"}[by]
         sql = f"SELECT {column}, SUM(amount), COUNT(*) FROM ledger WHERE sandbox = ?"
         args: list[Any] = [int(sandbox)]
         if since is not None:

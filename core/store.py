@@ -167,6 +167,25 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_owner ON claims(owner);
 """, columns=(("jobs", "live_key", "TEXT"),), after=_one_live_job_per_request),
     Migration(7, "sandbox spend kept apart from real spend", columns=(("ledger", "sandbox", "INTEGER NOT NULL DEFAULT 0"),)),
+    # Shared budgets: a run reserves its estimate before its first create, in one statement per cap that
+    # refuses to pass it (`budgets.committed` = spent + reserved), and each job settles at its actual cost;
+    # so runs on many seats at once can never pass a cap together. And who asked for each job, from where.
+    Migration(8, "budgets and reservations; the user and host of each job and charge", """
+CREATE TABLE IF NOT EXISTS budgets (
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    committed REAL NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+CREATE TABLE IF NOT EXISTS reservations (
+    job_id TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    project TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    amount REAL NOT NULL
+);
+""", columns=(("jobs", "user_name", "TEXT"), ("jobs", "host", "TEXT"),
+              ("ledger", "user_name", "TEXT NOT NULL DEFAULT ''"), ("ledger", "host", "TEXT NOT NULL DEFAULT ''"))),
 )
 
 LATEST = MIGRATIONS[-1].version

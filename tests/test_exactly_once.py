@@ -28,10 +28,10 @@ REPO = Path(__file__).resolve().parents[1]
 GENERATE = ["generate", "a kite over the sea", "--model", "test-model", "--seconds", "4", "--variants", "3", "--json"]
 
 
-def _cli(args: list[str]) -> subprocess.Popen:
-    """promptreel in its own process, as a second terminal would run it."""
+def _cli(args: list[str], **env: str) -> subprocess.Popen:
+    """promptreel in its own process, as a second terminal (or another seat, `env`) would run it."""
     script = f"import sys, tests.fakes.testproto; from promptreel.core.cli import main; sys.exit(main({args!r}))"
-    return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+    return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
