@@ -421,7 +421,7 @@ class Postgres(Database):
         try:  # one plain connection first: its error says why (the pool's would only time out)
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as e:
-            reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0].strip().rstrip(".")
             parts = urlsplit(url)
             if parts.password:
                 reason = reason.replace(parts.password, "***")
