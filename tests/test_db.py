@@ -104,3 +104,20 @@ def test_an_unreachable_database_is_one_line_with_its_fix_and_no_password(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Cannot reach the database" in err[0] and "database_url" in err[0]
     assert "s3cret-pw" not in err[0] and "seat:***@" in err[0]
+
+
+def test_the_sandbox_demo_never_writes_to_a_shared_database(tmp_path, monkeypatch):
+    """`demo --sandbox` keeps its pretend jobs in its own folder's journal, even on a studio seat."""
+    from promptreel.core.errors import BadInput
+    from promptreel.otio_adapters import demo
+
+    monkeypatch.setenv("PROMPTREEL_DATABASE_URL", "postgresql://seat@db.studio.invalid/promptreel")
+    seen = []
+
+    def stand_in(*args, **kw):  # where the demo's engine would write, then stop (the demo itself is tested elsewhere)
+        seen.append(store.default_target())
+        raise BadInput("stop here", "")
+
+    monkeypatch.setattr(demo, "run_demo", stand_in)
+    assert main(["demo", "--sandbox", "--out", str(tmp_path / "demo")]) == 2
+    assert seen == [tmp_path / "demo" / "sandbox-home" / "journal.sqlite"]
