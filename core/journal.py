@@ -355,16 +355,28 @@ class Journal:
     def _scopes(day: str, project: str, user: str) -> list[tuple[str, str]]:
         return [("day", day), ("project", project), ("user", f"{day}/{user}")]
 
+    @staticmethod
+    def _counted(scope: str, name: str) -> tuple[str, tuple]:
+        """SQL for what a scope has spent and reserved, on every seat, and its parameters."""
+        day, _, user = name.partition("/")
+        where, args = {"day": ("day = ?", (name,)), "project": ("project = ?", (name,)),
+                       "user": ("day = ? AND user_name = ?", (day, user))}[scope]
+        return (f"(SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sandbox = 0 AND {where})"
+                f" + (SELECT COALESCE(SUM(amount), 0) FROM reservations WHERE {where})"), (*args, *args)
+
     def _ensure_budget(self, scope: str, name: str) -> None:
         """The budget row of one scope, counted from the ledger and the open reservations on first use."""
-        day, _, user = name.partition("/")
-        where = {"day": ("day = ?", (name,)), "project": ("project = ?", (name,)),
-                 "user": ("day = ? AND user_name = ?", (day, user))}[scope]
-        self._exec(
-            f"INSERT INTO budgets (scope, name, committed) VALUES (?, ?,"
-            f" (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sandbox = 0 AND {where[0]})"
-            f" + (SELECT COALESCE(SUM(amount), 0) FROM reservations WHERE {where[0]})) ON CONFLICT (scope, name) DO NOTHING",
-            (scope, name, *where[1], *where[1]))
+        counted, args = self._counted(scope, name)
+        self._exec(f"INSERT INTO budgets (scope, name, committed) VALUES (?, ?, {counted})"
+                   " ON CONFLICT (scope, name) DO NOTHING", (scope, name, *args))
+
+    def committed(self, scope: str, name: str | None = None) -> float:
+        """Spent and reserved, on every seat: today ('day'), by a project, or by a user today ('user',
+        this seat's user when `name` is None)."""
+        if name is None:
+            name = local_day() if scope == "day" else f"{local_day()}/{whoami()[0]}"
+        counted, args = self._counted(scope, name)
+        return float(self._exec(f"SELECT {counted}", args).fetchone()[0])
 
     def reserve(self, items: Iterable[tuple[str, float, str]], caps: Caps) -> None:
         """Reserve each `(job_id, estimate, project)` against every cap that applies, all or none: raises
