@@ -305,15 +305,18 @@ class Journal:
     def claim(self, job_id: str, owner: str, seconds: float = CLAIM_SECONDS) -> bool:
         """Take (or keep) the claim on a job: True when `owner` holds it now. One atomic statement: a claim
         held by a live owner is never taken; a lapsed one, or one whose process here has died, is."""
-        now = time.time()
+        def take(gone: str) -> bool:
+            now = time.time()
+            return self._exec(
+                "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
+                " SET owner = excluded.owner, expires_at = excluded.expires_at"
+                " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
+                (job_id, owner, now + seconds, now, gone)).rowcount == 1
+
+        if take(""):  # free, lapsed or ours: one statement (a round trip, on a shared database)
+            return True
         row = self._exec("SELECT owner FROM claims WHERE job_id = ?", (job_id,)).fetchone()
-        gone = row[0] if row is not None and row[0] != owner and _owner_gone(row[0]) else ""
-        cur = self._exec(
-            "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
-            " SET owner = excluded.owner, expires_at = excluded.expires_at"
-            " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
-            (job_id, owner, now + seconds, now, gone))
-        return cur.rowcount == 1
+        return row is not None and row[0] != owner and _owner_gone(row[0]) and take(row[0])
 
     def claim_holder(self, job_id: str) -> str | None:
         row = self._exec("SELECT owner FROM claims WHERE job_id = ?", (job_id,)).fetchone()

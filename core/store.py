@@ -430,8 +430,7 @@ class Postgres(Database):
                               "runs and lets this seat in.") from None
         # Statements outside a transaction commit at once, as on SQLite; a pooled connection per thread.
         self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True, name="promptreel",
-                                    kwargs={"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10},
-                                    check=ConnectionPool.check_connection)
+                                    kwargs={"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10})
         self._local = threading.local()
 
     @staticmethod
