@@ -172,14 +172,13 @@ class Engine:
             raise BudgetExceeded(f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
                                  "Raise --budget, or ask for fewer or shorter takes.")
         routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
-        caps = Caps(self.settings.daily_cap_usd, self.settings.user_daily_cap_usd, self.settings.project_caps_usd)
 
         batch = new_id("batch")
         jobs: dict[str, str] = {}  # request identity -> the job that makes it
         uses = [t.cache_key for t in takes]  # each take's identity, in order
         with self.journal.transaction():  # the run's jobs and their reservation go in together, or not at all
             reserve = self._add_jobs(takes, batch, routes, jobs, no_cache)
-            self.journal.reserve(reserve, caps)  # before the first create; refused: nothing was added
+            self.journal.reserve(reserve, self._caps())  # before the first create; refused: nothing was added
         jobs = {key: jobs[key] for key in dict.fromkeys(uses)}
         first = {}
         for t in takes:
@@ -251,6 +250,9 @@ class Engine:
                                f"({self.journal.claim_holder(job_id)}).",
                                "Wait for that run to finish, then run `promptreel resume` again.")
         try:
+            # A resend is paid like any create: reserved first, and refused (changing nothing) past a cap.
+            self.journal.reserve([(j.id, j.estimated_cost, j.request.get("tags", {}).get("project", ""))
+                                  for j in map(self.journal.get, resend)], self._caps())
             async with self._session():
                 for job_id in abandon:
                     await self._abandon(self.journal.get(job_id), on_event)
@@ -261,6 +263,10 @@ class Engine:
         finally:
             self.journal.release(self.owner)
         return list(results)
+
+    def _caps(self) -> Caps:
+        s = self.settings
+        return Caps(s.daily_cap_usd, s.user_daily_cap_usd, s.project_caps_usd)
 
     async def _abandon(self, job: Job, on_event: OnEvent) -> None:
         """Give up on a job: cancel it at the provider where the protocol can (so it stops costing), delete

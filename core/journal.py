@@ -389,15 +389,20 @@ class Journal:
         if not caps or not items:
             return
         day, (user, _) = local_day(), whoami()
-        needs: dict[tuple[str, str], list] = {}
-        for _, amount, project in items:
-            limits = {("day", day): (caps.day, "the daily cap", "today"),
-                      ("project", project): ((caps.projects or {}).get(project), f"the budget of project '{project}'", "so far"),
-                      ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today")}
-            for key, (limit, label, when) in limits.items():
-                if limit is not None:
-                    needs.setdefault(key, [0.0, limit, label, when])[0] += amount
         with self.transaction():
+            marks = ",".join("?" * len(items))
+            held = {r[0] for r in self._exec(f"SELECT job_id FROM reservations WHERE job_id IN ({marks})",
+                                             [i[0] for i in items])}
+            items = [i for i in items if i[0] not in held]  # a job reserved once (then resent) counts once
+            needs: dict[tuple[str, str], list] = {}
+            for _, amount, project in items:
+                limits = {("day", day): (caps.day, "the daily cap", "today"),
+                          ("project", project): ((caps.projects or {}).get(project),
+                                                 f"the budget of project '{project}'", "so far"),
+                          ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today")}
+                for key, (limit, label, when) in limits.items():
+                    if limit is not None:
+                        needs.setdefault(key, [0.0, limit, label, when])[0] += amount
             for (scope, name) in sorted(needs):  # one order on every seat: no two runs wait on each other
                 amount, limit, label, when = needs[(scope, name)]
                 self._ensure_budget(scope, name)
@@ -411,8 +416,8 @@ class Journal:
                         f"{when} (every seat of this database) that passes {label} of ${limit:.2f}.",
                         "Wait for the budget to free up, or raise the cap in settings.toml.")
             for job_id, amount, project in items:
-                self._exec("INSERT INTO reservations (job_id, day, project, user_name, amount) VALUES (?,?,?,?,?)"
-                           " ON CONFLICT (job_id) DO NOTHING", (job_id, day, project, user, amount))
+                self._exec("INSERT INTO reservations (job_id, day, project, user_name, amount) VALUES (?,?,?,?,?)",
+                           (job_id, day, project, user, amount))
 
     def reserved(self) -> float:
         """What runs have reserved and not yet settled, on every seat."""

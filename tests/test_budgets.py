@@ -106,3 +106,31 @@ def test_four_processes_against_one_cap_stop_at_it_together(env, capsys):
     assert rows[0] == ["user", "usd", "jobs"] and len(rows[1:]) == 2
     assert all(r[1:] == ["0.8000", "2"] for r in rows[1:])
     assert {r[0] for r in rows[1:]} <= {"alice", "bob", "carol", "dan"}
+
+
+def test_a_resend_is_reserved_like_any_create_and_a_reserved_job_counts_once(env):
+    """A job never sent by a run made before the cap was set: resending it is held to the cap. A job
+    whose reservation is still open (its outcome unknown) is not counted a second time when resent."""
+    orphan = env.journal.add_job(batch_id="b0", request=env.plan().request.model_dump(mode="json"), cache_key="k:0",
+                                 variant=0, model="test-model", route_key="testproto:test-1", estimated_cost=0.4)
+    spent = env.journal.add_job(batch_id="b0", request={}, cache_key="k:1", variant=0, model="m", route_key="p:m",
+                                estimated_cost=0.8)
+    env.journal.charge(spent, "m", 0.8)
+    env.settings.daily_cap_usd = 1.0
+    with pytest.raises(BudgetExceeded, match="daily cap"):
+        env.resume(resend=[orphan])  # 0.80 + 0.40 > 1.00
+    assert env.journal.get(orphan).state is JobState.PLANNED and sum(env.api.creates.values()) == 0
+    assert env.journal.reserved() == 0
+
+    held = _job(env.journal, 9)
+    env.journal.reserve([(held, 0.1, "")], Caps(day=1.0))
+    env.journal.reserve([(held, 0.1, "")], Caps(day=1.0))  # the same job again: already reserved
+
+    def counted() -> float:  # the budget row the conditional update reads, and what it should say
+        row = env.journal.execute("SELECT committed FROM budgets WHERE scope = 'day'").fetchone()[0]
+        assert row == pytest.approx(env.journal.committed("day"))
+        return row
+
+    assert counted() == pytest.approx(0.9)
+    env.journal.set_state(held, JobState.CANCELED)
+    assert counted() == pytest.approx(0.8)
