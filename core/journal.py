@@ -474,9 +474,10 @@ class Journal:
 
     def add_edit(self, job_id: str, target_kind: str, target_ref: str, before: Any, after: Any) -> int:
         return self._db.insert_id(
-            "INSERT INTO edits (job_id, target_kind, target_ref, before, after, created_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO edits (job_id, target_kind, target_ref, before, after, created_at, user_name, host)"
+            " VALUES (?,?,?,?,?,?,?,?)",
             [_clean(a) for a in (job_id, target_kind, target_ref, json.dumps(before, sort_keys=True),
-                                 json.dumps(after, sort_keys=True), now_iso())])
+                                 json.dumps(after, sort_keys=True), now_iso(), *whoami())])
 
     def edits(self, job_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM edits", ()

@@ -170,7 +170,7 @@ CREATE INDEX IF NOT EXISTS claims_owner ON claims(owner);
     # Shared budgets: a run reserves its estimate before its first create, in one statement per cap that
     # refuses to pass it (`budgets.committed` = spent + reserved), and each job settles at its actual cost;
     # so runs on many seats at once can never pass a cap together. And who asked for each job, from where.
-    Migration(8, "budgets and reservations; the user and host of each job and charge", """
+    Migration(8, "budgets and reservations; the user and host of each job, charge, take and edit", """
 CREATE TABLE IF NOT EXISTS budgets (
     scope TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -185,7 +185,9 @@ CREATE TABLE IF NOT EXISTS reservations (
     amount REAL NOT NULL
 );
 """, columns=(("jobs", "user_name", "TEXT"), ("jobs", "host", "TEXT"),
-              ("ledger", "user_name", "TEXT NOT NULL DEFAULT ''"), ("ledger", "host", "TEXT NOT NULL DEFAULT ''"))),
+              ("ledger", "user_name", "TEXT NOT NULL DEFAULT ''"), ("ledger", "host", "TEXT NOT NULL DEFAULT ''"),
+              ("takes", "user_name", "TEXT"), ("takes", "host", "TEXT"),
+              ("edits", "user_name", "TEXT"), ("edits", "host", "TEXT"))),
 )
 
 LATEST = MIGRATIONS[-1].version

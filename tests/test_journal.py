@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from promptreel.core import store
-from promptreel.core.journal import Journal
+from promptreel.core.journal import Journal, whoami
 from promptreel.core.providers.base import JobState, MediaRef
 from tests.postgres_env import database, pg_cluster  # noqa: F401  (fixtures)
 
@@ -81,7 +81,8 @@ def test_cache_and_edits(journal, tmp_path):
     edit = journal.add_edit("job_1", "otio_clip", "track 1 / item 3", {"media": "placeholder"}, {"media": "job_1.mp4"})
     assert journal.edits("job_1") == [{"id": edit, "job_id": "job_1", "target_kind": "otio_clip",
                                        "target_ref": "track 1 / item 3", "before": {"media": "placeholder"},
-                                       "after": {"media": "job_1.mp4"}, "created_at": journal.edits()[0]["created_at"]}]
+                                       "after": {"media": "job_1.mp4"}, "created_at": journal.edits()[0]["created_at"],
+                                       "user_name": whoami()[0], "host": whoami()[1]}]
 
 
 def test_many_threads_opening_a_new_journal_at_once(tmp_path):
