@@ -121,3 +121,16 @@ def test_the_sandbox_demo_never_writes_to_a_shared_database(tmp_path, monkeypatc
     monkeypatch.setattr(demo, "run_demo", stand_in)
     assert main(["demo", "--sandbox", "--out", str(tmp_path / "demo")]) == 2
     assert seen == [tmp_path / "demo" / "sandbox-home" / "journal.sqlite"]
+
+
+def test_doctor_checks_the_shared_database(pg_cluster, tmp_path, monkeypatch):
+    from promptreel.resolve_plugin.checkup import journal_check
+
+    url = pg_cluster.new_database()
+    monkeypatch.setenv("PROMPTREEL_DATABASE_URL", url)
+    Journal(url).close()
+    check = journal_check()
+    assert check.ok and f"schema {store.LATEST}, 0 job(s)" in check.detail and url in check.detail
+    monkeypatch.setenv("PROMPTREEL_DATABASE_URL", f"postgresql://seat:pw@/gone?host={tmp_path}")
+    check = journal_check()
+    assert not check.ok and "Cannot reach the database" in check.detail and "pw@" not in check.detail
