@@ -297,14 +297,18 @@ class Database:
 class SQLite(Database):
     dialect = "sqlite"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
         self.where = str(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the engine's tasks (all on one event loop); the lock keeps a CLI
         # thread and the loop from interleaving statements.
         self._lock = threading.RLock()
         self._depth = 0
+        if read_only:  # no WAL switch, no folder made: looking changes nothing
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=5,
+                                       check_same_thread=False)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
         # Switching a new database to WAL needs it to itself, and SQLite answers "locked" at once (no busy
@@ -560,13 +564,7 @@ class Summary:
 
 def inspect(target: Target) -> Summary:
     """Read-only: the database's schema version and how many jobs it holds (for `doctor`, `db status`)."""
-    if is_postgres(target):
-        db: Database = Postgres(target)
-    else:
-        db = SQLite.__new__(SQLite)  # read-only: no WAL switch, no folder made
-        db.where, db._lock, db._depth = str(target), threading.RLock(), 0
-        db._db = sqlite3.connect(f"{Path(target).resolve().as_uri()}?mode=ro", uri=True, timeout=5,
-                                 check_same_thread=False)
+    db: Database = Postgres(target) if is_postgres(target) else SQLite(Path(target), read_only=True)
     try:
         found = version(db)
         _refuse_newer(found, target)
