@@ -6,6 +6,7 @@ where they fail. Modules that test both backends import `database` (and `pg_clus
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -28,16 +29,18 @@ def _bin_dir() -> Path | None:
 
 
 class Cluster:
-    def __init__(self, bins: Path):
+    def __init__(self, bins: Path, folder: Path | None = None):
+        """A new cluster in a new folder, or (`folder`) one an earlier session left there."""
         self.bins = bins
-        # Not under pytest's tmp folders: those are private to root, and the server must not run as root.
-        self.dir = Path(tempfile.mkdtemp(prefix="promptreel-pg-"))
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "nobody")
-            self.as_user = ["runuser", "-u", "nobody", "--"]
-        os.chmod(self.dir, 0o755)  # the socket is in it: this user's clients must reach it
-        self.data = self.dir / "data"
+        # As root the server runs as nobody (PostgreSQL refuses root); otherwise as this user.
+        self.as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+        if folder is None:
+            # Not under pytest's tmp folders: those are private to root, and the server must not run as root.
+            folder = Path(tempfile.mkdtemp(prefix="promptreel-pg-"))
+            if self.as_user:
+                shutil.chown(folder, "nobody")
+            os.chmod(folder, 0o755)  # the socket is in it: this user's clients must reach it
+        self.dir, self.data = folder, folder / "data"
 
     def _run(self, *args: str) -> None:
         done = subprocess.run([*self.as_user, *args], capture_output=True, text=True)
@@ -45,6 +48,8 @@ class Cluster:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stdout}{done.stderr}")
 
     def start(self) -> "Cluster":
+        _stop_orphans()
+        (self.dir / "owner").write_text(str(os.getpid()))
         self._run(str(self.bins / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
                   "--no-sync")
         # Throwaway: no fsync; many short-lived test processes, each with a small pool.
@@ -69,6 +74,23 @@ class Cluster:
             self._run(str(self.bins / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _stop_orphans() -> None:
+    """Clusters left running by a test session that was killed (no teardown): stopped, their folders removed."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), "promptreel-pg-*")):
+        try:
+            os.kill(int(Path(folder, "owner").read_text()), 0)
+            continue  # its session still runs
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue  # not ours to judge (another user's, or still starting)
+        bins = _bin_dir()
+        if bins is not None and Path(folder, "data").is_dir():
+            with contextlib.suppress(RuntimeError):
+                Cluster(bins, Path(folder)).stop()  # removes the folder too
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _unavailable(reason: str):
