@@ -30,7 +30,10 @@ GENERATE = ["generate", "a kite over the sea", "--model", "test-model", "--secon
 
 def _cli(args: list[str], **env: str) -> subprocess.Popen:
     """promptreel in its own process, as a second terminal (or another seat, `env`) would run it."""
-    script = f"import sys, tests.fakes.testproto; from promptreel.core.cli import main; sys.exit(main({args!r}))"
+    script = ("import os, socket, sys, tests.fakes.testproto; from promptreel.core.cli import main\n"
+              "if os.environ.get('PROMPTREEL_TEST_HOSTNAME'):  # a seat on another machine\n"
+              "    socket.gethostname = lambda: os.environ['PROMPTREEL_TEST_HOSTNAME']\n"
+              f"sys.exit(main({args!r}))")
     return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -275,3 +278,29 @@ def test_sandbox_jobs_are_kept_apart_from_real_spend(tmp_path, clip, monkeypatch
     assert capsys.readouterr().out.splitlines()[1:] == ["test-model,0.4000,1"]
     assert main(["cost", "--by", "model", "--csv", "--sandbox"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["test-model,0.4000,1"]
+
+
+def test_a_dead_seat_elsewhere_holds_its_jobs_until_its_lease_lapses_then_any_seat_finishes_them(env, capsys):
+    """A seat on another machine killed mid-job: its pid cannot be checked from here, so its claims hold
+    until their lease lapses (here: made to lapse, not waited out); then this seat collects its jobs."""
+    env.api.job_seconds = 600
+    journal = Journal.open_default()
+    seat_b = _cli(GENERATE, PROMPTREEL_TEST_HOSTNAME="render-node-7")
+    try:
+        _until(_submitted(3), journal, seat_b)
+        seat_b.send_signal(signal.SIGKILL)
+        seat_b.wait()
+    finally:
+        seat_b.kill()
+        seat_b.stdout.close(), seat_b.stderr.close()
+    owners = {r[0] for r in journal.execute("SELECT owner FROM claims")}
+    assert len(owners) == 1 and owners.pop().startswith("render-node-7/")
+    job = journal.jobs()[0].id
+    assert main(["resume", "--abandon", job]) == 2  # still held: the other seat may be alive
+    assert "being made by another promptreel process" in capsys.readouterr().err
+    journal.execute("UPDATE claims SET expires_at = ?", (time.time() - 1,))  # 30 s later
+    env.api.job_seconds = 0
+    assert main(["resume", "--json"]) == 0
+    assert [r["state"] for r in json.loads(capsys.readouterr().out)] == ["done"] * 3
+    assert sum(env.api.creates.values()) == 3 and journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+    journal.close()
