@@ -36,7 +36,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
-from .journal import CLAIM_SECONDS, Job, Journal, new_id, now_iso, owner_id
+from .journal import CLAIM_SECONDS, Caps, Job, Journal, new_id, now_iso, owner_id
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
@@ -184,44 +184,19 @@ class Engine:
         if budget is not None and total > budget + 1e-9:
             raise BudgetExceeded(f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
                                  "Raise --budget, or ask for fewer or shorter takes.")
-        cap = self.settings.daily_cap_usd
-        if cap is not None and total > 0:
-            spent = self.journal.spent_on()
-            if spent + total > cap + 1e-9:
-                raise BudgetExceeded(
-                    f"This run would cost about ${total:.2f}; with ${spent:.2f} already spent today that passes the "
-                    f"daily cap of ${cap:.2f}.", "Wait until tomorrow, or raise daily_cap_usd in settings.toml.")
         refuse_unknown_prices([t.model for t in takes if t.hit is None], budget, self.settings.daily_cap_usd)
         routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
 
         batch = new_id("batch")
         jobs: dict[str, str] = {}  # request identity -> the job that makes it
+        uses = [t.cache_key for t in takes]  # each take's identity, in order
+        with self.journal.transaction():  # the run's jobs and their reservation go in together, or not at all
+            reserve = self._add_jobs(takes, batch, routes, jobs, no_cache)
+            self.journal.reserve(reserve, self._caps())  # before the first create; refused: nothing was added
+        jobs = {key: jobs[key] for key in dict.fromkeys(uses)}
         first: dict[str, _Take] = {}  # request identity -> its first take in this batch
-        uses: list[str] = []  # each take's identity, in order
         for t in takes:
-            uses.append(t.cache_key)
-            if t.cache_key in first:  # the same request twice in this batch: one job serves both
-                continue
-            first[t.cache_key] = t
-            data = t.request.model_dump(mode="json")
-            if t.hit is not None:
-                job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
-                                              model=t.model.id, route_key="cache:" + t.model.id, estimated_cost=0.0,
-                                              state=JobState.DONE, output_path=str(t.hit[1]), cached_from=t.hit[0])
-                self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""),
-                                    sandbox=self.journal.charged_to_sandbox(t.hit[0]))  # a sandbox take stays pretend
-                jobs[t.cache_key] = job_id
-                continue
-            # A fresh job holds the request's identity, so a crashed run's job, or another process's,
-            # for the same request is found here instead of made again (`--no-cache` makes a fresh one).
-            mine = new_id("job")
-            job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
-                                          model=t.model.id, route_key=routes[t.model.id].key,
-                                          estimated_cost=t.estimate, job_id=mine, live=not no_cache, owner=self.owner)
-            if job_id != mine:
-                log.info("take %s of %s attaches to job %s, already being made for the same request",
-                         t.variant, t.model.id, job_id)
-            jobs[t.cache_key] = job_id
+            first.setdefault(t.cache_key, t)
         for key, job_id in jobs.items():
             on_event(Event(EventKind.QUEUED, job_id, first[key].model.id, first[key].variant))
 
@@ -241,6 +216,37 @@ class Engine:
             results.append(result)
         return results
 
+    def _add_jobs(self, takes: list[_Take], batch: str, routes: dict[str, Route], jobs: dict[str, str],
+                  no_cache: bool) -> list[tuple[str, float, str]]:
+        """One job per distinct request into `jobs`; returns the new ones' (job id, estimate, project) to reserve.
+        In request order: two seats adding overlapping runs take their locks in one order."""
+        fresh = []
+        for t in sorted(takes, key=lambda t: t.cache_key):
+            if t.cache_key in jobs:  # the same request twice in this batch: one job serves both
+                continue
+            data = t.request.model_dump(mode="json")
+            if t.hit is not None:
+                job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
+                                              model=t.model.id, route_key="cache:" + t.model.id, estimated_cost=0.0,
+                                              state=JobState.DONE, output_path=str(t.hit[1]), cached_from=t.hit[0])
+                self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""),
+                                    sandbox=self.journal.charged_to_sandbox(t.hit[0]))  # a sandbox take stays pretend
+                jobs[t.cache_key] = job_id
+                continue
+            # A fresh job holds the request's identity, so a crashed run's job, or another process's,
+            # for the same request is found here instead of made again (`--no-cache` makes a fresh one).
+            mine = new_id("job")
+            job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
+                                          model=t.model.id, route_key=routes[t.model.id].key,
+                                          estimated_cost=t.estimate, job_id=mine, live=not no_cache, owner=self.owner)
+            if job_id != mine:
+                log.info("take %s of %s attaches to job %s, already being made for the same request",
+                         t.variant, t.model.id, job_id)
+            else:
+                fresh.append((job_id, t.estimate, t.request.tags.get("project", "")))
+            jobs[t.cache_key] = job_id
+        return fresh
+
     async def resume(self, on_event: OnEvent = ignore, *, resend: Iterable[str] = (),
                      abandon: Iterable[str] = ()) -> list[JobResult]:
         """Collect every unfinished job: reconcile, poll, download. Creates nothing, except the jobs
@@ -259,6 +265,9 @@ class Engine:
                                f"({self.journal.claim_holder(job_id)}).",
                                "Wait for that run to finish, then run `promptreel resume` again.")
         try:
+            # A resend is paid like any create: reserved first, and refused (changing nothing) past a cap.
+            self.journal.reserve([(j.id, j.estimated_cost, j.request.get("tags", {}).get("project", ""))
+                                  for j in map(self.journal.get, resend)], self._caps())
             async with self._session():
                 for job_id in abandon:
                     await self._abandon(self.journal.get(job_id), on_event)
@@ -269,6 +278,10 @@ class Engine:
         finally:
             self.journal.release(self.owner)
         return list(results)
+
+    def _caps(self) -> Caps:
+        s = self.settings
+        return Caps(s.daily_cap_usd, s.user_daily_cap_usd, s.project_caps_usd)
 
     async def _abandon(self, job: Job, on_event: OnEvent) -> None:
         """Give up on a job: cancel it at the provider where the protocol can (so it stops costing), delete

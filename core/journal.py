@@ -1,5 +1,5 @@
 """The journal: jobs, claims on them, the cost ledger, the cache index and edit records, in the one
-database `core/store.py` keeps (SQLite, WAL).
+database `core/store.py` keeps (this machine's SQLite file, or a studio's PostgreSQL).
 
 Every write commits at once, so what is on disk is what happened: a provider job id is
 durable (fsynced) the moment `set_submitted` returns. Every text that goes in passes `keys.redact`.
@@ -11,20 +11,19 @@ a job only while it holds the job's claim, a lease it renews while alive (`claim
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import socket
-import sqlite3
-import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from . import store
+from .errors import BudgetExceeded
 from .keys import redact
 from .providers.base import JobState, MediaRef
 
@@ -55,6 +54,29 @@ def _owner_gone(owner: str) -> bool:
     except OSError:  # alive, another user's
         return False
     return False
+
+
+def whoami() -> tuple[str, str]:
+    """(user, host) of this seat, as recorded on its jobs and charges; PROMPTREEL_USER names the editor
+    where the login does not (a shared render account)."""
+    user = os.environ.get("PROMPTREEL_USER")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (a container): nothing better to say
+            user = "unknown"
+    return user, socket.gethostname()
+
+
+@dataclass(frozen=True)
+class Caps:
+    """The budgets a run is held to (None / absent: no cap)."""
+    day: float | None = None
+    user_day: float | None = None
+    projects: dict[str, float] | None = None
+
+    def __bool__(self) -> bool:
+        return self.day is not None or self.user_day is not None or bool(self.projects)
 
 
 def now_iso() -> str:
@@ -94,6 +116,8 @@ class Job:
     error_message: str | None
     media_at: str | None = None
     live_key: str | None = None
+    user_name: str | None = None
+    host: str | None = None
 
     @property
     def protocol(self) -> str:
@@ -126,43 +150,35 @@ def _clean(value: Any) -> Any:
 
 
 class Journal:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        # One connection shared by the engine's tasks (all on one event loop); the lock keeps
-        # a CLI thread and the loop from interleaving statements.
+    def __init__(self, target: store.Target):
+        """`target`: a SQLite file, or a postgresql:// URL (a studio's shared database)."""
+        self.path = target if store.is_postgres(target) else Path(target)
         self._db = store.connect(self.path)
-        self._lock = threading.RLock()
 
     @classmethod
     def open_default(cls) -> "Journal":
-        from .settings import home
+        """This seat's journal: the shared database when one is set, else the data folder's SQLite file."""
+        return cls(store.default_target())
 
-        return cls(home() / "journal.sqlite")
+    @property
+    def backend(self) -> str:
+        return self._db.dialect
 
     def close(self) -> None:
         self._db.close()
 
-    def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            return self._db.execute(sql, tuple(_clean(a) for a in args))
+    def _exec(self, sql: str, args: Iterable[Any] = ()) -> store.Rows:
+        return self._db.execute(sql, tuple(_clean(a) for a in args))
 
     # --- statements of other modules (takes, templates) -------------------------------------
 
-    def execute(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, args: Iterable[Any] = ()) -> store.Rows:
         """One statement, every text redacted."""
         return self._exec(sql, args)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Statements inside go in whole or not at all."""
-        with self._lock:
-            self._exec("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._exec("ROLLBACK")
-                raise
-            self._exec("COMMIT")
+    def transaction(self):
+        """Statements inside go in whole or not at all (one inside another joins it)."""
+        return self._db.transaction()
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -177,18 +193,28 @@ class Journal:
         `owner`: claim the new job for that owner in the same transaction (no moment where another
         process could take it over). Returns the job's id, new or found."""
         job_id = job_id or new_id("job")
+        while True:
+            found = self._add_job(job_id, batch_id, request, cache_key, variant, model, route_key, estimated_cost, state,
+                                  output_path, cached_from, live, owner)
+            if found is not None:
+                return found
+            # The live job it met ended between our insert and our look: try again (a new job, or the next one).
+
+    def _add_job(self, job_id, batch_id, request, cache_key, variant, model, route_key, estimated_cost, state,
+                 output_path, cached_from, live, owner) -> str | None:
         t = now_iso()
         with self.transaction():
             cur = self._exec(
                 "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
-                " updated_at, estimated_cost, output_path, cached_from, live_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT DO NOTHING",
+                " updated_at, estimated_cost, output_path, cached_from, live_key, user_name, host)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
                  state.value, t, t, estimated_cost, output_path, cached_from,
-                 cache_key if live and state.value in store.LIVE_STATES else None),
+                 cache_key if live and state.value in store.LIVE_STATES else None, *whoami()),
             )
-            if cur.rowcount == 0:  # a job for this request is already being made
-                return self._exec("SELECT id FROM jobs WHERE live_key = ?", (cache_key,)).fetchone()[0]
+            if cur.rowcount == 0:  # a job for this request is already being made (or this id is taken)
+                found = self.live_job(cache_key) if live else None
+                return found or (job_id if self.get(job_id) is not None else None)
             if owner is not None:
                 self._exec("INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?)",
                            (job_id, owner, time.time() + CLAIM_SECONDS))
@@ -200,25 +226,28 @@ class Journal:
         return row[0] if row else None
 
     def _durably(self, fn, *args, **kw):
-        """Run a write with an fsync of the WAL at its commit (which also flushes every earlier commit)."""
-        with self._lock:
-            self._db.execute("PRAGMA synchronous=FULL")
-            try:
-                return fn(*args, **kw)
-            finally:
-                self._db.execute("PRAGMA synchronous=NORMAL")
+        """Run a write whose commit must survive power loss, not only the process dying."""
+        with self._db.durably():
+            return fn(*args, **kw)
 
     def update(self, job_id: str, **fields: Any) -> None:
+        ended = False
         if "state" in fields:
             state = JobState(fields["state"])
             fields["state"] = state.value
             if state.terminal:  # made (or given up): an identical request now gets the cache, or a new job
                 fields["live_key"] = None
+                ended = True
         if "media_refs" in fields:
             fields["media_refs"] = _media_to_json(fields["media_refs"])
         fields["updated_at"] = now_iso()
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self._exec(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+        if not ended:
+            self._exec(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+            return
+        with self.transaction():
+            self._exec(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
+            self._settle(job_id, None)  # one that ended without a charge (failed, abandoned) gives its reservation back
 
     def set_state(self, job_id: str, state: JobState, **fields: Any) -> None:
         self.update(job_id, state=state, **fields)
@@ -264,7 +293,7 @@ class Journal:
         return self.jobs(UNFINISHED)
 
     @staticmethod
-    def _job(row: sqlite3.Row) -> Job:
+    def _job(row) -> Job:
         d = dict(row)
         d["request"] = json.loads(d["request"])
         d["state"] = JobState(d["state"])
@@ -276,15 +305,18 @@ class Journal:
     def claim(self, job_id: str, owner: str, seconds: float = CLAIM_SECONDS) -> bool:
         """Take (or keep) the claim on a job: True when `owner` holds it now. One atomic statement: a claim
         held by a live owner is never taken; a lapsed one, or one whose process here has died, is."""
-        now = time.time()
+        def take(gone: str) -> bool:
+            now = time.time()
+            return self._exec(
+                "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
+                " SET owner = excluded.owner, expires_at = excluded.expires_at"
+                " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
+                (job_id, owner, now + seconds, now, gone)).rowcount == 1
+
+        if take(""):  # free, lapsed or ours: one statement (a round trip, on a shared database)
+            return True
         row = self._exec("SELECT owner FROM claims WHERE job_id = ?", (job_id,)).fetchone()
-        gone = row[0] if row is not None and row[0] != owner and _owner_gone(row[0]) else ""
-        cur = self._exec(
-            "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
-            " SET owner = excluded.owner, expires_at = excluded.expires_at"
-            " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
-            (job_id, owner, now + seconds, now, gone))
-        return cur.rowcount == 1
+        return row is not None and row[0] != owner and _owner_gone(row[0]) and take(row[0])
 
     def claim_holder(self, job_id: str) -> str | None:
         row = self._exec("SELECT owner FROM claims WHERE job_id = ?", (job_id,)).fetchone()
@@ -307,13 +339,107 @@ class Journal:
         """One ledger line per job (a second charge for the same job is ignored: never pay twice on paper).
         `sandbox`: a job the sandbox's fakes made: listed apart, never counted against a budget."""
         at = datetime.now(timezone.utc)
-        self._exec(
-            "INSERT OR IGNORE INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
-             int(sandbox)),
-        )
-        self.update(job_id, actual_cost=amount)
+        job = self.get(job_id)
+        user, host = (job.user_name or "", job.host or "") if job is not None else ("", "")
+        with self.transaction():
+            cur = self._exec(
+                "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox, user_name, host)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (job_id) DO NOTHING",
+                (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
+                 int(sandbox), user, host),
+            )
+            if cur.rowcount == 1:
+                self._settle(job_id, (0.0 if sandbox else amount, local_day(at), project, user))
+            self.update(job_id, actual_cost=amount)
+
+    # --- budgets: reserved before a run's first create, settled at each job's actual cost ----------
+
+    @staticmethod
+    def _scopes(day: str, project: str, user: str) -> list[tuple[str, str]]:
+        return [("day", day), ("project", project), ("user", f"{day}/{user}")]
+
+    @staticmethod
+    def _counted(scope: str, name: str) -> tuple[str, tuple]:
+        """SQL for what a scope has spent and reserved, on every seat, and its parameters."""
+        day, _, user = name.partition("/")
+        where, args = {"day": ("day = ?", (name,)), "project": ("project = ?", (name,)),
+                       "user": ("day = ? AND user_name = ?", (day, user))}[scope]
+        return (f"(SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sandbox = 0 AND {where})"
+                f" + (SELECT COALESCE(SUM(amount), 0) FROM reservations WHERE {where})"), (*args, *args)
+
+    def _ensure_budget(self, scope: str, name: str) -> None:
+        """The budget row of one scope, counted from the ledger and the open reservations on first use."""
+        counted, args = self._counted(scope, name)
+        self._exec(f"INSERT INTO budgets (scope, name, committed) VALUES (?, ?, {counted})"
+                   " ON CONFLICT (scope, name) DO NOTHING", (scope, name, *args))
+
+    def committed(self, scope: str, name: str | None = None) -> float:
+        """Spent and reserved, on every seat: today ('day'), by a project, or by a user today ('user',
+        this seat's user when `name` is None)."""
+        if name is None:
+            name = local_day() if scope == "day" else f"{local_day()}/{whoami()[0]}"
+        counted, args = self._counted(scope, name)
+        return float(self._exec(f"SELECT {counted}", args).fetchone()[0])
+
+    def reserve(self, items: Iterable[tuple[str, float, str]], caps: Caps) -> None:
+        """Reserve each `(job_id, estimate, project)` against every cap that applies, all or none: raises
+        BudgetExceeded (and reserves nothing) when one would be passed by what is spent and reserved, on
+        every seat, plus this. Each cap is one conditional UPDATE, so concurrent runs queue on its row."""
+        items = [i for i in items if i[1] > 0]
+        if not caps or not items:
+            return
+        day, (user, _) = local_day(), whoami()
+        with self.transaction():
+            marks = ",".join("?" * len(items))
+            held = {r[0] for r in self._exec(f"SELECT job_id FROM reservations WHERE job_id IN ({marks})",
+                                             [i[0] for i in items])}
+            items = [i for i in items if i[0] not in held]  # a job reserved once (then resent) counts once
+            needs: dict[tuple[str, str], list] = {}
+            for _, amount, project in items:
+                limits = {("day", day): (caps.day, "the daily cap", "today"),
+                          ("project", project): ((caps.projects or {}).get(project),
+                                                 f"the budget of project '{project}'", "so far"),
+                          ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today")}
+                for key, (limit, label, when) in limits.items():
+                    if limit is not None:
+                        needs.setdefault(key, [0.0, limit, label, when])[0] += amount
+            for (scope, name) in sorted(needs):  # one order on every seat: no two runs wait on each other
+                amount, limit, label, when = needs[(scope, name)]
+                self._ensure_budget(scope, name)
+                cur = self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?"
+                                 " AND committed + ? <= ?", (amount, scope, name, amount, limit + 1e-9))
+                if cur.rowcount == 0:
+                    committed = self._exec("SELECT committed FROM budgets WHERE scope = ? AND name = ?",
+                                           (scope, name)).fetchone()[0]
+                    raise BudgetExceeded(
+                        f"This run would cost about ${amount:.2f}; with ${committed:.2f} already spent or reserved "
+                        f"{when} (every seat of this database) that passes {label} of ${limit:.2f}.",
+                        "Wait for the budget to free up, or raise the cap in settings.toml.")
+            for job_id, amount, project in items:
+                self._exec("INSERT INTO reservations (job_id, day, project, user_name, amount) VALUES (?,?,?,?,?)",
+                           (job_id, day, project, user, amount))
+
+    def reserved(self) -> float:
+        """What runs have reserved and not yet settled, on every seat."""
+        return float(self._exec("SELECT COALESCE(SUM(amount), 0) FROM reservations").fetchone()[0])
+
+    def _settle(self, job_id: str, spent: tuple[float, str, str, str] | None) -> None:
+        """Give back a job's reservation and, when it was charged (`spent`: amount, day, project, user),
+        count what it really cost; on the budget rows that exist (the others count from the ledger)."""
+        moves: dict[tuple[str, str], float] = {}
+        row = self._exec("SELECT day, project, user_name, amount FROM reservations WHERE job_id = ?",
+                         (job_id,)).fetchone()
+        if row is not None:
+            self._exec("DELETE FROM reservations WHERE job_id = ?", (job_id,))
+            for key in self._scopes(row[0], row[1], row[2]):
+                moves[key] = moves.get(key, 0.0) - float(row[3])
+        if spent is not None and spent[0]:
+            for key in self._scopes(*spent[1:]):
+                moves[key] = moves.get(key, 0.0) + spent[0]
+        for (scope, name), delta in sorted(moves.items()):
+            if abs(delta) > 1e-12:
+                self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?",
+                           (delta, scope, name))
 
     def charged_to_sandbox(self, job_id: str) -> bool:
         row = self._exec("SELECT sandbox FROM ledger WHERE job_id = ?", (job_id,)).fetchone()
@@ -326,9 +452,9 @@ class Journal:
         return float(row[0])
 
     def spend(self, by: str = "day", since: date | None = None, sandbox: bool = False) -> list[tuple[str, float, int]]:
-        """(group, total USD, jobs) rows, grouped by 'day', 'model' or 'project'; real spend, or with
+        """(group, total USD, jobs) rows, grouped by 'day', 'model', 'project', 'user' or 'host'; real spend, or with
         `sandbox` the sandbox's pretend spend."""
-        column = {"day": "day", "model": "model", "project": "project"}[by]
+        column = {"day": "day", "model": "model", "project": "project", "user": "user_name", "host": "host"}[by]
         sql = f"SELECT {column}, SUM(amount), COUNT(*) FROM ledger WHERE sandbox = ?"
         args: list[Any] = [int(sandbox)]
         if since is not None:
@@ -344,18 +470,18 @@ class Journal:
         return (row[0], Path(row[1])) if row else None
 
     def cache_put(self, key: str, job_id: str, path: Path) -> None:
-        self._exec("INSERT OR REPLACE INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?)",
+        self._exec("INSERT INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?) ON CONFLICT (key) DO UPDATE"
+                   " SET job_id = excluded.job_id, path = excluded.path, created_at = excluded.created_at",
                    (key, job_id, str(path), now_iso()))
 
     # --- edits (fill records, written by the placing side) ----------------------------------
 
     def add_edit(self, job_id: str, target_kind: str, target_ref: str, before: Any, after: Any) -> int:
-        cur = self._exec(
-            "INSERT INTO edits (job_id, target_kind, target_ref, before, after, created_at) VALUES (?,?,?,?,?,?)",
-            (job_id, target_kind, target_ref, json.dumps(before, sort_keys=True), json.dumps(after, sort_keys=True),
-             now_iso()),
-        )
-        return int(cur.lastrowid)
+        return self._db.insert_id(
+            "INSERT INTO edits (job_id, target_kind, target_ref, before, after, created_at, user_name, host)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [_clean(a) for a in (job_id, target_kind, target_ref, json.dumps(before, sort_keys=True),
+                                 json.dumps(after, sort_keys=True), now_iso(), *whoami())])
 
     def edits(self, job_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM edits", ()
@@ -372,8 +498,11 @@ class Journal:
         """One row per file content: `role` is "original" (the provider's download) or "conformed"
         (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any."""
         self._exec(
-            "INSERT OR REPLACE INTO credentials (sha256, job_id, role, path, parent_sha256, manifest_label, validation,"
-            " manifest, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO credentials (sha256, job_id, role, path, parent_sha256, manifest_label, validation,"
+            " manifest, recorded_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO UPDATE SET"
+            " job_id = excluded.job_id, role = excluded.role, path = excluded.path,"
+            " parent_sha256 = excluded.parent_sha256, manifest_label = excluded.manifest_label,"
+            " validation = excluded.validation, manifest = excluded.manifest, recorded_at = excluded.recorded_at",
             (sha256, job_id, role, str(path), parent_sha256, label, validation,
              json.dumps(manifest, sort_keys=True) if manifest is not None else None, now_iso()),
         )

@@ -26,6 +26,8 @@ class Settings(BaseModel):
     catalog_file: Path | None = None
     output_dir: Path | None = None
     daily_cap_usd: float | None = Field(None, ge=0, description="refuse runs that would take today's spend past this")
+    user_daily_cap_usd: float | None = Field(None, ge=0, description="the same, for each user's own spend today")
+    project_caps_usd: dict[str, float] = Field({}, description="project tag -> the most it may ever spend")
     poll_cap_seconds: int = Field(1800, ge=1, description="stop polling a job after this long; it stays resumable")
     allow_long_draft: bool = Field(False, description="render drafts past an hour, or bigger than the free disk")
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
@@ -41,6 +43,8 @@ class Settings(BaseModel):
                                        "(URL or file; FILE.sig beside it); unset = the project's published one")
     catalog_keys: list[Path] = Field([], description="public keys (PEM) whose signed catalogs are trusted, "
                                      "besides the project's")
+    database_url: str | None = Field(None, description="postgresql://... : a studio's shared database (else this "
+                                     "machine's SQLite journal); PROMPTREEL_DATABASE_URL wins over it")
 
 
 def home() -> Path:

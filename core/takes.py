@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import seconds_to_frames_ceil
-from .journal import Journal, new_id, now_iso
+from .journal import Journal, new_id, now_iso, whoami
 from .keys import redact
 from .prompts.compose import TemplateCache, compose
 from .prompts.templates import TemplateStore
@@ -72,6 +72,8 @@ class Take:
     chosen: bool
     source: str | None  # the take this one was promoted from
     created_at: str
+    user: str | None = None  # who recorded it, on which seat
+    host: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,7 @@ class Take:
                 "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
                 "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
                 "chosen": self.chosen, "source": self.source, "created_at": self.created_at,
+                "user": self.user, "host": self.host,
                 # The structured prompt the take was worded from (None: free text); scrubbed of any key
                 # pasted into a field.
                 "spec": self.slot.spec and json.loads(redact(self.slot.spec.model_dump_json()))}
@@ -254,15 +257,17 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
     group = new_id("group")
     at = now_iso()
     ids = [new_id("take") for _ in clips]
+    who = whoami()
     with journal.transaction():  # the group goes in whole or not at all
         for i, (take_id, clip) in enumerate(zip(ids, clips)):
             p = clip.provenance
             journal.execute(
                 "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
-                " provenance, error, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " provenance, error, source, created_at, user_name, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
                  clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
-                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at))
+                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at,
+                 *who))
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group
@@ -273,18 +278,18 @@ def _take(row) -> Take:
                 model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
                 path=Path(row["path"]) if row["path"] else None, slot=Slot.model_validate_json(row["slot"]),
                 provenance=json.loads(row["provenance"]), error=row["error"], chosen=bool(row["chosen"]),
-                source=row["source"], created_at=row["created_at"])
+                source=row["source"], created_at=row["created_at"], user=row["user_name"], host=row["host"])
 
 
-def list_takes(journal: Journal, shot: str | None = None, group: str | None = None) -> list[Take]:
-    """Takes, oldest group first and in each group in the order they were asked for."""
+def list_takes(journal: Journal, shot: str | None = None, group: str | None = None, user: str | None = None,
+               host: str | None = None) -> list[Take]:
+    """Takes, oldest group first and in each group in the order they were asked for; only those recorded
+    by `user` or on `host`, when given."""
     sql, where, args = "SELECT * FROM takes", [], []
-    if shot is not None:
-        where.append("shot = ?")
-        args.append(shot)
-    if group is not None:
-        where.append("group_id = ?")
-        args.append(group)
+    for column, value in (("shot", shot), ("group_id", group), ("user_name", user), ("host", host)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = journal.execute(sql + " ORDER BY created_at, group_id, position", args).fetchall()
@@ -303,5 +308,5 @@ def choose(journal: Journal, take_id: str) -> Take:
     take = get_take(journal, take_id)
     if not take.ok:
         raise BadInput(f"Take {take_id} has no clip ({take.error or 'not generated'}).", "Choose a take that was made.")
-    journal.execute("UPDATE takes SET chosen = (id = ?) WHERE shot = ?", (take_id, take.shot))
+    journal.execute("UPDATE takes SET chosen = CASE WHEN id = ? THEN 1 ELSE 0 END WHERE shot = ?", (take_id, take.shot))
     return get_take(journal, take_id)

@@ -364,8 +364,10 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     if use_sandbox:
         from ..core.sandbox.run import exported, sandbox
 
-        # A data folder of its own: the fakes' jobs never reach the real journal or cost ledger.
-        scene.enter_context(exported({"PROMPTREEL_HOME": str(Path(folder) / "sandbox-home")}))
+        # A data folder of its own: the fakes' jobs never reach the real journal or cost ledger (nor a
+        # studio's shared database: an empty PROMPTREEL_DATABASE_URL means the folder's own journal).
+        scene.enter_context(exported({"PROMPTREEL_HOME": str(Path(folder) / "sandbox-home"),
+                                      "PROMPTREEL_DATABASE_URL": ""}))
         scene.enter_context(sandbox(latency=2.0, export=True))
         what = "Veo 3.1, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
     else:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from promptreel.core import settings, store
 from promptreel.core.errors import UserError
@@ -97,21 +97,25 @@ def data_folder_check() -> Check:
 
 
 def journal_check() -> Check:
-    path = settings.home() / "journal.sqlite"
-    if not path.exists():
-        return Check("journal", True, f"{path} not created yet (the first job creates it)", essential=True,
-                     section="promptreel")
     try:
-        found = store.inspect(path)
-    except store.NewerSchema as e:
+        target = store.default_target()
+    except UserError as e:
         return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
-    except sqlite3.Error as e:
-        return Check("journal", False, f"{path} cannot be read ({e})",
+    if not store.is_postgres(target) and not Path(target).exists():
+        return Check("journal", True, f"{target} not created yet (the first job creates it)", essential=True,
+                     section="promptreel")
+    where = store.shown(target)
+    try:
+        found = store.inspect(target)
+    except UserError as e:  # a newer schema, an unreachable server
+        return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
+    except store.database_errors() as e:
+        return Check("journal", False, f"{where} cannot be read ({e})",
                      "Restore it from a backup if you have one; otherwise move it aside and promptreel starts a "
                      "new journal (jobs recorded in the old one can then not be resumed).",
                      essential=True, section="promptreel")
     jobs = found.jobs
-    return Check("journal", True, f"{path} readable, schema {found.version}, {jobs} job(s) recorded", essential=True,
+    return Check("journal", True, f"{where} readable, schema {found.version}, {jobs} job(s) recorded", essential=True,
                  section="promptreel")
 
 

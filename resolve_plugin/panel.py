@@ -322,10 +322,21 @@ class Panel:
         j = self.journal()
         by_project = [{"project": p or "(none)", "usd": round(usd, 4), "jobs": n} for p, usd, n in j.spend("project")]
         here = next((x["usd"] for x in by_project if x["project"] == self._project), 0.0)
+        from promptreel.core.settings import load_settings
+
+        # What is left under each cap, of spend and of what running jobs have reserved, on every seat.
+        settings, left = load_settings(), {}
+        if settings.daily_cap_usd is not None:
+            left["today"] = settings.daily_cap_usd - j.committed("day")
+        if settings.user_daily_cap_usd is not None:
+            left["you_today"] = settings.user_daily_cap_usd - j.committed("user")
+        if self._project in settings.project_caps_usd:
+            left["project"] = settings.project_caps_usd[self._project] - j.committed("project", self._project)
         # Jobs the sandbox's fakes made are pretend spend: shown apart, never added to the money.
         sandbox = round(sum(usd for _, usd, _ in j.spend("project", sandbox=True)), 4)
         return {"today_usd": round(j.spent_on(), 4), "project": self._project, "project_usd": here,
-                "by_project": by_project, "sandbox_usd": sandbox}
+                "by_project": by_project, "left_usd": {k: round(max(v, 0.0), 4) for k, v in left.items()},
+                "sandbox_usd": sandbox}
 
     def stats(self, _: dict) -> dict:
         return {"columns": list(COLUMNS), "rows": [m.row() for m in model_stats(self.journal())]}

@@ -10,6 +10,7 @@ from promptreel.core.keys import KNOWN_KEYS
 def isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("promptreel-home")
     monkeypatch.setenv("PROMPTREEL_HOME", str(home))
+    monkeypatch.delenv("PROMPTREEL_DATABASE_URL", raising=False)  # never a studio's real database
     for name in KNOWN_KEYS:
         monkeypatch.delenv(name, raising=False)
     # A test must never read or write the developer's real keychain.

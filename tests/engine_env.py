@@ -88,13 +88,15 @@ def clip(tmp_path_factory) -> bytes:
 
 
 @pytest.fixture
-def env(tmp_path, clip, monkeypatch):
+def env(tmp_path, clip, monkeypatch, request):
     home = tmp_path / "home"
+    # A module that tests both backends requests tests/postgres_env.py's `database`: its journal is there.
+    target = request.getfixturevalue("database") if "database" in request.fixturenames else home / "journal.sqlite"
     monkeypatch.setenv("PROMPTREEL_HOME", str(home))
     monkeypatch.setenv("TESTPROTO_API_KEY", PLANTED_KEY)
     with FakeJobAPI(clip, key=PLANTED_KEY) as api:
         settings = write_settings(home, api.url)
-        journal = Journal(home / "journal.sqlite")
+        journal = Journal(target)
         waits: list[float] = []
         yield Env(home, api, settings, journal, make_engine(settings, journal, waits), waits)
         journal.close()

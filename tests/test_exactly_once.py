@@ -19,15 +19,22 @@ from promptreel.core.cli import main
 from promptreel.core.journal import Journal, owner_id
 from promptreel.core.providers.base import JobState
 from tests.engine_env import clip, env  # noqa: F401  (fixtures)
+from tests.postgres_env import database, pg_cluster  # noqa: F401  (fixtures)
+
+# Every test here runs on this machine's SQLite journal and on a studio's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("database")
 
 REPO = Path(__file__).resolve().parents[1]
 GENERATE = ["generate", "a kite over the sea", "--model", "test-model", "--seconds", "4", "--variants", "3", "--json"]
 
 
-def _cli(args: list[str]) -> subprocess.Popen:
-    """promptreel in its own process, as a second terminal would run it."""
-    script = f"import sys, tests.fakes.testproto; from promptreel.core.cli import main; sys.exit(main({args!r}))"
-    return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+def _cli(args: list[str], **env: str) -> subprocess.Popen:
+    """promptreel in its own process, as a second terminal (or another seat, `env`) would run it."""
+    script = ("import os, socket, sys, tests.fakes.testproto; from promptreel.core.cli import main\n"
+              "if os.environ.get('PROMPTREEL_TEST_HOSTNAME'):  # a seat on another machine\n"
+              "    socket.gethostname = lambda: os.environ['PROMPTREEL_TEST_HOSTNAME']\n"
+              f"sys.exit(main({args!r}))")
+    return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -46,7 +53,7 @@ def _submitted(n: int):
 def _killed_generate(env) -> Journal:
     """`promptreel generate` (3 takes) killed with SIGKILL while its jobs are at the provider."""
     env.api.job_seconds = 600  # still polling when it dies
-    journal = Journal(env.home / "journal.sqlite")
+    journal = Journal.open_default()
     proc = _cli(GENERATE)
     try:
         _until(_submitted(3), journal, proc)
@@ -127,7 +134,7 @@ def test_two_resumes_at_once_download_each_job_once(env):
 
 def test_a_resume_beside_a_live_run_changes_nothing_it_owns(env, capsys):
     env.api.job_seconds = 1.5
-    journal = Journal(env.home / "journal.sqlite")
+    journal = Journal.open_default()
     live = _cli(GENERATE)
     try:
         _until(_submitted(3), journal, live)
@@ -164,8 +171,8 @@ def test_resume_abandon_cancels_at_the_provider_and_deletes_partials(env):
     assert "cancel" in env.journal.get(job.id).error_message
 
 
-def test_a_claim_lapses_when_its_process_dies(tmp_path):
-    journal = Journal(tmp_path / "j.sqlite")
+def test_a_claim_lapses_when_its_process_dies(database):
+    journal = Journal(database)
     me, other = owner_id(), owner_id()
     assert journal.claim("job_a", me)
     assert not journal.claim("job_a", other)  # held by a live process
@@ -251,7 +258,7 @@ def test_sandbox_jobs_are_kept_apart_from_real_spend(tmp_path, clip, monkeypatch
         monkeypatch.setenv(KEY_NAME, key)
         with FakeJobAPI(clip, key=key) as api:
             settings = write_settings(tmp_path, api.url, daily_cap_usd=0.5)
-            journal = Journal(tmp_path / "journal.sqlite")
+            journal = Journal.open_default()
             engine = Engine(load_catalog(settings.catalog_file), journal, settings)
             req = GenerationRequest(prompt=f"kite {key}", model="test-model", seconds=4, size="1280x720")
             [r] = asyncio.run(engine.run([PlannedRequest(req)]))
@@ -262,3 +269,29 @@ def test_sandbox_jobs_are_kept_apart_from_real_spend(tmp_path, clip, monkeypatch
     assert capsys.readouterr().out.splitlines()[1:] == ["test-model,0.4000,1"]
     assert main(["cost", "--by", "model", "--csv", "--sandbox"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["test-model,0.4000,1"]
+
+
+def test_a_dead_seat_elsewhere_holds_its_jobs_until_its_lease_lapses_then_any_seat_finishes_them(env, capsys):
+    """A seat on another machine killed mid-job: its pid cannot be checked from here, so its claims hold
+    until their lease lapses (here: made to lapse, not waited out); then this seat collects its jobs."""
+    env.api.job_seconds = 600
+    journal = Journal.open_default()
+    seat_b = _cli(GENERATE, PROMPTREEL_TEST_HOSTNAME="render-node-7")
+    try:
+        _until(_submitted(3), journal, seat_b)
+        seat_b.send_signal(signal.SIGKILL)
+        seat_b.wait()
+    finally:
+        seat_b.kill()
+        seat_b.stdout.close(), seat_b.stderr.close()
+    owners = {r[0] for r in journal.execute("SELECT owner FROM claims")}
+    assert len(owners) == 1 and owners.pop().startswith("render-node-7/")
+    job = journal.jobs()[0].id
+    assert main(["resume", "--abandon", job]) == 2  # still held: the other seat may be alive
+    assert "being made by another promptreel process" in capsys.readouterr().err
+    journal.execute("UPDATE claims SET expires_at = ?", (time.time() - 1,))  # 30 s later
+    env.api.job_seconds = 0
+    assert main(["resume", "--json"]) == 0
+    assert [r["state"] for r in json.loads(capsys.readouterr().out)] == ["done"] * 3
+    assert sum(env.api.creates.values()) == 3 and journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+    journal.close()

@@ -203,6 +203,23 @@ def test_generate_records_takes_named_shot_and_model_and_costs_are_listed(scene)
     assert "success_rate" in stats["columns"] and stats["rows"] == []  # the test maker runs no engine jobs
 
 
+def test_costs_say_what_is_left_under_each_cap_counting_what_running_jobs_reserved(scene):
+    from promptreel.core.journal import Caps, Journal
+    from promptreel.core.settings import settings_path
+
+    _, client, _ = scene
+    client.get("/api/state")  # reads the project's name
+    assert client.get("/api/costs").json()["left_usd"] == {}  # no caps, nothing to say
+    settings_path().write_text('daily_cap_usd = 5.0\nproject_caps_usd = { "Spot" = 2.0, "Other" = 9.0 }\n')
+    journal = Journal.open_default()  # another seat's run: one job paid, one still running
+    paid, running = (journal.add_job(batch_id="b", request={"n": n}, cache_key=f"k{n}", variant=0, model="m",
+                                     route_key="p:m", estimated_cost=1.0) for n in range(2))
+    journal.charge(paid, "m", 1.0, "Spot")
+    journal.reserve([(running, 0.5, "Spot")], Caps(day=5.0))
+    journal.close()
+    assert client.get("/api/costs").json()["left_usd"] == {"today": 3.5, "project": 0.5}
+
+
 def test_a_fill_is_a_take_that_promotes_in_place_and_reverts(scene):
     _, client, timeline = scene
     first = client.get("/api/state").json()["placeholders"][0]

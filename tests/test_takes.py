@@ -2,6 +2,8 @@
 
 from fractions import Fraction
 
+import json
+
 import pytest
 
 from promptreel.core.conform.probe import probe
@@ -119,6 +121,26 @@ def test_failed_takes_are_recorded_with_their_reason_and_cannot_be_chosen(tmp_pa
     with pytest.raises(BadInput):
         record_takes(journal, "SH010", [good], "remix")  # type: ignore[arg-type]
     assert len(list_takes(journal)) == 2  # the refusals recorded nothing
+
+
+def test_takes_say_who_recorded_them_and_where_and_filter_by_it(tmp_path, monkeypatch, capsys):
+    import socket
+
+    from promptreel.core.cli import main
+
+    journal = Journal.open_default()
+    clip = fill_slots_sync([SLOT.model_copy(update={"model": "draft"})], FillSettings(output_dir=tmp_path))[0]
+    for user in ("alice", "bob"):  # two editors on one database
+        monkeypatch.setenv("PROMPTREEL_USER", user)
+        record_takes(journal, f"SH0{len(user)}0", [clip], "variants")
+    assert [(t.user, t.host) for t in list_takes(journal)] == [("alice", socket.gethostname()),
+                                                               ("bob", socket.gethostname())]
+    assert [t.shot for t in list_takes(journal, user="bob")] == ["SH030"]
+    assert list_takes(journal, host="render-node-7") == []
+    assert main(["takes", "--user", "alice", "--json"]) == 0
+    assert [(t["shot"], t["user"]) for t in json.loads(capsys.readouterr().out)] == [("SH050", "alice")]
+    assert main(["takes", "--user", "alice"]) == 0
+    assert f"alice@{socket.gethostname()}" in capsys.readouterr().out
 
 
 def _take(tmp_path, model="draft", seed=None):

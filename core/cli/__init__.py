@@ -32,6 +32,7 @@ SUMMARIES = {
     "provenance": "Trace a conformed clip back to the provider's original and its content credentials.",
     "takes": "List the takes of a shot (A/B, variants, promotions); choose the keeper.",
     "promote": "Render a chosen take again on the final model; replace it in place in a timeline.",
+    "db": "The database: schema status and upgrade, copy a seat's journal into a shared PostgreSQL.",
     "sandbox": "Serve loopback fakes of the providers' APIs, to run everything offline without keys.",
     "catalog": "Sign a catalog file (and make the keypair) for `promptreel models update`.",
 }

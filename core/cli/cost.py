@@ -1,4 +1,5 @@
-"""`promptreel cost`: spend from the ledger, by day, model or project tag."""
+"""`promptreel cost`: spend from the ledger (this seat's, or the studio's shared one), by day, model,
+project tag, user or host."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import click
 
 
 @click.command()
-@click.option("--by", type=click.Choice(["day", "model", "project"]), default="day", show_default=True)
+@click.option("--by", type=click.Choice(["day", "model", "project", "user", "host"]), default="day", show_default=True)
 @click.option("--since", metavar="DATE", help="Only spend on or after this day (YYYY-MM-DD).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
 @click.option("--sandbox", is_flag=True, help="The sandbox's pretend spend instead (jobs its fakes made).")
 def cost(by, since, as_csv, sandbox) -> None:
-    """Report spend by day, model and project. Jobs made by `promptreel sandbox` fakes are not money and are
+    """Report spend by day, model, project, user or host (the seat that asked). Jobs made by `promptreel sandbox` fakes are not money and are
     listed only with --sandbox."""
     from datetime import date
 

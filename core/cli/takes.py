@@ -11,8 +11,10 @@ import click
 @click.argument("shot", required=False)
 @click.option("--group", help="Only the takes of this group (one A/B or variants run).")
 @click.option("--choose", "chosen", metavar="TAKE", help="Make TAKE its shot's chosen take, then list the shot.")
+@click.option("--user", help="Only the takes this user recorded (on a shared database, every seat's are listed).")
+@click.option("--host", help="Only the takes recorded on this machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def takes(shot, group, chosen, as_json) -> None:
+def takes(shot, group, chosen, user, host, as_json) -> None:
     """List takes, newest group last; * marks each shot's chosen take."""
     from ..journal import Journal
     from ..takes import choose, list_takes
@@ -21,7 +23,7 @@ def takes(shot, group, chosen, as_json) -> None:
     try:
         if chosen:
             shot = choose(journal, chosen).shot
-        rows = list_takes(journal, shot=shot, group=group)
+        rows = list_takes(journal, shot=shot, group=group, user=user, host=host)
     finally:
         journal.close()
     if as_json:
@@ -37,5 +39,6 @@ def takes(shot, group, chosen, as_json) -> None:
         kind = t.kind + (f" of {t.source}" if t.source else "")
         seed = "" if t.seed is None else f"  seed {t.seed}"
         click.echo(f"{'*' if t.chosen else ' '} {t.id}  {t.shot}  {kind}  {t.model}{seed}  {t.slot.frames} frames @ "
-                   f"{rate_label(t.slot.rate)} fps  {t.slot.size}  ${float(t.provenance.get('cost') or 0):.2f}")
+                   f"{rate_label(t.slot.rate)} fps  {t.slot.size}  ${float(t.provenance.get('cost') or 0):.2f}"
+                   + (f"  {t.user}@{t.host}" if t.user else ""))
         click.echo(f"    {t.path if t.ok else (t.error or 'not made')}")

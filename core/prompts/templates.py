@@ -1,6 +1,6 @@
 """Saved prompt templates: named, tagged text with `{placeholders}`, kept in the journal database.
 
-Only the `templates` table is ours; the rest of `journal.sqlite` belongs to the journal. Every
+Only the `templates` table is ours; the rest of the database (core/store.py) belongs to the journal. Every
 SQL statement for that table lives in this module. A team shares a house style by exporting
 the templates to a TOML file and importing it elsewhere (the round trip is exact).
 """
@@ -8,7 +8,6 @@ the templates to a TOML file and importing it elsewhere (the round trip is exact
 from __future__ import annotations
 
 import json
-import sqlite3
 import string
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -111,31 +110,21 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def journal_path() -> Path:
-    from ..settings import home
-
-    return home() / "journal.sqlite"
+def journal_path() -> store.Target:
+    return store.default_target()
 
 
 class TemplateStore:
-    """The `templates` table of the journal database."""
+    """The `templates` table of the journal database (this seat's, or the studio's shared one)."""
 
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path else journal_path()
+    def __init__(self, path: store.Target | None = None):
+        self.path = path if store.is_postgres(path or "") else Path(path) if path else journal_path()
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = store.connect(self.path)  # the table is the store's (WAL: readers never block the engine's writes)
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # one transaction: all or nothing
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+    def _db(self) -> Iterator[store.Database]:
+        # The table is the store's (SQLite in WAL: readers never block the engine's writes).
+        with store.connect(self.path) as conn, conn.transaction():  # all or nothing
+            yield conn
 
     @staticmethod
     def _row(row: tuple) -> Template:
@@ -163,7 +152,7 @@ class TemplateStore:
         with self._db() as db:
             self._put(db, template, replace)
 
-    def _put(self, db: sqlite3.Connection, t: Template, replace: bool) -> None:
+    def _put(self, db: store.Database, t: Template, replace: bool) -> None:
         now = _now()
         if not replace:
             if db.execute("SELECT 1 FROM templates WHERE name = ?", (t.name,)).fetchone():
