@@ -319,3 +319,14 @@ def test_cli_for_a_placeholder_in_a_timeline(capsys, monkeypatch, tmp_path):
 def test_cli_refuses_slot_flags_without_a_length(capsys):
     assert main(["models", "--size", "1920x1080"]) == 2
     assert "--frames N" in capsys.readouterr().err
+
+
+def test_a_sketched_slot_names_inputs_the_planner_does_not_read(tmp_path):
+    from promptreel.core.errors import BadInput as Unreadable
+    from promptreel.core.plan import plan_slot
+
+    m = model("i2v", inputs=["first_frame"])
+    slot = SLOT.model_copy(update={"first_frame": tmp_path / "not yet.png"})
+    assert plan_slot(slot, m, check_files=False).request.first_frame == tmp_path / "not yet.png"
+    with pytest.raises(Unreadable, match="missing or unreadable"):
+        plan_slot(slot, m)
