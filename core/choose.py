@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .catalog import Model, Size
 from .errors import BadInput, UserError
@@ -42,7 +42,7 @@ FIT_PENALTY = 0.25
 PRIOR_SUCCESS = 0.9
 PRIOR_JOBS = 2
 By = Literal["score", "price", "fit", "success", "latency"]
-ORDERS: tuple[str, ...] = ("score", "price", "fit", "success", "latency")
+ORDERS: tuple[str, ...] = get_args(By)
 # Stand-ins for inputs a sketched slot names but does not have yet (check_files=False: never read).
 _SKETCH = Path("sketch")
 
@@ -235,7 +235,7 @@ def _sort_key(by: str):
 
 
 def rank(slot: Slot, models: Iterable[Model], stats: Mapping[str, ModelStats] | None = None,
-         needs: Sequence[str] = (), by: str = "score", today: date | None = None) -> Ranking:
+         needs: Sequence[str] = (), by: By = "score", today: date | None = None) -> Ranking:
     """Every model not retired by `today`, planned for `slot` with `needs`: those that can fill it ranked
     `by` one of ORDERS, the others apart with the planner's reason. The draft slate is left out."""
     from .engine import estimate

@@ -330,3 +330,15 @@ def test_a_sketched_slot_names_inputs_the_planner_does_not_read(tmp_path):
     assert plan_slot(slot, m, check_files=False).request.first_frame == tmp_path / "not yet.png"
     with pytest.raises(Unreadable, match="missing or unreadable"):
         plan_slot(slot, m)
+
+
+def test_cli_says_what_is_deprecated(capsys, monkeypatch, tmp_path):
+    catalog = tmp_path / "mine.toml"
+    catalog.write_text('[models."kling-v2.6".lifecycle]\nstatus = "deprecated"\nshutdown_on = 2099-01-01\n'
+                       'replacement = ["kling-v3"]\nnote = "Kling 3 replaces it."\n', "utf-8")
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("PROMPTREEL_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "settings.toml").write_text(f'catalog_file = "{catalog}"\n', "utf-8")
+    out = _run(capsys, monkeypatch, "--frames", "96")
+    assert "kling-v2.6: Kling 2.6 is deprecated and shuts down on 2099-01-01. Kling 3 replaces it." in \
+        " ".join(out.split())

@@ -83,9 +83,9 @@ def _rank(frames, fps, size, needs, for_slot, by, since, as_json) -> None:
         console.print(table)
     else:
         console.print("No model can fill this slot.")
-    for c in ranking.choices:
-        if c.model.state() == "deprecated":
-            console.print(f"{c.model.id}: deprecated. {lifecycle_text(c.model).splitlines()[-1]}", highlight=False)
+    for c in ranking.choices:  # lifecycle news: a deprecated model, a route that shut down
+        for w in c.warnings:
+            console.print(f"{c.model.id}: {w}", highlight=False)
     if ranking.refused:
         console.print("Cannot fill it:", highlight=False)
         for r in ranking.refused:
