@@ -4,8 +4,9 @@ it has done for this editor.
 Pure: a slot, the catalog's models and the journal's per-model statistics in; a ranking out. Each model
 is planned as a fill would plan it (core/plan.py `plan_slot`: the shortest generation that covers the
 slot), priced as the engine prices it (`estimate`), and its take run through the conform planner
-(core/conform/plan.py `plan_for_take`) to see what conform would change. `ranking_json` at the bottom
-is the one function that reads anything (the catalog and the journal), for the CLI and the panel.
+(core/conform/plan.py `plan_for_take`) to see what conform would change. `load_ranking` and
+`ranking_json` at the bottom are the only functions that read anything (the catalog and the journal),
+for the CLI and the panel.
 
 The default order is by `score`, an expected cost in dollars that also weighs fit and evidence:
 
