@@ -96,10 +96,12 @@ def lifecycle_warnings(model: Model, today: date | None = None) -> list[str]:
     return warnings
 
 
-def check_request(req: GenerationRequest, model: Model, settings: Settings | None = None) -> list[str]:
+def check_request(req: GenerationRequest, model: Model, settings: Settings | None = None,
+                  check_files: bool = True) -> list[str]:
     """Refuse what the model cannot make; return warnings for what it can but the editor should know.
 
-    `settings` (loaded when needed and not given) say whether a long local draft may render."""
+    `settings` (loaded when needed and not given) say whether a long local draft may render.
+    `check_files` False leaves input images unread: a request sketched to compare models names none yet."""
     warnings = lifecycle_warnings(model)
     if len(req.prompt) > model.prompt_max_chars:
         raise UnsupportedRequest(
@@ -132,7 +134,7 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
             "Give fewer reference images.",
         )
     for path in (req.first_frame, req.last_frame, *req.reference_images):
-        if path is not None and not _readable(path):
+        if check_files and path is not None and not _readable(path):
             raise BadInput(f"Input image {path} is missing or unreadable.", "Check the path.")
     if req.negative_prompt and not model.negative_prompt:
         warnings.append(f"{model.name} has no negative prompt; it will not be sent.")
@@ -192,9 +194,9 @@ def _readable(path: Path) -> bool:
 
 
 def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None,
-              settings: Settings | None = None, **extra) -> PlannedRequest:
+              settings: Settings | None = None, check_files: bool = True, **extra) -> PlannedRequest:
     """The request that covers `slot` (plus `handles` frames each side) on `model`, checked
-    (`settings` as for check_request).
+    (`settings` and `check_files` as for check_request).
 
     Shortest allowed generation that covers the slot; size nearest the slot's aspect
     (or `size` if the editor chose one); fps nearest the timeline rate.
@@ -209,14 +211,14 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     common.update(extra)
     if model.any_duration:
         req = GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common)
-        return PlannedRequest(req, slot, check_request(req, model, settings))
+        return PlannedRequest(req, slot, check_request(req, model, settings, check_files))
 
     candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
     for cand in candidates:
         covering = [d for d in model.allowed_durations(cand) if d >= need]
         if covering:
             req = GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common)
-            return PlannedRequest(req, slot, check_request(req, model, settings))
+            return PlannedRequest(req, slot, check_request(req, model, settings, check_files))
     longest = max((max(model.allowed_durations(c), default=0) for c in candidates), default=0)
     sizes = ", ".join(str(c) for c in candidates)
     raise UnsupportedRequest(

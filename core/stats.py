@@ -102,8 +102,12 @@ def _stats(model: str, route: str, jobs: list[Job]) -> ModelStats:
     )
 
 
-def model_stats(journal: Journal, since: datetime | None = None) -> list[ModelStats]:
-    """One row per (model, route) the journal has jobs for, created at or after `since`; sorted."""
+ALL_ROUTES = "*"
+
+
+def model_stats(journal: Journal, since: datetime | None = None, by_model: bool = False) -> list[ModelStats]:
+    """One row per (model, route) the journal has jobs for, created at or after `since`; sorted.
+    `by_model`: one row per model, its routes together (route ALL_ROUTES)."""
     if since is not None and since.tzinfo is None:
         since = since.astimezone()  # a naive time is the editor's local time
     groups: dict[tuple[str, str], list[Job]] = {}
@@ -112,7 +116,7 @@ def model_stats(journal: Journal, since: datetime | None = None) -> list[ModelSt
             continue
         if since is not None and _when(job.created_at) < since:
             continue
-        groups.setdefault((job.model, job.route_key), []).append(job)
+        groups.setdefault((job.model, ALL_ROUTES if by_model else job.route_key), []).append(job)
     return [_stats(model, route, jobs) for (model, route), jobs in sorted(groups.items())]
 
 

@@ -155,3 +155,9 @@ def test_cli_json_csv_and_table(seeded, capsys):
 def test_cli_bad_since_is_a_user_error(capsys):
     assert main(["stats", "--since", "soon"]) == 2
     assert "7d" in capsys.readouterr().err
+
+
+def test_by_model_joins_the_routes(seeded):
+    (both,) = model_stats(seeded, by_model=True)
+    assert (both.model, both.route, both.jobs, both.delivered, both.failed) == ("veo-3.1", "*", 14, 5, 8)
+    assert both.median_s == pytest.approx(60.0)  # 30, 45, 60, 90, 120

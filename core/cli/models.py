@@ -21,18 +21,111 @@ def lifecycle_text(m) -> str:
     return text
 
 
+def _slot_for(text: str):
+    """The slot of a placeholder named in a timeline file, read by the OTIO side (an entry point, so core
+    imports none of it)."""
+    from importlib.metadata import entry_points
+
+    from ..errors import BadInput
+
+    found = [ep for ep in entry_points(group="promptreel.slots") if ep.name == "timeline"]
+    if not found:
+        raise BadInput("This install cannot read timeline files.", "Reinstall promptreel (pip install promptreel).")
+    return found[0].load()(text)
+
+
+def _record(c) -> str:
+    s = c.stats
+    if s is None or not (s.delivered or s.failed):
+        return "new"
+    wait = f" {s.median_s:.0f}s" if s.median_s is not None else ""
+    return f"{s.delivered}/{s.delivered + s.failed}{wait}"
+
+
+def _rank(frames, fps, size, needs, for_slot, by, since, as_json) -> None:
+    """`promptreel models --frames N [--fps R] [--size WxH] [--needs ...]` or `--for TIMELINE:NAME`."""
+    from ..choose import load_ranking, sketch_slot
+    from ..errors import BadInput
+    from ..stats import parse_since
+
+    if for_slot is not None:
+        if frames is not None or fps or size:
+            raise BadInput("--for takes the slot from the placeholder.", "Drop --frames, --fps and --size.")
+        slot = _slot_for(for_slot)
+    else:
+        slot = sketch_slot(frames, fps or 24, size or "1920x1080")
+    ranking = load_ranking(slot, needs, by, parse_since(since) if since else None)
+    if as_json:
+        click.echo(json.dumps(ranking.as_dict(), indent=2))
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..frames import rate_label
+
+    console = Console()
+    wants = f", needs {', '.join(ranking.needs)}" if ranking.needs else ""
+    console.print(f"Models for {slot.frames} frames at {rate_label(slot.rate)} fps ({float(slot.seconds):.2f} s), "
+                  f"{slot.size}{wants}; best first by {by}:", highlight=False)
+    # The model id is what the editor types next: never wrapped or cut; the words around it give way.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("model", no_wrap=True, min_width=max((len(c.model.id) for c in ranking.choices), default=5))
+    table.add_column("USD", justify="right")
+    table.add_column("take")
+    table.add_column("conform")
+    table.add_column("record", justify="right")
+    for i, c in enumerate(ranking.choices, 1):
+        table.add_row(str(i), c.model.id, "?" if c.price is None else f"{c.price:.2f}", c.plan_words(),
+                      ", ".join(c.fit.changes) or "native", _record(c))
+    if ranking.choices:
+        console.print(table)
+    else:
+        console.print("No model can fill this slot.")
+    for c in ranking.choices:  # lifecycle news: a deprecated model, a route that shut down
+        for w in c.warnings:
+            console.print(f"{c.model.id}: {w}", highlight=False)
+    if ranking.refused:
+        console.print("Cannot fill it:", highlight=False)
+        for r in ranking.refused:
+            console.print(f"  {r.model.id}: {r.problem}", highlight=False)
+
+
 @click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--all", "show_all", is_flag=True,
               help="Include models and routes their vendors have retired (never offered; old takes name them).")
+@click.option("--frames", type=int, default=None, help="Rank the models for a slot of this many frames.")
+@click.option("--fps", default=None, help="The slot's frame rate: 24, 25, 24000/1001 ... (default 24).")
+@click.option("--size", default=None, help="The slot's frame size WxH (default 1920x1080).")
+@click.option("--needs", default=None,
+              help="What the slot needs besides its length: first_frame, last_frame, reference_images, extend, "
+                   "remix, audio (comma-separated).")
+@click.option("--for", "for_slot", metavar="TIMELINE:NAME", default=None,
+              help="Rank the models for the placeholder NAME in a timeline file.")
+@click.option("--by", type=click.Choice(["score", "price", "fit", "success", "latency"]), default="score",
+              show_default=True, help="Order of the ranking.")
+@click.option("--since", metavar="WHEN", default=None,
+              help="Count your record from jobs since: 7d, 12h, 2w, or a date (default: every job).")
 @click.pass_context
-def models(ctx: click.Context, as_json: bool, show_all: bool) -> None:
-    """List the models, what they make, what they cost and their lifecycle.
+def models(ctx: click.Context, as_json: bool, show_all: bool, frames, fps, size, needs, for_slot, by,
+           since) -> None:
+    """List the models, what they make, what they cost and their lifecycle; or, with --frames (or --for),
+    rank the models that can fill one slot.
 
     Subcommands: `update` installs a signed catalog, `discover` lists fal's and Replicate's video models
     from their published schemas, `add` writes one of them to your catalog file."""
     if ctx.invoked_subcommand is not None:
         return
+    if frames is not None or for_slot is not None:
+        _rank(frames, fps, size, needs, for_slot, by, since, as_json)
+        return
+    if fps or size or needs or since:
+        from ..errors import BadInput
+
+        raise BadInput("--fps, --size, --needs and --since describe a slot to rank models for.",
+                       "Give its length with --frames N (or name a placeholder with --for TIMELINE:NAME).")
     from ..catalog import default_catalog
 
     catalog = default_catalog()

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_label, rate_str
-from .probe import MediaInfo
+from .probe import AudioInfo, MediaInfo
 from .target import Target, codec_families
 
 FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
@@ -191,6 +191,18 @@ class ConformPlan:
             text += f", slowed ×{float(self.stretch):.4f} to fit"
         return text + f"; exactly {self.target.frames} frames out."
 
+    @property
+    def cropped(self) -> bool:
+        """Part of the picture is cut away to fill the frame."""
+        return any(name == "crop" for name, _, _ in self.video_filters)
+
+    @property
+    def scale(self) -> Fraction:
+        """How much the picture is enlarged (above 1) or reduced (below 1) on its way to the target."""
+        w, h = fit_geometry(self.source, self.target, self.choices.fit)
+        sw, sh = self.source.display_size
+        return max(Fraction(w, sw), Fraction(h, sh))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": str(self.source.path), "frames": self.target.frames, "rate": rate_str(self.target.rate),
@@ -343,6 +355,15 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
 
     return ConformPlan(source, target, choices, strategy, in_frame, take, hold, stretch, tempo, size_steps,
                        video, audio, pix_fmt, colour, range_converted, tone_mapped, notes, silent)
+
+
+def plan_for_take(rate: Fraction, width: int, height: int, frames: int, target: Target, audio: bool = False,
+                  choices: Choices | None = None) -> ConformPlan:
+    """What conform would do to a take not yet made: `frames` clean constant-rate frames at `rate` and
+    `width` x `height`, as the planner asks the model for. Pure: nothing is probed."""
+    source = MediaInfo(path=Path("planned take"), width=width, height=height, rate=Fraction(rate), frames=frames,
+                       pix_fmt="yuv420p", has_audio=audio, audio=(AudioInfo(48000, 2, "aac"),) if audio else ())
+    return plan_conform(source, target, choices)
 
 
 def _hdr(source: MediaInfo, target: Target, choice: str) -> str | None:
