@@ -345,7 +345,7 @@ def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media
 @click.option("--rate", default="24000/1001", show_default=True, help="Timeline rate.")
 @click.option("--size", default="1280x720", show_default=True, help="Timeline frame size WxH.")
 @click.option("--sandbox", "use_sandbox", is_flag=True,
-              help="Fill the shots with Veo 3.1, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs.")
+              help="Fill the shots with Gemini Omni 1.2 Flash, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs.")
 def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     """Offline demo: a shot list becomes a timeline of placeholders with playable draft slates, which
     are then filled through the job engine and conformed frame-exact, with no key and no network."""
@@ -369,7 +369,7 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
         scene.enter_context(exported({"PROMPTREEL_HOME": str(Path(folder) / "sandbox-home"),
                                       "PROMPTREEL_DATABASE_URL": ""}))
         scene.enter_context(sandbox(latency=2.0, export=True))
-        what = "Veo 3.1, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
+        what = "Gemini Omni 1.2 Flash, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
     else:
         what = "the local draft model (free, offline)"
     console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with {what} into {folder}")

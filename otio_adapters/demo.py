@@ -22,7 +22,7 @@ SH030,60,"the boat sails out of a drain into the sea at dawn",13,closing
 
 # The same shots on three paid models, for `demo --sandbox`: served by the loopback fakes.
 SANDBOX_SHOTS = """shot,duration,prompt,model,seed,notes
-SH010,1s,"a paper boat on a rain-soaked street, low angle",veo-3.1,11,opening
+SH010,1s,"a paper boat on a rain-soaked street, low angle",gemini-omni-1.2-flash,,opening
 SH020,00:00:01:12,"the boat tips over a kerb into a gutter stream",kling-v3,12,
 SH030,60,"the boat sails out of a drain into the sea at dawn",gen-4.5,13,closing
 """

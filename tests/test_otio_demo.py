@@ -39,20 +39,20 @@ def test_demo_command_is_the_two_command_main_job(tmp_path):
 
 
 def test_demo_through_the_sandbox_fills_each_shot_on_its_own_model(tmp_path, monkeypatch):
-    """`demo --sandbox`: Veo, Kling and Runway through their loopback fakes (real HTTP, real media),
+    """`demo --sandbox`: Gemini Omni, Kling and Runway through their loopback fakes (real HTTP, real media),
     each shot conformed frame-exact; the fakes' jobs stay in the demo's own journal."""
     from promptreel.core.conform.probe import probe
     from promptreel.core.sandbox.media import Limit
     from promptreel.core.sandbox.run import sandbox
     from promptreel.otio_adapters.demo import SANDBOX_SHOTS
 
-    with sandbox(routes=["vertex", "replicate", "kling", "runway"], limit=Limit(seconds=None), export=True) as env:
+    with sandbox(routes=["gemini", "kling", "runway"], limit=Limit(seconds=None), export=True) as env:
         # Small frames, but each model's real length: conform must trim, not be handed a short clip.
         result = run_demo(tmp_path / "sbx", model=None, shots_csv=SANDBOX_SHOTS)
         creates = {route: fake.creates for route, fake in env.fakes.items()}
     models = [f.provenance["model"] for _, f in result.report.filled]
-    assert models == ["veo-3.1", "kling-v3", "gen-4.5"]
+    assert models == ["gemini-omni-1.2-flash", "kling-v3", "gen-4.5"]
     for (ph, filled), frames in zip(result.report.filled, (24, 36, 60)):
         assert probe(filled.media).frames == frames == ph.frames
-    assert creates["kling"] == 1 and creates["runway"] == 1  # one create per shot, no resend
+    assert creates == {"gemini": 1, "kling": 1, "runway": 1}  # one create per shot, no resend
     assert result.report.cost > 0
