@@ -30,7 +30,7 @@ from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
 from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
+from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create
 from .runway_models import MODELS, Hosted
 
 API_VERSION = "2024-11-06"
@@ -213,7 +213,8 @@ class Runway(Protocol):
         """One file through Runway's uploads; its runway:// URI. No task exists yet if this fails, so every
         failure is retryable, and raised outside the transport error (the engine must not read a lost
         upload as a create whose outcome is unknown)."""
-        r = await self._post_quietly("/v1/uploads", json={"filename": name, "type": "ephemeral"})
+        r = await send_before_create(self.client, "POST", "/v1/uploads", vendor="Runway",
+                                     json={"filename": name, "type": "ephemeral"})
         if isinstance(r, str):
             raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Runway failed ({r}).")
         if r.status_code >= 400:
@@ -226,18 +227,12 @@ class Runway(Protocol):
             raise ProviderError(ErrorKind.RETRYABLE, f"Runway answered the upload of {name} without its address.",
                                 status=r.status_code)
         # A storage host: the form's fields authorise the post; the key never goes there.
-        stored = await self._post_quietly(started.upload_url, data=started.fields, files={"file": (name, data, mime)})
+        stored = await send_before_create(self.client, "POST", started.upload_url, vendor="Runway", data=started.fields,
+                                          files={"file": (name, data, mime)})
         if isinstance(stored, str) or stored.status_code >= 400:
             why = stored if isinstance(stored, str) else f"HTTP {stored.status_code}"
             raise ProviderError(ErrorKind.RETRYABLE, f"Runway's storage did not take {name} ({why}).")
         return started.runway_uri
-
-    async def _post_quietly(self, url: str, **kw) -> httpx.Response | str:
-        """The answer, or the transport error's name (so the caller raises outside its context)."""
-        try:
-            return await send(self.client, "POST", url, vendor="Runway", **kw)
-        except ProviderError as e:  # a read's transport error, which `send` raised in its context
-            return type(e.__context__).__name__
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         body = call.json
