@@ -92,7 +92,7 @@ class MediaRef:
 
 @dataclass
 class WireCall:
-    """An exact HTTP request, minus credentials (the protocol adds them when sending)."""
+    """An exact HTTP request, minus credentials (the route client's auth adds them when it is sent)."""
 
     method: str
     path: str
@@ -151,9 +151,10 @@ class Protocol(ABC):
     async def poll(self, job_id: str) -> Status: ...
 
     def route_auth(self) -> HeaderAuth | None:
-        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`."""
-        headers = self.auth_headers()  # routes that still name their headers directly (ComfyUI's basic auth)
-        return Computed(self.auth_headers, self.hosts()) if headers else None
+        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`. None: no key.
+
+        The default adapts a route that still names its headers in `auth_headers` (ComfyUI's basic auth)."""
+        return Computed(self.auth_headers, self.hosts()) if self.auth_headers() else None
 
     def auth_headers(self) -> dict[str, str]:
         return {}
