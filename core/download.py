@@ -1,8 +1,8 @@
 """Fetch one output to a local file: resumable with HTTP Range, redirects followed by hand.
 
-Credentials (the headers `Protocol.media_request` gave) go only to the host they were given
-for; once a redirect leaves that host they are dropped for good, so a key never reaches a
-CDN or storage bucket.
+The client carries no auth. The route's auth (from `Protocol.media_request`) signs only the
+route's own hosts (core/providers/auth.py), and once a redirect leaves the first host it is
+not passed again, so a key never reaches a CDN or storage bucket.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str], dest: Path,
-                on_bytes: Callable[[int, int | None], None] | None = None) -> int:
+                on_bytes: Callable[[int, int | None], None] | None = None, auth: httpx.Auth | None = None) -> int:
     """Download `url` into `dest`, continuing a partial `dest` with Range where the server allows.
 
     Returns the final size. Raises `DownloadError`; a partial file is kept for the next attempt.
@@ -41,18 +41,15 @@ async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str], de
     dest = Path(dest)
     have = dest.stat().st_size if dest.exists() else 0
     origin = urlsplit(url)
-    creds = dict(headers)
     for _ in range(MAX_REDIRECTS + 1):
-        send = dict(creds)
-        if have:
-            send["Range"] = f"bytes={have}-"
+        send = {**headers, "Range": f"bytes={have}-"} if have else headers  # `headers` hold no credentials
         try:
-            async with client.stream("GET", url, headers=send, follow_redirects=False) as r:
+            async with client.stream("GET", url, headers=send, auth=auth, follow_redirects=False) as r:
                 if r.is_redirect and "location" in r.headers:
                     url = urljoin(str(r.url), r.headers["location"])
                     nxt = urlsplit(url)
                     if (nxt.scheme, nxt.netloc) != (origin.scheme, origin.netloc):
-                        creds = {}
+                        auth = None
                     continue
                 if r.status_code == 416 and have:  # our partial file is no prefix the server knows: start over
                     dest.unlink(missing_ok=True)

@@ -776,7 +776,8 @@ class Engine:
                     raise DownloadError(f"The synchronous answer's file {media.inline_path} is gone.", retryable=False)
             else:
                 url, headers = proto.media_request(media)
-                await fetch(self._client, url, headers, tmp, progress)
+                # A client with no auth of its own; the route's auth signs the route's hosts only.
+                await fetch(self._client, url, headers, tmp, progress, auth=proto.auth)
             try:
                 return await asyncio.to_thread(probe, tmp)
             except MediaError:

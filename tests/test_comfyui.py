@@ -337,7 +337,7 @@ async def test_basic_auth_in_the_url_is_a_header_never_shown_or_stored(client, t
         sub = await c.submit(c.build(req(), "j"), tmp_path)
         status = await run_to_end(c, sub.job_id)
         url, headers = c.media_request(status.media[0])
-        assert "s3cret" not in url and (await client.get(url, headers=headers)).status_code == 200
+        assert "s3cret" not in url and (await client.get(url, headers=headers, auth=c.auth)).status_code == 200
         with pytest.raises(ProviderError) as e:
             await comfy(client, fake.url).poll(sub.job_id)
         assert e.value.kind is ErrorKind.AUTH and not e.value.retryable

@@ -20,6 +20,7 @@ from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeGeminiVeo, Reply, png, tiny_mp4
 from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
+from tests.auth_helpers import signed
 
 KEY = "AIzaFakeGeminiKey0123456789"
 MODEL = "veo-3.0-generate-001"
@@ -287,10 +288,9 @@ async def test_lost_create_cannot_be_reconciled_and_says_so(fake, tmp_path):
 
 def test_key_goes_only_to_the_gemini_host():
     v = veo()
-    _, headers = v.media_request(MediaRef(url="https://generativelanguage.googleapis.com/v1beta/files/a:download?alt=media"))
-    assert headers == {"x-goog-api-key": KEY}
-    _, headers = v.media_request(MediaRef(url="https://storage.example.com/a.mp4"))
-    assert headers == {}
+    url, headers = v.media_request(MediaRef(url="https://generativelanguage.googleapis.com/v1beta/files/a:download?alt=media"))
+    assert headers == {} and signed(v, url)["x-goog-api-key"] == KEY
+    assert "x-goog-api-key" not in signed(v, "https://storage.example.com/a.mp4")
 
 
 def test_errors_never_carry_the_key():

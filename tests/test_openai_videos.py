@@ -16,6 +16,7 @@ from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, Provid
 from promptreel.core.providers.openai_videos import OpenAIVideos, Video
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeOpenAIVideos, Reply, png, tiny_mp4
+from tests.auth_helpers import signed
 from tests.fakes.images import still
 from promptreel.core.sandbox.drive import download
 from promptreel.core.sandbox.media import image_size
@@ -320,9 +321,9 @@ async def test_reconcile_pages_through_the_list(fake, client, tmp_path):
 def test_key_goes_only_to_openai():
     s = sora()
     url, headers = s.media_request(MediaRef(url="https://api.openai.com/v1/videos/video_1/content"))
-    assert headers["Authorization"] == f"Bearer {KEY}"
+    assert KEY not in str(headers) and signed(s, url)["Authorization"] == f"Bearer {KEY}"
     url, headers = s.media_request(MediaRef(url="https://cdn.example.com/video_1.mp4"))
-    assert "Authorization" not in headers and KEY not in str(headers)
+    assert "Authorization" not in signed(s, url) and KEY not in str(headers)
 
 
 @pytest.mark.parametrize("given, used", [

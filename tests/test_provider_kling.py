@@ -58,14 +58,14 @@ def test_build_extend(client):
 
 def test_jwt_claims_and_cache(client):
     proto = kling(client)
-    token = proto.token()
+    token = proto.auth.token()
     claims = jwt.decode(token, SECRET, algorithms=["HS256"])
     now = time.time()
     assert claims["iss"] == ACCESS and 1790 <= claims["exp"] - now <= 1801 and now - 7 <= claims["nbf"] <= now - 4
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
-    assert proto.token() == token  # cached
-    proto._token_exp = now + 100  # within the refresh margin: a new one is signed
-    assert proto.token() != token or proto._token_exp > now + 1000
+    assert proto.auth.token() == token  # cached
+    proto.auth.signed_exp = now + 100  # within the refresh margin: a new one is signed
+    assert proto.auth.token() != token or proto.auth.signed_exp > now + 1000
 
 
 async def test_round_trip(fake, client, tmp_path):
@@ -107,8 +107,8 @@ async def test_find_created_by_external_task_id(fake, client, tmp_path):
 async def test_expired_token_is_refused_by_fake_then_refreshed(fake, client, tmp_path):
     proto = kling(client, fake.url)
     now = int(time.time())
-    proto._token = jwt.encode({"iss": ACCESS, "exp": now - 10, "nbf": now - 100}, SECRET, algorithm="HS256")
-    proto._token_exp = now + 10_000  # pretend the cache still trusts it
+    proto.auth.signed = jwt.encode({"iss": ACCESS, "exp": now - 10, "nbf": now - 100}, SECRET, algorithm="HS256")
+    proto.auth.signed_exp = now + 10_000  # pretend the cache still trusts it
     with pytest.raises(ProviderError) as e:
         await proto.submit(proto.build(req(), "j1"), tmp_path / "s")
     assert (e.value.kind, e.value.status) == (ErrorKind.RETRYABLE, 401) and "1004" in e.value.message
@@ -121,7 +121,7 @@ async def test_wrong_secret_is_auth(fake, client, tmp_path):
     with pytest.raises(ProviderError) as e:
         await proto.submit(proto.build(req(), "j"), tmp_path / "s")
     assert e.value.kind is ErrorKind.AUTH
-    assert "not-the-secret-0123456789abcdefghijkl" not in str(e.value) and proto.token() not in str(e.value)
+    assert "not-the-secret-0123456789abcdefghijkl" not in str(e.value) and proto.auth.token() not in str(e.value)
 
 
 @pytest.mark.parametrize("fault, kind", [
@@ -141,7 +141,7 @@ async def test_create_errors_by_business_code(fake, client, tmp_path, fault, kin
 
 
 async def test_string_duration_checked_by_fake(fake, client):
-    token = kling(client).token()
+    token = kling(client).auth.token()
     r = await client.post(f"{fake.url}/v1/videos/text2video", headers={"Authorization": f"Bearer {token}"},
                           json={"model_name": "kling-v2-6", "prompt": "x", "duration": 5})
     assert r.status_code == 400 and r.json()["code"] == 1201
@@ -160,7 +160,7 @@ SHOTS = [{"index": 1, "prompt": "a fox wakes", "duration": "4"}, {"index": 2, "p
 ])
 async def test_fake_takes_kling_3_multi_shot_fields(fake, client, body, code):
     """Kling 3.0's documented multi_shot / shot_type / multi_prompt are accepted, and checked, on v3 only."""
-    token = kling(client).token()
+    token = kling(client).auth.token()
     r = await client.post(f"{fake.url}/v1/videos/text2video", headers={"Authorization": f"Bearer {token}"},
                           json={"model_name": "kling-v3", "prompt": "a fox", **body})
     assert r.json()["code"] == code, r.json()

@@ -76,7 +76,7 @@ def test_credentials_come_from_the_key_or_the_legacy_pair(client, monkeypatch):
     assert kling(client, creds={}).credentials == LEGACY
     monkeypatch.setenv("KLING_API_KEY", API_KEY)
     proto = kling(client, creds={})
-    assert proto.credentials == KEY and proto.auth_headers() == {"Authorization": f"Bearer {API_KEY}"}
+    assert proto.credentials == KEY and proto.auth.headers() == {"Authorization": f"Bearer {API_KEY}"}
 
 
 # --- omni-video -------------------------------------------------------------------------------------------------

@@ -202,12 +202,12 @@ async def test_create_errors_classified(fake, client, tmp_path, fault, kind, ret
 async def test_poll_errors_classified_with_the_fault_asked_by_header(fake, client, tmp_path, fault, kind):
     proto = ltx(client, fake.url)
     sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s.mp4")
-    proto.client = httpx.AsyncClient(timeout=5.0, headers={"X-Fake-Fault": f"poll:{fault}"})
+    faulty = httpx.AsyncClient(timeout=5.0, headers={"X-Fake-Fault": f"poll:{fault}"})
     try:
         with pytest.raises(ProviderError) as e:
-            await proto.poll(sub.job_id)
+            await ltx(faulty, fake.url).poll(sub.job_id)
     finally:
-        await proto.client.aclose()
+        await faulty.aclose()
     assert e.value.kind is kind
     if fault == "expired":
         assert "24 hours" in e.value.message

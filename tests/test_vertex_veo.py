@@ -20,6 +20,7 @@ from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeVertexVeo, Reply, Spec, render, tiny_mp4
 from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
+from tests.auth_helpers import signed
 
 TOKEN = "ya29.fake-vertex-token-0123"
 PROJECT = "film-project"
@@ -188,14 +189,14 @@ def test_no_project_is_a_missing_key_error(monkeypatch):
 def test_without_google_auth_the_route_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.auth", None)  # as if the `vertex` extra were not installed
     with pytest.raises(MissingKey, match=r"pip install 'promptreel\[vertex\]'"):
-        vertex(token=None).auth_headers()
+        vertex(token=None).auth.headers()
 
 
 def test_without_application_default_credentials_the_route_says_how_to_log_in(monkeypatch, tmp_path):
     pytest.importorskip("google.auth")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     with pytest.raises(MissingKey, match="gcloud auth application-default login"):
-        vertex(token=None).auth_headers()
+        vertex(token=None).auth.headers()
 
 
 async def test_application_default_credentials_are_refreshed_and_used(monkeypatch, tmp_path, fake, client):
@@ -240,7 +241,7 @@ async def test_gcs_output_is_downloaded_through_the_json_api_with_the_token(fake
     assert media.url.startswith(f"{fake.url}/storage/v1/b/promptreel-takes/o/out%2F") and media.url.endswith("?alt=media")
     assert media.provider_id.startswith("gs://promptreel-takes/out/")  # kept, so a later extend can name it
     url, headers = v.media_request(media)
-    assert headers == {"Authorization": f"Bearer {TOKEN}"}
+    assert headers == {} and signed(v, url)["Authorization"] == f"Bearer {TOKEN}"
     dest = tmp_path / "out.mp4"
     assert await download(client, v, media, dest) == 1
     assert probe(dest).frames == 24 and fake.creates == 1
@@ -376,7 +377,6 @@ async def test_poll_errors(fake, client, tmp_path):
 
 def test_token_goes_only_to_vertex_and_storage_hosts():
     v = vertex()
-    _, headers = v.media_request(MediaRef(url="https://storage.googleapis.com/storage/v1/b/b/o/x.mp4?alt=media"))
-    assert headers == {"Authorization": f"Bearer {TOKEN}"}
-    _, headers = v.media_request(MediaRef(url="https://example.com/x.mp4"))
-    assert headers == {}
+    assert signed(v, "https://storage.googleapis.com/storage/v1/b/b/o/x.mp4?alt=media")["Authorization"] == f"Bearer {TOKEN}"
+    assert signed(v, v.base_url + "/v1/x")["Authorization"] == f"Bearer {TOKEN}"
+    assert "Authorization" not in signed(v, "https://example.com/x.mp4")

@@ -6,7 +6,7 @@ does not retry, wait, rate-limit or journal: the engine owns those. Four verbs:
     build(request, ref)     -> WireCall            pure; tested against the vendor's spec
     submit(call)            -> Submitted           one create call; raises ProviderError
     poll(job_id)            -> Status              one status call; unknown states tolerated
-    media_request(media)    -> (url, headers)      how to download an output (engine streams it)
+    media_request(media)    -> (url, headers)      how to download an output (engine streams it with `auth`)
 
 plus optional `find_created` (reconcile a create whose answer was lost) and `cancel`.
 A synchronous API returns the media from `submit` by writing to `Submitted.media.inline_path`.
@@ -19,14 +19,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 import httpx
 
 from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Computed, HeaderAuth, host_of, route_client
 
 if TYPE_CHECKING:
     from ..journal import Job
@@ -91,7 +92,7 @@ class MediaRef:
 
 @dataclass
 class WireCall:
-    """An exact HTTP request, minus credentials (the protocol adds them when sending)."""
+    """An exact HTTP request, minus credentials (the route client's auth adds them when it is sent)."""
 
     method: str
     path: str
@@ -129,7 +130,7 @@ class Protocol(ABC):
     version_segment: ClassVar[str] = ""
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
-        self.client = client
+        self._pool = client  # the engine's connections; `self.client` is this route's own client over them
         self.route = route
         self.credentials = credentials
         self.base_url = with_version(base_url or self.default_base_url, self.version_segment)
@@ -149,16 +150,34 @@ class Protocol(ABC):
     @abstractmethod
     async def poll(self, job_id: str) -> Status: ...
 
-    def media_request(self, media: MediaRef) -> tuple[str, dict[str, str]]:
-        """URL and headers to download `media`. Credentials go only to the provider's own host."""
-        assert media.url is not None
-        return media.url, self.auth_headers() if self.owns(media.url) else {}
+    def route_auth(self) -> HeaderAuth | None:
+        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`. None: no key.
+
+        The default adapts a route that still names its headers in `auth_headers` (ComfyUI's basic auth)."""
+        return Computed(self.auth_headers, self.hosts()) if self.auth_headers() else None
 
     def auth_headers(self) -> dict[str, str]:
         return {}
 
-    def owns(self, url: str) -> bool:
-        return urlsplit(url).netloc == urlsplit(self.base_url).netloc
+    def hosts(self) -> set[str]:
+        """The hosts this route's credentials may go to."""
+        return {host_of(self.base_url)}
+
+    @cached_property
+    def auth(self) -> HeaderAuth | None:
+        return self.route_auth()
+
+    @cached_property
+    def client(self) -> httpx.AsyncClient:
+        """This route's client: base URL and auth set, over the engine's connections. Every call goes through
+        `httpkit.send` with it; no call adds credentials by hand."""
+        return route_client(self._pool, self.base_url, self.auth)
+
+    def media_request(self, media: MediaRef) -> tuple[str, dict[str, str]]:
+        """URL and plain headers (never credentials) to download `media`. The engine sends them with `self.auth`,
+        which signs only this route's own hosts."""
+        assert media.url is not None
+        return media.url, {}
 
     def earlier_output(self, job: Job, purpose: str) -> str:
         """What this API calls the output of an earlier promptreel `job`, to `purpose` it ("extend" or

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..request import GenerationRequest
+from .auth import KeyHeader, host_of
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .hosted_inputs import build_input
 from .httpkit import http_error, json_body, scrub, send
@@ -82,16 +82,13 @@ class Fal(Protocol):
     key_names = ("FAL_KEY",)
     poll_interval = 2.0
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Key {self.credentials['FAL_KEY']}"}
+    def route_auth(self) -> KeyHeader:
+        return KeyHeader("Authorization", f"Key {self.credentials['FAL_KEY']}", self.hosts())
 
     def hosts(self) -> set[str]:
         """The queue host and its direct twin (queue.fal.run -> fal.run): both take the key."""
-        netloc = urlsplit(self.base_url).netloc
-        return {netloc, netloc.removeprefix("queue.")}
-
-    def owns(self, url: str) -> bool:
-        return urlsplit(url).netloc in self.hosts()
+        host = host_of(self.base_url)
+        return {host, host.removeprefix("queue.")}
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         subpath, inputs = build_input("fal", self.route.model_id, request, "fal")
@@ -109,12 +106,12 @@ class Fal(Protocol):
         return http_error(response, "fal", detail, self.credentials, kind)
 
     async def _get(self, url: str) -> httpx.Response:
-        if not self.owns(url):  # never send the key to a host fal's answer named but we don't know
-            raise ProviderError(ErrorKind.PROVIDER, f"fal answered with a URL on an unexpected host ({urlsplit(url).netloc}).")
-        return await send(self.client, "GET", url, vendor="fal", headers=self.auth_headers())
+        if not self.auth.covers(url):  # a host fal's answer named but we don't know: not worth asking
+            raise ProviderError(ErrorKind.PROVIDER, f"fal answered with a URL on an unexpected host ({host_of(url)}).")
+        return await send(self.client, "GET", url, vendor="fal")
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
-        r = await self.client.request(call.method, self.base_url + call.path, json=call.json, headers=self.auth_headers())
+        r = await send(self.client, call.method, call.path, vendor="fal", creating=True, json=call.json)
         if r.status_code == 404:  # no such app on fal (any more): the next route may have the model
             raise http_error(r, "fal", f"application {call.path.lstrip('/')} not found", self.credentials, ErrorKind.RETIRED)
         if r.status_code >= 400:
@@ -155,8 +152,8 @@ class Fal(Protocol):
 
     async def cancel(self, job_id: str) -> None:
         job = QueueJob.model_validate_json(job_id)
-        if not job.cancel_url or not self.owns(job.cancel_url):
+        if not job.cancel_url or not self.auth.covers(job.cancel_url):
             return None
-        r = await self.client.put(job.cancel_url, headers=self.auth_headers())
+        r = await send(self.client, "PUT", job.cancel_url, vendor="fal")
         if r.status_code >= 400 and r.status_code != 400:  # 400 ALREADY_COMPLETED: nothing left to cancel
             raise self._error(r)

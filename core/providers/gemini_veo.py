@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import KeyHeader
 from .base import MediaRef, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
 
@@ -56,8 +57,8 @@ class GeminiVeo(VeoProtocol):
                                      "Extend it on the vertex route as a video file instead.")
         return uris[0]
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"x-goog-api-key": self.credentials.get("GEMINI_API_KEY", "")}
+    def route_auth(self) -> KeyHeader:
+        return KeyHeader("x-goog-api-key", self.credentials.get("GEMINI_API_KEY", ""), self.hosts())
 
     async def poll(self, job_id: str) -> Status:
         return self.operation_status(await self._send("GET", f"{API}/{job_id}"), job_id)

@@ -51,6 +51,19 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
         raise ProviderError(ErrorKind.RETRYABLE, f"{vendor} did not answer ({type(e).__name__}).") from None
 
 
+async def send_before_create(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
+                             **kw) -> httpx.Response | str:
+    """A request a create depends on (an upload): the answer, or the transport error's name.
+
+    The caller raises its own error outside this context, so the engine never takes the failure for a
+    create whose outcome is unknown: nothing was created yet.
+    """
+    try:
+        return await send(client, method, url, vendor=vendor, **kw)
+    except ProviderError as e:  # `send` raised it in the transport error's context
+        return type(e.__context__).__name__
+
+
 def json_body(response: httpx.Response) -> dict:
     """The body as a JSON object, or {} (a proxy's HTML error page, an empty body, a JSON list)."""
     try:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import MissingKey, UnsupportedRequest
 from ..keys import get_key
 from ..request import GenerationRequest
+from .auth import HeaderAuth
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, send
 
@@ -111,6 +112,35 @@ class Envelope(BaseModel):
     data: Any = None
 
 
+class KlingAuth(HeaderAuth):
+    """Kling's bearer: the API key, else a JWT signed from the legacy access / secret key pair, signed
+    again shortly before it expires (or when Kling says it has)."""
+
+    def __init__(self, credentials: dict[str, str], hosts):
+        super().__init__(hosts)
+        self.credentials = credentials
+        self.signed: str | None = None
+        self.signed_exp = 0.0
+
+    def token(self) -> str:
+        if self.credentials.get(API_KEY):
+            return self.credentials[API_KEY]
+        now = time.time()
+        if self.signed is None or now > self.signed_exp - TOKEN_MARGIN:
+            exp = int(now) + TOKEN_LIFETIME
+            payload = {"iss": self.credentials["KLING_ACCESS_KEY"], "exp": exp, "nbf": int(now) - 5}
+            self.signed = jwt.encode(payload, self.credentials["KLING_SECRET_KEY"], algorithm="HS256",
+                                     headers={"typ": "JWT"})
+            self.signed_exp = exp
+        return self.signed
+
+    def expire(self) -> None:
+        self.signed = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+
 def split_job(job_id: str) -> tuple[str, str]:
     """Our job id is '<family>/<task_id>': the family picks the GET path."""
     family, _, task_id = job_id.partition("/")
@@ -125,9 +155,6 @@ class Kling(Protocol):
     key_names = ()  # either of two schemes: check_ready says which is missing
     poll_interval = 5.0
 
-    _token: str | None = None
-    _token_exp: float = 0.0
-
     def __init__(self, client: httpx.AsyncClient, route, credentials: dict[str, str], base_url: str | None = None):
         super().__init__(client, route, credentials or _stored_credentials(), base_url)
 
@@ -139,26 +166,13 @@ class Kling(Protocol):
                              f"Create an API key in Kling's developer console and set {API_KEY}, or run "
                              f"`promptreel keys set {API_KEY}`.")
 
-    def token(self) -> str:
-        """The bearer: the API key, else a JWT signed from the legacy access / secret key pair."""
-        if self.credentials.get(API_KEY):
-            return self.credentials[API_KEY]
-        now = time.time()
-        if self._token is None or now > self._token_exp - TOKEN_MARGIN:
-            exp = int(now) + TOKEN_LIFETIME
-            payload = {"iss": self.credentials["KLING_ACCESS_KEY"], "exp": exp, "nbf": int(now) - 5}
-            self._token = jwt.encode(payload, self.credentials["KLING_SECRET_KEY"], algorithm="HS256",
-                                     headers={"typ": "JWT"})
-            self._token_exp = exp
-        return self._token
-
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token()}"}
+    def route_auth(self) -> KlingAuth:
+        return KlingAuth(self.credentials, self.hosts())
 
     @property
     def secrets(self) -> dict[str, str]:
         """Everything to blank from messages: the keys and the signed token (a bearer credential too)."""
-        return {**self.credentials, "token": self._token or ""}
+        return {**self.credentials, "token": self.auth.signed or ""}
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
@@ -240,14 +254,13 @@ class Kling(Protocol):
             kind = CODE_KINDS.get(envelope.code)
         error = http_error(response, "Kling", detail, self.secrets, kind)
         if envelope is not None and envelope.code == 1004:
-            self._token = None  # expired: the next call signs a fresh one
+            self.auth.expire()  # the next call signs a fresh one
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_after is None:
             error.retry_after = 5.0  # Kling sends no Retry-After; its own clients back off a few seconds
         return error
 
     async def _call(self, method: str, path: str, json: Any = None, creating: bool = False) -> Envelope:
-        r = await send(self.client, method, self.base_url + path, vendor="Kling", creating=creating, json=json,
-                       headers=self.auth_headers())
+        r = await send(self.client, method, path, vendor="Kling", creating=creating, json=json)
         body = json_body(r)
         try:
             envelope = Envelope.model_validate(body) if body else None

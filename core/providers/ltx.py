@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
 
@@ -110,8 +111,8 @@ class LTX(Protocol):
     key_names = ("LTX_API_KEY",)
     poll_interval = 5.0  # "Poll every 5 seconds" (async-jobs)
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials['LTX_API_KEY']}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials["LTX_API_KEY"], self.hosts())
 
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
@@ -199,8 +200,7 @@ class LTX(Protocol):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         endpoint = call.path.rsplit("/", 1)[-1]
-        r = await send(self.client, call.method, self.base_url + call.path, vendor="LTX", creating=True,
-                       json=call.json, headers=self.auth_headers())
+        r = await send(self.client, call.method, call.path, vendor="LTX", creating=True, json=call.json)
         if r.status_code >= 400:
             raise self._error(r)
         try:
@@ -214,8 +214,7 @@ class LTX(Protocol):
         endpoint, _, ltx_id = job_id.partition("/")
         if endpoint not in ENDPOINTS or not ltx_id:
             raise ProviderError(ErrorKind.BAD_REQUEST, f"{job_id!r} is not an LTX async job (endpoint/id).")
-        r = await send(self.client, "GET", f"{self.base_url}/v2/{endpoint}/{ltx_id}", vendor="LTX",
-                       headers=self.auth_headers())
+        r = await send(self.client, "GET", f"/v2/{endpoint}/{ltx_id}", vendor="LTX")
         if r.status_code == 404:
             raise ProviderError(ErrorKind.PROVIDER, f"LTX no longer knows job {ltx_id}: it keeps a job's status and "
                                                     "video for 24 hours after it ends.", status=404)

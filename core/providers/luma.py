@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, read_image, read_video, require, scrub, send
 
@@ -75,8 +76,8 @@ class Luma(Protocol):
     key_names: ClassVar[tuple[str, ...]] = ("LUMA_AGENTS_API_KEY",)
     poll_interval: ClassVar[float] = 5.0
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.get('LUMA_AGENTS_API_KEY', '')}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials.get("LUMA_AGENTS_API_KEY", ""), self.hosts())
 
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
@@ -138,8 +139,7 @@ class Luma(Protocol):
     # submit / poll ----------------------------------------------------------------------
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         # A transport error propagates: whether the generation was made is for the engine to settle.
-        r = await send(self.client, call.method, self.base_url + call.path, vendor="Luma", creating=True,
-                       json=call.json, headers=self.auth_headers())
+        r = await send(self.client, call.method, call.path, vendor="Luma", creating=True, json=call.json)
         if r.status_code >= 400:
             raise self.classify(r)
         try:
@@ -150,8 +150,7 @@ class Luma(Protocol):
         return Submitted(job_id=generation.id, state=STATES.get(generation.state, JobState.QUEUED))
 
     async def poll(self, job_id: str) -> Status:
-        r = await send(self.client, "GET", f"{self.base_url}/generations/{job_id}", vendor="Luma",
-                       headers=self.auth_headers())
+        r = await send(self.client, "GET", f"/generations/{job_id}", vendor="Luma")
         if r.status_code >= 400:
             raise self.classify(r)
         generation = Generation.model_validate(r.json())

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, data_uri, http_error, json_body, require, scrub, send
 
@@ -85,8 +86,8 @@ class MiniMax(Protocol):
     key_names: ClassVar[tuple[str, ...]] = ("MINIMAX_API_KEY",)
     poll_interval: ClassVar[float] = 10.0  # generations take minutes; MiniMax names no cadence
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.get('MINIMAX_API_KEY', '')}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials.get("MINIMAX_API_KEY", ""), self.hosts())
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         if request.extend_video or request.remix_of:
@@ -115,8 +116,7 @@ class MiniMax(Protocol):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         # A transport error propagates: whether the task was made is for the engine to settle.
-        r = await send(self.client, call.method, self.base_url + call.path, vendor="MiniMax", creating=True,
-                       json=call.json, headers=self.auth_headers())
+        r = await send(self.client, call.method, call.path, vendor="MiniMax", creating=True, json=call.json)
         if r.status_code >= 400:
             raise self.classify(r)
         task_id = json_body(r).get("task_id")
@@ -125,8 +125,7 @@ class MiniMax(Protocol):
         return Submitted(job_id=str(task_id), state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
-        r = await send(self.client, "GET", f"{self.base_url}/v2/query/video_generation/{job_id}", vendor="MiniMax",
-                       headers=self.auth_headers())
+        r = await send(self.client, "GET", f"/v2/query/video_generation/{job_id}", vendor="MiniMax")
         if r.status_code >= 400:
             raise self.classify(r)
         task = Task.model_validate(json_body(r).get("task") or {})

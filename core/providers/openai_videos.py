@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from ..catalog import Size
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import fitted_image, json_body, read_video, retry_after, scrub, send
 
@@ -181,14 +182,12 @@ class OpenAIVideos(Protocol):
                                      f"Allowed sizes: {', '.join(allowed)}.")
         return size
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.get('OPENAI_API_KEY', '')}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials.get("OPENAI_API_KEY", ""), self.hosts())
 
     # submit -----------------------------------------------------------------------------
     async def _send(self, method: str, path: str, creating: bool = False, **kw):
-        headers = {**kw.pop("headers", {}), **self.auth_headers()}
-        return await send(self.client, method, self.base_url + path, vendor="OpenAI", creating=creating,
-                          headers=headers, **kw)
+        return await send(self.client, method, path, vendor="OpenAI", creating=creating, **kw)
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         r = await self._send(call.method, call.path, creating=True, json=call.json, data=call.data,

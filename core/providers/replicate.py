@@ -21,9 +21,10 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..request import GenerationRequest
+from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .hosted_inputs import UPLOAD_PREFIX, build_input
-from .httpkit import http_error, json_body, scrub, send
+from .httpkit import http_error, json_body, scrub, send, send_before_create
 
 WAIT_SECONDS = 5  # hold the create briefly: short jobs come back finished, long ones are polled
 DATA_URL_LIMIT = 256 * 1024
@@ -98,8 +99,8 @@ class Replicate(Protocol):
     key_names = ("REPLICATE_API_TOKEN",)
     poll_interval = 2.0
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials['REPLICATE_API_TOKEN']}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials["REPLICATE_API_TOKEN"], self.hosts())
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         """The create; images over 256 KB ride in `files`, their places in the input held by placeholders
@@ -111,15 +112,10 @@ class Replicate(Protocol):
 
     async def upload(self, name: str, data: bytes, mime: str) -> str:
         """One file through the Files API; its URL, for the prediction's input."""
-        failed = None
-        try:
-            r = await self.client.post(f"{self.base_url}/files", headers=self.auth_headers(),
-                                       data={"filename": name, "type": mime},
-                                       files={"content": (name, data, mime)})
-        except httpx.TransportError as e:  # the create was not sent: say so plainly (not an unknown outcome)
-            failed = f"{type(e).__name__}"
-        if failed is not None:
-            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Replicate's Files API failed ({failed}).")
+        r = await send_before_create(self.client, "POST", "/files", vendor="Replicate",
+                                     data={"filename": name, "type": mime}, files={"content": (name, data, mime)})
+        if isinstance(r, str):  # the create was not sent: say so plainly (not an unknown outcome)
+            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Replicate's Files API failed ({r}).")
         if r.status_code >= 400:
             raise self._error(r)
         try:
@@ -168,9 +164,8 @@ class Replicate(Protocol):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         body = await self._with_uploads(call)
-        r = await self.client.request(call.method, self.base_url + call.path, json=body,
-                                      headers={**call.headers, **self.auth_headers()},
-                                      timeout=httpx.Timeout(WAIT_SECONDS + 30.0))
+        r = await send(self.client, call.method, call.path, vendor="Replicate", creating=True, json=body,
+                       headers=call.headers, timeout=httpx.Timeout(WAIT_SECONDS + 30.0))
         if r.status_code == 404:  # the model is not (or no longer) on Replicate: the next route may have it
             raise http_error(r, "Replicate", f"model {self.route.model_id} not found", self.credentials, ErrorKind.RETIRED)
         if r.status_code >= 400:
@@ -184,14 +179,13 @@ class Replicate(Protocol):
         return Submitted(job_id=p.id, state=state, media=media)
 
     async def poll(self, job_id: str) -> Status:
-        r = await send(self.client, "GET", f"{self.base_url}/predictions/{job_id}", vendor="Replicate",
-                       headers=self.auth_headers())
+        r = await send(self.client, "GET", f"/predictions/{job_id}", vendor="Replicate")
         if r.status_code >= 400:
             raise self._error(r)
         return self._status(Prediction.model_validate(r.json()))
 
     async def cancel(self, job_id: str) -> None:
-        r = await self.client.post(f"{self.base_url}/predictions/{job_id}/cancel", headers=self.auth_headers())
+        r = await send(self.client, "POST", f"/predictions/{job_id}/cancel", vendor="Replicate")
         if r.status_code >= 400:
             raise self._error(r)
 
@@ -207,9 +201,9 @@ class Replicate(Protocol):
         since = sent_at - timedelta(seconds=5)  # allow for clock skew between us and Replicate
         url: str | None = f"{self.base_url}/predictions"
         for _ in range(3):  # the newest pages are enough: the lost create was seconds ago
-            if url is None or not self.owns(url):
+            if url is None or not self.auth.covers(url):  # a next page elsewhere: not Replicate's to answer
                 break
-            r = await self.client.get(url, headers=self.auth_headers())
+            r = await send(self.client, "GET", url, vendor="Replicate")
             if r.status_code >= 400:
                 raise self._error(r)
             page = PredictionList.model_validate(r.json())

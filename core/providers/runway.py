@@ -28,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
+from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
+from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create
 from .runway_models import MODELS, Hosted
 
 API_VERSION = "2024-11-06"
@@ -113,8 +114,10 @@ class Runway(Protocol):
     key_names = ("RUNWAYML_API_SECRET",)
     poll_interval = 6.0  # the SDK's own cadence; the docs ask for no faster than every 5 s
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials['RUNWAYML_API_SECRET']}", "X-Runway-Version": API_VERSION}
+    def route_auth(self) -> Computed:
+        # The API version travels with the key: every call to Runway's host carries both, no other host either.
+        return Computed(lambda: {"Authorization": f"Bearer {self.credentials['RUNWAYML_API_SECRET']}",
+                                 "X-Runway-Version": API_VERSION}, self.hosts())
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         model_id = self.route.model_id
@@ -210,8 +213,8 @@ class Runway(Protocol):
         """One file through Runway's uploads; its runway:// URI. No task exists yet if this fails, so every
         failure is retryable, and raised outside the transport error (the engine must not read a lost
         upload as a create whose outcome is unknown)."""
-        url = f"{self.base_url}/v1/uploads"
-        r = await self._post_quietly(url, json={"filename": name, "type": "ephemeral"}, headers=self.auth_headers())
+        r = await send_before_create(self.client, "POST", "/v1/uploads", vendor="Runway",
+                                     json={"filename": name, "type": "ephemeral"})
         if isinstance(r, str):
             raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Runway failed ({r}).")
         if r.status_code >= 400:
@@ -224,18 +227,12 @@ class Runway(Protocol):
             raise ProviderError(ErrorKind.RETRYABLE, f"Runway answered the upload of {name} without its address.",
                                 status=r.status_code)
         # A storage host: the form's fields authorise the post; the key never goes there.
-        stored = await self._post_quietly(started.upload_url, data=started.fields, files={"file": (name, data, mime)})
+        stored = await send_before_create(self.client, "POST", started.upload_url, vendor="Runway", data=started.fields,
+                                          files={"file": (name, data, mime)})
         if isinstance(stored, str) or stored.status_code >= 400:
             why = stored if isinstance(stored, str) else f"HTTP {stored.status_code}"
             raise ProviderError(ErrorKind.RETRYABLE, f"Runway's storage did not take {name} ({why}).")
         return started.runway_uri
-
-    async def _post_quietly(self, url: str, **kw) -> httpx.Response | str:
-        """The answer, or the transport error's name (so the caller raises outside its context)."""
-        try:
-            return await self.client.post(url, **kw)
-        except httpx.TransportError as e:
-            return type(e).__name__
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         body = call.json
@@ -243,15 +240,14 @@ class Runway(Protocol):
             uris = {key: await self.upload(*part) for key, part in call.files.items()}
             body = {k: uris.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
         # A transport error here propagates: whether the task was made is for the engine to settle.
-        r = await send(self.client, call.method, self.base_url + call.path, vendor="Runway", creating=True,
-                       json=body, headers={**call.headers, **self.auth_headers()})
+        r = await send(self.client, call.method, call.path, vendor="Runway", creating=True, json=body,
+                       headers=call.headers)
         if r.status_code >= 400:
             raise self._error(r)
         return Submitted(job_id=CreateResponse.model_validate(r.json()).id, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
-        r = await send(self.client, "GET", f"{self.base_url}/v1/tasks/{job_id}", vendor="Runway",
-                       headers=self.auth_headers())
+        r = await send(self.client, "GET", f"/v1/tasks/{job_id}", vendor="Runway")
         if r.status_code >= 400:
             raise self._error(r)
         task = Task.model_validate(r.json())
@@ -272,7 +268,7 @@ class Runway(Protocol):
         return status
 
     async def cancel(self, job_id: str) -> None:
-        r = await self.client.delete(f"{self.base_url}/v1/tasks/{job_id}", headers=self.auth_headers())
+        r = await send(self.client, "DELETE", f"/v1/tasks/{job_id}", vendor="Runway")
         if r.status_code >= 400 and r.status_code != 404:
             raise self._error(r)
 

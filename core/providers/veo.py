@@ -172,13 +172,9 @@ class VeoProtocol(Protocol):
     def _safe(self, text: str) -> str:
         return scrub(text, self.credentials.values())
 
-    async def request_headers(self) -> dict[str, str]:
-        return self.auth_headers()  # each API authenticates its own way (Vertex refreshes a token off the loop)
-
     async def _send(self, method: str, path: str, creating: bool = False, **kw) -> httpx.Response:
-        headers = {**kw.pop("headers", {}), **await self.request_headers()}
-        return await send(self.client, method, self.base_url + path, vendor=self.vendor, creating=creating,
-                          headers=headers, **kw)
+        # Each API authenticates its own way: the route client's auth (Vertex refreshes a token off the loop).
+        return await send(self.client, method, path, vendor=self.vendor, creating=creating, **kw)
 
     def operation_status(self, r: httpx.Response, job_id: str) -> Status:
         """A polled operation's answer (both APIs poll with their own call and answer with an Operation)."""

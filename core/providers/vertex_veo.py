@@ -18,19 +18,19 @@ settings `vertex_location`, else GOOGLE_CLOUD_LOCATION, else us-central1.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import importlib.util
 import os
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from ..catalog import Route
 from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Computed, host_of
 from .base import ErrorKind, MediaRef, ProviderError, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
 from .httpkit import read_video
@@ -136,7 +136,10 @@ class VertexVeo(VeoProtocol):
                                                          "Vertex AI credentials.") from None
         return creds.token
 
-    def auth_headers(self) -> dict[str, str]:
+    def route_auth(self) -> Computed:
+        return Computed(self.token_headers, self.hosts(), blocking=True)  # a token refresh is blocking I/O
+
+    def token_headers(self) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.access_token()}"}
         quota_project = getattr(self._adc, "quota_project_id", None)
         if quota_project:
@@ -155,9 +158,8 @@ class VertexVeo(VeoProtocol):
                              "Set vertex_project in settings, or GOOGLE_CLOUD_PROJECT.")
         return self._project
 
-    def owns(self, url: str) -> bool:
-        host = urlsplit(url).netloc
-        return host in (urlsplit(self.base_url).netloc, urlsplit(self.storage_url).netloc)
+    def hosts(self) -> set[str]:
+        return {host_of(self.base_url), host_of(self.storage_url)}  # outputs in Cloud Storage take the same token
 
     # build ------------------------------------------------------------------------------
     def model_path(self) -> str:
@@ -226,9 +228,6 @@ class VertexVeo(VeoProtocol):
                                  "Give the path of a Veo video (1-30 s) or its gs:// URI.")
 
     # submit / poll ------------------------------------------------------------------------
-    async def request_headers(self) -> dict[str, str]:
-        return await asyncio.to_thread(self.auth_headers)  # a token refresh is blocking I/O
-
     async def poll(self, job_id: str) -> Status:
         resource = job_id.rpartition("/operations/")[0]
         if not resource:

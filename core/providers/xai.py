@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import _BILLING, aspect_of, data_uri, http_error, json_body, read_video, require, scrub, send
 
@@ -79,8 +80,8 @@ class XAI(Protocol):
     key_names: ClassVar[tuple[str, ...]] = ("XAI_API_KEY",)
     poll_interval: ClassVar[float] = 5.0  # the docs' example cadence; generations take minutes
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.get('XAI_API_KEY', '')}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials.get("XAI_API_KEY", ""), self.hosts())
 
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
@@ -155,8 +156,7 @@ class XAI(Protocol):
     # submit / poll ----------------------------------------------------------------------
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         # A transport error propagates: whether the request was made is for the engine to settle.
-        r = await send(self.client, call.method, self.base_url + call.path, vendor="xAI", creating=True,
-                       json=call.json, headers=self.auth_headers())
+        r = await send(self.client, call.method, call.path, vendor="xAI", creating=True, json=call.json)
         if r.status_code >= 400:
             raise self.classify(r)
         request_id = json_body(r).get("request_id")
@@ -165,7 +165,7 @@ class XAI(Protocol):
         return Submitted(job_id=request_id, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
-        r = await send(self.client, "GET", f"{self.base_url}/videos/{job_id}", vendor="xAI", headers=self.auth_headers())
+        r = await send(self.client, "GET", f"/videos/{job_id}", vendor="xAI")
         if r.status_code >= 400:
             raise self.classify(r)
         answer = Deferred.model_validate(json_body(r))

@@ -26,19 +26,20 @@ async def poll_to_end(proto: Protocol, job_id: str, limit: int = 10) -> Status:
 
 
 async def download(client: httpx.AsyncClient, proto: Protocol, media: MediaRef, dest: Path, attempts: int = 3) -> int:
-    """Fetch `media` to `dest` as the engine does: the protocol's URL and headers, redirects followed by
-    hand (credentials dropped when the host changes), a 5xx or a cut-short body tried again without a
+    """Fetch `media` to `dest` as the engine does: the protocol's URL and auth, redirects followed by
+    hand (the auth dropped when the host changes), a 5xx or a cut-short body tried again without a
     new job. Returns the number of attempts it took; the last attempt's error propagates."""
     for attempt in range(1, attempts + 1):
         last = attempt == attempts
         url, headers = proto.media_request(media)
+        auth = proto.auth
         try:
             for _ in range(5):
-                async with client.stream("GET", url, headers=headers) as r:
+                async with client.stream("GET", url, headers=headers, auth=auth) as r:
                     if r.status_code in (301, 302, 303, 307, 308):
                         nxt = urljoin(url, r.headers["location"])
                         if urlsplit(nxt).netloc != urlsplit(url).netloc:
-                            headers = {}
+                            auth = None
                         url = nxt
                         continue
                     if r.status_code >= 500 and not last:

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from promptreel.core.providers import register
+from promptreel.core.providers.auth import Bearer
 from promptreel.core.providers.base import (ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status,
                                             Submitted, WireCall)
 from promptreel.core.request import GenerationRequest
@@ -45,8 +46,8 @@ class TestProto(Protocol):
     key_names = (KEY_NAME,)
     poll_interval = 0.02
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials[KEY_NAME]}"}
+    def route_auth(self) -> Bearer:
+        return Bearer(self.credentials[KEY_NAME], self.hosts())
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         return WireCall("POST", f"/v1/models/{self.route.model_id}/jobs", json={
@@ -72,8 +73,7 @@ class TestProto(Protocol):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         try:
-            r = await self.client.request(call.method, self.base_url + call.path, json=call.json,
-                                          headers=self.auth_headers())
+            r = await self.client.request(call.method, self.base_url + call.path, json=call.json)
         except httpx.ConnectError:
             raise ProviderError(ErrorKind.RETRYABLE, "cannot reach the job API") from None
         # other transport errors (a dropped answer, a read timeout) propagate: the outcome is unknown
@@ -82,7 +82,7 @@ class TestProto(Protocol):
         return Submitted(job_id=r.json()["id"], state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
-        r = await self.client.get(f"{self.base_url}/v1/jobs/{job_id}", headers=self.auth_headers())
+        r = await self.client.get(f"{self.base_url}/v1/jobs/{job_id}")
         if r.status_code >= 400:
             raise self._error(r)
         body = r.json()
@@ -96,13 +96,12 @@ class TestProto(Protocol):
                       error=error, next_poll_s=int(after) / 1000 if after else None, raw_state=body["status"])
 
     async def cancel(self, job_id: str) -> None:
-        r = await self.client.post(f"{self.base_url}/v1/jobs/{job_id}/cancel", headers=self.auth_headers())
+        r = await self.client.post(f"{self.base_url}/v1/jobs/{job_id}/cancel")
         if r.status_code >= 400:
             raise self._error(r)
 
     async def find_created(self, call: WireCall, client_ref: str, sent_at: datetime) -> str | None:
-        r = await self.client.get(f"{self.base_url}/v1/jobs", params={"client_ref": client_ref},
-                                  headers=self.auth_headers())
+        r = await self.client.get(f"{self.base_url}/v1/jobs", params={"client_ref": client_ref})
         if r.status_code >= 400:
             raise self._error(r)
         data = r.json()["data"]
@@ -125,7 +124,7 @@ class SyncTestProto(TestProto):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         made = await super().submit(call, staging)
-        r = await self.client.get(f"{self.base_url}/media/{made.job_id}.mp4", headers=self.auth_headers())
+        r = await self.client.get(f"{self.base_url}/media/{made.job_id}.mp4")
         Path(staging).write_bytes(r.content)
         return Submitted(made.job_id, JobState.SUCCEEDED, MediaRef(inline_path=Path(staging)))
 
