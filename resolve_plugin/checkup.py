@@ -177,12 +177,15 @@ def models_in_use() -> dict[str, set[str]]:
         used.setdefault(panel_settings.load().model, set()).add("the panel's default model")
     except UserError:
         pass  # a broken panel settings file is the panel's to report
-    path = settings.home() / "journal.sqlite"
-    if path.is_file():
+    try:
+        target = store.default_target()
+    except UserError:
+        return used  # a bad database URL is the journal check's to report
+    if store.is_postgres(target) or Path(target).is_file():
         since = (datetime.now(timezone.utc) - timedelta(days=30)).isoformat()
         try:
-            journal = Journal(path)
-        except (sqlite3.Error, UserError):
+            journal = Journal.open_default()
+        except (*store.database_errors(), UserError):
             return used  # an unreadable journal is the journal check's to report
         try:
             for job in journal.jobs():
