@@ -155,6 +155,17 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_owner ON claims(owner);
 """, columns=(("jobs", "live_key", "TEXT"),), after=_one_live_job_per_request),
     Migration(7, "sandbox spend kept apart from real spend", columns=(("ledger", "sandbox", "INTEGER NOT NULL DEFAULT 0"),)),
+    Migration(8, "a refined take's parent", columns=(("takes", "parent", "TEXT"),)),
+    Migration(9, "a project's cast of named references", """
+CREATE TABLE IF NOT EXISTS cast_members (
+    project TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
+    images TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project, name)
+);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

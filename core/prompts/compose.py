@@ -28,6 +28,8 @@ class PromptSpec(BaseModel):
     prompt: str = ""
     template: str = ""
     fields: dict[str, str] = Field(default_factory=dict)  # shot fields and template values, by name
+    # Refinements asked for afterwards (`promptreel refine`), oldest first: added to the words built.
+    changes: list[str] = Field(default_factory=list)
 
     @property
     def structured(self) -> bool:
@@ -102,6 +104,18 @@ def compose(model: Model, spec: PromptSpec, store: TemplateStore | TemplateCache
             raise BadInput(f"Unknown shot field(s): {', '.join(extra)}.",
                            f"Name a template that uses them, or use only: {', '.join(ShotFields.names())}.")
         built = build_prompt(model, fields_from_dict(shot))
+    if spec.changes:
+        built = built.model_copy(update={"text": amended(built.text, *spec.changes)})
     if warnings:
         built = built.model_copy(update={"warnings": warnings + built.warnings})
     return built
+
+
+def amended(text: str, *changes: str) -> str:
+    """`text` with refinements added in order, each as a sentence of its own ("... Change: make it dusk.")."""
+    for change in changes:
+        change = change.strip().rstrip(".")
+        if change:
+            text = text.rstrip()
+            text = f"{text}{'' if text.endswith(('.', '!', '?')) else '.'} Change: {change}."
+    return text
