@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ..catalog import Model
 from ..errors import BadInput
@@ -30,6 +30,14 @@ class PromptSpec(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)  # shot fields and template values, by name
     # Refinements asked for afterwards (`promptreel refine`), oldest first: added to the words built.
     changes: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_no_changes(self, handler):
+        # A spec never refined serialises as before (metadata written into timelines and bins stays the same).
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("changes"):
+            data.pop("changes", None)
+        return data
 
     @property
     def structured(self) -> bool:
