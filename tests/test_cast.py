@@ -6,8 +6,10 @@ import base64
 import json
 from fractions import Fraction
 
+import opentimelineio as otio
 import pytest
 
+from otio_helpers import write_cut
 from promptreel.core import cast
 from promptreel.core.catalog import default_catalog
 from promptreel.core.cli import main
@@ -121,3 +123,58 @@ def test_a_model_without_references_is_warned_before_spending(fakes, monkeypatch
     assert "note: @maria: Kling 3.0 takes no reference images" in capsys.readouterr().err
     (create,) = [c.json() for c in fakes.fakes["kling"].calls_to("POST", r"/v1/videos/[\w-]+")]
     assert create["prompt"] == "maria (red coat) runs" and "image_list" not in create
+
+
+def gap(name, marker, frames=20):
+    g = otio.schema.Gap(name=name, source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24),
+                                                                         otio.opentime.RationalTime(frames, 24)))
+    g.markers.append(otio.schema.Marker(name=marker))
+    return g
+
+
+def test_gen_markers_in_an_otio_fill_send_each_placeholders_own_cast(fakes, monkeypatch, isolated_home, maria,
+                                                                    tmp_path, capsys):
+    point_at(fakes, monkeypatch, isolated_home)
+    face, side = maria
+    pedro = still(tmp_path, 40, 40, "pedro")
+    assert main(["cast", "add", "pedro", str(pedro), "--note", "blue cap"]) == 0
+    # Alike in all but their words (same length even): each is still sent its own member's images.
+    cut = write_cut(tmp_path / "cut.otio", [gap("SH010", "gen: @maria walks in"), gap("SH020", "gen: @pedro walks in")])
+    code = main(["fill", str(cut), "-o", str(tmp_path / "out.otio"), "--model", "gemini-omni-1.2-flash",
+                 "--codec", "h264"])
+    assert code == 0, capsys.readouterr().err
+    creates = [c.json() for c in fakes.fakes["gemini"].calls_to("POST", r"/v1beta/interactions")]
+    sent = {next(p["text"] for p in c["input"] if p["type"] == "text"):
+            [base64.b64decode(p["data"]) for p in c["input"] if p["type"] == "image"] for c in creates}
+    assert sent == {"maria (red coat) walks in": [face.read_bytes(), side.read_bytes()],
+                    "pedro (blue cap) walks in": [pedro.read_bytes()]}
+    capsys.readouterr()
+    takes = {t["shot"]: t for t in json.loads(main(["takes", "--json"]) == 0 and capsys.readouterr().out)}
+    assert takes["SH010"]["cast"] == ["maria"] and takes["SH020"]["cast"] == ["pedro"]
+
+
+def test_an_otio_fill_warns_before_spending_and_refuses_an_unknown_name(fakes, monkeypatch, isolated_home, maria,
+                                                                       tmp_path, capsys):
+    point_at(fakes, monkeypatch, isolated_home)
+    cut = write_cut(tmp_path / "cut.otio", [gap("SH010", "gen: @maria walks in")])
+    assert main(["fill", str(cut), "-o", str(tmp_path / "out.otio"), "--model", "kling-v3", "--codec", "h264"]) == 0
+    err = capsys.readouterr().err
+    assert "@maria: Kling 3.0 takes no reference images" in err
+    assert err.index("takes no reference images") < err.index("[1/1]")  # said before the job went out
+    bad = write_cut(tmp_path / "bad.otio", [gap("SH010", "gen: @nobody walks in")])
+    before = fakes.fakes["kling"].creates
+    assert main(["fill", str(bad), "-o", str(tmp_path / "bad-out.otio"), "--model", "kling-v3"]) == 2
+    assert "@nobody is not in the cast" in capsys.readouterr().err
+    assert fakes.fakes["kling"].creates == before and not (tmp_path / "bad-out.otio").exists()
+
+
+def test_a_template_field_naming_a_member_is_written_out(maria):
+    from promptreel.core.prompts.compose import PromptSpec
+    from promptreel.core.takes import worded_for
+
+    catalog = default_catalog()
+    spec = PromptSpec(fields={"subject": "@maria", "action": "opens the door"})
+    s = worded_for(slot("x", "gemini-omni-1.2-flash").model_copy(update={"spec": spec}),
+                   catalog.get("gemini-omni-1.2-flash"))
+    planned = plan_slot(s, catalog.get("gemini-omni-1.2-flash"))
+    assert "maria (red coat)" in planned.request.prompt and len(planned.request.reference_images) == 2
