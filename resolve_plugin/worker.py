@@ -59,7 +59,8 @@ class EngineClipMaker:
             out.append(MadeClip(path=clip.path, model=p["model"], prompt=slot.prompt, job_id=p["job_id"],
                                 route=p["route"], seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
                                 prompt_sha256=p.get("prompt_sha256", ""),
-                                original_sha256=p.get("original_sha256", "")))
+                                original_sha256=p.get("original_sha256", ""), cast=p.get("cast", []),
+                                references=p.get("references", [])))
         return out
 
     def __call__(self, slot: Slot) -> MadeClip:

@@ -178,3 +178,28 @@ def test_a_template_field_naming_a_member_is_written_out(maria):
                    catalog.get("gemini-omni-1.2-flash"))
     planned = plan_slot(s, catalog.get("gemini-omni-1.2-flash"))
     assert "maria (red coat)" in planned.request.prompt and len(planned.request.reference_images) == 2
+
+
+def test_a_resolve_fill_records_the_cast_on_the_clip_and_the_take(maria):
+    from promptreel.core.journal import Journal
+    from promptreel.core.takes import list_takes
+    from promptreel.resolve_plugin.fill import fill as resolve_fill
+    from promptreel.resolve_plugin.gateway import DirectGateway
+    from promptreel.resolve_plugin.worker import clip_maker
+    from tests.fakes.resolve import cut_with_placeholders
+
+    resolve, timeline = cut_with_placeholders()
+    solid = timeline.GetItemListInTrack("video", 1)[0]  # its `gen:` marker now names a cast member
+    (frame,) = solid.GetMarkers()
+    solid.DeleteMarkerAtFrame(frame)
+    solid.AddMarker(0, "Blue", "gen: @maria in the snow", "", 1)
+    gw = DirectGateway(resolve)
+    report = resolve_fill(gw, clip_maker(gw))  # the draft model: words only, and no warning (it is free)
+    assert report.failed == []
+    placed = [it for it in timeline._items() if it._mpi is not None and it._mpi.GetThirdPartyMetadata(
+        "promptreel.prompt") == "@maria in the snow"]
+    assert placed and placed[0]._mpi.GetThirdPartyMetadata("promptreel.cast") == "maria"
+    journal = Journal.open_default()
+    assert [t.provenance.get("cast") for t in list_takes(journal)] in (
+        [["maria"], None], [None, ["maria"]])
+    journal.close()
