@@ -203,3 +203,17 @@ def test_a_resolve_fill_records_the_cast_on_the_clip_and_the_take(maria):
     assert [t.provenance.get("cast") for t in list_takes(journal)] in (
         [["maria"], None], [None, ["maria"]])
     journal.close()
+
+
+def test_a_storyboard_row_naming_a_member_is_cast(maria, tmp_path, capsys):
+    shots = tmp_path / "shots.csv"
+    shots.write_text("shot,duration,prompt\nSH010,24,@maria waits at the bus stop\n", "utf-8")
+    assert main(["storyboard", str(shots), "-o", str(tmp_path / "board.otio"), "--drafts"]) == 0
+    capsys.readouterr()
+    assert main(["takes", "SH010", "--json"]) == 0
+    (take,) = json.loads(capsys.readouterr().out)
+    assert take["cast"] == ["maria"] and take["prompt"] == "@maria waits at the bus stop"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("shot,duration,prompt\nSH010,24,@nobody waits\n", "utf-8")
+    assert main(["storyboard", str(bad), "-o", str(tmp_path / "bad.otio"), "--drafts"]) == 2
+    assert "@nobody is not in the cast" in capsys.readouterr().err and not (tmp_path / "bad.otio").exists()
