@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .catalog import Catalog, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -26,6 +26,7 @@ from .request import Slot
 from .takes import Take, list_takes, record_takes
 
 if TYPE_CHECKING:
+    from .fill import SlotClip
     from .journal import Journal
 
 
@@ -78,15 +79,20 @@ def refine_plan(take: Take, change: str, catalog: Catalog | None = None) -> tupl
 
 
 def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine=None, budget: float | None = None,
-           on_event=None, planned: tuple[Slot, PlannedRequest] | None = None) -> Take:
+           on_event=None, planned: tuple[Slot, PlannedRequest] | None = None,
+           keep: Callable[[SlotClip], dict] | None = None) -> Take:
     """Make the refinement of `take` (through core.fill: journaled, cached, conformed to the take's slot) and
     record it as a new take of the shot with `take` as its parent. The take is recorded failed when the job
-    fails (its error says why); raises only for a refused request, before anything is spent."""
+    fails (its error says why); raises only for a refused request, before anything is spent. `keep`: what to
+    do with a made clip before it is recorded (the panel imports it into a bin); its answer joins the
+    take's provenance."""
     from .fill import FillSettings, fill_slots
 
     slot, plan = planned or refine_plan(take, change, engine.catalog if engine is not None else None)
     (clip,) = asyncio.run(fill_slots([slot], FillSettings(output_dir=output_dir, budget=budget), engine=engine,
                                      on_event=on_event, planned=[plan]))
     clip.provenance["refinement"] = " ".join(change.split())
+    if keep is not None and clip.ok:
+        clip.provenance.update(keep(clip))
     group = record_takes(journal, take.shot, [clip], "refine", parent=take.id)
     return list_takes(journal, group=group)[0]
