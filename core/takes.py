@@ -315,7 +315,8 @@ def choose(journal: Journal, take_id: str) -> Take:
 
 def chain(journal: Journal, take_id: str) -> list[Take]:
     """The refine chain `take_id` is in: its first take, then every refinement made from it and from
-    those, oldest first (a take refined twice has two branches; both are listed)."""
+    those, and every promotion of any of them, oldest first (a take refined twice has two branches; both
+    are listed)."""
     take = get_take(journal, take_id)
     seen = {take.id}
     while take.parent is not None and take.parent not in seen:  # up to the take the chain began from
@@ -324,8 +325,8 @@ def chain(journal: Journal, take_id: str) -> list[Take]:
     out, frontier = [take], [take.id]
     while frontier:
         marks = ",".join("?" * len(frontier))
-        rows = journal.execute(f"SELECT * FROM takes WHERE parent IN ({marks}) ORDER BY created_at, position",
-                               frontier).fetchall()
+        rows = journal.execute(f"SELECT * FROM takes WHERE parent IN ({marks}) OR source IN ({marks})"
+                               " ORDER BY created_at, position", frontier * 2).fetchall()
         found = [_take(r) for r in rows if r["id"] not in {t.id for t in out}]
         out.extend(found)
         frontier = [t.id for t in found]
@@ -333,11 +334,11 @@ def chain(journal: Journal, take_id: str) -> list[Take]:
 
 
 def depth(take: Take, by_id: dict[str, Take]) -> int:
-    """How many refinements `take` is from the first take of its chain (within `by_id`)."""
+    """How many refinements (or promotions) `take` is from the first take of its chain (within `by_id`)."""
     n, seen = 0, set()
-    while take.parent in by_id and take.parent not in seen:
-        seen.add(take.parent)
-        take, n = by_id[take.parent], n + 1
+    while (up := take.parent or take.source) in by_id and up not in seen:
+        seen.add(up)
+        take, n = by_id[up], n + 1
     return n
 
 

@@ -81,6 +81,8 @@ def test_an_omni_chain_of_three_continues_each_interaction_and_the_second_is_pro
     assert promoted["source"] == second["id"]
     assert [p["text"] for p in fake.calls_to("POST", r"/v1beta/interactions")[-1].json()["input"]] == \
         ["a fox in snow. Change: make it dusk."]
+    chained = take_json(capsys, "takes", "--chain", third["id"])  # promotions of the chain are in it too
+    assert [(t["id"], t["source"]) for t in chained][-1] == (promoted["take"]["id"], second["id"])
     takes = list_takes(journal, shot="SH010")
     assert [(t.kind, t.chosen) for t in takes] == [("variants", False), ("refine", False), ("refine", False),
                                                    ("promote", True)]
