@@ -250,7 +250,7 @@ def cast_for(prompt: str, model: Model, given: Sequence[Path] = ()) -> Casting:
 
 
 def references(request) -> list[dict]:
-    """A take's provenance of its references: the cast members its prompt named, and each image sent."""
+    """Each reference image a request sends, with its SHA-256 (a take's provenance)."""
     from .request import file_sha256
 
     out = []
