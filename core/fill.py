@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .cast import names_in, references
+from .cast import project as cast_project
 from .catalog import Catalog, default_catalog
 from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices
@@ -80,6 +82,9 @@ def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal)
         "seed": request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "ai_generated": is_ai_generated(job.model),
+        # The cast its prompt called on (`@maria`) and the reference images sent (none: the key is left out).
+        **({"cast": names_in(request)} if names_in(request) else {}),
+        **({"references": references(request)} if request.reference_images else {}),
     }
 
 
@@ -112,7 +117,8 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     from .settings import load_settings
 
     if planned is None:
-        planned = plan_slots(slots, settings.model, settings.handles)
+        with cast_project(settings.project):  # `@names` from the project's cast, then the shared one
+            planned = plan_slots(slots, settings.model, settings.handles)
     elif len(planned) != len(slots) or any(p.slot != s for p, s in zip(planned, slots)):
         raise ValueError("fill_slots was given plans that are not for its slots, one each and in order")
     planned = list(planned)

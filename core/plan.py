@@ -184,6 +184,34 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
     return warnings
 
 
+def cast_request(req: GenerationRequest, model: Model) -> tuple[GenerationRequest, list[str]]:
+    """`req` with the `@names` of its prompt (and its shots') resolved from the cast (core/cast.py): the words
+    written out, the members' images as reference images where the model takes them, their names in its tags.
+    Raises for a name not in the cast, before anything is spent."""
+    from .cast import cast_for, resolve
+
+    casting = cast_for(req.prompt, model, req.reference_images)
+    if not casting.tags:
+        return req, []
+    shots = tuple(s.model_copy(update={"prompt": resolve(s.prompt)[0]}) for s in req.shots)
+    return req.model_copy(update={"prompt": casting.prompt, "reference_images": casting.reference_images,
+                                  "shots": shots, "tags": {**req.tags, **casting.tags}}), casting.warnings
+
+
+def reword(planned: PlannedRequest, slot: Slot) -> PlannedRequest:
+    """The plan of `slot` from the plan of a slot alike in all but its words (same model, length, size, inputs
+    and cast names): that plan's request with `slot`'s own words, as plan_slot would make it, without
+    planning again (a 10,000-placeholder timeline plans each shape once)."""
+    from .cast import resolve
+
+    tags = {k: v for k, v in planned.request.tags.items() if k != "shot"}
+    if slot.name:
+        tags["shot"] = slot.name
+    return PlannedRequest(planned.request.model_copy(update={
+        "prompt": resolve(slot.prompt)[0], "tags": tags, "seed": slot.seed, "negative_prompt": slot.negative_prompt}),
+        slot, planned.warnings)
+
+
 def _readable(path: Path) -> bool:
     try:
         with open(path, "rb") as f:
@@ -210,15 +238,17 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     )
     common.update(extra)
     if model.any_duration:
-        req = GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common)
-        return PlannedRequest(req, slot, check_request(req, model, settings, check_files))
+        req, cast_warnings = cast_request(
+            GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common), model)
+        return PlannedRequest(req, slot, check_request(req, model, settings, check_files) + cast_warnings)
 
     candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
     for cand in candidates:
         covering = [d for d in model.allowed_durations(cand) if d >= need]
         if covering:
-            req = GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common)
-            return PlannedRequest(req, slot, check_request(req, model, settings, check_files))
+            req, cast_warnings = cast_request(
+                GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common), model)
+            return PlannedRequest(req, slot, check_request(req, model, settings, check_files) + cast_warnings)
     longest = max((max(model.allowed_durations(c), default=0) for c in candidates), default=0)
     sizes = ", ".join(str(c) for c in candidates)
     raise UnsupportedRequest(
@@ -259,7 +289,8 @@ def plan_shots(slots: Sequence[Slot], model: Model, settings: Settings | None = 
         seed=first.seed, seconds=min(covering), size=size, fps=fps,
         shots=tuple(Shot(prompt=s.prompt, seconds=n) for s, n in zip(slots, seconds)),
         tags={"shot": " + ".join(names)} if names else {})
-    warnings = check_request(req, model, settings)
+    req, cast_warnings = cast_request(req, model)
+    warnings = check_request(req, model, settings) + cast_warnings
     starts = [sum(seconds[:i]) * fps for i in range(len(slots))]
     return [PlannedRequest(req, s, warnings, in_point=start) for s, start in zip(slots, starts)]
 

@@ -188,6 +188,17 @@ CREATE TABLE IF NOT EXISTS reservations (
               ("ledger", "user_name", "TEXT NOT NULL DEFAULT ''"), ("ledger", "host", "TEXT NOT NULL DEFAULT ''"),
               ("takes", "user_name", "TEXT"), ("takes", "host", "TEXT"),
               ("edits", "user_name", "TEXT"), ("edits", "host", "TEXT"))),
+    Migration(9, "a refined take's parent", columns=(("takes", "parent", "TEXT"),)),
+    Migration(10, "a project's cast of named references", """
+CREATE TABLE IF NOT EXISTS cast_members (
+    project TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
+    images TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project, name)
+);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -44,8 +44,9 @@ if TYPE_CHECKING:
 DEFAULT_SIZE = Size(width=1920, height=1080)
 
 # "fill": the one take a plain fill of a placeholder made (so any fill can be promoted).
-Kind = Literal["ab", "variants", "promote", "fill"]
-KINDS = ("ab", "variants", "promote", "fill")
+# "refine": a take made from another by a conversational change (core/refine.py); its `parent` is that take.
+Kind = Literal["ab", "variants", "promote", "fill", "refine"]
+KINDS = ("ab", "variants", "promote", "fill", "refine")
 MAX_VARIANTS = 8
 
 # Every route's seed range holds this (Vertex takes a uint32, Runway and fal an int, ComfyUI a u64),
@@ -74,6 +75,7 @@ class Take:
     created_at: str
     user: str | None = None  # who recorded it, on which seat
     host: str | None = None
+    parent: str | None = None  # the take this one refines
 
     @property
     def ok(self) -> bool:
@@ -90,8 +92,10 @@ class Take:
                 "path": str(self.path) if self.path else None, "prompt": self.prompt,
                 "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
                 "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
-                "chosen": self.chosen, "source": self.source, "created_at": self.created_at,
+                "chosen": self.chosen, "source": self.source, "parent": self.parent, "created_at": self.created_at,
                 "user": self.user, "host": self.host,
+                "refinement": self.provenance.get("refinement"), "cast": self.provenance.get("cast", []),
+                "references": self.provenance.get("references", []),
                 # The structured prompt the take was worded from (None: free text); scrubbed of any key
                 # pasted into a field.
                 "spec": self.slot.spec and json.loads(redact(self.slot.spec.model_dump_json()))}
@@ -245,15 +249,17 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
 
 
 def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: Kind,
-                 source: str | None = None) -> str:
+                 source: str | None = None, parent: str | None = None) -> str:
     """Record `clips` (core.fill's results, failures included) as the takes of one group; returns its id.
-    `source` is the take a promotion started from. A promoted take becomes the shot's chosen one."""
+    `source` is the take a promotion started from, `parent` the take a refinement changed. A promoted
+    take becomes the shot's chosen one."""
     if kind not in KINDS:
         raise BadInput(f"'{kind}' is not a kind of take.", f"Use one of: {', '.join(KINDS)}.")
     if not clips:
         raise BadInput("There are no takes to record.", "Generate at least one take first.")
-    if source is not None:
-        get_take(journal, source)
+    for earlier in (source, parent):
+        if earlier is not None:
+            get_take(journal, earlier)
     group = new_id("group")
     at = now_iso()
     ids = [new_id("take") for _ in clips]
@@ -263,10 +269,11 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
             p = clip.provenance
             journal.execute(
                 "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
-                " provenance, error, source, created_at, user_name, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " provenance, error, source, parent, created_at, user_name, host)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
                  clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
-                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, at,
+                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, parent, at,
                  *who))
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
@@ -278,7 +285,8 @@ def _take(row) -> Take:
                 model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
                 path=Path(row["path"]) if row["path"] else None, slot=Slot.model_validate_json(row["slot"]),
                 provenance=json.loads(row["provenance"]), error=row["error"], chosen=bool(row["chosen"]),
-                source=row["source"], created_at=row["created_at"], user=row["user_name"], host=row["host"])
+                source=row["source"], created_at=row["created_at"], user=row["user_name"], host=row["host"],
+                parent=row["parent"])
 
 
 def list_takes(journal: Journal, shot: str | None = None, group: str | None = None, user: str | None = None,
@@ -310,3 +318,42 @@ def choose(journal: Journal, take_id: str) -> Take:
         raise BadInput(f"Take {take_id} has no clip ({take.error or 'not generated'}).", "Choose a take that was made.")
     journal.execute("UPDATE takes SET chosen = CASE WHEN id = ? THEN 1 ELSE 0 END WHERE shot = ?", (take_id, take.shot))
     return get_take(journal, take_id)
+
+
+def chain(journal: Journal, take_id: str) -> list[Take]:
+    """The refine chain `take_id` is in: its first take, then every refinement made from it and from
+    those, and every promotion of any of them, oldest first (a take refined twice has two branches; both
+    are listed)."""
+    take = get_take(journal, take_id)
+    seen = {take.id}
+    while take.parent is not None and take.parent not in seen:  # up to the take the chain began from
+        take = get_take(journal, take.parent)
+        seen.add(take.id)
+    out, frontier = [take], [take.id]
+    while frontier:
+        marks = ",".join("?" * len(frontier))
+        rows = journal.execute(f"SELECT * FROM takes WHERE parent IN ({marks}) OR source IN ({marks})"
+                               " ORDER BY created_at, position", frontier * 2).fetchall()
+        found = [_take(r) for r in rows if r["id"] not in {t.id for t in out}]
+        out.extend(found)
+        frontier = [t.id for t in found]
+    return sorted(out, key=lambda t: (t.created_at, t.position))
+
+
+def depth(take: Take, by_id: dict[str, Take]) -> int:
+    """How many refinements (or promotions) `take` is from the first take of its chain (within `by_id`)."""
+    n, seen = 0, set()
+    while (up := take.parent or take.source) in by_id and up not in seen:
+        seen.add(up)
+        take, n = by_id[up], n + 1
+    return n
+
+
+def chain_groups(journal: Journal | None, take: Take) -> tuple[str, ...]:
+    """The groups of `take` and of the takes it refines, nearest first: where a timeline plays its chain."""
+    groups, seen = [take.group], {take.id}
+    while journal is not None and take.parent is not None and take.parent not in seen:
+        take = get_take(journal, take.parent)
+        seen.add(take.id)
+        groups.append(take.group)
+    return tuple(groups)

@@ -146,6 +146,7 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
     """Fill the placeholders of a timeline file, frame-exact, and write the filled timeline."""
     from rich.console import Console
 
+    from ..core.cast import project as cast_project
     from .fill import fill_timeline, scan_timeline
     from .filler import FillOptions, engine_filler
     from .placeholders import frame_size
@@ -163,7 +164,8 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
                                                multi_shot=multi_shot and not models)
             _print_scan(estimates, skipped, f"dry run: {timeline.name}{f' on {m}' if models else ''} (nothing written)")
         return
-    estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
+    with cast_project(project):  # `@names` from the project's cast, then the shared one
+        estimates, skipped = scan_timeline(doc.timeline, model=model, size=size, bit_depth=bit_depth)
     _check_out(timeline, out, force)
     _check_folders(out, media if estimates else None)
     console = Console(stderr=True)
@@ -179,7 +181,11 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
     options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours,
                           project=project, no_cache=no_cache, multi_shot=multi_shot)
-    report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
+    # What the editor should know before anything is spent (a model given @names that takes no references).
+    for warning in dict.fromkeys(w for e in estimates if e.shape_plan for w in e.shape_plan.warnings):
+        console.print(f"[yellow]note[/yellow]: {warning}")
+    with cast_project(project):
+        report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)
 

@@ -14,7 +14,8 @@ import opentimelineio as otio
 
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UserError
-from ..core.plan import PlannedRequest, group_shots, plan_slot
+from ..core.cast import cast_shape
+from ..core.plan import PlannedRequest, group_shots, plan_slot, reword
 from ..core.prompts.compose import TemplateCache
 from ..core.request import Slot
 from ..core.takes import check_models, list_takes, record_takes, take_slots
@@ -55,10 +56,7 @@ class Estimate:
             return p
         if p.request.shots:  # a shot of a multi-shot take: the take's own request, from this slot's shot
             return PlannedRequest(p.request, slot, p.warnings, in_point=p.in_point)
-        tags = {"shot": slot.name} if slot.name else {}
-        return PlannedRequest(p.request.model_copy(update={"prompt": slot.prompt, "tags": tags, "seed": slot.seed,
-                                                              "negative_prompt": slot.negative_prompt}),
-                              slot, p.warnings)
+        return reword(p, slot)
 
     @property
     def planned_label(self) -> str:
@@ -116,7 +114,7 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
                 first, last = neighbour_frames(ph.item, neighbours, want_last="last_frame" in inputs)
         slot = ph.slot(size, bit_depth, chosen, first, last, catalog, templates)
         shape = (chosen, len(slot.prompt), slot.frames, slot.rate, slot.size, slot.bit_depth, slot.seed is None,
-                 slot.negative_prompt is None, slot.first_frame, slot.last_frame)
+                 slot.negative_prompt is None, slot.first_frame, slot.last_frame, cast_shape(slot.prompt))
         if shape not in plans:
             plans[shape] = _plan(slot, chosen, catalog)
         out.append(Estimate(ph, slot, *plans[shape]))

@@ -123,8 +123,10 @@ def drop_orphan_alternates(tracks: otio.schema.Stack) -> int:
     return dropped
 
 
-def find_take(tracks: otio.schema.Stack, group: str, global_start=None) -> Placeholder:
-    """The filled clip that plays (or played, before a promotion) a take of `group`, as a Placeholder."""
+def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...], global_start=None) -> Placeholder:
+    """The filled clip that plays (or played, before a promotion) a take of `group` (or of any of these
+    groups: a refine chain's), as a Placeholder."""
+    groups = (group,) if isinstance(group, str) else group
     base_rate = exact_rate(global_start.rate) if global_start is not None else None
     video = 0
     for track in tracks:
@@ -135,7 +137,7 @@ def find_take(tracks: otio.schema.Stack, group: str, global_start=None) -> Place
             continue
         for clip in track.find_clips():
             ns = _ns(clip)
-            if "placeholder" in ns and group in _groups(ns):
+            if "placeholder" in ns and any(g in _groups(ns) for g in groups):
                 return _placeholder(clip, track, video, track_rate(track, base_rate), global_start)
     raise BadInput("No clip in this timeline plays that take.",
                    "Give the timeline that `promptreel fill` wrote with it (or a later one), or promote "
@@ -184,11 +186,11 @@ def promote_in_tracks(tracks: otio.schema.Stack, take, final_model: str, filler,
     place (revert goes back to the take it replaced). Returns (Placeholder, Filled, the new Take)."""
     from dataclasses import replace
 
-    from ..core.takes import promote_slot
+    from ..core.takes import chain_groups, promote_slot
     from .fill import RESOLVE_START_TIMECODE
     from .writeback import apply_promote
 
-    ph = find_take(tracks, take.group, global_start)
+    ph = find_take(tracks, chain_groups(journal, take), global_start)
     slot = promote_slot(ph.slot(size, bit_depth), take, final_model, catalog)  # refused before anything is spent
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)

@@ -35,11 +35,14 @@ class MadeClip(BaseModel):
     ai_generated: bool = True  # False for the draft model's slates
     prompt_sha256: str = ""
     original_sha256: str = ""  # the provider's original download, kept beside the clip
+    cast: list[str] = []  # the cast members its prompt named (`@maria`), core/cast.py
+    references: list[dict] = []  # the reference images sent: path and SHA-256 each
 
     def as_provenance(self) -> dict:
         """The keys core.fill's clips carry (the takes table reads them)."""
         return {"prompt": self.prompt, "model": self.model, "route": self.route, "seed": self.seed,
-                "job_id": self.job_id, "cost": self.cost_usd}
+                "job_id": self.job_id, "cost": self.cost_usd,
+                **({"cast": self.cast} if self.cast else {}), **({"references": self.references} if self.references else {})}
 
 
 ClipMaker = Callable[[Slot], MadeClip]
@@ -102,4 +105,6 @@ def provenance(made: MadeClip, role: str = "take") -> tuple[dict[str, str], dict
              f"{NS}seed": seed, f"{NS}cost_usd": f"{made.cost_usd:.4f}", f"{NS}job_id": made.job_id,
              f"{NS}ai_generated": "1" if made.ai_generated else "0", f"{NS}prompt_sha256": made.prompt_sha256,
              f"{NS}original_sha256": made.original_sha256}
+    if made.cast:
+        third[f"{NS}cast"] = ",".join(made.cast)
     return ({k: redact(v) for k, v in metadata.items()}, {k: redact(v) for k, v in third.items()})

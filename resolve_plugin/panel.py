@@ -50,7 +50,7 @@ from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
 from promptreel.core.stats import COLUMNS, model_stats
 
-from . import bins, edits, filemode, panel_settings
+from . import bins, edits, filemode, panel_refine, panel_settings
 from .clipmaker import ClipMaker
 from .costs import CostEstimate, estimate
 from .fill import chosen_placeholders, conform_target, fill, one_per_draft, promote, revert, slot_for
@@ -434,7 +434,8 @@ class Panel:
                 ("GET", "/api/models"): self.models, ("POST", "/api/estimate"): self.estimate,
                 ("GET", "/api/costs"): self.costs, ("GET", "/api/stats"): self.stats,
                 ("GET", "/api/takes"): self.list_takes, ("GET", "/api/templates"): self.templates,
-                ("POST", "/api/prompt/preview"): self.preview, ("GET", "/api/provenance"): self.provenance}
+                ("POST", "/api/prompt/preview"): self.preview, ("GET", "/api/provenance"): self.provenance,
+                **panel_refine.routes(self)}
         if self.mode == "file":
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,

@@ -55,11 +55,7 @@ class EngineClipMaker:
             if not clip.ok:
                 out.append(f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
                 continue
-            p = clip.provenance
-            out.append(MadeClip(path=clip.path, model=p["model"], prompt=slot.prompt, job_id=p["job_id"],
-                                route=p["route"], seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
-                                prompt_sha256=p.get("prompt_sha256", ""),
-                                original_sha256=p.get("original_sha256", "")))
+            out.append(made_clip(clip))
         return out
 
     def __call__(self, slot: Slot) -> MadeClip:
@@ -67,6 +63,15 @@ class EngineClipMaker:
         if isinstance(made, str):
             raise UserError(made, "Nothing was placed; fix the cause and try again (finished jobs are reused).")
         return made
+
+
+def made_clip(clip) -> MadeClip:
+    """A clip core.fill made (a SlotClip that is ok), as the Resolve side tags and imports it."""
+    p = clip.provenance
+    return MadeClip(path=clip.path, model=p["model"], prompt=clip.slot.prompt, job_id=p["job_id"], route=p["route"],
+                    seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
+                    prompt_sha256=p.get("prompt_sha256", ""), original_sha256=p.get("original_sha256", ""),
+                    cast=p.get("cast", []), references=p.get("references", []))
 
 
 def clip_maker(gw, on_event: Callable[[Event], None] | None = None) -> EngineClipMaker:

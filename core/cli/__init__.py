@@ -31,6 +31,8 @@ SUMMARIES = {
     "stats": "Per model and route: success rate, failures, time to media, cost per second.",
     "provenance": "Trace a conformed clip back to the provider's original and its content credentials.",
     "takes": "List the takes of a shot (A/B, variants, promotions); choose the keeper.",
+    "refine": "Refine a take by saying what to change: a new take of the shot, its parent recorded.",
+    "cast": "Named references (images, a note) that any prompt calls on with @NAME.",
     "promote": "Render a chosen take again on the final model; replace it in place in a timeline.",
     "db": "The database: schema status and upgrade, copy a seat's journal into a shared PostgreSQL.",
     "sandbox": "Serve loopback fakes of the providers' APIs, to run everything offline without keys.",

@@ -123,7 +123,7 @@ def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text
 
     from ..catalog import Size
     from ..errors import BadInput
-    from ..plan import PlannedRequest, check_request, plan_slot
+    from ..plan import PlannedRequest, cast_request, check_request, plan_slot
     from ..request import GenerationRequest, Slot
 
     if size_text:
@@ -143,9 +143,9 @@ def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text
                              **extra)
         if frames is None and seconds is None:
             seconds = 4 if model.any_duration else min(model.allowed_durations(size) or model.allowed_durations())
-        req = GenerationRequest(seconds=None if frames else seconds, frames=frames, fps=fps, size=size,
-                                **common, **extra)
-        return PlannedRequest(req, None, check_request(req, model, settings))
+        req, cast_warnings = cast_request(GenerationRequest(seconds=None if frames else seconds, frames=frames,
+                                                            fps=fps, size=size, **common, **extra), model)
+        return PlannedRequest(req, None, check_request(req, model, settings) + cast_warnings)
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}" for err in e.errors())
         raise BadInput(f"The request is not valid: {problems}.", "Fix the option named above.") from None

@@ -13,17 +13,20 @@ import click
 @click.option("--choose", "chosen", metavar="TAKE", help="Make TAKE its shot's chosen take, then list the shot.")
 @click.option("--user", help="Only the takes this user recorded (on a shared database, every seat's are listed).")
 @click.option("--host", help="Only the takes recorded on this machine.")
+@click.option("--chain", "chain_of", metavar="TAKE", help="Only TAKE's refine chain: the take it began from, then "
+              "each refinement, indented under the take it changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def takes(shot, group, chosen, user, host, as_json) -> None:
+def takes(shot, group, chosen, user, host, chain_of, as_json) -> None:
     """List takes, newest group last; * marks each shot's chosen take."""
     from ..journal import Journal
-    from ..takes import choose, list_takes
+    from ..takes import chain, choose, depth, list_takes
 
     journal = Journal.open_default()
     try:
         if chosen:
             shot = choose(journal, chosen).shot
-        rows = list_takes(journal, shot=shot, group=group, user=user, host=host)
+        rows = chain(journal, chain_of) if chain_of else list_takes(journal, shot=shot, group=group, user=user,
+                                                                    host=host)
     finally:
         journal.close()
     if as_json:
@@ -34,11 +37,17 @@ def takes(shot, group, chosen, user, host, as_json) -> None:
         return
     from ..frames import rate_label
 
-    # Two lines per take, not a table: ids and paths are long and terminals are narrow.
+    # Two lines per take, not a table: ids and paths are long and terminals are narrow. A refinement
+    # is indented under the take it changed, its change quoted.
+    by_id = {t.id: t for t in rows}
     for t in rows:
-        kind = t.kind + (f" of {t.source}" if t.source else "")
+        kind = t.kind + (f" of {t.source}" if t.source else "") + (f" of {t.parent}" if t.parent else "")
+        if t.provenance.get("refinement"):
+            kind += f" {t.provenance['refinement']!r}"
+        indent = "  " * depth(t, by_id)
         seed = "" if t.seed is None else f"  seed {t.seed}"
-        click.echo(f"{'*' if t.chosen else ' '} {t.id}  {t.shot}  {kind}  {t.model}{seed}  {t.slot.frames} frames @ "
+        click.echo(f"{'*' if t.chosen else ' '} {indent}{t.id}  {t.shot}  {kind}  {t.model}{seed}  {t.slot.frames} frames @ "
                    f"{rate_label(t.slot.rate)} fps  {t.slot.size}  ${float(t.provenance.get('cost') or 0):.2f}"
                    + (f"  {t.user}@{t.host}" if t.user else ""))
-        click.echo(f"    {t.path if t.ok else (t.error or 'not made')}")
+        cast = f"  cast: {', '.join('@' + n for n in t.provenance['cast'])}" if t.provenance.get("cast") else ""
+        click.echo(f"    {indent}{t.path if t.ok else (t.error or 'not made')}{cast}")

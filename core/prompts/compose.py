@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ..catalog import Model
 from ..errors import BadInput
@@ -28,6 +28,16 @@ class PromptSpec(BaseModel):
     prompt: str = ""
     template: str = ""
     fields: dict[str, str] = Field(default_factory=dict)  # shot fields and template values, by name
+    # Refinements asked for afterwards (`promptreel refine`), oldest first: added to the words built.
+    changes: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_no_changes(self, handler):
+        # A spec never refined serialises as before (metadata written into timelines and bins stays the same).
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("changes"):
+            data.pop("changes", None)
+        return data
 
     @property
     def structured(self) -> bool:
@@ -102,6 +112,18 @@ def compose(model: Model, spec: PromptSpec, store: TemplateStore | TemplateCache
             raise BadInput(f"Unknown shot field(s): {', '.join(extra)}.",
                            f"Name a template that uses them, or use only: {', '.join(ShotFields.names())}.")
         built = build_prompt(model, fields_from_dict(shot))
+    if spec.changes:
+        built = built.model_copy(update={"text": amended(built.text, *spec.changes)})
     if warnings:
         built = built.model_copy(update={"warnings": warnings + built.warnings})
     return built
+
+
+def amended(text: str, *changes: str) -> str:
+    """`text` with refinements added in order, each as a sentence of its own ("... Change: make it dusk.")."""
+    for change in changes:
+        change = change.strip().rstrip(".")
+        if change:
+            text = text.rstrip()
+            text = f"{text}{'' if text.endswith(('.', '!', '?')) else '.'} Change: {change}."
+    return text
