@@ -1,0 +1,135 @@
+"""`promptreel extend` on OTIO, end to end through Kling's sandbox fake: the clip's last shown frame is the
+model's first frame, the take's copy of it is skipped, the extension lands exactly after the clip (into the
+gap there, else on a track above) with exactly the frames asked for, and `revert` gives the cut back."""
+
+import base64
+from fractions import Fraction
+
+import opentimelineio as otio
+import pytest
+
+from otio_helpers import as_json, assert_frame_exact, media_path, write_cut
+from promptreel.core.cli import main
+from promptreel.core.conform.probe import probe
+from promptreel.core.sandbox import Limit
+from promptreel.core.sandbox.run import sandbox
+
+RATE = 24
+START = 3600 * RATE  # write_cut's 01:00:00:00
+pytestmark = pytest.mark.usefixtures("no_poll_waits")  # conftest: the CLI's engine without poll waits
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def rng(start, dur):
+    return otio.opentime.TimeRange(otio.opentime.RationalTime(start, RATE), otio.opentime.RationalTime(dur, RATE))
+
+
+def _ramp(path, frames=48):
+    """Media whose frame N has luma 4*N + 16, so a still tells which frame it is."""
+    import ffmpeg
+
+    from promptreel.core.ffmpeg import ffmpeg_exe
+
+    src = ffmpeg.input(f"nullsrc=s=320x180:r={RATE}", f="lavfi").filter("geq", lum="N*4+16", cb=128, cr=128)
+    ffmpeg.run(ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
+               cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+    return path
+
+
+def _gray(path, n=0) -> bytes:
+    """Frame n of an image or video as grey levels, row after row."""
+    import av
+
+    with av.open(str(path)) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i == n:
+                break
+    frame = frame.reformat(format="gray")
+    plane, w = frame.planes[0], frame.width
+    data = bytes(plane)
+    return b"".join(data[y * plane.line_size: y * plane.line_size + w] for y in range(frame.height))
+
+
+def _luma(path, n=0) -> int:
+    """Mean grey level of frame n."""
+    g = _gray(path, n)
+    return round(sum(g) / len(g))
+
+
+@pytest.fixture
+def cut(tmp_path):
+    """A (source 10..21 of a ramp, 12 frames), a 30-frame gap, B (12 frames) on V1 at 01:00:00:00."""
+    ramp = _ramp(tmp_path / "ramp.mov")
+    ref = lambda: otio.schema.ExternalReference(target_url=ramp.as_uri(), available_range=rng(0, 48))  # noqa: E731
+    a = otio.schema.Clip(name="A", media_reference=ref(), source_range=rng(10, 12))
+    b = otio.schema.Clip(name="B", media_reference=ref(), source_range=rng(30, 12))
+    return write_cut(tmp_path / "cut.otio", [a, otio.schema.Gap(source_range=rng(0, 30)), b], RATE), ramp
+
+
+@pytest.fixture
+def kling():
+    with sandbox(routes=["kling"], limit=Limit(seconds=None), export=True) as env:
+        yield env.fakes["kling"]
+
+
+def read(path):
+    return otio.adapters.read_from_file(str(path))
+
+
+def _sent_still(fake) -> bytes:
+    (call,) = fake.calls_to("POST", r"/v1/videos/image2video")
+    return base64.b64decode(call.json()["image"])
+
+
+def _record_start(clip, timeline) -> int:
+    return START + round(clip.range_in_parent().start_time.value)
+
+
+@pytest.mark.parametrize("frames", [12, 60])
+def test_a_tail_extension_continues_the_clip_lands_after_it_and_reverts(tmp_path, cut, kling, capsys, frames):
+    path, ramp = cut
+    out = tmp_path / "ext.otio"
+    code, text, err = run(capsys, "extend", path, "-o", out, "--clip", "A", "--tail", frames, "--model", "kling-v3",
+                          "--codec", "h264", "--prompt", "the light keeps rising")
+    assert code == 0, err
+    assert "picture only" in err
+
+    # The model was given A's last shown frame (source frame 21) as its first frame.
+    still = tmp_path / "sent.png"
+    still.write_bytes(_sent_still(kling))
+    assert _luma(still) == _luma(ramp, 21) != _luma(ramp, 20)
+
+    before, after = read(path), read(out)
+    a_end = START + 12  # A plays record frames 0..11 after the start
+    if frames == 12:  # into the gap after A: 12 frames of it, the other 18 stay a gap; B does not move
+        v1 = after.tracks[0]
+        assert [type(i).__name__ for i in v1] == ["Clip", "Clip", "Gap", "Clip"]
+        ext = v1[1]
+        assert v1[2].duration().value == 18
+        assert as_json(v1[3]) == as_json(before.tracks[0][2]) and v1[3].range_in_parent() == before.tracks[0][2].range_in_parent()
+    else:  # 60 frames do not fit before B: onto a new track above V1, nothing on V1 changes
+        assert as_json(after.tracks[0]) == as_json(before.tracks[0])
+        v2 = after.tracks[1]
+        assert [type(i).__name__ for i in v2] == ["Gap", "Clip"] and v2[0].duration().value == 12
+        ext = v2[1]
+    assert _record_start(ext, after) == a_end
+    assert_frame_exact(ext, frames, Fraction(RATE))  # and real ffmpeg counts exactly `frames` frames
+    info = probe(media_path(ext))
+    assert (info.frames, info.rate, info.width, info.height) == (frames, Fraction(RATE), 320, 180)
+    ns = ext.metadata["promptreel"]
+    assert (ns["model"], ns["extends"], ns["extension_frames"]) == ("kling-v3", "A", frames)
+
+    # The take's first frame (the model's copy of the still) is skipped: the placed clip starts at its frame 1.
+    placed = _gray(media_path(ext), 0)
+    original = ns["original"]  # the generated take, kept beside the clip
+    diffs = [sum(abs(x - y) for x, y in zip(_gray(original, n), placed)) for n in range(4)]
+    assert min(range(4), key=diffs.__getitem__) == 1
+
+    code, _, err = run(capsys, "revert", out, "-o", tmp_path / "back.otio")
+    assert code == 0, err
+    assert as_json(read(tmp_path / "back.otio")) == as_json(before)
