@@ -133,3 +133,61 @@ def test_a_tail_extension_continues_the_clip_lands_after_it_and_reverts(tmp_path
     code, _, err = run(capsys, "revert", out, "-o", tmp_path / "back.otio")
     assert code == 0, err
     assert as_json(read(tmp_path / "back.otio")) == as_json(before)
+
+
+def test_the_track_above_takes_it_when_the_next_clip_follows_and_the_end_of_a_track_takes_it_too(
+        tmp_path, cut, kling, capsys):
+    path, ramp = cut
+    timeline = read(path)
+    above = otio.schema.Track(name="graphics", kind=otio.schema.TrackKind.Video)
+    above.append(otio.schema.Gap(source_range=rng(0, 60)))  # room over A's end and the gap
+    above.append(otio.schema.Clip(name="title", media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
+                                  source_range=rng(0, 24)))
+    timeline.tracks.append(above)
+    otio.adapters.write_to_file(timeline, str(path))
+    before = read(path)
+    # B is followed by nothing: 12 frames go right after it on V1.
+    assert run(capsys, "extend", path, "-o", tmp_path / "b.otio", "--clip", "B", "--tail", 12, "--model", "kling-v3",
+               "--codec", "h264")[0] == 0
+    v1 = read(tmp_path / "b.otio").tracks[0]
+    assert [i.name for i in v1][-2:] == ["B", "B +12"] and _record_start(v1[-1], None) == START + 54
+    # A's tail by 36: the gap after it is 30, so V2 above takes it, splitting its gap 12 | 36; the title stays put.
+    assert run(capsys, "extend", path, "-o", tmp_path / "a.otio", "--clip", "A", "--tail", 36, "--model", "kling-v3",
+               "--codec", "h264")[0] == 0
+    after = read(tmp_path / "a.otio")
+    assert len(after.tracks) == 2 and as_json(after.tracks[0]) == as_json(before.tracks[0])
+    v2 = after.tracks[1]
+    assert [(type(i).__name__, i.duration().value) for i in v2] == [("Gap", 12), ("Clip", 36), ("Gap", 12), ("Clip", 24)]
+    assert _record_start(v2[1], None) == START + 12
+    assert_frame_exact(v2[1], 36, Fraction(RATE))
+    for name in ("a", "b"):
+        assert run(capsys, "revert", tmp_path / f"{name}.otio", "-o", tmp_path / f"{name}-back.otio")[0] == 0
+        assert as_json(read(tmp_path / f"{name}-back.otio")) == as_json(before)
+
+
+@pytest.mark.parametrize("case, args, message", [
+    ("offline", ["--clip", "A", "--tail", "12", "--model", "kling-v3"], "its media is offline"),
+    ("generator", ["--clip", "title", "--tail", "12", "--model", "kling-v3"], "is a generator clip"),
+    ("too long", ["--clip", "A", "--tail", "400", "--model", "kling-v3"], "at most 359 frames"),
+    ("no first frame", ["--clip", "A", "--tail", "12", "--model", "ltx-video-local"], "takes no first frame"),
+    ("draft", ["--clip", "A", "--tail", "12"], "the draft model takes no first frame"),
+    ("no clip", ["--clip", "nobody", "--tail", "12", "--model", "kling-v3"], "No clip named 'nobody'"),
+    ("head", ["--clip", "A", "--head", "12", "--model", "kling-v3"], "head is not available yet"),
+    ("neither", ["--clip", "A", "--model", "kling-v3"], "Give one of --tail FRAMES or --head FRAMES"),
+])
+def test_refusals_come_before_any_spend_in_one_line_and_change_nothing(tmp_path, cut, kling, capsys, case, args,
+                                                                       message):
+    path, ramp = cut
+    timeline = read(path)
+    v1 = timeline.tracks[0]
+    if case == "offline":
+        v1[0].media_reference = otio.schema.ExternalReference(target_url=(tmp_path / "gone.mov").as_uri())
+    v1.append(otio.schema.Clip(name="title", media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
+                               source_range=rng(0, 24)))
+    otio.adapters.write_to_file(timeline, str(path))
+    out = tmp_path / "ext.otio"
+    code, text, err = run(capsys, "extend", path, "-o", out, *args, "--codec", "h264")
+    assert code == 2, err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+    assert not out.exists() and not (tmp_path / "ext_media").exists()
+    assert kling.creates == 0
