@@ -172,6 +172,10 @@ def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | Non
         from .extend import revert_extension
 
         return revert_extension(clip, _plain(record))
+    if record.get("kind") == "edit":  # an edit's take leaves its takes track
+        from .edit import revert_edit
+
+        return revert_edit(clip)
     if ns.get("previous_take"):  # a promoted take goes back to the take it replaced
         return _revert_promotion(clip, _plain(ns["previous_take"]))
     previous = _plain(record.get("previous"))

@@ -30,12 +30,12 @@ def rng(start, dur):
 
 
 def _ramp(path, frames=48):
-    """Media whose frame N has luma 4*N + 16, so a still tells which frame it is."""
+    """Media whose frame N has luma 4*N + 16 (wrapping at 236), so a still tells which frame it is."""
     import ffmpeg
 
     from promptreel.core.ffmpeg import ffmpeg_exe
 
-    src = ffmpeg.input(f"nullsrc=s=320x180:r={RATE}", f="lavfi").filter("geq", lum="N*4+16", cb=128, cr=128)
+    src = ffmpeg.input(f"nullsrc=s=320x180:r={RATE}", f="lavfi").filter("geq", lum="mod(N*4,220)+16", cb=128, cr=128)
     ffmpeg.run(ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
                cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
     return path
