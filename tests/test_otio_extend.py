@@ -191,3 +191,36 @@ def test_refusals_come_before_any_spend_in_one_line_and_change_nothing(tmp_path,
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert not out.exists() and not (tmp_path / "ext_media").exists()
     assert kling.creates == 0
+
+
+def test_a_resolve_export_extended_by_timecode_comes_back_resolve_shaped(tmp_path, kling, capsys):
+    """File mode's round trip: a timeline exported from Resolve, extended, imported back (bare paths, clips named
+    after their media, media starting at 01:00:00:00, a new track Resolve reads), and reverted exactly."""
+    ramp = _ramp(tmp_path / "ramp.mov")
+    t = otio.schema.Timeline(name="Timeline 1", global_start_time=otio.opentime.RationalTime(START, RATE),
+                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    track = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
+    clip = otio.schema.Clip(name="ramp.mov", source_range=rng(10, 12), metadata={"Resolve_OTIO": {}},
+                            media_reference=otio.schema.ExternalReference(target_url=str(ramp),
+                                                                          available_range=rng(0, 48)))
+    track.extend([clip, otio.schema.Clip(name="ramp.mov", source_range=rng(30, 12), metadata={"Resolve_OTIO": {}},
+                                         media_reference=otio.schema.ExternalReference(
+                                             target_url=str(ramp), available_range=rng(0, 48)))])
+    t.tracks.append(track)
+    src, out = tmp_path / "Timeline 1.otio", tmp_path / "Timeline 1 promptreel.otio"
+    otio.adapters.write_to_file(t, str(src))
+    code, text, err = run(capsys, "extend", src, "-o", out, "--at", "01:00:00:05", "--track", 1, "--tail", 24,
+                          "--model", "kling-v3", "--codec", "h264")
+    assert code == 0, err
+    assert "V2 promptreel extensions (a new track) 01:00:00:12" in text
+    after = read(out)
+    v2 = after.tracks[1]
+    assert v2.metadata["Resolve_OTIO"] == {"Locked": False}
+    ext = v2[1]
+    assert _record_start(ext, after) == START + 12
+    ref = ext.media_reference
+    assert not ref.target_url.startswith("file:") and ext.name == media_path(ext).name
+    assert ref.available_range.start_time.value == START and ext.source_range.start_time.value == START
+    assert_frame_exact(ext, 24, Fraction(RATE))
+    assert run(capsys, "revert", out, "-o", tmp_path / "back.otio")[0] == 0
+    assert as_json(read(tmp_path / "back.otio")) == as_json(read(src))
