@@ -10,7 +10,6 @@ and gives the track back exactly as it was.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -19,8 +18,8 @@ import opentimelineio as otio
 
 from ..core.catalog import Catalog, Model, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
-from ..core.frames import rate_label
-from ..core.plan import PlannedRequest, nearest_sizes, plan_slot
+from ..core.extend import SKIPPED, check_extension, extension_model
+from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
 from .filler import Failed, Filled, Filler, FillOptions
 from .neighbours import _media_frame_seconds, extract_frame, media_file
@@ -129,45 +128,16 @@ def _check_source(p: Picked) -> Path:
     return media
 
 
-def longest_extension(model: Model, size: Size, rate: Fraction) -> int | None:
-    """The most frames `model` can add at `rate` (one generated frame is the clip's own last). None: no limit."""
-    if model.any_duration:
-        return None
-    longest = max((max(model.allowed_durations(s), default=0) for s in nearest_sizes(model, size, True)), default=0)
-    return max(math.floor(longest * rate) - 1, 0)
-
-
-def _model(p: Picked, model_id: str | None, catalog: Catalog) -> Model:
-    model_id = model_id or _ns(p.clip).get("model")
-    if not model_id or model_id == "draft":
-        takers = [m.id for m in catalog.models.values() if "first_frame" in m.inputs and m.state() != "retired"]
-        raise BadInput("No model to extend with: the draft model takes no first frame, so it cannot continue a clip.",
-                       f"Give --model, one that takes a first frame: {', '.join(takers[:8])}.")
-    model = catalog.get(model_id)
-    if "first_frame" not in model.inputs:
-        takers = [m.id for m in catalog.models.values() if "first_frame" in m.inputs and m.state() != "retired"]
-        raise UnsupportedRequest(f"{model.name} takes no first frame, so its clip could not continue {p.clip.name!r}.",
-                                 f"Choose a model that does: {', '.join(takers[:8])}.")
-    return model
-
-
 def plan_extension(p: Picked, frames: int, model: Model, size: Size, bit_depth: int, prompt: str | None,
                    still: Path) -> PlannedRequest:
     """The request for `frames` new frames after `p`, from its last frame `still`; refused if the model cannot."""
-    if frames < 1:
-        raise BadInput(f"An extension of {frames} frames.", "Give --tail 1 or more frames.")
-    longest = longest_extension(model, size, p.rate)
-    if longest is not None and frames > longest:
-        raise UnsupportedRequest(
-            f"{model.name} can extend a clip by at most {longest} frames at {rate_label(p.rate)} fps; "
-            f"{frames} were asked for.",
-            f"Give --tail {longest} or fewer, or choose a model that makes longer clips.")
+    check_extension(frames, model, size, p.rate)
     text = prompt or str(_ns(p.clip).get("prompt") or "") or f"The shot {p.clip.name} continues."
     slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
                 name=f"{p.clip.name} +{frames}", model=model.id, first_frame=still)
     # One frame more than placed: the take's first frame is the clip's own last, skipped at conform.
-    planned = plan_slot(slot.model_copy(update={"frames": frames + 1}), model)
-    return PlannedRequest(planned.request, slot, planned.warnings, in_point=1)
+    planned = plan_slot(slot.model_copy(update={"frames": frames + SKIPPED}), model)
+    return PlannedRequest(planned.request, slot, planned.warnings, in_point=SKIPPED)
 
 
 # ---- placement -------------------------------------------------------------------------------------------
@@ -305,12 +275,9 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
                                  "alone.", "Extend the tail of the clip before it instead (--tail).")
     catalog = catalog or default_catalog()
     media = _check_source(p)
-    model = _model(p, options.model, catalog)
+    model = extension_model(options.model or _ns(p.clip).get("model"), catalog, p.clip.name)
+    check_extension(frames, model, size, p.rate)  # before the still is made: a refusal writes nothing
     still_dir = Path(options.output_dir) / "stills"
-    # Checked before the still is made: a refusal writes nothing.
-    longest = longest_extension(model, size, p.rate)
-    if longest is not None and frames > longest:
-        plan_extension(p, frames, model, size, bit_depth, prompt, media)  # raises, naming the longest
     clip_rate = exact_rate(p.clip.trimmed_range().start_time.rate)
     still = extract_frame(media, _media_frame_seconds(p.clip, last=True), clip_rate, still_dir)
     planned = plan_extension(p, frames, model, size, bit_depth, prompt, still)
