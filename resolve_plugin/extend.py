@@ -40,6 +40,16 @@ def _clip_to_extend(state: TimelineState, item_id: str) -> Item:
     return item
 
 
+def find_item(state: TimelineState, name: str) -> str:
+    """The id of the one clip on the timeline named `name`."""
+    found = [it for t in state.tracks for it in t.items if it.name == name and it.kind == "clip"]
+    if len(found) != 1:
+        raise BadInput(f"{len(found) or 'No'} clip(s) named '{name}' on timeline '{state.name}'"
+                       + (": " + ", ".join(f"V{it.track}@{it.start}" for it in found[:5]) if found else "") + ".",
+                       "Give a name that is unique on the timeline, or the item's id with --item.")
+    return found[0].id
+
+
 def _track_for(state: TimelineState, item: Item, start: int, end: int) -> int | None:
     own = state.track(item.track)
     if own is not None and not own.locked and not any(it.overlaps(start, end) for it in own.items):

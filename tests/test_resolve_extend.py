@@ -106,3 +106,13 @@ def test_refusals_come_before_any_spend(connect, tmp_path, case, message):
                model=None if case == "draft" else "kling-v3")
     assert message in str(e.value)
     assert maker.slots == [] and edits.all_records() == []
+
+
+def test_find_item_by_name_is_unique_or_refused(connect, tmp_path):
+    from promptreel.resolve_plugin.extend import find_item
+
+    resolve, timeline, ramp, a, _ = _cut(tmp_path, 30)
+    state = connect(resolve).timeline()
+    assert find_item(state, "A") == a.GetUniqueId()
+    with pytest.raises(UserError, match="No clip"):
+        find_item(state, "Z")
