@@ -90,6 +90,8 @@ def test_handles_stop_where_the_media_does(tmp_path, cut, xai, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--clip", "A", "--instruction", "dusk", "--model", "kling-v3"], "does not edit video"),
+    (["--clip", "offline", "--instruction", "dusk", "--model", "grok-imagine-video"], "its media is offline"),
+    (["--clip", "title", "--instruction", "dusk", "--model", "grok-imagine-video"], "is a generator clip"),
     (["--clip", "A", "--instruction", "dusk"], "No model to edit with"),
     (["--clip", "A", "--instruction", "dusk", "--model", "grok-imagine-video", "--handles", "200"],
      "edits at most 8.7 s (208 frames at 24 fps)"),
@@ -97,6 +99,13 @@ def test_handles_stop_where_the_media_does(tmp_path, cut, xai, capsys):
 ])
 def test_refusals_come_before_any_spend(tmp_path, cut, xai, capsys, args, message):
     path, _ = cut
+    timeline = otio.adapters.read_from_file(str(path))
+    timeline.tracks[0].extend([
+        otio.schema.Clip(name="offline", source_range=rng(0, 12), media_reference=otio.schema.ExternalReference(
+            target_url=(tmp_path / "gone.mov").as_uri())),
+        otio.schema.Clip(name="title", source_range=rng(0, 12),
+                         media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"))])
+    otio.adapters.write_to_file(timeline, str(path))
     code, _, err = run(capsys, "edit", path, "-o", tmp_path / "e.otio", *args)
     assert code == 2, err
     assert message in err and "Traceback" not in err
