@@ -116,3 +116,37 @@ def test_find_item_by_name_is_unique_or_refused(connect, tmp_path):
     assert find_item(state, "A") == a.GetUniqueId()
     with pytest.raises(UserError, match="No clip"):
         find_item(state, "Z")
+
+
+def test_the_panel_extends_the_selected_clip_and_reverts_it(tmp_path, monkeypatch):
+    import httpx
+
+    from promptreel.resolve_plugin.panel import Panel
+
+    resolve, timeline, ramp, a, _ = _cut(tmp_path, 30)
+    before = _layout(timeline)
+    bridge = Bridge(resolve)
+    thread = threading.Thread(target=bridge.serve_forever)
+    thread.start()
+    panel = Panel(BridgeGateway(*bridge.address, token=bridge.token), TestPatternMaker(tmp_path / "made", "kling-v3"))
+    panel.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{panel.port}",
+                          headers={"X-Promptreel-Token": panel.token}) as client:
+            page = client.get(panel.sign_in_url(), follow_redirects=True).text
+            assert "Extend selected clip" in page
+            clips = client.get("/api/state").json()["clips"]
+            assert [c["name"] for c in clips] == ["A", "B"]
+            refused = client.post("/api/extend", json={"item_id": clips[0]["id"], "frames": 400, "model": "kling-v3"})
+            assert refused.status_code != 200 and "at most 359 frames" in refused.text
+            r = client.post("/api/extend", json={"item_id": clips[0]["id"], "frames": 12, "model": "kling-v3"})
+            assert r.status_code == 200, r.text
+            answer = r.json()
+            assert (answer["track"], answer["start"]) == (1, timeline.GetStartFrame() + 12)
+            assert len(_layout(timeline)) == len(before) + 1
+            assert client.post("/api/revert", json={"edit_id": answer["edit"]}).status_code == 200
+    finally:
+        panel.stop()
+        bridge.stop()
+        thread.join(10)
+    assert _layout(timeline) == before
