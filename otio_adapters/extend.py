@@ -17,13 +17,13 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..core.catalog import Catalog, Model, Size, default_catalog
-from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
+from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
 from ..core.extend import SKIPPED, check_extension, extension_model
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
 from .filler import Failed, Filled, Filler, FillOptions
 from .neighbours import _media_frame_seconds, extract_frame, media_file
-from .placeholders import NS, Placeholder, _has_time_effect, _ns, track_rate
+from .placeholders import NS, Placeholder, _has_time_effect, _ns, prompt_of, track_rate
 from .takes import is_takes_track
 from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode, time_range, timecode_to_frame
 from .writeback import _plain, apply_fill
@@ -157,12 +157,20 @@ def _free_spot(track: otio.schema.Track, start: int, frames: int, rate: Fraction
             return None
         if pos + d > start:
             beside = [items[j] for j in (i - 1, i + 1) if 0 <= j < len(items)]
+            # A gap that carries a prompt is a placeholder, not room: it is left whole for its fill.
             if (isinstance(item, otio.schema.Gap) and pos <= start and start + frames <= pos + d
-                    and not any(isinstance(b, otio.schema.Transition) for b in beside)):
+                    and not any(isinstance(b, otio.schema.Transition) for b in beside) and not _is_placeholder(item)):
                 return ("split", i, start - pos, pos + d - start - frames)
             return None
         pos += d
     return ("append", start - pos)
+
+
+def _is_placeholder(gap: otio.schema.Gap) -> bool:
+    try:
+        return prompt_of(gap)[0] is not None
+    except UserError:  # malformed promptreel metadata: someone meant it as a placeholder
+        return True
 
 
 def _gap(frames: int, rate: Fraction, name: str = "") -> otio.schema.Gap:

@@ -224,3 +224,16 @@ def test_a_resolve_export_extended_by_timecode_comes_back_resolve_shaped(tmp_pat
     assert_frame_exact(ext, 24, Fraction(RATE))
     assert run(capsys, "revert", out, "-o", tmp_path / "back.otio")[0] == 0
     assert as_json(read(tmp_path / "back.otio")) == as_json(read(src))
+
+
+def test_a_placeholder_gap_after_the_clip_is_left_whole_for_its_fill(tmp_path, cut, kling, capsys):
+    path, _ = cut
+    timeline = read(path)
+    timeline.tracks[0][1].name = "GEN: the storm breaks"
+    otio.adapters.write_to_file(timeline, str(path))
+    before = read(path)
+    assert run(capsys, "extend", path, "-o", tmp_path / "ext.otio", "--clip", "A", "--tail", 12, "--model", "kling-v3",
+               "--codec", "h264")[0] == 0
+    after = read(tmp_path / "ext.otio")
+    assert as_json(after.tracks[0]) == as_json(before.tracks[0])  # the placeholder is still one 30-frame gap
+    assert _record_start(after.tracks[1][1], after) == START + 12
