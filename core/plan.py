@@ -204,7 +204,8 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     with_image = slot.first_frame is not None
     common = dict(
         prompt=slot.prompt, negative_prompt=slot.negative_prompt, model=model.id, seed=slot.seed,
-        first_frame=slot.first_frame, last_frame=slot.last_frame, tags={"shot": slot.name} if slot.name else {},
+        first_frame=slot.first_frame, last_frame=slot.last_frame, remix_of=slot.remix_of,
+        tags={"shot": slot.name} if slot.name else {},
     )
     common.update(extra)
     if model.any_duration:

@@ -9,15 +9,13 @@ out again (the takes track goes when it holds nothing else).
 
 from __future__ import annotations
 
-import hashlib
-import math
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.catalog import Catalog, Model, Size, default_catalog
+from ..core.catalog import Catalog, Size, default_catalog
+from ..core.edit import check_edit, cut_range, editing_model, handles_within
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
 from ..core.frames import rate_label
 from ..core.plan import PlannedRequest, plan_slot
@@ -37,27 +35,6 @@ class Edit:
     tail: int
     result: Filled
     warnings: list[str]
-
-
-def _editors(catalog: Catalog) -> list[str]:
-    return [m.id for m in catalog.models.values() if "remix" in m.inputs and m.state() != "retired"]
-
-
-def _model(model_id: str | None, catalog: Catalog) -> Model:
-    if not model_id:
-        raise BadInput("No model to edit with.", f"Give --model, one that edits video: {', '.join(_editors(catalog))}.")
-    model = catalog.get(model_id)
-    if "remix" not in model.inputs:
-        raise UnsupportedRequest(f"{model.name} does not edit video.",
-                                 f"Choose a model that does: {', '.join(_editors(catalog))}.")
-    return model
-
-
-def longest_edit(model: Model) -> Fraction:
-    """The longest source (in seconds) `model` edits."""
-    if model.edit_max_seconds is not None:
-        return Fraction(model.edit_max_seconds).limit_denominator(1000)
-    return Fraction(max(model.allowed_durations(), default=0))
 
 
 def _source_frames(p: Picked) -> tuple[int, int, int]:
@@ -83,27 +60,7 @@ def used_range(p: Picked, media: Path, handles: int) -> tuple[int, int, int, int
 
     start, frames, total = _source_frames(p)
     have = probe(media).frames
-    total = min(total, have) if total is not None else have
-    return start, frames, min(handles, start), max(min(handles, total - start - frames), 0)
-
-
-def cut_source(p: Picked, media: Path, start: int, frames: int, head: int, tail: int, folder: Path) -> Path:
-    """The clip's used range with its handles, as an H.264 MP4 at its own rate and size, exactly."""
-    from ..core.conform.execute import conform
-    from ..core.conform.plan import Choices
-    from ..core.conform.probe import probe
-    from ..core.conform.target import Target
-
-    key = hashlib.sha256(f"{media.resolve()}|{media.stat().st_mtime_ns}|{start - head}|{head + frames + tail}"
-                         .encode()).hexdigest()[:16]
-    out = Path(folder) / f"source-{key}.mp4"  # named by what it holds: the same cut is the same request
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        info = probe(media)
-        size = Size(width=info.width - info.width % 2, height=info.height - info.height % 2)
-        target = Target(frames=head + frames + tail, rate=p.rate, size=size, bit_depth=8, codec="h264")
-        conform(media, out, target, Choices(in_point=start - head))
-    return out
+    return (start, frames) + handles_within(start, frames, min(total, have) if total is not None else have, handles)
 
 
 def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, filler: Filler, options: FillOptions, *,
@@ -115,24 +72,15 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
 
     if not instruction.strip():
         raise BadInput("The instruction is empty.", "Say what to change, e.g. --instruction \"make it dusk\".")
-    if handles < 0:
-        raise BadInput(f"{handles} handle frames.", "Give --handles 0 or more.")
     catalog = catalog or default_catalog()
     media = _check_source(p)
-    model = _model(options.model, catalog)
+    model = editing_model(options.model, catalog)
     start, frames, head, tail = used_range(p, media, handles)
-    longest = longest_edit(model)
-    if Fraction(head + frames + tail) / p.rate > longest:
-        most = math.floor(longest * p.rate)
-        raise UnsupportedRequest(
-            f"{p.where} is {frames} frames{f' with {head + tail} handle frames' if head + tail else ''}, "
-            f"{float(Fraction(head + frames + tail) / p.rate):.2f} s; {model.name} edits at most {float(longest):g} s "
-            f"({most} frames at {rate_label(p.rate)} fps).",
-            "Edit a shorter clip, give fewer --handles, or choose a model that edits longer video.")
-    source = cut_source(p, media, start, frames, head, tail, Path(options.output_dir) / "sources")
+    check_edit(p.where, frames, head, tail, p.rate, model)
+    source = cut_range(media, start - head, head + frames + tail, p.rate, Path(options.output_dir) / "sources")
     slot = Slot(frames=head + frames + tail, rate=p.rate, size=size, bit_depth=bit_depth, prompt=instruction,
-                name=f"{p.clip.name} edit", model=model.id)
-    planned = plan_slot(slot, model, remix_of=str(source))
+                name=f"{p.clip.name} edit", model=model.id, remix_of=str(source))
+    planned = plan_slot(slot, model)
     cost = float(planned.generated_seconds) * model.price_per_second(planned.request.size)
     if options.budget is not None and cost > options.budget:
         raise BudgetExceeded(f"The edit would cost an estimated ${cost:.2f}, over the budget of ${options.budget:.2f}.",

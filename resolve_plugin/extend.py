@@ -25,7 +25,7 @@ from .fill import TRACK_NAME, _undo_placement, conform_target, free_track
 from .gateway import Gateway, Item, TimelineState, Track
 
 
-def _clip_to_extend(state: TimelineState, item_id: str) -> Item:
+def clip_with_media(state: TimelineState, item_id: str) -> Item:
     item = state.item(item_id)
     if item is None:
         raise BadInput(f"No item {item_id} on timeline '{state.name}'.", "Select the clip to extend and try again.")
@@ -64,7 +64,7 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     generator, a model without first frames, more than it can make); placed, read back and recorded."""
     project, target = conform_target(gw, bit_depth)
     state = gw.timeline()
-    item = _clip_to_extend(state, item_id)
+    item = clip_with_media(state, item_id)
     spec = extension_model(model, default_catalog(), item.name)
     check_extension(frames, spec, target.size, target.rate)
     folder = Path(stills_dir or settings.home() / "stills")
