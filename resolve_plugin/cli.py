@@ -110,6 +110,31 @@ def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
                f"{record.placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
 
 
+@resolve.command("edit")
+@click.option("--clip", "clip_name", default=None, help="The clip to edit, by its name on the timeline.")
+@click.option("--item", "item_id", default=None, help="The timeline item's id.")
+@click.option("--instruction", required=True, help="What to change, e.g. \"make it dusk, keep the camera move\".")
+@click.option("--model", required=True, help="A model that edits video (remix in `promptreel models`).")
+@click.option("--handles", type=int, default=0, show_default=True, help="Frames of media sent each side of the clip.")
+def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int) -> None:
+    """Change a clip of the open timeline with a prompt, keeping its timing: the result becomes a take in its
+    Take Selector (the original still showing). `resolve revert` removes the take."""
+    from promptreel.core.errors import BadInput
+
+    from .connect import connect
+    from .edit import edit as do_edit
+    from .extend import find_item
+    from .worker import clip_maker
+
+    if (clip_name is None) == (item_id is None):
+        raise BadInput("Give one of --clip NAME or --item ID.", "E.g. --clip A003_C012 --instruction \"dusk\".")
+    gw = connect()
+    record = do_edit(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), instruction, model=model,
+                     handles=handles)
+    click.echo(f"Edited '{record.placeholder_name}': a take in its Take Selector, the original still showing "
+               f"(edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
+
+
 @resolve.command()
 @click.argument("edit_id")
 def revert(edit_id: str) -> None:

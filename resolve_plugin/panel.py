@@ -283,6 +283,20 @@ class Panel:
                              bin_template=s.bin, bit_depth=s.bit_depth)
         return {"edit": record.id, "track": record.placed.track, "start": record.placed.start}
 
+    def edit(self, body: dict) -> dict:
+        """Edit one clip (`item_id`) with `instruction` on `model`: the result becomes a take of it."""
+        from .edit import edit as edit_clip
+
+        s = panel_settings.load()
+        try:
+            handles = int(body.get("handles") or 0)
+        except (TypeError, ValueError):
+            raise BadInput(f"{body.get('handles')!r} is not a number of frames.", "Give whole frames, e.g. 8.") from None
+        record = edit_clip(self._gw(), self._maker(), str(body.get("item_id", "")), str(body.get("instruction") or ""),
+                           model=str(body.get("model") or s.model), handles=handles, bin_template=s.bin,
+                           bit_depth=s.bit_depth)
+        return {"edit": record.id}
+
     def revert(self, body: dict) -> dict:
         return {"reverted": revert(self._gw(), str(body.get("edit_id", ""))).id}
 
@@ -445,7 +459,8 @@ class Panel:
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
                 ("POST", "/api/generate"): self.generate, ("POST", "/api/draft"): self.draft,
-                ("POST", "/api/promote"): self.promote, ("POST", "/api/extend"): self.extend}
+                ("POST", "/api/promote"): self.promote, ("POST", "/api/extend"): self.extend,
+                ("POST", "/api/edit"): self.edit}
 
 
 def _asks_generation(body: dict) -> bool:
