@@ -214,7 +214,10 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
 
     candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
     for cand in candidates:
-        covering = [d for d in model.allowed_durations(cand) if d >= need]
+        allowed = model.allowed_durations(cand)
+        covering = [d for d in allowed if d >= need]
+        if not covering and slot.remix_of and allowed:
+            covering = [max(allowed)]  # an edit is as long as its source: the length asked is not the limit
         if covering:
             req = GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common)
             return PlannedRequest(req, slot, check_request(req, model, settings))

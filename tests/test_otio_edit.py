@@ -111,3 +111,17 @@ def test_refusals_come_before_any_spend(tmp_path, cut, xai, capsys, args, messag
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "e.otio").exists() and not (tmp_path / "e_media").exists()
     assert xai.creates == 0
+
+
+def test_an_edit_longer_than_the_models_longest_generation_is_planned_when_the_model_edits_that_long(tmp_path):
+    from promptreel.core.catalog import default_catalog
+    from promptreel.core.plan import plan_slot
+    from promptreel.core.request import Slot
+
+    source = tmp_path / "source.mp4"
+    source.write_bytes(b"")
+    ray = default_catalog().get("ray-3.2")  # makes 5 or 10 s, edits up to 18 s
+    slot = Slot(frames=288, rate=24, size="1280x720", prompt="dusk", remix_of=str(source))
+    assert plan_slot(slot, ray).request.remix_of == str(source)
+    with pytest.raises(Exception, match="makes at most 10 s"):
+        plan_slot(slot.model_copy(update={"remix_of": None}), ray)
