@@ -108,6 +108,7 @@ def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
                        prompt=prompt)
     click.echo(f"Extended '{record.placeholder_name}' by {tail} frames on V{record.placed.track} at frame "
                f"{record.placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
+    click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
 
 
 @resolve.command("edit")
