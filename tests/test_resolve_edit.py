@@ -88,3 +88,14 @@ def test_the_panel_edits_the_selected_clip(tmp_path):
         bridge.stop()
         thread.join(10)
     assert a.GetTakesCount() == 0
+
+
+def test_a_61_frame_clip_with_8_frame_handles_comes_back_as_a_61_frame_take(connect, tmp_path):  # noqa: F811
+    resolve, timeline, ramp, a, _ = _cut(tmp_path, 30, length=61, media=96)  # A shows source 10..70
+    gw = connect(resolve)
+    maker = TestPatternMaker(tmp_path / "made", model="grok-imagine-video")
+    edit(gw, maker, a.GetUniqueId(), "make it dusk", model="grok-imagine-video", handles=8)
+    assert probe(maker.slots[0].remix_of).frames == 77
+    take = a.GetTakeByIndex(2)
+    assert (take["startFrame"], take["endFrame"]) == (8, 69)  # 61 frames inside 8-frame handles
+    assert (a.GetStart(), a.GetDuration()) == (timeline.GetStartFrame(), 61)  # at the clip's record frames

@@ -44,20 +44,20 @@ def connect(request):
         thread.join(10)
 
 
-def _cut(tmp_path, gap: int):
-    """V1: A (ramp source 10..21) at the start, B `gap` frames after A's end, a Text+ after B."""
-    ramp = _ramp(tmp_path / "ramp.mov")
+def _cut(tmp_path, gap: int, length: int = 12, media: int = 48):
+    """V1: A (ramp source 10.., `length` frames) at the start, B `gap` frames after A's end, a Text+ after B."""
+    ramp = _ramp(tmp_path / "ramp.mov", frames=media)
     resolve = FakeResolve()
     project = resolve._new_project(rate="24", width=320, height=180)
     pool = project.GetMediaPool()
     timeline = pool.CreateEmptyTimeline("Cut 1")
-    mpi = MediaPoolItem(ramp, Fraction(24), 320, 180, 48)
+    mpi = MediaPoolItem(ramp, Fraction(24), 320, 180, media)
     mpi._folder = pool.GetRootFolder()
     mpi._folder._clips.append(mpi)
     start = timeline.GetStartFrame()
-    a = timeline._add(1, start, 12, "A", mpi, left=10)
-    timeline._add(1, start + 12 + gap, 12, "B", mpi, left=30)
-    title = timeline._add(1, start + 24 + gap, 24, "Text+", kind="generator")
+    a = timeline._add(1, start, length, "A", mpi, left=10)
+    timeline._add(1, start + length + gap, 12, "B", mpi, left=30)
+    title = timeline._add(1, start + length + 12 + gap, 24, "Text+", kind="generator")
     return resolve, timeline, ramp, a, title
 
 
