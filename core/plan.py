@@ -234,7 +234,8 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     with_image = slot.first_frame is not None
     common = dict(
         prompt=slot.prompt, negative_prompt=slot.negative_prompt, model=model.id, seed=slot.seed,
-        first_frame=slot.first_frame, last_frame=slot.last_frame, tags={"shot": slot.name} if slot.name else {},
+        first_frame=slot.first_frame, last_frame=slot.last_frame, remix_of=slot.remix_of,
+        tags={"shot": slot.name} if slot.name else {},
     )
     common.update(extra)
     if model.any_duration:
@@ -244,7 +245,10 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
 
     candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
     for cand in candidates:
-        covering = [d for d in model.allowed_durations(cand) if d >= need]
+        allowed = model.allowed_durations(cand)
+        covering = [d for d in allowed if d >= need]
+        if not covering and slot.remix_of and allowed:
+            covering = [max(allowed)]  # an edit is as long as its source: the length asked is not the limit
         if covering:
             req, cast_warnings = cast_request(
                 GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common), model)

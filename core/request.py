@@ -99,6 +99,8 @@ class Slot(BaseModel):
     negative_prompt: str | None = None
     first_frame: Path | None = None
     last_frame: Path | None = None
+    # A video file to edit with the prompt (video-to-video, `promptreel edit`): the request's remix_of.
+    remix_of: str | None = None
     # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
     # even on a model that takes no seed.
     variant: int = Field(0, ge=0)

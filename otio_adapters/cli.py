@@ -1,4 +1,4 @@
-"""`promptreel scan | fill | revert | storyboard`: the OTIO side of the command line."""
+"""`promptreel scan | fill | extend | edit | revert | storyboard`: the OTIO side of the command line."""
 
 from __future__ import annotations
 
@@ -215,6 +215,113 @@ def _print_summary(report, written: Path, note: str | None) -> None:
         console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
     if note:
         console.print(f"[yellow]note[/yellow]: {note}")
+
+
+@click.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The timeline to write.")
+@click.option("--clip", "clip_name", default=None, help="The clip to extend, by name.")
+@click.option("--at", "at", default=None, help="The clip under this record timecode (on --track, default V1).")
+@click.option("--track", type=int, default=None, help="Video track number of the clip (1 = V1).")
+@click.option("--tail", type=int, default=None, help="Frames to add after the clip's last frame.")
+@click.option("--head", type=int, default=None, help="Frames to add before the clip's first frame (not available yet).")
+@click.option("--model", default=None, help="A model that takes a first frame (default: the clip's own model).")
+@click.option("--prompt", default=None, help="What happens in the new frames (default: the clip's prompt).")
+@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+              help="How conform changes the frame rate.")
+@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+              help="How conform fits a different frame size.")
+@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@click.option("--budget", type=float, default=None, help="Refuse if the estimated cost passes this (USD).")
+@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
+@click.option("--project", default="", help="Project name the spend is listed under.")
+@click.option("--no-cache", is_flag=True, help="Generate a new take even where an identical one exists.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@_reading
+def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, prompt, fps_mode, fit, codec, budget,
+           media_dir, project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+    """Extend a clip: new frames that continue it from its last frame, frame-exact, placed right after it
+    (into the gap there, else on the track above), moving nothing. `promptreel revert` takes it out."""
+    from .extend import extend_clip, pick_clip
+    from .filler import FillOptions, engine_filler
+    from .placeholders import frame_size
+    from .timeline_io import write_timeline
+
+    if (tail is None) == (head is None):
+        raise BadInput("Give one of --tail FRAMES or --head FRAMES.", "E.g. --tail 24 adds one second at 24 fps.")
+    doc = _read(timeline, rate, ignore_timecode_mismatch)
+    _check_out(timeline, out, force)
+    fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
+    picked = pick_clip(doc.timeline.tracks, doc.timeline.global_start_time, name=clip_name, at=at, track=track)
+    media = media_dir or out.parent / f"{out.stem}_media"
+    _check_folders(out, media)
+    options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+                          project=project, no_cache=no_cache)
+    ext = extend_clip(doc.timeline, picked, tail if tail is not None else head, engine_filler, options, size=fsize,
+                      bit_depth=fdepth, prompt=prompt, resolve=doc.is_resolve,
+                      edge="tail" if tail is not None else "head")
+    written, note = write_timeline(doc, out)
+    from .timebase import record_timecode
+
+    where = f"{ext.track_label}{' (a new track)' if ext.new_track else ''} {record_timecode(ext.record_frame, picked.rate)}"
+    click.echo(f"extended {picked.clip.name!r} by {ext.frames} frames at {where} with "
+               f"{ext.result.provenance.get('model')} (${float(ext.result.provenance.get('cost') or 0):.2f}); "
+               f"wrote {written}\n    {ext.result.media}")
+    click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
+    for w in ext.warnings:
+        click.echo(f"note: {w}", err=True)
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
+@click.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The timeline to write.")
+@click.option("--clip", "clip_name", default=None, help="The clip to edit, by name.")
+@click.option("--at", "at", default=None, help="The clip under this record timecode (on --track, default V1).")
+@click.option("--track", type=int, default=None, help="Video track number of the clip (1 = V1).")
+@click.option("--instruction", required=True, help="What to change, e.g. \"make it dusk, keep the camera move\".")
+@click.option("--model", default=None, help="A model that edits video (see `promptreel models`: remix).")
+@click.option("--handles", type=int, default=0, show_default=True,
+              help="Frames of the clip's media sent each side of its used range (as far as the media goes).")
+@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@click.option("--budget", type=float, default=None, help="Refuse if the estimated cost passes this (USD).")
+@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
+@click.option("--project", default="", help="Project name the spend is listed under.")
+@click.option("--no-cache", is_flag=True, help="Generate a new take even where an identical one exists.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@_reading
+def edit(timeline: Path, out: Path, clip_name, at, track, instruction, model, handles, codec, budget, media_dir,
+         project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+    """Change a clip with a prompt, keeping its timing: its used range (plus handles) goes to a model that
+    edits video, and the result, frame-exact, becomes a take of the clip on a takes track under the cut.
+    The original is left as it was; `promptreel revert` takes the edit out."""
+    from .edit import edit_clip
+    from .extend import pick_clip
+    from .filler import FillOptions, engine_filler
+    from .placeholders import frame_size
+    from .timeline_io import write_timeline
+
+    doc = _read(timeline, rate, ignore_timecode_mismatch)
+    _check_out(timeline, out, force)
+    fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
+    picked = pick_clip(doc.timeline.tracks, doc.timeline.global_start_time, name=clip_name, at=at, track=track)
+    media = media_dir or out.parent / f"{out.stem}_media"
+    _check_folders(out, media)
+    options = FillOptions(output_dir=media, model=model, codec=codec, budget=budget, project=project,
+                          no_cache=no_cache)
+    done = edit_clip(doc.timeline, picked, instruction, engine_filler, options, size=fsize, bit_depth=fdepth,
+                     handles=handles, resolve=doc.is_resolve)
+    written, note = write_timeline(doc, out)
+    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.get('model')} "
+               f"(${float(done.result.provenance.get('cost') or 0):.2f}): a take on the disabled "
+               f"'promptreel takes' track under the cut; wrote {written}\n    {done.result.media}")
+    for w in done.warnings:
+        click.echo(f"note: {w}", err=True)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @click.command()

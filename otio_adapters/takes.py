@@ -115,7 +115,9 @@ def drop_orphan_alternates(tracks: otio.schema.Stack) -> int:
     dropped = 0
     for track in [t for t in tracks if is_takes_track(t)]:
         for i, item in enumerate(list(track)):
-            if isinstance(item, otio.schema.Clip) and _ns(item).get("alternate_of") not in live:
+            ns = _ns(item) if isinstance(item, otio.schema.Clip) else None
+            # An edit's take (`promptreel edit`) is no alternate of a fill: it stays until reverted itself.
+            if ns is not None and not ns.get("edit_of") and ns.get("alternate_of") not in live:
                 track[i] = otio.schema.Gap(source_range=item.trimmed_range())
                 dropped += 1
         if not any(isinstance(item, otio.schema.Clip) for item in track):

@@ -161,13 +161,21 @@ def _replace(old, new, index: int = -1) -> None:
     parent[index] = new
 
 
-def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item:
-    """Restore the placeholder a fill replaced, or the take a promotion replaced. Returns the
-    restored item (a new Gap for a filled gap)."""
+def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | None:
+    """Restore the placeholder a fill replaced, or the take a promotion replaced, or take an extension out.
+    Returns the restored item (a new Gap for a filled gap; None for an extension placed past a track's end)."""
     ns = _ns(clip)
     record = ns.get("placeholder")
     if record is None:
         raise BadInput(f"Clip {clip.name!r} was not filled by promptreel.", "Nothing to revert.")
+    if record.get("kind") == "extension":  # an extension leaves: its track gets back what it had
+        from .extend import revert_extension
+
+        return revert_extension(clip, _plain(record))
+    if record.get("kind") == "edit":  # an edit's take leaves its takes track
+        from .edit import revert_edit
+
+        return revert_edit(clip)
     if ns.get("previous_take"):  # a promoted take goes back to the take it replaced
         return _revert_promotion(clip, _plain(ns["previous_take"]))
     previous = _plain(record.get("previous"))

@@ -67,7 +67,9 @@ class EditRecord(BaseModel):
     id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
                     + secrets.token_hex(4))
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
-    kind: Literal["foreign", "draft", "promote"]  # promote: a take's media replaced by the final
+    kind: Literal["foreign", "draft", "promote", "extend", "edit"]  # promote: a take's media replaced by the final;
+    # extend: frames placed after a clip; edit: a take added to a clip's Take Selector (`placeholder_*` name the
+    # clip, which stays as it was)
     project_id: str = ""
     timeline_id: str
     timeline_name: str = ""

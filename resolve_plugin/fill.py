@@ -501,6 +501,12 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:
             raise NoTimeline(f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
                              f"Open '{record.timeline_name}' in Resolve and revert again.")
         placed = record.placed
+        if record.kind == "edit":  # the clip stays: only the take the edit added goes
+            shown = gw.remove_takes(placed.item_id, placed.takes, keep_clip_id=placed.clip_id)
+            if shown.left:
+                raise PlacementFailed(f"Resolve kept the edit's take on '{record.placeholder_name}'.",
+                                      "Close any open dialog in Resolve, unlock the track, and revert again.")
+            return edits.mark_reverted(record)
         present = state.item(placed.item_id)
         item_id = placed.item_id
         if present is not None and placed.takes:

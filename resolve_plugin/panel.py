@@ -199,6 +199,9 @@ class Panel:
             "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt,
                               "frames": p.draft_frames if p.kind == "draft" else p.item.duration}
                              for p in find_placeholders(timeline)],
+            # Clips that play media, for "Extend selected clip".
+            "clips": [{"id": it.id, "name": it.name, "track": it.track, "start": it.start, "frames": it.duration}
+                      for t in timeline.tracks for it in t.items if it.kind == "clip" and it.clip_id],
             # An A/B or variants fill keeps its takes: placed, in the take selector, in the bin, and why.
             "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted),
                        "takes": r.takes.as_dict() if r.takes else None}
@@ -265,6 +268,34 @@ class Panel:
                       variants=_variants(body))
         return {"filled": [r.id for r in report.edits], "failed": [{"item": i, "error": e} for i, e in report.failed],
                 "takes": [t.as_dict() for t in report.takes]}
+
+    def extend(self, body: dict) -> dict:
+        """Extend one clip (`item_id`) by `frames` at its tail on `model` (default: the settings' model)."""
+        from .extend import extend as extend_clip
+
+        s = panel_settings.load()
+        try:
+            frames = int(body.get("frames", 0))
+        except (TypeError, ValueError):
+            raise BadInput(f"{body.get('frames')!r} is not a number of frames.", "Give whole frames, e.g. 24.") from None
+        record = extend_clip(self._gw(), self._maker(), str(body.get("item_id", "")), frames,
+                             model=str(body.get("model") or s.model), prompt=body.get("prompt") or None,
+                             bin_template=s.bin, bit_depth=s.bit_depth)
+        return {"edit": record.id, "track": record.placed.track, "start": record.placed.start}
+
+    def edit(self, body: dict) -> dict:
+        """Edit one clip (`item_id`) with `instruction` on `model`: the result becomes a take of it."""
+        from .edit import edit as edit_clip
+
+        s = panel_settings.load()
+        try:
+            handles = int(body.get("handles") or 0)
+        except (TypeError, ValueError):
+            raise BadInput(f"{body.get('handles')!r} is not a number of frames.", "Give whole frames, e.g. 8.") from None
+        record = edit_clip(self._gw(), self._maker(), str(body.get("item_id", "")), str(body.get("instruction") or ""),
+                           model=str(body.get("model") or s.model), handles=handles, bin_template=s.bin,
+                           bit_depth=s.bit_depth)
+        return {"edit": record.id}
 
     def revert(self, body: dict) -> dict:
         return {"reverted": revert(self._gw(), str(body.get("edit_id", ""))).id}
@@ -440,7 +471,8 @@ class Panel:
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
                 ("POST", "/api/generate"): self.generate, ("POST", "/api/draft"): self.draft,
-                ("POST", "/api/promote"): self.promote}
+                ("POST", "/api/promote"): self.promote, ("POST", "/api/extend"): self.extend,
+                ("POST", "/api/edit"): self.edit}
 
 
 def _asks_generation(body: dict) -> bool:

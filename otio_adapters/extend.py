@@ -1,0 +1,307 @@
+"""Extend a clip: new frames that continue it at its tail, placed so they play on from its last frame.
+
+The model is given the clip's last shown frame as its first frame; the take's own first frame (that
+same picture) is skipped by conform's in-point, so the N placed frames follow the clip's last one
+without a repeat. The extension goes into the gap after the clip (or after the end of its track), else
+onto the track above when something follows the clip there, else onto a new track right above it:
+nothing else is moved or trimmed. It is written as a fill, so `promptreel revert` takes it out again
+and gives the track back exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..core.catalog import Catalog, Model, Size, default_catalog
+from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
+from ..core.extend import SKIPPED, check_extension, extension_model
+from ..core.plan import PlannedRequest, plan_slot
+from ..core.request import Slot
+from .filler import Failed, Filled, Filler, FillOptions
+from .neighbours import _media_frame_seconds, extract_frame, media_file
+from .placeholders import NS, Placeholder, _has_time_effect, _ns, prompt_of, track_rate
+from .takes import is_takes_track
+from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode, time_range, timecode_to_frame
+from .writeback import _plain, apply_fill
+
+EXTENSION_TRACK = "promptreel extensions"
+
+
+@dataclass
+class Picked:
+    """The clip to extend and where it sits."""
+
+    clip: otio.schema.Clip
+    track: otio.schema.Track
+    label: str  # "V1", "V2 Titles"
+    rate: Fraction
+    start: int  # first frame in track time
+    offset: int  # the timeline's global start, in frames
+
+    @property
+    def end(self) -> int:
+        return self.start + frames_at(self.clip.duration(), self.rate)
+
+    @property
+    def where(self) -> str:
+        return f"Clip {self.clip.name!r} at {self.label} {record_timecode(self.start + self.offset, self.rate)}"
+
+
+@dataclass
+class Extension:
+    """What `extend_clip` did: the clip it extended, the new clip, where it went, what it cost."""
+
+    picked: Picked
+    clip: otio.schema.Clip
+    track_label: str
+    record_frame: int
+    frames: int
+    result: Filled
+    new_track: bool
+    warnings: list[str]
+
+
+def _video_tracks(tracks: otio.schema.Stack):
+    n = 0
+    for track in tracks:
+        if getattr(track, "kind", otio.schema.TrackKind.Video) != otio.schema.TrackKind.Video:
+            continue
+        n += 1
+        if not is_takes_track(track):
+            yield n, f"V{n}" + (f" {track.name}" if track.name else ""), track
+
+
+def pick_clip(tracks: otio.schema.Stack, global_start=None, *, name: str | None = None, at: str | None = None,
+              track: int | None = None) -> Picked:
+    """The clip named `name` and/or under record timecode `at` (on video track `track`, 1-based; V1 for `at`)."""
+    if not name and not at:
+        raise BadInput("No clip was chosen.", "Give --clip NAME or --at TIMECODE (with --track N).")
+    base = exact_rate(global_start.rate) if global_start is not None else None
+    found = []
+    for n, label, t in _video_tracks(tracks):
+        if (track or (1 if at else None)) not in (None, n):
+            continue
+        rate = track_rate(t, base)
+        offset = frames_at(global_start, rate) if global_start is not None else 0
+        want = timecode_to_frame(at, rate) - offset if at else None
+        pos = 0
+        for item in t:
+            if isinstance(item, otio.schema.Transition):
+                continue
+            try:
+                d = frames_at(item.duration(), rate)
+            except NotFrameAligned:
+                d = round(item.duration().rescaled_to(float(rate)).value)
+            if isinstance(item, otio.schema.Clip) and (not name or item.name == name) and (
+                    want is None or pos <= want < pos + d):
+                found.append(Picked(item, t, label, rate, pos, offset))
+            pos += d
+    what = " ".join(filter(None, [f"named {name!r}" if name else "", f"at {at}" if at else "",
+                                  f"on V{track or 1}" if at or track else ""]))
+    if not found:
+        raise BadInput(f"No clip {what} in this timeline.",
+                       "Give the clip's name as the timeline shows it, or --at its record timecode with --track N.")
+    if len(found) > 1:
+        raise BadInput(f"{len(found)} clips are {what}: " + ", ".join(p.where for p in found[:5]) + ".",
+                       "Choose one with --at TIMECODE and --track N.")
+    return found[0]
+
+
+def _check_source(p: Picked) -> Path:
+    """The clip's media file; refused (before any spend) when it has none to continue from."""
+    ref = p.clip.media_reference
+    if isinstance(ref, otio.schema.GeneratorReference):
+        raise UnsupportedRequest(f"{p.where} is a generator clip ({ref.generator_kind}): it has no frames to continue.",
+                                 "Extend a clip that plays media; fill a generator with `promptreel fill` instead.")
+    media = media_file(p.clip)
+    if media is None:
+        url = getattr(ref, "target_url", None)
+        raise BadInput(f"{p.where}: its media is offline{f' ({url})' if url else ''}.",
+                       "Relink the clip to its media file, export the timeline again, and extend that.")
+    if _has_time_effect(p.clip):
+        raise UnsupportedRequest(f"{p.where} has a speed or freeze effect.",
+                                 "Remove the effect to extend the clip, or extend the clip it was made from.")
+    return media
+
+
+def plan_extension(p: Picked, frames: int, model: Model, size: Size, bit_depth: int, prompt: str | None,
+                   still: Path) -> PlannedRequest:
+    """The request for `frames` new frames after `p`, from its last frame `still`; refused if the model cannot."""
+    check_extension(frames, model, size, p.rate)
+    text = prompt or str(_ns(p.clip).get("prompt") or "") or f"The shot {p.clip.name} continues."
+    slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
+                name=f"{p.clip.name} +{frames}", model=model.id, first_frame=still)
+    # One frame more than placed: the take's first frame is the clip's own last, skipped at conform.
+    planned = plan_slot(slot.model_copy(update={"frames": frames + SKIPPED}), model)
+    return PlannedRequest(planned.request, slot, planned.warnings, in_point=SKIPPED)
+
+
+# ---- placement -------------------------------------------------------------------------------------------
+
+
+def _free_spot(track: otio.schema.Track, start: int, frames: int, rate: Fraction):
+    """Where `frames` frames from track time `start` fit on `track` without touching anything:
+    ("split", index, before, after) inside a gap, ("append", filler) past its end, or None."""
+    items = list(track)
+    pos = 0
+    for i, item in enumerate(items):
+        if isinstance(item, otio.schema.Transition):
+            continue
+        try:
+            d = frames_at(item.duration(), rate)
+        except NotFrameAligned:
+            return None
+        if pos + d > start:
+            beside = [items[j] for j in (i - 1, i + 1) if 0 <= j < len(items)]
+            # A gap that carries a prompt is a placeholder, not room: it is left whole for its fill.
+            if (isinstance(item, otio.schema.Gap) and pos <= start and start + frames <= pos + d
+                    and not any(isinstance(b, otio.schema.Transition) for b in beside) and not _is_placeholder(item)):
+                return ("split", i, start - pos, pos + d - start - frames)
+            return None
+        pos += d
+    return ("append", start - pos)
+
+
+def _is_placeholder(gap: otio.schema.Gap) -> bool:
+    try:
+        return prompt_of(gap)[0] is not None
+    except UserError:  # malformed promptreel metadata: someone meant it as a placeholder
+        return True
+
+
+def _gap(frames: int, rate: Fraction, name: str = "") -> otio.schema.Gap:
+    return otio.schema.Gap(name=name, source_range=time_range(0, frames, rate))
+
+
+def _make_room(track: otio.schema.Track, spot, frames: int, rate: Fraction, name: str) -> tuple[int, dict]:
+    """Put an empty gap of `frames` at `spot` on `track`; returns its index and what revert needs."""
+    if spot[0] == "split":
+        _, i, before, after = spot
+        original = track[i]
+        record = {"mode": "split", "gap": otio.adapters.write_to_string(original, "otio_json"),
+                  "before": before > 0, "after": after > 0}
+        del track[i]
+        parts = ([_gap(before, rate)] if before else []) + [_gap(frames, rate, name)] + (
+            [_gap(after, rate)] if after else [])
+        for k, part in enumerate(parts):
+            track.insert(i + k, part)
+        return i + (1 if before else 0), record
+    filler = spot[1]
+    if filler:
+        track.append(_gap(filler, rate))
+    track.append(_gap(frames, rate, name))
+    return len(track) - 1, {"mode": "append", "filler": filler > 0}
+
+
+def _track_above(tracks: otio.schema.Stack, track: otio.schema.Track):
+    i = tracks.index(track) + 1
+    while i < len(tracks):
+        t = tracks[i]
+        if getattr(t, "kind", otio.schema.TrackKind.Video) == otio.schema.TrackKind.Video:
+            return None if is_takes_track(t) else t
+        i += 1
+    return None
+
+
+def _label(tracks: otio.schema.Stack, track: otio.schema.Track) -> str:
+    n = 0
+    for t in tracks:
+        if getattr(t, "kind", otio.schema.TrackKind.Video) == otio.schema.TrackKind.Video:
+            n += 1
+            if t is track:
+                return f"V{n}" + (f" {t.name}" if t.name else "")
+    return "V?"
+
+
+def place_extension(tracks: otio.schema.Stack, p: Picked, result: Filled, prompt: str, provenance: dict,
+                    resolve: bool) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
+    """Put the extension right after `p`: its own track's gap, else the track above, else a new track above."""
+    frames = provenance["extension_frames"]
+    name = result.media.name if resolve else f"{p.clip.name} +{frames}"
+    new_track = False
+    target, spot = p.track, _free_spot(p.track, p.end, frames, p.rate)
+    if spot is None:
+        above = _track_above(tracks, p.track)
+        spot = _free_spot(above, p.end, frames, p.rate) if above is not None else None
+        target = above
+    if spot is None:
+        target = otio.schema.Track(name=EXTENSION_TRACK, kind=otio.schema.TrackKind.Video)
+        if resolve:
+            target.metadata["Resolve_OTIO"] = {"Locked": False}
+        tracks.insert(tracks.index(p.track) + 1, target)
+        spot, new_track = ("append", p.end), True
+    index, record = _make_room(target, spot, frames, p.rate, name)
+    record["new_track"] = new_track
+    gap = target[index]
+    ph = Placeholder(gap, "gap", _label(tracks, target), p.rate, p.end + p.offset, frames, prompt, index=index)
+    clip = apply_fill(ph, result.media, result.start_frame, provenance, resolve)
+    ns = _plain(_ns(clip))
+    ns["placeholder"] = {"kind": "extension", **record}
+    clip.metadata[NS] = ns
+    return clip, target, new_track
+
+
+def revert_extension(clip: otio.schema.Clip, record: dict) -> otio.core.Item | None:
+    """Take an extension out: the track gets back exactly what it had (the gap it went into, or its old end)."""
+    track = clip.parent()
+    i = track.index(clip)
+    if record["mode"] == "split":
+        lo, hi = i - (1 if record["before"] else 0), i + (1 if record["after"] else 0)
+        if lo < 0 or hi >= len(track) or any(not isinstance(track[k], otio.schema.Gap) for k in (lo, hi) if k != i):
+            raise BadInput(f"The extension {clip.name!r} no longer sits in the gap it was put in.",
+                           "Revert the timeline the extend wrote, before other edits beside the extension.")
+        original = otio.adapters.read_from_string(record["gap"], "otio_json")
+        for _ in range(hi - lo + 1):
+            del track[lo]
+        track.insert(lo, original)
+        return original
+    del track[i]
+    if record["filler"] and i > 0 and isinstance(track[i - 1], otio.schema.Gap):
+        del track[i - 1]
+    if record.get("new_track") and not any(isinstance(item, otio.schema.Clip) for item in track):
+        stack = track.parent()
+        del stack[stack.index(track)]
+    return None
+
+
+# ---- the whole edit --------------------------------------------------------------------------------------
+
+
+def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: Filler, options: FillOptions, *,
+                size: Size, bit_depth: int, prompt: str | None = None, resolve: bool = False,
+                catalog: Catalog | None = None, edge: str = "tail") -> Extension:
+    """Extend `p` by `frames` at its tail through `filler`, and place it. Everything is refused before any
+    spend; nothing in the timeline changes unless the extension came back frame-exact."""
+    from .fill import RESOLVE_START_TIMECODE, FillIncomplete, _checked
+
+    if edge != "tail":
+        raise UnsupportedRequest("Extending a clip's head is not available yet: no model starts from a last frame "
+                                 "alone.", "Extend the tail of the clip before it instead (--tail).")
+    catalog = catalog or default_catalog()
+    media = _check_source(p)
+    model = extension_model(options.model or _ns(p.clip).get("model"), catalog, p.clip.name)
+    check_extension(frames, model, size, p.rate)  # before the still is made: a refusal writes nothing
+    still_dir = Path(options.output_dir) / "stills"
+    clip_rate = exact_rate(p.clip.trimmed_range().start_time.rate)
+    still = extract_frame(media, _media_frame_seconds(p.clip, last=True), clip_rate, still_dir)
+    planned = plan_extension(p, frames, model, size, bit_depth, prompt, still)
+    cost = float(planned.generated_seconds) * model.price_per_second(planned.request.size)
+    if options.budget is not None and cost > options.budget:
+        raise BudgetExceeded(f"The extension would cost an estimated ${cost:.2f}, over the budget of "
+                             f"${options.budget:.2f}.", "Raise --budget, choose a cheaper --model, or extend less.")
+    if resolve and options.start_timecode is None:
+        options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
+    slot = planned.slot
+    (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
+    result = _checked(result, slot)
+    if isinstance(result, Failed):
+        raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.reason}",
+                             "Nothing was written. Fix the cause and run again (a finished job is reused).")
+    provenance = {**result.provenance, "extends": p.clip.name, "extension_edge": edge, "extension_frames": frames}
+    clip, target, new_track = place_extension(timeline.tracks, p, result, slot.prompt, provenance, resolve)
+    return Extension(p, clip, _label(timeline.tracks, target), p.end + p.offset, frames, result, new_track,
+                     list(planned.warnings))

@@ -1,0 +1,67 @@
+"""Change a clip in Resolve with a prompt, keeping its timing (video-to-video, connected mode).
+
+The item's used range of its media plus handles is cut exactly (core/edit.py) and sent to a model that
+edits video; the result, exactly that range, is imported into the bin and added to the item's Take Selector
+as a take showing the item's own frames (the handles stay outside), with the original still showing. It is
+recorded like a fill: `promptreel resolve revert` deletes the take and finalizes the selector back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from promptreel.core import settings
+from promptreel.core.catalog import default_catalog
+from promptreel.core.conform.probe import probe
+from promptreel.core.edit import check_edit, cut_range, editing_model, handles_within
+from promptreel.core.errors import BadInput
+
+from . import edits
+from .bins import DEFAULT_BIN, import_tagged
+from .clipmaker import ClipMaker
+from .edits import EditRecord, Placed
+from .errors import PlacementFailed
+from .extend import clip_with_media
+from .fill import conform_target
+from .gateway import Gateway
+
+
+def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, model: str | None = None,
+         handles: int = 0, bin_template: str = DEFAULT_BIN, bit_depth: int | None = None,
+         folder: Path | None = None) -> EditRecord:
+    """Edit timeline item `item_id` with `instruction`; the result becomes a take of it. Refused before any spend."""
+    if not instruction.strip():
+        raise BadInput("The instruction is empty.", "Say what to change, e.g. \"make it dusk\".")
+    project, target = conform_target(gw, bit_depth)
+    state = gw.timeline()
+    item = clip_with_media(state, item_id)
+    spec = editing_model(model, default_catalog())
+    media = Path(state.clips[item.clip_id].path)
+    start, frames = item.left_offset, item.duration
+    head, tail = handles_within(start, frames, probe(media).frames, handles)
+    check_edit(f"'{item.name}' on V{item.track}", frames, head, tail, target.rate, spec)
+    source = cut_range(media, start - head, head + frames + tail, target.rate,
+                       Path(folder or settings.home() / "sources"))
+    slot = target.slot(head + frames + tail, instruction, name=f"{item.name} edit", model=spec.id,
+                       remix_of=str(source))
+    made = make_clip(slot)
+    take = import_tagged(gw, made, bin_template, name=f"{item.name} — {spec.id} edit")
+    if take.frames != str(slot.frames):
+        raise PlacementFailed(f"The edit of '{item.name}' has {take.frames} frames, not {slot.frames}.",
+                              "It was imported into the bin but not added as a take; make it again.")
+    added = gw.add_takes(item.id, [(take.id, head, head + frames)], frames)
+    if not added.available:
+        raise PlacementFailed(f"This Resolve has no Take Selector, so the edit of '{item.name}' is only in the bin "
+                              f"as '{take.name}'.", "Cut it over the clip by hand (its handles are "
+                              f"{head} and {tail} frames).")
+    (result,) = added.takes
+    if not result.ok:
+        raise PlacementFailed(f"Resolve did not take the edit of '{item.name}' as a take: {result.reason}.",
+                              f"It is in the bin as '{take.name}'; cut it over the clip by hand.")
+    record = EditRecord(kind="edit", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
+                        job_id=made.job_id, placeholder_id=added.shown.id or item.id, placeholder_name=item.name,
+                        placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=frames)
+    record.placed = Placed(item_id=added.shown.id or item.id, clip_id=item.clip_id, track=item.track,
+                           start=item.start, duration=frames, takes=[take.id])
+    edits.add(record)
+    return record
