@@ -169,13 +169,21 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
             console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
         return
 
-    def progress(i, slot, state):
-        console.print(f"[{i + 1}/{len(estimates)}] {_short(slot.prompt, 40)} ({slot.frames} frames): {state}")
+    def progress(i, slot, state, total):
+        # Counted over the slots made (an A/B makes one per model), so the count never passes its total.
+        if state != "queued":  # each job's own lines say when it is queued, running, downloading
+            console.print(f"[{i + 1}/{total}] {slot.name or _short(slot.prompt, 40)} ({slot.frames} frames): {state}",
+                          highlight=False)
 
-    options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
-                          partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours,
-                          project=project, no_cache=no_cache)
-    report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
+    from ..core.cli.progress import event_sink
+
+    names = {e.slot.prompt: e.slot.name for e in estimates if e.slot.name}
+    with event_sink(False, console, names) as on_event:
+        options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec,
+                              budget=budget, partial=partial, progress=progress,
+                              frames_from_neighbours=frames_from_neighbours, project=project, no_cache=no_cache,
+                              on_event=on_event)
+        report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)
 
@@ -184,17 +192,19 @@ def _print_summary(report, written: Path, note: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"filled: {written.name}")
-    for col in ("track", "record TC", "frames", "prompt", "model", "$", "media"):
-        table.add_column(col)
+    from ..core.cli.tables import Col, fitted_table
+
     alternates: dict[int, list] = {}
     for ph, result in report.alternates:
         alternates.setdefault(id(ph), []).append(result)
-    for ph, result in [(ph, r) for ph, main in report.filled for r in [main, *alternates.get(id(ph), [])]]:
-        table.add_row(ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
-                      f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name)
+    rows = [[ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
+             f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name]
+            for ph, main in report.filled for result in [main, *alternates.get(id(ph), [])]]
+    # Timecodes and model ids are read and typed: kept whole; the track and the media file name go first.
+    cols = [Col("track", "extra", 2), Col("record TC", "id"), Col("frames"), Col("prompt"), Col("model", "id"),
+            Col("$"), Col("media", "extra", 1)]
     console = Console()
-    console.print(table)
+    console.print(fitted_table(f"filled: {written.name}", cols, rows, console.width))
     takes = f" ({len(report.filled) + len(report.alternates)} takes)" if report.alternates else ""
     console.print(f"{len(report.filled)} filled{takes}, cost ${report.cost:.2f}; wrote {written}")
     for ph, why in report.failed:

@@ -1,9 +1,12 @@
-"""Rich progress bars fed by engine events, and the summary printed after a run."""
+"""Engine events for people: rich progress bars on a terminal, one plain line per state change off it
+(a log, CI, a pipe), and the summary printed after a run."""
 
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
+from typing import Callable
 
 import click
 
@@ -49,15 +52,69 @@ class ProgressView:
             yield self
 
 
+class LineView:
+    """Off a terminal, where bars cannot redraw: one line per job state change, with the shot, the model,
+    the time since the job was first seen, and how many of the run's jobs are finished."""
+
+    FINISHED = (EventKind.DONE, EventKind.CACHED, EventKind.FAILED)
+
+    def __init__(self, write: Callable[[str], None], shot_of: Callable[[str], str] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.write, self.shot_of, self.clock = write, shot_of or (lambda job_id: ""), clock
+        self._seen: dict[str, tuple[float, str]] = {}  # job -> (first seen, shot)
+        self._state: dict[str, EventKind] = {}
+
+    def __call__(self, e: Event) -> None:
+        if e.job_id not in self._seen:
+            self._seen[e.job_id] = (self.clock(), self.shot_of(e.job_id) or e.job_id)
+        if self._state.get(e.job_id) is e.kind:  # a new percentage or byte count is not a new state
+            return
+        self._state[e.job_id] = e.kind
+        first, shot = self._seen[e.job_id]
+        state = {EventKind.WAITING: "made by another run; waiting",
+                 EventKind.FAILED: "left for resume" if e.resumable else f"failed: {e.reason or 'no reason given'}",
+                 }.get(e.kind, e.kind.value)
+        if e.kind is EventKind.RUNNING and e.progress is not None:
+            state += f" {e.progress:.0%}"
+        done = sum(k in self.FINISHED for k in self._state.values())
+        self.write(f"[{done}/{len(self._seen)} finished] {shot}  {e.model} #{e.variant + 1}  {state}  "
+                   f"{self.clock() - first:.0f} s")
+
+
+def journal_shots(names: dict[str, str] | None = None):
+    """job id -> shot name: the name given for the job's prompt in `names` (a timeline's placeholders),
+    else one made from the prompt, as takes are named outside a timeline."""
+    from ..journal import Journal
+    from ..takes import shot_name
+
+    journal = Journal.open_default()
+
+    def shot_of(job_id: str) -> str:
+        job = journal.get(job_id)
+        prompt = str(job.request.get("prompt") or "") if job else ""
+        return (names or {}).get(prompt) or (shot_name(prompt) if job else "")
+
+    return journal, shot_of
+
+
 @contextmanager
-def event_sink(as_json: bool):
-    """The on_event callback for a run: progress bars on stderr, or nothing when printing JSON."""
+def event_sink(as_json: bool, console=None, names: dict[str, str] | None = None):
+    """The on_event callback for a run: progress bars on a terminal, a line per state change off one (both
+    on stderr), or nothing when printing JSON."""
     if as_json:
         yield lambda e: None
         return
     from rich.console import Console
 
-    view = ProgressView(Console(stderr=True))
+    console = console or Console(stderr=True)
+    if not console.is_terminal:
+        journal, shot_of = journal_shots(names)
+        try:
+            yield LineView(lambda line: click.echo(line, err=True), shot_of)
+        finally:
+            journal.close()
+        return
+    view = ProgressView(console)
     with view.shown():
         yield view
 
