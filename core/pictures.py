@@ -130,17 +130,23 @@ class SheetEntry:
     lines: tuple[str, ...]  # seed, cost, time, chosen
 
 
+def check_sheet(out: Path) -> Path:
+    """Refuse, before anything is done, a sheet that cannot be written."""
+    out = Path(out)
+    if out.suffix.lower() not in (".png", ".html"):
+        raise BadInput(f"A contact sheet is a .png or an .html file, not {out.name}.", "Name it SHEET.png or SHEET.html.")
+    if not out.parent.is_dir():
+        raise BadInput(f"The folder {out.parent} does not exist.", "Create it, or write the sheet elsewhere.")
+    return out
+
+
 def write_sheet(entries: Sequence[SheetEntry], out: Path, columns: int = 4) -> Path:
     """A contact sheet of `entries`: `.html` (self-contained: thumbnails inline, titles and details under
     each) or `.png` (the thumbnails on a grid, in the order listed). Written to a temporary name, then renamed."""
-    out = Path(out)
+    out = check_sheet(out)
     suffix = out.suffix.lower()
-    if suffix not in (".png", ".html"):
-        raise BadInput(f"A contact sheet is a .png or an .html file, not {out.name}.", "Name it SHEET.png or SHEET.html.")
     if not entries:
         raise BadInput("There are no takes to put on a sheet.", "Pick a shot that has takes (`promptreel takes`).")
-    if not out.parent.is_dir():
-        raise BadInput(f"The folder {out.parent} does not exist.", "Create it, or write the sheet elsewhere.")
     thumbs = [thumbnail(e.clip) if e.clip is not None and Path(e.clip).is_file() else None for e in entries]
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.partial{out.suffix}")
     try:
