@@ -79,7 +79,11 @@ def edits() -> None:
     """List recorded fills (newest last)."""
     from .edits import all_records
 
-    for r in all_records():
+    records = all_records()
+    if not records:
+        click.echo("No fills recorded yet: a fill from the panel or `promptreel resolve fill` is listed here, "
+                   "with its id for `promptreel resolve revert`.")
+    for r in records:
         state = f"reverted {r.reverted}" if r.reverted else "in place"
         click.echo(f"{r.id}  {r.kind:7}  {r.timeline_name} V{r.placeholder_track}@{r.placeholder_start} "
                    f"'{r.placeholder_name}'  {state}")
