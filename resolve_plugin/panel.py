@@ -29,6 +29,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -581,7 +582,10 @@ def _handler(panel: Panel):
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the page stopped listening (a video skipped ahead)
+                pass
 
         def _json(self, status: int, data: Any) -> None:
             self._send(status, json.dumps(data).encode())
@@ -702,10 +706,24 @@ def _handler(panel: Panel):
                 if method == "POST":
                     panel.changes.bump()  # a fill placed, a take chosen: the event stream sends the list again
             if isinstance(result, tuple):  # (bytes, content type): a picture or a clip
-                data, ctype = result
-                self._send(200, data, ctype, {"Cache-Control": "private, max-age=60"})
+                self._bytes(*result)
                 return
             self._json(200, result)
+
+        def _bytes(self, data: bytes, ctype: str) -> None:
+            """A picture or a clip; a clip's byte range when asked (a <video> seeks with them)."""
+            headers = {"Cache-Control": "private, max-age=60", "Accept-Ranges": "bytes"}
+            asked = re.fullmatch(r"bytes=(\d*)-(\d*)", (self.headers.get("Range") or "").strip())
+            if asked and (asked[1] or asked[2]) and data:
+                first, last = (int(asked[1]), int(asked[2] or len(data) - 1)) if asked[1] else (
+                    max(len(data) - int(asked[2]), 0), len(data) - 1)
+                last = min(last, len(data) - 1)
+                if first > last:
+                    self._send(416, b"", ctype, {"Content-Range": f"bytes */{len(data)}"})
+                    return
+                self._send(206, data[first:last + 1], ctype, {**headers, "Content-Range": f"bytes {first}-{last}/{len(data)}"})
+                return
+            self._send(200, data, ctype, headers)
 
         def _events(self) -> None:
             """The job list as server-sent events: now, then each time it changes, until the page or the

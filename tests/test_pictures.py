@@ -78,3 +78,22 @@ def test_media_is_served_only_from_promptreels_media_folders(tmp_path):
             assert signed_out.status_code == 403
     finally:
         panel.stop()
+
+
+def test_a_clip_is_served_in_byte_ranges_for_seeking(tmp_path):
+    clip = _clip(output_dir() / "conformed" / "c.mp4", H264)
+    data = clip.read_bytes()
+    panel = Panel(None, None, reason="test")
+    panel.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token}) as c:
+            query = {"path": str(clip), "kind": "play"}
+            part = c.get("/api/media", params=query, headers={"Range": "bytes=100-199"})
+            assert part.status_code == 206 and part.content == data[100:200]
+            assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+            tail = c.get("/api/media", params=query, headers={"Range": "bytes=-50"})
+            assert tail.status_code == 206 and tail.content == data[-50:]
+            assert c.get("/api/media", params=query, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
+            assert c.get("/api/media", params=query).content == data
+    finally:
+        panel.stop()

@@ -8,6 +8,7 @@ screenshot into the test's tmp folder for review.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -221,10 +222,29 @@ def file_panel(tmp_path):
 
 
 def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_column(watched, file_panel, tmp_path):
+    from fractions import Fraction
+
+    from promptreel.core.fill import FillSettings, fill_slots_sync
+    from promptreel.core.request import Slot
+    from promptreel.core.settings import output_dir
+
     page = watched.page
     panel, exports = file_panel
     resolve_export(exports / "Timeline 1.otio")
+    # Two takes made from the command line: file mode shows them too, with pictures, to compare and choose.
+    slot = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a lighthouse at dusk", name="SH040")
+    made = []  # in a thread of its own: Playwright's event loop runs in this one
+    worker = threading.Thread(target=lambda: made.extend(fill_slots_sync(
+        takes.take_slots(slot, ["draft"], variants=2), FillSettings(output_dir=output_dir() / "takes"))))
+    worker.start()
+    worker.join()
+    takes.record_takes(Journal.open_default(), "SH040", made, "variants")
     page.goto(panel.sign_in_url())
+    page.wait_for_function("document.querySelectorAll('#takes tbody tr').length === 2")
+    page.wait_for_function(f"({DECODED})('#takes img').every(Boolean)")
+    assert page.is_visible("#takes") and not page.is_visible("#promote-help")
+    page.locator("#takes button", has_text="Compare").first.click()
+    page.wait_for_function("[...document.querySelectorAll('#compare video')].filter(v => v.readyState >= 2).length === 2")
     page.wait_for_function("document.querySelectorAll('#exports tbody tr').length === 1")
     page.wait_for_load_state("networkidle")
     assert watched.failed == [] and watched.errors == []
