@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +19,7 @@ from typing import Literal, Sequence
 
 from .errors import BadInput
 from .ffmpeg import die_with_parent, ffmpeg_exe
+from .files import replacing
 
 STRIP = 10  # frames in a filmstrip
 THUMB_WIDTH = 320
@@ -42,16 +42,13 @@ def _fresh(cache: Path, clip: Path) -> bool:
 
 def _ffmpeg(clip: Path, out: Path, before: list[str], after: list[str]) -> Path:
     """ffmpeg `before` -i `clip` `after` into `out`, through a temporary name (never a half-written picture)."""
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.partial{out.suffix}")
-    try:
-        done = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *before, "-i", str(clip), *after, str(tmp)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=FFMPEG_SECONDS, preexec_fn=die_with_parent)
-        if done.returncode != 0 or not tmp.is_file():
+    with replacing(out, suffix=out.suffix) as tmp:  # ffmpeg picks the format by the extension
+        done = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *before, "-i", str(clip), *after, str(tmp)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=FFMPEG_SECONDS,
+                              preexec_fn=die_with_parent)
+        if done.returncode != 0:
             raise BadInput(f"ffmpeg could not make a picture of {clip.name}: "
                            f"{done.stderr.decode(errors='replace').strip()[-200:]}", "Check that the clip plays.")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -148,15 +145,11 @@ def write_sheet(entries: Sequence[SheetEntry], out: Path, columns: int = 4) -> P
     if not entries:
         raise BadInput("There are no takes to put on a sheet.", "Pick a shot that has takes (`promptreel takes`).")
     thumbs = [thumbnail(e.clip) if e.clip is not None and Path(e.clip).is_file() else None for e in entries]
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.partial{out.suffix}")
-    try:
+    with replacing(out, suffix=out.suffix) as tmp:
         if suffix == ".html":
             tmp.write_text(_sheet_html(entries, thumbs, columns), encoding="utf-8")
         else:
             _sheet_png(thumbs, tmp, columns)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out
 
 

@@ -70,7 +70,8 @@ KEEPALIVE_SECONDS = 15.0  # an idle event stream sends a comment this often (a c
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
 # list stays live while a fill holds it.
 LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes",
-             "/api/templates", "/api/prompt/preview", "/api/media", "/api/choices", "/api/takes/choose"}
+             "/api/templates", "/api/prompt/preview", "/api/media", "/api/choices", "/api/takes/choose",
+             "/api/sign-in-link"}
 TAKES_SHOWN = 30
 log = logging.getLogger(__name__)
 
@@ -382,6 +383,11 @@ class Panel:
         path, ctype = pictures.picture(clip.resolve(), str(body.get("kind") or "thumb"))  # type: ignore[arg-type]
         return path.read_bytes(), ctype
 
+    def sign_in_link(self, _: dict) -> dict:
+        """A fresh one-time link, for a program holding the token (the plugin docked in Resolve Studio):
+        the token itself never goes into a URL."""
+        return {"url": self.sign_in_url()}
+
     def choices(self, _: dict) -> dict:
         """What the settings offer, from the data files the conform reads (so the page and CLI cannot drift)."""
         from typing import get_args
@@ -483,7 +489,8 @@ class Panel:
                 ("GET", "/api/takes"): self.list_takes, ("GET", "/api/templates"): self.templates,
                 ("POST", "/api/prompt/preview"): self.preview, ("GET", "/api/provenance"): self.provenance,
                 ("GET", "/api/choices"): self.choices, ("POST", "/api/takes/choose"): self.choose_take,
-                ("GET", "/api/media"): self.media, ("GET", "/api/events"): self.jobs}
+                ("GET", "/api/media"): self.media, ("GET", "/api/events"): self.jobs,
+                ("POST", "/api/sign-in-link"): self.sign_in_link}
         if self.mode == "file":
             return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
