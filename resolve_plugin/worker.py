@@ -83,14 +83,10 @@ def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
 
 def announce(panel: Panel) -> None:
     """Leave the panel's port and token where the plugin docked in Resolve Studio finds them (this user only)."""
+    from promptreel.core.files import write_private
     from promptreel.install.workflow_plugin import session_file
 
-    path = session_file()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, even for a moment
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"port": panel.port, "token": panel.token, "pid": os.getpid()}, f)
-    os.replace(tmp, path)
+    write_private(session_file(), json.dumps({"port": panel.port, "token": panel.token, "pid": os.getpid()}))
 
 
 def retire(panel: Panel) -> None:
