@@ -264,16 +264,21 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
         else:
             media = media_dir or output_dir(load_settings())
             _check_folders(None, media)
-        options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget)
-        if timeline is not None:
-            ph, result, final_take = promote_in_tracks(
-                doc.timeline.tracks, take, final, engine_filler, options, size=fsize, bit_depth=fdepth,
-                global_start=doc.timeline.global_start_time, resolve=doc.is_resolve, journal=journal)
-            written, note = write_timeline(doc, out)
-        else:
-            slot = promote_slot(take.slot, take, final)
-            result, final_take = render_promotion(slot, take, engine_filler, options, journal)
-            written, note, ph = None, None, None
+        from ..core.cli.progress import event_sink
+
+        # The job's progress as it goes (bars, or a line per state off a terminal), not silence until the end.
+        with event_sink(as_json, names={take.slot.prompt: take.shot}) as on_event:
+            options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+                                  on_event=on_event)
+            if timeline is not None:
+                ph, result, final_take = promote_in_tracks(
+                    doc.timeline.tracks, take, final, engine_filler, options, size=fsize, bit_depth=fdepth,
+                    global_start=doc.timeline.global_start_time, resolve=doc.is_resolve, journal=journal)
+                written, note = write_timeline(doc, out)
+            else:
+                slot = promote_slot(take.slot, take, final)
+                result, final_take = render_promotion(slot, take, engine_filler, options, journal)
+                written, note, ph = None, None, None
     finally:
         journal.close()
     if as_json:
@@ -358,7 +363,7 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..core.cli.progress import ProgressView
+    from ..core.cli.progress import JournalShots, ProgressView
     from ..core.conform.probe import probe
     from ..core.frames import parse_rate, rate_label
     from ..core.settings import home
@@ -377,8 +382,9 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     else:
         what = "the local draft model (free, offline)"
     console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with {what} into {folder}")
-    view = ProgressView(console)
-    with scene, view.shown():
+    shots = JournalShots()  # opened at the first event, inside the scene's data folder
+    view = ProgressView(console, shots)
+    with scene, view.shown(), contextlib.closing(shots):
         result = run_demo(folder, rate=rate, size=size, on_event=view, model=None if use_sandbox else "draft",
                           shots_csv=SANDBOX_SHOTS if use_sandbox else SHOTS)
     table = Table(title="filled shots (read back from the files)")

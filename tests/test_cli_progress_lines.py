@@ -28,12 +28,12 @@ def test_one_line_per_state_change_with_shot_model_and_elapsed():
     view(Event(EventKind.DONE, "j1", model="veo-3.1"))
     view(Event(EventKind.FAILED, "j2", model="kling-v3", variant=1, reason="moderation refused the prompt"))
     assert lines == [
-        "[0/1 finished] SH010  veo-3.1 #1  queued  0 s",
+        "[0/1 finished] SH010  veo-3.1  queued  0 s",
         "[0/2 finished] SH020  kling-v3 #2  queued  0 s",
-        "[0/2 finished] SH010  veo-3.1 #1  running 10%  3 s",
+        "[0/2 finished] SH010  veo-3.1  running 10%  3 s",
         "[0/2 finished] SH020  kling-v3 #2  made by another run; waiting  3 s",
-        "[0/2 finished] SH010  veo-3.1 #1  downloading  61 s",
-        "[1/2 finished] SH010  veo-3.1 #1  done  61 s",
+        "[0/2 finished] SH010  veo-3.1  downloading  61 s",
+        "[1/2 finished] SH010  veo-3.1  done  61 s",
         "[2/2 finished] SH020  kling-v3 #2  failed: moderation refused the prompt  61 s",
     ]
 
@@ -48,7 +48,7 @@ def test_an_ab_fill_off_a_terminal_names_each_shot_and_counts_takes_consistently
         assert main(["fill", str(tmp_path / "board.otio"), "-o", str(tmp_path / "filled.otio"),
                      "--models", "ltx-2.3-fast,ltx-2.3-pro"]) == 0
     err = capsys.readouterr().err.splitlines()
-    jobs = [m.groups() for m in map(re.compile(r"^\[(\d+)/(\d+) finished\] (\S+)  (\S+) #1  (\w+).*  (\d+) s$").match, err) if m]
+    jobs = [m.groups() for m in map(re.compile(r"^\[(\d+)/(\d+) finished\] (\S+)  (\S+)  (\w+).*  (\d+) s$").match, err) if m]
     slots = [m.groups() for m in map(re.compile(r"^\[(\d+)/(\d+)\] (\S+) \(\d+ frames\): (\w+)$").match, err) if m]
     # Two shots on two models: four jobs, each queued then done, each line naming its shot and model.
     assert {(shot, model) for _, _, shot, model, state, _ in jobs if state == "done"} == {
@@ -57,3 +57,18 @@ def test_an_ab_fill_off_a_terminal_names_each_shot_and_counts_takes_consistently
     assert all(int(n) <= int(total) <= 4 for n, total, *_ in jobs)
     assert [(int(i), int(total), state) for i, total, _, state in slots] == [(k, 4, "done") for k in range(1, 5)]
     assert {shot for _, _, shot, _ in slots} == {"SH010", "SH020"}
+
+
+def test_terminal_bars_name_the_shot_and_call_a_draft_a_draft_slate():
+    from rich.console import Console
+
+    from promptreel.core.cli.progress import ProgressView
+
+    console = Console(record=True, width=100, force_terminal=True, file=open("/dev/null", "w"))
+    view = ProgressView(console, {"j1": "SH010", "j2": "SH020"}.get)
+    with view.shown():
+        view(Event(EventKind.QUEUED, "j1", model="draft"))
+        view(Event(EventKind.QUEUED, "j2", model="veo-3.1", variant=1))
+        view(Event(EventKind.DONE, "j1", model="draft"))
+    labels = [t.description for t in view.progress.tasks]
+    assert labels == ["SH010  draft slate", "SH020  veo-3.1 #2"]

@@ -14,19 +14,26 @@ from ..events import Event, EventKind
 from ..frames import rate_label
 
 
+def job_label(e: Event) -> str:
+    """The model in words, and a variant's number (every draft of a board read "draft #1" before)."""
+    what = "draft slate" if e.model == "draft" else e.model
+    return f"{what}{f' #{e.variant + 1}' if e.variant else ''}"
+
+
 class ProgressView:
     """One bar per job: generation as 0..100 %, then the download in bytes."""
 
-    def __init__(self, console):
+    def __init__(self, console, shot_of: Callable[[str], str] | None = None):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        self.shot_of = shot_of or (lambda job_id: "")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                                  TimeElapsedColumn(), console=console, transient=False)
         self._tasks: dict[str, int] = {}
 
     def __call__(self, e: Event) -> None:
         if e.job_id not in self._tasks:
-            label = f"{e.model} #{e.variant + 1}  {e.job_id}"
+            label = f"{self.shot_of(e.job_id) or e.job_id}  {job_label(e)}"
             self._tasks[e.job_id] = self.progress.add_task(label, total=100, status="queued")
         task = self._tasks[e.job_id]
         if e.kind is EventKind.SUBMITTED:
@@ -77,24 +84,33 @@ class LineView:
         if e.kind is EventKind.RUNNING and e.progress is not None:
             state += f" {e.progress:.0%}"
         done = sum(k in self.FINISHED for k in self._state.values())
-        self.write(f"[{done}/{len(self._seen)} finished] {shot}  {e.model} #{e.variant + 1}  {state}  "
+        self.write(f"[{done}/{len(self._seen)} finished] {shot}  {job_label(e)}  {state}  "
                    f"{self.clock() - first:.0f} s")
 
 
-def journal_shots(names: dict[str, str] | None = None):
-    """job id -> shot name: the name given for the job's prompt in `names` (a timeline's placeholders),
-    else one made from the prompt, as takes are named outside a timeline."""
-    from ..journal import Journal
-    from ..takes import shot_name
+class JournalShots:
+    """job id -> shot name: the job's `shot` tag (generate --shot, a placeholder's name), else the name given
+    for its prompt in `names`, else one made from the prompt. The journal is opened at the first question
+    (a demo points the data folder elsewhere first)."""
 
-    journal = Journal.open_default()
+    def __init__(self, names: dict[str, str] | None = None):
+        self.names, self._journal = names or {}, None
 
-    def shot_of(job_id: str) -> str:
-        job = journal.get(job_id)
-        prompt = str(job.request.get("prompt") or "") if job else ""
-        return (names or {}).get(prompt) or (shot_name(prompt) if job else "")
+    def __call__(self, job_id: str) -> str:
+        from ..journal import Journal
+        from ..takes import shot_name
 
-    return journal, shot_of
+        if self._journal is None:
+            self._journal = Journal.open_default()
+        job = self._journal.get(job_id)
+        if job is None:
+            return ""
+        prompt = str(job.request.get("prompt") or "")
+        return str((job.request.get("tags") or {}).get("shot") or "") or self.names.get(prompt) or shot_name(prompt)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
 
 
 @contextmanager
@@ -107,16 +123,16 @@ def event_sink(as_json: bool, console=None, names: dict[str, str] | None = None)
     from rich.console import Console
 
     console = console or Console(stderr=True)
-    if not console.is_terminal:
-        journal, shot_of = journal_shots(names)
-        try:
-            yield LineView(lambda line: click.echo(line, err=True), shot_of)
-        finally:
-            journal.close()
-        return
-    view = ProgressView(console)
-    with view.shown():
-        yield view
+    shots = JournalShots(names)
+    try:
+        if not console.is_terminal:
+            yield LineView(lambda line: click.echo(line, err=True), shots)
+            return
+        view = ProgressView(console, shots)
+        with view.shown():
+            yield view
+    finally:
+        shots.close()
 
 
 def result_dict(r) -> dict:
