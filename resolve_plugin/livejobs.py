@@ -52,8 +52,9 @@ class LiveJobs:
     def _new_row(self, event: Event) -> JobRow:
         job = self.journal().get(event.job_id)
         prompt = str(job.request.get("prompt", "")) if job else ""
-        shot = str(job.request.get("name") or "") if job else ""
-        title = f"{event.model}{f' #{event.variant + 1}' if event.variant else ''} '{prompt[:40]}'"
+        # The placeholder's or take's shot name travels as a tag on the request (not part of its identity).
+        shot = str((job.request.get("tags") or {}).get("shot") or "") if job else ""
+        title = (f"{shot} · " if shot else "") + f"{event.model}{f' #{event.variant + 1}' if event.variant else ''} '{prompt[:40]}'"
         return JobRow(id=event.job_id, kind="engine", title=title, state="queued", shot=shot or shot_name(prompt),
                       model=event.model, cost_usd=job.estimated_cost if job else None,
                       created=job.created_at if job else now_iso(), started=now_iso())

@@ -168,6 +168,10 @@ def test_cost_line_pictures_playback_and_side_by_side_takes(watched, worker, tmp
     page.click("#stats-details summary")
     assert page.is_visible("#stats-full")
     page.screenshot(path=str(tmp_path / "05-after.png"), full_page=True)
+    # Every row of every table has exactly its header's columns (buttons included): nothing sits outside them.
+    for table in ("placeholders", "takes", "jobs", "stats", "stats-full"):
+        header = page.locator(f"#{table} thead th").count()
+        assert {len(row) for row in _cells(page, table)} == {header}, table
     assert watched.errors == []
 
 
