@@ -303,6 +303,8 @@ class Panel:
     def generate(self, body: dict) -> dict:
         """Takes of one prompt into the bin: on the chosen model (`variants` times), or with `models` given,
         an A/B: the same prompt on each model, side by side as `shot — model`."""
+        if self.mode == "file":
+            return self._generate_offline(body)
         s = panel_settings.load()
         frames, variants = _frames(body), _variants(body)
         models = _models(body, s.model)
@@ -318,6 +320,36 @@ class Panel:
                                               for m, b in built.items()})
         return {"clips": [c.name for c in made.clips], "group": made.group,
                 "failed": [{"item": name, "error": why} for name, why in made.failed]}
+
+    def _generate_offline(self, body: dict) -> dict:
+        """File mode: no bin without Resolve, so the takes go to promptreel's media folder at the settings'
+        frame size and the given rate, recorded as takes (the Takes list: compare, choose, provenance)."""
+        from promptreel.core.conform.plan import Choices
+        from promptreel.core.fill import FillSettings, fill_slots_sync
+        from promptreel.core.frames import parse_rate
+        from promptreel.core.settings import output_dir
+
+        from .target import ConformTarget
+
+        s = panel_settings.load()
+        models, variants = _models(body, s.model), _variants(body)
+        built = {m: self._built(body, m) for m in models}  # refused before anything is spent
+        rate = parse_rate(str(body.get("rate") or "24"))
+        target = ConformTarget(rate=rate, width=s.size.width, height=s.size.height, fit=filemode._fit(s),
+                               bit_depth=s.bit_depth or 10)
+        first = built[models[0]]
+        shot = str(body.get("shot") or "").strip() or takes.shot_name(first.text)
+        slot = target.slot(_frames(body), first.text, name=shot, negative_prompt=first.negative_prompt, spec=_spec(body))
+        _total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=variants) for m in models],
+               s.budget_usd).refuse_if_over("Generating")
+        slots = [x.model_copy(update={"prompt": built[x.model].text, "negative_prompt": built[x.model].negative_prompt})
+                 for x in takes.take_slots(slot, models, variants)]
+        settings = FillSettings(output_dir=output_dir() / "takes", choices=Choices(fit=target.fit), codec=s.codec,
+                                budget=s.budget_usd, project=s.project)
+        clips = fill_slots_sync(slots, settings, on_event=getattr(self.engine_jobs, "on_event", None))
+        group = takes.record_takes(self.journal(), shot, clips, "ab" if len(models) > 1 else "variants")
+        return {"clips": [str(c.path) for c in clips if c.ok], "group": group,
+                "failed": [{"item": f"{shot} — {c.slot.model}", "error": c.error} for c in clips if not c.ok]}
 
     def promote(self, body: dict) -> dict:
         """Render a chosen take (`take_id`) or draft (`item_id`, on the timeline) again on the final model
@@ -492,7 +524,8 @@ class Panel:
                 ("GET", "/api/media"): self.media, ("GET", "/api/events"): self.jobs,
                 ("POST", "/api/sign-in-link"): self.sign_in_link}
         if self.mode == "file":
-            return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
+            return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill,
+                    ("POST", "/api/generate"): self.generate}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
                 ("POST", "/api/generate"): self.generate, ("POST", "/api/draft"): self.draft,
                 ("POST", "/api/promote"): self.promote}

@@ -228,6 +228,7 @@ def file_panel(tmp_path):
 def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_column(watched, file_panel, tmp_path):
     from fractions import Fraction
 
+    from promptreel.core.conform.probe import probe
     from promptreel.core.fill import FillSettings, fill_slots_sync
     from promptreel.core.request import Slot
     from promptreel.core.settings import output_dir
@@ -249,6 +250,21 @@ def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_co
     assert page.is_visible("#takes") and not page.is_visible("#promote-help")
     page.locator("#takes button", has_text="Compare").first.click()
     page.wait_for_function("[...document.querySelectorAll('#compare video')].filter(v => v.readyState >= 2).length === 2")
+
+    # Generate without Resolve: takes into the media folder at the settings' frame size and the rate given here.
+    assert not page.is_visible("#create-draft") and page.inner_text("#generate") == "Generate"
+    page.fill("#prompt", "a paper lantern drifting")
+    page.fill("#shot", "SH050")
+    page.fill("#frames", "10")
+    page.fill("#rate", "25")
+    page.fill("#variants", "2")
+    _click(page, "#generate", "Made: see Takes.")
+    page.wait_for_function("document.querySelectorAll('#takes tbody tr').length === 4")
+    made = takes.list_takes(Journal.open_default(), shot="SH050")
+    assert len(made) == 2 and all(t.ok for t in made)
+    for t in made:
+        info = probe(t.path)
+        assert (info.frames, info.rate, info.width, info.height) == (10, Fraction(25), 320, 180)
     page.wait_for_function("document.querySelectorAll('#exports tbody tr').length === 1")
     page.wait_for_load_state("networkidle")
     assert watched.failed == [] and watched.errors == []
