@@ -85,7 +85,9 @@ def filmstrip(clip: Path) -> Path:
 def playable(clip: Path) -> Path:
     """The clip itself when a browser plays its codec, else an H.264 proxy made once beside it."""
     clip = _existing(clip)
-    if (_probe(clip).codec, clip.suffix.lower()) in PLAYABLE:
+    info = _probe(clip)
+    # 8-bit 4:2:0 only: browsers do not decode H.264 High 10 or 4:2:2, which conform can write.
+    if (info.codec, clip.suffix.lower()) in PLAYABLE and info.pix_fmt in ("yuv420p", "yuvj420p"):
         return clip
     out = _cached(clip, "proxy.mp4")
     if _fresh(out, clip):

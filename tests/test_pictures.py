@@ -47,6 +47,8 @@ def test_a_prores_clip_plays_through_an_h264_proxy_and_an_h264_one_as_it_is(tmp_
     assert info.rate == Fraction(24)
     h264 = _clip(tmp_path / "b.mp4", H264)
     assert pictures.playable(h264) == h264 and not (tmp_path / "b.proxy.mp4").exists()
+    high10 = _clip(tmp_path / "c.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p10le"])  # no browser decodes it
+    assert pictures.playable(high10) == tmp_path / "c.proxy.mp4" and probe(tmp_path / "c.proxy.mp4").pix_fmt == "yuv420p"
 
 
 def test_filmstrip_is_ten_frames_in_one_sprite(tmp_path):
