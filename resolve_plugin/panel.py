@@ -235,11 +235,19 @@ class Panel:
             return record.replaced.new_path
         return self._clip_path(record.placed.clip_id) if record.placed else None
 
+    def _fill_media(self, record: edits.EditRecord) -> str | None:
+        """A fill's clip for its picture, without asking Resolve (the job list stays live during a fill):
+        the draft's new media, else the job's own file from the journal."""
+        if record.replaced is not None:
+            return record.replaced.new_path
+        job = self.journal().get(record.job_id) if record.job_id else None
+        return job.output_path if job is not None else None
+
     def jobs(self, _: dict) -> dict:
         rows = [JobRow(id=r.id, kind="draft" if r.kind == "draft" else "fill",
                        title=f"{r.timeline_name} V{r.placeholder_track} '{r.placeholder_name}'",
                        state="reverted" if r.reverted else "in place", progress=1.0, detail=f"job {r.job_id}",
-                       created=r.created, media=r.replaced.new_path if r.replaced and not r.reverted else None)
+                       created=r.created, media=None if r.reverted else self._fill_media(r))
                 for r in edits.all_records()]
         rows += [JobRow(id=r.id, kind="file-fill", title=r.export, state=r.state,
                         progress=r.progress if r.state == "running" else None, cost_usd=r.cost_usd,

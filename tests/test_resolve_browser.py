@@ -143,6 +143,11 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
         if "Solid Color" in label or "lighthouse" in label:
             rows.nth(i).locator("input[type=checkbox]").check()
     _click(page, "#fill-selected", "Filled.")
+    # Each fill has its picture, in the Fills list and in the job list: the clip's middle frame, decoded.
+    for rows in ("#edits tr", "#jobs tbody tr"):
+        page.wait_for_function("sel => { const imgs = [...document.querySelectorAll(sel)].filter(r => /in place/.test(r.textContent))"
+                               ".map(r => r.querySelector('img[src^=\"/api/media\"]'));"
+                               " return imgs.length === 2 && imgs.every(i => i && i.complete && i.naturalWidth > 0); }", arg=rows)
 
     filled = _timeline(timeline)
     placed = [x for x in filled if x[0] == 2]
