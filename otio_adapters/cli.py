@@ -190,7 +190,6 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
 
 def _print_summary(report, written: Path, note: str | None) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from ..core.cli.tables import Col, fitted_table
 

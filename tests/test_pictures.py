@@ -8,7 +8,6 @@ import subprocess
 from fractions import Fraction
 
 import httpx
-import pytest
 
 from promptreel.core import pictures
 from promptreel.core.conform.probe import probe
