@@ -60,3 +60,20 @@ def write_atomic(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path
             with open(temp, "w", encoding=encoding, newline="\n") as f:
                 f.write(data)
     return path
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write `text` to `path` atomically, readable and writable by its owner only (0600) from the first
+    byte: session tokens, keys kept in a file."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(temp, 0o600)  # whatever the umask
+        os.replace(temp, path)
+    except BaseException:
+        _remove(temp)
+        raise
+    return path

@@ -1,4 +1,5 @@
-"""API keys: from the vendors' usual environment variables or the OS keyring, never from files we write.
+"""API keys: from the vendors' usual environment variables, the OS keyring, or — only where the user
+chose it because there is no keyring — a file in the data folder that only they can read (0600).
 
 Every key we hand out is remembered so `redact` (and the logging filter) can blank it
 from anything that might be shown or stored.
@@ -6,8 +7,10 @@ from anything that might be shown or stored.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from pathlib import Path
 
 from .errors import MissingKey
 
@@ -50,8 +53,34 @@ def _keyring_get(name: str) -> str | None:
         return None
 
 
+def keys_file() -> Path:
+    from .settings import home
+
+    return home() / "keys.json"
+
+
+def _file_keys() -> dict[str, str]:
+    try:
+        data = json.loads(keys_file().read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def keyring_problem() -> str | None:
+    """Why the OS keyring cannot keep a key here (None: it can). Asked before the value is, so a machine
+    without one (headless Linux, CI) is told the alternatives instead of failing after the prompt."""
+    try:
+        import keyring
+
+        keyring.get_password(SERVICE, "promptreel-probe")
+    except Exception as e:  # keyring's NoKeyringError (the `fail` backend), a locked or absent D-Bus service, ...
+        return f"{type(e).__name__}: {e}".strip().rstrip(":")[:160]
+    return None
+
+
 def get_key(name: str) -> str | None:
-    value = os.environ.get(name) or _keyring_get(name)
+    value = os.environ.get(name) or _keyring_get(name) or _file_keys().get(name)
     return _remember(value) if value else None
 
 
@@ -81,6 +110,28 @@ def delete_key(name: str) -> None:
     keyring.delete_password(SERVICE, name)
 
 
+def set_file_key(name: str, value: str) -> Path:
+    """Keep `name` in the data folder's keys file (0600), for a machine with no OS keyring."""
+    from .files import write_private
+
+    keys = {**_file_keys(), name: value}
+    _remember(value)
+    return write_private(keys_file(), json.dumps(keys, indent=2))
+
+
+def delete_file_key(name: str) -> bool:
+    from .files import write_private
+
+    keys = _file_keys()
+    if keys.pop(name, None) is None:
+        return False
+    if keys:
+        write_private(keys_file(), json.dumps(keys, indent=2))
+    else:
+        keys_file().unlink(missing_ok=True)
+    return True
+
+
 def key_sources() -> dict[str, str]:
     """Name -> where it is set ('environment', 'keyring' or ''); never the value."""
     out = {}
@@ -89,6 +140,8 @@ def key_sources() -> dict[str, str]:
             out[name] = "environment"
         elif _keyring_get(name):
             out[name] = "keyring"
+        elif _file_keys().get(name):
+            out[name] = f"file {keys_file()}"
         else:
             out[name] = ""
     return out

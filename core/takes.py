@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -309,6 +310,14 @@ def get_take(journal: Journal, take_id: str) -> Take:
     if row is None:
         raise BadInput(f"There is no take {take_id}.", "Run `promptreel takes` to list take ids.")
     return _take(row)
+
+
+def making_seconds(journal: Journal, take: Take) -> float | None:
+    """How long the provider took to make the take (submitted to media in hand); None when not known."""
+    job = journal.get(take.job_id) if take.job_id else None
+    if job is None or not job.sent_at or not job.media_at:
+        return None
+    return round((datetime.fromisoformat(job.media_at) - datetime.fromisoformat(job.sent_at)).total_seconds(), 1)
 
 
 def choose(journal: Journal, take_id: str) -> Take:

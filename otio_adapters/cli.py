@@ -175,16 +175,23 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
             console.print(f"skipped: {s.track} {s.timecode} {s.name!r}: {s.reason}")
         return
 
-    def progress(i, slot, state):
-        console.print(f"[{i + 1}/{len(estimates)}] {_short(slot.prompt, 40)} ({slot.frames} frames): {state}")
+    def progress(i, slot, state, total):
+        # Counted over the slots made (an A/B makes one per model), so the count never passes its total.
+        if state != "queued":  # each job's own lines say when it is queued, running, downloading
+            console.print(f"[{i + 1}/{total}] {slot.name or _short(slot.prompt, 40)} ({slot.frames} frames): {state}",
+                          highlight=False)
 
-    options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
-                          partial=partial, progress=progress, frames_from_neighbours=frames_from_neighbours,
-                          project=project, no_cache=no_cache, multi_shot=multi_shot)
+    from ..core.cli.progress import event_sink
+
     # What the editor should know before anything is spent (a model given @names that takes no references).
     for warning in dict.fromkeys(w for e in estimates if e.shape_plan for w in e.shape_plan.warnings):
         console.print(f"[yellow]note[/yellow]: {warning}")
-    with cast_project(project):
+    names = {e.slot.prompt: e.slot.name for e in estimates if e.slot.name}
+    with event_sink(False, console, names) as on_event, cast_project(project):
+        options = FillOptions(output_dir=media, model=model, models=models, fps_mode=fps_mode, fit=fit, codec=codec,
+                              budget=budget, partial=partial, progress=progress,
+                              frames_from_neighbours=frames_from_neighbours, project=project, no_cache=no_cache,
+                              multi_shot=multi_shot, on_event=on_event)
         report = fill_timeline(doc.timeline, engine_filler, options, size=size, bit_depth=bit_depth)
     written, note = write_timeline(doc, out)
     _print_summary(report, written, note)
@@ -192,19 +199,20 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
 
 def _print_summary(report, written: Path, note: str | None) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"filled: {written.name}")
-    for col in ("track", "record TC", "frames", "prompt", "model", "$", "media"):
-        table.add_column(col)
+    from ..core.cli.tables import Col, fitted_table
+
     alternates: dict[int, list] = {}
     for ph, result in report.alternates:
         alternates.setdefault(id(ph), []).append(result)
-    for ph, result in [(ph, r) for ph, main in report.filled for r in [main, *alternates.get(id(ph), [])]]:
-        table.add_row(ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
-                      f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name)
+    rows = [[ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
+             f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name]
+            for ph, main in report.filled for result in [main, *alternates.get(id(ph), [])]]
+    # Timecodes and model ids are read and typed: kept whole; the track and the media file name go first.
+    cols = [Col("track", "extra", 2), Col("record TC", "id"), Col("frames"), Col("prompt"), Col("model", "id"),
+            Col("$"), Col("media", "extra", 1)]
     console = Console()
-    console.print(table)
+    console.print(fitted_table(f"filled: {written.name}", cols, rows, console.width))
     takes = f" ({len(report.filled) + len(report.alternates)} takes)" if report.alternates else ""
     console.print(f"{len(report.filled)} filled{takes}, cost ${report.cost:.2f}; wrote {written}")
     for ph, why in report.failed:
@@ -371,16 +379,21 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
         else:
             media = media_dir or output_dir(load_settings())
             _check_folders(None, media)
-        options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget)
-        if timeline is not None:
-            ph, result, final_take = promote_in_tracks(
-                doc.timeline.tracks, take, final, engine_filler, options, size=fsize, bit_depth=fdepth,
-                global_start=doc.timeline.global_start_time, resolve=doc.is_resolve, journal=journal)
-            written, note = write_timeline(doc, out)
-        else:
-            slot = promote_slot(take.slot, take, final)
-            result, final_take = render_promotion(slot, take, engine_filler, options, journal)
-            written, note, ph = None, None, None
+        from ..core.cli.progress import event_sink
+
+        # The job's progress as it goes (bars, or a line per state off a terminal), not silence until the end.
+        with event_sink(as_json, names={take.slot.prompt: take.shot}) as on_event:
+            options = FillOptions(output_dir=media, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+                                  on_event=on_event)
+            if timeline is not None:
+                ph, result, final_take = promote_in_tracks(
+                    doc.timeline.tracks, take, final, engine_filler, options, size=fsize, bit_depth=fdepth,
+                    global_start=doc.timeline.global_start_time, resolve=doc.is_resolve, journal=journal)
+                written, note = write_timeline(doc, out)
+            else:
+                slot = promote_slot(take.slot, take, final)
+                result, final_take = render_promotion(slot, take, engine_filler, options, journal)
+                written, note, ph = None, None, None
     finally:
         journal.close()
     if as_json:
@@ -465,7 +478,7 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..core.cli.progress import ProgressView
+    from ..core.cli.progress import JournalShots, ProgressView
     from ..core.conform.probe import probe
     from ..core.frames import parse_rate, rate_label
     from ..core.settings import home
@@ -486,8 +499,9 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     else:
         what = "the local draft model (free, offline)"
     console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with {what} into {folder}")
-    view = ProgressView(console)
-    with scene, view.shown():
+    shots = JournalShots()  # opened at the first event, inside the scene's data folder
+    view = ProgressView(console, shots)
+    with scene, view.shown(), contextlib.closing(shots):
         result = run_demo(folder, rate=rate, size=size, on_event=view, model=None if use_sandbox else "draft",
                           shots_csv=SANDBOX_SHOTS if use_sandbox else SHOTS)
     table = Table(title="filled shots (read back from the files)")

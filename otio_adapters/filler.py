@@ -37,7 +37,7 @@ class FillOptions:
     partial: bool = False  # write what was filled even if some slots failed
     frames_from_neighbours: bool = False  # neighbouring shots' frames as first/last-frame inputs
     on_event: Callable | None = None  # engine events (core.events.Event): progress bars, the panel's job list
-    progress: Callable[[int, Slot, str], None] | None = None  # (index, slot, state)
+    progress: Callable[[int, Slot, str, int], None] | None = None  # (index, slot, state, slots in the batch)
     # The fill's plan of each slot it hands the filler, in order (set by fill_tracks from its estimate),
     # so the engine filler does not plan every slot a second time. None: the filler plans.
     plans: tuple[PlannedRequest, ...] | None = None
@@ -74,7 +74,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
                             no_cache=options.no_cache)
     for i, slot in enumerate(slots):
         if options.progress:
-            options.progress(i, slot, "queued")
+            options.progress(i, slot, "queued", len(slots))
     results: list[Filled | Failed] = []
     for i, clip in enumerate(fill_slots_sync(slots, settings, on_event=options.on_event, planned=options.plans)):
         if clip.ok:
@@ -82,5 +82,5 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
         else:
             results.append(Failed(clip.error or "not generated", float(clip.provenance.get("cost") or 0)))
         if options.progress:
-            options.progress(i, clip.slot, "done" if clip.ok else "failed")
+            options.progress(i, clip.slot, "done" if clip.ok else "failed", len(slots))
     return results

@@ -246,8 +246,11 @@ def report_text(checks: list[Check]) -> str:
         if not c.ok and c.fix:
             lines.append(f"           fix: {c.fix}")
     failed = essential_failures(checks)
-    lines.append("Everything promptreel needs is in place." if not failed else
-                 f"{len(failed)} essential problem(s): {', '.join(c.name for c in failed)}.")
+    others = [c for c in checks if not c.ok and c not in failed]
+    # Never "everything is in place" under a list of problems: the summary names what is not.
+    lines.append(f"{len(failed)} essential problem(s): {', '.join(c.name for c in failed)}." if failed else
+                 "Everything promptreel needs is in place." if not others else
+                 f"promptreel can run; {len(others)} problem(s) to look at: {', '.join(c.name for c in others)}.")
     return "\n".join(lines)
 
 

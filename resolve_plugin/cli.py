@@ -18,27 +18,59 @@ def _folder(scripts_dir: Path | None, all_users: bool) -> Path:
     return scripts_dir or default_dir(system_name(), all_users=all_users)
 
 
+def _plugins(plugins_dir: Path | None) -> Path | None:
+    from promptreel.install.scripts import system_name
+    from promptreel.install.workflow_plugin import plugins_dir as default_dir
+
+    return plugins_dir or default_dir(system_name())
+
+
+def _plugin_step(plugins_dir: Path | None, step) -> None:
+    """Install or remove the docked panel; a folder that needs admin rights is said, not a failure of the rest."""
+    root = _plugins(plugins_dir)
+    if root is None:
+        click.echo("Workflow Integration plugin: Resolve Studio loads none on Linux; the panel opens in the browser.")
+        return
+    try:
+        for action in step(root):
+            click.echo(str(action))
+    except PermissionError:
+        click.echo(f"Workflow Integration plugin: {root} needs admin rights. Run this command again with sudo "
+                   "(Windows: as administrator), or give a folder with --plugins-dir.")
+
+
+PLUGINS_HELP = "Resolve Studio's Workflow Integration Plugins folder, if not the usual one."
+
+
 @resolve.command()
 @click.option("--all-users", is_flag=True, help="Install for every user of this machine (needs admin rights).")
 @click.option("--scripts-dir", type=click.Path(path_type=Path), help="Resolve's Scripts folder, if not the usual one.")
-def install(all_users: bool, scripts_dir: Path | None) -> None:
-    """Add promptreel to Resolve's Workspace > Scripts menu (Edit page and every page)."""
+@click.option("--plugins-dir", type=click.Path(path_type=Path), help=PLUGINS_HELP)
+def install(all_users: bool, scripts_dir: Path | None, plugins_dir: Path | None) -> None:
+    """Add promptreel to Resolve's Workspace > Scripts menu (Edit page and every page), and its panel to
+    Resolve Studio's Workspace > Workflow Integrations (docked; the free edition keeps the browser tab)."""
     from promptreel.install.scripts import install as do_install
+    from promptreel.install.workflow_plugin import install as plugin_install
 
     for action in do_install(_folder(scripts_dir, all_users)):
         click.echo(str(action))
-    click.echo("In Resolve: Workspace > Scripts > promptreel (the menu re-scans when opened).")
+    _plugin_step(plugins_dir, plugin_install)
+    click.echo("In Resolve: Workspace > Scripts > promptreel (the menu re-scans when opened); in Resolve Studio, "
+               "after a restart, also Workspace > Workflow Integrations > promptreel.")
 
 
 @resolve.command()
 @click.option("--all-users", is_flag=True)
 @click.option("--scripts-dir", type=click.Path(path_type=Path))
-def uninstall(all_users: bool, scripts_dir: Path | None) -> None:
-    """Remove promptreel's Scripts-menu entry (only files promptreel wrote)."""
+@click.option("--plugins-dir", type=click.Path(path_type=Path), help=PLUGINS_HELP)
+def uninstall(all_users: bool, scripts_dir: Path | None, plugins_dir: Path | None) -> None:
+    """Remove promptreel's Scripts-menu entry and its Workflow Integration plugin (only what promptreel wrote)."""
     from promptreel.install.scripts import uninstall as do_uninstall
+    from promptreel.install.workflow_plugin import uninstall as plugin_uninstall
 
     for action in do_uninstall(_folder(scripts_dir, all_users)):
         click.echo(str(action))
+    _plugin_step(plugins_dir, plugin_uninstall)
 
 
 @resolve.command()
@@ -79,7 +111,11 @@ def edits() -> None:
     """List recorded fills (newest last)."""
     from .edits import all_records
 
-    for r in all_records():
+    records = all_records()
+    if not records:
+        click.echo("No fills recorded yet: a fill from the panel or `promptreel resolve fill` is listed here, "
+                   "with its id for `promptreel resolve revert`.")
+    for r in records:
         state = f"reverted {r.reverted}" if r.reverted else "in place"
         click.echo(f"{r.id}  {r.kind:7}  {r.timeline_name} V{r.placeholder_track}@{r.placeholder_start} "
                    f"'{r.placeholder_name}'  {state}")

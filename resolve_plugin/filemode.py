@@ -379,7 +379,7 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
     run.slots = prepared.slots
     save_run(run)
 
-    def progress(i, slot, state):
+    def progress(i, slot, state, total=None):
         if state in ("done", "failed"):
             run.finished += 1
             save_run(run)

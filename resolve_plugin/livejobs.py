@@ -2,7 +2,8 @@
 (queued, submitted, running with the provider's progress, downloading with bytes, done, failed).
 
 The engine calls `on_event` from its event loop while the panel reads `rows()` from its HTTP threads,
-so both take the lock. Only the newest jobs are kept: the journal holds the full history.
+so both take the lock. Only the newest jobs are kept: the journal holds the full history. Every change
+bumps `changes`, which the panel's server-sent event stream waits on (no polling).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections import OrderedDict
 from promptreel.core.events import Event, EventKind
 from promptreel.core.journal import Journal, now_iso
 from promptreel.core.keys import redact
+from promptreel.core.takes import shot_name
 
+from .changes import Changes
 from .panel import JobRow
 
 KEEP = 100
@@ -21,6 +24,7 @@ KEEP = 100
 
 class LiveJobs:
     def __init__(self, journal: Journal | None = None, keep: int = KEEP):
+        self.changes = Changes()
         self._journal = journal
         self._keep = keep
         self._rows: OrderedDict[str, JobRow] = OrderedDict()
@@ -43,13 +47,17 @@ class LiveJobs:
             self._rows[event.job_id] = row.model_copy(update=update)
             while len(self._rows) > self._keep:
                 self._rows.popitem(last=False)
+        self.changes.bump()
 
     def _new_row(self, event: Event) -> JobRow:
         job = self.journal().get(event.job_id)
         prompt = str(job.request.get("prompt", "")) if job else ""
-        title = f"{event.model}{f' #{event.variant + 1}' if event.variant else ''} '{prompt[:40]}'"
-        return JobRow(id=event.job_id, kind="engine", title=title, state="queued",
-                      cost_usd=job.estimated_cost if job else None, created=job.created_at if job else now_iso())
+        # The placeholder's or take's shot name travels as a tag on the request (not part of its identity).
+        shot = str((job.request.get("tags") or {}).get("shot") or "") if job else ""
+        title = (f"{shot} · " if shot else "") + f"{event.model}{f' #{event.variant + 1}' if event.variant else ''} '{prompt[:40]}'"
+        return JobRow(id=event.job_id, kind="engine", title=title, state="queued", shot=shot or shot_name(prompt),
+                      model=event.model, cost_usd=job.estimated_cost if job else None,
+                      created=job.created_at if job else now_iso(), started=now_iso())
 
     @staticmethod
     def _update(event: Event) -> dict:
@@ -62,12 +70,13 @@ class LiveJobs:
                     "detail": f"{(event.bytes or 0) // 1024} KiB"
                     + (f" of {event.total // 1024}" if event.total else "")}
         if kind in (EventKind.DONE, EventKind.CACHED):
-            return {"state": "done", "progress": 1.0, "detail": "from the cache (no charge)" if kind is EventKind.CACHED
+            return {"state": "done", "progress": 1.0, "ended": now_iso(),
+                    "media": str(event.path) if event.path else None, "detail": "from the cache (no charge)" if kind is EventKind.CACHED
                     else "delivered", **({"cost_usd": 0.0} if kind is EventKind.CACHED else {})}
         if kind is EventKind.WAITING:
             return {"state": "waiting", "progress": None, "detail": "being made by another promptreel run"}
         if kind is EventKind.FAILED:
-            return {"state": "failed", "progress": None, "detail": (event.reason or "failed")
+            return {"state": "failed", "progress": None, "ended": now_iso(), "detail": (event.reason or "failed")
                     + (" (kept: `promptreel resume` collects it)" if event.resumable else "")}
         return {"state": kind.value, "progress": None, "detail": ""}  # queued, submitted
 

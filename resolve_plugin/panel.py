@@ -17,7 +17,10 @@ One static page (panel.html) and JSON endpoints:
   provenance (the chain from a take's or a clip's file back to the original and its credentials);
 - connected: fill, revert, generate, ab, draft, promote (through the gateway; generation from the
   injected ClipMaker);
-- file mode: exports (the watched folder), file/fill (OTIO out and back, in the background).
+- file mode: exports (the watched folder), file/fill (OTIO out and back, in the background);
+- events: the job list as server-sent events, sent again each time it changes (no polling);
+- media: a clip's thumbnail, filmstrip or playable file (core/pictures.py), for clips in promptreel's
+  media folders only; choices: the codecs and fits the settings offer, from the data files.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -33,12 +37,13 @@ import time
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Callable, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
 
-from promptreel.core import takes
+from promptreel.core import pictures, takes
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import BadInput, UserError
 from promptreel.core.prompts.builders import BuiltPrompt
@@ -51,6 +56,7 @@ from promptreel.core.keys import redact
 from promptreel.core.stats import COLUMNS, model_stats
 
 from . import bins, edits, filemode, panel_refine, panel_settings
+from .changes import Changes
 from .clipmaker import ClipMaker
 from .costs import CostEstimate, estimate
 from .fill import chosen_placeholders, conform_target, fill, one_per_draft, promote, revert, slot_for
@@ -60,10 +66,12 @@ from .placeholders import find_placeholders
 MAX_BODY = 64 * 1024
 CODE_SECONDS = 120.0  # a sign-in link works once, within this (a browser's cold start included)
 REQUEST_SECONDS = 15.0  # a request's line, headers and body must arrive within this of its connection
+KEEPALIVE_SECONDS = 15.0  # an idle event stream sends a comment this often (a closed page ends its thread)
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
 # list stays live while a fill holds it.
 LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes",
-             "/api/templates", "/api/prompt/preview"}
+             "/api/templates", "/api/prompt/preview", "/api/media", "/api/choices", "/api/takes/choose",
+             "/api/sign-in-link"}
 TAKES_SHOWN = 30
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,11 @@ class JobRow(BaseModel):
     detail: str = ""
     cost_usd: float | None = None
     created: str = ""
+    shot: str = ""  # engine jobs: the shot, and the model making it
+    model: str = ""
+    started: str = ""  # when this panel first saw the job, and when it ended (elapsed, in the page)
+    ended: str = ""
+    media: str | None = None  # the clip, once made (its pictures: /api/media)
 
 
 # Where the job engine's live jobs plug in: a callable returning one JobRow per job (queued, running
@@ -99,6 +112,7 @@ class Panel:
         self.reason = reason
         self.filler = filler
         self.engine_jobs = engine_jobs
+        self.changes: Changes = getattr(engine_jobs, "changes", None) or Changes()
         self.token = secrets.token_urlsafe(32)  # the header form, for programs that start the panel
         self.request_seconds = REQUEST_SECONDS
         self._codes: dict[str, float] = {}  # one-time sign-in codes -> when they expire (monotonic)
@@ -157,6 +171,7 @@ class Panel:
         self._thread.start()
 
     def stop(self) -> None:
+        self.changes.close()  # event streams end
         self.server.shutdown()
         self.server.server_close()
 
@@ -197,22 +212,46 @@ class Panel:
             "mode": self.mode, "reason": self.reason, "project": project.name, "timeline": timeline.name,
             "target": {"rate": str(target.rate), "size": str(target.size), "bit_depth": target.bit_depth},
             "placeholders": [{"id": p.item.id, "label": p.label, "kind": p.kind, "prompt": p.prompt,
-                              "frames": p.draft_frames if p.kind == "draft" else p.item.duration}
+                              "frames": p.draft_frames if p.kind == "draft" else p.item.duration,
+                              "name": p.item.name, "media": self._clip_path(p.clip_id) if p.kind == "draft" else None}
                              for p in find_placeholders(timeline)],
             # Clips that play media, for "Extend selected clip".
             "clips": [{"id": it.id, "name": it.name, "track": it.track, "start": it.start, "frames": it.duration}
                       for t in timeline.tracks for it in t.items if it.kind == "clip" and it.clip_id],
             # An A/B or variants fill keeps its takes: placed, in the take selector, in the bin, and why.
-            "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted),
-                       "takes": r.takes.as_dict() if r.takes else None}
+            "edits": [{"id": r.id, "name": r.placeholder_name, "reverted": bool(r.reverted), "created": r.created,
+                       "takes": r.takes.as_dict() if r.takes else None, "media": self._edit_media(r)}
                       for r in edits.all_records() if r.timeline_id == timeline.id],
         }
+
+    def _clip_path(self, clip_id: str) -> str | None:
+        """A pool clip's file, for its pictures (None when it has none, or Resolve cannot say)."""
+        try:
+            return self._gw().clip(clip_id).path or None if clip_id else None
+        except UserError:
+            return None
+
+    def _edit_media(self, record: edits.EditRecord) -> str | None:
+        if record.reverted:
+            return None
+        if record.replaced is not None:
+            return record.replaced.new_path
+        return self._clip_path(record.placed.clip_id) if record.placed else None
+
+    def _fill_media(self, record: edits.EditRecord) -> str | None:
+        """A fill's clip for its picture, without asking Resolve (the job list stays live during a fill):
+        the draft's new media, else the job's own file from the journal."""
+        if record.replaced is not None:
+            return record.replaced.new_path
+        job = self.journal().get(record.job_id) if record.job_id else None
+        return job.output_path if job is not None else None
 
     def jobs(self, _: dict) -> dict:
         rows = [JobRow(id=r.id, kind="draft" if r.kind == "draft" else "fill",
                        title=f"{r.timeline_name} V{r.placeholder_track} '{r.placeholder_name}'",
                        state="reverted" if r.reverted else "in place", progress=1.0, detail=f"job {r.job_id}",
-                       created=r.created) for r in edits.all_records()]
+                       created=r.created, media=None if r.reverted else self._fill_media(r))
+                for r in edits.all_records()]
         rows += [JobRow(id=r.id, kind="file-fill", title=r.export, state=r.state,
                         progress=r.progress if r.state == "running" else None, cost_usd=r.cost_usd,
                         detail=r.error or r.next_step or f"{r.finished}/{r.slots} placeholders",
@@ -303,6 +342,8 @@ class Panel:
     def generate(self, body: dict) -> dict:
         """Takes of one prompt into the bin: on the chosen model (`variants` times), or with `models` given,
         an A/B: the same prompt on each model, side by side as `shot — model`."""
+        if self.mode == "file":
+            return self._generate_offline(body)
         s = panel_settings.load()
         frames, variants = _frames(body), _variants(body)
         models = _models(body, s.model)
@@ -318,6 +359,36 @@ class Panel:
                                               for m, b in built.items()})
         return {"clips": [c.name for c in made.clips], "group": made.group,
                 "failed": [{"item": name, "error": why} for name, why in made.failed]}
+
+    def _generate_offline(self, body: dict) -> dict:
+        """File mode: no bin without Resolve, so the takes go to promptreel's media folder at the settings'
+        frame size and the given rate, recorded as takes (the Takes list: compare, choose, provenance)."""
+        from promptreel.core.conform.plan import Choices
+        from promptreel.core.fill import FillSettings, fill_slots_sync
+        from promptreel.core.frames import parse_rate
+        from promptreel.core.settings import output_dir
+
+        from .target import ConformTarget
+
+        s = panel_settings.load()
+        models, variants = _models(body, s.model), _variants(body)
+        built = {m: self._built(body, m) for m in models}  # refused before anything is spent
+        rate = parse_rate(str(body.get("rate") or "24"))
+        target = ConformTarget(rate=rate, width=s.size.width, height=s.size.height, fit=filemode._fit(s),
+                               bit_depth=s.bit_depth or 10)
+        first = built[models[0]]
+        shot = str(body.get("shot") or "").strip() or takes.shot_name(first.text)
+        slot = target.slot(_frames(body), first.text, name=shot, negative_prompt=first.negative_prompt, spec=_spec(body))
+        _total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=variants) for m in models],
+               s.budget_usd).refuse_if_over("Generating")
+        slots = [x.model_copy(update={"prompt": built[x.model].text, "negative_prompt": built[x.model].negative_prompt})
+                 for x in takes.take_slots(slot, models, variants)]
+        settings = FillSettings(output_dir=output_dir() / "takes", choices=Choices(fit=target.fit), codec=s.codec,
+                                budget=s.budget_usd, project=s.project)
+        clips = fill_slots_sync(slots, settings, on_event=getattr(self.engine_jobs, "on_event", None))
+        group = takes.record_takes(self.journal(), shot, clips, "ab" if len(models) > 1 else "variants")
+        return {"clips": [str(c.path) for c in clips if c.ok], "group": group,
+                "failed": [{"item": f"{shot} — {c.slot.model}", "error": c.error} for c in clips if not c.ok]}
 
     def promote(self, body: dict) -> dict:
         """Render a chosen take (`take_id`) or draft (`item_id`, on the timeline) again on the final model
@@ -367,15 +438,46 @@ class Panel:
         sandbox = round(sum(usd for _, usd, _ in j.spend("project", sandbox=True)), 4)
         return {"today_usd": round(j.spent_on(), 4), "project": self._project, "project_usd": here,
                 "by_project": by_project, "left_usd": {k: round(max(v, 0.0), 4) for k, v in left.items()},
-                "sandbox_usd": sandbox}
+                "sandbox_usd": sandbox, "budget_usd": panel_settings.load().budget_usd}
 
     def stats(self, _: dict) -> dict:
         return {"columns": list(COLUMNS), "rows": [m.row() for m in model_stats(self.journal())]}
 
     def list_takes(self, _: dict) -> dict:
         recent = takes.list_takes(self.journal())[-TAKES_SHOWN:]
-        return {"takes": [{**t.as_dict(), "in_bin": bool(t.provenance.get("resolve_clip"))}
-                          for t in reversed(recent)]}
+        return {"takes": [{**t.as_dict(), "in_bin": bool(t.provenance.get("resolve_clip")),
+                           "seconds": takes.making_seconds(self.journal(), t)} for t in reversed(recent)]}
+
+    def choose_take(self, body: dict) -> dict:
+        """Make a take its shot's chosen one (as `promptreel takes --choose`)."""
+        take = takes.choose(self.journal(), str(body.get("take_id") or ""))
+        return {"chosen": take.id, "shot": take.shot}
+
+    def media(self, body: dict) -> tuple[bytes, str]:
+        """A clip's picture (`kind`: thumb, strip, play) from its file (`path`), which must lie in one of
+        promptreel's media folders: the page cannot read anything else on the machine."""
+        from .worker import media_folders
+
+        clip = Path(str(body.get("path") or "")).expanduser()
+        roots = [Path(f) for f in media_folders()]
+        if not clip.is_absolute() or not any(clip.resolve().is_relative_to(r) for r in roots):
+            raise BadInput("That file is not one promptreel made.", "Pick a placeholder, take or job in the panel.")
+        path, ctype = pictures.picture(clip.resolve(), str(body.get("kind") or "thumb"))  # type: ignore[arg-type]
+        return path.read_bytes(), ctype
+
+    def sign_in_link(self, _: dict) -> dict:
+        """A fresh one-time link, for a program holding the token (the plugin docked in Resolve Studio):
+        the token itself never goes into a URL."""
+        return {"url": self.sign_in_url()}
+
+    def choices(self, _: dict) -> dict:
+        """What the settings offer, from the data files the conform reads (so the page and CLI cannot drift)."""
+        from typing import get_args
+
+        from promptreel.core.conform.target import codec_families
+
+        return {"codecs": [{"id": name, "label": f.label} for name, f in codec_families().items()],
+                "fits": list(get_args(panel_settings.PanelSettings.model_fields["fit"].annotation))}
 
     def draft(self, body: dict) -> dict:
         """A draft slate of the typed length at the project's rate and size, into the drafts bin: the
@@ -453,6 +555,8 @@ class Panel:
                                      on_event=getattr(self.engine_jobs, "on_event", None))
             except Exception:  # recorded on the run, which the job list shows
                 pass
+            finally:
+                self.changes.bump()  # the run's end, for the event stream
 
         thread = threading.Thread(target=work, name=f"file-fill {run.id}", daemon=True)
         self._runs[run.id] = thread
@@ -466,9 +570,12 @@ class Panel:
                 ("GET", "/api/costs"): self.costs, ("GET", "/api/stats"): self.stats,
                 ("GET", "/api/takes"): self.list_takes, ("GET", "/api/templates"): self.templates,
                 ("POST", "/api/prompt/preview"): self.preview, ("GET", "/api/provenance"): self.provenance,
-                **panel_refine.routes(self)}
+                ("GET", "/api/choices"): self.choices, ("POST", "/api/takes/choose"): self.choose_take,
+                ("GET", "/api/media"): self.media, ("GET", "/api/events"): self.jobs,
+                ("POST", "/api/sign-in-link"): self.sign_in_link, **panel_refine.routes(self)}
         if self.mode == "file":
-            return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill}
+            return {**both, ("GET", "/api/exports"): self.exports, ("POST", "/api/file/fill"): self.file_fill,
+                    ("POST", "/api/generate"): self.generate}
         return {**both, ("POST", "/api/fill"): self.fill, ("POST", "/api/revert"): self.revert,
                 ("POST", "/api/generate"): self.generate, ("POST", "/api/draft"): self.draft,
                 ("POST", "/api/promote"): self.promote, ("POST", "/api/extend"): self.extend,
@@ -559,13 +666,17 @@ def _handler(panel: Panel):
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
+            headers = dict(headers or {})
+            self.send_header("Cache-Control", headers.pop("Cache-Control", "no-store"))
             self.send_header("X-Frame-Options", "DENY")
             self.send_header("Referrer-Policy", "no-referrer")
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the page stopped listening (a video skipped ahead)
+                pass
 
         def _json(self, status: int, data: Any) -> None:
             self._send(status, json.dumps(data).encode())
@@ -666,6 +777,9 @@ def _handler(panel: Panel):
             body = self._body(method, url)
             if body is None:
                 return
+            if url.path == "/api/events":
+                self._events()
+                return
             try:
                 if url.path in LOCK_FREE:
                     result = route(body)
@@ -679,6 +793,54 @@ def _handler(panel: Panel):
                 log.exception("panel %s %s failed", method, url.path)
                 self._json(500, {"error": "Something went wrong inside promptreel; the log has the details."})
                 return
+            finally:
+                if method == "POST":
+                    panel.changes.bump()  # a fill placed, a take chosen: the event stream sends the list again
+            if isinstance(result, tuple):  # (bytes, content type): a picture or a clip
+                self._bytes(*result)
+                return
             self._json(200, result)
+
+        def _bytes(self, data: bytes, ctype: str) -> None:
+            """A picture or a clip; a clip's byte range when asked (a <video> seeks with them)."""
+            headers = {"Cache-Control": "private, max-age=60", "Accept-Ranges": "bytes"}
+            asked = re.fullmatch(r"bytes=(\d*)-(\d*)", (self.headers.get("Range") or "").strip())
+            if asked and (asked[1] or asked[2]) and data:
+                first, last = (int(asked[1]), int(asked[2] or len(data) - 1)) if asked[1] else (
+                    max(len(data) - int(asked[2]), 0), len(data) - 1)
+                last = min(last, len(data) - 1)
+                if first > last:
+                    self._send(416, b"", ctype, {"Content-Range": f"bytes */{len(data)}"})
+                    return
+                self._send(206, data[first:last + 1], ctype, {**headers, "Content-Range": f"bytes {first}-{last}/{len(data)}"})
+                return
+            self._send(200, data, ctype, headers)
+
+        def _events(self) -> None:
+            """The job list as server-sent events: now, then each time it changes, until the page or the
+            panel goes away."""
+            self.connection.settimeout(panel.request_seconds)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Accel-Buffering", "no")
+            self.end_headers()
+            seen = -1
+            try:
+                while not panel.changes.closed:
+                    now = panel.changes.wait(seen, KEEPALIVE_SECONDS)
+                    if now == seen:
+                        self.wfile.write(b": idle\n\n")
+                    else:
+                        seen = now
+                        try:
+                            data = json.dumps(panel.jobs({}))
+                        except Exception:
+                            log.exception("panel event stream failed")
+                            return
+                        self.wfile.write(f"event: jobs\ndata: {data}\n\n".encode())
+                    self.wfile.flush()
+            except OSError:  # the page closed
+                return
 
     return Handler

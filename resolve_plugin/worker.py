@@ -5,6 +5,7 @@ goes away. When it exits, the bridge inside Resolve stops.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -85,6 +86,26 @@ def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
                  engine_jobs=live)
 
 
+def announce(panel: Panel) -> None:
+    """Leave the panel's port and token where the plugin docked in Resolve Studio finds them (this user only)."""
+    from promptreel.core.files import write_private
+    from promptreel.install.workflow_plugin import session_file
+
+    write_private(session_file(), json.dumps({"port": panel.port, "token": panel.token, "pid": os.getpid()}))
+
+
+def retire(panel: Panel) -> None:
+    """Remove the session file if it is still this panel's (a newer worker may have replaced it)."""
+    from promptreel.install.workflow_plugin import session_file
+
+    path = session_file()
+    try:
+        if json.loads(path.read_text("utf-8")).get("token") == panel.token:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
 def media_folders() -> list[str]:
     """The only folders the bridge may read files from or write them to: promptreel's media (conformed
     clips and drafts) and the panel's export folder. Not the data folder: it holds the journal and settings."""
@@ -118,6 +139,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
     decision = decide(hello.product, hello.version, bridge=True)
     panel = panel_for(gw, decision.reason, decision.mode)
     panel.start()
+    announce(panel)
     print(f"promptreel: panel at http://127.0.0.1:{panel.port}/ ({decision.reason})", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
         webbrowser.open(panel.sign_in_url())  # a one-time code: the browser's command line is public
@@ -129,6 +151,7 @@ def main(open_browser: bool = True, poll_seconds: float = 5.0) -> int:
             except Exception:  # the bridge stopped (Resolve closed, or the script was ended)
                 return 0
     finally:
+        retire(panel)
         panel.stop()
 
 
@@ -137,6 +160,7 @@ def serve(gw, reason: str, open_browser: bool = True) -> int:
     `gw` is None (the free edition from 21.1, or nothing answered). Serves until interrupted."""
     panel = panel_for(gw, reason)
     panel.start()
+    announce(panel)
     # The terminal gets its own one-time link (another browser, or --no-browser); the browser gets another.
     print(f"promptreel: panel ({panel.mode} mode) at {panel.sign_in_url()} (a sign-in link: it works once, "
           f"within {CODE_SECONDS:g} s)", flush=True)
@@ -149,6 +173,7 @@ def serve(gw, reason: str, open_browser: bool = True) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        retire(panel)
         panel.stop()
 
 

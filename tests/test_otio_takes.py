@@ -203,6 +203,9 @@ def test_promote_without_a_timeline_renders_the_take_again_at_its_size(tmp_path,
     assert (info.frames, info.rate, info.width, info.height) == (30, Fraction(25), 320, 180)
     assert final.source == take.id and final.chosen and final.path.parent == tmp_path / "final"
     assert final.seed is None and take.seed is None  # a plain generate gives no seed; none is invented
+    # Off a terminal the job's state changes are printed as they happen, named by the shot.
+    lines = [line for line in err.splitlines() if "finished] SH030  gen-4.5" in line]
+    assert lines[0].split("  ")[2] == "queued" and lines[-1].split("  ")[2] == "done"
 
 
 def test_a_failed_alternate_writes_nothing_unless_partial(tmp_path, cut, capsys):

@@ -143,6 +143,11 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
         if "Solid Color" in label or "lighthouse" in label:
             rows.nth(i).locator("input[type=checkbox]").check()
     _click(page, "#fill-selected", "Filled.")
+    # Each fill has its picture, in the Fills list and in the job list: the clip's middle frame, decoded.
+    for rows in ("#edits tr", "#jobs tbody tr"):
+        page.wait_for_function("sel => { const imgs = [...document.querySelectorAll(sel)].filter(r => /in place/.test(r.textContent))"
+                               ".map(r => r.querySelector('img[src^=\"/api/media\"]'));"
+                               " return imgs.length === 2 && imgs.every(i => i && i.complete && i.naturalWidth > 0); }", arg=rows)
 
     filled = _timeline(timeline)
     placed = [x for x in filled if x[0] == 2]
@@ -189,7 +194,7 @@ def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, wor
     assert (fast.GetName(), pro.GetName()) == ("SH020 — ltx-2.3-fast", "SH020 — ltx-2.3-pro")
     assert fast.GetClipProperty("Frames") == pro.GetClipProperty("Frames") == "24"
     page.wait_for_function("document.querySelectorAll('#takes tbody tr').length === 2")
-    assert [row[0] for row in _cells(page, "takes")] == ["SH020 — ltx-2.3-pro", "SH020 — ltx-2.3-fast"]
+    assert [row[1] for row in _cells(page, "takes")] == ["SH020 — ltx-2.3-pro", "SH020 — ltx-2.3-fast"]
 
     # The editor cuts frames 4..20 of the fast take; Promote renders it again on ltx-2.3-pro in place.
     gw.append(fast.GetUniqueId(), 4, 20, 1, 86600)
@@ -215,15 +220,15 @@ def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, wor
     page.wait_for_function("t => document.getElementById('spend').textContent.includes(t)",
                            arg=f"sandbox (not money) ${pretend:.2f}")
     assert "Spent today $0.00 · this project (Spot) $0.00" in page.inner_text("#spend")
-    page.wait_for_function("document.querySelectorAll('#stats tbody tr').length === 2")
-    stats = {row[0]: row for row in _cells(page, "stats")}
+    page.wait_for_function("document.querySelectorAll('#stats-full tbody tr').length === 2")
+    stats = {row[0]: row for row in _cells(page, "stats-full")}
     assert {m: (row[1], row[2], row[3]) for m, row in stats.items()} == {  # route, jobs, delivered
         "ltx-2.3-fast": ("ltx:ltx-2-3-fast", "1", "1"), "ltx-2.3-pro": ("ltx:ltx-2-3-pro", "1", "1")}
     page.wait_for_function("document.querySelector('#jobs tbody').textContent.includes('engine')")
-    engine = [row for row in _cells(page, "jobs") if row[1] == "engine"]
-    assert len(engine) == 3 and {(row[2], row[3]) for row in engine} == {("done", "100%")}
-    assert sum("from the cache" in row[5] for row in engine) == 1  # the promotion
-    assert any("ltx-2.3-pro" in row[0] and "a red kite over dunes" in row[0] for row in engine)
+    engine = [row for row in _cells(page, "jobs") if row[2] == "engine"]
+    assert len(engine) == 3 and {(row[3], row[4].strip()) for row in engine} == {("done", "100%")}
+    assert sum("from the cache" in row[7] for row in engine) == 1  # the promotion
+    assert any("ltx-2.3-pro" in row[1] and "a red kite over dunes" in row[1] for row in engine)
 
 
 def test_structured_prompt_preview_generate_and_provenance_from_the_browser(browser_page, worker):

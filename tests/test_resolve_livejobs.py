@@ -58,3 +58,20 @@ def test_only_the_newest_jobs_are_kept(journal):
     for job in ids:
         live.on_event(Event(EventKind.QUEUED, job, "veo-3.1"))
     assert [r.id for r in live()] == ids[1:]
+
+
+def test_a_row_names_its_shot_and_each_change_moves_the_stream(journal, tmp_path):
+    live = LiveJobs(journal)
+    job = journal.add_job(batch_id="batch_2", request={"prompt": "a red fox in snow", "tags": {"shot": "SH010"}},
+                          cache_key="k2", variant=0, model="veo-3.1", route_key="vertex:veo-3.1-generate-001",
+                          estimated_cost=3.2)
+    seen = live.changes.version
+    live.on_event(Event(EventKind.QUEUED, job, "veo-3.1"))
+    assert live.changes.wait(seen, 0) == seen + 1  # the event stream wakes, no polling
+    (row,) = live()
+    assert (row.title, row.shot, row.model) == ("SH010 · veo-3.1 'a red fox in snow'", "SH010", "veo-3.1")
+    assert row.started and not row.ended
+    clip = tmp_path / "clip.mov"
+    live.on_event(Event(EventKind.DONE, job, "veo-3.1", path=clip))
+    (row,) = live()
+    assert row.media == str(clip) and row.ended >= row.started

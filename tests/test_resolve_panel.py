@@ -171,7 +171,7 @@ def test_settings_persist_in_the_panels_own_file_and_bad_values_change_nothing(s
 def test_the_page_has_the_job_list_cost_and_settings(scene):
     panel, client, _ = scene
     page = signed_in_page(client, panel)
-    for part in ('id="jobs"', 'id="cost"', 'id="settings"', "/api/jobs", "/api/estimate", "/api/settings",
+    for part in ('id="jobs"', 'id="cost"', 'id="settings"', "/api/events", "/api/estimate", "/api/settings",
                  "/api/exports", "/api/file/fill"):
         assert part in page
 

@@ -101,12 +101,18 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
         if as_json:
             result = execute(plan, output, overwrite=overwrite)
         else:
+            from rich.console import Console
             from rich.progress import Progress
 
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"conform {source.name}", total=target.frames)
-                result = execute(plan, output, overwrite=overwrite,
-                                 on_event=lambda e: bar.update(task, completed=e.frame) if e.kind == "progress" else None)
+            console = Console(stderr=True)
+            if console.is_terminal:
+                with Progress(console=console, transient=True) as bar:
+                    task = bar.add_task(f"conform {source.name}", total=target.frames)
+                    result = execute(plan, output, overwrite=overwrite, on_event=lambda e: bar.update(
+                        task, completed=e.frame) if e.kind == "progress" else None)
+            else:  # a log or a pipe: a line to start, then one each quarter, not silence until the end
+                click.echo(f"conform {source.name}: {target.frames} frames", err=True)
+                result = execute(plan, output, overwrite=overwrite, on_event=_quarters(target.frames))
     except ConformFailed as e:
         # Not the editor's doing, but theirs to act on: say what failed, not where in our code.
         raise click.ClickException(f"{e} Nothing was written to {output}. Run `promptreel doctor` to check "
@@ -155,3 +161,16 @@ def _quote(arg: str) -> str:
     import shlex
 
     return shlex.quote(arg)
+
+
+def _quarters(total: int):
+    """An on_event that prints the conform's progress each time it passes another quarter."""
+    shown = [0]
+
+    def on_event(e) -> None:
+        quarter = min(4, e.frame * 4 // max(total, 1)) if e.kind == "progress" else 0
+        if quarter > shown[0]:
+            shown[0] = quarter
+            click.echo(f"conform: {e.frame}/{total} frames ({quarter * 25}%)", err=True)
+
+    return on_event

@@ -27,19 +27,36 @@ def keys() -> None:
     """Set, list or delete API keys (names only are ever shown)."""
 
 
+FILE_TRADE_OFF = ("a file only your login can read (0600) in the data folder: simpler than a keyring, but anyone "
+                  "with your login, or a backup of that folder, can read the key")
+
+
 @keys.command("set")
 @click.argument("name")
-def set_(name: str) -> None:
+@click.option("--file", "to_file", is_flag=True,
+              help="Keep the key in a file only you can read (0600) in the data folder, for machines with no OS "
+                   "keyring. Anyone with your login or a backup of the folder can read it.")
+def set_(name: str, to_file: bool) -> None:
     """Store NAME in the OS keyring (the value is asked for, hidden)."""
-    from ..errors import BadInput
-    from ..keys import KNOWN_KEYS, set_key
+    from ..errors import BadInput, UserError
+    from ..keys import KNOWN_KEYS, keyring_problem, keys_file, set_file_key, set_key
 
     name = _check_name(name)
+    # Checked before the value is asked for: no keyring means no prompt, and the ways that do work.
+    problem = None if to_file else keyring_problem()
+    if problem:
+        raise UserError(f"There is no usable OS keyring here ({problem}), so {name} cannot be stored in one.",
+                        f"Export {name} in your shell's profile (the environment wins over everything), or run "
+                        f"`promptreel keys set {name} --file` to keep it in {FILE_TRADE_OFF}.")
     if name not in KNOWN_KEYS:
         click.echo(f"note: {name} is not one of the keys promptreel's routes use ({', '.join(KNOWN_KEYS)}).", err=True)
     value = click.prompt(f"Value for {name}", hide_input=True, confirmation_prompt=True).strip()
     if not value:
         raise BadInput("The value is empty.", "Paste the key when asked.")
+    if to_file:
+        set_file_key(name, value)
+        click.echo(f"{name} stored in {keys_file()} (readable by you only).")
+        return
     try:
         set_key(name, value)
     except Exception as e:  # keyring raises its own errors per backend (none installed, locked, ...)
@@ -61,9 +78,12 @@ def list_() -> None:
 def delete(name: str) -> None:
     """Remove NAME from the OS keyring."""
     from ..errors import BadInput
-    from ..keys import delete_key
+    from ..keys import delete_file_key, delete_key, keys_file
 
     name = _check_name(name)
+    if delete_file_key(name):
+        click.echo(f"{name} deleted from {keys_file()}.")
+        return
     try:
         delete_key(name)
     except Exception as e:

@@ -134,25 +134,28 @@ def models(ctx: click.Context, as_json: bool, show_all: bool, frames, fps, size,
         click.echo(json.dumps({m.id: {**m.model_dump(mode="json"), "state": m.state()} for m in shown}, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
 
     from ..catalog_update import current_version, installed, shipped_version
+    from .tables import Col, fitted_table
 
     update = installed()
     source = (f"signed update {update.catalog_version}" if update and update.catalog_version > shipped_version()
               else f"shipped {current_version()}")
-    table = Table(title=f"promptreel models (catalog: {source})" + (" (with retired)" if show_all else ""))
-    for col in ("model", "vendor", "durations", "sizes", "fps", "audio", "$/s", "lifecycle", "routes"):
-        table.add_column(col)
+    rows = []
     for m in shown:
         sizes = "any" if m.any_size else "\n".join(f"{a}: {' '.join(s)}" for a, s in m.sizes.items())
         price = "0" if "any" in m.price else " ".join(f"{k} {v:.3f}" for k, v in m.price.items()) or "unknown"
         routes = [(r, r.usable()) for r in m.routes if show_all or r.usable()]
         route_text = "\n".join(r.label() + ("" if ok else f" retired {r.shutdown_on or ''}".rstrip())
                                for r, ok in routes) or "none available"
-        table.add_row(m.id, m.vendor, m.durations_label(), sizes, "any" if m.any_fps else ",".join(map(str, m.fps)),
-                      m.audio, price, lifecycle_text(m), route_text)
+        rows.append([m.id, m.vendor, m.durations_label(), sizes, "any" if m.any_fps else ",".join(map(str, m.fps)),
+                     m.audio, price, lifecycle_text(m), route_text])
+    # The model id is what a user types: never cut. Sizes, frame rates and vendor go first on a narrow terminal.
+    cols = [Col("model", "id"), Col("vendor", "extra", 3), Col("durations"), Col("sizes", "extra", 5),
+            Col("fps", "extra", 4), Col("audio", "extra", 2), Col("$/s"), Col("lifecycle"), Col("routes", "extra", 1)]
     console = Console()
+    table = fitted_table(f"promptreel models (catalog: {source})" + (" (with retired)" if show_all else ""), cols, rows,
+                         console.width)
     console.print(table)
     # Notes are sentences; they read better under the table than squeezed into a cell.
     for m in shown:

@@ -1,9 +1,12 @@
-"""Rich progress bars fed by engine events, and the summary printed after a run."""
+"""Engine events for people: rich progress bars on a terminal, one plain line per state change off it
+(a log, CI, a pipe), and the summary printed after a run."""
 
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
+from typing import Callable
 
 import click
 
@@ -11,19 +14,26 @@ from ..events import Event, EventKind
 from ..frames import rate_label
 
 
+def job_label(e: Event) -> str:
+    """The model in words, and a variant's number (every draft of a board read "draft #1" before)."""
+    what = "draft slate" if e.model == "draft" else e.model
+    return f"{what}{f' #{e.variant + 1}' if e.variant else ''}"
+
+
 class ProgressView:
     """One bar per job: generation as 0..100 %, then the download in bytes."""
 
-    def __init__(self, console):
+    def __init__(self, console, shot_of: Callable[[str], str] | None = None):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        self.shot_of = shot_of or (lambda job_id: "")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                                  TimeElapsedColumn(), console=console, transient=False)
         self._tasks: dict[str, int] = {}
 
     def __call__(self, e: Event) -> None:
         if e.job_id not in self._tasks:
-            label = f"{e.model} #{e.variant + 1}  {e.job_id}"
+            label = f"{self.shot_of(e.job_id) or e.job_id}  {job_label(e)}"
             self._tasks[e.job_id] = self.progress.add_task(label, total=100, status="queued")
         task = self._tasks[e.job_id]
         if e.kind is EventKind.SUBMITTED:
@@ -49,17 +59,80 @@ class ProgressView:
             yield self
 
 
+class LineView:
+    """Off a terminal, where bars cannot redraw: one line per job state change, with the shot, the model,
+    the time since the job was first seen, and how many of the run's jobs are finished."""
+
+    FINISHED = (EventKind.DONE, EventKind.CACHED, EventKind.FAILED)
+
+    def __init__(self, write: Callable[[str], None], shot_of: Callable[[str], str] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.write, self.shot_of, self.clock = write, shot_of or (lambda job_id: ""), clock
+        self._seen: dict[str, tuple[float, str]] = {}  # job -> (first seen, shot)
+        self._state: dict[str, EventKind] = {}
+
+    def __call__(self, e: Event) -> None:
+        if e.job_id not in self._seen:
+            self._seen[e.job_id] = (self.clock(), self.shot_of(e.job_id) or e.job_id)
+        if self._state.get(e.job_id) is e.kind:  # a new percentage or byte count is not a new state
+            return
+        self._state[e.job_id] = e.kind
+        first, shot = self._seen[e.job_id]
+        state = {EventKind.WAITING: "made by another run; waiting",
+                 EventKind.FAILED: "left for resume" if e.resumable else f"failed: {e.reason or 'no reason given'}",
+                 }.get(e.kind, e.kind.value)
+        if e.kind is EventKind.RUNNING and e.progress is not None:
+            state += f" {e.progress:.0%}"
+        done = sum(k in self.FINISHED for k in self._state.values())
+        self.write(f"[{done}/{len(self._seen)} finished] {shot}  {job_label(e)}  {state}  "
+                   f"{self.clock() - first:.0f} s")
+
+
+class JournalShots:
+    """job id -> shot name: the job's `shot` tag (generate --shot, a placeholder's name), else the name given
+    for its prompt in `names`, else one made from the prompt. The journal is opened at the first question
+    (a demo points the data folder elsewhere first)."""
+
+    def __init__(self, names: dict[str, str] | None = None):
+        self.names, self._journal = names or {}, None
+
+    def __call__(self, job_id: str) -> str:
+        from ..journal import Journal
+        from ..takes import shot_name
+
+        if self._journal is None:
+            self._journal = Journal.open_default()
+        job = self._journal.get(job_id)
+        if job is None:
+            return ""
+        prompt = str(job.request.get("prompt") or "")
+        return str((job.request.get("tags") or {}).get("shot") or "") or self.names.get(prompt) or shot_name(prompt)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+
+
 @contextmanager
-def event_sink(as_json: bool):
-    """The on_event callback for a run: progress bars on stderr, or nothing when printing JSON."""
+def event_sink(as_json: bool, console=None, names: dict[str, str] | None = None):
+    """The on_event callback for a run: progress bars on a terminal, a line per state change off one (both
+    on stderr), or nothing when printing JSON."""
     if as_json:
         yield lambda e: None
         return
     from rich.console import Console
 
-    view = ProgressView(Console(stderr=True))
-    with view.shown():
-        yield view
+    console = console or Console(stderr=True)
+    shots = JournalShots(names)
+    try:
+        if not console.is_terminal:
+            yield LineView(lambda line: click.echo(line, err=True), shots)
+            return
+        view = ProgressView(console, shots)
+        with view.shown():
+            yield view
+    finally:
+        shots.close()
 
 
 def result_dict(r) -> dict:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import colorsys
 import hashlib
+import logging
 import math
 import re
 import shutil
 import subprocess
 import textwrap
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,11 +33,13 @@ from ..ffmpeg import die_with_parent, ffmpeg_exe
 from ..frames import is_drop_frame_rate, rate_label, rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
 from .base import LocalProtocol
+from .slate_fonts import BUNDLED, font_for
+from .slate_fonts import wrap as wrap_columns
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-FONT = Path(__file__).resolve().parent.parent / "data" / "DejaVuSansMono.ttf"
+FONT = BUNDLED
 # DejaVu Sans Mono: every glyph advances 1233/2048 em, so wrapping to a pixel width is exact arithmetic.
 _ADVANCE = Fraction(1233, 2048)
 _GLYPH_H = Fraction(1901 + 483, 2048)  # ascender + descender: drawtext's own line height, in em
@@ -48,6 +52,7 @@ SAMPLE_RATE = 48000
 _TURNS_PER_SECOND = Fraction(1, 40)  # gradient rotation: slow, and the same speed at any frame rate
 
 ProgressCallback = Callable[[float], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class DraftPlan:
     shot: str
     for_model: str
     colours: tuple[str, str, str]  # 0xRRGGBB, from the prompt and seed
+    font: Path = FONT  # the bundled font, or an installed one for a script it does not draw
+    font_missing: str = ""  # characters no font here draws (drawn as boxes): said when the plan is made
 
     @property
     def samples(self) -> int:
@@ -93,6 +100,12 @@ def plan_draft(request: GenerationRequest) -> DraftPlan:
     chrome = max(8, min(h // 20, int((w - 2 * margin) / (44 * _ADVANCE))))
     band = _band(chrome)
     prompt_font, lines = _fit_prompt(request.prompt, w - 2 * margin, h - 2 * band - 2 * margin, chrome)
+    shot = _one_line(request.tags.get("shot", ""))
+    font = font_for(request.prompt + shot)
+    if font.missing:
+        log.warning("No font installed here draws %r of the draft's prompt; they show as boxes on the slate. "
+                    "Install a font for that script (e.g. the Noto fonts) and render the draft again.",
+                    font.missing[:20])
     return DraftPlan(
         frames=frames,
         rate=rate,
@@ -101,9 +114,11 @@ def plan_draft(request: GenerationRequest) -> DraftPlan:
         prompt_lines=lines,
         prompt_font=prompt_font,
         chrome_font=chrome,
-        shot=_one_line(request.tags.get("shot", "")),
+        shot=shot,
         for_model=_one_line(request.tags.get("for_model", "")) or "draft",
         colours=_colours(request.prompt, request.seed),
+        font=font.path,
+        font_missing=font.missing,
     )
 
 
@@ -224,7 +239,10 @@ def _wrap(text: str, columns: int) -> list[str]:
     """Wrap each paragraph to `columns`, keeping the editor's own line breaks."""
     lines: list[str] = []
     for paragraph in _clean(text).strip().split("\n"):
-        lines.extend(textwrap.wrap(paragraph, columns) or [""])
+        if any(unicodedata.east_asian_width(ch) in "WF" for ch in paragraph):  # two columns each, no spaces needed
+            lines.extend(wrap_columns(paragraph, columns))
+        else:
+            lines.extend(textwrap.wrap(paragraph, columns) or [""])
     return lines
 
 
@@ -260,14 +278,14 @@ def _ellipsize(text: str, columns: int) -> str:
     return text if len(text) <= columns else text[: max(0, columns - 1)] + "…"
 
 
-def literal_text(stream, value: str, **kw):
+def literal_text(stream, value: str, fontfile: Path = FONT, **kw):
     """drawtext that shows `value` exactly, whatever it holds (quotes, colons, %, backslashes, newlines).
 
     ffmpeg-python escapes the two levels ffmpeg parses first (the filter option, then the filtergraph);
     `expansion=none` turns off drawtext's own third level, so '%{' and backslashes are plain characters.
     Leading and trailing whitespace is dropped (ffmpeg's option parser would drop it anyway).
     """
-    return stream.drawtext(text=value.strip(), fontfile=str(FONT), fontcolor="white", expansion="none",
+    return stream.drawtext(text=value.strip(), fontfile=str(fontfile), fontcolor="white", expansion="none",
                            escape_text=False, **kw)
 
 
@@ -307,18 +325,19 @@ def build_command(plan: DraftPlan, dest: Path) -> list[str]:
     card = card.drawbox(0, 0, w, band, "black@0.55", thickness="fill", replace=1)
     card = card.drawbox(0, h - band, w, band, "black@0.55", thickness="fill", replace=1)
     right = _ellipsize(f"DRAFT for {plan.for_model}", columns // 2)
-    card = literal_text(card, right, x=f"w-tw-{margin}", y=header_y, fontsize=font)
+    card = literal_text(card, right, fontfile=plan.font, x=f"w-tw-{margin}", y=header_y, fontsize=font)
     if plan.shot:
         shot = _ellipsize(plan.shot, columns - len(right) - 2)
-        card = literal_text(card, shot, x=margin, y=header_y, fontsize=font)
+        card = literal_text(card, shot, fontfile=plan.font, x=margin, y=header_y, fontsize=font)
     if "".join(plan.prompt_lines).strip():
         pf = plan.prompt_font
-        card = literal_text(card, "\n".join(plan.prompt_lines), x="(w-tw)/2", y="(h-th)/2", fontsize=pf,
+        card = literal_text(card, "\n".join(plan.prompt_lines), fontfile=plan.font, x="(w-tw)/2", y="(h-th)/2",
+                            fontsize=pf,
                             line_spacing=round(pf * (_LINE - _GLYPH_H)), shadowx=max(1, pf // 24),
                             shadowy=max(1, pf // 24), shadowcolor="black@0.6")
     label = f"{rate_label(plan.rate).split(' ')[0]} fps"
     if columns - len(label) >= 2 * (max(11, 2 * digits + 1) + 1):  # centred, clear of the timecode and counter
-        card = literal_text(card, label, x="(w-tw)/2", y=footer_y, fontsize=font)
+        card = literal_text(card, label, fontfile=plan.font, x="(w-tw)/2", y=footer_y, fontsize=font)
     card = (card.trim(end_frame=1)
             .filter("scale", out_color_matrix="bt709", out_range="tv").filter("format", "yuva420p"))
 
