@@ -45,19 +45,24 @@ def run(home: Path, *requests: GenerationRequest) -> tuple[list[JobResult], list
         journal.close()
 
 
-def fill_exact(home: Path, models: tuple[str, str]) -> None:
-    """Fill two slots (23.976 fps landscape, 25 fps portrait) with `models` through the real engine and
-    conform, no real waiting between polls; each clip must be exactly its slot."""
+def two_slots(first: str, second: str) -> list:
+    """A 23.976 fps landscape slot on model `first` and a 25 fps portrait one on `second`."""
     from fractions import Fraction
 
-    from promptreel.core.conform.probe import probe
-    from promptreel.core.fill import FillSettings, fill_slots
     from promptreel.core.request import Slot
 
-    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
-                  model=models[0], name="SH010"),
-             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
-                  model=models[1], name="SH020")]
+    return [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes", model=first,
+                 name="SH010"),
+            Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal", model=second,
+                 name="SH020")]
+
+
+def fill_exact(home: Path, slots: list) -> list:
+    """Fill `slots` through the real engine and conform, no real waiting between polls; each clip must be
+    exactly its slot (frames, rate, size). Returns the clips."""
+    from promptreel.core.conform.probe import probe
+    from promptreel.core.fill import FillSettings, fill_slots
+
     settings = load_settings()
     journal = Journal(home / "journal.sqlite")
     try:
@@ -74,3 +79,4 @@ def fill_exact(home: Path, models: tuple[str, str]) -> None:
         assert clip.ok, clip.error
         info = probe(clip.path)
         assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    return clips

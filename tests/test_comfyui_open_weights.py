@@ -4,7 +4,6 @@ OTIO-style slots frame-exact through the real engine."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -14,17 +13,13 @@ import pytest
 
 from promptreel.core.catalog import load_catalog
 from promptreel.core.conform.probe import probe
-from promptreel.core.engine import Engine
 from promptreel.core.errors import BadInput
-from promptreel.core.fill import FillSettings, fill_slots
-from promptreel.core.journal import Journal
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.comfyui import ComfyUI, fill_name, frame_step, load_template, template_path
 from promptreel.core.request import GenerationRequest, Slot
 from promptreel.core.sandbox import SMALL, FakeComfyUI, sandbox
-from promptreel.core.settings import load_settings
 from tests.fakes.images import still
-from tests.sandbox_engine import point_at
+from tests.sandbox_engine import fill_exact, point_at
 
 SHIPPED = Path(__file__).parents[1] / "core" / "data" / "comfyui"
 WAN, LTX2 = "wan-2.2-5b-local", "ltx-2-local"
@@ -252,21 +247,7 @@ def test_fill_conforms_wan_and_ltx2_takes_frame_exact(fakes, isolated_home, monk
              Slot(frames=31, rate=Fraction(50), size="320x180", prompt="a brass band tuning up", model=LTX2, name="SH030"),
              Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a door creaks open", model=LTX2,
                   first_frame=frame, name="SH040")]
-    journal = Journal(isolated_home / "journal.sqlite")
-    engine = Engine(load_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(isolated_home, slots)
     fake = fakes.fakes["comfyui"]
     sent = [c.json()["prompt"] for c in fake.calls_to("POST", "/prompt")]
     classes = [{n["class_type"] for n in wf.values()} for wf in sent]

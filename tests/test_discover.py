@@ -3,7 +3,6 @@ sockets: `models discover` lists video models from their OpenAPI schemas, `model
 input map, a field the mapping cannot place is reported (never guessed), a price comes from fal's pricing API or
 is unknown (and a budget then refuses), and an added fal model fills slots frame-exact end to end."""
 
-import asyncio
 import json
 from fractions import Fraction
 
@@ -11,16 +10,12 @@ import pytest
 
 from promptreel.core.catalog import default_catalog
 from promptreel.core.cli import main
-from promptreel.core.conform.probe import probe
 from promptreel.core.discover import Discovered, fal_input_schema, map_schema
-from promptreel.core.engine import Engine
-from promptreel.core.fill import FillSettings, fill_slots
-from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.fal_platform import APPS, openapi
 from promptreel.core.settings import load_settings
-from tests.sandbox_engine import point_at
+from tests.sandbox_engine import fill_exact, point_at
 
 WAN = "fal-ai/wan-25-preview/text-to-video"
 
@@ -153,21 +148,7 @@ def test_an_added_fal_model_fills_slots_frame_exact_end_to_end(env, isolated_hom
                   model="wan-25-preview-text-to-video", name="SH010", seed=7, negative_prompt="blur"),
              Slot(frames=17, rate=Fraction(25), size="180x320", prompt="rain on a tram window",
                   model="wan-25-preview-text-to-video", name="SH020")]
-    journal = Journal(isolated_home / "journal.sqlite")
-    engine = Engine(default_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(isolated_home, slots)
     bodies = sorted((c.json() for c in env.fakes["fal"].calls_to("POST", rf"/{WAN}")), key=lambda b: b["prompt"])
     assert bodies[0] == {"prompt": "a heron lifts off a pond", "duration": "5", "aspect_ratio": "16:9",
                          "resolution": "720p", "negative_prompt": "blur", "seed": 7}

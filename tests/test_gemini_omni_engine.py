@@ -16,7 +16,7 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.fakes.images import still
-from tests.sandbox_engine import fill_exact, point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run, two_slots
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def test_a_moderated_take_fails_without_a_retry_and_without_moving_route(fakes, 
 
 def test_fill_conforms_omni_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    fill_exact(isolated_home, ("gemini-omni-1.2-flash", "gemini-omni-1.1-flash"))
+    fill_exact(isolated_home, two_slots("gemini-omni-1.2-flash", "gemini-omni-1.1-flash"))
     sent = [c.json()["response_format"] for c in fakes.fakes["gemini"].calls_to("POST", r"/v1beta/interactions")]
     assert sorted(f["aspect_ratio"] for f in sent) == ["16:9", "9:16"]
 

@@ -14,7 +14,6 @@ from promptreel.core.catalog import Size, default_catalog
 from promptreel.core.conform.probe import probe
 from promptreel.core.engine import Engine
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots
 from promptreel.core.journal import Journal
 from promptreel.core.request import GenerationRequest, Slot
 from promptreel.core.sandbox import Limit, sandbox
@@ -22,7 +21,7 @@ from promptreel.core.settings import load_settings
 from promptreel.otio_adapters.fill import fill_timeline
 from promptreel.otio_adapters.filler import FillOptions, engine_filler
 from tests.fakes.images import still
-from tests.sandbox_engine import point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run
 
 CREATE = r"/v2/(text-to-video|image-to-video|extend|retake)"
 
@@ -100,21 +99,7 @@ def test_fill_conforms_ltx_takes_frame_exact_into_their_slots(fakes, home):
                   model="ltx-2.3-fast", name="SH010"),
              Slot(frames=27, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
                   model="ltx-2.3-pro", name="SH020")]
-    journal = Journal(home / "journal.sqlite")
-    engine = Engine(default_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(home, slots)
     sent = sorted((c.json()["resolution"], c.json()["fps"]) for c in fakes.fakes["ltx"].calls_to("POST", CREATE))
     assert sent == [("1080x1920", 25), ("1920x1080", 24)]
 

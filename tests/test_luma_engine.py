@@ -9,7 +9,7 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.fakes.images import still
-from tests.sandbox_engine import fill_exact, point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run, two_slots
 
 
 @pytest.fixture(scope="module")
@@ -72,5 +72,5 @@ def test_a_moderated_take_fails_without_a_retry(fakes, isolated_home, monkeypatc
 
 def test_fill_conforms_ray_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    fill_exact(isolated_home, ("ray-3.2", "ray-3.2"))
+    fill_exact(isolated_home, two_slots("ray-3.2", "ray-3.2"))
     assert sorted(body["aspect_ratio"] for body in sent(fakes.fakes["luma"])) == ["16:9", "9:16"]

@@ -9,7 +9,7 @@ from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.fakes.images import still
-from tests.sandbox_engine import fill_exact, point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run, two_slots
 
 
 @pytest.fixture(scope="module")
@@ -66,5 +66,5 @@ def test_a_sensitive_take_fails_as_moderation_without_a_retry(fakes, isolated_ho
 
 def test_fill_conforms_h3_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    fill_exact(isolated_home, ("minimax-h3", "minimax-h3"))
+    fill_exact(isolated_home, two_slots("minimax-h3", "minimax-h3"))
     assert sorted(body["ratio"] for body in sent(fakes.fakes["minimax"])) == ["16:9", "9:16"]

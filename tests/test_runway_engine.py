@@ -2,21 +2,15 @@
 (Seedance 2.5), image to video (HappyHorse 1.0) and video to video (Aleph 2, from a file and from an earlier
 take by its job id in a later engine run), and fills conformed frame-exact into their slots."""
 
-import asyncio
 from fractions import Fraction
 
 import pytest
 
-from promptreel.core.catalog import default_catalog
 from promptreel.core.conform.probe import probe
-from promptreel.core.engine import Engine
-from promptreel.core.fill import FillSettings, fill_slots
-from promptreel.core.journal import Journal
 from promptreel.core.request import GenerationRequest, Slot
 from promptreel.core.sandbox import SMALL, Spec, render, sandbox
-from promptreel.core.settings import load_settings
 from tests.fakes.images import still
-from tests.sandbox_engine import point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run
 
 
 @pytest.fixture(scope="module")
@@ -98,21 +92,7 @@ def test_fill_conforms_runway_takes_frame_exact_into_their_slots(fakes, isolated
                   model="seedance-2", name="SH010"),
              Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
                   model="happyhorse-1.0", name="SH020", first_frame=still(tmp_path, 720, 1280, "boat"))]
-    journal = Journal(isolated_home / "journal.sqlite")
-    engine = Engine(default_catalog(), journal, load_settings())
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    engine.sleep = no_wait
-    try:
-        clips = asyncio.run(fill_slots(slots, FillSettings(output_dir=isolated_home / "conformed"), engine=engine))
-    finally:
-        journal.close()
-    for clip, slot in zip(clips, slots):
-        assert clip.ok, clip.error
-        info = probe(clip.path)
-        assert (info.frames, info.rate, f"{info.width}x{info.height}") == (slot.frames, slot.rate, str(slot.size))
+    fill_exact(isolated_home, slots)
     assert ([b["model"] for b in sent(fakes, "text_to_video")], [b["model"] for b in sent(fakes, "image_to_video")]) \
         == (["seedance2"], ["happyhorse_1_0"])
 

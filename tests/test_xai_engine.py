@@ -13,7 +13,7 @@ from promptreel.core.journal import Journal
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.fakes.images import still
-from tests.sandbox_engine import fill_exact, point_at, run
+from tests.sandbox_engine import fill_exact, point_at, run, two_slots
 
 
 @pytest.fixture(scope="module")
@@ -100,5 +100,5 @@ def test_a_moderated_take_fails_without_a_retry(fakes, isolated_home, monkeypatc
 
 def test_fill_conforms_grok_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
-    fill_exact(isolated_home, ("grok-imagine-video", "grok-imagine-video-1.5"))
+    fill_exact(isolated_home, two_slots("grok-imagine-video", "grok-imagine-video-1.5"))
     assert sorted(body["aspect_ratio"] for _, body in creates(fakes.fakes["xai"])) == ["16:9", "9:16"]
