@@ -113,6 +113,6 @@ async def test_a_failed_upload_before_a_create_is_not_an_unknown_outcome():
         thread.join(5)
         sock.close()
     assert create_outcome_unknown(plain.value)  # raised in the transport error's context: looks like a lost create
-    assert failed == "RemoteProtocolError"
+    assert failed in ("RemoteProtocolError", "ReadError")  # closed with no answer (or reset, as the timing falls)
     error = ProviderError(ErrorKind.RETRYABLE, f"Uploading failed ({failed}).")
     assert not create_outcome_unknown(error)  # nothing was created: the engine may send again
