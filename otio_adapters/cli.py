@@ -476,7 +476,6 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     """Offline demo: a shot list becomes a timeline of placeholders with playable draft slates, which
     are then filled through the job engine and conformed frame-exact, with no key and no network."""
     from rich.console import Console
-    from rich.table import Table
 
     from ..core.cli.progress import JournalShots, ProgressView
     from ..core.conform.probe import probe
@@ -504,16 +503,19 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     with scene, view.shown(), contextlib.closing(shots):
         result = run_demo(folder, rate=rate, size=size, on_event=view, model=None if use_sandbox else "draft",
                           shots_csv=SANDBOX_SHOTS if use_sandbox else SHOTS)
-    table = Table(title="filled shots (read back from the files)")
-    for col in ("shot", "model", "record TC", "frames", "rate", "size", "codec", "$", "file"):
-        table.add_column(col)
+    from ..core.cli.tables import Col, fitted_table
+
+    rows = []
     for ph, filled in result.report.filled:
         info = probe(filled.media)  # what is really on disk, not what was asked for
-        table.add_row(ph.name, str(filled.provenance.get("model")), ph.timecode, str(info.frames), rate_label(info.rate), f"{info.width}x{info.height}",
-                      f"{info.codec} {info.pix_fmt}", f"{float(filled.provenance.get('cost') or 0):.2f}",
-                      filled.media.name)
+        rows.append([ph.name, str(filled.provenance.get("model")), ph.timecode, str(info.frames), rate_label(info.rate),
+                     f"{info.width}x{info.height}", f"{info.codec} {info.pix_fmt}",
+                     f"{float(filled.provenance.get('cost') or 0):.2f}", filled.media.name])
+    # Names and timecodes are never cut; on a narrow terminal the file (its folder is printed below) and the codec go.
+    cols = [Col("shot", "id"), Col("model", "id"), Col("record TC", "id"), Col("frames"), Col("rate"), Col("size", "id"),
+            Col("codec", "extra", 2), Col("$"), Col("file", "extra", 3)]
     out = Console()
-    out.print(table)
+    out.print(fitted_table("filled shots (read back from the files)", cols, rows, out.width))
     out.print(f"storyboard: {result.shots}\nboard with drafts: {result.board}\nfilled timeline: {result.filled}\n"
               f"media: {result.media}\ntotal cost: ${result.report.cost:.2f}"
               + (" (estimated: nothing was paid; the sandbox's jobs are in its own journal)" if use_sandbox else ""))
