@@ -36,7 +36,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
-from .journal import CLAIM_SECONDS, Caps, Job, Journal, new_id, now_iso, owner_id
+from .journal import CLAIM_SECONDS, Caps, Job, Journal, new_id, now_iso, owner_id, whoami
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
@@ -365,12 +365,27 @@ class Engine:
                 req = variant_request(p.request, v - first)
                 key = f"{base_key}:{v}"
                 hit = None if no_cache else self._cache_hit(key)
+                if hit is None and not no_cache:
+                    self._refuse_unreachable_take(key)
                 takes.append(_Take(p, req, model, v, key, estimate(model, req), hit))
         return takes
 
     def _cache_hit(self, key: str) -> tuple[str, Path] | None:
         found = self.journal.cache_get(key)
         return found if found is not None and found[1].is_file() else None
+
+    def _refuse_unreachable_take(self, key: str) -> None:
+        """On a shared database, a take another seat made whose file this machine cannot read is not paid for
+        again silently: refused before anything is spent, saying where it is and what to do."""
+        found = self.journal.cache_get(key)
+        if found is None:
+            return
+        job = self.journal.get(found[0])
+        if job is None or not job.host or job.host == whoami()[1]:
+            return  # this machine's own take, since deleted: making it again is what the editor expects
+        raise BadInput(f"This take was already made (job {job.id}, on {job.host}) at {found[1]}, which this machine "
+                       "cannot read.", "Mount the folder that seat writes its media to at the same path, or pass "
+                       "--no-cache to make (and pay for) a new take.")
 
     def _pick_route(self, model: Model, after: Route | None = None) -> Route:
         """The model's first usable route (after `after`, when falling back). Never another model."""

@@ -296,3 +296,24 @@ def test_a_dead_seat_elsewhere_holds_its_jobs_until_its_lease_lapses_then_any_se
     assert [r["state"] for r in json.loads(capsys.readouterr().out)] == ["done"] * 3
     assert sum(env.api.creates.values()) == 3 and journal.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
     journal.close()
+
+
+def test_a_take_another_seat_made_that_this_one_cannot_read_is_not_paid_for_again(env):
+    from promptreel.core.errors import BadInput
+
+    [made] = env.run([env.plan()])
+    assert made.ok and sum(env.api.creates.values()) == 1
+    env.journal.update(made.job_id, host="edit-bay-2")  # made on another seat of the studio's database...
+    made.path.unlink()  # ...whose media folder this machine does not have mounted
+    with pytest.raises(BadInput, match="edit-bay-2.*cannot read"):
+        env.run([env.plan()])
+    assert sum(env.api.creates.values()) == 1  # refused before anything was spent
+    [fresh] = env.run([env.plan()], no_cache=True)  # the editor's explicit choice
+    assert fresh.ok and sum(env.api.creates.values()) == 2
+
+
+def test_this_seats_own_deleted_take_is_made_again(env):
+    [made] = env.run([env.plan()])
+    made.path.unlink()
+    [again] = env.run([env.plan()])
+    assert again.ok and again.job_id != made.job_id and sum(env.api.creates.values()) == 2
