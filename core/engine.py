@@ -202,7 +202,8 @@ class Engine:
 
         async with self._session():
             done = await asyncio.gather(*(
-                self._cached(job_id, first[key], on_event) if first[key].hit is not None
+                self._cached(job_id, first[key].model.id, first[key].variant, first[key].hit[1], on_event)
+                if first[key].hit is not None
                 else self._collect(job_id, on_event, create=True)
                 for key, job_id in jobs.items()
             ))
@@ -345,13 +346,7 @@ class Engine:
         if job.state is not JobState.DONE:
             on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason=job.error_message))
             return replace(self._result(job.id), cost=0.0)
-        path = Path(job.output_path)
-        try:
-            info = await asyncio.to_thread(probe, path)
-        except MediaError:
-            info = None
-        on_event(Event(EventKind.CACHED, job.id, job.model, job.variant, path=path))
-        return replace(self._result(job.id, info=info, cached=True), cost=0.0)
+        return await self._cached(job.id, job.model, job.variant, Path(job.output_path), on_event)
 
     # --- planning -----------------------------------------------------------------------------
 
@@ -526,14 +521,14 @@ class Engine:
         on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason=message, resumable=resumable))
         return _Stop(self._result(job.id, resumable=resumable))
 
-    async def _cached(self, job_id: str, take: _Take, on_event: OnEvent) -> JobResult:
-        path = take.hit[1]
+    async def _cached(self, job_id: str, model: str, variant: int, path: Path, on_event: OnEvent) -> JobResult:
+        """A take already on disk (a cache hit, or a job another process made): probed, reported, not paid by this run."""
         try:
             info = await asyncio.to_thread(probe, path)
         except MediaError:
             info = None
-        on_event(Event(EventKind.CACHED, job_id, take.model.id, take.variant, path=path))
-        return self._result(job_id, info=info, cached=True)
+        on_event(Event(EventKind.CACHED, job_id, model, variant, path=path))
+        return replace(self._result(job_id, info=info, cached=True), cost=0.0)
 
     async def _drive(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
         try:

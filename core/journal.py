@@ -25,6 +25,7 @@ from typing import Any, Iterable
 from . import store
 from .errors import BudgetExceeded
 from .keys import redact
+from .procs import pid_alive
 from .providers.base import JobState, MediaRef
 
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
@@ -45,15 +46,7 @@ def _owner_gone(owner: str) -> bool:
     """True when `owner` was a process on this machine that no longer runs."""
     host, _, rest = owner.partition("/")
     pid = rest.partition("/")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, another user's
-        return False
-    return False
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def whoami() -> tuple[str, str]:

@@ -23,6 +23,7 @@ from typing import Literal
 
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..ffmpeg import die_with_parent
+from ..procs import pid_alive
 from ..folders import is_writable
 from ..frames import rate_label
 from ..request import Slot
@@ -131,27 +132,16 @@ def clean_stale_partials(folder: Path) -> list[Path]:
     name, is gone); a live process's are left alone. Returns what was deleted."""
     gone = []
     try:
-        names = [p for p in Path(folder).iterdir() if _PARTIAL.match(p.name)]
+        found = [(p, _PARTIAL.match(p.name)) for p in Path(folder).iterdir()]
     except OSError:
         return gone
-    for path in names:
-        pid = int(_PARTIAL.match(path.name).group(1))
-        if pid == os.getpid() or _alive(pid):
+    for path, mark in found:
+        if mark is None or pid_alive(int(mark.group(1))):  # not ours, or its writer (maybe this process) still runs
             continue
         with contextlib.suppress(OSError):
             path.unlink()
             gone.append(path)
     return gone
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process
-        return True
-    return True
 
 
 def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
