@@ -24,7 +24,7 @@ class Size(BaseModel):
     height: int
 
     @classmethod
-    def parse(cls, text: str) -> "Size":
+    def parse(cls, text: str) -> Size:
         try:
             w, h = text.lower().split("x")
             size = cls(width=int(w), height=int(h))
@@ -128,7 +128,7 @@ class Model(BaseModel):
     routes: list[Route] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _check(self) -> "Model":
+    def _check(self) -> Model:
         if not (self.durations or self.duration_range or self.any_duration):
             raise ValueError("give durations, duration_range or any_duration")
         for sizes in self.sizes.values():

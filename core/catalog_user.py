@@ -42,7 +42,6 @@ def write_entry(mid: str, route: str, found, mapping, price: dict, price_note: s
     import tomli_w
 
     from .catalog import default_catalog, load_catalog
-
     from .settings import home
 
     named = catalog_path()

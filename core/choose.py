@@ -225,7 +225,9 @@ def _sort_key(by: str):
     def latency(c: Choice) -> float:
         return inf if c.median_s is None else c.median_s
 
-    tail = (lambda c: (score(c), len(c.fit.changes), latency(c), c.model.id))
+    def tail(c: Choice) -> tuple[float, int, float, str]:
+        return score(c), len(c.fit.changes), latency(c), c.model.id
+
     return {
         "score": tail,
         "price": lambda c: (inf if c.price is None else c.price, *tail(c)),

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-
 # Property names, in the order tried, for each unified value. A property named none of these is never
 # guessed at: it is left at the vendor's default and reported.
 NAMES = {

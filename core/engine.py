@@ -22,11 +22,11 @@ import os
 import random
 import sqlite3
 import time
+from collections.abc import Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt

@@ -10,8 +10,8 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from .errors import BadInput
 

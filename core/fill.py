@@ -19,8 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cast import names_in, references
-from .cast import project as cast_project
+from .cast import names_in, project as cast_project, references
 from .catalog import Catalog, default_catalog
 from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices

@@ -17,10 +17,11 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import store
 from .errors import BudgetExceeded
@@ -149,7 +150,7 @@ class Journal:
         self._db = store.connect(self.path)
 
     @classmethod
-    def open_default(cls) -> "Journal":
+    def open_default(cls) -> Journal:
         """This seat's journal: the shared database when one is set, else the data folder's SQLite file."""
         return cls(store.default_target())
 

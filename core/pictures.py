@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import html
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from .errors import BadInput
 from .ffmpeg import die_with_parent, ffmpeg_exe

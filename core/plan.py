@@ -156,9 +156,8 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
                 f"{model.name} cannot make {size}.", f"Allowed sizes: {', '.join(str(s) for s in offered)}."
             )
     if model.any_duration:
-        if req.frames is None or req.fps is None:
-            if req.seconds is None:
-                raise UnsupportedRequest("The request has no length.", "Give --seconds, or --frames with --fps.")
+        if (req.frames is None or req.fps is None) and req.seconds is None:
+            raise UnsupportedRequest("The request has no length.", "Give --seconds, or --frames with --fps.")
     else:
         if req.frames is not None:
             raise UnsupportedRequest(

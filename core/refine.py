@@ -15,8 +15,9 @@ promote, choose and revert work on any take of it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError

@@ -20,10 +20,11 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, Union
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import BadInput, UserError
@@ -31,7 +32,7 @@ from .errors import BadInput, UserError
 # States in which a job is still being made: one such job per request (its `live_key`), see migration 6.
 LIVE_STATES = ("planned", "submitting", "unknown", "queued", "running", "succeeded", "downloading")
 
-Target = Union[Path, str]  # a SQLite file, or a postgresql:// URL
+Target = Path | str  # a SQLite file, or a postgresql:// URL
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,10 @@ class Migration:
     what: str
     sql: str = ""
     columns: tuple[tuple[str, str, str], ...] = ()  # (table, column, type) added where missing
-    after: Callable[["Database"], None] | None = None
+    after: Callable[[Database], None] | None = None
 
 
-def _one_live_job_per_request(db: "Database") -> None:
+def _one_live_job_per_request(db: Database) -> None:
     # Journals written before this migration may hold several unfinished jobs for one request (the
     # double-pay this migration ends): the oldest becomes the request's live job, the others stay as they are.
     marks = ",".join("?" * len(LIVE_STATES))
@@ -298,7 +299,7 @@ class Database:
     def close(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc) -> None:

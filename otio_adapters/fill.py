@@ -12,9 +12,9 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from ..core.cast import cast_shape
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UserError
-from ..core.cast import cast_shape
 from ..core.plan import PlannedRequest, group_shots, plan_slot, reword
 from ..core.prompts.compose import TemplateCache
 from ..core.request import Slot

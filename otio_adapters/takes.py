@@ -57,7 +57,7 @@ def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate], glob
                 break
         else:
             lanes.append([(start, end, clip)])
-    for n, lane in enumerate(reversed(lanes)):
+    for _n, lane in enumerate(reversed(lanes)):
         track = otio.schema.Track(name=TRACK_NAME, kind=otio.schema.TrackKind.Video)
         track.enabled = False
         track.metadata[NS] = {"takes_track": True}

@@ -8,6 +8,7 @@ Each check says ok, or the problem and its fix; `essential` ones make the comman
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -173,10 +174,8 @@ def models_in_use() -> dict[str, set[str]]:
     from . import panel_settings
 
     used: dict[str, set[str]] = {}
-    try:
+    with contextlib.suppress(UserError):  # a broken panel settings file is the panel's to report
         used.setdefault(panel_settings.load().model, set()).add("the panel's default model")
-    except UserError:
-        pass  # a broken panel settings file is the panel's to report
     try:
         target = store.default_target()
     except UserError:

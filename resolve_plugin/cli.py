@@ -133,8 +133,7 @@ def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
     from promptreel.core.errors import BadInput
 
     from .connect import connect
-    from .extend import extend as do_extend
-    from .extend import find_item
+    from .extend import extend as do_extend, find_item
     from .worker import clip_maker
 
     if (clip_name is None) == (item_id is None):
@@ -191,9 +190,9 @@ def doctor(as_json: bool) -> None:
     """Check ffmpeg, PyAV, the data folder, the journal, keys, the catalog and the way into Resolve."""
     import json
 
-    from .checkup import essential_failures, report_json, report_text, run_all
-
     from promptreel.core.errors import UserError
+
+    from .checkup import essential_failures, report_json, report_text, run_all
 
     class EssentialProblem(UserError):
         exit_code = 1

@@ -10,10 +10,9 @@ limits, one concurrency pool, one budget check); `make_many` uses it when it is 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from pydantic import BaseModel
 

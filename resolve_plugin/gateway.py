@@ -12,6 +12,7 @@ refusals into `UserError`s. The rest of the plugin only sees `Gateway`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -352,10 +353,8 @@ class BridgeGateway(Gateway):
         return self.client.call(op, **args)
 
     def shutdown(self) -> None:
-        try:
+        with contextlib.suppress(BridgeError):
             self.client.call("shutdown")
-        except BridgeError:
-            pass
         self.client.close()
 
     def close(self) -> None:

@@ -34,11 +34,12 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
@@ -46,13 +47,13 @@ from pydantic import BaseModel
 from promptreel.core import pictures, takes
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import BadInput, UserError
+from promptreel.core.fill import SlotClip
+from promptreel.core.journal import Journal
+from promptreel.core.keys import redact
 from promptreel.core.prompts.builders import BuiltPrompt
 from promptreel.core.prompts.compose import PromptSpec, compose, spec_from
 from promptreel.core.prompts.fields import ShotFields
 from promptreel.core.prompts.templates import TemplateStore
-from promptreel.core.fill import SlotClip
-from promptreel.core.journal import Journal
-from promptreel.core.keys import redact
 from promptreel.core.stats import COLUMNS, model_stats
 
 from . import bins, edits, filemode, panel_refine, panel_settings

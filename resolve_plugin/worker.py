@@ -10,7 +10,7 @@ import os
 import sys
 import time
 import webbrowser
-from typing import Callable
+from collections.abc import Callable
 
 from promptreel.core.errors import UserError
 from promptreel.core.events import Event

@@ -3,8 +3,8 @@
 from fractions import Fraction
 
 import opentimelineio as otio
-
 from otio_helpers import assert_frame_exact
+
 from promptreel.otio_adapters.demo import run_demo
 from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import SAMPLES, as_json, assert_frame_exact, changed_outside, item_path, media_path
+
 from promptreel.core.catalog import Size
 from promptreel.core.errors import BudgetExceeded
 from promptreel.otio_adapters.fill import FillIncomplete, fill_timeline
 from promptreel.otio_adapters.filler import Failed, Filled, FillOptions, engine_filler
-from tests.fakes.otio_media import pattern_filler, render_pattern
 from promptreel.otio_adapters.placeholders import find_placeholders
 from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
 from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY, revert_tracks
+from tests.fakes.otio_media import pattern_filler, render_pattern
 
 SMALL = Size(width=320, height=180)
 
@@ -314,12 +314,12 @@ def _ramp(path, frames=24):
 
 def _luma(path, n=0):
     """Mean grey level of frame n of an image or video."""
+    from itertools import islice
+
     import av
 
     with av.open(str(path)) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i == n:
-                break
+        frame = next(islice(c.decode(video=0), n, None))
         frame = frame.reformat(format="gray")
         plane, w = frame.planes[0], frame.width
         data = bytes(plane)

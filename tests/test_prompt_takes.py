@@ -6,8 +6,8 @@ import json
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import write_cut
+
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.fill import SlotClip

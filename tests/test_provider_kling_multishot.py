@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import assert_frame_exact, media_path
+
 from promptreel.core.catalog import Size, default_catalog
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.ffmpeg import ffmpeg_exe

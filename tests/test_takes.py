@@ -1,8 +1,7 @@
 """Takes in core: A/B and variants through the engine and the sandbox fakes, the takes table, promote."""
 
-from fractions import Fraction
-
 import json
+from fractions import Fraction
 
 import pytest
 

@@ -167,8 +167,8 @@ def models(ctx: click.Context, as_json: bool, show_all: bool, frames, fps, size,
         console.print(f"{hidden} retired model(s) not shown: `promptreel models --all` lists them.", highlight=False)
 
 
-from .models_update import update  # noqa: E402  (subcommands, in their own modules)
 from .models_discover import add, discover  # noqa: E402
+from .models_update import update  # noqa: E402  (subcommands, in their own modules)
 
 models.add_command(update)
 models.add_command(discover)

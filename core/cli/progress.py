@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 
 import click
 

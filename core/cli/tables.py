@@ -4,8 +4,9 @@ columns are left out, at any width."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 WORD = 30  # a longer word may be folded
 FOLDED = 8  # the narrowest a text column gets when folding inside words

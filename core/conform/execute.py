@@ -23,9 +23,9 @@ from typing import Literal
 
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..ffmpeg import die_with_parent
-from ..procs import pid_alive
 from ..folders import is_writable
 from ..frames import rate_label
+from ..procs import pid_alive
 from ..request import Slot
 from .plan import AUDIO_CODEC, Choices, ConformPlan, plan_conform
 from .probe import MediaInfo, probe

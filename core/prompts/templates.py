@@ -154,10 +154,9 @@ class TemplateStore:
 
     def _put(self, db: store.Database, t: Template, replace: bool) -> None:
         now = _now()
-        if not replace:
-            if db.execute("SELECT 1 FROM templates WHERE name = ?", (t.name,)).fetchone():
-                raise BadInput(f"A template named '{t.name}' already exists.",
-                               "Give another name, or replace it with --replace.")
+        if not replace and db.execute("SELECT 1 FROM templates WHERE name = ?", (t.name,)).fetchone():
+            raise BadInput(f"A template named '{t.name}' already exists.",
+                           "Give another name, or replace it with --replace.")
         db.execute(
             "INSERT INTO templates (name, text, tags, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET text = excluded.text, tags = excluded.tags,"

@@ -18,8 +18,8 @@ import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -135,7 +135,7 @@ class Protocol(ABC):
         self.credentials = credentials
         self.base_url = with_version(base_url or self.default_base_url, self.version_segment)
 
-    @classmethod
+    @classmethod  # noqa: B027 - an optional hook: most routes have nothing more to check
     def check_ready(cls) -> None:
         """Raise MissingKey when this route cannot authenticate here, beyond `key_names` (which the
         engine checks itself), so the engine takes the model's next route. Must be cheap: no network."""

@@ -33,8 +33,7 @@ from ..ffmpeg import die_with_parent, ffmpeg_exe
 from ..frames import is_drop_frame_rate, rate_label, rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
 from .base import LocalProtocol
-from .slate_fonts import BUNDLED, font_for
-from .slate_fonts import wrap as wrap_columns
+from .slate_fonts import BUNDLED, font_for, wrap as wrap_columns
 
 if TYPE_CHECKING:
     from ..settings import Settings

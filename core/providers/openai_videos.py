@@ -15,6 +15,7 @@ HTTP 200 with status "failed" and an `error` object: a failed job, not an HTTP e
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -251,10 +252,8 @@ class OpenAIVideos(Protocol):
         status = self.status_of(video)
         hint = r.headers.get("openai-poll-after-ms")
         if hint and not status.state.terminal:
-            try:
+            with contextlib.suppress(ValueError):
                 status.next_poll_s = int(hint) / 1000
-            except ValueError:
-                pass
         return status
 
     def status_of(self, video: Video) -> Status:

@@ -26,8 +26,8 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
+from ..request import GenerationRequest
 from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create

@@ -32,8 +32,8 @@ from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
 from .auth import Computed, host_of
 from .base import ErrorKind, MediaRef, ProviderError, Status, WireCall
-from .veo import Operation, VeoProtocol, VideoResult
 from .httpkit import read_video
+from .veo import Operation, VeoProtocol, VideoResult
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_LOCATION = "us-central1"  # where Google's Veo examples run

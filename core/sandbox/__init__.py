@@ -16,8 +16,8 @@ from .kling import FakeKling
 from .loopback import Call, LoopbackServer, Reply
 from .ltx import FakeLTX
 from .luma import FakeLuma
-from .minimax import FakeMiniMax
 from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
+from .minimax import FakeMiniMax
 from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
 from .run import Sandbox, make_fake, sandbox

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ..credentials import AI_GENERATED
 
@@ -88,7 +88,7 @@ def sign_generated(data: bytes, generator: str, chain: Chain | None = None) -> b
     return out.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def signed_media(data: bytes, generator: str) -> bytes:
     """`sign_generated` once per clip and generator in a process, like the renders themselves."""
     return sign_generated(data, generator)

@@ -7,14 +7,15 @@ provider really shows are replies too: a delay, a truncated body, a dropped conn
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -80,10 +81,8 @@ class LoopbackServer:
                     time.sleep(reply.delay)
                 if reply.drop:
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return
                 data = reply.payload()
                 status = reply.status
@@ -143,7 +142,7 @@ class LoopbackServer:
         rx = re.compile(pattern)
         return [c for c in self.calls if c.method == method and rx.fullmatch(c.path)]
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         self.thread.start()
         return self
 

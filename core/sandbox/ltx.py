@@ -99,10 +99,7 @@ class FakeLTX(Fake):
             return error(404, "not_found_error", f"Model {body['model']} not found")
         if "model" in body and body["model"] not in MODELS:
             return invalid(f"Invalid model: {body['model']!r}")
-        if kind in ("extend", "retake"):
-            checked = self._check_edit(kind, body)
-        else:
-            checked = self._check_generate(kind, body)
+        checked = self._check_edit(kind, body) if kind in ("extend", "retake") else self._check_generate(kind, body)
         if isinstance(checked, Reply):
             return checked
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=checked)

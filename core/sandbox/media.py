@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import ffmpeg
@@ -77,7 +77,7 @@ def _workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="promptreel-sandbox-media-"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _render(spec: Spec) -> bytes:
     out = _workdir() / f"{spec.width}x{spec.height}_{spec.fps.numerator}-{spec.fps.denominator}_{spec.frame_count}_{int(spec.audio)}.mp4"
     rate = rate_str(spec.fps)
@@ -105,7 +105,7 @@ def tiny_mp4() -> bytes:
     return render(SMALL.apply(Spec(320, 180, Fraction(24), Fraction(1), audio=True)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def png(width: int, height: int) -> bytes:
     """A real PNG still of the given size."""
     out = _workdir() / f"still_{width}x{height}.png"

@@ -291,7 +291,7 @@ class FakeOpenAIVideos(Fake):
 
 def _check_seconds(value, allowed: tuple[str, ...]) -> Reply | None:
     quoted = ", ".join(f"'{s}'" for s in allowed[:-1]) + f", or '{allowed[-1]}'"
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         kind = "an integer" if isinstance(value, int) else "a number"
         return error(400, f"Invalid type for 'seconds': expected one of {quoted}, but got {kind} instead.",
                      "seconds", "invalid_type")

@@ -22,8 +22,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from . import replicate_listing as listing
 from .fake import Fake, is_int, size_for
-from .media import multipart
 from .loopback import Call, Reply
+from .media import multipart
 
 STR, INT, BOOL, LIST = "str", "int", "bool", "list"
 SCHEMAS = {

@@ -15,9 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from fractions import Fraction
-from typing import Callable
 
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
@@ -26,7 +26,7 @@ from .media import image_size, multipart, video_seconds
 VERSION = "2024-11-06"
 DATA_URI_MAX = 5 * 1024 * 1024
 Check = Callable[[object], bool]
-UPLOADED: ContextVar[dict[str, bytes]] = ContextVar("uploaded", default={})  # runway:// URI -> bytes, per fake
+UPLOADED: ContextVar[dict[str, bytes] | None] = ContextVar("uploaded", default=None)  # runway:// URI -> bytes, per fake
 
 
 # --- the field checks ------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def decoded(uri, kind: str) -> bytes | None:
     if uri.startswith("https://"):
         return None
     if uri.startswith("runway://"):  # an upload: it must exist (in this fake) and be what it is used as
-        data = UPLOADED.get().get(uri)
+        data = (UPLOADED.get() or {}).get(uri)
         if data is None:
             return False
     else:
@@ -215,7 +215,7 @@ def invalid(kind: str, body: dict) -> str | None:
     unknown = sorted(set(body) - set(fields) - {"model"})
     if unknown:
         return f"Unrecognized keys: {unknown}"
-    for name, check in schema.items():
+    for name, _check in schema.items():
         if name.startswith("*") and name[1:] not in body:
             return f"Missing required parameter '{name[1:]}'"
     for name, value in body.items():
