@@ -187,7 +187,8 @@ class Signing:
                 {"label": "c2pa.actions", "data": {"actions": [
                     {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}},
                     {"action": "c2pa.transcoded", "digitalSourceType": source,
-                     "description": "Conformed to the timeline's frame count, rate, size and codec by promptreel."},
+                     "description": "Conformed to the timeline's frame count, rate, size and codec "
+                                    "by promptreel."},
                 ]}},
                 {"label": "org.promptreel.provenance", "data": facts},
             ],

@@ -522,7 +522,8 @@ class Engine:
         return _Stop(self._result(job.id, resumable=resumable))
 
     async def _cached(self, job_id: str, model: str, variant: int, path: Path, on_event: OnEvent) -> JobResult:
-        """A take already on disk (a cache hit, or a job another process made): probed, reported, not paid by this run."""
+        """A take already on disk (a cache hit, or a job another process made): probed, reported, not
+        paid by this run."""
         try:
             info = await asyncio.to_thread(probe, path)
         except MediaError:

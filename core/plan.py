@@ -130,7 +130,8 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
         raise UnsupportedRequest("A last frame needs a first frame too.", "Give --first-frame as well.")
     if len(req.reference_images) > model.max_reference_images:
         raise UnsupportedRequest(
-            f"{model.name} takes at most {model.max_reference_images} reference images; got {len(req.reference_images)}.",
+            f"{model.name} takes at most {model.max_reference_images} reference images; "
+            f"got {len(req.reference_images)}.",
             "Give fewer reference images.",
         )
     for path in (req.first_frame, req.last_frame, *req.reference_images):

@@ -494,7 +494,8 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
         scene.enter_context(exported({"PROMPTREEL_HOME": str(Path(folder) / "sandbox-home"),
                                       "PROMPTREEL_DATABASE_URL": ""}))
         scene.enter_context(sandbox(latency=2.0, export=True))
-        what = "Gemini Omni 1.2 Flash, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
+        what = ("Gemini Omni 1.2 Flash, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs "
+                "(no key, no network)")
     else:
         what = "the local draft model (free, offline)"
     console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with {what} into {folder}")

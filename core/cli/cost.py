@@ -12,8 +12,8 @@ import click
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
 @click.option("--sandbox", is_flag=True, help="The sandbox's pretend spend instead (jobs its fakes made).")
 def cost(by, since, as_csv, sandbox) -> None:
-    """Report spend by day, model, project, user or host (the seat that asked). Jobs made by `promptreel sandbox` fakes are not money and are
-    listed only with --sandbox."""
+    """Report spend by day, model, project, user or host (the seat that asked). Jobs made by
+    `promptreel sandbox` fakes are not money and are listed only with --sandbox."""
     from datetime import date
 
     from ..errors import BadInput

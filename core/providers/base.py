@@ -142,7 +142,8 @@ class Protocol(ABC):
 
     @abstractmethod
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        """The exact create call. `client_ref` is our job id, for providers that take an idempotency key or external id."""
+        """The exact create call. `client_ref` is our job id, for providers that take an idempotency key
+        or external id."""
 
     @abstractmethod
     async def submit(self, call: WireCall, staging: Path) -> Submitted: ...

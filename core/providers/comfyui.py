@@ -292,7 +292,8 @@ class ComfyUI(Protocol):
             if name not in used:
                 mark = "{{" + name + "}}"
                 raise BadInput(
-                    f"ComfyUI workflow {path} has no {mark} placeholder, so promptreel cannot set the {PLACEHOLDERS[name]}.",
+                    f"ComfyUI workflow {path} has no {mark} placeholder, so promptreel cannot set the "
+                    f"{PLACEHOLDERS[name]}.",
                     f'Put "{mark}" as the value of the node input that sets it, or choose another workflow.',
                 )
         # client_id carries our job id into ComfyUI's queue and history, where find_created looks for it.

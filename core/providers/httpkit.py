@@ -27,7 +27,8 @@ _BILLING = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment
 # ... and about a model that is gone, so the engine can take the next route.
 _RETIRED = re.compile(r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I)
 # ... and, on a 404, a model the vendor does not (any longer) know: "model not found", "The model `x` does not
-# exist", "Application x not found" (an aggregator's app). Only on a 404, where a typo'd path would say nothing of a model.
+# exist", "Application x not found" (an aggregator's app). Only on a 404, where a typo'd path would say nothing
+# of a model.
 _GONE = re.compile(r"\b(model|application)\b.{0,120}?(not found|does not exist|no longer)|\bunknown model\b", re.I)
 
 
@@ -192,7 +193,8 @@ def data_uri(path: Path, what: str, limit: int | None = None, vendor: str = "") 
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     if limit is not None and len(uri) > limit:
         raise UnsupportedRequest(
-            f"The {what} image {Path(path).name} is {len(uri) // 1024} KB as a data URI; {vendor} takes at most {limit // 1024} KB.",
+            f"The {what} image {Path(path).name} is {len(uri) // 1024} KB as a data URI; "
+            f"{vendor} takes at most {limit // 1024} KB.",
             "Save it smaller (a JPEG at the output size is plenty) and try again.",
         )
     return uri

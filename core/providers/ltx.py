@@ -167,7 +167,8 @@ class LTX(Protocol):
         uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         if len(uri) > VIDEO_DATA_URI_LIMIT:
             raise UnsupportedRequest(
-                f"The video {Path(source).name} is {len(uri) // (1024 * 1024)} MB as a data URI; LTX takes at most 15 MB.",
+                f"The video {Path(source).name} is {len(uri) // (1024 * 1024)} MB as a data URI; "
+                "LTX takes at most 15 MB.",
                 "Give an https URL of the video instead (LTX fetches up to 32 MB).")
         return uri
 

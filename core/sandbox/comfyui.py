@@ -311,7 +311,9 @@ class FakeComfyUI(Fake):
             node_id = next((k for k, n in job.workflow.items() if n["class_type"] in SAMPLERS), next(iter(job.workflow)))
             return self._entry(job, {}, "error", False, [start, cached, ["execution_error", {
                 "prompt_id": job.prompt_id, "node_id": node_id, "node_type": job.workflow[node_id]["class_type"],
-                "executed": [], "exception_message": "Allocation on device \nThis error means you ran out of memory on your GPU.",
+                "executed": [],
+                "exception_message": ("Allocation on device \n"
+                                      "This error means you ran out of memory on your GPU."),
                 "exception_type": "torch.OutOfMemoryError", "traceback": ["..."], "current_inputs": {},
                 "current_outputs": {}}]])
         outputs = {} if job.fault == "no_outputs" else {o: self._run_output(job, o) for o in job.outputs_to_execute}

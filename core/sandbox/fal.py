@@ -3,8 +3,9 @@ under /{owner}/{app}/requests/{id} (no sub-path, as the real queue does), cancel
 
 Validates `Authorization: Key`, and the body per endpoint (veo3.1 text, image-to-video,
 first-last-frame; veo3.1/fast text and first-last-frame; sora-2 text and image-to-video, with
-integer durations; kling-video/v3 standard and pro text-to-video, with string durations). Media: 24 fps (Sora 30) at the aspect, resolution (Kling: the app's) and
-duration asked, with audio unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
+integer durations; kling-video/v3 standard and pro text-to-video, with string durations). Media:
+24 fps (Sora 30) at the aspect, resolution (Kling: the app's) and duration asked, with audio unless
+generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
 runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
 Status answers carry `logs` (a list with ?logs=1, else null) past IN_QUEUE, and `metrics` when COMPLETED,

@@ -1,13 +1,16 @@
 """Kling's API as a loopback server: create, query by task id or external_task_id, envelope errors.
 
 Verifies the bearer: the API key, or (the legacy scheme) a JWT signed with the secret (HS256,
-iss = access key, exp/nbf checked: an expired token gets 401 code 1004); string durations, raw base64 images, and field names
-per endpoint; video-extend takes only the video id of a finished video this fake made. Kling 3.0:
+iss = access key, exp/nbf checked: an expired token gets 401 code 1004); string durations, raw
+base64 images, and field names per endpoint;
+video-extend takes only the video id of a finished video this fake made. Kling 3.0:
 multi-shot (customize: 1-6 shots of <= 512 characters, string durations summing to the take's, no
 prompt needed), omni-video for kling-v3-omni (image_list frames and references; one video_list
 clip, `base` to edit: no frames, sound off, the take as long as the clip), kling-3.0-turbo (audio
-always on: no `sound` field, no multi-shot fields, no end frame). Media: 24 fps (30 for v1, v1.5, v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9
-unless given), the duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
+always on: no `sound` field, no multi-shot fields, no end frame). Media: 24 fps (30 for v1, v1.5,
+v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9 unless given), the
+duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty
+(succeed, no videos).
 Faults: billing (429/1102), arrears (429/1101), rate (429/1302), moderation (400/1301),
 500 (code 5000), drop, slow.
 """

@@ -79,7 +79,8 @@ def _workdir() -> Path:
 
 @cache
 def _render(spec: Spec) -> bytes:
-    out = _workdir() / f"{spec.width}x{spec.height}_{spec.fps.numerator}-{spec.fps.denominator}_{spec.frame_count}_{int(spec.audio)}.mp4"
+    rate_part = f"{spec.fps.numerator}-{spec.fps.denominator}"
+    out = _workdir() / f"{spec.width}x{spec.height}_{rate_part}_{spec.frame_count}_{int(spec.audio)}.mp4"
     rate = rate_str(spec.fps)
     video = ffmpeg.input(f"testsrc2=size={spec.width}x{spec.height}:rate={rate}", f="lavfi")
     streams = [video]

@@ -14,7 +14,8 @@ and the OpenAPI spec (`/videos*`, `VideoResource`, `CreateVideoJsonBody`, `Creat
 - POST /v1/videos/{id}/remix takes only {prompt} and needs a completed source; the new video keeps the
   source's model, size and seconds and names it in `remixed_from_video_id`.
 
-Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked (fails with that error code),
+Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked
+(fails with that error code),
 content_502 (the first download answers 502), truncate (the first download is cut short), corrupt
 (the download is not an MP4), expired (the download is refused as past its time),
 drop (the job is created, the answer never comes), slow (created, answered after 3 s).

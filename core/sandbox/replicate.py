@@ -219,7 +219,8 @@ class FakeReplicate(Fake):
         unknown = (set(fields) | set(files)) - FILE_FIELDS - {"content"}
         if unknown or set(files) != {"content"}:
             return problem(422, "Input validation failed",
-                           f"expected a `content` file part and only {sorted(FILE_FIELDS)}; got {sorted(set(fields) | set(files))}")
+                           f"expected a `content` file part and only {sorted(FILE_FIELDS)}; "
+                           f"got {sorted(set(fields) | set(files))}")
         name, data, part_type = files["content"]
         filename = fields.get("filename") or name
         if not filename or len(filename.encode()) > 255:
@@ -233,7 +234,8 @@ class FakeReplicate(Fake):
             now = datetime.now(timezone.utc)
             self.files[file_id] = {
                 "id": file_id, "name": filename, "content_type": fields.get("type") or part_type or "application/octet-stream",
-                # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5 of the content.
+                # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5
+                # of the content.
                 "size": len(data), "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
                 "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
                 "created_at": _iso(now), "expires_at": _iso(now + timedelta(days=1)),

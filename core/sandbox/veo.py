@@ -3,7 +3,8 @@ envelope, and long-running operations that finish after a few reads (and the fak
 Media: 24 fps at the aspect ratio, resolution and duration asked; Veo 3+ with audio (on Vertex
 unless generateAudio is false), Veo 2 silent.
 
-Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): rai (done, no video, raiMediaFilteredCount + reason),
+Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): rai (done, no
+video, raiMediaFilteredCount + reason),
 no_media (done, nothing at all), op_error (done with INTERNAL), op_moderation (done with an
 INVALID_ARGUMENT naming Responsible AI), truncate (the first download is cut short), corrupt (the
 download is not an MP4), expired (the download URL refuses with 403), drop (the

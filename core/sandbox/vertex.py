@@ -30,7 +30,8 @@ MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate
 RETIRED = {"veo-3.0-generate-preview"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime"}
 # `/v1` (promptreel's vertex route) and `/v1beta1` (google-genai's default api_version, which the service accepts).
-MODEL_PATH = r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/:]+)"
+MODEL_PATH = (r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+              r"/publishers/google/models/(?P<model>[^/:]+)")
 
 
 class FakeVertexVeo(FakeVeo):

@@ -715,7 +715,8 @@ def _timecode(frame, nominal, drop):
         tens, rem = divmod(frame, per_10)
         frame += dropped * 9 * tens + (dropped * ((rem - dropped) // per_min) if rem > dropped else 0)
     sep = ";" if drop else ":"
-    return f"{frame // (nominal * 3600):02d}:{frame // (nominal * 60) % 60:02d}:{frame // nominal % 60:02d}{sep}{frame % nominal:02d}"
+    h, m, s, f = frame // (nominal * 3600), frame // (nominal * 60) % 60, frame // nominal % 60, frame % nominal
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{f:02d}"
 
 
 def export_still(session, args):
