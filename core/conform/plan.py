@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,9 @@ from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_label, rate_str
 from .probe import AudioInfo, MediaInfo
 from .target import Target, codec_families
+
+if TYPE_CHECKING:
+    from ffmpeg.nodes import OutputStream  # ffmpeg-python ships no types: this names what it is
 
 FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
 Fit = Literal["fit", "fill", "crop", "stretch"]
@@ -99,7 +102,7 @@ class ConformPlan:
             args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
         return args
 
-    def stream(self, output: Path | str):
+    def stream(self, output: Path | str) -> OutputStream:
         """The ffmpeg-python graph for this plan (building it runs nothing)."""
         import ffmpeg
 
@@ -157,7 +160,7 @@ class ConformPlan:
         pcm = f"{t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels, {float(t.seconds):.3f} s"
         if self.silent_audio:
             return f"silence (the source has none), {pcm}."
-        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
+        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo is not None and self.tempo != 1 else "") + "."
 
     def _colour_words(self) -> str:
         s = self.source
@@ -294,11 +297,12 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
         if stretch != 1:
             video.append(("setpts", (f"PTS*{stretch.numerator}/{stretch.denominator}",), {}))
         rate = rate_str(target.rate)
-        video.append({
+        retime: dict[str, Filter] = {
             "nearest": ("fps", (), {"fps": rate}),
             "blend": ("framerate", (), {"fps": rate}),
             "minterpolate": ("minterpolate", (), {"fps": rate, "mi_mode": "mci", "mc_mode": "aobmc", "vsbmc": 1}),
-        }[strategy])
+        }
+        video.append(retime[strategy])
     if hold or not one_to_one:
         # Time-based resampling can end one frame early at the end of the stream; the frame it
         # would have shown is the last one, so a clone is exact. Trimming to N removes any excess.
