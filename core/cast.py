@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, UserError
 
@@ -50,7 +50,7 @@ class Member:
     note: str = ""
     project: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "images": [str(p) for p in self.images], "note": self.note,
                 "project": self.project}
 
@@ -206,7 +206,7 @@ def resolve(text: str) -> tuple[str, list[Member]]:
                                 f"Add with `promptreel cast add {unknown[0]} IMAGE...`, or fix the name.")
     said: set[str] = set()
 
-    def spell(m: re.Match) -> str:
+    def spell(m: re.Match[str]) -> str:
         member = cast[m.group(1).lower()]
         first = member.name not in said
         said.add(member.name)
@@ -249,7 +249,7 @@ def cast_for(prompt: str, model: Model, given: Sequence[Path] = ()) -> Casting:
     return Casting(text, (*given, *sent), tags, warnings)
 
 
-def references(request) -> list[dict]:
+def references(request) -> list[dict[str, Any]]:
     """Each reference image a request sends, with its SHA-256 (a take's provenance)."""
     from .request import file_sha256
 

@@ -6,7 +6,7 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -283,7 +283,7 @@ class Catalog(BaseModel):
         return f"{told}, and {name} has no other route. " + (self.replacement_text(model) if model else "")
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -304,7 +304,7 @@ def retired_routes_path() -> Path:
     return home() / RETIRED_ROUTES
 
 
-def retired_routes() -> dict[str, dict]:
+def retired_routes() -> dict[str, dict[str, Any]]:
     """route key -> {"retired_on": date, "words": the vendor's answer}."""
     path = retired_routes_path()
     if not path.is_file():
@@ -334,7 +334,7 @@ def record_retired(route_key: str, words: str, today: date | None = None) -> boo
     return True
 
 
-def _apply_retired(models: dict, retired: dict[str, dict]) -> dict:
+def _apply_retired(models: dict[str, Any], retired: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The catalog's routes, with those a vendor has ended marked retired (date and the vendor's words)."""
     out = {}
     for mid, spec in models.items():

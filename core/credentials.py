@@ -13,6 +13,7 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import BadInput, UnsupportedRequest
 
@@ -42,19 +43,19 @@ class Credentials:
     signer: str = ""  # the signing certificate's common name and issuer
     signed_at: str | None = None
     ai_generated: bool = False  # an action says the media was made by a trained model
-    ingredients: list[dict] = field(default_factory=list)  # title, relationship, its active manifest
+    ingredients: list[dict[str, Any]] = field(default_factory=list)  # title, relationship, its active manifest
     failures: list[str] = field(default_factory=list)  # validation codes other than success
-    store: dict = field(default_factory=dict)  # the manifest store as c2pa reports it
+    store: dict[str, Any] = field(default_factory=dict)  # the manifest store as c2pa reports it
     remote_url: str | None = None  # the manifest is kept at this URL, which promptreel does not fetch
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Everything but the whole store: what a sidecar or a report shows first."""
         data = asdict(self)
         data.pop("store")
         return data
 
 
-def summarise(store: dict, validation: str | None) -> Credentials:
+def summarise(store: dict[str, Any], validation: str | None) -> Credentials:
     label = store.get("active_manifest")
     active = store.get("manifests", {}).get(label or "", {})
     generator = ", ".join(f"{g.get('name', '')} {g.get('version', '')}".strip()

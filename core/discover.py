@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 # Property names, in the order tried, for each unified value. A property named none of these is never
 # guessed at: it is left at the vendor's default and reported.
@@ -39,7 +40,7 @@ class Discovered:
     category: str = ""
     description: str = ""
     page: str = ""  # the model's page: the entry's source
-    properties: dict = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
 
 
@@ -47,8 +48,8 @@ class Discovered:
 class Mapping:
     """What a schema lets promptreel send, as a catalog entry and an input map, and what it could not place."""
 
-    inputs: dict  # aggregator input-map fields (see core/data/aggregator_inputs.toml)
-    entry: dict  # catalog model fields
+    inputs: dict[str, Any]  # aggregator input-map fields (see core/data/aggregator_inputs.toml)
+    entry: dict[str, Any]  # catalog model fields
     unmapped: list[str]  # "name (type): why" for each property promptreel will not set
     assumed: list[str]  # facts the schema does not state and the entry had to fill in
     blocking: list[str]  # required properties promptreel cannot set: the model cannot be added
@@ -56,7 +57,7 @@ class Mapping:
 
 # --- schemas ----------------------------------------------------------------------------------------
 
-def _resolve(node, root: dict, depth: int = 0):
+def _resolve(node, root: dict[str, Any], depth: int = 0):
     """`node` with $ref, allOf and nullable anyOf folded in (enough for fal's and Replicate's input schemas)."""
     if not isinstance(node, dict) or depth > 8:
         return node if isinstance(node, dict) else {}
@@ -76,7 +77,7 @@ def _resolve(node, root: dict, depth: int = 0):
     return out
 
 
-def fal_input_schema(endpoint_id: str, openapi: dict) -> tuple[dict, list[str]]:
+def fal_input_schema(endpoint_id: str, openapi: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """(properties, required) of the POST body of `endpoint_id` in fal's OpenAPI document."""
     paths = openapi.get("paths", {}) if isinstance(openapi, dict) else {}
     op = (paths.get(f"/{endpoint_id}") or {}).get("post")
@@ -90,12 +91,12 @@ def fal_input_schema(endpoint_id: str, openapi: dict) -> tuple[dict, list[str]]:
     return ({k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()}, list(schema.get("required", [])))
 
 
-def replicate_input_schema(openapi: dict) -> tuple[dict, list[str]]:
+def replicate_input_schema(openapi: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     schema = _resolve(openapi.get("components", {}).get("schemas", {}).get("Input", {}), openapi)
     return ({k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()}, list(schema.get("required", [])))
 
 
-def describe(prop: dict) -> str:
+def describe(prop: dict[str, Any]) -> str:
     """A property's type and bounds in a few characters: "enum 5|10", "integer 1-10", "string"."""
     if "enum" in prop:
         return "enum " + "|".join(str(v) for v in prop["enum"])
@@ -107,7 +108,7 @@ def describe(prop: dict) -> str:
     return kind
 
 
-def _item_type(prop: dict) -> str:
+def _item_type(prop: dict[str, Any]) -> str:
     items = prop.get("items", {})
     return str(items.get("type", "any")) if isinstance(items, dict) else "any"
 
@@ -154,8 +155,8 @@ def map_schema(found: Discovered, today: date | None = None) -> Mapping:
             if n in props and n not in taken.values():
                 taken[what] = n
                 break
-    inputs: dict = {}
-    entry: dict = {"name": found.name, "vendor": found.route, "family": "generic"}
+    inputs: dict[str, Any] = {}
+    entry: dict[str, Any] = {"name": found.name, "vendor": found.route, "family": "generic"}
     unmapped: list[str] = []
     assumed: list[str] = []
     used = {"prompt"}

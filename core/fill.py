@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cast import names_in, project as cast_project, references
 from .catalog import Catalog, default_catalog
@@ -57,7 +57,7 @@ class SlotClip:
 
     slot: Slot
     path: Path | None
-    provenance: dict
+    provenance: dict[str, Any]
     error: str | None = None
 
     @property
@@ -74,7 +74,7 @@ def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0
                        catalog.models)
 
 
-def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict:
+def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict[str, Any]:
     """What a clip carries about the job that made it (timelines, bins, the takes table)."""
     return {
         "prompt": request.prompt, "model": job.model, "route": journal.get(job.job_id).route_key,
@@ -88,7 +88,7 @@ def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal)
 
 
 def target_for(slot: Slot, settings: FillSettings, metadata: dict[str, str] | None = None) -> Target:
-    extra: dict = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
+    extra: dict[str, Any] = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
     if metadata:
         extra["metadata"] = metadata
     return Target.from_slot(slot, settings.codec, **extra)
@@ -150,7 +150,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
         async with cores:
             return await asyncio.to_thread(conform, take, output, target, choices, on_event=check)
 
-    async def finish(i: int, output: Path, provenance: dict, take: Path, marks: Marks) -> None:
+    async def finish(i: int, output: Path, provenance: dict[str, Any], take: Path, marks: Marks) -> None:
         if output in conforms:
             try:
                 await conforms[output]
@@ -195,7 +195,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
 
 
 def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
-                     anchors: bytes | None) -> dict:
+                     anchors: bytes | None) -> dict[str, Any]:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
     try:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -69,7 +69,7 @@ class Take:
     job_id: str | None
     path: Path | None  # the clip (conformed to the slot where it filled one)
     slot: Slot  # what it was made for: frames, rate, size, prompt, hints
-    provenance: dict
+    provenance: dict[str, Any]
     error: str | None
     chosen: bool
     source: str | None  # the take this one was promoted from
@@ -86,7 +86,7 @@ class Take:
     def prompt(self) -> str:
         return self.slot.prompt
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (the CLI's --json, the panel)."""
         return {"id": self.id, "group": self.group, "shot": self.shot, "kind": self.kind, "position": self.position,
                 "model": self.model, "seed": self.seed, "variant": self.variant, "job_id": self.job_id,

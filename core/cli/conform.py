@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -134,7 +135,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
         click.echo(f"note: {kept['provenance_error']}", err=True)
 
 
-def _keep(journal, clip, made, signing, anchors) -> dict | None:
+def _keep(journal, clip, made, signing, anchors) -> dict[str, Any] | None:
     """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
     from ..fill import keep_provenance
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -160,7 +161,7 @@ def _clip_seconds(path: Path) -> int:
     return max(1, math.ceil(probe(path, check_duplicate=False).seconds))
 
 
-def _earlier_request(job_id: str) -> dict:
+def _earlier_request(job_id: str) -> dict[str, Any]:
     """The request of an earlier job in the journal ({} when there is none: the engine says so later)."""
     from ..journal import Journal
 

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -135,7 +136,7 @@ def event_sink(as_json: bool, console=None, names: dict[str, str] | None = None)
         shots.close()
 
 
-def result_dict(r) -> dict:
+def result_dict(r) -> dict[str, Any]:
     info = r.info
     return {
         "job_id": r.job_id, "model": r.model, "variant": r.variant, "state": r.state.value,

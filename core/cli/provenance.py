@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 
-def _credentials(c: dict | None, indent: str) -> list[str]:
+def _credentials(c: dict[str, Any] | None, indent: str) -> list[str]:
     if c is None:
         return [f"{indent}content credentials: none"]
     if c.get("remote_url"):
@@ -27,7 +28,7 @@ def _credentials(c: dict | None, indent: str) -> list[str]:
     return lines
 
 
-def describe(found: dict) -> list[str]:
+def describe(found: dict[str, Any]) -> list[str]:
     """The chain in words, clip first."""
     lines = [found["file"], f"  sha256 {found['sha256']}"]
     if found["disclosure"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -11,7 +12,7 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def _failures(row: dict) -> str:
+def _failures(row: dict[str, Any]) -> str:
     from ..stats import FAILURE_CLASSES
 
     return ", ".join(f"{row[c]} {c.replace('_', ' ')}" for c in FAILURE_CLASSES if row[c]) or "-"

@@ -177,7 +177,7 @@ def fill(template: Any, values: dict[str, Any], where: str) -> tuple[Any, set[st
     """
     used: set[str] = set()
 
-    def value_of(m: re.Match) -> Any:
+    def value_of(m: re.Match[str]) -> Any:
         name, default = m.group(1), m.group(2)
         if name not in PLACEHOLDERS:
             raise BadInput(f"ComfyUI workflow {where} has a placeholder {{{{{name}}}}} that promptreel does not fill.",

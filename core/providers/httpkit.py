@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from math import gcd
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -65,7 +66,7 @@ async def send_before_create(client: httpx.AsyncClient, method: str, url: str, *
         return type(e.__context__).__name__
 
 
-def json_body(response: httpx.Response) -> dict:
+def json_body(response: httpx.Response) -> dict[str, Any]:
     """The body as a JSON object, or {} (a proxy's HTML error page, an empty body, a JSON list)."""
     try:
         body = response.json()

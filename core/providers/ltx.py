@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -101,7 +102,7 @@ class AsyncJob(BaseModel):
     status: str = ""
     created_at: str | None = None
     completed_at: str | None = None
-    result: dict | None = None
+    result: dict[str, Any] | None = None
     error: ErrorDetail | str | None = None  # the reference says only that it "describes why"
 
 

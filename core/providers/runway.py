@@ -21,7 +21,7 @@ import base64
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -156,7 +156,7 @@ class Runway(Protocol):
         return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True), files=files,
                         headers={"X-Runway-Version": API_VERSION})
 
-    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict:
+    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict[str, Any]:
         """The size and length fields for text or image to video, refused when the model cannot make them."""
         model_id = self.route.model_id
         if sizes is None:
@@ -172,7 +172,7 @@ class Runway(Protocol):
             raise UnsupportedRequest(f"{model_id} on Runway makes {span} s, not {seconds} s.", f"Ask for {span} s.")
         return {**sizes[size], "duration": seconds}
 
-    def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict:
+    def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict[str, Any]:
         fields = self._sized(hosted.image, hosted.durations, request, "from a first frame")
         first = data_uri(request.first_frame, "first frame", DATA_URI_LIMIT, "Runway")
         if not request.last_frame:
@@ -182,7 +182,7 @@ class Runway(Protocol):
         last = data_uri(request.last_frame, "last frame", DATA_URI_LIMIT, "Runway")
         return {**fields, "prompt_image": [PromptImage(uri=first, position="first"), PromptImage(uri=last, position="last")]}
 
-    def _video_fields(self, hosted: Hosted, request: GenerationRequest, purpose: str) -> dict:
+    def _video_fields(self, hosted: Hosted, request: GenerationRequest, purpose: str) -> dict[str, Any]:
         model_id = self.route.model_id
         if purpose not in hosted.modes or hosted.video is None:
             did = "edits" if purpose == "remix" else "extends"

@@ -132,7 +132,7 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple[dict | None, dict, list[str]]:
+def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
     """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid.
 
     `installed` False: no model files at all (the node_errors fault); `uploaded`: the input folder's images."""
@@ -152,7 +152,7 @@ def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple
     if not outputs:
         return _err("prompt_no_outputs", "Prompt has no outputs", ""), {}, []
 
-    node_errors: dict[str, dict] = {}
+    node_errors: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
 
     def check(node_id: str, output: str) -> bool:
@@ -230,13 +230,13 @@ def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple
 class Job:
     number: int
     prompt_id: str
-    workflow: dict
-    extra_data: dict
+    workflow: dict[str, Any]
+    extra_data: dict[str, Any]
     outputs_to_execute: list[str]
     fault: str = ""
     reads: int = 0
     interrupted: bool = False
-    entry: dict | None = None  # the history entry, once finished
+    entry: dict[str, Any] | None = None  # the history entry, once finished
     created: float = field(default_factory=time.monotonic)
 
     @property
@@ -301,7 +301,7 @@ class FakeComfyUI(Fake):
         job.entry = self._finish(job)
         return "done"
 
-    def _finish(self, job: Job) -> dict:
+    def _finish(self, job: Job) -> dict[str, Any]:
         start = ["execution_start", {"prompt_id": job.prompt_id}]
         cached = ["execution_cached", {"nodes": [], "prompt_id": job.prompt_id}]
         if job.interrupted:
@@ -320,11 +320,11 @@ class FakeComfyUI(Fake):
         return self._entry(job, outputs, "success", True,
                            [start, cached, ["execution_success", {"prompt_id": job.prompt_id}]])
 
-    def _entry(self, job: Job, outputs: dict, status_str: str, completed: bool, messages: list) -> dict:
+    def _entry(self, job: Job, outputs: dict[str, Any], status_str: str, completed: bool, messages: list) -> dict[str, Any]:
         return {"prompt": job.item, "outputs": outputs,
                 "status": {"status_str": status_str, "completed": completed, "messages": messages}}
 
-    def _upstream(self, workflow: dict, node_id: str, class_type: str) -> dict | None:
+    def _upstream(self, workflow: dict[str, Any], node_id: str, class_type: str) -> dict[str, Any] | None:
         todo, seen = [node_id], set()
         while todo:
             nid = todo.pop()
@@ -337,7 +337,7 @@ class FakeComfyUI(Fake):
             todo += [str(v[0]) for v in node["inputs"].values() if _is_link(v)]
         return None
 
-    def _save(self, prefix: str, ext: str, data: bytes) -> dict:
+    def _save(self, prefix: str, ext: str, data: bytes) -> dict[str, Any]:
         subfolder, _, base = prefix.rpartition("/")
         with self._lock:
             n = self._counters[(subfolder, base)] = self._counters.get((subfolder, base), 0) + 1
@@ -345,7 +345,7 @@ class FakeComfyUI(Fake):
         self.files[("output", subfolder, name)] = data
         return {"filename": name, "subfolder": subfolder, "type": "output"}
 
-    def _run_output(self, job: Job, node_id: str) -> dict:
+    def _run_output(self, job: Job, node_id: str) -> dict[str, Any]:
         node = job.workflow[node_id]
         inputs = node["inputs"]
         if node["class_type"] == "SaveImage":

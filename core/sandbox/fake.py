@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..discover import size_for  # noqa: F401  (the frame size a model makes for an aspect at a short side)
 from .credentials import signed_media
@@ -36,13 +36,13 @@ SANDBOX_KEY = "sbx-placeholder-key-0000"  # what every fake accepts as its key
 @dataclass
 class Job:
     id: str
-    body: dict
+    body: dict[str, Any]
     outcome: str = "ok"  # ok | a fake-specific fault name
     polls: int = 0
     canceled: bool = False
     spec: Spec | None = None  # the media this job makes
     created: float = field(default_factory=time.monotonic)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Fake:
@@ -66,10 +66,10 @@ class Fake:
         self.cdn = LoopbackServer()
         for server in (self.api, self.cdn):
             server.httpd.handle_error = _quiet
-        self.jobs: dict = {}
+        self.jobs: dict[str, Any] = {}
         self.creates = 0
         self.today: date | None = None  # None: the real date (kept by reset(): a test module's fake lives in one era)
-        self._faults: list[tuple[str | tuple[str, re.Pattern], str | Reply]] = []
+        self._faults: list[tuple[str | tuple[str, re.Pattern[str]], str | Reply]] = []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self.cdn.route("GET", r"/media/(?P<id>[^/]+)\.mp4")(self._media)
@@ -181,7 +181,7 @@ class Fake:
         with self._lock:
             self.creates += 1
 
-    def new_job(self, body: dict, prefix: str = "job", job_id: str | None = None, call: Call | None = None,
+    def new_job(self, body: dict[str, Any], prefix: str = "job", job_id: str | None = None, call: Call | None = None,
                 spec: Spec | None = None) -> Job:
         with self._lock:
             self.creates += 1

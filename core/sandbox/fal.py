@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from . import fal_platform as platform
 from .fake import Fake, is_int, size_for
@@ -113,7 +114,7 @@ class FakeFal(Fake):
         width, height = size_for(aspect, short)
         return self._queued(call, model, body, self.spec(width, height, fps, seconds))
 
-    def _queued(self, call: Call, model: str, body: dict, spec) -> Reply:
+    def _queued(self, call: Call, model: str, body: dict[str, Any], spec) -> Reply:
         """Make the job and answer as the queue does: its id and the URLs to follow it by."""
         app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)

@@ -68,13 +68,13 @@ SAFETY = ("The video could not be generated because the request or output violat
 class Interaction:
     id: str
     model: str
-    body: dict
+    body: dict[str, Any]
     spec: Spec
     fault: str = ""
     reads: int = 0
     total: int = 0  # seconds of video in this chain (an extension adds to its source's)
     status: str = "in_progress"
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
 
 
@@ -263,7 +263,7 @@ class FakeGemini(FakeGeminiVeo):
         return None
 
     # read -----------------------------------------------------------------------------------
-    def envelope(self, ix: Interaction) -> dict:
+    def envelope(self, ix: Interaction) -> dict[str, Any]:
         stamp = "2026-12-06T12:00:00Z"
         out = {"id": ix.id, "status": ix.status, "model": ix.model, "created": stamp, "updated": stamp,
                "role": "model"}
@@ -311,7 +311,7 @@ class FakeGemini(FakeGeminiVeo):
             "total_output_tokens": TOKENS_PER_SECOND * seconds,
             "output_tokens_by_modality": [{"modality": "video", "tokens": TOKENS_PER_SECOND * seconds}]}}
 
-    def video_block(self, ix: Interaction) -> dict:
+    def video_block(self, ix: Interaction) -> dict[str, Any]:
         fmt = ix.body["response_format"]
         fmt = fmt[0] if isinstance(fmt, list) else fmt
         if ix.fault == "inline" or fmt.get("delivery", "inline") == "inline":
@@ -333,7 +333,7 @@ class FakeGemini(FakeGeminiVeo):
         return Reply(200, self.envelope(ix))
 
     # files ----------------------------------------------------------------------------------
-    def file_state(self, entry: dict) -> str:
+    def file_state(self, entry: dict[str, Any]) -> str:
         if "reads" not in entry:
             return "ACTIVE"  # Veo's outputs
         if entry["reads"] <= entry["processing"]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from typing import Any
 
 import jwt
 
@@ -173,7 +174,7 @@ class FakeKling(Fake):
         """The job of this fake whose media `url` is, if any (an edit of a take it made keeps its length)."""
         return next((j for j in self.jobs.values() if self.media_url(j) == url), None)
 
-    def _data(self, job, status: str) -> dict:
+    def _data(self, job, status: str) -> dict[str, Any]:
         data = {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.body.get("external_task_id")},
                 "created_at": 1732352400000, "updated_at": 1732352400000}
         if status == "succeed":
@@ -210,7 +211,7 @@ def _raw_base64(value) -> bool:
         return False
 
 
-def _multi_shot(body: dict, model: str) -> str | None:
+def _multi_shot(body: dict[str, Any], model: str) -> str | None:
     """What is wrong with Kling 3.0's multi-shot fields, if anything (None when absent or right)."""
     given = V3_FIELDS & set(body)
     if not given:
@@ -242,7 +243,7 @@ def _multi_shot(body: dict, model: str) -> str | None:
     return None
 
 
-def _omni(body: dict, family: str, model: str) -> str | None:
+def _omni(body: dict[str, Any], family: str, model: str) -> str | None:
     """What is wrong with an omni-video body (or with omni fields elsewhere), if anything."""
     if family != "omni-video":
         return None
@@ -272,7 +273,7 @@ def _omni(body: dict, family: str, model: str) -> str | None:
     return None
 
 
-def _turbo(body: dict, model: str) -> str | None:
+def _turbo(body: dict[str, Any], model: str) -> str | None:
     if model != TURBO:
         return None
     if "sound" in body:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -26,7 +27,7 @@ class Call:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
-    match: re.Match | None = None
+    match: re.Match[str] | None = None
 
     def json(self):
         return json.loads(self.body or b"null")
@@ -35,7 +36,7 @@ class Call:
 @dataclass
 class Reply:
     status: int = 200
-    body: bytes | str | dict | list | None = None
+    body: bytes | str | dict[str, Any] | list | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
     truncate_at: int | None = None  # send only this many body bytes, then close (declared length stays full)
@@ -56,7 +57,7 @@ Handler = Callable[[Call], Reply]
 
 class LoopbackServer:
     def __init__(self, port: int = 0):
-        self.routes: list[tuple[str, re.Pattern, Handler]] = []
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         server = self

@@ -22,6 +22,7 @@ import binascii
 import re
 import uuid
 from datetime import date
+from typing import Any
 
 from .fake import Fake, is_int
 from .loopback import Call, Reply
@@ -108,7 +109,7 @@ class FakeLTX(Fake):
             return Reply(drop=True)
         return Reply(202, {"id": job.id, "created_at": "2026-12-06T10:00:00.000Z"})
 
-    def _check_generate(self, kind: str, body: dict):
+    def _check_generate(self, kind: str, body: dict[str, Any]):
         problems = []
         if not isinstance(body.get("prompt"), str) or not 1 <= len(body["prompt"]) <= 5000:
             problems.append("prompt")
@@ -134,7 +135,7 @@ class FakeLTX(Fake):
         width, height = (int(x) for x in resolution.split("x"))
         return self.spec(width, height, fps, duration, audio=body.get("generate_audio", True))
 
-    def _check_edit(self, kind: str, body: dict):
+    def _check_edit(self, kind: str, body: dict[str, Any]):
         if "prompt" in body and (not isinstance(body["prompt"], str) or len(body["prompt"]) > 5000):
             return invalid("Invalid values: prompt")
         shape = self._input_video(body.get("video_uri"))

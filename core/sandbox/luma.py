@@ -13,6 +13,7 @@ asked; an extension is the new 5 s; an edit keeps its source's size and length. 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from .fake import Fake
 from .loopback import Call, Reply
@@ -30,7 +31,7 @@ OUTCOME_FAILURES = {"moderated": ("content_moderated", "The prompt was flagged b
                     "budget": ("budget_exhausted", "Credit budget exhausted")}
 
 
-def _error(status: int, message: str, headers: dict | None = None) -> Reply:
+def _error(status: int, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "api_error"}},
                  headers=headers or {})
 
@@ -136,7 +137,7 @@ class FakeLuma(Fake):
         width, height = frame(aspect, resolution)
         return self._accept(body, call, width, height, seconds)
 
-    def _edit(self, call: Call, body: dict, video: dict, resolution: str) -> Reply:
+    def _edit(self, call: Call, body: dict[str, Any], video: dict[str, Any], resolution: str) -> Reply:
         if "duration" in video or "keyframes" in video:
             return _error(400, "video_edit output duration matches the source; duration is not accepted")
         source = self._ref(body.get("source"), "source", video=True)
@@ -150,11 +151,11 @@ class FakeLuma(Fake):
             return _error(400, "the source video must be 18 seconds or shorter")
         return self._accept(body, call, width, height, seconds)
 
-    def _accept(self, body: dict, call: Call, width: int, height: int, seconds) -> Reply:
+    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds) -> Reply:
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds))
         return Reply(201, self._generation(job, "queued"))
 
-    def _generation(self, job, state: str, **extra) -> dict:
+    def _generation(self, job, state: str, **extra) -> dict[str, Any]:
         return {"id": job.id, "created_at": "2026-12-06T09:00:00Z", "model": job.body["model"], "state": state,
                 "type": job.body["type"], **extra}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import struct
+from typing import Any
 
 from .fake import Fake, is_int
 from .loopback import Call, Reply
@@ -27,7 +28,7 @@ SHORT_SIDE = {"768P": 768, "2K": 1440}
 KEYFRAMES, REFERENCES = {"first_frame", "last_frame"}, {"reference_image"}
 
 
-def envelope(status: int, kind: str, message: str, headers: dict | None = None) -> Reply:
+def envelope(status: int, kind: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"type": "error", "error": {"type": kind, "message": message, "http_code": str(status)},
                           "request_id": "021785229015510a2c883cf675b9804d"}, headers=headers or {})
 

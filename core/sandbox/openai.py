@@ -29,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from .fake import Fake
 from .loopback import Call, Reply
@@ -43,7 +44,7 @@ CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 
 
 def error(status: int, message: str, param: str | None = None, code: str | None = None,
-          kind: str = "invalid_request_error", headers: dict | None = None) -> Reply:
+          kind: str = "invalid_request_error", headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"error": {"message": message, "type": kind, "param": param, "code": code}},
                  headers=headers or {})
 
@@ -108,7 +109,7 @@ class FakeOpenAIVideos(Fake):
         return None
 
     # create -------------------------------------------------------------------------------
-    def _body(self, call: Call) -> tuple[dict, dict] | Reply:
+    def _body(self, call: Call) -> tuple[dict[str, Any], dict[str, Any]] | Reply:
         parts = multipart(call)
         if parts is not None:
             return parts
@@ -122,7 +123,7 @@ class FakeOpenAIVideos(Fake):
             return error(400, "The request body must be a JSON object.")
         return body, {}
 
-    def _accepted(self, call: Call, fields) -> Reply | tuple[dict, dict]:
+    def _accepted(self, call: Call, fields) -> Reply | tuple[dict[str, Any], dict[str, Any]]:
         """Authenticated, parsed, and with no field the endpoint does not know — or the refusal."""
         if (denied := self._auth(call)) is not None:
             return denied
@@ -231,7 +232,7 @@ class FakeOpenAIVideos(Fake):
             return "in_progress"
         return "failed" if job.fault == "moderation_blocked" else "completed"
 
-    def _resource(self, job: Job, status: str) -> dict:
+    def _resource(self, job: Job, status: str) -> dict[str, Any]:
         done = status in ("completed", "failed")
         completed_at = job.created_at + 60 if done else None
         return {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from . import replicate_listing as listing
 from .fake import Fake, is_int, size_for
@@ -48,7 +49,7 @@ def problem(status: int, title: str, detail: str, headers=None) -> Reply:
                  headers={"Content-Type": "application/problem+json", **(headers or {})})
 
 
-def validate(schema: dict, data: dict) -> list[str]:
+def validate(schema: dict[str, Any], data: dict[str, Any]) -> list[str]:
     out = [f"{k}: Additional property is not allowed" for k in data if k not in schema]
     for key, rule in schema.items():
         if key not in data:
@@ -68,7 +69,7 @@ class FakeReplicate(Fake):
     shut_down = {m: date(2026, 9, 24) for m in ("openai/sora-2", "openai/sora-2-pro")}
 
     def __init__(self, *args, **kw):
-        self.files: dict[str, dict] = {}  # file id -> the file object given out
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> the file object given out
         super().__init__(*args, **kw)
 
     @property
@@ -90,7 +91,7 @@ class FakeReplicate(Fake):
         self.route("GET", r"/v1/predictions")(self._list)
         self.route("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel")(self._cancel)
 
-    def _listed(self) -> list[dict]:
+    def _listed(self) -> list[dict[str, Any]]:
         return [listing.model(key, rules) for key, rules in SCHEMAS.items() if not self.gone(key)]
 
     def _collection(self, call: Call) -> Reply:
@@ -115,7 +116,7 @@ class FakeReplicate(Fake):
         found = next((m for m in self._listed() if f"{m['owner']}/{m['name']}" == key), None)
         return Reply(200, found) if found else problem(404, "Not found", f"Model {key} not found")
 
-    def output_spec(self, model: str, given: dict):
+    def output_spec(self, model: str, given: dict[str, Any]):
         if model.startswith("openai/"):
             landscape = given.get("aspect_ratio", "portrait") == "landscape"
             size = (1792, 1024) if given.get("resolution") == "high" else (1280, 720)
@@ -145,7 +146,7 @@ class FakeReplicate(Fake):
             return problem(int(name), "Internal server error", "Something went wrong")
         return self.transport_fault(name)
 
-    def _prediction(self, job) -> dict:
+    def _prediction(self, job) -> dict[str, Any]:
         seen = job.polls
         status, output, error = "starting", None, None
         done = seen >= self.polls_to_finish or (job.outcome == "instant" and self.ready(job.created))
@@ -194,7 +195,7 @@ class FakeReplicate(Fake):
             return Reply(drop=True)  # the prediction runs and bills; the caller never hears
         return Reply(201, self._prediction(job))
 
-    def _file_inputs(self, data: dict) -> list[str]:
+    def _file_inputs(self, data: dict[str, Any]) -> list[str]:
         """File inputs as Replicate takes them: a URL it can fetch (here: one of our uploads), or a small data URL."""
         out = []
         for key, value in data.items():

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInput
 from .fake import SANDBOX_KEY, Fake
@@ -26,7 +27,7 @@ KLING_ACCESS, KLING_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-01234567
 KLING_API_KEY = "sbx-kling-api-key-0000"
 
 
-class Sandbox(dict):
+class Sandbox(dict[str, Any]):
     """The environment mapping (str -> str), with the running fakes by route in `fakes`."""
 
     fakes: dict[str, Fake]

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from fractions import Fraction
+from typing import Any
 
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
@@ -206,7 +207,7 @@ def _bad(message: str, status: int = 400) -> Reply:
     return Reply(status, {"error": message}, headers={"x-powered-by": "Express"})
 
 
-def invalid(kind: str, body: dict) -> str | None:
+def invalid(kind: str, body: dict[str, Any]) -> str | None:
     """What Runway would refuse in `body` on /v1/`kind`, or None."""
     schema = SCHEMAS[kind].get(body.get("model"))
     if schema is None:
@@ -234,7 +235,7 @@ class FakeRunway(Fake):
     key_names = ("RUNWAYML_API_SECRET",)
 
     def __init__(self, *args, **kwargs):
-        self.uploads: dict[str, dict] = {}  # upload id -> {"fields", "uri", "data"}
+        self.uploads: dict[str, dict[str, Any]] = {}  # upload id -> {"fields", "uri", "data"}
         super().__init__(*args, **kwargs)
         self.cdn.route("POST", r"/uploads/(?P<id>[^/]+)")(self._store)
 
@@ -314,7 +315,7 @@ class FakeRunway(Fake):
         return Reply(204)
 
     @staticmethod
-    def _output(body: dict) -> tuple[int, int, Fraction]:
+    def _output(body: dict[str, Any]) -> tuple[int, int, Fraction]:
         """(width, height, seconds) the model makes for `body`."""
         source = body.get("videoUri") or body.get("promptVideo")
         clip = decoded(source, "video") if source else None

@@ -33,7 +33,7 @@ RAI_REASON = ("Veo could not generate 1 videos because the output was flagged by
 
 
 def google_error(http: int, status: str, message: str, details: list | None = None,
-                 headers: dict | None = None) -> Reply:
+                 headers: dict[str, Any] | None = None) -> Reply:
     body: dict[str, Any] = {"code": http, "message": message, "status": status}
     if details:
         body["details"] = details
@@ -48,10 +48,10 @@ def bad(message: str) -> Reply:
 class Op:
     name: str
     model: str
-    body: dict
+    body: dict[str, Any]
     fault: str = ""
     reads: int = 0
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
     spec: Spec | None = None
     created: float = field(default_factory=time.monotonic)
 
@@ -142,7 +142,7 @@ class FakeVeo(Fake):
             return err
         return self.validate_parameters(model, body.get("parameters") or {}, inst)
 
-    def validate_parameters(self, model: str, params: Any, inst: dict) -> Reply | None:
+    def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:
         if not isinstance(params, dict):
             return bad("parameters must be an object.")
         allowed = COMMON_PARAMS | (VERTEX_PARAMS if self.vertex else set())
@@ -195,7 +195,7 @@ class FakeVeo(Fake):
             return Reply(drop=True)
         return Reply(200, {"name": op.name}, delay=3.0 if op.fault == "slow" else 0.0)
 
-    def read(self, op: Op) -> dict:
+    def read(self, op: Op) -> dict[str, Any]:
         if self.ready(op.created):
             op.reads += 1
         if op.reads <= self.running_reads:
@@ -213,12 +213,12 @@ class FakeVeo(Fake):
             done["response"] = op.result
         return done
 
-    def output_spec(self, model: str, body: dict) -> Spec:
+    def output_spec(self, model: str, body: dict[str, Any]) -> Spec:
         params = body.get("parameters") or {}
         short = {"1080p": 1080, "4k": 2160}.get(params.get("resolution"), 720)
         width, height = size_for(params.get("aspectRatio", "16:9"), short)
         audio = not model.startswith("veo-2") and params.get("generateAudio", True)
         return self.spec(width, height, 24, params.get("durationSeconds", 8), audio=audio)
 
-    def finish(self, op: Op) -> dict:
+    def finish(self, op: Op) -> dict[str, Any]:
         raise NotImplementedError

@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 from datetime import date
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from .loopback import Call, Reply
@@ -48,7 +49,7 @@ class FakeVertexVeo(FakeVeo):
                  running_reads: int = 2, **kw):
         super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
-        self.objects: dict[tuple[str, str], dict] = {}  # (bucket, object) -> {"downloads", "fault"}
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}  # (bucket, object) -> {"downloads", "fault"}
         self.route("POST", MODEL_PATH + ":predictLongRunning", op="create")(self._create)
         self.route("POST", MODEL_PATH + ":fetchPredictOperation", op="poll")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
@@ -94,7 +95,7 @@ class FakeVertexVeo(FakeVeo):
                                                                  "(or it may not exist).")
         return where, self.check_model(m["model"], f"Publisher Model `{where}`")
 
-    def validate_parameters(self, model: str, params, inst: dict) -> Reply | None:
+    def validate_parameters(self, model: str, params, inst: dict[str, Any]) -> Reply | None:
         """The shared checks, then Veo 3.1's own on Vertex (its model page, checked 2026-12-06): 720p or
         1080p; an extension at 720p; reference images at 16:9 and 8 s; Lite takes neither."""
         if (err := super().validate_parameters(model, params, inst)) is not None:
@@ -170,8 +171,8 @@ class FakeVertexVeo(FakeVeo):
             return google_error(404, "NOT_FOUND", f"Operation {name} not found.")
         return Reply(200, self.read(op))
 
-    def finish(self, op: Op) -> dict:
-        response: dict = {"@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"}
+    def finish(self, op: Op) -> dict[str, Any]:
+        response: dict[str, Any] = {"@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"}
         if op.fault == "rai":
             return {**response, "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [RAI_REASON]}
         if op.fault == "no_media":

@@ -14,6 +14,7 @@ respect_moderation false), failed (status failed with an error), expired, empty 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from .fake import Fake, is_int
 from .loopback import Call, Reply
@@ -29,7 +30,7 @@ FIELDS = {
 }
 
 
-def _error(status: int, message: str, headers: dict | None = None) -> Reply:
+def _error(status: int, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"code": "Client specified an invalid argument", "error": message}, headers=headers or {})
 
 
@@ -96,7 +97,7 @@ class FakeXAI(Fake):
             seconds += duration
         return self._accept(body, call, width, height, seconds)
 
-    def _generate(self, call: Call, body: dict) -> Reply:
+    def _generate(self, call: Call, body: dict[str, Any]) -> Reply:
         duration = body.get("duration", 8)
         if not is_int(duration) or not 1 <= duration <= 15:
             return _error(400, "duration must be an integer between 1 and 15")
@@ -139,7 +140,7 @@ class FakeXAI(Fake):
             return job.spec.width, job.spec.height, int(job.spec.seconds)
         return 1280, 720, 5
 
-    def _accept(self, body: dict, call: Call, width: int, height: int, seconds) -> Reply:
+    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds) -> Reply:
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=True))
         return Reply(200, {"request_id": job.id})
 
