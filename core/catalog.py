@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Set as AbstractSet
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -187,8 +188,8 @@ class Model(BaseModel):
         """The day the model stops being served: its own date, else the last of its routes'."""
         if self.lifecycle.shutdown_on is not None:
             return self.lifecycle.shutdown_on
-        dates = [r.shutdown_on for r in self.routes]
-        return max(dates) if dates and None not in dates else None
+        dates = [r.shutdown_on for r in self.routes if r.shutdown_on is not None]
+        return max(dates) if dates and len(dates) == len(self.routes) else None
 
     def capabilities(self) -> str:
         """A short phrase of what the model can do, for naming alternatives."""
@@ -242,7 +243,7 @@ class Catalog(BaseModel):
         raise UnsupportedRequest(f"{model.name} ({model.id}) {ended}.{words}", self.replacement_text(model))
 
 
-    def ending(self, model_ids, today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
+    def ending(self, model_ids: Iterable[str], today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
         """(model id, sentence) for each of `model_ids` that is retired, or whose model or one of whose
         routes shuts down within `within_days`: what `promptreel doctor` warns about."""
         today = today or date.today()
@@ -264,7 +265,7 @@ class Catalog(BaseModel):
                     out.append((mid, f"{mid} via {r.label()} shuts down on {r.shutdown_on}."))
         return out
 
-    def route_gone(self, model_id: str, route: Route, words: str, skip: set[str] = frozenset()) -> str | None:
+    def route_gone(self, model_id: str, route: Route, words: str, skip: AbstractSet[str] = frozenset()) -> str | None:
         """The vendor answered that `route`'s model is gone: record the route as retired (so no later run
         asks it again) and return what to tell the user, plainly, the first time only; None after that.
         `skip` names route keys already out of this run."""

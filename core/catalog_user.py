@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput
 from .tomlfile import read_user_file
+
+if TYPE_CHECKING:
+    from .discover import Discovered, Mapping
 
 
 def catalog_path() -> Path | None:
@@ -38,7 +41,8 @@ def user_input_maps() -> dict[str, dict[str, Any]]:
     return inputs if isinstance(inputs, dict) else {}
 
 
-def write_entry(mid: str, route: str, found, mapping, price: dict[str, Any], price_note: str, replace: bool = False) -> Path:
+def write_entry(mid: str, route: str, found: Discovered, mapping: Mapping, price: dict[str, Any], price_note: str,
+                replace: bool = False) -> Path:
     """Append the model and its input map to the user's catalog file (or rewrite both with `replace`)."""
     import tomli_w
 

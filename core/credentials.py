@@ -13,9 +13,15 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, UnsupportedRequest
+
+if TYPE_CHECKING:
+    import c2pa  # imported where used: reading credentials loads its native library
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+    from .settings import Settings
 
 # IPTC digital source types (what the C2PA `digitalSourceType` of an action says the media is).
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -72,7 +78,7 @@ def summarise(store: dict[str, Any], validation: str | None) -> Credentials:
                        failures, store)
 
 
-def trust_anchors(settings) -> bytes | None:
+def trust_anchors(settings: Settings) -> bytes | None:
     """The root certificates (PEM) the user trusts, from settings' c2pa_trust_anchors; None: c2pa's defaults."""
     if settings.c2pa_trust_anchors is None:
         return None
@@ -83,7 +89,7 @@ def trust_anchors(settings) -> bytes | None:
                        "Point it at a PEM file of root certificates, or remove it from settings.toml.") from None
 
 
-def offline_context(anchors: bytes | None = None):
+def offline_context(anchors: bytes | None = None) -> c2pa.Context:
     """A c2pa Context that never touches the network, trusting `anchors` (PEM roots) besides c2pa's own."""
     import c2pa
 
@@ -140,7 +146,7 @@ class Signing:
             raise BadInput(f"The signing certificate or key is not readable PEM ({e}).",
                            "Give the certificate chain (end-entity first) and an unencrypted private key, both PEM.") \
                 from None
-        def spki(key) -> bytes:
+        def spki(key: PublicKeyTypes) -> bytes:
             return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
         if spki(first.public_key()) != spki(private.public_key()):
@@ -160,7 +166,7 @@ class Signing:
         return cls(chain, key_pem, alg)
 
     @classmethod
-    def from_settings(cls, settings) -> Signing | None:
+    def from_settings(cls, settings: Settings) -> Signing | None:
         if settings.signing_cert is None and settings.signing_key is None:
             return None
         if settings.signing_cert is None or settings.signing_key is None:

@@ -57,7 +57,7 @@ class Mapping:
 
 # --- schemas ----------------------------------------------------------------------------------------
 
-def _resolve(node, root: dict[str, Any], depth: int = 0):
+def _resolve(node: object, root: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """`node` with $ref, allOf and nullable anyOf folded in (enough for fal's and Replicate's input schemas)."""
     if not isinstance(node, dict) or depth > 8:
         return node if isinstance(node, dict) else {}
@@ -115,7 +115,7 @@ def _item_type(prop: dict[str, Any]) -> str:
 
 # --- mapping ----------------------------------------------------------------------------------------
 
-def _seconds(value) -> tuple[int, str] | None:
+def _seconds(value: object) -> tuple[int, str] | None:
     """(seconds, duration_format) of one enum value: 5 -> int, "5" -> str, "5s" -> seconds_suffix."""
     if isinstance(value, bool):
         return None
@@ -130,7 +130,7 @@ def _seconds(value) -> tuple[int, str] | None:
     return None
 
 
-def _resolution_class(value) -> str | None:
+def _resolution_class(value: object) -> str | None:
     text = str(value).lower()
     if text in ("4k", "2160p", "uhd"):
         return "2160p"
@@ -174,8 +174,9 @@ def map_schema(found: Discovered, today: date | None = None) -> Mapping:
     # Length: an enum of whole seconds, or integer bounds.
     if "duration" in taken:
         p = props[taken["duration"]]
-        parsed = [_seconds(v) for v in p.get("enum", [])]
-        if p.get("enum") and all(parsed):
+        enum = p.get("enum", [])
+        parsed = [s for s in map(_seconds, enum) if s is not None]
+        if enum and len(parsed) == len(enum):
             entry["durations"] = sorted({s for s, _ in parsed})
             inputs.update(duration=taken["duration"], duration_format=parsed[0][1])
         elif p.get("type") == "integer" and "minimum" in p and "maximum" in p:

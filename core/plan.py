@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Model, Size
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -37,8 +37,9 @@ class PlannedRequest:
     @property
     def generated_seconds(self) -> Fraction:
         r = self.request
-        if r.frames is not None:
+        if r.frames is not None and r.fps is not None:
             return Fraction(r.frames) / r.fps
+        assert r.seconds is not None, "a checked request has a length"
         return Fraction(r.seconds)
 
 
@@ -222,7 +223,7 @@ def _readable(path: Path) -> bool:
 
 
 def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None,
-              settings: Settings | None = None, check_files: bool = True, **extra) -> PlannedRequest:
+              settings: Settings | None = None, check_files: bool = True, **extra: Any) -> PlannedRequest:
     """The request that covers `slot` (plus `handles` frames each side) on `model`, checked
     (`settings` and `check_files` as for check_request).
 
@@ -309,10 +310,14 @@ def group_shots(planned: Sequence[PlannedRequest], models: dict[str, Model],
         slot, model = out[i].slot, models.get(out[i].request.model)
         j = i + 1
         if slot is not None and slot.group and model is not None and model.max_shots > 1:
-            while (j < len(out) and j - i < model.max_shots and out[j].slot is not None
-                   and out[j].slot.group == slot.group and out[j].request.model == model.id):
+            run = [slot]
+            while j < len(out) and j - i < model.max_shots and out[j].request.model == model.id:
+                following = out[j].slot
+                if following is None or following.group != slot.group:
+                    break
+                run.append(following)
                 j += 1
             if j - i > 1:
-                out[i:j] = plan_shots([p.slot for p in out[i:j]], model, settings)
+                out[i:j] = plan_shots(run, model, settings)
         i = j
     return out

@@ -27,6 +27,8 @@ from .request import Slot
 from .takes import Take, list_takes, record_takes
 
 if TYPE_CHECKING:
+    from .engine import Engine
+    from .events import OnEvent
     from .fill import SlotClip
     from .journal import Journal
 
@@ -79,8 +81,8 @@ def refine_plan(take: Take, change: str, catalog: Catalog | None = None) -> tupl
     return slot, PlannedRequest(plan.request, slot, plan.warnings)
 
 
-def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine=None, budget: float | None = None,
-           on_event=None, planned: tuple[Slot, PlannedRequest] | None = None,
+def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine: Engine | None = None,
+           budget: float | None = None, on_event: OnEvent | None = None, planned: tuple[Slot, PlannedRequest] | None = None,
            keep: Callable[[SlotClip], dict[str, Any]] | None = None) -> Take:
     """Make the refinement of `take` (through core.fill: journaled, cached, conformed to the take's slot) and
     record it as a new take of the shot with `take` as its parent. The take is recorded failed when the job

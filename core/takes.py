@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .engine import JobResult
     from .fill import SlotClip
     from .plan import PlannedRequest
+    from .store import Record
 
 DEFAULT_SIZE = Size(width=1920, height=1080)
 
@@ -242,7 +243,7 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
         tags = found[0][0].request.tags
         planned, done = [p for p, _ in found], [r for _, r in found]
         groups.append(record_takes(journal, tags["shot"], job_clips(planned, done, journal, tags["shot"]),
-                                   tags["take_kind"]))
+                                   cast(Kind, tags["take_kind"])))  # a tag this module wrote
     return groups
 
 
@@ -281,7 +282,7 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
     return group
 
 
-def _take(row) -> Take:
+def _take(row: Record) -> Take:
     return Take(id=row["id"], group=row["group_id"], shot=row["shot"], kind=row["kind"], position=row["position"],
                 model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
                 path=Path(row["path"]) if row["path"] else None, slot=Slot.model_validate_json(row["slot"]),
