@@ -5,11 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..conform.target import DEFAULT_CODEC, codec_families
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from ..conform.execute import ConformEvent, EventSink
+    from ..conform.plan import Fit, FpsMode, Hdr, Short
+    from ..credentials import Signing
+    from ..journal import Journal
+    from ..provenance import Marks
 
 
 @click.command()
@@ -40,8 +49,10 @@ from ..conform.target import DEFAULT_CODEC, codec_families
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
-            hdr, timecode, audio_channels, dry_run, overwrite, as_json) -> None:
+def conform(source: Path, output: Path, fps: str | None, frames: int | None, seconds: str | None, size: str | None,
+            fit: Fit, codec: str, bit_depth: str | None, fps_mode: FpsMode, anchor: str, in_point: int | None,
+            short: Short, hdr: Hdr, timecode: str, audio_channels: int, dry_run: bool, overwrite: bool,
+            as_json: bool) -> None:
     """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified.
 
     A take or clip promptreel made keeps its provenance: the new clip is marked as the source was
@@ -135,7 +146,8 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
         click.echo(f"note: {kept['provenance_error']}", err=True)
 
 
-def _keep(journal, clip, made, signing, anchors) -> dict[str, Any] | None:
+def _keep(journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, signing: Signing | None,
+          anchors: bytes | None) -> dict[str, Any] | None:
     """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
     from ..fill import keep_provenance
 
@@ -149,7 +161,7 @@ def _keep(journal, clip, made, signing, anchors) -> dict[str, Any] | None:
     return {**out, **keep_provenance(journal, clip, original, marks, signing, anchors)}
 
 
-def _seconds(text: str):
+def _seconds(text: str) -> Fraction:
     from fractions import Fraction
 
     value = Fraction(text.strip())
@@ -164,11 +176,11 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _quarters(total: int):
+def _quarters(total: int) -> EventSink:
     """An on_event that prints the conform's progress each time it passes another quarter."""
     shown = [0]
 
-    def on_event(e) -> None:
+    def on_event(e: ConformEvent) -> None:
         quarter = min(4, e.frame * 4 // max(total, 1)) if e.kind == "progress" else 0
         if quarter > shown[0]:
             shown[0] = quarter

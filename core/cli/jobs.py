@@ -13,7 +13,7 @@ _STATES = ["planned", "submitting", "unknown", "queued", "running", "succeeded",
 @click.command()
 @click.option("--state", "states", multiple=True, type=click.Choice(_STATES), help="Only jobs in this state (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def jobs(states, as_json) -> None:
+def jobs(states: tuple[str, ...], as_json: bool) -> None:
     """List jobs in the journal."""
     from ..journal import Journal
     from ..providers.base import JobState
@@ -50,7 +50,7 @@ def jobs(states, as_json) -> None:
               help="Send this job's create again (after an unknown outcome, once you checked the provider).")
 @click.option("--abandon", multiple=True, metavar="JOB", help="Give up on this job.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def resume(resend, abandon, as_json) -> None:
+def resume(resend: tuple[str, ...], abandon: tuple[str, ...], as_json: bool) -> None:
     """Collect every unfinished job (polls and downloads; creates nothing)."""
     import asyncio
 
