@@ -7,8 +7,9 @@ environment that points promptreel's routes at them.
 
 from __future__ import annotations
 
+from ..discover import size_for
 from .comfyui import FakeComfyUI
-from .fake import Fake, Job, is_int, size_for
+from .fake import Fake, Job, is_int
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
 from .gemini_omni import FakeGemini

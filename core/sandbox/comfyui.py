@@ -32,12 +32,13 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from .fake import Fake
-from .loopback import Call, Reply
+from .loopback import Call, Handler, Reply
 from .media import FULL, Limit, multipart
 
 # The model files "installed" in the fake's models/ folders.
@@ -55,19 +56,22 @@ MAX_RES = 16384
 U64 = 0xFFFFFFFFFFFFFFFF
 
 
+Input = tuple[str | list[str]] | tuple[str | list[str], dict[str, float]]  # as ComfyUI's INPUT_TYPES
+
+
 @dataclass
 class NodeDef:
-    required: dict[str, tuple]  # name -> (type,) or (type, {min, max}) ; type: "INT", "LATENT", or a list of choices
+    required: dict[str, Input]  # name -> (type,) or (type, {min, max}) ; type: "INT", "LATENT", or a list of choices
     returns: tuple[str, ...] = ()
     output: bool = False
-    optional: dict[str, tuple] = field(default_factory=dict)
+    optional: dict[str, Input] = field(default_factory=dict)
 
 
-def _int(lo, hi):
+def _int(lo: int, hi: int) -> Input:
     return ("INT", {"min": lo, "max": hi})
 
 
-def _float(lo, hi):
+def _float(lo: float, hi: float) -> Input:
     return ("FLOAT", {"min": lo, "max": hi})
 
 
@@ -124,7 +128,7 @@ NODES: dict[str, NodeDef] = {
 }
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}
 
-def _err(kind: str, message: str, details: str, **extra) -> dict[str, Any]:
+def _err(kind: str, message: str, details: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "message": message, "details": details, "extra_info": extra}
 
 
@@ -240,7 +244,7 @@ class Job:
     created: float = field(default_factory=time.monotonic)
 
     @property
-    def item(self) -> list:
+    def item(self) -> list[Any]:
         return [self.number, self.prompt_id, self.workflow, self.extra_data, self.outputs_to_execute]
 
 
@@ -265,8 +269,8 @@ class FakeComfyUI(Fake):
         if basic_auth:
             self.authorization = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
 
-        def r(method: str, pattern: str, op: str | None = None):
-            def register(handler):
+        def r(method: str, pattern: str, op: str | None = None) -> Callable[[Handler], Handler]:
+            def register(handler: Handler) -> Handler:
                 def guarded(call: Call) -> Reply:
                     if self.authorization and call.headers.get("authorization") != self.authorization:
                         return Reply(401, "401: Unauthorized", {"WWW-Authenticate": 'Basic realm="comfyui"'})
@@ -320,7 +324,7 @@ class FakeComfyUI(Fake):
         return self._entry(job, outputs, "success", True,
                            [start, cached, ["execution_success", {"prompt_id": job.prompt_id}]])
 
-    def _entry(self, job: Job, outputs: dict[str, Any], status_str: str, completed: bool, messages: list) -> dict[str, Any]:
+    def _entry(self, job: Job, outputs: dict[str, Any], status_str: str, completed: bool, messages: list[Any]) -> dict[str, Any]:
         return {"prompt": job.item, "outputs": outputs,
                 "status": {"status_str": status_str, "completed": completed, "messages": messages}}
 
@@ -333,7 +337,8 @@ class FakeComfyUI(Fake):
             seen.add(nid)
             node = workflow[nid]
             if node["class_type"] == class_type:
-                return node["inputs"]
+                inputs: dict[str, Any] = node["inputs"]
+                return inputs
             todo += [str(v[0]) for v in node["inputs"].values() if _is_link(v)]
         return None
 
@@ -352,6 +357,7 @@ class FakeComfyUI(Fake):
             return {"images": [self._save(inputs["filename_prefix"], "png", b"\x89PNG fake")]}
         kind, latent = next((k, i) for k in LATENTS if (i := self._upstream(job.workflow, node_id, k)) is not None)
         video = self._upstream(job.workflow, node_id, "CreateVideo")
+        assert video is not None, "a video output is SaveVideo <- CreateVideo <- ... (the module docstring)"
         length, step, size_step = LATENTS[kind]
         # LTX makes 8k+1 frames, Wan 4k+1: a length between is cut down, as the VAE does.
         frames = (latent[length] - 1) // step * step + 1

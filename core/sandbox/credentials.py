@@ -42,7 +42,8 @@ def make_chain(signer: str = "promptreel sandbox signer", org: str = "promptreel
     start = datetime.now(timezone.utc) - timedelta(days=1)
     root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
 
-    def cert(subject: str, issuer: x509.Name, public, signing_key):
+    def cert(subject: str, issuer: x509.Name, public: ec.EllipticCurvePublicKey,
+             signing_key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
         return (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(issuer).public_key(public)
                 .serial_number(x509.random_serial_number()).not_valid_before(start)
                 .not_valid_after(start + timedelta(days=30))

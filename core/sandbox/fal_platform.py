@@ -16,12 +16,14 @@ discovered apps too, validating each body against the listed schema.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from typing import Any
 
 from .loopback import Call, Reply
 
 
-def prop(kind: str, *, enum=None, default=None, nullable: bool = False, title: str = "", **extra) -> dict[str, Any]:
+def prop(kind: str, *, enum: Iterable[object] | None = None, default: object = None, nullable: bool = False,
+         title: str = "", **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"title": title or "", "type": kind, **extra}
     if enum is not None:
         out["enum"] = list(enum)
@@ -191,7 +193,7 @@ def made(endpoint_id: str, body: dict[str, Any]) -> tuple[int, int, str, int]:
     """(fps, short side, aspect, seconds) the listed app makes for `body`."""
     _, _, props, _, makes = APPS[endpoint_id]
 
-    def given(name):
+    def given(name: str) -> Any:  # the body's value, else the app's default: any JSON value
         return body.get(name, props.get(name, {}).get("default"))
 
     resolution = given("resolution")

@@ -35,7 +35,7 @@ class FakeGeminiVeo(FakeVeo):
     route_name = "gemini"
     key_names = ("GEMINI_API_KEY",)
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw: Any):
         super().__init__(key, running_reads, **kw)
         self.files: dict[str, dict[str, Any]] = {}  # file id -> {"downloads": n, "fault": ...}
         self.blob_headers: list[dict[str, str]] = []  # headers that reached the redirect target
@@ -65,7 +65,7 @@ class FakeGeminiVeo(FakeVeo):
                                               "for predictLongRunning. Call ListModels to see the list of available "
                                               "models and their supported methods.")
 
-    def check_video(self, video) -> Reply | None:
+    def check_video(self, video: object) -> Reply | None:
         if not isinstance(video, dict) or set(video) - {"uri", "encodedVideo", "encoding"}:
             return bad("video must be {uri} or {encodedVideo, encoding}.")
         uri = video.get("uri", "")

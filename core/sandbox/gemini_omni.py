@@ -46,7 +46,7 @@ from typing import Any
 
 from .fake import size_for
 from .gemini import FakeGeminiVeo
-from .loopback import Call, Reply
+from .loopback import Call, Handler, Reply
 from .media import Spec, image_size, video_seconds
 from .veo import bad, google_error
 
@@ -81,7 +81,7 @@ class Interaction:
 class FakeGemini(FakeGeminiVeo):
     """FakeGeminiVeo plus Omni's interactions and the Files resource."""
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw: Any):
         super().__init__(key, running_reads, **kw)
         self.interactions: dict[str, Interaction] = {}
         # google-genai 3.x sends the Gemini API's v1 by default; promptreel and Google's curl use v1beta
@@ -91,7 +91,7 @@ class FakeGemini(FakeGeminiVeo):
         self.route("GET", r"/v1(?:beta)?/files/(?P<id>[^/:]+)")(self._file)
         self.route("GET", r"/v1/files/(?P<id>[^/:]+):download")(self._download)
 
-    def interactions_route(self, method: str, pattern: str, handler, op: str | None = None) -> None:
+    def interactions_route(self, method: str, pattern: str, handler: Handler, op: str | None = None) -> None:
         """An Interactions endpoint: its errors, faults included, in the Interactions API's envelope."""
         def answer(call: Call) -> Reply:
             reply = (self.op_fault(self.take(op, call)) if op else None) or handler(call)
@@ -349,7 +349,7 @@ class FakeGemini(FakeGeminiVeo):
             return google_error(404, "NOT_FOUND", f"File files/{file_id} not found.")
         if "reads" in entry:
             entry["reads"] += 1
-        out = {"name": f"files/{file_id}", "mimeType": "video/mp4", "state": self.file_state(entry),
+        out: dict[str, Any] = {"name": f"files/{file_id}", "mimeType": "video/mp4", "state": self.file_state(entry),
                "uri": f"{self.url}/v1beta/files/{file_id}", "source": "GENERATED",
                "downloadUri": f"{self.url}/v1beta/files/{file_id}:download?alt=media"}
         if out["state"] == "FAILED":

@@ -24,7 +24,7 @@ from typing import Any
 
 import jwt
 
-from .fake import Fake, size_for
+from .fake import Fake, Job, size_for
 from .loopback import Call, Reply
 
 API_KEY = "kling-fake-api-key-0123456789"
@@ -52,7 +52,8 @@ OMNI_MODELS = ("kling-v3-omni", "kling-video-o1")
 TURBO = "kling-3.0-turbo"
 
 
-def envelope(data=None, code: int = 0, message: str = "SUCCEED", status: int = 200, headers=None) -> Reply:
+def envelope(data: dict[str, Any] | None = None, code: int = 0, message: str = "SUCCEED", status: int = 200,
+             headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {"code": code, "message": message, "request_id": f"req-{time.monotonic_ns()}", "data": data},
                  headers=headers or {})
 
@@ -61,7 +62,7 @@ class FakeKling(Fake):
     route_name = "kling"
     key_names = ("KLING_API_KEY",)
 
-    def __init__(self, access: str = ACCESS, secret: str = SECRET, api_key: str = API_KEY, **kw):
+    def __init__(self, access: str = ACCESS, secret: str = SECRET, api_key: str = API_KEY, **kw: Any):
         self.access, self.secret = access, secret
         super().__init__(key=api_key, **kw)
 
@@ -127,8 +128,8 @@ class FakeKling(Fake):
                 return envelope(code=1201, message="video_id is required", status=400)
             # Only a video this account made, named by its video id (not the task id), finished.
             source = next((j for j in self.jobs.values() if f"v{j.id}" == body["video_id"]), None)
-            finished = source is not None and source.polls > self.polls_to_finish  # as _get reports `succeed`
-            if not finished or source.outcome in ("failed", "empty", "unknown"):
+            # Finished as _get reports `succeed`, and with a video.
+            if source is None or source.polls <= self.polls_to_finish or source.outcome in ("failed", "empty", "unknown"):
                 return envelope(code=1201, message=f"video_id {body['video_id']} is not a finished video of yours",
                                 status=400)
         else:
@@ -145,8 +146,8 @@ class FakeKling(Fake):
                     return envelope(code=1201, message=f"{key} must be a URL or base64 without a data: prefix", status=400)
             if family == "image2video" and "image" not in body:
                 return envelope(code=1201, message="image is required", status=400)
-            if bad := _multi_shot(body, model) or _omni(body, family, model) or _turbo(body, model):
-                return envelope(code=1201, message=bad, status=400)
+            if refusal := _multi_shot(body, model) or _omni(body, family, model) or _turbo(body, model):
+                return envelope(code=1201, message=refusal, status=400)
             edited = body.get("video_list") and self._own_video(body["video_list"][0]["video_url"])
         ext = body.get("external_task_id")
         if ext and any(j.body.get("external_task_id") == ext for j in self.jobs.values()):
@@ -170,11 +171,11 @@ class FakeKling(Fake):
             return Reply(drop=True)  # the task exists and is billed; the caller never hears
         return envelope(self._data(job, "submitted"))
 
-    def _own_video(self, url: str):
+    def _own_video(self, url: str) -> Job | None:
         """The job of this fake whose media `url` is, if any (an edit of a take it made keeps its length)."""
         return next((j for j in self.jobs.values() if self.media_url(j) == url), None)
 
-    def _data(self, job, status: str) -> dict[str, Any]:
+    def _data(self, job: Job, status: str) -> dict[str, Any]:
         data = {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.body.get("external_task_id")},
                 "created_at": 1732352400000, "updated_at": 1732352400000}
         if status == "succeed":
@@ -199,7 +200,7 @@ class FakeKling(Fake):
         return envelope(self._data(job, "failed" if job.outcome == "failed" else "succeed"))
 
 
-def _raw_base64(value) -> bool:
+def _raw_base64(value: object) -> bool:
     if not isinstance(value, str) or value.startswith("data:"):
         return False
     if value.startswith("https://"):

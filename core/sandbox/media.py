@@ -21,6 +21,7 @@ import ffmpeg
 
 from ..ffmpeg import ffmpeg_exe
 from ..frames import rate_str, seconds_to_frames_ceil
+from .loopback import Call
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _render(spec: Spec) -> bytes:
     rate = rate_str(spec.fps)
     video = ffmpeg.input(f"testsrc2=size={spec.width}x{spec.height}:rate={rate}", f="lavfi")
     streams = [video]
-    kw = dict(vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate, movflags="+faststart",
+    kw: dict[str, str | int] = dict(vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate, movflags="+faststart",
               loglevel="error")
     kw["frames:v"] = spec.frame_count
     if spec.audio:
@@ -161,17 +162,21 @@ def video_shape(data: bytes) -> tuple[int, int, Fraction, float] | None:
         return None
 
 
-def multipart(call) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None:
+def multipart(call: Call) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None:
     """(fields, files) of a request's multipart/form-data body, or None if it is not one."""
     ctype, body = call.headers.get("content-type", ""), call.body
     if not ctype.startswith("multipart/form-data"):
         return None
     msg = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)
-    fields, files = {}, {}
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes, str]] = {}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):  # every form-data part is named (RFC 7578)
+            continue
         filename = part.get_filename()
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if filename is not None:
             files[name] = (filename, payload, part.get_content_type())
         else:

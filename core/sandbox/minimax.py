@@ -56,7 +56,7 @@ class FakeMiniMax(Fake):
     route_name = "minimax"
     key_names = ("MINIMAX_API_KEY",)
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a: Any, **kw: Any):
         self._task_ids = itertools.count(424010985738629)
         super().__init__(*a, **kw)
 
@@ -148,7 +148,7 @@ class FakeMiniMax(Fake):
                                         "error": {"code": 1026, "message": "video contains sensitive content"}}})
         if job.outcome == "expired":
             return Reply(200, {"task": {**base, "status": "expired"}})
-        content = {"duration": float(job.spec.seconds)}
+        content: dict[str, float | str] = {"duration": float(job.spec.seconds) if job.spec else 0.0}
         if job.outcome != "empty":
             content["url"] = self.media_url(job)
         return Reply(200, {"task": {**base, "status": "succeeded", "content": content}})

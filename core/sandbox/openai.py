@@ -27,6 +27,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -74,11 +75,11 @@ class FakeOpenAIVideos(Fake):
     key_names = ("OPENAI_API_KEY",)
     signed_by = "OpenAI Sora (promptreel sandbox)"
 
-    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw):
+    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw: Any):
         super().__init__(key, **kw)
         self.queued_reads, self.running_reads = queued_reads, running_reads
         self.jobs: dict[str, Job] = {}
-        self.clock = lambda: int(time.time())
+        self.clock: Callable[[], int] = lambda: int(time.time())
         self._seq = itertools.count()
         self.route("POST", r"/v1/videos", op="create")(self._create)
         self.route("POST", r"/v1/videos/extensions", op="create")(self._extend)
@@ -123,7 +124,7 @@ class FakeOpenAIVideos(Fake):
             return error(400, "The request body must be a JSON object.")
         return body, {}
 
-    def _accepted(self, call: Call, fields) -> Reply | tuple[dict[str, Any], dict[str, Any]]:
+    def _accepted(self, call: Call, fields: Iterable[str]) -> Reply | tuple[dict[str, Any], dict[str, Any]]:
         """Authenticated, parsed, and with no field the endpoint does not know — or the refusal."""
         if (denied := self._auth(call)) is not None:
             return denied
@@ -239,7 +240,7 @@ class FakeOpenAIVideos(Fake):
             "id": job.id, "object": "video", "model": job.model, "status": status,
             "progress": {"queued": 0, "in_progress": 50}.get(status, 100),
             "created_at": job.created_at, "completed_at": completed_at,
-            "expires_at": completed_at + 86400 if status == "completed" else None,
+            "expires_at": completed_at + 86400 if completed_at is not None and status == "completed" else None,
             "prompt": job.prompt, "size": job.size, "seconds": job.seconds,
             "remixed_from_video_id": job.remixed_from,
             "error": {"code": "moderation_blocked",
@@ -291,7 +292,7 @@ class FakeOpenAIVideos(Fake):
         return self.media_reply(self.media_of(job.spec), job.fault, first=job.downloads == 1)
 
 
-def _check_seconds(value, allowed: tuple[str, ...]) -> Reply | None:
+def _check_seconds(value: object, allowed: tuple[str, ...]) -> Reply | None:
     quoted = ", ".join(f"'{s}'" for s in allowed[:-1]) + f", or '{allowed[-1]}'"
     if isinstance(value, (bool, int, float)):
         kind = "an integer" if isinstance(value, int) else "a number"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-EXTRA = {
+EXTRA: dict[str, dict[str, str | tuple[object, ...]]] = {  # as replicate.SCHEMAS
     "wan-video/wan-2.5-t2v": {"prompt": "str", "negative_prompt": "str", "size": ("1280*720", "720*1280", "1920*1080", "1080*1920"),
                               "duration": (5, 10), "seed": "int", "audio": "str", "enable_prompt_expansion": "bool"},
     "kwaivgi/kling-v2.1": {"prompt": "str", "start_image": "str", "mode": ("standard", "pro"), "duration": (5, 10),

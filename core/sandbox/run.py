@@ -39,11 +39,15 @@ def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: in
     cls = FAKES.get(route)
     if cls is None:
         raise BadInput(f"There is no sandbox route called {route!r}.", f"Choose from: {', '.join(FAKES)}.")
-    kw = {"latency": latency, "limit": limit, "port": port}
+    kw: dict[str, Any] = {"latency": latency, "limit": limit, "port": port}
     if route == "kling":
-        return cls(access=KLING_ACCESS, secret=KLING_SECRET, api_key=KLING_API_KEY, **kw)
+        from .kling import FakeKling
+
+        return FakeKling(access=KLING_ACCESS, secret=KLING_SECRET, api_key=KLING_API_KEY, **kw)
     if route == "vertex":
-        return cls(token=KEYS[route], **kw)
+        from .vertex import FakeVertexVeo
+
+        return FakeVertexVeo(token=KEYS[route], **kw)
     if route == "comfyui":
         return cls(**kw)
     return cls(KEYS[route], **kw)
@@ -58,6 +62,7 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
     and so on. `export` also sets the variables in os.environ until the block ends.
     """
     from . import FAKES
+    from .vertex import FakeVertexVeo
 
     names = list(dict.fromkeys(routes or FAKES))
     env = Sandbox()
@@ -68,7 +73,7 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
             fake = stack.enter_context(make_fake(name, latency=latency, limit=limit, port=port + i if port else 0))
             env.fakes[name] = fake
             env.update(fake.env())
-            if name == "vertex":
+            if isinstance(fake, FakeVertexVeo):
                 adc = workdir / "vertex-adc.json"
                 adc.write_text(json.dumps(fake.adc_info()))
                 env["GOOGLE_APPLICATION_CREDENTIALS"] = str(adc)

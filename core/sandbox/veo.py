@@ -32,7 +32,7 @@ RAI_REASON = ("Veo could not generate 1 videos because the output was flagged by
               "You will not be charged for blocked videos. Support codes: 42237218")
 
 
-def google_error(http: int, status: str, message: str, details: list | None = None,
+def google_error(http: int, status: str, message: str, details: list[dict[str, Any]] | None = None,
                  headers: dict[str, Any] | None = None) -> Reply:
     body: dict[str, Any] = {"code": http, "message": message, "status": status}
     if details:
@@ -62,7 +62,7 @@ class FakeVeo(Fake):
     models: set[str] = set()
     retired: set[str] = set()
 
-    def __init__(self, key: str | None = None, running_reads: int = 2, **kw):
+    def __init__(self, key: str | None = None, running_reads: int = 2, **kw: Any):
         super().__init__(key, **kw)
         self.running_reads = running_reads
         self.ops: dict[str, Op] = {}
@@ -215,7 +215,7 @@ class FakeVeo(Fake):
 
     def output_spec(self, model: str, body: dict[str, Any]) -> Spec:
         params = body.get("parameters") or {}
-        short = {"1080p": 1080, "4k": 2160}.get(params.get("resolution"), 720)
+        short = {"1080p": 1080, "4k": 2160}.get(str(params.get("resolution")), 720)
         width, height = size_for(params.get("aspectRatio", "16:9"), short)
         audio = not model.startswith("veo-2") and params.get("generateAudio", True)
         return self.spec(width, height, 24, params.get("durationSeconds", 8), audio=audio)

@@ -46,7 +46,7 @@ class FakeVertexVeo(FakeVeo):
     route_name = "vertex"
 
     def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2, **kw):
+                 running_reads: int = 2, **kw: Any):
         super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}  # (bucket, object) -> {"downloads", "fault"}
@@ -95,7 +95,7 @@ class FakeVertexVeo(FakeVeo):
                                                                  "(or it may not exist).")
         return where, self.check_model(m["model"], f"Publisher Model `{where}`")
 
-    def validate_parameters(self, model: str, params, inst: dict[str, Any]) -> Reply | None:
+    def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:
         """The shared checks, then Veo 3.1's own on Vertex (its model page, checked 2026-12-06): 720p or
         1080p; an extension at 720p; reference images at 16:9 and 8 s; Lite takes neither."""
         if (err := super().validate_parameters(model, params, inst)) is not None:
@@ -118,7 +118,7 @@ class FakeVertexVeo(FakeVeo):
         return google_error(404, "NOT_FOUND", f"{where} was not found or your project does not have access to it. "
                                               "Please ensure you are using a valid model version.")
 
-    def check_video(self, video) -> Reply | None:
+    def check_video(self, video: object) -> Reply | None:
         """A video to extend: an object in this fake's Cloud Storage, or the bytes of a 1-30 s MP4/MOV."""
         if not isinstance(video, dict) or set(video) - {"gcsUri", "bytesBase64Encoded", "mimeType"}:
             return bad("video must be {gcsUri | bytesBase64Encoded, mimeType}.")

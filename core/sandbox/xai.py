@@ -121,13 +121,13 @@ class FakeXAI(Fake):
         return self._accept(body, call, width, height, duration)
 
     @staticmethod
-    def _image(value) -> Reply | None:
+    def _image(value: object) -> Reply | None:
         url = value.get("url") if isinstance(value, dict) and set(value) <= {"url", "detail"} else None
         if not isinstance(url, str) or not url.startswith(("https://", "data:image/")):
             return _error(400, "image.url must be an https URL or a data:image URI")
         return None
 
-    def _source(self, value, what: str):
+    def _source(self, value: object, what: str) -> tuple[int, int, int] | Reply:
         """(width, height, seconds) of the source video, or the refusal."""
         url = value.get("url") if isinstance(value, dict) and set(value) == {"url"} else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://", "data:video/mp4;base64,")):
@@ -140,7 +140,7 @@ class FakeXAI(Fake):
             return job.spec.width, job.spec.height, int(job.spec.seconds)
         return 1280, 720, 5
 
-    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds) -> Reply:
+    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds: int) -> Reply:
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=True))
         return Reply(200, {"request_id": job.id})
 
