@@ -22,14 +22,14 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from .catalog import Catalog, Model, Route
 from .conform.probe import MediaInfo, probe
@@ -41,7 +41,8 @@ from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
 from .providers import protocol_class
-from .providers.base import ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status
+from .providers.base import (ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status, Submitted,
+                             WireCall)
 from .request import GenerationRequest
 from .settings import Settings, base_url_for, output_dir
 
@@ -452,7 +453,7 @@ class Engine:
     # --- session ------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _session(self):
+    async def _session(self) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=15.0)) as client:
             self._client, self._limiters, self._protocols = client, Limiters(self.settings, self.sleep), {}
             renewing = asyncio.create_task(self._renew_claims())
@@ -490,14 +491,14 @@ class Engine:
                            "Set output_dir in settings.toml or pass --out to a writable folder.") from None
         return path
 
-    def _retrying(self, retryable) -> AsyncRetrying:
+    def _retrying(self, retryable: Callable[[BaseException], bool]) -> AsyncRetrying:
         return AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
                              retry=retry_if_exception(retryable), reraise=True)
 
-    def _wait(self, state) -> float:
+    def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter; never shorter than the server's Retry-After."""
         n = state.attempt_number
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** (n - 1)) * random.uniform(0.5, 1.0)
+        delay: float = min(self.backoff_cap, self.backoff_base * 2 ** (n - 1)) * random.uniform(0.5, 1.0)
         exc = state.outcome.exception() if state.outcome else None
         after = getattr(exc, "retry_after", None)
         if after:
@@ -583,7 +584,7 @@ class Engine:
 
     # create -------------------------------------------------------------------------------------
 
-    def _build(self, proto: Protocol, job: Job):
+    def _build(self, proto: Protocol, job: Job) -> WireCall:
         """The protocol's create call for `job`. An earlier promptreel job named as the video to extend or
         remix is replaced by what the route's API calls its output (the protocol refuses if it cannot)."""
         request = GenerationRequest.model_validate(job.request)
@@ -606,7 +607,7 @@ class Engine:
                              resumable=False) from None
         staging = self._out_dir() / f".{job.id}.staging.mp4"
 
-        async def once():
+        async def once() -> Submitted:
             await limiter.bucket.acquire()
             self.journal.set_submitting(job.id, route.key)
             try:
@@ -700,7 +701,7 @@ class Engine:
     # poll ---------------------------------------------------------------------------------------
 
     async def _poll_once(self, job: Job, proto: Protocol) -> Status:
-        async def once():
+        async def once() -> Status:
             try:
                 return await proto.poll(job.provider_job_id)
             except httpx.TransportError as e:  # a status call creates nothing: always safe to repeat
@@ -778,7 +779,7 @@ class Engine:
 
         unplayable = 0
 
-        async def once():
+        async def once() -> MediaInfo:
             nonlocal unplayable
             if media.inline_path is not None:
                 if media.inline_path.is_file():
@@ -798,7 +799,7 @@ class Engine:
                 raise DownloadError("The downloaded file is not playable media.", retryable=unplayable < 2,
                                     status=-1) from None
 
-        async def with_retries():
+        async def with_retries() -> MediaInfo:
             async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
                 with attempt:
                     return await once()

@@ -32,7 +32,9 @@ from .provenance import Marks, is_ai_generated, record
 from .request import GenerationRequest, Slot
 
 if TYPE_CHECKING:
-    from .engine import JobResult
+    from .conform.execute import ConformEvent
+    from .conform.probe import MediaInfo
+    from .engine import Engine, JobResult
     from .journal import Journal
 
 
@@ -103,7 +105,7 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
-async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=None,
+async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
                      on_event: Callable[[Event], None] | None = None,
                      planned: Sequence[PlannedRequest] | None = None) -> list[SlotClip]:
     """Generate and conform a clip for every slot, in order. Raises only for a refused batch
@@ -140,13 +142,13 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     # event callback raises).
     cores = asyncio.Semaphore(os.cpu_count() or 2)
     stop = threading.Event()
-    conforms: dict[Path, asyncio.Task] = {}  # two uses of one take at one length: one conform
+    conforms: dict[Path, asyncio.Task[MediaInfo]] = {}  # two uses of one take at one length: one conform
 
-    def check(_event) -> None:
+    def check(_event: ConformEvent) -> None:
         if stop.is_set():
             raise ConformFailed("stopped: the fill was interrupted")
 
-    async def conform_one(take: Path, output: Path, target: Target, choices: Choices):
+    async def conform_one(take: Path, output: Path, target: Target, choices: Choices) -> MediaInfo:
         async with cores:
             return await asyncio.to_thread(conform, take, output, target, choices, on_event=check)
 
@@ -194,7 +196,7 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     return clips  # type: ignore[return-value]
 
 
-def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+def keep_provenance(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
                      anchors: bytes | None) -> dict[str, Any]:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
@@ -207,5 +209,5 @@ def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Sign
             "signed": kept.clip_credentials.label if kept.clip_credentials else None}
 
 
-def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw) -> list[SlotClip]:
+def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw: Any) -> list[SlotClip]:
     return asyncio.run(fill_slots(slots, settings, **kw))

@@ -9,7 +9,7 @@ go through the engine's own client, which carries no auth at all: whatever a red
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 
 import httpx
 
@@ -39,7 +39,7 @@ class HeaderAuth(httpx.Auth):
             request.headers.update(self.headers())
         yield request
 
-    async def async_auth_flow(self, request: httpx.Request):
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self.covers(request.url):
             request.headers.update(await self.headers_async())
         yield request

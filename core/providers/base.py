@@ -30,6 +30,8 @@ from ..request import GenerationRequest
 from .auth import Computed, HeaderAuth, host_of, route_client
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..journal import Job
 
 
@@ -220,7 +222,7 @@ class LocalProtocol(ABC):
         self.route = route
 
     @abstractmethod
-    async def render(self, request: GenerationRequest, dest: Path, on_progress) -> None:
+    async def render(self, request: GenerationRequest, dest: Path, on_progress: Callable[[float], None]) -> None:
         """Write the clip for `request` to `dest` (a temporary path). `on_progress(fraction)` as it goes."""
 
 

@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -46,6 +46,9 @@ from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 # name -> what it fills. Written in a template as "{{name}}" or "{{name|default}}".
 PLACEHOLDERS = {
@@ -111,7 +114,7 @@ class _Loose(BaseModel):
 class PromptAccepted(_Loose):
     prompt_id: str
     number: float | int | None = None
-    node_errors: dict[str, Any] | list = {}
+    node_errors: dict[str, Any] | list[Any] = {}
 
 
 class OutputFile(_Loose):
@@ -134,7 +137,7 @@ class HistoryEntry(_Loose):
 
 # --- templates -------------------------------------------------------------------------
 
-def template_path(route: Route, override: Path | None = None, first_frame: bool = False):
+def template_path(route: Route, override: Path | None = None, first_frame: bool = False) -> Path | Traversable:
     """The workflow file: the user's (settings `comfyui_workflow`), else the route's model_id,
     which names a shipped template (`ltx_video_t2v`) or is itself a path to a .json file.
     With a first frame, a shipped `..._t2v` template gives way to its `..._i2v` sibling."""
@@ -148,7 +151,7 @@ def template_path(route: Route, override: Path | None = None, first_frame: bool 
     return resources.files("promptreel.core").joinpath(f"{SHIPPED_DIR}/{name}.json")
 
 
-def load_template(path) -> dict[str, Any]:
+def load_template(path: Path | Traversable) -> dict[str, Any]:
     try:
         text = path.read_text("utf-8")
     except (FileNotFoundError, IsADirectoryError):
@@ -313,7 +316,7 @@ class ComfyUI(Protocol):
             "PROMPTREEL_COMFYUI_BASE_URL (or base_urls.comfyui in settings) to where it runs.",
         )
 
-    async def _send(self, method: str, path: str, **kw) -> httpx.Response:
+    async def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
             headers = {**kw.pop("headers", {}), **self.auth_headers()}
             return await self.client.request(method, self.base_url + path, headers=headers, **kw)

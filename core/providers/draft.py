@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Size
 from ..errors import UnsupportedRequest, UserError
@@ -36,6 +36,8 @@ from .base import LocalProtocol
 from .slate_fonts import BUNDLED, font_for, wrap as wrap_columns
 
 if TYPE_CHECKING:
+    from ffmpeg.nodes import FilterableStream  # ffmpeg-python ships no types: this names what it is
+
     from ..settings import Settings
 
 FONT = BUNDLED
@@ -277,7 +279,7 @@ def _ellipsize(text: str, columns: int) -> str:
     return text if len(text) <= columns else text[: max(0, columns - 1)] + "…"
 
 
-def literal_text(stream, value: str, fontfile: Path = FONT, **kw):
+def literal_text(stream: FilterableStream, value: str, fontfile: Path = FONT, **kw: Any) -> FilterableStream:
     """drawtext that shows `value` exactly, whatever it holds (quotes, colons, %, backslashes, newlines).
 
     ffmpeg-python escapes the two levels ffmpeg parses first (the filter option, then the filtergraph);

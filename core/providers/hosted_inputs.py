@@ -126,7 +126,7 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
         out[m.seed] = request.seed
     if m.audio and request.audio is not None:
         out[m.audio] = request.audio
-    def image(path, what: str) -> str:
+    def image(path: Path, what: str) -> str:
         if uploads is None:
             return data_uri(path, what, image_limit, vendor)
         uri = data_uri(path, what)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from math import gcd
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,6 +22,8 @@ from ..catalog import Size
 from ..errors import BadInput, UnsupportedRequest
 from ..keys import redact
 from .base import ErrorKind, ProviderError
+
+T = TypeVar("T")
 
 # Words vendors put in refusals that are about money, not our request.
 _BILLING = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
@@ -36,7 +38,7 @@ _GONE = re.compile(r"\b(model|application)\b.{0,120}?(not found|does not exist|n
 # --- sending -------------------------------------------------------------------------------
 
 async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str, creating: bool = False,
-               **kw) -> httpx.Response:
+               **kw: Any) -> httpx.Response:
     """One request. A request that never left (connection refused, connect timeout) is safe to repeat.
 
     For a create, any other transport error (read timeout, dropped answer) propagates as it is: the
@@ -54,7 +56,7 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
 
 
 async def send_before_create(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
-                             **kw) -> httpx.Response | str:
+                             **kw: Any) -> httpx.Response | str:
     """A request a create depends on (an upload): the answer, or the transport error's name.
 
     The caller raises its own error outside this context, so the engine never takes the failure for a
@@ -145,7 +147,7 @@ def http_error(response: httpx.Response, vendor: str, detail: str, secrets: Mapp
     return ProviderError(kind, message, retry_after=delay, status=response.status_code)
 
 
-def require(value, name: str, vendor: str):
+def require(value: T | None, name: str, vendor: str) -> T:
     if value is None:
         raise UnsupportedRequest(f"{vendor} needs the request's {name}, which was not planned.",
                                  "Plan the request against the catalog first (promptreel.core.plan).")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -34,6 +34,9 @@ from ..request import GenerationRequest
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 ERROR_KINDS = {
     "rate_limit_error": ErrorKind.RATE_LIMITED,
@@ -173,7 +176,7 @@ class LTX(Protocol):
                 "Give an https URL of the video instead (LTX fetches up to 32 MB).")
         return uri
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier LTX take to extend or retake: the file promptreel kept of it (LTX's own URL lives 24 h)."""
         self.made_here(job, purpose, "LTX")
         kept = [Path(job.output_path)] if job.output_path else []

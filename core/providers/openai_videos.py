@@ -19,7 +19,7 @@ import contextlib
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,11 @@ from ..request import GenerationRequest
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import fitted_image, json_body, read_video, retry_after, scrub, send
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..journal import Job
 
 CREATE_SECONDS = ("4", "8", "12")
 EXTEND_SECONDS = ("4", "8", "12", "16", "20")  # the extensions endpoint's doc text; its schema says 4/8/12
@@ -168,7 +173,7 @@ class OpenAIVideos(Protocol):
                                      "Give the job id of an earlier take made on the openai route (see `promptreel jobs`).")
         return WireCall("POST", f"/videos/{source}/remix", json=RemixVideo(prompt=request.prompt).model_dump())
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take to extend or remix: OpenAI names it by its video id, our provider job id."""
         self.made_here(job, purpose, "OpenAI")
         return job.provider_job_id
@@ -187,7 +192,7 @@ class OpenAIVideos(Protocol):
         return Bearer(self.credentials.get("OPENAI_API_KEY", ""), self.hosts())
 
     # submit -----------------------------------------------------------------------------
-    async def _send(self, method: str, path: str, creating: bool = False, **kw):
+    async def _send(self, method: str, path: str, creating: bool = False, **kw: Any) -> httpx.Response:
         return await send(self.client, method, path, vendor="OpenAI", creating=creating, **kw)
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
@@ -205,7 +210,7 @@ class OpenAIVideos(Protocol):
             return Submitted(job_id=found)
         return Submitted(job_id=video.id, state=STATES.get(video.status, JobState.QUEUED))
 
-    def classify(self, r, creating: bool = False) -> ProviderError:
+    def classify(self, r: httpx.Response, creating: bool = False) -> ProviderError:
         """An HTTP error as a ProviderError kind; the message carries OpenAI's own words, never a key."""
         raw = json_body(r).get("error")
         err = ApiError.model_validate(raw) if isinstance(raw, dict) else ApiError(message=str(raw or ""))

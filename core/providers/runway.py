@@ -21,7 +21,7 @@ import base64
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,9 @@ from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create
 from .runway_models import MODELS, Hosted
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
@@ -156,7 +159,8 @@ class Runway(Protocol):
         return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True), files=files,
                         headers={"X-Runway-Version": API_VERSION})
 
-    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict[str, Any]:
+    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed: range | tuple[int, ...], request: GenerationRequest,
+               how: str) -> dict[str, Any]:
         """The size and length fields for text or image to video, refused when the model cannot make them."""
         model_id = self.route.model_id
         if sizes is None:
@@ -198,7 +202,7 @@ class Runway(Protocol):
             fields["duration"] = "auto" if mode == "edit" else require(request.seconds, "seconds", "Runway")
         return fields
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take, of any route, as its downloaded file: Runway takes the clip itself."""
         if job.state is not JobState.DONE or not job.output_path or not Path(job.output_path).is_file():
             raise UnsupportedRequest(f"Job {job.id} has no finished video on this machine to {purpose}.",

@@ -22,7 +22,7 @@ import base64
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import httpx
@@ -34,6 +34,11 @@ from .auth import Computed, host_of
 from .base import ErrorKind, MediaRef, ProviderError, Status, WireCall
 from .httpkit import read_video
 from .veo import Operation, VeoProtocol, VideoResult
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials as GoogleCredentials
+
+    from ..journal import Job
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_LOCATION = "us-central1"  # where Google's Veo examples run
@@ -78,7 +83,7 @@ class VertexVeo(VeoProtocol):
         # Outputs go to Cloud Storage when a bucket is named (large 1080p/4k clips), else come back inline.
         self.output_gcs_uri = output_gcs_uri or settings.vertex_output_gcs_uri
         self._static_token = credentials.get("access_token")  # tests, or a token the user minted
-        self._adc = None
+        self._adc: GoogleCredentials | None = None
 
     # credentials --------------------------------------------------------------------------
     @classmethod
@@ -98,7 +103,7 @@ class VertexVeo(VeoProtocol):
                              "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
                              "to a service-account key file.")
 
-    def _credentials(self):
+    def _credentials(self) -> GoogleCredentials:
         if self._adc is None:
             try:
                 import google.auth
@@ -201,7 +206,7 @@ class VertexVeo(VeoProtocol):
                 raise UnsupportedRequest(f"Veo 3.1 on Vertex AI makes 8 s from reference images, not "
                                          f"{request.seconds} s.", "Ask for 8 seconds; conform trims it to the slot.")
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier Vertex take to extend: its gs:// URI when Vertex wrote it to Cloud Storage (no upload),
         else the file promptreel kept of it, which `video_input` sends inline."""
         if purpose != "extend":
