@@ -37,7 +37,7 @@ class Edit:
     warnings: list[str]
 
 
-def _source_frames(p: Picked) -> tuple[int, int, int]:
+def _source_frames(p: Picked) -> tuple[int, int, int | None]:
     """(first shown frame of the clip in its media file, frames shown, frames the file has), at the clip's rate."""
     shown = p.clip.trimmed_range()
     rate = exact_rate(shown.start_time.rate)

@@ -296,6 +296,7 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     slot = planned.slot
+    assert slot is not None  # plan_extension plans a slot
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
     result = _checked(result, slot)
     if isinstance(result, Failed):

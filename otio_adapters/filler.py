@@ -77,7 +77,7 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
             options.progress(i, slot, "queued", len(slots))
     results: list[Filled | Failed] = []
     for i, clip in enumerate(fill_slots_sync(slots, settings, on_event=options.on_event, planned=options.plans)):
-        if clip.ok:
+        if clip.ok and clip.path is not None:
             results.append(Filled(clip.path, clip.provenance, target_for(clip.slot, settings).start_frame))
         else:
             results.append(Failed(clip.error or "not generated", float(clip.provenance.get("cost") or 0)))

@@ -94,7 +94,7 @@ def is_takes_track(track) -> bool:
     return bool(_ns(track).get("takes_track"))
 
 
-def _groups(ns: dict) -> set[str]:
+def _groups(ns: dict | None) -> set[str]:
     """The take groups a filled clip has played: its own, then each promotion's previous take's."""
     out = set()
     while ns:

@@ -111,7 +111,7 @@ def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[s
     shot = shot.strip() or shot_name(slot.prompt)
     slots = take_slots(slot, models, variants)  # refuses unknown models before anything is spent
     if per_model:
-        slots = [s.model_copy(update=per_model.get(s.model, {})) for s in slots]
+        slots = [s.model_copy(update=per_model.get(s.model or "", {})) for s in slots]
     out = Generated()
     recorded = []
     for s, made in zip(slots, make_many(make_clip, slots), strict=True):

@@ -101,7 +101,7 @@ def journal_check() -> Check:
     try:
         target = store.default_target()
     except UserError as e:
-        return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
+        return Check("journal", False, e.problem, e.fix or "", essential=True, section="promptreel")
     if not store.is_postgres(target) and not Path(target).exists():
         return Check("journal", True, f"{target} not created yet (the first job creates it)", essential=True,
                      section="promptreel")
@@ -109,7 +109,7 @@ def journal_check() -> Check:
     try:
         found = store.inspect(target)
     except UserError as e:  # a newer schema, an unreachable server
-        return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
+        return Check("journal", False, e.problem, e.fix or "", essential=True, section="promptreel")
     except store.database_errors() as e:
         return Check("journal", False, f"{where} cannot be read ({e})",
                      "Restore it from a backup if you have one; otherwise move it aside and promptreel starts a "
@@ -184,7 +184,7 @@ def models_in_use() -> dict[str, set[str]]:
         since = (datetime.now(timezone.utc) - timedelta(days=30)).isoformat()
         try:
             journal = Journal.open_default()
-        except (*store.database_errors(), UserError):
+        except store.database_errors() + (UserError,):
             return used  # an unreadable journal is the journal check's to report
         try:
             for job in journal.jobs():

@@ -141,8 +141,10 @@ def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
     gw = connect()
     record = do_extend(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), tail, model=model,
                        prompt=prompt)
-    click.echo(f"Extended '{record.placeholder_name}' by {tail} frames on V{record.placed.track} at frame "
-               f"{record.placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
+    placed = record.placed
+    assert placed is not None  # an extension's record is a placement
+    click.echo(f"Extended '{record.placeholder_name}' by {tail} frames on V{placed.track} at frame "
+               f"{placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
 
 

@@ -84,13 +84,14 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     start, end = item.end, item.end + frames
     track = _track_for(state, item, start, end)
     added = track is None
-    if added:
+    if track is None:
         track = gw.add_track(TRACK_NAME)
         state.tracks.append(Track(index=track, name=TRACK_NAME))
     on_track = state.track(track)
+    assert on_track is not None  # the item's own track, or the one just added
     # Quirk 2: source frames [SKIPPED, SKIPPED + frames), endFrame exclusive; quirk 20: recordFrame absolute.
     placed = gw.place(clip.id, SKIPPED, SKIPPED + frames, track, start, timeline_id=state.id,
-                      hint=sum(1 for it in on_track.items if it.end <= start))
+                      hint=sum(it.end <= start for it in on_track.items))
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == frames]
     if len(ok) != 1 or landed != {ok[0].id}:

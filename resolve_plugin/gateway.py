@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -335,7 +336,7 @@ class BridgeGateway(Gateway):
         self.client = BridgeClient(host, port, token, timeout=timeout)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> BridgeGateway:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BridgeGateway:
         """The bridge the Scripts-menu entry started this worker for (PROMPTREEL_BRIDGE, PROMPTREEL_BRIDGE_TOKEN)."""
         env = os.environ if env is None else env
         addr, token = env.get("PROMPTREEL_BRIDGE", ""), env.get("PROMPTREEL_BRIDGE_TOKEN", "")
