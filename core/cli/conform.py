@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from ..conform.execute import ConformEvent, EventSink
-    from ..conform.plan import Fit, FpsMode, Hdr, Short
+    from ..conform.plan import ConformPlan, Fit, FpsMode, Hdr, Short
+    from ..conform.probe import MediaInfo
     from ..credentials import Signing
     from ..journal import Journal
     from ..provenance import Marks
@@ -57,15 +58,11 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
 
     A take or clip promptreel made keeps its provenance: the new clip is marked as the source was
     (AI-generated or a draft slate), its original is kept beside it and the C2PA chain recorded."""
-    from fractions import Fraction
-
-    from ..conform.execute import execute
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
     from ..credentials import Signing, trust_anchors
-    from ..errors import BadInput
-    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
+    from ..frames import parse_rate
     from ..journal import Journal
     from ..provenance import made_by_us
     from ..settings import load_settings
@@ -77,15 +74,7 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
     signing, anchors = Signing.from_settings(settings), trust_anchors(settings)
     made = made_by_us(source, journal, anchors)
     rate = parse_rate(fps) if fps else info.rate
-    if frames is not None and seconds is not None:
-        raise BadInput("Both --frames and --seconds were given.", "Give one length.")
-    if seconds is not None:
-        try:
-            frames = seconds_to_frames_ceil(_seconds(seconds), rate)
-        except (ValueError, ZeroDivisionError):
-            raise BadInput(f"'{seconds}' is not a number of seconds.", "Write it as 5 or 4.5.") from None
-    if frames is None:  # keep the source's duration
-        frames = max(1, seconds_to_frames_floor(Fraction(info.usable_frames) / info.rate, rate))
+    frames = _length(info, rate, frames, seconds)
     dw, dh = info.display_size
     target_args = dict(frames=frames, rate=rate, size=size or f"{dw}x{dh}", codec=codec,
                        start_timecode=timecode, audio_channels=audio_channels)
@@ -110,21 +99,7 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
     from ..conform.execute import ConformFailed
 
     try:
-        if as_json:
-            result = execute(plan, output, overwrite=overwrite)
-        else:
-            from rich.console import Console
-            from rich.progress import Progress
-
-            console = Console(stderr=True)
-            if console.is_terminal:
-                with Progress(console=console, transient=True) as bar:
-                    task = bar.add_task(f"conform {source.name}", total=target.frames)
-                    result = execute(plan, output, overwrite=overwrite, on_event=lambda e: bar.update(
-                        task, completed=e.frame) if e.kind == "progress" else None)
-            else:  # a log or a pipe: a line to start, then one each quarter, not silence until the end
-                click.echo(f"conform {source.name}: {target.frames} frames", err=True)
-                result = execute(plan, output, overwrite=overwrite, on_event=_quarters(target.frames))
+        result = _execute(plan, output, overwrite, quiet=as_json)
     except ConformFailed as e:
         # Not the editor's doing, but theirs to act on: say what failed, not where in our code.
         raise click.ClickException(f"{e} Nothing was written to {output}. Run `promptreel doctor` to check "
@@ -144,6 +119,46 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
                        f"its C2PA manifest: {kept.get('c2pa') or 'none'}.")
     if kept is not None and kept.get("provenance_error"):
         click.echo(f"note: {kept['provenance_error']}", err=True)
+
+
+def _length(info: MediaInfo, rate: Fraction, frames: int | None, seconds: str | None) -> int:
+    """The target's frames: --frames, or --seconds rounded up to whole frames, or the source's duration."""
+    from fractions import Fraction
+
+    from ..errors import BadInput
+    from ..frames import seconds_to_frames_ceil, seconds_to_frames_floor
+
+    if frames is not None and seconds is not None:
+        raise BadInput("Both --frames and --seconds were given.", "Give one length.")
+    if seconds is not None:
+        try:
+            return seconds_to_frames_ceil(_seconds(seconds), rate)
+        except (ValueError, ZeroDivisionError):
+            raise BadInput(f"'{seconds}' is not a number of seconds.", "Write it as 5 or 4.5.") from None
+    if frames is None:  # keep the source's duration
+        return max(1, seconds_to_frames_floor(Fraction(info.usable_frames) / info.rate, rate))
+    return frames
+
+
+def _execute(plan: ConformPlan, output: Path, overwrite: bool, quiet: bool) -> MediaInfo:
+    """Run the plan, with a bar on a terminal, a line each quarter off one, nothing when `quiet`."""
+    from ..conform.execute import execute
+
+    if quiet:
+        return execute(plan, output, overwrite=overwrite)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    name, frames = plan.source.path.name, plan.target.frames
+    console = Console(stderr=True)
+    if console.is_terminal:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"conform {name}", total=frames)
+            return execute(plan, output, overwrite=overwrite, on_event=lambda e: bar.update(
+                task, completed=e.frame) if e.kind == "progress" else None)
+    # A log or a pipe: a line to start, then one each quarter, not silence until the end.
+    click.echo(f"conform {name}: {frames} frames", err=True)
+    return execute(plan, output, overwrite=overwrite, on_event=_quarters(frames))
 
 
 def _keep(journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, signing: Signing | None,
