@@ -41,8 +41,17 @@ from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
 from .providers import protocol_class
-from .providers.base import (ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status, Submitted,
-                             WireCall)
+from .providers.base import (
+    ErrorKind,
+    JobState,
+    LocalProtocol,
+    MediaRef,
+    Protocol,
+    ProviderError,
+    Status,
+    Submitted,
+    WireCall,
+)
 from .request import GenerationRequest
 from .settings import Settings, base_url_for, output_dir
 
@@ -598,7 +607,7 @@ class Engine:
                 updates[field] = proto.earlier_output(earlier, purpose)
         return proto.build(request.model_copy(update=updates) if updates else request, job.id)
 
-    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:
+    async def _create(self, job: Job, proto: Protocol, limiter: RouteLimiter, on_event: OnEvent) -> Job:  # noqa: C901 - the engine's create step; being reworked with the HTTP layer (issue 17)
         route = proto.route
         try:
             call = self._build(proto, job)
@@ -769,7 +778,7 @@ class Engine:
 
     # download -----------------------------------------------------------------------------------
 
-    async def _download(self, job: Job, proto: Protocol, on_event: OnEvent) -> JobResult:
+    async def _download(self, job: Job, proto: Protocol, on_event: OnEvent) -> JobResult:  # noqa: C901 - the engine's download step; being reworked with the HTTP layer (issue 17)
         self.journal.set_state(job.id, JobState.DOWNLOADING)
         tmp = self._out_dir() / f".{job.id}.part.mp4"
         media = job.media_refs[0]

@@ -136,7 +136,9 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
+def validate(  # noqa: C901 - mirrors ComfyUI's validate_prompt, check for check
+    workflow: Any, installed: bool = True, uploaded: Any = (),
+) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
     """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid.
 
     `installed` False: no model files at all (the node_errors fault); `uploaded`: the input folder's images."""
@@ -159,7 +161,7 @@ def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple
     node_errors: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
 
-    def check(node_id: str, output: str) -> bool:
+    def check(node_id: str, output: str) -> bool:  # noqa: C901 - mirrors ComfyUI's validate_inputs, check for check
         if node_id in seen:
             return node_id not in node_errors
         seen.add(node_id)

@@ -130,7 +130,7 @@ class FakeGemini(FakeGeminiVeo):
             return Reply(drop=True)
         return Reply(200, self.envelope(ix), delay=3.0 if ix.fault == "slow" else 0.0)
 
-    def validate_interaction(self, body: Any) -> Reply | tuple[str, Spec, int]:
+    def validate_interaction(self, body: Any) -> Reply | tuple[str, Spec, int]:  # noqa: C901 - the Interactions API's validation, rule for rule; being extended on another branch
         if not isinstance(body, dict):
             return bad("Invalid JSON payload received.")
         if unknown := sorted(set(body) - TOP):

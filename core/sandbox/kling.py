@@ -111,7 +111,7 @@ class FakeKling(Fake):
             return envelope(code=code, message=message, status=status)
         return self.transport_fault(name)
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: Call) -> Reply:  # noqa: C901 - Kling's create validation, rule for rule per endpoint family
         if (bad := self._auth(call)) or (bad := self._fault("create", call)):
             return bad
         family = call.match["family"]

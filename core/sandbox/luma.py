@@ -84,7 +84,7 @@ class FakeLuma(Fake):
             return earlier
         return None
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: Call) -> Reply:  # noqa: C901 - Luma's create validation, rule for rule
         if bad := self._auth(call):
             return bad
         name = self.take("create", call)

@@ -142,7 +142,7 @@ class FakeVeo(Fake):
             return err
         return self.validate_parameters(model, body.get("parameters") or {}, inst)
 
-    def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:
+    def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:  # noqa: C901 - Veo's parameter validation, rule for rule
         if not isinstance(params, dict):
             return bad("parameters must be an object.")
         allowed = COMMON_PARAMS | (VERTEX_PARAMS if self.vertex else set())
