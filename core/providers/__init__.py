@@ -24,6 +24,8 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "xai": "promptreel.core.providers.xai:XAI",
     "minimax": "promptreel.core.providers.minimax:MiniMax",
     "luma": "promptreel.core.providers.luma:Luma",
+    "ark": "promptreel.core.providers.ark:Ark",
+    "dashscope": "promptreel.core.providers.dashscope:DashScope",
 }
 
 

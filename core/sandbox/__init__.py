@@ -7,7 +7,9 @@ environment that points promptreel's routes at them.
 
 from __future__ import annotations
 
+from .ark import FakeArk
 from .comfyui import FakeComfyUI
+from .dashscope import FakeDashScope
 from .fake import Fake, Job, is_int, size_for
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
@@ -39,8 +41,10 @@ FAKES: dict[str, type[Fake]] = {
     "xai": FakeXAI,
     "minimax": FakeMiniMax,
     "luma": FakeLuma,
+    "ark": FakeArk,
+    "dashscope": FakeDashScope,
 }
 
-__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
+__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeArk", "FakeComfyUI", "FakeDashScope", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
            "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
