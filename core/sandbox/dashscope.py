@@ -110,7 +110,7 @@ class FakeDashScope(Fake):
             if ratio not in ("16:9", "9:16", "1:1", "4:3", "3:4"):
                 return _error(400, "InvalidParameter", f"The ratio {ratio!r} is invalid.")
         else:
-            ratio = self._media(inputs.get("media"), params)
+            ratio = self._frames(inputs.get("media"), params)
             if isinstance(ratio, Reply):
                 return ratio
         width, height = frame(ratio, resolution)
@@ -119,7 +119,7 @@ class FakeDashScope(Fake):
         return Reply(200, {"request_id": str(uuid.uuid4()), "output": {"task_id": job.id, "task_status": "PENDING"}})
 
     @staticmethod
-    def _media(media, params: dict) -> str | Reply:
+    def _frames(media, params: dict) -> str | Reply:
         """The first frame's orientation, or the refusal."""
         if "ratio" in params:
             return _error(400, "InvalidParameter", "wan2.7-i2v takes no ratio: the first frame sets it.")
