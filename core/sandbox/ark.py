@@ -2,7 +2,7 @@
 GET and DELETE /api/v3/contents/generations/tasks/{id}.
 
 Strict as the service is (fields as byteplus-python-sdk-v2's tasks.create sends them): Bearer key, the
-create's fields and nothing else, Seedance 2.0 / 2.0 Fast / 2.5 model ids (a model the account has not
+create's fields and nothing else (null ones are absent), Seedance 2.0 / 2.0 Fast / 2.5 model ids (a model the account has not
 switched on answers 404 ModelNotOpen), a content array with one text item and image items `{type:
 image_url, image_url: {url}, role}` (https, data URI or asset://; keyframes and references not mixed, at
 most 9 references), resolution by model (Fast and 2.5 to 720p), a ratio or "adaptive", an integer duration
@@ -93,6 +93,8 @@ class FakeArk(Fake):
         if (reply := self.op_fault(name)) is not None:
             return reply
         body = call.json()
+        if isinstance(body, dict):  # the SDK sends every field it has, null when unset: null is absent
+            body = {k: v for k, v in body.items() if v is not None}
         if not isinstance(body, dict) or set(body) - FIELDS:
             return envelope(400, "InvalidParameter", f"unknown parameters {sorted(set(body or {}) - FIELDS)}.")
         model = body.get("model")

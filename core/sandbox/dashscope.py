@@ -4,7 +4,7 @@
 
 Strict as the service is (shapes as the dashscope SDK sends and reads them): Bearer key, `X-DashScope-Async:
 enable` (the HTTP API is asynchronous only), models wan2.7-t2v and wan2.7-i2v, `input` and `parameters`
-with their fields and nothing else (the SDK's legacy `input.extend_prompt` is accepted), a non-empty prompt
+with their fields and nothing else (the SDK's own `input.extend_prompt` and `input.function` are accepted), a non-empty prompt
 for text-to-video, `media` `{type, url}` items for image-to-video (one first_frame, at most one last_frame;
 https or data URI), resolution 720P or 1080P, an integer duration 2-15, a ratio for text-to-video only, a
 seed in [0, 2147483647]. Media: 30 fps, with audio unless `audio` is false, at the ratio's size (with a
@@ -23,7 +23,7 @@ from .loopback import Call, Reply
 from .minimax import png_orientation
 
 MODELS = {"wan2.7-t2v", "wan2.7-i2v"}
-INPUT_FIELDS = {"prompt", "negative_prompt", "audio_url", "media", "extend_prompt"}
+INPUT_FIELDS = {"prompt", "negative_prompt", "audio_url", "media", "extend_prompt", "function"}
 PARAMETER_FIELDS = {"resolution", "ratio", "duration", "seed", "prompt_extend", "watermark", "audio", "shot_type",
                     "audio_setting"}
 SIZES = {  # landscape / square sizes by resolution and ratio; portrait ones are these turned
@@ -165,9 +165,9 @@ class FakeDashScope(Fake):
         output = self._task(job, "SUCCEEDED", end_time="2026-12-06 09:02:00.000", orig_prompt=job.body["input"].get("prompt", ""))
         if job.outcome != "empty":
             output["video_url"] = self.media_url(job)
-        ratio = job.body["parameters"].get("ratio", "")
-        usage = {"duration": int(job.spec.seconds), "input_video_duration": 0, "output_video_duration": int(job.spec.seconds),
-                 "video_count": 1, "SR": int(job.body["parameters"].get("resolution", "1080P")[:-1]), "ratio": ratio}
+        seconds = int(job.spec.seconds)  # usage as the SDK's VideoSynthesisUsage names it, and as Wan 2.x adds to it
+        usage = {"video_count": 1, "video_duration": seconds, "video_ratio": f"{job.spec.width}*{job.spec.height}",
+                 "duration": seconds, "SR": int(job.body["parameters"].get("resolution", "1080P")[:-1])}
         return Reply(200, {"request_id": rid, "output": output, "usage": usage})
 
     def _cancel(self, call: Call) -> Reply:
