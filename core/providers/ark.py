@@ -118,7 +118,9 @@ class Ark(Protocol):
         seconds = require(request.seconds, "seconds", "ModelArk")
         tiers, takes_seed = MODELS.get(model, (tuple(TIERS), True))
         ratio, tier = nearest_ratio(size, RATIOS), tier_of(size.width, size.height)
-        if ratio is None or tier not in tiers:
+        if ratio is None:
+            raise UnsupportedRequest(f"ModelArk cannot make {size}.", "Choose a size the catalog lists for this model.")
+        if tier not in tiers:
             raise UnsupportedRequest(f"ModelArk makes {model} at {', '.join(tiers)} only, not {size}.",
                                      "Choose a smaller size, or set RUNWAYML_API_SECRET so the runway route makes it.")
         keyframes = [(p, role) for p, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame")) if p]
