@@ -45,6 +45,7 @@ FAKES: dict[str, type[Fake]] = {
     "dashscope": FakeDashScope,
 }
 
-__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeArk", "FakeComfyUI", "FakeDashScope", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
+__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
            "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
+__all__ += ["FakeArk", "FakeDashScope"]

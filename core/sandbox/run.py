@@ -21,9 +21,11 @@ from .media import FULL, Limit
 # Placeholder credentials the fakes accept (Kling signs a JWT with its secret: HS256 wants 32+ bytes).
 # Key-like strings, not words: keys are blanked wherever they appear, so a key that is an ordinary
 # word ("sandbox") would blank paths and messages that contain it.
-KEYS = {route: SANDBOX_KEY for route in ("openai", "gemini", "vertex", "runway", "ltx", "replicate", "fal", "xai", "minimax", "luma", "ark", "dashscope")}
+KEYS = {route: SANDBOX_KEY for route in ("openai", "gemini", "vertex", "runway", "ltx", "replicate", "fal", "xai", "minimax", "luma")}
 KLING_ACCESS, KLING_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-0123456789abcdef"
 KLING_API_KEY = "sbx-kling-api-key-0000"
+KEYS["ark"] = SANDBOX_KEY
+KEYS["dashscope"] = SANDBOX_KEY
 
 
 class Sandbox(dict):
