@@ -21,7 +21,6 @@ from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, FakeVertex, sandbox, tiny_mp4
 from promptreel.core.sandbox.drive import download
 from tests.auth_helpers import signed
-from tests.fakes.images import still
 from tests.sandbox_engine import fill_exact, point_at, run, two_slots
 
 TOKEN = "ya29.fake-vertex-token-0123"
