@@ -1,5 +1,6 @@
 """The `gemini` route's fake: the Gemini API serving Gemini Omni through the Interactions API, beside Veo
-(FakeGeminiVeo) on one server, as the real API serves both under one key and host.
+(FakeGeminiVeo) on one server, as the real API serves both under one key and host. The interactions
+themselves (OmniInteractionsFake) are shared with the vertex route's fake (vertex.FakeVertex).
 
 - Auth as FakeGeminiVeo (`x-goog-api-key`; none is 403, a wrong one 400 API_KEY_INVALID).
 - Errors on the interactions endpoints come in the Interactions API's envelope {"error": {"code":
