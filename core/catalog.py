@@ -15,7 +15,7 @@ from .tomlfile import read_user_file
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
 # How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
-Family = Literal["veo", "sora", "runway", "kling", "ltx", "draft", "generic"]
+Family = Literal["veo", "sora", "runway", "kling", "ltx", "grok", "minimax", "luma", "wan", "draft", "generic"]
 
 
 class Size(BaseModel):
