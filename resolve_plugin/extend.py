@@ -18,6 +18,8 @@ from promptreel.core import settings
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest
 from promptreel.core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
+from promptreel.core.fill import SlotClip
+from promptreel.core.takes import record_cut_take
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged
@@ -115,6 +117,10 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
             + (", and Resolve would not remove it." if left else "; it has been removed."),
             f"Delete the clip '{clip.name}' on the timeline by hand." if left else
             "Check for clips edited onto that range meanwhile, then extend again.")
+    # A take of the clip (`promptreel takes`), with the clip it extends and at which edge.
+    record_cut_take(item.name, SlotClip(slot, made.path, {**made.as_provenance(), "extends": item.name,
+                                                          "extension_edge": edge, "extension_frames": frames,
+                                                          "resolve_clip": clip.id}), "extend")
     record = EditRecord(kind="extend", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
                         job_id=made.job_id, placeholder_id=item.id, placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=item.duration)

@@ -10,7 +10,6 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import as_json, assert_frame_exact
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
