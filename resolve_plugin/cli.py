@@ -121,6 +121,34 @@ def edits() -> None:
                    f"'{r.placeholder_name}'  {state}")
 
 
+@resolve.command("fill")
+@click.option("--item", "item_ids", multiple=True, metavar="ID", help="Fill only this placeholder (repeatable).")
+@click.option("--model", default=None, help="Model for every placeholder (default: the panel's settings).")
+@click.option("--frames-from-neighbours", is_flag=True,
+              help="Give models that take them the last frame of the shot before and the first of the shot after, "
+                   "read from their media.")
+def fill_placeholders(item_ids, model, frames_from_neighbours: bool) -> None:
+    """Fill the placeholders of the open timeline frame-exact, each on the first free track above it (a draft's
+    media replaced in place). `resolve revert ID` undoes one."""
+    from promptreel.core import settings
+
+    from . import panel_settings
+    from .connect import connect
+    from .fill import fill as do_fill
+    from .worker import clip_maker
+
+    chosen = panel_settings.load()
+    gw = connect()
+    report = do_fill(gw, clip_maker(gw), item_ids=list(item_ids) or None, bit_depth=chosen.bit_depth,
+                     bin_template=chosen.bin, model=model or chosen.model,
+                     stills_dir=settings.home() / "stills" if frames_from_neighbours else None)
+    for record in report.edits:
+        click.echo(f"Filled '{record.placeholder_name}' on V{record.placeholder_track} at frame "
+                   f"{record.placeholder_start} (edit {record.id}).")
+    for what, why in report.failed:
+        click.echo(f"Not filled: {what}: {why}", err=True)
+
+
 @resolve.command()
 @click.option("--clip", "clip_name", default=None, help="The clip to extend, by its name on the timeline.")
 @click.option("--item", "item_id", default=None, help="The timeline item's id (as `resolve edits` and the panel show).")
