@@ -110,3 +110,16 @@ def test_split_refusals_come_before_any_spend(tmp_path, cut, xai, capsys, args, 
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert not (tmp_path / "e.otio").exists() and not (tmp_path / "e_media").exists()
     assert xai.creates == 0
+
+
+def test_fill_extend_and_edit_share_their_options():
+    """One decorator writes the options of every command that makes media into a timeline file."""
+    from promptreel.otio_adapters.cli import edit, extend, fill
+
+    shared = {"out", "fps_mode", "fit", "codec", "budget", "media_dir", "project", "no_cache", "force", "size",
+              "bit_depth", "rate", "ignore_timecode_mismatch"}
+    for command in (fill, extend, edit):
+        options = {p.name: p for p in command.params}
+        assert shared <= set(options), command.name
+        assert [options[n].help for n in sorted(shared)] == [{p.name: p for p in fill.params}[n].help
+                                                              for n in sorted(shared)]

@@ -8,6 +8,8 @@ from fractions import Fraction
 
 import pytest
 from promptreel.core.errors import UserError
+from promptreel.core.journal import Journal
+from promptreel.core.takes import list_takes
 from promptreel.resolve_plugin import edits
 from promptreel.resolve_plugin.extend import extend
 from promptreel.resolve_plugin.fill import revert
@@ -52,6 +54,13 @@ def test_a_head_extension_lands_before_the_clip_and_reverts(connect, tmp_path, n
     assert placed._start + placed._duration == clip._start  # it plays straight into the clip
     assert [x for x in _layout(timeline) if x[3] != placed._name] == before  # nothing else moved
     assert record.kind == "extend" and record.placed.added_track == (track == 2)
+    journal = Journal.open_default()  # a take of the clip, listed by `promptreel takes`
+    try:
+        (take,) = list_takes(journal, shot=name)
+    finally:
+        journal.close()
+    assert (take.kind, take.clip, take.as_dict()["edge"], take.kind_label) == ("extend", name, "head",
+                                                                               f"extend head of '{name}'")
 
     revert(gw, record.id)
     assert _layout(timeline) == before
