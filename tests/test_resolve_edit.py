@@ -110,10 +110,10 @@ def test_a_split_edit_of_61_frames_is_one_take_of_exactly_the_clip(connect, tmp_
 
     from promptreel.core.catalog import default_catalog
 
-    home = Path(os.environ["PROMPTREEL_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "catalog.toml").write_text('[models.grok-imagine-video]\nedit_max_seconds = 1.5\n')
-    (home / "settings.toml").write_text(f'catalog_file = "{home / "catalog.toml"}"\n')
+    data = Path(os.environ["PROMPTREEL_HOME"])
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "catalog.toml").write_text('[models.grok-imagine-video]\nedit_max_seconds = 1.5\n')
+    (data / "settings.toml").write_text(f'catalog_file = "{data / "catalog.toml"}"\n')
     default_catalog.cache_clear()
     try:
         resolve, timeline, ramp, a, _ = _cut(tmp_path, 30, length=61, media=100)
