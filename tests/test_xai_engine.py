@@ -81,23 +81,6 @@ def test_image_to_video_and_reference_images(fakes, isolated_home, monkeypatch, 
     assert len(b["reference_images"]) == 2 and (b["aspect_ratio"], b["resolution"]) == ("9:16", "480p")
 
 
-def test_a_take_from_another_route_is_refused_before_any_create(fakes, isolated_home, monkeypatch):
-    point_at(fakes, monkeypatch, isolated_home)
-    (draft,), _ = run(isolated_home, GenerationRequest(prompt="a fox", model="draft", seconds=2, size="1280x720", fps=24))
-    assert draft.ok, draft.error
-    (edited,), _ = run(isolated_home, grok(remix_of=draft.job_id))
-    assert edited.error_kind == "bad_request" and "xAI can remix only videos it made" in edited.error
-    assert fakes.fakes["xai"].creates == 0
-
-
-def test_a_moderated_take_fails_without_a_retry(fakes, isolated_home, monkeypatch):
-    point_at(fakes, monkeypatch, isolated_home)
-    fake = fakes.fakes["xai"]
-    fake.fault("outcome", "moderation")
-    (result,), _ = run(isolated_home, grok())
-    assert result.error_kind == "moderation" and fake.creates == 1
-
-
 def test_fill_conforms_grok_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
     fill_exact(isolated_home, two_slots("grok-imagine-video", "grok-imagine-video-1.5"))

@@ -8,7 +8,9 @@ environment that points promptreel's routes at them.
 from __future__ import annotations
 
 from ..discover import size_for
+from .ark import FakeArk
 from .comfyui import FakeComfyUI
+from .dashscope import FakeDashScope
 from .fake import Fake, Job, is_int
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
@@ -23,14 +25,14 @@ from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
 from .run import Sandbox, make_fake, sandbox
 from .runway import FakeRunway
-from .vertex import FakeVertexVeo
+from .vertex import FakeVertex, FakeVertexVeo
 from .xai import FakeXAI
 
 # Route name -> its fake, in the catalog's spelling.
 FAKES: dict[str, type[Fake]] = {
     "openai": FakeOpenAIVideos,
     "gemini": FakeGemini,  # Omni (Interactions) and Veo (predictLongRunning) on one Gemini API
-    "vertex": FakeVertexVeo,
+    "vertex": FakeVertex,  # Omni (Interactions) and Veo (predictLongRunning) on one Vertex AI
     "runway": FakeRunway,
     "kling": FakeKling,
     "ltx": FakeLTX,
@@ -40,8 +42,11 @@ FAKES: dict[str, type[Fake]] = {
     "xai": FakeXAI,
     "minimax": FakeMiniMax,
     "luma": FakeLuma,
+    "ark": FakeArk,
+    "dashscope": FakeDashScope,
 }
 
 __all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
+           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
+__all__ += ["FakeArk", "FakeDashScope"]

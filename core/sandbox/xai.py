@@ -53,7 +53,10 @@ class FakeXAI(Fake):
     def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
         return _error(status, message, headers)
 
-    def _auth(self, call: Call) -> Reply | None:
+    def bad_body(self, status: int, message: str) -> Reply:
+        return _error(status, message)
+
+    def auth_refusal(self, call: Call) -> Reply | None:
         got = call.headers.get("authorization", "")
         if got != f"Bearer {self.key}":
             return _error(400, f"Incorrect API key provided: {got.removeprefix('Bearer ')}. You can obtain an API key "
@@ -61,19 +64,12 @@ class FakeXAI(Fake):
         return None
 
     def _create(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        name = self.take("create", call)
-        if name == "credits":
-            return _error(429, "Your team has either used all available credits or reached its monthly spending limit.")
-        if (reply := self.op_fault(name)) is not None:
-            return reply
         kind = call.match["kind"]
-        body = call.json()
-        if not isinstance(body, dict):
-            return _error(422, "Failed to deserialize the JSON body")
-        if extra := set(body) - FIELDS[kind]:
-            return _error(422, f"unknown field(s) {sorted(extra)}")
+        body = self.checked_create(call, FIELDS[kind], {"credits": _error(
+            429, "Your team has either used all available credits or reached its monthly spending limit.")},
+            not_object=422, unknown=422)
+        if isinstance(body, Reply):
+            return body
         model = body.get("model")
         if model not in MODELS:
             return Reply(404, {"code": "Some requested entity was not found",
@@ -145,13 +141,10 @@ class FakeXAI(Fake):
         return Reply(200, {"request_id": job.id})
 
     def _get(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        if (reply := self.op_fault(self.take("poll", call))) is not None:
-            return reply
-        job = self.jobs.get(call.match["id"])
-        if job is None:
-            return Reply(404, {"code": "Some requested entity was not found", "error": "Request not found"})
+        job = self.checked_read(call, Reply(404, {"code": "Some requested entity was not found",
+                                                  "error": "Request not found"}))
+        if isinstance(job, Reply):
+            return job
         seen = self.advance(job)
         if seen < self.polls_to_finish:
             return Reply(202, {"status": "pending", "progress": 50 if seen else 0})
