@@ -108,9 +108,10 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
-async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
-                     on_event: Callable[[Event], None] | None = None,
-                     planned: Sequence[PlannedRequest] | None = None) -> list[SlotClip]:
+async def fill_slots(  # noqa: C901 - moving to core/slots.py on another branch (issue 17)
+    slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
+    on_event: Callable[[Event], None] | None = None, planned: Sequence[PlannedRequest] | None = None,
+) -> list[SlotClip]:
     """Generate and conform a clip for every slot, in order. Raises only for a refused batch
     (bad input, over budget) — before anything is spent.
 

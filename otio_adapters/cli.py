@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -290,7 +291,7 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     _check_folders(out, media)
     options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           project=project, no_cache=no_cache)
-    edge = "tail" if tail is not None else "head"
+    edge: Literal["tail", "head"] = "tail" if tail is not None else "head"
     ext = extend_clip(doc.timeline, picked, tail if tail is not None else head, engine_filler, options, size=fsize,
                       bit_depth=fdepth, prompt=prompt, resolve=doc.is_resolve, edge=edge)
     written, note = write_timeline(doc, out)

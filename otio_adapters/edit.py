@@ -115,7 +115,7 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
                              + (f" ({failed[0][0].name})" if len(slots) > 1 else "") + f": {failed[0][1].reason}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
     label = f"{p.clip.name} — {model.id} edit"
-    alternates = []
+    alternates: list[Alternate] = []
     for (offset, n, h, t), slot, result in zip(shapes, slots, results, strict=True):
         ph = Placeholder(p.clip, "clip", p.label, p.rate, p.start + p.offset + offset, n, instruction, h, t)
         provenance = {**result.provenance, "edit_of": p.clip.name, "instruction": instruction, "handles": [h, t],

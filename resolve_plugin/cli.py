@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -172,7 +173,9 @@ def extend(clip_name, item_id, tail: int | None, head: int | None, model: str, p
     if (tail is None) == (head is None):
         raise BadInput("Give one of --tail FRAMES or --head FRAMES.", "E.g. --tail 24 adds one second at 24 fps.")
     gw = connect()
-    frames, edge = (tail, "tail") if tail is not None else (head, "head")
+    edge: Literal["tail", "head"] = "tail" if tail is not None else "head"
+    frames = tail if tail is not None else head
+    assert frames is not None  # one of --tail and --head, checked above
     record = do_extend(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), frames, model=model,
                        prompt=prompt, edge=edge)
     placed = record.placed

@@ -190,7 +190,7 @@ class Fake:
         return self.error_reply(status, message, {})
 
     def checked_create(self, call: Call, fields: set[str], named: dict[str, Reply] | None = None,
-                       not_object: int = 400, unknown: int = 400) -> dict | Reply:
+                       not_object: int = 400, unknown: int = 400) -> dict[str, Any] | Reply:
         """A create's body, or the refusal the service gives first: the key, then a queued create fault
         (the vendor's own `named` ones, then `op_fault`'s), then a body that is not a JSON object
         (status `not_object`) or names a field outside `fields` (status `unknown`)."""

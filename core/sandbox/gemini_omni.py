@@ -49,7 +49,7 @@ from .fake import size_for
 from .gemini import FakeGeminiVeo
 from .loopback import Call, Handler, Reply
 from .media import Spec, image_size, video_seconds
-from .veo import bad, google_error
+from .veo import FakeVeo, bad, google_error
 
 OMNI = {"gemini-omni-1.2-flash": 15, "gemini-omni-1.1-flash": 10, "gemini-omni-flash-preview": 10}  # id -> max s
 MAX_IMAGES = {"gemini-omni-1.2-flash": 6}  # others: 5
@@ -79,7 +79,7 @@ class Interaction:
     created: float = field(default_factory=time.monotonic)
 
 
-class OmniInteractionsFake:
+class OmniInteractionsFake(FakeVeo):
     """Omni's interactions, for a fake Google API (the Gemini API's FakeGemini, Vertex AI's FakeVertex) that
     supplies `_auth`, and says where a `uri` video goes (`deliver_uri`) and which input URIs it can read."""
 
@@ -97,13 +97,13 @@ class OmniInteractionsFake:
         """Auth, and (Vertex) the project in the path."""
         return self._auth(call)
 
-    def check_format(self, fmt: dict) -> Reply | None:
+    def check_format(self, fmt: dict[str, Any]) -> Reply | None:
         return None
 
     def check_uri(self, uri: str, where: str) -> Reply | None:
         return bad(f"{where}.uri names nothing this API can read.")
 
-    def deliver_uri(self, ix: Interaction) -> dict:
+    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
         raise NotImplementedError
 
     def interactions_route(self, method: str, pattern: str, handler: Handler, op: str | None = None) -> None:
@@ -343,7 +343,7 @@ class OmniInteractionsFake:
 class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
     """FakeGeminiVeo plus Omni's interactions and the Files resource."""
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw: Any):
         super().__init__(key, running_reads, **kw)
         # google-genai 3.x sends the Gemini API's v1 by default; promptreel and Google's curl use v1beta
         self.serve_interactions(r"/v1(?:beta)?")
@@ -355,7 +355,7 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
         self.files.clear()
         self.blob_headers.clear()
 
-    def check_format(self, fmt: dict) -> Reply | None:
+    def check_format(self, fmt: dict[str, Any]) -> Reply | None:
         if "gcs_uri" in fmt:
             return bad("response_format.gcs_uri is for Vertex AI; the Gemini API delivers to the Files API.")
         return None
@@ -366,7 +366,7 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
             return bad(f"{where}.uri must name a file in the Files API.")
         return None
 
-    def deliver_uri(self, ix: Interaction) -> dict:
+    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
         file_id = uuid.uuid4().hex[:12]
         self.files[file_id] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec, "reads": 0,
                                "processing": 3 if ix.fault == "slow_file" else 1}

@@ -79,6 +79,10 @@ class FakeVeo(Fake):
             return self.unknown_model(model, where)
         return None
 
+    def _auth(self, call: Call) -> Reply | None:
+        """The API's refusal of the call's credentials, or None (the Gemini API's key, Vertex AI's token)."""
+        raise NotImplementedError
+
     def unknown_model(self, model: str, where: str) -> Reply:
         raise NotImplementedError
 

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from .gemini_omni import OmniInteractionsFake
+from .gemini_omni import Interaction, OmniInteractionsFake
 from .loopback import Call, Reply
 from .media import video_seconds
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -222,7 +222,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
     omni_models = VERTEX_OMNI
 
     def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2, **kw):
+                 running_reads: int = 2, **kw: Any):
         super().__init__(token, project, running_reads, **kw)
         self.serve_interactions(PARENT)
 
@@ -236,7 +236,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
                                                           "not exist).")
         return None
 
-    def check_format(self, fmt: dict) -> Reply | None:
+    def check_format(self, fmt: dict[str, Any]) -> Reply | None:
         uri = fmt.get("gcs_uri")
         if fmt.get("delivery", "inline") == "uri" and not uri:
             return bad("response_format.gcs_uri is required for uri delivery on Vertex AI.")
@@ -250,7 +250,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
             return bad(f"{where}.uri {uri} is not an object in Cloud Storage this project can read.")
         return None
 
-    def deliver_uri(self, ix) -> dict:
+    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
         bucket, _, folder = ix.body["response_format"]["gcs_uri"][len("gs://"):].partition("/")
         obj = f"{folder.strip('/')}/{ix.id}/sample_0.mp4".lstrip("/")
         self.objects[(bucket, obj)] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec}

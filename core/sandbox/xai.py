@@ -154,6 +154,6 @@ class FakeXAI(Fake):
         if job.outcome == "failed":
             return Reply(200, {"status": "failed", "model": model,
                                "error": {"code": "internal_error", "message": "Video generation failed"}})
-        video = {"url": "" if job.outcome == "empty" else self.media_url(job), "duration": int(job.spec.seconds),
+        video = {"url": "" if job.outcome == "empty" else self.media_url(job), "duration": int(job.spec.seconds) if job.spec else 0,
                  "respect_moderation": job.outcome != "moderation"}
         return Reply(200, {"status": "done", "model": model, "video": video, "progress": 100})
