@@ -3,15 +3,15 @@ GET and DELETE /api/v3/contents/generations/tasks/{id}.
 
 Strict as the service is (fields as byteplus-python-sdk-v2's tasks.create sends them): Bearer key, the
 create's fields and nothing else (null ones are absent), Seedance 2.0 / 2.0 Fast / 2.5 model ids (a model the
-account has not switched on answers 404 ModelNotOpen), a content array with one text item and image items `{type:
-image_url, image_url: {url}, role}` (https, data URI or asset://; keyframes and references not mixed, at
-most 9 references), resolution by model (Fast and 2.5 to 720p), a ratio or "adaptive", an integer duration
+account has not switched on answers 404 ModelNotOpen), a content array with one text item and image items
+`{type: image_url, image_url: {url}, role}` (https, data URI or asset://; keyframes and references not mixed,
+at most 9 references), resolution by model (Fast and 2.5 to 720p), a ratio or "adaptive", an integer duration
 (4-15; 2.5 to 30; -1 for the model's choice), no seed on Seedance 2.x. Media: 24 fps, with audio unless
 generate_audio is false, at the tier's size for the ratio (with keyframes, the first frame's orientation).
-Errors in ModelArk's envelope. Faults: create/poll 429, 429-bare, 500, 502, 503, drop, slow;
-create:overdue (403 AccountOverdueError), create:sensitive (400 InputTextSensitiveContentDetected),
-create:not-open (404 ModelNotOpen); outcomes: failed, sensitive (failed with
-OutputVideoSensitiveContentDetected), empty (succeeded without a url), expired.
+Errors in ModelArk's envelope. Faults: create/poll 429, 429-bare, 500, 502, 503, drop, slow; create:overdue
+(403 AccountOverdueError), create:sensitive (400 InputTextSensitiveContentDetected), create:not-open (404
+ModelNotOpen); outcomes: failed, sensitive (failed with OutputVideoSensitiveContentDetected), empty (succeeded
+without a url), expired.
 """
 
 from __future__ import annotations

@@ -3,14 +3,14 @@
 /api/v1/tasks/{task_id}/cancel.
 
 Strict as the service is (shapes as the dashscope SDK sends and reads them): Bearer key, `X-DashScope-Async:
-enable` (the HTTP API is asynchronous only), models wan2.7-t2v and wan2.7-i2v, `input` and `parameters`
-with their fields and nothing else (the SDK's own `input.extend_prompt` and `input.function` are accepted), a
+enable` (the HTTP API is asynchronous only), models wan2.7-t2v and wan2.7-i2v, `input` and `parameters` with
+their fields and nothing else (the SDK's own `input.extend_prompt` and `input.function` are accepted), a
 non-empty prompt for text-to-video, `media` `{type, url}` items for image-to-video (one first_frame, at most
-one last_frame; https or data URI), resolution 720P or 1080P, an integer duration 2-15, a ratio for text-to-video only, a
-seed in [0, 2147483647]. Media: 30 fps, with audio unless `audio` is false, at the ratio's size (with a
-first frame, its orientation). Errors in DashScope's `{request_id, code, message}`. Faults: create/poll 429
-(Throttling.RateQuota), 429-bare, 500, 502, 503, drop, slow; create:arrearage (400 Arrearage),
-create:inspection (400 DataInspectionFailed); outcomes: failed, inspection (FAILED with
+one last_frame; https or data URI), resolution 720P or 1080P, an integer duration 2-15, a ratio for
+text-to-video only, a seed in [0, 2147483647]. Media: 30 fps, with audio unless `audio` is false, at the
+ratio's size (with a first frame, its orientation). Errors in DashScope's `{request_id, code, message}`.
+Faults: create/poll 429 (Throttling.RateQuota), 429-bare, 500, 502, 503, drop, slow; create:arrearage (400
+Arrearage), create:inspection (400 DataInspectionFailed); outcomes: failed, inspection (FAILED with
 DataInspectionFailed), empty (SUCCEEDED without a url), unknown (UNKNOWN).
 """
 
