@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,18 +41,16 @@ def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: in
     cls = FAKES.get(route)
     if cls is None:
         raise BadInput(f"There is no sandbox route called {route!r}.", f"Choose from: {', '.join(FAKES)}.")
+    # FAKES names each route's class; their constructors differ (Kling's key pair, Vertex's token).
+    make: Callable[..., Fake] = cls
     kw: dict[str, Any] = {"latency": latency, "limit": limit, "port": port}
     if route == "kling":
-        from .kling import FakeKling
-
-        return FakeKling(access=KLING_ACCESS, secret=KLING_SECRET, api_key=KLING_API_KEY, **kw)
+        return make(access=KLING_ACCESS, secret=KLING_SECRET, api_key=KLING_API_KEY, **kw)
     if route == "vertex":
-        from .vertex import FakeVertexVeo
-
-        return FakeVertexVeo(token=KEYS[route], **kw)
+        return make(token=KEYS[route], **kw)
     if route == "comfyui":
-        return cls(**kw)
-    return cls(KEYS[route], **kw)
+        return make(**kw)
+    return make(KEYS[route], **kw)
 
 
 @contextmanager
@@ -75,7 +73,7 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
             fake = stack.enter_context(make_fake(name, latency=latency, limit=limit, port=port + i if port else 0))
             env.fakes[name] = fake
             env.update(fake.env())
-            if isinstance(fake, FakeVertexVeo):
+            if name == "vertex" and isinstance(fake, FakeVertexVeo):
                 adc = workdir / "vertex-adc.json"
                 adc.write_text(json.dumps(fake.adc_info()))
                 env["GOOGLE_APPLICATION_CREDENTIALS"] = str(adc)
