@@ -854,7 +854,7 @@ class Engine:
     def _record_provenance(self, job: Job, take: Path) -> None:
         """The take's credentials in the journal and its sidecar beside it (core/provenance.py). The take is
         paid for and good whatever happens here, so a failure is logged, never raised."""
-        from .credentials import trust_anchors
+        from .c2pa import trust_anchors
         from .provenance import record_take
 
         try:

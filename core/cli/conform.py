@@ -51,7 +51,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
-    from ..credentials import Signing, trust_anchors
+    from ..c2pa import Signing, trust_anchors
     from ..errors import BadInput
     from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
     from ..journal import Journal

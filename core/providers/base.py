@@ -62,9 +62,6 @@ class ErrorKind(str, enum.Enum):
     PROVIDER = "provider"  # the provider failed the job for another reason
 
 
-NEVER_RETRIED = {ErrorKind.BILLING, ErrorKind.MODERATION, ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.RETIRED}
-
-
 class ProviderError(Exception):
     """A classified failure. The message is safe to show and store: it never contains a key."""
 

@@ -993,3 +993,28 @@ class CallsByOp:
 
     def besides(self, *ops: str) -> int:
         return sum(n for op, n in self.by_op.items() if op not in ops)
+
+
+def pool_clip(resolve: FakeResolve, clip_id: str) -> MediaPoolItem:
+    """The media pool item with this id, wherever it is in the pool."""
+
+    def walk(folder):
+        yield from folder.GetClipList()
+        for sub in folder.GetSubFolderList():
+            yield from walk(sub)
+
+    root = resolve.GetProjectManager().GetCurrentProject().GetMediaPool().GetRootFolder()
+    return next(c for c in walk(root) if c.GetUniqueId() == clip_id)
+
+
+def pool_bins(resolve: FakeResolve) -> dict[tuple[str, ...], list[str]]:
+    """Every bin under the media pool's root, by its path of names, with the names of its clips."""
+    out: dict[tuple[str, ...], list[str]] = {}
+
+    def walk(folder, path):
+        for sub in folder.GetSubFolderList():
+            out[path + (sub.GetName(),)] = [c.GetName() for c in sub.GetClipList()]
+            walk(sub, path + (sub.GetName(),))
+
+    walk(resolve.GetProjectManager().GetCurrentProject().GetMediaPool().GetRootFolder(), ())
+    return out
