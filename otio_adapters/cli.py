@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..core.conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 from ..core.errors import BadInput
 
 _rate_help = "Frame rate of an EDL (EDLs do not say): 24, 25, 24000/1001, 30000/1001 ... Default 24."
@@ -119,13 +120,12 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 @click.option("--models", "models_csv", default=None,
               help="An A/B, comma-separated: a take on each model; the first goes in place, the others on "
                    "disabled 'promptreel takes' tracks under the cut.")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+@click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
               help="How conform changes the frame rate (auto: nearest for close multiples, speed within 5%).")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+@click.option("--fit", type=click.Choice(FIT_MODES), default="fill",
               help="How conform fits a different frame size.")
-@click.option("--codec", default="prores-hq", show_default=True,
-              help="Codec of the conformed media: prores-hq, prores, prores-4444, dnxhr-hqx, dnxhr-hq, h264, h265-10, "
-                   "h265-12.")
+@click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True,
+              help="Codec of the conformed media.")
 @click.option("--budget", type=float, default=None, help="Refuse the run if its estimated cost passes this (USD).")
 @click.option("--dry-run", is_flag=True, help="Show what would be filled and what it would cost; change nothing.")
 @click.option("--partial", is_flag=True, help="If some placeholders fail, write the filled part and list the rest.")
@@ -235,11 +235,12 @@ def _print_summary(report, written: Path, note: str | None) -> None:
 @click.option("--head", type=int, default=None, help="Frames to add before the clip's first frame (not available yet).")
 @click.option("--model", default=None, help="A model that takes a first frame (default: the clip's own model).")
 @click.option("--prompt", default=None, help="What happens in the new frames (default: the clip's prompt).")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+@click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
               help="How conform changes the frame rate.")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+@click.option("--fit", type=click.Choice(FIT_MODES), default="fill",
               help="How conform fits a different frame size.")
-@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True,
+              help="Codec of the conformed media (as for fill).")
 @click.option("--budget", type=float, default=None, help="Refuse if the estimated cost passes this (USD).")
 @click.option("--media-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
@@ -293,7 +294,8 @@ def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, p
 @click.option("--model", default=None, help="A model that edits video (see `promptreel models`: remix).")
 @click.option("--handles", type=int, default=0, show_default=True,
               help="Frames of the clip's media sent each side of its used range (as far as the media goes).")
-@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True,
+              help="Codec of the conformed media (as for fill).")
 @click.option("--budget", type=float, default=None, help="Refuse if the estimated cost passes this (USD).")
 @click.option("--media-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
@@ -341,11 +343,12 @@ def edit(timeline: Path, out: Path, clip_name, at, track, instruction, model, ha
               help="The timeline to write (with --timeline; the input is never overwritten).")
 @click.option("--media-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the final's conformed media (default: OUTPUT's name + _media, else the output folder).")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+@click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
               help="How conform changes the frame rate.")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+@click.option("--fit", type=click.Choice(FIT_MODES), default="fill",
               help="How conform fits a different frame size.")
-@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True,
+              help="Codec of the conformed media (as for fill).")
 @click.option("--budget", type=float, default=None, help="Refuse if the final's estimated cost passes this (USD).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

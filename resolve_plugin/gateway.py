@@ -342,7 +342,7 @@ def _user_error(op: str, code: str, message: str):
 
 # -- Studio external scripting ------------------------------------------------------------------
 
-# Blackmagic's documented locations (reference: "Getting resolve"); RESOLVE_SCRIPT_API/LIB override them.
+# Blackmagic's documented locations (docs/resolve-quirks.md #26); RESOLVE_SCRIPT_API/LIB override them.
 _SCRIPT_API = {
     "darwin": "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Developer/Scripting",
     "win32": r"%PROGRAMDATA%\Blackmagic Design\DaVinci Resolve\Support\Developer\Scripting",

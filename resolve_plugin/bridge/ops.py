@@ -3,7 +3,7 @@
 These are the only things promptreel can ask of Resolve: the bridge serves exactly `OPS`, and the
 direct gateway (Studio external scripting, tests) calls the same functions in-process, so both
 paths share every workaround. Each workaround names its quirk, numbered as in
-reference/resolve-api.md ("Behaviour that shapes the design").
+docs/resolve-quirks.md.
 
 Python 3.6, standard library only.
 """
@@ -12,7 +12,7 @@ import math
 import os
 from fractions import Fraction
 
-# Settings that define the conform target (reference: "Project settings that define the conform target").
+# Settings that define the conform target (docs/resolve-quirks.md #25).
 CONFORM_KEYS = (
     "timelineFrameRate", "timelineDropFrameTimecode", "timelineResolutionWidth", "timelineResolutionHeight",
     "timelinePixelAspectRatio", "timelineInputResMismatchBehavior", "videoMonitorBitDepth",
@@ -115,7 +115,7 @@ def project(session, args):
     timeline = proj.GetCurrentTimeline()
     info = {"name": proj.GetName() or "", "id": proj.GetUniqueId() or "", "settings": settings, "timeline": None}
     if timeline:
-        # Reference: a timeline with useCustomSettings = "1" has its own settings; read keys one by one
+        # QUIRK 21: a timeline with useCustomSettings = "1" has its own settings; read keys one by one
         # (the no-argument dump is unreliable for finding the effective override).
         custom = str(timeline.GetSetting("useCustomSettings") or "") == "1"
         if custom:
@@ -529,7 +529,7 @@ def place(session, args):
     return {"returned": returned, "disabled": disabled, "range": found}
 
 
-# -- take selectors (reference-full 2.7 "Takes": 1-based; a count of 0 means a plain item) -------------
+# -- take selectors (QUIRK 24: 1-based; a count of 0 means a plain item) -------------
 
 def _takes(item):
     out = []
