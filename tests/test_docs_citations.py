@@ -66,6 +66,8 @@ def test_no_comment_cites_a_document_outside_the_repository():
         for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1):
             if OUTSIDE.search(line):
                 found.append(f"{p.relative_to(ROOT)}:{n}: {line.strip()}")
+            found += [f"{p.relative_to(ROOT)}:{n}: {doc} is not in the repository"
+                      for doc in re.findall(r"\bdocs/[\w.-]+\.md\b", line) if not (ROOT / doc).is_file()]
             for name in re.findall(r"\b([A-Z]+\.md)\b", line):
                 if name in IN_DOCS and not (ROOT / "docs" / name).is_file() and not (ROOT / name).is_file():
                     found.append(f"{p.relative_to(ROOT)}:{n}: {name} is not in the repository")
