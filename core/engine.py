@@ -720,7 +720,7 @@ class Engine:
                                  f"{e.message} (job {job.id} stays collectable: run `promptreel resume`)",
                                  state=None, resumable=True) from None
             if status.state in _SUCCESS:
-                return self._succeeded(job, status.media, getattr(status, "cost_usd", None), on_event)
+                return self._succeeded(job, status.media, status.cost_usd, on_event)
             if status.state in _ENDED:
                 err = status.error or ProviderError(ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})")
                 raise self._stop(job, on_event, err.kind.value, err.message, state=status.state, resumable=False)

@@ -114,6 +114,7 @@ class Status:
     error: ProviderError | None = None
     next_poll_s: float | None = None  # the provider's own hint (e.g. openai-poll-after-ms)
     raw_state: str = ""
+    cost_usd: float | None = None  # what the provider says it charged, where its answer says (else the estimate)
 
 
 class Protocol(ABC):
