@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..conform.target import codec_families
 from ..conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 
 
