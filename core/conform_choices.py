@@ -1,7 +1,7 @@
 """The choices conform offers, named once: fit modes, frame-rate change modes and codec families.
 
-Every command's options, the panel's settings and the conform types read them from here. Kept apart
-from `core.conform` so a command lists them without importing ffmpeg and PyAV.
+Every command's options and the conform types read them from here. Kept apart from `core.conform`
+so a command lists them without importing ffmpeg and PyAV.
 """
 
 from __future__ import annotations
