@@ -25,7 +25,7 @@ from .catalog import Catalog, default_catalog
 from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
-from .credentials import Signing, trust_anchors
+from .c2pa import Signing, trust_anchors
 from .errors import UserError
 from .events import Event
 from .plan import PlannedRequest, group_shots, plan_slot

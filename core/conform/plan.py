@@ -17,12 +17,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BadInput, UnsupportedRequest
+from ..conform_choices import Fit, FpsMode
 from ..frames import rate_label, rate_str
 from .probe import AudioInfo, MediaInfo
 from .target import Target, codec_families
 
-FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
-Fit = Literal["fit", "fill", "crop", "stretch"]
 Anchor = Literal["start", "centre", "end"]
 Short = Literal["hold", "slow", "refuse"]
 Hdr = Literal["tonemap", "keep"]

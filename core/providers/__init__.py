@@ -12,7 +12,7 @@ from .base import Protocol
 
 _REGISTRY: dict[str, str | type[Protocol]] = {
     "draft": "promptreel.core.providers.draft:DraftProtocol",
-    "openai": "promptreel.core.providers.openai_videos:OpenAIVideos",
+    "openai": "promptreel.core.providers.openai:OpenAIVideos",
     "gemini": "promptreel.core.providers.gemini_veo:GeminiVeo",
     "vertex": "promptreel.core.providers.vertex:VertexVeo",
     "runway": "promptreel.core.providers.runway:Runway",

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import ClassVar
 
 from ..discover import size_for  # noqa: F401  (the frame size a model makes for an aspect at a short side)
-from .credentials import signed_media
+from .c2pa import signed_media
 from .loopback import Call, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
 
