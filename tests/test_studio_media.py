@@ -18,6 +18,9 @@ from promptreel.core.journal import Journal
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.postgres_env import database, pg_cluster  # noqa: F401  (fixtures)
 
+# Every test here runs on this machine's SQLite journal and on a studio's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("database")
+
 REPO = Path(__file__).resolve().parents[1]
 GENERATE = ["generate", "a lighthouse at dusk", "--model", "minimax-h3", "--seconds", "6", "--size", "1366x768",
             "--json"]
@@ -52,9 +55,15 @@ def fakes():
 
 
 @pytest.fixture
-def minimax(fakes, database):
+def minimax(fakes):
     fakes.fakes["minimax"].reset()
     return fakes.fakes["minimax"]
+
+
+@pytest.fixture
+def store(request):
+    """The shared database's target (the SQLite file, or the PostgreSQL URL)."""
+    return request.getfixturevalue("database")
 
 
 def seat(fakes, args: list[str], home: Path, settings: str = "", **env: str) -> subprocess.CompletedProcess:
@@ -71,32 +80,32 @@ def made(done: subprocess.CompletedProcess) -> dict:
     return row
 
 
-def charges(database) -> list[tuple]:
-    journal = Journal(database)
+def charges(store) -> list[tuple]:
+    journal = Journal(store)
     try:
         return [tuple(r) for r in journal.execute("SELECT job_id, amount FROM ledger")]
     finally:
         journal.close()
 
 
-def homes(tmp_path: Path, database) -> tuple[Path, Path]:
+def homes(tmp_path: Path, store) -> tuple[Path, Path]:
     """Seat A's data folder, and seat B's: its own beside a shared PostgreSQL; on SQLite the one folder that
     holds the shared journal file (B then differs by its environment)."""
     a = tmp_path / "home"
-    return a, (a if isinstance(database, Path) else tmp_path / "home-b")
+    return a, (a if isinstance(store, Path) else tmp_path / "home-b")
 
 
-def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fakes, minimax, database, tmp_path):
+def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fakes, minimax, store, tmp_path):
     nas = tmp_path / "nas"
     nas.mkdir()
     mount_b = tmp_path / "mnt" / "studio"
     mount_b.parent.mkdir()
     mount_b.symlink_to(nas, target_is_directory=True)  # seat B reaches the same share by another path
-    home_a, home_b = homes(tmp_path, database)
+    home_a, home_b = homes(tmp_path, store)
     first = made(seat(fakes, GENERATE, home_a, f'media_root = "{nas}"\n'))
     assert Path(first["path"]).parent == nas and minimax.creates == 1
     # The shared index names the take relative to the share, never by seat A's mount path.
-    journal = Journal(database, media_root=None)
+    journal = Journal(store, media_root=None)
     try:
         [key] = [r[0] for r in journal.execute("SELECT key FROM cache")]
         assert journal.cache_stored_path(key) == f"{first['job_id']}.mp4"
@@ -111,13 +120,13 @@ def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fak
                  PROMPTREEL_TEST_HOSTNAME="edit-bay-2")
     again = made(b)
     assert again["cached"] and Path(again["path"]) == mount_b / f"{first['job_id']}.mp4"
-    assert minimax.creates == 1 and len(charges(database)) == 2 and sum(a for _, a in charges(database)) > 0
-    assert [a for j, a in charges(database) if j != first["job_id"]] == [0.0]  # seat B paid nothing
+    assert minimax.creates == 1 and len(charges(store)) == 2 and sum(a for _, a in charges(store)) > 0
+    assert [a for j, a in charges(store) if j != first["job_id"]] == [0.0]  # seat B paid nothing
 
 
-def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without_a_charge(fakes, minimax, database,
+def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without_a_charge(fakes, minimax, store,
                                                                                           tmp_path):
-    home_a, home_b = homes(tmp_path, database)
+    home_a, home_b = homes(tmp_path, store)
     out_a, out_b = tmp_path / "bay2-local", tmp_path / "here"
     first = made(seat(fakes, GENERATE, home_a, f'output_dir = "{out_a}"\n', PROMPTREEL_TEST_HOSTNAME="edit-bay-2"))
     job = first["job_id"]
@@ -130,14 +139,14 @@ def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without
     assert minimax.creates == 1
     fetched = made(seat(fakes, ["resume", "--refetch", job, "--json"], home_b, mine))
     assert fetched["state"] == "done" and fetched["cost_usd"] == 0 and Path(fetched["path"]) == out_b / f"{job}.mp4"
-    assert minimax.creates == 1 and len(charges(database)) == 1  # no create, no second charge
+    assert minimax.creates == 1 and len(charges(store)) == 1  # no create, no second charge
     assert [p.name for p in out_b.iterdir()] == [f"{job}.mp4"]  # written under a temporary name, renamed
     again = made(seat(fakes, GENERATE, home_b, mine))  # now this seat has the take: a cache hit, free
     assert again["cached"] and Path(again["path"]) == out_b / f"{job}.mp4" and minimax.creates == 1
 
 
-def test_a_take_the_provider_no_longer_has_is_refused_in_one_line_naming_no_cache(fakes, minimax, database, tmp_path):
-    home_a, home_b = homes(tmp_path, database)
+def test_a_take_the_provider_no_longer_has_is_refused_in_one_line_naming_no_cache(fakes, minimax, store, tmp_path):
+    home_a, home_b = homes(tmp_path, store)
     first = made(seat(fakes, GENERATE, home_a, f'output_dir = "{tmp_path / "elsewhere"}"\n',
                       PROMPTREEL_TEST_HOSTNAME="edit-bay-2"))
     minimax.fault("media", "expired", "expired")  # the download URL is past its time, and so is a fresh one
@@ -145,5 +154,5 @@ def test_a_take_the_provider_no_longer_has_is_refused_in_one_line_naming_no_cach
     assert gone.returncode == 2
     [line] = gone.stderr.strip().splitlines()
     assert "expired" in line and "--no-cache" in line
-    assert minimax.creates == 1 and len(charges(database)) == 1
+    assert minimax.creates == 1 and len(charges(store)) == 1
     assert not any((tmp_path / "here").glob("*"))  # nothing half-written left

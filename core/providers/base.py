@@ -27,7 +27,7 @@ import httpx
 from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
-from .auth import Computed, HeaderAuth, host_of, route_client
+from .auth import HeaderAuth, host_of, route_client
 
 if TYPE_CHECKING:
     from ..journal import Job
@@ -151,13 +151,8 @@ class Protocol(ABC):
     async def poll(self, job_id: str) -> Status: ...
 
     def route_auth(self) -> HeaderAuth | None:
-        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`. None: no key.
-
-        The default adapts a route that still names its headers in `auth_headers` (ComfyUI's basic auth)."""
-        return Computed(self.auth_headers, self.hosts()) if self.auth_headers() else None
-
-    def auth_headers(self) -> dict[str, str]:
-        return {}
+        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`. None: no key."""
+        return None
 
     def hosts(self) -> set[str]:
         """The hosts this route's credentials may go to."""
