@@ -120,14 +120,14 @@ def journal_check() -> Check:
 
 
 def keys_check() -> Check:
-    from promptreel.core.keys import KNOWN_KEYS, key_sources
+    from promptreel.core.keys import key_sources, known_keys
 
     where = key_sources()
     found = [f"{name} ({source})" for name, source in where.items() if source]
     if not found:
         return Check("keys", False, "no API key set: only the free draft model (and local routes) can run",
                      f"Set a key with `promptreel keys set NAME` or its environment variable; names: "
-                     f"{', '.join(KNOWN_KEYS)}.", section="promptreel")
+                     f"{', '.join(known_keys())}.", section="promptreel")
     missing = [n for n, s in where.items() if not s]
     return Check("keys", True, ", ".join(found) + (f"; not set: {', '.join(missing)}" if missing else ""),
                  section="promptreel")

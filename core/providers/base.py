@@ -119,7 +119,16 @@ class Status:
     raw_state: str = ""
 
 
+def _described(cls) -> None:
+    """A protocol class takes its route's facts from its descriptor (core/routes.py), written there once."""
+    descriptor = cls.__dict__.get("descriptor")
+    if descriptor is not None:
+        cls.name, cls.key_names = descriptor.name, descriptor.key_names
+        cls.default_base_url, cls.poll_interval = descriptor.base_url, descriptor.poll_seconds
+
+
 class Protocol(ABC):
+    # Set from the class's `descriptor` (its route's RouteDescriptor); a test's own protocol may set them itself.
     name: ClassVar[str]
     default_base_url: ClassVar[str]
     key_names: ClassVar[tuple[str, ...]] = ()  # environment / keyring names of its credentials
@@ -128,6 +137,10 @@ class Protocol(ABC):
     # The version segment the vendor SDK's base URL ends in ("/v1" for OpenAI and Replicate): a base URL
     # given without it (the bare host) gets it, so both forms work and paths are relative to it.
     version_segment: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        _described(cls)
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
         self._pool = client  # the engine's connections; `self.client` is this route's own client over them
@@ -209,6 +222,10 @@ class LocalProtocol(ABC):
     name: ClassVar[str]
     local: ClassVar[bool] = True
     key_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        _described(cls)
 
     def __init__(self, route: Route):
         self.route = route

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -44,6 +44,7 @@ from ..catalog import Route, Size
 from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Basic
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import send, send_before_create
@@ -220,11 +221,14 @@ def _wire_number(rate: Fraction) -> int | float:
 
 # --- the protocol ----------------------------------------------------------------------
 
+# poll_seconds: a local server: polling is cheap.
+ROUTE = RouteDescriptor(name="comfyui", protocol="promptreel.core.providers.comfyui:ComfyUI",
+                        base_url="http://127.0.0.1:8188", poll_seconds=2.0,
+                        fake="promptreel.core.sandbox.comfyui:FakeComfyUI")
+
+
 class ComfyUI(Protocol):
-    name: ClassVar[str] = "comfyui"
-    default_base_url: ClassVar[str] = "http://127.0.0.1:8188"
-    key_names: ClassVar[tuple[str, ...]] = ()
-    poll_interval: ClassVar[float] = 2.0  # a local server: polling is cheap
+    descriptor = ROUTE
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, workflow: Path | None = None):

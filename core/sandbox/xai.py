@@ -43,7 +43,6 @@ def frame(aspect: str, resolution: str) -> tuple[int, int]:
 
 class FakeXAI(Fake):
     route_name = "xai"
-    key_names = ("XAI_API_KEY",)
 
     def routes(self) -> None:
         self.route("POST", r"/v1/videos/(?P<kind>generations|edits|extensions)", op=None)(self._create)
