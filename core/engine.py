@@ -36,6 +36,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
+from .files import replacing
 from .journal import CLAIM_SECONDS, Caps, Job, Journal, new_id, now_iso, owner_id, whoami
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
@@ -43,7 +44,6 @@ from .plan import PlannedRequest
 from .providers import protocol_class
 from .providers.base import ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status
 from .request import GenerationRequest
-from .files import replacing
 from .settings import Settings, base_url_for, media_root, output_dir
 
 log = logging.getLogger("promptreel.engine")
@@ -307,8 +307,8 @@ class Engine:
     async def _refetch(self, job: Job, on_event: OnEvent) -> JobResult:
         proto = self._protocol(self._route_of(job))
         assert not isinstance(proto, LocalProtocol)
-        expired = BadInput(f"Job {job.id}'s take has expired at {proto.route.protocol}: it can no longer be downloaded.",
-                           "Pass --no-cache to make (and pay for) a new take.")
+        expired = BadInput(f"Job {job.id}'s take has expired at {proto.route.protocol}: it can no longer be "
+                           "downloaded.", "Pass --no-cache to make (and pay for) a new take.")
 
         async def fresh_media() -> MediaRef:
             try:

@@ -55,7 +55,8 @@ def test_a_route_added_as_one_descriptor_is_known_to_the_protocols_keys_sandbox_
         assert known_keys()["ACME_VIDEO_KEY"] == "Acme Video"
         assert "acme" in fake_classes()
         assert main(["keys", "list"]) == 0
-        assert any(line.split()[:3] == ["ACME_VIDEO_KEY", "Acme", "Video"] for line in capsys.readouterr().out.splitlines())
+        listed = capsys.readouterr().out.splitlines()
+        assert any(line.split()[:3] == ["ACME_VIDEO_KEY", "Acme", "Video"] for line in listed)
     finally:
         routes._added.pop("acme")
         routes.routes.cache_clear()
