@@ -223,7 +223,7 @@ class Journal:
                 " updated_at, estimated_cost, output_path, cached_from, live_key, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
-                 state.value, t, t, estimated_cost, self._stored(output_path), cached_from,
+                 state.value, t, t, estimated_cost, self.stored_path(output_path), cached_from,
                  cache_key if live and state.value in store.LIVE_STATES else None, *whoami()),
             )
             if cur.rowcount == 0:  # a job for this request is already being made (or this id is taken)
@@ -255,7 +255,7 @@ class Journal:
         if "media_refs" in fields:
             fields["media_refs"] = _media_to_json(fields["media_refs"])
         if "output_path" in fields:
-            fields["output_path"] = self._stored(fields["output_path"])
+            fields["output_path"] = self.stored_path(fields["output_path"])
         fields["updated_at"] = now_iso()
         cols = ", ".join(f"{k} = ?" for k in fields)
         if not ended:
@@ -314,12 +314,16 @@ class Journal:
         d["state"] = JobState(d["state"])
         d["media_refs"] = _media_from_json(d["media_refs"])
         if d["output_path"]:
-            d["output_path"] = str(located(d["output_path"], self.media_root))
+            d["output_path"] = str(self.media_path(d["output_path"]))
         return Job(**d)
 
-    def _stored(self, path: str | Path | None) -> str | None:
-        """A media path as the shared journal keeps it: relative to media_root when under it."""
+    def stored_path(self, path: str | Path | None) -> str | None:
+        """A media path as the shared journal keeps it: relative to media_root when under it (core/media_paths.py)."""
         return stored(path, self.media_root) if path else None
+
+    def media_path(self, text: str | None) -> Path | None:
+        """A media path the journal keeps, on this seat (relative ones under this seat's media_root)."""
+        return located(text, self.media_root) if text else None
 
     # --- claims: which process drives a job -----------------------------------------------------
 
@@ -488,7 +492,7 @@ class Journal:
 
     def cache_get(self, key: str) -> tuple[str, Path] | None:
         row = self._exec("SELECT job_id, path FROM cache WHERE key = ?", (key,)).fetchone()
-        return (row[0], located(row[1], self.media_root)) if row else None
+        return (row[0], self.media_path(row[1])) if row else None
 
     def cache_stored_path(self, key: str) -> str | None:
         """The cache's path for `key` exactly as the database holds it (relative to media_root, or absolute)."""
@@ -498,7 +502,7 @@ class Journal:
     def cache_put(self, key: str, job_id: str, path: Path) -> None:
         self._exec("INSERT INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?) ON CONFLICT (key) DO UPDATE"
                    " SET job_id = excluded.job_id, path = excluded.path, created_at = excluded.created_at",
-                   (key, job_id, self._stored(path), now_iso()))
+                   (key, job_id, self.stored_path(path), now_iso()))
 
     # --- edits (fill records, written by the placing side) ----------------------------------
 

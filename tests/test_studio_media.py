@@ -122,6 +122,14 @@ def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fak
     assert again["cached"] and Path(again["path"]) == mount_b / f"{first['job_id']}.mp4"
     assert minimax.creates == 1 and len(charges(store)) == 2 and sum(a for _, a in charges(store)) > 0
     assert [a for j, a in charges(store) if j != first["job_id"]] == [0.0]  # seat B paid nothing
+    from promptreel.core.takes import list_takes
+
+    for mount in (nas, mount_b):  # each seat's takes, as each seat lists them: under its own mount
+        journal = Journal(store, media_root=mount)
+        try:
+            assert {t.path for t in list_takes(journal)} == {mount / f"{first['job_id']}.mp4"}
+        finally:
+            journal.close()
 
 
 def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without_a_charge(fakes, minimax, store,
