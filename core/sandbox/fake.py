@@ -30,7 +30,9 @@ from .media import SMALL, Limit, Spec, render
 SLOW = 0.8  # seconds a "slow" answer waits; tests use a 0.5 s client timeout for it
 
 
-SANDBOX_KEY = "sbx-placeholder-key-0000"  # what every fake accepts as its key
+# What every fake accepts as its key. Key-like, not a word: keys are blanked wherever they appear, so a key that
+# is an ordinary word ("sandbox") would blank paths and messages that contain it.
+SANDBOX_KEY = "sbx-placeholder-key-0000"
 
 
 @dataclass

@@ -19,9 +19,6 @@ from .fake import Fake
 from .kling import SANDBOX_ACCESS as KLING_ACCESS, SANDBOX_SECRET as KLING_SECRET  # noqa: F401  (tests sign with them)
 from .media import FULL, Limit
 
-# Placeholder credentials (each fake's `sandboxed`) are key-like strings, not words: keys are blanked wherever
-# they appear, so a key that is an ordinary word ("sandbox") would blank paths and messages that contain it.
-
 
 class Sandbox(dict):
     """The environment mapping (str -> str), with the running fakes by route in `fakes`."""
