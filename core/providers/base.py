@@ -27,6 +27,7 @@ import httpx
 from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import HeaderAuth, host_of, route_client
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ def _described(cls) -> None:
 
 
 class Protocol(ABC):
-    # Set from the class's `descriptor` (its route's RouteDescriptor); a test's own protocol may set them itself.
+    descriptor: ClassVar[RouteDescriptor | None] = None  # its route's facts (core/routes.py)
+    # Set from the class's `descriptor`; a test's own protocol may set them itself.
     name: ClassVar[str]
     default_base_url: ClassVar[str]
     key_names: ClassVar[tuple[str, ...]] = ()  # environment / keyring names of its credentials
@@ -219,6 +221,7 @@ class LocalProtocol(ABC):
     and still writing to a temporary name that it renames into place.
     """
 
+    descriptor: ClassVar[RouteDescriptor | None] = None
     name: ClassVar[str]
     local: ClassVar[bool] = True
     key_names: ClassVar[tuple[str, ...]] = ()
