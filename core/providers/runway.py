@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
+from ..routes import RouteDescriptor
 from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create
@@ -115,11 +116,14 @@ def failure_kind(code: str | None) -> ErrorKind:
     return ErrorKind.PROVIDER
 
 
+# poll_seconds: the SDK's own cadence; the docs ask for no faster than every 5 s.
+ROUTE = RouteDescriptor(name="runway", protocol="promptreel.core.providers.runway:Runway",
+                        keys={"RUNWAYML_API_SECRET": "Runway"}, base_url="https://api.dev.runwayml.com",
+                        poll_seconds=6.0, fake="promptreel.core.sandbox.runway:FakeRunway")
+
+
 class Runway(Protocol):
-    name = "runway"
-    default_base_url = "https://api.dev.runwayml.com"
-    key_names = ("RUNWAYML_API_SECRET",)
-    poll_interval = 6.0  # the SDK's own cadence; the docs ask for no faster than every 5 s
+    descriptor = ROUTE
 
     def route_auth(self) -> Computed:
         # The API version travels with the key: every call to Runway's host carries both, no other host either.

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import _BILLING, aspect_of, data_uri, http_error, json_body, read_video, require, scrub, send
@@ -82,12 +83,15 @@ class Deferred(BaseModel):
     usage: Usage | None = None
 
 
+# poll_seconds: the docs' example cadence; generations take minutes.
+ROUTE = RouteDescriptor(name="xai", protocol="promptreel.core.providers.xai:XAI",
+                        keys={"XAI_API_KEY": "xAI (Grok Imagine)"}, base_url="https://api.x.ai/v1", poll_seconds=5.0,
+                        fake="promptreel.core.sandbox.xai:FakeXAI")
+
+
 class XAI(Protocol):
-    name: ClassVar[str] = "xai"
-    default_base_url: ClassVar[str] = "https://api.x.ai/v1"
+    descriptor = ROUTE
     version_segment: ClassVar[str] = "/v1"
-    key_names: ClassVar[tuple[str, ...]] = ("XAI_API_KEY",)
-    poll_interval: ClassVar[float] = 5.0  # the docs' example cadence; generations take minutes
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials.get("XAI_API_KEY", ""), self.hosts())

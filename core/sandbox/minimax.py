@@ -53,7 +53,6 @@ def png_orientation(uri: str) -> str:
 
 class FakeMiniMax(Fake):
     route_name = "minimax"
-    key_names = ("MINIMAX_API_KEY",)
 
     def __init__(self, *a, **kw):
         self._task_ids = itertools.count(424010985738629)

@@ -233,7 +233,6 @@ def invalid(kind: str, body: dict) -> str | None:
 
 class FakeRunway(Fake):
     route_name = "runway"
-    key_names = ("RUNWAYML_API_SECRET",)
 
     def __init__(self, *args, **kwargs):
         self.uploads: dict[str, dict] = {}  # upload id -> {"fields", "uri", "data"}

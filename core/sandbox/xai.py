@@ -50,7 +50,6 @@ def frame(aspect: str, resolution: str) -> tuple[int, int]:
 
 class FakeXAI(Fake):
     route_name = "xai"
-    key_names = ("XAI_API_KEY",)
 
     def __init__(self, *args, **kw):
         self.prices = {model: dict(by_resolution) for model, by_resolution in PRICES.items()}
