@@ -91,6 +91,7 @@ def refine(panel: Panel, body: dict) -> dict:
             return {"resolve_clip": imported.id}
 
         new = make(journal, take, change, output_dir=output_dir() / "conformed", budget=s.budget_usd,
-                   planned=(slot, plan), keep=into_bin if panel.gw is not None else None)
+                   planned=(slot, plan), keep=into_bin if panel.gw is not None else None,
+                   on_event=getattr(panel.engine_jobs, "on_event", None))  # the job list follows it live
     return {"take": {**new.as_dict(), "in_bin": bool(new.provenance.get("resolve_clip"))},
             "warnings": plan.warnings}
