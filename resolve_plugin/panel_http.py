@@ -29,7 +29,7 @@ KEEPALIVE_SECONDS = 15.0  # an idle event stream sends a comment this often (a c
 # list stays live while a fill holds it.
 LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes",
              "/api/templates", "/api/prompt/preview", "/api/media", "/api/choices", "/api/takes/choose",
-             "/api/sign-in-link"}
+             "/api/sign-in-link", "/api/cast", "/api/cast/image", "/api/models/rank"}
 log = logging.getLogger(__name__)
 
 

@@ -39,13 +39,13 @@ def stats(panel: Panel, _: dict) -> dict:
 
 def rank(panel: Panel, body: dict) -> dict:
     """The models that can fill the selected placeholders, best first, and why (`?frames=N[,N...]&rate=R
-    &size=WxH&for=NEEDS`; size: the settings' frame size). One placeholder is ranked exactly as
-    `promptreel models --frames N --for NEEDS`; several by their summed score (the expected cost of all
-    of them), a model that cannot fill one of them set apart with its reason."""
+    &size=WxH&needs=LIST`; size: the settings' frame size). One placeholder is ranked exactly as
+    `promptreel models --frames N --fps R --size WxH --needs LIST`; several by their summed score (the
+    expected cost of all of them), a model that cannot fill one of them set apart with its reason."""
     lengths = _frames(str(body.get("frames") or ""))
     rate = parse_rate(str(body.get("rate") or "24"))
     size = str(body.get("size") or panel_settings.load().frame_size)
-    needs = choose.parse_needs(str(body.get("for") or ""))
+    needs = choose.parse_needs(str(body.get("needs") or ""))
     record = {s.model: s for s in model_stats(panel.journal(), by_model=True)}
     catalog = list(default_catalog().models.values())
     rankings = [choose.rank(choose.sketch_slot(n, rate, size), catalog, record, needs) for n in lengths]

@@ -3,8 +3,8 @@ list, choosing one, a clip's pictures, and a take's or clip's provenance."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from promptreel.core import pictures, takes

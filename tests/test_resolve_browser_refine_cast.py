@@ -57,6 +57,7 @@ def test_refine_a_take_twice_and_see_the_chain(browser_page, worker, tmp_path): 
     assert [r[1] for r in rows] == ["↳ SH040 — ltx-2.3-fast", "↳ SH040 — ltx-2.3-fast", "SH040 — ltx-2.3-fast"]
     assert [r[5] for r in rows] == [f"{third}refine of {second} 'closer'", f"{second}refine of {first} 'make it dusk'",
                                     f"{first}{chain[0].kind}"]
+    assert page.eval_on_selector_all("#takes .refine-change", "boxes => boxes.map(b => b.value)") == ["", "", ""]  # said
     indents = page.eval_on_selector_all("#takes tbody tr", "rows => rows.map(r => r.cells[1].style.paddingLeft)")
     assert indents == ["3.5em", "2em", "0.5em"]
     # Made by the LTX fake, conformed to the 24 frames of the take, and in the bin like any take.
@@ -79,7 +80,7 @@ def test_add_a_cast_member_and_an_unknown_name_is_refused_in_one_line(browser_pa
     page.wait_for_function("document.querySelectorAll('#cast tbody tr').length === 1")
     page.wait_for_function(f"({DECODED})('#cast img').length === 2 && ({DECODED})('#cast img').every(Boolean)")
     (row,) = _cells(page, "cast")
-    assert (row[0], row[2]) == ("@maria", "red coat")
+    assert (row[0], row[2]) == ("@maria", "red coat") and page.input_value("#cast-name") == ""
     sizes = page.eval_on_selector_all("#cast img", "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
     assert sizes == [[48, 32], [32, 48]]  # each of her images, in order
     page.locator("#cast-section").screenshot(path=str(tmp_path / "cast.png"))

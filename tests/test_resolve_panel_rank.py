@@ -12,7 +12,7 @@ from tests.test_resolve_panel import scene  # noqa: F401 - the panel over a brid
 
 def test_one_placeholder_is_ranked_as_promptreel_models_ranks_it(scene):  # noqa: F811
     _, client, _ = scene
-    r = client.get("/api/models/rank", params={"frames": "30", "rate": "24", "size": "320x180", "for": "first_frame"})
+    r = client.get("/api/models/rank", params={"frames": "30", "rate": "24", "size": "320x180", "needs": "first_frame"})
     assert r.status_code == 200, r.text
     cli = ranking_json(30, "24", "320x180", "first_frame")
     got = r.json()
@@ -41,7 +41,7 @@ def test_bad_rank_questions_are_refused_in_one_line(scene):  # noqa: F811
     _, client, _ = scene
     for params, said in (({"frames": "abc"}, "'abc' is not a list of frame counts."), ({"frames": "0"}, "'0' is not a list"),
                          ({"frames": "24", "rate": "fast"}, "'fast' is not a frame rate."),
-                         ({"frames": "24", "for": "smell"}, "Unknown need 'smell'.")):
+                         ({"frames": "24", "needs": "smell"}, "Unknown need 'smell'.")):
         r = client.get("/api/models/rank", params=params)
         assert r.status_code == 400 and r.json()["error"].startswith(said) and "\n" not in r.json()["error"], r.text
 
