@@ -720,7 +720,7 @@ class Engine:
                                  f"{e.message} (job {job.id} stays collectable: run `promptreel resume`)",
                                  state=None, resumable=True) from None
             if status.state in _SUCCESS:
-                return self._succeeded(job, status.media, getattr(status, "cost_usd", None), on_event)
+                return self._succeeded(job, status.media, status.cost_usd, on_event)
             if status.state in _ENDED:
                 err = status.error or ProviderError(ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})")
                 raise self._stop(job, on_event, err.kind.value, err.message, state=status.state, resumable=False)
@@ -854,7 +854,7 @@ class Engine:
     def _record_provenance(self, job: Job, take: Path) -> None:
         """The take's credentials in the journal and its sidecar beside it (core/provenance.py). The take is
         paid for and good whatever happens here, so a failure is logged, never raised."""
-        from .credentials import trust_anchors
+        from .c2pa import trust_anchors
         from .provenance import record_take
 
         try:

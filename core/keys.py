@@ -30,6 +30,8 @@ KNOWN_KEYS = {
     "XAI_API_KEY": "xAI (Grok Imagine)",
     "MINIMAX_API_KEY": "MiniMax (H3)",
     "LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)",
+    "ARK_API_KEY": "BytePlus ModelArk (Seedance; not served in the US)",
+    "DASHSCOPE_API_KEY": "Alibaba Model Studio / DashScope (Wan 2.7)",
 }
 
 _seen: set[str] = set()

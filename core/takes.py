@@ -46,8 +46,10 @@ DEFAULT_SIZE = Size(width=1920, height=1080)
 
 # "fill": the one take a plain fill of a placeholder made (so any fill can be promoted).
 # "refine": a take made from another by a conversational change (core/refine.py); its `parent` is that take.
-Kind = Literal["ab", "variants", "promote", "fill", "refine"]
-KINDS = ("ab", "variants", "promote", "fill", "refine")
+# "extend", "edit": frames made for a clip already cut (`promptreel extend`, `promptreel edit`); the clip is
+# named in the provenance (`extends` with `extension_edge`, or `edit_of`).
+Kind = Literal["ab", "variants", "promote", "fill", "refine", "extend", "edit"]
+KINDS = ("ab", "variants", "promote", "fill", "refine", "extend", "edit")
 MAX_VARIANTS = 8
 
 # Every route's seed range holds this (Vertex takes a uint32, Runway and fal an int, ComfyUI a u64),
@@ -86,6 +88,20 @@ class Take:
     def prompt(self) -> str:
         return self.slot.prompt
 
+    @property
+    def clip(self) -> str | None:
+        """The clip an extend or edit take was made for."""
+        return self.provenance.get("extends") or self.provenance.get("edit_of")
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the takes list says it: "extend head of 'A'", "edit of 'A'", "fill"."""
+        if self.kind == "extend":
+            return f"extend {self.provenance.get('extension_edge') or 'tail'} of {self.clip!r}"
+        if self.kind == "edit":
+            return f"edit of {self.clip!r}"
+        return self.kind
+
     def as_dict(self) -> dict:
         """Plain JSON-ready values (the CLI's --json, the panel)."""
         return {"id": self.id, "group": self.group, "shot": self.shot, "kind": self.kind, "position": self.position,
@@ -94,6 +110,7 @@ class Take:
                 "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
                 "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
                 "chosen": self.chosen, "source": self.source, "parent": self.parent, "created_at": self.created_at,
+                "clip": self.clip, "edge": self.provenance.get("extension_edge") if self.kind == "extend" else None,
                 "user": self.user, "host": self.host,
                 "refinement": self.provenance.get("refinement"), "cast": self.provenance.get("cast", []),
                 "references": self.provenance.get("references", []),
@@ -279,6 +296,16 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group
+
+
+def record_cut_take(shot: str, clip: SlotClip, kind: Literal["extend", "edit"]) -> Take:
+    """Record the one take an extend or edit made, in the journal in use; returns it (the clip it is for is
+    in `clip.provenance`: `extends` and `extension_edge`, or `edit_of`)."""
+    journal = Journal.open_default()
+    try:
+        return list_takes(journal, group=record_takes(journal, shot, [clip], kind))[0]
+    finally:
+        journal.close()
 
 
 def _take(row) -> Take:

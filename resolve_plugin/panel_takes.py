@@ -53,7 +53,7 @@ def provenance(panel: Panel, body: dict) -> dict:
     """The chain (core/provenance.py) for a take (`take`) or a media pool clip the panel made (`clip`):
     the conformed file, its marks, the provider's original and its C2PA credentials."""
     from promptreel.core.cli.provenance import describe
-    from promptreel.core.credentials import trust_anchors
+    from promptreel.core.c2pa import trust_anchors
     from promptreel.core.provenance import chain
     from promptreel.core.settings import load_settings
 

@@ -12,9 +12,9 @@ from .base import Protocol
 
 _REGISTRY: dict[str, str | type[Protocol]] = {
     "draft": "promptreel.core.providers.draft:DraftProtocol",
-    "openai": "promptreel.core.providers.openai_videos:OpenAIVideos",
+    "openai": "promptreel.core.providers.openai:OpenAIVideos",
     "gemini": "promptreel.core.providers.gemini_veo:GeminiVeo",
-    "vertex": "promptreel.core.providers.vertex_veo:VertexVeo",
+    "vertex": "promptreel.core.providers.vertex:VertexVeo",
     "runway": "promptreel.core.providers.runway:Runway",
     "kling": "promptreel.core.providers.kling:Kling",
     "ltx": "promptreel.core.providers.ltx:LTX",
@@ -24,13 +24,16 @@ _REGISTRY: dict[str, str | type[Protocol]] = {
     "xai": "promptreel.core.providers.xai:XAI",
     "minimax": "promptreel.core.providers.minimax:MiniMax",
     "luma": "promptreel.core.providers.luma:Luma",
+    "ark": "promptreel.core.providers.ark:Ark",
+    "dashscope": "promptreel.core.providers.dashscope:DashScope",
 }
 
 
-# One route, more than one wire API: the Gemini API serves Omni through Interactions and Veo through
-# predictLongRunning, with one key on one host. Model ids starting with a prefix take that protocol.
+# One route, more than one wire API: the Gemini API and Vertex AI serve Omni through Interactions and Veo
+# through predictLongRunning, each with one credential on one host. Model ids starting with a prefix take that protocol.
 _BY_MODEL: dict[str, list[tuple[str, str | type[Protocol]]]] = {
     "gemini": [("gemini-omni-", "promptreel.core.providers.gemini_omni:GeminiOmni")],
+    "vertex": [("gemini-omni-", "promptreel.core.providers.vertex:VertexOmni")],
 }
 
 

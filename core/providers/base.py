@@ -62,9 +62,6 @@ class ErrorKind(str, enum.Enum):
     PROVIDER = "provider"  # the provider failed the job for another reason
 
 
-NEVER_RETRIED = {ErrorKind.BILLING, ErrorKind.MODERATION, ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.RETIRED}
-
-
 class ProviderError(Exception):
     """A classified failure. The message is safe to show and store: it never contains a key."""
 
@@ -117,6 +114,7 @@ class Status:
     error: ProviderError | None = None
     next_poll_s: float | None = None  # the provider's own hint (e.g. openai-poll-after-ms)
     raw_state: str = ""
+    cost_usd: float | None = None  # what the provider says it charged, where its answer says (else the estimate)
 
 
 class Protocol(ABC):

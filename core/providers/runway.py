@@ -37,6 +37,7 @@ API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
 UPLOAD = "upload:clip"  # stands in the body for a clip `submit` uploads first
 OUTPUT_LIFETIME = timedelta(hours=24)  # Runway keeps output URLs 24-48 h; assume the short end
+USD_PER_CREDIT = 0.01  # Runway sells API credits at $0.01 (its pricing page, [3P] as in the catalog)
 
 STATES = {
     "PENDING": JobState.QUEUED,
@@ -87,6 +88,11 @@ class UploadStarted(BaseModel):
     fields: dict[str, str] = {}
 
 
+class TaskCost(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    credits: float | None = None
+
+
 class Task(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     id: str
@@ -95,6 +101,7 @@ class Task(BaseModel):
     output: list[str] | None = None
     failure: str | None = None
     failure_code: str | None = Field(None, alias="failureCode")
+    cost: TaskCost | None = None  # a finished task's charge in credits (runwayml 5.24.0 task_retrieve_response.py)
 
 
 def failure_kind(code: str | None) -> ErrorKind:
@@ -261,6 +268,8 @@ class Runway(Protocol):
             else:
                 expires = datetime.now(timezone.utc) + OUTPUT_LIFETIME
                 status.media = [MediaRef(url=u, expires_at=expires) for u in task.output]
+                if task.cost is not None and task.cost.credits is not None:
+                    status.cost_usd = round(task.cost.credits * USD_PER_CREDIT, 6)
         elif state is JobState.FAILED:
             code = f" ({task.failure_code})" if task.failure_code else ""
             status.error = ProviderError(failure_kind(task.failure_code),

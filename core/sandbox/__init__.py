@@ -7,7 +7,9 @@ environment that points promptreel's routes at them.
 
 from __future__ import annotations
 
+from .ark import FakeArk
 from .comfyui import FakeComfyUI
+from .dashscope import FakeDashScope
 from .fake import Fake, Job, is_int, size_for
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
@@ -22,14 +24,14 @@ from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
 from .run import Sandbox, make_fake, sandbox
 from .runway import FakeRunway
-from .vertex import FakeVertexVeo
+from .vertex import FakeVertex, FakeVertexVeo
 from .xai import FakeXAI
 
 # Route name -> its fake, in the catalog's spelling.
 FAKES: dict[str, type[Fake]] = {
     "openai": FakeOpenAIVideos,
     "gemini": FakeGemini,  # Omni (Interactions) and Veo (predictLongRunning) on one Gemini API
-    "vertex": FakeVertexVeo,
+    "vertex": FakeVertex,  # Omni (Interactions) and Veo (predictLongRunning) on one Vertex AI
     "runway": FakeRunway,
     "kling": FakeKling,
     "ltx": FakeLTX,
@@ -39,8 +41,11 @@ FAKES: dict[str, type[Fake]] = {
     "xai": FakeXAI,
     "minimax": FakeMiniMax,
     "luma": FakeLuma,
+    "ark": FakeArk,
+    "dashscope": FakeDashScope,
 }
 
 __all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
+           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
+__all__ += ["FakeArk", "FakeDashScope"]

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import ClassVar
 
 from ..discover import size_for  # noqa: F401  (the frame size a model makes for an aspect at a short side)
-from .credentials import signed_media
+from .c2pa import signed_media
 from .loopback import Call, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
 
@@ -175,6 +175,43 @@ class Fake:
         if name == "slow":
             return Reply(200, {}, delay=SLOW)  # past the tests' short client timeout
         return None
+
+    # --- the request checks job APIs share (xAI, MiniMax, Luma) -------------------------
+    def auth_refusal(self, call: Call) -> Reply | None:
+        """The vendor's answer to a missing or wrong key (None when the key is right)."""
+        return None
+
+    def bad_body(self, status: int, message: str) -> Reply:
+        """The vendor's answer to a body it cannot take."""
+        return self.error_reply(status, message, {})
+
+    def checked_create(self, call: Call, fields: set[str], named: dict[str, Reply] | None = None,
+                       not_object: int = 400, unknown: int = 400) -> dict | Reply:
+        """A create's body, or the refusal the service gives first: the key, then a queued create fault
+        (the vendor's own `named` ones, then `op_fault`'s), then a body that is not a JSON object
+        (status `not_object`) or names a field outside `fields` (status `unknown`)."""
+        if (bad := self.auth_refusal(call)) is not None:
+            return bad
+        name = self.take("create", call)
+        if named and name in named:
+            return named[name]
+        if (reply := self.op_fault(name)) is not None:
+            return reply
+        body = call.json()
+        if not isinstance(body, dict):
+            return self.bad_body(not_object, "the body must be a JSON object")
+        if extra := sorted(set(body) - fields):
+            return self.bad_body(unknown, f"unknown fields {extra}")
+        return body
+
+    def checked_read(self, call: Call, missing: Reply) -> Job | Reply:
+        """The job a status read names, or the refusal: the key, a queued poll fault, `missing`."""
+        if (bad := self.auth_refusal(call)) is not None:
+            return bad
+        if (reply := self.op_fault(self.take("poll", call))) is not None:
+            return reply
+        job = self.jobs.get(call.match["id"])
+        return missing if job is None else job
 
     # --- jobs --------------------------------------------------------------------------
     def count_create(self) -> None:

@@ -24,6 +24,8 @@ from .media import FULL, Limit
 KEYS = {route: SANDBOX_KEY for route in ("openai", "gemini", "vertex", "runway", "ltx", "replicate", "fal", "xai", "minimax", "luma")}
 KLING_ACCESS, KLING_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-0123456789abcdef"
 KLING_API_KEY = "sbx-kling-api-key-0000"
+KEYS["ark"] = SANDBOX_KEY
+KEYS["dashscope"] = SANDBOX_KEY
 
 
 class Sandbox(dict):
