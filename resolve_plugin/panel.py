@@ -10,17 +10,22 @@ rebinding); an Origin header, when sent, must be this page's own. Every endpoint
 same checks. A request must arrive whole within `request_seconds` of its connection, so a stalled
 client cannot hold a thread.
 
-One static page (panel.html) and JSON endpoints, each area's handlers in its own module:
-- both modes: state, jobs (the live list), settings, models, estimate, costs (today, per project),
-  stats (per model and route, from the journal), takes, templates (saved, with the shot fields),
-  prompt/preview (what would be sent to a model: core/prompts/compose.py, as `promptreel prompt show`),
-  provenance (the chain from a take's or a clip's file back to the original and its credentials);
-- connected: fill, revert, generate, ab, draft, promote (through the gateway; generation from the
-  injected ClipMaker);
-- file mode: exports (the watched folder), file/fill (OTIO out and back, in the background);
-- events: the job list as server-sent events, sent again each time it changes (no polling);
-- media: a clip's thumbnail, filmstrip or playable file (core/pictures.py), for clips in promptreel's
-  media folders only; choices: the codecs and fits the settings offer, from the data files.
+One static page (panel.html) and JSON endpoints, each area's handlers in a module of its own:
+- panel_state: state (the mode; connected: the timeline's placeholders, clips and fills);
+- panel_jobs: jobs, and events (the same list as server-sent events, sent again each time it changes);
+- panel_settings: settings, choices (the codecs and fits the settings offer, from the data files);
+- panel_models: models, stats (per model and route, from the journal), models/rank (core/choose.py's
+  ranking for the selected placeholders, as `promptreel models --frames`);
+- panel_costs: costs (today, per project, what is left under each cap);
+- panel_fills: estimate; connected: fill, revert, promote, extend, edit (through the gateway;
+  generation from the injected ClipMaker);
+- panel_generate: generate (connected: into the bin; file mode: takes in the media folder), draft;
+- panel_takes: takes, takes/choose, media (a clip's thumbnail, filmstrip or playable file, for clips in
+  promptreel's media folders only), provenance (a take's or clip's chain back to its credentials);
+- panel_prompts: templates, prompt/preview (what would be sent to a model, as `promptreel prompt show`);
+- panel_files: file mode's exports (the watched folder) and file/fill (OTIO out and back, in the background);
+- panel_refine: refine, cast, cast/image, cast/add, cast/remove.
+- Panel itself: sign-in-link (a fresh one-time link, for a program holding the token).
 The server and its checks: panel_http.py; the route table: `Panel.routes`.
 """
 
