@@ -19,12 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .c2pa import Signing, trust_anchors
 from .cast import names_in, project as cast_project, references
 from .catalog import Catalog, default_catalog
 from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices
-from .conform.target import DEFAULT_CODEC, Target
-from .credentials import Signing, trust_anchors
+from .conform.target import Target
+from .conform_choices import DEFAULT_CODEC
 from .errors import UserError
 from .events import Event
 from .plan import PlannedRequest, group_shots, plan_slot

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .credentials import Credentials, Signing, read_credentials, summarise
+from .c2pa import Credentials, Signing, read_credentials, summarise
 from .errors import BadInput
 from .files import write_atomic
 from .journal import Job, Journal

@@ -291,7 +291,7 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
                 " provenance, error, source, parent, created_at, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
-                 clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
+                 clip.slot.variant, p.get("job_id"), journal.stored_path(clip.path),
                  clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, parent, at,
                  *who))
     if kind == "promote" and clips[0].ok:
@@ -309,10 +309,10 @@ def record_cut_take(shot: str, clip: SlotClip, kind: Literal["extend", "edit"]) 
         journal.close()
 
 
-def _take(row: Record) -> Take:
+def _take(row: Record, journal: Journal) -> Take:
     return Take(id=row["id"], group=row["group_id"], shot=row["shot"], kind=row["kind"], position=row["position"],
                 model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
-                path=Path(row["path"]) if row["path"] else None, slot=Slot.model_validate_json(row["slot"]),
+                path=journal.media_path(row["path"]), slot=Slot.model_validate_json(row["slot"]),
                 provenance=json.loads(row["provenance"]), error=row["error"], chosen=bool(row["chosen"]),
                 source=row["source"], created_at=row["created_at"], user=row["user_name"], host=row["host"],
                 parent=row["parent"])
@@ -330,14 +330,14 @@ def list_takes(journal: Journal, shot: str | None = None, group: str | None = No
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = journal.execute(sql + " ORDER BY created_at, group_id, position", args).fetchall()
-    return [_take(r) for r in rows]
+    return [_take(r, journal) for r in rows]
 
 
 def get_take(journal: Journal, take_id: str) -> Take:
     row = journal.execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
     if row is None:
         raise BadInput(f"There is no take {take_id}.", "Run `promptreel takes` to list take ids.")
-    return _take(row)
+    return _take(row, journal)
 
 
 def making_seconds(journal: Journal, take: Take) -> float | None:
@@ -371,7 +371,7 @@ def chain(journal: Journal, take_id: str) -> list[Take]:
         marks = ",".join("?" * len(frontier))
         rows = journal.execute(f"SELECT * FROM takes WHERE parent IN ({marks}) OR source IN ({marks})"
                                " ORDER BY created_at, position", frontier * 2).fetchall()
-        found = [_take(r) for r in rows if r["id"] not in {t.id for t in out}]
+        found = [_take(r, journal) for r in rows if r["id"] not in {t.id for t in out}]
         out.extend(found)
         frontier = [t.id for t in found]
     return sorted(out, key=lambda t: (t.created_at, t.position))

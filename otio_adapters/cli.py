@@ -10,6 +10,7 @@ from typing import Literal
 
 import click
 
+from ..core.conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 from ..core.errors import BadInput
 
 _rate_help = "Frame rate of an EDL (EDLs do not say): 24, 25, 24000/1001, 30000/1001 ... Default 24."
@@ -27,14 +28,12 @@ def _reading(f):
 
 def _conforming(f):
     """How conform gets from a generation to the slot: fill, extend, edit and promote alike."""
-    f = click.option("--codec", default="prores-hq", show_default=True,
-                     help="Codec of the conformed media: prores-hq, prores, prores-4444, dnxhr-hqx, dnxhr-hq, h264, "
-                          "h265-10, h265-12.")(f)
-    f = click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
+    f = click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True,
+                     help="Codec of the conformed media.")(f)
+    f = click.option("--fit", type=click.Choice(FIT_MODES), default="fill",
                      help="How conform fits a different frame size.")(f)
-    f = click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]),
-                     default="auto", help="How conform changes the frame rate (auto: nearest for close multiples, "
-                                          "speed within 5%).")(f)
+    f = click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
+                     help="How conform changes the frame rate (auto: nearest for close multiples, speed within 5%).")(f)
     return f
 
 

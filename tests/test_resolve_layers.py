@@ -1,4 +1,4 @@
-"""The layering DESIGN.md sets: resolve_plugin may import only core (file mode reaches the OTIO fill
+"""The layering docs/architecture.md sets: resolve_plugin may import only core (file mode reaches the OTIO fill
 through OTIO's plugin system), and the bridge imports nothing of promptreel."""
 
 from __future__ import annotations

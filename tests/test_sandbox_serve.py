@@ -15,7 +15,7 @@ import pytest
 from promptreel.core.catalog import Route
 from promptreel.core.cli.sandbox import SHELLS
 from promptreel.core.providers.base import JobState
-from promptreel.core.providers.openai_videos import OpenAIVideos
+from promptreel.core.providers.openai import OpenAIVideos
 from promptreel.core.providers.vertex import VertexVeo
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox

@@ -85,3 +85,19 @@ def test_fill_conforms_grok_takes_frame_exact_into_their_slots(fakes, isolated_h
     point_at(fakes, monkeypatch, isolated_home)
     fill_exact(isolated_home, two_slots("grok-imagine-video", "grok-imagine-video-1.5"))
     assert sorted(body["aspect_ratio"] for _, body in creates(fakes.fakes["xai"])) == ["16:9", "9:16"]
+
+
+def test_a_take_is_ledgered_at_what_xai_charged_not_at_the_estimate(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    fake = fakes.fakes["xai"]
+    monkeypatch.setitem(fake.prices, "grok-imagine-video", {"480p": 0.05, "720p": 0.06})  # not the catalog's 0.07
+    (result,), (job,) = run(isolated_home, grok(prompt="a hare in snow"))
+    assert result.ok, result.error
+    assert job.estimated_cost == pytest.approx(0.42)  # 6 s at the catalog's $0.07
+    assert job.actual_cost == pytest.approx(0.36)  # 6 s at what xAI said it charged
+    journal = Journal(isolated_home / "journal.sqlite")
+    try:
+        ledger = journal.spend("model") + journal.spend("model", sandbox=True)
+    finally:
+        journal.close()
+    assert ledger == [("grok-imagine-video", pytest.approx(0.36), 1)]

@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..conform.target import DEFAULT_CODEC, codec_families
+from ..conform.target import codec_families
+from ..conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
+    from ..c2pa import Signing
     from ..conform.execute import ConformEvent, EventSink
-    from ..conform.plan import ConformPlan, Fit, FpsMode, Hdr, Short
+    from ..conform.plan import ConformPlan, Hdr, Short
     from ..conform.probe import MediaInfo
-    from ..credentials import Signing
+    from ..conform_choices import Fit, FpsMode
     from ..journal import Journal
     from ..provenance import Marks
 
@@ -29,12 +31,12 @@ if TYPE_CHECKING:
 @click.option("--frames", type=int, default=None, help="Exact length in frames.")
 @click.option("--seconds", default=None, help="Length in seconds (rounded up to whole frames).")
 @click.option("--size", default=None, help="Frame size WxH. Default: the source's.")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill", show_default=True,
+@click.option("--fit", type=click.Choice(FIT_MODES), default="fill", show_default=True,
               help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
-@click.option("--codec", type=click.Choice(list(codec_families())), default=DEFAULT_CODEC, show_default=True)
+@click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True)
 @click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
               help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265 Main10; 12-bit is h265-12 only).")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+@click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
               help="Which part of a longer clip to keep.")
@@ -58,10 +60,10 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
 
     A take or clip promptreel made keeps its provenance: the new clip is marked as the source was
     (AI-generated or a draft slate), its original is kept beside it and the C2PA chain recorded."""
+    from ..c2pa import Signing, trust_anchors
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
-    from ..credentials import Signing, trust_anchors
     from ..frames import parse_rate
     from ..journal import Journal
     from ..provenance import made_by_us

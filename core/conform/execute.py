@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..conform_choices import DEFAULT_CODEC
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..ffmpeg import die_with_parent
 from ..folders import is_writable
@@ -29,7 +30,7 @@ from ..procs import pid_alive
 from ..request import Slot
 from .plan import AUDIO_CODEC, Choices, ConformPlan, plan_conform
 from .probe import MediaInfo, probe
-from .target import DEFAULT_CODEC, Target
+from .target import Target
 
 # ffmpeg's words for a full disk (ENOSPC) and a file-size limit (EFBIG).
 _DISK_FULL = ("No space left on device", "File too large")

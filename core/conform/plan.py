@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..conform_choices import Fit, FpsMode
 from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_label, rate_str
 from .probe import AudioInfo, MediaInfo
@@ -24,8 +25,6 @@ from .target import Target, codec_families
 if TYPE_CHECKING:
     from ffmpeg.nodes import OutputStream  # ffmpeg-python ships no types: this names what it is
 
-FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
-Fit = Literal["fit", "fill", "crop", "stretch"]
 Anchor = Literal["start", "centre", "end"]
 Short = Literal["hold", "slow", "refuse"]
 Hdr = Literal["tonemap", "keep"]

@@ -190,10 +190,6 @@ class BuiltPrompt(BaseModel):
     warnings: list[str] = []
     max_chars: int
 
-    def request_fields(self) -> dict[str, str | None]:
-        """The `prompt` and `negative_prompt` of a GenerationRequest."""
-        return {"prompt": self.text, "negative_prompt": self.negative_prompt}
-
 
 def _sentence(part: Part, values: list[str], names: list[str] | None = None) -> str:
     # Trailing punctuation inside a joined sentence would read "A fisherman. hauls"; keep only the last.

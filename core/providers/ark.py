@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, nearest_ratio, require, scrub, send
@@ -99,12 +100,16 @@ def tier_of(width: int, height: int) -> str:
     return min(TIERS, key=lambda t: abs(math.log(width * height / TIERS[t])))
 
 
+# poll_seconds: generations take minutes; ModelArk names no cadence.
+ROUTE = RouteDescriptor(name="ark", protocol="promptreel.core.providers.ark:Ark",
+                        keys={"ARK_API_KEY": "BytePlus ModelArk (Seedance; not served in the US)"},
+                        base_url="https://ark.ap-southeast.bytepluses.com/api/v3", poll_seconds=10.0,
+                        fake="promptreel.core.sandbox.ark:FakeArk")
+
+
 class Ark(Protocol):
-    name: ClassVar[str] = "ark"
-    default_base_url: ClassVar[str] = "https://ark.ap-southeast.bytepluses.com/api/v3"
+    descriptor = ROUTE
     version_segment: ClassVar[str] = "/api/v3"
-    key_names: ClassVar[tuple[str, ...]] = ("ARK_API_KEY",)
-    poll_interval: ClassVar[float] = 10.0  # generations take minutes; ModelArk names no cadence
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials.get("ARK_API_KEY", ""), self.hosts())

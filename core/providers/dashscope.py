@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, nearest_ratio, require, scrub, send
@@ -63,12 +64,16 @@ def image_model(model_id: str) -> str:
     return model_id[:-4] + "-i2v" if model_id.endswith("-t2v") else model_id
 
 
+# poll_seconds: tasks take 1-5 minutes; the SDK's own wait backs off to 5 s.
+ROUTE = RouteDescriptor(name="dashscope", protocol="promptreel.core.providers.dashscope:DashScope",
+                        keys={"DASHSCOPE_API_KEY": "Alibaba Model Studio / DashScope (Wan 2.7)"},
+                        base_url="https://dashscope-intl.aliyuncs.com/api/v1", poll_seconds=10.0,
+                        fake="promptreel.core.sandbox.dashscope:FakeDashScope")
+
+
 class DashScope(Protocol):
-    name: ClassVar[str] = "dashscope"
-    default_base_url: ClassVar[str] = "https://dashscope-intl.aliyuncs.com/api/v1"
+    descriptor = ROUTE
     version_segment: ClassVar[str] = "/api/v1"
-    key_names: ClassVar[tuple[str, ...]] = ("DASHSCOPE_API_KEY",)
-    poll_interval: ClassVar[float] = 10.0  # tasks take 1-5 minutes; the SDK's own wait backs off to 5 s
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials.get("DASHSCOPE_API_KEY", ""), self.hosts())

@@ -31,6 +31,7 @@ import httpx
 from ..catalog import Route
 from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Computed, host_of
 from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, WireCall
 from .gemini_omni import OmniInteractions, VideoFormat
@@ -62,12 +63,17 @@ def _gcloud_adc_file() -> Path:
     config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
     return Path(config) / "application_default_credentials.json"
 
+# No keys: OAuth from Application Default Credentials. poll_seconds: Google's own examples poll every 10 s.
+ROUTE = RouteDescriptor(name="vertex", protocol="promptreel.core.providers.vertex:VertexVeo",
+                        base_url=host_for(DEFAULT_LOCATION), poll_seconds=10.0,
+                        fake="promptreel.core.sandbox.vertex:FakeVertex",
+                        by_model=(("gemini-omni-", "promptreel.core.providers.vertex:VertexOmni"),))
+
+
 class VertexVeo(VeoProtocol):
-    name: ClassVar[str] = "vertex"
+    descriptor = ROUTE
     vendor: ClassVar[str] = "Vertex AI"
     vertex: ClassVar[bool] = True
-    default_base_url: ClassVar[str] = host_for(DEFAULT_LOCATION)
-    key_names: ClassVar[tuple[str, ...]] = ()  # OAuth from Application Default Credentials, not a key
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, staging_dir: Path | None = None, *,

@@ -28,25 +28,14 @@ from .runway import FakeRunway
 from .vertex import FakeVertex, FakeVertexVeo
 from .xai import FakeXAI
 
-# Route name -> its fake, in the catalog's spelling.
-FAKES: dict[str, type[Fake]] = {
-    "openai": FakeOpenAIVideos,
-    "gemini": FakeGemini,  # Omni (Interactions) and Veo (predictLongRunning) on one Gemini API
-    "vertex": FakeVertex,  # Omni (Interactions) and Veo (predictLongRunning) on one Vertex AI
-    "runway": FakeRunway,
-    "kling": FakeKling,
-    "ltx": FakeLTX,
-    "replicate": FakeReplicate,
-    "fal": FakeFal,
-    "comfyui": FakeComfyUI,
-    "xai": FakeXAI,
-    "minimax": FakeMiniMax,
-    "luma": FakeLuma,
-    "ark": FakeArk,
-    "dashscope": FakeDashScope,
-}
 
-__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
+def fake_classes() -> dict[str, type[Fake]]:
+    """Route name -> its fake, in the catalog's spelling, as the routes' descriptors name them (core/routes.py)."""
+    from ..routes import load, routes
+
+    return {name: load(d.fake) for name, d in routes().items() if d.fake}
+
+
+__all__ = ["FULL", "SMALL", "Call", "Fake", "FakeArk", "FakeDashScope", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
            "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
-           "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
-__all__ += ["FakeArk", "FakeDashScope"]
+           "LoopbackServer", "Reply", "Sandbox", "Spec", "fake_classes", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]

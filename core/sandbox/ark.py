@@ -57,7 +57,6 @@ def frame(ratio: str, resolution: str) -> tuple[int, int]:
 
 class FakeArk(Fake):
     route_name = "ark"
-    key_names = ("ARK_API_KEY",)
     not_open: frozenset[str] = frozenset()  # model ids this account has not switched on
 
     def __init__(self, *a: Any, **kw: Any):

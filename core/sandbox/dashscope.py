@@ -47,7 +47,6 @@ def frame(ratio: str, resolution: str) -> tuple[int, int]:
 
 class FakeDashScope(Fake):
     route_name = "dashscope"
-    key_names = ("DASHSCOPE_API_KEY",)
 
     @property
     def base_url(self) -> str:

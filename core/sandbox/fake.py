@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 from ..discover import size_for as size_for  # the frame size a model makes for an aspect at a short side
-from .credentials import signed_media
+from .c2pa import signed_media
 from .loopback import Call, Handler, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
 
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 SLOW = 0.8  # seconds a "slow" answer waits; tests use a 0.5 s client timeout for it
 
 
-SANDBOX_KEY = "sbx-placeholder-key-0000"  # what every fake accepts as its key
+# What every fake accepts as its key. Key-like, not a word: keys are blanked wherever they appear, so a key that
+# is an ordinary word ("sandbox") would blank paths and messages that contain it.
+SANDBOX_KEY = "sbx-placeholder-key-0000"
 
 
 @dataclass
@@ -49,11 +51,10 @@ class Job:
 
 
 class Fake:
-    """Base of the route fakes. `route` names it (openai, gemini, ...); `key_names` are the variables
-    a client reads its credentials from, set to `key` by `env()`."""
+    """Base of the route fakes. `route_name` names its route (openai, gemini, ...), whose descriptor
+    (core/routes.py) names the variables a client reads its credentials from, set to `key` by `env()`."""
 
     route_name: ClassVar[str] = ""
-    key_names: ClassVar[tuple[str, ...]] = ()
     default_key: ClassVar[str] = SANDBOX_KEY
     polls_to_finish: ClassVar[int] = 2  # status reads before a job reaches its outcome
     signed_by: ClassVar[str | None] = None  # the vendor signs its outputs with C2PA credentials (Veo, Sora)
@@ -102,9 +103,17 @@ class Fake:
 
     def env(self) -> dict[str, str]:
         """Variables that point promptreel at this fake, with placeholder keys it accepts."""
+        from ..routes import route
+
         out = {f"PROMPTREEL_{self.route_name.upper()}_BASE_URL": self.base_url}
-        out.update({name: self.key for name in self.key_names})
+        out.update({name: self.key for name in route(self.route_name).keys})
         return out
+
+    @classmethod
+    def sandboxed(cls, **kw: Any) -> Self:
+        """This fake as the sandbox runs it (`promptreel sandbox serve`): with the placeholder key every fake
+        accepts, which also tells the engine its jobs are pretend (engine.SANDBOX_KEY_PREFIX)."""
+        return cls(SANDBOX_KEY, **kw)
 
     def route(self, method: str, pattern: str, op: str | None = None) -> Callable[[Handler], Handler]:
         """Register a handler; a queued `fail_next` reply for the same request answers instead. With

@@ -77,7 +77,6 @@ def validation(loc: str, msg: str, kind: str) -> Reply:
 
 class FakeFal(Fake):
     route_name = "fal"
-    key_names = ("FAL_KEY",)
     # fal's Sora apps ran on OpenAI's Sora API, shut down 2026-09-24; since then they answer "model not found".
     shut_down = {app: date(2026, 9, 24) for app in ("fal-ai/sora-2/text-to-video", "fal-ai/sora-2/image-to-video")}
 

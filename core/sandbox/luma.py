@@ -47,7 +47,6 @@ def frame(aspect: str, resolution: str) -> tuple[int, int]:
 
 class FakeLuma(Fake):
     route_name = "luma"
-    key_names = ("LUMA_AGENTS_API_KEY",)
 
     @property
     def base_url(self) -> str:

@@ -54,7 +54,6 @@ def png_orientation(uri: str) -> str:
 
 class FakeMiniMax(Fake):
     route_name = "minimax"
-    key_names = ("MINIMAX_API_KEY",)
 
     def __init__(self, *a: Any, **kw: Any):
         self._task_ids = itertools.count(424010985738629)

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from .fake import SANDBOX_KEY
 from .gemini_omni import Interaction, OmniInteractionsFake
 from .loopback import Call, Reply
 from .media import video_seconds
@@ -56,6 +57,10 @@ class FakeVertexVeo(FakeVeo):
         self.route("POST", MODEL_PATH + ":fetchPredictOperation", op="poll")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
         self.route("POST", r"/token")(self._token)
+
+    @classmethod
+    def sandboxed(cls, **kw: Any) -> FakeVertexVeo:
+        return cls(token=SANDBOX_KEY, **kw)  # an access token, as the ADC file the sandbox writes hands out
 
     def adc_info(self) -> dict[str, str]:
         """An Application Default Credentials file whose token URL is this fake, so google-auth refreshes
