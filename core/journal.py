@@ -293,6 +293,13 @@ class Journal:
         row = self._exec("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
+    def job(self, job_id: str) -> Job:
+        """A job the caller knows is there (it made it, or just found it): KeyError if it is not."""
+        found = self.get(job_id)
+        if found is None:
+            raise KeyError(f"no job {job_id} in the journal")
+        return found
+
     def jobs(self, states: Iterable[JobState] | None = None, batch_id: str | None = None) -> list[Job]:
         sql, args = "SELECT * FROM jobs", []
         where = []

@@ -224,6 +224,8 @@ class LocalProtocol(ABC):
 
     descriptor: ClassVar[RouteDescriptor | None] = None
     name: ClassVar[str]
+    default_base_url: ClassVar[str]  # set from the descriptor, as on Protocol (a local route has no host)
+    poll_interval: ClassVar[float]
     local: ClassVar[bool] = True
     key_names: ClassVar[tuple[str, ...]] = ()
 

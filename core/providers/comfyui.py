@@ -401,7 +401,7 @@ class ComfyUI(Protocol):
     def status_of(self, entry: HistoryEntry) -> Status:
         status = entry.status
         raw = status.status_str if status else "success"  # ComfyUI before status reporting: outputs only
-        if raw == "error":
+        if status is not None and raw == "error":
             events = {m[0]: m[1] for m in status.messages if len(m) == 2 and isinstance(m[1], dict)}
             if "execution_interrupted" in events:
                 return Status(JobState.CANCELED, raw_state=raw)

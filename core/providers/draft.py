@@ -437,6 +437,7 @@ async def _render(request: GenerationRequest, dest: Path, on_progress: ProgressC
     )
     done = 0.0
     try:
+        assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
         stderr = asyncio.ensure_future(proc.stderr.read())
         async for raw in proc.stdout:
             # `-progress` writes key=value lines; `frame=` is the count of frames encoded so far.

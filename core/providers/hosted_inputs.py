@@ -84,7 +84,7 @@ def _pick(values: dict[str, str], key: str, what: str, model_id: str) -> str:
     return values[key]
 
 
-def build_input(  # noqa: C901 - one branch per input the catalog maps; providers are being reworked (issue 17)
+def build_input(  # noqa: C901 - one branch per input an input map can name
     route: str, model_id: str, request: GenerationRequest, vendor: str, image_limit: int | None = None,
     uploads: dict[str, tuple[str, bytes, str]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
@@ -142,10 +142,11 @@ def build_input(  # noqa: C901 - one branch per input the catalog maps; provider
         uploads[key] = (Path(path).name, data, mime)
         return key
 
-    if request.first_frame:
+    # Each field is set when its input is given (refused above otherwise).
+    if request.first_frame and first_field:
         out[first_field] = image(request.first_frame, "first frame")
-    if request.last_frame:
+    if request.last_frame and last_field:
         out[last_field] = image(request.last_frame, "last frame")
-    if request.reference_images:
+    if request.reference_images and references_field:
         out[references_field] = [image(p, "reference") for p in request.reference_images]
     return prefix + fields.path, out

@@ -184,7 +184,9 @@ class Kling(Protocol):
     @property
     def secrets(self) -> dict[str, str]:
         """Everything to blank from messages: the keys and the signed token (a bearer credential too)."""
-        return {**self.credentials, "token": self.auth.signed or ""}
+        auth = self.auth
+        assert isinstance(auth, KlingAuth)  # route_auth's
+        return {**self.credentials, "token": auth.signed or ""}
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
@@ -266,6 +268,7 @@ class Kling(Protocol):
             kind = CODE_KINDS.get(envelope.code)
         error = http_error(response, "Kling", detail, self.secrets, kind)
         if envelope is not None and envelope.code == 1004:
+            assert isinstance(self.auth, KlingAuth)  # route_auth's
             self.auth.expire()  # the next call signs a fresh one
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_after is None:
             error.retry_after = 5.0  # Kling sends no Retry-After; its own clients back off a few seconds

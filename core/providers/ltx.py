@@ -150,7 +150,7 @@ class LTX(Protocol):
         if not 2 <= seconds <= 20:
             raise UnsupportedRequest(f"LTX extends a video by 2 to 20 seconds, not {seconds}.",
                                      "Ask for an extension of 2-20 s.")
-        body = Extend(video_uri=self.video_uri(request.extend_video), duration=seconds, prompt=request.prompt,
+        body = Extend(video_uri=self.video_uri(require(request.extend_video, "video to extend", "LTX")), duration=seconds, prompt=request.prompt,
                       model=self.route.model_id)
         return WireCall("POST", "/v2/extend", json=body.model_dump(exclude_none=True))
 
@@ -159,7 +159,7 @@ class LTX(Protocol):
             raise UnsupportedRequest("LTX retakes at least 2 seconds of a video.", "Ask for 2 s or more.")
         # The whole take is made again (from its start, for the length asked) with the new prompt: promptreel's
         # remix. LTX clamps a section that runs past the video's end to the video.
-        body = Retake(video_uri=self.video_uri(request.remix_of), start_time=0, duration=seconds,
+        body = Retake(video_uri=self.video_uri(require(request.remix_of, "video to retake", "LTX")), start_time=0, duration=seconds,
                       prompt=request.prompt, resolution=str(request.size) if request.size else None,
                       model=self.route.model_id)
         return WireCall("POST", "/v2/retake", json=body.model_dump(exclude_none=True))

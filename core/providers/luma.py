@@ -141,7 +141,7 @@ class Luma(Protocol):
     def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take on this route, named by its generation id (our provider job id)."""
         self.made_here(job, purpose, "Luma")
-        return job.provider_job_id
+        return require(job.provider_job_id, "generation id", "Luma")
 
     # submit / poll ----------------------------------------------------------------------
     async def submit(self, call: WireCall, staging: Path) -> Submitted:

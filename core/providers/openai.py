@@ -29,7 +29,7 @@ from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import fitted_image, json_body, read_video, retry_after, scrub, send
+from .httpkit import fitted_image, json_body, read_video, require, retry_after, scrub, send
 
 if TYPE_CHECKING:
     import httpx
@@ -180,7 +180,7 @@ class OpenAIVideos(Protocol):
     def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take to extend or remix: OpenAI names it by its video id, our provider job id."""
         self.made_here(job, purpose, "OpenAI")
-        return job.provider_job_id
+        return require(job.provider_job_id, "video id", "OpenAI")
 
     def _size(self, request: GenerationRequest) -> str | None:
         if request.size is None:

@@ -189,7 +189,7 @@ class Runway(Protocol):
 
     def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict[str, Any]:
         fields = self._sized(hosted.image, hosted.durations, request, "from a first frame")
-        first = data_uri(request.first_frame, "first frame", DATA_URI_LIMIT, "Runway")
+        first = data_uri(require(request.first_frame, "first frame", "Runway"), "first frame", DATA_URI_LIMIT, "Runway")
         if not request.last_frame:
             return {**fields, "prompt_image": first}
         if not hosted.last_frame:
@@ -205,8 +205,8 @@ class Runway(Protocol):
                                      "Choose a model that does (see `promptreel models`).")
         if request.first_frame or request.last_frame:
             raise UnsupportedRequest(f"{model_id} on Runway takes no frames beside a source clip.", "Drop the frames.")
-        uri, upload = clip_uri(request.remix_of or request.extend_video)
-        fields = {"video_uri" if hosted.video == "videoUri" else "prompt_video": uri, "files": upload}
+        uri, upload = clip_uri(require(request.remix_of or request.extend_video, "source clip", "Runway"))
+        fields: dict[str, Any] = {"video_uri" if hosted.video == "videoUri" else "prompt_video": uri, "files": upload}
         mode = hosted.modes[purpose]
         if mode is not None:  # Seedance 2.5: an edit keeps the clip's length ("auto"); an extension adds `seconds`
             fields["mode"] = mode

@@ -140,14 +140,14 @@ class VertexVeo(VeoProtocol):
             from google.auth.transport.requests import Request
 
             try:
-                creds.refresh(Request())
+                creds.refresh(Request())  # type: ignore[no-untyped-call]  # google-auth leaves it unannotated
             except RefreshError as e:
                 raise ProviderError(ErrorKind.AUTH, f"Google refused to refresh the Vertex AI credentials: "
                                                     f"{self._safe(str(e))[:200]}") from None
             except TransportError:
                 raise ProviderError(ErrorKind.RETRYABLE, "Cannot reach Google's token service to refresh the "
                                                          "Vertex AI credentials.") from None
-        return creds.token
+        return str(creds.token)  # valid, or just refreshed: a token is set
 
     def route_auth(self) -> Computed:
         return Computed(self.token_headers, self.hosts(), blocking=True)  # a token refresh is blocking I/O
