@@ -109,7 +109,7 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
-async def fill_slots(  # noqa: C901 - moving to core/slots.py on another branch (issue 17)
+async def fill_slots(  # noqa: C901 - moves to core/slots.py with the timeline domain
     slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
     on_event: Callable[[Event], None] | None = None, planned: Sequence[PlannedRequest] | None = None,
 ) -> list[SlotClip]:

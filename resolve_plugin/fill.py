@@ -249,7 +249,7 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, fo
     return report
 
 
-def _place_takes(  # noqa: C901 - being reworked with the timeline domain's one fill result (issue 17)
+def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill result
     gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
     outcomes: list[Outcome], bin_template: str, variants: int, kind: str, report: FillReport,
 ) -> ShotTakes:
@@ -517,7 +517,7 @@ def _drop_added_track(gw: Gateway, index: int) -> None:
             log.warning("could not remove the empty track V%d that a fill added", index)
 
 
-def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - being reworked with the timeline domain's one fill result (issue 17)
+def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - reworked for the timeline domain's one fill result
     """Undo one recorded fill exactly, and prove it by reading back."""
     record = edits.load(edit_id)
     if record.reverted:
