@@ -8,8 +8,14 @@ Three runs, each on a fresh database of a throwaway cluster (Debian's postgresql
    0 duplicates (every shared request made once, the other seats attach to it).
 3. a cap: 4 seats × 25 distinct ($10.00 each) against a $25.00 daily cap: spend never passes it.
 
-`python bench/studio_postgres.py` (about a minute). Makespans run from the seats' common start (each
-seat starts Python and opens the database first) to the last seat's end.
+`python bench/studio_postgres.py` (about a minute and a half). Makespans run from the seats' common start
+(each seat starts Python and opens the database first) to the last seat's end.
+
+Beside each makespan, from the same run: each seat's CPU seconds (process + children), the job server's
+and PostgreSQL's, the machine's load average, and the contention floor: all that CPU work divided by the
+cores, a makespan no run on this machine can beat. Real seats are separate machines; here they share
+its cores, so the run also gives one seat a core, then two seats a core each (pinned), and compares.
+`bench/seat_cpu.py` says where one seat's CPU goes, stage by stage.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from _setup import REPO
@@ -45,27 +53,84 @@ journal = Journal.open_default()
 engine = Engine(load_catalog(settings.catalog_file), journal, settings)
 planned = [PlannedRequest(GenerationRequest(prompt=p, model="test-model", seconds=4, size="1280x720"))
            for p in json.loads(sys.argv[1])]
-import time
+import resource, time
+def cpu():  # this seat's CPU seconds so far, its own and its subprocesses'
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF,
+                                                                         resource.RUSAGE_CHILDREN)))
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # every seat starts its run at once
+before = cpu()
 try:
     results = asyncio.run(engine.run(planned))
     print(json.dumps({"ok": sum(r.ok for r in results), "paid": round(sum(r.cost for r in results), 2),
-                      "end": time.time()}))
+                      "end": time.time(), "cpu": cpu() - before}))
 except BudgetExceeded:
-    print(json.dumps({"refused": True, "end": time.time()}))
+    print(json.dumps({"refused": True, "end": time.time(), "cpu": cpu() - before}))
 journal.close()
 """
 START_AFTER = 8.0  # seconds for every seat to start Python and open the database before the common start
 
 
-def seats(prompts: list[list[str]], env: dict) -> tuple[float, list[dict]]:
+@dataclass
+class Run:
+    makespan: float
+    outs: list[dict]
+    seat_cpu: list[float]  # each seat's CPU seconds in the run (process + children)
+    other_cpu: dict[str, float]  # the job server's and PostgreSQL's, in the same window
+    load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
+
+    @property
+    def cpu(self) -> float:
+        return sum(self.seat_cpu) + sum(self.other_cpu.values())
+
+    def floor(self, cores: int) -> float:
+        """The shortest makespan the CPU work of this run allows on `cores` cores, all of them ours."""
+        return self.cpu / cores
+
+    def cpu_line(self, cores: int) -> str:
+        seats = ", ".join(f"{c:.2f}" for c in self.seat_cpu)
+        others = "; ".join(f"{k} {v:.2f} s" for k, v in self.other_cpu.items())
+        return (f"CPU in the run: seats {seats} s (process + children); {others}; {self.cpu:.2f} s in all, "
+                f"{self.floor(cores):.2f} s on {cores} cores (contention floor); load average "
+                f"{self.load[0]:.1f} -> {self.load[1]:.1f}")
+
+
+def seats(prompts: list[list[str]], env: dict, cluster: Cluster | None = None,
+          cores: list[set[int]] | None = None) -> Run:
     """Makespan from the seats' common start to the last seat's end (starting Python is not measured:
-    on a loaded 2-core machine four interpreters starting at once would swamp the figure)."""
+    on a loaded 2-core machine four interpreters starting at once would swamp the figure). `cores`: the
+    CPUs each seat may run on."""
     start = time.time() + START_AFTER
     procs = [subprocess.Popen([sys.executable, "-c", SEAT, json.dumps(p), str(start)], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE) for p in prompts]
+                              stdout=subprocess.PIPE,
+                              preexec_fn=(lambda c=cores[i]: os.sched_setaffinity(0, c)) if cores else None)
+             for i, p in enumerate(prompts)]
+    time.sleep(max(0.0, start - time.time()))
+    load, server, pg = os.getloadavg()[0], time.process_time(), postgres_cpu(cluster)
     outs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
-    return max(o["end"] for o in outs) - start, outs
+    others = {"job server": time.process_time() - server}  # this process serves the jobs, in threads
+    if cluster is not None:
+        others["PostgreSQL"] = postgres_cpu(cluster) - pg
+    return Run(max(o["end"] for o in outs) - start, outs, [o["cpu"] for o in outs], others,
+               (load, os.getloadavg()[0]))
+
+
+def _cpu_of(pid: int) -> float:
+    """A process's CPU seconds, with its reaped children's (a postmaster's ended backends)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(cluster: Cluster | None) -> float:
+    """The cluster's CPU seconds so far: the postmaster, its live backends, and those it has reaped."""
+    if cluster is None:
+        return 0.0
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+    total = _cpu_of(postmaster)
+    for pid in children:
+        with suppress(OSError):  # a backend that ended since
+            total += _cpu_of(int(pid))
+    return total
 
 
 def main() -> None:
@@ -96,31 +161,47 @@ def main() -> None:
             fresh()
             seats([["warm-up"]], env)  # imports and first connections
             fresh()
-            one, _ = seats([[f"solo {i}" for i in range(25)]], env)
+            one = seats([[f"solo {i}" for i in range(25)]], env, cluster)
             url = fresh()
-            four, _ = seats([[f"seat {s} shot {i}" for i in range(25)] for s in range(4)], env)
+            four = seats([[f"seat {s} shot {i}" for i in range(25)] for s in range(4)], env, cluster)
             made = _made(url, api)
-            print(f"server time per job: {JOB_SECONDS:.1f} s; route concurrency 30 per seat")
-            print(f"1 seat x 25 jobs:  {one:.2f} s")
-            print(f"4 seats x 25 jobs: {four:.2f} s   ratio {four / one:.2f} (target <= 1.2)")
+            cores = len(os.sched_getaffinity(0))
+            print(f"server time per job: {JOB_SECONDS:.1f} s; route concurrency 30 per seat; {cores} cores")
+            print(f"1 seat x 25 jobs:  {one.makespan:.2f} s")
+            print(f"  {one.cpu_line(cores)}")
+            ratio = four.makespan / one.makespan
+            print(f"4 seats x 25 jobs: {four.makespan:.2f} s   ratio {ratio:.2f} (target <= 1.2)")
+            print(f"  {four.cpu_line(cores)}")
             print(f"  creates {made[0]}, distinct requests made {made[1]} (target 100 and 100)")
+            # Seats are separate machines: what one seat does with a core of its own, against two seats with a
+            # core each, is what the shared database adds; four seats need four cores this machine lacks.
+            if cores >= 2:
+                fresh()
+                pinned_one = seats([[f"pinned solo {i}" for i in range(25)]], env, cluster, cores=[{0}])
+                fresh()
+                pinned_two = seats([[f"pinned seat {s} shot {i}" for i in range(25)] for s in range(2)], env,
+                                   cluster, cores=[{0}, {1}])
+                print(f"a core per seat: 1 seat on core 0 {pinned_one.makespan:.2f} s, 2 seats on cores 0 and 1 "
+                      f"{pinned_two.makespan:.2f} s, ratio {pinned_two.makespan / pinned_one.makespan:.2f} "
+                      "(the job server and PostgreSQL share those cores)")
+                print(f"  {pinned_two.cpu_line(cores)}")
             del env["PROMPTREEL_DATABASE_URL"]  # the same on one machine's SQLite journal, for reference
             api.creates.clear()
-            one_here, _ = seats([[f"here solo {i}" for i in range(25)]], env)
-            four_here, _ = seats([[f"here seat {s} shot {i}" for i in range(25)] for s in range(4)], env)
+            one_here = seats([[f"here solo {i}" for i in range(25)]], env).makespan
+            four_here = seats([[f"here seat {s} shot {i}" for i in range(25)] for s in range(4)], env).makespan
             print(f"  the same on SQLite: {one_here:.2f} s and {four_here:.2f} s, ratio {four_here / one_here:.2f}")
 
             url = fresh()
             shared = [[f"shared shot {i}" for i in range(13)] + [f"seat {s} own {i}" for i in range(12)]
                       for s in range(4)]
-            _, outs = seats(shared, env)
+            outs = seats(shared, env).outs
             made = _made(url, api)
             print(f"4 seats x 25 sharing 13 requests: creates {made[0]}, distinct requests {made[1]}, "
                   f"duplicates {made[0] - made[1]} (target {13 + 4 * 12}, {13 + 4 * 12}, 0); "
                   f"paid per seat {[o['paid'] for o in outs]}")
 
             url = fresh(cap=25.0)
-            _, outs = seats([[f"capped {s} shot {i}" for i in range(25)] for s in range(4)], env)
+            outs = seats([[f"capped {s} shot {i}" for i in range(25)] for s in range(4)], env).outs
             journal = Journal(url)
             spent = journal.spent_on()
             journal.close()

@@ -456,14 +456,20 @@ class Engine:
             for v in range(first, first + p.request.variants):
                 req = variant_request(p.request, v - first)
                 key = f"{base_key}:{v}"
-                hit = None if no_cache else self._cache_hit(key)
-                if hit is None and not no_cache:
-                    self._refuse_unreachable_take(key)
+                hit = None
+                if not no_cache:
+                    found = self.journal.cache_get(key)  # one look per take (a round trip on a shared database)
+                    hit = self._readable(found)
+                    if hit is None and found is not None:
+                        self._refuse_unreachable_take(found)
                 takes.append(_Take(p, req, model, v, key, estimate(model, req), hit))
         return takes
 
     def _cache_hit(self, key: str) -> tuple[str, Path] | None:
-        found = self.journal.cache_get(key)
+        return self._readable(self.journal.cache_get(key))
+
+    def _readable(self, found: tuple[str, Path] | None) -> tuple[str, Path] | None:
+        """A cache entry's take as this seat reads it (its own copy, where the shared path is out of reach)."""
         if found is None:
             return None
         if found[1].is_file():
@@ -477,12 +483,9 @@ class Engine:
         path = output_dir(self.settings).expanduser() / f"{job_id}.mp4"
         return path if path.is_file() else None
 
-    def _refuse_unreachable_take(self, key: str) -> None:
-        """On a shared database, a take another seat made whose file this machine cannot read is not paid for
-        again silently: refused before anything is spent, saying where it is and what to do."""
-        found = self.journal.cache_get(key)
-        if found is None:
-            return
+    def _refuse_unreachable_take(self, found: tuple[str, Path]) -> None:
+        """On a shared database, a take another seat made whose file this machine cannot read (`found`: its
+        cache entry) is not paid for again silently: refused before anything is spent, saying where and what to do."""
         job = self.journal.get(found[0])
         if job is None or not job.host or job.host == whoami()[1]:
             return  # this machine's own take, since deleted: making it again is what the editor expects

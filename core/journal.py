@@ -374,8 +374,8 @@ class Journal:
         """One ledger line per job (a second charge for the same job is ignored: never pay twice on paper).
         `sandbox`: a job the sandbox's fakes made: listed apart, never counted against a budget."""
         at = datetime.now(timezone.utc)
-        job = self.get(job_id)
-        user, host = (job.user_name or "", job.host or "") if job is not None else ("", "")
+        row = self._exec("SELECT user_name, host FROM jobs WHERE id = ?", (job_id,)).fetchone()  # not the whole job
+        user, host = (row[0] or "", row[1] or "") if row is not None else ("", "")
         with self.transaction():
             cur = self._exec(
                 "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox, user_name, host)"
