@@ -33,7 +33,7 @@ from tests.postgres_env import Cluster, _bin_dir  # noqa: E402
 JOB_SECONDS = 2.0
 SEAT = r"""
 import asyncio, collections, functools, json, resource, subprocess, sys, threading, time
-from promptreel.core import engine as engine_module, provenance
+from promptreel.core import engine as engine_module, provenance, store
 from promptreel.core.catalog import load_catalog
 from promptreel.core.engine import Engine
 from promptreel.core.journal import Journal
@@ -44,6 +44,7 @@ import tests.fakes.testproto as testproto
 
 cpu = collections.Counter()
 calls = collections.Counter()
+longest = collections.Counter()  # the longest single call: a first call's one-off costs (an import) show here
 depth = threading.local()
 
 def timed(name, fn, nested=True):
@@ -57,8 +58,10 @@ def timed(name, fn, nested=True):
         finally:
             depth.n -= not nested
             if outer:
-                cpu[name] += time.thread_time() - t
+                spent = time.thread_time() - t
+                cpu[name] += spent
                 calls[name] += 1
+                longest[name] = max(longest[name], spent)
     return wrapper
 
 class Steps:
@@ -94,6 +97,16 @@ for method in ("add_job", "update", "set_state", "set_submitting", "set_submitte
                "claim", "claim_holder", "renew", "release", "charge", "reserve", "cache_get", "cache_put",
                "record_credentials", "transaction", "charged_to_sandbox"):
     setattr(Journal, method, timed("journal." + method, getattr(Journal, method), nested=False))
+statements = collections.Counter()  # what reached PostgreSQL: each a round trip (a transaction adds two)
+_execute, _transaction = store.Postgres.execute, store.Postgres.transaction
+def execute(self, sql, args=()):
+    statements[" ".join(sql.split()[:3])] += 1
+    return _execute(self, sql, args)
+def transaction(self):
+    if getattr(self._local, "conn", None) is None:
+        statements["BEGIN + COMMIT"] += 1
+    return _transaction(self)
+store.Postgres.execute, store.Postgres.transaction = execute, transaction
 engine_module.probe = timed("probe", engine_module.probe)
 engine_module.fetch = timed_async("download (HTTP)", engine_module.fetch)
 testproto.TestProto.submit = timed_async("create (HTTP)", testproto.TestProto.submit)
@@ -133,7 +146,7 @@ print(json.dumps({"ok": sum(r.ok for r in results), "wall": time.time() - start,
                   "process": usage(resource.RUSAGE_SELF) - before["self"],
                   "children": usage(resource.RUSAGE_CHILDREN) - before["children"],
                   "main thread": time.thread_time() - before["main"],
-                  "cpu": dict(cpu), "calls": dict(calls), "launched": dict(launched),
+                  "cpu": dict(cpu), "calls": dict(calls), "statements": dict(statements), "longest": dict(longest), "launched": dict(launched),
                   "imported": sorted({m.split(".")[0] for m in set(sys.modules) - before["modules"]})}))
 journal.close()
 """
@@ -169,7 +182,9 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f}; CPU ms per job:")
     rows = sorted(seat["cpu"].items(), key=lambda kv: -kv[1])
     for name, seconds in rows:
-        print(f"  {name:34s} {1000 * seconds / jobs:7.2f}   ({seat['calls'][name]} calls)")
+        longest = seat["longest"].get(name)
+        print(f"  {name:34s} {1000 * seconds / jobs:7.2f}   ({seat['calls'][name]} calls"
+              + (f", longest {1000 * longest:.2f} ms)" if longest else ")"))
     print(f"  {'rest (event loop, engine, threads)':34s} {1000 * (seat['process'] - named) / jobs:7.2f}")
     print(f"  {'seat process in all':34s} {1000 * seat['process'] / jobs:7.2f}   "
           f"(main thread {1000 * seat['main thread'] / jobs:.2f})")
@@ -177,6 +192,10 @@ def main() -> None:
     print(f"  {'job server (this process)':34s} {1000 * server / jobs:7.2f}")
     print(f"  {'PostgreSQL':34s} {1000 * pg / jobs:7.2f}")
     print(f"  first imported during the run: {', '.join(seat['imported'])}")
+    trips = seat["statements"]
+    print(f"round trips to PostgreSQL per job: {(sum(trips.values()) + trips.get('BEGIN + COMMIT', 0)) / jobs:.1f}")
+    for what, n in sorted(trips.items(), key=lambda kv: -kv[1]):
+        print(f"  {what:34s} {n / jobs:5.2f}")
 
 
 if __name__ == "__main__":

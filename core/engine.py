@@ -417,14 +417,15 @@ class Engine:
         that process to finish it (or to die, when its claim lapses and this process takes over)."""
         waiting = False
         while True:
-            job = self.journal.job(job_id)
-            if not job.state.terminal and self.journal.claim(job_id, self.owner):
+            if self.journal.claim(job_id, self.owner):  # a job this run added is claimed already: one statement
                 try:
-                    job = self.journal.job(job_id)  # the holder may have finished it just before letting go
+                    job = self.journal.job(job_id)  # read once claimed: the holder may have finished it just before
                     if not job.state.terminal:
-                        return await self._drive(job_id, on_event, create=create)
+                        return await self._drive(job, on_event, create=create)
                 finally:
                     self.journal.release(self.owner, job_id)
+            else:
+                job = self.journal.job(job_id)
             if job.state.terminal:
                 return await self._made_elsewhere(job, on_event)
             if not waiting:
@@ -660,10 +661,10 @@ class Engine:
         on_event(Event(EventKind.CACHED, job_id, model, variant, path=path))
         return replace(self._result(job_id, info=info, cached=True), path=path, cost=0.0)
 
-    async def _drive(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
+    async def _drive(self, job: Job, on_event: OnEvent, *, create: bool) -> JobResult:
+        job_id = job.id
         try:
             while True:
-                job = self.journal.job(job_id)
                 route = self._route_of(job)
                 try:
                     proto = self._protocol(route)
@@ -692,6 +693,7 @@ class Engine:
                         return await self._download(job, proto, on_event)
                     return self._result(job.id)
                 except _Fallback:
+                    job = self.journal.job(job_id)  # planned again, on the model's next route
                     continue
         except _Stop as stop:
             return stop.result
@@ -896,11 +898,15 @@ class Engine:
             raise self._stop(job, on_event, ErrorKind.PROVIDER.value,
                              "The provider reported success but sent no media (often a content filter).",
                              state=JobState.FAILED, resumable=False)
-        self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0, media_at=now_iso())
-        # The provider has finished: this is when the money is spent, whether or not the download works.
+        # The provider has finished: this is when the money is spent, whether or not the download works. The
+        # success and its charge go in together: a run stopped between them would leave a paid job that resume
+        # downloads and never charges.
         amount = cost if cost is not None else job.estimated_cost
-        self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
-                            estimated=cost is None, sandbox=self._sandboxed(job))
+        sandbox = self._sandboxed(job)
+        with self.journal.transaction():
+            self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0, media_at=now_iso())
+            self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
+                                estimated=cost is None, sandbox=sandbox)
         return self.journal.job(job.id)
 
     # download -----------------------------------------------------------------------------------

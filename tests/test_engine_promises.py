@@ -124,3 +124,20 @@ def test_a_route_that_cannot_authenticate_here_gives_way_to_the_next(tmp_path, m
     key.write_text("{}")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
     assert engine._pick_route(veo).protocol == "vertex"  # the preferred route, once it can authenticate
+
+
+def test_a_success_and_its_charge_go_in_together(env):
+    """A run stopped between a job's success and its charge (here the ledger refuses the line) leaves the job
+    where `resume` polls it again and charges it once: never a paid take downloaded and never charged."""
+    env.journal.execute("CREATE TRIGGER refuse_ledger BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'no'); END")
+    [result] = env.run([env.plan()])
+    assert not result.ok and result.resumable
+    job = env.journal.job(result.job_id)
+    assert job.provider_job_id and job.state is JobState.QUEUED  # not SUCCEEDED without its charge
+    assert env.journal.spend() == []
+
+    env.journal.execute("DROP TRIGGER refuse_ledger")
+    [again] = env.resume()
+    assert again.ok and again.job_id == job.id
+    assert [(total, jobs) for _, total, jobs in env.journal.spend()] == [(0.4, 1)]
+    assert list(env.api.creates.values()) == [1]
