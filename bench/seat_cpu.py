@@ -6,7 +6,7 @@ statement, a probe, hashing, reading credentials) around its call; an asynchrono
 download) summed over each step the event loop gives it, so the seat's other jobs are not counted in.
 "rest" is what the seat spent outside every named stage (the event loop, the engine between stages).
 Beside the seat: its children (subprocesses launched, and their CPU), the job server's CPU (this
-process) and PostgreSQL's (the postmaster and its backends).
+process), PostgreSQL's (the postmaster and its backends), and the statements the seat sent PostgreSQL.
 
 `python bench/seat_cpu.py [jobs] [--profile]` (seconds; `--profile` adds cProfile's top functions, by CPU,
 for the seat's main thread, on stderr).
@@ -146,7 +146,8 @@ print(json.dumps({"ok": sum(r.ok for r in results), "wall": time.time() - start,
                   "process": usage(resource.RUSAGE_SELF) - before["self"],
                   "children": usage(resource.RUSAGE_CHILDREN) - before["children"],
                   "main thread": time.thread_time() - before["main"],
-                  "cpu": dict(cpu), "calls": dict(calls), "statements": dict(statements), "longest": dict(longest), "launched": dict(launched),
+                  "cpu": dict(cpu), "calls": dict(calls), "statements": dict(statements),
+                  "longest": dict(longest), "launched": dict(launched),
                   "imported": sorted({m.split(".")[0] for m in set(sys.modules) - before["modules"]})}))
 journal.close()
 """
