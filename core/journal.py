@@ -26,7 +26,7 @@ from . import store
 from .errors import BudgetExceeded
 from .keys import redact
 from .procs import pid_alive
-from .providers.base import JobState, MediaRef
+from .jobstate import JobState, MediaRef
 
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
               JobState.SUCCEEDED, JobState.DOWNLOADING)

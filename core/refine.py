@@ -26,7 +26,7 @@ from .request import Slot
 from .takes import Take, list_takes, record_takes
 
 if TYPE_CHECKING:
-    from .fill import SlotClip
+    from .slots import SlotClip
     from .journal import Journal
 
 
@@ -81,12 +81,12 @@ def refine_plan(take: Take, change: str, catalog: Catalog | None = None) -> tupl
 def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine=None, budget: float | None = None,
            on_event=None, planned: tuple[Slot, PlannedRequest] | None = None,
            keep: Callable[[SlotClip], dict] | None = None) -> Take:
-    """Make the refinement of `take` (through core.fill: journaled, cached, conformed to the take's slot) and
+    """Make the refinement of `take` (through core.slots: journaled, cached, conformed to the take's slot) and
     record it as a new take of the shot with `take` as its parent. The take is recorded failed when the job
     fails (its error says why); raises only for a refused request, before anything is spent. `keep`: what to
     do with a made clip before it is recorded (the panel imports it into a bin); its answer joins the
     take's provenance."""
-    from .fill import FillSettings, fill_slots
+    from .slots import FillSettings, fill_slots
 
     slot, plan = planned or refine_plan(take, change, engine.catalog if engine is not None else None)
     (clip,) = asyncio.run(fill_slots([slot], FillSettings(output_dir=output_dir, budget=budget), engine=engine,

@@ -5,7 +5,7 @@
 - Promote: the chosen take rendered again on the final model, with the same prompt, negative prompt,
   seed (where the final model takes seeds) and the same frames, rate and size (`promote_slot`).
 
-The slots go through `core.fill.fill_slots` like any others (one engine batch: journaled, limited,
+The slots go through `core.slots.fill_slots` like any others (one engine batch: journaled, limited,
 cached), and `record_takes` writes what came back to the `takes` table of the journal database.
 
     slots = take_slots(slot, ["veo-3.1-fast", "ltx-2.3-fast"], variants=2)
@@ -39,7 +39,7 @@ from .request import Slot
 
 if TYPE_CHECKING:
     from .engine import JobResult
-    from .fill import SlotClip
+    from .slots import SlotClip
     from .plan import PlannedRequest
 
 DEFAULT_SIZE = Size(width=1920, height=1080)
@@ -197,7 +197,7 @@ def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], j
     in the engine's order (each planned request, each of its variants). A take's slot is its clip as
     made: frames, rate and size read from the media, or from the request where there is none."""
     from .engine import variant_request
-    from .fill import SlotClip, job_provenance
+    from .slots import SlotClip, job_provenance
 
     catalog = default_catalog()
     clips, it = [], iter(results)
@@ -251,7 +251,7 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
 
 def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: Kind,
                  source: str | None = None, parent: str | None = None) -> str:
-    """Record `clips` (core.fill's results, failures included) as the takes of one group; returns its id.
+    """Record `clips` (core.slots's results, failures included) as the takes of one group; returns its id.
     `source` is the take a promotion started from, `parent` the take a refinement changed. A promoted
     take becomes the shot's chosen one."""
     if kind not in KINDS:

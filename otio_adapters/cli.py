@@ -98,7 +98,7 @@ def _print_scan(estimates, skipped, title: str) -> None:
 @_reading
 def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """List the placeholders of a timeline file and what filling them would cost. Changes nothing."""
-    from .fill import scan_timeline
+    from ..core.timeline.fill import scan_timeline
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
     size, bit_depth = _size(size, bit_depth)
@@ -147,9 +147,9 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
     from rich.console import Console
 
     from ..core.cast import project as cast_project
-    from .fill import fill_timeline, scan_timeline
-    from .filler import FillOptions, engine_filler
-    from .placeholders import frame_size
+    from ..core.timeline.fill import fill_timeline, scan_timeline
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.placeholders import frame_size
     from .timeline_io import write_timeline
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
@@ -252,8 +252,8 @@ def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, p
     """Extend a clip: new frames that continue it from its last frame, frame-exact, placed right after it
     (into the gap there, else on the track above), moving nothing. `promptreel revert` takes it out."""
     from .extend import extend_clip, pick_clip
-    from .filler import FillOptions, engine_filler
-    from .placeholders import frame_size
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.placeholders import frame_size
     from .timeline_io import write_timeline
 
     if (tail is None) == (head is None):
@@ -270,7 +270,7 @@ def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, p
                       bit_depth=fdepth, prompt=prompt, resolve=doc.is_resolve,
                       edge="tail" if tail is not None else "head")
     written, note = write_timeline(doc, out)
-    from .timebase import record_timecode
+    from ..core.timeline.timebase import record_timecode
 
     where = f"{ext.track_label}{' (a new track)' if ext.new_track else ''} {record_timecode(ext.record_frame, picked.rate)}"
     click.echo(f"extended {picked.clip.name!r} by {ext.frames} frames at {where} with "
@@ -308,8 +308,8 @@ def edit(timeline: Path, out: Path, clip_name, at, track, instruction, model, ha
     The original is left as it was; `promptreel revert` takes the edit out."""
     from .edit import edit_clip
     from .extend import pick_clip
-    from .filler import FillOptions, engine_filler
-    from .placeholders import frame_size
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.placeholders import frame_size
     from .timeline_io import write_timeline
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
@@ -357,9 +357,9 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
     from ..core.journal import Journal
     from ..core.settings import load_settings, output_dir
     from ..core.takes import get_take, promote_slot
-    from .filler import FillOptions, engine_filler
-    from .placeholders import frame_size
-    from .takes import promote_in_tracks, render_promotion
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.placeholders import frame_size
+    from ..core.timeline.promote import promote_in_tracks, render_promotion
     from .timeline_io import write_timeline
 
     if (timeline is None) != (out is None):
@@ -416,7 +416,7 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
 def revert(timeline: Path, out: Path, takes, force: bool) -> None:
     """Restore the placeholders of a filled timeline file; a promoted clip goes back to the take it replaced."""
     from .timeline_io import read_timeline, write_timeline
-    from .writeback import revert_tracks
+    from ..core.timeline.revert import revert_tracks
 
     doc = read_timeline(timeline)
     _check_out(timeline, out, force)
@@ -445,8 +445,8 @@ def revert(timeline: Path, out: Path, takes, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media_dir, force) -> None:
     """Build a timeline of placeholders from a shot list (CSV, Markdown table or JSON)."""
-    from .fill import fill_timeline
-    from .filler import FillOptions, engine_filler
+    from ..core.timeline.fill import fill_timeline
+    from ..core.timeline.filler import FillOptions, engine_filler
     from .storyboard import read_shot_list
     from .timeline_io import Document, write_timeline
 

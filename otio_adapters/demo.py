@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fill import FillReport, fill_timeline
-from .filler import Filler, FillOptions, engine_filler
+from ..core.timeline.fill import FillReport, fill_timeline
+from ..core.timeline.filler import Filler, FillOptions, engine_filler
 from .storyboard import read_shot_list
 from .timeline_io import Document, write_timeline
 

@@ -20,11 +20,12 @@ from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
 from ..core.frames import rate_label
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
-from .extend import Picked, _check_source
-from .filler import Failed, Filled, Filler, FillOptions
-from .placeholders import Placeholder, _ns
-from .takes import Alternate, add_take_tracks
-from .timebase import exact_rate, frames_at
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, Failed, FillIncomplete, Filled, Filler, FillOptions, checked
+from ..core.timeline.metadata import namespace
+from ..core.timeline.placeholders import Placeholder
+from ..core.timeline.take_tracks import Alternate, add_take_tracks
+from ..core.timeline.timebase import exact_rate, frames_at
+from .extend import Picked, check_source
 
 
 @dataclass
@@ -68,12 +69,10 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
               catalog: Catalog | None = None) -> Edit:
     """Edit `p` with `instruction` through `filler` and put the result on a takes track under the cut. Refused
     before any spend; nothing in the timeline changes unless the edit came back frame-exact."""
-    from .fill import RESOLVE_START_TIMECODE, FillIncomplete, _checked
-
     if not instruction.strip():
         raise BadInput("The instruction is empty.", "Say what to change, e.g. --instruction \"make it dusk\".")
     catalog = catalog or default_catalog()
-    media = _check_source(p)
+    media = check_source(p)
     model = editing_model(options.model, catalog)
     start, frames, head, tail = used_range(p, media, handles)
     check_edit(p.where, frames, head, tail, p.rate, model)
@@ -89,7 +88,7 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     planned = PlannedRequest(planned.request, slot, planned.warnings)
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
-    result = _checked(result, slot)
+    result = checked(result, slot)
     if isinstance(result, Failed):
         raise FillIncomplete(f"The edit of {p.clip.name!r} was not made: {result.reason}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
@@ -99,18 +98,6 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
                   "placeholder": {"kind": "edit"}}
     add_take_tracks(timeline.tracks, [Alternate(ph, result.media, result.start_frame, label, provenance)],
                     timeline.global_start_time, resolve)
-    take = next(c for c in timeline.tracks[0].find_clips() if _ns(c).get("job_id") == result.provenance.get("job_id")
-                and _ns(c).get("edit_of") == p.clip.name)
+    take = next(c for c in timeline.tracks[0].find_clips() if namespace(c).get("job_id") == result.provenance.get("job_id")
+                and namespace(c).get("edit_of") == p.clip.name)
     return Edit(p, take, head, tail, result, list(planned.warnings))
-
-
-def revert_edit(clip: otio.schema.Clip) -> otio.core.Item:
-    """Take an edit's take off its takes track (a gap of its length stays, unless the track is left empty)."""
-    track = clip.parent()
-    gap = otio.schema.Gap(source_range=clip.trimmed_range())
-    track[track.index(clip)] = gap
-    if not any(isinstance(item, otio.schema.Clip) for item in track):
-        stack = track.parent()
-        del stack[stack.index(track)]
-    return gap
-

@@ -23,9 +23,9 @@ import opentimelineio as otio
 
 from ..core.catalog import Size
 from ..core.errors import BadInput
-from .fill import FillReport, fill_tracks
-from .filler import FillOptions, engine_filler
-from .placeholders import DEFAULT_BIT_DEPTH, DEFAULT_SIZE
+from ..core.timeline.fill import FillReport, fill_tracks
+from ..core.timeline.filler import FillOptions, engine_filler
+from ..core.timeline.placeholders import DEFAULT_BIT_DEPTH, DEFAULT_SIZE
 
 _KNOWN = {"output_dir", "model", "models", "size", "bit_depth", "fit", "fps_mode", "codec", "budget", "partial",
           "start_timecode", "resolve", "filler"}

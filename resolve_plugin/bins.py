@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptreel.core.errors import BadInput, UserError
-from promptreel.core.fill import SlotClip
+from promptreel.core.slots import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
 from promptreel.core.request import Slot

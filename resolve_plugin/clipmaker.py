@@ -39,7 +39,7 @@ class MadeClip(BaseModel):
     references: list[dict] = []  # the reference images sent: path and SHA-256 each
 
     def as_provenance(self) -> dict:
-        """The keys core.fill's clips carry (the takes table reads them)."""
+        """The keys core.slots' clips carry (the takes table reads them)."""
         return {"prompt": self.prompt, "model": self.model, "route": self.route, "seed": self.seed,
                 "job_id": self.job_id, "cost": self.cost_usd,
                 **({"cast": self.cast} if self.cast else {}), **({"references": self.references} if self.references else {})}

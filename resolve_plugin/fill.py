@@ -28,7 +28,7 @@ from pathlib import Path
 
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UserError
-from promptreel.core.fill import SlotClip
+from promptreel.core.slots import SlotClip
 from promptreel.core.request import Slot
 from promptreel.core.takes import record_takes, take_slots, worded_for
 

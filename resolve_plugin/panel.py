@@ -50,7 +50,7 @@ from promptreel.core.prompts.builders import BuiltPrompt
 from promptreel.core.prompts.compose import PromptSpec, compose, spec_from
 from promptreel.core.prompts.fields import ShotFields
 from promptreel.core.prompts.templates import TemplateStore
-from promptreel.core.fill import SlotClip
+from promptreel.core.slots import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
 from promptreel.core.stats import COLUMNS, model_stats
@@ -364,7 +364,7 @@ class Panel:
         """File mode: no bin without Resolve, so the takes go to promptreel's media folder at the settings'
         frame size and the given rate, recorded as takes (the Takes list: compare, choose, provenance)."""
         from promptreel.core.conform.plan import Choices
-        from promptreel.core.fill import FillSettings, fill_slots_sync
+        from promptreel.core.slots import FillSettings, fill_slots_sync
         from promptreel.core.frames import parse_rate
         from promptreel.core.settings import output_dir
 

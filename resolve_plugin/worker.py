@@ -38,7 +38,7 @@ class EngineClipMaker:
 
     def many(self, slots: list[Slot]) -> list[Outcome]:
         from promptreel.core.conform.plan import Choices
-        from promptreel.core.fill import FillSettings, fill_slots_sync
+        from promptreel.core.slots import FillSettings, fill_slots_sync
         from promptreel.core.settings import output_dir
 
         from . import panel_settings
@@ -67,7 +67,7 @@ class EngineClipMaker:
 
 
 def made_clip(clip) -> MadeClip:
-    """A clip core.fill made (a SlotClip that is ok), as the Resolve side tags and imports it."""
+    """A clip core.slots made (a SlotClip that is ok), as the Resolve side tags and imports it."""
     p = clip.provenance
     return MadeClip(path=clip.path, model=p["model"], prompt=clip.slot.prompt, job_id=p["job_id"], route=p["route"],
                     seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],

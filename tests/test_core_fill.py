@@ -6,7 +6,7 @@ import pytest
 
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import BudgetExceeded, UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots_sync
+from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
 

@@ -18,8 +18,8 @@ from promptreel.core.journal import Journal
 from promptreel.core.request import GenerationRequest, Slot
 from promptreel.core.sandbox import Limit, sandbox
 from promptreel.core.settings import load_settings
-from promptreel.otio_adapters.fill import fill_timeline
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import FillOptions, engine_filler
 from tests.fakes.images import still
 from tests.sandbox_engine import fill_exact, point_at, run
 

@@ -6,7 +6,7 @@ import opentimelineio as otio
 
 from otio_helpers import assert_frame_exact
 from promptreel.otio_adapters.demo import run_demo
-from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY
+from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
 
 
 def test_demo_full_path_offline(tmp_path):

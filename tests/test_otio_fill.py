@@ -13,12 +13,13 @@ import pytest
 from otio_helpers import SAMPLES, as_json, assert_frame_exact, changed_outside, item_path, media_path
 from promptreel.core.catalog import Size
 from promptreel.core.errors import BudgetExceeded
-from promptreel.otio_adapters.fill import FillIncomplete, fill_timeline
-from promptreel.otio_adapters.filler import Failed, Filled, FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import Failed, FillIncomplete, Filled, FillOptions, engine_filler
 from tests.fakes.otio_media import pattern_filler, render_pattern
-from promptreel.otio_adapters.placeholders import find_placeholders
+from promptreel.core.timeline.placeholders import find_placeholders
 from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
-from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY, revert_tracks
+from promptreel.core.timeline.revert import revert_tracks
+from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
 
 SMALL = Size(width=320, height=180)
 

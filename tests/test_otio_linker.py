@@ -5,7 +5,7 @@ import pytest
 
 from otio_helpers import as_json, assert_frame_exact
 from promptreel.core.errors import BadInput
-from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY
+from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
 
 
 def _board(path):

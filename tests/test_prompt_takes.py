@@ -10,7 +10,7 @@ import pytest
 from otio_helpers import write_cut
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.fill import SlotClip
+from promptreel.core.slots import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.prompts.compose import PromptSpec, compose
 from promptreel.core.prompts.templates import TemplateStore, new_template

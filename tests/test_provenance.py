@@ -21,7 +21,7 @@ from promptreel.core.conform.target import Target
 from promptreel.core.credentials import Signing, read_credentials
 from promptreel.core.engine import Engine
 from promptreel.core.errors import BadInput, UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots
+from promptreel.core.slots import FillSettings, fill_slots
 from promptreel.core.journal import Journal
 from promptreel.core.provenance import Marks, chain, container_tags, keep_original, sidecar_path
 from promptreel.core.request import Slot, file_sha256

@@ -18,10 +18,10 @@ from promptreel.core.request import GenerationRequest, Shot, Slot
 from promptreel.core.sandbox import sandbox
 from promptreel.core.sandbox.drive import protocol
 from promptreel.core.sandbox.media import Limit
-from promptreel.otio_adapters.fill import fill_timeline
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import FillOptions, engine_filler
 from promptreel.otio_adapters.storyboard import Shot as BoardShot, build_board
-from promptreel.otio_adapters.timebase import time_range
+from promptreel.core.timeline.timebase import time_range
 from tests.sandbox_engine import point_at
 
 SIZE = Size(width=320, height=180)
@@ -187,7 +187,7 @@ def test_a_storyboard_row_group_fills_from_one_job(fakes, home, tmp_path):
 def test_core_fill_groups_slots_and_prices_the_one_take_once(fakes, home, tmp_path):
     """The path Resolve fills take: slots of one group through plan_slots, under a budget that holds one 5 s take
     ($0.42) and not three."""
-    from promptreel.core.fill import FillSettings, fill_slots_sync
+    from promptreel.core.slots import FillSettings, fill_slots_sync
 
     fake = fakes.fakes["kling"]
     slots = [slot(30, prompt="wakes", name="SH010"), slot(40, prompt="runs", name="SH020"),
@@ -207,7 +207,7 @@ def test_an_aggregator_route_refuses_a_multi_shot_take():
 
 def test_an_ab_keeps_each_shot_of_the_take():
     """A/B slots are new slot objects: their plan is still the one take's request, from their own shot."""
-    from promptreel.otio_adapters.fill import Estimate
+    from promptreel.core.timeline.fill import Estimate
 
     plans = plan_shots([slot(30), slot(40)], V3)
     e = Estimate(placeholder=None, slot=plans[1].slot, shape_plan=plans[1])

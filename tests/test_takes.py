@@ -8,7 +8,7 @@ import pytest
 
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import BadInput, UnknownModel, UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots_sync
+from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
 from promptreel.core.sandbox.run import sandbox
@@ -103,7 +103,7 @@ def test_ab_and_variants_through_the_sandbox_are_recorded_as_one_group(tmp_path)
 
 
 def test_failed_takes_are_recorded_with_their_reason_and_cannot_be_chosen(tmp_path):
-    from promptreel.core.fill import SlotClip
+    from promptreel.core.slots import SlotClip
 
     journal = Journal.open_default()
     good = fill_slots_sync([SLOT.model_copy(update={"model": "draft"})], FillSettings(output_dir=tmp_path))[0]

@@ -10,7 +10,7 @@ from fractions import Fraction
 import av
 
 from promptreel.core.cli import main
-from promptreel.core.fill import FillSettings, fill_slots_sync
+from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
 from promptreel.core.takes import list_takes, record_takes, take_slots

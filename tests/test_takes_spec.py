@@ -6,7 +6,7 @@ import json
 from fractions import Fraction
 
 from promptreel.core.cli import main
-from promptreel.core.fill import SlotClip
+from promptreel.core.slots import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.prompts.compose import PromptSpec
 from promptreel.core.request import Slot

@@ -136,7 +136,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
 
 def _keep(journal, clip, made, signing, anchors) -> dict | None:
     """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
-    from ..fill import keep_provenance
+    from ..slots import keep_provenance
 
     if made is None:
         return None

@@ -13,8 +13,8 @@ UserError before anything is spent. OTIO loads this file by path, so it imports 
 
 from pathlib import Path
 
-from promptreel.otio_adapters.fill import fill_tracks
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_tracks
+from promptreel.core.timeline.filler import FillOptions, engine_filler
 
 
 def hook_function(in_timeline, argument_map=None):

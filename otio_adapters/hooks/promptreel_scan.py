@@ -8,8 +8,8 @@ layer may import only core): the result is plain data. OTIO loads this file by p
 absolutely.
 """
 
-from promptreel.otio_adapters.fill import scan_timeline
-from promptreel.otio_adapters.timeline_io import is_resolve_shaped
+from promptreel.core.timeline.fill import scan_timeline
+from promptreel.core.timeline.metadata import is_resolve_shaped
 
 
 def hook_function(in_timeline, argument_map=None):

@@ -14,8 +14,8 @@ from pathlib import Path
 from promptreel.core.errors import BadInput, UserError
 from promptreel.core.frames import rate_str
 from promptreel.core.request import Slot
-from promptreel.otio_adapters.filler import Failed, Filled, FillOptions
-from promptreel.otio_adapters.timebase import timecode_to_frame
+from promptreel.core.timeline.filler import Failed, Filled, FillOptions
+from promptreel.core.timeline.timebase import timecode_to_frame
 
 # Codecs the draft render writes; conform owns the full list for real fills.
 _CODECS = {

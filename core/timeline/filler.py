@@ -8,7 +8,7 @@ either a `Filled` (conformed media of exactly `slot.frames` frames at `slot.rate
 `engine_filler` is the one real filler: plan, the job engine (the `draft` model included),
 conform. It takes the plans the fill has already made (`FillOptions.plans`) instead of planning
 again; other fillers may ignore them. Tests may pass their own filler where generation is not what
-they test.
+they test. `checked` holds every result to its slot before anything goes into a timeline.
 """
 
 from __future__ import annotations
@@ -18,8 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..core.plan import PlannedRequest
-from ..core.request import Slot
+from ..conform.plan import Choices
+from ..conform.probe import probe
+from ..errors import UserError
+from ..plan import PlannedRequest
+from ..request import Slot
+from ..slots import FillSettings, fill_slots_sync, target_for
+
+RESOLVE_START_TIMECODE = "01:00:00:00"  # where Resolve-shaped media starts: Resolve reads source ranges against it
+
+
+class FillIncomplete(UserError):
+    """Slots or takes were not made, so nothing was written."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -65,9 +77,6 @@ class Filler(Protocol):
 
 def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | Failed]:
     """Every slot through the job engine as one batch, each result conformed to exactly its slot."""
-    from ..core.conform.plan import Choices
-    from ..core.fill import FillSettings, fill_slots_sync, target_for
-
     settings = FillSettings(output_dir=Path(options.output_dir), model=options.model,
                             choices=Choices(fps_mode=options.fps_mode, fit=options.fit), codec=options.codec,
                             start_timecode=options.start_timecode, budget=options.budget, project=options.project,
@@ -84,3 +93,22 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
         if options.progress:
             options.progress(i, clip.slot, "done" if clip.ok else "failed", len(slots))
     return results
+
+
+def checked(result: Filled | Failed, slot: Slot) -> Filled | Failed:
+    """`result`, or a Failed when its media is not exactly the slot (the take was paid all the same)."""
+    problem = check_media(result, slot) if isinstance(result, Filled) else None
+    return Failed(problem, float(result.provenance.get("cost") or 0)) if problem else result
+
+
+def check_media(result: Filled, slot: Slot) -> str | None:
+    """Frame-exact or refused: the media must be exactly the slot's frames, rate and size."""
+    try:
+        info = probe(result.media)
+    except UserError as e:
+        return str(e)
+    if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (
+            slot.size.width, slot.size.height):
+        return (f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
+                f"the slot needs {slot.frames} at {slot.rate} {slot.size}")
+    return None

@@ -12,26 +12,21 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.catalog import Catalog, Size, default_catalog
-from ..core.errors import BadInput, BudgetExceeded, UserError
-from ..core.cast import cast_shape
-from ..core.plan import PlannedRequest, group_shots, plan_slot, reword
-from ..core.prompts.compose import TemplateCache
-from ..core.request import Slot
-from ..core.takes import check_models, list_takes, record_takes, take_slots
-from .filler import Failed, Filled, Filler, FillOptions
+from ..catalog import Catalog, Size, default_catalog
+from ..errors import BadInput, BudgetExceeded, UserError
+from ..cast import cast_shape
+from ..plan import PlannedRequest, group_shots, plan_slot, reword
+from ..prompts.compose import TemplateCache
+from ..request import Slot
+from ..journal import Journal
+from ..slots import SlotClip
+from ..takes import check_models, list_takes, record_takes, take_slots
+from .filler import RESOLVE_START_TIMECODE, Failed, FillIncomplete, Filled, Filler, FillOptions, checked
+from .metadata import is_resolve_shaped
 from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
-from .takes import Alternate, add_take_tracks, drop_orphan_alternates, is_takes_track, take_entries
-from .timeline_io import is_resolve_shaped
+from .take_tracks import Alternate, add_take_tracks, drop_orphan_alternates, is_takes_track, take_entries
 from .writeback import apply_fill
-
-RESOLVE_START_TIMECODE = "01:00:00:00"
-
-
-class FillIncomplete(UserError):
-    exit_code = 4
-
 
 @dataclass
 class Estimate:
@@ -181,7 +176,7 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
 
     Every fill is recorded as a take of its shot (`promptreel takes`, `promptreel promote`). With
     `options.models` (an A/B) each placeholder gets a take on every model, all in one batch: the first
-    model's in place, the others as alternates on takes tracks (otio_adapters/takes.py).
+    model's in place, the others as alternates on takes tracks (core/timeline/take_tracks.py).
     """
     scan = find_placeholders(tracks, global_start)
     stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
@@ -222,7 +217,7 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
     results = filler(slots, replace(options, plans=plans)) if slots else []
     if len(results) != len(slots):
         raise AssertionError(f"filler returned {len(results)} results for {len(slots)} slots")
-    outcomes = iter(zip(slots, (_checked(r, s) for s, r in zip(slots, results))))
+    outcomes = iter(zip(slots, (checked(r, s) for s, r in zip(slots, results))))
     placed: list[tuple[Placeholder, list[tuple[Slot, Filled | Failed]]]] = []
     for row in rows:
         if not row:
@@ -256,16 +251,8 @@ def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
     return list(options.models) or [options.model]
 
 
-def _checked(result: Filled | Failed, slot: Slot) -> Filled | Failed:
-    problem = _check_media(result, slot) if isinstance(result, Filled) else None
-    return Failed(problem, float(result.provenance.get("cost") or 0)) if problem else result
-
-
 def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillReport) -> None:
     """Record each placeholder's takes, put the first that was made in place, the others beside it."""
-    from ..core.fill import SlotClip
-    from ..core.journal import Journal
-
     alternates = []
     journal = Journal.open_default() if placed else None
     try:
@@ -293,21 +280,6 @@ def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillRe
         drop_orphan_alternates(tracks)  # a refilled draft's old alternates
     if alternates:
         add_take_tracks(tracks, alternates, global_start, resolve)
-
-
-def _check_media(result: Filled, slot: Slot) -> str | None:
-    """Frame-exact or refused: the media must be exactly the slot's frames, rate and size."""
-    from ..core.conform.probe import probe
-
-    try:
-        info = probe(result.media)
-    except UserError as e:
-        return str(e)
-    if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (
-            slot.size.width, slot.size.height):
-        return (f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
-                f"the slot needs {slot.frames} at {slot.rate} {slot.size}")
-    return None
 
 
 def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillOptions, *,
