@@ -178,35 +178,27 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
     `options.models` (an A/B) each placeholder gets a take on every model, all in one batch: the first
     model's in place, the others as alternates on takes tracks (core/timeline/take_tracks.py).
     """
-    scan = find_placeholders(tracks, global_start)
-    stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
-    models = _models(options, catalog)
-    ab = len(models) > 1
-    columns = [estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab)
-               for m in models]
+    return fill_placeholders(tracks, find_placeholders(tracks, global_start), filler, options, size=size,
+                             bit_depth=bit_depth, global_start=global_start, resolve=resolve, catalog=catalog)
+
+
+def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, options: FillOptions, *, size: Size,
+                      bit_depth: int, global_start: otio.opentime.RationalTime | None = None, resolve: bool = False,
+                      catalog: Catalog | None = None) -> FillReport:
+    """Fill the placeholders of `scan` (found under `tracks`, or some of them) as fill_tracks does."""
+    columns, ab = _columns(scan, options, size, bit_depth, catalog)
     report = FillReport(skipped=scan.skipped, estimates=columns[0])
     if not report.estimates:
         return report
-    refused = [e for col in columns for e in col if e.error]
-    if refused and not options.partial:
-        raise FillIncomplete(
-            f"{len(refused)} {'take' if ab else 'placeholder'}(s) cannot be made: "
-            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: "
-                        f"{e.error}" for e in refused),
-            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.")
-    rows = [[col[i] for col in columns if not col[i].error] for i in range(len(report.estimates))]
+    _refuse_unmakeable(columns, options, ab)
+    rows = _rows(columns)
     for i, row in enumerate(rows):
         if not row:
             report.failed.append((report.estimates[i].placeholder, report.estimates[i].error))
         report.failed_takes += [(col[i].placeholder, f"{col[i].slot.model}: {col[i].error}")
                                 for col in columns if row and col[i].error]
     todo = [e for row in rows for e in row]
-    total = sum(e.cost for e in todo)
-    if options.budget is not None and total > options.budget:
-        takes = f" ({len(todo)} takes)" if ab else ""
-        raise BudgetExceeded(f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
-                             f"${total:.2f}, over the budget of ${options.budget:.2f}.",
-                             "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
+    _refuse_over_budget(rows, options, ab)
     if resolve and options.start_timecode is None:
         # Resolve reads source ranges against the media's own start timecode.
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
@@ -240,6 +232,51 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
             "for new ones), or pass --partial to write the filled part.")
     _place(tracks, placed, ab, global_start, resolve, report)
     return report
+
+
+def check_fill(scan: Scan, options: FillOptions, *, size: Size, bit_depth: int,
+               catalog: Catalog | None = None) -> None:
+    """Refuse what fill_placeholders would refuse for all of `scan` (a placeholder its model cannot make,
+    over the budget), without making anything: for callers that fill a timeline's placeholders one by one."""
+    columns, ab = _columns(scan, options, size, bit_depth, catalog)
+    if columns[0]:
+        _refuse_unmakeable(columns, options, ab)
+        _refuse_over_budget(_rows(columns), options, ab)
+
+
+def _columns(scan: Scan, options: FillOptions, size: Size, bit_depth: int,
+             catalog: Catalog | None) -> tuple[list[list[Estimate]], bool]:
+    """Each model's estimate of every placeholder (one column per model of an A/B), and whether it is an A/B."""
+    stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
+    models = _models(options, catalog)
+    ab = len(models) > 1
+    return [estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab)
+            for m in models], ab
+
+
+def _rows(columns: list[list[Estimate]]) -> list[list[Estimate]]:
+    """Per placeholder, the takes that can be made."""
+    return [[col[i] for col in columns if not col[i].error] for i in range(len(columns[0]))]
+
+
+def _refuse_unmakeable(columns: list[list[Estimate]], options: FillOptions, ab: bool) -> None:
+    refused = [e for col in columns for e in col if e.error]
+    if refused and not options.partial:
+        raise FillIncomplete(
+            f"{len(refused)} {'take' if ab else 'placeholder'}(s) cannot be made: "
+            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: "
+                        f"{e.error}" for e in refused),
+            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.")
+
+
+def _refuse_over_budget(rows: list[list[Estimate]], options: FillOptions, ab: bool) -> None:
+    todo = [e for row in rows for e in row]
+    total = sum(e.cost for e in todo)
+    if options.budget is not None and total > options.budget:
+        takes = f" ({len(todo)} takes)" if ab else ""
+        raise BudgetExceeded(f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
+                             f"${total:.2f}, over the budget of ${options.budget:.2f}.",
+                             "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
 
 
 def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:

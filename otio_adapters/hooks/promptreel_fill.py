@@ -6,8 +6,8 @@ clips named after their media, media starting at 01:00:00:00), each slot kept as
             "filler": None (the engine) or a Filler, "catalog": None, "project": "" (the cost ledger's)}
     otio.hooks.run("promptreel_fill", timeline, args)   # args["report"] holds the outcome
 
-How the Resolve plugin's file mode fills an exported timeline without importing this package (its
-layer may import only core). Refusals (over budget, a slot the model cannot make) raise the core
+For OTIO pipelines that run hooks; promptreel's own callers (the CLI, Resolve's file mode) call
+core.timeline.fill directly. Refusals (over budget, a slot the model cannot make) raise the core
 UserError before anything is spent. OTIO loads this file by path, so it imports absolutely.
 """
 

@@ -3,8 +3,8 @@
     args = {"model": "draft", "size": core.catalog.Size or None, "bit_depth": 10}
     otio.hooks.run("promptreel_scan", timeline, args)   # args["scan"] holds the result
 
-How the Resolve plugin's file mode reads an exported timeline without importing this package (its
-layer may import only core): the result is plain data. OTIO loads this file by path, so it imports
+For OTIO pipelines that run hooks: the result is plain data. promptreel's own callers (the CLI,
+Resolve's file mode) call core.timeline.fill directly. OTIO loads this file by path, so it imports
 absolutely.
 """
 
