@@ -33,13 +33,13 @@ from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import seconds_to_frames_ceil
 from .journal import Journal, new_id, now_iso, whoami
 from .keys import redact
+from .made import MadeClip
 from .prompts.compose import TemplateCache, compose
 from .prompts.templates import TemplateStore
 from .request import Slot
 
 if TYPE_CHECKING:
     from .engine import JobResult
-    from .slots import SlotClip
     from .plan import PlannedRequest
 
 DEFAULT_SIZE = Size(width=1920, height=1080)
@@ -192,12 +192,12 @@ def promote_slot(slot: Slot, take: Take, final_model: str, catalog: Catalog | No
 
 
 def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], journal: Journal,
-              name: str = "") -> list[SlotClip]:
+              name: str = "") -> list[MadeClip]:
     """The engine's raw results (`promptreel generate`: nothing conformed) as clips for `record_takes`,
     in the engine's order (each planned request, each of its variants). A take's slot is its clip as
     made: frames, rate and size read from the media, or from the request where there is none."""
     from .engine import variant_request
-    from .slots import SlotClip, job_provenance
+    from .slots import job_provenance
 
     catalog = default_catalog()
     clips, it = [], iter(results)
@@ -214,7 +214,7 @@ def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], j
                         seed=req.seed, negative_prompt=req.negative_prompt, first_frame=req.first_frame,
                         last_frame=req.last_frame, variant=job.variant)
             error = None if job.ok else (job.error or job.state.value)
-            clips.append(SlotClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
+            clips.append(MadeClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
     return clips
 
 
@@ -249,7 +249,7 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
 # --- the journal's takes table ------------------------------------------------------------------
 
 
-def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: Kind,
+def record_takes(journal: Journal, shot: str, clips: Sequence[MadeClip], kind: Kind,
                  source: str | None = None, parent: str | None = None) -> str:
     """Record `clips` (core.slots's results, failures included) as the takes of one group; returns its id.
     `source` is the take a promotion started from, `parent` the take a refinement changed. A promoted
@@ -272,10 +272,10 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
                 "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
                 " provenance, error, source, parent, created_at, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
-                 clip.slot.variant, p.get("job_id"), str(clip.path) if clip.path else None,
-                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, parent, at,
-                 *who))
+                (take_id, group, shot, kind, i, p.model or clip.slot.model or "draft", p.seed,
+                 clip.slot.variant, p.job_id or None, str(clip.path) if clip.path else None,
+                 clip.slot.model_dump_json(), json.dumps(p.as_dict(), sort_keys=True, default=str), clip.error,
+                 source, parent, at, *who))
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group

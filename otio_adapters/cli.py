@@ -205,8 +205,8 @@ def _print_summary(report, written: Path, note: str | None) -> None:
     alternates: dict[int, list] = {}
     for ph, result in report.alternates:
         alternates.setdefault(id(ph), []).append(result)
-    rows = [[ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
-             f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name]
+    rows = [[ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.model),
+             f"{result.provenance.cost:.2f}", result.path.name]
             for ph, main in report.filled for result in [main, *alternates.get(id(ph), [])]]
     # Timecodes and model ids are read and typed: kept whole; the track and the media file name go first.
     cols = [Col("track", "extra", 2), Col("record TC", "id"), Col("frames"), Col("prompt"), Col("model", "id"),
@@ -274,8 +274,8 @@ def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, p
 
     where = f"{ext.track_label}{' (a new track)' if ext.new_track else ''} {record_timecode(ext.record_frame, picked.rate)}"
     click.echo(f"extended {picked.clip.name!r} by {ext.frames} frames at {where} with "
-               f"{ext.result.provenance.get('model')} (${float(ext.result.provenance.get('cost') or 0):.2f}); "
-               f"wrote {written}\n    {ext.result.media}")
+               f"{ext.result.provenance.model} (${ext.result.provenance.cost:.2f}); "
+               f"wrote {written}\n    {ext.result.path}")
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
     for w in ext.warnings:
         click.echo(f"note: {w}", err=True)
@@ -323,9 +323,9 @@ def edit(timeline: Path, out: Path, clip_name, at, track, instruction, model, ha
     done = edit_clip(doc.timeline, picked, instruction, engine_filler, options, size=fsize, bit_depth=fdepth,
                      handles=handles, resolve=doc.is_resolve)
     written, note = write_timeline(doc, out)
-    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.get('model')} "
-               f"(${float(done.result.provenance.get('cost') or 0):.2f}): a take on the disabled "
-               f"'promptreel takes' track under the cut; wrote {written}\n    {done.result.media}")
+    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.model} "
+               f"(${done.result.provenance.cost:.2f}): a take on the disabled "
+               f"'promptreel takes' track under the cut; wrote {written}\n    {done.result.path}")
     for w in done.warnings:
         click.echo(f"note: {w}", err=True)
     if note:
@@ -507,10 +507,10 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
 
     rows = []
     for ph, filled in result.report.filled:
-        info = probe(filled.media)  # what is really on disk, not what was asked for
-        rows.append([ph.name, str(filled.provenance.get("model")), ph.timecode, str(info.frames), rate_label(info.rate),
+        info = probe(filled.path)  # what is really on disk, not what was asked for
+        rows.append([ph.name, str(filled.provenance.model), ph.timecode, str(info.frames), rate_label(info.rate),
                      f"{info.width}x{info.height}", f"{info.codec} {info.pix_fmt}",
-                     f"{float(filled.provenance.get('cost') or 0):.2f}", filled.media.name])
+                     f"{filled.provenance.cost:.2f}", filled.path.name])
     # Names and timecodes are never cut; on a narrow terminal the file (its folder is printed below) and the codec go.
     cols = [Col("shot", "id"), Col("model", "id"), Col("record TC", "id"), Col("frames"), Col("rate"), Col("size", "id"),
             Col("codec", "extra", 2), Col("$"), Col("file", "extra", 3)]

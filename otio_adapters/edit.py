@@ -20,7 +20,8 @@ from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
 from ..core.frames import rate_label
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
-from ..core.timeline.filler import RESOLVE_START_TIMECODE, Failed, FillIncomplete, Filled, Filler, FillOptions, checked
+from ..core.made import MadeClip
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
 from ..core.timeline.metadata import namespace
 from ..core.timeline.placeholders import Placeholder
 from ..core.timeline.take_tracks import Alternate, add_take_tracks
@@ -34,7 +35,7 @@ class Edit:
     clip: otio.schema.Clip  # the take on the takes track
     head: int
     tail: int
-    result: Filled
+    result: MadeClip
     warnings: list[str]
 
 
@@ -89,15 +90,15 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
     planned = PlannedRequest(planned.request, slot, planned.warnings)
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
     result = checked(result, slot)
-    if isinstance(result, Failed):
-        raise FillIncomplete(f"The edit of {p.clip.name!r} was not made: {result.reason}",
+    if not result.ok:
+        raise FillIncomplete(f"The edit of {p.clip.name!r} was not made: {result.error}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
     ph = Placeholder(p.clip, "clip", p.label, p.rate, p.start + p.offset, frames, instruction, head, tail)
     label = f"{p.clip.name} — {model.id} edit"
-    provenance = {**result.provenance, "edit_of": p.clip.name, "instruction": instruction, "handles": [head, tail],
+    provenance = {**result.provenance.as_dict(), "edit_of": p.clip.name, "instruction": instruction, "handles": [head, tail],
                   "placeholder": {"kind": "edit"}}
-    add_take_tracks(timeline.tracks, [Alternate(ph, result.media, result.start_frame, label, provenance)],
+    add_take_tracks(timeline.tracks, [Alternate(ph, result.path, result.start_frame, label, provenance)],
                     timeline.global_start_time, resolve)
-    take = next(c for c in timeline.tracks[0].find_clips() if namespace(c).get("job_id") == result.provenance.get("job_id")
+    take = next(c for c in timeline.tracks[0].find_clips() if namespace(c).get("job_id") == result.provenance.job_id
                 and namespace(c).get("edit_of") == p.clip.name)
     return Edit(p, take, head, tail, result, list(planned.warnings))

@@ -21,7 +21,8 @@ from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserErro
 from ..core.extend import SKIPPED, check_extension, extension_model
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
-from ..core.timeline.filler import RESOLVE_START_TIMECODE, Failed, FillIncomplete, Filled, Filler, FillOptions, checked
+from ..core.made import MadeClip
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
 from ..core.timeline.metadata import NS, RESOLVE_NS, namespace, plain
 from ..core.timeline.neighbours import extract_frame, media_file, media_frame_seconds
 from ..core.timeline.placeholders import Placeholder, has_time_effect, prompt_of, track_rate
@@ -61,7 +62,7 @@ class Extension:
     track_label: str
     record_frame: int
     frames: int
-    result: Filled
+    result: MadeClip
     new_track: bool
     warnings: list[str]
 
@@ -218,11 +219,11 @@ def _label(tracks: otio.schema.Stack, track: otio.schema.Track) -> str:
     return "V?"
 
 
-def place_extension(tracks: otio.schema.Stack, p: Picked, result: Filled, prompt: str, provenance: dict,
+def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict,
                     resolve: bool) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
     """Put the extension right after `p`: its own track's gap, else the track above, else a new track above."""
     frames = provenance["extension_frames"]
-    name = result.media.name if resolve else f"{p.clip.name} +{frames}"
+    name = result.path.name if resolve else f"{p.clip.name} +{frames}"
     new_track = False
     target, spot = p.track, _free_spot(p.track, p.end, frames, p.rate)
     if spot is None:
@@ -239,7 +240,7 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: Filled, prompt
     record["new_track"] = new_track
     gap = target[index]
     ph = Placeholder(gap, "gap", _label(tracks, target), p.rate, p.end + p.offset, frames, prompt, index=index)
-    clip = apply_fill(ph, result.media, result.start_frame, provenance, resolve)
+    clip = apply_fill(ph, result.path, result.start_frame, provenance, resolve)
     ns = plain(namespace(clip))
     ns["placeholder"] = {"kind": "extension", **record}
     clip.metadata[NS] = ns
@@ -274,10 +275,10 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     slot = planned.slot
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
     result = checked(result, slot)
-    if isinstance(result, Failed):
-        raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.reason}",
+    if not result.ok:
+        raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.error}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
-    provenance = {**result.provenance, "extends": p.clip.name, "extension_edge": edge, "extension_frames": frames}
+    provenance = {**result.provenance.as_dict(), "extends": p.clip.name, "extension_edge": edge, "extension_frames": frames}
     clip, target, new_track = place_extension(timeline.tracks, p, result, slot.prompt, provenance, resolve)
     return Extension(p, clip, _label(timeline.tracks, target), p.end + p.offset, frames, result, new_track,
                      list(planned.warnings))

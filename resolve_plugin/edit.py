@@ -59,7 +59,7 @@ def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, mode
         raise PlacementFailed(f"Resolve did not take the edit of '{item.name}' as a take: {result.reason}.",
                               f"It is in the bin as '{take.name}'; cut it over the clip by hand.")
     record = EditRecord(kind="edit", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.job_id, placeholder_id=added.shown.id or item.id, placeholder_name=item.name,
+                        job_id=made.provenance.job_id, placeholder_id=added.shown.id or item.id, placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=frames)
     record.placed = Placed(item_id=added.shown.id or item.id, clip_id=item.clip_id, track=item.track,
                            start=item.start, duration=frames, takes=[take.id])

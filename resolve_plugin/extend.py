@@ -101,7 +101,7 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
             f"Delete the clip '{clip.name}' on the timeline by hand." if left else
             "Check for clips edited onto that range meanwhile, then extend again.")
     record = EditRecord(kind="extend", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.job_id, placeholder_id=item.id, placeholder_name=item.name,
+                        job_id=made.provenance.job_id, placeholder_id=item.id, placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=item.duration)
     record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=frames,
                            added_track=added)

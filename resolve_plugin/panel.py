@@ -50,7 +50,6 @@ from promptreel.core.prompts.builders import BuiltPrompt
 from promptreel.core.prompts.compose import PromptSpec, compose, spec_from
 from promptreel.core.prompts.fields import ShotFields
 from promptreel.core.prompts.templates import TemplateStore
-from promptreel.core.slots import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
 from promptreel.core.stats import COLUMNS, model_stats
@@ -414,9 +413,8 @@ class Panel:
         slot = takes.promote_slot(take.slot, take, final)
         estimate([(f"{take.shot} — {take.model}", slot)], final, s.budget_usd).refuse_if_over("Promoting")
         record, made = promote(self._gw(), self._maker(), clip_id, slot)
-        takes.record_takes(self.journal(), take.shot, [SlotClip(slot, made.path, {**made.as_provenance(),
-                                                                                   "resolve_clip": clip_id})],
-                           "promote", source=take.id)
+        takes.record_takes(self.journal(), take.shot, [made.placed_at(resolve_clip=clip_id)], "promote",
+                           source=take.id)
         return {"promoted": record.id}
 
     def costs(self, _: dict) -> dict:

@@ -53,9 +53,9 @@ def test_demo_through_the_sandbox_fills_each_shot_on_its_own_model(tmp_path, mon
         # Small frames, but each model's real length: conform must trim, not be handed a short clip.
         result = run_demo(tmp_path / "sbx", model=None, shots_csv=SANDBOX_SHOTS)
         creates = {route: fake.creates for route, fake in env.fakes.items()}
-    models = [f.provenance["model"] for _, f in result.report.filled]
+    models = [f.provenance.model for _, f in result.report.filled]
     assert models == ["gemini-omni-1.2-flash", "kling-v3", "gen-4.5"]
     for (ph, filled), frames in zip(result.report.filled, (24, 36, 60)):
-        assert probe(filled.media).frames == frames == ph.frames
+        assert probe(filled.path).frames == frames == ph.frames
     assert creates == {"gemini": 1, "kling": 1, "runway": 1}  # one create per shot, no resend
     assert result.report.cost > 0

@@ -157,7 +157,7 @@ def test_three_adjacent_gen_placeholders_fill_from_one_job_each_exact(fakes, hom
     clips = [track[i] for i in range(3)]
     for clip, frames in zip(clips, (30, 40, 20)):
         assert_frame_exact(clip, frames, Fraction(24))
-    job_ids = {f.provenance["job_id"] for _, f in report.filled[:3]}
+    job_ids = {f.provenance.job_id for _, f in report.filled[:3]}
     assert len(job_ids) == 1
     # Priced once: a 5 s take at 720p, not three.
     assert [e.cost for e in report.estimates[:3]] == [pytest.approx(5 * 0.084), 0.0, 0.0]
@@ -194,7 +194,7 @@ def test_core_fill_groups_slots_and_prices_the_one_take_once(fakes, home, tmp_pa
              slot(20, prompt="sleeps", name="SH030")]
     clips = fill_slots_sync(slots, FillSettings(output_dir=tmp_path / "out", codec="h264", budget=0.5))
     assert all(c.ok for c in clips) and fake.creates == 1
-    assert [round(float(c.provenance["cost"]), 3) for c in clips] == [0.42, 0.0, 0.0]
+    assert [round(float(c.provenance.cost), 3) for c in clips] == [0.42, 0.0, 0.0]
 
 
 def test_an_aggregator_route_refuses_a_multi_shot_take():

@@ -19,9 +19,9 @@ from ..plan import PlannedRequest, group_shots, plan_slot, reword
 from ..prompts.compose import TemplateCache
 from ..request import Slot
 from ..journal import Journal
-from ..slots import SlotClip
+from ..made import MadeClip
 from ..takes import check_models, list_takes, record_takes, take_slots
-from .filler import RESOLVE_START_TIMECODE, Failed, FillIncomplete, Filled, Filler, FillOptions, checked
+from .filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
 from .metadata import is_resolve_shaped
 from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
@@ -64,18 +64,18 @@ class Estimate:
 
 @dataclass
 class FillReport:
-    filled: list[tuple[Placeholder, Filled]] = field(default_factory=list)
+    filled: list[tuple[Placeholder, MadeClip]] = field(default_factory=list)
     failed: list[tuple[Placeholder, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     failed_takes: list[tuple[Placeholder, str]] = field(default_factory=list)  # an A/B's takes that were not made
-    alternates: list[tuple[Placeholder, Filled]] = field(default_factory=list)  # an A/B's other takes, placed beside
+    alternates: list[tuple[Placeholder, MadeClip]] = field(default_factory=list)  # an A/B's other takes, placed beside
     spent_on_failures: float = 0.0  # takes paid for that could not be used
 
     @property
     def cost(self) -> float:
         """What the run spent: every take, as the ledger has it (the A/B's alternates and unusable takes too)."""
-        return sum(float(f.provenance.get("cost") or 0) for _, f in self.filled + self.alternates) \
+        return sum(f.provenance.cost for _, f in self.filled + self.alternates) \
             + self.spent_on_failures
 
 
@@ -210,17 +210,17 @@ def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, opt
     if len(results) != len(slots):
         raise AssertionError(f"filler returned {len(results)} results for {len(slots)} slots")
     outcomes = iter(zip(slots, (checked(r, s) for s, r in zip(slots, results))))
-    placed: list[tuple[Placeholder, list[tuple[Slot, Filled | Failed]]]] = []
+    placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]] = []
     for row in rows:
         if not row:
             continue
         got = [next(outcomes) for _ in row]
-        report.spent_on_failures += sum(r.cost for _, r in got if isinstance(r, Failed))
+        report.spent_on_failures += sum(r.provenance.cost for _, r in got if not r.ok)
         ph = row[0].placeholder
-        if not any(isinstance(r, Filled) for _, r in got):
-            report.failed.append((ph, "; ".join((f"{s.model}: " if ab else "") + r.reason for s, r in got)))
+        if not any(r.ok for _, r in got):
+            report.failed.append((ph, "; ".join((f"{s.model}: " if ab else "") + str(r.error) for s, r in got)))
         else:
-            report.failed_takes += [(ph, f"{s.model}: {r.reason}") for s, r in got if isinstance(r, Failed)]
+            report.failed_takes += [(ph, f"{s.model}: {r.error}") for s, r in got if not r.ok]
             placed.append((ph, got))
     if (report.failed or report.failed_takes) and not options.partial:
         lost = report.failed + report.failed_takes
@@ -295,21 +295,19 @@ def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillRe
     try:
         for ph, got in placed:
             shot = ph.name or f"{ph.track} {ph.timecode}"
-            clips = [SlotClip(s, r.media, r.provenance) if isinstance(r, Filled)
-                     else SlotClip(s, None, {"model": s.model}, r.reason) for s, r in got]
-            group = record_takes(journal, shot, clips, "ab" if ab else "fill")
+            group = record_takes(journal, shot, [r for _, r in got], "ab" if ab else "fill")
             takes = list_takes(journal, group=group)
-            main = next(i for i, (_, r) in enumerate(got) if isinstance(r, Filled))
+            main = next(i for i, (_, r) in enumerate(got) if r.ok)
             result = got[main][1]
             extra = {"take_id": takes[main].id, "take_group": group}
             if ab:
                 extra["takes"] = take_entries(group, takes)
-            apply_fill(ph, result.media, result.start_frame, {**result.provenance, **extra}, resolve)
+            apply_fill(ph, result.path, result.start_frame, {**result.provenance.as_dict(), **extra}, resolve)
             report.filled.append((ph, result))
-            alternates += [Alternate(ph, r.media, r.start_frame, f"{shot} — {s.model}",
-                                     {**r.provenance, "take_id": takes[j].id, "alternate_of": group})
-                           for j, (s, r) in enumerate(got) if j != main and isinstance(r, Filled)]
-            report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and isinstance(r, Filled)]
+            alternates += [Alternate(ph, r.path, r.start_frame, f"{shot} — {s.model}",
+                                     {**r.provenance.as_dict(), "take_id": takes[j].id, "alternate_of": group})
+                           for j, (s, r) in enumerate(got) if j != main and r.ok]
+            report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and r.ok]
     finally:
         if journal is not None:
             journal.close()
