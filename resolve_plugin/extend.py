@@ -21,7 +21,7 @@ from .bins import DEFAULT_BIN, import_tagged
 from .clipmaker import ClipMaker
 from .edits import EditRecord, Placed
 from .errors import PlacementFailed, ResolveRefused
-from .fill import TRACK_NAME, _undo_placement, conform_target, free_track
+from .fill import TRACK_NAME, undo_placement, conform_target, free_track
 from .gateway import Gateway, Item, TimelineState, Track
 
 
@@ -94,7 +94,7 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == frames]
     if len(ok) != 1 or landed != {ok[0].id}:
-        left = _undo_placement(gw, sorted(landed), item.id)
+        left = undo_placement(gw, sorted(landed), item.id)
         raise PlacementFailed(
             f"The extension of '{item.name}' did not land as placed (V{track} at {start} for {frames} frames)"
             + (", and Resolve would not remove it." if left else "; it has been removed."),

@@ -366,7 +366,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: P
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == duration]
     if len(ok) != 1 or landed != {ok[0].id} or not placed.disabled.get(ph.item.id):
-        left = _undo_placement(gw, sorted(landed), ph.item.id)
+        left = undo_placement(gw, sorted(landed), ph.item.id)
         seen = ", ".join(f"V{track} at {it.start} for {it.duration}" for it in placed.range
                          if it.clip_id == clip.id) or "nothing"
         if left:
@@ -388,7 +388,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: P
     return record
 
 
-def _undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> list[str]:
+def undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> list[str]:
     """Remove what was placed and re-enable the placeholder; returns the ids Resolve would not remove."""
     left: list[str] = []
     if placed_ids:

@@ -60,6 +60,7 @@ from .clipmaker import ClipMaker
 from .costs import CostEstimate, estimate
 from .fill import chosen_placeholders, conform_target, fill, one_per_draft, promote, revert, slot_for
 from .gateway import Gateway
+from .media_folders import media_folders
 from .placeholders import find_placeholders
 
 MAX_BODY = 64 * 1024
@@ -454,8 +455,6 @@ class Panel:
     def media(self, body: dict) -> tuple[bytes, str]:
         """A clip's picture (`kind`: thumb, strip, play) from its file (`path`), which must lie in one of
         promptreel's media folders: the page cannot read anything else on the machine."""
-        from .worker import media_folders
-
         clip = Path(str(body.get("path") or "")).expanduser()
         roots = [Path(f) for f in media_folders()]
         if not clip.is_absolute() or not any(clip.resolve().is_relative_to(r) for r in roots):

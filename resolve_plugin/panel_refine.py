@@ -10,13 +10,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from promptreel.core import cast
 from promptreel.core.errors import BadInput
+from promptreel.core.journal import Journal
 
-if TYPE_CHECKING:
-    from .panel import Panel
+from .gateway import Gateway
+
+
+class Panel(Protocol):
+    """What these routes use of the panel (panel.py imports this module, so the class is described here,
+    not imported)."""
+
+    gw: Gateway | None
+
+    def journal(self) -> Journal: ...
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:

@@ -23,6 +23,7 @@ from .editions import decide
 from .errors import ResolveUnavailable
 from .gateway import BridgeGateway
 from .livejobs import LiveJobs
+from .media_folders import media_folders
 from .panel import CODE_SECONDS, Panel
 
 
@@ -91,16 +92,6 @@ def retire(panel: Panel) -> None:
             path.unlink()
     except (OSError, ValueError):
         pass
-
-
-def media_folders() -> list[str]:
-    """The only folders the bridge may read files from or write them to: promptreel's media (conformed
-    clips and drafts) and the panel's export folder. Not the data folder: it holds the journal and settings."""
-    from promptreel.core.settings import output_dir
-
-    from . import panel_settings
-
-    return [str(output_dir().expanduser().resolve()), str(panel_settings.load().watch_dir.resolve())]
 
 
 def declare_folders(gw: BridgeGateway) -> list[str]:
