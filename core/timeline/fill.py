@@ -12,14 +12,14 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from ..cast import cast_shape
 from ..catalog import Catalog, Size, default_catalog
 from ..errors import BadInput, BudgetExceeded, UserError
-from ..cast import cast_shape
+from ..journal import Journal
+from ..made import MadeClip
 from ..plan import PlannedRequest, group_shots, plan_slot, reword
 from ..prompts.compose import TemplateCache
 from ..request import Slot
-from ..journal import Journal
-from ..made import MadeClip
 from ..takes import check_models, list_takes, record_takes, take_slots
 from .filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
 from .metadata import is_resolve_shaped
@@ -27,6 +27,7 @@ from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
 from .take_tracks import Alternate, add_take_tracks, drop_orphan_alternates, is_takes_track, take_entries
 from .writeback import apply_fill
+
 
 @dataclass
 class Estimate:
