@@ -5,8 +5,8 @@ to what the linker returns. So each placeholder clip is filled on its own (one b
 an A/B's alternates on a takes track of its own) and its new media reference returned; any other clip
 gets None, which leaves it as it is. A gap is not a clip, so OTIO never hands one to a linker:
 `promptreel fill` (or core.timeline.fill) fills gaps. On a timeline's first clip its placeholders are
-found, all of them planned and priced, and the read refused before anything is spent if one cannot be
-made or they would cost more than the budget; later clips reuse what was found.
+found, every placeholder clip planned and priced, and the read refused before anything is spent if one
+cannot be made or they would cost more than the budget; later clips reuse what was found.
 
 `media_linker_argument_map` keys (all optional):
   output_dir    folder for the conformed media (default: promptreel's media folder)
@@ -50,9 +50,10 @@ def _root(item) -> otio.core.Composable:
 
 def _placeholder(clip: otio.schema.Clip, root, options: FillOptions, size: Size, bit_depth: int) -> Placeholder | None:
     if root is not _scanned[0]:
-        scan = find_placeholders(root)
-        check_fill(scan, options, size=size, bit_depth=bit_depth)  # the whole read refused before any spend
-        _scanned[:] = [root, {id(ph.item): ph for ph in scan.placeholders}]
+        found = find_placeholders(root)
+        clips = Scan([ph for ph in found.placeholders if isinstance(ph.item, otio.schema.Clip)], found.skipped)
+        check_fill(clips, options, size=size, bit_depth=bit_depth)  # the whole read refused before any spend
+        _scanned[:] = [root, {id(ph.item): ph for ph in clips.placeholders}]
     ph = _scanned[1].get(id(clip))
     return ph if ph is not None and ph.item is clip else None
 

@@ -80,3 +80,14 @@ def test_unknown_argument_is_refused(tmp_path):
     with pytest.raises(BadInput, match="output_folder"):
         otio.adapters.read_from_file(str(src), media_linker_name="promptreel",
                                      media_linker_argument_map={"output_folder": str(tmp_path)})
+
+
+def test_a_gap_the_linker_is_never_handed_does_not_refuse_the_read(tmp_path):
+    src = tmp_path / "board.otio"
+    t = _board(src)
+    t.tracks[0][1].metadata["promptreel"] = {"prompt": "gulls over the waves", "model": "no-such-model"}
+    otio.adapters.write_to_file(t, str(src))
+    read = otio.adapters.read_from_file(str(src), media_linker_name="promptreel", media_linker_argument_map={
+        "output_dir": str(tmp_path / "media"), "size": "320x180", "filler": pattern_filler})
+    assert_frame_exact(read.tracks[0][0], 14, 24)
+    assert isinstance(read.tracks[0][1], otio.schema.Gap)
