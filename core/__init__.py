@@ -3,4 +3,11 @@
 Nothing here imports `promptreel.otio_adapters` or `promptreel.resolve_plugin`.
 """
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # The version is pyproject.toml's, read from the installed package's metadata when asked for.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("promptreel")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

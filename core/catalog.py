@@ -15,7 +15,7 @@ from .tomlfile import read_user_file
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
 # How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
-Family = Literal["veo", "sora", "runway", "kling", "ltx", "draft", "generic"]
+Family = Literal["veo", "sora", "runway", "kling", "ltx", "grok", "minimax", "luma", "wan", "draft", "generic"]
 
 
 class Size(BaseModel):
@@ -120,6 +120,8 @@ class Model(BaseModel):
     max_shots: int = Field(1, ge=1)  # shots one multi-shot take may hold (Kling 3.0: 6); 1: no multi-shot
     # The longest source a video-to-video edit (remix of a video file) takes; None: the longest generation.
     edit_max_seconds: float | None = Field(None, gt=0)
+    # Takes a last frame with no first frame (a clip that ends on a picture: `extend --head`).
+    last_frame_alone: bool = False
     seed: bool = False
     negative_prompt: bool = False
     prompt_max_chars: int = 2000

@@ -74,3 +74,86 @@ def cut_range(media: Path, first: int, frames: int, rate: Fraction, folder: Path
         conform(media, out, Target(frames=frames, rate=rate, size=size, bit_depth=8, codec="h264"),
                 Choices(in_point=first))
     return out
+
+
+def _limit_frames(model: Model, rate: Fraction) -> int:
+    return math.floor(longest_edit(model) * rate)
+
+
+def split_pieces(where: str, frames: int, head: int, tail: int, rate: Fraction, model: Model,
+                 cuts: list[int] | None = None) -> list[tuple[int, int]]:
+    """The clip's used range [0, frames) as consecutive pieces (offset, frames), each one edit the model takes
+    (the first with the head handles, the last with the tail ones). `cuts`: the frame offsets where the editor
+    allows a cut, every one of them used; None: equal pieces, as few as the model's limit allows. Refused,
+    naming the piece, when one is still too long."""
+    limit = _limit_frames(model, rate)
+    longest = f"{model.name} edits at most {float(longest_edit(model)):g} s ({limit} frames at {rate_label(rate)} fps)"
+    if cuts is None:
+        if head >= limit or tail >= limit:
+            raise UnsupportedRequest(f"{where}: its handles alone are {max(head, tail)} frames; {longest}.",
+                                     "Give fewer --handles.")
+        for n in range(1, frames + 1):
+            base, extra = divmod(frames, n)
+            sizes = [base + (1 if i < extra else 0) for i in range(n)]
+            if sizes[0] + head <= limit and sizes[-1] + tail <= limit and max(sizes) <= limit:
+                break
+        cuts = [sum(sizes[:i]) for i in range(1, n)]
+    bad = [c for c in cuts if not 0 < c < frames]
+    if bad:
+        raise BadInput(f"{where} is {frames} frames; a cut at frame {bad[0]} of it is not inside it.",
+                       f"Give cuts between 1 and {frames - 1} frames into the clip (or record timecodes within it).")
+    edges = [0, *sorted(set(cuts)), frames]
+    pieces = [(a, b - a) for a, b in zip(edges, edges[1:])]
+    for i, (offset, n) in enumerate(pieces):
+        total = n + (head if i == 0 else 0) + (tail if i == len(pieces) - 1 else 0)
+        if total > limit:
+            raise UnsupportedRequest(
+                f"{where}: piece {i + 1} of {len(pieces)} (frames {offset}-{offset + n - 1} of the clip, {total} frames"
+                f" with its handles, {float(Fraction(total) / rate):.2f} s) is too long: {longest}.",
+                "Allow a cut inside it with --split, or give fewer --handles.")
+    return pieces
+
+
+def parse_cuts(text: str, start_frame: int, rate: Fraction) -> list[int]:
+    """`--split AT,AT`: each a frame offset into the clip (`30`) or a record timecode (`01:00:01:06`), as frame
+    offsets from the clip's first frame (`start_frame`: its record frame)."""
+    from .frames import parse_timecode
+
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part.isdigit():
+            out.append(int(part))
+            continue
+        try:
+            out.append(parse_timecode(part, rate) - start_frame)
+        except (BadInput, ValueError):
+            raise BadInput(f"--split {part!r} is neither a frame offset nor a timecode.",
+                           "Give frames into the clip (e.g. 30) or record timecodes (e.g. 01:00:01:06), "
+                           "comma-separated.") from None
+    if not out:
+        raise BadInput("--split was given no cuts.", "Give --split alone for equal pieces, or --split AT,AT.")
+    return out
+
+
+def join_pieces(pieces: list[Path], out: Path) -> Path:
+    """The edited pieces, each conformed frame-exact to the same target, played one after another as one file
+    (stream copy: no frame is re-encoded, added or lost). Written to a temporary name and renamed into place."""
+    import ffmpeg
+
+    from .ffmpeg import ffmpeg_exe
+
+    if out.exists():
+        return out
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in pieces), "utf-8")
+    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    try:
+        ffmpeg.run(ffmpeg.input(str(listing), f="concat", safe=0).output(str(partial), c="copy"),
+                   cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+        partial.replace(out)
+    finally:
+        listing.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+    return out

@@ -36,6 +36,7 @@ from .conform.probe import MediaInfo, probe
 from .download import DownloadError, fetch
 from .errors import BadInput, BudgetExceeded, MediaError, MissingKey, UnknownModel, UnsupportedRequest, UserError
 from .events import Event, EventKind, OnEvent, ignore
+from .files import replacing
 from .journal import CLAIM_SECONDS, Caps, Job, Journal, new_id, now_iso, owner_id, whoami
 from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
@@ -43,7 +44,7 @@ from .plan import PlannedRequest
 from .providers import protocol_class
 from .providers.base import ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status
 from .request import GenerationRequest
-from .settings import Settings, base_url_for, output_dir
+from .settings import Settings, base_url_for, media_root, output_dir
 
 log = logging.getLogger("promptreel.engine")
 
@@ -161,6 +162,7 @@ class Engine:
         self.catalog = catalog
         self.journal = journal
         self.settings = settings
+        journal.media_root = media_root(settings)  # this seat's mount of the studio's media (core/media_paths.py)
         self.sleep = asyncio.sleep  # every wait goes through here (tests record instead of waiting)
         self.clock = time.monotonic
         self._retired: set[str] = set()  # route keys that answered RETIRED (or refused the key) in this process
@@ -280,6 +282,84 @@ class Engine:
             self.journal.release(self.owner)
         return list(results)
 
+    async def refetch(self, job_ids: Iterable[str], on_event: OnEvent = ignore) -> list[JobResult]:
+        """Download again, from the provider's job, the takes of finished jobs this seat cannot read (made on a
+        seat whose media folder it does not mount): no create, no charge. Where the provider no longer has the
+        output, refused (changing nothing), saying that `--no-cache` makes a new, paid take."""
+        jobs = [self._refetchable(job_id) for job_id in job_ids]  # every name checked before any call
+        async with self._session():
+            return [await self._refetch(job, on_event) for job in jobs]
+
+    def _refetchable(self, job_id: str) -> Job:
+        job = self.journal.get(job_id)
+        if job is None:
+            raise BadInput(f"There is no job {job_id}.", "Run `promptreel jobs` to list job ids.")
+        while job.cached_from and (made := self.journal.get(job.cached_from)) is not None:
+            job = made  # a cache hit: the job that made the take
+        if job.state is not JobState.DONE:
+            raise BadInput(f"Job {job.id} is {job.state.value}, not finished: there is no take to fetch again.",
+                           "Run `promptreel resume` to collect unfinished jobs.")
+        if not job.provider_job_id or getattr(self._class_of(job), "local", False):
+            raise BadInput(f"Job {job.id} was rendered locally ({job.route_key}): no provider holds its take.",
+                           "Run the request again on this seat: a local render costs nothing.")
+        return job
+
+    async def _refetch(self, job: Job, on_event: OnEvent) -> JobResult:
+        proto = self._protocol(self._route_of(job))
+        assert not isinstance(proto, LocalProtocol)
+        expired = BadInput(f"Job {job.id}'s take has expired at {proto.route.protocol}: it can no longer be "
+                           "downloaded.", "Pass --no-cache to make (and pay for) a new take.")
+
+        async def fresh_media() -> MediaRef:
+            try:
+                status = await self._poll_once(job, proto)
+            except ProviderError as e:
+                if e.retryable:
+                    raise BadInput(f"{proto.route.protocol} did not answer for job {job.id}: {e.message}",
+                                   f"Run `promptreel resume --refetch {job.id}` again later.") from None
+                raise expired from None  # the provider no longer knows the job
+            if status.state not in _SUCCESS or not status.media:
+                raise expired
+            return status.media[0]
+
+        def progress(have: int, total: int | None) -> None:
+            on_event(Event(EventKind.DOWNLOADING, job.id, job.model, job.variant, bytes=have, total=total))
+
+        media = await fresh_media()
+        final = self._out_dir() / f"{job.id}.mp4"
+        for last in (False, True):
+            try:
+                info = await self._fetch_into(final, proto, media, progress)
+                break
+            except DownloadError as e:
+                if e.status not in (401, 403, 404, 410):
+                    raise BadInput(f"Job {job.id}'s take could not be downloaded again: {e.message}",
+                                   f"Run `promptreel resume --refetch {job.id}` again.") from None
+                if last:
+                    raise expired from None
+                media = await fresh_media()  # its URL may have lapsed between the two calls: once more
+        log.info("job %s: take fetched again from %s into %s (no charge)", job.id, proto.route.protocol, final)
+        on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
+        return replace(self._result(job.id, info=info), path=final, cost=0.0)
+
+    async def _fetch_into(self, final: Path, proto: Protocol, media: MediaRef, progress) -> MediaInfo:
+        """Download `media` into `final`, written under a temporary name beside it and probed before the rename."""
+        with replacing(final, suffix=".mp4") as tmp:
+            if media.inline_path is not None:
+                if not media.inline_path.is_file():
+                    raise DownloadError(f"The answer's file {media.inline_path} is gone.", retryable=False, status=410)
+                os.replace(media.inline_path, tmp)
+            else:
+                url, headers = proto.media_request(media)
+                async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
+                    with attempt:
+                        await fetch(self._client, url, headers, tmp, progress, auth=proto.auth)
+            try:
+                info = await asyncio.to_thread(probe, tmp)
+            except MediaError:
+                raise DownloadError("The downloaded file is not playable media.", retryable=False) from None
+        return MediaInfo(final, info.width, info.height, info.rate, info.frames, info.pix_fmt, info.has_audio)
+
     def _caps(self) -> Caps:
         s = self.settings
         return Caps(s.daily_cap_usd, s.user_daily_cap_usd, s.project_caps_usd)
@@ -346,7 +426,10 @@ class Engine:
         if job.state is not JobState.DONE:
             on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason=job.error_message))
             return replace(self._result(job.id), cost=0.0)
-        return await self._cached(job.id, job.model, job.variant, Path(job.output_path), on_event)
+        path = Path(job.output_path)
+        if not path.is_file():
+            path = self._local_copy(job.id) or path
+        return await self._cached(job.id, job.model, job.variant, path, on_event)
 
     # --- planning -----------------------------------------------------------------------------
 
@@ -367,7 +450,18 @@ class Engine:
 
     def _cache_hit(self, key: str) -> tuple[str, Path] | None:
         found = self.journal.cache_get(key)
-        return found if found is not None and found[1].is_file() else None
+        if found is None:
+            return None
+        if found[1].is_file():
+            return found
+        copy = self._local_copy(found[0])
+        return (found[0], copy) if copy is not None else None
+
+    def _local_copy(self, job_id: str) -> Path | None:
+        """This seat's own copy of a take it could not read, fetched again by `resume --refetch`: named for the job
+        in this seat's output folder (the shared cache still names the copy of the seat that made it)."""
+        path = output_dir(self.settings).expanduser() / f"{job_id}.mp4"
+        return path if path.is_file() else None
 
     def _refuse_unreachable_take(self, key: str) -> None:
         """On a shared database, a take another seat made whose file this machine cannot read is not paid for
@@ -378,9 +472,18 @@ class Engine:
         job = self.journal.get(found[0])
         if job is None or not job.host or job.host == whoami()[1]:
             return  # this machine's own take, since deleted: making it again is what the editor expects
-        raise BadInput(f"This take was already made (job {job.id}, on {job.host}) at {found[1]}, which this machine "
-                       "cannot read.", "Mount the folder that seat writes its media to at the same path, or pass "
-                       "--no-cache to make (and pay for) a new take.")
+        where = found[1] if found[1].is_absolute() else f"{found[1]} under the studio's media_root (unset on this seat)"
+        refetch = (f"run `promptreel resume --refetch {job.id}` to download it again from the provider (no new "
+                   "charge), " if job.provider_job_id and not getattr(self._class_of(job), "local", False) else "")
+        raise BadInput(f"This take was already made (job {job.id}, on {job.host}) at {where}, which this machine "
+                       "cannot read.", f"Set media_root to where this seat mounts the studio's media folder, "
+                       f"{refetch}or pass --no-cache to make (and pay for) a new take.")
+
+    def _class_of(self, job: Job) -> type | None:
+        try:
+            return protocol_class(job.protocol, job.route_model_id)
+        except (KeyError, ImportError):
+            return None
 
     def _pick_route(self, model: Model, after: Route | None = None) -> Route:
         """The model's first usable route (after `after`, when falling back). Never another model."""
@@ -528,7 +631,7 @@ class Engine:
         except MediaError:
             info = None
         on_event(Event(EventKind.CACHED, job_id, model, variant, path=path))
-        return replace(self._result(job_id, info=info, cached=True), cost=0.0)
+        return replace(self._result(job_id, info=info, cached=True), path=path, cost=0.0)
 
     async def _drive(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
         try:
@@ -720,7 +823,7 @@ class Engine:
                                  f"{e.message} (job {job.id} stays collectable: run `promptreel resume`)",
                                  state=None, resumable=True) from None
             if status.state in _SUCCESS:
-                return self._succeeded(job, status.media, getattr(status, "cost_usd", None), on_event)
+                return self._succeeded(job, status.media, status.cost_usd, on_event)
             if status.state in _ENDED:
                 err = status.error or ProviderError(ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})")
                 raise self._stop(job, on_event, err.kind.value, err.message, state=status.state, resumable=False)
@@ -854,7 +957,7 @@ class Engine:
     def _record_provenance(self, job: Job, take: Path) -> None:
         """The take's credentials in the journal and its sidecar beside it (core/provenance.py). The take is
         paid for and good whatever happens here, so a failure is logged, never raised."""
-        from .credentials import trust_anchors
+        from .c2pa import trust_anchors
         from .provenance import record_take
 
         try:

@@ -49,10 +49,6 @@ def parse_rate(value: str | int | Fraction) -> Fraction:
     return rate
 
 
-def frames_to_seconds(frames: int, rate: Fraction) -> Fraction:
-    return Fraction(frames) / rate
-
-
 def seconds_to_frames_ceil(seconds: Fraction | int, rate: Fraction) -> int:
     """Frames needed to cover `seconds` at `rate` (rounded up)."""
     return math.ceil(Fraction(seconds) * rate)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import store
-from .errors import BudgetExceeded
+from .errors import BudgetExceeded, UserError
 from .keys import redact
+from .media_paths import located, stored
 from .procs import pid_alive
 from .jobstate import JobState, MediaRef
 
@@ -142,11 +143,31 @@ def _clean(value: Any) -> Any:
     return redact(value) if isinstance(value, str) else value
 
 
+_UNSET: Any = object()
+
+
 class Journal:
-    def __init__(self, target: store.Target):
-        """`target`: a SQLite file, or a postgresql:// URL (a studio's shared database)."""
+    def __init__(self, target: store.Target, media_root: Path | None = _UNSET):
+        """`target`: a SQLite file, or a postgresql:// URL (a studio's shared database). `media_root`: where
+        this seat mounts the studio's shared media (core/media_paths.py); by default, from its settings."""
         self.path = target if store.is_postgres(target) else Path(target)
         self._db = store.connect(self.path)
+        self._media_root = media_root
+
+    @property
+    def media_root(self) -> Path | None:
+        if self._media_root is _UNSET:
+            from .settings import media_root
+
+            try:
+                self._media_root = media_root()
+            except UserError:  # a bad settings file: whatever reads the settings says so, with the fix
+                self._media_root = None
+        return self._media_root
+
+    @media_root.setter
+    def media_root(self, root: Path | None) -> None:
+        self._media_root = root
 
     @classmethod
     def open_default(cls) -> "Journal":
@@ -202,7 +223,7 @@ class Journal:
                 " updated_at, estimated_cost, output_path, cached_from, live_key, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
-                 state.value, t, t, estimated_cost, output_path, cached_from,
+                 state.value, t, t, estimated_cost, self.stored_path(output_path), cached_from,
                  cache_key if live and state.value in store.LIVE_STATES else None, *whoami()),
             )
             if cur.rowcount == 0:  # a job for this request is already being made (or this id is taken)
@@ -233,6 +254,8 @@ class Journal:
                 ended = True
         if "media_refs" in fields:
             fields["media_refs"] = _media_to_json(fields["media_refs"])
+        if "output_path" in fields:
+            fields["output_path"] = self.stored_path(fields["output_path"])
         fields["updated_at"] = now_iso()
         cols = ", ".join(f"{k} = ?" for k in fields)
         if not ended:
@@ -285,13 +308,22 @@ class Journal:
     def unfinished(self) -> list[Job]:
         return self.jobs(UNFINISHED)
 
-    @staticmethod
-    def _job(row) -> Job:
+    def _job(self, row) -> Job:
         d = dict(row)
         d["request"] = json.loads(d["request"])
         d["state"] = JobState(d["state"])
         d["media_refs"] = _media_from_json(d["media_refs"])
+        if d["output_path"]:
+            d["output_path"] = str(self.media_path(d["output_path"]))
         return Job(**d)
+
+    def stored_path(self, path: str | Path | None) -> str | None:
+        """A media path as the shared journal keeps it: relative to media_root when under it (core/media_paths.py)."""
+        return stored(path, self.media_root) if path else None
+
+    def media_path(self, text: str | None) -> Path | None:
+        """A media path the journal keeps, on this seat (relative ones under this seat's media_root)."""
+        return located(text, self.media_root) if text else None
 
     # --- claims: which process drives a job -----------------------------------------------------
 
@@ -460,12 +492,17 @@ class Journal:
 
     def cache_get(self, key: str) -> tuple[str, Path] | None:
         row = self._exec("SELECT job_id, path FROM cache WHERE key = ?", (key,)).fetchone()
-        return (row[0], Path(row[1])) if row else None
+        return (row[0], self.media_path(row[1])) if row else None
+
+    def cache_stored_path(self, key: str) -> str | None:
+        """The cache's path for `key` exactly as the database holds it (relative to media_root, or absolute)."""
+        row = self._exec("SELECT path FROM cache WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def cache_put(self, key: str, job_id: str, path: Path) -> None:
         self._exec("INSERT INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?) ON CONFLICT (key) DO UPDATE"
                    " SET job_id = excluded.job_id, path = excluded.path, created_at = excluded.created_at",
-                   (key, job_id, str(path), now_iso()))
+                   (key, job_id, self.stored_path(path), now_iso()))
 
     # --- edits (fill records, written by the placing side) ----------------------------------
 

@@ -16,21 +16,12 @@ from .errors import MissingKey
 
 SERVICE = "promptreel"
 
-# Name -> what it is for (the names are the vendors' own environment variables).
-KNOWN_KEYS = {
-    "OPENAI_API_KEY": "OpenAI (Sora)",
-    "GEMINI_API_KEY": "Google Gemini API (Veo)",
-    "RUNWAYML_API_SECRET": "Runway",
-    "KLING_API_KEY": "Kling (API key)",
-    "KLING_ACCESS_KEY": "Kling (access key, legacy)",
-    "KLING_SECRET_KEY": "Kling (secret key)",
-    "LTX_API_KEY": "Lightricks LTX",
-    "REPLICATE_API_TOKEN": "Replicate",
-    "FAL_KEY": "fal.ai",
-    "XAI_API_KEY": "xAI (Grok Imagine)",
-    "MINIMAX_API_KEY": "MiniMax (H3)",
-    "LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)",
-}
+
+def known_keys() -> dict[str, str]:
+    """Name -> what it is for, from every route's descriptor (the names are the vendors' own environment variables)."""
+    from .routes import routes
+
+    return {name: label for d in routes().values() for name, label in d.keys.items()}
 
 _seen: set[str] = set()
 # Shorter values are not keys (every vendor's key is 20+ characters) and blanking them would
@@ -135,7 +126,7 @@ def delete_file_key(name: str) -> bool:
 def key_sources() -> dict[str, str]:
     """Name -> where it is set ('environment', 'keyring' or ''); never the value."""
     out = {}
-    for name in KNOWN_KEYS:
+    for name in known_keys():
         if os.environ.get(name):
             out[name] = "environment"
         elif _keyring_get(name):
@@ -148,7 +139,7 @@ def key_sources() -> dict[str, str]:
 
 
 def redact(text: str) -> str:
-    for value in _seen | {os.environ[n] for n in KNOWN_KEYS if len(os.environ.get(n, "")) >= MIN_KEY_LENGTH}:
+    for value in _seen | {os.environ[n] for n in known_keys() if len(os.environ.get(n, "")) >= MIN_KEY_LENGTH}:
         if value in text:
             text = text.replace(value, "[redacted]")
     return text

@@ -126,7 +126,7 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
         if not given[name]:
             raise UnsupportedRequest(f"{model.name} needs a {name.replace('_', ' ')} input.",
                                      f"Give one with --{name.replace('_', '-')} PATH.")
-    if req.last_frame is not None and req.first_frame is None:
+    if req.last_frame is not None and req.first_frame is None and not model.last_frame_alone:
         raise UnsupportedRequest("A last frame needs a first frame too.", "Give --first-frame as well.")
     if len(req.reference_images) > model.max_reference_images:
         raise UnsupportedRequest(
@@ -229,7 +229,7 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     Shortest allowed generation that covers the slot; size nearest the slot's aspect
     (or `size` if the editor chose one); fps nearest the timeline rate.
     """
-    need_frames = slot.frames + 2 * handles
+    need_frames = slot.frames + slot.drop_last + 2 * handles
     need = Fraction(need_frames) / slot.rate
     with_image = slot.first_frame is not None
     common = dict(

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .credentials import Credentials, Signing, read_credentials, summarise
+from .c2pa import Credentials, Signing, read_credentials, summarise
 from .errors import BadInput
 from .files import write_atomic
 from .journal import Job, Journal

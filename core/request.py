@@ -101,6 +101,9 @@ class Slot(BaseModel):
     last_frame: Path | None = None
     # A video file to edit with the prompt (video-to-video, `promptreel edit`): the request's remix_of.
     remix_of: str | None = None
+    # Frames of the take left out after the slot's last (at the take's rate): the slot is the end of the take
+    # without them (`extend --head`: the model's copy of the clip's first frame, which the clip itself shows).
+    drop_last: int = Field(0, ge=0)
     # Which take of this slot (core/takes.py): distinct takes are distinct jobs and cache entries,
     # even on a model that takes no seed.
     variant: int = Field(0, ge=0)

@@ -45,6 +45,9 @@ class Settings(BaseModel):
                                      "besides the project's")
     database_url: str | None = Field(None, description="postgresql://... : a studio's shared database (else this "
                                      "machine's SQLite journal); PROMPTREEL_DATABASE_URL wins over it")
+    media_root: Path | None = Field(None, description="the studio's shared media folder (a NAS) as this seat mounts "
+                                    "it: takes go there, and the journal names them relative to it, so seats that "
+                                    "mount it at different paths find them; PROMPTREEL_MEDIA_ROOT wins over it")
 
 
 def home() -> Path:
@@ -90,9 +93,19 @@ def load_settings() -> Settings:
         raise BadInput(f"Settings file {path} has a bad value: {e}", "Fix the field named above.") from None
 
 
+def media_root(settings: Settings | None = None) -> Path | None:
+    """Where this seat mounts the studio's shared media folder: `PROMPTREEL_MEDIA_ROOT`, then settings; None = none."""
+    env = os.environ.get("PROMPTREEL_MEDIA_ROOT")
+    if env:
+        return Path(env).expanduser()
+    root = (settings or load_settings()).media_root
+    return root.expanduser() if root else None
+
+
 def output_dir(settings: Settings | None = None) -> Path:
+    """Where takes are written: output_dir, else the shared media_root, else the data folder's media folder."""
     settings = settings or load_settings()
-    return settings.output_dir or (home() / "media")
+    return settings.output_dir or media_root(settings) or (home() / "media")
 
 
 def base_url_for(route: str, settings: Settings | None = None) -> str | None:

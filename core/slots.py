@@ -25,7 +25,7 @@ from .catalog import Catalog, default_catalog
 from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices
 from .conform.target import DEFAULT_CODEC, Target
-from .credentials import Signing, trust_anchors
+from .c2pa import Signing, trust_anchors
 from .errors import UserError
 from .events import Event
 from .made import MadeClip, Provenance
@@ -83,7 +83,10 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     # Named from the generated take (itself named from the job that made it, so a cache hit names
     # the same take) and what it was conformed to: the same take conformed for another slot is
     # another file, the same one again is reused, and nothing a provider sent reaches the name.
-    spec = json.dumps([target.model_dump(mode="json"), choices.model_dump(mode="json")], sort_keys=True)
+    # drop_last only where set: every other conform keeps the name it always had.
+    spec = json.dumps([target.model_dump(mode="json"),
+                       choices.model_dump(mode="json", exclude=None if choices.drop_last else {"drop_last"})],
+                      sort_keys=True)
     ext = "mov" if target.codec.startswith(("prores", "dnxhr")) else "mp4"
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
@@ -168,6 +171,8 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
         # A shot of a multi-shot take starts where its shot does.
         choices = settings.choices if plan.in_point is None else settings.choices.model_copy(
             update={"in_point": plan.in_point})
+        if slot.drop_last:  # a head extension: the slot ends just before the take's last frames
+            choices = choices.model_copy(update={"anchor": "end", "drop_last": slot.drop_last})
         output = out_dir / _output_name(job.path, target, choices)
         if not output.exists() and output not in conforms:  # else conformed before, to exactly this target
             conforms[output] = asyncio.ensure_future(conform_one(job.path, output, target, choices))

@@ -46,8 +46,10 @@ DEFAULT_SIZE = Size(width=1920, height=1080)
 
 # "fill": the one take a plain fill of a placeholder made (so any fill can be promoted).
 # "refine": a take made from another by a conversational change (core/refine.py); its `parent` is that take.
-Kind = Literal["ab", "variants", "promote", "fill", "refine"]
-KINDS = ("ab", "variants", "promote", "fill", "refine")
+# "extend", "edit": frames made for a clip already cut (`promptreel extend`, `promptreel edit`); the clip is
+# named in the provenance (`extends` with `extension_edge`, or `edit_of`).
+Kind = Literal["ab", "variants", "promote", "fill", "refine", "extend", "edit"]
+KINDS = ("ab", "variants", "promote", "fill", "refine", "extend", "edit")
 MAX_VARIANTS = 8
 
 # Every route's seed range holds this (Vertex takes a uint32, Runway and fal an int, ComfyUI a u64),
@@ -86,6 +88,20 @@ class Take:
     def prompt(self) -> str:
         return self.slot.prompt
 
+    @property
+    def clip(self) -> str | None:
+        """The clip an extend or edit take was made for."""
+        return self.provenance.get("extends") or self.provenance.get("edit_of")
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the takes list says it: "extend head of 'A'", "edit of 'A'", "fill"."""
+        if self.kind == "extend":
+            return f"extend {self.provenance.get('extension_edge') or 'tail'} of {self.clip!r}"
+        if self.kind == "edit":
+            return f"edit of {self.clip!r}"
+        return self.kind
+
     def as_dict(self) -> dict:
         """Plain JSON-ready values (the CLI's --json, the panel)."""
         return {"id": self.id, "group": self.group, "shot": self.shot, "kind": self.kind, "position": self.position,
@@ -94,6 +110,7 @@ class Take:
                 "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
                 "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
                 "chosen": self.chosen, "source": self.source, "parent": self.parent, "created_at": self.created_at,
+                "clip": self.clip, "edge": self.provenance.get("extension_edge") if self.kind == "extend" else None,
                 "user": self.user, "host": self.host,
                 "refinement": self.provenance.get("refinement"), "cast": self.provenance.get("cast", []),
                 "references": self.provenance.get("references", []),
@@ -273,7 +290,7 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[MadeClip], kind: K
                 " provenance, error, source, parent, created_at, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (take_id, group, shot, kind, i, p.model or clip.slot.model or "draft", p.seed,
-                 clip.slot.variant, p.job_id or None, str(clip.path) if clip.path else None,
+                 clip.slot.variant, p.job_id or None, journal.stored_path(clip.path),
                  clip.slot.model_dump_json(), json.dumps(p.as_dict(), sort_keys=True, default=str), clip.error,
                  source, parent, at, *who))
     if kind == "promote" and clips[0].ok:
@@ -281,10 +298,20 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[MadeClip], kind: K
     return group
 
 
-def _take(row) -> Take:
+def record_cut_take(shot: str, clip: MadeClip, kind: Literal["extend", "edit"]) -> Take:
+    """Record the one take an extend or edit made, in the journal in use; returns it (the clip it is for is
+    in `clip.provenance.placed`: `extends` and `extension_edge`, or `edit_of`)."""
+    journal = Journal.open_default()
+    try:
+        return list_takes(journal, group=record_takes(journal, shot, [clip], kind))[0]
+    finally:
+        journal.close()
+
+
+def _take(row, journal: Journal) -> Take:
     return Take(id=row["id"], group=row["group_id"], shot=row["shot"], kind=row["kind"], position=row["position"],
                 model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
-                path=Path(row["path"]) if row["path"] else None, slot=Slot.model_validate_json(row["slot"]),
+                path=journal.media_path(row["path"]), slot=Slot.model_validate_json(row["slot"]),
                 provenance=json.loads(row["provenance"]), error=row["error"], chosen=bool(row["chosen"]),
                 source=row["source"], created_at=row["created_at"], user=row["user_name"], host=row["host"],
                 parent=row["parent"])
@@ -302,14 +329,14 @@ def list_takes(journal: Journal, shot: str | None = None, group: str | None = No
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = journal.execute(sql + " ORDER BY created_at, group_id, position", args).fetchall()
-    return [_take(r) for r in rows]
+    return [_take(r, journal) for r in rows]
 
 
 def get_take(journal: Journal, take_id: str) -> Take:
     row = journal.execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
     if row is None:
         raise BadInput(f"There is no take {take_id}.", "Run `promptreel takes` to list take ids.")
-    return _take(row)
+    return _take(row, journal)
 
 
 def making_seconds(journal: Journal, take: Take) -> float | None:
@@ -343,7 +370,7 @@ def chain(journal: Journal, take_id: str) -> list[Take]:
         marks = ",".join("?" * len(frontier))
         rows = journal.execute(f"SELECT * FROM takes WHERE parent IN ({marks}) OR source IN ({marks})"
                                " ORDER BY created_at, position", frontier * 2).fetchall()
-        found = [_take(r) for r in rows if r["id"] not in {t.id for t in out}]
+        found = [_take(r, journal) for r in rows if r["id"] not in {t.id for t in out}]
         out.extend(found)
         frontier = [t.id for t in found]
     return sorted(out, key=lambda t: (t.created_at, t.position))

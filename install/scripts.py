@@ -1,6 +1,6 @@
 """Where Resolve looks for Scripts-menu entries, and installing / removing promptreel's.
 
-Folders (Blackmagic's README, reference/resolve-api.md):
+Folders (Blackmagic's README; docs/resolve-quirks.md #27):
 - macOS: ~/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts
   (all users: /Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts)
 - Windows: %APPDATA%\\Blackmagic Design\\DaVinci Resolve\\Support\\Fusion\\Scripts

@@ -1,7 +1,7 @@
 """The Workflow Integration plugin: promptreel's panel docked inside DaVinci Resolve Studio (Workspace >
 Workflow Integrations > promptreel), talking to the same worker as the browser tab.
 
-Blackmagic's Workflow Integration README (Developer/Workflow Integrations, reference/resolve-api.md): a
+Blackmagic's Workflow Integration README (Developer/Workflow Integrations; docs/resolve-quirks.md #27): a
 plugin is a folder `com.<company>.<name>/` in the plugins root holding `manifest.xml` (Id, Name, Version,
 Description, FilePath of the Electron entry) and that entry; Studio scans the root at start-up. Roots:
 - macOS: /Library/Application Support/Blackmagic Design/DaVinci Resolve/Workflow Integration Plugins/

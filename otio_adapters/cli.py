@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..core.conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 from ..core.errors import BadInput
 
 _rate_help = "Frame rate of an EDL (EDLs do not say): 24, 25, 24000/1001, 30000/1001 ... Default 24."
@@ -22,6 +23,47 @@ def _reading(f):
                      help="Bit depth of the fills (default: the timeline's metadata, else 10).")(f)
     f = click.option("--size", default=None, help="Frame size WxH (default: the timeline's metadata, else 1920x1080).")(f)
     return f
+
+
+def _conforming(f):
+    """How conform gets from a generation to the slot: fill, extend, edit and promote alike."""
+    f = click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True,
+                     help="Codec of the conformed media.")(f)
+    f = click.option("--fit", type=click.Choice(FIT_MODES), default="fill",
+                     help="How conform fits a different frame size.")(f)
+    f = click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
+                     help="How conform changes the frame rate (auto: nearest for close multiples, speed within 5%).")(f)
+    return f
+
+
+def _making(f):
+    """The options of every command that makes media into a timeline file (fill, extend, edit), written once:
+    the output, conform, spend, cache, and how the input is read."""
+    f = click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")(f)
+    f = click.option("--no-cache", is_flag=True,
+                     help="Generate new takes even where identical ones exist (e.g. a take too short to conform).")(f)
+    f = click.option("--project", default="",
+                     help="Project name the spend is listed under (`promptreel cost --by project`).")(f)
+    f = click.option("--media-dir", type=click.Path(path_type=Path), default=None,
+                     help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")(f)
+    f = click.option("--budget", type=float, default=None,
+                     help="Refuse the run if its estimated cost passes this (USD).")(f)
+    f = _conforming(f)
+    f = click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+                     help="The timeline to write (its suffix picks the format; the input's format where it can "
+                          "be written). The input is never overwritten.")(f)
+    return _reading(f)
+
+
+def _prepared(timeline: Path, out: Path, media_dir, force: bool, size, bit_depth, rate, ignore_timecode_mismatch):
+    """(document, frame size, bit depth, media folder) for extend and edit, everything checked before any spend."""
+    from ..core.timeline.placeholders import frame_size
+
+    doc = _read(timeline, rate, ignore_timecode_mismatch)
+    _check_out(timeline, out, force)
+    fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
+    media = media_dir or out.parent / f"{out.stem}_media"
+    return doc, fsize, fdepth, media
 
 
 def _read(path: Path, rate, ignore_timecode_mismatch: bool):
@@ -113,33 +155,17 @@ def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_tim
 
 @click.command()
 @click.argument("timeline", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
-              help="The filled timeline (its suffix picks the format; the input's format where it can be written).")
 @click.option("--model", default=None, help="Model for every placeholder (default: each one's own, else draft).")
 @click.option("--models", "models_csv", default=None,
               help="An A/B, comma-separated: a take on each model; the first goes in place, the others on "
                    "disabled 'promptreel takes' tracks under the cut.")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
-              help="How conform changes the frame rate (auto: nearest for close multiples, speed within 5%).")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
-              help="How conform fits a different frame size.")
-@click.option("--codec", default="prores-hq", show_default=True,
-              help="Codec of the conformed media: prores-hq, prores, prores-4444, dnxhr-hqx, dnxhr-hq, h264, h265-10, "
-                   "h265-12.")
-@click.option("--budget", type=float, default=None, help="Refuse the run if its estimated cost passes this (USD).")
 @click.option("--dry-run", is_flag=True, help="Show what would be filled and what it would cost; change nothing.")
 @click.option("--partial", is_flag=True, help="If some placeholders fail, write the filled part and list the rest.")
-@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
 @click.option("--frames-from-neighbours", is_flag=True,
               help="Give models that take them the last frame of the shot before and the first of the shot after.")
-@click.option("--project", default="", help="Project name the spend is listed under (`promptreel cost --by project`).")
-@click.option("--no-cache", is_flag=True,
-              help="Generate new takes even where identical ones exist (e.g. a take too short to conform).")
 @click.option("--multi-shot", is_flag=True,
               help="Placeholders back to back on one track become one multi-shot take, a shot each (Kling 3.0).")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-@_reading
+@_making
 def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, budget, dry_run, partial, media_dir,
          frames_from_neighbours, project, no_cache, multi_shot, force, size, bit_depth, rate,
          ignore_timecode_mismatch) -> None:
@@ -225,57 +251,52 @@ def _print_summary(report, written: Path, note: str | None) -> None:
         console.print(f"[yellow]note[/yellow]: {note}")
 
 
+def _picking(what: str):
+    """--clip / --at / --track: the clip an extend or edit works on."""
+    def decorate(f):
+        f = click.option("--track", type=int, default=None, help="Video track number of the clip (1 = V1).")(f)
+        f = click.option("--at", "at", default=None,
+                         help="The clip under this record timecode (on --track, default V1).")(f)
+        return click.option("--clip", "clip_name", default=None, help=f"The clip to {what}, by name.")(f)
+    return decorate
+
+
 @click.command()
 @click.argument("timeline", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The timeline to write.")
-@click.option("--clip", "clip_name", default=None, help="The clip to extend, by name.")
-@click.option("--at", "at", default=None, help="The clip under this record timecode (on --track, default V1).")
-@click.option("--track", type=int, default=None, help="Video track number of the clip (1 = V1).")
+@_picking("extend")
 @click.option("--tail", type=int, default=None, help="Frames to add after the clip's last frame.")
-@click.option("--head", type=int, default=None, help="Frames to add before the clip's first frame (not available yet).")
-@click.option("--model", default=None, help="A model that takes a first frame (default: the clip's own model).")
+@click.option("--head", type=int, default=None,
+              help="Frames to add before the clip's first frame (a model that takes a last frame on its own).")
+@click.option("--model", default=None, help="A model that takes a first frame (--head: a last frame on its own; "
+                                            "default: the clip's own model).")
 @click.option("--prompt", default=None, help="What happens in the new frames (default: the clip's prompt).")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
-              help="How conform changes the frame rate.")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
-              help="How conform fits a different frame size.")
-@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
-@click.option("--budget", type=float, default=None, help="Refuse if the estimated cost passes this (USD).")
-@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
-@click.option("--project", default="", help="Project name the spend is listed under.")
-@click.option("--no-cache", is_flag=True, help="Generate a new take even where an identical one exists.")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-@_reading
-def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, prompt, fps_mode, fit, codec, budget,
+@_making
+def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out: Path, fps_mode, fit, codec, budget,
            media_dir, project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
-    """Extend a clip: new frames that continue it from its last frame, frame-exact, placed right after it
-    (into the gap there, else on the track above), moving nothing. `promptreel revert` takes it out."""
+    """Extend a clip: new frames that continue it from its last frame (--tail), or lead into its first
+    (--head), frame-exact, placed right beside it (into the gap there, else on the track above), moving
+    nothing. `promptreel revert` takes it out."""
     from .extend import extend_clip, pick_clip
     from ..core.timeline.filler import FillOptions, engine_filler
-    from ..core.timeline.placeholders import frame_size
+    from ..core.timeline.timebase import record_timecode
     from .timeline_io import write_timeline
 
     if (tail is None) == (head is None):
         raise BadInput("Give one of --tail FRAMES or --head FRAMES.", "E.g. --tail 24 adds one second at 24 fps.")
-    doc = _read(timeline, rate, ignore_timecode_mismatch)
-    _check_out(timeline, out, force)
-    fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
+    doc, fsize, fdepth, media = _prepared(timeline, out, media_dir, force, size, bit_depth, rate,
+                                          ignore_timecode_mismatch)
     picked = pick_clip(doc.timeline.tracks, doc.timeline.global_start_time, name=clip_name, at=at, track=track)
-    media = media_dir or out.parent / f"{out.stem}_media"
     _check_folders(out, media)
     options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           project=project, no_cache=no_cache)
+    edge = "tail" if tail is not None else "head"
     ext = extend_clip(doc.timeline, picked, tail if tail is not None else head, engine_filler, options, size=fsize,
-                      bit_depth=fdepth, prompt=prompt, resolve=doc.is_resolve,
-                      edge="tail" if tail is not None else "head")
+                      bit_depth=fdepth, prompt=prompt, resolve=doc.is_resolve, edge=edge)
     written, note = write_timeline(doc, out)
-    from ..core.timeline.timebase import record_timecode
-
     where = f"{ext.track_label}{' (a new track)' if ext.new_track else ''} {record_timecode(ext.record_frame, picked.rate)}"
-    click.echo(f"extended {picked.clip.name!r} by {ext.frames} frames at {where} with "
-               f"{ext.result.provenance.model} (${ext.result.provenance.cost:.2f}); "
-               f"wrote {written}\n    {ext.result.path}")
+    click.echo(f"extended {picked.clip.name!r} by {ext.frames} frames at its {edge}, {where}, with "
+               f"{ext.result.provenance.model} (${ext.result.provenance.cost:.2f}, take "
+               f"{ext.clip.metadata['promptreel']['take_id']}); wrote {written}\n    {ext.result.path}")
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
     for w in ext.warnings:
         click.echo(f"note: {w}", err=True)
@@ -285,48 +306,40 @@ def extend(timeline: Path, out: Path, clip_name, at, track, tail, head, model, p
 
 @click.command()
 @click.argument("timeline", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The timeline to write.")
-@click.option("--clip", "clip_name", default=None, help="The clip to edit, by name.")
-@click.option("--at", "at", default=None, help="The clip under this record timecode (on --track, default V1).")
-@click.option("--track", type=int, default=None, help="Video track number of the clip (1 = V1).")
+@_picking("edit")
 @click.option("--instruction", required=True, help="What to change, e.g. \"make it dusk, keep the camera move\".")
 @click.option("--model", default=None, help="A model that edits video (see `promptreel models`: remix).")
 @click.option("--handles", type=int, default=0, show_default=True,
               help="Frames of the clip's media sent each side of its used range (as far as the media goes).")
-@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
-@click.option("--budget", type=float, default=None, help="Refuse if the estimated cost passes this (USD).")
-@click.option("--media-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for the conformed media (default: OUTPUT's name + _media, beside it).")
-@click.option("--project", default="", help="Project name the spend is listed under.")
-@click.option("--no-cache", is_flag=True, help="Generate a new take even where an identical one exists.")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-@_reading
-def edit(timeline: Path, out: Path, clip_name, at, track, instruction, model, handles, codec, budget, media_dir,
-         project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
+@click.option("--split", "split", is_flag=False, flag_value="", default=None, metavar="[AT,AT]",
+              help="Edit a range longer than the model takes in consecutive pieces: alone, equal pieces; with "
+                   "AT,AT (frames into the clip, or record timecodes), cut only there.")
+@_making
+def edit(timeline: Path, clip_name, at, track, instruction, model, handles, split, out: Path, fps_mode, fit, codec,
+         budget, media_dir, project, no_cache, force, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """Change a clip with a prompt, keeping its timing: its used range (plus handles) goes to a model that
     edits video, and the result, frame-exact, becomes a take of the clip on a takes track under the cut.
     The original is left as it was; `promptreel revert` takes the edit out."""
     from .edit import edit_clip
     from .extend import pick_clip
     from ..core.timeline.filler import FillOptions, engine_filler
-    from ..core.timeline.placeholders import frame_size
+    from ..core.timeline.neighbours import media_file
     from .timeline_io import write_timeline
 
-    doc = _read(timeline, rate, ignore_timecode_mismatch)
-    _check_out(timeline, out, force)
-    fsize, fdepth = frame_size(doc.timeline, *_size(size, bit_depth))
+    doc, fsize, fdepth, media = _prepared(timeline, out, media_dir, force, size, bit_depth, rate,
+                                          ignore_timecode_mismatch)
     picked = pick_clip(doc.timeline.tracks, doc.timeline.global_start_time, name=clip_name, at=at, track=track)
-    media = media_dir or out.parent / f"{out.stem}_media"
     _check_folders(out, media)
-    options = FillOptions(output_dir=media, model=model, codec=codec, budget=budget, project=project,
-                          no_cache=no_cache)
+    options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
+                          project=project, no_cache=no_cache)
     done = edit_clip(doc.timeline, picked, instruction, engine_filler, options, size=fsize, bit_depth=fdepth,
-                     handles=handles, resolve=doc.is_resolve)
+                     handles=handles, resolve=doc.is_resolve, split=split)
     written, note = write_timeline(doc, out)
-    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.model} "
-               f"(${done.result.provenance.cost:.2f}): a take on the disabled "
-               f"'promptreel takes' track under the cut; wrote {written}\n    {done.result.path}")
-    for w in done.warnings:
+    pieces = f" in {len(done.pieces)} pieces" if len(done.pieces) > 1 else ""
+    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.model}{pieces} (${done.cost:.2f}): a "
+               f"take on the disabled 'promptreel takes' track under the cut; wrote {written}"
+               + "".join(f"\n    {media_file(c) or c.media_reference.target_url}" for c in done.pieces))
+    for w in dict.fromkeys(done.warnings):
         click.echo(f"note: {w}", err=True)
     if note:
         click.echo(f"note: {note}", err=True)
@@ -341,11 +354,7 @@ def edit(timeline: Path, out: Path, clip_name, at, track, instruction, model, ha
               help="The timeline to write (with --timeline; the input is never overwritten).")
 @click.option("--media-dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the final's conformed media (default: OUTPUT's name + _media, else the output folder).")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
-              help="How conform changes the frame rate.")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill",
-              help="How conform fits a different frame size.")
-@click.option("--codec", default="prores-hq", show_default=True, help="Codec of the conformed media (as for fill).")
+@_conforming
 @click.option("--budget", type=float, default=None, help="Refuse if the final's estimated cost passes this (USD).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

@@ -51,8 +51,9 @@ def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str | None 
     shots.write_text(shots_csv, "utf-8")
     media = folder / "media"
     board = read_shot_list(shots, rate=rate, size=size)
-    fill_timeline(board, filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264",
-                                             on_event=on_event))
+    # The slates are the board, not jobs an editor follows or pays for: `on_event` hears only the fill, one
+    # job per shot.
+    fill_timeline(board, filler, FillOptions(output_dir=media / "drafts", model="draft", codec="h264"))
     board_path, _ = write_timeline(Document(folder / "board.otio", "otio_json", board, board), folder / "board.otio")
     # The board's drafts are placeholders in their own right: fill them for real.
     options = FillOptions(output_dir=media, model=model, codec="prores-hq", on_event=on_event)

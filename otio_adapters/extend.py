@@ -1,11 +1,12 @@
-"""Extend a clip: new frames that continue it at its tail, placed so they play on from its last frame.
+"""Extend a clip: new frames that continue it at its tail, or lead into it at its head.
 
-The model is given the clip's last shown frame as its first frame; the take's own first frame (that
+Tail: the model is given the clip's last shown frame as its first frame; the take's own first frame (that
 same picture) is skipped by conform's in-point, so the N placed frames follow the clip's last one
-without a repeat. The extension goes into the gap after the clip (or after the end of its track), else
-onto the track above when something follows the clip there, else onto a new track right above it:
-nothing else is moved or trimmed. It is written as a fill, so `promptreel revert` takes it out again
-and gives the track back exactly as it was.
+without a repeat. Head: the clip's first shown frame is the model's last frame, and the take's last frame
+is left out (`Slot.drop_last`), so the N placed frames end just before the clip's first. The extension
+goes into the gap after (before) the clip (or after the end of its track), else onto the track above when
+a clip is there, else onto a new track right above it: nothing else is moved or trimmed. It is written as
+a fill, so `promptreel revert` takes it out again and gives the track back exactly as it was.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import opentimelineio as otio
 
 from ..core.catalog import Catalog, Model, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
-from ..core.extend import SKIPPED, check_extension, extension_model
+from ..core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
 from ..core.made import MadeClip
+from ..core.takes import record_cut_take
 from ..core.timeline.filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
 from ..core.timeline.metadata import NS, RESOLVE_NS, namespace, plain
 from ..core.timeline.neighbours import extract_frame, media_file, media_frame_seconds
@@ -131,9 +133,17 @@ def check_source(p: Picked) -> Path:
 
 
 def plan_extension(p: Picked, frames: int, model: Model, size: Size, bit_depth: int, prompt: str | None,
-                   still: Path) -> PlannedRequest:
-    """The request for `frames` new frames after `p`, from its last frame `still`; refused if the model cannot."""
-    check_extension(frames, model, size, p.rate)
+                   still: Path, edge: Edge = "tail") -> PlannedRequest:
+    """The request for `frames` new frames after `p` from its last frame `still` (tail), or before it ending
+    on its first frame `still` (head); refused if the model cannot."""
+    check_extension(frames, model, size, p.rate, edge)
+    if edge == "head":
+        text = prompt or str(namespace(p.clip).get("prompt") or "") or f"The moments before the shot {p.clip.name}."
+        # The take's last frame is the clip's own first: planned for and left out at conform (drop_last).
+        slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
+                    name=f"{p.clip.name} -{frames}", model=model.id, last_frame=still, drop_last=SKIPPED)
+        planned = plan_slot(slot, model)
+        return PlannedRequest(planned.request, slot, planned.warnings)
     text = prompt or str(namespace(p.clip).get("prompt") or "") or f"The shot {p.clip.name} continues."
     slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
                 name=f"{p.clip.name} +{frames}", model=model.id, first_frame=still)
@@ -221,25 +231,28 @@ def _label(tracks: otio.schema.Stack, track: otio.schema.Track) -> str:
 
 def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict,
                     resolve: bool) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
-    """Put the extension right after `p`: its own track's gap, else the track above, else a new track above."""
+    """Put the extension right after (head: right before) `p`: its own track's gap, else the track above,
+    else a new track above."""
     frames = provenance["extension_frames"]
-    name = result.path.name if resolve else f"{p.clip.name} +{frames}"
+    head = provenance.get("extension_edge") == "head"
+    start = p.start - frames if head else p.end
+    name = result.path.name if resolve else f"{p.clip.name} {'-' if head else '+'}{frames}"
     new_track = False
-    target, spot = p.track, _free_spot(p.track, p.end, frames, p.rate)
+    target, spot = p.track, _free_spot(p.track, start, frames, p.rate)
     if spot is None:
         above = _track_above(tracks, p.track)
-        spot = _free_spot(above, p.end, frames, p.rate) if above is not None else None
+        spot = _free_spot(above, start, frames, p.rate) if above is not None else None
         target = above
     if spot is None:
         target = otio.schema.Track(name=EXTENSION_TRACK, kind=otio.schema.TrackKind.Video)
         if resolve:
             target.metadata[RESOLVE_NS] = {"Locked": False}
         tracks.insert(tracks.index(p.track) + 1, target)
-        spot, new_track = ("append", p.end), True
+        spot, new_track = ("append", start), True
     index, record = _make_room(target, spot, frames, p.rate, name)
     record["new_track"] = new_track
     gap = target[index]
-    ph = Placeholder(gap, "gap", _label(tracks, target), p.rate, p.end + p.offset, frames, prompt, index=index)
+    ph = Placeholder(gap, "gap", _label(tracks, target), p.rate, start + p.offset, frames, prompt, index=index)
     clip = apply_fill(ph, result.path, result.start_frame, provenance, resolve)
     ns = plain(namespace(clip))
     ns["placeholder"] = {"kind": "extension", **record}
@@ -252,20 +265,19 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prom
 
 def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: Filler, options: FillOptions, *,
                 size: Size, bit_depth: int, prompt: str | None = None, resolve: bool = False,
-                catalog: Catalog | None = None, edge: str = "tail") -> Extension:
-    """Extend `p` by `frames` at its tail through `filler`, and place it. Everything is refused before any
-    spend; nothing in the timeline changes unless the extension came back frame-exact."""
-    if edge != "tail":
-        raise UnsupportedRequest("Extending a clip's head is not available yet: no model starts from a last frame "
-                                 "alone.", "Extend the tail of the clip before it instead (--tail).")
+                catalog: Catalog | None = None, edge: Edge = "tail") -> Extension:
+    """Extend `p` by `frames` at its tail (or head) through `filler`, and place it. Everything is refused
+    before any spend; nothing in the timeline changes unless the extension came back frame-exact."""
     catalog = catalog or default_catalog()
     media = check_source(p)
-    model = extension_model(options.model or namespace(p.clip).get("model"), catalog, p.clip.name)
-    check_extension(frames, model, size, p.rate)  # before the still is made: a refusal writes nothing
+    model = extension_model(options.model or namespace(p.clip).get("model"), catalog, p.clip.name, edge)
+    check_extension(frames, model, size, p.rate, edge)  # before the still is made: a refusal writes nothing
+    if edge == "head":
+        check_room_before(p.where, frames, p.start)
     still_dir = Path(options.output_dir) / "stills"
     clip_rate = exact_rate(p.clip.trimmed_range().start_time.rate)
-    still = extract_frame(media, media_frame_seconds(p.clip, last=True), clip_rate, still_dir)
-    planned = plan_extension(p, frames, model, size, bit_depth, prompt, still)
+    still = extract_frame(media, media_frame_seconds(p.clip, last=edge == "tail"), clip_rate, still_dir)
+    planned = plan_extension(p, frames, model, size, bit_depth, prompt, still, edge)
     cost = float(planned.generated_seconds) * model.price_per_second(planned.request.size)
     if options.budget is not None and cost > options.budget:
         raise BudgetExceeded(f"The extension would cost an estimated ${cost:.2f}, over the budget of "
@@ -278,7 +290,11 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     if not result.ok:
         raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.error}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
-    provenance = {**result.provenance.as_dict(), "extends": p.clip.name, "extension_edge": edge, "extension_frames": frames}
+    made = result.placed_at(extends=p.clip.name, extension_edge=edge, extension_frames=frames)
+    # A take of the clip (`promptreel takes`), recorded once it is made and paid for, placed or not.
+    take = record_cut_take(p.clip.name, made, "extend")
+    provenance = {**made.provenance.as_dict(), "take_id": take.id}
     clip, target, new_track = place_extension(timeline.tracks, p, result, slot.prompt, provenance, resolve)
-    return Extension(p, clip, _label(timeline.tracks, target), p.end + p.offset, frames, result, new_track,
+    start = p.start - frames if edge == "head" else p.end
+    return Extension(p, clip, _label(timeline.tracks, target), start + p.offset, frames, result, new_track,
                      list(planned.warnings))

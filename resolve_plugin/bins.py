@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from promptreel.core.errors import BadInput, UserError
 from promptreel.core.made import MadeClip
@@ -128,12 +125,6 @@ def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[s
     return out
 
 
-def generate_to_bin(gw: Gateway, make_clip: ClipMaker, slot: Slot, variants: int = 1,
-                    template: str = DEFAULT_BIN) -> list[Clip]:
-    """`variants` takes of one slot on its model, each imported and tagged."""
-    return generate_takes(gw, make_clip, slot, [slot.model or "draft"], variants, template).clips
-
-
 def create_draft(gw: Gateway, make_draft: ClipMaker, slot: Slot, template: str = "promptreel/drafts") -> Clip:
     """A draft slate of the slot's length at the project's rate and size, with the prompt in its metadata.
     `make_draft` is the draft model's renderer."""
@@ -144,21 +135,3 @@ def create_draft(gw: Gateway, make_draft: ClipMaker, slot: Slot, template: str =
     if clip.third_party.get(f"{NS}prompt") != slot.prompt:
         raise ResolveRefused("Resolve did not keep the draft's prompt.", "Try again.")
     return clip
-
-
-def generate_to_folder(make_clip: ClipMaker, slot: Slot, folder: Path, variants: int = 1) -> list[Path]:
-    """File mode (free 21.1+): takes land in a folder the editor imports. Names come from the job,
-    never from a provider; each file is copied under a temporary name, then renamed into place."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for _ in range(variants):
-        made = make_clip(slot)
-        safe_job = re.sub(r"[^A-Za-z0-9._-]", "_", made.provenance.job_id)[:64] or "job"
-        target = folder / f"{made.provenance.model}-{safe_job}{made.path.suffix}"
-        if target.exists():
-            raise BadInput(f"{target} already exists.", "Choose an empty folder, or move the earlier takes.")
-        tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(made.path, tmp)
-        os.replace(tmp, target)
-        out.append(target)
-    return out

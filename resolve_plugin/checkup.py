@@ -96,6 +96,24 @@ def data_folder_check() -> Check:
     return Check("data folder", True, f"{home} (writable)", essential=True, section="promptreel")
 
 
+def media_root_check() -> Check | None:
+    """The studio's media share (media_root), where one is set: mounted here and writable, or takes the other
+    seats made cannot be read on this one."""
+    try:
+        root = settings.media_root()
+    except UserError as e:
+        return Check("media root", False, e.problem, e.fix or "", section="promptreel")
+    if root is None:
+        return None
+    fix = "Mount the studio's media share there, or set media_root (or PROMPTREEL_MEDIA_ROOT) to where it is mounted."
+    if not root.is_dir():
+        return Check("media root", False, f"{root} is not mounted on this seat (no such folder)", fix,
+                     section="promptreel")
+    if not os.access(root, os.W_OK):
+        return Check("media root", False, f"{root} is mounted read-only for this user", fix, section="promptreel")
+    return Check("media root", True, f"{root} (mounted, writable)", section="promptreel")
+
+
 def journal_check() -> Check:
     try:
         target = store.default_target()
@@ -120,14 +138,14 @@ def journal_check() -> Check:
 
 
 def keys_check() -> Check:
-    from promptreel.core.keys import KNOWN_KEYS, key_sources
+    from promptreel.core.keys import key_sources, known_keys
 
     where = key_sources()
     found = [f"{name} ({source})" for name, source in where.items() if source]
     if not found:
         return Check("keys", False, "no API key set: only the free draft model (and local routes) can run",
                      f"Set a key with `promptreel keys set NAME` or its environment variable; names: "
-                     f"{', '.join(KNOWN_KEYS)}.", section="promptreel")
+                     f"{', '.join(known_keys())}.", section="promptreel")
     missing = [n for n, s in where.items() if not s]
     return Check("keys", True, ", ".join(found) + (f"; not set: {', '.join(missing)}" if missing else ""),
                  section="promptreel")
@@ -227,7 +245,8 @@ def resolve_section() -> tuple[list[Check], Decision | None]:
 
 def run_all() -> tuple[list[Check], Decision | None]:
     checks = [python_check(), *ffmpeg_checks(), pyav_check(), data_folder_check(), journal_check(),
-              keys_check(), catalog_check(), catalog_update_check(), lifecycle_check()]
+              media_root_check(), keys_check(), catalog_check(), catalog_update_check(), lifecycle_check()]
+    checks = [c for c in checks if c is not None]
     resolve, decision = resolve_section()
     return checks + resolve, decision
 

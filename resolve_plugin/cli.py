@@ -121,15 +121,46 @@ def edits() -> None:
                    f"'{r.placeholder_name}'  {state}")
 
 
+@resolve.command("fill")
+@click.option("--item", "item_ids", multiple=True, metavar="ID", help="Fill only this placeholder (repeatable).")
+@click.option("--model", default=None, help="Model for every placeholder (default: the panel's settings).")
+@click.option("--frames-from-neighbours", is_flag=True,
+              help="Give models that take them the last frame of the shot before and the first of the shot after, "
+                   "read from their media.")
+def fill_placeholders(item_ids, model, frames_from_neighbours: bool) -> None:
+    """Fill the placeholders of the open timeline frame-exact, each on the first free track above it (a draft's
+    media replaced in place). `resolve revert ID` undoes one."""
+    from promptreel.core import settings
+
+    from . import panel_settings
+    from .connect import connect
+    from .fill import fill as do_fill
+    from .worker import clip_maker
+
+    chosen = panel_settings.load()
+    gw = connect()
+    report = do_fill(gw, clip_maker(gw), item_ids=list(item_ids) or None, bit_depth=chosen.bit_depth,
+                     bin_template=chosen.bin, model=model or chosen.model,
+                     stills_dir=settings.home() / "stills" if frames_from_neighbours else None)
+    for record in report.edits:
+        click.echo(f"Filled '{record.placeholder_name}' on V{record.placeholder_track} at frame "
+                   f"{record.placeholder_start} (edit {record.id}).")
+    for what, why in report.failed:
+        click.echo(f"Not filled: {what}: {why}", err=True)
+
+
 @resolve.command()
 @click.option("--clip", "clip_name", default=None, help="The clip to extend, by its name on the timeline.")
 @click.option("--item", "item_id", default=None, help="The timeline item's id (as `resolve edits` and the panel show).")
-@click.option("--tail", type=int, required=True, help="Frames to add after the clip's last frame.")
-@click.option("--model", required=True, help="A model that takes a first frame.")
+@click.option("--tail", type=int, default=None, help="Frames to add after the clip's last frame.")
+@click.option("--head", type=int, default=None,
+              help="Frames to add before the clip's first frame (a model that takes a last frame on its own).")
+@click.option("--model", required=True, help="A model that takes a first frame (--head: a last frame on its own).")
 @click.option("--prompt", default=None, help="What happens in the new frames.")
-def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
-    """Extend a clip of the open timeline by exactly --tail frames, continuing from its last frame; placed right
-    after it (its own track, else the first free track above), moving nothing. `resolve revert` removes it."""
+def extend(clip_name, item_id, tail: int | None, head: int | None, model: str, prompt) -> None:
+    """Extend a clip of the open timeline by exactly --tail frames, continuing from its last frame, or --head
+    frames leading into its first; placed right beside it (its own track, else the first free track above),
+    moving nothing. `resolve revert` removes it."""
     from promptreel.core.errors import BadInput
 
     from .connect import connect
@@ -139,11 +170,15 @@ def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
 
     if (clip_name is None) == (item_id is None):
         raise BadInput("Give one of --clip NAME or --item ID.", "E.g. --clip A003_C012 --tail 24.")
+    if (tail is None) == (head is None):
+        raise BadInput("Give one of --tail FRAMES or --head FRAMES.", "E.g. --tail 24 adds one second at 24 fps.")
     gw = connect()
-    record = do_extend(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), tail, model=model,
-                       prompt=prompt)
-    click.echo(f"Extended '{record.placeholder_name}' by {tail} frames on V{record.placed.track} at frame "
-               f"{record.placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
+    frames, edge = (tail, "tail") if tail is not None else (head, "head")
+    record = do_extend(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), frames, model=model,
+                       prompt=prompt, edge=edge)
+    click.echo(f"Extended '{record.placeholder_name}' by {frames} frames at its {edge} on V{record.placed.track} "
+               f"at frame {record.placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` "
+               "removes it).")
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
 
 
@@ -153,7 +188,10 @@ def extend(clip_name, item_id, tail: int, model: str, prompt) -> None:
 @click.option("--instruction", required=True, help="What to change, e.g. \"make it dusk, keep the camera move\".")
 @click.option("--model", required=True, help="A model that edits video (remix in `promptreel models`).")
 @click.option("--handles", type=int, default=0, show_default=True, help="Frames of media sent each side of the clip.")
-def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int) -> None:
+@click.option("--split", "split", is_flag=False, flag_value="", default=None, metavar="[AT,AT]",
+              help="Edit a range longer than the model takes in consecutive pieces: alone, equal pieces; with "
+                   "AT,AT (frames into the clip, or record timecodes), cut only there.")
+def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int, split: str | None) -> None:
     """Change a clip of the open timeline with a prompt, keeping its timing: the result becomes a take in its
     Take Selector (the original still showing). `resolve revert` removes the take."""
     from promptreel.core.errors import BadInput
@@ -167,7 +205,7 @@ def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int) ->
         raise BadInput("Give one of --clip NAME or --item ID.", "E.g. --clip A003_C012 --instruction \"dusk\".")
     gw = connect()
     record = do_edit(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), instruction, model=model,
-                     handles=handles)
+                     handles=handles, split=split)
     click.echo(f"Edited '{record.placeholder_name}': a take in its Take Selector, the original still showing "
                f"(edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
 

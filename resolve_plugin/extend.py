@@ -1,10 +1,13 @@
-"""Extend a clip in Resolve (connected mode): new frames after its tail that continue it.
+"""Extend a clip in Resolve (connected mode): new frames after its tail that continue it, or before its
+head that lead into it.
 
-The model gets the clip's last shown frame (exported as a still under the playhead) as its first frame and
-makes one frame more than asked; only source frames [1, N] are placed (AppendToTimeline's startFrame), so
-the new frames follow the clip's last without a repeat. They go right after the clip on its own track when
-nothing is there, else on the first free track above, else on a new one: nothing else is moved, trimmed or
-disabled. The placement is read back and recorded like a fill, so `promptreel resolve revert` removes it.
+Tail: the model gets the clip's last shown frame (exported as a still under the playhead) as its first frame
+and makes one frame more than asked; only source frames [1, N] are placed (AppendToTimeline's startFrame),
+so the new frames follow the clip's last without a repeat. Head: the clip's first shown frame is the model's
+last frame; the take's last frame (its copy) is left out at conform (`Slot.drop_last`) and frames [0, N) are
+placed, ending just before the clip's first. They go right beside the clip on its own track when nothing is
+there, else on the first free track above, else on a new one: nothing else is moved, trimmed or disabled.
+The placement is read back and recorded like a fill, so `promptreel resolve revert` removes it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from pathlib import Path
 from promptreel.core import settings
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest
-from promptreel.core.extend import SKIPPED, check_extension, extension_model
+from promptreel.core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
+from promptreel.core.takes import record_cut_take
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged
@@ -59,37 +63,49 @@ def _track_for(state: TimelineState, item: Item, start: int, end: int) -> int | 
 
 def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: str | None = None,
            prompt: str | None = None, stills_dir: Path | None = None, bin_template: str = DEFAULT_BIN,
-           bit_depth: int | None = None) -> EditRecord:
-    """Extend timeline item `item_id` by `frames` at its tail. Refused before any spend (offline media, a
-    generator, a model without first frames, more than it can make); placed, read back and recorded."""
+           bit_depth: int | None = None, edge: Edge = "tail") -> EditRecord:
+    """Extend timeline item `item_id` by `frames` at its tail (or head). Refused before any spend (offline
+    media, a generator, a model without first frames (a last frame alone, for a head), more than it can make,
+    a head before the timeline's start); placed, read back and recorded."""
     project, target = conform_target(gw, bit_depth)
     state = gw.timeline()
     item = clip_with_media(state, item_id)
-    spec = extension_model(model, default_catalog(), item.name)
-    check_extension(frames, spec, target.size, target.rate)
+    spec = extension_model(model, default_catalog(), item.name, edge)
+    check_extension(frames, spec, target.size, target.rate, edge)
+    head = edge == "head"
+    if head:
+        check_room_before(f"'{item.name}' on V{item.track}", frames, item.start - state.start_frame)
     folder = Path(stills_dir or settings.home() / "stills")
     folder.mkdir(parents=True, exist_ok=True)
+    which = "first" if head else "last"
     try:
-        still = gw.export_still(item.end - 1, folder / f"{item.id}-last.png")
+        still = gw.export_still(item.start if head else item.end - 1, folder / f"{item.id}-{which}.png")
     except ResolveRefused as e:
-        raise PlacementFailed(f"Resolve would not export the last frame of '{item.name}': {e.problem}",
+        raise PlacementFailed(f"Resolve would not export the {which} frame of '{item.name}': {e.problem}",
                               "Open the Edit page with the timeline showing, then extend again.") from None
-    slot = target.slot(frames + SKIPPED, prompt or f"The shot {item.name} continues.", name=f"{item.name} +{frames}",
-                       first_frame=still, model=spec.id)
+    name = f"{item.name} {'-' if head else '+'}{frames}"
+    if head:  # N frames, the take's last (the clip's first, again) left out at conform
+        slot = target.slot(frames, prompt or f"The moments before the shot {item.name}.", name=name,
+                           last_frame=still, model=spec.id, drop_last=SKIPPED)
+    else:
+        slot = target.slot(frames + SKIPPED, prompt or f"The shot {item.name} continues.", name=name,
+                           first_frame=still, model=spec.id)
     made = make_clip(slot)
-    clip = import_tagged(gw, made, bin_template, name=f"{item.name} +{frames}")
-    if clip.frames != str(frames + SKIPPED):
-        raise PlacementFailed(f"The extension of '{item.name}' has {clip.frames} frames, not {frames + SKIPPED}.",
+    clip = import_tagged(gw, made, bin_template, name=name)
+    if clip.frames != str(slot.frames):
+        raise PlacementFailed(f"The extension of '{item.name}' has {clip.frames} frames, not {slot.frames}.",
                               "It was imported into the bin but not placed; make it again.")
-    start, end = item.end, item.end + frames
+    start = item.start - frames if head else item.end
+    end = start + frames
+    first = 0 if head else SKIPPED
     track = _track_for(state, item, start, end)
     added = track is None
     if added:
         track = gw.add_track(TRACK_NAME)
         state.tracks.append(Track(index=track, name=TRACK_NAME))
     on_track = state.track(track)
-    # Quirk 2: source frames [SKIPPED, SKIPPED + frames), endFrame exclusive; quirk 20: recordFrame absolute.
-    placed = gw.place(clip.id, SKIPPED, SKIPPED + frames, track, start, timeline_id=state.id,
+    # Quirk 2: source frames [first, first + frames), endFrame exclusive; quirk 20: recordFrame absolute.
+    placed = gw.place(clip.id, first, first + frames, track, start, timeline_id=state.id,
                       hint=sum(1 for it in on_track.items if it.end <= start))
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == frames]
@@ -100,6 +116,9 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
             + (", and Resolve would not remove it." if left else "; it has been removed."),
             f"Delete the clip '{clip.name}' on the timeline by hand." if left else
             "Check for clips edited onto that range meanwhile, then extend again.")
+    # A take of the clip (`promptreel takes`), with the clip it extends and at which edge.
+    record_cut_take(item.name, made.placed_at(extends=item.name, extension_edge=edge, extension_frames=frames,
+                                              resolve_clip=clip.id), "extend")
     record = EditRecord(kind="extend", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
                         job_id=made.provenance.job_id, placeholder_id=item.id, placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=item.duration)

@@ -22,14 +22,17 @@ selector on one item cannot follow; the bin keeps them one promote away.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UserError
 from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
+from promptreel.core.stills import frame_still
 from promptreel.core.takes import record_takes, take_slots, worded_for
 
 from . import edits
@@ -37,9 +40,9 @@ from .bins import DEFAULT_BIN, ToImport, import_many, import_tagged, take_name
 from .clipmaker import NS, ClipMaker, make_many, provenance
 from .edits import EditRecord, Placed, Replaced, ShotTakes, Use, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem, PlacementFailed, ResolveRefused
-from .gateway import Clip, Gateway, ProjectInfo, TimelineState, Track
+from .gateway import Clip, Gateway, Item, ProjectInfo, TimelineState, Track
 from .placeholders import Placeholder, check_fillable, find_placeholders, prompt_spec
-from .target import ConformTarget, target_from_settings
+from .target import ConformTarget, parse_timeline_rate, target_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +88,52 @@ def _worded(ph: Placeholder, slot: Slot, models: list[str]) -> Slot:
     return worded[0]
 
 
-def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder,
-                     folder: Path) -> tuple[Path | None, Path | None]:
-    """The frames just before and just after the slot, for models that take first/last frames.
+def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder, folder: Path,
+                     rate: Fraction | None = None) -> tuple[Path | None, Path | None]:
+    """The frames just before and just after the slot, for models that take first/last frames: the shot shown
+    there (the topmost enabled clip) read from its media at the source frame it shows (its in point, at the
+    media's own rate; `rate` is the timeline's), or exported from Resolve where its media is no file here.
     None where nothing enabled is cut there (the head or tail of the timeline, or a gap)."""
-    def shown(frame: int) -> bool:
-        return any(it.enabled and it.kind == "clip" and it.start <= frame < it.end and it.id != ph.item.id
-                   for t in state.tracks for it in t.items)
-
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Path | None] = []
     for frame, name in ((ph.item.start - 1, "before"), (ph.item.end, "after")):
-        path = folder / f"{ph.item.id}-{name}.png"
+        shown = [it for t in state.tracks for it in t.items
+                 if it.enabled and it.kind == "clip" and it.start <= frame < it.end and it.id != ph.item.id]
+        if not shown:
+            out.append(None)
+            continue
         try:
-            out.append(gw.export_still(frame, path) if shown(frame) else None)
-        except ResolveRefused:
+            out.append(_media_still(state, max(shown, key=lambda it: it.track), frame, rate, folder)
+                       or gw.export_still(frame, folder / f"{ph.item.id}-{name}.png"))
+        except (ResolveRefused, UserError):
             out.append(None)  # a missing neighbour frame is a hint lost, not a failed fill
     return out[0], out[1]
+
+
+def _neighbours(gw: Gateway, state: TimelineState, ph: Placeholder, folder: Path, rate: Fraction,
+                model: str | None) -> tuple[Path | None, Path | None]:
+    """The neighbour stills `model` takes (both when the ClipMaker chooses the model): a first frame, and a last
+    frame only with it (no route takes a last frame alone, as a fill's would be)."""
+    inputs = default_catalog().get(model).inputs if model else ["first_frame", "last_frame"]
+    if "first_frame" not in inputs:
+        return None, None
+    first, last = neighbour_stills(gw, state, ph, folder, rate)
+    return first, last if first is not None and "last_frame" in inputs else None
+
+
+def _media_still(state: TimelineState, item: Item, frame: int, rate: Fraction | None, folder: Path) -> Path | None:
+    """Record frame `frame` of `item` read from its media file (None: no file here). At 100% speed Resolve plays
+    a clip of another rate in real time: its source frame is its left offset (source frames, quirk 17) plus
+    the record frames since its start, converted to the media's rate."""
+    clip = state.clips.get(item.clip_id)
+    if clip is None or not clip.path or not Path(clip.path).is_file():
+        return None
+    media_rate = parse_timeline_rate(clip.fps)[0] if clip.fps else rate
+    if media_rate is None:
+        return None
+    elapsed = Fraction(frame - item.start)
+    source = item.left_offset + math.floor(elapsed * media_rate / (rate or media_rate))
+    return frame_still(Path(clip.path), source, media_rate, folder)
 
 
 def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None) -> list[Placeholder]:
@@ -132,8 +164,8 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     for ph in found:
         check_fillable(state, ph)  # refuse before any money is spent
     found = one_per_draft(found)
-    slots = [slot_for(ph, target, *(neighbour_stills(gw, state, ph, stills_dir) if stills_dir else (None, None)),
-                      model=model) for ph in found]
+    slots = [slot_for(ph, target, *(_neighbours(gw, state, ph, stills_dir, target.rate, model) if stills_dir
+                                    else (None, None)), model=model) for ph in found]
     if models is not None or variants > 1:
         return _fill_with_takes(gw, project, state, found, slots, make_clip, models or ([model] if model else []),
                                 variants, bin_template, workers)

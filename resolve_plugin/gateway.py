@@ -135,12 +135,6 @@ class ProjectInfo(BaseModel):
     timeline: TimelineRef | None = None
 
 
-class Bin(BaseModel):
-    id: str
-    path: list[str]
-    created: bool = False
-
-
 class TakeInfo(BaseModel):
     """One take of a take selector: 1-based index, its pool item, its source extent (end exclusive)."""
 
@@ -217,36 +211,14 @@ class Gateway:
                 item["track"] = track["index"]
         return TimelineState(**data)
 
-    def bins(self) -> list[Bin]:
-        return [Bin(**b) for b in self.call("bins")]
-
-    def ensure_bin(self, path: list[str]) -> Bin:
-        return Bin(**self.call("ensure_bin", path=list(path)))
-
-    def import_media(self, paths: list[Path], bin_id: str) -> list[Clip]:
-        return [Clip(**c) for c in self.call("import_media", paths=[str(p) for p in paths], bin_id=bin_id)]
-
     def clip(self, clip_id: str) -> Clip:
         return Clip(**self.call("clip", clip_id=clip_id))
-
-    def tag_clip(self, clip_id: str, metadata: dict[str, str] | None = None,
-                 third_party: dict[str, str] | None = None, color: str | None = None, name: str | None = None) -> Clip:
-        return Clip(**self.call("tag_clip", clip_id=clip_id, metadata=metadata or {},
-                                third_party=third_party or {}, color=color, name=name))
 
     def import_clips(self, clips: list[ClipImport]) -> list[Clip | str]:
         """Import and tag files into their bins in one round trip (one ImportMedia per bin), each tag read
         back. Per file, in order: its clip (`failed` naming what did not stick), or why it was not imported."""
         answers = self.call("import_clips", clips=[c.model_dump() for c in clips])
         return [Clip(**a["clip"]) if "clip" in a else str(a["error"]) for a in answers]
-
-    def append(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
-               timeline_id: str = "") -> list[str]:
-        """Ask Resolve to place a clip on the current timeline (refused if it is no longer `timeline_id`).
-        Returns the ids Resolve echoed: NOT proof of placement (quirk 4)."""
-        spec = dict(clip_id=clip_id, start_frame=start_frame, end_frame=end_frame, track=track,
-                    record_frame=record_frame)
-        return [r["id"] for r in self.call("append", clips=[spec], timeline_id=timeline_id)]
 
     def place(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
               timeline_id: str = "", disable: list[str] | None = None, hint: int | None = None) -> Placement:
@@ -271,15 +243,6 @@ class Gateway:
     def delete_items(self, item_ids: list[str]) -> list[str]:
         """Ids actually gone after reading the timeline back."""
         return self.call("delete_items", item_ids=list(item_ids))["deleted"]
-
-    def add_item_marker(self, item_id: str, frame: int, color: str, name: str = "", note: str = "",
-                        duration: int = 1, custom_data: str = "") -> bool:
-        return self.call("add_marker", item_id=item_id, frame=frame, color=color, name=name, note=note,
-                         duration=duration, custom_data=custom_data)["ok"]
-
-    def set_item_color(self, item_id: str, color: str) -> bool:
-        """True only if the colour stuck (it does not on generators and titles: quirk 8)."""
-        return self.call("set_item_color", item_id=item_id, color=color)["stuck"]
 
     def replace_clip(self, clip_id: str, path: Path, metadata: dict[str, str] | None = None,
                      third_party: dict[str, str] | None = None, uses: list[str] | None = None) -> Replacement:
@@ -379,7 +342,7 @@ def _user_error(op: str, code: str, message: str):
 
 # -- Studio external scripting ------------------------------------------------------------------
 
-# Blackmagic's documented locations (reference: "Getting resolve"); RESOLVE_SCRIPT_API/LIB override them.
+# Blackmagic's documented locations (docs/resolve-quirks.md #26); RESOLVE_SCRIPT_API/LIB override them.
 _SCRIPT_API = {
     "darwin": "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Developer/Scripting",
     "win32": r"%PROGRAMDATA%\Blackmagic Design\DaVinci Resolve\Support\Developer\Scripting",

@@ -17,7 +17,7 @@ from promptreel.core.keys import redact
 from promptreel.core.takes import shot_name
 
 from .changes import Changes
-from .panel import JobRow
+from .panel_jobs import JobRow
 
 KEEP = 100
 

@@ -1,6 +1,7 @@
 """The panel's API for refining a take and for the project's cast (handlers only; `Panel.routes` adds them).
 
 - GET  /api/cast                         the cast this project sees (its own members and the shared ones)
+- GET  /api/cast/image?name=N&i=I        a member's I-th image (from the data folder, where `cast add` put it)
 - POST /api/cast/add    {name, images: [paths], note?, project?: bool}   add a member (images copied)
 - POST /api/cast/remove {name, project?: bool}                           remove one
 - POST /api/refine      {take_id, change}  a new take of the shot, changed as said (core/refine.py), its
@@ -10,26 +11,20 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable
 
 from promptreel.core import cast
 from promptreel.core.errors import BadInput
-from promptreel.core.journal import Journal
 
-from .gateway import Gateway
+if TYPE_CHECKING:
+    from .panel import Panel
 
-
-class Panel(Protocol):
-    """What these routes use of the panel (panel.py imports this module, so the class is described here,
-    not imported)."""
-
-    gw: Gateway | None
-
-    def journal(self) -> Journal: ...
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
     return {("GET", "/api/cast"): lambda _: cast_list(panel),
+            ("GET", "/api/cast/image"): lambda body: cast_image(panel, body),
             ("POST", "/api/cast/add"): lambda body: cast_add(panel, body),
             ("POST", "/api/cast/remove"): lambda body: cast_remove(panel, body),
             ("POST", "/api/refine"): lambda body: refine(panel, body)}
@@ -42,6 +37,22 @@ def _project(panel: Panel, body: dict) -> str:
 
 def cast_list(panel: Panel) -> dict:
     return {"cast": [m.as_dict() for m in cast.members(str(getattr(panel, "_project", "") or ""))]}
+
+
+def cast_image(panel: Panel, body: dict) -> tuple[bytes, str]:
+    """One of a member's images, for its thumbnail: only files the cast records (the data folder is not
+    otherwise readable from the page)."""
+    name = str(body.get("name") or "").lstrip("@").lower()
+    member = next((m for m in cast.members(str(getattr(panel, "_project", "") or "")) if m.name == name), None)
+    index = str(body.get("i") or "0")
+    if member is None or not index.isdigit() or int(index) >= len(member.images):
+        raise BadInput(f"The cast has no image {index} of @{name}.", "Pick an image from the cast list.")
+    path = member.images[int(index)]
+    try:
+        return path.read_bytes(), IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    except OSError as e:
+        raise BadInput(f"@{name}'s image {path} cannot be read ({e.strerror}).",
+                       "Add the member again with `promptreel cast add --replace`.") from None
 
 
 def cast_add(panel: Panel, body: dict) -> dict:
@@ -79,6 +90,7 @@ def refine(panel: Panel, body: dict) -> dict:
             return {"resolve_clip": imported.id}
 
         new = make(journal, take, change, output_dir=output_dir() / "conformed", budget=s.budget_usd,
-                   planned=(slot, plan), keep=into_bin if panel.gw is not None else None)
+                   planned=(slot, plan), keep=into_bin if panel.gw is not None else None,
+                   on_event=getattr(panel.engine_jobs, "on_event", None))  # the job list follows it live
     return {"take": {**new.as_dict(), "in_bin": bool(new.provenance.get("resolve_clip"))},
             "warnings": plan.warnings}

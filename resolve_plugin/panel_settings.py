@@ -100,3 +100,20 @@ def _first(e: ValidationError) -> str:
     err = e.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "value"
     return f"{where}: {err['msg']}"
+
+
+# -- the panel's API for these settings (`Panel.routes` adds them)
+def routes(_panel: object) -> dict:
+    return {("GET", "/api/settings"): lambda _: load().model_dump(mode="json"),
+            ("POST", "/api/settings"): lambda body: update(body).model_dump(mode="json"),
+            ("GET", "/api/choices"): choices}
+
+
+def choices(_: dict) -> dict:
+    """What the settings offer, from the data files the conform reads (so the page and CLI cannot drift)."""
+    from typing import get_args
+
+    from promptreel.core.conform.target import codec_families
+
+    return {"codecs": [{"id": name, "label": f.label} for name, f in codec_families().items()],
+            "fits": list(get_args(PanelSettings.model_fields["fit"].annotation))}

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from promptreel.core.catalog import Size
+from promptreel.core.conform_choices import Fit
 from promptreel.core.errors import BadInput
 from promptreel.core.frames import parse_rate
 from promptreel.core.request import Rate, Slot
@@ -27,7 +28,7 @@ class ConformTarget(BaseModel):
     drop_frame: bool = False
     width: int
     height: int
-    fit: Literal["fit", "fill", "crop", "stretch"] = "fit"
+    fit: Fit = "fit"
     bit_depth: Literal[8, 10, 12] = 10
     pixel_aspect: str = "square"
 

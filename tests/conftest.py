@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from promptreel.core.keys import KNOWN_KEYS
+from promptreel.core.keys import known_keys
 
 
 @pytest.fixture(autouse=True)
@@ -11,7 +11,8 @@ def isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("promptreel-home")
     monkeypatch.setenv("PROMPTREEL_HOME", str(home))
     monkeypatch.delenv("PROMPTREEL_DATABASE_URL", raising=False)  # never a studio's real database
-    for name in KNOWN_KEYS:
+    monkeypatch.delenv("PROMPTREEL_MEDIA_ROOT", raising=False)  # nor its media share
+    for name in known_keys():
         monkeypatch.delenv(name, raising=False)
     # A test must never read or write the developer's real keychain.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")

@@ -145,3 +145,15 @@ def test_models_in_use_that_their_vendors_end_are_warned_about(capsys, isolated_
     assert "veo-3 is retired. Use veo-3.1 (" in found["detail"] and "jobs of the last 30 days" in found["detail"]
     _, text = doctor(capsys)
     assert "problem  models in use:" in text and "promptreel can run;" in text  # a warning, not a failure
+
+
+def test_a_media_root_not_mounted_here_is_named_with_its_fix(capsys, isolated_home, tmp_path, monkeypatch):
+    code, out = doctor(capsys, "--json")
+    assert "media root" not in checks(out)  # none set: nothing to check
+    monkeypatch.setenv("PROMPTREEL_MEDIA_ROOT", str(tmp_path / "nas"))
+    code, out = doctor(capsys, "--json")
+    found = checks(out)["media root"]
+    assert not found["ok"] and "not mounted" in found["detail"] and "media_root" in found["fix"]
+    (tmp_path / "nas").mkdir()
+    code, out = doctor(capsys, "--json")
+    assert checks(out)["media root"]["ok"]

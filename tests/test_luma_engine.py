@@ -54,22 +54,6 @@ def test_first_and_last_frames_ride_on_keyframes(fakes, isolated_home, monkeypat
     assert body["video"]["keyframe_indexes"] == [0, 240] and body["aspect_ratio"] == "9:16"
 
 
-def test_a_take_from_another_route_is_refused_before_any_create(fakes, isolated_home, monkeypatch):
-    point_at(fakes, monkeypatch, isolated_home)
-    (draft,), _ = run(isolated_home, GenerationRequest(prompt="a fox", model="draft", seconds=2, size="1280x720", fps=24))
-    (extended,), _ = run(isolated_home, ray(extend_video=draft.job_id))
-    assert extended.error_kind == "bad_request" and "Luma can extend only videos it made" in extended.error
-    assert fakes.fakes["luma"].creates == 0
-
-
-def test_a_moderated_take_fails_without_a_retry(fakes, isolated_home, monkeypatch):
-    point_at(fakes, monkeypatch, isolated_home)
-    fake = fakes.fakes["luma"]
-    fake.fault("outcome", "moderated")
-    (result,), _ = run(isolated_home, ray())
-    assert result.error_kind == "moderation" and fake.creates == 1
-
-
 def test_fill_conforms_ray_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
     fill_exact(isolated_home, two_slots("ray-3.2", "ray-3.2"))

@@ -56,14 +56,6 @@ def test_an_extend_is_refused_before_any_create(fakes, isolated_home, monkeypatc
     assert fakes.fakes["minimax"].creates == 1
 
 
-def test_a_sensitive_take_fails_as_moderation_without_a_retry(fakes, isolated_home, monkeypatch):
-    point_at(fakes, monkeypatch, isolated_home)
-    fake = fakes.fakes["minimax"]
-    fake.fault("outcome", "sensitive")
-    (result,), _ = run(isolated_home, h3())
-    assert result.error_kind == "moderation" and fake.creates == 1
-
-
 def test_fill_conforms_h3_takes_frame_exact_into_their_slots(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home)
     fill_exact(isolated_home, two_slots("minimax-h3", "minimax-h3"))

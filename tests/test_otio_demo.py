@@ -21,6 +21,14 @@ def test_demo_full_path_offline(tmp_path):
     assert all(r[4] == "0.00" for r in result.summary_rows())
 
 
+def test_demo_reports_one_job_per_shot(tmp_path):
+    events = []
+    result = run_demo(tmp_path / "d", on_event=events.append)
+    jobs = {e.job_id for e in events}
+    assert len(jobs) == len(result.report.filled) == 3
+    assert {f.provenance.job_id for _, f in result.report.filled} == jobs
+
+
 def test_demo_command_is_the_two_command_main_job(tmp_path):
     """`promptreel demo` as the README runs it: exit 0, three shots of different lengths read back
     from the files, cost 0, no key and no network."""
@@ -38,6 +46,8 @@ def test_demo_command_is_the_two_command_main_job(tmp_path):
         ("SH010", "draft", "01:00:00:00", "24", "320x180"), ("SH020", "draft", "01:00:01:00", "36", "320x180"),
         ("SH030", "draft", "01:00:02:12", "60", "320x180")]
     assert "…" not in out.stdout
+    # One job row per shot: the draft slates the board is made of are not jobs of their own.
+    assert [line.split()[0] for line in out.stderr.splitlines() if line.startswith("SH0")] == ["SH010", "SH020", "SH030"]
     assert "total cost: $0.00" in out.stdout and (tmp_path / "d" / "filled.otio").is_file()
 
 

@@ -172,7 +172,7 @@ def test_the_track_above_takes_it_when_the_next_clip_follows_and_the_end_of_a_tr
     ("no first frame", ["--clip", "A", "--tail", "12", "--model", "ltx-video-local"], "takes no first frame"),
     ("draft", ["--clip", "A", "--tail", "12"], "the draft model takes no first frame"),
     ("no clip", ["--clip", "nobody", "--tail", "12", "--model", "kling-v3"], "No clip named 'nobody'"),
-    ("head", ["--clip", "A", "--head", "12", "--model", "kling-v3"], "head is not available yet"),
+    ("head", ["--clip", "A", "--head", "12", "--model", "kling-v3"], "takes no last frame on its own"),
     ("neither", ["--clip", "A", "--model", "kling-v3"], "Give one of --tail FRAMES or --head FRAMES"),
 ])
 def test_refusals_come_before_any_spend_in_one_line_and_change_nothing(tmp_path, cut, kling, capsys, case, args,

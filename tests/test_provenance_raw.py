@@ -11,12 +11,12 @@ from pathlib import Path
 import c2pa
 
 from promptreel.core.cli import main
-from promptreel.core.credentials import AI_GENERATED, Signing, read_credentials
+from promptreel.core.c2pa import AI_GENERATED, Signing, read_credentials
 from promptreel.core.journal import Journal
 from promptreel.core.provenance import record_take, sidecar_path
 from promptreel.core.request import file_sha256
 from promptreel.core.sandbox import SMALL, sandbox
-from promptreel.core.sandbox.credentials import sandbox_chain
+from promptreel.core.sandbox.c2pa import sandbox_chain
 from promptreel.core.sandbox.loopback import LoopbackServer, Reply
 from tests.engine_env import make_clip
 

@@ -21,8 +21,6 @@ from tests.auth_helpers import signed
 
 PROVIDERS = Path(__file__).resolve().parents[1] / "core" / "providers"
 HTTP_LAYER = {"auth.py", "httpkit.py"}
-# ComfyUI is being reworked on its own branch; it still names its basic auth through base.py's adapter.
-NOT_YET = {"comfyui.py": "its own branch converts it", "base.py": "the adapter for ComfyUI's auth_headers"}
 # Credentials merged into a call, a host check standing in for scoped auth, or a call around `send`.
 BY_HAND = re.compile(r"auth_headers\(|\bowns\(|headers\s*=\s*\{\s*\*\*|self\.client\.(get|post|put|patch|delete|request|stream)\(")
 
@@ -46,7 +44,7 @@ ROUTES = {
 def test_no_protocol_merges_credentials_by_hand():
     found = []
     for path in sorted(PROVIDERS.glob("*.py")):
-        if path.name in HTTP_LAYER or path.name in NOT_YET:
+        if path.name in HTTP_LAYER:
             continue
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if BY_HAND.search(line):
@@ -116,3 +114,13 @@ async def test_a_failed_upload_before_a_create_is_not_an_unknown_outcome():
     assert failed in ("RemoteProtocolError", "ReadError")  # closed with no answer (or reset, as the timing falls)
     error = ProviderError(ErrorKind.RETRYABLE, f"Uploading failed ({failed}).")
     assert not create_outcome_unknown(error)  # nothing was created: the engine may send again
+
+
+def test_comfyuis_basic_auth_from_its_url_signs_its_own_host_and_no_other():
+    proto = protocol_class("comfyui")(httpx.AsyncClient(), Route(protocol="comfyui", model_id="wan"), {},
+                                      base_url="http://studio:s3cret-pass@comfy.lan:8188", workflow=Path("w.json"))
+    assert proto.base_url == "http://comfy.lan:8188" and proto.client.auth is proto.auth
+    assert signed(proto, proto.base_url + "/prompt").get("authorization") == "Basic c3R1ZGlvOnMzY3JldC1wYXNz"
+    assert "authorization" not in signed(proto, "http://cdn.example.net/view?filename=a.mp4")
+    assert protocol_class("comfyui")(httpx.AsyncClient(), Route(protocol="comfyui", model_id="wan"), {},
+                                     base_url="http://comfy.lan:8188", workflow=Path("w.json")).auth is None

@@ -1,10 +1,8 @@
-"""Luma's Agents API (Ray 3.2): exact request bodies per kind, a round trip against the strict fake, and
-every fault classified."""
+"""Luma's Agents API (Ray 3.2): exact request bodies per kind and a round trip against the strict fake (its
+faults, shared with xAI and MiniMax: tests/test_provider_job_faults.py)."""
 
 import base64
-from datetime import datetime
 
-import httpx
 import pytest
 
 from promptreel.core.catalog import load_catalog
@@ -13,7 +11,7 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.luma import Luma
 from promptreel.core.request import GenerationRequest
-from promptreel.core.sandbox import FakeLuma, Reply, png_file, tiny_mp4
+from promptreel.core.sandbox import FakeLuma, png_file, tiny_mp4
 from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
 from promptreel.core.sandbox.luma import frame
 
@@ -130,84 +128,3 @@ async def test_strict_fake_refuses_what_the_sdk_types_forbid(fake, client):
         assert r.status_code == 400, body
 
 
-@pytest.mark.parametrize("outcome, kind", [
-    ("moderated", ErrorKind.MODERATION),
-    ("failed", ErrorKind.RETRYABLE),
-    ("budget", ErrorKind.BILLING),
-    ("empty", ErrorKind.PROVIDER),
-])
-async def test_generation_failures(fake, client, tmp_path, outcome, kind):
-    fake.fault("outcome", outcome)
-    proto = luma(client, fake)
-    sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    status = await poll_to_end(proto, sub.job_id)
-    assert (status.state, status.error.kind) == (JobState.FAILED, kind)
-
-
-async def test_unknown_state_tolerated(fake, client, tmp_path):
-    proto = luma(client, fake)
-    sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    fake.fail_next("GET", rf"/v1/generations/{sub.job_id}", Reply(200, {"id": sub.job_id, "state": "dreaming"}))
-    status = await proto.poll(sub.job_id)
-    assert (status.state, status.raw_state) == (JobState.RUNNING, "dreaming")
-
-
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 2.0),
-    ("429-bare", ErrorKind.RATE_LIMITED, None),
-    ("500", ErrorKind.RETRYABLE, None),
-    ("502", ErrorKind.RETRYABLE, None),
-    ("budget", ErrorKind.BILLING, None),
-])
-async def test_create_errors_classified(fake, client, tmp_path, fault, kind, retry_after):
-    fake.fault("create", fault)
-    proto = luma(client, fake)
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert (e.value.kind, e.value.retry_after) == (kind, retry_after)
-    assert fake.creates == 0
-
-
-async def test_wrong_key_is_auth_and_never_echoed(fake, client, tmp_path):
-    wrong = "luma-wrong-key-zyxwvu987654"
-    proto = protocol(Luma, "ray-3.2", client, {"LUMA_AGENTS_API_KEY": wrong}, fake.url)
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert e.value.kind is ErrorKind.AUTH and wrong not in str(e.value)
-
-
-async def test_unknown_model_is_retired(fake, client, tmp_path):
-    proto = luma(client, fake, "ray-2")
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert e.value.kind is ErrorKind.RETIRED
-
-
-async def test_poll_transport_errors_are_retryable(fake, tmp_path):
-    async with httpx.AsyncClient(timeout=0.5) as short:
-        proto = luma(short, fake)
-        sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-        for fault in ("drop", "slow", "503"):
-            fake.fault("poll", fault)
-            with pytest.raises(ProviderError) as e:
-                await proto.poll(sub.job_id)
-            assert e.value.kind is ErrorKind.RETRYABLE
-
-
-async def test_lost_create_answer_propagates_and_cannot_be_looked_up(fake, client, tmp_path):
-    fake.fault("create", "drop")
-    proto = luma(client, fake)
-    with pytest.raises(httpx.TransportError):
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert await proto.find_created(proto.build(req(), "j"), "j", datetime.now()) is None
-
-
-async def test_expired_url_then_a_fresh_one_from_a_new_read(fake, client, tmp_path):
-    proto = luma(client, fake)
-    sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    status = await poll_to_end(proto, sub.job_id)
-    fake.fault("media", "expired")
-    with pytest.raises(httpx.HTTPStatusError):
-        await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1)
-    again = await proto.poll(sub.job_id)
-    assert await download(client, proto, again.media[0], tmp_path / "o.mp4", attempts=1) == 1

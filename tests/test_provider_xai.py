@@ -1,8 +1,7 @@
-"""xAI's videos API: exact request bodies per endpoint, a round trip against the strict fake, and every
-fault classified."""
+"""xAI's videos API: exact request bodies per endpoint, a round trip against the strict fake, a truncated
+download (the faults it shares with MiniMax and Luma: tests/test_provider_job_faults.py)."""
 
 import base64
-from datetime import datetime
 
 import httpx
 import pytest
@@ -13,7 +12,7 @@ from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.xai import XAI
 from promptreel.core.request import GenerationRequest
-from promptreel.core.sandbox import FakeXAI, Reply, png_file, tiny_mp4
+from promptreel.core.sandbox import FakeXAI, png_file, tiny_mp4
 from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
 from promptreel.core.sandbox.xai import frame
 
@@ -140,80 +139,6 @@ async def test_strict_fake_refuses_fields_an_endpoint_does_not_take(fake, client
     r = await client.post(f"{fake.url}/v1/videos/generations", headers=headers,
                           json={"model": "grok-imagine-video", "prompt": "p", "resolution": "1080p"})
     assert r.status_code == 400
-
-
-@pytest.mark.parametrize("outcome, kind", [
-    ("moderation", ErrorKind.MODERATION),
-    ("failed", ErrorKind.PROVIDER),
-    ("expired", ErrorKind.PROVIDER),
-    ("empty", ErrorKind.PROVIDER),
-])
-async def test_job_failures(fake, client, tmp_path, outcome, kind):
-    proto = xai(client, fake)
-    fake.fault("outcome", outcome)
-    sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    status = await poll_to_end(proto, sub.job_id)
-    assert (status.state, status.error.kind) == (JobState.FAILED, kind)
-    assert not status.error.retryable
-
-
-async def test_unknown_status_tolerated(fake, client, tmp_path):
-    proto = xai(client, fake)
-    sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    fake.fail_next("GET", rf"/v1/videos/{sub.job_id}", Reply(200, {"status": "warming"}))
-    status = await proto.poll(sub.job_id)
-    assert (status.state, status.raw_state) == (JobState.RUNNING, "warming")
-
-
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 2.0),
-    ("429-bare", ErrorKind.RATE_LIMITED, None),
-    ("500", ErrorKind.RETRYABLE, None),
-    ("503", ErrorKind.RETRYABLE, None),
-    ("credits", ErrorKind.BILLING, None),
-])
-async def test_create_errors_classified(fake, client, tmp_path, fault, kind, retry_after):
-    fake.fault("create", fault)
-    proto = xai(client, fake)
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert (e.value.kind, e.value.retry_after) == (kind, retry_after)
-    assert fake.creates == 0
-
-
-async def test_wrong_key_is_auth_although_answered_400_and_never_echoed(fake, client, tmp_path):
-    wrong = "xai-wrong-key-zyxwvu987654"
-    proto = protocol(XAI, "grok-imagine-video", client, {"XAI_API_KEY": wrong}, fake.url)
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert e.value.kind is ErrorKind.AUTH and e.value.status == 400
-    assert wrong not in str(e.value)
-
-
-async def test_unknown_model_is_retired(fake, client, tmp_path):
-    proto = xai(client, fake, "grok-imagine-video-beta")
-    with pytest.raises(ProviderError) as e:
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert e.value.kind is ErrorKind.RETIRED
-
-
-async def test_poll_transport_errors_are_retryable(fake, tmp_path):
-    async with httpx.AsyncClient(timeout=0.5) as short:
-        proto = xai(short, fake)
-        sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-        for fault in ("drop", "slow", "503"):
-            fake.fault("poll", fault)
-            with pytest.raises(ProviderError) as e:
-                await proto.poll(sub.job_id)
-            assert e.value.kind is ErrorKind.RETRYABLE
-
-
-async def test_lost_create_answer_propagates_and_cannot_be_looked_up(fake, client, tmp_path):
-    fake.fault("create", "drop")
-    proto = xai(client, fake)
-    with pytest.raises(httpx.TransportError):
-        await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    assert await proto.find_created(proto.build(req(), "j"), "j", datetime.now()) is None
 
 
 async def test_truncated_download_fails_loudly(fake, client, tmp_path):

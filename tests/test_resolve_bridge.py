@@ -84,7 +84,7 @@ def test_unknown_op_and_missing_arguments_are_refused(running):
         r.client.call("DeleteTimelines")
     assert e.value.code == "unknown_op"
     with pytest.raises(BridgeError) as e:
-        r.client.call("import_media", paths=[])
+        r.client.call("replace_clip", clip_id="x")
     assert e.value.code == "bad_request"
     assert r.client.call("hello")["page"] == "media"  # the connection stays usable
 
@@ -260,8 +260,7 @@ def test_a_confined_bridge_reads_and_writes_only_in_the_declared_folders(running
         assert e.value.code == "outside_folders", path
         assert str(media) in e.value.message and "output_dir" in e.value.message
     assert sorted(p.name for p in elsewhere.iterdir()) == []
-    for op, args in (("import_media", {"paths": [str(elsewhere / "a.mov")], "bin_id": "x"}),
-                     ("replace_clip", {"clip_id": "x", "path": str(elsewhere / "a.mov")}),
+    for op, args in (("replace_clip", {"clip_id": "x", "path": str(elsewhere / "a.mov")}),
                      ("export_still", {"frame": 86400, "path": str(elsewhere / "a.png")})):
         with pytest.raises(BridgeError) as e:
             r.client.call(op, **args)

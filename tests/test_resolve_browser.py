@@ -128,7 +128,7 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
     _click(page, "#create-draft", "Draft in the bin")
     (draft,) = _bin_clips(resolve, "promptreel", "drafts")
     draft_file = draft._path.name
-    gw.append(draft.GetUniqueId(), 5, 25, 1, 86500)
+    gw.place(draft.GetUniqueId(), 5, 25, 1, 86500)
     cut = _timeline(timeline)
     assert (1, 86500, 20, 5, True, draft_file) in cut
 
@@ -197,7 +197,7 @@ def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, wor
     assert [row[1] for row in _cells(page, "takes")] == ["SH020 — ltx-2.3-pro", "SH020 — ltx-2.3-fast"]
 
     # The editor cuts frames 4..20 of the fast take; Promote renders it again on ltx-2.3-pro in place.
-    gw.append(fast.GetUniqueId(), 4, 20, 1, 86600)
+    gw.place(fast.GetUniqueId(), 4, 20, 1, 86600)
     cut = _timeline(timeline)
     preview = fast._path
     page.select_option("#final-model", "ltx-2.3-pro")

@@ -106,7 +106,7 @@ def test_cost_line_pictures_playback_and_side_by_side_takes(watched, worker, tmp
     _click(page, "#ab", "Both takes are in the bin")
     _click(page, "#create-draft", "Draft in the bin")
     (draft,) = _bin_clips(resolve, "promptreel", "drafts")
-    gw.append(draft.GetUniqueId(), 0, 24, 1, 86600)
+    gw.place(draft.GetUniqueId(), 0, 24, 1, 86600)
     page.click("#refresh")
     page.wait_for_function("document.querySelectorAll('#placeholders tbody tr').length === 3")
     page.wait_for_function("document.querySelectorAll('#takes tbody tr').length === 2")

@@ -5,6 +5,7 @@ Selector showing the clip's own frames, the original still showing; the recorded
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,39 @@ def test_a_61_frame_clip_with_8_frame_handles_comes_back_as_a_61_frame_take(conn
     take = a.GetTakeByIndex(2)
     assert (take["startFrame"], take["endFrame"]) == (8, 69)  # 61 frames inside 8-frame handles
     assert (a.GetStart(), a.GetDuration()) == (timeline.GetStartFrame(), 61)  # at the clip's record frames
+
+
+@pytest.mark.parametrize("split, sizes", [("", [29, 20, 28]), ("20,36", [28, 16, 33])])
+def test_a_split_edit_of_61_frames_is_one_take_of_exactly_the_clip(connect, tmp_path, split, sizes):  # noqa: F811
+    """With the model's edit limit at 1.5 s (36 frames), 61 frames and 8-frame handles go as pieces, one job each,
+    joined into one take of exactly 8 + 61 + 8 frames whose shown frames are the clip's own."""
+    import os
+
+    from promptreel.core.catalog import default_catalog
+
+    data = Path(os.environ["PROMPTREEL_HOME"])
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "catalog.toml").write_text('[models.grok-imagine-video]\nedit_max_seconds = 1.5\n')
+    (data / "settings.toml").write_text(f'catalog_file = "{data / "catalog.toml"}"\n')
+    default_catalog.cache_clear()
+    try:
+        resolve, timeline, ramp, a, _ = _cut(tmp_path, 30, length=61, media=100)
+        before = _layout(timeline)
+        gw = connect(resolve)
+        maker = TestPatternMaker(tmp_path / "made", model="grok-imagine-video")
+        with pytest.raises(UserError, match=r"edits at most 1.5 s \(36 frames at 24 fps\)"):
+            edit(gw, maker, a.GetUniqueId(), "dusk", model="grok-imagine-video", handles=8)
+        assert maker.slots == []
+        record = edit(gw, maker, a.GetUniqueId(), "dusk", model="grok-imagine-video", handles=8, split=split)
+    finally:
+        default_catalog.cache_clear()
+    # Each piece at most 36 frames, the outer ones with handles (made at once: in any order).
+    assert sorted(s.frames for s in maker.slots) == sorted(sizes)
+    assert sorted(probe(s.remix_of).frames for s in maker.slots) == sorted(sizes)
+    take = a.GetTakeByIndex(2)
+    assert take["mediaPoolItem"].GetClipProperty("Frames") in ("77", 77)  # the pieces joined: 8 + 61 + 8, exactly
+    assert probe(Path(take["mediaPoolItem"].GetClipProperty("File Path"))).frames == 77
+    assert (take["startFrame"], take["endFrame"]) == (8, 69)  # the clip's 61 frames, at its own record frames
+    assert a.GetSelectedTakeIndex() == 1 and _layout(timeline) == before
+    revert(gw, record.id)
+    assert a.GetTakesCount() == 0 and _layout(timeline) == before

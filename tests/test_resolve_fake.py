@@ -1,4 +1,4 @@
-"""The Resolve double behaves as reference/resolve-api.md says, and matches fusionscript-stubs' signatures."""
+"""The Resolve double behaves as docs/resolve-quirks.md says, and matches fusionscript-stubs' signatures."""
 
 from __future__ import annotations
 

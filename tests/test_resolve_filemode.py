@@ -31,7 +31,7 @@ def _rt(v):
 
 
 def resolve_export(path: Path, name: str = "Timeline 1") -> Path:
-    """A timeline as Resolve's File > Export > Timeline writes it (reference/otio.md 3.1): Resolve_OTIO
+    """A timeline as Resolve's File > Export > Timeline writes it (docs/resolve-quirks.md #15): Resolve_OTIO
     metadata on timeline, tracks and clips, 01:00:00:00 start, plain OS paths, offline media as a
     MissingReference with its Media Url, marker notes in Resolve_OTIO.Note. One real clip exported by
     Resolve (tests/samples), two placeholders, an audio track."""

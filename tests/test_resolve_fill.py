@@ -16,7 +16,7 @@ from promptreel.resolve_plugin.fill import fill, revert
 from promptreel.resolve_plugin.gateway import BridgeGateway, DirectGateway
 from promptreel.core.request import Slot
 from tests.fakes.clips import TestPatternMaker
-from tests.fakes.resolve import FakeResolve, cut_with_placeholders
+from tests.fakes.resolve import FakeResolve, cut_with_placeholders, pool_bins
 
 
 @pytest.fixture(autouse=True)
@@ -165,8 +165,8 @@ def test_draft_fill_replaces_media_everywhere_and_reverts(connect, maker, tmp_pa
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts", model="draft"), slot)
     # The editor cuts the draft twice with different in/out points.
     gw.add_track(), gw.add_track()
-    gw.append(draft.id, 5, 25, 2, 86500)
-    gw.append(draft.id, 30, 40, 3, 86600)
+    gw.place(draft.id, 5, 25, 2, 86500)
+    gw.place(draft.id, 30, 40, 3, 86600)
     uses_before = sorted((it._track, it._start, it._duration, it._left) for it in _ours(timeline))
     uses = [i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id]
     report = fill(gw, maker, item_ids=uses[:1])
@@ -188,7 +188,7 @@ def test_draft_fill_of_the_wrong_length_is_restored(connect, tmp_path):
     slot = Slot(frames=24, rate=24, size="320x180", prompt="rain on glass")
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "d"), slot)
     gw.add_track()
-    gw.append(draft.id, 0, 24, 2, 86700)
+    gw.place(draft.id, 0, 24, 2, 86700)
     item_id = [i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id]
     report = fill(gw, TestPatternMaker(tmp_path / "short", frames_delta=-3), item_ids=item_id)
     assert len(report.failed) == 1
@@ -196,14 +196,13 @@ def test_draft_fill_of_the_wrong_length_is_restored(connect, tmp_path):
     assert back.path == draft.path and back.third_party["promptreel.role"] == "draft"
 
 
-def test_generate_to_bin_takes_and_odd_bin_names(connect, maker):
+def test_generate_takes_into_bins_and_odd_bin_names(connect, maker):
     resolve, _ = cut_with_placeholders()
     gw = connect(resolve)
     slot = Slot(frames=12, rate=24, size="320x180", prompt="dust in sunlight")
-    takes = bins.generate_to_bin(gw, maker, slot, variants=2, template="AI takes/ {model} \x07")
+    takes = bins.generate_takes(gw, maker, slot, ["draft"], 2, "AI takes/ {model} \x07").clips
     assert len(takes) == 2
-    paths = {tuple(b.path) for b in gw.bins()}
-    assert ("AI takes", "draft") in paths
+    assert ("AI takes", "draft") in pool_bins(resolve)
     assert all(t.third_party["promptreel.ai_generated"] == "1" for t in takes)
     with pytest.raises(Exception, match="empty"):
         bins.bin_path(" / \x01 /", "m")
@@ -267,7 +266,7 @@ def test_neighbouring_frames_go_to_the_model_as_first_and_last_frames(connect, m
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
     shot = bins.import_tagged(gw, maker(Slot(frames=10, rate=24, size="320x180", prompt="shot a")))
-    gw.append(shot.id, 0, 10, 1, 86400)  # a real shot cut just before the first placeholder
+    gw.place(shot.id, 0, 10, 1, 86400)  # a real shot cut just before the first placeholder
     maker.slots.clear()
     first = timeline.GetItemListInTrack("video", 1)[1]  # the Solid Color placeholder
     fill(gw, maker, item_ids=[first.GetUniqueId()], stills_dir=tmp_path / "stills")
@@ -283,7 +282,7 @@ def test_append_refuses_when_the_editor_switched_timelines(connect, maker):
     clip = bins.import_tagged(gw, maker(Slot(frames=5, rate=24, size="320x180", prompt="x")))
     resolve.GetProjectManager().GetCurrentProject().GetMediaPool().CreateEmptyTimeline("Other")  # becomes current
     with pytest.raises(NoTimeline, match="changed"):
-        gw.append(clip.id, 0, 5, 1, 86400, timeline_id=state.id)
+        gw.place(clip.id, 0, 5, 1, 86400, timeline_id=state.id)
     assert _ours(timeline) == []
 
 

@@ -1,4 +1,4 @@
-"""The layering DESIGN.md sets: resolve_plugin may import only core (file mode fills through core's
+"""The layering docs/architecture.md sets: resolve_plugin may import only core (file mode fills through core's
 timeline domain, core/timeline/), and the bridge imports nothing of promptreel."""
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ def _draft_cut_twice(gw, tmp_path: Path, frames: int = 48):
     slot = Slot(frames=frames, rate=24, size="320x180", prompt="a lighthouse at dusk")
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts", model="draft"), slot)
     gw.add_track(), gw.add_track()
-    gw.append(draft.id, 5, 25, 2, 86500)
-    gw.append(draft.id, 30, 40, 3, 86600)
+    gw.place(draft.id, 5, 25, 2, 86500)
+    gw.place(draft.id, 30, 40, 3, 86600)
     return draft
 
 

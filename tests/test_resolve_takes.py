@@ -20,7 +20,7 @@ from promptreel.resolve_plugin.gateway import BridgeGateway, Clip, ClipImport
 from promptreel.resolve_plugin.placeholders import find_placeholders
 from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
-from tests.fakes.resolve import cut_with_placeholders
+from tests.fakes.resolve import cut_with_placeholders, pool_bins
 from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)
 from tests.test_resolve_browser import browser_page, open_panel, worker  # noqa: F401  (Chromium; the worker's panel)
 from tests.test_resolve_panel import scene  # noqa: F401  (the panel over real HTTP, the bridge behind it)
@@ -136,7 +136,7 @@ def test_import_clips_answers_per_file_and_restores_the_current_folder(connect, 
     assert isinstance(got[0], Clip) and got[0].name == "shot — a" and got[0].failed == []
     assert got[1] == "Resolve did not import not-video.mov."
     assert isinstance(got[2], Clip) and got[2].metadata["Keywords"] == "AI generated" and got[2].failed == ["color"]
-    assert {tuple(b.path) for b in gw.bins()} >= {("promptreel", "a"), ("promptreel", "b")}
+    assert set(pool_bins(resolve)) >= {("promptreel", "a"), ("promptreel", "b")}
     assert pool.GetCurrentFolder() is before
 
 
@@ -179,7 +179,7 @@ def test_a_take_landing_a_frame_short_is_refused_and_rolled_back(connect, tmp_pa
     ((label, why),) = report.failed
     assert label == "Solid Color — ltx-2.3-fast" and "lasts 29 frames" in why and "in the bin" in why
     assert report.takes[0].selector == [] and report.takes[0].in_bin == ["Solid Color — ltx-2.3-fast"]
-    assert "Solid Color — ltx-2.3-fast" in [n for b in gw.bins() for n in _bin_names(resolve, b.id)]
+    assert "Solid Color — ltx-2.3-fast" in [n for names in pool_bins(resolve).values() for n in names]
     short = _journal()[1]
     assert short.model == "ltx-2.3-fast" and "lasts 29 frames" in short.error
     assert edits.all_records()[0].placed.takes == []
@@ -195,16 +195,6 @@ def test_a_short_take_among_good_ones_leaves_the_good_ones_in_the_selector(conne
         "Solid Color — draft", "Solid Color — veo-3.1-fast"]
     assert item.GetTakesCount() == 2 and item.GetSelectedTakeIndex() == 1 and item.GetDuration() == 30
     assert [name for name, _ in report.failed] == ["Solid Color — ltx-2.3-fast"]
-
-
-def _bin_names(resolve, folder_id):
-    def walk(folder):
-        yield folder
-        for sub in folder.GetSubFolderList():
-            yield from walk(sub)
-
-    root = resolve.GetProjectManager().GetCurrentProject().GetMediaPool().GetRootFolder()
-    return [c.GetName() for f in walk(root) if f.GetUniqueId() == folder_id for c in f.GetClipList()]
 
 
 def test_revert_removes_the_takes_and_restores_exactly(connect, tmp_path, monkeypatch):
@@ -226,7 +216,7 @@ def test_revert_removes_the_takes_and_restores_exactly(connect, tmp_path, monkey
     assert _snapshot(timeline) == before
     assert timeline.GetTrackCount("video") == 1  # the track the fill added is gone again
     # Paid media is never lost: all eight takes are still in the bins.
-    assert sum(len(_bin_names(resolve, b.id)) for b in gw.bins()) == 8
+    assert sum(len(names) for names in pool_bins(resolve).values()) == 8
 
 
 def _spy(real, name, calls):
@@ -252,8 +242,7 @@ def test_without_a_take_selector_the_takes_land_side_by_side_in_the_bin(connect,
     (shot,) = report.takes
     assert shot.selector == [] and shot.in_bin == ["Solid Color — ltx-2.3-fast"]
     assert "side by side in the bin" in shot.note
-    bin_b = next(b for b in gw.bins() if b.path == ["promptreel", "ltx-2.3-fast"])
-    assert _bin_names(resolve, bin_b.id) == ["Solid Color — ltx-2.3-fast"]
+    assert pool_bins(resolve)[("promptreel", "ltx-2.3-fast")] == ["Solid Color — ltx-2.3-fast"]
     assert [t.provenance["resolve_take"] for t in _journal()] == ["placed", "bin"]
 
 
@@ -262,7 +251,7 @@ def test_a_draft_is_replaced_in_place_and_its_other_takes_go_to_the_bin(connect,
     gw = connect(resolve)
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts"), fake_slot(24))
     gw.add_track()
-    gw.append(draft.id, 0, 24, 2, 86700)
+    gw.place(draft.id, 0, 24, 2, 86700)
     (use,) = [it for it in timeline._items() if it._mpi is not None]
     report = fill(gw, PerModel(tmp_path / "made"), item_ids=[use.GetUniqueId()], models=AB)
     (record,) = report.edits

@@ -60,17 +60,3 @@ def test_bin_path_refusals():
         bin_path("promptreel/{job}", "m")
     with pytest.raises(BadInput, match="empty"):
         bin_path("//", "m")
-
-
-def test_file_mode_generates_into_a_folder(tmp_path):
-    from promptreel.core.conform.probe import probe
-    from promptreel.core.request import Slot
-    from promptreel.resolve_plugin.bins import generate_to_folder
-    from tests.fakes.clips import TestPatternMaker
-
-    slot = Slot(frames=12, rate="24000/1001", size="320x180", prompt="fog")
-    paths = generate_to_folder(TestPatternMaker(tmp_path / "made"), slot, tmp_path / "for-import", variants=2)
-    assert [p.name for p in paths] == ["draft-job-001.mov", "draft-job-002.mov"]
-    info = probe(paths[0])
-    assert (info.frames, info.rate, info.width) == (12, Fraction(24000, 1001), 320)
-    assert not list((tmp_path / "for-import").glob("*.part"))

@@ -13,7 +13,7 @@ from promptreel.core.prompts.compose import PromptSpec, compose
 from promptreel.core.prompts.templates import TemplateStore, new_template
 from promptreel.core.takes import list_takes, promote_slot
 from promptreel.resolve_plugin.fill import fill, promote
-from tests.fakes.resolve import cut_with_placeholders
+from tests.fakes.resolve import cut_with_placeholders, pool_clip
 from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)
 from tests.test_resolve_takes import PerModel
 
@@ -96,7 +96,7 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts"), slot)
     assert PromptSpec.model_validate_json(draft.third_party["promptreel.spec"]) == fields
     gw.add_track()
-    gw.append(draft.id, 0, 24, 2, 86500)
+    gw.place(draft.id, 0, 24, 2, 86500)
     (use,) = [i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id]
     maker = PerModel(tmp_path / "made")
     assert fill(gw, maker, item_ids=[use], model="gen-4.5").failed == []
@@ -107,9 +107,9 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts2"), slot)
-    gw.tag_clip(draft.id, metadata={}, third_party={"promptreel.spec": "{not json"})
+    assert pool_clip(resolve, draft.id).SetThirdPartyMetadata("promptreel.spec", "{not json")
     gw.add_track()
-    gw.append(draft.id, 0, 24, 2, 86500)
+    gw.place(draft.id, 0, 24, 2, 86500)
     with pytest.raises(UserError, match="unreadable `promptreel.spec`"):
         fill(gw, maker, model="gen-4.5")
     assert len(maker.slots) == 1

@@ -153,3 +153,13 @@ def test_a_lost_upload_is_sent_again_not_taken_for_an_unknown_create(fakes, isol
                                                         size="1280x720", remix_of=str(source)))
     assert result.ok, result.error
     assert len(fakes.fakes["runway"].calls_to("POST", r"/v1/uploads")) == 2 and fakes.fakes["runway"].creates == 1
+
+
+def test_a_take_is_ledgered_at_the_credits_runway_charged_not_at_the_estimate(fakes, isolated_home, monkeypatch):
+    point_at(fakes, monkeypatch, isolated_home)
+    monkeypatch.setitem(fakes.fakes["runway"].credits_per_second, "seedance2_5", 50)  # the catalog says 68
+    (result,), (job,) = run(isolated_home, GenerationRequest(prompt="a tram at dusk", model="seedance-2.5",
+                                                             seconds=6, size="1920x1080"))
+    assert result.ok, result.error
+    assert job.estimated_cost == pytest.approx(6 * 0.68)
+    assert job.actual_cost == pytest.approx(3.0)  # 300 credits at $0.01

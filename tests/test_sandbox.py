@@ -112,7 +112,7 @@ def test_every_fake_takes_the_generic_create_faults(route, path):
 
 async def test_corrupt_and_expired_downloads(tmp_path):
     from promptreel.core.errors import UserError
-    from promptreel.core.providers.openai_videos import OpenAIVideos
+    from promptreel.core.providers.openai import OpenAIVideos
     from promptreel.core.request import GenerationRequest
     from promptreel.core.sandbox.drive import download, poll_to_end, protocol
 

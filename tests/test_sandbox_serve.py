@@ -15,8 +15,8 @@ import pytest
 from promptreel.core.catalog import Route
 from promptreel.core.cli.sandbox import SHELLS
 from promptreel.core.providers.base import JobState
-from promptreel.core.providers.openai_videos import OpenAIVideos
-from promptreel.core.providers.vertex_veo import VertexVeo
+from promptreel.core.providers.openai import OpenAIVideos
+from promptreel.core.providers.vertex import VertexVeo
 from promptreel.core.sandbox.fake import SANDBOX_KEY
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox

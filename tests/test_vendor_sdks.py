@@ -132,6 +132,18 @@ def test_runwayml_sdk_makes_a_video_on_the_fake(case):
         assert mp4(fetched(task.output[0])) and fake.creates == 1
 
 
+def test_runwayml_sdk_reads_what_a_task_charged():
+    with FakeRunway() as fake:
+        fake.credits_per_second["veo3.1"] = 40
+        client = runwayml.RunwayML(api_key=fake.key, base_url=fake.url, max_retries=0)
+        task = _runway_task(client, "veo3.1 from text")
+        for _ in range(READS):
+            task = client.tasks.retrieve(task.id)
+            if task.status == "SUCCEEDED":
+                break
+        assert task.cost.credits == 320  # 8 s at 40 credits a second, in the SDK's own type
+
+
 # --- Replicate: replicate-python ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("with_image", [False, True])

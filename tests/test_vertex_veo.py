@@ -15,7 +15,7 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.errors import MissingKey, UnsupportedRequest
 from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError
-from promptreel.core.providers.vertex_veo import VertexVeo
+from promptreel.core.providers.vertex import VertexVeo
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeVertexVeo, Reply, Spec, render, tiny_mp4
 from tests.fakes.images import inline, still

@@ -22,6 +22,8 @@ SUMMARIES = {
     "fill": "Fill the placeholders of a timeline file.",
     "scan": "List the placeholders of a timeline file and what filling them would cost.",
     "revert": "Restore the placeholders of a filled timeline file.",
+    "extend": "Extend a clip of a timeline file by exact frames that continue it.",
+    "edit": "Change a clip of a timeline file with a prompt, keeping its timing.",
     "storyboard": "Build a timeline of placeholders from a shot list (CSV, Markdown or JSON).",
     "resolve": "DaVinci Resolve: install the Scripts-menu entry, status, list and revert fills.",
     "conform": "Conform a clip to a timeline's rate, length, size and codec.",

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..conform.target import DEFAULT_CODEC, codec_families
+from ..conform.target import codec_families
+from ..conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 
 
 @click.command()
@@ -18,12 +19,12 @@ from ..conform.target import DEFAULT_CODEC, codec_families
 @click.option("--frames", type=int, default=None, help="Exact length in frames.")
 @click.option("--seconds", default=None, help="Length in seconds (rounded up to whole frames).")
 @click.option("--size", default=None, help="Frame size WxH. Default: the source's.")
-@click.option("--fit", type=click.Choice(["fit", "fill", "crop", "stretch"]), default="fill", show_default=True,
+@click.option("--fit", type=click.Choice(FIT_MODES), default="fill", show_default=True,
               help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
-@click.option("--codec", type=click.Choice(list(codec_families())), default=DEFAULT_CODEC, show_default=True)
+@click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True)
 @click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
               help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265 Main10; 12-bit is h265-12 only).")
-@click.option("--fps-mode", type=click.Choice(["auto", "speed", "nearest", "blend", "minterpolate"]), default="auto",
+@click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
               show_default=True, help="How to change the rate.")
 @click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
               help="Which part of a longer clip to keep.")
@@ -51,7 +52,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
-    from ..credentials import Signing, trust_anchors
+    from ..c2pa import Signing, trust_anchors
     from ..errors import BadInput
     from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
     from ..journal import Journal

@@ -49,13 +49,17 @@ def jobs(states, as_json) -> None:
 @click.option("--resend", multiple=True, metavar="JOB",
               help="Send this job's create again (after an unknown outcome, once you checked the provider).")
 @click.option("--abandon", multiple=True, metavar="JOB", help="Give up on this job.")
+@click.option("--refetch", multiple=True, metavar="JOB",
+              help="Only download this finished job's take again from the provider, into this seat's output folder "
+                   "(a take another seat made that this one cannot read); no new job, no charge.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def resume(resend, abandon, as_json) -> None:
+def resume(resend, abandon, refetch, as_json) -> None:
     """Collect every unfinished job (polls and downloads; creates nothing)."""
     import asyncio
 
     from ..catalog import load_catalog
     from ..engine import Engine
+    from ..errors import BadInput
     from ..journal import Journal
     from ..settings import load_settings
     from ..takes import list_takes, record_resumed_takes
@@ -65,6 +69,14 @@ def resume(resend, abandon, as_json) -> None:
     journal = Journal.open_default()
     try:
         engine = Engine(load_catalog(settings.catalog_file), journal, settings)
+        if refetch:
+            if resend or abandon:
+                raise BadInput("--refetch cannot be combined with --resend or --abandon.",
+                               "Run `promptreel resume --refetch JOB` on its own, then `promptreel resume`.")
+            with event_sink(as_json) as on_event:
+                results = asyncio.run(engine.refetch(refetch, on_event))
+            print_results(results, as_json)
+            return
         with event_sink(as_json) as on_event:
             results = asyncio.run(engine.resume(on_event, resend=resend, abandon=abandon))
         groups = record_resumed_takes(journal, results)

@@ -39,7 +39,7 @@ FILE_TRADE_OFF = ("a file only your login can read (0600) in the data folder: si
 def set_(name: str, to_file: bool) -> None:
     """Store NAME in the OS keyring (the value is asked for, hidden)."""
     from ..errors import BadInput, UserError
-    from ..keys import KNOWN_KEYS, keyring_problem, keys_file, set_file_key, set_key
+    from ..keys import keyring_problem, keys_file, known_keys, set_file_key, set_key
 
     name = _check_name(name)
     # Checked before the value is asked for: no keyring means no prompt, and the ways that do work.
@@ -48,8 +48,9 @@ def set_(name: str, to_file: bool) -> None:
         raise UserError(f"There is no usable OS keyring here ({problem}), so {name} cannot be stored in one.",
                         f"Export {name} in your shell's profile (the environment wins over everything), or run "
                         f"`promptreel keys set {name} --file` to keep it in {FILE_TRADE_OFF}.")
-    if name not in KNOWN_KEYS:
-        click.echo(f"note: {name} is not one of the keys promptreel's routes use ({', '.join(KNOWN_KEYS)}).", err=True)
+    if name not in known_keys():
+        click.echo(f"note: {name} is not one of the keys promptreel's routes use ({', '.join(known_keys())}).",
+                   err=True)
     value = click.prompt(f"Value for {name}", hide_input=True, confirmation_prompt=True).strip()
     if not value:
         raise BadInput("The value is empty.", "Paste the key when asked.")
@@ -67,10 +68,11 @@ def set_(name: str, to_file: bool) -> None:
 @keys.command("list")
 def list_() -> None:
     """Each key name, what it is for and where it is set. Never the value."""
-    from ..keys import KNOWN_KEYS, key_sources
+    from ..keys import key_sources, known_keys
 
+    labels = known_keys()
     for name, where in key_sources().items():
-        click.echo(f"{name:22} {KNOWN_KEYS[name]:26} {where or 'not set'}")
+        click.echo(f"{name:22} {labels[name]:26} {where or 'not set'}")
 
 
 @keys.command("delete")

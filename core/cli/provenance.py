@@ -65,7 +65,7 @@ def describe(found: dict) -> list[str]:
 @click.option("--key", type=click.Path(path_type=Path), help="Private key (PEM) of --cert.")
 def provenance(file, as_json, sign, cert, key) -> None:
     """Trace a conformed clip or a raw take back to the provider's original and its content credentials."""
-    from ..credentials import Signing, trust_anchors
+    from ..c2pa import Signing, trust_anchors
     from ..errors import BadInput
     from ..journal import Journal
     from ..provenance import chain, sign_clip

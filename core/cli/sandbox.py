@@ -53,13 +53,14 @@ def serve(routes: tuple[str, ...], all_routes: bool, port: int, latency: float, 
     that runs promptreel; Ctrl-C stops the fakes. A request may ask for a fault with the header
     X-Fake-Fault (or the query parameter fake_fault): see promptreel.core.sandbox.
     """
-    from ..sandbox import FAKES, SMALL, FULL
+    from ..sandbox import SMALL, FULL, fake_classes
     from ..sandbox import sandbox as start
 
     chosen = None if all_routes or not routes else list(routes)
+    fakes = fake_classes()
     for name in chosen or ():
-        if name not in FAKES:
-            raise click.BadParameter(f"no route {name!r}; choose from {', '.join(FAKES)}", param_hint="--route")
+        if name not in fakes:
+            raise click.BadParameter(f"no route {name!r}; choose from {', '.join(fakes)}", param_hint="--route")
     with start(chosen, latency=latency, limit=SMALL if small else FULL, port=port) as env:
         for name, value in env.items():
             click.echo(SHELLS[shell](name, value))

@@ -55,7 +55,7 @@ def takes(shot, group, chosen, user, host, chain_of, sheet, as_json) -> None:
     # is indented under the take it changed, its change quoted.
     by_id = {t.id: t for t in rows}
     for t in rows:
-        kind = t.kind + (f" of {t.source}" if t.source else "") + (f" of {t.parent}" if t.parent else "")
+        kind = t.kind_label + (f" of {t.source}" if t.source else "") + (f" of {t.parent}" if t.parent else "")
         if t.provenance.get("refinement"):
             kind += f" {t.provenance['refinement']!r}"
         indent = "  " * depth(t, by_id)

@@ -17,12 +17,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BadInput, UnsupportedRequest
+from ..conform_choices import Fit, FpsMode
 from ..frames import rate_label, rate_str
 from .probe import AudioInfo, MediaInfo
 from .target import Target, codec_families
 
-FpsMode = Literal["auto", "speed", "nearest", "blend", "minterpolate"]
-Fit = Literal["fit", "fill", "crop", "stretch"]
 Anchor = Literal["start", "centre", "end"]
 Short = Literal["hold", "slow", "refuse"]
 Hdr = Literal["tonemap", "keep"]
@@ -52,6 +51,7 @@ class Choices(BaseModel):
     fit: Fit = "fill"  # Resolve's "scale full frame with crop": generations are planned to cover the frame
     anchor: Anchor = "start"
     in_point: int | None = Field(None, ge=0, description="source frame the clip starts at (overrides anchor)")
+    drop_last: int = Field(0, ge=0, description="source frames left unused at the end (before the anchor)")
     short: Short = "refuse"
     hdr: Hdr = Field("tonemap", description="an HDR (PQ or HLG) source: tone-map to Rec.709, or keep it HDR")
 
@@ -242,7 +242,7 @@ def _needed(strategy: str, source: MediaInfo, target: Target) -> int:
 def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = None) -> ConformPlan:
     choices = choices or Choices()
     notes: list[str] = []
-    usable = source.usable_frames
+    usable = source.usable_frames - choices.drop_last
     strategy = choose_strategy(source, target, choices.fps_mode)
     if choices.fps_mode == "auto" and strategy == "speed" and usable < _needed("speed", source, target) \
             <= usable * target.rate / source.rate:
@@ -263,7 +263,8 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
     one_to_one = strategy in ("same", "speed")
     hold, stretch = 0, Fraction(1)
     short = choices.short
-    uncounted = source.frames - usable  # a partial or duplicated last frame
+    # A partial or duplicated last frame (none counts when the end is dropped on purpose).
+    uncounted = 0 if choices.drop_last else source.frames - usable
     if short == "refuse" and available < need <= available + uncounted:
         # Short only by the frame that was not counted: hold the one before it, which looks the same.
         short = "hold"

@@ -17,7 +17,7 @@ from ..frames import is_drop_frame_rate, parse_timecode, rate_label, timecode
 from ..request import FrameSize, Rate, Slot
 from ..tomlfile import shipped
 
-DEFAULT_CODEC = "prores-hq"
+from ..conform_choices import DEFAULT_CODEC
 # Channel counts ffmpeg has a default layout for, so a source's audio can be mixed into them (0: none).
 AUDIO_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16)
 

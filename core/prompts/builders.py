@@ -30,6 +30,9 @@ class Part:
     fields: tuple[str, ...]
     label: str = ""
     joiner: str = ", "
+    # (field, next field, joiner) when the two are next to each other: Wan's "subject, scene, motion"
+    # reads "A fox runs." when the scene is absent.
+    pairs: tuple[tuple[str, str, str], ...] = ()
 
 
 # Subject and action read as one clause: "A fisherman" + "hauls a net" -> "A fisherman hauls a net."
@@ -107,6 +110,52 @@ RECIPES: dict[str, Recipe] = {
         negative="drop",
         negative_reason="LTX's guide asks for literal descriptions, and naming what to avoid risks bringing it in",
     ),
+    # xAI's video guide (docs.x.ai/developers/model-capabilities/video/generation, as summarised by [3P]
+    # github.com/seaimagineai/awesome-grok-imagine-prompts docs/guides/en-US.md): text-to-video makes a
+    # first frame, then animates it, so the opening composition (framing, setting, light, look) comes
+    # first, then the subject and what moves. xAI's API has no negative prompt: folded, as generic does.
+    "grok": Recipe(
+        parts=(Part(("camera_angle", "lens")), Part(("location",)), Part(("lighting", "film_stock")), SUBJECT_ACTION,
+               Part(("performance",)), Part(("camera_movement",), label="Camera: "), Part(("mood",)),
+               Part(("audio",), label="Audio: ")),
+        priority=("subject", "action", "location", "camera_angle", "lighting", "camera_movement", "performance",
+                  "mood", "film_stock", "lens", "audio", NEGATIVE),
+        negative="fold",
+    ),
+    # MiniMax's video API (platform.minimax.io, video generation: camera moves written in the prompt,
+    # up to three; mirrored in replicate.com/minimax/video-01-director's schema) and the Hailuo formula
+    # [3P] opten.space/en/models/minimax-hailuo-2.3: camera and its motion first, then subject and action
+    # in the present tense, then setting, style and atmosphere, the emotional tone last. No negative
+    # prompt parameter: folded.
+    "minimax": Recipe(
+        parts=(Part(("camera_movement", "camera_angle", "lens")), SUBJECT_ACTION, Part(("performance",)),
+               Part(("location",)), Part(("lighting", "film_stock")), Part(("mood",)), Part(("audio",), label="Audio: ")),
+        priority=("subject", "action", "camera_movement", "location", "performance", "lighting", "mood",
+                  "camera_angle", "film_stock", "lens", "audio", NEGATIVE),
+        negative="fold",
+    ),
+    # Luma's Ray guide (Dream Machine help, lumaai-help.freshdesk.com, and [3P] opten.space/en/models/
+    # luma-ray-3): subject + action, setting, secondary motion, camera movement, then lighting and mood.
+    # Ray is "positive only": describing what to avoid works against it, so a negative prompt is dropped.
+    "luma": Recipe(
+        parts=(SUBJECT_ACTION, Part(("location",)), Part(("performance",)), Part(CAMERA),
+               Part(("lighting", "mood")), Part(("film_stock",)), Part(("audio",), label="Audio: ")),
+        priority=("subject", "action", "location", "camera_movement", "lighting", "performance", "mood",
+                  "camera_angle", "film_stock", "lens", "audio"),
+        negative="drop",
+        negative_reason="Luma's Ray guide asks for positive descriptions only",
+    ),
+    # Alibaba Cloud, "Model Studio: Wan video generation prompts recipe" (alibabacloud.com/blog/602777):
+    # Subject (description) + Scene (description) + Motion (description) + aesthetic control (light,
+    # shot size, angle, lens, camera move) + stylization. The subject, its scene and its motion make one
+    # sentence in that order. Wan takes a negative prompt; without the parameter it is folded.
+    "wan": Recipe(
+        parts=(Part(("subject", "location", "action"), pairs=(("subject", "action", " "),)), Part(("performance",)), Part(("lighting",)), Part(CAMERA),
+               Part(("film_stock",)), Part(("mood",)), Part(("audio",), label="Audio: ")),
+        priority=("subject", "action", "location", "lighting", "camera_movement", "camera_angle", "performance",
+                  "film_stock", "mood", "lens", "audio", NEGATIVE),
+        negative="fold",
+    ),
     # The local draft slate burns the prompt into a frame an editor reads, so it is a labelled shot list
     # in the order a script supervisor would note it. No vendor guide applies.
     "draft": Recipe(
@@ -141,15 +190,15 @@ class BuiltPrompt(BaseModel):
     warnings: list[str] = []
     max_chars: int
 
-    def request_fields(self) -> dict[str, str | None]:
-        """The `prompt` and `negative_prompt` of a GenerationRequest."""
-        return {"prompt": self.text, "negative_prompt": self.negative_prompt}
 
-
-def _sentence(part: Part, values: list[str]) -> str:
+def _sentence(part: Part, values: list[str], names: list[str] | None = None) -> str:
     # Trailing punctuation inside a joined sentence would read "A fisherman. hauls"; keep only the last.
-    values = [v for v in (v.rstrip(" .,;") for v in values[:-1]) if v] + [values[-1]]
-    text = part.label + part.joiner.join(values)
+    kept = [(n, v) for n, v in zip(names or [""] * len(values), values[:-1]) if v.rstrip(" .,;")]
+    kept = [(n, v.rstrip(" .,;")) for n, v in kept] + [((names or [""])[-1], values[-1])]
+    glue = {(a, b): j for a, b, j in part.pairs}
+    text = part.label + kept[0][1]
+    for (before, _), (name, value) in zip(kept, kept[1:]):
+        text += glue.get((before, name), part.joiner) + value
     text = text[0].upper() + text[1:]
     # End on a full stop unless the sentence already ends one, inside a closing quote or not.
     return text if text.rstrip("\"'”’)").endswith((".", "!", "?", "…")) else text + "."
@@ -159,9 +208,9 @@ def render(recipe: Recipe, values: dict[str, str], negative: str | None = None) 
     """The text for these field values in the recipe's order (pure; no length check)."""
     sentences = []
     for part in recipe.parts:
-        present = [values[f] for f in part.fields if values.get(f)]
-        if present:
-            sentences.append(_sentence(part, present))
+        names = [f for f in part.fields if values.get(f)]
+        if names:
+            sentences.append(_sentence(part, [values[f] for f in names], names))
     if negative:
         sentences.append(_sentence(Part((NEGATIVE,), label=recipe.negative_label), [negative]))
     return " ".join(sentences)

@@ -1,58 +1,23 @@
-"""Provider wire protocols: one module per protocol, all with the shape of `base.Protocol`,
-registered here under the route names used everywhere (catalog, CLI, journal).
+"""Provider wire protocols: one module per protocol, all with the shape of `base.Protocol`, each route's
+described once by its module's `ROUTE` (core/routes.py) and found through the `promptreel.routes` entry points.
 
 Modules are imported only when a route uses them. Tests may `register` their own.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from .. import routes
 from .base import Protocol
-
-_REGISTRY: dict[str, str | type[Protocol]] = {
-    "draft": "promptreel.core.providers.draft:DraftProtocol",
-    "openai": "promptreel.core.providers.openai_videos:OpenAIVideos",
-    "gemini": "promptreel.core.providers.gemini_veo:GeminiVeo",
-    "vertex": "promptreel.core.providers.vertex_veo:VertexVeo",
-    "runway": "promptreel.core.providers.runway:Runway",
-    "kling": "promptreel.core.providers.kling:Kling",
-    "ltx": "promptreel.core.providers.ltx:LTX",
-    "replicate": "promptreel.core.providers.replicate:Replicate",
-    "fal": "promptreel.core.providers.fal:Fal",
-    "comfyui": "promptreel.core.providers.comfyui:ComfyUI",
-    "xai": "promptreel.core.providers.xai:XAI",
-    "minimax": "promptreel.core.providers.minimax:MiniMax",
-    "luma": "promptreel.core.providers.luma:Luma",
-}
-
-
-# One route, more than one wire API: the Gemini API serves Omni through Interactions and Veo through
-# predictLongRunning, with one key on one host. Model ids starting with a prefix take that protocol.
-_BY_MODEL: dict[str, list[tuple[str, str | type[Protocol]]]] = {
-    "gemini": [("gemini-omni-", "promptreel.core.providers.gemini_omni:GeminiOmni")],
-}
 
 
 def register(name: str, cls: type[Protocol]) -> None:
-    _REGISTRY[name] = cls
+    """A test's own protocol class as route `name`, its facts taken from the class."""
+    keys = {key: name for key in getattr(cls, "key_names", ())}
+    routes.register(routes.RouteDescriptor(name=name, protocol=cls, keys=keys,
+                                           base_url=getattr(cls, "default_base_url", ""),
+                                           poll_seconds=getattr(cls, "poll_interval", 5.0)))
 
 
 def protocol_class(name: str, model_id: str | None = None) -> type[Protocol]:
     """The protocol for route `name` (and, where a route speaks several APIs, for its `model_id`)."""
-    for prefix, entry in _BY_MODEL.get(name, ()) if model_id else ():
-        if model_id.startswith(prefix):
-            return _load(entry)
-    entry = _REGISTRY.get(name)
-    if entry is None:
-        raise KeyError(f"no protocol named {name!r}")
-    cls = _load(entry)
-    _REGISTRY[name] = cls
-    return cls
-
-
-def _load(entry: str | type[Protocol]) -> type[Protocol]:
-    if isinstance(entry, str):
-        module, _, attr = entry.partition(":")
-        return getattr(import_module(module), attr)
-    return entry
+    return routes.load(routes.route(name).protocol_for(model_id))

@@ -9,6 +9,7 @@ go through the engine's own client, which carries no auth at all: whatever a red
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable, Generator, Iterable
 
 import httpx
@@ -65,6 +66,17 @@ class KeyHeader(HeaderAuth):
 
     def headers(self) -> dict[str, str]:
         return {self.name: self.value}
+
+
+class Basic(HeaderAuth):
+    """HTTP basic auth, `Authorization: Basic base64(user:password)` (a ComfyUI behind a proxy that asks for it)."""
+
+    def __init__(self, user: str, password: str, hosts: Iterable[str]):
+        super().__init__(hosts)
+        self.value = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": self.value}
 
 
 class Computed(HeaderAuth):

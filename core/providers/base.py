@@ -28,7 +28,8 @@ from ..catalog import Route
 from ..errors import UnsupportedRequest
 from ..jobstate import JobState, MediaRef
 from ..request import GenerationRequest
-from .auth import Computed, HeaderAuth, host_of, route_client
+from ..routes import RouteDescriptor
+from .auth import HeaderAuth, host_of, route_client
 
 if TYPE_CHECKING:
     from ..journal import Job
@@ -44,9 +45,6 @@ class ErrorKind(str, enum.Enum):
     AUTH = "auth"  # key missing, wrong or not allowed: never retried
     TIMEOUT = "timeout"  # polling passed its cap; the job stays resumable
     PROVIDER = "provider"  # the provider failed the job for another reason
-
-
-NEVER_RETRIED = {ErrorKind.BILLING, ErrorKind.MODERATION, ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.RETIRED}
 
 
 class ProviderError(Exception):
@@ -91,9 +89,20 @@ class Status:
     error: ProviderError | None = None
     next_poll_s: float | None = None  # the provider's own hint (e.g. openai-poll-after-ms)
     raw_state: str = ""
+    cost_usd: float | None = None  # what the provider says it charged, where its answer says (else the estimate)
+
+
+def _described(cls) -> None:
+    """A protocol class takes its route's facts from its descriptor (core/routes.py), written there once."""
+    descriptor = cls.__dict__.get("descriptor")
+    if descriptor is not None:
+        cls.name, cls.key_names = descriptor.name, descriptor.key_names
+        cls.default_base_url, cls.poll_interval = descriptor.base_url, descriptor.poll_seconds
 
 
 class Protocol(ABC):
+    descriptor: ClassVar[RouteDescriptor | None] = None  # its route's facts (core/routes.py)
+    # Set from the class's `descriptor`; a test's own protocol may set them itself.
     name: ClassVar[str]
     default_base_url: ClassVar[str]
     key_names: ClassVar[tuple[str, ...]] = ()  # environment / keyring names of its credentials
@@ -102,6 +111,10 @@ class Protocol(ABC):
     # The version segment the vendor SDK's base URL ends in ("/v1" for OpenAI and Replicate): a base URL
     # given without it (the bare host) gets it, so both forms work and paths are relative to it.
     version_segment: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        _described(cls)
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
         self._pool = client  # the engine's connections; `self.client` is this route's own client over them
@@ -125,13 +138,8 @@ class Protocol(ABC):
     async def poll(self, job_id: str) -> Status: ...
 
     def route_auth(self) -> HeaderAuth | None:
-        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`. None: no key.
-
-        The default adapts a route that still names its headers in `auth_headers` (ComfyUI's basic auth)."""
-        return Computed(self.auth_headers, self.hosts()) if self.auth_headers() else None
-
-    def auth_headers(self) -> dict[str, str]:
-        return {}
+        """How this route authenticates (see core/providers/auth.py), scoped to `self.hosts()`. None: no key."""
+        return None
 
     def hosts(self) -> set[str]:
         """The hosts this route's credentials may go to."""
@@ -185,9 +193,14 @@ class LocalProtocol(ABC):
     and still writing to a temporary name that it renames into place.
     """
 
+    descriptor: ClassVar[RouteDescriptor | None] = None
     name: ClassVar[str]
     local: ClassVar[bool] = True
     key_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        _described(cls)
 
     def __init__(self, route: Route):
         self.route = route

@@ -25,7 +25,6 @@ reads "{{first_frame}}": the image is uploaded to ComfyUI's input folder before 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
@@ -35,7 +34,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -45,7 +44,10 @@ from ..catalog import Route, Size
 from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
+from .auth import Basic
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
+from .httpkit import send, send_before_create
 
 # name -> what it fills. Written in a template as "{{name}}" or "{{name|default}}".
 PLACEHOLDERS = {
@@ -219,22 +221,22 @@ def _wire_number(rate: Fraction) -> int | float:
 
 # --- the protocol ----------------------------------------------------------------------
 
+# poll_seconds: a local server: polling is cheap.
+ROUTE = RouteDescriptor(name="comfyui", protocol="promptreel.core.providers.comfyui:ComfyUI",
+                        base_url="http://127.0.0.1:8188", poll_seconds=2.0,
+                        fake="promptreel.core.sandbox.comfyui:FakeComfyUI")
+
+
 class ComfyUI(Protocol):
-    name: ClassVar[str] = "comfyui"
-    default_base_url: ClassVar[str] = "http://127.0.0.1:8188"
-    key_names: ClassVar[tuple[str, ...]] = ()
-    poll_interval: ClassVar[float] = 2.0  # a local server: polling is cheap
+    descriptor = ROUTE
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, workflow: Path | None = None):
         super().__init__(client, route, credentials, base_url)
-        # A LAN box behind a proxy may take http://user:password@host: send that as a header and
-        # keep it out of every URL we store or show.
+        # A LAN box behind a proxy may take http://user:password@host: the route's auth sends that as a
+        # header (to this host only), and it stays out of every URL we store or show.
         parts = urlsplit(self.base_url)
-        self._basic = None
-        if parts.username:
-            user_pass = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-            self._basic = "Basic " + base64.b64encode(user_pass).decode()
+        self._login = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
         self.base_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
         if workflow is None:
             from ..settings import load_settings
@@ -299,10 +301,8 @@ class ComfyUI(Protocol):
         # The first frame rides in `files`: submit uploads it to ComfyUI's input folder before the prompt.
         return WireCall("POST", "/prompt", json={"prompt": workflow, "client_id": client_ref}, files=files)
 
-    def auth_headers(self) -> dict[str, str]:
-        if self._basic is None:
-            return {}
-        return {"Authorization": self._basic}
+    def route_auth(self) -> Basic | None:
+        return Basic(*self._login, self.hosts()) if self._login else None
 
     # submit -----------------------------------------------------------------------------
     def _unreachable(self, e: httpx.TransportError) -> ProviderError:
@@ -312,20 +312,20 @@ class ComfyUI(Protocol):
             "PROMPTREEL_COMFYUI_BASE_URL (or base_urls.comfyui in settings) to where it runs.",
         )
 
-    async def _send(self, method: str, path: str, **kw) -> httpx.Response:
+    async def _send(self, method: str, path: str, *, creating: bool = False, **kw) -> httpx.Response:
         try:
-            headers = {**kw.pop("headers", {}), **self.auth_headers()}
-            return await self.client.request(method, self.base_url + path, headers=headers, **kw)
-        except httpx.ConnectError as e:  # nothing was delivered: safe to retry, even a create
-            raise self._unreachable(e) from None
+            return await send(self.client, method, path, vendor="ComfyUI", creating=creating, **kw)
+        except ProviderError as e:
+            if isinstance(e.__context__, httpx.ConnectError):  # nothing was delivered: safe to retry, even a create
+                raise self._unreachable(e.__context__) from None
+            raise
 
     async def upload(self, name: str, data: bytes, mime: str) -> str:
         """One image into ComfyUI's input folder; the name LoadImage reads it by."""
-        try:
-            r = await self._send("POST", "/upload/image", data={"type": "input", "overwrite": "true"},
-                                 files={"image": (name, data, mime)})
-        except httpx.TransportError as e:  # nothing is queued by an upload: resending it is safe
-            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading the first frame to ComfyUI failed ({type(e).__name__}).") from None
+        r = await send_before_create(self.client, "POST", "/upload/image", vendor="ComfyUI",
+                                     data={"type": "input", "overwrite": "true"}, files={"image": (name, data, mime)})
+        if isinstance(r, str):  # nothing is queued by an upload: resending it is safe
+            raise ProviderError(ErrorKind.RETRYABLE, f"Uploading the first frame to ComfyUI failed ({r}).")
         if r.status_code != 200:
             raise self._classify(r)
         answer = _json(r, dict)
@@ -339,7 +339,7 @@ class ComfyUI(Protocol):
                 body = {**body, "prompt": fill_name(body["prompt"], name, stored)}
         # Other transport errors (a timeout, a dropped answer) propagate: the prompt may have been
         # queued, so the engine reconciles with find_created before sending again.
-        r = await self._send(call.method, call.path, json=body, headers=call.headers)
+        r = await self._send(call.method, call.path, creating=True, json=body, headers=call.headers)
         if r.status_code != 200:
             raise self._classify(r)
         try:

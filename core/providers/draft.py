@@ -32,6 +32,7 @@ from ..errors import UnsupportedRequest, UserError
 from ..ffmpeg import die_with_parent, ffmpeg_exe
 from ..frames import is_drop_frame_rate, rate_label, rate_str, seconds_to_frames_ceil
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .base import LocalProtocol
 from .slate_fonts import BUNDLED, font_for
 from .slate_fonts import wrap as wrap_columns
@@ -467,10 +468,13 @@ def _check(returncode: int, stderr: str, dest: Path) -> None:
     raise RuntimeError(f"ffmpeg failed rendering the draft (exit {returncode}): {stderr.strip()[-2000:]}")
 
 
+ROUTE = RouteDescriptor(name="draft", protocol="promptreel.core.providers.draft:DraftProtocol")
+
+
 class DraftProtocol(LocalProtocol):
     """The local route of the `draft` model."""
 
-    name = "draft"
+    descriptor = ROUTE
 
     async def render(self, request: GenerationRequest, dest: Path, on_progress: ProgressCallback) -> None:
         await _render(request, Path(dest), on_progress)

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import KeyHeader, host_of
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .hosted_inputs import build_input
@@ -76,11 +77,13 @@ def _detail_text(body: Any) -> tuple[str, str | None]:
     return str(detail or body.get("error") or ""), body.get("error_type")
 
 
+ROUTE = RouteDescriptor(name="fal", protocol="promptreel.core.providers.fal:Fal", keys={"FAL_KEY": "fal.ai"},
+                        base_url="https://queue.fal.run", poll_seconds=2.0,
+                        fake="promptreel.core.sandbox.fal:FakeFal")
+
+
 class Fal(Protocol):
-    name = "fal"
-    default_base_url = "https://queue.fal.run"
-    key_names = ("FAL_KEY",)
-    poll_interval = 2.0
+    descriptor = ROUTE
 
     def route_auth(self) -> KeyHeader:
         return KeyHeader("Authorization", f"Key {self.credentials['FAL_KEY']}", self.hosts())

@@ -1,4 +1,5 @@
-"""Gemini Omni on the Gemini API, through the Interactions API (same host and key as Veo: the `gemini` route).
+"""Gemini Omni through the Interactions API: `OmniInteractions`, and its Gemini API side `GeminiOmni` (same
+host and key as Veo: the `gemini` route). Vertex AI serves the same interactions (vertex.VertexOmni).
 
     POST /v1beta/interactions   {"model", "input": [content...], "background": true, "store": true,
                                  "response_format": {"type": "video", "aspect_ratio", "resolution",
@@ -71,7 +72,7 @@ from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
 from .gemini_veo import API, GeminiVeo
 from .httpkit import json_body, read_image, read_video
-from .veo import RpcStatus, is_moderation
+from .veo import RpcStatus, VeoProtocol, is_moderation
 
 RESOLUTIONS = {360: "360p", 720: "720p", 1080: "1080p", 2160: "4k"}  # short side -> Omni's resolution name
 MAX_SECONDS = {"gemini-omni-1.2-flash": 15}  # per call; other Omni ids make at most 10 s
@@ -104,6 +105,7 @@ class VideoFormat(BaseModel):
     resolution: str | None = None
     duration: str | None = None
     delivery: str = "uri"
+    gcs_uri: str | None = None  # Vertex AI only: where a uri delivery is written
 
 
 class CreateInteraction(BaseModel):
@@ -142,10 +144,20 @@ class File(_Loose):
 
 # --- the protocol ------------------------------------------------------------------------
 
-class GeminiOmni(GeminiVeo):
-    """Omni's interactions on the Gemini API; Veo's errors, key and staging are shared (GeminiVeo)."""
+class OmniInteractions(VeoProtocol):
+    """Omni's interactions, whichever Google API serves them: the Gemini API (GeminiOmni) or Vertex AI
+    (vertex.VertexOmni). Each says where its interactions live and how the video comes back; Veo's
+    errors and staging are shared (VeoProtocol)."""
 
-    vendor: ClassVar[str] = "Gemini API"
+    def interactions_path(self) -> str:
+        raise NotImplementedError
+
+    def deliver(self, fmt: VideoFormat) -> None:
+        """How the video comes back: `delivery` (and, on Vertex, `gcs_uri`)."""
+
+    async def video_media(self, uri: str, job_id: str) -> Status:
+        """The take a finished interaction names by `uri`."""
+        raise NotImplementedError
 
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
@@ -169,14 +181,14 @@ class GeminiOmni(GeminiVeo):
                 content.append(video)
             elif video is not None:
                 raise UnsupportedRequest("Gemini Omni refines only its own takes (by their interaction).",
-                                         "Give the job id of a take made with Gemini Omni on the gemini route.")
+                                         f"Give the job id of a take made with Gemini Omni on the {self.name} route.")
             else:
                 previous = _interaction_id(earlier)
         task = ("extend" if request.extend_video else "edit" if request.remix_of else
                 "image_to_video" if frames else "reference_to_video" if request.reference_images else "text_to_video")
         body = CreateInteraction(model=model, input=content, response_format=self.video_format(request, task),
                                  generation_config={"video_config": {"task": task}}, previous_interaction_id=previous)
-        return WireCall("POST", f"{API}/interactions", json=body.model_dump(exclude_none=True))
+        return WireCall("POST", self.interactions_path(), json=body.model_dump(exclude_none=True))
 
     def video_format(self, request: GenerationRequest, task: str) -> VideoFormat:
         fmt = VideoFormat()
@@ -199,6 +211,7 @@ class GeminiOmni(GeminiVeo):
                 raise UnsupportedRequest(f"Gemini Omni ({self.route.model_id}) makes {MIN_SECONDS} to {top} s here, "
                                          f"not {request.seconds} s.", f"Ask for {MIN_SECONDS}-{top} seconds.")
             fmt.duration = f"{request.seconds}s"
+        self.deliver(fmt)
         return fmt
 
     def earlier_output(self, job, purpose: str) -> str:
@@ -247,7 +260,7 @@ class GeminiOmni(GeminiVeo):
         return Submitted(job_id=ix.id, state=RUNNING.get(ix.status, JobState.QUEUED))
 
     async def poll(self, job_id: str) -> Status:
-        r = await self._send("GET", f"{API}/interactions/{job_id}")
+        r = await self._send("GET", f"{self.interactions_path()}/{job_id}")
         if r.status_code >= 400:
             raise self.classify(r)
         ix = Interaction.model_validate(json_body(r))
@@ -278,7 +291,24 @@ class GeminiOmni(GeminiVeo):
         if video.get("data"):
             return Status(JobState.SUCCEEDED, 1.0, media=[self.write_inline(job_id, 0, video["data"])],
                           raw_state="completed")
-        uri = str(video.get("uri") or "")
+        return await self.video_media(str(video.get("uri") or ""), job_id)
+
+    async def cancel(self, job_id: str) -> None:
+        r = await self._send("POST", f"{self.interactions_path()}/{job_id}/cancel")
+        if r.status_code >= 400 and r.status_code != 404:
+            raise self.classify(r)
+
+
+class GeminiOmni(OmniInteractions, GeminiVeo):
+    """Omni's interactions on the Gemini API, beside Veo under one key (GeminiVeo); the video comes back
+    as a Files API file."""
+
+    vendor: ClassVar[str] = "Gemini API"
+
+    def interactions_path(self) -> str:
+        return f"{API}/interactions"
+
+    async def video_media(self, uri: str, job_id: str) -> Status:
         found = _FILE.search(uri)
         if found is None:
             if not uri.startswith(("https://", "http://")):
@@ -302,11 +332,6 @@ class GeminiOmni(GeminiVeo):
             return Status(JobState.FAILED, raw_state="file_failed", error=ProviderError(
                 ErrorKind.PROVIDER, f"{self.vendor} could not process the video file: {reason}"))
         return Status(JobState.RUNNING, 0.99, raw_state="file_processing", next_poll_s=2.0)
-
-    async def cancel(self, job_id: str) -> None:
-        r = await self._send("POST", f"{API}/interactions/{job_id}/cancel")
-        if r.status_code >= 400 and r.status_code != 404:
-            raise self.classify(r)
 
 
 def _image(path: Path) -> Content:

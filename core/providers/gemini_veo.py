@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import KeyHeader
 from .base import MediaRef, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
@@ -22,11 +23,17 @@ from .veo import Operation, VeoProtocol, VideoResult
 API = "/v1beta"
 
 
+# poll_seconds: Google's own examples poll every 10 s.
+ROUTE = RouteDescriptor(name="gemini", protocol="promptreel.core.providers.gemini_veo:GeminiVeo",
+                        keys={"GEMINI_API_KEY": "Google Gemini API (Veo)"},
+                        base_url="https://generativelanguage.googleapis.com", poll_seconds=10.0,
+                        fake="promptreel.core.sandbox.gemini_omni:FakeGemini",
+                        by_model=(("gemini-omni-", "promptreel.core.providers.gemini_omni:GeminiOmni"),))
+
+
 class GeminiVeo(VeoProtocol):
-    name: ClassVar[str] = "gemini"
+    descriptor = ROUTE
     vendor: ClassVar[str] = "Gemini API"
-    default_base_url: ClassVar[str] = "https://generativelanguage.googleapis.com"
-    key_names: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY",)
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = self.predict_request(request)  # the shared shape: no Vertex-only fields

@@ -18,7 +18,7 @@ from ..request import GenerationRequest
 from ..tomlfile import shipped
 from .httpkit import aspect_of, data_uri, read_image, require
 
-Mode = Literal["text", "first_frame", "first_last"]
+Mode = Literal["text", "first_frame", "first_last", "references"]
 UPLOAD_PREFIX = "upload:"  # stands in the input for an image still to be uploaded
 
 
@@ -27,6 +27,7 @@ class ModeFields(BaseModel):
     path: str = ""
     first_frame: str | None = None
     last_frame: str | None = None
+    reference_images: str | None = None
 
 
 class InputMap(BaseModel):
@@ -95,14 +96,17 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
     mode: Mode = "text"
     if request.first_frame:
         mode = "first_last" if request.last_frame else "first_frame"
+    elif request.reference_images and "references" in m.modes:
+        mode = "references"
     elif request.last_frame:
         raise UnsupportedRequest(f"{model_id} on {vendor} takes a last frame only with a first frame.", "Add a first-frame image.")
     fields = m.modes.get(mode, ModeFields())
     first_field = fields.first_frame or m.first_frame
     last_field = fields.last_frame or m.last_frame
+    references_field = fields.reference_images or m.reference_images
     for given, field, what in ((request.first_frame, first_field, "a first frame"),
                                (request.last_frame, last_field, "a last frame"),
-                               (request.reference_images, m.reference_images, "reference images"),
+                               (request.reference_images, references_field, "reference images"),
                                (request.extend_video, None, "a video to extend"),
                                (request.remix_of, None, "a video to remix"),
                                (request.shots, None, "multi-shot takes")):  # Kling's own route makes them
@@ -142,5 +146,5 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
     if request.last_frame:
         out[last_field] = image(request.last_frame, "last frame")
     if request.reference_images:
-        out[m.reference_images] = [image(p, "reference") for p in request.reference_images]
+        out[references_field] = [image(p, "reference") for p in request.reference_images]
     return prefix + fields.path, out

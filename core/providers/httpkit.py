@@ -248,3 +248,14 @@ def aspect_of(size: Size) -> str:
             return label
     g = gcd(size.width, size.height)
     return f"{size.width // g}:{size.height // g}"
+
+
+def nearest_ratio(size: Size, labels: tuple[str, ...], tolerance: float = 0.05) -> str | None:
+    """The label in `labels` nearest the frame's proportions, or None when none is within `tolerance`:
+    for APIs that take an aspect label and make their own pixel size (864x496 is "16:9", 1088x832 "4:3")."""
+    def off(label: str) -> float:
+        w, h = (int(x) for x in label.split(":"))
+        return abs(size.width * h / (size.height * w) - 1)
+
+    best = min(labels, key=off)
+    return best if off(best) <= tolerance else None

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import MissingKey, UnsupportedRequest
 from ..keys import get_key
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import HeaderAuth
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, send
@@ -149,11 +150,16 @@ def split_job(job_id: str) -> tuple[str, str]:
     return family, task_id
 
 
+ROUTE = RouteDescriptor(name="kling", protocol="promptreel.core.providers.kling:Kling",
+                        keys={"KLING_API_KEY": "Kling (API key)", "KLING_ACCESS_KEY": "Kling (access key, legacy)",
+                              "KLING_SECRET_KEY": "Kling (secret key)"},
+                        needs=(),  # either of two schemes: check_ready says which is missing
+                        base_url="https://api-singapore.klingai.com", poll_seconds=5.0,
+                        fake="promptreel.core.sandbox.kling:FakeKling")
+
+
 class Kling(Protocol):
-    name = "kling"
-    default_base_url = "https://api-singapore.klingai.com"
-    key_names = ()  # either of two schemes: check_ready says which is missing
-    poll_interval = 5.0
+    descriptor = ROUTE
 
     def __init__(self, client: httpx.AsyncClient, route, credentials: dict[str, str], base_url: str | None = None):
         super().__init__(client, route, credentials or _stored_credentials(), base_url)

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
@@ -105,11 +106,14 @@ class AsyncJob(BaseModel):
     error: ErrorDetail | str | None = None  # the reference says only that it "describes why"
 
 
+# poll_seconds: "Poll every 5 seconds" (async-jobs).
+ROUTE = RouteDescriptor(name="ltx", protocol="promptreel.core.providers.ltx:LTX",
+                        keys={"LTX_API_KEY": "Lightricks LTX"}, base_url="https://api.ltx.video", poll_seconds=5.0,
+                        fake="promptreel.core.sandbox.ltx:FakeLTX")
+
+
 class LTX(Protocol):
-    name = "ltx"
-    default_base_url = "https://api.ltx.video"
-    key_names = ("LTX_API_KEY",)
-    poll_interval = 5.0  # "Poll every 5 seconds" (async-jobs)
+    descriptor = ROUTE
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials["LTX_API_KEY"], self.hosts())

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, read_image, read_video, require, scrub, send
@@ -69,12 +70,15 @@ def image_ref(path: Path, what: str) -> dict[str, str]:
     return {"data": base64.b64encode(data).decode("ascii"), "media_type": mime}
 
 
+ROUTE = RouteDescriptor(name="luma", protocol="promptreel.core.providers.luma:Luma",
+                        keys={"LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)"},
+                        base_url="https://agents.lumalabs.ai/v1", poll_seconds=5.0,
+                        fake="promptreel.core.sandbox.luma:FakeLuma")
+
+
 class Luma(Protocol):
-    name: ClassVar[str] = "luma"
-    default_base_url: ClassVar[str] = "https://agents.lumalabs.ai/v1"
+    descriptor = ROUTE
     version_segment: ClassVar[str] = "/v1"
-    key_names: ClassVar[tuple[str, ...]] = ("LUMA_AGENTS_API_KEY",)
-    poll_interval: ClassVar[float] = 5.0
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials.get("LUMA_AGENTS_API_KEY", ""), self.hosts())

@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, data_uri, http_error, json_body, require, scrub, send
@@ -80,11 +80,14 @@ class Task(BaseModel):
     error: TaskError | None = None
 
 
+# poll_seconds: generations take minutes; MiniMax names no cadence.
+ROUTE = RouteDescriptor(name="minimax", protocol="promptreel.core.providers.minimax:MiniMax",
+                        keys={"MINIMAX_API_KEY": "MiniMax (H3)"}, base_url="https://api.minimax.io",
+                        poll_seconds=10.0, fake="promptreel.core.sandbox.minimax:FakeMiniMax")
+
+
 class MiniMax(Protocol):
-    name: ClassVar[str] = "minimax"
-    default_base_url: ClassVar[str] = "https://api.minimax.io"
-    key_names: ClassVar[tuple[str, ...]] = ("MINIMAX_API_KEY",)
-    poll_interval: ClassVar[float] = 10.0  # generations take minutes; MiniMax names no cadence
+    descriptor = ROUTE
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials.get("MINIMAX_API_KEY", ""), self.hosts())

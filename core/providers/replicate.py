@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .hosted_inputs import UPLOAD_PREFIX, build_input
@@ -92,12 +93,14 @@ class FileObject(BaseModel):
     urls: dict[str, str]
 
 
+ROUTE = RouteDescriptor(name="replicate", protocol="promptreel.core.providers.replicate:Replicate",
+                        keys={"REPLICATE_API_TOKEN": "Replicate"}, base_url="https://api.replicate.com/v1",
+                        poll_seconds=2.0, fake="promptreel.core.sandbox.replicate:FakeReplicate")
+
+
 class Replicate(Protocol):
-    name = "replicate"
-    default_base_url = "https://api.replicate.com/v1"
+    descriptor = ROUTE
     version_segment = "/v1"
-    key_names = ("REPLICATE_API_TOKEN",)
-    poll_interval = 2.0
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials["REPLICATE_API_TOKEN"], self.hosts())

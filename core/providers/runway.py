@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
+from ..routes import RouteDescriptor
 from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create
@@ -37,6 +38,7 @@ API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
 UPLOAD = "upload:clip"  # stands in the body for a clip `submit` uploads first
 OUTPUT_LIFETIME = timedelta(hours=24)  # Runway keeps output URLs 24-48 h; assume the short end
+USD_PER_CREDIT = 0.01  # Runway sells API credits at $0.01 (its pricing page, [3P] as in the catalog)
 
 STATES = {
     "PENDING": JobState.QUEUED,
@@ -87,6 +89,11 @@ class UploadStarted(BaseModel):
     fields: dict[str, str] = {}
 
 
+class TaskCost(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    credits: float | None = None
+
+
 class Task(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     id: str
@@ -95,6 +102,7 @@ class Task(BaseModel):
     output: list[str] | None = None
     failure: str | None = None
     failure_code: str | None = Field(None, alias="failureCode")
+    cost: TaskCost | None = None  # a finished task's charge in credits (runwayml 5.24.0 task_retrieve_response.py)
 
 
 def failure_kind(code: str | None) -> ErrorKind:
@@ -108,11 +116,14 @@ def failure_kind(code: str | None) -> ErrorKind:
     return ErrorKind.PROVIDER
 
 
+# poll_seconds: the SDK's own cadence; the docs ask for no faster than every 5 s.
+ROUTE = RouteDescriptor(name="runway", protocol="promptreel.core.providers.runway:Runway",
+                        keys={"RUNWAYML_API_SECRET": "Runway"}, base_url="https://api.dev.runwayml.com",
+                        poll_seconds=6.0, fake="promptreel.core.sandbox.runway:FakeRunway")
+
+
 class Runway(Protocol):
-    name = "runway"
-    default_base_url = "https://api.dev.runwayml.com"
-    key_names = ("RUNWAYML_API_SECRET",)
-    poll_interval = 6.0  # the SDK's own cadence; the docs ask for no faster than every 5 s
+    descriptor = ROUTE
 
     def route_auth(self) -> Computed:
         # The API version travels with the key: every call to Runway's host carries both, no other host either.
@@ -261,6 +272,8 @@ class Runway(Protocol):
             else:
                 expires = datetime.now(timezone.utc) + OUTPUT_LIFETIME
                 status.media = [MediaRef(url=u, expires_at=expires) for u in task.output]
+                if task.cost is not None and task.cost.credits is not None:
+                    status.cost_usd = round(task.cost.credits * USD_PER_CREDIT, 6)
         elif state is JobState.FAILED:
             code = f" ({task.failure_code})" if task.failure_code else ""
             status.error = ProviderError(failure_kind(task.failure_code),

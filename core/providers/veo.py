@@ -120,7 +120,6 @@ class VeoProtocol(Protocol):
 
     vendor: ClassVar[str] = "Google"
     vertex: ClassVar[bool] = False
-    poll_interval: ClassVar[float] = 10.0  # Google's own examples poll every 10 s
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, staging_dir: Path | None = None):

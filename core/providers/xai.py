@@ -4,10 +4,12 @@ Wire facts (docs.x.ai developers/model-capabilities/video/{generation,extension}
 proto v6 video_pb2.pyi, checked 2026-12-06): Bearer key; a create answers `{request_id}`; the
 status read answers `status` pending | done | expired | failed, and when done `video: {url,
 duration, respect_moderation}` (false: the output was withheld by moderation), `error: {code,
-message}` when failed. Inputs are objects with a `url` (public URL or data URI): `image` for a first
-frame, `reference_images` (1-7, not with `image`), `video` for an edit or an extension. Edits keep the
-source's length (at most 8.7 s) and take no duration; an extension's `duration` (2-10 s) is the new
-part only, the answer is source plus extension, and takes no aspect ratio or resolution. An invalid
+message}` when failed, and `usage: {cost_in_usd_ticks}`, what the job was charged (1 tick is 1e-10
+USD: xai-sdk-python src/xai_sdk/cost.py and proto v6 usage_pb2.pyi, checked 2026-12-06). Inputs are
+objects with a `url` (public URL or data URI): `image` for a first frame, `reference_images` (1-7, not
+with `image`), `video` for an edit or an extension. Edits keep the source's length (at most 8.7 s) and
+take no duration; an extension's `duration` (2-10 s) is the new part only, the answer is source plus
+extension, and takes no aspect ratio or resolution. An invalid
 key is answered 400, not 401. No list endpoint and no cancel: a lost create cannot be looked up.
 The official Python SDK speaks gRPC, not this REST surface.
 """
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import BILLING_WORDS, aspect_of, data_uri, http_error, json_body, read_video, require, scrub, send
@@ -34,6 +37,7 @@ RESOLUTIONS = {480: "480p", 720: "720p", 1080: "1080p"}  # by the frame's short 
 ASPECTS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3")
 MAX_REFERENCES = 7
 EXTEND_SECONDS = (2, 10)
+USD_PER_TICK = 1e-10
 OUTPUT_LIFETIME = timedelta(hours=24)  # [U] xAI names no lifetime for output URLs; assume a day
 
 
@@ -65,20 +69,29 @@ class VideoError(BaseModel):
     message: str | None = None
 
 
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    cost_in_usd_ticks: int | None = None
+
+
 class Deferred(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: str = "pending"  # an answer without a status is a request still in the queue
     video: Video | None = None
     error: VideoError | None = None
     progress: float | None = None
+    usage: Usage | None = None
+
+
+# poll_seconds: the docs' example cadence; generations take minutes.
+ROUTE = RouteDescriptor(name="xai", protocol="promptreel.core.providers.xai:XAI",
+                        keys={"XAI_API_KEY": "xAI (Grok Imagine)"}, base_url="https://api.x.ai/v1", poll_seconds=5.0,
+                        fake="promptreel.core.sandbox.xai:FakeXAI")
 
 
 class XAI(Protocol):
-    name: ClassVar[str] = "xai"
-    default_base_url: ClassVar[str] = "https://api.x.ai/v1"
+    descriptor = ROUTE
     version_segment: ClassVar[str] = "/v1"
-    key_names: ClassVar[tuple[str, ...]] = ("XAI_API_KEY",)
-    poll_interval: ClassVar[float] = 5.0  # the docs' example cadence; generations take minutes
 
     def route_auth(self) -> Bearer:
         return Bearer(self.credentials.get("XAI_API_KEY", ""), self.hosts())
@@ -182,6 +195,8 @@ class XAI(Protocol):
                 status.error = ProviderError(ErrorKind.PROVIDER, "xAI reported the video done but gave no URL.")
             else:
                 status.media = [MediaRef(url=video.url, expires_at=datetime.now(timezone.utc) + OUTPUT_LIFETIME)]
+                if answer.usage is not None and answer.usage.cost_in_usd_ticks is not None:
+                    status.cost_usd = round(answer.usage.cost_in_usd_ticks * USD_PER_TICK, 6)
         elif answer.status == "expired":
             status.error = ProviderError(ErrorKind.PROVIDER, "xAI let the request expire before it finished.")
         elif state is JobState.FAILED:

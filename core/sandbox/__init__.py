@@ -7,7 +7,9 @@ environment that points promptreel's routes at them.
 
 from __future__ import annotations
 
+from .ark import FakeArk
 from .comfyui import FakeComfyUI
+from .dashscope import FakeDashScope
 from .fake import Fake, Job, is_int, size_for
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
@@ -22,25 +24,17 @@ from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
 from .run import Sandbox, make_fake, sandbox
 from .runway import FakeRunway
-from .vertex import FakeVertexVeo
+from .vertex import FakeVertex, FakeVertexVeo
 from .xai import FakeXAI
 
-# Route name -> its fake, in the catalog's spelling.
-FAKES: dict[str, type[Fake]] = {
-    "openai": FakeOpenAIVideos,
-    "gemini": FakeGemini,  # Omni (Interactions) and Veo (predictLongRunning) on one Gemini API
-    "vertex": FakeVertexVeo,
-    "runway": FakeRunway,
-    "kling": FakeKling,
-    "ltx": FakeLTX,
-    "replicate": FakeReplicate,
-    "fal": FakeFal,
-    "comfyui": FakeComfyUI,
-    "xai": FakeXAI,
-    "minimax": FakeMiniMax,
-    "luma": FakeLuma,
-}
 
-__all__ = ["FAKES", "FULL", "SMALL", "Call", "Fake", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
-           "LoopbackServer", "Reply", "Sandbox", "Spec", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]
+def fake_classes() -> dict[str, type[Fake]]:
+    """Route name -> its fake, in the catalog's spelling, as the routes' descriptors name them (core/routes.py)."""
+    from ..routes import load, routes
+
+    return {name: load(d.fake) for name, d in routes().items() if d.fake}
+
+
+__all__ = ["FULL", "SMALL", "Call", "Fake", "FakeArk", "FakeDashScope", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
+           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
+           "LoopbackServer", "Reply", "Sandbox", "Spec", "fake_classes", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]

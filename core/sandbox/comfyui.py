@@ -283,6 +283,10 @@ class FakeComfyUI(Fake):
         r("POST", r"/upload/image")(self._upload_image)
         r("GET", r"/view")(self._view)
 
+    @classmethod
+    def sandboxed(cls, **kw) -> "FakeComfyUI":
+        return cls(**kw)  # ComfyUI takes no key
+
     def env(self) -> dict[str, str]:
         return {"PROMPTREEL_COMFYUI_BASE_URL": self.base_url}  # ComfyUI takes no key
 

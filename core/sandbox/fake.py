@@ -23,14 +23,16 @@ from fractions import Fraction
 from typing import ClassVar
 
 from ..discover import size_for  # noqa: F401  (the frame size a model makes for an aspect at a short side)
-from .credentials import signed_media
+from .c2pa import signed_media
 from .loopback import Call, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
 
 SLOW = 0.8  # seconds a "slow" answer waits; tests use a 0.5 s client timeout for it
 
 
-SANDBOX_KEY = "sbx-placeholder-key-0000"  # what every fake accepts as its key
+# What every fake accepts as its key. Key-like, not a word: keys are blanked wherever they appear, so a key that
+# is an ordinary word ("sandbox") would blank paths and messages that contain it.
+SANDBOX_KEY = "sbx-placeholder-key-0000"
 
 
 @dataclass
@@ -46,11 +48,10 @@ class Job:
 
 
 class Fake:
-    """Base of the route fakes. `route` names it (openai, gemini, ...); `key_names` are the variables
-    a client reads its credentials from, set to `key` by `env()`."""
+    """Base of the route fakes. `route_name` names its route (openai, gemini, ...), whose descriptor
+    (core/routes.py) names the variables a client reads its credentials from, set to `key` by `env()`."""
 
     route_name: ClassVar[str] = ""
-    key_names: ClassVar[tuple[str, ...]] = ()
     default_key: ClassVar[str] = SANDBOX_KEY
     polls_to_finish: ClassVar[int] = 2  # status reads before a job reaches its outcome
     signed_by: ClassVar[str | None] = None  # the vendor signs its outputs with C2PA credentials (Veo, Sora)
@@ -99,9 +100,17 @@ class Fake:
 
     def env(self) -> dict[str, str]:
         """Variables that point promptreel at this fake, with placeholder keys it accepts."""
+        from ..routes import route
+
         out = {f"PROMPTREEL_{self.route_name.upper()}_BASE_URL": self.base_url}
-        out.update({name: self.key for name in self.key_names})
+        out.update({name: self.key for name in route(self.route_name).keys})
         return out
+
+    @classmethod
+    def sandboxed(cls, **kw) -> "Fake":
+        """This fake as the sandbox runs it (`promptreel sandbox serve`): with the placeholder key every fake
+        accepts, which also tells the engine its jobs are pretend (engine.SANDBOX_KEY_PREFIX)."""
+        return cls(SANDBOX_KEY, **kw)
 
     def route(self, method: str, pattern: str, op: str | None = None):
         """Register a handler; a queued `fail_next` reply for the same request answers instead. With
@@ -175,6 +184,43 @@ class Fake:
         if name == "slow":
             return Reply(200, {}, delay=SLOW)  # past the tests' short client timeout
         return None
+
+    # --- the request checks job APIs share (xAI, MiniMax, Luma) -------------------------
+    def auth_refusal(self, call: Call) -> Reply | None:
+        """The vendor's answer to a missing or wrong key (None when the key is right)."""
+        return None
+
+    def bad_body(self, status: int, message: str) -> Reply:
+        """The vendor's answer to a body it cannot take."""
+        return self.error_reply(status, message, {})
+
+    def checked_create(self, call: Call, fields: set[str], named: dict[str, Reply] | None = None,
+                       not_object: int = 400, unknown: int = 400) -> dict | Reply:
+        """A create's body, or the refusal the service gives first: the key, then a queued create fault
+        (the vendor's own `named` ones, then `op_fault`'s), then a body that is not a JSON object
+        (status `not_object`) or names a field outside `fields` (status `unknown`)."""
+        if (bad := self.auth_refusal(call)) is not None:
+            return bad
+        name = self.take("create", call)
+        if named and name in named:
+            return named[name]
+        if (reply := self.op_fault(name)) is not None:
+            return reply
+        body = call.json()
+        if not isinstance(body, dict):
+            return self.bad_body(not_object, "the body must be a JSON object")
+        if extra := sorted(set(body) - fields):
+            return self.bad_body(unknown, f"unknown fields {extra}")
+        return body
+
+    def checked_read(self, call: Call, missing: Reply) -> Job | Reply:
+        """The job a status read names, or the refusal: the key, a queued poll fault, `missing`."""
+        if (bad := self.auth_refusal(call)) is not None:
+            return bad
+        if (reply := self.op_fault(self.take("poll", call))) is not None:
+            return reply
+        job = self.jobs.get(call.match["id"])
+        return missing if job is None else job
 
     # --- jobs --------------------------------------------------------------------------
     def count_create(self) -> None:

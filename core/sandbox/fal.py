@@ -3,7 +3,8 @@ under /{owner}/{app}/requests/{id} (no sub-path, as the real queue does), cancel
 
 Validates `Authorization: Key`, and the body per endpoint (veo3.1 text, image-to-video,
 first-last-frame; veo3.1/fast text and first-last-frame; sora-2 text and image-to-video, with
-integer durations; kling-video/v3 standard and pro text-to-video, with string durations). Media: 24 fps (Sora 30) at the aspect, resolution (Kling: the app's) and
+integer durations; kling-video/v3 standard and pro text-to-video, with string durations; Google's
+gemini-omni-flash text, image-to-video and reference-to-video, 720p, integer 3-10 s). Media: 24 fps (Sora 30) at the aspect, resolution (Kling: the app's) and
 duration asked, with audio unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
 runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
@@ -31,6 +32,7 @@ SORA_COMMON = {"prompt": str, "resolution": ("720p",), "aspect_ratio": ("16:9", 
 KLING_V3 = {"prompt": str, "duration": tuple(str(s) for s in range(3, 16)), "multi_prompt": list, "generate_audio": bool,
             "shot_type": ("customize", "intelligent"), "aspect_ratio": ("16:9", "9:16", "1:1"), "negative_prompt": str,
             "cfg_scale": float}
+OMNI = {"prompt": str, "aspect_ratio": ("16:9", "9:16"), "duration": tuple(range(3, 11))}
 SCHEMAS = {
     "fal-ai/veo3.1": VEO_COMMON,
     "fal-ai/veo3.1/image-to-video": {**VEO_COMMON, "image_url": str},
@@ -42,11 +44,16 @@ SCHEMAS = {
                                      "duration": (4, 8, 12), "image_url": str},
     "fal-ai/kling-video/v3/standard/text-to-video": KLING_V3,
     "fal-ai/kling-video/v3/pro/text-to-video": KLING_V3,
+    "google/gemini-omni-flash": OMNI,
+    "google/gemini-omni-flash/image-to-video": {**OMNI, "image_url": str},
+    "google/gemini-omni-flash/reference-to-video": {**OMNI, "image_urls": list},
 }
 REQUIRED = {"fal-ai/veo3.1/image-to-video": ("image_url",),
             "fal-ai/veo3.1/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
             "fal-ai/veo3.1/fast/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
-            "fal-ai/sora-2/image-to-video": ("image_url",)}
+            "fal-ai/sora-2/image-to-video": ("image_url",),
+            "google/gemini-omni-flash/image-to-video": ("image_url",),
+            "google/gemini-omni-flash/reference-to-video": ("image_urls",)}
 # What each app makes where the body does not say: Sora 30 fps with sound at 720p; Kling's pro app
 # 1080p and its standard app 720p (no resolution field), 24 fps; Veo 24 fps at the resolution asked.
 FPS = {"fal-ai/sora-2": 30}
@@ -66,7 +73,6 @@ def validation(loc: str, msg: str, kind: str) -> Reply:
 
 class FakeFal(Fake):
     route_name = "fal"
-    key_names = ("FAL_KEY",)
     # fal's Sora apps ran on OpenAI's Sora API, shut down 2026-09-24; since then they answer "model not found".
     shut_down = {app: date(2026, 9, 24) for app in ("fal-ai/sora-2/text-to-video", "fal-ai/sora-2/image-to-video")}
 
@@ -77,11 +83,11 @@ class FakeFal(Fake):
         self.route("GET", r"/v1/models")(self._models)
         self.route("GET", r"/v1/models/pricing")(self._pricing)
         self.route("POST", r"/v1/models/pricing/estimate")(self._estimate)
-        app = r"/(?P<app>fal-ai/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
+        app = r"/(?P<app>(?:fal-ai|google)/[^/]+)/requests/(?P<id>[0-9a-f-]+)"
         self.route("GET", app + r"/status")(self._status)
         self.route("PUT", app + r"/cancel")(self._cancel)
         self.route("GET", app)(self._result)
-        self.route("POST", r"/(?P<model>fal-ai/.+)")(self._submit)
+        self.route("POST", r"/(?P<model>(?:fal-ai|google)/.+)")(self._submit)
 
     def _auth(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Key {self.key}":

@@ -32,7 +32,6 @@ class FakeGeminiVeo(FakeVeo):
     shut_down = {m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")}
 
     route_name = "gemini"
-    key_names = ("GEMINI_API_KEY",)
 
     def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
         super().__init__(key, running_reads, **kw)

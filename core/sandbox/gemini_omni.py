@@ -1,5 +1,6 @@
 """The `gemini` route's fake: the Gemini API serving Gemini Omni through the Interactions API, beside Veo
-(FakeGeminiVeo) on one server, as the real API serves both under one key and host.
+(FakeGeminiVeo) on one server, as the real API serves both under one key and host. The interactions
+themselves (OmniInteractionsFake) are shared with the vertex route's fake (vertex.FakeVertex).
 
 - Auth as FakeGeminiVeo (`x-goog-api-key`; none is 403, a wrong one 400 API_KEY_INVALID).
 - Errors on the interactions endpoints come in the Interactions API's envelope {"error": {"code":
@@ -78,18 +79,32 @@ class Interaction:
     created: float = field(default_factory=time.monotonic)
 
 
-class FakeGemini(FakeGeminiVeo):
-    """FakeGeminiVeo plus Omni's interactions and the Files resource."""
+class OmniInteractionsFake:
+    """Omni's interactions, for a fake Google API (the Gemini API's FakeGemini, Vertex AI's FakeVertex) that
+    supplies `_auth`, and says where a `uri` video goes (`deliver_uri`) and which input URIs it can read."""
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
-        super().__init__(key, running_reads, **kw)
+    omni_models: dict[str, int] = OMNI
+
+    def serve_interactions(self, parent: str) -> None:
+        """The interactions endpoints under `parent` (a path regex)."""
         self.interactions: dict[str, Interaction] = {}
-        # google-genai 3.x sends the Gemini API's v1 by default; promptreel and Google's curl use v1beta
-        self.interactions_route("POST", r"/v1(?:beta)?/interactions", self._create_interaction, "create")
-        self.interactions_route("GET", r"/v1(?:beta)?/interactions/(?P<id>[^/:]+)", self._get_interaction, "poll")
-        self.interactions_route("POST", r"/v1(?:beta)?/interactions/(?P<id>[^/:]+)/cancel", self._cancel)
-        self.route("GET", r"/v1(?:beta)?/files/(?P<id>[^/:]+)")(self._file)
-        self.route("GET", r"/v1/files/(?P<id>[^/:]+):download")(self._download)
+        self.interactions_route("POST", parent + r"/interactions", self._create_interaction, "create")
+        self.interactions_route("GET", parent + r"/interactions/(?P<id>[^/:]+)", self._get_interaction, "poll")
+        self.interactions_route("POST", parent + r"/interactions/(?P<id>[^/:]+)/cancel", self._cancel)
+
+    # what differs by API -----------------------------------------------------------------------
+    def check_parent(self, call: Call) -> Reply | None:
+        """Auth, and (Vertex) the project in the path."""
+        return self._auth(call)
+
+    def check_format(self, fmt: dict) -> Reply | None:
+        return None
+
+    def check_uri(self, uri: str, where: str) -> Reply | None:
+        return bad(f"{where}.uri names nothing this API can read.")
+
+    def deliver_uri(self, ix: Interaction) -> dict:
+        raise NotImplementedError
 
     def interactions_route(self, method: str, pattern: str, handler, op: str | None = None) -> None:
         """An Interactions endpoint: its errors, faults included, in the Interactions API's envelope."""
@@ -102,17 +117,15 @@ class FakeGemini(FakeGeminiVeo):
     def reset(self) -> None:
         super().reset()
         self.interactions.clear()
-        self.files.clear()
-        self.blob_headers.clear()
 
     def unknown_model(self, model: str, where: str) -> Reply:
-        if model in OMNI:
+        if model in self.omni_models:
             return bad(f"{where}: This model only supports Interactions API.")
         return super().unknown_model(model, where)
 
     # create ---------------------------------------------------------------------------------
     def _create_interaction(self, call: Call) -> Reply:
-        if (denied := self._auth(call)) is not None:
+        if (denied := self.check_parent(call)) is not None:
             return denied
         try:
             body = json.loads(call.body or b"null")
@@ -136,7 +149,7 @@ class FakeGemini(FakeGeminiVeo):
         if unknown := sorted(set(body) - TOP):
             return bad(f"Invalid JSON payload received. Unknown name \"{unknown[0]}\": Cannot find field.")
         model = str(body.get("model") or "").removeprefix("models/")
-        if model not in OMNI:
+        if model not in self.omni_models:
             if model.startswith("veo-"):
                 return bad(f"models/{model} does not support the Interactions API. Use predictLongRunning.")
             return google_error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not "
@@ -182,8 +195,8 @@ class FakeGemini(FakeGeminiVeo):
         fmt = video_fmts[0]
         if unknown := sorted(set(fmt) - FORMAT):
             return bad(f"Unknown name \"{unknown[0]}\" at 'response_format': Cannot find field.")
-        if "gcs_uri" in fmt:
-            return bad("response_format.gcs_uri is for Vertex AI; the Gemini API delivers to the Files API.")
+        if (err := self.check_format(fmt)) is not None:
+            return err
         if fmt.get("aspect_ratio", "16:9") not in ("16:9", "9:16"):
             return bad("aspect_ratio must be 16:9 or 9:16.")
         if fmt.get("resolution", "720p") not in SHORT:
@@ -200,7 +213,7 @@ class FakeGemini(FakeGeminiVeo):
             if not m:
                 return bad("duration must be whole seconds, like \"8s\".")
             seconds = int(m.group(1))
-        top = 10 if extending or (task == "image_to_video" and images == 2) else OMNI[model]
+        top = 10 if extending or (task == "image_to_video" and images == 2) else self.omni_models[model]
         if not 3 <= seconds <= top:
             return bad(f"duration must be from 3s to {top}s for this request.")
         if task in ("extend", "edit") and previous is None and videos == 0:
@@ -233,10 +246,7 @@ class FakeGemini(FakeGeminiVeo):
         if block.get("mime_type") not in (IMAGE_TYPES if kind == "image" else VIDEO_TYPES):
             return bad(f"{where}.mime_type is not a supported {kind} type.")
         if "uri" in block:
-            found = re.search(r"/files/([^/:?]+)", str(block["uri"]))
-            if found is None or found.group(1) not in self.files:
-                return bad(f"{where}.uri must name a file in the Files API.")
-            return None
+            return self.check_uri(str(block["uri"]), where)
         try:
             data = base64.b64decode(block["data"], validate=True)
         except (binascii.Error, ValueError, TypeError):
@@ -272,7 +282,7 @@ class FakeGemini(FakeGeminiVeo):
         return out
 
     def _get_interaction(self, call: Call) -> Reply:
-        if (denied := self._auth(call)) is not None:
+        if (denied := self.check_parent(call)) is not None:
             return denied
         ix = self.interactions.get(call.match["id"])
         if ix is None:
@@ -317,13 +327,10 @@ class FakeGemini(FakeGeminiVeo):
         if ix.fault == "inline" or fmt.get("delivery", "inline") == "inline":
             data = base64.b64encode(self.media_of(ix.spec)).decode("ascii")
             return {"type": "video", "mime_type": "video/mp4", "data": data}
-        file_id = uuid.uuid4().hex[:12]
-        self.files[file_id] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec, "reads": 0,
-                               "processing": 3 if ix.fault == "slow_file" else 1}
-        return {"type": "video", "mime_type": "video/mp4", "uri": f"{self.url}/v1beta/files/{file_id}"}
+        return self.deliver_uri(ix)
 
     def _cancel(self, call: Call) -> Reply:
-        if (denied := self._auth(call)) is not None:
+        if (denied := self.check_parent(call)) is not None:
             return denied
         ix = self.interactions.get(call.match["id"])
         if ix is None:
@@ -331,6 +338,39 @@ class FakeGemini(FakeGeminiVeo):
         if ix.status == "in_progress":
             ix.status = "cancelled"
         return Reply(200, self.envelope(ix))
+
+
+class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
+    """FakeGeminiVeo plus Omni's interactions and the Files resource."""
+
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+        super().__init__(key, running_reads, **kw)
+        # google-genai 3.x sends the Gemini API's v1 by default; promptreel and Google's curl use v1beta
+        self.serve_interactions(r"/v1(?:beta)?")
+        self.route("GET", r"/v1(?:beta)?/files/(?P<id>[^/:]+)")(self._file)
+        self.route("GET", r"/v1/files/(?P<id>[^/:]+):download")(self._download)
+
+    def reset(self) -> None:
+        super().reset()
+        self.files.clear()
+        self.blob_headers.clear()
+
+    def check_format(self, fmt: dict) -> Reply | None:
+        if "gcs_uri" in fmt:
+            return bad("response_format.gcs_uri is for Vertex AI; the Gemini API delivers to the Files API.")
+        return None
+
+    def check_uri(self, uri: str, where: str) -> Reply | None:
+        found = re.search(r"/files/([^/:?]+)", uri)
+        if found is None or found.group(1) not in self.files:
+            return bad(f"{where}.uri must name a file in the Files API.")
+        return None
+
+    def deliver_uri(self, ix: Interaction) -> dict:
+        file_id = uuid.uuid4().hex[:12]
+        self.files[file_id] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec, "reads": 0,
+                               "processing": 3 if ix.fault == "slow_file" else 1}
+        return {"type": "video", "mime_type": "video/mp4", "uri": f"{self.url}/v1beta/files/{file_id}"}
 
     # files ----------------------------------------------------------------------------------
     def file_state(self, entry: dict) -> str:

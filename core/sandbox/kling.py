@@ -24,6 +24,10 @@ from .fake import Fake, size_for
 from .loopback import Call, Reply
 
 API_KEY = "kling-fake-api-key-0123456789"
+# What the sandbox runs it with: key-like, starting sbx- as every sandbox key does (engine.SANDBOX_KEY_PREFIX);
+# HS256 wants a secret of 32+ bytes.
+SANDBOX_ACCESS, SANDBOX_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-0123456789abcdef"
+SANDBOX_API_KEY = "sbx-kling-api-key-0000"
 ACCESS = "ak-fake-0123456789"
 SECRET = "sk-fake-secret-0123456789abcdefghijklmnop"
 COMMON = {"prompt", "negative_prompt", "cfg_scale", "callback_url", "external_task_id"}
@@ -55,11 +59,14 @@ def envelope(data=None, code: int = 0, message: str = "SUCCEED", status: int = 2
 
 class FakeKling(Fake):
     route_name = "kling"
-    key_names = ("KLING_API_KEY",)
 
     def __init__(self, access: str = ACCESS, secret: str = SECRET, api_key: str = API_KEY, **kw):
         self.access, self.secret = access, secret
         super().__init__(key=api_key, **kw)
+
+    @classmethod
+    def sandboxed(cls, **kw) -> "FakeKling":
+        return cls(access=SANDBOX_ACCESS, secret=SANDBOX_SECRET, api_key=SANDBOX_API_KEY, **kw)
 
     def env(self) -> dict[str, str]:
         """The API key (the current scheme) and the legacy pair: a client given both uses the key."""

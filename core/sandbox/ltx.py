@@ -51,7 +51,6 @@ def invalid(message: str) -> Reply:
 
 class FakeLTX(Fake):
     route_name = "ltx"
-    key_names = ("LTX_API_KEY",)
     # LTX-2 Fast / Pro were removed on 2026-08-15 in favour of LTX-2.3 (docs.ltx.video/ltx-2-deprecation).
     shut_down = {"ltx-2-pro": date(2026, 8, 15), "ltx-2-fast": date(2026, 8, 15)}
 

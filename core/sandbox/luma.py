@@ -45,7 +45,6 @@ def frame(aspect: str, resolution: str) -> tuple[int, int]:
 
 class FakeLuma(Fake):
     route_name = "luma"
-    key_names = ("LUMA_AGENTS_API_KEY",)
 
     @property
     def base_url(self) -> str:
@@ -58,7 +57,10 @@ class FakeLuma(Fake):
     def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
         return _error(status, message, headers)
 
-    def _auth(self, call: Call) -> Reply | None:
+    def bad_body(self, status: int, message: str) -> Reply:
+        return _error(status, message)
+
+    def auth_refusal(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
             return _error(401, "Invalid or missing API key")
         return None
@@ -83,16 +85,10 @@ class FakeLuma(Fake):
         return None
 
     def _create(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        name = self.take("create", call)
-        if name == "budget":
-            return _error(402, "Insufficient credits: your credit budget is exhausted")
-        if (reply := self.op_fault(name)) is not None:
-            return reply
-        body = call.json()
-        if not isinstance(body, dict) or set(body) - FIELDS:
-            return _error(400, f"unknown fields {sorted(set(body or {}) - FIELDS)}")
+        body = self.checked_create(call, FIELDS, {"budget": _error(402, "Insufficient credits: your credit budget "
+                                                                        "is exhausted")})
+        if isinstance(body, Reply):
+            return body
         if body.get("model") != "ray-3.2":
             return _error(404, f"model {body.get('model')!r} not found")
         if body.get("type") not in ("video", "video_edit"):
@@ -159,13 +155,9 @@ class FakeLuma(Fake):
                 "type": job.body["type"], **extra}
 
     def _get(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        if (reply := self.op_fault(self.take("poll", call))) is not None:
-            return reply
-        job = self.jobs.get(call.match["id"])
-        if job is None:
-            return _error(404, "Generation not found")
+        job = self.checked_read(call, _error(404, "Generation not found"))
+        if isinstance(job, Reply):
+            return job
         seen = self.advance(job)
         if seen < self.polls_to_finish:
             return Reply(200, self._generation(job, "queued" if seen == 0 else "processing"))

@@ -53,7 +53,6 @@ def png_orientation(uri: str) -> str:
 
 class FakeMiniMax(Fake):
     route_name = "minimax"
-    key_names = ("MINIMAX_API_KEY",)
 
     def __init__(self, *a, **kw):
         self._task_ids = itertools.count(424010985738629)
@@ -67,25 +66,21 @@ class FakeMiniMax(Fake):
         kind = {429: "rate_limit_error"}.get(status, "server_error")
         return envelope(status, kind, message, headers)
 
-    def _auth(self, call: Call) -> Reply | None:
+    def bad_body(self, status: int, message: str) -> Reply:
+        return envelope(status, "bad_request_error", f"invalid params, {message} (2013)")
+
+    def auth_refusal(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
             return envelope(401, "authorized_error", "login fail: Please carry the API secret key in the "
                                                      "'Authorization' field of the request header (1004)")
         return None
 
     def _create(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        name = self.take("create", call)
-        if name == "balance":
-            return envelope(402, "insufficient_balance_error", "insufficient balance (1008)")
-        if name == "sensitive":
-            return envelope(422, "unprocessable_entity_error", "video description contains sensitive content (1026)")
-        if (reply := self.op_fault(name)) is not None:
-            return reply
-        body = call.json()
-        if not isinstance(body, dict) or set(body) - FIELDS:
-            return envelope(400, "bad_request_error", f"invalid params, unknown fields {sorted(set(body or {}) - FIELDS)} (2013)")
+        body = self.checked_create(call, FIELDS, {
+            "balance": envelope(402, "insufficient_balance_error", "insufficient balance (1008)"),
+            "sensitive": envelope(422, "unprocessable_entity_error", "video description contains sensitive content (1026)")})
+        if isinstance(body, Reply):
+            return body
         if body.get("model") not in MODELS:
             return envelope(404, "not_found_error", f"model {body.get('model')} not found (2013)")
         content = body.get("content")
@@ -128,13 +123,9 @@ class FakeMiniMax(Fake):
         return Reply(200, {"task_id": job.id})
 
     def _query(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        if (reply := self.op_fault(self.take("poll", call))) is not None:
-            return reply
-        job = self.jobs.get(call.match["id"])
-        if job is None:
-            return envelope(400, "bad_request_error", "invalid task_id (2013)")
+        job = self.checked_read(call, envelope(400, "bad_request_error", "invalid task_id (2013)"))
+        if isinstance(job, Reply):
+            return job
         seen = self.advance(job)
         base = {"id": job.id, "model": job.body["model"], "type": "video_generation",
                 "resolution": job.body["resolution"]}

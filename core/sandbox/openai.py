@@ -69,7 +69,6 @@ class FakeOpenAIVideos(Fake):
     # OpenAI shut the Sora API down on 2026-09-24 (developers.openai.com/api/docs/deprecations, openai-python
     # PR #3610, checked 2026-12-06): since then a create names the model as not found.
     shut_down = {m: date(2026, 9, 24) for m in MODELS}
-    key_names = ("OPENAI_API_KEY",)
     signed_by = "OpenAI Sora (promptreel sandbox)"
 
     def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw):

@@ -63,7 +63,6 @@ def validate(schema: dict, data: dict) -> list[str]:
 
 class FakeReplicate(Fake):
     route_name = "replicate"
-    key_names = ("REPLICATE_API_TOKEN",)
     # OpenAI's Sora models ran on its Sora API, shut down 2026-09-24; since then they answer "not found".
     shut_down = {m: date(2026, 9, 24) for m in ("openai/sora-2", "openai/sora-2-pro")}
 

@@ -15,15 +15,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from ..errors import BadInput
-from .fake import SANDBOX_KEY, Fake
+from .fake import Fake
+from .kling import SANDBOX_ACCESS as KLING_ACCESS, SANDBOX_SECRET as KLING_SECRET  # noqa: F401  (tests sign with them)
 from .media import FULL, Limit
-
-# Placeholder credentials the fakes accept (Kling signs a JWT with its secret: HS256 wants 32+ bytes).
-# Key-like strings, not words: keys are blanked wherever they appear, so a key that is an ordinary
-# word ("sandbox") would blank paths and messages that contain it.
-KEYS = {route: SANDBOX_KEY for route in ("openai", "gemini", "vertex", "runway", "ltx", "replicate", "fal", "xai", "minimax", "luma")}
-KLING_ACCESS, KLING_SECRET = "sbx-kling-access-0000", "sbx-kling-secret-0123456789abcdef"
-KLING_API_KEY = "sbx-kling-api-key-0000"
 
 
 class Sandbox(dict):
@@ -33,19 +27,13 @@ class Sandbox(dict):
 
 
 def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: int = 0) -> Fake:
-    from . import FAKES
+    from . import fake_classes
 
-    cls = FAKES.get(route)
+    fakes = fake_classes()
+    cls = fakes.get(route)
     if cls is None:
-        raise BadInput(f"There is no sandbox route called {route!r}.", f"Choose from: {', '.join(FAKES)}.")
-    kw = {"latency": latency, "limit": limit, "port": port}
-    if route == "kling":
-        return cls(access=KLING_ACCESS, secret=KLING_SECRET, api_key=KLING_API_KEY, **kw)
-    if route == "vertex":
-        return cls(token=KEYS[route], **kw)
-    if route == "comfyui":
-        return cls(**kw)
-    return cls(KEYS[route], **kw)
+        raise BadInput(f"There is no sandbox route called {route!r}.", f"Choose from: {', '.join(fakes)}.")
+    return cls.sandboxed(latency=latency, limit=limit, port=port)
 
 
 @contextmanager
@@ -56,9 +44,9 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
     `port` 0 picks free ports; another number gives the first route that port, the next one port+1,
     and so on. `export` also sets the variables in os.environ until the block ends.
     """
-    from . import FAKES
+    from . import fake_classes
 
-    names = list(dict.fromkeys(routes or FAKES))
+    names = list(dict.fromkeys(routes or fake_classes()))
     env = Sandbox()
     env.fakes = {}
     with ExitStack() as stack:

@@ -8,6 +8,8 @@ most 5 MB that decode, or `runway://` URIs of files uploaded through /v1/uploads
 the key, to the storage URL it hands out). Media: 24 fps at the size and length asked (a source clip's own size and
 length where the model follows it), with audio where the model makes it. Outcomes: ok, throttled (a
 few THROTTLED polls, then success), safety, bad_output, empty (SUCCEEDED without output), unknown.
+A SUCCEEDED task says what it charged (`cost: {credits}`, runwayml 5.24.0 types/task_retrieve_response.py)
+for the models a test gives a rate in `credits_per_second`.
 """
 
 from __future__ import annotations
@@ -231,10 +233,10 @@ def invalid(kind: str, body: dict) -> str | None:
 
 class FakeRunway(Fake):
     route_name = "runway"
-    key_names = ("RUNWAYML_API_SECRET",)
 
     def __init__(self, *args, **kwargs):
         self.uploads: dict[str, dict] = {}  # upload id -> {"fields", "uri", "data"}
+        self.credits_per_second: dict[str, int] = {}  # model -> what a SUCCEEDED task of it says it charged
         super().__init__(*args, **kwargs)
         self.cdn.route("POST", r"/uploads/(?P<id>[^/]+)")(self._store)
 
@@ -366,7 +368,11 @@ class FakeRunway(Fake):
         if job.outcome == "unknown":
             return Reply(200, {**base, "status": "WARMING_UP"})
         output = [] if job.outcome == "empty" else [self.media_url(job)]
-        return Reply(200, {**base, "status": "SUCCEEDED", "output": output})
+        done = {**base, "status": "SUCCEEDED", "output": output}
+        rate = self.credits_per_second.get(job.body.get("model", ""))
+        if rate is not None and job.spec is not None:
+            done["cost"] = {"credits": int(rate * job.spec.seconds)}
+        return Reply(200, done)
 
     def _delete(self, call: Call) -> Reply:
         if bad := self._check_headers(call):

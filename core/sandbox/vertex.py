@@ -1,4 +1,5 @@
-"""A fake Vertex AI serving Veo, plus the Cloud Storage JSON API it writes to, on one loopback server.
+"""A fake Vertex AI serving Veo (FakeVertexVeo) and Gemini Omni (FakeVertex, below), plus the Cloud Storage
+JSON API they write to, on one loopback server.
 
 - Auth: `Authorization: Bearer <token>`; anything else is 401 UNAUTHENTICATED as Google sends it.
   The project in the path must be the fake's (else 403 PERMISSION_DENIED).
@@ -21,6 +22,8 @@ import json
 from datetime import date
 from urllib.parse import parse_qs, unquote
 
+from .fake import SANDBOX_KEY
+from .gemini_omni import OmniInteractionsFake
 from .loopback import Call, Reply
 from .media import video_seconds
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -52,6 +55,10 @@ class FakeVertexVeo(FakeVeo):
         self.route("POST", MODEL_PATH + ":fetchPredictOperation", op="poll")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
         self.route("POST", r"/token")(self._token)
+
+    @classmethod
+    def sandboxed(cls, **kw) -> "FakeVertexVeo":
+        return cls(token=SANDBOX_KEY, **kw)  # an access token, as the ADC file the sandbox writes hands out
 
     def adc_info(self) -> dict[str, str]:
         """An Application Default Credentials file whose token URL is this fake, so google-auth refreshes
@@ -196,3 +203,58 @@ class FakeVertexVeo(FakeVeo):
             return Reply(200, {"kind": "storage#object", "bucket": key[0], "name": key[1], "contentType": "video/mp4"})
         entry["downloads"] += 1
         return self.media_reply(self.media_of(entry["spec"]), entry["fault"], entry["downloads"] == 1, ranges=False)
+
+
+# Omni's ids on Vertex AI -> longest clip a call makes (1.1 is a preview there: docs.cloud.google.com/
+# gemini-enterprise-agent-platform/models/video/generate-videos-from-text, checked 2026-12-06).
+VERTEX_OMNI = {"gemini-omni-1.2-flash": 15, "gemini-omni-1.1-flash-preview": 10, "gemini-omni-flash-preview": 10}
+PARENT = r"/(?:v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+
+
+class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
+    """FakeVertexVeo plus Gemini Omni's interactions under the project and location (see gemini_omni.py
+    for the body's checks), as google-genai's Vertex client addresses them:
+
+    - POST {v1beta1|v1}/projects/{p}/locations/{l}/interactions, GET .../interactions/{id}, POST .../cancel,
+      with the bearer token; another project is 403 PERMISSION_DENIED.
+    - `response_format.delivery: uri` needs `gcs_uri` (a gs:// folder): the video is then written to this
+      fake's Cloud Storage and named by its gs:// URI; otherwise it comes back inline (`data`), which
+      1080p and 4k may not (past the inline limit). Input videos by `uri` must be objects it holds.
+    """
+
+    omni_models = VERTEX_OMNI
+
+    def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
+                 running_reads: int = 2, **kw):
+        super().__init__(token, project, running_reads, **kw)
+        self.serve_interactions(PARENT)
+
+    def check_parent(self, call: Call) -> Reply | None:
+        if (denied := self._auth(call)) is not None:
+            return denied
+        if call.match["project"] != self.project:
+            where = f"projects/{call.match['project']}/locations/{call.match['location']}"
+            return google_error(403, "PERMISSION_DENIED", f"Permission 'aiplatform.interactions.create' denied on "
+                                                          f"resource '//aiplatform.googleapis.com/{where}' (or it may "
+                                                          "not exist).")
+        return None
+
+    def check_format(self, fmt: dict) -> Reply | None:
+        uri = fmt.get("gcs_uri")
+        if fmt.get("delivery", "inline") == "uri" and not uri:
+            return bad("response_format.gcs_uri is required for uri delivery on Vertex AI.")
+        if uri is not None and not (isinstance(uri, str) and uri.startswith("gs://") and len(uri) > len("gs://")):
+            return bad(f"response_format.gcs_uri {uri!r} is not a gs:// URI.")
+        return None
+
+    def check_uri(self, uri: str, where: str) -> Reply | None:
+        bucket, _, obj = uri[len("gs://"):].partition("/") if uri.startswith("gs://") else ("", "", "")
+        if (bucket, obj) not in self.objects:
+            return bad(f"{where}.uri {uri} is not an object in Cloud Storage this project can read.")
+        return None
+
+    def deliver_uri(self, ix) -> dict:
+        bucket, _, folder = ix.body["response_format"]["gcs_uri"][len("gs://"):].partition("/")
+        obj = f"{folder.strip('/')}/{ix.id}/sample_0.mp4".lstrip("/")
+        self.objects[(bucket, obj)] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec}
+        return {"type": "video", "mime_type": "video/mp4", "uri": f"gs://{bucket}/{obj}"}

@@ -9,6 +9,9 @@ Media: 24 fps with audio at the size asked; an edit keeps its source's size and 
 here, else 1280x720 for 5 s); an extension is its source plus the new seconds. Faults: create/poll
 429, 429-bare, 500, 502, 503, drop, slow; create:credits (429, spending limit); outcomes: moderation (done,
 respect_moderation false), failed (status failed with an error), expired, empty (done without a url).
+A done answer says what it charged, as xAI's does: `usage.cost_in_usd_ticks` (1 tick is 1e-10 USD), at
+`prices` (USD per second of what it made new: a generation's or an extension's duration, an edit's
+source), which a test may change to charge other than promptreel's catalog.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from .loopback import Call, Reply
 MODELS = {"grok-imagine-video": ("480p", "720p"), "grok-imagine-video-1.5": ("480p", "720p", "1080p")}
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "3:2": (3, 2), "2:3": (2, 3)}
 SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
+# USD per second by model and resolution: the prices the catalog records for xAI ([3P] there).
+PRICES = {"grok-imagine-video": {"480p": 0.05, "720p": 0.07},
+          "grok-imagine-video-1.5": {"480p": 0.08, "720p": 0.14, "1080p": 0.25}}
+TICKS_PER_USD = 10**10
 FIELDS = {
     "generations": {"model", "prompt", "duration", "aspect_ratio", "resolution", "image", "reference_images",
                     "output", "user", "size"},
@@ -43,7 +50,10 @@ def frame(aspect: str, resolution: str) -> tuple[int, int]:
 
 class FakeXAI(Fake):
     route_name = "xai"
-    key_names = ("XAI_API_KEY",)
+
+    def __init__(self, *args, **kw):
+        self.prices = {model: dict(by_resolution) for model, by_resolution in PRICES.items()}
+        super().__init__(*args, **kw)
 
     def routes(self) -> None:
         self.route("POST", r"/v1/videos/(?P<kind>generations|edits|extensions)", op=None)(self._create)
@@ -52,7 +62,10 @@ class FakeXAI(Fake):
     def error_reply(self, status: int, message: str, headers: dict[str, str]) -> Reply:
         return _error(status, message, headers)
 
-    def _auth(self, call: Call) -> Reply | None:
+    def bad_body(self, status: int, message: str) -> Reply:
+        return _error(status, message)
+
+    def auth_refusal(self, call: Call) -> Reply | None:
         got = call.headers.get("authorization", "")
         if got != f"Bearer {self.key}":
             return _error(400, f"Incorrect API key provided: {got.removeprefix('Bearer ')}. You can obtain an API key "
@@ -60,19 +73,12 @@ class FakeXAI(Fake):
         return None
 
     def _create(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        name = self.take("create", call)
-        if name == "credits":
-            return _error(429, "Your team has either used all available credits or reached its monthly spending limit.")
-        if (reply := self.op_fault(name)) is not None:
-            return reply
         kind = call.match["kind"]
-        body = call.json()
-        if not isinstance(body, dict):
-            return _error(422, "Failed to deserialize the JSON body")
-        if extra := set(body) - FIELDS[kind]:
-            return _error(422, f"unknown field(s) {sorted(extra)}")
+        body = self.checked_create(call, FIELDS[kind], {"credits": _error(
+            429, "Your team has either used all available credits or reached its monthly spending limit.")},
+            not_object=422, unknown=422)
+        if isinstance(body, Reply):
+            return body
         model = body.get("model")
         if model not in MODELS:
             return Reply(404, {"code": "Some requested entity was not found",
@@ -93,7 +99,7 @@ class FakeXAI(Fake):
             duration = body.get("duration", 6)
             if not is_int(duration) or not 2 <= duration <= 10:
                 return _error(400, "duration must be an integer between 2 and 10 for extensions")
-            seconds += duration
+            return self._accept(body, call, width, height, seconds + duration, billed=duration)
         return self._accept(body, call, width, height, seconds)
 
     def _generate(self, call: Call, body: dict) -> Reply:
@@ -139,18 +145,16 @@ class FakeXAI(Fake):
             return job.spec.width, job.spec.height, int(job.spec.seconds)
         return 1280, 720, 5
 
-    def _accept(self, body: dict, call: Call, width: int, height: int, seconds) -> Reply:
+    def _accept(self, body: dict, call: Call, width: int, height: int, seconds, billed=None) -> Reply:
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=True))
+        job.extra["billed_seconds"] = seconds if billed is None else billed
         return Reply(200, {"request_id": job.id})
 
     def _get(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        if (reply := self.op_fault(self.take("poll", call))) is not None:
-            return reply
-        job = self.jobs.get(call.match["id"])
-        if job is None:
-            return Reply(404, {"code": "Some requested entity was not found", "error": "Request not found"})
+        job = self.checked_read(call, Reply(404, {"code": "Some requested entity was not found",
+                                                  "error": "Request not found"}))
+        if isinstance(job, Reply):
+            return job
         seen = self.advance(job)
         if seen < self.polls_to_finish:
             return Reply(202, {"status": "pending", "progress": 50 if seen else 0})
@@ -162,4 +166,12 @@ class FakeXAI(Fake):
                                "error": {"code": "internal_error", "message": "Video generation failed"}})
         video = {"url": "" if job.outcome == "empty" else self.media_url(job), "duration": int(job.spec.seconds),
                  "respect_moderation": job.outcome != "moderation"}
-        return Reply(200, {"status": "done", "model": model, "video": video, "progress": 100})
+        return Reply(200, {"status": "done", "model": model, "video": video, "progress": 100,
+                           "usage": {"cost_in_usd_ticks": self.charge_ticks(job)}})
+
+    def charge_ticks(self, job) -> int:
+        """What a job cost, in xAI's ticks: its billed seconds at the price of its model and resolution."""
+        short = min(job.spec.width, job.spec.height)
+        resolution = min((r for r, side in SHORT_SIDE.items() if side >= short), key=SHORT_SIDE.get, default="1080p")
+        usd = self.prices[job.body["model"]].get(resolution, 0.0) * job.extra["billed_seconds"]
+        return round(usd * TICKS_PER_USD)

@@ -3,7 +3,7 @@
 These are the only things promptreel can ask of Resolve: the bridge serves exactly `OPS`, and the
 direct gateway (Studio external scripting, tests) calls the same functions in-process, so both
 paths share every workaround. Each workaround names its quirk, numbered as in
-reference/resolve-api.md ("Behaviour that shapes the design").
+docs/resolve-quirks.md.
 
 Python 3.6, standard library only.
 """
@@ -12,7 +12,7 @@ import math
 import os
 from fractions import Fraction
 
-# Settings that define the conform target (reference: "Project settings that define the conform target").
+# Settings that define the conform target (docs/resolve-quirks.md #25).
 CONFORM_KEYS = (
     "timelineFrameRate", "timelineDropFrameTimecode", "timelineResolutionWidth", "timelineResolutionHeight",
     "timelinePixelAspectRatio", "timelineInputResMismatchBehavior", "videoMonitorBitDepth",
@@ -40,7 +40,6 @@ class Session(object):
         self.file_folders = file_folders  # the only folders files may be read from or written to; None: any
         self.items = {}
         self.clips = {}
-        self.folders = {}
         self._pm = None
 
     def project(self):
@@ -76,7 +75,7 @@ class Session(object):
     def clip(self, clip_id):
         clip = self.clips.get(clip_id)
         if clip is None:
-            _walk(self, self.pool().GetRootFolder(), [])
+            _walk(self, self.pool().GetRootFolder())
             clip = self.clips.get(clip_id)
         if clip is None:
             raise OpError("not_found", "Media pool clip %s is no longer in the project." % clip_id)
@@ -98,15 +97,6 @@ class Session(object):
                       "reads and writes files only there. Put the file in one of them, or change promptreel's "
                       "output_dir or the panel's export folder." % (path, folders))
 
-    def folder(self, folder_id):
-        folder = self.folders.get(folder_id)
-        if folder is None:
-            _walk(self, self.pool().GetRootFolder(), [])
-            folder = self.folders.get(folder_id)
-        if folder is None:
-            raise OpError("not_found", "Bin %s is no longer in the media pool." % folder_id)
-        return folder
-
 
 # -- reading -------------------------------------------------------------------------------------
 
@@ -125,7 +115,7 @@ def project(session, args):
     timeline = proj.GetCurrentTimeline()
     info = {"name": proj.GetName() or "", "id": proj.GetUniqueId() or "", "settings": settings, "timeline": None}
     if timeline:
-        # Reference: a timeline with useCustomSettings = "1" has its own settings; read keys one by one
+        # QUIRK 21: a timeline with useCustomSettings = "1" has its own settings; read keys one by one
         # (the no-argument dump is unreliable for finding the effective override).
         custom = str(timeline.GetSetting("useCustomSettings") or "") == "1"
         if custom:
@@ -216,34 +206,20 @@ def clip(session, args):
     return _clip_info(session.clip(args["clip_id"]), full=True)
 
 
-def _walk(session, folder, path):
-    out = []
+def _walk(session, folder):
+    """Every pool item under `folder` into the session's handles, by id."""
+    for c in folder.GetClipList() or []:
+        session.clips[c.GetUniqueId() or ""] = c
     for sub in folder.GetSubFolderList() or []:
-        sub_path = path + [sub.GetName() or ""]
-        folder_id = sub.GetUniqueId() or ""
-        session.folders[folder_id] = sub
-        for c in sub.GetClipList() or []:
-            session.clips[c.GetUniqueId() or ""] = c
-        out.append({"id": folder_id, "path": sub_path})
-        out.extend(_walk(session, sub, sub_path))
-    if not path:
-        for c in folder.GetClipList() or []:
-            session.clips[c.GetUniqueId() or ""] = c
-    return out
-
-
-def bins(session, args):
-    return _walk(session, session.pool().GetRootFolder(), [])
+        _walk(session, sub)
 
 
 # -- writing (each checks its result and reads back: QUIRK 12, failure is None/False) -------------
 
 def _ensure_folder(session, path):
-    """The bin at `path` (a list of names under the root), created level by level where missing;
-    returns (folder, created)."""
+    """The bin at `path` (a list of names under the root), created level by level where missing."""
     pool = session.pool()
     folder = pool.GetRootFolder()
-    created = False
     for name in path:
         match = [f for f in folder.GetSubFolderList() or [] if f.GetName() == name]
         if match:
@@ -253,41 +229,8 @@ def _ensure_folder(session, path):
         sub = pool.AddSubFolder(folder, name)
         if not sub:
             raise OpError("failed", "Resolve refused to create the bin '%s'." % name)
-        folder, created = sub, True
-    session.folders[folder.GetUniqueId() or ""] = folder
-    return folder, created
-
-
-def ensure_bin(session, args):
-    folder, created = _ensure_folder(session, args["path"])
-    return {"id": folder.GetUniqueId() or "", "path": list(args["path"]), "created": created}
-
-
-def import_media(session, args):
-    paths = [session.path(p) for p in args["paths"]]
-    pool = session.pool()
-    target = session.folder(args["bin_id"])
-    previous = pool.GetCurrentFolder()
-    # QUIRK 1: ImportMedia imports into the current folder only: select the bin, restore afterwards.
-    if not pool.SetCurrentFolder(target):
-        raise OpError("failed", "Resolve would not select the bin to import into.")
-    try:
-        # 21.1 deprecates the bare-path list; the clipInfo form works on every version that has ImportMedia.
-        imported = pool.ImportMedia([{"FilePath": p} for p in paths]) or []
-    finally:
-        if previous:
-            pool.SetCurrentFolder(previous)
-    out = []
-    for c in imported:
-        session.clips[c.GetUniqueId() or ""] = c
-        out.append(_clip_info(c))
-    if len(out) != len(args["paths"]):
-        raise OpError("import_failed", "Resolve imported %d of %d files." % (len(out), len(args["paths"])))
-    return out
-
-
-def tag_clip(session, args):
-    return _tag(session.clip(args["clip_id"]), args)
+        folder = sub
+    return folder
 
 
 def _set_fields(c, kind, wanted):
@@ -367,7 +310,7 @@ def _match_imported(imported, paths):
 
 
 def import_clips(session, args):
-    """Import files into their bins and tag each (`tag_clip`'s read-back), in one call: one ImportMedia
+    """Import files into their bins and tag each (`_tag`'s read-back), in one call: one ImportMedia
     per bin (QUIRK 1: it imports into the current folder only), the current folder restored at the end.
     Answers per file, in order: {"clip": info with "failed"} or {"error": why}; one file refused does
     not stop the others."""
@@ -391,7 +334,7 @@ def import_clips(session, args):
         for key in bins_order:
             indices = by_bin[key]
             try:
-                folder = _ensure_folder(session, list(key))[0]
+                folder = _ensure_folder(session, list(key))
                 if not pool.SetCurrentFolder(folder):
                     raise OpError("failed", "Resolve would not select the bin '%s' to import into." % "/".join(key))
             except OpError as e:
@@ -411,31 +354,6 @@ def import_clips(session, args):
     finally:
         if previous:
             pool.SetCurrentFolder(previous)
-    return out
-
-
-def append(session, args):
-    """AppendToTimeline with clipInfos. The result only echoes what Resolve returned: it is no proof
-    of placement (QUIRK 4); the caller re-reads the track."""
-    tl = session.timeline()
-    pool = session.pool()
-    infos = []
-    for spec in args["clips"]:
-        # QUIRK 2: the only way to place a clip; startFrame/endFrame are source frames, endFrame exclusive.
-        # QUIRK 20: recordFrame is absolute (timeline start + offset), trackIndex 1-based.
-        infos.append({"mediaPoolItem": session.clip(spec["clip_id"]), "startFrame": int(spec["start_frame"]),
-                      "endFrame": int(spec["end_frame"]), "trackIndex": int(spec["track"]),
-                      "recordFrame": int(spec["record_frame"]), "mediaType": 1})
-    # AppendToTimeline places on the *current* timeline: refuse if the editor switched since the caller read it.
-    if args.get("timeline_id") and tl.GetUniqueId() != args["timeline_id"]:
-        raise OpError("timeline_changed", "The current timeline in Resolve changed since it was read.")
-    returned = pool.AppendToTimeline(infos) or []
-    out = []
-    for item in returned:
-        item_id = item.GetUniqueId() or ""
-        if item_id:
-            session.items[item_id] = item
-        out.append({"id": item_id})
     return out
 
 
@@ -496,20 +414,6 @@ def delete_items(session, args):
     for i in gone:
         session.items.pop(i, None)
     return {"ok": ok, "deleted": gone}
-
-
-def add_marker(session, args):
-    target = session.item(args["item_id"]) if args.get("item_id") else session.clip(args["clip_id"])
-    ok = target.AddMarker(int(args["frame"]), args["color"], args.get("name", ""), args.get("note", ""),
-                          int(args.get("duration", 1)), args.get("custom_data", ""))
-    return {"ok": bool(ok), "markers": _markers(target)}
-
-
-def set_item_color(session, args):
-    item = session.item(args["item_id"])
-    item.SetClipColor(args["color"])
-    # QUIRK 8: on generators and titles SetClipColor returns True and does not stick: report what stuck.
-    return {"stuck": item.GetClipColor() == args["color"]}
 
 
 def replace_clip(session, args):
@@ -625,7 +529,7 @@ def place(session, args):
     return {"returned": returned, "disabled": disabled, "range": found}
 
 
-# -- take selectors (reference-full 2.7 "Takes": 1-based; a count of 0 means a plain item) -------------
+# -- take selectors (QUIRK 24: 1-based; a count of 0 means a plain item) -------------
 
 def _takes(item):
     out = []
@@ -756,20 +660,13 @@ OPS = {
     "hello": (hello, ()),
     "project": (project, ()),
     "timeline": (timeline, ()),
-    "bins": (bins, ()),
     "clip": (clip, ("clip_id",)),
-    "ensure_bin": (ensure_bin, ("path",)),
-    "import_media": (import_media, ("paths", "bin_id")),
-    "tag_clip": (tag_clip, ("clip_id",)),
     "import_clips": (import_clips, ("clips",)),
-    "append": (append, ("clips",)),
     "place": (place, ("clip_id", "start_frame", "end_frame", "track", "record_frame")),
     "add_track": (add_track, ()),
     "delete_track": (delete_track, ("index", "name")),
     "set_enabled": (set_enabled, ("item_ids", "enabled")),
     "delete_items": (delete_items, ("item_ids",)),
-    "add_marker": (add_marker, ("frame", "color")),
-    "set_item_color": (set_item_color, ("item_id", "color")),
     "replace_clip": (replace_clip, ("clip_id", "path")),
     "add_takes": (add_takes, ("item_id", "takes", "frames")),
     "remove_takes": (remove_takes, ("item_id", "clip_ids")),

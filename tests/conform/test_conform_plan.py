@@ -164,6 +164,16 @@ def test_anchors(anchor, first):
     assert (plan.in_frame, plan.source_frames) == (first, 120)
 
 
+def test_drop_last_ends_the_clip_before_the_sources_last_frames():
+    """A head extension: the take's last frame (the model's copy of the clip's first) is left out, the slot
+    ending on the frame before it; a source one frame too short is refused, not held."""
+    target = Target(frames=120, rate="24", size="1280x720")
+    plan = plan_conform(_info("24", 200), target, Choices(anchor="end", drop_last=1))
+    assert (plan.in_frame, plan.source_frames) == (79, 120)  # frames 79..198; 199 is left out
+    with pytest.raises(UnsupportedRequest, match="short"):
+        plan_conform(_info("24", 120), target, Choices(anchor="end", drop_last=1))
+
+
 def test_in_point_and_refusals():
     target = Target(frames=120, rate="24", size="1280x720")
     assert plan_conform(_info("24", 200), target, Choices(in_point=50)).in_frame == 50

@@ -1,7 +1,7 @@
-"""An in-memory DaVinci Resolve that behaves as reference/resolve-api.md says, quirks included.
+"""An in-memory DaVinci Resolve that behaves as docs/resolve-quirks.md says, quirks included.
 
 Each quirk is implemented where the real API shows it and tagged `QUIRK n` with its number in
-reference/resolve-api.md (behaviour list), so a reader can check the double against the notes:
+docs/resolve-quirks.md, so a reader can check the double against the notes:
 
 - every failure is None / False / [] and never an exception (12); `hasattr` is True for every
   name, a missing method returns None when called, `dir()` lists only real methods (11);
@@ -18,7 +18,7 @@ reference/resolve-api.md (behaviour list), so a reader can check the double agai
 - export constants come from the live object; a string in their place is refused (19);
 - the project frame rate cannot be set once timelines exist; playback rate never (21, table);
 - ExportCurrentFrameAsStill works on the Edit or Color page only (23);
-- take selectors (reference-full 2.7 "Takes"): AddTake initializes a selector whose take 1 is the item
+- take selectors (24): AddTake initializes a selector whose take 1 is the item
   as it was, takes are 1-based, GetTakesCount / GetSelectedTakeIndex are 0 on a plain item, the
   item shows (and lasts) the selected take, and a take at another rate lands a frame short as an
   append does (5); FinalizeTake keeps the selected take as a plain item;
@@ -575,7 +575,7 @@ class Timeline(_ResolveObject):
             return False
         import opentimelineio as otio
 
-        # Shaped as Resolve writes it (reference/otio.md 3.1): Resolve_OTIO metadata on timeline, tracks
+        # Shaped as Resolve writes it (docs/resolve-quirks.md #15): Resolve_OTIO metadata on timeline, tracks
         # and clips, the start timecode as global_start_time, plain OS paths, marker notes in Resolve_OTIO.
         rate = float(self._rate())
 
@@ -993,3 +993,28 @@ class CallsByOp:
 
     def besides(self, *ops: str) -> int:
         return sum(n for op, n in self.by_op.items() if op not in ops)
+
+
+def pool_clip(resolve: FakeResolve, clip_id: str) -> MediaPoolItem:
+    """The media pool item with this id, wherever it is in the pool."""
+
+    def walk(folder):
+        yield from folder.GetClipList()
+        for sub in folder.GetSubFolderList():
+            yield from walk(sub)
+
+    root = resolve.GetProjectManager().GetCurrentProject().GetMediaPool().GetRootFolder()
+    return next(c for c in walk(root) if c.GetUniqueId() == clip_id)
+
+
+def pool_bins(resolve: FakeResolve) -> dict[tuple[str, ...], list[str]]:
+    """Every bin under the media pool's root, by its path of names, with the names of its clips."""
+    out: dict[tuple[str, ...], list[str]] = {}
+
+    def walk(folder, path):
+        for sub in folder.GetSubFolderList():
+            out[path + (sub.GetName(),)] = [c.GetName() for c in sub.GetClipList()]
+            walk(sub, path + (sub.GetName(),))
+
+    walk(resolve.GetProjectManager().GetCurrentProject().GetMediaPool().GetRootFolder(), ())
+    return out

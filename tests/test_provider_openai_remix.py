@@ -13,7 +13,7 @@ from promptreel.core.cli import main
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.plan import check_request
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
-from promptreel.core.providers.openai_videos import OpenAIVideos
+from promptreel.core.providers.openai import OpenAIVideos
 from promptreel.core.providers.replicate import Replicate
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from ..catalog import Size
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import fitted_image, json_body, read_video, retry_after, scrub, send
@@ -123,12 +124,15 @@ class ApiError(_Loose):
 
 # --- the protocol ----------------------------------------------------------------------
 
+# poll_seconds: the SDK's default when the header is absent.
+ROUTE = RouteDescriptor(name="openai", protocol="promptreel.core.providers.openai:OpenAIVideos",
+                        keys={"OPENAI_API_KEY": "OpenAI (Sora)"}, base_url="https://api.openai.com/v1",
+                        poll_seconds=1.0, fake="promptreel.core.sandbox.openai:FakeOpenAIVideos")
+
+
 class OpenAIVideos(Protocol):
-    name: ClassVar[str] = "openai"
-    default_base_url: ClassVar[str] = "https://api.openai.com/v1"
+    descriptor = ROUTE
     version_segment: ClassVar[str] = "/v1"
-    key_names: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
-    poll_interval: ClassVar[float] = 1.0  # the SDK's default when the header is absent
 
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:

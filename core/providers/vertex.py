@@ -1,4 +1,5 @@
-"""Veo on Vertex AI, with an OAuth bearer token from Application Default Credentials (google-auth).
+"""The `vertex` route: Veo (VertexVeo) and Gemini Omni (VertexOmni) on Vertex AI, with an OAuth bearer token
+from Application Default Credentials (google-auth).
 
     POST /v1/projects/{P}/locations/{L}/publishers/google/models/{M}:predictLongRunning
          -> {"name": "projects/{P}/locations/{L}/publishers/google/models/{M}/operations/{id}"}
@@ -30,8 +31,10 @@ import httpx
 from ..catalog import Route
 from ..errors import MissingKey, UnsupportedRequest
 from ..request import GenerationRequest
+from ..routes import RouteDescriptor
 from .auth import Computed, host_of
-from .base import ErrorKind, MediaRef, ProviderError, Status, WireCall
+from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, WireCall
+from .gemini_omni import OmniInteractions, VideoFormat
 from .veo import Operation, VeoProtocol, VideoResult
 from .httpkit import read_video
 
@@ -55,12 +58,17 @@ def _gcloud_adc_file() -> Path:
     config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
     return Path(config) / "application_default_credentials.json"
 
+# No keys: OAuth from Application Default Credentials. poll_seconds: Google's own examples poll every 10 s.
+ROUTE = RouteDescriptor(name="vertex", protocol="promptreel.core.providers.vertex:VertexVeo",
+                        base_url=host_for(DEFAULT_LOCATION), poll_seconds=10.0,
+                        fake="promptreel.core.sandbox.vertex:FakeVertex",
+                        by_model=(("gemini-omni-", "promptreel.core.providers.vertex:VertexOmni"),))
+
+
 class VertexVeo(VeoProtocol):
-    name: ClassVar[str] = "vertex"
+    descriptor = ROUTE
     vendor: ClassVar[str] = "Vertex AI"
     vertex: ClassVar[bool] = True
-    default_base_url: ClassVar[str] = host_for(DEFAULT_LOCATION)
-    key_names: ClassVar[tuple[str, ...]] = ()  # OAuth from Application Default Credentials, not a key
 
     def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
                  base_url: str | None = None, staging_dir: Path | None = None, *,
@@ -250,3 +258,46 @@ class VertexVeo(VeoProtocol):
         if video.get("bytesBase64Encoded"):
             return self.write_inline(job_id, index, video["bytesBase64Encoded"])
         return None
+
+
+class VertexOmni(OmniInteractions, VertexVeo):
+    """Gemini Omni on Vertex AI: the Interactions API under the project and location, with Vertex's token.
+
+        POST /v1beta1/projects/{P}/locations/{L}/interactions       (the body as on the Gemini API)
+        GET  /v1beta1/projects/{P}/locations/{L}/interactions/{id}
+        POST /v1beta1/projects/{P}/locations/{L}/interactions/{id}/cancel
+
+    Vertex has no Files API: a `uri` delivery is written to Cloud Storage at `response_format.gcs_uri`
+    ("Required for Vertex if delivery mode is URI"), which promptreel names from settings
+    `vertex_output_gcs_uri`; without one the video comes back inline, which stops near 4 MB, so 1080p and
+    4k need the bucket. A gs:// output is read through the GCS JSON API, as Veo's are. Refining and
+    extending send the earlier take's interaction as `previous_interaction_id`, as on the Gemini API.
+
+    Sources, read 2026-12-06: google-genai 3.6.1 _gaos/google_genai.py (get_google_genai_api_version: on
+    Vertex the interactions live under `{api_version}/projects/{project}/locations/{location}`; the
+    client's Vertex api_version is v1beta1), _gaos/interactions.py (paths), videoresponseformat.py
+    (gcs_uri); docs.cloud.google.com/gemini-enterprise-agent-platform/models/video/generate-videos-from-text
+    (Omni model ids on Vertex: gemini-omni-1.2-flash, gemini-omni-1.1-flash-preview,
+    gemini-omni-flash-preview); .../reference/rest/v1beta1/projects.locations.interactionsHttp.
+    """
+
+    vendor: ClassVar[str] = "Vertex AI"
+
+    def interactions_path(self) -> str:
+        return f"/v1beta1/projects/{self.project}/locations/{self.location}/interactions"
+
+    def deliver(self, fmt: VideoFormat) -> None:
+        if self.output_gcs_uri:
+            fmt.delivery, fmt.gcs_uri = "uri", self.output_gcs_uri
+            return
+        if fmt.resolution in ("1080p", "4k"):
+            raise UnsupportedRequest(f"Gemini Omni on Vertex AI sends {fmt.resolution} only to Cloud Storage.",
+                                     "Set vertex_output_gcs_uri in settings to a gs:// folder, or ask for 720p.")
+        fmt.delivery = "inline"
+
+    async def video_media(self, uri: str, job_id: str) -> Status:
+        media = self.media_of({"gcsUri": uri}, job_id, 0)
+        if media is None:
+            return Status(JobState.FAILED, raw_state="no_media", error=ProviderError(
+                ErrorKind.PROVIDER, f"{self.vendor} sent a video with neither bytes nor a gs:// URI."))
+        return Status(JobState.SUCCEEDED, 1.0, media=[media], raw_state="completed")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from ..credentials import AI_GENERATED
+from ..c2pa import AI_GENERATED
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.providers import protocol_class
 from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError, WireCall
-from promptreel.core.providers.openai_videos import OpenAIVideos, Video
+from promptreel.core.providers.openai import OpenAIVideos, Video
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeOpenAIVideos, Reply, png, tiny_mp4
 from tests.auth_helpers import signed
