@@ -42,7 +42,9 @@ class Provenance:
     signed: str | None = None
     provenance_error: str | None = None
     refinement: str | None = None  # the change a refinement made (core/refine.py)
-    placed: dict[str, Any] = field(default_factory=dict)  # where an NLE put it: Resolve's clip, take, item ids
+    # Where it was put and what for: Resolve's clip, take and item ids; the clip an extend or edit is of
+    # (`extends`, `extension_edge`; `edit_of`, `instruction`, `handles`).
+    placed: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The record as stored: only the facts there are (no marks before a download, no kept files
@@ -81,7 +83,7 @@ class MadeClip:
         return self.path is not None and self.error is None
 
     def placed_at(self, **where: Any) -> MadeClip:
-        """This clip with where an NLE put it (Resolve's clip, take and item ids) added to its provenance."""
+        """This clip with where it was put, and what for, added to its provenance (`Provenance.placed`)."""
         return replace(self, provenance=replace(self.provenance, placed={**self.provenance.placed, **where}))
 
     @classmethod
