@@ -152,7 +152,7 @@ def main() -> None:
         for _ in range(repeat):  # interleaved: the machine's load changes over a run
             for n, times in runs.items():
                 extra = () if n == "auto" else ("-threads", n)
-                times.append(measured(lambda: run(variant(bare_cmd, extra=extra, output=d / "t.mov"))))
+                times.append(measured(lambda extra=extra: run(variant(bare_cmd, extra=extra, output=d / "t.mov"))))
         threads = {n: (min(w for w, _ in times), min(c for _, c in times)) for n, times in runs.items()}
         print("4. prores_aw threads, wall / CPU: " + ", ".join(f"{n} {w:.2f} s / {c:.2f} s" for n, (w, c) in
                                                                threads.items()), flush=True)
@@ -163,7 +163,7 @@ def main() -> None:
             for flags in ("bicubic", "bilinear", "lanczos"):
                 out = d / f"scale_{flags}.mov"
                 cmd = variant(bare_cmd, replace=("scale=", f"scale=flags={flags}:"), output=out)
-                _, cpu = best(lambda: run(cmd), repeat)
+                _, cpu = best(lambda cmd=cmd: run(cmd), repeat)
                 psnr, ssim = quality(out, original)
                 rows.append(f"{flags} CPU {cpu:.2f} s, {psnr:.3f} dB / {ssim:.5f}")
             print("5. scaler flags (CPU of the whole conform; PSNR/SSIM vs the 1080p original): " + "; ".join(rows),

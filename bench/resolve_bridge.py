@@ -54,7 +54,8 @@ def main(n: int = 50) -> None:
             print(f"fill of {n} placeholders through the bridge (draft model): {elapsed:.2f} s, {trips} round trips, "
                   f"{(trips - 3) / n:.2f} per placeholder (target <= 8)")
 
-            # Two takes per placeholder, imported together in one op; the second added to the placed item's Take Selector.
+            # Two takes per placeholder, imported together in one op; the second added to the placed item's
+            # Take Selector.
             takes_bridge = Bridge(scene(n))
             takes_thread = threading.Thread(target=takes_bridge.serve_forever)
             takes_thread.start()

@@ -13,8 +13,15 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, UnsupportedRequest
+
+if TYPE_CHECKING:
+    import c2pa  # imported where used: reading credentials loads its native library
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+    from .settings import Settings
 
 # IPTC digital source types (what the C2PA `digitalSourceType` of an action says the media is).
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -42,19 +49,19 @@ class Credentials:
     signer: str = ""  # the signing certificate's common name and issuer
     signed_at: str | None = None
     ai_generated: bool = False  # an action says the media was made by a trained model
-    ingredients: list[dict] = field(default_factory=list)  # title, relationship, its active manifest
+    ingredients: list[dict[str, Any]] = field(default_factory=list)  # title, relationship, its active manifest
     failures: list[str] = field(default_factory=list)  # validation codes other than success
-    store: dict = field(default_factory=dict)  # the manifest store as c2pa reports it
+    store: dict[str, Any] = field(default_factory=dict)  # the manifest store as c2pa reports it
     remote_url: str | None = None  # the manifest is kept at this URL, which promptreel does not fetch
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Everything but the whole store: what a sidecar or a report shows first."""
         data = asdict(self)
         data.pop("store")
         return data
 
 
-def summarise(store: dict, validation: str | None) -> Credentials:
+def summarise(store: dict[str, Any], validation: str | None) -> Credentials:
     label = store.get("active_manifest")
     active = store.get("manifests", {}).get(label or "", {})
     generator = ", ".join(f"{g.get('name', '')} {g.get('version', '')}".strip()
@@ -71,7 +78,7 @@ def summarise(store: dict, validation: str | None) -> Credentials:
                        failures, store)
 
 
-def trust_anchors(settings) -> bytes | None:
+def trust_anchors(settings: Settings) -> bytes | None:
     """The root certificates (PEM) the user trusts, from settings' c2pa_trust_anchors; None: c2pa's defaults."""
     if settings.c2pa_trust_anchors is None:
         return None
@@ -82,7 +89,7 @@ def trust_anchors(settings) -> bytes | None:
                        "Point it at a PEM file of root certificates, or remove it from settings.toml.") from None
 
 
-def offline_context(anchors: bytes | None = None):
+def offline_context(anchors: bytes | None = None) -> c2pa.Context:
     """A c2pa Context that never touches the network, trusting `anchors` (PEM roots) besides c2pa's own."""
     import c2pa
 
@@ -139,7 +146,7 @@ class Signing:
             raise BadInput(f"The signing certificate or key is not readable PEM ({e}).",
                            "Give the certificate chain (end-entity first) and an unencrypted private key, both PEM.") \
                 from None
-        def spki(key) -> bytes:
+        def spki(key: PublicKeyTypes) -> bytes:
             return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
         if spki(first.public_key()) != spki(private.public_key()):
@@ -159,7 +166,7 @@ class Signing:
         return cls(chain, key_pem, alg)
 
     @classmethod
-    def from_settings(cls, settings) -> Signing | None:
+    def from_settings(cls, settings: Settings) -> Signing | None:
         if settings.signing_cert is None and settings.signing_key is None:
             return None
         if settings.signing_cert is None or settings.signing_key is None:
@@ -187,7 +194,8 @@ class Signing:
                 {"label": "c2pa.actions", "data": {"actions": [
                     {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}},
                     {"action": "c2pa.transcoded", "digitalSourceType": source,
-                     "description": "Conformed to the timeline's frame count, rate, size and codec by promptreel."},
+                     "description": "Conformed to the timeline's frame count, rate, size and codec "
+                                    "by promptreel."},
                 ]}},
                 {"label": "org.promptreel.provenance", "data": facts},
             ],

@@ -21,13 +21,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, UserError
 
 if TYPE_CHECKING:
     from .catalog import Model
     from .journal import Journal
+    from .request import GenerationRequest
+    from .store import Record
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp")
 NAME = re.compile(r"[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*\Z")
@@ -50,7 +52,7 @@ class Member:
     note: str = ""
     project: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "images": [str(p) for p in self.images], "note": self.note,
                 "project": self.project}
 
@@ -84,7 +86,7 @@ def images_folder() -> Path:
     return home() / "cast"
 
 
-def _open(journal: Journal | None):
+def _open(journal: Journal | None) -> tuple[Journal, bool]:
     from .journal import Journal
 
     return (journal, False) if journal is not None else (Journal.open_default(), True)
@@ -165,7 +167,7 @@ def members(project: str | None = None, journal: Journal | None = None) -> list[
     return list(found.values())
 
 
-def _row(db, project: str, name: str):
+def _row(db: Journal, project: str, name: str) -> Record | None:
     return db.execute("SELECT 1 FROM cast_members WHERE project = ? AND name = ?", (project, name)).fetchone()
 
 
@@ -177,7 +179,7 @@ def _of(project: str) -> str:
 
 # The cast read once per process and project, read again only when the database changed (a member
 # added in the panel's process, or by `cast add` in another).
-_seen: dict[tuple[str, str], tuple[tuple, dict[str, Member]]] = {}
+_seen: dict[tuple[str, str], tuple[tuple[int, ...], dict[str, Member]]] = {}
 
 
 def _current() -> dict[str, Member]:
@@ -206,7 +208,7 @@ def resolve(text: str) -> tuple[str, list[Member]]:
                                 f"Add with `promptreel cast add {unknown[0]} IMAGE...`, or fix the name.")
     said: set[str] = set()
 
-    def spell(m: re.Match) -> str:
+    def spell(m: re.Match[str]) -> str:
         member = cast[m.group(1).lower()]
         first = member.name not in said
         said.add(member.name)
@@ -249,7 +251,7 @@ def cast_for(prompt: str, model: Model, given: Sequence[Path] = ()) -> Casting:
     return Casting(text, (*given, *sent), tags, warnings)
 
 
-def references(request) -> list[dict]:
+def references(request: GenerationRequest) -> list[dict[str, Any]]:
     """Each reference image a request sends, with its SHA-256 (a take's provenance)."""
     from .request import file_sha256
 
@@ -263,14 +265,14 @@ def references(request) -> list[dict]:
     return out
 
 
-def cast_shape(text: str) -> tuple:
+def cast_shape(text: str) -> tuple[tuple[str, ...], int] | tuple[()]:
     """What a slot's `@names` add to its plan's shape (the OTIO fill plans slots alike once): the names and
     the length of the words sent. Raises for an unknown name, before anything is spent."""
     names = mentions(text)
     return (tuple(names), len(resolve(text)[0])) if names else ()
 
 
-def names_in(request) -> list[str]:
+def names_in(request: GenerationRequest) -> list[str]:
     tag = request.tags.get(TAG, "")
     return [n for n in tag.split(",") if n]
 

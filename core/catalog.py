@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Set as AbstractSet
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -24,7 +25,7 @@ class Size(BaseModel):
     height: int
 
     @classmethod
-    def parse(cls, text: str) -> "Size":
+    def parse(cls, text: str) -> Size:
         try:
             w, h = text.lower().split("x")
             size = cls(width=int(w), height=int(h))
@@ -130,7 +131,7 @@ class Model(BaseModel):
     routes: list[Route] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _check(self) -> "Model":
+    def _check(self) -> Model:
         if not (self.durations or self.duration_range or self.any_duration):
             raise ValueError("give durations, duration_range or any_duration")
         for sizes in self.sizes.values():
@@ -189,8 +190,8 @@ class Model(BaseModel):
         """The day the model stops being served: its own date, else the last of its routes'."""
         if self.lifecycle.shutdown_on is not None:
             return self.lifecycle.shutdown_on
-        dates = [r.shutdown_on for r in self.routes]
-        return max(dates) if dates and None not in dates else None
+        dates = [r.shutdown_on for r in self.routes if r.shutdown_on is not None]
+        return max(dates) if dates and len(dates) == len(self.routes) else None
 
     def capabilities(self) -> str:
         """A short phrase of what the model can do, for naming alternatives."""
@@ -244,7 +245,7 @@ class Catalog(BaseModel):
         raise UnsupportedRequest(f"{model.name} ({model.id}) {ended}.{words}", self.replacement_text(model))
 
 
-    def ending(self, model_ids, today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
+    def ending(self, model_ids: Iterable[str], today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
         """(model id, sentence) for each of `model_ids` that is retired, or whose model or one of whose
         routes shuts down within `within_days`: what `promptreel doctor` warns about."""
         today = today or date.today()
@@ -266,7 +267,7 @@ class Catalog(BaseModel):
                     out.append((mid, f"{mid} via {r.label()} shuts down on {r.shutdown_on}."))
         return out
 
-    def route_gone(self, model_id: str, route: Route, words: str, skip: set[str] = frozenset()) -> str | None:
+    def route_gone(self, model_id: str, route: Route, words: str, skip: AbstractSet[str] = frozenset()) -> str | None:
         """The vendor answered that `route`'s model is gone: record the route as retired (so no later run
         asks it again) and return what to tell the user, plainly, the first time only; None after that.
         `skip` names route keys already out of this run."""
@@ -285,7 +286,7 @@ class Catalog(BaseModel):
         return f"{told}, and {name} has no other route. " + (self.replacement_text(model) if model else "")
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -306,7 +307,7 @@ def retired_routes_path() -> Path:
     return home() / RETIRED_ROUTES
 
 
-def retired_routes() -> dict[str, dict]:
+def retired_routes() -> dict[str, dict[str, Any]]:
     """route key -> {"retired_on": date, "words": the vendor's answer}."""
     path = retired_routes_path()
     if not path.is_file():
@@ -336,7 +337,7 @@ def record_retired(route_key: str, words: str, today: date | None = None) -> boo
     return True
 
 
-def _apply_retired(models: dict, retired: dict[str, dict]) -> dict:
+def _apply_retired(models: dict[str, Any], retired: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The catalog's routes, with those a vendor has ended marked retired (date and the vendor's words)."""
     out = {}
     for mid, spec in models.items():

@@ -15,13 +15,21 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, UserError
-from .tomlfile import TOMLDecodeError, shipped, tomllib
+from .tomlfile import TOMLDecodeError, loads, shipped
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from .catalog import Model
+    from .settings import Settings
 
 SCHEMA_VERSION = 1
 # Where the project publishes its signed catalog (and CATALOG.sig beside it); `catalog_update_url` in settings
@@ -44,13 +52,13 @@ class CatalogFile:
     catalog_version: int
     published_at: str
     expires_on: date
-    models: dict = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)
     signature: bytes = b""  # the detached signature it was verified with, kept beside the installed copy
 
 
 # --- keys and signatures -----------------------------------------------------------------------
 
-def _public_key(pem: bytes, where: str):
+def _public_key(pem: bytes, where: str) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -64,7 +72,7 @@ def _public_key(pem: bytes, where: str):
     return key
 
 
-def trusted_keys(settings=None) -> list:
+def trusted_keys(settings: Settings | None = None) -> list[Ed25519PublicKey]:
     """The project's shipped public keys, then the studio's from settings (`catalog_keys`)."""
     from .settings import load_settings
 
@@ -80,7 +88,7 @@ def trusted_keys(settings=None) -> list:
     return keys
 
 
-def verify(data: bytes, signature: bytes, keys) -> bool:
+def verify(data: bytes, signature: bytes, keys: Iterable[Ed25519PublicKey]) -> bool:
     from cryptography.exceptions import InvalidSignature
 
     try:
@@ -139,7 +147,7 @@ def parse(data: bytes, name: str = "the update") -> CatalogFile:
     text = data.decode("utf-8", errors="replace")
     suffix = ".json" if text.lstrip().startswith("{") else ".toml"
     try:
-        raw = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+        raw = json.loads(text) if suffix == ".json" else loads(text)
     except (ValueError, TOMLDecodeError) as e:
         raise UpdateRefused(f"Catalog update {name} is malformed ({str(e).splitlines()[0]}).",
                             "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
@@ -196,13 +204,14 @@ def shipped_version() -> int:
     return int(shipped("catalog_meta.toml").get("catalog_version", 0))
 
 
-def base_models() -> dict:
+def base_models() -> dict[str, Any]:
     """The catalog's base: the installed update when it is newer than the shipped snapshot, else the snapshot
     (a release that ships a newer catalog wins over an older update)."""
     update = installed()
     if update is not None and update.catalog_version > shipped_version():
         return update.models
-    return shipped("catalog.toml").get("models", {})
+    models: dict[str, Any] = shipped("catalog.toml").get("models", {})
+    return models
 
 
 def current_version() -> int:
@@ -237,7 +246,7 @@ def _read(source: str, what: str) -> bytes | None:
         raise UpdateRefused(f"Cannot read the {what} {path} ({e.strerror}).", "Check the path.") from None
 
 
-def fetch(source: str, signature: str | None = None, settings=None, today: date | None = None) -> CatalogFile:
+def fetch(source: str, signature: str | None = None, settings: Settings | None = None, today: date | None = None) -> CatalogFile:
     """Fetch `source` and its signature (SOURCE.sig unless given), verify, parse and check it is in date."""
     data = _read(source, "catalog update")
     if data is None:
@@ -280,11 +289,11 @@ def install(update: CatalogFile) -> None:
 
 # --- what changed ---------------------------------------------------------------------------------
 
-def changes(old: dict, new: dict, today: date | None = None) -> list[str]:
+def changes(old: dict[str, Any], new: dict[str, Any], today: date | None = None) -> list[str]:
     """Lines naming the models added, retired, re-priced and whose routes moved, from `old` to `new`."""
     from .catalog import Model
 
-    def build(models):
+    def build(models: dict[str, Any]) -> dict[str, Model]:
         out = {}
         for mid, spec in models.items():
             try:
@@ -313,9 +322,9 @@ def changes(old: dict, new: dict, today: date | None = None) -> list[str]:
     return lines
 
 
-def _price(price: dict) -> str:
+def _price(price: dict[str, Any]) -> str:
     return " ".join(f"{k} ${v:.3f}/s" for k, v in sorted(price.items())) or "unknown"
 
 
-def _routes(model, today) -> str:
+def _routes(model: Model, today: date | None) -> str:
     return ", ".join(r.key for r in model.usable_routes(today)) or "none"

@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput
 from .tomlfile import read_user_file
+
+if TYPE_CHECKING:
+    from .discover import Discovered, Mapping
 
 
 def catalog_path() -> Path | None:
@@ -28,7 +32,7 @@ def _name_in_settings(path: Path) -> None:
     _write(settings, f'catalog_file = "{path.as_posix()}"  # written by `promptreel models add`\n' + text)
 
 
-def user_input_maps() -> dict[str, dict]:
+def user_input_maps() -> dict[str, dict[str, Any]]:
     """route -> model id -> input-map fields, from the user's catalog file (empty when there is none)."""
     path = catalog_path()
     if path is None or not path.is_file():
@@ -37,12 +41,12 @@ def user_input_maps() -> dict[str, dict]:
     return inputs if isinstance(inputs, dict) else {}
 
 
-def write_entry(mid: str, route: str, found, mapping, price: dict, price_note: str, replace: bool = False) -> Path:
+def write_entry(mid: str, route: str, found: Discovered, mapping: Mapping, price: dict[str, Any], price_note: str,
+                replace: bool = False) -> Path:
     """Append the model and its input map to the user's catalog file (or rewrite both with `replace`)."""
     import tomli_w
 
     from .catalog import default_catalog, load_catalog
-
     from .settings import home
 
     named = catalog_path()

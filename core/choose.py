@@ -22,7 +22,7 @@ median wait from submit to media.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
@@ -142,11 +142,16 @@ class Choice:
     def median_s(self) -> float | None:
         return self.stats.median_s if self.stats else None
 
+    @property
+    def _slot_size(self) -> Size | None:
+        slot = self.planned.slot
+        return slot.size if slot is not None else None
+
     def plan_words(self) -> str:
         r = self.planned.request
         length = f"{r.frames}fr" if r.frames is not None else f"{r.seconds}s"
         fps = f"@{_fps(Fraction(r.fps))}" if r.fps is not None else ""
-        return f"{length} {r.size or self.planned.slot.size}{fps}"
+        return f"{length} {r.size or self._slot_size}{fps}"
 
     def as_dict(self) -> dict[str, Any]:
         r = self.planned.request
@@ -156,7 +161,7 @@ class Choice:
             "state": self.model.state(), "price_usd": self.price, "score": None if self.score is None else round(
                 self.score, 4),
             "plan": {"seconds": r.seconds, "frames": r.frames, "fps": None if r.fps is None else str(r.fps),
-                     "size": str(r.size or self.planned.slot.size), "words": self.plan_words()},
+                     "size": str(r.size or self._slot_size), "words": self.plan_words()},
             "fit": self.fit.as_dict(),
             "record": {"jobs": s.jobs, "delivered": s.delivered, "failed": s.failed, "success_rate": s.success_rate,
                        "median_s": s.median_s} if s else None,
@@ -203,7 +208,7 @@ def is_slate(model: Model) -> bool:
 
 
 def _sketch_inputs(slot: Slot, needs: tuple[str, ...]) -> tuple[Slot, dict[str, Any]]:
-    frames = {n: _SKETCH for n in ("first_frame", "last_frame") if n in needs}
+    frames: dict[str, Path] = {n: _SKETCH for n in ("first_frame", "last_frame") if n in needs}
     extra: dict[str, Any] = {}
     if "reference_images" in needs:
         extra["reference_images"] = (_SKETCH,)
@@ -216,7 +221,7 @@ def _sketch_inputs(slot: Slot, needs: tuple[str, ...]) -> tuple[Slot, dict[str, 
     return (slot.model_copy(update=frames) if frames else slot), extra
 
 
-def _sort_key(by: str):
+def _sort_key(by: str) -> Callable[[Choice], tuple[float | int | str, ...]]:
     inf = math.inf
 
     def score(c: Choice) -> float:
@@ -225,7 +230,9 @@ def _sort_key(by: str):
     def latency(c: Choice) -> float:
         return inf if c.median_s is None else c.median_s
 
-    tail = (lambda c: (score(c), len(c.fit.changes), latency(c), c.model.id))
+    def tail(c: Choice) -> tuple[float, int, float, str]:
+        return score(c), len(c.fit.changes), latency(c), c.model.id
+
     return {
         "score": tail,
         "price": lambda c: (inf if c.price is None else c.price, *tail(c)),
@@ -266,7 +273,7 @@ def rank(slot: Slot, models: Iterable[Model], stats: Mapping[str, ModelStats] | 
     return Ranking(slot, needs, by, choices, refused)
 
 
-def load_ranking(slot: Slot, needs: str | Sequence[str] | None = None, by: str = "score",
+def load_ranking(slot: Slot, needs: str | Sequence[str] | None = None, by: By = "score",
                  since: datetime | None = None) -> Ranking:
     """`rank` over the catalog in use, with the editor's record from the journal in the data folder
     (jobs created since `since`, or all)."""
@@ -283,7 +290,7 @@ def load_ranking(slot: Slot, needs: str | Sequence[str] | None = None, by: str =
 
 
 def ranking_json(frames: int, fps: str | int, size: str, needs: str | Sequence[str] | None = None,
-                 by: str = "score", bit_depth: int = 10) -> dict[str, Any]:
+                 by: By = "score", bit_depth: int = 10) -> dict[str, Any]:
     """The ranking for a slot described by numbers, as JSON-able data: what `promptreel models --frames
     --fps --size --json` prints, and what the panel's model picker shows."""
     return load_ranking(sketch_slot(frames, fps, size, bit_depth), needs, by).as_dict()

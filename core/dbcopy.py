@@ -10,6 +10,7 @@ running the copy twice adds nothing the second time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import store
 
@@ -48,7 +49,7 @@ def copy(source: store.Database, target: store.Database) -> Copied:
     return done
 
 
-def _insert(db: store.Database, table: str, key: str | None, values: dict) -> bool:
+def _insert(db: store.Database, table: str, key: str | None, values: dict[str, Any]) -> bool:
     """One row in, unless the target has it (by its key, or every column for an auto-numbered table)."""
     names = list(values)
     marks = ", ".join("?" * len(names))

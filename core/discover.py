@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-
+from typing import Any
 
 # Property names, in the order tried, for each unified value. A property named none of these is never
 # guessed at: it is left at the vendor's default and reported.
@@ -40,7 +40,7 @@ class Discovered:
     category: str = ""
     description: str = ""
     page: str = ""  # the model's page: the entry's source
-    properties: dict = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
 
 
@@ -48,8 +48,8 @@ class Discovered:
 class Mapping:
     """What a schema lets promptreel send, as a catalog entry and an input map, and what it could not place."""
 
-    inputs: dict  # aggregator input-map fields (see core/data/aggregator_inputs.toml)
-    entry: dict  # catalog model fields
+    inputs: dict[str, Any]  # aggregator input-map fields (see core/data/aggregator_inputs.toml)
+    entry: dict[str, Any]  # catalog model fields
     unmapped: list[str]  # "name (type): why" for each property promptreel will not set
     assumed: list[str]  # facts the schema does not state and the entry had to fill in
     blocking: list[str]  # required properties promptreel cannot set: the model cannot be added
@@ -57,7 +57,7 @@ class Mapping:
 
 # --- schemas ----------------------------------------------------------------------------------------
 
-def _resolve(node, root: dict, depth: int = 0):
+def _resolve(node: object, root: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """`node` with $ref, allOf and nullable anyOf folded in (enough for fal's and Replicate's input schemas)."""
     if not isinstance(node, dict) or depth > 8:
         return node if isinstance(node, dict) else {}
@@ -77,7 +77,7 @@ def _resolve(node, root: dict, depth: int = 0):
     return out
 
 
-def fal_input_schema(endpoint_id: str, openapi: dict) -> tuple[dict, list[str]]:
+def fal_input_schema(endpoint_id: str, openapi: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """(properties, required) of the POST body of `endpoint_id` in fal's OpenAPI document."""
     paths = openapi.get("paths", {}) if isinstance(openapi, dict) else {}
     op = (paths.get(f"/{endpoint_id}") or {}).get("post")
@@ -91,12 +91,12 @@ def fal_input_schema(endpoint_id: str, openapi: dict) -> tuple[dict, list[str]]:
     return ({k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()}, list(schema.get("required", [])))
 
 
-def replicate_input_schema(openapi: dict) -> tuple[dict, list[str]]:
+def replicate_input_schema(openapi: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     schema = _resolve(openapi.get("components", {}).get("schemas", {}).get("Input", {}), openapi)
     return ({k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()}, list(schema.get("required", [])))
 
 
-def describe(prop: dict) -> str:
+def describe(prop: dict[str, Any]) -> str:
     """A property's type and bounds in a few characters: "enum 5|10", "integer 1-10", "string"."""
     if "enum" in prop:
         return "enum " + "|".join(str(v) for v in prop["enum"])
@@ -108,14 +108,14 @@ def describe(prop: dict) -> str:
     return kind
 
 
-def _item_type(prop: dict) -> str:
+def _item_type(prop: dict[str, Any]) -> str:
     items = prop.get("items", {})
     return str(items.get("type", "any")) if isinstance(items, dict) else "any"
 
 
 # --- mapping ----------------------------------------------------------------------------------------
 
-def _seconds(value) -> tuple[int, str] | None:
+def _seconds(value: object) -> tuple[int, str] | None:
     """(seconds, duration_format) of one enum value: 5 -> int, "5" -> str, "5s" -> seconds_suffix."""
     if isinstance(value, bool):
         return None
@@ -130,7 +130,7 @@ def _seconds(value) -> tuple[int, str] | None:
     return None
 
 
-def _resolution_class(value) -> str | None:
+def _resolution_class(value: object) -> str | None:
     text = str(value).lower()
     if text in ("4k", "2160p", "uhd"):
         return "2160p"
@@ -148,141 +148,176 @@ def size_for(aspect: str, short: int) -> tuple[int, int]:
 def map_schema(found: Discovered, today: date | None = None) -> Mapping:
     """A catalog entry and input map for `found`, from its property names, types, enums and bounds.
     A property it cannot place is listed, never guessed at."""
-    props, required = found.properties, set(found.required)
-    taken: dict[str, str] = {}  # unified value -> property name
-    for what, names in NAMES.items():
-        for n in names:
-            if n in props and n not in taken.values():
-                taken[what] = n
-                break
-    inputs: dict = {}
-    entry: dict = {"name": found.name, "vendor": found.route, "family": "generic"}
-    unmapped: list[str] = []
-    assumed: list[str] = []
-    used = {"prompt"}
+    m = _Mapper(found)
+    m.prompt()
+    m.length()
+    m.frame_size()
+    m.frame_rate()
+    m.images()
+    m.switches()
+    return m.done()
 
-    def drop(what: str, why: str) -> None:
-        name = taken.pop(what)
-        unmapped.append(f"{name} ({describe(props[name])}): {why}")
 
-    prompt = props.get("prompt")
-    blocking = [] if prompt is not None and "string" in str(prompt.get("type", "string")) else [
-        "prompt (the schema has no text prompt)"]
-    if prompt and isinstance(prompt.get("maxLength"), int):
-        entry["prompt_max_chars"] = prompt["maxLength"]
+class _Mapper:
+    """One schema being mapped: what each unified value was matched to (`taken`), the catalog entry and
+    input map built so far, and the properties left unmapped, the values assumed, the gaps that block."""
 
-    # Length: an enum of whole seconds, or integer bounds.
-    if "duration" in taken:
-        p = props[taken["duration"]]
-        parsed = [_seconds(v) for v in p.get("enum", [])]
-        if p.get("enum") and all(parsed):
-            entry["durations"] = sorted({s for s, _ in parsed})
-            inputs.update(duration=taken["duration"], duration_format=parsed[0][1])
-        elif p.get("type") == "integer" and "minimum" in p and "maximum" in p:
-            entry["duration_range"] = {"min": max(1, int(p["minimum"])), "max": int(p["maximum"])}
-            inputs.update(duration=taken["duration"], duration_format="int")
-        else:
-            drop("duration", "its values are not whole seconds promptreel can choose from")
-    if "duration" not in taken:
-        default = _seconds(props[taken["duration"]].get("default")) if "duration" in taken else None
-        if "num_frames" in props:
-            unmapped.append(f"num_frames ({describe(props['num_frames'])}): a frame count at a rate the schema does "
-                            "not state; promptreel sends whole seconds")
-            used.add("num_frames")
-        if default:
-            entry["durations"] = [default[0]]
-        else:
-            blocking.append("duration (the schema gives no length promptreel can choose or plan for)")
+    def __init__(self, found: Discovered):
+        self.props, self.required = found.properties, set(found.required)
+        self.taken: dict[str, str] = {}  # unified value -> property name
+        for what, names in NAMES.items():
+            for n in names:
+                if n in self.props and n not in self.taken.values():
+                    self.taken[what] = n
+                    break
+        self.inputs: dict[str, Any] = {}
+        self.entry: dict[str, Any] = {"name": found.name, "vendor": found.route, "family": "generic"}
+        self.unmapped: list[str] = []
+        self.assumed: list[str] = []
+        self.blocking: list[str] = []
+        self.used = {"prompt"}
 
-    # Frame size: aspect labels x resolution classes.
-    aspects = []
-    if "aspect" in taken:
-        values: dict[str, str] = {}
-        for v in props[taken["aspect"]].get("enum", []):
-            a = v if isinstance(v, str) and RATIO.match(v) else NAMED_ASPECTS.get(v) if isinstance(v, str) else None
-            if a and a not in values:
-                values[a] = v
-        aspects = list(values)
-        if aspects:
-            inputs.update(aspect=taken["aspect"], aspect_values=values)
-        else:
-            drop("aspect", "no ratio values (W:H or fal's landscape_16_9 names) in its enum")
-    if not aspects:
-        aspects = ["16:9"]
-        assumed.append("aspect: the schema sets none; planned as 16:9 (conform fits the real frame)")
-    classes: dict[str, str] = {}
-    if "resolution" in taken:
-        for v in props[taken["resolution"]].get("enum", []):
-            c = _resolution_class(v)
-            if c and c not in classes:
-                classes[c] = v
-        if classes:
-            inputs.update(resolution=taken["resolution"], resolution_values=classes)
-        else:
-            drop("resolution", "no resolution classes (720p, 1080p, 4k) in its enum")
-    shorts = sorted(int(c[:-1]) for c in classes) or [720]
-    if not classes:
-        assumed.append("resolution: the schema sets none; planned as 720p (conform fits the real frame)")
-    entry["sizes"] = {a: ["{}x{}".format(*size_for(a, s)) for s in shorts] for a in aspects}
+    def drop(self, what: str, why: str) -> None:
+        name = self.taken.pop(what)
+        self.unmapped.append(f"{name} ({describe(self.props[name])}): {why}")
 
-    # Frame rate: never sent (the input maps carry none); the default is what the model makes.
-    fps = None
-    if "fps" in taken:
-        p = props[taken["fps"]]
-        default = p.get("default")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and float(default).is_integer():
-            fps = int(default)
-        unmapped.append(f"{taken.pop('fps')} ({describe(p)}): not sent; the model's default"
-                        + (f" ({fps} fps) applies" if fps else " applies"))
-    if fps is None:
-        fps = 24
-        assumed.append("fps: the schema states none; planned as 24 (conform probes and converts the real rate)")
-    entry["fps"] = [fps]
+    def prompt(self) -> None:
+        prompt = self.props.get("prompt")
+        if prompt is None or "string" not in str(prompt.get("type", "string")):
+            self.blocking.append("prompt (the schema has no text prompt)")
+        if prompt and isinstance(prompt.get("maxLength"), int):
+            self.entry["prompt_max_chars"] = prompt["maxLength"]
 
-    # Images, audio, seed, negative prompt.
-    entry["inputs"] = []
-    for what in ("first_frame", "last_frame", "reference_images"):
-        if what not in taken:
-            continue
-        p = props[taken[what]]
-        is_list = p.get("type") == "array"
-        if (what == "reference_images") != is_list or (not is_list and "string" not in str(p.get("type", "string"))):
-            drop(what, "its type does not hold " + ("a list of images" if what == "reference_images" else "one image"))
-            continue
-        inputs[what] = taken[what]
-        entry["inputs"].append(what)
-        if what == "reference_images":
-            entry["max_reference_images"] = int(p.get("maxItems", 1))
-            if "maxItems" not in p:
-                assumed.append(f"{taken[what]}: no maxItems; one reference image planned")
-    if "last_frame" in entry["inputs"] and "first_frame" not in entry["inputs"]:
-        entry["inputs"].remove("last_frame")
-        inputs.pop("last_frame")
-        drop("last_frame", "a last frame without a first-frame field")
-    entry["requires"] = [w for w in ("first_frame", "last_frame") if w in taken and taken[w] in required
-                         and w in entry["inputs"]]
-    if "audio" in taken:
-        if props[taken["audio"]].get("type") == "boolean":
-            inputs["audio"] = taken["audio"]
-            entry["audio"] = "optional"
-        else:
-            drop("audio", "not a yes/no switch")
-    for what, flag in (("seed", "seed"), ("negative_prompt", "negative_prompt")):
-        if what in taken:
-            kind = str(props[taken[what]].get("type", ""))
-            if (what == "seed" and "integer" in kind) or (what == "negative_prompt" and "string" in kind):
-                inputs[what] = taken[what]
-                entry[flag] = True
+    def length(self) -> None:
+        """An enum of whole seconds, or integer bounds; else the default length, else it blocks."""
+        props, taken, entry, inputs = self.props, self.taken, self.entry, self.inputs
+        if "duration" in taken:
+            p = props[taken["duration"]]
+            enum = p.get("enum", [])
+            parsed = [s for s in map(_seconds, enum) if s is not None]
+            if enum and len(parsed) == len(enum):
+                entry["durations"] = sorted({s for s, _ in parsed})
+                inputs.update(duration=taken["duration"], duration_format=parsed[0][1])
+            elif p.get("type") == "integer" and "minimum" in p and "maximum" in p:
+                entry["duration_range"] = {"min": max(1, int(p["minimum"])), "max": int(p["maximum"])}
+                inputs.update(duration=taken["duration"], duration_format="int")
             else:
-                drop(what, f"its type ({kind}) does not hold a {what.replace('_', ' ')}")
+                self.drop("duration", "its values are not whole seconds promptreel can choose from")
+        if "duration" not in taken:
+            default = _seconds(props[taken["duration"]].get("default")) if "duration" in taken else None
+            if "num_frames" in props:
+                self.unmapped.append(f"num_frames ({describe(props['num_frames'])}): a frame count at a rate the "
+                                     "schema does not state; promptreel sends whole seconds")
+                self.used.add("num_frames")
+            if default:
+                entry["durations"] = [default[0]]
+            else:
+                self.blocking.append("duration (the schema gives no length promptreel can choose or plan for)")
 
-    used |= set(taken.values())
-    for name in sorted(set(props) - used):
-        why = "required, and promptreel cannot set it" if name in required else "not set; the vendor's default applies"
-        unmapped.append(f"{name} ({describe(props[name])}): {why}")
-        if name in required:
-            blocking.append(name)
-    return Mapping(inputs, entry, unmapped, assumed, blocking)
+    def frame_size(self) -> None:
+        """Aspect labels x resolution classes; what the schema does not set is planned as 16:9, 720p."""
+        props, taken, inputs = self.props, self.taken, self.inputs
+        aspects = []
+        if "aspect" in taken:
+            values: dict[str, str] = {}
+            for v in props[taken["aspect"]].get("enum", []):
+                a = v if isinstance(v, str) and RATIO.match(v) else NAMED_ASPECTS.get(v) if isinstance(v, str) else None
+                if a and a not in values:
+                    values[a] = v
+            aspects = list(values)
+            if aspects:
+                inputs.update(aspect=taken["aspect"], aspect_values=values)
+            else:
+                self.drop("aspect", "no ratio values (W:H or fal's landscape_16_9 names) in its enum")
+        if not aspects:
+            aspects = ["16:9"]
+            self.assumed.append("aspect: the schema sets none; planned as 16:9 (conform fits the real frame)")
+        classes: dict[str, str] = {}
+        if "resolution" in taken:
+            for v in props[taken["resolution"]].get("enum", []):
+                c = _resolution_class(v)
+                if c and c not in classes:
+                    classes[c] = v
+            if classes:
+                inputs.update(resolution=taken["resolution"], resolution_values=classes)
+            else:
+                self.drop("resolution", "no resolution classes (720p, 1080p, 4k) in its enum")
+        shorts = sorted(int(c[:-1]) for c in classes) or [720]
+        if not classes:
+            self.assumed.append("resolution: the schema sets none; planned as 720p (conform fits the real frame)")
+        self.entry["sizes"] = {a: ["{}x{}".format(*size_for(a, s)) for s in shorts] for a in aspects}
+
+    def frame_rate(self) -> None:
+        """Never sent (the input maps carry none); the default is what the model makes."""
+        fps = None
+        if "fps" in self.taken:
+            p = self.props[self.taken["fps"]]
+            default = p.get("default")
+            if isinstance(default, (int, float)) and not isinstance(default, bool) and float(default).is_integer():
+                fps = int(default)
+            self.unmapped.append(f"{self.taken.pop('fps')} ({describe(p)}): not sent; the model's default"
+                                 + (f" ({fps} fps) applies" if fps else " applies"))
+        if fps is None:
+            fps = 24
+            self.assumed.append("fps: the schema states none; planned as 24 "
+                                "(conform probes and converts the real rate)")
+        self.entry["fps"] = [fps]
+
+    def images(self) -> None:
+        """First and last frame (one image each), reference images (a list); a last frame needs a first."""
+        props, taken, entry, inputs = self.props, self.taken, self.entry, self.inputs
+        entry["inputs"] = []
+        for what in ("first_frame", "last_frame", "reference_images"):
+            if what not in taken:
+                continue
+            p = props[taken[what]]
+            is_list = p.get("type") == "array"
+            one_image = not is_list and "string" in str(p.get("type", "string"))
+            if (what == "reference_images") != is_list or not (is_list or one_image):
+                self.drop(what, "its type does not hold " + ("a list of images" if what == "reference_images"
+                                                              else "one image"))
+                continue
+            inputs[what] = taken[what]
+            entry["inputs"].append(what)
+            if what == "reference_images":
+                entry["max_reference_images"] = int(p.get("maxItems", 1))
+                if "maxItems" not in p:
+                    self.assumed.append(f"{taken[what]}: no maxItems; one reference image planned")
+        if "last_frame" in entry["inputs"] and "first_frame" not in entry["inputs"]:
+            entry["inputs"].remove("last_frame")
+            inputs.pop("last_frame")
+            self.drop("last_frame", "a last frame without a first-frame field")
+        entry["requires"] = [w for w in ("first_frame", "last_frame") if w in taken and taken[w] in self.required
+                             and w in entry["inputs"]]
+
+    def switches(self) -> None:
+        """Audio (a yes/no switch), seed (an integer), negative prompt (a string)."""
+        props, taken, entry, inputs = self.props, self.taken, self.entry, self.inputs
+        if "audio" in taken:
+            if props[taken["audio"]].get("type") == "boolean":
+                inputs["audio"] = taken["audio"]
+                entry["audio"] = "optional"
+            else:
+                self.drop("audio", "not a yes/no switch")
+        for what, flag in (("seed", "seed"), ("negative_prompt", "negative_prompt")):
+            if what in taken:
+                kind = str(props[taken[what]].get("type", ""))
+                if (what == "seed" and "integer" in kind) or (what == "negative_prompt" and "string" in kind):
+                    inputs[what] = taken[what]
+                    entry[flag] = True
+                else:
+                    self.drop(what, f"its type ({kind}) does not hold a {what.replace('_', ' ')}")
+
+    def done(self) -> Mapping:
+        """The mapping, with every property not placed listed (and blocking when the schema requires it)."""
+        self.used |= set(self.taken.values())
+        for name in sorted(set(self.props) - self.used):
+            required = name in self.required
+            why = "required, and promptreel cannot set it" if required else "not set; the vendor's default applies"
+            self.unmapped.append(f"{name} ({describe(self.props[name])}): {why}")
+            if required:
+                self.blocking.append(name)
+        return Mapping(self.inputs, self.entry, self.unmapped, self.assumed, self.blocking)
 
 
 def catalog_id(found: Discovered) -> str:

@@ -20,6 +20,10 @@ Wire facts (read 2026-12-06):
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx  # imported where used: `promptreel --help` does not load it
 
 from .discover import Discovered, fal_input_schema, replicate_input_schema
 from .errors import BadInput, UserError
@@ -32,7 +36,7 @@ REPLICATE_COLLECTION = "text-to-video"
 
 # --- fetching ---------------------------------------------------------------------------------------
 
-def _client(route: str):
+def _client(route: str) -> httpx.Client:
     import httpx
 
     from .keys import require_keys
@@ -43,7 +47,7 @@ def _client(route: str):
     return httpx.Client(timeout=30.0, headers={"Authorization": auth})
 
 
-def _get_json(client, method: str, url: str, vendor: str, **kw) -> dict | None:
+def _get_json(client: httpx.Client, method: str, url: str, vendor: str, **kw: Any) -> dict[str, Any] | None:
     """The JSON answer, None on 404; a one-line refusal on anything else."""
     import httpx
 
@@ -100,7 +104,7 @@ def discover_fal(search: str | None = None, endpoint_id: str | None = None) -> l
     return [d for d in out.values() if "video" in d.category or endpoint_id]
 
 
-def _replicate_model(item: dict, client, base: str) -> Discovered | None:
+def _replicate_model(item: dict[str, Any], client: httpx.Client, base: str) -> Discovered | None:
     owner, name = item.get("owner"), item.get("name")
     if not owner or not name:
         return None

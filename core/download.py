@@ -8,8 +8,8 @@ not passed again, so a key never reaches a CDN or storage bucket.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import httpx

@@ -22,14 +22,15 @@ import os
 import random
 import sqlite3
 import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
+from typing import NoReturn
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from .catalog import Catalog, Model, Route
 from .conform.probe import MediaInfo, probe
@@ -42,7 +43,17 @@ from .keys import redact, require_keys
 from .limits import Limiters, RouteLimiter
 from .plan import PlannedRequest
 from .providers import protocol_class
-from .providers.base import ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status
+from .providers.base import (
+    ErrorKind,
+    JobState,
+    LocalProtocol,
+    MediaRef,
+    Protocol,
+    ProviderError,
+    Status,
+    Submitted,
+    WireCall,
+)
 from .request import GenerationRequest
 from .settings import Settings, base_url_for, media_root, output_dir
 
@@ -124,7 +135,8 @@ def variant_request(request: GenerationRequest, variant: int) -> GenerationReque
     return request.model_copy(update={"variants": 1, "seed": seed})
 
 
-def _transport_cause(exc: BaseException) -> httpx.TransportError | None:
+def _transport_cause(error: BaseException) -> httpx.TransportError | None:
+    exc: BaseException | None = error
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -204,8 +216,8 @@ class Engine:
 
         async with self._session():
             done = await asyncio.gather(*(
-                self._cached(job_id, first[key].model.id, first[key].variant, first[key].hit[1], on_event)
-                if first[key].hit is not None
+                self._cached(job_id, first[key].model.id, first[key].variant, hit[1], on_event)
+                if (hit := first[key].hit) is not None
                 else self._collect(job_id, on_event, create=True)
                 for key, job_id in jobs.items()
             ))
@@ -258,7 +270,7 @@ class Engine:
         for job_id in [*abandon, *resend]:  # check every name before changing anything
             self._existing(job_id)
         for job_id in resend:
-            job = self.journal.get(job_id)
+            job = self.journal.job(job_id)
             if job.state not in (JobState.UNKNOWN, JobState.PLANNED, JobState.SUBMITTING):
                 raise BadInput(f"Job {job_id} is {job.state.value}; only a job whose create was never sent or whose "
                                "outcome is unknown can be resent.", "Run `promptreel jobs` to see each job's state.")
@@ -270,10 +282,10 @@ class Engine:
         try:
             # A resend is paid like any create: reserved first, and refused (changing nothing) past a cap.
             self.journal.reserve([(j.id, j.estimated_cost, j.request.get("tags", {}).get("project", ""))
-                                  for j in map(self.journal.get, resend)], self._caps())
+                                  for j in map(self.journal.job, resend)], self._caps())
             async with self._session():
                 for job_id in abandon:
-                    await self._abandon(self.journal.get(job_id), on_event)
+                    await self._abandon(self.journal.job(job_id), on_event)
                 for job_id in resend:
                     self.journal.set_state(job_id, JobState.PLANNED)
                 jobs = [j for j in self.journal.unfinished() if not self._superseded(j, on_event, resend)]
@@ -342,7 +354,8 @@ class Engine:
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return replace(self._result(job.id, info=info), path=final, cost=0.0)
 
-    async def _fetch_into(self, final: Path, proto: Protocol, media: MediaRef, progress) -> MediaInfo:
+    async def _fetch_into(self, final: Path, proto: Protocol, media: MediaRef,
+                          progress: Callable[[int, int | None], None]) -> MediaInfo:
         """Download `media` into `final`, written under a temporary name beside it and probed before the rename."""
         with replacing(final, suffix=".mp4") as tmp:
             if media.inline_path is not None:
@@ -353,7 +366,7 @@ class Engine:
                 url, headers = proto.media_request(media)
                 async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
                     with attempt:
-                        await fetch(self._client, url, headers, tmp, progress, auth=proto.auth)
+                        await fetch(self._http, url, headers, tmp, progress, auth=proto.auth)
             try:
                 info = await asyncio.to_thread(probe, tmp)
             except MediaError:
@@ -404,10 +417,10 @@ class Engine:
         that process to finish it (or to die, when its claim lapses and this process takes over)."""
         waiting = False
         while True:
-            job = self.journal.get(job_id)
+            job = self.journal.job(job_id)
             if not job.state.terminal and self.journal.claim(job_id, self.owner):
                 try:
-                    job = self.journal.get(job_id)  # the holder may have finished it just before letting go
+                    job = self.journal.job(job_id)  # the holder may have finished it just before letting go
                     if not job.state.terminal:
                         return await self._drive(job_id, on_event, create=create)
                 finally:
@@ -426,6 +439,7 @@ class Engine:
         if job.state is not JobState.DONE:
             on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason=job.error_message))
             return replace(self._result(job.id), cost=0.0)
+        assert job.output_path is not None  # a finished job names its take
         path = Path(job.output_path)
         if not path.is_file():
             path = self._local_copy(job.id) or path
@@ -504,7 +518,7 @@ class Engine:
                 continue
             try:
                 require_keys(cls.key_names, f"{model.name} via {route.protocol}")
-                if not getattr(cls, "local", False):
+                if issubclass(cls, Protocol):
                     cls.check_ready()
             except MissingKey as e:
                 missing = missing or e
@@ -555,7 +569,7 @@ class Engine:
     # --- session ------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _session(self):
+    async def _session(self) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=15.0)) as client:
             self._client, self._limiters, self._protocols = client, Limiters(self.settings, self.sleep), {}
             renewing = asyncio.create_task(self._renew_claims())
@@ -574,14 +588,23 @@ class Engine:
             await asyncio.sleep(CLAIM_SECONDS / 3)
             self.journal.renew(self.owner)
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        assert self._client is not None, "the engine's connections exist inside _session() only"
+        return self._client
+
+    def _limiter(self, route: Route) -> RouteLimiter:
+        assert self._limiters is not None, "the engine's limits exist inside _session() only"
+        return self._limiters(route)
+
     def _protocol(self, route: Route) -> Protocol | LocalProtocol:
         if route.key not in self._protocols:
             cls = protocol_class(route.protocol, route.model_id)
-            if getattr(cls, "local", False):
+            if issubclass(cls, LocalProtocol):
                 self._protocols[route.key] = cls(route)
             else:
                 creds = require_keys(cls.key_names, f"The {route.protocol} route")
-                self._protocols[route.key] = cls(self._client, route, creds, base_url_for(route.protocol, self.settings))
+                self._protocols[route.key] = cls(self._http, route, creds, base_url_for(route.protocol, self.settings))
         return self._protocols[route.key]
 
     def _out_dir(self) -> Path:
@@ -593,14 +616,14 @@ class Engine:
                            "Set output_dir in settings.toml or pass --out to a writable folder.") from None
         return path
 
-    def _retrying(self, retryable) -> AsyncRetrying:
+    def _retrying(self, retryable: Callable[[BaseException], bool]) -> AsyncRetrying:
         return AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
                              retry=retry_if_exception(retryable), reraise=True)
 
-    def _wait(self, state) -> float:
+    def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter; never shorter than the server's Retry-After."""
         n = state.attempt_number
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** (n - 1)) * random.uniform(0.5, 1.0)
+        delay: float = min(self.backoff_cap, self.backoff_base * 2 ** (n - 1)) * random.uniform(0.5, 1.0)
         exc = state.outcome.exception() if state.outcome else None
         after = getattr(exc, "retry_after", None)
         if after:
@@ -625,7 +648,8 @@ class Engine:
         return _Stop(self._result(job.id, resumable=resumable))
 
     async def _cached(self, job_id: str, model: str, variant: int, path: Path, on_event: OnEvent) -> JobResult:
-        """A take already on disk (a cache hit, or a job another process made): probed, reported, not paid by this run."""
+        """A take already on disk (a cache hit, or a job another process made): probed, reported, not
+        paid by this run."""
         try:
             info = await asyncio.to_thread(probe, path)
         except MediaError:
@@ -636,7 +660,7 @@ class Engine:
     async def _drive(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
         try:
             while True:
-                job = self.journal.get(job_id)
+                job = self.journal.job(job_id)
                 route = self._route_of(job)
                 try:
                     proto = self._protocol(route)
@@ -645,7 +669,7 @@ class Engine:
                                      state=None, resumable=True) from None
                 if isinstance(proto, LocalProtocol):
                     return await self._render(job, proto, on_event)
-                limiter = self._limiters(route)
+                limiter = self._limiter(route)
                 try:
                     if job.state in (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED,
                                      JobState.RUNNING):
@@ -671,13 +695,13 @@ class Engine:
         except Exception as e:  # a bug: keep the job in the journal, collectable, and let the batch go on
             if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
                 # The journal cannot be written: say so, and write nothing more (what it holds is still true).
-                job = self.journal.get(job_id)
+                job = self.journal.job(job_id)
                 message = (f"The disk holding promptreel's journal is full ({e}). Job {job_id} is kept as far as "
                            "it got: free some space, then run `promptreel resume` to collect it.")
                 on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason=message, resumable=True))
                 return replace(self._result(job_id, resumable=True), error_kind="disk_full", error=message)
             log.exception("job %s stopped on an internal error", job_id)
-            job = self.journal.get(job_id)
+            job = self.journal.job(job_id)
             self.journal.set_error(job_id, "internal", redact(f"{type(e).__name__}: {e}"))
             on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason=redact(str(e)),
                            resumable=not job.state.terminal))
@@ -685,7 +709,7 @@ class Engine:
 
     # create -------------------------------------------------------------------------------------
 
-    def _build(self, proto: Protocol, job: Job):
+    def _build(self, proto: Protocol, job: Job) -> WireCall:
         """The protocol's create call for `job`. An earlier promptreel job named as the video to extend or
         remix is replaced by what the route's API calls its output (the protocol refuses if it cannot)."""
         request = GenerationRequest.model_validate(job.request)
@@ -708,7 +732,7 @@ class Engine:
                              resumable=False) from None
         staging = self._out_dir() / f".{job.id}.staging.mp4"
 
-        async def once():
+        async def once() -> Submitted:
             await limiter.bucket.acquire()
             self.journal.set_submitting(job.id, route.key)
             try:
@@ -730,29 +754,10 @@ class Engine:
                     submitted = await once()
         except _UnknownOutcome as e:
             self.journal.set_error(job.id, "unknown_outcome", f"The create got no answer: {e}", JobState.UNKNOWN)
-            return self.journal.get(job.id)
+            return self.journal.job(job.id)
         except ProviderError as e:
             if falls_over(e):
-                if e.kind in (ErrorKind.RETIRED, ErrorKind.AUTH):  # true of every job on this route, not just this one
-                    self._retired.add(route.key)
-                if e.kind is ErrorKind.RETIRED:  # recorded retired for every later run; the user is told once
-                    if told := self.catalog.route_gone(job.model, route, e.message, self._retired):
-                        log.warning("%s", told)
-                failures = self._route_failures.setdefault(job.id, [])
-                failures.append(f"{route.key}: {e.message}")
-                model = self.catalog.get(job.model)
-                try:
-                    nxt = self._pick_route(model, after=route)
-                except UserError as no_route:
-                    message = f"{e.message} {no_route}"  # the only route tried: its own words, and why no other
-                    if len(failures) > 1:
-                        message = (f"Every route tried for {model.name} failed: {'; '.join(failures)}. "
-                                   f"{no_route.fix or ''}").strip()
-                    raise self._stop(job, on_event, e.kind.value, message, state=JobState.FAILED,
-                                     resumable=False) from None
-                log.info("job %s: route %s failed (%s); taking %s", job.id, route.key, e.kind.value, nxt.key)
-                self.journal.update(job.id, state=JobState.PLANNED, route_key=nxt.key)
-                raise _Fallback() from None
+                self._fall_over(job, route, e, on_event)
             raise self._stop(job, on_event, e.kind.value, e.message, state=JobState.FAILED, resumable=False) from None
         except UserError as e:  # the protocol refused the request before sending it (an unreadable image)
             raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
@@ -764,10 +769,33 @@ class Engine:
         self.journal.set_submitted(job.id, submitted.job_id, state)
         log.debug("job %s submitted on %s as %s", job.id, route.key, submitted.job_id)
         on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
-        job = self.journal.get(job.id)
+        job = self.journal.job(job.id)
         if state is JobState.SUCCEEDED:
             return self._succeeded(job, [submitted.media] if submitted.media else [], None, on_event)
         return job
+
+    def _fall_over(self, job: Job, route: Route, e: ProviderError, on_event: OnEvent) -> NoReturn:
+        """The route refused the create in a way the model's next route may not: plan the job on that route
+        (raises _Fallback), or, with none left, stop the job naming every route's refusal."""
+        if e.kind in (ErrorKind.RETIRED, ErrorKind.AUTH):  # true of every job on this route, not just this one
+            self._retired.add(route.key)
+        if e.kind is ErrorKind.RETIRED:  # recorded retired for every later run; the user is told once
+            if told := self.catalog.route_gone(job.model, route, e.message, self._retired):
+                log.warning("%s", told)
+        failures = self._route_failures.setdefault(job.id, [])
+        failures.append(f"{route.key}: {e.message}")
+        model = self.catalog.get(job.model)
+        try:
+            nxt = self._pick_route(model, after=route)
+        except UserError as no_route:
+            message = f"{e.message} {no_route}"  # the only route tried: its own words, and why no other
+            if len(failures) > 1:
+                message = (f"Every route tried for {model.name} failed: {'; '.join(failures)}. "
+                           f"{no_route.fix or ''}").strip()
+            raise self._stop(job, on_event, e.kind.value, message, state=JobState.FAILED, resumable=False) from None
+        log.info("job %s: route %s failed (%s); taking %s", job.id, route.key, e.kind.value, nxt.key)
+        self.journal.update(job.id, state=JobState.PLANNED, route_key=nxt.key)
+        raise _Fallback() from None
 
     async def _reconcile(self, job: Job, proto: Protocol, on_event: OnEvent) -> Job:
         """A create went out and no answer came back: find the job it made, never resend blindly."""
@@ -790,7 +818,7 @@ class Engine:
             log.info("job %s: the lost create made provider job %s; collecting it", job.id, found)
             self.journal.set_submitted(job.id, found, JobState.QUEUED)
             on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
-            return self.journal.get(job.id)
+            return self.journal.job(job.id)
         raise self._stop(
             job, on_event, "unknown_outcome",
             f"The create for job {job.id} went out at {job.sent_at} on route {job.route_key} and no answer came "
@@ -802,15 +830,19 @@ class Engine:
     # poll ---------------------------------------------------------------------------------------
 
     async def _poll_once(self, job: Job, proto: Protocol) -> Status:
-        async def once():
+        provider_job_id = job.provider_job_id
+        assert provider_job_id is not None  # only a created job is polled
+
+        async def once() -> Status:
             try:
-                return await proto.poll(job.provider_job_id)
+                return await proto.poll(provider_job_id)
             except httpx.TransportError as e:  # a status call creates nothing: always safe to repeat
                 raise ProviderError(ErrorKind.RETRYABLE, f"No answer to a status call ({type(e).__name__}).") from None
 
         async for attempt in self._retrying(lambda e: isinstance(e, ProviderError) and e.retryable):
             with attempt:
                 return await once()
+        raise AssertionError("unreachable: the retrying reraises its last error")
 
     async def _poll(self, job: Job, proto: Protocol, on_event: OnEvent) -> Job:
         started = self.clock()
@@ -830,7 +862,7 @@ class Engine:
             state = JobState.RUNNING if status.state is JobState.RUNNING else JobState.QUEUED
             if state is not job.state:  # progress goes out as events; the journal keeps state changes
                 self.journal.update(job.id, state=state, progress=status.progress)
-                job = self.journal.get(job.id)
+                job = self.journal.job(job.id)
             on_event(Event(EventKind.RUNNING, job.id, job.model, job.variant, progress=status.progress))
             interval = (status.next_poll_s or proto.poll_interval) * random.uniform(0.9, 1.1)
             if self.clock() - started + interval > cap:
@@ -846,7 +878,7 @@ class Engine:
         proto = self._protocols.get(job.route_key)
 
         def loopback(url: str | None) -> bool:
-            return bool(url) and httpx.URL(url).host in ("127.0.0.1", "localhost", "::1")
+            return url is not None and url != "" and httpx.URL(url).host in ("127.0.0.1", "localhost", "::1")
 
         if not loopback(getattr(proto, "base_url", None)):
             return False
@@ -866,11 +898,11 @@ class Engine:
         amount = cost if cost is not None else job.estimated_cost
         self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
                             estimated=cost is None, sandbox=self._sandboxed(job))
-        return self.journal.get(job.id)
+        return self.journal.job(job.id)
 
     # download -----------------------------------------------------------------------------------
 
-    async def _download(self, job: Job, proto: Protocol, on_event: OnEvent) -> JobResult:
+    async def _download(self, job: Job, proto: Protocol, on_event: OnEvent) -> JobResult:  # noqa: C901 - each way a paid download can end is its own stop
         self.journal.set_state(job.id, JobState.DOWNLOADING)
         tmp = self._out_dir() / f".{job.id}.part.mp4"
         media = job.media_refs[0]
@@ -880,7 +912,7 @@ class Engine:
 
         unplayable = 0
 
-        async def once():
+        async def once() -> MediaInfo:
             nonlocal unplayable
             if media.inline_path is not None:
                 if media.inline_path.is_file():
@@ -890,7 +922,7 @@ class Engine:
             else:
                 url, headers = proto.media_request(media)
                 # A client with no auth of its own; the route's auth signs the route's hosts only.
-                await fetch(self._client, url, headers, tmp, progress, auth=proto.auth)
+                await fetch(self._http, url, headers, tmp, progress, auth=proto.auth)
             try:
                 return await asyncio.to_thread(probe, tmp)
             except MediaError:
@@ -900,10 +932,11 @@ class Engine:
                 raise DownloadError("The downloaded file is not playable media.", retryable=unplayable < 2,
                                     status=-1) from None
 
-        async def with_retries():
+        async def with_retries() -> MediaInfo:
             async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
                 with attempt:
                     return await once()
+            raise AssertionError("unreachable: the retrying reraises its last error")
 
         try:
             try:
@@ -969,7 +1002,7 @@ class Engine:
 
     async def _render(self, job: Job, proto: LocalProtocol, on_event: OnEvent) -> JobResult:
         """A local route: no create, no poll, no download, no cost; a crashed render is simply redone."""
-        limiter = self._limiters(proto.route)
+        limiter = self._limiter(proto.route)
         async with limiter.slots:
             request = GenerationRequest.model_validate(job.request)
             tmp = self._out_dir() / f".{job.id}.part.mp4"
@@ -987,4 +1020,4 @@ class Engine:
                 raise self._stop(job, on_event, "render", str(e), state=JobState.FAILED, resumable=False) from None
             self.journal.update(job.id, media_at=now_iso())
             self.journal.charge(job.id, job.model, job.estimated_cost, job.request.get("tags", {}).get("project", ""))
-            return await self._finish(self.journal.get(job.id), tmp, info, on_event)
+            return await self._finish(self.journal.job(job.id), tmp, info, on_event)

@@ -10,8 +10,8 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from .errors import BadInput
 
@@ -30,7 +30,7 @@ def ffmpeg_exe() -> str:
     try:
         import imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
     except Exception:  # imageio-ffmpeg raises RuntimeError when it has no binary for this platform
         raise BadInput("No ffmpeg found.", "Install ffmpeg, or set PROMPTREEL_FFMPEG to an ffmpeg binary.") from None
 

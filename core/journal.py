@@ -17,17 +17,19 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import store
 from .errors import BudgetExceeded, UserError
+from .jobstate import JobState, MediaRef
 from .keys import redact
 from .media_paths import located, stored
 from .procs import pid_alive
-from .jobstate import JobState, MediaRef
 
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
               JobState.SUCCEEDED, JobState.DOWNLOADING)
@@ -170,7 +172,7 @@ class Journal:
         self._media_root = root
 
     @classmethod
-    def open_default(cls) -> "Journal":
+    def open_default(cls) -> Journal:
         """This seat's journal: the shared database when one is set, else the data folder's SQLite file."""
         return cls(store.default_target())
 
@@ -190,13 +192,13 @@ class Journal:
         """One statement, every text redacted."""
         return self._exec(sql, args)
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[None]:
         """Statements inside go in whole or not at all (one inside another joins it)."""
         return self._db.transaction()
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def add_job(self, *, batch_id: str, request: dict, cache_key: str, variant: int, model: str, route_key: str,
+    def add_job(self, *, batch_id: str, request: dict[str, Any], cache_key: str, variant: int, model: str, route_key: str,
                 estimated_cost: float, state: JobState = JobState.PLANNED, job_id: str | None = None,
                 output_path: str | None = None, cached_from: str | None = None, live: bool = False,
                 owner: str | None = None) -> str:
@@ -214,8 +216,9 @@ class Journal:
                 return found
             # The live job it met ended between our insert and our look: try again (a new job, or the next one).
 
-    def _add_job(self, job_id, batch_id, request, cache_key, variant, model, route_key, estimated_cost, state,
-                 output_path, cached_from, live, owner) -> str | None:
+    def _add_job(self, job_id: str, batch_id: str, request: dict[str, Any], cache_key: str, variant: int, model: str,
+                 route_key: str, estimated_cost: float, state: JobState, output_path: str | None,
+                 cached_from: str | None, live: bool, owner: str | None) -> str | None:
         t = now_iso()
         with self.transaction():
             cur = self._exec(
@@ -237,9 +240,9 @@ class Journal:
     def live_job(self, cache_key: str) -> str | None:
         """The job being made for this request now, if any."""
         row = self._exec("SELECT id FROM jobs WHERE live_key = ?", (cache_key,)).fetchone()
-        return row[0] if row else None
+        return str(row[0]) if row else None
 
-    def _durably(self, fn, *args, **kw):
+    def _durably(self, fn: Callable[..., None], *args: Any, **kw: Any) -> None:
         """Run a write whose commit must survive power loss, not only the process dying."""
         with self._db.durably():
             return fn(*args, **kw)
@@ -290,6 +293,13 @@ class Journal:
         row = self._exec("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
+    def job(self, job_id: str) -> Job:
+        """A job the caller knows is there (it made it, or just found it): KeyError if it is not."""
+        found = self.get(job_id)
+        if found is None:
+            raise KeyError(f"no job {job_id} in the journal")
+        return found
+
     def jobs(self, states: Iterable[JobState] | None = None, batch_id: str | None = None) -> list[Job]:
         sql, args = "SELECT * FROM jobs", []
         where = []
@@ -308,7 +318,7 @@ class Journal:
     def unfinished(self) -> list[Job]:
         return self.jobs(UNFINISHED)
 
-    def _job(self, row) -> Job:
+    def _job(self, row: store.Record) -> Job:
         d = dict(row)
         d["request"] = json.loads(d["request"])
         d["state"] = JobState(d["state"])
@@ -384,7 +394,7 @@ class Journal:
         return [("day", day), ("project", project), ("user", f"{day}/{user}")]
 
     @staticmethod
-    def _counted(scope: str, name: str) -> tuple[str, tuple]:
+    def _counted(scope: str, name: str) -> tuple[str, tuple[str, ...]]:
         """SQL for what a scope has spent and reserved, on every seat, and its parameters."""
         day, _, user = name.partition("/")
         where, args = {"day": ("day = ?", (name,)), "project": ("project = ?", (name,)),
@@ -404,7 +414,7 @@ class Journal:
         if name is None:
             name = local_day() if scope == "day" else f"{local_day()}/{whoami()[0]}"
         counted, args = self._counted(scope, name)
-        return float(self._exec(f"SELECT {counted}", args).fetchone()[0])
+        return float(self._exec(f"SELECT {counted}", args).value())
 
     def reserve(self, items: Iterable[tuple[str, float, str]], caps: Caps) -> None:
         """Reserve each `(job_id, estimate, project)` against every cap that applies, all or none: raises
@@ -419,7 +429,8 @@ class Journal:
             held = {r[0] for r in self._exec(f"SELECT job_id FROM reservations WHERE job_id IN ({marks})",
                                              [i[0] for i in items])}
             items = [i for i in items if i[0] not in held]  # a job reserved once (then resent) counts once
-            needs: dict[tuple[str, str], list] = {}
+            needs: dict[tuple[str, str], float] = {}  # what this run adds to each cap it meets
+            terms: dict[tuple[str, str], tuple[float, str, str]] = {}  # that cap's limit, name, and when
             for _, amount, project in items:
                 limits = {("day", day): (caps.day, "the daily cap", "today"),
                           ("project", project): ((caps.projects or {}).get(project),
@@ -427,15 +438,16 @@ class Journal:
                           ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today")}
                 for key, (limit, label, when) in limits.items():
                     if limit is not None:
-                        needs.setdefault(key, [0.0, limit, label, when])[0] += amount
+                        needs[key] = needs.get(key, 0.0) + amount
+                        terms[key] = (limit, label, when)
             for (scope, name) in sorted(needs):  # one order on every seat: no two runs wait on each other
-                amount, limit, label, when = needs[(scope, name)]
+                amount, (limit, label, when) = needs[(scope, name)], terms[(scope, name)]
                 self._ensure_budget(scope, name)
                 cur = self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?"
                                  " AND committed + ? <= ?", (amount, scope, name, amount, limit + 1e-9))
                 if cur.rowcount == 0:
                     committed = self._exec("SELECT committed FROM budgets WHERE scope = ? AND name = ?",
-                                           (scope, name)).fetchone()[0]
+                                           (scope, name)).value()
                     raise BudgetExceeded(
                         f"This run would cost about ${amount:.2f}; with ${committed:.2f} already spent or reserved "
                         f"{when} (every seat of this database) that passes {label} of ${limit:.2f}.",
@@ -446,7 +458,7 @@ class Journal:
 
     def reserved(self) -> float:
         """What runs have reserved and not yet settled, on every seat."""
-        return float(self._exec("SELECT COALESCE(SUM(amount), 0) FROM reservations").fetchone()[0])
+        return float(self._exec("SELECT COALESCE(SUM(amount), 0) FROM reservations").value())
 
     def _settle(self, job_id: str, spent: tuple[float, str, str, str] | None) -> None:
         """Give back a job's reservation and, when it was charged (`spent`: amount, day, project, user),
@@ -472,9 +484,8 @@ class Journal:
 
     def spent_on(self, day: str | None = None) -> float:
         """Real spend on a day (the sandbox's is not money)."""
-        row = self._exec("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ? AND sandbox = 0",
-                         (day or local_day(),)).fetchone()
-        return float(row[0])
+        return float(self._exec("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ? AND sandbox = 0",
+                                (day or local_day(),)).value())
 
     def spend(self, by: str = "day", since: date | None = None, sandbox: bool = False) -> list[tuple[str, float, int]]:
         """(group, total USD, jobs) rows, grouped by 'day', 'model', 'project', 'user' or 'host'; real spend, or with
@@ -492,7 +503,8 @@ class Journal:
 
     def cache_get(self, key: str) -> tuple[str, Path] | None:
         row = self._exec("SELECT job_id, path FROM cache WHERE key = ?", (key,)).fetchone()
-        return (row[0], self.media_path(row[1])) if row else None
+        path = self.media_path(row[1]) if row else None  # `path` is NOT NULL in the cache table
+        return (str(row[0]), path) if row and path else None
 
     def cache_stored_path(self, key: str) -> str | None:
         """The cache's path for `key` exactly as the database holds it (relative to media_root, or absolute)."""
@@ -514,17 +526,17 @@ class Journal:
                                  json.dumps(after, sort_keys=True), now_iso(), *whoami())])
 
     def edits(self, job_id: str | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT * FROM edits", ()
-        if job_id is not None:
-            sql, args = sql + " WHERE job_id = ?", (job_id,)
-        rows = self._exec(sql + " ORDER BY id", args).fetchall()
+        if job_id is None:
+            rows = self._exec("SELECT * FROM edits ORDER BY id").fetchall()
+        else:
+            rows = self._exec("SELECT * FROM edits WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
         return [{**dict(r), "before": json.loads(r["before"]), "after": json.loads(r["after"])} for r in rows]
 
     # --- credentials (provenance: each original and conformed clip, by content hash) ----------
 
     def record_credentials(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
                            label: str | None = None, validation: str | None = None,
-                           manifest: dict | None = None) -> None:
+                           manifest: dict[str, Any] | None = None) -> None:
         """One row per file content: `role` is "original" (the provider's download) or "conformed"
         (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any."""
         self._exec(

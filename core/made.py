@@ -29,7 +29,7 @@ class Provenance:
     created: str = ""
     ai_generated: bool = True  # False for the draft model's slates
     cast: tuple[str, ...] = ()  # the cast members its prompt named (`@maria`), core/cast.py
-    references: tuple[dict, ...] = ()  # the reference images sent: path and SHA-256 each
+    references: tuple[dict[str, str], ...] = ()  # the reference images sent: path and SHA-256 each
     # The original's marks: set once the take is downloaded.
     disclosure: str | None = None
     prompt_sha256: str | None = None
@@ -81,6 +81,13 @@ class MadeClip:
     @property
     def ok(self) -> bool:
         return self.path is not None and self.error is None
+
+    @property
+    def media(self) -> Path:
+        """The clip's file, for a clip that was made (`ok`)."""
+        if self.path is None:
+            raise ValueError(f"no clip was made for {self.slot.name or self.slot.prompt[:40]!r}: {self.error}")
+        return self.path
 
     def placed_at(self, **where: Any) -> MadeClip:
         """This clip with where it was put, and what for, added to its provenance (`Provenance.placed`)."""

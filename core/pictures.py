@@ -12,14 +12,18 @@ from __future__ import annotations
 import base64
 import html
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .errors import BadInput
 from .ffmpeg import die_with_parent, ffmpeg_exe
 from .files import replacing
+
+if TYPE_CHECKING:
+    from .conform.probe import MediaInfo
 
 STRIP = 10  # frames in a filmstrip
 THUMB_WIDTH = 320
@@ -52,7 +56,7 @@ def _ffmpeg(clip: Path, out: Path, before: list[str], after: list[str]) -> Path:
     return out
 
 
-def _probe(clip: Path):
+def _probe(clip: Path) -> MediaInfo:
     from .conform.probe import probe
 
     return probe(clip, check_duplicate=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Model, Size
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -37,8 +37,9 @@ class PlannedRequest:
     @property
     def generated_seconds(self) -> Fraction:
         r = self.request
-        if r.frames is not None:
+        if r.frames is not None and r.fps is not None:
             return Fraction(r.frames) / r.fps
+        assert r.seconds is not None, "a checked request has a length"
         return Fraction(r.seconds)
 
 
@@ -108,6 +109,28 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
             f"The prompt is {len(req.prompt)} characters; {model.name} takes at most {model.prompt_max_chars}.",
             "Shorten the prompt.",
         )
+    _check_inputs(req, model, check_files)
+    if req.negative_prompt and not model.negative_prompt:
+        warnings.append(f"{model.name} has no negative prompt; it will not be sent.")
+    if req.seed is not None and not model.seed:
+        warnings.append(f"{model.name} takes no seed; takes will differ even with the same seed.")
+    if req.shots and (len(req.shots) > model.max_shots or sum(s.seconds for s in req.shots) != req.seconds):
+        raise UnsupportedRequest(
+            f"{model.name} cannot make {len(req.shots)} shots of {'+'.join(str(s.seconds) for s in req.shots)} s "
+            f"in a {req.seconds} s take.",
+            f"It makes at most {model.max_shots} shot(s) a take, their seconds adding up to the take's.")
+    if req.audio and model.audio == "none":
+        raise UnsupportedRequest(f"{model.name} makes no audio.", "Turn audio off or choose a model with audio.")
+    _check_size_and_length(req, model)
+    if any(r.protocol == "draft" for r in model.usable_routes()):
+        from .providers.draft import check_draft
+
+        warnings.extend(check_draft(req, settings))
+    return warnings
+
+
+def _check_inputs(req: GenerationRequest, model: Model, check_files: bool) -> None:
+    """The images and videos given are ones the model takes, all it needs, and readable."""
     given = {
         "first_frame": req.first_frame is not None,
         "last_frame": req.last_frame is not None,
@@ -130,24 +153,17 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
         raise UnsupportedRequest("A last frame needs a first frame too.", "Give --first-frame as well.")
     if len(req.reference_images) > model.max_reference_images:
         raise UnsupportedRequest(
-            f"{model.name} takes at most {model.max_reference_images} reference images; got {len(req.reference_images)}.",
+            f"{model.name} takes at most {model.max_reference_images} reference images; "
+            f"got {len(req.reference_images)}.",
             "Give fewer reference images.",
         )
     for path in (req.first_frame, req.last_frame, *req.reference_images):
         if check_files and path is not None and not _readable(path):
             raise BadInput(f"Input image {path} is missing or unreadable.", "Check the path.")
-    if req.negative_prompt and not model.negative_prompt:
-        warnings.append(f"{model.name} has no negative prompt; it will not be sent.")
-    if req.seed is not None and not model.seed:
-        warnings.append(f"{model.name} takes no seed; takes will differ even with the same seed.")
-    if req.shots and (len(req.shots) > model.max_shots or sum(s.seconds for s in req.shots) != req.seconds):
-        raise UnsupportedRequest(
-            f"{model.name} cannot make {len(req.shots)} shots of {'+'.join(str(s.seconds) for s in req.shots)} s "
-            f"in a {req.seconds} s take.",
-            f"It makes at most {model.max_shots} shot(s) a take, their seconds adding up to the take's.")
-    if req.audio and model.audio == "none":
-        raise UnsupportedRequest(f"{model.name} makes no audio.", "Turn audio off or choose a model with audio.")
 
+
+def _check_size_and_length(req: GenerationRequest, model: Model) -> None:
+    """A size the model makes, and a length it makes: any, or one of its whole-second durations at its rates."""
     size = req.size
     if size is not None and not model.any_size:
         offered = model.all_sizes(with_image=req.first_frame is not None)
@@ -156,32 +172,26 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
                 f"{model.name} cannot make {size}.", f"Allowed sizes: {', '.join(str(s) for s in offered)}."
             )
     if model.any_duration:
-        if req.frames is None or req.fps is None:
-            if req.seconds is None:
-                raise UnsupportedRequest("The request has no length.", "Give --seconds, or --frames with --fps.")
-    else:
-        if req.frames is not None:
-            raise UnsupportedRequest(
-                f"{model.name} makes whole-second lengths, not exact frame counts.",
-                "Give --seconds, or fill a slot: conform trims to the exact frame count.",
-            )
-        allowed = model.allowed_durations(size)
-        if req.seconds is None or req.seconds not in allowed:
-            at = f" at {size}" if size is not None and model.durations_by_resolution else ""
-            raise UnsupportedRequest(
-                f"{model.name} cannot make {req.seconds} s{at}.",
-                f"Allowed durations{at}: {', '.join(str(d) for d in allowed)} s.",
-            )
-        if req.fps is not None and req.fps not in model.fps:
-            raise UnsupportedRequest(
-                f"{model.name} cannot make {rate_label(req.fps)} fps.",
-                f"It makes {', '.join(str(f) for f in model.fps)} fps; conform changes the rate afterwards.",
-            )
-    if any(r.protocol == "draft" for r in model.usable_routes()):
-        from .providers.draft import check_draft
-
-        warnings.extend(check_draft(req, settings))
-    return warnings
+        if (req.frames is None or req.fps is None) and req.seconds is None:
+            raise UnsupportedRequest("The request has no length.", "Give --seconds, or --frames with --fps.")
+        return
+    if req.frames is not None:
+        raise UnsupportedRequest(
+            f"{model.name} makes whole-second lengths, not exact frame counts.",
+            "Give --seconds, or fill a slot: conform trims to the exact frame count.",
+        )
+    allowed = model.allowed_durations(size)
+    if req.seconds is None or req.seconds not in allowed:
+        at = f" at {size}" if size is not None and model.durations_by_resolution else ""
+        raise UnsupportedRequest(
+            f"{model.name} cannot make {req.seconds} s{at}.",
+            f"Allowed durations{at}: {', '.join(str(d) for d in allowed)} s.",
+        )
+    if req.fps is not None and req.fps not in model.fps:
+        raise UnsupportedRequest(
+            f"{model.name} cannot make {rate_label(req.fps)} fps.",
+            f"It makes {', '.join(str(f) for f in model.fps)} fps; conform changes the rate afterwards.",
+        )
 
 
 def cast_request(req: GenerationRequest, model: Model) -> tuple[GenerationRequest, list[str]]:
@@ -222,7 +232,7 @@ def _readable(path: Path) -> bool:
 
 
 def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None,
-              settings: Settings | None = None, check_files: bool = True, **extra) -> PlannedRequest:
+              settings: Settings | None = None, check_files: bool = True, **extra: Any) -> PlannedRequest:
     """The request that covers `slot` (plus `handles` frames each side) on `model`, checked
     (`settings` and `check_files` as for check_request).
 
@@ -309,10 +319,14 @@ def group_shots(planned: Sequence[PlannedRequest], models: dict[str, Model],
         slot, model = out[i].slot, models.get(out[i].request.model)
         j = i + 1
         if slot is not None and slot.group and model is not None and model.max_shots > 1:
-            while (j < len(out) and j - i < model.max_shots and out[j].slot is not None
-                   and out[j].slot.group == slot.group and out[j].request.model == model.id):
+            run = [slot]
+            while j < len(out) and j - i < model.max_shots and out[j].request.model == model.id:
+                following = out[j].slot
+                if following is None or following.group != slot.group:
+                    break
+                run.append(following)
                 j += 1
             if j - i > 1:
-                out[i:j] = plan_shots([p.slot for p in out[i:j]], model, settings)
+                out[i:j] = plan_shots(run, model, settings)
         i = j
     return out

@@ -24,6 +24,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .c2pa import Credentials, Signing, read_credentials, summarise
 from .errors import BadInput
@@ -124,7 +125,7 @@ def keep_original(take: Path, clip: Path) -> Path:
     return dest
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
@@ -135,15 +136,15 @@ def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = 
     marks = Marks.of(job, take)
     found = read_credentials(take, anchors)
     journal.record_credentials(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
-                               label=found and found.label, validation=found and found.validation,
-                               manifest=found and found.store)
+                               label=found.label if found else None, validation=found.validation if found else None,
+                               manifest=found.store if found else None)
     sidecar = sidecar_path(take)
     _write_json(sidecar, {
         "disclosure": marks.disclosure,
         "marks": marks.fields(),
         "role": "original",
         "original": {"file": take.name, "sha256": marks.original_sha256,
-                     "credentials": found and found.summary(), "manifest_store": found and found.store},
+                     "credentials": found and found.summary(), "manifest_store": found.store if found else None},
     })
     return sidecar
 
@@ -165,34 +166,35 @@ def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Sign
     original = keep_original(Path(take), clip)
     found = read_credentials(original, anchors)
     journal.record_credentials(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
-                               label=found and found.label, validation=found and found.validation,
-                               manifest=found and found.store)
+                               label=found.label if found else None, validation=found.validation if found else None,
+                               manifest=found.store if found else None)
     own = read_credentials(clip, anchors)
     if own is None and signing is not None:
         signing.sign(clip, original, marks.ai_generated, marks.fields())
         own = read_credentials(clip, anchors)
     clip_sha = file_sha256(clip)
     journal.record_credentials(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
-                               parent_sha256=marks.original_sha256, label=own and own.label,
-                               validation=own and own.validation, manifest=own and own.store)
+                               parent_sha256=marks.original_sha256, label=own.label if own else None,
+                               validation=own.validation if own else None, manifest=own.store if own else None)
     sidecar = sidecar_path(clip)
     _write_json(sidecar, {
         "disclosure": marks.disclosure,
         "marks": marks.fields(),
         "clip": {"file": clip.name, "sha256": clip_sha, "credentials": own and own.summary()},
         "original": {"file": original.name, "sha256": marks.original_sha256,
-                     "credentials": found and found.summary(), "manifest_store": found and found.store},
+                     "credentials": found and found.summary(), "manifest_store": found.store if found else None},
     })
     return Recorded(original, sidecar, found, own)
 
 
 # --- the chain back ------------------------------------------------------------------------------
 
-def _read_sidecar(clip: Path) -> dict | None:
+def _read_sidecar(clip: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(sidecar_path(clip).read_text(encoding="utf-8"))
+        found = json.loads(sidecar_path(clip).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return found if isinstance(found, dict) else None
 
 
 def _find_original(clip: Path, sha256: str, candidates: list[Path]) -> tuple[Path | None, str]:
@@ -206,7 +208,7 @@ def _find_original(clip: Path, sha256: str, candidates: list[Path]) -> tuple[Pat
     return changed, "changed" if changed else "missing"
 
 
-def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
+def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[str, Any]:
     """From a conformed clip (or an original: a raw take, or the original kept beside a clip) back to the
     provider's original and its credentials.
 
@@ -242,7 +244,7 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict:
     candidates += sorted(path.parent.glob(f"{job_id}.original.*"))
     candidates += [Path(p) for p in (recorded and recorded["path"], job and job.output_path) if p]
     original, status = _find_original(path, original_sha, candidates)
-    if status == "found":
+    if original is not None and status == "found":
         live = read_credentials(original, anchors)
         credentials, source = (live.summary() if live else None), "file"
     elif recorded is not None and recorded["manifest"] is not None:
@@ -282,13 +284,14 @@ def made_by_us(path: Path, journal: Journal, anchors: bytes | None = None) -> tu
         found = chain(path, journal, anchors)
     except BadInput:
         return None
-    if found["marks"] is None:
+    marks = Marks.from_fields(found["marks"]) if found["marks"] is not None else None
+    if marks is None:
         return None
     original = found["original"]
-    return Marks.from_fields(found["marks"]), Path(original["path"]) if original["status"] == "found" else None
+    return marks, Path(original["path"]) if original["status"] == "found" else None
 
 
-def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | None = None) -> dict:
+def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | None = None) -> dict[str, Any]:
     """Sign a conformed clip after the fact (a fill signs on its own when settings name a certificate),
     then answer its chain."""
     found = chain(clip, journal, anchors)
@@ -300,10 +303,11 @@ def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | N
         raise BadInput(f"{name} already carries C2PA credentials ({found['clip_credentials']['label']}).",
                        "Nothing to sign: `promptreel provenance` shows them.")
     original = found["original"]
-    if original["status"] != "found" or found["marks"] is None:
+    marks = Marks.from_fields(found["marks"]) if found["marks"] is not None else None
+    if original["status"] != "found" or marks is None:
         raise BadInput(f"The original of {name} is {original['status']}: a new manifest must name it as its "
                        "ingredient.",
                        f"Put the original (sha256 {original['sha256']}) back beside the clip as "
                        f"{found['job']['job_id'] if found['job'] else 'its job id'}.original.mp4, then sign again.")
-    record(journal, Path(found["file"]), Path(original["path"]), Marks.from_fields(found["marks"]), signing, anchors)
+    record(journal, Path(found["file"]), Path(original["path"]), marks, signing, anchors)
     return chain(clip, journal, anchors)

@@ -15,9 +15,10 @@ promote, choose and revert work on any take of it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -28,6 +29,8 @@ from .request import Slot
 from .takes import Take, list_takes, record_takes
 
 if TYPE_CHECKING:
+    from .engine import Engine
+    from .events import OnEvent
     from .journal import Journal
 
 
@@ -40,7 +43,7 @@ def refined_slot(take: Take, change: str) -> Slot:
     """The take's slot with `change` added to its words: to its structured prompt (fields or template) where it
     has one, else to its free text. Same frames, rate, size, model and seed."""
     spec = take.slot.spec
-    update: dict = {"seed": take.seed, "variant": 0, "model": take.model}
+    update: dict[str, Any] = {"seed": take.seed, "variant": 0, "model": take.model}
     if spec is not None and spec.structured and not spec.prompt:
         update["spec"] = spec.model_copy(update={"changes": [*spec.changes, change]})
         update["prompt"] = amended(take.slot.prompt, change)  # as worded for its model; worded_for rebuilds it
@@ -79,9 +82,9 @@ def refine_plan(take: Take, change: str, catalog: Catalog | None = None) -> tupl
     return slot, PlannedRequest(plan.request, slot, plan.warnings)
 
 
-def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine=None, budget: float | None = None,
-           on_event=None, planned: tuple[Slot, PlannedRequest] | None = None,
-           keep: Callable[[MadeClip], dict] | None = None) -> Take:
+def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine: Engine | None = None,
+           budget: float | None = None, on_event: OnEvent | None = None, planned: tuple[Slot, PlannedRequest] | None = None,
+           keep: Callable[[MadeClip], dict[str, Any]] | None = None) -> Take:
     """Make the refinement of `take` (through core.slots: journaled, cached, conformed to the take's slot) and
     record it as a new take of the shot with `take` as its parent. The take is recorded failed when the job
     fails (its error says why); raises only for a refused request, before anything is spent. `keep`: what to

@@ -47,7 +47,7 @@ class RouteDescriptor:
 
     def protocol_for(self, model_id: str | None = None) -> str | type:
         for prefix, path in self.by_model if model_id else ():
-            if model_id.startswith(prefix):
+            if model_id is not None and model_id.startswith(prefix):
                 return path
         return self.protocol
 
@@ -74,9 +74,9 @@ def _checkout_lines() -> dict[str, str]:
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     if not pyproject.is_file():
         return {}
-    from .tomlfile import tomllib
+    from .tomlfile import loads
 
-    data = tomllib.loads(pyproject.read_text("utf-8"))
+    data = loads(pyproject.read_text("utf-8"))
     if data.get("project", {}).get("name") != "promptreel":
         return {}
     return dict(data["project"].get("entry-points", {}).get(GROUP, {}))

@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .cast import names_in, references
-from .cast import project as cast_project
+from .c2pa import Signing, trust_anchors
+from .cast import names_in, project as cast_project, references
 from .catalog import Catalog, default_catalog
 from .conform.execute import ConformFailed, conform
 from .conform.plan import Choices
-from .conform.target import DEFAULT_CODEC, Target
-from .c2pa import Signing, trust_anchors
+from .conform.target import Target
+from .conform_choices import DEFAULT_CODEC
 from .errors import UserError
 from .events import Event
 from .made import MadeClip, Provenance
@@ -34,7 +34,9 @@ from .provenance import Marks, is_ai_generated, record
 from .request import GenerationRequest, Slot
 
 if TYPE_CHECKING:
-    from .engine import JobResult
+    from .conform.execute import ConformEvent
+    from .conform.probe import MediaInfo
+    from .engine import Engine, JobResult
     from .journal import Journal
 
 
@@ -73,7 +75,7 @@ def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal)
 
 
 def target_for(slot: Slot, settings: FillSettings, metadata: dict[str, str] | None = None) -> Target:
-    extra: dict = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
+    extra: dict[str, Any] = {"start_timecode": settings.start_timecode} if settings.start_timecode else {}
     if metadata:
         extra["metadata"] = metadata
     return Target.from_slot(slot, settings.codec, **extra)
@@ -91,9 +93,10 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
-async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=None,
-                     on_event: Callable[[Event], None] | None = None,
-                     planned: Sequence[PlannedRequest] | None = None) -> list[MadeClip]:
+async def fill_slots(  # noqa: C901 - one pass over the batch: plan, run, conform each, keep provenance
+    slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
+    on_event: Callable[[Event], None] | None = None, planned: Sequence[PlannedRequest] | None = None,
+) -> list[MadeClip]:
     """Generate and conform a clip for every slot, in order. Raises only for a refused batch
     (bad input, over budget) — before anything is spent.
 
@@ -128,13 +131,13 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     # event callback raises).
     cores = asyncio.Semaphore(os.cpu_count() or 2)
     stop = threading.Event()
-    conforms: dict[Path, asyncio.Task] = {}  # two uses of one take at one length: one conform
+    conforms: dict[Path, asyncio.Task[MediaInfo]] = {}  # two uses of one take at one length: one conform
 
-    def check(_event) -> None:
+    def check(_event: ConformEvent) -> None:
         if stop.is_set():
             raise ConformFailed("stopped: the fill was interrupted")
 
-    async def conform_one(take: Path, output: Path, target: Target, choices: Choices):
+    async def conform_one(take: Path, output: Path, target: Target, choices: Choices) -> MediaInfo:
         async with cores:
             return await asyncio.to_thread(conform, take, output, target, choices, on_event=check)
 
@@ -147,9 +150,9 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
                 reason = e.problem if isinstance(e, UserError) else str(e)
                 clips[i] = MadeClip.failed(slots[i], f"conform failed: {reason}", provenance)
                 return
-        clips[i] = MadeClip(slots[i], output, provenance, start_frame=start_frame)
+        made = clips[i] = MadeClip(slots[i], output, provenance, start_frame=start_frame)
         kept = await asyncio.to_thread(keep_provenance, engine.journal, output, take, marks, signing, anchors)
-        clips[i] = replace(clips[i], provenance=replace(provenance, **kept))
+        clips[i] = replace(made, provenance=replace(provenance, **kept))
 
     finishing = []
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
@@ -185,8 +188,8 @@ async def fill_slots(slots: Sequence[Slot], settings: FillSettings, *, engine=No
     return clips  # type: ignore[return-value]
 
 
-def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
-                     anchors: bytes | None) -> dict:
+def keep_provenance(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
+                     anchors: bytes | None) -> dict[str, Any]:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
     try:
@@ -198,5 +201,5 @@ def keep_provenance(journal, clip: Path, take: Path, marks: Marks, signing: Sign
             "signed": kept.clip_credentials.label if kept.clip_credentials else None}
 
 
-def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw) -> list[MadeClip]:
+def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw: Any) -> list[MadeClip]:
     return asyncio.run(fill_slots(slots, settings, **kw))

@@ -20,18 +20,24 @@ import re
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, Union
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import BadInput, UserError
 
+if TYPE_CHECKING:  # psycopg is imported when a PostgreSQL database is opened, not before
+    import psycopg
+
+    from .settings import Settings
+
 # States in which a job is still being made: one such job per request (its `live_key`), see migration 6.
 LIVE_STATES = ("planned", "submitting", "unknown", "queued", "running", "succeeded", "downloading")
 
-Target = Union[Path, str]  # a SQLite file, or a postgresql:// URL
+Target = Path | str  # a SQLite file, or a postgresql:// URL
 
 
 @dataclass(frozen=True)
@@ -40,10 +46,10 @@ class Migration:
     what: str
     sql: str = ""
     columns: tuple[tuple[str, str, str], ...] = ()  # (table, column, type) added where missing
-    after: Callable[["Database"], None] | None = None
+    after: Callable[[Database], None] | None = None
 
 
-def _one_live_job_per_request(db: "Database") -> None:
+def _one_live_job_per_request(db: Database) -> None:
     # Journals written before this migration may hold several unfinished jobs for one request (the
     # double-pay this migration ends): the oldest becomes the request's live job, the others stay as they are.
     marks = ",".join("?" * len(LIVE_STATES))
@@ -236,7 +242,7 @@ def shown(target: Target) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
-def default_target(settings=None) -> Target:
+def default_target(settings: Settings | None = None) -> Target:
     """Where this seat's data lives: `PROMPTREEL_DATABASE_URL`, else settings' `database_url`, else the
     SQLite journal in the data folder."""
     from .settings import home, load_settings
@@ -254,19 +260,38 @@ def default_target(settings=None) -> Target:
 # --- the two backends: one small interface, what the journal and the migrations need ---------------
 
 
+class Record(Protocol):
+    """One row, as both backends give it (sqlite3.Row, and `Row` below): by position, by column name,
+    and as a dict. Column values are whatever the driver read, so they are Any."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
 class Rows:
     """A statement's answer, read whole (no cursor outlives the lock or the pooled connection)."""
 
-    def __init__(self, rows: list, rowcount: int, lastrowid: int | None = None):
-        self._rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
+    def __init__(self, rows: Sequence[Record], rowcount: int, lastrowid: int | None = None):
+        self._rows, self.rowcount, self.lastrowid = list(rows), rowcount, lastrowid
 
-    def fetchone(self):
+    def fetchone(self) -> Record | None:
         return self._rows[0] if self._rows else None
 
-    def fetchall(self) -> list:
+    def fetchall(self) -> list[Record]:
         return list(self._rows)
 
-    def __iter__(self):
+    def value(self) -> Any:
+        """The first column of the first row: the answer of an aggregate (COUNT, MAX) or RETURNING."""
+        if not self._rows:
+            raise LookupError("the statement returned no row")
+        return self._rows[0][0]
+
+    def __iter__(self) -> Iterator[Record]:
         return iter(self._rows)
 
 
@@ -277,11 +302,11 @@ class Database:
     def execute(self, sql: str, args: Iterable[Any] = ()) -> Rows:
         raise NotImplementedError
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[None]:
         """Statements inside go in whole or not at all; a transaction inside another joins it."""
         raise NotImplementedError
 
-    def durably(self):
+    def durably(self) -> AbstractContextManager[None]:
         """Commits inside survive power loss, not only the process dying."""
         raise NotImplementedError
 
@@ -298,10 +323,10 @@ class Database:
     def close(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -378,7 +403,9 @@ class SQLite(Database):
                 self._db.execute("PRAGMA synchronous=NORMAL")
 
     def insert_id(self, sql: str, args: Iterable[Any] = ()) -> int:
-        return int(self.execute(sql, args).lastrowid)
+        rowid = self.execute(sql, args).lastrowid
+        assert rowid is not None, "an INSERT sets lastrowid"
+        return rowid
 
     def has_table(self, name: str) -> bool:
         return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
@@ -390,7 +417,7 @@ class SQLite(Database):
         self._db.close()
 
 
-class Row(tuple):
+class Row(tuple[Any, ...]):
     """A PostgreSQL row read like sqlite3.Row: by position, by column name, and as a dict."""
 
     _names: Sequence[str] = ()
@@ -398,13 +425,13 @@ class Row(tuple):
     def keys(self) -> list[str]:
         return list(self._names)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: int | str) -> Any:  # type: ignore[override]  # by name too, as sqlite3.Row
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names.index(key))
         return tuple.__getitem__(self, key)
 
 
-def _row_factory(cursor):
+def _row_factory(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], Row]:
     names = [c.name for c in cursor.description or ()]
 
     def make(values: Sequence[Any]) -> Row:
@@ -454,7 +481,7 @@ class Postgres(Database):
     def _sql(sql: str) -> str:
         return sql.replace("%", "%%").replace("?", "%s")
 
-    def _run(self, conn, sql: str, args: Iterable[Any]) -> Rows:
+    def _run(self, conn: psycopg.Connection[Any], sql: str, args: Iterable[Any]) -> Rows:
         import psycopg
 
         try:
@@ -487,10 +514,10 @@ class Postgres(Database):
         yield  # every PostgreSQL commit is flushed to its WAL (synchronous_commit = on)
 
     def insert_id(self, sql: str, args: Iterable[Any] = ()) -> int:
-        return int(self.execute(sql + " RETURNING id", args).fetchone()[0])
+        return int(self.execute(sql + " RETURNING id", args).value())
 
     def has_table(self, name: str) -> bool:
-        return self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0]
+        return bool(self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).value())
 
     def columns(self, table: str) -> set[str]:
         return {r[0] for r in self.execute("SELECT column_name FROM information_schema.columns"
@@ -511,8 +538,7 @@ def version(db: Database) -> int:
     """The last migration applied (0: a new database, or one written before migrations were numbered)."""
     if not db.has_table("schema_version"):
         return 0
-    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+    return int(db.execute("SELECT MAX(version) FROM schema_version").value() or 0)
 
 
 def _refuse_newer(found: int, where: Target) -> None:
@@ -551,7 +577,7 @@ def migrate(db: Database, where: Target = "the journal") -> int:
 def connect(target: Target, *, upgrade: bool = False) -> Database:
     """The database at `target` (a SQLite path or a postgresql:// URL), migrated to this code's schema.
     A shared PostgreSQL database is migrated only when new, or with `upgrade` (`promptreel db upgrade`)."""
-    db: Database = Postgres(target) if is_postgres(target) else SQLite(Path(target))
+    db: Database = Postgres(str(target)) if is_postgres(target) else SQLite(Path(target))
     try:
         if isinstance(db, Postgres) and not upgrade:
             found = version(db)
@@ -575,11 +601,11 @@ class Summary:
 
 def inspect(target: Target) -> Summary:
     """Read-only: the database's schema version and how many jobs it holds (for `doctor`, `db status`)."""
-    db: Database = Postgres(target) if is_postgres(target) else SQLite(Path(target), read_only=True)
+    db: Database = Postgres(str(target)) if is_postgres(target) else SQLite(Path(target), read_only=True)
     try:
         found = version(db)
         _refuse_newer(found, target)
-        jobs = db.execute("SELECT count(*) FROM jobs").fetchone()[0] if db.has_table("jobs") else 0
+        jobs = db.execute("SELECT count(*) FROM jobs").value() if db.has_table("jobs") else 0
     finally:
         db.close()
     return Summary(found, int(jobs))

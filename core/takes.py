@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .catalog import Catalog, Model, Size, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
@@ -41,6 +41,7 @@ from .request import Slot
 if TYPE_CHECKING:
     from .engine import JobResult
     from .plan import PlannedRequest
+    from .store import Record
 
 DEFAULT_SIZE = Size(width=1920, height=1080)
 
@@ -71,7 +72,7 @@ class Take:
     job_id: str | None
     path: Path | None  # the clip (conformed to the slot where it filled one)
     slot: Slot  # what it was made for: frames, rate, size, prompt, hints
-    provenance: dict
+    provenance: dict[str, Any]
     error: str | None
     chosen: bool
     source: str | None  # the take this one was promoted from
@@ -102,7 +103,7 @@ class Take:
             return f"edit of {self.clip!r}"
         return self.kind
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (the CLI's --json, the panel)."""
         return {"id": self.id, "group": self.group, "shot": self.shot, "kind": self.kind, "position": self.position,
                 "model": self.model, "seed": self.seed, "variant": self.variant, "job_id": self.job_id,
@@ -259,7 +260,7 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
         tags = found[0][0].request.tags
         planned, done = [p for p, _ in found], [r for _, r in found]
         groups.append(record_takes(journal, tags["shot"], job_clips(planned, done, journal, tags["shot"]),
-                                   tags["take_kind"]))
+                                   cast(Kind, tags["take_kind"])))  # a tag this module wrote
     return groups
 
 
@@ -308,7 +309,7 @@ def record_cut_take(shot: str, clip: MadeClip, kind: Literal["extend", "edit"]) 
         journal.close()
 
 
-def _take(row, journal: Journal) -> Take:
+def _take(row: Record, journal: Journal) -> Take:
     return Take(id=row["id"], group=row["group_id"], shot=row["shot"], kind=row["kind"], position=row["position"],
                 model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
                 path=journal.media_path(row["path"]), slot=Slot.model_validate_json(row["slot"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import BadInput
 
@@ -17,12 +18,16 @@ else:  # pragma: no cover
 TOMLDecodeError = tomllib.TOMLDecodeError
 
 
-def shipped(name: str) -> dict:
+def loads(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
+
+
+def shipped(name: str) -> dict[str, Any]:
     """A data file of the package (core/data/NAME)."""
     return tomllib.loads(resources.files("promptreel.core").joinpath(f"data/{name}").read_text("utf-8"))
 
 
-def read_user_file(path: Path, what: str, if_missing: str = "Check the path.") -> dict:
+def read_user_file(path: Path, what: str, if_missing: str = "Check the path.") -> dict[str, Any]:
     """A user's TOML file; `what` names it in messages ("Shot file", "Catalog file", ...)."""
     path = Path(path)
     try:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -276,9 +277,9 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     """Extend a clip: new frames that continue it from its last frame (--tail), or lead into its first
     (--head), frame-exact, placed right beside it (into the gap there, else on the track above), moving
     nothing. `promptreel revert` takes it out."""
-    from .extend import extend_clip, pick_clip
     from ..core.timeline.filler import FillOptions, engine_filler
     from ..core.timeline.timebase import record_timecode
+    from .extend import extend_clip, pick_clip
     from .timeline_io import write_timeline
 
     if (tail is None) == (head is None):
@@ -289,7 +290,7 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     _check_folders(out, media)
     options = FillOptions(output_dir=media, model=model, fps_mode=fps_mode, fit=fit, codec=codec, budget=budget,
                           project=project, no_cache=no_cache)
-    edge = "tail" if tail is not None else "head"
+    edge: Literal["tail", "head"] = "tail" if tail is not None else "head"
     ext = extend_clip(doc.timeline, picked, tail if tail is not None else head, engine_filler, options, size=fsize,
                       bit_depth=fdepth, prompt=prompt, resolve=doc.is_resolve, edge=edge)
     written, note = write_timeline(doc, out)
@@ -320,10 +321,10 @@ def edit(timeline: Path, clip_name, at, track, instruction, model, handles, spli
     """Change a clip with a prompt, keeping its timing: its used range (plus handles) goes to a model that
     edits video, and the result, frame-exact, becomes a take of the clip on a takes track under the cut.
     The original is left as it was; `promptreel revert` takes the edit out."""
-    from .edit import edit_clip
-    from .extend import pick_clip
     from ..core.timeline.filler import FillOptions, engine_filler
     from ..core.timeline.neighbours import media_file
+    from .edit import edit_clip
+    from .extend import pick_clip
     from .timeline_io import write_timeline
 
     doc, fsize, fdepth, media = _prepared(timeline, out, media_dir, force, size, bit_depth, rate,
@@ -424,8 +425,8 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def revert(timeline: Path, out: Path, takes, force: bool) -> None:
     """Restore the placeholders of a filled timeline file; a promoted clip goes back to the take it replaced."""
-    from .timeline_io import read_timeline, write_timeline
     from ..core.timeline.revert import revert_tracks
+    from .timeline_io import read_timeline, write_timeline
 
     doc = read_timeline(timeline)
     _check_out(timeline, out, force)
@@ -503,7 +504,8 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
         scene.enter_context(exported({"PROMPTREEL_HOME": str(Path(folder) / "sandbox-home"),
                                       "PROMPTREEL_DATABASE_URL": ""}))
         scene.enter_context(sandbox(latency=2.0, export=True))
-        what = "Gemini Omni 1.2 Flash, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs (no key, no network)"
+        what = ("Gemini Omni 1.2 Flash, Kling 3 and Runway Gen-4.5 through loopback fakes of their APIs "
+                "(no key, no network)")
     else:
         what = "the local draft model (free, offline)"
     console.print(f"promptreel demo: 3 shots at {rate_label(parse_rate(rate))} fps, {size}, with {what} into {folder}")
@@ -516,10 +518,10 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
 
     rows = []
     for ph, filled in result.report.filled:
-        info = probe(filled.path)  # what is really on disk, not what was asked for
+        info = probe(filled.media)  # what is really on disk, not what was asked for
         rows.append([ph.name, str(filled.provenance.model), ph.timecode, str(info.frames), rate_label(info.rate),
                      f"{info.width}x{info.height}", f"{info.codec} {info.pix_fmt}",
-                     f"{filled.provenance.cost:.2f}", filled.path.name])
+                     f"{filled.provenance.cost:.2f}", filled.media.name])
     # Names and timecodes are never cut; on a narrow terminal the file (its folder is printed below) and the codec go.
     cols = [Col("shot", "id"), Col("model", "id"), Col("record TC", "id"), Col("frames"), Col("rate"), Col("size", "id"),
             Col("codec", "extra", 2), Col("$"), Col("file", "extra", 3)]

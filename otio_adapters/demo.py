@@ -39,7 +39,7 @@ class DemoResult:
     def summary_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """(shot, record TC, frames, model, cost, media file) per filled shot."""
         return [(ph.name, ph.timecode, str(ph.frames), str(f.provenance.model),
-                 f"{f.provenance.cost:.2f}", f.path.name) for ph, f in self.report.filled]
+                 f"{f.provenance.cost:.2f}", f.media.name) for ph, f in self.report.filled]
 
 
 def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str | None = "draft", rate: str = "24",

@@ -20,11 +20,11 @@ from ..core.catalog import Catalog, Size, default_catalog
 from ..core.edit import check_edit, cut_range, editing_model, handles_within, parse_cuts, split_pieces
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
 from ..core.frames import rate_label
+from ..core.made import MadeClip
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
-from ..core.made import MadeClip
 from ..core.takes import record_cut_take
-from ..core.timeline.filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
 from ..core.timeline.metadata import namespace
 from ..core.timeline.placeholders import Placeholder
 from ..core.timeline.take_tracks import Alternate, add_take_tracks
@@ -44,7 +44,7 @@ class Edit:
     cost: float = 0.0  # of every piece
 
 
-def _source_frames(p: Picked) -> tuple[int, int, int]:
+def _source_frames(p: Picked) -> tuple[int, int, int | None]:
     """(first shown frame of the clip in its media file, frames shown, frames the file has), at the clip's rate."""
     shown = p.clip.trimmed_range()
     rate = exact_rate(shown.start_time.rate)
@@ -114,8 +114,8 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
                              + (f" ({failed[0][0].name})" if len(slots) > 1 else "") + f": {failed[0][1].error}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
     label = f"{p.clip.name} — {model.id} edit"
-    alternates = []
-    for (offset, n, h, t), slot, result in zip(shapes, slots, results, strict=True):
+    alternates: list[Alternate] = []
+    for (offset, n, h, t), result in zip(shapes, results, strict=True):
         ph = Placeholder(p.clip, "clip", p.label, p.rate, p.start + p.offset + offset, n, instruction, h, t)
         made = result.placed_at(edit_of=p.clip.name, instruction=instruction, handles=[h, t],
                                 placeholder={"kind": "edit"},

@@ -20,16 +20,23 @@ import opentimelineio as otio
 from ..core.catalog import Catalog, Model, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
 from ..core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
+from ..core.made import MadeClip
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
-from ..core.made import MadeClip
 from ..core.takes import record_cut_take
-from ..core.timeline.filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
 from ..core.timeline.metadata import NS, RESOLVE_NS, namespace, plain
 from ..core.timeline.neighbours import extract_frame, media_file, media_frame_seconds
 from ..core.timeline.placeholders import Placeholder, has_time_effect, prompt_of, track_rate
 from ..core.timeline.take_tracks import is_takes_track
-from ..core.timeline.timebase import NotFrameAligned, exact_rate, frames_at, record_timecode, time_range, timecode_to_frame
+from ..core.timeline.timebase import (
+    NotFrameAligned,
+    exact_rate,
+    frames_at,
+    record_timecode,
+    time_range,
+    timecode_to_frame,
+)
 from ..core.timeline.writeback import apply_fill
 
 EXTENSION_TRACK = "promptreel extensions"
@@ -236,7 +243,7 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prom
     frames = provenance["extension_frames"]
     head = provenance.get("extension_edge") == "head"
     start = p.start - frames if head else p.end
-    name = result.path.name if resolve else f"{p.clip.name} {'-' if head else '+'}{frames}"
+    name = result.media.name if resolve else f"{p.clip.name} {'-' if head else '+'}{frames}"
     new_track = False
     target, spot = p.track, _free_spot(p.track, start, frames, p.rate)
     if spot is None:
@@ -253,7 +260,7 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prom
     record["new_track"] = new_track
     gap = target[index]
     ph = Placeholder(gap, "gap", _label(tracks, target), p.rate, start + p.offset, frames, prompt, index=index)
-    clip = apply_fill(ph, result.path, result.start_frame, provenance, resolve)
+    clip = apply_fill(ph, result.media, result.start_frame, provenance, resolve)
     ns = plain(namespace(clip))
     ns["placeholder"] = {"kind": "extension", **record}
     clip.metadata[NS] = ns
@@ -285,6 +292,7 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     slot = planned.slot
+    assert slot is not None  # plan_extension plans a slot
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
     result = checked(result, slot)
     if not result.ok:

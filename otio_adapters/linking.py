@@ -83,9 +83,9 @@ def link(in_clip: otio.schema.Clip, argument_map: dict | None) -> otio.core.Medi
     if ph is None:
         return None
     filler = args.get("filler") or engine_filler
-    last_report[0] = fill_placeholders(root, Scan([ph], []), filler, options, size=size, bit_depth=bit_depth,
-                                       resolve=resolve)
-    return in_clip.media_reference if last_report[0].filled else None
+    report = last_report[0] = fill_placeholders(root, Scan([ph], []), filler, options, size=size,
+                                                bit_depth=bit_depth, resolve=resolve)
+    return in_clip.media_reference if report.filled else None
 
 
 def _models(value) -> tuple[str, ...]:

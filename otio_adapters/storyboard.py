@@ -164,7 +164,7 @@ def build_board(shots: list[Shot], rate: Fraction, start_timecode: str = "01:00:
         track.append(clip)
     timeline = otio.schema.Timeline(name=name, global_start_time=rational(timecode_to_frame(start_timecode, rate), rate))
     timeline.tracks.append(track)
-    info = {"rate": rate_str(rate)}
+    info: dict[str, str | int] = {"rate": rate_str(rate)}
     if size is not None:
         info["size"] = str(size)
     if bit_depth is not None:

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from promptreel.core.errors import BadInput, UserError
-from promptreel.core.made import MadeClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
+from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 from promptreel.core.takes import record_takes, shot_name, take_slots
 
@@ -108,7 +108,7 @@ def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[s
     shot = shot.strip() or shot_name(slot.prompt)
     slots = take_slots(slot, models, variants)  # refuses unknown models before anything is spent
     if per_model:
-        slots = [s.model_copy(update=per_model.get(s.model, {})) for s in slots]
+        slots = [s.model_copy(update=per_model.get(s.model or "", {})) for s in slots]
     out = Generated()
     recorded = []
     for s, made in zip(slots, make_many(make_clip, slots), strict=True):

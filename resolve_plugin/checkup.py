@@ -8,6 +8,7 @@ Each check says ok, or the problem and its fix; `essential` ones make the comman
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -118,7 +119,7 @@ def journal_check() -> Check:
     try:
         target = store.default_target()
     except UserError as e:
-        return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
+        return Check("journal", False, e.problem, e.fix or "", essential=True, section="promptreel")
     if not store.is_postgres(target) and not Path(target).exists():
         return Check("journal", True, f"{target} not created yet (the first job creates it)", essential=True,
                      section="promptreel")
@@ -126,7 +127,7 @@ def journal_check() -> Check:
     try:
         found = store.inspect(target)
     except UserError as e:  # a newer schema, an unreachable server
-        return Check("journal", False, e.problem, e.fix, essential=True, section="promptreel")
+        return Check("journal", False, e.problem, e.fix or "", essential=True, section="promptreel")
     except store.database_errors() as e:
         return Check("journal", False, f"{where} cannot be read ({e})",
                      "Restore it from a backup if you have one; otherwise move it aside and promptreel starts a "
@@ -191,10 +192,8 @@ def models_in_use() -> dict[str, set[str]]:
     from . import panel_settings
 
     used: dict[str, set[str]] = {}
-    try:
+    with contextlib.suppress(UserError):  # a broken panel settings file is the panel's to report
         used.setdefault(panel_settings.load().model, set()).add("the panel's default model")
-    except UserError:
-        pass  # a broken panel settings file is the panel's to report
     try:
         target = store.default_target()
     except UserError:
@@ -203,7 +202,7 @@ def models_in_use() -> dict[str, set[str]]:
         since = (datetime.now(timezone.utc) - timedelta(days=30)).isoformat()
         try:
             journal = Journal.open_default()
-        except (*store.database_errors(), UserError):
+        except store.database_errors() + (UserError,):
             return used  # an unreadable journal is the journal check's to report
         try:
             for job in journal.jobs():
@@ -246,9 +245,9 @@ def resolve_section() -> tuple[list[Check], Decision | None]:
 def run_all() -> tuple[list[Check], Decision | None]:
     checks = [python_check(), *ffmpeg_checks(), pyav_check(), data_folder_check(), journal_check(),
               media_root_check(), keys_check(), catalog_check(), catalog_update_check(), lifecycle_check()]
-    checks = [c for c in checks if c is not None]
+    present = [c for c in checks if c is not None]
     resolve, decision = resolve_section()
-    return checks + resolve, decision
+    return present + resolve, decision
 
 
 def essential_failures(checks: list[Check]) -> list[Check]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -164,8 +165,7 @@ def extend(clip_name, item_id, tail: int | None, head: int | None, model: str, p
     from promptreel.core.errors import BadInput
 
     from .connect import connect
-    from .extend import extend as do_extend
-    from .extend import find_item
+    from .extend import extend as do_extend, find_item
     from .worker import clip_maker
 
     if (clip_name is None) == (item_id is None):
@@ -173,11 +173,15 @@ def extend(clip_name, item_id, tail: int | None, head: int | None, model: str, p
     if (tail is None) == (head is None):
         raise BadInput("Give one of --tail FRAMES or --head FRAMES.", "E.g. --tail 24 adds one second at 24 fps.")
     gw = connect()
-    frames, edge = (tail, "tail") if tail is not None else (head, "head")
+    edge: Literal["tail", "head"] = "tail" if tail is not None else "head"
+    frames = tail if tail is not None else head
+    assert frames is not None  # one of --tail and --head, checked above
     record = do_extend(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), frames, model=model,
                        prompt=prompt, edge=edge)
-    click.echo(f"Extended '{record.placeholder_name}' by {frames} frames at its {edge} on V{record.placed.track} "
-               f"at frame {record.placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` "
+    placed = record.placed
+    assert placed is not None  # an extension's record is a placement
+    click.echo(f"Extended '{record.placeholder_name}' by {frames} frames at its {edge} on V{placed.track} "
+               f"at frame {placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` "
                "removes it).")
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
 
@@ -229,9 +233,9 @@ def doctor(as_json: bool) -> None:
     """Check ffmpeg, PyAV, the data folder, the journal, keys, the catalog and the way into Resolve."""
     import json
 
-    from .checkup import essential_failures, report_json, report_text, run_all
-
     from promptreel.core.errors import UserError
+
+    from .checkup import essential_failures, report_json, report_text, run_all
 
     class EssentialProblem(UserError):
         exit_code = 1

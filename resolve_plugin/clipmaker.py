@@ -11,10 +11,9 @@ limits, one concurrency pool, one budget check); `make_many` uses it when it is 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Callable
 
 from promptreel.core.errors import UserError
 from promptreel.core.keys import redact
@@ -23,7 +22,6 @@ from promptreel.core.request import Slot
 from promptreel.core.timeline.metadata import RESOLVE_KEY_PREFIX
 
 from .bridge.ops import CLIP_COLORS
-
 
 ClipMaker = Callable[[Slot], MadeClip]
 

@@ -16,7 +16,8 @@ def connect() -> Gateway:
         return BridgeGateway.from_env()
     client = running_bridge()
     if client is not None:
-        gw = BridgeGateway(*client.address, token=client.token)
+        host, port = client.address
+        gw = BridgeGateway(host, port, token=client.token)
         client.close()
         return gw
     resolve = external_resolve()

@@ -16,8 +16,15 @@ from pathlib import Path
 from promptreel.core import settings
 from promptreel.core.catalog import default_catalog
 from promptreel.core.conform.probe import probe
-from promptreel.core.edit import (check_edit, cut_range, editing_model, handles_within, join_pieces, parse_cuts,
-                                  split_pieces)
+from promptreel.core.edit import (
+    check_edit,
+    cut_range,
+    editing_model,
+    handles_within,
+    join_pieces,
+    parse_cuts,
+    split_pieces,
+)
 from promptreel.core.errors import BadInput
 from promptreel.core.made import MadeClip
 from promptreel.core.takes import record_cut_take
@@ -80,7 +87,8 @@ def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, mode
                                                                   handles=[head, tail], pieces=len(pieces),
                                                                   resolve_clip=take.id), "edit")
     record = EditRecord(kind="edit", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.provenance.job_id, placeholder_id=added.shown.id or item.id, placeholder_name=item.name,
+                        job_id=made.provenance.job_id, placeholder_id=added.shown.id or item.id,
+                        placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=frames)
     record.placed = Placed(item_id=added.shown.id or item.id, clip_id=item.clip_id, track=item.track,
                            start=item.start, duration=frames, takes=[take.id])

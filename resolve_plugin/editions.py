@@ -39,7 +39,7 @@ def decide(product: str | None, version=None, external: bool = False, bridge: bo
 
     `product`/`version` come from whichever route answered; with neither, they may come from what
     the user told us (or be None: nothing is known)."""
-    studio = bool(product) and "Studio" in product
+    studio = product is not None and "Studio" in product
     ver = _version(version)
     if bridge:
         return Decision(mode="connected", route="bridge",

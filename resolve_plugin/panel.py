@@ -35,13 +35,27 @@ import hmac
 import secrets
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from promptreel.core.errors import UserError
 from promptreel.core.journal import Journal
 
-from . import (filemode, panel_costs, panel_files, panel_fills, panel_generate, panel_http, panel_jobs, panel_models,
-               panel_prompts, panel_refine, panel_settings, panel_state, panel_takes)
+from . import (
+    filemode,
+    panel_costs,
+    panel_files,
+    panel_fills,
+    panel_generate,
+    panel_http,
+    panel_jobs,
+    panel_models,
+    panel_prompts,
+    panel_refine,
+    panel_settings,
+    panel_state,
+    panel_takes,
+)
 from .changes import Changes
 from .clipmaker import ClipMaker
 from .gateway import Gateway
@@ -112,7 +126,8 @@ class Panel:
 
     def session_ok(self, session: str | None) -> bool:
         with self._auth_lock:
-            return bool(session) and any(hmac.compare_digest(session.encode(), s.encode()) for s in self._sessions)
+            return session is not None and session != "" and any(
+                hmac.compare_digest(session.encode(), s.encode()) for s in self._sessions)
 
     @property
     def cookie_name(self) -> str:
@@ -168,9 +183,9 @@ class Panel:
         the token itself never goes into a URL."""
         return {"url": self.sign_in_url()}
 
-    def routes(self) -> dict[tuple[str, str], Callable[[dict], dict]]:
+    def routes(self) -> dict[tuple[str, str], Callable[[dict], Any]]:
         """The route table: (method, path) -> handler of the request's JSON (a GET's: its query)."""
-        table = {("POST", "/api/sign-in-link"): self.sign_in_link}
+        table: dict[tuple[str, str], Callable[[dict], Any]] = {("POST", "/api/sign-in-link"): self.sign_in_link}
         for area in AREAS:
             table.update(area.routes(self))
         return table

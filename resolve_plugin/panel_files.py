@@ -4,8 +4,9 @@ in the background while the job list follows it."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from . import filemode, panel_settings
 

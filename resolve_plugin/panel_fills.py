@@ -3,20 +3,24 @@ each refused before any spend when over budget or asked wrongly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from promptreel.core import takes
 from promptreel.core.errors import BadInput, UserError
 
-from . import filemode, panel_settings
-from . import panel_requests as req
-from .costs import CostEstimate
-from .costs import estimate as price
-from .fill import chosen_placeholders, conform_target, one_per_draft, slot_for
-from .fill import fill as fill_timeline
-from .fill import promote as promote_clip
-from .fill import revert as revert_edit
+from . import filemode, panel_requests as req, panel_settings
+from .costs import CostEstimate, estimate as price
+from .fill import (
+    chosen_placeholders,
+    conform_target,
+    fill as fill_timeline,
+    one_per_draft,
+    promote as promote_clip,
+    revert as revert_edit,
+    slot_for,
+)
 
 if TYPE_CHECKING:
     from .panel import Panel
@@ -24,7 +28,7 @@ if TYPE_CHECKING:
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
     """`estimate` answers in both modes (file mode: an export's); the rest need Resolve."""
-    both = {("POST", "/api/estimate"): partial(estimate, panel)}
+    both: dict[tuple[str, str], Callable[[dict], dict]] = {("POST", "/api/estimate"): partial(estimate, panel)}
     if panel.mode == "file":
         return both
     return {**both, ("POST", "/api/fill"): partial(fill, panel),
@@ -80,7 +84,9 @@ def extend(panel: Panel, body: dict) -> dict:
     record = extend_clip(panel._gw(), panel._maker(), str(body.get("item_id", "")), frames,
                          model=str(body.get("model") or s.model), prompt=body.get("prompt") or None,
                          bin_template=s.bin, bit_depth=s.bit_depth)
-    return {"edit": record.id, "track": record.placed.track, "start": record.placed.start}
+    placed = record.placed
+    assert placed is not None  # an extension's record is a placement
+    return {"edit": record.id, "track": placed.track, "start": placed.start}
 
 
 def edit(panel: Panel, body: dict) -> dict:

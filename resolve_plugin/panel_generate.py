@@ -3,13 +3,13 @@ promptreel's media folder as takes) and create a draft slate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from promptreel.core import takes
 
-from . import bins, filemode, panel_settings
-from . import panel_requests as req
+from . import bins, filemode, panel_requests as req, panel_settings
 from .costs import estimate
 from .fill import conform_target
 from .panel_fills import cost_of
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
-    both = {("POST", "/api/generate"): partial(generate, panel)}
+    both: dict[tuple[str, str], Callable[[dict], dict]] = {("POST", "/api/generate"): partial(generate, panel)}
     if panel.mode == "file":
         return both
     return {**both, ("POST", "/api/draft"): partial(draft, panel)}
@@ -51,9 +51,9 @@ def _generate_offline(panel: Panel, body: dict) -> dict:
     """File mode: no bin without Resolve, so the takes go to promptreel's media folder at the settings'
     frame size and the given rate, recorded as takes (the Takes list: compare, choose, provenance)."""
     from promptreel.core.conform.plan import Choices
-    from promptreel.core.slots import FillSettings, fill_slots_sync
     from promptreel.core.frames import parse_rate
     from promptreel.core.settings import output_dir
+    from promptreel.core.slots import FillSettings, fill_slots_sync
 
     from .target import ConformTarget
 
@@ -68,7 +68,8 @@ def _generate_offline(panel: Panel, body: dict) -> dict:
     slot = target.slot(req.frames(body), first.text, name=shot, negative_prompt=first.negative_prompt, spec=req.spec(body))
     req.total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=variants) for m in models],
                s.budget_usd).refuse_if_over("Generating")
-    slots = [x.model_copy(update={"prompt": built[x.model].text, "negative_prompt": built[x.model].negative_prompt})
+    slots = [x.model_copy(update={"prompt": built[x.model or ""].text,
+                                  "negative_prompt": built[x.model or ""].negative_prompt})
              for x in takes.take_slots(slot, models, variants)]
     settings = FillSettings(output_dir=output_dir() / "takes", choices=Choices(fit=target.fit), codec=s.codec,
                             budget=s.budget_usd, project=s.project)

@@ -4,6 +4,7 @@ clips, and the job list as server-sent events. What the checks protect against: 
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import io
 import json
@@ -11,10 +12,11 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from promptreel.core.errors import UserError
@@ -84,10 +86,9 @@ class PanelHandler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        try:
+        # The page may have stopped listening (a video skipped ahead).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the page stopped listening (a video skipped ahead)
-            pass
 
     def _json(self, status: int, data: Any) -> None:
         self._send(status, json.dumps(data).encode())
@@ -103,7 +104,7 @@ class PanelHandler(BaseHTTPRequestHandler):
         return True
 
     def _token_ok(self, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(given.encode(), self.panel.token.encode())
+        return given is not None and given != "" and hmac.compare_digest(given.encode(), self.panel.token.encode())
 
     def _cookie_ok(self) -> bool:
         try:

@@ -3,8 +3,9 @@ the ranking for the selected placeholders (core/choose.py, as `promptreel models
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from promptreel.core import choose
 from promptreel.core.catalog import default_catalog

@@ -3,15 +3,15 @@ exactly what each model would be sent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from promptreel.core.errors import BadInput
 from promptreel.core.prompts.fields import ShotFields
 from promptreel.core.prompts.templates import TemplateStore
 
-from . import panel_requests as req
-from . import panel_settings
+from . import panel_requests as req, panel_settings
 
 if TYPE_CHECKING:
     from .panel import Panel

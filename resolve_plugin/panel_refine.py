@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from promptreel.core import cast
 from promptreel.core.errors import BadInput
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/cast/image answers bytes
     return {("GET", "/api/cast"): lambda _: cast_list(panel),
             ("GET", "/api/cast/image"): lambda body: cast_image(panel, body),
             ("POST", "/api/cast/add"): lambda body: cast_add(panel, body),
@@ -86,7 +87,7 @@ def refine(panel: Panel, body: dict) -> dict:
         estimate([(f"{take.shot} — {take.model}", slot)], take.model, s.budget_usd).refuse_if_over("Refining")
 
         def into_bin(clip) -> dict:
-            imported = bins.import_tagged(panel.gw, clip, s.bin, name=f"{take.shot} — {take.model} refined")
+            imported = bins.import_tagged(panel._gw(), clip, s.bin, name=f"{take.shot} — {take.model} refined")
             return {"resolve_clip": imported.id}
 
         new = make(journal, take, change, output_dir=output_dir() / "conformed", budget=s.budget_usd,

@@ -17,7 +17,6 @@ from promptreel.core.errors import BadInput
 from .bins import DEFAULT_BIN, bin_path
 
 
-
 def default_export_dir() -> Path:
     """Where the editor exports timelines in file mode: a visible folder, not the hidden data folder."""
     import platformdirs

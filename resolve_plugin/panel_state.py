@@ -3,8 +3,9 @@ clips that can be extended or edited, and the fills with their takes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from promptreel.core.errors import UserError
 

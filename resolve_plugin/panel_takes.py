@@ -3,9 +3,10 @@ list, choosing one, a clip's pictures, and a take's or clip's provenance."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
 from promptreel.core import pictures, takes
 from promptreel.core.errors import BadInput
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 TAKES_SHOWN = 30
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/media answers bytes
     return {("GET", "/api/takes"): partial(list_takes, panel), ("POST", "/api/takes/choose"): partial(choose_take, panel),
             ("GET", "/api/media"): partial(media, panel), ("GET", "/api/provenance"): partial(provenance, panel)}
 
@@ -52,8 +53,8 @@ def media(panel: Panel, body: dict) -> tuple[bytes, str]:
 def provenance(panel: Panel, body: dict) -> dict:
     """The chain (core/provenance.py) for a take (`take`) or a media pool clip the panel made (`clip`):
     the conformed file, its marks, the provider's original and its C2PA credentials."""
-    from promptreel.core.cli.provenance import describe
     from promptreel.core.c2pa import trust_anchors
+    from promptreel.core.cli.provenance import describe
     from promptreel.core.provenance import chain
     from promptreel.core.settings import load_settings
 
@@ -66,7 +67,7 @@ def provenance(panel: Panel, body: dict) -> dict:
         clip = panel._gw().clip(str(body["clip"]))
         if not clip.path:
             raise BadInput(f"Clip {clip.name or clip.id} has no file.", "Pick a clip promptreel made.")
-        path, what = clip.path, f"clip {clip.name or clip.id}"
+        path, what = Path(clip.path), f"clip {clip.name or clip.id}"
     else:
         raise BadInput("No take or clip given.", "Ask for ?take=ID or ?clip=ID.")
     found = chain(path, panel.journal(), trust_anchors(load_settings()))

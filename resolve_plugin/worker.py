@@ -10,8 +10,8 @@ import os
 import sys
 import time
 import webbrowser
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from promptreel.core.errors import UserError
 from promptreel.core.events import Event
@@ -40,8 +40,8 @@ class EngineClipMaker:
 
     def many(self, slots: list[Slot]) -> list[MadeClip]:
         from promptreel.core.conform.plan import Choices
-        from promptreel.core.slots import FillSettings, fill_slots_sync
         from promptreel.core.settings import output_dir
+        from promptreel.core.slots import FillSettings, fill_slots_sync
 
         from . import panel_settings
         from .fill import conform_target
@@ -53,13 +53,16 @@ class EngineClipMaker:
         fit = target.fit if chosen.fit == "project" else chosen.fit
         settings = FillSettings(output_dir=output_dir() / "conformed", choices=Choices(fit=fit), codec=chosen.codec,
                                 budget=chosen.budget_usd, project=project.name)
-        return [clip if clip.ok else replace(clip, error=f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
-                for slot, clip in zip(slots, fill_slots_sync(slots, settings, on_event=self.on_event), strict=True)]
+        made = fill_slots_sync(slots, settings, on_event=self.on_event)
+        return [clip if clip.ok
+                else replace(clip, error=f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
+                for slot, clip in zip(slots, made, strict=True)]
 
     def __call__(self, slot: Slot) -> MadeClip:
         (made,) = self.many([slot])
         if not made.ok:
-            raise UserError(str(made.error), "Nothing was placed; fix the cause and try again (finished jobs are reused).")
+            raise UserError(str(made.error),
+                            "Nothing was placed; fix the cause and try again (finished jobs are reused).")
         return made
 
 

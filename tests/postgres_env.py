@@ -47,7 +47,7 @@ class Cluster:
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stdout}{done.stderr}")
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         _stop_orphans()
         (self.dir / "owner").write_text(str(os.getpid()))
         self._run(str(self.bins / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",

@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import write_cut
+
 from promptreel.core import cast
 from promptreel.core.catalog import default_catalog
 from promptreel.core.cli import main

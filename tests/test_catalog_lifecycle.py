@@ -16,8 +16,7 @@ from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.plan import check_request
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
-from tests.sandbox_engine import point_at
-from tests.sandbox_engine import run as engine_run
+from tests.sandbox_engine import point_at, run as engine_run
 
 YESTERDAY = date.today() - timedelta(days=1)
 ENDED = {"sora-2", "sora-2-pro", "veo-3", "veo-2"}
@@ -188,7 +187,7 @@ async def test_each_protocol_hears_a_model_gone_answer_as_retired(route, tmp_pat
         fake.fail_next("POST", path, Reply(status, body))
         async with httpx.AsyncClient(timeout=10) as client:
             cls = protocol_class(route)
-            creds = {name: env[name] for name in cls.key_names if name in env.keys()}
+            creds = {name: env[name] for name in cls.key_names if name in env}
             proto = protocol(cls, model_id, client, creds, env[f"PROMPTREEL_{route.upper()}_BASE_URL"])
             with pytest.raises(ProviderError) as e:
                 await proto.submit(proto.build(GenerationRequest(prompt="a kite", **kw), "j"), tmp_path / "s")

@@ -10,12 +10,19 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from promptreel.core.catalog import Model, load_catalog
-from promptreel.core.choose import (FIT_PENALTY, NEEDS, PRIOR_SUCCESS, expected_success, parse_needs, rank,
-                                    ranking_json, sketch_slot)
+from promptreel.core.choose import (
+    FIT_PENALTY,
+    NEEDS,
+    PRIOR_SUCCESS,
+    expected_success,
+    parse_needs,
+    rank,
+    ranking_json,
+    sketch_slot,
+)
 from promptreel.core.cli import main
 from promptreel.core.conform.plan import plan_for_take
 from promptreel.core.conform.target import Target

@@ -12,8 +12,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from promptreel.core.cli import main
-from tests.engine_env import PLANTED_KEY
-from tests.engine_env import clip, env  # noqa: F401  (fixtures)
+from tests.engine_env import PLANTED_KEY, clip, env  # noqa: F401  (fixtures)
 
 
 def _json(capsys):

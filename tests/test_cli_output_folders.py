@@ -7,8 +7,8 @@ import os
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import write_cut
+
 from promptreel.core.cli import main
 from promptreel.core.journal import Journal
 from promptreel.core.sandbox.run import sandbox

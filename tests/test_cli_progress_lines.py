@@ -4,6 +4,7 @@ fill printed "[4/3]" and nothing between "queued" and the end)."""
 
 from __future__ import annotations
 
+import io
 import re
 from fractions import Fraction
 
@@ -64,7 +65,7 @@ def test_terminal_bars_name_the_shot_and_call_a_draft_a_draft_slate():
 
     from promptreel.core.cli.progress import ProgressView
 
-    console = Console(record=True, width=100, force_terminal=True, file=open("/dev/null", "w"))
+    console = Console(record=True, width=100, force_terminal=True, file=io.StringIO())
     view = ProgressView(console, {"j1": "SH010", "j2": "SH020"}.get)
     with view.shown():
         view(Event(EventKind.QUEUED, "j1", model="draft"))

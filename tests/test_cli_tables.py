@@ -4,6 +4,8 @@ than the terminal."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from promptreel.core.catalog import default_catalog
@@ -30,7 +32,7 @@ def test_when_even_the_ids_do_not_fit_each_row_becomes_lines():
     from rich.console import Console
 
     cols = [Col("model", "id"), Col("vendor", "extra"), Col("timecode", "id")]
-    console = Console(width=30, record=True, file=open("/dev/null", "w"))
+    console = Console(width=30, record=True, file=io.StringIO())
     console.print(fitted_table("t", cols, [["veo-3.1-fast-generate-preview", "Google", "01:00:00:00"]], 30))
     lines = console.export_text().splitlines()
     assert all(len(line) <= 30 for line in lines)

@@ -6,9 +6,9 @@ import pytest
 
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import BudgetExceeded, UnsupportedRequest
-from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
+from promptreel.core.slots import FillSettings, fill_slots_sync
 
 SLOTS = [
     Slot(frames=17, rate=Fraction(24000, 1001), size="320x180", prompt="a paper boat in the rain", name="SH010"),

@@ -14,8 +14,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import write_cut
+
 from promptreel.core.catalog import Size, default_catalog
 from promptreel.core.cli import main
 from promptreel.core.errors import UnsupportedRequest

@@ -12,8 +12,8 @@ from promptreel.core.events import EventKind
 from promptreel.core.limits import TokenBucket, limits_for
 from promptreel.core.providers.base import JobState
 from promptreel.core.settings import RouteLimits, Settings
-from tests.fakes.testproto import ClipLocal, media_host
 from tests.engine_env import clip, env  # noqa: F401  (fixtures)
+from tests.fakes.testproto import ClipLocal, media_host
 
 
 def test_batch_runs_each_variant_as_its_own_job(env):

@@ -18,8 +18,7 @@ from promptreel.core.cli import main
 from promptreel.core.journal import Journal
 from promptreel.core.keys import install_log_redaction
 from promptreel.core.providers.base import JobState
-from tests.engine_env import PLANTED_KEY
-from tests.engine_env import clip, env  # noqa: F401  (fixtures)
+from tests.engine_env import PLANTED_KEY, clip, env  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -223,8 +223,8 @@ def test_repeated_uses_in_one_fill_make_one_job_each_at_its_own_length(env, tmp_
     from fractions import Fraction
 
     from promptreel.core.conform.probe import probe
-    from promptreel.core.slots import FillSettings, fill_slots
     from promptreel.core.request import Slot
+    from promptreel.core.slots import FillSettings, fill_slots
 
     def slot(frames: int, name: str) -> Slot:
         return Slot(frames=frames, rate=Fraction(24), size="320x180", prompt="the same kite", model="test-model",

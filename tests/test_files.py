@@ -36,19 +36,17 @@ def test_write_atomic_gives_the_mode_the_umask_allows(tmp_path, mask):
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     target = tmp_path / "cut.otio"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with replacing(target, ".tmp.otio") as temp:
-            temp.write_text("half")
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), replacing(target, ".tmp.otio") as temp:
+        temp.write_text("half")
+        raise RuntimeError("crash mid-write")
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["cut.otio"]
 
 
 def test_a_writer_that_leaves_a_folder_is_cleaned_up_on_failure(tmp_path):
-    with pytest.raises(RuntimeError):
-        with replacing(tmp_path / "cut.otiod") as temp:
-            temp.unlink()
-            (temp / "media").mkdir(parents=True)
-            raise RuntimeError("refused")
+    with pytest.raises(RuntimeError), replacing(tmp_path / "cut.otiod") as temp:
+        temp.unlink()
+        (temp / "media").mkdir(parents=True)
+        raise RuntimeError("refused")
     assert os.listdir(tmp_path) == []
 
 

@@ -1,12 +1,16 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from promptreel.core.errors import BadInput
 from promptreel.core.frames import (
-    parse_rate, rate_label, rate_str, seconds_to_frames_ceil, seconds_to_frames_floor, timecode,
+    parse_rate,
+    rate_label,
+    rate_str,
+    seconds_to_frames_ceil,
+    seconds_to_frames_floor,
+    timecode,
 )
 
 

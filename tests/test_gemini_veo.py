@@ -18,9 +18,9 @@ from promptreel.core.providers.gemini_veo import GeminiVeo
 from promptreel.core.providers.veo import Operation
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeGeminiVeo, Reply, png, tiny_mp4
-from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
 from tests.auth_helpers import signed
+from tests.fakes.images import inline, still
 
 KEY = "AIzaFakeGeminiKey0123456789"
 MODEL = "veo-3.0-generate-001"

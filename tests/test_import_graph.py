@@ -8,6 +8,7 @@ never run (they name types for annotations), so they make no cycle; a private na
 from __future__ import annotations
 
 import ast
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10

@@ -95,7 +95,7 @@ def test_many_threads_opening_a_new_journal_at_once(tmp_path):
     for round_ in range(20):  # a fresh database each round: the race is in setting it up
         start = threading.Barrier(8)
 
-        def open_one(path=tmp_path / f"journal-{round_}.sqlite"):
+        def open_one(path=tmp_path / f"journal-{round_}.sqlite", start=start):
             try:
                 start.wait()
                 Journal(path).jobs()
@@ -116,10 +116,9 @@ def test_a_transaction_goes_in_whole_or_not_at_all(journal, database):
               " VALUES (?,?,?,?,?,?,?,?,?)")
     with journal.transaction():
         journal.execute(insert, row)
-    with pytest.raises(store.IntegrityError):
-        with journal.transaction():
-            journal.execute(insert, ("t2", *row[1:]))
-            journal.execute(insert, row)  # the same id again: the whole group goes
+    with pytest.raises(store.IntegrityError), journal.transaction():
+        journal.execute(insert, ("t2", *row[1:]))
+        journal.execute(insert, row)  # the same id again: the whole group goes
     other = Journal(database)
     assert [r[0] for r in other.execute("SELECT id FROM takes")] == ["t1"]
     other.close()

@@ -137,7 +137,7 @@ def test_an_otio_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
     report = fill_timeline(timeline, engine_filler, FillOptions(output_dir=home / "filled", codec="h264"),
                            size=Size.parse("320x180"))
     assert len(report.filled) == 2 and not report.failed, report.failed
-    for (placeholder, filled), frames in zip(report.filled, (40, 33)):
+    for (_placeholder, filled), frames in zip(report.filled, (40, 33)):
         info = probe(filled.path)
         assert (info.frames, info.rate, info.width, info.height) == (frames, 25, 320, 180)
         assert filled.provenance.model in ("ltx-2.3-fast", "ltx-2.3-pro")

@@ -5,8 +5,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import SAMPLES, as_json, assert_frame_exact
+
 from promptreel.core.cli import main
 
 EDL_2398 = """TITLE: twentythree

@@ -3,10 +3,10 @@
 from fractions import Fraction
 
 import opentimelineio as otio
-
 from otio_helpers import assert_frame_exact
-from promptreel.otio_adapters.demo import run_demo
+
 from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
+from promptreel.otio_adapters.demo import run_demo
 
 
 def test_demo_full_path_offline(tmp_path):

@@ -7,13 +7,13 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import as_json, assert_frame_exact, write_cut
+from test_otio_extend import _luma, _ramp, rng
+
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
 from promptreel.core.sandbox import Limit
 from promptreel.core.sandbox.run import sandbox
-from test_otio_extend import _luma, _ramp, rng
 
 RATE = 24
 START = 3600 * RATE

@@ -11,12 +11,13 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 from otio_helpers import as_json, assert_frame_exact
+from test_otio_edit import cut  # noqa: F401 - the fixture: B (8 frames), then A (source 20..80, 61 frames)
+from test_otio_extend import _luma
+
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
 from promptreel.core.sandbox import Limit
 from promptreel.core.sandbox.run import sandbox
-from test_otio_edit import cut  # noqa: F401 - the fixture: B (8 frames), then A (source 20..80, 61 frames)
-from test_otio_extend import _luma
 
 RATE = 24
 START = 3600 * RATE
@@ -83,7 +84,7 @@ def test_a_split_edit_is_one_take_of_exactly_the_clip(tmp_path, cut, xai, capsys
     assert [(round(c.range_in_parent().start_time.value), round(c.duration().value)) for c in clips] == [
         (8 + offset, n) for offset, n in pieces]
     assert sum(round(c.duration().value) for c in clips) == 61  # exactly A's frames, from A's record frame
-    for c, (offset, n), (h, t) in zip(clips, pieces, handles):
+    for c, (_offset, n), (h, t) in zip(clips, pieces, handles):
         assert_frame_exact(c, n, Fraction(RATE), media_frames=h + n + t)
         ns = c.metadata["promptreel"]
         assert (ns["edit_of"], list(ns["handles"])) == ("A", [h, t])

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import as_json, assert_frame_exact, media_path, write_cut
+
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
 from promptreel.core.sandbox import Limit
@@ -43,12 +43,12 @@ def _ramp(path, frames=48):
 
 def _gray(path, n=0) -> bytes:
     """Frame n of an image or video as grey levels, row after row."""
+    from itertools import islice
+
     import av
 
     with av.open(str(path)) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i == n:
-                break
+        frame = next(islice(c.decode(video=0), n, None))
     frame = frame.reformat(format="gray")
     plane, w = frame.planes[0], frame.width
     data = bytes(plane)

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import SAMPLES, as_json, assert_frame_exact, changed_outside, item_path, media_path
+
 from promptreel.core.catalog import Size
 from promptreel.core.errors import BudgetExceeded
-from promptreel.core.timeline.fill import fill_timeline
 from promptreel.core.made import MadeClip
+from promptreel.core.timeline.fill import fill_timeline
 from promptreel.core.timeline.filler import FillIncomplete, FillOptions, engine_filler
-from tests.fakes.otio_media import pattern_filler, render_pattern
 from promptreel.core.timeline.placeholders import find_placeholders
-from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
 from promptreel.core.timeline.revert import revert_tracks
 from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
+from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
+from tests.fakes.otio_media import pattern_filler, render_pattern
 
 SMALL = Size(width=320, height=180)
 
@@ -271,7 +271,8 @@ def test_refilling_a_draft_keeps_the_original_placeholder(tmp_path, options):
         out = []
         for s in slots:
             d = render_pattern(s.model_copy(update={"seed": 99}), opts)
-            out.append(replace(d, slot=s, provenance=replace(d.provenance, model="veo-3.1", ai_generated=True, cost=0.4)))
+            real = replace(d.provenance, model="veo-3.1", ai_generated=True, cost=0.4)
+            out.append(replace(d, slot=s, provenance=real))
         return out
 
     phs = find_placeholders(t.tracks).placeholders
@@ -317,12 +318,12 @@ def _ramp(path, frames=24):
 
 def _luma(path, n=0):
     """Mean grey level of frame n of an image or video."""
+    from itertools import islice
+
     import av
 
     with av.open(str(path)) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i == n:
-                break
+        frame = next(islice(c.decode(video=0), n, None))
         frame = frame.reformat(format="gray")
         plane, w = frame.planes[0], frame.width
         data = bytes(plane)

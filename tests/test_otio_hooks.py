@@ -1,8 +1,8 @@
 """The `promptreel_scan` and `promptreel_fill` OTIO hooks, run as OTIO pipelines run them (`otio.hooks.run`)."""
 
 import opentimelineio as otio
-
 from otio_helpers import assert_frame_exact
+
 from promptreel.core.catalog import Size
 from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
 from tests.fakes.otio_media import pattern_filler

@@ -2,8 +2,8 @@
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import as_json, assert_frame_exact
+
 from promptreel.core.errors import BadInput
 from promptreel.core.timeline.filler import FillIncomplete
 from promptreel.core.timeline.writeback import PLACEHOLDER_KEY

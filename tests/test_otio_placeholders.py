@@ -4,8 +4,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import SAMPLES
+
 from promptreel.core.catalog import Size
 from promptreel.core.timeline.placeholders import find_placeholders, frame_size, prompt_of
 from promptreel.core.timeline.timebase import exact_rate, frames_at

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import as_json, assert_frame_exact, media_path, write_cut
+
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe
 from promptreel.core.journal import Journal

@@ -1,8 +1,7 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from promptreel.core.catalog import Size, load_catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest

@@ -3,8 +3,7 @@
 import typing
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from promptreel.core.catalog import Family, load_catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest
@@ -185,7 +184,7 @@ def test_long_fields_on_a_small_limit_drop_the_least_important_first():
     # Runway ranks lens, then film stock, then mood lowest: those go, the rest stays whole.
     assert built.dropped == ["audio", NEGATIVE, "lens", "film_stock", "mood"]
     assert "Slow push in, low-angle medium shot." in built.text and "dread" not in built.text
-    assert any("Dropped to fit gen-4.5's 1000-character limit: lens, film_stock, mood." == w for w in built.warnings)
+    assert any(w == "Dropped to fit gen-4.5's 1000-character limit: lens, film_stock, mood." for w in built.warnings)
 
 
 def test_a_single_field_too_long_for_the_model_is_refused():

@@ -6,12 +6,12 @@ import json
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import write_cut
+
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.journal import Journal
+from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.prompts.compose import PromptSpec, compose
 from promptreel.core.prompts.templates import TemplateStore, new_template
 from promptreel.core.request import Slot

@@ -14,22 +14,22 @@ from pathlib import Path
 
 import pytest
 
+from promptreel.core.c2pa import Signing, read_credentials
 from promptreel.core.catalog import default_catalog
 from promptreel.core.cli import main
 from promptreel.core.conform.execute import conform
 from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target
-from promptreel.core.c2pa import Signing, read_credentials
 from promptreel.core.engine import Engine
 from promptreel.core.errors import BadInput, UnsupportedRequest
-from promptreel.core.slots import FillSettings, fill_slots
 from promptreel.core.journal import Journal
+from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.provenance import Marks, chain, container_tags, keep_original, sidecar_path
 from promptreel.core.request import Slot, file_sha256
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.c2pa import make_chain
 from promptreel.core.settings import load_settings
-from promptreel.core.made import MadeClip, Provenance
+from promptreel.core.slots import FillSettings, fill_slots
 from promptreel.resolve_plugin.clipmaker import provenance as resolve_metadata
 from tests.engine_env import make_clip
 

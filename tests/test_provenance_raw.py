@@ -10,8 +10,8 @@ from pathlib import Path
 
 import c2pa
 
-from promptreel.core.cli import main
 from promptreel.core.c2pa import AI_GENERATED, Signing, read_credentials
+from promptreel.core.cli import main
 from promptreel.core.journal import Journal
 from promptreel.core.provenance import record_take, sidecar_path
 from promptreel.core.request import file_sha256

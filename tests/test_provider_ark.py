@@ -1,4 +1,5 @@
-"""BytePlus ModelArk's Seedance tasks: exact request bodies, a round trip against the strict fake, every fault classified."""
+"""BytePlus ModelArk's Seedance tasks: exact request bodies, a round trip against the strict fake, every fault
+classified."""
 
 import base64
 from datetime import datetime

@@ -1,4 +1,5 @@
-"""DashScope's Wan 2.7 video synthesis: exact request bodies, a round trip against the strict fake, every fault classified."""
+"""DashScope's Wan 2.7 video synthesis: exact request bodies, a round trip against the strict fake, every fault
+classified."""
 
 import base64
 from datetime import datetime

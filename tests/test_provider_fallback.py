@@ -11,8 +11,7 @@ from promptreel.core.engine import Engine
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.replicate import problem
-from tests.sandbox_engine import point_at
-from tests.sandbox_engine import run as engine_run
+from tests.sandbox_engine import point_at, run as engine_run
 
 ROUTES = ["replicate", "fal", "runway"]
 CATALOG = """

@@ -7,10 +7,17 @@ import httpx
 import pytest
 
 from promptreel.core.catalog import Size
-from promptreel.core.providers.base import ErrorKind
 from promptreel.core.errors import BadInput
-from promptreel.core.providers.httpkit import (aspect_of, http_error, json_body, kind_for_status, read_image,
-                                                 retry_after, scrub)
+from promptreel.core.providers.base import ErrorKind
+from promptreel.core.providers.httpkit import (
+    aspect_of,
+    http_error,
+    json_body,
+    kind_for_status,
+    read_image,
+    retry_after,
+    scrub,
+)
 
 
 def resp(status=429, **headers):

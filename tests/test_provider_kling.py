@@ -12,8 +12,8 @@ from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.kling import Kling
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeKling, png_file
-from promptreel.core.sandbox.kling import ACCESS, SECRET
 from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, protocol
+from promptreel.core.sandbox.kling import ACCESS, SECRET
 
 CREDS = {"KLING_ACCESS_KEY": ACCESS, "KLING_SECRET_KEY": SECRET}
 
@@ -40,7 +40,7 @@ def test_build_text2video_exact(client):
 
 
 def test_build_image2video_with_tail_pro_mode(client):
-    
+
     png = png_file()
     call = kling(client).build(req(size="1920x1080", seconds=10, audio=False, first_frame=png, last_frame=png), "job-8")
     raw = base64.b64encode(png.read_bytes()).decode()
@@ -80,7 +80,7 @@ async def test_round_trip(fake, client, tmp_path):
 
 
 async def test_image2video_round_trip(fake, client, tmp_path):
-    
+
     proto = kling(client, fake.url)
     sub = await proto.submit(proto.build(req(first_frame=png_file()), "job-2"), tmp_path / "s")
     assert sub.job_id.startswith("image2video/")

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import assert_frame_exact, media_path
+
 from promptreel.core.catalog import Size, default_catalog
 from promptreel.core.errors import UnsupportedRequest
 from promptreel.core.ffmpeg import ffmpeg_exe
@@ -20,8 +20,8 @@ from promptreel.core.sandbox.drive import protocol
 from promptreel.core.sandbox.media import Limit
 from promptreel.core.timeline.fill import fill_timeline
 from promptreel.core.timeline.filler import FillOptions, engine_filler
-from promptreel.otio_adapters.storyboard import Shot as BoardShot, build_board
 from promptreel.core.timeline.timebase import time_range
+from promptreel.otio_adapters.storyboard import Shot as BoardShot, build_board
 from tests.sandbox_engine import point_at
 
 SIZE = Size(width=320, height=180)

@@ -16,10 +16,10 @@ from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, Provid
 from promptreel.core.providers.openai import OpenAIVideos, Video
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeOpenAIVideos, Reply, png, tiny_mp4
-from tests.auth_helpers import signed
-from tests.fakes.images import still
 from promptreel.core.sandbox.drive import download
 from promptreel.core.sandbox.media import image_size
+from tests.auth_helpers import signed
+from tests.fakes.images import still
 
 KEY = "sk-test-openai-0123456789"
 

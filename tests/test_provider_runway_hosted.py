@@ -8,10 +8,11 @@ from __future__ import annotations
 import base64
 import typing
 from fractions import Fraction
+from typing import get_args, get_origin
 
 import pytest
 from runwayml.types import image_to_video_create_params, text_to_video_create_params, video_to_video_create_params
-from typing_extensions import Required, get_args, get_origin, get_type_hints
+from typing_extensions import Required, get_type_hints
 
 from promptreel.core.catalog import load_catalog
 from promptreel.core.errors import UnsupportedRequest

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import as_json, assert_frame_exact, write_cut
+
 from promptreel.core.catalog import default_catalog
 from promptreel.core.cli import main
 from promptreel.core.conform.probe import probe

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from promptreel.core.conform.probe import probe
+from promptreel.core.journal import Journal
 from promptreel.core.sandbox import Limit, sandbox
 from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.gateway import BridgeGateway
-from promptreel.core.journal import Journal
 from promptreel.resolve_plugin.worker import panel_for
 from tests.fakes.resolve import cut_with_placeholders
 

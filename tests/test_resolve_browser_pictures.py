@@ -133,7 +133,8 @@ def test_cost_line_pictures_playback_and_side_by_side_takes(watched, worker, tmp
 
     # Clicking plays it in the page: the take is ProRes, so through an H.264 proxy made once beside it.
     first.click()
-    page.wait_for_function("(() => { const v = document.querySelector('#takes video'); return v && v.readyState >= 2 && v.videoWidth > 0; })()")
+    page.wait_for_function("(() => { const v = document.querySelector('#takes video');"
+                           " return v && v.readyState >= 2 && v.videoWidth > 0; })()")
     src = page.get_attribute("#takes video", "src")
     clip = next(t.path for t in made if str(t.path).replace("/", "%2F") in src)
     assert clip.suffix == ".mov" and clip.with_name(f"{clip.stem}.proxy.mp4").is_file()
@@ -229,9 +230,9 @@ def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_co
     from fractions import Fraction
 
     from promptreel.core.conform.probe import probe
-    from promptreel.core.slots import FillSettings, fill_slots_sync
     from promptreel.core.request import Slot
     from promptreel.core.settings import output_dir
+    from promptreel.core.slots import FillSettings, fill_slots_sync
 
     page = watched.page
     panel, exports = file_panel

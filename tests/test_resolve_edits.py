@@ -3,7 +3,6 @@ once, so every earlier fill keeps its revert."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from promptreel.core.journal import Journal

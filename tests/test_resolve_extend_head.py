@@ -7,13 +7,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+
 from promptreel.core.errors import UserError
 from promptreel.core.journal import Journal
 from promptreel.core.takes import list_takes
 from promptreel.resolve_plugin import edits
 from promptreel.resolve_plugin.extend import extend
 from promptreel.resolve_plugin.fill import revert
-
 from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import FakeResolve, MediaPoolItem
 from tests.test_otio_extend import _luma, _ramp

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from promptreel.core.request import Slot
 from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
-from promptreel.core.request import Slot
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from pathlib import Path
 import httpx
 import opentimelineio as otio
 import pytest
-
 from otio_helpers import SAMPLES, assert_frame_exact, media_path
+
 from promptreel.core.journal import Journal
 from promptreel.core.timeline.filler import engine_filler
-from tests.fakes.otio_media import pattern_filler
 from promptreel.resolve_plugin import filemode, panel_settings
 from promptreel.resolve_plugin.panel import Panel
+from tests.fakes.otio_media import pattern_filler
 
 # Every schema an OTIO 0.18 export from Resolve may hold: anything else makes Resolve's import fatal.
 STOCK = {"Timeline.1", "Stack.1", "Track.1", "Clip.2", "Gap.1", "Transition.1", "Marker.2", "Effect.1",

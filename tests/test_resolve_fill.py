@@ -8,13 +8,18 @@ from fractions import Fraction
 import pytest
 
 from promptreel.core.made import MadeClip
+from promptreel.core.request import Slot
 from promptreel.resolve_plugin import bins, edits
 from promptreel.resolve_plugin.bridge.server import Bridge
-from promptreel.resolve_plugin.errors import (NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem,
-                                              ResolveUnavailable)
+from promptreel.resolve_plugin.errors import (
+    NoPlaceholders,
+    NoProject,
+    NoTimeline,
+    PlaceholderProblem,
+    ResolveUnavailable,
+)
 from promptreel.resolve_plugin.fill import fill, revert
 from promptreel.resolve_plugin.gateway import BridgeGateway, DirectGateway
-from promptreel.core.request import Slot
 from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import FakeResolve, cut_with_placeholders, pool_bins
 

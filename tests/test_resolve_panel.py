@@ -11,8 +11,8 @@ import pytest
 from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.gateway import BridgeGateway
 from promptreel.resolve_plugin.panel import Panel
-from tests.fakes.clips import TestPatternMaker
 from tests.fakes import resolve as fake_resolve
+from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import cut_with_placeholders
 
 

@@ -114,7 +114,7 @@ def test_a_stalled_client_is_let_go(panel):
             try:
                 s.sendall(b"X-Drip-%d: 1\r\n" % i)
                 closed = s.recv(100) == b""
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 closed = True
@@ -143,7 +143,7 @@ def test_the_worker_opens_the_browser_on_a_one_time_link_that_signs_it_in(monkey
     bridge = Bridge(resolve, confined=True)
     serving = threading.Thread(target=bridge.serve_forever)
     serving.start()
-    monkeypatch.setenv("PROMPTREEL_BRIDGE", "%s:%d" % bridge.address)
+    monkeypatch.setenv("PROMPTREEL_BRIDGE", "{}:{}".format(*bridge.address))
     monkeypatch.setenv("PROMPTREEL_BRIDGE_TOKEN", bridge.token)
     monkeypatch.delenv("PROMPTREEL_NO_BROWSER", raising=False)
     opened = []

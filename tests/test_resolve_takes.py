@@ -13,16 +13,16 @@ from promptreel.core.errors import UserError
 from promptreel.core.journal import Journal
 from promptreel.core.takes import list_takes, promote_slot
 from promptreel.resolve_plugin import bins, edits
-from promptreel.resolve_plugin.fill import fill, promote, revert
 from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.errors import ResolveRefused
+from promptreel.resolve_plugin.fill import fill, promote, revert
 from promptreel.resolve_plugin.gateway import BridgeGateway, Clip, ClipImport
 from promptreel.resolve_plugin.placeholders import find_placeholders
 from tests.fakes import resolve as fake
 from tests.fakes.clips import TestPatternMaker
 from tests.fakes.resolve import cut_with_placeholders, pool_bins
-from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)
 from tests.test_resolve_browser import browser_page, open_panel, worker  # noqa: F401  (Chromium; the worker's panel)
+from tests.test_resolve_fill import connect, home  # noqa: F401  (fixtures: both gateways, a private home)  # noqa: F401  (fixtures: both gateways, a private home)
 from tests.test_resolve_panel import scene  # noqa: F401  (the panel over real HTTP, the bridge behind it)
 
 AB = ["draft", "ltx-2.3-fast"]

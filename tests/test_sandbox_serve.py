@@ -17,10 +17,10 @@ from promptreel.core.cli.sandbox import SHELLS
 from promptreel.core.providers.base import JobState
 from promptreel.core.providers.openai import OpenAIVideos
 from promptreel.core.providers.vertex import VertexVeo
-from promptreel.core.sandbox.fake import SANDBOX_KEY
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.drive import download, frame_size, poll_to_end
+from promptreel.core.sandbox.fake import SANDBOX_KEY
 
 SERVE = [sys.executable, "-m", "promptreel.core.cli", "sandbox", "serve"]
 

@@ -14,10 +14,10 @@ import pytest
 from promptreel.core.cli import main
 from promptreel.core.errors import BadInput
 from promptreel.core.journal import Journal
-from promptreel.core.store import MIGRATIONS
 from promptreel.core.providers.base import JobState
 from promptreel.core.request import GenerationRequest
 from promptreel.core.stats import COLUMNS, ModelStats, model_stats, parse_since
+from promptreel.core.store import MIGRATIONS
 from tests.engine_env import clip, env  # noqa: F401  (fixtures)
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

@@ -1,17 +1,16 @@
 """Takes in core: A/B and variants through the engine and the sandbox fakes, the takes table, promote."""
 
-from fractions import Fraction
-
 import json
+from fractions import Fraction
 
 import pytest
 
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import BadInput, UnknownModel, UnsupportedRequest
-from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
 from promptreel.core.sandbox.run import sandbox
+from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.takes import base_seed, choose, get_take, list_takes, promote_slot, record_takes, take_slots
 
 SLOT = Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a lighthouse keeper lights the lamp",

@@ -6,8 +6,8 @@ import json
 from fractions import Fraction
 
 from promptreel.core.cli import main
-from promptreel.core.made import MadeClip
 from promptreel.core.journal import Journal
+from promptreel.core.made import MadeClip
 from promptreel.core.prompts.compose import PromptSpec
 from promptreel.core.request import Slot
 from promptreel.core.takes import list_takes, record_takes

@@ -7,6 +7,7 @@ Kling and LTX publish no Python SDK; the Gemini API's Veo route has none that sp
 from __future__ import annotations
 
 import base64
+import contextlib
 from datetime import date
 from fractions import Fraction
 
@@ -20,7 +21,16 @@ from google import genai
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
-from promptreel.core.sandbox import FakeFal, FakeOpenAIVideos, FakeReplicate, FakeRunway, FakeVertexVeo, Spec, png, render
+from promptreel.core.sandbox import (
+    FakeFal,
+    FakeOpenAIVideos,
+    FakeReplicate,
+    FakeRunway,
+    FakeVertexVeo,
+    Spec,
+    png,
+    render,
+)
 from promptreel.core.sandbox.media import png_file
 
 READS = 10  # status reads before a test gives up (the fakes finish in 2 or 3)
@@ -151,13 +161,10 @@ def test_replicate_sdk_makes_a_prediction_on_the_fake(with_image, tmp_path):
     with FakeReplicate() as fake:
         client = replicate.Client(api_token=fake.key, base_url=fake.url)
         inputs = {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "16:9", "resolution": "720p"}
-        if with_image:  # the SDK uploads a file input through the Files API and sends its URL
-            inputs["image"] = open(png_file("first.png", "1280x720"), "rb")
-        try:
+        with contextlib.ExitStack() as opened:
+            if with_image:  # the SDK uploads a file input through the Files API and sends its URL
+                inputs["image"] = opened.enter_context(open(png_file("first.png", "1280x720"), "rb"))
             prediction = client.predictions.create(model="google/veo-3.1", input=inputs)
-        finally:
-            if with_image:
-                inputs["image"].close()
         for _ in range(READS):
             if prediction.status in ("succeeded", "failed", "canceled"):
                 break

@@ -14,13 +14,13 @@ from promptreel.core.catalog import Route
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import MissingKey, UnsupportedRequest
 from promptreel.core.providers import protocol_class
-from promptreel.core.providers.base import ErrorKind, JobState, MediaRef, ProviderError
+from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
 from promptreel.core.providers.vertex import VertexVeo
 from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeVertexVeo, Reply, Spec, render, tiny_mp4
-from tests.fakes.images import inline, still
 from promptreel.core.sandbox.drive import download
 from tests.auth_helpers import signed
+from tests.fakes.images import inline, still
 
 TOKEN = "ya29.fake-vertex-token-0123"
 PROJECT = "film-project"

@@ -4,7 +4,7 @@ and are imported only when run, so `promptreel --help` starts fast."""
 from __future__ import annotations
 
 import sys
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 import click
 
@@ -43,17 +43,20 @@ SUMMARIES = {
 
 
 class LazyGroup(click.Group):
-    def _eps(self):
+    def _eps(self) -> dict[str, EntryPoint]:
         return {ep.name: ep for ep in entry_points(group="promptreel.commands")}
 
-    def list_commands(self, ctx):
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self._eps())
 
-    def get_command(self, ctx, name):
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         ep = self._eps().get(name)
-        return ep.load() if ep else None
+        if ep is None:
+            return None
+        command: click.Command = ep.load()
+        return command
 
-    def format_commands(self, ctx, formatter):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):

@@ -21,7 +21,7 @@ def cast() -> None:
 @click.option("--note", default="", help='Words added where the prompt names them, e.g. "red coat, short grey hair".')
 @click.option("--replace", is_flag=True, help="Replace a member of the same name.")
 @_PROJECT
-def add(name, images, note, replace, project) -> None:
+def add(name: str, images: tuple[Path, ...], note: str, replace: bool, project: str) -> None:
     """Add NAME with one or more IMAGES (copied into the data folder), in the order models get them."""
     from ..cast import add as add_member
 
@@ -32,7 +32,7 @@ def add(name, images, note, replace, project) -> None:
 @cast.command("list")
 @_PROJECT
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_(project, as_json) -> None:
+def list_(project: str, as_json: bool) -> None:
     """List the cast a project sees (its own and the shared members)."""
     from ..cast import members
 
@@ -53,7 +53,7 @@ def list_(project, as_json) -> None:
 @cast.command()
 @click.argument("name")
 @_PROJECT
-def remove(name, project) -> None:
+def remove(name: str, project: str) -> None:
     """Remove NAME from the cast (its images stay for the takes made with them)."""
     from ..cast import remove as remove_member
 

@@ -31,8 +31,7 @@ def sign(file: Path, key_path: Path) -> None:
     """Check FILE is a valid catalog update, then write its detached signature to FILE.sig."""
     import os
 
-    from ..catalog_update import parse
-    from ..catalog_update import sign as make_signature
+    from ..catalog_update import parse, sign as make_signature
     from ..errors import BadInput
 
     try:

@@ -5,11 +5,23 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..conform.target import codec_families
 from ..conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from ..c2pa import Signing
+    from ..conform.execute import ConformEvent, EventSink
+    from ..conform.plan import ConformPlan, Hdr, Short
+    from ..conform.probe import MediaInfo
+    from ..conform_choices import Fit, FpsMode
+    from ..journal import Journal
+    from ..provenance import Marks
 
 
 @click.command()
@@ -40,21 +52,19 @@ from ..conform_choices import DEFAULT_CODEC, FIT_MODES, FPS_MODES, codec_names
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, fps_mode, anchor, in_point, short,
-            hdr, timecode, audio_channels, dry_run, overwrite, as_json) -> None:
+def conform(source: Path, output: Path, fps: str | None, frames: int | None, seconds: str | None, size: str | None,
+            fit: Fit, codec: str, bit_depth: str | None, fps_mode: FpsMode, anchor: str, in_point: int | None,
+            short: Short, hdr: Hdr, timecode: str, audio_channels: int, dry_run: bool, overwrite: bool,
+            as_json: bool) -> None:
     """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified.
 
     A take or clip promptreel made keeps its provenance: the new clip is marked as the source was
     (AI-generated or a draft slate), its original is kept beside it and the C2PA chain recorded."""
-    from fractions import Fraction
-
-    from ..conform.execute import execute
+    from ..c2pa import Signing, trust_anchors
     from ..conform.plan import Choices, plan_conform
     from ..conform.probe import probe
     from ..conform.target import Target
-    from ..c2pa import Signing, trust_anchors
-    from ..errors import BadInput
-    from ..frames import parse_rate, seconds_to_frames_ceil, seconds_to_frames_floor
+    from ..frames import parse_rate
     from ..journal import Journal
     from ..provenance import made_by_us
     from ..settings import load_settings
@@ -66,15 +76,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
     signing, anchors = Signing.from_settings(settings), trust_anchors(settings)
     made = made_by_us(source, journal, anchors)
     rate = parse_rate(fps) if fps else info.rate
-    if frames is not None and seconds is not None:
-        raise BadInput("Both --frames and --seconds were given.", "Give one length.")
-    if seconds is not None:
-        try:
-            frames = seconds_to_frames_ceil(_seconds(seconds), rate)
-        except (ValueError, ZeroDivisionError):
-            raise BadInput(f"'{seconds}' is not a number of seconds.", "Write it as 5 or 4.5.") from None
-    if frames is None:  # keep the source's duration
-        frames = max(1, seconds_to_frames_floor(Fraction(info.usable_frames) / info.rate, rate))
+    frames = _length(info, rate, frames, seconds)
     dw, dh = info.display_size
     target_args = dict(frames=frames, rate=rate, size=size or f"{dw}x{dh}", codec=codec,
                        start_timecode=timecode, audio_channels=audio_channels)
@@ -99,21 +101,7 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
     from ..conform.execute import ConformFailed
 
     try:
-        if as_json:
-            result = execute(plan, output, overwrite=overwrite)
-        else:
-            from rich.console import Console
-            from rich.progress import Progress
-
-            console = Console(stderr=True)
-            if console.is_terminal:
-                with Progress(console=console, transient=True) as bar:
-                    task = bar.add_task(f"conform {source.name}", total=target.frames)
-                    result = execute(plan, output, overwrite=overwrite, on_event=lambda e: bar.update(
-                        task, completed=e.frame) if e.kind == "progress" else None)
-            else:  # a log or a pipe: a line to start, then one each quarter, not silence until the end
-                click.echo(f"conform {source.name}: {target.frames} frames", err=True)
-                result = execute(plan, output, overwrite=overwrite, on_event=_quarters(target.frames))
+        result = _execute(plan, output, overwrite, quiet=as_json)
     except ConformFailed as e:
         # Not the editor's doing, but theirs to act on: say what failed, not where in our code.
         raise click.ClickException(f"{e} Nothing was written to {output}. Run `promptreel doctor` to check "
@@ -135,7 +123,48 @@ def conform(source, output, fps, frames, seconds, size, fit, codec, bit_depth, f
         click.echo(f"note: {kept['provenance_error']}", err=True)
 
 
-def _keep(journal, clip, made, signing, anchors) -> dict | None:
+def _length(info: MediaInfo, rate: Fraction, frames: int | None, seconds: str | None) -> int:
+    """The target's frames: --frames, or --seconds rounded up to whole frames, or the source's duration."""
+    from fractions import Fraction
+
+    from ..errors import BadInput
+    from ..frames import seconds_to_frames_ceil, seconds_to_frames_floor
+
+    if frames is not None and seconds is not None:
+        raise BadInput("Both --frames and --seconds were given.", "Give one length.")
+    if seconds is not None:
+        try:
+            return seconds_to_frames_ceil(_seconds(seconds), rate)
+        except (ValueError, ZeroDivisionError):
+            raise BadInput(f"'{seconds}' is not a number of seconds.", "Write it as 5 or 4.5.") from None
+    if frames is None:  # keep the source's duration
+        return max(1, seconds_to_frames_floor(Fraction(info.usable_frames) / info.rate, rate))
+    return frames
+
+
+def _execute(plan: ConformPlan, output: Path, overwrite: bool, quiet: bool) -> MediaInfo:
+    """Run the plan, with a bar on a terminal, a line each quarter off one, nothing when `quiet`."""
+    from ..conform.execute import execute
+
+    if quiet:
+        return execute(plan, output, overwrite=overwrite)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    name, frames = plan.source.path.name, plan.target.frames
+    console = Console(stderr=True)
+    if console.is_terminal:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"conform {name}", total=frames)
+            return execute(plan, output, overwrite=overwrite, on_event=lambda e: bar.update(
+                task, completed=e.frame) if e.kind == "progress" else None)
+    # A log or a pipe: a line to start, then one each quarter, not silence until the end.
+    click.echo(f"conform {name}: {frames} frames", err=True)
+    return execute(plan, output, overwrite=overwrite, on_event=_quarters(frames))
+
+
+def _keep(journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, signing: Signing | None,
+          anchors: bytes | None) -> dict[str, Any] | None:
     """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
     from ..slots import keep_provenance
 
@@ -149,7 +178,7 @@ def _keep(journal, clip, made, signing, anchors) -> dict | None:
     return {**out, **keep_provenance(journal, clip, original, marks, signing, anchors)}
 
 
-def _seconds(text: str):
+def _seconds(text: str) -> Fraction:
     from fractions import Fraction
 
     value = Fraction(text.strip())
@@ -164,11 +193,11 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _quarters(total: int):
+def _quarters(total: int) -> EventSink:
     """An on_event that prints the conform's progress each time it passes another quarter."""
     shown = [0]
 
-    def on_event(e) -> None:
+    def on_event(e: ConformEvent) -> None:
         quarter = min(4, e.frame * 4 // max(total, 1)) if e.kind == "progress" else 0
         if quarter > shown[0]:
             shown[0] = quarter

@@ -11,9 +11,9 @@ import click
 @click.option("--since", metavar="DATE", help="Only spend on or after this day (YYYY-MM-DD).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
 @click.option("--sandbox", is_flag=True, help="The sandbox's pretend spend instead (jobs its fakes made).")
-def cost(by, since, as_csv, sandbox) -> None:
-    """Report spend by day, model, project, user or host (the seat that asked). Jobs made by `promptreel sandbox` fakes are not money and are
-    listed only with --sandbox."""
+def cost(by: str, since: str | None, as_csv: bool, sandbox: bool) -> None:
+    """Report spend by day, model, project, user or host (the seat that asked). Jobs made by
+    `promptreel sandbox` fakes are not money and are listed only with --sandbox."""
     from datetime import date
 
     from ..errors import BadInput

@@ -4,8 +4,12 @@ its schema version, upgrading it, and copying a seat's history into the shared o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..store import Target
 
 
 @click.group()
@@ -13,7 +17,7 @@ def db() -> None:
     """The database: status, upgrade, copy a seat's journal into a shared one."""
 
 
-def _version(target) -> int | None:
+def _version(target: Target) -> int | None:
     """The schema version at `target`, None when there is no database there yet."""
     from .. import store
 

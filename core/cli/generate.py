@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from ..catalog import Model
+    from ..plan import PlannedRequest
+    from ..settings import Settings
+    from ..takes import Kind
 
 
 @click.command()
@@ -37,9 +46,11 @@ import click
 @click.option("--allow-long-draft", is_flag=True, help="Render a draft past an hour (or bigger than the free "
               "disk) instead of refusing it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, size_text, seed, negative, first_frame,
-             last_frame, refs, audio, variants, shot, out, budget, no_cache, remix_of, extend_video,
-             allow_long_draft, as_json) -> None:
+def generate(prompt: str, model_ids: tuple[str, ...], models_csv: str | None, seconds: int | None, frames: int | None,
+             fps_text: str | None, aspect: str | None, size_text: str | None, seed: int | None, negative: str | None,
+             first_frame: Path | None, last_frame: Path | None, refs: tuple[Path, ...], audio: bool | None,
+             variants: int, shot: str | None, out: Path | None, budget: float | None, no_cache: bool,
+             remix_of: str | None, extend_video: str | None, allow_long_draft: bool, as_json: bool) -> None:
     """Generate a clip from a prompt; with several models, an A/B in one batch. Every result is
     recorded as a take of the shot (`promptreel takes`)."""
     import asyncio
@@ -95,7 +106,7 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
     check_writable(output_dir(settings), "The output folder")  # before anything is spent
 
     shot = shot or shot_name(prompt)
-    kind = "ab" if len(models) > 1 else "variants"
+    kind: Kind = "ab" if len(models) > 1 else "variants"
     # The shot goes on each job (tags are not part of a request's identity), so `resume` can record
     # the takes of a generate that was killed before it could.
     planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags, **take_tags(shot, kind)}}))
@@ -116,8 +127,10 @@ def generate(prompt, model_ids, models_csv, seconds, frames, fps_text, aspect, s
         raise click.exceptions.Exit(1)
 
 
-def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text, first_frame, last_frame, refs,
-          audio, variants, sources, settings):
+def _plan(model: Model, prompt: str, negative: str | None, seed: int | None, seconds: int | None, frames: int | None,
+          fps: Fraction | None, aspect: str | None, size_text: str | None, first_frame: Path | None,
+          last_frame: Path | None, refs: tuple[Path, ...], audio: bool | None, variants: int,
+          sources: dict[str, str | None], settings: Settings) -> PlannedRequest:
     """One model's request, checked against the catalog (refused before anything is spent)."""
     from pydantic import ValidationError
 
@@ -134,9 +147,9 @@ def _plan(model, prompt, negative, seed, seconds, frames, fps, aspect, size_text
         size = Size.parse(model.sizes[aspect][0])
     else:
         size = model.all_sizes(with_image=first_frame is not None)[0]
-    common = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
-                  last_frame=last_frame)
-    extra = dict(reference_images=tuple(refs), audio=audio, variants=variants, **sources)
+    common: dict[str, Any] = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
+                                  last_frame=last_frame)
+    extra: dict[str, Any] = dict(reference_images=tuple(refs), audio=audio, variants=variants, **sources)
     try:
         if frames is not None and not model.any_duration:
             return plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, settings=settings,
@@ -160,7 +173,7 @@ def _clip_seconds(path: Path) -> int:
     return max(1, math.ceil(probe(path, check_duplicate=False).seconds))
 
 
-def _earlier_request(job_id: str) -> dict:
+def _earlier_request(job_id: str) -> dict[str, Any]:
     """The request of an earlier job in the journal ({} when there is none: the engine says so later)."""
     from ..journal import Journal
 

@@ -13,7 +13,7 @@ _STATES = ["planned", "submitting", "unknown", "queued", "running", "succeeded",
 @click.command()
 @click.option("--state", "states", multiple=True, type=click.Choice(_STATES), help="Only jobs in this state (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def jobs(states, as_json) -> None:
+def jobs(states: tuple[str, ...], as_json: bool) -> None:
     """List jobs in the journal."""
     from ..journal import Journal
     from ..providers.base import JobState
@@ -53,7 +53,7 @@ def jobs(states, as_json) -> None:
               help="Only download this finished job's take again from the provider, into this seat's output folder "
                    "(a take another seat made that this one cannot read); no new job, no charge.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def resume(resend, abandon, refetch, as_json) -> None:
+def resume(resend: tuple[str, ...], abandon: tuple[str, ...], refetch: tuple[str, ...], as_json: bool) -> None:
     """Collect every unfinished job (polls and downloads; creates nothing)."""
     import asyncio
 

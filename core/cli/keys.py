@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..errors import UserError
 
 
 def _check_name(name: str) -> str:
@@ -15,7 +19,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _no_keyring(e: Exception):
+def _no_keyring(e: Exception) -> UserError:
     from ..errors import UserError
 
     return UserError(f"The OS keyring is not available here ({type(e).__name__}).",

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from ..catalog import Model
+    from ..choose import By, Choice
+    from ..request import Slot
 
-def lifecycle_text(m) -> str:
+
+def lifecycle_text(m: Model) -> str:
     """A model's lifecycle in a few words: state, the day it ends, and what replaces it."""
     state = m.state()
     when = m.shutdown_on()
-    text = state
+    text: str = state
     if state == "retired" and when:
         text += f" {when}"
     elif when:
@@ -21,7 +27,7 @@ def lifecycle_text(m) -> str:
     return text
 
 
-def _slot_for(text: str):
+def _slot_for(text: str) -> Slot:
     """The slot of a placeholder named in a timeline file, read by the OTIO side (an entry point, so core
     imports none of it)."""
     from importlib.metadata import entry_points
@@ -31,10 +37,11 @@ def _slot_for(text: str):
     found = [ep for ep in entry_points(group="promptreel.slots") if ep.name == "timeline"]
     if not found:
         raise BadInput("This install cannot read timeline files.", "Reinstall promptreel (pip install promptreel).")
-    return found[0].load()(text)
+    slot: Slot = found[0].load()(text)
+    return slot
 
 
-def _record(c) -> str:
+def _record(c: Choice) -> str:
     s = c.stats
     if s is None or not (s.delivered or s.failed):
         return "new"
@@ -42,7 +49,8 @@ def _record(c) -> str:
     return f"{s.delivered}/{s.delivered + s.failed}{wait}"
 
 
-def _rank(frames, fps, size, needs, for_slot, by, since, as_json) -> None:
+def _rank(frames: int | None, fps: str | None, size: str | None, needs: str | None, for_slot: str | None, by: By,
+          since: str | None, as_json: bool) -> None:
     """`promptreel models --frames N [--fps R] [--size WxH] [--needs ...]` or `--for TIMELINE:NAME`."""
     from ..choose import load_ranking, sketch_slot
     from ..errors import BadInput
@@ -53,6 +61,7 @@ def _rank(frames, fps, size, needs, for_slot, by, since, as_json) -> None:
             raise BadInput("--for takes the slot from the placeholder.", "Drop --frames, --fps and --size.")
         slot = _slot_for(for_slot)
     else:
+        assert frames is not None, "models() ranks with --frames or --for"
         slot = sketch_slot(frames, fps or 24, size or "1920x1080")
     ranking = load_ranking(slot, needs, by, parse_since(since) if since else None)
     if as_json:
@@ -109,8 +118,8 @@ def _rank(frames, fps, size, needs, for_slot, by, since, as_json) -> None:
 @click.option("--since", metavar="WHEN", default=None,
               help="Count your record from jobs since: 7d, 12h, 2w, or a date (default: every job).")
 @click.pass_context
-def models(ctx: click.Context, as_json: bool, show_all: bool, frames, fps, size, needs, for_slot, by,
-           since) -> None:
+def models(ctx: click.Context, as_json: bool, show_all: bool, frames: int | None, fps: str | None, size: str | None,
+           needs: str | None, for_slot: str | None, by: By, since: str | None) -> None:
     """List the models, what they make, what they cost and their lifecycle; or, with --frames (or --for),
     rank the models that can fill one slot.
 
@@ -167,8 +176,8 @@ def models(ctx: click.Context, as_json: bool, show_all: bool, frames, fps, size,
         console.print(f"{hidden} retired model(s) not shown: `promptreel models --all` lists them.", highlight=False)
 
 
-from .models_update import update  # noqa: E402  (subcommands, in their own modules)
 from .models_discover import add, discover  # noqa: E402
+from .models_update import update  # noqa: E402  (subcommands, in their own modules)
 
 models.add_command(update)
 models.add_command(discover)

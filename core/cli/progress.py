@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..events import Event, EventKind
+from ..events import Event, EventKind, OnEvent
 from ..frames import rate_label
+
+if TYPE_CHECKING:  # rich and the engine are imported when a run starts: `--help` stays fast
+    from rich.console import Console
+    from rich.progress import TaskID
+
+    from ..engine import JobResult
+    from ..journal import Journal
 
 
 def job_label(e: Event) -> str:
@@ -23,13 +31,13 @@ def job_label(e: Event) -> str:
 class ProgressView:
     """One bar per job: generation as 0..100 %, then the download in bytes."""
 
-    def __init__(self, console, shot_of: Callable[[str], str] | None = None):
+    def __init__(self, console: Console, shot_of: Callable[[str], str] | None = None):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.shot_of = shot_of or (lambda job_id: "")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                                  TimeElapsedColumn(), console=console, transient=False)
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, e: Event) -> None:
         if e.job_id not in self._tasks:
@@ -45,8 +53,9 @@ class ProgressView:
             self.progress.update(task, status=f"generating{pct}",
                                  completed=(e.progress or 0) * 90)  # the last 10 % is the download
         elif e.kind is EventKind.DOWNLOADING:
-            done = f"{e.bytes / 1e6:.1f} MB" + (f" / {e.total / 1e6:.1f} MB" if e.total else "")
-            frac = e.bytes / e.total if e.total else 0
+            got = e.bytes or 0
+            done = f"{got / 1e6:.1f} MB" + (f" / {e.total / 1e6:.1f} MB" if e.total else "")
+            frac = got / e.total if e.total else 0
             self.progress.update(task, status=f"downloading {done}", completed=90 + 10 * frac)
         elif e.kind in (EventKind.DONE, EventKind.CACHED):
             self.progress.update(task, status=e.kind.value, completed=100)
@@ -54,7 +63,7 @@ class ProgressView:
             self.progress.update(task, status="left for resume" if e.resumable else "failed")
 
     @contextmanager
-    def shown(self):
+    def shown(self) -> Iterator[ProgressView]:
         with self.progress:
             yield self
 
@@ -94,7 +103,8 @@ class JournalShots:
     (a demo points the data folder elsewhere first)."""
 
     def __init__(self, names: dict[str, str] | None = None):
-        self.names, self._journal = names or {}, None
+        self.names: dict[str, str] = names or {}
+        self._journal: Journal | None = None
 
     def __call__(self, job_id: str) -> str:
         from ..journal import Journal
@@ -114,7 +124,8 @@ class JournalShots:
 
 
 @contextmanager
-def event_sink(as_json: bool, console=None, names: dict[str, str] | None = None):
+def event_sink(as_json: bool, console: Console | None = None,
+               names: dict[str, str] | None = None) -> Iterator[OnEvent]:
     """The on_event callback for a run: progress bars on a terminal, a line per state change off one (both
     on stderr), or nothing when printing JSON."""
     if as_json:
@@ -135,7 +146,7 @@ def event_sink(as_json: bool, console=None, names: dict[str, str] | None = None)
         shots.close()
 
 
-def result_dict(r) -> dict:
+def result_dict(r: JobResult) -> dict[str, Any]:
     info = r.info
     return {
         "job_id": r.job_id, "model": r.model, "variant": r.variant, "state": r.state.value,
@@ -146,8 +157,8 @@ def result_dict(r) -> dict:
     }
 
 
-def print_results(results, as_json: bool, take_ids: list[str] | None = None) -> None:
-    takes = take_ids or [None] * len(results)
+def print_results(results: Sequence[JobResult], as_json: bool, take_ids: list[str] | None = None) -> None:
+    takes: Sequence[str | None] = take_ids or [None] * len(results)
     if as_json:
         rows = [{**result_dict(r), **({"take_id": t} if t else {})} for r, t in zip(results, takes)]
         click.echo(json.dumps(rows, indent=2))

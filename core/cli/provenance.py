@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 
-def _credentials(c: dict | None, indent: str) -> list[str]:
+def _credentials(c: dict[str, Any] | None, indent: str) -> list[str]:
     if c is None:
         return [f"{indent}content credentials: none"]
     if c.get("remote_url"):
@@ -27,7 +28,7 @@ def _credentials(c: dict | None, indent: str) -> list[str]:
     return lines
 
 
-def describe(found: dict) -> list[str]:
+def describe(found: dict[str, Any]) -> list[str]:
     """The chain in words, clip first."""
     lines = [found["file"], f"  sha256 {found['sha256']}"]
     if found["disclosure"]:
@@ -63,7 +64,7 @@ def describe(found: dict) -> list[str]:
                    "--key, else signing_cert and signing_key in settings.toml).")
 @click.option("--cert", type=click.Path(path_type=Path), help="Certificate chain (PEM, end-entity first) for --sign.")
 @click.option("--key", type=click.Path(path_type=Path), help="Private key (PEM) of --cert.")
-def provenance(file, as_json, sign, cert, key) -> None:
+def provenance(file: Path, as_json: bool, sign: bool, cert: Path | None, key: Path | None) -> None:
     """Trace a conformed clip or a raw take back to the provider's original and its content credentials."""
     from ..c2pa import Signing, trust_anchors
     from ..errors import BadInput
@@ -77,7 +78,7 @@ def provenance(file, as_json, sign, cert, key) -> None:
     if sign or cert or key:
         if bool(cert) != bool(key):
             raise BadInput("--cert and --key go together.", "Pass both, or neither to use settings.toml.")
-        signing = Signing.from_files(cert, key) if cert else Signing.from_settings(settings)
+        signing = Signing.from_files(cert, key) if cert and key else Signing.from_settings(settings)
         if signing is None:
             raise BadInput("No signing certificate was given.",
                            "Pass --cert and --key, or set signing_cert and signing_key in settings.toml.")

@@ -14,7 +14,7 @@ import click
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--budget", type=float, help="Refuse if the estimate passes this many USD.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def refine(take_id, change, out, budget, as_json) -> None:
+def refine(take_id: str, change: str, out: Path | None, budget: float | None, as_json: bool) -> None:
     """Refine TAKE by saying what to CHANGE. Models that remake their own takes (Gemini Omni, Grok, Luma,
     LTX, Sora, Runway, Kling omni) continue from it; others re-run its prompt with the change and its seed."""
     from ..catalog import load_catalog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import threading
 
@@ -12,7 +13,7 @@ import click
 # variable that promptreel never sees, or changes an exported real key and not the base URL beside
 # it, and the request goes to the real vendor. Values are quoted, since paths may hold spaces.
 def _fish(name: str, value: str) -> str:
-    return "set -gx %s '%s'" % (name, value.replace("\\", "\\\\").replace("'", "\\'"))
+    return "set -gx {} '{}'".format(name, value.replace("\\", "\\\\").replace("'", "\\'"))
 
 
 def _powershell(name: str, value: str) -> str:
@@ -53,8 +54,7 @@ def serve(routes: tuple[str, ...], all_routes: bool, port: int, latency: float, 
     that runs promptreel; Ctrl-C stops the fakes. A request may ask for a fault with the header
     X-Fake-Fault (or the query parameter fake_fault): see promptreel.core.sandbox.
     """
-    from ..sandbox import SMALL, FULL, fake_classes
-    from ..sandbox import sandbox as start
+    from ..sandbox import FULL, SMALL, fake_classes, sandbox as start
 
     chosen = None if all_routes or not routes else list(routes)
     fakes = fake_classes()
@@ -65,7 +65,5 @@ def serve(routes: tuple[str, ...], all_routes: bool, port: int, latency: float, 
         for name, value in env.items():
             click.echo(SHELLS[shell](name, value))
         click.echo(f"# serving {', '.join(env.fakes)}; Ctrl-C stops", err=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass

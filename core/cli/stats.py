@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -11,7 +12,7 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def _failures(row: dict) -> str:
+def _failures(row: dict[str, Any]) -> str:
     from ..stats import FAILURE_CLASSES
 
     return ", ".join(f"{row[c]} {c.replace('_', ' ')}" for c in FAILURE_CLASSES if row[c]) or "-"
@@ -21,7 +22,7 @@ def _failures(row: dict) -> str:
 @click.option("--since", metavar="WHEN", help="Only jobs created since: 7d, 12h, 2w, or a date (2026-11-01).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def stats(since, as_csv, as_json) -> None:
+def stats(since: str | None, as_csv: bool, as_json: bool) -> None:
     """Per model and route: jobs, success rate, failures by class, time to media, cost per second."""
     from ..journal import Journal
     from ..stats import COLUMNS, model_stats, parse_since
@@ -29,7 +30,8 @@ def stats(since, as_csv, as_json) -> None:
     start = parse_since(since) if since else None
     journal = Journal.open_default()
     try:
-        rows = [s.row() for s in model_stats(journal, start)]
+        found = model_stats(journal, start)
+        rows = [s.row() for s in found]
     finally:
         journal.close()
     if as_json:
@@ -56,8 +58,8 @@ def stats(since, as_csv, as_json) -> None:
     for name in ("jobs", "success", "median s", "p90 s", "USD/s"):
         table.add_column(name, justify="right")
     table.add_column("failures")
-    for r in rows:
-        table.add_row(r["model"], r["route"], str(r["jobs"]), _num(r["success_rate"], ".0%"),
-                      _num(r["median_s"], ".1f"), _num(r["p90_s"], ".1f"), _num(r["usd_per_second"], ".3f"),
+    for s, r in zip(found, rows):
+        table.add_row(s.model, s.route, str(s.jobs), _num(s.success_rate, ".0%"),
+                      _num(s.median_s, ".1f"), _num(s.p90_s, ".1f"), _num(s.usd_per_second, ".3f"),
                       _failures(r))
     Console().print(table)

@@ -4,8 +4,14 @@ columns are left out, at any width."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # rich is imported when a table is printed: `--help` stays fast
+    from rich.console import Console, ConsoleOptions
+    from rich.segment import Segment
+    from rich.table import Table
 
 WORD = 30  # a longer word may be folded
 FOLDED = 8  # the narrowest a text column gets when folding inside words
@@ -19,7 +25,7 @@ class Col:
     drop: int = 0  # among `extra` columns, the higher is dropped first
 
 
-def fitted_table(title: str | None, cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int):
+def fitted_table(title: str | None, cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> Table | Lines:
     """A rich Table of `rows` that fits `width` columns without cutting an `id` column; the columns it
     left out are named in its caption."""
     from rich.table import Table
@@ -72,7 +78,7 @@ class Lines:
     def __init__(self, lines: list[str]):
         self.lines = lines
 
-    def __rich_console__(self, console, options):
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         from rich.segment import Segment
 
         width = max(options.max_width, 1)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..takes import Take
 
 
 @click.command()
@@ -20,7 +24,8 @@ import click
               help="Also write a contact sheet of the takes listed: each take's middle frame, with its shot, "
                    "model, seed, cost and time to make (.html) or the pictures alone on a grid (.png).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def takes(shot, group, chosen, user, host, chain_of, sheet, as_json) -> None:
+def takes(shot: str | None, group: str | None, chosen: str | None, user: str | None, host: str | None,
+          chain_of: str | None, sheet: Path | None, as_json: bool) -> None:
     """List takes, newest group last; * marks each shot's chosen take."""
     from ..journal import Journal
     from ..takes import chain, choose, depth, list_takes, making_seconds
@@ -70,7 +75,7 @@ def takes(shot, group, chosen, user, host, chain_of, sheet, as_json) -> None:
                                                 else ""))
 
 
-def sheet_lines(t, seconds: float | None) -> tuple[str, ...]:
+def sheet_lines(t: Take, seconds: float | None) -> tuple[str, ...]:
     """The words under a take on a contact sheet."""
     return (f"{t.kind} · seed {'—' if t.seed is None else t.seed} · ${float(t.provenance.get('cost') or 0):.2f}"
             + (f" · {seconds:g} s to make" if seconds is not None else ""),

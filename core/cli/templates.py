@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..prompts.templates import TemplateStore
 
 
 @click.group()
@@ -13,7 +17,7 @@ def templates() -> None:
     """Save, list, show, delete, export and import prompt templates."""
 
 
-def _store():
+def _store() -> TemplateStore:
     from ..prompts.templates import TemplateStore
 
     return TemplateStore()

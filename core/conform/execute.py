@@ -19,17 +19,18 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from ..conform_choices import DEFAULT_CODEC
 from ..errors import BadInput, UnsupportedRequest, UserError
 from ..ffmpeg import die_with_parent
-from ..procs import pid_alive
 from ..folders import is_writable
 from ..frames import rate_label
+from ..procs import pid_alive
 from ..request import Slot
 from .plan import AUDIO_CODEC, Choices, ConformPlan, plan_conform
 from .probe import MediaInfo, probe
-from .target import DEFAULT_CODEC, Target
+from .target import Target
 
 # ffmpeg's words for a full disk (ENOSPC) and a file-size limit (EFBIG).
 _DISK_FULL = ("No space left on device", "File too large")
@@ -55,7 +56,7 @@ class ConformEvent:
     def fraction(self) -> float:
         return self.frame / self.frames if self.frames else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int]:
         return {"kind": self.kind, "output": str(self.output), "frame": self.frame, "frames": self.frames,
                 "message": self.message}
 
@@ -71,7 +72,7 @@ def conform(source: Path, output: Path, target: Target, choices: Choices | None 
 
 def conform_slot(source: Path, slot: Slot, output: Path, choices: Choices | None = None, *,
                  codec: str = DEFAULT_CODEC, on_event: EventSink | None = None, overwrite: bool = False,
-                 **target_fields) -> MediaInfo:
+                 **target_fields: Any) -> MediaInfo:
     """What the engine calls for a job planned from a slot: `output` gets exactly the slot's frames."""
     return conform(source, output, Target.from_slot(slot, codec, **target_fields), choices,
                    on_event=on_event, overwrite=overwrite)
@@ -130,7 +131,7 @@ _PARTIAL = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.partial\.[A-Za-z0-9]+$")
 def clean_stale_partials(folder: Path) -> list[Path]:
     """Delete the half-written clips that a killed conform left in `folder` (their writer's pid, in the
     name, is gone); a live process's are left alone. Returns what was deleted."""
-    gone = []
+    gone: list[Path] = []
     try:
         found = [(p, _PARTIAL.match(p.name)) for p in Path(folder).iterdir()]
     except OSError:
@@ -189,7 +190,9 @@ def _run(plan: ConformPlan, temp: Path, output: Path, emit: EventSink) -> None:
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=die_with_parent)
     errors: list[str] = []
-    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
+    stderr = proc.stderr
+    reader = threading.Thread(target=lambda: errors.extend(stderr), daemon=True)
     reader.start()
     n = plan.target.frames
     frame = 0
@@ -222,7 +225,7 @@ def conform_many(jobs: Iterable[tuple[Path, Path, Target, Choices | None]], *, w
     in order: one bad clip does not stop the batch."""
     jobs = list(jobs)
 
-    def one(job):
+    def one(job: tuple[Path, Path, Target, Choices | None]) -> MediaInfo | Exception:
         try:
             return conform(*job, on_event=on_event, overwrite=overwrite)
         except Exception as e:  # returned, not raised: the caller reports each clip

@@ -12,15 +12,18 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import BadInput, UnsupportedRequest
 from ..conform_choices import Fit, FpsMode
+from ..errors import BadInput, UnsupportedRequest
 from ..frames import rate_label, rate_str
 from .probe import AudioInfo, MediaInfo
 from .target import Target, codec_families
+
+if TYPE_CHECKING:
+    from ffmpeg.nodes import OutputStream  # ffmpeg-python ships no types: this names what it is
 
 Anchor = Literal["start", "centre", "end"]
 Short = Literal["hold", "slow", "refuse"]
@@ -99,7 +102,7 @@ class ConformPlan:
             args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
         return args
 
-    def stream(self, output: Path | str):
+    def stream(self, output: Path | str) -> OutputStream:
         """The ffmpeg-python graph for this plan (building it runs nothing)."""
         import ffmpeg
 
@@ -157,7 +160,7 @@ class ConformPlan:
         pcm = f"{t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels, {float(t.seconds):.3f} s"
         if self.silent_audio:
             return f"silence (the source has none), {pcm}."
-        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo != 1 else "") + "."
+        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo is not None and self.tempo != 1 else "") + "."
 
     def _colour_words(self) -> str:
         s = self.source
@@ -242,6 +245,30 @@ def _needed(strategy: str, source: MediaInfo, target: Target) -> int:
 def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = None) -> ConformPlan:
     choices = choices or Choices()
     notes: list[str] = []
+    timing = _timing(source, target, choices, notes)
+    video = _time_filters(timing, source, target)
+    picture = _picture(source, target, choices, notes)
+    video += picture.filters
+    tempo, audio, silent = _audio_filters(source, target, timing)
+    return ConformPlan(source, target, choices, timing.strategy, timing.in_frame, timing.take, timing.hold,
+                       timing.stretch, tempo, picture.size_steps, video, audio, picture.pix_fmt, picture.colour,
+                       picture.range_converted, picture.tone_mapped, notes, silent)
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """Which source frames make the target's, and how they are retimed."""
+
+    strategy: str  # same, speed, nearest, blend, minterpolate
+    in_frame: int  # the first source frame used
+    take: int  # source frames used
+    hold: int  # times the last frame is repeated at the end (--short hold)
+    stretch: Fraction  # how much slower the source plays (--short slow); 1 otherwise
+    margin: int  # extra source frames kept for a resampler to look ahead into
+
+
+def _timing(source: MediaInfo, target: Target, choices: Choices, notes: list[str]) -> _Timing:
+    """The frame-rate strategy, the in-point, and what is done when the clip is short."""
     usable = source.usable_frames - choices.drop_last
     strategy = choose_strategy(source, target, choices.fps_mode)
     if choices.fps_mode == "auto" and strategy == "speed" and usable < _needed("speed", source, target) \
@@ -288,32 +315,57 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
                 notes.append("Note: slowing to fit repeats frames (nearest); choose --fps-mode blend to mix them.")
     take = min(available, need)
     margin = 0 if one_to_one else min(available - take, math.ceil(source.rate / target.rate) + 1)
+    return _Timing(strategy, in_frame, take, hold, stretch, margin)
 
-    video: list[Filter] = [("trim", (), {"start_frame": in_frame, "end_frame": in_frame + take + margin}),
+
+def _time_filters(timing: _Timing, source: MediaInfo, target: Target) -> list[Filter]:
+    """Cut the source frames out, retime them to the target rate, and stamp exactly N frames."""
+    one_to_one = timing.strategy in ("same", "speed")
+    start = timing.in_frame
+    video: list[Filter] = [("trim", (), {"start_frame": start, "end_frame": start + timing.take + timing.margin}),
                            ("setpts", ("PTS-STARTPTS",), {})]
     if not one_to_one:
+        stretch = timing.stretch
         if stretch != 1:
             video.append(("setpts", (f"PTS*{stretch.numerator}/{stretch.denominator}",), {}))
         rate = rate_str(target.rate)
-        video.append({
+        retime: dict[str, Filter] = {
             "nearest": ("fps", (), {"fps": rate}),
             "blend": ("framerate", (), {"fps": rate}),
             "minterpolate": ("minterpolate", (), {"fps": rate, "mi_mode": "mci", "mc_mode": "aobmc", "vsbmc": 1}),
-        }[strategy])
-    if hold or not one_to_one:
+        }
+        video.append(retime[timing.strategy])
+    if timing.hold or not one_to_one:
         # Time-based resampling can end one frame early at the end of the stream; the frame it
         # would have shown is the last one, so a clone is exact. Trimming to N removes any excess.
-        video.append(("tpad", (), {"stop_mode": "clone", "stop": hold + 2}))
+        video.append(("tpad", (), {"stop_mode": "clone", "stop": timing.hold + 2}))
     # Frame k is shown at k / rate, exactly: cloned frames and retimed ones carry the timestamps
     # of the source rate, which the encoder's constant-rate clock would otherwise drop or repeat.
     video += [("trim", (), {"end_frame": target.frames}),
               ("setpts", (f"N*{target.rate.denominator}/{target.rate.numerator}/TB",), {})]
+    return video
 
+
+@dataclass(frozen=True)
+class _Picture:
+    """Size, colour and pixel format: the filters after the timing ones, and what they make."""
+
+    filters: list[Filter]
+    size_steps: list[str]
+    pix_fmt: str
+    colour: dict[str, str]
+    range_converted: bool
+    tone_mapped: bool
+
+
+def _picture(source: MediaInfo, target: Target, choices: Choices, notes: list[str]) -> _Picture:
+    """Scale and pad or crop to the target size; tone-map HDR or carry the colour through, labelled."""
     size_filters, size_steps = _size_filters(source, target, choices.fit)
     pix_fmt = target.pix_fmt(alpha=source.has_alpha)
     hdr = _hdr(source, target, choices.hdr)
     tone_mapped = hdr is not None and choices.hdr == "tonemap"
     range_converted = source.color_range == "pc" and not source.is_rgb
+    video: list[Filter] = []
     if tone_mapped:  # zscale converts the range with everything else
         video += _tone_map(source) + [("format", (pix_fmt,), {})]
     else:
@@ -338,24 +390,27 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
     labels = {"range" if k == "color_range" else k: v for k, v in colour.items()}
     video += size_filters
     video += [("setsar", (str(target.pixel_aspect),), {}), ("setparams", (), labels), ("format", (pix_fmt,), {})]
+    return _Picture(video, size_steps, pix_fmt, colour, range_converted, tone_mapped)
 
+
+def _audio_filters(source: MediaInfo, target: Target, timing: _Timing) -> tuple[Fraction | None, list[Filter], bool]:
+    """(tempo, filters, silent): the source's first audio stream cut and retimed with the picture, or
+    silence when the target asks for audio the source lacks, or nothing."""
     tempo: Fraction | None = None
     audio: list[Filter] = []
     silent = False
     end = round(Fraction(target.frames) / target.rate * target.audio_rate)  # samples: exactly the clip's length
     if target.audio_channels > 0 and source.audio:
         src_rate = source.audio[0].rate or target.audio_rate
-        tempo = (target.rate / source.rate) if strategy == "speed" else 1 / stretch
-        audio = [("atrim", (), {"start_sample": int(Fraction(in_frame) / source.rate * src_rate)}),
+        tempo = (target.rate / source.rate) if timing.strategy == "speed" else 1 / timing.stretch
+        audio = [("atrim", (), {"start_sample": int(Fraction(timing.in_frame) / source.rate * src_rate)}),
                  ("asetpts", ("PTS-STARTPTS",), {})]
         audio += [("atempo", (f"{float(step):.6f}",), {}) for step in _atempo_steps(tempo)]
         audio += [("aresample", (target.audio_rate,), {}), ("apad", (), {}), ("atrim", (), {"end_sample": end})]
     elif target.audio_channels > 0:  # the target asks for audio the source lacks: silence, as long as the clip
         tempo, silent = Fraction(1), True
         audio = [("atrim", (), {"end_sample": end})]
-
-    return ConformPlan(source, target, choices, strategy, in_frame, take, hold, stretch, tempo, size_steps,
-                       video, audio, pix_fmt, colour, range_converted, tone_mapped, notes, silent)
+    return tempo, audio, silent
 
 
 def plan_for_take(rate: Fraction, width: int, height: int, frames: int, target: Target, audio: bool = False,

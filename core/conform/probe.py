@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import MediaError
+
+if TYPE_CHECKING:
+    import av
+    import av.container
+    import av.stream
 
 # FFmpeg's colour enums (libavutil/pixfmt.h) -> the names ffmpeg's options take.
 PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
@@ -129,7 +135,7 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             first_pts = times[0][0]
             deltas = [b[0] - a[0] for a, b in zip(times, times[1:])]
             typical = _median(deltas) if deltas else (times[0][1] or 0)
-            variable = bool(deltas) and any(abs(d - typical) > max(1, typical * VFR_TOLERANCE) for d in deltas)
+            variable = bool(deltas) and any(abs(d - typical) > max(Fraction(1), typical * VFR_TOLERANCE) for d in deltas)
             last_duration = times[-1][1] or typical
             end_pts = times[-1][0] + last_duration
             duration = Fraction(end_pts - first_pts) * tb if tb else Fraction(0)
@@ -190,7 +196,7 @@ def _exact_rate(measured: Fraction, declared: Fraction) -> Fraction:
     return measured
 
 
-def _chroma(fmt) -> str:
+def _chroma(fmt: av.VideoFormat) -> str:
     if len(fmt.components) < 3:
         return "4:0:0"
     w, h = fmt.chroma_width(), fmt.chroma_height()
@@ -208,9 +214,9 @@ def _may_repeat(sizes: list[int]) -> bool:
     return last * 2 < _median(sizes) or abs(last - before) * 50 <= before
 
 
-def _last_two_identical(container, stream) -> bool:
+def _last_two_identical(container: av.container.InputContainer, stream: av.VideoStream) -> bool:
     """Decode the end of the stream and compare the last two frames' pixels."""
-    tail = []
+    tail: list[av.VideoFrame] = []
     # Seek to the last keyframe before the end; the decoder runs forward from there.
     end = stream.duration or 0
     try:
@@ -232,6 +238,6 @@ def _last_two_identical(container, stream) -> bool:
     return sum(diffs) < len(a) * DUPLICATE_TOLERANCE and max(diffs) <= DUPLICATE_MAX_DIFFERENCE
 
 
-def _timecode_tag(holder) -> str | None:
+def _timecode_tag(holder: av.container.InputContainer | av.stream.Stream) -> str | None:
     # QuickTime and MP4 say `timecode`; Matroska writes its tags in capitals (`TIMECODE`).
     return next((v for k, v in holder.metadata.items() if k.lower() == "timecode"), None)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
+from ..conform_choices import DEFAULT_CODEC
 from ..errors import UnsupportedRequest
 from ..frames import is_drop_frame_rate, parse_timecode, rate_label, timecode
 from ..request import FrameSize, Rate, Slot
 from ..tomlfile import shipped
 
-from ..conform_choices import DEFAULT_CODEC
 # Channel counts ffmpeg has a default layout for, so a source's audio can be mixed into them (0: none).
 AUDIO_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16)
 
@@ -83,7 +83,7 @@ class Target(BaseModel):
 
     @field_validator("frames", mode="before")
     @classmethod
-    def _frames(cls, v):
+    def _frames(cls, v: object) -> object:
         if isinstance(v, int) and v < 1:
             raise UnsupportedRequest(f"A clip of {v} frames cannot be made.", "Give a length of at least 1 frame.")
         return v
@@ -158,7 +158,7 @@ class Target(BaseModel):
         return int((video + audio) * self.seconds) + 1_000_000
 
     @classmethod
-    def from_slot(cls, slot: Slot, codec: str = DEFAULT_CODEC, **extra) -> Target:
+    def from_slot(cls, slot: Slot, codec: str = DEFAULT_CODEC, **extra: Any) -> Target:
         """The target a slot asks for. The slot's bit depth is carried at the nearest depth the codec writes."""
         depths = codec_family(codec).bit_depths
         depth = extra.pop("bit_depth", None) or min(depths, key=lambda d: (abs(d - slot.bit_depth), -d))

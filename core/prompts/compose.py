@@ -10,8 +10,9 @@ prompt travelling on its own; else the shot fields are assembled by the model fa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ..catalog import Model
 from ..errors import BadInput
@@ -32,7 +33,7 @@ class PromptSpec(BaseModel):
     changes: list[str] = Field(default_factory=list)
 
     @model_serializer(mode="wrap")
-    def _without_no_changes(self, handler):
+    def _without_no_changes(self, handler: SerializerFunctionWrapHandler) -> Any:
         # A spec never refined serialises as before (metadata written into timelines and bins stays the same).
         data = handler(self)
         if isinstance(data, dict) and not data.get("changes"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -44,7 +45,7 @@ def load_fields(path: Path | str) -> ShotFields:
     return fields_from_dict(data, where=f"Shot file {path}")
 
 
-def fields_from_dict(data: dict, where: str = "The shot fields") -> ShotFields:
+def fields_from_dict(data: dict[str, Any], where: str = "The shot fields") -> ShotFields:
     unknown = sorted(set(data) - set(ShotFields.model_fields))
     if unknown:
         raise BadInput(

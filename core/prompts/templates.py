@@ -7,12 +7,14 @@ the templates to a TOML file and importing it elsewhere (the round trip is exact
 
 from __future__ import annotations
 
+import builtins
 import json
 import string
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -98,7 +100,7 @@ class Template(BaseModel):
         return self.text.format_map({p: str(values[p]).strip() for p in self.placeholders})
 
 
-def _template(**data) -> Template:
+def _template(**data: Any) -> Template:
     try:
         return Template(**data)
     except ValidationError as e:
@@ -118,7 +120,8 @@ class TemplateStore:
     """The `templates` table of the journal database (this seat's, or the studio's shared one)."""
 
     def __init__(self, path: store.Target | None = None):
-        self.path = path if store.is_postgres(path or "") else Path(path) if path else journal_path()
+        self.path: store.Target = (path if path is not None and store.is_postgres(path)
+                                   else Path(path) if path else journal_path())
 
     @contextmanager
     def _db(self) -> Iterator[store.Database]:
@@ -127,7 +130,7 @@ class TemplateStore:
             yield conn
 
     @staticmethod
-    def _row(row: tuple) -> Template:
+    def _row(row: store.Record) -> Template:
         name, text, tags, description = row
         return Template(name=name, text=text, tags=tuple(json.loads(tags)), description=description)
 
@@ -154,10 +157,9 @@ class TemplateStore:
 
     def _put(self, db: store.Database, t: Template, replace: bool) -> None:
         now = _now()
-        if not replace:
-            if db.execute("SELECT 1 FROM templates WHERE name = ?", (t.name,)).fetchone():
-                raise BadInput(f"A template named '{t.name}' already exists.",
-                               "Give another name, or replace it with --replace.")
+        if not replace and db.execute("SELECT 1 FROM templates WHERE name = ?", (t.name,)).fetchone():
+            raise BadInput(f"A template named '{t.name}' already exists.",
+                           "Give another name, or replace it with --replace.")
         db.execute(
             "INSERT INTO templates (name, text, tags, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET text = excluded.text, tags = excluded.tags,"
@@ -186,7 +188,7 @@ class TemplateStore:
         write_atomic(path, data)
         return len(templates)
 
-    def import_(self, path: Path, replace: bool = False) -> list[str]:
+    def import_(self, path: Path, replace: bool = False) -> builtins.list[str]:
         """Add the templates of a TOML file; returns the names added or changed. All or nothing:
         without `replace`, a name that exists here with different content refuses the whole file."""
         templates = read_templates_file(Path(path))

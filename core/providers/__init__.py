@@ -7,7 +7,7 @@ Modules are imported only when a route uses them. Tests may `register` their own
 from __future__ import annotations
 
 from .. import routes
-from .base import Protocol
+from .base import LocalProtocol, Protocol
 
 
 def register(name: str, cls: type[Protocol]) -> None:
@@ -18,6 +18,7 @@ def register(name: str, cls: type[Protocol]) -> None:
                                            poll_seconds=getattr(cls, "poll_interval", 5.0)))
 
 
-def protocol_class(name: str, model_id: str | None = None) -> type[Protocol]:
+def protocol_class(name: str, model_id: str | None = None) -> type[Protocol] | type[LocalProtocol]:
     """The protocol for route `name` (and, where a route speaks several APIs, for its `model_id`)."""
-    return routes.load(routes.route(name).protocol_for(model_id))
+    cls: type[Protocol] | type[LocalProtocol] = routes.load(routes.route(name).protocol_for(model_id))
+    return cls

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 
 import httpx
 
@@ -40,7 +40,7 @@ class HeaderAuth(httpx.Auth):
             request.headers.update(self.headers())
         yield request
 
-    async def async_auth_flow(self, request: httpx.Request):
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self.covers(request.url):
             request.headers.update(await self.headers_async())
         yield request

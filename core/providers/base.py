@@ -18,20 +18,22 @@ import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from ..catalog import Route
 from ..errors import UnsupportedRequest
-from ..jobstate import JobState, MediaRef
+from ..jobstate import JobState as JobState, MediaRef as MediaRef  # re-exported: the protocols import them here
 from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .auth import HeaderAuth, host_of, route_client
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..journal import Job
 
 
@@ -92,7 +94,7 @@ class Status:
     cost_usd: float | None = None  # what the provider says it charged, where its answer says (else the estimate)
 
 
-def _described(cls) -> None:
+def _described(cls: type[Protocol] | type[LocalProtocol]) -> None:
     """A protocol class takes its route's facts from its descriptor (core/routes.py), written there once."""
     descriptor = cls.__dict__.get("descriptor")
     if descriptor is not None:
@@ -112,7 +114,7 @@ class Protocol(ABC):
     # given without it (the bare host) gets it, so both forms work and paths are relative to it.
     version_segment: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kw):
+    def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         _described(cls)
 
@@ -122,14 +124,15 @@ class Protocol(ABC):
         self.credentials = credentials
         self.base_url = with_version(base_url or self.default_base_url, self.version_segment)
 
-    @classmethod
+    @classmethod  # noqa: B027 - an optional hook: most routes have nothing more to check
     def check_ready(cls) -> None:
         """Raise MissingKey when this route cannot authenticate here, beyond `key_names` (which the
         engine checks itself), so the engine takes the model's next route. Must be cheap: no network."""
 
     @abstractmethod
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        """The exact create call. `client_ref` is our job id, for providers that take an idempotency key or external id."""
+        """The exact create call. `client_ref` is our job id, for providers that take an idempotency key
+        or external id."""
 
     @abstractmethod
     async def submit(self, call: WireCall, staging: Path) -> Submitted: ...
@@ -195,10 +198,12 @@ class LocalProtocol(ABC):
 
     descriptor: ClassVar[RouteDescriptor | None] = None
     name: ClassVar[str]
+    default_base_url: ClassVar[str]  # set from the descriptor, as on Protocol (a local route has no host)
+    poll_interval: ClassVar[float]
     local: ClassVar[bool] = True
     key_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kw):
+    def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         _described(cls)
 
@@ -206,7 +211,7 @@ class LocalProtocol(ABC):
         self.route = route
 
     @abstractmethod
-    async def render(self, request: GenerationRequest, dest: Path, on_progress) -> None:
+    async def render(self, request: GenerationRequest, dest: Path, on_progress: Callable[[float], None]) -> None:
         """Write the clip for `request` to `dest` (a temporary path). `on_progress(fraction)` as it goes."""
 
 

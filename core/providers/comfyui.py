@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -48,6 +48,9 @@ from ..routes import RouteDescriptor
 from .auth import Basic
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import send, send_before_create
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 # name -> what it fills. Written in a template as "{{name}}" or "{{name|default}}".
 PLACEHOLDERS = {
@@ -113,7 +116,7 @@ class _Loose(BaseModel):
 class PromptAccepted(_Loose):
     prompt_id: str
     number: float | int | None = None
-    node_errors: dict[str, Any] | list = {}
+    node_errors: dict[str, Any] | list[Any] = {}
 
 
 class OutputFile(_Loose):
@@ -136,7 +139,7 @@ class HistoryEntry(_Loose):
 
 # --- templates -------------------------------------------------------------------------
 
-def template_path(route: Route, override: Path | None = None, first_frame: bool = False):
+def template_path(route: Route, override: Path | None = None, first_frame: bool = False) -> Path | Traversable:
     """The workflow file: the user's (settings `comfyui_workflow`), else the route's model_id,
     which names a shipped template (`ltx_video_t2v`) or is itself a path to a .json file.
     With a first frame, a shipped `..._t2v` template gives way to its `..._i2v` sibling."""
@@ -150,7 +153,7 @@ def template_path(route: Route, override: Path | None = None, first_frame: bool 
     return resources.files("promptreel.core").joinpath(f"{SHIPPED_DIR}/{name}.json")
 
 
-def load_template(path) -> dict[str, Any]:
+def load_template(path: Path | Traversable) -> dict[str, Any]:
     try:
         text = path.read_text("utf-8")
     except (FileNotFoundError, IsADirectoryError):
@@ -179,7 +182,7 @@ def fill(template: Any, values: dict[str, Any], where: str) -> tuple[Any, set[st
     """
     used: set[str] = set()
 
-    def value_of(m: re.Match) -> Any:
+    def value_of(m: re.Match[str]) -> Any:
         name, default = m.group(1), m.group(2)
         if name not in PLACEHOLDERS:
             raise BadInput(f"ComfyUI workflow {where} has a placeholder {{{{{name}}}}} that promptreel does not fill.",
@@ -294,7 +297,8 @@ class ComfyUI(Protocol):
             if name not in used:
                 mark = "{{" + name + "}}"
                 raise BadInput(
-                    f"ComfyUI workflow {path} has no {mark} placeholder, so promptreel cannot set the {PLACEHOLDERS[name]}.",
+                    f"ComfyUI workflow {path} has no {mark} placeholder, so promptreel cannot set the "
+                    f"{PLACEHOLDERS[name]}.",
                     f'Put "{mark}" as the value of the node input that sets it, or choose another workflow.',
                 )
         # client_id carries our job id into ComfyUI's queue and history, where find_created looks for it.
@@ -312,7 +316,7 @@ class ComfyUI(Protocol):
             "PROMPTREEL_COMFYUI_BASE_URL (or base_urls.comfyui in settings) to where it runs.",
         )
 
-    async def _send(self, method: str, path: str, *, creating: bool = False, **kw) -> httpx.Response:
+    async def _send(self, method: str, path: str, *, creating: bool = False, **kw: Any) -> httpx.Response:
         try:
             return await send(self.client, method, path, vendor="ComfyUI", creating=creating, **kw)
         except ProviderError as e:
@@ -397,7 +401,7 @@ class ComfyUI(Protocol):
     def status_of(self, entry: HistoryEntry) -> Status:
         status = entry.status
         raw = status.status_str if status else "success"  # ComfyUI before status reporting: outputs only
-        if raw == "error":
+        if status is not None and raw == "error":
             events = {m[0]: m[1] for m in status.messages if len(m) == 2 and isinstance(m[1], dict)}
             if "execution_interrupted" in events:
                 return Status(JobState.CANCELED, raw_state=raw)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Size
 from ..errors import UnsupportedRequest, UserError
@@ -34,10 +34,11 @@ from ..frames import is_drop_frame_rate, rate_label, rate_str, seconds_to_frames
 from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .base import LocalProtocol
-from .slate_fonts import BUNDLED, font_for
-from .slate_fonts import wrap as wrap_columns
+from .slate_fonts import BUNDLED, font_for, wrap as wrap_columns
 
 if TYPE_CHECKING:
+    from ffmpeg.nodes import FilterableStream  # ffmpeg-python ships no types: this names what it is
+
     from ..settings import Settings
 
 FONT = BUNDLED
@@ -279,7 +280,7 @@ def _ellipsize(text: str, columns: int) -> str:
     return text if len(text) <= columns else text[: max(0, columns - 1)] + "…"
 
 
-def literal_text(stream, value: str, fontfile: Path = FONT, **kw):
+def literal_text(stream: FilterableStream, value: str, fontfile: Path = FONT, **kw: Any) -> FilterableStream:
     """drawtext that shows `value` exactly, whatever it holds (quotes, colons, %, backslashes, newlines).
 
     ffmpeg-python escapes the two levels ffmpeg parses first (the filter option, then the filtergraph);
@@ -436,6 +437,7 @@ async def _render(request: GenerationRequest, dest: Path, on_progress: ProgressC
     )
     done = 0.0
     try:
+        assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
         stderr = asyncio.ensure_future(proc.stderr.read())
         async for raw in proc.stdout:
             # `-progress` writes key=value lines; `frame=` is the count of frames encoded so far.

@@ -109,6 +109,7 @@ class Fal(Protocol):
         return http_error(response, "fal", detail, self.credentials, kind)
 
     async def _get(self, url: str) -> httpx.Response:
+        assert self.auth is not None  # fal's key header (route_auth)
         if not self.auth.covers(url):  # a host fal's answer named but we don't know: not worth asking
             raise ProviderError(ErrorKind.PROVIDER, f"fal answered with a URL on an unexpected host ({host_of(url)}).")
         return await send(self.client, "GET", url, vendor="fal")
@@ -155,6 +156,7 @@ class Fal(Protocol):
 
     async def cancel(self, job_id: str) -> None:
         job = QueueJob.model_validate_json(job_id)
+        assert self.auth is not None  # fal's key header (route_auth)
         if not job.cancel_url or not self.auth.covers(job.cancel_url):
             return None
         r = await send(self.client, "PUT", job.cancel_url, vendor="fal")

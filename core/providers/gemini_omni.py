@@ -62,7 +62,7 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,6 +73,9 @@ from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitte
 from .gemini_veo import API, GeminiVeo
 from .httpkit import json_body, read_image, read_video
 from .veo import RpcStatus, VeoProtocol, is_moderation
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 RESOLUTIONS = {360: "360p", 720: "720p", 1080: "1080p", 2160: "4k"}  # short side -> Omni's resolution name
 MAX_SECONDS = {"gemini-omni-1.2-flash": 15}  # per call; other Omni ids make at most 10 s
@@ -214,7 +217,7 @@ class OmniInteractions(VeoProtocol):
         self.deliver(fmt)
         return fmt
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier Omni take, named by its interaction (our provider job id) for previous_interaction_id."""
         self.made_here(job, purpose, "Gemini Omni")
         if not job.route_model_id.startswith("gemini-omni-") or not job.provider_job_id:

@@ -11,7 +11,7 @@ extends only videos Veo made on the Gemini API, named by their `uri`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import UnsupportedRequest
 from ..request import GenerationRequest
@@ -19,6 +19,9 @@ from ..routes import RouteDescriptor
 from .auth import KeyHeader
 from .base import MediaRef, Status, WireCall
 from .veo import Operation, VeoProtocol, VideoResult
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 API = "/v1beta"
 
@@ -50,7 +53,7 @@ class GeminiVeo(VeoProtocol):
             "Extend a take made on the gemini route (its download URI), or use the vertex route for other videos.",
         )
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take to extend: the download URI Veo gave it on the Gemini API."""
         if purpose != "extend":
             return super().earlier_output(job, purpose)

@@ -84,9 +84,10 @@ def _pick(values: dict[str, str], key: str, what: str, model_id: str) -> str:
     return values[key]
 
 
-def build_input(route: str, model_id: str, request: GenerationRequest, vendor: str,
-                image_limit: int | None = None,
-                uploads: dict[str, tuple[str, bytes, str]] | None = None) -> tuple[str, dict[str, Any]]:
+def build_input(  # noqa: C901 - one branch per input an input map can name
+    route: str, model_id: str, request: GenerationRequest, vendor: str, image_limit: int | None = None,
+    uploads: dict[str, tuple[str, bytes, str]] | None = None,
+) -> tuple[str, dict[str, Any]]:
     """(sub-path, input object) for `request` on `model_id`. Refuses what the schema cannot carry.
 
     Images go inline as data URIs. With `uploads` (a dict to fill), an image whose data URI passes
@@ -130,7 +131,7 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
         out[m.seed] = request.seed
     if m.audio and request.audio is not None:
         out[m.audio] = request.audio
-    def image(path, what: str) -> str:
+    def image(path: Path, what: str) -> str:
         if uploads is None:
             return data_uri(path, what, image_limit, vendor)
         uri = data_uri(path, what)
@@ -141,10 +142,11 @@ def build_input(route: str, model_id: str, request: GenerationRequest, vendor: s
         uploads[key] = (Path(path).name, data, mime)
         return key
 
-    if request.first_frame:
+    # Each field is set when its input is given (refused above otherwise).
+    if request.first_frame and first_field:
         out[first_field] = image(request.first_frame, "first frame")
-    if request.last_frame:
+    if request.last_frame and last_field:
         out[last_field] = image(request.last_frame, "last frame")
-    if request.reference_images:
+    if request.reference_images and references_field:
         out[references_field] = [image(p, "reference") for p in request.reference_images]
     return prefix + fields.path, out

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from math import gcd
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,19 +23,22 @@ from ..errors import BadInput, UnsupportedRequest
 from ..keys import redact
 from .base import ErrorKind, ProviderError
 
+T = TypeVar("T")
+
 # Words vendors put in refusals that are about money, not our request.
 BILLING_WORDS = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
 # ... and about a model that is gone, so the engine can take the next route.
 _RETIRED = re.compile(r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I)
 # ... and, on a 404, a model the vendor does not (any longer) know: "model not found", "The model `x` does not
-# exist", "Application x not found" (an aggregator's app). Only on a 404, where a typo'd path would say nothing of a model.
+# exist", "Application x not found" (an aggregator's app). Only on a 404, where a typo'd path would say nothing
+# of a model.
 _GONE = re.compile(r"\b(model|application)\b.{0,120}?(not found|does not exist|no longer)|\bunknown model\b", re.I)
 
 
 # --- sending -------------------------------------------------------------------------------
 
 async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str, creating: bool = False,
-               **kw) -> httpx.Response:
+               **kw: Any) -> httpx.Response:
     """One request. A request that never left (connection refused, connect timeout) is safe to repeat.
 
     For a create, any other transport error (read timeout, dropped answer) propagates as it is: the
@@ -52,7 +56,7 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
 
 
 async def send_before_create(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
-                             **kw) -> httpx.Response | str:
+                             **kw: Any) -> httpx.Response | str:
     """A request a create depends on (an upload): the answer, or the transport error's name.
 
     The caller raises its own error outside this context, so the engine never takes the failure for a
@@ -64,7 +68,7 @@ async def send_before_create(client: httpx.AsyncClient, method: str, url: str, *
         return type(e.__context__).__name__
 
 
-def json_body(response: httpx.Response) -> dict:
+def json_body(response: httpx.Response) -> dict[str, Any]:
     """The body as a JSON object, or {} (a proxy's HTML error page, an empty body, a JSON list)."""
     try:
         body = response.json()
@@ -143,7 +147,7 @@ def http_error(response: httpx.Response, vendor: str, detail: str, secrets: Mapp
     return ProviderError(kind, message, retry_after=delay, status=response.status_code)
 
 
-def require(value, name: str, vendor: str):
+def require(value: T | None, name: str, vendor: str) -> T:
     if value is None:
         raise UnsupportedRequest(f"{vendor} needs the request's {name}, which was not planned.",
                                  "Plan the request against the catalog first (promptreel.core.plan).")
@@ -192,7 +196,8 @@ def data_uri(path: Path, what: str, limit: int | None = None, vendor: str = "") 
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     if limit is not None and len(uri) > limit:
         raise UnsupportedRequest(
-            f"The {what} image {Path(path).name} is {len(uri) // 1024} KB as a data URI; {vendor} takes at most {limit // 1024} KB.",
+            f"The {what} image {Path(path).name} is {len(uri) // 1024} KB as a data URI; "
+            f"{vendor} takes at most {limit // 1024} KB.",
             "Save it smaller (a JPEG at the output size is plenty) and try again.",
         )
     return uri

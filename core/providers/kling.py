@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,6 +35,12 @@ from ..routes import RouteDescriptor
 from .auth import HeaderAuth
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, raw_base64, require, scrub, send
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..catalog import Route, Size
+    from ..journal import Job
 
 TOKEN_LIFETIME = 1800
 TOKEN_MARGIN = 300  # sign a new token this long before the old one expires
@@ -117,7 +123,7 @@ class KlingAuth(HeaderAuth):
     """Kling's bearer: the API key, else a JWT signed from the legacy access / secret key pair, signed
     again shortly before it expires (or when Kling says it has)."""
 
-    def __init__(self, credentials: dict[str, str], hosts):
+    def __init__(self, credentials: dict[str, str], hosts: Iterable[str]):
         super().__init__(hosts)
         self.credentials = credentials
         self.signed: str | None = None
@@ -161,7 +167,7 @@ ROUTE = RouteDescriptor(name="kling", protocol="promptreel.core.providers.kling:
 class Kling(Protocol):
     descriptor = ROUTE
 
-    def __init__(self, client: httpx.AsyncClient, route, credentials: dict[str, str], base_url: str | None = None):
+    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
         super().__init__(client, route, credentials or _stored_credentials(), base_url)
 
     @classmethod
@@ -178,7 +184,9 @@ class Kling(Protocol):
     @property
     def secrets(self) -> dict[str, str]:
         """Everything to blank from messages: the keys and the signed token (a bearer credential too)."""
-        return {**self.credentials, "token": self.auth.signed or ""}
+        auth = self.auth
+        assert isinstance(auth, KlingAuth)  # route_auth's
+        return {**self.credentials, "token": auth.signed or ""}
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
@@ -212,7 +220,7 @@ class Kling(Protocol):
             family = "text2video"
         return WireCall("POST", f"/v1/videos/{family}", json=body.model_dump(exclude_none=True))
 
-    def _omni(self, request: GenerationRequest, body: Create, size) -> str:
+    def _omni(self, request: GenerationRequest, body: Create, size: Size) -> str:
         """omni-video's inputs: frames and references in image_list, the clip to edit in video_list."""
         images = [{"image_url": raw_base64(p, what), "type": kind}
                   for p, what, kind in ((request.first_frame, "first frame", "first_frame"),
@@ -234,7 +242,7 @@ class Kling(Protocol):
             body.aspect_ratio = aspect_of(size)
         return "omni-video"
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take to extend (the Kling video id its task answered with) or, on omni, to edit (its URL)."""
         if purpose == "remix" and self.route.model_id.endswith("omni"):
             self.made_here(job, "edit", "Kling")
@@ -260,6 +268,7 @@ class Kling(Protocol):
             kind = CODE_KINDS.get(envelope.code)
         error = http_error(response, "Kling", detail, self.secrets, kind)
         if envelope is not None and envelope.code == 1004:
+            assert isinstance(self.auth, KlingAuth)  # route_auth's
             self.auth.expire()  # the next call signs a fresh one
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_after is None:
             error.retry_after = 5.0  # Kling sends no Retry-After; its own clients back off a few seconds

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -34,6 +35,9 @@ from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 ERROR_KINDS = {
     "rate_limit_error": ErrorKind.RATE_LIMITED,
@@ -102,7 +106,7 @@ class AsyncJob(BaseModel):
     status: str = ""
     created_at: str | None = None
     completed_at: str | None = None
-    result: dict | None = None
+    result: dict[str, Any] | None = None
     error: ErrorDetail | str | None = None  # the reference says only that it "describes why"
 
 
@@ -146,7 +150,7 @@ class LTX(Protocol):
         if not 2 <= seconds <= 20:
             raise UnsupportedRequest(f"LTX extends a video by 2 to 20 seconds, not {seconds}.",
                                      "Ask for an extension of 2-20 s.")
-        body = Extend(video_uri=self.video_uri(request.extend_video), duration=seconds, prompt=request.prompt,
+        body = Extend(video_uri=self.video_uri(require(request.extend_video, "video to extend", "LTX")), duration=seconds, prompt=request.prompt,
                       model=self.route.model_id)
         return WireCall("POST", "/v2/extend", json=body.model_dump(exclude_none=True))
 
@@ -155,7 +159,7 @@ class LTX(Protocol):
             raise UnsupportedRequest("LTX retakes at least 2 seconds of a video.", "Ask for 2 s or more.")
         # The whole take is made again (from its start, for the length asked) with the new prompt: promptreel's
         # remix. LTX clamps a section that runs past the video's end to the video.
-        body = Retake(video_uri=self.video_uri(request.remix_of), start_time=0, duration=seconds,
+        body = Retake(video_uri=self.video_uri(require(request.remix_of, "video to retake", "LTX")), start_time=0, duration=seconds,
                       prompt=request.prompt, resolution=str(request.size) if request.size else None,
                       model=self.route.model_id)
         return WireCall("POST", "/v2/retake", json=body.model_dump(exclude_none=True))
@@ -171,11 +175,12 @@ class LTX(Protocol):
         uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         if len(uri) > VIDEO_DATA_URI_LIMIT:
             raise UnsupportedRequest(
-                f"The video {Path(source).name} is {len(uri) // (1024 * 1024)} MB as a data URI; LTX takes at most 15 MB.",
+                f"The video {Path(source).name} is {len(uri) // (1024 * 1024)} MB as a data URI; "
+                "LTX takes at most 15 MB.",
                 "Give an https URL of the video instead (LTX fetches up to 32 MB).")
         return uri
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier LTX take to extend or retake: the file promptreel kept of it (LTX's own URL lives 24 h)."""
         self.made_here(job, purpose, "LTX")
         kept = [Path(job.output_path)] if job.output_path else []

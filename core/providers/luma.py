@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -30,6 +30,9 @@ from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, http_error, json_body, read_image, read_video, require, scrub, send
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 STATES = {"queued": JobState.QUEUED, "processing": JobState.RUNNING, "completed": JobState.SUCCEEDED,
           "failed": JobState.FAILED}
@@ -135,10 +138,10 @@ class Luma(Protocol):
             return {"data": base64.b64encode(data).decode("ascii"), "media_type": mime}
         return {"generation_id": source}  # by now Luma's id: the engine resolves an earlier job to it
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take on this route, named by its generation id (our provider job id)."""
         self.made_here(job, purpose, "Luma")
-        return job.provider_job_id
+        return require(job.provider_job_id, "generation id", "Luma")
 
     # submit / poll ----------------------------------------------------------------------
     async def submit(self, call: WireCall, staging: Path) -> Submitted:

@@ -15,10 +15,11 @@ HTTP 200 with status "failed" and an `error` object: a failed job, not an HTTP e
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,7 +29,12 @@ from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import fitted_image, json_body, read_video, retry_after, scrub, send
+from .httpkit import fitted_image, json_body, read_video, require, retry_after, scrub, send
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..journal import Job
 
 CREATE_SECONDS = ("4", "8", "12")
 EXTEND_SECONDS = ("4", "8", "12", "16", "20")  # the extensions endpoint's doc text; its schema says 4/8/12
@@ -171,10 +177,10 @@ class OpenAIVideos(Protocol):
                                      "Give the job id of an earlier take made on the openai route (see `promptreel jobs`).")
         return WireCall("POST", f"/videos/{source}/remix", json=RemixVideo(prompt=request.prompt).model_dump())
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take to extend or remix: OpenAI names it by its video id, our provider job id."""
         self.made_here(job, purpose, "OpenAI")
-        return job.provider_job_id
+        return require(job.provider_job_id, "video id", "OpenAI")
 
     def _size(self, request: GenerationRequest) -> str | None:
         if request.size is None:
@@ -190,7 +196,7 @@ class OpenAIVideos(Protocol):
         return Bearer(self.credentials.get("OPENAI_API_KEY", ""), self.hosts())
 
     # submit -----------------------------------------------------------------------------
-    async def _send(self, method: str, path: str, creating: bool = False, **kw):
+    async def _send(self, method: str, path: str, creating: bool = False, **kw: Any) -> httpx.Response:
         return await send(self.client, method, path, vendor="OpenAI", creating=creating, **kw)
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
@@ -208,7 +214,7 @@ class OpenAIVideos(Protocol):
             return Submitted(job_id=found)
         return Submitted(job_id=video.id, state=STATES.get(video.status, JobState.QUEUED))
 
-    def classify(self, r, creating: bool = False) -> ProviderError:
+    def classify(self, r: httpx.Response, creating: bool = False) -> ProviderError:
         """An HTTP error as a ProviderError kind; the message carries OpenAI's own words, never a key."""
         raw = json_body(r).get("error")
         err = ApiError.model_validate(raw) if isinstance(raw, dict) else ApiError(message=str(raw or ""))
@@ -255,10 +261,8 @@ class OpenAIVideos(Protocol):
         status = self.status_of(video)
         hint = r.headers.get("openai-poll-after-ms")
         if hint and not status.state.terminal:
-            try:
+            with contextlib.suppress(ValueError):
                 status.next_poll_s = int(hint) / 1000
-            except ValueError:
-                pass
         return status
 
     def status_of(self, video: Video) -> Status:

@@ -203,8 +203,10 @@ class Replicate(Protocol):
             sent_at = sent_at.replace(tzinfo=timezone.utc)
         since = sent_at - timedelta(seconds=5)  # allow for clock skew between us and Replicate
         url: str | None = f"{self.base_url}/predictions"
+        auth = self.auth
+        assert auth is not None  # Replicate's bearer (route_auth)
         for _ in range(3):  # the newest pages are enough: the lost create was seconds ago
-            if url is None or not self.auth.covers(url):  # a next page elsewhere: not Replicate's to answer
+            if url is None or not auth.covers(url):  # a next page elsewhere: not Replicate's to answer
                 break
             r = await send(self.client, "GET", url, vendor="Replicate")
             if r.status_code >= 400:
@@ -214,7 +216,7 @@ class Replicate(Protocol):
                        if p.model == self.route.model_id and p.created_at and p.created_at >= since
                        and all((p.input or {}).get(k) == v for k, v in want.items())]
             if matches:
-                return min(matches, key=lambda p: p.created_at).id
+                return min(matches, key=lambda p: p.created_at or since).id  # each has created_at
             if page.results and all(p.created_at and p.created_at < since for p in page.results):
                 break
             url = page.next

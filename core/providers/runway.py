@@ -21,18 +21,21 @@ import base64
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..request import GenerationRequest
 from ..errors import UnsupportedRequest
+from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .auth import Computed
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, read_video, require, scrub, send, send_before_create
 from .runway_models import MODELS, Hosted
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 API_VERSION = "2024-11-06"
 DATA_URI_LIMIT = 5 * 1024 * 1024
@@ -167,7 +170,8 @@ class Runway(Protocol):
         return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True), files=files,
                         headers={"X-Runway-Version": API_VERSION})
 
-    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed, request: GenerationRequest, how: str) -> dict:
+    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed: range | tuple[int, ...], request: GenerationRequest,
+               how: str) -> dict[str, Any]:
         """The size and length fields for text or image to video, refused when the model cannot make them."""
         model_id = self.route.model_id
         if sizes is None:
@@ -183,9 +187,9 @@ class Runway(Protocol):
             raise UnsupportedRequest(f"{model_id} on Runway makes {span} s, not {seconds} s.", f"Ask for {span} s.")
         return {**sizes[size], "duration": seconds}
 
-    def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict:
+    def _image_fields(self, hosted: Hosted, request: GenerationRequest) -> dict[str, Any]:
         fields = self._sized(hosted.image, hosted.durations, request, "from a first frame")
-        first = data_uri(request.first_frame, "first frame", DATA_URI_LIMIT, "Runway")
+        first = data_uri(require(request.first_frame, "first frame", "Runway"), "first frame", DATA_URI_LIMIT, "Runway")
         if not request.last_frame:
             return {**fields, "prompt_image": first}
         if not hosted.last_frame:
@@ -193,7 +197,7 @@ class Runway(Protocol):
         last = data_uri(request.last_frame, "last frame", DATA_URI_LIMIT, "Runway")
         return {**fields, "prompt_image": [PromptImage(uri=first, position="first"), PromptImage(uri=last, position="last")]}
 
-    def _video_fields(self, hosted: Hosted, request: GenerationRequest, purpose: str) -> dict:
+    def _video_fields(self, hosted: Hosted, request: GenerationRequest, purpose: str) -> dict[str, Any]:
         model_id = self.route.model_id
         if purpose not in hosted.modes or hosted.video is None:
             did = "edits" if purpose == "remix" else "extends"
@@ -201,15 +205,15 @@ class Runway(Protocol):
                                      "Choose a model that does (see `promptreel models`).")
         if request.first_frame or request.last_frame:
             raise UnsupportedRequest(f"{model_id} on Runway takes no frames beside a source clip.", "Drop the frames.")
-        uri, upload = clip_uri(request.remix_of or request.extend_video)
-        fields = {"video_uri" if hosted.video == "videoUri" else "prompt_video": uri, "files": upload}
+        uri, upload = clip_uri(require(request.remix_of or request.extend_video, "source clip", "Runway"))
+        fields: dict[str, Any] = {"video_uri" if hosted.video == "videoUri" else "prompt_video": uri, "files": upload}
         mode = hosted.modes[purpose]
         if mode is not None:  # Seedance 2.5: an edit keeps the clip's length ("auto"); an extension adds `seconds`
             fields["mode"] = mode
             fields["duration"] = "auto" if mode == "edit" else require(request.seconds, "seconds", "Runway")
         return fields
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take, of any route, as its downloaded file: Runway takes the clip itself."""
         if job.state is not JobState.DONE or not job.output_path or not Path(job.output_path).is_file():
             raise UnsupportedRequest(f"Job {job.id} has no finished video on this machine to {purpose}.",

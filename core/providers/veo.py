@@ -171,7 +171,7 @@ class VeoProtocol(Protocol):
     def _safe(self, text: str) -> str:
         return scrub(text, self.credentials.values())
 
-    async def _send(self, method: str, path: str, creating: bool = False, **kw) -> httpx.Response:
+    async def _send(self, method: str, path: str, creating: bool = False, **kw: Any) -> httpx.Response:
         # Each API authenticates its own way: the route client's auth (Vertex refreshes a token off the loop).
         return await send(self.client, method, path, vendor=self.vendor, creating=creating, **kw)
 

@@ -23,7 +23,7 @@ import base64
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import httpx
@@ -35,8 +35,13 @@ from ..routes import RouteDescriptor
 from .auth import Computed, host_of
 from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, WireCall
 from .gemini_omni import OmniInteractions, VideoFormat
-from .veo import Operation, VeoProtocol, VideoResult
 from .httpkit import read_video
+from .veo import Operation, VeoProtocol, VideoResult
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials as GoogleCredentials
+
+    from ..journal import Job
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DEFAULT_LOCATION = "us-central1"  # where Google's Veo examples run
@@ -86,7 +91,7 @@ class VertexVeo(VeoProtocol):
         # Outputs go to Cloud Storage when a bucket is named (large 1080p/4k clips), else come back inline.
         self.output_gcs_uri = output_gcs_uri or settings.vertex_output_gcs_uri
         self._static_token = credentials.get("access_token")  # tests, or a token the user minted
-        self._adc = None
+        self._adc: GoogleCredentials | None = None
 
     # credentials --------------------------------------------------------------------------
     @classmethod
@@ -106,7 +111,7 @@ class VertexVeo(VeoProtocol):
                              "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
                              "to a service-account key file.")
 
-    def _credentials(self):
+    def _credentials(self) -> GoogleCredentials:
         if self._adc is None:
             try:
                 import google.auth
@@ -135,14 +140,14 @@ class VertexVeo(VeoProtocol):
             from google.auth.transport.requests import Request
 
             try:
-                creds.refresh(Request())
+                creds.refresh(Request())  # type: ignore[no-untyped-call]  # google-auth leaves it unannotated
             except RefreshError as e:
                 raise ProviderError(ErrorKind.AUTH, f"Google refused to refresh the Vertex AI credentials: "
                                                     f"{self._safe(str(e))[:200]}") from None
             except TransportError:
                 raise ProviderError(ErrorKind.RETRYABLE, "Cannot reach Google's token service to refresh the "
                                                          "Vertex AI credentials.") from None
-        return creds.token
+        return str(creds.token)  # valid, or just refreshed: a token is set
 
     def route_auth(self) -> Computed:
         return Computed(self.token_headers, self.hosts(), blocking=True)  # a token refresh is blocking I/O
@@ -209,7 +214,7 @@ class VertexVeo(VeoProtocol):
                 raise UnsupportedRequest(f"Veo 3.1 on Vertex AI makes 8 s from reference images, not "
                                          f"{request.seconds} s.", "Ask for 8 seconds; conform trims it to the slot.")
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier Vertex take to extend: its gs:// URI when Vertex wrote it to Cloud Storage (no upload),
         else the file promptreel kept of it, which `video_input` sends inline."""
         if purpose != "extend":

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -30,6 +30,9 @@ from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import BILLING_WORDS, aspect_of, data_uri, http_error, json_body, read_video, require, scrub, send
+
+if TYPE_CHECKING:
+    from ..journal import Job
 
 STATES = {"pending": JobState.RUNNING, "done": JobState.SUCCEEDED, "expired": JobState.FAILED,
           "failed": JobState.FAILED}
@@ -153,7 +156,7 @@ class XAI(Protocol):
         data, mime = read_video(path)
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
-    def earlier_output(self, job, purpose: str) -> str:
+    def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take on this route: the URL xAI gave its video while it lasts (the API reads inputs by
         URL), else the take's own MP4 on disk, sent inline."""
         self.made_here(job, purpose, "xAI")

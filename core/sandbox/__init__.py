@@ -7,10 +7,11 @@ environment that points promptreel's routes at them.
 
 from __future__ import annotations
 
+from ..discover import size_for
 from .ark import FakeArk
 from .comfyui import FakeComfyUI
 from .dashscope import FakeDashScope
-from .fake import Fake, Job, is_int, size_for
+from .fake import Fake, Job, is_int
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
 from .gemini_omni import FakeGemini
@@ -18,8 +19,8 @@ from .kling import FakeKling
 from .loopback import Call, LoopbackServer, Reply
 from .ltx import FakeLTX
 from .luma import FakeLuma
-from .minimax import FakeMiniMax
 from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
+from .minimax import FakeMiniMax
 from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
 from .run import Sandbox, fake_classes, make_fake, sandbox

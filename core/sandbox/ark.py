@@ -2,23 +2,24 @@
 GET and DELETE /api/v3/contents/generations/tasks/{id}.
 
 Strict as the service is (fields as byteplus-python-sdk-v2's tasks.create sends them): Bearer key, the
-create's fields and nothing else (null ones are absent), Seedance 2.0 / 2.0 Fast / 2.5 model ids (a model the account has not
-switched on answers 404 ModelNotOpen), a content array with one text item and image items `{type:
-image_url, image_url: {url}, role}` (https, data URI or asset://; keyframes and references not mixed, at
-most 9 references), resolution by model (Fast and 2.5 to 720p), a ratio or "adaptive", an integer duration
+create's fields and nothing else (null ones are absent), Seedance 2.0 / 2.0 Fast / 2.5 model ids (a model the
+account has not switched on answers 404 ModelNotOpen), a content array with one text item and image items
+`{type: image_url, image_url: {url}, role}` (https, data URI or asset://; keyframes and references not mixed,
+at most 9 references), resolution by model (Fast and 2.5 to 720p), a ratio or "adaptive", an integer duration
 (4-15; 2.5 to 30; -1 for the model's choice), no seed on Seedance 2.x. Media: 24 fps, with audio unless
 generate_audio is false, at the tier's size for the ratio (with keyframes, the first frame's orientation).
-Errors in ModelArk's envelope. Faults: create/poll 429, 429-bare, 500, 502, 503, drop, slow;
-create:overdue (403 AccountOverdueError), create:sensitive (400 InputTextSensitiveContentDetected),
-create:not-open (404 ModelNotOpen); outcomes: failed, sensitive (failed with
-OutputVideoSensitiveContentDetected), empty (succeeded without a url), expired.
+Errors in ModelArk's envelope. Faults: create/poll 429, 429-bare, 500, 502, 503, drop, slow; create:overdue
+(403 AccountOverdueError), create:sensitive (400 InputTextSensitiveContentDetected), create:not-open (404
+ModelNotOpen); outcomes: failed, sensitive (failed with OutputVideoSensitiveContentDetected), empty (succeeded
+without a url), expired.
 """
 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
-from .fake import Fake, is_int
+from .fake import Fake, Job, is_int
 from .loopback import Call, Reply
 from .minimax import png_orientation
 
@@ -42,7 +43,7 @@ TURNED = {"9:16": "16:9", "3:4": "4:3"}
 KEYFRAMES, REFERENCES = {"first_frame", "last_frame"}, {"reference_image"}
 
 
-def envelope(status: int, code: str, message: str, headers: dict | None = None) -> Reply:
+def envelope(status: int, code: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"error": {"code": code, "message": f"{message} Request id: 0217652019824569b4a5",
                                     "param": "", "type": "BadRequest" if status < 500 else "InternalServiceError"}},
                  headers=headers or {})
@@ -58,7 +59,7 @@ class FakeArk(Fake):
     route_name = "ark"
     not_open: frozenset[str] = frozenset()  # model ids this account has not switched on
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a: Any, **kw: Any):
         self._task_ids = itertools.count(1)
         super().__init__(*a, **kw)
 
@@ -80,7 +81,7 @@ class FakeArk(Fake):
             return envelope(401, "AuthenticationError", "The API key in the request is missing or invalid.")
         return None
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: Call) -> Reply:  # noqa: C901 - ModelArk's create validation, rule for rule
         if bad := self._auth(call):
             return bad
         name = self.take("create", call)
@@ -146,11 +147,11 @@ class FakeArk(Fake):
                            spec=self.spec(width, height, 24, seconds, audio=body.get("generate_audio", True)))
         return Reply(200, {"id": job.id})
 
-    def _task(self, job, status: str, **extra) -> dict:
+    def _task(self, job: Job, status: str, **extra: Any) -> dict[str, Any]:
         body = job.body
         return {"id": job.id, "model": body["model"], "status": status, "created_at": 1765000000,
                 "updated_at": 1765000060, "resolution": body.get("resolution", "720p"),
-                "ratio": body.get("ratio", "adaptive"), "duration": int(job.spec.seconds), "framespersecond": 24,
+                "ratio": body.get("ratio", "adaptive"), "duration": int(job.spec.seconds) if job.spec else 0, "framespersecond": 24,
                 "generate_audio": body.get("generate_audio", True), "service_tier": "default",
                 "execution_expires_after": 172800, **extra}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ..c2pa import AI_GENERATED
 
@@ -42,7 +42,8 @@ def make_chain(signer: str = "promptreel sandbox signer", org: str = "promptreel
     start = datetime.now(timezone.utc) - timedelta(days=1)
     root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
 
-    def cert(subject: str, issuer: x509.Name, public, signing_key):
+    def cert(subject: str, issuer: x509.Name, public: ec.EllipticCurvePublicKey,
+             signing_key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
         return (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(issuer).public_key(public)
                 .serial_number(x509.random_serial_number()).not_valid_before(start)
                 .not_valid_after(start + timedelta(days=30))
@@ -88,7 +89,7 @@ def sign_generated(data: bytes, generator: str, chain: Chain | None = None) -> b
     return out.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def signed_media(data: bytes, generator: str) -> bytes:
     """`sign_generated` once per clip and generator in a process, like the renders themselves."""
     return sign_generated(data, generator)

@@ -32,12 +32,13 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from .fake import Fake
-from .loopback import Call, Reply
+from .loopback import Call, Handler, Reply
 from .media import FULL, Limit, multipart
 
 # The model files "installed" in the fake's models/ folders.
@@ -55,19 +56,22 @@ MAX_RES = 16384
 U64 = 0xFFFFFFFFFFFFFFFF
 
 
+Input = tuple[str | list[str]] | tuple[str | list[str], dict[str, float]]  # as ComfyUI's INPUT_TYPES
+
+
 @dataclass
 class NodeDef:
-    required: dict[str, tuple]  # name -> (type,) or (type, {min, max}) ; type: "INT", "LATENT", or a list of choices
+    required: dict[str, Input]  # name -> (type,) or (type, {min, max}) ; type: "INT", "LATENT", or a list of choices
     returns: tuple[str, ...] = ()
     output: bool = False
-    optional: dict[str, tuple] = field(default_factory=dict)
+    optional: dict[str, Input] = field(default_factory=dict)
 
 
-def _int(lo, hi):
+def _int(lo: int, hi: int) -> Input:
     return ("INT", {"min": lo, "max": hi})
 
 
-def _float(lo, hi):
+def _float(lo: float, hi: float) -> Input:
     return ("FLOAT", {"min": lo, "max": hi})
 
 
@@ -124,7 +128,7 @@ NODES: dict[str, NodeDef] = {
 }
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}
 
-def _err(kind: str, message: str, details: str, **extra) -> dict[str, Any]:
+def _err(kind: str, message: str, details: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "message": message, "details": details, "extra_info": extra}
 
 
@@ -132,7 +136,9 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple[dict | None, dict, list[str]]:
+def validate(  # noqa: C901 - mirrors ComfyUI's validate_prompt, check for check
+    workflow: Any, installed: bool = True, uploaded: Any = (),
+) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
     """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid.
 
     `installed` False: no model files at all (the node_errors fault); `uploaded`: the input folder's images."""
@@ -152,10 +158,10 @@ def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple
     if not outputs:
         return _err("prompt_no_outputs", "Prompt has no outputs", ""), {}, []
 
-    node_errors: dict[str, dict] = {}
+    node_errors: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
 
-    def check(node_id: str, output: str) -> bool:
+    def check(node_id: str, output: str) -> bool:  # noqa: C901 - mirrors ComfyUI's validate_inputs, check for check
         if node_id in seen:
             return node_id not in node_errors
         seen.add(node_id)
@@ -230,17 +236,17 @@ def validate(workflow: Any, installed: bool = True, uploaded: Any = ()) -> tuple
 class Job:
     number: int
     prompt_id: str
-    workflow: dict
-    extra_data: dict
+    workflow: dict[str, Any]
+    extra_data: dict[str, Any]
     outputs_to_execute: list[str]
     fault: str = ""
     reads: int = 0
     interrupted: bool = False
-    entry: dict | None = None  # the history entry, once finished
+    entry: dict[str, Any] | None = None  # the history entry, once finished
     created: float = field(default_factory=time.monotonic)
 
     @property
-    def item(self) -> list:
+    def item(self) -> list[Any]:
         return [self.number, self.prompt_id, self.workflow, self.extra_data, self.outputs_to_execute]
 
 
@@ -265,8 +271,8 @@ class FakeComfyUI(Fake):
         if basic_auth:
             self.authorization = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
 
-        def r(method: str, pattern: str, op: str | None = None):
-            def register(handler):
+        def r(method: str, pattern: str, op: str | None = None) -> Callable[[Handler], Handler]:
+            def register(handler: Handler) -> Handler:
                 def guarded(call: Call) -> Reply:
                     if self.authorization and call.headers.get("authorization") != self.authorization:
                         return Reply(401, "401: Unauthorized", {"WWW-Authenticate": 'Basic realm="comfyui"'})
@@ -284,7 +290,7 @@ class FakeComfyUI(Fake):
         r("GET", r"/view")(self._view)
 
     @classmethod
-    def sandboxed(cls, **kw) -> "FakeComfyUI":
+    def sandboxed(cls, **kw: Any) -> FakeComfyUI:
         return cls(**kw)  # ComfyUI takes no key
 
     def env(self) -> dict[str, str]:
@@ -305,7 +311,7 @@ class FakeComfyUI(Fake):
         job.entry = self._finish(job)
         return "done"
 
-    def _finish(self, job: Job) -> dict:
+    def _finish(self, job: Job) -> dict[str, Any]:
         start = ["execution_start", {"prompt_id": job.prompt_id}]
         cached = ["execution_cached", {"nodes": [], "prompt_id": job.prompt_id}]
         if job.interrupted:
@@ -315,18 +321,20 @@ class FakeComfyUI(Fake):
             node_id = next((k for k, n in job.workflow.items() if n["class_type"] in SAMPLERS), next(iter(job.workflow)))
             return self._entry(job, {}, "error", False, [start, cached, ["execution_error", {
                 "prompt_id": job.prompt_id, "node_id": node_id, "node_type": job.workflow[node_id]["class_type"],
-                "executed": [], "exception_message": "Allocation on device \nThis error means you ran out of memory on your GPU.",
+                "executed": [],
+                "exception_message": ("Allocation on device \n"
+                                      "This error means you ran out of memory on your GPU."),
                 "exception_type": "torch.OutOfMemoryError", "traceback": ["..."], "current_inputs": {},
                 "current_outputs": {}}]])
         outputs = {} if job.fault == "no_outputs" else {o: self._run_output(job, o) for o in job.outputs_to_execute}
         return self._entry(job, outputs, "success", True,
                            [start, cached, ["execution_success", {"prompt_id": job.prompt_id}]])
 
-    def _entry(self, job: Job, outputs: dict, status_str: str, completed: bool, messages: list) -> dict:
+    def _entry(self, job: Job, outputs: dict[str, Any], status_str: str, completed: bool, messages: list[Any]) -> dict[str, Any]:
         return {"prompt": job.item, "outputs": outputs,
                 "status": {"status_str": status_str, "completed": completed, "messages": messages}}
 
-    def _upstream(self, workflow: dict, node_id: str, class_type: str) -> dict | None:
+    def _upstream(self, workflow: dict[str, Any], node_id: str, class_type: str) -> dict[str, Any] | None:
         todo, seen = [node_id], set()
         while todo:
             nid = todo.pop()
@@ -335,11 +343,12 @@ class FakeComfyUI(Fake):
             seen.add(nid)
             node = workflow[nid]
             if node["class_type"] == class_type:
-                return node["inputs"]
+                inputs: dict[str, Any] = node["inputs"]
+                return inputs
             todo += [str(v[0]) for v in node["inputs"].values() if _is_link(v)]
         return None
 
-    def _save(self, prefix: str, ext: str, data: bytes) -> dict:
+    def _save(self, prefix: str, ext: str, data: bytes) -> dict[str, Any]:
         subfolder, _, base = prefix.rpartition("/")
         with self._lock:
             n = self._counters[(subfolder, base)] = self._counters.get((subfolder, base), 0) + 1
@@ -347,13 +356,14 @@ class FakeComfyUI(Fake):
         self.files[("output", subfolder, name)] = data
         return {"filename": name, "subfolder": subfolder, "type": "output"}
 
-    def _run_output(self, job: Job, node_id: str) -> dict:
+    def _run_output(self, job: Job, node_id: str) -> dict[str, Any]:
         node = job.workflow[node_id]
         inputs = node["inputs"]
         if node["class_type"] == "SaveImage":
             return {"images": [self._save(inputs["filename_prefix"], "png", b"\x89PNG fake")]}
         kind, latent = next((k, i) for k in LATENTS if (i := self._upstream(job.workflow, node_id, k)) is not None)
         video = self._upstream(job.workflow, node_id, "CreateVideo")
+        assert video is not None, "a video output is SaveVideo <- CreateVideo <- ... (the module docstring)"
         length, step, size_step = LATENTS[kind]
         # LTX makes 8k+1 frames, Wan 4k+1: a length between is cut down, as the VAE does.
         frames = (latent[length] - 1) // step * step + 1

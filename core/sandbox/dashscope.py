@@ -3,22 +3,23 @@
 /api/v1/tasks/{task_id}/cancel.
 
 Strict as the service is (shapes as the dashscope SDK sends and reads them): Bearer key, `X-DashScope-Async:
-enable` (the HTTP API is asynchronous only), models wan2.7-t2v and wan2.7-i2v, `input` and `parameters`
-with their fields and nothing else (the SDK's own `input.extend_prompt` and `input.function` are accepted), a non-empty prompt
-for text-to-video, `media` `{type, url}` items for image-to-video (one first_frame, at most one last_frame;
-https or data URI), resolution 720P or 1080P, an integer duration 2-15, a ratio for text-to-video only, a
-seed in [0, 2147483647]. Media: 30 fps, with audio unless `audio` is false, at the ratio's size (with a
-first frame, its orientation). Errors in DashScope's `{request_id, code, message}`. Faults: create/poll 429
-(Throttling.RateQuota), 429-bare, 500, 502, 503, drop, slow; create:arrearage (400 Arrearage),
-create:inspection (400 DataInspectionFailed); outcomes: failed, inspection (FAILED with
+enable` (the HTTP API is asynchronous only), models wan2.7-t2v and wan2.7-i2v, `input` and `parameters` with
+their fields and nothing else (the SDK's own `input.extend_prompt` and `input.function` are accepted), a
+non-empty prompt for text-to-video, `media` `{type, url}` items for image-to-video (one first_frame, at most
+one last_frame; https or data URI), resolution 720P or 1080P, an integer duration 2-15, a ratio for
+text-to-video only, a seed in [0, 2147483647]. Media: 30 fps, with audio unless `audio` is false, at the
+ratio's size (with a first frame, its orientation). Errors in DashScope's `{request_id, code, message}`.
+Faults: create/poll 429 (Throttling.RateQuota), 429-bare, 500, 502, 503, drop, slow; create:arrearage (400
+Arrearage), create:inspection (400 DataInspectionFailed); outcomes: failed, inspection (FAILED with
 DataInspectionFailed), empty (SUCCEEDED without a url), unknown (UNKNOWN).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from .fake import Fake, is_int
+from .fake import Fake, Job, is_int
 from .loopback import Call, Reply
 from .minimax import png_orientation
 
@@ -33,7 +34,7 @@ SIZES = {  # landscape / square sizes by resolution and ratio; portrait ones are
 TURNED = {"9:16": "16:9", "3:4": "4:3"}
 
 
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> Reply:
+def _error(status: int, code: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"request_id": "7a0bd4a1-1fd3-9e1b-8b4e-2b6a0b2d1f3c", "code": code, "message": message},
                  headers=headers or {})
 
@@ -65,7 +66,7 @@ class FakeDashScope(Fake):
             return _error(401, "InvalidApiKey", "Invalid API-key provided.")
         return None
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: Call) -> Reply:  # noqa: C901 - DashScope's create validation, rule for rule
         if bad := self._auth(call):
             return bad
         name = self.take("create", call)
@@ -118,7 +119,7 @@ class FakeDashScope(Fake):
         return Reply(200, {"request_id": str(uuid.uuid4()), "output": {"task_id": job.id, "task_status": "PENDING"}})
 
     @staticmethod
-    def _frames(media, params: dict) -> str | Reply:
+    def _frames(media: object, params: dict[str, Any]) -> str | Reply:
         """The first frame's orientation, or the refusal."""
         if "ratio" in params:
             return _error(400, "InvalidParameter", "wan2.7-i2v takes no ratio: the first frame sets it.")
@@ -136,7 +137,7 @@ class FakeDashScope(Fake):
         first = next(i for i in media if i["type"] == "first_frame")
         return png_orientation(first["url"]) if first["url"].startswith("data:") else "16:9"
 
-    def _task(self, job, status: str, **extra) -> dict:
+    def _task(self, job: Job, status: str, **extra: Any) -> dict[str, Any]:
         return {"task_id": job.id, "task_status": status, "submit_time": "2026-12-06 09:00:00.000",
                 "scheduled_time": "2026-12-06 09:00:01.000", **extra}
 

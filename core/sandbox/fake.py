@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
-from ..discover import size_for  # noqa: F401  (the frame size a model makes for an aspect at a short side)
+from ..discover import size_for as size_for  # the frame size a model makes for an aspect at a short side
 from .c2pa import signed_media
-from .loopback import Call, LoopbackServer, Reply
+from .loopback import Call, Handler, LoopbackServer, Reply
 from .media import SMALL, Limit, Spec, render
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 SLOW = 0.8  # seconds a "slow" answer waits; tests use a 0.5 s client timeout for it
 
@@ -38,13 +41,13 @@ SANDBOX_KEY = "sbx-placeholder-key-0000"
 @dataclass
 class Job:
     id: str
-    body: dict
+    body: dict[str, Any]
     outcome: str = "ok"  # ok | a fake-specific fault name
     polls: int = 0
     canceled: bool = False
     spec: Spec | None = None  # the media this job makes
     created: float = field(default_factory=time.monotonic)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Fake:
@@ -66,11 +69,11 @@ class Fake:
         self.api = LoopbackServer(port)
         self.cdn = LoopbackServer()
         for server in (self.api, self.cdn):
-            server.httpd.handle_error = _quiet
-        self.jobs: dict = {}
+            server.httpd.quiet_disconnects = True
+        self.jobs: dict[str, Any] = {}
         self.creates = 0
         self.today: date | None = None  # None: the real date (kept by reset(): a test module's fake lives in one era)
-        self._faults: list[tuple[str | tuple[str, re.Pattern], str | Reply]] = []
+        self._faults: list[tuple[str | tuple[str, re.Pattern[str]], str | Reply]] = []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self.cdn.route("GET", r"/media/(?P<id>[^/]+)\.mp4")(self._media)
@@ -107,22 +110,23 @@ class Fake:
         return out
 
     @classmethod
-    def sandboxed(cls, **kw) -> "Fake":
+    def sandboxed(cls, **kw: Any) -> Self:
         """This fake as the sandbox runs it (`promptreel sandbox serve`): with the placeholder key every fake
         accepts, which also tells the engine its jobs are pretend (engine.SANDBOX_KEY_PREFIX)."""
         return cls(SANDBOX_KEY, **kw)
 
-    def route(self, method: str, pattern: str, op: str | None = None):
+    def route(self, method: str, pattern: str, op: str | None = None) -> Callable[[Handler], Handler]:
         """Register a handler; a queued `fail_next` reply for the same request answers instead. With
         `op`, the base also enacts that operation's generic faults (see `op_fault`) before the handler;
         fakes with their own fault names for an operation handle it themselves and pass no op."""
-        def register(handler):
+        def register(handler: Handler) -> Handler:
             def guarded(call: Call) -> Reply:
                 with self._lock:
-                    for i, (match, reply) in enumerate(self._faults):
-                        if isinstance(match, tuple) and match[0] == call.method and match[1].fullmatch(call.path):
+                    for i, (match, queued) in enumerate(self._faults):
+                        if (isinstance(match, tuple) and isinstance(queued, Reply) and match[0] == call.method
+                                and match[1].fullmatch(call.path)):
                             del self._faults[i]
-                            return reply
+                            return queued
                 if op is not None and (reply := self.op_fault(self.take(op, call))) is not None:
                     return reply
                 return handler(call)
@@ -155,10 +159,10 @@ class Fake:
                 if not sep and op == "outcome":
                     return given
         with self._lock:
-            for i, (match, name) in enumerate(self._faults):
-                if match == op:
+            for i, (match, queued) in enumerate(self._faults):
+                if match == op and isinstance(queued, str):
                     del self._faults[i]
-                    return name
+                    return queued
         return None
 
     def op_fault(self, name: str | None) -> Reply | None:
@@ -195,7 +199,7 @@ class Fake:
         return self.error_reply(status, message, {})
 
     def checked_create(self, call: Call, fields: set[str], named: dict[str, Reply] | None = None,
-                       not_object: int = 400, unknown: int = 400) -> dict | Reply:
+                       not_object: int = 400, unknown: int = 400) -> dict[str, Any] | Reply:
         """A create's body, or the refusal the service gives first: the key, then a queued create fault
         (the vendor's own `named` ones, then `op_fault`'s), then a body that is not a JSON object
         (status `not_object`) or names a field outside `fields` (status `unknown`)."""
@@ -227,7 +231,7 @@ class Fake:
         with self._lock:
             self.creates += 1
 
-    def new_job(self, body: dict, prefix: str = "job", job_id: str | None = None, call: Call | None = None,
+    def new_job(self, body: dict[str, Any], prefix: str = "job", job_id: str | None = None, call: Call | None = None,
                 spec: Spec | None = None) -> Job:
         with self._lock:
             self.creates += 1
@@ -273,7 +277,7 @@ class Fake:
         data = render(self.limit.apply(spec or self.spec(1280, 720, 24, 1, True)))
         return signed_media(data, self.signed_by) if self.signed_by else data
 
-    def job_media(self, job) -> bytes:
+    def job_media(self, job: Job) -> bytes:
         return self.media_of(job.spec)
 
     def media_url(self, job: Job) -> str:
@@ -304,23 +308,16 @@ class Fake:
         """Paths on the CDN that received anything that looks like a credential."""
         return [c.path for c in self.cdn.calls if "authorization" in c.headers or self.key in str(c.headers)]
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.api.__enter__()
         self.cdn.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.api.__exit__(*exc)
         self.cdn.__exit__(*exc)
 
 
-def is_int(value) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
-
-def _quiet(request, client_address) -> None:
-    # A client that gave up (a timeout fault) leaves a broken pipe behind: expected, not news.
-    if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-        import traceback
-
-        traceback.print_exc()

@@ -4,8 +4,9 @@ under /{owner}/{app}/requests/{id} (no sub-path, as the real queue does), cancel
 Validates `Authorization: Key`, and the body per endpoint (veo3.1 text, image-to-video,
 first-last-frame; veo3.1/fast text and first-last-frame; sora-2 text and image-to-video, with
 integer durations; kling-video/v3 standard and pro text-to-video, with string durations; Google's
-gemini-omni-flash text, image-to-video and reference-to-video, 720p, integer 3-10 s). Media: 24 fps (Sora 30) at the aspect, resolution (Kling: the app's) and
-duration asked, with audio unless generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
+gemini-omni-flash text, image-to-video and reference-to-video, 720p, integer 3-10 s). Media: 24 fps
+(Sora 30) at the aspect, resolution (Kling: the app's) and duration asked, with audio unless
+generate_audio is false. Outcomes: ok, moderation (result 422 content_policy_violation),
 runner (result 500 with X-Fal-Error-Type), empty (no video), unknown (odd status).
 Faults: 429, 500 (runner_scheduling_failure), locked (403 exhausted balance), drop, slow.
 Status answers carry `logs` (a list with ?logs=1, else null) past IN_QUEUE, and `metrics` when COMPLETED,
@@ -18,22 +19,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from . import fal_platform as platform
-from .fake import Fake, is_int, size_for
+from .fake import Fake, Job, is_int, size_for
 from .loopback import Call, Reply
+from .media import Spec
 
-VEO_COMMON = {"prompt": str, "aspect_ratio": ("auto", "16:9", "9:16"), "duration": ("4s", "6s", "8s"),
+Rule = type | tuple[object, ...]  # the type a value has, or the values allowed
+VEO_COMMON: dict[str, Rule] = {"prompt": str, "aspect_ratio": ("auto", "16:9", "9:16"), "duration": ("4s", "6s", "8s"),
               "resolution": ("720p", "1080p", "4k"), "generate_audio": bool, "negative_prompt": str, "seed": int,
               "enhance_prompt": bool, "auto_fix": bool}
-SORA_COMMON = {"prompt": str, "resolution": ("720p",), "aspect_ratio": ("16:9", "9:16"), "duration": (4, 8, 12, 16, 20),
+SORA_COMMON: dict[str, Rule] = {"prompt": str, "resolution": ("720p",), "aspect_ratio": ("16:9", "9:16"), "duration": (4, 8, 12, 16, 20),
                "delete_video": bool, "model": ("sora-2", "sora-2-2025-12-08", "sora-2-2025-10-06"),
                "detect_and_block_ip": bool, "character_ids": list}
-KLING_V3 = {"prompt": str, "duration": tuple(str(s) for s in range(3, 16)), "multi_prompt": list, "generate_audio": bool,
+KLING_V3: dict[str, Rule] = {"prompt": str, "duration": tuple(str(s) for s in range(3, 16)), "multi_prompt": list, "generate_audio": bool,
             "shot_type": ("customize", "intelligent"), "aspect_ratio": ("16:9", "9:16", "1:1"), "negative_prompt": str,
             "cfg_scale": float}
-OMNI = {"prompt": str, "aspect_ratio": ("16:9", "9:16"), "duration": tuple(range(3, 11))}
-SCHEMAS = {
+OMNI: dict[str, Rule] = {"prompt": str, "aspect_ratio": ("16:9", "9:16"), "duration": tuple(range(3, 11))}
+SCHEMAS: dict[str, dict[str, Rule]] = {
     "fal-ai/veo3.1": VEO_COMMON,
     "fal-ai/veo3.1/image-to-video": {**VEO_COMMON, "image_url": str},
     "fal-ai/veo3.1/first-last-frame-to-video": {**VEO_COMMON, "first_frame_url": str, "last_frame_url": str},
@@ -61,7 +65,7 @@ SHORT_SIDE = {"fal-ai/kling-video/v3/pro/text-to-video": 1080}
 DEFAULT_SECONDS = {"fal-ai/sora-2": 4, "fal-ai/kling-video": 5}
 
 
-def detail(status: int, text, error_type: str | None = None) -> Reply:
+def detail(status: int, text: str, error_type: str | None = None) -> Reply:
     headers = {"X-Fal-Error-Type": error_type} if error_type else {}
     body = {"detail": text, **({"error_type": error_type} if error_type else {})}
     return Reply(status, body, headers=headers)
@@ -118,7 +122,7 @@ class FakeFal(Fake):
         width, height = size_for(aspect, short)
         return self._queued(call, model, body, self.spec(width, height, fps, seconds))
 
-    def _queued(self, call: Call, model: str, body: dict, spec) -> Reply:
+    def _queued(self, call: Call, model: str, body: dict[str, Any], spec: Spec) -> Reply:
         """Make the job and answer as the queue does: its id and the URLs to follow it by."""
         app = "/".join(model.split("/")[:2])  # the queue addresses owner/app, never the sub-path
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
@@ -170,11 +174,11 @@ class FakeFal(Fake):
         spec = self.spec(width, height, FPS.get(app, 24), seconds, audio=body.get("generate_audio", True))
         return self._queued(call, model, body, spec)
 
-    def _job(self, call: Call):
+    def _job(self, call: Call) -> Job | None:
         job = self.jobs.get(call.match["id"])
         return job if job is not None and job.extra["app"] == call.match["app"] else None
 
-    def _state(self, job) -> str:
+    def _state(self, job: Job) -> str:
         if job.canceled:
             return "CANCELED"  # third-party schemas of the queue API; fal's own pages name only the three below
         if job.polls <= self.polls_to_finish:
@@ -190,7 +194,7 @@ class FakeFal(Fake):
         self.advance(job)
         state = self._state(job)
         base = f"{self.url}/{job.extra['app']}/requests/{job.id}"
-        body = {"status": state, "request_id": job.id, "response_url": base}
+        body: dict[str, Any] = {"status": state, "request_id": job.id, "response_url": base}
         if state == "IN_QUEUE":
             body["queue_position"] = 0
         else:

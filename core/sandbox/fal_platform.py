@@ -16,12 +16,15 @@ discovered apps too, validating each body against the listed schema.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
+from typing import Any
 
 from .loopback import Call, Reply
 
 
-def prop(kind: str, *, enum=None, default=None, nullable: bool = False, title: str = "", **extra) -> dict:
-    out: dict = {"title": title or "", "type": kind, **extra}
+def prop(kind: str, *, enum: Iterable[object] | None = None, default: object = None, nullable: bool = False,
+         title: str = "", **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": title or "", "type": kind, **extra}
     if enum is not None:
         out["enum"] = list(enum)
     if default is not None:
@@ -70,7 +73,7 @@ PRICES = {"fal-ai/wan-25-preview/text-to-video": (0.05, "second"), "fal-ai/wan-2
           "fal-ai/veo3.1": (0.4, "second")}
 
 
-def from_rules(rules: dict) -> dict:
+def from_rules(rules: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI properties for one of the fal fake's validation tables (tuple = enum, a type = that type)."""
     kinds = {str: "string", int: "integer", bool: "boolean", float: "number", list: "array"}
     out = {}
@@ -82,7 +85,7 @@ def from_rules(rules: dict) -> dict:
     return out
 
 
-def openapi(endpoint_id: str, name: str, category: str, props: dict, required: list[str]) -> dict:
+def openapi(endpoint_id: str, name: str, category: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
     """The endpoint's OpenAPI 3.0 document in fal's shape."""
     schema_name = "".join(part.title() for part in endpoint_id.replace("-", "/").replace(".", "/").split("/")) + "Input"
     return {
@@ -104,7 +107,7 @@ def openapi(endpoint_id: str, name: str, category: str, props: dict, required: l
     }
 
 
-def listing(known_rules: dict) -> list[dict]:
+def listing(known_rules: dict[str, Any]) -> list[dict[str, Any]]:
     """Every listed endpoint as GET /v1/models returns it with expand=openapi-3.0."""
     entries = {"fal-ai/veo3.1": ("Veo 3.1", "text-to-video", from_rules(known_rules["fal-ai/veo3.1"]), ["prompt"])}
     entries.update({eid: app[:4] for eid, app in APPS.items()})
@@ -116,7 +119,7 @@ def listing(known_rules: dict) -> list[dict]:
             for eid, (name, category, props, required) in entries.items()]
 
 
-def serve_models(call: Call, known_rules: dict) -> Reply:
+def serve_models(call: Call, known_rules: dict[str, Any]) -> Reply:
     q = {k: v for k, v in call.query.items()}
     items = listing(known_rules)
     if "endpoint_id" in q:
@@ -163,7 +166,7 @@ def serve_estimate(call: Call) -> Reply:
     return Reply(200, {"estimate_type": body["estimate_type"], "total_cost": round(total, 6), "currency": "USD"})
 
 
-def check_body(endpoint_id: str, body: dict) -> str | None:
+def check_body(endpoint_id: str, body: dict[str, Any]) -> str | None:
     """The first way `body` breaks the listed app's schema (fal answers 422), or None."""
     _, _, props, required, _ = APPS[endpoint_id]
     for key, value in body.items():
@@ -186,11 +189,11 @@ def check_body(endpoint_id: str, body: dict) -> str | None:
     return None
 
 
-def made(endpoint_id: str, body: dict) -> tuple[int, int, str, int]:
+def made(endpoint_id: str, body: dict[str, Any]) -> tuple[int, int, str, int]:
     """(fps, short side, aspect, seconds) the listed app makes for `body`."""
     _, _, props, _, makes = APPS[endpoint_id]
 
-    def given(name):
+    def given(name: str) -> Any:  # the body's value, else the app's default: any JSON value
         return body.get(name, props.get(name, {}).get("default"))
 
     resolution = given("resolution")

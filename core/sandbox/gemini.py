@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from .loopback import Call, Reply
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -33,9 +34,9 @@ class FakeGeminiVeo(FakeVeo):
 
     route_name = "gemini"
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw: Any):
         super().__init__(key, running_reads, **kw)
-        self.files: dict[str, dict] = {}  # file id -> {"downloads": n, "fault": ...}
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> {"downloads": n, "fault": ...}
         self.blob_headers: list[dict[str, str]] = []  # headers that reached the redirect target
         self.route("POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning", op="create")(self._create)
         self.route("GET", r"/v1beta/models/(?P<model>[^/:]+)/operations/(?P<id>[^/]+)", op="poll")(self._operation)
@@ -63,7 +64,7 @@ class FakeGeminiVeo(FakeVeo):
                                               "for predictLongRunning. Call ListModels to see the list of available "
                                               "models and their supported methods.")
 
-    def check_video(self, video) -> Reply | None:
+    def check_video(self, video: object) -> Reply | None:
         if not isinstance(video, dict) or set(video) - {"uri", "encodedVideo", "encoding"}:
             return bad("video must be {uri} or {encodedVideo, encoding}.")
         uri = video.get("uri", "")
@@ -88,8 +89,8 @@ class FakeGeminiVeo(FakeVeo):
             return google_error(404, "NOT_FOUND", "Operation not found.")
         return Reply(200, self.read(op))
 
-    def finish(self, op: Op) -> dict:
-        inner: dict = {}
+    def finish(self, op: Op) -> dict[str, Any]:
+        inner: dict[str, Any] = {}
         if op.fault == "rai":
             inner = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [RAI_REASON]}
         elif op.fault != "no_media":

@@ -47,9 +47,9 @@ from typing import Any
 
 from .fake import size_for
 from .gemini import FakeGeminiVeo
-from .loopback import Call, Reply
+from .loopback import Call, Handler, Reply
 from .media import Spec, image_size, video_seconds
-from .veo import bad, google_error
+from .veo import FakeVeo, bad, google_error
 
 OMNI = {"gemini-omni-1.2-flash": 15, "gemini-omni-1.1-flash": 10, "gemini-omni-flash-preview": 10}  # id -> max s
 MAX_IMAGES = {"gemini-omni-1.2-flash": 6}  # others: 5
@@ -69,17 +69,17 @@ SAFETY = ("The video could not be generated because the request or output violat
 class Interaction:
     id: str
     model: str
-    body: dict
+    body: dict[str, Any]
     spec: Spec
     fault: str = ""
     reads: int = 0
     total: int = 0  # seconds of video in this chain (an extension adds to its source's)
     status: str = "in_progress"
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
 
 
-class OmniInteractionsFake:
+class OmniInteractionsFake(FakeVeo):
     """Omni's interactions, for a fake Google API (the Gemini API's FakeGemini, Vertex AI's FakeVertex) that
     supplies `_auth`, and says where a `uri` video goes (`deliver_uri`) and which input URIs it can read."""
 
@@ -97,16 +97,16 @@ class OmniInteractionsFake:
         """Auth, and (Vertex) the project in the path."""
         return self._auth(call)
 
-    def check_format(self, fmt: dict) -> Reply | None:
+    def check_format(self, fmt: dict[str, Any]) -> Reply | None:
         return None
 
     def check_uri(self, uri: str, where: str) -> Reply | None:
         return bad(f"{where}.uri names nothing this API can read.")
 
-    def deliver_uri(self, ix: Interaction) -> dict:
+    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
         raise NotImplementedError
 
-    def interactions_route(self, method: str, pattern: str, handler, op: str | None = None) -> None:
+    def interactions_route(self, method: str, pattern: str, handler: Handler, op: str | None = None) -> None:
         """An Interactions endpoint: its errors, faults included, in the Interactions API's envelope."""
         def answer(call: Call) -> Reply:
             reply = (self.op_fault(self.take(op, call)) if op else None) or handler(call)
@@ -143,7 +143,7 @@ class OmniInteractionsFake:
             return Reply(drop=True)
         return Reply(200, self.envelope(ix), delay=3.0 if ix.fault == "slow" else 0.0)
 
-    def validate_interaction(self, body: Any) -> Reply | tuple[str, Spec, int]:
+    def validate_interaction(self, body: Any) -> Reply | tuple[str, Spec, int]:  # noqa: C901 - the Interactions API's validation, rule for rule; being extended on another branch
         if not isinstance(body, dict):
             return bad("Invalid JSON payload received.")
         if unknown := sorted(set(body) - TOP):
@@ -273,7 +273,7 @@ class OmniInteractionsFake:
         return None
 
     # read -----------------------------------------------------------------------------------
-    def envelope(self, ix: Interaction) -> dict:
+    def envelope(self, ix: Interaction) -> dict[str, Any]:
         stamp = "2026-12-06T12:00:00Z"
         out = {"id": ix.id, "status": ix.status, "model": ix.model, "created": stamp, "updated": stamp,
                "role": "model"}
@@ -321,7 +321,7 @@ class OmniInteractionsFake:
             "total_output_tokens": TOKENS_PER_SECOND * seconds,
             "output_tokens_by_modality": [{"modality": "video", "tokens": TOKENS_PER_SECOND * seconds}]}}
 
-    def video_block(self, ix: Interaction) -> dict:
+    def video_block(self, ix: Interaction) -> dict[str, Any]:
         fmt = ix.body["response_format"]
         fmt = fmt[0] if isinstance(fmt, list) else fmt
         if ix.fault == "inline" or fmt.get("delivery", "inline") == "inline":
@@ -343,7 +343,7 @@ class OmniInteractionsFake:
 class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
     """FakeGeminiVeo plus Omni's interactions and the Files resource."""
 
-    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw):
+    def __init__(self, key: str = "AIzaFakeGeminiKey0123456789", running_reads: int = 2, **kw: Any):
         super().__init__(key, running_reads, **kw)
         # google-genai 3.x sends the Gemini API's v1 by default; promptreel and Google's curl use v1beta
         self.serve_interactions(r"/v1(?:beta)?")
@@ -355,7 +355,7 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
         self.files.clear()
         self.blob_headers.clear()
 
-    def check_format(self, fmt: dict) -> Reply | None:
+    def check_format(self, fmt: dict[str, Any]) -> Reply | None:
         if "gcs_uri" in fmt:
             return bad("response_format.gcs_uri is for Vertex AI; the Gemini API delivers to the Files API.")
         return None
@@ -366,14 +366,14 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
             return bad(f"{where}.uri must name a file in the Files API.")
         return None
 
-    def deliver_uri(self, ix: Interaction) -> dict:
+    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
         file_id = uuid.uuid4().hex[:12]
         self.files[file_id] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec, "reads": 0,
                                "processing": 3 if ix.fault == "slow_file" else 1}
         return {"type": "video", "mime_type": "video/mp4", "uri": f"{self.url}/v1beta/files/{file_id}"}
 
     # files ----------------------------------------------------------------------------------
-    def file_state(self, entry: dict) -> str:
+    def file_state(self, entry: dict[str, Any]) -> str:
         if "reads" not in entry:
             return "ACTIVE"  # Veo's outputs
         if entry["reads"] <= entry["processing"]:
@@ -389,7 +389,7 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
             return google_error(404, "NOT_FOUND", f"File files/{file_id} not found.")
         if "reads" in entry:
             entry["reads"] += 1
-        out = {"name": f"files/{file_id}", "mimeType": "video/mp4", "state": self.file_state(entry),
+        out: dict[str, Any] = {"name": f"files/{file_id}", "mimeType": "video/mp4", "state": self.file_state(entry),
                "uri": f"{self.url}/v1beta/files/{file_id}", "source": "GENERATED",
                "downloadUri": f"{self.url}/v1beta/files/{file_id}:download?alt=media"}
         if out["state"] == "FAILED":

@@ -1,13 +1,16 @@
 """Kling's API as a loopback server: create, query by task id or external_task_id, envelope errors.
 
 Verifies the bearer: the API key, or (the legacy scheme) a JWT signed with the secret (HS256,
-iss = access key, exp/nbf checked: an expired token gets 401 code 1004); string durations, raw base64 images, and field names
-per endpoint; video-extend takes only the video id of a finished video this fake made. Kling 3.0:
+iss = access key, exp/nbf checked: an expired token gets 401 code 1004); string durations, raw
+base64 images, and field names per endpoint;
+video-extend takes only the video id of a finished video this fake made. Kling 3.0:
 multi-shot (customize: 1-6 shots of <= 512 characters, string durations summing to the take's, no
 prompt needed), omni-video for kling-v3-omni (image_list frames and references; one video_list
 clip, `base` to edit: no frames, sound off, the take as long as the clip), kling-3.0-turbo (audio
-always on: no `sound` field, no multi-shot fields, no end frame). Media: 24 fps (30 for v1, v1.5, v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9
-unless given), the duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty (succeed, no videos).
+always on: no `sound` field, no multi-shot fields, no end frame). Media: 24 fps (30 for v1, v1.5,
+v1.6 image2video), std 720p / pro 1080p at the aspect asked (image2video: 16:9 unless given), the
+duration asked, audio when `sound` is on. Outcomes: ok, failed (a risk-control refusal), empty
+(succeed, no videos).
 Faults: billing (429/1102), arrears (429/1101), rate (429/1302), moderation (400/1301),
 500 (code 5000), drop, slow.
 """
@@ -17,10 +20,11 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from typing import Any
 
 import jwt
 
-from .fake import Fake, size_for
+from .fake import Fake, Job, size_for
 from .loopback import Call, Reply
 
 API_KEY = "kling-fake-api-key-0123456789"
@@ -52,7 +56,8 @@ OMNI_MODELS = ("kling-v3-omni", "kling-video-o1")
 TURBO = "kling-3.0-turbo"
 
 
-def envelope(data=None, code: int = 0, message: str = "SUCCEED", status: int = 200, headers=None) -> Reply:
+def envelope(data: dict[str, Any] | None = None, code: int = 0, message: str = "SUCCEED", status: int = 200,
+             headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {"code": code, "message": message, "request_id": f"req-{time.monotonic_ns()}", "data": data},
                  headers=headers or {})
 
@@ -60,12 +65,12 @@ def envelope(data=None, code: int = 0, message: str = "SUCCEED", status: int = 2
 class FakeKling(Fake):
     route_name = "kling"
 
-    def __init__(self, access: str = ACCESS, secret: str = SECRET, api_key: str = API_KEY, **kw):
+    def __init__(self, access: str = ACCESS, secret: str = SECRET, api_key: str = API_KEY, **kw: Any):
         self.access, self.secret = access, secret
         super().__init__(key=api_key, **kw)
 
     @classmethod
-    def sandboxed(cls, **kw) -> "FakeKling":
+    def sandboxed(cls, **kw: Any) -> FakeKling:
         return cls(access=SANDBOX_ACCESS, secret=SANDBOX_SECRET, api_key=SANDBOX_API_KEY, **kw)
 
     def env(self) -> dict[str, str]:
@@ -113,7 +118,7 @@ class FakeKling(Fake):
             return envelope(code=code, message=message, status=status)
         return self.transport_fault(name)
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: Call) -> Reply:  # noqa: C901 - Kling's create validation, rule for rule per endpoint family
         if (bad := self._auth(call)) or (bad := self._fault("create", call)):
             return bad
         family = call.match["family"]
@@ -130,8 +135,8 @@ class FakeKling(Fake):
                 return envelope(code=1201, message="video_id is required", status=400)
             # Only a video this account made, named by its video id (not the task id), finished.
             source = next((j for j in self.jobs.values() if f"v{j.id}" == body["video_id"]), None)
-            finished = source is not None and source.polls > self.polls_to_finish  # as _get reports `succeed`
-            if not finished or source.outcome in ("failed", "empty", "unknown"):
+            # Finished as _get reports `succeed`, and with a video.
+            if source is None or source.polls <= self.polls_to_finish or source.outcome in ("failed", "empty", "unknown"):
                 return envelope(code=1201, message=f"video_id {body['video_id']} is not a finished video of yours",
                                 status=400)
         else:
@@ -148,8 +153,8 @@ class FakeKling(Fake):
                     return envelope(code=1201, message=f"{key} must be a URL or base64 without a data: prefix", status=400)
             if family == "image2video" and "image" not in body:
                 return envelope(code=1201, message="image is required", status=400)
-            if bad := _multi_shot(body, model) or _omni(body, family, model) or _turbo(body, model):
-                return envelope(code=1201, message=bad, status=400)
+            if refusal := _multi_shot(body, model) or _omni(body, family, model) or _turbo(body, model):
+                return envelope(code=1201, message=refusal, status=400)
             edited = body.get("video_list") and self._own_video(body["video_list"][0]["video_url"])
         ext = body.get("external_task_id")
         if ext and any(j.body.get("external_task_id") == ext for j in self.jobs.values()):
@@ -173,11 +178,11 @@ class FakeKling(Fake):
             return Reply(drop=True)  # the task exists and is billed; the caller never hears
         return envelope(self._data(job, "submitted"))
 
-    def _own_video(self, url: str):
+    def _own_video(self, url: str) -> Job | None:
         """The job of this fake whose media `url` is, if any (an edit of a take it made keeps its length)."""
         return next((j for j in self.jobs.values() if self.media_url(j) == url), None)
 
-    def _data(self, job, status: str) -> dict:
+    def _data(self, job: Job, status: str) -> dict[str, Any]:
         data = {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.body.get("external_task_id")},
                 "created_at": 1732352400000, "updated_at": 1732352400000}
         if status == "succeed":
@@ -202,7 +207,7 @@ class FakeKling(Fake):
         return envelope(self._data(job, "failed" if job.outcome == "failed" else "succeed"))
 
 
-def _raw_base64(value) -> bool:
+def _raw_base64(value: object) -> bool:
     if not isinstance(value, str) or value.startswith("data:"):
         return False
     if value.startswith("https://"):
@@ -214,7 +219,7 @@ def _raw_base64(value) -> bool:
         return False
 
 
-def _multi_shot(body: dict, model: str) -> str | None:
+def _multi_shot(body: dict[str, Any], model: str) -> str | None:
     """What is wrong with Kling 3.0's multi-shot fields, if anything (None when absent or right)."""
     given = V3_FIELDS & set(body)
     if not given:
@@ -246,7 +251,7 @@ def _multi_shot(body: dict, model: str) -> str | None:
     return None
 
 
-def _omni(body: dict, family: str, model: str) -> str | None:
+def _omni(body: dict[str, Any], family: str, model: str) -> str | None:
     """What is wrong with an omni-video body (or with omni fields elsewhere), if anything."""
     if family != "omni-video":
         return None
@@ -276,7 +281,7 @@ def _omni(body: dict, family: str, model: str) -> str | None:
     return None
 
 
-def _turbo(body: dict, model: str) -> str | None:
+def _turbo(body: dict[str, Any], model: str) -> str | None:
     if model != TURBO:
         return None
     if "sound" in body:

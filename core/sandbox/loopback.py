@@ -7,15 +7,24 @@ provider really shows are replies too: a delay, a truncated body, a dropped conn
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+
+def _no_match() -> re.Match[str]:
+    empty = re.fullmatch("", "")
+    assert empty is not None
+    return empty
 
 
 @dataclass
@@ -25,16 +34,17 @@ class Call:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
-    match: re.Match | None = None
+    # The route's match, set when the call is dispatched (until then an empty match with no groups).
+    match: re.Match[str] = field(default_factory=_no_match)
 
-    def json(self):
+    def json(self) -> Any:  # what the client sent: any JSON value
         return json.loads(self.body or b"null")
 
 
 @dataclass
 class Reply:
     status: int = 200
-    body: bytes | str | dict | list | None = None
+    body: bytes | str | dict[str, Any] | list[Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
     truncate_at: int | None = None  # send only this many body bytes, then close (declared length stays full)
@@ -53,9 +63,18 @@ class Reply:
 Handler = Callable[[Call], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    quiet_disconnects = False  # a client that gave up (a fake's timeout fault) leaves a broken pipe: not news
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if self.quiet_disconnects and isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class LoopbackServer:
     def __init__(self, port: int = 0):
-        self.routes: list[tuple[str, re.Pattern, Handler]] = []
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         server = self
@@ -64,10 +83,10 @@ class LoopbackServer:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go in separate writes: avoid a 40 ms stall
 
-            def log_message(self, *args):  # keep test output clean
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def _serve(self):
+            def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
@@ -80,10 +99,8 @@ class LoopbackServer:
                     time.sleep(reply.delay)
                 if reply.drop:
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return
                 data = reply.payload()
                 status = reply.status
@@ -111,15 +128,14 @@ class LoopbackServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_QUERY = _serve  # QUERY: Replicate's model search
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _H)
+        self.httpd = _Server(("127.0.0.1", port), _H)
         self.httpd.daemon_threads = True
         # A short poll interval makes shutdown take milliseconds instead of half a second.
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.httpd.server_port}"
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -143,10 +159,10 @@ class LoopbackServer:
         rx = re.compile(pattern)
         return [c for c in self.calls if c.method == method and rx.fullmatch(c.path)]
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()

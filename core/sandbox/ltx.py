@@ -22,10 +22,12 @@ import binascii
 import re
 import uuid
 from datetime import date
+from fractions import Fraction
+from typing import Any
 
 from .fake import Fake, is_int
 from .loopback import Call, Reply
-from .media import video_shape
+from .media import Spec, video_shape
 
 MODELS = {"ltx-2-3-pro", "ltx-2-3-fast"}
 RESOLUTIONS = {"1920x1080", "2560x1440", "3840x2160", "1080x1920", "1440x2560", "2160x3840"}
@@ -41,7 +43,7 @@ VIDEO_DATA_URI_LIMIT = 15 * 1024 * 1024
 MIN_FRAMES = 73
 
 
-def error(status: int, kind: str, message: str, headers=None) -> Reply:
+def error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {"type": "error", "error": {"type": kind, "message": message}}, headers=headers or {})
 
 
@@ -94,14 +96,11 @@ class FakeLTX(Fake):
         body = call.json()
         if not isinstance(body, dict) or set(body) - FIELDS[kind]:
             return invalid(f"Unknown fields: {sorted(set(body or {}) - FIELDS[kind])}")
-        if self.gone(body.get("model")):
+        if self.gone(str(body.get("model"))):
             return error(404, "not_found_error", f"Model {body['model']} not found")
         if "model" in body and body["model"] not in MODELS:
             return invalid(f"Invalid model: {body['model']!r}")
-        if kind in ("extend", "retake"):
-            checked = self._check_edit(kind, body)
-        else:
-            checked = self._check_generate(kind, body)
+        checked = self._check_edit(kind, body) if kind in ("extend", "retake") else self._check_generate(kind, body)
         if isinstance(checked, Reply):
             return checked
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=checked)
@@ -110,7 +109,7 @@ class FakeLTX(Fake):
             return Reply(drop=True)
         return Reply(202, {"id": job.id, "created_at": "2026-12-06T10:00:00.000Z"})
 
-    def _check_generate(self, kind: str, body: dict):
+    def _check_generate(self, kind: str, body: dict[str, Any]) -> Spec | Reply:
         problems = []
         if not isinstance(body.get("prompt"), str) or not 1 <= len(body["prompt"]) <= 5000:
             problems.append("prompt")
@@ -133,10 +132,11 @@ class FakeLTX(Fake):
             problems.append("image_uri")
         if problems:
             return invalid(f"Invalid values: {', '.join(problems)}")
+        assert isinstance(resolution, str) and is_int(duration)  # else a problem above
         width, height = (int(x) for x in resolution.split("x"))
         return self.spec(width, height, fps, duration, audio=body.get("generate_audio", True))
 
-    def _check_edit(self, kind: str, body: dict):
+    def _check_edit(self, kind: str, body: dict[str, Any]) -> Spec | Reply:
         if "prompt" in body and (not isinstance(body["prompt"], str) or len(body["prompt"]) > 5000):
             return invalid("Invalid values: prompt")
         shape = self._input_video(body.get("video_uri"))
@@ -169,7 +169,7 @@ class FakeLTX(Fake):
             width, height = (1920, 1080) if width >= height else (1080, 1920)
         return self.spec(width, height, fps, seconds, audio=True)
 
-    def _input_video(self, uri):
+    def _input_video(self, uri: object) -> tuple[int, int, Fraction | int, float] | Reply:
         """(width, height, fps, seconds) of a data-URI video (an https URL is trusted as a 1080p, 5 s clip)."""
         if not isinstance(uri, str):
             return invalid("video_uri is required")

@@ -13,8 +13,10 @@ asked; an extension is the new 5 s; an edit keeps its source's size and length. 
 from __future__ import annotations
 
 import uuid
+from fractions import Fraction
+from typing import Any
 
-from .fake import Fake
+from .fake import Fake, Job
 from .loopback import Call, Reply
 
 FIELDS = {"prompt", "aspect_ratio", "image_ref", "layering", "model", "output_format", "source", "style", "type",
@@ -30,7 +32,7 @@ OUTCOME_FAILURES = {"moderated": ("content_moderated", "The prompt was flagged b
                     "budget": ("budget_exhausted", "Credit budget exhausted")}
 
 
-def _error(status: int, message: str, headers: dict | None = None) -> Reply:
+def _error(status: int, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "api_error"}},
                  headers=headers or {})
 
@@ -65,7 +67,7 @@ class FakeLuma(Fake):
             return _error(401, "Invalid or missing API key")
         return None
 
-    def _ref(self, ref, where: str, video: bool = False):
+    def _ref(self, ref: object, where: str, video: bool = False) -> Reply | Job | None:
         """Refusal, or the generation it names (None for url / data / file refs)."""
         if not isinstance(ref, dict) or set(ref) - REF_FIELDS:
             return _error(400, f"{where}: not a media reference")
@@ -78,13 +80,13 @@ class FakeLuma(Fake):
         if ("data" in named or ("url" in named and video)) and not str(ref.get("media_type", "")).startswith(kind):
             return _error(400, f"{where}: media_type must be {kind}*")
         if "generation_id" in named:
-            earlier = self.jobs.get(ref["generation_id"])
+            earlier: Job | None = self.jobs.get(ref["generation_id"])
             if earlier is None or earlier.body.get("type") not in ("video", "video_edit") or earlier.polls <= self.polls_to_finish:
                 return _error(400, f"{where}: generation {ref['generation_id']} is not a finished video of yours")
             return earlier
         return None
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: Call) -> Reply:  # noqa: C901 - Luma's create validation, rule for rule
         body = self.checked_create(call, FIELDS, {"budget": _error(402, "Insufficient credits: your credit budget "
                                                                         "is exhausted")})
         if isinstance(body, Reply):
@@ -124,33 +126,33 @@ class FakeLuma(Fake):
                     or not all(isinstance(i, int) and 0 <= i <= seconds * 24 for i in at):
                 return _error(400, "keyframes and keyframe_indexes must be parallel, unique, on the duration x 24fps grid")
             for i, ref in enumerate(frames):
-                if isinstance(bad := self._ref(ref, f"video.keyframes[{i}]"), Reply):
-                    return bad
+                if isinstance(refused := self._ref(ref, f"video.keyframes[{i}]"), Reply):
+                    return refused
         for key in legacy:
-            if isinstance(bad := self._ref(video[key], f"video.{key}"), Reply):
-                return bad
+            if isinstance(refused := self._ref(video[key], f"video.{key}"), Reply):
+                return refused
         width, height = frame(aspect, resolution)
         return self._accept(body, call, width, height, seconds)
 
-    def _edit(self, call: Call, body: dict, video: dict, resolution: str) -> Reply:
+    def _edit(self, call: Call, body: dict[str, Any], video: dict[str, Any], resolution: str) -> Reply:
         if "duration" in video or "keyframes" in video:
             return _error(400, "video_edit output duration matches the source; duration is not accepted")
         source = self._ref(body.get("source"), "source", video=True)
         if isinstance(source, Reply):
             return source
-        if source is not None:
+        if source is not None and source.spec is not None:  # a finished generation of this fake has a spec
             width, height, seconds = source.spec.width, source.spec.height, source.spec.seconds
         else:
-            width, height, seconds = frame(body.get("aspect_ratio", "16:9"), resolution) + (5,)
+            (width, height), seconds = frame(body.get("aspect_ratio", "16:9"), resolution), Fraction(5)
         if seconds > 18:
             return _error(400, "the source video must be 18 seconds or shorter")
         return self._accept(body, call, width, height, seconds)
 
-    def _accept(self, body: dict, call: Call, width: int, height: int, seconds) -> Reply:
+    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds: Fraction | int) -> Reply:
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds))
         return Reply(201, self._generation(job, "queued"))
 
-    def _generation(self, job, state: str, **extra) -> dict:
+    def _generation(self, job: Job, state: str, **extra: Any) -> dict[str, Any]:
         return {"id": job.id, "created_at": "2026-12-06T09:00:00Z", "model": job.body["model"], "state": state,
                 "type": job.body["type"], **extra}
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import ffmpeg
 
 from ..ffmpeg import ffmpeg_exe
 from ..frames import rate_str, seconds_to_frames_ceil
+from .loopback import Call
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,14 @@ def _workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="promptreel-sandbox-media-"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _render(spec: Spec) -> bytes:
-    out = _workdir() / f"{spec.width}x{spec.height}_{spec.fps.numerator}-{spec.fps.denominator}_{spec.frame_count}_{int(spec.audio)}.mp4"
+    rate_part = f"{spec.fps.numerator}-{spec.fps.denominator}"
+    out = _workdir() / f"{spec.width}x{spec.height}_{rate_part}_{spec.frame_count}_{int(spec.audio)}.mp4"
     rate = rate_str(spec.fps)
     video = ffmpeg.input(f"testsrc2=size={spec.width}x{spec.height}:rate={rate}", f="lavfi")
     streams = [video]
-    kw = dict(vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate, movflags="+faststart",
+    kw: dict[str, str | int] = dict(vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate, movflags="+faststart",
               loglevel="error")
     kw["frames:v"] = spec.frame_count
     if spec.audio:
@@ -105,7 +107,7 @@ def tiny_mp4() -> bytes:
     return render(SMALL.apply(Spec(320, 180, Fraction(24), Fraction(1), audio=True)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def png(width: int, height: int) -> bytes:
     """A real PNG still of the given size."""
     out = _workdir() / f"still_{width}x{height}.png"
@@ -160,17 +162,21 @@ def video_shape(data: bytes) -> tuple[int, int, Fraction, float] | None:
         return None
 
 
-def multipart(call) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None:
+def multipart(call: Call) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None:
     """(fields, files) of a request's multipart/form-data body, or None if it is not one."""
     ctype, body = call.headers.get("content-type", ""), call.body
     if not ctype.startswith("multipart/form-data"):
         return None
     msg = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)
-    fields, files = {}, {}
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes, str]] = {}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):  # every form-data part is named (RFC 7578)
+            continue
         filename = part.get_filename()
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if filename is not None:
             files[name] = (filename, payload, part.get_content_type())
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 import struct
+from typing import Any
 
 from .fake import Fake, is_int
 from .loopback import Call, Reply
@@ -27,7 +28,7 @@ SHORT_SIDE = {"768P": 768, "2K": 1440}
 KEYFRAMES, REFERENCES = {"first_frame", "last_frame"}, {"reference_image"}
 
 
-def envelope(status: int, kind: str, message: str, headers: dict | None = None) -> Reply:
+def envelope(status: int, kind: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"type": "error", "error": {"type": kind, "message": message, "http_code": str(status)},
                           "request_id": "021785229015510a2c883cf675b9804d"}, headers=headers or {})
 
@@ -54,7 +55,7 @@ def png_orientation(uri: str) -> str:
 class FakeMiniMax(Fake):
     route_name = "minimax"
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a: Any, **kw: Any):
         self._task_ids = itertools.count(424010985738629)
         super().__init__(*a, **kw)
 
@@ -138,7 +139,7 @@ class FakeMiniMax(Fake):
                                         "error": {"code": 1026, "message": "video contains sensitive content"}}})
         if job.outcome == "expired":
             return Reply(200, {"task": {**base, "status": "expired"}})
-        content = {"duration": float(job.spec.seconds)}
+        content: dict[str, float | str] = {"duration": float(job.spec.seconds) if job.spec else 0.0}
         if job.outcome != "empty":
             content["url"] = self.media_url(job)
         return Reply(200, {"task": {**base, "status": "succeeded", "content": content}})

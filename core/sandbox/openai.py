@@ -14,7 +14,8 @@ and the OpenAPI spec (`/videos*`, `VideoResource`, `CreateVideoJsonBody`, `Creat
 - POST /v1/videos/{id}/remix takes only {prompt} and needs a completed source; the new video keeps the
   source's model, size and seconds and names it in `remixed_from_video_id`.
 
-Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked (fails with that error code),
+Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): moderation_blocked
+(fails with that error code),
 content_502 (the first download answers 502), truncate (the first download is cut short), corrupt
 (the download is not an MP4), expired (the download is refused as past its time),
 drop (the job is created, the answer never comes), slow (created, answered after 3 s).
@@ -26,8 +27,10 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from .fake import Fake
 from .loopback import Call, Reply
@@ -42,7 +45,7 @@ CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 
 
 def error(status: int, message: str, param: str | None = None, code: str | None = None,
-          kind: str = "invalid_request_error", headers: dict | None = None) -> Reply:
+          kind: str = "invalid_request_error", headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"error": {"message": message, "type": kind, "param": param, "code": code}},
                  headers=headers or {})
 
@@ -71,11 +74,11 @@ class FakeOpenAIVideos(Fake):
     shut_down = {m: date(2026, 9, 24) for m in MODELS}
     signed_by = "OpenAI Sora (promptreel sandbox)"
 
-    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw):
+    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw: Any):
         super().__init__(key, **kw)
         self.queued_reads, self.running_reads = queued_reads, running_reads
         self.jobs: dict[str, Job] = {}
-        self.clock = lambda: int(time.time())
+        self.clock: Callable[[], int] = lambda: int(time.time())
         self._seq = itertools.count()
         self.route("POST", r"/v1/videos", op="create")(self._create)
         self.route("POST", r"/v1/videos/extensions", op="create")(self._extend)
@@ -106,7 +109,7 @@ class FakeOpenAIVideos(Fake):
         return None
 
     # create -------------------------------------------------------------------------------
-    def _body(self, call: Call) -> tuple[dict, dict] | Reply:
+    def _body(self, call: Call) -> tuple[dict[str, Any], dict[str, Any]] | Reply:
         parts = multipart(call)
         if parts is not None:
             return parts
@@ -120,7 +123,7 @@ class FakeOpenAIVideos(Fake):
             return error(400, "The request body must be a JSON object.")
         return body, {}
 
-    def _accepted(self, call: Call, fields) -> Reply | tuple[dict, dict]:
+    def _accepted(self, call: Call, fields: Iterable[str]) -> Reply | tuple[dict[str, Any], dict[str, Any]]:
         """Authenticated, parsed, and with no field the endpoint does not know — or the refusal."""
         if (denied := self._auth(call)) is not None:
             return denied
@@ -229,14 +232,14 @@ class FakeOpenAIVideos(Fake):
             return "in_progress"
         return "failed" if job.fault == "moderation_blocked" else "completed"
 
-    def _resource(self, job: Job, status: str) -> dict:
+    def _resource(self, job: Job, status: str) -> dict[str, Any]:
         done = status in ("completed", "failed")
         completed_at = job.created_at + 60 if done else None
         return {
             "id": job.id, "object": "video", "model": job.model, "status": status,
             "progress": {"queued": 0, "in_progress": 50}.get(status, 100),
             "created_at": job.created_at, "completed_at": completed_at,
-            "expires_at": completed_at + 86400 if status == "completed" else None,
+            "expires_at": completed_at + 86400 if completed_at is not None and status == "completed" else None,
             "prompt": job.prompt, "size": job.size, "seconds": job.seconds,
             "remixed_from_video_id": job.remixed_from,
             "error": {"code": "moderation_blocked",
@@ -288,9 +291,9 @@ class FakeOpenAIVideos(Fake):
         return self.media_reply(self.media_of(job.spec), job.fault, first=job.downloads == 1)
 
 
-def _check_seconds(value, allowed: tuple[str, ...]) -> Reply | None:
+def _check_seconds(value: object, allowed: tuple[str, ...]) -> Reply | None:
     quoted = ", ".join(f"'{s}'" for s in allowed[:-1]) + f", or '{allowed[-1]}'"
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         kind = "an integer" if isinstance(value, int) else "a number"
         return error(400, f"Invalid type for 'seconds': expected one of {quoted}, but got {kind} instead.",
                      "seconds", "invalid_type")

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from . import replicate_listing as listing
-from .fake import Fake, is_int, size_for
-from .media import multipart
+from .fake import Fake, Job, is_int, size_for
 from .loopback import Call, Reply
+from .media import Spec, multipart
 
 STR, INT, BOOL, LIST = "str", "int", "bool", "list"
-SCHEMAS = {
+Rule = str | tuple[object, ...]  # a type name (CHECKS), or the values allowed
+SCHEMAS: dict[str, dict[str, Rule]] = {
     "google/veo-3.1": {"prompt": STR, "duration": (4, 6, 8), "aspect_ratio": ("16:9", "9:16"), "resolution": ("720p", "1080p"),
                        "image": STR, "last_frame": STR, "reference_images": LIST, "negative_prompt": STR,
                        "generate_audio": BOOL, "seed": INT},
@@ -40,15 +43,15 @@ SCHEMAS = {
 SCHEMAS.update(listing.EXTRA)
 DATA_URL_LIMIT = 256 * 1024
 FILE_FIELDS = {"filename", "type", "metadata"}
-CHECKS = {STR: lambda v: isinstance(v, str), INT: is_int, BOOL: lambda v: isinstance(v, bool), LIST: lambda v: isinstance(v, list)}
+CHECKS: dict[str, Callable[[object], bool]] = {STR: lambda v: isinstance(v, str), INT: is_int, BOOL: lambda v: isinstance(v, bool), LIST: lambda v: isinstance(v, list)}
 
 
-def problem(status: int, title: str, detail: str, headers=None) -> Reply:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {"type": "about:blank", "title": title, "status": status, "detail": detail},
                  headers={"Content-Type": "application/problem+json", **(headers or {})})
 
 
-def validate(schema: dict, data: dict) -> list[str]:
+def validate(schema: dict[str, Rule], data: dict[str, Any]) -> list[str]:
     out = [f"{k}: Additional property is not allowed" for k in data if k not in schema]
     for key, rule in schema.items():
         if key not in data:
@@ -66,8 +69,8 @@ class FakeReplicate(Fake):
     # OpenAI's Sora models ran on its Sora API, shut down 2026-09-24; since then they answer "not found".
     shut_down = {m: date(2026, 9, 24) for m in ("openai/sora-2", "openai/sora-2-pro")}
 
-    def __init__(self, *args, **kw):
-        self.files: dict[str, dict] = {}  # file id -> the file object given out
+    def __init__(self, *args: Any, **kw: Any):
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> the file object given out
         super().__init__(*args, **kw)
 
     @property
@@ -89,7 +92,7 @@ class FakeReplicate(Fake):
         self.route("GET", r"/v1/predictions")(self._list)
         self.route("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel")(self._cancel)
 
-    def _listed(self) -> list[dict]:
+    def _listed(self) -> list[dict[str, Any]]:
         return [listing.model(key, rules) for key, rules in SCHEMAS.items() if not self.gone(key)]
 
     def _collection(self, call: Call) -> Reply:
@@ -114,7 +117,7 @@ class FakeReplicate(Fake):
         found = next((m for m in self._listed() if f"{m['owner']}/{m['name']}" == key), None)
         return Reply(200, found) if found else problem(404, "Not found", f"Model {key} not found")
 
-    def output_spec(self, model: str, given: dict):
+    def output_spec(self, model: str, given: dict[str, Any]) -> Spec:
         if model.startswith("openai/"):
             landscape = given.get("aspect_ratio", "portrait") == "landscape"
             size = (1792, 1024) if given.get("resolution") == "high" else (1280, 720)
@@ -144,7 +147,7 @@ class FakeReplicate(Fake):
             return problem(int(name), "Internal server error", "Something went wrong")
         return self.transport_fault(name)
 
-    def _prediction(self, job) -> dict:
+    def _prediction(self, job: Job) -> dict[str, Any]:
         seen = job.polls
         status, output, error = "starting", None, None
         done = seen >= self.polls_to_finish or (job.outcome == "instant" and self.ready(job.created))
@@ -193,7 +196,7 @@ class FakeReplicate(Fake):
             return Reply(drop=True)  # the prediction runs and bills; the caller never hears
         return Reply(201, self._prediction(job))
 
-    def _file_inputs(self, data: dict) -> list[str]:
+    def _file_inputs(self, data: dict[str, Any]) -> list[str]:
         """File inputs as Replicate takes them: a URL it can fetch (here: one of our uploads), or a small data URL."""
         out = []
         for key, value in data.items():
@@ -218,7 +221,8 @@ class FakeReplicate(Fake):
         unknown = (set(fields) | set(files)) - FILE_FIELDS - {"content"}
         if unknown or set(files) != {"content"}:
             return problem(422, "Input validation failed",
-                           f"expected a `content` file part and only {sorted(FILE_FIELDS)}; got {sorted(set(fields) | set(files))}")
+                           f"expected a `content` file part and only {sorted(FILE_FIELDS)}; "
+                           f"got {sorted(set(fields) | set(files))}")
         name, data, part_type = files["content"]
         filename = fields.get("filename") or name
         if not filename or len(filename.encode()) > 255:
@@ -232,7 +236,8 @@ class FakeReplicate(Fake):
             now = datetime.now(timezone.utc)
             self.files[file_id] = {
                 "id": file_id, "name": filename, "content_type": fields.get("type") or part_type or "application/octet-stream",
-                # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5 of the content.
+                # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5
+                # of the content.
                 "size": len(data), "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
                 "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
                 "created_at": _iso(now), "expires_at": _iso(now + timedelta(days=1)),

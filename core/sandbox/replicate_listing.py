@@ -12,8 +12,9 @@ frame size is a `size` enum of "1280*720" strings promptreel does not map) and K
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-EXTRA = {
+EXTRA: dict[str, dict[str, str | tuple[object, ...]]] = {  # as replicate.SCHEMAS
     "wan-video/wan-2.5-t2v": {"prompt": "str", "negative_prompt": "str", "size": ("1280*720", "720*1280", "1920*1080", "1080*1920"),
                               "duration": (5, 10), "seed": "int", "audio": "str", "enable_prompt_expansion": "bool"},
     "kwaivgi/kling-v2.1": {"prompt": "str", "start_image": "str", "mode": ("standard", "pro"), "duration": (5, 10),
@@ -24,7 +25,7 @@ FILES = {"image", "last_frame", "start_image", "audio", "input_reference"}
 KINDS = {"str": "string", "int": "integer", "bool": "boolean", "list": "array"}
 
 
-def openapi_schema(rules: dict, required: list[str]) -> dict:
+def openapi_schema(rules: dict[str, Any], required: list[str]) -> dict[str, Any]:
     props, enums = {}, {}
     for order, (name, rule) in enumerate(rules.items()):
         if isinstance(rule, tuple):
@@ -45,7 +46,7 @@ def openapi_schema(rules: dict, required: list[str]) -> dict:
                                        "Output": {"type": "string", "title": "Output", "format": "uri"}, **enums}}}
 
 
-def model(key: str, rules: dict) -> dict:
+def model(key: str, rules: dict[str, Any]) -> dict[str, Any]:
     owner, name = key.split("/")
     return {"url": f"https://replicate.com/{key}", "owner": owner, "name": name, "description": f"{key} video model",
             "visibility": "public", "github_url": None, "paper_url": None, "license_url": None, "run_count": 1000,

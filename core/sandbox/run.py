@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInput
 from .fake import Fake
@@ -20,7 +21,7 @@ from .kling import SANDBOX_ACCESS as KLING_ACCESS, SANDBOX_SECRET as KLING_SECRE
 from .media import FULL, Limit
 
 
-class Sandbox(dict):
+class Sandbox(dict[str, Any]):
     """The environment mapping (str -> str), with the running fakes by route in `fakes`."""
 
     fakes: dict[str, Fake]
@@ -49,6 +50,8 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
     `port` 0 picks free ports; another number gives the first route that port, the next one port+1,
     and so on. `export` also sets the variables in os.environ until the block ends.
     """
+    from .vertex import FakeVertexVeo
+
     names = list(dict.fromkeys(routes or fake_classes()))
     env = Sandbox()
     env.fakes = {}
@@ -58,7 +61,7 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
             fake = stack.enter_context(make_fake(name, latency=latency, limit=limit, port=port + i if port else 0))
             env.fakes[name] = fake
             env.update(fake.env())
-            if name == "vertex":
+            if name == "vertex" and isinstance(fake, FakeVertexVeo):
                 adc = workdir / "vertex-adc.json"
                 adc.write_text(json.dumps(fake.adc_info()))
                 env["GOOGLE_APPLICATION_CREDENTIALS"] = str(adc)

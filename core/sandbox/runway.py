@@ -17,9 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable, Container
 from contextvars import ContextVar
 from fractions import Fraction
-from typing import Callable
+from typing import Any, Literal
 
 from .fake import Fake, is_int, size_for
 from .loopback import Call, Reply
@@ -28,7 +29,7 @@ from .media import image_size, multipart, video_seconds
 VERSION = "2024-11-06"
 DATA_URI_MAX = 5 * 1024 * 1024
 Check = Callable[[object], bool]
-UPLOADED: ContextVar[dict[str, bytes]] = ContextVar("uploaded", default={})  # runway:// URI -> bytes, per fake
+UPLOADED: ContextVar[dict[str, bytes] | None] = ContextVar("uploaded", default=None)  # runway:// URI -> bytes, per fake
 
 
 # --- the field checks ------------------------------------------------------------------------
@@ -37,35 +38,35 @@ def text(most: int | None = None) -> Check:
     return lambda v: isinstance(v, str) and 1 <= len(v) <= (most or 1 << 20)
 
 
-def one_of(*values) -> Check:
+def one_of(*values: str) -> Check:
     return lambda v: isinstance(v, str) and v in values
 
 
-def ints(allowed, auto: bool = False) -> Check:
+def ints(allowed: Container[int], auto: bool = False) -> Check:
     return lambda v: (is_int(v) and v in allowed) or (auto and v == "auto")
 
 
-def boolean(v) -> bool:
+def boolean(v: object) -> bool:
     return isinstance(v, bool)
 
 
-def seed(v) -> bool:
+def seed(v: object) -> bool:
     return is_int(v) and 0 <= v <= 4294967295
 
 
-def string(v) -> bool:
+def string(v: object) -> bool:
     return isinstance(v, str)
 
 
-def table(v) -> bool:
+def table(v: object) -> bool:
     return isinstance(v, dict)
 
 
-def listing(v) -> bool:
+def listing(v: object) -> bool:
     return isinstance(v, list)
 
 
-def decoded(uri, kind: str) -> bytes | None:
+def decoded(uri: object, kind: str) -> bytes | None | Literal[False]:
     """The bytes of a data URI (or an upload) of `kind` (image / video / audio), or None for an HTTPS URL;
     False if bad."""
     if not isinstance(uri, str) or len(uri) > DATA_URI_MAX:
@@ -73,7 +74,7 @@ def decoded(uri, kind: str) -> bytes | None:
     if uri.startswith("https://"):
         return None
     if uri.startswith("runway://"):  # an upload: it must exist (in this fake) and be what it is used as
-        data = UPLOADED.get().get(uri)
+        data = (UPLOADED.get() or {}).get(uri)
         if data is None:
             return False
     else:
@@ -107,7 +108,7 @@ def typed(kind: str) -> Check:
 def prompt_image(positions: tuple[str, ...], references: bool = False) -> Check:
     """promptImage: one image, or a list of {uri, position} with a first (and, where taken, a last) frame;
     where the model takes references, a list without positions instead (the two never mixed)."""
-    def check(v) -> bool:
+    def check(v: object) -> bool:
         if isinstance(v, str):
             return media_uri("image")(v)
         if not isinstance(v, list) or not v or not all(isinstance(i, dict) and media_uri("image")(i.get("uri")) for i in v):
@@ -208,16 +209,16 @@ def _bad(message: str, status: int = 400) -> Reply:
     return Reply(status, {"error": message}, headers={"x-powered-by": "Express"})
 
 
-def invalid(kind: str, body: dict) -> str | None:
+def invalid(kind: str, body: dict[str, Any]) -> str | None:
     """What Runway would refuse in `body` on /v1/`kind`, or None."""
-    schema = SCHEMAS[kind].get(body.get("model"))
+    schema = SCHEMAS[kind].get(str(body.get("model")))
     if schema is None:
         return f"Invalid parameter 'model' for {kind}"
     fields = {name.lstrip("*"): check for name, check in schema.items()}
     unknown = sorted(set(body) - set(fields) - {"model"})
     if unknown:
         return f"Unrecognized keys: {unknown}"
-    for name, check in schema.items():
+    for name, _check in schema.items():
         if name.startswith("*") and name[1:] not in body:
             return f"Missing required parameter '{name[1:]}'"
     for name, value in body.items():
@@ -234,8 +235,8 @@ def invalid(kind: str, body: dict) -> str | None:
 class FakeRunway(Fake):
     route_name = "runway"
 
-    def __init__(self, *args, **kwargs):
-        self.uploads: dict[str, dict] = {}  # upload id -> {"fields", "uri", "data"}
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.uploads: dict[str, dict[str, Any]] = {}  # upload id -> {"fields", "uri", "data"}
         self.credits_per_second: dict[str, int] = {}  # model -> what a SUCCEEDED task of it says it charged
         super().__init__(*args, **kwargs)
         self.cdn.route("POST", r"/uploads/(?P<id>[^/]+)")(self._store)
@@ -316,7 +317,7 @@ class FakeRunway(Fake):
         return Reply(204)
 
     @staticmethod
-    def _output(body: dict) -> tuple[int, int, Fraction]:
+    def _output(body: dict[str, Any]) -> tuple[int, int, Fraction]:
         """(width, height, seconds) the model makes for `body`."""
         source = body.get("videoUri") or body.get("promptVideo")
         clip = decoded(source, "video") if source else None
@@ -326,8 +327,9 @@ class FakeRunway(Fake):
         duration = body.get("duration")
         if is_int(duration):
             seconds = Fraction(duration)
-        elif clip:  # an edit ("auto", or no duration field at all) is as long as its clip
-            seconds = Fraction(video_seconds(clip)).limit_denominator(1000)
+        elif clip and (length := video_seconds(clip)) is not None:
+            # An edit ("auto", or no duration field at all) is as long as its clip.
+            seconds = Fraction(length).limit_denominator(1000)
         else:
             seconds = Fraction(DEFAULT_SECONDS.get(body["model"], 5))
         ratio, tier = body.get("ratio", ""), str(body.get("resolution", "")).lower()

@@ -3,7 +3,8 @@ envelope, and long-running operations that finish after a few reads (and the fak
 Media: 24 fps at the aspect ratio, resolution and duration asked; Veo 3+ with audio (on Vertex
 unless generateAudio is false), Veo 2 silent.
 
-Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): rai (done, no video, raiMediaFilteredCount + reason),
+Per-job faults (`X-Fake-Fault` on the create, or `fake.fault("outcome", name)`): rai (done, no
+video, raiMediaFilteredCount + reason),
 no_media (done, nothing at all), op_error (done with INTERNAL), op_moderation (done with an
 INVALID_ARGUMENT naming Responsible AI), truncate (the first download is cut short), corrupt (the
 download is not an MP4), expired (the download URL refuses with 403), drop (the
@@ -31,8 +32,8 @@ RAI_REASON = ("Veo could not generate 1 videos because the output was flagged by
               "You will not be charged for blocked videos. Support codes: 42237218")
 
 
-def google_error(http: int, status: str, message: str, details: list | None = None,
-                 headers: dict | None = None) -> Reply:
+def google_error(http: int, status: str, message: str, details: list[dict[str, Any]] | None = None,
+                 headers: dict[str, Any] | None = None) -> Reply:
     body: dict[str, Any] = {"code": http, "message": message, "status": status}
     if details:
         body["details"] = details
@@ -47,10 +48,10 @@ def bad(message: str) -> Reply:
 class Op:
     name: str
     model: str
-    body: dict
+    body: dict[str, Any]
     fault: str = ""
     reads: int = 0
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
     spec: Spec | None = None
     created: float = field(default_factory=time.monotonic)
 
@@ -61,7 +62,7 @@ class FakeVeo(Fake):
     models: set[str] = set()
     retired: set[str] = set()
 
-    def __init__(self, key: str | None = None, running_reads: int = 2, **kw):
+    def __init__(self, key: str | None = None, running_reads: int = 2, **kw: Any):
         super().__init__(key, **kw)
         self.running_reads = running_reads
         self.ops: dict[str, Op] = {}
@@ -77,6 +78,10 @@ class FakeVeo(Fake):
         if model not in self.models:
             return self.unknown_model(model, where)
         return None
+
+    def _auth(self, call: Call) -> Reply | None:
+        """The API's refusal of the call's credentials, or None (the Gemini API's key, Vertex AI's token)."""
+        raise NotImplementedError
 
     def unknown_model(self, model: str, where: str) -> Reply:
         raise NotImplementedError
@@ -141,7 +146,7 @@ class FakeVeo(Fake):
             return err
         return self.validate_parameters(model, body.get("parameters") or {}, inst)
 
-    def validate_parameters(self, model: str, params: Any, inst: dict) -> Reply | None:
+    def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:  # noqa: C901 - Veo's parameter validation, rule for rule
         if not isinstance(params, dict):
             return bad("parameters must be an object.")
         allowed = COMMON_PARAMS | (VERTEX_PARAMS if self.vertex else set())
@@ -194,7 +199,7 @@ class FakeVeo(Fake):
             return Reply(drop=True)
         return Reply(200, {"name": op.name}, delay=3.0 if op.fault == "slow" else 0.0)
 
-    def read(self, op: Op) -> dict:
+    def read(self, op: Op) -> dict[str, Any]:
         if self.ready(op.created):
             op.reads += 1
         if op.reads <= self.running_reads:
@@ -212,12 +217,12 @@ class FakeVeo(Fake):
             done["response"] = op.result
         return done
 
-    def output_spec(self, model: str, body: dict) -> Spec:
+    def output_spec(self, model: str, body: dict[str, Any]) -> Spec:
         params = body.get("parameters") or {}
-        short = {"1080p": 1080, "4k": 2160}.get(params.get("resolution"), 720)
+        short = {"1080p": 1080, "4k": 2160}.get(str(params.get("resolution")), 720)
         width, height = size_for(params.get("aspectRatio", "16:9"), short)
         audio = not model.startswith("veo-2") and params.get("generateAudio", True)
         return self.spec(width, height, 24, params.get("durationSeconds", 8), audio=audio)
 
-    def finish(self, op: Op) -> dict:
+    def finish(self, op: Op) -> dict[str, Any]:
         raise NotImplementedError

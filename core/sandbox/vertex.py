@@ -20,10 +20,11 @@ import base64
 import binascii
 import json
 from datetime import date
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from .fake import SANDBOX_KEY
-from .gemini_omni import OmniInteractionsFake
+from .gemini_omni import Interaction, OmniInteractionsFake
 from .loopback import Call, Reply
 from .media import video_seconds
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -33,7 +34,8 @@ MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate
 RETIRED = {"veo-3.0-generate-preview"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime"}
 # `/v1` (promptreel's vertex route) and `/v1beta1` (google-genai's default api_version, which the service accepts).
-MODEL_PATH = r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/:]+)"
+MODEL_PATH = (r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+              r"/publishers/google/models/(?P<model>[^/:]+)")
 
 
 class FakeVertexVeo(FakeVeo):
@@ -47,17 +49,17 @@ class FakeVertexVeo(FakeVeo):
     route_name = "vertex"
 
     def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2, **kw):
+                 running_reads: int = 2, **kw: Any):
         super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
-        self.objects: dict[tuple[str, str], dict] = {}  # (bucket, object) -> {"downloads", "fault"}
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}  # (bucket, object) -> {"downloads", "fault"}
         self.route("POST", MODEL_PATH + ":predictLongRunning", op="create")(self._create)
         self.route("POST", MODEL_PATH + ":fetchPredictOperation", op="poll")(self._fetch)
         self.route("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/o/(?P<object>[^/]+)")(self._object)
         self.route("POST", r"/token")(self._token)
 
     @classmethod
-    def sandboxed(cls, **kw) -> "FakeVertexVeo":
+    def sandboxed(cls, **kw: Any) -> FakeVertexVeo:
         return cls(token=SANDBOX_KEY, **kw)  # an access token, as the ADC file the sandbox writes hands out
 
     def adc_info(self) -> dict[str, str]:
@@ -100,7 +102,7 @@ class FakeVertexVeo(FakeVeo):
                                                                  "(or it may not exist).")
         return where, self.check_model(m["model"], f"Publisher Model `{where}`")
 
-    def validate_parameters(self, model: str, params, inst: dict) -> Reply | None:
+    def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:
         """The shared checks, then Veo 3.1's own on Vertex (its model page, checked 2026-12-06): 720p or
         1080p; an extension at 720p; reference images at 16:9 and 8 s; Lite takes neither."""
         if (err := super().validate_parameters(model, params, inst)) is not None:
@@ -123,7 +125,7 @@ class FakeVertexVeo(FakeVeo):
         return google_error(404, "NOT_FOUND", f"{where} was not found or your project does not have access to it. "
                                               "Please ensure you are using a valid model version.")
 
-    def check_video(self, video) -> Reply | None:
+    def check_video(self, video: object) -> Reply | None:
         """A video to extend: an object in this fake's Cloud Storage, or the bytes of a 1-30 s MP4/MOV."""
         if not isinstance(video, dict) or set(video) - {"gcsUri", "bytesBase64Encoded", "mimeType"}:
             return bad("video must be {gcsUri | bytesBase64Encoded, mimeType}.")
@@ -176,8 +178,8 @@ class FakeVertexVeo(FakeVeo):
             return google_error(404, "NOT_FOUND", f"Operation {name} not found.")
         return Reply(200, self.read(op))
 
-    def finish(self, op: Op) -> dict:
-        response: dict = {"@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"}
+    def finish(self, op: Op) -> dict[str, Any]:
+        response: dict[str, Any] = {"@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"}
         if op.fault == "rai":
             return {**response, "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [RAI_REASON]}
         if op.fault == "no_media":
@@ -225,7 +227,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
     omni_models = VERTEX_OMNI
 
     def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2, **kw):
+                 running_reads: int = 2, **kw: Any):
         super().__init__(token, project, running_reads, **kw)
         self.serve_interactions(PARENT)
 
@@ -239,7 +241,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
                                                           "not exist).")
         return None
 
-    def check_format(self, fmt: dict) -> Reply | None:
+    def check_format(self, fmt: dict[str, Any]) -> Reply | None:
         uri = fmt.get("gcs_uri")
         if fmt.get("delivery", "inline") == "uri" and not uri:
             return bad("response_format.gcs_uri is required for uri delivery on Vertex AI.")
@@ -253,7 +255,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
             return bad(f"{where}.uri {uri} is not an object in Cloud Storage this project can read.")
         return None
 
-    def deliver_uri(self, ix) -> dict:
+    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
         bucket, _, folder = ix.body["response_format"]["gcs_uri"][len("gs://"):].partition("/")
         obj = f"{folder.strip('/')}/{ix.id}/sample_0.mp4".lstrip("/")
         self.objects[(bucket, obj)] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec}

@@ -17,8 +17,9 @@ source), which a test may change to charge other than promptreel's catalog.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from .fake import Fake, is_int
+from .fake import Fake, Job, is_int
 from .loopback import Call, Reply
 
 MODELS = {"grok-imagine-video": ("480p", "720p"), "grok-imagine-video-1.5": ("480p", "720p", "1080p")}
@@ -36,7 +37,7 @@ FIELDS = {
 }
 
 
-def _error(status: int, message: str, headers: dict | None = None) -> Reply:
+def _error(status: int, message: str, headers: dict[str, Any] | None = None) -> Reply:
     return Reply(status, {"code": "Client specified an invalid argument", "error": message}, headers=headers or {})
 
 
@@ -51,7 +52,7 @@ def frame(aspect: str, resolution: str) -> tuple[int, int]:
 class FakeXAI(Fake):
     route_name = "xai"
 
-    def __init__(self, *args, **kw):
+    def __init__(self, *args: Any, **kw: Any):
         self.prices = {model: dict(by_resolution) for model, by_resolution in PRICES.items()}
         super().__init__(*args, **kw)
 
@@ -102,7 +103,7 @@ class FakeXAI(Fake):
             return self._accept(body, call, width, height, seconds + duration, billed=duration)
         return self._accept(body, call, width, height, seconds)
 
-    def _generate(self, call: Call, body: dict) -> Reply:
+    def _generate(self, call: Call, body: dict[str, Any]) -> Reply:
         duration = body.get("duration", 8)
         if not is_int(duration) or not 1 <= duration <= 15:
             return _error(400, "duration must be an integer between 1 and 15")
@@ -126,13 +127,13 @@ class FakeXAI(Fake):
         return self._accept(body, call, width, height, duration)
 
     @staticmethod
-    def _image(value) -> Reply | None:
+    def _image(value: object) -> Reply | None:
         url = value.get("url") if isinstance(value, dict) and set(value) <= {"url", "detail"} else None
         if not isinstance(url, str) or not url.startswith(("https://", "data:image/")):
             return _error(400, "image.url must be an https URL or a data:image URI")
         return None
 
-    def _source(self, value, what: str):
+    def _source(self, value: object, what: str) -> tuple[int, int, int] | Reply:
         """(width, height, seconds) of the source video, or the refusal."""
         url = value.get("url") if isinstance(value, dict) and set(value) == {"url"} else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://", "data:video/mp4;base64,")):
@@ -145,7 +146,8 @@ class FakeXAI(Fake):
             return job.spec.width, job.spec.height, int(job.spec.seconds)
         return 1280, 720, 5
 
-    def _accept(self, body: dict, call: Call, width: int, height: int, seconds, billed=None) -> Reply:
+    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds: int,
+                billed: float | None = None) -> Reply:
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=True))
         job.extra["billed_seconds"] = seconds if billed is None else billed
         return Reply(200, {"request_id": job.id})
@@ -164,14 +166,16 @@ class FakeXAI(Fake):
         if job.outcome == "failed":
             return Reply(200, {"status": "failed", "model": model,
                                "error": {"code": "internal_error", "message": "Video generation failed"}})
-        video = {"url": "" if job.outcome == "empty" else self.media_url(job), "duration": int(job.spec.seconds),
+        video = {"url": "" if job.outcome == "empty" else self.media_url(job), "duration": int(job.spec.seconds) if job.spec else 0,
                  "respect_moderation": job.outcome != "moderation"}
         return Reply(200, {"status": "done", "model": model, "video": video, "progress": 100,
                            "usage": {"cost_in_usd_ticks": self.charge_ticks(job)}})
 
-    def charge_ticks(self, job) -> int:
+    def charge_ticks(self, job: Job) -> int:
         """What a job cost, in xAI's ticks: its billed seconds at the price of its model and resolution."""
+        assert job.spec is not None  # every job of this fake is made with its spec (_accept)
         short = min(job.spec.width, job.spec.height)
-        resolution = min((r for r, side in SHORT_SIDE.items() if side >= short), key=SHORT_SIDE.get, default="1080p")
-        usd = self.prices[job.body["model"]].get(resolution, 0.0) * job.extra["billed_seconds"]
+        resolution = min((r for r, side in SHORT_SIDE.items() if side >= short), key=lambda r: SHORT_SIDE[r],
+                         default="1080p")
+        usd: float = self.prices[job.body["model"]].get(resolution, 0.0) * job.extra["billed_seconds"]
         return round(usd * TICKS_PER_USD)

@@ -21,7 +21,7 @@ from ..plan import PlannedRequest, group_shots, plan_slot, reword
 from ..prompts.compose import TemplateCache
 from ..request import Slot
 from ..takes import check_models, list_takes, record_takes, take_slots
-from .filler import RESOLVE_START_TIMECODE, FillIncomplete, Filler, FillOptions, checked
+from .filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
 from .metadata import is_resolve_shaped
 from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size

@@ -88,7 +88,7 @@ def checked(result: MadeClip, slot: Slot) -> MadeClip:
 def check_media(result: MadeClip, slot: Slot) -> str | None:
     """Frame-exact or refused: the media must be exactly the slot's frames, rate and size."""
     try:
-        info = probe(result.path)
+        info = probe(result.media)
     except UserError as e:
         return str(e)
     if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (

@@ -77,11 +77,11 @@ def neighbour_frames(item, folder: Path, want_last: bool) -> tuple[Path | None, 
     """(last frame of the shot before `item`, first frame of the shot after it), where reachable."""
     first = last = None
     prev = _sibling(item, -1)
-    if prev is not None and media_file(prev) is not None:
+    if prev is not None and (media := media_file(prev)) is not None:
         rate = exact_rate(prev.trimmed_range().start_time.rate)
-        first = extract_frame(media_file(prev), media_frame_seconds(prev, last=True), rate, folder)
+        first = extract_frame(media, media_frame_seconds(prev, last=True), rate, folder)
     nxt = _sibling(item, +1)
-    if want_last and first is not None and nxt is not None and media_file(nxt) is not None:
+    if want_last and first is not None and nxt is not None and (media := media_file(nxt)) is not None:
         rate = exact_rate(nxt.trimmed_range().start_time.rate)
-        last = extract_frame(media_file(nxt), media_frame_seconds(nxt, last=False), rate, folder)
+        last = extract_frame(media, media_frame_seconds(nxt, last=False), rate, folder)
     return first, last

@@ -156,8 +156,8 @@ def prompt_of(item) -> tuple[str | None, dict]:
     if source is not ns:
         _check_types(source)
     hints = {k: source.get(k) for k in ("model", "seed", "negative_prompt", "group") if source.get(k) is not None}
-    if isinstance(hints.get("seed"), float) and hints["seed"].is_integer():
-        hints["seed"] = int(hints["seed"])
+    if isinstance(seed := hints.get("seed"), float) and seed.is_integer():
+        hints["seed"] = int(seed)
     if source.get("template") or source.get("fields"):
         # The draft fill's own `prompt` is the text built for the draft model: the editor's is in `source`.
         fields = source.get("fields")

@@ -58,7 +58,7 @@ def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate], glob
                 break
         else:
             lanes.append([(start, end, clip)])
-    for n, lane in enumerate(reversed(lanes)):
+    for _n, lane in enumerate(reversed(lanes)):
         track = otio.schema.Track(name=TRACK_NAME, kind=otio.schema.TrackKind.Video)
         track.enabled = False
         track.metadata[NS] = {"takes_track": True}
@@ -95,7 +95,7 @@ def is_takes_track(track) -> bool:
     return bool(namespace(track).get("takes_track"))
 
 
-def _groups(ns: dict) -> set[str]:
+def _groups(ns: dict | None) -> set[str]:
     """The take groups a filled clip has played: its own, then each promotion's previous take's."""
     out = set()
     while ns:

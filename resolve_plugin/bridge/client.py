@@ -18,7 +18,7 @@ class BridgeError(Exception):
         self.message = message
 
 
-class BridgeClient(object):
+class BridgeClient:
     def __init__(self, host, port, token, timeout=130.0, max_response=MAX_RESPONSE_BYTES):
         self.address = (host, int(port))
         self.token = token
@@ -39,7 +39,7 @@ class BridgeClient(object):
             except (OSError, ValueError) as e:
                 self.close()
                 raise BridgeError("unreachable",
-                                  "The Resolve bridge did not answer (%s)." % e.__class__.__name__) from None
+                                  f"The Resolve bridge did not answer ({e.__class__.__name__}).") from None
             self.round_trips += 1
             if not reply.get("ok"):
                 err = reply.get("error") or {}

@@ -32,7 +32,7 @@ class OpError(Exception):
         self.message = message
 
 
-class Session(object):
+class Session:
     """The `resolve` object and the handles of objects already seen, by unique id."""
 
     def __init__(self, resolve, file_folders=None):
@@ -69,7 +69,7 @@ class Session(object):
             _scan_items(self, self.timeline())
             item = self.items.get(item_id)
         if item is None:
-            raise OpError("not_found", "Timeline item %s is no longer on the current timeline." % item_id)
+            raise OpError("not_found", f"Timeline item {item_id} is no longer on the current timeline.")
         return item
 
     def clip(self, clip_id):
@@ -78,7 +78,7 @@ class Session(object):
             _walk(self, self.pool().GetRootFolder())
             clip = self.clips.get(clip_id)
         if clip is None:
-            raise OpError("not_found", "Media pool clip %s is no longer in the project." % clip_id)
+            raise OpError("not_found", f"Media pool clip {clip_id} is no longer in the project.")
         return clip
 
     def path(self, path):
@@ -93,9 +93,9 @@ class Session(object):
                 if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
                     return path
         folders = ", ".join(self.file_folders) or "none declared"
-        raise OpError("outside_folders", "%s is outside promptreel's media and export folders (%s); the bridge "
+        raise OpError("outside_folders", f"{path} is outside promptreel's media and export folders ({folders}); the bridge "
                       "reads and writes files only there. Put the file in one of them, or change promptreel's "
-                      "output_dir or the panel's export folder." % (path, folders))
+                      "output_dir or the panel's export folder.")
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def _ensure_folder(session, path):
         # Folders cannot be renamed through the API and AddSubFolder gives None on failure.
         sub = pool.AddSubFolder(folder, name)
         if not sub:
-            raise OpError("failed", "Resolve refused to create the bin '%s'." % name)
+            raise OpError("failed", f"Resolve refused to create the bin '{name}'.")
         folder = sub
     return folder
 
@@ -237,7 +237,7 @@ def _set_fields(c, kind, wanted):
     """Write metadata fields (`kind` "" for standard, "ThirdParty") with one dict-form Set and one Get (each
     call is a round trip); fields a dict write did not keep are tried one by one. Returns (fields read back,
     the keys that did not stick)."""
-    get, put = getattr(c, "Get%sMetadata" % kind), getattr(c, "Set%sMetadata" % kind)
+    get, put = getattr(c, f"Get{kind}Metadata"), getattr(c, f"Set{kind}Metadata")
     if wanted:
         put(dict(wanted))
     got = dict(get() or {})
@@ -336,7 +336,7 @@ def import_clips(session, args):
             try:
                 folder = _ensure_folder(session, list(key))
                 if not pool.SetCurrentFolder(folder):
-                    raise OpError("failed", "Resolve would not select the bin '%s' to import into." % "/".join(key))
+                    raise OpError("failed", "Resolve would not select the bin '{}' to import into.".format("/".join(key)))
             except OpError as e:
                 for i in indices:
                     out[i] = {"error": e.message}
@@ -346,7 +346,7 @@ def import_clips(session, args):
             imported = pool.ImportMedia([{"FilePath": p} for p in paths]) or []
             for i, (c, props) in zip(indices, _match_imported(imported, paths)):
                 if c is None:
-                    out[i] = {"error": "Resolve did not import %s." % os.path.basename(specs[i]["path"])}
+                    out[i] = {"error": "Resolve did not import {}.".format(os.path.basename(specs[i]["path"]))}
                     continue
                 clip_id = c.GetUniqueId() or ""
                 session.clips[clip_id] = c
@@ -434,7 +434,7 @@ def replace_clip(session, args):
     metadata = dict(old_meta, **(args.get("metadata") or {}))
     third = dict(old_third, **(args.get("third_party") or {}))
     if not c.ReplaceClip(path):
-        raise OpError("failed", "Resolve could not replace the media of clip %s." % clip_id)
+        raise OpError("failed", f"Resolve could not replace the media of clip {clip_id}.")
     info = _tag(c, {"metadata": metadata, "third_party": third}, clip_id)
     info["before"] = before
     info["uses"] = [_use(session, item_id) for item_id in args.get("uses") or []]
@@ -586,7 +586,7 @@ def add_takes(session, args):
         gone = bool(item.DeleteTakeByIndex(new["index"])) and all(
             t["clip_id"] != spec["clip_id"] for t in _takes(item))
         out.append({"clip_id": spec["clip_id"], "ok": False, "duration": duration, "removed": gone,
-                    "reason": "lasts %d frames from frame %d as a take; the slot is %d from %d" % (
+                    "reason": "lasts {} frames from frame {} as a take; the slot is {} from {}".format(
                         duration, start, frames, before["start"])})
     _select_clip(item, before["clip_id"])
     if before["selected"] == 0 and not any(t["ok"] for t in out) and int(item.GetTakesCount() or 0) == 1:
@@ -619,8 +619,8 @@ def _timecode(frame, nominal, drop):
         tens, rem = divmod(frame, per_10)
         frame += dropped * 9 * tens + (dropped * ((rem - dropped) // per_min) if rem > dropped else 0)
     sep = ";" if drop else ":"
-    return "%02d:%02d:%02d%s%02d" % (frame // (nominal * 3600), frame // (nominal * 60) % 60,
-                                      frame // nominal % 60, sep, frame % nominal)
+    h, m, s, f = frame // (nominal * 3600), frame // (nominal * 60) % 60, frame // nominal % 60, frame % nominal
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{f:02d}"
 
 
 def export_still(session, args):
@@ -678,8 +678,8 @@ OPS = {
 def dispatch(session, op, args):
     """Run one allowlisted operation. Raises OpError for a refusal; anything else is a bug."""
     if op not in OPS:
-        raise OpError("unknown_op", "The bridge does not do '%s'." % op)
+        raise OpError("unknown_op", f"The bridge does not do '{op}'.")
     func, required = OPS[op]
     if not isinstance(args, dict) or any(k not in args for k in required):
-        raise OpError("bad_request", "'%s' needs %s." % (op, ", ".join(required) or "no arguments"))
+        raise OpError("bad_request", "'{}' needs {}.".format(op, ", ".join(required) or "no arguments"))
     return func(session, args)

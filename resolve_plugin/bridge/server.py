@@ -19,6 +19,7 @@ until a `shutdown` request, the worker process exiting, or the idle limit.
 Python 3.6, standard library only.
 """
 
+import contextlib
 import hmac
 import json
 import os
@@ -40,7 +41,7 @@ CALL_SECONDS = 120.0  # an operation must finish within this
 POLL_SECONDS = 0.2
 
 
-class Bridge(object):
+class Bridge:
     def __init__(self, resolve, token=None, port=0, read_seconds=READ_SECONDS, call_seconds=CALL_SECONDS,
                  idle_seconds=None, worker=None, max_request=MAX_REQUEST_BYTES, max_response=MAX_RESPONSE_BYTES,
                  confined=False):
@@ -126,8 +127,8 @@ class Bridge(object):
                 newline = buf.find(b"\n")
                 if newline < 0:
                     if len(buf) > self.max_request:
-                        self._send(conn, None, error=("too_large", "The request is larger than %d bytes."
-                                                      % self.max_request))
+                        self._send(conn, None, error=("too_large",
+                                                      f"The request is larger than {self.max_request} bytes."))
                         return
                     if started is not None and time.monotonic() - started > self.read_seconds:
                         self._send(conn, None, error=("timeout", "The request did not arrive in time."))
@@ -145,16 +146,15 @@ class Bridge(object):
                 line, buf = buf[:newline], buf[newline + 1:]
                 started = time.monotonic() if buf else None
                 if len(line) > self.max_request:
-                    self._send(conn, None, error=("too_large", "The request is larger than %d bytes."
-                                                  % self.max_request))
+                    self._send(conn, None, error=("too_large",
+                                                  f"The request is larger than {self.max_request} bytes."))
                     return
                 try:
                     go_on = self._handle(conn, line, state)
                 except OSError:
                     raise
                 except Exception as e:  # a bug: answer it, close this connection, keep serving the others
-                    self._send(conn, None, error=("internal", "The bridge could not read the request (%s)."
-                                                  % e.__class__.__name__))
+                    self._send(conn, None, error=("internal", f"The bridge could not read the request ({e.__class__.__name__})."))
                     return
                 if not go_on:
                     return
@@ -204,7 +204,7 @@ class Bridge(object):
             self._send(conn, rid, error=("auth", "Wrong or missing session token."))
             return False  # no second guess on the same connection
         if not self._trust(conn, state):
-            self._send(conn, rid, error=("busy", "The bridge has %d connections already." % MAX_CONNECTIONS))
+            self._send(conn, rid, error=("busy", f"The bridge has {MAX_CONNECTIONS} connections already."))
             return False
         self._last_request = time.monotonic()
         op = request.get("op")
@@ -222,7 +222,7 @@ class Bridge(object):
         self._jobs.put(job)
         if not job.done.wait(self.call_seconds):
             job.abandoned = True
-            message = "Resolve did not answer '%s' within %g s." % (op, self.call_seconds)
+            message = f"Resolve did not answer '{op}' within {self.call_seconds:g} s."
             self._send(conn, rid, error=("timeout", message))
             return True
         if job.error is not None:
@@ -252,7 +252,7 @@ class Bridge(object):
             reply = {"id": rid, "ok": False, "error": {"code": error[0], "message": error[1]}}
         data = json.dumps(reply, separators=(",", ":")).encode("utf-8")
         if len(data) > self.max_response:
-            message = "The answer is larger than %d bytes." % self.max_response
+            message = f"The answer is larger than {self.max_response} bytes."
             reply = {"id": rid, "ok": False, "error": {"code": "too_large", "message": message}}
             data = json.dumps(reply).encode("utf-8")
         conn.settimeout(self.read_seconds)
@@ -264,13 +264,11 @@ class Bridge(object):
 
 def _drop(conn):
     """Close a connection from another thread: its reader sees the end and cleans up."""
-    try:
+    with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
-class _Job(object):
+class _Job:
     def __init__(self, op, args):
         self.op = op
         self.args = args
@@ -287,7 +285,7 @@ class _Job(object):
         except OpError as e:
             self.error = (e.code, e.message)
         except Exception as e:  # a bug or a Resolve failure: report it, keep serving
-            self.error = ("internal", "%s: %s" % (e.__class__.__name__, e))
+            self.error = ("internal", f"{e.__class__.__name__}: {e}")
         self.done.set()
 
 
@@ -311,7 +309,7 @@ def run(resolve, worker_command=None, session_file=None, idle_seconds=None, env=
     try:
         if worker_command:
             child_env = dict(os.environ if env is None else env)
-            child_env["PROMPTREEL_BRIDGE"] = "%s:%d" % (info["host"], info["port"])
+            child_env["PROMPTREEL_BRIDGE"] = "{}:{}".format(info["host"], info["port"])
             child_env["PROMPTREEL_BRIDGE_TOKEN"] = info["token"]  # the environment, not argv: argv is public
             bridge.worker = subprocess.Popen(worker_command, env=child_env)
         bridge.serve_forever()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 import ffmpeg
+
 from promptreel.core.ffmpeg import ffmpeg_exe
 
 SIZE = "320x180"

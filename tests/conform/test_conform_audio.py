@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import av
 import pytest
+
 from promptreel.core.conform.execute import conform, execute
 from promptreel.core.conform.plan import plan_conform
 from promptreel.core.conform.probe import probe

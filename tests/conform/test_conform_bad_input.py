@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+
 from promptreel.core.cli import main
 from promptreel.core.conform.execute import conform
 from promptreel.core.conform.target import Target

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
 from promptreel.core.conform.execute import conform, execute
 from promptreel.core.conform.plan import Choices, plan_conform
 from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target
 from promptreel.core.errors import UnsupportedRequest
-
 from tests.conform import media
 
 # 10-bit limited-range levels of the bars (black, grey 128/255, white, red) and red's Cr.

@@ -6,12 +6,12 @@ import dataclasses
 from fractions import Fraction
 
 import pytest
+
 from promptreel.core.conform.execute import ConformFailed, conform, execute
 from promptreel.core.conform.plan import Choices, plan_conform
 from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target
 from promptreel.core.errors import UnsupportedRequest
-
 from tests.conform import media
 
 RATES = ["24000/1001", "25", "30000/1001"]

@@ -24,7 +24,8 @@ from promptreel.core.providers.draft import render_draft
 from promptreel.core.request import GenerationRequest
 
 src, out = sys.argv[1], sys.argv[2]
-render_draft(GenerationRequest(prompt="a long take", frames=2400, fps=24, size="320x180"), src) if len(sys.argv) > 3 else None
+if len(sys.argv) > 3:
+    render_draft(GenerationRequest(prompt="a long take", frames=2400, fps=24, size="320x180"), src)
 print("conforming", flush=True)
 conform(src, out, Target(frames=2400, rate=Fraction(24), size="1920x1080", codec="prores-hq"))
 """

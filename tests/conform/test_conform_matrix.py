@@ -12,11 +12,11 @@ from fractions import Fraction
 
 import pytest
 from allpairspy import AllPairs
+
 from promptreel.core.conform.execute import conform
 from promptreel.core.conform.plan import Choices
 from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target, codec_families
-
 from tests.conform import media
 
 TIMELINE_RATES = [("24000/1001", False), ("24", False), ("25", False), ("30000/1001", False), ("30000/1001", True),

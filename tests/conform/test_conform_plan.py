@@ -7,8 +7,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
+
 from promptreel.core.conform.plan import Choices, choose_strategy, fit_geometry, plan_conform
 from promptreel.core.conform.probe import AudioInfo, MediaInfo
 from promptreel.core.conform.target import Target, codec_families
@@ -57,10 +57,10 @@ def _final_size(plan, start):
         if name == "scale":
             w, h = kw.get("w", w), kw.get("h", h)
         elif name == "crop":
-            assert 0 <= kw["x"] and kw["x"] + kw["w"] <= w and 0 <= kw["y"] and kw["y"] + kw["h"] <= h
+            assert kw["x"] >= 0 and kw["x"] + kw["w"] <= w and kw["y"] >= 0 and kw["y"] + kw["h"] <= h
             w, h = kw["w"], kw["h"]
         elif name == "pad":
-            assert 0 <= kw["x"] and kw["x"] + w <= kw["w"] and 0 <= kw["y"] and kw["y"] + h <= kw["h"]
+            assert kw["x"] >= 0 and kw["x"] + w <= kw["w"] and kw["y"] >= 0 and kw["y"] + h <= kw["h"]
             w, h = kw["w"], kw["h"]
     return w, h
 

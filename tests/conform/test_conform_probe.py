@@ -3,9 +3,9 @@
 from fractions import Fraction
 
 import pytest
+
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import MediaError
-
 from tests.conform import media
 
 

@@ -3,8 +3,8 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
+
 from promptreel.core.errors import BadInput
 from promptreel.core.frames import parse_timecode, timecode
 

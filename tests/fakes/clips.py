@@ -14,8 +14,8 @@ import ffmpeg
 
 from promptreel.core.ffmpeg import ffmpeg_exe
 from promptreel.core.frames import rate_str
-from promptreel.core.request import Slot
 from promptreel.core.made import MadeClip, Provenance
+from promptreel.core.request import Slot
 
 
 class TestPatternMaker:

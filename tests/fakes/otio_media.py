@@ -13,8 +13,8 @@ from pathlib import Path
 
 from promptreel.core.errors import BadInput, UserError
 from promptreel.core.frames import rate_str
-from promptreel.core.request import Slot
 from promptreel.core.made import MadeClip, Provenance
+from promptreel.core.request import Slot
 from promptreel.core.timeline.filler import FillOptions
 from promptreel.core.timeline.timebase import timecode_to_frame
 

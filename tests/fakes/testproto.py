@@ -26,10 +26,18 @@ import httpx
 
 from promptreel.core.providers import register
 from promptreel.core.providers.auth import Bearer
-from promptreel.core.providers.base import (ErrorKind, JobState, LocalProtocol, MediaRef, Protocol, ProviderError, Status,
-                                            Submitted, WireCall)
+from promptreel.core.providers.base import (
+    ErrorKind,
+    JobState,
+    LocalProtocol,
+    MediaRef,
+    Protocol,
+    ProviderError,
+    Status,
+    Submitted,
+    WireCall,
+)
 from promptreel.core.request import GenerationRequest
-
 from promptreel.core.sandbox.loopback import Call, LoopbackServer, Reply
 
 KEY_NAME = "TESTPROTO_API_KEY"
@@ -191,7 +199,7 @@ class FakeJobAPI:
     def url(self) -> str:
         return self.server.url
 
-    def __enter__(self) -> "FakeJobAPI":
+    def __enter__(self) -> FakeJobAPI:
         self.server.__enter__()
         return self
 
