@@ -17,7 +17,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from promptreel.otio_adapters.fill import scan_timeline
+from promptreel.core.timeline.fill import scan_timeline
 from promptreel.otio_adapters.timeline_io import read_timeline
 
 

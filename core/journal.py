@@ -26,10 +26,10 @@ from typing import Any
 
 from . import store
 from .errors import BudgetExceeded, UserError
+from .jobstate import JobState, MediaRef
 from .keys import redact
 from .media_paths import located, stored
 from .procs import pid_alive
-from .providers.base import JobState, MediaRef
 
 UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
               JobState.SUCCEEDED, JobState.DOWNLOADING)

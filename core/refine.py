@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog, default_catalog
 from .errors import BadInput, UnsupportedRequest, UserError
+from .made import MadeClip
 from .plan import PlannedRequest, plan_slot
 from .prompts.compose import amended
 from .request import Slot
@@ -29,7 +31,6 @@ from .takes import Take, list_takes, record_takes
 if TYPE_CHECKING:
     from .engine import Engine
     from .events import OnEvent
-    from .fill import SlotClip
     from .journal import Journal
 
 
@@ -83,19 +84,19 @@ def refine_plan(take: Take, change: str, catalog: Catalog | None = None) -> tupl
 
 def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine: Engine | None = None,
            budget: float | None = None, on_event: OnEvent | None = None, planned: tuple[Slot, PlannedRequest] | None = None,
-           keep: Callable[[SlotClip], dict[str, Any]] | None = None) -> Take:
-    """Make the refinement of `take` (through core.fill: journaled, cached, conformed to the take's slot) and
+           keep: Callable[[MadeClip], dict[str, Any]] | None = None) -> Take:
+    """Make the refinement of `take` (through core.slots: journaled, cached, conformed to the take's slot) and
     record it as a new take of the shot with `take` as its parent. The take is recorded failed when the job
     fails (its error says why); raises only for a refused request, before anything is spent. `keep`: what to
     do with a made clip before it is recorded (the panel imports it into a bin); its answer joins the
     take's provenance."""
-    from .fill import FillSettings, fill_slots
+    from .slots import FillSettings, fill_slots
 
     slot, plan = planned or refine_plan(take, change, engine.catalog if engine is not None else None)
     (clip,) = asyncio.run(fill_slots([slot], FillSettings(output_dir=output_dir, budget=budget), engine=engine,
                                      on_event=on_event, planned=[plan]))
-    clip.provenance["refinement"] = " ".join(change.split())
+    clip = replace(clip, provenance=replace(clip.provenance, refinement=" ".join(change.split())))
     if keep is not None and clip.ok:
-        clip.provenance.update(keep(clip))
+        clip = clip.placed_at(**keep(clip))
     group = record_takes(journal, take.shot, [clip], "refine", parent=take.id)
     return list_takes(journal, group=group)[0]

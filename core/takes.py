@@ -5,7 +5,7 @@
 - Promote: the chosen take rendered again on the final model, with the same prompt, negative prompt,
   seed (where the final model takes seeds) and the same frames, rate and size (`promote_slot`).
 
-The slots go through `core.fill.fill_slots` like any others (one engine batch: journaled, limited,
+The slots go through `core.slots.fill_slots` like any others (one engine batch: journaled, limited,
 cached), and `record_takes` writes what came back to the `takes` table of the journal database.
 
     slots = take_slots(slot, ["veo-3.1-fast", "ltx-2.3-fast"], variants=2)
@@ -33,13 +33,13 @@ from .errors import BadInput, UnsupportedRequest, UserError
 from .frames import seconds_to_frames_ceil
 from .journal import Journal, new_id, now_iso, whoami
 from .keys import redact
+from .made import MadeClip
 from .prompts.compose import TemplateCache, compose
 from .prompts.templates import TemplateStore
 from .request import Slot
 
 if TYPE_CHECKING:
     from .engine import JobResult
-    from .fill import SlotClip
     from .plan import PlannedRequest
     from .store import Record
 
@@ -210,12 +210,12 @@ def promote_slot(slot: Slot, take: Take, final_model: str, catalog: Catalog | No
 
 
 def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], journal: Journal,
-              name: str = "") -> list[SlotClip]:
+              name: str = "") -> list[MadeClip]:
     """The engine's raw results (`promptreel generate`: nothing conformed) as clips for `record_takes`,
     in the engine's order (each planned request, each of its variants). A take's slot is its clip as
     made: frames, rate and size read from the media, or from the request where there is none."""
     from .engine import variant_request
-    from .fill import SlotClip, job_provenance
+    from .slots import job_provenance
 
     catalog = default_catalog()
     clips, it = [], iter(results)
@@ -232,7 +232,7 @@ def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], j
                         seed=req.seed, negative_prompt=req.negative_prompt, first_frame=req.first_frame,
                         last_frame=req.last_frame, variant=job.variant)
             error = None if job.ok else (job.error or job.state.value)
-            clips.append(SlotClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
+            clips.append(MadeClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
     return clips
 
 
@@ -267,9 +267,9 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
 # --- the journal's takes table ------------------------------------------------------------------
 
 
-def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: Kind,
+def record_takes(journal: Journal, shot: str, clips: Sequence[MadeClip], kind: Kind,
                  source: str | None = None, parent: str | None = None) -> str:
-    """Record `clips` (core.fill's results, failures included) as the takes of one group; returns its id.
+    """Record `clips` (core.slots's results, failures included) as the takes of one group; returns its id.
     `source` is the take a promotion started from, `parent` the take a refinement changed. A promoted
     take becomes the shot's chosen one."""
     if kind not in KINDS:
@@ -290,18 +290,18 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[SlotClip], kind: K
                 "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
                 " provenance, error, source, parent, created_at, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (take_id, group, shot, kind, i, p.get("model") or clip.slot.model or "draft", p.get("seed"),
-                 clip.slot.variant, p.get("job_id"), journal.stored_path(clip.path),
-                 clip.slot.model_dump_json(), json.dumps(p, sort_keys=True, default=str), clip.error, source, parent, at,
-                 *who))
+                (take_id, group, shot, kind, i, p.model or clip.slot.model or "draft", p.seed,
+                 clip.slot.variant, p.job_id or None, journal.stored_path(clip.path),
+                 clip.slot.model_dump_json(), json.dumps(p.as_dict(), sort_keys=True, default=str), clip.error,
+                 source, parent, at, *who))
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group
 
 
-def record_cut_take(shot: str, clip: SlotClip, kind: Literal["extend", "edit"]) -> Take:
+def record_cut_take(shot: str, clip: MadeClip, kind: Literal["extend", "edit"]) -> Take:
     """Record the one take an extend or edit made, in the journal in use; returns it (the clip it is for is
-    in `clip.provenance`: `extends` and `extension_edge`, or `edit_of`)."""
+    in `clip.provenance.placed`: `extends` and `extension_edge`, or `edit_of`)."""
     journal = Journal.open_default()
     try:
         return list_takes(journal, group=record_takes(journal, shot, [clip], kind))[0]

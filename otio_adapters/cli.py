@@ -58,7 +58,7 @@ def _making(f):
 
 def _prepared(timeline: Path, out: Path, media_dir, force: bool, size, bit_depth, rate, ignore_timecode_mismatch):
     """(document, frame size, bit depth, media folder) for extend and edit, everything checked before any spend."""
-    from .placeholders import frame_size
+    from ..core.timeline.placeholders import frame_size
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
     _check_out(timeline, out, force)
@@ -141,7 +141,7 @@ def _print_scan(estimates, skipped, title: str) -> None:
 @_reading
 def scan(timeline: Path, as_json: bool, model, size, bit_depth, rate, ignore_timecode_mismatch) -> None:
     """List the placeholders of a timeline file and what filling them would cost. Changes nothing."""
-    from .fill import scan_timeline
+    from ..core.timeline.fill import scan_timeline
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
     size, bit_depth = _size(size, bit_depth)
@@ -174,9 +174,9 @@ def fill(timeline: Path, out: Path, model, models_csv, fps_mode, fit, codec, bud
     from rich.console import Console
 
     from ..core.cast import project as cast_project
-    from .fill import fill_timeline, scan_timeline
-    from .filler import FillOptions, engine_filler
-    from .placeholders import frame_size
+    from ..core.timeline.fill import fill_timeline, scan_timeline
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.placeholders import frame_size
     from .timeline_io import write_timeline
 
     doc = _read(timeline, rate, ignore_timecode_mismatch)
@@ -232,8 +232,8 @@ def _print_summary(report, written: Path, note: str | None) -> None:
     alternates: dict[int, list] = {}
     for ph, result in report.alternates:
         alternates.setdefault(id(ph), []).append(result)
-    rows = [[ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.get("model")),
-             f"{float(result.provenance.get('cost') or 0):.2f}", result.media.name]
+    rows = [[ph.track, ph.timecode, str(ph.frames), _short(ph.prompt, 36), str(result.provenance.model),
+             f"{result.provenance.cost:.2f}", result.path.name]
             for ph, main in report.filled for result in [main, *alternates.get(id(ph), [])]]
     # Timecodes and model ids are read and typed: kept whole; the track and the media file name go first.
     cols = [Col("track", "extra", 2), Col("record TC", "id"), Col("frames"), Col("prompt"), Col("model", "id"),
@@ -277,9 +277,9 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     """Extend a clip: new frames that continue it from its last frame (--tail), or lead into its first
     (--head), frame-exact, placed right beside it (into the gap there, else on the track above), moving
     nothing. `promptreel revert` takes it out."""
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.timebase import record_timecode
     from .extend import extend_clip, pick_clip
-    from .filler import FillOptions, engine_filler
-    from .timebase import record_timecode
     from .timeline_io import write_timeline
 
     if (tail is None) == (head is None):
@@ -296,8 +296,8 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     written, note = write_timeline(doc, out)
     where = f"{ext.track_label}{' (a new track)' if ext.new_track else ''} {record_timecode(ext.record_frame, picked.rate)}"
     click.echo(f"extended {picked.clip.name!r} by {ext.frames} frames at its {edge}, {where}, with "
-               f"{ext.result.provenance.get('model')} (${float(ext.result.provenance.get('cost') or 0):.2f}, take "
-               f"{ext.clip.metadata['promptreel']['take_id']}); wrote {written}\n    {ext.result.media}")
+               f"{ext.result.provenance.model} (${ext.result.provenance.cost:.2f}, take "
+               f"{ext.clip.metadata['promptreel']['take_id']}); wrote {written}\n    {ext.result.path}")
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
     for w in ext.warnings:
         click.echo(f"note: {w}", err=True)
@@ -321,10 +321,10 @@ def edit(timeline: Path, clip_name, at, track, instruction, model, handles, spli
     """Change a clip with a prompt, keeping its timing: its used range (plus handles) goes to a model that
     edits video, and the result, frame-exact, becomes a take of the clip on a takes track under the cut.
     The original is left as it was; `promptreel revert` takes the edit out."""
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.neighbours import media_file
     from .edit import edit_clip
     from .extend import pick_clip
-    from .filler import FillOptions, engine_filler
-    from .neighbours import media_file
     from .timeline_io import write_timeline
 
     doc, fsize, fdepth, media = _prepared(timeline, out, media_dir, force, size, bit_depth, rate,
@@ -337,7 +337,7 @@ def edit(timeline: Path, clip_name, at, track, instruction, model, handles, spli
                      handles=handles, resolve=doc.is_resolve, split=split)
     written, note = write_timeline(doc, out)
     pieces = f" in {len(done.pieces)} pieces" if len(done.pieces) > 1 else ""
-    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.get('model')}{pieces} (${done.cost:.2f}): a "
+    click.echo(f"edited {picked.where[5:]} with {done.result.provenance.model}{pieces} (${done.cost:.2f}): a "
                f"take on the disabled 'promptreel takes' track under the cut; wrote {written}"
                + "".join(f"\n    {media_file(c) or c.media_reference.target_url}" for c in done.pieces))
     for w in dict.fromkeys(done.warnings):
@@ -367,9 +367,9 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
     from ..core.journal import Journal
     from ..core.settings import load_settings, output_dir
     from ..core.takes import get_take, promote_slot
-    from .filler import FillOptions, engine_filler
-    from .placeholders import frame_size
-    from .takes import promote_in_tracks, render_promotion
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.placeholders import frame_size
+    from ..core.timeline.promote import promote_in_tracks, render_promotion
     from .timeline_io import write_timeline
 
     if (timeline is None) != (out is None):
@@ -425,8 +425,8 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def revert(timeline: Path, out: Path, takes, force: bool) -> None:
     """Restore the placeholders of a filled timeline file; a promoted clip goes back to the take it replaced."""
+    from ..core.timeline.revert import revert_tracks
     from .timeline_io import read_timeline, write_timeline
-    from .writeback import revert_tracks
 
     doc = read_timeline(timeline)
     _check_out(timeline, out, force)
@@ -455,8 +455,8 @@ def revert(timeline: Path, out: Path, takes, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def storyboard(shots: Path, out: Path, rate, start_timecode, size, drafts, media_dir, force) -> None:
     """Build a timeline of placeholders from a shot list (CSV, Markdown table or JSON)."""
-    from .fill import fill_timeline
-    from .filler import FillOptions, engine_filler
+    from ..core.timeline.fill import fill_timeline
+    from ..core.timeline.filler import FillOptions, engine_filler
     from .storyboard import read_shot_list
     from .timeline_io import Document, write_timeline
 
@@ -519,9 +519,9 @@ def demo(folder: Path | None, rate: str, size: str, use_sandbox: bool) -> None:
     rows = []
     for ph, filled in result.report.filled:
         info = probe(filled.media)  # what is really on disk, not what was asked for
-        rows.append([ph.name, str(filled.provenance.get("model")), ph.timecode, str(info.frames), rate_label(info.rate),
+        rows.append([ph.name, str(filled.provenance.model), ph.timecode, str(info.frames), rate_label(info.rate),
                      f"{info.width}x{info.height}", f"{info.codec} {info.pix_fmt}",
-                     f"{float(filled.provenance.get('cost') or 0):.2f}", filled.media.name])
+                     f"{filled.provenance.cost:.2f}", filled.media.name])
     # Names and timecodes are never cut; on a narrow terminal the file (its folder is printed below) and the codec go.
     cols = [Col("shot", "id"), Col("model", "id"), Col("record TC", "id"), Col("frames"), Col("rate"), Col("size", "id"),
             Col("codec", "extra", 2), Col("$"), Col("file", "extra", 3)]

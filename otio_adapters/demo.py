@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fill import FillReport, fill_timeline
-from .filler import Filler, FillOptions, engine_filler
+from ..core.timeline.fill import FillReport, fill_timeline
+from ..core.timeline.filler import Filler, FillOptions, engine_filler
 from .storyboard import read_shot_list
 from .timeline_io import Document, write_timeline
 
@@ -38,8 +38,8 @@ class DemoResult:
 
     def summary_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """(shot, record TC, frames, model, cost, media file) per filled shot."""
-        return [(ph.name, ph.timecode, str(ph.frames), str(f.provenance.get("model")),
-                 f"{float(f.provenance.get('cost') or 0):.2f}", f.media.name) for ph, f in self.report.filled]
+        return [(ph.name, ph.timecode, str(ph.frames), str(f.provenance.model),
+                 f"{f.provenance.cost:.2f}", f.media.name) for ph, f in self.report.filled]
 
 
 def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str | None = "draft", rate: str = "24",

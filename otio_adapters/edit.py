@@ -19,16 +19,17 @@ import opentimelineio as otio
 from ..core.catalog import Catalog, Size, default_catalog
 from ..core.edit import check_edit, cut_range, editing_model, handles_within, parse_cuts, split_pieces
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
-from ..core.fill import SlotClip
 from ..core.frames import rate_label
+from ..core.made import MadeClip
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
 from ..core.takes import record_cut_take
-from .extend import Picked, _check_source
-from .filler import Failed, Filled, Filler, FillOptions
-from .placeholders import Placeholder, _ns
-from .takes import Alternate, add_take_tracks
-from .timebase import exact_rate, frames_at
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
+from ..core.timeline.metadata import namespace
+from ..core.timeline.placeholders import Placeholder
+from ..core.timeline.take_tracks import Alternate, add_take_tracks
+from ..core.timeline.timebase import exact_rate, frames_at
+from .extend import Picked, check_source
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Edit:
     clip: otio.schema.Clip  # the take on the takes track (its first piece, when split)
     head: int
     tail: int
-    result: Filled
+    result: MadeClip
     warnings: list[str]
     pieces: list[otio.schema.Clip] = field(default_factory=list)  # every piece, in record order
     cost: float = 0.0  # of every piece
@@ -76,12 +77,10 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
     before any spend; nothing in the timeline changes unless the edit came back frame-exact. `split`: None
     (refuse a range longer than the model edits), "" (equal pieces) or "AT,AT" (cuts allowed there): each
     piece is one job, and the pieces lie one after another on the takes track, one take of the whole range."""
-    from .fill import RESOLVE_START_TIMECODE, FillIncomplete, _checked
-
     if not instruction.strip():
         raise BadInput("The instruction is empty.", "Say what to change, e.g. --instruction \"make it dusk\".")
     catalog = catalog or default_catalog()
-    media = _check_source(p)
+    media = check_source(p)
     model = editing_model(options.model, catalog)
     start, frames, head, tail = used_range(p, media, handles)
     if split is None:
@@ -107,39 +106,26 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
                              "Raise --budget, choose a cheaper --model, or edit a shorter clip.")
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
-    results = [_checked(r, s) for r, s in zip(filler(slots, replace(options, model=model.id, plans=tuple(plans))),
-                                               slots, strict=True)]
-    failed = [(s, r) for s, r in zip(slots, results, strict=True) if isinstance(r, Failed)]
+    results = [checked(r, s) for r, s in zip(filler(slots, replace(options, model=model.id, plans=tuple(plans))),
+                                              slots, strict=True)]
+    failed = [(s, r) for s, r in zip(slots, results, strict=True) if not r.ok]
     if failed:
         raise FillIncomplete(f"The edit of {p.clip.name!r} was not made"
-                             + (f" ({failed[0][0].name})" if len(slots) > 1 else "") + f": {failed[0][1].reason}",
+                             + (f" ({failed[0][0].name})" if len(slots) > 1 else "") + f": {failed[0][1].error}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
     label = f"{p.clip.name} — {model.id} edit"
     alternates: list[Alternate] = []
-    for (offset, n, h, t), slot, result in zip(shapes, slots, results, strict=True):
+    for (offset, n, h, t), result in zip(shapes, results, strict=True):
         ph = Placeholder(p.clip, "clip", p.label, p.rate, p.start + p.offset + offset, n, instruction, h, t)
-        provenance = {**result.provenance, "edit_of": p.clip.name, "instruction": instruction, "handles": [h, t],
-                      "placeholder": {"kind": "edit"}}
-        if len(pieces) > 1:
-            provenance["piece"] = [len(alternates) + 1, len(pieces), offset]
+        made = result.placed_at(edit_of=p.clip.name, instruction=instruction, handles=[h, t],
+                                placeholder={"kind": "edit"},
+                                **({"piece": [len(alternates) + 1, len(pieces), offset]} if len(pieces) > 1 else {}))
         # A take of the clip (`promptreel takes`), recorded once it is made and paid for.
-        provenance["take_id"] = record_cut_take(p.clip.name, SlotClip(slot, result.media, provenance), "edit").id
-        alternates.append(Alternate(ph, result.media, result.start_frame, label, provenance))
+        provenance = {**made.provenance.as_dict(), "take_id": record_cut_take(p.clip.name, made, "edit").id}
+        alternates.append(Alternate(ph, result.path, result.start_frame, label, provenance))
     add_take_tracks(timeline.tracks, alternates, timeline.global_start_time, resolve)
-    jobs = {r.provenance.get("job_id") for r in results}
-    placed = sorted((c for c in timeline.tracks[0].find_clips() if _ns(c).get("job_id") in jobs
-                     and _ns(c).get("edit_of") == p.clip.name), key=lambda c: c.range_in_parent().start_time)
-    paid = sum(float(r.provenance.get("cost") or 0) for r in results)
+    jobs = {r.provenance.job_id for r in results}
+    placed = sorted((c for c in timeline.tracks[0].find_clips() if namespace(c).get("job_id") in jobs
+                     and namespace(c).get("edit_of") == p.clip.name), key=lambda c: c.range_in_parent().start_time)
+    paid = sum(r.provenance.cost for r in results)
     return Edit(p, placed[0], head, tail, results[0], [w for pl in plans for w in pl.warnings], placed, paid)
-
-
-def revert_edit(clip: otio.schema.Clip) -> otio.core.Item:
-    """Take an edit's take off its takes track (a gap of its length stays, unless the track is left empty)."""
-    track = clip.parent()
-    gap = otio.schema.Gap(source_range=clip.trimmed_range())
-    track[track.index(clip)] = gap
-    if not any(isinstance(item, otio.schema.Clip) for item in track):
-        stack = track.parent()
-        del stack[stack.index(track)]
-    return gap
-

@@ -20,16 +20,24 @@ import opentimelineio as otio
 from ..core.catalog import Catalog, Model, Size, default_catalog
 from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
 from ..core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
-from ..core.fill import SlotClip
+from ..core.made import MadeClip
 from ..core.plan import PlannedRequest, plan_slot
 from ..core.request import Slot
 from ..core.takes import record_cut_take
-from .filler import Failed, Filled, Filler, FillOptions
-from .neighbours import _media_frame_seconds, extract_frame, media_file
-from .placeholders import NS, Placeholder, _has_time_effect, _ns, prompt_of, track_rate
-from .takes import is_takes_track
-from .timebase import NotFrameAligned, exact_rate, frames_at, record_timecode, time_range, timecode_to_frame
-from .writeback import _plain, apply_fill
+from ..core.timeline.filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
+from ..core.timeline.metadata import NS, RESOLVE_NS, namespace, plain
+from ..core.timeline.neighbours import extract_frame, media_file, media_frame_seconds
+from ..core.timeline.placeholders import Placeholder, has_time_effect, prompt_of, track_rate
+from ..core.timeline.take_tracks import is_takes_track
+from ..core.timeline.timebase import (
+    NotFrameAligned,
+    exact_rate,
+    frames_at,
+    record_timecode,
+    time_range,
+    timecode_to_frame,
+)
+from ..core.timeline.writeback import apply_fill
 
 EXTENSION_TRACK = "promptreel extensions"
 
@@ -63,7 +71,7 @@ class Extension:
     track_label: str
     record_frame: int
     frames: int
-    result: Filled
+    result: MadeClip
     new_track: bool
     warnings: list[str]
 
@@ -114,7 +122,7 @@ def pick_clip(tracks: otio.schema.Stack, global_start=None, *, name: str | None 
     return found[0]
 
 
-def _check_source(p: Picked) -> Path:
+def check_source(p: Picked) -> Path:
     """The clip's media file; refused (before any spend) when it has none to continue from."""
     ref = p.clip.media_reference
     if isinstance(ref, otio.schema.GeneratorReference):
@@ -125,7 +133,7 @@ def _check_source(p: Picked) -> Path:
         url = getattr(ref, "target_url", None)
         raise BadInput(f"{p.where}: its media is offline{f' ({url})' if url else ''}.",
                        "Relink the clip to its media file, export the timeline again, and extend that.")
-    if _has_time_effect(p.clip):
+    if has_time_effect(p.clip):
         raise UnsupportedRequest(f"{p.where} has a speed or freeze effect.",
                                  "Remove the effect to extend the clip, or extend the clip it was made from.")
     return media
@@ -137,13 +145,13 @@ def plan_extension(p: Picked, frames: int, model: Model, size: Size, bit_depth: 
     on its first frame `still` (head); refused if the model cannot."""
     check_extension(frames, model, size, p.rate, edge)
     if edge == "head":
-        text = prompt or str(_ns(p.clip).get("prompt") or "") or f"The moments before the shot {p.clip.name}."
+        text = prompt or str(namespace(p.clip).get("prompt") or "") or f"The moments before the shot {p.clip.name}."
         # The take's last frame is the clip's own first: planned for and left out at conform (drop_last).
         slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
                     name=f"{p.clip.name} -{frames}", model=model.id, last_frame=still, drop_last=SKIPPED)
         planned = plan_slot(slot, model)
         return PlannedRequest(planned.request, slot, planned.warnings)
-    text = prompt or str(_ns(p.clip).get("prompt") or "") or f"The shot {p.clip.name} continues."
+    text = prompt or str(namespace(p.clip).get("prompt") or "") or f"The shot {p.clip.name} continues."
     slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
                 name=f"{p.clip.name} +{frames}", model=model.id, first_frame=still)
     # One frame more than placed: the take's first frame is the clip's own last, skipped at conform.
@@ -228,7 +236,7 @@ def _label(tracks: otio.schema.Stack, track: otio.schema.Track) -> str:
     return "V?"
 
 
-def place_extension(tracks: otio.schema.Stack, p: Picked, result: Filled, prompt: str, provenance: dict,
+def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict,
                     resolve: bool) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
     """Put the extension right after (head: right before) `p`: its own track's gap, else the track above,
     else a new track above."""
@@ -245,7 +253,7 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: Filled, prompt
     if spot is None:
         target = otio.schema.Track(name=EXTENSION_TRACK, kind=otio.schema.TrackKind.Video)
         if resolve:
-            target.metadata["Resolve_OTIO"] = {"Locked": False}
+            target.metadata[RESOLVE_NS] = {"Locked": False}
         tracks.insert(tracks.index(p.track) + 1, target)
         spot, new_track = ("append", start), True
     index, record = _make_room(target, spot, frames, p.rate, name)
@@ -253,33 +261,10 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: Filled, prompt
     gap = target[index]
     ph = Placeholder(gap, "gap", _label(tracks, target), p.rate, start + p.offset, frames, prompt, index=index)
     clip = apply_fill(ph, result.media, result.start_frame, provenance, resolve)
-    ns = _plain(_ns(clip))
+    ns = plain(namespace(clip))
     ns["placeholder"] = {"kind": "extension", **record}
     clip.metadata[NS] = ns
     return clip, target, new_track
-
-
-def revert_extension(clip: otio.schema.Clip, record: dict) -> otio.core.Item | None:
-    """Take an extension out: the track gets back exactly what it had (the gap it went into, or its old end)."""
-    track = clip.parent()
-    i = track.index(clip)
-    if record["mode"] == "split":
-        lo, hi = i - (1 if record["before"] else 0), i + (1 if record["after"] else 0)
-        if lo < 0 or hi >= len(track) or any(not isinstance(track[k], otio.schema.Gap) for k in (lo, hi) if k != i):
-            raise BadInput(f"The extension {clip.name!r} no longer sits in the gap it was put in.",
-                           "Revert the timeline the extend wrote, before other edits beside the extension.")
-        original = otio.adapters.read_from_string(record["gap"], "otio_json")
-        for _ in range(hi - lo + 1):
-            del track[lo]
-        track.insert(lo, original)
-        return original
-    del track[i]
-    if record["filler"] and i > 0 and isinstance(track[i - 1], otio.schema.Gap):
-        del track[i - 1]
-    if record.get("new_track") and not any(isinstance(item, otio.schema.Clip) for item in track):
-        stack = track.parent()
-        del stack[stack.index(track)]
-    return None
 
 
 # ---- the whole edit --------------------------------------------------------------------------------------
@@ -290,17 +275,15 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
                 catalog: Catalog | None = None, edge: Edge = "tail") -> Extension:
     """Extend `p` by `frames` at its tail (or head) through `filler`, and place it. Everything is refused
     before any spend; nothing in the timeline changes unless the extension came back frame-exact."""
-    from .fill import RESOLVE_START_TIMECODE, FillIncomplete, _checked
-
     catalog = catalog or default_catalog()
-    media = _check_source(p)
-    model = extension_model(options.model or _ns(p.clip).get("model"), catalog, p.clip.name, edge)
+    media = check_source(p)
+    model = extension_model(options.model or namespace(p.clip).get("model"), catalog, p.clip.name, edge)
     check_extension(frames, model, size, p.rate, edge)  # before the still is made: a refusal writes nothing
     if edge == "head":
         check_room_before(p.where, frames, p.start)
     still_dir = Path(options.output_dir) / "stills"
     clip_rate = exact_rate(p.clip.trimmed_range().start_time.rate)
-    still = extract_frame(media, _media_frame_seconds(p.clip, last=edge == "tail"), clip_rate, still_dir)
+    still = extract_frame(media, media_frame_seconds(p.clip, last=edge == "tail"), clip_rate, still_dir)
     planned = plan_extension(p, frames, model, size, bit_depth, prompt, still, edge)
     cost = float(planned.generated_seconds) * model.price_per_second(planned.request.size)
     if options.budget is not None and cost > options.budget:
@@ -311,14 +294,14 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     slot = planned.slot
     assert slot is not None  # plan_extension plans a slot
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
-    result = _checked(result, slot)
-    if isinstance(result, Failed):
-        raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.reason}",
+    result = checked(result, slot)
+    if not result.ok:
+        raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.error}",
                              "Nothing was written. Fix the cause and run again (a finished job is reused).")
-    provenance = {**result.provenance, "extends": p.clip.name, "extension_edge": edge, "extension_frames": frames}
+    made = result.placed_at(extends=p.clip.name, extension_edge=edge, extension_frames=frames)
     # A take of the clip (`promptreel takes`), recorded once it is made and paid for, placed or not.
-    take = record_cut_take(p.clip.name, SlotClip(slot, result.media, provenance), "extend")
-    provenance["take_id"] = take.id
+    take = record_cut_take(p.clip.name, made, "extend")
+    provenance = {**made.provenance.as_dict(), "take_id": take.id}
     clip, target, new_track = place_extension(timeline.tracks, p, result, slot.prompt, provenance, resolve)
     start = p.start - frames if edge == "head" else p.end
     return Extension(p, clip, _label(timeline.tracks, target), start + p.offset, frames, result, new_track,

@@ -25,7 +25,7 @@ def split_target(text: str) -> tuple[Path, str]:
 
 def slot_named(text: str) -> Slot:
     """The slot of the placeholder `NAME` in `TIMELINE` (`TIMELINE:NAME`), at the timeline's size and depth."""
-    from .placeholders import find_placeholders, frame_size
+    from ..core.timeline.placeholders import find_placeholders, frame_size
     from .timeline_io import read_timeline
 
     path, name = split_target(text)

@@ -28,8 +28,8 @@ from ..core.errors import BadInput, UserError
 from ..core.frames import parse_rate, rate_str
 from ..core.prompts.compose import TemplateCache, spec_from
 from ..core.prompts.fields import ShotFields
-from .placeholders import NS
-from .timebase import rational, time_range, timecode_to_frame
+from ..core.timeline.metadata import NS
+from ..core.timeline.timebase import rational, time_range, timecode_to_frame
 
 
 class Shot(BaseModel):

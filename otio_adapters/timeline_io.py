@@ -18,6 +18,7 @@ from ..core.errors import BadInput
 from ..core.files import replacing
 from ..core.frames import rate_label
 from ..core.nesting import MAX_JSON_DEPTH, json_depth
+from ..core.timeline.metadata import is_resolve_shaped
 
 ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod", ".xml": "fcp_xml",
             ".fcpxml": "fcpx_xml", ".edl": "cmx_3600", ".aaf": "AAF"}
@@ -39,11 +40,6 @@ class Document:
     @property
     def is_resolve(self) -> bool:
         return is_resolve_shaped(self.timeline)
-
-
-def is_resolve_shaped(timeline: otio.schema.Timeline) -> bool:
-    """Resolve marks its exports with `Resolve_OTIO` metadata on the timeline and on each track."""
-    return "Resolve_OTIO" in timeline.metadata or any("Resolve_OTIO" in t.metadata for t in timeline.tracks)
 
 
 def adapter_for(path: Path) -> str:

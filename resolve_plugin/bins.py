@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass, field
 
 from promptreel.core.errors import BadInput, UserError
-from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
 from promptreel.core.keys import redact
+from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 from promptreel.core.takes import record_takes, shot_name, take_slots
 
-from .clipmaker import NS, ClipMaker, MadeClip, clip_color, make_many, provenance
+from .clipmaker import NS, ClipMaker, clip_color, make_many, provenance
 from .edits import using_journal
 from .errors import ResolveRefused
 from .gateway import Clip, ClipImport, Gateway
@@ -64,8 +64,8 @@ def import_many(gw: Gateway, clips: list[ToImport], template: str = DEFAULT_BIN)
     for c in clips:
         metadata, third = provenance(c.made, c.role)
         third.update({k: redact(v) for k, v in (c.extra or {}).items()})  # no key reaches Resolve's metadata
-        specs.append(ClipImport(path=str(c.made.path), bin=bin_path(template, c.made.model), metadata=metadata,
-                                third_party=third, color=clip_color(c.made.model),
+        specs.append(ClipImport(path=str(c.made.path), bin=bin_path(template, c.made.provenance.model),
+                                metadata=metadata, third_party=third, color=clip_color(c.made.provenance.model),
                                 name=_CONTROL.sub("", c.name).strip()[:120] if c.name else None))
     out: list[Clip | UserError] = []
     for c, got in zip(clips, gw.import_clips(specs) if specs else [], strict=True):
@@ -113,13 +113,13 @@ def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[s
     recorded = []
     for s, made in zip(slots, make_many(make_clip, slots), strict=True):
         name = take_name(shot, s, variants)
-        if isinstance(made, str):
-            out.failed.append((name, made))
-            recorded.append(SlotClip(s, None, {"model": s.model}, made))
+        if not made.ok:
+            out.failed.append((name, str(made.error)))
+            recorded.append(made)
             continue
         clip = import_tagged(gw, made, template, name=name)
         out.clips.append(clip)
-        recorded.append(SlotClip(s, made.path, {**made.as_provenance(), "resolve_clip": clip.id}))
+        recorded.append(made.placed_at(resolve_clip=clip.id))
     with using_journal(journal) as j:
         out.group = record_takes(j, shot, recorded, "ab" if len(models) > 1 else "variants")
     return out

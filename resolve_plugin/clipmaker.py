@@ -1,7 +1,8 @@
 """Where generation and conform plug into the Resolve side: "make me a conformed clip for this slot".
 
 A `ClipMaker` takes a `Slot` (exact frames at the timeline rate, frame size, bit depth, prompt,
-hints) and returns a media file that is exactly that, plus its provenance. The engine + conform
+hints) and returns a `MadeClip` (core/made.py): a media file that is exactly that, plus its provenance;
+it raises a UserError when it cannot. The engine + conform
 provide the real one (plan -> engine job -> conform to the slot); tests use a test-pattern maker.
 A maker that also has `many(slots)` makes a whole batch in one run (the engine's: one set of route
 limits, one concurrency pool, one budget check); `make_many` uses it when it is there.
@@ -12,45 +13,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-from pydantic import BaseModel
+from dataclasses import replace
 
 from promptreel.core.errors import UserError
 from promptreel.core.keys import redact
+from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
+from promptreel.core.timeline.metadata import RESOLVE_KEY_PREFIX
 
 from .bridge.ops import CLIP_COLORS
 
-
-class MadeClip(BaseModel):
-    path: Path
-    model: str
-    prompt: str
-    job_id: str
-    route: str = ""
-    seed: int | None = None
-    cost_usd: float = 0.0
-    ai_generated: bool = True  # False for the draft model's slates
-    prompt_sha256: str = ""
-    original_sha256: str = ""  # the provider's original download, kept beside the clip
-    cast: list[str] = []  # the cast members its prompt named (`@maria`), core/cast.py
-    references: list[dict] = []  # the reference images sent: path and SHA-256 each
-
-    def as_provenance(self) -> dict:
-        """The keys core.fill's clips carry (the takes table reads them)."""
-        return {"prompt": self.prompt, "model": self.model, "route": self.route, "seed": self.seed,
-                "job_id": self.job_id, "cost": self.cost_usd,
-                **({"cast": self.cast} if self.cast else {}), **({"references": self.references} if self.references else {})}
-
-
 ClipMaker = Callable[[Slot], MadeClip]
-# Per slot: the clip, or why there is none (in the editor's words).
-Outcome = MadeClip | str
 
 
-def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> list[Outcome]:
-    """A clip (or the reason for none) per slot, in slot order. One slot's failure does not stop the
+def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> list[MadeClip]:
+    """A clip (or the reason for none, in the editor's words) per slot, in slot order. One slot's failure does not stop the
     others; a refusal of the whole batch (over budget, a model that cannot make a slot) raises before
     anything is spent. Slots that ask for the identical generation (a draft cut twice, two placeholders
     with one prompt and length) are made once and share the clip: one job, paid once. A slot's name is
@@ -60,7 +37,7 @@ def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> 
     for key, slot in zip(keys, slots, strict=True):
         unique.setdefault(key, slot)  # each request's first slot
     made = dict(zip(unique, _make_each(make_clip, list(unique.values()), workers), strict=True))
-    return [made[k] for k in keys]
+    return [replace(made[k], slot=slot) for k, slot in zip(keys, slots, strict=True)]  # each slot's own name
 
 
 def request_key(slot: Slot) -> str:
@@ -68,23 +45,23 @@ def request_key(slot: Slot) -> str:
     return slot.model_dump_json(exclude={"name"})
 
 
-def _make_each(make_clip: ClipMaker, slots: Sequence[Slot], workers: int) -> list[Outcome]:
+def _make_each(make_clip: ClipMaker, slots: Sequence[Slot], workers: int) -> list[MadeClip]:
     many = getattr(make_clip, "many", None)
     if many is not None:
         return many(list(slots))
 
-    def one(slot: Slot) -> Outcome:
+    def one(slot: Slot) -> MadeClip:
         try:
             return make_clip(slot)
         except UserError as e:
-            return str(e)
+            return MadeClip.failed(slot, str(e))
 
     if not slots:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slots)))) as pool:
         return list(pool.map(one, slots))
 
-NS = "promptreel."  # third-party metadata keys, promptreel's namespace
+NS = RESOLVE_KEY_PREFIX  # third-party metadata keys: promptreel.model, ...
 
 
 def clip_color(model: str) -> str:
@@ -95,15 +72,16 @@ def clip_color(model: str) -> str:
 def provenance(made: MadeClip, role: str = "take") -> tuple[dict[str, str], dict[str, str]]:
     """(standard metadata, third-party metadata) for a generated clip. Values pass through `redact`:
     no key ever reaches Resolve's metadata."""
-    seed = "" if made.seed is None else str(made.seed)
-    comments = " · ".join(x for x in (made.model, made.route, f"seed {seed}" if seed else "",
-                                      f"${made.cost_usd:.2f}", f"job {made.job_id}") if x)
-    metadata = {"Description": made.prompt, "Comments": comments,
-                "Keywords": "AI generated" if made.ai_generated else "Draft slate, not AI generated"}
-    third = {f"{NS}role": role, f"{NS}prompt": made.prompt, f"{NS}model": made.model, f"{NS}route": made.route,
-             f"{NS}seed": seed, f"{NS}cost_usd": f"{made.cost_usd:.4f}", f"{NS}job_id": made.job_id,
-             f"{NS}ai_generated": "1" if made.ai_generated else "0", f"{NS}prompt_sha256": made.prompt_sha256,
-             f"{NS}original_sha256": made.original_sha256}
-    if made.cast:
-        third[f"{NS}cast"] = ",".join(made.cast)
+    p, prompt = made.provenance, made.slot.prompt
+    seed = "" if p.seed is None else str(p.seed)
+    comments = " · ".join(x for x in (p.model, p.route, f"seed {seed}" if seed else "",
+                                      f"${p.cost:.2f}", f"job {p.job_id}") if x)
+    metadata = {"Description": prompt, "Comments": comments,
+                "Keywords": "AI generated" if p.ai_generated else "Draft slate, not AI generated"}
+    third = {f"{NS}role": role, f"{NS}prompt": prompt, f"{NS}model": p.model, f"{NS}route": p.route,
+             f"{NS}seed": seed, f"{NS}cost_usd": f"{p.cost:.4f}", f"{NS}job_id": p.job_id,
+             f"{NS}ai_generated": "1" if p.ai_generated else "0", f"{NS}prompt_sha256": p.prompt_sha256 or "",
+             f"{NS}original_sha256": p.original_sha256 or ""}
+    if p.cast:
+        third[f"{NS}cast"] = ",".join(p.cast)
     return ({k: redact(v) for k, v in metadata.items()}, {k: redact(v) for k, v in third.items()})

@@ -10,6 +10,7 @@ one job each, joined frame-exact into one file: one take, as above.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from promptreel.core import settings
@@ -25,12 +26,12 @@ from promptreel.core.edit import (
     split_pieces,
 )
 from promptreel.core.errors import BadInput
-from promptreel.core.fill import SlotClip
+from promptreel.core.made import MadeClip
 from promptreel.core.takes import record_cut_take
 
 from . import edits
 from .bins import DEFAULT_BIN, import_tagged
-from .clipmaker import ClipMaker, MadeClip, make_many
+from .clipmaker import ClipMaker, make_many
 from .edits import EditRecord, Placed
 from .errors import PlacementFailed
 from .extend import clip_with_media
@@ -82,11 +83,12 @@ def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, mode
     if not result.ok:
         raise PlacementFailed(f"Resolve did not take the edit of '{item.name}' as a take: {result.reason}.",
                               f"It is in the bin as '{take.name}'; cut it over the clip by hand.")
-    record_cut_take(item.name, SlotClip(slot, made.path, {**made.as_provenance(), "edit_of": item.name,
-                                                          "instruction": instruction, "handles": [head, tail],
-                                                          "pieces": len(pieces), "resolve_clip": take.id}), "edit")
+    record_cut_take(item.name, replace(made, slot=slot).placed_at(edit_of=item.name, instruction=instruction,
+                                                                  handles=[head, tail], pieces=len(pieces),
+                                                                  resolve_clip=take.id), "edit")
     record = EditRecord(kind="edit", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.job_id, placeholder_id=added.shown.id or item.id, placeholder_name=item.name,
+                        job_id=made.provenance.job_id, placeholder_id=added.shown.id or item.id,
+                        placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=frames)
     record.placed = Placed(item_id=added.shown.id or item.id, clip_id=item.clip_id, track=item.track,
                            start=item.start, duration=frames, takes=[take.id])
@@ -99,9 +101,11 @@ def _made(make_clip: ClipMaker, slots: list, name: str, folder: Path) -> MadeCli
     if len(slots) == 1:
         return make_clip(slots[0])
     made = make_many(make_clip, slots)
-    failed = next((m for m in made if isinstance(m, str)), None)
+    failed = next((m for m in made if not m.ok), None)
     if failed is not None:
-        raise PlacementFailed(f"The edit of '{name}' was not made: {failed}",
+        raise PlacementFailed(f"The edit of '{name}' was not made: {failed.error}",
                               "Nothing was placed; fix the cause and edit again (finished pieces are reused).")
-    joined = join_pieces([m.path for m in made], folder / f"edit-{'-'.join(m.job_id for m in made)[:120]}.mov")
-    return made[0].model_copy(update={"path": joined, "cost_usd": sum(m.cost_usd for m in made)})
+    joined = join_pieces([m.path for m in made],
+                         folder / f"edit-{'-'.join(m.provenance.job_id for m in made)[:120]}.mov")
+    return replace(made[0], path=joined, provenance=replace(made[0].provenance,
+                                                            cost=sum(m.provenance.cost for m in made)))

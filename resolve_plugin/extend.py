@@ -18,7 +18,6 @@ from promptreel.core import settings
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest
 from promptreel.core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
-from promptreel.core.fill import SlotClip
 from promptreel.core.takes import record_cut_take
 
 from . import edits
@@ -26,7 +25,7 @@ from .bins import DEFAULT_BIN, import_tagged
 from .clipmaker import ClipMaker
 from .edits import EditRecord, Placed
 from .errors import PlacementFailed, ResolveRefused
-from .fill import TRACK_NAME, _undo_placement, conform_target, free_track
+from .fill import TRACK_NAME, conform_target, free_track, undo_placement
 from .gateway import Gateway, Item, TimelineState, Track
 
 
@@ -112,18 +111,17 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == frames]
     if len(ok) != 1 or landed != {ok[0].id}:
-        left = _undo_placement(gw, sorted(landed), item.id)
+        left = undo_placement(gw, sorted(landed), item.id)
         raise PlacementFailed(
             f"The extension of '{item.name}' did not land as placed (V{track} at {start} for {frames} frames)"
             + (", and Resolve would not remove it." if left else "; it has been removed."),
             f"Delete the clip '{clip.name}' on the timeline by hand." if left else
             "Check for clips edited onto that range meanwhile, then extend again.")
     # A take of the clip (`promptreel takes`), with the clip it extends and at which edge.
-    record_cut_take(item.name, SlotClip(slot, made.path, {**made.as_provenance(), "extends": item.name,
-                                                          "extension_edge": edge, "extension_frames": frames,
-                                                          "resolve_clip": clip.id}), "extend")
+    record_cut_take(item.name, made.placed_at(extends=item.name, extension_edge=edge, extension_frames=frames,
+                                              resolve_clip=clip.id), "extend")
     record = EditRecord(kind="extend", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.job_id, placeholder_id=item.id, placeholder_name=item.name,
+                        job_id=made.provenance.job_id, placeholder_id=item.id, placeholder_name=item.name,
                         placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=item.duration)
     record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=frames,
                            added_track=added)

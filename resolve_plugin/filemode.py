@@ -8,9 +8,8 @@ timelines leave Resolve and come back as OTIO.
 3. In Resolve: File > Import > Timeline..., that file. It comes in as a new timeline; the exported
    original is never touched, so importing the original again is the revert.
 
-The OTIO side is reached through OTIO's own plugin system, not by importing promptreel's OTIO package
-(this layer may import only core): the `promptreel_scan` and `promptreel_fill` hooks that promptreel's
-OTIO plugin manifest registers, run with `otio.hooks.run`.
+The timeline is scanned and filled by core's timeline domain (core/timeline/), the same code the OTIO
+adapters run, called directly: this layer imports only core.
 
 The folder is polled with `os.scandir` (name, size, mtime of each .otio) each time the panel asks,
 rather than watched with OS events (watchfiles): no extra dependency, and it works on network
@@ -35,7 +34,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import opentimelineio as otio
 from pydantic import BaseModel, Field
@@ -44,13 +43,15 @@ from promptreel.core import settings
 from promptreel.core.catalog import Catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
 from promptreel.core.nesting import MAX_JSON_DEPTH, json_depth
+from promptreel.core.timeline.fill import Estimate, fill_tracks, scan_timeline
+from promptreel.core.timeline.filler import FillOptions, engine_filler
+from promptreel.core.timeline.metadata import NS, is_resolve_shaped
 
 from .costs import CostEstimate, CostLine
 from .panel_settings import PanelSettings
 
 log = logging.getLogger(__name__)
 
-NS = "promptreel"
 MEDIA_FOLDER = "promptreel media"
 PROBE_SECONDS = 60.0
 _PROBE = """import sys
@@ -227,14 +228,12 @@ def write_export(timeline: otio.schema.Timeline, out: Path) -> Path:
     return out
 
 
-def scan(timeline: otio.schema.Timeline, s: PanelSettings | None = None, catalog: Catalog | None = None) -> dict:
-    """The `promptreel_scan` hook's answer: {"resolve_shaped", "placeholders": [{track, timecode, prompt,
-    frames, model, cost, error}]}."""
-    args: dict[str, Any] = {"catalog": catalog}
-    if s is not None:
-        args.update(model=s.model, size=s.size, bit_depth=s.bit_depth or 10)
-    otio.hooks.run("promptreel_scan", timeline, args)
-    return args["scan"]
+def scan(timeline: otio.schema.Timeline, s: PanelSettings | None = None,
+         catalog: Catalog | None = None) -> list[Estimate]:
+    """The timeline's placeholders, each priced on its model (the panel's, else its own); nothing is changed."""
+    if s is None:
+        return scan_timeline(timeline, catalog=catalog)[0]
+    return scan_timeline(timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10, catalog=catalog)[0]
 
 
 def _look(path: Path, sig: tuple[int, int]) -> _Seen:
@@ -259,8 +258,7 @@ def _look(path: Path, sig: tuple[int, int]) -> _Seen:
         return _Seen(signature=sig, ready=False,
                      problem=f"{path.name} cannot be scanned for placeholders ({e.__class__.__name__}).")
     return _Seen(signature=sig, ready=True, ours=mark is not None, source=str(mark.get("from", "")) if mark else "",
-                 timeline=tl.name or path.stem, placeholders=len(found["placeholders"]),
-                 resolve_shaped=found["resolve_shaped"])
+                 timeline=tl.name or path.stem, placeholders=len(found), resolve_shaped=is_resolve_shaped(tl))
 
 
 # -- estimate and fill ------------------------------------------------------------------------------
@@ -283,9 +281,9 @@ def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, chec
     """Read and price an export. With `check`, refuse it here (no placeholders, a slot its model cannot
     make, over the budget), before any money is spent."""
     tl = read_export(export)
-    lines = [CostLine(label=f"{p['track']} {p['timecode']} '{p['prompt'][:40]}'", frames=p["frames"],
-                      model=p["model"] or s.model, cost_usd=round(p["cost"], 4), error=p["error"])
-             for p in scan(tl, s, catalog)["placeholders"]]
+    lines = [CostLine(label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.slot.prompt[:40]}'",
+                      frames=e.slot.frames, model=e.slot.model or s.model, cost_usd=round(e.cost, 4), error=e.error)
+             for e in scan(tl, s, catalog)]
     cost = CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
     if check:
         if not lines:
@@ -384,20 +382,19 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
             run.finished += 1
             save_run(run)
 
+    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=_fit(s), codec=s.codec,
+                          budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
-    args = {"output_dir": export.parent / MEDIA_FOLDER, "model": s.model, "fit": _fit(s), "codec": s.codec,
-            "budget": s.budget_usd, "size": s.size, "bit_depth": s.bit_depth or 10, "progress": progress,
-            "filler": filler, "catalog": catalog, "on_event": on_event, "project": s.project}
-    otio.hooks.run("promptreel_fill", tl, args)
-    report = args["report"]
+    report = fill_tracks(tl.tracks, filler or engine_filler, options, size=s.size, bit_depth=s.bit_depth or 10,
+                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
     out = output_for(export)
     tl.name = out.stem  # imports as a new timeline beside the original, never over it
     tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
     written = write_export(tl, out)
     run.output = written.name
-    run.filled = report["filled"]
-    run.failed = report["failed"]
-    run.cost_usd = report["cost"]
+    run.filled = len(report.filled)
+    run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
+    run.cost_usd = round(report.cost, 4)
     run.state = "done"
     run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
                      f"Its clips are in {export.parent / MEDIA_FOLDER}.")

@@ -24,20 +24,20 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UserError
-from promptreel.core.fill import SlotClip
+from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 from promptreel.core.stills import frame_still
 from promptreel.core.takes import record_takes, take_slots, worded_for
 
 from . import edits
 from .bins import DEFAULT_BIN, ToImport, import_many, import_tagged, take_name
-from .clipmaker import NS, ClipMaker, MadeClip, Outcome, make_many, provenance
+from .clipmaker import NS, ClipMaker, make_many, provenance
 from .edits import EditRecord, Placed, Replaced, ShotTakes, Use, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem, PlacementFailed, ResolveRefused
 from .gateway import Clip, Gateway, Item, ProjectInfo, TimelineState, Track
@@ -174,8 +174,8 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     imported = _import_once(gw, [m for ph, m in zip(found, made, strict=True) if ph.kind == "foreign"], bin_template)
     report = FillReport()
     for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
-        if isinstance(clip, str):
-            report.failed.append((ph.label, clip))
+        if not clip.ok:
+            report.failed.append((ph.label, str(clip.error)))
             continue
         try:
             record = fill_one(gw, project, state, ph, clip, bin_template, clip=imported.get(clip.path))
@@ -201,10 +201,10 @@ def one_per_draft(found: list[Placeholder]) -> list[Placeholder]:
     return out
 
 
-def _import_once(gw: Gateway, made: list[Outcome], bin_template: str) -> dict[Path, Clip | UserError]:
+def _import_once(gw: Gateway, made: list[MadeClip], bin_template: str) -> dict[Path, Clip | UserError]:
     """Every made clip imported and tagged in one bridge round trip, each file once however many placeholders
     share it (one job placed twice is one pool item cut twice). By file."""
-    unique = list({m.path: m for m in made if not isinstance(m, str)}.values())
+    unique = list({m.path: m for m in made if m.ok}.values())
     try:
         clips: list[Clip | UserError] = import_many(gw, [ToImport(m) for m in unique], bin_template)
     except UserError as e:  # the whole op refused: each of its placeholders fails with it
@@ -216,8 +216,7 @@ def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord
     """Every fill is also its shot's take (kind "fill"), so the panel can promote it to the final model later."""
     clip_id = record.placed.clip_id if record.placed else record.replaced.clip_id
     with using_journal(None) as j:
-        record_takes(j, ph.item.name or ph.label, [SlotClip(slot, made.path, {**made.as_provenance(),
-                                                                               "resolve_clip": clip_id})], "fill")
+        record_takes(j, ph.item.name or ph.label, [made.placed_at(resolve_clip=clip_id)], "fill")
 
 
 def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
@@ -249,9 +248,9 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, fo
     return report
 
 
-def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill result
+def _place_takes(  # noqa: C901 - places, imports and records each take; the steps share one timeline state
     gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
-    outcomes: list[Outcome], bin_template: str, variants: int, kind: str, report: FillReport,
+    outcomes: list[MadeClip], bin_template: str, variants: int, kind: str, report: FillReport,
 ) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
     or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
@@ -260,7 +259,7 @@ def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill re
     shot = ph.item.name or ph.label
     out = ShotTakes(placeholder=ph.label)
     names = [take_name(shot, slot, variants) for slot in slots]
-    made_at = [i for i, m in enumerate(outcomes) if not isinstance(m, str)]
+    made_at = [i for i, m in enumerate(outcomes) if m.ok]
     # A draft's first take replaces its media (ReplaceClip): only the others are imported.
     to_import = made_at[1:] if ph.kind == "draft" else made_at
     try:
@@ -270,17 +269,16 @@ def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill re
         clips = [e] * len(to_import)
     imported = dict(zip(to_import, clips, strict=True))
     record: EditRecord | None = None
-    recorded: list[SlotClip] = []
+    recorded: list[MadeClip] = []
     where: list[str] = []  # per recorded take: "placed", "selector", "bin" or "" (none)
     extra: list[tuple[int, Clip]] = []  # (index in recorded, its clip in the bin)
     try:
-        for i, (slot, made, name) in enumerate(zip(slots, outcomes, names, strict=True)):
-            if isinstance(made, str):
-                report.failed.append((name, made))
-                recorded.append(SlotClip(slot, None, {"model": slot.model}, made))
+        for i, (made, name) in enumerate(zip(outcomes, names, strict=True)):
+            if not made.ok:
+                report.failed.append((name, str(made.error)))
+                recorded.append(made)
                 where.append("")
                 continue
-            prov = made.as_provenance()
             clip = imported.get(i)
             try:
                 if i == made_at[0]:
@@ -289,18 +287,18 @@ def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill re
                         raise clip
                     record = fill_one(gw, project, state, ph, made, bin_template, name=name, save=False, clip=clip)
                     placed_clip = record.placed.clip_id if record.placed else record.replaced.clip_id
-                    recorded.append(SlotClip(slot, made.path, {**prov, "resolve_clip": placed_clip}))
+                    recorded.append(made.placed_at(resolve_clip=placed_clip))
                     where.append("placed")
                     continue
                 if isinstance(clip, UserError):
                     raise clip
             except UserError as e:
                 report.failed.append((ph.label if name == out.placed else name, str(e)))
-                recorded.append(SlotClip(slot, made.path, prov, str(e)))
+                recorded.append(replace(made, error=str(e)))
                 where.append("")
                 continue
             extra.append((len(recorded), clip))
-            recorded.append(SlotClip(slot, made.path, {**prov, "resolve_clip": clip.id}))
+            recorded.append(made.placed_at(resolve_clip=clip.id))
             where.append("bin")
         if record is None:
             out.placed = ""
@@ -320,7 +318,7 @@ def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill re
             elif w == "bin":
                 out.in_bin.append(name)
             if w:
-                recorded[j] = SlotClip(rec.slot, rec.path, {**rec.provenance, "resolve_take": w}, rec.error)
+                recorded[j] = rec.placed_at(resolve_take=w)
         try:
             with using_journal(None) as j:
                 out.group = record_takes(j, shot, recorded, kind)
@@ -333,7 +331,7 @@ def _place_takes(  # noqa: C901 - reworked for the timeline domain's one fill re
 
 
 def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: list[tuple[int, Clip]],
-                     recorded: list[SlotClip], where: list[str], report: FillReport, out: ShotTakes) -> None:
+                     recorded: list[MadeClip], where: list[str], report: FillReport, out: ShotTakes) -> None:
     """AddTake each extra clip to the placed item, proven in the bridge op; what does not stand stays in the bin."""
     placed = record.placed
     frames = placed.duration
@@ -347,7 +345,7 @@ def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: li
         if result.ok:
             where[i] = "selector"
             placed.takes.append(clip.id)
-            recorded[i].provenance["resolve_item"] = placed.item_id
+            recorded[i] = recorded[i].placed_at(resolve_item=placed.item_id)
             continue
         if result.reason == "refused":
             out.note = "Resolve refused some takes for the take selector: they are side by side in the bin."
@@ -356,7 +354,7 @@ def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: li
                + ("" if result.removed else " (Resolve would not remove it: delete that take by hand)")
                + "; it is in the bin.")
         report.failed.append((clip.name, why))
-        recorded[i] = SlotClip(recorded[i].slot, recorded[i].path, recorded[i].provenance, why)
+        recorded[i] = replace(recorded[i], error=why)
     if (shown.start, shown.duration, shown.clip_id) != (placed.start, frames, placed.clip_id):
         log.error("the filled item shows %s after its takes were added", shown)
         report.failed.append((ph.label, f"After its takes were added, {ph.label} shows {shown.duration} frames "
@@ -365,7 +363,7 @@ def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: li
 
 def _record(project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip, kind: str) -> EditRecord:
     return EditRecord(kind=kind, project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                      job_id=made.job_id, placeholder_id=ph.item.id, placeholder_name=ph.item.name,
+                      job_id=made.provenance.job_id, placeholder_id=ph.item.id, placeholder_name=ph.item.name,
                       placeholder_track=ph.item.track, placeholder_start=ph.item.start,
                       placeholder_duration=ph.item.duration)
 
@@ -401,7 +399,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: P
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == duration]
     if len(ok) != 1 or landed != {ok[0].id} or not placed.disabled.get(ph.item.id):
-        left = _undo_placement(gw, sorted(landed), ph.item.id)
+        left = undo_placement(gw, sorted(landed), ph.item.id)
         seen = ", ".join(f"V{track} at {it.start} for {it.duration}" for it in placed.range
                          if it.clip_id == clip.id) or "nothing"
         if left:
@@ -423,7 +421,7 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: P
     return record
 
 
-def _undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> list[str]:
+def undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> list[str]:
     """Remove what was placed and re-enable the placeholder; returns the ids Resolve would not remove."""
     left: list[str] = []
     if placed_ids:
@@ -490,12 +488,12 @@ def promote(gw: Gateway, make_clip: ClipMaker, clip_id: str, slot: Slot) -> tupl
         raise PlacementFailed(f"'{old.name}' has {old.frames} frames; the final would have {slot.frames}.",
                               "Promote the take from the list of takes it belongs to.")
     (made,) = make_many(make_clip, [slot])
-    if isinstance(made, str):
-        raise PlacementFailed(made, f"'{old.name}' is unchanged; fix the cause and promote again.")
+    if not made.ok:
+        raise PlacementFailed(str(made.error), f"'{old.name}' is unchanged; fix the cause and promote again.")
     state = gw.timeline()
     uses, old = _replace_media(gw, state, clip_id, made, f"'{old.name}'")
     record = EditRecord(kind="promote", project_id=project.id, timeline_id=state.id,
-                        timeline_name=state.name, job_id=made.job_id, placeholder_id=clip_id,
+                        timeline_name=state.name, job_id=made.provenance.job_id, placeholder_id=clip_id,
                         placeholder_name=old.name, placeholder_track=0, placeholder_start=0,
                         placeholder_duration=slot.frames, uses=uses)
     return _keep_replaced(record, clip_id, old, made), made

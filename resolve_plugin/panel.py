@@ -74,8 +74,8 @@ class Panel:
     def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
                  port: int = 0, filler: Callable | None = None, reason: str = "",
                  engine_jobs: EngineJobs | None = None):
-        """`gateway` None is file mode. `filler` is an OTIO Filler for file mode (None: the engine's, through
-        the `promptreel_fill` hook); `reason` says why this mode, in the editor's words."""
+        """`gateway` None is file mode. `filler` is a timeline Filler for file mode (core/timeline/filler.py;
+        None: the engine's); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
         self.make_clip = make_clip
         self.mode = mode or ("connected" if gateway is not None else "file")

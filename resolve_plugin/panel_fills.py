@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from promptreel.core import takes
 from promptreel.core.errors import BadInput, UserError
-from promptreel.core.fill import SlotClip
 
 from . import filemode, panel_requests as req, panel_settings
 from .costs import CostEstimate, estimate as price
@@ -133,9 +132,8 @@ def promote(panel: Panel, body: dict) -> dict:
     slot = takes.promote_slot(take.slot, take, final)
     price([(f"{take.shot} — {take.model}", slot)], final, s.budget_usd).refuse_if_over("Promoting")
     record, made = promote_clip(panel._gw(), panel._maker(), clip_id, slot)
-    takes.record_takes(panel.journal(), take.shot, [SlotClip(slot, made.path, {**made.as_provenance(),
-                                                                               "resolve_clip": clip_id})],
-                       "promote", source=take.id)
+    takes.record_takes(panel.journal(), take.shot, [made.placed_at(resolve_clip=clip_id)], "promote",
+                       source=take.id)
     return {"promoted": record.id}
 
 

@@ -51,9 +51,9 @@ def _generate_offline(panel: Panel, body: dict) -> dict:
     """File mode: no bin without Resolve, so the takes go to promptreel's media folder at the settings'
     frame size and the given rate, recorded as takes (the Takes list: compare, choose, provenance)."""
     from promptreel.core.conform.plan import Choices
-    from promptreel.core.fill import FillSettings, fill_slots_sync
     from promptreel.core.frames import parse_rate
     from promptreel.core.settings import output_dir
+    from promptreel.core.slots import FillSettings, fill_slots_sync
 
     from .target import ConformTarget
 

@@ -77,7 +77,6 @@ def refine(panel: Panel, body: dict) -> dict:
 
     from . import bins, panel_settings
     from .costs import estimate
-    from .worker import made_clip
 
     s = panel_settings.load()
     journal = panel.journal()
@@ -88,7 +87,7 @@ def refine(panel: Panel, body: dict) -> dict:
         estimate([(f"{take.shot} — {take.model}", slot)], take.model, s.budget_usd).refuse_if_over("Refining")
 
         def into_bin(clip) -> dict:
-            imported = bins.import_tagged(panel._gw(), made_clip(clip), s.bin, name=f"{take.shot} — {take.model} refined")
+            imported = bins.import_tagged(panel._gw(), clip, s.bin, name=f"{take.shot} — {take.model} refined")
             return {"resolve_clip": imported.id}
 
         new = make(journal, take, change, output_dir=output_dir() / "conformed", budget=s.budget_usd,

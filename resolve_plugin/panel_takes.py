@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from promptreel.core import pictures, takes
 from promptreel.core.errors import BadInput
 
+from .media_folders import media_folders
+
 if TYPE_CHECKING:
     from .panel import Panel
 
@@ -40,8 +42,6 @@ def choose_take(panel: Panel, body: dict) -> dict:
 def media(panel: Panel, body: dict) -> tuple[bytes, str]:
     """A clip's picture (`kind`: thumb, strip, play) from its file (`path`), which must lie in one of
     promptreel's media folders: the page cannot read anything else on the machine."""
-    from .worker import media_folders
-
     clip = Path(str(body.get("path") or "")).expanduser()
     roots = [Path(f) for f in media_folders()]
     if not clip.is_absolute() or not any(clip.resolve().is_relative_to(r) for r in roots):

@@ -11,17 +11,19 @@ import sys
 import time
 import webbrowser
 from collections.abc import Callable
+from dataclasses import replace
 
 from promptreel.core.errors import UserError
 from promptreel.core.events import Event
+from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 
 from .bridge.client import BridgeError
-from .clipmaker import MadeClip, Outcome
 from .editions import decide
 from .errors import ResolveUnavailable
 from .gateway import BridgeGateway
 from .livejobs import LiveJobs
+from .media_folders import media_folders
 from .panel import CODE_SECONDS, Panel
 
 
@@ -36,10 +38,10 @@ class EngineClipMaker:
         self.gw = gw
         self.on_event = on_event
 
-    def many(self, slots: list[Slot]) -> list[Outcome]:
+    def many(self, slots: list[Slot]) -> list[MadeClip]:
         from promptreel.core.conform.plan import Choices
-        from promptreel.core.fill import FillSettings, fill_slots_sync
         from promptreel.core.settings import output_dir
+        from promptreel.core.slots import FillSettings, fill_slots_sync
 
         from . import panel_settings
         from .fill import conform_target
@@ -51,28 +53,17 @@ class EngineClipMaker:
         fit = target.fit if chosen.fit == "project" else chosen.fit
         settings = FillSettings(output_dir=output_dir() / "conformed", choices=Choices(fit=fit), codec=chosen.codec,
                                 budget=chosen.budget_usd, project=project.name)
-        out: list[Outcome] = []
-        for slot, clip in zip(slots, fill_slots_sync(slots, settings, on_event=self.on_event), strict=True):
-            if not clip.ok:
-                out.append(f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
-                continue
-            out.append(made_clip(clip))
-        return out
+        made = fill_slots_sync(slots, settings, on_event=self.on_event)
+        return [clip if clip.ok
+                else replace(clip, error=f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
+                for slot, clip in zip(slots, made, strict=True)]
 
     def __call__(self, slot: Slot) -> MadeClip:
         (made,) = self.many([slot])
-        if isinstance(made, str):
-            raise UserError(made, "Nothing was placed; fix the cause and try again (finished jobs are reused).")
+        if not made.ok:
+            raise UserError(str(made.error),
+                            "Nothing was placed; fix the cause and try again (finished jobs are reused).")
         return made
-
-
-def made_clip(clip) -> MadeClip:
-    """A clip core.fill made (a SlotClip that is ok), as the Resolve side tags and imports it."""
-    p = clip.provenance
-    return MadeClip(path=clip.path, model=p["model"], prompt=clip.slot.prompt, job_id=p["job_id"], route=p["route"],
-                    seed=p["seed"], cost_usd=p["cost"], ai_generated=p["ai_generated"],
-                    prompt_sha256=p.get("prompt_sha256", ""), original_sha256=p.get("original_sha256", ""),
-                    cast=p.get("cast", []), references=p.get("references", []))
 
 
 def clip_maker(gw, on_event: Callable[[Event], None] | None = None) -> EngineClipMaker:
@@ -104,16 +95,6 @@ def retire(panel: Panel) -> None:
             path.unlink()
     except (OSError, ValueError):
         pass
-
-
-def media_folders() -> list[str]:
-    """The only folders the bridge may read files from or write them to: promptreel's media (conformed
-    clips and drafts) and the panel's export folder. Not the data folder: it holds the journal and settings."""
-    from promptreel.core.settings import output_dir
-
-    from . import panel_settings
-
-    return [str(output_dir().expanduser().resolve()), str(panel_settings.load().watch_dir.resolve())]
 
 
 def declare_folders(gw: BridgeGateway) -> list[str]:

@@ -61,7 +61,7 @@ def fill_exact(home: Path, slots: list) -> list:
     """Fill `slots` through the real engine and conform, no real waiting between polls; each clip must be
     exactly its slot (frames, rate, size). Returns the clips."""
     from promptreel.core.conform.probe import probe
-    from promptreel.core.fill import FillSettings, fill_slots
+    from promptreel.core.slots import FillSettings, fill_slots
 
     settings = load_settings()
     journal = Journal(home / "journal.sqlite")

@@ -223,8 +223,8 @@ def test_repeated_uses_in_one_fill_make_one_job_each_at_its_own_length(env, tmp_
     from fractions import Fraction
 
     from promptreel.core.conform.probe import probe
-    from promptreel.core.fill import FillSettings, fill_slots
     from promptreel.core.request import Slot
+    from promptreel.core.slots import FillSettings, fill_slots
 
     def slot(frames: int, name: str) -> Slot:
         return Slot(frames=frames, rate=Fraction(24), size="320x180", prompt="the same kite", model="test-model",
@@ -238,8 +238,8 @@ def test_repeated_uses_in_one_fill_make_one_job_each_at_its_own_length(env, tmp_
     assert sum(env.api.creates.values()) == 1
     assert [probe(c.path).frames for c in clips] == [12, 20, 12]
     assert clips[0].path == clips[2].path != clips[1].path  # the same length conformed once
-    assert len({c.provenance["job_id"] for c in clips}) == 1
-    assert sum(c.provenance["cost"] for c in clips) == clips[0].provenance["cost"] > 0
+    assert len({c.provenance.job_id for c in clips}) == 1
+    assert sum(c.provenance.cost for c in clips) == clips[0].provenance.cost > 0
 
 
 def test_sandbox_jobs_are_kept_apart_from_real_spend(tmp_path, clip, monkeypatch, capsys):

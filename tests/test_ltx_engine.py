@@ -18,8 +18,8 @@ from promptreel.core.journal import Journal
 from promptreel.core.request import GenerationRequest, Slot
 from promptreel.core.sandbox import Limit, sandbox
 from promptreel.core.settings import load_settings
-from promptreel.otio_adapters.fill import fill_timeline
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import FillOptions, engine_filler
 from tests.fakes.images import still
 from tests.sandbox_engine import fill_exact, point_at, run
 
@@ -138,9 +138,9 @@ def test_an_otio_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
                            size=Size.parse("320x180"))
     assert len(report.filled) == 2 and not report.failed, report.failed
     for (_placeholder, filled), frames in zip(report.filled, (40, 33)):
-        info = probe(filled.media)
+        info = probe(filled.path)
         assert (info.frames, info.rate, info.width, info.height) == (frames, 25, 320, 180)
-        assert filled.provenance["model"] in ("ltx-2.3-fast", "ltx-2.3-pro")
+        assert filled.provenance.model in ("ltx-2.3-fast", "ltx-2.3-pro")
     assert fakes.fakes["ltx"].creates == 2
 
 

@@ -5,8 +5,8 @@ from fractions import Fraction
 import opentimelineio as otio
 from otio_helpers import assert_frame_exact
 
+from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
 from promptreel.otio_adapters.demo import run_demo
-from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY
 
 
 def test_demo_full_path_offline(tmp_path):
@@ -26,7 +26,7 @@ def test_demo_reports_one_job_per_shot(tmp_path):
     result = run_demo(tmp_path / "d", on_event=events.append)
     jobs = {e.job_id for e in events}
     assert len(jobs) == len(result.report.filled) == 3
-    assert {f.provenance.get("job_id") for _, f in result.report.filled} == jobs
+    assert {f.provenance.job_id for _, f in result.report.filled} == jobs
 
 
 def test_demo_command_is_the_two_command_main_job(tmp_path):
@@ -63,9 +63,9 @@ def test_demo_through_the_sandbox_fills_each_shot_on_its_own_model(tmp_path, mon
         # Small frames, but each model's real length: conform must trim, not be handed a short clip.
         result = run_demo(tmp_path / "sbx", model=None, shots_csv=SANDBOX_SHOTS)
         creates = {route: fake.creates for route, fake in env.fakes.items()}
-    models = [f.provenance["model"] for _, f in result.report.filled]
+    models = [f.provenance.model for _, f in result.report.filled]
     assert models == ["gemini-omni-1.2-flash", "kling-v3", "gen-4.5"]
     for (ph, filled), frames in zip(result.report.filled, (24, 36, 60)):
-        assert probe(filled.media).frames == frames == ph.frames
+        assert probe(filled.path).frames == frames == ph.frames
     assert creates == {"gemini": 1, "kling": 1, "runway": 1}  # one create per shot, no resend
     assert result.report.cost > 0

@@ -4,6 +4,7 @@ Every fill is checked frame-exact (the media is probed), every other part of the
 compared before and after (structural diff), and revert must give back the input exactly.
 """
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,11 +14,13 @@ from otio_helpers import SAMPLES, as_json, assert_frame_exact, changed_outside, 
 
 from promptreel.core.catalog import Size
 from promptreel.core.errors import BudgetExceeded
-from promptreel.otio_adapters.fill import FillIncomplete, fill_timeline
-from promptreel.otio_adapters.filler import Failed, Filled, FillOptions, engine_filler
-from promptreel.otio_adapters.placeholders import find_placeholders
+from promptreel.core.made import MadeClip
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import FillIncomplete, FillOptions, engine_filler
+from promptreel.core.timeline.placeholders import find_placeholders
+from promptreel.core.timeline.revert import revert_tracks
+from promptreel.core.timeline.writeback import PLACEHOLDER_KEY
 from promptreel.otio_adapters.timeline_io import read_timeline, write_timeline
-from promptreel.otio_adapters.writeback import PLACEHOLDER_KEY, revert_tracks
 from tests.fakes.otio_media import pattern_filler, render_pattern
 
 SMALL = Size(width=320, height=180)
@@ -226,7 +229,7 @@ def _two_placeholders():
 
 def test_a_failed_slot_changes_nothing_unless_partial(options):
     def half(slots, opts):
-        return [render_pattern(slots[0], opts), Failed("provider refused the prompt")]
+        return [render_pattern(slots[0], opts), MadeClip.failed(slots[1], "provider refused the prompt")]
 
     t = _two_placeholders()
     before = as_json(t)
@@ -268,7 +271,8 @@ def test_refilling_a_draft_keeps_the_original_placeholder(tmp_path, options):
         out = []
         for s in slots:
             d = render_pattern(s.model_copy(update={"seed": 99}), opts)
-            out.append(Filled(d.media, {**d.provenance, "model": "veo-3.1", "ai_generated": True, "cost": 0.4}))
+            real = replace(d.provenance, model="veo-3.1", ai_generated=True, cost=0.4)
+            out.append(replace(d, slot=s, provenance=real))
         return out
 
     phs = find_placeholders(t.tracks).placeholders
@@ -382,7 +386,7 @@ def test_no_api_key_reaches_the_timeline(tmp_path, options, monkeypatch):
         out = []
         for s in slots:
             d = render_pattern(s, opts)
-            out.append(Filled(d.media, {**d.provenance, "route": f"https://api.example/v1?key={secret}"}))
+            out.append(replace(d, provenance=replace(d.provenance, route=f"https://api.example/v1?key={secret}")))
         return out
 
     t = _two_placeholders()

@@ -4,15 +4,15 @@ and they are exactly what planning every slot again would have made — plain fi
 import opentimelineio as otio
 import pytest
 
-import promptreel.core.fill as core_fill
-import promptreel.otio_adapters.fill as otio_fill
+import promptreel.core.slots as core_slots
+import promptreel.core.timeline.fill as timeline_fill
 from promptreel.core.catalog import Size, default_catalog
 from promptreel.core.engine import Engine
 from promptreel.core.plan import plan_slot
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.takes import take_slots
-from promptreel.otio_adapters.fill import fill_timeline
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import FillOptions, engine_filler
 
 RATE = 24
 SIZE = Size(width=320, height=180)
@@ -35,15 +35,15 @@ def timeline() -> otio.schema.Timeline:
 
 @pytest.fixture
 def counted(monkeypatch):
-    """Every plan_slot call the fill makes (in the estimate and in core/fill.py), and the plans the engine runs."""
+    """Every plan_slot call the fill makes (in the estimate and in core/slots.py), and the plans the engine runs."""
     calls, ran = [], []
 
     def counting(slot, model, *a, **kw):
         calls.append(slot)
         return plan_slot(slot, model, *a, **kw)
 
-    monkeypatch.setattr(otio_fill, "plan_slot", counting)
-    monkeypatch.setattr(core_fill, "plan_slot", counting)
+    monkeypatch.setattr(timeline_fill, "plan_slot", counting)
+    monkeypatch.setattr(core_slots, "plan_slot", counting)
     init, run = Engine.__init__, Engine.run
 
     async def no_wait(seconds):
@@ -95,7 +95,7 @@ def test_an_ab_fill_plans_each_shape_once_per_model_with_the_takes_seeds(tmp_pat
 
 
 def test_fill_slots_refuses_plans_for_other_slots(tmp_path):
-    slots = [e.slot for e in otio_fill.scan_timeline(timeline(), size=SIZE)[0]]
+    slots = [e.slot for e in timeline_fill.scan_timeline(timeline(), size=SIZE)[0]]
     plans = replanned(slots)
     with pytest.raises(ValueError, match="not for its slots"):
-        core_fill.fill_slots_sync(slots[:2], core_fill.FillSettings(output_dir=tmp_path), planned=plans[1:])
+        core_slots.fill_slots_sync(slots[:2], core_slots.FillSettings(output_dir=tmp_path), planned=plans[1:])

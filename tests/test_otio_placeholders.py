@@ -7,8 +7,8 @@ import pytest
 from otio_helpers import SAMPLES
 
 from promptreel.core.catalog import Size
-from promptreel.otio_adapters.placeholders import find_placeholders, frame_size, prompt_of
-from promptreel.otio_adapters.timebase import exact_rate, frames_at
+from promptreel.core.timeline.placeholders import find_placeholders, frame_size, prompt_of
+from promptreel.core.timeline.timebase import exact_rate, frames_at
 
 
 def rt(v, rate=24):

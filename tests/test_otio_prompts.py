@@ -9,9 +9,9 @@ import pytest
 from promptreel.core.cli import main
 from promptreel.core.errors import BadInput
 from promptreel.core.prompts.templates import MissingPlaceholders, TemplateStore, UnknownTemplate, new_template
-from promptreel.otio_adapters.fill import scan_timeline
+from promptreel.core.timeline.fill import scan_timeline
+from promptreel.core.timeline.timebase import time_range
 from promptreel.otio_adapters.storyboard import read_shot_list
-from promptreel.otio_adapters.timebase import time_range
 
 DUSK = "{subject} on a {place} at {time_of_day}, {lighting}"
 

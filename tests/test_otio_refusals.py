@@ -13,7 +13,7 @@ from promptreel.core.cli import main
 from promptreel.core.errors import BadInput
 from promptreel.core.journal import Journal
 from promptreel.core.nesting import MAX_NESTED_COMPOSITIONS, json_depth
-from promptreel.otio_adapters.placeholders import find_placeholders
+from promptreel.core.timeline.placeholders import find_placeholders
 
 RATE = 24
 

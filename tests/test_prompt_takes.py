@@ -10,8 +10,8 @@ from otio_helpers import write_cut
 
 from promptreel.core.catalog import default_catalog
 from promptreel.core.errors import UnsupportedRequest
-from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
+from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.prompts.compose import PromptSpec, compose
 from promptreel.core.prompts.templates import TemplateStore, new_template
 from promptreel.core.request import Slot
@@ -67,7 +67,7 @@ def test_a_veo_worded_take_promoted_to_runway_sends_runways_order(tmp_path, fiel
 
 def _take(slot: Slot) -> str:
     journal = Journal.open_default()
-    group = record_takes(journal, "SH020", [SlotClip(slot, slot.first_frame, {"model": slot.model})], "fill")
+    group = record_takes(journal, "SH020", [MadeClip(slot, slot.first_frame, Provenance(model=slot.model))], "fill")
     return list_takes(journal, group=group)[0].id
 
 

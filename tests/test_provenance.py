@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import os
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,14 +22,15 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target
 from promptreel.core.engine import Engine
 from promptreel.core.errors import BadInput, UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots
 from promptreel.core.journal import Journal
+from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.provenance import Marks, chain, container_tags, keep_original, sidecar_path
 from promptreel.core.request import Slot, file_sha256
 from promptreel.core.sandbox import SMALL, sandbox
 from promptreel.core.sandbox.c2pa import make_chain
 from promptreel.core.settings import load_settings
-from promptreel.resolve_plugin.clipmaker import MadeClip, provenance as resolve_metadata
+from promptreel.core.slots import FillSettings, fill_slots
+from promptreel.resolve_plugin.clipmaker import provenance as resolve_metadata
 from tests.engine_env import make_clip
 
 KITE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a red kite over the dunes", model="veo-3.1",
@@ -74,24 +76,24 @@ def test_fill_keeps_the_original_records_its_credentials_and_marks_the_clip(isol
     kite, slate = fill(isolated_home)
     assert kite.ok and slate.ok, (kite.error, slate.error)
     journal = Journal.open_default()
-    take = Path(journal.get(kite.provenance["job_id"]).output_path)
+    take = Path(journal.get(kite.provenance.job_id).output_path)
 
     # The original sits beside the clip, byte for byte the engine's take (a hard link here: one file system).
-    original = Path(kite.provenance["original"])
+    original = Path(kite.provenance.original)
     assert original == kite.path.parent / f"{take.stem}.original.mp4"
-    assert os.path.samefile(original, take) and file_sha256(original) == kite.provenance["original_sha256"]
+    assert os.path.samefile(original, take) and file_sha256(original) == kite.provenance.original_sha256
 
     # Its credentials are the provider's: read, recorded in the journal, and in the sidecar.
     found = read_credentials(original)
     assert found.ai_generated and "Google Veo" in found.generator and found.validation == "Valid"
     assert "signingCredential.untrusted" in found.failures  # the sandbox's root is on no trust list
-    assert kite.provenance["c2pa"] == found.label
-    row = journal.credentials(kite.provenance["original_sha256"])
-    assert (row["role"], row["manifest_label"], row["job_id"]) == ("original", found.label, kite.provenance["job_id"])
+    assert kite.provenance.c2pa == found.label
+    row = journal.credentials(kite.provenance.original_sha256)
+    assert (row["role"], row["manifest_label"], row["job_id"]) == ("original", found.label, kite.provenance.job_id)
     assert row["manifest"]["active_manifest"] == found.label
     clip_row = journal.credentials(file_sha256(kite.path))
     assert (clip_row["role"], clip_row["parent_sha256"], clip_row["manifest"]) == (
-        "conformed", kite.provenance["original_sha256"], None)
+        "conformed", kite.provenance.original_sha256, None)
     sidecar = json.loads(sidecar_path(kite.path).read_text())
     assert sidecar["original"]["credentials"]["label"] == found.label
     assert sidecar["original"]["manifest_store"]["active_manifest"] == found.label
@@ -101,17 +103,17 @@ def test_fill_keeps_the_original_records_its_credentials_and_marks_the_clip(isol
     tags = container_tags(kite.path)
     prompt_hash = hashlib.sha256(KITE.prompt.encode()).hexdigest()
     assert tags["promptreel_ai_generated"] == "1" and tags["promptreel_model"] == "veo-3.1"
-    assert tags["promptreel_route"] == kite.provenance["route"] == "vertex:veo-3.1-generate-001"
-    assert tags["promptreel_job_id"] == kite.provenance["job_id"]
-    assert tags["promptreel_prompt_sha256"] == prompt_hash == kite.provenance["prompt_sha256"]
-    assert tags["promptreel_original_sha256"] == kite.provenance["original_sha256"]
+    assert tags["promptreel_route"] == kite.provenance.route == "vertex:veo-3.1-generate-001"
+    assert tags["promptreel_job_id"] == kite.provenance.job_id
+    assert tags["promptreel_prompt_sha256"] == prompt_hash == kite.provenance.prompt_sha256
+    assert tags["promptreel_original_sha256"] == kite.provenance.original_sha256
     assert tags["comment"].startswith("AI-generated video: veo-3.1")
     assert probe(kite.path).frames == KITE.frames  # still exactly the slot
 
     # The draft model's slate is marked as what it is: not AI-generated footage, and unsigned by anyone.
     slate_tags = container_tags(slate.path)
-    assert slate.provenance["ai_generated"] is False and slate_tags["promptreel_ai_generated"] == "0"
-    assert "not AI-generated" in slate_tags["comment"] and slate.provenance["c2pa"] is None
+    assert slate.provenance.ai_generated is False and slate_tags["promptreel_ai_generated"] == "0"
+    assert "not AI-generated" in slate_tags["comment"] and slate.provenance.c2pa is None
     journal.close()
 
     # The chain back, as the editor reads it.
@@ -131,13 +133,13 @@ def test_the_chain_holds_when_the_sidecar_and_the_original_go_missing(isolated_h
     (kite,) = fill(isolated_home, [KITE])
     journal = Journal.open_default()
     try:
-        label = kite.provenance["c2pa"]
+        label = kite.provenance.c2pa
         sidecar_path(kite.path).unlink()
-        Path(kite.provenance["original"]).unlink()
+        Path(kite.provenance.original).unlink()
         found = chain(kite.path, journal)  # the tags name the job; the engine's take is the same bytes
         assert found["original"]["status"] == "found" and found["original"]["credentials"]["label"] == label
 
-        take = Path(journal.get(kite.provenance["job_id"]).output_path)
+        take = Path(journal.get(kite.provenance.job_id).output_path)
         take.unlink()
         found = chain(kite.path, journal)
         assert found["original"]["status"] == "missing" and found["original"]["path"] is None
@@ -156,19 +158,19 @@ def test_the_chain_holds_when_the_sidecar_and_the_original_go_missing(isolated_h
 def test_a_supplied_certificate_signs_the_clip_naming_the_original(isolated_home, studio, capsys):
     cert, key, root = studio
     kite, slate = fill(isolated_home, signing_cert=cert, signing_key=key, c2pa_trust_anchors=root)
-    own, original = read_credentials(kite.path, root.read_bytes()), read_credentials(Path(kite.provenance["original"]))
-    assert own is not None and kite.provenance["signed"] == own.label
+    own, original = read_credentials(kite.path, root.read_bytes()), read_credentials(Path(kite.provenance.original))
+    assert own is not None and kite.provenance.signed == own.label
     assert own.signer.startswith("Test Studio signer") and own.ai_generated
     assert own.validation == "Trusted" and read_credentials(kite.path).validation == "Valid"  # trusted per the anchors
-    assert own.ingredients == [{"title": Path(kite.provenance["original"]).name, "relationship": "parentOf",
+    assert own.ingredients == [{"title": Path(kite.provenance.original).name, "relationship": "parentOf",
                                 "manifest": original.label}]
     promptreel = next(a for a in own.store["manifests"][own.label]["assertions"]
                       if a["label"] == "org.promptreel.provenance")
-    assert promptreel["data"]["original_sha256"] == kite.provenance["original_sha256"]
+    assert promptreel["data"]["original_sha256"] == kite.provenance.original_sha256
     # Signing kept the clip exact and its tags.
     info = probe(kite.path)
     assert (info.frames, info.rate, info.width) == (KITE.frames, KITE.rate, 320)
-    assert container_tags(kite.path)["promptreel_job_id"] == kite.provenance["job_id"]
+    assert container_tags(kite.path)["promptreel_job_id"] == kite.provenance.job_id
     # A slate is signed too, and its manifest does not call it AI-generated.
     assert read_credentials(slate.path).ai_generated is False
 
@@ -195,7 +197,7 @@ def test_sign_after_the_fact_from_the_command_line(isolated_home, studio, capsys
     assert code == 0, err
     data = json.loads(out)
     assert data["clip_credentials"]["signer"].startswith("Test Studio signer")
-    assert [i["manifest"] for i in data["clip_credentials"]["ingredients"]] == [kite.provenance["c2pa"]]
+    assert [i["manifest"] for i in data["clip_credentials"]["ingredients"]] == [kite.provenance.c2pa]
     assert json.loads(sidecar_path(kite.path).read_text())["clip"]["credentials"]["label"] == \
         data["clip_credentials"]["label"]
     code, _, err = cli(capsys, kite.path, "--cert", cert)
@@ -253,12 +255,13 @@ def test_conform_writes_the_target_metadata_as_container_tags(tmp_path, codec, e
 
 
 def test_resolve_metadata_says_whether_a_clip_is_ai_generated(tmp_path):
-    made = MadeClip(path=tmp_path / "a.mov", model="veo-3", prompt="p", job_id="job_1", prompt_sha256="c" * 64,
-                    original_sha256="d" * 64)
+    made = MadeClip(KITE, tmp_path / "a.mov", Provenance(model="veo-3", prompt="p", job_id="job_1",
+                                                         prompt_sha256="c" * 64, original_sha256="d" * 64))
     metadata, third = resolve_metadata(made)
     assert metadata["Keywords"] == "AI generated" and third["promptreel.ai_generated"] == "1"
     assert third["promptreel.original_sha256"] == "d" * 64 and third["promptreel.prompt_sha256"] == "c" * 64
-    metadata, third = resolve_metadata(made.model_copy(update={"model": "draft", "ai_generated": False}))
+    metadata, third = resolve_metadata(replace(made, provenance=replace(made.provenance, model="draft",
+                                                                         ai_generated=False)))
     assert metadata["Keywords"] == "Draft slate, not AI generated" and third["promptreel.ai_generated"] == "0"
 
 

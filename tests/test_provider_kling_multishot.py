@@ -18,10 +18,10 @@ from promptreel.core.request import GenerationRequest, Shot, Slot
 from promptreel.core.sandbox import sandbox
 from promptreel.core.sandbox.drive import protocol
 from promptreel.core.sandbox.media import Limit
-from promptreel.otio_adapters.fill import fill_timeline
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_timeline
+from promptreel.core.timeline.filler import FillOptions, engine_filler
+from promptreel.core.timeline.timebase import time_range
 from promptreel.otio_adapters.storyboard import Shot as BoardShot, build_board
-from promptreel.otio_adapters.timebase import time_range
 from tests.sandbox_engine import point_at
 
 SIZE = Size(width=320, height=180)
@@ -157,7 +157,7 @@ def test_three_adjacent_gen_placeholders_fill_from_one_job_each_exact(fakes, hom
     clips = [track[i] for i in range(3)]
     for clip, frames in zip(clips, (30, 40, 20)):
         assert_frame_exact(clip, frames, Fraction(24))
-    job_ids = {f.provenance["job_id"] for _, f in report.filled[:3]}
+    job_ids = {f.provenance.job_id for _, f in report.filled[:3]}
     assert len(job_ids) == 1
     # Priced once: a 5 s take at 720p, not three.
     assert [e.cost for e in report.estimates[:3]] == [pytest.approx(5 * 0.084), 0.0, 0.0]
@@ -187,14 +187,14 @@ def test_a_storyboard_row_group_fills_from_one_job(fakes, home, tmp_path):
 def test_core_fill_groups_slots_and_prices_the_one_take_once(fakes, home, tmp_path):
     """The path Resolve fills take: slots of one group through plan_slots, under a budget that holds one 5 s take
     ($0.42) and not three."""
-    from promptreel.core.fill import FillSettings, fill_slots_sync
+    from promptreel.core.slots import FillSettings, fill_slots_sync
 
     fake = fakes.fakes["kling"]
     slots = [slot(30, prompt="wakes", name="SH010"), slot(40, prompt="runs", name="SH020"),
              slot(20, prompt="sleeps", name="SH030")]
     clips = fill_slots_sync(slots, FillSettings(output_dir=tmp_path / "out", codec="h264", budget=0.5))
     assert all(c.ok for c in clips) and fake.creates == 1
-    assert [round(float(c.provenance["cost"]), 3) for c in clips] == [0.42, 0.0, 0.0]
+    assert [round(float(c.provenance.cost), 3) for c in clips] == [0.42, 0.0, 0.0]
 
 
 def test_an_aggregator_route_refuses_a_multi_shot_take():
@@ -207,7 +207,7 @@ def test_an_aggregator_route_refuses_a_multi_shot_take():
 
 def test_an_ab_keeps_each_shot_of_the_take():
     """A/B slots are new slot objects: their plan is still the one take's request, from their own shot."""
-    from promptreel.otio_adapters.fill import Estimate
+    from promptreel.core.timeline.fill import Estimate
 
     plans = plan_shots([slot(30), slot(40)], V3)
     e = Estimate(placeholder=None, slot=plans[1].slot, shape_plan=plans[1])

@@ -230,9 +230,9 @@ def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_co
     from fractions import Fraction
 
     from promptreel.core.conform.probe import probe
-    from promptreel.core.fill import FillSettings, fill_slots_sync
     from promptreel.core.request import Slot
     from promptreel.core.settings import output_dir
+    from promptreel.core.slots import FillSettings, fill_slots_sync
 
     page = watched.page
     panel, exports = file_panel

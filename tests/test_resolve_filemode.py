@@ -14,7 +14,7 @@ import pytest
 from otio_helpers import SAMPLES, assert_frame_exact, media_path
 
 from promptreel.core.journal import Journal
-from promptreel.otio_adapters.filler import engine_filler
+from promptreel.core.timeline.filler import engine_filler
 from promptreel.resolve_plugin import filemode, panel_settings
 from promptreel.resolve_plugin.panel import Panel
 from tests.fakes.otio_media import pattern_filler
@@ -242,7 +242,7 @@ def _wait_for(condition, seconds: float = 60.0):
 def test_job_list_is_live_while_a_file_fill_runs_and_reports_failure_in_plain_words(folder):
     import threading
 
-    from promptreel.otio_adapters.filler import Failed
+    from promptreel.core.made import MadeClip
     from tests.fakes.otio_media import render_pattern
 
     release = threading.Event()
@@ -252,7 +252,7 @@ def test_job_list_is_live_while_a_file_fill_runs_and_reports_failure_in_plain_wo
         options.progress(0, slots[0], "done")
         release.wait(60)  # the job list is read while the fill is held here
         options.progress(1, slots[1], "failed")
-        return [first, Failed("the provider refused the prompt")]
+        return [first, MadeClip.failed(slots[1], "the provider refused the prompt")]
 
     panel = Panel(None, None, filler=one_then_refused)
     panel.start()

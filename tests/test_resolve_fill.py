@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import pytest
 
+from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 from promptreel.resolve_plugin import bins, edits
 from promptreel.resolve_plugin.bridge.server import Bridge
@@ -372,7 +373,7 @@ class _OneFails:
 
     def many(self, slots):
         self.batches.append(len(slots))
-        return [self.inner(s) if i != 1 else "No clip for 'storm': the provider refused the prompt."
+        return [self.inner(s) if i != 1 else MadeClip.failed(s, "No clip for 'storm': the provider refused the prompt.")
                 for i, s in enumerate(slots)]
 
 

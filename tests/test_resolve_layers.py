@@ -1,5 +1,5 @@
-"""The layering docs/architecture.md sets: resolve_plugin may import only core (file mode reaches the OTIO fill
-through OTIO's plugin system), and the bridge imports nothing of promptreel."""
+"""The layering docs/architecture.md sets: resolve_plugin may import only core (file mode fills through core's
+timeline domain, core/timeline/), and the bridge imports nothing of promptreel."""
 
 from __future__ import annotations
 
@@ -64,7 +64,13 @@ def test_core_imports_neither_plugin():
         assert not {n for n in names if n.startswith(("promptreel.otio_adapters", "promptreel.resolve_plugin"))}, path
 
 
-def test_file_mode_finds_the_otio_fill_through_otio_plugins():
+def test_file_mode_fills_through_the_timeline_domain_and_runs_no_otio_hooks():
+    (names,) = [names for path, _, names in _modules("resolve_plugin") if path.name == "filemode.py"]
+    assert {"promptreel.core.timeline.fill", "promptreel.core.timeline.filler"} <= names
+    assert [str(p.relative_to(ROOT)) for p, *_ in _modules("resolve_plugin") if "hooks.run" in p.read_text()] == []
+
+
+def test_the_otio_hooks_stay_registered_for_otio_pipelines():
     hooks = otio.plugins.ActiveManifest().hooks
     assert list(hooks["promptreel_scan"]) == ["promptreel_scan"]
     assert list(hooks["promptreel_fill"]) == ["promptreel_fill"]

@@ -7,7 +7,7 @@ import opentimelineio as otio
 import pytest
 
 from promptreel.core.errors import BadInput
-from promptreel.otio_adapters.placeholders import find_placeholders
+from promptreel.core.timeline.placeholders import find_placeholders
 from promptreel.otio_adapters.storyboard import parse_shots, read_shot_list
 
 MD = """# Board

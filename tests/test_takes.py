@@ -7,10 +7,10 @@ import pytest
 
 from promptreel.core.conform.probe import probe
 from promptreel.core.errors import BadInput, UnknownModel, UnsupportedRequest
-from promptreel.core.fill import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
 from promptreel.core.sandbox.run import sandbox
+from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.takes import base_seed, choose, get_take, list_takes, promote_slot, record_takes, take_slots
 
 SLOT = Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a lighthouse keeper lights the lamp",
@@ -60,8 +60,8 @@ def test_draft_variants_are_separate_jobs_and_stay_apart_in_the_cache(tmp_path):
     first = fill_slots_sync(slots, settings)
     again = fill_slots_sync(slots, settings)
     assert all(c.ok for c in first + again)
-    assert first[0].path != first[1].path and first[0].provenance["seed"] != first[1].provenance["seed"]
-    assert [c.provenance["cached"] for c in again] == [True, True]
+    assert first[0].path != first[1].path and first[0].provenance.seed != first[1].provenance.seed
+    assert [c.provenance.cached for c in again] == [True, True]
     assert [c.path for c in again] == [c.path for c in first]  # each variant its own cache entry
 
 
@@ -79,8 +79,8 @@ def test_ab_and_variants_through_the_sandbox_are_recorded_as_one_group(tmp_path)
         assert clip.ok, clip.error
         info = probe(clip.path)
         assert (info.frames, info.rate, info.width, info.height) == (20, Fraction(24000, 1001), 320, 180)
-    assert len({c.provenance["job_id"] for c in clips}) == 4 and len({c.path for c in clips}) == 4
-    assert [c.provenance["cached"] for c in again] == [True] * 4
+    assert len({c.provenance.job_id for c in clips}) == 4 and len({c.path for c in clips}) == 4
+    assert [c.provenance.cached for c in again] == [True] * 4
     assert [c.path for c in again] == [c.path for c in clips]  # each take its own cache entry
 
     journal = Journal.open_default()
@@ -102,12 +102,12 @@ def test_ab_and_variants_through_the_sandbox_are_recorded_as_one_group(tmp_path)
 
 
 def test_failed_takes_are_recorded_with_their_reason_and_cannot_be_chosen(tmp_path):
-    from promptreel.core.fill import SlotClip
+    from promptreel.core.made import MadeClip, Provenance
 
     journal = Journal.open_default()
     good = fill_slots_sync([SLOT.model_copy(update={"model": "draft"})], FillSettings(output_dir=tmp_path))[0]
-    bad = SlotClip(SLOT.model_copy(update={"model": "kling-v3"}), None, {"model": "kling-v3", "job_id": "job_x"},
-                   "the provider ended the job (moderation)")
+    bad = MadeClip.failed(SLOT.model_copy(update={"model": "kling-v3"}), "the provider ended the job (moderation)",
+                          Provenance(model="kling-v3", job_id="job_x"))
     group = record_takes(journal, "SH010", [good, bad], "ab")
     failed = list_takes(journal, group=group)[1]
     assert (failed.ok, failed.error, failed.path) == (False, "the provider ended the job (moderation)", None)

@@ -10,9 +10,9 @@ from fractions import Fraction
 import av
 
 from promptreel.core.cli import main
-from promptreel.core.fill import FillSettings, fill_slots_sync
 from promptreel.core.journal import Journal
 from promptreel.core.request import Slot
+from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.takes import list_takes, record_takes, take_slots
 
 SLOT = Slot(frames=20, rate=Fraction(24), size="320x180", prompt="a lighthouse keeper lights the lamp", name="SH010")

@@ -6,8 +6,8 @@ import json
 from fractions import Fraction
 
 from promptreel.core.cli import main
-from promptreel.core.fill import SlotClip
 from promptreel.core.journal import Journal
+from promptreel.core.made import MadeClip
 from promptreel.core.prompts.compose import PromptSpec
 from promptreel.core.request import Slot
 from promptreel.core.takes import list_takes, record_takes
@@ -23,8 +23,8 @@ def test_takes_json_carries_the_prompt_spec_and_never_a_key(isolated_home, monke
     free = worded.model_copy(update={"spec": None, "name": "SH020"})
     journal = Journal.open_default()
     try:
-        record_takes(journal, "SH010", [SlotClip(worded, None, {}, "failed")], "variants")
-        record_takes(journal, "SH020", [SlotClip(free, None, {}, "failed")], "variants")
+        record_takes(journal, "SH010", [MadeClip.failed(worded, "failed")], "variants")
+        record_takes(journal, "SH020", [MadeClip.failed(free, "failed")], "variants")
         assert list_takes(journal, "SH020")[0].as_dict()["spec"] is None  # free text: no spec
     finally:
         journal.close()

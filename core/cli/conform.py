@@ -166,7 +166,7 @@ def _execute(plan: ConformPlan, output: Path, overwrite: bool, quiet: bool) -> M
 def _keep(journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, signing: Signing | None,
           anchors: bytes | None) -> dict[str, Any] | None:
     """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
-    from ..fill import keep_provenance
+    from ..slots import keep_provenance
 
     if made is None:
         return None

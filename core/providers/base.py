@@ -26,6 +26,7 @@ import httpx
 
 from ..catalog import Route
 from ..errors import UnsupportedRequest
+from ..jobstate import JobState as JobState, MediaRef as MediaRef  # re-exported: the protocols import them here
 from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .auth import HeaderAuth, host_of, route_client
@@ -34,23 +35,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..journal import Job
-
-
-class JobState(str, enum.Enum):
-    PLANNED = "planned"  # journaled, create not yet sent
-    SUBMITTING = "submitting"  # create sent, no answer yet: if we crash here the outcome is unknown
-    UNKNOWN = "unknown"  # create sent, answer lost: reconcile before any resend
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"  # provider finished; media not yet downloaded
-    DOWNLOADING = "downloading"
-    DONE = "done"  # media downloaded, probed and in place
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELED)
 
 
 class ErrorKind(str, enum.Enum):
@@ -78,16 +62,6 @@ class ProviderError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED)
-
-
-@dataclass
-class MediaRef:
-    """Where an output is. Stored in the journal, so it holds no secret."""
-
-    url: str | None = None
-    inline_path: Path | None = None  # already written (synchronous APIs, inline bytes)
-    expires_at: datetime | None = None
-    provider_id: str | None = None  # the provider's id for this output (Kling extends by video id)
 
 
 @dataclass

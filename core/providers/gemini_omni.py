@@ -72,7 +72,7 @@ from ..request import GenerationRequest
 from .base import ErrorKind, JobState, MediaRef, ProviderError, Status, Submitted, WireCall
 from .gemini_veo import API, GeminiVeo
 from .httpkit import json_body, read_image, read_video
-from .veo import RpcStatus, VeoProtocol, _moderation
+from .veo import RpcStatus, VeoProtocol, is_moderation
 
 if TYPE_CHECKING:
     from ..journal import Job
@@ -246,7 +246,7 @@ class OmniInteractions(VeoProtocol):
         low = message.lower()
         if ix.status == "budget_exceeded" or "quota" in low or "billing" in low:
             return ProviderError(ErrorKind.BILLING, text)
-        if _moderation(low):
+        if is_moderation(low):
             return ProviderError(ErrorKind.MODERATION, text)
         return ProviderError(ErrorKind.PROVIDER, text)
 
@@ -286,7 +286,7 @@ class OmniInteractions(VeoProtocol):
         videos = [c for s in outputs for c in s.content or [] if isinstance(c, dict) and c.get("type") == "video"]
         if not videos:
             said = " ".join(c.get("text", "") for s in outputs for c in s.content or [] if isinstance(c, dict))
-            kind = ErrorKind.MODERATION if _moderation(said.lower()) else ErrorKind.PROVIDER
+            kind = ErrorKind.MODERATION if is_moderation(said.lower()) else ErrorKind.PROVIDER
             return Status(JobState.FAILED, raw_state="no_media", error=ProviderError(
                 kind, f"{self.vendor} finished the interaction without a video"
                       + (f": {self._safe(said.strip()[:300])}" if said.strip() else ".")))

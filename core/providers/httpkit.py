@@ -26,7 +26,7 @@ from .base import ErrorKind, ProviderError
 T = TypeVar("T")
 
 # Words vendors put in refusals that are about money, not our request.
-_BILLING = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
+BILLING_WORDS = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
 # ... and about a model that is gone, so the engine can take the next route.
 _RETIRED = re.compile(r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I)
 # ... and, on a 404, a model the vendor does not (any longer) know: "model not found", "The model `x` does not
@@ -137,7 +137,7 @@ def http_error(response: httpx.Response, vendor: str, detail: str, secrets: Mapp
                kind: ErrorKind | None = None) -> ProviderError:
     """A ProviderError for a non-2xx answer. `detail` is the vendor's own message, scrubbed here."""
     kind = kind or kind_for_status(response.status_code)
-    if kind in (ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.PROVIDER) and _BILLING.search(detail or ""):
+    if kind in (ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.PROVIDER) and BILLING_WORDS.search(detail or ""):
         kind = ErrorKind.BILLING
     elif kind is ErrorKind.BAD_REQUEST and (_RETIRED.search(detail or "") or (
             response.status_code == 404 and _GONE.search(detail or ""))):

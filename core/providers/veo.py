@@ -223,7 +223,7 @@ class VeoProtocol(Protocol):
             return error(ErrorKind.RETIRED)
         if status in (408, 499) or status >= 500:
             return error(ErrorKind.RETRYABLE, retry_after(r.headers))
-        if _moderation(low):
+        if is_moderation(low):
             return error(ErrorKind.MODERATION)
         if status == 404:
             return error(ErrorKind.PROVIDER)  # the operation is gone
@@ -232,7 +232,7 @@ class VeoProtocol(Protocol):
     def operation_error(self, err: RpcStatus) -> ProviderError:
         """A finished operation's google.rpc.Status (gRPC codes, not HTTP)."""
         text = f"{self.vendor} failed the video ({err.status or err.code}): {self._safe(err.message)}"
-        if _moderation(err.message.lower()):
+        if is_moderation(err.message.lower()):
             return ProviderError(ErrorKind.MODERATION, text)
         if err.code == 8:  # RESOURCE_EXHAUSTED
             return ProviderError(ErrorKind.BILLING if _quota_spent(err) else ErrorKind.RATE_LIMITED, text,
@@ -286,7 +286,7 @@ def _inline(path: Path) -> InlineImage:
     return InlineImage(bytesBase64Encoded=base64.b64encode(data).decode("ascii"), mimeType=mime)
 
 
-def _moderation(text: str) -> bool:
+def is_moderation(text: str) -> bool:
     return any(word in text for word in MODERATION_WORDS)
 
 

@@ -29,7 +29,7 @@ from ..request import GenerationRequest
 from ..routes import RouteDescriptor
 from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
-from .httpkit import _BILLING, aspect_of, data_uri, http_error, json_body, read_video, require, scrub, send
+from .httpkit import BILLING_WORDS, aspect_of, data_uri, http_error, json_body, read_video, require, scrub, send
 
 if TYPE_CHECKING:
     from ..journal import Job
@@ -215,6 +215,6 @@ class XAI(Protocol):
         detail = str(body.get("error") or body.get("message") or body.get("code") or r.text[:200])
         if r.status_code == 400 and "api key" in detail.lower():  # xAI answers a bad key with 400
             return ProviderError(ErrorKind.AUTH, "xAI refused the API key (HTTP 400). Check XAI_API_KEY.", status=400)
-        if _BILLING.search(detail):  # out of credits or past the spending limit, whatever the status
+        if BILLING_WORDS.search(detail):  # out of credits or past the spending limit, whatever the status
             return http_error(r, "xAI", detail, self.credentials, kind=ErrorKind.BILLING)
         return http_error(r, "xAI", detail, self.credentials)

@@ -23,18 +23,10 @@ from .media import FULL, SMALL, Limit, Spec, png, png_file, render, tiny_mp4
 from .minimax import FakeMiniMax
 from .openai import FakeOpenAIVideos
 from .replicate import FakeReplicate
-from .run import Sandbox, make_fake, sandbox
+from .run import Sandbox, fake_classes, make_fake, sandbox
 from .runway import FakeRunway
 from .vertex import FakeVertex, FakeVertexVeo
 from .xai import FakeXAI
-
-
-def fake_classes() -> dict[str, type[Fake]]:
-    """Route name -> its fake, in the catalog's spelling, as the routes' descriptors name them (core/routes.py)."""
-    from ..routes import load, routes
-
-    return {name: load(d.fake) for name, d in routes().items() if d.fake}
-
 
 __all__ = ["FULL", "SMALL", "Call", "Fake", "FakeArk", "FakeDashScope", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
            "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "Job", "Limit",

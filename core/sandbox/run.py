@@ -27,9 +27,14 @@ class Sandbox(dict[str, Any]):
     fakes: dict[str, Fake]
 
 
-def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: int = 0) -> Fake:
-    from . import fake_classes
+def fake_classes() -> dict[str, type[Fake]]:
+    """Route name -> its fake, in the catalog's spelling, as the routes' descriptors name them (core/routes.py)."""
+    from ..routes import load, routes
 
+    return {name: load(d.fake) for name, d in routes().items() if d.fake}
+
+
+def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: int = 0) -> Fake:
     fakes = fake_classes()
     cls = fakes.get(route)
     if cls is None:
@@ -45,7 +50,6 @@ def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Li
     `port` 0 picks free ports; another number gives the first route that port, the next one port+1,
     and so on. `export` also sets the variables in os.environ until the block ends.
     """
-    from . import fake_classes
     from .vertex import FakeVertexVeo
 
     names = list(dict.fromkeys(routes or fake_classes()))

@@ -6,15 +6,15 @@ clips named after their media, media starting at 01:00:00:00), each slot kept as
             "filler": None (the engine) or a Filler, "catalog": None, "project": "" (the cost ledger's)}
     otio.hooks.run("promptreel_fill", timeline, args)   # args["report"] holds the outcome
 
-How the Resolve plugin's file mode fills an exported timeline without importing this package (its
-layer may import only core). Refusals (over budget, a slot the model cannot make) raise the core
+For OTIO pipelines that run hooks; promptreel's own callers (the CLI, Resolve's file mode) call
+core.timeline.fill directly. Refusals (over budget, a slot the model cannot make) raise the core
 UserError before anything is spent. OTIO loads this file by path, so it imports absolutely.
 """
 
 from pathlib import Path
 
-from promptreel.otio_adapters.fill import fill_tracks
-from promptreel.otio_adapters.filler import FillOptions, engine_filler
+from promptreel.core.timeline.fill import fill_tracks
+from promptreel.core.timeline.filler import FillOptions, engine_filler
 
 
 def hook_function(in_timeline, argument_map=None):

@@ -3,13 +3,13 @@
     args = {"model": "draft", "size": core.catalog.Size or None, "bit_depth": 10}
     otio.hooks.run("promptreel_scan", timeline, args)   # args["scan"] holds the result
 
-How the Resolve plugin's file mode reads an exported timeline without importing this package (its
-layer may import only core): the result is plain data. OTIO loads this file by path, so it imports
+For OTIO pipelines that run hooks: the result is plain data. promptreel's own callers (the CLI,
+Resolve's file mode) call core.timeline.fill directly. OTIO loads this file by path, so it imports
 absolutely.
 """
 
-from promptreel.otio_adapters.fill import scan_timeline
-from promptreel.otio_adapters.timeline_io import is_resolve_shaped
+from promptreel.core.timeline.fill import scan_timeline
+from promptreel.core.timeline.metadata import is_resolve_shaped
 
 
 def hook_function(in_timeline, argument_map=None):

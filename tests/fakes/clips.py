@@ -14,8 +14,8 @@ import ffmpeg
 
 from promptreel.core.ffmpeg import ffmpeg_exe
 from promptreel.core.frames import rate_str
+from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.request import Slot
-from promptreel.resolve_plugin.clipmaker import MadeClip
 
 
 class TestPatternMaker:
@@ -40,5 +40,5 @@ class TestPatternMaker:
          .output(str(path), vframes=frames, vcodec="prores_ks", profile=3, pix_fmt="yuv422p10le",
                  r=rate_str(rate))
          .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
-        return MadeClip(path=path, model=self.model, prompt=slot.prompt, job_id=f"job-{n:03d}", route="local",
-                        seed=n, cost_usd=0.0)
+        return MadeClip(slot, path, Provenance(prompt=slot.prompt, model=self.model, route="local", seed=n,
+                                               job_id=f"job-{n:03d}"))

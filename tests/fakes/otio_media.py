@@ -13,9 +13,10 @@ from pathlib import Path
 
 from promptreel.core.errors import BadInput, UserError
 from promptreel.core.frames import rate_str
+from promptreel.core.made import MadeClip, Provenance
 from promptreel.core.request import Slot
-from promptreel.otio_adapters.filler import Failed, Filled, FillOptions
-from promptreel.otio_adapters.timebase import timecode_to_frame
+from promptreel.core.timeline.filler import FillOptions
+from promptreel.core.timeline.timebase import timecode_to_frame
 
 # Codecs the draft render writes; conform owns the full list for real fills.
 _CODECS = {
@@ -33,7 +34,7 @@ def _job_id(slot: Slot, options: FillOptions) -> str:
     return "draft-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def render_pattern(slot: Slot, options: FillOptions) -> Filled:
+def render_pattern(slot: Slot, options: FillOptions) -> MadeClip:
     """A slot-exact draft: testsrc2 at the slot's frames, rate and size, in the run's codec."""
     import ffmpeg
 
@@ -60,24 +61,23 @@ def render_pattern(slot: Slot, options: FillOptions) -> Filled:
             raise UserError(f"ffmpeg could not render the draft for {slot.name or slot.prompt[:30]!r}: {tail}",
                             "Check free disk space and the output folder.") from None
         os.replace(tmp, out)
-    provenance = {"prompt": slot.prompt, "model": "draft", "route": "draft:draft", "seed": slot.seed,
-                  "job_id": job_id, "cost": 0.0, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  # A test-pattern slate is a stand-in, not generated content.
-                  "ai_generated": False}
-    return Filled(out, provenance, start)
+    provenance = Provenance(prompt=slot.prompt, model="draft", route="draft:draft", seed=slot.seed, job_id=job_id,
+                            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            ai_generated=False)  # a test-pattern slate is a stand-in, not generated content
+    return MadeClip(slot, out, provenance, start_frame=start)
 
 
-def pattern_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | Failed]:
-    results: list[Filled | Failed] = []
+def pattern_filler(slots: Sequence[Slot], options: FillOptions) -> list[MadeClip]:
+    results: list[MadeClip] = []
     for i, slot in enumerate(slots):
         if options.progress:
             options.progress(i, slot, "rendering")
         try:
             results.append(render_pattern(slot, options))
         except UserError as e:
-            results.append(Failed(str(e)))
+            results.append(MadeClip.failed(slot, str(e)))
         if options.progress:
-            options.progress(i, slot, "done" if isinstance(results[-1], Filled) else "failed")
+            options.progress(i, slot, "done" if results[-1].ok else "failed")
     return results
 
 

@@ -28,6 +28,7 @@ from .conform.target import Target
 from .conform_choices import DEFAULT_CODEC
 from .errors import UserError
 from .events import Event
+from .made import MadeClip, Provenance
 from .plan import PlannedRequest, group_shots, plan_slot
 from .provenance import Marks, is_ai_generated, record
 from .request import GenerationRequest, Slot
@@ -54,20 +55,6 @@ class FillSettings:
     project: str = ""  # the cost ledger's project column (e.g. the Resolve project's name)
 
 
-@dataclass(frozen=True)
-class SlotClip:
-    """One slot's outcome: the conformed clip and its provenance, or why there is none."""
-
-    slot: Slot
-    path: Path | None
-    provenance: dict[str, Any]
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.path is not None
-
-
 def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0,
                catalog: Catalog | None = None) -> list[PlannedRequest]:
     """Plan every slot before anything is spent: one refusal refuses the batch. Consecutive slots of one
@@ -77,17 +64,14 @@ def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0
                        catalog.models)
 
 
-def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> dict[str, Any]:
+def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> Provenance:
     """What a clip carries about the job that made it (timelines, bins, the takes table)."""
-    return {
-        "prompt": request.prompt, "model": job.model, "route": journal.get(job.job_id).route_key,
-        "seed": request.seed, "job_id": job.job_id, "cost": job.cost, "cached": job.cached,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "ai_generated": is_ai_generated(job.model),
-        # The cast its prompt called on (`@maria`) and the reference images sent (none: the key is left out).
-        **({"cast": names_in(request)} if names_in(request) else {}),
-        **({"references": references(request)} if request.reference_images else {}),
-    }
+    return Provenance(
+        prompt=request.prompt, model=job.model, route=journal.get(job.job_id).route_key, seed=request.seed,
+        job_id=job.job_id, cost=job.cost, cached=job.cached,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), ai_generated=is_ai_generated(job.model),
+        # The cast its prompt called on (`@maria`) and the reference images sent.
+        cast=tuple(names_in(request)), references=tuple(references(request)) if request.reference_images else ())
 
 
 def target_for(slot: Slot, settings: FillSettings, metadata: dict[str, str] | None = None) -> Target:
@@ -109,10 +93,10 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
-async def fill_slots(  # noqa: C901 - moves to core/slots.py with the timeline domain
+async def fill_slots(  # noqa: C901 - one pass over the batch: plan, run, conform each, keep provenance
     slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
     on_event: Callable[[Event], None] | None = None, planned: Sequence[PlannedRequest] | None = None,
-) -> list[SlotClip]:
+) -> list[MadeClip]:
     """Generate and conform a clip for every slot, in order. Raises only for a refused batch
     (bad input, over budget) — before anything is spent.
 
@@ -140,7 +124,7 @@ async def fill_slots(  # noqa: C901 - moves to core/slots.py with the timeline d
     out_dir = Path(settings.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    clips: list[SlotClip | None] = [None] * len(slots)
+    clips: list[MadeClip | None] = [None] * len(slots)
     # Each conform is its own ffmpeg process, one per core at a time, off the event loop. Each clip's
     # provenance is kept the moment its conform is done, so an interrupted fill (Ctrl-C) still leaves
     # every finished clip marked; `stop` ends the conforms still running (conform stops ffmpeg when its
@@ -157,18 +141,18 @@ async def fill_slots(  # noqa: C901 - moves to core/slots.py with the timeline d
         async with cores:
             return await asyncio.to_thread(conform, take, output, target, choices, on_event=check)
 
-    async def finish(i: int, output: Path, provenance: dict[str, Any], take: Path, marks: Marks) -> None:
+    async def finish(i: int, output: Path, provenance: Provenance, take: Path, marks: Marks, start_frame: int) -> None:
         if output in conforms:
             try:
                 await conforms[output]
             except Exception as e:  # noqa: BLE001 - reported on the clip; the other clips go on
                 # Conform's own advice names `promptreel conform`'s options (--short, --overwrite): not a fill's.
                 reason = e.problem if isinstance(e, UserError) else str(e)
-                clips[i] = SlotClip(slots[i], None, provenance, f"conform failed: {reason}")
+                clips[i] = MadeClip.failed(slots[i], f"conform failed: {reason}", provenance)
                 return
-        clips[i] = SlotClip(slots[i], output, provenance)
-        provenance.update(await asyncio.to_thread(keep_provenance, engine.journal, output, take, marks, signing,
-                                                  anchors))
+        made = clips[i] = MadeClip(slots[i], output, provenance, start_frame=start_frame)
+        kept = await asyncio.to_thread(keep_provenance, engine.journal, output, take, marks, signing, anchors)
+        clips[i] = replace(made, provenance=replace(provenance, **kept))
 
     finishing = []
     for i, (slot, plan, job) in enumerate(zip(slots, planned, results)):
@@ -177,14 +161,15 @@ async def fill_slots(  # noqa: C901 - moves to core/slots.py with the timeline d
             reason = job.error or job.state.value
             if job.resumable:
                 reason += " (the job is kept: `promptreel resume` collects it)"
-            clips[i] = SlotClip(slot, None, provenance, reason)
+            clips[i] = MadeClip.failed(slot, reason, provenance)
             continue
         # A cache hit reuses a take another job made: that job, its route and its prompt are the take's provenance.
         row = engine.journal.get(job.job_id)
         maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
         marks = Marks.of(maker, job.path)
-        provenance.update(route=marks.route, disclosure=marks.disclosure, prompt_sha256=marks.prompt_sha256,
-                          original_job_id=marks.job_id, original_sha256=marks.original_sha256)
+        provenance = replace(provenance, route=marks.route, disclosure=marks.disclosure,
+                             prompt_sha256=marks.prompt_sha256, original_job_id=marks.job_id,
+                             original_sha256=marks.original_sha256)
         target = target_for(slot, settings, marks.tags())
         # A shot of a multi-shot take starts where its shot does.
         choices = settings.choices if plan.in_point is None else settings.choices.model_copy(
@@ -194,7 +179,7 @@ async def fill_slots(  # noqa: C901 - moves to core/slots.py with the timeline d
         output = out_dir / _output_name(job.path, target, choices)
         if not output.exists() and output not in conforms:  # else conformed before, to exactly this target
             conforms[output] = asyncio.ensure_future(conform_one(job.path, output, target, choices))
-        finishing.append(finish(i, output, provenance, job.path, marks))
+        finishing.append(finish(i, output, provenance, job.path, marks, target.start_frame))
     try:
         await asyncio.gather(*finishing)
     except BaseException:
@@ -216,5 +201,5 @@ def keep_provenance(journal: Journal, clip: Path, take: Path, marks: Marks, sign
             "signed": kept.clip_credentials.label if kept.clip_credentials else None}
 
 
-def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw: Any) -> list[SlotClip]:
+def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw: Any) -> list[MadeClip]:
     return asyncio.run(fill_slots(slots, settings, **kw))

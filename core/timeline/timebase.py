@@ -12,8 +12,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..core.errors import BadInput
-from ..core.frames import timecode
+from ..errors import BadInput
+from ..frames import timecode
 
 _SMPTE = [Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
           Fraction(48000, 1001), Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60),

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.errors import BadInput
-from ..core.keys import redact
-from .placeholders import NS, Placeholder, _ns, is_filled, track_rate
+from ..errors import BadInput
+from ..keys import redact
+from .metadata import NS, RESOLVE_NS, namespace, plain
+from .placeholders import Placeholder, is_filled, track_rate
 from .timebase import exact_rate, frames_at, time_range
-from .writeback import _plain, media_url
+from .writeback import media_url
 
 TRACK_NAME = "promptreel takes"
 
@@ -62,7 +63,7 @@ def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate], glob
         track.enabled = False
         track.metadata[NS] = {"takes_track": True}
         if resolve:
-            track.metadata["Resolve_OTIO"] = {"Locked": False}
+            track.metadata[RESOLVE_NS] = {"Locked": False}
         pos = 0
         for start, end, clip in lane:
             if start > pos:
@@ -86,12 +87,12 @@ def _alternate_clip(alt: Alternate, resolve: bool) -> otio.schema.Clip:
     # Resolve conforms by file name; elsewhere the name says which shot and model.
     clip = otio.schema.Clip(name=alt.media.name if resolve else alt.label, media_reference=ref,
                             source_range=time_range(alt.start_frame + ph.head, ph.frames, ph.rate))
-    clip.metadata[NS] = _plain(dict(alt.provenance), redact)
+    clip.metadata[NS] = plain(dict(alt.provenance), redact)
     return clip
 
 
 def is_takes_track(track) -> bool:
-    return bool(_ns(track).get("takes_track"))
+    return bool(namespace(track).get("takes_track"))
 
 
 def _groups(ns: dict | None) -> set[str]:
@@ -101,7 +102,7 @@ def _groups(ns: dict | None) -> set[str]:
         if ns.get("take_group"):
             out.add(str(ns["take_group"]))
         previous = ns.get("previous_take")
-        ns = _plain(previous.get("ns")) if previous else None
+        ns = plain(previous.get("ns")) if previous else None
     return out
 
 
@@ -111,11 +112,11 @@ def drop_orphan_alternates(tracks: otio.schema.Stack) -> int:
     live = set()
     for clip in tracks.find_clips():
         if is_filled(clip):
-            live |= _groups(_ns(clip))
+            live |= _groups(namespace(clip))
     dropped = 0
     for track in [t for t in tracks if is_takes_track(t)]:
         for i, item in enumerate(list(track)):
-            ns = _ns(item) if isinstance(item, otio.schema.Clip) else None
+            ns = namespace(item) if isinstance(item, otio.schema.Clip) else None
             # An edit's take (`promptreel edit`) is no alternate of a fill: it stays until reverted itself.
             if ns is not None and not ns.get("edit_of") and ns.get("alternate_of") not in live:
                 track[i] = otio.schema.Gap(source_range=item.trimmed_range())
@@ -138,7 +139,7 @@ def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...], global_st
         if is_takes_track(track):
             continue
         for clip in track.find_clips():
-            ns = _ns(clip)
+            ns = namespace(clip)
             if "placeholder" in ns and any(g in _groups(ns) for g in groups):
                 return _placeholder(clip, track, video, track_rate(track, base_rate), global_start)
     raise BadInput("No clip in this timeline plays that take.",
@@ -157,46 +158,8 @@ def _placeholder(clip, track, video: int, rate, global_start) -> Placeholder:
     nxt = parent[index + 1] if index + 1 < len(parent) else None
     head = frames_at(prev.in_offset, rate) if isinstance(prev, otio.schema.Transition) else 0
     tail = frames_at(nxt.out_offset, rate) if isinstance(nxt, otio.schema.Transition) else 0
-    ns = _ns(clip)
+    ns = namespace(clip)
     label = f"V{video}" + (f" {track.name}" if track.name else "")
     hints = {k: ns.get(k) for k in ("negative_prompt",) if ns.get(k) is not None}
     return Placeholder(clip, "filled", label, rate, frames_at(start, rate) + _start_frames(global_start, rate),
                        frames_at(clip.duration(), rate), str(ns.get("prompt") or clip.name), head, tail, hints, index)
-
-
-def render_promotion(slot, take, filler, options, journal):
-    """Make `slot` (from core.takes.promote_slot) through `filler`, check it is frame-exact, and record
-    it as the promotion of `take`. Returns (Filled, the new Take). Raises, recording nothing, on failure."""
-    from ..core.fill import SlotClip
-    from ..core.takes import list_takes, record_takes
-    from .fill import FillIncomplete, _checked
-    from .filler import Failed
-
-    (result,) = filler([slot], options)
-    result = _checked(result, slot)
-    if isinstance(result, Failed):
-        raise FillIncomplete(f"The final take on {slot.model} was not made: {result.reason}",
-                             "Nothing was changed. Fix the cause and run again (a finished job is reused).")
-    group = record_takes(journal, take.shot, [SlotClip(slot, result.media, result.provenance)], "promote",
-                         source=take.id)
-    return result, list_takes(journal, group=group)[0]
-
-
-def promote_in_tracks(tracks: otio.schema.Stack, take, final_model: str, filler, options, *, size, bit_depth: int,
-                      global_start=None, resolve: bool = False, journal=None, catalog=None):
-    """Render `take` again on `final_model` for the clip that plays it under `tracks`, and replace it in
-    place (revert goes back to the take it replaced). Returns (Placeholder, Filled, the new Take)."""
-    from dataclasses import replace
-
-    from ..core.takes import chain_groups, promote_slot
-    from .fill import RESOLVE_START_TIMECODE
-    from .writeback import apply_promote
-
-    ph = find_take(tracks, chain_groups(journal, take), global_start)
-    slot = promote_slot(ph.slot(size, bit_depth), take, final_model, catalog)  # refused before anything is spent
-    if resolve and options.start_timecode is None:
-        options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
-    result, final = render_promotion(slot, take, filler, options, journal)
-    apply_promote(ph, result.media, result.start_frame,
-                  {**result.provenance, "take_id": final.id, "take_group": final.group}, resolve)
-    return ph, result, final

@@ -1,25 +1,38 @@
 """What makes the media for a batch of slots: the `Filler` interface and its implementations.
 
 A `Filler` takes every slot of a timeline at once (so the engine can run them as one batch:
-concurrent, within limits, journaled, cached) and returns, per slot and in the same order,
-either a `Filled` (conformed media of exactly `slot.frames` frames at `slot.rate` and
-`slot.size`, plus provenance) or a `Failed`.
+concurrent, within limits, journaled, cached) and returns, per slot and in the same order, a
+`MadeClip` (core/made.py): conformed media of exactly `slot.frames` frames at `slot.rate` and
+`slot.size` with its provenance, or why there is none.
 
 `engine_filler` is the one real filler: plan, the job engine (the `draft` model included),
 conform. It takes the plans the fill has already made (`FillOptions.plans`) instead of planning
 again; other fillers may ignore them. Tests may pass their own filler where generation is not what
-they test.
+they test. `checked` holds every result to its slot before anything goes into a timeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from ..core.plan import PlannedRequest
-from ..core.request import Slot
+from ..conform.plan import Choices
+from ..conform.probe import probe
+from ..errors import UserError
+from ..made import MadeClip
+from ..plan import PlannedRequest
+from ..request import Slot
+from ..slots import FillSettings, fill_slots_sync
+
+RESOLVE_START_TIMECODE = "01:00:00:00"  # where Resolve-shaped media starts: Resolve reads source ranges against it
+
+
+class FillIncomplete(UserError):
+    """Slots or takes were not made, so nothing was written."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -46,28 +59,12 @@ class FillOptions:
     multi_shot: bool = False  # placeholders back to back on one track: one multi-shot take (Kling 3.0)
 
 
-@dataclass(frozen=True)
-class Filled:
-    media: Path
-    provenance: dict  # prompt, model, route, seed, job_id, cost, created, ai_generated
-    start_frame: int = 0  # the media's first frame number (its start timecode) at slot.rate
-
-
-@dataclass(frozen=True)
-class Failed:
-    reason: str
-    cost: float = 0.0  # what the take cost though it cannot be used (a take conform refused is paid all the same)
-
-
 class Filler(Protocol):
-    def __call__(self, slots: Sequence[Slot], options: FillOptions) -> list[Filled | Failed]: ...
+    def __call__(self, slots: Sequence[Slot], options: FillOptions) -> list[MadeClip]: ...
 
 
-def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | Failed]:
+def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[MadeClip]:
     """Every slot through the job engine as one batch, each result conformed to exactly its slot."""
-    from ..core.conform.plan import Choices
-    from ..core.fill import FillSettings, fill_slots_sync, target_for
-
     settings = FillSettings(output_dir=Path(options.output_dir), model=options.model,
                             choices=Choices(fps_mode=options.fps_mode, fit=options.fit), codec=options.codec,
                             start_timecode=options.start_timecode, budget=options.budget, project=options.project,
@@ -75,12 +72,27 @@ def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[Filled | 
     for i, slot in enumerate(slots):
         if options.progress:
             options.progress(i, slot, "queued", len(slots))
-    results: list[Filled | Failed] = []
-    for i, clip in enumerate(fill_slots_sync(slots, settings, on_event=options.on_event, planned=options.plans)):
-        if clip.ok and clip.path is not None:
-            results.append(Filled(clip.path, clip.provenance, target_for(clip.slot, settings).start_frame))
-        else:
-            results.append(Failed(clip.error or "not generated", float(clip.provenance.get("cost") or 0)))
+    results = fill_slots_sync(slots, settings, on_event=options.on_event, planned=options.plans)
+    for i, clip in enumerate(results):
         if options.progress:
             options.progress(i, clip.slot, "done" if clip.ok else "failed", len(slots))
     return results
+
+
+def checked(result: MadeClip, slot: Slot) -> MadeClip:
+    """`result`, or no clip when its media is not exactly the slot (its provenance says what it cost all the same)."""
+    problem = check_media(result, slot) if result.ok else None
+    return replace(result, path=None, error=problem) if problem else result
+
+
+def check_media(result: MadeClip, slot: Slot) -> str | None:
+    """Frame-exact or refused: the media must be exactly the slot's frames, rate and size."""
+    try:
+        info = probe(result.media)
+    except UserError as e:
+        return str(e)
+    if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (
+            slot.size.width, slot.size.height):
+        return (f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
+                f"the slot needs {slot.frames} at {slot.rate} {slot.size}")
+    return None

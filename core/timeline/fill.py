@@ -12,25 +12,21 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.cast import cast_shape
-from ..core.catalog import Catalog, Size, default_catalog
-from ..core.errors import BadInput, BudgetExceeded, UserError
-from ..core.plan import PlannedRequest, group_shots, plan_slot, reword
-from ..core.prompts.compose import TemplateCache
-from ..core.request import Slot
-from ..core.takes import check_models, list_takes, record_takes, take_slots
-from .filler import Failed, Filled, Filler, FillOptions
+from ..cast import cast_shape
+from ..catalog import Catalog, Size, default_catalog
+from ..errors import BadInput, BudgetExceeded, UserError
+from ..journal import Journal
+from ..made import MadeClip
+from ..plan import PlannedRequest, group_shots, plan_slot, reword
+from ..prompts.compose import TemplateCache
+from ..request import Slot
+from ..takes import check_models, list_takes, record_takes, take_slots
+from .filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
+from .metadata import is_resolve_shaped
 from .neighbours import neighbour_frames
 from .placeholders import Placeholder, Scan, Skipped, find_placeholders, frame_size
-from .takes import Alternate, add_take_tracks, drop_orphan_alternates, is_takes_track, take_entries
-from .timeline_io import is_resolve_shaped
+from .take_tracks import Alternate, add_take_tracks, drop_orphan_alternates, is_takes_track, take_entries
 from .writeback import apply_fill
-
-RESOLVE_START_TIMECODE = "01:00:00:00"
-
-
-class FillIncomplete(UserError):
-    exit_code = 4
 
 
 @dataclass
@@ -69,18 +65,18 @@ class Estimate:
 
 @dataclass
 class FillReport:
-    filled: list[tuple[Placeholder, Filled]] = field(default_factory=list)
+    filled: list[tuple[Placeholder, MadeClip]] = field(default_factory=list)
     failed: list[tuple[Placeholder, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     failed_takes: list[tuple[Placeholder, str]] = field(default_factory=list)  # an A/B's takes that were not made
-    alternates: list[tuple[Placeholder, Filled]] = field(default_factory=list)  # an A/B's other takes, placed beside
+    alternates: list[tuple[Placeholder, MadeClip]] = field(default_factory=list)  # an A/B's other takes, placed beside
     spent_on_failures: float = 0.0  # takes paid for that could not be used
 
     @property
     def cost(self) -> float:
         """What the run spent: every take, as the ledger has it (the A/B's alternates and unusable takes too)."""
-        return sum(float(f.provenance.get("cost") or 0) for _, f in self.filled + self.alternates) \
+        return sum(f.provenance.cost for _, f in self.filled + self.alternates) \
             + self.spent_on_failures
 
 
@@ -181,37 +177,29 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
 
     Every fill is recorded as a take of its shot (`promptreel takes`, `promptreel promote`). With
     `options.models` (an A/B) each placeholder gets a take on every model, all in one batch: the first
-    model's in place, the others as alternates on takes tracks (otio_adapters/takes.py).
+    model's in place, the others as alternates on takes tracks (core/timeline/take_tracks.py).
     """
-    scan = find_placeholders(tracks, global_start)
-    stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
-    models = _models(options, catalog)
-    ab = len(models) > 1
-    columns = [estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab)
-               for m in models]
+    return fill_placeholders(tracks, find_placeholders(tracks, global_start), filler, options, size=size,
+                             bit_depth=bit_depth, global_start=global_start, resolve=resolve, catalog=catalog)
+
+
+def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, options: FillOptions, *, size: Size,
+                      bit_depth: int, global_start: otio.opentime.RationalTime | None = None, resolve: bool = False,
+                      catalog: Catalog | None = None) -> FillReport:
+    """Fill the placeholders of `scan` (found under `tracks`, or some of them) as fill_tracks does."""
+    columns, ab = _columns(scan, options, size, bit_depth, catalog)
     report = FillReport(skipped=scan.skipped, estimates=columns[0])
     if not report.estimates:
         return report
-    refused = [e for col in columns for e in col if e.error]
-    if refused and not options.partial:
-        raise FillIncomplete(
-            f"{len(refused)} {'take' if ab else 'placeholder'}(s) cannot be made: "
-            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: "
-                        f"{e.error}" for e in refused),
-            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.")
-    rows = [[col[i] for col in columns if not col[i].error] for i in range(len(report.estimates))]
+    _refuse_unmakeable(columns, options, ab)
+    rows = _rows(columns)
     for i, row in enumerate(rows):
         if not row:
             report.failed.append((report.estimates[i].placeholder, report.estimates[i].error))
         report.failed_takes += [(col[i].placeholder, f"{col[i].slot.model}: {col[i].error}")
                                 for col in columns if row and col[i].error]
     todo = [e for row in rows for e in row]
-    total = sum(e.cost for e in todo)
-    if options.budget is not None and total > options.budget:
-        takes = f" ({len(todo)} takes)" if ab else ""
-        raise BudgetExceeded(f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
-                             f"${total:.2f}, over the budget of ${options.budget:.2f}.",
-                             "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
+    _refuse_over_budget(rows, options, ab)
     if resolve and options.start_timecode is None:
         # Resolve reads source ranges against the media's own start timecode.
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
@@ -222,18 +210,18 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
     results = filler(slots, replace(options, plans=plans)) if slots else []
     if len(results) != len(slots):
         raise AssertionError(f"filler returned {len(results)} results for {len(slots)} slots")
-    outcomes = iter(zip(slots, (_checked(r, s) for s, r in zip(slots, results))))
-    placed: list[tuple[Placeholder, list[tuple[Slot, Filled | Failed]]]] = []
+    outcomes = iter(zip(slots, (checked(r, s) for s, r in zip(slots, results))))
+    placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]] = []
     for row in rows:
         if not row:
             continue
         got = [next(outcomes) for _ in row]
-        report.spent_on_failures += sum(r.cost for _, r in got if isinstance(r, Failed))
+        report.spent_on_failures += sum(r.provenance.cost for _, r in got if not r.ok)
         ph = row[0].placeholder
-        if not any(isinstance(r, Filled) for _, r in got):
-            report.failed.append((ph, "; ".join((f"{s.model}: " if ab else "") + r.reason for s, r in got)))
+        if not any(r.ok for _, r in got):
+            report.failed.append((ph, "; ".join((f"{s.model}: " if ab else "") + str(r.error) for s, r in got)))
         else:
-            report.failed_takes += [(ph, f"{s.model}: {r.reason}") for s, r in got if isinstance(r, Failed)]
+            report.failed_takes += [(ph, f"{s.model}: {r.error}") for s, r in got if not r.ok]
             placed.append((ph, got))
     if (report.failed or report.failed_takes) and not options.partial:
         lost = report.failed + report.failed_takes
@@ -247,6 +235,51 @@ def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions,
     return report
 
 
+def check_fill(scan: Scan, options: FillOptions, *, size: Size, bit_depth: int,
+               catalog: Catalog | None = None) -> None:
+    """Refuse what fill_placeholders would refuse for all of `scan` (a placeholder its model cannot make,
+    over the budget), without making anything: for callers that fill a timeline's placeholders one by one."""
+    columns, ab = _columns(scan, options, size, bit_depth, catalog)
+    if columns[0]:
+        _refuse_unmakeable(columns, options, ab)
+        _refuse_over_budget(_rows(columns), options, ab)
+
+
+def _columns(scan: Scan, options: FillOptions, size: Size, bit_depth: int,
+             catalog: Catalog | None) -> tuple[list[list[Estimate]], bool]:
+    """Each model's estimate of every placeholder (one column per model of an A/B), and whether it is an A/B."""
+    stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
+    models = _models(options, catalog)
+    ab = len(models) > 1
+    return [estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab)
+            for m in models], ab
+
+
+def _rows(columns: list[list[Estimate]]) -> list[list[Estimate]]:
+    """Per placeholder, the takes that can be made."""
+    return [[col[i] for col in columns if not col[i].error] for i in range(len(columns[0]))]
+
+
+def _refuse_unmakeable(columns: list[list[Estimate]], options: FillOptions, ab: bool) -> None:
+    refused = [e for col in columns for e in col if e.error]
+    if refused and not options.partial:
+        raise FillIncomplete(
+            f"{len(refused)} {'take' if ab else 'placeholder'}(s) cannot be made: "
+            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: "
+                        f"{e.error}" for e in refused),
+            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.")
+
+
+def _refuse_over_budget(rows: list[list[Estimate]], options: FillOptions, ab: bool) -> None:
+    todo = [e for row in rows for e in row]
+    total = sum(e.cost for e in todo)
+    if options.budget is not None and total > options.budget:
+        takes = f" ({len(todo)} takes)" if ab else ""
+        raise BudgetExceeded(f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
+                             f"${total:.2f}, over the budget of ${options.budget:.2f}.",
+                             "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
+
+
 def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
     if options.models and options.model:
         raise BadInput("Give either --model or --models, not both.",
@@ -256,36 +289,26 @@ def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
     return list(options.models) or [options.model]
 
 
-def _checked(result: Filled | Failed, slot: Slot) -> Filled | Failed:
-    problem = _check_media(result, slot) if isinstance(result, Filled) else None
-    return Failed(problem, float(result.provenance.get("cost") or 0)) if problem else result
-
-
 def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillReport) -> None:
     """Record each placeholder's takes, put the first that was made in place, the others beside it."""
-    from ..core.fill import SlotClip
-    from ..core.journal import Journal
-
     alternates = []
     journal = Journal.open_default() if placed else None
     try:
         for ph, got in placed:
             shot = ph.name or f"{ph.track} {ph.timecode}"
-            clips = [SlotClip(s, r.media, r.provenance) if isinstance(r, Filled)
-                     else SlotClip(s, None, {"model": s.model}, r.reason) for s, r in got]
-            group = record_takes(journal, shot, clips, "ab" if ab else "fill")
+            group = record_takes(journal, shot, [r for _, r in got], "ab" if ab else "fill")
             takes = list_takes(journal, group=group)
-            main = next(i for i, (_, r) in enumerate(got) if isinstance(r, Filled))
+            main = next(i for i, (_, r) in enumerate(got) if r.ok)
             result = got[main][1]
             extra = {"take_id": takes[main].id, "take_group": group}
             if ab:
                 extra["takes"] = take_entries(group, takes)
-            apply_fill(ph, result.media, result.start_frame, {**result.provenance, **extra}, resolve)
+            apply_fill(ph, result.path, result.start_frame, {**result.provenance.as_dict(), **extra}, resolve)
             report.filled.append((ph, result))
-            alternates += [Alternate(ph, r.media, r.start_frame, f"{shot} — {s.model}",
-                                     {**r.provenance, "take_id": takes[j].id, "alternate_of": group})
-                           for j, (s, r) in enumerate(got) if j != main and isinstance(r, Filled)]
-            report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and isinstance(r, Filled)]
+            alternates += [Alternate(ph, r.path, r.start_frame, f"{shot} — {s.model}",
+                                     {**r.provenance.as_dict(), "take_id": takes[j].id, "alternate_of": group})
+                           for j, (s, r) in enumerate(got) if j != main and r.ok]
+            report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and r.ok]
     finally:
         if journal is not None:
             journal.close()
@@ -293,21 +316,6 @@ def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillRe
         drop_orphan_alternates(tracks)  # a refilled draft's old alternates
     if alternates:
         add_take_tracks(tracks, alternates, global_start, resolve)
-
-
-def _check_media(result: Filled, slot: Slot) -> str | None:
-    """Frame-exact or refused: the media must be exactly the slot's frames, rate and size."""
-    from ..core.conform.probe import probe
-
-    try:
-        info = probe(result.media)
-    except UserError as e:
-        return str(e)
-    if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (
-            slot.size.width, slot.size.height):
-        return (f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
-                f"the slot needs {slot.frames} at {slot.rate} {slot.size}")
-    return None
 
 
 def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillOptions, *,

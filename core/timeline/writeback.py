@@ -9,14 +9,14 @@ what revert needs to restore the item exactly.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.errors import BadInput
-from ..core.keys import redact
-from .placeholders import NS, Placeholder, _ns, is_filled
+from ..errors import BadInput
+from ..keys import redact
+from .metadata import NS, namespace, plain
+from .placeholders import Placeholder
 from .timebase import frames_at, time_range
 
 PLACEHOLDER_KEY = "promptreel_placeholder"
@@ -35,18 +35,6 @@ def _range_from(d) -> otio.opentime.TimeRange | None:
         return None
     return otio.opentime.TimeRange(otio.opentime.RationalTime(d["start"], d["start_rate"]),
                                    otio.opentime.RationalTime(d["duration"], d["duration_rate"]))
-
-
-def _plain(value, clean=lambda s: s):
-    """OTIO metadata (or provenance) -> plain Python (dicts, lists, scalars), deep-copied;
-    `clean` is applied to every string."""
-    if hasattr(value, "items"):
-        return {str(k): _plain(v, clean) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "AnyVector":
-        return [_plain(v, clean) for v in value]
-    if isinstance(value, (str, Path)):
-        return clean(str(value))
-    return copy.copy(value)
 
 
 def media_url(path: Path, resolve: bool) -> str:
@@ -75,19 +63,19 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
         clip = _clip_for_gap(item, ref, visible, media)
         record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
                   "source_range": _range_record(item.source_range), "markers": markers,
-                  "previous": _plain(_ns(item)) or None}
+                  "previous": plain(namespace(item)) or None}
         _replace(item, clip, ph.index)
     else:
         clip = item
         refs = clip.media_references()
         key = clip.active_media_reference_key
-        ns = _ns(clip)
+        ns = namespace(clip)
         if "placeholder" in ns:  # refilling a draft: the original placeholder is already kept
-            record = _plain(ns["placeholder"])
+            record = plain(ns["placeholder"])
         else:
             record = {"kind": "clip", "key": key, "name": clip.name,
                       "source_range": _range_record(clip.source_range), "markers": markers,
-                      "previous": _plain(ns) or None}
+                      "previous": plain(ns) or None}
             refs[PLACEHOLDER_KEY] = refs[key]
         refs[key] = ref
         clip.set_media_references(refs, key)
@@ -95,7 +83,7 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
         if resolve:
             clip.name = media.name  # Resolve conforms by file name
     # Whatever a provider or engine put in the provenance, no API key goes into a timeline.
-    clip.metadata[NS] = {**_plain(dict(provenance), redact), "placeholder": record}
+    clip.metadata[NS] = {**plain(dict(provenance), redact), "placeholder": record}
     _check_landed(ph, clip)
     return clip
 
@@ -107,7 +95,7 @@ def apply_promote(ph: Placeholder, media: Path, start_frame: int, provenance: di
     ref = clip.media_reference
     playing = {"target_url": ref.target_url, "ref_name": ref.name, "available_range": _range_record(ref.available_range),
                "source_range": _range_record(clip.source_range), "name": clip.name,
-               "markers": [_range_record(m.marked_range) for m in clip.markers], "ns": _plain(_ns(clip))}
+               "markers": [_range_record(m.marked_range) for m in clip.markers], "ns": plain(namespace(clip))}
     return apply_fill(ph, media, start_frame, {**provenance, "previous_take": playing}, resolve)
 
 
@@ -125,7 +113,7 @@ def _revert_promotion(clip: otio.schema.Clip, previous) -> otio.schema.Clip:
     if len(markers) == len(clip.markers):  # markers added since the promotion stay where they are
         for m, r in zip(clip.markers, markers):
             m.marked_range = _range_from(r)
-    clip.metadata[NS] = _plain(previous["ns"])
+    clip.metadata[NS] = plain(previous["ns"])
     return clip
 
 
@@ -133,7 +121,7 @@ def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path) -> otio.schem
     twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
     clip = otio.schema.Clip(name=gap.name or media.name, source_range=visible,
                             markers=[m for m in twin.markers], effects=[e for e in twin.effects],
-                            metadata=_plain(twin.metadata))
+                            metadata=plain(twin.metadata))
     clip.set_media_references(
         {otio.schema.Clip.DEFAULT_MEDIA_KEY: ref,
          # available_range on every reference, as Resolve writes them
@@ -164,21 +152,17 @@ def _replace(old, new, index: int = -1) -> None:
 def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | None:
     """Restore the placeholder a fill replaced, or the take a promotion replaced, or take an extension out.
     Returns the restored item (a new Gap for a filled gap; None for an extension placed past a track's end)."""
-    ns = _ns(clip)
+    ns = namespace(clip)
     record = ns.get("placeholder")
     if record is None:
         raise BadInput(f"Clip {clip.name!r} was not filled by promptreel.", "Nothing to revert.")
     if record.get("kind") == "extension":  # an extension leaves: its track gets back what it had
-        from .extend import revert_extension
-
-        return revert_extension(clip, _plain(record))
+        return revert_extension(clip, plain(record))
     if record.get("kind") == "edit":  # an edit's take leaves its takes track
-        from .edit import revert_edit
-
         return revert_edit(clip)
     if ns.get("previous_take"):  # a promoted take goes back to the take it replaced
-        return _revert_promotion(clip, _plain(ns["previous_take"]))
-    previous = _plain(record.get("previous"))
+        return _revert_promotion(clip, plain(ns["previous_take"]))
+    previous = plain(record.get("previous"))
     source_range = _range_from(record.get("source_range"))
     originals = record.get("markers") or []
     if len(originals) == len(clip.markers):  # markers added since the fill stay where they are
@@ -188,7 +172,7 @@ def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | Non
         twin = clip.deepcopy()
         gap = otio.schema.Gap(name=record["name"], source_range=source_range,
                               markers=[m for m in twin.markers], effects=[e for e in twin.effects])
-        meta = _plain(twin.metadata)
+        meta = plain(twin.metadata)
         _restore_ns(meta, previous)
         gap.metadata.update(meta)
         gap.enabled = clip.enabled
@@ -215,19 +199,35 @@ def _restore_ns(meta, previous) -> None:
         del meta[NS]
 
 
-def revert_tracks(tracks: otio.schema.Stack, takes: set[str] | None = None) -> int:
-    """Revert every promptreel fill under `tracks` (only the clips playing one of `takes`, when given).
-    Returns how many items were restored."""
-    count = 0
-    for comp in [tracks, *tracks.find_children(descended_from_type=otio.core.Composition)]:
-        children = list(comp)
-        for i, child in enumerate(children):
-            if isinstance(child, otio.schema.Clip) and is_filled(child) and (
-                    takes is None or _ns(child).get("take_id") in takes):
-                revert_item(child, i)
-                count += 1
-    if count:
-        from .takes import drop_orphan_alternates
+def revert_extension(clip: otio.schema.Clip, record: dict) -> otio.core.Item | None:
+    """Take an extension out: the track gets back exactly what it had (the gap it went into, or its old end)."""
+    track = clip.parent()
+    i = track.index(clip)
+    if record["mode"] == "split":
+        lo, hi = i - (1 if record["before"] else 0), i + (1 if record["after"] else 0)
+        if lo < 0 or hi >= len(track) or any(not isinstance(track[k], otio.schema.Gap) for k in (lo, hi) if k != i):
+            raise BadInput(f"The extension {clip.name!r} no longer sits in the gap it was put in.",
+                           "Revert the timeline the extend wrote, before other edits beside the extension.")
+        original = otio.adapters.read_from_string(record["gap"], "otio_json")
+        for _ in range(hi - lo + 1):
+            del track[lo]
+        track.insert(lo, original)
+        return original
+    del track[i]
+    if record["filler"] and i > 0 and isinstance(track[i - 1], otio.schema.Gap):
+        del track[i - 1]
+    if record.get("new_track") and not any(isinstance(item, otio.schema.Clip) for item in track):
+        stack = track.parent()
+        del stack[stack.index(track)]
+    return None
 
-        drop_orphan_alternates(tracks)  # alternates of a take no longer in the cut
-    return count
+
+def revert_edit(clip: otio.schema.Clip) -> otio.core.Item:
+    """Take an edit's take off its takes track (a gap of its length stays, unless the track is left empty)."""
+    track = clip.parent()
+    gap = otio.schema.Gap(source_range=clip.trimmed_range())
+    track[track.index(clip)] = gap
+    if not any(isinstance(item, otio.schema.Clip) for item in track):
+        stack = track.parent()
+        del stack[stack.index(track)]
+    return gap

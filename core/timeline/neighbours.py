@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 
-from ..core.errors import UserError
+from ..errors import UserError
 from .timebase import exact_rate
 
 
@@ -39,7 +39,7 @@ def _sibling(item, step: int):
     return None
 
 
-def _media_frame_seconds(clip, last: bool) -> Fraction:
+def media_frame_seconds(clip, last: bool) -> Fraction:
     """Where, in seconds from the start of the media file, the clip's first (or last) shown frame is."""
     shown = clip.trimmed_range()
     rate = exact_rate(shown.start_time.rate)
@@ -57,7 +57,7 @@ def extract_frame(media: Path, seconds: Fraction, rate: Fraction, folder: Path) 
     """One frame of `media` as PNG. Seeks half a frame early: the first frame at or after that is the one."""
     import ffmpeg
 
-    from ..core.ffmpeg import ffmpeg_exe
+    from ..ffmpeg import ffmpeg_exe
 
     key = hashlib.sha256(f"{media.resolve()}|{media.stat().st_mtime_ns}|{seconds}".encode()).hexdigest()[:16]
     out = Path(folder) / f"neighbour-{key}.png"
@@ -79,9 +79,9 @@ def neighbour_frames(item, folder: Path, want_last: bool) -> tuple[Path | None, 
     prev = _sibling(item, -1)
     if prev is not None and (media := media_file(prev)) is not None:
         rate = exact_rate(prev.trimmed_range().start_time.rate)
-        first = extract_frame(media, _media_frame_seconds(prev, last=True), rate, folder)
+        first = extract_frame(media, media_frame_seconds(prev, last=True), rate, folder)
     nxt = _sibling(item, +1)
     if want_last and first is not None and nxt is not None and (media := media_file(nxt)) is not None:
         rate = exact_rate(nxt.trimmed_range().start_time.rate)
-        last = extract_frame(media, _media_frame_seconds(nxt, last=False), rate, folder)
+        last = extract_frame(media, media_frame_seconds(nxt, last=False), rate, folder)
     return first, last
