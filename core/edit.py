@@ -1,6 +1,6 @@
 """Changing a clip with a prompt, keeping its timing (video-to-video), the part every editor shares: which
 models edit a video file and how long a one, and the source cut that is sent (the clip's used range plus
-handles, exactly, at its own rate). The OTIO side (otio_adapters/edit.py) and the Resolve side
+handles, exactly, at its own rate). The OTIO side (core/timeline/edit.py) and the Resolve side
 (resolve_plugin/edit.py) place the result as a take of the clip.
 """
 

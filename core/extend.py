@@ -5,7 +5,7 @@ copy of it, so the placed frames follow the clip's last without a repeat: one ge
 is placed. A head extension is the mirror: the clip's first shown frame is the model's last frame (a model
 that takes a last frame on its own, `last_frame_alone`; none of the catalog's models extends a video file
 backwards), and the take's last frame, that copy, is left out (`Slot.drop_last`), so the placed frames lead
-into the clip's first. The OTIO side (otio_adapters/extend.py) and the Resolve side (resolve_plugin/extend.py)
+into the clip's first. The OTIO side (core/timeline/extend.py) and the Resolve side (resolve_plugin/extend.py)
 place it.
 """
 

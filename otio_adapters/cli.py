@@ -279,7 +279,7 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     nothing. `promptreel revert` takes it out."""
     from ..core.timeline.filler import FillOptions, engine_filler
     from ..core.timeline.timebase import record_timecode
-    from .extend import extend_clip, pick_clip
+    from ..core.timeline.extend import extend_clip, pick_clip
     from .timeline_io import write_timeline
 
     if (tail is None) == (head is None):
@@ -323,8 +323,8 @@ def edit(timeline: Path, clip_name, at, track, instruction, model, handles, spli
     The original is left as it was; `promptreel revert` takes the edit out."""
     from ..core.timeline.filler import FillOptions, engine_filler
     from ..core.timeline.neighbours import media_file
-    from .edit import edit_clip
-    from .extend import pick_clip
+    from ..core.timeline.edit import edit_clip
+    from ..core.timeline.extend import pick_clip
     from .timeline_io import write_timeline
 
     doc, fsize, fdepth, media = _prepared(timeline, out, media_dir, force, size, bit_depth, rate,

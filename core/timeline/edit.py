@@ -16,19 +16,19 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.catalog import Catalog, Size, default_catalog
-from ..core.edit import check_edit, cut_range, editing_model, handles_within, parse_cuts, split_pieces
-from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest
-from ..core.frames import rate_label
-from ..core.made import MadeClip
-from ..core.plan import PlannedRequest, plan_slot
-from ..core.request import Slot
-from ..core.takes import record_cut_take
-from ..core.timeline.filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
-from ..core.timeline.metadata import namespace
-from ..core.timeline.placeholders import Placeholder
-from ..core.timeline.take_tracks import Alternate, add_take_tracks
-from ..core.timeline.timebase import exact_rate, frames_at
+from ..catalog import Catalog, Size, default_catalog
+from ..edit import check_edit, cut_range, editing_model, handles_within, parse_cuts, split_pieces
+from ..errors import BadInput, BudgetExceeded, UnsupportedRequest
+from ..frames import rate_label
+from ..made import MadeClip
+from ..plan import PlannedRequest, plan_slot
+from ..request import Slot
+from ..takes import record_cut_take
+from .filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
+from .metadata import namespace
+from .placeholders import Placeholder
+from .take_tracks import Alternate, add_take_tracks
+from .timebase import exact_rate, frames_at
 from .extend import Picked, check_source
 
 

@@ -17,19 +17,19 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..core.catalog import Catalog, Model, Size, default_catalog
-from ..core.errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
-from ..core.extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
-from ..core.made import MadeClip
-from ..core.plan import PlannedRequest, plan_slot
-from ..core.request import Slot
-from ..core.takes import record_cut_take
-from ..core.timeline.filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
-from ..core.timeline.metadata import NS, RESOLVE_NS, namespace, plain
-from ..core.timeline.neighbours import extract_frame, media_file, media_frame_seconds
-from ..core.timeline.placeholders import Placeholder, has_time_effect, prompt_of, track_rate
-from ..core.timeline.take_tracks import is_takes_track
-from ..core.timeline.timebase import (
+from ..catalog import Catalog, Model, Size, default_catalog
+from ..errors import BadInput, BudgetExceeded, UnsupportedRequest, UserError
+from ..extend import SKIPPED, Edge, check_extension, check_room_before, extension_model
+from ..made import MadeClip
+from ..plan import PlannedRequest, plan_slot
+from ..request import Slot
+from ..takes import record_cut_take
+from .filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
+from .metadata import NS, RESOLVE_NS, namespace, plain
+from .neighbours import extract_frame, media_file, media_frame_seconds
+from .placeholders import Placeholder, has_time_effect, prompt_of, track_rate
+from .take_tracks import is_takes_track
+from .timebase import (
     NotFrameAligned,
     exact_rate,
     frames_at,
@@ -37,7 +37,7 @@ from ..core.timeline.timebase import (
     time_range,
     timecode_to_frame,
 )
-from ..core.timeline.writeback import apply_fill
+from .writeback import apply_fill
 
 EXTENSION_TRACK = "promptreel extensions"
 
