@@ -36,13 +36,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-import opentimelineio as otio
 from pydantic import BaseModel, Field
 
 from promptreel.core import settings
 from promptreel.core.catalog import Catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
 from promptreel.core.nesting import MAX_JSON_DEPTH, json_depth
+from promptreel.core.timeline.exported import PROBE_SCRIPT, Timeline, is_timeline, read_otio, schema_name, write_otio
 from promptreel.core.timeline.fill import Estimate, fill_tracks, scan_timeline
 from promptreel.core.timeline.filler import FillOptions, engine_filler
 from promptreel.core.timeline.metadata import NS, is_resolve_shaped
@@ -54,11 +54,6 @@ log = logging.getLogger(__name__)
 
 MEDIA_FOLDER = "promptreel media"
 PROBE_SECONDS = 60.0
-_PROBE = """import sys
-import opentimelineio as otio
-otio.adapters.read_from_file(sys.argv[1], adapter_name="otio_json",
-                             media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
-"""
 _OURS = re.compile(r"^(?P<base>.*?) promptreel(?: (?P<n>\d+))?$")
 
 
@@ -192,7 +187,7 @@ def probe(path: Path) -> str | None:
     """Read `path` with OTIO in a child process: None if that did not crash (it may still have failed: the
     real read says why), else the problem. OTIO's reader is C++; a crash takes down only the child."""
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, str(path)], stdin=subprocess.DEVNULL,
+        done = subprocess.run([sys.executable, "-c", PROBE_SCRIPT, str(path)], stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=PROBE_SECONDS)
     except subprocess.TimeoutExpired:
         return f"{path.name} took longer than {PROBE_SECONDS:g} s to read; it was set aside."
@@ -202,33 +197,26 @@ def probe(path: Path) -> str | None:
             "Export the timeline from Resolve again, or remove that file.")
 
 
-def read_export(path: Path) -> otio.schema.Timeline:
+def read_export(path: Path) -> Timeline:
     """The timeline in an exported .otio file (media left unlinked: it is Resolve's to link)."""
     check_nesting(path)
     try:
-        root = otio.adapters.read_from_file(str(path), adapter_name="otio_json",
-                                            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
+        root = read_otio(path)
     except Exception as e:  # a half-written file fails in the JSON parser or in OTIO's schema reader
         raise BadInput(f"{path.name} is not a readable OTIO timeline ({e.__class__.__name__}: {str(e)[:200]}).",
                        "Wait for Resolve to finish the export, or export the timeline again.") from None
-    if not isinstance(root, otio.schema.Timeline):
-        raise BadInput(f"{path.name} holds a {root.schema_name()}, not a timeline.",
+    if not is_timeline(root):
+        raise BadInput(f"{path.name} holds a {schema_name(root)}, not a timeline.",
                        "In Resolve, export one timeline with File > Export > Timeline.")
     return root
 
 
-def write_export(timeline: otio.schema.Timeline, out: Path) -> Path:
-    """Write `out` atomically: a temporary name in the same folder, then a rename."""
-    tmp = out.with_name(f".{out.stem}.tmp.otio")  # hidden: the watcher skips it
-    try:
-        otio.adapters.write_to_file(timeline, str(tmp), adapter_name="otio_json")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+def write_export(timeline: Timeline, out: Path) -> Path:
+    """Write `out` atomically, through a hidden temporary name (the watcher skips it)."""
+    return write_otio(timeline, out)
 
 
-def scan(timeline: otio.schema.Timeline, s: PanelSettings | None = None,
+def scan(timeline: Timeline, s: PanelSettings | None = None,
          catalog: Catalog | None = None) -> list[Estimate]:
     """The timeline's placeholders, each priced on its model (the panel's, else its own); nothing is changed."""
     if s is None:
@@ -272,7 +260,7 @@ class Prepared:
     """An export read, scanned and priced: everything checked before anything is generated."""
 
     export: Path
-    timeline: otio.schema.Timeline
+    timeline: Timeline
     slots: int
     cost: CostEstimate
 
@@ -310,6 +298,8 @@ class FileRun(BaseModel):
                     + secrets.token_hex(3))
     created: str = Field(default_factory=_now)
     export: str
+    action: Literal["fill", "extend", "edit", "revert"] = "fill"
+    clip: str = ""  # an extend's or edit's clip, as the job list names it
     output: str = ""
     state: Literal["running", "done", "failed"] = "running"
     slots: int = 0
