@@ -277,9 +277,9 @@ def extend(timeline: Path, clip_name, at, track, tail, head, model, prompt, out:
     """Extend a clip: new frames that continue it from its last frame (--tail), or lead into its first
     (--head), frame-exact, placed right beside it (into the gap there, else on the track above), moving
     nothing. `promptreel revert` takes it out."""
+    from ..core.timeline.extend import extend_clip, pick_clip
     from ..core.timeline.filler import FillOptions, engine_filler
     from ..core.timeline.timebase import record_timecode
-    from ..core.timeline.extend import extend_clip, pick_clip
     from .timeline_io import write_timeline
 
     if (tail is None) == (head is None):
@@ -321,10 +321,10 @@ def edit(timeline: Path, clip_name, at, track, instruction, model, handles, spli
     """Change a clip with a prompt, keeping its timing: its used range (plus handles) goes to a model that
     edits video, and the result, frame-exact, becomes a take of the clip on a takes track under the cut.
     The original is left as it was; `promptreel revert` takes the edit out."""
-    from ..core.timeline.filler import FillOptions, engine_filler
-    from ..core.timeline.neighbours import media_file
     from ..core.timeline.edit import edit_clip
     from ..core.timeline.extend import pick_clip
+    from ..core.timeline.filler import FillOptions, engine_filler
+    from ..core.timeline.neighbours import media_file
     from .timeline_io import write_timeline
 
     doc, fsize, fdepth, media = _prepared(timeline, out, media_dir, force, size, bit_depth, rate,

@@ -24,12 +24,12 @@ from ..made import MadeClip
 from ..plan import PlannedRequest, plan_slot
 from ..request import Slot
 from ..takes import record_cut_take
+from .extend import Picked, check_source
 from .filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
 from .metadata import namespace
 from .placeholders import Placeholder
 from .take_tracks import Alternate, add_take_tracks
 from .timebase import exact_rate, frames_at
-from .extend import Picked, check_source
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _source_frames(p: Picked) -> tuple[int, int, int | None]:
 def used_range(p: Picked, media: Path, handles: int) -> tuple[int, int, int, int]:
     """(the clip's first shown frame in its media file, frames shown, head, tail): up to `handles` each side,
     as far as the media goes."""
-    from ..core.conform.probe import probe
+    from ..conform.probe import probe
 
     start, frames, total = _source_frames(p)
     have = probe(media).frames
