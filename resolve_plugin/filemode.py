@@ -42,7 +42,15 @@ from promptreel.core import settings
 from promptreel.core.catalog import Catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
 from promptreel.core.nesting import MAX_JSON_DEPTH, json_depth
-from promptreel.core.timeline.exported import PROBE_SCRIPT, Timeline, is_timeline, read_otio, schema_name, write_otio
+from promptreel.core.timeline.exported import (
+    PROBE_SCRIPT,
+    Timeline,
+    fills_in,
+    is_timeline,
+    read_otio,
+    schema_name,
+    write_otio,
+)
 from promptreel.core.timeline.fill import Estimate, fill_tracks, scan_timeline
 from promptreel.core.timeline.filler import FillOptions, engine_filler
 from promptreel.core.timeline.metadata import NS, is_resolve_shaped
@@ -94,6 +102,7 @@ class Export(BaseModel):
     placeholders: int = 0
     resolve_shaped: bool = False
     filled_as: str | None = None  # our output beside it, newer than it
+    fills: int = 0  # clips promptreel filled, extended or edited (a filled timeline exported again): Revert offers
 
 
 class _Seen(BaseModel):
@@ -105,6 +114,7 @@ class _Seen(BaseModel):
     timeline: str = ""
     placeholders: int = 0
     resolve_shaped: bool = False
+    fills: int = 0
 
 
 class ExportWatcher:
@@ -155,6 +165,7 @@ class ExportWatcher:
                           timespec="seconds"),
                       new=self._baseline.get(name) != sig, ready=seen.ready, problem=seen.problem,
                       timeline=seen.timeline, placeholders=seen.placeholders, resolve_shaped=seen.resolve_shaped,
+                      fills=seen.fills,
                       filled_as=max(outputs, key=lambda n: signatures[n][0]) if outputs else None)
 
     def offer(self, exports: list[Export]) -> Export | None:
@@ -246,7 +257,8 @@ def _look(path: Path, sig: tuple[int, int]) -> _Seen:
         return _Seen(signature=sig, ready=False,
                      problem=f"{path.name} cannot be scanned for placeholders ({e.__class__.__name__}).")
     return _Seen(signature=sig, ready=True, ours=mark is not None, source=str(mark.get("from", "")) if mark else "",
-                 timeline=tl.name or path.stem, placeholders=len(found), resolve_shaped=is_resolve_shaped(tl))
+                 timeline=tl.name or path.stem, placeholders=len(found), resolve_shaped=is_resolve_shaped(tl),
+                 fills=fills_in(tl))
 
 
 # -- estimate and fill ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ One static page (panel.html) and JSON endpoints, each area's handlers in a modul
   promptreel's media folders only), provenance (a take's or clip's chain back to its credentials);
 - panel_prompts: templates, prompt/preview (what would be sent to a model, as `promptreel prompt show`);
 - panel_files: file mode's exports (the watched folder) and file/fill (OTIO out and back, in the background);
+- panel_cuts: file mode's file/clips, extend, edit (in the background) and file/revert of an export;
 - panel_refine: refine, cast, cast/image, cast/add, cast/remove.
 - Panel itself: sign-in-link (a fresh one-time link, for a program holding the token).
 The server and its checks: panel_http.py; the route table: `Panel.routes`.
@@ -44,6 +45,7 @@ from promptreel.core.journal import Journal
 from . import (
     filemode,
     panel_costs,
+    panel_cuts,
     panel_files,
     panel_fills,
     panel_generate,
@@ -67,7 +69,7 @@ CODE_SECONDS = 120.0  # a sign-in link works once, within this (a browser's cold
 REQUEST_SECONDS = 15.0  # a request's line, headers and body must arrive within this of its connection
 # Each area's handlers (panel_*.py): the route table is their union, for this mode.
 AREAS = (panel_state, panel_jobs, panel_settings, panel_models, panel_costs, panel_fills, panel_generate,
-         panel_takes, panel_prompts, panel_files, panel_refine)
+         panel_takes, panel_prompts, panel_files, panel_cuts, panel_refine)
 
 
 class Panel:

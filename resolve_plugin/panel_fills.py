@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from promptreel.core import takes
 from promptreel.core.errors import BadInput, UserError
 
-from . import filemode, panel_requests as req, panel_settings
+from . import filemode, panel_cuts as cuts, panel_requests as req, panel_settings
 from .costs import CostEstimate, estimate as price
 from .fill import (
     chosen_placeholders,
@@ -73,34 +73,26 @@ def fill(panel: Panel, body: dict) -> dict:
 
 
 def extend(panel: Panel, body: dict) -> dict:
-    """Extend one clip (`item_id`) by `frames` at its tail on `model` (default: the settings' model)."""
+    """Extend one clip (`item_id`) by `frames` at its `edge` (tail or head) on `model` (default: the settings')."""
     from .extend import extend as extend_clip
 
     s = panel_settings.load()
-    try:
-        frames = int(body.get("frames", 0))
-    except (TypeError, ValueError):
-        raise BadInput(f"{body.get('frames')!r} is not a number of frames.", "Give whole frames, e.g. 24.") from None
-    record = extend_clip(panel._gw(), panel._maker(), str(body.get("item_id", "")), frames,
+    record = extend_clip(panel._gw(), panel._maker(), str(body.get("item_id", "")), cuts.whole(body, "frames", 0, "24"),
                          model=str(body.get("model") or s.model), prompt=body.get("prompt") or None,
-                         bin_template=s.bin, bit_depth=s.bit_depth)
+                         bin_template=s.bin, bit_depth=s.bit_depth, edge=cuts.edge(body))
     placed = record.placed
     assert placed is not None  # an extension's record is a placement
     return {"edit": record.id, "track": placed.track, "start": placed.start}
 
 
 def edit(panel: Panel, body: dict) -> dict:
-    """Edit one clip (`item_id`) with `instruction` on `model`: the result becomes a take of it."""
+    """Edit one clip (`item_id`) with `instruction` on `model`, whole or `split`: the result becomes a take of it."""
     from .edit import edit as edit_clip
 
     s = panel_settings.load()
-    try:
-        handles = int(body.get("handles") or 0)
-    except (TypeError, ValueError):
-        raise BadInput(f"{body.get('handles')!r} is not a number of frames.", "Give whole frames, e.g. 8.") from None
     record = edit_clip(panel._gw(), panel._maker(), str(body.get("item_id", "")), str(body.get("instruction") or ""),
-                       model=str(body.get("model") or s.model), handles=handles, bin_template=s.bin,
-                       bit_depth=s.bit_depth)
+                       model=str(body.get("model") or s.model), handles=cuts.whole(body, "handles", 0, "8"),
+                       bin_template=s.bin, bit_depth=s.bit_depth, split=cuts.split(body))
     return {"edit": record.id}
 
 

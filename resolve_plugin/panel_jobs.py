@@ -59,7 +59,8 @@ def jobs(panel: Panel, _: dict) -> dict:
                    state="reverted" if r.reverted else "in place", progress=1.0, detail=f"job {r.job_id}",
                    created=r.created, media=None if r.reverted else _fill_media(panel, r))
             for r in edits.all_records()]
-    rows += [JobRow(id=r.id, kind="file-fill", title=r.export, state=r.state,
+    rows += [JobRow(id=r.id, kind="file-fill", title=r.export if r.action == "fill" else
+                    f"{r.action} {r.clip} in {r.export}".replace("  ", " "), state=r.state,
                     progress=r.progress if r.state == "running" else None, cost_usd=r.cost_usd,
                     detail=r.error or r.next_step or f"{r.finished}/{r.slots} placeholders",
                     created=r.created) for r in filemode.all_runs()]

@@ -14,12 +14,19 @@ from typing import Any
 import opentimelineio as otio
 from opentimelineio.schema import Timeline as Timeline  # for file mode's annotations, without importing OTIO there
 
+from .placeholders import is_filled
+
 # Run in a child process (filemode.probe): OTIO's reader is C++ and a bad file can crash the process.
 PROBE_SCRIPT = """import sys
 import opentimelineio as otio
 otio.adapters.read_from_file(sys.argv[1], adapter_name="otio_json",
                              media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
 """
+
+
+def fills_in(timeline: Any) -> int:
+    """How many of the timeline's clips promptreel filled, extended or edited (what a revert takes out)."""
+    return sum(1 for c in timeline.find_clips() if is_filled(c))
 
 
 def read_otio(path: Path) -> Any:

@@ -86,6 +86,38 @@ def _video_tracks(tracks: otio.schema.Stack):
             yield n, f"V{n}" + (f" {track.name}" if track.name else ""), track
 
 
+@dataclass
+class ClipRow:
+    """A clip that could be extended or edited, as a list shows it: `track` and `at` pick it (`pick_clip`)."""
+
+    track: int  # video track, 1-based
+    label: str  # "V1", "V2 Titles"
+    name: str
+    at: str  # record timecode of its first frame
+    frames: int
+
+
+def clip_rows(tracks: otio.schema.Stack, global_start=None) -> list[ClipRow]:
+    """Every clip on the video tracks (take tracks left out), track by track in record order."""
+    base = exact_rate(global_start.rate) if global_start is not None else None
+    rows = []
+    for n, label, t in _video_tracks(tracks):
+        rate = track_rate(t, base)
+        offset = frames_at(global_start, rate) if global_start is not None else 0
+        pos = 0
+        for item in t:
+            if isinstance(item, otio.schema.Transition):
+                continue
+            try:
+                d = frames_at(item.duration(), rate)
+            except NotFrameAligned:
+                d = round(item.duration().rescaled_to(float(rate)).value)
+            if isinstance(item, otio.schema.Clip):
+                rows.append(ClipRow(n, label, item.name, record_timecode(pos + offset, rate), d))
+            pos += d
+    return rows
+
+
 def pick_clip(tracks: otio.schema.Stack, global_start=None, *, name: str | None = None, at: str | None = None,
               track: int | None = None) -> Picked:
     """The clip named `name` and/or under record timecode `at` (on video track `track`, 1-based; V1 for `at`)."""

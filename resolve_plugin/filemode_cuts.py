@@ -1,0 +1,143 @@
+"""File mode's extend, edit and revert of an exported timeline: the code `promptreel extend`, `edit` and
+`revert` run (core/timeline/), on the export, written as `<name> promptreel.otio` beside it the way a
+file-mode fill is (filemode.py): Resolve-shaped, the original never touched, so importing the original
+again is one revert; and Revert on a re-export of a filled timeline takes every fill, extension and edit
+out of it, as `promptreel revert` does.
+
+A run goes in the background with the job list following it, but the request waits until the run has got
+past every check (the clip, the model, the length, the budget: the same ones, in the same words, as on the
+command line) and reached its first job, or failed before it: a refusal is the request's answer, before
+anything is spent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from promptreel.core.catalog import Catalog
+from promptreel.core.errors import BadInput, UserError
+from promptreel.core.extend import Edge
+from promptreel.core.made import MadeClip
+from promptreel.core.request import Slot
+from promptreel.core.timeline.edit import edit_clip
+from promptreel.core.timeline.extend import ClipRow, clip_rows, extend_clip, pick_clip
+from promptreel.core.timeline.filler import Filler, FillOptions, engine_filler
+from promptreel.core.timeline.metadata import NS
+from promptreel.core.timeline.revert import revert_tracks
+
+from .filemode import MEDIA_FOLDER, FileRun, Timeline, _fit, output_for, read_export, save_run, write_export
+from .panel_settings import PanelSettings
+
+log = logging.getLogger(__name__)
+
+
+def clips(export: Path) -> list[ClipRow]:
+    """The clips of an export that could be extended or edited (take tracks left out)."""
+    tl = read_export(export)
+    return clip_rows(tl.tracks, tl.global_start_time)
+
+
+class _Started:
+    """A filler that says when it is first called: every check before a spend has passed."""
+
+    def __init__(self, filler: Filler):
+        self.filler = filler
+        self.called = False
+        self.event = threading.Event()
+
+    def __call__(self, slots: Sequence[Slot], options: FillOptions) -> list[MadeClip]:
+        self.called = True
+        self.event.set()
+        return self.filler(slots, options)
+
+
+def _options(export: Path, s: PanelSettings, model: str | None, run: FileRun, on_event: Any) -> FillOptions:
+    def progress(i: int, slot: Slot, state: str, total: int | None = None) -> None:
+        if state in ("done", "failed"):
+            run.finished += 1
+            save_run(run)
+
+    return FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=model or s.model, fit=_fit(s), codec=s.codec,
+                       budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
+
+
+def _write(tl: Timeline, export: Path, run: FileRun, cost: float) -> None:
+    out = output_for(export)
+    tl.name = out.stem  # imports as a new timeline beside the original, never over it
+    tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id, "action": run.action}}
+    written = write_export(tl, out)
+    run.output, run.filled, run.cost_usd, run.state = written.name, 1, round(cost, 4), "done"
+    run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
+                     f"Its clips are in {export.parent / MEDIA_FOLDER}.")
+
+
+def extend(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track: int, at: str, frames: int,
+           edge: Edge, model: str | None, prompt: str | None, on_event: Any = None,
+           catalog: Catalog | None = None) -> None:
+    """Extend the clip on video track `track` at record timecode `at` by `frames` at its `edge`."""
+    tl = read_export(export)
+    p = pick_clip(tl.tracks, tl.global_start_time, at=at, track=track)
+    run.clip = p.clip.name
+    done = extend_clip(tl, p, frames, filler, _options(export, s, model, run, on_event), size=s.size,
+                       bit_depth=s.bit_depth or 10, prompt=prompt, resolve=True, catalog=catalog, edge=edge)
+    _write(tl, export, run, done.result.provenance.cost)
+
+
+def edit(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track: int, at: str, instruction: str,
+         handles: int, split: str | None, model: str | None, on_event: Any = None,
+         catalog: Catalog | None = None) -> None:
+    """Edit the clip on video track `track` at record timecode `at` with `instruction`: a take under the cut."""
+    if not instruction.strip():
+        raise BadInput("The instruction is empty.", "Say what to change, e.g. \"make it dusk\".")
+    tl = read_export(export)
+    p = pick_clip(tl.tracks, tl.global_start_time, at=at, track=track)
+    run.clip = p.clip.name
+    done = edit_clip(tl, p, instruction, filler, _options(export, s, model, run, on_event), size=s.size,
+                     bit_depth=s.bit_depth or 10, handles=handles, resolve=True, catalog=catalog, split=split)
+    run.slots = len(done.pieces) or 1
+    _write(tl, export, run, done.cost)
+
+
+def revert(export: Path, run: FileRun) -> None:
+    """Take every promptreel fill, extension and edit out of an export (a filled timeline exported again)."""
+    tl = read_export(export)
+    if not revert_tracks(tl.tracks):
+        raise BadInput(f"{export.name} holds nothing promptreel filled, extended or edited.",
+                       "Export the timeline you imported from promptreel, then revert that.")
+    _write(tl, export, run, 0.0)
+    run.filled = 0
+
+
+def start(run: FileRun, work: Callable[[Filler], None], filler: Filler | None, on_end: Callable[[], None],
+          threads: dict[str, threading.Thread]) -> None:
+    """Run `work` in the background as `run`; return once it has passed its checks and reached its first job
+    (or finished). A refusal (a UserError before any job) is raised here, in the command line's words."""
+    started = _Started(filler or engine_filler)
+    failure: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            work(started)
+        except UserError as e:
+            run.state, run.error = "failed", str(e)
+            failure.append(e)
+        except Exception as e:
+            log.exception("file-mode %s of %s failed", run.action, run.export)
+            run.state, run.error = "failed", f"Internal error ({e.__class__.__name__}); see the panel's log."
+            failure.append(e)
+        finally:
+            save_run(run)
+            started.event.set()
+            on_end()
+
+    save_run(run)
+    thread = threading.Thread(target=body, name=f"file-{run.action} {run.id}", daemon=True)
+    threads[run.id] = thread
+    thread.start()
+    started.event.wait()
+    if failure and isinstance(failure[0], UserError) and not started.called:
+        raise failure[0]
