@@ -263,7 +263,7 @@ def _look(path: Path, sig: tuple[int, int]) -> _Seen:
 
 # -- estimate and fill ------------------------------------------------------------------------------
 
-def _fit(s: PanelSettings) -> str:
+def conform_fit(s: PanelSettings) -> str:
     return "fit" if s.fit == "project" else s.fit  # Resolve's default: scale entire image to fit
 
 
@@ -384,7 +384,7 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
             run.finished += 1
             save_run(run)
 
-    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=_fit(s), codec=s.codec,
+    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=conform_fit(s), codec=s.codec,
                           budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
     report = fill_tracks(tl.tracks, filler or engine_filler, options, size=s.size, bit_depth=s.bit_depth or 10,

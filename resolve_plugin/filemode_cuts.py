@@ -29,7 +29,7 @@ from promptreel.core.timeline.filler import Filler, FillOptions, engine_filler
 from promptreel.core.timeline.metadata import NS
 from promptreel.core.timeline.revert import revert_tracks
 
-from .filemode import MEDIA_FOLDER, FileRun, Timeline, _fit, output_for, read_export, save_run, write_export
+from .filemode import MEDIA_FOLDER, FileRun, Timeline, conform_fit, output_for, read_export, save_run, write_export
 from .panel_settings import PanelSettings
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def _options(export: Path, s: PanelSettings, model: str | None, run: FileRun, on
             run.finished += 1
             save_run(run)
 
-    return FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=model or s.model, fit=_fit(s), codec=s.codec,
+    return FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=model or s.model, fit=conform_fit(s), codec=s.codec,
                        budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
 
 

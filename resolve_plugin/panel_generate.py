@@ -61,7 +61,7 @@ def _generate_offline(panel: Panel, body: dict) -> dict:
     models, variants = req.models(body, s.model), req.variants(body)
     built = {m: req.built(body, m) for m in models}  # refused before anything is spent
     rate = parse_rate(str(body.get("rate") or "24"))
-    target = ConformTarget(rate=rate, width=s.size.width, height=s.size.height, fit=filemode._fit(s),
+    target = ConformTarget(rate=rate, width=s.size.width, height=s.size.height, fit=filemode.conform_fit(s),
                            bit_depth=s.bit_depth or 10)
     first = built[models[0]]
     shot = str(body.get("shot") or "").strip() or takes.shot_name(first.text)

@@ -50,7 +50,8 @@ def _say(page, target, expect: str, ok: bool = True) -> str:
     """Click `target`, wait for the panel's message; it must contain `expect` and be (or not be) an error."""
     page.evaluate("document.getElementById('message').textContent = ''")
     page.locator(target).click()
-    page.wait_for_function("document.getElementById('message').textContent !== ''")
+    # A connected edit answers once it is made and placed (three jobs, conformed and joined): give it time.
+    page.wait_for_function("document.getElementById('message').textContent !== ''", timeout=90_000)
     message = page.inner_text("#message")
     error = "err" in (page.get_attribute("#message", "class") or "")
     assert expect in message and error != ok, message

@@ -97,11 +97,13 @@ class ClipRow:
     frames: int
 
 
-def clip_rows(tracks: otio.schema.Stack, global_start=None) -> list[ClipRow]:
-    """Every clip on the video tracks (take tracks left out), track by track in record order."""
+def _placed_clips(tracks: otio.schema.Stack, global_start=None, only: int | None = None):
+    """(track number, label, track, rate, offset, first frame in track time, frames, clip) of every clip on the
+    video tracks (take tracks left out; only video track `only`, when given)."""
     base = exact_rate(global_start.rate) if global_start is not None else None
-    rows = []
     for n, label, t in _video_tracks(tracks):
+        if only not in (None, n):
+            continue
         rate = track_rate(t, base)
         offset = frames_at(global_start, rate) if global_start is not None else 0
         pos = 0
@@ -113,9 +115,14 @@ def clip_rows(tracks: otio.schema.Stack, global_start=None) -> list[ClipRow]:
             except NotFrameAligned:
                 d = round(item.duration().rescaled_to(float(rate)).value)
             if isinstance(item, otio.schema.Clip):
-                rows.append(ClipRow(n, label, item.name, record_timecode(pos + offset, rate), d))
+                yield n, label, t, rate, offset, pos, d, item
             pos += d
-    return rows
+
+
+def clip_rows(tracks: otio.schema.Stack, global_start=None) -> list[ClipRow]:
+    """Every clip on the video tracks (take tracks left out), track by track in record order."""
+    return [ClipRow(n, label, clip.name, record_timecode(pos + offset, rate), d)
+            for n, label, _, rate, offset, pos, d, clip in _placed_clips(tracks, global_start)]
 
 
 def pick_clip(tracks: otio.schema.Stack, global_start=None, *, name: str | None = None, at: str | None = None,
@@ -123,26 +130,13 @@ def pick_clip(tracks: otio.schema.Stack, global_start=None, *, name: str | None 
     """The clip named `name` and/or under record timecode `at` (on video track `track`, 1-based; V1 for `at`)."""
     if not name and not at:
         raise BadInput("No clip was chosen.", "Give --clip NAME or --at TIMECODE (with --track N).")
-    base = exact_rate(global_start.rate) if global_start is not None else None
     found = []
-    for n, label, t in _video_tracks(tracks):
-        if (track or (1 if at else None)) not in (None, n):
+    for _, label, t, rate, offset, pos, d, clip in _placed_clips(tracks, global_start, track or (1 if at else None)):
+        if name and clip.name != name:
             continue
-        rate = track_rate(t, base)
-        offset = frames_at(global_start, rate) if global_start is not None else 0
         want = timecode_to_frame(at, rate) - offset if at else None
-        pos = 0
-        for item in t:
-            if isinstance(item, otio.schema.Transition):
-                continue
-            try:
-                d = frames_at(item.duration(), rate)
-            except NotFrameAligned:
-                d = round(item.duration().rescaled_to(float(rate)).value)
-            if isinstance(item, otio.schema.Clip) and (not name or item.name == name) and (
-                    want is None or pos <= want < pos + d):
-                found.append(Picked(item, t, label, rate, pos, offset))
-            pos += d
+        if want is None or pos <= want < pos + d:
+            found.append(Picked(clip, t, label, rate, pos, offset))
     what = " ".join(filter(None, [f"named {name!r}" if name else "", f"at {at}" if at else "",
                                   f"on V{track or 1}" if at or track else ""]))
     if not found:
