@@ -68,7 +68,7 @@ def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, mode
         source = cut_range(media, start + offset - h, h + n + t, target.rate, sources)
         slots.append(target.slot(h + n + t, instruction, model=spec.id, remix_of=str(source),
                                  name=f"{item.name} edit" + (f" {i + 1}/{len(pieces)}" if len(pieces) > 1 else "")))
-    made = _made(make_clip, slots, item.name, sources)
+    made = _made(make_clip, slots, item.name, settings.output_dir() / "edits")  # a file the bridge may import
     slot = slots[0].model_copy(update={"frames": head + frames + tail, "name": f"{item.name} edit"})
     take = import_tagged(gw, made, bin_template, name=f"{item.name} — {spec.id} edit")
     if take.frames != str(slot.frames):
@@ -101,6 +101,7 @@ def _made(make_clip: ClipMaker, slots: list, name: str, folder: Path) -> MadeCli
     if len(slots) == 1:
         return make_clip(slots[0])
     made = make_many(make_clip, slots)
+    folder.mkdir(parents=True, exist_ok=True)
     failed = next((m for m in made if not m.ok), None)
     if failed is not None:
         raise PlacementFailed(f"The edit of '{name}' was not made: {failed.error}",

@@ -75,7 +75,8 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     head = edge == "head"
     if head:
         check_room_before(f"'{item.name}' on V{item.track}", frames, item.start - state.start_frame)
-    folder = Path(stills_dir or settings.home() / "stills")
+    # In promptreel's media folder: the bridge writes files only into the folders the worker declared.
+    folder = Path(stills_dir or settings.output_dir() / "stills")
     folder.mkdir(parents=True, exist_ok=True)
     which = "first" if head else "last"
     try:

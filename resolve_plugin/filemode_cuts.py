@@ -44,14 +44,18 @@ def clips(export: Path) -> list[ClipRow]:
 class _Started:
     """A filler that says when it is first called: every check before a spend has passed."""
 
-    def __init__(self, filler: Filler):
+    def __init__(self, filler: Filler, run: FileRun):
         self.filler = filler
+        self.run = run
         self.called = False
         self.event = threading.Event()
 
     def __call__(self, slots: Sequence[Slot], options: FillOptions) -> list[MadeClip]:
-        self.called = True
-        self.event.set()
+        if not self.called:
+            self.called = True
+            self.run.slots = len(slots)  # an edit split in pieces: a job each
+            save_run(self.run)  # listed from here on: a refusal before this leaves no run behind
+            self.event.set()
         return self.filler(slots, options)
 
 
@@ -98,7 +102,6 @@ def edit(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track:
     run.clip = p.clip.name
     done = edit_clip(tl, p, instruction, filler, _options(export, s, model, run, on_event), size=s.size,
                      bit_depth=s.bit_depth or 10, handles=handles, resolve=True, catalog=catalog, split=split)
-    run.slots = len(done.pieces) or 1
     _write(tl, export, run, done.cost)
 
 
@@ -115,29 +118,30 @@ def revert(export: Path, run: FileRun) -> None:
 def start(run: FileRun, work: Callable[[Filler], None], filler: Filler | None, on_end: Callable[[], None],
           threads: dict[str, threading.Thread]) -> None:
     """Run `work` in the background as `run`; return once it has passed its checks and reached its first job
-    (or finished). A refusal (a UserError before any job) is raised here, in the command line's words."""
-    started = _Started(filler or engine_filler)
-    failure: list[BaseException] = []
+    (or finished). A refusal (a UserError before any job) is raised here, in the command line's words, and
+    leaves no run in the job list, as a refused fill leaves none."""
+    started = _Started(filler or engine_filler, run)
+    refused: list[UserError] = []
 
     def body() -> None:
         try:
             work(started)
         except UserError as e:
             run.state, run.error = "failed", str(e)
-            failure.append(e)
+            if not started.called:
+                refused.append(e)
         except Exception as e:
             log.exception("file-mode %s of %s failed", run.action, run.export)
             run.state, run.error = "failed", f"Internal error ({e.__class__.__name__}); see the panel's log."
-            failure.append(e)
         finally:
-            save_run(run)
+            if not refused:
+                save_run(run)
             started.event.set()
             on_end()
 
-    save_run(run)
     thread = threading.Thread(target=body, name=f"file-{run.action} {run.id}", daemon=True)
     threads[run.id] = thread
     thread.start()
     started.event.wait()
-    if failure and isinstance(failure[0], UserError) and not started.called:
-        raise failure[0]
+    if refused:
+        raise refused[0]

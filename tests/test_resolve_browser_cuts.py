@@ -17,10 +17,10 @@ import pytest
 
 from promptreel.core.catalog import default_catalog
 from promptreel.core.sandbox import Limit, sandbox
-from promptreel.resolve_plugin import panel_settings
+from promptreel.resolve_plugin import filemode, panel_settings
 from promptreel.resolve_plugin.bridge.server import Bridge
 from promptreel.resolve_plugin.gateway import BridgeGateway
-from promptreel.resolve_plugin.worker import panel_for
+from promptreel.resolve_plugin.worker import declare_folders, panel_for
 from tests.fakes.resolve import FakeResolve, MediaPoolItem
 from tests.test_otio_extend import _ramp
 from tests.test_resolve_browser import _timeline, browser_page  # noqa: F401 - the fixture
@@ -29,6 +29,7 @@ RATE = 24
 START = 3600 * RATE
 EDITS = r"/v1/videos/edits"
 LIMIT = "edits at most 1.5 s (36 frames at 24 fps)"  # the user catalog's limit, as the command line says it
+pytestmark = pytest.mark.usefixtures("no_poll_waits")  # the fakes answer at once: no waiting between polls
 
 
 @pytest.fixture
@@ -50,8 +51,7 @@ def _say(page, target, expect: str, ok: bool = True) -> str:
     """Click `target`, wait for the panel's message; it must contain `expect` and be (or not be) an error."""
     page.evaluate("document.getElementById('message').textContent = ''")
     page.locator(target).click()
-    # A connected edit answers once it is made and placed (three jobs, conformed and joined): give it time.
-    page.wait_for_function("document.getElementById('message').textContent !== ''", timeout=90_000)
+    page.wait_for_function("document.getElementById('message').textContent !== ''")
     message = page.inner_text("#message")
     error = "err" in (page.get_attribute("#message", "class") or "")
     assert expect in message and error != ok, message
@@ -101,7 +101,9 @@ def connected(tmp_path, fakes):
     bridge = Bridge(resolve)
     thread = threading.Thread(target=bridge.serve_forever)
     thread.start()
-    panel = panel_for(BridgeGateway(*bridge.address, token=bridge.token), "Connected through the Scripts-menu bridge.")
+    gw = BridgeGateway(*bridge.address, token=bridge.token)
+    declare_folders(gw)  # as the worker does: the bridge reads and writes only promptreel's media and export folders
+    panel = panel_for(gw, "Connected through the Scripts-menu bridge.")
     panel.start()
     yield panel, timeline, clips, ramp, fakes
     panel.stop()
@@ -191,6 +193,8 @@ def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(bro
     panel, exports, (luma, xai) = file_mode
     ramp = _ramp(tmp_path / "ramp.mov", frames=240)
     export = _export(exports / "Timeline 1.otio", ramp)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     page.goto(panel.sign_in_url())
     page.wait_for_function("document.querySelectorAll('#extend-clip option').length === 2")
     assert page.is_visible("#cut-export-box") and page.input_value("#cut-export") == "Timeline 1.otio"
@@ -213,10 +217,16 @@ def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(bro
     assert (round(ext.range_in_parent().start_time.value), round(ext.duration().value)) == (38, 12)
     assert ext.metadata["promptreel"]["extension_edge"] == "head"
     _take_rows(page, "extend", 1)
+    # The run and its engine job came over the event stream, as a fill's do: the job list was never polled.
+    jobs = page.eval_on_selector_all("#jobs tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))")
+    assert ["extend A in Timeline 1.otio", "file-fill", "done"] in [row[1:4] for row in jobs]
+    assert any(row[2] == "engine" and row[3] == "done" for row in jobs)
+    assert not any("/api/jobs" in u for u in asked) and any("/api/events" in u for u in asked)
 
     # B whole is refused before any spend; split in equal pieces, three jobs, one take on a takes track.
     page.select_option("#extend-clip", "1@01:00:02:14")
     _refused_whole(page, xai)
+    assert [r.action for r in filemode.all_runs()] == ["extend"]  # a refusal leaves no run in the job list
     page.select_option("#edit-split", "equal")
     _say(page, "#edit", "Working → Timeline 1 promptreel 2.otio")
     _ended(page, "Done: edit B in Timeline 1.otio")
