@@ -379,24 +379,33 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
     run.slots = prepared.slots
     save_run(run)
 
+    # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
+    report = fill_tracks(tl.tracks, filler or engine_filler, run_options(export, s, run, on_event), size=s.size,
+                         bit_depth=s.bit_depth or 10, global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    write_beside(tl, export, run)
+    run.filled = len(report.filled)
+    run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
+    run.cost_usd = round(report.cost, 4)
+
+
+def run_options(export: Path, s: PanelSettings, run: FileRun, on_event, model: str | None = None) -> FillOptions:
+    """How a file-mode run makes its media: into `promptreel media/` beside the export, counted on `run`."""
     def progress(i, slot, state, total=None):
         if state in ("done", "failed"):
             run.finished += 1
             save_run(run)
 
-    options = FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=s.model, fit=conform_fit(s), codec=s.codec,
-                          budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
-    # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
-    report = fill_tracks(tl.tracks, filler or engine_filler, options, size=s.size, bit_depth=s.bit_depth or 10,
-                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    return FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=model or s.model, fit=conform_fit(s),
+                       codec=s.codec, budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
+
+
+def write_beside(tl: Timeline, export: Path, run: FileRun) -> Path:
+    """Write the changed timeline as `<name> promptreel.otio` beside `export`, and say on `run` how to import it."""
     out = output_for(export)
     tl.name = out.stem  # imports as a new timeline beside the original, never over it
     tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
     written = write_export(tl, out)
-    run.output = written.name
-    run.filled = len(report.filled)
-    run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
-    run.cost_usd = round(report.cost, 4)
-    run.state = "done"
+    run.output, run.state = written.name, "done"
     run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
                      f"Its clips are in {export.parent / MEDIA_FOLDER}.")
+    return written

@@ -26,10 +26,9 @@ from promptreel.core.request import Slot
 from promptreel.core.timeline.edit import edit_clip
 from promptreel.core.timeline.extend import ClipRow, clip_rows, extend_clip, pick_clip
 from promptreel.core.timeline.filler import Filler, FillOptions, engine_filler
-from promptreel.core.timeline.metadata import NS
 from promptreel.core.timeline.revert import revert_tracks
 
-from .filemode import MEDIA_FOLDER, FileRun, Timeline, conform_fit, output_for, read_export, save_run, write_export
+from .filemode import FileRun, read_export, run_options, save_run, write_beside
 from .panel_settings import PanelSettings
 
 log = logging.getLogger(__name__)
@@ -59,26 +58,6 @@ class _Started:
         return self.filler(slots, options)
 
 
-def _options(export: Path, s: PanelSettings, model: str | None, run: FileRun, on_event: Any) -> FillOptions:
-    def progress(i: int, slot: Slot, state: str, total: int | None = None) -> None:
-        if state in ("done", "failed"):
-            run.finished += 1
-            save_run(run)
-
-    return FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=model or s.model, fit=conform_fit(s), codec=s.codec,
-                       budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
-
-
-def _write(tl: Timeline, export: Path, run: FileRun, cost: float) -> None:
-    out = output_for(export)
-    tl.name = out.stem  # imports as a new timeline beside the original, never over it
-    tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id, "action": run.action}}
-    written = write_export(tl, out)
-    run.output, run.filled, run.cost_usd, run.state = written.name, 1, round(cost, 4), "done"
-    run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
-                     f"Its clips are in {export.parent / MEDIA_FOLDER}.")
-
-
 def extend(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track: int, at: str, frames: int,
            edge: Edge, model: str | None, prompt: str | None, on_event: Any = None,
            catalog: Catalog | None = None) -> None:
@@ -86,23 +65,23 @@ def extend(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, trac
     tl = read_export(export)
     p = pick_clip(tl.tracks, tl.global_start_time, at=at, track=track)
     run.clip = p.clip.name
-    done = extend_clip(tl, p, frames, filler, _options(export, s, model, run, on_event), size=s.size,
+    done = extend_clip(tl, p, frames, filler, run_options(export, s, run, on_event, model), size=s.size,
                        bit_depth=s.bit_depth or 10, prompt=prompt, resolve=True, catalog=catalog, edge=edge)
-    _write(tl, export, run, done.result.provenance.cost)
+    write_beside(tl, export, run)
+    run.filled, run.cost_usd = 1, round(done.result.provenance.cost, 4)
 
 
 def edit(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track: int, at: str, instruction: str,
          handles: int, split: str | None, model: str | None, on_event: Any = None,
          catalog: Catalog | None = None) -> None:
     """Edit the clip on video track `track` at record timecode `at` with `instruction`: a take under the cut."""
-    if not instruction.strip():
-        raise BadInput("The instruction is empty.", "Say what to change, e.g. \"make it dusk\".")
     tl = read_export(export)
     p = pick_clip(tl.tracks, tl.global_start_time, at=at, track=track)
     run.clip = p.clip.name
-    done = edit_clip(tl, p, instruction, filler, _options(export, s, model, run, on_event), size=s.size,
+    done = edit_clip(tl, p, instruction, filler, run_options(export, s, run, on_event, model), size=s.size,
                      bit_depth=s.bit_depth or 10, handles=handles, resolve=True, catalog=catalog, split=split)
-    _write(tl, export, run, done.cost)
+    write_beside(tl, export, run)
+    run.filled, run.cost_usd = 1, round(done.cost, 4)
 
 
 def revert(export: Path, run: FileRun) -> None:
@@ -111,8 +90,7 @@ def revert(export: Path, run: FileRun) -> None:
     if not revert_tracks(tl.tracks):
         raise BadInput(f"{export.name} holds nothing promptreel filled, extended or edited.",
                        "Export the timeline you imported from promptreel, then revert that.")
-    _write(tl, export, run, 0.0)
-    run.filled = 0
+    write_beside(tl, export, run)
 
 
 def start(run: FileRun, work: Callable[[Filler], None], filler: Filler | None, on_end: Callable[[], None],

@@ -247,3 +247,35 @@ def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(bro
     _say(page, "#exports button:text-is('Revert')", "Reverted Timeline 1 again.otio → Timeline 1 again promptreel.otio")
     assert _tracks(exports / "Timeline 1 again promptreel.otio") == _tracks(export)
     assert luma.creates == 1 and xai.creates == 3  # the revert spent nothing
+
+
+@pytest.mark.parametrize("body, message", [
+    ({}, "No clip was chosen. Pick an export, then the clip to work on."),
+    ({"track": 1, "at": "01:00:00:00"}, "No clip at 01:00:00:00 on V1 in this timeline."),
+    ({"track": 1, "at": "01:00:02:02", "edge": "middle"}, "'middle' is not an end of a clip."),
+    ({"track": 1, "at": "01:00:02:02", "edge": "head", "frames": 51, "model": "ray-3.2"},
+     "would start before the timeline does"),
+    ({"track": 1, "at": "01:00:02:02", "edge": "head", "frames": 12, "model": "kling-v3"},
+     "takes no last frame on its own"),
+    ({"track": 1, "at": "01:00:02:14", "instruction": "dusk", "model": "grok-imagine-video", "split": "at",
+      "cuts": "70"}, "a cut at frame 70 of it is not inside it"),
+    ({"track": 1, "at": "01:00:02:14", "instruction": "dusk", "model": "grok-imagine-video", "split": "halves"},
+     "'halves' is not a way to split an edit."),
+])
+def test_file_mode_refusals_answer_at_once_in_one_line_and_leave_nothing(file_mode, tmp_path, body, message):
+    """Over loopback HTTP, as a program holding the token asks: each refusal is the request's answer, before any
+    job; no run is listed and nothing is written beside the export."""
+    import httpx
+
+    panel, exports, (luma, xai) = file_mode
+    _export(exports / "Timeline 1.otio", _ramp(tmp_path / "ramp.mov", frames=240))
+    route = "/api/edit" if "instruction" in body else "/api/extend"
+    with httpx.Client(base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token},
+                      timeout=60) as client:
+        r = client.post(route, json={"name": "Timeline 1.otio", **body})
+        assert r.status_code == 400, r.text
+        assert message in r.json()["error"] and "\n" not in r.json()["error"]
+        assert client.post("/api/file/revert", json={"name": "Timeline 1.otio"}).json()["error"].startswith(
+            "Timeline 1.otio holds nothing promptreel filled, extended or edited.")
+    assert luma.creates == xai.creates == 0 and filemode.all_runs() == []
+    assert sorted(p.name for p in exports.iterdir() if p.suffix == ".otio") == ["Timeline 1.otio"]
