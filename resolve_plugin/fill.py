@@ -29,13 +29,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from promptreel.core.catalog import default_catalog
-from promptreel.core.errors import UserError
+from promptreel.core.errors import BadInput, UserError
 from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 from promptreel.core.stills import frame_still
 from promptreel.core.takes import record_takes, take_slots, worded_for
 
-from . import edits
+from . import edits, multishot
 from .bins import DEFAULT_BIN, ToImport, import_many, import_tagged, take_name
 from .clipmaker import NS, ClipMaker, make_many, provenance
 from .edits import EditRecord, Placed, Replaced, ShotTakes, Use, using_journal
@@ -150,12 +150,15 @@ def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None)
 
 def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
          bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None,
-         model: str | None = None, models: list[str] | None = None, variants: int = 1) -> FillReport:
+         model: str | None = None, models: list[str] | None = None, variants: int = 1,
+         multi_shot: bool = False) -> FillReport:
     """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
     concurrently, placement in record order; each item ends either filled and verified, or as it was.
     With `stills_dir`, the frames before and after each slot go to the model as first/last frames;
     `model` goes on every slot (None: the ClipMaker's own choice). With `models` (an A/B) or
-    `variants` > 1, each placeholder gets every take (see the module's docstring)."""
+    `variants` > 1, each placeholder gets every take (see the module's docstring). With `multi_shot`, each run
+    of placeholders back to back on one track is one multi-shot take (as a shared `promptreel.group` always is:
+    resolve_plugin/multishot.py)."""
     project, target = conform_target(gw, bit_depth)
     # The one read of the whole timeline for this fill (every call is a round trip to Resolve); it is kept
     # current as clips are placed, and each placement is proven by reading back only its track's range.
@@ -167,10 +170,14 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     slots = [slot_for(ph, target, *(_neighbours(gw, state, ph, stills_dir, target.rate, model) if stills_dir
                                     else (None, None)), model=model) for ph in found]
     if models is not None or variants > 1:
+        if multi_shot:
+            raise BadInput("A multi-shot fill makes one take per group, not A/B takes or variants.",
+                           "Fill with multi-shot and one model, or without multi-shot for takes.")
         return _fill_with_takes(gw, project, state, found, slots, make_clip, models or ([model] if model else []),
                                 variants, bin_template, workers)
     # One engine batch (shared route limits and budget); identical requests are made once (make_many).
-    made = make_many(make_clip, slots, workers)
+    found, slots = multishot.prepare(state, found, slots, multi_shot)  # refuses a group its model cannot take
+    made = (multishot.make if any(s.group for s in slots) else make_many)(make_clip, slots, workers)
     imported = _import_once(gw, [m for ph, m in zip(found, made, strict=True) if ph.kind == "foreign"], bin_template)
     report = FillReport()
     for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
@@ -565,6 +572,12 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - reworked fo
             raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
                                   "Check that the draft file still exists, then revert again.")
     return edits.mark_reverted(record)
+
+
+def revert_all(gw: Gateway, edit_ids: list[str]) -> list[EditRecord]:
+    """Undo a whole fill, its placements newest first: a track the fill added goes with the last clip on it."""
+    records = sorted((edits.load(i) for i in edit_ids), key=lambda r: r.created)
+    return [revert(gw, r.id) for r in reversed(records)]
 
 
 def _same_file(a: str, b: str) -> bool:
