@@ -252,3 +252,123 @@ def test_the_panel_refuses_a_model_without_multi_shot_before_spend(panel, fakes)
     refused = client.post("/api/fill", json={"multi_shot": True})
     assert refused.status_code == 400 and "Kling 2.6 makes no multi-shot takes" in refused.json()["error"]
     assert fakes.fakes["kling"].creates == 0 and ours(timeline) == []
+
+
+# -- file mode: an OTIO export out of Resolve and back ----------------------------------------------------------------
+
+def export_with_adjacent(path: Path, lengths=SHOTS) -> Path:
+    """A Resolve-shaped 24 fps export (docs/resolve-quirks.md #15) with `GEN:` offline clips back to back on V1."""
+    import opentimelineio as otio
+
+    def rt(v):
+        return otio.opentime.RationalTime(v, 24)
+
+    t = otio.schema.Timeline(name="Multi", global_start_time=rt(86400),
+                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    video = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
+    for n, prompt in zip(lengths, PROMPTS):
+        clip = otio.schema.Clip(name=f"GEN: {prompt}", source_range=otio.opentime.TimeRange(rt(0), rt(n)),
+                                metadata={"Resolve_OTIO": {}})
+        clip.media_reference = otio.schema.MissingReference(metadata={"Resolve_OTIO": {"Media Url": ""}})
+        video.append(clip)
+    t.tracks.append(video)
+    otio.adapters.write_to_file(t, str(path))
+    return path
+
+
+def test_file_mode_fills_the_run_from_one_job_each_exact(home, fakes, tmp_path):
+    import opentimelineio as otio
+    from otio_helpers import assert_frame_exact
+
+    from promptreel.resolve_plugin import filemode
+
+    fake = fakes.fakes["kling"]
+    s = panel_settings.update({"frame_size": "320x180"})
+    export = export_with_adjacent(tmp_path / "Multi.otio")
+    prepared = filemode.prepare(export, s, multi_shot=True)
+    assert [round(line.cost_usd, 3) for line in prepared.cost.lines] == [round(6 * 0.084, 3), 0.0, 0.0]
+
+    run = filemode.fill_export(export, s, prepared=prepared)
+
+    assert run.state == "done" and run.filled == 3 and fake.creates == 1
+    clips = otio.adapters.read_from_file(str(tmp_path / run.output)).tracks[0].find_clips()
+    for clip, frames in zip(clips, SHOTS):
+        assert_frame_exact(clip, frames, Fraction(24))
+    assert len({clip.metadata["promptreel"]["job_id"] for clip in clips}) == 1
+
+
+def test_file_mode_refuses_a_group_its_model_cannot_take_before_spend(home, fakes, tmp_path):
+    from promptreel.resolve_plugin import filemode
+
+    export = export_with_adjacent(tmp_path / "Multi.otio", SHOTS * 3)
+    with pytest.raises(UnsupportedRequest, match="makes at most 6 shots in one take, not 7") as refusal:
+        filemode.prepare(export, panel_settings.update({"frame_size": "320x180"}), multi_shot=True)
+    assert "\n" not in str(refusal.value)
+    s = panel_settings.update({"model": "kling-v2.6"})
+    with pytest.raises(UnsupportedRequest, match="Kling 2.6 makes no multi-shot takes"):
+        filemode.prepare(export_with_adjacent(tmp_path / "Three.otio"), s, multi_shot=True)
+    filemode.prepare(export, s)  # unticked: a take each, as before
+    assert fakes.fakes["kling"].creates == 0
+
+
+# -- the command line, through the bridge ------------------------------------------------------------------------------
+
+@pytest.fixture
+def bridged(home, monkeypatch):
+    """`promptreel resolve ...` reaching a Resolve double through its bridge."""
+    resolve, timeline = adjacent_cut()
+    bridge = Bridge(resolve)
+    thread = threading.Thread(target=bridge.serve_forever)
+    thread.start()
+    host, port = bridge.address
+    monkeypatch.setenv("PROMPTREEL_BRIDGE", f"{host}:{port}")
+    monkeypatch.setenv("PROMPTREEL_BRIDGE_TOKEN", bridge.token)
+    yield timeline
+    bridge.stop()
+    thread.join(10)
+
+
+def test_resolve_fill_multi_shot_and_revert_the_whole_fill_on_the_command_line(bridged, fakes, capsys):
+    from promptreel.core.cli import main
+
+    before = layout(bridged)
+    assert main(["resolve", "fill", "--multi-shot", "--model", "kling-v2.6"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Kling 2.6 makes no multi-shot takes" in err and fakes.fakes["kling"].creates == 0
+    assert main(["resolve", "fill", "--multi-shot", "--model", "kling-v3"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Filled ") == 3 and fakes.fakes["kling"].creates == 1
+    (undo,) = [line for line in out.splitlines() if line.startswith("Undo the whole fill: ")]
+    assert main(undo.removeprefix("Undo the whole fill: promptreel ").split()) == 0
+    assert capsys.readouterr().out.count("Reverted ") == 3 and layout(bridged) == before
+
+
+# -- the panel in a real browser (skipped without Chromium, as tests/test_resolve_browser.py is) -----------------------
+
+def test_the_multi_shot_box_fills_the_run_from_one_job_in_the_browser(panel, fakes, tmp_path):
+    from tests.test_resolve_browser import CHROMIUM_ARGS, _chromium, sync_playwright
+
+    p, _, timeline = panel
+    executable = _chromium()
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=executable,
+                                                        headless=True, args=CHROMIUM_ARGS)
+        context.set_default_timeout(60_000)
+        try:
+            page = context.new_page()
+            page.goto(p.sign_in_url())
+            page.wait_for_function("document.querySelectorAll('#placeholders tbody tr').length === 3")
+            page.check("#fill-multi-shot")
+            page.click("#estimate")
+            page.wait_for_function("document.getElementById('cost').textContent.includes('one multi-shot job: 3 shots')")
+            assert page.inner_text("#cost").count("a shot of the job above") == 2
+            page.evaluate("document.getElementById('message').textContent = ''")
+            page.click("#fill-all")
+            page.wait_for_function("document.getElementById('message').textContent !== ''")
+            assert "Filled." in page.inner_text("#message"), page.inner_text("#message")
+        finally:
+            context.close()
+    start = timeline.GetStartFrame() + 10
+    assert [(it._track, it._start, it._duration) for it in ours(timeline)] == [
+        (2, start, 24), (2, start + 24, 36), (2, start + 60, 60)]
+    assert fakes.fakes["kling"].creates == 1
