@@ -13,7 +13,6 @@ longest take) is refused here, before anything is spent, in one line naming the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING
 
 from promptreel.core.catalog import Catalog, Model, default_catalog
@@ -22,9 +21,9 @@ from promptreel.core.made import MadeClip
 from promptreel.core.plan import group_shots, plan_shots, plan_slot
 from promptreel.core.request import Slot
 
-from .clipmaker import NS, ClipMaker
+from .clipmaker import NS, ClipMaker, make_each
 from .costs import CostEstimate, CostLine
-from .gateway import TimelineState
+from .gateway import Item, TimelineState
 from .placeholders import Placeholder
 
 if TYPE_CHECKING:
@@ -38,12 +37,13 @@ def groups(state: TimelineState, found: Sequence[Placeholder], multi_shot: bool)
     back to back on one track, named `V<track>@<first frame>`; "" for none."""
     out = []
     run: dict[int, str] = {}
-    prev, name = None, ""
+    prev: Item | None = None
+    name = ""
     for i in sorted(range(len(found)), key=lambda i: (found[i].item.track, found[i].item.start)):
-        ph = found[i].item
-        if prev is None or prev.track != ph.track or prev.end != ph.start:
-            name = f"V{ph.track}@{ph.start}"
-        run[i], prev = name, ph
+        item = found[i].item
+        if prev is None or prev.track != item.track or prev.end != item.start:
+            name = f"V{item.track}@{item.start}"
+        run[i], prev = name, item
     for i, ph in enumerate(found):
         clip = state.clips.get(ph.item.clip_id) if ph.item.clip_id else None
         own = (clip.third_party.get(f"{NS}group") or "") if clip else ""
@@ -124,9 +124,7 @@ def prepare(state: TimelineState, found: list[Placeholder], slots: list[Slot], m
 def make(make_clip: ClipMaker, slots: list[Slot], workers: int = 4) -> list[MadeClip]:
     """Every slot to the maker as it is, in order: two shots of one take that ask alike are still two shots
     (make_many would make them one)."""
-    from .clipmaker import _make_each
-
-    return _make_each(make_clip, slots, workers)
+    return make_each(make_clip, slots, workers)
 
 
 def estimate(labelled: list[tuple[str, Slot]], model: str, budget: float | None,

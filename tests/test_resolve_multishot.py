@@ -372,3 +372,18 @@ def test_the_multi_shot_box_fills_the_run_from_one_job_in_the_browser(panel, fak
     assert [(it._track, it._start, it._duration) for it in ours(timeline)] == [
         (2, start, 24), (2, start + 24, 36), (2, start + 60, 60)]
     assert fakes.fakes["kling"].creates == 1
+
+
+def test_two_shots_that_ask_alike_are_still_two_shots_of_the_take(home, fakes):
+    resolve = FakeResolve()
+    timeline = resolve._new_project(rate="24", width=320, height=180).GetMediaPool().CreateEmptyTimeline("Twice")
+    start = timeline.GetStartFrame()
+    for at in (0, 24):
+        timeline._add(1, start + at, 24, "GEN: rain on a window", kind="generator")
+    gw = DirectGateway(resolve)
+    report = fill(gw, clip_maker(gw), model="kling-v3", multi_shot=True)
+    assert len(report.edits) == 2 and fakes.fakes["kling"].creates == 1
+    (body,) = [c.json() for c in fakes.fakes["kling"].calls_to("POST", r"/v1/videos/text2video")]
+    assert [s["duration"] for s in body["multi_prompt"]] == ["1", "2"]  # two shots, the last padded to Kling's 3 s
+    assert sorted((it._start - start, it._duration) for it in timeline.GetItemListInTrack("video", 2)) == [
+        (0, 24), (24, 24)]
