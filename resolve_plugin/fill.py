@@ -175,7 +175,8 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
                            "Fill with multi-shot and one model, or without multi-shot for takes.")
         return _fill_with_takes(gw, project, state, found, slots, make_clip, models or ([model] if model else []),
                                 variants, bin_template, workers)
-    # One engine batch (shared route limits and budget); identical requests are made once (make_many).
+    # One engine batch (shared route limits and budget); identical requests are made once (make_many), but the
+    # shots of a multi-shot take go as they are, each its own shot.
     found, slots = multishot.prepare(state, found, slots, multi_shot)  # refuses a group its model cannot take
     made = (multishot.make if any(s.group for s in slots) else make_many)(make_clip, slots, workers)
     imported = _import_once(gw, [m for ph, m in zip(found, made, strict=True) if ph.kind == "foreign"], bin_template)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from promptreel.core.catalog import Catalog, Model, default_catalog
 from promptreel.core.errors import BadInput, UnsupportedRequest, UserError
 from promptreel.core.made import MadeClip
-from promptreel.core.plan import group_shots, plan_shots, plan_slot
+from promptreel.core.plan import PlannedRequest, group_shots, plan_shots, plan_slot
 from promptreel.core.request import Slot
 
 from .clipmaker import NS, ClipMaker, make_each
@@ -135,7 +135,7 @@ def estimate(labelled: list[tuple[str, Slot]], model: str, budget: float | None,
     catalog = catalog or default_catalog()
     spec = catalog.get(model)
     slots = [s.model_copy(update={"model": model}) for _, s in labelled]
-    plans: list = []
+    plans: list[PlannedRequest | None] = []
     errors: list[str | None] = []
     for slot in slots:
         try:
@@ -145,18 +145,17 @@ def estimate(labelled: list[tuple[str, Slot]], model: str, budget: float | None,
             plans.append(None)
             errors.append(str(e))
     for run in runs(slots):
-        if any(plans[i] is None for i in run):
+        planned = [p for p in (plans[i] for i in run) if p is not None]
+        if len(planned) < len(run):
             continue
-        try:
-            if limit(spec, len(run)):
-                raise UnsupportedRequest(limit(spec, len(run)) or "", FIX)
-            joined = group_shots([plans[i] for i in run], catalog.models)
-        except UserError as e:
-            for i in run:
-                errors[i] = f"one multi-shot take: {e.problem}"
-            continue
-        for i, plan in zip(run, joined, strict=True):
-            plans[i] = plan
+        why = limit(spec, len(run))
+        if why is None:
+            try:
+                plans[run[0]:run[-1] + 1] = group_shots(planned, catalog.models)  # a run's indexes are consecutive
+            except UserError as e:
+                why = e.problem
+        for i in run if why else []:
+            errors[i] = f"{len(run)} placeholders as one multi-shot take: {why}"
     shots: dict[int, int] = {}  # a multi-shot request's shots, by request
     for plan, error in zip(plans, errors, strict=True):
         if plan is not None and error is None and plan.in_point is not None:
