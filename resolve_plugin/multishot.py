@@ -29,7 +29,9 @@ from .placeholders import Placeholder
 if TYPE_CHECKING:
     from promptreel.core.timeline.fill import Estimate
 
-FIX = "Fill them without multi-shot, choose a model that makes multi-shot takes (kling-v3), or group fewer placeholders."
+def _fix(catalog: Catalog) -> str:
+    takers = ", ".join(m.id for m in catalog.models.values() if m.max_shots > 1)  # the catalog says which
+    return f"Fill them without multi-shot, choose a model that makes multi-shot takes ({takers}), or group fewer placeholders."
 
 
 def groups(state: TimelineState, found: Sequence[Placeholder], multi_shot: bool) -> list[str]:
@@ -101,13 +103,13 @@ def check(found: Sequence[Placeholder], slots: Sequence[Slot], catalog: Catalog 
         first, model = found[run[0]], catalog.get(slots[run[0]].model or "draft")
         what = f"The {len(run)} placeholders from {first.label} (one multi-shot take)"
         if limit(model, len(run)):
-            raise UnsupportedRequest(f"{what}: {limit(model, len(run))}", FIX)
+            raise UnsupportedRequest(f"{what}: {limit(model, len(run))}", _fix(catalog))
         if len({slots[i].model for i in run}) > 1:
             raise BadInput(f"{what}: they ask for different models.", "Give them one model (--model), or one group each.")
         try:
             plan_shots([slots[i] for i in run], model)
         except UserError as e:
-            raise UnsupportedRequest(f"{what}: {e.problem}", FIX) from None
+            raise UnsupportedRequest(f"{what}: {e.problem}", _fix(catalog)) from None
 
 
 def prepare(state: TimelineState, found: list[Placeholder], slots: list[Slot], multi_shot: bool,
