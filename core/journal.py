@@ -532,9 +532,9 @@ class Journal:
             rows = self._exec("SELECT * FROM edits WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
         return [{**dict(r), "before": json.loads(r["before"]), "after": json.loads(r["after"])} for r in rows]
 
-    # --- credentials (provenance: each original and conformed clip, by content hash) ----------
+    # --- C2PA content credentials (provenance: each original and conformed clip, by content hash) ----
 
-    def record_credentials(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
+    def record_c2pa(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
                            label: str | None = None, validation: str | None = None,
                            manifest: dict[str, Any] | None = None) -> None:
         """One row per file content: `role` is "original" (the provider's download) or "conformed"
@@ -549,7 +549,7 @@ class Journal:
              json.dumps(manifest, sort_keys=True) if manifest is not None else None, now_iso()),
         )
 
-    def credentials(self, sha256: str) -> dict[str, Any] | None:
+    def c2pa_record(self, sha256: str) -> dict[str, Any] | None:
         row = self._exec("SELECT * FROM credentials WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             return None

@@ -135,7 +135,7 @@ def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = 
     take = Path(take)
     marks = Marks.of(job, take)
     found = read_credentials(take, anchors)
-    journal.record_credentials(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
+    journal.record_c2pa(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
                                label=found.label if found else None, validation=found.validation if found else None,
                                manifest=found.store if found else None)
     sidecar = sidecar_path(take)
@@ -165,7 +165,7 @@ def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Sign
     clip = Path(clip)
     original = keep_original(Path(take), clip)
     found = read_credentials(original, anchors)
-    journal.record_credentials(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
+    journal.record_c2pa(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
                                label=found.label if found else None, validation=found.validation if found else None,
                                manifest=found.store if found else None)
     own = read_credentials(clip, anchors)
@@ -173,7 +173,7 @@ def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Sign
         signing.sign(clip, original, marks.ai_generated, marks.fields())
         own = read_credentials(clip, anchors)
     clip_sha = file_sha256(clip)
-    journal.record_credentials(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
+    journal.record_c2pa(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
                                parent_sha256=marks.original_sha256, label=own.label if own else None,
                                validation=own.validation if own else None, manifest=own.store if own else None)
     sidecar = sidecar_path(clip)
@@ -218,7 +218,7 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
     if not path.is_file():
         raise BadInput(f"There is no file {path}.", "Give the path of a clip promptreel conformed.")
     sha = file_sha256(path)
-    row = journal.credentials(sha)
+    row = journal.c2pa_record(sha)
     sidecar = _read_sidecar(path)
     marks = Marks.from_tags(container_tags(path))
     if marks is None and sidecar is not None:
@@ -237,7 +237,7 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
         marks = Marks(is_ai_generated(job.model), job.model, job.route_key, job.id,
                       prompt_sha256(job.request.get("prompt", "")), original_sha)
 
-    recorded = journal.credentials(original_sha)
+    recorded = journal.c2pa_record(original_sha)
     candidates = [path] if is_original else []
     if sidecar is not None:
         candidates.append(path.parent / sidecar["original"]["file"])
