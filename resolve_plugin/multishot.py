@@ -24,7 +24,7 @@ from promptreel.core.request import Slot
 from .clipmaker import NS, ClipMaker, make_each
 from .costs import CostEstimate, CostLine
 from .gateway import Item, TimelineState
-from .placeholders import Placeholder
+from .placeholders import ResolvePlaceholder
 
 if TYPE_CHECKING:
     from promptreel.core.timeline.fill import Estimate
@@ -34,7 +34,7 @@ def _fix(catalog: Catalog) -> str:
     return f"Fill them without multi-shot, choose a model that makes multi-shot takes ({takers}), or group fewer placeholders."
 
 
-def groups(state: TimelineState, found: Sequence[Placeholder], multi_shot: bool) -> list[str]:
+def groups(state: TimelineState, found: Sequence[ResolvePlaceholder], multi_shot: bool) -> list[str]:
     """Each placeholder's group: its `promptreel.group` metadata, else (with `multi_shot`) its run of placeholders
     back to back on one track, named `V<track>@<first frame>`; "" for none."""
     out = []
@@ -53,7 +53,7 @@ def groups(state: TimelineState, found: Sequence[Placeholder], multi_shot: bool)
     return out
 
 
-def arrange(found: list[Placeholder], slots: list[Slot], names: list[str]) -> tuple[list[Placeholder], list[Slot]]:
+def arrange(found: list[ResolvePlaceholder], slots: list[Slot], names: list[str]) -> tuple[list[ResolvePlaceholder], list[Slot]]:
     """The placeholders and their slots in record order, each group's members moved up to its first (the planner
     joins consecutive slots only), every slot carrying its group."""
     order: dict[str, list[int]] = {}
@@ -96,7 +96,7 @@ def refuse_in_estimates(estimates: list[Estimate], catalog: Catalog | None = Non
     return estimates
 
 
-def check(found: Sequence[Placeholder], slots: Sequence[Slot], catalog: Catalog | None = None) -> None:
+def check(found: Sequence[ResolvePlaceholder], slots: Sequence[Slot], catalog: Catalog | None = None) -> None:
     """Refuse, before anything is spent, a group its model cannot make as one take."""
     catalog = catalog or default_catalog()
     for run in runs(slots):
@@ -112,8 +112,8 @@ def check(found: Sequence[Placeholder], slots: Sequence[Slot], catalog: Catalog 
             raise UnsupportedRequest(f"{what}: {e.problem}", _fix(catalog)) from None
 
 
-def prepare(state: TimelineState, found: list[Placeholder], slots: list[Slot], multi_shot: bool,
-            catalog: Catalog | None = None) -> tuple[list[Placeholder], list[Slot]]:
+def prepare(state: TimelineState, found: list[ResolvePlaceholder], slots: list[Slot], multi_shot: bool,
+            catalog: Catalog | None = None) -> tuple[list[ResolvePlaceholder], list[Slot]]:
     """`found` and `slots` arranged for a multi-shot fill and checked (nothing spent); as they are without groups."""
     names = groups(state, found, multi_shot)
     if not any(names):
