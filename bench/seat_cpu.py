@@ -95,7 +95,7 @@ def timed_async(name, fn):
 
 for method in ("add_job", "update", "set_state", "set_submitting", "set_submitted", "set_error", "get", "job",
                "claim", "claim_holder", "renew", "release", "charge", "reserve", "cache_get", "cache_put",
-               "record_credentials", "transaction", "charged_to_sandbox"):
+               "record_c2pa", "transaction", "charged_to_sandbox"):
     setattr(Journal, method, timed("journal." + method, getattr(Journal, method), nested=False))
 statements = collections.Counter()  # what reached PostgreSQL: each a round trip (a transaction adds two)
 _execute, _transaction = store.Postgres.execute, store.Postgres.transaction

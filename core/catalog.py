@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .catalog_file import CatalogFile, UpdateRefused, installed_file, shipped_version
 from .errors import BadInput, UnknownModel, UnsupportedRequest, UserError
-from .tomlfile import read_user_file
+from .tomlfile import read_user_file, shipped
 
 Input = Literal["first_frame", "last_frame", "reference_images", "extend", "remix"]
 # How core/prompts assembles a prompt from shot fields; "generic" when an entry names none.
@@ -353,11 +354,54 @@ def _apply_retired(models: dict[str, Any], retired: dict[str, dict[str, Any]]) -
     return out
 
 
+def build_catalog(models: dict[str, Any]) -> Catalog:
+    """The catalog of these model tables (id -> fields); pydantic's ValidationError (a TypeError for an entry
+    that is not a table) when one does not validate."""
+    return Catalog(models={mid: Model(id=mid, **spec) for mid, spec in models.items()})
+
+
+# --- the catalog's base: the shipped snapshot, or a signed update installed over it (core/catalog_update.py)
+
+def validated(update: CatalogFile, name: str = "the update") -> CatalogFile:
+    """`update`, once every model in it validates as the loader builds it; refused otherwise."""
+    try:
+        build_catalog(update.models)
+    except (ValidationError, ValueError, TypeError, AttributeError) as e:
+        first = str(e).splitlines()
+        detail = " ".join(first[:3]) if first else type(e).__name__
+        raise UpdateRefused(f"Catalog update {name} fails validation: {detail}.",
+                            "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
+    return update
+
+
+def installed_update() -> CatalogFile | None:
+    """The last good update, or None. It was verified when installed; a copy that no longer parses is ignored
+    (the shipped snapshot serves) rather than stopping every command."""
+    update = installed_file()
+    try:
+        return validated(update) if update is not None else None
+    except UserError:
+        return None
+
+
+def base_models() -> dict[str, Any]:
+    """The catalog's base: the installed update when it is newer than the shipped snapshot, else the snapshot
+    (a release that ships a newer catalog wins over an older update)."""
+    update = installed_update()
+    if update is not None and update.catalog_version > shipped_version():
+        return update.models
+    models: dict[str, Any] = shipped("catalog.toml").get("models", {})
+    return models
+
+
+def current_version() -> int:
+    update = installed_update()
+    return max(update.catalog_version if update else 0, shipped_version())
+
+
 def load_catalog(user_file: Path | None = None, with_retired: bool = True) -> Catalog:
     """The shipped catalog, with the user's file (if any) merged over it and, unless `with_retired`
     is False, the routes vendors have answered "model gone" for marked retired."""
-    from .catalog_update import base_models
-
     models = base_models()  # the shipped snapshot, or the signed update installed over it
     if user_file is not None:
         user = read_user_file(Path(user_file), "Catalog file", "Fix catalog_file in settings or create the file.")
@@ -370,7 +414,7 @@ def load_catalog(user_file: Path | None = None, with_retired: bool = True) -> Ca
     if with_retired:
         models = _apply_retired(models, retired_routes())
     try:
-        return Catalog(models={mid: Model(id=mid, **spec) for mid, spec in models.items()})
+        return build_catalog(models)
     except ValidationError as e:
         where = f" (after merging {user_file})" if user_file else ""
         raise BadInput(f"The model catalog is invalid{where}: {e}", "Fix the entry named above.") from None

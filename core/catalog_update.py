@@ -13,47 +13,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadInput, UserError
-from .tomlfile import TOMLDecodeError, loads, shipped
+from .catalog import Model, default_catalog, validated
+from .catalog_file import CatalogFile, UpdateRefused, installed_dir, read
+from .errors import BadInput
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from .catalog import Model
     from .settings import Settings
 
-SCHEMA_VERSION = 1
 # Where the project publishes its signed catalog (and CATALOG.sig beside it); `catalog_update_url` in settings
 # points a studio's seats at its own.
 PUBLISHED_URL = "https://promptreel.github.io/catalog/catalog.toml"
-INSTALLED = "catalog_update"  # folder in the data folder: the last good update and its signature
-META = ("schema_version", "catalog_version", "published_at", "expires_on")
-
-
-class UpdateRefused(UserError):
-    """An update that cannot be installed; the installed catalog is unchanged."""
-
-
-@dataclass
-class CatalogFile:
-    """A parsed, validated catalog update."""
-
-    data: bytes
-    suffix: str  # ".toml" or ".json"
-    catalog_version: int
-    published_at: str
-    expires_on: date
-    models: dict[str, Any] = field(default_factory=dict)
-    signature: bytes = b""  # the detached signature it was verified with, kept beside the installed copy
 
 
 # --- keys and signatures -----------------------------------------------------------------------
@@ -140,83 +118,7 @@ def keygen(stem: Path) -> tuple[Path, Path]:
 
 def parse(data: bytes, name: str = "the update") -> CatalogFile:
     """The update's fields and models, validated as the catalog loader would; refused when malformed."""
-    from pydantic import ValidationError
-
-    from .catalog import Catalog, Model
-
-    text = data.decode("utf-8", errors="replace")
-    suffix = ".json" if text.lstrip().startswith("{") else ".toml"
-    try:
-        raw = json.loads(text) if suffix == ".json" else loads(text)
-    except (ValueError, TOMLDecodeError) as e:
-        raise UpdateRefused(f"Catalog update {name} is malformed ({str(e).splitlines()[0]}).",
-                            "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
-    if not isinstance(raw, dict):
-        raise UpdateRefused(f"Catalog update {name} is malformed (not a table).", "The installed catalog is unchanged.")
-    missing = [k for k in (*META, "models") if k not in raw]
-    if missing:
-        raise UpdateRefused(f"Catalog update {name} lacks {', '.join(missing)}.",
-                            "It is not a promptreel catalog update; the installed catalog is unchanged.")
-    if raw["schema_version"] != SCHEMA_VERSION:
-        raise UpdateRefused(f"Catalog update {name} has schema_version {raw['schema_version']!r}; this promptreel "
-                            f"reads {SCHEMA_VERSION}.", "Upgrade promptreel; the installed catalog is unchanged.")
-    try:
-        version = raw["catalog_version"]
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise ValueError("catalog_version must be an integer")
-        expires = raw["expires_on"]
-        if isinstance(expires, datetime):
-            expires = expires.date()
-        elif not isinstance(expires, date):
-            expires = date.fromisoformat(str(expires))
-        models = raw["models"]
-        Catalog(models={mid: Model(id=mid, **spec) for mid, spec in models.items()})
-    except (ValidationError, ValueError, TypeError, AttributeError) as e:
-        first = str(e).splitlines()
-        detail = " ".join(first[:3]) if first else type(e).__name__
-        raise UpdateRefused(f"Catalog update {name} fails validation: {detail}.",
-                            "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
-    return CatalogFile(data, suffix, version, str(raw["published_at"]), expires, models)
-
-
-# --- the installed copy and the shipped snapshot -----------------------------------------------------
-
-def installed_dir() -> Path:
-    from .settings import home
-
-    return home() / INSTALLED
-
-
-def installed() -> CatalogFile | None:
-    """The last good update, or None. It was verified when installed; a copy that no longer parses is ignored
-    (the shipped snapshot serves) rather than stopping every command."""
-    for suffix in (".toml", ".json"):
-        path = installed_dir() / f"catalog{suffix}"
-        if path.is_file():
-            try:
-                return parse(path.read_bytes(), str(path))
-            except UserError:
-                return None
-    return None
-
-
-def shipped_version() -> int:
-    return int(shipped("catalog_meta.toml").get("catalog_version", 0))
-
-
-def base_models() -> dict[str, Any]:
-    """The catalog's base: the installed update when it is newer than the shipped snapshot, else the snapshot
-    (a release that ships a newer catalog wins over an older update)."""
-    update = installed()
-    if update is not None and update.catalog_version > shipped_version():
-        return update.models
-    models: dict[str, Any] = shipped("catalog.toml").get("models", {})
-    return models
-
-
-def current_version() -> int:
-    update = installed()
-    return max(update.catalog_version if update else 0, shipped_version())
+    return validated(read(data, name), name)
 
 
 # --- fetching -------------------------------------------------------------------------------------
@@ -282,8 +184,6 @@ def install(update: CatalogFile) -> None:
         if other != update.suffix:
             (folder / f"catalog{other}").unlink(missing_ok=True)
             (folder / f"catalog{other}.sig").unlink(missing_ok=True)
-    from .catalog import default_catalog
-
     default_catalog.cache_clear()
 
 
@@ -291,8 +191,6 @@ def install(update: CatalogFile) -> None:
 
 def changes(old: dict[str, Any], new: dict[str, Any], today: date | None = None) -> list[str]:
     """Lines naming the models added, retired, re-priced and whose routes moved, from `old` to `new`."""
-    from .catalog import Model
-
     def build(models: dict[str, Any]) -> dict[str, Model]:
         out = {}
         for mid, spec in models.items():

@@ -351,6 +351,7 @@ class Engine:
                     raise expired from None
                 media = await fresh_media()  # its URL may have lapsed between the two calls: once more
         log.info("job %s: take fetched again from %s into %s (no charge)", job.id, proto.route.protocol, final)
+        await asyncio.to_thread(self._record_provenance, job, final, True)
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return replace(self._result(job.id, info=info), path=final, cost=0.0)
 
@@ -996,14 +997,15 @@ class Engine:
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return self._result(job.id, info=info)
 
-    def _record_provenance(self, job: Job, take: Path) -> None:
-        """The take's credentials in the journal and its sidecar beside it (core/provenance.py). The take is
-        paid for and good whatever happens here, so a failure is logged, never raised."""
+    def _record_provenance(self, job: Job, take: Path, refetched: bool = False) -> None:
+        """The take's credentials in the journal and its sidecar beside it (core/provenance.py); `refetched`: a
+        copy of `job`'s take downloaded again. The take is good whatever happens here, so a failure is logged,
+        never raised."""
         from .c2pa import trust_anchors
         from .provenance import record_take
 
         try:
-            record_take(self.journal, take, job, trust_anchors(self.settings))
+            record_take(self.journal, take, job, trust_anchors(self.settings), refetched)
         except Exception as e:  # noqa: BLE001 - a bad trust file or a full disk must not lose a paid take
             log.warning("job %s: provenance not recorded: %s", job.id, redact(str(e)))
 

@@ -532,25 +532,27 @@ class Journal:
             rows = self._exec("SELECT * FROM edits WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
         return [{**dict(r), "before": json.loads(r["before"]), "after": json.loads(r["after"])} for r in rows]
 
-    # --- credentials (provenance: each original and conformed clip, by content hash) ----------
+    # --- C2PA content credentials (provenance: each original and conformed clip, by content hash) ----
 
-    def record_credentials(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
-                           label: str | None = None, validation: str | None = None,
-                           manifest: dict[str, Any] | None = None) -> None:
+    def record_c2pa(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
+                    label: str | None = None, validation: str | None = None,
+                    manifest: dict[str, Any] | None = None) -> None:
         """One row per file content: `role` is "original" (the provider's download) or "conformed"
-        (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any."""
+        (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any. `path` is
+        kept as takes and cache entries are (relative to media_root when under it), so every seat finds it."""
         self._exec(
             "INSERT INTO credentials (sha256, job_id, role, path, parent_sha256, manifest_label, validation,"
             " manifest, recorded_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO UPDATE SET"
             " job_id = excluded.job_id, role = excluded.role, path = excluded.path,"
             " parent_sha256 = excluded.parent_sha256, manifest_label = excluded.manifest_label,"
             " validation = excluded.validation, manifest = excluded.manifest, recorded_at = excluded.recorded_at",
-            (sha256, job_id, role, str(path), parent_sha256, label, validation,
+            (sha256, job_id, role, self.stored_path(path), parent_sha256, label, validation,
              json.dumps(manifest, sort_keys=True) if manifest is not None else None, now_iso()),
         )
 
-    def credentials(self, sha256: str) -> dict[str, Any] | None:
+    def c2pa_record(self, sha256: str) -> dict[str, Any] | None:
         row = self._exec("SELECT * FROM credentials WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             return None
-        return {**dict(row), "manifest": json.loads(row["manifest"]) if row["manifest"] else None}
+        return {**dict(row), "path": str(self.media_path(row["path"])) if row["path"] else row["path"],
+                "manifest": json.loads(row["manifest"]) if row["manifest"] else None}

@@ -29,7 +29,7 @@ from typing import Any
 from .c2pa import Credentials, Signing, read_credentials, summarise
 from .errors import BadInput
 from .files import write_atomic
-from .journal import Job, Journal
+from .journal import Job, Journal, now_iso
 from .request import file_sha256
 
 TAG = "promptreel_"  # container tag prefix
@@ -129,15 +129,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = None) -> Path:
+def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = None, refetched: bool = False) -> Path:
     """A finished take, untouched: read its credentials (never over the network), record them in the journal
-    as the original of `job`, and write the sidecar beside it. Returns the sidecar's path."""
+    as the original of `job`, and write the sidecar beside it. Returns the sidecar's path.
+
+    `refetched`: the take is this seat's copy of `job`'s take, downloaded again (`resume --refetch`) at no
+    charge. Its sidecar says so; the journal's row of the same content, from the seat that made it, is kept."""
     take = Path(take)
     marks = Marks.of(job, take)
     found = read_credentials(take, anchors)
-    journal.record_credentials(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
-                               label=found.label if found else None, validation=found.validation if found else None,
-                               manifest=found.store if found else None)
+    if not refetched or journal.c2pa_record(marks.original_sha256) is None:
+        journal.record_c2pa(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
+                            label=found.label if found else None, validation=found.validation if found else None,
+                            manifest=found.store if found else None)
     sidecar = sidecar_path(take)
     _write_json(sidecar, {
         "disclosure": marks.disclosure,
@@ -145,6 +149,8 @@ def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = 
         "role": "original",
         "original": {"file": take.name, "sha256": marks.original_sha256,
                      "credentials": found and found.summary(), "manifest_store": found.store if found else None},
+        **({"refetched": {"copy_of": job.id, "model": job.model, "cost": 0.0, "fetched_at": now_iso()}}
+           if refetched else {}),
     })
     return sidecar
 
@@ -165,17 +171,17 @@ def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Sign
     clip = Path(clip)
     original = keep_original(Path(take), clip)
     found = read_credentials(original, anchors)
-    journal.record_credentials(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
-                               label=found.label if found else None, validation=found.validation if found else None,
-                               manifest=found.store if found else None)
+    journal.record_c2pa(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
+                        label=found.label if found else None, validation=found.validation if found else None,
+                        manifest=found.store if found else None)
     own = read_credentials(clip, anchors)
     if own is None and signing is not None:
         signing.sign(clip, original, marks.ai_generated, marks.fields())
         own = read_credentials(clip, anchors)
     clip_sha = file_sha256(clip)
-    journal.record_credentials(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
-                               parent_sha256=marks.original_sha256, label=own.label if own else None,
-                               validation=own.validation if own else None, manifest=own.store if own else None)
+    journal.record_c2pa(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
+                        parent_sha256=marks.original_sha256, label=own.label if own else None,
+                        validation=own.validation if own else None, manifest=own.store if own else None)
     sidecar = sidecar_path(clip)
     _write_json(sidecar, {
         "disclosure": marks.disclosure,
@@ -218,7 +224,7 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
     if not path.is_file():
         raise BadInput(f"There is no file {path}.", "Give the path of a clip promptreel conformed.")
     sha = file_sha256(path)
-    row = journal.credentials(sha)
+    row = journal.c2pa_record(sha)
     sidecar = _read_sidecar(path)
     marks = Marks.from_tags(container_tags(path))
     if marks is None and sidecar is not None:
@@ -237,7 +243,7 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
         marks = Marks(is_ai_generated(job.model), job.model, job.route_key, job.id,
                       prompt_sha256(job.request.get("prompt", "")), original_sha)
 
-    recorded = journal.credentials(original_sha)
+    recorded = journal.c2pa_record(original_sha)
     candidates = [path] if is_original else []
     if sidecar is not None:
         candidates.append(path.parent / sidecar["original"]["file"])
@@ -267,6 +273,7 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
         "marks": marks.fields() if marks else None,
         "clip_credentials": own.summary() if own else None,
         "sidecar": str(sidecar_path(path)) if sidecar is not None else None,
+        "refetched": sidecar.get("refetched") if sidecar is not None else None,  # a seat's copy, downloaded again
         "job": None if job is None else {
             "job_id": job.id, "model": job.model, "route": job.route_key, "provider_job_id": job.provider_job_id,
             "state": job.state.value, "created_at": job.created_at},

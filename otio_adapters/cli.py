@@ -410,7 +410,7 @@ def promote(take_id, final, timeline, out, media_dir, fps_mode, fit, codec, budg
         click.echo(json.dumps({"take": final_take.as_dict(), "source": take.id,
                                "timeline": str(written) if written else None, "note": note}, indent=2))
         return
-    where = f" in {ph.track} {ph.timecode} of {written}" if written else ""
+    where = f" in {ph.track} {ph.timecode} of {written}" if written and ph is not None else ""
     click.echo(f"promoted {take.id} ({take.model}) to {final_take.id} ({final_take.model}, "
                f"${float(final_take.provenance.get('cost') or 0):.2f}){where}\n    {final_take.path}")
     if note:

@@ -32,7 +32,9 @@ from ..core.timeline.metadata import NS
 from ..core.timeline.timebase import rational, time_range, timecode_to_frame
 
 
-class Shot(BaseModel):
+class ShotRow(BaseModel):
+    """One row of a shot list (core/request.py's `Shot` is one shot of a multi-shot generation)."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     shot: str = Field(min_length=1)
@@ -70,7 +72,7 @@ class Shot(BaseModel):
                            "Give frames (48), seconds (2s) or timecode (00:00:02:00).") from None
 
 
-def parse_shots(text: str, suffix: str) -> list[Shot]:
+def parse_shots(text: str, suffix: str) -> list[ShotRow]:
     suffix = suffix.lower()
     if suffix == ".json":
         try:
@@ -93,7 +95,7 @@ def parse_shots(text: str, suffix: str) -> list[Shot]:
             raise BadInput(f"Shot list row {n} is not a record.", "Each row needs shot, duration and prompt.")
         row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
         try:
-            shot = Shot(**{k: v for k, v in row.items() if k != "fields"})
+            shot = ShotRow(**{k: v for k, v in row.items() if k != "fields"})
         except ValidationError as e:
             fields = ", ".join(str(err["loc"][0]) for err in e.errors())
             raise BadInput(f"Shot list row {n} has a missing or bad {fields}.",
@@ -104,10 +106,10 @@ def parse_shots(text: str, suffix: str) -> list[Shot]:
     return shots
 
 
-_COLUMNS = set(Shot.model_fields)
+_COLUMNS = set(ShotRow.model_fields)
 
 
-def _structured(shot: Shot, row: dict, n: int, templates: TemplateCache) -> Shot:
+def _structured(shot: ShotRow, row: dict, n: int, templates: TemplateCache) -> ShotRow:
     """The row's shot fields and template values; refuses an unknown template or a missing value."""
     where = f"Shot list row {n} (shot {shot.shot})"
     nested = row.get("fields") or {}  # JSON may group them: {"fields": {"subject": ...}}
@@ -148,7 +150,7 @@ def _markdown_rows(text: str) -> list[dict]:
     return [dict(zip(header, row)) for row in cells[1:]]
 
 
-def build_board(shots: list[Shot], rate: Fraction, start_timecode: str = "01:00:00:00", name: str = "storyboard",
+def build_board(shots: list[ShotRow], rate: Fraction, start_timecode: str = "01:00:00:00", name: str = "storyboard",
                 size: Size | None = None, bit_depth: int | None = None) -> otio.schema.Timeline:
     """One video track of placeholder clips (SolidColor generators) carrying each shot's prompt."""
     track = otio.schema.Track(name="Video 1", kind=otio.schema.TrackKind.Video)

@@ -170,9 +170,10 @@ def catalog_update_check() -> Check:
     it keeps serving, but the market it describes has moved on."""
     from datetime import date
 
-    from promptreel.core.catalog_update import installed, shipped_version
+    from promptreel.core.catalog import installed_update
+    from promptreel.core.catalog_file import shipped_version
 
-    update = installed()
+    update = installed_update()
     if update is None or update.catalog_version <= shipped_version():
         return Check("catalog update", True, f"the shipped catalog ({shipped_version()}); `promptreel models update "
                      "--check` looks for a newer one", section="promptreel")

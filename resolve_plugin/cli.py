@@ -128,7 +128,9 @@ def edits() -> None:
 @click.option("--frames-from-neighbours", is_flag=True,
               help="Give models that take them the last frame of the shot before and the first of the shot after, "
                    "read from their media.")
-def fill_placeholders(item_ids, model, frames_from_neighbours: bool) -> None:
+@click.option("--multi-shot", is_flag=True,
+              help="Placeholders back to back on one track become one multi-shot take (Kling 3.0), a shot each.")
+def fill_placeholders(item_ids, model, frames_from_neighbours: bool, multi_shot: bool) -> None:
     """Fill the placeholders of the open timeline frame-exact, each on the first free track above it (a draft's
     media replaced in place). `resolve revert ID` undoes one."""
     from promptreel.core import settings
@@ -142,10 +144,12 @@ def fill_placeholders(item_ids, model, frames_from_neighbours: bool) -> None:
     gw = connect()
     report = do_fill(gw, clip_maker(gw), item_ids=list(item_ids) or None, bit_depth=chosen.bit_depth,
                      bin_template=chosen.bin, model=model or chosen.model,
-                     stills_dir=settings.home() / "stills" if frames_from_neighbours else None)
+                     stills_dir=settings.home() / "stills" if frames_from_neighbours else None, multi_shot=multi_shot)
     for record in report.edits:
         click.echo(f"Filled '{record.placeholder_name}' on V{record.placeholder_track} at frame "
                    f"{record.placeholder_start} (edit {record.id}).")
+    if len(report.edits) > 1:
+        click.echo(f"Undo the whole fill: promptreel resolve revert {' '.join(r.id for r in report.edits)}")
     for what, why in report.failed:
         click.echo(f"Not filled: {what}: {why}", err=True)
 
@@ -215,16 +219,17 @@ def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int, sp
 
 
 @resolve.command()
-@click.argument("edit_id")
-def revert(edit_id: str) -> None:
-    """Undo one recorded fill in the open Resolve timeline."""
+@click.argument("edit_ids", nargs=-1, required=True, metavar="EDIT_ID...")
+def revert(edit_ids: tuple[str, ...]) -> None:
+    """Undo recorded fills in the open Resolve timeline: one, or every placement of a fill (newest first)."""
     from .connect import connect
     from .edits import load
-    from .fill import revert as do_revert
+    from .fill import revert_all
 
-    load(edit_id)  # an unknown id is refused before reaching for Resolve
-    record = do_revert(connect(), edit_id)
-    click.echo(f"Reverted {record.id}: '{record.placeholder_name}' is back.")
+    for edit_id in edit_ids:
+        load(edit_id)  # an unknown id is refused before reaching for Resolve
+    for record in revert_all(connect(), list(edit_ids)):
+        click.echo(f"Reverted {record.id}: '{record.placeholder_name}' is back.")
 
 
 @click.command()

@@ -36,7 +36,7 @@ def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> 
     unique: dict[str, Slot] = {}
     for key, slot in zip(keys, slots, strict=True):
         unique.setdefault(key, slot)  # each request's first slot
-    made = dict(zip(unique, _make_each(make_clip, list(unique.values()), workers), strict=True))
+    made = dict(zip(unique, make_each(make_clip, list(unique.values()), workers), strict=True))
     return [replace(made[k], slot=slot) for k, slot in zip(keys, slots, strict=True)]  # each slot's own name
 
 
@@ -45,7 +45,8 @@ def request_key(slot: Slot) -> str:
     return slot.model_dump_json(exclude={"name"})
 
 
-def _make_each(make_clip: ClipMaker, slots: Sequence[Slot], workers: int) -> list[MadeClip]:
+def make_each(make_clip: ClipMaker, slots: Sequence[Slot], workers: int) -> list[MadeClip]:
+    """A clip (or the reason for none) for every slot as given, alike or not: one batch if the maker has `many`."""
     many = getattr(make_clip, "many", None)
     if many is not None:
         return many(list(slots))

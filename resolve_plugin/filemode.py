@@ -31,7 +31,7 @@ import secrets
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -55,6 +55,7 @@ from promptreel.core.timeline.fill import Estimate, fill_tracks, scan_timeline
 from promptreel.core.timeline.filler import FillOptions, engine_filler
 from promptreel.core.timeline.metadata import NS, is_resolve_shaped
 
+from . import multishot
 from .costs import CostEstimate, CostLine
 from .panel_settings import PanelSettings
 
@@ -228,11 +229,14 @@ def write_export(timeline: Timeline, out: Path) -> Path:
 
 
 def scan(timeline: Timeline, s: PanelSettings | None = None,
-         catalog: Catalog | None = None) -> list[Estimate]:
-    """The timeline's placeholders, each priced on its model (the panel's, else its own); nothing is changed."""
+         catalog: Catalog | None = None, multi_shot: bool = False) -> list[Estimate]:
+    """The timeline's placeholders, each priced on its model (the panel's, else its own); nothing is changed.
+    With `multi_shot`, runs back to back on one track are priced as one take (resolve_plugin/multishot.py)."""
     if s is None:
         return scan_timeline(timeline, catalog=catalog)[0]
-    return scan_timeline(timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10, catalog=catalog)[0]
+    return multishot.refuse_in_estimates(scan_timeline(
+        timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10, catalog=catalog, multi_shot=multi_shot)[0],
+        catalog)
 
 
 def _look(path: Path, sig: tuple[int, int]) -> _Seen:
@@ -275,15 +279,17 @@ class Prepared:
     timeline: Timeline
     slots: int
     cost: CostEstimate
+    multi_shot: bool = False
 
 
-def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True) -> Prepared:
+def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True,
+            multi_shot: bool = False) -> Prepared:
     """Read and price an export. With `check`, refuse it here (no placeholders, a slot its model cannot
     make, over the budget), before any money is spent."""
     tl = read_export(export)
     lines = [CostLine(label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.slot.prompt[:40]}'",
                       frames=e.slot.frames, model=e.slot.model or s.model, cost_usd=round(e.cost, 4), error=e.error)
-             for e in scan(tl, s, catalog)]
+             for e in scan(tl, s, catalog, multi_shot)]
     cost = CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
     if check:
         if not lines:
@@ -296,11 +302,12 @@ def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, chec
                 f"{len(refused)} placeholder(s) cannot be made on {s.model}: {refused[0].label}: {refused[0].error}",
                 "Choose another model in the panel's settings, or change those placeholders.")
         cost.refuse_if_over("This fill")
-    return Prepared(export, tl, len(lines), cost)
+    return Prepared(export, tl, len(lines), cost, multi_shot)
 
 
-def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None) -> CostEstimate:
-    return prepare(path, s, catalog, check=False).cost
+def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None,
+                    multi_shot: bool = False) -> CostEstimate:
+    return prepare(path, s, catalog, check=False, multi_shot=multi_shot).cost
 
 
 class FileRun(BaseModel):
@@ -380,8 +387,9 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
     save_run(run)
 
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
-    report = fill_tracks(tl.tracks, filler or engine_filler, run_options(export, s, run, on_event), size=s.size,
-                         bit_depth=s.bit_depth or 10, global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    options = replace(run_options(export, s, run, on_event), multi_shot=prepared.multi_shot)
+    report = fill_tracks(tl.tracks, filler or engine_filler, options, size=s.size, bit_depth=s.bit_depth or 10,
+                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
     write_beside(tl, export, run)
     run.filled = len(report.filled)
     run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]

@@ -29,19 +29,19 @@ from fractions import Fraction
 from pathlib import Path
 
 from promptreel.core.catalog import default_catalog
-from promptreel.core.errors import UserError
+from promptreel.core.errors import BadInput, UserError
 from promptreel.core.made import MadeClip
 from promptreel.core.request import Slot
 from promptreel.core.stills import frame_still
 from promptreel.core.takes import record_takes, take_slots, worded_for
 
-from . import edits
+from . import edits, multishot
 from .bins import DEFAULT_BIN, ToImport, import_many, import_tagged, take_name
 from .clipmaker import NS, ClipMaker, make_many, provenance
 from .edits import EditRecord, Placed, Replaced, ShotTakes, Use, using_journal
 from .errors import NoPlaceholders, NoProject, NoTimeline, PlaceholderProblem, PlacementFailed, ResolveRefused
 from .gateway import Clip, Gateway, Item, ProjectInfo, TimelineState, Track
-from .placeholders import Placeholder, check_fillable, find_placeholders, prompt_spec
+from .placeholders import ResolvePlaceholder, check_fillable, find_placeholders, prompt_spec
 from .target import ConformTarget, parse_timeline_rate, target_from_settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,10 @@ TRACK_NAME = "promptreel"
 
 
 @dataclass
-class FillReport:
+class ResolveFillReport:
+    """What a fill in Resolve did: the edits made, what failed, the takes per placeholder (core/timeline's
+    `FillReport` is the OTIO fill's)."""
+
     edits: list[EditRecord] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (placeholder or take label, what went wrong)
     takes: list[ShotTakes] = field(default_factory=list)  # per placeholder, for an A/B or variants fill
@@ -65,7 +68,7 @@ def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectIn
     return project, target_from_settings(project.settings, bit_depth)
 
 
-def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = None,
+def slot_for(ph: ResolvePlaceholder, target: ConformTarget, first_frame: Path | None = None,
              last_frame: Path | None = None, model: str | None = None) -> Slot:
     """The placeholder's slot on `model`; a `gen: template=…` prompt is built for that model's family
     (unknown template, missing value: refused naming the placeholder, before anything is spent)."""
@@ -76,7 +79,7 @@ def slot_for(ph: Placeholder, target: ConformTarget, first_frame: Path | None = 
     return _worded(ph, slot, [model or "draft"])
 
 
-def _worded(ph: Placeholder, slot: Slot, models: list[str]) -> Slot:
+def _worded(ph: ResolvePlaceholder, slot: Slot, models: list[str]) -> Slot:
     """`slot` worded for the first of `models`, each of them checked; errors name the placeholder."""
     if slot.spec is None:
         return slot
@@ -88,7 +91,7 @@ def _worded(ph: Placeholder, slot: Slot, models: list[str]) -> Slot:
     return worded[0]
 
 
-def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder, folder: Path,
+def neighbour_stills(gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, folder: Path,
                      rate: Fraction | None = None) -> tuple[Path | None, Path | None]:
     """The frames just before and just after the slot, for models that take first/last frames: the shot shown
     there (the topmost enabled clip) read from its media at the source frame it shows (its in point, at the
@@ -110,7 +113,7 @@ def neighbour_stills(gw: Gateway, state: TimelineState, ph: Placeholder, folder:
     return out[0], out[1]
 
 
-def _neighbours(gw: Gateway, state: TimelineState, ph: Placeholder, folder: Path, rate: Fraction,
+def _neighbours(gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, folder: Path, rate: Fraction,
                 model: str | None) -> tuple[Path | None, Path | None]:
     """The neighbour stills `model` takes (both when the ClipMaker chooses the model): a first frame, and a last
     frame only with it (no route takes a last frame alone, as a fill's would be)."""
@@ -136,7 +139,7 @@ def _media_still(state: TimelineState, item: Item, frame: int, rate: Fraction | 
     return frame_still(Path(clip.path), source, media_rate, folder)
 
 
-def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None) -> list[Placeholder]:
+def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None) -> list[ResolvePlaceholder]:
     """The timeline's placeholders (those with `item_ids`, if given); refuses when there are none."""
     found = find_placeholders(state)
     if item_ids is not None:
@@ -150,12 +153,15 @@ def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None)
 
 def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
          bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None,
-         model: str | None = None, models: list[str] | None = None, variants: int = 1) -> FillReport:
+         model: str | None = None, models: list[str] | None = None, variants: int = 1,
+         multi_shot: bool = False) -> ResolveFillReport:
     """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
     concurrently, placement in record order; each item ends either filled and verified, or as it was.
     With `stills_dir`, the frames before and after each slot go to the model as first/last frames;
     `model` goes on every slot (None: the ClipMaker's own choice). With `models` (an A/B) or
-    `variants` > 1, each placeholder gets every take (see the module's docstring)."""
+    `variants` > 1, each placeholder gets every take (see the module's docstring). With `multi_shot`, each run
+    of placeholders back to back on one track is one multi-shot take (as a shared `promptreel.group` always is:
+    resolve_plugin/multishot.py)."""
     project, target = conform_target(gw, bit_depth)
     # The one read of the whole timeline for this fill (every call is a round trip to Resolve); it is kept
     # current as clips are placed, and each placement is proven by reading back only its track's range.
@@ -167,12 +173,17 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     slots = [slot_for(ph, target, *(_neighbours(gw, state, ph, stills_dir, target.rate, model) if stills_dir
                                     else (None, None)), model=model) for ph in found]
     if models is not None or variants > 1:
+        if multi_shot:
+            raise BadInput("A multi-shot fill makes one take per group, not A/B takes or variants.",
+                           "Fill with multi-shot and one model, or without multi-shot for takes.")
         return _fill_with_takes(gw, project, state, found, slots, make_clip, models or ([model] if model else []),
                                 variants, bin_template, workers)
-    # One engine batch (shared route limits and budget); identical requests are made once (make_many).
-    made = make_many(make_clip, slots, workers)
+    # One engine batch (shared route limits and budget); identical requests are made once (make_many), but the
+    # shots of a multi-shot take go as they are, each its own shot.
+    found, slots = multishot.prepare(state, found, slots, multi_shot)  # refuses a group its model cannot take
+    made = (multishot.make if any(s.group for s in slots) else make_many)(make_clip, slots, workers)
     imported = _import_once(gw, [m for ph, m in zip(found, made, strict=True) if ph.kind == "foreign"], bin_template)
-    report = FillReport()
+    report = ResolveFillReport()
     for ph, slot, clip in zip(found, slots, made, strict=True):  # placement in record order (find_placeholders')
         if not clip.ok:
             report.failed.append((ph.label, str(clip.error)))
@@ -187,7 +198,7 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     return report
 
 
-def one_per_draft(found: list[Placeholder]) -> list[Placeholder]:
+def one_per_draft(found: list[ResolvePlaceholder]) -> list[ResolvePlaceholder]:
     """A draft's fill replaces its pool item's media under every use at once: one placeholder per draft pool
     item (its first use in record order) stands for them all, so the item is replaced once, by one job."""
     seen: set[str] = set()
@@ -212,14 +223,14 @@ def _import_once(gw: Gateway, made: list[MadeClip], bin_template: str) -> dict[P
     return dict(zip((m.path for m in unique), clips, strict=True))
 
 
-def _record_take(ph: Placeholder, slot: Slot, made: MadeClip, record: EditRecord) -> None:
+def _record_take(ph: ResolvePlaceholder, slot: Slot, made: MadeClip, record: EditRecord) -> None:
     """Every fill is also its shot's take (kind "fill"), so the panel can promote it to the final model later."""
     clip_id = record.placed.clip_id if record.placed else record.replaced.clip_id
     with using_journal(None) as j:
         record_takes(j, ph.item.name or ph.label, [made.placed_at(resolve_clip=clip_id)], "fill")
 
 
-def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
+def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip,
              bin_template: str = DEFAULT_BIN, name: str | None = None, save: bool = True,
              clip: Clip | UserError | None = None) -> EditRecord:
     """Place one made clip; `name` names it in the bin; with `save` False the caller journals the record.
@@ -232,16 +243,16 @@ def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeh
     return _fill_foreign(gw, project, state, ph, made, bin_template, name, save, clip)
 
 
-def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, found: list[Placeholder],
+def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, found: list[ResolvePlaceholder],
                      slots: list[Slot], make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
-                     workers: int) -> FillReport:
+                     workers: int) -> ResolveFillReport:
     """Every take of every placeholder made as one batch, then placed placeholder by placeholder."""
     for ph, slot in zip(found, slots, strict=True):
         _worded(ph, slot, models)  # each model's wording checked, naming the placeholder, before spending
     groups = [take_slots(slot, models, variants) for slot in slots]  # refuses unknown models before spending
     made = iter(make_many(make_clip, [s for g in groups for s in g], workers))
     kind = "ab" if len(models) > 1 else "variants"
-    report = FillReport()
+    report = ResolveFillReport()
     for ph, group in zip(found, groups, strict=True):
         report.takes.append(_place_takes(gw, project, state, ph, group, [next(made) for _ in group], bin_template,
                                          variants, kind, report))
@@ -249,8 +260,8 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, fo
 
 
 def _place_takes(  # noqa: C901 - places, imports and records each take; the steps share one timeline state
-    gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, slots: list[Slot],
-    outcomes: list[MadeClip], bin_template: str, variants: int, kind: str, report: FillReport,
+    gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, slots: list[Slot],
+    outcomes: list[MadeClip], bin_template: str, variants: int, kind: str, report: ResolveFillReport,
 ) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
     or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
@@ -330,8 +341,8 @@ def _place_takes(  # noqa: C901 - places, imports and records each take; the ste
     return out
 
 
-def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: list[tuple[int, Clip]],
-                     recorded: list[MadeClip], where: list[str], report: FillReport, out: ShotTakes) -> None:
+def _add_to_selector(gw: Gateway, ph: ResolvePlaceholder, record: EditRecord, extra: list[tuple[int, Clip]],
+                     recorded: list[MadeClip], where: list[str], report: ResolveFillReport, out: ShotTakes) -> None:
     """AddTake each extra clip to the placed item, proven in the bridge op; what does not stand stays in the bin."""
     placed = record.placed
     frames = placed.duration
@@ -361,7 +372,7 @@ def _add_to_selector(gw: Gateway, ph: Placeholder, record: EditRecord, extra: li
                                         f"at {shown.start}; select the first take in its Take Selector, or revert the fill."))
 
 
-def _record(project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip, kind: str) -> EditRecord:
+def _record(project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip, kind: str) -> EditRecord:
     return EditRecord(kind=kind, project_id=project.id, timeline_id=state.id, timeline_name=state.name,
                       job_id=made.provenance.job_id, placeholder_id=ph.item.id, placeholder_name=ph.item.name,
                       placeholder_track=ph.item.track, placeholder_start=ph.item.start,
@@ -377,7 +388,7 @@ def free_track(state: TimelineState, above: int, start: int, end: int) -> int | 
     return None
 
 
-def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
+def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip,
                   bin_template: str, name: str | None = None, save: bool = True,
                   clip: Clip | None = None) -> EditRecord:
     start, duration = ph.item.start, ph.item.duration
@@ -436,7 +447,7 @@ def undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> l
     return left
 
 
-def _fill_draft(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Placeholder, made: MadeClip,
+def _fill_draft(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip,
                 save: bool = True) -> EditRecord:
     """One record for the draft pool item and every use of it on the timeline: it is replaced once."""
     uses, old = _replace_media(gw, state, ph.clip_id, made, ph.label)
@@ -565,6 +576,12 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - reworked fo
             raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
                                   "Check that the draft file still exists, then revert again.")
     return edits.mark_reverted(record)
+
+
+def revert_all(gw: Gateway, edit_ids: list[str]) -> list[EditRecord]:
+    """Undo a whole fill, its placements newest first: a track the fill added goes with the last clip on it."""
+    records = sorted((edits.load(i) for i in edit_ids), key=lambda r: r.created)
+    return [revert(gw, r.id) for r in reversed(records)]
 
 
 def _same_file(a: str, b: str) -> bool:

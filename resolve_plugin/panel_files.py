@@ -33,7 +33,7 @@ def file_fill(panel: Panel, body: dict) -> dict:
     no placeholders, over budget, a model that cannot make a slot) come back at once."""
     s = panel_settings.load()
     path = panel.watcher().path(str(body.get("name") or ""))
-    prepared = filemode.prepare(path, s)
+    prepared = filemode.prepare(path, s, multi_shot=bool(body.get("multi_shot")))
     run = filemode.FileRun(export=path.name, slots=prepared.slots)
     filemode.save_run(run)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from promptreel.core import takes
 from promptreel.core.errors import BadInput, UserError
 
-from . import filemode, panel_cuts as cuts, panel_requests as req, panel_settings
+from . import filemode, panel_cuts as cuts, panel_multishot, panel_requests as req, panel_settings
 from .costs import CostEstimate, estimate as price
 from .fill import (
     chosen_placeholders,
@@ -33,6 +33,7 @@ def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
         return both
     return {**both, ("POST", "/api/fill"): partial(fill, panel),
             ("POST", "/api/revert"): partial(revert, panel),
+            ("POST", "/api/revert-fill"): partial(panel_multishot.revert_fill, panel),
             ("POST", "/api/promote"): partial(promote, panel),
             ("POST", "/api/extend"): partial(extend, panel),
             ("POST", "/api/edit"): partial(edit, panel)}
@@ -43,13 +44,16 @@ def cost_of(panel: Panel, body: dict) -> CostEstimate:
     an export's."""
     s = panel_settings.load()
     if panel.mode == "file":
-        return filemode.estimate_export(panel.watcher().path(str(body.get("name") or "")), s)
+        return filemode.estimate_export(panel.watcher().path(str(body.get("name") or "")), s,
+                                        multi_shot=panel_multishot.asks(body))
     gw = panel._gw()
     _, target = conform_target(gw, s.bit_depth)
     if req.asks_generation(body):  # generate to bin: each model of an A/B, `variants` times
         slot = target.slot(req.frames(body), req.built(body, req.models(body, s.model)[0]).text)
         return req.total([price([(f"generate on {m}", slot)], m, s.budget_usd, times=req.variants(body))
                           for m in req.models(body, s.model)], s.budget_usd)
+    if panel_multishot.asks(body):
+        return panel_multishot.cost(panel, body)
     # A draft cut several times is filled once (one job, one ReplaceClip): listed once.
     found = one_per_draft(chosen_placeholders(gw.timeline(), body.get("item_ids")))
     # Each placeholder on each model of an A/B (`models`; else the chosen one), `variants` times.
@@ -62,6 +66,8 @@ def estimate(panel: Panel, body: dict) -> dict:
 
 
 def fill(panel: Panel, body: dict) -> dict:
+    if panel_multishot.asks(body):
+        return panel_multishot.fill(panel, body)
     s = panel_settings.load()
     cost_of(panel, body).refuse_if_over("This fill")
     # With `models` (an A/B) or `variants` > 1, every placeholder gets takes (its Take Selector, or the bin).

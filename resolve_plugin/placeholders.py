@@ -27,7 +27,10 @@ from .gateway import Item, TimelineState
 _GEN_MARK = re.compile(r"^\s*gen:\s*(.*\S)", re.IGNORECASE | re.DOTALL)
 
 
-class Placeholder(BaseModel):
+class ResolvePlaceholder(BaseModel):
+    """An item of Resolve's live timeline to fill (as the bridge reports it); core/timeline's `Placeholder` is
+    the same for an OTIO file."""
+
     kind: Literal["draft", "foreign"]
     item: Item
     prompt: str
@@ -52,7 +55,7 @@ def _prompt(item: Item, third_party: dict[str, str]) -> str | None:
     return third_party.get(f"{NS}prompt") or None
 
 
-def find_placeholders(state: TimelineState) -> list[Placeholder]:
+def find_placeholders(state: TimelineState) -> list[ResolvePlaceholder]:
     """Every placeholder on the timeline, in record order (then bottom track first)."""
     found = []
     for track in state.tracks:
@@ -67,14 +70,14 @@ def find_placeholders(state: TimelineState) -> list[Placeholder]:
             if not prompt:
                 continue
             if third.get(f"{NS}role") == "draft" and clip is not None:
-                found.append(Placeholder(kind="draft", item=item, prompt=prompt, clip_id=clip.id,
+                found.append(ResolvePlaceholder(kind="draft", item=item, prompt=prompt, clip_id=clip.id,
                                          draft_frames=int(clip.frames or 0), spec_json=third.get(f"{NS}spec", "")))
             else:
-                found.append(Placeholder(kind="foreign", item=item, prompt=prompt, clip_id=item.clip_id))
+                found.append(ResolvePlaceholder(kind="foreign", item=item, prompt=prompt, clip_id=item.clip_id))
     return sorted(found, key=lambda p: (p.item.start, p.item.track))
 
 
-def prompt_spec(ph: Placeholder) -> PromptSpec | None:
+def prompt_spec(ph: ResolvePlaceholder) -> PromptSpec | None:
     """The structured prompt of a `gen: template=NAME key=value` placeholder, or the one a panel draft
     was made from (built per model when its slot is made, as on the OTIO side); None for free text.
     Refuses a malformed one, naming the item."""
@@ -91,7 +94,7 @@ def prompt_spec(ph: Placeholder) -> PromptSpec | None:
         raise PlaceholderProblem(f"The placeholder {ph.label}: {e.problem}", e.fix) from None
 
 
-def check_fillable(state: TimelineState, ph: Placeholder) -> None:
+def check_fillable(state: TimelineState, ph: ResolvePlaceholder) -> None:
     """Refuse, before anything is generated, a placeholder that cannot be filled as it is."""
     prompt_spec(ph)
     track = state.track(ph.item.track)

@@ -9,7 +9,8 @@ import pytest
 import tomli_w
 
 from promptreel.core.catalog import default_catalog, load_catalog
-from promptreel.core.catalog_update import installed_dir, keygen, sign
+from promptreel.core.catalog_file import installed_dir
+from promptreel.core.catalog_update import keygen, sign
 from promptreel.core.cli import main
 from promptreel.core.sandbox.loopback import LoopbackServer, Reply
 from promptreel.core.tomlfile import shipped
@@ -187,7 +188,7 @@ def test_offline_the_installed_update_keeps_working(server, studio_key, capsys):
 def test_a_release_with_a_newer_snapshot_wins_over_an_older_update(server, studio_key, capsys, monkeypatch):
     url = publish(server, studio_key, catalog_bytes(edit=market_moves))
     assert update(capsys, "--from", url)[0] == 0
-    monkeypatch.setattr("promptreel.core.catalog_update.shipped_version", lambda: SHIPPED + 5)
+    monkeypatch.setattr("promptreel.core.catalog.shipped_version", lambda: SHIPPED + 5)
     assert "acme-motion" not in load_catalog().models
 
 

@@ -17,11 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A cycle not yet taken apart: the catalog's base comes from a signed update (core/catalog_update.py), which
-# is validated as a catalog. Listed so that any other cycle fails now; it must go from here when its cycle
-# does (the test says so).
-KNOWN_CYCLES = [{"promptreel.core.catalog", "promptreel.core.catalog_update"}]
-
 
 def package_dirs() -> dict[str, Path]:
     """Import name -> folder, as pyproject.toml maps them (`promptreel.core` = `core`, ...)."""
@@ -179,10 +174,7 @@ def test_promptreel_has_no_import_cycle():
     edges, _ = graph(sources(package_dirs()))
     assert len(edges) > 100  # every folder was read
     found = cycles(edges)
-    new = [c for c in found if set(c) not in KNOWN_CYCLES]
-    assert new == [], "import cycles: " + "; ".join(" -> ".join(c) for c in new)
-    gone = [k for k in KNOWN_CYCLES if k not in [set(c) for c in found]]
-    assert gone == [], f"no longer a cycle, remove it from KNOWN_CYCLES: {gone}"
+    assert found == [], "import cycles: " + "; ".join(" -> ".join(c) for c in found)
 
 
 def test_no_module_imports_a_private_name_of_another():

@@ -88,10 +88,10 @@ def test_fill_keeps_the_original_records_its_credentials_and_marks_the_clip(isol
     assert found.ai_generated and "Google Veo" in found.generator and found.validation == "Valid"
     assert "signingCredential.untrusted" in found.failures  # the sandbox's root is on no trust list
     assert kite.provenance.c2pa == found.label
-    row = journal.credentials(kite.provenance.original_sha256)
+    row = journal.c2pa_record(kite.provenance.original_sha256)
     assert (row["role"], row["manifest_label"], row["job_id"]) == ("original", found.label, kite.provenance.job_id)
     assert row["manifest"]["active_manifest"] == found.label
-    clip_row = journal.credentials(file_sha256(kite.path))
+    clip_row = journal.c2pa_record(file_sha256(kite.path))
     assert (clip_row["role"], clip_row["parent_sha256"], clip_row["manifest"]) == (
         "conformed", kite.provenance.original_sha256, None)
     sidecar = json.loads(sidecar_path(kite.path).read_text())
@@ -179,7 +179,7 @@ def test_a_supplied_certificate_signs_the_clip_naming_the_original(isolated_home
         found = chain(kite.path, journal)
         assert found["clip_credentials"]["label"] == own.label and found["problems"] == []
         assert found["clip_credentials"]["validation"] == "Valid"  # chain() without anchors
-        row = journal.credentials(file_sha256(kite.path))
+        row = journal.c2pa_record(file_sha256(kite.path))
         assert (row["manifest_label"], row["validation"]) == (own.label, "Trusted")  # the fill read it with them
     finally:
         journal.close()

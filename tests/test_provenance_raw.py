@@ -40,7 +40,7 @@ def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched
     assert found.failures == ["signingCredential.untrusted"]
 
     # Recorded in the journal as the original of its job ...
-    row = journal.credentials(sha)
+    row = journal.c2pa_record(sha)
     assert (row["role"], row["job_id"], row["path"], row["manifest_label"]) == (
         "original", jobs["veo-3.1"].id, str(veo), found.label)
     assert row["manifest"]["active_manifest"] == found.label

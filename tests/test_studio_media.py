@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from promptreel.core.journal import Journal
+from promptreel.core.request import file_sha256
 from promptreel.core.sandbox import SMALL, sandbox
 from tests.postgres_env import database, pg_cluster  # noqa: F401  (fixtures)
 
@@ -109,6 +110,8 @@ def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fak
     try:
         [key] = [r[0] for r in journal.execute("SELECT key FROM cache")]
         assert journal.cache_stored_path(key) == f"{first['job_id']}.mp4"
+        # So does the take's C2PA row (its content credentials, by content hash).
+        assert [r[0] for r in journal.execute("SELECT path FROM credentials")] == [f"{first['job_id']}.mp4"]
     finally:
         journal.close()
     assert (nas / f"{first['job_id']}.mp4").is_file()
@@ -128,6 +131,8 @@ def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fak
         journal = Journal(store, media_root=mount)
         try:
             assert {t.path for t in list_takes(journal)} == {mount / f"{first['job_id']}.mp4"}
+            row = journal.c2pa_record(file_sha256(nas / f"{first['job_id']}.mp4"))
+            assert (row["job_id"], row["path"]) == (first["job_id"], str(mount / f"{first['job_id']}.mp4"))
         finally:
             journal.close()
 
@@ -148,7 +153,17 @@ def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without
     fetched = made(seat(fakes, ["resume", "--refetch", job, "--json"], home_b, mine))
     assert fetched["state"] == "done" and fetched["cost_usd"] == 0 and Path(fetched["path"]) == out_b / f"{job}.mp4"
     assert minimax.creates == 1 and len(charges(store)) == 1  # no create, no second charge
-    assert [p.name for p in out_b.iterdir()] == [f"{job}.mp4"]  # written under a temporary name, renamed
+    # Written under a temporary name, renamed; its provenance beside it says it is a copy of the job's take.
+    assert sorted(p.name for p in out_b.iterdir()) == [f"{job}.mp4", f"{job}.provenance.json"]
+    side = json.loads((out_b / f"{job}.provenance.json").read_text())
+    assert side["marks"]["job_id"] == job and side["marks"]["model"] == "minimax-h3"
+    assert side["refetched"]["copy_of"] == job and side["refetched"]["model"] == "minimax-h3"
+    assert side["refetched"]["cost"] == 0 and side["original"]["sha256"] == file_sha256(out_b / f"{job}.mp4")
+    journal = Journal(store)
+    try:  # the journal knows the copy's content as the original of that job
+        assert journal.c2pa_record(file_sha256(out_b / f"{job}.mp4"))["job_id"] == job
+    finally:
+        journal.close()
     again = made(seat(fakes, GENERATE, home_b, mine))  # now this seat has the take: a cache hit, free
     assert again["cached"] and Path(again["path"]) == out_b / f"{job}.mp4" and minimax.creates == 1
 

@@ -144,10 +144,11 @@ def models(ctx: click.Context, as_json: bool, show_all: bool, frames: int | None
         return
     from rich.console import Console
 
-    from ..catalog_update import current_version, installed, shipped_version
+    from ..catalog import current_version, installed_update
+    from ..catalog_file import shipped_version
     from .tables import Col, fitted_table
 
-    update = installed()
+    update = installed_update()
     source = (f"signed update {update.catalog_version}" if update and update.catalog_version > shipped_version()
               else f"shipped {current_version()}")
     rows = []

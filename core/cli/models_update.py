@@ -15,7 +15,9 @@ def update(source: str | None, signature: str | None, check: bool) -> None:
 
     Refused, with the installed catalog kept, when it is unsigned, tampered, malformed, older than the
     installed one or expired."""
-    from ..catalog_update import PUBLISHED_URL, UpdateRefused, base_models, changes, current_version, fetch, install
+    from ..catalog import base_models, current_version
+    from ..catalog_file import UpdateRefused
+    from ..catalog_update import PUBLISHED_URL, changes, fetch, install
     from ..settings import load_settings
 
     settings = load_settings()

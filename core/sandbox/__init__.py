@@ -11,7 +11,7 @@ from ..discover import size_for
 from .ark import FakeArk
 from .comfyui import FakeComfyUI
 from .dashscope import FakeDashScope
-from .fake import Fake, Job, is_int
+from .fake import Fake, FakeJob, is_int
 from .fal import FakeFal
 from .gemini import FakeGeminiVeo
 from .gemini_omni import FakeGemini
@@ -29,5 +29,5 @@ from .vertex import FakeVertex, FakeVertexVeo
 from .xai import FakeXAI
 
 __all__ = ["FULL", "SMALL", "Call", "Fake", "FakeArk", "FakeDashScope", "FakeComfyUI", "FakeFal", "FakeGemini", "FakeGeminiVeo", "FakeKling",
-           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "Job", "Limit",
+           "FakeLTX", "FakeLuma", "FakeMiniMax", "FakeOpenAIVideos", "FakeReplicate", "FakeRunway", "FakeVertex", "FakeVertexVeo", "FakeXAI", "FakeJob", "Limit",
            "LoopbackServer", "Reply", "Sandbox", "Spec", "fake_classes", "make_fake", "sandbox", "is_int", "png", "png_file", "render", "size_for", "tiny_mp4"]

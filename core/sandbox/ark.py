@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .fake import Fake, Job, is_int
+from .fake import Fake, FakeJob, is_int
 from .loopback import Call, Reply
 from .minimax import png_orientation
 
@@ -147,7 +147,7 @@ class FakeArk(Fake):
                            spec=self.spec(width, height, 24, seconds, audio=body.get("generate_audio", True)))
         return Reply(200, {"id": job.id})
 
-    def _task(self, job: Job, status: str, **extra: Any) -> dict[str, Any]:
+    def _task(self, job: FakeJob, status: str, **extra: Any) -> dict[str, Any]:
         body = job.body
         return {"id": job.id, "model": body["model"], "status": status, "created_at": 1765000000,
                 "updated_at": 1765000060, "resolution": body.get("resolution", "720p"),

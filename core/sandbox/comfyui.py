@@ -233,7 +233,9 @@ def validate(  # noqa: C901 - mirrors ComfyUI's validate_prompt, check for check
 
 
 @dataclass
-class Job:
+class QueuedPrompt:
+    """A prompt in the fake ComfyUI server's queue, and its history entry once run."""
+
     number: int
     prompt_id: str
     workflow: dict[str, Any]
@@ -259,7 +261,7 @@ class FakeComfyUI(Fake):
         super().__init__(latency=latency, limit=limit, port=port)
         self.queued_reads = queued_reads  # reads of /history/{id} while pending
         self.running_reads = running_reads  # then while running
-        self.jobs: dict[str, Job] = {}
+        self.jobs: dict[str, QueuedPrompt] = {}
         self.files: dict[tuple[str, str, str], bytes] = {}  # (type, subfolder, filename) -> bytes
         self.uploads: list[str] = []  # names given to POST /upload/image, in order
         self.truncate_once: set[tuple[str, str, str]] = set()
@@ -301,7 +303,7 @@ class FakeComfyUI(Fake):
             self.jobs.clear()
 
     # --- state ---------------------------------------------------------------------------
-    def _state(self, job: Job) -> str:
+    def _state(self, job: QueuedPrompt) -> str:
         if job.entry is not None:
             return "done"
         if job.reads <= self.queued_reads or not self.ready(job.created):
@@ -311,7 +313,7 @@ class FakeComfyUI(Fake):
         job.entry = self._finish(job)
         return "done"
 
-    def _finish(self, job: Job) -> dict[str, Any]:
+    def _finish(self, job: QueuedPrompt) -> dict[str, Any]:
         start = ["execution_start", {"prompt_id": job.prompt_id}]
         cached = ["execution_cached", {"nodes": [], "prompt_id": job.prompt_id}]
         if job.interrupted:
@@ -330,7 +332,7 @@ class FakeComfyUI(Fake):
         return self._entry(job, outputs, "success", True,
                            [start, cached, ["execution_success", {"prompt_id": job.prompt_id}]])
 
-    def _entry(self, job: Job, outputs: dict[str, Any], status_str: str, completed: bool, messages: list[Any]) -> dict[str, Any]:
+    def _entry(self, job: QueuedPrompt, outputs: dict[str, Any], status_str: str, completed: bool, messages: list[Any]) -> dict[str, Any]:
         return {"prompt": job.item, "outputs": outputs,
                 "status": {"status_str": status_str, "completed": completed, "messages": messages}}
 
@@ -356,7 +358,7 @@ class FakeComfyUI(Fake):
         self.files[("output", subfolder, name)] = data
         return {"filename": name, "subfolder": subfolder, "type": "output"}
 
-    def _run_output(self, job: Job, node_id: str) -> dict[str, Any]:
+    def _run_output(self, job: QueuedPrompt, node_id: str) -> dict[str, Any]:
         node = job.workflow[node_id]
         inputs = node["inputs"]
         if node["class_type"] == "SaveImage":
@@ -391,7 +393,7 @@ class FakeComfyUI(Fake):
         if "client_id" in body:
             extra["client_id"] = body["client_id"]
         with self._lock:
-            job = Job(next(self._numbers), str(body.get("prompt_id") or uuid.uuid4()), body["prompt"], extra, outputs, fault)
+            job = QueuedPrompt(next(self._numbers), str(body.get("prompt_id") or uuid.uuid4()), body["prompt"], extra, outputs, fault)
             self.jobs[job.prompt_id] = job
             self.count_create()
         if fault == "drop":

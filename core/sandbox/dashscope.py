@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .fake import Fake, Job, is_int
+from .fake import Fake, FakeJob, is_int
 from .loopback import Call, Reply
 from .minimax import png_orientation
 
@@ -137,7 +137,7 @@ class FakeDashScope(Fake):
         first = next(i for i in media if i["type"] == "first_frame")
         return png_orientation(first["url"]) if first["url"].startswith("data:") else "16:9"
 
-    def _task(self, job: Job, status: str, **extra: Any) -> dict[str, Any]:
+    def _task(self, job: FakeJob, status: str, **extra: Any) -> dict[str, Any]:
         return {"task_id": job.id, "task_status": status, "submit_time": "2026-12-06 09:00:00.000",
                 "scheduled_time": "2026-12-06 09:00:01.000", **extra}
 

@@ -39,7 +39,9 @@ SANDBOX_KEY = "sbx-placeholder-key-0000"
 
 
 @dataclass
-class Job:
+class FakeJob:
+    """A job as a fake vendor holds it (core/journal.py's `Job` is promptreel's record of one)."""
+
     id: str
     body: dict[str, Any]
     outcome: str = "ok"  # ok | a fake-specific fault name
@@ -217,7 +219,7 @@ class Fake:
             return self.bad_body(unknown, f"unknown fields {extra}")
         return body
 
-    def checked_read(self, call: Call, missing: Reply) -> Job | Reply:
+    def checked_read(self, call: Call, missing: Reply) -> FakeJob | Reply:
         """The job a status read names, or the refusal: the key, a queued poll fault, `missing`."""
         if (bad := self.auth_refusal(call)) is not None:
             return bad
@@ -232,15 +234,15 @@ class Fake:
             self.creates += 1
 
     def new_job(self, body: dict[str, Any], prefix: str = "job", job_id: str | None = None, call: Call | None = None,
-                spec: Spec | None = None) -> Job:
+                spec: Spec | None = None) -> FakeJob:
         with self._lock:
             self.creates += 1
-            job = Job(id=job_id or f"{prefix}{next(self._ids):04d}", body=body, spec=spec)
+            job = FakeJob(id=job_id or f"{prefix}{next(self._ids):04d}", body=body, spec=spec)
             self.jobs[job.id] = job
         job.outcome = self.take("outcome", call) or "ok"
         return job
 
-    def advance(self, job: Job) -> int:
+    def advance(self, job: FakeJob) -> int:
         """Count a status read; returns how many came before it. While the job's latency has not
         passed, the count stays at zero, so the job stays at its first state."""
         with self._lock:
@@ -277,10 +279,10 @@ class Fake:
         data = render(self.limit.apply(spec or self.spec(1280, 720, 24, 1, True)))
         return signed_media(data, self.signed_by) if self.signed_by else data
 
-    def job_media(self, job: Job) -> bytes:
+    def job_media(self, job: FakeJob) -> bytes:
         return self.media_of(job.spec)
 
-    def media_url(self, job: Job) -> str:
+    def media_url(self, job: FakeJob) -> str:
         return f"{self.cdn.url}/media/{job.id}.mp4"
 
     def _media(self, call: Call) -> Reply:

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from . import fal_platform as platform
-from .fake import Fake, Job, is_int, size_for
+from .fake import Fake, FakeJob, is_int, size_for
 from .loopback import Call, Reply
 from .media import Spec
 
@@ -174,11 +174,11 @@ class FakeFal(Fake):
         spec = self.spec(width, height, FPS.get(app, 24), seconds, audio=body.get("generate_audio", True))
         return self._queued(call, model, body, spec)
 
-    def _job(self, call: Call) -> Job | None:
+    def _job(self, call: Call) -> FakeJob | None:
         job = self.jobs.get(call.match["id"])
         return job if job is not None and job.extra["app"] == call.match["app"] else None
 
-    def _state(self, job: Job) -> str:
+    def _state(self, job: FakeJob) -> str:
         if job.canceled:
             return "CANCELED"  # third-party schemas of the queue API; fal's own pages name only the three below
         if job.polls <= self.polls_to_finish:

@@ -66,7 +66,9 @@ SAFETY = ("The video could not be generated because the request or output violat
 
 
 @dataclass
-class Interaction:
+class FakeInteraction:
+    """An interaction as the fake holds it (core/providers/gemini_omni.py's `Interaction` is the answer as read)."""
+
     id: str
     model: str
     body: dict[str, Any]
@@ -87,7 +89,7 @@ class OmniInteractionsFake(FakeVeo):
 
     def serve_interactions(self, parent: str) -> None:
         """The interactions endpoints under `parent` (a path regex)."""
-        self.interactions: dict[str, Interaction] = {}
+        self.interactions: dict[str, FakeInteraction] = {}
         self.interactions_route("POST", parent + r"/interactions", self._create_interaction, "create")
         self.interactions_route("GET", parent + r"/interactions/(?P<id>[^/:]+)", self._get_interaction, "poll")
         self.interactions_route("POST", parent + r"/interactions/(?P<id>[^/:]+)/cancel", self._cancel)
@@ -103,7 +105,7 @@ class OmniInteractionsFake(FakeVeo):
     def check_uri(self, uri: str, where: str) -> Reply | None:
         return bad(f"{where}.uri names nothing this API can read.")
 
-    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
+    def deliver_uri(self, ix: FakeInteraction) -> dict[str, Any]:
         raise NotImplementedError
 
     def interactions_route(self, method: str, pattern: str, handler: Handler, op: str | None = None) -> None:
@@ -135,7 +137,7 @@ class OmniInteractionsFake(FakeVeo):
         if isinstance(checked, Reply):
             return checked
         model, spec, total = checked
-        ix = Interaction(f"v1_{uuid.uuid4().hex[:24]}", model, body, spec, fault=self.take("outcome", call) or "",
+        ix = FakeInteraction(f"v1_{uuid.uuid4().hex[:24]}", model, body, spec, fault=self.take("outcome", call) or "",
                          total=total)
         self.interactions[ix.id] = ix
         self.count_create()
@@ -273,7 +275,7 @@ class OmniInteractionsFake(FakeVeo):
         return None
 
     # read -----------------------------------------------------------------------------------
-    def envelope(self, ix: Interaction) -> dict[str, Any]:
+    def envelope(self, ix: FakeInteraction) -> dict[str, Any]:
         stamp = "2026-12-06T12:00:00Z"
         out = {"id": ix.id, "status": ix.status, "model": ix.model, "created": stamp, "updated": stamp,
                "role": "model"}
@@ -294,7 +296,7 @@ class OmniInteractionsFake(FakeVeo):
                 self.finish_interaction(ix)
         return Reply(200, {**self.envelope(ix), **ix.result})
 
-    def finish_interaction(self, ix: Interaction) -> None:
+    def finish_interaction(self, ix: FakeInteraction) -> None:
         said = {"type": "user_input", "content": ix.body["input"] if isinstance(ix.body["input"], list)
                 else [{"type": "text", "text": ix.body["input"]}]}
         if ix.fault == "failed":
@@ -321,7 +323,7 @@ class OmniInteractionsFake(FakeVeo):
             "total_output_tokens": TOKENS_PER_SECOND * seconds,
             "output_tokens_by_modality": [{"modality": "video", "tokens": TOKENS_PER_SECOND * seconds}]}}
 
-    def video_block(self, ix: Interaction) -> dict[str, Any]:
+    def video_block(self, ix: FakeInteraction) -> dict[str, Any]:
         fmt = ix.body["response_format"]
         fmt = fmt[0] if isinstance(fmt, list) else fmt
         if ix.fault == "inline" or fmt.get("delivery", "inline") == "inline":
@@ -366,7 +368,7 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
             return bad(f"{where}.uri must name a file in the Files API.")
         return None
 
-    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
+    def deliver_uri(self, ix: FakeInteraction) -> dict[str, Any]:
         file_id = uuid.uuid4().hex[:12]
         self.files[file_id] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec, "reads": 0,
                                "processing": 3 if ix.fault == "slow_file" else 1}

@@ -24,7 +24,7 @@ from typing import Any
 
 import jwt
 
-from .fake import Fake, Job, size_for
+from .fake import Fake, FakeJob, size_for
 from .loopback import Call, Reply
 
 API_KEY = "kling-fake-api-key-0123456789"
@@ -178,11 +178,11 @@ class FakeKling(Fake):
             return Reply(drop=True)  # the task exists and is billed; the caller never hears
         return envelope(self._data(job, "submitted"))
 
-    def _own_video(self, url: str) -> Job | None:
+    def _own_video(self, url: str) -> FakeJob | None:
         """The job of this fake whose media `url` is, if any (an edit of a take it made keeps its length)."""
         return next((j for j in self.jobs.values() if self.media_url(j) == url), None)
 
-    def _data(self, job: Job, status: str) -> dict[str, Any]:
+    def _data(self, job: FakeJob, status: str) -> dict[str, Any]:
         data = {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.body.get("external_task_id")},
                 "created_at": 1732352400000, "updated_at": 1732352400000}
         if status == "succeed":

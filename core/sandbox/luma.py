@@ -16,7 +16,7 @@ import uuid
 from fractions import Fraction
 from typing import Any
 
-from .fake import Fake, Job
+from .fake import Fake, FakeJob
 from .loopback import Call, Reply
 
 FIELDS = {"prompt", "aspect_ratio", "image_ref", "layering", "model", "output_format", "source", "style", "type",
@@ -67,7 +67,7 @@ class FakeLuma(Fake):
             return _error(401, "Invalid or missing API key")
         return None
 
-    def _ref(self, ref: object, where: str, video: bool = False) -> Reply | Job | None:
+    def _ref(self, ref: object, where: str, video: bool = False) -> Reply | FakeJob | None:
         """Refusal, or the generation it names (None for url / data / file refs)."""
         if not isinstance(ref, dict) or set(ref) - REF_FIELDS:
             return _error(400, f"{where}: not a media reference")
@@ -80,7 +80,7 @@ class FakeLuma(Fake):
         if ("data" in named or ("url" in named and video)) and not str(ref.get("media_type", "")).startswith(kind):
             return _error(400, f"{where}: media_type must be {kind}*")
         if "generation_id" in named:
-            earlier: Job | None = self.jobs.get(ref["generation_id"])
+            earlier: FakeJob | None = self.jobs.get(ref["generation_id"])
             if earlier is None or earlier.body.get("type") not in ("video", "video_edit") or earlier.polls <= self.polls_to_finish:
                 return _error(400, f"{where}: generation {ref['generation_id']} is not a finished video of yours")
             return earlier
@@ -152,7 +152,7 @@ class FakeLuma(Fake):
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds))
         return Reply(201, self._generation(job, "queued"))
 
-    def _generation(self, job: Job, state: str, **extra: Any) -> dict[str, Any]:
+    def _generation(self, job: FakeJob, state: str, **extra: Any) -> dict[str, Any]:
         return {"id": job.id, "created_at": "2026-12-06T09:00:00Z", "model": job.body["model"], "state": state,
                 "type": job.body["type"], **extra}
 

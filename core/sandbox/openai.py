@@ -51,7 +51,9 @@ def error(status: int, message: str, param: str | None = None, code: str | None 
 
 
 @dataclass
-class Job:
+class FakeVideo:
+    """A video job as the fake OpenAI videos API holds it."""
+
     id: str
     model: str
     prompt: str
@@ -77,7 +79,7 @@ class FakeOpenAIVideos(Fake):
     def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw: Any):
         super().__init__(key, **kw)
         self.queued_reads, self.running_reads = queued_reads, running_reads
-        self.jobs: dict[str, Job] = {}
+        self.jobs: dict[str, FakeVideo] = {}
         self.clock: Callable[[], int] = lambda: int(time.time())
         self._seq = itertools.count()
         self.route("POST", r"/v1/videos", op="create")(self._create)
@@ -167,8 +169,8 @@ class FakeOpenAIVideos(Fake):
         job = self._new(model, prompt, str(body.get("seconds", "4")), size, call)
         return self._answer(job)
 
-    def _new(self, model: str, prompt: str, seconds: str, size: str, call: Call, source: str | None = None) -> Job:
-        job = Job(f"video_{uuid.uuid4().hex[:24]}", model, prompt, seconds, size, self.clock(),
+    def _new(self, model: str, prompt: str, seconds: str, size: str, call: Call, source: str | None = None) -> FakeVideo:
+        job = FakeVideo(f"video_{uuid.uuid4().hex[:24]}", model, prompt, seconds, size, self.clock(),
                   fault=self.take("outcome", call) or "", remixed_from=source)
         width, height = (int(x) for x in size.split("x"))
         job.spec = self.spec(width, height, 30, int(seconds), audio=True)
@@ -177,7 +179,7 @@ class FakeOpenAIVideos(Fake):
         self.count_create()
         return job
 
-    def _answer(self, job: Job) -> Reply:
+    def _answer(self, job: FakeVideo) -> Reply:
         if job.fault == "drop":
             return Reply(drop=True)
         return Reply(200, self._resource(job, "queued"), delay=3.0 if job.fault == "slow" else 0.0)
@@ -225,14 +227,14 @@ class FakeOpenAIVideos(Fake):
         return self._answer(job)
 
     # read ---------------------------------------------------------------------------------
-    def _state(self, job: Job) -> str:
+    def _state(self, job: FakeVideo) -> str:
         if job.reads <= self.queued_reads:
             return "queued"
         if job.reads <= self.queued_reads + self.running_reads:
             return "in_progress"
         return "failed" if job.fault == "moderation_blocked" else "completed"
 
-    def _resource(self, job: Job, status: str) -> dict[str, Any]:
+    def _resource(self, job: FakeVideo, status: str) -> dict[str, Any]:
         done = status in ("completed", "failed")
         completed_at = job.created_at + 60 if done else None
         return {

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from . import replicate_listing as listing
-from .fake import Fake, Job, is_int, size_for
+from .fake import Fake, FakeJob, is_int, size_for
 from .loopback import Call, Reply
 from .media import Spec, multipart
 
@@ -147,7 +147,7 @@ class FakeReplicate(Fake):
             return problem(int(name), "Internal server error", "Something went wrong")
         return self.transport_fault(name)
 
-    def _prediction(self, job: Job) -> dict[str, Any]:
+    def _prediction(self, job: FakeJob) -> dict[str, Any]:
         seen = job.polls
         status, output, error = "starting", None, None
         done = seen >= self.polls_to_finish or (job.outcome == "instant" and self.ready(job.created))

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from .fake import SANDBOX_KEY
-from .gemini_omni import Interaction, OmniInteractionsFake
+from .gemini_omni import FakeInteraction, OmniInteractionsFake
 from .loopback import Call, Reply
 from .media import video_seconds
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
@@ -255,7 +255,7 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
             return bad(f"{where}.uri {uri} is not an object in Cloud Storage this project can read.")
         return None
 
-    def deliver_uri(self, ix: Interaction) -> dict[str, Any]:
+    def deliver_uri(self, ix: FakeInteraction) -> dict[str, Any]:
         bucket, _, folder = ix.body["response_format"]["gcs_uri"][len("gs://"):].partition("/")
         obj = f"{folder.strip('/')}/{ix.id}/sample_0.mp4".lstrip("/")
         self.objects[(bucket, obj)] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec}

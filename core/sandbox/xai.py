@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .fake import Fake, Job, is_int
+from .fake import Fake, FakeJob, is_int
 from .loopback import Call, Reply
 
 MODELS = {"grok-imagine-video": ("480p", "720p"), "grok-imagine-video-1.5": ("480p", "720p", "1080p")}
@@ -171,7 +171,7 @@ class FakeXAI(Fake):
         return Reply(200, {"status": "done", "model": model, "video": video, "progress": 100,
                            "usage": {"cost_in_usd_ticks": self.charge_ticks(job)}})
 
-    def charge_ticks(self, job: Job) -> int:
+    def charge_ticks(self, job: FakeJob) -> int:
         """What a job cost, in xAI's ticks: its billed seconds at the price of its model and resolution."""
         assert job.spec is not None  # every job of this fake is made with its spec (_accept)
         short = min(job.spec.width, job.spec.height)

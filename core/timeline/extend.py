@@ -11,9 +11,11 @@ a fill, so `promptreel revert` takes it out again and gives the track back exact
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -40,6 +42,12 @@ from .timebase import (
 from .writeback import apply_fill
 
 EXTENSION_TRACK = "promptreel extensions"
+
+# Where an extension fits on a track: ("split", index, frames before, frames after) inside a gap, or
+# ("append", filler frames) past its end.
+Spot = tuple[Any, ...]
+# (track number, label, track, rate, offset, first frame in track time, frames, clip)
+PlacedClip = tuple[int, str, otio.schema.Track, Fraction, int, int, int, otio.schema.Clip]
 
 
 @dataclass
@@ -76,7 +84,7 @@ class Extension:
     warnings: list[str]
 
 
-def _video_tracks(tracks: otio.schema.Stack):
+def _video_tracks(tracks: otio.schema.Stack) -> Iterator[tuple[int, str, otio.schema.Track]]:
     n = 0
     for track in tracks:
         if getattr(track, "kind", otio.schema.TrackKind.Video) != otio.schema.TrackKind.Video:
@@ -97,7 +105,8 @@ class ClipRow:
     frames: int
 
 
-def _placed_clips(tracks: otio.schema.Stack, global_start=None, only: int | None = None):
+def _placed_clips(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None,
+                  only: int | None = None) -> Iterator[PlacedClip]:
     """(track number, label, track, rate, offset, first frame in track time, frames, clip) of every clip on the
     video tracks (take tracks left out; only video track `only`, when given)."""
     base = exact_rate(global_start.rate) if global_start is not None else None
@@ -119,13 +128,13 @@ def _placed_clips(tracks: otio.schema.Stack, global_start=None, only: int | None
             pos += d
 
 
-def clip_rows(tracks: otio.schema.Stack, global_start=None) -> list[ClipRow]:
+def clip_rows(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None) -> list[ClipRow]:
     """Every clip on the video tracks (take tracks left out), track by track in record order."""
     return [ClipRow(n, label, clip.name, record_timecode(pos + offset, rate), d)
             for n, label, _, rate, offset, pos, d, clip in _placed_clips(tracks, global_start)]
 
 
-def pick_clip(tracks: otio.schema.Stack, global_start=None, *, name: str | None = None, at: str | None = None,
+def pick_clip(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None, *, name: str | None = None, at: str | None = None,
               track: int | None = None) -> Picked:
     """The clip named `name` and/or under record timecode `at` (on video track `track`, 1-based; V1 for `at`)."""
     if not name and not at:
@@ -188,7 +197,7 @@ def plan_extension(p: Picked, frames: int, model: Model, size: Size, bit_depth: 
 # ---- placement -------------------------------------------------------------------------------------------
 
 
-def _free_spot(track: otio.schema.Track, start: int, frames: int, rate: Fraction):
+def _free_spot(track: otio.schema.Track, start: int, frames: int, rate: Fraction) -> Spot | None:
     """Where `frames` frames from track time `start` fit on `track` without touching anything:
     ("split", index, before, after) inside a gap, ("append", filler) past its end, or None."""
     items = list(track)
@@ -222,7 +231,7 @@ def _gap(frames: int, rate: Fraction, name: str = "") -> otio.schema.Gap:
     return otio.schema.Gap(name=name, source_range=time_range(0, frames, rate))
 
 
-def _make_room(track: otio.schema.Track, spot, frames: int, rate: Fraction, name: str) -> tuple[int, dict]:
+def _make_room(track: otio.schema.Track, spot: Spot, frames: int, rate: Fraction, name: str) -> tuple[int, dict[str, Any]]:
     """Put an empty gap of `frames` at `spot` on `track`; returns its index and what revert needs."""
     if spot[0] == "split":
         _, i, before, after = spot
@@ -242,7 +251,7 @@ def _make_room(track: otio.schema.Track, spot, frames: int, rate: Fraction, name
     return len(track) - 1, {"mode": "append", "filler": filler > 0}
 
 
-def _track_above(tracks: otio.schema.Stack, track: otio.schema.Track):
+def _track_above(tracks: otio.schema.Stack, track: otio.schema.Track) -> otio.schema.Track | None:
     i = tracks.index(track) + 1
     while i < len(tracks):
         t = tracks[i]
@@ -262,7 +271,7 @@ def _label(tracks: otio.schema.Stack, track: otio.schema.Track) -> str:
     return "V?"
 
 
-def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict,
+def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict[str, Any],
                     resolve: bool) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
     """Put the extension right after (head: right before) `p`: its own track's gap, else the track above,
     else a new track above."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -100,7 +101,7 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
     templates = TemplateCache()
     out = []
     # Slots alike in everything but their words plan alike: plan each shape once (10,000-clip timelines).
-    plans: dict[tuple, tuple[PlannedRequest | None, float, str | None]] = {}
+    plans: dict[tuple[object, ...], tuple[PlannedRequest | None, float, str | None]] = {}
     for ph in scan.placeholders:
         chosen = model or ph.hints.get("model") or "draft"
         first = last = None
@@ -144,7 +145,8 @@ def _group_shots(estimates: list[Estimate], catalog: Catalog) -> None:
             runs[-1].append(e)
     for run in runs:
         try:
-            plans = group_shots([e.plan_for(e.slot) for e in run], catalog.models)
+            # Each of the run has a plan (a slot without one split the run): the filter only narrows the type.
+            plans = group_shots([p for e in run if (p := e.plan_for(e.slot)) is not None], catalog.models)
         except UserError as err:
             for e in run:
                 if e.slot.group:
@@ -195,7 +197,7 @@ def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, opt
     rows = _rows(columns)
     for i, row in enumerate(rows):
         if not row:
-            report.failed.append((report.estimates[i].placeholder, report.estimates[i].error))
+            report.failed.append((report.estimates[i].placeholder, report.estimates[i].error or ""))
         report.failed_takes += [(col[i].placeholder, f"{col[i].slot.model}: {col[i].error}")
                                 for col in columns if row and col[i].error]
     todo = [e for row in rows for e in row]
@@ -204,9 +206,10 @@ def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, opt
         # Resolve reads source ranges against the media's own start timecode.
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     # An A/B's takes get seeds (the same one on every model that takes seeds), so promote can keep it.
-    slots = [take_slots(e.slot, [e.slot.model], catalog=catalog)[0] if ab else e.slot for e in todo]
+    slots = [take_slots(e.slot, [e.slot.model or "draft"], catalog=catalog)[0] if ab else e.slot for e in todo]
     # The estimate's plans go with the slots: the engine filler runs them without planning each again.
-    plans = tuple(e.plan_for(s) for e, s in zip(todo, slots))
+    # A slot in a row has no error, so a plan: the filter only narrows the type (fill_slots checks one each).
+    plans = tuple(p for e, s in zip(todo, slots) if (p := e.plan_for(s)) is not None)
     results = filler(slots, replace(options, plans=plans)) if slots else []
     if len(results) != len(slots):
         raise AssertionError(f"filler returned {len(results)} results for {len(slots)} slots")
@@ -289,33 +292,42 @@ def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
     return list(options.models) or [options.model]
 
 
-def _place(tracks, placed, ab: bool, global_start, resolve: bool, report: FillReport) -> None:
+def _place(tracks: otio.schema.Stack, placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]], ab: bool,
+           global_start: otio.opentime.RationalTime | None, resolve: bool, report: FillReport) -> None:
     """Record each placeholder's takes, put the first that was made in place, the others beside it."""
-    alternates = []
-    journal = Journal.open_default() if placed else None
-    try:
-        for ph, got in placed:
-            shot = ph.name or f"{ph.track} {ph.timecode}"
-            group = record_takes(journal, shot, [r for _, r in got], "ab" if ab else "fill")
-            takes = list_takes(journal, group=group)
-            main = next(i for i, (_, r) in enumerate(got) if r.ok)
-            result = got[main][1]
-            extra = {"take_id": takes[main].id, "take_group": group}
-            if ab:
-                extra["takes"] = take_entries(group, takes)
-            apply_fill(ph, result.path, result.start_frame, {**result.provenance.as_dict(), **extra}, resolve)
-            report.filled.append((ph, result))
-            alternates += [Alternate(ph, r.path, r.start_frame, f"{shot} — {s.model}",
-                                     {**r.provenance.as_dict(), "take_id": takes[j].id, "alternate_of": group})
-                           for j, (s, r) in enumerate(got) if j != main and r.ok]
-            report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and r.ok]
-    finally:
-        if journal is not None:
+    alternates: list[Alternate] = []
+    if placed:
+        journal = Journal.open_default()
+        try:
+            alternates = _put_in_place(journal, placed, ab, resolve, report)
+        finally:
             journal.close()
     if any(is_takes_track(t) for t in tracks):
         drop_orphan_alternates(tracks)  # a refilled draft's old alternates
     if alternates:
         add_take_tracks(tracks, alternates, global_start, resolve)
+
+
+def _put_in_place(journal: Journal, placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]], ab: bool,
+                  resolve: bool, report: FillReport) -> list[Alternate]:
+    """Record each placeholder's takes and put the first that was made in place; returns the others."""
+    alternates: list[Alternate] = []
+    for ph, got in placed:
+        shot = ph.name or f"{ph.track} {ph.timecode}"
+        group = record_takes(journal, shot, [r for _, r in got], "ab" if ab else "fill")
+        takes = list_takes(journal, group=group)
+        main = next(i for i, (_, r) in enumerate(got) if r.ok)
+        result = got[main][1]
+        extra: dict[str, Any] = {"take_id": takes[main].id, "take_group": group}
+        if ab:
+            extra["takes"] = take_entries(group, takes)
+        apply_fill(ph, result.media, result.start_frame, {**result.provenance.as_dict(), **extra}, resolve)
+        report.filled.append((ph, result))
+        alternates += [Alternate(ph, r.media, r.start_frame, f"{shot} — {s.model}",
+                                 {**r.provenance.as_dict(), "take_id": takes[j].id, "alternate_of": group})
+                       for j, (s, r) in enumerate(got) if j != main and r.ok]
+        report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and r.ok]
+    return alternates
 
 
 def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillOptions, *,

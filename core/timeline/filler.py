@@ -21,6 +21,7 @@ from typing import Protocol
 from ..conform.plan import Choices
 from ..conform.probe import probe
 from ..errors import UserError
+from ..events import Event
 from ..made import MadeClip
 from ..plan import PlannedRequest
 from ..request import Slot
@@ -49,7 +50,7 @@ class FillOptions:
     start_timecode: str | None = None  # written into the media (Resolve-shaped output: 01:00:00:00)
     partial: bool = False  # write what was filled even if some slots failed
     frames_from_neighbours: bool = False  # neighbouring shots' frames as first/last-frame inputs
-    on_event: Callable | None = None  # engine events (core.events.Event): progress bars, the panel's job list
+    on_event: Callable[[Event], None] | None = None  # engine events (core.events.Event): progress bars, the panel's job list
     progress: Callable[[int, Slot, str, int], None] | None = None  # (index, slot, state, slots in the batch)
     # The fill's plan of each slot it hands the filler, in order (set by fill_tracks from its estimate),
     # so the engine filler does not plan every slot a second time. None: the filler plans.

@@ -8,14 +8,16 @@ Resolve marks the timelines and tracks it exports with `Resolve_OTIO`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 NS = "promptreel"  # our metadata namespace, on clips, tracks and the timeline
 RESOLVE_KEY_PREFIX = NS + "."  # Resolve's third-party clip metadata keys: promptreel.model, ...
 RESOLVE_NS = "Resolve_OTIO"  # what Resolve's exports carry
 
 
-def meta_get(meta, key: str):
+def meta_get(meta: Any, key: str) -> Any:
     """`meta.get(key)` for OTIO metadata, fast when the key is missing.
 
     OTIO turns a missing key, and the end of an iteration, into a C++ exception that costs
@@ -31,7 +33,7 @@ def meta_get(meta, key: str):
     return None
 
 
-def namespace(obj) -> dict:
+def namespace(obj: Any) -> dict[str, Any]:
     """The object's `promptreel` namespace as a plain dict (empty if none)."""
     value = meta_get(obj.metadata, NS) if obj is not None else None
     if value is None or not hasattr(value, "keys"):
@@ -41,7 +43,7 @@ def namespace(obj) -> dict:
     return {k: value[k] for k in keys}
 
 
-def plain(value, clean=lambda s: s):
+def plain(value: Any, clean: Callable[[str], str] = lambda s: s) -> Any:
     """OTIO metadata (or provenance) -> plain Python (dicts, lists, scalars), deep-copied;
     `clean` is applied to every string."""
     if hasattr(value, "items"):
@@ -53,6 +55,6 @@ def plain(value, clean=lambda s: s):
     return copy.copy(value)
 
 
-def is_resolve_shaped(timeline) -> bool:
+def is_resolve_shaped(timeline: Any) -> bool:
     """Resolve marks its exports with `Resolve_OTIO` metadata on the timeline and on each track."""
     return RESOLVE_NS in timeline.metadata or any(RESOLVE_NS in t.metadata for t in timeline.tracks)

@@ -17,7 +17,7 @@ from ..errors import UserError
 from .timebase import exact_rate
 
 
-def media_file(clip) -> Path | None:
+def media_file(clip: otio.core.Item) -> Path | None:
     """The clip's media as a local file, if it has one: file:// URLs and bare paths (Resolve) alike."""
     ref = clip.media_reference if isinstance(clip, otio.schema.Clip) else None
     if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
@@ -27,7 +27,7 @@ def media_file(clip) -> Path | None:
     return path if path.is_file() else None
 
 
-def _sibling(item, step: int):
+def _sibling(item: otio.core.Item, step: int) -> otio.core.Item | None:
     parent = item.parent()
     if not isinstance(parent, otio.schema.Track):
         return None
@@ -39,7 +39,7 @@ def _sibling(item, step: int):
     return None
 
 
-def media_frame_seconds(clip, last: bool) -> Fraction:
+def media_frame_seconds(clip: otio.schema.Clip, last: bool) -> Fraction:
     """Where, in seconds from the start of the media file, the clip's first (or last) shown frame is."""
     shown = clip.trimmed_range()
     rate = exact_rate(shown.start_time.rate)
@@ -73,7 +73,7 @@ def extract_frame(media: Path, seconds: Fraction, rate: Fraction, folder: Path) 
     return out
 
 
-def neighbour_frames(item, folder: Path, want_last: bool) -> tuple[Path | None, Path | None]:
+def neighbour_frames(item: otio.core.Item, folder: Path, want_last: bool) -> tuple[Path | None, Path | None]:
     """(last frame of the shot before `item`, first frame of the shot after it), where reachable."""
     first = last = None
     prev = _sibling(item, -1)

@@ -22,15 +22,17 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
 from ..catalog import Catalog, Size, default_catalog
 from ..errors import BadInput, UserError
 from ..nesting import MAX_NESTED_COMPOSITIONS
-from ..prompts.compose import PromptSpec, compose, spec_from
+from ..prompts.compose import PromptSpec, TemplateCache, compose, spec_from
 from ..prompts.markers import parse_gen_template
-from ..prompts.templates import MissingPlaceholders
+from ..prompts.templates import MissingPlaceholders, TemplateStore
 from ..request import Slot
 from .metadata import NS, RESOLVE_NS, meta_get, namespace
 from .timebase import BadTime, NotFrameAligned, exact_rate, frames_at, record_timecode
@@ -53,7 +55,7 @@ class Placeholder:
     prompt: str
     head: int = 0  # frames a transition before the item borrows from its media
     tail: int = 0  # frames a transition after it borrows
-    hints: dict = field(default_factory=dict)  # model, seed, negative_prompt from the metadata
+    hints: dict[str, Any] = field(default_factory=dict)  # model, seed, negative_prompt from the metadata
     index: int = -1  # the item's index in its parent, so write-back needs no linear search
     spec: PromptSpec | None = None  # a structured prompt (template, fields), built per model in slot()
 
@@ -76,8 +78,9 @@ class Placeholder:
         return f"Placeholder {self.name!r} at {self.track} {self.timecode}" if self.name else \
             f"The placeholder at {self.track} {self.timecode}"
 
-    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame=None, last_frame=None,
-             catalog: Catalog | None = None, templates=None) -> Slot:
+    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame: Path | None = None,
+             last_frame: Path | None = None, catalog: Catalog | None = None,
+             templates: TemplateStore | TemplateCache | None = None) -> Slot:
         """The slot on `model`. A structured prompt is built for that model's family here; a template
         that does not exist or a missing value raises (naming this placeholder) before anything is spent."""
         model = model or self.hints.get("model")
@@ -121,12 +124,12 @@ def is_filled(item: otio.core.Item) -> bool:
     return "placeholder" in namespace(item)
 
 
-def _each(seq) -> list:
+def _each(seq: Any) -> list[Any]:
     """The items of an OTIO list (markers, effects) without the exception that ends an iteration."""
     return [seq[i] for i in range(len(seq))]
 
 
-def candidate_kind(item) -> str | None:
+def candidate_kind(item: otio.core.Item) -> str | None:
     """The kind of placeholder `item` would be if it carried a prompt; None when it is ordinary media."""
     if isinstance(item, otio.schema.Gap):
         return "gap"
@@ -145,7 +148,7 @@ def candidate_kind(item) -> str | None:
     return "draft" if ns.get("draft") else None
 
 
-def prompt_of(item) -> tuple[str | None, dict]:
+def prompt_of(item: otio.core.Item) -> tuple[str | None, dict[str, Any]]:
     """The item's prompt and hints (model, seed, negative_prompt; `template` and `fields` for a
     structured prompt, whose free text may be empty), or (None, {})."""
     ns = namespace(item)
@@ -180,7 +183,7 @@ def prompt_of(item) -> tuple[str | None, dict]:
     return None, hints
 
 
-def _check_types(meta) -> None:
+def _check_types(meta: dict[str, Any]) -> None:
     """Refuse metadata of the wrong type (hand-edited, or from another tool) rather than read it as text:
     a prompt of 12345 is a mistake, not a prompt, and scan and fill must refuse it alike."""
     for key in ("prompt", "model", "negative_prompt", "template", "group"):
@@ -195,7 +198,7 @@ def _check_types(meta) -> None:
                        'Write it as a whole number: "seed": 42.')
 
 
-def _kind(value) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool):
         return f"true/false ({str(value).lower()})"
     if isinstance(value, (int, float)):
@@ -207,7 +210,7 @@ def _kind(value) -> str:
     return "a list" if hasattr(value, "__len__") else type(value).__name__
 
 
-def _gen_text(text: str, hints: dict) -> tuple[str, dict]:
+def _gen_text(text: str, hints: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A `gen:` text: a free-text prompt, or `template=NAME key=value ...` (a structured prompt)."""
     parsed = parse_gen_template(text)
     if parsed is None:
@@ -216,7 +219,7 @@ def _gen_text(text: str, hints: dict) -> tuple[str, dict]:
     return "", {**hints, "template": template, "fields": fields}
 
 
-def has_time_effect(item) -> bool:
+def has_time_effect(item: otio.core.Item) -> bool:
     return any(isinstance(e, otio.schema.TimeEffect) for e in _each(item.effects))
 
 
@@ -247,7 +250,7 @@ def find_placeholders(tracks: otio.schema.Stack, global_start: otio.opentime.Rat
         base_rate = exact_rate(global_start.rate) if global_start is not None else None
     except BadTime as e:
         raise BadInput(f"The timeline's start time: {e.problem}", e.fix) from None
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for track in tracks:
         kind = getattr(track, "kind", otio.schema.TrackKind.Video)
         counts[kind] += 1
@@ -265,7 +268,8 @@ _Clip = otio.schema.Clip
 _PLACEHOLDER_REFS = (otio.schema.GeneratorReference, otio.schema.MissingReference)
 
 
-def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: list, depth: int = 0) -> None:
+def _walk(comp: otio.core.Composition, offset: int, rate: Fraction, label: str, found: list[Placeholder],
+          skipped: list[Skipped], depth: int = 0) -> None:
     if isinstance(comp, otio.schema.Stack):
         for i, child in enumerate(comp):
             try:
@@ -293,13 +297,14 @@ def _walk(comp, offset: int, rate: Fraction, label: str, found: list, skipped: l
             raise _named(e, child, label, pos, rate) from None
 
 
-def _named(e: BadTime, item, label: str, pos: int, rate: Fraction) -> BadInput:
+def _named(e: BadTime, item: otio.core.Item, label: str, pos: int, rate: Fraction) -> BadInput:
     """A bad time, said of the item that holds it (a BadInput, not a BadTime: the levels above pass it on)."""
     at = f"{label} {record_timecode(max(pos, 0), rate)}"
     return BadInput(f"{f'Item {item.name!r}' if item.name else 'The item'} at {at}: {e.problem}", e.fix)
 
 
-def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: list, prev, nxt, index: int,
+def _visit(child: otio.core.Item, pos: int, rate: Fraction, label: str, found: list[Placeholder],
+           skipped: list[Skipped], prev: otio.core.Item | None, nxt: otio.core.Item | None, index: int,
            depth: int) -> None:
     if isinstance(child, otio.core.Composition):
         if depth >= MAX_NESTED_COMPOSITIONS:  # the walk recurses once per level: refuse before Python's limit
@@ -344,8 +349,8 @@ def _visit(child, pos: int, rate: Fraction, label: str, found: list, skipped: li
     if frames <= 0:
         return skip("zero length")
     # A transition spans the cut: the item's media must run on under it (OTIO: handles_of_child).
-    head = _loose_frames(prev.in_offset, rate) if type(prev) is _Transition else 0
-    tail = _loose_frames(nxt.out_offset, rate) if type(nxt) is _Transition else 0
+    head = _loose_frames(prev.in_offset, rate) if prev is not None and type(prev) is _Transition else 0
+    tail = _loose_frames(nxt.out_offset, rate) if nxt is not None and type(nxt) is _Transition else 0
     found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints, index, spec))
 
 
@@ -366,7 +371,7 @@ def frame_size(timeline: otio.schema.Timeline | None, size: Size | None = None,
     return size or DEFAULT_SIZE, bit_depth or DEFAULT_BIT_DEPTH
 
 
-def _fcp_xml_size(meta) -> Size | None:
+def _fcp_xml_size(meta: Any) -> Size | None:
     try:
         sc = meta["media"]["video"]["format"]["samplecharacteristics"]
         return Size(width=int(sc["width"]), height=int(sc["height"]))

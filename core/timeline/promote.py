@@ -9,13 +9,19 @@ from dataclasses import replace
 
 import opentimelineio as otio
 
-from ..takes import chain_groups, list_takes, promote_slot, record_takes
-from .filler import RESOLVE_START_TIMECODE, FillIncomplete, checked
+from ..catalog import Catalog, Size
+from ..journal import Journal
+from ..made import MadeClip
+from ..request import Slot
+from ..takes import Take, chain_groups, list_takes, promote_slot, record_takes
+from .filler import RESOLVE_START_TIMECODE, Filler, FillIncomplete, FillOptions, checked
+from .placeholders import Placeholder
 from .take_tracks import find_take
 from .writeback import apply_promote
 
 
-def render_promotion(slot, take, filler, options, journal):
+def render_promotion(slot: Slot, take: Take, filler: Filler, options: FillOptions,
+                     journal: Journal) -> tuple[MadeClip, Take]:
     """Make `slot` (from core.takes.promote_slot) through `filler`, check it is frame-exact, and record
     it as the promotion of `take`. Returns (the MadeClip, the new Take). Raises, recording nothing, on failure."""
     (result,) = filler([slot], options)
@@ -27,8 +33,10 @@ def render_promotion(slot, take, filler, options, journal):
     return result, list_takes(journal, group=group)[0]
 
 
-def promote_in_tracks(tracks: otio.schema.Stack, take, final_model: str, filler, options, *, size, bit_depth: int,
-                      global_start=None, resolve: bool = False, journal=None, catalog=None):
+def promote_in_tracks(tracks: otio.schema.Stack, take: Take, final_model: str, filler: Filler, options: FillOptions, *,
+                      size: Size, bit_depth: int, global_start: otio.opentime.RationalTime | None = None,
+                      resolve: bool = False, journal: Journal, catalog: Catalog | None = None,
+                      ) -> tuple[Placeholder, MadeClip, Take]:
     """Render `take` again on `final_model` for the clip that plays it under `tracks`, and replace it in
     place (revert goes back to the take it replaced). Returns (Placeholder, MadeClip, the new Take)."""
     ph = find_take(tracks, chain_groups(journal, take), global_start)
@@ -36,6 +44,6 @@ def promote_in_tracks(tracks: otio.schema.Stack, take, final_model: str, filler,
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     result, final = render_promotion(slot, take, filler, options, journal)
-    apply_promote(ph, result.path, result.start_frame,
+    apply_promote(ph, result.media, result.start_frame,
                   {**result.provenance.as_dict(), "take_id": final.id, "take_group": final.group}, resolve)
     return ph, result, final

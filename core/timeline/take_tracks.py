@@ -13,13 +13,17 @@ Resolve drops custom metadata on import, so the clips on the track are the form 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
 from ..errors import BadInput
 from ..keys import redact
+from ..takes import Take
 from .metadata import NS, RESOLVE_NS, namespace, plain
 from .placeholders import Placeholder, is_filled, track_rate
 from .timebase import exact_rate, frames_at, time_range
@@ -36,16 +40,17 @@ class Alternate:
     media: Path
     start_frame: int
     label: str  # "shot — model"
-    provenance: dict  # with take_id, and alternate_of (the group of the take in place)
+    provenance: dict[str, Any]  # with take_id, and alternate_of (the group of the take in place)
 
 
-def take_entries(group: str, takes) -> list[dict]:
+def take_entries(group: str, takes: Iterable[Take]) -> list[dict[str, Any]]:
     """What the filled clip's metadata says about each take of its group (core.takes.Take)."""
     return [{"take_id": t.id, "model": t.model, "seed": t.seed, "job_id": t.job_id,
              "media": t.path.resolve().as_uri() if t.path else None, "error": t.error} for t in takes]
 
 
-def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate], global_start, resolve: bool) -> int:
+def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate],
+                    global_start: otio.opentime.RationalTime | None, resolve: bool) -> int:
     """Put `alternates` on new takes tracks under the cut, as few as do not overlap. Returns how many tracks."""
     lanes: list[list[tuple[int, int, otio.schema.Clip]]] = []
     for alt in sorted(alternates, key=lambda a: a.ph.record_frame):
@@ -75,7 +80,7 @@ def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate], glob
     return len(lanes)
 
 
-def _start_frames(global_start, rate) -> int:
+def _start_frames(global_start: otio.opentime.RationalTime | None, rate: Fraction) -> int:
     return frames_at(global_start, rate) if global_start is not None else 0
 
 
@@ -91,11 +96,11 @@ def _alternate_clip(alt: Alternate, resolve: bool) -> otio.schema.Clip:
     return clip
 
 
-def is_takes_track(track) -> bool:
+def is_takes_track(track: otio.schema.Track) -> bool:
     return bool(namespace(track).get("takes_track"))
 
 
-def _groups(ns: dict | None) -> set[str]:
+def _groups(ns: dict[str, Any] | None) -> set[str]:
     """The take groups a filled clip has played: its own, then each promotion's previous take's."""
     out = set()
     while ns:
@@ -126,7 +131,8 @@ def drop_orphan_alternates(tracks: otio.schema.Stack) -> int:
     return dropped
 
 
-def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...], global_start=None) -> Placeholder:
+def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...],
+              global_start: otio.opentime.RationalTime | None = None) -> Placeholder:
     """The filled clip that plays (or played, before a promotion) a take of `group` (or of any of these
     groups: a refine chain's), as a Placeholder."""
     groups = (group,) if isinstance(group, str) else group
@@ -147,7 +153,8 @@ def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...], global_st
                    "without --timeline to render the final on its own.")
 
 
-def _placeholder(clip, track, video: int, rate, global_start) -> Placeholder:
+def _placeholder(clip: otio.schema.Clip, track: otio.schema.Track, video: int, rate: Fraction,
+                 global_start: otio.opentime.RationalTime | None) -> Placeholder:
     parent = clip.parent()
     index = parent.index(clip)
     start, node = clip.range_in_parent().start_time, parent

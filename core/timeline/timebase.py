@@ -63,7 +63,8 @@ def time_range(start: int, duration: int, rate: Fraction) -> otio.opentime.TimeR
 
 def timecode_to_frame(tc: str, rate: Fraction) -> int:
     """'01:00:00:00' (or '01:00:00;00' drop-frame) -> frame number at `rate`."""
-    return round(otio.opentime.from_timecode(tc, float(rate)).value)
+    value: float = otio.opentime.from_timecode(tc, float(rate)).value
+    return round(value)
 
 
 def record_timecode(frame: int, rate: Fraction) -> str:

@@ -10,6 +10,7 @@ what revert needs to restore the item exactly.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -22,7 +23,7 @@ from .timebase import frames_at, time_range
 PLACEHOLDER_KEY = "promptreel_placeholder"
 
 
-def _range_record(r: otio.opentime.TimeRange | None) -> dict | None:
+def _range_record(r: otio.opentime.TimeRange | None) -> dict[str, float] | None:
     # OTIO's own numbers, unconverted, so revert restores them bit for bit.
     if r is None:
         return None
@@ -30,7 +31,7 @@ def _range_record(r: otio.opentime.TimeRange | None) -> dict | None:
             "duration": r.duration.value, "duration_rate": r.duration.rate}
 
 
-def _range_from(d) -> otio.opentime.TimeRange | None:
+def _range_from(d: dict[str, float] | None) -> otio.opentime.TimeRange | None:
     if d is None:
         return None
     return otio.opentime.TimeRange(otio.opentime.RationalTime(d["start"], d["start_rate"]),
@@ -43,7 +44,7 @@ def media_url(path: Path, resolve: bool) -> str:
     return str(path) if resolve else path.as_uri()
 
 
-def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict, resolve: bool) -> otio.schema.Clip:
+def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict[str, Any], resolve: bool) -> otio.schema.Clip:
     """Make `ph.item` play `media` (ph.media_frames frames starting at `start_frame`). Returns the clip."""
     rate = ph.rate
     media = Path(media)
@@ -88,7 +89,7 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
     return clip
 
 
-def apply_promote(ph: Placeholder, media: Path, start_frame: int, provenance: dict,
+def apply_promote(ph: Placeholder, media: Path, start_frame: int, provenance: dict[str, Any],
                   resolve: bool) -> otio.schema.Clip:
     """Replace the take a filled clip plays with a promoted one; revert goes back to that take."""
     clip = ph.item
@@ -99,7 +100,7 @@ def apply_promote(ph: Placeholder, media: Path, start_frame: int, provenance: di
     return apply_fill(ph, media, start_frame, {**provenance, "previous_take": playing}, resolve)
 
 
-def _revert_promotion(clip: otio.schema.Clip, previous) -> otio.schema.Clip:
+def _revert_promotion(clip: otio.schema.Clip, previous: dict[str, Any]) -> otio.schema.Clip:
     ref = otio.schema.ExternalReference(target_url=previous["target_url"],
                                         available_range=_range_from(previous["available_range"]))
     ref.name = previous["ref_name"]
@@ -117,7 +118,8 @@ def _revert_promotion(clip: otio.schema.Clip, previous) -> otio.schema.Clip:
     return clip
 
 
-def _clip_for_gap(gap: otio.schema.Gap, ref, visible, media: Path) -> otio.schema.Clip:
+def _clip_for_gap(gap: otio.schema.Gap, ref: otio.schema.ExternalReference, visible: otio.opentime.TimeRange,
+                  media: Path) -> otio.schema.Clip:
     twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
     clip = otio.schema.Clip(name=gap.name or media.name, source_range=visible,
                             markers=[m for m in twin.markers], effects=[e for e in twin.effects],
@@ -141,7 +143,7 @@ def _check_landed(ph: Placeholder, clip: otio.schema.Clip) -> None:
         raise AssertionError(f"fill of {ph.name!r} landed as {got} frames, not {ph.frames}")
 
 
-def _replace(old, new, index: int = -1) -> None:
+def _replace(old: otio.core.Item, new: otio.core.Item, index: int = -1) -> None:
     """Put `new` where `old` is in its parent (at `index` if that is where it is: no linear search)."""
     parent = old.parent()
     if not (0 <= index < len(parent) and parent[index] is old):
@@ -192,14 +194,14 @@ def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | Non
     return clip
 
 
-def _restore_ns(meta, previous) -> None:
+def _restore_ns(meta: Any, previous: dict[str, Any] | None) -> None:
     if previous:
         meta[NS] = previous
     elif NS in meta:
         del meta[NS]
 
 
-def revert_extension(clip: otio.schema.Clip, record: dict) -> otio.core.Item | None:
+def revert_extension(clip: otio.schema.Clip, record: dict[str, Any]) -> otio.core.Item | None:
     """Take an extension out: the track gets back exactly what it had (the gap it went into, or its old end)."""
     track = clip.parent()
     i = track.index(clip)
