@@ -16,6 +16,7 @@ import opentimelineio as otio
 import pytest
 
 from promptreel.core.catalog import default_catalog
+from promptreel.core.conform.probe import probe
 from promptreel.core.sandbox import Limit, sandbox
 from promptreel.resolve_plugin import filemode, panel_settings
 from promptreel.resolve_plugin.bridge.server import Bridge
@@ -139,6 +140,9 @@ def test_extend_the_head_and_edit_split_from_the_browser_connected(browser_page,
     assert page.is_visible("#edit-cuts") is False
     _say(page, "#edit", "Edited: a take in the clip's Take Selector")
     assert len(xai.calls_to("POST", EDITS)) == 3
+    take, start, frames = b._takes[1]  # the pieces joined: B's 61 frames between its 8-frame handles
+    assert (b.GetTakesCount(), b.GetSelectedTakeIndex(), start, frames) == (2, 1, 8, 61)
+    assert probe(take._path).frames == 77
     _take_rows(page, "edit", 1)
     page.screenshot(path=str(tmp_path / "cuts-connected.png"), full_page=True)
 
@@ -146,7 +150,7 @@ def test_extend_the_head_and_edit_split_from_the_browser_connected(browser_page,
     for left in (1, 0):
         page.locator("#edits button", has_text="Revert").first.click()
         page.wait_for_function("n => document.querySelectorAll('#edits button').length === n", arg=left)
-    assert _timeline(timeline) == before
+    assert _timeline(timeline) == before and b.GetTakesCount() == 0
 
 
 # -- file mode -------------------------------------------------------------------------------------
