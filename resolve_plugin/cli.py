@@ -144,7 +144,7 @@ def fill_placeholders(item_ids, model, frames_from_neighbours: bool, multi_shot:
     gw = connect()
     report = do_fill(gw, clip_maker(gw), item_ids=list(item_ids) or None, bit_depth=chosen.bit_depth,
                      bin_template=chosen.bin, model=model or chosen.model,
-                     stills_dir=settings.home() / "stills" if frames_from_neighbours else None, multi_shot=multi_shot)
+                     stills_dir=settings.output_dir() / "stills" if frames_from_neighbours else None, multi_shot=multi_shot)
     for record in report.edits:
         click.echo(f"Filled '{record.placeholder_name}' on V{record.placeholder_track} at frame "
                    f"{record.placeholder_start} (edit {record.id}).")
