@@ -166,6 +166,7 @@ class FakeJobAPI:
                                               daemon=True)
         self.media = media
         self.job_seconds = job_seconds  # from create to succeeded; change it any time
+        self.poll_after_ms = 20  # the x-poll-after-ms hint on unfinished jobs (vendors ask for 1-10 s)
         self.key = key  # when set, requests without `Bearer key` get 401 (echoing what they sent)
         self.jobs: dict[str, dict] = {}
         self.creates: Counter[str] = Counter()  # client_ref -> jobs made
@@ -256,7 +257,7 @@ class FakeJobAPI:
         if elapsed < self.job_seconds:
             status = "queued" if elapsed < self.job_seconds / 4 else "running"
             return Reply(200, {"id": call.match["id"], "status": status, "progress": elapsed / self.job_seconds,
-                               "output": None, "error": None}, headers={"x-poll-after-ms": "20"})
+                               "output": None, "error": None}, headers={"x-poll-after-ms": str(self.poll_after_ms)})
         with self._lock:
             if not job["ended"]:
                 job["ended"] = True
