@@ -24,7 +24,9 @@ def main() -> None:
         makespan(engine, 1, "warm-up")  # imports and first connections, so neither figure carries them
         one = makespan(engine, 1, "single")
         twenty = makespan(engine, 20, "batch")
-        print(f"server time per job: {JOB_SECONDS:.1f} s; route concurrency 20; max jobs in flight seen: {api.max_active}")
+        print(
+            f"server time per job: {JOB_SECONDS:.1f} s; route concurrency 20; max jobs in flight seen: {api.max_active}"
+        )
         print(f"1 job:   {one:.2f} s")
         print(f"20 jobs: {twenty:.2f} s")
         print(f"makespan ratio 20/1: {twenty / one:.2f} (target <= 1.5)")

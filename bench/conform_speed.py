@@ -50,13 +50,21 @@ def make_sources(d: Path, seconds: float, name: str = "src") -> tuple[Path, Path
     """A lossless 1080p24 original and the 720p H.264 + AAC 'generated clip' made from it."""
     original, clip = d / f"{name}-original.mkv", d / f"{name}.mp4"
     quiet = ("-hide_banner", "-loglevel", "error")
-    (ffmpeg.input("testsrc2=size=1920x1080:rate=24", f="lavfi", t=seconds)
-     .output(str(original), **{"c:v": "ffv1", "pix_fmt": "yuv420p"}).global_args(*quiet).overwrite_output()
-     .run(cmd=ffmpeg_exe()))
+    (
+        ffmpeg.input("testsrc2=size=1920x1080:rate=24", f="lavfi", t=seconds)
+        .output(str(original), **{"c:v": "ffv1", "pix_fmt": "yuv420p"})
+        .global_args(*quiet)
+        .overwrite_output()
+        .run(cmd=ffmpeg_exe())
+    )
     video = ffmpeg.input(str(original)).video.filter("scale", 1280, 720, flags="lanczos")
     audio = ffmpeg.input("sine=frequency=440:sample_rate=48000", f="lavfi", t=seconds)
-    (ffmpeg.output(video, audio, str(clip), **{"c:v": "libx264", "pix_fmt": "yuv420p", "crf": 18, "c:a": "aac"})
-     .global_args(*quiet).overwrite_output().run(cmd=ffmpeg_exe()))
+    (
+        ffmpeg.output(video, audio, str(clip), **{"c:v": "libx264", "pix_fmt": "yuv420p", "crf": 18, "c:a": "aac"})
+        .global_args(*quiet)
+        .overwrite_output()
+        .run(cmd=ffmpeg_exe())
+    )
     return original, clip
 
 
@@ -81,8 +89,9 @@ def run(cmd: list[str]) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL).stderr
 
 
-def variant(cmd: list[str], *, replace: tuple[str, str] | None = None, extra: tuple[str, ...] = (),
-            output: Path) -> list[str]:
+def variant(
+    cmd: list[str], *, replace: tuple[str, str] | None = None, extra: tuple[str, ...] = (), output: Path
+) -> list[str]:
     """The plan's own ffmpeg command with one thing changed: a string in the graph or an option, and the output."""
     changed = [a.replace(*replace) if replace else a for a in cmd[:-1]]
     return [*changed, *extra, str(output)]
@@ -94,10 +103,26 @@ def quality(encoded: Path, reference: Path, scale_reference: bool = False) -> tu
     # The same labels on both: conform tags an untagged source Rec.709, and ffmpeg would otherwise convert
     # one side's colours to the other's before comparing. What is compared is the pixel values.
     same = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv,settb=1/24,setpts=N"
-    graph = (f"[0:v]{same},format=yuv422p10le,split[e1][e2];"
-             f"[1:v]{ref}{same},format=yuv422p10le,split[r1][r2];[e1][r1]psnr;[e2][r2]ssim")
-    err = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(encoded), "-i", str(reference),
-               "-lavfi", graph, "-f", "null", "-"])
+    graph = (
+        f"[0:v]{same},format=yuv422p10le,split[e1][e2];"
+        f"[1:v]{ref}{same},format=yuv422p10le,split[r1][r2];[e1][r1]psnr;[e2][r2]ssim"
+    )
+    err = run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(encoded),
+            "-i",
+            str(reference),
+            "-lavfi",
+            graph,
+            "-f",
+            "null",
+            "-",
+        ]
+    )
     psnr = re.search(r"PSNR.*average:(\S+)", err)
     ssim = re.search(r"SSIM.*All:(\S+)", err)
     return float(psnr.group(1)), float(ssim.group(1))
@@ -132,21 +157,30 @@ def main() -> None:
         for _ in range(repeat):  # interleaved, so load from other work hits both alike
             bare = min(bare, measured(lambda: run(bare_cmd)))
             whole = min(whole, measured(do_conform, include_self=True))
-        print(f"1. conform ÷ bare ffmpeg, same transcode ({frames} frames): wall {whole[0] / bare[0]:.3f} "
-              f"({whole[0]:.2f} s vs {bare[0]:.2f} s); CPU, conform's own Python included, {whole[1] / bare[1]:.3f} "
-              f"({whole[1]:.2f} s vs {bare[1]:.2f} s)", flush=True)
-        print(f"2. 720p24 H.264 -> 1080p 23.976 ProRes 422 HQ: {seconds / whole[0]:.2f}× real time by wall "
-              f"({seconds:.2f} s of clip in {whole[0]:.2f} s); from CPU time on {CORES} idle cores "
-              f"{seconds / (whole[1] / CORES):.2f}×", flush=True)
+        print(
+            f"1. conform ÷ bare ffmpeg, same transcode ({frames} frames): wall {whole[0] / bare[0]:.3f} "
+            f"({whole[0]:.2f} s vs {bare[0]:.2f} s); CPU, conform's own Python included, {whole[1] / bare[1]:.3f} "
+            f"({whole[1]:.2f} s vs {bare[1]:.2f} s)",
+            flush=True,
+        )
+        print(
+            f"2. 720p24 H.264 -> 1080p 23.976 ProRes 422 HQ: {seconds / whole[0]:.2f}× real time by wall "
+            f"({seconds:.2f} s of clip in {whole[0]:.2f} s); from CPU time on {CORES} idle cores "
+            f"{seconds / (whole[1] / CORES):.2f}×",
+            flush=True,
+        )
 
         aw, ks = d / "aw.mov", d / "ks.mov"
         aw_t = best(lambda: run(variant(bare_cmd, output=aw)), repeat)
         ks_t = best(lambda: run(variant(bare_cmd, replace=("prores_aw", "prores_ks"), output=ks)), 1)
         # Against the source scaled to 1080p exactly as conform scales it: what the encoder alone loses.
         aw_q, ks_q = quality(aw, src, scale_reference=True), quality(ks, src, scale_reference=True)
-        print(f"3. prores_ks ÷ prores_aw: CPU {ks_t[1] / aw_t[1]:.2f} ({ks_t[1]:.1f} s vs {aw_t[1]:.1f} s), wall "
-              f"{ks_t[0] / aw_t[0]:.2f}, size {ks.stat().st_size / aw.stat().st_size:.2f}; PSNR/SSIM vs the scaled "
-              f"source: ks {ks_q[0]:.2f} dB / {ks_q[1]:.5f}, aw {aw_q[0]:.2f} dB / {aw_q[1]:.5f}", flush=True)
+        print(
+            f"3. prores_ks ÷ prores_aw: CPU {ks_t[1] / aw_t[1]:.2f} ({ks_t[1]:.1f} s vs {aw_t[1]:.1f} s), wall "
+            f"{ks_t[0] / aw_t[0]:.2f}, size {ks.stat().st_size / aw.stat().st_size:.2f}; PSNR/SSIM vs the scaled "
+            f"source: ks {ks_q[0]:.2f} dB / {ks_q[1]:.5f}, aw {aw_q[0]:.2f} dB / {aw_q[1]:.5f}",
+            flush=True,
+        )
 
         runs: dict[str, list[tuple[float, float]]] = {"auto": [], "1": [], "2": [], "4": []}
         for _ in range(repeat):  # interleaved: the machine's load changes over a run
@@ -154,8 +188,11 @@ def main() -> None:
                 extra = () if n == "auto" else ("-threads", n)
                 times.append(measured(lambda extra=extra: run(variant(bare_cmd, extra=extra, output=d / "t.mov"))))
         threads = {n: (min(w for w, _ in times), min(c for _, c in times)) for n, times in runs.items()}
-        print("4. prores_aw threads, wall / CPU: " + ", ".join(f"{n} {w:.2f} s / {c:.2f} s" for n, (w, c) in
-                                                               threads.items()), flush=True)
+        print(
+            "4. prores_aw threads, wall / CPU: "
+            + ", ".join(f"{n} {w:.2f} s / {c:.2f} s" for n, (w, c) in threads.items()),
+            flush=True,
+        )
 
         scaled = [a for a in bare_cmd if "scale=" in a]
         if scaled:
@@ -166,20 +203,43 @@ def main() -> None:
                 _, cpu = best(lambda cmd=cmd: run(cmd), repeat)
                 psnr, ssim = quality(out, original)
                 rows.append(f"{flags} CPU {cpu:.2f} s, {psnr:.3f} dB / {ssim:.5f}")
-            print("5. scaler flags (CPU of the whole conform; PSNR/SSIM vs the 1080p original): " + "; ".join(rows),
-                  flush=True)
+            print(
+                "5. scaler flags (CPU of the whole conform; PSNR/SSIM vs the 1080p original): " + "; ".join(rows),
+                flush=True,
+            )
 
-        dnx = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-i", str(src), "-vf", "scale=1920:1080",
-               "-c:v", "dnxhd", "-profile:v", "dnxhr_hqx", "-pix_fmt", "yuv422p10le", "-an"]
+        dnx = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-y",
+            "-i",
+            str(src),
+            "-vf",
+            "scale=1920:1080",
+            "-c:v",
+            "dnxhd",
+            "-profile:v",
+            "dnxhr_hqx",
+            "-pix_fmt",
+            "yuv422p10le",
+            "-an",
+        ]
         auto = best(lambda: run([*dnx, str(d / "dnx_auto.mov")]), repeat)
         one = best(lambda: run([*dnx, "-threads", "1", str(d / "dnx_one.mov")]), repeat)
-        print(f"6. DNxHR HQX default threads ÷ one thread, wall: {auto[0] / one[0]:.3f} ({auto[0]:.2f} s vs "
-              f"{one[0]:.2f} s; CPU {auto[1]:.2f} s vs {one[1]:.2f} s)", flush=True)
+        print(
+            f"6. DNxHR HQX default threads ÷ one thread, wall: {auto[0] / one[0]:.3f} ({auto[0]:.2f} s vs "
+            f"{one[0]:.2f} s; CPU {auto[1]:.2f} s vs {one[1]:.2f} s)",
+            flush=True,
+        )
 
         h264 = Target(frames=frames, rate="24000/1001", size="1920x1080", codec="h264", bit_depth=8)
         t264 = best(lambda: conform(src, d / "h264.mov", h264, overwrite=True), 1, include_self=True)
-        print(f"7. ProRes 422 HQ ÷ H.264 conform, wall: {whole[0] / t264[0]:.3f} ({whole[0]:.2f} s vs "
-              f"{t264[0]:.2f} s; CPU {whole[1]:.2f} s vs {t264[1]:.2f} s)", flush=True)
+        print(
+            f"7. ProRes 422 HQ ÷ H.264 conform, wall: {whole[0] / t264[0]:.3f} ({whole[0]:.2f} s vs "
+            f"{t264[0]:.2f} s; CPU {whole[1]:.2f} s vs {t264[1]:.2f} s)",
+            flush=True,
+        )
 
         _, short = make_sources(d, 2, "short")
         small = Target(frames=probe(short).usable_frames, rate="24000/1001", size="1920x1080")
@@ -189,8 +249,11 @@ def main() -> None:
                 raise outcome
         serial = best(lambda: conform_many(jobs, workers=1, overwrite=True), 1)
         parallel = best(lambda: conform_many(jobs, overwrite=True), 1)
-        print(f"8. {args.clips} × 2 s clips one after another ÷ in parallel ({CORES} workers), wall: "
-              f"{serial[0] / parallel[0]:.3f} ({serial[0]:.2f} s vs {parallel[0]:.2f} s)", flush=True)
+        print(
+            f"8. {args.clips} × 2 s clips one after another ÷ in parallel ({CORES} workers), wall: "
+            f"{serial[0] / parallel[0]:.3f} ({serial[0]:.2f} s vs {parallel[0]:.2f} s)",
+            flush=True,
+        )
     print(f"load average at the end: {load()}")
 
 

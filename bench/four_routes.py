@@ -51,7 +51,8 @@ STATUS_READS = {  # each fake's status path (downloads and fal's one result read
 def catalog_text() -> str:
     return "".join(
         f'[models."{model}"]\nroutes = [{{ protocol = "{route}", model_id = "{mid}", concurrency = 20, rpm = 0 }}]\n'
-        for route, (model, mid, _) in ROUTES.items())
+        for route, (model, mid, _) in ROUTES.items()
+    )
 
 
 def run(requests: list[GenerationRequest]) -> float:
@@ -88,7 +89,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sandbox(routes=list(ROUTES), latency=args.latency, limit=SMALL) as env:
         home = Path(tmp)
         (home / "catalog.toml").write_text(catalog_text())
-        (home / "settings.toml").write_text(f'catalog_file = "{home / "catalog.toml"}"\noutput_dir = "{home / "media"}"\n')
+        (home / "settings.toml").write_text(
+            f'catalog_file = "{home / "catalog.toml"}"\noutput_dir = "{home / "media"}"\n'
+        )
         with exported({**env, "PROMPTREEL_HOME": str(home)}):
             run([request(r, "warm-up") for r in ROUTES])  # imports, first connections, first renders
 
@@ -104,13 +107,17 @@ def main() -> None:
 
             per_route = {r: sum(1 for q in batch if q.model == ROUTES[r][0]) for r in ROUTES}
             slowest = max(singles, key=singles.get)
-            print(f"latency per job on each fake: {args.latency:.1f} s; {args.jobs} jobs over {len(ROUTES)} routes, "
-                  f"route concurrency 20")
+            print(
+                f"latency per job on each fake: {args.latency:.1f} s; {args.jobs} jobs over {len(ROUTES)} routes, "
+                f"route concurrency 20"
+            )
             for route in ROUTES:
                 fake = env.fakes[route]
                 reads = len(fake.calls_to(*STATUS_READS[route]))
-                print(f"  {route:<9} 1 job alone {singles[route]:5.2f} s   jobs in batch {per_route[route]:2d}   "
-                      f"creates {fake.creates:2d}   status reads per job {reads / per_route[route]:.2f}")
+                print(
+                    f"  {route:<9} 1 job alone {singles[route]:5.2f} s   jobs in batch {per_route[route]:2d}   "
+                    f"creates {fake.creates:2d}   status reads per job {reads / per_route[route]:.2f}"
+                )
             print(f"1 job (slowest route, {slowest}): {singles[slowest]:.2f} s")
             print(f"{args.jobs} jobs: {many:.2f} s")
             print(f"makespan ratio {args.jobs}/1: {many / singles[slowest]:.2f} (target <= 1.5)")

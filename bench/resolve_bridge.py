@@ -51,8 +51,10 @@ def main(n: int = 50) -> None:
             assert not report.failed, report.failed
             trips = gw.round_trips
             # Per batch, not per placeholder: project + timeline for the fill, project for the clip maker.
-            print(f"fill of {n} placeholders through the bridge (draft model): {elapsed:.2f} s, {trips} round trips, "
-                  f"{(trips - 3) / n:.2f} per placeholder (target <= 8)")
+            print(
+                f"fill of {n} placeholders through the bridge (draft model): {elapsed:.2f} s, {trips} round trips, "
+                f"{(trips - 3) / n:.2f} per placeholder (target <= 8)"
+            )
 
             # Two takes per placeholder, imported together in one op; the second added to the placed item's
             # Take Selector.
@@ -63,7 +65,9 @@ def main(n: int = 50) -> None:
             try:
                 report = fill(takes_gw, clip_maker(takes_gw), model="draft", variants=2)
                 assert not report.failed and all(t.selector for t in report.takes), report.failed
-                print(f"fill with 2 variants as takes: {(takes_gw.round_trips - 3) / n:.2f} round trips per placeholder")
+                print(
+                    f"fill with 2 variants as takes: {(takes_gw.round_trips - 3) / n:.2f} round trips per placeholder"
+                )
             finally:
                 takes_bridge.stop()
                 takes_thread.join(10)
@@ -78,8 +82,10 @@ def main(n: int = 50) -> None:
             for _ in range(calls):
                 gw.hello()
             b = (time.perf_counter() - t0) / calls
-            print(f"per call: direct {d * 1e6:.0f} us, bridge {b * 1e6:.0f} us, bridge overhead {(b - d) * 1e6:.0f} us "
-                  f"(x{b / d:.1f})")
+            print(
+                f"per call: direct {d * 1e6:.0f} us, bridge {b * 1e6:.0f} us, bridge overhead {(b - d) * 1e6:.0f} us "
+                f"(x{b / d:.1f})"
+            )
         finally:
             bridge.stop()
             thread.join(10)

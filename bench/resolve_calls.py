@@ -38,10 +38,12 @@ def one(items: int) -> float:
     per = counted.besides(*PER_FILL) / PLACEHOLDERS
     ops = sum(n for op, n in counted.ops.items() if op not in PER_FILL) / PLACEHOLDERS
     timeline = counted.total("timeline")
-    print(f"{items:>4} items: {counted.total()} calls; per fill: project x{counted.ops['project']} "
-          f"{counted.total('project')}, timeline x{counted.ops['timeline']} {timeline} "
-          f"({timeline / items:.1f} per item); "
-          f"per placeholder: {per:.2f} calls in {ops:.2f} gateway ops (target <= 30)")
+    print(
+        f"{items:>4} items: {counted.total()} calls; per fill: project x{counted.ops['project']} "
+        f"{counted.total('project')}, timeline x{counted.ops['timeline']} {timeline} "
+        f"({timeline / items:.1f} per item); "
+        f"per placeholder: {per:.2f} calls in {ops:.2f} gateway ops (target <= 30)"
+    )
     return per
 
 

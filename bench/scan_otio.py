@@ -36,16 +36,22 @@ def make_timeline(clips: int, with_metadata: bool = False) -> otio.schema.Timeli
                 ref = otio.schema.GeneratorReference(generator_kind="Slug") if kind == 1 else None
                 item = otio.schema.Clip(name=f"GEN: shot {i}", source_range=R(0, n), media_reference=ref)
         else:
-            item = otio.schema.Clip(name=f"c{i}.mov", source_range=R(100, n), media_reference=otio.schema.ExternalReference(
-                target_url=f"/media/c{i}.mov", available_range=R(0, 500)))
+            item = otio.schema.Clip(
+                name=f"c{i}.mov",
+                source_range=R(100, n),
+                media_reference=otio.schema.ExternalReference(target_url=f"/media/c{i}.mov", available_range=R(0, 500)),
+            )
             if with_metadata:  # as Resolve writes on every clip
                 item.metadata["Resolve_OTIO"] = {}
             if i % 7 == 0:
                 item.markers.append(otio.schema.Marker(name=f"note {i}", marked_range=R(100, 1)))
         track.append(item)
         if i % 50 == 49:
-            track.append(otio.schema.Transition(in_offset=otio.opentime.RationalTime(6, rate),
-                                                out_offset=otio.opentime.RationalTime(6, rate)))
+            track.append(
+                otio.schema.Transition(
+                    in_offset=otio.opentime.RationalTime(6, rate), out_offset=otio.opentime.RationalTime(6, rate)
+                )
+            )
     t.tracks.append(track)
     return t
 

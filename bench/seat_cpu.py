@@ -160,35 +160,52 @@ def main() -> None:
         sys.exit("PostgreSQL's initdb / pg_ctl not found: apt-get install postgresql")
     cluster = Cluster(bins).start()
     try:
-        with tempfile.TemporaryDirectory() as tmp, \
-                FakeJobAPI(make_clip(Path(tmp) / "clip.mp4"), job_seconds=JOB_SECONDS, key=PLANTED_KEY) as api:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            FakeJobAPI(make_clip(Path(tmp) / "clip.mp4"), job_seconds=JOB_SECONDS, key=PLANTED_KEY) as api,
+        ):
             home = Path(tmp) / "home"
-            env = {**os.environ, "PROMPTREEL_HOME": str(home), "TESTPROTO_API_KEY": PLANTED_KEY,
-                   "PYTHONPATH": str(REPO), "PROMPTREEL_DATABASE_URL": cluster.new_database()}
+            env = {
+                **os.environ,
+                "PROMPTREEL_HOME": str(home),
+                "TESTPROTO_API_KEY": PLANTED_KEY,
+                "PYTHONPATH": str(REPO),
+                "PROMPTREEL_DATABASE_URL": cluster.new_database(),
+            }
             os.environ.update(PROMPTREEL_HOME=str(home))
             write_settings(home, api.url)
             with (home / "settings.toml").open("a") as f:
                 f.write('[route_limits."testproto"]\nconcurrency = 30\n')
             Journal(env["PROMPTREEL_DATABASE_URL"]).close()  # the schema, outside the measure
             pg, server = postgres_cpu(cluster), time.process_time()
-            out = subprocess.run([sys.executable, "-c", SEAT, json.dumps([f"shot {i}" for i in range(jobs)]),
-                                  *sys.argv[2:]],
-                                 cwd=REPO, env=env, stdout=subprocess.PIPE, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", SEAT, json.dumps([f"shot {i}" for i in range(jobs)]), *sys.argv[2:]],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                check=True,
+            ).stdout
             pg, server = postgres_cpu(cluster) - pg, time.process_time() - server
     finally:
         cluster.stop()
     seat = json.loads(out)
     named = sum(v for k, v in seat["cpu"].items() if k != "provenance (all)")
-    print(f"one seat, {jobs} jobs ({seat['ok']} done) in {seat['wall']:.2f} s; load average "
-          f"{os.getloadavg()[0]:.1f}; CPU ms per job:")
+    print(
+        f"one seat, {jobs} jobs ({seat['ok']} done) in {seat['wall']:.2f} s; load average "
+        f"{os.getloadavg()[0]:.1f}; CPU ms per job:"
+    )
     rows = sorted(seat["cpu"].items(), key=lambda kv: -kv[1])
     for name, seconds in rows:
         longest = seat["longest"].get(name)
-        print(f"  {name:34s} {1000 * seconds / jobs:7.2f}   ({seat['calls'][name]} calls"
-              + (f", longest {1000 * longest:.2f} ms)" if longest else ")"))
+        print(
+            f"  {name:34s} {1000 * seconds / jobs:7.2f}   ({seat['calls'][name]} calls"
+            + (f", longest {1000 * longest:.2f} ms)" if longest else ")")
+        )
     print(f"  {'rest (event loop, engine, threads)':34s} {1000 * (seat['process'] - named) / jobs:7.2f}")
-    print(f"  {'seat process in all':34s} {1000 * seat['process'] / jobs:7.2f}   "
-          f"(main thread {1000 * seat['main thread'] / jobs:.2f})")
+    print(
+        f"  {'seat process in all':34s} {1000 * seat['process'] / jobs:7.2f}   "
+        f"(main thread {1000 * seat['main thread'] / jobs:.2f})"
+    )
     print(f"  {'seat children':34s} {1000 * seat['children'] / jobs:7.2f}   (launched: {seat['launched'] or 'none'})")
     print(f"  {'job server (this process)':34s} {1000 * server / jobs:7.2f}")
     print(f"  {'PostgreSQL':34s} {1000 * pg / jobs:7.2f}")

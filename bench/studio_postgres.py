@@ -92,29 +92,37 @@ class Run:
     def cpu_line(self, cores: int) -> str:
         seats = ", ".join(f"{c:.2f}" for c in self.seat_cpu)
         others = "; ".join(f"{k} {v:.2f} s" for k, v in self.other_cpu.items())
-        return (f"CPU in the run: seats {seats} s (process + children); {others}; {self.cpu:.2f} s in all, "
-                f"{self.floor(cores):.2f} s on {cores} cores (contention floor); load average "
-                f"{self.load[0]:.1f} -> {self.load[1]:.1f}")
+        return (
+            f"CPU in the run: seats {seats} s (process + children); {others}; {self.cpu:.2f} s in all, "
+            f"{self.floor(cores):.2f} s on {cores} cores (contention floor); load average "
+            f"{self.load[0]:.1f} -> {self.load[1]:.1f}"
+        )
 
 
-def seats(prompts: list[list[str]], env: dict, cluster: Cluster | None = None,
-          cores: list[set[int]] | None = None) -> Run:
+def seats(
+    prompts: list[list[str]], env: dict, cluster: Cluster | None = None, cores: list[set[int]] | None = None
+) -> Run:
     """Makespan from the seats' common start to the last seat's end (starting Python is not measured:
     on a loaded 2-core machine four interpreters starting at once would swamp the figure). `cores`: the
     CPUs each seat may run on."""
     start = time.time() + START_AFTER
-    procs = [subprocess.Popen([sys.executable, "-c", SEAT, json.dumps(p), str(start)], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE,
-                              preexec_fn=(lambda c=cores[i]: os.sched_setaffinity(0, c)) if cores else None)
-             for i, p in enumerate(prompts)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SEAT, json.dumps(p), str(start)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            preexec_fn=(lambda c=cores[i]: os.sched_setaffinity(0, c)) if cores else None,
+        )
+        for i, p in enumerate(prompts)
+    ]
     time.sleep(max(0.0, start - time.time()))
     load, server, pg = os.getloadavg()[0], time.process_time(), postgres_cpu(cluster)
     outs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
     others = {"job server": time.process_time() - server}  # this process serves the jobs, in threads
     if cluster is not None:
         others["PostgreSQL"] = postgres_cpu(cluster) - pg
-    return Run(max(o["end"] for o in outs) - start, outs, [o["cpu"] for o in outs], others,
-               (load, os.getloadavg()[0]))
+    return Run(max(o["end"] for o in outs) - start, outs, [o["cpu"] for o in outs], others, (load, os.getloadavg()[0]))
 
 
 def _cpu_of(pid: int) -> float:
@@ -142,12 +150,18 @@ def main() -> None:
         sys.exit("PostgreSQL's initdb / pg_ctl not found: apt-get install postgresql")
     cluster = Cluster(bins).start()
     try:
-        with tempfile.TemporaryDirectory() as tmp, \
-                FakeJobAPI(make_clip(Path(tmp) / "clip.mp4"), job_seconds=JOB_SECONDS, key=PLANTED_KEY) as api:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            FakeJobAPI(make_clip(Path(tmp) / "clip.mp4"), job_seconds=JOB_SECONDS, key=PLANTED_KEY) as api,
+        ):
             api.poll_after_ms = POLL_MS
             home = Path(tmp) / "home"
-            env = {**os.environ, "PROMPTREEL_HOME": str(home), "TESTPROTO_API_KEY": PLANTED_KEY,
-                   "PYTHONPATH": str(REPO)}
+            env = {
+                **os.environ,
+                "PROMPTREEL_HOME": str(home),
+                "TESTPROTO_API_KEY": PLANTED_KEY,
+                "PYTHONPATH": str(REPO),
+            }
             os.environ.update(PROMPTREEL_HOME=str(home))
             write_settings(home, api.url)
             settings = (home / "settings.toml").read_text()
@@ -171,8 +185,11 @@ def main() -> None:
             made = _made(url, api)
             pinning = hasattr(os, "sched_setaffinity")  # Linux
             cores = len(os.sched_getaffinity(0)) if pinning else os.cpu_count() or 1
-            print(f"server time per job: {JOB_SECONDS:.1f} s, poll asked every {POLL_MS} ms; route concurrency 30 per seat; "
-                  f"{cores} cores")
+            print(
+                f"server time per job: {JOB_SECONDS:.1f} s, poll asked every {POLL_MS} ms; "
+                f"route concurrency 30 per seat; "
+                f"{cores} cores"
+            )
             print(f"1 seat x 25 jobs:  {one.makespan:.2f} s")
             print(f"  {one.cpu_line(cores)}")
             ratio = four.makespan / one.makespan
@@ -185,11 +202,14 @@ def main() -> None:
                 fresh()
                 pinned_one = seats([[f"pinned solo {i}" for i in range(25)]], env, cluster, cores=[{0}])
                 fresh()
-                pinned_two = seats([[f"pinned seat {s} shot {i}" for i in range(25)] for s in range(2)], env,
-                                   cluster, cores=[{0}, {1}])
-                print(f"a core per seat: 1 seat on core 0 {pinned_one.makespan:.2f} s, 2 seats on cores 0 and 1 "
-                      f"{pinned_two.makespan:.2f} s, ratio {pinned_two.makespan / pinned_one.makespan:.2f} "
-                      "(the job server and PostgreSQL share those cores)")
+                pinned_two = seats(
+                    [[f"pinned seat {s} shot {i}" for i in range(25)] for s in range(2)], env, cluster, cores=[{0}, {1}]
+                )
+                print(
+                    f"a core per seat: 1 seat on core 0 {pinned_one.makespan:.2f} s, 2 seats on cores 0 and 1 "
+                    f"{pinned_two.makespan:.2f} s, ratio {pinned_two.makespan / pinned_one.makespan:.2f} "
+                    "(the job server and PostgreSQL share those cores)"
+                )
                 print(f"  {pinned_two.cpu_line(cores)}")
             del env["PROMPTREEL_DATABASE_URL"]  # the same on one machine's SQLite journal, for reference
             api.creates.clear()
@@ -198,21 +218,26 @@ def main() -> None:
             print(f"  the same on SQLite: {one_here:.2f} s and {four_here:.2f} s, ratio {four_here / one_here:.2f}")
 
             url = fresh()
-            shared = [[f"shared shot {i}" for i in range(13)] + [f"seat {s} own {i}" for i in range(12)]
-                      for s in range(4)]
+            shared = [
+                [f"shared shot {i}" for i in range(13)] + [f"seat {s} own {i}" for i in range(12)] for s in range(4)
+            ]
             outs = seats(shared, env).outs
             made = _made(url, api)
-            print(f"4 seats x 25 sharing 13 requests: creates {made[0]}, distinct requests {made[1]}, "
-                  f"duplicates {made[0] - made[1]} (target {13 + 4 * 12}, {13 + 4 * 12}, 0); "
-                  f"paid per seat {[o['paid'] for o in outs]}")
+            print(
+                f"4 seats x 25 sharing 13 requests: creates {made[0]}, distinct requests {made[1]}, "
+                f"duplicates {made[0] - made[1]} (target {13 + 4 * 12}, {13 + 4 * 12}, 0); "
+                f"paid per seat {[o['paid'] for o in outs]}"
+            )
 
             url = fresh(cap=25.0)
             outs = seats([[f"capped {s} shot {i}" for i in range(25)] for s in range(4)], env).outs
             journal = Journal(url)
             spent = journal.spent_on()
             journal.close()
-            print(f"4 seats x $10.00 against a $25.00 cap: {sum('refused' in o for o in outs)} refused, "
-                  f"spent ${spent:.2f} (target <= $25.00), creates {sum(api.creates.values())}")
+            print(
+                f"4 seats x $10.00 against a $25.00 cap: {sum('refused' in o for o in outs)} refused, "
+                f"spent ${spent:.2f} (target <= $25.00), creates {sum(api.creates.values())}"
+            )
     finally:
         cluster.stop()
 

@@ -64,18 +64,26 @@ class Credentials:
 def summarise(store: dict[str, Any], validation: str | None) -> Credentials:
     label = store.get("active_manifest")
     active = store.get("manifests", {}).get(label or "", {})
-    generator = ", ".join(f"{g.get('name', '')} {g.get('version', '')}".strip()
-                          for g in active.get("claim_generator_info", [])) or active.get("claim_generator", "")
+    generator = ", ".join(
+        f"{g.get('name', '')} {g.get('version', '')}".strip() for g in active.get("claim_generator_info", [])
+    ) or active.get("claim_generator", "")
     sig = active.get("signature_info", {})
     signer = " / ".join(x for x in (sig.get("common_name"), sig.get("issuer")) if x)
-    actions = [a for assertion in active.get("assertions", []) if assertion.get("label", "").startswith("c2pa.actions")
-               for a in assertion.get("data", {}).get("actions", [])]
+    actions = [
+        a
+        for assertion in active.get("assertions", [])
+        if assertion.get("label", "").startswith("c2pa.actions")
+        for a in assertion.get("data", {}).get("actions", [])
+    ]
     ai = any(a.get("digitalSourceType") in (AI_GENERATED, AI_COMPOSITE) for a in actions)
-    ingredients = [{"title": i.get("title"), "relationship": i.get("relationship"),
-                    "manifest": i.get("active_manifest")} for i in active.get("ingredients", [])]
+    ingredients = [
+        {"title": i.get("title"), "relationship": i.get("relationship"), "manifest": i.get("active_manifest")}
+        for i in active.get("ingredients", [])
+    ]
     failures = sorted({s["code"] for s in store.get("validation_status", []) if "code" in s})
-    return Credentials(label, validation or "unknown", generator, signer, sig.get("time"), ai, ingredients,
-                       failures, store)
+    return Credentials(
+        label, validation or "unknown", generator, signer, sig.get("time"), ai, ingredients, failures, store
+    )
 
 
 def trust_anchors(settings: Settings) -> bytes | None:
@@ -85,8 +93,10 @@ def trust_anchors(settings: Settings) -> bytes | None:
     try:
         return Path(settings.c2pa_trust_anchors).expanduser().read_bytes()
     except OSError as e:
-        raise BadInput(f"Cannot read c2pa_trust_anchors {settings.c2pa_trust_anchors} ({e.strerror}).",
-                       "Point it at a PEM file of root certificates, or remove it from settings.toml.") from None
+        raise BadInput(
+            f"Cannot read c2pa_trust_anchors {settings.c2pa_trust_anchors} ({e.strerror}).",
+            "Point it at a PEM file of root certificates, or remove it from settings.toml.",
+        ) from None
 
 
 def offline_context(anchors: bytes | None = None) -> c2pa.Context:
@@ -136,22 +146,27 @@ class Signing:
         try:
             chain, key_pem = Path(cert).expanduser().read_bytes(), Path(key).expanduser().read_bytes()
         except OSError as e:
-            raise BadInput(f"Cannot read the signing certificate or key: {e.filename} ({e.strerror}).",
-                           "Set signing_cert and signing_key in settings.toml (or --cert and --key) to PEM files.") \
-                from None
+            raise BadInput(
+                f"Cannot read the signing certificate or key: {e.filename} ({e.strerror}).",
+                "Set signing_cert and signing_key in settings.toml (or --cert and --key) to PEM files.",
+            ) from None
         try:
             first = x509.load_pem_x509_certificates(chain)[0]
             private = serialization.load_pem_private_key(key_pem, password=None)
         except (ValueError, TypeError) as e:
-            raise BadInput(f"The signing certificate or key is not readable PEM ({e}).",
-                           "Give the certificate chain (end-entity first) and an unencrypted private key, both PEM.") \
-                from None
+            raise BadInput(
+                f"The signing certificate or key is not readable PEM ({e}).",
+                "Give the certificate chain (end-entity first) and an unencrypted private key, both PEM.",
+            ) from None
+
         def spki(key: PublicKeyTypes) -> bytes:
             return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
         if spki(first.public_key()) != spki(private.public_key()):
-            raise BadInput(f"The private key {key} does not belong to the first certificate in {cert}.",
-                           "Give the key of the end-entity certificate, which must come first in the chain.")
+            raise BadInput(
+                f"The private key {key} does not belong to the first certificate in {cert}.",
+                "Give the key of the end-entity certificate, which must come first in the chain.",
+            )
         if isinstance(private, ec.EllipticCurvePrivateKey):
             alg = {256: "es256", 384: "es384", 521: "es512"}.get(private.curve.key_size)
         elif isinstance(private, ed25519.Ed25519PrivateKey):
@@ -161,8 +176,10 @@ class Signing:
         else:
             alg = None
         if alg is None:
-            raise BadInput(f"C2PA cannot sign with a {type(private).__name__} key.",
-                           "Use an EC P-256/P-384/P-521, Ed25519 or RSA key.")
+            raise BadInput(
+                f"C2PA cannot sign with a {type(private).__name__} key.",
+                "Use an EC P-256/P-384/P-521, Ed25519 or RSA key.",
+            )
         return cls(chain, key_pem, alg)
 
     @classmethod
@@ -170,8 +187,10 @@ class Signing:
         if settings.signing_cert is None and settings.signing_key is None:
             return None
         if settings.signing_cert is None or settings.signing_key is None:
-            raise BadInput("settings.toml names only one of signing_cert and signing_key.",
-                           "Set both (the certificate chain and its private key, PEM), or neither.")
+            raise BadInput(
+                "settings.toml names only one of signing_cert and signing_key.",
+                "Set both (the certificate chain and its private key, PEM), or neither.",
+            )
         return cls.from_files(settings.signing_cert, settings.signing_key)
 
     def sign(self, clip: Path, original: Path, ai_generated: bool, facts: dict[str, str]) -> None:
@@ -184,36 +203,54 @@ class Signing:
         clip, original = Path(clip), Path(original)
         mime = SIGNABLE.get(clip.suffix.lower())
         if mime is None:
-            raise UnsupportedRequest(f"C2PA credentials cannot be embedded in a {clip.suffix or 'suffix-less'} file "
-                                     f"({clip.name}).", "Conform to .mov or .mp4 to sign the clip.")
+            raise UnsupportedRequest(
+                f"C2PA credentials cannot be embedded in a {clip.suffix or 'suffix-less'} file ({clip.name}).",
+                "Conform to .mov or .mp4 to sign the clip.",
+            )
         source = AI_GENERATED if ai_generated else ALGORITHMIC
         manifest = {
             "claim_generator_info": [{"name": "promptreel", "version": __version__}],
             "title": clip.name,
             "assertions": [
-                {"label": "c2pa.actions", "data": {"actions": [
-                    {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}},
-                    {"action": "c2pa.transcoded", "digitalSourceType": source,
-                     "description": "Conformed to the timeline's frame count, rate, size and codec "
-                                    "by promptreel."},
-                ]}},
+                {
+                    "label": "c2pa.actions",
+                    "data": {
+                        "actions": [
+                            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}},
+                            {
+                                "action": "c2pa.transcoded",
+                                "digitalSourceType": source,
+                                "description": "Conformed to the timeline's frame count, rate, size and codec "
+                                "by promptreel.",
+                            },
+                        ]
+                    },
+                },
                 {"label": "org.promptreel.provenance", "data": facts},
             ],
         }
         temp = clip.with_name(f".{clip.stem}.{uuid.uuid4().hex[:8]}.signing{clip.suffix}")
         try:
-            with c2pa.Signer.from_info(c2pa.C2paSignerInfo(self.alg, self.chain, self.key, None)) as signer, \
-                    offline_context() as context, c2pa.Builder(manifest, context=context) as builder:
+            with (
+                c2pa.Signer.from_info(c2pa.C2paSignerInfo(self.alg, self.chain, self.key, None)) as signer,
+                offline_context() as context,
+                c2pa.Builder(manifest, context=context) as builder,
+            ):
                 with open(original, "rb") as ingredient:
-                    builder.add_ingredient({"title": original.name, "relationship": "parentOf", "label": "original"},
-                                           SIGNABLE.get(original.suffix.lower(), "video/mp4"), ingredient)
+                    builder.add_ingredient(
+                        {"title": original.name, "relationship": "parentOf", "label": "original"},
+                        SIGNABLE.get(original.suffix.lower(), "video/mp4"),
+                        ingredient,
+                    )
                 with open(clip, "rb") as src, open(temp, "w+b") as dest:
                     builder.sign(signer, mime, src, dest)
             os.replace(temp, clip)
         except c2pa.C2paError as e:
-            raise BadInput(f"C2PA signing of {clip.name} failed: {e}",
-                           "Check the certificate: C2PA wants an X.509 v3 end-entity certificate (not self-signed) "
-                           "with digitalSignature key usage and an email-protection or document-signing extended "
-                           "key usage, its chain in the same PEM file.") from None
+            raise BadInput(
+                f"C2PA signing of {clip.name} failed: {e}",
+                "Check the certificate: C2PA wants an X.509 v3 end-entity certificate (not self-signed) "
+                "with digitalSignature key usage and an email-protection or document-signing extended "
+                "key usage, its chain in the same PEM file.",
+            ) from None
         finally:
             temp.unlink(missing_ok=True)

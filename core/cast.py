@@ -53,8 +53,7 @@ class Member:
     project: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "images": [str(p) for p in self.images], "note": self.note,
-                "project": self.project}
+        return {"name": self.name, "images": [str(p) for p in self.images], "note": self.note, "project": self.project}
 
 
 @contextmanager
@@ -75,8 +74,10 @@ def mentions(text: str) -> list[str]:
 def check_name(name: str) -> str:
     low = name.lstrip("@").lower()
     if not NAME.match(low) or len(low) > 40:
-        raise BadInput(f"'{name}' is not a cast name.",
-                       "Use a letter, then letters, digits, - or _ (at most 40), e.g. maria or old-tom.")
+        raise BadInput(
+            f"'{name}' is not a cast name.",
+            "Use a letter, then letters, digits, - or _ (at most 40), e.g. maria or old-tom.",
+        )
     return low
 
 
@@ -92,8 +93,14 @@ def _open(journal: Journal | None) -> tuple[Journal, bool]:
     return (journal, False) if journal is not None else (Journal.open_default(), True)
 
 
-def add(name: str, images: Sequence[Path], note: str = "", project: str = "", replace: bool = False,
-        journal: Journal | None = None) -> Member:
+def add(
+    name: str,
+    images: Sequence[Path],
+    note: str = "",
+    project: str = "",
+    replace: bool = False,
+    journal: Journal | None = None,
+) -> Member:
     """Record a cast member, copying `images` into the data folder. Refuses, changing nothing, an
     unreadable or non-image file, no image at all, or a name already in the cast (unless `replace`)."""
     from .files import write_atomic
@@ -111,8 +118,10 @@ def add(name: str, images: Sequence[Path], note: str = "", project: str = "", re
     db, mine = _open(journal)
     try:
         if not replace and _row(db, project, name) is not None:
-            raise BadInput(f"{name} is already in the cast{_of(project)}.",
-                           f"Remove her first (promptreel cast remove {name}) or pass --replace.")
+            raise BadInput(
+                f"{name} is already in the cast{_of(project)}.",
+                f"Remove her first (promptreel cast remove {name}) or pass --replace.",
+            )
         folder = images_folder()
         folder.mkdir(parents=True, exist_ok=True)
         kept = []
@@ -122,12 +131,16 @@ def add(name: str, images: Sequence[Path], note: str = "", project: str = "", re
                 if not dest.exists():
                     write_atomic(dest, Path(path).read_bytes())
             except OSError as e:
-                raise BadInput(f"Image {path} could not be copied into the data folder ({e.strerror}).",
-                               "Check the file and the free disk.") from None
+                raise BadInput(
+                    f"Image {path} could not be copied into the data folder ({e.strerror}).",
+                    "Check the file and the free disk.",
+                ) from None
             kept.append(dest)
-        db.execute("INSERT INTO cast_members (project, name, images, note, created_at) VALUES (?,?,?,?,?)"
-                   " ON CONFLICT (project, name) DO UPDATE SET images = excluded.images, note = excluded.note",
-                   (project, name, json.dumps([str(p) for p in kept]), note.strip(), now_iso()))
+        db.execute(
+            "INSERT INTO cast_members (project, name, images, note, created_at) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (project, name) DO UPDATE SET images = excluded.images, note = excluded.note",
+            (project, name, json.dumps([str(p) for p in kept]), note.strip(), now_iso()),
+        )
     finally:
         if mine:
             db.close()
@@ -154,16 +167,18 @@ def members(project: str | None = None, journal: Journal | None = None) -> list[
         if project is None:
             rows = db.execute("SELECT * FROM cast_members ORDER BY project, name").fetchall()
         else:
-            rows = db.execute("SELECT * FROM cast_members WHERE project IN ('', ?) ORDER BY name, project = ''",
-                              (project,)).fetchall()
+            rows = db.execute(
+                "SELECT * FROM cast_members WHERE project IN ('', ?) ORDER BY name, project = ''", (project,)
+            ).fetchall()
     finally:
         if mine:
             db.close()
     found: dict[tuple[str, str], Member] = {}
     for r in rows:
         key = (r["project"] if project is None else "", r["name"])
-        found.setdefault(key, Member(r["name"], tuple(Path(p) for p in json.loads(r["images"])), r["note"],
-                                     r["project"]))
+        found.setdefault(
+            key, Member(r["name"], tuple(Path(p) for p in json.loads(r["images"])), r["note"], r["project"])
+        )
     return list(found.values())
 
 
@@ -203,9 +218,11 @@ def resolve(text: str) -> tuple[str, list[Member]]:
     unknown = [n for n in names if n not in cast]
     if unknown:
         known = ", ".join(f"@{n}" for n in sorted(cast)) or "none yet"
-        raise UnknownCastMember(f"{', '.join('@' + n for n in unknown)} {'is' if len(unknown) == 1 else 'are'} not "
-                                f"in the cast{_of(_project.get())} (cast: {known}).",
-                                f"Add with `promptreel cast add {unknown[0]} IMAGE...`, or fix the name.")
+        raise UnknownCastMember(
+            f"{', '.join('@' + n for n in unknown)} {'is' if len(unknown) == 1 else 'are'} not "
+            f"in the cast{_of(_project.get())} (cast: {known}).",
+            f"Add with `promptreel cast add {unknown[0]} IMAGE...`, or fix the name.",
+        )
     said: set[str] = set()
 
     def spell(m: re.Match[str]) -> str:
@@ -239,15 +256,23 @@ def cast_for(prompt: str, model: Model, given: Sequence[Path] = ()) -> Casting:
     wanted = list(dict.fromkeys(p for m in cast for p in m.images))
     if "reference_images" not in model.inputs or model.max_reference_images <= 0:
         local = all(r.protocol == "draft" for r in model.routes)
-        warn = [] if local else [f"{names}: {model.name} takes no reference images, so only the words (the notes) "
-                                 "are sent, not the images. Choose a model that takes references to send them."]
+        warn = (
+            []
+            if local
+            else [
+                f"{names}: {model.name} takes no reference images, so only the words (the notes) "
+                "are sent, not the images. Choose a model that takes references to send them."
+            ]
+        )
         return Casting(text, tuple(given), tags, warn)
     room = max(0, model.max_reference_images - len(given))
     sent = wanted[:room]
     warnings = []
     if len(sent) < len(wanted):
-        warnings.append(f"{model.name} takes at most {model.max_reference_images} reference images: "
-                        f"{len(wanted) - len(sent)} of {names}'s {len(wanted)} are not sent (the first ones are).")
+        warnings.append(
+            f"{model.name} takes at most {model.max_reference_images} reference images: "
+            f"{len(wanted) - len(sent)} of {names}'s {len(wanted)} are not sent (the first ones are)."
+        )
     return Casting(text, (*given, *sent), tags, warnings)
 
 
@@ -275,4 +300,3 @@ def cast_shape(text: str) -> tuple[tuple[str, ...], int] | tuple[()]:
 def names_in(request: GenerationRequest) -> list[str]:
     tag = request.tags.get(TAG, "")
     return [n for n in tag.split(",") if n]
-

@@ -196,8 +196,15 @@ class Model(BaseModel):
 
     def capabilities(self) -> str:
         """A short phrase of what the model can do, for naming alternatives."""
-        parts = [f"{self.durations_label()}", "/".join(sorted({Size.parse(s).resolution_class for ss in self.sizes.values()
-                                                                for s in ss}, key=lambda c: int(c[:-1])))]
+        parts = [
+            f"{self.durations_label()}",
+            "/".join(
+                sorted(
+                    {Size.parse(s).resolution_class for ss in self.sizes.values() for s in ss},
+                    key=lambda c: int(c[:-1]),
+                )
+            ),
+        ]
         parts += [i.replace("_", " ") for i in self.inputs]
         if self.audio != "none":
             parts.append("audio")
@@ -223,14 +230,16 @@ class Catalog(BaseModel):
                 f"Unknown model '{model_id}'.", f"Choose one of: {known} (see `promptreel models`)."
             ) from None
 
-
     def replacement_text(self, model: Model) -> str:
         """What to use instead of `model`: its replacements, each with what it can do, so a user can choose."""
         ids = model.lifecycle.replacement
         if not ids:
             return "Choose another model (see `promptreel models`)."
-        named = [f"{r} ({self.models[r].capabilities()})" if r in self.models else r for r in ids
-                 if r not in self.models or self.models[r].usable_routes()]
+        named = [
+            f"{r} ({self.models[r].capabilities()})" if r in self.models else r
+            for r in ids
+            if r not in self.models or self.models[r].usable_routes()
+        ]
         return ("Use " + " or ".join(named) + "." if named else "") + " See `promptreel models` for the others."
 
     def refuse_if_retired(self, model: Model, today: date | None = None) -> None:
@@ -245,8 +254,9 @@ class Catalog(BaseModel):
         words = f" {model.lifecycle.note}" if model.lifecycle.note else ""
         raise UnsupportedRequest(f"{model.name} ({model.id}) {ended}.{words}", self.replacement_text(model))
 
-
-    def ending(self, model_ids: Iterable[str], today: date | None = None, within_days: int = 30) -> list[tuple[str, str]]:
+    def ending(
+        self, model_ids: Iterable[str], today: date | None = None, within_days: int = 30
+    ) -> list[tuple[str, str]]:
         """(model id, sentence) for each of `model_ids` that is retired, or whose model or one of whose
         routes shuts down within `within_days`: what `promptreel doctor` warns about."""
         today = today or date.today()
@@ -331,8 +341,11 @@ def record_retired(route_key: str, words: str, today: date | None = None) -> boo
     path = retired_routes_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}")
-    temp.write_text("# Routes whose vendor answered that the model is gone (written by promptreel).\n"
-                    "# Delete an entry to try that route again.\n" + tomli_w.dumps({"routes": routes}), "utf-8")
+    temp.write_text(
+        "# Routes whose vendor answered that the model is gone (written by promptreel).\n"
+        "# Delete an entry to try that route again.\n" + tomli_w.dumps({"routes": routes}),
+        "utf-8",
+    )
     os.replace(temp, path)
     default_catalog.cache_clear()
     return True
@@ -346,8 +359,14 @@ def _apply_retired(models: dict[str, Any], retired: dict[str, dict[str, Any]]) -
         for r in spec.get("routes", []) if isinstance(spec, dict) else []:
             gone = retired.get(f"{r.get('protocol')}:{r.get('model_id')}") if isinstance(r, dict) else None
             if gone:
-                r = {**r, "status": "retired", "shutdown_on": gone.get("retired_on"), "checked_on": gone.get("retired_on"),
-                     "source": "the route's own answer", "note": f"answered: {gone.get('words', '')}"}
+                r = {
+                    **r,
+                    "status": "retired",
+                    "shutdown_on": gone.get("retired_on"),
+                    "checked_on": gone.get("retired_on"),
+                    "source": "the route's own answer",
+                    "note": f"answered: {gone.get('words', '')}",
+                }
                 r.pop("until", None)
             routes.append(r)
         out[mid] = {**spec, "routes": routes} if isinstance(spec, dict) and "routes" in spec else spec
@@ -362,6 +381,7 @@ def build_catalog(models: dict[str, Any]) -> Catalog:
 
 # --- the catalog's base: the shipped snapshot, or a signed update installed over it (core/catalog_update.py)
 
+
 def validated(update: CatalogFile, name: str = "the update") -> CatalogFile:
     """`update`, once every model in it validates as the loader builds it; refused otherwise."""
     try:
@@ -369,8 +389,10 @@ def validated(update: CatalogFile, name: str = "the update") -> CatalogFile:
     except (ValidationError, ValueError, TypeError, AttributeError) as e:
         first = str(e).splitlines()
         detail = " ".join(first[:3]) if first else type(e).__name__
-        raise UpdateRefused(f"Catalog update {name} fails validation: {detail}.",
-                            "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
+        raise UpdateRefused(
+            f"Catalog update {name} fails validation: {detail}.",
+            "Ask its publisher for a fixed file; the installed catalog is unchanged.",
+        ) from None
     return update
 
 

@@ -47,17 +47,24 @@ def read(data: bytes, name: str = "the update") -> CatalogFile:
     try:
         raw = json.loads(text) if suffix == ".json" else loads(text)
     except (ValueError, TOMLDecodeError) as e:
-        raise UpdateRefused(f"Catalog update {name} is malformed ({str(e).splitlines()[0]}).",
-                            "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
+        raise UpdateRefused(
+            f"Catalog update {name} is malformed ({str(e).splitlines()[0]}).",
+            "Ask its publisher for a fixed file; the installed catalog is unchanged.",
+        ) from None
     if not isinstance(raw, dict):
         raise UpdateRefused(f"Catalog update {name} is malformed (not a table).", "The installed catalog is unchanged.")
     missing = [k for k in (*META, "models") if k not in raw]
     if missing:
-        raise UpdateRefused(f"Catalog update {name} lacks {', '.join(missing)}.",
-                            "It is not a promptreel catalog update; the installed catalog is unchanged.")
+        raise UpdateRefused(
+            f"Catalog update {name} lacks {', '.join(missing)}.",
+            "It is not a promptreel catalog update; the installed catalog is unchanged.",
+        )
     if raw["schema_version"] != SCHEMA_VERSION:
-        raise UpdateRefused(f"Catalog update {name} has schema_version {raw['schema_version']!r}; this promptreel "
-                            f"reads {SCHEMA_VERSION}.", "Upgrade promptreel; the installed catalog is unchanged.")
+        raise UpdateRefused(
+            f"Catalog update {name} has schema_version {raw['schema_version']!r}; this promptreel "
+            f"reads {SCHEMA_VERSION}.",
+            "Upgrade promptreel; the installed catalog is unchanged.",
+        )
     try:
         version = raw["catalog_version"]
         if isinstance(version, bool) or not isinstance(version, int):
@@ -70,8 +77,10 @@ def read(data: bytes, name: str = "the update") -> CatalogFile:
         if not isinstance(raw["models"], dict):
             raise ValueError("models must be a table of models")
     except (ValueError, TypeError) as e:
-        raise UpdateRefused(f"Catalog update {name} fails validation: {e}.",
-                            "Ask its publisher for a fixed file; the installed catalog is unchanged.") from None
+        raise UpdateRefused(
+            f"Catalog update {name} fails validation: {e}.",
+            "Ask its publisher for a fixed file; the installed catalog is unchanged.",
+        ) from None
     return CatalogFile(data, suffix, version, str(raw["published_at"]), expires, raw["models"])
 
 

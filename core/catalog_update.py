@@ -36,6 +36,7 @@ PUBLISHED_URL = "https://promptreel.github.io/catalog/catalog.toml"
 
 # --- keys and signatures -----------------------------------------------------------------------
 
+
 def _public_key(pem: bytes, where: str) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -43,8 +44,10 @@ def _public_key(pem: bytes, where: str) -> Ed25519PublicKey:
     try:
         key = load_pem_public_key(pem)
     except ValueError:
-        raise BadInput(f"Catalog key {where} is not a PEM public key.", "Point catalog_keys at the .pub file "
-                       "`promptreel catalog keygen` wrote.") from None
+        raise BadInput(
+            f"Catalog key {where} is not a PEM public key.",
+            "Point catalog_keys at the .pub file `promptreel catalog keygen` wrote.",
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise BadInput(f"Catalog key {where} is not an Ed25519 key.", "Make one with `promptreel catalog keygen`.")
     return key
@@ -56,13 +59,18 @@ def trusted_keys(settings: Settings | None = None) -> list[Ed25519PublicKey]:
 
     settings = settings or load_settings()
     data = resources.files("promptreel.core").joinpath("data")
-    keys = [_public_key(p.read_bytes(), p.name) for p in sorted(data.iterdir(), key=lambda p: p.name)
-            if p.name.startswith("catalog-key-") and p.name.endswith(".pem")]
+    keys = [
+        _public_key(p.read_bytes(), p.name)
+        for p in sorted(data.iterdir(), key=lambda p: p.name)
+        if p.name.startswith("catalog-key-") and p.name.endswith(".pem")
+    ]
     for path in settings.catalog_keys:
         try:
             keys.append(_public_key(Path(path).read_bytes(), str(path)))
         except OSError as e:
-            raise BadInput(f"Catalog key {path} cannot be read ({e.strerror}).", "Fix catalog_keys in settings.") from None
+            raise BadInput(
+                f"Catalog key {path} cannot be read ({e.strerror}).", "Fix catalog_keys in settings."
+            ) from None
     return keys
 
 
@@ -90,8 +98,9 @@ def sign(data: bytes, private_pem: bytes, where: str = "the key") -> bytes:
     try:
         key = load_pem_private_key(private_pem, password=None)
     except (ValueError, TypeError):
-        raise BadInput(f"{where} is not an unencrypted PEM private key.", "Give the .key file `promptreel catalog "
-                       "keygen` wrote.") from None
+        raise BadInput(
+            f"{where} is not an unencrypted PEM private key.", "Give the .key file `promptreel catalog keygen` wrote."
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise BadInput(f"{where} is not an Ed25519 key.", "Make one with `promptreel catalog keygen`.")
     return base64.b64encode(key.sign(data)) + b"\n"
@@ -116,12 +125,14 @@ def keygen(stem: Path) -> tuple[Path, Path]:
 
 # --- parsing and validation ----------------------------------------------------------------------
 
+
 def parse(data: bytes, name: str = "the update") -> CatalogFile:
     """The update's fields and models, validated as the catalog loader would; refused when malformed."""
     return validated(read(data, name), name)
 
 
 # --- fetching -------------------------------------------------------------------------------------
+
 
 def _read(source: str, what: str) -> bytes | None:
     """Bytes of a URL or file; None when it does not exist (404, no such file)."""
@@ -131,13 +142,17 @@ def _read(source: str, what: str) -> bytes | None:
         try:
             r = httpx.get(source, timeout=30.0, follow_redirects=True)
         except httpx.HTTPError as e:
-            raise UpdateRefused(f"Could not fetch the {what} from {source} ({type(e).__name__}).",
-                                "Check the network or the URL; the installed catalog keeps working.") from None
+            raise UpdateRefused(
+                f"Could not fetch the {what} from {source} ({type(e).__name__}).",
+                "Check the network or the URL; the installed catalog keeps working.",
+            ) from None
         if r.status_code == 404:
             return None
         if r.status_code >= 400:
-            raise UpdateRefused(f"Fetching the {what} from {source} failed (HTTP {r.status_code}).",
-                                "Try again later; the installed catalog keeps working.")
+            raise UpdateRefused(
+                f"Fetching the {what} from {source} failed (HTTP {r.status_code}).",
+                "Try again later; the installed catalog keeps working.",
+            )
         return r.content
     path = Path(source).expanduser()
     try:
@@ -148,27 +163,36 @@ def _read(source: str, what: str) -> bytes | None:
         raise UpdateRefused(f"Cannot read the {what} {path} ({e.strerror}).", "Check the path.") from None
 
 
-def fetch(source: str, signature: str | None = None, settings: Settings | None = None, today: date | None = None) -> CatalogFile:
+def fetch(
+    source: str, signature: str | None = None, settings: Settings | None = None, today: date | None = None
+) -> CatalogFile:
     """Fetch `source` and its signature (SOURCE.sig unless given), verify, parse and check it is in date."""
     data = _read(source, "catalog update")
     if data is None:
-        raise UpdateRefused(f"There is no catalog update at {source}.", "Check the URL or file; the installed "
-                            "catalog is unchanged.")
+        raise UpdateRefused(
+            f"There is no catalog update at {source}.", "Check the URL or file; the installed catalog is unchanged."
+        )
     sig_source = signature or source + ".sig"
     sig = _read(sig_source, "signature")
     if sig is None:
-        raise UpdateRefused(f"Catalog update {source} is unsigned (no {sig_source}).",
-                            "Only signed catalogs are installed; the installed catalog is unchanged.")
+        raise UpdateRefused(
+            f"Catalog update {source} is unsigned (no {sig_source}).",
+            "Only signed catalogs are installed; the installed catalog is unchanged.",
+        )
     if not verify(data, sig, trusted_keys(settings)):
-        raise UpdateRefused(f"Catalog update {source} does not match its signature (tampered, or signed by a key "
-                            "promptreel does not trust).", "Add the publisher's key to catalog_keys if you trust it; "
-                            "the installed catalog is unchanged.")
+        raise UpdateRefused(
+            f"Catalog update {source} does not match its signature (tampered, or signed by a key "
+            "promptreel does not trust).",
+            "Add the publisher's key to catalog_keys if you trust it; the installed catalog is unchanged.",
+        )
     update = parse(data, source)
     update.signature = sig
     today = today or date.today()
     if update.expires_on < today:
-        raise UpdateRefused(f"Catalog update {source} expired on {update.expires_on}.",
-                            "Ask its publisher for a current one; the installed catalog is unchanged.")
+        raise UpdateRefused(
+            f"Catalog update {source} expired on {update.expires_on}.",
+            "Ask its publisher for a current one; the installed catalog is unchanged.",
+        )
     return update
 
 
@@ -189,8 +213,10 @@ def install(update: CatalogFile) -> None:
 
 # --- what changed ---------------------------------------------------------------------------------
 
+
 def changes(old: dict[str, Any], new: dict[str, Any], today: date | None = None) -> list[str]:
     """Lines naming the models added, retired, re-priced and whose routes moved, from `old` to `new`."""
+
     def build(models: dict[str, Any]) -> dict[str, Model]:
         out = {}
         for mid, spec in models.items():

@@ -41,8 +41,15 @@ def user_input_maps() -> dict[str, dict[str, Any]]:
     return inputs if isinstance(inputs, dict) else {}
 
 
-def write_entry(mid: str, route: str, found: Discovered, mapping: Mapping, price: dict[str, Any], price_note: str,
-                replace: bool = False) -> Path:
+def write_entry(
+    mid: str,
+    route: str,
+    found: Discovered,
+    mapping: Mapping,
+    price: dict[str, Any],
+    price_note: str,
+    replace: bool = False,
+) -> Path:
     """Append the model and its input map to the user's catalog file (or rewrite both with `replace`)."""
     import tomli_w
 
@@ -56,14 +63,21 @@ def write_entry(mid: str, route: str, found: Discovered, mapping: Mapping, price
     if mid in shipped:
         raise BadInput(f"'{mid}' is a model of the shipped catalog.", "Give the new entry another id with --as.")
     if mid in data.get("models", {}) and not replace:
-        raise BadInput(f"Your catalog file {path} already has '{mid}'.", "Pass --replace, or give another id with --as.")
+        raise BadInput(
+            f"Your catalog file {path} already has '{mid}'.", "Pass --replace, or give another id with --as."
+        )
     today = date.today()
-    note = (f"Added by `promptreel models add` from {route}'s published schema. {price_note}."
-            + (f" Not mapped: {'; '.join(mapping.unmapped)}." if mapping.unmapped else "")
-            + (f" Assumed: {'; '.join(mapping.assumed)}." if mapping.assumed else ""))
-    entry = {**mapping.entry, "price": price,
-             "lifecycle": {"status": "available", "source": found.page, "checked_on": today, "note": note},
-             "routes": [{"protocol": route, "model_id": found.model_id, "source": found.page, "checked_on": today}]}
+    note = (
+        f"Added by `promptreel models add` from {route}'s published schema. {price_note}."
+        + (f" Not mapped: {'; '.join(mapping.unmapped)}." if mapping.unmapped else "")
+        + (f" Assumed: {'; '.join(mapping.assumed)}." if mapping.assumed else "")
+    )
+    entry = {
+        **mapping.entry,
+        "price": price,
+        "lifecycle": {"status": "available", "source": found.page, "checked_on": today, "note": note},
+        "routes": [{"protocol": route, "model_id": found.model_id, "source": found.page, "checked_on": today}],
+    }
     entry = {k: v for k, v in entry.items() if v != [] or k in ("inputs",)}
     if replace and mid in data.get("models", {}):
         data["models"][mid] = entry
@@ -71,8 +85,11 @@ def write_entry(mid: str, route: str, found: Discovered, mapping: Mapping, price
         text = "# Your promptreel catalog (rewritten by `promptreel models add --replace`).\n" + tomli_w.dumps(data)
     else:  # appended, so the user's own comments and layout stay as they wrote them
         old = path.read_text("utf-8") if path.exists() else "# Your promptreel catalog: merged over the shipped one.\n"
-        text = old.rstrip("\n") + "\n\n" + tomli_w.dumps({"models": {mid: entry},
-                                                        "inputs": {route: {found.model_id: mapping.inputs}}})
+        text = (
+            old.rstrip("\n")
+            + "\n\n"
+            + tomli_w.dumps({"models": {mid: entry}, "inputs": {route: {found.model_id: mapping.inputs}}})
+        )
     scratch = path.with_name(f".{path.name}.check.{os.getpid()}")
     try:  # the file must still load: never leave the user a broken catalog
         _write(scratch, text)

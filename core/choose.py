@@ -62,8 +62,9 @@ def parse_needs(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(n for n in NEEDS if n in needs)
 
 
-def sketch_slot(frames: int, rate: Fraction | str | int, size: Size | str, bit_depth: int = 10,
-                prompt: str = "a shot") -> Slot:
+def sketch_slot(
+    frames: int, rate: Fraction | str | int, size: Size | str, bit_depth: int = 10, prompt: str = "a shot"
+) -> Slot:
     """A slot from numbers alone (no placeholder yet): what `--frames --fps --size` describe."""
     from pydantic import ValidationError
 
@@ -71,8 +72,10 @@ def sketch_slot(frames: int, rate: Fraction | str | int, size: Size | str, bit_d
         return Slot(frames=frames, rate=rate, size=size, bit_depth=bit_depth, prompt=prompt)
     except ValidationError as e:
         problem = e.errors()[0]
-        raise BadInput(f"The slot's {problem['loc'][0]} is invalid: {problem['msg']}.",
-                       "Give --frames N (1 or more), --fps like 24 or 24000/1001, --size WxH.") from None
+        raise BadInput(
+            f"The slot's {problem['loc'][0]} is invalid: {problem['msg']}.",
+            "Give --frames N (1 or more), --fps like 24 or 24000/1001, --size WxH.",
+        ) from None
 
 
 def _fps(rate: Fraction) -> str:
@@ -94,8 +97,14 @@ class Fit:
         return not self.changes
 
     def as_dict(self) -> dict[str, Any]:
-        return {"native": self.native, "strategy": self.strategy, "scale": round(float(self.scale), 4),
-                "cropped": self.cropped, "held_frames": self.held, "changes": list(self.changes)}
+        return {
+            "native": self.native,
+            "strategy": self.strategy,
+            "scale": round(float(self.scale), 4),
+            "cropped": self.cropped,
+            "held_frames": self.held,
+            "changes": list(self.changes),
+        }
 
 
 def fit_of(planned: PlannedRequest, slot: Slot, model: Model) -> Fit:
@@ -109,8 +118,9 @@ def fit_of(planned: PlannedRequest, slot: Slot, model: Model) -> Fit:
     rate = Fraction(req.fps) if req.fps is not None else slot.rate
     frames = req.frames if req.frames is not None else math.floor(generated_seconds(req) * rate)
     target = Target(frames=slot.frames, rate=slot.rate, size=slot.size)
-    plan = plan_for_take(rate, size.width, size.height, frames, target, audio=model.audio != "none",
-                         choices=Choices(short="hold"))
+    plan = plan_for_take(
+        rate, size.width, size.height, frames, target, audio=model.audio != "none", choices=Choices(short="hold")
+    )
     changes = []
     if plan.strategy == "speed":
         changes.append(f"speed {_fps(rate)}→{_fps(slot.rate)}")
@@ -157,15 +167,31 @@ class Choice:
         r = self.planned.request
         s = self.stats
         return {
-            "model": self.model.id, "name": self.model.name, "vendor": self.model.vendor,
-            "state": self.model.state(), "price_usd": self.price, "score": None if self.score is None else round(
-                self.score, 4),
-            "plan": {"seconds": r.seconds, "frames": r.frames, "fps": None if r.fps is None else str(r.fps),
-                     "size": str(r.size or self._slot_size), "words": self.plan_words()},
+            "model": self.model.id,
+            "name": self.model.name,
+            "vendor": self.model.vendor,
+            "state": self.model.state(),
+            "price_usd": self.price,
+            "score": None if self.score is None else round(self.score, 4),
+            "plan": {
+                "seconds": r.seconds,
+                "frames": r.frames,
+                "fps": None if r.fps is None else str(r.fps),
+                "size": str(r.size or self._slot_size),
+                "words": self.plan_words(),
+            },
             "fit": self.fit.as_dict(),
-            "record": {"jobs": s.jobs, "delivered": s.delivered, "failed": s.failed, "success_rate": s.success_rate,
-                       "median_s": s.median_s} if s else None,
-            "expected_success": round(self.expected_success, 4), "warnings": self.warnings,
+            "record": {
+                "jobs": s.jobs,
+                "delivered": s.delivered,
+                "failed": s.failed,
+                "success_rate": s.success_rate,
+                "median_s": s.median_s,
+            }
+            if s
+            else None,
+            "expected_success": round(self.expected_success, 4),
+            "warnings": self.warnings,
         }
 
 
@@ -191,9 +217,13 @@ class Ranking:
 
     def as_dict(self) -> dict[str, Any]:
         s = self.slot
-        return {"slot": {"frames": s.frames, "fps": str(s.rate), "size": str(s.size), "seconds": float(s.seconds)},
-                "needs": list(self.needs), "by": self.by, "models": [c.as_dict() for c in self.choices],
-                "refused": [r.as_dict() for r in self.refused]}
+        return {
+            "slot": {"frames": s.frames, "fps": str(s.rate), "size": str(s.size), "seconds": float(s.seconds)},
+            "needs": list(self.needs),
+            "by": self.by,
+            "models": [c.as_dict() for c in self.choices],
+            "refused": [r.as_dict() for r in self.refused],
+        }
 
 
 def expected_success(stats: ModelStats | None) -> float:
@@ -242,8 +272,14 @@ def _sort_key(by: str) -> Callable[[Choice], tuple[float | int | str, ...]]:
     }[by]
 
 
-def rank(slot: Slot, models: Iterable[Model], stats: Mapping[str, ModelStats] | None = None,
-         needs: Sequence[str] = (), by: By = "score", today: date | None = None) -> Ranking:
+def rank(
+    slot: Slot,
+    models: Iterable[Model],
+    stats: Mapping[str, ModelStats] | None = None,
+    needs: Sequence[str] = (),
+    by: By = "score",
+    today: date | None = None,
+) -> Ranking:
     """Every model not retired by `today`, planned for `slot` with `needs`: those that can fill it ranked
     `by` one of ORDERS, the others apart with the planner's reason. The draft slate is left out."""
     from .engine import estimate
@@ -273,8 +309,9 @@ def rank(slot: Slot, models: Iterable[Model], stats: Mapping[str, ModelStats] | 
     return Ranking(slot, needs, by, choices, refused)
 
 
-def load_ranking(slot: Slot, needs: str | Sequence[str] | None = None, by: By = "score",
-                 since: datetime | None = None) -> Ranking:
+def load_ranking(
+    slot: Slot, needs: str | Sequence[str] | None = None, by: By = "score", since: datetime | None = None
+) -> Ranking:
     """`rank` over the catalog in use, with the editor's record from the journal in the data folder
     (jobs created since `since`, or all)."""
     from .catalog import default_catalog
@@ -289,8 +326,14 @@ def load_ranking(slot: Slot, needs: str | Sequence[str] | None = None, by: By = 
     return rank(slot, default_catalog().models.values(), record, parse_needs(needs), by)
 
 
-def ranking_json(frames: int, fps: str | int, size: str, needs: str | Sequence[str] | None = None,
-                 by: By = "score", bit_depth: int = 10) -> dict[str, Any]:
+def ranking_json(
+    frames: int,
+    fps: str | int,
+    size: str,
+    needs: str | Sequence[str] | None = None,
+    by: By = "score",
+    bit_depth: int = 10,
+) -> dict[str, Any]:
     """The ranking for a slot described by numbers, as JSON-able data: what `promptreel models --frames
     --fps --size --json` prints, and what the panel's model picker shows."""
     return load_ranking(sketch_slot(frames, fps, size, bit_depth), needs, by).as_dict()

@@ -15,8 +15,16 @@ from typing import Any
 from . import store
 
 # Table -> its natural key; tables numbered by the database itself (`id`) are matched on every column.
-TABLES = {"jobs": "id", "ledger": "job_id", "cache": "key", "edits": None, "credentials": "sha256", "takes": "id",
-          "templates": "name", "reservations": "job_id"}
+TABLES = {
+    "jobs": "id",
+    "ledger": "job_id",
+    "cache": "key",
+    "edits": None,
+    "credentials": "sha256",
+    "takes": "id",
+    "templates": "name",
+    "reservations": "job_id",
+}
 
 
 @dataclass
@@ -35,8 +43,13 @@ def copy(source: store.Database, target: store.Database) -> Copied:
             added = kept = 0
             for row in source.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall():
                 values = dict(zip(columns, row))
-                if table == "jobs" and values.get("live_key") and target.execute(
-                        "SELECT 1 FROM jobs WHERE live_key = ? AND id <> ?", (values["live_key"], values["id"])).fetchone():
+                if (
+                    table == "jobs"
+                    and values.get("live_key")
+                    and target.execute(
+                        "SELECT 1 FROM jobs WHERE live_key = ? AND id <> ?", (values["live_key"], values["id"])
+                    ).fetchone()
+                ):
                     values["live_key"] = None  # the shared database already makes this request: one live job each
                     done.unlinked += 1
                 if _insert(target, table, key, values):
@@ -57,6 +70,7 @@ def _insert(db: store.Database, table: str, key: str | None, values: dict[str, A
         sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING"
         return db.execute(sql, list(values.values())).rowcount == 1
     same = " AND ".join(f"{n} = ?" for n in names)
-    sql = (f"INSERT INTO {table} ({', '.join(names)}) SELECT {marks} WHERE NOT EXISTS"
-           f" (SELECT 1 FROM {table} WHERE {same})")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {marks} WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {same})"
+    )
     return db.execute(sql, [*values.values(), *values.values()]).rowcount == 1

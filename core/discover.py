@@ -19,8 +19,17 @@ NAMES = {
     "duration": ("duration", "seconds", "duration_seconds", "video_length"),
     "aspect": ("aspect_ratio", "video_size", "image_size"),
     "resolution": ("resolution",),
-    "first_frame": ("image_url", "first_frame_url", "start_image_url", "image", "start_image", "first_frame_image",
-                    "first_frame", "input_image", "input_reference"),
+    "first_frame": (
+        "image_url",
+        "first_frame_url",
+        "start_image_url",
+        "image",
+        "start_image",
+        "first_frame_image",
+        "first_frame",
+        "input_image",
+        "input_reference",
+    ),
     "last_frame": ("last_frame_url", "end_image_url", "tail_image_url", "last_frame", "end_image", "last_frame_image"),
     "reference_images": ("reference_image_urls", "reference_images", "image_urls"),
     "audio": ("generate_audio", "enable_audio", "with_audio"),
@@ -28,8 +37,14 @@ NAMES = {
 }
 RATIO = re.compile(r"^(\d+):(\d+)$")
 # fal's named frame shapes (its image_size / video_size enums), as the aspect each one is.
-NAMED_ASPECTS = {"landscape_16_9": "16:9", "portrait_16_9": "9:16", "landscape_4_3": "4:3", "portrait_4_3": "3:4",
-                 "square_hd": "1:1", "square": "1:1"}
+NAMED_ASPECTS = {
+    "landscape_16_9": "16:9",
+    "portrait_16_9": "9:16",
+    "landscape_4_3": "4:3",
+    "portrait_4_3": "3:4",
+    "square_hd": "1:1",
+    "square": "1:1",
+}
 
 
 @dataclass
@@ -57,6 +72,7 @@ class Mapping:
 
 # --- schemas ----------------------------------------------------------------------------------------
 
+
 def _resolve(node: object, root: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """`node` with $ref, allOf and nullable anyOf folded in (enough for fal's and Replicate's input schemas)."""
     if not isinstance(node, dict) or depth > 8:
@@ -82,18 +98,25 @@ def fal_input_schema(endpoint_id: str, openapi: dict[str, Any]) -> tuple[dict[st
     paths = openapi.get("paths", {}) if isinstance(openapi, dict) else {}
     op = (paths.get(f"/{endpoint_id}") or {}).get("post")
     if op is None:  # the document names one submit path; take it whatever its spelling
-        op = next((p["post"] for k, p in paths.items() if isinstance(p, dict) and "post" in p
-                   and "/requests/" not in k), None)
+        op = next(
+            (p["post"] for k, p in paths.items() if isinstance(p, dict) and "post" in p and "/requests/" not in k), None
+        )
     if op is None:
         return {}, []
     body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
     schema = _resolve(body, openapi)
-    return ({k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()}, list(schema.get("required", [])))
+    return (
+        {k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()},
+        list(schema.get("required", [])),
+    )
 
 
 def replicate_input_schema(openapi: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     schema = _resolve(openapi.get("components", {}).get("schemas", {}).get("Input", {}), openapi)
-    return ({k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()}, list(schema.get("required", [])))
+    return (
+        {k: _resolve(v, openapi) for k, v in schema.get("properties", {}).items()},
+        list(schema.get("required", [])),
+    )
 
 
 def describe(prop: dict[str, Any]) -> str:
@@ -114,6 +137,7 @@ def _item_type(prop: dict[str, Any]) -> str:
 
 
 # --- mapping ----------------------------------------------------------------------------------------
+
 
 def _seconds(value: object) -> tuple[int, str] | None:
     """(seconds, duration_format) of one enum value: 5 -> int, "5" -> str, "5s" -> seconds_suffix."""
@@ -206,8 +230,10 @@ class _Mapper:
         if "duration" not in taken:
             default = _seconds(props[taken["duration"]].get("default")) if "duration" in taken else None
             if "num_frames" in props:
-                self.unmapped.append(f"num_frames ({describe(props['num_frames'])}): a frame count at a rate the "
-                                     "schema does not state; promptreel sends whole seconds")
+                self.unmapped.append(
+                    f"num_frames ({describe(props['num_frames'])}): a frame count at a rate the "
+                    "schema does not state; promptreel sends whole seconds"
+                )
                 self.used.add("num_frames")
             if default:
                 entry["durations"] = [default[0]]
@@ -255,12 +281,15 @@ class _Mapper:
             default = p.get("default")
             if isinstance(default, (int, float)) and not isinstance(default, bool) and float(default).is_integer():
                 fps = int(default)
-            self.unmapped.append(f"{self.taken.pop('fps')} ({describe(p)}): not sent; the model's default"
-                                 + (f" ({fps} fps) applies" if fps else " applies"))
+            self.unmapped.append(
+                f"{self.taken.pop('fps')} ({describe(p)}): not sent; the model's default"
+                + (f" ({fps} fps) applies" if fps else " applies")
+            )
         if fps is None:
             fps = 24
-            self.assumed.append("fps: the schema states none; planned as 24 "
-                                "(conform probes and converts the real rate)")
+            self.assumed.append(
+                "fps: the schema states none; planned as 24 (conform probes and converts the real rate)"
+            )
         self.entry["fps"] = [fps]
 
     def images(self) -> None:
@@ -274,8 +303,10 @@ class _Mapper:
             is_list = p.get("type") == "array"
             one_image = not is_list and "string" in str(p.get("type", "string"))
             if (what == "reference_images") != is_list or not (is_list or one_image):
-                self.drop(what, "its type does not hold " + ("a list of images" if what == "reference_images"
-                                                              else "one image"))
+                self.drop(
+                    what,
+                    "its type does not hold " + ("a list of images" if what == "reference_images" else "one image"),
+                )
                 continue
             inputs[what] = taken[what]
             entry["inputs"].append(what)
@@ -287,8 +318,11 @@ class _Mapper:
             entry["inputs"].remove("last_frame")
             inputs.pop("last_frame")
             self.drop("last_frame", "a last frame without a first-frame field")
-        entry["requires"] = [w for w in ("first_frame", "last_frame") if w in taken and taken[w] in self.required
-                             and w in entry["inputs"]]
+        entry["requires"] = [
+            w
+            for w in ("first_frame", "last_frame")
+            if w in taken and taken[w] in self.required and w in entry["inputs"]
+        ]
 
     def switches(self) -> None:
         """Audio (a yes/no switch), seed (an integer), negative prompt (a string)."""

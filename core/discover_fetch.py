@@ -36,6 +36,7 @@ REPLICATE_COLLECTION = "text-to-video"
 
 # --- fetching ---------------------------------------------------------------------------------------
 
+
 def _client(route: str) -> httpx.Client:
     import httpx
 
@@ -54,8 +55,10 @@ def _get_json(client: httpx.Client, method: str, url: str, vendor: str, **kw: An
     try:
         r = client.request(method, url, **kw)
     except httpx.HTTPError as e:
-        raise UserError(f"Could not reach {vendor} at {url.split('?')[0]} ({type(e).__name__}).",
-                        "Check the network, or the base URL in settings.") from None
+        raise UserError(
+            f"Could not reach {vendor} at {url.split('?')[0]} ({type(e).__name__}).",
+            "Check the network, or the base URL in settings.",
+        ) from None
     if r.status_code == 404:
         return None
     if r.status_code in (401, 403):
@@ -65,7 +68,9 @@ def _get_json(client: httpx.Client, method: str, url: str, vendor: str, **kw: An
     try:
         body = r.json()
     except ValueError:
-        raise UserError(f"{vendor} answered {url.split('?')[0]} with something that is not JSON.", "Try again later.") from None
+        raise UserError(
+            f"{vendor} answered {url.split('?')[0]} with something that is not JSON.", "Try again later."
+        ) from None
     return body if isinstance(body, dict) else {}
 
 
@@ -82,22 +87,41 @@ def discover_fal(search: str | None = None, endpoint_id: str | None = None) -> l
     out: dict[str, Discovered] = {}
     base = _base("fal")
     with _client("fal") as client:
-        queries = [{"endpoint_id": endpoint_id}] if endpoint_id else [{"category": c, "status": "active"}
-                                                                      for c in FAL_CATEGORIES]
+        queries = (
+            [{"endpoint_id": endpoint_id}]
+            if endpoint_id
+            else [{"category": c, "status": "active"} for c in FAL_CATEGORIES]
+        )
         for query in queries:
             params = {**query, "expand": "openapi-3.0", "limit": 50, **({"q": search} if search else {})}
             cursor = None
             for _ in range(100):  # pages; fal lists about a thousand endpoints in all
-                body = _get_json(client, "GET", f"{base}/models", "fal",
-                                 params={**params, **({"cursor": cursor} if cursor else {})}) or {}
+                body = (
+                    _get_json(
+                        client,
+                        "GET",
+                        f"{base}/models",
+                        "fal",
+                        params={**params, **({"cursor": cursor} if cursor else {})},
+                    )
+                    or {}
+                )
                 for item in body.get("models", []):
                     eid = item.get("endpoint_id")
                     meta = item.get("metadata") or {}
                     if not eid or eid in out:
                         continue
                     props, required = fal_input_schema(eid, item.get("openapi") or {})
-                    out[eid] = Discovered("fal", eid, meta.get("display_name") or eid, meta.get("category", ""),
-                                          meta.get("description", ""), f"https://fal.ai/models/{eid}", props, required)
+                    out[eid] = Discovered(
+                        "fal",
+                        eid,
+                        meta.get("display_name") or eid,
+                        meta.get("category", ""),
+                        meta.get("description", ""),
+                        f"https://fal.ai/models/{eid}",
+                        props,
+                        required,
+                    )
                 cursor = body.get("next_cursor")
                 if not body.get("has_more") or not cursor:
                     break
@@ -114,8 +138,16 @@ def _replicate_model(item: dict[str, Any], client: httpx.Client, base: str) -> D
         full = _get_json(client, "GET", f"{base}/models/{owner}/{name}", "Replicate") or {}
         schema = (full.get("latest_version") or {}).get("openapi_schema") or {}
     props, required = replicate_input_schema(schema)
-    return Discovered("replicate", f"{owner}/{name}", f"{owner}/{name}", "video", item.get("description") or "", item.get("url") or f"https://replicate.com/{owner}/{name}",
-                      props, required)
+    return Discovered(
+        "replicate",
+        f"{owner}/{name}",
+        f"{owner}/{name}",
+        "video",
+        item.get("description") or "",
+        item.get("url") or f"https://replicate.com/{owner}/{name}",
+        props,
+        required,
+    )
 
 
 def discover_replicate(search: str | None = None, model_id: str | None = None) -> list[Discovered]:
@@ -127,11 +159,22 @@ def discover_replicate(search: str | None = None, model_id: str | None = None) -
             item = _get_json(client, "GET", f"{base}/models/{owner}/{name}", "Replicate")
             items = [item] if item else []
         elif search:
-            body = _get_json(client, "QUERY", f"{base}/models", "Replicate", content=search,
-                             headers={"Content-Type": "text/plain"}) or {}
+            body = (
+                _get_json(
+                    client,
+                    "QUERY",
+                    f"{base}/models",
+                    "Replicate",
+                    content=search,
+                    headers={"Content-Type": "text/plain"},
+                )
+                or {}
+            )
             items = body.get("results", [])
         else:
-            items = (_get_json(client, "GET", f"{base}/collections/{REPLICATE_COLLECTION}", "Replicate") or {}).get("models", [])
+            items = (_get_json(client, "GET", f"{base}/collections/{REPLICATE_COLLECTION}", "Replicate") or {}).get(
+                "models", []
+            )
         for item in items:
             if isinstance(item, dict) and (found := _replicate_model(item, client, base)) is not None:
                 out.append(found)
@@ -143,7 +186,9 @@ def discover(route: str, search: str | None = None, model_id: str | None = None)
         return discover_fal(search, model_id)
     if route == "replicate":
         return discover_replicate(search, model_id)
-    raise BadInput(f"Discovery reads fal's and Replicate's schemas; '{route}' has none.", "Use --route fal or --route replicate.")
+    raise BadInput(
+        f"Discovery reads fal's and Replicate's schemas; '{route}' has none.", "Use --route fal or --route replicate."
+    )
 
 
 # --- price ------------------------------------------------------------------------------------------
@@ -162,10 +207,20 @@ def fal_price(endpoint_id: str, classes: list[str]) -> tuple[dict[str, float], s
         unit = str(price.get("unit", "")).lower()
         if unit not in SECOND_UNITS:
             return {}, f"price unknown per second: fal bills this endpoint per {unit or 'unit'}"
-        est = _get_json(client, "POST", f"{base}/models/pricing/estimate", "fal",
-                        json={"estimate_type": "unit_price", "endpoints": {endpoint_id: {"unit_quantity": 1}}}) or {}
+        est = (
+            _get_json(
+                client,
+                "POST",
+                f"{base}/models/pricing/estimate",
+                "fal",
+                json={"estimate_type": "unit_price", "endpoints": {endpoint_id: {"unit_quantity": 1}}},
+            )
+            or {}
+        )
     cost = est.get("total_cost", price.get("unit_price"))
     if not isinstance(cost, (int, float)) or est.get("currency", price.get("currency", "USD")) != "USD":
         return {}, "price unknown: fal's estimate was not in USD"
-    return ({c: round(float(cost), 4) for c in classes},
-            f"price from fal's pricing API (USD {cost} per second, your account's rate, {date.today()})")
+    return (
+        {c: round(float(cost), 4) for c in classes},
+        f"price from fal's pricing API (USD {cost} per second, your account's rate, {date.today()})",
+    )

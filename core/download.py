@@ -32,8 +32,14 @@ def _retry_after(response: httpx.Response) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str], dest: Path,
-                on_bytes: Callable[[int, int | None], None] | None = None, auth: httpx.Auth | None = None) -> int:
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    dest: Path,
+    on_bytes: Callable[[int, int | None], None] | None = None,
+    auth: httpx.Auth | None = None,
+) -> int:
     """Download `url` into `dest`, continuing a partial `dest` with Range where the server allows.
 
     Returns the final size. Raises `DownloadError`; a partial file is kept for the next attempt.
@@ -55,9 +61,12 @@ async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str], de
                     dest.unlink(missing_ok=True)
                     raise DownloadError("The server refused to resume the download.", retryable=True, status=416)
                 if r.status_code >= 400:
-                    raise DownloadError(f"The media download answered HTTP {r.status_code}.",
-                                        retryable=r.status_code in RETRY_STATUSES, status=r.status_code,
-                                        retry_after=_retry_after(r))
+                    raise DownloadError(
+                        f"The media download answered HTTP {r.status_code}.",
+                        retryable=r.status_code in RETRY_STATUSES,
+                        status=r.status_code,
+                        retry_after=_retry_after(r),
+                    )
                 total = None
                 m = re.fullmatch(r"bytes (\d+)-\d+/(\d+|\*)", r.headers.get("content-range", ""))
                 if r.status_code == 206 and m and int(m.group(1)) == have:
@@ -77,5 +86,7 @@ async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str], de
                     raise DownloadError(f"The download stopped at {have} of {total} bytes.", retryable=True)
                 return have
         except httpx.TransportError as e:
-            raise DownloadError(f"The download broke off at {have} bytes ({type(e).__name__}).", retryable=True) from None
+            raise DownloadError(
+                f"The download broke off at {have} bytes ({type(e).__name__}).", retryable=True
+            ) from None
     raise DownloadError(f"The media URL redirected more than {MAX_REDIRECTS} times.", retryable=False)

@@ -26,8 +26,9 @@ def editing_model(model_id: str | None, catalog: Catalog) -> Model:
         raise BadInput("No model to edit with.", f"Give --model, one that edits video: {', '.join(editors(catalog))}.")
     model = catalog.get(model_id)
     if "remix" not in model.inputs:
-        raise UnsupportedRequest(f"{model.name} does not edit video.",
-                                 f"Choose a model that does: {', '.join(editors(catalog))}.")
+        raise UnsupportedRequest(
+            f"{model.name} does not edit video.", f"Choose a model that does: {', '.join(editors(catalog))}."
+        )
     return model
 
 
@@ -47,7 +48,8 @@ def check_edit(where: str, frames: int, head: int, tail: int, rate: Fraction, mo
             f"{where} is {frames} frames{f' with {head + tail} handle frames' if head + tail else ''}, "
             f"{float(Fraction(total) / rate):.2f} s; {model.name} edits at most {float(longest):g} s "
             f"({math.floor(longest * rate)} frames at {rate_label(rate)} fps).",
-            "Edit a shorter clip, give fewer --handles, or choose a model that edits longer video.")
+            "Edit a shorter clip, give fewer --handles, or choose a model that edits longer video.",
+        )
 
 
 def handles_within(start: int, frames: int, media_frames: int, handles: int) -> tuple[int, int]:
@@ -71,8 +73,9 @@ def cut_range(media: Path, first: int, frames: int, rate: Fraction, folder: Path
         out.parent.mkdir(parents=True, exist_ok=True)
         info = probe(media)
         size = Size(width=info.width - info.width % 2, height=info.height - info.height % 2)
-        conform(media, out, Target(frames=frames, rate=rate, size=size, bit_depth=8, codec="h264"),
-                Choices(in_point=first))
+        conform(
+            media, out, Target(frames=frames, rate=rate, size=size, bit_depth=8, codec="h264"), Choices(in_point=first)
+        )
     return out
 
 
@@ -80,8 +83,9 @@ def _limit_frames(model: Model, rate: Fraction) -> int:
     return math.floor(longest_edit(model) * rate)
 
 
-def split_pieces(where: str, frames: int, head: int, tail: int, rate: Fraction, model: Model,
-                 cuts: list[int] | None = None) -> list[tuple[int, int]]:
+def split_pieces(
+    where: str, frames: int, head: int, tail: int, rate: Fraction, model: Model, cuts: list[int] | None = None
+) -> list[tuple[int, int]]:
     """The clip's used range [0, frames) as consecutive pieces (offset, frames), each one edit the model takes
     (the first with the head handles, the last with the tail ones). `cuts`: the frame offsets where the editor
     allows a cut, every one of them used; None: equal pieces, as few as the model's limit allows. Refused,
@@ -90,8 +94,9 @@ def split_pieces(where: str, frames: int, head: int, tail: int, rate: Fraction, 
     longest = f"{model.name} edits at most {float(longest_edit(model)):g} s ({limit} frames at {rate_label(rate)} fps)"
     if cuts is None:
         if head >= limit or tail >= limit:
-            raise UnsupportedRequest(f"{where}: its handles alone are {max(head, tail)} frames; {longest}.",
-                                     "Give fewer --handles.")
+            raise UnsupportedRequest(
+                f"{where}: its handles alone are {max(head, tail)} frames; {longest}.", "Give fewer --handles."
+            )
         for n in range(1, frames + 1):
             base, extra = divmod(frames, n)
             sizes = [base + (1 if i < extra else 0) for i in range(n)]
@@ -100,8 +105,10 @@ def split_pieces(where: str, frames: int, head: int, tail: int, rate: Fraction, 
         cuts = [sum(sizes[:i]) for i in range(1, n)]
     bad = [c for c in cuts if not 0 < c < frames]
     if bad:
-        raise BadInput(f"{where} is {frames} frames; a cut at frame {bad[0]} of it is not inside it.",
-                       f"Give cuts between 1 and {frames - 1} frames into the clip (or record timecodes within it).")
+        raise BadInput(
+            f"{where} is {frames} frames; a cut at frame {bad[0]} of it is not inside it.",
+            f"Give cuts between 1 and {frames - 1} frames into the clip (or record timecodes within it).",
+        )
     edges = [0, *sorted(set(cuts)), frames]
     pieces = [(a, b - a) for a, b in zip(edges, edges[1:])]
     for i, (offset, n) in enumerate(pieces):
@@ -110,7 +117,8 @@ def split_pieces(where: str, frames: int, head: int, tail: int, rate: Fraction, 
             raise UnsupportedRequest(
                 f"{where}: piece {i + 1} of {len(pieces)} (frames {offset}-{offset + n - 1} of the clip, {total} frames"
                 f" with its handles, {float(Fraction(total) / rate):.2f} s) is too long: {longest}.",
-                "Allow a cut inside it with --split, or give fewer --handles.")
+                "Allow a cut inside it with --split, or give fewer --handles.",
+            )
     return pieces
 
 
@@ -129,9 +137,10 @@ def parse_cuts(text: str, start_frame: int, rate: Fraction) -> list[int]:
         try:
             out.append(parse_timecode(part, rate) - start_frame)
         except (BadInput, ValueError):
-            raise BadInput(f"--split {part!r} is neither a frame offset nor a timecode.",
-                           "Give frames into the clip (e.g. 30) or record timecodes (e.g. 01:00:01:06), "
-                           "comma-separated.") from None
+            raise BadInput(
+                f"--split {part!r} is neither a frame offset nor a timecode.",
+                "Give frames into the clip (e.g. 30) or record timecodes (e.g. 01:00:01:06), comma-separated.",
+            ) from None
     if not out:
         raise BadInput("--split was given no cuts.", "Give --split alone for equal pieces, or --split AT,AT.")
     return out
@@ -150,8 +159,12 @@ def join_pieces(pieces: list[Path], out: Path) -> Path:
     listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in pieces), "utf-8")
     partial = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:
-        ffmpeg.run(ffmpeg.input(str(listing), f="concat", safe=0).output(str(partial), c="copy"),
-                   cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+        ffmpeg.run(
+            ffmpeg.input(str(listing), f="concat", safe=0).output(str(partial), c="copy"),
+            cmd=ffmpeg_exe(),
+            quiet=True,
+            overwrite_output=True,
+        )
         partial.replace(out)
     finally:
         listing.unlink(missing_ok=True)

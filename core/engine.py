@@ -125,8 +125,10 @@ def refuse_unknown_prices(models: list[Model], budget: float | None, cap: float 
     if not unpriced or (budget is None and cap is None):
         return
     limit = f"the budget of ${budget:.2f}" if budget is not None else f"the daily cap of ${cap:.2f}"
-    raise BudgetExceeded(f"The price of {', '.join(unpriced)} is unknown, so {limit} cannot be checked.",
-                         "Set `price` in its entry in your catalog file, or run it without a budget or cap.")
+    raise BudgetExceeded(
+        f"The price of {', '.join(unpriced)} is unknown, so {limit} cannot be checked.",
+        "Set `price` in its entry in your catalog file, or run it without a budget or cap.",
+    )
 
 
 def variant_request(request: GenerationRequest, variant: int) -> GenerationRequest:
@@ -187,8 +189,14 @@ class Engine:
 
     # --- public -------------------------------------------------------------------------------
 
-    async def run(self, planned: list[PlannedRequest], *, budget: float | None = None, no_cache: bool = False,
-                  on_event: OnEvent = ignore) -> list[JobResult]:
+    async def run(
+        self,
+        planned: list[PlannedRequest],
+        *,
+        budget: float | None = None,
+        no_cache: bool = False,
+        on_event: OnEvent = ignore,
+    ) -> list[JobResult]:
         """Generate every take of every planned request. Refuses over-budget batches before any submit."""
         takes = self._takes(planned, no_cache)
         # One request used twice (a multi-shot take's shots, a repeated draft) is one job: priced once.
@@ -196,8 +204,10 @@ class Engine:
         total = round(sum(t.estimate for t in fresh.values()), 4)
         paid = len(fresh)
         if budget is not None and total > budget + 1e-9:
-            raise BudgetExceeded(f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
-                                 "Raise --budget, or ask for fewer or shorter takes.")
+            raise BudgetExceeded(
+                f"This run would cost about ${total:.2f} ({paid} take(s)), over the budget of ${budget:.2f}.",
+                "Raise --budget, or ask for fewer or shorter takes.",
+            )
         refuse_unknown_prices([t.model for t in takes if t.hit is None], budget, self.settings.daily_cap_usd)
         routes = {t.model.id: self._pick_route(t.model) for t in takes if t.hit is None}
 
@@ -215,12 +225,14 @@ class Engine:
             on_event(Event(EventKind.QUEUED, job_id, first[key].model.id, first[key].variant))
 
         async with self._session():
-            done = await asyncio.gather(*(
-                self._cached(job_id, first[key].model.id, first[key].variant, hit[1], on_event)
-                if (hit := first[key].hit) is not None
-                else self._collect(job_id, on_event, create=True)
-                for key, job_id in jobs.items()
-            ))
+            done = await asyncio.gather(
+                *(
+                    self._cached(job_id, first[key].model.id, first[key].variant, hit[1], on_event)
+                    if (hit := first[key].hit) is not None
+                    else self._collect(job_id, on_event, create=True)
+                    for key, job_id in jobs.items()
+                )
+            )
         by_key = dict(zip(jobs, done))
         results, seen = [], set()
         for key in uses:
@@ -231,8 +243,9 @@ class Engine:
             results.append(result)
         return results
 
-    def _add_jobs(self, takes: list[_Take], batch: str, routes: dict[str, Route], jobs: dict[str, str],
-                  no_cache: bool) -> list[tuple[str, float, str]]:
+    def _add_jobs(
+        self, takes: list[_Take], batch: str, routes: dict[str, Route], jobs: dict[str, str], no_cache: bool
+    ) -> list[tuple[str, float, str]]:
         """One job per distinct request into `jobs`; returns the new ones' (job id, estimate, project) to reserve.
         In request order: two seats adding overlapping runs take their locks in one order."""
         fresh = []
@@ -241,29 +254,57 @@ class Engine:
                 continue
             data = t.request.model_dump(mode="json")
             if t.hit is not None:
-                job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
-                                              model=t.model.id, route_key="cache:" + t.model.id, estimated_cost=0.0,
-                                              state=JobState.DONE, output_path=str(t.hit[1]), cached_from=t.hit[0])
-                self.journal.charge(job_id, t.model.id, 0.0, t.request.tags.get("project", ""),
-                                    sandbox=self.journal.charged_to_sandbox(t.hit[0]))  # a sandbox take stays pretend
+                job_id = self.journal.add_job(
+                    batch_id=batch,
+                    request=data,
+                    cache_key=t.cache_key,
+                    variant=t.variant,
+                    model=t.model.id,
+                    route_key="cache:" + t.model.id,
+                    estimated_cost=0.0,
+                    state=JobState.DONE,
+                    output_path=str(t.hit[1]),
+                    cached_from=t.hit[0],
+                )
+                self.journal.charge(
+                    job_id,
+                    t.model.id,
+                    0.0,
+                    t.request.tags.get("project", ""),
+                    sandbox=self.journal.charged_to_sandbox(t.hit[0]),
+                )  # a sandbox take stays pretend
                 jobs[t.cache_key] = job_id
                 continue
             # A fresh job holds the request's identity, so a crashed run's job, or another process's,
             # for the same request is found here instead of made again (`--no-cache` makes a fresh one).
             mine = new_id("job")
-            job_id = self.journal.add_job(batch_id=batch, request=data, cache_key=t.cache_key, variant=t.variant,
-                                          model=t.model.id, route_key=routes[t.model.id].key,
-                                          estimated_cost=t.estimate, job_id=mine, live=not no_cache, owner=self.owner)
+            job_id = self.journal.add_job(
+                batch_id=batch,
+                request=data,
+                cache_key=t.cache_key,
+                variant=t.variant,
+                model=t.model.id,
+                route_key=routes[t.model.id].key,
+                estimated_cost=t.estimate,
+                job_id=mine,
+                live=not no_cache,
+                owner=self.owner,
+            )
             if job_id != mine:
-                log.info("take %s of %s attaches to job %s, already being made for the same request",
-                         t.variant, t.model.id, job_id)
+                log.info(
+                    "take %s of %s attaches to job %s, already being made for the same request",
+                    t.variant,
+                    t.model.id,
+                    job_id,
+                )
             else:
                 fresh.append((job_id, t.estimate, t.request.tags.get("project", "")))
             jobs[t.cache_key] = job_id
         return fresh
 
-    async def resume(self, on_event: OnEvent = ignore, *, resend: Iterable[str] = (),
-                     abandon: Iterable[str] = ()) -> list[JobResult]:
+    async def resume(
+        self, on_event: OnEvent = ignore, *, resend: Iterable[str] = (), abandon: Iterable[str] = ()
+    ) -> list[JobResult]:
         """Collect every unfinished job: reconcile, poll, download. Creates nothing, except the jobs
         named in `resend` (the editor's decision for an unknown outcome or a create never sent)."""
         abandon, resend = list(abandon), set(resend)
@@ -272,17 +313,27 @@ class Engine:
         for job_id in resend:
             job = self.journal.job(job_id)
             if job.state not in (JobState.UNKNOWN, JobState.PLANNED, JobState.SUBMITTING):
-                raise BadInput(f"Job {job_id} is {job.state.value}; only a job whose create was never sent or whose "
-                               "outcome is unknown can be resent.", "Run `promptreel jobs` to see each job's state.")
+                raise BadInput(
+                    f"Job {job_id} is {job.state.value}; only a job whose create was never sent or whose "
+                    "outcome is unknown can be resent.",
+                    "Run `promptreel jobs` to see each job's state.",
+                )
         for job_id in [*abandon, *resend]:  # a job another live run drives is that run's to finish
             if not self.journal.claim(job_id, self.owner):
-                raise BadInput(f"Job {job_id} is being made by another promptreel process right now "
-                               f"({self.journal.claim_holder(job_id)}).",
-                               "Wait for that run to finish, then run `promptreel resume` again.")
+                raise BadInput(
+                    f"Job {job_id} is being made by another promptreel process right now "
+                    f"({self.journal.claim_holder(job_id)}).",
+                    "Wait for that run to finish, then run `promptreel resume` again.",
+                )
         try:
             # A resend is paid like any create: reserved first, and refused (changing nothing) past a cap.
-            self.journal.reserve([(j.id, j.estimated_cost, j.request.get("tags", {}).get("project", ""))
-                                  for j in map(self.journal.job, resend)], self._caps())
+            self.journal.reserve(
+                [
+                    (j.id, j.estimated_cost, j.request.get("tags", {}).get("project", ""))
+                    for j in map(self.journal.job, resend)
+                ],
+                self._caps(),
+            )
             async with self._session():
                 for job_id in abandon:
                     await self._abandon(self.journal.job(job_id), on_event)
@@ -309,26 +360,34 @@ class Engine:
         while job.cached_from and (made := self.journal.get(job.cached_from)) is not None:
             job = made  # a cache hit: the job that made the take
         if job.state is not JobState.DONE:
-            raise BadInput(f"Job {job.id} is {job.state.value}, not finished: there is no take to fetch again.",
-                           "Run `promptreel resume` to collect unfinished jobs.")
+            raise BadInput(
+                f"Job {job.id} is {job.state.value}, not finished: there is no take to fetch again.",
+                "Run `promptreel resume` to collect unfinished jobs.",
+            )
         if not job.provider_job_id or getattr(self._class_of(job), "local", False):
-            raise BadInput(f"Job {job.id} was rendered locally ({job.route_key}): no provider holds its take.",
-                           "Run the request again on this seat: a local render costs nothing.")
+            raise BadInput(
+                f"Job {job.id} was rendered locally ({job.route_key}): no provider holds its take.",
+                "Run the request again on this seat: a local render costs nothing.",
+            )
         return job
 
     async def _refetch(self, job: Job, on_event: OnEvent) -> JobResult:
         proto = self._protocol(self._route_of(job))
         assert not isinstance(proto, LocalProtocol)
-        expired = BadInput(f"Job {job.id}'s take has expired at {proto.route.protocol}: it can no longer be "
-                           "downloaded.", "Pass --no-cache to make (and pay for) a new take.")
+        expired = BadInput(
+            f"Job {job.id}'s take has expired at {proto.route.protocol}: it can no longer be downloaded.",
+            "Pass --no-cache to make (and pay for) a new take.",
+        )
 
         async def fresh_media() -> MediaRef:
             try:
                 status = await self._poll_once(job, proto)
             except ProviderError as e:
                 if e.retryable:
-                    raise BadInput(f"{proto.route.protocol} did not answer for job {job.id}: {e.message}",
-                                   f"Run `promptreel resume --refetch {job.id}` again later.") from None
+                    raise BadInput(
+                        f"{proto.route.protocol} did not answer for job {job.id}: {e.message}",
+                        f"Run `promptreel resume --refetch {job.id}` again later.",
+                    ) from None
                 raise expired from None  # the provider no longer knows the job
             if status.state not in _SUCCESS or not status.media:
                 raise expired
@@ -345,8 +404,10 @@ class Engine:
                 break
             except DownloadError as e:
                 if e.status not in (401, 403, 404, 410):
-                    raise BadInput(f"Job {job.id}'s take could not be downloaded again: {e.message}",
-                                   f"Run `promptreel resume --refetch {job.id}` again.") from None
+                    raise BadInput(
+                        f"Job {job.id}'s take could not be downloaded again: {e.message}",
+                        f"Run `promptreel resume --refetch {job.id}` again.",
+                    ) from None
                 if last:
                     raise expired from None
                 media = await fresh_media()  # its URL may have lapsed between the two calls: once more
@@ -355,8 +416,9 @@ class Engine:
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return replace(self._result(job.id, info=info), path=final, cost=0.0)
 
-    async def _fetch_into(self, final: Path, proto: Protocol, media: MediaRef,
-                          progress: Callable[[int, int | None], None]) -> MediaInfo:
+    async def _fetch_into(
+        self, final: Path, proto: Protocol, media: MediaRef, progress: Callable[[int, int | None], None]
+    ) -> MediaInfo:
         """Download `media` into `final`, written under a temporary name beside it and probed before the rename."""
         with replacing(final, suffix=".mp4") as tmp:
             if media.inline_path is not None:
@@ -392,8 +454,12 @@ class Engine:
                 note = f" The provider could not be asked to cancel it ({redact(str(e) or type(e).__name__)})."
         for leftover in self._partials(job.id):
             leftover.unlink(missing_ok=True)
-        self.journal.set_error(job.id, "abandoned", "Abandoned by the editor (promptreel resume --abandon)." + note,
-                               state=JobState.CANCELED)
+        self.journal.set_error(
+            job.id,
+            "abandoned",
+            "Abandoned by the editor (promptreel resume --abandon)." + note,
+            state=JobState.CANCELED,
+        )
         on_event(Event(EventKind.FAILED, job.id, job.model, job.variant, reason="abandoned" + note))
 
     def _partials(self, job_id: str) -> list[Path]:
@@ -409,8 +475,9 @@ class Engine:
         made = self._cache_hit(job.cache_key)
         if made is None or made[0] == job.id:
             return False
-        self.journal.set_error(job.id, "superseded", f"Never sent; job {made[0]} made the same take since.",
-                               state=JobState.CANCELED)
+        self.journal.set_error(
+            job.id, "superseded", f"Never sent; job {made[0]} made the same take since.", state=JobState.CANCELED
+        )
         return True
 
     async def _collect(self, job_id: str, on_event: OnEvent, *, create: bool) -> JobResult:
@@ -430,8 +497,11 @@ class Engine:
             if job.state.terminal:
                 return await self._made_elsewhere(job, on_event)
             if not waiting:
-                log.info("job %s is being made by another process (%s); waiting for it", job_id,
-                         self.journal.claim_holder(job_id))
+                log.info(
+                    "job %s is being made by another process (%s); waiting for it",
+                    job_id,
+                    self.journal.claim_holder(job_id),
+                )
                 on_event(Event(EventKind.WAITING, job.id, job.model, job.variant))
                 waiting = True
             await asyncio.sleep(self.claim_poll)
@@ -492,11 +562,16 @@ class Engine:
         if job is None or not job.host or job.host == whoami()[1]:
             return  # this machine's own take, since deleted: making it again is what the editor expects
         where = found[1] if found[1].is_absolute() else f"{found[1]} under the studio's media_root (unset on this seat)"
-        refetch = (f"run `promptreel resume --refetch {job.id}` to download it again from the provider (no new "
-                   "charge), " if job.provider_job_id and not getattr(self._class_of(job), "local", False) else "")
-        raise BadInput(f"This take was already made (job {job.id}, on {job.host}) at {where}, which this machine "
-                       "cannot read.", f"Set media_root to where this seat mounts the studio's media folder, "
-                       f"{refetch}or pass --no-cache to make (and pay for) a new take.")
+        refetch = (
+            f"run `promptreel resume --refetch {job.id}` to download it again from the provider (no new charge), "
+            if job.provider_job_id and not getattr(self._class_of(job), "local", False)
+            else ""
+        )
+        raise BadInput(
+            f"This take was already made (job {job.id}, on {job.host}) at {where}, which this machine cannot read.",
+            f"Set media_root to where this seat mounts the studio's media folder, "
+            f"{refetch}or pass --no-cache to make (and pay for) a new take.",
+        )
 
     def _class_of(self, job: Job) -> type | None:
         try:
@@ -509,7 +584,7 @@ class Engine:
         routes = model.usable_routes()
         if after is not None:
             keys = [r.key for r in routes]
-            routes = routes[keys.index(after.key) + 1:] if after.key in keys else routes
+            routes = routes[keys.index(after.key) + 1 :] if after.key in keys else routes
         missing: MissingKey | None = None
         reasons = []
         for route in routes:
@@ -531,8 +606,10 @@ class Engine:
             return route
         if missing is not None:
             raise self._retired_hint(model, missing)
-        raise UnsupportedRequest(f"{model.name} has no usable route: {'; '.join(reasons) or 'none listed'}.",
-                                 "Choose another model, or add a route for it in your catalog file.")
+        raise UnsupportedRequest(
+            f"{model.name} has no usable route: {'; '.join(reasons) or 'none listed'}.",
+            "Choose another model, or add a route for it in your catalog file.",
+        )
 
     @staticmethod
     def _retired_hint(model: Model, missing: MissingKey) -> MissingKey:
@@ -550,8 +627,10 @@ class Engine:
                 continue
             ended = f"shut down on {route.shutdown_on}" if route.shutdown_on else "retired"
             note = f" {route.note.rstrip('.')}." if route.note else ""
-            return MissingKey(missing.problem, f"{missing.fix} Your {route.protocol} key does not reach {model.name}: "
-                                               f"{route.label()} {ended}.{note}")
+            return MissingKey(
+                missing.problem,
+                f"{missing.fix} Your {route.protocol} key does not reach {model.name}: {route.label()} {ended}.{note}",
+            )
         return missing
 
     def _route_of(self, job: Job) -> Route:
@@ -617,13 +696,20 @@ class Engine:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise BadInput(f"Cannot create the output folder {path} ({e.strerror}).",
-                           "Set output_dir in settings.toml or pass --out to a writable folder.") from None
+            raise BadInput(
+                f"Cannot create the output folder {path} ({e.strerror}).",
+                "Set output_dir in settings.toml or pass --out to a writable folder.",
+            ) from None
         return path
 
     def _retrying(self, retryable: Callable[[BaseException], bool]) -> AsyncRetrying:
-        return AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
-                             retry=retry_if_exception(retryable), reraise=True)
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            retry=retry_if_exception(retryable),
+            reraise=True,
+        )
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter; never shorter than the server's Retry-After."""
@@ -637,15 +723,28 @@ class Engine:
 
     # --- one job ------------------------------------------------------------------------------
 
-    def _result(self, job_id: str, *, info: MediaInfo | None = None, resumable: bool = False,
-                cached: bool = False) -> JobResult:
+    def _result(
+        self, job_id: str, *, info: MediaInfo | None = None, resumable: bool = False, cached: bool = False
+    ) -> JobResult:
         job = self.journal.get(job_id)
         assert job is not None
-        return JobResult(job.id, job.model, job.variant, job.state, Path(job.output_path) if job.output_path else None,
-                         info, job.actual_cost or 0.0, cached, job.error_kind, job.error_message, resumable)
+        return JobResult(
+            job.id,
+            job.model,
+            job.variant,
+            job.state,
+            Path(job.output_path) if job.output_path else None,
+            info,
+            job.actual_cost or 0.0,
+            cached,
+            job.error_kind,
+            job.error_message,
+            resumable,
+        )
 
-    def _stop(self, job: Job, on_event: OnEvent, kind: str, message: str, *, state: JobState | None,
-              resumable: bool) -> _Stop:
+    def _stop(
+        self, job: Job, on_event: OnEvent, kind: str, message: str, *, state: JobState | None, resumable: bool
+    ) -> _Stop:
         message = redact(message)
         self.journal.set_error(job.id, kind, message, state)
         log.info("job %s %s: %s", job.id, "left for resume" if resumable else "failed", message)
@@ -670,21 +769,32 @@ class Engine:
                 try:
                     proto = self._protocol(route)
                 except (UserError, KeyError, ImportError) as e:
-                    raise self._stop(job, on_event, "route", f"Route {route.key} cannot be used: {e}",
-                                     state=None, resumable=True) from None
+                    raise self._stop(
+                        job, on_event, "route", f"Route {route.key} cannot be used: {e}", state=None, resumable=True
+                    ) from None
                 if isinstance(proto, LocalProtocol):
                     return await self._render(job, proto, on_event)
                 limiter = self._limiter(route)
                 try:
-                    if job.state in (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED,
-                                     JobState.RUNNING):
+                    if job.state in (
+                        JobState.PLANNED,
+                        JobState.SUBMITTING,
+                        JobState.UNKNOWN,
+                        JobState.QUEUED,
+                        JobState.RUNNING,
+                    ):
                         async with limiter.slots:
                             if job.state is JobState.PLANNED:
                                 if not create:
-                                    raise self._stop(job, on_event, "not_sent",
-                                                     f"Job {job.id} was never sent. Run `promptreel resume --resend "
-                                                     f"{job.id}` to send it, or `--abandon {job.id}`.",
-                                                     state=None, resumable=True)
+                                    raise self._stop(
+                                        job,
+                                        on_event,
+                                        "not_sent",
+                                        f"Job {job.id} was never sent. Run `promptreel resume --resend "
+                                        f"{job.id}` to send it, or `--abandon {job.id}`.",
+                                        state=None,
+                                        resumable=True,
+                                    )
                                 job = await self._create(job, proto, limiter, on_event)
                             if job.state in (JobState.SUBMITTING, JobState.UNKNOWN):
                                 job = await self._reconcile(job, proto, on_event)
@@ -702,15 +812,25 @@ class Engine:
             if isinstance(e, sqlite3.OperationalError) and "full" in str(e):
                 # The journal cannot be written: say so, and write nothing more (what it holds is still true).
                 job = self.journal.job(job_id)
-                message = (f"The disk holding promptreel's journal is full ({e}). Job {job_id} is kept as far as "
-                           "it got: free some space, then run `promptreel resume` to collect it.")
+                message = (
+                    f"The disk holding promptreel's journal is full ({e}). Job {job_id} is kept as far as "
+                    "it got: free some space, then run `promptreel resume` to collect it."
+                )
                 on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason=message, resumable=True))
                 return replace(self._result(job_id, resumable=True), error_kind="disk_full", error=message)
             log.exception("job %s stopped on an internal error", job_id)
             job = self.journal.job(job_id)
             self.journal.set_error(job_id, "internal", redact(f"{type(e).__name__}: {e}"))
-            on_event(Event(EventKind.FAILED, job_id, job.model, job.variant, reason=redact(str(e)),
-                           resumable=not job.state.terminal))
+            on_event(
+                Event(
+                    EventKind.FAILED,
+                    job_id,
+                    job.model,
+                    job.variant,
+                    reason=redact(str(e)),
+                    resumable=not job.state.terminal,
+                )
+            )
             return self._result(job_id, resumable=not job.state.terminal)
 
     # create -------------------------------------------------------------------------------------
@@ -734,8 +854,9 @@ class Engine:
         try:
             call = self._build(proto, job)
         except UserError as e:
-            raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
-                             resumable=False) from None
+            raise self._stop(
+                job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED, resumable=False
+            ) from None
         staging = self._out_dir() / f".{job.id}.staging.mp4"
 
         async def once() -> Submitted:
@@ -766,12 +887,16 @@ class Engine:
                 self._fall_over(job, route, e, on_event)
             raise self._stop(job, on_event, e.kind.value, e.message, state=JobState.FAILED, resumable=False) from None
         except UserError as e:  # the protocol refused the request before sending it (an unreadable image)
-            raise self._stop(job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED,
-                             resumable=False) from None
+            raise self._stop(
+                job, on_event, ErrorKind.BAD_REQUEST.value, str(e), state=JobState.FAILED, resumable=False
+            ) from None
 
         # First thing after the create returns: the provider's job id, committed.
-        state = submitted.state if submitted.state in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED) \
+        state = (
+            submitted.state
+            if submitted.state in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
             else JobState.QUEUED
+        )
         self.journal.set_submitted(job.id, submitted.job_id, state)
         log.debug("job %s submitted on %s as %s", job.id, route.key, submitted.job_id)
         on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
@@ -796,8 +921,9 @@ class Engine:
         except UserError as no_route:
             message = f"{e.message} {no_route}"  # the only route tried: its own words, and why no other
             if len(failures) > 1:
-                message = (f"Every route tried for {model.name} failed: {'; '.join(failures)}. "
-                           f"{no_route.fix or ''}").strip()
+                message = (
+                    f"Every route tried for {model.name} failed: {'; '.join(failures)}. {no_route.fix or ''}"
+                ).strip()
             raise self._stop(job, on_event, e.kind.value, message, state=JobState.FAILED, resumable=False) from None
         log.info("job %s: route %s failed (%s); taking %s", job.id, route.key, e.kind.value, nxt.key)
         self.journal.update(job.id, state=JobState.PLANNED, route_key=nxt.key)
@@ -806,8 +932,9 @@ class Engine:
     async def _reconcile(self, job: Job, proto: Protocol, on_event: OnEvent) -> Job:
         """A create went out and no answer came back: find the job it made, never resend blindly."""
         if job.state is JobState.SUBMITTING:  # we crashed mid-create
-            self.journal.set_error(job.id, "unknown_outcome", "The process stopped while the create was in flight.",
-                                   JobState.UNKNOWN)
+            self.journal.set_error(
+                job.id, "unknown_outcome", "The process stopped while the create was in flight.", JobState.UNKNOWN
+            )
         from datetime import datetime
 
         sent_at = datetime.fromisoformat(job.sent_at) if job.sent_at else datetime.now().astimezone()
@@ -815,7 +942,8 @@ class Engine:
         try:
             call = self._build(proto, job)
             async for attempt in self._retrying(
-                    lambda e: (isinstance(e, ProviderError) and e.retryable) or isinstance(e, httpx.TransportError)):
+                lambda e: (isinstance(e, ProviderError) and e.retryable) or isinstance(e, httpx.TransportError)
+            ):
                 with attempt:
                     found = await proto.find_created(call, job.id, sent_at)
         except (ProviderError, httpx.TransportError, UserError) as e:
@@ -826,12 +954,16 @@ class Engine:
             on_event(Event(EventKind.SUBMITTED, job.id, job.model, job.variant))
             return self.journal.job(job.id)
         raise self._stop(
-            job, on_event, "unknown_outcome",
+            job,
+            on_event,
+            "unknown_outcome",
             f"The create for job {job.id} went out at {job.sent_at} on route {job.route_key} and no answer came "
             f"back; {proto.route.protocol} cannot tell whether it made the job, so it was not sent again. Check "
             f"the provider's dashboard, then run `promptreel resume --resend {job.id}` to send it again, or "
             f"`promptreel resume --abandon {job.id}`.",
-            state=JobState.UNKNOWN, resumable=True)
+            state=JobState.UNKNOWN,
+            resumable=True,
+        )
 
     # poll ---------------------------------------------------------------------------------------
 
@@ -857,13 +989,20 @@ class Engine:
             try:
                 status = await self._poll_once(job, proto)
             except ProviderError as e:
-                raise self._stop(job, on_event, e.kind.value,
-                                 f"{e.message} (job {job.id} stays collectable: run `promptreel resume`)",
-                                 state=None, resumable=True) from None
+                raise self._stop(
+                    job,
+                    on_event,
+                    e.kind.value,
+                    f"{e.message} (job {job.id} stays collectable: run `promptreel resume`)",
+                    state=None,
+                    resumable=True,
+                ) from None
             if status.state in _SUCCESS:
                 return self._succeeded(job, status.media, status.cost_usd, on_event)
             if status.state in _ENDED:
-                err = status.error or ProviderError(ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})")
+                err = status.error or ProviderError(
+                    ErrorKind.PROVIDER, f"the provider ended the job ({status.raw_state})"
+                )
                 raise self._stop(job, on_event, err.kind.value, err.message, state=status.state, resumable=False)
             state = JobState.RUNNING if status.state is JobState.RUNNING else JobState.QUEUED
             if state is not job.state:  # progress goes out as events; the journal keeps state changes
@@ -872,10 +1011,15 @@ class Engine:
             on_event(Event(EventKind.RUNNING, job.id, job.model, job.variant, progress=status.progress))
             interval = (status.next_poll_s or proto.poll_interval) * random.uniform(0.9, 1.1)
             if self.clock() - started + interval > cap:
-                raise self._stop(job, on_event, ErrorKind.TIMEOUT.value,
-                                 f"Job {job.id} was still {status.raw_state or state.value} after {cap} s of polling; "
-                                 f"it is not failed: run `promptreel resume` to collect it.",
-                                 state=state, resumable=True)
+                raise self._stop(
+                    job,
+                    on_event,
+                    ErrorKind.TIMEOUT.value,
+                    f"Job {job.id} was still {status.raw_state or state.value} after {cap} s of polling; "
+                    f"it is not failed: run `promptreel resume` to collect it.",
+                    state=state,
+                    resumable=True,
+                )
             await self.sleep(interval)
 
     def _sandboxed(self, job: Job) -> bool:
@@ -896,9 +1040,14 @@ class Engine:
 
     def _succeeded(self, job: Job, media: list[MediaRef], cost: float | None, on_event: OnEvent) -> Job:
         if not media:
-            raise self._stop(job, on_event, ErrorKind.PROVIDER.value,
-                             "The provider reported success but sent no media (often a content filter).",
-                             state=JobState.FAILED, resumable=False)
+            raise self._stop(
+                job,
+                on_event,
+                ErrorKind.PROVIDER.value,
+                "The provider reported success but sent no media (often a content filter).",
+                state=JobState.FAILED,
+                resumable=False,
+            )
         # The provider has finished: this is when the money is spent, whether or not the download works. The
         # success and its charge go in together: a run stopped between them would leave a paid job that resume
         # downloads and never charges.
@@ -906,8 +1055,14 @@ class Engine:
         sandbox = self._sandboxed(job)
         with self.journal.transaction():
             self.journal.update(job.id, state=JobState.SUCCEEDED, media_refs=media, progress=1.0, media_at=now_iso())
-            self.journal.charge(job.id, job.model, amount, job.request.get("tags", {}).get("project", ""),
-                                estimated=cost is None, sandbox=sandbox)
+            self.journal.charge(
+                job.id,
+                job.model,
+                amount,
+                job.request.get("tags", {}).get("project", ""),
+                estimated=cost is None,
+                sandbox=sandbox,
+            )
         return self.journal.job(job.id)
 
     # download -----------------------------------------------------------------------------------
@@ -939,8 +1094,9 @@ class Engine:
                 tmp.unlink(missing_ok=True)
                 unplayable += 1
                 # Once more, in case the copy broke on the way; twice the same is the provider's file.
-                raise DownloadError("The downloaded file is not playable media.", retryable=unplayable < 2,
-                                    status=-1) from None
+                raise DownloadError(
+                    "The downloaded file is not playable media.", retryable=unplayable < 2, status=-1
+                ) from None
 
         async def with_retries() -> MediaInfo:
             async for attempt in self._retrying(lambda e: isinstance(e, DownloadError) and e.retryable):
@@ -963,25 +1119,47 @@ class Engine:
                 info = await with_retries()
         except DownloadError as e:
             if e.status == -1:  # fetched twice, unplayable twice: collecting it again would loop
-                raise self._stop(job, on_event, "broken_media",
-                                 f"The provider's file for job {job.id} is broken: it was downloaded twice and is not "
-                                 "playable media either time. The generation was charged; ask the provider about "
-                                 "it, and run the request again (a new job) for a new take.",
-                                 state=JobState.FAILED, resumable=False) from None
-            raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
-                             state=JobState.SUCCEEDED, resumable=True) from None
+                raise self._stop(
+                    job,
+                    on_event,
+                    "broken_media",
+                    f"The provider's file for job {job.id} is broken: it was downloaded twice and is not "
+                    "playable media either time. The generation was charged; ask the provider about "
+                    "it, and run the request again (a new job) for a new take.",
+                    state=JobState.FAILED,
+                    resumable=False,
+                ) from None
+            raise self._stop(
+                job,
+                on_event,
+                "download",
+                f"{e.message} Run `promptreel resume` to try the download again.",
+                state=JobState.SUCCEEDED,
+                resumable=True,
+            ) from None
         except ProviderError as e:
             # The generation is paid for and done: keep it collectable, never generate again.
-            raise self._stop(job, on_event, "download", f"{e.message} Run `promptreel resume` to try the download again.",
-                             state=JobState.SUCCEEDED, resumable=True) from None
+            raise self._stop(
+                job,
+                on_event,
+                "download",
+                f"{e.message} Run `promptreel resume` to try the download again.",
+                state=JobState.SUCCEEDED,
+                resumable=True,
+            ) from None
         except OSError as e:
             if e.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             tmp.unlink(missing_ok=True)
-            raise self._stop(job, on_event, "disk_full",
-                             f"The disk holding {tmp.parent} is full, so job {job.id}'s video could not be saved. It is "
-                             "paid for and kept: free some space, then run `promptreel resume` to collect it.",
-                             state=JobState.SUCCEEDED, resumable=True) from None
+            raise self._stop(
+                job,
+                on_event,
+                "disk_full",
+                f"The disk holding {tmp.parent} is full, so job {job.id}'s video could not be saved. It is "
+                "paid for and kept: free some space, then run `promptreel resume` to collect it.",
+                state=JobState.SUCCEEDED,
+                resumable=True,
+            ) from None
         return await self._finish(job, tmp, info, on_event)
 
     async def _finish(self, job: Job, tmp: Path, info: MediaInfo, on_event: OnEvent) -> JobResult:
@@ -990,9 +1168,12 @@ class Engine:
         # Hashing and reading credentials take a while on a long take: off the event loop.
         await asyncio.to_thread(self._record_provenance, job, final)
         info = MediaInfo(final, info.width, info.height, info.rate, info.frames, info.pix_fmt, info.has_audio)
-        self.journal.cache_put(job.cache_key, job.id, final)  # before DONE: a journal that fills up here leaves it collectable
-        self.journal.update(job.id, state=JobState.DONE, output_path=str(final), progress=1.0,
-                            error_kind=None, error_message=None)
+        self.journal.cache_put(
+            job.cache_key, job.id, final
+        )  # before DONE: a journal that fills up here leaves it collectable
+        self.journal.update(
+            job.id, state=JobState.DONE, output_path=str(final), progress=1.0, error_kind=None, error_message=None
+        )
         log.debug("job %s done: %s", job.id, final)
         on_event(Event(EventKind.DONE, job.id, job.model, job.variant, path=final))
         return self._result(job.id, info=info)

@@ -26,8 +26,12 @@ Edge = Literal["tail", "head"]
 
 
 def _takers(catalog: Catalog, edge: Edge) -> list[str]:
-    return [m.id for m in catalog.models.values() if m.state() != "retired"
-            and ("first_frame" in m.inputs if edge == "tail" else "last_frame" in m.inputs and m.last_frame_alone)]
+    return [
+        m.id
+        for m in catalog.models.values()
+        if m.state() != "retired"
+        and ("first_frame" in m.inputs if edge == "tail" else "last_frame" in m.inputs and m.last_frame_alone)
+    ]
 
 
 def extension_model(model_id: str | None, catalog: Catalog, clip_name: str, edge: Edge = "tail") -> Model:
@@ -36,16 +40,23 @@ def extension_model(model_id: str | None, catalog: Catalog, clip_name: str, edge
     takers = ", ".join(_takers(catalog, edge)[:8]) or "none in the catalog"
     frame = "first frame" if edge == "tail" else "last frame on its own"
     if not model_id or model_id == "draft":
-        raise BadInput(f"No model to extend with: the draft model takes no {frame}, so it cannot "
-                       f"{'continue' if edge == 'tail' else 'lead into'} a clip.",
-                       f"Give --model, one that takes a {frame}: {takers}.")
+        raise BadInput(
+            f"No model to extend with: the draft model takes no {frame}, so it cannot "
+            f"{'continue' if edge == 'tail' else 'lead into'} a clip.",
+            f"Give --model, one that takes a {frame}: {takers}.",
+        )
     model = catalog.get(model_id)
     if edge == "tail" and "first_frame" not in model.inputs:
-        raise UnsupportedRequest(f"{model.name} takes no first frame, so its clip could not continue {clip_name!r}.",
-                                 f"Choose a model that does: {takers}.")
+        raise UnsupportedRequest(
+            f"{model.name} takes no first frame, so its clip could not continue {clip_name!r}.",
+            f"Choose a model that does: {takers}.",
+        )
     if edge == "head" and not ("last_frame" in model.inputs and model.last_frame_alone):
-        raise UnsupportedRequest(f"{model.name} takes no last frame on its own, so its clip could not end on the "
-                                 f"first frame of {clip_name!r}.", f"Extend the head with a model that does: {takers}.")
+        raise UnsupportedRequest(
+            f"{model.name} takes no last frame on its own, so its clip could not end on the "
+            f"first frame of {clip_name!r}.",
+            f"Extend the head with a model that does: {takers}.",
+        )
     return model
 
 
@@ -66,12 +77,17 @@ def check_extension(frames: int, model: Model, size: Size, rate: Fraction, edge:
         raise UnsupportedRequest(
             f"{model.name} can extend a clip by at most {longest} frames at {rate_label(rate)} fps; "
             f"{frames} were asked for.",
-            f"Give --{edge} {longest} or fewer, or choose a model that makes longer clips.")
+            f"Give --{edge} {longest} or fewer, or choose a model that makes longer clips.",
+        )
 
 
 def check_room_before(where: str, frames: int, before: int) -> None:
     """Refuse a head extension that would start before the timeline does (`before`: frames before the clip)."""
     if frames > before:
-        raise BadInput(f"{where} starts {before} frames into the timeline; a head of {frames} frames would "
-                       "start before the timeline does.", f"Give --head {before} or fewer." if before else
-                       "Move the cut later (or the timeline's start earlier), then extend the head.")
+        raise BadInput(
+            f"{where} starts {before} frames into the timeline; a head of {frames} frames would "
+            "start before the timeline does.",
+            f"Give --head {before} or fewer."
+            if before
+            else "Move the cut later (or the timeline's start earlier), then extend the head.",
+        )

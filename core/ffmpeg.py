@@ -21,8 +21,10 @@ def ffmpeg_exe() -> str:
     env = os.environ.get("PROMPTREEL_FFMPEG")
     if env:
         if not (os.path.isfile(env) and os.access(env, os.X_OK)):
-            raise BadInput(f"PROMPTREEL_FFMPEG points to {env}, which is not an executable file.",
-                           "Point it at an ffmpeg binary or unset it.")
+            raise BadInput(
+                f"PROMPTREEL_FFMPEG points to {env}, which is not an executable file.",
+                "Point it at an ffmpeg binary or unset it.",
+            )
         return env
     on_path = shutil.which("ffmpeg")
     if on_path:

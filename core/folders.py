@@ -31,9 +31,14 @@ def check_writable(folder: Path, what: str, must_exist: bool = False) -> None:
     there = existing == folder.absolute()
     made = "" if there else f" (it would be made in {existing})"
     if not existing.is_dir():
-        raise BadInput(f"{what} {folder} is a file, not a folder." if there else
-                       f"{what} {folder} cannot be made: {existing} is a file, not a folder.",
-                       "Choose another folder; nothing was spent.")
+        raise BadInput(
+            f"{what} {folder} is a file, not a folder."
+            if there
+            else f"{what} {folder} cannot be made: {existing} is a file, not a folder.",
+            "Choose another folder; nothing was spent.",
+        )
     if not is_writable(existing):
-        raise BadInput(f"{what} {folder} is not writable{made}.",
-                       "Choose a folder you can write to, or change its permissions; nothing was spent.")
+        raise BadInput(
+            f"{what} {folder} is not writable{made}.",
+            "Choose a folder you can write to, or change its permissions; nothing was spent.",
+        )

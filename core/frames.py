@@ -112,17 +112,23 @@ def parse_timecode(text: str, rate: Fraction, drop_frame: bool | None = None) ->
     except ValueError:
         raise BadInput(f"'{text}' is not a timecode.", "Write it as HH:MM:SS:FF, e.g. 01:00:00:00.") from None
     if len(parts) != 4 or min(hh, mm, ss, ff) < 0 or mm > 59 or ss > 59 or ff >= fps:
-        raise BadInput(f"'{text}' is not a timecode at {rate_label(rate)} fps.",
-                       f"Write it as HH:MM:SS:FF with frames below {fps}.")
+        raise BadInput(
+            f"'{text}' is not a timecode at {rate_label(rate)} fps.",
+            f"Write it as HH:MM:SS:FF with frames below {fps}.",
+        )
     if drop and not is_drop_frame_rate(rate):
-        raise BadInput(f"'{text}' is drop-frame timecode, which {rate_label(rate)} fps does not have.",
-                       "Use ':' before the frames.")
+        raise BadInput(
+            f"'{text}' is drop-frame timecode, which {rate_label(rate)} fps does not have.",
+            "Use ':' before the frames.",
+        )
     frame = ((hh * 60 + mm) * 60 + ss) * fps + ff
     if drop:
         dropped = 2 * (fps // 30)
         if ss == 0 and ff < dropped and mm % 10:
-            raise BadInput(f"'{text}' names a frame number that drop-frame timecode skips.",
-                           f"Use {hh:02d}:{mm:02d}:00;{dropped:02d}.")
+            raise BadInput(
+                f"'{text}' names a frame number that drop-frame timecode skips.",
+                f"Use {hh:02d}:{mm:02d}:00;{dropped:02d}.",
+            )
         minutes = hh * 60 + mm
         frame -= dropped * (minutes - minutes // 10)
     return frame

@@ -31,8 +31,15 @@ from .keys import redact
 from .media_paths import located, stored
 from .procs import pid_alive
 
-UNFINISHED = (JobState.PLANNED, JobState.SUBMITTING, JobState.UNKNOWN, JobState.QUEUED, JobState.RUNNING,
-              JobState.SUCCEEDED, JobState.DOWNLOADING)
+UNFINISHED = (
+    JobState.PLANNED,
+    JobState.SUBMITTING,
+    JobState.UNKNOWN,
+    JobState.QUEUED,
+    JobState.RUNNING,
+    JobState.SUCCEEDED,
+    JobState.DOWNLOADING,
+)
 
 
 # A claim lasts this long unless renewed; the engine renews its claims every third of it. A process on
@@ -67,6 +74,7 @@ def whoami() -> tuple[str, str]:
 @dataclass(frozen=True)
 class Caps:
     """The budgets a run is held to (None / absent: no cap)."""
+
     day: float | None = None
     user_day: float | None = None
     projects: dict[str, float] | None = None
@@ -125,19 +133,30 @@ class Job:
 
 
 def _media_to_json(refs: Iterable[MediaRef]) -> str:
-    return json.dumps([
-        {"url": m.url, "inline_path": str(m.inline_path) if m.inline_path else None,
-         "expires_at": m.expires_at.isoformat() if m.expires_at else None, "provider_id": m.provider_id}
-        for m in refs
-    ])
+    return json.dumps(
+        [
+            {
+                "url": m.url,
+                "inline_path": str(m.inline_path) if m.inline_path else None,
+                "expires_at": m.expires_at.isoformat() if m.expires_at else None,
+                "provider_id": m.provider_id,
+            }
+            for m in refs
+        ]
+    )
 
 
 def _media_from_json(text: str | None) -> list[MediaRef]:
     out = []
     for d in json.loads(text or "[]"):
-        out.append(MediaRef(url=d["url"], inline_path=Path(d["inline_path"]) if d["inline_path"] else None,
-                            expires_at=datetime.fromisoformat(d["expires_at"]) if d["expires_at"] else None,
-                            provider_id=d.get("provider_id")))
+        out.append(
+            MediaRef(
+                url=d["url"],
+                inline_path=Path(d["inline_path"]) if d["inline_path"] else None,
+                expires_at=datetime.fromisoformat(d["expires_at"]) if d["expires_at"] else None,
+                provider_id=d.get("provider_id"),
+            )
+        )
     return out
 
 
@@ -198,10 +217,23 @@ class Journal:
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def add_job(self, *, batch_id: str, request: dict[str, Any], cache_key: str, variant: int, model: str, route_key: str,
-                estimated_cost: float, state: JobState = JobState.PLANNED, job_id: str | None = None,
-                output_path: str | None = None, cached_from: str | None = None, live: bool = False,
-                owner: str | None = None) -> str:
+    def add_job(
+        self,
+        *,
+        batch_id: str,
+        request: dict[str, Any],
+        cache_key: str,
+        variant: int,
+        model: str,
+        route_key: str,
+        estimated_cost: float,
+        state: JobState = JobState.PLANNED,
+        job_id: str | None = None,
+        output_path: str | None = None,
+        cached_from: str | None = None,
+        live: bool = False,
+        owner: str | None = None,
+    ) -> str:
         """A new job, or, with `live`, the job already being made for `cache_key` when there is one.
 
         `live`: the job holds its request's identity while it is being made, so an identical request
@@ -210,31 +242,73 @@ class Journal:
         process could take it over). Returns the job's id, new or found."""
         job_id = job_id or new_id("job")
         while True:
-            found = self._add_job(job_id, batch_id, request, cache_key, variant, model, route_key, estimated_cost, state,
-                                  output_path, cached_from, live, owner)
+            found = self._add_job(
+                job_id,
+                batch_id,
+                request,
+                cache_key,
+                variant,
+                model,
+                route_key,
+                estimated_cost,
+                state,
+                output_path,
+                cached_from,
+                live,
+                owner,
+            )
             if found is not None:
                 return found
             # The live job it met ended between our insert and our look: try again (a new job, or the next one).
 
-    def _add_job(self, job_id: str, batch_id: str, request: dict[str, Any], cache_key: str, variant: int, model: str,
-                 route_key: str, estimated_cost: float, state: JobState, output_path: str | None,
-                 cached_from: str | None, live: bool, owner: str | None) -> str | None:
+    def _add_job(
+        self,
+        job_id: str,
+        batch_id: str,
+        request: dict[str, Any],
+        cache_key: str,
+        variant: int,
+        model: str,
+        route_key: str,
+        estimated_cost: float,
+        state: JobState,
+        output_path: str | None,
+        cached_from: str | None,
+        live: bool,
+        owner: str | None,
+    ) -> str | None:
         t = now_iso()
         with self.transaction():
             cur = self._exec(
                 "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
                 " updated_at, estimated_cost, output_path, cached_from, live_key, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (job_id, batch_id, json.dumps(request, sort_keys=True), cache_key, variant, model, route_key,
-                 state.value, t, t, estimated_cost, self.stored_path(output_path), cached_from,
-                 cache_key if live and state.value in store.LIVE_STATES else None, *whoami()),
+                (
+                    job_id,
+                    batch_id,
+                    json.dumps(request, sort_keys=True),
+                    cache_key,
+                    variant,
+                    model,
+                    route_key,
+                    state.value,
+                    t,
+                    t,
+                    estimated_cost,
+                    self.stored_path(output_path),
+                    cached_from,
+                    cache_key if live and state.value in store.LIVE_STATES else None,
+                    *whoami(),
+                ),
             )
             if cur.rowcount == 0:  # a job for this request is already being made (or this id is taken)
                 found = self.live_job(cache_key) if live else None
                 return found or (job_id if self.get(job_id) is not None else None)
             if owner is not None:
-                self._exec("INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?)",
-                           (job_id, owner, time.time() + CLAIM_SECONDS))
+                self._exec(
+                    "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?)",
+                    (job_id, owner, time.time() + CLAIM_SECONDS),
+                )
         return job_id
 
     def live_job(self, cache_key: str) -> str | None:
@@ -274,14 +348,22 @@ class Journal:
     def set_submitting(self, job_id: str, route_key: str) -> str:
         """Committed before the create goes out: a crash from here on leaves a recognisable unknown outcome."""
         sent_at = now_iso()
-        self._durably(self.update, job_id, state=JobState.SUBMITTING, route_key=route_key, sent_at=sent_at,
-                      error_kind=None, error_message=None)
+        self._durably(
+            self.update,
+            job_id,
+            state=JobState.SUBMITTING,
+            route_key=route_key,
+            sent_at=sent_at,
+            error_kind=None,
+            error_message=None,
+        )
         return sent_at
 
     def set_submitted(self, job_id: str, provider_job_id: str, state: JobState) -> None:
         """The first write after a create returns: the provider's job id, committed."""
-        self._durably(self.update, job_id, provider_job_id=provider_job_id, state=state, error_kind=None,
-                      error_message=None)
+        self._durably(
+            self.update, job_id, provider_job_id=provider_job_id, state=state, error_kind=None, error_message=None
+        )
 
     def set_error(self, job_id: str, kind: str, message: str, state: JobState | None = None) -> None:
         fields: dict[str, Any] = {"error_kind": kind, "error_message": message}
@@ -340,13 +422,18 @@ class Journal:
     def claim(self, job_id: str, owner: str, seconds: float = CLAIM_SECONDS) -> bool:
         """Take (or keep) the claim on a job: True when `owner` holds it now. One atomic statement: a claim
         held by a live owner is never taken; a lapsed one, or one whose process here has died, is."""
+
         def take(gone: str) -> bool:
             now = time.time()
-            return self._exec(
-                "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
-                " SET owner = excluded.owner, expires_at = excluded.expires_at"
-                " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
-                (job_id, owner, now + seconds, now, gone)).rowcount == 1
+            return (
+                self._exec(
+                    "INSERT INTO claims (job_id, owner, expires_at) VALUES (?,?,?) ON CONFLICT (job_id) DO UPDATE"
+                    " SET owner = excluded.owner, expires_at = excluded.expires_at"
+                    " WHERE claims.owner = excluded.owner OR claims.expires_at < ? OR claims.owner = ?",
+                    (job_id, owner, now + seconds, now, gone),
+                ).rowcount
+                == 1
+            )
 
         if take(""):  # free, lapsed or ours: one statement (a round trip, on a shared database)
             return True
@@ -369,8 +456,9 @@ class Journal:
 
     # --- cost ledger ------------------------------------------------------------------------
 
-    def charge(self, job_id: str, model: str, amount: float, project: str = "", estimated: bool = False,
-               sandbox: bool = False) -> None:
+    def charge(
+        self, job_id: str, model: str, amount: float, project: str = "", estimated: bool = False, sandbox: bool = False
+    ) -> None:
         """One ledger line per job (a second charge for the same job is ignored: never pay twice on paper).
         `sandbox`: a job the sandbox's fakes made: listed apart, never counted against a budget."""
         at = datetime.now(timezone.utc)
@@ -380,8 +468,18 @@ class Journal:
             cur = self._exec(
                 "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (job_id) DO NOTHING",
-                (job_id, at.isoformat(timespec="seconds"), local_day(at), model, project, amount, int(estimated),
-                 int(sandbox), user, host),
+                (
+                    job_id,
+                    at.isoformat(timespec="seconds"),
+                    local_day(at),
+                    model,
+                    project,
+                    amount,
+                    int(estimated),
+                    int(sandbox),
+                    user,
+                    host,
+                ),
             )
             if cur.rowcount == 1:
                 self._settle(job_id, (0.0 if sandbox else amount, local_day(at), project, user))
@@ -397,16 +495,24 @@ class Journal:
     def _counted(scope: str, name: str) -> tuple[str, tuple[str, ...]]:
         """SQL for what a scope has spent and reserved, on every seat, and its parameters."""
         day, _, user = name.partition("/")
-        where, args = {"day": ("day = ?", (name,)), "project": ("project = ?", (name,)),
-                       "user": ("day = ? AND user_name = ?", (day, user))}[scope]
-        return (f"(SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sandbox = 0 AND {where})"
-                f" + (SELECT COALESCE(SUM(amount), 0) FROM reservations WHERE {where})"), (*args, *args)
+        where, args = {
+            "day": ("day = ?", (name,)),
+            "project": ("project = ?", (name,)),
+            "user": ("day = ? AND user_name = ?", (day, user)),
+        }[scope]
+        return (
+            f"(SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sandbox = 0 AND {where})"
+            f" + (SELECT COALESCE(SUM(amount), 0) FROM reservations WHERE {where})"
+        ), (*args, *args)
 
     def _ensure_budget(self, scope: str, name: str) -> None:
         """The budget row of one scope, counted from the ledger and the open reservations on first use."""
         counted, args = self._counted(scope, name)
-        self._exec(f"INSERT INTO budgets (scope, name, committed) VALUES (?, ?, {counted})"
-                   " ON CONFLICT (scope, name) DO NOTHING", (scope, name, *args))
+        self._exec(
+            f"INSERT INTO budgets (scope, name, committed) VALUES (?, ?, {counted})"
+            " ON CONFLICT (scope, name) DO NOTHING",
+            (scope, name, *args),
+        )
 
     def committed(self, scope: str, name: str | None = None) -> float:
         """Spent and reserved, on every seat: today ('day'), by a project, or by a user today ('user',
@@ -426,35 +532,48 @@ class Journal:
         day, (user, _) = local_day(), whoami()
         with self.transaction():
             marks = ",".join("?" * len(items))
-            held = {r[0] for r in self._exec(f"SELECT job_id FROM reservations WHERE job_id IN ({marks})",
-                                             [i[0] for i in items])}
+            held = {
+                r[0]
+                for r in self._exec(f"SELECT job_id FROM reservations WHERE job_id IN ({marks})", [i[0] for i in items])
+            }
             items = [i for i in items if i[0] not in held]  # a job reserved once (then resent) counts once
             needs: dict[tuple[str, str], float] = {}  # what this run adds to each cap it meets
             terms: dict[tuple[str, str], tuple[float, str, str]] = {}  # that cap's limit, name, and when
             for _, amount, project in items:
-                limits = {("day", day): (caps.day, "the daily cap", "today"),
-                          ("project", project): ((caps.projects or {}).get(project),
-                                                 f"the budget of project '{project}'", "so far"),
-                          ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today")}
+                limits = {
+                    ("day", day): (caps.day, "the daily cap", "today"),
+                    ("project", project): (
+                        (caps.projects or {}).get(project),
+                        f"the budget of project '{project}'",
+                        "so far",
+                    ),
+                    ("user", f"{day}/{user}"): (caps.user_day, f"{user}'s daily cap", f"by {user} today"),
+                }
                 for key, (limit, label, when) in limits.items():
                     if limit is not None:
                         needs[key] = needs.get(key, 0.0) + amount
                         terms[key] = (limit, label, when)
-            for (scope, name) in sorted(needs):  # one order on every seat: no two runs wait on each other
+            for scope, name in sorted(needs):  # one order on every seat: no two runs wait on each other
                 amount, (limit, label, when) = needs[(scope, name)], terms[(scope, name)]
                 self._ensure_budget(scope, name)
-                cur = self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?"
-                                 " AND committed + ? <= ?", (amount, scope, name, amount, limit + 1e-9))
+                cur = self._exec(
+                    "UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ? AND committed + ? <= ?",
+                    (amount, scope, name, amount, limit + 1e-9),
+                )
                 if cur.rowcount == 0:
-                    committed = self._exec("SELECT committed FROM budgets WHERE scope = ? AND name = ?",
-                                           (scope, name)).value()
+                    committed = self._exec(
+                        "SELECT committed FROM budgets WHERE scope = ? AND name = ?", (scope, name)
+                    ).value()
                     raise BudgetExceeded(
                         f"This run would cost about ${amount:.2f}; with ${committed:.2f} already spent or reserved "
                         f"{when} (every seat of this database) that passes {label} of ${limit:.2f}.",
-                        "Wait for the budget to free up, or raise the cap in settings.toml.")
+                        "Wait for the budget to free up, or raise the cap in settings.toml.",
+                    )
             for job_id, amount, project in items:
-                self._exec("INSERT INTO reservations (job_id, day, project, user_name, amount) VALUES (?,?,?,?,?)",
-                           (job_id, day, project, user, amount))
+                self._exec(
+                    "INSERT INTO reservations (job_id, day, project, user_name, amount) VALUES (?,?,?,?,?)",
+                    (job_id, day, project, user, amount),
+                )
 
     def reserved(self) -> float:
         """What runs have reserved and not yet settled, on every seat."""
@@ -464,8 +583,9 @@ class Journal:
         """Give back a job's reservation and, when it was charged (`spent`: amount, day, project, user),
         count what it really cost; on the budget rows that exist (the others count from the ledger)."""
         moves: dict[tuple[str, str], float] = {}
-        row = self._exec("SELECT day, project, user_name, amount FROM reservations WHERE job_id = ?",
-                         (job_id,)).fetchone()
+        row = self._exec(
+            "SELECT day, project, user_name, amount FROM reservations WHERE job_id = ?", (job_id,)
+        ).fetchone()
         if row is not None:
             self._exec("DELETE FROM reservations WHERE job_id = ?", (job_id,))
             for key in self._scopes(row[0], row[1], row[2]):
@@ -475,8 +595,9 @@ class Journal:
                 moves[key] = moves.get(key, 0.0) + spent[0]
         for (scope, name), delta in sorted(moves.items()):
             if abs(delta) > 1e-12:
-                self._exec("UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?",
-                           (delta, scope, name))
+                self._exec(
+                    "UPDATE budgets SET committed = committed + ? WHERE scope = ? AND name = ?", (delta, scope, name)
+                )
 
     def charged_to_sandbox(self, job_id: str) -> bool:
         row = self._exec("SELECT sandbox FROM ledger WHERE job_id = ?", (job_id,)).fetchone()
@@ -484,8 +605,11 @@ class Journal:
 
     def spent_on(self, day: str | None = None) -> float:
         """Real spend on a day (the sandbox's is not money)."""
-        return float(self._exec("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ? AND sandbox = 0",
-                                (day or local_day(),)).value())
+        return float(
+            self._exec(
+                "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE day = ? AND sandbox = 0", (day or local_day(),)
+            ).value()
+        )
 
     def spend(self, by: str = "day", since: date | None = None, sandbox: bool = False) -> list[tuple[str, float, int]]:
         """(group, total USD, jobs) rows, grouped by 'day', 'model', 'project', 'user' or 'host'; real spend, or with
@@ -512,9 +636,11 @@ class Journal:
         return row[0] if row else None
 
     def cache_put(self, key: str, job_id: str, path: Path) -> None:
-        self._exec("INSERT INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?) ON CONFLICT (key) DO UPDATE"
-                   " SET job_id = excluded.job_id, path = excluded.path, created_at = excluded.created_at",
-                   (key, job_id, self.stored_path(path), now_iso()))
+        self._exec(
+            "INSERT INTO cache (key, job_id, path, created_at) VALUES (?,?,?,?) ON CONFLICT (key) DO UPDATE"
+            " SET job_id = excluded.job_id, path = excluded.path, created_at = excluded.created_at",
+            (key, job_id, self.stored_path(path), now_iso()),
+        )
 
     # --- edits (fill records, written by the placing side) ----------------------------------
 
@@ -522,8 +648,19 @@ class Journal:
         return self._db.insert_id(
             "INSERT INTO edits (job_id, target_kind, target_ref, before, after, created_at, user_name, host)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            [_clean(a) for a in (job_id, target_kind, target_ref, json.dumps(before, sort_keys=True),
-                                 json.dumps(after, sort_keys=True), now_iso(), *whoami())])
+            [
+                _clean(a)
+                for a in (
+                    job_id,
+                    target_kind,
+                    target_ref,
+                    json.dumps(before, sort_keys=True),
+                    json.dumps(after, sort_keys=True),
+                    now_iso(),
+                    *whoami(),
+                )
+            ],
+        )
 
     def edits(self, job_id: str | None = None) -> list[dict[str, Any]]:
         if job_id is None:
@@ -534,9 +671,18 @@ class Journal:
 
     # --- C2PA content credentials (provenance: each original and conformed clip, by content hash) ----
 
-    def record_c2pa(self, sha256: str, *, job_id: str, role: str, path: Path, parent_sha256: str | None = None,
-                    label: str | None = None, validation: str | None = None,
-                    manifest: dict[str, Any] | None = None) -> None:
+    def record_c2pa(
+        self,
+        sha256: str,
+        *,
+        job_id: str,
+        role: str,
+        path: Path,
+        parent_sha256: str | None = None,
+        label: str | None = None,
+        validation: str | None = None,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
         """One row per file content: `role` is "original" (the provider's download) or "conformed"
         (a clip made from the original `parent_sha256`); `manifest` is its C2PA manifest store, if any. `path` is
         kept as takes and cache entries are (relative to media_root when under it), so every seat finds it."""
@@ -546,13 +692,25 @@ class Journal:
             " job_id = excluded.job_id, role = excluded.role, path = excluded.path,"
             " parent_sha256 = excluded.parent_sha256, manifest_label = excluded.manifest_label,"
             " validation = excluded.validation, manifest = excluded.manifest, recorded_at = excluded.recorded_at",
-            (sha256, job_id, role, self.stored_path(path), parent_sha256, label, validation,
-             json.dumps(manifest, sort_keys=True) if manifest is not None else None, now_iso()),
+            (
+                sha256,
+                job_id,
+                role,
+                self.stored_path(path),
+                parent_sha256,
+                label,
+                validation,
+                json.dumps(manifest, sort_keys=True) if manifest is not None else None,
+                now_iso(),
+            ),
         )
 
     def c2pa_record(self, sha256: str) -> dict[str, Any] | None:
         row = self._exec("SELECT * FROM credentials WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             return None
-        return {**dict(row), "path": str(self.media_path(row["path"])) if row["path"] else row["path"],
-                "manifest": json.loads(row["manifest"]) if row["manifest"] else None}
+        return {
+            **dict(row),
+            "path": str(self.media_path(row["path"])) if row["path"] else row["path"],
+            "manifest": json.loads(row["manifest"]) if row["manifest"] else None,
+        }

@@ -23,6 +23,7 @@ def known_keys() -> dict[str, str]:
 
     return {name: label for d in routes().values() for name, label in d.keys.items()}
 
+
 _seen: set[str] = set()
 # Shorter values are not keys (every vendor's key is 20+ characters) and blanking them would
 # corrupt ordinary text: paths, prompts, file names.

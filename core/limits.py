@@ -42,8 +42,12 @@ class TokenBucket:
     each of its last `rpm` tokens was spent and a token comes back 60 s after it went.
     """
 
-    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+    def __init__(
+        self,
+        rpm: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.rpm = rpm
         self.clock = clock
         self.sleep = sleep
@@ -65,8 +69,12 @@ class TokenBucket:
 
 
 class RouteLimiter:
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+    def __init__(
+        self,
+        limits: Limits,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.limits = limits
         self.slots = asyncio.Semaphore(limits.concurrency)
         self.bucket = TokenBucket(limits.rpm, clock, sleep)

@@ -49,16 +49,28 @@ class Provenance:
     def as_dict(self) -> dict[str, Any]:
         """The record as stored: only the facts there are (no marks before a download, no kept files
         before a conform)."""
-        out: dict[str, Any] = {"prompt": self.prompt, "model": self.model, "route": self.route, "seed": self.seed,
-                               "job_id": self.job_id, "cost": self.cost, "cached": self.cached,
-                               "created": self.created, "ai_generated": self.ai_generated}
+        out: dict[str, Any] = {
+            "prompt": self.prompt,
+            "model": self.model,
+            "route": self.route,
+            "seed": self.seed,
+            "job_id": self.job_id,
+            "cost": self.cost,
+            "cached": self.cached,
+            "created": self.created,
+            "ai_generated": self.ai_generated,
+        }
         if self.cast:
             out["cast"] = list(self.cast)
         if self.references:
             out["references"] = [dict(r) for r in self.references]
         if self.original_sha256 is not None:
-            out.update(disclosure=self.disclosure, prompt_sha256=self.prompt_sha256,
-                       original_job_id=self.original_job_id, original_sha256=self.original_sha256)
+            out.update(
+                disclosure=self.disclosure,
+                prompt_sha256=self.prompt_sha256,
+                original_job_id=self.original_job_id,
+                original_sha256=self.original_sha256,
+            )
         if self.sidecar is not None:
             out.update(original=self.original, sidecar=self.sidecar, c2pa=self.c2pa, signed=self.signed)
         if self.provenance_error is not None:

@@ -29,8 +29,15 @@ STRIP = 10  # frames in a filmstrip
 THUMB_WIDTH = 320
 STRIP_WIDTH = 160
 # What Chromium, Safari and Firefox all play in a <video>: H.264 in MP4 (or QuickTime) and VP8/VP9/AV1 in WebM.
-PLAYABLE = {("h264", ".mp4"), ("h264", ".mov"), ("h264", ".m4v"), ("vp9", ".webm"), ("vp8", ".webm"),
-            ("av1", ".webm"), ("av1", ".mp4")}
+PLAYABLE = {
+    ("h264", ".mp4"),
+    ("h264", ".mov"),
+    ("h264", ".m4v"),
+    ("vp9", ".webm"),
+    ("vp8", ".webm"),
+    ("av1", ".webm"),
+    ("av1", ".mp4"),
+}
 FFMPEG_SECONDS = 300
 
 Picture = Literal["thumb", "strip", "play"]
@@ -47,12 +54,19 @@ def _fresh(cache: Path, clip: Path) -> bool:
 def _ffmpeg(clip: Path, out: Path, before: list[str], after: list[str]) -> Path:
     """ffmpeg `before` -i `clip` `after` into `out`, through a temporary name (never a half-written picture)."""
     with replacing(out, suffix=out.suffix) as tmp:  # ffmpeg picks the format by the extension
-        done = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *before, "-i", str(clip), *after, str(tmp)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=FFMPEG_SECONDS,
-                              preexec_fn=die_with_parent)
+        done = subprocess.run(
+            [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *before, "-i", str(clip), *after, str(tmp)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=FFMPEG_SECONDS,
+            preexec_fn=die_with_parent,
+        )
         if done.returncode != 0:
-            raise BadInput(f"ffmpeg could not make a picture of {clip.name}: "
-                           f"{done.stderr.decode(errors='replace').strip()[-200:]}", "Check that the clip plays.")
+            raise BadInput(
+                f"ffmpeg could not make a picture of {clip.name}: "
+                f"{done.stderr.decode(errors='replace').strip()[-200:]}",
+                "Check that the clip plays.",
+            )
     return out
 
 
@@ -70,8 +84,9 @@ def thumbnail(clip: Path) -> Path:
         return out
     info = _probe(clip)
     middle = Fraction(max(info.frames - 1, 0) // 2) / info.rate
-    return _ffmpeg(clip, out, ["-ss", f"{float(middle):.4f}"], ["-frames:v", "1",
-                               "-vf", f"scale={THUMB_WIDTH}:-2", "-q:v", "4"])
+    return _ffmpeg(
+        clip, out, ["-ss", f"{float(middle):.4f}"], ["-frames:v", "1", "-vf", f"scale={THUMB_WIDTH}:-2", "-q:v", "4"]
+    )
 
 
 def filmstrip(clip: Path) -> Path:
@@ -82,8 +97,21 @@ def filmstrip(clip: Path) -> Path:
         return out
     info = _probe(clip)
     step = max(info.frames // STRIP, 1)
-    return _ffmpeg(clip, out, [], ["-vf", f"select='not(mod(n\\,{step}))',scale={STRIP_WIDTH}:-2,tile={STRIP}x1",
-                               "-frames:v", "1", "-fps_mode", "vfr", "-q:v", "5"])
+    return _ffmpeg(
+        clip,
+        out,
+        [],
+        [
+            "-vf",
+            f"select='not(mod(n\\,{step}))',scale={STRIP_WIDTH}:-2,tile={STRIP}x1",
+            "-frames:v",
+            "1",
+            "-fps_mode",
+            "vfr",
+            "-q:v",
+            "5",
+        ],
+    )
 
 
 def playable(clip: Path) -> Path:
@@ -96,14 +124,44 @@ def playable(clip: Path) -> Path:
     out = _cached(clip, "proxy.mp4")
     if _fresh(out, clip):
         return out
-    return _ffmpeg(clip, out, [], ["-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast",
-                               "-crf", "26", "-pix_fmt", "yuv420p", "-vf", "scale=trunc(min(iw\\,1280)/2)*2:-2",
-                               "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart"])
+    return _ffmpeg(
+        clip,
+        out,
+        [],
+        [
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a:0?",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "26",
+            "-pix_fmt",
+            "yuv420p",
+            "-vf",
+            "scale=trunc(min(iw\\,1280)/2)*2:-2",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-movflags",
+            "+faststart",
+        ],
+    )
 
 
 MAKERS = {"thumb": thumbnail, "strip": filmstrip, "play": playable}
-TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".mp4": "video/mp4", ".mov": "video/quicktime",
-         ".m4v": "video/mp4", ".webm": "video/webm"}
+TYPES = {
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+}
 
 
 def picture(clip: Path, kind: Picture) -> tuple[Path, str]:
@@ -137,7 +195,9 @@ def check_sheet(out: Path) -> Path:
     """Refuse, before anything is done, a sheet that cannot be written."""
     out = Path(out)
     if out.suffix.lower() not in (".png", ".html"):
-        raise BadInput(f"A contact sheet is a .png or an .html file, not {out.name}.", "Name it SHEET.png or SHEET.html.")
+        raise BadInput(
+            f"A contact sheet is a .png or an .html file, not {out.name}.", "Name it SHEET.png or SHEET.html."
+        )
     if not out.parent.is_dir():
         raise BadInput(f"The folder {out.parent} does not exist.", "Create it, or write the sheet elsewhere.")
     return out
@@ -162,15 +222,20 @@ def write_sheet(entries: Sequence[SheetEntry], out: Path, columns: int = 4) -> P
 def _sheet_html(entries: Sequence[SheetEntry], thumbs: list[Path | None], columns: int) -> str:
     cells = []
     for entry, thumb in zip(entries, thumbs):
-        img = (f'<img alt="" src="data:image/jpeg;base64,{base64.b64encode(thumb.read_bytes()).decode()}">'
-               if thumb else '<div class="none">no clip</div>')
+        img = (
+            f'<img alt="" src="data:image/jpeg;base64,{base64.b64encode(thumb.read_bytes()).decode()}">'
+            if thumb
+            else '<div class="none">no clip</div>'
+        )
         words = "".join(f"<div>{html.escape(line)}</div>" for line in entry.lines)
-        cells.append(f'<figure>{img}<figcaption><b>{html.escape(entry.title)}</b>{words}</figcaption></figure>')
-    return ("<!doctype html><meta charset=utf-8><title>promptreel takes</title><style>"
-            "body{font:13px system-ui,sans-serif;background:#1e1e1e;color:#ddd}"
-            f".sheet{{display:grid;grid-template-columns:repeat({columns},{THUMB_WIDTH}px);gap:12px}}"
-            f"figure{{margin:0}}img,.none{{width:{THUMB_WIDTH}px;display:block}}.none{{height:180px;background:#333}}"
-            "</style><div class=sheet>" + "".join(cells) + "</div>\n")
+        cells.append(f"<figure>{img}<figcaption><b>{html.escape(entry.title)}</b>{words}</figcaption></figure>")
+    return (
+        "<!doctype html><meta charset=utf-8><title>promptreel takes</title><style>"
+        "body{font:13px system-ui,sans-serif;background:#1e1e1e;color:#ddd}"
+        f".sheet{{display:grid;grid-template-columns:repeat({columns},{THUMB_WIDTH}px);gap:12px}}"
+        f"figure{{margin:0}}img,.none{{width:{THUMB_WIDTH}px;display:block}}.none{{height:180px;background:#333}}"
+        "</style><div class=sheet>" + "".join(cells) + "</div>\n"
+    )
 
 
 def _sheet_png(thumbs: list[Path | None], out: Path, columns: int) -> None:
@@ -183,17 +248,38 @@ def _sheet_png(thumbs: list[Path | None], out: Path, columns: int) -> None:
             args += ["-f", "lavfi", "-i", f"color=c=black:s={cell_w}x{cell_h}:d=1"]
         else:
             args += ["-i", str(thumb)]
-        chains.append(f"[{i}:v]scale={cell_w}:{cell_h}:force_original_aspect_ratio=decrease,"
-                      f"pad={cell_w}:{cell_h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=rgb24[c{i}]")
+        chains.append(
+            f"[{i}:v]scale={cell_w}:{cell_h}:force_original_aspect_ratio=decrease,"
+            f"pad={cell_w}:{cell_h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=rgb24[c{i}]"
+        )
     n = len(thumbs)
     cols = min(columns, n)
     layout = "|".join(f"{(i % cols) * cell_w}_{(i // cols) * cell_h}" for i in range(n))
     joined = "".join(f"[c{i}]" for i in range(n))
     stack = f"{joined}xstack=inputs={n}:layout={layout}:fill=black[out]" if n > 1 else f"{joined}null[out]"
-    done = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args, "-filter_complex",
-                           ";".join(chains + [stack]), "-map", "[out]", "-frames:v", "1", str(out)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=FFMPEG_SECONDS,
-                          preexec_fn=die_with_parent)
+    done = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            *args,
+            "-filter_complex",
+            ";".join(chains + [stack]),
+            "-map",
+            "[out]",
+            "-frames:v",
+            "1",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=FFMPEG_SECONDS,
+        preexec_fn=die_with_parent,
+    )
     if done.returncode != 0:
-        raise BadInput(f"ffmpeg could not write the sheet: {done.stderr.decode(errors='replace').strip()[-200:]}",
-                       "Write it as .html instead.")
+        raise BadInput(
+            f"ffmpeg could not write the sheet: {done.stderr.decode(errors='replace').strip()[-200:]}",
+            "Write it as .html instead.",
+        )

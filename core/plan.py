@@ -64,8 +64,9 @@ def nearest_sizes(model: Model, target: Size, with_image: bool) -> list[Size]:
     sizes = model.all_sizes(with_image=with_image)
     best = min(_aspect_distance(s, target) for s in sizes)
     same_aspect = [s for s in sizes if _aspect_distance(s, target) - best < 1e-9]
-    covering = sorted((s for s in same_aspect if fill_scale(s, target) <= UPSCALE_TOLERANCE),
-                      key=lambda s: s.width * s.height)
+    covering = sorted(
+        (s for s in same_aspect if fill_scale(s, target) <= UPSCALE_TOLERANCE), key=lambda s: s.width * s.height
+    )
     smaller = sorted((s for s in same_aspect if s not in covering), key=lambda s: -s.width * s.height)
     return covering + smaller
 
@@ -97,8 +98,9 @@ def lifecycle_warnings(model: Model, today: date | None = None) -> list[str]:
     return warnings
 
 
-def check_request(req: GenerationRequest, model: Model, settings: Settings | None = None,
-                  check_files: bool = True) -> list[str]:
+def check_request(
+    req: GenerationRequest, model: Model, settings: Settings | None = None, check_files: bool = True
+) -> list[str]:
     """Refuse what the model cannot make; return warnings for what it can but the editor should know.
 
     `settings` (loaded when needed and not given) say whether a long local draft may render.
@@ -118,7 +120,8 @@ def check_request(req: GenerationRequest, model: Model, settings: Settings | Non
         raise UnsupportedRequest(
             f"{model.name} cannot make {len(req.shots)} shots of {'+'.join(str(s.seconds) for s in req.shots)} s "
             f"in a {req.seconds} s take.",
-            f"It makes at most {model.max_shots} shot(s) a take, their seconds adding up to the take's.")
+            f"It makes at most {model.max_shots} shot(s) a take, their seconds adding up to the take's.",
+        )
     if req.audio and model.audio == "none":
         raise UnsupportedRequest(f"{model.name} makes no audio.", "Turn audio off or choose a model with audio.")
     _check_size_and_length(req, model)
@@ -147,8 +150,10 @@ def _check_inputs(req: GenerationRequest, model: Model, check_files: bool) -> No
             )
     for name in model.requires:
         if not given[name]:
-            raise UnsupportedRequest(f"{model.name} needs a {name.replace('_', ' ')} input.",
-                                     f"Give one with --{name.replace('_', '-')} PATH.")
+            raise UnsupportedRequest(
+                f"{model.name} needs a {name.replace('_', ' ')} input.",
+                f"Give one with --{name.replace('_', '-')} PATH.",
+            )
     if req.last_frame is not None and req.first_frame is None and not model.last_frame_alone:
         raise UnsupportedRequest("A last frame needs a first frame too.", "Give --first-frame as well.")
     if len(req.reference_images) > model.max_reference_images:
@@ -204,8 +209,14 @@ def cast_request(req: GenerationRequest, model: Model) -> tuple[GenerationReques
     if not casting.tags:
         return req, []
     shots = tuple(s.model_copy(update={"prompt": resolve(s.prompt)[0]}) for s in req.shots)
-    return req.model_copy(update={"prompt": casting.prompt, "reference_images": casting.reference_images,
-                                  "shots": shots, "tags": {**req.tags, **casting.tags}}), casting.warnings
+    return req.model_copy(
+        update={
+            "prompt": casting.prompt,
+            "reference_images": casting.reference_images,
+            "shots": shots,
+            "tags": {**req.tags, **casting.tags},
+        }
+    ), casting.warnings
 
 
 def reword(planned: PlannedRequest, slot: Slot) -> PlannedRequest:
@@ -217,9 +228,18 @@ def reword(planned: PlannedRequest, slot: Slot) -> PlannedRequest:
     tags = {k: v for k, v in planned.request.tags.items() if k != "shot"}
     if slot.name:
         tags["shot"] = slot.name
-    return PlannedRequest(planned.request.model_copy(update={
-        "prompt": resolve(slot.prompt)[0], "tags": tags, "seed": slot.seed, "negative_prompt": slot.negative_prompt}),
-        slot, planned.warnings)
+    return PlannedRequest(
+        planned.request.model_copy(
+            update={
+                "prompt": resolve(slot.prompt)[0],
+                "tags": tags,
+                "seed": slot.seed,
+                "negative_prompt": slot.negative_prompt,
+            }
+        ),
+        slot,
+        planned.warnings,
+    )
 
 
 def _readable(path: Path) -> bool:
@@ -231,8 +251,15 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = None,
-              settings: Settings | None = None, check_files: bool = True, **extra: Any) -> PlannedRequest:
+def plan_slot(
+    slot: Slot,
+    model: Model,
+    handles: int = 0,
+    size: Size | None = None,
+    settings: Settings | None = None,
+    check_files: bool = True,
+    **extra: Any,
+) -> PlannedRequest:
     """The request that covers `slot` (plus `handles` frames each side) on `model`, checked
     (`settings` and `check_files` as for check_request).
 
@@ -243,14 +270,20 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
     need = Fraction(need_frames) / slot.rate
     with_image = slot.first_frame is not None
     common = dict(
-        prompt=slot.prompt, negative_prompt=slot.negative_prompt, model=model.id, seed=slot.seed,
-        first_frame=slot.first_frame, last_frame=slot.last_frame, remix_of=slot.remix_of,
+        prompt=slot.prompt,
+        negative_prompt=slot.negative_prompt,
+        model=model.id,
+        seed=slot.seed,
+        first_frame=slot.first_frame,
+        last_frame=slot.last_frame,
+        remix_of=slot.remix_of,
         tags={"shot": slot.name} if slot.name else {},
     )
     common.update(extra)
     if model.any_duration:
         req, cast_warnings = cast_request(
-            GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common), model)
+            GenerationRequest(frames=need_frames, fps=slot.rate, size=size or slot.size, **common), model
+        )
         return PlannedRequest(req, slot, check_request(req, model, settings, check_files) + cast_warnings)
 
     candidates = [size] if size is not None else nearest_sizes(model, slot.size, with_image)
@@ -261,7 +294,8 @@ def plan_slot(slot: Slot, model: Model, handles: int = 0, size: Size | None = No
             covering = [max(allowed)]  # an edit is as long as its source: the length asked is not the limit
         if covering:
             req, cast_warnings = cast_request(
-                GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common), model)
+                GenerationRequest(seconds=min(covering), size=cand, fps=nearest_fps(model, slot.rate), **common), model
+            )
             return PlannedRequest(req, slot, check_request(req, model, settings, check_files) + cast_warnings)
     longest = max((max(model.allowed_durations(c), default=0) for c in candidates), default=0)
     sizes = ", ".join(str(c) for c in candidates)
@@ -281,11 +315,15 @@ def plan_shots(slots: Sequence[Slot], model: Model, settings: Settings | None = 
     borrowing a frame of the next shot; the last shot is lengthened to the model's shortest take."""
     first = slots[0]
     if len(slots) > model.max_shots:
-        raise UnsupportedRequest(f"{len(slots)} shots in one multi-shot take; {model.name} makes at most "
-                                 f"{model.max_shots}.", "Group fewer consecutive placeholders.")
+        raise UnsupportedRequest(
+            f"{len(slots)} shots in one multi-shot take; {model.name} makes at most {model.max_shots}.",
+            "Group fewer consecutive placeholders.",
+        )
     if any((s.rate, s.size) != (first.rate, first.size) for s in slots):
-        raise UnsupportedRequest("The shots of one multi-shot take must share a frame rate and size.",
-                                 "Group placeholders of one track only.")
+        raise UnsupportedRequest(
+            "The shots of one multi-shot take must share a frame rate and size.",
+            "Group placeholders of one track only.",
+        )
     fps = nearest_fps(model, first.rate)
     size = nearest_sizes(model, first.size, with_image=False)[0]
     # Source frames a slot takes: one each at a rate within a speed change, more when resampled to a lower rate.
@@ -295,22 +333,30 @@ def plan_shots(slots: Sequence[Slot], model: Model, settings: Settings | None = 
         raise UnsupportedRequest(
             f"The {len(slots)} shots need {sum(seconds)} s in one take ({' + '.join(map(str, seconds))}); "
             f"{model.name} makes at most {max(model.allowed_durations(size))} s.",
-            "Group fewer or shorter placeholders, or fill them one by one.")
+            "Group fewer or shorter placeholders, or fill them one by one.",
+        )
     seconds[-1] += min(covering) - sum(seconds)
     names = [s.name for s in slots if s.name]
     req = GenerationRequest(
-        prompt=" / ".join(s.prompt for s in slots), negative_prompt=first.negative_prompt, model=model.id,
-        seed=first.seed, seconds=min(covering), size=size, fps=fps,
+        prompt=" / ".join(s.prompt for s in slots),
+        negative_prompt=first.negative_prompt,
+        model=model.id,
+        seed=first.seed,
+        seconds=min(covering),
+        size=size,
+        fps=fps,
         shots=tuple(Shot(prompt=s.prompt, seconds=n) for s, n in zip(slots, seconds)),
-        tags={"shot": " + ".join(names)} if names else {})
+        tags={"shot": " + ".join(names)} if names else {},
+    )
     req, cast_warnings = cast_request(req, model)
     warnings = check_request(req, model, settings) + cast_warnings
     starts = [sum(seconds[:i]) * fps for i in range(len(slots))]
     return [PlannedRequest(req, s, warnings, in_point=start) for s, start in zip(slots, starts)]
 
 
-def group_shots(planned: Sequence[PlannedRequest], models: dict[str, Model],
-                settings: Settings | None = None) -> list[PlannedRequest]:
+def group_shots(
+    planned: Sequence[PlannedRequest], models: dict[str, Model], settings: Settings | None = None
+) -> list[PlannedRequest]:
     """Runs of consecutive slots of one multi-shot `group` on one model that makes multi-shot takes become
     one generation each (plan_shots, at most the model's shots a take); every other plan stays as it is."""
     out = list(planned)

@@ -58,8 +58,14 @@ class Marks:
 
     @classmethod
     def of(cls, job: Job, original: Path) -> Marks:
-        return cls(is_ai_generated(job.model), job.model, job.route_key, job.id,
-                   prompt_sha256(job.request.get("prompt", "")), file_sha256(original))
+        return cls(
+            is_ai_generated(job.model),
+            job.model,
+            job.route_key,
+            job.id,
+            prompt_sha256(job.request.get("prompt", "")),
+            file_sha256(original),
+        )
 
     @property
     def disclosure(self) -> str:
@@ -78,15 +84,17 @@ class Marks:
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Marks | None:
         try:
-            return cls(ai_generated=fields["ai_generated"] == "1",
-                       **{k: fields[k] for k in ("model", "route", "job_id", "prompt_sha256", "original_sha256")})
+            return cls(
+                ai_generated=fields["ai_generated"] == "1",
+                **{k: fields[k] for k in ("model", "route", "job_id", "prompt_sha256", "original_sha256")},
+            )
         except KeyError:
             return None
 
     @classmethod
     def from_tags(cls, tags: dict[str, str]) -> Marks | None:
         # Matroska writes tag names in upper case.
-        return cls.from_fields({k.lower()[len(TAG):]: v for k, v in tags.items() if k.lower().startswith(TAG)})
+        return cls.from_fields({k.lower()[len(TAG) :]: v for k, v in tags.items() if k.lower().startswith(TAG)})
 
 
 def container_tags(path: Path) -> dict[str, str]:
@@ -139,19 +147,35 @@ def record_take(journal: Journal, take: Path, job: Job, anchors: bytes | None = 
     marks = Marks.of(job, take)
     found = read_credentials(take, anchors)
     if not refetched or journal.c2pa_record(marks.original_sha256) is None:
-        journal.record_c2pa(marks.original_sha256, job_id=job.id, role="original", path=take.resolve(),
-                            label=found.label if found else None, validation=found.validation if found else None,
-                            manifest=found.store if found else None)
+        journal.record_c2pa(
+            marks.original_sha256,
+            job_id=job.id,
+            role="original",
+            path=take.resolve(),
+            label=found.label if found else None,
+            validation=found.validation if found else None,
+            manifest=found.store if found else None,
+        )
     sidecar = sidecar_path(take)
-    _write_json(sidecar, {
-        "disclosure": marks.disclosure,
-        "marks": marks.fields(),
-        "role": "original",
-        "original": {"file": take.name, "sha256": marks.original_sha256,
-                     "credentials": found and found.summary(), "manifest_store": found.store if found else None},
-        **({"refetched": {"copy_of": job.id, "model": job.model, "cost": 0.0, "fetched_at": now_iso()}}
-           if refetched else {}),
-    })
+    _write_json(
+        sidecar,
+        {
+            "disclosure": marks.disclosure,
+            "marks": marks.fields(),
+            "role": "original",
+            "original": {
+                "file": take.name,
+                "sha256": marks.original_sha256,
+                "credentials": found and found.summary(),
+                "manifest_store": found.store if found else None,
+            },
+            **(
+                {"refetched": {"copy_of": job.id, "model": job.model, "cost": 0.0, "fetched_at": now_iso()}}
+                if refetched
+                else {}
+            ),
+        },
+    )
     return sidecar
 
 
@@ -163,37 +187,59 @@ class Recorded:
     clip_credentials: Credentials | None  # the clip's own (after signing)
 
 
-def record(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None = None,
-           anchors: bytes | None = None) -> Recorded:
+def record(
+    journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None = None, anchors: bytes | None = None
+) -> Recorded:
     """Keep the original beside `clip`, read and record its credentials (trusting `anchors`), sign `clip`
     when a certificate is given (and it is not signed yet), and write the sidecar. Raises BadInput if
     signing fails."""
     clip = Path(clip)
     original = keep_original(Path(take), clip)
     found = read_credentials(original, anchors)
-    journal.record_c2pa(marks.original_sha256, job_id=marks.job_id, role="original", path=original.resolve(),
-                        label=found.label if found else None, validation=found.validation if found else None,
-                        manifest=found.store if found else None)
+    journal.record_c2pa(
+        marks.original_sha256,
+        job_id=marks.job_id,
+        role="original",
+        path=original.resolve(),
+        label=found.label if found else None,
+        validation=found.validation if found else None,
+        manifest=found.store if found else None,
+    )
     own = read_credentials(clip, anchors)
     if own is None and signing is not None:
         signing.sign(clip, original, marks.ai_generated, marks.fields())
         own = read_credentials(clip, anchors)
     clip_sha = file_sha256(clip)
-    journal.record_c2pa(clip_sha, job_id=marks.job_id, role="conformed", path=clip.resolve(),
-                        parent_sha256=marks.original_sha256, label=own.label if own else None,
-                        validation=own.validation if own else None, manifest=own.store if own else None)
+    journal.record_c2pa(
+        clip_sha,
+        job_id=marks.job_id,
+        role="conformed",
+        path=clip.resolve(),
+        parent_sha256=marks.original_sha256,
+        label=own.label if own else None,
+        validation=own.validation if own else None,
+        manifest=own.store if own else None,
+    )
     sidecar = sidecar_path(clip)
-    _write_json(sidecar, {
-        "disclosure": marks.disclosure,
-        "marks": marks.fields(),
-        "clip": {"file": clip.name, "sha256": clip_sha, "credentials": own and own.summary()},
-        "original": {"file": original.name, "sha256": marks.original_sha256,
-                     "credentials": found and found.summary(), "manifest_store": found.store if found else None},
-    })
+    _write_json(
+        sidecar,
+        {
+            "disclosure": marks.disclosure,
+            "marks": marks.fields(),
+            "clip": {"file": clip.name, "sha256": clip_sha, "credentials": own and own.summary()},
+            "original": {
+                "file": original.name,
+                "sha256": marks.original_sha256,
+                "credentials": found and found.summary(),
+                "manifest_store": found.store if found else None,
+            },
+        },
+    )
     return Recorded(original, sidecar, found, own)
 
 
 # --- the chain back ------------------------------------------------------------------------------
+
 
 def _read_sidecar(clip: Path) -> dict[str, Any] | None:
     try:
@@ -231,17 +277,28 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
         marks = Marks.from_fields(sidecar.get("marks", {}))
     job_id = marks.job_id if marks else row and row["job_id"]
     # A raw take is an original: the journal says so, or (another journal) its own sidecar does.
-    is_original = (row["role"] == "original" if row is not None else
-                   sidecar is not None and sidecar.get("role") == "original" and sidecar["original"]["sha256"] == sha)
+    is_original = (
+        row["role"] == "original"
+        if row is not None
+        else sidecar is not None and sidecar.get("role") == "original" and sidecar["original"]["sha256"] == sha
+    )
     original_sha = sha if is_original else (marks.original_sha256 if marks else row and row["parent_sha256"])
     if not job_id or not original_sha:
-        raise BadInput(f"{path.name} carries no promptreel provenance: no promptreel tags, no sidecar, and the "
-                       "journal has no record of its content.",
-                       "Give a clip promptreel conformed (or the .original file beside it).")
+        raise BadInput(
+            f"{path.name} carries no promptreel provenance: no promptreel tags, no sidecar, and the "
+            "journal has no record of its content.",
+            "Give a clip promptreel conformed (or the .original file beside it).",
+        )
     job = journal.get(job_id)
     if marks is None and job is not None:  # tags and sidecar gone: the journal still knows the job
-        marks = Marks(is_ai_generated(job.model), job.model, job.route_key, job.id,
-                      prompt_sha256(job.request.get("prompt", "")), original_sha)
+        marks = Marks(
+            is_ai_generated(job.model),
+            job.model,
+            job.route_key,
+            job.id,
+            prompt_sha256(job.request.get("prompt", "")),
+            original_sha,
+        )
 
     recorded = journal.c2pa_record(original_sha)
     candidates = [path] if is_original else []
@@ -267,18 +324,32 @@ def chain(path: Path, journal: Journal, anchors: bytes | None = None) -> dict[st
         if credentials["label"] not in named:
             checks.append("the clip's own manifest does not name the original's manifest as an ingredient")
     return {
-        "file": str(path), "sha256": sha, "role": "original" if is_original else "conformed",
+        "file": str(path),
+        "sha256": sha,
+        "role": "original" if is_original else "conformed",
         "ai_generated": marks.ai_generated if marks else None,
         "disclosure": marks.disclosure if marks else None,
         "marks": marks.fields() if marks else None,
         "clip_credentials": own.summary() if own else None,
         "sidecar": str(sidecar_path(path)) if sidecar is not None else None,
         "refetched": sidecar.get("refetched") if sidecar is not None else None,  # a seat's copy, downloaded again
-        "job": None if job is None else {
-            "job_id": job.id, "model": job.model, "route": job.route_key, "provider_job_id": job.provider_job_id,
-            "state": job.state.value, "created_at": job.created_at},
-        "original": {"path": str(original) if original else None, "sha256": original_sha, "status": status,
-                     "credentials": credentials, "credentials_from": source},
+        "job": None
+        if job is None
+        else {
+            "job_id": job.id,
+            "model": job.model,
+            "route": job.route_key,
+            "provider_job_id": job.provider_job_id,
+            "state": job.state.value,
+            "created_at": job.created_at,
+        },
+        "original": {
+            "path": str(original) if original else None,
+            "sha256": original_sha,
+            "status": status,
+            "credentials": credentials,
+            "credentials_from": source,
+        },
         "problems": checks,
     }
 
@@ -304,17 +375,22 @@ def sign_clip(clip: Path, journal: Journal, signing: Signing, anchors: bytes | N
     found = chain(clip, journal, anchors)
     name = Path(found["file"]).name
     if found["role"] == "original":
-        raise BadInput(f"{name} is a provider's original; promptreel keeps originals untouched.",
-                       "Sign the conformed clip made from it.")
+        raise BadInput(
+            f"{name} is a provider's original; promptreel keeps originals untouched.",
+            "Sign the conformed clip made from it.",
+        )
     if found["clip_credentials"] is not None:
-        raise BadInput(f"{name} already carries C2PA credentials ({found['clip_credentials']['label']}).",
-                       "Nothing to sign: `promptreel provenance` shows them.")
+        raise BadInput(
+            f"{name} already carries C2PA credentials ({found['clip_credentials']['label']}).",
+            "Nothing to sign: `promptreel provenance` shows them.",
+        )
     original = found["original"]
     marks = Marks.from_fields(found["marks"]) if found["marks"] is not None else None
     if original["status"] != "found" or marks is None:
-        raise BadInput(f"The original of {name} is {original['status']}: a new manifest must name it as its "
-                       "ingredient.",
-                       f"Put the original (sha256 {original['sha256']}) back beside the clip as "
-                       f"{found['job']['job_id'] if found['job'] else 'its job id'}.original.mp4, then sign again.")
+        raise BadInput(
+            f"The original of {name} is {original['status']}: a new manifest must name it as its ingredient.",
+            f"Put the original (sha256 {original['sha256']}) back beside the clip as "
+            f"{found['job']['job_id'] if found['job'] else 'its job id'}.original.mp4, then sign again.",
+        )
     record(journal, Path(found["file"]), Path(original["path"]), marks, signing, anchors)
     return chain(clip, journal, anchors)

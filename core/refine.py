@@ -77,14 +77,25 @@ def refine_plan(take: Take, change: str, catalog: Catalog | None = None) -> tupl
     except UserError as e:
         if isinstance(e, BadInput):
             raise
-        raise UnsupportedRequest(f"Take {take.id} cannot be refined on {model.name}: {e.problem}",
-                                 e.fix or "Promote it to another model first.") from None
+        raise UnsupportedRequest(
+            f"Take {take.id} cannot be refined on {model.name}: {e.problem}",
+            e.fix or "Promote it to another model first.",
+        ) from None
     return slot, PlannedRequest(plan.request, slot, plan.warnings)
 
 
-def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engine: Engine | None = None,
-           budget: float | None = None, on_event: OnEvent | None = None, planned: tuple[Slot, PlannedRequest] | None = None,
-           keep: Callable[[MadeClip], dict[str, Any]] | None = None) -> Take:
+def refine(
+    journal: Journal,
+    take: Take,
+    change: str,
+    *,
+    output_dir: Path,
+    engine: Engine | None = None,
+    budget: float | None = None,
+    on_event: OnEvent | None = None,
+    planned: tuple[Slot, PlannedRequest] | None = None,
+    keep: Callable[[MadeClip], dict[str, Any]] | None = None,
+) -> Take:
     """Make the refinement of `take` (through core.slots: journaled, cached, conformed to the take's slot) and
     record it as a new take of the shot with `take` as its parent. The take is recorded failed when the job
     fails (its error says why); raises only for a refused request, before anything is spent. `keep`: what to
@@ -93,8 +104,11 @@ def refine(journal: Journal, take: Take, change: str, *, output_dir: Path, engin
     from .slots import FillSettings, fill_slots
 
     slot, plan = planned or refine_plan(take, change, engine.catalog if engine is not None else None)
-    (clip,) = asyncio.run(fill_slots([slot], FillSettings(output_dir=output_dir, budget=budget), engine=engine,
-                                     on_event=on_event, planned=[plan]))
+    (clip,) = asyncio.run(
+        fill_slots(
+            [slot], FillSettings(output_dir=output_dir, budget=budget), engine=engine, on_event=on_event, planned=[plan]
+        )
+    )
     clip = replace(clip, provenance=replace(clip.provenance, refinement=" ".join(change.split())))
     if keep is not None and clip.ok:
         clip = clip.placed_at(**keep(clip))

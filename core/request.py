@@ -49,8 +49,10 @@ class GenerationRequest(BaseModel):
     last_frame: Path | None = None
     reference_images: tuple[Path, ...] = ()
     extend_video: str | None = Field(None, description="a previous job id, or a path to a video")
-    remix_of: str | None = Field(None, description="a previous job id (or the provider's video id), or a path to a video, "
-                                                   "to remake with this prompt")
+    remix_of: str | None = Field(
+        None,
+        description="a previous job id (or the provider's video id), or a path to a video, to remake with this prompt",
+    )
     variants: int = Field(1, ge=1, le=8)
     # Multi-shot (Kling 3.0): one take cut into these shots in order, their seconds summing to `seconds`.
     shots: tuple[Shot, ...] = ()

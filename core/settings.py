@@ -33,21 +33,37 @@ class Settings(BaseModel):
     route_limits: dict[str, RouteLimits] = {}  # key: "protocol:model_id" or "protocol"
     base_urls: dict[str, str] = {}  # route name -> base URL (proxies, regional hosts, the sandbox)
     comfyui_workflow: Path | None = Field(None, description="your ComfyUI workflow (API format) for the comfyui route")
-    vertex_project: str | None = Field(None, description="Google Cloud project for the vertex route (else GOOGLE_CLOUD_PROJECT)")
-    vertex_location: str | None = Field(None, description="Vertex AI region for the vertex route (else GOOGLE_CLOUD_LOCATION)")
-    vertex_output_gcs_uri: str | None = Field(None, description="gs://bucket/prefix for Vertex outputs; unset = returned inline")
+    vertex_project: str | None = Field(
+        None, description="Google Cloud project for the vertex route (else GOOGLE_CLOUD_PROJECT)"
+    )
+    vertex_location: str | None = Field(
+        None, description="Vertex AI region for the vertex route (else GOOGLE_CLOUD_LOCATION)"
+    )
+    vertex_output_gcs_uri: str | None = Field(
+        None, description="gs://bucket/prefix for Vertex outputs; unset = returned inline"
+    )
     signing_cert: Path | None = Field(None, description="C2PA certificate chain (PEM) to sign conformed clips with")
     signing_key: Path | None = Field(None, description="the private key (PEM) of signing_cert")
     c2pa_trust_anchors: Path | None = Field(None, description="root certificates (PEM) of C2PA signers to trust")
-    catalog_update_url: str | None = Field(None, description="where `models update` fetches the signed catalog "
-                                       "(URL or file; FILE.sig beside it); unset = the project's published one")
-    catalog_keys: list[Path] = Field([], description="public keys (PEM) whose signed catalogs are trusted, "
-                                     "besides the project's")
-    database_url: str | None = Field(None, description="postgresql://... : a studio's shared database (else this "
-                                     "machine's SQLite journal); PROMPTREEL_DATABASE_URL wins over it")
-    media_root: Path | None = Field(None, description="the studio's shared media folder (a NAS) as this seat mounts "
-                                    "it: takes go there, and the journal names them relative to it, so seats that "
-                                    "mount it at different paths find them; PROMPTREEL_MEDIA_ROOT wins over it")
+    catalog_update_url: str | None = Field(
+        None,
+        description="where `models update` fetches the signed catalog "
+        "(URL or file; FILE.sig beside it); unset = the project's published one",
+    )
+    catalog_keys: list[Path] = Field(
+        [], description="public keys (PEM) whose signed catalogs are trusted, besides the project's"
+    )
+    database_url: str | None = Field(
+        None,
+        description="postgresql://... : a studio's shared database (else this "
+        "machine's SQLite journal); PROMPTREEL_DATABASE_URL wins over it",
+    )
+    media_root: Path | None = Field(
+        None,
+        description="the studio's shared media folder (a NAS) as this seat mounts "
+        "it: takes go there, and the journal names them relative to it, so seats that "
+        "mount it at different paths find them; PROMPTREEL_MEDIA_ROOT wins over it",
+    )
 
 
 def home() -> Path:

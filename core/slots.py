@@ -55,23 +55,33 @@ class FillSettings:
     project: str = ""  # the cost ledger's project column (e.g. the Resolve project's name)
 
 
-def plan_slots(slots: Sequence[Slot], model: str | None = None, handles: int = 0,
-               catalog: Catalog | None = None) -> list[PlannedRequest]:
+def plan_slots(
+    slots: Sequence[Slot], model: str | None = None, handles: int = 0, catalog: Catalog | None = None
+) -> list[PlannedRequest]:
     """Plan every slot before anything is spent: one refusal refuses the batch. Consecutive slots of one
     multi-shot group are planned as one take (core/plan.py `group_shots`)."""
     catalog = catalog or default_catalog()
-    return group_shots([plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots],
-                       catalog.models)
+    return group_shots(
+        [plan_slot(s, catalog.get(model or s.model or "draft"), handles=handles) for s in slots], catalog.models
+    )
 
 
 def job_provenance(request: GenerationRequest, job: JobResult, journal: Journal) -> Provenance:
     """What a clip carries about the job that made it (timelines, bins, the takes table)."""
     return Provenance(
-        prompt=request.prompt, model=job.model, route=journal.get(job.job_id).route_key, seed=request.seed,
-        job_id=job.job_id, cost=job.cost, cached=job.cached,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), ai_generated=is_ai_generated(job.model),
+        prompt=request.prompt,
+        model=job.model,
+        route=journal.get(job.job_id).route_key,
+        seed=request.seed,
+        job_id=job.job_id,
+        cost=job.cost,
+        cached=job.cached,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        ai_generated=is_ai_generated(job.model),
         # The cast its prompt called on (`@maria`) and the reference images sent.
-        cast=tuple(names_in(request)), references=tuple(references(request)) if request.reference_images else ())
+        cast=tuple(names_in(request)),
+        references=tuple(references(request)) if request.reference_images else (),
+    )
 
 
 def target_for(slot: Slot, settings: FillSettings, metadata: dict[str, str] | None = None) -> Target:
@@ -86,16 +96,24 @@ def _output_name(take: Path, target: Target, choices: Choices) -> str:
     # the same take) and what it was conformed to: the same take conformed for another slot is
     # another file, the same one again is reused, and nothing a provider sent reaches the name.
     # drop_last only where set: every other conform keeps the name it always had.
-    spec = json.dumps([target.model_dump(mode="json"),
-                       choices.model_dump(mode="json", exclude=None if choices.drop_last else {"drop_last"})],
-                      sort_keys=True)
+    spec = json.dumps(
+        [
+            target.model_dump(mode="json"),
+            choices.model_dump(mode="json", exclude=None if choices.drop_last else {"drop_last"}),
+        ],
+        sort_keys=True,
+    )
     ext = "mov" if target.codec.startswith(("prores", "dnxhr")) else "mp4"
     return f"{take.stem}-{hashlib.sha256(spec.encode()).hexdigest()[:8]}.{ext}"
 
 
 async def fill_slots(  # noqa: C901 - one pass over the batch: plan, run, conform each, keep provenance
-    slots: Sequence[Slot], settings: FillSettings, *, engine: Engine | None = None,
-    on_event: Callable[[Event], None] | None = None, planned: Sequence[PlannedRequest] | None = None,
+    slots: Sequence[Slot],
+    settings: FillSettings,
+    *,
+    engine: Engine | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    planned: Sequence[PlannedRequest] | None = None,
 ) -> list[MadeClip]:
     """Generate and conform a clip for every slot, in order. Raises only for a refused batch
     (bad input, over budget) — before anything is spent.
@@ -113,14 +131,16 @@ async def fill_slots(  # noqa: C901 - one pass over the batch: plan, run, confor
         raise ValueError("fill_slots was given plans that are not for its slots, one each and in order")
     planned = list(planned)
     if settings.project:
-        planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags,
-                                                                            "project": settings.project}}))
-                   for p in planned]
+        planned = [
+            replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags, "project": settings.project}}))
+            for p in planned
+        ]
     engine = engine or Engine(default_catalog(), Journal.open_default(), load_settings())
     # A bad certificate or trust list is refused before anything is spent.
     signing, anchors = Signing.from_settings(engine.settings), trust_anchors(engine.settings)
-    results = await engine.run(planned, budget=settings.budget, no_cache=settings.no_cache,
-                               on_event=on_event or (lambda e: None))
+    results = await engine.run(
+        planned, budget=settings.budget, no_cache=settings.no_cache, on_event=on_event or (lambda e: None)
+    )
     out_dir = Path(settings.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -167,13 +187,21 @@ async def fill_slots(  # noqa: C901 - one pass over the batch: plan, run, confor
         row = engine.journal.get(job.job_id)
         maker = (engine.journal.get(row.cached_from) if row.cached_from else None) or row
         marks = Marks.of(maker, job.path)
-        provenance = replace(provenance, route=marks.route, disclosure=marks.disclosure,
-                             prompt_sha256=marks.prompt_sha256, original_job_id=marks.job_id,
-                             original_sha256=marks.original_sha256)
+        provenance = replace(
+            provenance,
+            route=marks.route,
+            disclosure=marks.disclosure,
+            prompt_sha256=marks.prompt_sha256,
+            original_job_id=marks.job_id,
+            original_sha256=marks.original_sha256,
+        )
         target = target_for(slot, settings, marks.tags())
         # A shot of a multi-shot take starts where its shot does.
-        choices = settings.choices if plan.in_point is None else settings.choices.model_copy(
-            update={"in_point": plan.in_point})
+        choices = (
+            settings.choices
+            if plan.in_point is None
+            else settings.choices.model_copy(update={"in_point": plan.in_point})
+        )
         if slot.drop_last:  # a head extension: the slot ends just before the take's last frames
             choices = choices.model_copy(update={"anchor": "end", "drop_last": slot.drop_last})
         output = out_dir / _output_name(job.path, target, choices)
@@ -188,17 +216,21 @@ async def fill_slots(  # noqa: C901 - one pass over the batch: plan, run, confor
     return clips  # type: ignore[return-value]
 
 
-def keep_provenance(journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None,
-                     anchors: bytes | None) -> dict[str, Any]:
+def keep_provenance(
+    journal: Journal, clip: Path, take: Path, marks: Marks, signing: Signing | None, anchors: bytes | None
+) -> dict[str, Any]:
     """The original beside the clip, its credentials recorded, the sidecar written, the clip signed if asked.
     A clip is still good when this fails (a certificate C2PA refuses, a full disk): the failure is reported."""
     try:
         kept = record(journal, clip, take, marks, signing, anchors)
     except (UserError, OSError) as e:
         return {"provenance_error": str(e)}
-    return {"original": str(kept.original), "sidecar": str(kept.sidecar),
-            "c2pa": kept.credentials.label if kept.credentials else None,
-            "signed": kept.clip_credentials.label if kept.clip_credentials else None}
+    return {
+        "original": str(kept.original),
+        "sidecar": str(kept.sidecar),
+        "c2pa": kept.credentials.label if kept.credentials else None,
+        "signed": kept.clip_credentials.label if kept.clip_credentials else None,
+    }
 
 
 def fill_slots_sync(slots: Sequence[Slot], settings: FillSettings, **kw: Any) -> list[MadeClip]:

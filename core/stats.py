@@ -87,18 +87,26 @@ def _stats(model: str, route: str, jobs: list[Job]) -> ModelStats:
         if j.state not in DELIVERED and j.error_kind:
             failures[FAILURE_CLASS.get(j.error_kind, "other")] += 1
     failed = sum(failures.values())
-    waits = sorted((_when(j.media_at) - _when(j.sent_at)).total_seconds()
-                   for j in delivered if j.sent_at and j.media_at)
-    seconds = float(sum((generated_seconds(GenerationRequest.model_validate(j.request)) for j in delivered),
-                        Fraction(0)))
+    waits = sorted(
+        (_when(j.media_at) - _when(j.sent_at)).total_seconds() for j in delivered if j.sent_at and j.media_at
+    )
+    seconds = float(
+        sum((generated_seconds(GenerationRequest.model_validate(j.request)) for j in delivered), Fraction(0))
+    )
     usd = round(sum(j.actual_cost or 0.0 for j in jobs), 4)
     return ModelStats(
-        model=model, route=route, jobs=len(jobs), delivered=len(delivered), failed=failed,
+        model=model,
+        route=route,
+        jobs=len(jobs),
+        delivered=len(delivered),
+        failed=failed,
         success_rate=len(delivered) / (len(delivered) + failed) if delivered or failed else None,
         **failures,
         median_s=statistics.median(waits) if waits else None,
         p90_s=percentile(waits, 90) if waits else None,
-        seconds=seconds, usd=usd, usd_per_second=round(usd / seconds, 4) if seconds else None,
+        seconds=seconds,
+        usd=usd,
+        usd_per_second=round(usd / seconds, 4) if seconds else None,
     )
 
 
@@ -133,6 +141,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise BadInput(f"'{text}' is not a time span or a date.",
-                       "Write it as 7d, 12h or 2w, or as a date like 2026-11-01.") from None
+        raise BadInput(
+            f"'{text}' is not a time span or a date.", "Write it as 7d, 12h or 2w, or as a date like 2026-11-01."
+        ) from None
     return when if when.tzinfo else when.astimezone()  # a bare date or time is the editor's local time

@@ -26,13 +26,19 @@ def frame_still(media: Path, frame: int, rate: Fraction, folder: Path) -> Path:
     seek = max(Fraction(frame) / rate - Fraction(1, 2) / rate, Fraction(0))
     partial = out.with_name(f".{out.stem}.partial.png")
     try:
-        ffmpeg.run(ffmpeg.input(str(media), ss=f"{float(seek):.6f}").output(str(partial), vframes=1),
-                   cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+        ffmpeg.run(
+            ffmpeg.input(str(media), ss=f"{float(seek):.6f}").output(str(partial), vframes=1),
+            cmd=ffmpeg_exe(),
+            quiet=True,
+            overwrite_output=True,
+        )
         if not partial.is_file() or partial.stat().st_size == 0:
             raise UserError(f"{media.name} has no frame {frame}.", "Check that the neighbouring media plays.")
         partial.replace(out)
     except ffmpeg.Error:
-        raise UserError(f"Could not read frame {frame} of {media}.", "Check that the neighbouring media plays.") from None
+        raise UserError(
+            f"Could not read frame {frame} of {media}.", "Check that the neighbouring media plays."
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
     return out

@@ -58,12 +58,16 @@ def _one_live_job_per_request(db: Database) -> None:
         f" (SELECT 1 FROM jobs AS older WHERE older.cache_key = jobs.cache_key AND older.cached_from IS NULL"
         f" AND older.state IN ({marks}) AND (older.created_at < jobs.created_at"
         f" OR (older.created_at = jobs.created_at AND older.id < jobs.id)))",
-        (*LIVE_STATES, *LIVE_STATES))
+        (*LIVE_STATES, *LIVE_STATES),
+    )
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS jobs_live_key ON jobs(live_key)")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "jobs, cost ledger, cache index, edit records", """
+    Migration(
+        1,
+        "jobs, cost ledger, cache index, edit records",
+        """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     batch_id TEXT NOT NULL,
@@ -113,8 +117,12 @@ CREATE TABLE IF NOT EXISTS edits (
     after TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-"""),
-    Migration(2, "provenance: credentials of each original and conformed clip", """
+""",
+    ),
+    Migration(
+        2,
+        "provenance: credentials of each original and conformed clip",
+        """
 CREATE TABLE IF NOT EXISTS credentials (
     sha256 TEXT PRIMARY KEY,
     job_id TEXT NOT NULL,
@@ -126,9 +134,13 @@ CREATE TABLE IF NOT EXISTS credentials (
     manifest TEXT,
     recorded_at TEXT NOT NULL
 );
-"""),
+""",
+    ),
     Migration(3, "when the provider reported the media ready (statistics)", columns=(("jobs", "media_at", "TEXT"),)),
-    Migration(4, "takes of a shot", """
+    Migration(
+        4,
+        "takes of a shot",
+        """
 CREATE TABLE IF NOT EXISTS takes (
     id TEXT PRIMARY KEY,
     group_id TEXT NOT NULL,
@@ -149,8 +161,12 @@ CREATE TABLE IF NOT EXISTS takes (
 );
 CREATE INDEX IF NOT EXISTS takes_shot ON takes(shot);
 CREATE INDEX IF NOT EXISTS takes_group ON takes(group_id);
-"""),
-    Migration(5, "prompt templates", """
+""",
+    ),
+    Migration(
+        5,
+        "prompt templates",
+        """
 CREATE TABLE IF NOT EXISTS templates (
     name TEXT PRIMARY KEY,
     text TEXT NOT NULL,
@@ -159,11 +175,15 @@ CREATE TABLE IF NOT EXISTS templates (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-"""),
+""",
+    ),
     # Exactly once: a job still being made holds its request's identity in `live_key` (unique), so a
     # second identical request, from this batch, a re-run or another process, finds it instead of
     # making another; `claims` says which process drives a job, as a lease that lapses when it dies.
-    Migration(6, "one live job per request; claims on jobs", """
+    Migration(
+        6,
+        "one live job per request; claims on jobs",
+        """
 CREATE INDEX IF NOT EXISTS jobs_cache_key ON jobs(cache_key);
 CREATE TABLE IF NOT EXISTS claims (
     job_id TEXT PRIMARY KEY,
@@ -171,12 +191,20 @@ CREATE TABLE IF NOT EXISTS claims (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claims_owner ON claims(owner);
-""", columns=(("jobs", "live_key", "TEXT"),), after=_one_live_job_per_request),
-    Migration(7, "sandbox spend kept apart from real spend", columns=(("ledger", "sandbox", "INTEGER NOT NULL DEFAULT 0"),)),
+""",
+        columns=(("jobs", "live_key", "TEXT"),),
+        after=_one_live_job_per_request,
+    ),
+    Migration(
+        7, "sandbox spend kept apart from real spend", columns=(("ledger", "sandbox", "INTEGER NOT NULL DEFAULT 0"),)
+    ),
     # Shared budgets: a run reserves its estimate before its first create, in one statement per cap that
     # refuses to pass it (`budgets.committed` = spent + reserved), and each job settles at its actual cost;
     # so runs on many seats at once can never pass a cap together. And who asked for each job, from where.
-    Migration(8, "budgets and reservations; the user and host of each job, charge, take and edit", """
+    Migration(
+        8,
+        "budgets and reservations; the user and host of each job, charge, take and edit",
+        """
 CREATE TABLE IF NOT EXISTS budgets (
     scope TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -190,12 +218,23 @@ CREATE TABLE IF NOT EXISTS reservations (
     user_name TEXT NOT NULL,
     amount REAL NOT NULL
 );
-""", columns=(("jobs", "user_name", "TEXT"), ("jobs", "host", "TEXT"),
-              ("ledger", "user_name", "TEXT NOT NULL DEFAULT ''"), ("ledger", "host", "TEXT NOT NULL DEFAULT ''"),
-              ("takes", "user_name", "TEXT"), ("takes", "host", "TEXT"),
-              ("edits", "user_name", "TEXT"), ("edits", "host", "TEXT"))),
+""",
+        columns=(
+            ("jobs", "user_name", "TEXT"),
+            ("jobs", "host", "TEXT"),
+            ("ledger", "user_name", "TEXT NOT NULL DEFAULT ''"),
+            ("ledger", "host", "TEXT NOT NULL DEFAULT ''"),
+            ("takes", "user_name", "TEXT"),
+            ("takes", "host", "TEXT"),
+            ("edits", "user_name", "TEXT"),
+            ("edits", "host", "TEXT"),
+        ),
+    ),
     Migration(9, "a refined take's parent", columns=(("takes", "parent", "TEXT"),)),
-    Migration(10, "a project's cast of named references", """
+    Migration(
+        10,
+        "a project's cast of named references",
+        """
 CREATE TABLE IF NOT EXISTS cast_members (
     project TEXT NOT NULL DEFAULT '',
     name TEXT NOT NULL,
@@ -204,7 +243,8 @@ CREATE TABLE IF NOT EXISTS cast_members (
     created_at TEXT NOT NULL,
     PRIMARY KEY (project, name)
 );
-"""),
+""",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -251,9 +291,11 @@ def default_target(settings: Settings | None = None) -> Target:
     if not url:
         return home() / "journal.sqlite"
     if not is_postgres(url):
-        raise BadInput(f"The database URL '{shown(url)}' is not a PostgreSQL URL.",
-                       "Write it as postgresql://user@host/dbname (or unset PROMPTREEL_DATABASE_URL / database_url "
-                       "to use this machine's own journal).")
+        raise BadInput(
+            f"The database URL '{shown(url)}' is not a PostgreSQL URL.",
+            "Write it as postgresql://user@host/dbname (or unset PROMPTREEL_DATABASE_URL / database_url "
+            "to use this machine's own journal).",
+        )
     return url
 
 
@@ -341,8 +383,9 @@ class SQLite(Database):
         self._lock = threading.RLock()
         self._depth = 0
         if read_only:  # no WAL switch, no folder made: looking changes nothing
-            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=5,
-                                       check_same_thread=False)
+            self._db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=5, check_same_thread=False
+            )
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -408,7 +451,10 @@ class SQLite(Database):
         return rowid
 
     def has_table(self, name: str) -> bool:
-        return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+        return (
+            self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+            is not None
+        )
 
     def columns(self, table: str) -> set[str]:
         return {r[1] for r in self.execute(f"PRAGMA table_info({table})")}
@@ -444,8 +490,11 @@ def _row_factory(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], Row]:
 
 # PostgreSQL's REAL is 4 bytes (an epoch second to the nearest two minutes, a price to 7 digits), its
 # INTEGER 32 bits (a seed may not fit); SQLite's INTEGER PRIMARY KEY numbers rows itself.
-_PG_TYPES = ((re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
-             (re.compile(r"\bINTEGER\b"), "BIGINT"), (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"))
+_PG_TYPES = (
+    (re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+)
 
 
 def _pg_ddl(sql: str) -> str:
@@ -469,12 +518,20 @@ class Postgres(Database):
             parts = urlsplit(url)
             if parts.password:
                 reason = reason.replace(parts.password, "***")
-            raise Unreachable(f"Cannot reach the database {self.where}: {reason}.",
-                              "Check database_url in settings.toml (or PROMPTREEL_DATABASE_URL) and that the server "
-                              "runs and lets this seat in.") from None
+            raise Unreachable(
+                f"Cannot reach the database {self.where}: {reason}.",
+                "Check database_url in settings.toml (or PROMPTREEL_DATABASE_URL) and that the server "
+                "runs and lets this seat in.",
+            ) from None
         # Statements outside a transaction commit at once, as on SQLite; a pooled connection per thread.
-        self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True, name="promptreel",
-                                    kwargs={"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10})
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=4,
+            open=True,
+            name="promptreel",
+            kwargs={"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10},
+        )
         self._local = threading.local()
 
     @staticmethod
@@ -520,8 +577,14 @@ class Postgres(Database):
         return bool(self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).value())
 
     def columns(self, table: str) -> set[str]:
-        return {r[0] for r in self.execute("SELECT column_name FROM information_schema.columns"
-                                           " WHERE table_schema = current_schema() AND table_name = ?", (table,))}
+        return {
+            r[0]
+            for r in self.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = ?",
+                (table,),
+            )
+        }
 
     def serialise(self) -> None:
         """Inside a transaction: wait for any other seat's migration (SQLite's BEGIN IMMEDIATE does this)."""
@@ -545,7 +608,9 @@ def _refuse_newer(found: int, where: Target) -> None:
     if found > LATEST:
         raise NewerSchema(
             f"The database {shown(where)} was written by a newer promptreel (schema {found}; this one knows up to "
-            f"{LATEST}).", "Upgrade promptreel on this machine (pip install -U promptreel) before using that database.")
+            f"{LATEST}).",
+            "Upgrade promptreel on this machine (pip install -U promptreel) before using that database.",
+        )
 
 
 def migrate(db: Database, where: Target = "the journal") -> int:
@@ -585,7 +650,8 @@ def connect(target: Target, *, upgrade: bool = False) -> Database:
             if 0 < found < LATEST:
                 raise OlderSchema(
                     f"The shared database {db.where} has schema {found}; this promptreel needs {LATEST}.",
-                    "Run `promptreel db upgrade` once (every seat then needs this promptreel version or newer).")
+                    "Run `promptreel db upgrade` once (every seat then needs this promptreel version or newer).",
+                )
         migrate(db, target)
     except BaseException:
         db.close()

@@ -57,6 +57,7 @@ MAX_VARIANTS = 8
 # with room left for the variants' offsets.
 SEED_SPAN = 2**31 - 1 - MAX_VARIANTS
 
+
 @dataclass(frozen=True)
 class Take:
     """One result for a shot: which model and seed made it, the clip, and whether it is the keeper."""
@@ -105,19 +106,38 @@ class Take:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (the CLI's --json, the panel)."""
-        return {"id": self.id, "group": self.group, "shot": self.shot, "kind": self.kind, "position": self.position,
-                "model": self.model, "seed": self.seed, "variant": self.variant, "job_id": self.job_id,
-                "path": str(self.path) if self.path else None, "prompt": self.prompt,
-                "frames": self.slot.frames, "rate": self.slot.model_dump(mode="json")["rate"],
-                "size": str(self.slot.size), "cost": self.provenance.get("cost"), "error": self.error,
-                "chosen": self.chosen, "source": self.source, "parent": self.parent, "created_at": self.created_at,
-                "clip": self.clip, "edge": self.provenance.get("extension_edge") if self.kind == "extend" else None,
-                "user": self.user, "host": self.host,
-                "refinement": self.provenance.get("refinement"), "cast": self.provenance.get("cast", []),
-                "references": self.provenance.get("references", []),
-                # The structured prompt the take was worded from (None: free text); scrubbed of any key
-                # pasted into a field.
-                "spec": self.slot.spec and json.loads(redact(self.slot.spec.model_dump_json()))}
+        return {
+            "id": self.id,
+            "group": self.group,
+            "shot": self.shot,
+            "kind": self.kind,
+            "position": self.position,
+            "model": self.model,
+            "seed": self.seed,
+            "variant": self.variant,
+            "job_id": self.job_id,
+            "path": str(self.path) if self.path else None,
+            "prompt": self.prompt,
+            "frames": self.slot.frames,
+            "rate": self.slot.model_dump(mode="json")["rate"],
+            "size": str(self.slot.size),
+            "cost": self.provenance.get("cost"),
+            "error": self.error,
+            "chosen": self.chosen,
+            "source": self.source,
+            "parent": self.parent,
+            "created_at": self.created_at,
+            "clip": self.clip,
+            "edge": self.provenance.get("extension_edge") if self.kind == "extend" else None,
+            "user": self.user,
+            "host": self.host,
+            "refinement": self.provenance.get("refinement"),
+            "cast": self.provenance.get("cast", []),
+            "references": self.provenance.get("references", []),
+            # The structured prompt the take was worded from (None: free text); scrubbed of any key
+            # pasted into a field.
+            "spec": self.slot.spec and json.loads(redact(self.slot.spec.model_dump_json())),
+        }
 
 
 # --- planning (pure) ----------------------------------------------------------------------------
@@ -149,12 +169,15 @@ def check_models(models: Sequence[str], catalog: Catalog | None = None) -> list[
     catalog = catalog or default_catalog()
     models = list(models)
     if not models:
-        raise BadInput("No model was named for the takes.",
-                       "Name at least one model, e.g. --models veo-3.1-fast,ltx-2.3-fast.")
+        raise BadInput(
+            "No model was named for the takes.", "Name at least one model, e.g. --models veo-3.1-fast,ltx-2.3-fast."
+        )
     twice = sorted({m for m in models if models.count(m) > 1})
     if twice:
-        raise BadInput(f"{', '.join(twice)} is named more than once.",
-                       "Name each model once; use --variants for several takes on one model.")
+        raise BadInput(
+            f"{', '.join(twice)} is named more than once.",
+            "Name each model once; use --variants for several takes on one model.",
+        )
     return [catalog.get(m) for m in models]
 
 
@@ -171,9 +194,11 @@ def take_slots(slot: Slot, models: Sequence[str], variants: int = 1, catalog: Ca
     # A slot already on a model carries that model's wording: only the others are built (an OTIO A/B
     # of 10,000 placeholders reads no template again).
     worded = {spec.id: slot if spec.id == slot.model else worded_for(slot, spec, templates) for spec in specs}
-    return [worded[spec.id].model_copy(update={"model": spec.id, "variant": v,
-                                               "seed": (start + v) if spec.seed else None})
-            for spec in specs for v in range(variants)]
+    return [
+        worded[spec.id].model_copy(update={"model": spec.id, "variant": v, "seed": (start + v) if spec.seed else None})
+        for spec in specs
+        for v in range(variants)
+    ]
 
 
 def worded_for(slot: Slot, model: Model, templates: TemplateStore | TemplateCache | None = None) -> Slot:
@@ -196,21 +221,30 @@ def promote_slot(slot: Slot, take: Take, final_model: str, catalog: Catalog | No
 
     catalog = catalog or default_catalog()
     spec = catalog.get(final_model)
-    final = slot.model_copy(update={
-        "model": spec.id, "variant": 0, "prompt": take.slot.prompt, "negative_prompt": take.slot.negative_prompt,
-        "spec": take.slot.spec, "seed": take.seed if spec.seed else None})
+    final = slot.model_copy(
+        update={
+            "model": spec.id,
+            "variant": 0,
+            "prompt": take.slot.prompt,
+            "negative_prompt": take.slot.negative_prompt,
+            "spec": take.slot.spec,
+            "seed": take.seed if spec.seed else None,
+        }
+    )
     try:
         # A take built from a template or shot fields is worded again for the final model's family.
         final = worded_for(final, spec)
         plan_slot(final, spec)
     except UserError as e:
-        raise UnsupportedRequest(f"Take {take.id} cannot be promoted to {spec.name}: {e.problem}",
-                                 e.fix or "Choose another final model.") from None
+        raise UnsupportedRequest(
+            f"Take {take.id} cannot be promoted to {spec.name}: {e.problem}", e.fix or "Choose another final model."
+        ) from None
     return final
 
 
-def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], journal: Journal,
-              name: str = "") -> list[MadeClip]:
+def job_clips(
+    planned: Sequence[PlannedRequest], results: Sequence[JobResult], journal: Journal, name: str = ""
+) -> list[MadeClip]:
     """The engine's raw results (`promptreel generate`: nothing conformed) as clips for `record_takes`,
     in the engine's order (each planned request, each of its variants). A take's slot is its clip as
     made: frames, rate and size read from the media, or from the request where there is none."""
@@ -228,9 +262,19 @@ def job_clips(planned: Sequence[PlannedRequest], results: Sequence[JobResult], j
                 rate = req.fps or Fraction(catalog.get(req.model).fps[0])
                 frames = req.frames or seconds_to_frames_ceil(Fraction(req.seconds or 1), rate)
                 size = req.size or DEFAULT_SIZE
-            slot = Slot(frames=frames, rate=rate, size=size, prompt=req.prompt, name=name, model=req.model,
-                        seed=req.seed, negative_prompt=req.negative_prompt, first_frame=req.first_frame,
-                        last_frame=req.last_frame, variant=job.variant)
+            slot = Slot(
+                frames=frames,
+                rate=rate,
+                size=size,
+                prompt=req.prompt,
+                name=name,
+                model=req.model,
+                seed=req.seed,
+                negative_prompt=req.negative_prompt,
+                first_frame=req.first_frame,
+                last_frame=req.last_frame,
+                variant=job.variant,
+            )
             error = None if job.ok else (job.error or job.state.value)
             clips.append(MadeClip(slot, job.path if job.ok else None, job_provenance(req, job, journal), error))
     return clips
@@ -259,16 +303,25 @@ def record_resumed_takes(journal: Journal, results: Sequence[JobResult]) -> list
     for found in batches.values():
         tags = found[0][0].request.tags
         planned, done = [p for p, _ in found], [r for _, r in found]
-        groups.append(record_takes(journal, tags["shot"], job_clips(planned, done, journal, tags["shot"]),
-                                   cast(Kind, tags["take_kind"])))  # a tag this module wrote
+        groups.append(
+            record_takes(
+                journal, tags["shot"], job_clips(planned, done, journal, tags["shot"]), cast(Kind, tags["take_kind"])
+            )
+        )  # a tag this module wrote
     return groups
 
 
 # --- the journal's takes table ------------------------------------------------------------------
 
 
-def record_takes(journal: Journal, shot: str, clips: Sequence[MadeClip], kind: Kind,
-                 source: str | None = None, parent: str | None = None) -> str:
+def record_takes(
+    journal: Journal,
+    shot: str,
+    clips: Sequence[MadeClip],
+    kind: Kind,
+    source: str | None = None,
+    parent: str | None = None,
+) -> str:
     """Record `clips` (core.slots's results, failures included) as the takes of one group; returns its id.
     `source` is the take a promotion started from, `parent` the take a refinement changed. A promoted
     take becomes the shot's chosen one."""
@@ -290,10 +343,26 @@ def record_takes(journal: Journal, shot: str, clips: Sequence[MadeClip], kind: K
                 "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, path, slot,"
                 " provenance, error, source, parent, created_at, user_name, host)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (take_id, group, shot, kind, i, p.model or clip.slot.model or "draft", p.seed,
-                 clip.slot.variant, p.job_id or None, journal.stored_path(clip.path),
-                 clip.slot.model_dump_json(), json.dumps(p.as_dict(), sort_keys=True, default=str), clip.error,
-                 source, parent, at, *who))
+                (
+                    take_id,
+                    group,
+                    shot,
+                    kind,
+                    i,
+                    p.model or clip.slot.model or "draft",
+                    p.seed,
+                    clip.slot.variant,
+                    p.job_id or None,
+                    journal.stored_path(clip.path),
+                    clip.slot.model_dump_json(),
+                    json.dumps(p.as_dict(), sort_keys=True, default=str),
+                    clip.error,
+                    source,
+                    parent,
+                    at,
+                    *who,
+                ),
+            )
     if kind == "promote" and clips[0].ok:
         choose(journal, ids[0])
     return group
@@ -310,16 +379,36 @@ def record_cut_take(shot: str, clip: MadeClip, kind: Literal["extend", "edit"]) 
 
 
 def _take(row: Record, journal: Journal) -> Take:
-    return Take(id=row["id"], group=row["group_id"], shot=row["shot"], kind=row["kind"], position=row["position"],
-                model=row["model"], seed=row["seed"], variant=row["variant"], job_id=row["job_id"],
-                path=journal.media_path(row["path"]), slot=Slot.model_validate_json(row["slot"]),
-                provenance=json.loads(row["provenance"]), error=row["error"], chosen=bool(row["chosen"]),
-                source=row["source"], created_at=row["created_at"], user=row["user_name"], host=row["host"],
-                parent=row["parent"])
+    return Take(
+        id=row["id"],
+        group=row["group_id"],
+        shot=row["shot"],
+        kind=row["kind"],
+        position=row["position"],
+        model=row["model"],
+        seed=row["seed"],
+        variant=row["variant"],
+        job_id=row["job_id"],
+        path=journal.media_path(row["path"]),
+        slot=Slot.model_validate_json(row["slot"]),
+        provenance=json.loads(row["provenance"]),
+        error=row["error"],
+        chosen=bool(row["chosen"]),
+        source=row["source"],
+        created_at=row["created_at"],
+        user=row["user_name"],
+        host=row["host"],
+        parent=row["parent"],
+    )
 
 
-def list_takes(journal: Journal, shot: str | None = None, group: str | None = None, user: str | None = None,
-               host: str | None = None) -> list[Take]:
+def list_takes(
+    journal: Journal,
+    shot: str | None = None,
+    group: str | None = None,
+    user: str | None = None,
+    host: str | None = None,
+) -> list[Take]:
     """Takes, oldest group first and in each group in the order they were asked for; only those recorded
     by `user` or on `host`, when given."""
     sql, where, args = "SELECT * FROM takes", [], []
@@ -369,8 +458,10 @@ def chain(journal: Journal, take_id: str) -> list[Take]:
     out, frontier = [take], [take.id]
     while frontier:
         marks = ",".join("?" * len(frontier))
-        rows = journal.execute(f"SELECT * FROM takes WHERE parent IN ({marks}) OR source IN ({marks})"
-                               " ORDER BY created_at, position", frontier * 2).fetchall()
+        rows = journal.execute(
+            f"SELECT * FROM takes WHERE parent IN ({marks}) OR source IN ({marks}) ORDER BY created_at, position",
+            frontier * 2,
+        ).fetchall()
         found = [_take(r, journal) for r in rows if r["id"] not in {t.id for t in out}]
         out.extend(found)
         frontier = [t.id for t in found]

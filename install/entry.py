@@ -9,7 +9,7 @@ from __future__ import annotations
 
 MARKER = "# promptreel-entry: 1"
 
-TEMPLATE = '''# promptreel: AI video generation inside the edit.
+TEMPLATE = """# promptreel: AI video generation inside the edit.
 # Written by `promptreel resolve install`; `promptreel resolve uninstall` removes it.
 {marker}
 PYTHON = {python!r}
@@ -61,7 +61,7 @@ def main():
 
 
 main()
-'''
+"""
 
 
 def render(python: str, bridge: str, data: str) -> str:

@@ -32,8 +32,13 @@ def system_name(platform: str | None = None) -> str:
     return "macos" if platform == "darwin" else "windows" if platform.startswith("win") else "linux"
 
 
-def scripts_dir(system: str, all_users: bool = False, home: Path | None = None,
-                env: Mapping[str, str] | None = None, root: Path = Path("/")) -> Path:
+def scripts_dir(
+    system: str,
+    all_users: bool = False,
+    home: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    root: Path = Path("/"),
+) -> Path:
     """Resolve's Scripts folder for this OS. `home`, `env` and `root` exist so tests can lay out a fake machine."""
     home = Path.home() if home is None else home
     env = os.environ if env is None else env
@@ -43,8 +48,10 @@ def scripts_dir(system: str, all_users: bool = False, home: Path | None = None,
     if system == "windows":
         var = "PROGRAMDATA" if all_users else "APPDATA"
         if not env.get(var):
-            raise BadInput(f"%{var}% is not set, so Resolve's Scripts folder cannot be found.",
-                           "Give the folder with --scripts-dir.")
+            raise BadInput(
+                f"%{var}% is not set, so Resolve's Scripts folder cannot be found.",
+                "Give the folder with --scripts-dir.",
+            )
         base = Path(env[var]) / Path(*_BMD)
         return base / "Fusion" / "Scripts" if all_users else base / "Support" / "Fusion" / "Scripts"
     if all_users:
@@ -64,8 +71,11 @@ class Action:
 def entry_text(python: str | None = None, data: Path | None = None) -> str:
     from promptreel.resolve_plugin import bridge
 
-    return render(python=python or sys.executable, bridge=str(Path(bridge.__file__).resolve().parent),
-                  data=str(data or settings.home()))
+    return render(
+        python=python or sys.executable,
+        bridge=str(Path(bridge.__file__).resolve().parent),
+        data=str(data or settings.home()),
+    )
 
 
 def _ours(path: Path) -> bool:
@@ -81,8 +91,10 @@ def install(folder: Path, python: str | None = None, data: Path | None = None) -
     targets = [folder / sub / FILENAME for sub in SUBFOLDERS]
     foreign = [t for t in targets if t.exists() and not _ours(t)]
     if foreign:
-        raise BadInput(f"{foreign[0]} exists and was not written by promptreel; nothing was installed.",
-                       "Rename or remove that file, or install into another folder with --scripts-dir.")
+        raise BadInput(
+            f"{foreign[0]} exists and was not written by promptreel; nothing was installed.",
+            "Rename or remove that file, or install into another folder with --scripts-dir.",
+        )
     actions = []
     for target in targets:
         if target.exists() and target.read_text(encoding="utf-8") == text:

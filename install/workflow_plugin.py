@@ -39,8 +39,10 @@ def plugins_dir(system: str, env: Mapping[str, str] | None = None, root: Path = 
         return root / "Library" / "Application Support" / Path(*_BMD) / "Workflow Integration Plugins"
     if system == "windows":
         if not env.get("PROGRAMDATA"):
-            raise BadInput("%PROGRAMDATA% is not set, so Resolve's Workflow Integration Plugins folder cannot be found.",
-                           "Give the folder with --plugins-dir.")
+            raise BadInput(
+                "%PROGRAMDATA% is not set, so Resolve's Workflow Integration Plugins folder cannot be found.",
+                "Give the folder with --plugins-dir.",
+            )
         return Path(env["PROGRAMDATA"]) / Path(*_BMD) / "Support" / "Workflow Integration Plugins"
     return None
 
@@ -54,15 +56,21 @@ def plugin_files(python: str | None = None, data: Path | None = None) -> dict[st
     from promptreel import install
 
     version = _version()
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n<BlackmagicDesign>\n    <Plugin>\n'
-                f"        <Id>{PLUGIN_ID}</Id>\n        <Name>promptreel</Name>\n"
-                f"        <Version>{escape(version)}</Version>\n"
-                "        <Description>Fill AI-video placeholders: promptreel's panel, docked.</Description>\n"
-                "        <FilePath>main.js</FilePath>\n    </Plugin>\n</BlackmagicDesign>\n")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<BlackmagicDesign>\n    <Plugin>\n'
+        f"        <Id>{PLUGIN_ID}</Id>\n        <Name>promptreel</Name>\n"
+        f"        <Version>{escape(version)}</Version>\n"
+        "        <Description>Fill AI-video placeholders: promptreel's panel, docked.</Description>\n"
+        "        <FilePath>main.js</FilePath>\n    </Plugin>\n</BlackmagicDesign>\n"
+    )
     package = {"name": PLUGIN_ID, "version": version, "main": "main.js", "private": True}
     config = {"python": python or sys.executable, "session": str(session_file(data))}
-    return {"manifest.xml": manifest, "main.js": files(install).joinpath("workflow/main.js").read_text("utf-8"),
-            "package.json": json.dumps(package, indent=2) + "\n", "promptreel.json": json.dumps(config, indent=2) + "\n"}
+    return {
+        "manifest.xml": manifest,
+        "main.js": files(install).joinpath("workflow/main.js").read_text("utf-8"),
+        "package.json": json.dumps(package, indent=2) + "\n",
+        "promptreel.json": json.dumps(config, indent=2) + "\n",
+    }
 
 
 def _version() -> str:

@@ -38,12 +38,22 @@ class DemoResult:
 
     def summary_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """(shot, record TC, frames, model, cost, media file) per filled shot."""
-        return [(ph.name, ph.timecode, str(ph.frames), str(f.provenance.model),
-                 f"{f.provenance.cost:.2f}", f.media.name) for ph, f in self.report.filled]
+        return [
+            (ph.name, ph.timecode, str(ph.frames), str(f.provenance.model), f"{f.provenance.cost:.2f}", f.media.name)
+            for ph, f in self.report.filled
+        ]
 
 
-def run_demo(folder: Path, *, filler: Filler = engine_filler, model: str | None = "draft", rate: str = "24",
-             size: str = "320x180", on_event=None, shots_csv: str = SHOTS) -> DemoResult:
+def run_demo(
+    folder: Path,
+    *,
+    filler: Filler = engine_filler,
+    model: str | None = "draft",
+    rate: str = "24",
+    size: str = "320x180",
+    on_event=None,
+    shots_csv: str = SHOTS,
+) -> DemoResult:
     """`model` None fills each shot with its own model from the shot list."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,21 @@ from ..core.timeline.filler import FillOptions, engine_filler
 from ..core.timeline.metadata import RESOLVE_NS
 from ..core.timeline.placeholders import DEFAULT_BIT_DEPTH, DEFAULT_SIZE, Placeholder, Scan, find_placeholders
 
-_KNOWN = {"output_dir", "model", "models", "size", "bit_depth", "fit", "fps_mode", "codec", "budget", "partial",
-          "start_timecode", "resolve", "filler"}
+_KNOWN = {
+    "output_dir",
+    "model",
+    "models",
+    "size",
+    "bit_depth",
+    "fit",
+    "fps_mode",
+    "codec",
+    "budget",
+    "partial",
+    "start_timecode",
+    "resolve",
+    "filler",
+}
 
 # The root last scanned and its placeholders by item. Holding the root keeps its id from being reused.
 _scanned: list = [None, {}]
@@ -63,8 +76,10 @@ def link(in_clip: otio.schema.Clip, argument_map: dict | None) -> otio.core.Medi
     args = dict(argument_map or {})
     unknown = set(args) - _KNOWN
     if unknown:
-        raise BadInput(f"Unknown media_linker_argument_map key(s): {', '.join(sorted(unknown))}.",
-                       f"Known keys: {', '.join(sorted(_KNOWN))}.")
+        raise BadInput(
+            f"Unknown media_linker_argument_map key(s): {', '.join(sorted(unknown))}.",
+            f"Known keys: {', '.join(sorted(_KNOWN))}.",
+        )
     root = _root(in_clip)
     if not isinstance(root, otio.schema.Stack):
         return None  # a bare clip or track read on its own: no timeline to place it in
@@ -74,17 +89,23 @@ def link(in_clip: otio.schema.Clip, argument_map: dict | None) -> otio.core.Medi
     if resolve is None:
         resolve = any(RESOLVE_NS in t.metadata for t in root)
     options = FillOptions(
-        output_dir=Path(args.get("output_dir") or output_dir()), model=args.get("model"),
+        output_dir=Path(args.get("output_dir") or output_dir()),
+        model=args.get("model"),
         models=_models(args.get("models")),
-        fps_mode=args.get("fps_mode", "auto"), fit=args.get("fit", "fill"), codec=args.get("codec", "prores-hq"),
-        budget=args.get("budget"), partial=bool(args.get("partial", False)),
-        start_timecode=args.get("start_timecode"))
+        fps_mode=args.get("fps_mode", "auto"),
+        fit=args.get("fit", "fill"),
+        codec=args.get("codec", "prores-hq"),
+        budget=args.get("budget"),
+        partial=bool(args.get("partial", False)),
+        start_timecode=args.get("start_timecode"),
+    )
     ph = _placeholder(in_clip, root, options, size, bit_depth)
     if ph is None:
         return None
     filler = args.get("filler") or engine_filler
-    report = last_report[0] = fill_placeholders(root, Scan([ph], []), filler, options, size=size,
-                                                bit_depth=bit_depth, resolve=resolve)
+    report = last_report[0] = fill_placeholders(
+        root, Scan([ph], []), filler, options, size=size, bit_depth=bit_depth, resolve=resolve
+    )
     return in_clip.media_reference if report.filled else None
 
 

@@ -17,10 +17,10 @@ def split_target(text: str) -> tuple[Path, str]:
     cuts = [i for i, ch in enumerate(text) if ch == ":"]
     for i in reversed(cuts):
         if Path(text[:i]).is_file():
-            return Path(text[:i]), text[i + 1:]
+            return Path(text[:i]), text[i + 1 :]
     if not cuts:
         raise BadInput(f"'{text}' names no placeholder.", "Write it as TIMELINE:NAME, e.g. cut.otio:Kite.")
-    raise BadInput(f"{text[:cuts[0]]} does not exist.", "Check the path in TIMELINE:NAME.")
+    raise BadInput(f"{text[: cuts[0]]} does not exist.", "Check the path in TIMELINE:NAME.")
 
 
 def slot_named(text: str) -> Slot:
@@ -38,6 +38,8 @@ def slot_named(text: str) -> Slot:
         raise BadInput(f"{path.name} has no placeholder named {name!r}.", f"Its placeholders: {names}.")
     if len(named) > 1:
         where = ", ".join(f"{ph.track} {ph.timecode}" for ph in named)
-        raise BadInput(f"{len(named)} placeholders in {path.name} are named {name!r} ({where}).",
-                       "Rename one so the name picks a single placeholder.")
+        raise BadInput(
+            f"{len(named)} placeholders in {path.name} are named {name!r} ({where}).",
+            "Rename one so the name picks a single placeholder.",
+        )
     return named[0].slot(size, bit_depth)

@@ -68,8 +68,10 @@ class ShotRow(BaseModel):
                 text = text[:-1]
             return int(text)
         except (ValueError, ZeroDivisionError):
-            raise BadInput(f"Shot {self.shot}: '{self.duration}' is not a duration.",
-                           "Give frames (48), seconds (2s) or timecode (00:00:02:00).") from None
+            raise BadInput(
+                f"Shot {self.shot}: '{self.duration}' is not a duration.",
+                "Give frames (48), seconds (2s) or timecode (00:00:02:00).",
+            ) from None
 
 
 def parse_shots(text: str, suffix: str) -> list[ShotRow]:
@@ -98,8 +100,10 @@ def parse_shots(text: str, suffix: str) -> list[ShotRow]:
             shot = ShotRow(**{k: v for k, v in row.items() if k != "fields"})
         except ValidationError as e:
             fields = ", ".join(str(err["loc"][0]) for err in e.errors())
-            raise BadInput(f"Shot list row {n} has a missing or bad {fields}.",
-                           "Each row needs shot, duration and prompt; seed is a whole number.") from None
+            raise BadInput(
+                f"Shot list row {n} has a missing or bad {fields}.",
+                "Each row needs shot, duration and prompt; seed is a whole number.",
+            ) from None
         shots.append(_structured(shot, row, n, templates))
     if not shots:
         raise BadInput("The shot list has no shots.", "Add rows with shot, duration and prompt.")
@@ -121,8 +125,9 @@ def _structured(shot: ShotRow, row: dict, n: int, templates: TemplateCache) -> S
         try:
             template = templates.get(shot.template)
         except UserError as e:
-            raise type(e)(f"{where}: {e.problem}",
-                          f"{e.fix} Import a team's with `promptreel templates import FILE`.") from None
+            raise type(e)(
+                f"{where}: {e.problem}", f"{e.fix} Import a team's with `promptreel templates import FILE`."
+            ) from None
         wanted |= set(template.placeholders)
     # Columns that are neither shot fields nor the template's are notes for people: left out.
     try:
@@ -132,11 +137,15 @@ def _structured(shot: ShotRow, row: dict, n: int, templates: TemplateCache) -> S
     if shot.template and not shot.prompt:
         missing = [p for p in template.placeholders if not spec.fields.get(p, "").strip()]
         if missing:
-            raise BadInput(f"{where}: template '{shot.template}' needs a value for: {', '.join(missing)}.",
-                           f"Add a column for each ({', '.join(missing)}) and fill it in this row.")
+            raise BadInput(
+                f"{where}: template '{shot.template}' needs a value for: {', '.join(missing)}.",
+                f"Add a column for each ({', '.join(missing)}) and fill it in this row.",
+            )
     if not (shot.prompt or spec.structured):
-        raise BadInput(f"{where} has no prompt.",
-                       "Give a prompt, a template (with its values), or shot fields (subject, action, …).")
+        raise BadInput(
+            f"{where} has no prompt.",
+            "Give a prompt, a template (with its values), or shot fields (subject, action, …).",
+        )
     return shot.model_copy(update={"fields": spec.fields})
 
 
@@ -150,21 +159,31 @@ def _markdown_rows(text: str) -> list[dict]:
     return [dict(zip(header, row)) for row in cells[1:]]
 
 
-def build_board(shots: list[ShotRow], rate: Fraction, start_timecode: str = "01:00:00:00", name: str = "storyboard",
-                size: Size | None = None, bit_depth: int | None = None) -> otio.schema.Timeline:
+def build_board(
+    shots: list[ShotRow],
+    rate: Fraction,
+    start_timecode: str = "01:00:00:00",
+    name: str = "storyboard",
+    size: Size | None = None,
+    bit_depth: int | None = None,
+) -> otio.schema.Timeline:
     """One video track of placeholder clips (SolidColor generators) carrying each shot's prompt."""
     track = otio.schema.Track(name="Video 1", kind=otio.schema.TrackKind.Video)
     for shot in shots:
         frames = shot.frames(rate)
         if frames <= 0:
             raise BadInput(f"Shot {shot.shot} has zero length.", "Give it a duration of at least one frame.")
-        ref = otio.schema.GeneratorReference(generator_kind="SolidColor", parameters={"color": "black"},
-                                             available_range=time_range(0, frames, rate))
+        ref = otio.schema.GeneratorReference(
+            generator_kind="SolidColor", parameters={"color": "black"}, available_range=time_range(0, frames, rate)
+        )
         meta = {k: v for k, v in shot.model_dump().items() if v not in (None, {}) and k != "duration"}
-        clip = otio.schema.Clip(name=shot.shot, media_reference=ref, source_range=time_range(0, frames, rate),
-                                metadata={NS: meta})
+        clip = otio.schema.Clip(
+            name=shot.shot, media_reference=ref, source_range=time_range(0, frames, rate), metadata={NS: meta}
+        )
         track.append(clip)
-    timeline = otio.schema.Timeline(name=name, global_start_time=rational(timecode_to_frame(start_timecode, rate), rate))
+    timeline = otio.schema.Timeline(
+        name=name, global_start_time=rational(timecode_to_frame(start_timecode, rate), rate)
+    )
     timeline.tracks.append(track)
     info: dict[str, str | int] = {"rate": rate_str(rate)}
     if size is not None:
@@ -175,7 +194,9 @@ def build_board(shots: list[ShotRow], rate: Fraction, start_timecode: str = "01:
     return timeline
 
 
-def read_shot_list(filepath, rate="24", start_timecode="01:00:00:00", size=None, bit_depth=None) -> otio.schema.Timeline:
+def read_shot_list(
+    filepath, rate="24", start_timecode="01:00:00:00", size=None, bit_depth=None
+) -> otio.schema.Timeline:
     path = Path(filepath)
     try:
         text = path.read_text("utf-8-sig")
@@ -187,7 +208,9 @@ def read_shot_list(filepath, rate="24", start_timecode="01:00:00:00", size=None,
     try:
         timecode_to_frame(start_timecode, rate)
     except ValueError:
-        raise BadInput(f"'{start_timecode}' is not a timecode at {rate_str(rate)} fps.",
-                       "Give HH:MM:SS:FF (HH:MM:SS;FF for drop-frame 29.97/59.94).") from None
+        raise BadInput(
+            f"'{start_timecode}' is not a timecode at {rate_str(rate)} fps.",
+            "Give HH:MM:SS:FF (HH:MM:SS;FF for drop-frame 29.97/59.94).",
+        ) from None
     size = Size.parse(size) if isinstance(size, str) else size
     return build_board(parse_shots(text, path.suffix), rate, start_timecode, path.stem, size, bit_depth)

@@ -20,10 +20,21 @@ from ..core.frames import rate_label
 from ..core.nesting import MAX_JSON_DEPTH, json_depth
 from ..core.timeline.metadata import is_resolve_shaped
 
-ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".otiod": "otiod", ".xml": "fcp_xml",
-            ".fcpxml": "fcpx_xml", ".edl": "cmx_3600", ".aaf": "AAF"}
-PACKAGES = {"fcp_xml": "otio-fcp-adapter", "fcpx_xml": "otio-fcpx-xml-adapter", "cmx_3600": "otio-cmx3600-adapter",
-            "AAF": "otio-aaf-adapter"}
+ADAPTERS = {
+    ".otio": "otio_json",
+    ".otioz": "otioz",
+    ".otiod": "otiod",
+    ".xml": "fcp_xml",
+    ".fcpxml": "fcpx_xml",
+    ".edl": "cmx_3600",
+    ".aaf": "AAF",
+}
+PACKAGES = {
+    "fcp_xml": "otio-fcp-adapter",
+    "fcpx_xml": "otio-fcpx-xml-adapter",
+    "cmx_3600": "otio-cmx3600-adapter",
+    "AAF": "otio-aaf-adapter",
+}
 OTIO_NATIVE = {"otio_json", "otioz", "otiod"}
 
 
@@ -45,12 +56,16 @@ class Document:
 def adapter_for(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in ADAPTERS:
-        raise BadInput(f"{path.name}: unknown timeline format '{suffix or 'no suffix'}'.",
-                       f"Give one of: {', '.join(sorted(ADAPTERS))}.")
+        raise BadInput(
+            f"{path.name}: unknown timeline format '{suffix or 'no suffix'}'.",
+            f"Give one of: {', '.join(sorted(ADAPTERS))}.",
+        )
     name = ADAPTERS[suffix]
     if name not in otio.adapters.available_adapter_names():
-        raise BadInput(f"Reading {suffix} files needs the {PACKAGES[name]} package, which is not installed.",
-                       "Install it with: pip install 'promptreel[otio-adapters]'.")
+        raise BadInput(
+            f"Reading {suffix} files needs the {PACKAGES[name]} package, which is not installed.",
+            "Install it with: pip install 'promptreel[otio-adapters]'.",
+        )
     return name
 
 
@@ -65,9 +80,12 @@ def read_timeline(path: Path, rate: Fraction | None = None, ignore_timecode_mism
     if adapter == "cmx_3600":
         args = {"rate": float(rate or 24), "ignore_timecode_mismatch": ignore_timecode_mismatch}
     try:
-        root = otio.adapters.read_from_file(str(path), adapter_name=adapter,
-                                            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia,
-                                            **args)
+        root = otio.adapters.read_from_file(
+            str(path),
+            adapter_name=adapter,
+            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia,
+            **args,
+        )
     except Exception as e:  # adapters raise anything from ValueError to AttributeError on bad input
         raise _read_error(path, adapter, e, rate or Fraction(24)) from None
     return Document(path, adapter, root, _timeline_in(path, root), args)
@@ -95,9 +113,11 @@ def check_nesting(path: Path, adapter: str) -> None:
 
 
 def _too_deep(path: Path, depth: str) -> BadInput:
-    return BadInput(f"{path.name} nests {depth} deep, past the {MAX_JSON_DEPTH} that any real timeline stays well "
-                    "within; reading it would crash OpenTimelineIO.",
-                    "Check that this is the timeline you exported, and export it again.")
+    return BadInput(
+        f"{path.name} nests {depth} deep, past the {MAX_JSON_DEPTH} that any real timeline stays well "
+        "within; reading it would crash OpenTimelineIO.",
+        "Check that this is the timeline you exported, and export it again.",
+    )
 
 
 def _read_error(path: Path, adapter: str, e: Exception, rate: Fraction) -> BadInput:
@@ -105,18 +125,26 @@ def _read_error(path: Path, adapter: str, e: Exception, rate: Fraction) -> BadIn
         return _too_deep(path, "too many levels")
     text = f"{e.__class__.__name__}: {e}".strip()
     if adapter == "cmx_3600" and "don't match" in text:
-        return BadInput(f"{path.name}: source and record durations disagree ({e}). This is usual for drop-frame EDLs "
-                        "written with ':' separators, or an EDL read at the wrong rate.",
-                        "Give the right --rate (e.g. 30000/1001), or pass --ignore-timecode-mismatch "
-                        "(OTIO's ignore_timecode_mismatch) to trust the record times.")
+        return BadInput(
+            f"{path.name}: source and record durations disagree ({e}). This is usual for drop-frame EDLs "
+            "written with ':' separators, or an EDL read at the wrong rate.",
+            "Give the right --rate (e.g. 30000/1001), or pass --ignore-timecode-mismatch "
+            "(OTIO's ignore_timecode_mismatch) to trust the record times.",
+        )
     if adapter == "cmx_3600" and "Frame rate mismatch" in text:
-        return BadInput(f"{path.name}: a timecode has more frames than {rate_label(rate)} fps allows ({e}).",
-                        "Give the EDL's rate with --rate (e.g. 25, 30, 30000/1001).")
+        return BadInput(
+            f"{path.name}: a timecode has more frames than {rate_label(rate)} fps allows ({e}).",
+            "Give the EDL's rate with --rate (e.g. 25, 30, 30000/1001).",
+        )
     if "unsupported schema version" in text.lower():
-        return BadInput(f"{path.name} was written by a newer OpenTimelineIO than {otio.__version__} ({e}).",
-                        "Upgrade opentimelineio, or export the timeline for an older OTIO version.")
-    return BadInput(f"{path.name} is not a readable {adapter} timeline ({text[:300]}).",
-                    "Check that the file is complete and of the format its suffix says.")
+        return BadInput(
+            f"{path.name} was written by a newer OpenTimelineIO than {otio.__version__} ({e}).",
+            "Upgrade opentimelineio, or export the timeline for an older OTIO version.",
+        )
+    return BadInput(
+        f"{path.name} is not a readable {adapter} timeline ({text[:300]}).",
+        "Check that the file is complete and of the format its suffix says.",
+    )
 
 
 def _timeline_in(path: Path, root) -> otio.schema.Timeline:
@@ -126,8 +154,7 @@ def _timeline_in(path: Path, root) -> otio.schema.Timeline:
         timelines = [t for t in root.find_children(descended_from_type=otio.schema.Timeline, shallow_search=True)]
         if len(timelines) == 1:
             return timelines[0]
-        raise BadInput(f"{path.name} holds {len(timelines)} timelines.",
-                       "Export the one timeline to fill on its own.")
+        raise BadInput(f"{path.name} holds {len(timelines)} timelines.", "Export the one timeline to fill on its own.")
     raise BadInput(f"{path.name} holds a {root.schema_name()}, not a timeline.", "Give a timeline file.")
 
 
@@ -157,8 +184,10 @@ def write_timeline(doc: Document, out: Path) -> tuple[Path, str | None]:
             raise
         fallback = _unused(out.with_suffix(".otio"))
         written = _write(doc.root, fallback, "otio_json", {})
-        return written, (f"The {adapter} adapter cannot write this timeline ({e.__class__.__name__}: {e}); "
-                         f"wrote {fallback.name} (OTIO) instead.")
+        return written, (
+            f"The {adapter} adapter cannot write this timeline ({e.__class__.__name__}: {e}); "
+            f"wrote {fallback.name} (OTIO) instead."
+        )
 
 
 def _unused(path: Path) -> Path:

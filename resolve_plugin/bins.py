@@ -29,18 +29,27 @@ def bin_path(template: str, model: str) -> list[str]:
     try:
         text = template.format(model=model)
     except (KeyError, IndexError, ValueError):
-        raise BadInput(f"The bin name '{template}' has a placeholder other than {{model}}.",
-                       "Use plain text and {model}, e.g. 'promptreel/{model}'.") from None
+        raise BadInput(
+            f"The bin name '{template}' has a placeholder other than {{model}}.",
+            "Use plain text and {model}, e.g. 'promptreel/{model}'.",
+        ) from None
     parts = [_CONTROL.sub("", p).strip()[:80] for p in text.split("/")]
     parts = [p for p in parts if p]
     if not parts:
-        raise BadInput(f"The bin name '{template}' is empty once cleaned.",
-                       "Give a bin name such as 'promptreel/{model}'.")
+        raise BadInput(
+            f"The bin name '{template}' is empty once cleaned.", "Give a bin name such as 'promptreel/{model}'."
+        )
     return parts
 
 
-def import_tagged(gw: Gateway, made: MadeClip, template: str = DEFAULT_BIN, role: str = "take",
-                  name: str | None = None, extra: dict[str, str] | None = None) -> Clip:
+def import_tagged(
+    gw: Gateway,
+    made: MadeClip,
+    template: str = DEFAULT_BIN,
+    role: str = "take",
+    name: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Clip:
     """Import one made clip into its bin and tag it (and name it, given `name`); every tag is read back."""
     (clip,) = import_many(gw, [ToImport(made, role, name, extra)], template)
     if isinstance(clip, UserError):
@@ -64,9 +73,16 @@ def import_many(gw: Gateway, clips: list[ToImport], template: str = DEFAULT_BIN)
     for c in clips:
         metadata, third = provenance(c.made, c.role)
         third.update({k: redact(v) for k, v in (c.extra or {}).items()})  # no key reaches Resolve's metadata
-        specs.append(ClipImport(path=str(c.made.path), bin=bin_path(template, c.made.provenance.model),
-                                metadata=metadata, third_party=third, color=clip_color(c.made.provenance.model),
-                                name=_CONTROL.sub("", c.name).strip()[:120] if c.name else None))
+        specs.append(
+            ClipImport(
+                path=str(c.made.path),
+                bin=bin_path(template, c.made.provenance.model),
+                metadata=metadata,
+                third_party=third,
+                color=clip_color(c.made.provenance.model),
+                name=_CONTROL.sub("", c.name).strip()[:120] if c.name else None,
+            )
+        )
     out: list[Clip | UserError] = []
     for c, got in zip(clips, gw.import_clips(specs) if specs else [], strict=True):
         if isinstance(got, str):
@@ -74,8 +90,12 @@ def import_many(gw: Gateway, clips: list[ToImport], template: str = DEFAULT_BIN)
             continue
         failed = [f for f in got.failed if f != "name"]
         if failed:
-            out.append(ResolveRefused(f"Resolve did not keep {', '.join(failed)} on clip '{got.name}'.",
-                                      "Check that the clip is not locked, then generate again."))
+            out.append(
+                ResolveRefused(
+                    f"Resolve did not keep {', '.join(failed)} on clip '{got.name}'.",
+                    "Check that the clip is not locked, then generate again.",
+                )
+            )
             continue
         if "name" in got.failed:
             log.warning("Resolve did not keep the name %r on clip %s", c.name, got.id)
@@ -97,9 +117,17 @@ def take_name(shot: str, slot: Slot, variants: int) -> str:
     return f"{shot} — {slot.model}" + (f" #{slot.variant + 1}" if variants > 1 else "")
 
 
-def generate_takes(gw: Gateway, make_clip: ClipMaker, slot: Slot, models: list[str], variants: int = 1,
-                   template: str = DEFAULT_BIN, shot: str = "", journal: Journal | None = None,
-                   per_model: dict[str, dict] | None = None) -> Generated:
+def generate_takes(
+    gw: Gateway,
+    make_clip: ClipMaker,
+    slot: Slot,
+    models: list[str],
+    variants: int = 1,
+    template: str = DEFAULT_BIN,
+    shot: str = "",
+    journal: Journal | None = None,
+    per_model: dict[str, dict] | None = None,
+) -> Generated:
     """`slot` on each of `models` (an A/B when there are two or more), `variants` times each, made as one
     batch and imported side by side, each into its model's bin as the take `shot — model`; recorded in
     the journal's takes table as one group (kind "ab" or "variants"). A take that fails is reported

@@ -36,8 +36,10 @@ def _plugin_step(plugins_dir: Path | None, step) -> None:
         for action in step(root):
             click.echo(str(action))
     except PermissionError:
-        click.echo(f"Workflow Integration plugin: {root} needs admin rights. Run this command again with sudo "
-                   "(Windows: as administrator), or give a folder with --plugins-dir.")
+        click.echo(
+            f"Workflow Integration plugin: {root} needs admin rights. Run this command again with sudo "
+            "(Windows: as administrator), or give a folder with --plugins-dir."
+        )
 
 
 PLUGINS_HELP = "Resolve Studio's Workflow Integration Plugins folder, if not the usual one."
@@ -56,8 +58,10 @@ def install(all_users: bool, scripts_dir: Path | None, plugins_dir: Path | None)
     for action in do_install(_folder(scripts_dir, all_users)):
         click.echo(str(action))
     _plugin_step(plugins_dir, plugin_install)
-    click.echo("In Resolve: Workspace > Scripts > promptreel (the menu re-scans when opened); in Resolve Studio, "
-               "after a restart, also Workspace > Workflow Integrations > promptreel.")
+    click.echo(
+        "In Resolve: Workspace > Scripts > promptreel (the menu re-scans when opened); in Resolve Studio, "
+        "after a restart, also Workspace > Workflow Integrations > promptreel."
+    )
 
 
 @resolve.command()
@@ -114,22 +118,32 @@ def edits() -> None:
 
     records = all_records()
     if not records:
-        click.echo("No fills recorded yet: a fill from the panel or `promptreel resolve fill` is listed here, "
-                   "with its id for `promptreel resolve revert`.")
+        click.echo(
+            "No fills recorded yet: a fill from the panel or `promptreel resolve fill` is listed here, "
+            "with its id for `promptreel resolve revert`."
+        )
     for r in records:
         state = f"reverted {r.reverted}" if r.reverted else "in place"
-        click.echo(f"{r.id}  {r.kind:7}  {r.timeline_name} V{r.placeholder_track}@{r.placeholder_start} "
-                   f"'{r.placeholder_name}'  {state}")
+        click.echo(
+            f"{r.id}  {r.kind:7}  {r.timeline_name} V{r.placeholder_track}@{r.placeholder_start} "
+            f"'{r.placeholder_name}'  {state}"
+        )
 
 
 @resolve.command("fill")
 @click.option("--item", "item_ids", multiple=True, metavar="ID", help="Fill only this placeholder (repeatable).")
 @click.option("--model", default=None, help="Model for every placeholder (default: the panel's settings).")
-@click.option("--frames-from-neighbours", is_flag=True,
-              help="Give models that take them the last frame of the shot before and the first of the shot after, "
-                   "read from their media.")
-@click.option("--multi-shot", is_flag=True,
-              help="Placeholders back to back on one track become one multi-shot take (Kling 3.0), a shot each.")
+@click.option(
+    "--frames-from-neighbours",
+    is_flag=True,
+    help="Give models that take them the last frame of the shot before and the first of the shot after, "
+    "read from their media.",
+)
+@click.option(
+    "--multi-shot",
+    is_flag=True,
+    help="Placeholders back to back on one track become one multi-shot take (Kling 3.0), a shot each.",
+)
 def fill_placeholders(item_ids, model, frames_from_neighbours: bool, multi_shot: bool) -> None:
     """Fill the placeholders of the open timeline frame-exact, each on the first free track above it (a draft's
     media replaced in place). `resolve revert ID` undoes one."""
@@ -142,12 +156,21 @@ def fill_placeholders(item_ids, model, frames_from_neighbours: bool, multi_shot:
 
     chosen = panel_settings.load()
     gw = connect()
-    report = do_fill(gw, clip_maker(gw), item_ids=list(item_ids) or None, bit_depth=chosen.bit_depth,
-                     bin_template=chosen.bin, model=model or chosen.model,
-                     stills_dir=settings.output_dir() / "stills" if frames_from_neighbours else None, multi_shot=multi_shot)
+    report = do_fill(
+        gw,
+        clip_maker(gw),
+        item_ids=list(item_ids) or None,
+        bit_depth=chosen.bit_depth,
+        bin_template=chosen.bin,
+        model=model or chosen.model,
+        stills_dir=settings.output_dir() / "stills" if frames_from_neighbours else None,
+        multi_shot=multi_shot,
+    )
     for record in report.edits:
-        click.echo(f"Filled '{record.placeholder_name}' on V{record.placeholder_track} at frame "
-                   f"{record.placeholder_start} (edit {record.id}).")
+        click.echo(
+            f"Filled '{record.placeholder_name}' on V{record.placeholder_track} at frame "
+            f"{record.placeholder_start} (edit {record.id})."
+        )
     if len(report.edits) > 1:
         click.echo(f"Undo the whole fill: promptreel resolve revert {' '.join(r.id for r in report.edits)}")
     for what, why in report.failed:
@@ -158,8 +181,12 @@ def fill_placeholders(item_ids, model, frames_from_neighbours: bool, multi_shot:
 @click.option("--clip", "clip_name", default=None, help="The clip to extend, by its name on the timeline.")
 @click.option("--item", "item_id", default=None, help="The timeline item's id (as `resolve edits` and the panel show).")
 @click.option("--tail", type=int, default=None, help="Frames to add after the clip's last frame.")
-@click.option("--head", type=int, default=None,
-              help="Frames to add before the clip's first frame (a model that takes a last frame on its own).")
+@click.option(
+    "--head",
+    type=int,
+    default=None,
+    help="Frames to add before the clip's first frame (a model that takes a last frame on its own).",
+)
 @click.option("--model", required=True, help="A model that takes a first frame (--head: a last frame on its own).")
 @click.option("--prompt", default=None, help="What happens in the new frames.")
 def extend(clip_name, item_id, tail: int | None, head: int | None, model: str, prompt) -> None:
@@ -180,25 +207,41 @@ def extend(clip_name, item_id, tail: int | None, head: int | None, model: str, p
     edge: Literal["tail", "head"] = "tail" if tail is not None else "head"
     frames = tail if tail is not None else head
     assert frames is not None  # one of --tail and --head, checked above
-    record = do_extend(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), frames, model=model,
-                       prompt=prompt, edge=edge)
+    record = do_extend(
+        gw,
+        clip_maker(gw),
+        item_id or find_item(gw.timeline(), clip_name),
+        frames,
+        model=model,
+        prompt=prompt,
+        edge=edge,
+    )
     placed = record.placed
     assert placed is not None  # an extension's record is a placement
-    click.echo(f"Extended '{record.placeholder_name}' by {frames} frames at its {edge} on V{placed.track} "
-               f"at frame {placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` "
-               "removes it).")
+    click.echo(
+        f"Extended '{record.placeholder_name}' by {frames} frames at its {edge} on V{placed.track} "
+        f"at frame {placed.start} (edit {record.id}; `promptreel resolve revert {record.id}` "
+        "removes it)."
+    )
     click.echo("note: the extension is picture only; the clip's audio is left as it is.", err=True)
 
 
 @resolve.command("edit")
 @click.option("--clip", "clip_name", default=None, help="The clip to edit, by its name on the timeline.")
 @click.option("--item", "item_id", default=None, help="The timeline item's id.")
-@click.option("--instruction", required=True, help="What to change, e.g. \"make it dusk, keep the camera move\".")
+@click.option("--instruction", required=True, help='What to change, e.g. "make it dusk, keep the camera move".')
 @click.option("--model", required=True, help="A model that edits video (remix in `promptreel models`).")
 @click.option("--handles", type=int, default=0, show_default=True, help="Frames of media sent each side of the clip.")
-@click.option("--split", "split", is_flag=False, flag_value="", default=None, metavar="[AT,AT]",
-              help="Edit a range longer than the model takes in consecutive pieces: alone, equal pieces; with "
-                   "AT,AT (frames into the clip, or record timecodes), cut only there.")
+@click.option(
+    "--split",
+    "split",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[AT,AT]",
+    help="Edit a range longer than the model takes in consecutive pieces: alone, equal pieces; with "
+    "AT,AT (frames into the clip, or record timecodes), cut only there.",
+)
 def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int, split: str | None) -> None:
     """Change a clip of the open timeline with a prompt, keeping its timing: the result becomes a take in its
     Take Selector (the original still showing). `resolve revert` removes the take."""
@@ -210,12 +253,21 @@ def edit_clip(clip_name, item_id, instruction: str, model: str, handles: int, sp
     from .worker import clip_maker
 
     if (clip_name is None) == (item_id is None):
-        raise BadInput("Give one of --clip NAME or --item ID.", "E.g. --clip A003_C012 --instruction \"dusk\".")
+        raise BadInput("Give one of --clip NAME or --item ID.", 'E.g. --clip A003_C012 --instruction "dusk".')
     gw = connect()
-    record = do_edit(gw, clip_maker(gw), item_id or find_item(gw.timeline(), clip_name), instruction, model=model,
-                     handles=handles, split=split)
-    click.echo(f"Edited '{record.placeholder_name}': a take in its Take Selector, the original still showing "
-               f"(edit {record.id}; `promptreel resolve revert {record.id}` removes it).")
+    record = do_edit(
+        gw,
+        clip_maker(gw),
+        item_id or find_item(gw.timeline(), clip_name),
+        instruction,
+        model=model,
+        handles=handles,
+        split=split,
+    )
+    click.echo(
+        f"Edited '{record.placeholder_name}': a take in its Take Selector, the original still showing "
+        f"(edit {record.id}; `promptreel resolve revert {record.id}` removes it)."
+    )
 
 
 @resolve.command()
@@ -249,5 +301,7 @@ def doctor(as_json: bool) -> None:
     click.echo(json.dumps(report_json(checks, decision), indent=2) if as_json else report_text(checks))
     failed = essential_failures(checks)
     if failed:  # the CLI prints this on stderr and exits 1 (a click Exit's code would be lost)
-        raise EssentialProblem(f"{len(failed)} essential check(s) failed: {', '.join(c.name for c in failed)}.",
-                               "Apply the fixes printed above, then run `promptreel doctor` again.")
+        raise EssentialProblem(
+            f"{len(failed)} essential check(s) failed: {', '.join(c.name for c in failed)}.",
+            "Apply the fixes printed above, then run `promptreel doctor` again.",
+        )

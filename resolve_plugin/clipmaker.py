@@ -27,8 +27,8 @@ ClipMaker = Callable[[Slot], MadeClip]
 
 
 def make_many(make_clip: ClipMaker, slots: Sequence[Slot], workers: int = 4) -> list[MadeClip]:
-    """A clip (or the reason for none, in the editor's words) per slot, in slot order. One slot's failure does not stop the
-    others; a refusal of the whole batch (over budget, a model that cannot make a slot) raises before
+    """A clip (or the reason for none, in the editor's words) per slot, in slot order. One slot's failure does not
+    stop the others; a refusal of the whole batch (over budget, a model that cannot make a slot) raises before
     anything is spent. Slots that ask for the identical generation (a draft cut twice, two placeholders
     with one prompt and length) are made once and share the clip: one job, paid once. A slot's name is
     its label, not part of what is generated."""
@@ -62,6 +62,7 @@ def make_each(make_clip: ClipMaker, slots: Sequence[Slot], workers: int) -> list
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(slots)))) as pool:
         return list(pool.map(one, slots))
 
+
 NS = RESOLVE_KEY_PREFIX  # third-party metadata keys: promptreel.model, ...
 
 
@@ -75,14 +76,26 @@ def provenance(made: MadeClip, role: str = "take") -> tuple[dict[str, str], dict
     no key ever reaches Resolve's metadata."""
     p, prompt = made.provenance, made.slot.prompt
     seed = "" if p.seed is None else str(p.seed)
-    comments = " · ".join(x for x in (p.model, p.route, f"seed {seed}" if seed else "",
-                                      f"${p.cost:.2f}", f"job {p.job_id}") if x)
-    metadata = {"Description": prompt, "Comments": comments,
-                "Keywords": "AI generated" if p.ai_generated else "Draft slate, not AI generated"}
-    third = {f"{NS}role": role, f"{NS}prompt": prompt, f"{NS}model": p.model, f"{NS}route": p.route,
-             f"{NS}seed": seed, f"{NS}cost_usd": f"{p.cost:.4f}", f"{NS}job_id": p.job_id,
-             f"{NS}ai_generated": "1" if p.ai_generated else "0", f"{NS}prompt_sha256": p.prompt_sha256 or "",
-             f"{NS}original_sha256": p.original_sha256 or ""}
+    comments = " · ".join(
+        x for x in (p.model, p.route, f"seed {seed}" if seed else "", f"${p.cost:.2f}", f"job {p.job_id}") if x
+    )
+    metadata = {
+        "Description": prompt,
+        "Comments": comments,
+        "Keywords": "AI generated" if p.ai_generated else "Draft slate, not AI generated",
+    }
+    third = {
+        f"{NS}role": role,
+        f"{NS}prompt": prompt,
+        f"{NS}model": p.model,
+        f"{NS}route": p.route,
+        f"{NS}seed": seed,
+        f"{NS}cost_usd": f"{p.cost:.4f}",
+        f"{NS}job_id": p.job_id,
+        f"{NS}ai_generated": "1" if p.ai_generated else "0",
+        f"{NS}prompt_sha256": p.prompt_sha256 or "",
+        f"{NS}original_sha256": p.original_sha256 or "",
+    }
     if p.cast:
         third[f"{NS}cast"] = ",".join(p.cast)
     return ({k: redact(v) for k, v in metadata.items()}, {k: redact(v) for k, v in third.items()})

@@ -38,7 +38,8 @@ class CostEstimate(BaseModel):
             raise BudgetExceeded(
                 f"{what} would cost an estimated ${self.total_usd:.2f}, over the panel's budget of "
                 f"${self.budget_usd:.2f}. Nothing was started.",
-                "Raise the budget in the panel's settings, choose a cheaper model, or do fewer at once.")
+                "Raise the budget in the panel's settings, choose a cheaper model, or do fewer at once.",
+            )
 
 
 def price_slot(slot: Slot, model: str, catalog: Catalog | None = None) -> tuple[float, str | None]:
@@ -52,8 +53,9 @@ def price_slot(slot: Slot, model: str, catalog: Catalog | None = None) -> tuple[
     return float(planned.generated_seconds) * spec.price_per_second(planned.request.size), None
 
 
-def estimate(slots: list[tuple[str, Slot]], model: str, budget: float | None,
-             catalog: Catalog | None = None, times: int = 1) -> CostEstimate:
+def estimate(
+    slots: list[tuple[str, Slot]], model: str, budget: float | None, catalog: Catalog | None = None, times: int = 1
+) -> CostEstimate:
     """Price `(label, slot)` pairs on `model`, each `times` over (variants). A slot asking for the identical
     generation as an earlier one is one job with it (make_many): listed, at no further cost."""
     lines = []
@@ -64,6 +66,7 @@ def estimate(slots: list[tuple[str, Slot]], model: str, budget: float | None,
         if key in first and error is None:
             label, cost = f"{label} (the same job as {first[key]})", 0.0
         first.setdefault(key, label)
-        lines.append(CostLine(label=label, frames=slot.frames, model=model, cost_usd=round(cost * times, 4),
-                              error=error))
+        lines.append(
+            CostLine(label=label, frames=slot.frames, model=model, cost_usd=round(cost * times, 4), error=error)
+        )
     return CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=budget)

@@ -39,8 +39,9 @@ def running_bridge() -> BridgeClient | None:
         return None
 
 
-def resolve_checks(external=None, bridge: BridgeClient | None = None, scripts_folder: Path | None = None
-                   ) -> tuple[list[Check], Decision]:
+def resolve_checks(
+    external=None, bridge: BridgeClient | None = None, scripts_folder: Path | None = None
+) -> tuple[list[Check], Decision]:
     """Checks and the mode decision. `external` is a `resolve` object from external scripting (or None);
     both it and `bridge` are looked up when not given."""
     from promptreel.install.scripts import installed, scripts_dir, system_name
@@ -50,15 +51,25 @@ def resolve_checks(external=None, bridge: BridgeClient | None = None, scripts_fo
     checks = []
     folder = scripts_folder or scripts_dir(system_name())
     has_entry = installed(folder)
-    checks.append(Check("Scripts entry", has_entry,
-                        f"installed in {folder}" if has_entry else
-                        f"not in {folder}: run `promptreel resolve install`"))
+    checks.append(
+        Check(
+            "Scripts entry",
+            has_entry,
+            f"installed in {folder}" if has_entry else f"not in {folder}: run `promptreel resolve install`",
+        )
+    )
     if sys.platform == "darwin":
         py = Path("/usr/local/bin/python3")
-        checks.append(Check("Python for Resolve", py.exists(),
-                            "Resolve finds /usr/local/bin/python3" if py.exists() else
-                            "Resolve lists .py scripts only if it finds Python 3 at /usr/local/bin/python3 or "
-                            "PYTHON3HOME (Homebrew, pyenv and conda Pythons are not found)"))
+        checks.append(
+            Check(
+                "Python for Resolve",
+                py.exists(),
+                "Resolve finds /usr/local/bin/python3"
+                if py.exists()
+                else "Resolve lists .py scripts only if it finds Python 3 at /usr/local/bin/python3 or "
+                "PYTHON3HOME (Homebrew, pyenv and conda Pythons are not found)",
+            )
+        )
     bridge = bridge if bridge is not None else running_bridge()
     product = version = None
     if bridge is not None:

@@ -39,14 +39,23 @@ from .fill import conform_target
 from .gateway import Gateway
 
 
-def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, model: str | None = None,
-         handles: int = 0, bin_template: str = DEFAULT_BIN, bit_depth: int | None = None,
-         folder: Path | None = None, split: str | None = None) -> EditRecord:
+def edit(
+    gw: Gateway,
+    make_clip: ClipMaker,
+    item_id: str,
+    instruction: str,
+    model: str | None = None,
+    handles: int = 0,
+    bin_template: str = DEFAULT_BIN,
+    bit_depth: int | None = None,
+    folder: Path | None = None,
+    split: str | None = None,
+) -> EditRecord:
     """Edit timeline item `item_id` with `instruction`; the result becomes a take of it. Refused before any spend.
     `split`: None (refuse a range longer than the model edits), "" (equal pieces) or "AT,AT" (cuts allowed
     there: frames into the clip or record timecodes)."""
     if not instruction.strip():
-        raise BadInput("The instruction is empty.", "Say what to change, e.g. \"make it dusk\".")
+        raise BadInput("The instruction is empty.", 'Say what to change, e.g. "make it dusk".')
     project, target = conform_target(gw, bit_depth)
     state = gw.timeline()
     item = clip_with_media(state, item_id)
@@ -66,32 +75,62 @@ def edit(gw: Gateway, make_clip: ClipMaker, item_id: str, instruction: str, mode
     for i, (offset, n) in enumerate(pieces):
         h, t = (head if i == 0 else 0), (tail if i == len(pieces) - 1 else 0)
         source = cut_range(media, start + offset - h, h + n + t, target.rate, sources)
-        slots.append(target.slot(h + n + t, instruction, model=spec.id, remix_of=str(source),
-                                 name=f"{item.name} edit" + (f" {i + 1}/{len(pieces)}" if len(pieces) > 1 else "")))
+        slots.append(
+            target.slot(
+                h + n + t,
+                instruction,
+                model=spec.id,
+                remix_of=str(source),
+                name=f"{item.name} edit" + (f" {i + 1}/{len(pieces)}" if len(pieces) > 1 else ""),
+            )
+        )
     made = _made(make_clip, slots, item.name, settings.output_dir() / "edits")  # a file the bridge may import
     slot = slots[0].model_copy(update={"frames": head + frames + tail, "name": f"{item.name} edit"})
     take = import_tagged(gw, made, bin_template, name=f"{item.name} — {spec.id} edit")
     if take.frames != str(slot.frames):
-        raise PlacementFailed(f"The edit of '{item.name}' has {take.frames} frames, not {slot.frames}.",
-                              "It was imported into the bin but not added as a take; make it again.")
+        raise PlacementFailed(
+            f"The edit of '{item.name}' has {take.frames} frames, not {slot.frames}.",
+            "It was imported into the bin but not added as a take; make it again.",
+        )
     added = gw.add_takes(item.id, [(take.id, head, head + frames)], frames)
     if not added.available:
-        raise PlacementFailed(f"This Resolve has no Take Selector, so the edit of '{item.name}' is only in the bin "
-                              f"as '{take.name}'.", "Cut it over the clip by hand (its handles are "
-                              f"{head} and {tail} frames).")
+        raise PlacementFailed(
+            f"This Resolve has no Take Selector, so the edit of '{item.name}' is only in the bin as '{take.name}'.",
+            f"Cut it over the clip by hand (its handles are {head} and {tail} frames).",
+        )
     (result,) = added.takes
     if not result.ok:
-        raise PlacementFailed(f"Resolve did not take the edit of '{item.name}' as a take: {result.reason}.",
-                              f"It is in the bin as '{take.name}'; cut it over the clip by hand.")
-    record_cut_take(item.name, replace(made, slot=slot).placed_at(edit_of=item.name, instruction=instruction,
-                                                                  handles=[head, tail], pieces=len(pieces),
-                                                                  resolve_clip=take.id), "edit")
-    record = EditRecord(kind="edit", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.provenance.job_id, placeholder_id=added.shown.id or item.id,
-                        placeholder_name=item.name,
-                        placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=frames)
-    record.placed = Placed(item_id=added.shown.id or item.id, clip_id=item.clip_id, track=item.track,
-                           start=item.start, duration=frames, takes=[take.id])
+        raise PlacementFailed(
+            f"Resolve did not take the edit of '{item.name}' as a take: {result.reason}.",
+            f"It is in the bin as '{take.name}'; cut it over the clip by hand.",
+        )
+    record_cut_take(
+        item.name,
+        replace(made, slot=slot).placed_at(
+            edit_of=item.name, instruction=instruction, handles=[head, tail], pieces=len(pieces), resolve_clip=take.id
+        ),
+        "edit",
+    )
+    record = EditRecord(
+        kind="edit",
+        project_id=project.id,
+        timeline_id=state.id,
+        timeline_name=state.name,
+        job_id=made.provenance.job_id,
+        placeholder_id=added.shown.id or item.id,
+        placeholder_name=item.name,
+        placeholder_track=item.track,
+        placeholder_start=item.start,
+        placeholder_duration=frames,
+    )
+    record.placed = Placed(
+        item_id=added.shown.id or item.id,
+        clip_id=item.clip_id,
+        track=item.track,
+        start=item.start,
+        duration=frames,
+        takes=[take.id],
+    )
     edits.add(record)
     return record
 
@@ -104,9 +143,13 @@ def _made(make_clip: ClipMaker, slots: list, name: str, folder: Path) -> MadeCli
     folder.mkdir(parents=True, exist_ok=True)
     failed = next((m for m in made if not m.ok), None)
     if failed is not None:
-        raise PlacementFailed(f"The edit of '{name}' was not made: {failed.error}",
-                              "Nothing was placed; fix the cause and edit again (finished pieces are reused).")
-    joined = join_pieces([m.path for m in made],
-                         folder / f"edit-{'-'.join(m.provenance.job_id for m in made)[:120]}.mov")
-    return replace(made[0], path=joined, provenance=replace(made[0].provenance,
-                                                            cost=sum(m.provenance.cost for m in made)))
+        raise PlacementFailed(
+            f"The edit of '{name}' was not made: {failed.error}",
+            "Nothing was placed; fix the cause and edit again (finished pieces are reused).",
+        )
+    joined = join_pieces(
+        [m.path for m in made], folder / f"edit-{'-'.join(m.provenance.job_id for m in made)[:120]}.mov"
+    )
+    return replace(
+        made[0], path=joined, provenance=replace(made[0].provenance, cost=sum(m.provenance.cost for m in made))
+    )

@@ -42,26 +42,46 @@ def decide(product: str | None, version=None, external: bool = False, bridge: bo
     studio = product is not None and "Studio" in product
     ver = _version(version)
     if bridge:
-        return Decision(mode="connected", route="bridge",
-                        reason=f"The promptreel bridge is running inside {product or 'Resolve'} (Workspace > Scripts).")
+        return Decision(
+            mode="connected",
+            route="bridge",
+            reason=f"The promptreel bridge is running inside {product or 'Resolve'} (Workspace > Scripts).",
+        )
     if external:
-        return Decision(mode="connected", route="external",
-                        reason=f"{product or 'Resolve Studio'} answers external scripting.")
+        return Decision(
+            mode="connected", route="external", reason=f"{product or 'Resolve Studio'} answers external scripting."
+        )
     if product is None:
-        return Decision(mode="file", reason=(
-            "Resolve did not answer. Studio: set Preferences > System > General > External scripting to Local, "
-            "or run Workspace > Scripts > promptreel. Free up to 21.0: run Workspace > Scripts > promptreel. "
-            "Free 21.1 or later runs no Python scripts: use file mode (File > Export > Timeline as OTIO, "
-            "fill it in `promptreel resolve panel`, File > Import > Timeline)."))
+        return Decision(
+            mode="file",
+            reason=(
+                "Resolve did not answer. Studio: set Preferences > System > General > External scripting to Local, "
+                "or run Workspace > Scripts > promptreel. Free up to 21.0: run Workspace > Scripts > promptreel. "
+                "Free 21.1 or later runs no Python scripts: use file mode (File > Export > Timeline as OTIO, "
+                "fill it in `promptreel resolve panel`, File > Import > Timeline)."
+            ),
+        )
     if studio:
-        return Decision(mode="file", reason=(
-            f"{product} did not answer external scripting and no bridge is running: set External scripting "
-            "to Local, or run Workspace > Scripts > promptreel."))
+        return Decision(
+            mode="file",
+            reason=(
+                f"{product} did not answer external scripting and no bridge is running: set External scripting "
+                "to Local, or run Workspace > Scripts > promptreel."
+            ),
+        )
     if ver and ver >= FREE_SCRIPTS_REMOVED:
-        return Decision(mode="file", reason=(
-            f"The free edition {'.'.join(map(str, ver))} runs no Python scripts (since 21.1): file mode. "
-            "Export the timeline as OTIO, fill it in `promptreel resolve panel`, import it back; "
-            "or use Resolve Studio."))
-    return Decision(mode="file", reason=(
-        f"{product} {'.'.join(map(str, ver))} (free) reaches promptreel only through the Scripts menu: "
-        "run Workspace > Scripts > promptreel in Resolve.".replace("  ", " ")))
+        return Decision(
+            mode="file",
+            reason=(
+                f"The free edition {'.'.join(map(str, ver))} runs no Python scripts (since 21.1): file mode. "
+                "Export the timeline as OTIO, fill it in `promptreel resolve panel`, import it back; "
+                "or use Resolve Studio."
+            ),
+        )
+    return Decision(
+        mode="file",
+        reason=(
+            f"{product} {'.'.join(map(str, ver))} (free) reaches promptreel only through the Scripts menu: "
+            "run Workspace > Scripts > promptreel in Resolve.".replace("  ", " ")
+        ),
+    )

@@ -64,8 +64,9 @@ class ShotTakes(BaseModel):
 
 
 class EditRecord(BaseModel):
-    id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
-                    + secrets.token_hex(4))
+    id: str = Field(
+        default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(4)
+    )
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     kind: Literal["foreign", "draft", "promote", "extend", "edit"]  # promote: a take's media replaced by the final;
     # extend: frames placed after a clip; edit: a take added to a clip's Take Selector (`placeholder_*` name the
@@ -89,9 +90,15 @@ class EditRecord(BaseModel):
 KIND = "resolve-{}"  # target_kind of a fill
 REVERT = "resolve-revert"
 # The fields that say what was there before the fill; everything else is what the fill made.
-BEFORE: dict[str, Any] = {"placeholder_id": True, "placeholder_name": True, "placeholder_track": True, "placeholder_start": True,
-                          "placeholder_duration": True, "uses": True,
-                          "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"}}
+BEFORE: dict[str, Any] = {
+    "placeholder_id": True,
+    "placeholder_name": True,
+    "placeholder_track": True,
+    "placeholder_start": True,
+    "placeholder_duration": True,
+    "uses": True,
+    "replaced": {"clip_id", "old_path", "old_metadata", "old_third_party"},
+}
 _migrate_lock = threading.Lock()
 
 

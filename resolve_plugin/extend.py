@@ -35,12 +35,16 @@ def clip_with_media(state: TimelineState, item_id: str) -> Item:
         raise BadInput(f"No item {item_id} on timeline '{state.name}'.", "Select the clip to extend and try again.")
     where = f"'{item.name}' on V{item.track}"
     if item.kind != "clip":
-        raise UnsupportedRequest(f"{where} is a {item.kind}: it has no frames to continue.",
-                                 "Extend a clip that plays media; fill a generator as a placeholder instead.")
+        raise UnsupportedRequest(
+            f"{where} is a {item.kind}: it has no frames to continue.",
+            "Extend a clip that plays media; fill a generator as a placeholder instead.",
+        )
     clip = state.clips.get(item.clip_id)
     if clip is None or not clip.path or not Path(clip.path).is_file():
-        raise BadInput(f"{where}: its media is offline{f' ({clip.path})' if clip and clip.path else ''}.",
-                       "Relink the clip to its media in the media pool, then extend it.")
+        raise BadInput(
+            f"{where}: its media is offline{f' ({clip.path})' if clip and clip.path else ''}.",
+            "Relink the clip to its media in the media pool, then extend it.",
+        )
     return item
 
 
@@ -48,9 +52,12 @@ def find_item(state: TimelineState, name: str) -> str:
     """The id of the one clip on the timeline named `name`."""
     found = [it for t in state.tracks for it in t.items if it.name == name and it.kind == "clip"]
     if len(found) != 1:
-        raise BadInput(f"{len(found) or 'No'} clip(s) named '{name}' on timeline '{state.name}'"
-                       + (": " + ", ".join(f"V{it.track}@{it.start}" for it in found[:5]) if found else "") + ".",
-                       "Give a name that is unique on the timeline, or the item's id with --item.")
+        raise BadInput(
+            f"{len(found) or 'No'} clip(s) named '{name}' on timeline '{state.name}'"
+            + (": " + ", ".join(f"V{it.track}@{it.start}" for it in found[:5]) if found else "")
+            + ".",
+            "Give a name that is unique on the timeline, or the item's id with --item.",
+        )
     return found[0].id
 
 
@@ -61,9 +68,18 @@ def _track_for(state: TimelineState, item: Item, start: int, end: int) -> int | 
     return free_track(state, item.track, start, end)
 
 
-def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: str | None = None,
-           prompt: str | None = None, stills_dir: Path | None = None, bin_template: str = DEFAULT_BIN,
-           bit_depth: int | None = None, edge: Edge = "tail") -> EditRecord:
+def extend(
+    gw: Gateway,
+    make_clip: ClipMaker,
+    item_id: str,
+    frames: int,
+    model: str | None = None,
+    prompt: str | None = None,
+    stills_dir: Path | None = None,
+    bin_template: str = DEFAULT_BIN,
+    bit_depth: int | None = None,
+    edge: Edge = "tail",
+) -> EditRecord:
     """Extend timeline item `item_id` by `frames` at its tail (or head). Refused before any spend (offline
     media, a generator, a model without first frames (a last frame alone, for a head), more than it can make,
     a head before the timeline's start); placed, read back and recorded."""
@@ -82,20 +98,31 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     try:
         still = gw.export_still(item.start if head else item.end - 1, folder / f"{item.id}-{which}.png")
     except ResolveRefused as e:
-        raise PlacementFailed(f"Resolve would not export the {which} frame of '{item.name}': {e.problem}",
-                              "Open the Edit page with the timeline showing, then extend again.") from None
+        raise PlacementFailed(
+            f"Resolve would not export the {which} frame of '{item.name}': {e.problem}",
+            "Open the Edit page with the timeline showing, then extend again.",
+        ) from None
     name = f"{item.name} {'-' if head else '+'}{frames}"
     if head:  # N frames, the take's last (the clip's first, again) left out at conform
-        slot = target.slot(frames, prompt or f"The moments before the shot {item.name}.", name=name,
-                           last_frame=still, model=spec.id, drop_last=SKIPPED)
+        slot = target.slot(
+            frames,
+            prompt or f"The moments before the shot {item.name}.",
+            name=name,
+            last_frame=still,
+            model=spec.id,
+            drop_last=SKIPPED,
+        )
     else:
-        slot = target.slot(frames + SKIPPED, prompt or f"The shot {item.name} continues.", name=name,
-                           first_frame=still, model=spec.id)
+        slot = target.slot(
+            frames + SKIPPED, prompt or f"The shot {item.name} continues.", name=name, first_frame=still, model=spec.id
+        )
     made = make_clip(slot)
     clip = import_tagged(gw, made, bin_template, name=name)
     if clip.frames != str(slot.frames):
-        raise PlacementFailed(f"The extension of '{item.name}' has {clip.frames} frames, not {slot.frames}.",
-                              "It was imported into the bin but not placed; make it again.")
+        raise PlacementFailed(
+            f"The extension of '{item.name}' has {clip.frames} frames, not {slot.frames}.",
+            "It was imported into the bin but not placed; make it again.",
+        )
     start = item.start - frames if head else item.end
     end = start + frames
     first = 0 if head else SKIPPED
@@ -107,8 +134,15 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
     on_track = state.track(track)
     assert on_track is not None  # the item's own track, or the one just added
     # Quirk 2: source frames [first, first + frames), endFrame exclusive; quirk 20: recordFrame absolute.
-    placed = gw.place(clip.id, first, first + frames, track, start, timeline_id=state.id,
-                      hint=sum(it.end <= start for it in on_track.items))
+    placed = gw.place(
+        clip.id,
+        first,
+        first + frames,
+        track,
+        start,
+        timeline_id=state.id,
+        hint=sum(it.end <= start for it in on_track.items),
+    )
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == frames]
     if len(ok) != 1 or landed != {ok[0].id}:
@@ -116,15 +150,30 @@ def extend(gw: Gateway, make_clip: ClipMaker, item_id: str, frames: int, model: 
         raise PlacementFailed(
             f"The extension of '{item.name}' did not land as placed (V{track} at {start} for {frames} frames)"
             + (", and Resolve would not remove it." if left else "; it has been removed."),
-            f"Delete the clip '{clip.name}' on the timeline by hand." if left else
-            "Check for clips edited onto that range meanwhile, then extend again.")
+            f"Delete the clip '{clip.name}' on the timeline by hand."
+            if left
+            else "Check for clips edited onto that range meanwhile, then extend again.",
+        )
     # A take of the clip (`promptreel takes`), with the clip it extends and at which edge.
-    record_cut_take(item.name, made.placed_at(extends=item.name, extension_edge=edge, extension_frames=frames,
-                                              resolve_clip=clip.id), "extend")
-    record = EditRecord(kind="extend", project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                        job_id=made.provenance.job_id, placeholder_id=item.id, placeholder_name=item.name,
-                        placeholder_track=item.track, placeholder_start=item.start, placeholder_duration=item.duration)
-    record.placed = Placed(item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=frames,
-                           added_track=added)
+    record_cut_take(
+        item.name,
+        made.placed_at(extends=item.name, extension_edge=edge, extension_frames=frames, resolve_clip=clip.id),
+        "extend",
+    )
+    record = EditRecord(
+        kind="extend",
+        project_id=project.id,
+        timeline_id=state.id,
+        timeline_name=state.name,
+        job_id=made.provenance.job_id,
+        placeholder_id=item.id,
+        placeholder_name=item.name,
+        placeholder_track=item.track,
+        placeholder_start=item.start,
+        placeholder_duration=item.duration,
+    )
+    record.placed = Placed(
+        item_id=ok[0].id, clip_id=clip.id, track=track, start=start, duration=frames, added_track=added
+    )
     edits.add(record)
     return record

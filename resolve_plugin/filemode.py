@@ -71,10 +71,12 @@ def _now() -> str:
 
 
 def import_steps(folder: Path) -> list[str]:
-    return [f"In Resolve: File > Export > Timeline..., choose OpenTimelineIO (.otio) and save it in {folder}.",
-            "The export appears here at once: check its placeholders and cost, then press Fill.",
-            "In Resolve: File > Import > Timeline..., choose the file promptreel names "
-            "(it comes in as a new timeline; your original is untouched)."]
+    return [
+        f"In Resolve: File > Export > Timeline..., choose OpenTimelineIO (.otio) and save it in {folder}.",
+        "The export appears here at once: check its placeholders and cost, then press Fill.",
+        "In Resolve: File > Import > Timeline..., choose the file promptreel names "
+        "(it comes in as a new timeline; your original is untouched).",
+    ]
 
 
 def output_for(export: Path) -> Path:
@@ -160,14 +162,21 @@ class ExportWatcher:
             return [self._row(name, sig, seen, signatures) for name, sig, seen in listed]
 
     def _row(self, name: str, sig: tuple[int, int], seen: _Seen, signatures: dict) -> Export:
-        outputs = [n for n, s in signatures.items()
-                   if n in self._seen and self._seen[n].source == name and s[0] >= sig[0]]
-        return Export(name=name, modified=datetime.fromtimestamp(sig[0] / 1e9, timezone.utc).isoformat(
-                          timespec="seconds"),
-                      new=self._baseline.get(name) != sig, ready=seen.ready, problem=seen.problem,
-                      timeline=seen.timeline, placeholders=seen.placeholders, resolve_shaped=seen.resolve_shaped,
-                      fills=seen.fills,
-                      filled_as=max(outputs, key=lambda n: signatures[n][0]) if outputs else None)
+        outputs = [
+            n for n, s in signatures.items() if n in self._seen and self._seen[n].source == name and s[0] >= sig[0]
+        ]
+        return Export(
+            name=name,
+            modified=datetime.fromtimestamp(sig[0] / 1e9, timezone.utc).isoformat(timespec="seconds"),
+            new=self._baseline.get(name) != sig,
+            ready=seen.ready,
+            problem=seen.problem,
+            timeline=seen.timeline,
+            placeholders=seen.placeholders,
+            resolve_shaped=seen.resolve_shaped,
+            fills=seen.fills,
+            filled_as=max(outputs, key=lambda n: signatures[n][0]) if outputs else None,
+        )
 
     def offer(self, exports: list[Export]) -> Export | None:
         """The timeline to offer now: the newest new export that is ready, has placeholders and is not filled."""
@@ -188,25 +197,36 @@ def check_nesting(path: Path) -> None:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise BadInput(f"{path.name} cannot be read ({e.strerror}).",
-                       "Export the timeline from Resolve again.") from None
+        raise BadInput(
+            f"{path.name} cannot be read ({e.strerror}).", "Export the timeline from Resolve again."
+        ) from None
     if json_depth(data) > MAX_JSON_DEPTH:
-        raise BadInput(f"{path.name} nests more than {MAX_JSON_DEPTH} levels deep: no timeline does, and OTIO's reader "
-                       "cannot read it safely.", "Export the timeline from Resolve again, or remove that file.")
+        raise BadInput(
+            f"{path.name} nests more than {MAX_JSON_DEPTH} levels deep: no timeline does, and OTIO's reader "
+            "cannot read it safely.",
+            "Export the timeline from Resolve again, or remove that file.",
+        )
 
 
 def probe(path: Path) -> str | None:
     """Read `path` with OTIO in a child process: None if that did not crash (it may still have failed: the
     real read says why), else the problem. OTIO's reader is C++; a crash takes down only the child."""
     try:
-        done = subprocess.run([sys.executable, "-c", PROBE_SCRIPT, str(path)], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=PROBE_SECONDS)
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE_SCRIPT, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=PROBE_SECONDS,
+        )
     except subprocess.TimeoutExpired:
         return f"{path.name} took longer than {PROBE_SECONDS:g} s to read; it was set aside."
     if done.returncode in (0, 1):  # read, or an exception (a half-written file, a bad schema)
         return None
-    return (f"{path.name} crashes OTIO's reader (exit status {done.returncode}); it was set aside. "
-            "Export the timeline from Resolve again, or remove that file.")
+    return (
+        f"{path.name} crashes OTIO's reader (exit status {done.returncode}); it was set aside. "
+        "Export the timeline from Resolve again, or remove that file."
+    )
 
 
 def read_export(path: Path) -> Timeline:
@@ -215,11 +235,15 @@ def read_export(path: Path) -> Timeline:
     try:
         root = read_otio(path)
     except Exception as e:  # a half-written file fails in the JSON parser or in OTIO's schema reader
-        raise BadInput(f"{path.name} is not a readable OTIO timeline ({e.__class__.__name__}: {str(e)[:200]}).",
-                       "Wait for Resolve to finish the export, or export the timeline again.") from None
+        raise BadInput(
+            f"{path.name} is not a readable OTIO timeline ({e.__class__.__name__}: {str(e)[:200]}).",
+            "Wait for Resolve to finish the export, or export the timeline again.",
+        ) from None
     if not is_timeline(root):
-        raise BadInput(f"{path.name} holds a {schema_name(root)}, not a timeline.",
-                       "In Resolve, export one timeline with File > Export > Timeline.")
+        raise BadInput(
+            f"{path.name} holds a {schema_name(root)}, not a timeline.",
+            "In Resolve, export one timeline with File > Export > Timeline.",
+        )
     return root
 
 
@@ -228,15 +252,19 @@ def write_export(timeline: Timeline, out: Path) -> Path:
     return write_otio(timeline, out)
 
 
-def scan(timeline: Timeline, s: PanelSettings | None = None,
-         catalog: Catalog | None = None, multi_shot: bool = False) -> list[Estimate]:
+def scan(
+    timeline: Timeline, s: PanelSettings | None = None, catalog: Catalog | None = None, multi_shot: bool = False
+) -> list[Estimate]:
     """The timeline's placeholders, each priced on its model (the panel's, else its own); nothing is changed.
     With `multi_shot`, runs back to back on one track are priced as one take (resolve_plugin/multishot.py)."""
     if s is None:
         return scan_timeline(timeline, catalog=catalog)[0]
-    return multishot.refuse_in_estimates(scan_timeline(
-        timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10, catalog=catalog, multi_shot=multi_shot)[0],
-        catalog)
+    return multishot.refuse_in_estimates(
+        scan_timeline(
+            timeline, model=s.model, size=s.size, bit_depth=s.bit_depth or 10, catalog=catalog, multi_shot=multi_shot
+        )[0],
+        catalog,
+    )
 
 
 def _look(path: Path, sig: tuple[int, int]) -> _Seen:
@@ -258,14 +286,25 @@ def _look(path: Path, sig: tuple[int, int]) -> _Seen:
         return _Seen(signature=sig, ready=False, problem=str(e))
     except Exception as e:  # a bug in the scan: this file only, not the list
         log.warning("scanning %s failed: %s", path, e.__class__.__name__)
-        return _Seen(signature=sig, ready=False,
-                     problem=f"{path.name} cannot be scanned for placeholders ({e.__class__.__name__}).")
-    return _Seen(signature=sig, ready=True, ours=mark is not None, source=str(mark.get("from", "")) if mark else "",
-                 timeline=tl.name or path.stem, placeholders=len(found), resolve_shaped=is_resolve_shaped(tl),
-                 fills=fills_in(tl))
+        return _Seen(
+            signature=sig,
+            ready=False,
+            problem=f"{path.name} cannot be scanned for placeholders ({e.__class__.__name__}).",
+        )
+    return _Seen(
+        signature=sig,
+        ready=True,
+        ours=mark is not None,
+        source=str(mark.get("from", "")) if mark else "",
+        timeline=tl.name or path.stem,
+        placeholders=len(found),
+        resolve_shaped=is_resolve_shaped(tl),
+        fills=fills_in(tl),
+    )
 
 
 # -- estimate and fill ------------------------------------------------------------------------------
+
 
 def conform_fit(s: PanelSettings) -> str:
     return "fit" if s.fit == "project" else s.fit  # Resolve's default: scale entire image to fit
@@ -282,39 +321,52 @@ class Prepared:
     multi_shot: bool = False
 
 
-def prepare(export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True,
-            multi_shot: bool = False) -> Prepared:
+def prepare(
+    export: Path, s: PanelSettings, catalog: Catalog | None = None, check: bool = True, multi_shot: bool = False
+) -> Prepared:
     """Read and price an export. With `check`, refuse it here (no placeholders, a slot its model cannot
     make, over the budget), before any money is spent."""
     tl = read_export(export)
-    lines = [CostLine(label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.slot.prompt[:40]}'",
-                      frames=e.slot.frames, model=e.slot.model or s.model, cost_usd=round(e.cost, 4), error=e.error)
-             for e in scan(tl, s, catalog, multi_shot)]
+    lines = [
+        CostLine(
+            label=f"{e.placeholder.track} {e.placeholder.timecode} '{e.slot.prompt[:40]}'",
+            frames=e.slot.frames,
+            model=e.slot.model or s.model,
+            cost_usd=round(e.cost, 4),
+            error=e.error,
+        )
+        for e in scan(tl, s, catalog, multi_shot)
+    ]
     cost = CostEstimate(lines=lines, total_usd=round(sum(x.cost_usd for x in lines), 4), budget_usd=s.budget_usd)
     if check:
         if not lines:
-            raise BadInput(f"{export.name} has no placeholders.",
-                           "In Resolve, mark clips with a marker whose note starts 'gen:' (or name them "
-                           "'GEN: ...'), then export the timeline again.")
+            raise BadInput(
+                f"{export.name} has no placeholders.",
+                "In Resolve, mark clips with a marker whose note starts 'gen:' (or name them "
+                "'GEN: ...'), then export the timeline again.",
+            )
         refused = [x for x in lines if x.error]
         if refused:
             raise UnsupportedRequest(
                 f"{len(refused)} placeholder(s) cannot be made on {s.model}: {refused[0].label}: {refused[0].error}",
-                "Choose another model in the panel's settings, or change those placeholders.")
+                "Choose another model in the panel's settings, or change those placeholders.",
+            )
         cost.refuse_if_over("This fill")
     return Prepared(export, tl, len(lines), cost, multi_shot)
 
 
-def estimate_export(path: Path, s: PanelSettings, catalog: Catalog | None = None,
-                    multi_shot: bool = False) -> CostEstimate:
+def estimate_export(
+    path: Path, s: PanelSettings, catalog: Catalog | None = None, multi_shot: bool = False
+) -> CostEstimate:
     return prepare(path, s, catalog, check=False, multi_shot=multi_shot).cost
 
 
 class FileRun(BaseModel):
     """One file-mode fill, as the job list shows it. Kept in `<home>/file-runs/`."""
 
-    id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-")
-                    + secrets.token_hex(3))
+    id: str = Field(
+        default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(3)
+    )
     created: str = Field(default_factory=_now)
     export: str
     action: Literal["fill", "extend", "edit", "revert"] = "fill"
@@ -355,12 +407,21 @@ def all_runs() -> list[FileRun]:
     folder = runs_dir()
     if not folder.is_dir():
         return []
-    return sorted((FileRun.model_validate_json(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")),
-                  key=lambda r: r.created)
+    return sorted(
+        (FileRun.model_validate_json(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")),
+        key=lambda r: r.created,
+    )
 
 
-def fill_export(export: Path, s: PanelSettings, filler=None, run: FileRun | None = None,
-                catalog: Catalog | None = None, prepared: Prepared | None = None, on_event=None) -> FileRun:
+def fill_export(
+    export: Path,
+    s: PanelSettings,
+    filler=None,
+    run: FileRun | None = None,
+    catalog: Catalog | None = None,
+    prepared: Prepared | None = None,
+    on_event=None,
+) -> FileRun:
     """Fill an exported timeline and write `<name> promptreel.otio` beside it (atomically). Returns the
     finished run. A run that fails writes no timeline and records why (the error is re-raised).
     `on_event` receives the engine's job events (the panel's live job list)."""
@@ -388,8 +449,16 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
 
     # Resolve-shaped whatever the file looks like: it came from Resolve's export and goes back in.
     options = replace(run_options(export, s, run, on_event), multi_shot=prepared.multi_shot)
-    report = fill_tracks(tl.tracks, filler or engine_filler, options, size=s.size, bit_depth=s.bit_depth or 10,
-                         global_start=tl.global_start_time, resolve=True, catalog=catalog)
+    report = fill_tracks(
+        tl.tracks,
+        filler or engine_filler,
+        options,
+        size=s.size,
+        bit_depth=s.bit_depth or 10,
+        global_start=tl.global_start_time,
+        resolve=True,
+        catalog=catalog,
+    )
     write_beside(tl, export, run)
     run.filled = len(report.filled)
     run.failed = [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed]
@@ -398,13 +467,22 @@ def _fill(prepared: Prepared, s: PanelSettings, filler, run: FileRun, catalog: C
 
 def run_options(export: Path, s: PanelSettings, run: FileRun, on_event, model: str | None = None) -> FillOptions:
     """How a file-mode run makes its media: into `promptreel media/` beside the export, counted on `run`."""
+
     def progress(i, slot, state, total=None):
         if state in ("done", "failed"):
             run.finished += 1
             save_run(run)
 
-    return FillOptions(output_dir=export.parent / MEDIA_FOLDER, model=model or s.model, fit=conform_fit(s),
-                       codec=s.codec, budget=s.budget_usd, progress=progress, on_event=on_event, project=s.project)
+    return FillOptions(
+        output_dir=export.parent / MEDIA_FOLDER,
+        model=model or s.model,
+        fit=conform_fit(s),
+        codec=s.codec,
+        budget=s.budget_usd,
+        progress=progress,
+        on_event=on_event,
+        project=s.project,
+    )
 
 
 def write_beside(tl: Timeline, export: Path, run: FileRun) -> Path:
@@ -414,6 +492,7 @@ def write_beside(tl: Timeline, export: Path, run: FileRun) -> Path:
     tl.metadata[NS] = {"file_mode": {"from": export.name, "run": run.id}}
     written = write_export(tl, out)
     run.output, run.state = written.name, "done"
-    run.next_step = (f"In Resolve: File > Import > Timeline..., choose {written}. "
-                     f"Its clips are in {export.parent / MEDIA_FOLDER}.")
+    run.next_step = (
+        f"In Resolve: File > Import > Timeline..., choose {written}. Its clips are in {export.parent / MEDIA_FOLDER}."
+    )
     return written

@@ -58,28 +58,74 @@ class _Started:
         return self.filler(slots, options)
 
 
-def extend(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track: int, at: str, frames: int,
-           edge: Edge, model: str | None, prompt: str | None, on_event: Any = None,
-           catalog: Catalog | None = None) -> None:
+def extend(
+    export: Path,
+    s: PanelSettings,
+    filler: Filler,
+    run: FileRun,
+    *,
+    track: int,
+    at: str,
+    frames: int,
+    edge: Edge,
+    model: str | None,
+    prompt: str | None,
+    on_event: Any = None,
+    catalog: Catalog | None = None,
+) -> None:
     """Extend the clip on video track `track` at record timecode `at` by `frames` at its `edge`."""
     tl = read_export(export)
     p = pick_clip(tl.tracks, tl.global_start_time, at=at, track=track)
     run.clip = p.clip.name
-    done = extend_clip(tl, p, frames, filler, run_options(export, s, run, on_event, model), size=s.size,
-                       bit_depth=s.bit_depth or 10, prompt=prompt, resolve=True, catalog=catalog, edge=edge)
+    done = extend_clip(
+        tl,
+        p,
+        frames,
+        filler,
+        run_options(export, s, run, on_event, model),
+        size=s.size,
+        bit_depth=s.bit_depth or 10,
+        prompt=prompt,
+        resolve=True,
+        catalog=catalog,
+        edge=edge,
+    )
     write_beside(tl, export, run)
     run.filled, run.cost_usd = 1, round(done.result.provenance.cost, 4)
 
 
-def edit(export: Path, s: PanelSettings, filler: Filler, run: FileRun, *, track: int, at: str, instruction: str,
-         handles: int, split: str | None, model: str | None, on_event: Any = None,
-         catalog: Catalog | None = None) -> None:
+def edit(
+    export: Path,
+    s: PanelSettings,
+    filler: Filler,
+    run: FileRun,
+    *,
+    track: int,
+    at: str,
+    instruction: str,
+    handles: int,
+    split: str | None,
+    model: str | None,
+    on_event: Any = None,
+    catalog: Catalog | None = None,
+) -> None:
     """Edit the clip on video track `track` at record timecode `at` with `instruction`: a take under the cut."""
     tl = read_export(export)
     p = pick_clip(tl.tracks, tl.global_start_time, at=at, track=track)
     run.clip = p.clip.name
-    done = edit_clip(tl, p, instruction, filler, run_options(export, s, run, on_event, model), size=s.size,
-                     bit_depth=s.bit_depth or 10, handles=handles, resolve=True, catalog=catalog, split=split)
+    done = edit_clip(
+        tl,
+        p,
+        instruction,
+        filler,
+        run_options(export, s, run, on_event, model),
+        size=s.size,
+        bit_depth=s.bit_depth or 10,
+        handles=handles,
+        resolve=True,
+        catalog=catalog,
+        split=split,
+    )
     write_beside(tl, export, run)
     run.filled, run.cost_usd = 1, round(done.cost, 4)
 
@@ -88,13 +134,20 @@ def revert(export: Path, run: FileRun) -> None:
     """Take every promptreel fill, extension and edit out of an export (a filled timeline exported again)."""
     tl = read_export(export)
     if not revert_tracks(tl.tracks):
-        raise BadInput(f"{export.name} holds nothing promptreel filled, extended or edited.",
-                       "Export the timeline you imported from promptreel, then revert that.")
+        raise BadInput(
+            f"{export.name} holds nothing promptreel filled, extended or edited.",
+            "Export the timeline you imported from promptreel, then revert that.",
+        )
     write_beside(tl, export, run)
 
 
-def start(run: FileRun, work: Callable[[Filler], None], filler: Filler | None, on_end: Callable[[], None],
-          threads: dict[str, threading.Thread]) -> None:
+def start(
+    run: FileRun,
+    work: Callable[[Filler], None],
+    filler: Filler | None,
+    on_end: Callable[[], None],
+    threads: dict[str, threading.Thread],
+) -> None:
     """Run `work` in the background as `run`; return once it has passed its checks and reached its first job
     (or finished). A refusal (a UserError before any job) is raised here, in the command line's words, and
     leaves no run in the job list, as a refused fill leaves none."""

@@ -68,14 +68,26 @@ def conform_target(gw: Gateway, bit_depth: int | None = None) -> tuple[ProjectIn
     return project, target_from_settings(project.settings, bit_depth)
 
 
-def slot_for(ph: ResolvePlaceholder, target: ConformTarget, first_frame: Path | None = None,
-             last_frame: Path | None = None, model: str | None = None) -> Slot:
+def slot_for(
+    ph: ResolvePlaceholder,
+    target: ConformTarget,
+    first_frame: Path | None = None,
+    last_frame: Path | None = None,
+    model: str | None = None,
+) -> Slot:
     """The placeholder's slot on `model`; a `gen: template=…` prompt is built for that model's family
     (unknown template, missing value: refused naming the placeholder, before anything is spent)."""
     frames = ph.draft_frames if ph.kind == "draft" else ph.item.duration
     spec = prompt_spec(ph)
-    slot = target.slot(frames, spec.describe() if spec else ph.prompt, name=ph.item.name, first_frame=first_frame,
-                       last_frame=last_frame, model=model, spec=spec)
+    slot = target.slot(
+        frames,
+        spec.describe() if spec else ph.prompt,
+        name=ph.item.name,
+        first_frame=first_frame,
+        last_frame=last_frame,
+        model=model,
+        spec=spec,
+    )
     return _worded(ph, slot, [model or "draft"])
 
 
@@ -91,8 +103,9 @@ def _worded(ph: ResolvePlaceholder, slot: Slot, models: list[str]) -> Slot:
     return worded[0]
 
 
-def neighbour_stills(gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, folder: Path,
-                     rate: Fraction | None = None) -> tuple[Path | None, Path | None]:
+def neighbour_stills(
+    gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, folder: Path, rate: Fraction | None = None
+) -> tuple[Path | None, Path | None]:
     """The frames just before and just after the slot, for models that take first/last frames: the shot shown
     there (the topmost enabled clip) read from its media at the source frame it shows (its in point, at the
     media's own rate; `rate` is the timeline's), or exported from Resolve where its media is no file here.
@@ -100,21 +113,28 @@ def neighbour_stills(gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, 
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Path | None] = []
     for frame, name in ((ph.item.start - 1, "before"), (ph.item.end, "after")):
-        shown = [it for t in state.tracks for it in t.items
-                 if it.enabled and it.kind == "clip" and it.start <= frame < it.end and it.id != ph.item.id]
+        shown = [
+            it
+            for t in state.tracks
+            for it in t.items
+            if it.enabled and it.kind == "clip" and it.start <= frame < it.end and it.id != ph.item.id
+        ]
         if not shown:
             out.append(None)
             continue
         try:
-            out.append(_media_still(state, max(shown, key=lambda it: it.track), frame, rate, folder)
-                       or gw.export_still(frame, folder / f"{ph.item.id}-{name}.png"))
+            out.append(
+                _media_still(state, max(shown, key=lambda it: it.track), frame, rate, folder)
+                or gw.export_still(frame, folder / f"{ph.item.id}-{name}.png")
+            )
         except (ResolveRefused, UserError):
             out.append(None)  # a missing neighbour frame is a hint lost, not a failed fill
     return out[0], out[1]
 
 
-def _neighbours(gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, folder: Path, rate: Fraction,
-                model: str | None) -> tuple[Path | None, Path | None]:
+def _neighbours(
+    gw: Gateway, state: TimelineState, ph: ResolvePlaceholder, folder: Path, rate: Fraction, model: str | None
+) -> tuple[Path | None, Path | None]:
     """The neighbour stills `model` takes (both when the ClipMaker chooses the model): a first frame, and a last
     frame only with it (no route takes a last frame alone, as a fill's would be)."""
     inputs = default_catalog().get(model).inputs if model else ["first_frame", "last_frame"]
@@ -147,14 +167,24 @@ def chosen_placeholders(state: TimelineState, item_ids: list[str] | None = None)
     if not found:
         raise NoPlaceholders(
             f"No placeholders on timeline '{state.name}'.",
-            "Mark a clip, generator or title with a marker named 'gen: <prompt>', or name it 'GEN: <prompt>'.")
+            "Mark a clip, generator or title with a marker named 'gen: <prompt>', or name it 'GEN: <prompt>'.",
+        )
     return found
 
 
-def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, bit_depth: int | None = None,
-         bin_template: str = DEFAULT_BIN, workers: int = 4, stills_dir: Path | None = None,
-         model: str | None = None, models: list[str] | None = None, variants: int = 1,
-         multi_shot: bool = False) -> ResolveFillReport:
+def fill(
+    gw: Gateway,
+    make_clip: ClipMaker,
+    item_ids: list[str] | None = None,
+    bit_depth: int | None = None,
+    bin_template: str = DEFAULT_BIN,
+    workers: int = 4,
+    stills_dir: Path | None = None,
+    model: str | None = None,
+    models: list[str] | None = None,
+    variants: int = 1,
+    multi_shot: bool = False,
+) -> ResolveFillReport:
     """Fill the timeline's placeholders (or those with `item_ids`) as one batch: generation runs
     concurrently, placement in record order; each item ends either filled and verified, or as it was.
     With `stills_dir`, the frames before and after each slot go to the model as first/last frames;
@@ -170,14 +200,33 @@ def fill(gw: Gateway, make_clip: ClipMaker, item_ids: list[str] | None = None, b
     for ph in found:
         check_fillable(state, ph)  # refuse before any money is spent
     found = one_per_draft(found)
-    slots = [slot_for(ph, target, *(_neighbours(gw, state, ph, stills_dir, target.rate, model) if stills_dir
-                                    else (None, None)), model=model) for ph in found]
+    slots = [
+        slot_for(
+            ph,
+            target,
+            *(_neighbours(gw, state, ph, stills_dir, target.rate, model) if stills_dir else (None, None)),
+            model=model,
+        )
+        for ph in found
+    ]
     if models is not None or variants > 1:
         if multi_shot:
-            raise BadInput("A multi-shot fill makes one take per group, not A/B takes or variants.",
-                           "Fill with multi-shot and one model, or without multi-shot for takes.")
-        return _fill_with_takes(gw, project, state, found, slots, make_clip, models or ([model] if model else []),
-                                variants, bin_template, workers)
+            raise BadInput(
+                "A multi-shot fill makes one take per group, not A/B takes or variants.",
+                "Fill with multi-shot and one model, or without multi-shot for takes.",
+            )
+        return _fill_with_takes(
+            gw,
+            project,
+            state,
+            found,
+            slots,
+            make_clip,
+            models or ([model] if model else []),
+            variants,
+            bin_template,
+            workers,
+        )
     # One engine batch (shared route limits and budget); identical requests are made once (make_many), but the
     # shots of a multi-shot take go as they are, each its own shot.
     found, slots = multishot.prepare(state, found, slots, multi_shot)  # refuses a group its model cannot take
@@ -230,9 +279,17 @@ def _record_take(ph: ResolvePlaceholder, slot: Slot, made: MadeClip, record: Edi
         record_takes(j, ph.item.name or ph.label, [made.placed_at(resolve_clip=clip_id)], "fill")
 
 
-def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip,
-             bin_template: str = DEFAULT_BIN, name: str | None = None, save: bool = True,
-             clip: Clip | UserError | None = None) -> EditRecord:
+def fill_one(
+    gw: Gateway,
+    project: ProjectInfo,
+    state: TimelineState,
+    ph: ResolvePlaceholder,
+    made: MadeClip,
+    bin_template: str = DEFAULT_BIN,
+    name: str | None = None,
+    save: bool = True,
+    clip: Clip | UserError | None = None,
+) -> EditRecord:
     """Place one made clip; `name` names it in the bin; with `save` False the caller journals the record.
     `state` is the fill's read of the timeline, updated here with what was placed. `clip`: `made` already
     imported and tagged, or why it could not be (a foreign placeholder's fill imports it otherwise)."""
@@ -243,9 +300,18 @@ def fill_one(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Resolv
     return _fill_foreign(gw, project, state, ph, made, bin_template, name, save, clip)
 
 
-def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, found: list[ResolvePlaceholder],
-                     slots: list[Slot], make_clip: ClipMaker, models: list[str], variants: int, bin_template: str,
-                     workers: int) -> ResolveFillReport:
+def _fill_with_takes(
+    gw: Gateway,
+    project: ProjectInfo,
+    state: TimelineState,
+    found: list[ResolvePlaceholder],
+    slots: list[Slot],
+    make_clip: ClipMaker,
+    models: list[str],
+    variants: int,
+    bin_template: str,
+    workers: int,
+) -> ResolveFillReport:
     """Every take of every placeholder made as one batch, then placed placeholder by placeholder."""
     for ph, slot in zip(found, slots, strict=True):
         _worded(ph, slot, models)  # each model's wording checked, naming the placeholder, before spending
@@ -254,14 +320,25 @@ def _fill_with_takes(gw: Gateway, project: ProjectInfo, state: TimelineState, fo
     kind = "ab" if len(models) > 1 else "variants"
     report = ResolveFillReport()
     for ph, group in zip(found, groups, strict=True):
-        report.takes.append(_place_takes(gw, project, state, ph, group, [next(made) for _ in group], bin_template,
-                                         variants, kind, report))
+        report.takes.append(
+            _place_takes(
+                gw, project, state, ph, group, [next(made) for _ in group], bin_template, variants, kind, report
+            )
+        )
     return report
 
 
 def _place_takes(  # noqa: C901 - places, imports and records each take; the steps share one timeline state
-    gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, slots: list[Slot],
-    outcomes: list[MadeClip], bin_template: str, variants: int, kind: str, report: ResolveFillReport,
+    gw: Gateway,
+    project: ProjectInfo,
+    state: TimelineState,
+    ph: ResolvePlaceholder,
+    slots: list[Slot],
+    outcomes: list[MadeClip],
+    bin_template: str,
+    variants: int,
+    kind: str,
+    report: ResolveFillReport,
 ) -> ShotTakes:
     """The first made take filled as any fill; the others into the placed item's take selector (foreign)
     or side by side in the bin (drafts, or where a take selector refuses them). Every take that goes
@@ -274,8 +351,9 @@ def _place_takes(  # noqa: C901 - places, imports and records each take; the ste
     # A draft's first take replaces its media (ReplaceClip): only the others are imported.
     to_import = made_at[1:] if ph.kind == "draft" else made_at
     try:
-        clips: list[Clip | UserError] = import_many(gw, [ToImport(outcomes[i], name=names[i]) for i in to_import],
-                                                    bin_template)
+        clips: list[Clip | UserError] = import_many(
+            gw, [ToImport(outcomes[i], name=names[i]) for i in to_import], bin_template
+        )
     except UserError as e:  # the whole op refused: each take fails with it, and is still recorded below
         clips = [e] * len(to_import)
     imported = dict(zip(to_import, clips, strict=True))
@@ -320,8 +398,10 @@ def _place_takes(  # noqa: C901 - places, imports and records each take; the ste
             except UserError as e:
                 out.note = f"The take selector could not be set up ({e.problem}): the other takes are in the bin."
         elif extra:
-            out.note = ("A draft is replaced in place wherever it is used, which a take selector on one clip cannot "
-                        "follow: the other takes are side by side in the bin as 'shot — model'.")
+            out.note = (
+                "A draft is replaced in place wherever it is used, which a take selector on one clip cannot "
+                "follow: the other takes are side by side in the bin as 'shot — model'."
+            )
     finally:
         for j, (rec, w, name) in enumerate(zip(recorded, where, names, strict=False)):
             if w == "selector":
@@ -341,16 +421,26 @@ def _place_takes(  # noqa: C901 - places, imports and records each take; the ste
     return out
 
 
-def _add_to_selector(gw: Gateway, ph: ResolvePlaceholder, record: EditRecord, extra: list[tuple[int, Clip]],
-                     recorded: list[MadeClip], where: list[str], report: ResolveFillReport, out: ShotTakes) -> None:
+def _add_to_selector(
+    gw: Gateway,
+    ph: ResolvePlaceholder,
+    record: EditRecord,
+    extra: list[tuple[int, Clip]],
+    recorded: list[MadeClip],
+    where: list[str],
+    report: ResolveFillReport,
+    out: ShotTakes,
+) -> None:
     """AddTake each extra clip to the placed item, proven in the bridge op; what does not stand stays in the bin."""
     placed = record.placed
     frames = placed.duration
     added = gw.add_takes(placed.item_id, [(clip.id, 0, frames) for _, clip in extra], frames)
     shown = added.shown
     if not added.available:
-        out.note = ("This Resolve has no take selector for scripts (AddTake): the other takes are side by side "
-                    "in the bin as 'shot — model'.")
+        out.note = (
+            "This Resolve has no take selector for scripts (AddTake): the other takes are side by side "
+            "in the bin as 'shot — model'."
+        )
         return
     for (i, clip), result in zip(extra, added.takes, strict=True):
         if result.ok:
@@ -361,22 +451,39 @@ def _add_to_selector(gw: Gateway, ph: ResolvePlaceholder, record: EditRecord, ex
         if result.reason == "refused":
             out.note = "Resolve refused some takes for the take selector: they are side by side in the bin."
             continue
-        why = (f"'{clip.name}' {result.reason}, so it is not in the take selector"
-               + ("" if result.removed else " (Resolve would not remove it: delete that take by hand)")
-               + "; it is in the bin.")
+        why = (
+            f"'{clip.name}' {result.reason}, so it is not in the take selector"
+            + ("" if result.removed else " (Resolve would not remove it: delete that take by hand)")
+            + "; it is in the bin."
+        )
         report.failed.append((clip.name, why))
         recorded[i] = replace(recorded[i], error=why)
     if (shown.start, shown.duration, shown.clip_id) != (placed.start, frames, placed.clip_id):
         log.error("the filled item shows %s after its takes were added", shown)
-        report.failed.append((ph.label, f"After its takes were added, {ph.label} shows {shown.duration} frames "
-                                        f"at {shown.start}; select the first take in its Take Selector, or revert the fill."))
+        report.failed.append(
+            (
+                ph.label,
+                f"After its takes were added, {ph.label} shows {shown.duration} frames "
+                f"at {shown.start}; select the first take in its Take Selector, or revert the fill.",
+            )
+        )
 
 
-def _record(project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip, kind: str) -> EditRecord:
-    return EditRecord(kind=kind, project_id=project.id, timeline_id=state.id, timeline_name=state.name,
-                      job_id=made.provenance.job_id, placeholder_id=ph.item.id, placeholder_name=ph.item.name,
-                      placeholder_track=ph.item.track, placeholder_start=ph.item.start,
-                      placeholder_duration=ph.item.duration)
+def _record(
+    project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip, kind: str
+) -> EditRecord:
+    return EditRecord(
+        kind=kind,
+        project_id=project.id,
+        timeline_id=state.id,
+        timeline_name=state.name,
+        job_id=made.provenance.job_id,
+        placeholder_id=ph.item.id,
+        placeholder_name=ph.item.name,
+        placeholder_track=ph.item.track,
+        placeholder_start=ph.item.start,
+        placeholder_duration=ph.item.duration,
+    )
 
 
 def free_track(state: TimelineState, above: int, start: int, end: int) -> int | None:
@@ -388,14 +495,24 @@ def free_track(state: TimelineState, above: int, start: int, end: int) -> int | 
     return None
 
 
-def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip,
-                  bin_template: str, name: str | None = None, save: bool = True,
-                  clip: Clip | None = None) -> EditRecord:
+def _fill_foreign(
+    gw: Gateway,
+    project: ProjectInfo,
+    state: TimelineState,
+    ph: ResolvePlaceholder,
+    made: MadeClip,
+    bin_template: str,
+    name: str | None = None,
+    save: bool = True,
+    clip: Clip | None = None,
+) -> EditRecord:
     start, duration = ph.item.start, ph.item.duration
     clip = clip or import_tagged(gw, made, bin_template, name=name)
     if clip.frames != str(duration):
-        raise PlacementFailed(f"The clip for {ph.label} has {clip.frames} frames; the slot has {duration}.",
-                              "It was imported into the bin but not placed; conform it again.")
+        raise PlacementFailed(
+            f"The clip for {ph.label} has {clip.frames} frames; the slot has {duration}.",
+            "It was imported into the bin but not placed; conform it again.",
+        )
     track = free_track(state, ph.item.track, start, start + duration)  # the fill's read, kept current
     added = track is None
     if added:
@@ -405,28 +522,41 @@ def _fill_foreign(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: R
     # Quirk 2: the only way to place a clip; source frames [0, duration), endFrame exclusive; quirk 20:
     # recordFrame absolute. The echoed ids are not proof of anything (quirk 4): the op reads the track
     # back over the slot, starting where the fill's read says the clip lands.
-    placed = gw.place(clip.id, 0, duration, track, start, timeline_id=state.id, disable=[ph.item.id],
-                      hint=sum(1 for it in on_track.items if it.end <= start))
+    placed = gw.place(
+        clip.id,
+        0,
+        duration,
+        track,
+        start,
+        timeline_id=state.id,
+        disable=[ph.item.id],
+        hint=sum(1 for it in on_track.items if it.end <= start),
+    )
     landed = {it.id for it in placed.range if it.clip_id == clip.id} | {i for i in placed.returned if i}
     ok = [it for it in placed.range if it.clip_id == clip.id and it.start == start and it.duration == duration]
     if len(ok) != 1 or landed != {ok[0].id} or not placed.disabled.get(ph.item.id):
         left = undo_placement(gw, sorted(landed), ph.item.id)
-        seen = ", ".join(f"V{track} at {it.start} for {it.duration}" for it in placed.range
-                         if it.clip_id == clip.id) or "nothing"
+        seen = (
+            ", ".join(f"V{track} at {it.start} for {it.duration}" for it in placed.range if it.clip_id == clip.id)
+            or "nothing"
+        )
         if left:
             raise PlacementFailed(
                 f"The fill for {ph.label} did not land as placed (found {seen}), and Resolve would not remove it.",
-                f"Delete the clip '{clip.name}' on the timeline by hand (close any open dialog first).")
+                f"Delete the clip '{clip.name}' on the timeline by hand (close any open dialog first).",
+            )
         raise PlacementFailed(
             f"The fill for {ph.label} did not land as placed: expected V{track} at {start} for {duration} frames, "
             f"found {seen}. It has been removed and the placeholder re-enabled.",
-            "Check for clips edited onto that range meanwhile, then fill again.")
+            "Check for clips edited onto that range meanwhile, then fill again.",
+        )
     item = ok[0].model_copy(update={"name": clip.name, "track": track})
     on_track.items = sorted([*on_track.items, item], key=lambda it: it.start)
     (state.item(ph.item.id) or ph.item).enabled = False
     record = _record(project, state, ph, made, "foreign")
-    record.placed = Placed(item_id=item.id, clip_id=clip.id, track=track, start=start, duration=duration,
-                           added_track=added)
+    record.placed = Placed(
+        item_id=item.id, clip_id=clip.id, track=track, start=start, duration=duration, added_track=added
+    )
     if save:
         edits.add(record)
     return record
@@ -447,8 +577,9 @@ def undo_placement(gw: Gateway, placed_ids: list[str], placeholder_id: str) -> l
     return left
 
 
-def _fill_draft(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip,
-                save: bool = True) -> EditRecord:
+def _fill_draft(
+    gw: Gateway, project: ProjectInfo, state: TimelineState, ph: ResolvePlaceholder, made: MadeClip, save: bool = True
+) -> EditRecord:
     """One record for the draft pool item and every use of it on the timeline: it is replaced once."""
     uses, old = _replace_media(gw, state, ph.clip_id, made, ph.label)
     record = _record(project, state, ph, made, "draft")
@@ -456,31 +587,46 @@ def _fill_draft(gw: Gateway, project: ProjectInfo, state: TimelineState, ph: Res
     return _keep_replaced(record, ph.clip_id, old, made, save)
 
 
-def _replace_media(gw: Gateway, state: TimelineState, clip_id: str, made: MadeClip,
-                   label: str) -> tuple[list[Use], Clip]:
+def _replace_media(
+    gw: Gateway, state: TimelineState, clip_id: str, made: MadeClip, label: str
+) -> tuple[list[Use], Clip]:
     """ReplaceClip the pool item's media with `made`, proven: same frames and rate, every use on the timeline
     (as `state` has them) where it was, each read back by id in the same round trip, the provenance written
     again. Anything else puts the old media back and refuses. Returns the uses and the clip as it was."""
-    uses = [Use(item_id=it.id, track=it.track, start=it.start, duration=it.duration, left_offset=it.left_offset)
-            for t in state.tracks for it in t.items if it.clip_id == clip_id]
+    uses = [
+        Use(item_id=it.id, track=it.track, start=it.start, duration=it.duration, left_offset=it.left_offset)
+        for t in state.tracks
+        for it in t.items
+        if it.clip_id == clip_id
+    ]
     metadata, third = provenance(made, role="take")
     # Quirk 7: ReplaceClip wipes metadata; the op writes it again and reports what did not stick.
     new = gw.replace_clip(clip_id, made.path, metadata=metadata, third_party=third, uses=[u.item_id for u in uses])
     old = new.before
     kept = [(it.id, it.start, it.duration, it.left_offset, it.clip_id) for it in new.uses]
-    if new.frames != old.frames or new.fps != old.fps or new.failed or kept != [
-            (u.item_id, u.start, u.duration, u.left_offset, clip_id) for u in uses]:
+    if (
+        new.frames != old.frames
+        or new.fps != old.fps
+        or new.failed
+        or kept != [(u.item_id, u.start, u.duration, u.left_offset, clip_id) for u in uses]
+    ):
         _restore_draft(gw, clip_id, old.path, old.metadata, old.third_party, new.metadata)
         raise PlacementFailed(
             f"Replacing {label} did not keep its length, rate or uses "
             f"({new.frames} frames at {new.fps} for {old.frames} at {old.fps}). It has been restored.",
-            "Conform the clip to its exact length and rate, then try again.")
+            "Conform the clip to its exact length and rate, then try again.",
+        )
     return uses, old
 
 
 def _keep_replaced(record: EditRecord, clip_id: str, old: Clip, made: MadeClip, save: bool = True) -> EditRecord:
-    record.replaced = Replaced(clip_id=clip_id, old_path=old.path, new_path=str(made.path),
-                               old_metadata=old.metadata, old_third_party=old.third_party)
+    record.replaced = Replaced(
+        clip_id=clip_id,
+        old_path=old.path,
+        new_path=str(made.path),
+        old_metadata=old.metadata,
+        old_third_party=old.third_party,
+    )
     if save:
         edits.add(record)
     return record
@@ -493,25 +639,39 @@ def promote(gw: Gateway, make_clip: ClipMaker, clip_id: str, slot: Slot) -> tupl
     project = gw.project()
     old = gw.clip(clip_id)
     if old.third_party.get(f"{NS}role") not in ("draft", "take"):
-        raise PlacementFailed(f"'{old.name}' is not a promptreel draft or take.",
-                              "Promote a clip promptreel generated (its bin is promptreel/...).")
+        raise PlacementFailed(
+            f"'{old.name}' is not a promptreel draft or take.",
+            "Promote a clip promptreel generated (its bin is promptreel/...).",
+        )
     if old.frames != str(slot.frames):
-        raise PlacementFailed(f"'{old.name}' has {old.frames} frames; the final would have {slot.frames}.",
-                              "Promote the take from the list of takes it belongs to.")
+        raise PlacementFailed(
+            f"'{old.name}' has {old.frames} frames; the final would have {slot.frames}.",
+            "Promote the take from the list of takes it belongs to.",
+        )
     (made,) = make_many(make_clip, [slot])
     if not made.ok:
         raise PlacementFailed(str(made.error), f"'{old.name}' is unchanged; fix the cause and promote again.")
     state = gw.timeline()
     uses, old = _replace_media(gw, state, clip_id, made, f"'{old.name}'")
-    record = EditRecord(kind="promote", project_id=project.id, timeline_id=state.id,
-                        timeline_name=state.name, job_id=made.provenance.job_id, placeholder_id=clip_id,
-                        placeholder_name=old.name, placeholder_track=0, placeholder_start=0,
-                        placeholder_duration=slot.frames, uses=uses)
+    record = EditRecord(
+        kind="promote",
+        project_id=project.id,
+        timeline_id=state.id,
+        timeline_name=state.name,
+        job_id=made.provenance.job_id,
+        placeholder_id=clip_id,
+        placeholder_name=old.name,
+        placeholder_track=0,
+        placeholder_start=0,
+        placeholder_duration=slot.frames,
+        uses=uses,
+    )
     return _keep_replaced(record, clip_id, old, made), made
 
 
-def _restore_draft(gw: Gateway, clip_id: str, path: str, metadata: dict[str, str], third: dict[str, str],
-                   current: dict[str, str]):
+def _restore_draft(
+    gw: Gateway, clip_id: str, path: str, metadata: dict[str, str], third: dict[str, str], current: dict[str, str]
+):
     # Fields the take added are blanked: ReplaceClip does not clear them for us reliably.
     restored_meta = {k: metadata.get(k, "") for k in set(metadata) | set(current)}
     return gw.replace_clip(clip_id, path, metadata=restored_meta, third_party=third)
@@ -540,14 +700,18 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - reworked fo
         state = gw.timeline()
         # A placed clip is on one timeline; replaced media belongs to the project's pool (every timeline).
         if state.id != record.timeline_id:
-            raise NoTimeline(f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
-                             f"Open '{record.timeline_name}' in Resolve and revert again.")
+            raise NoTimeline(
+                f"The fill {edit_id} was made on timeline '{record.timeline_name}', which is not current.",
+                f"Open '{record.timeline_name}' in Resolve and revert again.",
+            )
         placed = record.placed
         if record.kind == "edit":  # the clip stays: only the take the edit added goes
             shown = gw.remove_takes(placed.item_id, placed.takes, keep_clip_id=placed.clip_id)
             if shown.left:
-                raise PlacementFailed(f"Resolve kept the edit's take on '{record.placeholder_name}'.",
-                                      "Close any open dialog in Resolve, unlock the track, and revert again.")
+                raise PlacementFailed(
+                    f"Resolve kept the edit's take on '{record.placeholder_name}'.",
+                    "Close any open dialog in Resolve, unlock the track, and revert again.",
+                )
             return edits.mark_reverted(record)
         present = state.item(placed.item_id)
         item_id = placed.item_id
@@ -561,20 +725,26 @@ def revert(gw: Gateway, edit_id: str) -> EditRecord:  # noqa: C901 - reworked fo
         if present is not None:
             gone = gw.delete_items([item_id])
             if item_id not in gone:
-                raise PlacementFailed(f"Resolve would not remove the fill of '{record.placeholder_name}'.",
-                                      "Close any open dialog in Resolve, unlock the track, and revert again.")
+                raise PlacementFailed(
+                    f"Resolve would not remove the fill of '{record.placeholder_name}'.",
+                    "Close any open dialog in Resolve, unlock the track, and revert again.",
+                )
         enabled = gw.set_enabled([record.placeholder_id], True)
         if not enabled.get(record.placeholder_id):
-            raise PlacementFailed(f"Resolve would not re-enable the placeholder '{record.placeholder_name}'.",
-                                  "Unlock its track and revert again.")
+            raise PlacementFailed(
+                f"Resolve would not re-enable the placeholder '{record.placeholder_name}'.",
+                "Unlock its track and revert again.",
+            )
         if present is not None:
             _drop_added_track(gw, present.track)
     if record.replaced is not None:
         r = record.replaced
         restored = _restore_draft(gw, r.clip_id, r.old_path, r.old_metadata, r.old_third_party, current.metadata)
         if restored.path != r.old_path or restored.failed:
-            raise PlacementFailed(f"Resolve did not restore the draft '{record.placeholder_name}'.",
-                                  "Check that the draft file still exists, then revert again.")
+            raise PlacementFailed(
+                f"Resolve did not restore the draft '{record.placeholder_name}'.",
+                "Check that the draft file still exists, then revert again.",
+            )
     return edits.mark_reverted(record)
 
 
@@ -593,11 +763,22 @@ def _changed_since(record: EditRecord, current: Clip) -> PlacementFailed:
     promote replaced it again (revert that first: its record holds this fill's media as the one to restore),
     or the editor relinked it (put back by hand). Names the clip, what it holds, and the way out."""
     r = record.replaced
-    later = next((o for o in reversed(edits.all_records()) if o.replaced is not None and not o.reverted
-                  and o.id != record.id and o.replaced.clip_id == r.clip_id
-                  and _same_file(current.path, o.replaced.new_path)), None)
-    problem = (f"The clip '{current.name or record.placeholder_name}' no longer holds what fill {record.id} put there "
-               f"({Path(r.new_path).name}); it now holds {Path(current.path).name or 'nothing'}. Nothing was changed.")
+    later = next(
+        (
+            o
+            for o in reversed(edits.all_records())
+            if o.replaced is not None
+            and not o.reverted
+            and o.id != record.id
+            and o.replaced.clip_id == r.clip_id
+            and _same_file(current.path, o.replaced.new_path)
+        ),
+        None,
+    )
+    problem = (
+        f"The clip '{current.name or record.placeholder_name}' no longer holds what fill {record.id} put there "
+        f"({Path(r.new_path).name}); it now holds {Path(current.path).name or 'nothing'}. Nothing was changed."
+    )
     if later is not None:
         return PlacementFailed(problem, f"Revert fill {later.id} first (it replaced the clip since), then this one.")
     return PlacementFailed(problem, f"Relink the clip to {r.new_path} to revert this fill, or keep it as it is.")

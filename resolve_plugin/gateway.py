@@ -222,13 +222,31 @@ class Gateway:
         answers = self.call("import_clips", clips=[c.model_dump() for c in clips])
         return [Clip(**a["clip"]) if "clip" in a else str(a["error"]) for a in answers]
 
-    def place(self, clip_id: str, start_frame: int, end_frame: int, track: int, record_frame: int,
-              timeline_id: str = "", disable: list[str] | None = None, hint: int | None = None) -> Placement:
+    def place(
+        self,
+        clip_id: str,
+        start_frame: int,
+        end_frame: int,
+        track: int,
+        record_frame: int,
+        timeline_id: str = "",
+        disable: list[str] | None = None,
+        hint: int | None = None,
+    ) -> Placement:
         """Append a clip, disable `disable` (the placeholder), and read the track back over the slot: one
         round trip whose cost does not grow with the timeline. `hint`: how many items of the track end
         at or before `record_frame`, as last read (the read-back starts there while it still holds)."""
-        answer = self.call("place", clip_id=clip_id, start_frame=start_frame, end_frame=end_frame, track=track,
-                           record_frame=record_frame, timeline_id=timeline_id, disable=list(disable or []), hint=hint)
+        answer = self.call(
+            "place",
+            clip_id=clip_id,
+            start_frame=start_frame,
+            end_frame=end_frame,
+            track=track,
+            record_frame=record_frame,
+            timeline_id=timeline_id,
+            disable=list(disable or []),
+            hint=hint,
+        )
         return Placement(**answer)
 
     def add_track(self, name: str = "") -> int:
@@ -246,12 +264,26 @@ class Gateway:
         """Ids actually gone after reading the timeline back."""
         return self.call("delete_items", item_ids=list(item_ids))["deleted"]
 
-    def replace_clip(self, clip_id: str, path: Path, metadata: dict[str, str] | None = None,
-                     third_party: dict[str, str] | None = None, uses: list[str] | None = None) -> Replacement:
+    def replace_clip(
+        self,
+        clip_id: str,
+        path: Path,
+        metadata: dict[str, str] | None = None,
+        third_party: dict[str, str] | None = None,
+        uses: list[str] | None = None,
+    ) -> Replacement:
         """Swap a pool item's media and write its tags again (quirk 7); with `uses` (timeline item ids),
         each read back after the swap."""
-        return Replacement(**self.call("replace_clip", clip_id=clip_id, path=str(path), metadata=metadata or {},
-                                       third_party=third_party or {}, uses=list(uses or [])))
+        return Replacement(
+            **self.call(
+                "replace_clip",
+                clip_id=clip_id,
+                path=str(path),
+                metadata=metadata or {},
+                third_party=third_party or {},
+                uses=list(uses or []),
+            )
+        )
 
     def add_takes(self, item_id: str, takes: list[tuple[str, int, int]], frames: int) -> TakesAdded:
         """Add `(clip_id, start_frame, end_frame)` as takes of a placed item; each must last `frames`.
@@ -283,7 +315,8 @@ class DirectGateway(Gateway):
             raise ResolveUnavailable(
                 "Resolve did not answer external scripting.",
                 "Use Resolve Studio with Preferences > System > General > External scripting set to Local, "
-                "or start promptreel from Workspace > Scripts.")
+                "or start promptreel from Workspace > Scripts.",
+            )
         self.session = ops.Session(resolve)
         self.round_trips = 0
 
@@ -305,8 +338,10 @@ class BridgeGateway(Gateway):
         addr, token = env.get("PROMPTREEL_BRIDGE", ""), env.get("PROMPTREEL_BRIDGE_TOKEN", "")
         host, _, port = addr.rpartition(":")
         if not (host and port.isdigit() and token):
-            raise ResolveUnavailable("No Resolve bridge is running for this process.",
-                                     "Start promptreel from Workspace > Scripts > promptreel in Resolve.")
+            raise ResolveUnavailable(
+                "No Resolve bridge is running for this process.",
+                "Start promptreel from Workspace > Scripts > promptreel in Resolve.",
+            )
         return cls(host, int(port), token)
 
     @property
@@ -333,8 +368,9 @@ def _user_error(op: str, code: str, message: str):
     if code == "timeline_changed":
         return NoTimeline(message, "Switch back to the timeline you were filling and try again.")
     if code in ("unreachable", "auth"):
-        return ResolveUnavailable(f"{message}",
-                                  "Start promptreel again from Workspace > Scripts > promptreel in Resolve.")
+        return ResolveUnavailable(
+            f"{message}", "Start promptreel again from Workspace > Scripts > promptreel in Resolve."
+        )
     if code == "internal":
         return RuntimeError(f"bridge operation '{op}' failed: {message}")
     return ResolveRefused(message, "Check Resolve for an open dialog, then try again.")

@@ -54,10 +54,20 @@ class LiveJobs:
         prompt = str(job.request.get("prompt", "")) if job else ""
         # The placeholder's or take's shot name travels as a tag on the request (not part of its identity).
         shot = str((job.request.get("tags") or {}).get("shot") or "") if job else ""
-        title = (f"{shot} · " if shot else "") + f"{event.model}{f' #{event.variant + 1}' if event.variant else ''} '{prompt[:40]}'"
-        return JobRow(id=event.job_id, kind="engine", title=title, state="queued", shot=shot or shot_name(prompt),
-                      model=event.model, cost_usd=job.estimated_cost if job else None,
-                      created=job.created_at if job else now_iso(), started=now_iso())
+        title = (
+            f"{shot} · " if shot else ""
+        ) + f"{event.model}{f' #{event.variant + 1}' if event.variant else ''} '{prompt[:40]}'"
+        return JobRow(
+            id=event.job_id,
+            kind="engine",
+            title=title,
+            state="queued",
+            shot=shot or shot_name(prompt),
+            model=event.model,
+            cost_usd=job.estimated_cost if job else None,
+            created=job.created_at if job else now_iso(),
+            started=now_iso(),
+        )
 
     @staticmethod
     def _update(event: Event) -> dict:
@@ -66,18 +76,30 @@ class LiveJobs:
             return {"state": "running", "progress": event.progress, "detail": "generating"}
         if kind is EventKind.DOWNLOADING:
             share = event.bytes / event.total if event.bytes is not None and event.total else None
-            return {"state": "downloading", "progress": share,
-                    "detail": f"{(event.bytes or 0) // 1024} KiB"
-                    + (f" of {event.total // 1024}" if event.total else "")}
+            return {
+                "state": "downloading",
+                "progress": share,
+                "detail": f"{(event.bytes or 0) // 1024} KiB" + (f" of {event.total // 1024}" if event.total else ""),
+            }
         if kind in (EventKind.DONE, EventKind.CACHED):
-            return {"state": "done", "progress": 1.0, "ended": now_iso(),
-                    "media": str(event.path) if event.path else None, "detail": "from the cache (no charge)" if kind is EventKind.CACHED
-                    else "delivered", **({"cost_usd": 0.0} if kind is EventKind.CACHED else {})}
+            return {
+                "state": "done",
+                "progress": 1.0,
+                "ended": now_iso(),
+                "media": str(event.path) if event.path else None,
+                "detail": "from the cache (no charge)" if kind is EventKind.CACHED else "delivered",
+                **({"cost_usd": 0.0} if kind is EventKind.CACHED else {}),
+            }
         if kind is EventKind.WAITING:
             return {"state": "waiting", "progress": None, "detail": "being made by another promptreel run"}
         if kind is EventKind.FAILED:
-            return {"state": "failed", "progress": None, "ended": now_iso(), "detail": (event.reason or "failed")
-                    + (" (kept: `promptreel resume` collects it)" if event.resumable else "")}
+            return {
+                "state": "failed",
+                "progress": None,
+                "ended": now_iso(),
+                "detail": (event.reason or "failed")
+                + (" (kept: `promptreel resume` collects it)" if event.resumable else ""),
+            }
         return {"state": kind.value, "progress": None, "detail": ""}  # queued, submitted
 
     def rows(self) -> list[JobRow]:

@@ -29,9 +29,13 @@ from .placeholders import ResolvePlaceholder
 if TYPE_CHECKING:
     from promptreel.core.timeline.fill import Estimate
 
+
 def _fix(catalog: Catalog) -> str:
     takers = ", ".join(m.id for m in catalog.models.values() if m.max_shots > 1)  # the catalog says which
-    return f"Fill them without multi-shot, choose a model that makes multi-shot takes ({takers}), or group fewer placeholders."
+    return (
+        f"Fill them without multi-shot, choose a model that makes multi-shot takes ({takers}), "
+        "or group fewer placeholders."
+    )
 
 
 def groups(state: TimelineState, found: Sequence[ResolvePlaceholder], multi_shot: bool) -> list[str]:
@@ -53,15 +57,19 @@ def groups(state: TimelineState, found: Sequence[ResolvePlaceholder], multi_shot
     return out
 
 
-def arrange(found: list[ResolvePlaceholder], slots: list[Slot], names: list[str]) -> tuple[list[ResolvePlaceholder], list[Slot]]:
+def arrange(
+    found: list[ResolvePlaceholder], slots: list[Slot], names: list[str]
+) -> tuple[list[ResolvePlaceholder], list[Slot]]:
     """The placeholders and their slots in record order, each group's members moved up to its first (the planner
     joins consecutive slots only), every slot carrying its group."""
     order: dict[str, list[int]] = {}
     for i, name in enumerate(names):
         order.setdefault(name or f"#{i}", []).append(i)
     ranked = [i for members in order.values() for i in members]
-    return ([found[i] for i in ranked],
-            [slots[i].model_copy(update={"group": names[i]}) if names[i] else slots[i] for i in ranked])
+    return (
+        [found[i] for i in ranked],
+        [slots[i].model_copy(update={"group": names[i]}) if names[i] else slots[i] for i in ranked],
+    )
 
 
 def runs(slots: Sequence[Slot]) -> list[list[int]]:
@@ -105,15 +113,22 @@ def check(found: Sequence[ResolvePlaceholder], slots: Sequence[Slot], catalog: C
         if limit(model, len(run)):
             raise UnsupportedRequest(f"{what}: {limit(model, len(run))}", _fix(catalog))
         if len({slots[i].model for i in run}) > 1:
-            raise BadInput(f"{what}: they ask for different models.", "Give them one model (--model), or one group each.")
+            raise BadInput(
+                f"{what}: they ask for different models.", "Give them one model (--model), or one group each."
+            )
         try:
             plan_shots([slots[i] for i in run], model)
         except UserError as e:
             raise UnsupportedRequest(f"{what}: {e.problem}", _fix(catalog)) from None
 
 
-def prepare(state: TimelineState, found: list[ResolvePlaceholder], slots: list[Slot], multi_shot: bool,
-            catalog: Catalog | None = None) -> tuple[list[ResolvePlaceholder], list[Slot]]:
+def prepare(
+    state: TimelineState,
+    found: list[ResolvePlaceholder],
+    slots: list[Slot],
+    multi_shot: bool,
+    catalog: Catalog | None = None,
+) -> tuple[list[ResolvePlaceholder], list[Slot]]:
     """`found` and `slots` arranged for a multi-shot fill and checked (nothing spent); as they are without groups."""
     names = groups(state, found, multi_shot)
     if not any(names):
@@ -129,8 +144,9 @@ def make(make_clip: ClipMaker, slots: list[Slot], workers: int = 4) -> list[Made
     return make_each(make_clip, slots, workers)
 
 
-def estimate(labelled: list[tuple[str, Slot]], model: str, budget: float | None,
-             catalog: Catalog | None = None) -> CostEstimate:
+def estimate(
+    labelled: list[tuple[str, Slot]], model: str, budget: float | None, catalog: Catalog | None = None
+) -> CostEstimate:
     """Price placeholders of multi-shot groups (slots arranged, carrying their groups): a group's take once, on its
     first shot; the other shots are listed as part of that job. A group its model cannot make is its lines'
     error."""
@@ -153,7 +169,7 @@ def estimate(labelled: list[tuple[str, Slot]], model: str, budget: float | None,
         why = limit(spec, len(run))
         if why is None:
             try:
-                plans[run[0]:run[-1] + 1] = group_shots(planned, catalog.models)  # a run's indexes are consecutive
+                plans[run[0] : run[-1] + 1] = group_shots(planned, catalog.models)  # a run's indexes are consecutive
             except UserError as e:
                 why = e.problem
         for i in run if why else []:

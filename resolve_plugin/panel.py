@@ -68,14 +68,33 @@ __all__ = ["CODE_SECONDS", "EngineJobs", "JobRow", "Panel", "REQUEST_SECONDS"]
 CODE_SECONDS = 120.0  # a sign-in link works once, within this (a browser's cold start included)
 REQUEST_SECONDS = 15.0  # a request's line, headers and body must arrive within this of its connection
 # Each area's handlers (panel_*.py): the route table is their union, for this mode.
-AREAS = (panel_state, panel_jobs, panel_settings, panel_models, panel_costs, panel_fills, panel_generate,
-         panel_takes, panel_prompts, panel_files, panel_cuts, panel_refine)
+AREAS = (
+    panel_state,
+    panel_jobs,
+    panel_settings,
+    panel_models,
+    panel_costs,
+    panel_fills,
+    panel_generate,
+    panel_takes,
+    panel_prompts,
+    panel_files,
+    panel_cuts,
+    panel_refine,
+)
 
 
 class Panel:
-    def __init__(self, gateway: Gateway | None, make_clip: ClipMaker | None, mode: str | None = None,
-                 port: int = 0, filler: Callable | None = None, reason: str = "",
-                 engine_jobs: EngineJobs | None = None):
+    def __init__(
+        self,
+        gateway: Gateway | None,
+        make_clip: ClipMaker | None,
+        mode: str | None = None,
+        port: int = 0,
+        filler: Callable | None = None,
+        reason: str = "",
+        engine_jobs: EngineJobs | None = None,
+    ):
         """`gateway` None is file mode. `filler` is a timeline Filler for file mode (core/timeline/filler.py;
         None: the engine's); `reason` says why this mode, in the editor's words."""
         self.gw = gateway
@@ -128,8 +147,11 @@ class Panel:
 
     def session_ok(self, session: str | None) -> bool:
         with self._auth_lock:
-            return session is not None and session != "" and any(
-                hmac.compare_digest(session.encode(), s.encode()) for s in self._sessions)
+            return (
+                session is not None
+                and session != ""
+                and any(hmac.compare_digest(session.encode(), s.encode()) for s in self._sessions)
+            )
 
     @property
     def cookie_name(self) -> str:
@@ -165,8 +187,10 @@ class Panel:
 
     def _gw(self) -> Gateway:
         if self.gw is None:
-            raise UserError("Resolve is not connected: the panel is in file mode.",
-                            "Use the export folder steps, or start promptreel from Workspace > Scripts in Resolve.")
+            raise UserError(
+                "Resolve is not connected: the panel is in file mode.",
+                "Use the export folder steps, or start promptreel from Workspace > Scripts in Resolve.",
+            )
         return self.gw
 
     def _maker(self) -> ClipMaker:

@@ -34,8 +34,12 @@ def costs(panel: Panel, _: dict) -> dict:
         left["project"] = settings.project_caps_usd[panel._project] - j.committed("project", panel._project)
     # Jobs the sandbox's fakes made are pretend spend: shown apart, never added to the money.
     sandbox = round(sum(usd for _, usd, _ in j.spend("project", sandbox=True)), 4)
-    return {"today_usd": round(j.spent_on(), 4), "project": panel._project, "project_usd": here,
-            "by_project": by_project, "left_usd": {k: round(max(v, 0.0), 4) for k, v in left.items()},
-            "sandbox_usd": sandbox, "budget_usd": panel_settings.load().budget_usd}
-
-
+    return {
+        "today_usd": round(j.spent_on(), 4),
+        "project": panel._project,
+        "project_usd": here,
+        "by_project": by_project,
+        "left_usd": {k: round(max(v, 0.0), 4) for k, v in left.items()},
+        "sandbox_usd": sandbox,
+        "budget_usd": panel_settings.load().budget_usd,
+    }

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
     if panel.mode != "file":
         return {}
-    return {("GET", "/api/file/clips"): partial(clips, panel), ("POST", "/api/extend"): partial(extend, panel),
-            ("POST", "/api/edit"): partial(edit, panel), ("POST", "/api/file/revert"): partial(revert, panel)}
+    return {
+        ("GET", "/api/file/clips"): partial(clips, panel),
+        ("POST", "/api/extend"): partial(extend, panel),
+        ("POST", "/api/edit"): partial(edit, panel),
+        ("POST", "/api/file/revert"): partial(revert, panel),
+    }
 
 
 def edge(body: dict) -> Edge:
@@ -90,17 +94,39 @@ def _start(panel: Panel, body: dict, action: Literal["extend", "edit"], work: Ca
 def extend(panel: Panel, body: dict) -> dict:
     """Extend the chosen clip of an export (`name`, `track`, `at`) by `frames` at its `edge`."""
     track, at = _where(body)
-    return _start(panel, body, "extend", partial(
-        filemode_cuts.extend, track=track, at=at, frames=whole(body, "frames", 0, "24"), edge=edge(body),
-        model=str(body.get("model") or "") or None, prompt=str(body.get("prompt") or "") or None))
+    return _start(
+        panel,
+        body,
+        "extend",
+        partial(
+            filemode_cuts.extend,
+            track=track,
+            at=at,
+            frames=whole(body, "frames", 0, "24"),
+            edge=edge(body),
+            model=str(body.get("model") or "") or None,
+            prompt=str(body.get("prompt") or "") or None,
+        ),
+    )
 
 
 def edit(panel: Panel, body: dict) -> dict:
     """Edit the chosen clip of an export with `instruction`: a take on a takes track under the cut."""
     track, at = _where(body)
-    return _start(panel, body, "edit", partial(
-        filemode_cuts.edit, track=track, at=at, instruction=str(body.get("instruction") or ""),
-        handles=whole(body, "handles", 0, "8"), split=split(body), model=str(body.get("model") or "") or None))
+    return _start(
+        panel,
+        body,
+        "edit",
+        partial(
+            filemode_cuts.edit,
+            track=track,
+            at=at,
+            instruction=str(body.get("instruction") or ""),
+            handles=whole(body, "handles", 0, "8"),
+            split=split(body),
+            model=str(body.get("model") or "") or None,
+        ),
+    )
 
 
 def revert(panel: Panel, body: dict) -> dict:

@@ -24,8 +24,11 @@ def exports(panel: Panel, _: dict) -> dict:
     watcher = panel.watcher()
     listed = watcher.poll()
     offer = watcher.offer(listed)
-    return {"folder": str(watcher.folder), "exports": [e.model_dump() for e in listed],
-            "offer": offer.name if offer else None}
+    return {
+        "folder": str(watcher.folder),
+        "exports": [e.model_dump() for e in listed],
+        "offer": offer.name if offer else None,
+    }
 
 
 def file_fill(panel: Panel, body: dict) -> dict:
@@ -39,8 +42,9 @@ def file_fill(panel: Panel, body: dict) -> dict:
 
     def work() -> None:
         try:
-            filemode.fill_export(path, s, panel.filler, run, prepared=prepared,
-                                 on_event=getattr(panel.engine_jobs, "on_event", None))
+            filemode.fill_export(
+                path, s, panel.filler, run, prepared=prepared, on_event=getattr(panel.engine_jobs, "on_event", None)
+            )
         except Exception:  # recorded on the run, which the job list shows
             pass
         finally:
@@ -50,5 +54,3 @@ def file_fill(panel: Panel, body: dict) -> dict:
     panel._runs[run.id] = thread
     thread.start()
     return {"run": run.id, "output": filemode.output_for(path).name}
-
-

@@ -31,12 +31,15 @@ def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
     both: dict[tuple[str, str], Callable[[dict], dict]] = {("POST", "/api/estimate"): partial(estimate, panel)}
     if panel.mode == "file":
         return both
-    return {**both, ("POST", "/api/fill"): partial(fill, panel),
-            ("POST", "/api/revert"): partial(revert, panel),
-            ("POST", "/api/revert-fill"): partial(panel_multishot.revert_fill, panel),
-            ("POST", "/api/promote"): partial(promote, panel),
-            ("POST", "/api/extend"): partial(extend, panel),
-            ("POST", "/api/edit"): partial(edit, panel)}
+    return {
+        **both,
+        ("POST", "/api/fill"): partial(fill, panel),
+        ("POST", "/api/revert"): partial(revert, panel),
+        ("POST", "/api/revert-fill"): partial(panel_multishot.revert_fill, panel),
+        ("POST", "/api/promote"): partial(promote, panel),
+        ("POST", "/api/extend"): partial(extend, panel),
+        ("POST", "/api/edit"): partial(edit, panel),
+    }
 
 
 def cost_of(panel: Panel, body: dict) -> CostEstimate:
@@ -44,21 +47,32 @@ def cost_of(panel: Panel, body: dict) -> CostEstimate:
     an export's."""
     s = panel_settings.load()
     if panel.mode == "file":
-        return filemode.estimate_export(panel.watcher().path(str(body.get("name") or "")), s,
-                                        multi_shot=panel_multishot.asks(body))
+        return filemode.estimate_export(
+            panel.watcher().path(str(body.get("name") or "")), s, multi_shot=panel_multishot.asks(body)
+        )
     gw = panel._gw()
     _, target = conform_target(gw, s.bit_depth)
     if req.asks_generation(body):  # generate to bin: each model of an A/B, `variants` times
         slot = target.slot(req.frames(body), req.built(body, req.models(body, s.model)[0]).text)
-        return req.total([price([(f"generate on {m}", slot)], m, s.budget_usd, times=req.variants(body))
-                          for m in req.models(body, s.model)], s.budget_usd)
+        return req.total(
+            [
+                price([(f"generate on {m}", slot)], m, s.budget_usd, times=req.variants(body))
+                for m in req.models(body, s.model)
+            ],
+            s.budget_usd,
+        )
     if panel_multishot.asks(body):
         return panel_multishot.cost(panel, body)
     # A draft cut several times is filled once (one job, one ReplaceClip): listed once.
     found = one_per_draft(chosen_placeholders(gw.timeline(), body.get("item_ids")))
     # Each placeholder on each model of an A/B (`models`; else the chosen one), `variants` times.
-    return req.total([price([(p.label, slot_for(p, target, model=m)) for p in found], m, s.budget_usd,
-                            times=req.variants(body)) for m in req.models(body, s.model)], s.budget_usd)
+    return req.total(
+        [
+            price([(p.label, slot_for(p, target, model=m)) for p in found], m, s.budget_usd, times=req.variants(body))
+            for m in req.models(body, s.model)
+        ],
+        s.budget_usd,
+    )
 
 
 def estimate(panel: Panel, body: dict) -> dict:
@@ -71,11 +85,21 @@ def fill(panel: Panel, body: dict) -> dict:
     s = panel_settings.load()
     cost_of(panel, body).refuse_if_over("This fill")
     # With `models` (an A/B) or `variants` > 1, every placeholder gets takes (its Take Selector, or the bin).
-    report = fill_timeline(panel._gw(), panel._maker(), item_ids=body.get("item_ids"), bit_depth=s.bit_depth,
-                  bin_template=s.bin, model=s.model, models=req.models(body, s.model) if "models" in body else None,
-                  variants=req.variants(body))
-    return {"filled": [r.id for r in report.edits], "failed": [{"item": i, "error": e} for i, e in report.failed],
-            "takes": [t.as_dict() for t in report.takes]}
+    report = fill_timeline(
+        panel._gw(),
+        panel._maker(),
+        item_ids=body.get("item_ids"),
+        bit_depth=s.bit_depth,
+        bin_template=s.bin,
+        model=s.model,
+        models=req.models(body, s.model) if "models" in body else None,
+        variants=req.variants(body),
+    )
+    return {
+        "filled": [r.id for r in report.edits],
+        "failed": [{"item": i, "error": e} for i, e in report.failed],
+        "takes": [t.as_dict() for t in report.takes],
+    }
 
 
 def extend(panel: Panel, body: dict) -> dict:
@@ -83,9 +107,17 @@ def extend(panel: Panel, body: dict) -> dict:
     from .extend import extend as extend_clip
 
     s = panel_settings.load()
-    record = extend_clip(panel._gw(), panel._maker(), str(body.get("item_id", "")), cuts.whole(body, "frames", 0, "24"),
-                         model=str(body.get("model") or s.model), prompt=body.get("prompt") or None,
-                         bin_template=s.bin, bit_depth=s.bit_depth, edge=cuts.edge(body))
+    record = extend_clip(
+        panel._gw(),
+        panel._maker(),
+        str(body.get("item_id", "")),
+        cuts.whole(body, "frames", 0, "24"),
+        model=str(body.get("model") or s.model),
+        prompt=body.get("prompt") or None,
+        bin_template=s.bin,
+        bit_depth=s.bit_depth,
+        edge=cuts.edge(body),
+    )
     placed = record.placed
     assert placed is not None  # an extension's record is a placement
     return {"edit": record.id, "track": placed.track, "start": placed.start}
@@ -96,9 +128,17 @@ def edit(panel: Panel, body: dict) -> dict:
     from .edit import edit as edit_clip
 
     s = panel_settings.load()
-    record = edit_clip(panel._gw(), panel._maker(), str(body.get("item_id", "")), str(body.get("instruction") or ""),
-                       model=str(body.get("model") or s.model), handles=cuts.whole(body, "handles", 0, "8"),
-                       bin_template=s.bin, bit_depth=s.bit_depth, split=cuts.split(body))
+    record = edit_clip(
+        panel._gw(),
+        panel._maker(),
+        str(body.get("item_id", "")),
+        str(body.get("instruction") or ""),
+        model=str(body.get("model") or s.model),
+        handles=cuts.whole(body, "handles", 0, "8"),
+        bin_template=s.bin,
+        bit_depth=s.bit_depth,
+        split=cuts.split(body),
+    )
     return {"edit": record.id}
 
 
@@ -116,10 +156,15 @@ def promote(panel: Panel, body: dict) -> dict:
         if draft.kind != "draft":
             raise BadInput(f"{draft.label} is not a promptreel draft.", "Use Fill for other placeholders.")
         _, target = conform_target(panel._gw(), s.bit_depth)
-        price([(draft.label, slot_for(draft, target, model=final))], final,
-                 s.budget_usd).refuse_if_over("Promoting")
-        report = fill_timeline(panel._gw(), panel._maker(), item_ids=[draft.item.id], bit_depth=s.bit_depth,
-                      bin_template=s.bin, model=final)
+        price([(draft.label, slot_for(draft, target, model=final))], final, s.budget_usd).refuse_if_over("Promoting")
+        report = fill_timeline(
+            panel._gw(),
+            panel._maker(),
+            item_ids=[draft.item.id],
+            bit_depth=s.bit_depth,
+            bin_template=s.bin,
+            model=final,
+        )
         if report.failed:
             raise UserError(report.failed[0][1], "The draft is unchanged.")
         return {"promoted": report.edits[0].id}
@@ -130,8 +175,5 @@ def promote(panel: Panel, body: dict) -> dict:
     slot = takes.promote_slot(take.slot, take, final)
     price([(f"{take.shot} — {take.model}", slot)], final, s.budget_usd).refuse_if_over("Promoting")
     record, made = promote_clip(panel._gw(), panel._maker(), clip_id, slot)
-    takes.record_takes(panel.journal(), take.shot, [made.placed_at(resolve_clip=clip_id)], "promote",
-                       source=take.id)
+    takes.record_takes(panel.journal(), take.shot, [made.placed_at(resolve_clip=clip_id)], "promote", source=take.id)
     return {"promoted": record.id}
-
-

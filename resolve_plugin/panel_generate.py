@@ -39,12 +39,22 @@ def generate(panel: Panel, body: dict) -> dict:
     _, target = conform_target(panel._gw(), s.bit_depth)
     first = built[models[0]]
     slot = target.slot(frames, first.text, negative_prompt=first.negative_prompt, spec=req.spec(body))
-    made = bins.generate_takes(panel._gw(), panel._maker(), slot, models, variants, template=s.bin,
-                               shot=str(body.get("shot") or ""), journal=panel.journal(),
-                               per_model={m: {"prompt": b.text, "negative_prompt": b.negative_prompt}
-                                          for m, b in built.items()})
-    return {"clips": [c.name for c in made.clips], "group": made.group,
-            "failed": [{"item": name, "error": why} for name, why in made.failed]}
+    made = bins.generate_takes(
+        panel._gw(),
+        panel._maker(),
+        slot,
+        models,
+        variants,
+        template=s.bin,
+        shot=str(body.get("shot") or ""),
+        journal=panel.journal(),
+        per_model={m: {"prompt": b.text, "negative_prompt": b.negative_prompt} for m, b in built.items()},
+    )
+    return {
+        "clips": [c.name for c in made.clips],
+        "group": made.group,
+        "failed": [{"item": name, "error": why} for name, why in made.failed],
+    }
 
 
 def _generate_offline(panel: Panel, body: dict) -> dict:
@@ -61,22 +71,37 @@ def _generate_offline(panel: Panel, body: dict) -> dict:
     models, variants = req.models(body, s.model), req.variants(body)
     built = {m: req.built(body, m) for m in models}  # refused before anything is spent
     rate = parse_rate(str(body.get("rate") or "24"))
-    target = ConformTarget(rate=rate, width=s.size.width, height=s.size.height, fit=filemode.conform_fit(s),
-                           bit_depth=s.bit_depth or 10)
+    target = ConformTarget(
+        rate=rate, width=s.size.width, height=s.size.height, fit=filemode.conform_fit(s), bit_depth=s.bit_depth or 10
+    )
     first = built[models[0]]
     shot = str(body.get("shot") or "").strip() or takes.shot_name(first.text)
-    slot = target.slot(req.frames(body), first.text, name=shot, negative_prompt=first.negative_prompt, spec=req.spec(body))
-    req.total([estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=variants) for m in models],
-               s.budget_usd).refuse_if_over("Generating")
-    slots = [x.model_copy(update={"prompt": built[x.model or ""].text,
-                                  "negative_prompt": built[x.model or ""].negative_prompt})
-             for x in takes.take_slots(slot, models, variants)]
-    settings = FillSettings(output_dir=output_dir() / "takes", choices=Choices(fit=target.fit), codec=s.codec,
-                            budget=s.budget_usd, project=s.project)
+    slot = target.slot(
+        req.frames(body), first.text, name=shot, negative_prompt=first.negative_prompt, spec=req.spec(body)
+    )
+    req.total(
+        [estimate([(f"generate on {m}", slot)], m, s.budget_usd, times=variants) for m in models], s.budget_usd
+    ).refuse_if_over("Generating")
+    slots = [
+        x.model_copy(
+            update={"prompt": built[x.model or ""].text, "negative_prompt": built[x.model or ""].negative_prompt}
+        )
+        for x in takes.take_slots(slot, models, variants)
+    ]
+    settings = FillSettings(
+        output_dir=output_dir() / "takes",
+        choices=Choices(fit=target.fit),
+        codec=s.codec,
+        budget=s.budget_usd,
+        project=s.project,
+    )
     clips = fill_slots_sync(slots, settings, on_event=getattr(panel.engine_jobs, "on_event", None))
     group = takes.record_takes(panel.journal(), shot, clips, "ab" if len(models) > 1 else "variants")
-    return {"clips": [str(c.path) for c in clips if c.ok], "group": group,
-            "failed": [{"item": f"{shot} — {c.slot.model}", "error": c.error} for c in clips if not c.ok]}
+    return {
+        "clips": [str(c.path) for c in clips if c.ok],
+        "group": group,
+        "failed": [{"item": f"{shot} — {c.slot.model}", "error": c.error} for c in clips if not c.ok],
+    }
 
 
 def draft(panel: Panel, body: dict) -> dict:
@@ -86,10 +111,8 @@ def draft(panel: Panel, body: dict) -> dict:
     s = panel_settings.load()
     _, target = conform_target(panel._gw(), s.bit_depth)
     built = req.built(body, s.model)
-    slot = target.slot(req.frames(body), built.text, model="draft", negative_prompt=built.negative_prompt,
-                       spec=req.spec(body))
+    slot = target.slot(
+        req.frames(body), built.text, model="draft", negative_prompt=built.negative_prompt, spec=req.spec(body)
+    )
     clip = bins.create_draft(panel._gw(), panel._maker(), slot)
     return {"clip": clip.name, "clip_id": clip.id}
-
-
-

@@ -29,9 +29,24 @@ MAX_BODY = 64 * 1024
 KEEPALIVE_SECONDS = 15.0  # an idle event stream sends a comment this often (a closed page ends its thread)
 # Endpoints that never talk to Resolve answer without waiting for the gateway lock, so the job
 # list stays live while a fill holds it.
-LOCK_FREE = {"/api/jobs", "/api/settings", "/api/models", "/api/exports", "/api/costs", "/api/stats", "/api/takes",
-             "/api/templates", "/api/prompt/preview", "/api/media", "/api/choices", "/api/takes/choose",
-             "/api/sign-in-link", "/api/cast", "/api/cast/image", "/api/models/rank"}
+LOCK_FREE = {
+    "/api/jobs",
+    "/api/settings",
+    "/api/models",
+    "/api/exports",
+    "/api/costs",
+    "/api/stats",
+    "/api/takes",
+    "/api/templates",
+    "/api/prompt/preview",
+    "/api/media",
+    "/api/choices",
+    "/api/takes/choose",
+    "/api/sign-in-link",
+    "/api/cast",
+    "/api/cast/image",
+    "/api/models/rank",
+}
 log = logging.getLogger(__name__)
 
 
@@ -73,8 +88,9 @@ class PanelHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # no request logs (URLs carry sign-in codes)
         pass
 
-    def _send(self, status: int, body: bytes, ctype: str = "application/json",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
         self.connection.settimeout(self.panel.request_seconds)  # the answer's writes, not what is left to read
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -133,9 +149,14 @@ class PanelHandler(BaseHTTPRequestHandler):
         if code is not None:
             session = self.panel.redeem(code)
             if session is None:
-                self._json(403, {"error": "This sign-in link was already used or has expired. Open the panel "
-                                          "again from Resolve's Scripts menu (or restart `promptreel resolve "
-                                          "panel`)."})
+                self._json(
+                    403,
+                    {
+                        "error": "This sign-in link was already used or has expired. Open the panel "
+                        "again from Resolve's Scripts menu (or restart `promptreel resolve "
+                        "panel`)."
+                    },
+                )
                 return
             # Trade the code for the cookie and drop it from the address bar and history.
             cookie = f"{self.panel.cookie_name}={session}; HttpOnly; SameSite=Strict; Path=/"
@@ -183,8 +204,7 @@ class PanelHandler(BaseHTTPRequestHandler):
             self._json(404, {"error": "Not found."})
             return
         if not self._signed_in(method):
-            self._json(403, {"error": "Not signed in (or a wrong token): "
-                                      "open the panel from Resolve's Scripts menu."})
+            self._json(403, {"error": "Not signed in (or a wrong token): open the panel from Resolve's Scripts menu."})
             return
         body = self._body(method, url)
         if body is None:
@@ -223,13 +243,18 @@ class PanelHandler(BaseHTTPRequestHandler):
         headers = {"Cache-Control": "private, max-age=60", "Accept-Ranges": "bytes"}
         asked = re.fullmatch(r"bytes=(\d*)-(\d*)", (self.headers.get("Range") or "").strip())
         if asked and (asked[1] or asked[2]) and data:
-            first, last = (int(asked[1]), int(asked[2] or len(data) - 1)) if asked[1] else (
-                max(len(data) - int(asked[2]), 0), len(data) - 1)
+            first, last = (
+                (int(asked[1]), int(asked[2] or len(data) - 1))
+                if asked[1]
+                else (max(len(data) - int(asked[2]), 0), len(data) - 1)
+            )
             last = min(last, len(data) - 1)
             if first > last:
                 self._send(416, b"", ctype, {"Content-Range": f"bytes */{len(data)}"})
                 return
-            self._send(206, data[first:last + 1], ctype, {**headers, "Content-Range": f"bytes {first}-{last}/{len(data)}"})
+            self._send(
+                206, data[first : last + 1], ctype, {**headers, "Content-Range": f"bytes {first}-{last}/{len(data)}"}
+            )
             return
         self._send(200, data, ctype, headers)
 
@@ -259,4 +284,3 @@ class PanelHandler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         except OSError:  # the page closed
             return
-

@@ -52,21 +52,34 @@ def _fill_media(panel: Panel, record: edits.EditRecord) -> str | None:
     return job.output_path if job is not None else None
 
 
-
 def jobs(panel: Panel, _: dict) -> dict:
-    rows = [JobRow(id=r.id, kind="draft" if r.kind == "draft" else "fill",
-                   title=f"{r.timeline_name} V{r.placeholder_track} '{r.placeholder_name}'",
-                   state="reverted" if r.reverted else "in place", progress=1.0, detail=f"job {r.job_id}",
-                   created=r.created, media=None if r.reverted else _fill_media(panel, r))
-            for r in edits.all_records()]
-    rows += [JobRow(id=r.id, kind="file-fill", title=r.export if r.action == "fill" else
-                    f"{r.action} {r.clip} in {r.export}".replace("  ", " "), state=r.state,
-                    progress=r.progress if r.state == "running" else None, cost_usd=r.cost_usd,
-                    detail=r.error or r.next_step or f"{r.finished}/{r.slots} placeholders",
-                    created=r.created) for r in filemode.all_runs()]
+    rows = [
+        JobRow(
+            id=r.id,
+            kind="draft" if r.kind == "draft" else "fill",
+            title=f"{r.timeline_name} V{r.placeholder_track} '{r.placeholder_name}'",
+            state="reverted" if r.reverted else "in place",
+            progress=1.0,
+            detail=f"job {r.job_id}",
+            created=r.created,
+            media=None if r.reverted else _fill_media(panel, r),
+        )
+        for r in edits.all_records()
+    ]
+    rows += [
+        JobRow(
+            id=r.id,
+            kind="file-fill",
+            title=r.export if r.action == "fill" else f"{r.action} {r.clip} in {r.export}".replace("  ", " "),
+            state=r.state,
+            progress=r.progress if r.state == "running" else None,
+            cost_usd=r.cost_usd,
+            detail=r.error or r.next_step or f"{r.finished}/{r.slots} placeholders",
+            created=r.created,
+        )
+        for r in filemode.all_runs()
+    ]
     if panel.engine_jobs is not None:
         rows += panel.engine_jobs()
     rows.sort(key=lambda j: j.created, reverse=True)
     return {"jobs": [j.model_dump() for j in rows]}
-
-

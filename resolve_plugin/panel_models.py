@@ -20,22 +20,35 @@ if TYPE_CHECKING:
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
-    return {("GET", "/api/models"): partial(models, panel), ("GET", "/api/stats"): partial(stats, panel),
-            ("GET", "/api/models/rank"): partial(rank, panel)}
+    return {
+        ("GET", "/api/models"): partial(models, panel),
+        ("GET", "/api/stats"): partial(stats, panel),
+        ("GET", "/api/models/rank"): partial(rank, panel),
+    }
 
 
 def models(panel: Panel, _: dict) -> dict:
     catalog = default_catalog()
-    return {"models": [{"id": m.id, "name": m.name, "durations": m.durations_label(),
-                        "sizes": [s for sizes in m.sizes.values() for s in sizes], "audio": m.audio,
-                        "price": m.price, "status": m.state(), "shutdown_on": str(m.shutdown_on() or "")}
-                       for m in catalog.models.values() if m.usable_routes()]}
+    return {
+        "models": [
+            {
+                "id": m.id,
+                "name": m.name,
+                "durations": m.durations_label(),
+                "sizes": [s for sizes in m.sizes.values() for s in sizes],
+                "audio": m.audio,
+                "price": m.price,
+                "status": m.state(),
+                "shutdown_on": str(m.shutdown_on() or ""),
+            }
+            for m in catalog.models.values()
+            if m.usable_routes()
+        ]
+    }
 
 
 def stats(panel: Panel, _: dict) -> dict:
     return {"columns": list(COLUMNS), "rows": [m.row() for m in model_stats(panel.journal())]}
-
-
 
 
 def rank(panel: Panel, body: dict) -> dict:
@@ -63,10 +76,17 @@ def rank(panel: Panel, body: dict) -> dict:
         return (score is None, score or 0.0, first[cs[0].model.id])
 
     order = sorted(per_model.values(), key=key)
-    return {"frames": lengths, "rate": str(rate), "size": size, "needs": list(needs),
-            "models": [_why(cs) for cs in order],
-            "refused": [{"model": r.model.id, "name": r.model.name, "problem": r.problem}
-                        for r in sorted(refused.values(), key=lambda r: r.model.id)]}
+    return {
+        "frames": lengths,
+        "rate": str(rate),
+        "size": size,
+        "needs": list(needs),
+        "models": [_why(cs) for cs in order],
+        "refused": [
+            {"model": r.model.id, "name": r.model.name, "problem": r.problem}
+            for r in sorted(refused.values(), key=lambda r: r.model.id)
+        ],
+    }
 
 
 def _frames(text: str) -> list[int]:
@@ -89,11 +109,25 @@ def _why(choices: list[choose.Choice]) -> dict:
     price = _sum([x.price for x in choices])
     changes = sorted({change for x in choices for change in x.fit.changes})
     record = c.stats
-    success = (f"{round(record.success_rate * 100)}% delivered of {record.delivered + record.failed}"
-               if record and record.success_rate is not None else "not tried yet")
-    words = [("price unknown" if price is None else f"${price:.2f}"), "native fit" if not changes else
-             "conform: " + ", ".join(changes), success]
-    return {"model": c.model.id, "name": c.model.name, "price_usd": price, "score": _sum([x.score for x in choices]),
-            "native": not changes, "changes": changes, "success_rate": record.success_rate if record else None,
-            "expected_success": round(c.expected_success, 4), "why": " · ".join(words),
-            "warnings": sorted({w for x in choices for w in x.warnings})}
+    success = (
+        f"{round(record.success_rate * 100)}% delivered of {record.delivered + record.failed}"
+        if record and record.success_rate is not None
+        else "not tried yet"
+    )
+    words = [
+        ("price unknown" if price is None else f"${price:.2f}"),
+        "native fit" if not changes else "conform: " + ", ".join(changes),
+        success,
+    ]
+    return {
+        "model": c.model.id,
+        "name": c.model.name,
+        "price_usd": price,
+        "score": _sum([x.score for x in choices]),
+        "native": not changes,
+        "changes": changes,
+        "success_rate": record.success_rate if record else None,
+        "expected_success": round(c.expected_success, 4),
+        "why": " · ".join(words),
+        "warnings": sorted({w for x in choices for w in x.warnings}),
+    }

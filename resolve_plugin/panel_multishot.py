@@ -23,8 +23,10 @@ def asks(body: dict) -> bool:
 def cost(panel: Panel, body: dict) -> CostEstimate:
     """The chosen placeholders priced with each group as one take, listed once (its other shots: part of that job)."""
     if "models" in body or (body.get("variants") or 1) != 1:
-        raise BadInput("A multi-shot fill makes one take per group, not A/B takes or variants.",
-                       "Untick multi-shot for takes, or untick A/B and set one take per model.")
+        raise BadInput(
+            "A multi-shot fill makes one take per group, not A/B takes or variants.",
+            "Untick multi-shot for takes, or untick A/B and set one take per model.",
+        )
     s = panel_settings.load()
     gw = panel._gw()
     _, target = conform_target(gw, s.bit_depth)
@@ -40,10 +42,21 @@ def fill(panel: Panel, body: dict) -> dict:
     whole fill's ids to revert it at once (`/api/revert-fill`)."""
     s = panel_settings.load()
     cost(panel, body).refuse_if_over("This fill")
-    report = fill_timeline(panel._gw(), panel._maker(), item_ids=body.get("item_ids"), bit_depth=s.bit_depth,
-                           bin_template=s.bin, model=s.model, multi_shot=True)
-    return {"filled": [r.id for r in report.edits], "failed": [{"item": i, "error": e} for i, e in report.failed],
-            "takes": [], "jobs": len({r.job_id for r in report.edits})}
+    report = fill_timeline(
+        panel._gw(),
+        panel._maker(),
+        item_ids=body.get("item_ids"),
+        bit_depth=s.bit_depth,
+        bin_template=s.bin,
+        model=s.model,
+        multi_shot=True,
+    )
+    return {
+        "filled": [r.id for r in report.edits],
+        "failed": [{"item": i, "error": e} for i, e in report.failed],
+        "takes": [],
+        "jobs": len({r.job_id for r in report.edits}),
+    }
 
 
 def revert_fill(panel: Panel, body: dict) -> dict:

@@ -18,15 +18,18 @@ if TYPE_CHECKING:
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
-    return {("GET", "/api/templates"): partial(templates, panel), ("POST", "/api/prompt/preview"): partial(preview, panel)}
+    return {
+        ("GET", "/api/templates"): partial(templates, panel),
+        ("POST", "/api/prompt/preview"): partial(preview, panel),
+    }
 
 
 def templates(panel: Panel, _: dict) -> dict:
     """Saved templates with their placeholders, and the shot fields the form offers."""
-    return {"templates": [{**t.model_dump(mode="json"), "placeholders": t.placeholders}
-                          for t in TemplateStore().list()],
-            "fields": [{"name": name, "description": f.description or ""}
-                       for name, f in ShotFields.model_fields.items()]}
+    return {
+        "templates": [{**t.model_dump(mode="json"), "placeholders": t.placeholders} for t in TemplateStore().list()],
+        "fields": [{"name": name, "description": f.description or ""} for name, f in ShotFields.model_fields.items()],
+    }
 
 
 def preview(panel: Panel, body: dict) -> dict:
@@ -36,5 +39,3 @@ def preview(panel: Panel, body: dict) -> dict:
     if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
         raise BadInput("`models` must be a list of model ids.", "Pick the models from the list.")
     return {"previews": [req.built(body, m).model_dump() for m in models]}
-
-

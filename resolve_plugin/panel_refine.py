@@ -24,11 +24,13 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/cast/image answers bytes
-    return {("GET", "/api/cast"): lambda _: cast_list(panel),
-            ("GET", "/api/cast/image"): lambda body: cast_image(panel, body),
-            ("POST", "/api/cast/add"): lambda body: cast_add(panel, body),
-            ("POST", "/api/cast/remove"): lambda body: cast_remove(panel, body),
-            ("POST", "/api/refine"): lambda body: refine(panel, body)}
+    return {
+        ("GET", "/api/cast"): lambda _: cast_list(panel),
+        ("GET", "/api/cast/image"): lambda body: cast_image(panel, body),
+        ("POST", "/api/cast/add"): lambda body: cast_add(panel, body),
+        ("POST", "/api/cast/remove"): lambda body: cast_remove(panel, body),
+        ("POST", "/api/refine"): lambda body: refine(panel, body),
+    }
 
 
 def _project(panel: Panel, body: dict) -> str:
@@ -52,16 +54,23 @@ def cast_image(panel: Panel, body: dict) -> tuple[bytes, str]:
     try:
         return path.read_bytes(), IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
     except OSError as e:
-        raise BadInput(f"@{name}'s image {path} cannot be read ({e.strerror}).",
-                       "Add the member again with `promptreel cast add --replace`.") from None
+        raise BadInput(
+            f"@{name}'s image {path} cannot be read ({e.strerror}).",
+            "Add the member again with `promptreel cast add --replace`.",
+        ) from None
 
 
 def cast_add(panel: Panel, body: dict) -> dict:
     images = body.get("images")
     if not isinstance(images, list) or not all(isinstance(p, str) for p in images):
         raise BadInput("`images` must be a list of image file paths.", 'Send e.g. {"images": ["/path/face.png"]}.')
-    member = cast.add(str(body.get("name") or ""), images, str(body.get("note") or ""), _project(panel, body),
-                      replace=bool(body.get("replace")))
+    member = cast.add(
+        str(body.get("name") or ""),
+        images,
+        str(body.get("note") or ""),
+        _project(panel, body),
+        replace=bool(body.get("replace")),
+    )
     return {"member": member.as_dict()}
 
 
@@ -90,8 +99,14 @@ def refine(panel: Panel, body: dict) -> dict:
             imported = bins.import_tagged(panel._gw(), clip, s.bin, name=f"{take.shot} — {take.model} refined")
             return {"resolve_clip": imported.id}
 
-        new = make(journal, take, change, output_dir=output_dir() / "conformed", budget=s.budget_usd,
-                   planned=(slot, plan), keep=into_bin if panel.gw is not None else None,
-                   on_event=getattr(panel.engine_jobs, "on_event", None))  # the job list follows it live
-    return {"take": {**new.as_dict(), "in_bin": bool(new.provenance.get("resolve_clip"))},
-            "warnings": plan.warnings}
+        new = make(
+            journal,
+            take,
+            change,
+            output_dir=output_dir() / "conformed",
+            budget=s.budget_usd,
+            planned=(slot, plan),
+            keep=into_bin if panel.gw is not None else None,
+            on_event=getattr(panel.engine_jobs, "on_event", None),
+        )  # the job list follows it live
+    return {"take": {**new.as_dict(), "in_bin": bool(new.provenance.get("resolve_clip"))}, "warnings": plan.warnings}

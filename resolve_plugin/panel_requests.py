@@ -28,10 +28,13 @@ def spec(body: dict) -> PromptSpec:
     negative = str(body.get("negative_prompt") or "").strip()
     if negative and not str(fields.get("negative_prompt") or "").strip():
         fields = {**fields, "negative_prompt": negative}
-    spec = spec_from(str(body.get("prompt") or "").strip(), str(body.get("template") or "").strip(), fields,
-                     "The shot fields")
+    spec = spec_from(
+        str(body.get("prompt") or "").strip(), str(body.get("template") or "").strip(), fields, "The shot fields"
+    )
     if not spec.prompt and not spec.template and not spec.fields.keys() - {"negative_prompt"}:
-        raise UserError("The prompt is empty.", "Describe the shot to generate, or fill the shot fields or pick a template.")
+        raise UserError(
+            "The prompt is empty.", "Describe the shot to generate, or fill the shot fields or pick a template."
+        )
     return spec
 
 
@@ -62,4 +65,3 @@ def variants(body: dict) -> int:
     if not isinstance(variants, int) or not 1 <= variants <= 8:
         raise UserError("Variants must be a whole number from 1 to 8.", "Change the number of variants.")
     return variants
-

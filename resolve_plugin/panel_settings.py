@@ -76,8 +76,10 @@ def load() -> PanelSettings:
     try:
         return PanelSettings.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as e:
-        raise BadInput(f"The panel settings file {path} has a bad value: {_first(e)}.",
-                       "Fix it in the panel's settings, or delete the file to start from the defaults.") from None
+        raise BadInput(
+            f"The panel settings file {path} has a bad value: {_first(e)}.",
+            "Fix it in the panel's settings, or delete the file to start from the defaults.",
+        ) from None
 
 
 def update(changes: dict) -> PanelSettings:
@@ -103,9 +105,11 @@ def _first(e: ValidationError) -> str:
 
 # -- the panel's API for these settings (`Panel.routes` adds them)
 def routes(_panel: object) -> dict:
-    return {("GET", "/api/settings"): lambda _: load().model_dump(mode="json"),
-            ("POST", "/api/settings"): lambda body: update(body).model_dump(mode="json"),
-            ("GET", "/api/choices"): choices}
+    return {
+        ("GET", "/api/settings"): lambda _: load().model_dump(mode="json"),
+        ("POST", "/api/settings"): lambda body: update(body).model_dump(mode="json"),
+        ("GET", "/api/choices"): choices,
+    }
 
 
 def choices(_: dict) -> dict:
@@ -114,5 +118,7 @@ def choices(_: dict) -> dict:
 
     from promptreel.core.conform.target import codec_families
 
-    return {"codecs": [{"id": name, "label": f.label} for name, f in codec_families().items()],
-            "fits": list(get_args(PanelSettings.model_fields["fit"].annotation))}
+    return {
+        "codecs": [{"id": name, "label": f.label} for name, f in codec_families().items()],
+        "fits": list(get_args(PanelSettings.model_fields["fit"].annotation)),
+    }

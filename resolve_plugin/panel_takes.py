@@ -20,8 +20,12 @@ TAKES_SHOWN = 30
 
 
 def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/media answers bytes
-    return {("GET", "/api/takes"): partial(list_takes, panel), ("POST", "/api/takes/choose"): partial(choose_take, panel),
-            ("GET", "/api/media"): partial(media, panel), ("GET", "/api/provenance"): partial(provenance, panel)}
+    return {
+        ("GET", "/api/takes"): partial(list_takes, panel),
+        ("POST", "/api/takes/choose"): partial(choose_take, panel),
+        ("GET", "/api/media"): partial(media, panel),
+        ("GET", "/api/provenance"): partial(provenance, panel),
+    }
 
 
 def list_takes(panel: Panel, _: dict) -> dict:
@@ -29,8 +33,17 @@ def list_takes(panel: Panel, _: dict) -> dict:
     indent `promptreel takes` gives it)."""
     recent = takes.list_takes(panel.journal())[-TAKES_SHOWN:]
     by_id = {t.id: t for t in recent}
-    return {"takes": [{**t.as_dict(), "in_bin": bool(t.provenance.get("resolve_clip")), "depth": takes.depth(t, by_id),
-                       "seconds": takes.making_seconds(panel.journal(), t)} for t in reversed(recent)]}
+    return {
+        "takes": [
+            {
+                **t.as_dict(),
+                "in_bin": bool(t.provenance.get("resolve_clip")),
+                "depth": takes.depth(t, by_id),
+                "seconds": takes.making_seconds(panel.journal(), t),
+            }
+            for t in reversed(recent)
+        ]
+    }
 
 
 def choose_take(panel: Panel, body: dict) -> dict:
@@ -72,5 +85,3 @@ def provenance(panel: Panel, body: dict) -> dict:
         raise BadInput("No take or clip given.", "Ask for ?take=ID or ?clip=ID.")
     found = chain(path, panel.journal(), trust_anchors(load_settings()))
     return {"of": what, "chain": found, "lines": describe(found)}
-
-

@@ -70,8 +70,16 @@ def find_placeholders(state: TimelineState) -> list[ResolvePlaceholder]:
             if not prompt:
                 continue
             if third.get(f"{NS}role") == "draft" and clip is not None:
-                found.append(ResolvePlaceholder(kind="draft", item=item, prompt=prompt, clip_id=clip.id,
-                                         draft_frames=int(clip.frames or 0), spec_json=third.get(f"{NS}spec", "")))
+                found.append(
+                    ResolvePlaceholder(
+                        kind="draft",
+                        item=item,
+                        prompt=prompt,
+                        clip_id=clip.id,
+                        draft_frames=int(clip.frames or 0),
+                        spec_json=third.get(f"{NS}spec", ""),
+                    )
+                )
             else:
                 found.append(ResolvePlaceholder(kind="foreign", item=item, prompt=prompt, clip_id=item.clip_id))
     return sorted(found, key=lambda p: (p.item.start, p.item.track))
@@ -85,8 +93,10 @@ def prompt_spec(ph: ResolvePlaceholder) -> PromptSpec | None:
         try:
             return PromptSpec.model_validate_json(ph.spec_json)
         except ValidationError:
-            raise PlaceholderProblem(f"The draft {ph.label} has unreadable `promptreel.spec` metadata.",
-                                     "Clear that field in the clip's metadata, or create the draft again.") from None
+            raise PlaceholderProblem(
+                f"The draft {ph.label} has unreadable `promptreel.spec` metadata.",
+                "Clear that field in the clip's metadata, or create the draft again.",
+            ) from None
     try:
         parsed = parse_gen_template(ph.prompt)
         return None if parsed is None else spec_from("", parsed[0], parsed[1], "its `gen: template=…`")
@@ -99,14 +109,17 @@ def check_fillable(state: TimelineState, ph: ResolvePlaceholder) -> None:
     prompt_spec(ph)
     track = state.track(ph.item.track)
     if track is not None and track.locked:
-        raise PlaceholderProblem(f"The placeholder {ph.label} is on a locked track.",
-                                 f"Unlock V{ph.item.track} in Resolve and fill again.")
+        raise PlaceholderProblem(
+            f"The placeholder {ph.label} is on a locked track.", f"Unlock V{ph.item.track} in Resolve and fill again."
+        )
     if ph.kind == "foreign" and track is not None:
         for other in track.items:
-            if other.kind == "transition" and any(other.start <= edge <= other.end
-                                                  for edge in (ph.item.start, ph.item.end)):
+            if other.kind == "transition" and any(
+                other.start <= edge <= other.end for edge in (ph.item.start, ph.item.end)
+            ):
                 raise PlaceholderProblem(
                     f"A transition covers an edge of the placeholder {ph.label}.",
-                    "Remove the transition (add it back after the fill): the fill must match the cut exactly.")
+                    "Remove the transition (add it back after the fill): the fill must match the cut exactly.",
+                )
     if ph.kind == "draft" and ph.draft_frames < 1:
         raise PlaceholderProblem(f"The draft {ph.label} reports no frame count.", "Re-import the draft clip.")

@@ -37,8 +37,9 @@ class ConformTarget(BaseModel):
         return Size(width=self.width, height=self.height)
 
     def slot(self, frames: int, prompt: str, name: str = "", **hints) -> Slot:
-        return Slot(frames=frames, rate=self.rate, size=self.size, bit_depth=self.bit_depth, prompt=prompt,
-                    name=name, **hints)
+        return Slot(
+            frames=frames, rate=self.rate, size=self.size, bit_depth=self.bit_depth, prompt=prompt, name=name, **hints
+        )
 
 
 def parse_timeline_rate(value: str | int | float) -> tuple[Fraction, bool]:
@@ -58,8 +59,10 @@ def parse_timeline_rate(value: str | int | float) -> tuple[Fraction, bool]:
         for rate in _NTSC:  # "23.976023976..." from a float: the NTSC rate it stands for
             if abs(approx - rate) < Fraction(1, 200):
                 return rate, drop
-    raise BadInput(f"Resolve reports the timeline frame rate as '{value}', which promptreel cannot read.",
-                   "Check Project Settings > Master Settings > Timeline frame rate.")
+    raise BadInput(
+        f"Resolve reports the timeline frame rate as '{value}', which promptreel cannot read.",
+        "Check Project Settings > Master Settings > Timeline frame rate.",
+    )
 
 
 def target_from_settings(settings: dict[str, str], bit_depth: int | None = None) -> ConformTarget:
@@ -77,6 +80,12 @@ def target_from_settings(settings: dict[str, str], bit_depth: int | None = None)
     if depth is None:
         monitor = str(settings.get("videoMonitorBitDepth") or "")
         depth = int(monitor) if monitor in ("8", "10", "12") else 10
-    return ConformTarget(rate=rate, drop_frame=drop, width=width, height=height,
-                         fit=FIT_MODES.get(settings.get("timelineInputResMismatchBehavior") or "", "fit"),
-                         bit_depth=depth, pixel_aspect=settings.get("timelinePixelAspectRatio") or "square")
+    return ConformTarget(
+        rate=rate,
+        drop_frame=drop,
+        width=width,
+        height=height,
+        fit=FIT_MODES.get(settings.get("timelineInputResMismatchBehavior") or "", "fit"),
+        bit_depth=depth,
+        pixel_aspect=settings.get("timelinePixelAspectRatio") or "square",
+    )

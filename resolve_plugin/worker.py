@@ -51,18 +51,25 @@ class EngineClipMaker:
         chosen = panel_settings.load()
         project, target = conform_target(self.gw)
         fit = target.fit if chosen.fit == "project" else chosen.fit
-        settings = FillSettings(output_dir=output_dir() / "conformed", choices=Choices(fit=fit), codec=chosen.codec,
-                                budget=chosen.budget_usd, project=project.name)
+        settings = FillSettings(
+            output_dir=output_dir() / "conformed",
+            choices=Choices(fit=fit),
+            codec=chosen.codec,
+            budget=chosen.budget_usd,
+            project=project.name,
+        )
         made = fill_slots_sync(slots, settings, on_event=self.on_event)
-        return [clip if clip.ok
-                else replace(clip, error=f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
-                for slot, clip in zip(slots, made, strict=True)]
+        return [
+            clip if clip.ok else replace(clip, error=f"No clip for {slot.name or slot.prompt[:40]!r}: {clip.error}.")
+            for slot, clip in zip(slots, made, strict=True)
+        ]
 
     def __call__(self, slot: Slot) -> MadeClip:
         (made,) = self.many([slot])
         if not made.ok:
-            raise UserError(str(made.error),
-                            "Nothing was placed; fix the cause and try again (finished jobs are reused).")
+            raise UserError(
+                str(made.error), "Nothing was placed; fix the cause and try again (finished jobs are reused)."
+            )
         return made
 
 
@@ -73,8 +80,9 @@ def clip_maker(gw, on_event: Callable[[Event], None] | None = None) -> EngineCli
 def panel_for(gw, reason: str, mode: str | None = None) -> Panel:
     """The worker's panel: connected through `gw` (None: file mode), with the engine's jobs live in its list."""
     live = LiveJobs()
-    return Panel(gw, clip_maker(gw, live.on_event) if gw is not None else None, mode=mode, reason=reason,
-                 engine_jobs=live)
+    return Panel(
+        gw, clip_maker(gw, live.on_event) if gw is not None else None, mode=mode, reason=reason, engine_jobs=live
+    )
 
 
 def announce(panel: Panel) -> None:
@@ -104,8 +112,10 @@ def declare_folders(gw: BridgeGateway) -> list[str]:
     try:
         gw.client.call("folders", paths=folders)
     except BridgeError as e:
-        raise ResolveUnavailable(f"The Resolve bridge refused promptreel's folders ({e.message}).",
-                                 "Start promptreel again from Workspace > Scripts > promptreel in Resolve.") from None
+        raise ResolveUnavailable(
+            f"The Resolve bridge refused promptreel's folders ({e.message}).",
+            "Start promptreel again from Workspace > Scripts > promptreel in Resolve.",
+        ) from None
     return folders
 
 
@@ -143,8 +153,11 @@ def serve(gw, reason: str, open_browser: bool = True) -> int:
     panel.start()
     announce(panel)
     # The terminal gets its own one-time link (another browser, or --no-browser); the browser gets another.
-    print(f"promptreel: panel ({panel.mode} mode) at {panel.sign_in_url()} (a sign-in link: it works once, "
-          f"within {CODE_SECONDS:g} s)", flush=True)
+    print(
+        f"promptreel: panel ({panel.mode} mode) at {panel.sign_in_url()} (a sign-in link: it works once, "
+        f"within {CODE_SECONDS:g} s)",
+        flush=True,
+    )
     print(f"promptreel: {reason}", flush=True)
     if open_browser and not os.environ.get("PROMPTREEL_NO_BROWSER"):
         webbrowser.open(panel.sign_in_url())

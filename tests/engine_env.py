@@ -23,9 +23,12 @@ PLANTED_KEY = "sk-test-PLANTED-7f3a9c2e5b1d4086"
 
 def make_clip(path: Path) -> bytes:
     """A real 1 s, 320x180, 24 fps H.264 clip made by ffmpeg."""
-    (ffmpeg.input("testsrc=size=320x180:rate=24:duration=1", f="lavfi")
-     .output(str(path), vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast")
-     .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
+    (
+        ffmpeg.input("testsrc=size=320x180:rate=24:duration=1", f="lavfi")
+        .output(str(path), vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast")
+        .overwrite_output()
+        .run(cmd=ffmpeg_exe(), quiet=True)
+    )
     return path.read_bytes()
 
 

@@ -49,8 +49,7 @@ def item_path(item) -> str:
 def changed_outside(before, after, allowed: list[str]) -> list[str]:
     """Differences between two timelines that are not inside one of the `allowed` item paths."""
     before, after = (x if isinstance(x, dict) else as_json(x) for x in (before, after))
-    return [p for p in diff(before, after)
-            if not any(p == a or p.startswith(a + "/") for a in allowed)]
+    return [p for p in diff(before, after) if not any(p == a or p.startswith(a + "/") for a in allowed)]
 
 
 def media_path(clip: otio.schema.Clip) -> Path:

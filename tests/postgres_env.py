@@ -50,12 +50,14 @@ class Cluster:
     def start(self) -> Cluster:
         _stop_orphans()
         (self.dir / "owner").write_text(str(os.getpid()))
-        self._run(str(self.bins / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
-                  "--no-sync")
+        self._run(
+            str(self.bins / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync"
+        )
         # Throwaway: no fsync; many short-lived test processes, each with a small pool.
         options = f"-k {self.dir} -c listen_addresses='' -c max_connections=300 -F -c full_page_writes=off"
-        self._run(str(self.bins / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-o", options,
-                  "start")
+        self._run(
+            str(self.bins / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-o", options, "start"
+        )
         return self
 
     def url(self, dbname: str) -> str:

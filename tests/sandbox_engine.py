@@ -51,10 +51,14 @@ def two_slots(first: str, second: str) -> list:
 
     from promptreel.core.request import Slot
 
-    return [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes", model=first,
-                 name="SH010"),
-            Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal", model=second,
-                 name="SH020")]
+    return [
+        Slot(
+            frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes", model=first, name="SH010"
+        ),
+        Slot(
+            frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal", model=second, name="SH020"
+        ),
+    ]
 
 
 def fill_exact(home: Path, slots: list) -> list:

@@ -28,7 +28,9 @@ def ark_only(fakes, isolated_home, monkeypatch):
 
 
 def seedance(**kw):
-    return GenerationRequest(**{"prompt": "a fox in snow", "model": "seedance-2", "seconds": 6, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a fox in snow", "model": "seedance-2", "seconds": 6, "size": "1280x720", **kw}
+    )
 
 
 def sent(fake) -> list[dict]:

@@ -22,8 +22,15 @@ pytestmark = pytest.mark.usefixtures("database")
 
 
 def _job(journal: Journal, n: int, estimate: float = 0.4) -> str:
-    return journal.add_job(batch_id="b", request={"n": n}, cache_key=f"k{n}:0", variant=0, model="m",
-                           route_key="p:m", estimated_cost=estimate)
+    return journal.add_job(
+        batch_id="b",
+        request={"n": n},
+        cache_key=f"k{n}:0",
+        variant=0,
+        model="m",
+        route_key="p:m",
+        estimated_cost=estimate,
+    )
 
 
 def test_a_reservation_holds_the_cap_until_settled_at_the_actual_cost(database):
@@ -86,11 +93,17 @@ def test_four_processes_against_one_cap_stop_at_it_together(env, capsys):
     """Four seats start a $0.80 run each at once against a $2.00 daily cap: two run, two are refused
     (before any create), whatever the timing; the ledger never passes the cap. Each seat's spend is listed
     under its user."""
-    (env.home / "settings.toml").write_text((env.home / "settings.toml").read_text().replace(
-        "[base_urls]", "daily_cap_usd = 2.0\n[base_urls]"))
+    (env.home / "settings.toml").write_text(
+        (env.home / "settings.toml").read_text().replace("[base_urls]", "daily_cap_usd = 2.0\n[base_urls]")
+    )
     env.api.job_seconds = 0.5  # every run is still at the provider when the others start
-    procs = [_cli(["generate", f"seat {n}", "--model", "test-model", "--seconds", "4", "--variants", "2", "--json"],
-                  PROMPTREEL_USER=user) for n, user in enumerate(("alice", "bob", "carol", "dan"))]
+    procs = [
+        _cli(
+            ["generate", f"seat {n}", "--model", "test-model", "--seconds", "4", "--variants", "2", "--json"],
+            PROMPTREEL_USER=user,
+        )
+        for n, user in enumerate(("alice", "bob", "carol", "dan"))
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     codes = sorted(p.returncode for p in procs)
     assert codes == [0, 0, 3, 3], [o[1].decode()[-1500:] for o in outs]
@@ -111,10 +124,18 @@ def test_four_processes_against_one_cap_stop_at_it_together(env, capsys):
 def test_a_resend_is_reserved_like_any_create_and_a_reserved_job_counts_once(env):
     """A job never sent by a run made before the cap was set: resending it is held to the cap. A job
     whose reservation is still open (its outcome unknown) is not counted a second time when resent."""
-    orphan = env.journal.add_job(batch_id="b0", request=env.plan().request.model_dump(mode="json"), cache_key="k:0",
-                                 variant=0, model="test-model", route_key="testproto:test-1", estimated_cost=0.4)
-    spent = env.journal.add_job(batch_id="b0", request={}, cache_key="k:1", variant=0, model="m", route_key="p:m",
-                                estimated_cost=0.8)
+    orphan = env.journal.add_job(
+        batch_id="b0",
+        request=env.plan().request.model_dump(mode="json"),
+        cache_key="k:0",
+        variant=0,
+        model="test-model",
+        route_key="testproto:test-1",
+        estimated_cost=0.4,
+    )
+    spent = env.journal.add_job(
+        batch_id="b0", request={}, cache_key="k:1", variant=0, model="m", route_key="p:m", estimated_cost=0.8
+    )
     env.journal.charge(spent, "m", 0.8)
     env.settings.daily_cap_usd = 1.0
     with pytest.raises(BudgetExceeded, match="daily cap"):

@@ -105,8 +105,23 @@ def test_at_name_reaches_the_fake_and_is_recorded_on_the_take(fakes, monkeypatch
     point_at(fakes, monkeypatch, isolated_home)
     fake = fakes.fakes["gemini"]
     face, side = maria
-    assert main(["generate", "@maria crosses the square", "--model", "gemini-omni-1.2-flash", "--seconds", "4",
-                 "--size", "1280x720", "--shot", "SH010"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "@maria crosses the square",
+                "--model",
+                "gemini-omni-1.2-flash",
+                "--seconds",
+                "4",
+                "--size",
+                "1280x720",
+                "--shot",
+                "SH010",
+            ]
+        )
+        == 0
+    )
     (create,) = [c.json() for c in fake.calls_to("POST", r"/v1beta/interactions")]
     images = [base64.b64decode(c["data"]) for c in create["input"] if c["type"] == "image"]
     assert images == [face.read_bytes(), side.read_bytes()]
@@ -126,35 +141,46 @@ def test_a_model_without_references_is_warned_before_spending(fakes, monkeypatch
 
 
 def gap(name, marker, frames=20):
-    g = otio.schema.Gap(name=name, source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24),
-                                                                         otio.opentime.RationalTime(frames, 24)))
+    g = otio.schema.Gap(
+        name=name,
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(frames, 24)),
+    )
     g.markers.append(otio.schema.Marker(name=marker))
     return g
 
 
-def test_gen_markers_in_an_otio_fill_send_each_placeholders_own_cast(fakes, monkeypatch, isolated_home, maria,
-                                                                    tmp_path, capsys):
+def test_gen_markers_in_an_otio_fill_send_each_placeholders_own_cast(
+    fakes, monkeypatch, isolated_home, maria, tmp_path, capsys
+):
     point_at(fakes, monkeypatch, isolated_home)
     face, side = maria
     pedro = still(tmp_path, 40, 40, "pedro")
     assert main(["cast", "add", "pedro", str(pedro), "--note", "blue cap"]) == 0
     # Alike in all but their words (same length even): each is still sent its own member's images.
     cut = write_cut(tmp_path / "cut.otio", [gap("SH010", "gen: @maria walks in"), gap("SH020", "gen: @pedro walks in")])
-    code = main(["fill", str(cut), "-o", str(tmp_path / "out.otio"), "--model", "gemini-omni-1.2-flash",
-                 "--codec", "h264"])
+    code = main(
+        ["fill", str(cut), "-o", str(tmp_path / "out.otio"), "--model", "gemini-omni-1.2-flash", "--codec", "h264"]
+    )
     assert code == 0, capsys.readouterr().err
     creates = [c.json() for c in fakes.fakes["gemini"].calls_to("POST", r"/v1beta/interactions")]
-    sent = {next(p["text"] for p in c["input"] if p["type"] == "text"):
-            [base64.b64decode(p["data"]) for p in c["input"] if p["type"] == "image"] for c in creates}
-    assert sent == {"maria (red coat) walks in": [face.read_bytes(), side.read_bytes()],
-                    "pedro (blue cap) walks in": [pedro.read_bytes()]}
+    sent = {
+        next(p["text"] for p in c["input"] if p["type"] == "text"): [
+            base64.b64decode(p["data"]) for p in c["input"] if p["type"] == "image"
+        ]
+        for c in creates
+    }
+    assert sent == {
+        "maria (red coat) walks in": [face.read_bytes(), side.read_bytes()],
+        "pedro (blue cap) walks in": [pedro.read_bytes()],
+    }
     capsys.readouterr()
     takes = {t["shot"]: t for t in json.loads(main(["takes", "--json"]) == 0 and capsys.readouterr().out)}
     assert takes["SH010"]["cast"] == ["maria"] and takes["SH020"]["cast"] == ["pedro"]
 
 
-def test_an_otio_fill_warns_before_spending_and_refuses_an_unknown_name(fakes, monkeypatch, isolated_home, maria,
-                                                                       tmp_path, capsys):
+def test_an_otio_fill_warns_before_spending_and_refuses_an_unknown_name(
+    fakes, monkeypatch, isolated_home, maria, tmp_path, capsys
+):
     point_at(fakes, monkeypatch, isolated_home)
     cut = write_cut(tmp_path / "cut.otio", [gap("SH010", "gen: @maria walks in")])
     assert main(["fill", str(cut), "-o", str(tmp_path / "out.otio"), "--model", "kling-v3", "--codec", "h264"]) == 0
@@ -174,8 +200,9 @@ def test_a_template_field_naming_a_member_is_written_out(maria):
 
     catalog = default_catalog()
     spec = PromptSpec(fields={"subject": "@maria", "action": "opens the door"})
-    s = worded_for(slot("x", "gemini-omni-1.2-flash").model_copy(update={"spec": spec}),
-                   catalog.get("gemini-omni-1.2-flash"))
+    s = worded_for(
+        slot("x", "gemini-omni-1.2-flash").model_copy(update={"spec": spec}), catalog.get("gemini-omni-1.2-flash")
+    )
     planned = plan_slot(s, catalog.get("gemini-omni-1.2-flash"))
     assert "maria (red coat)" in planned.request.prompt and len(planned.request.reference_images) == 2
 
@@ -196,12 +223,14 @@ def test_a_resolve_fill_records_the_cast_on_the_clip_and_the_take(maria):
     gw = DirectGateway(resolve)
     report = resolve_fill(gw, clip_maker(gw))  # the draft model: words only, and no warning (it is free)
     assert report.failed == []
-    placed = [it for it in timeline._items() if it._mpi is not None and it._mpi.GetThirdPartyMetadata(
-        "promptreel.prompt") == "@maria in the snow"]
+    placed = [
+        it
+        for it in timeline._items()
+        if it._mpi is not None and it._mpi.GetThirdPartyMetadata("promptreel.prompt") == "@maria in the snow"
+    ]
     assert placed and placed[0]._mpi.GetThirdPartyMetadata("promptreel.cast") == "maria"
     journal = Journal.open_default()
-    assert [t.provenance.get("cast") for t in list_takes(journal)] in (
-        [["maria"], None], [None, ["maria"]])
+    assert [t.provenance.get("cast") for t in list_takes(journal)] in ([["maria"], None], [None, ["maria"]])
     journal.close()
 
 

@@ -5,8 +5,21 @@ import pytest
 from promptreel.core.catalog import Size, load_catalog
 from promptreel.core.errors import BadInput, UnknownModel
 
-SEED_MODELS = {"draft", "sora-2", "sora-2-pro", "veo-3.1", "veo-3.1-fast", "veo-3", "veo-2", "gen-4.5",
-               "gen-4-turbo", "kling-v3", "kling-v2.6", "ltx-2.3-pro", "ltx-2.3-fast"}
+SEED_MODELS = {
+    "draft",
+    "sora-2",
+    "sora-2-pro",
+    "veo-3.1",
+    "veo-3.1-fast",
+    "veo-3",
+    "veo-2",
+    "gen-4.5",
+    "gen-4-turbo",
+    "kling-v3",
+    "kling-v2.6",
+    "ltx-2.3-pro",
+    "ltx-2.3-fast",
+}
 
 
 def test_shipped_catalog_has_every_seed_model():
@@ -39,7 +52,13 @@ def test_capabilities_from_data():
 def test_retired_routes_are_skipped_by_date():
     veo = load_catalog().get("veo-3.1")  # its Gemini API preview id shut down on 2026-10-22
     assert [r.protocol for r in veo.usable_routes(date(2026, 11, 23))] == ["vertex", "replicate", "fal", "runway"]
-    assert [r.protocol for r in veo.usable_routes(date(2026, 10, 1))] == ["vertex", "gemini", "replicate", "fal", "runway"]
+    assert [r.protocol for r in veo.usable_routes(date(2026, 10, 1))] == [
+        "vertex",
+        "gemini",
+        "replicate",
+        "fal",
+        "runway",
+    ]
     sora = load_catalog().get("sora-2")  # the model itself ended: no route at all from that day
     assert sora.usable_routes(date(2026, 11, 23)) == [] and len(sora.usable_routes(date(2026, 9, 1))) == 3
 
@@ -89,8 +108,11 @@ def test_veo_3_1_family_as_served_now_and_ltx_2_3_async():
     only to Vertex); LTX-2.3: Pro extends and retakes, Fast's long takes only at 1080p. Each names its source."""
     cat = load_catalog()
     today = date(2026, 12, 6)
-    for mid, vertex_id in (("veo-3.1", "veo-3.1-generate-001"), ("veo-3.1-fast", "veo-3.1-fast-generate-001"),
-                           ("veo-3.1-lite", "veo-3.1-lite-generate-001")):
+    for mid, vertex_id in (
+        ("veo-3.1", "veo-3.1-generate-001"),
+        ("veo-3.1-fast", "veo-3.1-fast-generate-001"),
+        ("veo-3.1-lite", "veo-3.1-lite-generate-001"),
+    ):
         m = cat.get(mid)
         assert m.usable_routes(today)[0].key == f"vertex:{vertex_id}"
         assert all(not r.usable(today) for r in m.routes if r.protocol == "gemini")

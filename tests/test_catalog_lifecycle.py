@@ -23,10 +23,13 @@ ENDED = {"sora-2", "sora-2-pro", "veo-3", "veo-2"}
 
 
 def veo(**kw) -> GenerationRequest:
-    return GenerationRequest(**{"prompt": "a lighthouse in fog", "model": "veo-3.1", "seconds": 8, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse in fog", "model": "veo-3.1", "seconds": 8, "size": "1280x720", **kw}
+    )
 
 
 # --- the shipped catalog ----------------------------------------------------------------------
+
 
 def test_every_model_and_route_names_its_source_and_the_day_it_was_checked():
     for m in load_catalog().models.values():
@@ -58,8 +61,10 @@ def test_models_offers_none_of_them_and_all_lists_them(capsys):
     assert "sora-2 " not in table and "retired model(s) not shown" in table
 
 
-@pytest.mark.parametrize("model, replacement", [("sora-2", "veo-3.1 ("), ("sora-2-pro", "kling-v3 ("),
-                                                ("veo-3", "veo-3.1 ("), ("veo-2", "veo-3.1 (")])
+@pytest.mark.parametrize(
+    "model, replacement",
+    [("sora-2", "veo-3.1 ("), ("sora-2-pro", "kling-v3 ("), ("veo-3", "veo-3.1 ("), ("veo-2", "veo-3.1 (")],
+)
 def test_a_retired_model_is_refused_before_anything_is_spent_naming_the_replacement(capsys, model, replacement):
     assert main(["generate", "a kite", "--model", model, "--seconds", "8"]) == 2
     err = capsys.readouterr().err
@@ -69,12 +74,15 @@ def test_a_retired_model_is_refused_before_anything_is_spent_naming_the_replacem
 
 def test_a_users_catalog_may_keep_a_model_alive_with_a_lifecycle_of_its_own(tmp_path):
     user = tmp_path / "mine.toml"
-    user.write_text('[models.sora-2]\nlifecycle = { status = "available", note = "our proxy" }\n'
-                    'routes = [{ protocol = "openai", model_id = "sora-2" }]\n')
+    user.write_text(
+        '[models.sora-2]\nlifecycle = { status = "available", note = "our proxy" }\n'
+        'routes = [{ protocol = "openai", model_id = "sora-2" }]\n'
+    )
     assert load_catalog(user).get("sora-2").state() == "available"
 
 
 # --- through the engine -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fakes():
@@ -97,15 +105,18 @@ def test_a_route_past_its_shutdown_date_is_skipped_naming_the_route_taken(fakes,
     point_at(fakes, monkeypatch, isolated_home, two_routes(f", shutdown_on = {YESTERDAY.isoformat()}"))
     model = load_catalog(isolated_home / "catalog.toml").get("veo-3.1")
     warnings = check_request(veo(), model)
-    assert f"Veo 3.1 via replicate (google/veo-3.1) shut down on {YESTERDAY}; it goes through fal (fal-ai/veo3.1) instead." \
+    assert (
+        f"Veo 3.1 via replicate (google/veo-3.1) shut down on {YESTERDAY}; it goes through fal (fal-ai/veo3.1) instead."
         in warnings
+    )
     results, jobs = engine_run(isolated_home, veo())
     assert results[0].ok and jobs[0].route_key == "fal:fal-ai/veo3.1" and jobs[0].model == "veo-3.1"
     assert fakes.fakes["replicate"].api.calls == [] and fakes.fakes["fal"].creates == 1
 
 
-def test_a_route_whose_vendor_says_model_not_found_is_retired_for_every_later_run(fakes, isolated_home, monkeypatch,
-                                                                                  caplog):
+def test_a_route_whose_vendor_says_model_not_found_is_retired_for_every_later_run(
+    fakes, isolated_home, monkeypatch, caplog
+):
     point_at(fakes, monkeypatch, isolated_home, two_routes(""))
     replicate = fakes.fakes["replicate"]
     monkeypatch.setattr(replicate, "shut_down", {"google/veo-3.1": YESTERDAY})  # Replicate dropped it yesterday
@@ -114,8 +125,10 @@ def test_a_route_whose_vendor_says_model_not_found_is_retired_for_every_later_ru
     results, jobs = engine_run(isolated_home, veo())
     assert results[0].ok and jobs[0].route_key == "fal:fal-ai/veo3.1" and jobs[0].model == "veo-3.1"
     told = [r.getMessage() for r in caplog.records if "is gone" in r.getMessage()]
-    assert told == ["Veo 3.1 via replicate (google/veo-3.1) is gone (Replicate answered HTTP 404: model google/veo-3.1 "
-                    "not found); promptreel will not use that route again, and tries fal (fal-ai/veo3.1) next."]
+    assert told == [
+        "Veo 3.1 via replicate (google/veo-3.1) is gone (Replicate answered HTTP 404: model google/veo-3.1 "
+        "not found); promptreel will not use that route again, and tries fal (fal-ai/veo3.1) next."
+    ]
     gone = retired_routes()["replicate:google/veo-3.1"]
     assert gone["retired_on"] == date.today() and "not found" in gone["words"]
     asked = len(replicate.api.calls)
@@ -131,10 +144,13 @@ def test_a_route_whose_vendor_says_model_not_found_is_retired_for_every_later_ru
 
 
 def test_the_last_route_gone_fails_the_take_and_then_refuses_the_model_naming_its_replacement(
-        fakes, isolated_home, monkeypatch):
+    fakes, isolated_home, monkeypatch
+):
     # A user's older catalog still routing Sora through fal, whose Sora app answers "model not found" today.
-    catalog = ('[models.sora-2]\nlifecycle = { status = "available", replacement = ["veo-3.1"] }\n'
-               'routes = [{ protocol = "fal", model_id = "fal-ai/sora-2", concurrency = 4, rpm = 0 }]\n')
+    catalog = (
+        '[models.sora-2]\nlifecycle = { status = "available", replacement = ["veo-3.1"] }\n'
+        'routes = [{ protocol = "fal", model_id = "fal-ai/sora-2", concurrency = 4, rpm = 0 }]\n'
+    )
     point_at(fakes, monkeypatch, isolated_home, catalog)
     kite = GenerationRequest(prompt="a kite", model="sora-2", seconds=4, size="1280x720")
     results, _ = engine_run(isolated_home, kite)
@@ -155,18 +171,46 @@ def test_a_route_is_recorded_once_and_its_words_carry_no_key(isolated_home, monk
 # --- every protocol hears "model gone" ----------------------------------------------------------
 
 GONE = {  # route -> (model id, a request it takes, the create path, the vendor's "model gone" answer)
-    "runway": ("gen4.5", dict(seconds=5, size="1280x720"), r"/v1/text_to_video",
-               (404, {"error": "Model gen4.5 not found"})),
-    "kling": ("kling-v3", dict(seconds=5, size="1280x720"), r"/v1/videos/text2video",
-              (410, {"code": 1201, "message": "model kling-v3 is no longer available", "data": None})),
-    "ltx": ("ltx-2-3-pro", dict(seconds=6, size="1920x1080", fps=25), r"/v2/text-to-video",
-            (404, {"type": "error", "error": {"type": "invalid_request_error", "message": "model not found"}})),
-    "replicate": ("google/veo-3.1", dict(seconds=8, size="1280x720"), r"/v1/models/.+/predictions",
-                  (404, {"title": "Not found", "detail": "Model not found", "status": 404})),
+    "runway": (
+        "gen4.5",
+        dict(seconds=5, size="1280x720"),
+        r"/v1/text_to_video",
+        (404, {"error": "Model gen4.5 not found"}),
+    ),
+    "kling": (
+        "kling-v3",
+        dict(seconds=5, size="1280x720"),
+        r"/v1/videos/text2video",
+        (410, {"code": 1201, "message": "model kling-v3 is no longer available", "data": None}),
+    ),
+    "ltx": (
+        "ltx-2-3-pro",
+        dict(seconds=6, size="1920x1080", fps=25),
+        r"/v2/text-to-video",
+        (404, {"type": "error", "error": {"type": "invalid_request_error", "message": "model not found"}}),
+    ),
+    "replicate": (
+        "google/veo-3.1",
+        dict(seconds=8, size="1280x720"),
+        r"/v1/models/.+/predictions",
+        (404, {"title": "Not found", "detail": "Model not found", "status": 404}),
+    ),
     "fal": ("fal-ai/veo3.1", dict(seconds=8, size="1280x720"), r"/fal-ai/.+", (404, {"detail": "Model not found"})),
-    "vertex": ("veo-3.1-generate-001", dict(seconds=8, size="1280x720"), r".+:predictLongRunning",
-               (404, {"error": {"code": 404, "status": "NOT_FOUND",
-                                "message": "Publisher Model veo-3.1-generate-001 was not found"}})),
+    "vertex": (
+        "veo-3.1-generate-001",
+        dict(seconds=8, size="1280x720"),
+        r".+:predictLongRunning",
+        (
+            404,
+            {
+                "error": {
+                    "code": 404,
+                    "status": "NOT_FOUND",
+                    "message": "Publisher Model veo-3.1-generate-001 was not found",
+                }
+            },
+        ),
+    ),
 }
 
 
@@ -199,5 +243,6 @@ def test_an_unwritable_data_folder_still_moves_on_and_says_the_route_was_not_rec
     veo = cat.get("veo-3.1")
     retired_routes_path().mkdir()  # a folder where the file should be: the write fails
     told = cat.route_gone("veo-3.1", veo.routes[0], "model not found")
-    assert told.startswith("Veo 3.1 via vertex (veo-3.1-generate-001) is gone (model not found); it is skipped for "
-                           "this run (not recorded:") and told.endswith("tries replicate (google/veo-3.1) next.")
+    assert told.startswith(
+        "Veo 3.1 via vertex (veo-3.1-generate-001) is gone (model not found); it is skipped for this run (not recorded:"
+    ) and told.endswith("tries replicate (google/veo-3.1) next.")

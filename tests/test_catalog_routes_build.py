@@ -12,10 +12,7 @@ from promptreel.core.request import GenerationRequest
 
 ROUTES = ("openai", "gemini", "vertex")
 CASES = [
-    (model, route)
-    for model in load_catalog().models.values()
-    for route in model.routes
-    if route.protocol in ROUTES
+    (model, route) for model in load_catalog().models.values() for route in model.routes if route.protocol in ROUTES
 ]
 
 
@@ -28,8 +25,9 @@ def test_every_offered_size_and_length_builds(model, route):
     built = 0
     for size in model.all_sizes():
         for seconds in model.allowed_durations(size):
-            request = GenerationRequest(prompt="a test", model=model.id, seconds=seconds, size=str(size),
-                                        fps=model.fps[0])
+            request = GenerationRequest(
+                prompt="a test", model=model.id, seconds=seconds, size=str(size), fps=model.fps[0]
+            )
             call = protocol.build(request, "job")
             body = call.json
             assert body is not None and call.method == "POST"

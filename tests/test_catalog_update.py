@@ -24,7 +24,10 @@ def server():
     files: dict[str, bytes] = {}
     with LoopbackServer() as srv:
         srv.route("GET", r"/(?P<name>[^/]+)")(
-            lambda call: Reply(200, files[call.match["name"]]) if call.match["name"] in files else Reply(404, "not found"))
+            lambda call: (
+                Reply(200, files[call.match["name"]]) if call.match["name"] in files else Reply(404, "not found")
+            )
+        )
         srv.files = files
         yield srv
 
@@ -40,8 +43,13 @@ def catalog_bytes(version=SHIPPED + 1, expires=FUTURE, edit=None, fmt="toml") ->
     models = shipped("catalog.toml")["models"]
     if edit:
         edit(models)
-    doc = {"schema_version": 1, "catalog_version": version, "published_at": "2026-12-06T12:00:00Z",
-           "expires_on": expires, "models": models}
+    doc = {
+        "schema_version": 1,
+        "catalog_version": version,
+        "published_at": "2026-12-06T12:00:00Z",
+        "expires_on": expires,
+        "models": models,
+    }
     if fmt == "json":
         import json
 
@@ -51,11 +59,16 @@ def catalog_bytes(version=SHIPPED + 1, expires=FUTURE, edit=None, fmt="toml") ->
 
 def market_moves(models):
     """A month of the market: a new model, a price change, a route retired, a model ended."""
-    models["acme-motion"] = {**models["veo-3.1"], "name": "Acme Motion", "vendor": "Acme",
-                             "routes": [{"protocol": "fal", "model_id": "acme/motion"}]}
+    models["acme-motion"] = {
+        **models["veo-3.1"],
+        "name": "Acme Motion",
+        "vendor": "Acme",
+        "routes": [{"protocol": "fal", "model_id": "acme/motion"}],
+    }
     models["veo-3.1"] = {**models["veo-3.1"], "price": {k: v + 0.05 for k, v in models["veo-3.1"]["price"].items()}}
-    models["veo-3.1"]["routes"] = [r for r in models["veo-3.1"]["routes"] if r["protocol"] != "replicate"] or \
-        models["veo-3.1"]["routes"][:1]
+    models["veo-3.1"]["routes"] = [r for r in models["veo-3.1"]["routes"] if r["protocol"] != "replicate"] or models[
+        "veo-3.1"
+    ]["routes"][:1]
     models["kling-v3"] = {**models["kling-v3"], "lifecycle": {"status": "retired", "replacement": ["veo-3.1"]}}
 
 
@@ -142,6 +155,7 @@ def malformed(server, key):
 def invalid(server, key):
     def broken(models):
         models["veo-3.1"] = {**models["veo-3.1"], "fps": "fast"}
+
     return publish(server, key, catalog_bytes(edit=broken)), "fails validation"
 
 
@@ -215,8 +229,11 @@ def test_the_project_key_is_shipped_and_no_private_key_is_in_the_package():
     data = Path(__file__).resolve().parents[1] / "core" / "data"
     pems = [p.read_text() for p in data.glob("*.pem")]
     assert any("BEGIN PUBLIC KEY" in t for t in pems)
-    assert not any("PRIVATE KEY" in p.read_text(errors="ignore") for p in data.rglob("*") if p.is_file()
-                   and p.suffix in (".pem", ".key", ".toml", ".txt"))
+    assert not any(
+        "PRIVATE KEY" in p.read_text(errors="ignore")
+        for p in data.rglob("*")
+        if p.is_file() and p.suffix in (".pem", ".key", ".toml", ".txt")
+    )
 
 
 def test_doctor_names_the_catalog_in_use_and_an_update_past_its_date(server, studio_key, capsys):

@@ -35,22 +35,43 @@ from promptreel.core.stats import ModelStats
 SLOT = sketch_slot(96, 24, "1920x1080")  # 4 s at 24 fps, HD
 
 
-def model(mid: str, per_second: float | None = 0.1, *, fps=(24,), sizes=("1920x1080",), durations=(4, 8),
-          **more) -> Model:
-    spec = dict(name=mid.upper(), vendor="test", durations=list(durations), fps=list(fps),
-                sizes={"any": list(sizes)}, price={} if per_second is None else {"1080p": per_second, "720p": per_second,
-                                                                                 "2160p": per_second},
-                routes=[{"protocol": "fake", "model_id": mid}])
+def model(
+    mid: str, per_second: float | None = 0.1, *, fps=(24,), sizes=("1920x1080",), durations=(4, 8), **more
+) -> Model:
+    spec = dict(
+        name=mid.upper(),
+        vendor="test",
+        durations=list(durations),
+        fps=list(fps),
+        sizes={"any": list(sizes)},
+        price={} if per_second is None else {"1080p": per_second, "720p": per_second, "2160p": per_second},
+        routes=[{"protocol": "fake", "model_id": mid}],
+    )
     spec.update(more)
     return Model(id=mid, **spec)
 
 
 def record(mid: str, delivered: int, failed: int, median_s: float | None = None) -> ModelStats:
     n = delivered + failed
-    return ModelStats(model=mid, route="*", jobs=n, delivered=delivered, failed=failed,
-                      success_rate=delivered / n if n else None, moderation=0, timeout=0, rate_limit=0,
-                      provider_error=failed, billing=0, other=0, median_s=median_s, p90_s=median_s,
-                      seconds=4.0 * delivered, usd=0.0, usd_per_second=None)
+    return ModelStats(
+        model=mid,
+        route="*",
+        jobs=n,
+        delivered=delivered,
+        failed=failed,
+        success_rate=delivered / n if n else None,
+        moderation=0,
+        timeout=0,
+        rate_limit=0,
+        provider_error=failed,
+        billing=0,
+        other=0,
+        median_s=median_s,
+        p90_s=median_s,
+        seconds=4.0 * delivered,
+        usd=0.0,
+        usd_per_second=None,
+    )
 
 
 def ids(ranking) -> list[str]:
@@ -58,6 +79,7 @@ def ids(ranking) -> list[str]:
 
 
 # --- price: the shortest generation that covers the slot, as the engine prices it -----------------------------
+
 
 def test_price_is_for_the_shortest_take_that_covers_the_slot():
     cheap_rate_long_take = model("a", 0.10, durations=(5, 10))  # 5 s x 0.10 = 0.50
@@ -75,16 +97,20 @@ def test_a_slot_a_frame_longer_takes_the_next_duration():
 
 # --- fit: what conform would change ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec, slot, strategy, changes", [
-    (dict(), SLOT, "same", ()),
-    (dict(fps=(25,)), SLOT, "speed", ("speed 25→24",)),
-    (dict(fps=(30,)), SLOT, "nearest", ("resample 30→24",)),
-    (dict(fps=(48,)), SLOT, "nearest", ("resample 48→24",)),  # an exact multiple drops every other frame
-    (dict(sizes=("1280x720",)), SLOT, "same", ("up ×1.50",)),
-    (dict(sizes=("3840x2160",)), SLOT, "same", ()),  # made bigger and scaled down: nothing lost
-    (dict(), sketch_slot(96, 24, "2048x858"), "same", ("up ×1.07", "crop")),  # scope from HD: fill crops
-    (dict(fps=(24,)), sketch_slot(96, Fraction(24000, 1001), "1920x1080"), "speed", ("speed 24→23.976",)),
-])
+
+@pytest.mark.parametrize(
+    "spec, slot, strategy, changes",
+    [
+        (dict(), SLOT, "same", ()),
+        (dict(fps=(25,)), SLOT, "speed", ("speed 25→24",)),
+        (dict(fps=(30,)), SLOT, "nearest", ("resample 30→24",)),
+        (dict(fps=(48,)), SLOT, "nearest", ("resample 48→24",)),  # an exact multiple drops every other frame
+        (dict(sizes=("1280x720",)), SLOT, "same", ("up ×1.50",)),
+        (dict(sizes=("3840x2160",)), SLOT, "same", ()),  # made bigger and scaled down: nothing lost
+        (dict(), sketch_slot(96, 24, "2048x858"), "same", ("up ×1.07", "crop")),  # scope from HD: fill crops
+        (dict(fps=(24,)), sketch_slot(96, Fraction(24000, 1001), "1920x1080"), "speed", ("speed 24→23.976",)),
+    ],
+)
 def test_fit_names_each_conform_change(spec, slot, strategy, changes):
     c = rank(slot, [model("m", **spec)]).choices[0]
     assert (c.fit.strategy, c.fit.changes, c.fit.native) == (strategy, changes, not changes)
@@ -109,8 +135,9 @@ def test_each_conform_change_weighs_a_quarter_of_the_price(price_with_change, fi
     changed = model("changed", price_with_change / 4, fps=(25,))  # one change: x 1.25
     r = rank(SLOT, [native, changed])
     assert ids(r)[0] == first
-    assert r.choices[ids(r).index("changed")].score == pytest.approx(price_with_change * (1 + FIT_PENALTY)
-                                                                       / PRIOR_SUCCESS)
+    assert r.choices[ids(r).index("changed")].score == pytest.approx(
+        price_with_change * (1 + FIT_PENALTY) / PRIOR_SUCCESS
+    )
 
 
 def test_plan_for_take_is_what_conform_would_do():
@@ -124,13 +151,17 @@ def test_plan_for_take_is_what_conform_would_do():
 
 # --- the editor's record ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stats, expect", [
-    (None, PRIOR_SUCCESS),
-    (record("m", 0, 0), PRIOR_SUCCESS),  # jobs still in flight: no evidence yet
-    (record("m", 10, 0), (10 + 1.8) / 12),
-    (record("m", 0, 1), 1.8 / 3),  # one unlucky job does not bury a model
-    (record("m", 3, 7), 4.8 / 12),
-])
+
+@pytest.mark.parametrize(
+    "stats, expect",
+    [
+        (None, PRIOR_SUCCESS),
+        (record("m", 0, 0), PRIOR_SUCCESS),  # jobs still in flight: no evidence yet
+        (record("m", 10, 0), (10 + 1.8) / 12),
+        (record("m", 0, 1), 1.8 / 3),  # one unlucky job does not bury a model
+        (record("m", 3, 7), 4.8 / 12),
+    ],
+)
 def test_expected_success_is_pulled_towards_the_prior(stats, expect):
     assert expected_success(stats) == pytest.approx(expect)
 
@@ -149,16 +180,22 @@ def test_latency_breaks_a_tie_and_orders_by_latency():
     stats = {"a": record("a", 5, 0, median_s=90), "b": record("b", 5, 0, median_s=30)}
     assert ids(rank(SLOT, [a, b, c], stats)) == ["b", "a", "c"]  # equal scores: faster first, unknown last
     slow_cheap = model("slow", 0.05)
-    assert ids(rank(SLOT, [a, b, slow_cheap], {**stats, "slow": record("slow", 5, 0, 600)}, by="latency")) == \
-        ["b", "a", "slow"]
+    assert ids(rank(SLOT, [a, b, slow_cheap], {**stats, "slow": record("slow", 5, 0, 600)}, by="latency")) == [
+        "b",
+        "a",
+        "slow",
+    ]
 
 
-@pytest.mark.parametrize("by, expect", [
-    ("score", ["changed", "native", "flaky"]),
-    ("price", ["flaky", "changed", "native"]),
-    ("fit", ["native", "flaky", "changed"]),
-    ("success", ["native", "changed", "flaky"]),
-])
+@pytest.mark.parametrize(
+    "by, expect",
+    [
+        ("score", ["changed", "native", "flaky"]),
+        ("price", ["flaky", "changed", "native"]),
+        ("fit", ["native", "flaky", "changed"]),
+        ("success", ["native", "changed", "flaky"]),
+    ],
+)
 def test_each_order(by, expect):
     models = [model("native", 0.30), model("changed", 0.20, fps=(25,)), model("flaky", 0.10)]
     stats = {"flaky": record("flaky", 1, 9), "native": record("native", 9, 0), "changed": record("changed", 3, 0)}
@@ -178,6 +215,7 @@ def test_unknown_order_is_refused():
 
 # --- what cannot fill the slot, and what is never offered ------------------------------------------------------
 
+
 def test_models_that_cannot_serve_are_listed_apart_in_the_planners_words():
     short = model("short", durations=(2,))
     silent = model("silent")
@@ -195,8 +233,10 @@ def test_models_that_cannot_serve_are_listed_apart_in_the_planners_words():
     assert ids(r) == ["i2v", "loud"] and r.refused[0].problem == "SILENT does not accept a first frame input."
 
 
-@pytest.mark.parametrize("need, field", [("reference_images", "reference_images"), ("extend", "extend"),
-                                         ("remix", "remix"), ("last_frame", "last_frame")])
+@pytest.mark.parametrize(
+    "need, field",
+    [("reference_images", "reference_images"), ("extend", "extend"), ("remix", "remix"), ("last_frame", "last_frame")],
+)
 def test_each_input_need_is_checked_by_the_planner(need, field):
     takes = model("takes", inputs=["first_frame", field], max_reference_images=1)
     lacks = model("lacks", inputs=["first_frame"])
@@ -215,12 +255,17 @@ def test_retired_models_are_hidden_deprecated_ones_ranked_with_a_warning_draft_l
     assert any("deprecated" in w for w in r.choices[0].warnings)
 
 
-@pytest.mark.parametrize("text, expect", [
-    ("first_frame,audio", ("first_frame", "audio")),
-    ("audio, first-frame", ("first_frame", "audio")),
-    ("last_frame", ("first_frame", "last_frame")),  # a last frame comes with a first
-    ("", ()), (None, ()), (["remix"], ("remix",)),
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("first_frame,audio", ("first_frame", "audio")),
+        ("audio, first-frame", ("first_frame", "audio")),
+        ("last_frame", ("first_frame", "last_frame")),  # a last frame comes with a first
+        ("", ()),
+        (None, ()),
+        (["remix"], ("remix",)),
+    ],
+)
 def test_parse_needs(text, expect):
     assert parse_needs(text) == expect
 
@@ -230,8 +275,10 @@ def test_unknown_need_names_the_known_ones():
         parse_needs("audio,sound")
 
 
-@pytest.mark.parametrize("frames, fps, size, word", [(0, 24, "1920x1080", "frames"), (10, "x", "1920x1080", "rate"),
-                                                     (10, 24, "1920", "size")])
+@pytest.mark.parametrize(
+    "frames, fps, size, word",
+    [(0, 24, "1920x1080", "frames"), (10, "x", "1920x1080", "rate"), (10, 24, "1920", "size")],
+)
 def test_a_bad_slot_is_one_clear_refusal(frames, fps, size, word):
     with pytest.raises(BadInput, match=word):
         sketch_slot(frames, fps, size)
@@ -245,8 +292,12 @@ SIZES = ["1920x1080", "3840x2160", "2048x858", "1080x1920", "1280x720", "1080x10
 
 
 @settings(max_examples=60, deadline=None)
-@given(rate=st.sampled_from(RATES), size=st.sampled_from(SIZES), frames=st.integers(1, 900),
-       needs=st.lists(st.sampled_from(NEEDS), max_size=3, unique=True))
+@given(
+    rate=st.sampled_from(RATES),
+    size=st.sampled_from(SIZES),
+    frames=st.integers(1, 900),
+    needs=st.lists(st.sampled_from(NEEDS), max_size=3, unique=True),
+)
 def test_every_live_model_is_ranked_or_refused_and_each_take_covers_the_slot(rate, size, frames, needs):
     slot = sketch_slot(frames, rate, size)
     r = rank(slot, CATALOG.models.values(), needs=needs)
@@ -262,6 +313,7 @@ def test_every_live_model_is_ranked_or_refused_and_each_take_covers_the_slot(rat
 
 
 # --- the command ----------------------------------------------------------------------------------------------
+
 
 def _run(capsys, monkeypatch, *args) -> str:
     monkeypatch.setenv("COLUMNS", "80")
@@ -293,8 +345,15 @@ def test_cli_order_follows_the_journal(capsys, monkeypatch, isolated_home):
     now = datetime.now(timezone.utc).isoformat()
     for state in [JobState.DONE] + [JobState.FAILED] * 4:
         req = GenerationRequest(prompt="a kite", model="kling-v2.6", seconds=5)
-        job = journal.add_job(batch_id="b", request=req.model_dump(mode="json"), cache_key="k", variant=0,
-                              model="kling-v2.6", route_key="kling:kling-v2-6", estimated_cost=0.21)
+        job = journal.add_job(
+            batch_id="b",
+            request=req.model_dump(mode="json"),
+            cache_key="k",
+            variant=0,
+            model="kling-v2.6",
+            route_key="kling:kling-v2-6",
+            estimated_cost=0.21,
+        )
         extra = {"media_at": now} if state == JobState.DONE else {"error_kind": "provider", "error_message": "why"}
         journal.update(job, state=state, created_at=now, sent_at=now, **extra)
     journal.close()
@@ -307,9 +366,13 @@ def test_cli_order_follows_the_journal(capsys, monkeypatch, isolated_home):
 
 def test_cli_for_a_placeholder_in_a_timeline(capsys, monkeypatch, tmp_path):
     rate = 25
-    kite = otio.schema.Clip(name="Kite", source_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(100, rate)),
-        metadata={"promptreel": {"prompt": "a red kite over dunes"}})
+    kite = otio.schema.Clip(
+        name="Kite",
+        source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(100, rate)
+        ),
+        metadata={"promptreel": {"prompt": "a red kite over dunes"}},
+    )
     timeline = otio.schema.Timeline(name="cut", metadata={"promptreel": {"size": "2048x858"}})
     timeline.tracks.append(otio.schema.Track(name="V1"))
     timeline.tracks[0].append(kite)
@@ -341,11 +404,15 @@ def test_a_sketched_slot_names_inputs_the_planner_does_not_read(tmp_path):
 
 def test_cli_says_what_is_deprecated(capsys, monkeypatch, tmp_path):
     catalog = tmp_path / "mine.toml"
-    catalog.write_text('[models."kling-v2.6".lifecycle]\nstatus = "deprecated"\nshutdown_on = 2099-01-01\n'
-                       'replacement = ["kling-v3"]\nnote = "Kling 3 replaces it."\n', "utf-8")
+    catalog.write_text(
+        '[models."kling-v2.6".lifecycle]\nstatus = "deprecated"\nshutdown_on = 2099-01-01\n'
+        'replacement = ["kling-v3"]\nnote = "Kling 3 replaces it."\n',
+        "utf-8",
+    )
     (tmp_path / "home").mkdir()
     monkeypatch.setenv("PROMPTREEL_HOME", str(tmp_path / "home"))
     (tmp_path / "home" / "settings.toml").write_text(f'catalog_file = "{catalog}"\n', "utf-8")
     out = _run(capsys, monkeypatch, "--frames", "96")
-    assert "kling-v2.6: Kling 2.6 is deprecated and shuts down on 2099-01-01. Kling 3 replaces it." in \
-        " ".join(out.split())
+    assert "kling-v2.6: Kling 2.6 is deprecated and shuts down on 2099-01-01. Kling 3 replaces it." in " ".join(
+        out.split()
+    )

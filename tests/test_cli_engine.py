@@ -20,8 +20,21 @@ def _json(capsys):
 
 
 def test_generate_json_summary(env, capsys):
-    rc = main(["generate", "a lighthouse at dusk", "--model", "test-model", "--seconds", "8", "--variants", "2",
-               "--seed", "3", "--json"])
+    rc = main(
+        [
+            "generate",
+            "a lighthouse at dusk",
+            "--model",
+            "test-model",
+            "--seconds",
+            "8",
+            "--variants",
+            "2",
+            "--seed",
+            "3",
+            "--json",
+        ]
+    )
     out = _json(capsys)
     assert rc == 0
     assert [r["state"] for r in out] == ["done", "done"]
@@ -32,8 +45,9 @@ def test_generate_json_summary(env, capsys):
 
 
 def test_generate_frames_covers_slot_with_whole_seconds(env, capsys):
-    assert main(["generate", "a kite", "--model", "test-model", "--frames", "100", "--fps", "24000/1001",
-                 "--json"]) == 0
+    assert (
+        main(["generate", "a kite", "--model", "test-model", "--frames", "100", "--fps", "24000/1001", "--json"]) == 0
+    )
     _json(capsys)
     assert env.api.server.calls_to("POST", r"/v1/models/.*/jobs")[0].json()["seconds"] == 8  # 100 f = 4.17 s
 
@@ -45,15 +59,18 @@ def test_generate_progress_and_table(env, capsys):
     assert "Total cost: $0.40" in out and "320x180" in out
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--seconds", "5"], "Allowed durations"),
-    (["--seconds", "4", "--frames", "10", "--fps", "24"], "either --seconds or --frames"),
-    (["--frames", "10"], "--frames needs --fps"),
-    (["--aspect", "4:3"], "has no 4:3 sizes"),
-    (["--first-frame", "/nonexistent.png"], "does not accept a first frame"),
-    (["--variants", "40"], "variants"),
-    (["--budget", "0.1"], "over the budget of $0.10"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--seconds", "5"], "Allowed durations"),
+        (["--seconds", "4", "--frames", "10", "--fps", "24"], "either --seconds or --frames"),
+        (["--frames", "10"], "--frames needs --fps"),
+        (["--aspect", "4:3"], "has no 4:3 sizes"),
+        (["--first-frame", "/nonexistent.png"], "does not accept a first frame"),
+        (["--variants", "40"], "variants"),
+        (["--budget", "0.1"], "over the budget of $0.10"),
+    ],
+)
 def test_generate_refusals_are_clear_and_change_nothing(env, capsys, args, needle):
     rc = main(["generate", "a kite", "--model", "test-model", *args])
     err = capsys.readouterr().err
@@ -77,8 +94,9 @@ def test_generate_missing_key_refused_before_any_call(env, capsys, monkeypatch):
 def test_jobs_resume_and_cost(env, capsys):
     env.api.job_seconds = 600
     env.settings.poll_cap_seconds = 1  # the CLI reads settings from disk; set it there too
-    (env.home / "settings.toml").write_text((env.home / "settings.toml").read_text().replace(
-        "[base_urls]", "poll_cap_seconds = 1\n[base_urls]"))
+    (env.home / "settings.toml").write_text(
+        (env.home / "settings.toml").read_text().replace("[base_urls]", "poll_cap_seconds = 1\n[base_urls]")
+    )
     assert main(["generate", "a kite", "--model", "test-model", "--json"]) == 1  # left for resume
     left = _json(capsys)[0]
     assert left["resumable"] and left["error_kind"] == "timeout"

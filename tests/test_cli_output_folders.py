@@ -25,9 +25,11 @@ def run(capsys, *args):
 
 @pytest.fixture
 def cut(tmp_path):
-    sh010 = otio.schema.Clip(name="SH010", media_reference=otio.schema.MissingReference(),
-                             source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
-                                                                  otio.opentime.RationalTime(20, RATE)))
+    sh010 = otio.schema.Clip(
+        name="SH010",
+        media_reference=otio.schema.MissingReference(),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(20, RATE)),
+    )
     sh010.metadata["promptreel"] = {"prompt": "a lighthouse keeper lights the lamp"}
     return write_cut(tmp_path / "cut.otio", [sh010], RATE)
 
@@ -44,13 +46,38 @@ def commands(tmp_path, cut, shots, bad):
     ok = tmp_path / "ok"
     return {
         "fill -o": ["fill", cut, "-o", bad / "filled.otio", "--model", "gen-4.5", "--codec", "h264"],
-        "fill --media-dir": ["fill", cut, "-o", ok / "filled.otio", "--media-dir", bad / "media",
-                             "--model", "gen-4.5", "--codec", "h264"],
+        "fill --media-dir": [
+            "fill",
+            cut,
+            "-o",
+            ok / "filled.otio",
+            "--media-dir",
+            bad / "media",
+            "--model",
+            "gen-4.5",
+            "--codec",
+            "h264",
+        ],
         "storyboard -o": ["storyboard", shots, "-o", bad / "board.otio"],
-        "storyboard --drafts --media-dir": ["storyboard", shots, "-o", ok / "board.otio", "--drafts",
-                                            "--media-dir", bad / "drafts"],
-        "generate --out": ["generate", "a kite over dunes", "--model", "gen-4.5", "--seconds", "5",
-                           "--out", bad / "takes"],
+        "storyboard --drafts --media-dir": [
+            "storyboard",
+            shots,
+            "-o",
+            ok / "board.otio",
+            "--drafts",
+            "--media-dir",
+            bad / "drafts",
+        ],
+        "generate --out": [
+            "generate",
+            "a kite over dunes",
+            "--model",
+            "gen-4.5",
+            "--seconds",
+            "5",
+            "--out",
+            bad / "takes",
+        ],
     }
 
 
@@ -64,8 +91,9 @@ def refused_before_spending(capsys, tmp_path, args, env) -> str:
     return err
 
 
-@pytest.mark.parametrize("command", ["fill -o", "fill --media-dir", "storyboard -o",
-                                     "storyboard --drafts --media-dir", "generate --out"])
+@pytest.mark.parametrize(
+    "command", ["fill -o", "fill --media-dir", "storyboard -o", "storyboard --drafts --media-dir", "generate --out"]
+)
 def test_a_folder_under_a_file_is_refused_before_anything_is_spent(tmp_path, capsys, cut, shots, command):
     # Works for root too, which chmod does not stop: no one can make a folder inside a file.
     blocker = tmp_path / "notes.txt"
@@ -76,8 +104,9 @@ def test_a_folder_under_a_file_is_refused_before_anything_is_spent(tmp_path, cap
     assert blocker.read_text("utf-8") == "mine"
 
 
-@pytest.mark.parametrize("command", ["fill -o", "fill --media-dir", "storyboard -o",
-                                     "storyboard --drafts --media-dir", "generate --out"])
+@pytest.mark.parametrize(
+    "command", ["fill -o", "fill --media-dir", "storyboard -o", "storyboard --drafts --media-dir", "generate --out"]
+)
 def test_a_read_only_folder_is_refused_before_anything_is_spent(tmp_path, capsys, cut, shots, command):
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -105,8 +134,10 @@ def test_promote_checks_its_media_folder_before_rendering_again(tmp_path, capsys
     code, out, _ = run(capsys, "takes", "SH010", "--json")
     take_id = json.loads(out)[0]["id"]
     with sandbox(routes=["runway"], export=True) as env:
-        for args in (["--media-dir", blocker / "final"],
-                     ["--timeline", tmp_path / "draft.otio", "-o", blocker / "final.otio"]):
+        for args in (
+            ["--media-dir", blocker / "final"],
+            ["--timeline", tmp_path / "draft.otio", "-o", blocker / "final.otio"],
+        ):
             code, _, err = run(capsys, "promote", take_id, "--model", "gen-4.5", "--codec", "h264", *args)
             assert code == 2 and "is a file, not a folder" in err and err.count("\n") == 1
         assert env.fakes["runway"].creates == 0
@@ -118,12 +149,14 @@ def test_the_output_folder_must_exist_and_the_media_folder_is_made(tmp_path, cap
     assert code == 0 and not (tmp_path / "x_media").exists()
     out = tmp_path / "new" / "filled.otio"
     with sandbox(routes=["runway"], export=True) as env:
-        code, _, err = run(capsys, "fill", cut, "-o", out, "--model", "gen-4.5", "--codec", "h264",
-                           "--media-dir", tmp_path / "media")
+        code, _, err = run(
+            capsys, "fill", cut, "-o", out, "--model", "gen-4.5", "--codec", "h264", "--media-dir", tmp_path / "media"
+        )
         assert code == 2 and f"The folder of the output {out.parent} does not exist" in err
         assert env.fakes["runway"].creates == 0 and not (tmp_path / "media").exists()
     out.parent.mkdir()
-    code, _, err = run(capsys, "fill", cut, "-o", out, "--model", "draft", "--codec", "h264",
-                       "--media-dir", tmp_path / "media" / "sub")
+    code, _, err = run(
+        capsys, "fill", cut, "-o", out, "--model", "draft", "--codec", "h264", "--media-dir", tmp_path / "media" / "sub"
+    )
     assert code == 0, err
     assert os.listdir(tmp_path / "media" / "sub")

@@ -41,19 +41,37 @@ def test_one_line_per_state_change_with_shot_model_and_elapsed():
 
 def test_an_ab_fill_off_a_terminal_names_each_shot_and_counts_takes_consistently(tmp_path, capsys):
     shots = tmp_path / "shots.csv"
-    shots.write_text("shot,duration,prompt,model,seed,notes\nSH010,20,a red fox in snow,,,\nSH020,12,a fox's eye,,,\n",
-                     "utf-8")
-    assert main(["storyboard", str(shots), "-o", str(tmp_path / "board.otio"), "--rate", "24",
-                 "--size", "320x180"]) == 0
+    shots.write_text(
+        "shot,duration,prompt,model,seed,notes\nSH010,20,a red fox in snow,,,\nSH020,12,a fox's eye,,,\n", "utf-8"
+    )
+    assert (
+        main(["storyboard", str(shots), "-o", str(tmp_path / "board.otio"), "--rate", "24", "--size", "320x180"]) == 0
+    )
     with sandbox(routes=["ltx"], limit=Limit(seconds=Fraction(2)), export=True):
-        assert main(["fill", str(tmp_path / "board.otio"), "-o", str(tmp_path / "filled.otio"),
-                     "--models", "ltx-2.3-fast,ltx-2.3-pro"]) == 0
+        assert (
+            main(
+                [
+                    "fill",
+                    str(tmp_path / "board.otio"),
+                    "-o",
+                    str(tmp_path / "filled.otio"),
+                    "--models",
+                    "ltx-2.3-fast,ltx-2.3-pro",
+                ]
+            )
+            == 0
+        )
     err = capsys.readouterr().err.splitlines()
-    jobs = [m.groups() for m in map(re.compile(r"^\[(\d+)/(\d+) finished\] (\S+)  (\S+)  (\w+).*  (\d+) s$").match, err) if m]
+    jobs = [
+        m.groups()
+        for m in map(re.compile(r"^\[(\d+)/(\d+) finished\] (\S+)  (\S+)  (\w+).*  (\d+) s$").match, err)
+        if m
+    ]
     slots = [m.groups() for m in map(re.compile(r"^\[(\d+)/(\d+)\] (\S+) \(\d+ frames\): (\w+)$").match, err) if m]
     # Two shots on two models: four jobs, each queued then done, each line naming its shot and model.
     assert {(shot, model) for _, _, shot, model, state, _ in jobs if state == "done"} == {
-        (s, m) for s in ("SH010", "SH020") for m in ("ltx-2.3-fast", "ltx-2.3-pro")}
+        (s, m) for s in ("SH010", "SH020") for m in ("ltx-2.3-fast", "ltx-2.3-pro")
+    }
     assert all(state != "queued" or int(n) == 0 for n, _, _, _, state, _ in jobs)
     assert all(int(n) <= int(total) <= 4 for n, total, *_ in jobs)
     assert [(int(i), int(total), state) for i, total, _, state in slots] == [(k, 4, "done") for k in range(1, 5)]

@@ -8,8 +8,10 @@ import pytest
 
 from promptreel.core.cli import main
 
-SHOT = ('subject = "a weathered fisherman"\naction = "hauls a net"\nlocation = "a trawler at dawn"\n'
-        'audio = "gulls"\nnegative_prompt = "text, watermark"\n')
+SHOT = (
+    'subject = "a weathered fisherman"\naction = "hauls a net"\nlocation = "a trawler at dawn"\n'
+    'audio = "gulls"\nnegative_prompt = "text, watermark"\n'
+)
 
 
 @pytest.fixture
@@ -42,8 +44,18 @@ def test_prompt_show_json_names_drops_and_warnings(capsys, shot):
 
 
 def test_prompt_show_free_text_wins(capsys, shot):
-    code, out, err = run(capsys, "prompt", "show", "--model", "veo-3.1", "--fields", str(shot),
-                         "--prompt", "A lighthouse in a storm.", "--json")
+    code, out, err = run(
+        capsys,
+        "prompt",
+        "show",
+        "--model",
+        "veo-3.1",
+        "--fields",
+        str(shot),
+        "--prompt",
+        "A lighthouse in a storm.",
+        "--json",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["text"] == "A lighthouse in a storm." and data["source"] == "free text"
@@ -62,16 +74,18 @@ def test_prompt_show_refuses_clearly(capsys, tmp_path):
 
 
 def test_templates_commands_end_to_end(capsys, tmp_path, shot):
-    code, out, _ = run(capsys, "templates", "save", "night", "--text", "{subject} at {time_of_day}",
-                       "--tag", "ext", "--tag", "night")
+    code, out, _ = run(
+        capsys, "templates", "save", "night", "--text", "{subject} at {time_of_day}", "--tag", "ext", "--tag", "night"
+    )
     assert code == 0 and "placeholders: subject, time_of_day" in out
     code, _, err = run(capsys, "templates", "save", "night", "--text", "other")
     assert code == 2 and "--replace" in err
     code, out, _ = run(capsys, "templates", "list", "--tag", "night")
     assert out.startswith("night  [ext, night]: {subject} at {time_of_day}")
     code, out, _ = run(capsys, "templates", "list", "--json")
-    assert json.loads(out) == [{"name": "night", "text": "{subject} at {time_of_day}", "tags": ["ext", "night"],
-                                "description": ""}]
+    assert json.loads(out) == [
+        {"name": "night", "text": "{subject} at {time_of_day}", "tags": ["ext", "night"], "description": ""}
+    ]
     code, out, _ = run(capsys, "templates", "list", "--tag", "int")
     assert "No templates tagged 'int'" in out
     code, out, _ = run(capsys, "templates", "show", "night", "--json")
@@ -82,8 +96,20 @@ def test_templates_commands_end_to_end(capsys, tmp_path, shot):
     assert code == 2 and "needs a value for: time_of_day" in err
 
     # A template filled from the shot file plus --set, as the prompt for a model.
-    code, out, _ = run(capsys, "prompt", "show", "--model", "veo-3.1", "--fields", str(shot),
-                       "--template", "night", "--set", "time_of_day=dusk", "--json")
+    code, out, _ = run(
+        capsys,
+        "prompt",
+        "show",
+        "--model",
+        "veo-3.1",
+        "--fields",
+        str(shot),
+        "--template",
+        "night",
+        "--set",
+        "time_of_day=dusk",
+        "--json",
+    )
     data = json.loads(out)
     assert data["text"] == "a weathered fisherman at dusk" and data["negative_prompt"] == "text, watermark"
     assert data["warnings"] == []
@@ -101,8 +127,10 @@ def test_templates_commands_end_to_end(capsys, tmp_path, shot):
 
 
 def test_help_does_not_import_the_prompt_modules():
-    code = ("import sys\nfrom promptreel.core.cli import main\nmain(['--help'])\n"
-            "print(any(m.startswith('promptreel.core.prompts') for m in sys.modules))")
+    code = (
+        "import sys\nfrom promptreel.core.cli import main\nmain(['--help'])\n"
+        "print(any(m.startswith('promptreel.core.prompts') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0
     assert "prompt " in out.stdout and "templates" in out.stdout

@@ -14,8 +14,9 @@ from promptreel.resolve_plugin.doctor import Check
 
 def test_conform_off_a_terminal_says_it_started_and_how_far_it_is_and_prints_no_blank_line(tmp_path, capsys):
     source = tmp_path / "a.mov"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x180:r=24:d=2", str(source)],
-                   check=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x180:r=24:d=2", str(source)], check=True
+    )
     assert main(["conform", str(source), "-o", str(tmp_path / "b.mov"), "--frames", "40", "--fps", "25"]) == 0
     out = capsys.readouterr()
     assert out.out.splitlines()[0].startswith(f"{tmp_path / 'b.mov'}: 40 frames at 25 fps")

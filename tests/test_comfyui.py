@@ -56,8 +56,21 @@ async def client():
 
 # --- frames and template filling ---------------------------------------------------------------
 
+
 def test_frame_count_is_the_smallest_8k_plus_1_that_covers():
-    assert [ltx_frames(n) for n in (1, 2, 8, 9, 10, 16, 17, 24, 120, 121, 122)] == [1, 9, 9, 9, 17, 17, 17, 25, 121, 121, 129]
+    assert [ltx_frames(n) for n in (1, 2, 8, 9, 10, 16, 17, 24, 120, 121, 122)] == [
+        1,
+        9,
+        9,
+        9,
+        17,
+        17,
+        17,
+        25,
+        121,
+        121,
+        129,
+    ]
     for n in range(1, 400):
         f = ltx_frames(n)
         assert f >= n and (f - 1) % 8 == 0 and f - 8 < n
@@ -106,11 +119,14 @@ def test_template_missing_a_needed_placeholder_is_refused_by_name(tmp_path):
         c.build(req(seed=3), "j")
 
 
-@pytest.mark.parametrize("content, match", [
-    ('{"1": {"class_type": "X", "inputs": {"a": "{{promt}}"}}}', r"\{\{promt\}\}.*Use one of"),
-    ('{"last_node_id": 3, "nodes": []}', "API format"),
-    ("{not json", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ('{"1": {"class_type": "X", "inputs": {"a": "{{promt}}"}}}', r"\{\{promt\}\}.*Use one of"),
+        ('{"last_node_id": 3, "nodes": []}', "API format"),
+        ("{not json", "not valid JSON"),
+    ],
+)
 def test_bad_templates_are_refused_clearly(tmp_path, content, match):
     path = tmp_path / "wf.json"
     path.write_text(content)
@@ -142,26 +158,51 @@ def test_catalog_entry_and_registry(tmp_path, monkeypatch):
 
 def test_history_entries_of_other_nodes_and_older_servers():
     c = comfy(base_url="http://gpu-box:8188")
-    entry = HistoryEntry.model_validate({"outputs": {  # no "status": ComfyUI before it reported one
-        "20": {"images": [{"filename": "still_00001_.png", "subfolder": "", "type": "output"}]},
-        "21": {"gifs": [{"filename": "preview_00001.mp4", "subfolder": "", "type": "temp", "format": "video/h264-mp4"}]},
-        "22": {"gifs": [{"filename": "AnimateDiff_00001.mp4", "subfolder": "vhs", "type": "output"}]},
-    }})
+    entry = HistoryEntry.model_validate(
+        {
+            "outputs": {  # no "status": ComfyUI before it reported one
+                "20": {"images": [{"filename": "still_00001_.png", "subfolder": "", "type": "output"}]},
+                "21": {
+                    "gifs": [
+                        {"filename": "preview_00001.mp4", "subfolder": "", "type": "temp", "format": "video/h264-mp4"}
+                    ]
+                },
+                "22": {"gifs": [{"filename": "AnimateDiff_00001.mp4", "subfolder": "vhs", "type": "output"}]},
+            }
+        }
+    )
     status = c.status_of(entry)
     assert status.state is JobState.SUCCEEDED
     assert [m.url for m in status.media] == [
         "http://gpu-box:8188/view?filename=AnimateDiff_00001.mp4&subfolder=vhs&type=output",  # saved before previews
         "http://gpu-box:8188/view?filename=preview_00001.mp4&subfolder=&type=temp",
     ]
-    interrupted = HistoryEntry.model_validate({"outputs": {}, "status": {
-        "status_str": "error", "completed": False, "messages": [["execution_interrupted", {"node_id": "11"}]]}})
+    interrupted = HistoryEntry.model_validate(
+        {
+            "outputs": {},
+            "status": {
+                "status_str": "error",
+                "completed": False,
+                "messages": [["execution_interrupted", {"node_id": "11"}]],
+            },
+        }
+    )
     assert c.status_of(interrupted).state is JobState.CANCELED
     # Older servers answer an unknown node with an empty list of node errors.
-    assert "node Foo does not exist" in rejection_message({"error": {"type": "invalid_prompt", "message": (
-        "Cannot execute because node Foo does not exist."), "details": "Node ID '#3'"}, "node_errors": []})
+    assert "node Foo does not exist" in rejection_message(
+        {
+            "error": {
+                "type": "invalid_prompt",
+                "message": ("Cannot execute because node Foo does not exist."),
+                "details": "Node ID '#3'",
+            },
+            "node_errors": [],
+        }
+    )
 
 
 # --- against the fake server ------------------------------------------------------------------
+
 
 async def test_round_trip_submit_poll_download(fake, client, tmp_path):
     c = comfy(client, fake.url)
@@ -344,4 +385,3 @@ async def test_basic_auth_in_the_url_is_a_header_never_shown_or_stored(client, t
         fake.restart()
         status = await c.poll(sub.job_id)
         assert "s3cret" not in status.error.message and host in status.error.message
-

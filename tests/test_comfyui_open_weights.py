@@ -79,6 +79,7 @@ async def render(c: ComfyUI, client, call, tmp_path):
 
 # --- choosing and filling the workflows ---------------------------------------------------------
 
+
 def test_model_id_selects_the_workflow_and_a_first_frame_its_i2v_sibling():
     assert (route(WAN).model_id, route(LTX2).model_id) == ("wan2_2_ti2v_5b_t2v", "ltx2_t2v")
     assert Path(str(template_path(route(WAN)))).name == "wan2_2_ti2v_5b_t2v.json"
@@ -97,7 +98,12 @@ def test_wan_asks_for_4k_plus_1_frames_and_ltx2_for_8k_plus_1():
     assert nodes_of(ltx, "LTXVEmptyLatentAudio")[0]["frames_number"] == 33  # the sound as long as the picture
     five = comfy(WAN).build(req(WAN, seconds=5, size="1280x704"), "j")
     assert nodes_of(five, "Wan22ImageToVideoLatent")[0] == {
-        "vae": ["3", 0], "width": 1280, "height": 704, "length": 121, "batch_size": 1}
+        "vae": ["3", 0],
+        "width": 1280,
+        "height": 704,
+        "length": 121,
+        "batch_size": 1,
+    }
 
 
 def test_text_requests_carry_no_image_and_first_frames_ride_as_an_upload(tmp_path):
@@ -128,13 +134,16 @@ def test_a_workflow_that_loads_a_first_frame_needs_one(tmp_path):
 
 
 def test_a_renamed_upload_is_what_load_image_reads():
-    wf = {"1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}},
-          "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a.png is a file"}}}
+    wf = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a.png is a file"}},
+    }
     out = fill_name(wf, "a.png", "a (1).png")
     assert out["1"]["inputs"]["image"] == "a (1).png" and out["2"]["inputs"]["text"] == "a.png is a file"
 
 
 # --- against the strict fake ---------------------------------------------------------------------
+
 
 async def test_wan_text_to_video_round_trip(fake, client, tmp_path):
     c = comfy(WAN, client, fake.url)
@@ -168,8 +177,9 @@ async def test_ltx2_first_frame_is_uploaded_then_loaded(fake, client, tmp_path):
     assert fake.uploads == [call.files["image"][0]] and info.has_audio and info.frames == 25
 
 
-@pytest.mark.parametrize("model", [m for m in load_catalog().models.values() if m.routes[0].protocol == "comfyui"],
-                         ids=lambda m: m.id)
+@pytest.mark.parametrize(
+    "model", [m for m in load_catalog().models.values() if m.routes[0].protocol == "comfyui"], ids=lambda m: m.id
+)
 async def test_every_catalog_size_rate_and_length_is_accepted_by_the_fake(model, fake, client, tmp_path):
     """The catalog and the strict fake agree: each offered size is the nodes' own (a multiple of 32, so
     nothing is cut), and the shortest and longest take at every rate passes validation."""
@@ -198,8 +208,11 @@ async def test_the_fake_refuses_an_unknown_node_or_a_wrong_input_in_each_workflo
     frame = still(tmp_path, 320, 192) if name.endswith("i2v") else None
     c = comfy(model, client, fake.url)
     good = c.build(req(model, first_frame=frame), "j")
-    latent = next(nid for nid, n in good.json["prompt"].items()
-                  if n["class_type"] in ("Wan22ImageToVideoLatent", "EmptyLTXVLatentVideo"))
+    latent = next(
+        nid
+        for nid, n in good.json["prompt"].items()
+        if n["class_type"] in ("Wan22ImageToVideoLatent", "EmptyLTXVLatentVideo")
+    )
     cases = {
         "does not exist": lambda wf: wf.update({"99": {"class_type": "WanVideoSampler", "inputs": {}}}),
         "Failed to convert an input value to a INT": lambda wf: wf[latent]["inputs"].update(batch_size="1"),
@@ -232,6 +245,7 @@ async def test_missing_model_files_and_out_of_memory_name_the_wan_nodes(fake, cl
 
 # --- through the engine: slots filled frame-exact ------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fakes():
     with sandbox(routes=["comfyui"], limit=SMALL) as env:
@@ -241,15 +255,36 @@ def fakes():
 def test_fill_conforms_wan_and_ltx2_takes_frame_exact(fakes, isolated_home, monkeypatch, tmp_path):
     point_at(fakes, monkeypatch, isolated_home)
     frame = still(tmp_path, 320, 176, "first")
-    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes", model=WAN, name="SH010"),
-             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal", model=WAN,
-                  first_frame=frame, name="SH020"),
-             Slot(frames=31, rate=Fraction(50), size="320x180", prompt="a brass band tuning up", model=LTX2, name="SH030"),
-             Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a door creaks open", model=LTX2,
-                  first_frame=frame, name="SH040")]
+    slots = [
+        Slot(
+            frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes", model=WAN, name="SH010"
+        ),
+        Slot(
+            frames=17,
+            rate=Fraction(25),
+            size="180x320",
+            prompt="a paper boat on a canal",
+            model=WAN,
+            first_frame=frame,
+            name="SH020",
+        ),
+        Slot(frames=31, rate=Fraction(50), size="320x180", prompt="a brass band tuning up", model=LTX2, name="SH030"),
+        Slot(
+            frames=12,
+            rate=Fraction(24),
+            size="320x180",
+            prompt="a door creaks open",
+            model=LTX2,
+            first_frame=frame,
+            name="SH040",
+        ),
+    ]
     fill_exact(isolated_home, slots)
     fake = fakes.fakes["comfyui"]
     sent = [c.json()["prompt"] for c in fake.calls_to("POST", "/prompt")]
     classes = [{n["class_type"] for n in wf.values()} for wf in sent]
-    assert sum("Wan22ImageToVideoLatent" in c for c in classes) == 2 and sum("LTXVConcatAVLatent" in c for c in classes) == 2
+    assert (
+        sum("Wan22ImageToVideoLatent" in c for c in classes) == 2
+        and sum("LTXVConcatAVLatent" in c for c in classes) == 2
+    )
     assert sum("LoadImage" in c for c in classes) == 2 and len(fake.uploads) == 2 and fake.creates == 4

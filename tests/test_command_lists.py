@@ -27,7 +27,7 @@ def test_every_command_has_a_summary_and_every_summary_a_command():
 
 def test_the_readme_documents_exactly_the_registered_commands():
     text = (ROOT / "README.md").read_text()
-    table = text[text.index("## Command line"):]
+    table = text[text.index("## Command line") :]
     assert set(re.findall(r"^\| `promptreel ([a-z]+)", table, re.M)) == _registered()
 
 

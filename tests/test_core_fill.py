@@ -21,8 +21,12 @@ def test_every_slot_gets_an_exact_verified_clip(tmp_path):
     for slot, clip in zip(SLOTS, clips):
         assert clip.ok, clip.error
         info = probe(clip.path)
-        assert (info.frames, info.rate, info.width, info.height) == (slot.frames, slot.rate, slot.size.width,
-                                                                     slot.size.height)
+        assert (info.frames, info.rate, info.width, info.height) == (
+            slot.frames,
+            slot.rate,
+            slot.size.width,
+            slot.size.height,
+        )
         assert info.pix_fmt == "yuv422p10le"  # ProRes 422 HQ, 10-bit by default
         assert clip.provenance.model == "draft" and clip.provenance.ai_generated is False
         assert clip.path.name.startswith(clip.provenance.job_id)  # named from the job, never from a provider

@@ -26,8 +26,9 @@ def fake(fakes, isolated_home, monkeypatch):
 
 
 def wan(**kw):
-    return GenerationRequest(**{"prompt": "a paper boat on a canal", "model": "wan-2.7", "seconds": 5,
-                                "size": "1920x1080", **kw})
+    return GenerationRequest(
+        **{"prompt": "a paper boat on a canal", "model": "wan-2.7", "seconds": 5, "size": "1920x1080", **kw}
+    )
 
 
 def sent(fake) -> list[dict]:
@@ -46,7 +47,13 @@ def test_text_to_video_then_a_first_and_last_frame(fake, isolated_home, tmp_path
     assert not probe(i2v.path).has_audio
     a, b = sent(fake)
     assert a["model"] == "wan2.7-t2v" and a["input"]["negative_prompt"] == "people"
-    assert a["parameters"] == {"resolution": "1080P", "duration": 5, "prompt_extend": False, "ratio": "16:9", "seed": 11}
+    assert a["parameters"] == {
+        "resolution": "1080P",
+        "duration": 5,
+        "prompt_extend": False,
+        "ratio": "16:9",
+        "seed": 11,
+    }
     assert b["model"] == "wan2.7-i2v" and [m["type"] for m in b["input"]["media"]] == ["first_frame", "last_frame"]
     assert b["parameters"] == {"resolution": "720P", "duration": 12, "prompt_extend": False, "audio": False}
     assert all(c.headers.get("x-dashscope-async") == "enable" for c in fake.calls_to("POST", CREATE))

@@ -26,15 +26,34 @@ def _journal_of_the_previous_version(path, monkeypatch) -> None:
         db = store.connect(path)
     jobs = [("job_done", "done", "k1:0", None), ("job_open", "queued", "k2:0", "k2:0")]
     for job_id, state, key, live in jobs:
-        db.execute("INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, provider_job_id,"
-                   " state, created_at, updated_at, estimated_cost, live_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   (job_id, "b1", '{"prompt": "kite"}', key, 0, "test-model", "testproto:test-1", "prov-" + job_id,
-                    state, "2026-12-01T10:00:00", "2026-12-01T10:00:00", 0.4, live))
-    db.execute("INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
-               " VALUES ('job_done', '2026-12-01T10:01:00', '2026-12-01', 'test-model', 'film', 0.4, 0, 0)")
-    db.execute("INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, slot, provenance,"
-               " created_at) VALUES ('take_1', 'group_1', 'SH010', 'variants', 0, 'test-model', 4294967296, 0,"
-               " 'job_done', '{}', '{}', '2026-12-01T10:02:00')")
+        db.execute(
+            "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, provider_job_id,"
+            " state, created_at, updated_at, estimated_cost, live_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                job_id,
+                "b1",
+                '{"prompt": "kite"}',
+                key,
+                0,
+                "test-model",
+                "testproto:test-1",
+                "prov-" + job_id,
+                state,
+                "2026-12-01T10:00:00",
+                "2026-12-01T10:00:00",
+                0.4,
+                live,
+            ),
+        )
+    db.execute(
+        "INSERT INTO ledger (job_id, at, day, model, project, amount, estimated, sandbox)"
+        " VALUES ('job_done', '2026-12-01T10:01:00', '2026-12-01', 'test-model', 'film', 0.4, 0, 0)"
+    )
+    db.execute(
+        "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, variant, job_id, slot, provenance,"
+        " created_at) VALUES ('take_1', 'group_1', 'SH010', 'variants', 0, 'test-model', 4294967296, 0,"
+        " 'job_done', '{}', '{}', '2026-12-01T10:02:00')"
+    )
     db.close()
 
 

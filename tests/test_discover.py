@@ -59,7 +59,9 @@ def test_discover_lists_fal_video_models_from_their_openapi_schemas(env, capsys)
 def test_discover_search_and_a_required_field_it_cannot_place(env, capsys):
     rc, out, _ = cli(capsys, "models", "discover", "--route", "fal", "--search", "pixverse")
     assert rc == 0
-    assert "fal:fal-ai/pixverse/v5/transition" in out and "cannot be added: needs first_image_url, last_image_url" in out
+    assert (
+        "fal:fal-ai/pixverse/v5/transition" in out and "cannot be added: needs first_image_url, last_image_url" in out
+    )
     rc, _, err = cli(capsys, "models", "add", "fal:fal-ai/pixverse/v5/transition")
     assert rc == 2 and "cannot set first_image_url, last_image_url" in err and len(err.strip().splitlines()) == 1
     assert load_settings().catalog_file is None  # nothing written, not even the setting
@@ -68,30 +70,67 @@ def test_discover_search_and_a_required_field_it_cannot_place(env, capsys):
 
 def test_mapping_from_names_types_enums_and_bounds():
     name, category, props, required, _ = APPS["fal-ai/wan-25-preview/image-to-video"]
-    found = Discovered("fal", "fal-ai/wan-25-preview/image-to-video", name, category, "", "", *fal_input_schema(
-        "fal-ai/wan-25-preview/image-to-video", openapi("fal-ai/wan-25-preview/image-to-video", name, category, props, required)))
+    found = Discovered(
+        "fal",
+        "fal-ai/wan-25-preview/image-to-video",
+        name,
+        category,
+        "",
+        "",
+        *fal_input_schema(
+            "fal-ai/wan-25-preview/image-to-video",
+            openapi("fal-ai/wan-25-preview/image-to-video", name, category, props, required),
+        ),
+    )
     m = map_schema(found)
     assert m.inputs["first_frame"] == "image_url" and m.entry["requires"] == ["first_frame"]
     assert m.inputs["duration_format"] == "str" and m.entry["prompt_max_chars"] == 800
     assert m.inputs["seed"] == "seed"  # a nullable integer (anyOf with null) is still a seed
     # Integer bounds become a range; "8s"-style enums keep their suffix; an image list is reference images.
-    ranged = Discovered("fal", "x/y", "Y", properties={
-        "prompt": {"type": "string"}, "seconds": {"type": "integer", "minimum": 2, "maximum": 12},
-        "reference_image_urls": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
-        "mystery": {"type": "number"}}, required=["prompt"])
+    ranged = Discovered(
+        "fal",
+        "x/y",
+        "Y",
+        properties={
+            "prompt": {"type": "string"},
+            "seconds": {"type": "integer", "minimum": 2, "maximum": 12},
+            "reference_image_urls": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+            "mystery": {"type": "number"},
+        },
+        required=["prompt"],
+    )
     m = map_schema(ranged)
     assert m.entry["duration_range"] == {"min": 2, "max": 12} and m.entry["max_reference_images"] == 3
     assert m.unmapped == ["mystery (number): not set; the vendor's default applies"] and not m.blocking
-    veo = map_schema(Discovered("fal", "v", "V", properties={"prompt": {"type": "string"},
-                                                            "duration": {"enum": ["4s", "8s"], "type": "string"}}))
+    veo = map_schema(
+        Discovered(
+            "fal",
+            "v",
+            "V",
+            properties={"prompt": {"type": "string"}, "duration": {"enum": ["4s", "8s"], "type": "string"}},
+        )
+    )
     assert veo.inputs["duration_format"] == "seconds_suffix" and veo.entry["durations"] == [4, 8]
-    named = map_schema(Discovered("fal", "v", "V", properties={
-        "prompt": {"type": "string"}, "duration": {"enum": ["5"], "type": "string"},
-        "video_size": {"enum": ["square_hd", "square", "landscape_16_9", "portrait_16_9", "custom"], "type": "string"}}))
+    named = map_schema(
+        Discovered(
+            "fal",
+            "v",
+            "V",
+            properties={
+                "prompt": {"type": "string"},
+                "duration": {"enum": ["5"], "type": "string"},
+                "video_size": {
+                    "enum": ["square_hd", "square", "landscape_16_9", "portrait_16_9", "custom"],
+                    "type": "string",
+                },
+            },
+        )
+    )
     assert named.inputs["aspect"] == "video_size"
     assert named.inputs["aspect_values"] == {"1:1": "square_hd", "16:9": "landscape_16_9", "9:16": "portrait_16_9"}
-    lengthless = map_schema(Discovered("fal", "v", "V", properties={"prompt": {"type": "string"},
-                                                                   "num_frames": {"type": "integer"}}))
+    lengthless = map_schema(
+        Discovered("fal", "v", "V", properties={"prompt": {"type": "string"}, "num_frames": {"type": "integer"}})
+    )
     assert lengthless.blocking and any(u.startswith("num_frames") for u in lengthless.unmapped)
 
 
@@ -120,8 +159,17 @@ def test_an_unknown_price_is_refused_by_a_budget_instead_of_counting_zero(env, c
     assert rc == 0, err
     assert "price unknown per second: fal bills this endpoint per video" in out
     assert not default_catalog().get("minimax-hailuo-02-standard-text-to-video").price_known
-    rc, _, err = cli(capsys, "generate", "a heron", "--model", "minimax-hailuo-02-standard-text-to-video",
-                     "--seconds", "6", "--budget", "100")
+    rc, _, err = cli(
+        capsys,
+        "generate",
+        "a heron",
+        "--model",
+        "minimax-hailuo-02-standard-text-to-video",
+        "--seconds",
+        "6",
+        "--budget",
+        "100",
+    )
     assert rc == 3 and "price of minimax-hailuo-02-standard-text-to-video is unknown" in err
     assert env.fakes["fal"].creates == 0
     rc, out, _ = cli(capsys, "models", "--json")
@@ -144,14 +192,36 @@ def test_replicate_discovery_reads_cog_schemas_and_adds_an_official_model(env, c
 
 def test_an_added_fal_model_fills_slots_frame_exact_end_to_end(env, isolated_home, capsys):
     assert cli(capsys, "models", "add", f"fal:{WAN}")[0] == 0
-    slots = [Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a heron lifts off a pond",
-                  model="wan-25-preview-text-to-video", name="SH010", seed=7, negative_prompt="blur"),
-             Slot(frames=17, rate=Fraction(25), size="180x320", prompt="rain on a tram window",
-                  model="wan-25-preview-text-to-video", name="SH020")]
+    slots = [
+        Slot(
+            frames=20,
+            rate=Fraction(24000, 1001),
+            size="320x180",
+            prompt="a heron lifts off a pond",
+            model="wan-25-preview-text-to-video",
+            name="SH010",
+            seed=7,
+            negative_prompt="blur",
+        ),
+        Slot(
+            frames=17,
+            rate=Fraction(25),
+            size="180x320",
+            prompt="rain on a tram window",
+            model="wan-25-preview-text-to-video",
+            name="SH020",
+        ),
+    ]
     fill_exact(isolated_home, slots)
     bodies = sorted((c.json() for c in env.fakes["fal"].calls_to("POST", rf"/{WAN}")), key=lambda b: b["prompt"])
-    assert bodies[0] == {"prompt": "a heron lifts off a pond", "duration": "5", "aspect_ratio": "16:9",
-                         "resolution": "720p", "negative_prompt": "blur", "seed": 7}
+    assert bodies[0] == {
+        "prompt": "a heron lifts off a pond",
+        "duration": "5",
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+        "negative_prompt": "blur",
+        "seed": 7,
+    }
     assert bodies[1]["aspect_ratio"] == "9:16" and "audio_url" not in bodies[1]
 
 

@@ -21,23 +21,31 @@ THIS = Path(__file__).resolve()
 # "quirk 5", "QUIRK 11", "quirks 3, 4, 5", "quirks 6 and 13", "docs/resolve-quirks.md #7"
 CITED = re.compile(r"(?i)\bquirks?\s+(\d+(?:(?:\s*,\s*|\s+and\s+)\d+)*)|resolve-quirks\.md\s*#(\d+)")
 # Documents outside the repository: the shared reference notes and the design card they sat beside.
-OUTSIDE = re.compile(r"\.\./shared|/work/shared|(?<![\w/-])reference/|\breference-full\b|\bresolve-api[\w-]*\.md"
-                     r"|\b(?:otio|providers|models-\d{4}-\d{2})\.md\b|\(reference:|\bReference:")
+OUTSIDE = re.compile(
+    r"\.\./shared|/work/shared|(?<![\w/-])reference/|\breference-full\b|\bresolve-api[\w-]*\.md"
+    r"|\b(?:otio|providers|models-\d{4}-\d{2})\.md\b|\(reference:|\bReference:"
+)
 IN_DOCS = {"DESIGN.md", "STYLE.md"}
 
 
 def _sources() -> list[Path]:
     """The code, tests and data of the repository (its top-level folders, as pyproject.toml lays them out)."""
-    return sorted(p for folder in ("core", "otio_adapters", "resolve_plugin", "install", "tests", "bench")
-                  for suffix in ("*.py", "*.js", "*.html", "*.toml") for p in (ROOT / folder).rglob(suffix)
-                  if p.resolve() != THIS and "__pycache__" not in p.parts)
+    return sorted(
+        p
+        for folder in ("core", "otio_adapters", "resolve_plugin", "install", "tests", "bench")
+        for suffix in ("*.py", "*.js", "*.html", "*.toml")
+        for p in (ROOT / folder).rglob(suffix)
+        if p.resolve() != THIS and "__pycache__" not in p.parts
+    )
 
 
 def _entries() -> dict[int, str]:
     text = QUIRKS.read_text()
     heads = list(re.finditer(r"^## (\d+)\. .*$", text, re.M))
-    return {int(h.group(1)): text[h.start():(heads[i + 1].start() if i + 1 < len(heads) else len(text))]
-            for i, h in enumerate(heads)}
+    return {
+        int(h.group(1)): text[h.start() : (heads[i + 1].start() if i + 1 < len(heads) else len(text))]
+        for i, h in enumerate(heads)
+    }
 
 
 def _citations(text: str) -> list[tuple[int, int]]:
@@ -55,8 +63,12 @@ def test_the_quirks_are_numbered_once_and_in_order():
 
 def test_every_cited_quirk_has_its_entry():
     entries = _entries()
-    missing = [f"{p.relative_to(ROOT)}:{line} cites quirk {n}"
-               for p in _sources() for line, n in _citations(p.read_text(errors="replace")) if n not in entries]
+    missing = [
+        f"{p.relative_to(ROOT)}:{line} cites quirk {n}"
+        for p in _sources()
+        for line, n in _citations(p.read_text(errors="replace"))
+        if n not in entries
+    ]
     assert missing == [], "\n".join(missing)
 
 
@@ -66,8 +78,11 @@ def test_no_comment_cites_a_document_outside_the_repository():
         for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1):
             if OUTSIDE.search(line):
                 found.append(f"{p.relative_to(ROOT)}:{n}: {line.strip()}")
-            found += [f"{p.relative_to(ROOT)}:{n}: {doc} is not in the repository"
-                      for doc in re.findall(r"\bdocs/[\w.-]+\.md\b", line) if not (ROOT / doc).is_file()]
+            found += [
+                f"{p.relative_to(ROOT)}:{n}: {doc} is not in the repository"
+                for doc in re.findall(r"\bdocs/[\w.-]+\.md\b", line)
+                if not (ROOT / doc).is_file()
+            ]
             for name in re.findall(r"\b([A-Z]+\.md)\b", line):
                 if name in IN_DOCS and not (ROOT / "docs" / name).is_file() and not (ROOT / name).is_file():
                     found.append(f"{p.relative_to(ROOT)}:{n}: {name} is not in the repository")
@@ -88,8 +103,9 @@ def _defined(path: Path) -> set[str]:
 def test_every_file_function_and_test_the_quirks_name_exists():
     text = QUIRKS.read_text()
     stale = []
-    for path, name in re.findall(r"`((?:core|otio_adapters|resolve_plugin|install|tests)/[\w/.]*?)(?:(?::|::)(\w+))?`",
-                                 text):
+    for path, name in re.findall(
+        r"`((?:core|otio_adapters|resolve_plugin|install|tests)/[\w/.]*?)(?:(?::|::)(\w+))?`", text
+    ):
         target = ROOT / path
         if not target.exists():
             stale.append(f"{path} does not exist")
@@ -98,17 +114,27 @@ def test_every_file_function_and_test_the_quirks_name_exists():
     assert stale == [], "\n".join(stale)
 
 
-@pytest.mark.parametrize("line, cited", [
-    ("# QUIRK 5: a source at another rate lands a frame short", [5]),
-    ("(quirks 3, 4, 5: AppendToTimeline drops", [3, 4, 5]),
-    ("fails too (quirks 6 and 13).", [6, 13]),
-    ("# see docs/resolve-quirks.md #24", [24]),
-])
+@pytest.mark.parametrize(
+    "line, cited",
+    [
+        ("# QUIRK 5: a source at another rate lands a frame short", [5]),
+        ("(quirks 3, 4, 5: AppendToTimeline drops", [3, 4, 5]),
+        ("fails too (quirks 6 and 13).", [6, 13]),
+        ("# see docs/resolve-quirks.md #24", [24]),
+    ],
+)
 def test_citations_are_read_in_every_form_the_code_uses(line, cited):
     assert [n for _, n in _citations(line)] == cited
 
 
-@pytest.mark.parametrize("line", ["# as reference/resolve-api.md says", "see ../shared/DESIGN.md",
-                                  "(reference-full 2.7 \"Takes\")", "(reference: \"Getting resolve\")"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "# as reference/resolve-api.md says",
+        "see ../shared/DESIGN.md",
+        '(reference-full 2.7 "Takes")',
+        '(reference: "Getting resolve")',
+    ],
+)
 def test_outside_documents_are_recognised(line):
     assert OUTSIDE.search(line) or re.search(r"\bDESIGN\.md\b", line)

@@ -40,8 +40,21 @@ def test_everything_in_place_and_which_mode(capsys, isolated_home):
     code, out = doctor(capsys, "--json")
     assert code == 0 and json.loads(out)["ok"] is True
     found = checks(out)
-    for name in ("Python", "ffmpeg", "ffmpeg drawtext", "ffmpeg libx264 or libopenh264", "ffmpeg prores_ks", "PyAV",
-                 "data folder", "journal", "keys", "catalog", "Scripts entry", "Bridge", "Mode"):
+    for name in (
+        "Python",
+        "ffmpeg",
+        "ffmpeg drawtext",
+        "ffmpeg libx264 or libopenh264",
+        "ffmpeg prores_ks",
+        "PyAV",
+        "data folder",
+        "journal",
+        "keys",
+        "catalog",
+        "Scripts entry",
+        "Bridge",
+        "Mode",
+    ):
         assert name in found, name
     assert "from PROMPTREEL_FFMPEG" in found["ffmpeg"]["detail"]
     assert found["PyAV"]["detail"].startswith("version ")
@@ -99,7 +112,8 @@ def test_an_essential_problem_names_its_fix_and_fails_the_command(capsys, monkey
 def test_a_catalog_override_is_named(capsys, isolated_home):
     (isolated_home / "mine.toml").write_text("[models.draft]\nprompt_max_chars = 500\n", encoding="utf-8")
     (isolated_home / "settings.toml").write_text(
-        f"catalog_file = {json.dumps(str(isolated_home / 'mine.toml'))}\n", encoding="utf-8")
+        f"catalog_file = {json.dumps(str(isolated_home / 'mine.toml'))}\n", encoding="utf-8"
+    )
     code, out = doctor(capsys, "--json")
     assert code == 0 and "mine.toml" in checks(out)["catalog"]["detail"]
 
@@ -130,13 +144,22 @@ def test_models_in_use_that_their_vendors_end_are_warned_about(capsys, isolated_
     assert checks(out)["models in use"]["ok"]  # draft, the default: nothing to say
     soon = date.today() + timedelta(days=10)
     (isolated_home / "mine.toml").write_text(
-        f'[models."kling-v2.6".lifecycle]\nshutdown_on = {soon.isoformat()}\n', encoding="utf-8")
+        f'[models."kling-v2.6".lifecycle]\nshutdown_on = {soon.isoformat()}\n', encoding="utf-8"
+    )
     (isolated_home / "settings.toml").write_text(
-        f"catalog_file = {json.dumps(str(isolated_home / 'mine.toml'))}\n", encoding="utf-8")
+        f"catalog_file = {json.dumps(str(isolated_home / 'mine.toml'))}\n", encoding="utf-8"
+    )
     panel_settings.update({"model": "kling-v2.6"})
     journal = Journal.open_default()
-    journal.add_job(batch_id="b1", request={"prompt": "p"}, cache_key="k", variant=0, model="veo-3",
-                    route_key="vertex:veo-3.0-generate-001", estimated_cost=0.0)
+    journal.add_job(
+        batch_id="b1",
+        request={"prompt": "p"},
+        cache_key="k",
+        variant=0,
+        model="veo-3",
+        route_key="vertex:veo-3.0-generate-001",
+        estimated_cost=0.0,
+    )
     journal.close()
     code, out = doctor(capsys, "--json")
     found = checks(out)["models in use"]

@@ -18,6 +18,7 @@ def _fetch(url, dest, headers=None, auth=None):
     async def go():
         async with httpx.AsyncClient() as client:
             return await fetch(client, url, headers or {}, dest, auth=auth)
+
     return asyncio.run(go())
 
 

@@ -26,7 +26,7 @@ from promptreel.core.providers.draft import (
 )
 from promptreel.core.request import GenerationRequest
 
-NASTY = "It's 100% \"real\": C:\\clips\\a.mov; [x], y=z\n%{n} %{pts:hms} \\n {braces}\ttab\r\nend"
+NASTY = 'It\'s 100% "real": C:\\clips\\a.mov; [x], y=z\n%{n} %{pts:hms} \\n {braces}\ttab\r\nend'
 
 
 def request(**kw) -> GenerationRequest:
@@ -46,7 +46,7 @@ def frame_hashes(path: Path) -> list[str]:
                 rows = frame.height if i == 0 else frame.height // 2
                 width = frame.width if i == 0 else frame.width // 2
                 for row in range(rows):
-                    digest.update(data[row * plane.line_size: row * plane.line_size + width])
+                    digest.update(data[row * plane.line_size : row * plane.line_size + width])
             out.append(digest.hexdigest())
     return out
 
@@ -58,8 +58,9 @@ def luma_rows(path: Path) -> list[tuple[bytes, ...]]:
         for frame in container.decode(video=0):
             plane = frame.planes[0]
             data = bytes(plane)
-            frames.append(tuple(data[r * plane.line_size: r * plane.line_size + frame.width]
-                                for r in range(frame.height)))
+            frames.append(
+                tuple(data[r * plane.line_size : r * plane.line_size + frame.width] for r in range(frame.height))
+            )
     return frames
 
 
@@ -140,8 +141,9 @@ def test_literal_text_draws_exactly_what_a_file_holds(tmp_path, text):
     def draw(use_file: bool) -> bytes:
         canvas = ffmpeg.input("color=c=black:s=480x120:r=1", f="lavfi")
         if use_file:
-            canvas = canvas.drawtext(textfile=str(textfile), fontfile=str(FONT), fontcolor="white",
-                                     expansion="none", fontsize=14)
+            canvas = canvas.drawtext(
+                textfile=str(textfile), fontfile=str(FONT), fontcolor="white", expansion="none", fontsize=14
+            )
         else:
             canvas = literal_text(canvas, text, fontsize=14)
         cmd = canvas.output("pipe:", format="rawvideo", pix_fmt="gray", frames=1).global_args("-v", "error")
@@ -180,6 +182,7 @@ def test_protocol_renders_with_progress_to_a_temporary_name(tmp_path):
 
 
 # Planning is pure: no ffmpeg needed.
+
 
 def test_plan_defaults_and_seconds_at_ntsc_rates():
     plan = plan_draft(GenerationRequest(prompt="p"))

@@ -37,13 +37,16 @@ def draft():
 
 
 def test_the_estimate_names_frames_length_time_and_bytes():
-    est = estimate_draft(GenerationRequest(prompt="p", model="draft", frames=86_400, fps=Fraction(24),
-                                           size="1920x1080"))
+    est = estimate_draft(
+        GenerationRequest(prompt="p", model="draft", frames=86_400, fps=Fraction(24), size="1920x1080")
+    )
     assert est.seconds == 3600 and 5e8 < est.bytes < 2e9 and 3600 <= est.render_seconds <= 3 * 3600
     text = est.describe()
     assert text.startswith("86,400 frames (1 h at 24 fps, 1920x1080): about ") and " MB of disk" in text
     # Seconds-only requests are measured as the draft renders them: whole seconds at the rate.
-    assert estimate_draft(GenerationRequest(prompt="p", model="draft", seconds=5, fps=Fraction(24000, 1001))).frames == 120
+    assert (
+        estimate_draft(GenerationRequest(prompt="p", model="draft", seconds=5, fps=Fraction(24000, 1001))).frames == 120
+    )
 
 
 def test_a_huge_placeholder_is_refused_at_planning_with_the_estimate():
@@ -63,8 +66,9 @@ def test_an_hour_is_the_limit():
 def test_bigger_than_the_free_disk_is_refused(tmp_path):
     # Under an hour, at a size and rate that need twice this disk's free space.
     free = shutil.disk_usage(tmp_path).free
-    one_second = estimate_draft(GenerationRequest(prompt="p", model="draft", frames=1, fps=Fraction(1),
-                                                  size="8192x8192")).bytes
+    one_second = estimate_draft(
+        GenerationRequest(prompt="p", model="draft", frames=1, fps=Fraction(1), size="8192x8192")
+    ).bytes
     rate = -(-2 * free // (59 * 60 * one_second))
     big = slot(59 * 60 * rate, Fraction(rate), "8192x8192")
     assert estimate_draft(plan_slot(big, draft(), settings=Settings(allow_long_draft=True)).request).bytes > free
@@ -123,9 +127,13 @@ def test_generate_refuses_and_the_flag_lets_it_through(tmp_path, capsys, isolate
     assert "100,000 frames" in err and "--allow-long-draft" in err and "Traceback" not in err
     # With the flag the plan passes and its note shows the estimate; then the render starts, so the run
     # is killed (its whole process group: ffmpeg too) as soon as the note is out.
-    proc = subprocess.Popen([sys.executable, "-m", "promptreel.core.cli", *args, "--allow-long-draft",
-                             "--out", str(tmp_path)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptreel.core.cli", *args, "--allow-long-draft", "--out", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         first = proc.stderr.readline()
     finally:

@@ -52,8 +52,9 @@ def _fill_up(db) -> None:
     db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
     for n in range(100_000):  # every table the rest of a job writes: each has pages of its own
         try:
-            db.execute("INSERT INTO cache (key, job_id, path, created_at) VALUES (?, 'x', ?, 'now')",
-                       (f"filler{n}", "x" * 200))
+            db.execute(
+                "INSERT INTO cache (key, job_id, path, created_at) VALUES (?, 'x', ?, 'now')", (f"filler{n}", "x" * 200)
+            )
         except Exception as e:
             assert "full" in str(e)
             return

@@ -25,12 +25,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_crash_after_creates_then_resume_collects_each_job_once(env, capsys):
     env.api.job_seconds = 600  # the batch is still polling when it dies
-    script = ("import sys, tests.fakes.testproto; from promptreel.core.cli import main; "
-              "sys.exit(main(['generate', 'a kite over the sea', '--model', 'test-model', '--seconds', '4', "
-              "'--variants', '4', '--json']))")
+    script = (
+        "import sys, tests.fakes.testproto; from promptreel.core.cli import main; "
+        "sys.exit(main(['generate', 'a kite over the sea', '--model', 'test-model', '--seconds', '4', "
+        "'--variants', '4', '--json']))"
+    )
     child_env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=child_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     journal = Journal(env.home / "journal.sqlite")
     try:
         deadline = time.monotonic() + 60
@@ -68,12 +71,21 @@ def test_crash_after_creates_then_resume_collects_each_job_once(env, capsys):
 def test_crash_while_submitting_is_reconciled_not_resent(env):
     """The journal says SUBMITTING (we died with the create in flight) and the provider did make the job."""
     planned = env.plan()
-    job_id = env.journal.add_job(batch_id="b", request=planned.request.model_dump(mode="json"),
-                                 cache_key=planned.request.cache_key() + ":0", variant=0, model="test-model",
-                                 route_key="testproto:tm-1", estimated_cost=0.4)
+    job_id = env.journal.add_job(
+        batch_id="b",
+        request=planned.request.model_dump(mode="json"),
+        cache_key=planned.request.cache_key() + ":0",
+        variant=0,
+        model="test-model",
+        route_key="testproto:tm-1",
+        estimated_cost=0.4,
+    )
     env.journal.set_submitting(job_id, "testproto:tm-1")
-    httpx.post(f"{env.api.url}/v1/models/tm-1/jobs", json={"prompt": "x", "client_ref": job_id},
-               headers={"Authorization": f"Bearer {PLANTED_KEY}"})  # the create that got through
+    httpx.post(
+        f"{env.api.url}/v1/models/tm-1/jobs",
+        json={"prompt": "x", "client_ref": job_id},
+        headers={"Authorization": f"Bearer {PLANTED_KEY}"},
+    )  # the create that got through
     results = env.resume()
     assert results[0].ok
     assert env.api.creates[job_id] == 1

@@ -169,20 +169,33 @@ def test_an_otio_fill_conforms_a_take_frame_exact(model, fakes, home, tmp_path):
     """A 23.976 cut: a shot, then a placeholder on `model` (the shot's last frame is its first frame where the
     model needs one)."""
     rate = float(RATE)
-    shot = otio.schema.Clip(name="SH010", media_reference=otio.schema.ExternalReference(
-        target_url=str(neighbour(tmp_path)),
-        available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(SHOT, rate))),
-        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(SHOT, rate)))
-    slot = otio.schema.Clip(name="SH020", media_reference=otio.schema.MissingReference(),
-                            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                                                 otio.opentime.RationalTime(FRAMES, rate)))
+    shot = otio.schema.Clip(
+        name="SH010",
+        media_reference=otio.schema.ExternalReference(
+            target_url=str(neighbour(tmp_path)),
+            available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(SHOT, rate)
+            ),
+        ),
+        source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(SHOT, rate)
+        ),
+    )
+    slot = otio.schema.Clip(
+        name="SH020",
+        media_reference=otio.schema.MissingReference(),
+        source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(FRAMES, rate)
+        ),
+    )
     slot.metadata["promptreel"] = {"prompt": "rain on a tin roof", "model": model}
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
     track.extend([shot, slot])
     timeline = otio.schema.Timeline(name="cut")
     timeline.tracks.append(track)
-    options = FillOptions(output_dir=home / "filled", codec="h264",
-                          frames_from_neighbours="first_frame" in MODELS[model].requires)
+    options = FillOptions(
+        output_dir=home / "filled", codec="h264", frames_from_neighbours="first_frame" in MODELS[model].requires
+    )
     report = fill_timeline(timeline, engine_filler, options, size=Size.parse("320x180"))
     assert len(report.filled) == 1 and not report.failed, report.failed
     ((_placeholder, filled),) = report.filled

@@ -31,12 +31,19 @@ GENERATE = ["generate", "a kite over the sea", "--model", "test-model", "--secon
 
 def _cli(args: list[str], **env: str) -> subprocess.Popen:
     """promptreel in its own process, as a second terminal (or another seat, `env`) would run it."""
-    script = ("import os, socket, sys, tests.fakes.testproto; from promptreel.core.cli import main\n"
-              "if os.environ.get('PROMPTREEL_TEST_HOSTNAME'):  # a seat on another machine\n"
-              "    socket.gethostname = lambda: os.environ['PROMPTREEL_TEST_HOSTNAME']\n"
-              f"sys.exit(main({args!r}))")
-    return subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    script = (
+        "import os, socket, sys, tests.fakes.testproto; from promptreel.core.cli import main\n"
+        "if os.environ.get('PROMPTREEL_TEST_HOSTNAME'):  # a seat on another machine\n"
+        "    socket.gethostname = lambda: os.environ['PROMPTREEL_TEST_HOSTNAME']\n"
+        f"sys.exit(main({args!r}))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _until(what, journal: Journal, proc: subprocess.Popen | None = None, seconds: float = 60) -> None:
@@ -227,8 +234,15 @@ def test_repeated_uses_in_one_fill_make_one_job_each_at_its_own_length(env, tmp_
     from promptreel.core.slots import FillSettings, fill_slots
 
     def slot(frames: int, name: str) -> Slot:
-        return Slot(frames=frames, rate=Fraction(24), size="320x180", prompt="the same kite", model="test-model",
-                    seed=7, name=name)
+        return Slot(
+            frames=frames,
+            rate=Fraction(24),
+            size="320x180",
+            prompt="the same kite",
+            model="test-model",
+            seed=7,
+            name=name,
+        )
 
     slots = [slot(12, "SH010"), slot(20, "SH020"), slot(12, "SH030")]  # one generation covers all three
     import asyncio

@@ -46,20 +46,50 @@ sys.exit(main(sys.argv[1:]))
 @pytest.fixture
 def kling(tmp_path):
     with sandbox(["kling"]) as env:
-        yield env, {**os.environ, **env, "PROMPTREEL_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO),
-                    "PROMPTREEL_NO_BROWSER": "1"}
+        yield (
+            env,
+            {
+                **os.environ,
+                **env,
+                "PROMPTREEL_HOME": str(tmp_path / "home"),
+                "PYTHONPATH": str(REPO),
+                "PROMPTREEL_NO_BROWSER": "1",
+            },
+        )
 
 
 def _cut(tmp_path: Path) -> Path:
-    gaps = [otio.schema.Gap(name=f"GEN: shot {i} of a lighthouse at dusk", source_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(12, 24))) for i in range(SHOTS)]
+    gaps = [
+        otio.schema.Gap(
+            name=f"GEN: shot {i} of a lighthouse at dusk",
+            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(12, 24)),
+        )
+        for i in range(SHOTS)
+    ]
     return write_cut(tmp_path / "cut.otio", gaps, size="320x180")
 
 
 def _fill(env: dict, cut: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, "fill", str(cut), "-o", str(out), "--model", "kling-v3",
-                             "--codec", "h264", "--force"], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            "fill",
+            str(cut),
+            "-o",
+            str(out),
+            "--model",
+            "kling-v3",
+            "--codec",
+            "h264",
+            "--force",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _jobs(path: Path) -> list:

@@ -58,10 +58,13 @@ def _cut(tmp_path):
     from promptreel.otio_adapters.timeline_io import Document
 
     rt = otio.opentime.RationalTime
-    clip = otio.schema.Clip(name="plate_012", source_range=otio.opentime.TimeRange(rt(0, 24), rt(48, 24)),
-                            media_reference=otio.schema.ExternalReference(
-                                target_url=str(tmp_path / "plate.mov"),
-                                available_range=otio.opentime.TimeRange(rt(0, 24), rt(96, 24))))
+    clip = otio.schema.Clip(
+        name="plate_012",
+        source_range=otio.opentime.TimeRange(rt(0, 24), rt(48, 24)),
+        media_reference=otio.schema.ExternalReference(
+            target_url=str(tmp_path / "plate.mov"), available_range=otio.opentime.TimeRange(rt(0, 24), rt(96, 24))
+        ),
+    )
     timeline = otio.schema.Timeline(name="cut")
     track = otio.schema.Track()
     track.append(clip)

@@ -19,8 +19,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _gap(name: str, frames: int) -> otio.schema.Gap:
-    return otio.schema.Gap(name=name, source_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(frames, 24)))
+    return otio.schema.Gap(
+        name=name,
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(frames, 24)),
+    )
 
 
 def _finished(media: Path) -> list[Path]:
@@ -29,13 +31,30 @@ def _finished(media: Path) -> list[Path]:
 
 def test_ctrl_c_during_a_fill_keeps_provenance_of_finished_clips(tmp_path):
     # One short shot conforms in a moment; one long ProRes shot is still conforming when Ctrl-C comes.
-    cut = write_cut(tmp_path / "cut.otio", [_gap("GEN: a quick flash", 12), _gap("GEN: a very long take", 1200)],
-                    size="640x360")
+    cut = write_cut(
+        tmp_path / "cut.otio", [_gap("GEN: a quick flash", 12), _gap("GEN: a very long take", 1200)], size="640x360"
+    )
     media = tmp_path / "media"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "promptreel.core.cli", "fill", str(cut), "-o",
-                             str(tmp_path / "filled.otio"), "--model", "draft", "--media-dir", str(media)],
-                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "promptreel.core.cli",
+            "fill",
+            str(cut),
+            "-o",
+            str(tmp_path / "filled.otio"),
+            "--model",
+            "draft",
+            "--media-dir",
+            str(media),
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (_finished(media) and list(media.glob(".*.partial.*"))):

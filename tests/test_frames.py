@@ -14,10 +14,17 @@ from promptreel.core.frames import (
 )
 
 
-@pytest.mark.parametrize("text,rate", [
-    ("24", Fraction(24)), ("23.976", Fraction(24000, 1001)), ("24000/1001", Fraction(24000, 1001)),
-    ("29.97", Fraction(30000, 1001)), ("59.94", Fraction(60000, 1001)), (25, Fraction(25)),
-])
+@pytest.mark.parametrize(
+    "text,rate",
+    [
+        ("24", Fraction(24)),
+        ("23.976", Fraction(24000, 1001)),
+        ("24000/1001", Fraction(24000, 1001)),
+        ("29.97", Fraction(30000, 1001)),
+        ("59.94", Fraction(60000, 1001)),
+        (25, Fraction(25)),
+    ],
+)
 def test_parse_rate_is_exact(text, rate):
     assert parse_rate(text) == rate
 
@@ -41,15 +48,18 @@ def test_frames_and_seconds():
     assert seconds_to_frames_floor(4, ntsc) == 95  # a partial last frame is not a frame
 
 
-@pytest.mark.parametrize("frame,rate,tc", [
-    (0, Fraction(24), "00:00:00:00"),
-    (86399, Fraction(24), "00:59:59:23"),
-    (1800, Fraction(30000, 1001), "00:01:00;02"),  # frames ;00 and ;01 are dropped at each minute
-    (17982, Fraction(30000, 1001), "00:10:00;00"),  # but not at every tenth minute
-    (107892, Fraction(30000, 1001), "01:00:00;00"),
-    (1001, Fraction(24000, 1001), "00:00:41:17"),  # 23.976 counts on a 24 timebase, no drop
-    (3600, Fraction(60000, 1001), "00:01:00;04"),
-])
+@pytest.mark.parametrize(
+    "frame,rate,tc",
+    [
+        (0, Fraction(24), "00:00:00:00"),
+        (86399, Fraction(24), "00:59:59:23"),
+        (1800, Fraction(30000, 1001), "00:01:00;02"),  # frames ;00 and ;01 are dropped at each minute
+        (17982, Fraction(30000, 1001), "00:10:00;00"),  # but not at every tenth minute
+        (107892, Fraction(30000, 1001), "01:00:00;00"),
+        (1001, Fraction(24000, 1001), "00:00:41:17"),  # 23.976 counts on a 24 timebase, no drop
+        (3600, Fraction(60000, 1001), "00:01:00;04"),
+    ],
+)
 def test_timecode(frame, rate, tc):
     assert timecode(frame, rate) == tc
 

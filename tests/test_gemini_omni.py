@@ -28,13 +28,19 @@ CREATE = r"/v1beta/interactions"
 
 
 def req(**kw) -> GenerationRequest:
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": MODEL, "seconds": 8, "size": "1280x720",
-                                "fps": 24, **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": MODEL, "seconds": 8, "size": "1280x720", "fps": 24, **kw}
+    )
 
 
 def omni(client=None, base_url=None, model=MODEL, key=KEY, staging_dir=None) -> GeminiOmni:
-    return GeminiOmni(client or httpx.AsyncClient(), Route(protocol="gemini", model_id=model),
-                      {"GEMINI_API_KEY": key}, base_url=base_url, staging_dir=staging_dir)
+    return GeminiOmni(
+        client or httpx.AsyncClient(),
+        Route(protocol="gemini", model_id=model),
+        {"GEMINI_API_KEY": key},
+        base_url=base_url,
+        staging_dir=staging_dir,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +70,7 @@ async def made(o: GeminiOmni, request: GenerationRequest | None = None, fault: s
 
 # --- which protocol ---------------------------------------------------------------------------
 
+
 def test_the_gemini_route_speaks_interactions_for_omni_and_predict_for_veo():
     assert protocol_class("gemini", "gemini-omni-1.2-flash") is GeminiOmni
     assert protocol_class("gemini", "gemini-omni-1.1-flash") is GeminiOmni
@@ -74,19 +81,35 @@ def test_the_gemini_route_speaks_interactions_for_omni_and_predict_for_veo():
 
 # --- build: the exact bodies --------------------------------------------------------------------
 
+
 def test_text_to_video_body():
     call = omni().build(req(negative_prompt="text", seed=3), "job-1")
     assert (call.method, call.path) == ("POST", "/v1beta/interactions")
     assert call.json == {
-        "model": MODEL, "input": [{"type": "text", "text": "a lighthouse at dusk"}], "background": True, "store": True,
-        "response_format": {"type": "video", "aspect_ratio": "16:9", "resolution": "720p", "duration": "8s",
-                            "delivery": "uri"},
-        "generation_config": {"video_config": {"task": "text_to_video"}}}
+        "model": MODEL,
+        "input": [{"type": "text", "text": "a lighthouse at dusk"}],
+        "background": True,
+        "store": True,
+        "response_format": {
+            "type": "video",
+            "aspect_ratio": "16:9",
+            "resolution": "720p",
+            "duration": "8s",
+            "delivery": "uri",
+        },
+        "generation_config": {"video_config": {"task": "text_to_video"}},
+    }
 
 
-@pytest.mark.parametrize("size, aspect, resolution", [
-    ("640x360", "16:9", "360p"), ("1080x1920", "9:16", "1080p"), ("3840x2160", "16:9", "4k"),
-    ("2160x3840", "9:16", "4k")])
+@pytest.mark.parametrize(
+    "size, aspect, resolution",
+    [
+        ("640x360", "16:9", "360p"),
+        ("1080x1920", "9:16", "1080p"),
+        ("3840x2160", "16:9", "4k"),
+        ("2160x3840", "9:16", "4k"),
+    ],
+)
 def test_sizes_map_to_aspect_and_resolution(size, aspect, resolution):
     fmt = omni().build(req(size=size), "j").json["response_format"]
     assert (fmt["aspect_ratio"], fmt["resolution"], fmt["delivery"]) == (aspect, resolution, "uri")
@@ -128,14 +151,17 @@ def test_a_local_clip_is_extended_inline(tmp_path):
     assert (video["type"], video["mime_type"], base64.b64decode(video["data"])) == ("video", "video/mp4", tiny_mp4())
 
 
-@pytest.mark.parametrize("kw, words", [
-    ({"size": "1920x800"}, "cannot make 1920x800"),
-    ({"seconds": 16}, "3 to 15 s"),
-    ({"seconds": 2}, "3 to 15 s"),
-    ({"seconds": 12, "extend_video": "v1_a"}, "3 to 10 s"),
-    ({"remix_of": "v1_a", "extend_video": "v1_b"}, "not both"),
-    ({"remix_of": "../some/file.mp4"}, "neither a video file"),
-])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        ({"size": "1920x800"}, "cannot make 1920x800"),
+        ({"seconds": 16}, "3 to 15 s"),
+        ({"seconds": 2}, "3 to 15 s"),
+        ({"seconds": 12, "extend_video": "v1_a"}, "3 to 10 s"),
+        ({"remix_of": "v1_a", "extend_video": "v1_b"}, "not both"),
+        ({"remix_of": "../some/file.mp4"}, "neither a video file"),
+    ],
+)
 def test_refusals_before_anything_is_sent(kw, words):
     with pytest.raises(UnsupportedRequest, match=words):
         omni().build(req(**kw), "j")
@@ -153,6 +179,7 @@ def test_frame_rules(tmp_path):
 
 
 # --- the verbs against the fake ------------------------------------------------------------------
+
 
 async def test_text_to_video_round_trip_waits_for_the_file_and_downloads_real_media(fake, client, tmp_path):
     o = omni(client, fake.url, staging_dir=tmp_path)
@@ -211,15 +238,21 @@ async def test_cancel(fake, client):
 
 # --- errors -----------------------------------------------------------------------------------------
 
+
 async def create_error(o: GeminiOmni, request=None, fault=None) -> ProviderError:
     with pytest.raises(ProviderError) as e:
         await made(o, request, fault)
     return e.value
 
 
-@pytest.mark.parametrize("fault, kind, wait", [
-    ("create:429", ErrorKind.RATE_LIMITED, 2.0), ("create:500", ErrorKind.RETRYABLE, None),
-    ("create:503", ErrorKind.RETRYABLE, None)])
+@pytest.mark.parametrize(
+    "fault, kind, wait",
+    [
+        ("create:429", ErrorKind.RATE_LIMITED, 2.0),
+        ("create:500", ErrorKind.RETRYABLE, None),
+        ("create:503", ErrorKind.RETRYABLE, None),
+    ],
+)
 async def test_create_faults(fake, client, fault, kind, wait):
     err = await create_error(omni(client, fake.url), fault=fault)
     assert (err.kind, err.retry_after) == (kind, wait)
@@ -227,15 +260,26 @@ async def test_create_faults(fake, client, fault, kind, wait):
 
 
 async def test_a_spent_daily_quota_is_billing(fake, client):
-    fake.fail_next("POST", CREATE, google_error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.", [
-        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
-            {"quotaId": "GenerateVideoRequestsPerDayPerProject", "quotaValue": "0"}]}]))
+    fake.fail_next(
+        "POST",
+        CREATE,
+        google_error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota.",
+            [
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [{"quotaId": "GenerateVideoRequestsPerDayPerProject", "quotaValue": "0"}],
+                }
+            ],
+        ),
+    )
     assert (await create_error(omni(client, fake.url))).kind is ErrorKind.BILLING
 
 
 async def test_an_unknown_model_is_retired_but_an_unknown_earlier_take_is_a_bad_request(fake, client):
-    gone = await create_error(omni(client, fake.url, model="gemini-omni-0.9-flash"),
-                              req(model="gemini-omni-0.9-flash"))
+    gone = await create_error(omni(client, fake.url, model="gemini-omni-0.9-flash"), req(model="gemini-omni-0.9-flash"))
     assert gone.kind is ErrorKind.RETIRED and gone.status == 404
     missing = await create_error(omni(client, fake.url), req(remix_of="v1_nothing_here"))
     assert missing.kind is ErrorKind.BAD_REQUEST and "not found" in missing.message
@@ -256,9 +300,17 @@ async def test_a_poll_fault_is_retryable(fake, client):
     assert (await poll_to_end(o, job_id)).state is JobState.SUCCEEDED  # the job itself was fine
 
 
-@pytest.mark.parametrize("fault, kind", [
-    ("moderation", ErrorKind.MODERATION), ("blocked", ErrorKind.MODERATION), ("no_media", ErrorKind.PROVIDER),
-    ("failed", ErrorKind.PROVIDER), ("budget", ErrorKind.BILLING), ("file_failed", ErrorKind.PROVIDER)])
+@pytest.mark.parametrize(
+    "fault, kind",
+    [
+        ("moderation", ErrorKind.MODERATION),
+        ("blocked", ErrorKind.MODERATION),
+        ("no_media", ErrorKind.PROVIDER),
+        ("failed", ErrorKind.PROVIDER),
+        ("budget", ErrorKind.BILLING),
+        ("file_failed", ErrorKind.PROVIDER),
+    ],
+)
 async def test_outcome_faults(fake, client, fault, kind):
     o = omni(client, fake.url)
     status = await poll_to_end(o, await made(o, fault=fault))
@@ -287,14 +339,18 @@ async def test_download_faults(fake, client, tmp_path, fault):
 
 # --- the fake is strict ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change, words", [
-    ({"seed": 1}, "Unknown name \"seed\""),
-    ({"background": False}, "background"),
-    ({"response_format": {"type": "video", "resolution": "4k", "delivery": "inline"}}, "inline"),
-    ({"response_format": {"type": "video", "duration": "20s"}}, "3s to 15s"),
-    ({"model": "veo-3.0-generate-001"}, "Interactions API"),
-    ({"generation_config": {"video_config": {"task": "image_to_video"}}}, "first frame"),
-])
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"seed": 1}, 'Unknown name "seed"'),
+        ({"background": False}, "background"),
+        ({"response_format": {"type": "video", "resolution": "4k", "delivery": "inline"}}, "inline"),
+        ({"response_format": {"type": "video", "duration": "20s"}}, "3s to 15s"),
+        ({"model": "veo-3.0-generate-001"}, "Interactions API"),
+        ({"generation_config": {"video_config": {"task": "image_to_video"}}}, "first frame"),
+    ],
+)
 async def test_fake_refuses_what_the_service_would(fake, client, change, words):
     body = {**omni().build(req(), "j").json, **change}
     r = await client.post(fake.url + CREATE, json=body, headers={"x-goog-api-key": KEY})
@@ -303,8 +359,11 @@ async def test_fake_refuses_what_the_service_would(fake, client, change, words):
 
 
 async def test_fake_refuses_omni_on_predict_and_downloads_before_active(fake, client):
-    r = await client.post(f"{fake.url}/v1beta/models/{MODEL}:predictLongRunning",
-                          json={"instances": [{"prompt": "x"}]}, headers={"x-goog-api-key": KEY})
+    r = await client.post(
+        f"{fake.url}/v1beta/models/{MODEL}:predictLongRunning",
+        json={"instances": [{"prompt": "x"}]},
+        headers={"x-goog-api-key": KEY},
+    )
     assert r.status_code == 400 and "only supports Interactions API" in r.text
     o = omni(client, fake.url)
     job_id = await made(o)
@@ -312,6 +371,7 @@ async def test_fake_refuses_omni_on_predict_and_downloads_before_active(fake, cl
         status = await o.poll(job_id)
     assert status.raw_state == "file_processing"
     file_id = list(fake.files)[-1]
-    r = await client.get(f"{fake.url}/v1beta/files/{file_id}:download", params={"alt": "media"},
-                         headers={"x-goog-api-key": KEY})
+    r = await client.get(
+        f"{fake.url}/v1beta/files/{file_id}:download", params={"alt": "media"}, headers={"x-goog-api-key": KEY}
+    )
     assert r.status_code == 400 and "ACTIVE" in r.text

@@ -35,8 +35,9 @@ def fakes():
 
 
 def omni(**kw):
-    return GenerationRequest(**{"prompt": "a fox in snow", "model": "gemini-omni-1.2-flash", "seconds": 6,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a fox in snow", "model": "gemini-omni-1.2-flash", "seconds": 6, "size": "1280x720", **kw}
+    )
 
 
 def test_a_take_is_made_then_refined_and_extended_by_its_journaled_interaction(fakes, isolated_home, monkeypatch):
@@ -76,8 +77,10 @@ def test_veo_and_omni_takes_do_not_cross(fakes, isolated_home, monkeypatch):
     assert refined.error_kind == "bad_request" and "not Gemini Omni" in refined.error
     assert fakes.fakes["gemini"].calls_to("POST", r"/v1beta/interactions") == []
     (made,), _ = run(isolated_home, omni())
-    (extended,), _ = run(isolated_home, GenerationRequest(prompt="on", model="veo-3", seconds=8, size="1280x720",
-                                                          extend_video=made.job_id))
+    (extended,), _ = run(
+        isolated_home,
+        GenerationRequest(prompt="on", model="veo-3", seconds=8, size="1280x720", extend_video=made.job_id),
+    )
     assert extended.error_kind == "bad_request" and "Veo extends only Veo's takes" in extended.error
 
 
@@ -120,14 +123,25 @@ sys.exit(main(sys.argv[1:]))
 def test_cli_refines_and_extends_a_take_in_later_processes(fakes, tmp_path):
     """Three `promptreel generate` processes: the take's interaction id reaches the later two only through
     the journal on disk."""
-    env = {**os.environ, **fakes, "PROMPTREEL_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO),
-           "PROMPTREEL_NO_BROWSER": "1"}
+    env = {
+        **os.environ,
+        **fakes,
+        "PROMPTREEL_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(REPO),
+        "PROMPTREEL_NO_BROWSER": "1",
+    }
     fake = fakes.fakes["gemini"]
     fake.reset()
 
     def generate(*args: str) -> dict:
-        done = subprocess.run([sys.executable, "-c", CHILD, "generate", *args, "--model", "gemini-omni-1.2-flash",
-                               "--json"], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, "generate", *args, "--model", "gemini-omni-1.2-flash", "--json"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         (result,) = json.loads(done.stdout)
         assert result["state"] == "done", result

@@ -41,10 +41,19 @@ def finished(client, interaction, limit=10):
 
 def test_sdk_makes_a_video_waits_for_its_file_and_downloads_it(client, fake):
     made = client.interactions.create(
-        model=MODEL, input="a lighthouse at dusk", background=True, store=True,
-        response_format={"type": "video", "aspect_ratio": "9:16", "resolution": "720p", "duration": "4s",
-                         "delivery": "uri"},
-        generation_config={"video_config": {"task": "text_to_video"}})
+        model=MODEL,
+        input="a lighthouse at dusk",
+        background=True,
+        store=True,
+        response_format={
+            "type": "video",
+            "aspect_ratio": "9:16",
+            "resolution": "720p",
+            "duration": "4s",
+            "delivery": "uri",
+        },
+        generation_config={"video_config": {"task": "text_to_video"}},
+    )
     assert made.status == "in_progress"
     done = finished(client, made)
     video = done.output_video  # the SDK's own reading of steps[].model_output
@@ -62,12 +71,23 @@ def test_sdk_makes_a_video_waits_for_its_file_and_downloads_it(client, fake):
 
 
 def test_sdk_refines_by_previous_interaction_id(client, fake):
-    first = finished(client, client.interactions.create(
-        model=MODEL, input="a fox in snow", background=True,
-        response_format={"type": "video", "duration": "3s", "delivery": "uri"}))
+    first = finished(
+        client,
+        client.interactions.create(
+            model=MODEL,
+            input="a fox in snow",
+            background=True,
+            response_format={"type": "video", "duration": "3s", "delivery": "uri"},
+        ),
+    )
     refined = client.interactions.create(
-        model=MODEL, input="the same fox, at night", background=True, previous_interaction_id=first.id,
-        response_format={"type": "video", "delivery": "uri"}, generation_config={"video_config": {"task": "edit"}})
+        model=MODEL,
+        input="the same fox, at night",
+        background=True,
+        previous_interaction_id=first.id,
+        response_format={"type": "video", "delivery": "uri"},
+        generation_config={"video_config": {"task": "edit"}},
+    )
     assert refined.previous_interaction_id == first.id
     assert fake.interactions[refined.id].spec.seconds == 3  # a refinement keeps its source's length
     assert finished(client, refined).output_video.uri
@@ -79,10 +99,16 @@ def test_sdk_parses_the_fakes_errors(client):
     from google.genai._interactions_errors import APIStatusError as genai_errors
 
     with pytest.raises(genai_errors) as e:
-        client.interactions.create(model="gemini-omni-0.9-flash", input="x", background=True,
-                                   response_format={"type": "video"})
+        client.interactions.create(
+            model="gemini-omni-0.9-flash", input="x", background=True, response_format={"type": "video"}
+        )
     assert e.value.status_code == 404 and "is not found" in e.value.message
     with pytest.raises(genai_errors) as e:
-        client.interactions.create(model=MODEL, input="x", background=True, previous_interaction_id="v1_gone",
-                                   response_format={"type": "video"})
+        client.interactions.create(
+            model=MODEL,
+            input="x",
+            background=True,
+            previous_interaction_id="v1_gone",
+            response_format={"type": "video"},
+        )
     assert e.value.status_code == 404 and "v1_gone not found" in e.value.message

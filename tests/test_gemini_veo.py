@@ -36,8 +36,13 @@ def req(**kw) -> GenerationRequest:
 
 
 def veo(client=None, base_url=None, model=MODEL, key=KEY, staging_dir=None) -> GeminiVeo:
-    return GeminiVeo(client or httpx.AsyncClient(), Route(protocol="gemini", model_id=model),
-                     {"GEMINI_API_KEY": key}, base_url=base_url, staging_dir=staging_dir)
+    return GeminiVeo(
+        client or httpx.AsyncClient(),
+        Route(protocol="gemini", model_id=model),
+        {"GEMINI_API_KEY": key},
+        base_url=base_url,
+        staging_dir=staging_dir,
+    )
 
 
 @pytest.fixture
@@ -53,8 +58,6 @@ async def client():
         yield c
 
 
-
-
 async def run_to_end(v: GeminiVeo, job_id: str, limit: int = 10):
     for _ in range(limit):
         status = await v.poll(job_id)
@@ -65,6 +68,7 @@ async def run_to_end(v: GeminiVeo, job_id: str, limit: int = 10):
 
 
 # --- build: the exact bodies ----------------------------------------------------------------
+
 
 def test_registered_under_route_name():
     assert protocol_class("gemini") is GeminiVeo
@@ -77,8 +81,13 @@ def test_text_to_video_body():
     # seed, fps and generateAudio are Vertex-only: the Gemini API refuses them.
     assert call.json == {
         "instances": [{"prompt": "a lighthouse at dusk, waves"}],
-        "parameters": {"aspectRatio": "16:9", "resolution": "720p", "durationSeconds": 8,
-                       "negativePrompt": "text, watermark", "sampleCount": 1},
+        "parameters": {
+            "aspectRatio": "16:9",
+            "resolution": "720p",
+            "durationSeconds": 8,
+            "negativePrompt": "text, watermark",
+            "sampleCount": 1,
+        },
     }
 
 
@@ -87,8 +96,14 @@ def test_first_and_last_frame_and_reference_images(tmp_path):
     refs = tuple(still(tmp_path, 64 * (i + 1), 64, f"ref{i}") for i in range(3))
     call = veo().build(req(size="1080x1920", first_frame=first, last_frame=last, reference_images=refs), "job-1")
     assert call.json == {
-        "instances": [{"prompt": "a lighthouse at dusk, waves", "image": inline(first), "lastFrame": inline(last),
-                       "referenceImages": [{"image": inline(p), "referenceType": "ASSET"} for p in refs]}],
+        "instances": [
+            {
+                "prompt": "a lighthouse at dusk, waves",
+                "image": inline(first),
+                "lastFrame": inline(last),
+                "referenceImages": [{"image": inline(p), "referenceType": "ASSET"} for p in refs],
+            }
+        ],
         "parameters": {"aspectRatio": "9:16", "resolution": "1080p", "durationSeconds": 8, "sampleCount": 1},
     }
 
@@ -116,11 +131,24 @@ def test_veo2_takes_no_resolution_and_odd_sizes_are_refused():
 def test_unknown_and_pending_operation_shapes_are_tolerated(tmp_path):
     v = veo(staging_dir=tmp_path)
     assert v.status_of(Operation.model_validate({"name": "models/m/operations/1"})).state is JobState.RUNNING
-    assert v.status_of(Operation.model_validate({"name": "x", "done": False, "metadata": {"a": 1}})).state \
+    assert (
+        v.status_of(Operation.model_validate({"name": "x", "done": False, "metadata": {"a": 1}})).state
         is JobState.RUNNING
+    )
     # The SDK's converters also read inline samples (encodedVideo): they are written to the staging folder.
-    op = Operation.model_validate({"name": "models/m/operations/2", "done": True, "response": {"generateVideoResponse": {
-        "generatedSamples": [{"video": {"encodedVideo": base64.b64encode(tiny_mp4()).decode(), "encoding": "video/mp4"}}]}}})
+    op = Operation.model_validate(
+        {
+            "name": "models/m/operations/2",
+            "done": True,
+            "response": {
+                "generateVideoResponse": {
+                    "generatedSamples": [
+                        {"video": {"encodedVideo": base64.b64encode(tiny_mp4()).decode(), "encoding": "video/mp4"}}
+                    ]
+                }
+            },
+        }
+    )
     status = v.status_of(op)
     assert status.state is JobState.SUCCEEDED
     path = status.media[0].inline_path
@@ -128,6 +156,7 @@ def test_unknown_and_pending_operation_shapes_are_tolerated(tmp_path):
 
 
 # --- the round trip against the fake ---------------------------------------------------------
+
 
 async def test_submit_poll_download_round_trip(fake, client, tmp_path):
     v = veo(client, fake.url)
@@ -156,14 +185,21 @@ async def test_extension_of_a_finished_take(fake, client, tmp_path):
     assert fake.creates == 2
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda b: b["parameters"].update(seed=1), "`seed` isn't supported"),
-    (lambda b: b["parameters"].update(durationSeconds="8"), "durationSeconds must be an integer"),
-    (lambda b: b["parameters"].update(resolution="1080p", durationSeconds=4), "requires durationSeconds 8"),
-    (lambda b: b["instances"][0].update(image={"gcsUri": "gs://b/f.png", "mimeType": "image/png"}), "gcsUri"),
-    (lambda b: b["instances"][0].update(lastFrame={"bytesBase64Encoded": base64.b64encode(png(32, 32)).decode(),
-                                                   "mimeType": "image/png"}), "lastFrame requires image"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b["parameters"].update(seed=1), "`seed` isn't supported"),
+        (lambda b: b["parameters"].update(durationSeconds="8"), "durationSeconds must be an integer"),
+        (lambda b: b["parameters"].update(resolution="1080p", durationSeconds=4), "requires durationSeconds 8"),
+        (lambda b: b["instances"][0].update(image={"gcsUri": "gs://b/f.png", "mimeType": "image/png"}), "gcsUri"),
+        (
+            lambda b: b["instances"][0].update(
+                lastFrame={"bytesBase64Encoded": base64.b64encode(png(32, 32)).decode(), "mimeType": "image/png"}
+            ),
+            "lastFrame requires image",
+        ),
+    ],
+)
 async def test_the_fake_catches_client_bugs(fake, client, tmp_path, mutate, message):
     v = veo(client, fake.url)
     call = v.build(req(), "j")
@@ -179,9 +215,17 @@ RETRY_INFO = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay":
 
 
 def quota(quota_id: str, value: str = "10") -> dict:
-    return {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
-        {"quotaMetric": "generativelanguage.googleapis.com/predict_long_running_requests", "quotaId": quota_id,
-         "quotaDimensions": {"model": MODEL}, "quotaValue": value}]}
+    return {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        "violations": [
+            {
+                "quotaMetric": "generativelanguage.googleapis.com/predict_long_running_requests",
+                "quotaId": quota_id,
+                "quotaDimensions": {"model": MODEL},
+                "quotaValue": value,
+            }
+        ],
+    }
 
 
 def gerror(http, status, message, details=None, headers=None) -> Reply:
@@ -191,23 +235,68 @@ def gerror(http, status, message, details=None, headers=None) -> Reply:
     return Reply(http, {"error": body}, headers=headers or {})
 
 
-@pytest.mark.parametrize("reply, kind, wait", [
-    (gerror(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.",
-            [quota("PredictLongRunningRequestsPerMinutePerProjectPerModel"), RETRY_INFO]), ErrorKind.RATE_LIMITED, 37.0),
-    (gerror(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.",
-            [quota("PredictLongRunningRequestsPerDayPerProjectPerModel")]), ErrorKind.BILLING, None),
-    (gerror(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", [quota("PredictRequestsPerMinute-FreeTier", "0")]),
-     ErrorKind.BILLING, None),
-    (gerror(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).", headers={"Retry-After": "12"}),
-     ErrorKind.RATE_LIMITED, 12.0),
-    (gerror(500, "INTERNAL", "An internal error has occurred."), ErrorKind.RETRYABLE, None),
-    (gerror(503, "UNAVAILABLE", "The model is overloaded. Please try again later."), ErrorKind.RETRYABLE, None),
-    (Reply(502, "<html>Bad Gateway</html>"), ErrorKind.RETRYABLE, None),
-    (gerror(400, "FAILED_PRECONDITION", "Gemini API free tier is not available in your country. Please enable billing "
-                                        "on your project in Google AI Studio."), ErrorKind.BILLING, None),
-    (gerror(400, "INVALID_ARGUMENT", "The prompt contains sensitive words that violate Google's Responsible AI "
-                                     "practices."), ErrorKind.MODERATION, None),
-])
+@pytest.mark.parametrize(
+    "reply, kind, wait",
+    [
+        (
+            gerror(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota, please check your plan and billing details.",
+                [quota("PredictLongRunningRequestsPerMinutePerProjectPerModel"), RETRY_INFO],
+            ),
+            ErrorKind.RATE_LIMITED,
+            37.0,
+        ),
+        (
+            gerror(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota, please check your plan and billing details.",
+                [quota("PredictLongRunningRequestsPerDayPerProjectPerModel")],
+            ),
+            ErrorKind.BILLING,
+            None,
+        ),
+        (
+            gerror(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", [quota("PredictRequestsPerMinute-FreeTier", "0")]),
+            ErrorKind.BILLING,
+            None,
+        ),
+        (
+            gerror(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Resource has been exhausted (e.g. check quota).",
+                headers={"Retry-After": "12"},
+            ),
+            ErrorKind.RATE_LIMITED,
+            12.0,
+        ),
+        (gerror(500, "INTERNAL", "An internal error has occurred."), ErrorKind.RETRYABLE, None),
+        (gerror(503, "UNAVAILABLE", "The model is overloaded. Please try again later."), ErrorKind.RETRYABLE, None),
+        (Reply(502, "<html>Bad Gateway</html>"), ErrorKind.RETRYABLE, None),
+        (
+            gerror(
+                400,
+                "FAILED_PRECONDITION",
+                "Gemini API free tier is not available in your country. Please enable billing "
+                "on your project in Google AI Studio.",
+            ),
+            ErrorKind.BILLING,
+            None,
+        ),
+        (
+            gerror(
+                400,
+                "INVALID_ARGUMENT",
+                "The prompt contains sensitive words that violate Google's Responsible AI practices.",
+            ),
+            ErrorKind.MODERATION,
+            None,
+        ),
+    ],
+)
 async def test_create_errors_are_classified(fake, client, tmp_path, reply, kind, wait):
     v = veo(client, fake.url)
     fake.fail_next("POST", CREATE, reply)
@@ -226,9 +315,14 @@ async def test_wrong_or_missing_key_is_auth_and_never_in_the_message(fake, clien
     assert not key or key not in str(e.value)
 
 
-@pytest.mark.parametrize("model, words, today", [("veo-3.1-generate-preview", "no longer available", BEFORE_SHUTDOWN),
-                                                 ("veo-9", "not found", BEFORE_SHUTDOWN),
-                                                 (MODEL, "no longer available", None)])  # today: Veo 3 is gone
+@pytest.mark.parametrize(
+    "model, words, today",
+    [
+        ("veo-3.1-generate-preview", "no longer available", BEFORE_SHUTDOWN),
+        ("veo-9", "not found", BEFORE_SHUTDOWN),
+        (MODEL, "no longer available", None),
+    ],
+)  # today: Veo 3 is gone
 async def test_retired_or_unknown_model_is_retired(fake, client, tmp_path, model, words, today):
     fake.today = today
     v = veo(client, fake.url, model=model)
@@ -237,12 +331,15 @@ async def test_retired_or_unknown_model_is_retired(fake, client, tmp_path, model
     assert e.value.kind is ErrorKind.RETIRED
 
 
-@pytest.mark.parametrize("fault, kind, words", [
-    ("rai", ErrorKind.MODERATION, "Support codes: 42237218"),
-    ("no_media", ErrorKind.PROVIDER, "without a video"),
-    ("op_error", ErrorKind.RETRYABLE, "Internal error"),
-    ("op_moderation", ErrorKind.MODERATION, "Responsible AI"),
-])
+@pytest.mark.parametrize(
+    "fault, kind, words",
+    [
+        ("rai", ErrorKind.MODERATION, "Support codes: 42237218"),
+        ("no_media", ErrorKind.PROVIDER, "without a video"),
+        ("op_error", ErrorKind.RETRYABLE, "Internal error"),
+        ("op_moderation", ErrorKind.MODERATION, "Responsible AI"),
+    ],
+)
 async def test_finished_without_a_video_is_a_failure(fake, client, tmp_path, fault, kind, words):
     v = veo(client, fake.url)
     call = v.build(req(), "j")
@@ -288,15 +385,19 @@ async def test_lost_create_cannot_be_reconciled_and_says_so(fake, tmp_path):
 
 def test_key_goes_only_to_the_gemini_host():
     v = veo()
-    url, headers = v.media_request(MediaRef(url="https://generativelanguage.googleapis.com/v1beta/files/a:download?alt=media"))
+    url, headers = v.media_request(
+        MediaRef(url="https://generativelanguage.googleapis.com/v1beta/files/a:download?alt=media")
+    )
     assert headers == {} and signed(v, url)["x-goog-api-key"] == KEY
     assert "x-goog-api-key" not in signed(v, "https://storage.example.com/a.mp4")
 
 
 def test_errors_never_carry_the_key():
     v = veo()
-    r = httpx.Response(400, json={"error": {"code": 400, "status": "INVALID_ARGUMENT",
-                                            "message": f"bad request with key={KEY}"}},
-                       request=httpx.Request("POST", "https://x"))
+    r = httpx.Response(
+        400,
+        json={"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": f"bad request with key={KEY}"}},
+        request=httpx.Request("POST", "https://x"),
+    )
     err = v.classify(r, creating=True)
     assert KEY not in err.message and "[redacted]" in err.message

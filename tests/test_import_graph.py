@@ -149,10 +149,12 @@ def _path_through(component: set[str], edges: dict[str, set[str]]) -> list[str]:
 
 
 def test_the_checker_finds_a_cycle_at_any_depth_and_names_it():
-    mods = {"p.a": ("from .b import f\n", False),
-            "p.b": ("def g():\n    from . import c\n", False),
-            "p.c": ("import p.a\n", False),
-            "p.d": ("from .a import f\n", False)}
+    mods = {
+        "p.a": ("from .b import f\n", False),
+        "p.b": ("def g():\n    from . import c\n", False),
+        "p.c": ("import p.a\n", False),
+        "p.d": ("from .a import f\n", False),
+    }
     edges, _ = graph(mods)
     assert cycles(edges) == [["p.a", "p.b", "p.c", "p.a"]]
     # An import for annotations only never runs: no cycle.
@@ -161,11 +163,17 @@ def test_the_checker_finds_a_cycle_at_any_depth_and_names_it():
 
 
 def test_the_checker_finds_private_names_taken_from_another_module():
-    mods = {"p": ("", True), "p.a": ("from .b import _hidden, shown\n", False),
-            "p.b": ("_hidden = 1\nshown = 2\n", False), "p.sub": ("", True),
-            "p.sub.c": ("import typing\nif typing.TYPE_CHECKING:\n    from ..b import _hidden as h\nfrom . import d\n",
-                        False),
-            "p.sub.d": ("from __future__ import annotations\n", False)}
+    mods = {
+        "p": ("", True),
+        "p.a": ("from .b import _hidden, shown\n", False),
+        "p.b": ("_hidden = 1\nshown = 2\n", False),
+        "p.sub": ("", True),
+        "p.sub.c": (
+            "import typing\nif typing.TYPE_CHECKING:\n    from ..b import _hidden as h\nfrom . import d\n",
+            False,
+        ),
+        "p.sub.d": ("from __future__ import annotations\n", False),
+    }
     _, private = graph(mods)
     assert private == ["p.a imports _hidden from p.b", "p.sub.c imports _hidden from p.b"]
 

@@ -22,8 +22,15 @@ def journal(database):
 
 
 def _job(journal, model="m", project=""):
-    return journal.add_job(batch_id="b1", request={"prompt": "p", "tags": {"project": project}}, cache_key="k:0",
-                           variant=0, model=model, route_key="proto:m-1", estimated_cost=0.4)
+    return journal.add_job(
+        batch_id="b1",
+        request={"prompt": "p", "tags": {"project": project}},
+        cache_key="k:0",
+        variant=0,
+        model=model,
+        route_key="proto:m-1",
+        estimated_cost=0.4,
+    )
 
 
 def test_provider_id_visible_to_another_connection_at_once(journal, database):
@@ -46,9 +53,12 @@ def test_postgres_keeps_full_precision_and_big_numbers(journal):
     assert journal.get(job).actual_cost == 0.1234567891
     journal.execute("INSERT INTO claims (job_id, owner, expires_at) VALUES (?, ?, ?)", ("j", "o", 1796000000.125))
     assert journal.execute("SELECT expires_at FROM claims WHERE job_id = 'j'").fetchone()[0] == 1796000000.125
-    journal.execute("INSERT INTO takes (id, group_id, shot, kind, position, model, seed, slot, provenance, created_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)", ("t", "g", "S", "ab", 0, "m", 2 ** 40, "{}", "{}", "x"))
-    assert journal.execute("SELECT seed FROM takes").fetchone()["seed"] == 2 ** 40
+    journal.execute(
+        "INSERT INTO takes (id, group_id, shot, kind, position, model, seed, slot, provenance, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        ("t", "g", "S", "ab", 0, "m", 2**40, "{}", "{}", "x"),
+    )
+    assert journal.execute("SELECT seed FROM takes").fetchone()["seed"] == 2**40
 
 
 def test_media_refs_round_trip_and_unfinished(journal):
@@ -79,10 +89,19 @@ def test_cache_and_edits(journal, tmp_path):
     journal.cache_put("k:0", "job_1", tmp_path / "job_1.mp4")
     assert journal.cache_get("k:0") == ("job_1", tmp_path / "job_1.mp4")
     edit = journal.add_edit("job_1", "otio_clip", "track 1 / item 3", {"media": "placeholder"}, {"media": "job_1.mp4"})
-    assert journal.edits("job_1") == [{"id": edit, "job_id": "job_1", "target_kind": "otio_clip",
-                                       "target_ref": "track 1 / item 3", "before": {"media": "placeholder"},
-                                       "after": {"media": "job_1.mp4"}, "created_at": journal.edits()[0]["created_at"],
-                                       "user_name": whoami()[0], "host": whoami()[1]}]
+    assert journal.edits("job_1") == [
+        {
+            "id": edit,
+            "job_id": "job_1",
+            "target_kind": "otio_clip",
+            "target_ref": "track 1 / item 3",
+            "before": {"media": "placeholder"},
+            "after": {"media": "job_1.mp4"},
+            "created_at": journal.edits()[0]["created_at"],
+            "user_name": whoami()[0],
+            "host": whoami()[1],
+        }
+    ]
 
 
 def test_many_threads_opening_a_new_journal_at_once(tmp_path):
@@ -112,8 +131,10 @@ def test_many_threads_opening_a_new_journal_at_once(tmp_path):
 
 def test_a_transaction_goes_in_whole_or_not_at_all(journal, database):
     row = ("t1", "g1", "SH010", "ab", 0, "draft", "{}", "{}", "2026-12-06")
-    insert = ("INSERT INTO takes (id, group_id, shot, kind, position, model, slot, provenance, created_at)"
-              " VALUES (?,?,?,?,?,?,?,?,?)")
+    insert = (
+        "INSERT INTO takes (id, group_id, shot, kind, position, model, slot, provenance, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?)"
+    )
     with journal.transaction():
         journal.execute(insert, row)
     with pytest.raises(store.IntegrityError), journal.transaction():
@@ -131,16 +152,30 @@ def test_a_journal_from_before_numbered_migrations_is_upgraded_in_place(tmp_path
     db = sqlite3.connect(path)
     db.executescript(store.MIGRATIONS[0].sql)
     for job_id, at in (("job_old", "2026-01-01T00:00:00"), ("job_dup", "2026-01-01T00:00:01")):
-        db.execute("INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
-                   " updated_at) VALUES (?, 'b', '{}', 'k:0', 0, 'm', 'p:m', 'queued', ?, ?)", (job_id, at, at))
+        db.execute(
+            "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at,"
+            " updated_at) VALUES (?, 'b', '{}', 'k:0', 0, 'm', 'p:m', 'queued', ?, ?)",
+            (job_id, at, at),
+        )
     db.commit()
     db.close()
     journal = Journal(path)
     assert store.version(journal._db) == store.LATEST
     assert journal.live_job("k:0") == "job_old"
     assert {j.id for j in journal.unfinished()} == {"job_old", "job_dup"}
-    assert journal.add_job(batch_id="b2", request={}, cache_key="k:0", variant=0, model="m", route_key="p:m",
-                           estimated_cost=0, live=True) == "job_old"
+    assert (
+        journal.add_job(
+            batch_id="b2",
+            request={},
+            cache_key="k:0",
+            variant=0,
+            model="m",
+            route_key="p:m",
+            estimated_cost=0,
+            live=True,
+        )
+        == "job_old"
+    )
     journal.close()
     assert store.inspect(path) == store.Summary(store.LATEST, 2)
 
@@ -198,6 +233,7 @@ def test_two_processes_opening_a_new_database_apply_each_migration_once(database
     procs = [subprocess.Popen([sys.executable, "-c", script, str(database)]) for _ in range(4)]
     assert [p.wait() for p in procs] == [0] * 4
     journal = Journal(database)
-    assert [r[0] for r in journal.execute("SELECT version FROM schema_version ORDER BY version")] == \
-        [m.version for m in store.MIGRATIONS]
+    assert [r[0] for r in journal.execute("SELECT version FROM schema_version ORDER BY version")] == [
+        m.version for m in store.MIGRATIONS
+    ]
     journal.close()

@@ -40,7 +40,8 @@ def test_file_keeps_the_key_for_its_owner_only_and_delete_removes_it(no_keyring,
     assert get_key("FAL_KEY") == PLANTED and redact(f"key {PLANTED}") != f"key {PLANTED}"
     assert main(["keys", "list"]) == 0
     out = capsys.readouterr().out
-    assert PLANTED not in out and any(line.startswith("FAL_KEY") and f"file {keys_file()}" in line
-                                      for line in out.splitlines())
+    assert PLANTED not in out and any(
+        line.startswith("FAL_KEY") and f"file {keys_file()}" in line for line in out.splitlines()
+    )
     assert main(["keys", "delete", "FAL_KEY"]) == 0
     assert not keys_file().exists() and get_key("FAL_KEY") is None

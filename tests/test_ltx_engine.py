@@ -39,8 +39,16 @@ def home(fakes, isolated_home, monkeypatch):
 
 
 def ltx(**kw):
-    return GenerationRequest(**{"prompt": "a paper boat in a gutter", "model": "ltx-2.3-pro", "seconds": 6,
-                                "size": "1920x1080", "fps": 24, **kw})
+    return GenerationRequest(
+        **{
+            "prompt": "a paper boat in a gutter",
+            "model": "ltx-2.3-pro",
+            "seconds": 6,
+            "size": "1920x1080",
+            "fps": 24,
+            **kw,
+        }
+    )
 
 
 def test_a_take_is_made_then_extended_and_retaken_from_its_journaled_file(fakes, home):
@@ -95,10 +103,24 @@ def test_a_failed_job_is_not_retried_and_says_why(fakes, home):
 
 
 def test_fill_conforms_ltx_takes_frame_exact_into_their_slots(fakes, home):
-    slots = [Slot(frames=30, rate=Fraction(24000, 1001), size="320x180", prompt="a kite over dunes",
-                  model="ltx-2.3-fast", name="SH010"),
-             Slot(frames=27, rate=Fraction(25), size="180x320", prompt="a paper boat on a canal",
-                  model="ltx-2.3-pro", name="SH020")]
+    slots = [
+        Slot(
+            frames=30,
+            rate=Fraction(24000, 1001),
+            size="320x180",
+            prompt="a kite over dunes",
+            model="ltx-2.3-fast",
+            name="SH010",
+        ),
+        Slot(
+            frames=27,
+            rate=Fraction(25),
+            size="180x320",
+            prompt="a paper boat on a canal",
+            model="ltx-2.3-pro",
+            name="SH020",
+        ),
+    ]
     fill_exact(home, slots)
     sent = sorted((c.json()["resolution"], c.json()["fps"]) for c in fakes.fakes["ltx"].calls_to("POST", CREATE))
     assert sent == [("1080x1920", 25), ("1920x1080", 24)]
@@ -115,6 +137,7 @@ def test_image_to_video_takes_the_first_frame(fakes, home, tmp_path):
 
 def test_an_otio_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
     """Two placeholders of a 25 fps cut, one per LTX-2.3 model, filled through the engine and conformed."""
+
     async def no_wait(seconds):
         return None
 
@@ -127,15 +150,20 @@ def test_an_otio_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
     monkeypatch.setattr(Engine, "__init__", quick)
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
     for name, frames, model in (("SH010", 40, "ltx-2.3-fast"), ("SH020", 33, "ltx-2.3-pro")):
-        clip = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(),
-                                source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 25),
-                                                                     otio.opentime.RationalTime(frames, 25)))
+        clip = otio.schema.Clip(
+            name=name,
+            media_reference=otio.schema.MissingReference(),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(frames, 25)
+            ),
+        )
         clip.metadata["promptreel"] = {"prompt": f"{name}: rain on a tin roof", "model": model}
         track.append(clip)
     timeline = otio.schema.Timeline(name="cut")
     timeline.tracks.append(track)
-    report = fill_timeline(timeline, engine_filler, FillOptions(output_dir=home / "filled", codec="h264"),
-                           size=Size.parse("320x180"))
+    report = fill_timeline(
+        timeline, engine_filler, FillOptions(output_dir=home / "filled", codec="h264"), size=Size.parse("320x180")
+    )
     assert len(report.filled) == 2 and not report.failed, report.failed
     for (_placeholder, filled), frames in zip(report.filled, (40, 33)):
         info = probe(filled.path)
@@ -172,7 +200,6 @@ def test_a_resolve_fill_places_ltx_takes_frame_exact(fakes, home, monkeypatch):
         assert item.GetMediaPoolItem().GetThirdPartyMetadata("promptreel.job_id") == record.job_id
     sent = [c.json() for c in fakes.fakes["ltx"].calls_to("POST", CREATE)]
     assert [(b["model"], b["fps"], b["resolution"]) for b in sent] == [("ltx-2-3-fast", 24, "1920x1080")] * 2
-
 
 
 def test_a_take_left_mid_poll_is_collected_by_a_later_resume(fakes, home):

@@ -2,7 +2,6 @@
 last frames, then an earlier take edited and extended by its job id in later engine runs (a fresh engine and
 journal each, as after a restart), and a fill conformed frame-exact into its slots."""
 
-
 import pytest
 
 from promptreel.core.conform.probe import probe

@@ -1,7 +1,6 @@
 """MiniMax H3 through the real engine and journal against the minimax sandbox fake: text-to-video,
 first / last frames and reference images, a refusal before any create, and a fill conformed frame-exact."""
 
-
 import pytest
 
 from promptreel.core.conform.probe import probe
@@ -19,7 +18,9 @@ def fakes():
 
 
 def h3(**kw):
-    return GenerationRequest(**{"prompt": "a fox in snow", "model": "minimax-h3", "seconds": 6, "size": "1366x768", **kw})
+    return GenerationRequest(
+        **{"prompt": "a fox in snow", "model": "minimax-h3", "seconds": 6, "size": "1366x768", **kw}
+    )
 
 
 def sent(fake) -> list[dict]:

@@ -35,9 +35,12 @@ def run(capsys, *args):
 @pytest.fixture
 def board(tmp_path):
     shots = tmp_path / "shots.csv"
-    shots.write_text("shot,duration,prompt,model,seed,notes\n"
-                     "SH010,20,\"a red fox in snow\",,7,opening\n"
-                     "SH020,0.5s,a fox's eye,veo-3.1,,\n", "utf-8")
+    shots.write_text(
+        "shot,duration,prompt,model,seed,notes\n"
+        'SH010,20,"a red fox in snow",,7,opening\n'
+        "SH020,0.5s,a fox's eye,veo-3.1,,\n",
+        "utf-8",
+    )
     return shots
 
 
@@ -55,7 +58,9 @@ def test_storyboard_scan_fill_revert(tmp_path, capsys, board):
     data = json.loads(text)
     rows = data["placeholders"]
     assert [(r["frames"], r["rate"], r["model"], r["timecode"]) for r in rows] == [
-        (20, "24000/1001", "draft", "01:00:00:00"), (12, "24000/1001", "veo-3.1", "01:00:00:20")]
+        (20, "24000/1001", "draft", "01:00:00:00"),
+        (12, "24000/1001", "veo-3.1", "01:00:00:20"),
+    ]
     assert rows[1]["planned"] == "4 s 1280x720" and rows[1]["cost"] > 0  # veo-3.1: shortest take, nearest size
     assert data["total_cost"] == pytest.approx(rows[1]["cost"])
     assert out.read_bytes() == before  # scan changed nothing
@@ -104,8 +109,9 @@ def test_edl_at_23976_keeps_its_format(tmp_path, capsys):
     (row,) = json.loads(text)["placeholders"]
     assert (row["frames"], row["rate"], row["prompt"]) == (24, "24000/1001", "a neon street in the rain")
     out = tmp_path / "filled.edl"
-    code, text, err = run(capsys, "fill", src, "-o", out, "--rate", "24000/1001", "--codec", "h264",
-                          "--size", "320x180")
+    code, text, err = run(
+        capsys, "fill", src, "-o", out, "--rate", "24000/1001", "--codec", "h264", "--size", "320x180"
+    )
     assert code == 0, err
     assert "FROM CLIP: file://" in out.read_text("utf-8")
     t = otio.adapters.read_from_file(str(out), rate=24000 / 1001)
@@ -130,14 +136,17 @@ def test_a_retired_model_is_refused_before_anything_is_spent(tmp_path, capsys, b
     assert "Traceback" not in err and not (tmp_path / "f.otio").exists() and not (tmp_path / "f_media").exists()
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("missing.otio", None, "does not exist"),
-    ("cut.txt", "hello", "unknown timeline format"),
-    ("broken.otio", "{not json", "not a readable otio_json timeline"),
-    ("future.otio", json.dumps({"OTIO_SCHEMA": "Marker.3", "name": "m"}), "newer OpenTimelineIO"),
-    ("df.edl", EDL_DF_COLONS, "ignore-timecode-mismatch"),
-    ("fast.edl", EDL_DF_COLONS, "--rate"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("missing.otio", None, "does not exist"),
+        ("cut.txt", "hello", "unknown timeline format"),
+        ("broken.otio", "{not json", "not a readable otio_json timeline"),
+        ("future.otio", json.dumps({"OTIO_SCHEMA": "Marker.3", "name": "m"}), "newer OpenTimelineIO"),
+        ("df.edl", EDL_DF_COLONS, "ignore-timecode-mismatch"),
+        ("fast.edl", EDL_DF_COLONS, "--rate"),
+    ],
+)
 def test_bad_input_is_a_clear_refusal(tmp_path, capsys, name, content, message):
     path = tmp_path / name
     if content is not None:
@@ -176,15 +185,15 @@ def test_format_that_cannot_be_written_falls_back_to_otio(tmp_path, capsys, boar
     # fcpx_xml writes 23.976 files its own reader rejects; the AAF writer needs Avid mob ids.
     out = tmp_path / "board.otio"
     run(capsys, "storyboard", board, "-o", out, "--rate", "24000/1001", "--size", "320x180")
-    code, text, err = run(capsys, "fill", out, "-o", tmp_path / f"filled{suffix}", "--model", "draft",
-                          "--codec", "h264")
+    code, text, err = run(
+        capsys, "fill", out, "-o", tmp_path / f"filled{suffix}", "--model", "draft", "--codec", "h264"
+    )
     assert code == 0, err
     assert not (tmp_path / f"filled{suffix}").exists()
     assert "wrote filled.otio (OTIO) instead" in " ".join(text.split())
     t = otio.adapters.read_from_file(str(tmp_path / "filled.otio"))
     assert_frame_exact(t.find_clips()[0], 20, Fraction(24000, 1001))
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]  # no temporary file left behind
-
 
 
 def test_fallback_to_otio_never_replaces_a_file_already_there(tmp_path, capsys, board):
@@ -195,8 +204,10 @@ def test_fallback_to_otio_never_replaces_a_file_already_there(tmp_path, capsys, 
     assert code == 0, err
     assert out.read_bytes() == before  # the input, whose name the fallback would have taken
     assert "wrote cut 2.otio (OTIO) instead" in " ".join(text.split())
-    assert_frame_exact(otio.adapters.read_from_file(str(tmp_path / "cut 2.otio")).find_clips()[0], 20,
-                       Fraction(24000, 1001))
+    assert_frame_exact(
+        otio.adapters.read_from_file(str(tmp_path / "cut 2.otio")).find_clips()[0], 20, Fraction(24000, 1001)
+    )
+
 
 EDL_DF = """TITLE: dropframe
 FCM: DROP FRAME
@@ -227,10 +238,20 @@ def test_drop_frame_edl(tmp_path, capsys):
 
 def test_partial_fill_writes_what_it_can_and_lists_the_rest(tmp_path, capsys):
     shots = tmp_path / "shots.json"
-    shots.write_text(json.dumps([
-        {"shot": "A", "duration": 12, "prompt": "a lantern lit"},
-        {"shot": "B", "duration": "20s", "prompt": "a long tracking shot", "model": "veo-3.1"},  # veo makes <= 8 s
-    ]), "utf-8")
+    shots.write_text(
+        json.dumps(
+            [
+                {"shot": "A", "duration": 12, "prompt": "a lantern lit"},
+                {
+                    "shot": "B",
+                    "duration": "20s",
+                    "prompt": "a long tracking shot",
+                    "model": "veo-3.1",
+                },  # veo makes <= 8 s
+            ]
+        ),
+        "utf-8",
+    )
     board = tmp_path / "board.otio"
     run(capsys, "storyboard", shots, "-o", board, "--size", "64x36")
     code, text, err = run(capsys, "fill", board, "-o", tmp_path / "all.otio")
@@ -247,8 +268,19 @@ def test_partial_fill_writes_what_it_can_and_lists_the_rest(tmp_path, capsys):
 def test_fill_lists_its_spend_under_the_project_given(tmp_path, capsys, board):
     out = tmp_path / "board.otio"
     run(capsys, "storyboard", board, "-o", out, "--rate", "24000/1001", "--size", "320x180")
-    code, _, err = run(capsys, "fill", out, "-o", tmp_path / "filled.otio", "--model", "draft", "--codec", "h264",
-                       "--project", "Feature X")
+    code, _, err = run(
+        capsys,
+        "fill",
+        out,
+        "-o",
+        tmp_path / "filled.otio",
+        "--model",
+        "draft",
+        "--codec",
+        "h264",
+        "--project",
+        "Feature X",
+    )
     assert code == 0, err
     code, text, err = run(capsys, "cost", "--by", "project", "--csv")
     assert code == 0, err

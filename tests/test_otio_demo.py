@@ -37,17 +37,27 @@ def test_demo_command_is_the_two_command_main_job(tmp_path):
     import sys
 
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_TOKEN", "_API_SECRET"))}
-    out = subprocess.run([sys.executable, "-m", "promptreel.core.cli", "demo", "--out", str(tmp_path / "d"),
-                          "--size", "320x180"], capture_output=True, text=True, env={**env, "COLUMNS": "80"})
+    out = subprocess.run(
+        [sys.executable, "-m", "promptreel.core.cli", "demo", "--out", str(tmp_path / "d"), "--size", "320x180"],
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "80"},
+    )
     assert out.returncode == 0, out.stderr
     rows = [line.split("│") for line in out.stdout.splitlines() if "SH0" in line]
     # At 80 columns nothing an editor reads is cut: whole timecodes, no ellipsis (the file and codec give way).
     assert [(r[1].strip(), r[2].strip(), r[3].strip(), r[4].strip(), r[6].strip()) for r in rows] == [
-        ("SH010", "draft", "01:00:00:00", "24", "320x180"), ("SH020", "draft", "01:00:01:00", "36", "320x180"),
-        ("SH030", "draft", "01:00:02:12", "60", "320x180")]
+        ("SH010", "draft", "01:00:00:00", "24", "320x180"),
+        ("SH020", "draft", "01:00:01:00", "36", "320x180"),
+        ("SH030", "draft", "01:00:02:12", "60", "320x180"),
+    ]
     assert "…" not in out.stdout
     # One job row per shot: the draft slates the board is made of are not jobs of their own.
-    assert [line.split()[0] for line in out.stderr.splitlines() if line.startswith("SH0")] == ["SH010", "SH020", "SH030"]
+    assert [line.split()[0] for line in out.stderr.splitlines() if line.startswith("SH0")] == [
+        "SH010",
+        "SH020",
+        "SH030",
+    ]
     assert "total cost: $0.00" in out.stdout and (tmp_path / "d" / "filled.otio").is_file()
 
 

@@ -45,8 +45,23 @@ def xai():
 def test_an_edit_of_61_frames_with_8_frame_handles_is_a_take_aligned_to_the_clip(tmp_path, cut, xai, capsys):
     path, ramp = cut
     out = tmp_path / "edited.otio"
-    code, text, err = run(capsys, "edit", path, "-o", out, "--clip", "A", "--instruction", "make it dusk",
-                          "--model", "grok-imagine-video", "--handles", 8, "--codec", "h264")
+    code, text, err = run(
+        capsys,
+        "edit",
+        path,
+        "-o",
+        out,
+        "--clip",
+        "A",
+        "--instruction",
+        "make it dusk",
+        "--model",
+        "grok-imagine-video",
+        "--handles",
+        8,
+        "--codec",
+        "h264",
+    )
     assert code == 0, err
 
     # The model was sent A's used range with 8 frames each side: source 12..88, 77 frames, exactly.
@@ -69,8 +84,12 @@ def test_an_edit_of_61_frames_with_8_frame_handles_is_a_take_aligned_to_the_clip
     assert_frame_exact(take, 61, Fraction(RATE), media_frames=77)
     assert take.source_range.start_time.value - take.media_reference.available_range.start_time.value == 8
     ns = take.metadata["promptreel"]
-    assert (ns["edit_of"], ns["instruction"], ns["model"], list(ns["handles"])) == ("A", "make it dusk",
-                                                                                   "grok-imagine-video", [8, 8])
+    assert (ns["edit_of"], ns["instruction"], ns["model"], list(ns["handles"])) == (
+        "A",
+        "make it dusk",
+        "grok-imagine-video",
+        [8, 8],
+    )
 
     code, _, err = run(capsys, "revert", out, "-o", tmp_path / "back.otio")
     assert code == 0, err
@@ -79,8 +98,23 @@ def test_an_edit_of_61_frames_with_8_frame_handles_is_a_take_aligned_to_the_clip
 
 def test_handles_stop_where_the_media_does(tmp_path, cut, xai, capsys):
     path, _ = cut
-    code, _, err = run(capsys, "edit", path, "-o", tmp_path / "e.otio", "--clip", "B", "--instruction", "rain",
-                       "--model", "grok-imagine-video", "--handles", 8, "--codec", "h264")
+    code, _, err = run(
+        capsys,
+        "edit",
+        path,
+        "-o",
+        tmp_path / "e.otio",
+        "--clip",
+        "B",
+        "--instruction",
+        "rain",
+        "--model",
+        "grok-imagine-video",
+        "--handles",
+        8,
+        "--codec",
+        "h264",
+    )
     assert code == 0, err
     edited = otio.adapters.read_from_file(str(tmp_path / "e.otio"))
     take = next(c for c in edited.tracks[0] if isinstance(c, otio.schema.Clip))
@@ -88,23 +122,37 @@ def test_handles_stop_where_the_media_does(tmp_path, cut, xai, capsys):
     assert_frame_exact(take, 8, Fraction(RATE), media_frames=16)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--clip", "A", "--instruction", "dusk", "--model", "kling-v3"], "does not edit video"),
-    (["--clip", "offline", "--instruction", "dusk", "--model", "grok-imagine-video"], "its media is offline"),
-    (["--clip", "title", "--instruction", "dusk", "--model", "grok-imagine-video"], "is a generator clip"),
-    (["--clip", "A", "--instruction", "dusk"], "No model to edit with"),
-    (["--clip", "A", "--instruction", "dusk", "--model", "grok-imagine-video", "--handles", "200"],
-     "edits at most 8.7 s (208 frames at 24 fps)"),
-    (["--clip", "gone", "--instruction", "dusk", "--model", "grok-imagine-video"], "No clip named 'gone'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--clip", "A", "--instruction", "dusk", "--model", "kling-v3"], "does not edit video"),
+        (["--clip", "offline", "--instruction", "dusk", "--model", "grok-imagine-video"], "its media is offline"),
+        (["--clip", "title", "--instruction", "dusk", "--model", "grok-imagine-video"], "is a generator clip"),
+        (["--clip", "A", "--instruction", "dusk"], "No model to edit with"),
+        (
+            ["--clip", "A", "--instruction", "dusk", "--model", "grok-imagine-video", "--handles", "200"],
+            "edits at most 8.7 s (208 frames at 24 fps)",
+        ),
+        (["--clip", "gone", "--instruction", "dusk", "--model", "grok-imagine-video"], "No clip named 'gone'"),
+    ],
+)
 def test_refusals_come_before_any_spend(tmp_path, cut, xai, capsys, args, message):
     path, _ = cut
     timeline = otio.adapters.read_from_file(str(path))
-    timeline.tracks[0].extend([
-        otio.schema.Clip(name="offline", source_range=rng(0, 12), media_reference=otio.schema.ExternalReference(
-            target_url=(tmp_path / "gone.mov").as_uri())),
-        otio.schema.Clip(name="title", source_range=rng(0, 12),
-                         media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"))])
+    timeline.tracks[0].extend(
+        [
+            otio.schema.Clip(
+                name="offline",
+                source_range=rng(0, 12),
+                media_reference=otio.schema.ExternalReference(target_url=(tmp_path / "gone.mov").as_uri()),
+            ),
+            otio.schema.Clip(
+                name="title",
+                source_range=rng(0, 12),
+                media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
+            ),
+        ]
+    )
     otio.adapters.write_to_file(timeline, str(path))
     code, _, err = run(capsys, "edit", path, "-o", tmp_path / "e.otio", *args)
     assert code == 2, err

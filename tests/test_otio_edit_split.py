@@ -35,7 +35,7 @@ def xai(isolated_home):
     """xAI's fake, with grok-imagine-video editing at most 1.5 s (36 frames at 24 fps) by the user's catalog."""
     from promptreel.core.catalog import default_catalog
 
-    (isolated_home / "catalog.toml").write_text('[models.grok-imagine-video]\nedit_max_seconds = 1.5\n')
+    (isolated_home / "catalog.toml").write_text("[models.grok-imagine-video]\nedit_max_seconds = 1.5\n")
     (isolated_home / "settings.toml").write_text(f'catalog_file = "{isolated_home / "catalog.toml"}"\n')
     default_catalog.cache_clear()
     with sandbox(routes=["xai"], limit=Limit(seconds=None), export=True) as env:
@@ -53,16 +53,35 @@ def _sent(fake, tmp_path):
     return out
 
 
-@pytest.mark.parametrize("split, pieces", [
-    ("", [(0, 21), (21, 20), (41, 20)]),  # equal pieces: 21 + 8 head, 20, 20 + 8 tail, each at most 36
-    ("20,01:00:01:20", [(0, 20), (20, 16), (36, 25)]),  # at a frame offset and a record timecode (A is at +8)
-])
+@pytest.mark.parametrize(
+    "split, pieces",
+    [
+        ("", [(0, 21), (21, 20), (41, 20)]),  # equal pieces: 21 + 8 head, 20, 20 + 8 tail, each at most 36
+        ("20,01:00:01:20", [(0, 20), (20, 16), (36, 25)]),  # at a frame offset and a record timecode (A is at +8)
+    ],
+)
 def test_a_split_edit_is_one_take_of_exactly_the_clip(tmp_path, cut, xai, capsys, split, pieces):  # noqa: F811
     path, ramp = cut
     out = tmp_path / "edited.otio"
     args = ["--split", split] if split else ["--split"]
-    code, text, err = run(capsys, "edit", path, "-o", out, "--clip", "A", "--instruction", "make it dusk",
-                          "--model", "grok-imagine-video", "--handles", 8, *args, "--codec", "h264")
+    code, text, err = run(
+        capsys,
+        "edit",
+        path,
+        "-o",
+        out,
+        "--clip",
+        "A",
+        "--instruction",
+        "make it dusk",
+        "--model",
+        "grok-imagine-video",
+        "--handles",
+        8,
+        *args,
+        "--codec",
+        "h264",
+    )
     assert code == 0, err
     assert f"in {len(pieces)} pieces" in text
 
@@ -82,7 +101,8 @@ def test_a_split_edit_is_one_take_of_exactly_the_clip(tmp_path, cut, xai, capsys
     clips = [c for c in takes if isinstance(c, otio.schema.Clip)]
     assert [type(i).__name__ for i in takes] == ["Gap"] + ["Clip"] * len(pieces)  # back to back after A's start
     assert [(round(c.range_in_parent().start_time.value), round(c.duration().value)) for c in clips] == [
-        (8 + offset, n) for offset, n in pieces]
+        (8 + offset, n) for offset, n in pieces
+    ]
     assert sum(round(c.duration().value) for c in clips) == 61  # exactly A's frames, from A's record frame
     for c, (_offset, n), (h, t) in zip(clips, pieces, handles):
         assert_frame_exact(c, n, Fraction(RATE), media_frames=h + n + t)
@@ -99,16 +119,33 @@ def test_a_split_edit_is_one_take_of_exactly_the_clip(tmp_path, cut, xai, capsys
     assert as_json(otio.adapters.read_from_file(str(tmp_path / "back.otio"))) == as_json(before)
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "edits at most 1.5 s (36 frames at 24 fps)"),  # too long, and no --split
-    (["--split", "20,01:00:01:16"], "piece 3 of 3 (frames 32-60 of the clip, 37 frames with its handles"),
-    (["--split", "70"], "a cut at frame 70 of it is not inside it"),
-    (["--split", "soon"], "--split 'soon' is neither a frame offset nor a timecode"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "edits at most 1.5 s (36 frames at 24 fps)"),  # too long, and no --split
+        (["--split", "20,01:00:01:16"], "piece 3 of 3 (frames 32-60 of the clip, 37 frames with its handles"),
+        (["--split", "70"], "a cut at frame 70 of it is not inside it"),
+        (["--split", "soon"], "--split 'soon' is neither a frame offset nor a timecode"),
+    ],
+)
 def test_split_refusals_come_before_any_spend(tmp_path, cut, xai, capsys, args, message):  # noqa: F811
     path, _ = cut
-    code, _, err = run(capsys, "edit", path, "-o", tmp_path / "e.otio", "--clip", "A", "--instruction", "dusk",
-                       "--model", "grok-imagine-video", "--handles", 8, *args)
+    code, _, err = run(
+        capsys,
+        "edit",
+        path,
+        "-o",
+        tmp_path / "e.otio",
+        "--clip",
+        "A",
+        "--instruction",
+        "dusk",
+        "--model",
+        "grok-imagine-video",
+        "--handles",
+        8,
+        *args,
+    )
     assert code == 2, err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert not (tmp_path / "e.otio").exists() and not (tmp_path / "e_media").exists()
@@ -119,10 +156,24 @@ def test_fill_extend_and_edit_share_their_options():
     """One decorator writes the options of every command that makes media into a timeline file."""
     from promptreel.otio_adapters.cli import edit, extend, fill
 
-    shared = {"out", "fps_mode", "fit", "codec", "budget", "media_dir", "project", "no_cache", "force", "size",
-              "bit_depth", "rate", "ignore_timecode_mismatch"}
+    shared = {
+        "out",
+        "fps_mode",
+        "fit",
+        "codec",
+        "budget",
+        "media_dir",
+        "project",
+        "no_cache",
+        "force",
+        "size",
+        "bit_depth",
+        "rate",
+        "ignore_timecode_mismatch",
+    }
     for command in (fill, extend, edit):
         options = {p.name: p for p in command.params}
         assert shared <= set(options), command.name
-        assert [options[n].help for n in sorted(shared)] == [{p.name: p for p in fill.params}[n].help
-                                                              for n in sorted(shared)]
+        assert [options[n].help for n in sorted(shared)] == [
+            {p.name: p for p in fill.params}[n].help for n in sorted(shared)
+        ]

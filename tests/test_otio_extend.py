@@ -36,8 +36,12 @@ def _ramp(path, frames=48):
     from promptreel.core.ffmpeg import ffmpeg_exe
 
     src = ffmpeg.input(f"nullsrc=s=320x180:r={RATE}", f="lavfi").filter("geq", lum="mod(N*4,220)+16", cb=128, cr=128)
-    ffmpeg.run(ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
-               cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+    ffmpeg.run(
+        ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
+        cmd=ffmpeg_exe(),
+        quiet=True,
+        overwrite_output=True,
+    )
     return path
 
 
@@ -52,7 +56,7 @@ def _gray(path, n=0) -> bytes:
     frame = frame.reformat(format="gray")
     plane, w = frame.planes[0], frame.width
     data = bytes(plane)
-    return b"".join(data[y * plane.line_size: y * plane.line_size + w] for y in range(frame.height))
+    return b"".join(data[y * plane.line_size : y * plane.line_size + w] for y in range(frame.height))
 
 
 def _luma(path, n=0) -> int:
@@ -94,8 +98,23 @@ def _record_start(clip, timeline) -> int:
 def test_a_tail_extension_continues_the_clip_lands_after_it_and_reverts(tmp_path, cut, kling, capsys, frames):
     path, ramp = cut
     out = tmp_path / "ext.otio"
-    code, text, err = run(capsys, "extend", path, "-o", out, "--clip", "A", "--tail", frames, "--model", "kling-v3",
-                          "--codec", "h264", "--prompt", "the light keeps rising")
+    code, text, err = run(
+        capsys,
+        "extend",
+        path,
+        "-o",
+        out,
+        "--clip",
+        "A",
+        "--tail",
+        frames,
+        "--model",
+        "kling-v3",
+        "--codec",
+        "h264",
+        "--prompt",
+        "the light keeps rising",
+    )
     assert code == 0, err
     assert "picture only" in err
 
@@ -111,7 +130,10 @@ def test_a_tail_extension_continues_the_clip_lands_after_it_and_reverts(tmp_path
         assert [type(i).__name__ for i in v1] == ["Clip", "Clip", "Gap", "Clip"]
         ext = v1[1]
         assert v1[2].duration().value == 18
-        assert as_json(v1[3]) == as_json(before.tracks[0][2]) and v1[3].range_in_parent() == before.tracks[0][2].range_in_parent()
+        assert (
+            as_json(v1[3]) == as_json(before.tracks[0][2])
+            and v1[3].range_in_parent() == before.tracks[0][2].range_in_parent()
+        )
     else:  # 60 frames do not fit before B: onto a new track above V1, nothing on V1 changes
         assert as_json(after.tracks[0]) == as_json(before.tracks[0])
         v2 = after.tracks[1]
@@ -136,28 +158,71 @@ def test_a_tail_extension_continues_the_clip_lands_after_it_and_reverts(tmp_path
 
 
 def test_the_track_above_takes_it_when_the_next_clip_follows_and_the_end_of_a_track_takes_it_too(
-        tmp_path, cut, kling, capsys):
+    tmp_path, cut, kling, capsys
+):
     path, ramp = cut
     timeline = read(path)
     above = otio.schema.Track(name="graphics", kind=otio.schema.TrackKind.Video)
     above.append(otio.schema.Gap(source_range=rng(0, 60)))  # room over A's end and the gap
-    above.append(otio.schema.Clip(name="title", media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
-                                  source_range=rng(0, 24)))
+    above.append(
+        otio.schema.Clip(
+            name="title",
+            media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
+            source_range=rng(0, 24),
+        )
+    )
     timeline.tracks.append(above)
     otio.adapters.write_to_file(timeline, str(path))
     before = read(path)
     # B is followed by nothing: 12 frames go right after it on V1.
-    assert run(capsys, "extend", path, "-o", tmp_path / "b.otio", "--clip", "B", "--tail", 12, "--model", "kling-v3",
-               "--codec", "h264")[0] == 0
+    assert (
+        run(
+            capsys,
+            "extend",
+            path,
+            "-o",
+            tmp_path / "b.otio",
+            "--clip",
+            "B",
+            "--tail",
+            12,
+            "--model",
+            "kling-v3",
+            "--codec",
+            "h264",
+        )[0]
+        == 0
+    )
     v1 = read(tmp_path / "b.otio").tracks[0]
     assert [i.name for i in v1][-2:] == ["B", "B +12"] and _record_start(v1[-1], None) == START + 54
     # A's tail by 36: the gap after it is 30, so V2 above takes it, splitting its gap 12 | 36; the title stays put.
-    assert run(capsys, "extend", path, "-o", tmp_path / "a.otio", "--clip", "A", "--tail", 36, "--model", "kling-v3",
-               "--codec", "h264")[0] == 0
+    assert (
+        run(
+            capsys,
+            "extend",
+            path,
+            "-o",
+            tmp_path / "a.otio",
+            "--clip",
+            "A",
+            "--tail",
+            36,
+            "--model",
+            "kling-v3",
+            "--codec",
+            "h264",
+        )[0]
+        == 0
+    )
     after = read(tmp_path / "a.otio")
     assert len(after.tracks) == 2 and as_json(after.tracks[0]) == as_json(before.tracks[0])
     v2 = after.tracks[1]
-    assert [(type(i).__name__, i.duration().value) for i in v2] == [("Gap", 12), ("Clip", 36), ("Gap", 12), ("Clip", 24)]
+    assert [(type(i).__name__, i.duration().value) for i in v2] == [
+        ("Gap", 12),
+        ("Clip", 36),
+        ("Gap", 12),
+        ("Clip", 24),
+    ]
     assert _record_start(v2[1], None) == START + 12
     assert_frame_exact(v2[1], 36, Fraction(RATE))
     for name in ("a", "b"):
@@ -165,25 +230,34 @@ def test_the_track_above_takes_it_when_the_next_clip_follows_and_the_end_of_a_tr
         assert as_json(read(tmp_path / f"{name}-back.otio")) == as_json(before)
 
 
-@pytest.mark.parametrize("case, args, message", [
-    ("offline", ["--clip", "A", "--tail", "12", "--model", "kling-v3"], "its media is offline"),
-    ("generator", ["--clip", "title", "--tail", "12", "--model", "kling-v3"], "is a generator clip"),
-    ("too long", ["--clip", "A", "--tail", "400", "--model", "kling-v3"], "at most 359 frames"),
-    ("no first frame", ["--clip", "A", "--tail", "12", "--model", "ltx-video-local"], "takes no first frame"),
-    ("draft", ["--clip", "A", "--tail", "12"], "the draft model takes no first frame"),
-    ("no clip", ["--clip", "nobody", "--tail", "12", "--model", "kling-v3"], "No clip named 'nobody'"),
-    ("head", ["--clip", "A", "--head", "12", "--model", "kling-v3"], "takes no last frame on its own"),
-    ("neither", ["--clip", "A", "--model", "kling-v3"], "Give one of --tail FRAMES or --head FRAMES"),
-])
-def test_refusals_come_before_any_spend_in_one_line_and_change_nothing(tmp_path, cut, kling, capsys, case, args,
-                                                                       message):
+@pytest.mark.parametrize(
+    "case, args, message",
+    [
+        ("offline", ["--clip", "A", "--tail", "12", "--model", "kling-v3"], "its media is offline"),
+        ("generator", ["--clip", "title", "--tail", "12", "--model", "kling-v3"], "is a generator clip"),
+        ("too long", ["--clip", "A", "--tail", "400", "--model", "kling-v3"], "at most 359 frames"),
+        ("no first frame", ["--clip", "A", "--tail", "12", "--model", "ltx-video-local"], "takes no first frame"),
+        ("draft", ["--clip", "A", "--tail", "12"], "the draft model takes no first frame"),
+        ("no clip", ["--clip", "nobody", "--tail", "12", "--model", "kling-v3"], "No clip named 'nobody'"),
+        ("head", ["--clip", "A", "--head", "12", "--model", "kling-v3"], "takes no last frame on its own"),
+        ("neither", ["--clip", "A", "--model", "kling-v3"], "Give one of --tail FRAMES or --head FRAMES"),
+    ],
+)
+def test_refusals_come_before_any_spend_in_one_line_and_change_nothing(
+    tmp_path, cut, kling, capsys, case, args, message
+):
     path, ramp = cut
     timeline = read(path)
     v1 = timeline.tracks[0]
     if case == "offline":
         v1[0].media_reference = otio.schema.ExternalReference(target_url=(tmp_path / "gone.mov").as_uri())
-    v1.append(otio.schema.Clip(name="title", media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
-                               source_range=rng(0, 24)))
+    v1.append(
+        otio.schema.Clip(
+            name="title",
+            media_reference=otio.schema.GeneratorReference(generator_kind="SolidColor"),
+            source_range=rng(0, 24),
+        )
+    )
     otio.adapters.write_to_file(timeline, str(path))
     out = tmp_path / "ext.otio"
     code, text, err = run(capsys, "extend", path, "-o", out, *args, "--codec", "h264")
@@ -197,20 +271,49 @@ def test_a_resolve_export_extended_by_timecode_comes_back_resolve_shaped(tmp_pat
     """File mode's round trip: a timeline exported from Resolve, extended, imported back (bare paths, clips named
     after their media, media starting at 01:00:00:00, a new track Resolve reads), and reverted exactly."""
     ramp = _ramp(tmp_path / "ramp.mov")
-    t = otio.schema.Timeline(name="Timeline 1", global_start_time=otio.opentime.RationalTime(START, RATE),
-                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    t = otio.schema.Timeline(
+        name="Timeline 1",
+        global_start_time=otio.opentime.RationalTime(START, RATE),
+        metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}},
+    )
     track = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
-    clip = otio.schema.Clip(name="ramp.mov", source_range=rng(10, 12), metadata={"Resolve_OTIO": {}},
-                            media_reference=otio.schema.ExternalReference(target_url=str(ramp),
-                                                                          available_range=rng(0, 48)))
-    track.extend([clip, otio.schema.Clip(name="ramp.mov", source_range=rng(30, 12), metadata={"Resolve_OTIO": {}},
-                                         media_reference=otio.schema.ExternalReference(
-                                             target_url=str(ramp), available_range=rng(0, 48)))])
+    clip = otio.schema.Clip(
+        name="ramp.mov",
+        source_range=rng(10, 12),
+        metadata={"Resolve_OTIO": {}},
+        media_reference=otio.schema.ExternalReference(target_url=str(ramp), available_range=rng(0, 48)),
+    )
+    track.extend(
+        [
+            clip,
+            otio.schema.Clip(
+                name="ramp.mov",
+                source_range=rng(30, 12),
+                metadata={"Resolve_OTIO": {}},
+                media_reference=otio.schema.ExternalReference(target_url=str(ramp), available_range=rng(0, 48)),
+            ),
+        ]
+    )
     t.tracks.append(track)
     src, out = tmp_path / "Timeline 1.otio", tmp_path / "Timeline 1 promptreel.otio"
     otio.adapters.write_to_file(t, str(src))
-    code, text, err = run(capsys, "extend", src, "-o", out, "--at", "01:00:00:05", "--track", 1, "--tail", 24,
-                          "--model", "kling-v3", "--codec", "h264")
+    code, text, err = run(
+        capsys,
+        "extend",
+        src,
+        "-o",
+        out,
+        "--at",
+        "01:00:00:05",
+        "--track",
+        1,
+        "--tail",
+        24,
+        "--model",
+        "kling-v3",
+        "--codec",
+        "h264",
+    )
     assert code == 0, err
     assert "V2 promptreel extensions (a new track) 01:00:00:12" in text
     after = read(out)
@@ -232,8 +335,24 @@ def test_a_placeholder_gap_after_the_clip_is_left_whole_for_its_fill(tmp_path, c
     timeline.tracks[0][1].name = "GEN: the storm breaks"
     otio.adapters.write_to_file(timeline, str(path))
     before = read(path)
-    assert run(capsys, "extend", path, "-o", tmp_path / "ext.otio", "--clip", "A", "--tail", 12, "--model", "kling-v3",
-               "--codec", "h264")[0] == 0
+    assert (
+        run(
+            capsys,
+            "extend",
+            path,
+            "-o",
+            tmp_path / "ext.otio",
+            "--clip",
+            "A",
+            "--tail",
+            12,
+            "--model",
+            "kling-v3",
+            "--codec",
+            "h264",
+        )[0]
+        == 0
+    )
     after = read(tmp_path / "ext.otio")
     assert as_json(after.tracks[0]) == as_json(before.tracks[0])  # the placeholder is still one 30-frame gap
     assert _record_start(after.tracks[1][1], after) == START + 12

@@ -48,17 +48,36 @@ def luma():
         yield env.fakes["luma"]
 
 
-@pytest.mark.parametrize("name, frames, clip_start, where", [
-    ("B", 12, 50, "gap"),  # into the gap before B: its last 12 frames
-    ("A", 12, 62, "above"),  # B is right before A: on a new track above, over B
-    ("A", 60, 62, "above"),  # over B and the gap before it
-])
-def test_a_head_extension_leads_into_the_clip_lands_before_it_and_reverts(tmp_path, cut, luma, capsys, name, frames,
-                                                                          clip_start, where):
+@pytest.mark.parametrize(
+    "name, frames, clip_start, where",
+    [
+        ("B", 12, 50, "gap"),  # into the gap before B: its last 12 frames
+        ("A", 12, 62, "above"),  # B is right before A: on a new track above, over B
+        ("A", 60, 62, "above"),  # over B and the gap before it
+    ],
+)
+def test_a_head_extension_leads_into_the_clip_lands_before_it_and_reverts(
+    tmp_path, cut, luma, capsys, name, frames, clip_start, where
+):
     path, ramp = cut
     out = tmp_path / "ext.otio"
-    code, text, err = run(capsys, "extend", path, "-o", out, "--clip", name, "--head", frames, "--model", "ray-3.2",
-                          "--codec", "h264", "--prompt", "the light comes up")
+    code, text, err = run(
+        capsys,
+        "extend",
+        path,
+        "-o",
+        out,
+        "--clip",
+        name,
+        "--head",
+        frames,
+        "--model",
+        "ray-3.2",
+        "--codec",
+        "h264",
+        "--prompt",
+        "the light comes up",
+    )
     assert code == 0, err
 
     # The model was given the clip's first shown frame as its last frame: one keyframe, at the take's end.
@@ -73,30 +92,39 @@ def test_a_head_extension_leads_into_the_clip_lands_before_it_and_reverts(tmp_pa
     before, after = read(path), read(out)
     if where == "gap":  # the gap before B gives its last 12 frames; nothing else moves
         v1 = after.tracks[0]
-        assert [(type(i).__name__, i.duration().value) for i in v1] == [("Gap", 38), ("Clip", 12), ("Clip", 12),
-                                                                         ("Clip", 12)]
+        assert [(type(i).__name__, i.duration().value) for i in v1] == [
+            ("Gap", 38),
+            ("Clip", 12),
+            ("Clip", 12),
+            ("Clip", 12),
+        ]
         ext = v1[1]
         assert as_json(v1[2]) == as_json(before.tracks[0][1]) and as_json(v1[3]) == as_json(before.tracks[0][2])
     else:  # a new track above V1, nothing on V1 changes
         assert as_json(after.tracks[0]) == as_json(before.tracks[0])
         v2 = after.tracks[1]
-        assert [(type(i).__name__, i.duration().value) for i in v2] == [("Gap", clip_start - frames),
-                                                                         ("Clip", frames)]
+        assert [(type(i).__name__, i.duration().value) for i in v2] == [("Gap", clip_start - frames), ("Clip", frames)]
         ext = v2[1]
     assert START + round(ext.range_in_parent().start_time.value) == START + clip_start - frames
     assert_frame_exact(ext, frames, Fraction(RATE))
     info = probe(media_path(ext))
     assert (info.frames, info.rate) == (frames, Fraction(RATE))
     ns = ext.metadata["promptreel"]
-    assert (ns["model"], ns["extends"], ns["extension_edge"], ns["extension_frames"]) == ("ray-3.2", name, "head",
-                                                                                           frames)
+    assert (ns["model"], ns["extends"], ns["extension_edge"], ns["extension_frames"]) == (
+        "ray-3.2",
+        name,
+        "head",
+        frames,
+    )
 
     # The take's last frame (the model's copy of the clip's first) is left out: the placed clip ends on the one
     # before it, so its last frame leads into the clip's first.
     original = ns["original"]
     take_frames = probe(original).frames
     placed = _gray(media_path(ext), frames - 1)
-    diffs = {n: sum(abs(x - y) for x, y in zip(_gray(original, n), placed)) for n in range(take_frames - 4, take_frames)}
+    diffs = {
+        n: sum(abs(x - y) for x, y in zip(_gray(original, n), placed)) for n in range(take_frames - 4, take_frames)
+    }
     assert min(diffs, key=diffs.__getitem__) == take_frames - 2
 
     # The take is listed, with its kind and the clip it was made for.
@@ -112,13 +140,16 @@ def test_a_head_extension_leads_into_the_clip_lands_before_it_and_reverts(tmp_pa
     assert as_json(read(tmp_path / "back.otio")) == as_json(before)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--clip", "A", "--head", "12", "--model", "kling-v3"], "takes no last frame on its own"),
-    (["--clip", "A", "--head", "12", "--model", "kling-v3"], "a model that does: ray-3.2"),
-    (["--clip", "A", "--head", "12"], "the draft model takes no last frame on its own"),
-    (["--clip", "A", "--head", "300", "--model", "ray-3.2"], "at most 239 frames"),
-    (["--clip", "B", "--head", "51", "--model", "ray-3.2"], "would start before the timeline does"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--clip", "A", "--head", "12", "--model", "kling-v3"], "takes no last frame on its own"),
+        (["--clip", "A", "--head", "12", "--model", "kling-v3"], "a model that does: ray-3.2"),
+        (["--clip", "A", "--head", "12"], "the draft model takes no last frame on its own"),
+        (["--clip", "A", "--head", "300", "--model", "ray-3.2"], "at most 239 frames"),
+        (["--clip", "B", "--head", "51", "--model", "ray-3.2"], "would start before the timeline does"),
+    ],
+)
 def test_head_refusals_come_before_any_spend(tmp_path, cut, luma, capsys, args, message):
     path, _ = cut
     out = tmp_path / "ext.otio"

@@ -69,7 +69,7 @@ def record_start(item):
 def _at(timeline, path):
     node = timeline.tracks
     for part in path.split("/")[2:]:
-        node = node[int(part[len("children["):-1])]
+        node = node[int(part[len("children[") : -1])]
     return node
 
 
@@ -87,7 +87,12 @@ def test_generator_sample_fill_revert_exact(tmp_path, options):
     assert isinstance(refs[PLACEHOLDER_KEY], otio.schema.GeneratorReference)
     assert refs[PLACEHOLDER_KEY].generator_kind == "SMPTEBars"
     meta = clip.metadata["promptreel"]
-    assert (meta["prompt"], meta["model"], meta["seed"], meta["cost"]) == ("colour bars melting into a sunset", "draft", 3, 0)
+    assert (meta["prompt"], meta["model"], meta["seed"], meta["cost"]) == (
+        "colour bars melting into a sunset",
+        "draft",
+        3,
+        0,
+    )
     assert {"route", "job_id", "created", "ai_generated"} <= set(meta)
     # A draft slate says it is not AI-generated footage, and names the original kept beside its media.
     assert meta["ai_generated"] is False and "not AI-generated" in meta["disclosure"]
@@ -127,15 +132,28 @@ def test_gap_becomes_a_clip_and_reverts_to_the_gap(tmp_path, options):
     t = otio.schema.Timeline(name="gaps", global_start_time=otio.opentime.RationalTime(86400, 24000 / 1001))
     track = otio.schema.Track(name="V")
     rate = 24000 / 1001
-    track.append(otio.schema.Clip(name="A", source_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(12, rate)),
-        media_reference=otio.schema.ExternalReference(target_url="/media/A.mov")))
-    gap = otio.schema.Gap(source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                                                otio.opentime.RationalTime(37, rate)))
+    track.append(
+        otio.schema.Clip(
+            name="A",
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(12, rate)
+            ),
+            media_reference=otio.schema.ExternalReference(target_url="/media/A.mov"),
+        )
+    )
+    gap = otio.schema.Gap(
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(37, rate))
+    )
     gap.metadata["promptreel"] = {"prompt": "rain on a window", "negative_prompt": "people"}
     gap.metadata["studio"] = {"keep": "me"}
-    gap.markers.append(otio.schema.Marker(name="note", marked_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(5, rate), otio.opentime.RationalTime(1, rate))))
+    gap.markers.append(
+        otio.schema.Marker(
+            name="note",
+            marked_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(5, rate), otio.opentime.RationalTime(1, rate)
+            ),
+        )
+    )
     track.append(gap)
     t.tracks.append(track)
     src = tmp_path / "gap.otio"
@@ -170,8 +188,9 @@ def test_edl_marker_prompt_round_trip(tmp_path, options):
     write_timeline(read_timeline(src, rate=Fraction(24)), plain)
     before_marker = doc.timeline.find_clips()[6].markers[0]
     offset = before_marker.marked_range.start_time - doc.timeline.find_clips()[6].source_range.start_time
-    after = fill_and_check(doc, options, tmp_path / "filled.edl",
-                              baseline=otio.adapters.read_from_file(str(plain), rate=24))
+    after = fill_and_check(
+        doc, options, tmp_path / "filled.edl", baseline=otio.adapters.read_from_file(str(plain), rate=24)
+    )
     clip = after.find_clips()[6]
     # The marker keeps its place in the cut although the clip's source start moved.
     assert clip.markers[0].marked_range.start_time - clip.source_range.start_time == offset
@@ -180,19 +199,32 @@ def test_edl_marker_prompt_round_trip(tmp_path, options):
 def test_resolve_shaped_output(tmp_path, options):
     import av
 
-    sample = otio.adapters.read_from_file(str(SAMPLES / "resolve_clip_qt_embedded_tc_mixed_rate.json"),
-                                          adapter_name="otio_json")
-    t = otio.schema.Timeline(name="Timeline 1", global_start_time=otio.opentime.RationalTime(90000, 25),
-                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    sample = otio.adapters.read_from_file(
+        str(SAMPLES / "resolve_clip_qt_embedded_tc_mixed_rate.json"), adapter_name="otio_json"
+    )
+    t = otio.schema.Timeline(
+        name="Timeline 1",
+        global_start_time=otio.opentime.RationalTime(90000, 25),
+        metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}},
+    )
     track = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
     track.append(sample)
-    offline = otio.schema.Clip(name="B002.mov", source_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(90100, 25), otio.opentime.RationalTime(30, 25)),
-        metadata={"Resolve_OTIO": {}})
+    offline = otio.schema.Clip(
+        name="B002.mov",
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(90100, 25), otio.opentime.RationalTime(30, 25)),
+        metadata={"Resolve_OTIO": {}},
+    )
     offline.media_reference = otio.schema.MissingReference(metadata={"Resolve_OTIO": {"Media Url": "D:/B002.mov"}})
-    offline.markers.append(otio.schema.Marker(name="Marker 2", color="BLUE", marked_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(90110, 25), otio.opentime.RationalTime(1, 25)),
-        metadata={"Resolve_OTIO": {"Keywords": [], "Note": "gen: a drone over a glacier"}}))
+    offline.markers.append(
+        otio.schema.Marker(
+            name="Marker 2",
+            color="BLUE",
+            marked_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(90110, 25), otio.opentime.RationalTime(1, 25)
+            ),
+            metadata={"Resolve_OTIO": {"Keywords": [], "Note": "gen: a drone over a glacier"}},
+        )
+    )
     track.append(offline)
     t.tracks.append(track)
     src = tmp_path / "resolve.otio"
@@ -221,8 +253,14 @@ def _two_placeholders():
     t = otio.schema.Timeline(name="two")
     track = otio.schema.Track()
     for name in ("GEN: one", "GEN: two"):
-        track.append(otio.schema.Clip(name=name, source_range=otio.opentime.TimeRange(
-            otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(6, 24))))
+        track.append(
+            otio.schema.Clip(
+                name=name,
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(6, 24)
+                ),
+            )
+        )
     t.tracks.append(track)
     return t
 
@@ -311,8 +349,12 @@ def _ramp(path, frames=24):
     from promptreel.core.ffmpeg import ffmpeg_exe
 
     src = ffmpeg.input("nullsrc=s=320x180:r=24", f="lavfi").filter("geq", lum="N*8", cb=128, cr=128)
-    ffmpeg.run(ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
-               cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+    ffmpeg.run(
+        ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p"),
+        cmd=ffmpeg_exe(),
+        quiet=True,
+        overwrite_output=True,
+    )
     return path
 
 
@@ -327,7 +369,7 @@ def _luma(path, n=0):
         frame = frame.reformat(format="gray")
         plane, w = frame.planes[0], frame.width
         data = bytes(plane)
-        rows = [data[y * plane.line_size: y * plane.line_size + w] for y in range(frame.height)]
+        rows = [data[y * plane.line_size : y * plane.line_size + w] for y in range(frame.height)]
         return round(sum(sum(r) for r in rows) / (w * frame.height))
 
 
@@ -336,11 +378,21 @@ def test_frames_from_neighbours_reach_models_that_take_them(tmp_path, options):
     rng = lambda s, d: otio.opentime.TimeRange(otio.opentime.RationalTime(s, 24), otio.opentime.RationalTime(d, 24))  # noqa: E731
     t = otio.schema.Timeline()
     track = otio.schema.Track()
-    track.append(otio.schema.Clip(name="A", source_range=rng(10, 8), media_reference=otio.schema.ExternalReference(
-        target_url=a.as_uri(), available_range=rng(0, 24))))
+    track.append(
+        otio.schema.Clip(
+            name="A",
+            source_range=rng(10, 8),
+            media_reference=otio.schema.ExternalReference(target_url=a.as_uri(), available_range=rng(0, 24)),
+        )
+    )
     track.append(otio.schema.Gap(name="GEN: the kite falls", source_range=rng(0, 6)))
-    track.append(otio.schema.Clip(name="B", source_range=rng(5, 6), media_reference=otio.schema.ExternalReference(
-        target_url=str(b), available_range=rng(0, 24))))
+    track.append(
+        otio.schema.Clip(
+            name="B",
+            source_range=rng(5, 6),
+            media_reference=otio.schema.ExternalReference(target_url=str(b), available_range=rng(0, 24)),
+        )
+    )
     t.tracks.append(track)
     seen = []
 
@@ -374,8 +426,13 @@ def test_speed_effects_edl_fills_plain_shots_and_lists_the_retimed_one(tmp_path,
     assert [s.name for s in scan.skipped] == ["GEN: a frozen moment"] and "freeze" in scan.skipped[0].reason
     plain = tmp_path / "plain.edl"
     write_timeline(read_timeline(src, rate=Fraction(24)), plain)
-    fill_and_check(doc, options, tmp_path / "filled.edl", size=Size(width=64, height=36),
-                   baseline=otio.adapters.read_from_file(str(plain), rate=24))
+    fill_and_check(
+        doc,
+        options,
+        tmp_path / "filled.edl",
+        size=Size(width=64, height=36),
+        baseline=otio.adapters.read_from_file(str(plain), rate=24),
+    )
 
 
 def test_no_api_key_reaches_the_timeline(tmp_path, options, monkeypatch):

@@ -21,11 +21,18 @@ SIZE = Size(width=320, height=180)
 def timeline() -> otio.schema.Timeline:
     """Three placeholders of two shapes: SH010 and SH030 alike but for their words and seed, SH020 longer."""
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    for name, frames, prompt, seed in [("SH010", 12, "a gull over the swell", 4), ("SH020", 20, "fog rolls in", None),
-                                       ("SH030", 12, "a kite over the dunes", 9)]:
-        clip = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(),
-                                source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
-                                                                     otio.opentime.RationalTime(frames, RATE)))
+    for name, frames, prompt, seed in [
+        ("SH010", 12, "a gull over the swell", 4),
+        ("SH020", 20, "fog rolls in", None),
+        ("SH030", 12, "a kite over the dunes", 9),
+    ]:
+        clip = otio.schema.Clip(
+            name=name,
+            media_reference=otio.schema.MissingReference(),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(frames, RATE)
+            ),
+        )
         clip.metadata["promptreel"] = {"prompt": prompt, **({"seed": seed} if seed is not None else {})}
         track.append(clip)
     t = otio.schema.Timeline(name="cut")
@@ -82,8 +89,12 @@ def test_a_fill_plans_each_shape_once_and_runs_the_same_requests(tmp_path, count
 def test_an_ab_fill_plans_each_shape_once_per_model_with_the_takes_seeds(tmp_path, counted):
     calls, ran = counted
     with sandbox(routes=["runway"], limit=SMALL, export=True) as env:
-        report = fill_timeline(timeline(), engine_filler, FillOptions(output_dir=tmp_path, codec="h264",
-                                                                     models=("draft", "gen-4.5")), size=SIZE)
+        report = fill_timeline(
+            timeline(),
+            engine_filler,
+            FillOptions(output_dir=tmp_path, codec="h264", models=("draft", "gen-4.5")),
+            size=SIZE,
+        )
         creates = env.fakes["runway"].creates
     assert len(report.filled) == 3 and not report.failed and not report.failed_takes and creates == 3
     assert len(calls) == 4  # two shapes on each of two models

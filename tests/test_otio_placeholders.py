@@ -37,23 +37,38 @@ def test_exact_rates_from_otio_doubles():
 
 
 def test_every_placeholder_kind_and_prompt_source():
-    slug = otio.schema.Clip(name="title", source_range=tr(0, 24),
-                            media_reference=otio.schema.GeneratorReference(generator_kind="Slug"),
-                            metadata={"promptreel": {"prompt": "a title card", "model": "veo-3.1", "seed": 7}})
+    slug = otio.schema.Clip(
+        name="title",
+        source_range=tr(0, 24),
+        media_reference=otio.schema.GeneratorReference(generator_kind="Slug"),
+        metadata={"promptreel": {"prompt": "a title card", "model": "veo-3.1", "seed": 7}},
+    )
     offline = otio.schema.Clip(name="GEN: a foggy harbour", source_range=tr(100, 12))
     gap = otio.schema.Gap(source_range=tr(0, 30))
     gap.markers.append(otio.schema.Marker(name="", comment="gen: waves at night", marked_range=tr(0, 1)))
     resolve_note = otio.schema.Clip(name="A001.mov", source_range=tr(0, 10))
-    resolve_note.markers.append(otio.schema.Marker(
-        name="Marker 1", marked_range=tr(0, 1), metadata={"Resolve_OTIO": {"Keywords": [], "Note": "GEN: a crane shot"}}))
+    resolve_note.markers.append(
+        otio.schema.Marker(
+            name="Marker 1",
+            marked_range=tr(0, 1),
+            metadata={"Resolve_OTIO": {"Keywords": [], "Note": "GEN: a crane shot"}},
+        )
+    )
     plain_gap = otio.schema.Gap(source_range=tr(0, 5))
-    real = otio.schema.Clip(name="GEN: not a placeholder", source_range=tr(0, 8),
-                            media_reference=otio.schema.ExternalReference(target_url="/media/a.mov"))
+    real = otio.schema.Clip(
+        name="GEN: not a placeholder",
+        source_range=tr(0, 8),
+        media_reference=otio.schema.ExternalReference(target_url="/media/a.mov"),
+    )
     t = timeline(slug, offline, gap, resolve_note, plain_gap, real)
     scan = find_placeholders(t.tracks, t.global_start_time)
     got = [(p.kind, p.prompt, p.record_frame, p.frames) for p in scan.placeholders]
-    assert got == [("generator:Slug", "a title card", 0, 24), ("missing", "a foggy harbour", 24, 12),
-                   ("gap", "waves at night", 36, 30), ("missing", "a crane shot", 66, 10)]
+    assert got == [
+        ("generator:Slug", "a title card", 0, 24),
+        ("missing", "a foggy harbour", 24, 12),
+        ("gap", "waves at night", 36, 30),
+        ("missing", "a crane shot", 66, 10),
+    ]
     assert scan.placeholders[0].hints == {"model": "veo-3.1", "seed": 7}
     assert scan.skipped == []
 
@@ -86,7 +101,10 @@ def test_transitions_next_to_a_placeholder_become_handles():
     phs = find_placeholders(t.tracks).placeholders
     # t0 (10+10) before A, t1 between A and B, t3 after C: each item's media must run under them.
     assert [(p.name[-1], p.frames, p.head, p.tail, p.media_frames) for p in phs] == [
-        ("A", 50, 10, 10, 70), ("B", 50, 10, 0, 60), ("C", 50, 0, 10, 60)]
+        ("A", 50, 10, 10, 70),
+        ("B", 50, 10, 0, 60),
+        ("C", 50, 0, 10, 60),
+    ]
 
 
 def test_placeholders_inside_nested_stacks_have_their_record_position():
@@ -101,16 +119,20 @@ def test_placeholders_inside_nested_stacks_have_their_record_position():
 
 
 def test_skipped_items_are_listed_with_the_reason():
-    bars = otio.schema.Clip(name="bars", source_range=tr(0, 10),
-                            media_reference=otio.schema.GeneratorReference(generator_kind="SMPTEBars"))
+    bars = otio.schema.Clip(
+        name="bars", source_range=tr(0, 10), media_reference=otio.schema.GeneratorReference(generator_kind="SMPTEBars")
+    )
     empty = otio.schema.Clip(name="GEN: nothing", source_range=tr(0, 0))
     warped = otio.schema.Clip(name="GEN: slow", source_range=tr(0, 10))
     warped.effects.append(otio.schema.LinearTimeWarp(time_scalar=0.5))
     t = timeline(bars, empty, warped)
     scan = find_placeholders(t.tracks)
     assert scan.placeholders == []
-    assert [(s.name, s.reason.split(" ")[0]) for s in scan.skipped] == [("bars", "no"), ("GEN: nothing", "zero"),
-                                                                      ("GEN: slow", "has")]
+    assert [(s.name, s.reason.split(" ")[0]) for s in scan.skipped] == [
+        ("bars", "no"),
+        ("GEN: nothing", "zero"),
+        ("GEN: slow", "has"),
+    ]
 
 
 def test_premiere_slug_generator_is_found_with_sequence_size():

@@ -29,8 +29,11 @@ def rt(value, rate=RATE):
 
 
 def clip(name, meta=None, rate=RATE, frames=20):
-    c = otio.schema.Clip(name=name, media_reference=otio.schema.MissingReference(),
-                         source_range=otio.opentime.TimeRange(rt(0, rate), rt(frames, rate)))
+    c = otio.schema.Clip(
+        name=name,
+        media_reference=otio.schema.MissingReference(),
+        source_range=otio.opentime.TimeRange(rt(0, rate), rt(frames, rate)),
+    )
     if meta is not None:
         c.metadata["promptreel"] = meta
     return c
@@ -39,14 +42,19 @@ def clip(name, meta=None, rate=RATE, frames=20):
 def nested_stacks(levels: int) -> str:
     """A timeline whose tracks are `levels` Stacks inside one another, as JSON (OTIO's own writer
     crashes on the deepest of these, so the text is built here)."""
-    return ('{"OTIO_SCHEMA": "Timeline.1", "name": "deep", "tracks": '
-            + '{"OTIO_SCHEMA": "Stack.1", "children": [' * levels + "]}" * levels + "}")
+    return (
+        '{"OTIO_SCHEMA": "Timeline.1", "name": "deep", "tracks": '
+        + '{"OTIO_SCHEMA": "Stack.1", "children": [' * levels
+        + "]}" * levels
+        + "}"
+    )
 
 
 def cli(*args) -> subprocess.CompletedProcess:
     """The installed command in a process of its own: a crash in OTIO's C++ shows as a signal, not a failure."""
-    return subprocess.run([sys.executable, "-m", "promptreel.core.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "promptreel.core.cli", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_a_file_nested_deep_enough_to_crash_otio_is_refused_in_one_line(tmp_path):
@@ -118,16 +126,21 @@ def test_ninety_nested_sequences_still_scan(tmp_path, capsys):
     assert [p.prompt for p in find_placeholders(timeline.tracks).placeholders] == ["a lamp"]
 
 
-@pytest.mark.parametrize("rate,frames,message", [
-    (0, 20, "its rate is 0, which is no frame rate"),
-    (float("nan"), 20, "its rate is nan, which is no frame rate"),
-    (-24, 20, "its rate is -24, which is no frame rate"),
-    (RATE, float("nan"), "it holds a time of nan frames"),
-    (RATE, float("inf"), "it holds a time of inf frames"),
-])
+@pytest.mark.parametrize(
+    "rate,frames,message",
+    [
+        (0, 20, "its rate is 0, which is no frame rate"),
+        (float("nan"), 20, "its rate is nan, which is no frame rate"),
+        (-24, 20, "its rate is -24, which is no frame rate"),
+        (RATE, float("nan"), "it holds a time of nan frames"),
+        (RATE, float("inf"), "it holds a time of inf frames"),
+    ],
+)
 def test_a_time_that_is_no_time_names_its_clip(tmp_path, capsys, rate, frames, message):
-    cut = write_cut(tmp_path / "cut.otio", [clip("SH1", {"prompt": "a kite"}),
-                                            clip("SH2", {"prompt": "a lake"}, rate=rate, frames=frames)])
+    cut = write_cut(
+        tmp_path / "cut.otio",
+        [clip("SH1", {"prompt": "a kite"}), clip("SH2", {"prompt": "a lake"}, rate=rate, frames=frames)],
+    )
     for args in (["scan", cut], ["fill", cut, "-o", tmp_path / "out.otio", "--codec", "h264"]):
         code, _, err = run(capsys, *args)
         assert code == 2 and err.startswith("promptreel: Item 'SH2' at V1 01:00:00:20: ") and message in err
@@ -136,8 +149,11 @@ def test_a_time_that_is_no_time_names_its_clip(tmp_path, capsys, rate, frames, m
 
 
 def test_a_bad_rate_on_an_ordinary_clip_or_the_start_time_is_named_too(tmp_path, capsys):
-    plate = otio.schema.Clip(name="plate", source_range=otio.opentime.TimeRange(rt(0, 0), rt(12, 0)),
-                             media_reference=otio.schema.ExternalReference(target_url="/media/plate.mov"))
+    plate = otio.schema.Clip(
+        name="plate",
+        source_range=otio.opentime.TimeRange(rt(0, 0), rt(12, 0)),
+        media_reference=otio.schema.ExternalReference(target_url="/media/plate.mov"),
+    )
     cut = write_cut(tmp_path / "cut.otio", [plate, clip("SH1", {"prompt": "a kite"})])
     code, _, err = run(capsys, "scan", cut)
     assert code == 2 and "Item 'plate' at V1 01:00:00:00: its rate is 0" in err
@@ -148,22 +164,28 @@ def test_a_bad_rate_on_an_ordinary_clip_or_the_start_time_is_named_too(tmp_path,
     assert code == 2 and "The timeline's start time: its rate is nan" in err
 
 
-@pytest.mark.parametrize("meta,message", [
-    ({"prompt": 12345}, "`prompt` metadata is a number (12345), not text"),
-    ({"prompt": ["a", "b"]}, "`prompt` metadata is a list, not text"),
-    ({"prompt": {"text": "a kite"}}, "`prompt` metadata is a dictionary, not text"),
-    ({"prompt": True}, "`prompt` metadata is true/false (true), not text"),
-    ({"prompt": "a kite", "model": 5}, "`model` metadata is a number (5), not text"),
-    ({"prompt": "a kite", "negative_prompt": 7}, "`negative_prompt` metadata is a number (7), not text"),
-    ({"template": 7}, "`template` metadata is a number (7), not text"),
-    ({"prompt": "a kite", "seed": "abc"}, "`seed` metadata is text ('abc'), not a whole number"),
-    ({"prompt": "a kite", "seed": 1.5}, "`seed` metadata is a number (1.5), not a whole number"),
-])
+@pytest.mark.parametrize(
+    "meta,message",
+    [
+        ({"prompt": 12345}, "`prompt` metadata is a number (12345), not text"),
+        ({"prompt": ["a", "b"]}, "`prompt` metadata is a list, not text"),
+        ({"prompt": {"text": "a kite"}}, "`prompt` metadata is a dictionary, not text"),
+        ({"prompt": True}, "`prompt` metadata is true/false (true), not text"),
+        ({"prompt": "a kite", "model": 5}, "`model` metadata is a number (5), not text"),
+        ({"prompt": "a kite", "negative_prompt": 7}, "`negative_prompt` metadata is a number (7), not text"),
+        ({"template": 7}, "`template` metadata is a number (7), not text"),
+        ({"prompt": "a kite", "seed": "abc"}, "`seed` metadata is text ('abc'), not a whole number"),
+        ({"prompt": "a kite", "seed": 1.5}, "`seed` metadata is a number (1.5), not a whole number"),
+    ],
+)
 def test_metadata_of_the_wrong_type_is_refused_alike_by_scan_and_fill(tmp_path, capsys, meta, message):
     cut = write_cut(tmp_path / "cut.otio", [clip("SH1", meta)])
     errors = []
-    for args in (["scan", cut], ["scan", cut, "--model", "veo-3.1", "--json"],
-                 ["fill", cut, "-o", tmp_path / "out.otio", "--codec", "h264"]):
+    for args in (
+        ["scan", cut],
+        ["scan", cut, "--model", "veo-3.1", "--json"],
+        ["fill", cut, "-o", tmp_path / "out.otio", "--codec", "h264"],
+    ):
         code, _, err = run(capsys, *args)
         assert code == 2, err
         errors.append(err)

@@ -24,22 +24,27 @@ def run(capsys, *args):
     return code, out.out, out.err
 
 
-
-
 @pytest.fixture
 def cut(tmp_path):
     """01:00:00:00 at 24 fps: an offline clip SH010 (20 frames, seed 5), a plate, a gap SH020 (30 frames)."""
-    sh010 = otio.schema.Clip(name="SH010", media_reference=otio.schema.MissingReference(),
-                             source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
-                                                                  otio.opentime.RationalTime(20, RATE)))
+    sh010 = otio.schema.Clip(
+        name="SH010",
+        media_reference=otio.schema.MissingReference(),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(20, RATE)),
+    )
     sh010.metadata["promptreel"] = {"prompt": "a lighthouse keeper lights the lamp", "seed": 5}
     plate_range = otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(48, RATE))
-    plate = otio.schema.Clip(name="plate", media_reference=otio.schema.ExternalReference(
-                                 target_url="file:///media/plate.mov", available_range=plate_range),
-                             source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
-                                                                  otio.opentime.RationalTime(12, RATE)))
-    sh020 = otio.schema.Gap(name="SH020", source_range=otio.opentime.TimeRange(
-        otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(30, RATE)))
+    plate = otio.schema.Clip(
+        name="plate",
+        media_reference=otio.schema.ExternalReference(
+            target_url="file:///media/plate.mov", available_range=plate_range
+        ),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(12, RATE)),
+    )
+    sh020 = otio.schema.Gap(
+        name="SH020",
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(30, RATE)),
+    )
     sh020.markers.append(otio.schema.Marker(name="gen: the lamp turns over the sea at night"))
     return write_cut(tmp_path / "cut.otio", [sh010, plate, sh020], RATE)
 
@@ -50,14 +55,35 @@ def read(path):
 
 def test_generate_ab_with_variants_records_takes_with_distinct_seeds(tmp_path, capsys):
     with sandbox(routes=["runway"], export=True) as env:
-        code, out, err = run(capsys, "generate", "a lighthouse at dusk", "--model", "draft", "--model", "gen-4.5",
-                             "--variants", "2", "--seconds", "2", "--size", "1280x720", "--shot", "SH010", "--json",
-                             "--out", tmp_path)
+        code, out, err = run(
+            capsys,
+            "generate",
+            "a lighthouse at dusk",
+            "--model",
+            "draft",
+            "--model",
+            "gen-4.5",
+            "--variants",
+            "2",
+            "--seconds",
+            "2",
+            "--size",
+            "1280x720",
+            "--shot",
+            "SH010",
+            "--json",
+            "--out",
+            tmp_path,
+        )
         creates = env.fakes["runway"].creates
     assert code == 0, err
     rows = json.loads(out)
     assert [(r["model"], r["variant"], r["state"]) for r in rows] == [
-        ("draft", 0, "done"), ("draft", 1, "done"), ("gen-4.5", 0, "done"), ("gen-4.5", 1, "done")]
+        ("draft", 0, "done"),
+        ("draft", 1, "done"),
+        ("gen-4.5", 0, "done"),
+        ("gen-4.5", 1, "done"),
+    ]
     assert creates == 2
     code, out, _ = run(capsys, "takes", "SH010", "--json")
     takes = json.loads(out)
@@ -83,8 +109,9 @@ def test_generate_refuses_a_model_named_twice(capsys):
 
 def test_fill_ab_puts_the_first_model_in_place_and_the_others_on_a_disabled_track_below(tmp_path, cut, capsys):
     with sandbox(routes=["runway"], export=True):
-        code, out, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
-                             "--codec", "h264")
+        code, out, err = run(
+            capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5", "--codec", "h264"
+        )
     assert code == 0, err
     ab = read(tmp_path / "ab.otio")
     takes_track, cut_track = ab.tracks[0], ab.tracks[1]
@@ -137,8 +164,20 @@ def test_promote_a_draft_to_a_sandbox_model_in_place_then_revert(tmp_path, cut, 
     assert (draft["kind"], draft["model"], draft["seed"], draft["frames"]) == ("fill", "draft", 5, 20)
 
     with sandbox(routes=["runway"], export=True) as env:
-        code, out, err = run(capsys, "promote", draft["id"], "--model", "gen-4.5", "--timeline", tmp_path / "draft.otio",
-                             "-o", tmp_path / "final.otio", "--codec", "h264", "--json")
+        code, out, err = run(
+            capsys,
+            "promote",
+            draft["id"],
+            "--model",
+            "gen-4.5",
+            "--timeline",
+            tmp_path / "draft.otio",
+            "-o",
+            tmp_path / "final.otio",
+            "--codec",
+            "h264",
+            "--json",
+        )
         assert code == 0, err
         sent = [c.json() for c in env.fakes["runway"].calls_to("POST", r"/v1/text_to_video")]
     promoted = json.loads(out)
@@ -156,7 +195,9 @@ def test_promote_a_draft_to_a_sandbox_model_in_place_then_revert(tmp_path, cut, 
     assert as_json(after.tracks[0][2]) == as_json(before.tracks[0][2])  # SH020 untouched
     takes = list_takes(Journal.open_default(), shot="SH010")
     assert [(t.kind, t.model, t.source, t.chosen) for t in takes] == [
-        ("fill", "draft", None, False), ("promote", "gen-4.5", draft["id"], True)]
+        ("fill", "draft", None, False),
+        ("promote", "gen-4.5", draft["id"], True),
+    ]
 
     # Reverting the promotion alone gives back the draft timeline exactly.
     final_take = promoted["take"]["id"]
@@ -177,8 +218,17 @@ def test_promote_refusals_change_nothing(tmp_path, cut, capsys):
     assert run(capsys, "fill", cut, "-o", tmp_path / "draft.otio", "--model", "draft", "--codec", "h264")[0] == 0
     take = list_takes(Journal.open_default(), shot="SH010")[0]
     jobs = len(Journal.open_default().jobs())
-    code, _, err = run(capsys, "promote", take.id, "--model", "gen-4-turbo", "--timeline", tmp_path / "draft.otio",
-                       "-o", tmp_path / "final.otio")
+    code, _, err = run(
+        capsys,
+        "promote",
+        take.id,
+        "--model",
+        "gen-4-turbo",
+        "--timeline",
+        tmp_path / "draft.otio",
+        "-o",
+        tmp_path / "final.otio",
+    )
     assert code == 2 and "cannot be promoted to Runway Gen-4 Turbo" in err and "first frame" in err
     code, _, err = run(capsys, "promote", "take_nope", "--model", "gen-4.5")
     assert code == 2 and "no take take_nope" in err
@@ -191,12 +241,31 @@ def test_promote_refusals_change_nothing(tmp_path, cut, capsys):
 
 
 def test_promote_without_a_timeline_renders_the_take_again_at_its_size(tmp_path, capsys):
-    assert run(capsys, "generate", "a kite over dunes", "--model", "draft", "--frames", "30", "--fps", "25",
-               "--size", "320x180", "--shot", "SH030", "--out", tmp_path)[0] == 0
+    assert (
+        run(
+            capsys,
+            "generate",
+            "a kite over dunes",
+            "--model",
+            "draft",
+            "--frames",
+            "30",
+            "--fps",
+            "25",
+            "--size",
+            "320x180",
+            "--shot",
+            "SH030",
+            "--out",
+            tmp_path,
+        )[0]
+        == 0
+    )
     (take,) = list_takes(Journal.open_default(), shot="SH030")
     with sandbox(routes=["runway"], export=True):
-        code, out, err = run(capsys, "promote", take.id, "--model", "gen-4.5", "--codec", "h264",
-                             "--media-dir", tmp_path / "final")
+        code, out, err = run(
+            capsys, "promote", take.id, "--model", "gen-4.5", "--codec", "h264", "--media-dir", tmp_path / "final"
+        )
     assert code == 0, err
     final = list_takes(Journal.open_default(), shot="SH030")[1]
     info = probe(final.path)
@@ -214,13 +283,15 @@ def test_a_failed_alternate_writes_nothing_unless_partial(tmp_path, cut, capsys)
     refused = Reply(400, {"error": "Invalid parameter 'promptText'"})
     with sandbox(routes=["runway"], export=True) as env:
         env.fakes["runway"].fail_next("POST", r"/v1/text_to_video", refused)
-        code, _, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
-                           "--codec", "h264")
+        code, _, err = run(
+            capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5", "--codec", "h264"
+        )
         assert code == 4 and "1 take(s) failed" in err and "gen-4.5: " in err and "Nothing was written" in err
         assert not (tmp_path / "ab.otio").exists()
         env.fakes["runway"].fail_next("POST", r"/v1/text_to_video", refused)
-        code, out, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
-                             "--codec", "h264", "--partial")
+        code, out, err = run(
+            capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5", "--codec", "h264", "--partial"
+        )
     assert code == 0, err
     assert out.count("take not made") == 1 and "2 filled" in out
     ab = read(tmp_path / "ab.otio")
@@ -235,8 +306,9 @@ def test_resolve_shaped_alternates_are_named_for_their_media(tmp_path, cut, caps
     timeline.metadata["Resolve_OTIO"] = {"Resolve OTIO Meta Version": "1.0"}
     otio.adapters.write_to_file(timeline, str(cut))
     with sandbox(routes=["runway"], export=True):
-        code, _, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
-                           "--codec", "h264")
+        code, _, err = run(
+            capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5", "--codec", "h264"
+        )
     assert code == 0, err
     takes_track = read(tmp_path / "ab.otio").tracks[0]
     assert takes_track.metadata["Resolve_OTIO"] == {"Locked": False} and not takes_track.enabled
@@ -251,8 +323,9 @@ def test_fill_ab_summary_counts_every_take_as_the_ledger_does(tmp_path, cut, cap
     # The fake sends at most 1 s: SH020's 30 frames (1.25 s) cannot be conformed from its gen-4.5 take,
     # which is paid all the same; SH010's is placed as an alternate.
     with sandbox(routes=["runway"], export=True, limit=SMALL):
-        code, out, err = run(capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5",
-                             "--codec", "h264", "--partial")
+        code, out, err = run(
+            capsys, "fill", cut, "-o", tmp_path / "ab.otio", "--models", "draft,gen-4.5", "--codec", "h264", "--partial"
+        )
     assert code == 0, err
     journal = Journal.open_default()
     assert len([j for j in journal.jobs() if j.model == "gen-4.5"]) == 2

@@ -18,8 +18,9 @@ from promptreel.resolve_plugin.panel import Panel
 
 def _clip(path, codec: list[str]):
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x180:r=24:d=1", *codec, str(path)],
-                   check=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x180:r=24:d=1", *codec, str(path)], check=True
+    )
     return path
 
 
@@ -47,7 +48,9 @@ def test_a_prores_clip_plays_through_an_h264_proxy_and_an_h264_one_as_it_is(tmp_
     h264 = _clip(tmp_path / "b.mp4", H264)
     assert pictures.playable(h264) == h264 and not (tmp_path / "b.proxy.mp4").exists()
     high10 = _clip(tmp_path / "c.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p10le"])  # no browser decodes it
-    assert pictures.playable(high10) == tmp_path / "c.proxy.mp4" and probe(tmp_path / "c.proxy.mp4").pix_fmt == "yuv420p"
+    assert (
+        pictures.playable(high10) == tmp_path / "c.proxy.mp4" and probe(tmp_path / "c.proxy.mp4").pix_fmt == "yuv420p"
+    )
 
 
 def test_filmstrip_is_ten_frames_in_one_sprite(tmp_path):

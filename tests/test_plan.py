@@ -9,16 +9,31 @@ from promptreel.core.plan import check_request, nearest_sizes, plan_slot
 from promptreel.core.request import GenerationRequest, Slot
 
 CAT = load_catalog()
-RATES = [Fraction(24), Fraction(25), Fraction(30), Fraction(24000, 1001), Fraction(30000, 1001),
-         Fraction(60000, 1001), Fraction(50)]
+RATES = [
+    Fraction(24),
+    Fraction(25),
+    Fraction(30),
+    Fraction(24000, 1001),
+    Fraction(30000, 1001),
+    Fraction(60000, 1001),
+    Fraction(50),
+]
 SIZES = ["1920x1080", "3840x2160", "2048x858", "1080x1920", "1280x720", "1080x1080", "720x576", "4096x1716"]
-MODELS = sorted(m for m, spec in CAT.models.items()  # models that need an input (gen-4-turbo an image: below;
-                if not spec.requires and spec.state() != "retired")  # aleph-2 a clip) and retired ones are refused
+MODELS = sorted(
+    m
+    for m, spec in CAT.models.items()  # models that need an input (gen-4-turbo an image: below;
+    if not spec.requires and spec.state() != "retired"
+)  # aleph-2 a clip) and retired ones are refused
 
 
 @settings(max_examples=300, deadline=None)
-@given(model=st.sampled_from(MODELS), rate=st.sampled_from(RATES), size=st.sampled_from(SIZES),
-       frames=st.integers(1, 600), handles=st.integers(0, 24))
+@given(
+    model=st.sampled_from(MODELS),
+    rate=st.sampled_from(RATES),
+    size=st.sampled_from(SIZES),
+    frames=st.integers(1, 600),
+    handles=st.integers(0, 24),
+)
 def test_planned_generation_covers_the_slot_with_an_offered_size(model, rate, size, frames, handles):
     m = CAT.get(model)
     slot = Slot(frames=frames, rate=rate, size=size, prompt="a lighthouse at dusk")
@@ -83,16 +98,19 @@ def _req(**kw):
     return GenerationRequest(**kw)
 
 
-@pytest.mark.parametrize("model,kw,match", [
-    ("kling-v2.6", dict(seconds=6, size="1280x720"), "Allowed durations: 5, 10"),
-    ("gen-4.5", dict(seconds=4, size="1920x1080"), "Allowed sizes: 1280x720, 720x1280"),
-    ("veo-3.1", dict(seconds=4, size="1920x1080"), "at 1920x1080: 8 s"),
-    ("kling-v2.6", dict(seconds=5, size="1280x720", fps=30), "It makes 24 fps"),
-    ("gen-4-turbo", dict(seconds=5, size="1280x720"), "needs a first frame"),
-    ("gen-4.5", dict(seconds=5, size="1280x720", audio=True), "makes no audio"),
-    ("gen-4.5", dict(seconds=5, size="1280x720", prompt="x" * 1001), "at most 1000"),
-    ("veo-3.1", dict(seconds=8, size="1280x720", frames=192), "whole-second lengths"),
-])
+@pytest.mark.parametrize(
+    "model,kw,match",
+    [
+        ("kling-v2.6", dict(seconds=6, size="1280x720"), "Allowed durations: 5, 10"),
+        ("gen-4.5", dict(seconds=4, size="1920x1080"), "Allowed sizes: 1280x720, 720x1280"),
+        ("veo-3.1", dict(seconds=4, size="1920x1080"), "at 1920x1080: 8 s"),
+        ("kling-v2.6", dict(seconds=5, size="1280x720", fps=30), "It makes 24 fps"),
+        ("gen-4-turbo", dict(seconds=5, size="1280x720"), "needs a first frame"),
+        ("gen-4.5", dict(seconds=5, size="1280x720", audio=True), "makes no audio"),
+        ("gen-4.5", dict(seconds=5, size="1280x720", prompt="x" * 1001), "at most 1000"),
+        ("veo-3.1", dict(seconds=8, size="1280x720", frames=192), "whole-second lengths"),
+    ],
+)
 def test_unservable_requests_are_refused_with_the_allowed_values(model, kw, match):
     with pytest.raises(UnsupportedRequest, match=match):
         check_request(_req(model=model, **kw), CAT.get(model))
@@ -102,17 +120,21 @@ def test_input_the_model_does_not_take_is_refused(tmp_path):
     img = tmp_path / "a.png"
     img.write_bytes(b"\x89PNG")
     with pytest.raises(UnsupportedRequest, match="does not accept a last frame.*It accepts: first_frame"):
-        check_request(_req(model="gen-4.5", seconds=4, size="1280x720", first_frame=img, last_frame=img),
-                      CAT.get("gen-4.5"))
+        check_request(
+            _req(model="gen-4.5", seconds=4, size="1280x720", first_frame=img, last_frame=img), CAT.get("gen-4.5")
+        )
     with pytest.raises(UnsupportedRequest, match="at most 3 reference images"):
-        check_request(_req(model="veo-3.1", seconds=8, size="1280x720", reference_images=(img,) * 4),
-                      CAT.get("veo-3.1"))
+        check_request(
+            _req(model="veo-3.1", seconds=8, size="1280x720", reference_images=(img,) * 4), CAT.get("veo-3.1")
+        )
 
 
 def test_missing_image_is_refused(tmp_path):
     with pytest.raises(BadInput, match="missing or unreadable"):
-        check_request(_req(model="gen-4-turbo", seconds=5, size="1280x720", first_frame=tmp_path / "gone.png"),
-                      CAT.get("gen-4-turbo"))
+        check_request(
+            _req(model="gen-4-turbo", seconds=5, size="1280x720", first_frame=tmp_path / "gone.png"),
+            CAT.get("gen-4-turbo"),
+        )
 
 
 def test_image_only_sizes_need_an_image(tmp_path):

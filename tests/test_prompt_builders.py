@@ -13,55 +13,62 @@ from promptreel.core.prompts.fields import ShotFields
 CATALOG = load_catalog()
 
 SHOT = ShotFields(
-    subject="a weathered fisherman", action="hauls a dripping net onto the deck",
-    location="a trawler in a grey swell at dawn", lighting="low sun, hard backlight",
-    camera_angle="low-angle medium shot", camera_movement="slow push in", lens="35mm",
-    film_stock="Kodak 500T, teal grade", mood="tense and weary", performance="jaw set",
-    audio='gulls; he mutters "one more"', negative_prompt="text, watermark",
+    subject="a weathered fisherman",
+    action="hauls a dripping net onto the deck",
+    location="a trawler in a grey swell at dawn",
+    lighting="low sun, hard backlight",
+    camera_angle="low-angle medium shot",
+    camera_movement="slow push in",
+    lens="35mm",
+    film_stock="Kodak 500T, teal grade",
+    mood="tense and weary",
+    performance="jaw set",
+    audio='gulls; he mutters "one more"',
+    negative_prompt="text, watermark",
 )
 
 GOLDEN = {
     # Veo: subject + action -> location -> lighting -> camera + lens -> stock / grade -> mood -> audio.
-    "veo-3.1": 'A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at '
-               'dawn. Low sun, hard backlight. Low-angle medium shot, slow push in, 35mm. Kodak 500T, teal grade. '
-               'Tense and weary. Audio: gulls; he mutters "one more".',
+    "veo-3.1": "A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at "
+    "dawn. Low sun, hard backlight. Low-angle medium shot, slow push in, 35mm. Kodak 500T, teal grade. "
+    'Tense and weary. Audio: gulls; he mutters "one more".',
     # Sora: tone -> character and performance -> environment -> camera -> colour; avoidances folded in.
-    "sora-2": 'Tense and weary. A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a '
-              'grey swell at dawn. Camera: low-angle medium shot, slow push in, 35mm. Lighting and palette: low sun, '
-              'hard backlight, Kodak 500T, teal grade. Sound: gulls; he mutters "one more". Avoid: text, watermark.',
+    "sora-2": "Tense and weary. A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a "
+    "grey swell at dawn. Camera: low-angle medium shot, slow push in, 35mm. Lighting and palette: low sun, "
+    'hard backlight, Kodak 500T, teal grade. Sound: gulls; he mutters "one more". Avoid: text, watermark.',
     # Runway: subject motion -> camera motion -> scene -> style; no audio (the model makes none), no negative.
-    "gen-4.5": 'A weathered fisherman hauls a dripping net onto the deck. Jaw set. Slow push in, low-angle medium '
-               'shot, 35mm. A trawler in a grey swell at dawn. Low sun, hard backlight. Tense and weary, Kodak 500T, '
-               'teal grade.',
+    "gen-4.5": "A weathered fisherman hauls a dripping net onto the deck. Jaw set. Slow push in, low-angle medium "
+    "shot, 35mm. A trawler in a grey swell at dawn. Low sun, hard backlight. Tense and weary, Kodak 500T, "
+    "teal grade.",
     # Kling: subject (+description) + movement + scene + camera + lighting + atmosphere.
-    "kling-v3": 'A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at '
-                'dawn. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight. Tense and weary. Kodak '
-                '500T, teal grade. Audio: gulls; he mutters "one more".',
+    "kling-v3": "A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at "
+    "dawn. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight. Tense and weary. Kodak "
+    '500T, teal grade. Audio: gulls; he mutters "one more".',
     # LTX: one flowing paragraph, action first, no labels.
-    "ltx-2.3-pro": 'A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at '
-                   'dawn. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight, Kodak 500T, teal grade. '
-                   'Tense and weary. Gulls; he mutters "one more".',
+    "ltx-2.3-pro": "A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at "
+    "dawn. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight, Kodak 500T, teal grade. "
+    'Tense and weary. Gulls; he mutters "one more".',
     # Grok: the opening frame (framing, setting, light, look), then the subject and what moves; avoidances folded.
-    "grok-imagine-video": 'Low-angle medium shot, 35mm. A trawler in a grey swell at dawn. Low sun, hard backlight, '
-                          'Kodak 500T, teal grade. A weathered fisherman hauls a dripping net onto the deck. Jaw set. '
-                          'Camera: slow push in. Tense and weary. Audio: gulls; he mutters "one more". Avoid: text, '
-                          'watermark.',
+    "grok-imagine-video": "Low-angle medium shot, 35mm. A trawler in a grey swell at dawn. Low sun, hard backlight, "
+    "Kodak 500T, teal grade. A weathered fisherman hauls a dripping net onto the deck. Jaw set. "
+    'Camera: slow push in. Tense and weary. Audio: gulls; he mutters "one more". Avoid: text, '
+    "watermark.",
     # MiniMax: camera first, then subject + action, setting, style, the emotional tone last.
-    "minimax-h3": 'Slow push in, low-angle medium shot, 35mm. A weathered fisherman hauls a dripping net onto the '
-                  'deck. Jaw set. A trawler in a grey swell at dawn. Low sun, hard backlight, Kodak 500T, teal grade. '
-                  'Tense and weary. Audio: gulls; he mutters "one more". Avoid: text, watermark.',
+    "minimax-h3": "Slow push in, low-angle medium shot, 35mm. A weathered fisherman hauls a dripping net onto the "
+    "deck. Jaw set. A trawler in a grey swell at dawn. Low sun, hard backlight, Kodak 500T, teal grade. "
+    'Tense and weary. Audio: gulls; he mutters "one more". Avoid: text, watermark.',
     # Luma: subject + action, setting, secondary motion, camera, light and mood; positive only, silent model.
-    "ray-3.2": 'A weathered fisherman hauls a dripping net onto the deck. A trawler in a grey swell at dawn. Jaw '
-               'set. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight, tense and weary. Kodak '
-               '500T, teal grade.',
+    "ray-3.2": "A weathered fisherman hauls a dripping net onto the deck. A trawler in a grey swell at dawn. Jaw "
+    "set. Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight, tense and weary. Kodak "
+    "500T, teal grade.",
     # Wan: subject, scene, motion in one sentence, then aesthetic control (light, camera), then style.
-    "wan-2.2-5b-local": 'A weathered fisherman, a trawler in a grey swell at dawn, hauls a dripping net onto the '
-                        'deck. Jaw set. Low sun, hard backlight. Low-angle medium shot, slow push in, 35mm. Kodak '
-                        '500T, teal grade. Tense and weary.',
+    "wan-2.2-5b-local": "A weathered fisherman, a trawler in a grey swell at dawn, hauls a dripping net onto the "
+    "deck. Jaw set. Low sun, hard backlight. Low-angle medium shot, slow push in, 35mm. Kodak "
+    "500T, teal grade. Tense and weary.",
     # Draft slate: a labelled shot list an editor reads.
-    "draft": 'A weathered fisherman hauls a dripping net onto the deck. A trawler in a grey swell at dawn. Camera: '
-             'low-angle medium shot, slow push in, 35mm. Light: low sun, hard backlight. Look: Kodak 500T, teal '
-             'grade. Mood: tense and weary. Performance: jaw set. Audio: gulls; he mutters "one more".',
+    "draft": "A weathered fisherman hauls a dripping net onto the deck. A trawler in a grey swell at dawn. Camera: "
+    "low-angle medium shot, slow push in, 35mm. Light: low sun, hard backlight. Look: Kodak 500T, teal "
+    'grade. Mood: tense and weary. Performance: jaw set. Audio: gulls; he mutters "one more".',
 }
 
 
@@ -75,9 +82,10 @@ def test_each_family_orders_fields_its_way(model_id):
 def test_a_model_without_family_gets_the_generic_order():
     model = CATALOG.get("veo-3.1").model_copy(update={"family": "generic"})
     assert build_prompt(model, SHOT).text == (
-        'A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at dawn. '
-        'Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight. Kodak 500T, teal grade. Tense and '
-        'weary. Audio: gulls; he mutters "one more".')
+        "A weathered fisherman hauls a dripping net onto the deck. Jaw set. A trawler in a grey swell at dawn. "
+        "Low-angle medium shot, slow push in, 35mm. Low sun, hard backlight. Kodak 500T, teal grade. Tense and "
+        'weary. Audio: gulls; he mutters "one more".'
+    )
 
 
 def test_every_family_has_a_recipe_that_places_every_field_once():
@@ -96,25 +104,30 @@ def test_sentences_are_joined_cleanly():
     assert built.text == "A cat jumps! Rooftop."
     assert render(RECIPES["veo"], {"subject": ".", "action": "runs"}) == "Runs."
     # Wan's subject, scene and motion are one sentence, and read as one without the scene too.
-    assert render(RECIPES["wan"], {"subject": "a fox.", "location": "deep snow", "action": "runs"}) == \
-        "A fox, deep snow, runs."
+    assert (
+        render(RECIPES["wan"], {"subject": "a fox.", "location": "deep snow", "action": "runs"})
+        == "A fox, deep snow, runs."
+    )
     assert render(RECIPES["wan"], {"subject": "a fox", "action": "runs"}) == "A fox runs."
 
 
-@pytest.mark.parametrize("model_id, to_param, folded, dropped", [
-    ("veo-3.1", True, None, False),
-    ("kling-v3", True, None, False),
-    ("ltx-video-local", True, None, False),
-    ("draft", True, None, False),
-    ("sora-2", False, "Avoid: text, watermark.", False),
-    ("sora-2-pro", False, "Avoid: text, watermark.", False),
-    ("gen-4.5", False, None, True),
-    ("ltx-2.3-fast", False, None, True),
-    ("wan-2.2-5b-local", True, None, False),
-    ("grok-imagine-video", False, "Avoid: text, watermark.", False),
-    ("minimax-h3", False, "Avoid: text, watermark.", False),
-    ("ray-3.2", False, None, True),
-])
+@pytest.mark.parametrize(
+    "model_id, to_param, folded, dropped",
+    [
+        ("veo-3.1", True, None, False),
+        ("kling-v3", True, None, False),
+        ("ltx-video-local", True, None, False),
+        ("draft", True, None, False),
+        ("sora-2", False, "Avoid: text, watermark.", False),
+        ("sora-2-pro", False, "Avoid: text, watermark.", False),
+        ("gen-4.5", False, None, True),
+        ("ltx-2.3-fast", False, None, True),
+        ("wan-2.2-5b-local", True, None, False),
+        ("grok-imagine-video", False, "Avoid: text, watermark.", False),
+        ("minimax-h3", False, "Avoid: text, watermark.", False),
+        ("ray-3.2", False, None, True),
+    ],
+)
 def test_negative_prompt_routing_per_model(model_id, to_param, folded, dropped):
     model = CATALOG.get(model_id)
     built = build_prompt(model, ShotFields(subject="a fox", action="runs", negative_prompt="text, watermark"))
@@ -166,11 +179,14 @@ def test_free_text_over_the_limit_is_refused_not_cut():
         build_prompt(model, prompt="x" * 1001)
 
 
-@pytest.mark.parametrize("model_id, shot", [
-    ("veo-3.1", ShotFields(negative_prompt="blur")),
-    ("sora-2", ShotFields(negative_prompt="blur")),  # a folded negative alone is no prompt
-    ("veo-2", ShotFields(audio="wind", negative_prompt="blur")),  # a silent model has no use for audio cues
-])
+@pytest.mark.parametrize(
+    "model_id, shot",
+    [
+        ("veo-3.1", ShotFields(negative_prompt="blur")),
+        ("sora-2", ShotFields(negative_prompt="blur")),  # a folded negative alone is no prompt
+        ("veo-2", ShotFields(audio="wind", negative_prompt="blur")),  # a silent model has no use for audio cues
+    ],
+)
 def test_nothing_to_send_is_refused(model_id, shot):
     with pytest.raises(BadInput, match=f"Nothing to send to {model_id}"):
         build_prompt(CATALOG.get(model_id), shot)
@@ -205,8 +221,9 @@ VALUE = st.lists(WORD, min_size=1, max_size=25).map(" ".join)
     values=st.dictionaries(st.sampled_from(ShotFields.names()), VALUE, min_size=1),
 )
 def test_length_limit_property(model_id, negative_param, limit, values):
-    model = CATALOG.get(model_id).model_copy(update={"prompt_max_chars": limit, "negative_prompt": negative_param,
-                                                      "audio": "native"})  # silent models: tested on their own
+    model = CATALOG.get(model_id).model_copy(
+        update={"prompt_max_chars": limit, "negative_prompt": negative_param, "audio": "native"}
+    )  # silent models: tested on their own
     recipe = RECIPES[model.family]
     shot = ShotFields(**values)
     content = {k: v for k, v in values.items() if k != NEGATIVE}
@@ -234,7 +251,7 @@ def test_length_limit_property(model_id, negative_param, limit, values):
         whole = (content[f] if f != NEGATIVE else folded).rstrip(" .,;")
         assert whole[1:] in built.text
     # ... the dropped ones are the least important, named lowest first ...
-    assert built.dropped[len(built.dropped) - (len(ranked) - kept):] == list(reversed(ranked[kept:]))
+    assert built.dropped[len(built.dropped) - (len(ranked) - kept) :] == list(reversed(ranked[kept:]))
     # ... and no more was dropped than needed.
     if kept < len(ranked):
-        assert len(text_of(ranked[:kept + 1])) > limit
+        assert len(text_of(ranked[: kept + 1])) > limit

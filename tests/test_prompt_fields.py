@@ -9,19 +9,23 @@ from promptreel.core.prompts.fields import ShotFields, load_fields
 
 def test_shot_file_loads(tmp_path):
     path = tmp_path / "shot.toml"
-    path.write_text('subject = "a fox"\naction = "  runs through snow "\ncamera_movement = "tracking shot"\n',
-                    encoding="utf-8")
+    path.write_text(
+        'subject = "a fox"\naction = "  runs through snow "\ncamera_movement = "tracking shot"\n', encoding="utf-8"
+    )
     fields = load_fields(path)
     assert fields == ShotFields(subject="a fox", action="runs through snow", camera_movement="tracking shot")
     assert list(fields.present()) == ["subject", "action", "camera_movement"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('subject = "a fox"\ncolour = "red"\nzoom = 2\n', "unknown field(s): colour, zoom"),
-    ('subject = "a fox\n', "not valid TOML"),
-    ("subject = 3\n", "not text: subject"),
-    ('[subject]\nname = "fox"\n', "not text: subject"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('subject = "a fox"\ncolour = "red"\nzoom = 2\n', "unknown field(s): colour, zoom"),
+        ('subject = "a fox\n', "not valid TOML"),
+        ("subject = 3\n", "not text: subject"),
+        ('[subject]\nname = "fox"\n', "not text: subject"),
+    ],
+)
 def test_bad_shot_files_are_refused_clearly(tmp_path, text, expected):
     path = tmp_path / "shot.toml"
     path.write_text(text, encoding="utf-8")
@@ -50,8 +54,10 @@ def test_every_shipped_model_names_its_family():
 
 
 def test_a_user_model_without_family_is_generic_and_a_bad_one_is_refused(tmp_path):
-    entry = ('[models.mine]\nname = "Mine"\nvendor = "Me"\ndurations = [5]\nsizes = { "16:9" = ["1280x720"] }\n'
-             'fps = [24]\nprice = { "720p" = 0.01 }\nroutes = [{ protocol = "replicate", model_id = "me/mine" }]\n')
+    entry = (
+        '[models.mine]\nname = "Mine"\nvendor = "Me"\ndurations = [5]\nsizes = { "16:9" = ["1280x720"] }\n'
+        'fps = [24]\nprice = { "720p" = 0.01 }\nroutes = [{ protocol = "replicate", model_id = "me/mine" }]\n'
+    )
     user = tmp_path / "mine.toml"
     user.write_text(entry)
     assert load_catalog(user).get("mine").family == "generic"

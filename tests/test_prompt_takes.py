@@ -21,8 +21,13 @@ from tests.test_otio_takes import run
 
 RATE = 24
 pytestmark = pytest.mark.usefixtures("no_poll_waits")  # conftest: the CLI's engine without poll waits
-FIELDS = {"subject": "a fisherman", "action": "casts a net", "location": "a pier at dusk",
-          "mood": "quiet melancholy", "camera_movement": "slow push in"}
+FIELDS = {
+    "subject": "a fisherman",
+    "action": "casts a net",
+    "location": "a pier at dusk",
+    "mood": "quiet melancholy",
+    "camera_movement": "slow push in",
+}
 
 
 def built(model: str, spec: PromptSpec) -> str:
@@ -32,9 +37,11 @@ def built(model: str, spec: PromptSpec) -> str:
 @pytest.fixture
 def fields_cut(tmp_path):
     """A 20-frame offline clip SH010 at 24 fps whose prompt is shot fields only (no free text)."""
-    clip = otio.schema.Clip(name="SH010", media_reference=otio.schema.MissingReference(),
-                            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE),
-                                                                 otio.opentime.RationalTime(20, RATE)))
+    clip = otio.schema.Clip(
+        name="SH010",
+        media_reference=otio.schema.MissingReference(),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(20, RATE)),
+    )
     clip.metadata["promptreel"] = {"fields": FIELDS}
     return write_cut(tmp_path / "cut.otio", [clip], RATE)
 
@@ -45,8 +52,9 @@ def test_a_veo_worded_take_promoted_to_runway_sends_runways_order(tmp_path, fiel
     assert veo != runway  # the two families order the same fields differently
 
     with sandbox(routes=["vertex"], export=True) as env:
-        code, _, err = run(capsys, "fill", fields_cut, "-o", tmp_path / "veo.otio", "--model", "veo-3.1-fast",
-                           "--codec", "h264")
+        code, _, err = run(
+            capsys, "fill", fields_cut, "-o", tmp_path / "veo.otio", "--model", "veo-3.1-fast", "--codec", "h264"
+        )
         assert code == 0, err
         (create,) = env.fakes["vertex"].calls_to("POST", r".+:predictLongRunning")
     assert create.json()["instances"][0]["prompt"] == veo
@@ -54,8 +62,20 @@ def test_a_veo_worded_take_promoted_to_runway_sends_runways_order(tmp_path, fiel
     assert take.slot.spec == spec and take.prompt == veo
 
     with sandbox(routes=["runway"], export=True) as env:
-        code, out, err = run(capsys, "promote", take.id, "--model", "gen-4.5", "--timeline", tmp_path / "veo.otio",
-                             "-o", tmp_path / "final.otio", "--codec", "h264", "--json")
+        code, out, err = run(
+            capsys,
+            "promote",
+            take.id,
+            "--model",
+            "gen-4.5",
+            "--timeline",
+            tmp_path / "veo.otio",
+            "-o",
+            tmp_path / "final.otio",
+            "--codec",
+            "h264",
+            "--json",
+        )
         assert code == 0, err
         (create,) = env.fakes["runway"].calls_to("POST", r"/v1/text_to_video")
     assert create.json()["promptText"] == runway
@@ -81,13 +101,18 @@ def test_free_text_and_older_takes_keep_their_text_a_lost_template_is_refused(tm
     free = PromptSpec(prompt="A wide shot of a harbour.", fields=FIELDS)
     take = get_take(journal, _take(Slot(prompt=free.prompt, negative_prompt="fog", spec=free, **base)))
     final = promote_slot(take.slot, take, "ltx-2.3-pro")
-    assert (final.prompt, final.negative_prompt, final.model, final.seed) == ("A wide shot of a harbour.", "fog",
-                                                                              "ltx-2.3-pro", None)
+    assert (final.prompt, final.negative_prompt, final.model, final.seed) == (
+        "A wide shot of a harbour.",
+        "fog",
+        "ltx-2.3-pro",
+        None,
+    )
     # A take recorded before specs were kept (no `spec` in its stored slot) keeps its text.
     old = get_take(journal, _take(Slot(prompt="veo words", **base)))
-    journal.execute("UPDATE takes SET slot = ? WHERE id = ?",
-                    (json.dumps({k: v for k, v in json.loads(old.slot.model_dump_json()).items() if k != "spec"}),
-                     old.id))
+    journal.execute(
+        "UPDATE takes SET slot = ? WHERE id = ?",
+        (json.dumps({k: v for k, v in json.loads(old.slot.model_dump_json()).items() if k != "spec"}), old.id),
+    )
     old = get_take(journal, old.id)
     assert old.slot.spec is None and promote_slot(old.slot, old, "ltx-2.3-pro").prompt == "veo words"
     # A template's take, built again: the final model's handling of the negative prompt, then a deleted template.

@@ -33,8 +33,9 @@ from promptreel.core.slots import FillSettings, fill_slots
 from promptreel.resolve_plugin.clipmaker import provenance as resolve_metadata
 from tests.engine_env import make_clip
 
-KITE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a red kite over the dunes", model="veo-3.1",
-            name="SH010")
+KITE = Slot(
+    frames=12, rate=Fraction(24), size="320x180", prompt="a red kite over the dunes", model="veo-3.1", name="SH010"
+)
 SLATE = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a paper boat", model="draft", name="SH020")
 
 
@@ -93,7 +94,10 @@ def test_fill_keeps_the_original_records_its_credentials_and_marks_the_clip(isol
     assert row["manifest"]["active_manifest"] == found.label
     clip_row = journal.c2pa_record(file_sha256(kite.path))
     assert (clip_row["role"], clip_row["parent_sha256"], clip_row["manifest"]) == (
-        "conformed", kite.provenance.original_sha256, None)
+        "conformed",
+        kite.provenance.original_sha256,
+        None,
+    )
     sidecar = json.loads(sidecar_path(kite.path).read_text())
     assert sidecar["original"]["credentials"]["label"] == found.label
     assert sidecar["original"]["manifest_store"]["active_manifest"] == found.label
@@ -162,10 +166,12 @@ def test_a_supplied_certificate_signs_the_clip_naming_the_original(isolated_home
     assert own is not None and kite.provenance.signed == own.label
     assert own.signer.startswith("Test Studio signer") and own.ai_generated
     assert own.validation == "Trusted" and read_credentials(kite.path).validation == "Valid"  # trusted per the anchors
-    assert own.ingredients == [{"title": Path(kite.provenance.original).name, "relationship": "parentOf",
-                                "manifest": original.label}]
-    promptreel = next(a for a in own.store["manifests"][own.label]["assertions"]
-                      if a["label"] == "org.promptreel.provenance")
+    assert own.ingredients == [
+        {"title": Path(kite.provenance.original).name, "relationship": "parentOf", "manifest": original.label}
+    ]
+    promptreel = next(
+        a for a in own.store["manifests"][own.label]["assertions"] if a["label"] == "org.promptreel.provenance"
+    )
     assert promptreel["data"]["original_sha256"] == kite.provenance.original_sha256
     # Signing kept the clip exact and its tags.
     info = probe(kite.path)
@@ -198,8 +204,10 @@ def test_sign_after_the_fact_from_the_command_line(isolated_home, studio, capsys
     data = json.loads(out)
     assert data["clip_credentials"]["signer"].startswith("Test Studio signer")
     assert [i["manifest"] for i in data["clip_credentials"]["ingredients"]] == [kite.provenance.c2pa]
-    assert json.loads(sidecar_path(kite.path).read_text())["clip"]["credentials"]["label"] == \
-        data["clip_credentials"]["label"]
+    assert (
+        json.loads(sidecar_path(kite.path).read_text())["clip"]["credentials"]["label"]
+        == data["clip_credentials"]["label"]
+    )
     code, _, err = cli(capsys, kite.path, "--cert", cert)
     assert code == 2 and "--cert and --key go together" in err
 
@@ -247,21 +255,31 @@ def test_conform_writes_the_target_metadata_as_container_tags(tmp_path, codec, e
     source = tmp_path / "source.mp4"
     make_clip(source)
     marks = Marks(True, "veo-3", "gemini:veo-3.0-generate-001", "job_1", "a" * 64, "b" * 64)
-    target = Target(frames=6, rate=Fraction(24), size="320x180", codec=codec, bit_depth=8 if codec == "h264" else 10,
-                    metadata=marks.tags())
+    target = Target(
+        frames=6,
+        rate=Fraction(24),
+        size="320x180",
+        codec=codec,
+        bit_depth=8 if codec == "h264" else 10,
+        metadata=marks.tags(),
+    )
     out = tmp_path / f"clip.{ext}"
     conform(source, out, target)
     assert Marks.from_tags(container_tags(out)) == marks
 
 
 def test_resolve_metadata_says_whether_a_clip_is_ai_generated(tmp_path):
-    made = MadeClip(KITE, tmp_path / "a.mov", Provenance(model="veo-3", prompt="p", job_id="job_1",
-                                                         prompt_sha256="c" * 64, original_sha256="d" * 64))
+    made = MadeClip(
+        KITE,
+        tmp_path / "a.mov",
+        Provenance(model="veo-3", prompt="p", job_id="job_1", prompt_sha256="c" * 64, original_sha256="d" * 64),
+    )
     metadata, third = resolve_metadata(made)
     assert metadata["Keywords"] == "AI generated" and third["promptreel.ai_generated"] == "1"
     assert third["promptreel.original_sha256"] == "d" * 64 and third["promptreel.prompt_sha256"] == "c" * 64
-    metadata, third = resolve_metadata(replace(made, provenance=replace(made.provenance, model="draft",
-                                                                         ai_generated=False)))
+    metadata, third = resolve_metadata(
+        replace(made, provenance=replace(made.provenance, model="draft", ai_generated=False))
+    )
     assert metadata["Keywords"] == "Draft slate, not AI generated" and third["promptreel.ai_generated"] == "0"
 
 

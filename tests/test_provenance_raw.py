@@ -42,16 +42,25 @@ def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched
     # Recorded in the journal as the original of its job ...
     row = journal.c2pa_record(sha)
     assert (row["role"], row["job_id"], row["path"], row["manifest_label"]) == (
-        "original", jobs["veo-3.1"].id, str(veo), found.label)
+        "original",
+        jobs["veo-3.1"].id,
+        str(veo),
+        found.label,
+    )
     assert row["manifest"]["active_manifest"] == found.label
     journal.close()
 
     # ... and in a sidecar beside it: model, route, prompt hash, job id, the file's hash, the manifest.
     side = json.loads(sidecar_path(veo).read_text())
     assert sidecar_path(veo) == veo.with_name(f"{jobs['veo-3.1'].id}.provenance.json")
-    assert side["marks"] == {"ai_generated": "1", "model": "veo-3.1", "route": jobs["veo-3.1"].route_key,
-                             "job_id": jobs["veo-3.1"].id, "prompt_sha256": hashlib.sha256(PROMPT.encode()).hexdigest(),
-                             "original_sha256": sha}
+    assert side["marks"] == {
+        "ai_generated": "1",
+        "model": "veo-3.1",
+        "route": jobs["veo-3.1"].route_key,
+        "job_id": jobs["veo-3.1"].id,
+        "prompt_sha256": hashlib.sha256(PROMPT.encode()).hexdigest(),
+        "original_sha256": sha,
+    }
     assert side["role"] == "original" and side["original"]["sha256"] == sha and side["original"]["file"] == veo.name
     assert side["original"]["credentials"]["label"] == found.label
     assert side["original"]["manifest_store"]["active_manifest"] == found.label
@@ -81,13 +90,22 @@ def test_generate_records_the_credentials_of_raw_takes_and_leaves_them_untouched
 
 def remote_manifest_file(path: Path, url: str) -> bytes:
     """An MP4 whose C2PA manifest is not in the file but at `url` (as a CDN keeps it); returns the manifest."""
-    manifest = {"claim_generator_info": [{"name": "Remote Studio"}], "title": path.name,
-                "assertions": [{"label": "c2pa.actions", "data": {"actions": [
-                    {"action": "c2pa.created", "digitalSourceType": AI_GENERATED}]}}]}
+    manifest = {
+        "claim_generator_info": [{"name": "Remote Studio"}],
+        "title": path.name,
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": AI_GENERATED}]},
+            }
+        ],
+    }
     chain = sandbox_chain()
     out = io.BytesIO()
-    with c2pa.Signer.from_info(c2pa.C2paSignerInfo("es256", chain.chain, chain.key, None)) as signer, \
-            c2pa.Builder(manifest) as builder:
+    with (
+        c2pa.Signer.from_info(c2pa.C2paSignerInfo("es256", chain.chain, chain.key, None)) as signer,
+        c2pa.Builder(manifest) as builder,
+    ):
         builder.set_no_embed()
         builder.set_remote_url(url)
         store = builder.sign(signer, "video/mp4", io.BytesIO(make_clip(path.with_suffix(".src.mp4"))), out)
@@ -113,8 +131,15 @@ def test_a_remote_manifest_is_reported_and_never_fetched(isolated_home, tmp_path
 
         # Recorded as a raw take, traced from the command line, and used as a signed clip's ingredient.
         journal = Journal.open_default()
-        job_id = journal.add_job(batch_id="batch_1", request={"prompt": PROMPT}, cache_key="k", variant=0,
-                                 model="veo-3", route_key="gemini:veo-3.0-generate-001", estimated_cost=0.0)
+        job_id = journal.add_job(
+            batch_id="batch_1",
+            request={"prompt": PROMPT},
+            cache_key="k",
+            variant=0,
+            model="veo-3",
+            route_key="gemini:veo-3.0-generate-001",
+            estimated_cost=0.0,
+        )
         record_take(journal, media, journal.get(job_id))
         journal.close()
         assert json.loads(sidecar_path(media).read_text())["original"]["credentials"]["remote_url"] == url
@@ -135,7 +160,8 @@ def cli(*args) -> int:
 
 
 def test_standalone_conform_carries_the_provenance_of_a_take_and_of_a_clip_made_from_one(
-        isolated_home, no_poll_waits, capsys, tmp_path):
+    isolated_home, no_poll_waits, capsys, tmp_path
+):
     from promptreel.core.provenance import container_tags
 
     (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')
@@ -183,7 +209,8 @@ def test_standalone_conform_of_a_file_promptreel_did_not_make_adds_no_marks(isol
 
 
 def test_a_clip_whose_original_is_gone_is_still_marked_when_conformed_again(
-        isolated_home, no_poll_waits, capsys, tmp_path):
+    isolated_home, no_poll_waits, capsys, tmp_path
+):
     from promptreel.core.provenance import container_tags
 
     (isolated_home / "settings.toml").write_text(f'output_dir = "{isolated_home / "media"}"\n')

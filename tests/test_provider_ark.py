@@ -36,8 +36,9 @@ def offline(client, model=SEEDANCE):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "seedance-2", "seconds": 6,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "seedance-2", "seconds": 6, "size": "1280x720", **kw}
+    )
 
 
 def test_registered_under_its_route_name_with_the_sdk_base_url(client):
@@ -49,8 +50,14 @@ def test_registered_under_its_route_name_with_the_sdk_base_url(client):
 def test_build_text_to_video_exact(client):
     call = offline(client).build(req(seed=7, audio=False), "job-1")
     assert (call.method, call.path) == ("POST", "/contents/generations/tasks")
-    assert call.json == {"model": SEEDANCE, "content": [{"type": "text", "text": "a lighthouse at dusk"}],
-                         "resolution": "720p", "ratio": "16:9", "duration": 6, "generate_audio": False}
+    assert call.json == {
+        "model": SEEDANCE,
+        "content": [{"type": "text", "text": "a lighthouse at dusk"}],
+        "resolution": "720p",
+        "ratio": "16:9",
+        "duration": 6,
+        "generate_audio": False,
+    }
     assert KEY not in repr(call)  # the key rides on the client's auth, never in the call
     wide, tall = (offline(client).build(req(size=s), "j").json for s in ("992x432", "2160x3840"))
     assert (wide["resolution"], wide["ratio"], tall["resolution"], tall["ratio"]) == ("480p", "21:9", "4k", "9:16")
@@ -62,13 +69,20 @@ def test_build_keyframes_and_references(client):
     uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
     proto = offline(client)
     keyed = proto.build(req(first_frame=png, last_frame=png), "j").json
-    assert keyed["content"][1:] == [{"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"},
-                                    {"type": "image_url", "image_url": {"url": uri}, "role": "last_frame"}]
+    assert keyed["content"][1:] == [
+        {"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"},
+        {"type": "image_url", "image_url": {"url": uri}, "role": "last_frame"},
+    ]
     assert keyed["ratio"] == "adaptive"  # with keyframes the image sets the frame
     refs = proto.build(req(reference_images=(png, png)), "j").json
     assert [i["role"] for i in refs["content"][1:]] == ["reference_image"] * 2 and refs["ratio"] == "16:9"
-    for bad in (req(first_frame=png, reference_images=(png,)), req(reference_images=(png,) * 10),
-                req(extend_video="job-x"), req(remix_of="job-x"), req(size="1000x300")):
+    for bad in (
+        req(first_frame=png, reference_images=(png,)),
+        req(reference_images=(png,) * 10),
+        req(extend_video="job-x"),
+        req(remix_of="job-x"),
+        req(size="1000x300"),
+    ):
         with pytest.raises(UnsupportedRequest):
             proto.build(bad, "j")
     with pytest.raises(UnsupportedRequest, match="480p, 720p only"):  # Seedance 2.5 on ModelArk stops at 720p
@@ -79,7 +93,9 @@ CASES = [(m, r) for m in load_catalog().models.values() for r in m.routes if r.p
 
 
 @pytest.mark.parametrize("model, route", CASES, ids=[m.id for m, _ in CASES])
-async def test_every_catalog_size_and_length_the_route_serves_is_accepted_by_the_fake(model, route, fake, client, tmp_path):
+async def test_every_catalog_size_and_length_the_route_serves_is_accepted_by_the_fake(
+    model, route, fake, client, tmp_path
+):
     proto = ark(client, fake, route.model_id)
     made = 0
     for size in model.all_sizes():
@@ -115,29 +131,45 @@ async def test_round_trip_and_key_only_to_api(fake, client, tmp_path):
 
 async def test_keyframe_take_follows_the_image(fake, client, tmp_path):
     proto = ark(client, fake)
-    sub = await proto.submit(proto.build(req(size="720x1280", first_frame=png_file(size="180x320")), "j"), tmp_path / "s")
+    sub = await proto.submit(
+        proto.build(req(size="720x1280", first_frame=png_file(size="180x320")), "j"), tmp_path / "s"
+    )
     assert (fake.jobs[sub.job_id].spec.width, fake.jobs[sub.job_id].spec.height) == (720, 1280)
 
 
 async def test_strict_fake_refuses_what_modelark_refuses(fake, client):
     headers = {"Authorization": f"Bearer {KEY}"}
-    base = {"model": SEEDANCE, "content": [{"type": "text", "text": "p"}], "resolution": "720p", "ratio": "16:9",
-            "duration": 5}
-    for body in ({**base, "seed": 3}, {**base, "duration": "5"}, {**base, "duration": 16}, {**base, "resolution": "720P"},
-                 {**base, "prompt": "p"}, {**base, "ratio": "2:1"},
-                 {**base, "model": "dreamina-seedance-2-0-fast-260128", "resolution": "1080p"},
-                 {**base, "content": [{"type": "text", "text": "p"}, {"type": "image_url", "image_url": {"url": "x"}}]}):
+    base = {
+        "model": SEEDANCE,
+        "content": [{"type": "text", "text": "p"}],
+        "resolution": "720p",
+        "ratio": "16:9",
+        "duration": 5,
+    }
+    for body in (
+        {**base, "seed": 3},
+        {**base, "duration": "5"},
+        {**base, "duration": 16},
+        {**base, "resolution": "720P"},
+        {**base, "prompt": "p"},
+        {**base, "ratio": "2:1"},
+        {**base, "model": "dreamina-seedance-2-0-fast-260128", "resolution": "1080p"},
+        {**base, "content": [{"type": "text", "text": "p"}, {"type": "image_url", "image_url": {"url": "x"}}]},
+    ):
         r = await client.post(f"{fake.base_url}/contents/generations/tasks", headers=headers, json=body)
         assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidParameter", body
     assert fake.creates == 0
 
 
-@pytest.mark.parametrize("outcome, kind", [
-    ("sensitive", ErrorKind.MODERATION),
-    ("failed", ErrorKind.PROVIDER),
-    ("expired", ErrorKind.PROVIDER),
-    ("empty", ErrorKind.PROVIDER),
-])
+@pytest.mark.parametrize(
+    "outcome, kind",
+    [
+        ("sensitive", ErrorKind.MODERATION),
+        ("failed", ErrorKind.PROVIDER),
+        ("expired", ErrorKind.PROVIDER),
+        ("empty", ErrorKind.PROVIDER),
+    ],
+)
 async def test_task_failures(fake, client, tmp_path, outcome, kind):
     fake.fault("outcome", outcome)
     proto = ark(client, fake)
@@ -149,21 +181,27 @@ async def test_task_failures(fake, client, tmp_path, outcome, kind):
 async def test_unknown_status_tolerated(fake, client, tmp_path):
     proto = ark(client, fake)
     sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    fake.fail_next("GET", rf"/api/v3/contents/generations/tasks/{sub.job_id}", Reply(200, {"id": sub.job_id,
-                                                                                           "status": "preparing"}))
+    fake.fail_next(
+        "GET",
+        rf"/api/v3/contents/generations/tasks/{sub.job_id}",
+        Reply(200, {"id": sub.job_id, "status": "preparing"}),
+    )
     status = await proto.poll(sub.job_id)
     assert (status.state, status.raw_state) == (JobState.RUNNING, "preparing")
 
 
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 2.0),
-    ("429-bare", ErrorKind.RATE_LIMITED, None),
-    ("500", ErrorKind.RETRYABLE, None),
-    ("503", ErrorKind.RETRYABLE, None),
-    ("overdue", ErrorKind.BILLING, None),
-    ("sensitive", ErrorKind.MODERATION, None),
-    ("not-open", ErrorKind.AUTH, None),
-])
+@pytest.mark.parametrize(
+    "fault, kind, retry_after",
+    [
+        ("429", ErrorKind.RATE_LIMITED, 2.0),
+        ("429-bare", ErrorKind.RATE_LIMITED, None),
+        ("500", ErrorKind.RETRYABLE, None),
+        ("503", ErrorKind.RETRYABLE, None),
+        ("overdue", ErrorKind.BILLING, None),
+        ("sensitive", ErrorKind.MODERATION, None),
+        ("not-open", ErrorKind.AUTH, None),
+    ],
+)
 async def test_create_errors_classified(fake, client, tmp_path, fault, kind, retry_after):
     fake.fault("create", fault)
     proto = ark(client, fake)

@@ -22,7 +22,9 @@ from tests.auth_helpers import signed
 PROVIDERS = Path(__file__).resolve().parents[1] / "core" / "providers"
 HTTP_LAYER = {"auth.py", "httpkit.py"}
 # Credentials merged into a call, a host check standing in for scoped auth, or a call around `send`.
-BY_HAND = re.compile(r"auth_headers\(|\bowns\(|headers\s*=\s*\{\s*\*\*|self\.client\.(get|post|put|patch|delete|request|stream)\(")
+BY_HAND = re.compile(
+    r"auth_headers\(|\bowns\(|headers\s*=\s*\{\s*\*\*|self\.client\.(get|post|put|patch|delete|request|stream)\("
+)
 
 KEY = "sk-test-key-0123456789"
 # route -> (model, credentials): every HTTP route promptreel ships, with a key its auth must carry.
@@ -55,8 +57,9 @@ def test_no_protocol_merges_credentials_by_hand():
 def make(route: str, client: httpx.AsyncClient | None = None, base_url: str | None = None):
     model, creds = ROUTES[route]
     kw = {"project": "p"} if route == "vertex" else {}
-    return protocol_class(route, model)(client or httpx.AsyncClient(), Route(protocol=route, model_id=model), creds,
-                                        base_url=base_url, **kw)
+    return protocol_class(route, model)(
+        client or httpx.AsyncClient(), Route(protocol=route, model_id=model), creds, base_url=base_url, **kw
+    )
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
@@ -117,10 +120,23 @@ async def test_a_failed_upload_before_a_create_is_not_an_unknown_outcome():
 
 
 def test_comfyuis_basic_auth_from_its_url_signs_its_own_host_and_no_other():
-    proto = protocol_class("comfyui")(httpx.AsyncClient(), Route(protocol="comfyui", model_id="wan"), {},
-                                      base_url="http://studio:s3cret-pass@comfy.lan:8188", workflow=Path("w.json"))
+    proto = protocol_class("comfyui")(
+        httpx.AsyncClient(),
+        Route(protocol="comfyui", model_id="wan"),
+        {},
+        base_url="http://studio:s3cret-pass@comfy.lan:8188",
+        workflow=Path("w.json"),
+    )
     assert proto.base_url == "http://comfy.lan:8188" and proto.client.auth is proto.auth
     assert signed(proto, proto.base_url + "/prompt").get("authorization") == "Basic c3R1ZGlvOnMzY3JldC1wYXNz"
     assert "authorization" not in signed(proto, "http://cdn.example.net/view?filename=a.mp4")
-    assert protocol_class("comfyui")(httpx.AsyncClient(), Route(protocol="comfyui", model_id="wan"), {},
-                                     base_url="http://comfy.lan:8188", workflow=Path("w.json")).auth is None
+    assert (
+        protocol_class("comfyui")(
+            httpx.AsyncClient(),
+            Route(protocol="comfyui", model_id="wan"),
+            {},
+            base_url="http://comfy.lan:8188",
+            workflow=Path("w.json"),
+        ).auth
+        is None
+    )

@@ -36,7 +36,9 @@ def offline(client):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "wan-2.7", "seconds": 6, "size": "1920x1080", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "wan-2.7", "seconds": 6, "size": "1920x1080", **kw}
+    )
 
 
 def test_registered_under_its_route_name_with_the_sdk_base_url(client):
@@ -47,9 +49,18 @@ def test_registered_under_its_route_name_with_the_sdk_base_url(client):
 def test_build_text_to_video_exact(client):
     call = offline(client).build(req(seed=7, negative_prompt="text, logos", audio=False), "job-1")
     assert (call.method, call.path, call.headers) == ("POST", PATH, {"X-DashScope-Async": "enable"})
-    assert call.json == {"model": "wan2.7-t2v", "input": {"prompt": "a lighthouse at dusk", "negative_prompt": "text, logos"},
-                         "parameters": {"resolution": "1080P", "duration": 6, "prompt_extend": False, "ratio": "16:9",
-                                        "seed": 7, "audio": False}}
+    assert call.json == {
+        "model": "wan2.7-t2v",
+        "input": {"prompt": "a lighthouse at dusk", "negative_prompt": "text, logos"},
+        "parameters": {
+            "resolution": "1080P",
+            "duration": 6,
+            "prompt_extend": False,
+            "ratio": "16:9",
+            "seed": 7,
+            "audio": False,
+        },
+    }
     assert KEY not in repr(call)
     four_three = offline(client).build(req(size="1088x832"), "j").json["parameters"]
     assert (four_three["resolution"], four_three["ratio"]) == ("720P", "4:3")
@@ -62,14 +73,22 @@ def test_a_first_frame_goes_to_the_image_to_video_model(client):
     body = proto.build(req(first_frame=png, last_frame=png), "j").json
     assert body["model"] == "wan2.7-i2v" and "ratio" not in body["parameters"]  # the frame sets the aspect
     assert body["input"]["media"] == [{"type": "first_frame", "url": uri}, {"type": "last_frame", "url": uri}]
-    for bad in (req(last_frame=png), req(reference_images=(png,)), req(extend_video="job-x"), req(remix_of="job-x"),
-                req(size="1000x300")):
+    for bad in (
+        req(last_frame=png),
+        req(reference_images=(png,)),
+        req(extend_video="job-x"),
+        req(remix_of="job-x"),
+        req(size="1000x300"),
+    ):
         with pytest.raises(UnsupportedRequest):
             proto.build(bad, "j")
 
 
-@pytest.mark.parametrize("model", [m for m in load_catalog().models.values() if any(r.protocol == "dashscope" for r in m.routes)],
-                         ids=lambda m: m.id)
+@pytest.mark.parametrize(
+    "model",
+    [m for m in load_catalog().models.values() if any(r.protocol == "dashscope" for r in m.routes)],
+    ids=lambda m: m.id,
+)
 async def test_every_catalog_size_and_length_is_accepted_by_the_fake(model, fake, client, tmp_path):
     route = next(r for r in model.routes if r.protocol == "dashscope")
     proto = dashscope(client, fake, route.model_id)
@@ -99,7 +118,9 @@ async def test_round_trip_and_key_only_to_api(fake, client, tmp_path):
 
 async def test_image_to_video_follows_the_frame(fake, client, tmp_path):
     proto = dashscope(client, fake)
-    sub = await proto.submit(proto.build(req(size="1080x1920", first_frame=png_file(size="180x320")), "j"), tmp_path / "s")
+    sub = await proto.submit(
+        proto.build(req(size="1080x1920", first_frame=png_file(size="180x320")), "j"), tmp_path / "s"
+    )
     job = fake.jobs[sub.job_id]
     assert job.body["model"] == "wan2.7-i2v" and (job.spec.width, job.spec.height) == (1080, 1920)
 
@@ -107,12 +128,15 @@ async def test_image_to_video_follows_the_frame(fake, client, tmp_path):
 async def test_strict_fake_refuses_what_dashscope_refuses(fake, client):
     headers = {"Authorization": f"Bearer {KEY}", "X-DashScope-Async": "enable"}
     base = {"model": "wan2.7-t2v", "input": {"prompt": "p"}, "parameters": {"resolution": "720P", "duration": 5}}
-    for body in ({**base, "parameters": {"resolution": "720p", "duration": 5}},
-                 {**base, "parameters": {"resolution": "720P", "duration": 16}},
-                 {**base, "parameters": {"resolution": "720P", "duration": 5, "ratio": "21:9"}},
-                 {**base, "parameters": {"resolution": "720P", "duration": 5, "size": "1280*720"}},
-                 {**base, "input": {"prompt": ""}}, {**base, "prompt": "p"},
-                 {**base, "model": "wan2.7-i2v", "parameters": {"resolution": "720P", "duration": 5}}):
+    for body in (
+        {**base, "parameters": {"resolution": "720p", "duration": 5}},
+        {**base, "parameters": {"resolution": "720P", "duration": 16}},
+        {**base, "parameters": {"resolution": "720P", "duration": 5, "ratio": "21:9"}},
+        {**base, "parameters": {"resolution": "720P", "duration": 5, "size": "1280*720"}},
+        {**base, "input": {"prompt": ""}},
+        {**base, "prompt": "p"},
+        {**base, "model": "wan2.7-i2v", "parameters": {"resolution": "720P", "duration": 5}},
+    ):
         r = await client.post(f"{fake.base_url}{PATH}", headers=headers, json=body)
         assert r.status_code == 400 and r.json()["code"] == "InvalidParameter", body
     sync = await client.post(f"{fake.base_url}{PATH}", headers={"Authorization": f"Bearer {KEY}"}, json=base)
@@ -120,12 +144,15 @@ async def test_strict_fake_refuses_what_dashscope_refuses(fake, client):
     assert fake.creates == 0
 
 
-@pytest.mark.parametrize("outcome, kind", [
-    ("inspection", ErrorKind.MODERATION),
-    ("failed", ErrorKind.PROVIDER),
-    ("unknown", ErrorKind.PROVIDER),
-    ("empty", ErrorKind.PROVIDER),
-])
+@pytest.mark.parametrize(
+    "outcome, kind",
+    [
+        ("inspection", ErrorKind.MODERATION),
+        ("failed", ErrorKind.PROVIDER),
+        ("unknown", ErrorKind.PROVIDER),
+        ("empty", ErrorKind.PROVIDER),
+    ],
+)
 async def test_task_failures(fake, client, tmp_path, outcome, kind):
     fake.fault("outcome", outcome)
     proto = dashscope(client, fake)
@@ -137,20 +164,26 @@ async def test_task_failures(fake, client, tmp_path, outcome, kind):
 async def test_unknown_status_tolerated(fake, client, tmp_path):
     proto = dashscope(client, fake)
     sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s")
-    fake.fail_next("GET", rf"/api/v1/tasks/{sub.job_id}",
-                   Reply(200, {"request_id": "r", "output": {"task_id": sub.job_id, "task_status": "PREPARING"}}))
+    fake.fail_next(
+        "GET",
+        rf"/api/v1/tasks/{sub.job_id}",
+        Reply(200, {"request_id": "r", "output": {"task_id": sub.job_id, "task_status": "PREPARING"}}),
+    )
     status = await proto.poll(sub.job_id)
     assert (status.state, status.raw_state) == (JobState.RUNNING, "PREPARING")
 
 
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 2.0),
-    ("429-bare", ErrorKind.RATE_LIMITED, None),
-    ("500", ErrorKind.RETRYABLE, None),
-    ("503", ErrorKind.RETRYABLE, None),
-    ("arrearage", ErrorKind.BILLING, None),
-    ("inspection", ErrorKind.MODERATION, None),
-])
+@pytest.mark.parametrize(
+    "fault, kind, retry_after",
+    [
+        ("429", ErrorKind.RATE_LIMITED, 2.0),
+        ("429-bare", ErrorKind.RATE_LIMITED, None),
+        ("500", ErrorKind.RETRYABLE, None),
+        ("503", ErrorKind.RETRYABLE, None),
+        ("arrearage", ErrorKind.BILLING, None),
+        ("inspection", ErrorKind.MODERATION, None),
+    ],
+)
 async def test_create_errors_classified(fake, client, tmp_path, fault, kind, retry_after):
     fake.fault("create", fault)
     proto = dashscope(client, fake)

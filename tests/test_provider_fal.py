@@ -27,7 +27,9 @@ def fal(client, base="https://queue.fal.run"):
 
 
 def veo(**kw):
-    return GenerationRequest(**{"prompt": "a tram at night", "model": "veo-3.1", "seconds": 8, "size": "3840x2160", **kw})
+    return GenerationRequest(
+        **{"prompt": "a tram at night", "model": "veo-3.1", "seconds": 8, "size": "3840x2160", **kw}
+    )
 
 
 def uri(path):
@@ -37,12 +39,27 @@ def uri(path):
 def test_build_per_mode_exact(client):
     call = fal(client).build(veo(seed=1, audio=True, negative_prompt="logos"), "j")
     assert (call.method, call.path) == ("POST", "/fal-ai/veo3.1")
-    assert call.json == {"prompt": "a tram at night", "duration": "8s", "aspect_ratio": "16:9", "resolution": "4k",
-                         "negative_prompt": "logos", "seed": 1, "generate_audio": True}
+    assert call.json == {
+        "prompt": "a tram at night",
+        "duration": "8s",
+        "aspect_ratio": "16:9",
+        "resolution": "4k",
+        "negative_prompt": "logos",
+        "seed": 1,
+        "generate_audio": True,
+    }
     png = png_file()
     call = fal(client).build(veo(size="1280x720", seconds=6, first_frame=png), "j")
-    assert (call.path, call.json) == ("/fal-ai/veo3.1/image-to-video", {"prompt": "a tram at night", "duration": "6s",
-                                      "aspect_ratio": "16:9", "resolution": "720p", "image_url": uri(png)})
+    assert (call.path, call.json) == (
+        "/fal-ai/veo3.1/image-to-video",
+        {
+            "prompt": "a tram at night",
+            "duration": "6s",
+            "aspect_ratio": "16:9",
+            "resolution": "720p",
+            "image_url": uri(png),
+        },
+    )
     call = fal(client).build(veo(size="720x1280", first_frame=png, last_frame=png), "j")
     assert call.path == "/fal-ai/veo3.1/first-last-frame-to-video"
     assert call.json["first_frame_url"] == call.json["last_frame_url"] == uri(png)
@@ -64,22 +81,31 @@ async def test_round_trip_uses_returned_urls(fake, client, tmp_path, request_):
     assert "/image-to-video" not in job["status_url"]  # the queue drops the sub-path; we did not rebuild it
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED
-    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
+    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(
+        tmp_path / "o.mp4"
+    ) == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert all(c.headers["authorization"] == f"Key {KEY}" for c in fake.api.calls)
 
 
 async def test_status_url_on_a_foreign_host_gets_no_key(fake, client, tmp_path):
     proto = fal(client, fake.url)
-    job = json.dumps({"request_id": "1", "status_url": f"{fake.cdn.url}/steal", "response_url": f"{fake.cdn.url}/steal"})
+    job = json.dumps(
+        {"request_id": "1", "status_url": f"{fake.cdn.url}/steal", "response_url": f"{fake.cdn.url}/steal"}
+    )
     with pytest.raises(ProviderError) as e:
         await proto.poll(job)
     assert e.value.kind is ErrorKind.PROVIDER and fake.cdn.calls == []
 
 
-@pytest.mark.parametrize("outcome, kind", [
-    ("moderation", ErrorKind.MODERATION), ("runner", ErrorKind.RETRYABLE), ("empty", ErrorKind.PROVIDER),
-])
+@pytest.mark.parametrize(
+    "outcome, kind",
+    [
+        ("moderation", ErrorKind.MODERATION),
+        ("runner", ErrorKind.RETRYABLE),
+        ("empty", ErrorKind.PROVIDER),
+    ],
+)
 async def test_result_failures(fake, client, tmp_path, outcome, kind):
     fake.fault("outcome", outcome)
     proto = fal(client, fake.url)
@@ -97,9 +123,14 @@ async def test_unknown_status_tolerated(fake, client, tmp_path):
     assert (status.state, status.raw_state) == (JobState.RUNNING, "WARMING")
 
 
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 2.0), ("500", ErrorKind.RETRYABLE, None), ("locked", ErrorKind.BILLING, None),
-])
+@pytest.mark.parametrize(
+    "fault, kind, retry_after",
+    [
+        ("429", ErrorKind.RATE_LIMITED, 2.0),
+        ("500", ErrorKind.RETRYABLE, None),
+        ("locked", ErrorKind.BILLING, None),
+    ],
+)
 async def test_submit_errors(fake, client, tmp_path, fault, kind, retry_after):
     fake.fault("create", fault)
     proto = fal(client, fake.url)
@@ -120,7 +151,9 @@ async def test_poll_errors_are_retryable(fake, client, tmp_path):
 
 
 async def test_strict_fake_rejects_int_duration_and_bad_key(fake, client, tmp_path):
-    r = await client.post(f"{fake.url}/fal-ai/veo3.1", headers={"Authorization": f"Key {KEY}"}, json={"prompt": "x", "duration": 8})
+    r = await client.post(
+        f"{fake.url}/fal-ai/veo3.1", headers={"Authorization": f"Key {KEY}"}, json={"prompt": "x", "duration": 8}
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "duration"]
     proto = protocol(Fal, "fal-ai/veo3.1", client, {"FAL_KEY": "wrong:key-0123456789"}, fake.url)
     with pytest.raises(ProviderError) as e:

@@ -36,8 +36,9 @@ def fal(client, base="https://queue.fal.run"):
 
 
 def omni(**kw):
-    return GenerationRequest(**{"prompt": "a kite over dunes", "model": "gemini-omni-1.1-flash", "seconds": 6,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a kite over dunes", "model": "gemini-omni-1.1-flash", "seconds": 6, "size": "1280x720", **kw}
+    )
 
 
 def test_omni_1_1_is_offered_on_fal_after_google_s_own_routes():
@@ -54,19 +55,23 @@ def test_bodies_and_sub_paths_per_mode(client):
     assert call.path == f"/{APP}/reference-to-video" and len(call.json["image_urls"]) == 2
 
 
-@pytest.mark.parametrize("kw, message", [
-    ({"size": "1920x1080"}, "no resolution 1080p"),
-    ({"first_frame": png_file(), "last_frame": png_file()}, "does not take a first frame"),  # not both
-    ({"remix_of": "job-1"}, "does not take a video to remix"),
-    ({"extend_video": "job-1"}, "does not take a video to extend"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"size": "1920x1080"}, "no resolution 1080p"),
+        ({"first_frame": png_file(), "last_frame": png_file()}, "does not take a first frame"),  # not both
+        ({"remix_of": "job-1"}, "does not take a video to remix"),
+        ({"extend_video": "job-1"}, "does not take a video to extend"),
+    ],
+)
 def test_what_fal_s_pages_do_not_show_is_refused_before_any_spend(client, kw, message):
     with pytest.raises(UnsupportedRequest, match=message):
         fal(client).build(omni(**kw), "j")
 
 
-@pytest.mark.parametrize("request_", [omni(), omni(size="720x1280", first_frame=png_file()),
-                                      omni(reference_images=[png_file()])])
+@pytest.mark.parametrize(
+    "request_", [omni(), omni(size="720x1280", first_frame=png_file()), omni(reference_images=[png_file()])]
+)
 async def test_round_trip_through_the_strict_fake(fake, client, tmp_path, request_):
     proto = fal(client, fake.url)
     sub = await proto.submit(proto.build(request_, "j"), tmp_path / "s")
@@ -78,13 +83,16 @@ async def test_round_trip_through_the_strict_fake(fake, client, tmp_path, reques
     assert (job.spec.fps, job.spec.frame_count, min(job.spec.width, job.spec.height)) == (24, 6 * 24, 720)
 
 
-@pytest.mark.parametrize("path, body, field", [
-    (APP, {"prompt": "x", "duration": "6"}, "duration"),  # an integer
-    (APP, {"prompt": "x", "duration": 12}, "duration"),  # 3-10
-    (APP, {"prompt": "x", "resolution": "1080p"}, "resolution"),  # no such field
-    (f"{APP}/image-to-video", {"prompt": "x"}, "image_url"),
-    (f"{APP}/reference-to-video", {"prompt": "x"}, "image_urls"),
-])
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        (APP, {"prompt": "x", "duration": "6"}, "duration"),  # an integer
+        (APP, {"prompt": "x", "duration": 12}, "duration"),  # 3-10
+        (APP, {"prompt": "x", "resolution": "1080p"}, "resolution"),  # no such field
+        (f"{APP}/image-to-video", {"prompt": "x"}, "image_url"),
+        (f"{APP}/reference-to-video", {"prompt": "x"}, "image_urls"),
+    ],
+)
 async def test_fake_holds_each_schema(fake, client, path, body, field):
     r = await client.post(f"{fake.url}/{path}", json=body, headers={"Authorization": f"Key {KEY}"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field]
@@ -92,9 +100,15 @@ async def test_fake_holds_each_schema(fake, client, path, body, field):
 
 def test_fal_client_makes_an_omni_video_from_a_first_frame_on_the_fake(fake, monkeypatch):
     monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", fake.url + "/")  # fal-client speaks HTTPS only
-    handle = fal_client.SyncClient(key=KEY).submit(f"{APP}/image-to-video", arguments={
-        "prompt": "a kite over dunes", "duration": 4, "aspect_ratio": "16:9",
-        "image_url": fal_client.encode(png(1280, 720), "image/png")})
+    handle = fal_client.SyncClient(key=KEY).submit(
+        f"{APP}/image-to-video",
+        arguments={
+            "prompt": "a kite over dunes",
+            "duration": 4,
+            "aspect_ratio": "16:9",
+            "image_url": fal_client.encode(png(1280, 720), "image/png"),
+        },
+    )
     for _ in range(10):
         if isinstance(handle.status(with_logs=True), fal_client.Completed):
             break

@@ -22,8 +22,11 @@ routes = [
   { protocol = "runway", model_id = "veo3.1", concurrency = 4, rpm = 0 },
 ]
 """
-CREATE = {"replicate": ("POST", r"/v1/models/.+/predictions"), "fal": ("POST", r"/fal-ai/.+"),
-          "runway": ("POST", r"/v1/(text|image)_to_video")}
+CREATE = {
+    "replicate": ("POST", r"/v1/models/.+/predictions"),
+    "fal": ("POST", r"/fal-ai/.+"),
+    "runway": ("POST", r"/v1/(text|image)_to_video"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +40,9 @@ def run(fakes, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home, CATALOG)
 
     def go(variants: int = 1):
-        req = GenerationRequest(prompt="a lighthouse in fog", model="veo-3.1", seconds=8, size="1280x720",
-                                variants=variants)
+        req = GenerationRequest(
+            prompt="a lighthouse in fog", model="veo-3.1", seconds=8, size="1280x720", variants=variants
+        )
         return engine_run(isolated_home, req)
 
     return go
@@ -54,8 +58,9 @@ def create_calls(fakes, route: str) -> int:
 
 def test_retired_model_on_first_route_ends_on_the_next(fakes, run):
     for _ in range(2):  # one per take: each take's create hears it
-        fakes.fakes["replicate"].fail_next("POST", CREATE["replicate"][1],
-                                           problem(404, "Not found", "Model google/veo-3.1 not found"))
+        fakes.fakes["replicate"].fail_next(
+            "POST", CREATE["replicate"][1], problem(404, "Not found", "Model google/veo-3.1 not found")
+        )
     results, jobs = run(variants=2)
     assert all(r.ok and r.model == "veo-3.1" for r in results), [r.error for r in results]
     assert {j.route_key for j in jobs} == {"fal:fal-ai/veo3.1"}
@@ -100,8 +105,9 @@ def test_moderation_on_the_first_route_does_not_move_on(fakes, run):
 
 
 def test_every_route_failing_names_each_one(fakes, run):
-    fakes.fakes["replicate"].fail_next("POST", CREATE["replicate"][1],
-                                       problem(404, "Not found", "Model google/veo-3.1 not found"))
+    fakes.fakes["replicate"].fail_next(
+        "POST", CREATE["replicate"][1], problem(404, "Not found", "Model google/veo-3.1 not found")
+    )
     fakes.fakes["fal"].fault("create", *["500"] * Engine.attempts)
     fakes.fakes["runway"].fault("create", *["503"] * Engine.attempts)
     results, jobs = run()

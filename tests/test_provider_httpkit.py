@@ -32,8 +32,17 @@ def test_retry_after_seconds_date_and_garbage():
     assert retry_after(resp()) is None
 
 
-@pytest.mark.parametrize("status, kind", [(429, ErrorKind.RATE_LIMITED), (402, ErrorKind.BILLING), (401, ErrorKind.AUTH),
-                                          (410, ErrorKind.RETIRED), (400, ErrorKind.BAD_REQUEST), (503, ErrorKind.RETRYABLE)])
+@pytest.mark.parametrize(
+    "status, kind",
+    [
+        (429, ErrorKind.RATE_LIMITED),
+        (402, ErrorKind.BILLING),
+        (401, ErrorKind.AUTH),
+        (410, ErrorKind.RETIRED),
+        (400, ErrorKind.BAD_REQUEST),
+        (503, ErrorKind.RETRYABLE),
+    ],
+)
 def test_kind_for_status(status, kind):
     assert kind_for_status(status) is kind
 
@@ -46,20 +55,32 @@ def test_messages_scrubbed_and_reclassified():
     assert scrub("a\n b  " + "x" * 1000, {}).startswith("a b x") and len(scrub("x" * 1000, {})) == 400
 
 
-@pytest.mark.parametrize("status, detail, kind", [
-    (404, "Model not found", ErrorKind.RETIRED),  # an aggregator whose resold model is gone
-    (404, "The model `gen5` does not exist or you do not have access to it.", ErrorKind.RETIRED),
-    (404, "Application fal-ai/sora-2/text-to-video not found", ErrorKind.RETIRED),
-    (404, "Task not found", ErrorKind.BAD_REQUEST),  # a missing task says nothing about the model
-    (400, "Invalid model: gen5", ErrorKind.BAD_REQUEST),  # a 400 may be our own typo: never retire a route on it
-])
+@pytest.mark.parametrize(
+    "status, detail, kind",
+    [
+        (404, "Model not found", ErrorKind.RETIRED),  # an aggregator whose resold model is gone
+        (404, "The model `gen5` does not exist or you do not have access to it.", ErrorKind.RETIRED),
+        (404, "Application fal-ai/sora-2/text-to-video not found", ErrorKind.RETIRED),
+        (404, "Task not found", ErrorKind.BAD_REQUEST),  # a missing task says nothing about the model
+        (400, "Invalid model: gen5", ErrorKind.BAD_REQUEST),  # a 400 may be our own typo: never retire a route on it
+    ],
+)
 def test_model_gone_answers_are_retired(status, detail, kind):
     """Runway, Kling and LTX classify through http_error: a 404 naming the model is the vendor's "model gone"."""
     assert http_error(resp(status), "V", detail, {}).kind is kind
 
 
-@pytest.mark.parametrize("size, label", [("1280x720", "16:9"), ("720x1280", "9:16"), ("1104x832", "4:3"),
-                                         ("1584x672", "21:9"), ("960x960", "1:1"), ("1000x300", "10:3")])
+@pytest.mark.parametrize(
+    "size, label",
+    [
+        ("1280x720", "16:9"),
+        ("720x1280", "9:16"),
+        ("1104x832", "4:3"),
+        ("1584x672", "21:9"),
+        ("960x960", "1:1"),
+        ("1000x300", "10:3"),
+    ],
+)
 def test_aspect_labels(size, label):
     assert aspect_of(Size.parse(size)) == label
 
@@ -79,6 +100,7 @@ def test_scrub_takes_credentials_or_derived_tokens():
 def test_json_body_is_always_an_object():
     def body(content, ctype="application/json"):
         return httpx.Response(502, content=content, headers={"content-type": ctype})
+
     assert json_body(body(b'{"error": "x"}')) == {"error": "x"}
     assert json_body(body(b"[1, 2]")) == {}
     assert json_body(body(b"<html>Bad Gateway</html>", "text/html")) == {}

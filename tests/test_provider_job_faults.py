@@ -19,8 +19,13 @@ from promptreel.core.request import GenerationRequest
 from promptreel.core.sandbox import FakeLuma, FakeMiniMax, FakeXAI, Reply
 from promptreel.core.sandbox.drive import download, poll_to_end, protocol
 
-RATE, RETRY, BILLING, MODERATION, PROVIDER = (ErrorKind.RATE_LIMITED, ErrorKind.RETRYABLE, ErrorKind.BILLING,
-                                              ErrorKind.MODERATION, ErrorKind.PROVIDER)
+RATE, RETRY, BILLING, MODERATION, PROVIDER = (
+    ErrorKind.RATE_LIMITED,
+    ErrorKind.RETRYABLE,
+    ErrorKind.BILLING,
+    ErrorKind.MODERATION,
+    ErrorKind.PROVIDER,
+)
 
 
 @dataclass(frozen=True)
@@ -46,28 +51,62 @@ class Route:
 
 BASE = (("429", RATE, 2.0), ("429-bare", RATE, None))
 ROUTES = [
-    Route("xai", FakeXAI, XAI, "grok-imagine-video", "XAI_API_KEY", "xai-secret-key-abcdef123456",
-          "xai-wrong-key-zyxwvu987654", 400,
-          {"model": "grok-imagine-video", "seconds": 6, "size": "1280x720"}, "grok-imagine-video-beta",
-          "/v1/videos/{id}", {"status": "warming"}, "warming",
-          BASE + (("500", RETRY, None), ("503", RETRY, None), ("credits", BILLING, None)),
-          (("moderation", MODERATION), ("failed", PROVIDER), ("expired", PROVIDER), ("empty", PROVIDER)),
-          ("drop", "slow", "503"), expired_url_refreshes=False),
-    Route("minimax", FakeMiniMax, MiniMax, "MiniMax-H3", "MINIMAX_API_KEY", "mm-secret-key-abcdef123456",
-          "mm-wrong-key-zyxwvu987654", 401,
-          {"model": "minimax-h3", "seconds": 6, "size": "1366x768"}, "MiniMax-H2",
-          "/v2/query/video_generation/{id}", {"task": {"status": "preparing"}}, "preparing",
-          BASE + (("500", RETRY, None), ("503", RETRY, None), ("balance", BILLING, None),
-                  ("sensitive", MODERATION, None)),
-          (("sensitive", MODERATION), ("failed", PROVIDER), ("expired", PROVIDER), ("empty", PROVIDER)),
-          ("drop", "slow", "502")),
-    Route("luma", FakeLuma, Luma, "ray-3.2", "LUMA_AGENTS_API_KEY", "luma-secret-key-abcdef123456",
-          "luma-wrong-key-zyxwvu987654", 401,
-          {"model": "ray-3.2", "seconds": 5, "size": "1280x720"}, "ray-2",
-          "/v1/generations/{id}", {"id": "{id}", "state": "dreaming"}, "dreaming",
-          BASE + (("500", RETRY, None), ("502", RETRY, None), ("budget", BILLING, None)),
-          (("moderated", MODERATION), ("failed", RETRY), ("budget", BILLING), ("empty", PROVIDER)),
-          ("drop", "slow", "503")),
+    Route(
+        "xai",
+        FakeXAI,
+        XAI,
+        "grok-imagine-video",
+        "XAI_API_KEY",
+        "xai-secret-key-abcdef123456",
+        "xai-wrong-key-zyxwvu987654",
+        400,
+        {"model": "grok-imagine-video", "seconds": 6, "size": "1280x720"},
+        "grok-imagine-video-beta",
+        "/v1/videos/{id}",
+        {"status": "warming"},
+        "warming",
+        BASE + (("500", RETRY, None), ("503", RETRY, None), ("credits", BILLING, None)),
+        (("moderation", MODERATION), ("failed", PROVIDER), ("expired", PROVIDER), ("empty", PROVIDER)),
+        ("drop", "slow", "503"),
+        expired_url_refreshes=False,
+    ),
+    Route(
+        "minimax",
+        FakeMiniMax,
+        MiniMax,
+        "MiniMax-H3",
+        "MINIMAX_API_KEY",
+        "mm-secret-key-abcdef123456",
+        "mm-wrong-key-zyxwvu987654",
+        401,
+        {"model": "minimax-h3", "seconds": 6, "size": "1366x768"},
+        "MiniMax-H2",
+        "/v2/query/video_generation/{id}",
+        {"task": {"status": "preparing"}},
+        "preparing",
+        BASE
+        + (("500", RETRY, None), ("503", RETRY, None), ("balance", BILLING, None), ("sensitive", MODERATION, None)),
+        (("sensitive", MODERATION), ("failed", PROVIDER), ("expired", PROVIDER), ("empty", PROVIDER)),
+        ("drop", "slow", "502"),
+    ),
+    Route(
+        "luma",
+        FakeLuma,
+        Luma,
+        "ray-3.2",
+        "LUMA_AGENTS_API_KEY",
+        "luma-secret-key-abcdef123456",
+        "luma-wrong-key-zyxwvu987654",
+        401,
+        {"model": "ray-3.2", "seconds": 5, "size": "1280x720"},
+        "ray-2",
+        "/v1/generations/{id}",
+        {"id": "{id}", "state": "dreaming"},
+        "dreaming",
+        BASE + (("500", RETRY, None), ("502", RETRY, None), ("budget", BILLING, None)),
+        (("moderated", MODERATION), ("failed", RETRY), ("budget", BILLING), ("empty", PROVIDER)),
+        ("drop", "slow", "503"),
+    ),
 ]
 BY_NAME = {r.name: r for r in ROUTES}
 
@@ -84,8 +123,9 @@ def servers():
 
 def on(route: Route, servers, client, model_id: str | None = None, key: str | None = None):
     fake = servers[route.name]
-    return fake, protocol(route.protocol, model_id or route.model_id, client, {route.key_name: key or route.key},
-                          fake.url)
+    return fake, protocol(
+        route.protocol, model_id or route.model_id, client, {route.key_name: key or route.key}, fake.url
+    )
 
 
 def req(route: Route) -> GenerationRequest:
@@ -171,8 +211,9 @@ async def test_lost_create_answer_propagates_and_cannot_be_looked_up(servers, cl
     assert await proto.find_created(proto.build(req(route), "j"), "j", datetime.now()) is None
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.expired_url_refreshes],
-                         ids=[r.name for r in ROUTES if r.expired_url_refreshes])
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.expired_url_refreshes], ids=[r.name for r in ROUTES if r.expired_url_refreshes]
+)
 async def test_expired_url_then_a_fresh_one_from_a_new_read(servers, client, tmp_path, route):
     fake, proto = on(route, servers, client)
     sub = await proto.submit(proto.build(req(route), "j"), tmp_path / "s")
@@ -186,6 +227,7 @@ async def test_expired_url_then_a_fresh_one_from_a_new_read(servers, client, tmp
 
 # --- through the real engine and journal -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class EngineRow:
     route: str
@@ -195,11 +237,19 @@ class EngineRow:
 
 
 ENGINE = [
-    EngineRow("xai", {"model": "grok-imagine-video", "seconds": 6, "size": "1280x720"}, "moderation",
-              ("remix_of", "xAI can remix only videos it made")),
+    EngineRow(
+        "xai",
+        {"model": "grok-imagine-video", "seconds": 6, "size": "1280x720"},
+        "moderation",
+        ("remix_of", "xAI can remix only videos it made"),
+    ),
     EngineRow("minimax", {"model": "minimax-h3", "seconds": 6, "size": "1366x768"}, "sensitive", None),
-    EngineRow("luma", {"model": "ray-3.2", "seconds": 5, "size": "1280x720"}, "moderated",
-              ("extend_video", "Luma can extend only videos it made")),
+    EngineRow(
+        "luma",
+        {"model": "ray-3.2", "seconds": 5, "size": "1280x720"},
+        "moderated",
+        ("extend_video", "Luma can extend only videos it made"),
+    ),
 ]
 
 
@@ -227,10 +277,13 @@ def test_a_take_from_another_route_is_refused_before_any_create(engine_fakes, is
     from tests.sandbox_engine import point_at, run
 
     point_at(engine_fakes, monkeypatch, isolated_home)
-    (draft,), _ = run(isolated_home, GenerationRequest(prompt="a fox", model="draft", seconds=2, size="1280x720", fps=24))
+    (draft,), _ = run(
+        isolated_home, GenerationRequest(prompt="a fox", model="draft", seconds=2, size="1280x720", fps=24)
+    )
     assert draft.ok, draft.error
     field_name, message = row.refusal
-    (refused,), _ = run(isolated_home, GenerationRequest(prompt="a fox in snow", **row.request,
-                                                         **{field_name: draft.job_id}))
+    (refused,), _ = run(
+        isolated_home, GenerationRequest(prompt="a fox in snow", **row.request, **{field_name: draft.job_id})
+    )
     assert refused.error_kind == "bad_request" and message in refused.error
     assert engine_fakes.fakes[row.route].creates == 0

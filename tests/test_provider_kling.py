@@ -29,14 +29,24 @@ def kling(client, base="https://x", model="kling-v2-6", creds=CREDS):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "rain on a tin roof", "model": "kling-v2.6", "seconds": 5, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "rain on a tin roof", "model": "kling-v2.6", "seconds": 5, "size": "1280x720", **kw}
+    )
 
 
 def test_build_text2video_exact(client):
     call = kling(client).build(req(negative_prompt="blur", audio=True), "job-7")
     assert (call.method, call.path) == ("POST", "/v1/videos/text2video")
-    assert call.json == {"model_name": "kling-v2-6", "prompt": "rain on a tin roof", "negative_prompt": "blur",
-                         "duration": "5", "mode": "std", "aspect_ratio": "16:9", "sound": "on", "external_task_id": "job-7"}
+    assert call.json == {
+        "model_name": "kling-v2-6",
+        "prompt": "rain on a tin roof",
+        "negative_prompt": "blur",
+        "duration": "5",
+        "mode": "std",
+        "aspect_ratio": "16:9",
+        "sound": "on",
+        "external_task_id": "job-7",
+    }
 
 
 def test_build_image2video_with_tail_pro_mode(client):
@@ -45,15 +55,25 @@ def test_build_image2video_with_tail_pro_mode(client):
     call = kling(client).build(req(size="1920x1080", seconds=10, audio=False, first_frame=png, last_frame=png), "job-8")
     raw = base64.b64encode(png.read_bytes()).decode()
     assert call.path == "/v1/videos/image2video"
-    assert call.json == {"model_name": "kling-v2-6", "prompt": "rain on a tin roof", "duration": "10", "mode": "pro",
-                         "sound": "off", "image": raw, "image_tail": raw, "external_task_id": "job-8"}
+    assert call.json == {
+        "model_name": "kling-v2-6",
+        "prompt": "rain on a tin roof",
+        "duration": "10",
+        "mode": "pro",
+        "sound": "off",
+        "image": raw,
+        "image_tail": raw,
+        "external_task_id": "job-8",
+    }
     assert not call.json["image"].startswith("data:")
 
 
 def test_build_extend(client):
     call = kling(client).build(req(extend_video="v880000000000000001"), "job-9")
-    assert (call.path, call.json) == ("/v1/videos/video-extend",
-                                      {"prompt": "rain on a tin roof", "video_id": "v880000000000000001", "external_task_id": "job-9"})
+    assert (call.path, call.json) == (
+        "/v1/videos/video-extend",
+        {"prompt": "rain on a tin roof", "video_id": "v880000000000000001", "external_task_id": "job-9"},
+    )
 
 
 def test_jwt_claims_and_cache(client):
@@ -74,7 +94,9 @@ async def test_round_trip(fake, client, tmp_path):
     assert sub.job_id.startswith("text2video/") and sub.state is JobState.QUEUED
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED
-    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
+    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(
+        tmp_path / "o.mp4"
+    ) == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert all(SECRET not in str(c.headers) and ACCESS not in str(c.headers) for c in fake.api.calls)
 
@@ -117,17 +139,28 @@ async def test_expired_token_is_refused_by_fake_then_refreshed(fake, client, tmp
 
 
 async def test_wrong_secret_is_auth(fake, client, tmp_path):
-    proto = kling(client, fake.url, creds={"KLING_ACCESS_KEY": ACCESS, "KLING_SECRET_KEY": "not-the-secret-0123456789abcdefghijkl"})
+    proto = kling(
+        client,
+        fake.url,
+        creds={"KLING_ACCESS_KEY": ACCESS, "KLING_SECRET_KEY": "not-the-secret-0123456789abcdefghijkl"},
+    )
     with pytest.raises(ProviderError) as e:
         await proto.submit(proto.build(req(), "j"), tmp_path / "s")
     assert e.value.kind is ErrorKind.AUTH
     assert "not-the-secret-0123456789abcdefghijkl" not in str(e.value) and proto.auth.token() not in str(e.value)
 
 
-@pytest.mark.parametrize("fault, kind", [
-    ("billing", ErrorKind.BILLING), ("arrears", ErrorKind.BILLING), ("rate", ErrorKind.RATE_LIMITED),
-    ("moderation", ErrorKind.MODERATION), ("500", ErrorKind.RETRYABLE), ("envelope", ErrorKind.BAD_REQUEST),
-])
+@pytest.mark.parametrize(
+    "fault, kind",
+    [
+        ("billing", ErrorKind.BILLING),
+        ("arrears", ErrorKind.BILLING),
+        ("rate", ErrorKind.RATE_LIMITED),
+        ("moderation", ErrorKind.MODERATION),
+        ("500", ErrorKind.RETRYABLE),
+        ("envelope", ErrorKind.BAD_REQUEST),
+    ],
+)
 async def test_create_errors_by_business_code(fake, client, tmp_path, fault, kind):
     fake.fault("create", fault)
     proto = kling(client, fake.url)
@@ -142,27 +175,36 @@ async def test_create_errors_by_business_code(fake, client, tmp_path, fault, kin
 
 async def test_string_duration_checked_by_fake(fake, client):
     token = kling(client).auth.token()
-    r = await client.post(f"{fake.url}/v1/videos/text2video", headers={"Authorization": f"Bearer {token}"},
-                          json={"model_name": "kling-v2-6", "prompt": "x", "duration": 5})
+    r = await client.post(
+        f"{fake.url}/v1/videos/text2video",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"model_name": "kling-v2-6", "prompt": "x", "duration": 5},
+    )
     assert r.status_code == 400 and r.json()["code"] == 1201
 
 
 SHOTS = [{"index": 1, "prompt": "a fox wakes", "duration": "4"}, {"index": 2, "prompt": "it runs", "duration": "6"}]
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"multi_shot": True, "shot_type": "customize", "multi_prompt": SHOTS, "duration": "10"}, 0),
-    ({"multi_shot": True, "shot_type": "intelligent", "duration": "10"}, 0),
-    ({"multi_shot": True, "shot_type": "customize", "multi_prompt": SHOTS * 4, "duration": "10"}, 1201),  # 8 > 6
-    ({"multi_shot": True, "multi_prompt": SHOTS, "duration": "12"}, 1201),  # 4 + 6 is not 12
-    ({"multi_shot": True, "shot_type": "both", "duration": "10"}, 1201),
-    ({"model_name": "kling-v2-6", "multi_shot": True, "shot_type": "intelligent", "duration": "10"}, 1201),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"multi_shot": True, "shot_type": "customize", "multi_prompt": SHOTS, "duration": "10"}, 0),
+        ({"multi_shot": True, "shot_type": "intelligent", "duration": "10"}, 0),
+        ({"multi_shot": True, "shot_type": "customize", "multi_prompt": SHOTS * 4, "duration": "10"}, 1201),  # 8 > 6
+        ({"multi_shot": True, "multi_prompt": SHOTS, "duration": "12"}, 1201),  # 4 + 6 is not 12
+        ({"multi_shot": True, "shot_type": "both", "duration": "10"}, 1201),
+        ({"model_name": "kling-v2-6", "multi_shot": True, "shot_type": "intelligent", "duration": "10"}, 1201),
+    ],
+)
 async def test_fake_takes_kling_3_multi_shot_fields(fake, client, body, code):
     """Kling 3.0's documented multi_shot / shot_type / multi_prompt are accepted, and checked, on v3 only."""
     token = kling(client).auth.token()
-    r = await client.post(f"{fake.url}/v1/videos/text2video", headers={"Authorization": f"Bearer {token}"},
-                          json={"model_name": "kling-v3", "prompt": "a fox", **body})
+    r = await client.post(
+        f"{fake.url}/v1/videos/text2video",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"model_name": "kling-v3", "prompt": "a fox", **body},
+    )
     assert r.json()["code"] == code, r.json()
 
 

@@ -31,15 +31,18 @@ def home(fakes, isolated_home, monkeypatch):
 
 
 def kling_req(**kw):
-    return GenerationRequest(**{"prompt": "rain on a tin roof", "model": "kling-v2.6", "seconds": 5, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "rain on a tin roof", "model": "kling-v2.6", "seconds": 5, "size": "1280x720", **kw}
+    )
 
 
 async def first_task(fakes, client, tmp_path):
     """A fresh Kling fake, a client on it, and one text2video task submitted."""
     fake = fakes.fakes["kling"]
     fake.reset()
-    proto = protocol(Kling, "kling-v2-6", client, {"KLING_ACCESS_KEY": KLING_ACCESS, "KLING_SECRET_KEY": KLING_SECRET},
-                     fake.base_url)
+    proto = protocol(
+        Kling, "kling-v2-6", client, {"KLING_ACCESS_KEY": KLING_ACCESS, "KLING_SECRET_KEY": KLING_SECRET}, fake.base_url
+    )
     return fake, proto, await proto.submit(proto.build(kling_req(), "job-1"), tmp_path)
 
 

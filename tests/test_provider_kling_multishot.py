@@ -36,7 +36,11 @@ def test_plan_shots_covers_each_slot_and_starts_each_at_its_shot():
     plans = plan_shots([slot(30, prompt="wakes"), slot(40, prompt="runs"), slot(20, prompt="sleeps")], V3)
     req = plans[0].request
     assert all(p.request is req for p in plans)  # one request: the engine makes one job
-    assert req.shots == (Shot(prompt="wakes", seconds=2), Shot(prompt="runs", seconds=2), Shot(prompt="sleeps", seconds=1))
+    assert req.shots == (
+        Shot(prompt="wakes", seconds=2),
+        Shot(prompt="runs", seconds=2),
+        Shot(prompt="sleeps", seconds=1),
+    )
     assert (req.seconds, req.fps, str(req.size)) == (5, 24, "1280x720")
     assert [p.in_point for p in plans] == [0, 48, 96]
 
@@ -57,10 +61,17 @@ def test_plan_shots_refuses_what_one_take_cannot_hold():
 
 def test_group_shots_joins_runs_of_one_group_only_on_multi_shot_models():
     models = default_catalog().models
-    plans = [plan_slot(s, models[s.model]) for s in
-             (slot(24, group="a"), slot(24, group="a"), slot(24, group="b"), slot(24, group=""),
-              slot(24, group="c").model_copy(update={"model": "kling-v2.6"}),
-              slot(24, group="c").model_copy(update={"model": "kling-v2.6"}))]
+    plans = [
+        plan_slot(s, models[s.model])
+        for s in (
+            slot(24, group="a"),
+            slot(24, group="a"),
+            slot(24, group="b"),
+            slot(24, group=""),
+            slot(24, group="c").model_copy(update={"model": "kling-v2.6"}),
+            slot(24, group="c").model_copy(update={"model": "kling-v2.6"}),
+        )
+    ]
     grouped = group_shots(plans, models)
     assert grouped[0].request is grouped[1].request and len(grouped[0].request.shots) == 2
     assert [p.in_point for p in grouped] == [0, 24, None, None, None, None]  # kling-v2.6 makes no multi-shot take
@@ -69,17 +80,34 @@ def test_group_shots_joins_runs_of_one_group_only_on_multi_shot_models():
 
 def test_build_multi_shot_body_exact(client):
     proto = protocol(Kling, "kling-v3", client, {"KLING_API_KEY": "k" * 24}, "https://x")
-    req = GenerationRequest(prompt="a / b", model="kling-v3", seconds=5, size="1280x720",
-                            shots=(Shot(prompt="a fox wakes", seconds=2), Shot(prompt="it runs", seconds=3)))
+    req = GenerationRequest(
+        prompt="a / b",
+        model="kling-v3",
+        seconds=5,
+        size="1280x720",
+        shots=(Shot(prompt="a fox wakes", seconds=2), Shot(prompt="it runs", seconds=3)),
+    )
     call = proto.build(req, "job-1")
-    assert (call.path, call.json) == ("/v1/videos/text2video", {
-        "model_name": "kling-v3", "duration": "5", "mode": "std", "aspect_ratio": "16:9", "external_task_id": "job-1",
-        "multi_shot": True, "shot_type": "customize",
-        "multi_prompt": [{"index": 1, "prompt": "a fox wakes", "duration": "2"},
-                         {"index": 2, "prompt": "it runs", "duration": "3"}]})
+    assert (call.path, call.json) == (
+        "/v1/videos/text2video",
+        {
+            "model_name": "kling-v3",
+            "duration": "5",
+            "mode": "std",
+            "aspect_ratio": "16:9",
+            "external_task_id": "job-1",
+            "multi_shot": True,
+            "shot_type": "customize",
+            "multi_prompt": [
+                {"index": 1, "prompt": "a fox wakes", "duration": "2"},
+                {"index": 2, "prompt": "it runs", "duration": "3"},
+            ],
+        },
+    )
 
 
 # --- one job fills three placeholders -----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fakes():
@@ -96,15 +124,38 @@ def home(fakes, isolated_home, monkeypatch, no_poll_waits):
 
 def gen_clip(name: str, frames: int, rate: int = 24, **meta) -> otio.schema.Clip:
     ref = otio.schema.GeneratorReference(generator_kind="SolidColor", available_range=time_range(0, frames, rate))
-    return otio.schema.Clip(name=name, media_reference=ref, source_range=time_range(0, frames, rate),
-                            metadata={"promptreel": meta} if meta else {})
+    return otio.schema.Clip(
+        name=name,
+        media_reference=ref,
+        source_range=time_range(0, frames, rate),
+        metadata={"promptreel": meta} if meta else {},
+    )
 
 
 def frame(path, n: int) -> bytes:
     """Frame `n` of a video as 320x180 RGB."""
-    return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf", f"select=eq(n\\,{n})", "-vframes", "1",
-                           "-s", "320x180", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                          capture_output=True, check=True).stdout
+    return subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"select=eq(n\\,{n})",
+            "-vframes",
+            "1",
+            "-s",
+            "320x180",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 def distance(a: bytes, b: bytes) -> float:
@@ -135,9 +186,15 @@ def the_take(fake, tmp_path, job=None):
 def test_three_adjacent_gen_placeholders_fill_from_one_job_each_exact(fakes, home, tmp_path):
     fake = fakes.fakes["kling"]
     track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    track.extend([gen_clip("GEN: a fox wakes in its den", 30), gen_clip("GEN: the fox runs through snow", 40),
-                  gen_clip("GEN: the fox sleeps", 20), otio.schema.Gap(source_range=time_range(0, 10, 24)),
-                  gen_clip("GEN: an owl lands", 26)])
+    track.extend(
+        [
+            gen_clip("GEN: a fox wakes in its den", 30),
+            gen_clip("GEN: the fox runs through snow", 40),
+            gen_clip("GEN: the fox sleeps", 20),
+            otio.schema.Gap(source_range=time_range(0, 10, 24)),
+            gen_clip("GEN: an owl lands", 26),
+        ]
+    )
     timeline = otio.schema.Timeline(global_start_time=otio.opentime.RationalTime(3600 * 24, 24))
     timeline.tracks.append(track)
     options = FillOptions(output_dir=tmp_path / "media", model="kling-v3", codec="h264", multi_shot=True)
@@ -148,12 +205,16 @@ def test_three_adjacent_gen_placeholders_fill_from_one_job_each_exact(fakes, hom
     creates = [c.json() for c in fake.calls_to("POST", r"/v1/videos/text2video")]
     assert fake.creates == 2 and len(creates) == 2  # the three back to back: one job; the owl after a gap: its own
     multi = next(b for b in creates if b.get("multi_shot"))
-    assert multi["multi_prompt"] == [{"index": 1, "prompt": "a fox wakes in its den", "duration": "2"},
-                                     {"index": 2, "prompt": "the fox runs through snow", "duration": "2"},
-                                     {"index": 3, "prompt": "the fox sleeps", "duration": "1"}]
+    assert multi["multi_prompt"] == [
+        {"index": 1, "prompt": "a fox wakes in its den", "duration": "2"},
+        {"index": 2, "prompt": "the fox runs through snow", "duration": "2"},
+        {"index": 3, "prompt": "the fox sleeps", "duration": "1"},
+    ]
     assert multi["duration"] == "5" and "prompt" not in multi
-    assert all(c.headers["authorization"] == f"Bearer {fakes['KLING_API_KEY']}"
-               for c in fake.calls_to("POST", r"/v1/videos/text2video"))  # the API key, not a JWT
+    assert all(
+        c.headers["authorization"] == f"Bearer {fakes['KLING_API_KEY']}"
+        for c in fake.calls_to("POST", r"/v1/videos/text2video")
+    )  # the API key, not a JWT
     clips = [track[i] for i in range(3)]
     for clip, frames in zip(clips, (30, 40, 20)):
         assert_frame_exact(clip, frames, Fraction(24))
@@ -167,9 +228,11 @@ def test_three_adjacent_gen_placeholders_fill_from_one_job_each_exact(fakes, hom
 
 def test_a_storyboard_row_group_fills_from_one_job(fakes, home, tmp_path):
     fake = fakes.fakes["kling"]
-    shots = [BoardShot(shot="SH010", duration="36", prompt="a lighthouse at dusk", group="coast"),
-             BoardShot(shot="SH020", duration="2s", prompt="waves on the rocks", group="coast"),
-             BoardShot(shot="SH030", duration="25", prompt="a gull takes off", group="coast")]
+    shots = [
+        BoardShot(shot="SH010", duration="36", prompt="a lighthouse at dusk", group="coast"),
+        BoardShot(shot="SH020", duration="2s", prompt="waves on the rocks", group="coast"),
+        BoardShot(shot="SH030", duration="25", prompt="a gull takes off", group="coast"),
+    ]
     timeline = build_board(shots, Fraction(24), size=SIZE)
     options = FillOptions(output_dir=tmp_path / "media", model="kling-v3", codec="h264")
 
@@ -190,8 +253,11 @@ def test_core_fill_groups_slots_and_prices_the_one_take_once(fakes, home, tmp_pa
     from promptreel.core.slots import FillSettings, fill_slots_sync
 
     fake = fakes.fakes["kling"]
-    slots = [slot(30, prompt="wakes", name="SH010"), slot(40, prompt="runs", name="SH020"),
-             slot(20, prompt="sleeps", name="SH030")]
+    slots = [
+        slot(30, prompt="wakes", name="SH010"),
+        slot(40, prompt="runs", name="SH020"),
+        slot(20, prompt="sleeps", name="SH030"),
+    ]
     clips = fill_slots_sync(slots, FillSettings(output_dir=tmp_path / "out", codec="h264", budget=0.5))
     assert all(c.ok for c in clips) and fake.creates == 1
     assert [round(float(c.provenance.cost), 3) for c in clips] == [0.42, 0.0, 0.0]

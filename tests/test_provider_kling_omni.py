@@ -30,8 +30,9 @@ def kling(client, base="https://x", model="kling-v3-omni", creds=KEY):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a paper boat on a canal", "model": "kling-v3-omni", "seconds": 5,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a paper boat on a canal", "model": "kling-v3-omni", "seconds": 5, "size": "1280x720", **kw}
+    )
 
 
 def b64(path):
@@ -39,6 +40,7 @@ def b64(path):
 
 
 # --- auth -----------------------------------------------------------------------------------------------------
+
 
 async def test_the_api_key_is_the_bearer(fake, client, tmp_path):
     proto = kling(client, fake.url, model="kling-v3")
@@ -81,35 +83,54 @@ def test_credentials_come_from_the_key_or_the_legacy_pair(client, monkeypatch):
 
 # --- omni-video -------------------------------------------------------------------------------------------------
 
+
 def test_build_omni_text_exact(client):
     call = kling(client).build(req(audio=True, negative_prompt="blur"), "job-2")
     assert (call.method, call.path) == ("POST", "/v1/videos/omni-video")
-    assert call.json == {"model_name": "kling-v3-omni", "prompt": "a paper boat on a canal", "negative_prompt": "blur",
-                         "duration": "5", "mode": "std", "aspect_ratio": "16:9", "sound": "on",
-                         "external_task_id": "job-2"}
+    assert call.json == {
+        "model_name": "kling-v3-omni",
+        "prompt": "a paper boat on a canal",
+        "negative_prompt": "blur",
+        "duration": "5",
+        "mode": "std",
+        "aspect_ratio": "16:9",
+        "sound": "on",
+        "external_task_id": "job-2",
+    }
 
 
 def test_build_omni_frames_and_references_exact(client, tmp_path):
     first, last, ref = png_file("a.png"), png_file("b.png", "180x320"), png_file("c.png", "200x200")
     call = kling(client).build(req(size="1920x1080", first_frame=first, last_frame=last, reference_images=(ref,)), "j")
-    assert call.json["image_list"] == [{"image_url": b64(first), "type": "first_frame"},
-                                       {"image_url": b64(last), "type": "end_frame"}, {"image_url": b64(ref)}]
+    assert call.json["image_list"] == [
+        {"image_url": b64(first), "type": "first_frame"},
+        {"image_url": b64(last), "type": "end_frame"},
+        {"image_url": b64(ref)},
+    ]
     assert call.json["mode"] == "pro" and "aspect_ratio" not in call.json  # the first frame sets the framing
 
 
 def test_build_omni_edit_of_a_url_exact(client):
     call = kling(client).build(req(remix_of="https://cdn.example/clip.mp4", audio=False), "job-3")
-    assert call.json == {"model_name": "kling-v3-omni", "prompt": "a paper boat on a canal", "mode": "std",
-                         "external_task_id": "job-3",
-                         "video_list": [{"video_url": "https://cdn.example/clip.mp4", "refer_type": "base",
-                                         "keep_original_sound": "yes"}]}
+    assert call.json == {
+        "model_name": "kling-v3-omni",
+        "prompt": "a paper boat on a canal",
+        "mode": "std",
+        "external_task_id": "job-3",
+        "video_list": [
+            {"video_url": "https://cdn.example/clip.mp4", "refer_type": "base", "keep_original_sound": "yes"}
+        ],
+    }
 
 
-@pytest.mark.parametrize("kw, words", [
-    ({"remix_of": "/tmp/clip.mp4"}, "from a URL"),
-    ({"remix_of": "https://cdn.example/c.mp4", "audio": True}, "no new sound"),
-    ({"remix_of": "https://cdn.example/c.mp4", "first_frame": png_file()}, "without first or last frames"),
-])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        ({"remix_of": "/tmp/clip.mp4"}, "from a URL"),
+        ({"remix_of": "https://cdn.example/c.mp4", "audio": True}, "no new sound"),
+        ({"remix_of": "https://cdn.example/c.mp4", "first_frame": png_file()}, "without first or last frames"),
+    ],
+)
 def test_omni_edit_refusals(client, kw, words):
     with pytest.raises(UnsupportedRequest, match=words):
         kling(client).build(req(**kw), "j")
@@ -123,22 +144,33 @@ async def test_omni_round_trip_with_references(fake, client, tmp_path):
     assert status.state is JobState.SUCCEEDED and status.media[0].url
 
 
-@pytest.mark.parametrize("body", [
-    {"model_name": "kling-v3", "prompt": "x", "aspect_ratio": "16:9"},  # not an omni model
-    {"model_name": "kling-v3-omni", "prompt": "x"},  # no aspect ratio, frame or clip
-    {"model_name": "kling-v3-omni", "prompt": "x", "sound": "on",
-     "video_list": [{"video_url": "https://a/b.mp4", "refer_type": "base"}]},  # sound with a clip
-    {"model_name": "kling-v3-omni", "prompt": "x", "video_list": [{"video_url": "/local.mp4"}]},  # not a URL
-    {"model_name": "kling-v3-omni", "prompt": "x", "aspect_ratio": "16:9",
-     "image_list": [{"image_url": "data:image/png;base64,AAAA"}]},  # a data: prefix
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model_name": "kling-v3", "prompt": "x", "aspect_ratio": "16:9"},  # not an omni model
+        {"model_name": "kling-v3-omni", "prompt": "x"},  # no aspect ratio, frame or clip
+        {
+            "model_name": "kling-v3-omni",
+            "prompt": "x",
+            "sound": "on",
+            "video_list": [{"video_url": "https://a/b.mp4", "refer_type": "base"}],
+        },  # sound with a clip
+        {"model_name": "kling-v3-omni", "prompt": "x", "video_list": [{"video_url": "/local.mp4"}]},  # not a URL
+        {
+            "model_name": "kling-v3-omni",
+            "prompt": "x",
+            "aspect_ratio": "16:9",
+            "image_list": [{"image_url": "data:image/png;base64,AAAA"}],
+        },  # a data: prefix
+    ],
+)
 async def test_fake_refuses_malformed_omni_bodies(fake, client, body):
-    r = await client.post(f"{fake.url}/v1/videos/omni-video", headers={"Authorization": f"Bearer {API_KEY}"},
-                          json=body)
+    r = await client.post(f"{fake.url}/v1/videos/omni-video", headers={"Authorization": f"Bearer {API_KEY}"}, json=body)
     assert r.json()["code"] == 1201, r.json()
 
 
 # --- turbo ----------------------------------------------------------------------------------------------------
+
 
 async def test_turbo_sends_no_sound_field_and_makes_sound(fake, client, tmp_path):
     proto = kling(client, fake.url, model="kling-3.0-turbo")
@@ -150,6 +182,7 @@ async def test_turbo_sends_no_sound_field_and_makes_sound(fake, client, tmp_path
 
 
 # --- through the engine: a take, then an edit of it -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fakes():
@@ -165,6 +198,7 @@ def test_an_earlier_take_is_edited_by_its_video_url(fakes, isolated_home, monkey
     (edit,), _ = run(isolated_home, req(prompt="make it night", remix_of=first.job_id, audio=False))
     assert edit.ok, edit.error
     bodies = [c.json() for c in fake.calls_to("POST", r"/v1/videos/omni-video")]
-    assert bodies[1]["video_list"] == [{"video_url": first_job.media_refs[0].url, "refer_type": "base",
-                                        "keep_original_sound": "yes"}]
+    assert bodies[1]["video_list"] == [
+        {"video_url": first_job.media_refs[0].url, "refer_type": "base", "keep_original_sound": "yes"}
+    ]
     assert fake.creates == 2

@@ -29,8 +29,16 @@ def ltx(client, base="https://x", model="ltx-2-3-pro"):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a paper boat in a gutter", "model": "ltx-2.3-pro", "seconds": 6,
-                                "size": "1920x1080", "fps": 25, **kw})
+    return GenerationRequest(
+        **{
+            "prompt": "a paper boat in a gutter",
+            "model": "ltx-2.3-pro",
+            "seconds": 6,
+            "size": "1920x1080",
+            "fps": 25,
+            **kw,
+        }
+    )
 
 
 def clip(tmp_path, seconds=4, size=(320, 180), fps=24):
@@ -51,35 +59,59 @@ async def made(proto, request, tmp_path):
 
 # --- build --------------------------------------------------------------------------------------
 
+
 def test_build_text_to_video_exact(client):
     call = ltx(client).build(req(audio=True), "job-1")
     assert (call.method, call.path) == ("POST", "/v2/text-to-video")
-    assert call.json == {"prompt": "a paper boat in a gutter", "model": "ltx-2-3-pro", "duration": 6,
-                         "resolution": "1920x1080", "fps": 25, "generate_audio": True}
+    assert call.json == {
+        "prompt": "a paper boat in a gutter",
+        "model": "ltx-2-3-pro",
+        "duration": 6,
+        "resolution": "1920x1080",
+        "fps": 25,
+        "generate_audio": True,
+    }
 
 
 def test_build_image_to_video_exact(client):
     png = png_file()
     call = ltx(client).build(req(fps=50, first_frame=png), "job-1")
     assert call.path == "/v2/image-to-video"
-    assert call.json == {"prompt": "a paper boat in a gutter", "model": "ltx-2-3-pro", "duration": 6, "resolution": "1920x1080",
-                         "fps": 50, "image_uri": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()}
+    assert call.json == {
+        "prompt": "a paper boat in a gutter",
+        "model": "ltx-2-3-pro",
+        "duration": 6,
+        "resolution": "1920x1080",
+        "fps": 50,
+        "image_uri": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode(),
+    }
 
 
 def test_build_extend_exact(client, tmp_path):
     video = clip(tmp_path)
     call = ltx(client).build(req(prompt="the boat sails on", seconds=8, extend_video=str(video)), "j")
     assert call.path == "/v2/extend"
-    assert call.json == {"video_uri": "data:video/mp4;base64," + base64.b64encode(video.read_bytes()).decode(),
-                         "duration": 8, "prompt": "the boat sails on", "mode": "end", "model": "ltx-2-3-pro"}
+    assert call.json == {
+        "video_uri": "data:video/mp4;base64," + base64.b64encode(video.read_bytes()).decode(),
+        "duration": 8,
+        "prompt": "the boat sails on",
+        "mode": "end",
+        "model": "ltx-2-3-pro",
+    }
 
 
 def test_build_retake_exact(client):
     call = ltx(client).build(req(prompt="now at night", remix_of="https://cdn.example/take.mp4"), "j")
     assert call.path == "/v2/retake"
-    assert call.json == {"video_uri": "https://cdn.example/take.mp4", "start_time": 0, "duration": 6,
-                         "prompt": "now at night", "mode": "replace_audio_and_video", "resolution": "1920x1080",
-                         "model": "ltx-2-3-pro"}
+    assert call.json == {
+        "video_uri": "https://cdn.example/take.mp4",
+        "start_time": 0,
+        "duration": 6,
+        "prompt": "now at night",
+        "mode": "replace_audio_and_video",
+        "resolution": "1920x1080",
+        "model": "ltx-2-3-pro",
+    }
 
 
 def test_refuses_rates_inputs_and_lengths_it_cannot_take(client, tmp_path):
@@ -104,6 +136,7 @@ def test_a_video_too_large_to_send_inline_is_refused(client, tmp_path):
 
 
 # --- async lifecycle ------------------------------------------------------------------------------
+
 
 async def test_create_answers_a_job_id_then_polls_to_a_downloadable_video(fake, client, tmp_path):
     proto = ltx(client, fake.url)
@@ -134,8 +167,11 @@ async def test_ltx_2_3_rates_and_portrait_sizes_are_made(fake, client, tmp_path,
 async def test_fast_makes_long_takes_only_at_1080p_and_24_or_25_fps(fake, client, tmp_path):
     proto = ltx(client, fake.url, model="ltx-2-3-fast")
     await made(proto, req(model="ltx-2.3-fast", seconds=20, size="1080x1920", fps=24), tmp_path)
-    r = await client.post(f"{fake.url}/v2/text-to-video", headers={"Authorization": f"Bearer {KEY}"},
-                          json={"prompt": "x", "model": "ltx-2-3-fast", "duration": 20, "resolution": "2560x1440"})
+    r = await client.post(
+        f"{fake.url}/v2/text-to-video",
+        headers={"Authorization": f"Bearer {KEY}"},
+        json={"prompt": "x", "model": "ltx-2-3-fast", "duration": 20, "resolution": "2560x1440"},
+    )
     assert r.status_code == 400 and "duration" in r.json()["error"]["message"]
 
 
@@ -170,8 +206,13 @@ def test_earlier_take_is_its_kept_file_then_its_live_url(client, tmp_path):
     job = SimpleNamespace(id="j1", protocol="ltx", state=JobState.DONE, output_path=str(kept), media_refs=[])
     assert proto.earlier_output(job, "extend") == str(kept)
     later = datetime(2999, 1, 1, tzinfo=timezone.utc)
-    job = SimpleNamespace(id="j1", protocol="ltx", state=JobState.DONE, output_path=str(tmp_path / "gone.mp4"),
-                          media_refs=[MediaRef(url="https://storage.example/v.mp4", expires_at=later)])
+    job = SimpleNamespace(
+        id="j1",
+        protocol="ltx",
+        state=JobState.DONE,
+        output_path=str(tmp_path / "gone.mp4"),
+        media_refs=[MediaRef(url="https://storage.example/v.mp4", expires_at=later)],
+    )
     assert proto.earlier_output(job, "remix") == "https://storage.example/v.mp4"
     job.media_refs[0].expires_at = datetime(2000, 1, 1, tzinfo=timezone.utc)
     with pytest.raises(UnsupportedRequest, match="no longer on this machine"):
@@ -180,13 +221,17 @@ def test_earlier_take_is_its_kept_file_then_its_live_url(client, tmp_path):
 
 # --- faults ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 3.0),
-    ("concurrency", ErrorKind.RATE_LIMITED, 10.0),
-    ("500", ErrorKind.RETRYABLE, None),
-    ("moderation", ErrorKind.MODERATION, None),
-    ("credits", ErrorKind.BILLING, None),
-])
+
+@pytest.mark.parametrize(
+    "fault, kind, retry_after",
+    [
+        ("429", ErrorKind.RATE_LIMITED, 3.0),
+        ("concurrency", ErrorKind.RATE_LIMITED, 10.0),
+        ("500", ErrorKind.RETRYABLE, None),
+        ("moderation", ErrorKind.MODERATION, None),
+        ("credits", ErrorKind.BILLING, None),
+    ],
+)
 async def test_create_errors_classified(fake, client, tmp_path, fault, kind, retry_after):
     fake.fault("create", fault)
     proto = ltx(client, fake.url)
@@ -196,9 +241,17 @@ async def test_create_errors_classified(fake, client, tmp_path, fault, kind, ret
     assert fake.creates == 0
 
 
-@pytest.mark.parametrize("fault, kind", [("429", ErrorKind.RATE_LIMITED), ("429-bare", ErrorKind.RATE_LIMITED),
-                                         ("500", ErrorKind.RETRYABLE), ("503", ErrorKind.RETRYABLE),
-                                         ("expired", ErrorKind.PROVIDER), ("drop", ErrorKind.RETRYABLE)])
+@pytest.mark.parametrize(
+    "fault, kind",
+    [
+        ("429", ErrorKind.RATE_LIMITED),
+        ("429-bare", ErrorKind.RATE_LIMITED),
+        ("500", ErrorKind.RETRYABLE),
+        ("503", ErrorKind.RETRYABLE),
+        ("expired", ErrorKind.PROVIDER),
+        ("drop", ErrorKind.RETRYABLE),
+    ],
+)
 async def test_poll_errors_classified_with_the_fault_asked_by_header(fake, client, tmp_path, fault, kind):
     proto = ltx(client, fake.url)
     sub = await proto.submit(proto.build(req(), "j"), tmp_path / "s.mp4")
@@ -213,11 +266,14 @@ async def test_poll_errors_classified_with_the_fault_asked_by_header(fake, clien
         assert "24 hours" in e.value.message
 
 
-@pytest.mark.parametrize("outcome, kind, words", [
-    ("failed", ErrorKind.MODERATION, "content_policy_error"),
-    ("failed_text", ErrorKind.PROVIDER, "Generation failed"),
-    ("no_url", ErrorKind.PROVIDER, "without a video URL"),
-])
+@pytest.mark.parametrize(
+    "outcome, kind, words",
+    [
+        ("failed", ErrorKind.MODERATION, "content_policy_error"),
+        ("failed_text", ErrorKind.PROVIDER, "Generation failed"),
+        ("no_url", ErrorKind.PROVIDER, "without a video URL"),
+    ],
+)
 async def test_failed_jobs_say_why(fake, client, tmp_path, outcome, kind, words):
     fake.fault("outcome", outcome)
     proto = ltx(client, fake.url)
@@ -237,11 +293,15 @@ async def test_an_undocumented_state_keeps_polling(fake, client, tmp_path):
 
 async def test_strict_fake_rejects_wrong_types_and_unknown_fields(fake, client):
     auth = {"Authorization": f"Bearer {KEY}"}
-    r = await client.post(f"{fake.url}/v2/text-to-video", headers=auth,
-                          json={"prompt": "x", "model": "ltx-2-3-pro", "duration": "6", "resolution": "1920x1080"})
+    r = await client.post(
+        f"{fake.url}/v2/text-to-video",
+        headers=auth,
+        json={"prompt": "x", "model": "ltx-2-3-pro", "duration": "6", "resolution": "1920x1080"},
+    )
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
-    r = await client.post(f"{fake.url}/v2/extend", headers=auth, json={"video_uri": "https://a.example/v.mp4",
-                                                                       "duration": 4, "seed": 1})
+    r = await client.post(
+        f"{fake.url}/v2/extend", headers=auth, json={"video_uri": "https://a.example/v.mp4", "duration": 4, "seed": 1}
+    )
     assert r.status_code == 400 and "seed" in r.json()["error"]["message"]
     assert fake.creates == 0
 

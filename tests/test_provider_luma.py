@@ -33,7 +33,9 @@ def offline(client):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "ray-3.2", "seconds": 5, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "ray-3.2", "seconds": 5, "size": "1280x720", **kw}
+    )
 
 
 def test_registered_under_its_route_name():
@@ -44,8 +46,13 @@ def test_build_text_to_video_exact(client):
     proto = offline(client)
     call = proto.build(req(), "job-1")
     assert (call.method, call.path) == ("POST", "/generations") and proto.base_url == "https://agents.lumalabs.ai/v1"
-    assert call.json == {"type": "video", "model": "ray-3.2", "prompt": "a lighthouse at dusk", "aspect_ratio": "16:9",
-                         "video": {"resolution": "720p", "duration": "5s"}}
+    assert call.json == {
+        "type": "video",
+        "model": "ray-3.2",
+        "prompt": "a lighthouse at dusk",
+        "aspect_ratio": "16:9",
+        "video": {"resolution": "720p", "duration": "5s"},
+    }
     assert KEY not in repr(call)
 
 
@@ -62,23 +69,35 @@ def test_build_first_and_last_frames_as_keyframes(client):
 def test_build_edit_and_extension_exact(client, tmp_path):
     proto = offline(client)
     edit = proto.build(req(remix_of="gen-1", prompt="make it snow"), "j").json
-    assert edit == {"type": "video_edit", "model": "ray-3.2", "prompt": "make it snow", "source": {"generation_id": "gen-1"},
-                    "video": {"resolution": "720p"}}
+    assert edit == {
+        "type": "video_edit",
+        "model": "ray-3.2",
+        "prompt": "make it snow",
+        "source": {"generation_id": "gen-1"},
+        "video": {"resolution": "720p"},
+    }
     ext = proto.build(req(extend_video="gen-1"), "j").json
     assert ext["type"] == "video" and ext["video"]["start_frame"] == {"generation_id": "gen-1"}
     clip = tmp_path / "source.mp4"
     clip.write_bytes(tiny_mp4())
     local = proto.build(req(remix_of=str(clip)), "j").json["source"]
     assert local["media_type"] == "video/mp4" and base64.b64decode(local["data"]) == clip.read_bytes()
-    for bad, match in ((req(extend_video="gen-1", seconds=10), "5 s a call"), (req(extend_video=str(clip)), "own generations"),
-                       (req(seconds=6), "5 or 10"), (req(reference_images=(png_file(),)), "reference"),
-                       (req(size="1000x1000"), "cannot make")):
+    for bad, match in (
+        (req(extend_video="gen-1", seconds=10), "5 s a call"),
+        (req(extend_video=str(clip)), "own generations"),
+        (req(seconds=6), "5 or 10"),
+        (req(reference_images=(png_file(),)), "reference"),
+        (req(size="1000x1000"), "cannot make"),
+    ):
         with pytest.raises(UnsupportedRequest, match=match):
             proto.build(bad, "j")
 
 
-@pytest.mark.parametrize("model", [m for m in load_catalog().models.values() if any(r.protocol == "luma" for r in m.routes)],
-                         ids=lambda m: m.id)
+@pytest.mark.parametrize(
+    "model",
+    [m for m in load_catalog().models.values() if any(r.protocol == "luma" for r in m.routes)],
+    ids=lambda m: m.id,
+)
 async def test_every_catalog_size_and_length_is_accepted_by_the_fake(model, fake, client, tmp_path):
     route = next(r for r in model.routes if r.protocol == "luma")
     proto = luma(client, fake, route.model_id)
@@ -119,12 +138,14 @@ async def test_strict_fake_refuses_what_the_sdk_types_forbid(fake, client):
     headers = {"Authorization": f"Bearer {KEY}"}
     base = {"type": "video", "model": "ray-3.2", "prompt": "p"}
     png = {"data": "aGk=", "media_type": "image/png"}
-    for body in ({**base, "video": {"duration": 5}}, {**base, "video": {"duration": "10s", "start_frame": png}},
-                 {**base, "video": {"keyframes": [png], "keyframe_indexes": [121]}},
-                 {**base, "video": {"keyframes": [png], "keyframe_indexes": [0], "start_frame": png}},
-                 {**base, "video": {"start_frame": {"data": "aGk="}}}, {**base, "seconds": 5},
-                 {**base, "type": "video_edit", "source": {"url": "https://a/b.mp4"}}):
+    for body in (
+        {**base, "video": {"duration": 5}},
+        {**base, "video": {"duration": "10s", "start_frame": png}},
+        {**base, "video": {"keyframes": [png], "keyframe_indexes": [121]}},
+        {**base, "video": {"keyframes": [png], "keyframe_indexes": [0], "start_frame": png}},
+        {**base, "video": {"start_frame": {"data": "aGk="}}},
+        {**base, "seconds": 5},
+        {**base, "type": "video_edit", "source": {"url": "https://a/b.mp4"}},
+    ):
         r = await client.post(f"{fake.url}/v1/generations", headers=headers, json=body)
         assert r.status_code == 400, body
-
-

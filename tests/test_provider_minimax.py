@@ -33,8 +33,9 @@ def offline(client):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "minimax-h3", "seconds": 6,
-                                "size": "1366x768", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "minimax-h3", "seconds": 6, "size": "1366x768", **kw}
+    )
 
 
 def test_registered_under_its_route_name():
@@ -44,8 +45,14 @@ def test_registered_under_its_route_name():
 def test_build_text_to_video_exact(client):
     call = offline(client).build(req(seed=7), "job-1")
     assert (call.method, call.path) == ("POST", "/v2/video_generation")
-    assert call.json == {"model": "MiniMax-H3", "content": [{"type": "text", "text": "a lighthouse at dusk"}],
-                         "duration": 6, "resolution": "768P", "ratio": "16:9", "seed": 7}
+    assert call.json == {
+        "model": "MiniMax-H3",
+        "content": [{"type": "text", "text": "a lighthouse at dusk"}],
+        "duration": 6,
+        "resolution": "768P",
+        "ratio": "16:9",
+        "seed": 7,
+    }
     assert KEY not in repr(call)
     tall = offline(client).build(req(size="1440x2560"), "j").json
     assert (tall["resolution"], tall["ratio"]) == ("2K", "9:16")
@@ -56,19 +63,30 @@ def test_build_keyframes_and_references(client):
     uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
     proto = offline(client)
     keyed = proto.build(req(first_frame=png, last_frame=png), "j").json
-    assert keyed["content"][1:] == [{"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"},
-                                    {"type": "image_url", "image_url": {"url": uri}, "role": "last_frame"}]
+    assert keyed["content"][1:] == [
+        {"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"},
+        {"type": "image_url", "image_url": {"url": uri}, "role": "last_frame"},
+    ]
     assert "ratio" not in keyed  # with keyframes the image sets the frame
     refs = proto.build(req(reference_images=(png, png)), "j").json
     assert [i["role"] for i in refs["content"][1:]] == ["reference_image"] * 2 and refs["ratio"] == "16:9"
-    for bad in (req(first_frame=png, reference_images=(png,)), req(seconds=4), req(seconds=16),
-                req(extend_video="job-x"), req(remix_of="job-x"), req(size="1280x720")):
+    for bad in (
+        req(first_frame=png, reference_images=(png,)),
+        req(seconds=4),
+        req(seconds=16),
+        req(extend_video="job-x"),
+        req(remix_of="job-x"),
+        req(size="1280x720"),
+    ):
         with pytest.raises(UnsupportedRequest):
             proto.build(bad, "j")
 
 
-@pytest.mark.parametrize("model", [m for m in load_catalog().models.values() if any(r.protocol == "minimax" for r in m.routes)],
-                         ids=lambda m: m.id)
+@pytest.mark.parametrize(
+    "model",
+    [m for m in load_catalog().models.values() if any(r.protocol == "minimax" for r in m.routes)],
+    ids=lambda m: m.id,
+)
 async def test_every_catalog_size_and_length_is_accepted_by_the_fake(model, fake, client, tmp_path):
     route = next(r for r in model.routes if r.protocol == "minimax")
     proto = minimax(client, fake, route.model_id)
@@ -96,16 +114,21 @@ async def test_round_trip_and_key_only_to_api(fake, client, tmp_path):
 
 async def test_keyframe_take_follows_the_image(fake, client, tmp_path):
     proto = minimax(client, fake)
-    sub = await proto.submit(proto.build(req(size="768x1366", first_frame=png_file(size="180x320")), "j"), tmp_path / "s")
+    sub = await proto.submit(
+        proto.build(req(size="768x1366", first_frame=png_file(size="180x320")), "j"), tmp_path / "s"
+    )
     assert (fake.jobs[sub.job_id].spec.width, fake.jobs[sub.job_id].spec.height) == (768, 1366)
 
 
 async def test_strict_fake_refuses_what_minimax_refuses(fake, client):
     headers = {"Authorization": f"Bearer {KEY}"}
     base = {"model": "MiniMax-H3", "content": [{"type": "text", "text": "p"}], "duration": 6, "resolution": "768P"}
-    for body in ({**base, "ratio": "adaptive"}, base, {**base, "ratio": "16:9", "duration": "6"},
-                 {**base, "ratio": "16:9", "prompt": "p"}, {**base, "ratio": "16:9", "resolution": "768p"}):
+    for body in (
+        {**base, "ratio": "adaptive"},
+        base,
+        {**base, "ratio": "16:9", "duration": "6"},
+        {**base, "ratio": "16:9", "prompt": "p"},
+        {**base, "ratio": "16:9", "resolution": "768p"},
+    ):
         r = await client.post(f"{fake.url}/v2/video_generation", headers=headers, json=body)
         assert r.status_code == 400 and r.json()["error"]["type"] == "bad_request_error", body
-
-

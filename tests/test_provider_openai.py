@@ -30,8 +30,12 @@ def req(**kw) -> GenerationRequest:
 
 
 def sora(client=None, base_url=None, model="sora-2", key=KEY) -> OpenAIVideos:
-    return OpenAIVideos(client or httpx.AsyncClient(), Route(protocol="openai", model_id=model),
-                        {"OPENAI_API_KEY": key}, base_url=base_url)
+    return OpenAIVideos(
+        client or httpx.AsyncClient(),
+        Route(protocol="openai", model_id=model),
+        {"OPENAI_API_KEY": key},
+        base_url=base_url,
+    )
 
 
 # OpenAI shut the Sora API down on 2026-09-24: the protocol is tested as the API answered before that day.
@@ -51,7 +55,6 @@ async def client():
         yield c
 
 
-
 async def run_to_end(s: OpenAIVideos, job_id: str, limit: int = 10):
     for _ in range(limit):
         status = await s.poll(job_id)
@@ -61,6 +64,7 @@ async def run_to_end(s: OpenAIVideos, job_id: str, limit: int = 10):
 
 
 # --- build: the exact bodies ----------------------------------------------------------------
+
 
 def test_registered_under_route_name():
     assert protocol_class("openai") is OpenAIVideos
@@ -90,8 +94,10 @@ def test_first_frame_already_at_size_is_sent_unchanged(tmp_path):
 
 def test_extend_a_finished_video_by_id_and_by_file(tmp_path):
     call = sora().build(req(seconds=4, extend_video="video_abc123"), "job-1")
-    assert (call.path, call.json) == ("/videos/extensions",
-                                      {"prompt": "a lighthouse at dusk, waves", "seconds": "4", "video": {"id": "video_abc123"}})
+    assert (call.path, call.json) == (
+        "/videos/extensions",
+        {"prompt": "a lighthouse at dusk, waves", "seconds": "4", "video": {"id": "video_abc123"}},
+    )
     clip = tmp_path / "take.mp4"
     clip.write_bytes(tiny_mp4())
     call = sora().build(req(seconds=4, extend_video=str(clip)), "job-1")
@@ -113,6 +119,7 @@ def test_unknown_status_is_tolerated():
 
 
 # --- the round trip against the fake ---------------------------------------------------------
+
 
 async def test_submit_poll_download_round_trip(fake, client, tmp_path):
     s = sora(client, fake.base_url)
@@ -161,10 +168,16 @@ async def test_the_fake_catches_client_bugs(fake, client, tmp_path):
     with pytest.raises(ProviderError) as e:
         await s.submit(WireCall("POST", "/videos", json={"prompt": "x", "model": "sora-2", "seconds": 8}), tmp_path)
     assert e.value.kind is ErrorKind.BAD_REQUEST
-    assert "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an integer instead." in e.value.message
+    assert (
+        "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an integer instead." in e.value.message
+    )
     # A reference image that is not the output size is refused.
-    call = WireCall("POST", "/videos", data={"prompt": "x", "model": "sora-2", "seconds": "4", "size": "1280x720"},
-                    files={"input_reference": ("f.png", png(320, 180), "image/png")})
+    call = WireCall(
+        "POST",
+        "/videos",
+        data={"prompt": "x", "model": "sora-2", "seconds": "4", "size": "1280x720"},
+        files={"input_reference": ("f.png", png(320, 180), "image/png")},
+    )
     with pytest.raises(ProviderError, match="Inpaint image must match") as e:
         await s.submit(call, tmp_path)
     assert e.value.kind is ErrorKind.BAD_REQUEST
@@ -173,24 +186,96 @@ async def test_the_fake_catches_client_bugs(fake, client, tmp_path):
 
 # --- faults ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("reply, kind, wait", [
-    (Reply(429, {"error": {"message": "Rate limit reached for requests", "type": "requests", "param": None,
-                           "code": "rate_limit_exceeded"}}, headers={"Retry-After": "7"}), ErrorKind.RATE_LIMITED, 7.0),
-    (Reply(429, {"error": {"message": "Rate limit reached", "type": "requests", "param": None, "code": None}}),
-     ErrorKind.RATE_LIMITED, None),
-    (Reply(429, {"error": {"message": "You exceeded your current quota, please check your plan and billing details.",
-                           "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}),
-     ErrorKind.BILLING, None),
-    (Reply(500, {"error": {"message": "The server had an error", "type": "server_error", "param": None, "code": None}}),
-     ErrorKind.RETRYABLE, None),
-    (Reply(502, "<html>Bad Gateway</html>"), ErrorKind.RETRYABLE, None),
-    (Reply(503, {"error": {"message": "Slow down", "type": "server_error", "param": None, "code": None}},
-           headers={"Retry-After": "2"}), ErrorKind.RETRYABLE, 2.0),
-    (Reply(400, {"error": {"message": "Your request was rejected by our safety system.", "type": "invalid_request_error",
-                           "param": None, "code": "moderation_blocked"}}), ErrorKind.MODERATION, None),
-    (Reply(403, {"error": {"message": "Your organization must be verified to use the model `sora-2`.",
-                           "type": "invalid_request_error", "param": None, "code": None}}), ErrorKind.AUTH, None),
-])
+
+@pytest.mark.parametrize(
+    "reply, kind, wait",
+    [
+        (
+            Reply(
+                429,
+                {
+                    "error": {
+                        "message": "Rate limit reached for requests",
+                        "type": "requests",
+                        "param": None,
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+                headers={"Retry-After": "7"},
+            ),
+            ErrorKind.RATE_LIMITED,
+            7.0,
+        ),
+        (
+            Reply(429, {"error": {"message": "Rate limit reached", "type": "requests", "param": None, "code": None}}),
+            ErrorKind.RATE_LIMITED,
+            None,
+        ),
+        (
+            Reply(
+                429,
+                {
+                    "error": {
+                        "message": "You exceeded your current quota, please check your plan and billing details.",
+                        "type": "insufficient_quota",
+                        "param": None,
+                        "code": "insufficient_quota",
+                    }
+                },
+            ),
+            ErrorKind.BILLING,
+            None,
+        ),
+        (
+            Reply(
+                500,
+                {"error": {"message": "The server had an error", "type": "server_error", "param": None, "code": None}},
+            ),
+            ErrorKind.RETRYABLE,
+            None,
+        ),
+        (Reply(502, "<html>Bad Gateway</html>"), ErrorKind.RETRYABLE, None),
+        (
+            Reply(
+                503,
+                {"error": {"message": "Slow down", "type": "server_error", "param": None, "code": None}},
+                headers={"Retry-After": "2"},
+            ),
+            ErrorKind.RETRYABLE,
+            2.0,
+        ),
+        (
+            Reply(
+                400,
+                {
+                    "error": {
+                        "message": "Your request was rejected by our safety system.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "moderation_blocked",
+                    }
+                },
+            ),
+            ErrorKind.MODERATION,
+            None,
+        ),
+        (
+            Reply(
+                403,
+                {
+                    "error": {
+                        "message": "Your organization must be verified to use the model `sora-2`.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            ),
+            ErrorKind.AUTH,
+            None,
+        ),
+    ],
+)
 async def test_create_errors_are_classified(fake, client, tmp_path, reply, kind, wait):
     s = sora(client, fake.base_url)
     fake.fail_next("POST", r"/v1/videos", reply)
@@ -212,7 +297,9 @@ async def test_wrong_key_is_auth_and_never_in_the_message(fake, client, tmp_path
 async def test_retired_model_is_retired(fake, client, tmp_path):
     s = sora(client, fake.base_url, model="sora-1-gone")
     with pytest.raises(ProviderError) as e:
-        await s.submit(WireCall("POST", "/videos", json={"prompt": "x", "model": "sora-1-gone", "seconds": "4"}), tmp_path)
+        await s.submit(
+            WireCall("POST", "/videos", json={"prompt": "x", "model": "sora-1-gone", "seconds": "4"}), tmp_path
+        )
     assert e.value.kind is ErrorKind.RETIRED
 
 
@@ -251,9 +338,15 @@ async def test_download_is_retried_without_a_new_job(fake, client, tmp_path, fau
 async def test_poll_errors(fake, client, tmp_path):
     s = sora(client, fake.base_url)
     job = await s.submit(s.build(req(), "j"), tmp_path)
-    fake.fail_next("GET", r"/v1/videos/[^/]+", Reply(429, {"error": {"message": "slow down", "type": "requests",
-                                                                    "param": None, "code": None}},
-                                                     headers={"retry-after-ms": "2500"}))
+    fake.fail_next(
+        "GET",
+        r"/v1/videos/[^/]+",
+        Reply(
+            429,
+            {"error": {"message": "slow down", "type": "requests", "param": None, "code": None}},
+            headers={"retry-after-ms": "2500"},
+        ),
+    )
     with pytest.raises(ProviderError) as e:
         await s.poll(job.job_id)
     assert (e.value.kind, e.value.retry_after) == (ErrorKind.RATE_LIMITED, 2.5)
@@ -275,6 +368,7 @@ async def test_unreachable_is_retryable(tmp_path):
 
 
 # --- a create whose answer was lost ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("fault, error", [("drop", httpx.RemoteProtocolError), ("slow", httpx.ReadTimeout)])
 async def test_lost_create_is_found_not_resent(fake, tmp_path, fault, error):
@@ -318,6 +412,7 @@ async def test_reconcile_pages_through_the_list(fake, client, tmp_path):
 
 # --- keys ----------------------------------------------------------------------------------
 
+
 def test_key_goes_only_to_openai():
     s = sora()
     url, headers = s.media_request(MediaRef(url="https://api.openai.com/v1/videos/video_1/content"))
@@ -326,10 +421,13 @@ def test_key_goes_only_to_openai():
     assert "Authorization" not in signed(s, url) and KEY not in str(headers)
 
 
-@pytest.mark.parametrize("given, used", [
-    ("https://api.openai.com/v1", "https://api.openai.com/v1"),
-    ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
-    ("https://api.openai.com", "https://api.openai.com/v1"),  # the bare host gets the SDK's version segment
-])
+@pytest.mark.parametrize(
+    "given, used",
+    [
+        ("https://api.openai.com/v1", "https://api.openai.com/v1"),
+        ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
+        ("https://api.openai.com", "https://api.openai.com/v1"),  # the bare host gets the SDK's version segment
+    ],
+)
 def test_base_url_sdk_form_and_bare_host(given, used):
     assert sora(base_url=given).base_url == used

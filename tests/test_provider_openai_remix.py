@@ -34,7 +34,9 @@ BEFORE_SHUTDOWN = date(2026, 9, 1)
 
 
 def req(**kw) -> GenerationRequest:
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "sora-2", "seconds": 8, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "sora-2", "seconds": 8, "size": "1280x720", **kw}
+    )
 
 
 def sora(client, base_url="https://api.openai.com/v1") -> OpenAIVideos:
@@ -56,16 +58,25 @@ def fake(fakes):
 
 # --- the exact call ---------------------------------------------------------------------------
 
+
 def test_remix_call_exact(client):
     call = sora(client).build(req(prompt="the same shot at night", remix_of="video_68d7512d07848190"), "job-2")
     assert (call.method, call.path, call.json, call.files, call.data) == (
-        "POST", "/videos/video_68d7512d07848190/remix", {"prompt": "the same shot at night"}, None, None)
+        "POST",
+        "/videos/video_68d7512d07848190/remix",
+        {"prompt": "the same shot at night"},
+        None,
+        None,
+    )
 
 
-@pytest.mark.parametrize("kw, words", [
-    ({"remix_of": "../videos/x"}, "is not one"),  # never a path segment we did not mean
-    ({"remix_of": "video_1", "extend_video": "video_0"}, "only a new prompt"),
-])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        ({"remix_of": "../videos/x"}, "is not one"),  # never a path segment we did not mean
+        ({"remix_of": "video_1", "extend_video": "video_0"}, "only a new prompt"),
+    ],
+)
 def test_remix_refusals(client, kw, words):
     with pytest.raises(UnsupportedRequest, match=words):
         sora(client).build(req(**kw), "job-2")
@@ -76,8 +87,10 @@ def test_only_models_that_remix_take_it_and_replicate_refuses_it(client, tmp_pat
     catalog = load_catalog(tmp_path / "catalog.toml")
     check_request(req(remix_of="job_x"), catalog.get("sora-2"))  # listed: accepted by the planner
     with pytest.raises(UnsupportedRequest, match="remix"):
-        check_request(GenerationRequest(prompt="p", model="kling-v2.6", seconds=5, size="1280x720", remix_of="job_x"),
-                      catalog.get("kling-v2.6"))
+        check_request(
+            GenerationRequest(prompt="p", model="kling-v2.6", seconds=5, size="1280x720", remix_of="job_x"),
+            catalog.get("kling-v2.6"),
+        )
     rep = protocol(Replicate, "openai/sora-2", client, {"REPLICATE_API_TOKEN": SANDBOX_KEY}, "https://x")
     with pytest.raises(UnsupportedRequest, match="a video to remix"):
         rep.build(req(remix_of="video_1"), "j")
@@ -89,6 +102,7 @@ def test_remix_of_leaves_existing_cache_keys_alone():
 
 # --- against the fake ---------------------------------------------------------------------------
 
+
 async def test_remix_round_trip_and_lookup(fake, client, tmp_path):
     s = sora(client, fake.base_url)
     source = await s.submit(s.build(req(seconds=4), "job-1"), tmp_path)
@@ -99,8 +113,12 @@ async def test_remix_round_trip_and_lookup(fake, client, tmp_path):
     status = await poll_to_end(s, remix.job_id)
     assert status.state is JobState.SUCCEEDED
     made = fake.jobs[remix.job_id]
-    assert (made.remixed_from, made.seconds, made.size, made.prompt) == (source.job_id, "4", "1280x720",
-                                                                        "the same shot at night")
+    assert (made.remixed_from, made.seconds, made.size, made.prompt) == (
+        source.job_id,
+        "4",
+        "1280x720",
+        "the same shot at night",
+    )
     assert await s.find_created(call, "job-2", sent_at) == remix.job_id  # found by its source, not by size
     assert fake.creates == 2
 
@@ -114,13 +132,17 @@ async def test_fake_refuses_unfinished_unknown_and_extra_fields(fake, client, tm
     with pytest.raises(ProviderError, match="not found") as e:
         await s.submit(s.build(req(remix_of="video_nope"), "job-3"), tmp_path)
     assert e.value.kind is ErrorKind.PROVIDER and e.value.status == 404
-    r = await client.post(f"{fake.base_url}/videos/{source.job_id}/remix", json={"prompt": "x", "seconds": "8"},
-                          headers={"Authorization": f"Bearer {SANDBOX_KEY}"})
+    r = await client.post(
+        f"{fake.base_url}/videos/{source.job_id}/remix",
+        json={"prompt": "x", "seconds": "8"},
+        headers={"Authorization": f"Bearer {SANDBOX_KEY}"},
+    )
     assert r.status_code == 400 and "seconds" in r.json()["error"]["message"]
     assert fake.creates == 1
 
 
 # --- an earlier promptreel job, through the engine and the CLI -----------------------------------
+
 
 def test_engine_remixes_an_earlier_job_by_its_id(fakes, fake, isolated_home, monkeypatch):
     point_at(fakes, monkeypatch, isolated_home, CATALOG)
@@ -129,7 +151,9 @@ def test_engine_remixes_an_earlier_job_by_its_id(fakes, fake, isolated_home, mon
     (remix,), (remix_job,) = run(isolated_home, req(prompt="the same shot in snow", remix_of=first.job_id))
     assert remix.ok, remix.error
     (sent,) = fake.calls_to(*REMIX)
-    assert sent.path == f"/v1/videos/{first_job.provider_job_id}/remix" and sent.json() == {"prompt": "the same shot in snow"}
+    assert sent.path == f"/v1/videos/{first_job.provider_job_id}/remix" and sent.json() == {
+        "prompt": "the same shot in snow"
+    }
     assert remix_job.request["remix_of"] == first.job_id and fake.creates == 2
 
 

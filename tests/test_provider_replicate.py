@@ -42,20 +42,46 @@ def uri(path):
 
 def test_build_veo_text_and_frames_exact(client):
     call = rep(client, "google/veo-3.1").build(veo(negative_prompt="text", seed=3, audio=False), "j")
-    assert (call.method, call.path, call.headers) == ("POST", "/models/google/veo-3.1/predictions", {"Prefer": "wait=5"})
-    assert call.json == {"input": {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "16:9", "resolution": "1080p",
-                                   "negative_prompt": "text", "seed": 3, "generate_audio": False}}
+    assert (call.method, call.path, call.headers) == (
+        "POST",
+        "/models/google/veo-3.1/predictions",
+        {"Prefer": "wait=5"},
+    )
+    assert call.json == {
+        "input": {
+            "prompt": "a fox in snow",
+            "duration": 8,
+            "aspect_ratio": "16:9",
+            "resolution": "1080p",
+            "negative_prompt": "text",
+            "seed": 3,
+            "generate_audio": False,
+        }
+    }
     png = png_file()
     call = rep(client, "google/veo-3.1").build(veo(size="720x1280", first_frame=png, last_frame=png), "j")
-    assert call.json["input"] == {"prompt": "a fox in snow", "duration": 8, "aspect_ratio": "9:16", "resolution": "720p",
-                                  "image": uri(png), "last_frame": uri(png)}
+    assert call.json["input"] == {
+        "prompt": "a fox in snow",
+        "duration": 8,
+        "aspect_ratio": "9:16",
+        "resolution": "720p",
+        "image": uri(png),
+        "last_frame": uri(png),
+    }
 
 
 def test_build_sora_pro_renames_exact(client):
     req = GenerationRequest(prompt="a kite", model="sora-2-pro", seconds=12, size="1792x1024", first_frame=png_file())
     call = rep(client, "openai/sora-2-pro").build(req, "j")
-    assert call.json == {"input": {"prompt": "a kite", "seconds": 12, "aspect_ratio": "landscape", "resolution": "high",
-                                   "input_reference": uri(png_file())}}
+    assert call.json == {
+        "input": {
+            "prompt": "a kite",
+            "seconds": 12,
+            "aspect_ratio": "landscape",
+            "resolution": "high",
+            "input_reference": uri(png_file()),
+        }
+    }
     with pytest.raises(UnsupportedRequest, match="720p, 1024p"):
         rep(client, "openai/sora-2-pro").build(GenerationRequest(prompt="a kite", seconds=12, size="1920x1080"), "j")
 
@@ -69,17 +95,22 @@ def test_build_sora_and_gen45_exact(client):
 
 def test_unsupported_inputs_refused(client, tmp_path):
     with pytest.raises(UnsupportedRequest, match="last frame"):
-        rep(client, "openai/sora-2").build(GenerationRequest(prompt="p", seconds=4, size="720x1280",
-                                                             first_frame=png_file(), last_frame=png_file()), "j")
+        rep(client, "openai/sora-2").build(
+            GenerationRequest(prompt="p", seconds=4, size="720x1280", first_frame=png_file(), last_frame=png_file()),
+            "j",
+        )
     with pytest.raises(UnsupportedRequest, match="input schema"):
         rep(client, "someone/unknown-model").build(veo(), "j")
 
 
-@pytest.mark.parametrize("model, request_", [
-    ("google/veo-3.1", veo(first_frame=png_file(), audio=True)),
-    ("openai/sora-2-pro", GenerationRequest(prompt="p", seconds=8, size="1280x720")),
-    ("runwayml/gen-4.5", GenerationRequest(prompt="p", seconds=5, size="1280x720", first_frame=png_file())),
-])
+@pytest.mark.parametrize(
+    "model, request_",
+    [
+        ("google/veo-3.1", veo(first_frame=png_file(), audio=True)),
+        ("openai/sora-2-pro", GenerationRequest(prompt="p", seconds=8, size="1280x720")),
+        ("runwayml/gen-4.5", GenerationRequest(prompt="p", seconds=5, size="1280x720", first_frame=png_file())),
+    ],
+)
 async def test_round_trip_each_model(fake, client, tmp_path, model, request_):
     proto = rep(client, model, fake.url)
     sub = await proto.submit(proto.build(request_, "j"), tmp_path / "s")
@@ -87,7 +118,9 @@ async def test_round_trip_each_model(fake, client, tmp_path, model, request_):
     status = await poll_to_end(proto, sub.job_id)
     assert status.state is JobState.SUCCEEDED
     assert status.media[0].expires_at - datetime.now(timezone.utc) <= timedelta(hours=1)
-    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
+    assert await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(
+        tmp_path / "o.mp4"
+    ) == (320, 180)
     assert fake.key_leaks() == [] and fake.creates == 1
     assert fake.api.calls[0].headers["prefer"] == "wait=5"
 
@@ -99,12 +132,15 @@ async def test_done_within_wait_returns_media_at_once(fake, client, tmp_path):
     assert sub.state is JobState.SUCCEEDED and sub.media.url.endswith(".mp4")
 
 
-@pytest.mark.parametrize("outcome, state, kind", [
-    ("aborted", JobState.FAILED, ErrorKind.RETRYABLE),
-    ("failed", JobState.FAILED, ErrorKind.RETRYABLE),
-    ("nsfw", JobState.FAILED, ErrorKind.MODERATION),
-    ("empty", JobState.FAILED, ErrorKind.PROVIDER),
-])
+@pytest.mark.parametrize(
+    "outcome, state, kind",
+    [
+        ("aborted", JobState.FAILED, ErrorKind.RETRYABLE),
+        ("failed", JobState.FAILED, ErrorKind.RETRYABLE),
+        ("nsfw", JobState.FAILED, ErrorKind.MODERATION),
+        ("empty", JobState.FAILED, ErrorKind.PROVIDER),
+    ],
+)
 async def test_prediction_endings(fake, client, tmp_path, outcome, state, kind):
     fake.fault("outcome", outcome)
     proto = rep(client, "google/veo-3.1", fake.url)
@@ -124,10 +160,16 @@ async def test_unknown_status_tolerated_and_cancel(fake, client, tmp_path):
     assert (await proto.poll(sub.job_id)).state is JobState.CANCELED
 
 
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 4.0), ("402", ErrorKind.BILLING, None),
-    ("422", ErrorKind.BAD_REQUEST, None), ("500", ErrorKind.RETRYABLE, None), ("503", ErrorKind.RETRYABLE, None),
-])
+@pytest.mark.parametrize(
+    "fault, kind, retry_after",
+    [
+        ("429", ErrorKind.RATE_LIMITED, 4.0),
+        ("402", ErrorKind.BILLING, None),
+        ("422", ErrorKind.BAD_REQUEST, None),
+        ("500", ErrorKind.RETRYABLE, None),
+        ("503", ErrorKind.RETRYABLE, None),
+    ],
+)
 async def test_problem_json_errors(fake, client, tmp_path, fault, kind, retry_after):
     fake.fault("create", fault)
     proto = rep(client, "google/veo-3.1", fake.url)
@@ -138,8 +180,11 @@ async def test_problem_json_errors(fake, client, tmp_path, fault, kind, retry_af
 
 
 async def test_strict_fake_catches_wrong_field_types(fake, client):
-    r = await client.post(f"{fake.url}/v1/models/google/veo-3.1/predictions", headers={"Authorization": f"Bearer {KEY}"},
-                          json={"input": {"prompt": "x", "duration": "8"}})
+    r = await client.post(
+        f"{fake.url}/v1/models/google/veo-3.1/predictions",
+        headers={"Authorization": f"Bearer {KEY}"},
+        json={"input": {"prompt": "x", "duration": "8"}},
+    )
     assert r.status_code == 422 and "duration" in r.json()["detail"]
 
 
@@ -176,8 +221,15 @@ async def test_model_gone_is_retired(fake, client, tmp_path):
 BIG = ("big.png", "1920x1080")  # a real PNG whose data URI passes 256 KB
 
 
-@pytest.mark.parametrize("given", ["https://api.replicate.com/v1", "https://api.replicate.com", "https://api.replicate.com/v1/",
-                                   "https://proxy.example/replicate/v1"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://api.replicate.com/v1",
+        "https://api.replicate.com",
+        "https://api.replicate.com/v1/",
+        "https://proxy.example/replicate/v1",
+    ],
+)
 def test_base_url_takes_the_sdk_form_and_the_bare_host(client, given):
     expected = given.rstrip("/").removesuffix("/v1") + "/v1"
     assert rep(client, "google/veo-3.1", given).base_url == expected
@@ -228,10 +280,12 @@ async def test_files_api_fake_is_strict(fake, client):
     auth = {"Authorization": f"Bearer {KEY}"}
     ok = await client.post(f"{fake.url}/v1/files", headers=auth, files={"content": ("a.png", b"x", "image/png")})
     assert ok.status_code == 201 and ok.json()["urls"]["get"].endswith(ok.json()["id"])
-    for bad in ({"files": {"file": ("a.png", b"x", "image/png")}},  # the part must be `content`
-                {"files": {"content": ("a.png", b"x", "image/png")}, "data": {"purpose": "x"}},  # unknown field
-                {"json": {"content": "eA=="}},  # not multipart
-                {"files": {"content": ("a.png", b"x", "image/png")}, "data": {"metadata": "{not json"}}):
+    for bad in (
+        {"files": {"file": ("a.png", b"x", "image/png")}},  # the part must be `content`
+        {"files": {"content": ("a.png", b"x", "image/png")}, "data": {"purpose": "x"}},  # unknown field
+        {"json": {"content": "eA=="}},  # not multipart
+        {"files": {"content": ("a.png", b"x", "image/png")}, "data": {"metadata": "{not json"}},
+    ):
         r = await client.post(f"{fake.url}/v1/files", headers=auth, **bad)
         assert r.status_code in (415, 422), bad
     big = {"input": {"prompt": "x", "image": uri(png_file(*BIG))}}
@@ -248,7 +302,9 @@ async def test_sora_on_replicate_today_answers_not_found(fake, client, tmp_path)
     try:
         proto = rep(client, "openai/sora-2-pro", fake.url)
         with pytest.raises(ProviderError) as e:
-            await proto.submit(proto.build(GenerationRequest(prompt="p", seconds=8, size="1280x720"), "j"), tmp_path / "s")
+            await proto.submit(
+                proto.build(GenerationRequest(prompt="p", seconds=8, size="1280x720"), "j"), tmp_path / "s"
+            )
         assert e.value.kind is ErrorKind.RETIRED and fake.creates == 0
     finally:
         fake.today = BEFORE_SORA_SHUTDOWN

@@ -26,13 +26,21 @@ def runway(client, fake, model="gen4.5"):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "gen-4.5", "seconds": 5, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "gen-4.5", "seconds": 5, "size": "1280x720", **kw}
+    )
 
 
 def test_build_text_to_video_exact(client):
     call = protocol(Runway, "gen4.5", client, {"RUNWAYML_API_SECRET": KEY}, "https://x").build(req(seed=7), "job-1")
     assert (call.method, call.path) == ("POST", "/v1/text_to_video")
-    assert call.json == {"model": "gen4.5", "promptText": "a lighthouse at dusk", "ratio": "1280:720", "duration": 5, "seed": 7}
+    assert call.json == {
+        "model": "gen4.5",
+        "promptText": "a lighthouse at dusk",
+        "ratio": "1280:720",
+        "duration": 5,
+        "seed": 7,
+    }
     assert call.headers == {"X-Runway-Version": "2024-11-06"}
     assert KEY not in repr(call)
 
@@ -43,7 +51,13 @@ def test_build_image_to_video_and_last_frame(client):
     call = proto.build(req(size="960x960", first_frame=png), "job-1")
     uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
     assert call.path == "/v1/image_to_video"
-    assert call.json == {"model": "gen4_turbo", "promptText": "a lighthouse at dusk", "ratio": "960:960", "duration": 5, "promptImage": uri}
+    assert call.json == {
+        "model": "gen4_turbo",
+        "promptText": "a lighthouse at dusk",
+        "ratio": "960:960",
+        "duration": 5,
+        "promptImage": uri,
+    }
     with pytest.raises(UnsupportedRequest, match="first frame only"):  # gen4_turbo's promptImage positions: first
         proto.build(req(first_frame=png, last_frame=png), "job-1")
     veo = protocol(Runway, "veo3.1", client, {"RUNWAYML_API_SECRET": KEY}, "https://x")
@@ -97,11 +111,14 @@ async def test_throttled_is_queued_then_succeeds(fake, client, tmp_path):
     assert (await poll_to_end(proto, sub.job_id)).state is JobState.SUCCEEDED
 
 
-@pytest.mark.parametrize("outcome, state, kind", [
-    ("safety", JobState.FAILED, ErrorKind.MODERATION),
-    ("bad_output", JobState.FAILED, ErrorKind.RETRYABLE),
-    ("empty", JobState.FAILED, ErrorKind.PROVIDER),
-])
+@pytest.mark.parametrize(
+    "outcome, state, kind",
+    [
+        ("safety", JobState.FAILED, ErrorKind.MODERATION),
+        ("bad_output", JobState.FAILED, ErrorKind.RETRYABLE),
+        ("empty", JobState.FAILED, ErrorKind.PROVIDER),
+    ],
+)
 async def test_task_failures(fake, client, tmp_path, outcome, state, kind):
     fake.fault("outcome", outcome)
     proto = runway(client, fake)
@@ -120,13 +137,16 @@ async def test_unknown_status_tolerated(fake, client, tmp_path):
     assert (status.state, status.raw_state) == (JobState.RUNNING, "WARMING_UP")
 
 
-@pytest.mark.parametrize("fault, kind, retry_after", [
-    ("429", ErrorKind.RATE_LIMITED, 7.0),
-    ("429-bare", ErrorKind.RATE_LIMITED, None),
-    ("500", ErrorKind.RETRYABLE, None),
-    ("503", ErrorKind.RETRYABLE, None),
-    ("credits", ErrorKind.BILLING, None),
-])
+@pytest.mark.parametrize(
+    "fault, kind, retry_after",
+    [
+        ("429", ErrorKind.RATE_LIMITED, 7.0),
+        ("429-bare", ErrorKind.RATE_LIMITED, None),
+        ("500", ErrorKind.RETRYABLE, None),
+        ("503", ErrorKind.RETRYABLE, None),
+        ("credits", ErrorKind.BILLING, None),
+    ],
+)
 async def test_create_errors_classified(fake, client, tmp_path, fault, kind, retry_after):
     fake.fault("create", fault)
     proto = runway(client, fake)
@@ -150,8 +170,11 @@ async def test_bad_request_refused_before_sending_and_by_the_strict_fake(fake, c
     with pytest.raises(UnsupportedRequest, match="gen4_turbo on Runway makes no video from text"):
         proto.build(req(), "j")
     body = {"model": "gen4_turbo", "promptText": "a lighthouse", "ratio": "1280:720", "duration": 5}
-    r = await client.post(f"{fake.url}/v1/text_to_video", json=body,
-                          headers={"Authorization": f"Bearer {KEY}", "X-Runway-Version": "2024-11-06"})
+    r = await client.post(
+        f"{fake.url}/v1/text_to_video",
+        json=body,
+        headers={"Authorization": f"Bearer {KEY}", "X-Runway-Version": "2024-11-06"},
+    )
     assert r.status_code == 400 and "model" in r.json()["error"] and fake.creates == 0
 
 
@@ -198,5 +221,7 @@ async def test_expired_output_url_then_fresh_one_from_a_new_poll(fake, client, t
     with pytest.raises(httpx.HTTPStatusError):
         await download(client, proto, status.media[0], tmp_path / "o.mp4", attempts=1)
     again = await proto.poll(sub.job_id)  # Runway hands out fresh URLs on every GET of a finished task
-    assert await download(client, proto, again.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(tmp_path / "o.mp4") == (320, 180)
+    assert await download(client, proto, again.media[0], tmp_path / "o.mp4", attempts=1) == 1 and frame_size(
+        tmp_path / "o.mp4"
+    ) == (320, 180)
     assert fake.creates == 1

@@ -25,8 +25,11 @@ from promptreel.core.sandbox.drive import download, frame_size, poll_to_end, pro
 from promptreel.core.sandbox.runway import SCHEMAS, invalid
 
 KEY = "rw-secret-key-abcdef123456"
-SDK = {"text_to_video": text_to_video_create_params, "image_to_video": image_to_video_create_params,
-       "video_to_video": video_to_video_create_params}
+SDK = {
+    "text_to_video": text_to_video_create_params,
+    "image_to_video": image_to_video_create_params,
+    "video_to_video": video_to_video_create_params,
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,9 @@ def runway(model_id, client=None, url="https://x"):
 
 
 def req(model="seedance-2", **kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": model, "seconds": 5, "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": model, "seconds": 5, "size": "1280x720", **kw}
+    )
 
 
 def clip(tmp_path, size=(1280, 720), seconds=2, name="source.mp4"):
@@ -68,8 +73,9 @@ def sdk_fields(endpoint: str, model_id: str) -> tuple[set[str], set[str]]:
         for name, hint in hints.items():
             alias = next((m.alias for m in getattr(hint, "__metadata__", ()) if getattr(m, "alias", None)), None)
             if alias is None and get_args(hint):  # Required[Annotated[...]] keeps its alias one level down
-                alias = next((m.alias for m in getattr(get_args(hint)[0], "__metadata__", ())
-                              if getattr(m, "alias", None)), None)
+                alias = next(
+                    (m.alias for m in getattr(get_args(hint)[0], "__metadata__", ()) if getattr(m, "alias", None)), None
+                )
             wire[name] = alias or name
         # The SDK's modules postpone annotations, so __required_keys__ is empty: read Required off the hints.
         return set(wire.values()), {wire[n] for n, hint in hints.items() if get_origin(hint) is Required}
@@ -86,12 +92,14 @@ def agrees_with_sdk(call) -> None:
 
 # --- what each model is sent -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("model_id", sorted(m for m, h in MODELS.items() if h.text is not None))
 def test_negative_prompt_audio_and_seed_go_exactly_where_the_sdk_takes_them(model_id):
     hosted = MODELS[model_id]
     size = next(iter(hosted.text)).replace(":", "x")
-    call = runway(model_id).build(req(size=size, seconds=hosted.durations[0], seed=11, audio=False,
-                                      negative_prompt="text, logos"), "j")
+    call = runway(model_id).build(
+        req(size=size, seconds=hosted.durations[0], seed=11, audio=False, negative_prompt="text, logos"), "j"
+    )
     allowed, _ = sdk_fields("text_to_video", model_id)
     for field, sent in (("negativePrompt", "text, logos"), ("audio", False), ("seed", 11)):
         assert call.json.get(field) == (sent if field in allowed else None), field
@@ -101,23 +109,50 @@ def test_negative_prompt_audio_and_seed_go_exactly_where_the_sdk_takes_them(mode
 def test_exact_bodies_from_text_and_from_frames(tmp_path):
     png = png_file()
     image = uri_of(png, "image/png")
-    call = runway("seedance2").build(req(seconds=10, size="1920x1080", seed=3, audio=False, reference_images=(png,)), "j")
-    assert (call.path, call.json) == ("/v1/text_to_video", {
-        "model": "seedance2", "promptText": "a lighthouse at dusk", "ratio": "1920:1080", "duration": 10,
-        "references": [{"uri": image}], "seed": 3, "audio": False})
+    call = runway("seedance2").build(
+        req(seconds=10, size="1920x1080", seed=3, audio=False, reference_images=(png,)), "j"
+    )
+    assert (call.path, call.json) == (
+        "/v1/text_to_video",
+        {
+            "model": "seedance2",
+            "promptText": "a lighthouse at dusk",
+            "ratio": "1920:1080",
+            "duration": 10,
+            "references": [{"uri": image}],
+            "seed": 3,
+            "audio": False,
+        },
+    )
     call = runway("seedance2").build(req(first_frame=png, last_frame=png), "j")
     assert call.json["promptImage"] == [{"uri": image, "position": "first"}, {"uri": image, "position": "last"}]
     call = runway("hailuo3").build(req(model="hailuo-3", size="1440x2560", seconds=6, seed=3), "j")
-    assert call.json == {"model": "hailuo3", "promptText": "a lighthouse at dusk", "ratio": "9:16", "resolution": "2k",
-                         "duration": 6}
+    assert call.json == {
+        "model": "hailuo3",
+        "promptText": "a lighthouse at dusk",
+        "ratio": "9:16",
+        "resolution": "2k",
+        "duration": 6,
+    }
     call = runway("happyhorse_1_0").build(req(model="happyhorse-1.0", size="1662x1248", first_frame=png), "j")
-    assert (call.path, call.json) == ("/v1/image_to_video", {
-        "model": "happyhorse_1_0", "promptText": "a lighthouse at dusk", "resolution": "1080p", "duration": 5,
-        "promptImage": image})  # the aspect follows the frame: no ratio on this endpoint
+    assert (call.path, call.json) == (
+        "/v1/image_to_video",
+        {
+            "model": "happyhorse_1_0",
+            "promptText": "a lighthouse at dusk",
+            "resolution": "1080p",
+            "duration": 5,
+            "promptImage": image,
+        },
+    )  # the aspect follows the frame: no ratio on this endpoint
     assert runway("happyhorse_1_0").build(req(model="happyhorse-1.0", size="1108x832"), "j").json["ratio"] == "1108:832"
     call = runway("gemini_omni_flash").build(req(model="gemini-omni-1.2-flash", size="720x1280", seconds=10), "j")
-    assert call.json == {"model": "gemini_omni_flash", "promptText": "a lighthouse at dusk", "ratio": "720:1280",
-                         "duration": 10}
+    assert call.json == {
+        "model": "gemini_omni_flash",
+        "promptText": "a lighthouse at dusk",
+        "ratio": "720:1280",
+        "duration": 10,
+    }
     for built in (call,):
         agrees_with_sdk(built)
 
@@ -126,25 +161,42 @@ def test_a_clip_is_edited_or_extended_on_video_to_video(tmp_path):
     source, png = clip(tmp_path), png_file()
     video = uri_of(source, "video/mp4")
     call = runway("aleph2").build(req(model="aleph-2", seconds=2, remix_of=str(source), seed=5, audio=False), "j")
-    assert (call.path, call.json) == ("/v1/video_to_video", {
-        "model": "aleph2", "promptText": "a lighthouse at dusk", "videoUri": video, "seed": 5})
+    assert (call.path, call.json) == (
+        "/v1/video_to_video",
+        {"model": "aleph2", "promptText": "a lighthouse at dusk", "videoUri": video, "seed": 5},
+    )
     call = runway("seedance2_5").build(req(model="seedance-2.5", remix_of=str(source), audio=True), "j")
-    assert call.json == {"model": "seedance2_5", "promptText": "a lighthouse at dusk", "promptVideo": video,
-                         "mode": "edit", "duration": "auto", "audio": True}  # an edit keeps the clip's frame and length
+    assert call.json == {
+        "model": "seedance2_5",
+        "promptText": "a lighthouse at dusk",
+        "promptVideo": video,
+        "mode": "edit",
+        "duration": "auto",
+        "audio": True,
+    }  # an edit keeps the clip's frame and length
     extended = runway("seedance2_5").build(req(model="seedance-2.5", extend_video=str(source), seconds=6), "j")
     assert (extended.json["mode"], extended.json["duration"]) == ("extend", 6) and "ratio" not in extended.json
-    omni = runway("gemini_omni_flash").build(req(model="gemini-omni-1.2-flash", remix_of=str(source),
-                                                 reference_images=(png,)), "j")
-    assert omni.json == {"model": "gemini_omni_flash", "promptText": "a lighthouse at dusk", "videoUri": video,
-                         "references": [{"uri": uri_of(png, "image/png")}]}
+    omni = runway("gemini_omni_flash").build(
+        req(model="gemini-omni-1.2-flash", remix_of=str(source), reference_images=(png,)), "j"
+    )
+    assert omni.json == {
+        "model": "gemini_omni_flash",
+        "promptText": "a lighthouse at dusk",
+        "videoUri": video,
+        "references": [{"uri": uri_of(png, "image/png")}],
+    }
     for built in (call, extended, omni):
         agrees_with_sdk(built)
 
 
 # --- catalog, protocol and fake agree -----------------------------------------------------------
 
-FULLY_SERVED = [(m, r.model_id) for m in load_catalog().models.values() for r in m.routes
-                if r.protocol == "runway" and m.id != "gemini-omni-1.2-flash"]  # Omni there: a subset (below)
+FULLY_SERVED = [
+    (m, r.model_id)
+    for m in load_catalog().models.values()
+    for r in m.routes
+    if r.protocol == "runway" and m.id != "gemini-omni-1.2-flash"
+]  # Omni there: a subset (below)
 
 
 @pytest.mark.parametrize("model, model_id", FULLY_SERVED, ids=[m.id for m, _ in FULLY_SERVED])
@@ -170,7 +222,9 @@ def test_omni_on_runway_serves_its_subset_and_refuses_the_rest_before_sending(tm
     for size in ("1280x720", "720x1280"):
         for seconds in range(3, 11):
             agrees_with_sdk(proto.build(req(model="gemini-omni-1.2-flash", size=size, seconds=seconds), "j"))
-    with pytest.raises(UnsupportedRequest, match=r"cannot make 1920x1080 from text\. Choose one of: 1280x720, 720x1280"):
+    with pytest.raises(
+        UnsupportedRequest, match=r"cannot make 1920x1080 from text\. Choose one of: 1280x720, 720x1280"
+    ):
         proto.build(req(model="gemini-omni-1.2-flash", size="1920x1080"), "j")
     with pytest.raises(UnsupportedRequest, match=r"makes 3-10 s, not 12 s"):
         proto.build(req(model="gemini-omni-1.2-flash", seconds=12), "j")
@@ -182,6 +236,7 @@ def test_omni_on_runway_serves_its_subset_and_refuses_the_rest_before_sending(tm
 
 
 # --- refused before anything is sent --------------------------------------------------------------
+
 
 def test_what_a_model_cannot_take_is_refused_with_the_fix(tmp_path):
     png = png_file()
@@ -205,16 +260,35 @@ def test_an_earlier_take_is_sent_as_its_file_once_it_is_done(tmp_path):
     from promptreel.core.journal import Job
 
     made = clip(tmp_path)
-    job = Job(id="j1", batch_id="b", request={}, cache_key="k", variant=0, model="veo-3.1", route_key="vertex:veo",
-              provider_job_id="op", state=JobState.DONE, progress=None, created_at="", updated_at="", sent_at=None,
-              estimated_cost=0, actual_cost=None, output_path=str(made), media_refs=[], cached_from=None,
-              error_kind=None, error_message=None)
+    job = Job(
+        id="j1",
+        batch_id="b",
+        request={},
+        cache_key="k",
+        variant=0,
+        model="veo-3.1",
+        route_key="vertex:veo",
+        provider_job_id="op",
+        state=JobState.DONE,
+        progress=None,
+        created_at="",
+        updated_at="",
+        sent_at=None,
+        estimated_cost=0,
+        actual_cost=None,
+        output_path=str(made),
+        media_refs=[],
+        cached_from=None,
+        error_kind=None,
+        error_message=None,
+    )
     assert runway("aleph2").earlier_output(job, "remix") == str(made)  # a take of any route: Runway gets the bytes
     with pytest.raises(UnsupportedRequest, match="no finished video on this machine"):
         runway("aleph2").earlier_output(Job(**{**job.__dict__, "state": JobState.RUNNING}), "remix")
 
 
 # --- the strict fake ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind, model_id", [(k, m) for k, models in SCHEMAS.items() for m in models])
 def test_the_fake_takes_exactly_the_fields_of_the_sdk_types(kind, model_id):
@@ -224,18 +298,39 @@ def test_the_fake_takes_exactly_the_fields_of_the_sdk_types(kind, model_id):
     assert {name[1:] for name in schema if name.startswith("*")} | {"model"} == required
 
 
-@pytest.mark.parametrize("kind, body, words", [
-    ("text_to_video", {"model": "seedance2", "promptText": "a", "negativePrompt": "b"}, "Unrecognized keys"),
-    ("text_to_video", {"model": "hailuo3", "promptText": "a", "ratio": "adaptive"}, "'ratio'"),
-    ("text_to_video", {"model": "gen4.5", "promptText": "a", "ratio": "1280:720"}, "'duration'"),
-    ("image_to_video", {"model": "gen4.5", "promptText": "a", "ratio": "1280:720", "duration": 5,
-                        "promptImage": [{"uri": "https://x/a.png", "position": "last"}]}, "'promptImage'"),
-    ("image_to_video", {"model": "happyhorse_1_0", "promptImage": "data:image/png;base64,AAAA"}, "'promptImage'"),
-    ("video_to_video", {"model": "seedance2_5", "promptVideo": "https://x/a.mp4", "promptText": "a", "mode": "edit",
-                        "duration": 5}, "duration 'auto'"),
-    ("video_to_video", {"model": "gen4.5", "videoUri": "https://x/a.mp4"}, "'model'"),
-    ("video_to_video", {"model": "aleph2", "promptText": "a"}, "'videoUri'"),
-])
+@pytest.mark.parametrize(
+    "kind, body, words",
+    [
+        ("text_to_video", {"model": "seedance2", "promptText": "a", "negativePrompt": "b"}, "Unrecognized keys"),
+        ("text_to_video", {"model": "hailuo3", "promptText": "a", "ratio": "adaptive"}, "'ratio'"),
+        ("text_to_video", {"model": "gen4.5", "promptText": "a", "ratio": "1280:720"}, "'duration'"),
+        (
+            "image_to_video",
+            {
+                "model": "gen4.5",
+                "promptText": "a",
+                "ratio": "1280:720",
+                "duration": 5,
+                "promptImage": [{"uri": "https://x/a.png", "position": "last"}],
+            },
+            "'promptImage'",
+        ),
+        ("image_to_video", {"model": "happyhorse_1_0", "promptImage": "data:image/png;base64,AAAA"}, "'promptImage'"),
+        (
+            "video_to_video",
+            {
+                "model": "seedance2_5",
+                "promptVideo": "https://x/a.mp4",
+                "promptText": "a",
+                "mode": "edit",
+                "duration": 5,
+            },
+            "duration 'auto'",
+        ),
+        ("video_to_video", {"model": "gen4.5", "videoUri": "https://x/a.mp4"}, "'model'"),
+        ("video_to_video", {"model": "aleph2", "promptText": "a"}, "'videoUri'"),
+    ],
+)
 def test_the_fake_refuses_what_the_sdk_types_do_not_allow(kind, body, words):
     assert words in invalid(kind, body)
 
@@ -252,8 +347,9 @@ async def test_aleph_round_trip_returns_the_clip_edited_at_its_own_frame(fake, c
     assert fake.calls_to("POST", r"/v1/video_to_video")[0].headers["x-runway-version"] == "2024-11-06"
 
 
-async def test_a_clip_past_5_mb_is_uploaded_first_without_the_key_then_named_by_its_runway_uri(fake, client, tmp_path,
-                                                                                               monkeypatch):
+async def test_a_clip_past_5_mb_is_uploaded_first_without_the_key_then_named_by_its_runway_uri(
+    fake, client, tmp_path, monkeypatch
+):
     import promptreel.core.providers.runway as module
 
     monkeypatch.setattr(module, "DATA_URI_LIMIT", 1024)  # a small real clip stands for a 5 MB one

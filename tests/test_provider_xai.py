@@ -34,8 +34,9 @@ def offline(client, model="grok-imagine-video"):
 
 
 def req(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "grok-imagine-video", "seconds": 6,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "grok-imagine-video", "seconds": 6, "size": "1280x720", **kw}
+    )
 
 
 def test_registered_under_its_route_name():
@@ -46,8 +47,13 @@ def test_build_text_to_video_exact(client):
     proto = offline(client)
     call = proto.build(req(), "job-1")
     assert (call.method, call.path) == ("POST", "/videos/generations")
-    assert call.json == {"model": "grok-imagine-video", "prompt": "a lighthouse at dusk", "duration": 6,
-                         "aspect_ratio": "16:9", "resolution": "720p"}
+    assert call.json == {
+        "model": "grok-imagine-video",
+        "prompt": "a lighthouse at dusk",
+        "duration": 6,
+        "aspect_ratio": "16:9",
+        "resolution": "720p",
+    }
     assert proto.base_url == "https://api.x.ai/v1" and KEY not in repr(call)
     portrait = proto.build(req(size="480x848"), "job-1").json
     assert (portrait["aspect_ratio"], portrait["resolution"]) == ("9:16", "480p")
@@ -60,8 +66,11 @@ def test_build_first_frame_and_references(client):
     assert proto.build(req(first_frame=png), "j").json["image"] == {"url": uri}
     refs = proto.build(req(reference_images=(png, png)), "j").json
     assert refs["reference_images"] == [{"url": uri}, {"url": uri}] and "image" not in refs
-    for bad in (req(first_frame=png, reference_images=(png,)), req(reference_images=(png,) * 8),
-                req(first_frame=png, last_frame=png)):
+    for bad in (
+        req(first_frame=png, reference_images=(png,)),
+        req(reference_images=(png,) * 8),
+        req(first_frame=png, last_frame=png),
+    ):
         with pytest.raises(UnsupportedRequest):
             proto.build(bad, "j")
 
@@ -70,11 +79,15 @@ def test_build_edit_and_extension_exact(client, tmp_path):
     proto = offline(client)
     url = "https://vidgen.x.ai/xai-vidgen-bucket/xai-video-1.mp4"
     edit = proto.build(req(remix_of=url, prompt="make it snow"), "j")
-    assert (edit.path, edit.json) == ("/videos/edits", {"model": "grok-imagine-video", "prompt": "make it snow",
-                                                        "video": {"url": url}})
+    assert (edit.path, edit.json) == (
+        "/videos/edits",
+        {"model": "grok-imagine-video", "prompt": "make it snow", "video": {"url": url}},
+    )
     ext = proto.build(req(extend_video=url, seconds=4), "j")
-    assert (ext.path, ext.json) == ("/videos/extensions", {"model": "grok-imagine-video", "prompt": "a lighthouse at dusk",
-                                                           "video": {"url": url}, "duration": 4})
+    assert (ext.path, ext.json) == (
+        "/videos/extensions",
+        {"model": "grok-imagine-video", "prompt": "a lighthouse at dusk", "video": {"url": url}, "duration": 4},
+    )
     clip = tmp_path / "source.mp4"
     clip.write_bytes(tiny_mp4())
     local = proto.build(req(extend_video=str(clip), seconds=2), "j").json["video"]["url"]
@@ -87,15 +100,20 @@ def test_build_edit_and_extension_exact(client, tmp_path):
         proto.build(req(extend_video=str(mov), seconds=4), "j")
 
 
-@pytest.mark.parametrize("model", [m for m in load_catalog().models.values() if any(r.protocol == "xai" for r in m.routes)],
-                         ids=lambda m: m.id)
+@pytest.mark.parametrize(
+    "model",
+    [m for m in load_catalog().models.values() if any(r.protocol == "xai" for r in m.routes)],
+    ids=lambda m: m.id,
+)
 async def test_every_catalog_size_and_length_is_accepted_by_the_fake(model, fake, client, tmp_path):
     """The catalog and the (strict) fake agree: every offered size builds, and the fake makes exactly that size."""
     route = next(r for r in model.routes if r.protocol == "xai")
     proto = xai(client, fake, route.model_id)
     for size in model.all_sizes():
-        call = proto.build(GenerationRequest(prompt="p", model=model.id, seconds=model.allowed_durations(size)[-1],
-                                             size=str(size)), "j")
+        call = proto.build(
+            GenerationRequest(prompt="p", model=model.id, seconds=model.allowed_durations(size)[-1], size=str(size)),
+            "j",
+        )
         sub = await proto.submit(call, tmp_path / "s")
         assert frame(call.json["aspect_ratio"], call.json["resolution"]) == (size.width, size.height)
         assert fake.jobs[sub.job_id].spec.width == size.width
@@ -133,11 +151,17 @@ async def test_edit_and_extend_an_earlier_take_by_its_url(fake, client, tmp_path
 
 async def test_strict_fake_refuses_fields_an_endpoint_does_not_take(fake, client):
     headers = {"Authorization": f"Bearer {KEY}"}
-    r = await client.post(f"{fake.url}/v1/videos/edits", headers=headers,
-                          json={"model": "grok-imagine-video", "prompt": "p", "duration": 5, "video": {"url": "https://a/b.mp4"}})
+    r = await client.post(
+        f"{fake.url}/v1/videos/edits",
+        headers=headers,
+        json={"model": "grok-imagine-video", "prompt": "p", "duration": 5, "video": {"url": "https://a/b.mp4"}},
+    )
     assert r.status_code == 422 and "duration" in r.json()["error"]
-    r = await client.post(f"{fake.url}/v1/videos/generations", headers=headers,
-                          json={"model": "grok-imagine-video", "prompt": "p", "resolution": "1080p"})
+    r = await client.post(
+        f"{fake.url}/v1/videos/generations",
+        headers=headers,
+        json={"model": "grok-imagine-video", "prompt": "p", "resolution": "1080p"},
+    )
     assert r.status_code == 400
 
 

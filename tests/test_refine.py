@@ -42,11 +42,23 @@ def take_json(capsys, *args):
 
 
 def test_an_omni_chain_of_three_continues_each_interaction_and_the_second_is_promoted(
-        fakes, monkeypatch, isolated_home, tmp_path, capsys):
+    fakes, monkeypatch, isolated_home, tmp_path, capsys
+):
     point_at(fakes, monkeypatch, isolated_home)
     fake = fakes.fakes["gemini"]
-    (first,) = take_json(capsys, "generate", "a fox in snow", "--model", "gemini-omni-1.2-flash", "--seconds", "6",
-                         "--size", "1280x720", "--shot", "SH010")
+    (first,) = take_json(
+        capsys,
+        "generate",
+        "a fox in snow",
+        "--model",
+        "gemini-omni-1.2-flash",
+        "--seconds",
+        "6",
+        "--size",
+        "1280x720",
+        "--shot",
+        "SH010",
+    )
     second = take_json(capsys, "refine", first["take_id"], "make it dusk")
     third = take_json(capsys, "refine", second["id"], "keep the camera move")
     assert (second["parent"], third["parent"]) == (first["take_id"], second["id"])
@@ -71,43 +83,72 @@ def test_an_omni_chain_of_three_continues_each_interaction_and_the_second_is_pro
     assert lines[0].startswith(f"  {first['take_id']}  SH010  variants")
     assert lines[2].startswith(f"    {second['id']}  SH010  refine of {first['take_id']} 'make it dusk'")
     assert lines[4].startswith(f"      {third['id']}  SH010  refine of {second['id']} 'keep the camera move'")
-    assert [t["id"] for t in take_json(capsys, "takes", "--chain", first["take_id"])] == \
-        [first["take_id"], second["id"], third["id"]]
+    assert [t["id"] for t in take_json(capsys, "takes", "--chain", first["take_id"])] == [
+        first["take_id"],
+        second["id"],
+        third["id"],
+    ]
 
-    code, out, err = run(capsys, "promote", second["id"], "--model", "gemini-omni-1.2-flash", "--json",
-                         "--media-dir", tmp_path / "final")
+    code, out, err = run(
+        capsys, "promote", second["id"], "--model", "gemini-omni-1.2-flash", "--json", "--media-dir", tmp_path / "final"
+    )
     assert code == 0, err
     promoted = json.loads(out)
     assert promoted["source"] == second["id"]
-    assert [p["text"] for p in fake.calls_to("POST", r"/v1beta/interactions")[-1].json()["input"]] == \
-        ["a fox in snow. Change: make it dusk."]
+    assert [p["text"] for p in fake.calls_to("POST", r"/v1beta/interactions")[-1].json()["input"]] == [
+        "a fox in snow. Change: make it dusk."
+    ]
     chained = take_json(capsys, "takes", "--chain", third["id"])  # promotions of the chain are in it too
     assert [(t["id"], t["source"]) for t in chained][-1] == (promoted["take"]["id"], second["id"])
     takes = list_takes(journal, shot="SH010")
-    assert [(t.kind, t.chosen) for t in takes] == [("variants", False), ("refine", False), ("refine", False),
-                                                   ("promote", True)]
+    assert [(t.kind, t.chosen) for t in takes] == [
+        ("variants", False),
+        ("refine", False),
+        ("refine", False),
+        ("promote", True),
+    ]
     assert run(capsys, "takes", "--choose", second["id"])[0] == 0  # any take of the chain can be the keeper
     assert [t.chosen for t in list_takes(journal, shot="SH010")] == [False, True, False, False]
 
 
-def test_a_model_without_remix_reruns_the_prompt_with_the_change_and_the_seed(fakes, monkeypatch, isolated_home,
-                                                                              capsys):
+def test_a_model_without_remix_reruns_the_prompt_with_the_change_and_the_seed(
+    fakes, monkeypatch, isolated_home, capsys
+):
     point_at(fakes, monkeypatch, isolated_home)
     fake = fakes.fakes["minimax"]
-    (first,) = take_json(capsys, "generate", "a kite over dunes", "--model", "minimax-h3", "--seconds", "6",
-                         "--seed", "41")
+    (first,) = take_json(
+        capsys, "generate", "a kite over dunes", "--model", "minimax-h3", "--seconds", "6", "--seed", "41"
+    )
     second = take_json(capsys, "refine", first["take_id"], "make it dusk")
     assert (second["parent"], second["seed"], second["model"]) == (first["take_id"], 41, "minimax-h3")
     sent = [c.json() for c in fake.calls_to("POST", r"/v2/video_generation")]
-    assert [(next(c["text"] for c in s["content"] if c["type"] == "text"), s.get("seed")) for s in sent] == [("a kite over dunes", 41),
-                                                           ("a kite over dunes. Change: make it dusk.", 41)]
+    assert [(next(c["text"] for c in s["content"] if c["type"] == "text"), s.get("seed")) for s in sent] == [
+        ("a kite over dunes", 41),
+        ("a kite over dunes. Change: make it dusk.", 41),
+    ]
 
 
 def test_a_structured_prompt_keeps_its_fields_and_gets_the_change():
     spec = PromptSpec(fields={"subject": "a fisherman", "action": "hauls a net"})
     slot = Slot(frames=24, rate=24, size="1280x720", prompt="a fisherman hauls a net", spec=spec, model="draft", seed=3)
-    take = Take(id="take_a", group="g", shot="SH1", kind="fill", position=0, model="draft", seed=3, variant=0,
-                job_id=None, path=None, slot=slot, provenance={}, error=None, chosen=False, source=None, created_at="")
+    take = Take(
+        id="take_a",
+        group="g",
+        shot="SH1",
+        kind="fill",
+        position=0,
+        model="draft",
+        seed=3,
+        variant=0,
+        job_id=None,
+        path=None,
+        slot=slot,
+        provenance={},
+        error=None,
+        chosen=False,
+        source=None,
+        created_at="",
+    )
     take = Take(**{**take.__dict__, "path": __file__})
     new_slot, plan = refine_plan(take, "make it dusk", default_catalog())
     assert new_slot.spec.fields == spec.fields and new_slot.spec.changes == ["make it dusk"]
@@ -127,9 +168,11 @@ def test_refusals_change_nothing(capsys):
 
 def test_a_refined_draft_is_promoted_in_place_of_the_chains_clip_and_reverted(tmp_path, capsys):
     rate = 24
-    sh010 = otio.schema.Clip(name="SH010", media_reference=otio.schema.MissingReference(),
-                             source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                                                  otio.opentime.RationalTime(20, rate)))
+    sh010 = otio.schema.Clip(
+        name="SH010",
+        media_reference=otio.schema.MissingReference(),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(20, rate)),
+    )
     sh010.metadata["promptreel"] = {"prompt": "a lighthouse keeper lights the lamp", "seed": 5}
     cut = write_cut(tmp_path / "cut.otio", [sh010], rate)
     assert run(capsys, "fill", cut, "-o", tmp_path / "draft.otio", "--model", "draft", "--codec", "h264")[0] == 0
@@ -137,8 +180,20 @@ def test_a_refined_draft_is_promoted_in_place_of_the_chains_clip_and_reverted(tm
     refined = take_json(capsys, "refine", filled["id"], "at dusk")
     assert (refined["frames"], refined["seed"]) == (20, 5)
 
-    code, out, err = run(capsys, "promote", refined["id"], "--model", "draft", "--timeline", tmp_path / "draft.otio",
-                         "-o", tmp_path / "final.otio", "--codec", "h264", "--json")
+    code, out, err = run(
+        capsys,
+        "promote",
+        refined["id"],
+        "--model",
+        "draft",
+        "--timeline",
+        tmp_path / "draft.otio",
+        "-o",
+        tmp_path / "final.otio",
+        "--codec",
+        "h264",
+        "--json",
+    )
     assert code == 0, err
     final = json.loads(out)["take"]
     clip = otio.adapters.read_from_file(str(tmp_path / "final.otio")).tracks[0][0]
@@ -146,5 +201,6 @@ def test_a_refined_draft_is_promoted_in_place_of_the_chains_clip_and_reverted(tm
     assert_frame_exact(clip, 20, Fraction(rate))
     code, _, err = run(capsys, "revert", tmp_path / "final.otio", "-o", tmp_path / "back.otio", "--take", final["id"])
     assert code == 0, err
-    assert as_json(otio.adapters.read_from_file(str(tmp_path / "back.otio"))) == \
-        as_json(otio.adapters.read_from_file(str(tmp_path / "draft.otio")))
+    assert as_json(otio.adapters.read_from_file(str(tmp_path / "back.otio"))) == as_json(
+        otio.adapters.read_from_file(str(tmp_path / "draft.otio"))
+    )

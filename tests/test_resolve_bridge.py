@@ -231,8 +231,9 @@ def test_a_lone_surrogate_token_and_deep_nesting_get_an_answer_and_the_bridge_go
     assert reply["ok"] is False and reply["error"]["code"] == "auth"
     reply = r.raw(b"[" * 100000 + b"\n")
     assert reply["error"] == {"code": "bad_request", "message": "The request is nested too deeply."}
-    reply = r.raw(b'{"id": 1, "token": "' + r.bridge.token.encode() + b'", "op": "hello", "args": '
-                  + b"[" * 100000 + b"\n")
+    reply = r.raw(
+        b'{"id": 1, "token": "' + r.bridge.token.encode() + b'", "op": "hello", "args": ' + b"[" * 100000 + b"\n"
+    )
     assert reply["error"]["code"] == "bad_request"
     assert r.bridge.calls == 0
     assert r.client.call("hello")["product"] == "DaVinci Resolve Studio"
@@ -253,15 +254,22 @@ def test_a_confined_bridge_reads_and_writes_only_in_the_declared_folders(running
     assert e.value.code == "refused"
     assert r.client.call("export_timeline", path=str(exports / "cut.otio"))["path"] == str(exports / "cut.otio")
     assert (exports / "cut.otio").is_file()
-    for path in (elsewhere / "cut.otio", exports / ".." / "elsewhere" / "cut.otio", exports / "link" / "cut.otio",
-                 "cut.otio", str(tmp_path)):
+    for path in (
+        elsewhere / "cut.otio",
+        exports / ".." / "elsewhere" / "cut.otio",
+        exports / "link" / "cut.otio",
+        "cut.otio",
+        str(tmp_path),
+    ):
         with pytest.raises(BridgeError) as e:
             r.client.call("export_timeline", path=str(path))
         assert e.value.code == "outside_folders", path
         assert str(media) in e.value.message and "output_dir" in e.value.message
     assert sorted(p.name for p in elsewhere.iterdir()) == []
-    for op, args in (("replace_clip", {"clip_id": "x", "path": str(elsewhere / "a.mov")}),
-                     ("export_still", {"frame": 86400, "path": str(elsewhere / "a.png")})):
+    for op, args in (
+        ("replace_clip", {"clip_id": "x", "path": str(elsewhere / "a.mov")}),
+        ("export_still", {"frame": 86400, "path": str(elsewhere / "a.png")}),
+    ):
         with pytest.raises(BridgeError) as e:
             r.client.call(op, **args)
         assert e.value.code == "outside_folders", op

@@ -33,13 +33,26 @@ except ImportError:  # the test extra installs it
     sync_playwright = None
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _chromium() -> str:
-    missing = ("Chromium is not installed (apt-get install chromium)" if not Path(CHROMIUM).is_file() else
-               "Playwright is not installed (pip install -e '.[test]')" if sync_playwright is None else None)
+    missing = (
+        "Chromium is not installed (apt-get install chromium)"
+        if not Path(CHROMIUM).is_file()
+        else "Playwright is not installed (pip install -e '.[test]')"
+        if sync_playwright is None
+        else None
+    )
     if missing and os.environ.get("PROMPTREEL_REQUIRE_BROWSER") == "1":
         pytest.fail(missing)
     if missing:
@@ -51,8 +64,9 @@ def _chromium() -> str:
 def browser_page(tmp_path):
     executable = _chromium()
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"), executable_path=executable,
-                                                       headless=True, args=CHROMIUM_ARGS)
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         context.set_default_timeout(20_000)
         try:
             yield context.new_page()
@@ -80,8 +94,10 @@ def worker(tmp_path, monkeypatch):
 
 def _timeline(timeline):
     """Every item, frame-exact: (track, record start, duration, source in, enabled, media file)."""
-    return sorted((it._track, it._start, it._duration, it._left, it._enabled,
-                   it._mpi._path.name if it._mpi is not None else None) for it in timeline._items())
+    return sorted(
+        (it._track, it._start, it._duration, it._left, it._enabled, it._mpi._path.name if it._mpi is not None else None)
+        for it in timeline._items()
+    )
 
 
 def _click(page, target, expect: str) -> None:
@@ -145,9 +161,12 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
     _click(page, "#fill-selected", "Filled.")
     # Each fill has its picture, in the Fills list and in the job list: the clip's middle frame, decoded.
     for rows in ("#edits tr", "#jobs tbody tr"):
-        page.wait_for_function("sel => { const imgs = [...document.querySelectorAll(sel)].filter(r => /in place/.test(r.textContent))"
-                               ".map(r => r.querySelector('img[src^=\"/api/media\"]'));"
-                               " return imgs.length === 2 && imgs.every(i => i && i.complete && i.naturalWidth > 0); }", arg=rows)
+        page.wait_for_function(
+            "sel => { const imgs = [...document.querySelectorAll(sel)].filter(r => /in place/.test(r.textContent))"
+            ".map(r => r.querySelector('img[src^=\"/api/media\"]'));"
+            " return imgs.length === 2 && imgs.every(i => i && i.complete && i.naturalWidth > 0); }",
+            arg=rows,
+        )
 
     filled = _timeline(timeline)
     placed = [x for x in filled if x[0] == 2]
@@ -172,8 +191,9 @@ def test_generate_draft_fill_and_revert_from_the_browser(browser_page, worker):
 
 
 def _cells(page, table: str) -> list[list[str]]:
-    return page.eval_on_selector_all(f"#{table} tbody tr",
-                                     "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    return page.eval_on_selector_all(
+        f"#{table} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
 
 
 def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, worker):
@@ -217,13 +237,16 @@ def test_ab_promote_costs_stats_and_live_jobs_from_the_browser(browser_page, wor
     assert journal.spent_on() == 0 and journal.spend("project") == []
     [(project, pretend, jobs)] = journal.spend("project", sandbox=True)
     assert (project, jobs) == ("Spot", 3) and pretend > 0
-    page.wait_for_function("t => document.getElementById('spend').textContent.includes(t)",
-                           arg=f"sandbox (not money) ${pretend:.2f}")
+    page.wait_for_function(
+        "t => document.getElementById('spend').textContent.includes(t)", arg=f"sandbox (not money) ${pretend:.2f}"
+    )
     assert "Spent today $0.00 · this project (Spot) $0.00" in page.inner_text("#spend")
     page.wait_for_function("document.querySelectorAll('#stats-full tbody tr').length === 2")
     stats = {row[0]: row for row in _cells(page, "stats-full")}
     assert {m: (row[1], row[2], row[3]) for m, row in stats.items()} == {  # route, jobs, delivered
-        "ltx-2.3-fast": ("ltx:ltx-2-3-fast", "1", "1"), "ltx-2.3-pro": ("ltx:ltx-2-3-pro", "1", "1")}
+        "ltx-2.3-fast": ("ltx:ltx-2-3-fast", "1", "1"),
+        "ltx-2.3-pro": ("ltx:ltx-2-3-pro", "1", "1"),
+    }
     page.wait_for_function("document.querySelector('#jobs tbody').textContent.includes('engine')")
     engine = [row for row in _cells(page, "jobs") if row[2] == "engine"]
     assert len(engine) == 3 and {(row[3], row[4].strip()) for row in engine} == {("done", "100%")}
@@ -253,8 +276,10 @@ def test_structured_prompt_preview_generate_and_provenance_from_the_browser(brow
     values = {"subject": "a lighthouse keeper", "time_of_day": "dusk", "lighting": "a sweeping beam"}
     built = compose(default_catalog().get("ltx-2.3-fast"), PromptSpec(template="dusk-exterior", fields=values))
     assert built.text == "a lighthouse keeper at dusk, a sweeping beam"
-    page.wait_for_function("t => document.getElementById('preview').textContent.includes(t)",
-                           arg=f"ltx-2.3-fast (ltx, from template, {len(built.text)}/{built.max_chars} characters):\n{built.text}")
+    page.wait_for_function(
+        "t => document.getElementById('preview').textContent.includes(t)",
+        arg=f"ltx-2.3-fast (ltx, from template, {len(built.text)}/{built.max_chars} characters):\n{built.text}",
+    )
 
     # Generate sends exactly the previewed text; the take's provenance is shown from its file.
     page.fill("#frames", "24")
@@ -265,5 +290,8 @@ def test_structured_prompt_preview_generate_and_provenance_from_the_browser(brow
     page.locator("#takes button", has_text="Provenance").click()
     page.wait_for_function("document.getElementById('provenance').textContent.includes('original:')")
     shown = page.inner_text("#provenance")
-    assert "AI-generated video: ltx-2.3-fast" in shown and "[found]" in shown and "err" not in (
-        page.get_attribute("#provenance", "class") or "")
+    assert (
+        "AI-generated video: ltx-2.3-fast" in shown
+        and "[found]" in shown
+        and "err" not in (page.get_attribute("#provenance", "class") or "")
+    )

@@ -72,14 +72,20 @@ def _refused_whole(page, xai) -> None:
 
 def _ended(page, expect: str) -> None:
     """Wait for the file-mode run the message follows to end: done, saying `expect`, or failed."""
-    page.wait_for_function("t => { const m = document.getElementById('message');"
-                           " return m.textContent.startsWith(t) || m.className === 'err'; }", arg=expect)
+    page.wait_for_function(
+        "t => { const m = document.getElementById('message');"
+        " return m.textContent.startsWith(t) || m.className === 'err'; }",
+        arg=expect,
+    )
     assert page.inner_text("#message").startswith(expect), page.inner_text("#message")
 
 
 def _take_rows(page, kind: str, n: int) -> None:
-    page.wait_for_function("([kind, n]) => [...document.querySelectorAll('#takes tbody tr .take-kind')]"
-                           ".filter(c => c.textContent.includes(kind)).length === n", arg=[kind, n])
+    page.wait_for_function(
+        "([kind, n]) => [...document.querySelectorAll('#takes tbody tr .take-kind')]"
+        ".filter(c => c.textContent.includes(kind)).length === n",
+        arg=[kind, n],
+    )
 
 
 # -- connected -------------------------------------------------------------------------------------
@@ -97,8 +103,10 @@ def connected(tmp_path, fakes):
     mpi._folder = pool.GetRootFolder()
     mpi._folder._clips.append(mpi)
     start = timeline.GetStartFrame()
-    clips = {"A": timeline._add(1, start + 50, 12, "A", mpi, left=10),
-             "B": timeline._add(1, start + 62, 61, "B", mpi, left=20)}
+    clips = {
+        "A": timeline._add(1, start + 50, 12, "A", mpi, left=10),
+        "B": timeline._add(1, start + 62, 61, "B", mpi, left=20),
+    }
     bridge = Bridge(resolve)
     thread = threading.Thread(target=bridge.serve_forever)
     thread.start()
@@ -158,18 +166,36 @@ def test_extend_the_head_and_edit_split_from_the_browser_connected(browser_page,
 
 def _export(path, ramp):
     """As Resolve exports it: V1 from 01:00:00:00, a 50-frame gap, A (ramp 10.., 12 frames), B (ramp 20.., 61)."""
-    def clip(name, first, frames):
-        ref = otio.schema.ExternalReference(target_url=str(ramp), available_range=otio.opentime.TimeRange(
-            otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(240, RATE)))
-        return otio.schema.Clip(name=name, media_reference=ref, metadata={"Resolve_OTIO": {}},
-                                source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(first, RATE),
-                                                                     otio.opentime.RationalTime(frames, RATE)))
 
-    t = otio.schema.Timeline(name="Timeline 1", global_start_time=otio.opentime.RationalTime(START, RATE),
-                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    def clip(name, first, frames):
+        ref = otio.schema.ExternalReference(
+            target_url=str(ramp),
+            available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, RATE), otio.opentime.RationalTime(240, RATE)
+            ),
+        )
+        return otio.schema.Clip(
+            name=name,
+            media_reference=ref,
+            metadata={"Resolve_OTIO": {}},
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(first, RATE), otio.opentime.RationalTime(frames, RATE)
+            ),
+        )
+
+    t = otio.schema.Timeline(
+        name="Timeline 1",
+        global_start_time=otio.opentime.RationalTime(START, RATE),
+        metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}},
+    )
     track = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
-    track.extend([otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=otio.opentime.RationalTime(50, RATE))),
-                  clip("A", 10, 12), clip("B", 20, 61)])
+    track.extend(
+        [
+            otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=otio.opentime.RationalTime(50, RATE))),
+            clip("A", 10, 12),
+            clip("B", 20, 61),
+        ]
+    )
     t.tracks.append(track)
     otio.adapters.write_to_file(t, str(path))
     return path
@@ -191,8 +217,11 @@ def file_mode(tmp_path, fakes):
     panel.stop()
 
 
-def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(browser_page, file_mode,  # noqa: F811
-                                                                             tmp_path):
+def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(
+    browser_page,
+    file_mode,  # noqa: F811
+    tmp_path,
+):
     page = browser_page
     panel, exports, (luma, xai) = file_mode
     ramp = _ramp(tmp_path / "ramp.mov", frames=240)
@@ -203,7 +232,9 @@ def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(bro
     page.wait_for_function("document.querySelectorAll('#extend-clip option').length === 2")
     assert page.is_visible("#cut-export-box") and page.input_value("#cut-export") == "Timeline 1.otio"
     assert page.eval_on_selector_all("#extend-clip option", "os => os.map(o => o.textContent)") == [
-        "V1 Video 1 01:00:02:02 A (12 fr)", "V1 Video 1 01:00:02:14 B (61 fr)"]
+        "V1 Video 1 01:00:02:02 A (12 fr)",
+        "V1 Video 1 01:00:02:14 B (61 fr)",
+    ]
 
     # Head of A by 12 on ray-3.2: into the gap before A, written as `Timeline 1 promptreel.otio`.
     page.select_option("#extend-clip", "1@01:00:02:02")
@@ -253,19 +284,37 @@ def test_extend_the_head_edit_split_and_revert_from_the_browser_in_file_mode(bro
     assert luma.creates == 1 and xai.creates == 3  # the revert spent nothing
 
 
-@pytest.mark.parametrize("body, message", [
-    ({}, "No clip was chosen. Pick an export, then the clip to work on."),
-    ({"track": 1, "at": "01:00:00:00"}, "No clip at 01:00:00:00 on V1 in this timeline."),
-    ({"track": 1, "at": "01:00:02:02", "edge": "middle"}, "'middle' is not an end of a clip."),
-    ({"track": 1, "at": "01:00:02:02", "edge": "head", "frames": 51, "model": "ray-3.2"},
-     "would start before the timeline does"),
-    ({"track": 1, "at": "01:00:02:02", "edge": "head", "frames": 12, "model": "kling-v3"},
-     "takes no last frame on its own"),
-    ({"track": 1, "at": "01:00:02:14", "instruction": "dusk", "model": "grok-imagine-video", "split": "at",
-      "cuts": "70"}, "a cut at frame 70 of it is not inside it"),
-    ({"track": 1, "at": "01:00:02:14", "instruction": "dusk", "model": "grok-imagine-video", "split": "halves"},
-     "'halves' is not a way to split an edit."),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "No clip was chosen. Pick an export, then the clip to work on."),
+        ({"track": 1, "at": "01:00:00:00"}, "No clip at 01:00:00:00 on V1 in this timeline."),
+        ({"track": 1, "at": "01:00:02:02", "edge": "middle"}, "'middle' is not an end of a clip."),
+        (
+            {"track": 1, "at": "01:00:02:02", "edge": "head", "frames": 51, "model": "ray-3.2"},
+            "would start before the timeline does",
+        ),
+        (
+            {"track": 1, "at": "01:00:02:02", "edge": "head", "frames": 12, "model": "kling-v3"},
+            "takes no last frame on its own",
+        ),
+        (
+            {
+                "track": 1,
+                "at": "01:00:02:14",
+                "instruction": "dusk",
+                "model": "grok-imagine-video",
+                "split": "at",
+                "cuts": "70",
+            },
+            "a cut at frame 70 of it is not inside it",
+        ),
+        (
+            {"track": 1, "at": "01:00:02:14", "instruction": "dusk", "model": "grok-imagine-video", "split": "halves"},
+            "'halves' is not a way to split an edit.",
+        ),
+    ],
+)
 def test_file_mode_refusals_answer_at_once_in_one_line_and_leave_nothing(file_mode, tmp_path, body, message):
     """Over loopback HTTP, as a program holding the token asks: each refusal is the request's answer, before any
     job; no run is listed and nothing is written beside the export."""
@@ -274,12 +323,16 @@ def test_file_mode_refusals_answer_at_once_in_one_line_and_leave_nothing(file_mo
     panel, exports, (luma, xai) = file_mode
     _export(exports / "Timeline 1.otio", _ramp(tmp_path / "ramp.mov", frames=240))
     route = "/api/edit" if "instruction" in body else "/api/extend"
-    with httpx.Client(base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token},
-                      timeout=60) as client:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token}, timeout=60
+    ) as client:
         r = client.post(route, json={"name": "Timeline 1.otio", **body})
         assert r.status_code == 400, r.text
         assert message in r.json()["error"] and "\n" not in r.json()["error"]
-        assert client.post("/api/file/revert", json={"name": "Timeline 1.otio"}).json()["error"].startswith(
-            "Timeline 1.otio holds nothing promptreel filled, extended or edited.")
+        assert (
+            client.post("/api/file/revert", json={"name": "Timeline 1.otio"})
+            .json()["error"]
+            .startswith("Timeline 1.otio holds nothing promptreel filled, extended or edited.")
+        )
     assert luma.creates == xai.creates == 0 and filemode.all_runs() == []
     assert sorted(p.name for p in exports.iterdir() if p.suffix == ".otio") == ["Timeline 1.otio"]

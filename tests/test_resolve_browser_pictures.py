@@ -40,17 +40,25 @@ class Watched:
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", lambda r: self.requests.append(r.url))
-        page.on("response", lambda r: self.failed.append(f"{r.status} {r.request.method} {r.url}")
-                if r.status >= 400 else None)
+        page.on(
+            "response",
+            lambda r: self.failed.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+        )
 
 
 @pytest.fixture
 def watched(tmp_path):
     executable = _chromium()
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"), executable_path=executable,
-                                                       headless=True, args=CHROMIUM_ARGS, timezone_id=ZONE,
-                                                       locale="en-US", viewport={"width": 1400, "height": 1000})
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            timezone_id=ZONE,
+            locale="en-US",
+            viewport={"width": 1400, "height": 1000},
+        )
         context.set_default_timeout(30_000)
         try:
             yield Watched(context.new_page())
@@ -94,8 +102,10 @@ def test_cost_line_pictures_playback_and_side_by_side_takes(watched, worker, tmp
     item = row.locator("input[type=checkbox]").get_attribute("value")
     cost = panel.estimate({"item_ids": [item]})["total_usd"]
     assert cost > 0
-    page.wait_for_function("t => document.getElementById('glance').textContent === t",
-                           arg=f"Today $0.00 · Spot $0.00 · selection ${cost:.2f} · budget left ${5 - cost:.2f}")
+    page.wait_for_function(
+        "t => document.getElementById('glance').textContent === t",
+        arg=f"Today $0.00 · Spot $0.00 · selection ${cost:.2f} · budget left ${5 - cost:.2f}",
+    )
 
     # A/B on two models; a draft cut into the timeline: every placeholder and take has a picture that decoded.
     page.fill("#prompt", "a paper boat in the rain")
@@ -125,23 +135,31 @@ def test_cost_line_pictures_playback_and_side_by_side_takes(watched, worker, tmp
     page.wait_for_function("document.querySelector('#takes .strip[data-strip=loaded]') !== null")
     box = first.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
-    assert first.locator(".strip").evaluate("s => getComputedStyle(s).backgroundPosition").startswith("100% ")  # the last frame
-    size = page.evaluate("async u => { const i = new Image(); i.src = u; await i.decode(); return [i.naturalWidth, i.naturalHeight]; }",
-                         first.locator(".strip").evaluate("s => s.style.backgroundImage.slice(5, -2)"))
+    assert (
+        first.locator(".strip").evaluate("s => getComputedStyle(s).backgroundPosition").startswith("100% ")
+    )  # the last frame
+    size = page.evaluate(
+        "async u => { const i = new Image(); i.src = u; await i.decode(); return [i.naturalWidth, i.naturalHeight]; }",
+        first.locator(".strip").evaluate("s => s.style.backgroundImage.slice(5, -2)"),
+    )
     assert size == [1600, 90]
     page.locator("#takes").screenshot(path=str(tmp_path / "03-filmstrip.png"))
 
     # Clicking plays it in the page: the take is ProRes, so through an H.264 proxy made once beside it.
     first.click()
-    page.wait_for_function("(() => { const v = document.querySelector('#takes video');"
-                           " return v && v.readyState >= 2 && v.videoWidth > 0; })()")
+    page.wait_for_function(
+        "(() => { const v = document.querySelector('#takes video');"
+        " return v && v.readyState >= 2 && v.videoWidth > 0; })()"
+    )
     src = page.get_attribute("#takes video", "src")
     clip = next(t.path for t in made if str(t.path).replace("/", "%2F") in src)
     assert clip.suffix == ".mov" and clip.with_name(f"{clip.stem}.proxy.mp4").is_file()
 
     # Compare: both takes side by side, each with its model, seed, cost and time, and "choose this take".
     page.locator("#takes tbody tr").first.locator("button", has_text="Compare").click()
-    page.wait_for_function("[...document.querySelectorAll('#compare video')].filter(v => v.readyState >= 2).length === 2")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#compare video')].filter(v => v.readyState >= 2).length === 2"
+    )
     left, right = (page.locator("#compare figure").nth(i).bounding_box() for i in range(2))
     assert left["y"] == right["y"] and right["x"] >= left["x"] + left["width"]
     captions = page.eval_on_selector_all("#compare figcaption", "cs => cs.map(c => c.textContent)")
@@ -153,8 +171,11 @@ def test_cost_line_pictures_playback_and_side_by_side_takes(watched, worker, tmp
     page.click("#play-both")
     page.wait_for_function("[...document.querySelectorAll('#compare video')].every(v => !v.paused)")
     page.locator("#compare").screenshot(path=str(tmp_path / "04-compare.png"))
-    _click(page, page.locator("#compare figure").nth(1).locator("button", has_text="Choose this take"),
-           "Chosen: SH030 — ltx-2.3-pro.")
+    _click(
+        page,
+        page.locator("#compare figure").nth(1).locator("button", has_text="Choose this take"),
+        "Chosen: SH030 — ltx-2.3-pro.",
+    )
     assert [t.model for t in takes.list_takes(Journal.open_default(), shot="SH030") if t.chosen] == ["ltx-2.3-pro"]
     page.wait_for_function("document.querySelector('#takes tbody').textContent.includes('chosen')")
 
@@ -185,8 +206,11 @@ def test_progress_arrives_as_server_sent_events_without_polling_or_reload(watche
     live = panel.engine_jobs
 
     def row(job: str, expect: str) -> None:
-        page.wait_for_function("([id, t]) => { const r = document.querySelector(`#jobs tr[data-id=${id}]`); "
-                               "return r && r.textContent.includes(t); }", arg=[job, expect])
+        page.wait_for_function(
+            "([id, t]) => { const r = document.querySelector(`#jobs tr[data-id=${id}]`); "
+            "return r && r.textContent.includes(t); }",
+            arg=[job, expect],
+        )
 
     live.on_event(Event(EventKind.QUEUED, "job_a", model="ltx-2.3-fast"))
     live.on_event(Event(EventKind.QUEUED, "job_b", model="ltx-2.3-pro"))
@@ -240,8 +264,13 @@ def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_co
     # Two takes made from the command line: file mode shows them too, with pictures, to compare and choose.
     slot = Slot(frames=12, rate=Fraction(24), size="320x180", prompt="a lighthouse at dusk", name="SH040")
     made = []  # in a thread of its own: Playwright's event loop runs in this one
-    worker = threading.Thread(target=lambda: made.extend(fill_slots_sync(
-        takes.take_slots(slot, ["draft"], variants=2), FillSettings(output_dir=output_dir() / "takes"))))
+    worker = threading.Thread(
+        target=lambda: made.extend(
+            fill_slots_sync(
+                takes.take_slots(slot, ["draft"], variants=2), FillSettings(output_dir=output_dir() / "takes")
+            )
+        )
+    )
     worker.start()
     worker.join()
     takes.record_takes(Journal.open_default(), "SH040", made, "variants")
@@ -250,7 +279,9 @@ def test_file_mode_fill_message_ends_with_the_run_and_buttons_sit_under_their_co
     page.wait_for_function(f"({DECODED})('#takes img').every(Boolean)")
     assert page.is_visible("#takes") and not page.is_visible("#promote-help")
     page.locator("#takes button", has_text="Compare").first.click()
-    page.wait_for_function("[...document.querySelectorAll('#compare video')].filter(v => v.readyState >= 2).length === 2")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#compare video')].filter(v => v.readyState >= 2).length === 2"
+    )
 
     # Generate without Resolve: takes into the media folder at the settings' frame size and the rate given here.
     assert not page.is_visible("#create-draft") and page.inner_text("#generate") == "Generate"

@@ -52,19 +52,32 @@ def test_refine_a_take_twice_and_see_the_chain(browser_page, worker, tmp_path): 
     chain = takes.chain(journal, third)
     assert [t.id for t in chain] == [first, second, third]
     assert [(t.parent, t.provenance.get("refinement")) for t in chain] == [
-        (None, None), (first, "make it dusk"), (second, "closer")]
+        (None, None),
+        (first, "make it dusk"),
+        (second, "closer"),
+    ]
     rows = _cells(page, "takes")
     assert [r[1] for r in rows] == ["↳ SH040 — ltx-2.3-fast", "↳ SH040 — ltx-2.3-fast", "SH040 — ltx-2.3-fast"]
-    assert [r[5] for r in rows] == [f"{third}refine of {second} 'closer'", f"{second}refine of {first} 'make it dusk'",
-                                    f"{first}{chain[0].kind}"]
-    assert page.eval_on_selector_all("#takes .refine-change", "boxes => boxes.map(b => b.value)") == ["", "", ""]  # said
+    assert [r[5] for r in rows] == [
+        f"{third}refine of {second} 'closer'",
+        f"{second}refine of {first} 'make it dusk'",
+        f"{first}{chain[0].kind}",
+    ]
+    assert page.eval_on_selector_all("#takes .refine-change", "boxes => boxes.map(b => b.value)") == [
+        "",
+        "",
+        "",
+    ]  # said
     indents = page.eval_on_selector_all("#takes tbody tr", "rows => rows.map(r => r.cells[1].style.paddingLeft)")
     assert indents == ["3.5em", "2em", "0.5em"]
     # Made by the LTX fake, conformed to the 24 frames of the take, and in the bin like any take.
     for t in chain:
         assert probe(t.path).frames == 24 and t.model == "ltx-2.3-fast" and t.provenance.get("resolve_clip")
     assert sorted(c.GetName() for c in _bin_clips(resolve, "promptreel", "ltx-2.3-fast")) == [
-        "SH040 — ltx-2.3-fast", "SH040 — ltx-2.3-fast refined", "SH040 — ltx-2.3-fast refined"]
+        "SH040 — ltx-2.3-fast",
+        "SH040 — ltx-2.3-fast refined",
+        "SH040 — ltx-2.3-fast refined",
+    ]
     page.locator("#takes").screenshot(path=str(tmp_path / "refine-chain.png"))
 
 
@@ -94,8 +107,10 @@ def test_add_a_cast_member_and_an_unknown_name_is_refused_in_one_line(browser_pa
     page.wait_for_function("document.getElementById('message').textContent !== ''")
     message = page.inner_text("#message")
     assert page.get_attribute("#message", "class") == "err"
-    assert message == ("@nobody is not in the cast of project 'Spot' (cast: @maria). "
-                       "Add with `promptreel cast add nobody IMAGE...`, or fix the name.")
+    assert message == (
+        "@nobody is not in the cast of project 'Spot' (cast: @maria). "
+        "Add with `promptreel cast add nobody IMAGE...`, or fix the name."
+    )
     assert Journal.open_default().jobs() == [] and takes.list_takes(Journal.open_default()) == []
     page.screenshot(path=str(tmp_path / "cast-refusal.png"), full_page=True)
 
@@ -109,13 +124,15 @@ def test_model_picker_lists_models_ranked_for_the_selected_placeholders(browser_
 
     # One placeholder (the Solid Color: 30 frames at the project's 24 fps, 320x180): `promptreel models`' order.
     page.locator("#placeholders tbody tr", has_text="Solid Color").locator("input[type=checkbox]").check()
-    page.wait_for_function("document.getElementById('rank-for').textContent.startsWith('1 selected placeholder: 30 frames')")
+    page.wait_for_function(
+        "document.getElementById('rank-for').textContent.startsWith('1 selected placeholder: 30 frames')"
+    )
     ranked = [m["model"] for m in ranking_json(30, "24", "320x180")["models"]]
     assert page.eval_on_selector_all("#model-rank tbody tr", "rows => rows.map(r => r.dataset.model)") == ranked
     for picker in ("model", "model-a", "model-b", "fill-model-b"):
         options = page.eval_on_selector_all(f"#{picker} option", "os => os.map(o => o.value)")
         listed = [m for m in ranked if m in usable]
-        assert options[:len(listed)] == listed and sorted(options) == sorted(usable)
+        assert options[: len(listed)] == listed and sorted(options) == sorted(usable)
     assert options != usable  # the catalog's order is not the ranking: the page did reorder
     best = ranking_json(30, "24", "320x180")["models"][0]
     text = page.eval_on_selector("#model", "(s, m) => [...s.options].find(o => o.value === m).textContent", ranked[0])
@@ -123,7 +140,9 @@ def test_model_picker_lists_models_ranked_for_the_selected_placeholders(browser_
 
     # Both placeholders (30 and 17 frames): ranked by their summed score, what cannot make one set apart.
     page.locator("#placeholders tbody tr", has_text="storm over the sea").locator("input[type=checkbox]").check()
-    page.wait_for_function("document.getElementById('rank-for').textContent.startsWith('2 selected placeholders: 30 + 17 frames')")
+    page.wait_for_function(
+        "document.getElementById('rank-for').textContent.startsWith('2 selected placeholders: 30 + 17 frames')"
+    )
     short, long = ({m["model"]: m["score"] for m in ranking_json(n, "24", "320x180")["models"]} for n in (30, 17))
     shown = page.eval_on_selector_all("#model-rank tbody tr", "rows => rows.map(r => r.dataset.model)")
     assert set(shown) == short.keys() & long.keys()  # a model that cannot make one of them is set apart

@@ -57,4 +57,7 @@ def test_a_track_changed_since_the_fills_read_is_still_read_back_exactly(tmp_pat
     report = fill(DirectGateway(resolve), TestPatternMaker(tmp_path / "made"))
     assert report.failed == []
     assert [(it._name, it._start, it._duration) for it in timeline.GetItemListInTrack("video", 2)] == [
-        ("editor's clip", 86300, 5), ("draft-001.mov", 86410, 30), ("draft-002.mov", 86440, 17)]
+        ("editor's clip", 86300, 5),
+        ("draft-001.mov", 86410, 30),
+        ("draft-002.mov", 86440, 17),
+    ]

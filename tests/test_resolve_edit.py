@@ -43,11 +43,14 @@ def test_an_edit_with_handles_becomes_a_take_of_exactly_the_clip_and_reverts(con
     assert edits.all_records()[0].reverted
 
 
-@pytest.mark.parametrize("model, handles, message", [
-    ("kling-v3", 0, "does not edit video"),
-    (None, 0, "No model to edit with"),
-    ("grok-imagine-video", -1, "-1 handle frames"),
-])
+@pytest.mark.parametrize(
+    "model, handles, message",
+    [
+        ("kling-v3", 0, "does not edit video"),
+        (None, 0, "No model to edit with"),
+        ("grok-imagine-video", -1, "-1 handle frames"),
+    ],
+)
 def test_refusals_come_before_any_spend(connect, tmp_path, model, handles, message):  # noqa: F811
     resolve, timeline, ramp, a, _ = _cut(tmp_path, 30)
     gw = connect(resolve)
@@ -71,16 +74,19 @@ def test_the_panel_edits_the_selected_clip(tmp_path):
     bridge = Bridge(resolve)
     thread = threading.Thread(target=bridge.serve_forever)
     thread.start()
-    panel = Panel(BridgeGateway(*bridge.address, token=bridge.token),
-                  TestPatternMaker(tmp_path / "made", "grok-imagine-video"))
+    panel = Panel(
+        BridgeGateway(*bridge.address, token=bridge.token), TestPatternMaker(tmp_path / "made", "grok-imagine-video")
+    )
     panel.start()
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{panel.port}",
-                          headers={"X-Promptreel-Token": panel.token}) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token}
+        ) as client:
             assert "Edit selected clip" in client.get(panel.sign_in_url(), follow_redirects=True).text
             item = client.get("/api/state").json()["clips"][0]["id"]
-            r = client.post("/api/edit", json={"item_id": item, "instruction": "rain", "model": "grok-imagine-video",
-                                               "handles": 4})
+            r = client.post(
+                "/api/edit", json={"item_id": item, "instruction": "rain", "model": "grok-imagine-video", "handles": 4}
+            )
             assert r.status_code == 200, r.text
             assert a.GetTakesCount() == 2
             assert client.post("/api/revert", json={"edit_id": r.json()["edit"]}).status_code == 200
@@ -112,7 +118,7 @@ def test_a_split_edit_of_61_frames_is_one_take_of_exactly_the_clip(connect, tmp_
 
     data = Path(os.environ["PROMPTREEL_HOME"])
     data.mkdir(parents=True, exist_ok=True)
-    (data / "catalog.toml").write_text('[models.grok-imagine-video]\nedit_max_seconds = 1.5\n')
+    (data / "catalog.toml").write_text("[models.grok-imagine-video]\nedit_max_seconds = 1.5\n")
     (data / "settings.toml").write_text(f'catalog_file = "{data / "catalog.toml"}"\n')
     default_catalog.cache_clear()
     try:

@@ -50,8 +50,9 @@ def test_a_draft_record_keeps_the_old_media_and_metadata(tmp_path):
 
     resolve, timeline = cut_with_placeholders()
     gw = DirectGateway(resolve)
-    draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "d"), Slot(frames=24, rate=24, size="320x180",
-                                                                          prompt="rain on glass"))
+    draft = bins.create_draft(
+        gw, TestPatternMaker(tmp_path / "d"), Slot(frames=24, rate=24, size="320x180", prompt="rain on glass")
+    )
     gw.add_track()
     gw.place(draft.id, 0, 24, 2, 86700)
     ids = [i.id for t in gw.timeline().tracks for i in t.items if i.clip_id == draft.id]

@@ -88,12 +88,15 @@ def test_a_tail_extension_lands_after_the_clip_and_reverts(connect, tmp_path, fr
     assert sorted(timeline._tracks) == [1]  # the track the extension added is gone
 
 
-@pytest.mark.parametrize("case, message", [
-    ("generator", "is a generator"),
-    ("offline", "its media is offline"),
-    ("draft", "the draft model takes no first frame"),
-    ("too long", "at most 359 frames"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("generator", "is a generator"),
+        ("offline", "its media is offline"),
+        ("draft", "the draft model takes no first frame"),
+        ("too long", "at most 359 frames"),
+    ],
+)
 def test_refusals_come_before_any_spend(connect, tmp_path, case, message):
     resolve, timeline, ramp, a, title = _cut(tmp_path, 30)
     if case == "offline":
@@ -102,8 +105,13 @@ def test_refusals_come_before_any_spend(connect, tmp_path, case, message):
     maker = TestPatternMaker(tmp_path / "made", model="kling-v3")
     item = title if case == "generator" else a
     with pytest.raises(UserError) as e:
-        extend(gw, maker, item.GetUniqueId(), 400 if case == "too long" else 12,
-               model=None if case == "draft" else "kling-v3")
+        extend(
+            gw,
+            maker,
+            item.GetUniqueId(),
+            400 if case == "too long" else 12,
+            model=None if case == "draft" else "kling-v3",
+        )
     assert message in str(e.value)
     assert maker.slots == [] and edits.all_records() == []
 
@@ -131,8 +139,9 @@ def test_the_panel_extends_the_selected_clip_and_reverts_it(tmp_path, monkeypatc
     panel = Panel(BridgeGateway(*bridge.address, token=bridge.token), TestPatternMaker(tmp_path / "made", "kling-v3"))
     panel.start()
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{panel.port}",
-                          headers={"X-Promptreel-Token": panel.token}) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{panel.port}", headers={"X-Promptreel-Token": panel.token}
+        ) as client:
             page = client.get(panel.sign_in_url(), follow_redirects=True).text
             assert "Extend selected clip" in page
             clips = client.get("/api/state").json()["clips"]

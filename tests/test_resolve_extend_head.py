@@ -59,20 +59,27 @@ def test_a_head_extension_lands_before_the_clip_and_reverts(connect, tmp_path, n
         (take,) = list_takes(journal, shot=name)
     finally:
         journal.close()
-    assert (take.kind, take.clip, take.as_dict()["edge"], take.kind_label) == ("extend", name, "head",
-                                                                               f"extend head of '{name}'")
+    assert (take.kind, take.clip, take.as_dict()["edge"], take.kind_label) == (
+        "extend",
+        name,
+        "head",
+        f"extend head of '{name}'",
+    )
 
     revert(gw, record.id)
     assert _layout(timeline) == before
     assert sorted(timeline._tracks) == [1]
 
 
-@pytest.mark.parametrize("name, frames, model, message", [
-    ("A", 12, "kling-v3", "takes no last frame on its own"),
-    ("A", 12, None, "the draft model takes no last frame on its own"),
-    ("A", 300, "ray-3.2", "at most 239 frames"),
-    ("A", 51, "ray-3.2", "would start before the timeline does"),
-])
+@pytest.mark.parametrize(
+    "name, frames, model, message",
+    [
+        ("A", 12, "kling-v3", "takes no last frame on its own"),
+        ("A", 12, None, "the draft model takes no last frame on its own"),
+        ("A", 300, "ray-3.2", "at most 239 frames"),
+        ("A", 51, "ray-3.2", "would start before the timeline does"),
+    ],
+)
 def test_head_refusals_come_before_any_spend(connect, tmp_path, name, frames, model, message):  # noqa: F811
     resolve, timeline, ramp, clips = _cut(tmp_path)
     gw = connect(resolve)

@@ -31,8 +31,19 @@ def _stub_classes() -> dict[str, dict[str, ast.FunctionDef]]:
     return out
 
 
-@pytest.mark.parametrize("cls", [fake.FakeResolve, fake.ProjectManager, fake.Project, fake.MediaPool, fake.Folder,
-                                 fake.MediaPoolItem, fake.Timeline, fake.TimelineItem])
+@pytest.mark.parametrize(
+    "cls",
+    [
+        fake.FakeResolve,
+        fake.ProjectManager,
+        fake.Project,
+        fake.MediaPool,
+        fake.Folder,
+        fake.MediaPoolItem,
+        fake.Timeline,
+        fake.TimelineItem,
+    ],
+)
 def test_double_matches_stub_signatures(cls):
     stub_name = "Resolve" if cls is fake.FakeResolve else cls.__name__
     stubs = _stub_classes()[stub_name]
@@ -70,15 +81,18 @@ def test_append_drops_overlap_silently_and_returns_a_ghost(clip_path):
     (clip,) = pool.ImportMedia([{"FilePath": str(clip_path)}])
     start = tl.GetStartFrame()
     assert start == 86400
-    first = pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 10, "trackIndex": 1,
-                                    "recordFrame": start}])
+    first = pool.AppendToTimeline(
+        [{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 10, "trackIndex": 1, "recordFrame": start}]
+    )
     assert first[0].GetUniqueId() and first[0].GetDuration() == 10  # endFrame exclusive
-    second = pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 10, "trackIndex": 1,
-                                     "recordFrame": start + 5}])
+    second = pool.AppendToTimeline(
+        [{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 10, "trackIndex": 1, "recordFrame": start + 5}]
+    )
     assert len(second) == 1 and second[0].GetUniqueId() == ""  # returned, never placed
     assert len(tl.GetItemListInTrack("video", 1)) == 1
-    (trimmed,) = pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 4, "endFrame": 9, "trackIndex": 1,
-                                         "recordFrame": start + 20}])
+    (trimmed,) = pool.AppendToTimeline(
+        [{"mediaPoolItem": clip, "startFrame": 4, "endFrame": 9, "trackIndex": 1, "recordFrame": start + 20}]
+    )
     assert trimmed.GetLeftOffset() == 4 and trimmed.GetSourceStartFrame() == 5
 
 
@@ -88,8 +102,9 @@ def test_mixed_rate_lands_a_frame_short(tmp_path):
     pool.CreateEmptyTimeline("t")
     made = TestPatternMaker(tmp_path, rate=25)(Slot(frames=25, rate=25, size="320x180", prompt="p"))
     (clip,) = pool.ImportMedia([str(made.path)])
-    (item,) = pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 25, "trackIndex": 1,
-                                      "recordFrame": 86400}])
+    (item,) = pool.AppendToTimeline(
+        [{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 25, "trackIndex": 1, "recordFrame": 86400}]
+    )
     assert item.GetDuration() == 23  # 25 frames at 25 fps are 24 at 24 fps; Resolve lands 23
 
 

@@ -20,9 +20,24 @@ from promptreel.resolve_plugin.panel import Panel
 from tests.fakes.otio_media import pattern_filler
 
 # Every schema an OTIO 0.18 export from Resolve may hold: anything else makes Resolve's import fatal.
-STOCK = {"Timeline.1", "Stack.1", "Track.1", "Clip.2", "Gap.1", "Transition.1", "Marker.2", "Effect.1",
-         "LinearTimeWarp.1", "FreezeFrame.1", "ExternalReference.1", "MissingReference.1", "GeneratorReference.1",
-         "ImageSequenceReference.1", "RationalTime.1", "TimeRange.1"}
+STOCK = {
+    "Timeline.1",
+    "Stack.1",
+    "Track.1",
+    "Clip.2",
+    "Gap.1",
+    "Transition.1",
+    "Marker.2",
+    "Effect.1",
+    "LinearTimeWarp.1",
+    "FreezeFrame.1",
+    "ExternalReference.1",
+    "MissingReference.1",
+    "GeneratorReference.1",
+    "ImageSequenceReference.1",
+    "RationalTime.1",
+    "TimeRange.1",
+}
 RATE = 25
 
 
@@ -35,25 +50,41 @@ def resolve_export(path: Path, name: str = "Timeline 1") -> Path:
     metadata on timeline, tracks and clips, 01:00:00:00 start, plain OS paths, offline media as a
     MissingReference with its Media Url, marker notes in Resolve_OTIO.Note. One real clip exported by
     Resolve (tests/samples), two placeholders, an audio track."""
-    t = otio.schema.Timeline(name=name, global_start_time=_rt(90000),
-                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    t = otio.schema.Timeline(
+        name=name, global_start_time=_rt(90000), metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}}
+    )
     video = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
-    video.append(otio.adapters.read_from_file(str(SAMPLES / "resolve_clip_qt_embedded_tc_mixed_rate.json"),
-                                              adapter_name="otio_json"))
-    offline = otio.schema.Clip(name="B002.mov", source_range=otio.opentime.TimeRange(_rt(90100), _rt(30)),
-                               metadata={"Resolve_OTIO": {}})
+    video.append(
+        otio.adapters.read_from_file(
+            str(SAMPLES / "resolve_clip_qt_embedded_tc_mixed_rate.json"), adapter_name="otio_json"
+        )
+    )
+    offline = otio.schema.Clip(
+        name="B002.mov", source_range=otio.opentime.TimeRange(_rt(90100), _rt(30)), metadata={"Resolve_OTIO": {}}
+    )
     offline.media_reference = otio.schema.MissingReference(metadata={"Resolve_OTIO": {"Media Url": "D:/B002.mov"}})
-    offline.markers.append(otio.schema.Marker(
-        name="Marker 2", color="BLUE", marked_range=otio.opentime.TimeRange(_rt(90110), _rt(1)),
-        metadata={"Resolve_OTIO": {"Keywords": [], "Note": "gen: a drone over a glacier"}}))
+    offline.markers.append(
+        otio.schema.Marker(
+            name="Marker 2",
+            color="BLUE",
+            marked_range=otio.opentime.TimeRange(_rt(90110), _rt(1)),
+            metadata={"Resolve_OTIO": {"Keywords": [], "Note": "gen: a drone over a glacier"}},
+        )
+    )
     video.append(offline)
     video.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(_rt(0), _rt(10))))
-    title = otio.schema.Clip(name="GEN: storm over the sea", source_range=otio.opentime.TimeRange(_rt(0), _rt(17)),
-                             metadata={"Resolve_OTIO": {}})
+    title = otio.schema.Clip(
+        name="GEN: storm over the sea",
+        source_range=otio.opentime.TimeRange(_rt(0), _rt(17)),
+        metadata={"Resolve_OTIO": {}},
+    )
     title.media_reference = otio.schema.MissingReference(metadata={"Resolve_OTIO": {"Media Url": ""}})
     video.append(title)
-    audio = otio.schema.Track(name="Audio 1", kind=otio.schema.TrackKind.Audio,
-                              metadata={"Resolve_OTIO": {"Audio Type": "Stereo", "Locked": False, "SoloOn": False}})
+    audio = otio.schema.Track(
+        name="Audio 1",
+        kind=otio.schema.TrackKind.Audio,
+        metadata={"Resolve_OTIO": {"Audio Type": "Stereo", "Locked": False, "SoloOn": False}},
+    )
     t.tracks.extend([video, audio])
     otio.adapters.write_to_file(t, str(path))
     return path
@@ -100,8 +131,10 @@ def test_fill_writes_a_resolve_shaped_timeline_beside_the_export(folder):
         assert ref.available_range.start_time.value == 90000  # media start timecode 01:00:00:00
         assert_frame_exact(clip, frames, Fraction(RATE))
     assert clips[1].markers[0].metadata["Resolve_OTIO"]["Note"] == "gen: a drone over a glacier"
-    assert clips[0].media_reference.target_url == otio.adapters.read_from_file(str(export)).find_clips()[
-        0].media_reference.target_url  # the editor's own clip is as it was
+    assert (
+        clips[0].media_reference.target_url
+        == otio.adapters.read_from_file(str(export)).find_clips()[0].media_reference.target_url
+    )  # the editor's own clip is as it was
     # A second fill of the same export never replaces the first one's file.
     first = out.read_bytes()
     again = filemode.fill_export(export, panel_settings.load(), pattern_filler)
@@ -118,6 +151,7 @@ def test_file_mode_spend_goes_under_the_project_named_in_the_settings(folder):
         assert [(p, n) for p, _, n in journal.spend("project")] == [("Feature X", 2)]
     finally:
         journal.close()
+
 
 def test_watcher_offers_a_new_export_at_once_and_not_a_half_written_one(folder):
     resolve_export(folder / "Earlier.otio")
@@ -286,8 +320,13 @@ def test_the_panel_command_falls_back_to_file_mode_when_nothing_answers(folder, 
 
     env = {**os.environ, "PROMPTREEL_HOME": str(isolated_home), "PROMPTREEL_NO_BROWSER": "1"}
     env.pop("PROMPTREEL_BRIDGE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "promptreel.core.cli", "resolve", "panel", "--no-browser"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptreel.core.cli", "resolve", "panel", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = proc.stdout.readline()
         # A one-time sign-in link (the session token is never printed), traded for the session cookie.
@@ -327,8 +366,13 @@ def test_a_deeply_nested_file_in_the_watched_folder_does_not_take_the_panel_down
 
     env = {**os.environ, "PROMPTREEL_HOME": str(isolated_home), "PROMPTREEL_NO_BROWSER": "1"}
     env.pop("PROMPTREEL_BRIDGE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "promptreel.core.cli", "resolve", "panel", "--file-mode",
-                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptreel.core.cli", "resolve", "panel", "--file-mode", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/\?code=\S+", first)

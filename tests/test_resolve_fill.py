@@ -336,7 +336,8 @@ def test_revert_keeps_an_added_track_the_editor_has_made_theirs(connect, maker, 
     revert(gw, record.id)
     assert timeline.GetTrackCount("video") == 2 and _ours(timeline) == []
     assert [it._name for it in timeline.GetItemListInTrack("video", 2)] == (
-        ["editor's shot"] if claim == "cut onto it" else [])
+        ["editor's shot"] if claim == "cut onto it" else []
+    )
 
 
 def test_fill_through_the_real_engine_and_conform(connect):
@@ -373,8 +374,10 @@ class _OneFails:
 
     def many(self, slots):
         self.batches.append(len(slots))
-        return [self.inner(s) if i != 1 else MadeClip.failed(s, "No clip for 'storm': the provider refused the prompt.")
-                for i, s in enumerate(slots)]
+        return [
+            self.inner(s) if i != 1 else MadeClip.failed(s, "No clip for 'storm': the provider refused the prompt.")
+            for i, s in enumerate(slots)
+        ]
 
 
 def test_a_batch_is_made_in_one_call_and_a_failed_slot_does_not_stop_the_others(connect, maker):

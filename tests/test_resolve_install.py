@@ -25,14 +25,17 @@ def _layout(system, tmp_path, all_users):
     return scripts.scripts_dir(system, all_users=all_users, home=home, env=env, root=tmp_path / "root")
 
 
-@pytest.mark.parametrize("system, all_users, tail", [
-    ("macos", False, "home/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
-    ("macos", True, "root/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
-    ("windows", False, "Users/ed/AppData/Roaming/Blackmagic Design/DaVinci Resolve/Support/Fusion/Scripts"),
-    ("windows", True, "ProgramData/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
-    ("linux", False, "home/.local/share/DaVinciResolve/Fusion/Scripts"),
-    ("linux", True, "root/opt/resolve/Fusion/Scripts"),
-])
+@pytest.mark.parametrize(
+    "system, all_users, tail",
+    [
+        ("macos", False, "home/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
+        ("macos", True, "root/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
+        ("windows", False, "Users/ed/AppData/Roaming/Blackmagic Design/DaVinci Resolve/Support/Fusion/Scripts"),
+        ("windows", True, "ProgramData/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
+        ("linux", False, "home/.local/share/DaVinciResolve/Fusion/Scripts"),
+        ("linux", True, "root/opt/resolve/Fusion/Scripts"),
+    ],
+)
 def test_install_uninstall_per_os_layout(tmp_path, system, all_users, tail):
     folder = _layout(system, tmp_path, all_users)
     assert folder == tmp_path / tail
@@ -42,10 +45,14 @@ def test_install_uninstall_per_os_layout(tmp_path, system, all_users, tail):
     assert edit.read_text() == (folder / "Utility" / "promptreel.py").read_text()
     assert "PYTHON = '/envs/promptreel/bin/python'" in edit.read_text()
     assert scripts.installed(folder)
-    assert [a.what for a in scripts.install(folder, python="/envs/promptreel/bin/python", data=tmp_path / "data")] \
-        == ["unchanged", "unchanged"]
-    assert [a.what for a in scripts.install(folder, python="/other/python", data=tmp_path / "data")] \
-        == ["updated", "updated"]
+    assert [a.what for a in scripts.install(folder, python="/envs/promptreel/bin/python", data=tmp_path / "data")] == [
+        "unchanged",
+        "unchanged",
+    ]
+    assert [a.what for a in scripts.install(folder, python="/other/python", data=tmp_path / "data")] == [
+        "updated",
+        "updated",
+    ]
     assert [a.what for a in scripts.uninstall(folder)] == ["removed", "removed"]
     assert not edit.exists() and not scripts.installed(folder)
     assert [a.what for a in scripts.uninstall(folder)] == ["absent", "absent"]
@@ -83,9 +90,14 @@ def test_the_entry_runs_as_resolve_runs_it_and_doctor_finds_the_bridge(tmp_path)
     folder, data = tmp_path / "Scripts", tmp_path / "data"
     scripts.install(folder, python=sys.executable, data=data)
     entry = folder / "Utility" / "promptreel.py"
-    proc = subprocess.Popen([sys.executable, "-c", _AS_RESOLVE.format(root=str(ROOT), entry=str(entry))],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PROMPTREEL_NO_BROWSER": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _AS_RESOLVE.format(root=str(ROOT), entry=str(entry))],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PROMPTREEL_NO_BROWSER": "1"},
+    )
     try:
         session = data / "bridge.json"
         client = connect_when_ready(proc, session)

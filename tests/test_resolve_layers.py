@@ -41,15 +41,18 @@ def test_the_checker_sees_every_way_of_importing():
     pkg = "promptreel.resolve_plugin"
     assert "promptreel.otio_adapters.fill" in imported("from promptreel.otio_adapters.fill import x", pkg)
     assert "promptreel.otio_adapters" in imported("def f():\n    from ..otio_adapters import fill\n", pkg)
-    assert "promptreel.otio_adapters.x" in imported("import importlib\nimportlib.import_module("
-                                                    "'promptreel.otio_adapters.x')", pkg)
+    assert "promptreel.otio_adapters.x" in imported(
+        "import importlib\nimportlib.import_module('promptreel.otio_adapters.x')", pkg
+    )
     assert "promptreel.core.errors" in imported("from ..core.errors import UserError", pkg)
     assert "promptreel.resolve_plugin.bridge.ops" in imported("from .ops import CLIP_COLORS", pkg + ".bridge")
 
 
 def test_resolve_plugin_imports_nothing_of_otio_adapters():
-    offenders = {str(path.relative_to(ROOT)): sorted(n for n in names if n.startswith("promptreel.otio_adapters"))
-                 for path, _, names in _modules("resolve_plugin")}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(n for n in names if n.startswith("promptreel.otio_adapters"))
+        for path, _, names in _modules("resolve_plugin")
+    }
     assert {k: v for k, v in offenders.items() if v} == {}
 
 

@@ -18,8 +18,15 @@ def journal(tmp_path):
 
 
 def _job(journal: Journal, prompt: str) -> str:
-    return journal.add_job(batch_id="batch_1", request={"prompt": prompt}, cache_key="k", variant=0, model="veo-3.1",
-                           route_key="vertex:veo-3.1-generate-001", estimated_cost=3.2)
+    return journal.add_job(
+        batch_id="batch_1",
+        request={"prompt": prompt},
+        cache_key="k",
+        variant=0,
+        model="veo-3.1",
+        route_key="vertex:veo-3.1-generate-001",
+        estimated_cost=3.2,
+    )
 
 
 def test_a_job_goes_from_queued_through_progress_to_done_with_its_charge(journal):
@@ -62,9 +69,15 @@ def test_only_the_newest_jobs_are_kept(journal):
 
 def test_a_row_names_its_shot_and_each_change_moves_the_stream(journal, tmp_path):
     live = LiveJobs(journal)
-    job = journal.add_job(batch_id="batch_2", request={"prompt": "a red fox in snow", "tags": {"shot": "SH010"}},
-                          cache_key="k2", variant=0, model="veo-3.1", route_key="vertex:veo-3.1-generate-001",
-                          estimated_cost=3.2)
+    job = journal.add_job(
+        batch_id="batch_2",
+        request={"prompt": "a red fox in snow", "tags": {"shot": "SH010"}},
+        cache_key="k2",
+        variant=0,
+        model="veo-3.1",
+        route_key="vertex:veo-3.1-generate-001",
+        estimated_cost=3.2,
+    )
     seen = live.changes.version
     live.on_event(Event(EventKind.QUEUED, job, "veo-3.1"))
     assert live.changes.wait(seen, 0) == seen + 1  # the event stream wakes, no polling

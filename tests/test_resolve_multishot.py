@@ -28,8 +28,15 @@ from promptreel.resolve_plugin.worker import clip_maker
 from tests.fakes.resolve import FakeResolve, MediaPoolItem
 from tests.sandbox_engine import point_at
 
-PROMPTS = ("a fox wakes in its den", "the fox runs through snow", "the fox sleeps under a pine", "an owl lands",
-           "the owl turns its head", "snow falls", "dawn")
+PROMPTS = (
+    "a fox wakes in its den",
+    "the fox runs through snow",
+    "the fox sleeps under a pine",
+    "an owl lands",
+    "the owl turns its head",
+    "snow falls",
+    "dawn",
+)
 SHOTS = (24, 36, 60)  # 1 s, 1.5 s (a 2 s shot) and 2.5 s (a 3 s shot) at 24 fps: shots start 0, 24, 72 in the take
 
 
@@ -80,8 +87,9 @@ def adjacent_cut(lengths=SHOTS, gap_after: int | None = None):
 
 
 def layout(timeline):
-    return sorted(timeline._tracks), [(it._track, it._start, it._duration, it._enabled, it._name)
-                                      for it in timeline._items()]
+    return sorted(timeline._tracks), [
+        (it._track, it._start, it._duration, it._enabled, it._name) for it in timeline._items()
+    ]
 
 
 def ours(timeline):
@@ -90,16 +98,37 @@ def ours(timeline):
 
 def frame(path, n: int) -> bytes:
     """Frame `n` of a video as 320x180 RGB."""
-    return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf", f"select=eq(n\\,{n})", "-vframes", "1",
-                           "-s", "320x180", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                          capture_output=True, check=True).stdout
+    return subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"select=eq(n\\,{n})",
+            "-vframes",
+            "1",
+            "-s",
+            "320x180",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 def nearest(got: bytes, take, around: int) -> int:
     """The frame of `take` near `around` that `got` is (lossy codecs: the closest match)."""
+
     def distance(k):
         other = frame(take, k)
         return sum(abs(x - y) for x, y in zip(got, other)) / len(got)
+
     return min(range(max(0, around - 2), around + 3), key=distance)
 
 
@@ -116,15 +145,21 @@ def test_three_adjacent_placeholders_fill_from_one_job_each_exact_and_revert(con
     creates = [c.json() for c in fake.calls_to("POST", r"/v1/videos/text2video")]
     assert fake.creates == 2  # the three back to back: ONE job; the heron after a gap: its own
     (multi,) = [b for b in creates if b.get("multi_shot")]
-    assert multi["multi_prompt"] == [{"index": 1, "prompt": PROMPTS[0], "duration": "1"},
-                                     {"index": 2, "prompt": PROMPTS[1], "duration": "2"},
-                                     {"index": 3, "prompt": PROMPTS[2], "duration": "3"}]
+    assert multi["multi_prompt"] == [
+        {"index": 1, "prompt": PROMPTS[0], "duration": "1"},
+        {"index": 2, "prompt": PROMPTS[1], "duration": "2"},
+        {"index": 3, "prompt": PROMPTS[2], "duration": "3"},
+    ]
     assert multi["duration"] == "6"
     shots = report.edits[:3]
     assert len({r.job_id for r in shots}) == 1 and shots[0].job_id != report.edits[3].job_id
     # Each placed exactly over its placeholder (the fill proved it by reading back; read back again here).
-    got = [(it.track, it.start, it.duration) for t in gw.timeline().tracks for it in t.items
-           if it.id in {r.placed.item_id for r in shots}]
+    got = [
+        (it.track, it.start, it.duration)
+        for t in gw.timeline().tracks
+        for it in t.items
+        if it.id in {r.placed.item_id for r in shots}
+    ]
     assert sorted(got) == [(2, start, 24), (2, start + 24, 36), (2, start + 60, 60)]
     assert [(r.placed.start, r.placed.duration) for r in shots] == [(start, 24), (start + 24, 36), (start + 60, 60)]
     assert [it._enabled for it in timeline.GetItemListInTrack("video", 1)] == [False] * 4
@@ -140,7 +175,10 @@ def test_three_adjacent_placeholders_fill_from_one_job_each_exact_and_revert(con
     # One job on the ledger for the three, priced once (6 s at 720p).
     journal = Journal.open_default()
     try:
-        assert sorted(round(j.actual_cost or 0, 3) for j in journal.jobs()) == [round(3 * 0.084, 3), round(6 * 0.084, 3)]
+        assert sorted(round(j.actual_cost or 0, 3) for j in journal.jobs()) == [
+            round(3 * 0.084, 3),
+            round(6 * 0.084, 3),
+        ]
     finally:
         journal.close()
 
@@ -185,8 +223,11 @@ def test_a_shared_group_in_metadata_is_one_take_without_the_flag(home, fakes):
     pool = resolve._new_project(rate="24", width=320, height=180).GetMediaPool()
     timeline = pool.CreateEmptyTimeline("Grouped")
     start = timeline.GetStartFrame()
-    for at, n, prompt, group in ((0, 24, "a lighthouse at dusk", "coast"), (40, 36, "a gull takes off", "coast"),
-                                 (100, 24, "a heron", "")):
+    for at, n, prompt, group in (
+        (0, 24, "a lighthouse at dusk", "coast"),
+        (40, 36, "a gull takes off", "coast"),
+        (100, 24, "a heron", ""),
+    ):
         mpi = MediaPoolItem(Path(f"/offline/{at}.mov"), Fraction(24), 320, 180, n)
         mpi._folder = pool.GetRootFolder()
         mpi._folder._clips.append(mpi)
@@ -204,6 +245,7 @@ def test_a_shared_group_in_metadata_is_one_take_without_the_flag(home, fakes):
 
 
 # -- the panel: the multi-shot box beside Fill, over real loopback HTTP ---------------------------------------------
+
 
 @pytest.fixture
 def panel(home):
@@ -237,9 +279,14 @@ def test_the_panel_estimates_one_job_and_fills_and_reverts_the_group(panel, fake
     assert result["failed"] == [] and len(result["filled"]) == 3 and result["jobs"] == 1 and fake.creates == 1
     start = timeline.GetStartFrame() + 10
     assert [(it._track, it._start, it._duration) for it in ours(timeline)] == [
-        (2, start, 24), (2, start + 24, 36), (2, start + 60, 60)]
-    assert client.post("/api/revert-fill", json={"edit_ids": result["filled"]}).json()["reverted"] == \
-        result["filled"][::-1]
+        (2, start, 24),
+        (2, start + 24, 36),
+        (2, start + 60, 60),
+    ]
+    assert (
+        client.post("/api/revert-fill", json={"edit_ids": result["filled"]}).json()["reverted"]
+        == result["filled"][::-1]
+    )
     assert layout(timeline) == before
     assert client.post("/api/revert-fill", json={}).status_code == 400
 
@@ -256,6 +303,7 @@ def test_the_panel_refuses_a_model_without_multi_shot_before_spend(panel, fakes)
 
 # -- file mode: an OTIO export out of Resolve and back ----------------------------------------------------------------
 
+
 def export_with_adjacent(path: Path, lengths=SHOTS) -> Path:
     """A Resolve-shaped 24 fps export (docs/resolve-quirks.md #15) with `GEN:` offline clips back to back on V1."""
     import opentimelineio as otio
@@ -263,12 +311,14 @@ def export_with_adjacent(path: Path, lengths=SHOTS) -> Path:
     def rt(v):
         return otio.opentime.RationalTime(v, 24)
 
-    t = otio.schema.Timeline(name="Multi", global_start_time=rt(86400),
-                             metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+    t = otio.schema.Timeline(
+        name="Multi", global_start_time=rt(86400), metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}}
+    )
     video = otio.schema.Track(name="Video 1", metadata={"Resolve_OTIO": {"Locked": False}})
     for n, prompt in zip(lengths, PROMPTS):
-        clip = otio.schema.Clip(name=f"GEN: {prompt}", source_range=otio.opentime.TimeRange(rt(0), rt(n)),
-                                metadata={"Resolve_OTIO": {}})
+        clip = otio.schema.Clip(
+            name=f"GEN: {prompt}", source_range=otio.opentime.TimeRange(rt(0), rt(n)), metadata={"Resolve_OTIO": {}}
+        )
         clip.media_reference = otio.schema.MissingReference(metadata={"Resolve_OTIO": {"Media Url": ""}})
         video.append(clip)
     t.tracks.append(video)
@@ -313,6 +363,7 @@ def test_file_mode_refuses_a_group_its_model_cannot_take_before_spend(home, fake
 
 # -- the command line, through the bridge ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def bridged(home, monkeypatch):
     """`promptreel resolve ...` reaching a Resolve double through its bridge."""
@@ -345,14 +396,16 @@ def test_resolve_fill_multi_shot_and_revert_the_whole_fill_on_the_command_line(b
 
 # -- the panel in a real browser (skipped without Chromium, as tests/test_resolve_browser.py is) -----------------------
 
+
 def test_the_multi_shot_box_fills_the_run_from_one_job_in_the_browser(panel, fakes, tmp_path):
     from tests.test_resolve_browser import CHROMIUM_ARGS, _chromium, sync_playwright
 
     p, _, timeline = panel
     executable = _chromium()
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=executable,
-                                                        headless=True, args=CHROMIUM_ARGS)
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         context.set_default_timeout(60_000)
         try:
             page = context.new_page()
@@ -360,7 +413,9 @@ def test_the_multi_shot_box_fills_the_run_from_one_job_in_the_browser(panel, fak
             page.wait_for_function("document.querySelectorAll('#placeholders tbody tr').length === 3")
             page.check("#fill-multi-shot")
             page.click("#estimate")
-            page.wait_for_function("document.getElementById('cost').textContent.includes('one multi-shot job: 3 shots')")
+            page.wait_for_function(
+                "document.getElementById('cost').textContent.includes('one multi-shot job: 3 shots')"
+            )
             assert page.inner_text("#cost").count("a shot of the job above") == 2
             page.evaluate("document.getElementById('message').textContent = ''")
             page.click("#fill-all")
@@ -370,7 +425,10 @@ def test_the_multi_shot_box_fills_the_run_from_one_job_in_the_browser(panel, fak
             context.close()
     start = timeline.GetStartFrame() + 10
     assert [(it._track, it._start, it._duration) for it in ours(timeline)] == [
-        (2, start, 24), (2, start + 24, 36), (2, start + 60, 60)]
+        (2, start, 24),
+        (2, start + 24, 36),
+        (2, start + 60, 60),
+    ]
     assert fakes.fakes["kling"].creates == 1
 
 
@@ -386,4 +444,6 @@ def test_two_shots_that_ask_alike_are_still_two_shots_of_the_take(home, fakes):
     (body,) = [c.json() for c in fakes.fakes["kling"].calls_to("POST", r"/v1/videos/text2video")]
     assert [s["duration"] for s in body["multi_prompt"]] == ["1", "2"]  # two shots, the last padded to Kling's 3 s
     assert sorted((it._start - start, it._duration) for it in timeline.GetItemListInTrack("video", 2)) == [
-        (0, 24), (24, 24)]
+        (0, 24),
+        (24, 24),
+    ]

@@ -26,8 +26,12 @@ def _ramp_at(path, rate: int, frames: int = 48):
     from promptreel.core.ffmpeg import ffmpeg_exe
 
     src = ffmpeg.input(f"nullsrc=s=320x180:r={rate}", f="lavfi").filter("geq", lum="mod(N*4,220)+16", cb=128, cr=128)
-    ffmpeg.run(ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p", r=rate),
-               cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
+    ffmpeg.run(
+        ffmpeg.output(src, str(path), vframes=frames, vcodec="libx264", qp=0, pix_fmt="yuv444p", r=rate),
+        cmd=ffmpeg_exe(),
+        quiet=True,
+        overwrite_output=True,
+    )
     return path
 
 
@@ -52,8 +56,9 @@ def _same_picture(still, media, n) -> bool:
     """The still is frame n of media: every pixel within 2 grey levels (PNG's RGB round trip), and nearer to it
     than to the frames beside it."""
     got, want = _gray(still), _gray(media, n)
-    return (max(abs(a - b) for a, b in zip(got, want)) <= 2
-            and all(_luma(still) != _luma(media, m) for m in (n - 1, n + 1)))
+    return max(abs(a - b) for a, b in zip(got, want)) <= 2 and all(
+        _luma(still) != _luma(media, m) for m in (n - 1, n + 1)
+    )
 
 
 def test_the_model_gets_the_neighbours_edge_frames_from_their_media(connect, tmp_path):  # noqa: F811
@@ -104,8 +109,9 @@ def test_resolve_fill_offers_frames_from_neighbours(tmp_path, capsys, monkeypatc
         monkeypatch.setenv("PROMPTREEL_BRIDGE", f"{host}:{port}")
         monkeypatch.setenv("PROMPTREEL_BRIDGE_TOKEN", bridge.token)
         with sandbox(routes=["kling"], limit=Limit(seconds=None), export=True) as env:
-            code = main(["resolve", "fill", "--item", slot.GetUniqueId(), "--model", "kling-v3",
-                         "--frames-from-neighbours"])
+            code = main(
+                ["resolve", "fill", "--item", slot.GetUniqueId(), "--model", "kling-v3", "--frames-from-neighbours"]
+            )
             out = capsys.readouterr()
             assert code == 0, out.err
             (call,) = env.fakes["kling"].calls_to("POST", r"/v1/videos/image2video")

@@ -79,9 +79,13 @@ def test_the_fills_list_shows_where_each_take_went(scene, monkeypatch):
     assert client.post("/api/fill", json={"item_ids": [sea], "models": ["draft", "veo-3.1-fast"]}).status_code == 200
     shown = {e["name"]: e["takes"] for e in client.get("/api/state").json()["edits"]}
     assert shown["Solid Color"] == {
-        "placeholder": "'Solid Color' on V1 at frame 86410", "group": r.json()["takes"][0]["group"], "placed": "Solid Color — draft #1",
+        "placeholder": "'Solid Color' on V1 at frame 86410",
+        "group": r.json()["takes"][0]["group"],
+        "placed": "Solid Color — draft #1",
         "selector": ["Solid Color — draft #2", "Solid Color — veo-3.1-fast #1", "Solid Color — veo-3.1-fast #2"],
-        "in_bin": [], "note": ""}
+        "in_bin": [],
+        "note": "",
+    }
     sea_takes = shown["GEN: storm over the sea"]
     assert sea_takes["placed"] == "GEN: storm over the sea — draft" and sea_takes["selector"] == []
     assert sea_takes["in_bin"] == ["GEN: storm over the sea — veo-3.1-fast"]
@@ -119,8 +123,14 @@ def test_engine_jobs_plug_into_the_list(tmp_path, monkeypatch):
     resolve, _ = cut_with_placeholders()
     from promptreel.resolve_plugin.gateway import DirectGateway
 
-    row = JobRow(id="j1", kind="engine", title="veo-3.1 'a fox'", state="running", progress=0.4,
-                 created="2026-11-23T09:00:00+00:00")
+    row = JobRow(
+        id="j1",
+        kind="engine",
+        title="veo-3.1 'a fox'",
+        state="running",
+        progress=0.4,
+        created="2026-11-23T09:00:00+00:00",
+    )
     panel = Panel(DirectGateway(resolve), None, engine_jobs=lambda: [row])
     panel.start()
     try:
@@ -156,8 +166,14 @@ def test_settings_persist_in_the_panels_own_file_and_bad_values_change_nothing(s
     assert (saved["codec"], saved["bit_depth"], saved["fit"]) == ("dnxhr-hqx", 12, "crop")
     on_disk = json.loads((tmp_path / "home" / "panel.json").read_text())
     assert on_disk["codec"] == "dnxhr-hqx" and on_disk["bit_depth"] == 12
-    for bad in ({"codec": "mpeg2"}, {"bit_depth": 9}, {"budget_usd": -1}, {"frame_size": "wide"}, {"colour": "red"},
-                {"bin": "takes/{shot}"}):
+    for bad in (
+        {"codec": "mpeg2"},
+        {"bit_depth": 9},
+        {"budget_usd": -1},
+        {"frame_size": "wide"},
+        {"colour": "red"},
+        {"bin": "takes/{shot}"},
+    ):
         r = client.post("/api/settings", json=bad)
         assert r.status_code == 400 and "Traceback" not in r.text, bad
     assert json.loads((tmp_path / "home" / "panel.json").read_text()) == on_disk
@@ -171,8 +187,16 @@ def test_settings_persist_in_the_panels_own_file_and_bad_values_change_nothing(s
 def test_the_page_has_the_job_list_cost_and_settings(scene):
     panel, client, _ = scene
     page = signed_in_page(client, panel)
-    for part in ('id="jobs"', 'id="cost"', 'id="settings"', "/api/events", "/api/estimate", "/api/settings",
-                 "/api/exports", "/api/file/fill"):
+    for part in (
+        'id="jobs"',
+        'id="cost"',
+        'id="settings"',
+        "/api/events",
+        "/api/estimate",
+        "/api/settings",
+        "/api/exports",
+        "/api/file/fill",
+    ):
         assert part in page
 
 
@@ -195,7 +219,8 @@ def test_generate_records_takes_named_shot_and_model_and_costs_are_listed(scene)
     assert r.status_code == 200 and r.json()["clips"] == ["SH010 — draft #1", "SH010 — draft #2"]
     takes = client.get("/api/takes").json()["takes"]
     assert [(t["shot"], t["model"], t["kind"], t["in_bin"]) for t in takes] == [
-        ("SH010", "draft", "variants", True)] * 2
+        ("SH010", "draft", "variants", True)
+    ] * 2
     client.get("/api/state")  # reads the project's name
     costs = client.get("/api/costs").json()
     assert costs["project"] == "Spot" and costs["today_usd"] == 0.0
@@ -212,8 +237,12 @@ def test_costs_say_what_is_left_under_each_cap_counting_what_running_jobs_reserv
     assert client.get("/api/costs").json()["left_usd"] == {}  # no caps, nothing to say
     settings_path().write_text('daily_cap_usd = 5.0\nproject_caps_usd = { "Spot" = 2.0, "Other" = 9.0 }\n')
     journal = Journal.open_default()  # another seat's run: one job paid, one still running
-    paid, running = (journal.add_job(batch_id="b", request={"n": n}, cache_key=f"k{n}", variant=0, model="m",
-                                     route_key="p:m", estimated_cost=1.0) for n in range(2))
+    paid, running = (
+        journal.add_job(
+            batch_id="b", request={"n": n}, cache_key=f"k{n}", variant=0, model="m", route_key="p:m", estimated_cost=1.0
+        )
+        for n in range(2)
+    )
     journal.charge(paid, "m", 1.0, "Spot")
     journal.reserve([(running, 0.5, "Spot")], Caps(day=5.0))
     journal.close()
@@ -253,8 +282,13 @@ def test_promote_refuses_a_foreign_placeholder_and_a_final_over_budget(scene):
 
 # --- structured prompts, templates, the preview, provenance -------------------------------------------
 
-SHOT_FIELDS = {"subject": "a weathered fisherman", "action": "hauls a net", "camera_movement": "slow dolly in",
-               "audio": "gulls", "negative_prompt": "text, watermark"}
+SHOT_FIELDS = {
+    "subject": "a weathered fisherman",
+    "action": "hauls a net",
+    "camera_movement": "slow dolly in",
+    "audio": "gulls",
+    "negative_prompt": "text, watermark",
+}
 
 
 def test_templates_and_the_preview_show_exactly_what_each_model_gets(scene):
@@ -265,7 +299,9 @@ def test_templates_and_the_preview_show_exactly_what_each_model_gets(scene):
     _, client, _ = scene
     TemplateStore().save(new_template("dusk-exterior", "{subject} at {time_of_day}", ["house"]))
     listed = client.get("/api/templates").json()
-    assert [(t["name"], t["placeholders"]) for t in listed["templates"]] == [("dusk-exterior", ["subject", "time_of_day"])]
+    assert [(t["name"], t["placeholders"]) for t in listed["templates"]] == [
+        ("dusk-exterior", ["subject", "time_of_day"])
+    ]
     assert [f["name"] for f in listed["fields"]][:2] == ["subject", "action"] and listed["fields"][0]["description"]
 
     r = client.post("/api/prompt/preview", json={"models": ["veo-3.1", "gen-4.5"], "fields": SHOT_FIELDS})
@@ -278,10 +314,13 @@ def test_templates_and_the_preview_show_exactly_what_each_model_gets(scene):
     assert veo["negative_prompt"] == "text, watermark"
     assert runway["dropped"] == ["audio", "negative_prompt"] and runway["negative_prompt"] is None
     # The settings' model by default; a template with its values; free text wins.
-    (draft,) = client.post("/api/prompt/preview", json={"template": "dusk-exterior",
-                                                        "fields": {"subject": "a fox", "time_of_day": "dusk"}}).json()["previews"]
+    (draft,) = client.post(
+        "/api/prompt/preview", json={"template": "dusk-exterior", "fields": {"subject": "a fox", "time_of_day": "dusk"}}
+    ).json()["previews"]
     assert (draft["model"], draft["text"], draft["source"]) == ("draft", "a fox at dusk", "template")
-    (free,) = client.post("/api/prompt/preview", json={"prompt": "A lighthouse.", "fields": SHOT_FIELDS}).json()["previews"]
+    (free,) = client.post("/api/prompt/preview", json={"prompt": "A lighthouse.", "fields": SHOT_FIELDS}).json()[
+        "previews"
+    ]
     assert free["text"] == "A lighthouse." and free["source"] == "free text"
     # Refusals in plain words.
     r = client.post("/api/prompt/preview", json={"template": "dusk-exterior", "fields": {"subject": "a fox"}})
@@ -297,13 +336,16 @@ def test_generate_and_draft_send_the_prompt_built_for_each_model(scene):
     from promptreel.core.prompts.compose import PromptSpec, compose
 
     panel, client, _ = scene
-    r = client.post("/api/generate", json={"fields": SHOT_FIELDS, "frames": 12, "shot": "SH030",
-                                           "models": ["draft", "veo-3.1"]})
+    r = client.post(
+        "/api/generate", json={"fields": SHOT_FIELDS, "frames": 12, "shot": "SH030", "models": ["draft", "veo-3.1"]}
+    )
     assert r.status_code == 200, r.text
     catalog = default_catalog()
     sent = [(s.model, s.prompt, s.negative_prompt) for s in panel.make_clip.slots]
-    assert sent == [(m, b.text, b.negative_prompt) for m, b in
-                    ((m, compose(catalog.get(m), PromptSpec(fields=SHOT_FIELDS))) for m in ("draft", "veo-3.1"))]
+    assert sent == [
+        (m, b.text, b.negative_prompt)
+        for m, b in ((m, compose(catalog.get(m), PromptSpec(fields=SHOT_FIELDS))) for m in ("draft", "veo-3.1"))
+    ]
     assert sent[0][1] != sent[1][1]  # one shot, each family's own wording
     takes = client.get("/api/takes").json()["takes"]
     assert sorted(t["prompt"] for t in takes) == sorted(p for _, p, _ in sent)  # recorded as sent
@@ -340,8 +382,12 @@ def test_provenance_of_a_take_and_of_its_clip(scene, tmp_path):
     journal = Journal.open_default()
     try:
         take = takes.get_take(journal, listed["id"])
-        record(journal, take.path, original, Marks(True, "veo-3.1", "veo-3.1/gemini", "job-777",
-                                                   prompt_sha256("waves"), file_sha256(original)))
+        record(
+            journal,
+            take.path,
+            original,
+            Marks(True, "veo-3.1", "veo-3.1/gemini", "job-777", prompt_sha256("waves"), file_sha256(original)),
+        )
     finally:
         journal.close()
     shown = client.get("/api/provenance", params={"take": take.id}).json()
@@ -393,8 +439,9 @@ def test_promote_in_the_panel_words_a_fields_take_for_the_final_family(scene):
     from promptreel.core.prompts.compose import PromptSpec, compose
 
     panel, client, _ = scene
-    r = client.post("/api/generate", json={"fields": SHOT_FIELDS, "frames": 12, "shot": "SH040",
-                                           "models": ["draft", "veo-3.1"]})
+    r = client.post(
+        "/api/generate", json={"fields": SHOT_FIELDS, "frames": 12, "shot": "SH040", "models": ["draft", "veo-3.1"]}
+    )
     assert r.status_code == 200, r.text
     veo = compose(default_catalog().get("veo-3.1"), PromptSpec(fields=SHOT_FIELDS)).text
     (veo_take,) = [t for t in client.get("/api/takes").json()["takes"] if t["prompt"] == veo]

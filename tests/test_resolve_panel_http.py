@@ -83,9 +83,12 @@ def test_a_cookie_is_only_good_for_its_own_panel(panel):
 
 def test_a_non_numeric_content_length_is_answered_400(panel):
     for length in (b"abc", b"-5", b"1e3"):
-        reply = _raw(panel, b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
-                            b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n{}"
-                     % (panel.port, panel.token.encode(), length))
+        reply = _raw(
+            panel,
+            b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n{}"
+            % (panel.port, panel.token.encode(), length),
+        )
         assert reply.startswith(b"HTTP/1.0 400") and b"Content-Length is not a number" in reply, reply
     with _client(panel) as client:  # and it goes on serving
         assert client.get("/api/jobs", headers={"X-Promptreel-Token": panel.token}).status_code == 200
@@ -93,9 +96,12 @@ def test_a_non_numeric_content_length_is_answered_400(panel):
 
 def test_deeply_nested_json_is_answered_400(panel):
     body = b"[" * 60000
-    reply = _raw(panel, b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
-                        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                 % (panel.port, panel.token.encode(), len(body), body))
+    reply = _raw(
+        panel,
+        b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        % (panel.port, panel.token.encode(), len(body), body),
+    )
     assert reply.startswith(b"HTTP/1.0 400") and b"not a JSON object" in reply, reply[:200]
 
 
@@ -123,9 +129,10 @@ def test_a_stalled_client_is_let_go(panel):
         assert closed
     # A body that stops short of its Content-Length.
     with socket.create_connection(("127.0.0.1", panel.port), timeout=20) as s:
-        s.sendall(b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
-                  b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
-                  % (panel.port, panel.token.encode()))
+        s.sendall(
+            b"POST /api/estimate HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Promptreel-Token: %s\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{" % (panel.port, panel.token.encode())
+        )
         assert s.recv(100) == b""
     panel.request_seconds = panel_module.REQUEST_SECONDS
     with _client(panel) as client:  # and it goes on serving

@@ -20,7 +20,9 @@ def test_one_placeholder_is_ranked_as_promptreel_models_ranks_it(scene):  # noqa
     assert [m["model"] for m in got["refused"]] == [m["model"] for m in cli["refused"]] != []
     for mine, theirs in zip(got["models"], cli["models"]):
         assert mine["price_usd"] == theirs["price_usd"] and mine["changes"] == sorted(theirs["fit"]["changes"])
-        fit = "native fit" if not theirs["fit"]["changes"] else "conform: " + ", ".join(sorted(theirs["fit"]["changes"]))
+        fit = (
+            "native fit" if not theirs["fit"]["changes"] else "conform: " + ", ".join(sorted(theirs["fit"]["changes"]))
+        )
         assert mine["why"] == f"${theirs['price_usd']:.2f} · {fit} · not tried yet"
 
 
@@ -34,14 +36,19 @@ def test_several_placeholders_are_ranked_by_their_summed_score(scene):  # noqa: 
     cannot = {m["model"] for m in short["refused"] + long["refused"]}
     assert {m["model"] for m in got["models"]} == set(both) - cannot and cannot <= {m["model"] for m in got["refused"]}
     assert set(both) != {m["model"] for m in short["models"]}  # the 300 frames did set some apart
-    assert [m["score"] for m in got["models"]] == pytest.approx(sorted(both[m["model"]] for m in got["models"]), abs=1e-3)
+    assert [m["score"] for m in got["models"]] == pytest.approx(
+        sorted(both[m["model"]] for m in got["models"]), abs=1e-3
+    )
 
 
 def test_bad_rank_questions_are_refused_in_one_line(scene):  # noqa: F811
     _, client, _ = scene
-    for params, said in (({"frames": "abc"}, "'abc' is not a list of frame counts."), ({"frames": "0"}, "'0' is not a list"),
-                         ({"frames": "24", "rate": "fast"}, "'fast' is not a frame rate."),
-                         ({"frames": "24", "needs": "smell"}, "Unknown need 'smell'.")):
+    for params, said in (
+        ({"frames": "abc"}, "'abc' is not a list of frame counts."),
+        ({"frames": "0"}, "'0' is not a list"),
+        ({"frames": "24", "rate": "fast"}, "'fast' is not a frame rate."),
+        ({"frames": "24", "needs": "smell"}, "Unknown need 'smell'."),
+    ):
         r = client.get("/api/models/rank", params=params)
         assert r.status_code == 400 and r.json()["error"].startswith(said) and "\n" not in r.json()["error"], r.text
 

@@ -17,8 +17,7 @@ from tests.fakes.bridge import connect_when_ready
 
 BRIDGE = Path(__file__).resolve().parents[1] / "resolve_plugin" / "bridge"
 # Standard-library modules that Python 3.6 does not have.
-NEWER = {"dataclasses", "contextvars", "zoneinfo", "graphlib", "tomllib", "importlib.resources",
-         "importlib.metadata"}
+NEWER = {"dataclasses", "contextvars", "zoneinfo", "graphlib", "tomllib", "importlib.resources", "importlib.metadata"}
 NEWER_NAMES = {"capture_output", "create_server", "breakpoint", "removeprefix", "removesuffix", "isascii"}
 
 
@@ -109,8 +108,13 @@ def test_the_entry_and_bridge_run_on_an_old_python(tmp_path):
     scripts.install(tmp_path / "Scripts", python=sys.executable, data=tmp_path / "data")
     entry = tmp_path / "Scripts" / "Utility" / "promptreel.py"
     env = {**os.environ, "PROMPTREEL_NO_BROWSER": "1"}
-    proc = subprocess.Popen([_old_python(), "-c", _STUB_RESOLVE.format(entry=str(entry))], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [_old_python(), "-c", _STUB_RESOLVE.format(entry=str(entry))],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         client = connect_when_ready(proc, tmp_path / "data" / "bridge.json")
         assert client.call("hello")["product"] == "DaVinci Resolve"

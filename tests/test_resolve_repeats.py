@@ -34,8 +34,10 @@ def _pool(resolve) -> dict[str, tuple]:
 
 
 def _cut(timeline) -> list[tuple]:
-    return [(it._id, it._track, it._start, it._duration, it._left, it._enabled, it._mpi and it._mpi._id)
-            for it in timeline._items()] + [("tracks", timeline.GetTrackCount("video"))]
+    return [
+        (it._id, it._track, it._start, it._duration, it._left, it._enabled, it._mpi and it._mpi._id)
+        for it in timeline._items()
+    ] + [("tracks", timeline.GetTrackCount("video"))]
 
 
 def _draft_cut_twice(gw, tmp_path: Path, frames: int = 48):
@@ -64,7 +66,9 @@ def test_a_draft_cut_twice_is_one_job_and_one_replace_through_the_engine(tmp_pat
     (record,) = report.edits
     assert record.kind == "draft" and sorted(u.item_id for u in record.uses) == uses
     assert [(u.track, u.start, u.duration, u.left_offset) for u in sorted(record.uses, key=lambda u: u.track)] == [
-        (2, 86500, 20, 5), (3, 86600, 10, 30)]
+        (2, 86500, 20, 5),
+        (3, 86600, 10, 30),
+    ]
     journal = Journal.open_default()
     assert len(journal.jobs()) == 1  # one paid generation for the two uses
     journal.close()
@@ -108,7 +112,9 @@ def test_placeholders_asking_for_the_same_generation_share_one_job(tmp_path):
     first, second = report.edits
     assert first.job_id == second.job_id and first.placed.clip_id == second.placed.clip_id
     assert [(e.placed.track, e.placed.start, e.placed.duration) for e in report.edits] == [
-        (2, 86410, 30), (2, 86440, 30)]
+        (2, 86410, 30),
+        (2, 86440, 30),
+    ]
     for record in (first, second):
         revert(gw, record.id)
     assert _cut(timeline) == cut
@@ -137,8 +143,9 @@ def test_a_revert_that_finds_the_draft_relinked_by_hand_changes_nothing(tmp_path
     resolve, timeline = cut_with_placeholders()
     gw = DirectGateway(resolve)
     draft = _draft_cut_twice(gw, tmp_path)
-    (record,) = fill(gw, TestPatternMaker(tmp_path / "made"),
-                     item_ids=[it._id for it in timeline._items() if it._mpi is not None]).edits
+    (record,) = fill(
+        gw, TestPatternMaker(tmp_path / "made"), item_ids=[it._id for it in timeline._items() if it._mpi is not None]
+    ).edits
     other = TestPatternMaker(tmp_path / "editor")(Slot(frames=48, rate=24, size="320x180", prompt="x")).path
     mpi = next(it._mpi for it in timeline._items() if it._mpi is not None)
     mpi.ReplaceClip(str(other))  # the editor relinks the clip to their own file
@@ -155,8 +162,9 @@ def test_variants_on_a_draft_cut_twice_replace_it_once(tmp_path):
     cut = _cut(timeline)
     maker = TestPatternMaker(tmp_path / "made")
     CALLS.reset()
-    report = fill(gw, maker, item_ids=[it._id for it in timeline._items() if it._mpi is not None], model="draft",
-                  variants=2)
+    report = fill(
+        gw, maker, item_ids=[it._id for it in timeline._items() if it._mpi is not None], model="draft", variants=2
+    )
     assert report.failed == [] and len(maker.slots) == 2  # two takes, not four
     assert CALLS.by_name.get("ReplaceClip") == 1
     (record,) = report.edits

@@ -37,8 +37,9 @@ class PerModel:
 
     def __call__(self, slot):
         self.slots.append(slot)
-        maker = self.makers.setdefault(slot.model, TestPatternMaker(self.out / slot.model, model=slot.model,
-                                                                    rate=self.rates.get(slot.model)))
+        maker = self.makers.setdefault(
+            slot.model, TestPatternMaker(self.out / slot.model, model=slot.model, rate=self.rates.get(slot.model))
+        )
         return maker(slot)
 
 
@@ -69,8 +70,10 @@ def test_ab_fill_puts_the_other_take_in_the_take_selector_frame_exact(connect, t
     maker = PerModel(tmp_path / "made")
     report = fill(gw, maker, item_ids=[_solid(timeline).GetUniqueId()], models=AB)
     assert report.failed == []
-    assert [(s.model, s.frames, s.rate) for s in maker.slots] == [("draft", 30, Fraction(24000, 1001)),
-                                                                   ("ltx-2.3-fast", 30, Fraction(24000, 1001))]
+    assert [(s.model, s.frames, s.rate) for s in maker.slots] == [
+        ("draft", 30, Fraction(24000, 1001)),
+        ("ltx-2.3-fast", 30, Fraction(24000, 1001)),
+    ]
     item = _placed(timeline)
     assert (item._track, item.GetStart(), item.GetDuration()) == (2, 86410, 30)
     assert item.GetTakesCount() == 2 and item.GetSelectedTakeIndex() == 1  # the first take still shows
@@ -114,11 +117,16 @@ def test_an_ab_fill_imports_each_placeholders_takes_in_one_round_trip(tmp_path):
         thread.join(10)
     placed = [it for it in timeline._items() if it._mpi is not None]
     assert [(it.GetStart(), it.GetDuration(), it.GetTakesCount()) for it in placed] == [
-        (86400 + 12 * i, 12, 2) for i in range(n)]
+        (86400 + 12 * i, 12, 2) for i in range(n)
+    ]
     taken = [it.GetTakeByIndex(2)["mediaPoolItem"] for it in placed]
     assert [m.GetName() for m in taken] == [f"GEN: shot {i} — ltx-2.3-fast" for i in range(n)]
-    assert all(m._folder.GetName() == "ltx-2.3-fast" and m.GetMetadata("Keywords") == "AI generated"
-               and m.GetThirdPartyMetadata("promptreel.model") == "ltx-2.3-fast" for m in taken)
+    assert all(
+        m._folder.GetName() == "ltx-2.3-fast"
+        and m.GetMetadata("Keywords") == "AI generated"
+        and m.GetThirdPartyMetadata("promptreel.model") == "ltx-2.3-fast"
+        for m in taken
+    )
 
 
 def test_import_clips_answers_per_file_and_restores_the_current_folder(connect, tmp_path):
@@ -129,10 +137,13 @@ def test_import_clips_answers_per_file_and_restores_the_current_folder(connect, 
     good = TestPatternMaker(tmp_path / "made")(fake_slot(6)).path
     bad = tmp_path / "not-video.mov"
     bad.write_bytes(b"not a movie")
-    got = gw.import_clips([ClipImport(path=str(good), bin=["promptreel", "a"], name="shot — a", color="Teal"),
-                           ClipImport(path=str(bad), bin=["promptreel", "a"]),
-                           ClipImport(path=str(good), bin=["promptreel", "b"], metadata={"Keywords": "AI generated"},
-                                      color="Mauve")])
+    got = gw.import_clips(
+        [
+            ClipImport(path=str(good), bin=["promptreel", "a"], name="shot — a", color="Teal"),
+            ClipImport(path=str(bad), bin=["promptreel", "a"]),
+            ClipImport(path=str(good), bin=["promptreel", "b"], metadata={"Keywords": "AI generated"}, color="Mauve"),
+        ]
+    )
     assert isinstance(got[0], Clip) and got[0].name == "shot — a" and got[0].failed == []
     assert got[1] == "Resolve did not import not-video.mov."
     assert isinstance(got[2], Clip) and got[2].metadata["Keywords"] == "AI generated" and got[2].failed == ["color"]
@@ -144,8 +155,9 @@ def test_an_import_refused_as_a_whole_fails_each_take_and_still_records_them(con
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
     before = _snapshot(timeline)
-    report = fill(gw, PerModel(tmp_path / "made"), item_ids=[_solid(timeline).GetUniqueId()], models=AB,
-                  bin_template="{scene}")  # refused as the takes are imported, after they were made
+    report = fill(
+        gw, PerModel(tmp_path / "made"), item_ids=[_solid(timeline).GetUniqueId()], models=AB, bin_template="{scene}"
+    )  # refused as the takes are imported, after they were made
     assert [label for label, _ in report.failed] == ["'Solid Color' on V1 at frame 86410", "Solid Color — ltx-2.3-fast"]
     assert all("other than {model}" in why for _, why in report.failed)
     assert report.edits == [] and _snapshot(timeline) == before
@@ -161,7 +173,8 @@ def test_variants_are_takes_with_their_own_seeds(connect, tmp_path):
     item = _placed(timeline)
     assert item.GetTakesCount() == 3
     assert [item.GetTakeByIndex(i)["mediaPoolItem"].GetName() for i in (1, 2, 3)] == [
-        f"Solid Color — draft #{n}" for n in (1, 2, 3)]
+        f"Solid Color — draft #{n}" for n in (1, 2, 3)
+    ]
     assert len({s.seed for s in maker.slots}) == 3
     assert [t.kind for t in _journal()] == ["variants"] * 3
 
@@ -174,8 +187,11 @@ def test_a_take_landing_a_frame_short_is_refused_and_rolled_back(connect, tmp_pa
     report = fill(gw, maker, item_ids=[_solid(timeline).GetUniqueId()], models=AB)
     item = _placed(timeline)
     assert item.GetTakesCount() == 0 and item.GetSelectedTakeIndex() == 0  # finalized back to the plain fill
-    assert (item.GetStart(), item.GetDuration(), item.GetMediaPoolItem().GetName()) == (86410, 30,
-                                                                                       "Solid Color — draft")
+    assert (item.GetStart(), item.GetDuration(), item.GetMediaPoolItem().GetName()) == (
+        86410,
+        30,
+        "Solid Color — draft",
+    )
     ((label, why),) = report.failed
     assert label == "Solid Color — ltx-2.3-fast" and "lasts 29 frames" in why and "in the bin" in why
     assert report.takes[0].selector == [] and report.takes[0].in_bin == ["Solid Color — ltx-2.3-fast"]
@@ -189,10 +205,14 @@ def test_a_short_take_among_good_ones_leaves_the_good_ones_in_the_selector(conne
     resolve, timeline = cut_with_placeholders(rate="24")
     gw = connect(resolve)
     maker = PerModel(tmp_path / "made", rates={"ltx-2.3-fast": Fraction(25)})
-    report = fill(gw, maker, item_ids=[_solid(timeline).GetUniqueId()], models=["draft", "ltx-2.3-fast", "veo-3.1-fast"])
+    report = fill(
+        gw, maker, item_ids=[_solid(timeline).GetUniqueId()], models=["draft", "ltx-2.3-fast", "veo-3.1-fast"]
+    )
     item = _placed(timeline)
     assert [item.GetTakeByIndex(i)["mediaPoolItem"].GetName() for i in (1, 2)] == [
-        "Solid Color — draft", "Solid Color — veo-3.1-fast"]
+        "Solid Color — draft",
+        "Solid Color — veo-3.1-fast",
+    ]
     assert item.GetTakesCount() == 2 and item.GetSelectedTakeIndex() == 1 and item.GetDuration() == 30
     assert [name for name, _ in report.failed] == ["Solid Color — ltx-2.3-fast"]
 
@@ -276,8 +296,9 @@ def test_promote_works_on_a_take_in_the_selector(connect, tmp_path):
     b = _journal()[1]
     item = _placed(timeline)
     old = item.GetTakeByIndex(2)["mediaPoolItem"]._path
-    record, made = promote(gw, TestPatternMaker(tmp_path / "final"), b.provenance["resolve_clip"],
-                           promote_slot(b.slot, b, "draft"))
+    record, made = promote(
+        gw, TestPatternMaker(tmp_path / "final"), b.provenance["resolve_clip"], promote_slot(b.slot, b, "draft")
+    )
     take = item.GetTakeByIndex(2)
     assert take["mediaPoolItem"]._path == made.path != old and (take["startFrame"], take["endFrame"]) == (0, 30)
     assert item.GetSelectedTakeIndex() == 1 and item.GetDuration() == 30
@@ -364,13 +385,18 @@ def test_fill_with_ab_takes_from_the_browser(browser_page, worker):
     page.click("#fill-selected")
     page.wait_for_function("document.getElementById('message').textContent !== ''")
     message = page.inner_text("#message")
-    assert "Filled." in message and "Solid Color — draft placed; in the Take Selector: Solid Color — ltx-2.3-fast" in message
+    assert (
+        "Filled." in message
+        and "Solid Color — draft placed; in the Take Selector: Solid Color — ltx-2.3-fast" in message
+    )
     page.wait_for_function("document.querySelector('#edits tbody').textContent.includes('Take Selector')")
     assert "in the Take Selector: Solid Color — ltx-2.3-fast" in page.inner_text("#edits")
     item = _placed(timeline)
     assert (item._track, item.GetStart(), item.GetDuration(), item.GetTakesCount()) == (2, 86410, 30, 2)
     assert [item.GetTakeByIndex(i)["mediaPoolItem"].GetName() for i in (1, 2)] == [
-        "Solid Color — draft", "Solid Color — ltx-2.3-fast"]
+        "Solid Color — draft",
+        "Solid Color — ltx-2.3-fast",
+    ]
     assert item.GetTakeByIndex(2)["mediaPoolItem"].GetMetadata("Comments").startswith("ltx-2.3-fast")
     page.locator("#edits button", has_text="Revert").first.click()
     page.wait_for_function("document.querySelectorAll('#edits button').length === 0")

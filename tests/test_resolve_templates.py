@@ -51,14 +51,18 @@ def test_ab_fill_sends_each_model_its_own_wording(connect, tmp_path, dusk):
     assert [t.slot.spec for t in takes] == [SPEC, SPEC]
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("gen: template=nope subject=fox", "No template named 'nope'"),
-    ("gen: template=dusk", "subject"),  # the template's value is missing
-    ('gen: template=dusk subject="a fox', "unclosed quote"),
-    ("gen: template=dusk a fox", "'a' in its `gen: template=…` is not key=value"),
-])
-def test_a_bad_template_marker_is_refused_naming_the_item_before_anything_is_made(connect, tmp_path, dusk,
-                                                                                  text, problem):
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("gen: template=nope subject=fox", "No template named 'nope'"),
+        ("gen: template=dusk", "subject"),  # the template's value is missing
+        ('gen: template=dusk subject="a fox', "unclosed quote"),
+        ("gen: template=dusk a fox", "'a' in its `gen: template=…` is not key=value"),
+    ],
+)
+def test_a_bad_template_marker_is_refused_naming_the_item_before_anything_is_made(
+    connect, tmp_path, dusk, text, problem
+):
     resolve, timeline, item = marked(text)
     maker = PerModel(tmp_path / "made")
     before = len(timeline._items())
@@ -89,8 +93,15 @@ def test_a_draft_keeps_its_fields_and_is_filled_in_the_final_models_wording(conn
 
     resolve, timeline = cut_with_placeholders()
     gw = connect(resolve)
-    fields = PromptSpec(fields={"subject": "a fox", "action": "sleeps", "location": "a den", "camera_movement": "slow push in",
-                                "mood": "calm"})  # Runway places the camera before the place, Veo after
+    fields = PromptSpec(
+        fields={
+            "subject": "a fox",
+            "action": "sleeps",
+            "location": "a den",
+            "camera_movement": "slow push in",
+            "mood": "calm",
+        }
+    )  # Runway places the camera before the place, Veo after
     veo = compose(default_catalog().get("veo-3.1"), fields).text
     slot = Slot(frames=24, rate=24, size="320x180", prompt=veo, model="draft", spec=fields)
     draft = bins.create_draft(gw, TestPatternMaker(tmp_path / "drafts"), slot)

@@ -46,7 +46,9 @@ def test_install_and_uninstall_the_plugin_into_a_given_folder(tmp_path, capsys):
 def test_a_folder_of_the_same_name_that_is_not_ours_is_left_alone(tmp_path, capsys):
     plugins = tmp_path / "plugins"
     (plugins / PLUGIN_ID).mkdir(parents=True)
-    (plugins / PLUGIN_ID / "manifest.xml").write_text("<BlackmagicDesign><Plugin><Id>someone.else</Id></Plugin></BlackmagicDesign>")
+    (plugins / PLUGIN_ID / "manifest.xml").write_text(
+        "<BlackmagicDesign><Plugin><Id>someone.else</Id></Plugin></BlackmagicDesign>"
+    )
     for command in ("install", "uninstall"):
         assert main(["resolve", command, "--scripts-dir", str(tmp_path / "s"), "--plugins-dir", str(plugins)]) == 2
         assert "is not promptreel's plugin" in capsys.readouterr().err
@@ -54,9 +56,13 @@ def test_a_folder_of_the_same_name_that_is_not_ours_is_left_alone(tmp_path, caps
 
 
 def test_where_studio_looks_for_plugins_on_each_os(tmp_path):
-    assert plugins_dir("macos", root=tmp_path) == tmp_path / "Library/Application Support/Blackmagic Design/DaVinci Resolve/Workflow Integration Plugins"
+    assert (
+        plugins_dir("macos", root=tmp_path)
+        == tmp_path / "Library/Application Support/Blackmagic Design/DaVinci Resolve/Workflow Integration Plugins"
+    )
     assert plugins_dir("windows", env={"PROGRAMDATA": "C:/ProgramData"}) == Path(
-        "C:/ProgramData/Blackmagic Design/DaVinci Resolve/Support/Workflow Integration Plugins")
+        "C:/ProgramData/Blackmagic Design/DaVinci Resolve/Support/Workflow Integration Plugins"
+    )
     assert plugins_dir("linux") is None  # Studio loads no Workflow Integration plugins there: the browser tab
 
 
@@ -74,14 +80,16 @@ def test_the_plugins_page_is_the_panel_signed_in(tmp_path):
     try:
         session = home() / "panel-session.json"
         assert session.stat().st_mode & 0o077 == 0  # the token is this user's only
-        url = subprocess.run(["node", str(folder / "main.js")], capture_output=True, text=True, timeout=60,
-                             check=True).stdout.strip()
+        url = subprocess.run(
+            ["node", str(folder / "main.js")], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.strip()
         assert url.startswith(f"http://127.0.0.1:{panel.port}/?code=") and panel.token not in url
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=executable,
-                                                           headless=True, args=CHROMIUM_ARGS)
+            context = p.chromium.launch_persistent_context(
+                str(tmp_path / "profile"), executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
             page = context.new_page()
             page.goto(url)
             page.wait_for_function("document.getElementById('mode').textContent === '(file)'")
@@ -105,8 +113,9 @@ def test_with_no_worker_running_the_plugin_starts_one(tmp_path):
     (folder / "node_modules" / "electron" / "index.js").write_text(FAKE_ELECTRON)
     session = home() / "panel-session.json"
     session.write_text(json.dumps({"port": 9, "token": "stale"}))  # a worker that is gone
-    url = subprocess.run(["node", str(folder / "main.js")], capture_output=True, text=True, timeout=90,
-                         check=True).stdout.strip()
+    url = subprocess.run(
+        ["node", str(folder / "main.js")], capture_output=True, text=True, timeout=90, check=True
+    ).stdout.strip()
     started = json.loads(session.read_text())
     try:
         assert started["token"] != "stale" and url.startswith(f"http://127.0.0.1:{started['port']}/?code=")

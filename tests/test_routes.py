@@ -45,9 +45,14 @@ def test_each_protocol_and_fake_takes_its_facts_from_its_descriptor(name):
 
 
 def test_a_route_added_as_one_descriptor_is_known_to_the_protocols_keys_sandbox_and_cli(capsys):
-    acme = RouteDescriptor(name="acme", protocol="promptreel.core.providers.minimax:MiniMax",
-                           keys={"ACME_VIDEO_KEY": "Acme Video"}, base_url="https://api.acme.example",
-                           poll_seconds=3.0, fake="promptreel.core.sandbox.minimax:FakeMiniMax")
+    acme = RouteDescriptor(
+        name="acme",
+        protocol="promptreel.core.providers.minimax:MiniMax",
+        keys={"ACME_VIDEO_KEY": "Acme Video"},
+        base_url="https://api.acme.example",
+        poll_seconds=3.0,
+        fake="promptreel.core.sandbox.minimax:FakeMiniMax",
+    )
     assert "acme" not in routes.routes() and "ACME_VIDEO_KEY" not in known_keys()
     routes.register(acme)
     try:

@@ -29,12 +29,15 @@ def fake(server):
     return server
 
 
-@pytest.mark.parametrize("spec, limit, expected", [
-    (Spec(1280, 720, Fraction(24), Fraction(8), True), SMALL, (320, 180, 24)),
-    (Spec(720, 1280, Fraction(30), Fraction(4), True), SMALL, (180, 320, 30)),
-    (Spec(1920, 1080, Fraction(25), Fraction(6)), Limit(640, 360, Fraction(1, 2)), (640, 360, 13)),
-    (Spec(320, 192, Fraction(24), frames=25), FULL, (320, 192, 25)),
-])
+@pytest.mark.parametrize(
+    "spec, limit, expected",
+    [
+        (Spec(1280, 720, Fraction(24), Fraction(8), True), SMALL, (320, 180, 24)),
+        (Spec(720, 1280, Fraction(30), Fraction(4), True), SMALL, (180, 320, 30)),
+        (Spec(1920, 1080, Fraction(25), Fraction(6)), Limit(640, 360, Fraction(1, 2)), (640, 360, 13)),
+        (Spec(320, 192, Fraction(24), frames=25), FULL, (320, 192, 25)),
+    ],
+)
 def test_limit_scales_size_and_length_never_rate(spec, limit, expected):
     small = limit.apply(spec)
     assert (small.width, small.height, small.frame_count) == expected
@@ -91,13 +94,19 @@ def test_latency_holds_a_job_at_its_first_state(fake):
     assert states == {"PENDING"} and fake.creates == 1
 
 
-@pytest.mark.parametrize("route, path", [
-    ("openai", "/v1/videos"),
-    ("gemini", "/v1beta/models/veo-3.0-generate-001:predictLongRunning"),
-    ("vertex", "/v1/projects/film-project/locations/us-central1/publishers/google/models/veo-3.0-generate-001"
-               ":predictLongRunning"),
-    ("comfyui", "/prompt"),
-])
+@pytest.mark.parametrize(
+    "route, path",
+    [
+        ("openai", "/v1/videos"),
+        ("gemini", "/v1beta/models/veo-3.0-generate-001:predictLongRunning"),
+        (
+            "vertex",
+            "/v1/projects/film-project/locations/us-central1/publishers/google/models/veo-3.0-generate-001"
+            ":predictLongRunning",
+        ),
+        ("comfyui", "/prompt"),
+    ],
+)
 def test_every_fake_takes_the_generic_create_faults(route, path):
     with make_fake(route, limit=SMALL) as fake:
         r = httpx.post(fake.url + path, json={}, headers={"X-Fake-Fault": "create:429"})

@@ -47,16 +47,23 @@ def read_env(proc: subprocess.Popen, names: set[str]) -> dict[str, str]:
 
 
 def test_serve_prints_variables_and_answers_create_and_poll():
-    proc = subprocess.Popen([*SERVE, "--route", "runway", "--route", "openai", "--small", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*SERVE, "--route", "runway", "--route", "openai", "--small", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        env = read_env(proc, {"PROMPTREEL_RUNWAY_BASE_URL", "RUNWAYML_API_SECRET", "PROMPTREEL_OPENAI_BASE_URL",
-                              "OPENAI_API_KEY"})
+        env = read_env(
+            proc, {"PROMPTREEL_RUNWAY_BASE_URL", "RUNWAYML_API_SECRET", "PROMPTREEL_OPENAI_BASE_URL", "OPENAI_API_KEY"}
+        )
         assert env["OPENAI_API_KEY"] == SANDBOX_KEY and env["PROMPTREEL_OPENAI_BASE_URL"].endswith("/v1")
         headers = {"Authorization": f"Bearer {env['RUNWAYML_API_SECRET']}", "X-Runway-Version": "2024-11-06"}
         with httpx.Client(base_url=env["PROMPTREEL_RUNWAY_BASE_URL"], headers=headers, timeout=10) as c:
-            task = c.post("/v1/text_to_video", json={"model": "gen4.5", "promptText": "a harbour at dawn",
-                                                     "ratio": "1280:720", "duration": 5})
+            task = c.post(
+                "/v1/text_to_video",
+                json={"model": "gen4.5", "promptText": "a harbour at dawn", "ratio": "1280:720", "duration": 5},
+            )
             assert task.status_code == 200
             states = [c.get(f"/v1/tasks/{task.json()['id']}").json()["status"] for _ in range(3)]
         assert states == ["PENDING", "RUNNING", "SUCCEEDED"]
@@ -83,8 +90,15 @@ def test_pasted_lines_reach_promptreel_whatever_the_values_hold(tmp_path, shell)
     lines = serve_lines(["--route", "vertex", "--route", "openai"], 7, {**os.environ, "TMPDIR": str(tmpdir)})
     assert all(line.startswith("export ") for line in lines)
     script = "\n".join([*lines, f"{sys.executable} -c 'import json, os; print(json.dumps(dict(os.environ)))'"])
-    seen = json.loads(subprocess.run([shell, "-c", script], capture_output=True, text=True, check=True,
-                                     env={"PATH": os.environ["PATH"], "OPENAI_API_KEY": "sk-real-key-exported"}).stdout)
+    seen = json.loads(
+        subprocess.run(
+            [shell, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": os.environ["PATH"], "OPENAI_API_KEY": "sk-real-key-exported"},
+        ).stdout
+    )
     assert seen["OPENAI_API_KEY"] == SANDBOX_KEY and seen["PROMPTREEL_OPENAI_BASE_URL"].startswith("http://127.0.0.1:")
     assert seen["PROMPTREEL_VERTEX_BASE_URL"].startswith("http://127.0.0.1:")
     adc = seen["GOOGLE_APPLICATION_CREDENTIALS"]
@@ -117,16 +131,27 @@ async def test_python_api_runs_promptreel_protocols_offline(tmp_path):
         assert set(env.fakes) == {"openai", "vertex"} and os.environ["OPENAI_API_KEY"] == SANDBOX_KEY
         env.fakes["openai"].today = date(2026, 9, 1)  # the Sora API as it answered before its shutdown
         async with httpx.AsyncClient(timeout=10) as client:
-            sora = OpenAIVideos(client, Route(protocol="openai", model_id="sora-2"),
-                                {"OPENAI_API_KEY": env["OPENAI_API_KEY"]}, base_url=env["PROMPTREEL_OPENAI_BASE_URL"])
-            job = await sora.submit(sora.build(GenerationRequest(prompt="p", seconds=4, size="1280x720"), "j1"), tmp_path)
+            sora = OpenAIVideos(
+                client,
+                Route(protocol="openai", model_id="sora-2"),
+                {"OPENAI_API_KEY": env["OPENAI_API_KEY"]},
+                base_url=env["PROMPTREEL_OPENAI_BASE_URL"],
+            )
+            job = await sora.submit(
+                sora.build(GenerationRequest(prompt="p", seconds=4, size="1280x720"), "j1"), tmp_path
+            )
             done = await poll_to_end(sora, job.job_id)
             assert await download(client, sora, done.media[0], tmp_path / "sora.mp4") == 1
             assert frame_size(tmp_path / "sora.mp4") == (320, 180)
 
             # Vertex with no token given: google-auth reads the sandbox's ADC file and refreshes at the fake.
-            veo = VertexVeo(client, Route(protocol="vertex", model_id="veo-3.1-generate-001"), {},
-                            base_url=env["PROMPTREEL_VERTEX_BASE_URL"], staging_dir=tmp_path)
+            veo = VertexVeo(
+                client,
+                Route(protocol="vertex", model_id="veo-3.1-generate-001"),
+                {},
+                base_url=env["PROMPTREEL_VERTEX_BASE_URL"],
+                staging_dir=tmp_path,
+            )
             op = await veo.submit(veo.build(GenerationRequest(prompt="p", seconds=8, size="1280x720"), "j2"), tmp_path)
             status = await poll_to_end(veo, op.job_id)
             assert status.state is JobState.SUCCEEDED and frame_size(status.media[0].inline_path) == (320, 180)

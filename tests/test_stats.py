@@ -24,12 +24,29 @@ T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 VEO, VERTEX = "veo:veo-3.1-generate-preview", "vertex:veo-3.1-generate-001"
 
 
-def _add(journal: Journal, route: str, state: JobState, *, kind: str | None = None, wait: float | None = None,
-         cost: float | None = None, created: datetime = T0, cached: bool = False, **request) -> str:
+def _add(
+    journal: Journal,
+    route: str,
+    state: JobState,
+    *,
+    kind: str | None = None,
+    wait: float | None = None,
+    cost: float | None = None,
+    created: datetime = T0,
+    cached: bool = False,
+    **request,
+) -> str:
     req = GenerationRequest(prompt="a kite", model="veo-3.1", **(request or {"seconds": 8}))
-    job = journal.add_job(batch_id="b", request=req.model_dump(mode="json"), cache_key="k", variant=0,
-                          model="veo-3.1", route_key=route, estimated_cost=0.0,
-                          cached_from="job_earlier" if cached else None)
+    job = journal.add_job(
+        batch_id="b",
+        request=req.model_dump(mode="json"),
+        cache_key="k",
+        variant=0,
+        model="veo-3.1",
+        route_key=route,
+        estimated_cost=0.0,
+        cached_from="job_earlier" if cached else None,
+    )
     fields = {"state": state, "created_at": created.isoformat(), "sent_at": created.isoformat()}
     if wait is not None:
         fields["media_at"] = (created + timedelta(seconds=wait)).isoformat()
@@ -47,9 +64,15 @@ def seeded(isolated_home):
     for wait in (30, 60, 90):
         _add(journal, VEO, JobState.DONE, wait=wait, cost=3.2)
     _add(journal, VEO, JobState.SUCCEEDED, kind="download", wait=120, cost=3.2)  # delivered; download pending
-    for kind, state in [("moderation", JobState.FAILED), ("rate_limited", JobState.FAILED),
-                        ("timeout", JobState.RUNNING), ("retryable", JobState.FAILED), ("provider", JobState.FAILED),
-                        ("billing", JobState.FAILED), ("bad_request", JobState.FAILED)]:
+    for kind, state in [
+        ("moderation", JobState.FAILED),
+        ("rate_limited", JobState.FAILED),
+        ("timeout", JobState.RUNNING),
+        ("retryable", JobState.FAILED),
+        ("provider", JobState.FAILED),
+        ("billing", JobState.FAILED),
+        ("bad_request", JobState.FAILED),
+    ]:
         _add(journal, VEO, state, kind=kind)
     _add(journal, VEO, JobState.QUEUED)  # in flight: a job, but no outcome yet
     _add(journal, VEO, JobState.DONE, cost=0.0, cached=True)  # a cache hit made nothing
@@ -109,9 +132,11 @@ def test_an_older_journal_gains_media_at(tmp_path):
     db = sqlite3.connect(path)  # a journal as written before `media_at` existed: the base schema alone
     db.executescript(MIGRATIONS[0].sql)
     assert "media_at" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
-    db.execute("INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at, "
-               "updated_at) VALUES ('job_old', 'b', '{\"prompt\": \"p\", \"seconds\": 4}', 'k', 0, 'm', 'p:m', 'done', "
-               "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
+    db.execute(
+        "INSERT INTO jobs (id, batch_id, request, cache_key, variant, model, route_key, state, created_at, "
+        "updated_at) VALUES ('job_old', 'b', '{\"prompt\": \"p\", \"seconds\": 4}', 'k', 0, 'm', 'p:m', 'done', "
+        "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+    )
     db.commit()
     db.close()
     journal = Journal(path)

@@ -22,7 +22,9 @@ MD = """# Board
 def test_markdown_table_with_timecode_and_seconds():
     shots = parse_shots(MD, ".md")
     assert [(s.shot, s.frames(Fraction(25)), s.model, s.seed, s.notes) for s in shots] == [
-        ("1A", 25, None, 12, None), ("1B", 50, "veo-3.1", None, "wide")]
+        ("1A", 25, None, 12, None),
+        ("1B", 50, "veo-3.1", None, "wide"),
+    ]
 
 
 def test_json_list_or_object():
@@ -36,13 +38,16 @@ def test_drop_frame_timecode_duration():
     assert shot.frames(Fraction(30000, 1001)) == 1800
 
 
-@pytest.mark.parametrize("text,suffix,message", [
-    ("shot,duration\nA,10\n", ".csv", "prompt"),
-    ("shot,duration,prompt\nA,ten,x\n", ".csv", "not a duration"),
-    ("shot,duration,prompt\nA,10,x\n", ".xlsx", "Unknown shot list format"),
-    ("{bad", ".json", "not valid JSON"),
-    ("shot,duration,prompt\n", ".csv", "no shots"),
-])
+@pytest.mark.parametrize(
+    "text,suffix,message",
+    [
+        ("shot,duration\nA,10\n", ".csv", "prompt"),
+        ("shot,duration,prompt\nA,ten,x\n", ".csv", "not a duration"),
+        ("shot,duration,prompt\nA,10,x\n", ".xlsx", "Unknown shot list format"),
+        ("{bad", ".json", "not valid JSON"),
+        ("shot,duration,prompt\n", ".csv", "no shots"),
+    ],
+)
 def test_bad_shot_lists_are_refused(text, suffix, message):
     with pytest.raises(BadInput, match=message):
         shots = parse_shots(text, suffix)
@@ -52,13 +57,15 @@ def test_bad_shot_lists_are_refused(text, suffix, message):
 def test_otio_adapter_builds_placeholders_at_the_rate(tmp_path):
     path = tmp_path / "board.md"
     path.write_text(MD, "utf-8")
-    t = otio.adapters.read_from_file(str(path), adapter_name="promptreel_storyboard", rate="24000/1001",
-                                     start_timecode="00:59:58:00")
+    t = otio.adapters.read_from_file(
+        str(path), adapter_name="promptreel_storyboard", rate="24000/1001", start_timecode="00:59:58:00"
+    )
     assert t.global_start_time.to_timecode() == "00:59:58:00"
     phs = find_placeholders(t.tracks, t.global_start_time).placeholders
     assert [(p.kind, p.frames, p.rate, p.prompt) for p in phs] == [
         ("generator:SolidColor", 24, Fraction(24000, 1001), "a kite over a cliff"),
-        ("generator:SolidColor", 48, Fraction(24000, 1001), "the kite string snaps")]
+        ("generator:SolidColor", 48, Fraction(24000, 1001), "the kite string snaps"),
+    ]
     assert phs[1].hints == {"model": "veo-3.1"}
     assert phs[1].timecode == "00:59:59:00"
 

@@ -23,8 +23,17 @@ from tests.postgres_env import database, pg_cluster  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.usefixtures("database")
 
 REPO = Path(__file__).resolve().parents[1]
-GENERATE = ["generate", "a lighthouse at dusk", "--model", "minimax-h3", "--seconds", "6", "--size", "1366x768",
-            "--json"]
+GENERATE = [
+    "generate",
+    "a lighthouse at dusk",
+    "--model",
+    "minimax-h3",
+    "--seconds",
+    "6",
+    "--size",
+    "1366x768",
+    "--json",
+]
 
 # promptreel as a seat runs it, its waits between polls cut short, on the host PROMPTREEL_TEST_HOSTNAME names.
 SEAT = """
@@ -71,8 +80,13 @@ def seat(fakes, args: list[str], home: Path, settings: str = "", **env: str) -> 
     home.mkdir(parents=True, exist_ok=True)
     (home / "settings.toml").write_text(settings)
     base = {k: v for k, v in os.environ.items() if k not in ("PROMPTREEL_MEDIA_ROOT", "PROMPTREEL_TEST_HOSTNAME")}
-    return subprocess.run([sys.executable, "-c", SEAT, *args], cwd=REPO, capture_output=True, text=True,
-                          env={**base, **fakes, "PYTHONPATH": str(REPO), "PROMPTREEL_HOME": str(home), **env})
+    return subprocess.run(
+        [sys.executable, "-c", SEAT, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**base, **fakes, "PYTHONPATH": str(REPO), "PROMPTREEL_HOME": str(home), **env},
+    )
 
 
 def made(done: subprocess.CompletedProcess) -> dict:
@@ -119,8 +133,14 @@ def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fak
     if home_b != home_a:  # its own settings file
         b = seat(fakes, GENERATE, home_b, f'media_root = "{mount_b}"\n', PROMPTREEL_TEST_HOSTNAME="edit-bay-2")
     else:  # the shared data folder's settings name seat A's mount: this seat's environment wins
-        b = seat(fakes, GENERATE, home_b, f'media_root = "{nas}"\n', PROMPTREEL_MEDIA_ROOT=str(mount_b),
-                 PROMPTREEL_TEST_HOSTNAME="edit-bay-2")
+        b = seat(
+            fakes,
+            GENERATE,
+            home_b,
+            f'media_root = "{nas}"\n',
+            PROMPTREEL_MEDIA_ROOT=str(mount_b),
+            PROMPTREEL_TEST_HOSTNAME="edit-bay-2",
+        )
     again = made(b)
     assert again["cached"] and Path(again["path"]) == mount_b / f"{first['job_id']}.mp4"
     assert minimax.creates == 1 and len(charges(store)) == 2 and sum(a for _, a in charges(store)) > 0
@@ -137,8 +157,9 @@ def test_two_seats_mounting_the_media_root_at_different_paths_share_one_take(fak
             journal.close()
 
 
-def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without_a_charge(fakes, minimax, store,
-                                                                                          tmp_path):
+def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without_a_charge(
+    fakes, minimax, store, tmp_path
+):
     home_a, home_b = homes(tmp_path, store)
     out_a, out_b = tmp_path / "bay2-local", tmp_path / "here"
     first = made(seat(fakes, GENERATE, home_a, f'output_dir = "{out_a}"\n', PROMPTREEL_TEST_HOSTNAME="edit-bay-2"))
@@ -170,8 +191,11 @@ def test_a_take_this_seat_cannot_read_is_fetched_again_from_the_provider_without
 
 def test_a_take_the_provider_no_longer_has_is_refused_in_one_line_naming_no_cache(fakes, minimax, store, tmp_path):
     home_a, home_b = homes(tmp_path, store)
-    first = made(seat(fakes, GENERATE, home_a, f'output_dir = "{tmp_path / "elsewhere"}"\n',
-                      PROMPTREEL_TEST_HOSTNAME="edit-bay-2"))
+    first = made(
+        seat(
+            fakes, GENERATE, home_a, f'output_dir = "{tmp_path / "elsewhere"}"\n', PROMPTREEL_TEST_HOSTNAME="edit-bay-2"
+        )
+    )
     minimax.fault("media", "expired", "expired")  # the download URL is past its time, and so is a fresh one
     gone = seat(fakes, ["resume", "--refetch", first["job_id"]], home_b, f'output_dir = "{tmp_path / "here"}"\n')
     assert gone.returncode == 2

@@ -13,8 +13,9 @@ from promptreel.core.sandbox.run import sandbox
 from promptreel.core.slots import FillSettings, fill_slots_sync
 from promptreel.core.takes import base_seed, choose, get_take, list_takes, promote_slot, record_takes, take_slots
 
-SLOT = Slot(frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a lighthouse keeper lights the lamp",
-            name="SH010")
+SLOT = Slot(
+    frames=20, rate=Fraction(24000, 1001), size="320x180", prompt="a lighthouse keeper lights the lamp", name="SH010"
+)
 
 
 def quick_engine():
@@ -34,7 +35,13 @@ def quick_engine():
 def test_take_slots_one_per_model_and_variant_with_distinct_recorded_seeds():
     slots = take_slots(SLOT, ["gen-4.5", "kling-v3", "draft"], variants=2)
     assert [(s.model, s.variant) for s in slots] == [
-        ("gen-4.5", 0), ("gen-4.5", 1), ("kling-v3", 0), ("kling-v3", 1), ("draft", 0), ("draft", 1)]
+        ("gen-4.5", 0),
+        ("gen-4.5", 1),
+        ("kling-v3", 0),
+        ("kling-v3", 1),
+        ("draft", 0),
+        ("draft", 1),
+    ]
     base = base_seed(SLOT)
     # Models that take a seed get the same pair of seeds (comparable takes); Kling takes none.
     assert [s.seed for s in slots] == [base, base + 1, None, None, base, base + 1]
@@ -44,10 +51,16 @@ def test_take_slots_one_per_model_and_variant_with_distinct_recorded_seeds():
     assert base_seed(SLOT) == base and base_seed(SLOT.model_copy(update={"prompt": "another"})) != base
 
 
-@pytest.mark.parametrize("models, variants, error", [
-    ([], 1, BadInput), (["draft", "draft"], 1, BadInput), (["draft"], 0, BadInput), (["draft"], 9, BadInput),
-    (["draft", "no-such-model"], 1, UnknownModel),
-])
+@pytest.mark.parametrize(
+    "models, variants, error",
+    [
+        ([], 1, BadInput),
+        (["draft", "draft"], 1, BadInput),
+        (["draft"], 0, BadInput),
+        (["draft"], 9, BadInput),
+        (["draft", "no-such-model"], 1, UnknownModel),
+    ],
+)
 def test_take_slots_refuses_clearly(models, variants, error):
     with pytest.raises(error) as e:
         take_slots(SLOT, models, variants)
@@ -106,8 +119,11 @@ def test_failed_takes_are_recorded_with_their_reason_and_cannot_be_chosen(tmp_pa
 
     journal = Journal.open_default()
     good = fill_slots_sync([SLOT.model_copy(update={"model": "draft"})], FillSettings(output_dir=tmp_path))[0]
-    bad = MadeClip.failed(SLOT.model_copy(update={"model": "kling-v3"}), "the provider ended the job (moderation)",
-                          Provenance(model="kling-v3", job_id="job_x"))
+    bad = MadeClip.failed(
+        SLOT.model_copy(update={"model": "kling-v3"}),
+        "the provider ended the job (moderation)",
+        Provenance(model="kling-v3", job_id="job_x"),
+    )
     group = record_takes(journal, "SH010", [good, bad], "ab")
     failed = list_takes(journal, group=group)[1]
     assert (failed.ok, failed.error, failed.path) == (False, "the provider ended the job (moderation)", None)
@@ -133,8 +149,10 @@ def test_takes_say_who_recorded_them_and_where_and_filter_by_it(tmp_path, monkey
         monkeypatch.setenv("PROMPTREEL_USER", user)
         record_takes(journal, f"SH0{len(user)}0", [clip], "variants")
     # Two groups recorded in the same millisecond may list either way round: compare as a set.
-    assert sorted((t.user, t.host) for t in list_takes(journal)) == [("alice", socket.gethostname()),
-                                                                     ("bob", socket.gethostname())]
+    assert sorted((t.user, t.host) for t in list_takes(journal)) == [
+        ("alice", socket.gethostname()),
+        ("bob", socket.gethostname()),
+    ]
     assert [t.shot for t in list_takes(journal, user="bob")] == ["SH030"]
     assert list_takes(journal, host="render-node-7") == []
     assert main(["takes", "--user", "alice", "--json"]) == 0
@@ -154,7 +172,11 @@ def test_promote_keeps_prompt_negative_seed_and_slot(tmp_path):
     take = _take(tmp_path, seed=41)
     final = promote_slot(take.slot, take, "gen-4.5")
     assert (final.model, final.seed, final.prompt, final.negative_prompt) == (
-        "gen-4.5", 41, SLOT.prompt, "text, watermark")
+        "gen-4.5",
+        41,
+        SLOT.prompt,
+        "text, watermark",
+    )
     assert (final.frames, final.rate, final.size, final.variant) == (SLOT.frames, SLOT.rate, SLOT.size, 0)
     assert promote_slot(take.slot, take, "kling-v3").seed is None  # Kling takes no seed
 

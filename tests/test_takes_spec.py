@@ -18,8 +18,15 @@ KEY = "sk-test-0123456789abcdefXYZ"
 def test_takes_json_carries_the_prompt_spec_and_never_a_key(isolated_home, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     spec = PromptSpec(template="dusk", fields={"subject": "a red kite", "lighting": f"low sun {KEY}"})
-    worded = Slot(frames=24, rate=Fraction(24000, 1001), size="320x180", prompt="a red kite at dusk", model="draft",
-                  name="SH010", spec=spec)
+    worded = Slot(
+        frames=24,
+        rate=Fraction(24000, 1001),
+        size="320x180",
+        prompt="a red kite at dusk",
+        model="draft",
+        name="SH010",
+        spec=spec,
+    )
     free = worded.model_copy(update={"spec": None, "name": "SH020"})
     journal = Journal.open_default()
     try:
@@ -32,6 +39,9 @@ def test_takes_json_carries_the_prompt_spec_and_never_a_key(isolated_home, monke
     assert main(["takes", "SH010", "--json"]) == 0
     out = capsys.readouterr().out
     take = json.loads(out)[0]
-    assert take["spec"] == {"prompt": "", "template": "dusk",
-                            "fields": {"subject": "a red kite", "lighting": "low sun [redacted]"}}
+    assert take["spec"] == {
+        "prompt": "",
+        "template": "dusk",
+        "fields": {"subject": "a red kite", "lighting": "low sun [redacted]"},
+    }
     assert KEY not in out

@@ -14,10 +14,14 @@ from promptreel.core.prompts.templates import (
     placeholders,
 )
 
-NIGHT = new_template("night exterior", "{subject} crosses {place} at {time_of_day}, sodium light.",
-                     ["ext", "night"], "House look for night exteriors")
+NIGHT = new_template(
+    "night exterior",
+    "{subject} crosses {place} at {time_of_day}, sodium light.",
+    ["ext", "night"],
+    "House look for night exteriors",
+)
 # Quotes, backslashes, newlines, non-ASCII and literal braces all survive the round trip.
-ODD = new_template("odd \"one\"", 'Line one\\n\n  line two: "{subject}" — {{literal}} \t ✓', ["weird"])
+ODD = new_template('odd "one"', 'Line one\\n\n  line two: "{subject}" — {{literal}} \t ✓', ["weird"])
 
 
 @pytest.fixture
@@ -37,8 +41,16 @@ def test_shares_the_database_without_touching_other_tables(store):
     from promptreel.core.journal import Journal
 
     journal = Journal(store.path)
-    journal.add_job(batch_id="b", request={}, cache_key="k", variant=0, model="draft", route_key="draft:draft",
-                    estimated_cost=0.0, job_id="job-1")
+    journal.add_job(
+        batch_id="b",
+        request={},
+        cache_key="k",
+        variant=0,
+        model="draft",
+        route_key="draft:draft",
+        estimated_cost=0.0,
+        job_id="job-1",
+    )
     store.save(NIGHT)
     store.delete(NIGHT.name)
     db = sqlite3.connect(store.path)
@@ -132,8 +144,11 @@ def test_export_never_overwrites_unless_asked(store, tmp_path):
 def test_import_conflicts_refuse_the_whole_file_unless_replace(store, tmp_path):
     store.save(NIGHT)
     path = tmp_path / "team.toml"
-    path.write_text('version = 1\n[[templates]]\nname = "night exterior"\ntext = "{subject} at night"\n'
-                    '[[templates]]\nname = "new one"\ntext = "{subject}"\ntags = ["x"]\n', encoding="utf-8")
+    path.write_text(
+        'version = 1\n[[templates]]\nname = "night exterior"\ntext = "{subject} at night"\n'
+        '[[templates]]\nname = "new one"\ntext = "{subject}"\ntags = ["x"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(BadInput, match="would change existing template.*night exterior.*--replace"):
         store.import_(path)
     assert [t.name for t in store.list()] == ["night exterior"] and store.get(NIGHT.name) == NIGHT
@@ -142,16 +157,19 @@ def test_import_conflicts_refuse_the_whole_file_unless_replace(store, tmp_path):
     assert store.get("new one").tags == ("x",)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("version = 1\n[[templates]]\nname = 'a'\n", "entry 1"),
-    ("version = 1\n[[templates]]\nname = 'a'\ntext = '{a.b}'\n", "entry 1: Template placeholder"),
-    ("version = 1\n[[templates]]\nname = 'a'\ntext = 'x'\ncolour = 'red'\n", "entry 1"),
-    ("version = 2\n", "version 2"),
-    ("name = 'a'\n", "unknown key(s): name"),
-    ("templates = 'a'\n", "list of tables"),
-    ("version = 1\n[[templates]]\nname = 'a'\ntext = 'x'\n[[templates]]\nname = 'a'\ntext = 'y'\n", "twice: a"),
-    ("[[templates]\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("version = 1\n[[templates]]\nname = 'a'\n", "entry 1"),
+        ("version = 1\n[[templates]]\nname = 'a'\ntext = '{a.b}'\n", "entry 1: Template placeholder"),
+        ("version = 1\n[[templates]]\nname = 'a'\ntext = 'x'\ncolour = 'red'\n", "entry 1"),
+        ("version = 2\n", "version 2"),
+        ("name = 'a'\n", "unknown key(s): name"),
+        ("templates = 'a'\n", "list of tables"),
+        ("version = 1\n[[templates]]\nname = 'a'\ntext = 'x'\n[[templates]]\nname = 'a'\ntext = 'y'\n", "twice: a"),
+        ("[[templates]\n", "not valid TOML"),
+    ],
+)
 def test_bad_import_files_change_nothing(store, tmp_path, text, expected):
     store.save(NIGHT)
     path = tmp_path / "bad.toml"

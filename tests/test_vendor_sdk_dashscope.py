@@ -44,13 +44,28 @@ def finished(task, key: str):
 def test_dashscope_sdk_makes_a_wan_video_on_the_fake(sdk, with_frame):
     if with_frame:
         uri = "data:image/png;base64," + base64.b64encode(png(720, 1280)).decode()
-        task = VideoSynthesis.async_call(model="wan2.7-i2v", prompt="the boat drifts", api_key=sdk.key,
-                                         media=[{"type": VideoSynthesis.MediaType.FIRST_FRAME, "url": uri}],
-                                         resolution="720P", duration=5, seed=3)
+        task = VideoSynthesis.async_call(
+            model="wan2.7-i2v",
+            prompt="the boat drifts",
+            api_key=sdk.key,
+            media=[{"type": VideoSynthesis.MediaType.FIRST_FRAME, "url": uri}],
+            resolution="720P",
+            duration=5,
+            seed=3,
+        )
     else:
-        task = VideoSynthesis.async_call(model="wan2.7-t2v", prompt="a paper boat on a canal", api_key=sdk.key,
-                                         resolution="1080P", ratio="16:9", duration=5, prompt_extend=False,
-                                         watermark=False, audio=True, negative_prompt="people")
+        task = VideoSynthesis.async_call(
+            model="wan2.7-t2v",
+            prompt="a paper boat on a canal",
+            api_key=sdk.key,
+            resolution="1080P",
+            ratio="16:9",
+            duration=5,
+            prompt_extend=False,
+            watermark=False,
+            audio=True,
+            negative_prompt="people",
+        )
     assert task.status_code == HTTPStatus.OK and task.output.task_status == "PENDING"
     done = finished(task, sdk.key)
     assert done.output.task_status == "SUCCEEDED" and done.usage.video_count == 1 and done.usage.video_duration == 5
@@ -60,8 +75,9 @@ def test_dashscope_sdk_makes_a_wan_video_on_the_fake(sdk, with_frame):
 
 
 def test_dashscope_sdk_cancels_a_pending_task_and_hears_the_fakes_refusals(sdk):
-    task = VideoSynthesis.async_call(model="wan2.7-t2v", prompt="a kite", api_key=sdk.key, resolution="720P",
-                                     ratio="1:1", duration=2)
+    task = VideoSynthesis.async_call(
+        model="wan2.7-t2v", prompt="a kite", api_key=sdk.key, resolution="720P", ratio="1:1", duration=2
+    )
     assert VideoSynthesis.cancel(task, api_key=sdk.key).status_code == HTTPStatus.OK
     assert VideoSynthesis.fetch(task, api_key=sdk.key).output.task_status == "CANCELED"
     refused = VideoSynthesis.async_call(model="wan2.7-t2v", prompt="a kite", api_key=sdk.key, resolution="4K")

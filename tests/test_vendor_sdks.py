@@ -46,6 +46,7 @@ def fetched(url: str, **headers) -> bytes:
 
 # --- OpenAI: openai-python ------------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks the Sora API shut down on 2026-09-24
 @pytest.mark.parametrize("with_image", [False, True])
 def test_openai_sdk_makes_a_sora_video_on_the_fake(with_image):
@@ -53,8 +54,9 @@ def test_openai_sdk_makes_a_sora_video_on_the_fake(with_image):
         fake.today = date(2026, 9, 1)  # the Sora API as it answered before its shutdown
         client = openai.OpenAI(api_key=fake.key, base_url=fake.base_url, max_retries=0)
         extra = {"input_reference": ("first.png", png(1280, 720), "image/png")} if with_image else {}
-        video = client.videos.create(model="sora-2", prompt="a lighthouse at dusk", seconds="4", size="1280x720",
-                                     **extra)
+        video = client.videos.create(
+            model="sora-2", prompt="a lighthouse at dusk", seconds="4", size="1280x720", **extra
+        )
         for _ in range(READS):
             if video.status in ("completed", "failed"):
                 break
@@ -66,22 +68,37 @@ def test_openai_sdk_makes_a_sora_video_on_the_fake(with_image):
 
 # --- Google Vertex AI: google-genai ---------------------------------------------------------------
 
-@pytest.mark.parametrize("model, with_image", [("veo-3.1-generate-001", False), ("veo-3.1-generate-001", True),
-                                               ("veo-3.1-fast-generate-001", True), ("veo-3.1-lite-generate-001", False),
-                                               ("veo-3.1-lite-generate-001", True)])
+
+@pytest.mark.parametrize(
+    "model, with_image",
+    [
+        ("veo-3.1-generate-001", False),
+        ("veo-3.1-generate-001", True),
+        ("veo-3.1-fast-generate-001", True),
+        ("veo-3.1-lite-generate-001", False),
+        ("veo-3.1-lite-generate-001", True),
+    ],
+)
 def test_google_genai_makes_a_veo_video_on_the_vertex_fake(model, with_image):
     """Veo 3.1, Fast and the Lite preview (google-genai's own Vertex test model) by their Vertex ids."""
 
     with FakeVertexVeo() as fake:
         # The SDK speaks /v1beta1 by default, which the service accepts; the fake serves it beside /v1.
-        client = genai.Client(vertexai=True, project=fake.project, location="us-central1",
-                              credentials=Credentials(token=fake.token),
-                              http_options=types.HttpOptions(base_url=fake.url + "/"))
+        client = genai.Client(
+            vertexai=True,
+            project=fake.project,
+            location="us-central1",
+            credentials=Credentials(token=fake.token),
+            http_options=types.HttpOptions(base_url=fake.url + "/"),
+        )
         image = types.Image(image_bytes=png(1280, 720), mime_type="image/png") if with_image else None
         op = client.models.generate_videos(
-            model=model, source=types.GenerateVideosSource(prompt="a lighthouse at dusk", image=image),
-            config=types.GenerateVideosConfig(duration_seconds=8, aspect_ratio="16:9", resolution="720p",
-                                              generate_audio=True, number_of_videos=1))
+            model=model,
+            source=types.GenerateVideosSource(prompt="a lighthouse at dusk", image=image),
+            config=types.GenerateVideosConfig(
+                duration_seconds=8, aspect_ratio="16:9", resolution="720p", generate_audio=True, number_of_videos=1
+            ),
+        )
         for _ in range(READS):
             if op.done:
                 break
@@ -95,41 +112,72 @@ def test_google_genai_makes_a_veo_video_on_the_vertex_fake(model, with_image):
 def test_google_genai_3_no_longer_speaks_veo_on_the_gemini_api():
     """Why the Gemini route has no SDK test: google-genai 3.x refuses generate_videos on the Gemini API
     (Veo's predictLongRunning there ended with Veo 2 / 3 on 2026-06-30); the catalog retires the route."""
-    client = genai.Client(api_key="AIzaFakeGeminiKey0123456789",
-                          http_options=types.HttpOptions(base_url="http://127.0.0.1:9/"))
+    client = genai.Client(
+        api_key="AIzaFakeGeminiKey0123456789", http_options=types.HttpOptions(base_url="http://127.0.0.1:9/")
+    )
     with pytest.raises(ValueError, match="only supported"):
-        client.models.generate_videos(model="veo-3.1-generate-preview",
-                                      source=types.GenerateVideosSource(prompt="a lighthouse"))
+        client.models.generate_videos(
+            model="veo-3.1-generate-preview", source=types.GenerateVideosSource(prompt="a lighthouse")
+        )
 
 
 # --- Runway: runwayml ------------------------------------------------------------------------------
+
 
 def _runway_task(client, case: str):
     image = "data:image/png;base64," + base64.b64encode(png(1280, 720)).decode()
     clip = "data:video/mp4;base64," + base64.b64encode(render(Spec(640, 360, Fraction(24), Fraction(1)))).decode()
     if case == "veo3.1 from text":
-        return client.text_to_video.create(model="veo3.1", prompt_text="a lighthouse at dusk", ratio="1280:720",
-                                           duration=8, audio=False, negative_prompt="text")
+        return client.text_to_video.create(
+            model="veo3.1",
+            prompt_text="a lighthouse at dusk",
+            ratio="1280:720",
+            duration=8,
+            audio=False,
+            negative_prompt="text",
+        )
     if case == "gen4_turbo from an image":
-        return client.image_to_video.create(model="gen4_turbo", prompt_image=image, prompt_text="a lighthouse",
-                                            ratio="1280:720", duration=5)
+        return client.image_to_video.create(
+            model="gen4_turbo", prompt_image=image, prompt_text="a lighthouse", ratio="1280:720", duration=5
+        )
     if case == "seedance2 from first and last frames":
-        return client.image_to_video.create(model="seedance2", prompt_image=[{"uri": image, "position": "first"},
-                                                                             {"uri": image, "position": "last"}],
-                                            prompt_text="a lighthouse", ratio="1920:1080", duration=6, audio=True, seed=3)
+        return client.image_to_video.create(
+            model="seedance2",
+            prompt_image=[{"uri": image, "position": "first"}, {"uri": image, "position": "last"}],
+            prompt_text="a lighthouse",
+            ratio="1920:1080",
+            duration=6,
+            audio=True,
+            seed=3,
+        )
     if case == "aleph2 editing a clip":
         return client.video_to_video.create(model="aleph2", video_uri=clip, prompt_text="make it snow", seed=3)
     if case == "aleph2 editing an uploaded clip":  # the SDK's two-step upload, then the clip by its runway:// URI
-        upload = client.uploads.create_ephemeral(file=("plate.mp4", base64.b64decode(clip.split(",", 1)[1]),
-                                                       "video/mp4"))
+        upload = client.uploads.create_ephemeral(
+            file=("plate.mp4", base64.b64decode(clip.split(",", 1)[1]), "video/mp4")
+        )
         return client.video_to_video.create(model="aleph2", video_uri=upload.uri, prompt_text="make it snow")
-    return client.video_to_video.create(model="seedance2_5", prompt_video=clip, mode="extend",  # extending a clip
-                                        prompt_text="the tide comes in", duration=5, audio=False)
+    return client.video_to_video.create(
+        model="seedance2_5",
+        prompt_video=clip,
+        mode="extend",  # extending a clip
+        prompt_text="the tide comes in",
+        duration=5,
+        audio=False,
+    )
 
 
-@pytest.mark.parametrize("case", ["veo3.1 from text", "gen4_turbo from an image", "seedance2 from first and last frames",
-                                  "aleph2 editing a clip", "aleph2 editing an uploaded clip",
-                                  "seedance2_5 extending a clip"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "veo3.1 from text",
+        "gen4_turbo from an image",
+        "seedance2 from first and last frames",
+        "aleph2 editing a clip",
+        "aleph2 editing an uploaded clip",
+        "seedance2_5 extending a clip",
+    ],
+)
 def test_runwayml_sdk_makes_a_video_on_the_fake(case):
     with FakeRunway() as fake:
         client = runwayml.RunwayML(api_key=fake.key, base_url=fake.url, max_retries=0)
@@ -156,6 +204,7 @@ def test_runwayml_sdk_reads_what_a_task_charged():
 
 # --- Replicate: replicate-python ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("with_image", [False, True])
 def test_replicate_sdk_makes_a_prediction_on_the_fake(with_image, tmp_path):
     with FakeReplicate() as fake:
@@ -179,6 +228,7 @@ def test_replicate_sdk_makes_a_prediction_on_the_fake(with_image, tmp_path):
 
 
 # --- fal: fal-client -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("with_image", [False, True])
 def test_fal_client_makes_a_video_on_the_fake(with_image, monkeypatch):

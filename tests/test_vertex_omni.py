@@ -35,8 +35,15 @@ def req(**kw) -> GenerationRequest:
 
 
 def omni(client=None, base_url=None, model=MODEL, **kw) -> VertexOmni:
-    return VertexOmni(client or httpx.AsyncClient(), Route(protocol="vertex", model_id=model),
-                      {"access_token": TOKEN}, base_url=base_url, project=PROJECT, location="us-central1", **kw)
+    return VertexOmni(
+        client or httpx.AsyncClient(),
+        Route(protocol="vertex", model_id=model),
+        {"access_token": TOKEN},
+        base_url=base_url,
+        project=PROJECT,
+        location="us-central1",
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +84,7 @@ async def make(v: VertexOmni, request: GenerationRequest, tmp_path):
 
 # --- the route takes Omni's ids to the interactions, Veo's to predictLongRunning ---------------------
 
+
 def test_the_vertex_route_speaks_interactions_for_omni_ids_only():
     assert protocol_class("vertex", "gemini-omni-1.2-flash") is VertexOmni
     assert protocol_class("vertex", "gemini-omni-1.1-flash-preview") is VertexOmni
@@ -86,10 +94,20 @@ def test_the_vertex_route_speaks_interactions_for_omni_ids_only():
 def test_the_body_is_the_interactions_body_under_the_project_and_location():
     call = omni().build(req(size="720x1280"), "job")
     assert (call.method, call.path) == ("POST", f"{PARENT}/interactions")
-    assert call.json == {"model": MODEL, "input": [{"type": "text", "text": "a fox in snow"}], "background": True,
-                         "store": True, "generation_config": {"video_config": {"task": "text_to_video"}},
-                         "response_format": {"type": "video", "aspect_ratio": "9:16", "resolution": "720p",
-                                             "duration": "6s", "delivery": "inline"}}
+    assert call.json == {
+        "model": MODEL,
+        "input": [{"type": "text", "text": "a fox in snow"}],
+        "background": True,
+        "store": True,
+        "generation_config": {"video_config": {"task": "text_to_video"}},
+        "response_format": {
+            "type": "video",
+            "aspect_ratio": "9:16",
+            "resolution": "720p",
+            "duration": "6s",
+            "delivery": "inline",
+        },
+    }
 
 
 def test_a_bucket_in_settings_sends_the_video_to_cloud_storage():
@@ -104,6 +122,7 @@ def test_1080p_and_4k_without_a_bucket_are_refused_before_anything_is_sent(size)
 
 
 # --- the four verbs against the fake ----------------------------------------------------------------
+
 
 async def test_an_inline_take_is_written_to_staging(fake, client, tmp_path):
     v = on_fake(client, fake, tmp_path)
@@ -151,8 +170,15 @@ async def test_a_local_clip_is_extended_inline(fake, client, tmp_path):
 
 
 async def test_another_project_is_refused_as_auth(fake, client, tmp_path):
-    v = VertexOmni(client, Route(protocol="vertex", model_id=MODEL), {"access_token": TOKEN}, base_url=fake.url,
-                   project="someone-elses", location="us-central1", staging_dir=tmp_path)
+    v = VertexOmni(
+        client,
+        Route(protocol="vertex", model_id=MODEL),
+        {"access_token": TOKEN},
+        base_url=fake.url,
+        project="someone-elses",
+        location="us-central1",
+        staging_dir=tmp_path,
+    )
     with pytest.raises(ProviderError) as e:
         await v.submit(v.build(req(), "job"), tmp_path)
     assert e.value.kind is ErrorKind.AUTH and fake.creates == 0
@@ -169,17 +195,26 @@ async def test_a_moderated_take_fails_as_moderation_and_cancel_is_accepted(fake,
 
 
 def test_the_fake_refuses_what_vertex_refuses(fake):
-    body = {"model": MODEL, "input": "a fox", "background": True, "store": True,
-            "response_format": {"type": "video", "delivery": "uri"}}
+    body = {
+        "model": MODEL,
+        "input": "a fox",
+        "background": True,
+        "store": True,
+        "response_format": {"type": "video", "delivery": "uri"},
+    }
     r = httpx.post(f"{fake.url}{PARENT}/interactions", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 400 and "gcs_uri is required" in r.text
-    r = httpx.post(f"{fake.url}{PARENT}/interactions", json={**body, "model": "gemini-omni-1.1-flash"},
-                   headers={"Authorization": f"Bearer {TOKEN}"})
+    r = httpx.post(
+        f"{fake.url}{PARENT}/interactions",
+        json={**body, "model": "gemini-omni-1.1-flash"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     assert r.status_code == 404  # 1.1 is `gemini-omni-1.1-flash-preview` on Vertex
     assert fake.creates == 0
 
 
 # --- the engine, journal and conform -----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def fakes():
@@ -216,14 +251,28 @@ def test_google_genai_in_vertex_mode_makes_an_omni_video_on_the_fake(fake):
     from google.genai import types
     from google.oauth2.credentials import Credentials
 
-    client = genai.Client(vertexai=True, project=PROJECT, location="us-central1",
-                          credentials=Credentials(token=TOKEN),
-                          http_options=types.HttpOptions(base_url=fake.url + "/"))
+    client = genai.Client(
+        vertexai=True,
+        project=PROJECT,
+        location="us-central1",
+        credentials=Credentials(token=TOKEN),
+        http_options=types.HttpOptions(base_url=fake.url + "/"),
+    )
     made = client.interactions.create(
-        model=MODEL, input="a lighthouse at dusk", background=True, store=True,
-        response_format={"type": "video", "aspect_ratio": "16:9", "resolution": "720p", "duration": "4s",
-                         "delivery": "uri", "gcs_uri": BUCKET},
-        generation_config={"video_config": {"task": "text_to_video"}})
+        model=MODEL,
+        input="a lighthouse at dusk",
+        background=True,
+        store=True,
+        response_format={
+            "type": "video",
+            "aspect_ratio": "16:9",
+            "resolution": "720p",
+            "duration": "4s",
+            "delivery": "uri",
+            "gcs_uri": BUCKET,
+        },
+        generation_config={"video_config": {"task": "text_to_video"}},
+    )
     for _ in range(10):
         if made.status == "completed":
             break
@@ -231,9 +280,14 @@ def test_google_genai_in_vertex_mode_makes_an_omni_video_on_the_fake(fake):
     video = made.output_video  # the SDK's own reading of the steps
     assert video.mime_type == "video/mp4" and video.uri == f"{BUCKET}/{made.id}/sample_0.mp4"
     refined = client.interactions.create(
-        model=MODEL, input="the same lighthouse in fog", background=True, store=True,
-        previous_interaction_id=made.id, response_format={"type": "video", "delivery": "inline"},
-        generation_config={"video_config": {"task": "edit"}})
+        model=MODEL,
+        input="the same lighthouse in fog",
+        background=True,
+        store=True,
+        previous_interaction_id=made.id,
+        response_format={"type": "video", "delivery": "inline"},
+        generation_config={"video_config": {"task": "edit"}},
+    )
     for _ in range(10):
         if refined.status == "completed":
             break

@@ -35,8 +35,14 @@ def req(**kw) -> GenerationRequest:
 
 def vertex(client=None, base_url=None, model=MODEL, token=TOKEN, project=PROJECT, **kw) -> VertexVeo:
     creds = {"access_token": token} if token else {}
-    return VertexVeo(client or httpx.AsyncClient(), Route(protocol="vertex", model_id=model), creds,
-                     base_url=base_url, project=project, **kw)
+    return VertexVeo(
+        client or httpx.AsyncClient(),
+        Route(protocol="vertex", model_id=model),
+        creds,
+        base_url=base_url,
+        project=project,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -55,8 +61,6 @@ def on_fake(client, fake, tmp_path, **kw) -> VertexVeo:
     return vertex(client, fake.url, staging_dir=tmp_path / "staging", storage_url=fake.url, **kw)
 
 
-
-
 async def run_to_end(v: VertexVeo, job_id: str, limit: int = 10):
     for _ in range(limit):
         status = await v.poll(job_id)
@@ -67,6 +71,7 @@ async def run_to_end(v: VertexVeo, job_id: str, limit: int = 10):
 
 
 # --- build: the exact bodies ----------------------------------------------------------------
+
 
 def test_registered_under_route_name_with_regional_hosts():
     assert protocol_class("vertex") is VertexVeo
@@ -80,9 +85,16 @@ def test_text_to_video_body_with_vertex_fields():
     assert (call.method, call.path) == ("POST", f"{MODEL_PATH}:predictLongRunning")
     assert call.json == {
         "instances": [{"prompt": "a lighthouse at dusk, waves"}],
-        "parameters": {"aspectRatio": "16:9", "resolution": "720p", "durationSeconds": 8,
-                       "negativePrompt": "text, watermark", "sampleCount": 1, "seed": 42, "fps": 24,
-                       "generateAudio": True},
+        "parameters": {
+            "aspectRatio": "16:9",
+            "resolution": "720p",
+            "durationSeconds": 8,
+            "negativePrompt": "text, watermark",
+            "sampleCount": 1,
+            "seed": 42,
+            "fps": 24,
+            "generateAudio": True,
+        },
     }
 
 
@@ -90,14 +102,35 @@ def test_frames_references_extension_and_output_bucket(tmp_path):
     first, last = still(tmp_path, 320, 180, "first"), still(tmp_path, 320, 180, "last")
     refs = (still(tmp_path, 64, 64, "ref"),)
     v = vertex(output_gcs_uri="gs://my-bucket/takes")
-    call = v.build(req(audio=False, first_frame=first, last_frame=last, reference_images=refs,
-                       extend_video="gs://my-bucket/takes/1/sample_0.mp4"), "job-1")
+    call = v.build(
+        req(
+            audio=False,
+            first_frame=first,
+            last_frame=last,
+            reference_images=refs,
+            extend_video="gs://my-bucket/takes/1/sample_0.mp4",
+        ),
+        "job-1",
+    )
     assert call.json == {
-        "instances": [{"prompt": "a lighthouse at dusk, waves", "image": inline(first), "lastFrame": inline(last),
-                       "referenceImages": [{"image": inline(refs[0]), "referenceType": "ASSET"}],
-                       "video": {"gcsUri": "gs://my-bucket/takes/1/sample_0.mp4", "mimeType": "video/mp4"}}],
-        "parameters": {"aspectRatio": "16:9", "resolution": "720p", "durationSeconds": 8, "sampleCount": 1,
-                       "fps": 24, "generateAudio": False, "storageUri": "gs://my-bucket/takes"},
+        "instances": [
+            {
+                "prompt": "a lighthouse at dusk, waves",
+                "image": inline(first),
+                "lastFrame": inline(last),
+                "referenceImages": [{"image": inline(refs[0]), "referenceType": "ASSET"}],
+                "video": {"gcsUri": "gs://my-bucket/takes/1/sample_0.mp4", "mimeType": "video/mp4"},
+            }
+        ],
+        "parameters": {
+            "aspectRatio": "16:9",
+            "resolution": "720p",
+            "durationSeconds": 8,
+            "sampleCount": 1,
+            "fps": 24,
+            "generateAudio": False,
+            "storageUri": "gs://my-bucket/takes",
+        },
     }
     clip = tmp_path / "take.mp4"
     clip.write_bytes(tiny_mp4())
@@ -107,12 +140,15 @@ def test_frames_references_extension_and_output_bucket(tmp_path):
         vertex().build(req(extend_video="job-that-is-not-a-file"), "j")
 
 
-@pytest.mark.parametrize("kw, words", [
-    (dict(size="3840x2160"), "720p or 1080p, not 3840x2160"),
-    (dict(size="1920x1080", extend_video="gs://b/take.mp4"), "extends a video only at 720p"),
-    (dict(size="720x1280", reference_images="REF"), "only for 16:9 video"),
-    (dict(seconds=6, reference_images="REF"), "8 s from reference images, not 6 s"),
-])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        (dict(size="3840x2160"), "720p or 1080p, not 3840x2160"),
+        (dict(size="1920x1080", extend_video="gs://b/take.mp4"), "extends a video only at 720p"),
+        (dict(size="720x1280", reference_images="REF"), "only for 16:9 video"),
+        (dict(seconds=6, reference_images="REF"), "8 s from reference images, not 6 s"),
+    ],
+)
 def test_veo_3_1_rules_on_vertex_are_refused_before_sending(tmp_path, kw, words):
     """Vertex's Veo 3.1 page: 720p / 1080p, an extension at 720p, reference images at 16:9 and 8 s."""
     if kw.get("reference_images") == "REF":
@@ -121,30 +157,42 @@ def test_veo_3_1_rules_on_vertex_are_refused_before_sending(tmp_path, kw, words)
         vertex().build(req(**kw), "j")
 
 
-@pytest.mark.parametrize("params, instance, words", [
-    ({"resolution": "4k"}, {}, "use 720p or 1080p"),
-    ({"resolution": "1080p"}, {"video": "EXTEND"}, "only 720p"),
-    ({"aspectRatio": "9:16"}, {"referenceImages": "REF"}, "only 16:9"),
-])
+@pytest.mark.parametrize(
+    "params, instance, words",
+    [
+        ({"resolution": "4k"}, {}, "use 720p or 1080p"),
+        ({"resolution": "1080p"}, {"video": "EXTEND"}, "only 720p"),
+        ({"aspectRatio": "9:16"}, {"referenceImages": "REF"}, "only 16:9"),
+    ],
+)
 async def test_the_vertex_fake_holds_veo_3_1_to_its_page(fake, client, tmp_path, params, instance, words):
     v = on_fake(client, fake, tmp_path)
     body = v.build(req(), "j").json
     body["parameters"].update(params)
     if instance.get("video"):
-        body["instances"][0]["video"] = {"bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(),
-                                         "mimeType": "video/mp4"}
+        body["instances"][0]["video"] = {
+            "bytesBase64Encoded": base64.b64encode(tiny_mp4()).decode(),
+            "mimeType": "video/mp4",
+        }
     if instance.get("referenceImages"):
-        body["instances"][0]["referenceImages"] = [{"image": inline(still(tmp_path, 64, 64, "ref")),
-                                                    "referenceType": "ASSET"}]
-    r = await client.post(f"{fake.url}{MODEL_PATH}:predictLongRunning", json=body,
-                          headers={"Authorization": f"Bearer {TOKEN}"})
+        body["instances"][0]["referenceImages"] = [
+            {"image": inline(still(tmp_path, 64, 64, "ref")), "referenceType": "ASSET"}
+        ]
+    r = await client.post(
+        f"{fake.url}{MODEL_PATH}:predictLongRunning", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     assert r.status_code == 400 and words in r.json()["error"]["message"]
 
 
 def test_veo2_has_no_audio_or_resolution_and_seed_is_uint32():
     call = vertex(model="veo-2.0-generate-001").build(req(seconds=5, seed=2**32 + 5), "j")
-    assert call.json["parameters"] == {"aspectRatio": "16:9", "durationSeconds": 5, "sampleCount": 1,
-                                       "seed": 5, "fps": 24}
+    assert call.json["parameters"] == {
+        "aspectRatio": "16:9",
+        "durationSeconds": 5,
+        "sampleCount": 1,
+        "seed": 5,
+        "fps": 24,
+    }
 
 
 def test_project_and_location_from_settings_then_env(monkeypatch):
@@ -157,8 +205,11 @@ def test_project_and_location_from_settings_then_env(monkeypatch):
     settings_path().parent.mkdir(parents=True, exist_ok=True)
     settings_path().write_text('vertex_project = "set-project"\nvertex_location = "europe-west4"\n')
     v = vertex(project=None)
-    assert (v.project, v.location, v.base_url) == ("set-project", "europe-west4",
-                                                   "https://europe-west4-aiplatform.googleapis.com")
+    assert (v.project, v.location, v.base_url) == (
+        "set-project",
+        "europe-west4",
+        "https://europe-west4-aiplatform.googleapis.com",
+    )
 
 
 def test_a_gemini_key_alone_is_told_veo_3_1_left_the_gemini_api(monkeypatch):
@@ -171,9 +222,11 @@ def test_a_gemini_key_alone_is_told_veo_3_1_left_the_gemini_api(monkeypatch):
     missing = MissingKey("The vertex route found no Google Application Default Credentials.", "Run gcloud.")
     told = Engine._retired_hint(load_catalog().get("veo-3.1"), missing)
     assert told.problem == missing.problem
-    assert told.fix == ("Run gcloud. Your gemini key does not reach Veo 3.1: gemini (veo-3.1-generate-preview) shut "
-                        "down on 2026-10-22. On the Gemini API use gemini-omni-1.2-flash or gemini-omni-1.1-flash "
-                        "(Google names 1.1 as the replacement; shutdown date as quoted by docs.apiyi.com [3P]).")
+    assert told.fix == (
+        "Run gcloud. Your gemini key does not reach Veo 3.1: gemini (veo-3.1-generate-preview) shut "
+        "down on 2026-10-22. On the Gemini API use gemini-omni-1.2-flash or gemini-omni-1.1-flash "
+        "(Google names 1.1 as the replacement; shutdown date as quoted by docs.apiyi.com [3P])."
+    )
     monkeypatch.delenv("GEMINI_API_KEY")
     assert Engine._retired_hint(load_catalog().get("veo-3.1"), missing) is missing
 
@@ -185,6 +238,7 @@ def test_no_project_is_a_missing_key_error(monkeypatch):
 
 
 # --- credentials ------------------------------------------------------------------------------
+
 
 def test_without_google_auth_the_route_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.auth", None)  # as if the `vertex` extra were not installed
@@ -205,8 +259,14 @@ async def test_application_default_credentials_are_refreshed_and_used(monkeypatc
     from google.oauth2.credentials import Credentials
 
     # Real user credentials whose token endpoint is the fake's: google-auth refreshes them for real.
-    creds = Credentials(token=None, refresh_token="refresh-me", token_uri=f"{fake.url}/token", client_id="cid",
-                        client_secret="secret", quota_project_id=PROJECT)
+    creds = Credentials(
+        token=None,
+        refresh_token="refresh-me",
+        token_uri=f"{fake.url}/token",
+        client_id="cid",
+        client_secret="secret",
+        quota_project_id=PROJECT,
+    )
     monkeypatch.setattr(google.auth, "default", lambda scopes=None: (creds, PROJECT))
     v = vertex(client, fake.url, token=None, project=None, staging_dir=tmp_path)
     job = await v.submit(v.build(req(), "j"), tmp_path)
@@ -218,6 +278,7 @@ async def test_application_default_credentials_are_refreshed_and_used(monkeypatc
 
 
 # --- the round trips against the fake ----------------------------------------------------------
+
 
 async def test_inline_output_is_written_to_staging(fake, client, tmp_path):
     v = on_fake(client, fake, tmp_path)
@@ -238,7 +299,9 @@ async def test_gcs_output_is_downloaded_through_the_json_api_with_the_token(fake
     v = on_fake(client, fake, tmp_path, output_gcs_uri="gs://promptreel-takes/out")
     status = await run_to_end(v, (await v.submit(v.build(req(), "job-1"), tmp_path)).job_id)
     media = status.media[0]
-    assert media.url.startswith(f"{fake.url}/storage/v1/b/promptreel-takes/o/out%2F") and media.url.endswith("?alt=media")
+    assert media.url.startswith(f"{fake.url}/storage/v1/b/promptreel-takes/o/out%2F") and media.url.endswith(
+        "?alt=media"
+    )
     assert media.provider_id.startswith("gs://promptreel-takes/out/")  # kept, so a later extend can name it
     url, headers = v.media_request(media)
     assert headers == {} and signed(v, url)["Authorization"] == f"Bearer {TOKEN}"
@@ -251,20 +314,33 @@ def clip(data: bytes, **extra) -> dict:
     return {"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4", **extra}
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda b: b["parameters"].pop("generateAudio"), "generateAudio is required"),
-    (lambda b: b["parameters"].update(seed="42"), "seed must be an integer"),
-    (lambda b: b["instances"][0].update(video={"uri": "gs://b/v.mp4"}), "video must be"),
-    (lambda b: b["instances"][0].update(video=clip(tiny_mp4(), gcsUri="gs://b/v.mp4")), "exactly one of"),
-    (lambda b: b["instances"][0].update(video=clip(tiny_mp4(), mimeType="image/png")), "mimeType must be"),
-    (lambda b: b["instances"][0].update(video={"gcsUri": "gs://nowhere/v.mp4", "mimeType": "video/mp4"}),
-     "no such object"),
-    (lambda b: b["instances"][0].update(video={"gcsUri": "nowhere/v.mp4", "mimeType": "video/mp4"}), "not a gs://"),
-    (lambda b: b["instances"][0].update(video={"bytesBase64Encoded": "%%", "mimeType": "video/mp4"}), "not valid base64"),
-    (lambda b: b["instances"][0].update(video=clip(b"\x00\x00\x00\x18ftypmp42 not really")), "could not be decoded"),
-    (lambda b: b["instances"][0].update(video=clip(render(Spec(320, 180, Fraction(24), Fraction(1, 2))))),
-     "1 to 30 seconds"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b["parameters"].pop("generateAudio"), "generateAudio is required"),
+        (lambda b: b["parameters"].update(seed="42"), "seed must be an integer"),
+        (lambda b: b["instances"][0].update(video={"uri": "gs://b/v.mp4"}), "video must be"),
+        (lambda b: b["instances"][0].update(video=clip(tiny_mp4(), gcsUri="gs://b/v.mp4")), "exactly one of"),
+        (lambda b: b["instances"][0].update(video=clip(tiny_mp4(), mimeType="image/png")), "mimeType must be"),
+        (
+            lambda b: b["instances"][0].update(video={"gcsUri": "gs://nowhere/v.mp4", "mimeType": "video/mp4"}),
+            "no such object",
+        ),
+        (lambda b: b["instances"][0].update(video={"gcsUri": "nowhere/v.mp4", "mimeType": "video/mp4"}), "not a gs://"),
+        (
+            lambda b: b["instances"][0].update(video={"bytesBase64Encoded": "%%", "mimeType": "video/mp4"}),
+            "not valid base64",
+        ),
+        (
+            lambda b: b["instances"][0].update(video=clip(b"\x00\x00\x00\x18ftypmp42 not really")),
+            "could not be decoded",
+        ),
+        (
+            lambda b: b["instances"][0].update(video=clip(render(Spec(320, 180, Fraction(24), Fraction(1, 2))))),
+            "1 to 30 seconds",
+        ),
+    ],
+)
 async def test_the_fake_catches_client_bugs(fake, client, tmp_path, mutate, message):
     v = on_fake(client, fake, tmp_path)
     call = v.build(req(), "j")
@@ -276,6 +352,7 @@ async def test_the_fake_catches_client_bugs(fake, client, tmp_path, mutate, mess
 
 # --- faults ----------------------------------------------------------------------------------
 
+
 def gerror(http, status, message, details=None, headers=None) -> Reply:
     body = {"code": http, "message": message, "status": status}
     if details:
@@ -283,15 +360,31 @@ def gerror(http, status, message, details=None, headers=None) -> Reply:
     return Reply(http, {"error": body}, headers=headers or {})
 
 
-@pytest.mark.parametrize("reply, kind", [
-    (gerror(429, "RESOURCE_EXHAUSTED", "Resource exhausted. Please try again later. Please refer to "
-                                       "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details."),
-     ErrorKind.RATE_LIMITED),
-    (gerror(500, "INTERNAL", "Internal error encountered."), ErrorKind.RETRYABLE),
-    (gerror(503, "UNAVAILABLE", "The service is currently unavailable."), ErrorKind.RETRYABLE),
-    (gerror(403, "PERMISSION_DENIED", "This API method requires billing to be enabled.",
-            [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "BILLING_DISABLED"}]), ErrorKind.BILLING),
-])
+@pytest.mark.parametrize(
+    "reply, kind",
+    [
+        (
+            gerror(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Resource exhausted. Please try again later. Please refer to "
+                "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
+            ),
+            ErrorKind.RATE_LIMITED,
+        ),
+        (gerror(500, "INTERNAL", "Internal error encountered."), ErrorKind.RETRYABLE),
+        (gerror(503, "UNAVAILABLE", "The service is currently unavailable."), ErrorKind.RETRYABLE),
+        (
+            gerror(
+                403,
+                "PERMISSION_DENIED",
+                "This API method requires billing to be enabled.",
+                [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "BILLING_DISABLED"}],
+            ),
+            ErrorKind.BILLING,
+        ),
+    ],
+)
 async def test_create_errors_are_classified(fake, client, tmp_path, reply, kind):
     v = on_fake(client, fake, tmp_path)
     fake.fail_next("POST", r".*:predictLongRunning", reply)
@@ -320,12 +413,15 @@ async def test_retired_or_unknown_model_is_retired(fake, client, tmp_path, model
     assert e.value.kind is ErrorKind.RETIRED
 
 
-@pytest.mark.parametrize("fault, kind, words", [
-    ("rai", ErrorKind.MODERATION, "Support codes: 42237218"),
-    ("no_media", ErrorKind.PROVIDER, "without a video"),
-    ("op_error", ErrorKind.RETRYABLE, "Internal error"),
-    ("op_moderation", ErrorKind.MODERATION, "Responsible AI"),
-])
+@pytest.mark.parametrize(
+    "fault, kind, words",
+    [
+        ("rai", ErrorKind.MODERATION, "Support codes: 42237218"),
+        ("no_media", ErrorKind.PROVIDER, "without a video"),
+        ("op_error", ErrorKind.RETRYABLE, "Internal error"),
+        ("op_moderation", ErrorKind.MODERATION, "Responsible AI"),
+    ],
+)
 async def test_finished_without_a_video_is_a_failure(fake, client, tmp_path, fault, kind, words):
     v = on_fake(client, fake, tmp_path)
     call = v.build(req(), "j")
@@ -362,8 +458,11 @@ async def test_truncated_gcs_download_is_retried_without_a_new_job(fake, client,
 async def test_poll_errors(fake, client, tmp_path):
     v = on_fake(client, fake, tmp_path)
     job = await v.submit(v.build(req(), "j"), tmp_path)
-    fake.fail_next("POST", r".*:fetchPredictOperation", gerror(429, "RESOURCE_EXHAUSTED", "slow down",
-                                                               headers={"Retry-After": "30"}))
+    fake.fail_next(
+        "POST",
+        r".*:fetchPredictOperation",
+        gerror(429, "RESOURCE_EXHAUSTED", "slow down", headers={"Retry-After": "30"}),
+    )
     with pytest.raises(ProviderError) as e:
         await v.poll(job.job_id)
     assert (e.value.kind, e.value.retry_after) == (ErrorKind.RATE_LIMITED, 30.0)
@@ -377,6 +476,9 @@ async def test_poll_errors(fake, client, tmp_path):
 
 def test_token_goes_only_to_vertex_and_storage_hosts():
     v = vertex()
-    assert signed(v, "https://storage.googleapis.com/storage/v1/b/b/o/x.mp4?alt=media")["Authorization"] == f"Bearer {TOKEN}"
+    assert (
+        signed(v, "https://storage.googleapis.com/storage/v1/b/b/o/x.mp4?alt=media")["Authorization"]
+        == f"Bearer {TOKEN}"
+    )
     assert signed(v, v.base_url + "/v1/x")["Authorization"] == f"Bearer {TOKEN}"
     assert "Authorization" not in signed(v, "https://example.com/x.mp4")

@@ -32,8 +32,9 @@ def home(fakes, isolated_home, monkeypatch):
 
 
 def veo(**kw):
-    return GenerationRequest(**{"prompt": "a lighthouse at dusk", "model": "veo-3.1", "seconds": 8,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a lighthouse at dusk", "model": "veo-3.1", "seconds": 8, "size": "1280x720", **kw}
+    )
 
 
 def sent_video(fake) -> dict:

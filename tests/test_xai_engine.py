@@ -23,8 +23,9 @@ def fakes():
 
 
 def grok(**kw):
-    return GenerationRequest(**{"prompt": "a fox in snow", "model": "grok-imagine-video", "seconds": 6,
-                                "size": "1280x720", **kw})
+    return GenerationRequest(
+        **{"prompt": "a fox in snow", "model": "grok-imagine-video", "seconds": 6, "size": "1280x720", **kw}
+    )
 
 
 def creates(fake) -> list[tuple[str, dict]]:
@@ -65,7 +66,10 @@ def test_a_take_whose_url_has_expired_is_extended_from_its_mp4_on_disk(fakes, is
     (extended,), _ = run(isolated_home, grok(extend_video=first.job_id, seconds=2))
     assert extended.ok, extended.error
     source = creates(fakes.fakes["xai"])[-1][1]["video"]["url"]
-    assert source.startswith("data:video/mp4;base64,") and base64.b64decode(source.split(",", 1)[1]) == first.path.read_bytes()
+    assert (
+        source.startswith("data:video/mp4;base64,")
+        and base64.b64decode(source.split(",", 1)[1]) == first.path.read_bytes()
+    )
 
 
 def test_image_to_video_and_reference_images(fakes, isolated_home, monkeypatch, tmp_path):

@@ -25,8 +25,13 @@ def keygen(stem: Path) -> None:
 
 @catalog.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="The Ed25519 private key (PEM) from `promptreel catalog keygen`.")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The Ed25519 private key (PEM) from `promptreel catalog keygen`.",
+)
 def sign(file: Path, key_path: Path) -> None:
     """Check FILE is a valid catalog update, then write its detached signature to FILE.sig."""
     import os

@@ -31,31 +31,79 @@ if TYPE_CHECKING:
 @click.option("--frames", type=int, default=None, help="Exact length in frames.")
 @click.option("--seconds", default=None, help="Length in seconds (rounded up to whole frames).")
 @click.option("--size", default=None, help="Frame size WxH. Default: the source's.")
-@click.option("--fit", type=click.Choice(FIT_MODES), default="fill", show_default=True,
-              help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.")
+@click.option(
+    "--fit",
+    type=click.Choice(FIT_MODES),
+    default="fill",
+    show_default=True,
+    help="Mismatched size: fit (pad), fill (crop to cover), crop (no resize), stretch.",
+)
 @click.option("--codec", type=click.Choice(codec_names()), default=DEFAULT_CODEC, show_default=True)
-@click.option("--bit-depth", type=click.Choice(["8", "10", "12"]), default=None,
-              help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265 Main10; 12-bit is h265-12 only).")
-@click.option("--fps-mode", type=click.Choice(FPS_MODES), default="auto",
-              show_default=True, help="How to change the rate.")
-@click.option("--anchor", type=click.Choice(["start", "centre", "center", "end"]), default="start", show_default=True,
-              help="Which part of a longer clip to keep.")
-@click.option("--in", "in_point", type=click.IntRange(min=0), default=None,
-              help="Source frame to start at (overrides --anchor).")
-@click.option("--short", type=click.Choice(["hold", "slow", "refuse"]), default="refuse", show_default=True,
-              help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.")
-@click.option("--hdr", type=click.Choice(["tonemap", "keep"]), default="tonemap", show_default=True,
-              help="An HDR (PQ/HLG) source: tone-map to Rec.709 SDR, or keep it HDR (10-bit ProRes, DNxHR HQX, H.265).")
+@click.option(
+    "--bit-depth",
+    type=click.Choice(["8", "10", "12"]),
+    default=None,
+    help="Default: the codec's (10-bit for ProRes, DNxHR HQX and H.265 Main10; 12-bit is h265-12 only).",
+)
+@click.option(
+    "--fps-mode", type=click.Choice(FPS_MODES), default="auto", show_default=True, help="How to change the rate."
+)
+@click.option(
+    "--anchor",
+    type=click.Choice(["start", "centre", "center", "end"]),
+    default="start",
+    show_default=True,
+    help="Which part of a longer clip to keep.",
+)
+@click.option(
+    "--in", "in_point", type=click.IntRange(min=0), default=None, help="Source frame to start at (overrides --anchor)."
+)
+@click.option(
+    "--short",
+    type=click.Choice(["hold", "slow", "refuse"]),
+    default="refuse",
+    show_default=True,
+    help="A clip shorter than asked: hold its last frame, slow it down to fit, or refuse.",
+)
+@click.option(
+    "--hdr",
+    type=click.Choice(["tonemap", "keep"]),
+    default="tonemap",
+    show_default=True,
+    help="An HDR (PQ/HLG) source: tone-map to Rec.709 SDR, or keep it HDR (10-bit ProRes, DNxHR HQX, H.265).",
+)
 @click.option("--timecode", default="00:00:00:00", show_default=True, help="Start timecode.")
-@click.option("--audio-channels", type=click.IntRange(0, 16), default=2, show_default=True,
-              help="48 kHz PCM channels: the source's audio, or silence when it has none (0: no audio).")
+@click.option(
+    "--audio-channels",
+    type=click.IntRange(0, 16),
+    default=2,
+    show_default=True,
+    help="48 kHz PCM channels: the source's audio, or silence when it has none (0: no audio).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan and the ffmpeg command; write nothing.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def conform(source: Path, output: Path, fps: str | None, frames: int | None, seconds: str | None, size: str | None,
-            fit: Fit, codec: str, bit_depth: str | None, fps_mode: FpsMode, anchor: str, in_point: int | None,
-            short: Short, hdr: Hdr, timecode: str, audio_channels: int, dry_run: bool, overwrite: bool,
-            as_json: bool) -> None:
+def conform(
+    source: Path,
+    output: Path,
+    fps: str | None,
+    frames: int | None,
+    seconds: str | None,
+    size: str | None,
+    fit: Fit,
+    codec: str,
+    bit_depth: str | None,
+    fps_mode: FpsMode,
+    anchor: str,
+    in_point: int | None,
+    short: Short,
+    hdr: Hdr,
+    timecode: str,
+    audio_channels: int,
+    dry_run: bool,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
     """Conform SOURCE to exactly --frames at --fps, --size, --codec: one ffmpeg pass, verified.
 
     A take or clip promptreel made keeps its provenance: the new clip is marked as the source was
@@ -78,8 +126,14 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
     rate = parse_rate(fps) if fps else info.rate
     frames = _length(info, rate, frames, seconds)
     dw, dh = info.display_size
-    target_args = dict(frames=frames, rate=rate, size=size or f"{dw}x{dh}", codec=codec,
-                       start_timecode=timecode, audio_channels=audio_channels)
+    target_args = dict(
+        frames=frames,
+        rate=rate,
+        size=size or f"{dw}x{dh}",
+        codec=codec,
+        start_timecode=timecode,
+        audio_channels=audio_channels,
+    )
     if bit_depth:
         target_args["bit_depth"] = int(bit_depth)
     else:
@@ -87,8 +141,14 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
     if made is not None:
         target_args["metadata"] = made[0].tags()  # the container says what the clip is, as a fill's clips do
     target = Target(**target_args)
-    choices = Choices(fps_mode=fps_mode, fit=fit, anchor="centre" if anchor == "center" else anchor,
-                      in_point=in_point, short=short, hdr=hdr)
+    choices = Choices(
+        fps_mode=fps_mode,
+        fit=fit,
+        anchor="centre" if anchor == "center" else anchor,
+        in_point=in_point,
+        short=short,
+        hdr=hdr,
+    )
     plan = plan_conform(info, target, choices)
     if dry_run:
         if as_json:
@@ -104,21 +164,33 @@ def conform(source: Path, output: Path, fps: str | None, frames: int | None, sec
         result = _execute(plan, output, overwrite, quiet=as_json)
     except ConformFailed as e:
         # Not the editor's doing, but theirs to act on: say what failed, not where in our code.
-        raise click.ClickException(f"{e} Nothing was written to {output}. Run `promptreel doctor` to check "
-                                   f"ffmpeg, and report this with the command from --dry-run.") from None
-    summary = {"output": str(result.path), "frames": result.frames, "rate": str(result.rate),
-               "size": f"{result.width}x{result.height}", "pix_fmt": result.pix_fmt, "timecode": result.timecode}
+        raise click.ClickException(
+            f"{e} Nothing was written to {output}. Run `promptreel doctor` to check "
+            f"ffmpeg, and report this with the command from --dry-run."
+        ) from None
+    summary = {
+        "output": str(result.path),
+        "frames": result.frames,
+        "rate": str(result.rate),
+        "size": f"{result.width}x{result.height}",
+        "pix_fmt": result.pix_fmt,
+        "timecode": result.timecode,
+    }
     kept = _keep(journal, result.path, made, signing, anchors)
     if kept is not None:
         summary["provenance"] = kept
     if as_json:
         click.echo(json.dumps({**plan.as_dict(), "result": summary}, indent=2))
     else:
-        click.echo(f"{result.path}: {result.frames} frames at {summary['rate']} fps, {summary['size']} "
-                   f"{result.pix_fmt}, timecode {result.timecode} (verified).")
+        click.echo(
+            f"{result.path}: {result.frames} frames at {summary['rate']} fps, {summary['size']} "
+            f"{result.pix_fmt}, timecode {result.timecode} (verified)."
+        )
         if kept is not None:
-            click.echo(f"{kept['disclosure']} Original kept: {kept.get('original') or 'no (see below)'}; "
-                       f"its C2PA manifest: {kept.get('c2pa') or 'none'}.")
+            click.echo(
+                f"{kept['disclosure']} Original kept: {kept.get('original') or 'no (see below)'}; "
+                f"its C2PA manifest: {kept.get('c2pa') or 'none'}."
+            )
     if kept is not None and kept.get("provenance_error"):
         click.echo(f"note: {kept['provenance_error']}", err=True)
 
@@ -156,15 +228,20 @@ def _execute(plan: ConformPlan, output: Path, overwrite: bool, quiet: bool) -> M
     if console.is_terminal:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"conform {name}", total=frames)
-            return execute(plan, output, overwrite=overwrite, on_event=lambda e: bar.update(
-                task, completed=e.frame) if e.kind == "progress" else None)
+            return execute(
+                plan,
+                output,
+                overwrite=overwrite,
+                on_event=lambda e: bar.update(task, completed=e.frame) if e.kind == "progress" else None,
+            )
     # A log or a pipe: a line to start, then one each quarter, not silence until the end.
     click.echo(f"conform {name}: {frames} frames", err=True)
     return execute(plan, output, overwrite=overwrite, on_event=_quarters(frames))
 
 
-def _keep(journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, signing: Signing | None,
-          anchors: bytes | None) -> dict[str, Any] | None:
+def _keep(
+    journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, signing: Signing | None, anchors: bytes | None
+) -> dict[str, Any] | None:
     """The fill's provenance steps for a clip made from one of ours (core/fill.keep_provenance); None otherwise."""
     from ..slots import keep_provenance
 
@@ -173,8 +250,11 @@ def _keep(journal: Journal, clip: Path, made: tuple[Marks, Path | None] | None, 
     marks, original = made
     out = {"disclosure": marks.disclosure, "ai_generated": marks.ai_generated, "job_id": marks.job_id}
     if original is None:
-        return {**out, "provenance_error": f"The original of this clip (sha256 {marks.original_sha256[:12]}…) was "
-                                          "not found, so none is kept beside the new clip; the clip is marked."}
+        return {
+            **out,
+            "provenance_error": f"The original of this clip (sha256 {marks.original_sha256[:12]}…) was "
+            "not found, so none is kept beside the new clip; the clip is marked.",
+        }
     return {**out, **keep_provenance(journal, clip, original, marks, signing, anchors)}
 
 

@@ -38,8 +38,11 @@ def status() -> None:
         click.echo(f"schema: none yet (the first job creates it at schema {store.LATEST})")
         return
     found = store.inspect(target)  # a newer schema is refused here, with its fix
-    state = "up to date" if found.version == store.LATEST else \
-        f"{store.LATEST - found.version} migration(s) to apply: run `promptreel db upgrade`"
+    state = (
+        "up to date"
+        if found.version == store.LATEST
+        else f"{store.LATEST - found.version} migration(s) to apply: run `promptreel db upgrade`"
+    )
     click.echo(f"schema: {found.version} of {store.LATEST} ({state})")
     click.echo(f"jobs: {found.jobs}")
 
@@ -60,8 +63,12 @@ def upgrade() -> None:
 
 @db.command("copy")
 @click.option("--to", "to", required=True, metavar="URL", help="The shared database: postgresql://user@host/dbname")
-@click.option("--from", "source", type=click.Path(path_type=Path, dir_okay=False),
-              help="The SQLite journal to copy (default: this seat's, journal.sqlite in the data folder).")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The SQLite journal to copy (default: this seat's, journal.sqlite in the data folder).",
+)
 def copy_(to: str, source: Path | None) -> None:
     """Copy this seat's journal (jobs, ledger, cache index, edits, credentials, takes, templates) into a
     shared PostgreSQL database. Never overwrites a row the shared database has; safe to run twice."""
@@ -82,6 +89,8 @@ def copy_(to: str, source: Path | None) -> None:
     if kept:
         click.echo(f"{kept} row(s) the shared database already had were left as they are there.")
     if done.unlinked:
-        click.echo(f"{done.unlinked} unfinished job(s) ask for a take the shared database is already making; "
-                   "both stay collectable with `promptreel resume`.")
+        click.echo(
+            f"{done.unlinked} unfinished job(s) ask for a take the shared database is already making; "
+            "both stay collectable with `promptreel resume`."
+        )
     click.echo("Point this seat at it: database_url in settings.toml, or PROMPTREEL_DATABASE_URL.")

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("prompt")
-@click.option("--model", "model_ids", multiple=True,
-              help="Model id (see `promptreel models`); default draft. Repeat for an A/B: --model a --model b.")
+@click.option(
+    "--model",
+    "model_ids",
+    multiple=True,
+    help="Model id (see `promptreel models`); default draft. Repeat for an A/B: --model a --model b.",
+)
 @click.option("--models", "models_csv", help="Models for an A/B, comma-separated: veo-3.1-fast,ltx-2.3-fast.")
 @click.option("--seconds", type=int, help="Generation length in whole seconds.")
 @click.option("--frames", type=int, help="Exact frame count (with --fps); other models cover it with whole seconds.")
@@ -32,25 +36,63 @@ if TYPE_CHECKING:
 @click.option("--last-frame", type=click.Path(path_type=Path), help="Image to end on.")
 @click.option("--ref", "refs", multiple=True, type=click.Path(path_type=Path), help="Reference image (repeatable).")
 @click.option("--audio/--no-audio", default=None, help="Ask for audio, or none.")
-@click.option("--variants", type=int, default=1, show_default=True,
-              help="Takes per model (one job each, each with its own seed where the model takes one).")
+@click.option(
+    "--variants",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Takes per model (one job each, each with its own seed where the model takes one).",
+)
 @click.option("--shot", help="Shot name the takes are recorded under (default: from the prompt).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--budget", type=float, help="Refuse the run if its estimate passes this many USD.")
 @click.option("--no-cache", is_flag=True, help="Generate a fresh take even if an identical one exists.")
-@click.option("--remix", "remix_of", metavar="JOB|FILE", help="Remake an earlier take (its job id) with this prompt "
-              "(models that remix: Sora 2, Sora 2 Pro; Gemini Omni refines it; Aleph 2 and Seedance 2.5 edit it, or a "
-              "video file). Its length and size are kept.")
-@click.option("--extend", "extend_video", metavar="JOB|FILE", help="Continue an earlier take (its job id, or a "
-              "video file where the model takes one) with this prompt; --seconds is the new segment's length.")
-@click.option("--allow-long-draft", is_flag=True, help="Render a draft past an hour (or bigger than the free "
-              "disk) instead of refusing it.")
+@click.option(
+    "--remix",
+    "remix_of",
+    metavar="JOB|FILE",
+    help="Remake an earlier take (its job id) with this prompt "
+    "(models that remix: Sora 2, Sora 2 Pro; Gemini Omni refines it; Aleph 2 and Seedance 2.5 edit it, or a "
+    "video file). Its length and size are kept.",
+)
+@click.option(
+    "--extend",
+    "extend_video",
+    metavar="JOB|FILE",
+    help="Continue an earlier take (its job id, or a "
+    "video file where the model takes one) with this prompt; --seconds is the new segment's length.",
+)
+@click.option(
+    "--allow-long-draft",
+    is_flag=True,
+    help="Render a draft past an hour (or bigger than the free disk) instead of refusing it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
-def generate(prompt: str, model_ids: tuple[str, ...], models_csv: str | None, seconds: int | None, frames: int | None,
-             fps_text: str | None, aspect: str | None, size_text: str | None, seed: int | None, negative: str | None,
-             first_frame: Path | None, last_frame: Path | None, refs: tuple[Path, ...], audio: bool | None,
-             variants: int, shot: str | None, out: Path | None, budget: float | None, no_cache: bool,
-             remix_of: str | None, extend_video: str | None, allow_long_draft: bool, as_json: bool) -> None:
+def generate(
+    prompt: str,
+    model_ids: tuple[str, ...],
+    models_csv: str | None,
+    seconds: int | None,
+    frames: int | None,
+    fps_text: str | None,
+    aspect: str | None,
+    size_text: str | None,
+    seed: int | None,
+    negative: str | None,
+    first_frame: Path | None,
+    last_frame: Path | None,
+    refs: tuple[Path, ...],
+    audio: bool | None,
+    variants: int,
+    shot: str | None,
+    out: Path | None,
+    budget: float | None,
+    no_cache: bool,
+    remix_of: str | None,
+    extend_video: str | None,
+    allow_long_draft: bool,
+    as_json: bool,
+) -> None:
     """Generate a clip from a prompt; with several models, an A/B in one batch. Every result is
     recorded as a take of the shot (`promptreel takes`)."""
     import asyncio
@@ -96,9 +138,26 @@ def generate(prompt: str, model_ids: tuple[str, ...], models_csv: str | None, se
     for model in models:
         # Takes to compare get seeds: the same number on every model that takes one, a new one per variant.
         model_seed = seed if seed is not None or not (takes and model.seed) else seed_for(f"{prompt}\0{negative or ''}")
-        planned.append(_plan(model, prompt, negative, model_seed, seconds, frames, fps, aspect, size_text, first_frame,
-                             last_frame, refs, audio, variants,
-                             {"remix_of": remix_of, "extend_video": extend_video}, settings))
+        planned.append(
+            _plan(
+                model,
+                prompt,
+                negative,
+                model_seed,
+                seconds,
+                frames,
+                fps,
+                aspect,
+                size_text,
+                first_frame,
+                last_frame,
+                refs,
+                audio,
+                variants,
+                {"remix_of": remix_of, "extend_video": extend_video},
+                settings,
+            )
+        )
     for p in planned:
         for warning in p.warnings:
             click.echo(f"note: {warning}", err=True)
@@ -109,8 +168,10 @@ def generate(prompt: str, model_ids: tuple[str, ...], models_csv: str | None, se
     kind: Kind = "ab" if len(models) > 1 else "variants"
     # The shot goes on each job (tags are not part of a request's identity), so `resume` can record
     # the takes of a generate that was killed before it could.
-    planned = [replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags, **take_tags(shot, kind)}}))
-               for p in planned]
+    planned = [
+        replace(p, request=p.request.model_copy(update={"tags": {**p.request.tags, **take_tags(shot, kind)}}))
+        for p in planned
+    ]
     journal = Journal.open_default()
     try:
         engine = Engine(catalog, journal, settings)
@@ -127,10 +188,24 @@ def generate(prompt: str, model_ids: tuple[str, ...], models_csv: str | None, se
         raise click.exceptions.Exit(1)
 
 
-def _plan(model: Model, prompt: str, negative: str | None, seed: int | None, seconds: int | None, frames: int | None,
-          fps: Fraction | None, aspect: str | None, size_text: str | None, first_frame: Path | None,
-          last_frame: Path | None, refs: tuple[Path, ...], audio: bool | None, variants: int,
-          sources: dict[str, str | None], settings: Settings) -> PlannedRequest:
+def _plan(
+    model: Model,
+    prompt: str,
+    negative: str | None,
+    seed: int | None,
+    seconds: int | None,
+    frames: int | None,
+    fps: Fraction | None,
+    aspect: str | None,
+    size_text: str | None,
+    first_frame: Path | None,
+    last_frame: Path | None,
+    refs: tuple[Path, ...],
+    audio: bool | None,
+    variants: int,
+    sources: dict[str, str | None],
+    settings: Settings,
+) -> PlannedRequest:
     """One model's request, checked against the catalog (refused before anything is spent)."""
     from pydantic import ValidationError
 
@@ -147,17 +222,28 @@ def _plan(model: Model, prompt: str, negative: str | None, seed: int | None, sec
         size = Size.parse(model.sizes[aspect][0])
     else:
         size = model.all_sizes(with_image=first_frame is not None)[0]
-    common: dict[str, Any] = dict(prompt=prompt, negative_prompt=negative, model=model.id, seed=seed, first_frame=first_frame,
-                                  last_frame=last_frame)
+    common: dict[str, Any] = dict(
+        prompt=prompt,
+        negative_prompt=negative,
+        model=model.id,
+        seed=seed,
+        first_frame=first_frame,
+        last_frame=last_frame,
+    )
     extra: dict[str, Any] = dict(reference_images=tuple(refs), audio=audio, variants=variants, **sources)
     try:
         if frames is not None and not model.any_duration:
-            return plan_slot(Slot(frames=frames, rate=fps, size=size, **common), model, size=size, settings=settings,
-                             **extra)
+            return plan_slot(
+                Slot(frames=frames, rate=fps, size=size, **common), model, size=size, settings=settings, **extra
+            )
         if frames is None and seconds is None:
             seconds = 4 if model.any_duration else min(model.allowed_durations(size) or model.allowed_durations())
-        req, cast_warnings = cast_request(GenerationRequest(seconds=None if frames else seconds, frames=frames,
-                                                            fps=fps, size=size, **common, **extra), model)
+        req, cast_warnings = cast_request(
+            GenerationRequest(
+                seconds=None if frames else seconds, frames=frames, fps=fps, size=size, **common, **extra
+            ),
+            model,
+        )
         return PlannedRequest(req, None, check_request(req, model, settings) + cast_warnings)
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'value'}: {err['msg']}" for err in e.errors())

@@ -6,12 +6,24 @@ import json
 
 import click
 
-_STATES = ["planned", "submitting", "unknown", "queued", "running", "succeeded", "downloading", "done", "failed",
-           "canceled"]
+_STATES = [
+    "planned",
+    "submitting",
+    "unknown",
+    "queued",
+    "running",
+    "succeeded",
+    "downloading",
+    "done",
+    "failed",
+    "canceled",
+]
 
 
 @click.command()
-@click.option("--state", "states", multiple=True, type=click.Choice(_STATES), help="Only jobs in this state (repeatable).")
+@click.option(
+    "--state", "states", multiple=True, type=click.Choice(_STATES), help="Only jobs in this state (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def jobs(states: tuple[str, ...], as_json: bool) -> None:
     """List jobs in the journal."""
@@ -24,20 +36,42 @@ def jobs(states: tuple[str, ...], as_json: bool) -> None:
     finally:
         journal.close()
     if as_json:
-        click.echo(json.dumps([{
-            "job_id": j.id, "batch_id": j.batch_id, "model": j.model, "variant": j.variant, "route": j.route_key,
-            "provider_job_id": j.provider_job_id, "state": j.state.value, "created_at": j.created_at,
-            "updated_at": j.updated_at, "sent_at": j.sent_at, "estimated_cost_usd": j.estimated_cost,
-            "cost_usd": j.actual_cost, "output_path": j.output_path, "cached_from": j.cached_from,
-            "error_kind": j.error_kind, "error": j.error_message, "prompt": j.request.get("prompt"),
-        } for j in rows], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "job_id": j.id,
+                        "batch_id": j.batch_id,
+                        "model": j.model,
+                        "variant": j.variant,
+                        "route": j.route_key,
+                        "provider_job_id": j.provider_job_id,
+                        "state": j.state.value,
+                        "created_at": j.created_at,
+                        "updated_at": j.updated_at,
+                        "sent_at": j.sent_at,
+                        "estimated_cost_usd": j.estimated_cost,
+                        "cost_usd": j.actual_cost,
+                        "output_path": j.output_path,
+                        "cached_from": j.cached_from,
+                        "error_kind": j.error_kind,
+                        "error": j.error_message,
+                        "prompt": j.request.get("prompt"),
+                    }
+                    for j in rows
+                ],
+                indent=2,
+            )
+        )
         return
     # Two lines per job, not a table: paths and errors are long and terminals are narrow.
     for j in rows:
         cost = f"${j.actual_cost:.2f}" if j.actual_cost is not None else f"~${j.estimated_cost:.2f}"
         provider = f"  {j.provider_job_id}" if j.provider_job_id else ""
-        click.echo(f"{j.id}  {j.created_at[:16].replace('T', ' ')}  {j.model} #{j.variant + 1}  {j.state.value}  "
-                   f"{cost}  {j.route_key}{provider}")
+        click.echo(
+            f"{j.id}  {j.created_at[:16].replace('T', ' ')}  {j.model} #{j.variant + 1}  {j.state.value}  "
+            f"{cost}  {j.route_key}{provider}"
+        )
         detail = j.output_path if j.state.value == "done" else j.error_message
         if detail:
             click.echo(f"    {detail}")
@@ -46,12 +80,20 @@ def jobs(states: tuple[str, ...], as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--resend", multiple=True, metavar="JOB",
-              help="Send this job's create again (after an unknown outcome, once you checked the provider).")
+@click.option(
+    "--resend",
+    multiple=True,
+    metavar="JOB",
+    help="Send this job's create again (after an unknown outcome, once you checked the provider).",
+)
 @click.option("--abandon", multiple=True, metavar="JOB", help="Give up on this job.")
-@click.option("--refetch", multiple=True, metavar="JOB",
-              help="Only download this finished job's take again from the provider, into this seat's output folder "
-                   "(a take another seat made that this one cannot read); no new job, no charge.")
+@click.option(
+    "--refetch",
+    multiple=True,
+    metavar="JOB",
+    help="Only download this finished job's take again from the provider, into this seat's output folder "
+    "(a take another seat made that this one cannot read); no new job, no charge.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (no progress bars).")
 def resume(resend: tuple[str, ...], abandon: tuple[str, ...], refetch: tuple[str, ...], as_json: bool) -> None:
     """Collect every unfinished job (polls and downloads; creates nothing)."""
@@ -71,8 +113,10 @@ def resume(resend: tuple[str, ...], abandon: tuple[str, ...], refetch: tuple[str
         engine = Engine(load_catalog(settings.catalog_file), journal, settings)
         if refetch:
             if resend or abandon:
-                raise BadInput("--refetch cannot be combined with --resend or --abandon.",
-                               "Run `promptreel resume --refetch JOB` on its own, then `promptreel resume`.")
+                raise BadInput(
+                    "--refetch cannot be combined with --resend or --abandon.",
+                    "Run `promptreel resume --refetch JOB` on its own, then `promptreel resume`.",
+                )
             with event_sink(as_json) as on_event:
                 results = asyncio.run(engine.refetch(refetch, on_event))
             print_results(results, as_json)
@@ -88,7 +132,8 @@ def resume(resend: tuple[str, ...], abandon: tuple[str, ...], refetch: tuple[str
         return
     print_results(results, as_json)
     if shots and not as_json:
-        click.echo(f"Recorded the takes of {len(shots)} interrupted generate(s): {', '.join(shots)} "
-                   "(`promptreel takes SHOT`).")
+        click.echo(
+            f"Recorded the takes of {len(shots)} interrupted generate(s): {', '.join(shots)} (`promptreel takes SHOT`)."
+        )
     if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)

@@ -22,8 +22,9 @@ def _check_name(name: str) -> str:
 def _no_keyring(e: Exception) -> UserError:
     from ..errors import UserError
 
-    return UserError(f"The OS keyring is not available here ({type(e).__name__}).",
-                     "Set the key as an environment variable instead.")
+    return UserError(
+        f"The OS keyring is not available here ({type(e).__name__}).", "Set the key as an environment variable instead."
+    )
 
 
 @click.group()
@@ -31,15 +32,21 @@ def keys() -> None:
     """Set, list or delete API keys (names only are ever shown)."""
 
 
-FILE_TRADE_OFF = ("a file only your login can read (0600) in the data folder: simpler than a keyring, but anyone "
-                  "with your login, or a backup of that folder, can read the key")
+FILE_TRADE_OFF = (
+    "a file only your login can read (0600) in the data folder: simpler than a keyring, but anyone "
+    "with your login, or a backup of that folder, can read the key"
+)
 
 
 @keys.command("set")
 @click.argument("name")
-@click.option("--file", "to_file", is_flag=True,
-              help="Keep the key in a file only you can read (0600) in the data folder, for machines with no OS "
-                   "keyring. Anyone with your login or a backup of the folder can read it.")
+@click.option(
+    "--file",
+    "to_file",
+    is_flag=True,
+    help="Keep the key in a file only you can read (0600) in the data folder, for machines with no OS "
+    "keyring. Anyone with your login or a backup of the folder can read it.",
+)
 def set_(name: str, to_file: bool) -> None:
     """Store NAME in the OS keyring (the value is asked for, hidden)."""
     from ..errors import BadInput, UserError
@@ -49,12 +56,15 @@ def set_(name: str, to_file: bool) -> None:
     # Checked before the value is asked for: no keyring means no prompt, and the ways that do work.
     problem = None if to_file else keyring_problem()
     if problem:
-        raise UserError(f"There is no usable OS keyring here ({problem}), so {name} cannot be stored in one.",
-                        f"Export {name} in your shell's profile (the environment wins over everything), or run "
-                        f"`promptreel keys set {name} --file` to keep it in {FILE_TRADE_OFF}.")
+        raise UserError(
+            f"There is no usable OS keyring here ({problem}), so {name} cannot be stored in one.",
+            f"Export {name} in your shell's profile (the environment wins over everything), or run "
+            f"`promptreel keys set {name} --file` to keep it in {FILE_TRADE_OFF}.",
+        )
     if name not in known_keys():
-        click.echo(f"note: {name} is not one of the keys promptreel's routes use ({', '.join(known_keys())}).",
-                   err=True)
+        click.echo(
+            f"note: {name} is not one of the keys promptreel's routes use ({', '.join(known_keys())}).", err=True
+        )
     value = click.prompt(f"Value for {name}", hide_input=True, confirmation_prompt=True).strip()
     if not value:
         raise BadInput("The value is empty.", "Paste the key when asked.")
@@ -94,6 +104,8 @@ def delete(name: str) -> None:
         delete_key(name)
     except Exception as e:
         if type(e).__name__ == "PasswordDeleteError":
-            raise BadInput(f"{name} is not in the OS keyring.", "Run `promptreel keys list` to see where keys are set.") from None
+            raise BadInput(
+                f"{name} is not in the OS keyring.", "Run `promptreel keys list` to see where keys are set."
+            ) from None
         raise _no_keyring(e) from None
     click.echo(f"{name} deleted from the OS keyring.")

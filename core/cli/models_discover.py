@@ -25,12 +25,19 @@ def discover(route: str, search: str | None, as_json: bool) -> None:
     rows = []
     for found in find(route, search):
         mapping = map_schema(found)
-        rows.append({"id": f"{route}:{found.model_id}", "name": found.name, "category": found.category,
-                     "in_catalog": f"{route}:{found.model_id}" in known,
-                     "maps": sorted(k for k in mapping.inputs if not k.endswith(("_format", "_values"))),
-                     "unmapped": mapping.unmapped, "cannot_add": mapping.blocking,
-                     "durations": mapping.entry.get("durations") or mapping.entry.get("duration_range"),
-                     "sizes": mapping.entry["sizes"]})
+        rows.append(
+            {
+                "id": f"{route}:{found.model_id}",
+                "name": found.name,
+                "category": found.category,
+                "in_catalog": f"{route}:{found.model_id}" in known,
+                "maps": sorted(k for k in mapping.inputs if not k.endswith(("_format", "_values"))),
+                "unmapped": mapping.unmapped,
+                "cannot_add": mapping.blocking,
+                "durations": mapping.entry.get("durations") or mapping.entry.get("duration_range"),
+                "sizes": mapping.entry["sizes"],
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -38,11 +45,16 @@ def discover(route: str, search: str | None, as_json: bool) -> None:
         click.echo(f"No video models found on {route}" + (f" for '{search}'." if search else "."))
         return
     for row in rows:
-        state = "in the catalog" if row["in_catalog"] else (
-            "cannot be added: needs " + ", ".join(row["cannot_add"]) if row["cannot_add"] else "can be added")
+        state = (
+            "in the catalog"
+            if row["in_catalog"]
+            else ("cannot be added: needs " + ", ".join(row["cannot_add"]) if row["cannot_add"] else "can be added")
+        )
         click.echo(f"{row['id']}  {row['name']} [{row['category']}] — {state}")
-        click.echo(f"    maps: prompt, {', '.join(row['maps']) or 'nothing else'}; lengths {row['durations']}; "
-                   f"aspects {', '.join(row['sizes'])}")
+        click.echo(
+            f"    maps: prompt, {', '.join(row['maps']) or 'nothing else'}; lengths {row['durations']}; "
+            f"aspects {', '.join(row['sizes'])}"
+        )
         for line in row["unmapped"]:
             click.echo(f"    not mapped: {line}")
 
@@ -62,8 +74,10 @@ def add(ref: str, model_id: str | None, replace: bool) -> None:
 
     route, sep, remote = ref.partition(":")
     if not sep or route not in ("fal", "replicate") or not remote:
-        raise BadInput(f"'{ref}' is not ROUTE:MODEL_ID.", "Write it as fal:fal-ai/... or replicate:owner/name "
-                       "(see `promptreel models discover`).")
+        raise BadInput(
+            f"'{ref}' is not ROUTE:MODEL_ID.",
+            "Write it as fal:fal-ai/... or replicate:owner/name (see `promptreel models discover`).",
+        )
     found = next((d for d in discover(route, model_id=remote) if d.model_id == remote), None)
     if found is None:
         raise BadInput(f"{route} lists no model {remote}.", f"See `promptreel models discover --route {route}`.")
@@ -71,14 +85,20 @@ def add(ref: str, model_id: str | None, replace: bool) -> None:
 
     serving = [m.id for m in default_catalog().models.values() if any(r.key == f"{route}:{remote}" for r in m.routes)]
     if serving and not replace:
-        raise BadInput(f"{route}:{remote} is already in the catalog, as {', '.join(serving)}.",
-                       f"Use --model {serving[0]}; pass --replace to add it again from its schema.")
+        raise BadInput(
+            f"{route}:{remote} is already in the catalog, as {', '.join(serving)}.",
+            f"Use --model {serving[0]}; pass --replace to add it again from its schema.",
+        )
     mapping = map_schema(found)
     if mapping.blocking:
-        raise UnsupportedRequest(f"{remote} on {route} cannot be added: promptreel cannot set "
-                                 f"{', '.join(mapping.blocking)}.", "Choose another model, or write its entry by hand.")
-    classes = sorted({f"{min(int(x) for x in s.split('x'))}p" for ss in mapping.entry["sizes"].values() for s in ss},
-                     key=lambda c: int(c[:-1]))
+        raise UnsupportedRequest(
+            f"{remote} on {route} cannot be added: promptreel cannot set {', '.join(mapping.blocking)}.",
+            "Choose another model, or write its entry by hand.",
+        )
+    classes = sorted(
+        {f"{min(int(x) for x in s.split('x'))}p" for ss in mapping.entry["sizes"].values() for s in ss},
+        key=lambda c: int(c[:-1]),
+    )
     if route == "fal":
         price, price_note = fal_price(remote, classes)
     else:
@@ -91,4 +111,4 @@ def add(ref: str, model_id: str | None, replace: bool) -> None:
         click.echo(f"  assumed: {line}")
     for line in mapping.unmapped:
         click.echo(f"  not mapped: {line}")
-    click.echo(f"Try it: promptreel generate \"...\" --model {mid}")
+    click.echo(f'Try it: promptreel generate "..." --model {mid}')

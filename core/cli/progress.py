@@ -35,8 +35,14 @@ class ProgressView:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.shot_of = shot_of or (lambda job_id: "")
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
-                                 TimeElapsedColumn(), console=console, transient=False)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
         self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, e: Event) -> None:
@@ -50,8 +56,9 @@ class ProgressView:
             self.progress.update(task, status="made by another run; waiting")
         elif e.kind is EventKind.RUNNING:
             pct = f" {e.progress:.0%}" if e.progress is not None else ""
-            self.progress.update(task, status=f"generating{pct}",
-                                 completed=(e.progress or 0) * 90)  # the last 10 % is the download
+            self.progress.update(
+                task, status=f"generating{pct}", completed=(e.progress or 0) * 90
+            )  # the last 10 % is the download
         elif e.kind is EventKind.DOWNLOADING:
             got = e.bytes or 0
             done = f"{got / 1e6:.1f} MB" + (f" / {e.total / 1e6:.1f} MB" if e.total else "")
@@ -74,8 +81,12 @@ class LineView:
 
     FINISHED = (EventKind.DONE, EventKind.CACHED, EventKind.FAILED)
 
-    def __init__(self, write: Callable[[str], None], shot_of: Callable[[str], str] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        shot_of: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.write, self.shot_of, self.clock = write, shot_of or (lambda job_id: ""), clock
         self._seen: dict[str, tuple[float, str]] = {}  # job -> (first seen, shot)
         self._state: dict[str, EventKind] = {}
@@ -87,14 +98,14 @@ class LineView:
             return
         self._state[e.job_id] = e.kind
         first, shot = self._seen[e.job_id]
-        state = {EventKind.WAITING: "made by another run; waiting",
-                 EventKind.FAILED: "left for resume" if e.resumable else f"failed: {e.reason or 'no reason given'}",
-                 }.get(e.kind, e.kind.value)
+        state = {
+            EventKind.WAITING: "made by another run; waiting",
+            EventKind.FAILED: "left for resume" if e.resumable else f"failed: {e.reason or 'no reason given'}",
+        }.get(e.kind, e.kind.value)
         if e.kind is EventKind.RUNNING and e.progress is not None:
             state += f" {e.progress:.0%}"
         done = sum(k in self.FINISHED for k in self._state.values())
-        self.write(f"[{done}/{len(self._seen)} finished] {shot}  {job_label(e)}  {state}  "
-                   f"{self.clock() - first:.0f} s")
+        self.write(f"[{done}/{len(self._seen)} finished] {shot}  {job_label(e)}  {state}  {self.clock() - first:.0f} s")
 
 
 class JournalShots:
@@ -124,8 +135,7 @@ class JournalShots:
 
 
 @contextmanager
-def event_sink(as_json: bool, console: Console | None = None,
-               names: dict[str, str] | None = None) -> Iterator[OnEvent]:
+def event_sink(as_json: bool, console: Console | None = None, names: dict[str, str] | None = None) -> Iterator[OnEvent]:
     """The on_event callback for a run: progress bars on a terminal, a line per state change off one (both
     on stderr), or nothing when printing JSON."""
     if as_json:
@@ -149,11 +159,19 @@ def event_sink(as_json: bool, console: Console | None = None,
 def result_dict(r: JobResult) -> dict[str, Any]:
     info = r.info
     return {
-        "job_id": r.job_id, "model": r.model, "variant": r.variant, "state": r.state.value,
-        "path": str(r.path) if r.path else None, "cost_usd": r.cost, "cached": r.cached,
-        "frames": info.frames if info else None, "rate": str(info.rate) if info else None,
+        "job_id": r.job_id,
+        "model": r.model,
+        "variant": r.variant,
+        "state": r.state.value,
+        "path": str(r.path) if r.path else None,
+        "cost_usd": r.cost,
+        "cached": r.cached,
+        "frames": info.frames if info else None,
+        "rate": str(info.rate) if info else None,
         "size": f"{info.width}x{info.height}" if info else None,
-        "error_kind": r.error_kind, "error": r.error, "resumable": r.resumable,
+        "error_kind": r.error_kind,
+        "error": r.error,
+        "resumable": r.resumable,
     }
 
 
@@ -167,8 +185,7 @@ def print_results(results: Sequence[JobResult], as_json: bool, take_ids: list[st
     for r, take in zip(results, takes):
         info = r.info
         state = "cached" if r.cached else ("left for resume" if r.resumable else r.state.value)
-        what = (f"{info.frames} frames @ {rate_label(info.rate)} fps  {info.width}x{info.height}  "
-                if info else "")
+        what = f"{info.frames} frames @ {rate_label(info.rate)} fps  {info.width}x{info.height}  " if info else ""
         click.echo(f"{take or r.job_id}  {r.model} #{r.variant + 1}  {state}  {what}${r.cost:.2f}")
         click.echo(f"    {r.path if r.ok else (r.error or '')}")
     total = sum(r.cost for r in results)

@@ -31,8 +31,14 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--template", "template_name", help="A saved template, filled from the shot fields and --set.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A template placeholder value (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and the panel.")
-def show(model_id: str, fields_file: Path | None, text: str | None, template_name: str | None,
-         sets: tuple[str, ...], as_json: bool) -> None:
+def show(
+    model_id: str,
+    fields_file: Path | None,
+    text: str | None,
+    template_name: str | None,
+    sets: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Print what would be sent to MODEL: text, negative prompt, dropped fields, warnings."""
     from ..catalog import default_catalog
     from ..errors import BadInput

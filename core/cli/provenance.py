@@ -37,8 +37,10 @@ def describe(found: dict[str, Any]) -> list[str]:
     if marks:
         lines.append(f"  model {marks['model']}, route {marks['route']}, prompt sha256 {marks['prompt_sha256']}")
     if job:
-        lines.append(f"  job {job['job_id']} ({job['state']}, {job['created_at']})"
-                     + (f", provider job {job['provider_job_id']}" if job["provider_job_id"] else ""))
+        lines.append(
+            f"  job {job['job_id']} ({job['state']}, {job['created_at']})"
+            + (f", provider job {job['provider_job_id']}" if job["provider_job_id"] else "")
+        )
     elif marks:
         lines.append(f"  job {marks['job_id']} (not in this journal)")
     if found["role"] == "conformed":
@@ -59,9 +61,12 @@ def describe(found: dict[str, Any]) -> list[str]:
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.option("--sign", is_flag=True,
-              help="Sign FILE with a new C2PA manifest naming its original as ingredient (certificate from --cert and "
-                   "--key, else signing_cert and signing_key in settings.toml).")
+@click.option(
+    "--sign",
+    is_flag=True,
+    help="Sign FILE with a new C2PA manifest naming its original as ingredient (certificate from --cert and "
+    "--key, else signing_cert and signing_key in settings.toml).",
+)
 @click.option("--cert", type=click.Path(path_type=Path), help="Certificate chain (PEM, end-entity first) for --sign.")
 @click.option("--key", type=click.Path(path_type=Path), help="Private key (PEM) of --cert.")
 def provenance(file: Path, as_json: bool, sign: bool, cert: Path | None, key: Path | None) -> None:
@@ -80,8 +85,10 @@ def provenance(file: Path, as_json: bool, sign: bool, cert: Path | None, key: Pa
             raise BadInput("--cert and --key go together.", "Pass both, or neither to use settings.toml.")
         signing = Signing.from_files(cert, key) if cert and key else Signing.from_settings(settings)
         if signing is None:
-            raise BadInput("No signing certificate was given.",
-                           "Pass --cert and --key, or set signing_cert and signing_key in settings.toml.")
+            raise BadInput(
+                "No signing certificate was given.",
+                "Pass --cert and --key, or set signing_cert and signing_key in settings.toml.",
+            )
     journal = Journal.open_default()
     try:
         found = sign_clip(file, journal, signing, anchors) if signing else chain(file, journal, anchors)

@@ -39,16 +39,23 @@ def refine(take_id: str, change: str, out: Path | None, budget: float | None, as
         check_writable(output_dir(settings), "The output folder")
         engine = Engine(catalog, journal, settings)
         with event_sink(as_json) as on_event:
-            new = make(journal, take, change, output_dir=output_dir(settings), engine=engine, budget=budget,
-                       on_event=on_event, planned=planned)
+            new = make(
+                journal,
+                take,
+                change,
+                output_dir=output_dir(settings),
+                engine=engine,
+                budget=budget,
+                on_event=on_event,
+                planned=planned,
+            )
     finally:
         journal.close()
     if as_json:
         click.echo(json.dumps(new.as_dict(), indent=2))
     else:
         how = "continued from it" if remixes(take, catalog) else f"its prompt re-run with seed {new.seed}"
-        click.echo(f"refined {take.id} -> {new.id} ({new.model}, {how}, "
-                   f"${float(new.provenance.get('cost') or 0):.2f})")
+        click.echo(f"refined {take.id} -> {new.id} ({new.model}, {how}, ${float(new.provenance.get('cost') or 0):.2f})")
         click.echo(f"    {new.path if new.ok else new.error}")
         click.echo(f"The chain: `promptreel takes --chain {new.id}`.")
     if not new.ok:

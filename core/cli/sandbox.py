@@ -36,16 +36,38 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--route", "routes", multiple=True, metavar="NAME",
-              help="A route to serve (openai, gemini, vertex, runway, kling, ltx, replicate, fal, comfyui); repeatable.")
+@click.option(
+    "--route",
+    "routes",
+    multiple=True,
+    metavar="NAME",
+    help="A route to serve (openai, gemini, vertex, runway, kling, ltx, replicate, fal, comfyui); repeatable.",
+)
 @click.option("--all", "all_routes", is_flag=True, help="Serve every route (the default when no --route is given).")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port of the first route, the next route one higher; 0 picks free ports.")
-@click.option("--latency", type=click.FloatRange(0), default=0.0, show_default=True, metavar="S",
-              help="Seconds each job takes at least.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the first route, the next route one higher; 0 picks free ports.",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds each job takes at least.",
+)
 @click.option("--small", is_flag=True, help="Send small media (320x180, at most 1 s) instead of what the model makes.")
-@click.option("--env", "shell", type=click.Choice(sorted(SHELLS)), default="posix", show_default=True,
-              help="The shell the printed lines are for: posix (bash, zsh, sh), fish or powershell.")
+@click.option(
+    "--env",
+    "shell",
+    type=click.Choice(sorted(SHELLS)),
+    default="posix",
+    show_default=True,
+    help="The shell the printed lines are for: posix (bash, zsh, sh), fish or powershell.",
+)
 def serve(routes: tuple[str, ...], all_routes: bool, port: int, latency: float, small: bool, shell: str) -> None:
     """Start the fakes and print the commands that point promptreel at them.
 

@@ -59,7 +59,14 @@ def stats(since: str | None, as_csv: bool, as_json: bool) -> None:
         table.add_column(name, justify="right")
     table.add_column("failures")
     for s, r in zip(found, rows):
-        table.add_row(s.model, s.route, str(s.jobs), _num(s.success_rate, ".0%"),
-                      _num(s.median_s, ".1f"), _num(s.p90_s, ".1f"), _num(s.usd_per_second, ".3f"),
-                      _failures(r))
+        table.add_row(
+            s.model,
+            s.route,
+            str(s.jobs),
+            _num(s.success_rate, ".0%"),
+            _num(s.median_s, ".1f"),
+            _num(s.p90_s, ".1f"),
+            _num(s.usd_per_second, ".3f"),
+            _failures(r),
+        )
     Console().print(table)

@@ -84,5 +84,5 @@ class Lines:
         width = max(options.max_width, 1)
         for line in self.lines:
             for start in range(0, max(len(line), 1), width):
-                yield Segment(line[start:start + width])
+                yield Segment(line[start : start + width])
                 yield Segment.line()

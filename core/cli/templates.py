@@ -58,8 +58,13 @@ def save(name: str, text: str, tags: tuple[str, ...], description: str, replace:
 
 @templates.command()
 @click.argument("name")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Fill a placeholder (repeatable); "
-              "with every placeholder filled, prints the rendered text.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Fill a placeholder (repeatable); with every placeholder filled, prints the rendered text.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(name: str, sets: tuple[str, ...], as_json: bool) -> None:
     """Show template NAME, or render it with --set values."""
@@ -104,4 +109,6 @@ def export(file: Path, overwrite: bool) -> None:
 def import_(file: Path, replace: bool) -> None:
     """Add the templates of a TOML FILE (all or nothing)."""
     changed = _store().import_(file, replace=replace)
-    click.echo(f"Imported {len(changed)} template(s)" + (f": {', '.join(changed)}." if changed else " (all up to date)."))
+    click.echo(
+        f"Imported {len(changed)} template(s)" + (f": {', '.join(changed)}." if changed else " (all up to date).")
+    )

@@ -14,7 +14,22 @@ from .probe import AudioInfo, MediaInfo, probe
 from .target import CodecFamily, Target, codec_families
 
 __all__ = [
-    "AudioInfo", "Choices", "CodecFamily", "ConformEvent", "ConformFailed", "ConformPlan", "DiskFull", "MediaInfo",
-    "Target", "choose_strategy", "codec_families", "conform", "conform_many", "conform_slot", "execute",
-    "plan_conform", "probe", "verify",
+    "AudioInfo",
+    "Choices",
+    "CodecFamily",
+    "ConformEvent",
+    "ConformFailed",
+    "ConformPlan",
+    "DiskFull",
+    "MediaInfo",
+    "Target",
+    "choose_strategy",
+    "codec_families",
+    "conform",
+    "conform_many",
+    "conform_slot",
+    "execute",
+    "plan_conform",
+    "probe",
+    "verify",
 ]

@@ -57,25 +57,46 @@ class ConformEvent:
         return self.frame / self.frames if self.frames else 0.0
 
     def as_dict(self) -> dict[str, str | int]:
-        return {"kind": self.kind, "output": str(self.output), "frame": self.frame, "frames": self.frames,
-                "message": self.message}
+        return {
+            "kind": self.kind,
+            "output": str(self.output),
+            "frame": self.frame,
+            "frames": self.frames,
+            "message": self.message,
+        }
 
 
 EventSink = Callable[[ConformEvent], None]
 
 
-def conform(source: Path, output: Path, target: Target, choices: Choices | None = None, *,
-            on_event: EventSink | None = None, overwrite: bool = False) -> MediaInfo:
+def conform(
+    source: Path,
+    output: Path,
+    target: Target,
+    choices: Choices | None = None,
+    *,
+    on_event: EventSink | None = None,
+    overwrite: bool = False,
+) -> MediaInfo:
     """Probe `source`, plan, execute: `output` is exactly `target` or an error is raised."""
     return execute(plan_conform(probe(Path(source)), target, choices), output, on_event=on_event, overwrite=overwrite)
 
 
-def conform_slot(source: Path, slot: Slot, output: Path, choices: Choices | None = None, *,
-                 codec: str = DEFAULT_CODEC, on_event: EventSink | None = None, overwrite: bool = False,
-                 **target_fields: Any) -> MediaInfo:
+def conform_slot(
+    source: Path,
+    slot: Slot,
+    output: Path,
+    choices: Choices | None = None,
+    *,
+    codec: str = DEFAULT_CODEC,
+    on_event: EventSink | None = None,
+    overwrite: bool = False,
+    **target_fields: Any,
+) -> MediaInfo:
     """What the engine calls for a job planned from a slot: `output` gets exactly the slot's frames."""
-    return conform(source, output, Target.from_slot(slot, codec, **target_fields), choices,
-                   on_event=on_event, overwrite=overwrite)
+    return conform(
+        source, output, Target.from_slot(slot, codec, **target_fields), choices, on_event=on_event, overwrite=overwrite
+    )
 
 
 def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> None:
@@ -83,8 +104,10 @@ def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> No
     family = plan.target.family
     ext = output.suffix.lower().lstrip(".")
     if ext not in family.containers:
-        raise UnsupportedRequest(f"{family.label} cannot be written to a .{ext or '(no extension)'} file.",
-                                 f"Name the output .{' or .'.join(family.containers)}.")
+        raise UnsupportedRequest(
+            f"{family.label} cannot be written to a .{ext or '(no extension)'} file.",
+            f"Name the output .{' or .'.join(family.containers)}.",
+        )
     folder = output.parent
     if not folder.is_dir():
         raise BadInput(f"The output folder {folder} does not exist or is not a folder.", "Create it or choose another.")
@@ -95,12 +118,15 @@ def check_output(plan: ConformPlan, output: Path, overwrite: bool = False) -> No
     need = plan.target.estimated_bytes()
     free = shutil.disk_usage(folder).free
     if free < need:
-        raise DiskFull(f"The conformed clip needs about {need // 1_000_000} MB; {folder} has {free // 1_000_000} MB free.",
-                       "Free some space or write to another disk.")
+        raise DiskFull(
+            f"The conformed clip needs about {need // 1_000_000} MB; {folder} has {free // 1_000_000} MB free.",
+            "Free some space or write to another disk.",
+        )
 
 
-def execute(plan: ConformPlan, output: Path, *, on_event: EventSink | None = None,
-            overwrite: bool = False) -> MediaInfo:
+def execute(
+    plan: ConformPlan, output: Path, *, on_event: EventSink | None = None, overwrite: bool = False
+) -> MediaInfo:
     """Write `plan` to `output`, verified. Events go to `on_event`; to cancel, raise from it:
     ffmpeg is stopped, nothing is kept, and the exception comes back to the caller."""
     output = Path(output)
@@ -116,8 +142,16 @@ def execute(plan: ConformPlan, output: Path, *, on_event: EventSink | None = Non
         problems = verify(plan, info)
         if problems:
             raise ConformFailed(f"The conformed clip for {output.name} failed verification: {'; '.join(problems)}.")
-        emit(ConformEvent("verified", output, n, n, f"{n} frames at {rate_label(info.rate)} fps, "
-                                                    f"{info.width}x{info.height} {info.pix_fmt}, {info.timecode}"))
+        emit(
+            ConformEvent(
+                "verified",
+                output,
+                n,
+                n,
+                f"{n} frames at {rate_label(info.rate)} fps, "
+                f"{info.width}x{info.height} {info.pix_fmt}, {info.timecode}",
+            )
+        )
         os.replace(temp, output)
     finally:
         temp.unlink(missing_ok=True)
@@ -162,8 +196,12 @@ def verify(plan: ConformPlan, info: MediaInfo) -> list[str]:
         problems.append(f"profile {info.profile or 'unknown'}, not {t.family.profile}")
     if info.timecode != t.timecode:
         problems.append(f"timecode {info.timecode}, not {t.timecode}")
-    tags = {"color_primaries": info.color_primaries, "color_trc": info.color_transfer, "colorspace": info.color_matrix,
-            "color_range": info.color_range}
+    tags = {
+        "color_primaries": info.color_primaries,
+        "color_trc": info.color_transfer,
+        "colorspace": info.color_matrix,
+        "color_range": info.color_range,
+    }
     wrong = [f"{k.replace('color_', '')} {tags[k] or 'unset'}, not {v}" for k, v in plan.colour.items() if tags[k] != v]
     if wrong:
         problems.append("colour " + ", ".join(wrong))
@@ -187,8 +225,14 @@ def _run(plan: ConformPlan, temp: Path, output: Path, emit: EventSink) -> None:
         tags += ["-movflags", "use_metadata_tags"]
     cmd[-1:-1] = tags  # output options go before the output name
     # The kernel stops ffmpeg if this process dies mid-conform (Linux); its partial is cleaned on the next run.
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=die_with_parent)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent,
+    )
     errors: list[str] = []
     assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
     stderr = proc.stderr
@@ -213,14 +257,22 @@ def _run(plan: ConformPlan, temp: Path, output: Path, emit: EventSink) -> None:
         text = "".join(errors).strip()
         # SIGXFSZ: a file-size limit was hit (Python restores its default, fatal action in children).
         if any(marker in text for marker in _DISK_FULL) or proc.returncode == -getattr(signal, "SIGXFSZ", 0) != 0:
-            raise DiskFull(f"The disk filled up while writing {output.name}; nothing was kept.",
-                           "Free some space or write to another disk.")
-        raise ConformFailed(f"ffmpeg failed (exit {proc.returncode}) conforming {plan.source.path.name}: "
-                            f"{text[-1500:] or 'no message'}")
+            raise DiskFull(
+                f"The disk filled up while writing {output.name}; nothing was kept.",
+                "Free some space or write to another disk.",
+            )
+        raise ConformFailed(
+            f"ffmpeg failed (exit {proc.returncode}) conforming {plan.source.path.name}: {text[-1500:] or 'no message'}"
+        )
 
 
-def conform_many(jobs: Iterable[tuple[Path, Path, Target, Choices | None]], *, workers: int | None = None,
-                 on_event: EventSink | None = None, overwrite: bool = False) -> list[MediaInfo | Exception]:
+def conform_many(
+    jobs: Iterable[tuple[Path, Path, Target, Choices | None]],
+    *,
+    workers: int | None = None,
+    on_event: EventSink | None = None,
+    overwrite: bool = False,
+) -> list[MediaInfo | Exception]:
     """Conform several clips in parallel (each is its own ffmpeg process). Returns each result or its error,
     in order: one bad clip does not stop the batch."""
     jobs = list(jobs)

@@ -96,8 +96,15 @@ class ConformPlan:
         fam = t.family
         # No -frames:v: the graph already cuts at N, and ffmpeg ends the whole file when a stream reaches its
         # frame limit, cutting the audio short of the picture.
-        args: dict[str, Any] = {"c:v": fam.encoder, **fam.args, "pix_fmt": self.pix_fmt, "r": rate_str(t.rate),
-                                "fps_mode": "cfr", "timecode": t.timecode, **self.colour}
+        args: dict[str, Any] = {
+            "c:v": fam.encoder,
+            **fam.args,
+            "pix_fmt": self.pix_fmt,
+            "r": rate_str(t.rate),
+            "fps_mode": "cfr",
+            "timecode": t.timecode,
+            **self.colour,
+        }
         if self.has_audio:
             args.update({"c:a": AUDIO_CODEC, "ar": t.audio_rate, "ac": t.audio_channels})
         return args
@@ -160,7 +167,11 @@ class ConformPlan:
         pcm = f"{t.audio_rate} Hz PCM 24-bit, {t.audio_channels} channels, {float(t.seconds):.3f} s"
         if self.silent_audio:
             return f"silence (the source has none), {pcm}."
-        return f"first stream to {pcm}" + (f", tempo ×{float(self.tempo):.4f}" if self.tempo is not None and self.tempo != 1 else "") + "."
+        return (
+            f"first stream to {pcm}"
+            + (f", tempo ×{float(self.tempo):.4f}" if self.tempo is not None and self.tempo != 1 else "")
+            + "."
+        )
 
     def _colour_words(self) -> str:
         s = self.source
@@ -208,12 +219,24 @@ class ConformPlan:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source": str(self.source.path), "frames": self.target.frames, "rate": rate_str(self.target.rate),
-            "size": str(self.target.size), "codec": self.target.codec, "pix_fmt": self.pix_fmt,
-            "timecode": self.target.timecode, "strategy": self.strategy, "in_frame": self.in_frame,
-            "source_frames": self.source_frames, "hold_frames": self.hold_frames, "stretch": str(self.stretch),
-            "audio": self.has_audio, "silent_audio": self.silent_audio, "colour": self.colour,
-            "range_converted": self.range_converted, "tone_mapped": self.tone_mapped, "words": self.describe(),
+            "source": str(self.source.path),
+            "frames": self.target.frames,
+            "rate": rate_str(self.target.rate),
+            "size": str(self.target.size),
+            "codec": self.target.codec,
+            "pix_fmt": self.pix_fmt,
+            "timecode": self.target.timecode,
+            "strategy": self.strategy,
+            "in_frame": self.in_frame,
+            "source_frames": self.source_frames,
+            "hold_frames": self.hold_frames,
+            "stretch": str(self.stretch),
+            "audio": self.has_audio,
+            "silent_audio": self.silent_audio,
+            "colour": self.colour,
+            "range_converted": self.range_converted,
+            "tone_mapped": self.tone_mapped,
+            "words": self.describe(),
         }
 
 
@@ -250,9 +273,26 @@ def plan_conform(source: MediaInfo, target: Target, choices: Choices | None = No
     picture = _picture(source, target, choices, notes)
     video += picture.filters
     tempo, audio, silent = _audio_filters(source, target, timing)
-    return ConformPlan(source, target, choices, timing.strategy, timing.in_frame, timing.take, timing.hold,
-                       timing.stretch, tempo, picture.size_steps, video, audio, picture.pix_fmt, picture.colour,
-                       picture.range_converted, picture.tone_mapped, notes, silent)
+    return ConformPlan(
+        source,
+        target,
+        choices,
+        timing.strategy,
+        timing.in_frame,
+        timing.take,
+        timing.hold,
+        timing.stretch,
+        tempo,
+        picture.size_steps,
+        video,
+        audio,
+        picture.pix_fmt,
+        picture.colour,
+        picture.range_converted,
+        picture.tone_mapped,
+        notes,
+        silent,
+    )
 
 
 @dataclass(frozen=True)
@@ -271,16 +311,21 @@ def _timing(source: MediaInfo, target: Target, choices: Choices, notes: list[str
     """The frame-rate strategy, the in-point, and what is done when the clip is short."""
     usable = source.usable_frames - choices.drop_last
     strategy = choose_strategy(source, target, choices.fps_mode)
-    if choices.fps_mode == "auto" and strategy == "speed" and usable < _needed("speed", source, target) \
-            <= usable * target.rate / source.rate:
+    if (
+        choices.fps_mode == "auto"
+        and strategy == "speed"
+        and usable < _needed("speed", source, target) <= usable * target.rate / source.rate
+    ):
         strategy = "nearest"
         notes.append("Note: a speed change would leave the clip short, so frames are repeated instead.")
     need = _needed(strategy, source, target)
 
     if choices.in_point is not None:
         if choices.in_point >= usable:
-            raise BadInput(f"In-point {choices.in_point} is past the clip's last usable frame ({usable - 1}).",
-                           f"Give an in-point below {usable}.")
+            raise BadInput(
+                f"In-point {choices.in_point} is past the clip's last usable frame ({usable - 1}).",
+                f"Give an in-point below {usable}.",
+            )
         in_frame = choices.in_point
     else:
         spare = max(usable - need, 0)
@@ -322,8 +367,10 @@ def _time_filters(timing: _Timing, source: MediaInfo, target: Target) -> list[Fi
     """Cut the source frames out, retime them to the target rate, and stamp exactly N frames."""
     one_to_one = timing.strategy in ("same", "speed")
     start = timing.in_frame
-    video: list[Filter] = [("trim", (), {"start_frame": start, "end_frame": start + timing.take + timing.margin}),
-                           ("setpts", ("PTS-STARTPTS",), {})]
+    video: list[Filter] = [
+        ("trim", (), {"start_frame": start, "end_frame": start + timing.take + timing.margin}),
+        ("setpts", ("PTS-STARTPTS",), {}),
+    ]
     if not one_to_one:
         stretch = timing.stretch
         if stretch != 1:
@@ -341,8 +388,10 @@ def _time_filters(timing: _Timing, source: MediaInfo, target: Target) -> list[Fi
         video.append(("tpad", (), {"stop_mode": "clone", "stop": timing.hold + 2}))
     # Frame k is shown at k / rate, exactly: cloned frames and retimed ones carry the timestamps
     # of the source rate, which the encoder's constant-rate clock would otherwise drop or repeat.
-    video += [("trim", (), {"end_frame": target.frames}),
-              ("setpts", (f"N*{target.rate.denominator}/{target.rate.numerator}/TB",), {})]
+    video += [
+        ("trim", (), {"end_frame": target.frames}),
+        ("setpts", (f"N*{target.rate.denominator}/{target.rate.numerator}/TB",), {}),
+    ]
     return video
 
 
@@ -379,8 +428,11 @@ def _picture(source: MediaInfo, target: Target, choices: Choices, notes: list[st
                 size_filters.insert(0, ("scale", (), {**scale_range}))
     colour = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709", "color_range": "tv"}
     if not tone_mapped:  # carried through; what the source does not say is written as Rec.709
-        said = {"color_primaries": _primaries(source), "color_trc": source.color_transfer,
-                "colorspace": _matrix(source)}
+        said = {
+            "color_primaries": _primaries(source),
+            "color_trc": source.color_transfer,
+            "colorspace": _matrix(source),
+        }
         colour.update({k: v for k, v in said.items() if v})
         missing = [TAG_WORDS[k] for k, v in said.items() if not v]
         if missing:
@@ -403,8 +455,10 @@ def _audio_filters(source: MediaInfo, target: Target, timing: _Timing) -> tuple[
     if target.audio_channels > 0 and source.audio:
         src_rate = source.audio[0].rate or target.audio_rate
         tempo = (target.rate / source.rate) if timing.strategy == "speed" else 1 / timing.stretch
-        audio = [("atrim", (), {"start_sample": int(Fraction(timing.in_frame) / source.rate * src_rate)}),
-                 ("asetpts", ("PTS-STARTPTS",), {})]
+        audio = [
+            ("atrim", (), {"start_sample": int(Fraction(timing.in_frame) / source.rate * src_rate)}),
+            ("asetpts", ("PTS-STARTPTS",), {}),
+        ]
         audio += [("atempo", (f"{float(step):.6f}",), {}) for step in _atempo_steps(tempo)]
         audio += [("aresample", (target.audio_rate,), {}), ("apad", (), {}), ("atrim", (), {"end_sample": end})]
     elif target.audio_channels > 0:  # the target asks for audio the source lacks: silence, as long as the clip
@@ -413,12 +467,27 @@ def _audio_filters(source: MediaInfo, target: Target, timing: _Timing) -> tuple[
     return tempo, audio, silent
 
 
-def plan_for_take(rate: Fraction, width: int, height: int, frames: int, target: Target, audio: bool = False,
-                  choices: Choices | None = None) -> ConformPlan:
+def plan_for_take(
+    rate: Fraction,
+    width: int,
+    height: int,
+    frames: int,
+    target: Target,
+    audio: bool = False,
+    choices: Choices | None = None,
+) -> ConformPlan:
     """What conform would do to a take not yet made: `frames` clean constant-rate frames at `rate` and
     `width` x `height`, as the planner asks the model for. Pure: nothing is probed."""
-    source = MediaInfo(path=Path("planned take"), width=width, height=height, rate=Fraction(rate), frames=frames,
-                       pix_fmt="yuv420p", has_audio=audio, audio=(AudioInfo(48000, 2, "aac"),) if audio else ())
+    source = MediaInfo(
+        path=Path("planned take"),
+        width=width,
+        height=height,
+        rate=Fraction(rate),
+        frames=frames,
+        pix_fmt="yuv420p",
+        has_audio=audio,
+        audio=(AudioInfo(48000, 2, "aac"),) if audio else (),
+    )
     return plan_conform(source, target, choices)
 
 
@@ -429,7 +498,8 @@ def _hdr(source: MediaInfo, target: Target, choice: str) -> str | None:
         carriers = [n for n, f in codec_families().items() if f.hdr]
         raise UnsupportedRequest(
             f"{target.family.label} at {target.bit_depth}-bit cannot carry HDR ({hdr}).",
-            f"Tone-map it to Rec.709 (--hdr tonemap), or write a 10-bit codec that carries HDR: {', '.join(carriers)}.")
+            f"Tone-map it to Rec.709 (--hdr tonemap), or write a 10-bit codec that carries HDR: {', '.join(carriers)}.",
+        )
     return hdr
 
 
@@ -445,12 +515,21 @@ def _matrix(source: MediaInfo) -> str | None:
 def _tone_map(source: MediaInfo) -> list[Filter]:
     """PQ/HLG BT.2020 -> SDR Rec.709 limited range: to linear light in float RGB, to Rec.709 primaries,
     compress the highlights, then Rec.709's transfer and matrix (zscale + tonemap)."""
-    linear = {"tin": source.color_transfer, "pin": _primaries(source),
-              "min": "gbr" if source.is_rgb else _matrix(source),
-              "rin": "full" if source.color_range == "pc" else "limited", "t": "linear", "npl": REFERENCE_WHITE}
-    return [("zscale", (), linear), ("format", ("gbrpf32le",), {}), ("zscale", (), {"p": "bt709"}),
-            ("tonemap", (), {"tonemap": TONEMAP, "desat": 0}),
-            ("zscale", (), {"t": "bt709", "m": "bt709", "r": "limited"})]
+    linear = {
+        "tin": source.color_transfer,
+        "pin": _primaries(source),
+        "min": "gbr" if source.is_rgb else _matrix(source),
+        "rin": "full" if source.color_range == "pc" else "limited",
+        "t": "linear",
+        "npl": REFERENCE_WHITE,
+    }
+    return [
+        ("zscale", (), linear),
+        ("format", ("gbrpf32le",), {}),
+        ("zscale", (), {"p": "bt709"}),
+        ("tonemap", (), {"tonemap": TONEMAP, "desat": 0}),
+        ("zscale", (), {"t": "bt709", "m": "bt709", "r": "limited"}),
+    ]
 
 
 def _atempo_steps(tempo: Fraction) -> list[Fraction]:
@@ -486,8 +565,14 @@ def _size_filters(source: MediaInfo, target: Target, fit: Fit) -> tuple[list[Fil
     # ffmpeg turns the picture by its rotation metadata before the graph sees it.
     arriving = (source.height, source.width) if source.rotation in (90, 270) else (source.width, source.height)
     filters: list[Filter] = []
-    words = [{"fit": "fit (whole picture, padded)", "fill": "fill (cover, cropped)", "crop": "crop (no resize)",
-              "stretch": "stretch"}[fit]]
+    words = [
+        {
+            "fit": "fit (whole picture, padded)",
+            "fill": "fill (cover, cropped)",
+            "crop": "crop (no resize)",
+            "stretch": "stretch",
+        }[fit]
+    ]
     if source.rotation:
         words.append(f"rotation {source.rotation}° applied")
     if (w, h) != arriving:

@@ -20,12 +20,44 @@ if TYPE_CHECKING:
     import av.stream
 
 # FFmpeg's colour enums (libavutil/pixfmt.h) -> the names ffmpeg's options take.
-PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
-             10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
-TRANSFERS = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear", 11: "iec61966-2-4",
-             13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
-MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc",
-            10: "bt2020c", 14: "ictcp"}
+PRIMARIES = {
+    1: "bt709",
+    4: "bt470m",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "film",
+    9: "bt2020",
+    10: "smpte428",
+    11: "smpte431",
+    12: "smpte432",
+    22: "ebu3213",
+}
+TRANSFERS = {
+    1: "bt709",
+    4: "gamma22",
+    5: "gamma28",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "linear",
+    11: "iec61966-2-4",
+    13: "iec61966-2-1",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "smpte2084",
+    18: "arib-std-b67",
+}
+MATRICES = {
+    0: "gbr",
+    1: "bt709",
+    4: "fcc",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    9: "bt2020nc",
+    10: "bt2020c",
+    14: "ictcp",
+}
 RANGES = {1: "tv", 2: "pc"}
 
 # A frame period that differs from the typical one by more than this is variable rate
@@ -129,13 +161,17 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             if not times:
                 raise MediaError(f"{path} holds no video frames.", "The file is empty or truncated; regenerate it.")
             if stream.frames and len(times) < stream.frames:  # the index lists frames whose data is missing
-                raise MediaError(f"{path} is truncated: it lists {stream.frames} frames but holds {len(times)}.",
-                                 "Download or generate it again.")
+                raise MediaError(
+                    f"{path} is truncated: it lists {stream.frames} frames but holds {len(times)}.",
+                    "Download or generate it again.",
+                )
             times.sort()
             first_pts = times[0][0]
             deltas = [b[0] - a[0] for a, b in zip(times, times[1:])]
             typical = _median(deltas) if deltas else (times[0][1] or 0)
-            variable = bool(deltas) and any(abs(d - typical) > max(Fraction(1), typical * VFR_TOLERANCE) for d in deltas)
+            variable = bool(deltas) and any(
+                abs(d - typical) > max(Fraction(1), typical * VFR_TOLERANCE) for d in deltas
+            )
             last_duration = times[-1][1] or typical
             end_pts = times[-1][0] + last_duration
             duration = Fraction(end_pts - first_pts) * tb if tb else Fraction(0)
@@ -151,8 +187,7 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             first = next(container.decode(stream), None)
             if first is None:
                 raise MediaError(f"{path} has no decodable video frame.", "The file is truncated; regenerate it.")
-            duplicate = (check_duplicate and _may_repeat(forward)
-                         and _last_two_identical(container, stream))
+            duplicate = check_duplicate and _may_repeat(forward) and _last_two_identical(container, stream)
 
             pix_fmt = cc.pix_fmt or first.format.name
             fmt = av.VideoFormat(pix_fmt, 64, 64)
@@ -162,26 +197,47 @@ def probe(path: Path, *, check_duplicate: bool = True) -> MediaInfo:
             timecode = next(filter(None, map(_timecode_tag, (container, *container.streams))), None)
             sar = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
             return MediaInfo(
-                path=path, width=cc.width, height=cc.height, rate=rate, frames=len(times), pix_fmt=pix_fmt,
-                has_audio=bool(container.streams.audio), codec=cc.name,
-                profile=stream.profile or "", sample_aspect=sar,
-                rotation=int(getattr(first, "rotation", 0) or 0) % 360, variable_rate=variable,
-                last_frame_partial=partial, last_frame_duplicate=duplicate,
-                bit_depth=max(c.bits for c in fmt.components), chroma=_chroma(fmt),
-                has_alpha=any(c.is_alpha for c in fmt.components), is_rgb=fmt.is_rgb,
+                path=path,
+                width=cc.width,
+                height=cc.height,
+                rate=rate,
+                frames=len(times),
+                pix_fmt=pix_fmt,
+                has_audio=bool(container.streams.audio),
+                codec=cc.name,
+                profile=stream.profile or "",
+                sample_aspect=sar,
+                rotation=int(getattr(first, "rotation", 0) or 0) % 360,
+                variable_rate=variable,
+                last_frame_partial=partial,
+                last_frame_duplicate=duplicate,
+                bit_depth=max(c.bits for c in fmt.components),
+                chroma=_chroma(fmt),
+                has_alpha=any(c.is_alpha for c in fmt.components),
+                is_rgb=fmt.is_rgb,
                 color_primaries=PRIMARIES.get(int(cc.color_primaries or 0)),
                 color_transfer=TRANSFERS.get(int(cc.color_trc or 0)),
                 color_matrix=MATRICES.get(int(cc.colorspace or 2)) if not fmt.is_rgb else None,
-                color_range=color_range, timecode=timecode, duration=duration,
-                audio=tuple(AudioInfo(a.rate or 0, a.channels or 0, a.codec_context.name,
-                                      Fraction(a.duration or 0) * (a.time_base or 0))
-                            for a in container.streams.audio),
+                color_range=color_range,
+                timecode=timecode,
+                duration=duration,
+                audio=tuple(
+                    AudioInfo(
+                        a.rate or 0,
+                        a.channels or 0,
+                        a.codec_context.name,
+                        Fraction(a.duration or 0) * (a.time_base or 0),
+                    )
+                    for a in container.streams.audio
+                ),
             )
     except MediaError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, StopIteration) as e:
-        raise MediaError(f"{path} is not readable media ({e.__class__.__name__}).",
-                         "The file may be truncated or not a video; regenerate or re-download it.") from None
+        raise MediaError(
+            f"{path} is not readable media ({e.__class__.__name__}).",
+            "The file may be truncated or not a video; regenerate or re-download it.",
+        ) from None
 
 
 def _median(values: list[int]) -> int:

@@ -22,8 +22,11 @@ from ..tomlfile import shipped
 AUDIO_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16)
 
 # A ratio such as a pixel aspect: "1", "4/3" or a Fraction; serialised as "4/3".
-Ratio = Annotated[Fraction, BeforeValidator(lambda v: Fraction(v) if not isinstance(v, Fraction) else v),
-                  PlainSerializer(str, return_type=str)]
+Ratio = Annotated[
+    Fraction,
+    BeforeValidator(lambda v: Fraction(v) if not isinstance(v, Fraction) else v),
+    PlainSerializer(str, return_type=str),
+]
 
 
 class CodecFamily(BaseModel):
@@ -77,8 +80,13 @@ class Target(BaseModel):
     codec: str = DEFAULT_CODEC
     start_timecode: str = "00:00:00:00"
     audio_rate: Literal[48000] = 48000
-    audio_channels: int = Field(2, ge=0, le=16, description="PCM channels: the source's audio, or silence "
-                                "as long as the clip when it has none; 0 drops the audio")
+    audio_channels: int = Field(
+        2,
+        ge=0,
+        le=16,
+        description="PCM channels: the source's audio, or silence "
+        "as long as the clip when it has none; 0 drops the audio",
+    )
     metadata: dict[str, str] = Field({}, description="container tags written to the file (provenance)")
 
     @field_validator("frames", mode="before")
@@ -93,8 +101,9 @@ class Target(BaseModel):
     def _channels(cls, v: int) -> int:
         if v not in AUDIO_CHANNELS:
             below, above = max(c for c in AUDIO_CHANNELS if c < v), min(c for c in AUDIO_CHANNELS if c > v)
-            raise UnsupportedRequest(f"ffmpeg has no channel layout to mix audio into {v} channels.",
-                                     f"Use {below} or {above} channels.")
+            raise UnsupportedRequest(
+                f"ffmpeg has no channel layout to mix audio into {v} channels.", f"Use {below} or {above} channels."
+            )
         return v
 
     @model_validator(mode="after")
@@ -105,25 +114,34 @@ class Target(BaseModel):
             raise UnsupportedRequest(
                 f"{family.label} is written at {'/'.join(map(str, family.bit_depths))}-bit, not {self.bit_depth}-bit.",
                 f"Use --bit-depth {family.bit_depths[-1]}"
-                + (f", or a codec that carries {self.bit_depth}-bit: {', '.join(others)}." if others else
-                   f"; no codec family here writes {self.bit_depth}-bit."),
+                + (
+                    f", or a codec that carries {self.bit_depth}-bit: {', '.join(others)}."
+                    if others
+                    else f"; no codec family here writes {self.bit_depth}-bit."
+                ),
             )
         if self.drop_frame and not is_drop_frame_rate(self.rate):
-            raise UnsupportedRequest(f"{rate_label(self.rate)} fps has no drop-frame timecode.",
-                                     "Drop-frame exists only at 29.97 and 59.94; turn it off.")
+            raise UnsupportedRequest(
+                f"{rate_label(self.rate)} fps has no drop-frame timecode.",
+                "Drop-frame exists only at 29.97 and 59.94; turn it off.",
+            )
         if self.pixel_aspect <= 0:
             raise UnsupportedRequest(f"Pixel aspect {self.pixel_aspect} is not positive.", "Use 1 for square pixels.")
         parse_timecode(self.start_timecode, self.rate, self.is_drop_frame)
         min_w, min_h = family.min_size
         if self.size.width < min_w or self.size.height < min_h:
-            raise UnsupportedRequest(f"{family.label} cannot be {self.size}: it needs at least {min_w}x{min_h}.",
-                                     "Use a larger frame size, or ProRes.")
+            raise UnsupportedRequest(
+                f"{family.label} cannot be {self.size}: it needs at least {min_w}x{min_h}.",
+                "Use a larger frame size, or ProRes.",
+            )
         pix_fmt = self.pix_fmt()
         odd_w, odd_h = self.size.width % 2, self.size.height % 2
         if ("420" in pix_fmt and (odd_w or odd_h)) or ("422" in pix_fmt and odd_w):
-            raise UnsupportedRequest(f"{family.label} ({pix_fmt}) cannot be {self.size}: its chroma needs an even "
-                                     f"{'width and height' if '420' in pix_fmt else 'width'}.",
-                                     "Use an even frame size, or another codec.")
+            raise UnsupportedRequest(
+                f"{family.label} ({pix_fmt}) cannot be {self.size}: its chroma needs an even "
+                f"{'width and height' if '420' in pix_fmt else 'width'}.",
+                "Use an even frame size, or another codec.",
+            )
         return self
 
     @property

@@ -59,32 +59,89 @@ RECIPES: dict[str, Recipe] = {
     # Google's Gemini API Veo guide says to list unwanted things after the phrase "Negative prompt", as
     # plain nouns rather than "no ..." (the catalog's Veo routes all take the parameter anyway).
     "veo": Recipe(
-        parts=(SUBJECT_ACTION, Part(("performance",)), Part(("location",)), Part(("lighting",)), Part(CAMERA),
-               Part(("film_stock",)), Part(("mood",)), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "lighting", "camera_angle", "camera_movement", "performance",
-                  "lens", "film_stock", "mood", "audio", NEGATIVE),
-        negative="fold", negative_label="Negative prompt: ",
+        parts=(
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("location",)),
+            Part(("lighting",)),
+            Part(CAMERA),
+            Part(("film_stock",)),
+            Part(("mood",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "lighting",
+            "camera_angle",
+            "camera_movement",
+            "performance",
+            "lens",
+            "film_stock",
+            "mood",
+            "audio",
+            NEGATIVE,
+        ),
+        negative="fold",
+        negative_label="Negative prompt: ",
     ),
     # OpenAI, "Sora 2 Prompting Guide" (OpenAI Cookbook, examples/sora/sora2_prompting_guide): establish
     # style and tone early so the model carries it through, then the subject's action in beats, the
     # setting, one camera move, and lighting + palette. Its own worked example states avoidances in
     # prose ("Avoid signage or corporate branding."), and Sora's API has no negative prompt: fold.
     "sora": Recipe(
-        parts=(Part(("mood",)), SUBJECT_ACTION, Part(("performance",)), Part(("location",)),
-               Part(CAMERA, label="Camera: "), Part(("lighting", "film_stock"), label="Lighting and palette: "),
-               Part(("audio",), label="Sound: ")),
-        priority=("subject", "action", "mood", "performance", "location", "camera_movement", "camera_angle",
-                  "lighting", "film_stock", "lens", NEGATIVE, "audio"),
+        parts=(
+            Part(("mood",)),
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("location",)),
+            Part(CAMERA, label="Camera: "),
+            Part(("lighting", "film_stock"), label="Lighting and palette: "),
+            Part(("audio",), label="Sound: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "mood",
+            "performance",
+            "location",
+            "camera_movement",
+            "camera_angle",
+            "lighting",
+            "film_stock",
+            "lens",
+            NEGATIVE,
+            "audio",
+        ),
         negative="fold",
     ),
     # Runway, "Gen-4 Prompting Guide" (help.runwayml.com): subject motion, camera motion, scene motion,
     # style descriptors; keep it simple and about motion. The same guide says to use positive phrasing
     # and avoid negative prompts, so a negative prompt is dropped (with a warning), never folded.
     "runway": Recipe(
-        parts=(SUBJECT_ACTION, Part(("performance",)), Part(("camera_movement", "camera_angle", "lens")),
-               Part(("location",)), Part(("lighting",)), Part(("mood", "film_stock")), Part(("audio",), label="Audio: ")),
-        priority=("action", "subject", "camera_movement", "location", "camera_angle", "lighting", "performance",
-                  "mood", "film_stock", "lens", "audio"),
+        parts=(
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("camera_movement", "camera_angle", "lens")),
+            Part(("location",)),
+            Part(("lighting",)),
+            Part(("mood", "film_stock")),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "action",
+            "subject",
+            "camera_movement",
+            "location",
+            "camera_angle",
+            "lighting",
+            "performance",
+            "mood",
+            "film_stock",
+            "lens",
+            "audio",
+        ),
         negative="drop",
         negative_reason="Runway's Gen-4 prompting guide advises positive phrasing and no negative prompts",
     ),
@@ -92,10 +149,30 @@ RECIPES: dict[str, Recipe] = {
     # (description) + subject movement + scene (description) + (camera language + lighting + atmosphere).
     # Kling's API takes negative_prompt; for a route that does not, an "Avoid:" clause is the fallback.
     "kling": Recipe(
-        parts=(SUBJECT_ACTION, Part(("performance",)), Part(("location",)), Part(CAMERA), Part(("lighting",)),
-               Part(("mood",)), Part(("film_stock",)), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "performance", "camera_movement", "camera_angle", "lighting",
-                  "mood", "film_stock", "lens", "audio", NEGATIVE),
+        parts=(
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("location",)),
+            Part(CAMERA),
+            Part(("lighting",)),
+            Part(("mood",)),
+            Part(("film_stock",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "performance",
+            "camera_movement",
+            "camera_angle",
+            "lighting",
+            "mood",
+            "film_stock",
+            "lens",
+            "audio",
+            NEGATIVE,
+        ),
         negative="fold",
     ),
     # Lightricks, LTX-Video / LTX-2 README "Prompt Engineering": one flowing paragraph; start with the main
@@ -103,10 +180,28 @@ RECIPES: dict[str, Recipe] = {
     # movements, lighting and colours. It asks for literal descriptions of what is on screen: an
     # "avoid X" clause names X in the positive prompt, which risks bringing it in, so it is dropped.
     "ltx": Recipe(
-        parts=(SUBJECT_ACTION, Part(("performance",)), Part(("location",)), Part(CAMERA),
-               Part(("lighting", "film_stock")), Part(("mood",)), Part(("audio",))),
-        priority=("subject", "action", "performance", "location", "camera_movement", "camera_angle", "lighting",
-                  "film_stock", "mood", "lens", "audio"),
+        parts=(
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("location",)),
+            Part(CAMERA),
+            Part(("lighting", "film_stock")),
+            Part(("mood",)),
+            Part(("audio",)),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "performance",
+            "location",
+            "camera_movement",
+            "camera_angle",
+            "lighting",
+            "film_stock",
+            "mood",
+            "lens",
+            "audio",
+        ),
         negative="drop",
         negative_reason="LTX's guide asks for literal descriptions, and naming what to avoid risks bringing it in",
     ),
@@ -115,11 +210,30 @@ RECIPES: dict[str, Recipe] = {
     # first frame, then animates it, so the opening composition (framing, setting, light, look) comes
     # first, then the subject and what moves. xAI's API has no negative prompt: folded, as generic does.
     "grok": Recipe(
-        parts=(Part(("camera_angle", "lens")), Part(("location",)), Part(("lighting", "film_stock")), SUBJECT_ACTION,
-               Part(("performance",)), Part(("camera_movement",), label="Camera: "), Part(("mood",)),
-               Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "camera_angle", "lighting", "camera_movement", "performance",
-                  "mood", "film_stock", "lens", "audio", NEGATIVE),
+        parts=(
+            Part(("camera_angle", "lens")),
+            Part(("location",)),
+            Part(("lighting", "film_stock")),
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("camera_movement",), label="Camera: "),
+            Part(("mood",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "camera_angle",
+            "lighting",
+            "camera_movement",
+            "performance",
+            "mood",
+            "film_stock",
+            "lens",
+            "audio",
+            NEGATIVE,
+        ),
         negative="fold",
     ),
     # MiniMax's video API (platform.minimax.io, video generation: camera moves written in the prompt,
@@ -128,20 +242,57 @@ RECIPES: dict[str, Recipe] = {
     # in the present tense, then setting, style and atmosphere, the emotional tone last. No negative
     # prompt parameter: folded.
     "minimax": Recipe(
-        parts=(Part(("camera_movement", "camera_angle", "lens")), SUBJECT_ACTION, Part(("performance",)),
-               Part(("location",)), Part(("lighting", "film_stock")), Part(("mood",)), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "camera_movement", "location", "performance", "lighting", "mood",
-                  "camera_angle", "film_stock", "lens", "audio", NEGATIVE),
+        parts=(
+            Part(("camera_movement", "camera_angle", "lens")),
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("location",)),
+            Part(("lighting", "film_stock")),
+            Part(("mood",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "camera_movement",
+            "location",
+            "performance",
+            "lighting",
+            "mood",
+            "camera_angle",
+            "film_stock",
+            "lens",
+            "audio",
+            NEGATIVE,
+        ),
         negative="fold",
     ),
     # Luma's Ray guide (Dream Machine help, lumaai-help.freshdesk.com, and [3P] opten.space/en/models/
     # luma-ray-3): subject + action, setting, secondary motion, camera movement, then lighting and mood.
     # Ray is "positive only": describing what to avoid works against it, so a negative prompt is dropped.
     "luma": Recipe(
-        parts=(SUBJECT_ACTION, Part(("location",)), Part(("performance",)), Part(CAMERA),
-               Part(("lighting", "mood")), Part(("film_stock",)), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "camera_movement", "lighting", "performance", "mood",
-                  "camera_angle", "film_stock", "lens", "audio"),
+        parts=(
+            SUBJECT_ACTION,
+            Part(("location",)),
+            Part(("performance",)),
+            Part(CAMERA),
+            Part(("lighting", "mood")),
+            Part(("film_stock",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "camera_movement",
+            "lighting",
+            "performance",
+            "mood",
+            "camera_angle",
+            "film_stock",
+            "lens",
+            "audio",
+        ),
         negative="drop",
         negative_reason="Luma's Ray guide asks for positive descriptions only",
     ),
@@ -150,29 +301,87 @@ RECIPES: dict[str, Recipe] = {
     # shot size, angle, lens, camera move) + stylization. The subject, its scene and its motion make one
     # sentence in that order. Wan takes a negative prompt; without the parameter it is folded.
     "wan": Recipe(
-        parts=(Part(("subject", "location", "action"), pairs=(("subject", "action", " "),)), Part(("performance",)), Part(("lighting",)), Part(CAMERA),
-               Part(("film_stock",)), Part(("mood",)), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "lighting", "camera_movement", "camera_angle", "performance",
-                  "film_stock", "mood", "lens", "audio", NEGATIVE),
+        parts=(
+            Part(("subject", "location", "action"), pairs=(("subject", "action", " "),)),
+            Part(("performance",)),
+            Part(("lighting",)),
+            Part(CAMERA),
+            Part(("film_stock",)),
+            Part(("mood",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "lighting",
+            "camera_movement",
+            "camera_angle",
+            "performance",
+            "film_stock",
+            "mood",
+            "lens",
+            "audio",
+            NEGATIVE,
+        ),
         negative="fold",
     ),
     # The local draft slate burns the prompt into a frame an editor reads, so it is a labelled shot list
     # in the order a script supervisor would note it. No vendor guide applies.
     "draft": Recipe(
-        parts=(SUBJECT_ACTION, Part(("location",)), Part(CAMERA, label="Camera: "), Part(("lighting",), label="Light: "),
-               Part(("film_stock",), label="Look: "), Part(("mood",), label="Mood: "),
-               Part(("performance",), label="Performance: "), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "camera_movement", "camera_angle", "lighting", "performance",
-                  "mood", "film_stock", "lens", "audio", NEGATIVE),
+        parts=(
+            SUBJECT_ACTION,
+            Part(("location",)),
+            Part(CAMERA, label="Camera: "),
+            Part(("lighting",), label="Light: "),
+            Part(("film_stock",), label="Look: "),
+            Part(("mood",), label="Mood: "),
+            Part(("performance",), label="Performance: "),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "camera_movement",
+            "camera_angle",
+            "lighting",
+            "performance",
+            "mood",
+            "film_stock",
+            "lens",
+            "audio",
+            NEGATIVE,
+        ),
         negative="fold",
     ),
     # A model whose catalog entry names no family: the order most vendors' guides share (subject and
     # action, setting, camera, light, style), plain sentences, avoidances folded in.
     "generic": Recipe(
-        parts=(SUBJECT_ACTION, Part(("performance",)), Part(("location",)), Part(CAMERA), Part(("lighting",)),
-               Part(("film_stock",)), Part(("mood",)), Part(("audio",), label="Audio: ")),
-        priority=("subject", "action", "location", "camera_movement", "camera_angle", "lighting", "performance",
-                  "mood", "film_stock", "lens", "audio", NEGATIVE),
+        parts=(
+            SUBJECT_ACTION,
+            Part(("performance",)),
+            Part(("location",)),
+            Part(CAMERA),
+            Part(("lighting",)),
+            Part(("film_stock",)),
+            Part(("mood",)),
+            Part(("audio",), label="Audio: "),
+        ),
+        priority=(
+            "subject",
+            "action",
+            "location",
+            "camera_movement",
+            "camera_angle",
+            "lighting",
+            "performance",
+            "mood",
+            "film_stock",
+            "lens",
+            "audio",
+            NEGATIVE,
+        ),
         negative="fold",
     ),
 }
@@ -243,11 +452,20 @@ def build_prompt(model: Model, fields: ShotFields | None = None, prompt: str | N
         if negative and not model.negative_prompt:
             # Folding would change the editor's own words, so a free-text prompt is sent as written.
             dropped.append(NEGATIVE)
-            warnings.append(f"{model.id} takes no negative prompt and the free-text prompt is sent as written; "
-                            "negative prompt not sent.")
-        return BuiltPrompt(model=model.id, family=model.family, source="free text", text=text,
-                           negative_prompt=negative if model.negative_prompt else None,
-                           dropped=dropped, warnings=warnings, max_chars=limit)
+            warnings.append(
+                f"{model.id} takes no negative prompt and the free-text prompt is sent as written; "
+                "negative prompt not sent."
+            )
+        return BuiltPrompt(
+            model=model.id,
+            family=model.family,
+            source="free text",
+            text=text,
+            negative_prompt=negative if model.negative_prompt else None,
+            dropped=dropped,
+            warnings=warnings,
+            max_chars=limit,
+        )
 
     if given.get("audio") and model.audio == "none":
         given.pop("audio")
@@ -255,19 +473,24 @@ def build_prompt(model: Model, fields: ShotFields | None = None, prompt: str | N
         warnings.append(f"{model.id} makes no sound; audio cues dropped.")
 
     if not given:
-        raise BadInput(f"Nothing to send to {model.id}: no prompt, and no shot fields it can use"
-                       + (" (it makes no sound, so audio cues do not count)." if "audio" in dropped else "."),
-                       "Give --prompt TEXT, or at least `subject` and `action` in the shot file.")
+        raise BadInput(
+            f"Nothing to send to {model.id}: no prompt, and no shot fields it can use"
+            + (" (it makes no sound, so audio cues do not count)." if "audio" in dropped else "."),
+            "Give --prompt TEXT, or at least `subject` and `action` in the shot file.",
+        )
 
     folded = None
     if negative and not model.negative_prompt:
         if recipe.negative == "fold":
             folded = negative
-            warnings.append(f"{model.id} takes no negative prompt; folded into the text as "
-                            f"\"{recipe.negative_label.strip()} …\".")
+            warnings.append(
+                f'{model.id} takes no negative prompt; folded into the text as "{recipe.negative_label.strip()} …".'
+            )
         else:
             dropped.append(NEGATIVE)
-            warnings.append(f"{model.id} takes no negative prompt and {recipe.negative_reason}; negative prompt dropped.")
+            warnings.append(
+                f"{model.id} takes no negative prompt and {recipe.negative_reason}; negative prompt dropped."
+            )
 
     # Drop whole fields, least important first, until the text fits; never cut inside a field.
     kept = [f for f in recipe.priority if f in given or (f == NEGATIVE and folded)]
@@ -288,6 +511,13 @@ def build_prompt(model: Model, fields: ShotFields | None = None, prompt: str | N
         dropped.extend(cut)
         warnings.append(f"Dropped to fit {model.id}'s {limit}-character limit: {', '.join(cut)}.")
 
-    return BuiltPrompt(model=model.id, family=model.family, source="fields", text=text,
-                       negative_prompt=negative if model.negative_prompt else None,
-                       dropped=dropped, warnings=warnings, max_chars=limit)
+    return BuiltPrompt(
+        model=model.id,
+        family=model.family,
+        source="fields",
+        text=text,
+        negative_prompt=negative if model.negative_prompt else None,
+        dropped=dropped,
+        warnings=warnings,
+        max_chars=limit,
+    )

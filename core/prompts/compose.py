@@ -58,8 +58,12 @@ class PromptSpec(BaseModel):
         return f"[{head}: " + ", ".join(f"{k}={v}" for k, v in self.fields.items() if v) + "]"
 
 
-def spec_from(prompt: str | None = None, template: str | None = None,
-              fields: Mapping[str, object] | None = None, where: str = "The prompt") -> PromptSpec:
+def spec_from(
+    prompt: str | None = None,
+    template: str | None = None,
+    fields: Mapping[str, object] | None = None,
+    where: str = "The prompt",
+) -> PromptSpec:
     """A PromptSpec from loose input (JSON, OTIO metadata, a table row); values must be text."""
     clean: dict[str, str] = {}
     for key, value in (fields or {}).items():
@@ -69,7 +73,9 @@ def spec_from(prompt: str | None = None, template: str | None = None,
             raise BadInput(f"{where}: field '{key}' is not text.", f'Give it as a string: {key} = "…".')
         key = str(key).strip()
         if not key.isidentifier():
-            raise BadInput(f"{where}: '{key}' is not a field name.", "Use letters, digits and underscores, e.g. time_of_day.")
+            raise BadInput(
+                f"{where}: '{key}' is not a field name.", "Use letters, digits and underscores, e.g. time_of_day."
+            )
         clean[key] = str(value)
     return PromptSpec(prompt=str(prompt or ""), template=str(template or ""), fields=clean)
 
@@ -110,8 +116,10 @@ def compose(model: Model, spec: PromptSpec, store: TemplateStore | TemplateCache
         built = built.model_copy(update={"source": "template"})
     else:
         if extra:
-            raise BadInput(f"Unknown shot field(s): {', '.join(extra)}.",
-                           f"Name a template that uses them, or use only: {', '.join(ShotFields.names())}.")
+            raise BadInput(
+                f"Unknown shot field(s): {', '.join(extra)}.",
+                f"Name a template that uses them, or use only: {', '.join(ShotFields.names())}.",
+            )
         built = build_prompt(model, fields_from_dict(shot))
     if spec.changes:
         built = built.model_copy(update={"text": amended(built.text, *spec.changes)})

@@ -56,4 +56,6 @@ def fields_from_dict(data: dict[str, Any], where: str = "The shot fields") -> Sh
         return ShotFields(**data)
     except ValidationError as e:
         bad = ", ".join(str(err["loc"][0]) for err in e.errors() if err["loc"])
-        raise BadInput(f"{where} has a value that is not text: {bad}.", 'Write each field as a string: key = "…".') from None
+        raise BadInput(
+            f"{where} has a value that is not text: {bad}.", 'Write each field as a string: key = "…".'
+        ) from None

@@ -21,16 +21,22 @@ def parse_gen_template(text: str) -> tuple[str, dict[str, str]] | None:
     try:
         tokens = shlex.split(text)
     except ValueError:
-        raise BadInput(f"its `gen: {text}` has an unclosed quote.",
-                       'Quote values with spaces once each: gen: template=NAME subject="a fisherman".') from None
+        raise BadInput(
+            f"its `gen: {text}` has an unclosed quote.",
+            'Quote values with spaces once each: gen: template=NAME subject="a fisherman".',
+        ) from None
     fields = {}
     for token in tokens:
         key, sep, value = token.partition("=")
         if not sep or not key.isidentifier():
-            raise BadInput(f"'{token}' in its `gen: template=…` is not key=value.",
-                           'Write gen: template=NAME key=value, quoting values with spaces: subject="a fisherman".')
+            raise BadInput(
+                f"'{token}' in its `gen: template=…` is not key=value.",
+                'Write gen: template=NAME key=value, quoting values with spaces: subject="a fisherman".',
+            )
         fields["template" if key.lower() == "template" else key] = value  # `gen:` is case-blind; so is its key
     template = fields.pop("template")
     if not template:
-        raise BadInput("its `gen: template=` names no template.", "Write gen: template=NAME (see `promptreel templates list`).")
+        raise BadInput(
+            "its `gen: template=` names no template.", "Write gen: template=NAME (see `promptreel templates list`)."
+        )
     return template, fields

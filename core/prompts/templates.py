@@ -34,6 +34,7 @@ class MissingPlaceholders(UserError):
 
 EXPORT_VERSION = 1
 
+
 def placeholders(text: str) -> list[str]:
     """The `{names}` a template text uses, in first-use order; `{{` and `}}` are literal braces.
 
@@ -43,15 +44,19 @@ def placeholders(text: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as e:
-        raise BadInput(f"Template text has unbalanced braces: {e}.",
-                       "Write placeholders as {name}, and a literal brace as {{ or }}.") from None
+        raise BadInput(
+            f"Template text has unbalanced braces: {e}.",
+            "Write placeholders as {name}, and a literal brace as {{ or }}.",
+        ) from None
     for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if not name.isidentifier() or spec or conversion:
             shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-            raise BadInput(f"Template placeholder {shown} is not a plain name.",
-                           "Use letters, digits and underscores only, e.g. {time_of_day}.")
+            raise BadInput(
+                f"Template placeholder {shown} is not a plain name.",
+                "Use letters, digits and underscores only, e.g. {time_of_day}.",
+            )
         if name not in names:
             names.append(name)
     return names
@@ -120,8 +125,9 @@ class TemplateStore:
     """The `templates` table of the journal database (this seat's, or the studio's shared one)."""
 
     def __init__(self, path: store.Target | None = None):
-        self.path: store.Target = (path if path is not None and store.is_postgres(path)
-                                   else Path(path) if path else journal_path())
+        self.path: store.Target = (
+            path if path is not None and store.is_postgres(path) else Path(path) if path else journal_path()
+        )
 
     @contextmanager
     def _db(self) -> Iterator[store.Database]:
@@ -142,13 +148,15 @@ class TemplateStore:
 
     def get(self, name: str) -> Template:
         with self._db() as db:
-            row = db.execute("SELECT name, text, tags, description FROM templates WHERE name = ?",
-                             (name,)).fetchone()
+            row = db.execute("SELECT name, text, tags, description FROM templates WHERE name = ?", (name,)).fetchone()
             known = [r[0] for r in db.execute("SELECT name FROM templates ORDER BY name")] if row is None else []
         if row is None:
-            raise UnknownTemplate(f"No template named '{name}'.",
-                                  f"Saved templates: {', '.join(known)}." if known
-                                  else "Save one with `promptreel templates save NAME --text ...`.")
+            raise UnknownTemplate(
+                f"No template named '{name}'.",
+                f"Saved templates: {', '.join(known)}."
+                if known
+                else "Save one with `promptreel templates save NAME --text ...`.",
+            )
         return self._row(row)
 
     def save(self, template: Template, replace: bool = False) -> None:
@@ -158,8 +166,9 @@ class TemplateStore:
     def _put(self, db: store.Database, t: Template, replace: bool) -> None:
         now = _now()
         if not replace and db.execute("SELECT 1 FROM templates WHERE name = ?", (t.name,)).fetchone():
-            raise BadInput(f"A template named '{t.name}' already exists.",
-                           "Give another name, or replace it with --replace.")
+            raise BadInput(
+                f"A template named '{t.name}' already exists.", "Give another name, or replace it with --replace."
+            )
         db.execute(
             "INSERT INTO templates (name, text, tags, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET text = excluded.text, tags = excluded.tags,"
@@ -180,9 +189,12 @@ class TemplateStore:
         if path.exists() and not overwrite:
             raise BadInput(f"{path} already exists.", "Choose another file name, or pass --overwrite.")
         templates = self.list()
-        doc = {"version": EXPORT_VERSION,
-               "templates": [{"name": t.name, "text": t.text, "tags": list(t.tags), "description": t.description}
-                             for t in templates]}
+        doc = {
+            "version": EXPORT_VERSION,
+            "templates": [
+                {"name": t.name, "text": t.text, "tags": list(t.tags), "description": t.description} for t in templates
+            ],
+        }
         data = tomli_w.dumps(doc, multiline_strings=False)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)
@@ -193,13 +205,14 @@ class TemplateStore:
         without `replace`, a name that exists here with different content refuses the whole file."""
         templates = read_templates_file(Path(path))
         with self._db() as db:
-            existing = {r[0]: self._row(r) for r in
-                        db.execute("SELECT name, text, tags, description FROM templates")}
+            existing = {r[0]: self._row(r) for r in db.execute("SELECT name, text, tags, description FROM templates")}
             changed = [t for t in templates if existing.get(t.name) != t]
             clashes = [t.name for t in changed if t.name in existing]
             if clashes and not replace:
-                raise BadInput(f"{path} would change existing template(s): {', '.join(clashes)}.",
-                               "Rename them in the file, or pass --replace to overwrite.")
+                raise BadInput(
+                    f"{path} would change existing template(s): {', '.join(clashes)}.",
+                    "Rename them in the file, or pass --replace to overwrite.",
+                )
             for t in changed:
                 self._put(db, t, replace=True)
         return [t.name for t in changed]
@@ -209,15 +222,21 @@ def read_templates_file(path: Path) -> list[Template]:
     doc = read_user_file(path, "Templates file")
     unknown = sorted(set(doc) - {"version", "templates"})
     if unknown:
-        raise BadInput(f"Templates file {path} has unknown key(s): {', '.join(unknown)}.",
-                       "A templates file has `version` and a `[[templates]]` list only.")
+        raise BadInput(
+            f"Templates file {path} has unknown key(s): {', '.join(unknown)}.",
+            "A templates file has `version` and a `[[templates]]` list only.",
+        )
     if doc.get("version", EXPORT_VERSION) != EXPORT_VERSION:
-        raise BadInput(f"Templates file {path} is version {doc['version']}; this promptreel reads version "
-                       f"{EXPORT_VERSION}.", "Export it again with this version, or upgrade promptreel.")
+        raise BadInput(
+            f"Templates file {path} is version {doc['version']}; this promptreel reads version {EXPORT_VERSION}.",
+            "Export it again with this version, or upgrade promptreel.",
+        )
     entries = doc.get("templates", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise BadInput(f"Templates file {path}: `templates` must be a list of tables ([[templates]]).",
-                       "See a file written by `promptreel templates export`.")
+        raise BadInput(
+            f"Templates file {path}: `templates` must be a list of tables ([[templates]]).",
+            "See a file written by `promptreel templates export`.",
+        )
     templates = []
     for i, entry in enumerate(entries, 1):
         try:

@@ -13,9 +13,15 @@ from .base import LocalProtocol, Protocol
 def register(name: str, cls: type[Protocol]) -> None:
     """A test's own protocol class as route `name`, its facts taken from the class."""
     keys = {key: name for key in getattr(cls, "key_names", ())}
-    routes.register(routes.RouteDescriptor(name=name, protocol=cls, keys=keys,
-                                           base_url=getattr(cls, "default_base_url", ""),
-                                           poll_seconds=getattr(cls, "poll_interval", 5.0)))
+    routes.register(
+        routes.RouteDescriptor(
+            name=name,
+            protocol=cls,
+            keys=keys,
+            base_url=getattr(cls, "default_base_url", ""),
+            poll_seconds=getattr(cls, "poll_interval", 5.0),
+        )
+    )
 
 
 def protocol_class(name: str, model_id: str | None = None) -> type[Protocol] | type[LocalProtocol]:

@@ -34,8 +34,14 @@ from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, nearest_ratio, require, scrub, send
 
-STATES = {"queued": JobState.QUEUED, "running": JobState.RUNNING, "succeeded": JobState.SUCCEEDED,
-          "failed": JobState.FAILED, "cancelled": JobState.CANCELED, "expired": JobState.FAILED}
+STATES = {
+    "queued": JobState.QUEUED,
+    "running": JobState.RUNNING,
+    "succeeded": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+    "cancelled": JobState.CANCELED,
+    "expired": JobState.FAILED,
+}
 RATIOS = ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
 # Resolution tiers by the pixel count of their 16:9 frame; a size takes the tier nearest its own count.
 TIERS = {"480p": 864 * 496, "720p": 1280 * 720, "1080p": 1920 * 1080, "4k": 3840 * 2160}
@@ -51,8 +57,11 @@ IMAGE_LIMIT = 30 * 1024 * 1024  # [3P] one image under 30 MB
 OUTPUT_LIFETIME = timedelta(hours=24)  # [3P]
 SENSITIVE = "SensitiveContentDetected"
 # Error codes (the `code` of the error envelope) that say more than the HTTP status does.
-CODES = {"AuthenticationError": ErrorKind.AUTH, "AccountOverdueError": ErrorKind.BILLING,
-         "ModelNotOpen": ErrorKind.AUTH}  # the account has not switched the model on: another route may have it
+CODES = {
+    "AuthenticationError": ErrorKind.AUTH,
+    "AccountOverdueError": ErrorKind.BILLING,
+    "ModelNotOpen": ErrorKind.AUTH,
+}  # the account has not switched the model on: another route may have it
 
 
 class ImageUrl(BaseModel):
@@ -101,10 +110,14 @@ def tier_of(width: int, height: int) -> str:
 
 
 # poll_seconds: generations take minutes; ModelArk names no cadence.
-ROUTE = RouteDescriptor(name="ark", protocol="promptreel.core.providers.ark:Ark",
-                        keys={"ARK_API_KEY": "BytePlus ModelArk (Seedance; not served in the US)"},
-                        base_url="https://ark.ap-southeast.bytepluses.com/api/v3", poll_seconds=10.0,
-                        fake="promptreel.core.sandbox.ark:FakeArk")
+ROUTE = RouteDescriptor(
+    name="ark",
+    protocol="promptreel.core.providers.ark:Ark",
+    keys={"ARK_API_KEY": "BytePlus ModelArk (Seedance; not served in the US)"},
+    base_url="https://ark.ap-southeast.bytepluses.com/api/v3",
+    poll_seconds=10.0,
+    fake="promptreel.core.sandbox.ark:FakeArk",
+)
 
 
 class Ark(Protocol):
@@ -116,8 +129,10 @@ class Ark(Protocol):
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         if request.extend_video or request.remix_of:
-            raise UnsupportedRequest("The ark route makes new Seedance takes only: no extend or edit.",
-                                     "Drop --extend / --remix, or set RUNWAYML_API_SECRET so the runway route edits it.")
+            raise UnsupportedRequest(
+                "The ark route makes new Seedance takes only: no extend or edit.",
+                "Drop --extend / --remix, or set RUNWAYML_API_SECRET so the runway route edits it.",
+            )
         model = self.route.model_id
         size = require(request.size, "size", "ModelArk")
         seconds = require(request.seconds, "seconds", "ModelArk")
@@ -126,20 +141,35 @@ class Ark(Protocol):
         if ratio is None:
             raise UnsupportedRequest(f"ModelArk cannot make {size}.", "Choose a size the catalog lists for this model.")
         if tier not in tiers:
-            raise UnsupportedRequest(f"ModelArk makes {model} at {', '.join(tiers)} only, not {size}.",
-                                     "Choose a smaller size, or set RUNWAYML_API_SECRET so the runway route makes it.")
-        keyframes = [(p, role) for p, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame")) if p]
+            raise UnsupportedRequest(
+                f"ModelArk makes {model} at {', '.join(tiers)} only, not {size}.",
+                "Choose a smaller size, or set RUNWAYML_API_SECRET so the runway route makes it.",
+            )
+        keyframes = [
+            (p, role) for p, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame")) if p
+        ]
         if keyframes and request.reference_images:
-            raise UnsupportedRequest("ModelArk takes first / last frames or reference images, not both.", "Drop one of them.")
+            raise UnsupportedRequest(
+                "ModelArk takes first / last frames or reference images, not both.", "Drop one of them."
+            )
         if len(request.reference_images) > MAX_REFERENCES:
-            raise UnsupportedRequest(f"ModelArk takes at most {MAX_REFERENCES} reference images, not "
-                                     f"{len(request.reference_images)}.", f"Keep {MAX_REFERENCES} or fewer.")
+            raise UnsupportedRequest(
+                f"ModelArk takes at most {MAX_REFERENCES} reference images, not {len(request.reference_images)}.",
+                f"Keep {MAX_REFERENCES} or fewer.",
+            )
         content = [Item(type="text", text=request.prompt)]
         for path, role in keyframes + [(p, "reference_image") for p in request.reference_images]:
             uri = data_uri(path, role.replace("_", " "), IMAGE_LIMIT, "ModelArk")
             content.append(Item(type="image_url", image_url=ImageUrl(url=uri), role=role))
-        body = Create(model=model, content=content, resolution=tier, ratio="adaptive" if keyframes else ratio,
-                      duration=seconds, generate_audio=request.audio, seed=request.seed if takes_seed else None)
+        body = Create(
+            model=model,
+            content=content,
+            resolution=tier,
+            ratio="adaptive" if keyframes else ratio,
+            duration=seconds,
+            generate_audio=request.audio,
+            seed=request.seed if takes_seed else None,
+        )
         return WireCall("POST", "/contents/generations/tasks", json=body.model_dump(exclude_none=True))
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
@@ -149,7 +179,9 @@ class Ark(Protocol):
             raise self.classify(r)
         task_id = json_body(r).get("id")
         if not isinstance(task_id, str) or not task_id:
-            raise ProviderError(ErrorKind.RETRYABLE, "ModelArk answered the create with no task id.", status=r.status_code)
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "ModelArk answered the create with no task id.", status=r.status_code
+            )
         return Submitted(job_id=task_id, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:

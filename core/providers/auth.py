@@ -100,5 +100,6 @@ def route_client(pool: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None
     Sharing the pool's transport means a route client opens no sockets of its own and needs no closing:
     the engine's session closes the pool.
     """
-    return httpx.AsyncClient(base_url=base_url, auth=auth, timeout=pool.timeout, headers=pool.headers,
-                             transport=pool._transport)  # httpx has no public accessor for a client's transport
+    return httpx.AsyncClient(
+        base_url=base_url, auth=auth, timeout=pool.timeout, headers=pool.headers, transport=pool._transport
+    )  # httpx has no public accessor for a client's transport

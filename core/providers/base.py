@@ -118,7 +118,9 @@ class Protocol(ABC):
         super().__init_subclass__(**kw)
         _described(cls)
 
-    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
+    def __init__(
+        self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None
+    ):
         self._pool = client  # the engine's connections; `self.client` is this route's own client over them
         self.route = route
         self.credentials = credentials
@@ -168,18 +170,24 @@ class Protocol(ABC):
         """What this API calls the output of an earlier promptreel `job`, to `purpose` it ("extend" or
         "remix"): the engine puts it in place of the job id before `build`. Routes that can build on
         their own outputs override this; the others refuse."""
-        raise UnsupportedRequest(f"The {self.name} route cannot {purpose} an earlier promptreel job ({job.id}).",
-                                 f"Choose a model whose route can {purpose} (see `promptreel models`).")
+        raise UnsupportedRequest(
+            f"The {self.name} route cannot {purpose} an earlier promptreel job ({job.id}).",
+            f"Choose a model whose route can {purpose} (see `promptreel models`).",
+        )
 
     def made_here(self, job: Job, purpose: str, vendor: str) -> None:
         """Refuse an earlier job this route did not make, or that has not finished."""
         if job.protocol != self.name:
             raise UnsupportedRequest(
                 f"Job {job.id} was made on the {job.protocol} route ({job.model}); {vendor} can {purpose} only "
-                f"videos it made itself.", f"Give a take made on the {self.name} route (see `promptreel jobs`).")
+                f"videos it made itself.",
+                f"Give a take made on the {self.name} route (see `promptreel jobs`).",
+            )
         if job.state not in (JobState.SUCCEEDED, JobState.DOWNLOADING, JobState.DONE):
-            raise UnsupportedRequest(f"Job {job.id} is {job.state.value}; only a finished take can be used to {purpose}.",
-                                     "Collect it first (`promptreel resume`), then try again.")
+            raise UnsupportedRequest(
+                f"Job {job.id} is {job.state.value}; only a finished take can be used to {purpose}.",
+                "Collect it first (`promptreel resume`), then try again.",
+            )
 
     async def find_created(self, call: WireCall, client_ref: str, sent_at: datetime) -> str | None:
         """After a create whose answer was lost: the provider job it made, if the provider can tell."""

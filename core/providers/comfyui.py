@@ -91,8 +91,9 @@ def frame_step(workflow: dict[str, Any]) -> int:
     """4 when the node that takes "{{frames}}" belongs to a 4:1 model (Wan), else 8 (LTX)."""
     for node in workflow.values():
         if node.get("class_type") in FOUR_K_PLUS_1 and any(
-                isinstance(v, str) and (m := _PLACEHOLDER.fullmatch(v.strip())) and m.group(1) == "frames"
-                for v in node["inputs"].values()):
+            isinstance(v, str) and (m := _PLACEHOLDER.fullmatch(v.strip())) and m.group(1) == "frames"
+            for v in node["inputs"].values()
+        ):
             return 4
     return 8
 
@@ -108,6 +109,7 @@ def derived_seed(client_ref: str) -> int:
 
 
 # --- what crosses the wire -------------------------------------------------------------
+
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -139,6 +141,7 @@ class HistoryEntry(_Loose):
 
 # --- templates -------------------------------------------------------------------------
 
+
 def template_path(route: Route, override: Path | None = None, first_frame: bool = False) -> Path | Traversable:
     """The workflow file: the user's (settings `comfyui_workflow`), else the route's model_id,
     which names a shipped template (`ltx_video_t2v`) or is itself a path to a .json file.
@@ -157,15 +160,21 @@ def load_template(path: Path | Traversable) -> dict[str, Any]:
     try:
         text = path.read_text("utf-8")
     except (FileNotFoundError, IsADirectoryError):
-        raise BadInput(f"ComfyUI workflow {path} does not exist.",
-                       "Fix comfyui_workflow in settings, or the route's model_id in the catalog.") from None
+        raise BadInput(
+            f"ComfyUI workflow {path} does not exist.",
+            "Fix comfyui_workflow in settings, or the route's model_id in the catalog.",
+        ) from None
     try:
         workflow = json.loads(text)
     except json.JSONDecodeError as e:
         raise BadInput(f"ComfyUI workflow {path} is not valid JSON: {e}.", "Fix the file.") from None
-    if not isinstance(workflow, dict) or not workflow or not all(
-        isinstance(node, dict) and "class_type" in node and isinstance(node.get("inputs"), dict)
-        for node in workflow.values()
+    if (
+        not isinstance(workflow, dict)
+        or not workflow
+        or not all(
+            isinstance(node, dict) and "class_type" in node and isinstance(node.get("inputs"), dict)
+            for node in workflow.values()
+        )
     ):
         raise BadInput(
             f"ComfyUI workflow {path} is not in ComfyUI's API format (a map of node id to class_type and inputs).",
@@ -185,8 +194,10 @@ def fill(template: Any, values: dict[str, Any], where: str) -> tuple[Any, set[st
     def value_of(m: re.Match[str]) -> Any:
         name, default = m.group(1), m.group(2)
         if name not in PLACEHOLDERS:
-            raise BadInput(f"ComfyUI workflow {where} has a placeholder {{{{{name}}}}} that promptreel does not fill.",
-                           f"Use one of: {', '.join('{{' + n + '}}' for n in PLACEHOLDERS)}.")
+            raise BadInput(
+                f"ComfyUI workflow {where} has a placeholder {{{{{name}}}}} that promptreel does not fill.",
+                f"Use one of: {', '.join('{{' + n + '}}' for n in PLACEHOLDERS)}.",
+            )
         used.add(name)
         value = values.get(name)
         return (default or "") if value is None else value
@@ -208,8 +219,10 @@ def fill(template: Any, values: dict[str, Any], where: str) -> tuple[Any, set[st
 
 def fill_name(workflow: dict[str, Any], name: str, stored: str) -> dict[str, Any]:
     """`workflow` with every input that is exactly `name` set to `stored`."""
-    return {nid: {**node, "inputs": {k: stored if v == name else v for k, v in node["inputs"].items()}}
-            for nid, node in workflow.items()}
+    return {
+        nid: {**node, "inputs": {k: stored if v == name else v for k, v in node["inputs"].items()}}
+        for nid, node in workflow.items()
+    }
 
 
 def _text(value: Any) -> str:
@@ -225,16 +238,26 @@ def _wire_number(rate: Fraction) -> int | float:
 # --- the protocol ----------------------------------------------------------------------
 
 # poll_seconds: a local server: polling is cheap.
-ROUTE = RouteDescriptor(name="comfyui", protocol="promptreel.core.providers.comfyui:ComfyUI",
-                        base_url="http://127.0.0.1:8188", poll_seconds=2.0,
-                        fake="promptreel.core.sandbox.comfyui:FakeComfyUI")
+ROUTE = RouteDescriptor(
+    name="comfyui",
+    protocol="promptreel.core.providers.comfyui:ComfyUI",
+    base_url="http://127.0.0.1:8188",
+    poll_seconds=2.0,
+    fake="promptreel.core.sandbox.comfyui:FakeComfyUI",
+)
 
 
 class ComfyUI(Protocol):
     descriptor = ROUTE
 
-    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
-                 base_url: str | None = None, workflow: Path | None = None):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        route: Route,
+        credentials: dict[str, str],
+        base_url: str | None = None,
+        workflow: Path | None = None,
+    ):
         super().__init__(client, route, credentials, base_url)
         # A LAN box behind a proxy may take http://user:password@host: the route's auth sends that as a
         # header (to this host only), and it stays out of every URL we store or show.
@@ -276,7 +299,9 @@ class ComfyUI(Protocol):
             try:
                 data = frame.read_bytes()
             except OSError as e:
-                raise BadInput(f"Cannot read the first frame {frame} ({e.strerror}).", "Give an image file that exists.") from None
+                raise BadInput(
+                    f"Cannot read the first frame {frame} ({e.strerror}).", "Give an image file that exists."
+                ) from None
             files = {"image": (upload_name(frame, data), data, mimetypes.guess_type(frame.name)[0] or "image/png")}
         path = template_path(self.route, self.workflow, first_frame=files is not None)
         template = load_template(path)
@@ -291,8 +316,10 @@ class ComfyUI(Protocol):
         if files:
             needed.append("first_frame")
         elif "first_frame" in used:
-            raise BadInput(f"ComfyUI workflow {path} loads a first frame ({{{{first_frame}}}}) and the request has none.",
-                           "Give a first frame, or choose a text-to-video workflow.")
+            raise BadInput(
+                f"ComfyUI workflow {path} loads a first frame ({{{{first_frame}}}}) and the request has none.",
+                "Give a first frame, or choose a text-to-video workflow.",
+            )
         for name in needed:
             if name not in used:
                 mark = "{{" + name + "}}"
@@ -326,8 +353,14 @@ class ComfyUI(Protocol):
 
     async def upload(self, name: str, data: bytes, mime: str) -> str:
         """One image into ComfyUI's input folder; the name LoadImage reads it by."""
-        r = await send_before_create(self.client, "POST", "/upload/image", vendor="ComfyUI",
-                                     data={"type": "input", "overwrite": "true"}, files={"image": (name, data, mime)})
+        r = await send_before_create(
+            self.client,
+            "POST",
+            "/upload/image",
+            vendor="ComfyUI",
+            data={"type": "input", "overwrite": "true"},
+            files={"image": (name, data, mime)},
+        )
         if isinstance(r, str):  # nothing is queued by an upload: resending it is safe
             raise ProviderError(ErrorKind.RETRYABLE, f"Uploading the first frame to ComfyUI failed ({r}).")
         if r.status_code != 200:
@@ -351,20 +384,25 @@ class ComfyUI(Protocol):
         except ValueError:  # a garbled answer to a create: look for the prompt before anyone resends
             found = await self.find_created(call, call.json["client_id"], datetime.now(timezone.utc))
             if found is None:
-                raise ProviderError(ErrorKind.RETRYABLE, f"ComfyUI answered /prompt with {r.text[:200]!r}.",
-                                    status=200) from None
+                raise ProviderError(
+                    ErrorKind.RETRYABLE, f"ComfyUI answered /prompt with {r.text[:200]!r}.", status=200
+                ) from None
             return Submitted(job_id=found, state=JobState.QUEUED)
 
     def _classify(self, r: httpx.Response) -> ProviderError:
         if r.status_code >= 500:
             return ProviderError(ErrorKind.RETRYABLE, f"ComfyUI answered HTTP {r.status_code}.", status=r.status_code)
         if r.status_code == 401 or r.status_code == 403:
-            return ProviderError(ErrorKind.AUTH, f"ComfyUI at {self.base_url} refused access (HTTP {r.status_code}).",
-                                 status=r.status_code)
+            return ProviderError(
+                ErrorKind.AUTH,
+                f"ComfyUI at {self.base_url} refused access (HTTP {r.status_code}).",
+                status=r.status_code,
+            )
         if r.status_code == 400 and "node_errors" in r.text:
             return ProviderError(ErrorKind.BAD_REQUEST, rejection_message(_json(r, dict)), status=400)
-        return ProviderError(ErrorKind.BAD_REQUEST, f"ComfyUI answered HTTP {r.status_code}: {r.text[:200]}",
-                             status=r.status_code)
+        return ProviderError(
+            ErrorKind.BAD_REQUEST, f"ComfyUI answered HTTP {r.status_code}: {r.text[:200]}", status=r.status_code
+        )
 
     # poll -------------------------------------------------------------------------------
     async def _history(self, prompt_id: str) -> HistoryEntry | None:
@@ -392,10 +430,14 @@ class ComfyUI(Protocol):
             entry = await self._history(job_id)  # it may have finished between the two reads
             if entry is None:
                 # ComfyUI keeps its queue and history in memory: a restart forgets the prompt.
-                return Status(JobState.FAILED, raw_state="unknown", error=ProviderError(
-                    ErrorKind.RETRYABLE,
-                    f"ComfyUI at {self.base_url} no longer knows prompt {job_id} (was it restarted?).",
-                ))
+                return Status(
+                    JobState.FAILED,
+                    raw_state="unknown",
+                    error=ProviderError(
+                        ErrorKind.RETRYABLE,
+                        f"ComfyUI at {self.base_url} no longer knows prompt {job_id} (was it restarted?).",
+                    ),
+                )
         return self.status_of(entry)
 
     def status_of(self, entry: HistoryEntry) -> Status:
@@ -405,17 +447,24 @@ class ComfyUI(Protocol):
             events = {m[0]: m[1] for m in status.messages if len(m) == 2 and isinstance(m[1], dict)}
             if "execution_interrupted" in events:
                 return Status(JobState.CANCELED, raw_state=raw)
-            return Status(JobState.FAILED, raw_state=raw, error=ProviderError(
-                ErrorKind.PROVIDER, execution_error_message(events.get("execution_error"))))
+            return Status(
+                JobState.FAILED,
+                raw_state=raw,
+                error=ProviderError(ErrorKind.PROVIDER, execution_error_message(events.get("execution_error"))),
+            )
         if status is not None and not status.completed:
             return Status(JobState.RUNNING, raw_state=raw or "running")
         media = [MediaRef(url=self.view_url(f)) for f in video_outputs(entry)]
         if not media:
-            return Status(JobState.FAILED, raw_state=raw, error=ProviderError(
-                ErrorKind.PROVIDER,
-                "ComfyUI finished the workflow but it saved no video. Give the workflow a video output "
-                "node (SaveVideo, SaveWEBM or VideoHelperSuite's Video Combine).",
-            ))
+            return Status(
+                JobState.FAILED,
+                raw_state=raw,
+                error=ProviderError(
+                    ErrorKind.PROVIDER,
+                    "ComfyUI finished the workflow but it saved no video. Give the workflow a video output "
+                    "node (SaveVideo, SaveWEBM or VideoHelperSuite's Video Combine).",
+                ),
+            )
         return Status(JobState.SUCCEEDED, raw_state=raw, media=media)
 
     # download ---------------------------------------------------------------------------
@@ -452,8 +501,9 @@ def _json(r: httpx.Response, shape: type) -> Any:
     except ValueError:
         body = None
     if not isinstance(body, shape):
-        raise ProviderError(ErrorKind.RETRYABLE, f"ComfyUI answered {r.request.url.path} with {r.text[:200]!r}.",
-                            status=r.status_code)
+        raise ProviderError(
+            ErrorKind.RETRYABLE, f"ComfyUI answered {r.request.url.path} with {r.text[:200]!r}.", status=r.status_code
+        )
     return body
 
 
@@ -491,9 +541,10 @@ def rejection_message(body: dict[str, Any]) -> str:
         head, details = str(error or "invalid workflow"), ""
     parts = []
     node_errors = body.get("node_errors") or {}
-    for node_id, info in (node_errors.items() if isinstance(node_errors, dict) else []):
-        reasons = "; ".join(f"{e.get('message', '')}: {e.get('details', '')}".rstrip(": ")
-                            for e in info.get("errors", []))
+    for node_id, info in node_errors.items() if isinstance(node_errors, dict) else []:
+        reasons = "; ".join(
+            f"{e.get('message', '')}: {e.get('details', '')}".rstrip(": ") for e in info.get("errors", [])
+        )
         parts.append(f"node {node_id} ({info.get('class_type', '?')}): {reasons}")
     text = f"ComfyUI refused the workflow: {head}"
     if parts:
@@ -506,5 +557,7 @@ def rejection_message(body: dict[str, Any]) -> str:
 def execution_error_message(data: dict[str, Any] | None) -> str:
     if not data:
         return "ComfyUI reported an error running the workflow."
-    return (f"ComfyUI failed in node {data.get('node_id', '?')} ({data.get('node_type', '?')}): "
-            f"{data.get('exception_type', 'error')}: {data.get('exception_message', '').strip()}")
+    return (
+        f"ComfyUI failed in node {data.get('node_id', '?')} ({data.get('node_type', '?')}): "
+        f"{data.get('exception_type', 'error')}: {data.get('exception_message', '').strip()}"
+    )

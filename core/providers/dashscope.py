@@ -37,16 +37,26 @@ from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import data_uri, http_error, json_body, nearest_ratio, require, scrub, send
 
-STATES = {"PENDING": JobState.QUEUED, "SUSPENDED": JobState.QUEUED, "RUNNING": JobState.RUNNING,
-          "SUCCEEDED": JobState.SUCCEEDED, "FAILED": JobState.FAILED, "CANCELED": JobState.CANCELED,
-          "UNKNOWN": JobState.FAILED}
+STATES = {
+    "PENDING": JobState.QUEUED,
+    "SUSPENDED": JobState.QUEUED,
+    "RUNNING": JobState.RUNNING,
+    "SUCCEEDED": JobState.SUCCEEDED,
+    "FAILED": JobState.FAILED,
+    "CANCELED": JobState.CANCELED,
+    "UNKNOWN": JobState.FAILED,
+}
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 TIERS = {"720P": 1280 * 720, "1080P": 1920 * 1080}  # by pixel count: a size takes the nearest tier
 IMAGE_LIMIT = 10 * 1024 * 1024  # [3P] first / last frame images at most 10 MB
 OUTPUT_LIFETIME = timedelta(hours=24)  # [3P]
 ASYNC = {"X-DashScope-Async": "enable"}  # the HTTP API is asynchronous only; without it the create is refused
-CODES = {"InvalidApiKey": ErrorKind.AUTH, "Arrearage": ErrorKind.BILLING, "DataInspectionFailed": ErrorKind.MODERATION,
-         "IPInfringementSuspect": ErrorKind.MODERATION}
+CODES = {
+    "InvalidApiKey": ErrorKind.AUTH,
+    "Arrearage": ErrorKind.BILLING,
+    "DataInspectionFailed": ErrorKind.MODERATION,
+    "IPInfringementSuspect": ErrorKind.MODERATION,
+}
 MODERATION = {"DataInspectionFailed", "IPInfringementSuspect"}
 
 
@@ -65,10 +75,14 @@ def image_model(model_id: str) -> str:
 
 
 # poll_seconds: tasks take 1-5 minutes; the SDK's own wait backs off to 5 s.
-ROUTE = RouteDescriptor(name="dashscope", protocol="promptreel.core.providers.dashscope:DashScope",
-                        keys={"DASHSCOPE_API_KEY": "Alibaba Model Studio / DashScope (Wan 2.7)"},
-                        base_url="https://dashscope-intl.aliyuncs.com/api/v1", poll_seconds=10.0,
-                        fake="promptreel.core.sandbox.dashscope:FakeDashScope")
+ROUTE = RouteDescriptor(
+    name="dashscope",
+    protocol="promptreel.core.providers.dashscope:DashScope",
+    keys={"DASHSCOPE_API_KEY": "Alibaba Model Studio / DashScope (Wan 2.7)"},
+    base_url="https://dashscope-intl.aliyuncs.com/api/v1",
+    poll_seconds=10.0,
+    fake="promptreel.core.sandbox.dashscope:FakeDashScope",
+)
 
 
 class DashScope(Protocol):
@@ -80,13 +94,18 @@ class DashScope(Protocol):
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         if request.extend_video or request.remix_of:
-            raise UnsupportedRequest("The dashscope route makes new Wan takes only: no extend or edit.",
-                                     "Drop --extend / --remix.")
+            raise UnsupportedRequest(
+                "The dashscope route makes new Wan takes only: no extend or edit.", "Drop --extend / --remix."
+            )
         if request.reference_images:
-            raise UnsupportedRequest("Wan 2.7 here takes a first and last frame, not reference images.",
-                                     "Drop the reference images, or give the look as a first frame.")
+            raise UnsupportedRequest(
+                "Wan 2.7 here takes a first and last frame, not reference images.",
+                "Drop the reference images, or give the look as a first frame.",
+            )
         if request.last_frame and not request.first_frame:
-            raise UnsupportedRequest("Wan 2.7 takes a last frame only with a first frame.", "Give --first-frame as well.")
+            raise UnsupportedRequest(
+                "Wan 2.7 takes a last frame only with a first frame.", "Give --first-frame as well."
+            )
         size = require(request.size, "size", "DashScope")
         seconds = require(request.seconds, "seconds", "DashScope")
         ratio = nearest_ratio(size, RATIOS)
@@ -102,27 +121,36 @@ class DashScope(Protocol):
         model = self.route.model_id
         if request.first_frame:  # image-to-video: the frame sets the aspect
             model = image_model(model)
-            inputs["media"] = [{"type": role, "url": data_uri(path, role.replace("_", " "), IMAGE_LIMIT, "DashScope")}
-                               for path, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame"))
-                               if path]
+            inputs["media"] = [
+                {"type": role, "url": data_uri(path, role.replace("_", " "), IMAGE_LIMIT, "DashScope")}
+                for path, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame"))
+                if path
+            ]
         else:
             parameters["ratio"] = ratio
         if request.seed is not None:
             parameters["seed"] = request.seed
         if request.audio is not None:
             parameters["audio"] = request.audio
-        return WireCall("POST", "/services/aigc/video-generation/video-synthesis", headers=dict(ASYNC),
-                        json={"model": model, "input": inputs, "parameters": parameters})
+        return WireCall(
+            "POST",
+            "/services/aigc/video-generation/video-synthesis",
+            headers=dict(ASYNC),
+            json={"model": model, "input": inputs, "parameters": parameters},
+        )
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         # A transport error propagates: whether the task was made is for the engine to settle.
-        r = await send(self.client, call.method, call.path, vendor="DashScope", creating=True, json=call.json,
-                       headers=call.headers)
+        r = await send(
+            self.client, call.method, call.path, vendor="DashScope", creating=True, json=call.json, headers=call.headers
+        )
         if r.status_code >= 400:
             raise self.classify(r)
         output = Output.model_validate(json_body(r).get("output") or {})
         if not output.task_id:
-            raise ProviderError(ErrorKind.RETRYABLE, "DashScope answered the create with no task id.", status=r.status_code)
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "DashScope answered the create with no task id.", status=r.status_code
+            )
         return Submitted(job_id=output.task_id, state=STATES.get(output.task_status, JobState.QUEUED))
 
     async def poll(self, job_id: str) -> Status:

@@ -105,9 +105,11 @@ def plan_draft(request: GenerationRequest) -> DraftPlan:
     shot = _one_line(request.tags.get("shot", ""))
     font = font_for(request.prompt + shot)
     if font.missing:
-        log.warning("No font installed here draws %r of the draft's prompt; they show as boxes on the slate. "
-                    "Install a font for that script (e.g. the Noto fonts) and render the draft again.",
-                    font.missing[:20])
+        log.warning(
+            "No font installed here draws %r of the draft's prompt; they show as boxes on the slate. "
+            "Install a font for that script (e.g. the Noto fonts) and render the draft again.",
+            font.missing[:20],
+        )
     return DraftPlan(
         frames=frames,
         rate=rate,
@@ -158,8 +160,10 @@ class DraftEstimate:
         return Fraction(self.frames * self.size.width * self.size.height, _PIXELS_PER_SECOND)
 
     def describe(self) -> str:
-        return (f"{self.frames:,} frames ({_duration(self.seconds)} at {rate_label(self.rate)} fps, {self.size}): "
-                f"about {_duration(self.render_seconds)} to render and {_bytes(self.bytes)} of disk")
+        return (
+            f"{self.frames:,} frames ({_duration(self.seconds)} at {rate_label(self.rate)} fps, {self.size}): "
+            f"about {_duration(self.render_seconds)} to render and {_bytes(self.bytes)} of disk"
+        )
 
 
 def estimate_draft(request: GenerationRequest) -> DraftEstimate:
@@ -178,15 +182,21 @@ def check_draft(request: GenerationRequest, settings: Settings | None = None) ->
 
     settings = settings or load_settings()
     if not settings.allow_long_draft:
-        anyway = ("To render it anyway, set allow_long_draft = true in settings.toml "
-                  "(or pass --allow-long-draft to generate).")
+        anyway = (
+            "To render it anyway, set allow_long_draft = true in settings.toml "
+            "(or pass --allow-long-draft to generate)."
+        )
         if est.seconds > MAX_SECONDS:
-            raise UnsupportedRequest(f"The draft would be {est.describe()}; drafts stop at {_duration(MAX_SECONDS)}.",
-                                     f"Check the placeholder's length. {anyway}")
+            raise UnsupportedRequest(
+                f"The draft would be {est.describe()}; drafts stop at {_duration(MAX_SECONDS)}.",
+                f"Check the placeholder's length. {anyway}",
+            )
         folder, free = _free_space(output_dir(settings))
         if free is not None and est.bytes > free:
-            raise UnsupportedRequest(f"The draft would be {est.describe()}; {folder} has {_bytes(free)} free.",
-                                     f"Free some space, or set output_dir in settings.toml to a bigger disk. {anyway}")
+            raise UnsupportedRequest(
+                f"The draft would be {est.describe()}; {folder} has {_bytes(free)} free.",
+                f"Free some space, or set output_dir in settings.toml to a bigger disk. {anyway}",
+            )
     return [f"The draft is {est.describe()}."]
 
 
@@ -287,8 +297,9 @@ def literal_text(stream: FilterableStream, value: str, fontfile: Path = FONT, **
     `expansion=none` turns off drawtext's own third level, so '%{' and backslashes are plain characters.
     Leading and trailing whitespace is dropped (ffmpeg's option parser would drop it anyway).
     """
-    return stream.drawtext(text=value.strip(), fontfile=str(fontfile), fontcolor="white", expansion="none",
-                           escape_text=False, **kw)
+    return stream.drawtext(
+        text=value.strip(), fontfile=str(fontfile), fontcolor="white", expansion="none", escape_text=False, **kw
+    )
 
 
 def build_command(plan: DraftPlan, dest: Path) -> list[str]:
@@ -333,15 +344,22 @@ def build_command(plan: DraftPlan, dest: Path) -> list[str]:
         card = literal_text(card, shot, fontfile=plan.font, x=margin, y=header_y, fontsize=font)
     if "".join(plan.prompt_lines).strip():
         pf = plan.prompt_font
-        card = literal_text(card, "\n".join(plan.prompt_lines), fontfile=plan.font, x="(w-tw)/2", y="(h-th)/2",
-                            fontsize=pf,
-                            line_spacing=round(pf * (_LINE - _GLYPH_H)), shadowx=max(1, pf // 24),
-                            shadowy=max(1, pf // 24), shadowcolor="black@0.6")
+        card = literal_text(
+            card,
+            "\n".join(plan.prompt_lines),
+            fontfile=plan.font,
+            x="(w-tw)/2",
+            y="(h-th)/2",
+            fontsize=pf,
+            line_spacing=round(pf * (_LINE - _GLYPH_H)),
+            shadowx=max(1, pf // 24),
+            shadowy=max(1, pf // 24),
+            shadowcolor="black@0.6",
+        )
     label = f"{rate_label(plan.rate).split(' ')[0]} fps"
     if columns - len(label) >= 2 * (max(11, 2 * digits + 1) + 1):  # centred, clear of the timecode and counter
         card = literal_text(card, label, fontfile=plan.font, x="(w-tw)/2", y=footer_y, fontsize=font)
-    card = (card.trim(end_frame=1)
-            .filter("scale", out_color_matrix="bt709", out_range="tv").filter("format", "yuva420p"))
+    card = card.trim(end_frame=1).filter("scale", out_color_matrix="bt709", out_range="tv").filter("format", "yuva420p")
 
     bar_h = max(2, h // 90)
     bar = ffmpeg.input(f"color=c=white@0.85:s={w}x{bar_h}:r={rate}", f="lavfi")
@@ -353,10 +371,18 @@ def build_command(plan: DraftPlan, dest: Path) -> list[str]:
     )
     # Timecode counts frames at the exact rate (drop-frame ';' at 29.97 and 59.94), from 00:00:00:00.
     start = "00:00:00;00" if is_drop_frame_rate(plan.rate) else "00:00:00:00"
-    video = video.drawtext(timecode=start, timecode_rate=rate, fontfile=str(FONT), fontcolor="white",
-                           x=margin, y=footer_y, fontsize=font)
-    video = video.drawtext(text=f"%{{eif:n+1:d:{digits}}}/{plan.frames:0{digits}d}", fontfile=str(FONT),
-                           fontcolor="white", x=f"w-tw-{margin}", y=footer_y, fontsize=font, escape_text=False)
+    video = video.drawtext(
+        timecode=start, timecode_rate=rate, fontfile=str(FONT), fontcolor="white", x=margin, y=footer_y, fontsize=font
+    )
+    video = video.drawtext(
+        text=f"%{{eif:n+1:d:{digits}}}/{plan.frames:0{digits}d}",
+        fontfile=str(FONT),
+        fontcolor="white",
+        x=f"w-tw-{margin}",
+        y=footer_y,
+        fontsize=font,
+        escape_text=False,
+    )
 
     streams = [video]
     audio_args = {}
@@ -405,12 +431,13 @@ def _h264_encoder() -> str:
     for name in ("libx264", "libopenh264"):
         if re.search(rf"\s{name}\s", listing):
             return name
-    raise UserError(f"The ffmpeg at {ffmpeg_exe()} has no H.264 encoder, which the draft model needs.",
-                    _FULL_FFMPEG)
+    raise UserError(f"The ffmpeg at {ffmpeg_exe()} has no H.264 encoder, which the draft model needs.", _FULL_FFMPEG)
 
 
-_FULL_FFMPEG = ("Set PROMPTREEL_FFMPEG to a full ffmpeg build, such as the one imageio-ffmpeg installs "
-                "(python -c \"import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())\").")
+_FULL_FFMPEG = (
+    "Set PROMPTREEL_FFMPEG to a full ffmpeg build, such as the one imageio-ffmpeg installs "
+    '(python -c "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())").'
+)
 
 
 def _encoder_settings() -> dict[str, str | int]:
@@ -422,8 +449,13 @@ def _encoder_settings() -> dict[str, str | int]:
 def render_draft(request: GenerationRequest, dest: Path) -> Path:
     """Render the draft for `request` to `dest`, blocking (tests, placeholder drafts). Returns `dest`."""
     dest = Path(dest)
-    done = subprocess.run(build_command(plan_draft(request), dest), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
+    done = subprocess.run(
+        build_command(plan_draft(request), dest),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=die_with_parent,
+    )
     _check(done.returncode, done.stderr.decode(errors="replace"), dest)
     return dest
 
@@ -432,7 +464,9 @@ async def _render(request: GenerationRequest, dest: Path, on_progress: ProgressC
     plan = plan_draft(request)
     proc = await asyncio.create_subprocess_exec(
         *build_command(plan, dest),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         preexec_fn=die_with_parent,
     )
     done = 0.0
@@ -461,12 +495,15 @@ def _check(returncode: int, stderr: str, dest: Path) -> None:
         return
     dest.unlink(missing_ok=True)  # leave nothing half-written behind
     if "No space left on device" in stderr:
-        raise UserError(f"The disk is full: the draft for {dest.name} could not be written.",
-                        f"Free some space in {dest.parent} and run it again.")
+        raise UserError(
+            f"The disk is full: the draft for {dest.name} could not be written.",
+            f"Free some space in {dest.parent} and run it again.",
+        )
     missing = re.search(r"No such filter: '(\w+)'", stderr)
     if missing:  # an ffmpeg built without libfreetype, or older than 4.4 (no `gradients`)
-        raise UserError(f"The ffmpeg at {ffmpeg_exe()} lacks the '{missing.group(1)}' filter "
-                        "the draft model needs.", _FULL_FFMPEG)
+        raise UserError(
+            f"The ffmpeg at {ffmpeg_exe()} lacks the '{missing.group(1)}' filter the draft model needs.", _FULL_FFMPEG
+        )
     raise RuntimeError(f"ffmpeg failed rendering the draft (exit {returncode}): {stderr.strip()[-2000:]}")
 
 

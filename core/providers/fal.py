@@ -27,13 +27,28 @@ from .hosted_inputs import build_input
 from .httpkit import http_error, json_body, scrub, send
 
 # fal documents the first three; FAILED and CANCELED appear in third-party schemas of the same API.
-STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING, "COMPLETED": JobState.SUCCEEDED,
-          "FAILED": JobState.FAILED, "CANCELED": JobState.CANCELED, "CANCELLED": JobState.CANCELED}
+STATES = {
+    "IN_QUEUE": JobState.QUEUED,
+    "IN_PROGRESS": JobState.RUNNING,
+    "COMPLETED": JobState.SUCCEEDED,
+    "FAILED": JobState.FAILED,
+    "CANCELED": JobState.CANCELED,
+    "CANCELLED": JobState.CANCELED,
+}
 
 # X-Fal-Error-Type values that are fal's own infrastructure failing: worth another try.
-RETRYABLE_TYPES = {"request_timeout", "startup_timeout", "runner_scheduling_failure", "runner_connection_timeout",
-                   "runner_disconnected", "runner_connection_refused", "runner_connection_error",
-                   "runner_incomplete_response", "runner_server_error", "internal_error"}
+RETRYABLE_TYPES = {
+    "request_timeout",
+    "startup_timeout",
+    "runner_scheduling_failure",
+    "runner_connection_timeout",
+    "runner_disconnected",
+    "runner_connection_refused",
+    "runner_connection_error",
+    "runner_incomplete_response",
+    "runner_server_error",
+    "internal_error",
+}
 MODERATION_TYPES = {"content_policy_violation"}
 
 
@@ -77,9 +92,14 @@ def _detail_text(body: Any) -> tuple[str, str | None]:
     return str(detail or body.get("error") or ""), body.get("error_type")
 
 
-ROUTE = RouteDescriptor(name="fal", protocol="promptreel.core.providers.fal:Fal", keys={"FAL_KEY": "fal.ai"},
-                        base_url="https://queue.fal.run", poll_seconds=2.0,
-                        fake="promptreel.core.sandbox.fal:FakeFal")
+ROUTE = RouteDescriptor(
+    name="fal",
+    protocol="promptreel.core.providers.fal:Fal",
+    keys={"FAL_KEY": "fal.ai"},
+    base_url="https://queue.fal.run",
+    poll_seconds=2.0,
+    fake="promptreel.core.sandbox.fal:FakeFal",
+)
 
 
 class Fal(Protocol):
@@ -117,7 +137,9 @@ class Fal(Protocol):
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         r = await send(self.client, call.method, call.path, vendor="fal", creating=True, json=call.json)
         if r.status_code == 404:  # no such app on fal (any more): the next route may have the model
-            raise http_error(r, "fal", f"application {call.path.lstrip('/')} not found", self.credentials, ErrorKind.RETIRED)
+            raise http_error(
+                r, "fal", f"application {call.path.lstrip('/')} not found", self.credentials, ErrorKind.RETIRED
+            )
         if r.status_code >= 400:
             raise self._error(r)
         job = QueueJob.model_validate(r.json())
@@ -134,23 +156,37 @@ class Fal(Protocol):
         if state not in (JobState.SUCCEEDED, JobState.FAILED):
             return status
         if queue.error:
-            kind = ErrorKind.MODERATION if queue.error_type in MODERATION_TYPES else (
-                ErrorKind.RETRYABLE if queue.error_type in RETRYABLE_TYPES else ErrorKind.PROVIDER)
-            return Status(JobState.FAILED, raw_state=queue.status,
-                          error=ProviderError(kind, f"fal failed the request: {scrub(str(queue.error), self.credentials)}"))
+            kind = (
+                ErrorKind.MODERATION
+                if queue.error_type in MODERATION_TYPES
+                else (ErrorKind.RETRYABLE if queue.error_type in RETRYABLE_TYPES else ErrorKind.PROVIDER)
+            )
+            return Status(
+                JobState.FAILED,
+                raw_state=queue.status,
+                error=ProviderError(kind, f"fal failed the request: {scrub(str(queue.error), self.credentials)}"),
+            )
         r = await self._get(job.response_url)
         if r.status_code >= 400:
             error = self._error(r)
-            if error.kind is ErrorKind.RATE_LIMITED or (error.kind is ErrorKind.RETRYABLE and error.status in (502, 503, 504)):
+            if error.kind is ErrorKind.RATE_LIMITED or (
+                error.kind is ErrorKind.RETRYABLE and error.status in (502, 503, 504)
+            ):
                 raise error  # the result is there; reading it failed: poll again
             return Status(JobState.FAILED, raw_state=queue.status, error=error)
         result = VideoResult.model_validate(r.json())
         if state is JobState.FAILED:
-            return Status(JobState.FAILED, raw_state=queue.status,
-                          error=ProviderError(ErrorKind.PROVIDER, "fal reported the request failed."))
+            return Status(
+                JobState.FAILED,
+                raw_state=queue.status,
+                error=ProviderError(ErrorKind.PROVIDER, "fal reported the request failed."),
+            )
         if result.video is None or not result.video.url:
-            return Status(JobState.FAILED, raw_state=queue.status,
-                          error=ProviderError(ErrorKind.PROVIDER, "fal completed the request but returned no video."))
+            return Status(
+                JobState.FAILED,
+                raw_state=queue.status,
+                error=ProviderError(ErrorKind.PROVIDER, "fal completed the request but returned no video."),
+            )
         status.media = [MediaRef(url=result.video.url)]
         return status
 

@@ -88,6 +88,7 @@ _FILE = re.compile(r"(?:^|/)files/([A-Za-z0-9_-]+)")
 
 # --- what crosses the wire -------------------------------------------------------------
 
+
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -147,6 +148,7 @@ class File(_Loose):
 
 # --- the protocol ------------------------------------------------------------------------
 
+
 class OmniInteractions(VeoProtocol):
     """Omni's interactions, whichever Google API serves them: the Gemini API (GeminiOmni) or Vertex AI
     (vertex.VertexOmni). Each says where its interactions live and how the video comes back; Veo's
@@ -168,11 +170,14 @@ class OmniInteractions(VeoProtocol):
         frames = [p for p in (request.first_frame, request.last_frame) if p is not None]
         earlier = request.remix_of or request.extend_video
         if request.remix_of and request.extend_video:
-            raise UnsupportedRequest("Gemini Omni refines or extends a take in one call, not both.",
-                                     "Give either --remix or --extend.")
+            raise UnsupportedRequest(
+                "Gemini Omni refines or extends a take in one call, not both.", "Give either --remix or --extend."
+            )
         if frames and (request.reference_images or earlier):
-            raise UnsupportedRequest("Gemini Omni takes first/last frames only for a new take, without reference "
-                                     "images or an earlier take.", "Drop the frames or the other inputs.")
+            raise UnsupportedRequest(
+                "Gemini Omni takes first/last frames only for a new take, without reference images or an earlier take.",
+                "Drop the frames or the other inputs.",
+            )
         if request.extend_video and request.reference_images:
             raise UnsupportedRequest("Gemini Omni extends a take from its prompt alone.", "Drop the reference images.")
         content = [Content(type="text", text=request.prompt)]
@@ -183,14 +188,30 @@ class OmniInteractions(VeoProtocol):
             if video is not None and request.extend_video:
                 content.append(video)
             elif video is not None:
-                raise UnsupportedRequest("Gemini Omni refines only its own takes (by their interaction).",
-                                         f"Give the job id of a take made with Gemini Omni on the {self.name} route.")
+                raise UnsupportedRequest(
+                    "Gemini Omni refines only its own takes (by their interaction).",
+                    f"Give the job id of a take made with Gemini Omni on the {self.name} route.",
+                )
             else:
                 previous = _interaction_id(earlier)
-        task = ("extend" if request.extend_video else "edit" if request.remix_of else
-                "image_to_video" if frames else "reference_to_video" if request.reference_images else "text_to_video")
-        body = CreateInteraction(model=model, input=content, response_format=self.video_format(request, task),
-                                 generation_config={"video_config": {"task": task}}, previous_interaction_id=previous)
+        task = (
+            "extend"
+            if request.extend_video
+            else "edit"
+            if request.remix_of
+            else "image_to_video"
+            if frames
+            else "reference_to_video"
+            if request.reference_images
+            else "text_to_video"
+        )
+        body = CreateInteraction(
+            model=model,
+            input=content,
+            response_format=self.video_format(request, task),
+            generation_config={"video_config": {"task": task}},
+            previous_interaction_id=previous,
+        )
         return WireCall("POST", self.interactions_path(), json=body.model_dump(exclude_none=True))
 
     def video_format(self, request: GenerationRequest, task: str) -> VideoFormat:
@@ -199,8 +220,10 @@ class OmniInteractions(VeoProtocol):
             w, h = request.size.width, request.size.height
             short = min(w, h)
             if short not in RESOLUTIONS or max(w, h) * 9 != short * 16:
-                raise UnsupportedRequest(f"Gemini Omni cannot make {request.size}.",
-                                         "It makes 16:9 or 9:16 at 360p, 720p, 1080p or 4k (e.g. 1280x720, 1080x1920).")
+                raise UnsupportedRequest(
+                    f"Gemini Omni cannot make {request.size}.",
+                    "It makes 16:9 or 9:16 at 360p, 720p, 1080p or 4k (e.g. 1280x720, 1080x1920).",
+                )
             fmt.aspect_ratio, fmt.resolution = ("16:9" if w > h else "9:16"), RESOLUTIONS[short]
         elif request.aspect in ("16:9", "9:16"):
             fmt.aspect_ratio = request.aspect
@@ -211,8 +234,11 @@ class OmniInteractions(VeoProtocol):
             elif request.last_frame is not None:
                 top = min(top, FRAMES_MAX_SECONDS)
             if not MIN_SECONDS <= request.seconds <= top:
-                raise UnsupportedRequest(f"Gemini Omni ({self.route.model_id}) makes {MIN_SECONDS} to {top} s here, "
-                                         f"not {request.seconds} s.", f"Ask for {MIN_SECONDS}-{top} seconds.")
+                raise UnsupportedRequest(
+                    f"Gemini Omni ({self.route.model_id}) makes {MIN_SECONDS} to {top} s here, "
+                    f"not {request.seconds} s.",
+                    f"Ask for {MIN_SECONDS}-{top} seconds.",
+                )
             fmt.duration = f"{request.seconds}s"
         self.deliver(fmt)
         return fmt
@@ -223,7 +249,9 @@ class OmniInteractions(VeoProtocol):
         if not job.route_model_id.startswith("gemini-omni-") or not job.provider_job_id:
             raise UnsupportedRequest(
                 f"Job {job.id} was made by {job.route_model_id}, not Gemini Omni; Omni can {purpose} only its own "
-                "takes.", "Give a take made with a gemini-omni model (see `promptreel jobs`).")
+                "takes.",
+                "Give a take made with a gemini-omni model (see `promptreel jobs`).",
+            )
         return job.provider_job_id
 
     # errors -----------------------------------------------------------------------------
@@ -258,8 +286,9 @@ class OmniInteractions(VeoProtocol):
         ix = Interaction.model_validate(json_body(r))
         if not ix.id:
             # The API lists no interactions, so a create without an id cannot be collected.
-            raise ProviderError(ErrorKind.PROVIDER, f"{self.vendor} accepted the create but named no interaction.",
-                                status=r.status_code)
+            raise ProviderError(
+                ErrorKind.PROVIDER, f"{self.vendor} accepted the create but named no interaction.", status=r.status_code
+            )
         return Submitted(job_id=ix.id, state=RUNNING.get(ix.status, JobState.QUEUED))
 
     async def poll(self, job_id: str) -> Status:
@@ -267,8 +296,13 @@ class OmniInteractions(VeoProtocol):
         if r.status_code >= 400:
             raise self.classify(r)
         ix = Interaction.model_validate(json_body(r))
-        if ix.status in RUNNING or ix.status not in ("completed", "failed", "cancelled", "incomplete",
-                                                      "budget_exceeded"):
+        if ix.status in RUNNING or ix.status not in (
+            "completed",
+            "failed",
+            "cancelled",
+            "incomplete",
+            "budget_exceeded",
+        ):
             # requires_action and states added later are not endings: keep polling
             return Status(RUNNING.get(ix.status, JobState.RUNNING), raw_state=ix.status)
         if ix.status == "cancelled":
@@ -278,8 +312,9 @@ class OmniInteractions(VeoProtocol):
         return await self.completed(ix, job_id)
 
     async def completed(self, ix: Interaction, job_id: str) -> Status:
-        outputs = [s for s in ix.steps if s.type == "model_output"] or \
-            ([Step(type="model_output", content=ix.outputs)] if ix.outputs else [])
+        outputs = [s for s in ix.steps if s.type == "model_output"] or (
+            [Step(type="model_output", content=ix.outputs)] if ix.outputs else []
+        )
         for step in outputs:
             if step.error is not None and (step.error.code or step.error.message):
                 return Status(JobState.FAILED, raw_state="model_error", error=self.operation_error(step.error))
@@ -287,13 +322,20 @@ class OmniInteractions(VeoProtocol):
         if not videos:
             said = " ".join(c.get("text", "") for s in outputs for c in s.content or [] if isinstance(c, dict))
             kind = ErrorKind.MODERATION if is_moderation(said.lower()) else ErrorKind.PROVIDER
-            return Status(JobState.FAILED, raw_state="no_media", error=ProviderError(
-                kind, f"{self.vendor} finished the interaction without a video"
-                      + (f": {self._safe(said.strip()[:300])}" if said.strip() else ".")))
+            return Status(
+                JobState.FAILED,
+                raw_state="no_media",
+                error=ProviderError(
+                    kind,
+                    f"{self.vendor} finished the interaction without a video"
+                    + (f": {self._safe(said.strip()[:300])}" if said.strip() else "."),
+                ),
+            )
         video = videos[-1]  # the last model output is the take (earlier ones are the turns it refined)
         if video.get("data"):
-            return Status(JobState.SUCCEEDED, 1.0, media=[self.write_inline(job_id, 0, video["data"])],
-                          raw_state="completed")
+            return Status(
+                JobState.SUCCEEDED, 1.0, media=[self.write_inline(job_id, 0, video["data"])], raw_state="completed"
+            )
         return await self.video_media(str(video.get("uri") or ""), job_id)
 
     async def cancel(self, job_id: str) -> None:
@@ -315,8 +357,13 @@ class GeminiOmni(OmniInteractions, GeminiVeo):
         found = _FILE.search(uri)
         if found is None:
             if not uri.startswith(("https://", "http://")):
-                return Status(JobState.FAILED, raw_state="no_media", error=ProviderError(
-                    ErrorKind.PROVIDER, f"{self.vendor} sent a video with neither bytes nor a URL."))
+                return Status(
+                    JobState.FAILED,
+                    raw_state="no_media",
+                    error=ProviderError(
+                        ErrorKind.PROVIDER, f"{self.vendor} sent a video with neither bytes nor a URL."
+                    ),
+                )
             return Status(JobState.SUCCEEDED, 1.0, media=[MediaRef(url=uri)], raw_state="completed")
         return await self.file_status(found.group(1))
 
@@ -328,12 +375,19 @@ class GeminiOmni(OmniInteractions, GeminiVeo):
         f = File.model_validate(json_body(r))
         if f.state == "ACTIVE":
             url = f.download_uri or f"{self.base_url}{API}/files/{file_id}:download?alt=media"
-            return Status(JobState.SUCCEEDED, 1.0, media=[MediaRef(url=url, provider_id=f"files/{file_id}")],
-                          raw_state="completed")
+            return Status(
+                JobState.SUCCEEDED,
+                1.0,
+                media=[MediaRef(url=url, provider_id=f"files/{file_id}")],
+                raw_state="completed",
+            )
         if f.state == "FAILED":
             reason = self._safe(f.error.message) if f.error else "no reason given"
-            return Status(JobState.FAILED, raw_state="file_failed", error=ProviderError(
-                ErrorKind.PROVIDER, f"{self.vendor} could not process the video file: {reason}"))
+            return Status(
+                JobState.FAILED,
+                raw_state="file_failed",
+                error=ProviderError(ErrorKind.PROVIDER, f"{self.vendor} could not process the video file: {reason}"),
+            )
         return Status(JobState.RUNNING, 0.99, raw_state="file_processing", next_poll_s=2.0)
 
 
@@ -352,12 +406,17 @@ def _local_video(value: str) -> Content | None:
     if not is_file:
         return None
     data, mime = read_video(path)
-    return Content(type="video", data=base64.b64encode(data).decode("ascii"),
-                   mime_type="video/mov" if mime == "video/quicktime" else mime)
+    return Content(
+        type="video",
+        data=base64.b64encode(data).decode("ascii"),
+        mime_type="video/mov" if mime == "video/quicktime" else mime,
+    )
 
 
 def _interaction_id(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", value):
-        raise UnsupportedRequest(f"'{value}' is neither a video file nor a Gemini Omni take.",
-                                 "Give the job id of an earlier Omni take, or the path of a video file.")
+        raise UnsupportedRequest(
+            f"'{value}' is neither a video file nor a Gemini Omni take.",
+            "Give the job id of an earlier Omni take, or the path of a video file.",
+        )
     return value

@@ -27,11 +27,15 @@ API = "/v1beta"
 
 
 # poll_seconds: Google's own examples poll every 10 s.
-ROUTE = RouteDescriptor(name="gemini", protocol="promptreel.core.providers.gemini_veo:GeminiVeo",
-                        keys={"GEMINI_API_KEY": "Google Gemini API (Veo)"},
-                        base_url="https://generativelanguage.googleapis.com", poll_seconds=10.0,
-                        fake="promptreel.core.sandbox.gemini_omni:FakeGemini",
-                        by_model=(("gemini-omni-", "promptreel.core.providers.gemini_omni:GeminiOmni"),))
+ROUTE = RouteDescriptor(
+    name="gemini",
+    protocol="promptreel.core.providers.gemini_veo:GeminiVeo",
+    keys={"GEMINI_API_KEY": "Google Gemini API (Veo)"},
+    base_url="https://generativelanguage.googleapis.com",
+    poll_seconds=10.0,
+    fake="promptreel.core.sandbox.gemini_omni:FakeGemini",
+    by_model=(("gemini-omni-", "promptreel.core.providers.gemini_omni:GeminiOmni"),),
+)
 
 
 class GeminiVeo(VeoProtocol):
@@ -40,8 +44,9 @@ class GeminiVeo(VeoProtocol):
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         body = self.predict_request(request)  # the shared shape: no Vertex-only fields
-        return WireCall("POST", f"{API}/models/{self.route.model_id}:predictLongRunning",
-                        json=body.model_dump(exclude_none=True))
+        return WireCall(
+            "POST", f"{API}/models/{self.route.model_id}:predictLongRunning", json=body.model_dump(exclude_none=True)
+        )
 
     def video_input(self, source: str) -> dict[str, str]:
         if source.startswith(("https://", "http://")):
@@ -59,12 +64,16 @@ class GeminiVeo(VeoProtocol):
             return super().earlier_output(job, purpose)
         self.made_here(job, purpose, "The Gemini API")
         if not job.route_model_id.startswith("veo"):  # an Omni take on the same route: Veo cannot extend it
-            raise UnsupportedRequest(f"Job {job.id} was made by {job.route_model_id}; Veo extends only Veo's takes.",
-                                     f"Extend it with {job.route_model_id} itself (--extend {job.id}).")
+            raise UnsupportedRequest(
+                f"Job {job.id} was made by {job.route_model_id}; Veo extends only Veo's takes.",
+                f"Extend it with {job.route_model_id} itself (--extend {job.id}).",
+            )
         uris = [m.url for m in job.media_refs if m.url and m.url.startswith(("https://", "http://"))]
         if not uris:
-            raise UnsupportedRequest(f"Job {job.id} came back inline, without a Gemini file URI to extend.",
-                                     "Extend it on the vertex route as a video file instead.")
+            raise UnsupportedRequest(
+                f"Job {job.id} came back inline, without a Gemini file URI to extend.",
+                "Extend it on the vertex route as a video file instead.",
+            )
         return uris[0]
 
     def route_auth(self) -> KeyHeader:

@@ -66,14 +66,18 @@ def input_map(route: str, model_id: str) -> InputMap:
         try:
             return InputMap(**mine[model_id])
         except (ValidationError, TypeError) as e:
-            raise BadInput(f"The input map of {model_id} on {route} in your catalog file is invalid: {e}",
-                           "Fix it, or add the model again with `promptreel models add --replace`.") from None
+            raise BadInput(
+                f"The input map of {model_id} on {route} in your catalog file is invalid: {e}",
+                "Fix it, or add the model again with `promptreel models add --replace`.",
+            ) from None
     try:
         return _table()[route][model_id]
     except KeyError:
         known = ", ".join(sorted(_table().get(route, {})))
-        raise UnsupportedRequest(f"promptreel does not know the input schema of {model_id} on {route}.",
-                                 f"Use one of: {known}, or add the model to aggregator_inputs.toml.") from None
+        raise UnsupportedRequest(
+            f"promptreel does not know the input schema of {model_id} on {route}.",
+            f"Use one of: {known}, or add the model to aggregator_inputs.toml.",
+        ) from None
 
 
 def _pick(values: dict[str, str], key: str, what: str, model_id: str) -> str:
@@ -85,7 +89,11 @@ def _pick(values: dict[str, str], key: str, what: str, model_id: str) -> str:
 
 
 def build_input(  # noqa: C901 - one branch per input an input map can name
-    route: str, model_id: str, request: GenerationRequest, vendor: str, image_limit: int | None = None,
+    route: str,
+    model_id: str,
+    request: GenerationRequest,
+    vendor: str,
+    image_limit: int | None = None,
     uploads: dict[str, tuple[str, bytes, str]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """(sub-path, input object) for `request` on `model_id`. Refuses what the schema cannot carry.
@@ -100,20 +108,26 @@ def build_input(  # noqa: C901 - one branch per input an input map can name
     elif request.reference_images and "references" in m.modes:
         mode = "references"
     elif request.last_frame:
-        raise UnsupportedRequest(f"{model_id} on {vendor} takes a last frame only with a first frame.", "Add a first-frame image.")
+        raise UnsupportedRequest(
+            f"{model_id} on {vendor} takes a last frame only with a first frame.", "Add a first-frame image."
+        )
     fields = m.modes.get(mode, ModeFields())
     first_field = fields.first_frame or m.first_frame
     last_field = fields.last_frame or m.last_frame
     references_field = fields.reference_images or m.reference_images
-    for given, field, what in ((request.first_frame, first_field, "a first frame"),
-                               (request.last_frame, last_field, "a last frame"),
-                               (request.reference_images, references_field, "reference images"),
-                               (request.extend_video, None, "a video to extend"),
-                               (request.remix_of, None, "a video to remix"),
-                               (request.shots, None, "multi-shot takes")):  # Kling's own route makes them
+    for given, field, what in (
+        (request.first_frame, first_field, "a first frame"),
+        (request.last_frame, last_field, "a last frame"),
+        (request.reference_images, references_field, "reference images"),
+        (request.extend_video, None, "a video to extend"),
+        (request.remix_of, None, "a video to remix"),
+        (request.shots, None, "multi-shot takes"),
+    ):  # Kling's own route makes them
         if given and not field:
-            raise UnsupportedRequest(f"{model_id} on {vendor} does not take {what}.",
-                                     "Drop it, or choose another route or model (see `promptreel models`).")
+            raise UnsupportedRequest(
+                f"{model_id} on {vendor} does not take {what}.",
+                "Drop it, or choose another route or model (see `promptreel models`).",
+            )
 
     size = require(request.size, "size", vendor)
     prefix = _pick(m.resolution_paths, size.resolution_class, "resolution", model_id) if m.resolution_paths else ""
@@ -131,6 +145,7 @@ def build_input(  # noqa: C901 - one branch per input an input map can name
         out[m.seed] = request.seed
     if m.audio and request.audio is not None:
         out[m.audio] = request.audio
+
     def image(path: Path, what: str) -> str:
         if uploads is None:
             return data_uri(path, what, image_limit, vendor)

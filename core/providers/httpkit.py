@@ -28,7 +28,9 @@ T = TypeVar("T")
 # Words vendors put in refusals that are about money, not our request.
 BILLING_WORDS = re.compile(r"credit|balance|billing|arrear|quota|insufficient|payment|spend", re.I)
 # ... and about a model that is gone, so the engine can take the next route.
-_RETIRED = re.compile(r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I)
+_RETIRED = re.compile(
+    r"no longer (available|supported|served)|has been (retired|deprecated|removed)|\bretired\b|sunset", re.I
+)
 # ... and, on a 404, a model the vendor does not (any longer) know: "model not found", "The model `x` does not
 # exist", "Application x not found" (an aggregator's app). Only on a 404, where a typo'd path would say nothing
 # of a model.
@@ -37,8 +39,10 @@ _GONE = re.compile(r"\b(model|application)\b.{0,120}?(not found|does not exist|n
 
 # --- sending -------------------------------------------------------------------------------
 
-async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str, creating: bool = False,
-               **kw: Any) -> httpx.Response:
+
+async def send(
+    client: httpx.AsyncClient, method: str, url: str, *, vendor: str, creating: bool = False, **kw: Any
+) -> httpx.Response:
     """One request. A request that never left (connection refused, connect timeout) is safe to repeat.
 
     For a create, any other transport error (read timeout, dropped answer) propagates as it is: the
@@ -55,8 +59,9 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
         raise ProviderError(ErrorKind.RETRYABLE, f"{vendor} did not answer ({type(e).__name__}).") from None
 
 
-async def send_before_create(client: httpx.AsyncClient, method: str, url: str, *, vendor: str,
-                             **kw: Any) -> httpx.Response | str:
+async def send_before_create(
+    client: httpx.AsyncClient, method: str, url: str, *, vendor: str, **kw: Any
+) -> httpx.Response | str:
     """A request a create depends on (an upload): the answer, or the transport error's name.
 
     The caller raises its own error outside this context, so the engine never takes the failure for a
@@ -78,6 +83,7 @@ def json_body(response: httpx.Response) -> dict[str, Any]:
 
 
 # --- errors --------------------------------------------------------------------------------
+
 
 def retry_after(source: httpx.Response | httpx.Headers) -> float | None:
     """Seconds to wait from `retry-after-ms`, or `Retry-After` (seconds or an HTTP date); None if absent."""
@@ -133,14 +139,20 @@ def scrub(text: str, secrets: Mapping[str, str] | Iterable[str] = ()) -> str:
     return text[:400]
 
 
-def http_error(response: httpx.Response, vendor: str, detail: str, secrets: Mapping[str, str] | Iterable[str],
-               kind: ErrorKind | None = None) -> ProviderError:
+def http_error(
+    response: httpx.Response,
+    vendor: str,
+    detail: str,
+    secrets: Mapping[str, str] | Iterable[str],
+    kind: ErrorKind | None = None,
+) -> ProviderError:
     """A ProviderError for a non-2xx answer. `detail` is the vendor's own message, scrubbed here."""
     kind = kind or kind_for_status(response.status_code)
     if kind in (ErrorKind.BAD_REQUEST, ErrorKind.AUTH, ErrorKind.PROVIDER) and BILLING_WORDS.search(detail or ""):
         kind = ErrorKind.BILLING
-    elif kind is ErrorKind.BAD_REQUEST and (_RETIRED.search(detail or "") or (
-            response.status_code == 404 and _GONE.search(detail or ""))):
+    elif kind is ErrorKind.BAD_REQUEST and (
+        _RETIRED.search(detail or "") or (response.status_code == 404 and _GONE.search(detail or ""))
+    ):
         kind = ErrorKind.RETIRED
     message = f"{vendor} answered HTTP {response.status_code}: {scrub(detail or response.reason_phrase, secrets)}"
     delay = retry_after(response) if kind is ErrorKind.RATE_LIMITED else None
@@ -149,8 +161,10 @@ def http_error(response: httpx.Response, vendor: str, detail: str, secrets: Mapp
 
 def require(value: T | None, name: str, vendor: str) -> T:
     if value is None:
-        raise UnsupportedRequest(f"{vendor} needs the request's {name}, which was not planned.",
-                                 "Plan the request against the catalog first (promptreel.core.plan).")
+        raise UnsupportedRequest(
+            f"{vendor} needs the request's {name}, which was not planned.",
+            "Plan the request against the catalog first (promptreel.core.plan).",
+        )
     return value
 
 
@@ -230,14 +244,17 @@ def fitted_image(path: Path, size: Size, what: str = "first frame") -> tuple[byt
 
     w, h = size.width, size.height
     try:
-        out, _ = (ffmpeg.input(str(path))
-                  .filter("scale", w, h, force_original_aspect_ratio="increase")
-                  .filter("crop", w, h)
-                  .output("pipe:", vframes=1, format="image2", vcodec="png")
-                  .run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True))
+        out, _ = (
+            ffmpeg.input(str(path))
+            .filter("scale", w, h, force_original_aspect_ratio="increase")
+            .filter("crop", w, h)
+            .output("pipe:", vframes=1, format="image2", vcodec="png")
+            .run(cmd=ffmpeg_exe(), capture_stdout=True, capture_stderr=True)
+        )
     except ffmpeg.Error:
-        raise BadInput(f"Input image {path} could not be resized to {size}.",
-                       "Export the frame at that size.") from None
+        raise BadInput(
+            f"Input image {path} could not be resized to {size}.", "Export the frame at that size."
+        ) from None
     return out, "image/png"
 
 
@@ -258,6 +275,7 @@ def aspect_of(size: Size) -> str:
 def nearest_ratio(size: Size, labels: tuple[str, ...], tolerance: float = 0.05) -> str | None:
     """The label in `labels` nearest the frame's proportions, or None when none is within `tolerance`:
     for APIs that take an aspect label and make their own pixel size (864x496 is "16:9", 1088x832 "4:3")."""
+
     def off(label: str) -> float:
         w, h = (int(x) for x in label.split(":"))
         return abs(size.width * h / (size.height * w) - 1)

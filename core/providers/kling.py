@@ -46,8 +46,12 @@ TOKEN_LIFETIME = 1800
 TOKEN_MARGIN = 300  # sign a new token this long before the old one expires
 OUTPUT_LIFETIME = timedelta(days=30)
 
-STATES = {"submitted": JobState.QUEUED, "processing": JobState.RUNNING,
-          "succeed": JobState.SUCCEEDED, "failed": JobState.FAILED}
+STATES = {
+    "submitted": JobState.QUEUED,
+    "processing": JobState.RUNNING,
+    "succeed": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+}
 
 # Business codes -> kind. The HTTP status alone misleads: 429 carries both billing and rate codes.
 CODE_KINDS: dict[int, ErrorKind] = {
@@ -136,8 +140,9 @@ class KlingAuth(HeaderAuth):
         if self.signed is None or now > self.signed_exp - TOKEN_MARGIN:
             exp = int(now) + TOKEN_LIFETIME
             payload = {"iss": self.credentials["KLING_ACCESS_KEY"], "exp": exp, "nbf": int(now) - 5}
-            self.signed = jwt.encode(payload, self.credentials["KLING_SECRET_KEY"], algorithm="HS256",
-                                     headers={"typ": "JWT"})
+            self.signed = jwt.encode(
+                payload, self.credentials["KLING_SECRET_KEY"], algorithm="HS256", headers={"typ": "JWT"}
+            )
             self.signed_exp = exp
         return self.signed
 
@@ -156,27 +161,37 @@ def split_job(job_id: str) -> tuple[str, str]:
     return family, task_id
 
 
-ROUTE = RouteDescriptor(name="kling", protocol="promptreel.core.providers.kling:Kling",
-                        keys={"KLING_API_KEY": "Kling (API key)", "KLING_ACCESS_KEY": "Kling (access key, legacy)",
-                              "KLING_SECRET_KEY": "Kling (secret key)"},
-                        needs=(),  # either of two schemes: check_ready says which is missing
-                        base_url="https://api-singapore.klingai.com", poll_seconds=5.0,
-                        fake="promptreel.core.sandbox.kling:FakeKling")
+ROUTE = RouteDescriptor(
+    name="kling",
+    protocol="promptreel.core.providers.kling:Kling",
+    keys={
+        "KLING_API_KEY": "Kling (API key)",
+        "KLING_ACCESS_KEY": "Kling (access key, legacy)",
+        "KLING_SECRET_KEY": "Kling (secret key)",
+    },
+    needs=(),  # either of two schemes: check_ready says which is missing
+    base_url="https://api-singapore.klingai.com",
+    poll_seconds=5.0,
+    fake="promptreel.core.sandbox.kling:FakeKling",
+)
 
 
 class Kling(Protocol):
     descriptor = ROUTE
 
-    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None):
+    def __init__(
+        self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str], base_url: str | None = None
+    ):
         super().__init__(client, route, credentials or _stored_credentials(), base_url)
 
     @classmethod
     def check_ready(cls) -> None:
         if not _stored_credentials():
-            raise MissingKey(f"The kling route needs {API_KEY} (or the legacy {' and '.join(LEGACY_KEYS)}), "
-                             "which is not set.",
-                             f"Create an API key in Kling's developer console and set {API_KEY}, or run "
-                             f"`promptreel keys set {API_KEY}`.")
+            raise MissingKey(
+                f"The kling route needs {API_KEY} (or the legacy {' and '.join(LEGACY_KEYS)}), which is not set.",
+                f"Create an API key in Kling's developer console and set {API_KEY}, or run "
+                f"`promptreel keys set {API_KEY}`.",
+            )
 
     def route_auth(self) -> KlingAuth:
         return KlingAuth(self.credentials, self.hosts())
@@ -192,8 +207,10 @@ class Kling(Protocol):
         body = Create(prompt=request.prompt, negative_prompt=request.negative_prompt, external_task_id=client_ref)
         if request.extend_video:  # by now a Kling video id: the engine resolves an earlier job to its id
             if Path(request.extend_video).exists():
-                raise UnsupportedRequest("Kling extends only videos it made itself, not a file.",
-                                         "Give the id of an earlier Kling take (see `promptreel jobs`).")
+                raise UnsupportedRequest(
+                    "Kling extends only videos it made itself, not a file.",
+                    "Give the id of an earlier Kling take (see `promptreel jobs`).",
+                )
             body.video_id = request.extend_video
             return WireCall("POST", "/v1/videos/video-extend", json=body.model_dump(exclude_none=True))
         size = require(request.size, "size", "Kling")
@@ -204,10 +221,14 @@ class Kling(Protocol):
             body.sound = "on" if request.audio else "off"
         if request.shots:
             body.prompt, body.multi_shot, body.shot_type = None, True, "customize"
-            body.multi_prompt = [{"index": i, "prompt": shot.prompt, "duration": str(shot.seconds)}
-                                 for i, shot in enumerate(request.shots, 1)]
+            body.multi_prompt = [
+                {"index": i, "prompt": shot.prompt, "duration": str(shot.seconds)}
+                for i, shot in enumerate(request.shots, 1)
+            ]
         if request.last_frame and not request.first_frame:
-            raise UnsupportedRequest("Kling takes a last frame only together with a first frame.", "Add a first-frame image.")
+            raise UnsupportedRequest(
+                "Kling takes a last frame only together with a first frame.", "Add a first-frame image."
+            )
         if self.route.model_id.endswith("omni"):
             family = self._omni(request, body, size)
         elif request.first_frame:
@@ -222,20 +243,28 @@ class Kling(Protocol):
 
     def _omni(self, request: GenerationRequest, body: Create, size: Size) -> str:
         """omni-video's inputs: frames and references in image_list, the clip to edit in video_list."""
-        images = [{"image_url": raw_base64(p, what), "type": kind}
-                  for p, what, kind in ((request.first_frame, "first frame", "first_frame"),
-                                        (request.last_frame, "last frame", "end_frame")) if p]
+        images = [
+            {"image_url": raw_base64(p, what), "type": kind}
+            for p, what, kind in (
+                (request.first_frame, "first frame", "first_frame"),
+                (request.last_frame, "last frame", "end_frame"),
+            )
+            if p
+        ]
         images += [{"image_url": raw_base64(p, "reference image")} for p in request.reference_images]
         body.image_list = images or None
         if request.remix_of:  # by now a URL: the engine resolves an earlier Kling job to its video's URL
             if not _is_url(request.remix_of):
-                raise UnsupportedRequest("Kling edits a clip only from a URL (its API has no upload), not a file.",
-                                         "Give an earlier Kling take's job id, or the clip's https:// URL.")
+                raise UnsupportedRequest(
+                    "Kling edits a clip only from a URL (its API has no upload), not a file.",
+                    "Give an earlier Kling take's job id, or the clip's https:// URL.",
+                )
             if request.first_frame or request.last_frame:
                 raise UnsupportedRequest("Kling edits a clip without first or last frames.", "Drop the frames.")
             if request.audio:
-                raise UnsupportedRequest("Kling makes no new sound when it edits a clip; the clip's own is kept.",
-                                         "Turn audio off.")
+                raise UnsupportedRequest(
+                    "Kling makes no new sound when it edits a clip; the clip's own is kept.", "Turn audio off."
+                )
             body.video_list = [{"video_url": request.remix_of, "refer_type": "base", "keep_original_sound": "yes"}]
             body.duration, body.sound = None, None  # the edit is as long as the clip
         elif not request.first_frame:
@@ -248,16 +277,19 @@ class Kling(Protocol):
             self.made_here(job, "edit", "Kling")
             urls = [m.url for m in job.media_refs if m.url and _is_url(m.url)]
             if not urls:
-                raise UnsupportedRequest(f"Job {job.id} has no Kling video URL in the journal.",
-                                         "Give the clip's https:// URL instead.")
+                raise UnsupportedRequest(
+                    f"Job {job.id} has no Kling video URL in the journal.", "Give the clip's https:// URL instead."
+                )
             return urls[0]
         if purpose != "extend":
             return super().earlier_output(job, purpose)
         self.made_here(job, purpose, "Kling")
         ids = [m.provider_id for m in job.media_refs if m.provider_id]
         if not ids:
-            raise UnsupportedRequest(f"Job {job.id} has no Kling video id in the journal (made before promptreel kept it).",
-                                     "Give its Kling video id (from Kling's console) as the video to extend.")
+            raise UnsupportedRequest(
+                f"Job {job.id} has no Kling video id in the journal (made before promptreel kept it).",
+                "Give its Kling video id (from Kling's console) as the video to extend.",
+            )
         return ids[0]
 
     def _error(self, response: httpx.Response, envelope: Envelope | None) -> ProviderError:

@@ -50,8 +50,12 @@ ERROR_KINDS = {
     "api_error": ErrorKind.RETRYABLE,
     "overloaded_error": ErrorKind.RETRYABLE,
 }
-STATES = {"pending": JobState.QUEUED, "processing": JobState.RUNNING, "completed": JobState.SUCCEEDED,
-          "failed": JobState.FAILED}
+STATES = {
+    "pending": JobState.QUEUED,
+    "processing": JobState.RUNNING,
+    "completed": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+}
 FPS = (24, 25, 48, 50)
 VIDEO_DATA_URI_LIMIT = 15 * 1024 * 1024  # encoded size, docs.ltx.video/input-formats
 OUTPUT_LIFETIME = timedelta(hours=24)  # status and output URLs, after the job ends
@@ -111,9 +115,14 @@ class AsyncJob(BaseModel):
 
 
 # poll_seconds: "Poll every 5 seconds" (async-jobs).
-ROUTE = RouteDescriptor(name="ltx", protocol="promptreel.core.providers.ltx:LTX",
-                        keys={"LTX_API_KEY": "Lightricks LTX"}, base_url="https://api.ltx.video", poll_seconds=5.0,
-                        fake="promptreel.core.sandbox.ltx:FakeLTX")
+ROUTE = RouteDescriptor(
+    name="ltx",
+    protocol="promptreel.core.providers.ltx:LTX",
+    keys={"LTX_API_KEY": "Lightricks LTX"},
+    base_url="https://api.ltx.video",
+    poll_seconds=5.0,
+    fake="promptreel.core.sandbox.ltx:FakeLTX",
+)
 
 
 class LTX(Protocol):
@@ -134,13 +143,23 @@ class LTX(Protocol):
         size = require(request.size, "size", "LTX")
         fps = require(request.fps, "fps", "LTX")
         if fps not in FPS:
-            raise UnsupportedRequest(f"LTX renders at 24, 25, 48 or 50 fps, not {fps}.",
-                                     "Plan the request at one of those; conform changes the rate.")
+            raise UnsupportedRequest(
+                f"LTX renders at 24, 25, 48 or 50 fps, not {fps}.",
+                "Plan the request at one of those; conform changes the rate.",
+            )
         if seconds > 10 and not (fps in (24, 25) and min(size.width, size.height) == 1080):
-            raise UnsupportedRequest(f"LTX makes takes longer than 10 s only at 1080p and 24 or 25 fps, not "
-                                     f"{size} at {fps} fps.", "Ask for 10 s or less, or for 1080p at 24 or 25 fps.")
-        body = Generate(prompt=request.prompt, model=self.route.model_id, duration=seconds,
-                        resolution=str(size), fps=int(fps), generate_audio=request.audio)
+            raise UnsupportedRequest(
+                f"LTX makes takes longer than 10 s only at 1080p and 24 or 25 fps, not {size} at {fps} fps.",
+                "Ask for 10 s or less, or for 1080p at 24 or 25 fps.",
+            )
+        body = Generate(
+            prompt=request.prompt,
+            model=self.route.model_id,
+            duration=seconds,
+            resolution=str(size),
+            fps=int(fps),
+            generate_audio=request.audio,
+        )
         if request.first_frame:
             body.image_uri = data_uri(request.first_frame, "first frame")
         endpoint = "image-to-video" if request.first_frame else "text-to-video"
@@ -148,10 +167,15 @@ class LTX(Protocol):
 
     def _extend(self, request: GenerationRequest, seconds: int) -> WireCall:
         if not 2 <= seconds <= 20:
-            raise UnsupportedRequest(f"LTX extends a video by 2 to 20 seconds, not {seconds}.",
-                                     "Ask for an extension of 2-20 s.")
-        body = Extend(video_uri=self.video_uri(require(request.extend_video, "video to extend", "LTX")), duration=seconds, prompt=request.prompt,
-                      model=self.route.model_id)
+            raise UnsupportedRequest(
+                f"LTX extends a video by 2 to 20 seconds, not {seconds}.", "Ask for an extension of 2-20 s."
+            )
+        body = Extend(
+            video_uri=self.video_uri(require(request.extend_video, "video to extend", "LTX")),
+            duration=seconds,
+            prompt=request.prompt,
+            model=self.route.model_id,
+        )
         return WireCall("POST", "/v2/extend", json=body.model_dump(exclude_none=True))
 
     def _retake(self, request: GenerationRequest, seconds: int) -> WireCall:
@@ -159,9 +183,14 @@ class LTX(Protocol):
             raise UnsupportedRequest("LTX retakes at least 2 seconds of a video.", "Ask for 2 s or more.")
         # The whole take is made again (from its start, for the length asked) with the new prompt: promptreel's
         # remix. LTX clamps a section that runs past the video's end to the video.
-        body = Retake(video_uri=self.video_uri(require(request.remix_of, "video to retake", "LTX")), start_time=0, duration=seconds,
-                      prompt=request.prompt, resolution=str(request.size) if request.size else None,
-                      model=self.route.model_id)
+        body = Retake(
+            video_uri=self.video_uri(require(request.remix_of, "video to retake", "LTX")),
+            start_time=0,
+            duration=seconds,
+            prompt=request.prompt,
+            resolution=str(request.size) if request.size else None,
+            model=self.route.model_id,
+        )
         return WireCall("POST", "/v2/retake", json=body.model_dump(exclude_none=True))
 
     def video_uri(self, source: str) -> str:
@@ -169,15 +198,18 @@ class LTX(Protocol):
         if source.startswith("https://"):
             return source
         if not Path(source).is_file():
-            raise UnsupportedRequest(f"Cannot send {source!r} to LTX: it is neither an https URL nor a file.",
-                                     "Give a promptreel job id, the path of a video, or an https URL.")
+            raise UnsupportedRequest(
+                f"Cannot send {source!r} to LTX: it is neither an https URL nor a file.",
+                "Give a promptreel job id, the path of a video, or an https URL.",
+            )
         data, mime = read_video(Path(source))
         uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         if len(uri) > VIDEO_DATA_URI_LIMIT:
             raise UnsupportedRequest(
                 f"The video {Path(source).name} is {len(uri) // (1024 * 1024)} MB as a data URI; "
                 "LTX takes at most 15 MB.",
-                "Give an https URL of the video instead (LTX fetches up to 32 MB).")
+                "Give an https URL of the video instead (LTX fetches up to 32 MB).",
+            )
         return uri
 
     def earlier_output(self, job: Job, purpose: str) -> str:
@@ -191,8 +223,10 @@ class LTX(Protocol):
         fresh = [m.url for m in job.media_refs if m.url and (m.expires_at is None or m.expires_at > _now())]
         if fresh:
             return fresh[0]
-        raise UnsupportedRequest(f"Job {job.id}'s video is no longer on this machine, and LTX's copy has expired.",
-                                 f"Give the path of its video file (or an https URL) to {purpose}.")
+        raise UnsupportedRequest(
+            f"Job {job.id}'s video is no longer on this machine, and LTX's copy has expired.",
+            f"Give the path of its video file (or an https URL) to {purpose}.",
+        )
 
     # wire -------------------------------------------------------------------------------
     def _error(self, response: httpx.Response) -> ProviderError:
@@ -215,8 +249,9 @@ class LTX(Protocol):
         try:
             job = AsyncJob.model_validate(json_body(r))
         except ValueError:
-            raise ProviderError(ErrorKind.PROVIDER, f"LTX accepted the job without an id (HTTP {r.status_code}).",
-                                status=r.status_code) from None
+            raise ProviderError(
+                ErrorKind.PROVIDER, f"LTX accepted the job without an id (HTTP {r.status_code}).", status=r.status_code
+            ) from None
         return Submitted(job_id=f"{endpoint}/{job.id}", state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:
@@ -225,8 +260,11 @@ class LTX(Protocol):
             raise ProviderError(ErrorKind.BAD_REQUEST, f"{job_id!r} is not an LTX async job (endpoint/id).")
         r = await send(self.client, "GET", f"/v2/{endpoint}/{ltx_id}", vendor="LTX")
         if r.status_code == 404:
-            raise ProviderError(ErrorKind.PROVIDER, f"LTX no longer knows job {ltx_id}: it keeps a job's status and "
-                                                    "video for 24 hours after it ends.", status=404)
+            raise ProviderError(
+                ErrorKind.PROVIDER,
+                f"LTX no longer knows job {ltx_id}: it keeps a job's status and video for 24 hours after it ends.",
+                status=404,
+            )
         if r.status_code >= 400:
             raise self._error(r)
         job = AsyncJob.model_validate(json_body(r) or {"id": ltx_id})

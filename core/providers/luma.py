@@ -34,8 +34,12 @@ from .httpkit import aspect_of, http_error, json_body, read_image, read_video, r
 if TYPE_CHECKING:
     from ..journal import Job
 
-STATES = {"queued": JobState.QUEUED, "processing": JobState.RUNNING, "completed": JobState.SUCCEEDED,
-          "failed": JobState.FAILED}
+STATES = {
+    "queued": JobState.QUEUED,
+    "processing": JobState.RUNNING,
+    "completed": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+}
 RESOLUTIONS = {360: "360p", 540: "540p", 720: "720p", 1080: "1080p"}  # by the frame's short side
 ASPECTS = ("21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16")
 DURATIONS = (5, 10)
@@ -73,10 +77,14 @@ def image_ref(path: Path, what: str) -> dict[str, str]:
     return {"data": base64.b64encode(data).decode("ascii"), "media_type": mime}
 
 
-ROUTE = RouteDescriptor(name="luma", protocol="promptreel.core.providers.luma:Luma",
-                        keys={"LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)"},
-                        base_url="https://agents.lumalabs.ai/v1", poll_seconds=5.0,
-                        fake="promptreel.core.sandbox.luma:FakeLuma")
+ROUTE = RouteDescriptor(
+    name="luma",
+    protocol="promptreel.core.providers.luma:Luma",
+    keys={"LUMA_AGENTS_API_KEY": "Luma Agents API (Ray 3.2)"},
+    base_url="https://agents.lumalabs.ai/v1",
+    poll_seconds=5.0,
+    fake="promptreel.core.sandbox.luma:FakeLuma",
+)
 
 
 class Luma(Protocol):
@@ -89,16 +97,21 @@ class Luma(Protocol):
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         if request.reference_images:
-            raise UnsupportedRequest("Luma's Ray 3.2 takes no reference images for video.",
-                                     "Give a first and last frame instead, or choose another model.")
+            raise UnsupportedRequest(
+                "Luma's Ray 3.2 takes no reference images for video.",
+                "Give a first and last frame instead, or choose another model.",
+            )
         if request.remix_of and request.extend_video:
-            raise UnsupportedRequest("Luma edits a video or extends it, not both in one call.",
-                                     "Edit first, then extend the edited take.")
+            raise UnsupportedRequest(
+                "Luma edits a video or extends it, not both in one call.", "Edit first, then extend the edited take."
+            )
         size = require(request.size, "size", "Luma")
         resolution = RESOLUTIONS.get(min(size.width, size.height))
         aspect = aspect_of(size)
         if resolution is None or aspect not in ASPECTS:
-            raise UnsupportedRequest(f"Luma's Ray 3.2 cannot make {size}.", "Choose a size the catalog lists for this model.")
+            raise UnsupportedRequest(
+                f"Luma's Ray 3.2 cannot make {size}.", "Choose a size the catalog lists for this model."
+            )
         video: dict[str, Any] = {"resolution": resolution}
         body: dict[str, Any] = {"type": "video", "model": self.route.model_id, "prompt": request.prompt}
         if request.remix_of:  # an edit keeps the source's length and frame
@@ -113,13 +126,19 @@ class Luma(Protocol):
         body["aspect_ratio"] = aspect
         if request.extend_video:
             if request.first_frame or request.last_frame:
-                raise UnsupportedRequest("A Luma extension starts from the earlier take's last frame; it takes no other frames.",
-                                         "Drop the first and last frames.")
+                raise UnsupportedRequest(
+                    "A Luma extension starts from the earlier take's last frame; it takes no other frames.",
+                    "Drop the first and last frames.",
+                )
             if seconds != 5:  # extension rides on start_frame, the two-frame surface that makes no 10 s
-                raise UnsupportedRequest("Luma extends a take by 5 s a call.", "Ask for 5 seconds; extend again for more.")
+                raise UnsupportedRequest(
+                    "Luma extends a take by 5 s a call.", "Ask for 5 seconds; extend again for more."
+                )
             if Path(request.extend_video).exists():
-                raise UnsupportedRequest("Luma extends only its own generations, not a video file.",
-                                         "Give the job id of a take made on the luma route (see `promptreel jobs`).")
+                raise UnsupportedRequest(
+                    "Luma extends only its own generations, not a video file.",
+                    "Give the job id of a take made on the luma route (see `promptreel jobs`).",
+                )
             video["start_frame"] = {"generation_id": request.extend_video}
         else:
             frames = [(0, request.first_frame), (seconds * FPS, request.last_frame)]
@@ -152,8 +171,9 @@ class Luma(Protocol):
         try:
             generation = Generation.model_validate(r.json())
         except ValueError:
-            raise ProviderError(ErrorKind.RETRYABLE, "Luma answered the create with no generation id.",
-                                status=r.status_code) from None
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "Luma answered the create with no generation id.", status=r.status_code
+            ) from None
         return Submitted(job_id=generation.id, state=STATES.get(generation.state, JobState.QUEUED))
 
     async def poll(self, job_id: str) -> Status:
@@ -167,14 +187,18 @@ class Luma(Protocol):
             videos = [o.url for o in generation.output or [] if o.url and o.type in ("video", "")]
             if not videos:
                 status.state = JobState.FAILED
-                status.error = ProviderError(ErrorKind.PROVIDER, "Luma reported the generation complete but gave no video.")
+                status.error = ProviderError(
+                    ErrorKind.PROVIDER, "Luma reported the generation complete but gave no video."
+                )
             else:  # only the MP4: an HDR request may add an EXR alongside
                 expires = datetime.now(timezone.utc) + OUTPUT_LIFETIME
                 status.media = [MediaRef(url=videos[0], expires_at=expires, provider_id=generation.id)]
         elif state is JobState.FAILED:
             code = generation.failure_code or "failed"
             reason = scrub(generation.failure_reason or "no reason given", self.credentials)
-            status.error = ProviderError(FAILURES.get(code, ErrorKind.PROVIDER), f"Luma failed the generation ({code}): {reason}")
+            status.error = ProviderError(
+                FAILURES.get(code, ErrorKind.PROVIDER), f"Luma failed the generation ({code}): {reason}"
+            )
         return status
 
     def classify(self, r: httpx.Response) -> ProviderError:

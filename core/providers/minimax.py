@@ -28,16 +28,26 @@ from .auth import Bearer
 from .base import ErrorKind, JobState, MediaRef, Protocol, ProviderError, Status, Submitted, WireCall
 from .httpkit import aspect_of, data_uri, http_error, json_body, require, scrub, send
 
-STATES = {"queued": JobState.QUEUED, "running": JobState.RUNNING, "succeeded": JobState.SUCCEEDED,
-          "failed": JobState.FAILED, "cancelled": JobState.CANCELED, "expired": JobState.FAILED}
+STATES = {
+    "queued": JobState.QUEUED,
+    "running": JobState.RUNNING,
+    "succeeded": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+    "cancelled": JobState.CANCELED,
+    "expired": JobState.FAILED,
+}
 RESOLUTIONS = {768: "768P", 1440: "2K"}  # by the frame's short side
 RATIOS = ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
 SECONDS = (5, 15)
 IMAGE_LIMIT = 20 * 1024 * 1024  # [3P] MiniMax's image inputs: at most 20 MB
 OUTPUT_LIFETIME = timedelta(hours=9)  # [U] v1's download URLs lived 9 h; v2 says only "time-limited"
 # Error types MiniMax names, and the code it puts in the message for sensitive content.
-ERROR_TYPES = {"authorized_error": ErrorKind.AUTH, "insufficient_balance_error": ErrorKind.BILLING,
-               "rate_limit_error": ErrorKind.RATE_LIMITED, "server_error": ErrorKind.RETRYABLE}
+ERROR_TYPES = {
+    "authorized_error": ErrorKind.AUTH,
+    "insufficient_balance_error": ErrorKind.BILLING,
+    "rate_limit_error": ErrorKind.RATE_LIMITED,
+    "server_error": ErrorKind.RETRYABLE,
+}
 SENSITIVE = re.compile(r"sensitive|\(1026\)|\(1027\)", re.I)
 
 
@@ -81,9 +91,14 @@ class Task(BaseModel):
 
 
 # poll_seconds: generations take minutes; MiniMax names no cadence.
-ROUTE = RouteDescriptor(name="minimax", protocol="promptreel.core.providers.minimax:MiniMax",
-                        keys={"MINIMAX_API_KEY": "MiniMax (H3)"}, base_url="https://api.minimax.io",
-                        poll_seconds=10.0, fake="promptreel.core.sandbox.minimax:FakeMiniMax")
+ROUTE = RouteDescriptor(
+    name="minimax",
+    protocol="promptreel.core.providers.minimax:MiniMax",
+    keys={"MINIMAX_API_KEY": "MiniMax (H3)"},
+    base_url="https://api.minimax.io",
+    poll_seconds=10.0,
+    fake="promptreel.core.sandbox.minimax:FakeMiniMax",
+)
 
 
 class MiniMax(Protocol):
@@ -94,27 +109,43 @@ class MiniMax(Protocol):
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         if request.extend_video or request.remix_of:
-            raise UnsupportedRequest("MiniMax's v2 video API here makes new takes only: no extend or edit.",
-                                     "Drop --extend / --remix, or choose a model that has them (see `promptreel models`).")
+            raise UnsupportedRequest(
+                "MiniMax's v2 video API here makes new takes only: no extend or edit.",
+                "Drop --extend / --remix, or choose a model that has them (see `promptreel models`).",
+            )
         size = require(request.size, "size", "MiniMax")
         seconds = require(request.seconds, "seconds", "MiniMax")
         low, high = SECONDS
         if not low <= seconds <= high:
-            raise UnsupportedRequest(f"MiniMax H3 makes {low} to {high} s, not {seconds} s.", f"Ask for {low}-{high} seconds.")
+            raise UnsupportedRequest(
+                f"MiniMax H3 makes {low} to {high} s, not {seconds} s.", f"Ask for {low}-{high} seconds."
+            )
         resolution = RESOLUTIONS.get(min(size.width, size.height))
         ratio = aspect_of(size)
         if resolution is None or ratio not in RATIOS:
-            raise UnsupportedRequest(f"MiniMax H3 cannot make {size}.", "Choose a size the catalog lists for this model.")
-        keyframes = [(p, role) for p, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame")) if p]
+            raise UnsupportedRequest(
+                f"MiniMax H3 cannot make {size}.", "Choose a size the catalog lists for this model."
+            )
+        keyframes = [
+            (p, role) for p, role in ((request.first_frame, "first_frame"), (request.last_frame, "last_frame")) if p
+        ]
         if keyframes and request.reference_images:
-            raise UnsupportedRequest("MiniMax takes first / last frames or reference images, not both.", "Drop one of them.")
+            raise UnsupportedRequest(
+                "MiniMax takes first / last frames or reference images, not both.", "Drop one of them."
+            )
         content = [Item(type="text", text=request.prompt)]
         images = keyframes + [(p, "reference_image") for p in request.reference_images]
         for path, role in images:
             uri = data_uri(path, role.replace("_", " "), IMAGE_LIMIT, "MiniMax")
             content.append(Item(type="image_url", image_url=ImageUrl(url=uri), role=role))
-        body = Create(model=self.route.model_id, content=content, duration=seconds, resolution=resolution,
-                      ratio=None if keyframes else ratio, seed=request.seed)  # with keyframes the image sets the ratio
+        body = Create(
+            model=self.route.model_id,
+            content=content,
+            duration=seconds,
+            resolution=resolution,
+            ratio=None if keyframes else ratio,
+            seed=request.seed,
+        )  # with keyframes the image sets the ratio
         return WireCall("POST", "/v2/video_generation", json=body.model_dump(exclude_none=True))
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
@@ -124,7 +155,9 @@ class MiniMax(Protocol):
             raise self.classify(r)
         task_id = json_body(r).get("task_id")
         if task_id in (None, ""):
-            raise ProviderError(ErrorKind.RETRYABLE, "MiniMax answered the create with no task id.", status=r.status_code)
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "MiniMax answered the create with no task id.", status=r.status_code
+            )
         return Submitted(job_id=str(task_id), state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:

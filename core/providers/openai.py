@@ -42,8 +42,12 @@ SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 PRO_SIZES = ("1920x1080", "1080x1920")  # in OpenAI's guide for sora-2-pro, not in the API enum
 DEFAULT_SIZE = "720x1280"  # the API's default when `size` is omitted
 
-STATES = {"queued": JobState.QUEUED, "in_progress": JobState.RUNNING,
-          "completed": JobState.SUCCEEDED, "failed": JobState.FAILED}
+STATES = {
+    "queued": JobState.QUEUED,
+    "in_progress": JobState.RUNNING,
+    "completed": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+}
 BILLING_CODES = {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"}
 MODERATION_WORDS = ("moderation", "safety", "content_policy", "policy_violation")
 VIDEO_ID = re.compile(r"[A-Za-z0-9_-]+")  # what OpenAI's video ids look like (video_68d7...): safe in a path
@@ -52,6 +56,7 @@ RECONCILE_WINDOW = (timedelta(minutes=2), timedelta(minutes=15))  # before / aft
 
 
 # --- what crosses the wire -------------------------------------------------------------
+
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -131,9 +136,14 @@ class ApiError(_Loose):
 # --- the protocol ----------------------------------------------------------------------
 
 # poll_seconds: the SDK's default when the header is absent.
-ROUTE = RouteDescriptor(name="openai", protocol="promptreel.core.providers.openai:OpenAIVideos",
-                        keys={"OPENAI_API_KEY": "OpenAI (Sora)"}, base_url="https://api.openai.com/v1",
-                        poll_seconds=1.0, fake="promptreel.core.sandbox.openai:FakeOpenAIVideos")
+ROUTE = RouteDescriptor(
+    name="openai",
+    protocol="promptreel.core.providers.openai:OpenAIVideos",
+    keys={"OPENAI_API_KEY": "OpenAI (Sora)"},
+    base_url="https://api.openai.com/v1",
+    poll_seconds=1.0,
+    fake="promptreel.core.sandbox.openai:FakeOpenAIVideos",
+)
 
 
 class OpenAIVideos(Protocol):
@@ -162,19 +172,27 @@ class OpenAIVideos(Protocol):
         source = request.extend_video or ""
         if Path(source).is_file():  # a local video: uploaded as the `video` part
             data, mime = read_video(Path(source))
-            return WireCall("POST", "/videos/extensions", data={"prompt": request.prompt, "seconds": seconds},
-                            files={"video": (Path(source).name, data, mime)})
+            return WireCall(
+                "POST",
+                "/videos/extensions",
+                data={"prompt": request.prompt, "seconds": seconds},
+                files={"video": (Path(source).name, data, mime)},
+            )
         body = ExtendVideo(prompt=request.prompt, seconds=seconds, video=VideoRef(id=source))
         return WireCall("POST", "/videos/extensions", json=body.model_dump())
 
     def _build_remix(self, request: GenerationRequest) -> WireCall:
         source = request.remix_of or ""
         if request.extend_video or request.first_frame:
-            raise UnsupportedRequest("A remix takes only a new prompt: it keeps the source's frames and length.",
-                                     "Drop the video to extend and the first frame, or make a new take instead.")
+            raise UnsupportedRequest(
+                "A remix takes only a new prompt: it keeps the source's frames and length.",
+                "Drop the video to extend and the first frame, or make a new take instead.",
+            )
         if not VIDEO_ID.fullmatch(source):  # by now an OpenAI video id: the engine resolves an earlier job to it
-            raise UnsupportedRequest(f"OpenAI remixes only videos it made; {source!r} is not one.",
-                                     "Give the job id of an earlier take made on the openai route (see `promptreel jobs`).")
+            raise UnsupportedRequest(
+                f"OpenAI remixes only videos it made; {source!r} is not one.",
+                "Give the job id of an earlier take made on the openai route (see `promptreel jobs`).",
+            )
         return WireCall("POST", f"/videos/{source}/remix", json=RemixVideo(prompt=request.prompt).model_dump())
 
     def earlier_output(self, job: Job, purpose: str) -> str:
@@ -188,8 +206,9 @@ class OpenAIVideos(Protocol):
         allowed = SIZES + (PRO_SIZES if self.route.model_id.startswith("sora-2-pro") else ())
         size = str(request.size)
         if size not in allowed:
-            raise UnsupportedRequest(f"OpenAI's {self.route.model_id} cannot make {size}.",
-                                     f"Allowed sizes: {', '.join(allowed)}.")
+            raise UnsupportedRequest(
+                f"OpenAI's {self.route.model_id} cannot make {size}.", f"Allowed sizes: {', '.join(allowed)}."
+            )
         return size
 
     def route_auth(self) -> Bearer:
@@ -200,8 +219,15 @@ class OpenAIVideos(Protocol):
         return await send(self.client, method, path, vendor="OpenAI", creating=creating, **kw)
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
-        r = await self._send(call.method, call.path, creating=True, json=call.json, data=call.data,
-                             files=call.files, headers=dict(call.headers))
+        r = await self._send(
+            call.method,
+            call.path,
+            creating=True,
+            json=call.json,
+            data=call.data,
+            files=call.files,
+            headers=dict(call.headers),
+        )
         if r.status_code >= 400:
             raise self.classify(r, creating=True)
         try:
@@ -209,8 +235,9 @@ class OpenAIVideos(Protocol):
         except ValueError:  # a garbled answer to a create: the job may exist, look before anyone resends
             found = await self.find_created(call, "", datetime.now(timezone.utc))
             if found is None:
-                raise ProviderError(ErrorKind.RETRYABLE, "OpenAI answered the create with no video id.",
-                                    status=r.status_code) from None
+                raise ProviderError(
+                    ErrorKind.RETRYABLE, "OpenAI answered the create with no video id.", status=r.status_code
+                ) from None
             return Submitted(job_id=found)
         return Submitted(job_id=video.id, state=STATES.get(video.status, JobState.QUEUED))
 
@@ -231,8 +258,11 @@ class OpenAIVideos(Protocol):
                 return error(ErrorKind.BILLING)
             return error(ErrorKind.RATE_LIMITED, retry_after(r))
         if status == 401:  # OpenAI's message quotes part of the key: say it in our words
-            return ProviderError(ErrorKind.AUTH, f"OpenAI refused the API key (HTTP 401 {err.code or 'unauthorized'}). "
-                                 "Check OPENAI_API_KEY.", status=status)
+            return ProviderError(
+                ErrorKind.AUTH,
+                f"OpenAI refused the API key (HTTP 401 {err.code or 'unauthorized'}). Check OPENAI_API_KEY.",
+                status=status,
+            )
         if status == 403:
             return error(ErrorKind.BILLING if "billing" in detail.lower() else ErrorKind.AUTH)
         if status in (404, 410) and creating and ("model" in code or "model" in detail.lower()):
@@ -256,8 +286,9 @@ class OpenAIVideos(Protocol):
         try:
             video = Video.model_validate(r.json())
         except ValueError:
-            raise ProviderError(ErrorKind.RETRYABLE, "OpenAI answered a status read with no video.",
-                                status=r.status_code) from None
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "OpenAI answered a status read with no video.", status=r.status_code
+            ) from None
         status = self.status_of(video)
         hint = r.headers.get("openai-poll-after-ms")
         if hint and not status.state.terminal:
@@ -341,6 +372,7 @@ def _moderation(code: str, message: str) -> bool:
 
 def _seconds(request: GenerationRequest, allowed: tuple[str, ...]) -> str:
     if request.seconds is None or str(request.seconds) not in allowed:
-        raise UnsupportedRequest(f"OpenAI's Videos API cannot make {request.seconds} s here.",
-                                 f"Allowed lengths: {', '.join(allowed)} s.")
+        raise UnsupportedRequest(
+            f"OpenAI's Videos API cannot make {request.seconds} s here.", f"Allowed lengths: {', '.join(allowed)} s."
+        )
     return str(request.seconds)  # a string on the wire: an integer is refused with 400

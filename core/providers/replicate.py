@@ -93,9 +93,14 @@ class FileObject(BaseModel):
     urls: dict[str, str]
 
 
-ROUTE = RouteDescriptor(name="replicate", protocol="promptreel.core.providers.replicate:Replicate",
-                        keys={"REPLICATE_API_TOKEN": "Replicate"}, base_url="https://api.replicate.com/v1",
-                        poll_seconds=2.0, fake="promptreel.core.sandbox.replicate:FakeReplicate")
+ROUTE = RouteDescriptor(
+    name="replicate",
+    protocol="promptreel.core.providers.replicate:Replicate",
+    keys={"REPLICATE_API_TOKEN": "Replicate"},
+    base_url="https://api.replicate.com/v1",
+    poll_seconds=2.0,
+    fake="promptreel.core.sandbox.replicate:FakeReplicate",
+)
 
 
 class Replicate(Protocol):
@@ -110,13 +115,24 @@ class Replicate(Protocol):
         that `submit` replaces with the uploaded files' URLs."""
         uploads: dict[str, tuple[str, bytes, str]] = {}
         _, inputs = build_input("replicate", self.route.model_id, request, "Replicate", DATA_URL_LIMIT, uploads)
-        return WireCall("POST", f"/models/{self.route.model_id}/predictions", json={"input": inputs},
-                        files=uploads or None, headers={"Prefer": f"wait={WAIT_SECONDS}"})
+        return WireCall(
+            "POST",
+            f"/models/{self.route.model_id}/predictions",
+            json={"input": inputs},
+            files=uploads or None,
+            headers={"Prefer": f"wait={WAIT_SECONDS}"},
+        )
 
     async def upload(self, name: str, data: bytes, mime: str) -> str:
         """One file through the Files API; its URL, for the prediction's input."""
-        r = await send_before_create(self.client, "POST", "/files", vendor="Replicate",
-                                     data={"filename": name, "type": mime}, files={"content": (name, data, mime)})
+        r = await send_before_create(
+            self.client,
+            "POST",
+            "/files",
+            vendor="Replicate",
+            data={"filename": name, "type": mime},
+            files={"content": (name, data, mime)},
+        )
         if isinstance(r, str):  # the create was not sent: say so plainly (not an unknown outcome)
             raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Replicate's Files API failed ({r}).")
         if r.status_code >= 400:
@@ -124,8 +140,9 @@ class Replicate(Protocol):
         try:
             return FileObject.model_validate(r.json()).urls["get"]
         except (ValueError, KeyError):
-            raise ProviderError(ErrorKind.RETRYABLE, "Replicate's Files API answered without the file's URL.",
-                                status=r.status_code) from None
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "Replicate's Files API answered without the file's URL.", status=r.status_code
+            ) from None
 
     async def _with_uploads(self, call: WireCall) -> dict[str, Any]:
         body = call.json or {}
@@ -167,16 +184,30 @@ class Replicate(Protocol):
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         body = await self._with_uploads(call)
-        r = await send(self.client, call.method, call.path, vendor="Replicate", creating=True, json=body,
-                       headers=call.headers, timeout=httpx.Timeout(WAIT_SECONDS + 30.0))
+        r = await send(
+            self.client,
+            call.method,
+            call.path,
+            vendor="Replicate",
+            creating=True,
+            json=body,
+            headers=call.headers,
+            timeout=httpx.Timeout(WAIT_SECONDS + 30.0),
+        )
         if r.status_code == 404:  # the model is not (or no longer) on Replicate: the next route may have it
-            raise http_error(r, "Replicate", f"model {self.route.model_id} not found", self.credentials, ErrorKind.RETIRED)
+            raise http_error(
+                r, "Replicate", f"model {self.route.model_id} not found", self.credentials, ErrorKind.RETIRED
+            )
         if r.status_code >= 400:
             raise self._error(r)
         p = Prediction.model_validate(r.json())
         status = self._status(p)
         media = status.media[0] if status.media else None
-        state = status.state if status.state in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED) else JobState.RUNNING
+        state = (
+            status.state
+            if status.state in (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
+            else JobState.RUNNING
+        )
         if status.state is JobState.SUCCEEDED and media is None:
             state = JobState.RUNNING  # let the poll report the failure with its reason
         return Submitted(job_id=p.id, state=state, media=media)
@@ -212,9 +243,14 @@ class Replicate(Protocol):
             if r.status_code >= 400:
                 raise self._error(r)
             page = PredictionList.model_validate(r.json())
-            matches = [p for p in page.results
-                       if p.model == self.route.model_id and p.created_at and p.created_at >= since
-                       and all((p.input or {}).get(k) == v for k, v in want.items())]
+            matches = [
+                p
+                for p in page.results
+                if p.model == self.route.model_id
+                and p.created_at
+                and p.created_at >= since
+                and all((p.input or {}).get(k) == v for k, v in want.items())
+            ]
             if matches:
                 return min(matches, key=lambda p: p.created_at or since).id  # each has created_at
             if page.results and all(p.created_at and p.created_at < since for p in page.results):

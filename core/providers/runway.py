@@ -120,9 +120,14 @@ def failure_kind(code: str | None) -> ErrorKind:
 
 
 # poll_seconds: the SDK's own cadence; the docs ask for no faster than every 5 s.
-ROUTE = RouteDescriptor(name="runway", protocol="promptreel.core.providers.runway:Runway",
-                        keys={"RUNWAYML_API_SECRET": "Runway"}, base_url="https://api.dev.runwayml.com",
-                        poll_seconds=6.0, fake="promptreel.core.sandbox.runway:FakeRunway")
+ROUTE = RouteDescriptor(
+    name="runway",
+    protocol="promptreel.core.providers.runway:Runway",
+    keys={"RUNWAYML_API_SECRET": "Runway"},
+    base_url="https://api.dev.runwayml.com",
+    poll_seconds=6.0,
+    fake="promptreel.core.sandbox.runway:FakeRunway",
+)
 
 
 class Runway(Protocol):
@@ -130,17 +135,26 @@ class Runway(Protocol):
 
     def route_auth(self) -> Computed:
         # The API version travels with the key: every call to Runway's host carries both, no other host either.
-        return Computed(lambda: {"Authorization": f"Bearer {self.credentials['RUNWAYML_API_SECRET']}",
-                                 "X-Runway-Version": API_VERSION}, self.hosts())
+        return Computed(
+            lambda: {
+                "Authorization": f"Bearer {self.credentials['RUNWAYML_API_SECRET']}",
+                "X-Runway-Version": API_VERSION,
+            },
+            self.hosts(),
+        )
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         model_id = self.route.model_id
         hosted = MODELS.get(model_id)
         if hosted is None:
-            raise UnsupportedRequest(f"promptreel does not know what {model_id} takes on Runway's API.",
-                                     f"Use one of: {', '.join(sorted(MODELS))}.")
+            raise UnsupportedRequest(
+                f"promptreel does not know what {model_id} takes on Runway's API.",
+                f"Use one of: {', '.join(sorted(MODELS))}.",
+            )
         if request.remix_of and request.extend_video:
-            raise UnsupportedRequest("Runway edits or extends a clip in one task, not both.", "Give --remix or --extend.")
+            raise UnsupportedRequest(
+                "Runway edits or extends a clip in one task, not both.", "Give --remix or --extend."
+            )
         purpose = "remix" if request.remix_of else "extend" if request.extend_video else None
         if purpose:
             endpoint, fields = "video_to_video", self._video_fields(hosted, request, purpose)
@@ -151,27 +165,42 @@ class Runway(Protocol):
         if request.reference_images:
             most = hosted.references.get(endpoint, 0)
             if endpoint == "image_to_video":  # the SDK's promptImage holds frames or references, never both
-                raise UnsupportedRequest(f"{model_id} on Runway takes reference images or first/last frames, not both.",
-                                         "Drop the reference images, or the frames.")
+                raise UnsupportedRequest(
+                    f"{model_id} on Runway takes reference images or first/last frames, not both.",
+                    "Drop the reference images, or the frames.",
+                )
             if most == 0:
                 where = "with a source clip" if endpoint == "video_to_video" else "from text"
-                raise UnsupportedRequest(f"{model_id} on Runway takes no reference images {where}.",
-                                         "Drop the reference images.")
+                raise UnsupportedRequest(
+                    f"{model_id} on Runway takes no reference images {where}.", "Drop the reference images."
+                )
             if most is not None and len(request.reference_images) > most:
-                raise UnsupportedRequest(f"{model_id} on Runway takes at most {most} reference images.",
-                                         "Give fewer reference images.")
-            fields["references"] = [Reference(uri=data_uri(p, "reference", DATA_URI_LIMIT, "Runway"))
-                                    for p in request.reference_images]
+                raise UnsupportedRequest(
+                    f"{model_id} on Runway takes at most {most} reference images.", "Give fewer reference images."
+                )
+            fields["references"] = [
+                Reference(uri=data_uri(p, "reference", DATA_URI_LIMIT, "Runway")) for p in request.reference_images
+            ]
         files = fields.pop("files", None)
         body = VideoCreate(model=model_id, prompt_text=request.prompt, **fields)
         body.seed = request.seed if hosted.seed else None
         body.audio = request.audio if hosted.audio else None
         body.negative_prompt = (request.negative_prompt or None) if hosted.negative_prompt else None
-        return WireCall("POST", f"/v1/{endpoint}", json=body.model_dump(by_alias=True, exclude_none=True), files=files,
-                        headers={"X-Runway-Version": API_VERSION})
+        return WireCall(
+            "POST",
+            f"/v1/{endpoint}",
+            json=body.model_dump(by_alias=True, exclude_none=True),
+            files=files,
+            headers={"X-Runway-Version": API_VERSION},
+        )
 
-    def _sized(self, sizes: dict[str, dict[str, str]] | None, allowed: range | tuple[int, ...], request: GenerationRequest,
-               how: str) -> dict[str, Any]:
+    def _sized(
+        self,
+        sizes: dict[str, dict[str, str]] | None,
+        allowed: range | tuple[int, ...],
+        request: GenerationRequest,
+        how: str,
+    ) -> dict[str, Any]:
         """The size and length fields for text or image to video, refused when the model cannot make them."""
         model_id = self.route.model_id
         if sizes is None:
@@ -179,8 +208,9 @@ class Runway(Protocol):
             raise UnsupportedRequest(f"{model_id} on Runway makes no video {how}.", fix)
         size = str(require(request.size, "size", "Runway"))
         if size not in sizes:
-            raise UnsupportedRequest(f"{model_id} on Runway cannot make {size} {how}.",
-                                     f"Choose one of: {', '.join(sizes)}.")
+            raise UnsupportedRequest(
+                f"{model_id} on Runway cannot make {size} {how}.", f"Choose one of: {', '.join(sizes)}."
+            )
         seconds = require(request.seconds, "seconds", "Runway")
         if seconds not in allowed:
             span = f"{allowed[0]}-{allowed[-1]}" if isinstance(allowed, range) else ", ".join(map(str, allowed))
@@ -193,16 +223,22 @@ class Runway(Protocol):
         if not request.last_frame:
             return {**fields, "prompt_image": first}
         if not hosted.last_frame:
-            raise UnsupportedRequest(f"{self.route.model_id} on Runway takes a first frame only.", "Drop the last frame.")
+            raise UnsupportedRequest(
+                f"{self.route.model_id} on Runway takes a first frame only.", "Drop the last frame."
+            )
         last = data_uri(request.last_frame, "last frame", DATA_URI_LIMIT, "Runway")
-        return {**fields, "prompt_image": [PromptImage(uri=first, position="first"), PromptImage(uri=last, position="last")]}
+        return {
+            **fields,
+            "prompt_image": [PromptImage(uri=first, position="first"), PromptImage(uri=last, position="last")],
+        }
 
     def _video_fields(self, hosted: Hosted, request: GenerationRequest, purpose: str) -> dict[str, Any]:
         model_id = self.route.model_id
         if purpose not in hosted.modes or hosted.video is None:
             did = "edits" if purpose == "remix" else "extends"
-            raise UnsupportedRequest(f"{model_id} on Runway {did} no video.",
-                                     "Choose a model that does (see `promptreel models`).")
+            raise UnsupportedRequest(
+                f"{model_id} on Runway {did} no video.", "Choose a model that does (see `promptreel models`)."
+            )
         if request.first_frame or request.last_frame:
             raise UnsupportedRequest(f"{model_id} on Runway takes no frames beside a source clip.", "Drop the frames.")
         uri, upload = clip_uri(require(request.remix_of or request.extend_video, "source clip", "Runway"))
@@ -216,8 +252,10 @@ class Runway(Protocol):
     def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier take, of any route, as its downloaded file: Runway takes the clip itself."""
         if job.state is not JobState.DONE or not job.output_path or not Path(job.output_path).is_file():
-            raise UnsupportedRequest(f"Job {job.id} has no finished video on this machine to {purpose}.",
-                                     "Collect it first (`promptreel resume`), or give the video file itself.")
+            raise UnsupportedRequest(
+                f"Job {job.id} has no finished video on this machine to {purpose}.",
+                "Collect it first (`promptreel resume`), or give the video file itself.",
+            )
         return job.output_path
 
     def _error(self, response: httpx.Response) -> ProviderError:
@@ -228,8 +266,9 @@ class Runway(Protocol):
         """One file through Runway's uploads; its runway:// URI. No task exists yet if this fails, so every
         failure is retryable, and raised outside the transport error (the engine must not read a lost
         upload as a create whose outcome is unknown)."""
-        r = await send_before_create(self.client, "POST", "/v1/uploads", vendor="Runway",
-                                     json={"filename": name, "type": "ephemeral"})
+        r = await send_before_create(
+            self.client, "POST", "/v1/uploads", vendor="Runway", json={"filename": name, "type": "ephemeral"}
+        )
         if isinstance(r, str):
             raise ProviderError(ErrorKind.RETRYABLE, f"Uploading {name} to Runway failed ({r}).")
         if r.status_code >= 400:
@@ -239,11 +278,18 @@ class Runway(Protocol):
         except ValueError:
             started = None
         if started is None:
-            raise ProviderError(ErrorKind.RETRYABLE, f"Runway answered the upload of {name} without its address.",
-                                status=r.status_code)
+            raise ProviderError(
+                ErrorKind.RETRYABLE, f"Runway answered the upload of {name} without its address.", status=r.status_code
+            )
         # A storage host: the form's fields authorise the post; the key never goes there.
-        stored = await send_before_create(self.client, "POST", started.upload_url, vendor="Runway", data=started.fields,
-                                          files={"file": (name, data, mime)})
+        stored = await send_before_create(
+            self.client,
+            "POST",
+            started.upload_url,
+            vendor="Runway",
+            data=started.fields,
+            files={"file": (name, data, mime)},
+        )
         if isinstance(stored, str) or stored.status_code >= 400:
             why = stored if isinstance(stored, str) else f"HTTP {stored.status_code}"
             raise ProviderError(ErrorKind.RETRYABLE, f"Runway's storage did not take {name} ({why}).")
@@ -255,8 +301,9 @@ class Runway(Protocol):
             uris = {key: await self.upload(*part) for key, part in call.files.items()}
             body = {k: uris.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
         # A transport error here propagates: whether the task was made is for the engine to settle.
-        r = await send(self.client, call.method, call.path, vendor="Runway", creating=True, json=body,
-                       headers=call.headers)
+        r = await send(
+            self.client, call.method, call.path, vendor="Runway", creating=True, json=body, headers=call.headers
+        )
         if r.status_code >= 400:
             raise self._error(r)
         return Submitted(job_id=CreateResponse.model_validate(r.json()).id, state=JobState.QUEUED)
@@ -280,8 +327,10 @@ class Runway(Protocol):
                     status.cost_usd = round(task.cost.credits * USD_PER_CREDIT, 6)
         elif state is JobState.FAILED:
             code = f" ({task.failure_code})" if task.failure_code else ""
-            status.error = ProviderError(failure_kind(task.failure_code),
-                                         f"Runway failed the task{code}: {scrub(task.failure or 'no reason given', self.credentials)}")
+            status.error = ProviderError(
+                failure_kind(task.failure_code),
+                f"Runway failed the task{code}: {scrub(task.failure or 'no reason given', self.credentials)}",
+            )
         return status
 
     async def cancel(self, job_id: str) -> None:
@@ -294,8 +343,10 @@ def clip_uri(source: str) -> tuple[str, dict[str, tuple[str, bytes, str]] | None
     """A source clip as a data URI, or, past Runway's 5 MB, a placeholder and the file `submit` uploads."""
     path = Path(source)
     if not path.is_file():
-        raise UnsupportedRequest(f"{source} is neither a video file nor a finished promptreel job.",
-                                 "Give a video file, or the job id of a finished take (`promptreel jobs`).")
+        raise UnsupportedRequest(
+            f"{source} is neither a video file nor a finished promptreel job.",
+            "Give a video file, or the job id of a finished take (`promptreel jobs`).",
+        )
     data, mime = read_video(path)
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     if len(uri) > DATA_URI_LIMIT:

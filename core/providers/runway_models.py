@@ -37,8 +37,10 @@ HAPPYHORSE_1080 = ("1920:1080", "1080:1920", "1440:1440", "1662:1248", "1248:166
 # Hailuo 3 takes an aspect label and a resolution tier; the pixel sizes of its 768p and 2k tiers are
 # MiniMax's (1366x768 at 16:9) [3P].
 HAILUO3 = {
-    "1366x768": {"ratio": "16:9", "resolution": "768p"}, "768x1366": {"ratio": "9:16", "resolution": "768p"},
-    "2560x1440": {"ratio": "16:9", "resolution": "2k"}, "1440x2560": {"ratio": "9:16", "resolution": "2k"},
+    "1366x768": {"ratio": "16:9", "resolution": "768p"},
+    "768x1366": {"ratio": "9:16", "resolution": "768p"},
+    "2560x1440": {"ratio": "16:9", "resolution": "2k"},
+    "1440x2560": {"ratio": "9:16", "resolution": "2k"},
 }
 
 
@@ -63,25 +65,48 @@ MODELS: dict[str, Hosted] = {
     "gen4.5": Hosted(pairs(*GEN4[:2]), pairs(*GEN4), range(2, 11), seed=True),
     "gen4_turbo": Hosted(None, pairs(*GEN4), range(2, 11), seed=True),
     "veo3.1": Hosted(pairs(*VEO), pairs(*VEO), (4, 6, 8), last_frame=True, seed=True, audio=True, negative_prompt=True),
-    "veo3.1_fast": Hosted(pairs(*VEO), pairs(*VEO), (4, 6, 8), last_frame=True, seed=True, audio=True,
-                          negative_prompt=True),
+    "veo3.1_fast": Hosted(
+        pairs(*VEO), pairs(*VEO), (4, 6, 8), last_frame=True, seed=True, audio=True, negative_prompt=True
+    ),
     # 4-15 s [3P]; the SDK's seedance2 video_to_video takes the clip as a reference only (no mode): not offered.
-    "seedance2": Hosted(pairs(*SEEDANCE_480, *SEEDANCE_720, *SEEDANCE_1080, *SEEDANCE_4K),
-                        pairs(*SEEDANCE_480, *SEEDANCE_720, *SEEDANCE_1080, *SEEDANCE_4K), range(4, 16),
-                        last_frame=True, references={"text_to_video": 9}, seed=True, audio=True),
+    "seedance2": Hosted(
+        pairs(*SEEDANCE_480, *SEEDANCE_720, *SEEDANCE_1080, *SEEDANCE_4K),
+        pairs(*SEEDANCE_480, *SEEDANCE_720, *SEEDANCE_1080, *SEEDANCE_4K),
+        range(4, 16),
+        last_frame=True,
+        references={"text_to_video": 9},
+        seed=True,
+        audio=True,
+    ),
     # 4-30 s [3P]; a clip is edited (mode edit, duration "auto") or continued (mode extend), never resized.
-    "seedance2_5": Hosted(pairs(*SEEDANCE_2_5_480, *SEEDANCE_720, *SEEDANCE_1080),
-                          pairs(*SEEDANCE_2_5_480, *SEEDANCE_720, *SEEDANCE_1080), range(4, 31), last_frame=True,
-                          references={"text_to_video": 30, "video_to_video": 30}, video="promptVideo",
-                          modes={"remix": "edit", "extend": "extend"}, seed=True, audio=True),
+    "seedance2_5": Hosted(
+        pairs(*SEEDANCE_2_5_480, *SEEDANCE_720, *SEEDANCE_1080),
+        pairs(*SEEDANCE_2_5_480, *SEEDANCE_720, *SEEDANCE_1080),
+        range(4, 31),
+        last_frame=True,
+        references={"text_to_video": 30, "video_to_video": 30},
+        video="promptVideo",
+        modes={"remix": "edit", "extend": "extend"},
+        seed=True,
+        audio=True,
+    ),
     # 5-15 s [3P]; no seed, no audio switch.
     "hailuo3": Hosted(HAILUO3, HAILUO3, range(5, 16), last_frame=True, references={"text_to_video": 9}),
     # 3-15 s [3P]; from an image, only the resolution tier is sent.
-    "happyhorse_1_0": Hosted(pairs(*HAPPYHORSE_720, *HAPPYHORSE_1080),
-                             tiers({"720p": HAPPYHORSE_720, "1080p": HAPPYHORSE_1080}), range(3, 16)),
+    "happyhorse_1_0": Hosted(
+        pairs(*HAPPYHORSE_720, *HAPPYHORSE_1080),
+        tiers({"720p": HAPPYHORSE_720, "1080p": HAPPYHORSE_1080}),
+        range(3, 16),
+    ),
     # 3-10 s, 1280:720 or 720:1280, a first frame only; video_to_video edits a clip, with image references.
-    "gemini_omni_flash": Hosted(pairs("1280:720", "720:1280"), pairs("1280:720", "720:1280"), range(3, 11),
-                                references={"video_to_video": None}, video="videoUri", modes={"remix": None}),
+    "gemini_omni_flash": Hosted(
+        pairs("1280:720", "720:1280"),
+        pairs("1280:720", "720:1280"),
+        range(3, 11),
+        references={"video_to_video": None},
+        video="videoUri",
+        modes={"remix": None},
+    ),
     # Video to video only: edits the clip it is given; no duration (the output follows the clip).
     "aleph2": Hosted(None, None, (), video="videoUri", modes={"remix": None}, seed=True),
 }

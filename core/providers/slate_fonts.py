@@ -19,8 +19,18 @@ from pathlib import Path
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "DejaVuSansMono.ttf"
 # Blocks DejaVu Sans Mono draws (its cmap): Latin with extensions and IPA, spacing and combining marks,
 # Greek, Cyrillic, general punctuation, currency, letterlike symbols, arrows, maths, box drawing, shapes.
-_BUNDLED_BLOCKS = ((0x0020, 0x036F), (0x0370, 0x03FF), (0x0400, 0x052F), (0x1E00, 0x1FFF), (0x2000, 0x22FF),
-                   (0x2300, 0x23FF), (0x2500, 0x25FF), (0x2600, 0x26FF), (0xFB00, 0xFB06), (0xFFFD, 0xFFFD))
+_BUNDLED_BLOCKS = (
+    (0x0020, 0x036F),
+    (0x0370, 0x03FF),
+    (0x0400, 0x052F),
+    (0x1E00, 0x1FFF),
+    (0x2000, 0x22FF),
+    (0x2300, 0x23FF),
+    (0x2500, 0x25FF),
+    (0x2600, 0x26FF),
+    (0xFB00, 0xFB06),
+    (0xFFFD, 0xFFFD),
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,7 @@ def _fontconfig(chars: str) -> Path | None:
 
 def columns(text: str) -> int:
     """Width in monospace columns: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
-               for ch in text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
 def wrap(paragraph: str, width: int) -> list[str]:

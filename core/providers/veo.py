@@ -37,6 +37,7 @@ MODERATION_WORDS = ("responsible ai", "safety", "sensitive words", "violate", "u
 
 # --- what crosses the wire -------------------------------------------------------------
 
+
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -115,14 +116,21 @@ class VideoResult(_Loose):
 
 # --- the shared protocol -----------------------------------------------------------------
 
+
 class VeoProtocol(Protocol):
     """Veo's request, errors and operations; subclasses give the endpoints and credentials."""
 
     vendor: ClassVar[str] = "Google"
     vertex: ClassVar[bool] = False
 
-    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
-                 base_url: str | None = None, staging_dir: Path | None = None):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        route: Route,
+        credentials: dict[str, str],
+        base_url: str | None = None,
+        staging_dir: Path | None = None,
+    ):
         super().__init__(client, route, credentials, base_url)
         self._staging_dir = staging_dir
 
@@ -155,8 +163,10 @@ class VeoProtocol(Protocol):
             w, h = request.size.width, request.size.height
             short = min(w, h)
             if short not in RESOLUTIONS or max(w, h) * 9 != short * 16:
-                raise UnsupportedRequest(f"Veo cannot make {request.size}.",
-                                         "Veo makes 16:9 or 9:16 at 720p, 1080p or 4k (e.g. 1280x720, 1080x1920).")
+                raise UnsupportedRequest(
+                    f"Veo cannot make {request.size}.",
+                    "Veo makes 16:9 or 9:16 at 720p, 1080p or 4k (e.g. 1280x720, 1080x1920).",
+                )
             params.aspectRatio = "16:9" if w > h else "9:16"
             if not self.route.model_id.startswith("veo-2"):  # Veo 2 makes 720p only and takes no resolution
                 params.resolution = RESOLUTIONS[short]
@@ -190,8 +200,9 @@ class VeoProtocol(Protocol):
         op = Operation.model_validate(json_body(r))
         if not op.name:
             # Neither Veo API lists operations, so a create without a name cannot be reconciled.
-            raise ProviderError(ErrorKind.PROVIDER, f"{self.vendor} accepted the create but named no operation.",
-                                status=r.status_code)
+            raise ProviderError(
+                ErrorKind.PROVIDER, f"{self.vendor} accepted the create but named no operation.", status=r.status_code
+            )
         return Submitted(job_id=op.name, state=JobState.QUEUED)
 
     def classify(self, r: httpx.Response, creating: bool = False) -> ProviderError:
@@ -235,8 +246,9 @@ class VeoProtocol(Protocol):
         if is_moderation(err.message.lower()):
             return ProviderError(ErrorKind.MODERATION, text)
         if err.code == 8:  # RESOURCE_EXHAUSTED
-            return ProviderError(ErrorKind.BILLING if _quota_spent(err) else ErrorKind.RATE_LIMITED, text,
-                                 retry_after=_retry_delay(err))
+            return ProviderError(
+                ErrorKind.BILLING if _quota_spent(err) else ErrorKind.RATE_LIMITED, text, retry_after=_retry_delay(err)
+            )
         if err.code in (4, 10, 13, 14):  # DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNAVAILABLE
             return ProviderError(ErrorKind.RETRYABLE, text)
         if err.code == 3:  # INVALID_ARGUMENT
@@ -261,19 +273,28 @@ class VeoProtocol(Protocol):
             return Status(JobState.SUCCEEDED, 1.0, media=media, raw_state="done")
         if result.rai_count or result.rai_reasons:
             reasons = "; ".join(self._safe(r) for r in result.rai_reasons) or "no reason given"
-            return Status(JobState.FAILED, raw_state="rai_filtered", error=ProviderError(
-                ErrorKind.MODERATION,
-                f"{self.vendor}'s safety filters removed {result.rai_count or 'the'} video(s): {reasons}"))
-        return Status(JobState.FAILED, raw_state="no_media", error=ProviderError(
-            ErrorKind.PROVIDER, f"{self.vendor} finished the operation without a video."))
+            return Status(
+                JobState.FAILED,
+                raw_state="rai_filtered",
+                error=ProviderError(
+                    ErrorKind.MODERATION,
+                    f"{self.vendor}'s safety filters removed {result.rai_count or 'the'} video(s): {reasons}",
+                ),
+            )
+        return Status(
+            JobState.FAILED,
+            raw_state="no_media",
+            error=ProviderError(ErrorKind.PROVIDER, f"{self.vendor} finished the operation without a video."),
+        )
 
     def write_inline(self, job_id: str, index: int, b64: str) -> MediaRef:
         """Inline video bytes, written under a name derived from the job (never from the response)."""
         try:
             data = base64.b64decode(b64, validate=True)
         except ValueError:
-            raise ProviderError(ErrorKind.RETRYABLE, f"{self.vendor} sent inline video bytes that are not base64.") \
-                from None
+            raise ProviderError(
+                ErrorKind.RETRYABLE, f"{self.vendor} sent inline video bytes that are not base64."
+            ) from None
         stem = hashlib.sha256(job_id.encode()).hexdigest()[:20]
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         dest = self.staging_dir / f"{self.name}-{stem}-{index}.mp4"

@@ -55,7 +55,6 @@ def host_for(location: str) -> str:
     return f"https://{location}-aiplatform.googleapis.com"
 
 
-
 def _gcloud_adc_file() -> Path:
     """Where `gcloud auth application-default login` writes the user's credentials."""
     if os.name == "nt":
@@ -63,11 +62,16 @@ def _gcloud_adc_file() -> Path:
     config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
     return Path(config) / "application_default_credentials.json"
 
+
 # No keys: OAuth from Application Default Credentials. poll_seconds: Google's own examples poll every 10 s.
-ROUTE = RouteDescriptor(name="vertex", protocol="promptreel.core.providers.vertex:VertexVeo",
-                        base_url=host_for(DEFAULT_LOCATION), poll_seconds=10.0,
-                        fake="promptreel.core.sandbox.vertex:FakeVertex",
-                        by_model=(("gemini-omni-", "promptreel.core.providers.vertex:VertexOmni"),))
+ROUTE = RouteDescriptor(
+    name="vertex",
+    protocol="promptreel.core.providers.vertex:VertexVeo",
+    base_url=host_for(DEFAULT_LOCATION),
+    poll_seconds=10.0,
+    fake="promptreel.core.sandbox.vertex:FakeVertex",
+    by_model=(("gemini-omni-", "promptreel.core.providers.vertex:VertexOmni"),),
+)
 
 
 class VertexVeo(VeoProtocol):
@@ -75,15 +79,25 @@ class VertexVeo(VeoProtocol):
     vendor: ClassVar[str] = "Vertex AI"
     vertex: ClassVar[bool] = True
 
-    def __init__(self, client: httpx.AsyncClient, route: Route, credentials: dict[str, str],
-                 base_url: str | None = None, staging_dir: Path | None = None, *,
-                 project: str | None = None, location: str | None = None, storage_url: str | None = None,
-                 output_gcs_uri: str | None = None):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        route: Route,
+        credentials: dict[str, str],
+        base_url: str | None = None,
+        staging_dir: Path | None = None,
+        *,
+        project: str | None = None,
+        location: str | None = None,
+        storage_url: str | None = None,
+        output_gcs_uri: str | None = None,
+    ):
         from ..settings import base_url_for, load_settings
 
         settings = load_settings()
-        self.location = (location or settings.vertex_location or os.environ.get("GOOGLE_CLOUD_LOCATION")
-                         or DEFAULT_LOCATION)
+        self.location = (
+            location or settings.vertex_location or os.environ.get("GOOGLE_CLOUD_LOCATION") or DEFAULT_LOCATION
+        )
         super().__init__(client, route, credentials, base_url or host_for(self.location), staging_dir)
         self._project = project or settings.vertex_project or os.environ.get("GOOGLE_CLOUD_PROJECT")
         # GCS has its own host; PROMPTREEL_VERTEX_STORAGE_BASE_URL points it elsewhere (the sandbox).
@@ -104,12 +118,16 @@ class VertexVeo(VeoProtocol):
         except ModuleNotFoundError:  # no `google` package at all
             installed = False
         if not installed:
-            raise MissingKey("The vertex route needs google-auth, which is not installed.",
-                             "Install it with `pip install 'promptreel[vertex]'`, or use another route.")
+            raise MissingKey(
+                "The vertex route needs google-auth, which is not installed.",
+                "Install it with `pip install 'promptreel[vertex]'`, or use another route.",
+            )
         if not (os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or _gcloud_adc_file().is_file()):
-            raise MissingKey("The vertex route found no Google Application Default Credentials.",
-                             "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
-                             "to a service-account key file.")
+            raise MissingKey(
+                "The vertex route found no Google Application Default Credentials.",
+                "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
+                "to a service-account key file.",
+            )
 
     def _credentials(self) -> GoogleCredentials:
         if self._adc is None:
@@ -117,8 +135,10 @@ class VertexVeo(VeoProtocol):
                 import google.auth
                 from google.auth.exceptions import DefaultCredentialsError
             except ImportError:
-                raise MissingKey("The vertex route needs google-auth, which is not installed.",
-                                 "Install it with `pip install 'promptreel[vertex]'`, or use another route.") from None
+                raise MissingKey(
+                    "The vertex route needs google-auth, which is not installed.",
+                    "Install it with `pip install 'promptreel[vertex]'`, or use another route.",
+                ) from None
             try:
                 self._adc, adc_project = google.auth.default(scopes=[SCOPE])
             except DefaultCredentialsError:
@@ -142,11 +162,13 @@ class VertexVeo(VeoProtocol):
             try:
                 creds.refresh(Request())  # type: ignore[no-untyped-call]  # google-auth leaves it unannotated
             except RefreshError as e:
-                raise ProviderError(ErrorKind.AUTH, f"Google refused to refresh the Vertex AI credentials: "
-                                                    f"{self._safe(str(e))[:200]}") from None
+                raise ProviderError(
+                    ErrorKind.AUTH, f"Google refused to refresh the Vertex AI credentials: {self._safe(str(e))[:200]}"
+                ) from None
             except TransportError:
-                raise ProviderError(ErrorKind.RETRYABLE, "Cannot reach Google's token service to refresh the "
-                                                         "Vertex AI credentials.") from None
+                raise ProviderError(
+                    ErrorKind.RETRYABLE, "Cannot reach Google's token service to refresh the Vertex AI credentials."
+                ) from None
         return str(creds.token)  # valid, or just refreshed: a token is set
 
     def route_auth(self) -> Computed:
@@ -167,8 +189,10 @@ class VertexVeo(VeoProtocol):
         if not self._project and not self._static_token:
             self._credentials()  # the ADC may name a project
         if not self._project:
-            raise MissingKey("The vertex route needs a Google Cloud project.",
-                             "Set vertex_project in settings, or GOOGLE_CLOUD_PROJECT.")
+            raise MissingKey(
+                "The vertex route needs a Google Cloud project.",
+                "Set vertex_project in settings, or GOOGLE_CLOUD_PROJECT.",
+            )
         return self._project
 
     def hosts(self) -> set[str]:
@@ -176,8 +200,7 @@ class VertexVeo(VeoProtocol):
 
     # build ------------------------------------------------------------------------------
     def model_path(self) -> str:
-        return (f"/v1/projects/{self.project}/locations/{self.location}"
-                f"/publishers/google/models/{self.route.model_id}")
+        return f"/v1/projects/{self.project}/locations/{self.location}/publishers/google/models/{self.route.model_id}"
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         self.check_veo_3_1(request)
@@ -201,18 +224,26 @@ class VertexVeo(VeoProtocol):
             return
         size = request.size
         if size is not None and min(size.width, size.height) > 1080:
-            raise UnsupportedRequest(f"Veo 3.1 on Vertex AI makes 720p or 1080p, not {size}.",
-                                     "Ask for 1280x720 or 1920x1080 (or the 9:16 sizes); conform scales the take.")
+            raise UnsupportedRequest(
+                f"Veo 3.1 on Vertex AI makes 720p or 1080p, not {size}.",
+                "Ask for 1280x720 or 1920x1080 (or the 9:16 sizes); conform scales the take.",
+            )
         if request.extend_video and size is not None and min(size.width, size.height) != 720:
-            raise UnsupportedRequest(f"Veo 3.1 on Vertex AI extends a video only at 720p, not {size}.",
-                                     "Ask for 1280x720 or 720x1280 (--size); conform scales the take.")
+            raise UnsupportedRequest(
+                f"Veo 3.1 on Vertex AI extends a video only at 720p, not {size}.",
+                "Ask for 1280x720 or 720x1280 (--size); conform scales the take.",
+            )
         if request.reference_images:
             if size is not None and size.height > size.width or request.aspect == "9:16":
-                raise UnsupportedRequest("Veo 3.1 on Vertex AI takes reference images only for 16:9 video.",
-                                         "Ask for a 16:9 size, or drop the reference images.")
+                raise UnsupportedRequest(
+                    "Veo 3.1 on Vertex AI takes reference images only for 16:9 video.",
+                    "Ask for a 16:9 size, or drop the reference images.",
+                )
             if request.seconds not in (None, 8):
-                raise UnsupportedRequest(f"Veo 3.1 on Vertex AI makes 8 s from reference images, not "
-                                         f"{request.seconds} s.", "Ask for 8 seconds; conform trims it to the slot.")
+                raise UnsupportedRequest(
+                    f"Veo 3.1 on Vertex AI makes 8 s from reference images, not {request.seconds} s.",
+                    "Ask for 8 seconds; conform trims it to the slot.",
+                )
 
     def earlier_output(self, job: Job, purpose: str) -> str:
         """An earlier Vertex take to extend: its gs:// URI when Vertex wrote it to Cloud Storage (no upload),
@@ -228,8 +259,10 @@ class VertexVeo(VeoProtocol):
         for path in kept:
             if path.is_file():
                 return str(path)
-        raise UnsupportedRequest(f"Job {job.id}'s video is no longer on this machine, and Vertex AI did not write it "
-                                 "to Cloud Storage.", "Give the path of its video file (or its gs:// URI) to extend.")
+        raise UnsupportedRequest(
+            f"Job {job.id}'s video is no longer on this machine, and Vertex AI did not write it to Cloud Storage.",
+            "Give the path of its video file (or its gs:// URI) to extend.",
+        )
 
     def video_input(self, source: str) -> dict[str, str]:
         if source.startswith("gs://"):
@@ -237,8 +270,10 @@ class VertexVeo(VeoProtocol):
         if Path(source).is_file():
             data, mime = read_video(Path(source))
             return {"bytesBase64Encoded": base64.b64encode(data).decode("ascii"), "mimeType": mime}
-        raise UnsupportedRequest(f"Cannot extend {source!r} on Vertex AI: it is neither a gs:// URI nor a file.",
-                                 "Give the path of a Veo video (1-30 s) or its gs:// URI.")
+        raise UnsupportedRequest(
+            f"Cannot extend {source!r} on Vertex AI: it is neither a gs:// URI nor a file.",
+            "Give the path of a Veo video (1-30 s) or its gs:// URI.",
+        )
 
     # submit / poll ------------------------------------------------------------------------
     async def poll(self, job_id: str) -> Status:
@@ -257,9 +292,11 @@ class VertexVeo(VeoProtocol):
     def media_of(self, video: dict[str, Any], job_id: str, index: int) -> MediaRef | None:
         uri = video.get("gcsUri")
         if isinstance(uri, str) and uri.startswith("gs://"):
-            bucket, _, obj = uri[len("gs://"):].partition("/")
-            return MediaRef(url=f"{self.storage_url}/storage/v1/b/{quote(bucket, safe='')}/o/"
-                                f"{quote(obj, safe='')}?alt=media", provider_id=uri)  # kept: extend sends it
+            bucket, _, obj = uri[len("gs://") :].partition("/")
+            return MediaRef(
+                url=f"{self.storage_url}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(obj, safe='')}?alt=media",
+                provider_id=uri,
+            )  # kept: extend sends it
         if video.get("bytesBase64Encoded"):
             return self.write_inline(job_id, index, video["bytesBase64Encoded"])
         return None
@@ -296,13 +333,20 @@ class VertexOmni(OmniInteractions, VertexVeo):
             fmt.delivery, fmt.gcs_uri = "uri", self.output_gcs_uri
             return
         if fmt.resolution in ("1080p", "4k"):
-            raise UnsupportedRequest(f"Gemini Omni on Vertex AI sends {fmt.resolution} only to Cloud Storage.",
-                                     "Set vertex_output_gcs_uri in settings to a gs:// folder, or ask for 720p.")
+            raise UnsupportedRequest(
+                f"Gemini Omni on Vertex AI sends {fmt.resolution} only to Cloud Storage.",
+                "Set vertex_output_gcs_uri in settings to a gs:// folder, or ask for 720p.",
+            )
         fmt.delivery = "inline"
 
     async def video_media(self, uri: str, job_id: str) -> Status:
         media = self.media_of({"gcsUri": uri}, job_id, 0)
         if media is None:
-            return Status(JobState.FAILED, raw_state="no_media", error=ProviderError(
-                ErrorKind.PROVIDER, f"{self.vendor} sent a video with neither bytes nor a gs:// URI."))
+            return Status(
+                JobState.FAILED,
+                raw_state="no_media",
+                error=ProviderError(
+                    ErrorKind.PROVIDER, f"{self.vendor} sent a video with neither bytes nor a gs:// URI."
+                ),
+            )
         return Status(JobState.SUCCEEDED, 1.0, media=[media], raw_state="completed")

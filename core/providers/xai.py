@@ -34,8 +34,12 @@ from .httpkit import BILLING_WORDS, aspect_of, data_uri, http_error, json_body, 
 if TYPE_CHECKING:
     from ..journal import Job
 
-STATES = {"pending": JobState.RUNNING, "done": JobState.SUCCEEDED, "expired": JobState.FAILED,
-          "failed": JobState.FAILED}
+STATES = {
+    "pending": JobState.RUNNING,
+    "done": JobState.SUCCEEDED,
+    "expired": JobState.FAILED,
+    "failed": JobState.FAILED,
+}
 RESOLUTIONS = {480: "480p", 720: "720p", 1080: "1080p"}  # by the frame's short side
 ASPECTS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3")
 MAX_REFERENCES = 7
@@ -87,9 +91,14 @@ class Deferred(BaseModel):
 
 
 # poll_seconds: the docs' example cadence; generations take minutes.
-ROUTE = RouteDescriptor(name="xai", protocol="promptreel.core.providers.xai:XAI",
-                        keys={"XAI_API_KEY": "xAI (Grok Imagine)"}, base_url="https://api.x.ai/v1", poll_seconds=5.0,
-                        fake="promptreel.core.sandbox.xai:FakeXAI")
+ROUTE = RouteDescriptor(
+    name="xai",
+    protocol="promptreel.core.providers.xai:XAI",
+    keys={"XAI_API_KEY": "xAI (Grok Imagine)"},
+    base_url="https://api.x.ai/v1",
+    poll_seconds=5.0,
+    fake="promptreel.core.sandbox.xai:FakeXAI",
+)
 
 
 class XAI(Protocol):
@@ -102,25 +111,32 @@ class XAI(Protocol):
     # build ------------------------------------------------------------------------------
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
         if request.remix_of and request.extend_video:
-            raise UnsupportedRequest("xAI edits a video or extends it, not both in one call.",
-                                     "Edit first, then extend the edited take.")
+            raise UnsupportedRequest(
+                "xAI edits a video or extends it, not both in one call.", "Edit first, then extend the edited take."
+            )
         if request.last_frame:
-            raise UnsupportedRequest("xAI's video API takes no last frame.", "Drop the last frame, or choose a model "
-                                     "that takes one (see `promptreel models`).")
+            raise UnsupportedRequest(
+                "xAI's video API takes no last frame.",
+                "Drop the last frame, or choose a model that takes one (see `promptreel models`).",
+            )
         body = Generate(model=self.route.model_id, prompt=request.prompt)
         source = request.remix_of or request.extend_video
         if source:
             if request.first_frame or request.reference_images:
-                raise UnsupportedRequest("An xAI edit or extension takes only the source video and a prompt.",
-                                         "Drop the first frame and reference images.")
+                raise UnsupportedRequest(
+                    "An xAI edit or extension takes only the source video and a prompt.",
+                    "Drop the first frame and reference images.",
+                )
             body.video = UrlInput(url=self._video_url(source))
             if request.remix_of:  # the edit keeps the source's length and frame
                 return WireCall("POST", "/videos/edits", json=body.model_dump(exclude_none=True))
             seconds = require(request.seconds, "seconds", "xAI")
             low, high = EXTEND_SECONDS
             if not low <= seconds <= high:
-                raise UnsupportedRequest(f"xAI extends a video by {low} to {high} s, not {seconds} s.",
-                                         f"Ask for {low}-{high} seconds of extension.")
+                raise UnsupportedRequest(
+                    f"xAI extends a video by {low} to {high} s, not {seconds} s.",
+                    f"Ask for {low}-{high} seconds of extension.",
+                )
             body.duration = seconds
             return WireCall("POST", "/videos/extensions", json=body.model_dump(exclude_none=True))
         size = require(request.size, "size", "xAI")
@@ -135,10 +151,13 @@ class XAI(Protocol):
             body.image = UrlInput(url=data_uri(request.first_frame, "first frame", vendor="xAI"))
         if request.reference_images:
             if len(request.reference_images) > MAX_REFERENCES:
-                raise UnsupportedRequest(f"xAI takes at most {MAX_REFERENCES} reference images, not "
-                                         f"{len(request.reference_images)}.", f"Keep {MAX_REFERENCES} or fewer.")
-            body.reference_images = [UrlInput(url=data_uri(p, "reference", vendor="xAI"))
-                                     for p in request.reference_images]
+                raise UnsupportedRequest(
+                    f"xAI takes at most {MAX_REFERENCES} reference images, not {len(request.reference_images)}.",
+                    f"Keep {MAX_REFERENCES} or fewer.",
+                )
+            body.reference_images = [
+                UrlInput(url=data_uri(p, "reference", vendor="xAI")) for p in request.reference_images
+            ]
         return WireCall("POST", "/videos/generations", json=body.model_dump(exclude_none=True))
 
     @staticmethod
@@ -148,11 +167,15 @@ class XAI(Protocol):
             return source
         path = Path(source)
         if not path.is_file():
-            raise UnsupportedRequest(f"{source!r} is neither a video file nor an earlier xAI take.",
-                                     "Give a path to an MP4, or the job id of a take made on the xai route.")
+            raise UnsupportedRequest(
+                f"{source!r} is neither a video file nor an earlier xAI take.",
+                "Give a path to an MP4, or the job id of a take made on the xai route.",
+            )
         if path.suffix.lower() != ".mp4":
-            raise UnsupportedRequest(f"xAI takes an MP4 (H.264, H.265 or AV1) as the source video; {path.name} is not.",
-                                     "Export the clip as H.264 MP4 and give that.")
+            raise UnsupportedRequest(
+                f"xAI takes an MP4 (H.264, H.265 or AV1) as the source video; {path.name} is not.",
+                "Export the clip as H.264 MP4 and give that.",
+            )
         data, mime = read_video(path)
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -166,8 +189,10 @@ class XAI(Protocol):
             return url
         if job.output_path and Path(job.output_path).suffix.lower() == ".mp4" and Path(job.output_path).is_file():
             return job.output_path
-        raise UnsupportedRequest(f"Job {job.id}'s xAI video URL has expired and its MP4 is not on disk to {purpose}.",
-                                 f"Give the take's file instead (--{purpose if purpose == 'extend' else 'remix'} PATH to an MP4).")
+        raise UnsupportedRequest(
+            f"Job {job.id}'s xAI video URL has expired and its MP4 is not on disk to {purpose}.",
+            f"Give the take's file instead (--{purpose if purpose == 'extend' else 'remix'} PATH to an MP4).",
+        )
 
     # submit / poll ----------------------------------------------------------------------
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
@@ -177,7 +202,9 @@ class XAI(Protocol):
             raise self.classify(r)
         request_id = json_body(r).get("request_id")
         if not isinstance(request_id, str) or not request_id:
-            raise ProviderError(ErrorKind.RETRYABLE, "xAI answered the create with no request id.", status=r.status_code)
+            raise ProviderError(
+                ErrorKind.RETRYABLE, "xAI answered the create with no request id.", status=r.status_code
+            )
         return Submitted(job_id=request_id, state=JobState.QUEUED)
 
     async def poll(self, job_id: str) -> Status:

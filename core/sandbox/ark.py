@@ -29,9 +29,27 @@ MODELS = {
     "dreamina-seedance-2-0-fast-260128": (("480p", "720p"), 15),
     "dreamina-seedance-2-5-260628": (("480p", "720p"), 30),
 }
-FIELDS = {"model", "content", "safety_identifier", "callback_url", "return_last_frame", "service_tier",
-          "execution_expires_after", "priority", "generate_audio", "draft", "camera_fixed", "watermark", "seed",
-          "resolution", "ratio", "duration", "frames", "output_format", "omni_reference_task_type"}
+FIELDS = {
+    "model",
+    "content",
+    "safety_identifier",
+    "callback_url",
+    "return_last_frame",
+    "service_tier",
+    "execution_expires_after",
+    "priority",
+    "generate_audio",
+    "draft",
+    "camera_fixed",
+    "watermark",
+    "seed",
+    "resolution",
+    "ratio",
+    "duration",
+    "frames",
+    "output_format",
+    "omni_reference_task_type",
+}
 # Output sizes by resolution and ratio (landscape; portrait is the same turned).
 SIZES = {
     "480p": {"16:9": (864, 496), "4:3": (752, 560), "1:1": (640, 640), "21:9": (992, 432)},
@@ -44,9 +62,18 @@ KEYFRAMES, REFERENCES = {"first_frame", "last_frame"}, {"reference_image"}
 
 
 def envelope(status: int, code: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
-    return Reply(status, {"error": {"code": code, "message": f"{message} Request id: 0217652019824569b4a5",
-                                    "param": "", "type": "BadRequest" if status < 500 else "InternalServiceError"}},
-                 headers=headers or {})
+    return Reply(
+        status,
+        {
+            "error": {
+                "code": code,
+                "message": f"{message} Request id: 0217652019824569b4a5",
+                "param": "",
+                "type": "BadRequest" if status < 500 else "InternalServiceError",
+            }
+        },
+        headers=headers or {},
+    )
 
 
 def frame(ratio: str, resolution: str) -> tuple[int, int]:
@@ -86,10 +113,15 @@ class FakeArk(Fake):
             return bad
         name = self.take("create", call)
         if name == "overdue":
-            return envelope(403, "AccountOverdueError", "The request failed because your account has an overdue balance.")
+            return envelope(
+                403, "AccountOverdueError", "The request failed because your account has an overdue balance."
+            )
         if name == "sensitive":
-            return envelope(400, "InputTextSensitiveContentDetected", "The request failed because the input text may "
-                                                                      "contain sensitive information.")
+            return envelope(
+                400,
+                "InputTextSensitiveContentDetected",
+                "The request failed because the input text may contain sensitive information.",
+            )
         if (reply := self.op_fault(name)) is not None:
             return reply
         body = call.json()
@@ -101,8 +133,11 @@ class FakeArk(Fake):
         if name == "not-open" or model in self.not_open:
             return envelope(404, "ModelNotOpen", f"Your account has not activated the model {model}.")
         if model not in MODELS:
-            return envelope(404, "InvalidEndpointOrModel.NotFound",
-                            f"The model or endpoint {model} does not exist or you do not have access to it.")
+            return envelope(
+                404,
+                "InvalidEndpointOrModel.NotFound",
+                f"The model or endpoint {model} does not exist or you do not have access to it.",
+            )
         resolutions, longest = MODELS[model]
         content = body.get("content")
         if not isinstance(content, list) or not content:
@@ -114,13 +149,25 @@ class FakeArk(Fake):
         roles = []
         for item in images:
             url = (item.get("image_url") or {}).get("url") if isinstance(item, dict) else None
-            if item.get("type") != "image_url" or set(item) - {"type", "image_url", "role"} or not isinstance(url, str) \
-                    or not url.startswith(("https://", "data:image/", "asset://")):
-                return envelope(400, "InvalidParameter", "content.image_url must be {url} with a URL, Base64 data or asset.")
+            if (
+                item.get("type") != "image_url"
+                or set(item) - {"type", "image_url", "role"}
+                or not isinstance(url, str)
+                or not url.startswith(("https://", "data:image/", "asset://"))
+            ):
+                return envelope(
+                    400, "InvalidParameter", "content.image_url must be {url} with a URL, Base64 data or asset."
+                )
             roles.append(item.get("role") or "first_frame")
-        if set(roles) & KEYFRAMES and set(roles) & REFERENCES or set(roles) - KEYFRAMES - REFERENCES \
-                or roles.count("first_frame") > 1 or roles.count("last_frame") > 1 \
-                or roles.count("reference_image") > 9 or roles == ["last_frame"]:
+        if (
+            set(roles) & KEYFRAMES
+            and set(roles) & REFERENCES
+            or set(roles) - KEYFRAMES - REFERENCES
+            or roles.count("first_frame") > 1
+            or roles.count("last_frame") > 1
+            or roles.count("reference_image") > 9
+            or roles == ["last_frame"]
+        ):
             return envelope(400, "InvalidParameter", f"the image roles {roles} cannot be combined.")
         if not texts and not images:
             return envelope(400, "MissingParameter", "content needs a text prompt or an image.")
@@ -143,17 +190,31 @@ class FakeArk(Fake):
             ratio = png_orientation(first["image_url"]["url"]) if first else "16:9"
         width, height = frame(ratio, resolution)
         seconds = 5 if duration == -1 else duration
-        job = self.new_job(body, job_id=f"cgt-20261206{next(self._task_ids):06d}-ark", call=call,
-                           spec=self.spec(width, height, 24, seconds, audio=body.get("generate_audio", True)))
+        job = self.new_job(
+            body,
+            job_id=f"cgt-20261206{next(self._task_ids):06d}-ark",
+            call=call,
+            spec=self.spec(width, height, 24, seconds, audio=body.get("generate_audio", True)),
+        )
         return Reply(200, {"id": job.id})
 
     def _task(self, job: FakeJob, status: str, **extra: Any) -> dict[str, Any]:
         body = job.body
-        return {"id": job.id, "model": body["model"], "status": status, "created_at": 1765000000,
-                "updated_at": 1765000060, "resolution": body.get("resolution", "720p"),
-                "ratio": body.get("ratio", "adaptive"), "duration": int(job.spec.seconds) if job.spec else 0, "framespersecond": 24,
-                "generate_audio": body.get("generate_audio", True), "service_tier": "default",
-                "execution_expires_after": 172800, **extra}
+        return {
+            "id": job.id,
+            "model": body["model"],
+            "status": status,
+            "created_at": 1765000000,
+            "updated_at": 1765000060,
+            "resolution": body.get("resolution", "720p"),
+            "ratio": body.get("ratio", "adaptive"),
+            "duration": int(job.spec.seconds) if job.spec else 0,
+            "framespersecond": 24,
+            "generate_audio": body.get("generate_audio", True),
+            "service_tier": "default",
+            "execution_expires_after": 172800,
+            **extra,
+        }
 
     def _get(self, call: Call) -> Reply:
         if bad := self._auth(call):
@@ -169,12 +230,26 @@ class FakeArk(Fake):
         if seen < self.polls_to_finish:
             return Reply(200, self._task(job, "queued" if seen == 0 else "running"))
         if job.outcome == "failed":
-            return Reply(200, self._task(job, "failed", error={"code": "InternalServiceError",
-                                                               "message": "The service encountered an internal error."}))
+            return Reply(
+                200,
+                self._task(
+                    job,
+                    "failed",
+                    error={"code": "InternalServiceError", "message": "The service encountered an internal error."},
+                ),
+            )
         if job.outcome == "sensitive":
-            return Reply(200, self._task(job, "failed", error={
-                "code": "OutputVideoSensitiveContentDetected",
-                "message": "The request failed because the output video may contain sensitive information."}))
+            return Reply(
+                200,
+                self._task(
+                    job,
+                    "failed",
+                    error={
+                        "code": "OutputVideoSensitiveContentDetected",
+                        "message": "The request failed because the output video may contain sensitive information.",
+                    },
+                ),
+            )
         if job.outcome == "expired":
             return Reply(200, self._task(job, "expired"))
         content = {} if job.outcome == "empty" else {"video_url": self.media_url(job)}

@@ -31,38 +31,64 @@ def make_chain(signer: str = "promptreel sandbox signer", org: str = "promptreel
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
+        return x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
+        )
 
     def usage(**on: bool) -> x509.KeyUsage:
-        flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-                               "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+        flags = dict.fromkeys(
+            (
+                "digital_signature",
+                "content_commitment",
+                "key_encipherment",
+                "data_encipherment",
+                "key_agreement",
+                "key_cert_sign",
+                "crl_sign",
+                "encipher_only",
+                "decipher_only",
+            ),
+            False,
+        )
         return x509.KeyUsage(**{**flags, **on})
 
     start = datetime.now(timezone.utc) - timedelta(days=1)
     root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
 
-    def cert(subject: str, issuer: x509.Name, public: ec.EllipticCurvePublicKey,
-             signing_key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
-        return (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(issuer).public_key(public)
-                .serial_number(x509.random_serial_number()).not_valid_before(start)
-                .not_valid_after(start + timedelta(days=30))
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False))
+    def cert(
+        subject: str, issuer: x509.Name, public: ec.EllipticCurvePublicKey, signing_key: ec.EllipticCurvePrivateKey
+    ) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(issuer)
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=30))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        )
 
-    root = (cert(f"{org} root", name(f"{org} root"), root_key.public_key(), root_key)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(usage(key_cert_sign=True, crl_sign=True), critical=True)
-            .sign(root_key, hashes.SHA256()))
-    leaf = (cert(signer, root.subject, key.public_key(), root_key)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(usage(digital_signature=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
-            .sign(root_key, hashes.SHA256()))
+    root = (
+        cert(f"{org} root", name(f"{org} root"), root_key.public_key(), root_key)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    leaf = (
+        cert(signer, root.subject, key.public_key(), root_key)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
-    return Chain(leaf.public_bytes(pem) + root.public_bytes(pem),
-                 key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-                 root.public_bytes(pem))
+    return Chain(
+        leaf.public_bytes(pem) + root.public_bytes(pem),
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        root.public_bytes(pem),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -79,12 +105,18 @@ def sign_generated(data: bytes, generator: str, chain: Chain | None = None) -> b
     manifest = {
         "claim_generator_info": [{"name": generator}],
         "title": "video.mp4",
-        "assertions": [{"label": "c2pa.actions", "data": {"actions": [
-            {"action": "c2pa.created", "digitalSourceType": AI_GENERATED}]}}],
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": AI_GENERATED}]},
+            }
+        ],
     }
     out = io.BytesIO()
-    with c2pa.Signer.from_info(c2pa.C2paSignerInfo("es256", chain.chain, chain.key, None)) as signer, \
-            c2pa.Builder(manifest) as builder:
+    with (
+        c2pa.Signer.from_info(c2pa.C2paSignerInfo("es256", chain.chain, chain.key, None)) as signer,
+        c2pa.Builder(manifest) as builder,
+    ):
         builder.sign(signer, "video/mp4", io.BytesIO(data), out)
     return out.getvalue()
 

@@ -43,7 +43,11 @@ from .media import FULL, Limit, multipart
 
 # The model files "installed" in the fake's models/ folders.
 CHECKPOINTS = ["ltx-video-2b-v0.9.5.safetensors", "ltx-2-19b-dev-fp8.safetensors"]
-TEXT_ENCODERS = ["t5xxl_fp16.safetensors", "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "gemma_3_12B_it_fp4_mixed.safetensors"]
+TEXT_ENCODERS = [
+    "t5xxl_fp16.safetensors",
+    "umt5_xxl_fp8_e4m3fn_scaled.safetensors",
+    "gemma_3_12B_it_fp4_mixed.safetensors",
+]
 DIFFUSION_MODELS = ["wan2.2_ti2v_5B_fp16.safetensors"]
 VAES = ["wan2.2_vae.safetensors"]
 MODEL_LISTS = (CHECKPOINTS, TEXT_ENCODERS, DIFFUSION_MODELS, VAES)
@@ -80,53 +84,129 @@ def _float(lo: float, hi: float) -> Input:
 # nodes.py), with their inputs as INPUT_TYPES / define_schema declares them.
 NODES: dict[str, NodeDef] = {
     "CheckpointLoaderSimple": NodeDef({"ckpt_name": (CHECKPOINTS,)}, ("MODEL", "CLIP", "VAE")),
-    "CLIPLoader": NodeDef({"clip_name": (TEXT_ENCODERS,), "type": (["stable_diffusion", "sd3", "mochi", "ltxv", "wan"],)},
-                          ("CLIP",), optional={"device": (["default", "cpu"],)}),
-    "UNETLoader": NodeDef({"unet_name": (DIFFUSION_MODELS,),
-                           "weight_dtype": (["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"],)}, ("MODEL",)),
+    "CLIPLoader": NodeDef(
+        {"clip_name": (TEXT_ENCODERS,), "type": (["stable_diffusion", "sd3", "mochi", "ltxv", "wan"],)},
+        ("CLIP",),
+        optional={"device": (["default", "cpu"],)},
+    ),
+    "UNETLoader": NodeDef(
+        {"unet_name": (DIFFUSION_MODELS,), "weight_dtype": (["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"],)},
+        ("MODEL",),
+    ),
     "VAELoader": NodeDef({"vae_name": (VAES,)}, ("VAE",)),
     "ModelSamplingSD3": NodeDef({"model": ("MODEL",), "shift": _float(0.0, 100.0)}, ("MODEL",)),
-    "Wan22ImageToVideoLatent": NodeDef({"vae": ("VAE",), "width": _int(32, MAX_RES), "height": _int(32, MAX_RES),
-                                        "length": _int(1, MAX_RES), "batch_size": _int(1, 4096)}, ("LATENT",),
-                                       optional={"start_image": ("IMAGE",)}),
-    "KSampler": NodeDef({"model": ("MODEL",), "seed": _int(0, U64), "steps": _int(1, 10000), "cfg": _float(0.0, 100.0),
-                         "sampler_name": (["euler", "euler_ancestral", "dpmpp_2m", "uni_pc", "res_multistep"],),
-                         "scheduler": (["simple", "normal", "karras", "beta", "sgm_uniform"],),
-                         "positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "latent_image": ("LATENT",),
-                         "denoise": _float(0.0, 1.0)}, ("LATENT",)),
+    "Wan22ImageToVideoLatent": NodeDef(
+        {
+            "vae": ("VAE",),
+            "width": _int(32, MAX_RES),
+            "height": _int(32, MAX_RES),
+            "length": _int(1, MAX_RES),
+            "batch_size": _int(1, 4096),
+        },
+        ("LATENT",),
+        optional={"start_image": ("IMAGE",)},
+    ),
+    "KSampler": NodeDef(
+        {
+            "model": ("MODEL",),
+            "seed": _int(0, U64),
+            "steps": _int(1, 10000),
+            "cfg": _float(0.0, 100.0),
+            "sampler_name": (["euler", "euler_ancestral", "dpmpp_2m", "uni_pc", "res_multistep"],),
+            "scheduler": (["simple", "normal", "karras", "beta", "sgm_uniform"],),
+            "positive": ("CONDITIONING",),
+            "negative": ("CONDITIONING",),
+            "latent_image": ("LATENT",),
+            "denoise": _float(0.0, 1.0),
+        },
+        ("LATENT",),
+    ),
     "LoadImage": NodeDef({"image": (INPUT_FILES,)}, ("IMAGE", "MASK")),
-    "LTXAVTextEncoderLoader": NodeDef({"text_encoder": (TEXT_ENCODERS,), "ckpt_name": (CHECKPOINTS,)}, ("CLIP",),
-                                      optional={"device": (["default", "cpu"],)}),
+    "LTXAVTextEncoderLoader": NodeDef(
+        {"text_encoder": (TEXT_ENCODERS,), "ckpt_name": (CHECKPOINTS,)},
+        ("CLIP",),
+        optional={"device": (["default", "cpu"],)},
+    ),
     "LTXVAudioVAELoader": NodeDef({"ckpt_name": (AUDIO_VAES,)}, ("VAE",)),
-    "LTXVEmptyLatentAudio": NodeDef({"frames_number": _int(1, 1000), "frame_rate": _float(1.0, 1000.0),
-                                     "batch_size": _int(1, 4096), "audio_vae": ("VAE",)}, ("LATENT",)),
+    "LTXVEmptyLatentAudio": NodeDef(
+        {
+            "frames_number": _int(1, 1000),
+            "frame_rate": _float(1.0, 1000.0),
+            "batch_size": _int(1, 4096),
+            "audio_vae": ("VAE",),
+        },
+        ("LATENT",),
+    ),
     "LTXVConcatAVLatent": NodeDef({"video_latent": ("LATENT",), "audio_latent": ("LATENT",)}, ("LATENT",)),
     "LTXVSeparateAVLatent": NodeDef({"av_latent": ("LATENT",)}, ("LATENT", "LATENT")),
     "LTXVAudioVAEDecode": NodeDef({"samples": ("LATENT",), "audio_vae": ("VAE",)}, ("AUDIO",)),
     "LTXVPreprocess": NodeDef({"image": ("IMAGE",), "img_compression": _int(0, 100)}, ("IMAGE",)),
-    "LTXVImgToVideoInplace": NodeDef({"vae": ("VAE",), "image": ("IMAGE",), "latent": ("LATENT",),
-                                      "strength": _float(0.0, 1.0)}, ("LATENT",), optional={"bypass": ("BOOLEAN",)}),
+    "LTXVImgToVideoInplace": NodeDef(
+        {"vae": ("VAE",), "image": ("IMAGE",), "latent": ("LATENT",), "strength": _float(0.0, 1.0)},
+        ("LATENT",),
+        optional={"bypass": ("BOOLEAN",)},
+    ),
     "CLIPTextEncode": NodeDef({"text": ("STRING",), "clip": ("CLIP",)}, ("CONDITIONING",)),
-    "LTXVConditioning": NodeDef({"positive": ("CONDITIONING",), "negative": ("CONDITIONING",),
-                                 "frame_rate": _float(0.0, 1000.0)}, ("CONDITIONING", "CONDITIONING")),
-    "EmptyLTXVLatentVideo": NodeDef({"width": _int(64, MAX_RES), "height": _int(64, MAX_RES),
-                                     "length": _int(1, MAX_RES), "batch_size": _int(1, 4096)}, ("LATENT",)),
-    "LTXVScheduler": NodeDef({"steps": _int(1, 10000), "max_shift": _float(0.0, 100.0), "base_shift": _float(0.0, 100.0),
-                              "stretch": ("BOOLEAN",), "terminal": _float(0.0, 0.99)}, ("SIGMAS",),
-                             optional={"latent": ("LATENT",)}),
-    "KSamplerSelect": NodeDef({"sampler_name": (["euler", "euler_ancestral", "dpmpp_2m", "res_multistep"],)}, ("SAMPLER",)),
+    "LTXVConditioning": NodeDef(
+        {"positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "frame_rate": _float(0.0, 1000.0)},
+        ("CONDITIONING", "CONDITIONING"),
+    ),
+    "EmptyLTXVLatentVideo": NodeDef(
+        {
+            "width": _int(64, MAX_RES),
+            "height": _int(64, MAX_RES),
+            "length": _int(1, MAX_RES),
+            "batch_size": _int(1, 4096),
+        },
+        ("LATENT",),
+    ),
+    "LTXVScheduler": NodeDef(
+        {
+            "steps": _int(1, 10000),
+            "max_shift": _float(0.0, 100.0),
+            "base_shift": _float(0.0, 100.0),
+            "stretch": ("BOOLEAN",),
+            "terminal": _float(0.0, 0.99),
+        },
+        ("SIGMAS",),
+        optional={"latent": ("LATENT",)},
+    ),
+    "KSamplerSelect": NodeDef(
+        {"sampler_name": (["euler", "euler_ancestral", "dpmpp_2m", "res_multistep"],)}, ("SAMPLER",)
+    ),
     "RandomNoise": NodeDef({"noise_seed": _int(0, U64)}, ("NOISE",)),
-    "CFGGuider": NodeDef({"model": ("MODEL",), "positive": ("CONDITIONING",), "negative": ("CONDITIONING",),
-                          "cfg": _float(0.0, 100.0)}, ("GUIDER",)),
-    "SamplerCustomAdvanced": NodeDef({"noise": ("NOISE",), "guider": ("GUIDER",), "sampler": ("SAMPLER",),
-                                      "sigmas": ("SIGMAS",), "latent_image": ("LATENT",)}, ("LATENT", "LATENT")),
+    "CFGGuider": NodeDef(
+        {"model": ("MODEL",), "positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "cfg": _float(0.0, 100.0)},
+        ("GUIDER",),
+    ),
+    "SamplerCustomAdvanced": NodeDef(
+        {
+            "noise": ("NOISE",),
+            "guider": ("GUIDER",),
+            "sampler": ("SAMPLER",),
+            "sigmas": ("SIGMAS",),
+            "latent_image": ("LATENT",),
+        },
+        ("LATENT", "LATENT"),
+    ),
     "VAEDecode": NodeDef({"samples": ("LATENT",), "vae": ("VAE",)}, ("IMAGE",)),
-    "CreateVideo": NodeDef({"images": ("IMAGE",), "fps": _float(1.0, 120.0)}, ("VIDEO",), optional={"audio": ("AUDIO",)}),
-    "SaveVideo": NodeDef({"video": ("VIDEO",), "filename_prefix": ("STRING",), "format": (["auto", "mp4"],),
-                          "codec": (["auto", "h264"],)}, (), output=True),
+    "CreateVideo": NodeDef(
+        {"images": ("IMAGE",), "fps": _float(1.0, 120.0)}, ("VIDEO",), optional={"audio": ("AUDIO",)}
+    ),
+    "SaveVideo": NodeDef(
+        {
+            "video": ("VIDEO",),
+            "filename_prefix": ("STRING",),
+            "format": (["auto", "mp4"],),
+            "codec": (["auto", "h264"],),
+        },
+        (),
+        output=True,
+    ),
     "SaveImage": NodeDef({"images": ("IMAGE",), "filename_prefix": ("STRING",)}, (), output=True),
 }
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN"}
+
 
 def _err(kind: str, message: str, details: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "message": message, "details": details, "extra_info": extra}
@@ -137,7 +217,9 @@ def _is_link(value: Any) -> bool:
 
 
 def validate(  # noqa: C901 - mirrors ComfyUI's validate_prompt, check for check
-    workflow: Any, installed: bool = True, uploaded: Any = (),
+    workflow: Any,
+    installed: bool = True,
+    uploaded: Any = (),
 ) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
     """(error, node_errors, outputs) as ComfyUI's validate_prompt gives them; error None when valid.
 
@@ -147,12 +229,26 @@ def validate(  # noqa: C901 - mirrors ComfyUI's validate_prompt, check for check
     outputs = []
     for node_id, node in workflow.items():
         if not isinstance(node, dict) or "class_type" not in node:
-            return _err("invalid_prompt", "Cannot execute because a node is missing the class_type property.",
-                        f"Node ID '#{node_id}'"), {}, []
+            return (
+                _err(
+                    "invalid_prompt",
+                    "Cannot execute because a node is missing the class_type property.",
+                    f"Node ID '#{node_id}'",
+                ),
+                {},
+                [],
+            )
         nd = NODES.get(node["class_type"])
         if nd is None:
-            return _err("invalid_prompt", f"Cannot execute because node {node['class_type']} does not exist.",
-                        f"Node ID '#{node_id}'"), {}, []
+            return (
+                _err(
+                    "invalid_prompt",
+                    f"Cannot execute because node {node['class_type']} does not exist.",
+                    f"Node ID '#{node_id}'",
+                ),
+                {},
+                [],
+            )
         if nd.output:
             outputs.append(node_id)
     if not outputs:
@@ -178,49 +274,107 @@ def validate(  # noqa: C901 - mirrors ComfyUI's validate_prompt, check for check
             limits = spec[1] if len(spec) > 1 else {}
             if _is_link(value):
                 if len(value) != 2 or not isinstance(value[1], int):
-                    errors.append(_err("bad_linked_input", "Bad linked input, must be a length-2 list of [node_id, slot_index]",
-                                       name, input_name=name, received_value=value))
+                    errors.append(
+                        _err(
+                            "bad_linked_input",
+                            "Bad linked input, must be a length-2 list of [node_id, slot_index]",
+                            name,
+                            input_name=name,
+                            received_value=value,
+                        )
+                    )
                     continue
                 source = workflow.get(str(value[0]))
                 if source is None:
-                    errors.append(_err("bad_linked_input", "Linked node does not exist", f"{name}: node {value[0]}",
-                                       input_name=name, received_value=value))
+                    errors.append(
+                        _err(
+                            "bad_linked_input",
+                            "Linked node does not exist",
+                            f"{name}: node {value[0]}",
+                            input_name=name,
+                            received_value=value,
+                        )
+                    )
                     continue
                 returns = NODES[source["class_type"]].returns
                 received = returns[value[1]] if 0 <= value[1] < len(returns) else None
                 if not isinstance(kind, list) and received != kind:
-                    errors.append(_err("return_type_mismatch", "Return type mismatch between linked nodes",
-                                       f"{name}, received_type({received}) mismatch input_type({kind})",
-                                       input_name=name, received_type=received, linked_node=value))
+                    errors.append(
+                        _err(
+                            "return_type_mismatch",
+                            "Return type mismatch between linked nodes",
+                            f"{name}, received_type({received}) mismatch input_type({kind})",
+                            input_name=name,
+                            received_type=received,
+                            linked_node=value,
+                        )
+                    )
                     continue
                 upstream_ok = check(str(value[0]), output) and upstream_ok
                 continue
             if kind is INPUT_FILES:  # LoadImage checks the file itself (VALIDATE_INPUTS), not a list
                 if value not in uploaded:
-                    errors.append(_err("custom_validation_failed", "Custom validation failed for node",
-                                       f"{name} - Invalid image file: {value}", input_name=name, received_value=value))
+                    errors.append(
+                        _err(
+                            "custom_validation_failed",
+                            "Custom validation failed for node",
+                            f"{name} - Invalid image file: {value}",
+                            input_name=name,
+                            received_value=value,
+                        )
+                    )
                 continue
             if isinstance(kind, list):
                 is_models = any(kind is m for m in MODEL_LISTS) or kind is AUDIO_VAES
                 choices = [] if is_models and not installed else kind
                 if value not in choices:
-                    errors.append(_err("value_not_in_list", "Value not in list", f"{name}: '{value}' not in {choices}",
-                                       input_name=name, received_value=value))
+                    errors.append(
+                        _err(
+                            "value_not_in_list",
+                            "Value not in list",
+                            f"{name}: '{value}' not in {choices}",
+                            input_name=name,
+                            received_value=value,
+                        )
+                    )
                 continue
-            ok = {"INT": isinstance(value, int) and not isinstance(value, bool),
-                  "FLOAT": isinstance(value, (int, float)) and not isinstance(value, bool),
-                  "STRING": isinstance(value, str),
-                  "BOOLEAN": isinstance(value, bool)}.get(kind, False)
+            ok = {
+                "INT": isinstance(value, int) and not isinstance(value, bool),
+                "FLOAT": isinstance(value, (int, float)) and not isinstance(value, bool),
+                "STRING": isinstance(value, str),
+                "BOOLEAN": isinstance(value, bool),
+            }.get(kind, False)
             if not ok:
-                errors.append(_err("invalid_input_type", f"Failed to convert an input value to a {kind} value",
-                                   f"{name}, {value!r}", input_name=name, received_value=value))
+                errors.append(
+                    _err(
+                        "invalid_input_type",
+                        f"Failed to convert an input value to a {kind} value",
+                        f"{name}, {value!r}",
+                        input_name=name,
+                        received_value=value,
+                    )
+                )
                 continue
             if "min" in limits and value < limits["min"]:
-                errors.append(_err("value_smaller_than_min", f"Value {value} smaller than min of {limits['min']}",
-                                   name, input_name=name, received_value=value))
+                errors.append(
+                    _err(
+                        "value_smaller_than_min",
+                        f"Value {value} smaller than min of {limits['min']}",
+                        name,
+                        input_name=name,
+                        received_value=value,
+                    )
+                )
             elif "max" in limits and value > limits["max"]:
-                errors.append(_err("value_bigger_than_max", f"Value {value} bigger than max of {limits['max']}",
-                                   name, input_name=name, received_value=value))
+                errors.append(
+                    _err(
+                        "value_bigger_than_max",
+                        f"Value {value} bigger than max of {limits['max']}",
+                        name,
+                        input_name=name,
+                        received_value=value,
+                    )
+                )
         if errors:
             node_errors[node_id] = {"errors": errors, "dependent_outputs": [output], "class_type": node["class_type"]}
         return not errors and upstream_ok
@@ -256,8 +410,16 @@ class FakeComfyUI(Fake):
     route_name = "comfyui"
 
     # The workflow names the render size, length and rate: by default the fake renders exactly that.
-    def __init__(self, queued_reads: int = 1, running_reads: int = 1, basic_auth: tuple[str, str] | None = None,
-                 *, latency: float = 0.0, limit: Limit = FULL, port: int = 0):
+    def __init__(
+        self,
+        queued_reads: int = 1,
+        running_reads: int = 1,
+        basic_auth: tuple[str, str] | None = None,
+        *,
+        latency: float = 0.0,
+        limit: Limit = FULL,
+        port: int = 0,
+    ):
         super().__init__(latency=latency, limit=limit, port=port)
         self.queued_reads = queued_reads  # reads of /history/{id} while pending
         self.running_reads = running_reads  # then while running
@@ -279,7 +441,9 @@ class FakeComfyUI(Fake):
                     if self.authorization and call.headers.get("authorization") != self.authorization:
                         return Reply(401, "401: Unauthorized", {"WWW-Authenticate": 'Basic realm="comfyui"'})
                     return handler(call)
+
                 return self.route(method, pattern, op)(guarded)
+
             return register
 
         r("POST", r"/prompt", "create")(self._post_prompt)
@@ -317,24 +481,68 @@ class FakeComfyUI(Fake):
         start = ["execution_start", {"prompt_id": job.prompt_id}]
         cached = ["execution_cached", {"nodes": [], "prompt_id": job.prompt_id}]
         if job.interrupted:
-            return self._entry(job, {}, "error", False, [start, cached, ["execution_interrupted", {
-                "prompt_id": job.prompt_id, "node_id": "11", "node_type": "SamplerCustomAdvanced", "executed": []}]])
+            return self._entry(
+                job,
+                {},
+                "error",
+                False,
+                [
+                    start,
+                    cached,
+                    [
+                        "execution_interrupted",
+                        {
+                            "prompt_id": job.prompt_id,
+                            "node_id": "11",
+                            "node_type": "SamplerCustomAdvanced",
+                            "executed": [],
+                        },
+                    ],
+                ],
+            )
         if job.fault == "execution_error":
-            node_id = next((k for k, n in job.workflow.items() if n["class_type"] in SAMPLERS), next(iter(job.workflow)))
-            return self._entry(job, {}, "error", False, [start, cached, ["execution_error", {
-                "prompt_id": job.prompt_id, "node_id": node_id, "node_type": job.workflow[node_id]["class_type"],
-                "executed": [],
-                "exception_message": ("Allocation on device \n"
-                                      "This error means you ran out of memory on your GPU."),
-                "exception_type": "torch.OutOfMemoryError", "traceback": ["..."], "current_inputs": {},
-                "current_outputs": {}}]])
+            node_id = next(
+                (k for k, n in job.workflow.items() if n["class_type"] in SAMPLERS), next(iter(job.workflow))
+            )
+            return self._entry(
+                job,
+                {},
+                "error",
+                False,
+                [
+                    start,
+                    cached,
+                    [
+                        "execution_error",
+                        {
+                            "prompt_id": job.prompt_id,
+                            "node_id": node_id,
+                            "node_type": job.workflow[node_id]["class_type"],
+                            "executed": [],
+                            "exception_message": (
+                                "Allocation on device \nThis error means you ran out of memory on your GPU."
+                            ),
+                            "exception_type": "torch.OutOfMemoryError",
+                            "traceback": ["..."],
+                            "current_inputs": {},
+                            "current_outputs": {},
+                        },
+                    ],
+                ],
+            )
         outputs = {} if job.fault == "no_outputs" else {o: self._run_output(job, o) for o in job.outputs_to_execute}
-        return self._entry(job, outputs, "success", True,
-                           [start, cached, ["execution_success", {"prompt_id": job.prompt_id}]])
+        return self._entry(
+            job, outputs, "success", True, [start, cached, ["execution_success", {"prompt_id": job.prompt_id}]]
+        )
 
-    def _entry(self, job: QueuedPrompt, outputs: dict[str, Any], status_str: str, completed: bool, messages: list[Any]) -> dict[str, Any]:
-        return {"prompt": job.item, "outputs": outputs,
-                "status": {"status_str": status_str, "completed": completed, "messages": messages}}
+    def _entry(
+        self, job: QueuedPrompt, outputs: dict[str, Any], status_str: str, completed: bool, messages: list[Any]
+    ) -> dict[str, Any]:
+        return {
+            "prompt": job.item,
+            "outputs": outputs,
+            "status": {"status_str": status_str, "completed": completed, "messages": messages},
+        }
 
     def _upstream(self, workflow: dict[str, Any], node_id: str, class_type: str) -> dict[str, Any] | None:
         todo, seen = [node_id], set()
@@ -370,8 +578,14 @@ class FakeComfyUI(Fake):
         # LTX makes 8k+1 frames, Wan 4k+1: a length between is cut down, as the VAE does.
         frames = (latent[length] - 1) // step * step + 1
         fps = Fraction(video["fps"]).limit_denominator(1001)
-        data = self.media(latent["width"] // size_step * size_step, latent["height"] // size_step * size_step,
-                          fps, seconds=Fraction(frames) / fps, audio=_is_link(video.get("audio")), frames=frames)
+        data = self.media(
+            latent["width"] // size_step * size_step,
+            latent["height"] // size_step * size_step,
+            fps,
+            seconds=Fraction(frames) / fps,
+            audio=_is_link(video.get("audio")),
+            frames=frames,
+        )
         saved = self._save(inputs["filename_prefix"], "mp4", data)
         if job.fault == "truncate_view":
             self.truncate_once.add(("output", saved["subfolder"], saved["filename"]))
@@ -381,7 +595,9 @@ class FakeComfyUI(Fake):
     def _post_prompt(self, call: Call) -> Reply:
         body = call.json()
         if not isinstance(body, dict) or "prompt" not in body:
-            return Reply(400, {"error": _err("no_prompt", "No prompt provided", "No prompt provided"), "node_errors": {}})
+            return Reply(
+                400, {"error": _err("no_prompt", "No prompt provided", "No prompt provided"), "node_errors": {}}
+            )
         fault = self.take("outcome", call) or ""
         if fault == "server_error":
             return Reply(500, "500 Internal Server Error")
@@ -393,7 +609,9 @@ class FakeComfyUI(Fake):
         if "client_id" in body:
             extra["client_id"] = body["client_id"]
         with self._lock:
-            job = QueuedPrompt(next(self._numbers), str(body.get("prompt_id") or uuid.uuid4()), body["prompt"], extra, outputs, fault)
+            job = QueuedPrompt(
+                next(self._numbers), str(body.get("prompt_id") or uuid.uuid4()), body["prompt"], extra, outputs, fault
+            )
             self.jobs[job.prompt_id] = job
             self.count_create()
         if fault == "drop":
@@ -416,16 +634,19 @@ class FakeComfyUI(Fake):
         with self._lock:
             done = [j for j in self.jobs.values() if j.entry is not None]
             if "max_items" in call.query:  # the newest N, oldest first, as ComfyUI gives them
-                done = done[max(0, len(done) - int(call.query["max_items"][0])):]
+                done = done[max(0, len(done) - int(call.query["max_items"][0])) :]
             return Reply(200, {j.prompt_id: j.entry for j in done})
 
     def _get_queue(self, call: Call) -> Reply:
         with self._lock:
             states = {pid: self._state(j) for pid, j in self.jobs.items()}
-            return Reply(200, {
-                "queue_running": [j.item for pid, j in self.jobs.items() if states[pid] == "running"],
-                "queue_pending": [j.item for pid, j in self.jobs.items() if states[pid] == "pending"],
-            })
+            return Reply(
+                200,
+                {
+                    "queue_running": [j.item for pid, j in self.jobs.items() if states[pid] == "running"],
+                    "queue_pending": [j.item for pid, j in self.jobs.items() if states[pid] == "pending"],
+                },
+            )
 
     def _post_queue(self, call: Call) -> Reply:
         body = call.json() or {}
@@ -477,8 +698,10 @@ class FakeComfyUI(Fake):
         data = self.files.get(key)
         if data is None:
             return Reply(404)
-        headers = {"Content-Type": "video/mp4" if name.endswith(".mp4") else "application/octet-stream",
-                   "Content-Disposition": f'filename="{name}"'}
+        headers = {
+            "Content-Type": "video/mp4" if name.endswith(".mp4") else "application/octet-stream",
+            "Content-Disposition": f'filename="{name}"',
+        }
         # aiohttp's FileResponse, which /view answers with, honours Range: a cut download can resume.
         if key in self.truncate_once:
             self.truncate_once.discard(key)

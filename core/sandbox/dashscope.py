@@ -25,8 +25,17 @@ from .minimax import png_orientation
 
 MODELS = {"wan2.7-t2v", "wan2.7-i2v"}
 INPUT_FIELDS = {"prompt", "negative_prompt", "audio_url", "media", "extend_prompt", "function"}
-PARAMETER_FIELDS = {"resolution", "ratio", "duration", "seed", "prompt_extend", "watermark", "audio", "shot_type",
-                    "audio_setting"}
+PARAMETER_FIELDS = {
+    "resolution",
+    "ratio",
+    "duration",
+    "seed",
+    "prompt_extend",
+    "watermark",
+    "audio",
+    "shot_type",
+    "audio_setting",
+}
 SIZES = {  # landscape / square sizes by resolution and ratio; portrait ones are these turned
     "720P": {"16:9": (1280, 720), "1:1": (960, 960), "4:3": (1088, 832)},
     "1080P": {"16:9": (1920, 1080), "1:1": (1440, 1440), "4:3": (1632, 1248)},
@@ -35,8 +44,11 @@ TURNED = {"9:16": "16:9", "3:4": "4:3"}
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
-    return Reply(status, {"request_id": "7a0bd4a1-1fd3-9e1b-8b4e-2b6a0b2d1f3c", "code": code, "message": message},
-                 headers=headers or {})
+    return Reply(
+        status,
+        {"request_id": "7a0bd4a1-1fd3-9e1b-8b4e-2b6a0b2d1f3c", "code": code, "message": message},
+        headers=headers or {},
+    )
 
 
 def frame(ratio: str, resolution: str) -> tuple[int, int]:
@@ -88,7 +100,9 @@ class FakeDashScope(Fake):
         if not isinstance(inputs, dict) or set(inputs) - INPUT_FIELDS:
             return _error(400, "InvalidParameter", f"input: unknown fields {sorted(set(inputs or {}) - INPUT_FIELDS)}")
         if not isinstance(params, dict) or set(params) - PARAMETER_FIELDS:
-            return _error(400, "InvalidParameter", f"parameters: unknown fields {sorted(set(params) - PARAMETER_FIELDS)}")
+            return _error(
+                400, "InvalidParameter", f"parameters: unknown fields {sorted(set(params) - PARAMETER_FIELDS)}"
+            )
         prompt = inputs.get("prompt")
         if prompt is not None and not isinstance(prompt, str) or model == "wan2.7-t2v" and not (prompt or "").strip():
             return _error(400, "InvalidParameter", "Field required: input.prompt")
@@ -114,8 +128,12 @@ class FakeDashScope(Fake):
             if isinstance(ratio, Reply):
                 return ratio
         width, height = frame(ratio, resolution)
-        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call,
-                           spec=self.spec(width, height, 30, duration, audio=params.get("audio", True)))
+        job = self.new_job(
+            body,
+            job_id=str(uuid.uuid4()),
+            call=call,
+            spec=self.spec(width, height, 30, duration, audio=params.get("audio", True)),
+        )
         return Reply(200, {"request_id": str(uuid.uuid4()), "output": {"task_id": job.id, "task_status": "PENDING"}})
 
     @staticmethod
@@ -131,15 +149,23 @@ class FakeDashScope(Fake):
             if not isinstance(url, str) or not url.startswith(("https://", "http://", "oss://", "data:image/")):
                 return _error(400, "InvalidParameter", "input.media items are {type, url} with a URL or data URI.")
             kinds.append(item["type"])
-        if kinds.count("first_frame") != 1 or kinds.count("last_frame") > 1 \
-                or set(kinds) - {"first_frame", "last_frame", "driving_audio"}:
+        if (
+            kinds.count("first_frame") != 1
+            or kinds.count("last_frame") > 1
+            or set(kinds) - {"first_frame", "last_frame", "driving_audio"}
+        ):
             return _error(400, "InvalidParameter", f"input.media types {kinds} cannot be combined.")
         first = next(i for i in media if i["type"] == "first_frame")
         return png_orientation(first["url"]) if first["url"].startswith("data:") else "16:9"
 
     def _task(self, job: FakeJob, status: str, **extra: Any) -> dict[str, Any]:
-        return {"task_id": job.id, "task_status": status, "submit_time": "2026-12-06 09:00:00.000",
-                "scheduled_time": "2026-12-06 09:00:01.000", **extra}
+        return {
+            "task_id": job.id,
+            "task_status": status,
+            "submit_time": "2026-12-06 09:00:00.000",
+            "scheduled_time": "2026-12-06 09:00:01.000",
+            **extra,
+        }
 
     def _get(self, call: Call) -> Reply:
         if bad := self._auth(call):
@@ -158,16 +184,25 @@ class FakeDashScope(Fake):
         if job.outcome == "unknown":
             return Reply(200, {"request_id": rid, "output": {"task_id": job.id, "task_status": "UNKNOWN"}})
         if job.outcome in ("failed", "inspection"):
-            code, message = (("InternalError", "An internal error has occured, please try again later.")
-                             if job.outcome == "failed" else
-                             ("DataInspectionFailed", "Output data may contain inappropriate content."))
+            code, message = (
+                ("InternalError", "An internal error has occured, please try again later.")
+                if job.outcome == "failed"
+                else ("DataInspectionFailed", "Output data may contain inappropriate content.")
+            )
             return Reply(200, {"request_id": rid, "output": self._task(job, "FAILED", code=code, message=message)})
-        output = self._task(job, "SUCCEEDED", end_time="2026-12-06 09:02:00.000", orig_prompt=job.body["input"].get("prompt", ""))
+        output = self._task(
+            job, "SUCCEEDED", end_time="2026-12-06 09:02:00.000", orig_prompt=job.body["input"].get("prompt", "")
+        )
         if job.outcome != "empty":
             output["video_url"] = self.media_url(job)
         seconds = int(job.spec.seconds)  # usage as the SDK's VideoSynthesisUsage names it, and as Wan 2.x adds to it
-        usage = {"video_count": 1, "video_duration": seconds, "video_ratio": f"{job.spec.width}*{job.spec.height}",
-                 "duration": seconds, "SR": int(job.body["parameters"].get("resolution", "1080P")[:-1])}
+        usage = {
+            "video_count": 1,
+            "video_duration": seconds,
+            "video_ratio": f"{job.spec.width}*{job.spec.height}",
+            "duration": seconds,
+            "SR": int(job.body["parameters"].get("resolution", "1080P")[:-1]),
+        }
         return Reply(200, {"request_id": rid, "output": output, "usage": usage})
 
     def _cancel(self, call: Call) -> Reply:

@@ -11,8 +11,9 @@ from ..catalog import Route
 from ..providers.base import JobState, MediaRef, Protocol, Status
 
 
-def protocol(cls: type[Protocol], model_id: str, client: httpx.AsyncClient, credentials: dict[str, str],
-             base_url: str) -> Protocol:
+def protocol(
+    cls: type[Protocol], model_id: str, client: httpx.AsyncClient, credentials: dict[str, str], base_url: str
+) -> Protocol:
     return cls(client, Route(protocol=cls.name, model_id=model_id), credentials, base_url=base_url)
 
 

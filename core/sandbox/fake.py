@@ -121,12 +121,17 @@ class Fake:
         """Register a handler; a queued `fail_next` reply for the same request answers instead. With
         `op`, the base also enacts that operation's generic faults (see `op_fault`) before the handler;
         fakes with their own fault names for an operation handle it themselves and pass no op."""
+
         def register(handler: Handler) -> Handler:
             def guarded(call: Call) -> Reply:
                 with self._lock:
                     for i, (match, queued) in enumerate(self._faults):
-                        if (isinstance(match, tuple) and isinstance(queued, Reply) and match[0] == call.method
-                                and match[1].fullmatch(call.path)):
+                        if (
+                            isinstance(match, tuple)
+                            and isinstance(queued, Reply)
+                            and match[0] == call.method
+                            and match[1].fullmatch(call.path)
+                        ):
                             del self._faults[i]
                             return queued
                 if op is not None and (reply := self.op_fault(self.take(op, call))) is not None:
@@ -200,8 +205,14 @@ class Fake:
         """The vendor's answer to a body it cannot take."""
         return self.error_reply(status, message, {})
 
-    def checked_create(self, call: Call, fields: set[str], named: dict[str, Reply] | None = None,
-                       not_object: int = 400, unknown: int = 400) -> dict[str, Any] | Reply:
+    def checked_create(
+        self,
+        call: Call,
+        fields: set[str],
+        named: dict[str, Reply] | None = None,
+        not_object: int = 400,
+        unknown: int = 400,
+    ) -> dict[str, Any] | Reply:
         """A create's body, or the refusal the service gives first: the key, then a queued create fault
         (the vendor's own `named` ones, then `op_fault`'s), then a body that is not a JSON object
         (status `not_object`) or names a field outside `fields` (status `unknown`)."""
@@ -233,8 +244,14 @@ class Fake:
         with self._lock:
             self.creates += 1
 
-    def new_job(self, body: dict[str, Any], prefix: str = "job", job_id: str | None = None, call: Call | None = None,
-                spec: Spec | None = None) -> FakeJob:
+    def new_job(
+        self,
+        body: dict[str, Any],
+        prefix: str = "job",
+        job_id: str | None = None,
+        call: Call | None = None,
+        spec: Spec | None = None,
+    ) -> FakeJob:
         with self._lock:
             self.creates += 1
             job = FakeJob(id=job_id or f"{prefix}{next(self._ids):04d}", body=body, spec=spec)
@@ -264,14 +281,27 @@ class Fake:
         self.cdn.calls.clear()
 
     # --- media -------------------------------------------------------------------------
-    def media(self, width: int, height: int, fps: Fraction | int, seconds: Fraction | int | float = 1,
-              audio: bool = False, frames: int | None = None) -> bytes:
+    def media(
+        self,
+        width: int,
+        height: int,
+        fps: Fraction | int,
+        seconds: Fraction | int | float = 1,
+        audio: bool = False,
+        frames: int | None = None,
+    ) -> bytes:
         """What the model makes for this request, within the fake's limit."""
         return render(self.limit.apply(self.spec(width, height, fps, seconds, audio, frames)))
 
     @staticmethod
-    def spec(width: int, height: int, fps: Fraction | int, seconds: Fraction | int | float = 1,
-             audio: bool = False, frames: int | None = None) -> Spec:
+    def spec(
+        width: int,
+        height: int,
+        fps: Fraction | int,
+        seconds: Fraction | int | float = 1,
+        audio: bool = False,
+        frames: int | None = None,
+    ) -> Spec:
         return Spec(int(width), int(height), Fraction(fps), Fraction(seconds), audio, frames)
 
     def media_of(self, spec: Spec | None) -> bytes:
@@ -300,8 +330,11 @@ class Fake:
         if fault == "truncate" and first:
             return Reply(200, data, headers={"Content-Type": "video/mp4"}, truncate_at=len(data) // 3, ranges=ranges)
         if fault == "expired":
-            return Reply(403, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-                         headers={"Content-Type": "application/xml"})
+            return Reply(
+                403,
+                "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                headers={"Content-Type": "application/xml"},
+            )
         if fault == "corrupt":
             return Reply(200, data[: len(data) // 2][::-1], headers={"Content-Type": "video/mp4"})
         return Reply(200, data, headers={"Content-Type": "video/mp4"}, ranges=ranges)
@@ -322,4 +355,3 @@ class Fake:
 
 def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
-

@@ -27,15 +27,37 @@ from .loopback import Call, Reply
 from .media import Spec
 
 Rule = type | tuple[object, ...]  # the type a value has, or the values allowed
-VEO_COMMON: dict[str, Rule] = {"prompt": str, "aspect_ratio": ("auto", "16:9", "9:16"), "duration": ("4s", "6s", "8s"),
-              "resolution": ("720p", "1080p", "4k"), "generate_audio": bool, "negative_prompt": str, "seed": int,
-              "enhance_prompt": bool, "auto_fix": bool}
-SORA_COMMON: dict[str, Rule] = {"prompt": str, "resolution": ("720p",), "aspect_ratio": ("16:9", "9:16"), "duration": (4, 8, 12, 16, 20),
-               "delete_video": bool, "model": ("sora-2", "sora-2-2025-12-08", "sora-2-2025-10-06"),
-               "detect_and_block_ip": bool, "character_ids": list}
-KLING_V3: dict[str, Rule] = {"prompt": str, "duration": tuple(str(s) for s in range(3, 16)), "multi_prompt": list, "generate_audio": bool,
-            "shot_type": ("customize", "intelligent"), "aspect_ratio": ("16:9", "9:16", "1:1"), "negative_prompt": str,
-            "cfg_scale": float}
+VEO_COMMON: dict[str, Rule] = {
+    "prompt": str,
+    "aspect_ratio": ("auto", "16:9", "9:16"),
+    "duration": ("4s", "6s", "8s"),
+    "resolution": ("720p", "1080p", "4k"),
+    "generate_audio": bool,
+    "negative_prompt": str,
+    "seed": int,
+    "enhance_prompt": bool,
+    "auto_fix": bool,
+}
+SORA_COMMON: dict[str, Rule] = {
+    "prompt": str,
+    "resolution": ("720p",),
+    "aspect_ratio": ("16:9", "9:16"),
+    "duration": (4, 8, 12, 16, 20),
+    "delete_video": bool,
+    "model": ("sora-2", "sora-2-2025-12-08", "sora-2-2025-10-06"),
+    "detect_and_block_ip": bool,
+    "character_ids": list,
+}
+KLING_V3: dict[str, Rule] = {
+    "prompt": str,
+    "duration": tuple(str(s) for s in range(3, 16)),
+    "multi_prompt": list,
+    "generate_audio": bool,
+    "shot_type": ("customize", "intelligent"),
+    "aspect_ratio": ("16:9", "9:16", "1:1"),
+    "negative_prompt": str,
+    "cfg_scale": float,
+}
 OMNI: dict[str, Rule] = {"prompt": str, "aspect_ratio": ("16:9", "9:16"), "duration": tuple(range(3, 11))}
 SCHEMAS: dict[str, dict[str, Rule]] = {
     "fal-ai/veo3.1": VEO_COMMON,
@@ -44,20 +66,27 @@ SCHEMAS: dict[str, dict[str, Rule]] = {
     "fal-ai/veo3.1/fast": VEO_COMMON,
     "fal-ai/veo3.1/fast/first-last-frame-to-video": {**VEO_COMMON, "first_frame_url": str, "last_frame_url": str},
     "fal-ai/sora-2/text-to-video": SORA_COMMON,
-    "fal-ai/sora-2/image-to-video": {**SORA_COMMON, "resolution": ("auto", "720p"), "aspect_ratio": ("auto", "16:9", "9:16"),
-                                     "duration": (4, 8, 12), "image_url": str},
+    "fal-ai/sora-2/image-to-video": {
+        **SORA_COMMON,
+        "resolution": ("auto", "720p"),
+        "aspect_ratio": ("auto", "16:9", "9:16"),
+        "duration": (4, 8, 12),
+        "image_url": str,
+    },
     "fal-ai/kling-video/v3/standard/text-to-video": KLING_V3,
     "fal-ai/kling-video/v3/pro/text-to-video": KLING_V3,
     "google/gemini-omni-flash": OMNI,
     "google/gemini-omni-flash/image-to-video": {**OMNI, "image_url": str},
     "google/gemini-omni-flash/reference-to-video": {**OMNI, "image_urls": list},
 }
-REQUIRED = {"fal-ai/veo3.1/image-to-video": ("image_url",),
-            "fal-ai/veo3.1/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
-            "fal-ai/veo3.1/fast/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
-            "fal-ai/sora-2/image-to-video": ("image_url",),
-            "google/gemini-omni-flash/image-to-video": ("image_url",),
-            "google/gemini-omni-flash/reference-to-video": ("image_urls",)}
+REQUIRED = {
+    "fal-ai/veo3.1/image-to-video": ("image_url",),
+    "fal-ai/veo3.1/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
+    "fal-ai/veo3.1/fast/first-last-frame-to-video": ("first_frame_url", "last_frame_url"),
+    "fal-ai/sora-2/image-to-video": ("image_url",),
+    "google/gemini-omni-flash/image-to-video": ("image_url",),
+    "google/gemini-omni-flash/reference-to-video": ("image_urls",),
+}
 # What each app makes where the body does not say: Sora 30 fps with sound at 720p; Kling's pro app
 # 1080p and its standard app 720p (no resolution field), 24 fps; Veo 24 fps at the resolution asked.
 FPS = {"fal-ai/sora-2": 30}
@@ -128,8 +157,16 @@ class FakeFal(Fake):
         job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=spec)
         job.extra["app"] = app
         base = f"{self.url}/{app}/requests/{job.id}"
-        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
-                           "cancel_url": f"{base}/cancel", "queue_position": 0})
+        return Reply(
+            200,
+            {
+                "request_id": job.id,
+                "response_url": base,
+                "status_url": f"{base}/status",
+                "cancel_url": f"{base}/cancel",
+                "queue_position": 0,
+            },
+        )
 
     def _fault(self, op: str, call: Call) -> Reply | None:
         name = self.take(op, call)
@@ -138,7 +175,9 @@ class FakeFal(Fake):
         if name == "500":
             return detail(503, "Could not schedule a runner", "runner_scheduling_failure")
         if name == "locked":
-            return detail(403, "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.")
+            return detail(
+                403, "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing."
+            )
         return self.transport_fault(name)
 
     def _submit(self, call: Call) -> Reply:
@@ -159,8 +198,11 @@ class FakeFal(Fake):
             rule = schema.get(key)
             if rule is None:
                 return validation(key, "Extra inputs are not permitted", "extra_forbidden")
-            ok = value in rule and type(value) is type(rule[0]) if isinstance(rule, tuple) else (
-                is_int(value) if rule is int else isinstance(value, rule))
+            ok = (
+                value in rule and type(value) is type(rule[0])
+                if isinstance(rule, tuple)
+                else (is_int(value) if rule is int else isinstance(value, rule))
+            )
             if not ok:
                 return validation(key, f"Input should be valid: {value!r}", "value_error")
         for key in ("prompt", *REQUIRED.get(model, ())):
@@ -201,8 +243,18 @@ class FakeFal(Fake):
             # fal-client reads `logs` on IN_PROGRESS and COMPLETED (fal_client/client.py _parse_status): a list
             # when the status was asked with ?logs=1, else null; COMPLETED carries `metrics` too.
             asked = (call.query.get("logs") or ["0"])[0].lower() in ("1", "true")
-            body["logs"] = [{"message": f"step {job.polls}", "level": "INFO", "source": "user",
-                             "timestamp": "2026-12-06T00:00:00Z"}] if asked else None
+            body["logs"] = (
+                [
+                    {
+                        "message": f"step {job.polls}",
+                        "level": "INFO",
+                        "source": "user",
+                        "timestamp": "2026-12-06T00:00:00Z",
+                    }
+                ]
+                if asked
+                else None
+            )
             if state == "COMPLETED":
                 body["metrics"] = {"inference_time": 1.0}
         return Reply(202 if state != "COMPLETED" else 200, body)
@@ -216,14 +268,27 @@ class FakeFal(Fake):
         if self._state(job) != "COMPLETED":
             return detail(400, "Request is still in progress")
         if job.outcome == "moderation":
-            return validation("prompt", "The content could not be processed because it contained material flagged by a content checker.",
-                              "content_policy_violation")
+            return validation(
+                "prompt",
+                "The content could not be processed because it contained material flagged by a content checker.",
+                "content_policy_violation",
+            )
         if job.outcome == "runner":
             return detail(500, "Runner disconnected", "runner_disconnected")
         if job.outcome == "empty":
             return Reply(200, {"video": None, "seed": 1})
-        return Reply(200, {"video": {"url": self.media_url(job), "content_type": "video/mp4",
-                                     "file_name": "output.mp4", "file_size": 40000}, "seed": 1})
+        return Reply(
+            200,
+            {
+                "video": {
+                    "url": self.media_url(job),
+                    "content_type": "video/mp4",
+                    "file_name": "output.mp4",
+                    "file_size": 40000,
+                },
+                "seed": 1,
+            },
+        )
 
     def _cancel(self, call: Call) -> Reply:
         if bad := self._auth(call):

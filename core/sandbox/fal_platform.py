@@ -22,8 +22,15 @@ from typing import Any
 from .loopback import Call, Reply
 
 
-def prop(kind: str, *, enum: Iterable[object] | None = None, default: object = None, nullable: bool = False,
-         title: str = "", **extra: Any) -> dict[str, Any]:
+def prop(
+    kind: str,
+    *,
+    enum: Iterable[object] | None = None,
+    default: object = None,
+    nullable: bool = False,
+    title: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"title": title or "", "type": kind, **extra}
     if enum is not None:
         out["enum"] = list(enum)
@@ -47,30 +54,53 @@ WAN_COMMON = {
 # endpoint id -> (display name, category, input properties, required, what the app makes: fps, short side, aspect)
 APPS = {
     "fal-ai/wan-25-preview/text-to-video": (
-        "Wan 2.5 Text to Video", "text-to-video",
+        "Wan 2.5 Text to Video",
+        "text-to-video",
         {**WAN_COMMON, "aspect_ratio": prop("string", enum=("16:9", "9:16", "1:1"), default="16:9")},
-        ["prompt"], {"fps": 24}),
+        ["prompt"],
+        {"fps": 24},
+    ),
     "fal-ai/wan-25-preview/image-to-video": (
-        "Wan 2.5 Image to Video", "image-to-video",
+        "Wan 2.5 Image to Video",
+        "image-to-video",
         {**WAN_COMMON, "image_url": prop("string", description="The image to start from.")},
-        ["prompt", "image_url"], {"fps": 24}),
+        ["prompt", "image_url"],
+        {"fps": 24},
+    ),
     "fal-ai/minimax/hailuo-02/standard/text-to-video": (
-        "MiniMax Hailuo-02 Standard", "text-to-video",
-        {"prompt": prop("string", maxLength=2000), "duration": prop("string", enum=("6", "10"), default="6"),
-         "prompt_optimizer": prop("boolean", default=True)},
-        ["prompt"], {"fps": 25, "short": 768}),
+        "MiniMax Hailuo-02 Standard",
+        "text-to-video",
+        {
+            "prompt": prop("string", maxLength=2000),
+            "duration": prop("string", enum=("6", "10"), default="6"),
+            "prompt_optimizer": prop("boolean", default=True),
+        },
+        ["prompt"],
+        {"fps": 25, "short": 768},
+    ),
     "fal-ai/pixverse/v5/transition": (
-        "PixVerse v5 Transition", "image-to-video",
-        {"prompt": prop("string"), "first_image_url": prop("string"), "last_image_url": prop("string"),
-         "duration": prop("string", enum=("5", "8"), default="5"),
-         "aspect_ratio": prop("string", enum=("16:9", "4:3", "1:1", "3:4", "9:16"), default="16:9"),
-         "resolution": prop("string", enum=("360p", "540p", "720p", "1080p"), default="720p")},
-        ["prompt", "first_image_url", "last_image_url"], {"fps": 24}),
+        "PixVerse v5 Transition",
+        "image-to-video",
+        {
+            "prompt": prop("string"),
+            "first_image_url": prop("string"),
+            "last_image_url": prop("string"),
+            "duration": prop("string", enum=("5", "8"), default="5"),
+            "aspect_ratio": prop("string", enum=("16:9", "4:3", "1:1", "3:4", "9:16"), default="16:9"),
+            "resolution": prop("string", enum=("360p", "540p", "720p", "1080p"), default="720p"),
+        },
+        ["prompt", "first_image_url", "last_image_url"],
+        {"fps": 24},
+    ),
 }
 # endpoint id -> (unit price in USD, unit), as GET /v1/models/pricing reports it
-PRICES = {"fal-ai/wan-25-preview/text-to-video": (0.05, "second"), "fal-ai/wan-25-preview/image-to-video": (0.05, "second"),
-          "fal-ai/minimax/hailuo-02/standard/text-to-video": (0.27, "video"), "fal-ai/pixverse/v5/transition": (0.2, "video"),
-          "fal-ai/veo3.1": (0.4, "second")}
+PRICES = {
+    "fal-ai/wan-25-preview/text-to-video": (0.05, "second"),
+    "fal-ai/wan-25-preview/image-to-video": (0.05, "second"),
+    "fal-ai/minimax/hailuo-02/standard/text-to-video": (0.27, "video"),
+    "fal-ai/pixverse/v5/transition": (0.2, "video"),
+    "fal-ai/veo3.1": (0.4, "second"),
+}
 
 
 def from_rules(rules: dict[str, Any]) -> dict[str, Any]:
@@ -90,18 +120,42 @@ def openapi(endpoint_id: str, name: str, category: str, props: dict[str, Any], r
     schema_name = "".join(part.title() for part in endpoint_id.replace("-", "/").replace(".", "/").split("/")) + "Input"
     return {
         "openapi": "3.0.4",
-        "info": {"title": "Queue OpenAPI for " + endpoint_id, "version": "1.0.0",
-                 "x-fal-metadata": {"endpointId": endpoint_id, "category": category,
-                                    "playgroundUrl": f"https://fal.ai/models/{endpoint_id}",
-                                    "documentationUrl": f"https://fal.ai/models/{endpoint_id}/api"}},
-        "components": {"securitySchemes": {"apiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}},
-                       "schemas": {schema_name: {"title": name.replace(" ", "") + "Input", "type": "object",
-                                                 "properties": props, "required": required,
-                                                 "x-fal-order-properties": list(props)}}},
-        "paths": {f"/{endpoint_id}/requests/{{request_id}}/status": {"get": {"responses": {"200": {"description": "The request status."}}}},
-                  f"/{endpoint_id}": {"post": {"requestBody": {"required": True, "content": {"application/json": {
-                      "schema": {"$ref": f"#/components/schemas/{schema_name}"}}}},
-                      "responses": {"200": {"description": "The request status."}}}}},
+        "info": {
+            "title": "Queue OpenAPI for " + endpoint_id,
+            "version": "1.0.0",
+            "x-fal-metadata": {
+                "endpointId": endpoint_id,
+                "category": category,
+                "playgroundUrl": f"https://fal.ai/models/{endpoint_id}",
+                "documentationUrl": f"https://fal.ai/models/{endpoint_id}/api",
+            },
+        },
+        "components": {
+            "securitySchemes": {"apiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+            "schemas": {
+                schema_name: {
+                    "title": name.replace(" ", "") + "Input",
+                    "type": "object",
+                    "properties": props,
+                    "required": required,
+                    "x-fal-order-properties": list(props),
+                }
+            },
+        },
+        "paths": {
+            f"/{endpoint_id}/requests/{{request_id}}/status": {
+                "get": {"responses": {"200": {"description": "The request status."}}}
+            },
+            f"/{endpoint_id}": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+                    },
+                    "responses": {"200": {"description": "The request status."}},
+                }
+            },
+        },
         "servers": [{"url": "https://queue.fal.run"}],
         "security": [{"apiKeyAuth": []}],
     }
@@ -111,12 +165,25 @@ def listing(known_rules: dict[str, Any]) -> list[dict[str, Any]]:
     """Every listed endpoint as GET /v1/models returns it with expand=openapi-3.0."""
     entries = {"fal-ai/veo3.1": ("Veo 3.1", "text-to-video", from_rules(known_rules["fal-ai/veo3.1"]), ["prompt"])}
     entries.update({eid: app[:4] for eid, app in APPS.items()})
-    return [{"endpoint_id": eid, "metadata": {"display_name": name, "category": category, "description": name,
-                                             "status": "active", "tags": [], "updated_at": "2026-11-20T00:00:00Z",
-                                             "model_url": f"https://fal.run/{eid}", "date": "2026-09-01T00:00:00Z",
-                                             "highlighted": False, "pinned": False},
-             "openapi": openapi(eid, name, category, props, required)}
-            for eid, (name, category, props, required) in entries.items()]
+    return [
+        {
+            "endpoint_id": eid,
+            "metadata": {
+                "display_name": name,
+                "category": category,
+                "description": name,
+                "status": "active",
+                "tags": [],
+                "updated_at": "2026-11-20T00:00:00Z",
+                "model_url": f"https://fal.run/{eid}",
+                "date": "2026-09-01T00:00:00Z",
+                "highlighted": False,
+                "pinned": False,
+            },
+            "openapi": openapi(eid, name, category, props, required),
+        }
+        for eid, (name, category, props, required) in entries.items()
+    ]
 
 
 def serve_models(call: Call, known_rules: dict[str, Any]) -> Reply:
@@ -136,7 +203,7 @@ def serve_models(call: Call, known_rules: dict[str, Any]) -> Reply:
     # "Actual maximum depends on query type and expansion parameters": with schemas inline, pages are short.
     limit = min(int((q.get("limit") or ["20"])[0]), 2 if "openapi-3.0" in q.get("expand", []) else 50)
     start = int(base64.b64decode(q["cursor"][0]).decode()) if "cursor" in q else 0
-    page, rest = items[start:start + limit], items[start + limit:]
+    page, rest = items[start : start + limit], items[start + limit :]
     cursor = base64.b64encode(str(start + limit).encode()).decode() if rest else None
     return Reply(200, {"models": page, "next_cursor": cursor, "has_more": bool(rest)})
 
@@ -145,23 +212,41 @@ def serve_pricing(call: Call) -> Reply:
     ids = [i for v in call.query.get("endpoint_id", []) for i in v.split(",")]
     if not ids:
         return Reply(400, {"detail": "endpoint_id is required"})
-    prices = [{"endpoint_id": i, "unit_price": PRICES[i][0], "unit": PRICES[i][1], "currency": "USD"}
-              for i in ids if i in PRICES]
+    prices = [
+        {"endpoint_id": i, "unit_price": PRICES[i][0], "unit": PRICES[i][1], "currency": "USD"}
+        for i in ids
+        if i in PRICES
+    ]
     return Reply(200, {"prices": prices, "next_cursor": None, "has_more": False})
 
 
 def serve_estimate(call: Call) -> Reply:
     body = call.json()
-    if not isinstance(body, dict) or body.get("estimate_type") not in ("unit_price", "historical_api_price") \
-            or not isinstance(body.get("endpoints"), dict):
-        return Reply(422, {"detail": [{"loc": ["body"], "msg": "estimate_type and endpoints are required",
-                                       "type": "value_error"}]})
+    if (
+        not isinstance(body, dict)
+        or body.get("estimate_type") not in ("unit_price", "historical_api_price")
+        or not isinstance(body.get("endpoints"), dict)
+    ):
+        return Reply(
+            422,
+            {"detail": [{"loc": ["body"], "msg": "estimate_type and endpoints are required", "type": "value_error"}]},
+        )
     qty = "unit_quantity" if body["estimate_type"] == "unit_price" else "call_quantity"
     total = 0.0
     for eid, ask in body["endpoints"].items():
         if eid not in PRICES or not isinstance(ask, dict) or not isinstance(ask.get(qty), (int, float)):
-            return Reply(422, {"detail": [{"loc": ["body", "endpoints", eid], "msg": f"{qty} is required for a known "
-                                           "endpoint", "type": "value_error"}]})
+            return Reply(
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "endpoints", eid],
+                            "msg": f"{qty} is required for a known endpoint",
+                            "type": "value_error",
+                        }
+                    ]
+                },
+            )
         total += PRICES[eid][0] * ask[qty]
     return Reply(200, {"estimate_type": body["estimate_type"], "total_cost": round(total, 6), "currency": "USD"})
 
@@ -176,9 +261,12 @@ def check_body(endpoint_id: str, body: dict[str, Any]) -> str | None:
         kinds = [o.get("type") for o in p.get("anyOf", [p])]
         enum = next((o["enum"] for o in p.get("anyOf", [p]) if "enum" in o), None)
         ok = (value is None and "null" in kinds) or any(
-            (k == "string" and isinstance(value, str)) or (k == "boolean" and isinstance(value, bool))
+            (k == "string" and isinstance(value, str))
+            or (k == "boolean" and isinstance(value, bool))
             or (k == "integer" and isinstance(value, int) and not isinstance(value, bool))
-            or (k == "number" and isinstance(value, (int, float)) and not isinstance(value, bool)) for k in kinds)
+            or (k == "number" and isinstance(value, (int, float)) and not isinstance(value, bool))
+            for k in kinds
+        )
         if not ok or (enum is not None and value not in enum):
             return f"{key}: Input should be valid: {value!r}"
         if isinstance(value, str) and isinstance(p.get("maxLength"), int) and len(value) > p["maxLength"]:

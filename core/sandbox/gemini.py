@@ -30,7 +30,9 @@ class FakeGeminiVeo(FakeVeo):
     retired = RETIRED
     # Google shut Veo 2 and Veo 3 down on the Gemini API and Vertex AI on 2026-06-30
     # (docs.cloud.google.com/gemini-enterprise-agent-platform/models/veo/3-0-generate, checked 2026-12-06).
-    shut_down = {m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")}
+    shut_down = {
+        m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")
+    }
 
     route_name = "gemini"
 
@@ -50,19 +52,36 @@ class FakeGeminiVeo(FakeVeo):
     def _auth(self, call: Call) -> Reply | None:
         key = call.headers.get("x-goog-api-key") or (call.query.get("key") or [""])[0]
         if not key:
-            return google_error(403, "PERMISSION_DENIED",
-                                "Method doesn't allow unregistered callers (callers without established identity). "
-                                "Please use API Key or other form of API consumer identity to call this API.")
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established identity). "
+                "Please use API Key or other form of API consumer identity to call this API.",
+            )
         if key != self.key:
-            return google_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
-                {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-                 "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}}])
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                        "metadata": {"service": "generativelanguage.googleapis.com"},
+                    }
+                ],
+            )
         return None
 
     def unknown_model(self, model: str, where: str) -> Reply:
-        return google_error(404, "NOT_FOUND", f"{where} is not found for API version v1beta, or is not supported "
-                                              "for predictLongRunning. Call ListModels to see the list of available "
-                                              "models and their supported methods.")
+        return google_error(
+            404,
+            "NOT_FOUND",
+            f"{where} is not found for API version v1beta, or is not supported "
+            "for predictLongRunning. Call ListModels to see the list of available "
+            "models and their supported methods.",
+        )
 
     def check_video(self, video: object) -> Reply | None:
         if not isinstance(video, dict) or set(video) - {"uri", "encodedVideo", "encoding"}:
@@ -97,8 +116,10 @@ class FakeGeminiVeo(FakeVeo):
             file_id = uuid.uuid4().hex[:12]
             self.files[file_id] = {"downloads": 0, "fault": op.fault, "spec": op.spec}
             inner = {"generatedSamples": [{"video": {"uri": f"{self.url}/v1beta/files/{file_id}:download?alt=media"}}]}
-        return {"@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
-                "generateVideoResponse": inner}
+        return {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+            "generateVideoResponse": inner,
+        }
 
     def _download(self, call: Call) -> Reply:
         if (denied := self._auth(call)) is not None:

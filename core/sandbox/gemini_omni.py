@@ -53,16 +53,31 @@ from .veo import FakeVeo, bad, google_error
 
 OMNI = {"gemini-omni-1.2-flash": 15, "gemini-omni-1.1-flash": 10, "gemini-omni-flash-preview": 10}  # id -> max s
 MAX_IMAGES = {"gemini-omni-1.2-flash": 6}  # others: 5
-TOP = {"model", "input", "background", "store", "previous_interaction_id", "response_format", "generation_config",
-       "system_instruction", "labels", "safety_settings", "service_tier", "webhook_config", "stream"}
+TOP = {
+    "model",
+    "input",
+    "background",
+    "store",
+    "previous_interaction_id",
+    "response_format",
+    "generation_config",
+    "system_instruction",
+    "labels",
+    "safety_settings",
+    "service_tier",
+    "webhook_config",
+    "stream",
+}
 FORMAT = {"type", "aspect_ratio", "resolution", "duration", "delivery", "gcs_uri"}
 SHORT = {"360p": 360, "720p": 720, "1080p": 1080, "4k": 2160}
 TASKS = {"text_to_video", "image_to_video", "reference_to_video", "edit", "extend", "upscale"}
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
 VIDEO_TYPES = {"video/mp4", "video/mpeg", "video/mpg", "video/mov", "video/webm", "video/3gpp"}
 TOKENS_PER_SECOND = 5792  # Google's published rate for Omni video output at 720p
-SAFETY = ("The video could not be generated because the request or output violates Google's Generative AI "
-          "Prohibited Use Policy (safety filters). You will not be charged for blocked videos.")
+SAFETY = (
+    "The video could not be generated because the request or output violates Google's Generative AI "
+    "Prohibited Use Policy (safety filters). You will not be charged for blocked videos."
+)
 
 
 @dataclass
@@ -110,6 +125,7 @@ class OmniInteractionsFake(FakeVeo):
 
     def interactions_route(self, method: str, pattern: str, handler: Handler, op: str | None = None) -> None:
         """An Interactions endpoint: its errors, faults included, in the Interactions API's envelope."""
+
         def answer(call: Call) -> Reply:
             reply = (self.op_fault(self.take(op, call)) if op else None) or handler(call)
             return _interactions_error(reply)
@@ -137,8 +153,9 @@ class OmniInteractionsFake(FakeVeo):
         if isinstance(checked, Reply):
             return checked
         model, spec, total = checked
-        ix = FakeInteraction(f"v1_{uuid.uuid4().hex[:24]}", model, body, spec, fault=self.take("outcome", call) or "",
-                         total=total)
+        ix = FakeInteraction(
+            f"v1_{uuid.uuid4().hex[:24]}", model, body, spec, fault=self.take("outcome", call) or "", total=total
+        )
         self.interactions[ix.id] = ix
         self.count_create()
         if ix.fault == "drop":
@@ -149,13 +166,16 @@ class OmniInteractionsFake(FakeVeo):
         if not isinstance(body, dict):
             return bad("Invalid JSON payload received.")
         if unknown := sorted(set(body) - TOP):
-            return bad(f"Invalid JSON payload received. Unknown name \"{unknown[0]}\": Cannot find field.")
+            return bad(f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find field.')
         model = str(body.get("model") or "").removeprefix("models/")
         if model not in self.omni_models:
             if model.startswith("veo-"):
                 return bad(f"models/{model} does not support the Interactions API. Use predictLongRunning.")
-            return google_error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta, or is not "
-                                                  "supported for interactions.")
+            return google_error(
+                404,
+                "NOT_FOUND",
+                f"models/{model} is not found for API version v1beta, or is not supported for interactions.",
+            )
         if body.get("stream"):
             return bad("Video generation cannot be streamed; create it with background: true and poll it.")
         if body.get("background") is not True:
@@ -185,8 +205,11 @@ class OmniInteractionsFake(FakeVeo):
                 return google_error(404, "NOT_FOUND", f"Interaction {body['previous_interaction_id']} not found.")
             if previous.status != "completed" or previous.fault:
                 return google_error(400, "FAILED_PRECONDITION", "The previous interaction has no video to build on.")
-        task = ((body.get("generation_config") or {}).get("video_config") or {}).get("task") \
-            if isinstance(body.get("generation_config"), dict) else None
+        task = (
+            ((body.get("generation_config") or {}).get("video_config") or {}).get("task")
+            if isinstance(body.get("generation_config"), dict)
+            else None
+        )
         if (err := self.check_config(body.get("generation_config"))) is not None:
             return err
         fmt = body.get("response_format")
@@ -213,7 +236,7 @@ class OmniInteractionsFake(FakeVeo):
         if "duration" in fmt:
             m = re.fullmatch(r"(\d+)s", str(fmt["duration"]))
             if not m:
-                return bad("duration must be whole seconds, like \"8s\".")
+                return bad('duration must be whole seconds, like "8s".')
             seconds = int(m.group(1))
         top = 10 if extending or (task == "image_to_video" and images == 2) else self.omni_models[model]
         if not 3 <= seconds <= top:
@@ -277,8 +300,7 @@ class OmniInteractionsFake(FakeVeo):
     # read -----------------------------------------------------------------------------------
     def envelope(self, ix: FakeInteraction) -> dict[str, Any]:
         stamp = "2026-12-06T12:00:00Z"
-        out = {"id": ix.id, "status": ix.status, "model": ix.model, "created": stamp, "updated": stamp,
-               "role": "model"}
+        out = {"id": ix.id, "status": ix.status, "model": ix.model, "created": stamp, "updated": stamp, "role": "model"}
         if "previous_interaction_id" in ix.body:
             out["previous_interaction_id"] = ix.body["previous_interaction_id"]
         return out
@@ -297,8 +319,12 @@ class OmniInteractionsFake(FakeVeo):
         return Reply(200, {**self.envelope(ix), **ix.result})
 
     def finish_interaction(self, ix: FakeInteraction) -> None:
-        said = {"type": "user_input", "content": ix.body["input"] if isinstance(ix.body["input"], list)
-                else [{"type": "text", "text": ix.body["input"]}]}
+        said = {
+            "type": "user_input",
+            "content": ix.body["input"]
+            if isinstance(ix.body["input"], list)
+            else [{"type": "text", "text": ix.body["input"]}],
+        }
         if ix.fault == "failed":
             ix.status = "failed"
             ix.result = {"errors": [{"code": "https://ai.google.dev/errors/internal", "message": "Internal error."}]}
@@ -312,16 +338,21 @@ class OmniInteractionsFake(FakeVeo):
         if ix.fault == "moderation":
             output["error"] = {"code": 3, "message": SAFETY}
         elif ix.fault == "blocked":
-            output["content"] = [{"type": "text", "text": "I can't make that video: it would violate the safety "
-                                                          "policy."}]
+            output["content"] = [
+                {"type": "text", "text": "I can't make that video: it would violate the safety policy."}
+            ]
         elif ix.fault == "no_media":
             output["content"] = []
         else:
             output["content"] = [self.video_block(ix)]
         seconds = ix.spec.frame_count // 24
-        ix.result = {"steps": [said, output], "usage": {
-            "total_output_tokens": TOKENS_PER_SECOND * seconds,
-            "output_tokens_by_modality": [{"modality": "video", "tokens": TOKENS_PER_SECOND * seconds}]}}
+        ix.result = {
+            "steps": [said, output],
+            "usage": {
+                "total_output_tokens": TOKENS_PER_SECOND * seconds,
+                "output_tokens_by_modality": [{"modality": "video", "tokens": TOKENS_PER_SECOND * seconds}],
+            },
+        }
 
     def video_block(self, ix: FakeInteraction) -> dict[str, Any]:
         fmt = ix.body["response_format"]
@@ -370,8 +401,13 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
 
     def deliver_uri(self, ix: FakeInteraction) -> dict[str, Any]:
         file_id = uuid.uuid4().hex[:12]
-        self.files[file_id] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec, "reads": 0,
-                               "processing": 3 if ix.fault == "slow_file" else 1}
+        self.files[file_id] = {
+            "downloads": 0,
+            "fault": ix.fault,
+            "spec": ix.spec,
+            "reads": 0,
+            "processing": 3 if ix.fault == "slow_file" else 1,
+        }
         return {"type": "video", "mime_type": "video/mp4", "uri": f"{self.url}/v1beta/files/{file_id}"}
 
     # files ----------------------------------------------------------------------------------
@@ -391,9 +427,14 @@ class FakeGemini(OmniInteractionsFake, FakeGeminiVeo):
             return google_error(404, "NOT_FOUND", f"File files/{file_id} not found.")
         if "reads" in entry:
             entry["reads"] += 1
-        out: dict[str, Any] = {"name": f"files/{file_id}", "mimeType": "video/mp4", "state": self.file_state(entry),
-               "uri": f"{self.url}/v1beta/files/{file_id}", "source": "GENERATED",
-               "downloadUri": f"{self.url}/v1beta/files/{file_id}:download?alt=media"}
+        out: dict[str, Any] = {
+            "name": f"files/{file_id}",
+            "mimeType": "video/mp4",
+            "state": self.file_state(entry),
+            "uri": f"{self.url}/v1beta/files/{file_id}",
+            "source": "GENERATED",
+            "downloadUri": f"{self.url}/v1beta/files/{file_id}:download?alt=media",
+        }
         if out["state"] == "FAILED":
             out["error"] = {"code": 13, "message": "Video processing failed."}
         return Reply(200, out)
@@ -412,8 +453,11 @@ def _interactions_error(reply: Reply) -> Reply:
     error = reply.body.get("error") if isinstance(reply.body, dict) else None
     if reply.status < 400 or not isinstance(error, dict) or not isinstance(error.get("code"), int):
         return reply
-    return Reply(reply.status, {"error": {"code": error.get("status", "UNKNOWN"), "message": error.get("message", "")}},
-                 headers=reply.headers)
+    return Reply(
+        reply.status,
+        {"error": {"code": error.get("status", "UNKNOWN"), "message": error.get("message", "")}},
+        headers=reply.headers,
+    )
 
 
 def _aspect(spec: Spec) -> str:

@@ -41,25 +41,63 @@ SHOT_PROMPT_MAX = 512
 V3_FIELDS = {"multi_shot", "shot_type", "multi_prompt"}
 MAX_SHOTS = 6
 FIELDS = {
-    "text2video": COMMON | V3_FIELDS | {"model_name", "sound", "mode", "camera_control", "aspect_ratio", "duration",
-                                        "watermark_info"},
-    "image2video": COMMON | V3_FIELDS | {"model_name", "sound", "mode", "camera_control", "duration", "watermark_info",
-                                         "image", "image_tail", "static_mask", "dynamic_masks", "voice_list", "aspect_ratio"},
-    "omni-video": COMMON | V3_FIELDS | {"model_name", "sound", "mode", "aspect_ratio", "duration", "watermark_info",
-                                        "image_list", "video_list", "element_list"},
+    "text2video": COMMON
+    | V3_FIELDS
+    | {"model_name", "sound", "mode", "camera_control", "aspect_ratio", "duration", "watermark_info"},
+    "image2video": COMMON
+    | V3_FIELDS
+    | {
+        "model_name",
+        "sound",
+        "mode",
+        "camera_control",
+        "duration",
+        "watermark_info",
+        "image",
+        "image_tail",
+        "static_mask",
+        "dynamic_masks",
+        "voice_list",
+        "aspect_ratio",
+    },
+    "omni-video": COMMON
+    | V3_FIELDS
+    | {
+        "model_name",
+        "sound",
+        "mode",
+        "aspect_ratio",
+        "duration",
+        "watermark_info",
+        "image_list",
+        "video_list",
+        "element_list",
+    },
     "video-extend": COMMON | {"video_id"},
 }
 V3_SECONDS = {str(s) for s in range(3, 16)}
-DURATIONS = {"kling-v2-6": {"5", "10"}, "kling-v3": V3_SECONDS, "kling-v3-omni": V3_SECONDS,
-             "kling-3.0-turbo": V3_SECONDS}
+DURATIONS = {
+    "kling-v2-6": {"5", "10"},
+    "kling-v3": V3_SECONDS,
+    "kling-v3-omni": V3_SECONDS,
+    "kling-3.0-turbo": V3_SECONDS,
+}
 OMNI_MODELS = ("kling-v3-omni", "kling-video-o1")
 TURBO = "kling-3.0-turbo"
 
 
-def envelope(data: dict[str, Any] | None = None, code: int = 0, message: str = "SUCCEED", status: int = 200,
-             headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, {"code": code, "message": message, "request_id": f"req-{time.monotonic_ns()}", "data": data},
-                 headers=headers or {})
+def envelope(
+    data: dict[str, Any] | None = None,
+    code: int = 0,
+    message: str = "SUCCEED",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    return Reply(
+        status,
+        {"code": code, "message": message, "request_id": f"req-{time.monotonic_ns()}", "data": data},
+        headers=headers or {},
+    )
 
 
 class FakeKling(Fake):
@@ -86,7 +124,7 @@ class FakeKling(Fake):
         header = call.headers.get("authorization", "")
         if not header.startswith("Bearer "):
             return envelope(code=1000, message="Authorization header missing", status=401)
-        token = header[len("Bearer "):]
+        token = header[len("Bearer ") :]
         if token == self.key:
             return None
         if token.count(".") != 2:  # neither the API key nor a JWT
@@ -126,8 +164,9 @@ class FakeKling(Fake):
         if not isinstance(body, dict) or set(body) - FIELDS[family]:
             return envelope(code=1201, message=f"unknown fields {sorted(set(body or {}) - FIELDS[family])}", status=400)
         shots = body.get("multi_shot") is True and body.get("shot_type", "customize") == "customize"
-        if not isinstance(body.get("prompt", ""), str) or (family != "video-extend" and not shots
-                                                           and not body.get("prompt")):
+        if not isinstance(body.get("prompt", ""), str) or (
+            family != "video-extend" and not shots and not body.get("prompt")
+        ):
             return envelope(code=1201, message="prompt is required", status=400)
         source = edited = None
         if family == "video-extend":
@@ -136,13 +175,19 @@ class FakeKling(Fake):
             # Only a video this account made, named by its video id (not the task id), finished.
             source = next((j for j in self.jobs.values() if f"v{j.id}" == body["video_id"]), None)
             # Finished as _get reports `succeed`, and with a video.
-            if source is None or source.polls <= self.polls_to_finish or source.outcome in ("failed", "empty", "unknown"):
-                return envelope(code=1201, message=f"video_id {body['video_id']} is not a finished video of yours",
-                                status=400)
+            if (
+                source is None
+                or source.polls <= self.polls_to_finish
+                or source.outcome in ("failed", "empty", "unknown")
+            ):
+                return envelope(
+                    code=1201, message=f"video_id {body['video_id']} is not a finished video of yours", status=400
+                )
         else:
             model = body.get("model_name", "kling-v1")
-            if "duration" in body and (not isinstance(body["duration"], str)
-                                       or body["duration"] not in DURATIONS.get(model, {"5", "10"})):
+            if "duration" in body and (
+                not isinstance(body["duration"], str) or body["duration"] not in DURATIONS.get(model, {"5", "10"})
+            ):
                 return envelope(code=1201, message="duration must be a string among the allowed values", status=400)
             if body.get("mode", "std") not in ("std", "pro") or body.get("sound", "off") not in ("on", "off"):
                 return envelope(code=1201, message="mode or sound invalid", status=400)
@@ -150,7 +195,9 @@ class FakeKling(Fake):
                 return envelope(code=1201, message="aspect_ratio invalid", status=400)
             for key in ("image", "image_tail"):
                 if key in body and not _raw_base64(body[key]):
-                    return envelope(code=1201, message=f"{key} must be a URL or base64 without a data: prefix", status=400)
+                    return envelope(
+                        code=1201, message=f"{key} must be a URL or base64 without a data: prefix", status=400
+                    )
             if family == "image2video" and "image" not in body:
                 return envelope(code=1201, message="image is required", status=400)
             if refusal := _multi_shot(body, model) or _omni(body, family, model) or _turbo(body, model):
@@ -164,14 +211,16 @@ class FakeKling(Fake):
         model = body.get("model_name", "kling-v1")
         # Kling's capability map: v1, v1.5 and v1.6 image-to-video make 30 fps; v1.6 text and v2+ make 24.
         fps = 30 if model in ("kling-v1", "kling-v1-5") or (model == "kling-v1-6" and family == "image2video") else 24
-        spec = self.spec(width, height, fps, int(body.get("duration", "5")),
-                         audio=body.get("sound") == "on" or model == TURBO)
+        spec = self.spec(
+            width, height, fps, int(body.get("duration", "5")), audio=body.get("sound") == "on" or model == TURBO
+        )
         if family == "omni-video" and body.get("video_list"):  # an edit is as long as its clip, at 24 fps
             seconds = edited.spec.seconds if edited and edited.spec else 5
             spec = self.spec(width, height, 24, seconds, audio=bool(edited and edited.spec and edited.spec.audio))
         if source is not None and source.spec is not None:  # the extension continues its source: same frame
-            spec = self.spec(source.spec.width, source.spec.height, source.spec.fps, source.spec.seconds + 5,
-                             audio=source.spec.audio)
+            spec = self.spec(
+                source.spec.width, source.spec.height, source.spec.fps, source.spec.seconds + 5, audio=source.spec.audio
+            )
         job = self.new_job(body, job_id=str(880000000000000000 + len(self.jobs) + 1), call=call, spec=spec)
         job.extra["family"] = family
         if self.take("answer", call) == "drop":
@@ -183,10 +232,17 @@ class FakeKling(Fake):
         return next((j for j in self.jobs.values() if self.media_url(j) == url), None)
 
     def _data(self, job: FakeJob, status: str) -> dict[str, Any]:
-        data = {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.body.get("external_task_id")},
-                "created_at": 1732352400000, "updated_at": 1732352400000}
+        data = {
+            "task_id": job.id,
+            "task_status": status,
+            "task_info": {"external_task_id": job.body.get("external_task_id")},
+            "created_at": 1732352400000,
+            "updated_at": 1732352400000,
+        }
         if status == "succeed":
-            videos = [] if job.outcome == "empty" else [{"id": f"v{job.id}", "url": self.media_url(job), "duration": "5.1"}]
+            videos = (
+                [] if job.outcome == "empty" else [{"id": f"v{job.id}", "url": self.media_url(job), "duration": "5.1"}]
+            )
             data["task_result"] = {"videos": videos}
         if status == "failed":
             data["task_status_msg"] = "Failure to pass the risk control system"
@@ -232,14 +288,23 @@ def _multi_shot(body: dict[str, Any], model: str) -> str | None:
         return "shot_type must be customize or intelligent"
     shots = body.get("multi_prompt")
     if shots is None:
-        return "multi_prompt is required for customize shots" if body.get("multi_shot") and \
-            body.get("shot_type", "customize") == "customize" else None
+        return (
+            "multi_prompt is required for customize shots"
+            if body.get("multi_shot") and body.get("shot_type", "customize") == "customize"
+            else None
+        )
     if not isinstance(shots, list) or not 1 <= len(shots) <= MAX_SHOTS:
         return f"multi_prompt must list 1 to {MAX_SHOTS} shots"
     for shot in shots:
-        if not (isinstance(shot, dict) and isinstance(shot.get("prompt"), str) and shot["prompt"]
-                and isinstance(shot.get("duration"), str) and shot["duration"].isdigit()
-                and int(shot["duration"]) >= 1 and isinstance(shot.get("index"), int)):
+        if not (
+            isinstance(shot, dict)
+            and isinstance(shot.get("prompt"), str)
+            and shot["prompt"]
+            and isinstance(shot.get("duration"), str)
+            and shot["duration"].isdigit()
+            and int(shot["duration"]) >= 1
+            and isinstance(shot.get("index"), int)
+        ):
             return "each multi_prompt shot needs an index, a prompt and a string duration of 1 s or more"
         if len(shot["prompt"]) > SHOT_PROMPT_MAX:
             return f"a multi_prompt shot's prompt is at most {SHOT_PROMPT_MAX} characters"
@@ -261,16 +326,23 @@ def _omni(body: dict[str, Any], family: str, model: str) -> str | None:
     if not isinstance(images, list) or not isinstance(videos, list) or len(videos) > 1:
         return "image_list and video_list are lists; video_list holds at most one video"
     for image in images:
-        if not (isinstance(image, dict) and set(image) <= {"image_url", "type"} and _raw_base64(image.get("image_url"))
-                and image.get("type", "first_frame") in ("first_frame", "end_frame")):
+        if not (
+            isinstance(image, dict)
+            and set(image) <= {"image_url", "type"}
+            and _raw_base64(image.get("image_url"))
+            and image.get("type", "first_frame") in ("first_frame", "end_frame")
+        ):
             return "each image_list entry is {image_url, type?: first_frame | end_frame}"
     kinds = [image.get("type") for image in images]
     if "end_frame" in kinds and "first_frame" not in kinds:
         return "an end_frame needs a first_frame"
     for video in videos:
-        if not (isinstance(video, dict) and str(video.get("video_url", "")).startswith(("http://", "https://"))
-                and video.get("refer_type", "base") in ("base", "feature")
-                and video.get("keep_original_sound", "yes") in ("yes", "no")):
+        if not (
+            isinstance(video, dict)
+            and str(video.get("video_url", "")).startswith(("http://", "https://"))
+            and video.get("refer_type", "base") in ("base", "feature")
+            and video.get("keep_original_sound", "yes") in ("yes", "no")
+        ):
             return "each video_list entry is {video_url (a URL), refer_type: base | feature, keep_original_sound}"
         if body.get("sound", "off") != "off":
             return "sound must be off when a reference video is given"

@@ -34,8 +34,16 @@ RESOLUTIONS = {"1920x1080", "2560x1440", "3840x2160", "1080x1920", "1440x2560", 
 LONG = {"1920x1080", "1080x1920"}  # Fast's 12-20 s: only at 1080p, 24 or 25 fps
 FIELDS = {
     "text-to-video": {"prompt", "model", "duration", "resolution", "fps", "generate_audio", "camera_motion"},
-    "image-to-video": {"prompt", "model", "duration", "resolution", "fps", "generate_audio", "camera_motion",
-                       "image_uri"},
+    "image-to-video": {
+        "prompt",
+        "model",
+        "duration",
+        "resolution",
+        "fps",
+        "generate_audio",
+        "camera_motion",
+        "image_uri",
+    },
     "extend": {"video_uri", "duration", "prompt", "mode", "model", "context"},
     "retake": {"video_uri", "start_time", "duration", "prompt", "mode", "resolution", "model"},
 }
@@ -157,8 +165,11 @@ class FakeLTX(Fake):
         start = body.get("start_time")
         if not isinstance(start, (int, float)) or isinstance(start, bool) or start < 0 or duration < 2:
             return invalid("Invalid values: start_time or duration")
-        if body.get("mode", "replace_audio_and_video") not in ("replace_audio", "replace_video",
-                                                                "replace_audio_and_video"):
+        if body.get("mode", "replace_audio_and_video") not in (
+            "replace_audio",
+            "replace_video",
+            "replace_audio_and_video",
+        ):
             return invalid("Invalid values: mode")
         resolution = body.get("resolution")
         if resolution is not None:
@@ -209,8 +220,14 @@ class FakeLTX(Fake):
             return Reply(200, {**base, "status": "pending" if seen == 0 else "processing"})
         done = {**base, "completed_at": "2026-12-06T10:02:30.000Z"}
         if job.outcome == "failed":
-            return Reply(200, {**done, "status": "failed",
-                               "error": {"type": "content_policy_error", "message": "Output flagged by moderation"}})
+            return Reply(
+                200,
+                {
+                    **done,
+                    "status": "failed",
+                    "error": {"type": "content_policy_error", "message": "Output flagged by moderation"},
+                },
+            )
         if job.outcome == "failed_text":
             return Reply(200, {**done, "status": "failed", "error": "Generation failed"})
         if job.outcome == "no_url":

@@ -19,22 +19,59 @@ from typing import Any
 from .fake import Fake, FakeJob
 from .loopback import Call, Reply
 
-FIELDS = {"prompt", "aspect_ratio", "image_ref", "layering", "model", "output_format", "source", "style", "type",
-          "user_id", "video", "web_search"}
-VIDEO_FIELDS = {"duration", "edit", "end_frame", "exr_export", "guide_frame", "hdr", "keyframe_indexes", "keyframes",
-                "loop", "resolution", "source_position", "start_frame"}
+FIELDS = {
+    "prompt",
+    "aspect_ratio",
+    "image_ref",
+    "layering",
+    "model",
+    "output_format",
+    "source",
+    "style",
+    "type",
+    "user_id",
+    "video",
+    "web_search",
+}
+VIDEO_FIELDS = {
+    "duration",
+    "edit",
+    "end_frame",
+    "exr_export",
+    "guide_frame",
+    "hdr",
+    "keyframe_indexes",
+    "keyframes",
+    "loop",
+    "resolution",
+    "source_position",
+    "start_frame",
+}
 REF_FIELDS = {"url", "data", "media_type", "generation_id", "file_id"}
-ASPECTS = {"21:9": (21, 9), "16:9": (16, 9), "4:3": (4, 3), "3:2": (3, 2), "1:1": (1, 1), "3:4": (3, 4),
-           "2:3": (2, 3), "9:16": (9, 16)}
+ASPECTS = {
+    "21:9": (21, 9),
+    "16:9": (16, 9),
+    "4:3": (4, 3),
+    "3:2": (3, 2),
+    "1:1": (1, 1),
+    "3:4": (3, 4),
+    "2:3": (2, 3),
+    "9:16": (9, 16),
+}
 SHORT_SIDE = {"360p": 360, "540p": 540, "720p": 720, "1080p": 1080}
-OUTCOME_FAILURES = {"moderated": ("content_moderated", "The prompt was flagged by content moderation"),
-                    "failed": ("generation_failed", "Generation failed"),
-                    "budget": ("budget_exhausted", "Credit budget exhausted")}
+OUTCOME_FAILURES = {
+    "moderated": ("content_moderated", "The prompt was flagged by content moderation"),
+    "failed": ("generation_failed", "Generation failed"),
+    "budget": ("budget_exhausted", "Credit budget exhausted"),
+}
 
 
 def _error(status: int, message: str, headers: dict[str, Any] | None = None) -> Reply:
-    return Reply(status, {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "api_error"}},
-                 headers=headers or {})
+    return Reply(
+        status,
+        {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "api_error"}},
+        headers=headers or {},
+    )
 
 
 def frame(aspect: str, resolution: str) -> tuple[int, int]:
@@ -81,14 +118,19 @@ class FakeLuma(Fake):
             return _error(400, f"{where}: media_type must be {kind}*")
         if "generation_id" in named:
             earlier: FakeJob | None = self.jobs.get(ref["generation_id"])
-            if earlier is None or earlier.body.get("type") not in ("video", "video_edit") or earlier.polls <= self.polls_to_finish:
+            if (
+                earlier is None
+                or earlier.body.get("type") not in ("video", "video_edit")
+                or earlier.polls <= self.polls_to_finish
+            ):
                 return _error(400, f"{where}: generation {ref['generation_id']} is not a finished video of yours")
             return earlier
         return None
 
     def _create(self, call: Call) -> Reply:  # noqa: C901 - Luma's create validation, rule for rule
-        body = self.checked_create(call, FIELDS, {"budget": _error(402, "Insufficient credits: your credit budget "
-                                                                        "is exhausted")})
+        body = self.checked_create(
+            call, FIELDS, {"budget": _error(402, "Insufficient credits: your credit budget is exhausted")}
+        )
         if isinstance(body, Reply):
             return body
         if body.get("model") != "ray-3.2":
@@ -121,10 +163,17 @@ class FakeLuma(Fake):
             if legacy or video.get("loop"):
                 return _error(400, "keyframes are mutually exclusive with start_frame / end_frame / loop")
             frames, at = video.get("keyframes"), video.get("keyframe_indexes")
-            if not isinstance(frames, list) or not isinstance(at, list) or not 1 <= len(frames) <= 64 \
-                    or len(frames) != len(at) or len(set(at)) != len(at) \
-                    or not all(isinstance(i, int) and 0 <= i <= seconds * 24 for i in at):
-                return _error(400, "keyframes and keyframe_indexes must be parallel, unique, on the duration x 24fps grid")
+            if (
+                not isinstance(frames, list)
+                or not isinstance(at, list)
+                or not 1 <= len(frames) <= 64
+                or len(frames) != len(at)
+                or len(set(at)) != len(at)
+                or not all(isinstance(i, int) and 0 <= i <= seconds * 24 for i in at)
+            ):
+                return _error(
+                    400, "keyframes and keyframe_indexes must be parallel, unique, on the duration x 24fps grid"
+                )
             for i, ref in enumerate(frames):
                 if isinstance(refused := self._ref(ref, f"video.keyframes[{i}]"), Reply):
                     return refused
@@ -153,8 +202,14 @@ class FakeLuma(Fake):
         return Reply(201, self._generation(job, "queued"))
 
     def _generation(self, job: FakeJob, state: str, **extra: Any) -> dict[str, Any]:
-        return {"id": job.id, "created_at": "2026-12-06T09:00:00Z", "model": job.body["model"], "state": state,
-                "type": job.body["type"], **extra}
+        return {
+            "id": job.id,
+            "created_at": "2026-12-06T09:00:00Z",
+            "model": job.body["model"],
+            "state": state,
+            "type": job.body["type"],
+            **extra,
+        }
 
     def _get(self, call: Call) -> Reply:
         job = self.checked_read(call, _error(404, "Generation not found"))

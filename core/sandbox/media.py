@@ -85,8 +85,9 @@ def _render(spec: Spec) -> bytes:
     rate = rate_str(spec.fps)
     video = ffmpeg.input(f"testsrc2=size={spec.width}x{spec.height}:rate={rate}", f="lavfi")
     streams = [video]
-    kw: dict[str, str | int] = dict(vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate, movflags="+faststart",
-              loglevel="error")
+    kw: dict[str, str | int] = dict(
+        vcodec="libx264", pix_fmt="yuv420p", preset="ultrafast", r=rate, movflags="+faststart", loglevel="error"
+    )
     kw["frames:v"] = spec.frame_count
     if spec.audio:
         seconds = float(Fraction(spec.frame_count) / spec.fps)  # a duration for ffmpeg's command line only
@@ -111,9 +112,12 @@ def tiny_mp4() -> bytes:
 def png(width: int, height: int) -> bytes:
     """A real PNG still of the given size."""
     out = _workdir() / f"still_{width}x{height}.png"
-    (ffmpeg.input(f"testsrc2=size={width}x{height}:rate=1", f="lavfi")
-     .output(str(out), vframes=1, vcodec="png", loglevel="error")
-     .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
+    (
+        ffmpeg.input(f"testsrc2=size={width}x{height}:rate=1", f="lavfi")
+        .output(str(out), vframes=1, vcodec="png", loglevel="error")
+        .overwrite_output()
+        .run(cmd=ffmpeg_exe(), quiet=True)
+    )
     return out.read_bytes()
 
 

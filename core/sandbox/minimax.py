@@ -29,8 +29,15 @@ KEYFRAMES, REFERENCES = {"first_frame", "last_frame"}, {"reference_image"}
 
 
 def envelope(status: int, kind: str, message: str, headers: dict[str, Any] | None = None) -> Reply:
-    return Reply(status, {"type": "error", "error": {"type": kind, "message": message, "http_code": str(status)},
-                          "request_id": "021785229015510a2c883cf675b9804d"}, headers=headers or {})
+    return Reply(
+        status,
+        {
+            "type": "error",
+            "error": {"type": kind, "message": message, "http_code": str(status)},
+            "request_id": "021785229015510a2c883cf675b9804d",
+        },
+        headers=headers or {},
+    )
 
 
 def frame(ratio: str, resolution: str) -> tuple[int, int]:
@@ -72,14 +79,24 @@ class FakeMiniMax(Fake):
 
     def auth_refusal(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
-            return envelope(401, "authorized_error", "login fail: Please carry the API secret key in the "
-                                                     "'Authorization' field of the request header (1004)")
+            return envelope(
+                401,
+                "authorized_error",
+                "login fail: Please carry the API secret key in the 'Authorization' field of the request header (1004)",
+            )
         return None
 
     def _create(self, call: Call) -> Reply:
-        body = self.checked_create(call, FIELDS, {
-            "balance": envelope(402, "insufficient_balance_error", "insufficient balance (1008)"),
-            "sensitive": envelope(422, "unprocessable_entity_error", "video description contains sensitive content (1026)")})
+        body = self.checked_create(
+            call,
+            FIELDS,
+            {
+                "balance": envelope(402, "insufficient_balance_error", "insufficient balance (1008)"),
+                "sensitive": envelope(
+                    422, "unprocessable_entity_error", "video description contains sensitive content (1026)"
+                ),
+            },
+        )
         if isinstance(body, Reply):
             return body
         if body.get("model") not in MODELS:
@@ -89,18 +106,32 @@ class FakeMiniMax(Fake):
             return envelope(400, "bad_request_error", "invalid params, content is required (2013)")
         texts = [i for i in content if isinstance(i, dict) and i.get("type") == "text"]
         if len(texts) != 1 or not isinstance(texts[0].get("text"), str) or not texts[0]["text"].strip():
-            return envelope(400, "bad_request_error", "invalid params, content must include a non-empty text item "
-                                                      "(prompt is required) (2013)")
+            return envelope(
+                400,
+                "bad_request_error",
+                "invalid params, content must include a non-empty text item (prompt is required) (2013)",
+            )
         images = [i for i in content if i not in texts]
         roles = []
         for item in images:
             url = (item.get("image_url") or {}).get("url") if isinstance(item, dict) else None
-            if item.get("type") != "image_url" or set(item) - {"type", "image_url", "role"} or not isinstance(url, str) \
-                    or not url.startswith(("https://", "data:image/", "mm_file://")):
-                return envelope(400, "bad_request_error", "invalid params, content item is not a valid image_url (2013)")
+            if (
+                item.get("type") != "image_url"
+                or set(item) - {"type", "image_url", "role"}
+                or not isinstance(url, str)
+                or not url.startswith(("https://", "data:image/", "mm_file://"))
+            ):
+                return envelope(
+                    400, "bad_request_error", "invalid params, content item is not a valid image_url (2013)"
+                )
             roles.append(item.get("role") or "first_frame")
-        if set(roles) & KEYFRAMES and set(roles) & REFERENCES or set(roles) - KEYFRAMES - REFERENCES \
-                or roles.count("first_frame") > 1 or roles.count("last_frame") > 1:
+        if (
+            set(roles) & KEYFRAMES
+            and set(roles) & REFERENCES
+            or set(roles) - KEYFRAMES - REFERENCES
+            or roles.count("first_frame") > 1
+            or roles.count("last_frame") > 1
+        ):
             return envelope(400, "bad_request_error", f"invalid params, roles {roles} cannot be combined (2013)")
         duration = body.get("duration")
         if not is_int(duration) or not 5 <= duration <= 15:
@@ -113,14 +144,15 @@ class FakeMiniMax(Fake):
         keyed = set(roles) & KEYFRAMES
         if ratio == "adaptive" and not keyed:
             return envelope(400, "bad_request_error", "invalid params, text-to-video needs a fixed ratio (2013)")
-        if "seed" in body and (not is_int(body["seed"]) or not -1 <= body["seed"] < 2 ** 32):
+        if "seed" in body and (not is_int(body["seed"]) or not -1 <= body["seed"] < 2**32):
             return envelope(400, "bad_request_error", "invalid params, seed (2013)")
         if keyed:  # the image sets the frame
             first = next((i for i in images if (i.get("role") or "first_frame") == "first_frame"), images[0])
             ratio = png_orientation(first["image_url"]["url"])
         width, height = frame(ratio, body["resolution"])
-        job = self.new_job(body, job_id=str(next(self._task_ids)), call=call,
-                           spec=self.spec(width, height, 24, duration, audio=True))
+        job = self.new_job(
+            body, job_id=str(next(self._task_ids)), call=call, spec=self.spec(width, height, 24, duration, audio=True)
+        )
         return Reply(200, {"task_id": job.id})
 
     def _query(self, call: Call) -> Reply:
@@ -128,15 +160,29 @@ class FakeMiniMax(Fake):
         if isinstance(job, Reply):
             return job
         seen = self.advance(job)
-        base = {"id": job.id, "model": job.body["model"], "type": "video_generation",
-                "resolution": job.body["resolution"]}
+        base = {
+            "id": job.id,
+            "model": job.body["model"],
+            "type": "video_generation",
+            "resolution": job.body["resolution"],
+        }
         if seen < self.polls_to_finish:
             return Reply(200, {"task": {**base, "status": "queued" if seen == 0 else "running"}})
         if job.outcome == "failed":
-            return Reply(200, {"task": {**base, "status": "failed", "error": {"code": 1000, "message": "internal error"}}})
+            return Reply(
+                200, {"task": {**base, "status": "failed", "error": {"code": 1000, "message": "internal error"}}}
+            )
         if job.outcome == "sensitive":
-            return Reply(200, {"task": {**base, "status": "failed",
-                                        "error": {"code": 1026, "message": "video contains sensitive content"}}})
+            return Reply(
+                200,
+                {
+                    "task": {
+                        **base,
+                        "status": "failed",
+                        "error": {"code": 1026, "message": "video contains sensitive content"},
+                    }
+                },
+            )
         if job.outcome == "expired":
             return Reply(200, {"task": {**base, "status": "expired"}})
         content: dict[str, float | str] = {"duration": float(job.spec.seconds) if job.spec else 0.0}

@@ -44,10 +44,17 @@ PRO_SIZES = ("1920x1080", "1080x1920")
 CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 
 
-def error(status: int, message: str, param: str | None = None, code: str | None = None,
-          kind: str = "invalid_request_error", headers: dict[str, Any] | None = None) -> Reply:
-    return Reply(status, {"error": {"message": message, "type": kind, "param": param, "code": code}},
-                 headers=headers or {})
+def error(
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    kind: str = "invalid_request_error",
+    headers: dict[str, Any] | None = None,
+) -> Reply:
+    return Reply(
+        status, {"error": {"message": message, "type": kind, "param": param, "code": code}}, headers=headers or {}
+    )
 
 
 @dataclass
@@ -76,7 +83,9 @@ class FakeOpenAIVideos(Fake):
     shut_down = {m: date(2026, 9, 24) for m in MODELS}
     signed_by = "OpenAI Sora (promptreel sandbox)"
 
-    def __init__(self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw: Any):
+    def __init__(
+        self, key: str = "sk-test-openai-0123456789", queued_reads: int = 1, running_reads: int = 1, **kw: Any
+    ):
         super().__init__(key, **kw)
         self.queued_reads, self.running_reads = queued_reads, running_reads
         self.jobs: dict[str, FakeVideo] = {}
@@ -101,13 +110,20 @@ class FakeOpenAIVideos(Fake):
     def _auth(self, call: Call) -> Reply | None:
         header = call.headers.get("authorization", "")
         if not header:
-            return error(401, "You didn't provide an API key. You need to provide your API key in an Authorization "
-                              "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+            return error(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an Authorization "
+                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
         given = header.removeprefix("Bearer ")
         if given != self.key:
             masked = given[:3] + "*" * max(0, len(given) - 7) + given[-4:]
-            return error(401, f"Incorrect API key provided: {masked}. You can find your API key at "
-                              "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+            return error(
+                401,
+                f"Incorrect API key provided: {masked}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
         return None
 
     # create -------------------------------------------------------------------------------
@@ -147,15 +163,20 @@ class FakeOpenAIVideos(Fake):
             return error(400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
         model = body.get("model", "sora-2")
         if model not in MODELS or self.gone(model):
-            return error(404, f"The model `{model}` does not exist or you do not have access to it.",
-                         code="model_not_found")
+            return error(
+                404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+            )
         if (bad := _check_seconds(body.get("seconds", "4"), SECONDS)) is not None:
             return bad
         size = body.get("size", "720x1280")
         allowed = SIZES + (PRO_SIZES if model.startswith("sora-2-pro") else ())
         if size not in allowed:
-            return error(400, f"Invalid value: '{size}'. Supported values are: "
-                              + ", ".join(f"'{s}'" for s in allowed) + ".", "size", "invalid_value")
+            return error(
+                400,
+                f"Invalid value: '{size}'. Supported values are: " + ", ".join(f"'{s}'" for s in allowed) + ".",
+                "size",
+                "invalid_value",
+            )
         ref = body.get("input_reference")
         if "input_reference" in files:
             got = image_size(files["input_reference"][1])
@@ -169,9 +190,19 @@ class FakeOpenAIVideos(Fake):
         job = self._new(model, prompt, str(body.get("seconds", "4")), size, call)
         return self._answer(job)
 
-    def _new(self, model: str, prompt: str, seconds: str, size: str, call: Call, source: str | None = None) -> FakeVideo:
-        job = FakeVideo(f"video_{uuid.uuid4().hex[:24]}", model, prompt, seconds, size, self.clock(),
-                  fault=self.take("outcome", call) or "", remixed_from=source)
+    def _new(
+        self, model: str, prompt: str, seconds: str, size: str, call: Call, source: str | None = None
+    ) -> FakeVideo:
+        job = FakeVideo(
+            f"video_{uuid.uuid4().hex[:24]}",
+            model,
+            prompt,
+            seconds,
+            size,
+            self.clock(),
+            fault=self.take("outcome", call) or "",
+            remixed_from=source,
+        )
         width, height = (int(x) for x in size.split("x"))
         job.spec = self.spec(width, height, 30, int(seconds), audio=True)
         job.seq = next(self._seq)
@@ -238,14 +269,21 @@ class FakeOpenAIVideos(Fake):
         done = status in ("completed", "failed")
         completed_at = job.created_at + 60 if done else None
         return {
-            "id": job.id, "object": "video", "model": job.model, "status": status,
+            "id": job.id,
+            "object": "video",
+            "model": job.model,
+            "status": status,
             "progress": {"queued": 0, "in_progress": 50}.get(status, 100),
-            "created_at": job.created_at, "completed_at": completed_at,
+            "created_at": job.created_at,
+            "completed_at": completed_at,
             "expires_at": completed_at + 86400 if completed_at is not None and status == "completed" else None,
-            "prompt": job.prompt, "size": job.size, "seconds": job.seconds,
+            "prompt": job.prompt,
+            "size": job.size,
+            "seconds": job.seconds,
             "remixed_from_video_id": job.remixed_from,
-            "error": {"code": "moderation_blocked",
-                      "message": "Your request was blocked by our moderation system."} if status == "failed" else None,
+            "error": {"code": "moderation_blocked", "message": "Your request was blocked by our moderation system."}
+            if status == "failed"
+            else None,
         }
 
     def _retrieve(self, call: Call) -> Reply:
@@ -269,11 +307,19 @@ class FakeOpenAIVideos(Fake):
         after = call.query.get("after", [None])[0]
         if after:
             ids = [j.id for j in jobs]
-            jobs = jobs[ids.index(after) + 1:] if after in ids else []
+            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
         page = jobs[:limit]
         data = [self._resource(j, self._state(j) if j.reads else "queued") for j in page]
-        return Reply(200, {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
-                           "last_id": data[-1]["id"] if data else None, "has_more": len(jobs) > limit})
+        return Reply(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+                "has_more": len(jobs) > limit,
+            },
+        )
 
     def _content(self, call: Call) -> Reply:
         if (denied := self._auth(call)) is not None:
@@ -288,8 +334,9 @@ class FakeOpenAIVideos(Fake):
             return error(400, f"Invalid value: '{variant}'.", "variant")
         job.downloads += 1
         if job.fault == "content_502" and job.downloads == 1:
-            return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
-                         headers={"Content-Type": "text/html"})
+            return Reply(
+                502, "<html><body><h1>502 Bad Gateway</h1></body></html>", headers={"Content-Type": "text/html"}
+            )
         return self.media_reply(self.media_of(job.spec), job.fault, first=job.downloads == 1)
 
 
@@ -297,8 +344,12 @@ def _check_seconds(value: object, allowed: tuple[str, ...]) -> Reply | None:
     quoted = ", ".join(f"'{s}'" for s in allowed[:-1]) + f", or '{allowed[-1]}'"
     if isinstance(value, (bool, int, float)):
         kind = "an integer" if isinstance(value, int) else "a number"
-        return error(400, f"Invalid type for 'seconds': expected one of {quoted}, but got {kind} instead.",
-                     "seconds", "invalid_type")
+        return error(
+            400,
+            f"Invalid type for 'seconds': expected one of {quoted}, but got {kind} instead.",
+            "seconds",
+            "invalid_type",
+        )
     if value not in allowed:
         return error(400, f"Invalid value: '{value}'. Supported values are: {quoted}.", "seconds", "invalid_value")
     return None

@@ -30,25 +30,58 @@ from .media import Spec, multipart
 STR, INT, BOOL, LIST = "str", "int", "bool", "list"
 Rule = str | tuple[object, ...]  # a type name (CHECKS), or the values allowed
 SCHEMAS: dict[str, dict[str, Rule]] = {
-    "google/veo-3.1": {"prompt": STR, "duration": (4, 6, 8), "aspect_ratio": ("16:9", "9:16"), "resolution": ("720p", "1080p"),
-                       "image": STR, "last_frame": STR, "reference_images": LIST, "negative_prompt": STR,
-                       "generate_audio": BOOL, "seed": INT},
-    "openai/sora-2": {"prompt": STR, "seconds": (4, 8, 12), "aspect_ratio": ("portrait", "landscape"),
-                      "input_reference": STR, "openai_api_key": STR},
-    "openai/sora-2-pro": {"prompt": STR, "seconds": (4, 8, 12), "aspect_ratio": ("portrait", "landscape"),
-                          "resolution": ("standard", "high"), "input_reference": STR, "openai_api_key": STR},
-    "runwayml/gen-4.5": {"prompt": STR, "duration": tuple(range(2, 11)), "aspect_ratio": ("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
-                         "image": STR, "seed": INT},
+    "google/veo-3.1": {
+        "prompt": STR,
+        "duration": (4, 6, 8),
+        "aspect_ratio": ("16:9", "9:16"),
+        "resolution": ("720p", "1080p"),
+        "image": STR,
+        "last_frame": STR,
+        "reference_images": LIST,
+        "negative_prompt": STR,
+        "generate_audio": BOOL,
+        "seed": INT,
+    },
+    "openai/sora-2": {
+        "prompt": STR,
+        "seconds": (4, 8, 12),
+        "aspect_ratio": ("portrait", "landscape"),
+        "input_reference": STR,
+        "openai_api_key": STR,
+    },
+    "openai/sora-2-pro": {
+        "prompt": STR,
+        "seconds": (4, 8, 12),
+        "aspect_ratio": ("portrait", "landscape"),
+        "resolution": ("standard", "high"),
+        "input_reference": STR,
+        "openai_api_key": STR,
+    },
+    "runwayml/gen-4.5": {
+        "prompt": STR,
+        "duration": tuple(range(2, 11)),
+        "aspect_ratio": ("16:9", "9:16", "4:3", "3:4", "1:1", "21:9"),
+        "image": STR,
+        "seed": INT,
+    },
 }
 SCHEMAS.update(listing.EXTRA)
 DATA_URL_LIMIT = 256 * 1024
 FILE_FIELDS = {"filename", "type", "metadata"}
-CHECKS: dict[str, Callable[[object], bool]] = {STR: lambda v: isinstance(v, str), INT: is_int, BOOL: lambda v: isinstance(v, bool), LIST: lambda v: isinstance(v, list)}
+CHECKS: dict[str, Callable[[object], bool]] = {
+    STR: lambda v: isinstance(v, str),
+    INT: is_int,
+    BOOL: lambda v: isinstance(v, bool),
+    LIST: lambda v: isinstance(v, list),
+}
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, {"type": "about:blank", "title": title, "status": status, "detail": detail},
-                 headers={"Content-Type": "application/problem+json", **(headers or {})})
+    return Reply(
+        status,
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        headers={"Content-Type": "application/problem+json", **(headers or {})},
+    )
 
 
 def validate(schema: dict[str, Rule], data: dict[str, Any]) -> list[str]:
@@ -56,7 +89,11 @@ def validate(schema: dict[str, Rule], data: dict[str, Any]) -> list[str]:
     for key, rule in schema.items():
         if key not in data:
             continue
-        ok = data[key] in rule and type(data[key]) is type(rule[0]) if isinstance(rule, tuple) else CHECKS[rule](data[key])
+        ok = (
+            data[key] in rule and type(data[key]) is type(rule[0])
+            if isinstance(rule, tuple)
+            else CHECKS[rule](data[key])
+        )
         if not ok:
             out.append(f"{key}: invalid value {data[key]!r}")
     if not isinstance(data.get("prompt"), str):
@@ -100,8 +137,15 @@ class FakeReplicate(Fake):
             return bad
         if call.match["slug"] != "text-to-video":
             return problem(404, "Not found", "Collection not found")
-        return Reply(200, {"name": "Generate videos", "slug": "text-to-video",
-                           "description": "Models that create and edit videos", "models": self._listed()})
+        return Reply(
+            200,
+            {
+                "name": "Generate videos",
+                "slug": "text-to-video",
+                "description": "Models that create and edit videos",
+                "models": self._listed(),
+            },
+        )
 
     def _search(self, call: Call) -> Reply:
         if bad := self._auth(call):
@@ -158,7 +202,10 @@ class FakeReplicate(Fake):
         elif job.outcome == "failed":
             status, error = "failed", "Prediction interrupted; please retry (code: PA)"
         elif job.outcome == "nsfw":
-            status, error = "failed", "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
+            status, error = (
+                "failed",
+                "The input or output was flagged as sensitive. Please try again with different inputs. (E005)",
+            )
         elif job.outcome == "aborted":
             status = "aborted"
         elif job.outcome == "unknown":
@@ -167,12 +214,25 @@ class FakeReplicate(Fake):
             status = "succeeded"
             output = None if job.outcome == "empty" else self.media_url(job)
         created = job.extra["created_at"]
-        return {"id": job.id, "model": job.extra["model"], "version": "hidden", "input": job.body["input"],
-                "output": output, "error": error, "logs": "", "status": status,
-                "created_at": _iso(created), "data_removed": False,
-                "completed_at": _iso(job.extra.setdefault("completed_at", datetime.now(timezone.utc)))
-                if status in ("succeeded", "failed", "canceled", "aborted") else None,
-                "urls": {"get": f"{self.url}/v1/predictions/{job.id}", "cancel": f"{self.url}/v1/predictions/{job.id}/cancel"}}
+        return {
+            "id": job.id,
+            "model": job.extra["model"],
+            "version": "hidden",
+            "input": job.body["input"],
+            "output": output,
+            "error": error,
+            "logs": "",
+            "status": status,
+            "created_at": _iso(created),
+            "data_removed": False,
+            "completed_at": _iso(job.extra.setdefault("completed_at", datetime.now(timezone.utc)))
+            if status in ("succeeded", "failed", "canceled", "aborted")
+            else None,
+            "urls": {
+                "get": f"{self.url}/v1/predictions/{job.id}",
+                "cancel": f"{self.url}/v1/predictions/{job.id}/cancel",
+            },
+        }
 
     def _create(self, call: Call) -> Reply:
         if (bad := self._auth(call)) or (bad := self._fault("create", call)):
@@ -181,8 +241,12 @@ class FakeReplicate(Fake):
         if model not in SCHEMAS or self.gone(model):
             return problem(404, "Not found", f"Model {model} not found")
         body = call.json()
-        if not isinstance(body, dict) or not isinstance(body.get("input"), dict) or set(body) - {"input", "webhook", "webhook_events_filter"}:
-            return problem(422, "Input validation failed", "body must be {\"input\": {...}}")
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("input"), dict)
+            or set(body) - {"input", "webhook", "webhook_events_filter"}
+        ):
+            return problem(422, "Input validation failed", 'body must be {"input": {...}}')
         errors = validate(SCHEMAS[model], body["input"]) + self._file_inputs(body["input"])
         errors += [f"{k}: required" for k in listing.REQUIRED.get(model, []) if k not in body["input"]]
         if errors:
@@ -220,9 +284,12 @@ class FakeReplicate(Fake):
         fields, files = parts
         unknown = (set(fields) | set(files)) - FILE_FIELDS - {"content"}
         if unknown or set(files) != {"content"}:
-            return problem(422, "Input validation failed",
-                           f"expected a `content` file part and only {sorted(FILE_FIELDS)}; "
-                           f"got {sorted(set(fields) | set(files))}")
+            return problem(
+                422,
+                "Input validation failed",
+                f"expected a `content` file part and only {sorted(FILE_FIELDS)}; "
+                f"got {sorted(set(fields) | set(files))}",
+            )
         name, data, part_type = files["content"]
         filename = fields.get("filename") or name
         if not filename or len(filename.encode()) > 255:
@@ -235,13 +302,19 @@ class FakeReplicate(Fake):
             file_id = f"f{len(self.files) + 1:06d}"
             now = datetime.now(timezone.utc)
             self.files[file_id] = {
-                "id": file_id, "name": filename, "content_type": fields.get("type") or part_type or "application/octet-stream",
+                "id": file_id,
+                "name": filename,
+                "content_type": fields.get("type") or part_type or "application/octet-stream",
                 # `etag` is required by replicate-python's File (replicate/file.py); Replicate's is the MD5
                 # of the content.
-                "size": len(data), "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
-                "checksums": {"sha256": hashlib.sha256(data).hexdigest()}, "metadata": metadata,
-                "created_at": _iso(now), "expires_at": _iso(now + timedelta(days=1)),
-                "urls": {"get": f"{self.url}/v1/files/{file_id}"}}
+                "size": len(data),
+                "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()},
+                "metadata": metadata,
+                "created_at": _iso(now),
+                "expires_at": _iso(now + timedelta(days=1)),
+                "urls": {"get": f"{self.url}/v1/files/{file_id}"},
+            }
         return Reply(201, self.files[file_id])
 
     def _file(self, call: Call) -> Reply:

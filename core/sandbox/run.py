@@ -1,8 +1,8 @@
 """Several fakes at once, and the environment that points promptreel's routes at them.
 
-    with sandbox(routes=["openai", "runway"], latency=2.0) as env:
-        subprocess.run(["promptreel", "generate", ...], env={**os.environ, **env})
-        env.fakes["runway"].creates
+with sandbox(routes=["openai", "runway"], latency=2.0) as env:
+    subprocess.run(["promptreel", "generate", ...], env={**os.environ, **env})
+    env.fakes["runway"].creates
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def make_fake(route: str, *, latency: float = 0.0, limit: Limit = FULL, port: in
 
 
 @contextmanager
-def sandbox(routes: Iterable[str] | None = None, latency: float = 0.0, limit: Limit = FULL, port: int = 0,
-            export: bool = False) -> Iterator[Sandbox]:
+def sandbox(
+    routes: Iterable[str] | None = None, latency: float = 0.0, limit: Limit = FULL, port: int = 0, export: bool = False
+) -> Iterator[Sandbox]:
     """Start the fakes for `routes` (all when None) on loopback; yield their environment.
 
     `port` 0 picks free ports; another number gives the first route that port, the next one port+1,

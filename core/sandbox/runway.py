@@ -34,6 +34,7 @@ UPLOADED: ContextVar[dict[str, bytes] | None] = ContextVar("uploaded", default=N
 
 # --- the field checks ------------------------------------------------------------------------
 
+
 def text(most: int | None = None) -> Check:
     return lambda v: isinstance(v, str) and 1 <= len(v) <= (most or 1 << 20)
 
@@ -95,29 +96,46 @@ def media_uri(kind: str) -> Check:
 
 def images(most: int | None) -> Check:
     """`references`: [{uri}] of images."""
-    return lambda v: (isinstance(v, list) and 1 <= len(v) <= (most or 1 << 20)
-                      and all(isinstance(i, dict) and set(i) == {"uri"} and media_uri("image")(i["uri"]) for i in v))
+    return lambda v: (
+        isinstance(v, list)
+        and 1 <= len(v) <= (most or 1 << 20)
+        and all(isinstance(i, dict) and set(i) == {"uri"} and media_uri("image")(i["uri"]) for i in v)
+    )
 
 
 def typed(kind: str) -> Check:
     """`referenceVideos` / `referenceAudio`: [{type, uri}]."""
-    return lambda v: isinstance(v, list) and all(
-        isinstance(i, dict) and set(i) == {"type", "uri"} and i["type"] == kind and media_uri(kind)(i["uri"]) for i in v)
+    return lambda v: (
+        isinstance(v, list)
+        and all(
+            isinstance(i, dict) and set(i) == {"type", "uri"} and i["type"] == kind and media_uri(kind)(i["uri"])
+            for i in v
+        )
+    )
 
 
 def prompt_image(positions: tuple[str, ...], references: bool = False) -> Check:
     """promptImage: one image, or a list of {uri, position} with a first (and, where taken, a last) frame;
     where the model takes references, a list without positions instead (the two never mixed)."""
+
     def check(v: object) -> bool:
         if isinstance(v, str):
             return media_uri("image")(v)
-        if not isinstance(v, list) or not v or not all(isinstance(i, dict) and media_uri("image")(i.get("uri")) for i in v):
+        if (
+            not isinstance(v, list)
+            or not v
+            or not all(isinstance(i, dict) and media_uri("image")(i.get("uri")) for i in v)
+        ):
             return False
         if references and all(set(i) == {"uri"} for i in v):
             return True
         given = [i.get("position") for i in v]
-        return all(set(i) == {"uri", "position"} for i in v) and given in (["first"], ["first", "last"]) and \
-            set(given) <= set(positions)
+        return (
+            all(set(i) == {"uri", "position"} for i in v)
+            and given in (["first"], ["first", "last"])
+            and set(given) <= set(positions)
+        )
+
     return check
 
 
@@ -130,72 +148,192 @@ SD25_480 = ("992:432", "854:480", "752:560", "640:640", "560:752", "480:854")
 SD_720 = ("1470:630", "1280:720", "1112:834", "960:960", "834:1112", "720:1280")
 SD_1080 = ("2206:946", "1920:1080", "1664:1248", "1440:1440", "1248:1664", "1080:1920")
 SD_4K = ("3840:1646", "3840:2160", "3840:2880", "3840:3840", "2880:3840", "2160:3840")
-HH = ("1280:720", "720:1280", "960:960", "1108:832", "832:1108", "1920:1080", "1080:1920", "1440:1440", "1662:1248",
-      "1248:1662")
+HH = (
+    "1280:720",
+    "720:1280",
+    "960:960",
+    "1108:832",
+    "832:1108",
+    "1920:1080",
+    "1080:1920",
+    "1440:1440",
+    "1662:1248",
+    "1248:1662",
+)
 HAILUO_RATIOS = ("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
 HAILUO_RES = one_of("768p", "2k", "768P", "2K")
 OMNI = ("1280:720", "720:1280")
 MODERATION = {"contentModeration": table}
-GEN_OUTPUT = {"outputFormat": one_of("mp4", "prores", "png_sequence", "hdr10", "hlg", "sdr_rec709_10bit",
-                                     "hdr_pq_12bit_master", "hdr_prores", "hdr_png_sequence", "hdr_exr_sequence",
-                                     "hdr_exr_acescg_sequence_1_3", "hdr_exr_acescg_sequence_2_0"),
-              "proresProfile": one_of("422", "4444", "422 Proxy", "422 LT", "422 HQ", "4444 XQ")}
+GEN_OUTPUT = {
+    "outputFormat": one_of(
+        "mp4",
+        "prores",
+        "png_sequence",
+        "hdr10",
+        "hlg",
+        "sdr_rec709_10bit",
+        "hdr_pq_12bit_master",
+        "hdr_prores",
+        "hdr_png_sequence",
+        "hdr_exr_sequence",
+        "hdr_exr_acescg_sequence_1_3",
+        "hdr_exr_acescg_sequence_2_0",
+    ),
+    "proresProfile": one_of("422", "4444", "422 Proxy", "422 LT", "422 HQ", "4444 XQ"),
+}
 REFS_AV = {"referenceAudio": typed("audio"), "referenceVideos": typed("video")}
 SD_EXTRA = {"audio": boolean, "seed": seed, "referenceAudio": typed("audio")}
 SD25_EXTRA = {**SD_EXTRA, "draft": boolean, "outputFormat": one_of("mp4", "mov")}
 
 SCHEMAS: dict[str, dict[str, dict[str, Check]]] = {
     "text_to_video": {
-        "gen4.5": {"*duration": ints(range(2, 11)), "*promptText": text(1000), "*ratio": one_of(*GEN4[:2]),
-                   "seed": seed, **MODERATION, **GEN_OUTPUT},
-        "veo3.1": {"*promptText": text(1000), "*ratio": one_of(*VEO), "audio": boolean, "duration": ints((4, 6, 8)),
-                   "negativePrompt": string, "seed": seed},
-        "hailuo3": {"*promptText": text(), "duration": ints(range(5, 16)), "ratio": one_of(*HAILUO_RATIOS[1:]),
-                    "references": images(9), "resolution": HAILUO_RES, **REFS_AV},
+        "gen4.5": {
+            "*duration": ints(range(2, 11)),
+            "*promptText": text(1000),
+            "*ratio": one_of(*GEN4[:2]),
+            "seed": seed,
+            **MODERATION,
+            **GEN_OUTPUT,
+        },
+        "veo3.1": {
+            "*promptText": text(1000),
+            "*ratio": one_of(*VEO),
+            "audio": boolean,
+            "duration": ints((4, 6, 8)),
+            "negativePrompt": string,
+            "seed": seed,
+        },
+        "hailuo3": {
+            "*promptText": text(),
+            "duration": ints(range(5, 16)),
+            "ratio": one_of(*HAILUO_RATIOS[1:]),
+            "references": images(9),
+            "resolution": HAILUO_RES,
+            **REFS_AV,
+        },
         "happyhorse_1_0": {"*promptText": text(2500), "duration": ints(range(3, 16)), "ratio": one_of(*HH)},
-        "seedance2": {"*promptText": text(3500), "duration": ints(range(4, 16), auto=True),
-                      "ratio": one_of(*SD_480, *SD_720, *SD_1080, *SD_4K), "references": images(9), **REFS_AV,
-                      **SD_EXTRA},
+        "seedance2": {
+            "*promptText": text(3500),
+            "duration": ints(range(4, 16), auto=True),
+            "ratio": one_of(*SD_480, *SD_720, *SD_1080, *SD_4K),
+            "references": images(9),
+            **REFS_AV,
+            **SD_EXTRA,
+        },
         "gemini_omni_flash": {"*promptText": text(), "duration": ints(range(3, 11)), "ratio": one_of(*OMNI)},
-        "seedance2_5": {"promptText": text(15000), "duration": ints(range(4, 31), auto=True),
-                        "ratio": one_of(*SD25_480, *SD_720, *SD_1080), "references": images(30), "draftTaskId": string,
-                        **REFS_AV, **SD25_EXTRA},
+        "seedance2_5": {
+            "promptText": text(15000),
+            "duration": ints(range(4, 31), auto=True),
+            "ratio": one_of(*SD25_480, *SD_720, *SD_1080),
+            "references": images(30),
+            "draftTaskId": string,
+            **REFS_AV,
+            **SD25_EXTRA,
+        },
     },
     "image_to_video": {
-        "gen4.5": {"*duration": ints(range(2, 11)), "*promptImage": prompt_image(("first",)), "*promptText": text(1000),
-                   "*ratio": one_of(*GEN4), "seed": seed, **MODERATION, **GEN_OUTPUT},
-        "gen4_turbo": {"*promptImage": prompt_image(("first",)), "*ratio": one_of(*GEN4), "duration": ints(range(2, 11)),
-                       "promptText": text(1000), "seed": seed, **MODERATION},
-        "veo3.1": {"*promptImage": prompt_image(("first", "last")), "*ratio": one_of(*VEO), "audio": boolean,
-                   "duration": ints((4, 6, 8)), "negativePrompt": string, "promptText": text(1000), "seed": seed},
-        "hailuo3": {"*promptImage": prompt_image(("first", "last"), references=True), "*promptText": text(),
-                    "duration": ints(range(5, 16)), "ratio": one_of(*HAILUO_RATIOS), "resolution": HAILUO_RES,
-                    "referenceAudio": typed("audio")},
-        "happyhorse_1_0": {"*promptImage": prompt_image(("first",)), "duration": ints(range(3, 16)),
-                           "promptText": text(2500), "resolution": one_of("720p", "1080p", "720P", "1080P")},
-        "seedance2": {"*promptImage": prompt_image(("first", "last"), references=True), "promptText": text(3500),
-                      "duration": ints(range(4, 16), auto=True), "ratio": one_of(*SD_480, *SD_720, *SD_1080, *SD_4K),
-                      **SD_EXTRA},
-        "gemini_omni_flash": {"*promptImage": prompt_image(("first",)), "duration": ints(range(3, 11)),
-                              "promptText": text(), "ratio": one_of(*OMNI)},
-        "seedance2_5": {"*promptImage": prompt_image(("first", "last"), references=True), "promptText": text(15000),
-                        "duration": ints(range(4, 31), auto=True), "ratio": one_of(*SD25_480, *SD_720, *SD_1080),
-                        **SD25_EXTRA},
+        "gen4.5": {
+            "*duration": ints(range(2, 11)),
+            "*promptImage": prompt_image(("first",)),
+            "*promptText": text(1000),
+            "*ratio": one_of(*GEN4),
+            "seed": seed,
+            **MODERATION,
+            **GEN_OUTPUT,
+        },
+        "gen4_turbo": {
+            "*promptImage": prompt_image(("first",)),
+            "*ratio": one_of(*GEN4),
+            "duration": ints(range(2, 11)),
+            "promptText": text(1000),
+            "seed": seed,
+            **MODERATION,
+        },
+        "veo3.1": {
+            "*promptImage": prompt_image(("first", "last")),
+            "*ratio": one_of(*VEO),
+            "audio": boolean,
+            "duration": ints((4, 6, 8)),
+            "negativePrompt": string,
+            "promptText": text(1000),
+            "seed": seed,
+        },
+        "hailuo3": {
+            "*promptImage": prompt_image(("first", "last"), references=True),
+            "*promptText": text(),
+            "duration": ints(range(5, 16)),
+            "ratio": one_of(*HAILUO_RATIOS),
+            "resolution": HAILUO_RES,
+            "referenceAudio": typed("audio"),
+        },
+        "happyhorse_1_0": {
+            "*promptImage": prompt_image(("first",)),
+            "duration": ints(range(3, 16)),
+            "promptText": text(2500),
+            "resolution": one_of("720p", "1080p", "720P", "1080P"),
+        },
+        "seedance2": {
+            "*promptImage": prompt_image(("first", "last"), references=True),
+            "promptText": text(3500),
+            "duration": ints(range(4, 16), auto=True),
+            "ratio": one_of(*SD_480, *SD_720, *SD_1080, *SD_4K),
+            **SD_EXTRA,
+        },
+        "gemini_omni_flash": {
+            "*promptImage": prompt_image(("first",)),
+            "duration": ints(range(3, 11)),
+            "promptText": text(),
+            "ratio": one_of(*OMNI),
+        },
+        "seedance2_5": {
+            "*promptImage": prompt_image(("first", "last"), references=True),
+            "promptText": text(15000),
+            "duration": ints(range(4, 31), auto=True),
+            "ratio": one_of(*SD25_480, *SD_720, *SD_1080),
+            **SD25_EXTRA,
+        },
     },
     "video_to_video": {
-        "aleph2": {"*videoUri": media_uri("video"), "keyframes": listing, "promptText": text(1000), "ratio": string,
-                   "seed": seed, "targetAspectRatio": one_of("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "21:9"),
-                   "outputFormat": one_of("mp4", "prores", "png_sequence", "sdr_rec709_10bit"),
-                   "proresProfile": GEN_OUTPUT["proresProfile"], **MODERATION},
-        "hailuo3": {"*promptText": text(), "*promptVideo": media_uri("video"), "duration": ints(range(5, 16)),
-                    "ratio": one_of(*HAILUO_RATIOS), "references": images(9), "resolution": HAILUO_RES, **REFS_AV},
-        "seedance2": {"*promptVideo": media_uri("video"), "promptText": text(3500), "duration": ints(range(4, 16), auto=True),
-                      "ratio": one_of(*SD_480, *SD_720, *SD_1080, *SD_4K), "references": images(9), **REFS_AV, **SD_EXTRA},
+        "aleph2": {
+            "*videoUri": media_uri("video"),
+            "keyframes": listing,
+            "promptText": text(1000),
+            "ratio": string,
+            "seed": seed,
+            "targetAspectRatio": one_of("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "21:9"),
+            "outputFormat": one_of("mp4", "prores", "png_sequence", "sdr_rec709_10bit"),
+            "proresProfile": GEN_OUTPUT["proresProfile"],
+            **MODERATION,
+        },
+        "hailuo3": {
+            "*promptText": text(),
+            "*promptVideo": media_uri("video"),
+            "duration": ints(range(5, 16)),
+            "ratio": one_of(*HAILUO_RATIOS),
+            "references": images(9),
+            "resolution": HAILUO_RES,
+            **REFS_AV,
+        },
+        "seedance2": {
+            "*promptVideo": media_uri("video"),
+            "promptText": text(3500),
+            "duration": ints(range(4, 16), auto=True),
+            "ratio": one_of(*SD_480, *SD_720, *SD_1080, *SD_4K),
+            "references": images(9),
+            **REFS_AV,
+            **SD_EXTRA,
+        },
         "gemini_omni_flash": {"*promptText": text(), "*videoUri": media_uri("video"), "references": images(None)},
-        "seedance2_5": {"*promptVideo": media_uri("video"), "promptText": text(15000),
-                        "duration": ints(range(4, 31), auto=True), "mode": one_of("reference", "extend", "edit"),
-                        "ratio": one_of(*SD25_480, *SD_720, *SD_1080), "references": images(30), **REFS_AV,
-                        **SD25_EXTRA},
+        "seedance2_5": {
+            "*promptVideo": media_uri("video"),
+            "promptText": text(15000),
+            "duration": ints(range(4, 31), auto=True),
+            "mode": one_of("reference", "extend", "edit"),
+            "ratio": one_of(*SD25_480, *SD_720, *SD_1080),
+            "references": images(30),
+            **REFS_AV,
+            **SD25_EXTRA,
+        },
     },
 }
 SCHEMAS["text_to_video"]["veo3.1_fast"] = SCHEMAS["text_to_video"]["veo3.1"]
@@ -287,7 +425,9 @@ class FakeRunway(Fake):
             UPLOADED.reset(token)
         model = body["model"]
         audio = model in MAKES_AUDIO and body.get("audio", True)
-        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=audio))
+        job = self.new_job(
+            body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=audio)
+        )
         return Reply(200, {"id": job.id})
 
     def _upload(self, call: Call) -> Reply:
@@ -295,14 +435,28 @@ class FakeRunway(Fake):
         if (bad := self._check_headers(call)) or (bad := self._fault("upload", call)):
             return bad
         body = call.json()
-        if not (isinstance(body, dict) and set(body) == {"filename", "type"} and body["type"] == "ephemeral"
-                and isinstance(body["filename"], str) and body["filename"]):
+        if not (
+            isinstance(body, dict)
+            and set(body) == {"filename", "type"}
+            and body["type"] == "ephemeral"
+            and isinstance(body["filename"], str)
+            and body["filename"]
+        ):
             return _bad("Invalid upload: give filename and type 'ephemeral'")
         upload_id = uuid.uuid4().hex
-        fields = {"key": f"uploads/{upload_id}/{body['filename']}", "policy": base64.b64encode(upload_id.encode()).decode()}
+        fields = {
+            "key": f"uploads/{upload_id}/{body['filename']}",
+            "policy": base64.b64encode(upload_id.encode()).decode(),
+        }
         self.uploads[upload_id] = {"fields": fields, "uri": f"runway://uploads/{upload_id}", "data": None}
-        return Reply(200, {"uploadUrl": f"{self.cdn.url}/uploads/{upload_id}", "fields": fields,
-                           "runwayUri": f"runway://uploads/{upload_id}"})
+        return Reply(
+            200,
+            {
+                "uploadUrl": f"{self.cdn.url}/uploads/{upload_id}",
+                "fields": fields,
+                "runwayUri": f"runway://uploads/{upload_id}",
+            },
+        )
 
     def _store(self, call: Call) -> Reply:
         """The storage host's form post: the fields it handed out, one file, and no credentials."""
@@ -312,7 +466,9 @@ class FakeRunway(Fake):
             return Reply(403, "<Error><Code>AccessDenied</Code></Error>", headers={"Content-Type": "application/xml"})
         fields, files = form
         if fields != upload["fields"] or set(files) != {"file"}:
-            return Reply(400, "<Error><Code>InvalidPolicyDocument</Code></Error>", headers={"Content-Type": "application/xml"})
+            return Reply(
+                400, "<Error><Code>InvalidPolicyDocument</Code></Error>", headers={"Content-Type": "application/xml"}
+            )
         upload["data"] = files["file"][1]
         return Reply(204)
 
@@ -362,11 +518,24 @@ class FakeRunway(Fake):
         if job.outcome == "throttled" and seen < 2:
             return Reply(200, {**base, "status": "THROTTLED"})
         if seen < self.polls_to_finish:
-            return Reply(200, {**base, "status": "PENDING"} if seen == 0 else {**base, "status": "RUNNING", "progress": 0.5})
+            return Reply(
+                200, {**base, "status": "PENDING"} if seen == 0 else {**base, "status": "RUNNING", "progress": 0.5}
+            )
         if job.outcome == "safety":
-            return Reply(200, {**base, "status": "FAILED", "failure": "Input text failed moderation", "failureCode": "SAFETY.INPUT.TEXT"})
+            return Reply(
+                200,
+                {
+                    **base,
+                    "status": "FAILED",
+                    "failure": "Input text failed moderation",
+                    "failureCode": "SAFETY.INPUT.TEXT",
+                },
+            )
         if job.outcome == "bad_output":
-            return Reply(200, {**base, "status": "FAILED", "failure": "Output rejected", "failureCode": "INTERNAL.BAD_OUTPUT.CODE01"})
+            return Reply(
+                200,
+                {**base, "status": "FAILED", "failure": "Output rejected", "failureCode": "INTERNAL.BAD_OUTPUT.CODE01"},
+            )
         if job.outcome == "unknown":
             return Reply(200, {**base, "status": "WARMING_UP"})
         output = [] if job.outcome == "empty" else [self.media_url(job)]

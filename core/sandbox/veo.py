@@ -25,15 +25,29 @@ from .fake import Fake, size_for
 from .loopback import Call, Reply
 from .media import Spec, image_size
 
-COMMON_PARAMS = {"aspectRatio", "resolution", "durationSeconds", "negativePrompt", "personGeneration",
-                 "sampleCount", "enhancePrompt"}
+COMMON_PARAMS = {
+    "aspectRatio",
+    "resolution",
+    "durationSeconds",
+    "negativePrompt",
+    "personGeneration",
+    "sampleCount",
+    "enhancePrompt",
+}
 VERTEX_PARAMS = {"seed", "fps", "generateAudio", "storageUri", "pubsubTopic", "compressionQuality", "resizeMode"}
-RAI_REASON = ("Veo could not generate 1 videos because the output was flagged by our safety filters. "
-              "You will not be charged for blocked videos. Support codes: 42237218")
+RAI_REASON = (
+    "Veo could not generate 1 videos because the output was flagged by our safety filters. "
+    "You will not be charged for blocked videos. Support codes: 42237218"
+)
 
 
-def google_error(http: int, status: str, message: str, details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, Any] | None = None) -> Reply:
+def google_error(
+    http: int,
+    status: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, Any] | None = None,
+) -> Reply:
     body: dict[str, Any] = {"code": http, "message": message, "status": status}
     if details:
         body["details"] = details
@@ -90,10 +104,14 @@ class FakeVeo(Fake):
         if not isinstance(image, dict):
             return bad(f"{field_name} must be an object.")
         if "gcsUri" in image and not self.vertex:
-            return bad(f"{field_name}.gcsUri isn't supported by this model. Send the image inline as bytesBase64Encoded.")
+            return bad(
+                f"{field_name}.gcsUri isn't supported by this model. Send the image inline as bytesBase64Encoded."
+            )
         keys = set(image)
         if keys - {"bytesBase64Encoded", "gcsUri", "mimeType"}:
-            return bad(f"Unknown name \"{sorted(keys - {'bytesBase64Encoded', 'gcsUri', 'mimeType'})[0]}\" at '{field_name}'.")
+            return bad(
+                f"Unknown name \"{sorted(keys - {'bytesBase64Encoded', 'gcsUri', 'mimeType'})[0]}\" at '{field_name}'."
+            )
         if ("bytesBase64Encoded" in image) == ("gcsUri" in image):
             return bad(f"{field_name} needs exactly one of bytesBase64Encoded or gcsUri.")
         if image.get("mimeType") not in ("image/png", "image/jpeg", "image/webp"):
@@ -115,15 +133,19 @@ class FakeVeo(Fake):
             return bad("Invalid JSON payload received.")
         top = {"instances", "parameters"} | ({"labels"} if self.vertex else {"webhookConfig"})
         if set(body) - top:
-            return bad(f"Invalid JSON payload received. Unknown name \"{sorted(set(body) - top)[0]}\": Cannot find field.")
+            return bad(
+                f'Invalid JSON payload received. Unknown name "{sorted(set(body) - top)[0]}": Cannot find field.'
+            )
         instances = body.get("instances")
         if not isinstance(instances, list) or len(instances) != 1 or not isinstance(instances[0], dict):
             return bad("instances must hold exactly one instance.")
         inst = instances[0]
         allowed = {"prompt", "image", "lastFrame", "referenceImages", "video"} | ({"mask"} if self.vertex else set())
         if set(inst) - allowed:
-            return bad(f"Invalid JSON payload received. Unknown name \"{sorted(set(inst) - allowed)[0]}\" at "
-                       "'instances[0]': Cannot find field.")
+            return bad(
+                f'Invalid JSON payload received. Unknown name "{sorted(set(inst) - allowed)[0]}" at '
+                "'instances[0]': Cannot find field."
+            )
         if not isinstance(inst.get("prompt"), str) or not (inst["prompt"] or "image" in inst):
             return bad("A text prompt is required.")
         for name in ("image", "lastFrame"):
@@ -137,9 +159,15 @@ class FakeVeo(Fake):
                 return bad("referenceImages takes 1 to 3 images.")
             kinds = {"ASSET", "asset"} | ({"STYLE", "style"} if self.vertex else set())
             for ref in refs:
-                if not isinstance(ref, dict) or set(ref) != {"image", "referenceType"} or ref["referenceType"] not in kinds:
-                    return bad("Each reference image is {image, referenceType}; referenceType must be "
-                               + ("ASSET or STYLE." if self.vertex else "ASSET."))
+                if (
+                    not isinstance(ref, dict)
+                    or set(ref) != {"image", "referenceType"}
+                    or ref["referenceType"] not in kinds
+                ):
+                    return bad(
+                        "Each reference image is {image, referenceType}; referenceType must be "
+                        + ("ASSET or STYLE." if self.vertex else "ASSET.")
+                    )
                 if (err := self.check_image(ref["image"], "referenceImages.image")) is not None:
                     return err
         if "video" in inst and (err := self.check_video(inst["video"])) is not None:
@@ -152,8 +180,10 @@ class FakeVeo(Fake):
         allowed = COMMON_PARAMS | (VERTEX_PARAMS if self.vertex else set())
         for name in params:
             if name not in allowed:
-                return bad(f"`{name}` isn't supported by this model. Please remove it or refer to the "
-                           "documentation for supported usage.")
+                return bad(
+                    f"`{name}` isn't supported by this model. Please remove it or refer to the "
+                    "documentation for supported usage."
+                )
         veo2 = model.startswith("veo-2")
         if params.get("aspectRatio", "16:9") not in ("16:9", "9:16"):
             return bad("aspectRatio must be 16:9 or 9:16.")
@@ -191,8 +221,13 @@ class FakeVeo(Fake):
             return bad("Invalid JSON payload received.")
         if (err := self.validate(model, body)) is not None:
             return err
-        op = Op(f"{name_prefix}/operations/{uuid.uuid4().hex[:12]}", model, body,
-                fault=self.take("outcome", call) or "", spec=self.output_spec(model, body))
+        op = Op(
+            f"{name_prefix}/operations/{uuid.uuid4().hex[:12]}",
+            model,
+            body,
+            fault=self.take("outcome", call) or "",
+            spec=self.output_spec(model, body),
+        )
         self.ops[op.name] = op
         self.count_create()
         if op.fault == "drop":
@@ -208,9 +243,12 @@ class FakeVeo(Fake):
         if op.fault == "op_error":
             done["error"] = {"code": 13, "message": "Internal error encountered."}
         elif op.fault == "op_moderation":
-            done["error"] = {"code": 3, "message": "The prompt could not be submitted. This prompt contains sensitive "
-                                                   "words that violate Google's Responsible AI practices. Try rephrasing "
-                                                   "the prompt. Support codes: 17301594"}
+            done["error"] = {
+                "code": 3,
+                "message": "The prompt could not be submitted. This prompt contains sensitive "
+                "words that violate Google's Responsible AI practices. Try rephrasing "
+                "the prompt. Support codes: 17301594",
+            }
         else:
             if not op.result:
                 op.result = self.finish(op)

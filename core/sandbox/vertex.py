@@ -29,13 +29,21 @@ from .loopback import Call, Reply
 from .media import video_seconds
 from .veo import RAI_REASON, FakeVeo, Op, bad, google_error
 
-MODELS = {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001", "veo-3.1-generate-001",
-          "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"}
+MODELS = {
+    "veo-2.0-generate-001",
+    "veo-3.0-generate-001",
+    "veo-3.0-fast-generate-001",
+    "veo-3.1-generate-001",
+    "veo-3.1-fast-generate-001",
+    "veo-3.1-lite-generate-001",
+}
 RETIRED = {"veo-3.0-generate-preview"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime"}
 # `/v1` (promptreel's vertex route) and `/v1beta1` (google-genai's default api_version, which the service accepts).
-MODEL_PATH = (r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
-              r"/publishers/google/models/(?P<model>[^/:]+)")
+MODEL_PATH = (
+    r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+    r"/publishers/google/models/(?P<model>[^/:]+)"
+)
 
 
 class FakeVertexVeo(FakeVeo):
@@ -44,12 +52,19 @@ class FakeVertexVeo(FakeVeo):
     retired = RETIRED
     # Google shut Veo 2 and Veo 3 down on the Gemini API and Vertex AI on 2026-06-30
     # (docs.cloud.google.com/gemini-enterprise-agent-platform/models/veo/3-0-generate, checked 2026-12-06).
-    shut_down = {m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")}
+    shut_down = {
+        m: date(2026, 6, 30) for m in ("veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001")
+    }
 
     route_name = "vertex"
 
-    def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2, **kw: Any):
+    def __init__(
+        self,
+        token: str = "ya29.fake-vertex-token-0123",
+        project: str = "film-project",
+        running_reads: int = 2,
+        **kw: Any,
+    ):
         super().__init__(token, running_reads, **kw)
         self.token, self.project = token, project
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}  # (bucket, object) -> {"downloads", "fault"}
@@ -66,29 +81,49 @@ class FakeVertexVeo(FakeVeo):
         """An Application Default Credentials file whose token URL is this fake, so google-auth refreshes
         against it and promptreel's vertex route runs offline. (`authorized_user` files always refresh
         at Google; `external_account_authorized_user` ones honour their `token_url`.)"""
-        return {"type": "external_account_authorized_user", "audience": "//iam.googleapis.com/sandbox",
-                "client_id": "sandbox", "client_secret": "sandbox", "refresh_token": "sandbox",
-                "token_url": f"{self.url}/token", "quota_project_id": self.project}
+        return {
+            "type": "external_account_authorized_user",
+            "audience": "//iam.googleapis.com/sandbox",
+            "client_id": "sandbox",
+            "client_secret": "sandbox",
+            "refresh_token": "sandbox",
+            "token_url": f"{self.url}/token",
+            "quota_project_id": self.project,
+        }
 
     def env(self) -> dict[str, str]:
         # GOOGLE_APPLICATION_CREDENTIALS is added by `sandbox()`, which writes adc_info() to a file.
-        return {**super().env(), "PROMPTREEL_VERTEX_STORAGE_BASE_URL": self.url, "GOOGLE_CLOUD_PROJECT": self.project,
-                "GOOGLE_CLOUD_LOCATION": "us-central1"}
+        return {
+            **super().env(),
+            "PROMPTREEL_VERTEX_STORAGE_BASE_URL": self.url,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "GOOGLE_CLOUD_LOCATION": "us-central1",
+        }
 
     def _token(self, call: Call) -> Reply:
         """Google's OAuth token endpoint, for the refresh-token grant of adc_info()."""
         form = {k: v[0] for k, v in parse_qs(call.body.decode()).items()}
         if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
             return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
-        return Reply(200, {"access_token": self.token, "expires_in": 3599, "token_type": "Bearer",
-                           "scope": "https://www.googleapis.com/auth/cloud-platform"})
+        return Reply(
+            200,
+            {
+                "access_token": self.token,
+                "expires_in": 3599,
+                "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/cloud-platform",
+            },
+        )
 
     def _auth(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.token}":
-            return google_error(401, "UNAUTHENTICATED",
-                                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
-                                "login cookie or other valid authentication credential. See "
-                                "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+            return google_error(
+                401,
+                "UNAUTHENTICATED",
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                "login cookie or other valid authentication credential. See "
+                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            )
         return None
 
     def _resource(self, call: Call) -> tuple[str, Reply | None]:
@@ -97,9 +132,13 @@ class FakeVertexVeo(FakeVeo):
         if (denied := self._auth(call)) is not None:
             return where, denied
         if m["project"] != self.project:
-            return where, google_error(403, "PERMISSION_DENIED", f"Permission 'aiplatform.endpoints.predict' denied "
-                                                                 f"on resource '//aiplatform.googleapis.com/{where}' "
-                                                                 "(or it may not exist).")
+            return where, google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Permission 'aiplatform.endpoints.predict' denied "
+                f"on resource '//aiplatform.googleapis.com/{where}' "
+                "(or it may not exist).",
+            )
         return where, self.check_model(m["model"], f"Publisher Model `{where}`")
 
     def validate_parameters(self, model: str, params: Any, inst: dict[str, Any]) -> Reply | None:
@@ -116,14 +155,19 @@ class FakeVertexVeo(FakeVeo):
             return bad(f"{model} does not support video extension or reference images.")
         if "video" in inst and resolution != "720p":
             return bad("Video extension supports only 720p output.")
-        if "referenceImages" in inst and (params.get("aspectRatio", "16:9") != "16:9"
-                                          or params.get("durationSeconds", 8) != 8):
+        if "referenceImages" in inst and (
+            params.get("aspectRatio", "16:9") != "16:9" or params.get("durationSeconds", 8) != 8
+        ):
             return bad("Reference images to video supports only 16:9 and durationSeconds 8.")
         return None
 
     def unknown_model(self, model: str, where: str) -> Reply:
-        return google_error(404, "NOT_FOUND", f"{where} was not found or your project does not have access to it. "
-                                              "Please ensure you are using a valid model version.")
+        return google_error(
+            404,
+            "NOT_FOUND",
+            f"{where} was not found or your project does not have access to it. "
+            "Please ensure you are using a valid model version.",
+        )
 
     def check_video(self, video: object) -> Reply | None:
         """A video to extend: an object in this fake's Cloud Storage, or the bytes of a 1-30 s MP4/MOV."""
@@ -135,8 +179,9 @@ class FakeVertexVeo(FakeVeo):
             return bad(f"video.mimeType must be one of {', '.join(sorted(VIDEO_TYPES))}.")
         if "gcsUri" in video:
             uri = video["gcsUri"]
-            bucket, _, obj = uri[len("gs://"):].partition("/") if isinstance(uri, str) and uri.startswith("gs://") \
-                else ("", "", "")
+            bucket, _, obj = (
+                uri[len("gs://") :].partition("/") if isinstance(uri, str) and uri.startswith("gs://") else ("", "", "")
+            )
             if not (bucket and obj):
                 return bad(f"video.gcsUri {uri!r} is not a gs://bucket/object URI.")
             if (bucket, obj) not in self.objects:
@@ -169,7 +214,7 @@ class FakeVertexVeo(FakeVeo):
         except ValueError:
             return bad("Invalid JSON payload received.")
         if not isinstance(body, dict) or set(body) != {"operationName"}:
-            return bad("The request must be {\"operationName\": <operation name>}.")
+            return bad('The request must be {"operationName": <operation name>}.')
         name = body["operationName"]
         if not name.startswith(f"{where}/operations/"):
             return bad(f"Operation {name} does not belong to {where}.")
@@ -186,17 +231,29 @@ class FakeVertexVeo(FakeVeo):
             return response
         prefix = (op.body.get("parameters") or {}).get("storageUri")
         if prefix:
-            bucket, _, folder = prefix[len("gs://"):].partition("/")
+            bucket, _, folder = prefix[len("gs://") :].partition("/")
             obj = f"{folder.strip('/')}/{op.name.rsplit('/', 1)[-1]}/sample_0.mp4".lstrip("/")
             self.objects[(bucket, obj)] = {"downloads": 0, "fault": op.fault, "spec": op.spec}
             return {**response, "videos": [{"gcsUri": f"gs://{bucket}/{obj}", "mimeType": "video/mp4"}]}
-        return {**response, "videos": [{"bytesBase64Encoded": base64.b64encode(self.media_of(op.spec)).decode(),
-                                         "mimeType": "video/mp4"}]}
+        return {
+            **response,
+            "videos": [
+                {"bytesBase64Encoded": base64.b64encode(self.media_of(op.spec)).decode(), "mimeType": "video/mp4"}
+            ],
+        }
 
     def _object(self, call: Call) -> Reply:
         if call.headers.get("authorization") != f"Bearer {self.token}":
-            return Reply(401, {"error": {"code": 401, "message": "Invalid Credentials", "errors": [
-                {"message": "Invalid Credentials", "domain": "global", "reason": "authError"}]}})
+            return Reply(
+                401,
+                {
+                    "error": {
+                        "code": 401,
+                        "message": "Invalid Credentials",
+                        "errors": [{"message": "Invalid Credentials", "domain": "global", "reason": "authError"}],
+                    }
+                },
+            )
         key = (unquote(call.match["bucket"]), unquote(call.match["object"]))
         entry = self.objects.get(key)
         if entry is None:
@@ -226,8 +283,13 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
 
     omni_models = VERTEX_OMNI
 
-    def __init__(self, token: str = "ya29.fake-vertex-token-0123", project: str = "film-project",
-                 running_reads: int = 2, **kw: Any):
+    def __init__(
+        self,
+        token: str = "ya29.fake-vertex-token-0123",
+        project: str = "film-project",
+        running_reads: int = 2,
+        **kw: Any,
+    ):
         super().__init__(token, project, running_reads, **kw)
         self.serve_interactions(PARENT)
 
@@ -236,9 +298,13 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
             return denied
         if call.match["project"] != self.project:
             where = f"projects/{call.match['project']}/locations/{call.match['location']}"
-            return google_error(403, "PERMISSION_DENIED", f"Permission 'aiplatform.interactions.create' denied on "
-                                                          f"resource '//aiplatform.googleapis.com/{where}' (or it may "
-                                                          "not exist).")
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Permission 'aiplatform.interactions.create' denied on "
+                f"resource '//aiplatform.googleapis.com/{where}' (or it may "
+                "not exist).",
+            )
         return None
 
     def check_format(self, fmt: dict[str, Any]) -> Reply | None:
@@ -250,13 +316,13 @@ class FakeVertex(OmniInteractionsFake, FakeVertexVeo):
         return None
 
     def check_uri(self, uri: str, where: str) -> Reply | None:
-        bucket, _, obj = uri[len("gs://"):].partition("/") if uri.startswith("gs://") else ("", "", "")
+        bucket, _, obj = uri[len("gs://") :].partition("/") if uri.startswith("gs://") else ("", "", "")
         if (bucket, obj) not in self.objects:
             return bad(f"{where}.uri {uri} is not an object in Cloud Storage this project can read.")
         return None
 
     def deliver_uri(self, ix: FakeInteraction) -> dict[str, Any]:
-        bucket, _, folder = ix.body["response_format"]["gcs_uri"][len("gs://"):].partition("/")
+        bucket, _, folder = ix.body["response_format"]["gcs_uri"][len("gs://") :].partition("/")
         obj = f"{folder.strip('/')}/{ix.id}/sample_0.mp4".lstrip("/")
         self.objects[(bucket, obj)] = {"downloads": 0, "fault": ix.fault, "spec": ix.spec}
         return {"type": "video", "mime_type": "video/mp4", "uri": f"gs://{bucket}/{obj}"}

@@ -26,12 +26,24 @@ MODELS = {"grok-imagine-video": ("480p", "720p"), "grok-imagine-video-1.5": ("48
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "3:2": (3, 2), "2:3": (2, 3)}
 SHORT_SIDE = {"480p": 480, "720p": 720, "1080p": 1080}
 # USD per second by model and resolution: the prices the catalog records for xAI ([3P] there).
-PRICES = {"grok-imagine-video": {"480p": 0.05, "720p": 0.07},
-          "grok-imagine-video-1.5": {"480p": 0.08, "720p": 0.14, "1080p": 0.25}}
+PRICES = {
+    "grok-imagine-video": {"480p": 0.05, "720p": 0.07},
+    "grok-imagine-video-1.5": {"480p": 0.08, "720p": 0.14, "1080p": 0.25},
+}
 TICKS_PER_USD = 10**10
 FIELDS = {
-    "generations": {"model", "prompt", "duration", "aspect_ratio", "resolution", "image", "reference_images",
-                    "output", "user", "size"},
+    "generations": {
+        "model",
+        "prompt",
+        "duration",
+        "aspect_ratio",
+        "resolution",
+        "image",
+        "reference_images",
+        "output",
+        "user",
+        "size",
+    },
     "edits": {"model", "prompt", "video", "output", "user"},
     "extensions": {"model", "prompt", "video", "duration", "output", "user"},
 }
@@ -69,21 +81,37 @@ class FakeXAI(Fake):
     def auth_refusal(self, call: Call) -> Reply | None:
         got = call.headers.get("authorization", "")
         if got != f"Bearer {self.key}":
-            return _error(400, f"Incorrect API key provided: {got.removeprefix('Bearer ')}. You can obtain an API key "
-                               "from https://console.x.ai.")
+            return _error(
+                400,
+                f"Incorrect API key provided: {got.removeprefix('Bearer ')}. You can obtain an API key "
+                "from https://console.x.ai.",
+            )
         return None
 
     def _create(self, call: Call) -> Reply:
         kind = call.match["kind"]
-        body = self.checked_create(call, FIELDS[kind], {"credits": _error(
-            429, "Your team has either used all available credits or reached its monthly spending limit.")},
-            not_object=422, unknown=422)
+        body = self.checked_create(
+            call,
+            FIELDS[kind],
+            {
+                "credits": _error(
+                    429, "Your team has either used all available credits or reached its monthly spending limit."
+                )
+            },
+            not_object=422,
+            unknown=422,
+        )
         if isinstance(body, Reply):
             return body
         model = body.get("model")
         if model not in MODELS:
-            return Reply(404, {"code": "Some requested entity was not found",
-                               "error": f"The model {model} does not exist or your team does not have access to it."})
+            return Reply(
+                404,
+                {
+                    "code": "Some requested entity was not found",
+                    "error": f"The model {model} does not exist or your team does not have access to it.",
+                },
+            )
         if not isinstance(body.get("prompt"), str) or not body["prompt"].strip():
             return _error(422, "prompt is required")
         if kind == "generations":
@@ -146,15 +174,19 @@ class FakeXAI(Fake):
             return job.spec.width, job.spec.height, int(job.spec.seconds)
         return 1280, 720, 5
 
-    def _accept(self, body: dict[str, Any], call: Call, width: int, height: int, seconds: int,
-                billed: float | None = None) -> Reply:
-        job = self.new_job(body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=True))
+    def _accept(
+        self, body: dict[str, Any], call: Call, width: int, height: int, seconds: int, billed: float | None = None
+    ) -> Reply:
+        job = self.new_job(
+            body, job_id=str(uuid.uuid4()), call=call, spec=self.spec(width, height, 24, seconds, audio=True)
+        )
         job.extra["billed_seconds"] = seconds if billed is None else billed
         return Reply(200, {"request_id": job.id})
 
     def _get(self, call: Call) -> Reply:
-        job = self.checked_read(call, Reply(404, {"code": "Some requested entity was not found",
-                                                  "error": "Request not found"}))
+        job = self.checked_read(
+            call, Reply(404, {"code": "Some requested entity was not found", "error": "Request not found"})
+        )
         if isinstance(job, Reply):
             return job
         seen = self.advance(job)
@@ -164,18 +196,36 @@ class FakeXAI(Fake):
         if job.outcome == "expired":
             return Reply(200, {"status": "expired"})
         if job.outcome == "failed":
-            return Reply(200, {"status": "failed", "model": model,
-                               "error": {"code": "internal_error", "message": "Video generation failed"}})
-        video = {"url": "" if job.outcome == "empty" else self.media_url(job), "duration": int(job.spec.seconds) if job.spec else 0,
-                 "respect_moderation": job.outcome != "moderation"}
-        return Reply(200, {"status": "done", "model": model, "video": video, "progress": 100,
-                           "usage": {"cost_in_usd_ticks": self.charge_ticks(job)}})
+            return Reply(
+                200,
+                {
+                    "status": "failed",
+                    "model": model,
+                    "error": {"code": "internal_error", "message": "Video generation failed"},
+                },
+            )
+        video = {
+            "url": "" if job.outcome == "empty" else self.media_url(job),
+            "duration": int(job.spec.seconds) if job.spec else 0,
+            "respect_moderation": job.outcome != "moderation",
+        }
+        return Reply(
+            200,
+            {
+                "status": "done",
+                "model": model,
+                "video": video,
+                "progress": 100,
+                "usage": {"cost_in_usd_ticks": self.charge_ticks(job)},
+            },
+        )
 
     def charge_ticks(self, job: FakeJob) -> int:
         """What a job cost, in xAI's ticks: its billed seconds at the price of its model and resolution."""
         assert job.spec is not None  # every job of this fake is made with its spec (_accept)
         short = min(job.spec.width, job.spec.height)
-        resolution = min((r for r, side in SHORT_SIDE.items() if side >= short), key=lambda r: SHORT_SIDE[r],
-                         default="1080p")
+        resolution = min(
+            (r for r, side in SHORT_SIDE.items() if side >= short), key=lambda r: SHORT_SIDE[r], default="1080p"
+        )
         usd: float = self.prices[job.body["model"]].get(resolution, 0.0) * job.extra["billed_seconds"]
         return round(usd * TICKS_PER_USD)

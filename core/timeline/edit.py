@@ -49,8 +49,10 @@ def _source_frames(p: Picked) -> tuple[int, int, int | None]:
     shown = p.clip.trimmed_range()
     rate = exact_rate(shown.start_time.rate)
     if rate != p.rate:
-        raise UnsupportedRequest(f"{p.where} plays media at {rate_label(rate)} fps in a {rate_label(p.rate)} fps cut.",
-                                 "Edit a clip whose media has the timeline's rate (conform it first).")
+        raise UnsupportedRequest(
+            f"{p.where} plays media at {rate_label(rate)} fps in a {rate_label(p.rate)} fps cut.",
+            "Edit a clip whose media has the timeline's rate (conform it first).",
+        )
     start = frames_at(shown.start_time, rate)
     available = p.clip.media_reference.available_range
     total = None
@@ -70,15 +72,26 @@ def used_range(p: Picked, media: Path, handles: int) -> tuple[int, int, int, int
     return (start, frames) + handles_within(start, frames, min(total, have) if total is not None else have, handles)
 
 
-def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, filler: Filler, options: FillOptions, *,
-              size: Size, bit_depth: int, handles: int = 0, resolve: bool = False,
-              catalog: Catalog | None = None, split: str | None = None) -> Edit:
+def edit_clip(
+    timeline: otio.schema.Timeline,
+    p: Picked,
+    instruction: str,
+    filler: Filler,
+    options: FillOptions,
+    *,
+    size: Size,
+    bit_depth: int,
+    handles: int = 0,
+    resolve: bool = False,
+    catalog: Catalog | None = None,
+    split: str | None = None,
+) -> Edit:
     """Edit `p` with `instruction` through `filler` and put the result on a takes track under the cut. Refused
     before any spend; nothing in the timeline changes unless the edit came back frame-exact. `split`: None
     (refuse a range longer than the model edits), "" (equal pieces) or "AT,AT" (cuts allowed there): each
     piece is one job, and the pieces lie one after another on the takes track, one take of the whole range."""
     if not instruction.strip():
-        raise BadInput("The instruction is empty.", "Say what to change, e.g. --instruction \"make it dusk\".")
+        raise BadInput("The instruction is empty.", 'Say what to change, e.g. --instruction "make it dusk".')
     catalog = catalog or default_catalog()
     media = check_source(p)
     model = editing_model(options.model, catalog)
@@ -94,38 +107,63 @@ def edit_clip(timeline: otio.schema.Timeline, p: Picked, instruction: str, fille
         h, t = (head if i == 0 else 0), (tail if i == len(pieces) - 1 else 0)
         source = cut_range(media, start + offset - h, h + n + t, p.rate, Path(options.output_dir) / "sources")
         name = f"{p.clip.name} edit" + (f" {i + 1}/{len(pieces)}" if len(pieces) > 1 else "")
-        slot = Slot(frames=h + n + t, rate=p.rate, size=size, bit_depth=bit_depth, prompt=instruction, name=name,
-                    model=model.id, remix_of=str(source))
+        slot = Slot(
+            frames=h + n + t,
+            rate=p.rate,
+            size=size,
+            bit_depth=bit_depth,
+            prompt=instruction,
+            name=name,
+            model=model.id,
+            remix_of=str(source),
+        )
         planned = plan_slot(slot, model)
         slots.append(slot)
         plans.append(PlannedRequest(planned.request, slot, planned.warnings))
         shapes.append((offset, n, h, t))
     cost = sum(float(pl.generated_seconds) * model.price_per_second(pl.request.size) for pl in plans)
     if options.budget is not None and cost > options.budget:
-        raise BudgetExceeded(f"The edit would cost an estimated ${cost:.2f}, over the budget of ${options.budget:.2f}.",
-                             "Raise --budget, choose a cheaper --model, or edit a shorter clip.")
+        raise BudgetExceeded(
+            f"The edit would cost an estimated ${cost:.2f}, over the budget of ${options.budget:.2f}.",
+            "Raise --budget, choose a cheaper --model, or edit a shorter clip.",
+        )
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
-    results = [checked(r, s) for r, s in zip(filler(slots, replace(options, model=model.id, plans=tuple(plans))),
-                                              slots, strict=True)]
+    results = [
+        checked(r, s)
+        for r, s in zip(filler(slots, replace(options, model=model.id, plans=tuple(plans))), slots, strict=True)
+    ]
     failed = [(s, r) for s, r in zip(slots, results, strict=True) if not r.ok]
     if failed:
-        raise FillIncomplete(f"The edit of {p.clip.name!r} was not made"
-                             + (f" ({failed[0][0].name})" if len(slots) > 1 else "") + f": {failed[0][1].error}",
-                             "Nothing was written. Fix the cause and run again (a finished job is reused).")
+        raise FillIncomplete(
+            f"The edit of {p.clip.name!r} was not made"
+            + (f" ({failed[0][0].name})" if len(slots) > 1 else "")
+            + f": {failed[0][1].error}",
+            "Nothing was written. Fix the cause and run again (a finished job is reused).",
+        )
     label = f"{p.clip.name} — {model.id} edit"
     alternates: list[Alternate] = []
     for (offset, n, h, t), result in zip(shapes, results, strict=True):
         ph = Placeholder(p.clip, "clip", p.label, p.rate, p.start + p.offset + offset, n, instruction, h, t)
-        made = result.placed_at(edit_of=p.clip.name, instruction=instruction, handles=[h, t],
-                                placeholder={"kind": "edit"},
-                                **({"piece": [len(alternates) + 1, len(pieces), offset]} if len(pieces) > 1 else {}))
+        made = result.placed_at(
+            edit_of=p.clip.name,
+            instruction=instruction,
+            handles=[h, t],
+            placeholder={"kind": "edit"},
+            **({"piece": [len(alternates) + 1, len(pieces), offset]} if len(pieces) > 1 else {}),
+        )
         # A take of the clip (`promptreel takes`), recorded once it is made and paid for.
         provenance = {**made.provenance.as_dict(), "take_id": record_cut_take(p.clip.name, made, "edit").id}
         alternates.append(Alternate(ph, result.path, result.start_frame, label, provenance))
     add_take_tracks(timeline.tracks, alternates, timeline.global_start_time, resolve)
     jobs = {r.provenance.job_id for r in results}
-    placed = sorted((c for c in timeline.tracks[0].find_clips() if namespace(c).get("job_id") in jobs
-                     and namespace(c).get("edit_of") == p.clip.name), key=lambda c: c.range_in_parent().start_time)
+    placed = sorted(
+        (
+            c
+            for c in timeline.tracks[0].find_clips()
+            if namespace(c).get("job_id") in jobs and namespace(c).get("edit_of") == p.clip.name
+        ),
+        key=lambda c: c.range_in_parent().start_time,
+    )
     paid = sum(r.provenance.cost for r in results)
     return Edit(p, placed[0], head, tail, results[0], [w for pl in plans for w in pl.warnings], placed, paid)

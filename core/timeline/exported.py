@@ -31,8 +31,9 @@ def fills_in(timeline: Any) -> int:
 
 def read_otio(path: Path) -> Any:
     """The root object of the .otio file at `path` (OTIO's exceptions pass through: the caller words them)."""
-    return otio.adapters.read_from_file(str(path), adapter_name="otio_json",
-                                        media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
+    return otio.adapters.read_from_file(
+        str(path), adapter_name="otio_json", media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia
+    )
 
 
 def is_timeline(root: Any) -> bool:

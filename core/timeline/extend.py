@@ -105,8 +105,9 @@ class ClipRow:
     frames: int
 
 
-def _placed_clips(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None,
-                  only: int | None = None) -> Iterator[PlacedClip]:
+def _placed_clips(
+    tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None, only: int | None = None
+) -> Iterator[PlacedClip]:
     """(track number, label, track, rate, offset, first frame in track time, frames, clip) of every clip on the
     video tracks (take tracks left out; only video track `only`, when given)."""
     base = exact_rate(global_start.rate) if global_start is not None else None
@@ -130,12 +131,20 @@ def _placed_clips(tracks: otio.schema.Stack, global_start: otio.opentime.Rationa
 
 def clip_rows(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None) -> list[ClipRow]:
     """Every clip on the video tracks (take tracks left out), track by track in record order."""
-    return [ClipRow(n, label, clip.name, record_timecode(pos + offset, rate), d)
-            for n, label, _, rate, offset, pos, d, clip in _placed_clips(tracks, global_start)]
+    return [
+        ClipRow(n, label, clip.name, record_timecode(pos + offset, rate), d)
+        for n, label, _, rate, offset, pos, d, clip in _placed_clips(tracks, global_start)
+    ]
 
 
-def pick_clip(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTime | None = None, *, name: str | None = None, at: str | None = None,
-              track: int | None = None) -> Picked:
+def pick_clip(
+    tracks: otio.schema.Stack,
+    global_start: otio.opentime.RationalTime | None = None,
+    *,
+    name: str | None = None,
+    at: str | None = None,
+    track: int | None = None,
+) -> Picked:
     """The clip named `name` and/or under record timecode `at` (on video track `track`, 1-based; V1 for `at`)."""
     if not name and not at:
         raise BadInput("No clip was chosen.", "Give --clip NAME or --at TIMECODE (with --track N).")
@@ -146,14 +155,22 @@ def pick_clip(tracks: otio.schema.Stack, global_start: otio.opentime.RationalTim
         want = timecode_to_frame(at, rate) - offset if at else None
         if want is None or pos <= want < pos + d:
             found.append(Picked(clip, t, label, rate, pos, offset))
-    what = " ".join(filter(None, [f"named {name!r}" if name else "", f"at {at}" if at else "",
-                                  f"on V{track or 1}" if at or track else ""]))
+    what = " ".join(
+        filter(
+            None,
+            [f"named {name!r}" if name else "", f"at {at}" if at else "", f"on V{track or 1}" if at or track else ""],
+        )
+    )
     if not found:
-        raise BadInput(f"No clip {what} in this timeline.",
-                       "Give the clip's name as the timeline shows it, or --at its record timecode with --track N.")
+        raise BadInput(
+            f"No clip {what} in this timeline.",
+            "Give the clip's name as the timeline shows it, or --at its record timecode with --track N.",
+        )
     if len(found) > 1:
-        raise BadInput(f"{len(found)} clips are {what}: " + ", ".join(p.where for p in found[:5]) + ".",
-                       "Choose one with --at TIMECODE and --track N.")
+        raise BadInput(
+            f"{len(found)} clips are {what}: " + ", ".join(p.where for p in found[:5]) + ".",
+            "Choose one with --at TIMECODE and --track N.",
+        )
     return found[0]
 
 
@@ -161,34 +178,65 @@ def check_source(p: Picked) -> Path:
     """The clip's media file; refused (before any spend) when it has none to continue from."""
     ref = p.clip.media_reference
     if isinstance(ref, otio.schema.GeneratorReference):
-        raise UnsupportedRequest(f"{p.where} is a generator clip ({ref.generator_kind}): it has no frames to continue.",
-                                 "Extend a clip that plays media; fill a generator with `promptreel fill` instead.")
+        raise UnsupportedRequest(
+            f"{p.where} is a generator clip ({ref.generator_kind}): it has no frames to continue.",
+            "Extend a clip that plays media; fill a generator with `promptreel fill` instead.",
+        )
     media = media_file(p.clip)
     if media is None:
         url = getattr(ref, "target_url", None)
-        raise BadInput(f"{p.where}: its media is offline{f' ({url})' if url else ''}.",
-                       "Relink the clip to its media file, export the timeline again, and extend that.")
+        raise BadInput(
+            f"{p.where}: its media is offline{f' ({url})' if url else ''}.",
+            "Relink the clip to its media file, export the timeline again, and extend that.",
+        )
     if has_time_effect(p.clip):
-        raise UnsupportedRequest(f"{p.where} has a speed or freeze effect.",
-                                 "Remove the effect to extend the clip, or extend the clip it was made from.")
+        raise UnsupportedRequest(
+            f"{p.where} has a speed or freeze effect.",
+            "Remove the effect to extend the clip, or extend the clip it was made from.",
+        )
     return media
 
 
-def plan_extension(p: Picked, frames: int, model: Model, size: Size, bit_depth: int, prompt: str | None,
-                   still: Path, edge: Edge = "tail") -> PlannedRequest:
+def plan_extension(
+    p: Picked,
+    frames: int,
+    model: Model,
+    size: Size,
+    bit_depth: int,
+    prompt: str | None,
+    still: Path,
+    edge: Edge = "tail",
+) -> PlannedRequest:
     """The request for `frames` new frames after `p` from its last frame `still` (tail), or before it ending
     on its first frame `still` (head); refused if the model cannot."""
     check_extension(frames, model, size, p.rate, edge)
     if edge == "head":
         text = prompt or str(namespace(p.clip).get("prompt") or "") or f"The moments before the shot {p.clip.name}."
         # The take's last frame is the clip's own first: planned for and left out at conform (drop_last).
-        slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
-                    name=f"{p.clip.name} -{frames}", model=model.id, last_frame=still, drop_last=SKIPPED)
+        slot = Slot(
+            frames=frames,
+            rate=p.rate,
+            size=size,
+            bit_depth=bit_depth,
+            prompt=text,
+            name=f"{p.clip.name} -{frames}",
+            model=model.id,
+            last_frame=still,
+            drop_last=SKIPPED,
+        )
         planned = plan_slot(slot, model)
         return PlannedRequest(planned.request, slot, planned.warnings)
     text = prompt or str(namespace(p.clip).get("prompt") or "") or f"The shot {p.clip.name} continues."
-    slot = Slot(frames=frames, rate=p.rate, size=size, bit_depth=bit_depth, prompt=text,
-                name=f"{p.clip.name} +{frames}", model=model.id, first_frame=still)
+    slot = Slot(
+        frames=frames,
+        rate=p.rate,
+        size=size,
+        bit_depth=bit_depth,
+        prompt=text,
+        name=f"{p.clip.name} +{frames}",
+        model=model.id,
+        first_frame=still,
+    )
     # One frame more than placed: the take's first frame is the clip's own last, skipped at conform.
     planned = plan_slot(slot.model_copy(update={"frames": frames + SKIPPED}), model)
     return PlannedRequest(planned.request, slot, planned.warnings, in_point=SKIPPED)
@@ -212,8 +260,13 @@ def _free_spot(track: otio.schema.Track, start: int, frames: int, rate: Fraction
         if pos + d > start:
             beside = [items[j] for j in (i - 1, i + 1) if 0 <= j < len(items)]
             # A gap that carries a prompt is a placeholder, not room: it is left whole for its fill.
-            if (isinstance(item, otio.schema.Gap) and pos <= start and start + frames <= pos + d
-                    and not any(isinstance(b, otio.schema.Transition) for b in beside) and not _is_placeholder(item)):
+            if (
+                isinstance(item, otio.schema.Gap)
+                and pos <= start
+                and start + frames <= pos + d
+                and not any(isinstance(b, otio.schema.Transition) for b in beside)
+                and not _is_placeholder(item)
+            ):
                 return ("split", i, start - pos, pos + d - start - frames)
             return None
         pos += d
@@ -231,16 +284,25 @@ def _gap(frames: int, rate: Fraction, name: str = "") -> otio.schema.Gap:
     return otio.schema.Gap(name=name, source_range=time_range(0, frames, rate))
 
 
-def _make_room(track: otio.schema.Track, spot: Spot, frames: int, rate: Fraction, name: str) -> tuple[int, dict[str, Any]]:
+def _make_room(
+    track: otio.schema.Track, spot: Spot, frames: int, rate: Fraction, name: str
+) -> tuple[int, dict[str, Any]]:
     """Put an empty gap of `frames` at `spot` on `track`; returns its index and what revert needs."""
     if spot[0] == "split":
         _, i, before, after = spot
         original = track[i]
-        record = {"mode": "split", "gap": otio.adapters.write_to_string(original, "otio_json"),
-                  "before": before > 0, "after": after > 0}
+        record = {
+            "mode": "split",
+            "gap": otio.adapters.write_to_string(original, "otio_json"),
+            "before": before > 0,
+            "after": after > 0,
+        }
         del track[i]
-        parts = ([_gap(before, rate)] if before else []) + [_gap(frames, rate, name)] + (
-            [_gap(after, rate)] if after else [])
+        parts = (
+            ([_gap(before, rate)] if before else [])
+            + [_gap(frames, rate, name)]
+            + ([_gap(after, rate)] if after else [])
+        )
         for k, part in enumerate(parts):
             track.insert(i + k, part)
         return i + (1 if before else 0), record
@@ -271,8 +333,9 @@ def _label(tracks: otio.schema.Stack, track: otio.schema.Track) -> str:
     return "V?"
 
 
-def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict[str, Any],
-                    resolve: bool) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
+def place_extension(
+    tracks: otio.schema.Stack, p: Picked, result: MadeClip, prompt: str, provenance: dict[str, Any], resolve: bool
+) -> tuple[otio.schema.Clip, otio.schema.Track, bool]:
     """Put the extension right after (head: right before) `p`: its own track's gap, else the track above,
     else a new track above."""
     frames = provenance["extension_frames"]
@@ -305,9 +368,20 @@ def place_extension(tracks: otio.schema.Stack, p: Picked, result: MadeClip, prom
 # ---- the whole edit --------------------------------------------------------------------------------------
 
 
-def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: Filler, options: FillOptions, *,
-                size: Size, bit_depth: int, prompt: str | None = None, resolve: bool = False,
-                catalog: Catalog | None = None, edge: Edge = "tail") -> Extension:
+def extend_clip(
+    timeline: otio.schema.Timeline,
+    p: Picked,
+    frames: int,
+    filler: Filler,
+    options: FillOptions,
+    *,
+    size: Size,
+    bit_depth: int,
+    prompt: str | None = None,
+    resolve: bool = False,
+    catalog: Catalog | None = None,
+    edge: Edge = "tail",
+) -> Extension:
     """Extend `p` by `frames` at its tail (or head) through `filler`, and place it. Everything is refused
     before any spend; nothing in the timeline changes unless the extension came back frame-exact."""
     catalog = catalog or default_catalog()
@@ -322,8 +396,10 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     planned = plan_extension(p, frames, model, size, bit_depth, prompt, still, edge)
     cost = float(planned.generated_seconds) * model.price_per_second(planned.request.size)
     if options.budget is not None and cost > options.budget:
-        raise BudgetExceeded(f"The extension would cost an estimated ${cost:.2f}, over the budget of "
-                             f"${options.budget:.2f}.", "Raise --budget, choose a cheaper --model, or extend less.")
+        raise BudgetExceeded(
+            f"The extension would cost an estimated ${cost:.2f}, over the budget of ${options.budget:.2f}.",
+            "Raise --budget, choose a cheaper --model, or extend less.",
+        )
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     slot = planned.slot
@@ -331,13 +407,16 @@ def extend_clip(timeline: otio.schema.Timeline, p: Picked, frames: int, filler: 
     (result,) = filler([slot], replace(options, model=model.id, plans=(planned,)))
     result = checked(result, slot)
     if not result.ok:
-        raise FillIncomplete(f"The extension of {p.clip.name!r} was not made: {result.error}",
-                             "Nothing was written. Fix the cause and run again (a finished job is reused).")
+        raise FillIncomplete(
+            f"The extension of {p.clip.name!r} was not made: {result.error}",
+            "Nothing was written. Fix the cause and run again (a finished job is reused).",
+        )
     made = result.placed_at(extends=p.clip.name, extension_edge=edge, extension_frames=frames)
     # A take of the clip (`promptreel takes`), recorded once it is made and paid for, placed or not.
     take = record_cut_take(p.clip.name, made, "extend")
     provenance = {**made.provenance.as_dict(), "take_id": take.id}
     clip, target, new_track = place_extension(timeline.tracks, p, result, slot.prompt, provenance, resolve)
     start = p.start - frames if edge == "head" else p.end
-    return Extension(p, clip, _label(timeline.tracks, target), start + p.offset, frames, result, new_track,
-                     list(planned.warnings))
+    return Extension(
+        p, clip, _label(timeline.tracks, target), start + p.offset, frames, result, new_track, list(planned.warnings)
+    )

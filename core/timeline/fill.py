@@ -77,12 +77,18 @@ class FillReport:
     @property
     def cost(self) -> float:
         """What the run spent: every take, as the ledger has it (the A/B's alternates and unusable takes too)."""
-        return sum(f.provenance.cost for _, f in self.filled + self.alternates) \
-            + self.spent_on_failures
+        return sum(f.provenance.cost for _, f in self.filled + self.alternates) + self.spent_on_failures
 
 
-def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
-             catalog: Catalog | None = None, neighbours: Path | None = None, multi_shot: bool = False) -> list[Estimate]:
+def estimate(
+    scan: Scan,
+    size: Size,
+    bit_depth: int,
+    model: str | None,
+    catalog: Catalog | None = None,
+    neighbours: Path | None = None,
+    multi_shot: bool = False,
+) -> list[Estimate]:
     """Plan every placeholder on its model (the flag, else its own, else draft) and price it.
 
     A structured prompt is built for the chosen model; an unknown template or a missing value raises
@@ -110,8 +116,19 @@ def estimate(scan: Scan, size: Size, bit_depth: int, model: str | None,
             if "first_frame" in inputs:
                 first, last = neighbour_frames(ph.item, neighbours, want_last="last_frame" in inputs)
         slot = ph.slot(size, bit_depth, chosen, first, last, catalog, templates)
-        shape = (chosen, len(slot.prompt), slot.frames, slot.rate, slot.size, slot.bit_depth, slot.seed is None,
-                 slot.negative_prompt is None, slot.first_frame, slot.last_frame, cast_shape(slot.prompt))
+        shape = (
+            chosen,
+            len(slot.prompt),
+            slot.frames,
+            slot.rate,
+            slot.size,
+            slot.bit_depth,
+            slot.seed is None,
+            slot.negative_prompt is None,
+            slot.first_frame,
+            slot.last_frame,
+            cast_shape(slot.prompt),
+        )
         if shape not in plans:
             plans[shape] = _plan(slot, chosen, catalog)
         out.append(Estimate(ph, slot, *plans[shape]))
@@ -127,8 +144,12 @@ def _adjacent_groups(estimates: list[Estimate]) -> None:
     group = ""
     for prev, e in zip([None, *estimates], estimates):
         ph = e.placeholder
-        joined = prev is not None and prev.placeholder.track == ph.track and not (prev.placeholder.tail or ph.head) \
+        joined = (
+            prev is not None
+            and prev.placeholder.track == ph.track
+            and not (prev.placeholder.tail or ph.head)
             and prev.placeholder.record_frame + prev.placeholder.frames == ph.record_frame
+        )
         group = group if joined else f"{ph.track}@{ph.record_frame}"
         if not e.slot.group:
             e.slot = e.slot.model_copy(update={"group": group})
@@ -172,22 +193,48 @@ def _plan(slot: Slot, model: str, catalog: Catalog) -> tuple[PlannedRequest | No
         return None, 0.0, str(e)
 
 
-def fill_tracks(tracks: otio.schema.Stack, filler: Filler, options: FillOptions, *, size: Size, bit_depth: int,
-                global_start: otio.opentime.RationalTime | None = None, resolve: bool = False,
-                catalog: Catalog | None = None) -> FillReport:
+def fill_tracks(
+    tracks: otio.schema.Stack,
+    filler: Filler,
+    options: FillOptions,
+    *,
+    size: Size,
+    bit_depth: int,
+    global_start: otio.opentime.RationalTime | None = None,
+    resolve: bool = False,
+    catalog: Catalog | None = None,
+) -> FillReport:
     """Fill every placeholder under `tracks`. Raises before changing anything when the run cannot be done.
 
     Every fill is recorded as a take of its shot (`promptreel takes`, `promptreel promote`). With
     `options.models` (an A/B) each placeholder gets a take on every model, all in one batch: the first
     model's in place, the others as alternates on takes tracks (core/timeline/take_tracks.py).
     """
-    return fill_placeholders(tracks, find_placeholders(tracks, global_start), filler, options, size=size,
-                             bit_depth=bit_depth, global_start=global_start, resolve=resolve, catalog=catalog)
+    return fill_placeholders(
+        tracks,
+        find_placeholders(tracks, global_start),
+        filler,
+        options,
+        size=size,
+        bit_depth=bit_depth,
+        global_start=global_start,
+        resolve=resolve,
+        catalog=catalog,
+    )
 
 
-def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, options: FillOptions, *, size: Size,
-                      bit_depth: int, global_start: otio.opentime.RationalTime | None = None, resolve: bool = False,
-                      catalog: Catalog | None = None) -> FillReport:
+def fill_placeholders(
+    tracks: otio.schema.Stack,
+    scan: Scan,
+    filler: Filler,
+    options: FillOptions,
+    *,
+    size: Size,
+    bit_depth: int,
+    global_start: otio.opentime.RationalTime | None = None,
+    resolve: bool = False,
+    catalog: Catalog | None = None,
+) -> FillReport:
     """Fill the placeholders of `scan` (found under `tracks`, or some of them) as fill_tracks does."""
     columns, ab = _columns(scan, options, size, bit_depth, catalog)
     report = FillReport(skipped=scan.skipped, estimates=columns[0])
@@ -198,8 +245,9 @@ def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, opt
     for i, row in enumerate(rows):
         if not row:
             report.failed.append((report.estimates[i].placeholder, report.estimates[i].error or ""))
-        report.failed_takes += [(col[i].placeholder, f"{col[i].slot.model}: {col[i].error}")
-                                for col in columns if row and col[i].error]
+        report.failed_takes += [
+            (col[i].placeholder, f"{col[i].slot.model}: {col[i].error}") for col in columns if row and col[i].error
+        ]
     todo = [e for row in rows for e in row]
     _refuse_over_budget(rows, options, ab)
     if resolve and options.start_timecode is None:
@@ -230,16 +278,17 @@ def fill_placeholders(tracks: otio.schema.Stack, scan: Scan, filler: Filler, opt
         lost = report.failed + report.failed_takes
         raise FillIncomplete(
             f"{len(report.failed)} of {len(report.estimates)} placeholder(s) were not filled"
-            + (f" and {len(report.failed_takes)} take(s) failed" if report.failed_takes else "") + ": "
+            + (f" and {len(report.failed_takes)} take(s) failed" if report.failed_takes else "")
+            + ": "
             + "; ".join(f"{ph.track} {ph.timecode}: {why}" for ph, why in lost),
             "Nothing was written. Fix the cause and run again (finished takes are reused: pass --no-cache "
-            "for new ones), or pass --partial to write the filled part.")
+            "for new ones), or pass --partial to write the filled part.",
+        )
     _place(tracks, placed, ab, global_start, resolve, report)
     return report
 
 
-def check_fill(scan: Scan, options: FillOptions, *, size: Size, bit_depth: int,
-               catalog: Catalog | None = None) -> None:
+def check_fill(scan: Scan, options: FillOptions, *, size: Size, bit_depth: int, catalog: Catalog | None = None) -> None:
     """Refuse what fill_placeholders would refuse for all of `scan` (a placeholder its model cannot make,
     over the budget), without making anything: for callers that fill a timeline's placeholders one by one."""
     columns, ab = _columns(scan, options, size, bit_depth, catalog)
@@ -248,14 +297,16 @@ def check_fill(scan: Scan, options: FillOptions, *, size: Size, bit_depth: int,
         _refuse_over_budget(_rows(columns), options, ab)
 
 
-def _columns(scan: Scan, options: FillOptions, size: Size, bit_depth: int,
-             catalog: Catalog | None) -> tuple[list[list[Estimate]], bool]:
+def _columns(
+    scan: Scan, options: FillOptions, size: Size, bit_depth: int, catalog: Catalog | None
+) -> tuple[list[list[Estimate]], bool]:
     """Each model's estimate of every placeholder (one column per model of an A/B), and whether it is an A/B."""
     stills = Path(options.output_dir) / "neighbours" if options.frames_from_neighbours else None
     models = _models(options, catalog)
     ab = len(models) > 1
-    return [estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab)
-            for m in models], ab
+    return [
+        estimate(scan, size, bit_depth, m, catalog, stills, multi_shot=options.multi_shot and not ab) for m in models
+    ], ab
 
 
 def _rows(columns: list[list[Estimate]]) -> list[list[Estimate]]:
@@ -268,9 +319,12 @@ def _refuse_unmakeable(columns: list[list[Estimate]], options: FillOptions, ab: 
     if refused and not options.partial:
         raise FillIncomplete(
             f"{len(refused)} {'take' if ab else 'placeholder'}(s) cannot be made: "
-            + "; ".join(f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: "
-                        f"{e.error}" for e in refused),
-            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.")
+            + "; ".join(
+                f"{e.placeholder.track} {e.placeholder.timecode}{f' on {e.slot.model}' if ab else ''}: {e.error}"
+                for e in refused
+            ),
+            f"Fix them, choose another {'--models' if ab else '--model'}, or pass --partial to fill the rest.",
+        )
 
 
 def _refuse_over_budget(rows: list[list[Estimate]], options: FillOptions, ab: bool) -> None:
@@ -278,22 +332,32 @@ def _refuse_over_budget(rows: list[list[Estimate]], options: FillOptions, ab: bo
     total = sum(e.cost for e in todo)
     if options.budget is not None and total > options.budget:
         takes = f" ({len(todo)} takes)" if ab else ""
-        raise BudgetExceeded(f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
-                             f"${total:.2f}, over the budget of ${options.budget:.2f}.",
-                             "Raise --budget, choose a cheaper --model, or fill fewer placeholders.")
+        raise BudgetExceeded(
+            f"Filling {sum(1 for r in rows if r)} placeholder(s){takes} would cost an estimated "
+            f"${total:.2f}, over the budget of ${options.budget:.2f}.",
+            "Raise --budget, choose a cheaper --model, or fill fewer placeholders.",
+        )
 
 
 def _models(options: FillOptions, catalog: Catalog | None) -> list[str | None]:
     if options.models and options.model:
-        raise BadInput("Give either --model or --models, not both.",
-                       "Use --models a,b for an A/B (the first in place), --model for one model.")
+        raise BadInput(
+            "Give either --model or --models, not both.",
+            "Use --models a,b for an A/B (the first in place), --model for one model.",
+        )
     if options.models:
         check_models(options.models, catalog)
     return list(options.models) or [options.model]
 
 
-def _place(tracks: otio.schema.Stack, placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]], ab: bool,
-           global_start: otio.opentime.RationalTime | None, resolve: bool, report: FillReport) -> None:
+def _place(
+    tracks: otio.schema.Stack,
+    placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]],
+    ab: bool,
+    global_start: otio.opentime.RationalTime | None,
+    resolve: bool,
+    report: FillReport,
+) -> None:
     """Record each placeholder's takes, put the first that was made in place, the others beside it."""
     alternates: list[Alternate] = []
     if placed:
@@ -308,8 +372,13 @@ def _place(tracks: otio.schema.Stack, placed: list[tuple[Placeholder, list[tuple
         add_take_tracks(tracks, alternates, global_start, resolve)
 
 
-def _put_in_place(journal: Journal, placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]], ab: bool,
-                  resolve: bool, report: FillReport) -> list[Alternate]:
+def _put_in_place(
+    journal: Journal,
+    placed: list[tuple[Placeholder, list[tuple[Slot, MadeClip]]]],
+    ab: bool,
+    resolve: bool,
+    report: FillReport,
+) -> list[Alternate]:
     """Record each placeholder's takes and put the first that was made in place; returns the others."""
     alternates: list[Alternate] = []
     for ph, got in placed:
@@ -323,26 +392,53 @@ def _put_in_place(journal: Journal, placed: list[tuple[Placeholder, list[tuple[S
             extra["takes"] = take_entries(group, takes)
         apply_fill(ph, result.media, result.start_frame, {**result.provenance.as_dict(), **extra}, resolve)
         report.filled.append((ph, result))
-        alternates += [Alternate(ph, r.media, r.start_frame, f"{shot} — {s.model}",
-                                 {**r.provenance.as_dict(), "take_id": takes[j].id, "alternate_of": group})
-                       for j, (s, r) in enumerate(got) if j != main and r.ok]
+        alternates += [
+            Alternate(
+                ph,
+                r.media,
+                r.start_frame,
+                f"{shot} — {s.model}",
+                {**r.provenance.as_dict(), "take_id": takes[j].id, "alternate_of": group},
+            )
+            for j, (s, r) in enumerate(got)
+            if j != main and r.ok
+        ]
         report.alternates += [(ph, r) for j, (_, r) in enumerate(got) if j != main and r.ok]
     return alternates
 
 
-def fill_timeline(timeline: otio.schema.Timeline, filler: Filler, options: FillOptions, *,
-                  size: Size | None = None, bit_depth: int | None = None,
-                  catalog: Catalog | None = None) -> FillReport:
+def fill_timeline(
+    timeline: otio.schema.Timeline,
+    filler: Filler,
+    options: FillOptions,
+    *,
+    size: Size | None = None,
+    bit_depth: int | None = None,
+    catalog: Catalog | None = None,
+) -> FillReport:
     size, bit_depth = frame_size(timeline, size, bit_depth)
-    return fill_tracks(timeline.tracks, filler, options, size=size, bit_depth=bit_depth,
-                       global_start=timeline.global_start_time, resolve=is_resolve_shaped(timeline),
-                       catalog=catalog)
+    return fill_tracks(
+        timeline.tracks,
+        filler,
+        options,
+        size=size,
+        bit_depth=bit_depth,
+        global_start=timeline.global_start_time,
+        resolve=is_resolve_shaped(timeline),
+        catalog=catalog,
+    )
 
 
-def scan_timeline(timeline: otio.schema.Timeline, *, model: str | None = None, size: Size | None = None,
-                  bit_depth: int | None = None, catalog: Catalog | None = None,
-                  neighbours: Path | None = None, multi_shot: bool = False) -> tuple[list[Estimate], list[Skipped]]:
+def scan_timeline(
+    timeline: otio.schema.Timeline,
+    *,
+    model: str | None = None,
+    size: Size | None = None,
+    bit_depth: int | None = None,
+    catalog: Catalog | None = None,
+    neighbours: Path | None = None,
+    multi_shot: bool = False,
+) -> tuple[list[Estimate], list[Skipped]]:
     size, bit_depth = frame_size(timeline, size, bit_depth)
     scan = find_placeholders(timeline.tracks, timeline.global_start_time)
     return estimate(scan, size, bit_depth, model, catalog, neighbours, multi_shot), scan.skipped
-

@@ -50,7 +50,9 @@ class FillOptions:
     start_timecode: str | None = None  # written into the media (Resolve-shaped output: 01:00:00:00)
     partial: bool = False  # write what was filled even if some slots failed
     frames_from_neighbours: bool = False  # neighbouring shots' frames as first/last-frame inputs
-    on_event: Callable[[Event], None] | None = None  # engine events (core.events.Event): progress bars, the panel's job list
+    on_event: Callable[[Event], None] | None = (
+        None  # engine events (core.events.Event): progress bars, the panel's job list
+    )
     progress: Callable[[int, Slot, str, int], None] | None = None  # (index, slot, state, slots in the batch)
     # The fill's plan of each slot it hands the filler, in order (set by fill_tracks from its estimate),
     # so the engine filler does not plan every slot a second time. None: the filler plans.
@@ -66,10 +68,16 @@ class Filler(Protocol):
 
 def engine_filler(slots: Sequence[Slot], options: FillOptions) -> list[MadeClip]:
     """Every slot through the job engine as one batch, each result conformed to exactly its slot."""
-    settings = FillSettings(output_dir=Path(options.output_dir), model=options.model,
-                            choices=Choices(fps_mode=options.fps_mode, fit=options.fit), codec=options.codec,
-                            start_timecode=options.start_timecode, budget=options.budget, project=options.project,
-                            no_cache=options.no_cache)
+    settings = FillSettings(
+        output_dir=Path(options.output_dir),
+        model=options.model,
+        choices=Choices(fps_mode=options.fps_mode, fit=options.fit),
+        codec=options.codec,
+        start_timecode=options.start_timecode,
+        budget=options.budget,
+        project=options.project,
+        no_cache=options.no_cache,
+    )
     for i, slot in enumerate(slots):
         if options.progress:
             options.progress(i, slot, "queued", len(slots))
@@ -92,8 +100,13 @@ def check_media(result: MadeClip, slot: Slot) -> str | None:
         info = probe(result.media)
     except UserError as e:
         return str(e)
-    if info.frames != slot.frames or info.rate != slot.rate or (info.width, info.height) != (
-            slot.size.width, slot.size.height):
-        return (f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
-                f"the slot needs {slot.frames} at {slot.rate} {slot.size}")
+    if (
+        info.frames != slot.frames
+        or info.rate != slot.rate
+        or (info.width, info.height) != (slot.size.width, slot.size.height)
+    ):
+        return (
+            f"the media has {info.frames} frames at {info.rate} {info.width}x{info.height}; "
+            f"the slot needs {slot.frames} at {slot.rate} {slot.size}"
+        )
     return None

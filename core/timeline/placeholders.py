@@ -75,12 +75,22 @@ class Placeholder:
     @property
     def where(self) -> str:
         """The placeholder in the editor's words, for error messages."""
-        return f"Placeholder {self.name!r} at {self.track} {self.timecode}" if self.name else \
-            f"The placeholder at {self.track} {self.timecode}"
+        return (
+            f"Placeholder {self.name!r} at {self.track} {self.timecode}"
+            if self.name
+            else f"The placeholder at {self.track} {self.timecode}"
+        )
 
-    def slot(self, size: Size, bit_depth: int, model: str | None = None, first_frame: Path | None = None,
-             last_frame: Path | None = None, catalog: Catalog | None = None,
-             templates: TemplateStore | TemplateCache | None = None) -> Slot:
+    def slot(
+        self,
+        size: Size,
+        bit_depth: int,
+        model: str | None = None,
+        first_frame: Path | None = None,
+        last_frame: Path | None = None,
+        catalog: Catalog | None = None,
+        templates: TemplateStore | TemplateCache | None = None,
+    ) -> Slot:
         """The slot on `model`. A structured prompt is built for that model's family here; a template
         that does not exist or a missing value raises (naming this placeholder) before anything is spent."""
         model = model or self.hints.get("model")
@@ -91,16 +101,30 @@ class Placeholder:
                 try:
                     built = compose(spec, self.spec, templates)
                 except MissingPlaceholders as e:
-                    raise MissingPlaceholders(f"{self.where}: {e.problem}",
-                                              "Give each one in the placeholder's promptreel `fields` metadata, as "
-                                              "name=value in its `gen: template=…` marker, or as a storyboard "
-                                              "column.") from None
+                    raise MissingPlaceholders(
+                        f"{self.where}: {e.problem}",
+                        "Give each one in the placeholder's promptreel `fields` metadata, as "
+                        "name=value in its `gen: template=…` marker, or as a storyboard "
+                        "column.",
+                    ) from None
                 except UserError as e:
                     raise type(e)(f"{self.where}: {e.problem}", e.fix) from None
                 prompt, negative = built.text, built.negative_prompt
-        return Slot(frames=self.media_frames, rate=self.rate, size=size, bit_depth=bit_depth, prompt=prompt,
-                    name=self.name, model=model, seed=self.hints.get("seed"), group=self.hints.get("group", ""),
-                    negative_prompt=negative, first_frame=first_frame, last_frame=last_frame, spec=self.spec)
+        return Slot(
+            frames=self.media_frames,
+            rate=self.rate,
+            size=size,
+            bit_depth=bit_depth,
+            prompt=prompt,
+            name=self.name,
+            model=model,
+            seed=self.hints.get("seed"),
+            group=self.hints.get("group", ""),
+            negative_prompt=negative,
+            first_frame=first_frame,
+            last_frame=last_frame,
+            spec=self.spec,
+        )
 
 
 @dataclass
@@ -165,8 +189,10 @@ def prompt_of(item: otio.core.Item) -> tuple[str | None, dict[str, Any]]:
         # The draft fill's own `prompt` is the text built for the draft model: the editor's is in `source`.
         fields = source.get("fields")
         if fields is not None and not hasattr(fields, "items"):
-            raise BadInput("its promptreel `fields` metadata is not a dictionary.",
-                           "Write it as {\"subject\": \"…\", \"time_of_day\": \"…\"}.")
+            raise BadInput(
+                "its promptreel `fields` metadata is not a dictionary.",
+                'Write it as {"subject": "…", "time_of_day": "…"}.',
+            )
         hints["template"] = str(source.get("template") or "")
         hints["fields"] = {str(k): v for k, v in fields.items()} if fields is not None else {}
         return str(source.get("prompt") or "").strip(), hints
@@ -177,7 +203,7 @@ def prompt_of(item: otio.core.Item) -> tuple[str | None, dict[str, Any]]:
         note = resolve.get("Note") if resolve is not None and hasattr(resolve, "get") else None
         for text in (marker.name, note, marker.comment):
             if text and str(text).strip().lower().startswith(_GEN):
-                return _gen_text(str(text).strip()[len(_GEN):].strip(), hints)
+                return _gen_text(str(text).strip()[len(_GEN) :].strip(), hints)
     if item.name and item.name.strip().lower().startswith("gen:"):
         return _gen_text(item.name.strip()[4:].strip(), hints)
     return None, hints
@@ -189,13 +215,21 @@ def _check_types(meta: dict[str, Any]) -> None:
     for key in ("prompt", "model", "negative_prompt", "template", "group"):
         value = meta.get(key)
         if value is not None and not isinstance(value, str):
-            raise BadInput(f"its promptreel `{key}` metadata is {_kind(value)}, not text.",
-                           f'Write it as text in quotes: "{key}": "…".')
+            raise BadInput(
+                f"its promptreel `{key}` metadata is {_kind(value)}, not text.",
+                f'Write it as text in quotes: "{key}": "…".',
+            )
     seed = meta.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, float))
-                             or isinstance(seed, float) and not seed.is_integer()):
-        raise BadInput(f"its promptreel `seed` metadata is {_kind(seed)}, not a whole number.",
-                       'Write it as a whole number: "seed": 42.')
+    if seed is not None and (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, float))
+        or isinstance(seed, float)
+        and not seed.is_integer()
+    ):
+        raise BadInput(
+            f"its promptreel `seed` metadata is {_kind(seed)}, not a whole number.",
+            'Write it as a whole number: "seed": 42.',
+        )
 
 
 def _kind(value: object) -> str:
@@ -268,8 +302,15 @@ _Clip = otio.schema.Clip
 _PLACEHOLDER_REFS = (otio.schema.GeneratorReference, otio.schema.MissingReference)
 
 
-def _walk(comp: otio.core.Composition, offset: int, rate: Fraction, label: str, found: list[Placeholder],
-          skipped: list[Skipped], depth: int = 0) -> None:
+def _walk(
+    comp: otio.core.Composition,
+    offset: int,
+    rate: Fraction,
+    label: str,
+    found: list[Placeholder],
+    skipped: list[Skipped],
+    depth: int = 0,
+) -> None:
     if isinstance(comp, otio.schema.Stack):
         for i, child in enumerate(comp):
             try:
@@ -286,10 +327,23 @@ def _walk(comp: otio.core.Composition, offset: int, rate: Fraction, label: str, 
         if type(child) is _Transition:
             continue
         try:
-            if (type(child) is not _Clip or isinstance(child.media_reference, _PLACEHOLDER_REFS)
-                    or meta_get(child.metadata, NS) is not None):
-                _visit(child, pos, rate, label, found, skipped, children[i - 1] if i > 0 else None,
-                       children[i + 1] if i + 1 < len(children) else None, i, depth)
+            if (
+                type(child) is not _Clip
+                or isinstance(child.media_reference, _PLACEHOLDER_REFS)
+                or meta_get(child.metadata, NS) is not None
+            ):
+                _visit(
+                    child,
+                    pos,
+                    rate,
+                    label,
+                    found,
+                    skipped,
+                    children[i - 1] if i > 0 else None,
+                    children[i + 1] if i + 1 < len(children) else None,
+                    i,
+                    depth,
+                )
             d = child.duration()
             value = d.value
             pos += int(value) if d.rate == rate_f and value.is_integer() else _loose_frames(d, rate)
@@ -303,14 +357,25 @@ def _named(e: BadTime, item: otio.core.Item, label: str, pos: int, rate: Fractio
     return BadInput(f"{f'Item {item.name!r}' if item.name else 'The item'} at {at}: {e.problem}", e.fix)
 
 
-def _visit(child: otio.core.Item, pos: int, rate: Fraction, label: str, found: list[Placeholder],
-           skipped: list[Skipped], prev: otio.core.Item | None, nxt: otio.core.Item | None, index: int,
-           depth: int) -> None:
+def _visit(
+    child: otio.core.Item,
+    pos: int,
+    rate: Fraction,
+    label: str,
+    found: list[Placeholder],
+    skipped: list[Skipped],
+    prev: otio.core.Item | None,
+    nxt: otio.core.Item | None,
+    index: int,
+    depth: int,
+) -> None:
     if isinstance(child, otio.core.Composition):
         if depth >= MAX_NESTED_COMPOSITIONS:  # the walk recurses once per level: refuse before Python's limit
-            raise BadInput(f"{label} nests stacks or sequences more than {MAX_NESTED_COMPOSITIONS} deep at "
-                           f"{record_timecode(max(pos, 0), rate)}; no real cut does.",
-                           "Check that this is the timeline you exported, or flatten the nested sequences.")
+            raise BadInput(
+                f"{label} nests stacks or sequences more than {MAX_NESTED_COMPOSITIONS} deep at "
+                f"{record_timecode(max(pos, 0), rate)}; no real cut does.",
+                "Check that this is the timeline you exported, or flatten the nested sequences.",
+            )
         trim = _loose_frames(child.source_range.start_time, rate) if child.source_range else 0
         _walk(child, pos - trim, rate, label, found, skipped, depth + 1)
         return
@@ -354,8 +419,9 @@ def _visit(child: otio.core.Item, pos: int, rate: Fraction, label: str, found: l
     found.append(Placeholder(child, kind, label, rate, pos, frames, prompt, head, tail, hints, index, spec))
 
 
-def frame_size(timeline: otio.schema.Timeline | None, size: Size | None = None,
-               bit_depth: int | None = None) -> tuple[Size, int]:
+def frame_size(
+    timeline: otio.schema.Timeline | None, size: Size | None = None, bit_depth: int | None = None
+) -> tuple[Size, int]:
     """The fill's frame size and bit depth: the flags, else the timeline's metadata, else 1920x1080 10-bit.
 
     OTIO has no resolution field: we read our own namespace (`promptreel.size`, `.bit_depth`) and

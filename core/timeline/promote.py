@@ -20,23 +20,36 @@ from .take_tracks import find_take
 from .writeback import apply_promote
 
 
-def render_promotion(slot: Slot, take: Take, filler: Filler, options: FillOptions,
-                     journal: Journal) -> tuple[MadeClip, Take]:
+def render_promotion(
+    slot: Slot, take: Take, filler: Filler, options: FillOptions, journal: Journal
+) -> tuple[MadeClip, Take]:
     """Make `slot` (from core.takes.promote_slot) through `filler`, check it is frame-exact, and record
     it as the promotion of `take`. Returns (the MadeClip, the new Take). Raises, recording nothing, on failure."""
     (result,) = filler([slot], options)
     result = checked(result, slot)
     if not result.ok:
-        raise FillIncomplete(f"The final take on {slot.model} was not made: {result.error}",
-                             "Nothing was changed. Fix the cause and run again (a finished job is reused).")
+        raise FillIncomplete(
+            f"The final take on {slot.model} was not made: {result.error}",
+            "Nothing was changed. Fix the cause and run again (a finished job is reused).",
+        )
     group = record_takes(journal, take.shot, [result], "promote", source=take.id)
     return result, list_takes(journal, group=group)[0]
 
 
-def promote_in_tracks(tracks: otio.schema.Stack, take: Take, final_model: str, filler: Filler, options: FillOptions, *,
-                      size: Size, bit_depth: int, global_start: otio.opentime.RationalTime | None = None,
-                      resolve: bool = False, journal: Journal, catalog: Catalog | None = None,
-                      ) -> tuple[Placeholder, MadeClip, Take]:
+def promote_in_tracks(
+    tracks: otio.schema.Stack,
+    take: Take,
+    final_model: str,
+    filler: Filler,
+    options: FillOptions,
+    *,
+    size: Size,
+    bit_depth: int,
+    global_start: otio.opentime.RationalTime | None = None,
+    resolve: bool = False,
+    journal: Journal,
+    catalog: Catalog | None = None,
+) -> tuple[Placeholder, MadeClip, Take]:
     """Render `take` again on `final_model` for the clip that plays it under `tracks`, and replace it in
     place (revert goes back to the take it replaced). Returns (Placeholder, MadeClip, the new Take)."""
     ph = find_take(tracks, chain_groups(journal, take), global_start)
@@ -44,6 +57,11 @@ def promote_in_tracks(tracks: otio.schema.Stack, take: Take, final_model: str, f
     if resolve and options.start_timecode is None:
         options = replace(options, start_timecode=RESOLVE_START_TIMECODE)
     result, final = render_promotion(slot, take, filler, options, journal)
-    apply_promote(ph, result.media, result.start_frame,
-                  {**result.provenance.as_dict(), "take_id": final.id, "take_group": final.group}, resolve)
+    apply_promote(
+        ph,
+        result.media,
+        result.start_frame,
+        {**result.provenance.as_dict(), "take_id": final.id, "take_group": final.group},
+        resolve,
+    )
     return ph, result, final

@@ -17,8 +17,11 @@ def revert_tracks(tracks: otio.schema.Stack, takes: set[str] | None = None) -> i
     for comp in [tracks, *tracks.find_children(descended_from_type=otio.core.Composition)]:
         children = list(comp)
         for i, child in enumerate(children):
-            if isinstance(child, otio.schema.Clip) and is_filled(child) and (
-                    takes is None or namespace(child).get("take_id") in takes):
+            if (
+                isinstance(child, otio.schema.Clip)
+                and is_filled(child)
+                and (takes is None or namespace(child).get("take_id") in takes)
+            ):
                 revert_item(child, i)
                 count += 1
     if count:

@@ -45,12 +45,25 @@ class Alternate:
 
 def take_entries(group: str, takes: Iterable[Take]) -> list[dict[str, Any]]:
     """What the filled clip's metadata says about each take of its group (core.takes.Take)."""
-    return [{"take_id": t.id, "model": t.model, "seed": t.seed, "job_id": t.job_id,
-             "media": t.path.resolve().as_uri() if t.path else None, "error": t.error} for t in takes]
+    return [
+        {
+            "take_id": t.id,
+            "model": t.model,
+            "seed": t.seed,
+            "job_id": t.job_id,
+            "media": t.path.resolve().as_uri() if t.path else None,
+            "error": t.error,
+        }
+        for t in takes
+    ]
 
 
-def add_take_tracks(tracks: otio.schema.Stack, alternates: list[Alternate],
-                    global_start: otio.opentime.RationalTime | None, resolve: bool) -> int:
+def add_take_tracks(
+    tracks: otio.schema.Stack,
+    alternates: list[Alternate],
+    global_start: otio.opentime.RationalTime | None,
+    resolve: bool,
+) -> int:
     """Put `alternates` on new takes tracks under the cut, as few as do not overlap. Returns how many tracks."""
     lanes: list[list[tuple[int, int, otio.schema.Clip]]] = []
     for alt in sorted(alternates, key=lambda a: a.ph.record_frame):
@@ -86,12 +99,16 @@ def _start_frames(global_start: otio.opentime.RationalTime | None, rate: Fractio
 
 def _alternate_clip(alt: Alternate, resolve: bool) -> otio.schema.Clip:
     ph = alt.ph
-    ref = otio.schema.ExternalReference(target_url=media_url(alt.media, resolve),
-                                        available_range=time_range(alt.start_frame, ph.media_frames, ph.rate))
+    ref = otio.schema.ExternalReference(
+        target_url=media_url(alt.media, resolve), available_range=time_range(alt.start_frame, ph.media_frames, ph.rate)
+    )
     ref.name = alt.media.name
     # Resolve conforms by file name; elsewhere the name says which shot and model.
-    clip = otio.schema.Clip(name=alt.media.name if resolve else alt.label, media_reference=ref,
-                            source_range=time_range(alt.start_frame + ph.head, ph.frames, ph.rate))
+    clip = otio.schema.Clip(
+        name=alt.media.name if resolve else alt.label,
+        media_reference=ref,
+        source_range=time_range(alt.start_frame + ph.head, ph.frames, ph.rate),
+    )
     clip.metadata[NS] = plain(dict(alt.provenance), redact)
     return clip
 
@@ -131,8 +148,9 @@ def drop_orphan_alternates(tracks: otio.schema.Stack) -> int:
     return dropped
 
 
-def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...],
-              global_start: otio.opentime.RationalTime | None = None) -> Placeholder:
+def find_take(
+    tracks: otio.schema.Stack, group: str | tuple[str, ...], global_start: otio.opentime.RationalTime | None = None
+) -> Placeholder:
     """The filled clip that plays (or played, before a promotion) a take of `group` (or of any of these
     groups: a refine chain's), as a Placeholder."""
     groups = (group,) if isinstance(group, str) else group
@@ -148,13 +166,20 @@ def find_take(tracks: otio.schema.Stack, group: str | tuple[str, ...],
             ns = namespace(clip)
             if "placeholder" in ns and any(g in _groups(ns) for g in groups):
                 return _placeholder(clip, track, video, track_rate(track, base_rate), global_start)
-    raise BadInput("No clip in this timeline plays that take.",
-                   "Give the timeline that `promptreel fill` wrote with it (or a later one), or promote "
-                   "without --timeline to render the final on its own.")
+    raise BadInput(
+        "No clip in this timeline plays that take.",
+        "Give the timeline that `promptreel fill` wrote with it (or a later one), or promote "
+        "without --timeline to render the final on its own.",
+    )
 
 
-def _placeholder(clip: otio.schema.Clip, track: otio.schema.Track, video: int, rate: Fraction,
-                 global_start: otio.opentime.RationalTime | None) -> Placeholder:
+def _placeholder(
+    clip: otio.schema.Clip,
+    track: otio.schema.Track,
+    video: int,
+    rate: Fraction,
+    global_start: otio.opentime.RationalTime | None,
+) -> Placeholder:
     parent = clip.parent()
     index = parent.index(clip)
     start, node = clip.range_in_parent().start_time, parent
@@ -168,5 +193,16 @@ def _placeholder(clip: otio.schema.Clip, track: otio.schema.Track, video: int, r
     ns = namespace(clip)
     label = f"V{video}" + (f" {track.name}" if track.name else "")
     hints = {k: ns.get(k) for k in ("negative_prompt",) if ns.get(k) is not None}
-    return Placeholder(clip, "filled", label, rate, frames_at(start, rate) + _start_frames(global_start, rate),
-                       frames_at(clip.duration(), rate), str(ns.get("prompt") or clip.name), head, tail, hints, index)
+    return Placeholder(
+        clip,
+        "filled",
+        label,
+        rate,
+        frames_at(start, rate) + _start_frames(global_start, rate),
+        frames_at(clip.duration(), rate),
+        str(ns.get("prompt") or clip.name),
+        head,
+        tail,
+        hints,
+        index,
+    )

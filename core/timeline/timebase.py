@@ -15,9 +15,20 @@ import opentimelineio as otio
 from ..errors import BadInput
 from ..frames import timecode
 
-_SMPTE = [Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
-          Fraction(48000, 1001), Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60),
-          Fraction(120000, 1001), Fraction(120)]
+_SMPTE = [
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(48000, 1001),
+    Fraction(48),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+    Fraction(120000, 1001),
+    Fraction(120),
+]
 
 
 class NotFrameAligned(ValueError):
@@ -32,8 +43,10 @@ class BadTime(BadInput):
 def exact_rate(rate: float) -> Fraction:
     """OTIO's double rate -> the exact rate it stands for (23.976, 23.98 or 23.97602... -> 24000/1001)."""
     if not (math.isfinite(rate) and rate > 0):
-        raise BadTime(f"its rate is {rate:g}, which is no frame rate.",
-                      "Fix the item's frame rate in the editing application and export the timeline again.")
+        raise BadTime(
+            f"its rate is {rate:g}, which is no frame rate.",
+            "Fix the item's frame rate in the editing application and export the timeline again.",
+        )
     for r in _SMPTE:
         if abs(float(r) - rate) < 0.005:
             return r
@@ -45,8 +58,10 @@ def frames_at(t: otio.opentime.RationalTime, rate: Fraction) -> int:
     if t.rate == float(rate) and t.value.is_integer():
         return int(t.value)
     if not math.isfinite(t.value):
-        raise BadTime(f"it holds a time of {t.value:g} frames.",
-                      "Fix the item's in and out points in the editing application and export the timeline again.")
+        raise BadTime(
+            f"it holds a time of {t.value:g} frames.",
+            "Fix the item's in and out points in the editing application and export the timeline again.",
+        )
     exact = Fraction(t.value).limit_denominator(1_000_000) * rate / exact_rate(t.rate)
     if exact.denominator != 1:
         raise NotFrameAligned(f"{t.value}@{t.rate} is {float(exact):.3f} frames at {rate}")

@@ -27,15 +27,21 @@ def _range_record(r: otio.opentime.TimeRange | None) -> dict[str, float] | None:
     # OTIO's own numbers, unconverted, so revert restores them bit for bit.
     if r is None:
         return None
-    return {"start": r.start_time.value, "start_rate": r.start_time.rate,
-            "duration": r.duration.value, "duration_rate": r.duration.rate}
+    return {
+        "start": r.start_time.value,
+        "start_rate": r.start_time.rate,
+        "duration": r.duration.value,
+        "duration_rate": r.duration.rate,
+    }
 
 
 def _range_from(d: dict[str, float] | None) -> otio.opentime.TimeRange | None:
     if d is None:
         return None
-    return otio.opentime.TimeRange(otio.opentime.RationalTime(d["start"], d["start_rate"]),
-                                   otio.opentime.RationalTime(d["duration"], d["duration_rate"]))
+    return otio.opentime.TimeRange(
+        otio.opentime.RationalTime(d["start"], d["start_rate"]),
+        otio.opentime.RationalTime(d["duration"], d["duration_rate"]),
+    )
 
 
 def media_url(path: Path, resolve: bool) -> str:
@@ -44,12 +50,15 @@ def media_url(path: Path, resolve: bool) -> str:
     return str(path) if resolve else path.as_uri()
 
 
-def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict[str, Any], resolve: bool) -> otio.schema.Clip:
+def apply_fill(
+    ph: Placeholder, media: Path, start_frame: int, provenance: dict[str, Any], resolve: bool
+) -> otio.schema.Clip:
     """Make `ph.item` play `media` (ph.media_frames frames starting at `start_frame`). Returns the clip."""
     rate = ph.rate
     media = Path(media)
-    ref = otio.schema.ExternalReference(target_url=media_url(media, resolve),
-                                        available_range=time_range(start_frame, ph.media_frames, rate))
+    ref = otio.schema.ExternalReference(
+        target_url=media_url(media, resolve), available_range=time_range(start_frame, ph.media_frames, rate)
+    )
     ref.name = media.name
     visible = time_range(start_frame + ph.head, ph.frames, rate)
     item = ph.item
@@ -58,13 +67,19 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict[
     old_start = item.trimmed_range().start_time
     markers = [_range_record(m.marked_range) for m in item.markers]
     for m in item.markers:
-        m.marked_range = otio.opentime.TimeRange(visible.start_time + (m.marked_range.start_time - old_start),
-                                                 m.marked_range.duration)
+        m.marked_range = otio.opentime.TimeRange(
+            visible.start_time + (m.marked_range.start_time - old_start), m.marked_range.duration
+        )
     if isinstance(item, otio.schema.Gap):
         clip = _clip_for_gap(item, ref, visible, media)
-        record = {"kind": "gap", "key": otio.schema.Clip.DEFAULT_MEDIA_KEY, "name": item.name,
-                  "source_range": _range_record(item.source_range), "markers": markers,
-                  "previous": plain(namespace(item)) or None}
+        record = {
+            "kind": "gap",
+            "key": otio.schema.Clip.DEFAULT_MEDIA_KEY,
+            "name": item.name,
+            "source_range": _range_record(item.source_range),
+            "markers": markers,
+            "previous": plain(namespace(item)) or None,
+        }
         _replace(item, clip, ph.index)
     else:
         clip = item
@@ -74,9 +89,14 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict[
         if "placeholder" in ns:  # refilling a draft: the original placeholder is already kept
             record = plain(ns["placeholder"])
         else:
-            record = {"kind": "clip", "key": key, "name": clip.name,
-                      "source_range": _range_record(clip.source_range), "markers": markers,
-                      "previous": plain(ns) or None}
+            record = {
+                "kind": "clip",
+                "key": key,
+                "name": clip.name,
+                "source_range": _range_record(clip.source_range),
+                "markers": markers,
+                "previous": plain(ns) or None,
+            }
             refs[PLACEHOLDER_KEY] = refs[key]
         refs[key] = ref
         clip.set_media_references(refs, key)
@@ -89,20 +109,28 @@ def apply_fill(ph: Placeholder, media: Path, start_frame: int, provenance: dict[
     return clip
 
 
-def apply_promote(ph: Placeholder, media: Path, start_frame: int, provenance: dict[str, Any],
-                  resolve: bool) -> otio.schema.Clip:
+def apply_promote(
+    ph: Placeholder, media: Path, start_frame: int, provenance: dict[str, Any], resolve: bool
+) -> otio.schema.Clip:
     """Replace the take a filled clip plays with a promoted one; revert goes back to that take."""
     clip = ph.item
     ref = clip.media_reference
-    playing = {"target_url": ref.target_url, "ref_name": ref.name, "available_range": _range_record(ref.available_range),
-               "source_range": _range_record(clip.source_range), "name": clip.name,
-               "markers": [_range_record(m.marked_range) for m in clip.markers], "ns": plain(namespace(clip))}
+    playing = {
+        "target_url": ref.target_url,
+        "ref_name": ref.name,
+        "available_range": _range_record(ref.available_range),
+        "source_range": _range_record(clip.source_range),
+        "name": clip.name,
+        "markers": [_range_record(m.marked_range) for m in clip.markers],
+        "ns": plain(namespace(clip)),
+    }
     return apply_fill(ph, media, start_frame, {**provenance, "previous_take": playing}, resolve)
 
 
 def _revert_promotion(clip: otio.schema.Clip, previous: dict[str, Any]) -> otio.schema.Clip:
-    ref = otio.schema.ExternalReference(target_url=previous["target_url"],
-                                        available_range=_range_from(previous["available_range"]))
+    ref = otio.schema.ExternalReference(
+        target_url=previous["target_url"], available_range=_range_from(previous["available_range"])
+    )
     ref.name = previous["ref_name"]
     refs = clip.media_references()
     key = clip.active_media_reference_key
@@ -118,18 +146,27 @@ def _revert_promotion(clip: otio.schema.Clip, previous: dict[str, Any]) -> otio.
     return clip
 
 
-def _clip_for_gap(gap: otio.schema.Gap, ref: otio.schema.ExternalReference, visible: otio.opentime.TimeRange,
-                  media: Path) -> otio.schema.Clip:
+def _clip_for_gap(
+    gap: otio.schema.Gap, ref: otio.schema.ExternalReference, visible: otio.opentime.TimeRange, media: Path
+) -> otio.schema.Clip:
     twin = gap.deepcopy()  # carries markers, effects and metadata over unchanged
-    clip = otio.schema.Clip(name=gap.name or media.name, source_range=visible,
-                            markers=[m for m in twin.markers], effects=[e for e in twin.effects],
-                            metadata=plain(twin.metadata))
+    clip = otio.schema.Clip(
+        name=gap.name or media.name,
+        source_range=visible,
+        markers=[m for m in twin.markers],
+        effects=[e for e in twin.effects],
+        metadata=plain(twin.metadata),
+    )
     clip.set_media_references(
-        {otio.schema.Clip.DEFAULT_MEDIA_KEY: ref,
-         # available_range on every reference, as Resolve writes them
-         PLACEHOLDER_KEY: otio.schema.MissingReference(available_range=gap.trimmed_range(),
-                                                       metadata={NS: {"was": "gap"}})},
-        otio.schema.Clip.DEFAULT_MEDIA_KEY)
+        {
+            otio.schema.Clip.DEFAULT_MEDIA_KEY: ref,
+            # available_range on every reference, as Resolve writes them
+            PLACEHOLDER_KEY: otio.schema.MissingReference(
+                available_range=gap.trimmed_range(), metadata={NS: {"was": "gap"}}
+            ),
+        },
+        otio.schema.Clip.DEFAULT_MEDIA_KEY,
+    )
     clip.enabled = gap.enabled
     clip.color = gap.color
     return clip
@@ -172,8 +209,12 @@ def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | Non
             m.marked_range = _range_from(r)
     if record["kind"] == "gap":
         twin = clip.deepcopy()
-        gap = otio.schema.Gap(name=record["name"], source_range=source_range,
-                              markers=[m for m in twin.markers], effects=[e for e in twin.effects])
+        gap = otio.schema.Gap(
+            name=record["name"],
+            source_range=source_range,
+            markers=[m for m in twin.markers],
+            effects=[e for e in twin.effects],
+        )
         meta = plain(twin.metadata)
         _restore_ns(meta, previous)
         gap.metadata.update(meta)
@@ -183,8 +224,10 @@ def revert_item(clip: otio.schema.Clip, index: int = -1) -> otio.core.Item | Non
         return gap
     refs = clip.media_references()
     if PLACEHOLDER_KEY not in refs:
-        raise BadInput(f"Clip {clip.name!r} has lost its placeholder reference.",
-                       "Revert needs the .otio written by the fill; formats that keep one reference cannot be reverted.")
+        raise BadInput(
+            f"Clip {clip.name!r} has lost its placeholder reference.",
+            "Revert needs the .otio written by the fill; formats that keep one reference cannot be reverted.",
+        )
     key = record["key"]
     refs[key] = refs.pop(PLACEHOLDER_KEY)
     clip.set_media_references(refs, key)
@@ -208,8 +251,10 @@ def revert_extension(clip: otio.schema.Clip, record: dict[str, Any]) -> otio.cor
     if record["mode"] == "split":
         lo, hi = i - (1 if record["before"] else 0), i + (1 if record["after"] else 0)
         if lo < 0 or hi >= len(track) or any(not isinstance(track[k], otio.schema.Gap) for k in (lo, hi) if k != i):
-            raise BadInput(f"The extension {clip.name!r} no longer sits in the gap it was put in.",
-                           "Revert the timeline the extend wrote, before other edits beside the extension.")
+            raise BadInput(
+                f"The extension {clip.name!r} no longer sits in the gap it was put in.",
+                "Revert the timeline the extend wrote, before other edits beside the extension.",
+            )
         original = otio.adapters.read_from_string(record["gap"], "otio_json")
         for _ in range(hi - lo + 1):
             del track[lo]

@@ -19,13 +19,26 @@ from promptreel.core.timeline.filler import FillOptions, engine_filler
 
 def hook_function(in_timeline, argument_map=None):
     args = argument_map if argument_map is not None else {}
-    options = FillOptions(output_dir=Path(args["output_dir"]), model=args.get("model"), fit=args.get("fit", "fit"),
-                          codec=args.get("codec", "prores-hq"), budget=args.get("budget"),
-                          progress=args.get("progress"), on_event=args.get("on_event"),
-                          project=args.get("project", ""))
-    report = fill_tracks(in_timeline.tracks, args.get("filler") or engine_filler, options,
-                         size=args["size"], bit_depth=args.get("bit_depth") or 10,
-                         global_start=in_timeline.global_start_time, resolve=True, catalog=args.get("catalog"))
+    options = FillOptions(
+        output_dir=Path(args["output_dir"]),
+        model=args.get("model"),
+        fit=args.get("fit", "fit"),
+        codec=args.get("codec", "prores-hq"),
+        budget=args.get("budget"),
+        progress=args.get("progress"),
+        on_event=args.get("on_event"),
+        project=args.get("project", ""),
+    )
+    report = fill_tracks(
+        in_timeline.tracks,
+        args.get("filler") or engine_filler,
+        options,
+        size=args["size"],
+        bit_depth=args.get("bit_depth") or 10,
+        global_start=in_timeline.global_start_time,
+        resolve=True,
+        catalog=args.get("catalog"),
+    )
     args["report"] = {
         "filled": len(report.filled),
         "failed": [f"{ph.track} {ph.timecode}: {why}" for ph, why in report.failed],

@@ -14,12 +14,26 @@ from promptreel.core.timeline.metadata import is_resolve_shaped
 
 def hook_function(in_timeline, argument_map=None):
     args = argument_map if argument_map is not None else {}
-    estimates, _ = scan_timeline(in_timeline, model=args.get("model"), size=args.get("size"),
-                                 bit_depth=args.get("bit_depth"), catalog=args.get("catalog"))
+    estimates, _ = scan_timeline(
+        in_timeline,
+        model=args.get("model"),
+        size=args.get("size"),
+        bit_depth=args.get("bit_depth"),
+        catalog=args.get("catalog"),
+    )
     args["scan"] = {
         "resolve_shaped": is_resolve_shaped(in_timeline),
-        "placeholders": [{"track": e.placeholder.track, "timecode": e.placeholder.timecode,
-                          "prompt": e.slot.prompt, "frames": e.slot.frames, "model": e.slot.model,
-                          "cost": e.cost, "error": e.error} for e in estimates],
+        "placeholders": [
+            {
+                "track": e.placeholder.track,
+                "timecode": e.placeholder.timecode,
+                "prompt": e.slot.prompt,
+                "frames": e.slot.frames,
+                "model": e.slot.model,
+                "cost": e.cost,
+                "error": e.error,
+            }
+            for e in estimates
+        ],
     }
     return in_timeline

@@ -38,8 +38,9 @@ class BridgeClient:
                 reply = self._exchange(line.encode("utf-8") + b"\n")
             except (OSError, ValueError) as e:
                 self.close()
-                raise BridgeError("unreachable",
-                                  f"The Resolve bridge did not answer ({e.__class__.__name__}).") from None
+                raise BridgeError(
+                    "unreachable", f"The Resolve bridge did not answer ({e.__class__.__name__})."
+                ) from None
             self.round_trips += 1
             if not reply.get("ok"):
                 err = reply.get("error") or {}

@@ -14,12 +14,34 @@ from fractions import Fraction
 
 # Settings that define the conform target (docs/resolve-quirks.md #25).
 CONFORM_KEYS = (
-    "timelineFrameRate", "timelineDropFrameTimecode", "timelineResolutionWidth", "timelineResolutionHeight",
-    "timelinePixelAspectRatio", "timelineInputResMismatchBehavior", "videoMonitorBitDepth",
-    "videoDataLevels", "colorScienceMode",
+    "timelineFrameRate",
+    "timelineDropFrameTimecode",
+    "timelineResolutionWidth",
+    "timelineResolutionHeight",
+    "timelinePixelAspectRatio",
+    "timelineInputResMismatchBehavior",
+    "videoMonitorBitDepth",
+    "videoDataLevels",
+    "colorScienceMode",
 )
-CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue", "Purple",
-               "Violet", "Pink", "Tan", "Beige", "Brown", "Chocolate")
+CLIP_COLORS = (
+    "Orange",
+    "Apricot",
+    "Yellow",
+    "Lime",
+    "Olive",
+    "Green",
+    "Teal",
+    "Navy",
+    "Blue",
+    "Purple",
+    "Violet",
+    "Pink",
+    "Tan",
+    "Beige",
+    "Brown",
+    "Chocolate",
+)
 CLIP_PROPERTIES = ("File Path", "FPS", "Resolution", "Frames", "Bit Depth")
 
 
@@ -93,17 +115,24 @@ class Session:
                 if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
                     return path
         folders = ", ".join(self.file_folders) or "none declared"
-        raise OpError("outside_folders", f"{path} is outside promptreel's media and export folders ({folders}); the bridge "
-                      "reads and writes files only there. Put the file in one of them, or change promptreel's "
-                      "output_dir or the panel's export folder.")
+        raise OpError(
+            "outside_folders",
+            f"{path} is outside promptreel's media and export folders ({folders}); the bridge "
+            "reads and writes files only there. Put the file in one of them, or change promptreel's "
+            "output_dir or the panel's export folder.",
+        )
 
 
 # -- reading -------------------------------------------------------------------------------------
 
+
 def hello(session, args):
     r = session.resolve
-    return {"product": r.GetProductName() or "", "version": list(r.GetVersion() or []),
-            "page": r.GetCurrentPage() or ""}
+    return {
+        "product": r.GetProductName() or "",
+        "version": list(r.GetVersion() or []),
+        "page": r.GetCurrentPage() or "",
+    }
 
 
 def project(session, args):
@@ -123,17 +152,28 @@ def project(session, args):
                 value = timeline.GetSetting(key)
                 if value not in (None, ""):
                     settings[key] = str(value)
-        info["timeline"] = {"id": timeline.GetUniqueId() or "", "name": timeline.GetName() or "",
-                            "start_frame": int(timeline.GetStartFrame()), "custom_settings": custom}
+        info["timeline"] = {
+            "id": timeline.GetUniqueId() or "",
+            "name": timeline.GetName() or "",
+            "start_frame": int(timeline.GetStartFrame()),
+            "custom_settings": custom,
+        }
     return info
 
 
 def _markers(obj):
     out = []
     for frame, m in sorted((obj.GetMarkers() or {}).items()):
-        out.append({"frame": int(frame), "color": m.get("color", ""), "name": m.get("name", ""),
-                    "note": m.get("note", ""), "duration": int(m.get("duration", 1)),
-                    "custom_data": m.get("customData", "")})
+        out.append(
+            {
+                "frame": int(frame),
+                "color": m.get("color", ""),
+                "name": m.get("name", ""),
+                "note": m.get("note", ""),
+                "duration": int(m.get("duration", 1)),
+                "custom_data": m.get("customData", ""),
+            }
+        )
     return out
 
 
@@ -152,8 +192,10 @@ def _clip_info(clip, full=False, clip_id=None):
     """A pool item's id, name, clip properties and third-party metadata (`full`: also metadata, colour and
     markers). `clip_id`, when the caller has just read it, is not asked again (each call is a round trip)."""
     props = clip.GetClipProperty() or {}
-    info = {"id": clip_id if clip_id is not None else (clip.GetUniqueId() or ""),
-            "name": str(props.get("Clip Name") or "") or (clip.GetName() or "")}
+    info = {
+        "id": clip_id if clip_id is not None else (clip.GetUniqueId() or ""),
+        "name": str(props.get("Clip Name") or "") or (clip.GetName() or ""),
+    }
     for key in CLIP_PROPERTIES:
         info[key] = str(props.get(key, ""))  # QUIRK 10: strings (FPS has come back as a number)
     info["third_party"] = dict(clip.GetThirdPartyMetadata() or {})
@@ -182,15 +224,29 @@ def _scan_items(session, timeline):
             start, duration = int(item.GetStart()), int(item.GetDuration())
             # Every call is a round trip: the end is start + duration, and an item's colour is not read
             # (nothing uses it; it does not stick on generators anyway, QUIRK 8).
-            items.append({
-                "id": item_id, "name": item.GetName() or "", "kind": _item_kind(item, mpi),
-                "start": start, "end": start + duration, "duration": duration,
-                # QUIRK 17: GetSourceStartFrame is sometimes a frame off; GetLeftOffset is exact.
-                "left_offset": int(item.GetLeftOffset() or 0),
-                "enabled": bool(item.GetClipEnabled()), "clip_id": clip_id, "markers": _markers(item),
-            })
-        tracks.append({"index": index, "name": timeline.GetTrackName("video", index) or "",
-                       "locked": bool(timeline.GetIsTrackLocked("video", index)), "items": items})
+            items.append(
+                {
+                    "id": item_id,
+                    "name": item.GetName() or "",
+                    "kind": _item_kind(item, mpi),
+                    "start": start,
+                    "end": start + duration,
+                    "duration": duration,
+                    # QUIRK 17: GetSourceStartFrame is sometimes a frame off; GetLeftOffset is exact.
+                    "left_offset": int(item.GetLeftOffset() or 0),
+                    "enabled": bool(item.GetClipEnabled()),
+                    "clip_id": clip_id,
+                    "markers": _markers(item),
+                }
+            )
+        tracks.append(
+            {
+                "index": index,
+                "name": timeline.GetTrackName("video", index) or "",
+                "locked": bool(timeline.GetIsTrackLocked("video", index)),
+                "items": items,
+            }
+        )
     return tracks, clips
 
 
@@ -198,8 +254,15 @@ def timeline(session, args):
     """Every video track with its items, markers and pool items, in one call (each call is a round trip)."""
     tl = session.timeline()
     tracks, clips = _scan_items(session, tl)
-    return {"id": tl.GetUniqueId() or "", "name": tl.GetName() or "", "start_frame": int(tl.GetStartFrame()),
-            "end_frame": int(tl.GetEndFrame()), "markers": _markers(tl), "tracks": tracks, "clips": clips}
+    return {
+        "id": tl.GetUniqueId() or "",
+        "name": tl.GetName() or "",
+        "start_frame": int(tl.GetStartFrame()),
+        "end_frame": int(tl.GetEndFrame()),
+        "markers": _markers(tl),
+        "tracks": tracks,
+        "clips": clips,
+    }
 
 
 def clip(session, args):
@@ -215,6 +278,7 @@ def _walk(session, folder):
 
 
 # -- writing (each checks its result and reads back: QUIRK 12, failure is None/False) -------------
+
 
 def _ensure_folder(session, path):
     """The bin at `path` (a list of names under the root), created level by level where missing."""
@@ -273,8 +337,10 @@ def _tag(c, args, clip_id=None, props=None):
         props = c.GetClipProperty() or {}
     if name and props.get("Clip Name") != name:
         failed.append("name")
-    info = {"id": clip_id if clip_id is not None else (c.GetUniqueId() or ""),
-            "name": str(props.get("Clip Name") or "") or (c.GetName() or "")}
+    info = {
+        "id": clip_id if clip_id is not None else (c.GetUniqueId() or ""),
+        "name": str(props.get("Clip Name") or "") or (c.GetName() or ""),
+    }
     for key in CLIP_PROPERTIES:
         info[key] = str(props.get(key, ""))  # QUIRK 10: strings (FPS has come back as a number)
     info["third_party"] = third
@@ -336,7 +402,9 @@ def import_clips(session, args):
             try:
                 folder = _ensure_folder(session, list(key))
                 if not pool.SetCurrentFolder(folder):
-                    raise OpError("failed", "Resolve would not select the bin '{}' to import into.".format("/".join(key)))
+                    raise OpError(
+                        "failed", "Resolve would not select the bin '{}' to import into.".format("/".join(key))
+                    )
             except OpError as e:
                 for i in indices:
                     out[i] = {"error": e.message}
@@ -427,8 +495,12 @@ def replace_clip(session, args):
     old_props = c.GetClipProperty() or {}
     old_meta = dict(c.GetMetadata() or {})
     old_third = dict(c.GetThirdPartyMetadata() or {})
-    before = {"id": clip_id, "name": str(old_props.get("Clip Name") or ""), "metadata": old_meta,
-              "third_party": old_third}
+    before = {
+        "id": clip_id,
+        "name": str(old_props.get("Clip Name") or ""),
+        "metadata": old_meta,
+        "third_party": old_third,
+    }
     for key in CLIP_PROPERTIES:
         before[key] = str(old_props.get(key, ""))
     metadata = dict(old_meta, **(args.get("metadata") or {}))
@@ -449,8 +521,14 @@ def _use(session, item_id):
         return {"id": "", "start": 0, "end": 0, "duration": 0}
     start, duration = int(item.GetStart() or 0), int(item.GetDuration() or 0)
     mpi = item.GetMediaPoolItem()
-    return {"id": item_id, "start": start, "end": start + duration, "duration": duration,
-            "left_offset": int(item.GetLeftOffset() or 0), "clip_id": (mpi.GetUniqueId() or "") if mpi else ""}
+    return {
+        "id": item_id,
+        "start": start,
+        "end": start + duration,
+        "duration": duration,
+        "left_offset": int(item.GetLeftOffset() or 0),
+        "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
+    }
 
 
 def _track_range(session, tl, track, start, end, hint=None):
@@ -472,8 +550,12 @@ def _track_range(session, tl, track, start, end, hint=None):
             ends[i] = int(items[i].GetEnd())
         return ends[i] > start
 
-    if hint is not None and 0 <= hint <= n and (hint == 0 or not ends_after(hint - 1)) \
-            and (hint == n or ends_after(hint)):
+    if (
+        hint is not None
+        and 0 <= hint <= n
+        and (hint == 0 or not ends_after(hint - 1))
+        and (hint == n or ends_after(hint))
+    ):
         lo = hint
     else:
         lo, hi = 0, n
@@ -491,8 +573,16 @@ def _track_range(session, tl, track, start, end, hint=None):
         session.items[item_id] = item
         mpi = item.GetMediaPoolItem()
         ends_after(i)
-        out.append({"id": item_id, "start": starts[i], "end": ends[i], "duration": ends[i] - starts[i],
-                    "clip_id": (mpi.GetUniqueId() or "") if mpi else "", "track": int(track)})
+        out.append(
+            {
+                "id": item_id,
+                "start": starts[i],
+                "end": ends[i],
+                "duration": ends[i] - starts[i],
+                "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
+                "track": int(track),
+            }
+        )
         i += 1
     return out
 
@@ -512,8 +602,14 @@ def place(session, args):
     pool = proj.GetMediaPool()
     first, last, track, record = (int(args[k]) for k in ("start_frame", "end_frame", "track", "record_frame"))
     # QUIRK 2: source frames, endFrame exclusive. QUIRK 20: recordFrame absolute, trackIndex 1-based.
-    info = {"mediaPoolItem": session.clip(args["clip_id"]), "startFrame": first, "endFrame": last,
-            "trackIndex": track, "recordFrame": record, "mediaType": 1}
+    info = {
+        "mediaPoolItem": session.clip(args["clip_id"]),
+        "startFrame": first,
+        "endFrame": last,
+        "trackIndex": track,
+        "recordFrame": record,
+        "mediaType": 1,
+    }
     returned = []
     for item in (pool.AppendToTimeline([info]) if pool else None) or []:
         item_id = item.GetUniqueId() or ""
@@ -531,21 +627,34 @@ def place(session, args):
 
 # -- take selectors (QUIRK 24: 1-based; a count of 0 means a plain item) -------------
 
+
 def _takes(item):
     out = []
     for index in range(1, int(item.GetTakesCount() or 0) + 1):
         info = item.GetTakeByIndex(index) or {}
         mpi = info.get("mediaPoolItem")
-        out.append({"index": index, "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
-                    "start_frame": int(info.get("startFrame") or 0), "end_frame": int(info.get("endFrame") or 0)})
+        out.append(
+            {
+                "index": index,
+                "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
+                "start_frame": int(info.get("startFrame") or 0),
+                "end_frame": int(info.get("endFrame") or 0),
+            }
+        )
     return out
 
 
 def _shown(item):
     mpi = item.GetMediaPoolItem()
-    return {"id": item.GetUniqueId() or "", "start": int(item.GetStart()), "duration": int(item.GetDuration()),
-            "left_offset": int(item.GetLeftOffset() or 0), "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
-            "selected": int(item.GetSelectedTakeIndex() or 0), "takes": _takes(item)}
+    return {
+        "id": item.GetUniqueId() or "",
+        "start": int(item.GetStart()),
+        "duration": int(item.GetDuration()),
+        "left_offset": int(item.GetLeftOffset() or 0),
+        "clip_id": (mpi.GetUniqueId() or "") if mpi else "",
+        "selected": int(item.GetSelectedTakeIndex() or 0),
+        "takes": _takes(item),
+    }
 
 
 def _select_clip(item, clip_id):
@@ -583,11 +692,18 @@ def add_takes(session, args):
             out.append({"clip_id": spec["clip_id"], "ok": True, "index": new["index"], "duration": duration})
             continue
         _select_clip(item, before["clip_id"])
-        gone = bool(item.DeleteTakeByIndex(new["index"])) and all(
-            t["clip_id"] != spec["clip_id"] for t in _takes(item))
-        out.append({"clip_id": spec["clip_id"], "ok": False, "duration": duration, "removed": gone,
-                    "reason": "lasts {} frames from frame {} as a take; the slot is {} from {}".format(
-                        duration, start, frames, before["start"])})
+        gone = bool(item.DeleteTakeByIndex(new["index"])) and all(t["clip_id"] != spec["clip_id"] for t in _takes(item))
+        out.append(
+            {
+                "clip_id": spec["clip_id"],
+                "ok": False,
+                "duration": duration,
+                "removed": gone,
+                "reason": "lasts {} frames from frame {} as a take; the slot is {} from {}".format(
+                    duration, start, frames, before["start"]
+                ),
+            }
+        )
     _select_clip(item, before["clip_id"])
     if before["selected"] == 0 and not any(t["ok"] for t in out) and int(item.GetTakesCount() or 0) == 1:
         item.FinalizeTake()

@@ -42,9 +42,19 @@ POLL_SECONDS = 0.2
 
 
 class Bridge:
-    def __init__(self, resolve, token=None, port=0, read_seconds=READ_SECONDS, call_seconds=CALL_SECONDS,
-                 idle_seconds=None, worker=None, max_request=MAX_REQUEST_BYTES, max_response=MAX_RESPONSE_BYTES,
-                 confined=False):
+    def __init__(
+        self,
+        resolve,
+        token=None,
+        port=0,
+        read_seconds=READ_SECONDS,
+        call_seconds=CALL_SECONDS,
+        idle_seconds=None,
+        worker=None,
+        max_request=MAX_REQUEST_BYTES,
+        max_response=MAX_RESPONSE_BYTES,
+        confined=False,
+    ):
         """`confined`: no file is read or written until the worker declares promptreel's folders (the
         Scripts-menu bridge); otherwise any path until it does (tests, in one process)."""
         self.session = Session(resolve, file_folders=[] if confined else None)
@@ -71,8 +81,13 @@ class Bridge:
 
     def info(self):
         """What the worker needs to connect (written to a private session file, or passed in its environment)."""
-        return {"protocol": PROTOCOL, "host": self.address[0], "port": self.address[1], "token": self.token,
-                "pid": os.getpid()}
+        return {
+            "protocol": PROTOCOL,
+            "host": self.address[0],
+            "port": self.address[1],
+            "token": self.token,
+            "pid": os.getpid(),
+        }
 
     def stop(self):
         self._stop.set()
@@ -127,8 +142,9 @@ class Bridge:
                 newline = buf.find(b"\n")
                 if newline < 0:
                     if len(buf) > self.max_request:
-                        self._send(conn, None, error=("too_large",
-                                                      f"The request is larger than {self.max_request} bytes."))
+                        self._send(
+                            conn, None, error=("too_large", f"The request is larger than {self.max_request} bytes.")
+                        )
                         return
                     if started is not None and time.monotonic() - started > self.read_seconds:
                         self._send(conn, None, error=("timeout", "The request did not arrive in time."))
@@ -143,18 +159,21 @@ class Bridge:
                         started = time.monotonic()
                     buf += chunk
                     continue
-                line, buf = buf[:newline], buf[newline + 1:]
+                line, buf = buf[:newline], buf[newline + 1 :]
                 started = time.monotonic() if buf else None
                 if len(line) > self.max_request:
-                    self._send(conn, None, error=("too_large",
-                                                  f"The request is larger than {self.max_request} bytes."))
+                    self._send(conn, None, error=("too_large", f"The request is larger than {self.max_request} bytes."))
                     return
                 try:
                     go_on = self._handle(conn, line, state)
                 except OSError:
                     raise
                 except Exception as e:  # a bug: answer it, close this connection, keep serving the others
-                    self._send(conn, None, error=("internal", f"The bridge could not read the request ({e.__class__.__name__})."))
+                    self._send(
+                        conn,
+                        None,
+                        error=("internal", f"The bridge could not read the request ({e.__class__.__name__})."),
+                    )
                     return
                 if not go_on:
                     return
@@ -183,8 +202,9 @@ class Bridge:
 
     def _token_ok(self, token):
         # surrogatepass: a lone surrogate in a JSON string is a wrong token, not an encoding crash.
-        return isinstance(token, str) and hmac.compare_digest(token.encode("utf-8", "surrogatepass"),
-                                                              self.token.encode("utf-8"))
+        return isinstance(token, str) and hmac.compare_digest(
+            token.encode("utf-8", "surrogatepass"), self.token.encode("utf-8")
+        )
 
     def _handle(self, conn, line, state):
         """Answer one request line. Returns False when the connection must close."""

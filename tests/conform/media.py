@@ -17,8 +17,17 @@ def _run(stream) -> None:
     stream.global_args("-hide_banner", "-loglevel", "error", "-nostdin").overwrite_output().run(cmd=ffmpeg_exe())
 
 
-def clip(path: Path, rate: str = "24", seconds: float = 1, *, audio: bool = True, size: str = SIZE,
-         vf: list[tuple[str, dict]] = (), out: dict | None = None, source: str | None = None) -> Path:
+def clip(
+    path: Path,
+    rate: str = "24",
+    seconds: float = 1,
+    *,
+    audio: bool = True,
+    size: str = SIZE,
+    vf: list[tuple[str, dict]] = (),
+    out: dict | None = None,
+    source: str | None = None,
+) -> Path:
     """testsrc2 (moving, every frame different) + a sine, H.264 8-bit without B-frames."""
     video = ffmpeg.input(source or f"testsrc2=size={size}:rate={rate}", f="lavfi", t=seconds).video
     for name, kwargs in vf:
@@ -54,10 +63,19 @@ def bars(path: Path, *, full_range: bool = False, seconds: float = 0.25) -> Path
     video = ffmpeg.input(f"color=c=black:size={SIZE}:rate=24", f="lavfi", t=seconds).video
     for colour, x in BARS[1:]:
         video = video.drawbox(x, 0, 80, 180, color=colour, t="fill")
-    video = video.filter("format", "gbrp").filter("scale", out_color_matrix="bt709",
-                                                  out_range="full" if full_range else "limited")
-    args = {"c:v": "libx264", "pix_fmt": "yuv444p", "bf": 0, "preset": "ultrafast", "color_range": "pc" if full_range
-            else "tv", "color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"}
+    video = video.filter("format", "gbrp").filter(
+        "scale", out_color_matrix="bt709", out_range="full" if full_range else "limited"
+    )
+    args = {
+        "c:v": "libx264",
+        "pix_fmt": "yuv444p",
+        "bf": 0,
+        "preset": "ultrafast",
+        "color_range": "pc" if full_range else "tv",
+        "color_primaries": "bt709",
+        "color_trc": "bt709",
+        "colorspace": "bt709",
+    }
     _run(ffmpeg.output(video, str(path), **args))
     return path
 
@@ -67,10 +85,18 @@ def hdr(path: Path, transfer: str, seconds: float = 0.25) -> Path:
     10-bit H.265, tagged."""
     src = f"color=c=white:size={SIZE}:rate=24"
     video = ffmpeg.input(src, f="lavfi", t=seconds).video.drawbox(0, 0, 160, 180, color="gray", t="fill")
-    video = video.filter("zscale", tin="bt709", t=transfer, pin="bt709", p="bt2020", min="bt709", m="bt2020nc",
-                         r="limited", npl=100).filter("format", "yuv420p10le")
-    args = {"c:v": "libx265", "preset": "ultrafast", "x265-params": "log-level=error", "color_primaries": "bt2020",
-            "color_trc": transfer, "colorspace": "bt2020nc", "color_range": "tv"}
+    video = video.filter(
+        "zscale", tin="bt709", t=transfer, pin="bt709", p="bt2020", min="bt709", m="bt2020nc", r="limited", npl=100
+    ).filter("format", "yuv420p10le")
+    args = {
+        "c:v": "libx265",
+        "preset": "ultrafast",
+        "x265-params": "log-level=error",
+        "color_primaries": "bt2020",
+        "color_trc": transfer,
+        "colorspace": "bt2020nc",
+        "color_range": "tv",
+    }
     _run(ffmpeg.output(video, str(path), **args))
     return path
 
@@ -78,8 +104,14 @@ def hdr(path: Path, transfer: str, seconds: float = 0.25) -> Path:
 def vfr(path: Path) -> Path:
     """Frame periods alternate 1.3 and 0.7 of 1/24 s: variable rate, 24 fps on average."""
     periods = [("settb", {"expr": "1/24000"}), ("setpts", {"expr": "(N+0.3*mod(N,2))/24/TB"})]
-    return clip(path, "24", 1, audio=False, vf=periods,
-                out={"fps_mode": "passthrough", "enc_time_base": "1/24000", "video_track_timescale": 24000})
+    return clip(
+        path,
+        "24",
+        1,
+        audio=False,
+        vf=periods,
+        out={"fps_mode": "passthrough", "enc_time_base": "1/24000", "video_track_timescale": 24000},
+    )
 
 
 def rotated(src: Path, path: Path, degrees: int = 90) -> Path:

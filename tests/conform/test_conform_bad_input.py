@@ -29,8 +29,9 @@ def locked(tmp_path):
     folder.mkdir()
     folder.chmod(0o555)
     immutable = os.geteuid() == 0
-    if immutable and not (shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)],
-                                                                   capture_output=True).returncode == 0):
+    if immutable and not (
+        shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+    ):
         pytest.skip("running as root without chattr: no folder can be made unwritable")
     yield folder
     if immutable:
@@ -87,9 +88,25 @@ def test_disk_full(clips, out_dir):
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
-    run = subprocess.run([sys.executable, "-m", "promptreel.core.cli", "conform", str(clips["24"]), "-o",
-                          str(out_dir / "o.mov"), "--frames", "48", "--size", "1920x1080", "--json"],
-                         capture_output=True, text=True, preexec_fn=limit)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "promptreel.core.cli",
+            "conform",
+            str(clips["24"]),
+            "-o",
+            str(out_dir / "o.mov"),
+            "--frames",
+            "48",
+            "--size",
+            "1920x1080",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+    )
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert "disk filled up" in run.stderr and "Free some space" in run.stderr
     assert not list(out_dir.iterdir())

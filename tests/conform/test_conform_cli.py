@@ -11,8 +11,23 @@ from promptreel.core.conform.probe import probe
 
 def test_dry_run_prints_words_and_command_and_writes_nothing(clips, tmp_path, capsys):
     out = tmp_path / "out.mov"
-    code = main(["conform", str(clips["24"]), "-o", str(out), "--fps", "23.976", "--frames", "30", "--size", "478x200",
-                 "--fit", "fit", "--dry-run"])
+    code = main(
+        [
+            "conform",
+            str(clips["24"]),
+            "-o",
+            str(out),
+            "--fps",
+            "23.976",
+            "--frames",
+            "30",
+            "--size",
+            "478x200",
+            "--fit",
+            "fit",
+            "--dry-run",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0 and not out.exists()
     assert "speed change 24 → 23.976" in text and "pad with black to 478x200" in text
@@ -27,14 +42,49 @@ def test_dry_run_says_what_becomes_of_hdr(clips, tmp_path, capsys):
     assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--hdr", "keep", "--dry-run"]) == 0
     text = capsys.readouterr().out
     assert "HDR (PQ) kept" in text and "transfer smpte2084" in text and "tonemap=" not in text
-    assert main(["conform", str(clips["pq"]), "-o", out, "--frames", "4", "--hdr", "keep", "--codec", "h264",
-                 "--bit-depth", "8"]) == 2
+    assert (
+        main(
+            [
+                "conform",
+                str(clips["pq"]),
+                "-o",
+                out,
+                "--frames",
+                "4",
+                "--hdr",
+                "keep",
+                "--codec",
+                "h264",
+                "--bit-depth",
+                "8",
+            ]
+        )
+        == 2
+    )
     assert "cannot carry HDR" in capsys.readouterr().err
 
 
 def test_dry_run_json(clips, tmp_path, capsys):
-    code = main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--fps", "25", "--seconds", "1",
-                 "--codec", "h264", "--fps-mode", "nearest", "--anchor", "center", "--dry-run", "--json"])
+    code = main(
+        [
+            "conform",
+            str(clips["24"]),
+            "-o",
+            str(tmp_path / "o.mov"),
+            "--fps",
+            "25",
+            "--seconds",
+            "1",
+            "--codec",
+            "h264",
+            "--fps-mode",
+            "nearest",
+            "--anchor",
+            "center",
+            "--dry-run",
+            "--json",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert (data["frames"], data["rate"], data["strategy"], data["pix_fmt"]) == (25, "25", "nearest", "yuv420p")
@@ -44,8 +94,23 @@ def test_dry_run_json(clips, tmp_path, capsys):
 
 def test_conform_writes_a_verified_clip(clips, tmp_path, capsys):
     out = tmp_path / "out.mov"
-    code = main(["conform", str(clips["24"]), "-o", str(out), "--fps", "24000/1001", "--frames", "20",
-                 "--size", "320x180", "--timecode", "01:00:00:00", "--json"])
+    code = main(
+        [
+            "conform",
+            str(clips["24"]),
+            "-o",
+            str(out),
+            "--fps",
+            "24000/1001",
+            "--frames",
+            "20",
+            "--size",
+            "320x180",
+            "--timecode",
+            "01:00:00:00",
+            "--json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)["result"]
     assert code == 0 and result["frames"] == 20 and result["timecode"] == "01:00:00:00"
     info = probe(out)
@@ -58,7 +123,9 @@ def test_refusals_exit_2_without_traceback(clips, tmp_path, capsys):
     assert main(["conform", str(bad), "-o", str(tmp_path / "o.mov")]) == 2
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "0"]) == 2
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--frames", "500"]) == 2
-    assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--codec", "h264", "--bit-depth", "10"]) == 2
+    assert (
+        main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--codec", "h264", "--bit-depth", "10"]) == 2
+    )
     assert main(["conform", str(clips["24"]), "-o", str(tmp_path / "o.mov"), "--bit-depth", "12"]) == 2
     err = capsys.readouterr().err
     assert "not 12-bit" in err and "carries 12-bit: h265-12" in err

@@ -37,8 +37,9 @@ def test_full_and_limited_range_sources_come_out_at_limited_levels(clips, tmp_pa
 
 
 def test_colour_tags_carried_or_rec709(clips, tmp_path):
-    tagged = conform(clips["pq"], tmp_path / "keep.mov", Target(frames=4, rate="24", size="320x180"),
-                     Choices(hdr="keep"))
+    tagged = conform(
+        clips["pq"], tmp_path / "keep.mov", Target(frames=4, rate="24", size="320x180"), Choices(hdr="keep")
+    )
     assert (tagged.color_primaries, tagged.color_transfer, tagged.color_matrix) == ("bt2020", "smpte2084", "bt2020nc")
     plan = plan_conform(probe(clips["24"]), Target(frames=4, rate="24", size="320x180"))  # testsrc2: untagged
     assert any("written as Rec.709" in n for n in plan.notes)

@@ -38,13 +38,13 @@ def test_drop_frame_timecode(clips, tmp_path):
     assert conform(clips["30"], tmp_path / "ndf.mov", ndf).timecode == "01:00:00:00"
 
 
-
 @pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
 def test_timecode_in_every_container_a_codec_offers(clips, tmp_path, suffix):
     # Matroska keeps its tags in capitals (TIMECODE): the check read only `timecode` and refused every .mkv.
     target = Target(frames=10, rate="25", size="320x180", codec="h265-10", start_timecode="01:00:00:00")
     out = conform(clips["24"], tmp_path / f"out{suffix}", target)
     assert out.timecode == "01:00:00:00" and probe(out.path).timecode == "01:00:00:00"
+
 
 @pytest.mark.parametrize("short", ["hold", "slow"])
 @pytest.mark.parametrize("strategy", ["speed", "nearest"])
@@ -109,18 +109,21 @@ def _kind(frame, x, y) -> int:
     return BLACK if v < 120 else WHITE if v > 880 else GREY
 
 
-@pytest.mark.parametrize("fit, size, expect", [
-    # fit: scaled to 356x200, black bars 61 px each side
-    ("fit", "478x200", {(5, 100): BLACK, (472, 100): BLACK, (100, 100): GREY, (400, 100): WHITE}),
-    # fill: scaled to 478x268 and cropped top and bottom: no bars
-    ("fill", "478x200", {(5, 100): GREY, (472, 100): WHITE, (5, 0): GREY, (472, 199): WHITE}),
-    # crop: no resize, centre 160x90 of the source: the grey/white edge stays in the middle
-    ("crop", "160x90", {(10, 45): GREY, (150, 45): WHITE}),
-    # crop into a larger frame pads all round
-    ("crop", "478x200", {(5, 100): BLACK, (240, 5): BLACK, (100, 100): GREY, (300, 100): WHITE, (420, 100): BLACK}),
-    # stretch: whole picture, no bars, no crop
-    ("stretch", "478x200", {(5, 100): GREY, (472, 100): WHITE, (5, 0): GREY}),
-])
+@pytest.mark.parametrize(
+    "fit, size, expect",
+    [
+        # fit: scaled to 356x200, black bars 61 px each side
+        ("fit", "478x200", {(5, 100): BLACK, (472, 100): BLACK, (100, 100): GREY, (400, 100): WHITE}),
+        # fill: scaled to 478x268 and cropped top and bottom: no bars
+        ("fill", "478x200", {(5, 100): GREY, (472, 100): WHITE, (5, 0): GREY, (472, 199): WHITE}),
+        # crop: no resize, centre 160x90 of the source: the grey/white edge stays in the middle
+        ("crop", "160x90", {(10, 45): GREY, (150, 45): WHITE}),
+        # crop into a larger frame pads all round
+        ("crop", "478x200", {(5, 100): BLACK, (240, 5): BLACK, (100, 100): GREY, (300, 100): WHITE, (420, 100): BLACK}),
+        # stretch: whole picture, no bars, no crop
+        ("stretch", "478x200", {(5, 100): GREY, (472, 100): WHITE, (5, 0): GREY}),
+    ],
+)
 def test_fit_modes(clips, tmp_path, fit, size, expect):
     target = Target(frames=6, rate="24", size=size)
     out = conform(clips["halves"], tmp_path / "out.mov", target, Choices(fit=fit))
@@ -175,8 +178,12 @@ def test_conform_slot_for_the_engine(clips, tmp_path):
 
     slot = Slot(frames=30, rate="24000/1001", size="320x180", prompt="a shot")
     out = conform_slot(clips["24"], slot, tmp_path / "shot.mov", start_timecode="01:00:00:00")
-    assert (out.frames, out.rate, out.pix_fmt, out.timecode) == (30, Fraction(24000, 1001), "yuv422p10le",
-                                                                  "01:00:00:00")
+    assert (out.frames, out.rate, out.pix_fmt, out.timecode) == (
+        30,
+        Fraction(24000, 1001),
+        "yuv422p10le",
+        "01:00:00:00",
+    )
 
 
 def test_anamorphic_target_pixel_aspect(clips, tmp_path):
@@ -211,8 +218,9 @@ def test_twelve_bit_is_h265_main12_and_really_twelve_bits(clips, tmp_path):
     # 12-bit limited range: black 256, white 3760.
     assert abs(media.pixel(frame, 40, 90) - 256) <= 8 and abs(media.pixel(frame, 200, 90) - 3760) <= 16
     # A scaled picture has values between the 10-bit steps: a 10-bit encode shifted up would have none.
-    scaled = conform(clips["24"], tmp_path / "scaled.mov", Target(frames=2, rate="24", size="478x200",
-                                                                   codec="h265-12", bit_depth=12))
+    scaled = conform(
+        clips["24"], tmp_path / "scaled.mov", Target(frames=2, rate="24", size="478x200", codec="h265-12", bit_depth=12)
+    )
     frame = media.first_frame(scaled.path)
     assert any(media.pixel(frame, x, y) % 4 for x in range(0, 478, 7) for y in range(0, 200, 9))
 

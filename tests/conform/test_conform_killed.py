@@ -52,8 +52,12 @@ def test_a_killed_conform_leaves_no_ffmpeg_and_its_partial_is_cleaned(tmp_path):
     src, out_dir = tmp_path / "src.mp4", tmp_path / "out"
     out_dir.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(src), str(out_dir / "clip.mov"), "render"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(src), str(out_dir / "clip.mov"), "render"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert proc.stdout.readline().strip() == b"conforming", proc.stderr.read().decode()
         deadline = time.monotonic() + 60

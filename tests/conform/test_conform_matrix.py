@@ -19,8 +19,17 @@ from promptreel.core.conform.probe import probe
 from promptreel.core.conform.target import Target, codec_families
 from tests.conform import media
 
-TIMELINE_RATES = [("24000/1001", False), ("24", False), ("25", False), ("30000/1001", False), ("30000/1001", True),
-                  ("30", False), ("50", False), ("60000/1001", True), ("60", False)]
+TIMELINE_RATES = [
+    ("24000/1001", False),
+    ("24", False),
+    ("25", False),
+    ("30000/1001", False),
+    ("30000/1001", True),
+    ("30", False),
+    ("50", False),
+    ("60000/1001", True),
+    ("60", False),
+]
 SOURCES = ["16", "24", "25", "30", "vfr"]
 # One frame; a few; all the source covers at the timeline rate; longer than that (the last frame held).
 LENGTHS = ["1", "3", "covered", "longer"]
@@ -51,8 +60,15 @@ def test_matrix(clips, tmp_path, case):
     covered = int(Fraction(info.usable_frames) / info.rate * Fraction(rate))  # frames the clip spans at `rate`
     frames = {"1": 1, "3": 3, "covered": covered, "longer": covered + 12}[length]
     family = codec_families()[codec]
-    target = Target(frames=frames, rate=rate, size=SIZE, drop_frame=drop, codec=codec, bit_depth=family.bit_depths[-1],
-                    start_timecode="01:00:00;00" if drop else "01:00:00:00")
+    target = Target(
+        frames=frames,
+        rate=rate,
+        size=SIZE,
+        drop_frame=drop,
+        codec=codec,
+        bit_depth=family.bit_depths[-1],
+        start_timecode="01:00:00;00" if drop else "01:00:00:00",
+    )
     out = conform(clips[source], tmp_path / f"out.{family.containers[0]}", target, Choices(fit=fit, short="hold"))
     media.assert_conformed(out, target)
     assert (out.color_primaries, out.color_transfer, out.color_matrix, out.color_range) == ("bt709",) * 3 + ("tv",)

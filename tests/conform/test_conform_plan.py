@@ -15,19 +15,35 @@ from promptreel.core.conform.target import Target, codec_families
 from promptreel.core.errors import BadInput, UnsupportedRequest
 from promptreel.core.request import Slot
 
-RATES = [Fraction(16), Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
-         Fraction(50), Fraction(60000, 1001), Fraction(60)]
+RATES = [
+    Fraction(16),
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+]
 
 
 @st.composite
 def sources(draw):
     audio = draw(st.booleans())
     return MediaInfo(
-        path=Path("gen.mp4"), width=draw(st.integers(16, 4096)), height=draw(st.integers(16, 4096)),
-        rate=draw(st.sampled_from(RATES)), frames=draw(st.integers(1, 5000)), pix_fmt="yuv420p", has_audio=audio,
+        path=Path("gen.mp4"),
+        width=draw(st.integers(16, 4096)),
+        height=draw(st.integers(16, 4096)),
+        rate=draw(st.sampled_from(RATES)),
+        frames=draw(st.integers(1, 5000)),
+        pix_fmt="yuv420p",
+        has_audio=audio,
         sample_aspect=draw(st.sampled_from([Fraction(1), Fraction(4, 3), Fraction(8, 9)])),
-        rotation=draw(st.sampled_from([0, 90, 180, 270])), variable_rate=draw(st.booleans()),
-        last_frame_partial=draw(st.booleans()), last_frame_duplicate=draw(st.booleans()),
+        rotation=draw(st.sampled_from([0, 90, 180, 270])),
+        variable_rate=draw(st.booleans()),
+        last_frame_partial=draw(st.booleans()),
+        last_frame_duplicate=draw(st.booleans()),
         color_range=draw(st.sampled_from([None, "tv", "pc"])),
         color_transfer=draw(st.sampled_from([None, "bt709", "smpte2084", "arib-std-b67"])),
         audio=(AudioInfo(44100, 2, "aac"),) if audio else (),
@@ -39,16 +55,25 @@ def targets(draw):
     codec = draw(st.sampled_from(list(codec_families())))
     min_w, min_h = codec_families()[codec].min_size
     width, height = 2 * draw(st.integers(max(1, min_w // 2), 4096)), 2 * draw(st.integers(max(1, min_h // 2), 2048))
-    return Target(frames=draw(st.integers(1, 20000)), rate=draw(st.sampled_from(RATES)), size=f"{width}x{height}",
-                  pixel_aspect=draw(st.sampled_from([Fraction(1), Fraction(2), Fraction(4, 3)])), codec=codec,
-                  bit_depth=codec_families()[codec].bit_depths[-1])
+    return Target(
+        frames=draw(st.integers(1, 20000)),
+        rate=draw(st.sampled_from(RATES)),
+        size=f"{width}x{height}",
+        pixel_aspect=draw(st.sampled_from([Fraction(1), Fraction(2), Fraction(4, 3)])),
+        codec=codec,
+        bit_depth=codec_families()[codec].bit_depths[-1],
+    )
 
 
-choices = st.builds(Choices, fps_mode=st.sampled_from(["auto", "speed", "nearest", "blend", "minterpolate"]),
-                    fit=st.sampled_from(["fit", "fill", "crop", "stretch"]),
-                    anchor=st.sampled_from(["start", "centre", "end"]),
-                    in_point=st.none() | st.integers(0, 6000), short=st.sampled_from(["hold", "slow", "refuse"]),
-                    hdr=st.sampled_from(["tonemap", "keep"]))
+choices = st.builds(
+    Choices,
+    fps_mode=st.sampled_from(["auto", "speed", "nearest", "blend", "minterpolate"]),
+    fit=st.sampled_from(["fit", "fill", "crop", "stretch"]),
+    anchor=st.sampled_from(["start", "centre", "end"]),
+    in_point=st.none() | st.integers(0, 6000),
+    short=st.sampled_from(["hold", "slow", "refuse"]),
+    hdr=st.sampled_from(["tonemap", "keep"]),
+)
 
 
 def _final_size(plan, start):
@@ -103,8 +128,9 @@ def test_plan_always_makes_exactly_n_frames_of_the_target_size(source, target, c
     # HDR is tone-mapped unless kept; the frames are labelled with exactly the tags written.
     hdr = source.color_transfer in ("smpte2084", "arib-std-b67")
     assert plan.tone_mapped == (hdr and choice.hdr == "tonemap") and ("tonemap" in names) == plan.tone_mapped
-    assert plan.colour["color_trc"] == ("bt709" if plan.tone_mapped or not source.color_transfer
-                                        else source.color_transfer)
+    assert plan.colour["color_trc"] == (
+        "bt709" if plan.tone_mapped or not source.color_transfer else source.color_transfer
+    )
     labels = next(kw for name, _, kw in plan.video_filters if name == "setparams")
     assert labels == {**{k: plan.colour[k] for k in ("color_primaries", "color_trc", "colorspace")}, "range": "tv"}
     if plan.has_audio:
@@ -128,21 +154,32 @@ def test_fit_and_fill_keep_the_picture_shape(source, target, fit):
 
 
 def _info(rate, frames=200, **kw):
-    return MediaInfo(path=Path("gen.mp4"), width=1280, height=720, rate=Fraction(rate), frames=frames,
-                     pix_fmt="yuv420p", has_audio=False, **kw)
+    return MediaInfo(
+        path=Path("gen.mp4"),
+        width=1280,
+        height=720,
+        rate=Fraction(rate),
+        frames=frames,
+        pix_fmt="yuv420p",
+        has_audio=False,
+        **kw,
+    )
 
 
-@pytest.mark.parametrize("src, dst, expect", [
-    ("24", "24", "same"),
-    ("24", "25", "speed"),  # 4.2%: the PAL speed-up
-    ("25", "24000/1001", "speed"),
-    ("24", "24000/1001", "speed"),
-    ("24", "48", "nearest"),  # a multiple
-    ("24000/1001", "48", "nearest"),  # close to a multiple
-    ("30", "60000/1001", "nearest"),
-    ("24", "30", "nearest"),  # 25% away
-    ("16", "24", "nearest"),
-])
+@pytest.mark.parametrize(
+    "src, dst, expect",
+    [
+        ("24", "24", "same"),
+        ("24", "25", "speed"),  # 4.2%: the PAL speed-up
+        ("25", "24000/1001", "speed"),
+        ("24", "24000/1001", "speed"),
+        ("24", "48", "nearest"),  # a multiple
+        ("24000/1001", "48", "nearest"),  # close to a multiple
+        ("30", "60000/1001", "nearest"),
+        ("24", "30", "nearest"),  # 25% away
+        ("16", "24", "nearest"),
+    ],
+)
 def test_default_rate_rule(src, dst, expect):
     target = Target(frames=10, rate=dst, size="1280x720")
     assert choose_strategy(_info(src), target) == expect
@@ -202,15 +239,26 @@ def test_dry_run_command_is_ffmpeg():
 def test_target_from_slot():
     slot = Slot(frames=100, rate="24000/1001", size="2048x858", bit_depth=12, prompt="a shot")
     t = Target.from_slot(slot)
-    assert (t.frames, t.rate, str(t.size), t.codec, t.bit_depth) == (100, Fraction(24000, 1001), "2048x858",
-                                                                      "prores-hq", 10)
+    assert (t.frames, t.rate, str(t.size), t.codec, t.bit_depth) == (
+        100,
+        Fraction(24000, 1001),
+        "2048x858",
+        "prores-hq",
+        10,
+    )
     assert Target.from_slot(slot, codec="h264").bit_depth == 8
     assert Target.from_slot(slot, start_timecode="01:00:00:00").start_frame == 86400
 
 
 def test_target_crosses_a_wire_exactly():
-    t = Target(frames=100, rate="30000/1001", size="1440x1080", pixel_aspect="4/3", codec="dnxhr-hqx",
-               start_timecode="01:00:00;00")
+    t = Target(
+        frames=100,
+        rate="30000/1001",
+        size="1440x1080",
+        pixel_aspect="4/3",
+        codec="dnxhr-hqx",
+        start_timecode="01:00:00;00",
+    )
     data = t.model_dump(mode="json")
     assert (data["rate"], data["size"], data["pixel_aspect"]) == ("30000/1001", "1440x1080", "4/3")
     back = Target.model_validate(data)

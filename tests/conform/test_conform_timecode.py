@@ -8,8 +8,16 @@ from hypothesis import given, settings, strategies as st
 from promptreel.core.errors import BadInput
 from promptreel.core.frames import parse_timecode, timecode
 
-RATES = [Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30), Fraction(50),
-         Fraction(60000, 1001), Fraction(60)]
+RATES = [
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+]
 
 
 @settings(max_examples=200, deadline=None)
@@ -26,8 +34,16 @@ def test_known_values():
     assert parse_timecode("01:00:00:00", df, drop_frame=True) == 107892
 
 
-@pytest.mark.parametrize("text, rate", [("1:2:3", 24), ("aa:00:00:00", 24), ("00:00:00:24", 24),
-                                        ("00:00:00;00", 25), ("00:01:00;00", Fraction(30000, 1001))])
+@pytest.mark.parametrize(
+    "text, rate",
+    [
+        ("1:2:3", 24),
+        ("aa:00:00:00", 24),
+        ("00:00:00:24", 24),
+        ("00:00:00;00", 25),
+        ("00:01:00;00", Fraction(30000, 1001)),
+    ],
+)
 def test_refused(text, rate):
     with pytest.raises(BadInput):
         parse_timecode(text, Fraction(rate))

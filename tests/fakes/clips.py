@@ -36,9 +36,12 @@ class TestPatternMaker:
         path = self.out_dir / f"{self.model}-{n:03d}.mov"
         rate = self.rate or slot.rate
         frames = slot.frames + self.frames_delta
-        (ffmpeg.input(f"testsrc2=size={slot.size}:rate={rate_str(rate)}", f="lavfi")
-         .output(str(path), vframes=frames, vcodec="prores_ks", profile=3, pix_fmt="yuv422p10le",
-                 r=rate_str(rate))
-         .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
-        return MadeClip(slot, path, Provenance(prompt=slot.prompt, model=self.model, route="local", seed=n,
-                                               job_id=f"job-{n:03d}"))
+        (
+            ffmpeg.input(f"testsrc2=size={slot.size}:rate={rate_str(rate)}", f="lavfi")
+            .output(str(path), vframes=frames, vcodec="prores_ks", profile=3, pix_fmt="yuv422p10le", r=rate_str(rate))
+            .overwrite_output()
+            .run(cmd=ffmpeg_exe(), quiet=True)
+        )
+        return MadeClip(
+            slot, path, Provenance(prompt=slot.prompt, model=self.model, route="local", seed=n, job_id=f"job-{n:03d}")
+        )

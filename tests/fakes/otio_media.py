@@ -29,8 +29,9 @@ _CODECS = {
 
 
 def _job_id(slot: Slot, options: FillOptions) -> str:
-    blob = json.dumps({"slot": slot.model_dump(mode="json"), "codec": options.codec, "tc": options.start_timecode},
-                      sort_keys=True)
+    blob = json.dumps(
+        {"slot": slot.model_dump(mode="json"), "codec": options.codec, "tc": options.start_timecode}, sort_keys=True
+    )
     return "draft-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -48,22 +49,30 @@ def render_pattern(slot: Slot, options: FillOptions) -> MadeClip:
     if not out.exists():  # named by job: an identical slot is served from the earlier render
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.stem}.tmp.mov")
-        src = ffmpeg.input(f"testsrc2=size={slot.size.width}x{slot.size.height}:rate={rate_str(slot.rate)}",
-                           f="lavfi")
+        src = ffmpeg.input(f"testsrc2=size={slot.size.width}x{slot.size.height}:rate={rate_str(slot.rate)}", f="lavfi")
         extra = {"timecode": options.start_timecode} if options.start_timecode else {}
-        stream = ffmpeg.output(src, str(tmp), f="mov", vframes=slot.frames, r=rate_str(slot.rate),
-                               **_CODECS[options.codec], **extra)
+        stream = ffmpeg.output(
+            src, str(tmp), f="mov", vframes=slot.frames, r=rate_str(slot.rate), **_CODECS[options.codec], **extra
+        )
         try:
             ffmpeg.run(stream, cmd=ffmpeg_exe(), quiet=True, overwrite_output=True)
         except ffmpeg.Error as e:
             tmp.unlink(missing_ok=True)
             tail = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
-            raise UserError(f"ffmpeg could not render the draft for {slot.name or slot.prompt[:30]!r}: {tail}",
-                            "Check free disk space and the output folder.") from None
+            raise UserError(
+                f"ffmpeg could not render the draft for {slot.name or slot.prompt[:30]!r}: {tail}",
+                "Check free disk space and the output folder.",
+            ) from None
         os.replace(tmp, out)
-    provenance = Provenance(prompt=slot.prompt, model="draft", route="draft:draft", seed=slot.seed, job_id=job_id,
-                            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            ai_generated=False)  # a test-pattern slate is a stand-in, not generated content
+    provenance = Provenance(
+        prompt=slot.prompt,
+        model="draft",
+        route="draft:draft",
+        seed=slot.seed,
+        job_id=job_id,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        ai_generated=False,
+    )  # a test-pattern slate is a stand-in, not generated content
     return MadeClip(slot, out, provenance, start_frame=start)
 
 
@@ -79,5 +88,3 @@ def pattern_filler(slots: Sequence[Slot], options: FillOptions) -> list[MadeClip
         if options.progress:
             options.progress(i, slot, "done" if results[-1].ok else "failed")
     return results
-
-

@@ -41,13 +41,49 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue", "Purple",
-               "Violet", "Pink", "Tan", "Beige", "Brown", "Chocolate")
-MARKER_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender",
-                 "Sky", "Mint", "Lemon", "Sand", "Cocoa", "Cream")
+CLIP_COLORS = (
+    "Orange",
+    "Apricot",
+    "Yellow",
+    "Lime",
+    "Olive",
+    "Green",
+    "Teal",
+    "Navy",
+    "Blue",
+    "Purple",
+    "Violet",
+    "Pink",
+    "Tan",
+    "Beige",
+    "Brown",
+    "Chocolate",
+)
+MARKER_COLORS = (
+    "Blue",
+    "Cyan",
+    "Green",
+    "Yellow",
+    "Red",
+    "Pink",
+    "Purple",
+    "Fuchsia",
+    "Rose",
+    "Lavender",
+    "Sky",
+    "Mint",
+    "Lemon",
+    "Sand",
+    "Cocoa",
+    "Cream",
+)
 PAGES = ("media", "cut", "edit", "fusion", "color", "fairlight", "deliver")
-_RATE_LABELS = {Fraction(24000, 1001): "23.976", Fraction(30000, 1001): "29.97", Fraction(60000, 1001): "59.94",
-                Fraction(48000, 1001): "47.952"}
+_RATE_LABELS = {
+    Fraction(24000, 1001): "23.976",
+    Fraction(30000, 1001): "29.97",
+    Fraction(60000, 1001): "59.94",
+    Fraction(48000, 1001): "47.952",
+}
 _ids = itertools.count(1)
 
 
@@ -110,14 +146,20 @@ class _ResolveObject:
 
     def __dir__(self):
         return [n for n in type(self).__dict__ if n[:1].isupper()] + [
-            n for c in type(self).__mro__[1:] for n in c.__dict__ if n[:1].isupper()]
+            n for c in type(self).__mro__[1:] for n in c.__dict__ if n[:1].isupper()
+        ]
 
 
 def _marker_api(markers: dict[float, dict], frame, color, name, note, duration, customData=""):
     if color not in MARKER_COLORS or frame in markers or duration < 1:
         return False
-    markers[float(frame)] = {"color": color, "duration": float(duration), "note": note, "name": name,
-                             "customData": customData or ""}
+    markers[float(frame)] = {
+        "color": color,
+        "duration": float(duration),
+        "note": note,
+        "name": name,
+        "customData": customData or "",
+    }
     return True
 
 
@@ -151,10 +193,18 @@ class MediaPoolItem(_ResolveObject):
         # QUIRK 10: clip properties are strings (FPS has been seen as a number: keep it a string here,
         # the gateway accepts both).
         props = {
-            "File Path": str(self._path), "File Name": self._path.name, "Clip Name": self._name,
-            "FPS": _RATE_LABELS.get(self._rate, str(self._rate)), "Resolution": f"{self._width}x{self._height}",
-            "Frames": str(self._frames), "Bit Depth": "10", "PAR": "Square", "Type": "Video",
-            "Clip Color": self._color, "Start": "0", "End": str(self._frames - 1),
+            "File Path": str(self._path),
+            "File Name": self._path.name,
+            "Clip Name": self._name,
+            "FPS": _RATE_LABELS.get(self._rate, str(self._rate)),
+            "Resolution": f"{self._width}x{self._height}",
+            "Frames": str(self._frames),
+            "Bit Depth": "10",
+            "PAR": "Square",
+            "Type": "Video",
+            "Clip Color": self._color,
+            "Start": "0",
+            "End": str(self._frames - 1),
         }
         if propertyName is None:
             return props
@@ -235,8 +285,17 @@ class Folder(_ResolveObject):
 
 
 class TimelineItem(_ResolveObject):
-    def __init__(self, timeline: Timeline, track: int, start: int, duration: int, name: str,
-                 mpi: MediaPoolItem | None = None, left_offset: int = 0, kind: str = "video"):
+    def __init__(
+        self,
+        timeline: Timeline,
+        track: int,
+        start: int,
+        duration: int,
+        name: str,
+        mpi: MediaPoolItem | None = None,
+        left_offset: int = 0,
+        kind: str = "video",
+    ):
         self._id = _uid("item")
         self._timeline = timeline
         self._track = track
@@ -248,8 +307,9 @@ class TimelineItem(_ResolveObject):
         self._enabled = True
         self._color = ""
         self._markers: dict[float, dict] = {}
-        self._properties: dict[str, Any] = {} if kind == "transition" else {"ZoomX": 1.0, "ZoomY": 1.0, "Pan": 0.0,
-                                                                            "Tilt": 0.0, "Scaling": 0}
+        self._properties: dict[str, Any] = (
+            {} if kind == "transition" else {"ZoomX": 1.0, "ZoomY": 1.0, "Pan": 0.0, "Tilt": 0.0, "Scaling": 0}
+        )
         # A take selector's takes: (pool item, source start, record frames it lasts); empty for a plain item.
         self._takes: list[tuple[MediaPoolItem, int, int]] = []
         self._selected = 0
@@ -497,8 +557,12 @@ class Timeline(_ResolveObject):
 
     def DeleteTrack(self, trackType, trackIndex):
         # Deletes the track and what is on it; the tracks above move down one (their names go with them).
-        if trackType != "video" or trackIndex not in self._tracks or len(self._tracks) == 1 \
-                or self._project._resolve._modal():
+        if (
+            trackType != "video"
+            or trackIndex not in self._tracks
+            or len(self._tracks) == 1
+            or self._project._resolve._modal()
+        ):
             return False
         top = len(self._tracks)
         for index in range(trackIndex, top):
@@ -582,11 +646,17 @@ class Timeline(_ResolveObject):
         def rt(value):
             return otio.opentime.RationalTime(value, rate)
 
-        tl = otio.schema.Timeline(name=self._name, global_start_time=rt(self._start),
-                                  metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}})
+        tl = otio.schema.Timeline(
+            name=self._name,
+            global_start_time=rt(self._start),
+            metadata={"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}},
+        )
         for index in sorted(self._tracks):
-            track = otio.schema.Track(name=self.GetTrackName("video", index), kind=otio.schema.TrackKind.Video,
-                                      metadata={"Resolve_OTIO": {"Locked": bool(self._locked.get(index))}})
+            track = otio.schema.Track(
+                name=self.GetTrackName("video", index),
+                kind=otio.schema.TrackKind.Video,
+                metadata={"Resolve_OTIO": {"Locked": bool(self._locked.get(index))}},
+            )
             pos = self._start
             for it in sorted(self._tracks[index], key=lambda i: i._start):
                 if it._kind == "transition":
@@ -595,19 +665,33 @@ class Timeline(_ResolveObject):
                     track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(rt(0), rt(it._start - pos))))
                 if it._mpi:
                     mpi = it._mpi
-                    ref = otio.schema.ExternalReference(target_url=str(mpi._path), available_range=(
-                        otio.opentime.TimeRange(otio.opentime.RationalTime(0, float(mpi._rate)),
-                                                otio.opentime.RationalTime(mpi._frames, float(mpi._rate)))))
+                    ref = otio.schema.ExternalReference(
+                        target_url=str(mpi._path),
+                        available_range=(
+                            otio.opentime.TimeRange(
+                                otio.opentime.RationalTime(0, float(mpi._rate)),
+                                otio.opentime.RationalTime(mpi._frames, float(mpi._rate)),
+                            )
+                        ),
+                    )
                 else:
                     ref = otio.schema.GeneratorReference(generator_kind=it._name)
-                clip = otio.schema.Clip(name=it._name, media_reference=ref, metadata={"Resolve_OTIO": {}},
-                                        source_range=otio.opentime.TimeRange(rt(it._left), rt(it._duration)))
+                clip = otio.schema.Clip(
+                    name=it._name,
+                    media_reference=ref,
+                    metadata={"Resolve_OTIO": {}},
+                    source_range=otio.opentime.TimeRange(rt(it._left), rt(it._duration)),
+                )
                 clip.enabled = it._enabled
                 for frame, m in sorted(it._markers.items()):
-                    clip.markers.append(otio.schema.Marker(
-                        name=m["name"], color=m["color"].upper(),
-                        marked_range=otio.opentime.TimeRange(rt(it._left + frame), rt(m["duration"])),
-                        metadata={"Resolve_OTIO": {"Keywords": [], "Note": m["note"]}}))
+                    clip.markers.append(
+                        otio.schema.Marker(
+                            name=m["name"],
+                            color=m["color"].upper(),
+                            marked_range=otio.opentime.TimeRange(rt(it._left + frame), rt(m["duration"])),
+                            metadata={"Resolve_OTIO": {"Keywords": [], "Note": m["note"]}},
+                        )
+                    )
                 track.append(clip)
                 pos = it.GetEnd()
             tl.tracks.append(track)
@@ -615,8 +699,16 @@ class Timeline(_ResolveObject):
         return True
 
     # -- test helpers
-    def _add(self, track: int, start: int, duration: int, name: str, mpi: MediaPoolItem | None = None,
-             left: int = 0, kind: str = "video") -> TimelineItem:
+    def _add(
+        self,
+        track: int,
+        start: int,
+        duration: int,
+        name: str,
+        mpi: MediaPoolItem | None = None,
+        left: int = 0,
+        kind: str = "video",
+    ) -> TimelineItem:
         """Put an item on the timeline directly (what an editor's own edit does), skipping the API."""
         while track not in self._tracks:
             self._tracks[len(self._tracks) + 1] = []
@@ -720,8 +812,9 @@ class MediaPool(_ResolveObject):
             if mpi._rate != tl_rate:
                 duration = math.ceil(Fraction(duration) * tl_rate / mpi._rate) - 1
             # QUIRK 20: recordFrame is absolute; without it the clip goes after the track's last item.
-            record = int(info.get("recordFrame", max((i.GetEnd() for i in timeline._tracks[track]),
-                                                       default=timeline._start)))
+            record = int(
+                info.get("recordFrame", max((i.GetEnd() for i in timeline._tracks[track]), default=timeline._start))
+            )
             fault = self._project._resolve.faults.pop("occupy_before_append", None)
             if fault:  # an editor's edit (or a stale read) lands between the caller's read and this append
                 timeline._add(*fault)
@@ -865,13 +958,19 @@ class FakeResolve(_ResolveObject):
         return self._page
 
     # -- test set-up
-    def _new_project(self, name: str = "Spot", rate: str = "24", width: int = 1920, height: int = 1080,
-                     **settings: str) -> Project:
+    def _new_project(
+        self, name: str = "Spot", rate: str = "24", width: int = 1920, height: int = 1080, **settings: str
+    ) -> Project:
         base = {
-            "timelineFrameRate": rate, "timelinePlaybackFrameRate": rate.replace(" DF", ""),
-            "timelineResolutionWidth": str(width), "timelineResolutionHeight": str(height),
-            "timelinePixelAspectRatio": "square", "timelineInputResMismatchBehavior": "scaleToFit",
-            "videoMonitorBitDepth": "10", "videoDataLevels": "Video", "colorScienceMode": "davinciYRGB",
+            "timelineFrameRate": rate,
+            "timelinePlaybackFrameRate": rate.replace(" DF", ""),
+            "timelineResolutionWidth": str(width),
+            "timelineResolutionHeight": str(height),
+            "timelinePixelAspectRatio": "square",
+            "timelineInputResMismatchBehavior": "scaleToFit",
+            "videoMonitorBitDepth": "10",
+            "videoDataLevels": "Video",
+            "colorScienceMode": "davinciYRGB",
             "timelineDropFrameTimecode": "1" if "DF" in rate else "0",
         }
         base.update(settings)
@@ -902,13 +1001,19 @@ def _render_still(media: Path, frame: int, out: Path) -> None:
     from promptreel.core.ffmpeg import ffmpeg_exe
 
     tmp = out.with_name(out.stem + ".part" + out.suffix)
-    (ffmpeg.input(str(media)).filter("select", f"eq(n,{frame})").output(str(tmp), vframes=1)
-     .overwrite_output().run(cmd=ffmpeg_exe(), quiet=True))
+    (
+        ffmpeg.input(str(media))
+        .filter("select", f"eq(n,{frame})")
+        .output(str(tmp), vframes=1)
+        .overwrite_output()
+        .run(cmd=ffmpeg_exe(), quiet=True)
+    )
     os.replace(tmp, out)
 
 
-def cut_with_placeholders(rate: str = "24", width: int = 320, height: int = 180,
-                          studio: bool = True) -> tuple[FakeResolve, Timeline]:
+def cut_with_placeholders(
+    rate: str = "24", width: int = 320, height: int = 180, studio: bool = True
+) -> tuple[FakeResolve, Timeline]:
     """A project at `rate` with one timeline (01:00:00:00) holding three foreign placeholders on V1:
     a Solid Color generator with a `gen:` marker, a title named `GEN: ...`, and a gap-filling clip."""
     resolve = FakeResolve(studio=studio)

@@ -42,10 +42,18 @@ from promptreel.core.sandbox.loopback import Call, LoopbackServer, Reply
 
 KEY_NAME = "TESTPROTO_API_KEY"
 
-_STATES = {"queued": JobState.QUEUED, "running": JobState.RUNNING, "succeeded": JobState.SUCCEEDED,
-           "failed": JobState.FAILED}
-_KINDS = {"moderation_blocked": ErrorKind.MODERATION, "billing_hard_limit": ErrorKind.BILLING,
-          "model_retired": ErrorKind.RETIRED, "invalid_api_key": ErrorKind.AUTH}
+_STATES = {
+    "queued": JobState.QUEUED,
+    "running": JobState.RUNNING,
+    "succeeded": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+}
+_KINDS = {
+    "moderation_blocked": ErrorKind.MODERATION,
+    "billing_hard_limit": ErrorKind.BILLING,
+    "model_retired": ErrorKind.RETIRED,
+    "invalid_api_key": ErrorKind.AUTH,
+}
 
 
 class TestProto(Protocol):
@@ -58,9 +66,17 @@ class TestProto(Protocol):
         return Bearer(self.credentials[KEY_NAME], self.hosts())
 
     def build(self, request: GenerationRequest, client_ref: str) -> WireCall:
-        return WireCall("POST", f"/v1/models/{self.route.model_id}/jobs", json={
-            "prompt": request.prompt, "seconds": request.seconds,
-            "size": str(request.size) if request.size else None, "seed": request.seed, "client_ref": client_ref})
+        return WireCall(
+            "POST",
+            f"/v1/models/{self.route.model_id}/jobs",
+            json={
+                "prompt": request.prompt,
+                "seconds": request.seconds,
+                "size": str(request.size) if request.size else None,
+                "seed": request.seed,
+                "client_ref": client_ref,
+            },
+        )
 
     def _error(self, r: httpx.Response) -> ProviderError:
         try:
@@ -76,8 +92,12 @@ class TestProto(Protocol):
             kind = _KINDS.get(code, ErrorKind.BAD_REQUEST)
         after = r.headers.get("retry-after")
         # The vendor's message goes through unscrubbed on purpose: the engine must redact it.
-        return ProviderError(kind, f"HTTP {r.status_code} {code}: {message}",
-                             retry_after=float(after) if after else None, status=r.status_code)
+        return ProviderError(
+            kind,
+            f"HTTP {r.status_code} {code}: {message}",
+            retry_after=float(after) if after else None,
+            status=r.status_code,
+        )
 
     async def submit(self, call: WireCall, staging: Path) -> Submitted:
         try:
@@ -99,9 +119,14 @@ class TestProto(Protocol):
         if body.get("error"):
             error = ProviderError(_KINDS.get(body["error"]["code"], ErrorKind.PROVIDER), body["error"]["message"])
         after = r.headers.get("x-poll-after-ms")
-        return Status(state, progress=body.get("progress"),
-                      media=[MediaRef(url=body["output"])] if body.get("output") else [],
-                      error=error, next_poll_s=int(after) / 1000 if after else None, raw_state=body["status"])
+        return Status(
+            state,
+            progress=body.get("progress"),
+            media=[MediaRef(url=body["output"])] if body.get("output") else [],
+            error=error,
+            next_poll_s=int(after) / 1000 if after else None,
+            raw_state=body["status"],
+        )
 
     async def cancel(self, job_id: str) -> None:
         r = await self.client.post(f"{self.base_url}/v1/jobs/{job_id}/cancel")
@@ -162,8 +187,9 @@ class FakeJobAPI:
         # dropped handshakes (1 s SYN retries, resets), which is the harness's limit, not a provider's.
         self.server.httpd.socket.listen(128)
         # Stop within 50 ms instead of socketserver's 0.5 s poll: dozens of tests start one.
-        self.server.thread = threading.Thread(target=self.server.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                              daemon=True)
+        self.server.thread = threading.Thread(
+            target=self.server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.media = media
         self.job_seconds = job_seconds  # from create to succeeded; change it any time
         self.poll_after_ms = 20  # the x-poll-after-ms hint on unfinished jobs (vendors ask for 1-10 s)
@@ -231,15 +257,22 @@ class FakeJobAPI:
         if self.refuse == "moderation":
             return Reply(400, {"error": {"code": "moderation_blocked", "message": "Your prompt was blocked."}})
         if self._take("rate_limit_creates"):
-            return Reply(429, {"error": {"code": "rate_limited", "message": "Slow down."}},
-                         headers={"Retry-After": str(self.retry_after)})
+            return Reply(
+                429,
+                {"error": {"code": "rate_limited", "message": "Slow down."}},
+                headers={"Retry-After": str(self.retry_after)},
+            )
         if self._take("fail_creates"):
             return Reply(503, {"error": {"code": "overloaded", "message": "Try again."}})
         body = call.json()
         with self._lock:
             job_id = f"j{next(self._ids)}"
-            self.jobs[job_id] = {"created": time.monotonic(), "client_ref": body["client_ref"], "model": model,
-                                 "ended": False}
+            self.jobs[job_id] = {
+                "created": time.monotonic(),
+                "client_ref": body["client_ref"],
+                "model": model,
+                "ended": False,
+            }
             self.creates[body["client_ref"]] += 1
             self.active += 1
             self.max_active = max(self.max_active, self.active)
@@ -256,15 +289,25 @@ class FakeJobAPI:
         elapsed = time.monotonic() - job["created"]
         if elapsed < self.job_seconds:
             status = "queued" if elapsed < self.job_seconds / 4 else "running"
-            return Reply(200, {"id": call.match["id"], "status": status, "progress": elapsed / self.job_seconds,
-                               "output": None, "error": None}, headers={"x-poll-after-ms": str(self.poll_after_ms)})
+            return Reply(
+                200,
+                {
+                    "id": call.match["id"],
+                    "status": status,
+                    "progress": elapsed / self.job_seconds,
+                    "output": None,
+                    "error": None,
+                },
+                headers={"x-poll-after-ms": str(self.poll_after_ms)},
+            )
         with self._lock:
             if not job["ended"]:
                 job["ended"] = True
                 self.active -= 1
         output = None if self.no_media else f"{self.url}/media/{call.match['id']}.mp4"
-        return Reply(200, {"id": call.match["id"], "status": "succeeded", "progress": 1.0, "output": output,
-                           "error": None})
+        return Reply(
+            200, {"id": call.match["id"], "status": "succeeded", "progress": 1.0, "output": output, "error": None}
+        )
 
     def _cancel(self, call: Call) -> Reply:
         if (bad := self._auth(call)) is not None:
@@ -279,8 +322,14 @@ class FakeJobAPI:
         if (bad := self._auth(call)) is not None:
             return bad
         ref = call.query.get("client_ref", [""])[0]
-        return Reply(200, {"data": [{"id": i, "client_ref": j["client_ref"]} for i, j in self.jobs.items()
-                                    if j["client_ref"] == ref]})
+        return Reply(
+            200,
+            {
+                "data": [
+                    {"id": i, "client_ref": j["client_ref"]} for i, j in self.jobs.items() if j["client_ref"] == ref
+                ]
+            },
+        )
 
     def _media(self, call: Call) -> Reply:
         if (bad := self._auth(call)) is not None:
@@ -296,8 +345,9 @@ class FakeJobAPI:
         if self._take("corrupt_downloads"):
             return Reply(200, self.media[::-1], headers={"Content-Type": "video/mp4"})
         if self._take("truncate_downloads"):
-            return Reply(200, self.media, ranges=True, truncate_at=len(self.media) // 2,
-                         headers={"Content-Type": "video/mp4"})
+            return Reply(
+                200, self.media, ranges=True, truncate_at=len(self.media) // 2, headers={"Content-Type": "video/mp4"}
+            )
         return Reply(200, self.media, ranges=True, headers={"Content-Type": "video/mp4"})
 
 
