@@ -21,7 +21,7 @@ from promptreel.core.sandbox.media import Limit
 from promptreel.core.timeline.fill import fill_timeline
 from promptreel.core.timeline.filler import FillOptions, engine_filler
 from promptreel.core.timeline.timebase import time_range
-from promptreel.otio_adapters.storyboard import Shot as BoardShot, build_board
+from promptreel.otio_adapters.storyboard import ShotRow as BoardShot, build_board
 from tests.sandbox_engine import point_at
 
 SIZE = Size(width=320, height=180)
