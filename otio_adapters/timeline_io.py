@@ -75,26 +75,29 @@ def read_timeline(path: Path, rate: Fraction | None = None, ignore_timecode_mism
     if not path.is_file():
         raise BadInput(f"{path} does not exist.", "Check the path.")
     adapter = adapter_for(path)
-    check_nesting(path, adapter)
+    data = check_nesting(path, adapter)
     args: dict = {}
     if adapter == "cmx_3600":
         args = {"rate": float(rate or 24), "ignore_timecode_mismatch": ignore_timecode_mismatch}
+    no_linking = otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia
     try:
-        root = otio.adapters.read_from_file(
-            str(path),
-            adapter_name=adapter,
-            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia,
-            **args,
-        )
+        if adapter == "otio_json":
+            # The bytes the depth check read, not a second read of the file: OTIO parses a string
+            # faster than a file, and both run the same adapter hooks.
+            root = otio.adapters.read_from_string(
+                data.decode("utf-8"), adapter_name=adapter, media_linker_name=no_linking
+            )
+        else:
+            root = otio.adapters.read_from_file(str(path), adapter_name=adapter, media_linker_name=no_linking, **args)
     except Exception as e:  # adapters raise anything from ValueError to AttributeError on bad input
         raise _read_error(path, adapter, e, rate or Fraction(24)) from None
     return Document(path, adapter, root, _timeline_in(path, root), args)
 
 
-def check_nesting(path: Path, adapter: str) -> None:
+def check_nesting(path: Path, adapter: str) -> bytes:
     """Refuse a JSON timeline nested deeper than any real one before OTIO's reader, which recurses in C++
     once per level, crashes the process on it (core/nesting.py). The other formats' readers are Python:
-    too deep, they raise RecursionError, which _read_error words."""
+    too deep, they raise RecursionError, which _read_error words. Returns the JSON it checked (b"" if none)."""
     if adapter == "otio_json":
         data = path.read_bytes()
     elif adapter == "otioz":
@@ -104,12 +107,13 @@ def check_nesting(path: Path, adapter: str) -> None:
             with zipfile.ZipFile(path) as z:
                 data = z.read("content.otio")
         except (zipfile.BadZipFile, KeyError, OSError):
-            return  # OTIO's reader refuses it, and _read_error says why
+            return b""  # OTIO's reader refuses it, and _read_error says why
     else:
-        return
+        return b""
     depth = json_depth(data)
     if depth > MAX_JSON_DEPTH:
         raise _too_deep(path, f"{depth:,} levels")
+    return data
 
 
 def _too_deep(path: Path, depth: str) -> BadInput:
