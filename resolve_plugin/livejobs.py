@@ -17,7 +17,7 @@ from promptreel.core.keys import redact
 from promptreel.core.takes import shot_name
 
 from .changes import Changes
-from .panel_jobs import JobRow
+from .job_rows import JobRow
 
 KEEP = 100
 

@@ -27,7 +27,8 @@ One static page (panel.html) and JSON endpoints, each area's handlers in a modul
 - panel_cuts: file mode's file/clips, extend, edit (in the background) and file/revert of an export;
 - panel_refine: refine, cast, cast/image, cast/add, cast/remove.
 - Panel itself: sign-in-link (a fresh one-time link, for a program holding the token).
-The server and its checks: panel_http.py; the route table: `Panel.routes`.
+What the handlers are given: panel_context.py (Panel builds on it); the server and its checks:
+panel_http.py; the route table: `Panel.routes`.
 """
 
 from __future__ import annotations
@@ -39,11 +40,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from promptreel.core.errors import UserError
-from promptreel.core.journal import Journal
-
 from . import (
-    filemode,
     panel_costs,
     panel_cuts,
     panel_files,
@@ -58,10 +55,10 @@ from . import (
     panel_state,
     panel_takes,
 )
-from .changes import Changes
 from .clipmaker import ClipMaker
 from .gateway import Gateway
-from .panel_jobs import EngineJobs, JobRow
+from .job_rows import EngineJobs, JobRow
+from .panel_context import PanelContext
 
 __all__ = ["CODE_SECONDS", "EngineJobs", "JobRow", "Panel", "REQUEST_SECONDS"]
 
@@ -84,7 +81,9 @@ AREAS = (
 )
 
 
-class Panel:
+class Panel(PanelContext):
+    """The panel's state (panel_context.py), its sign-in, its server, and the route table."""
+
     def __init__(
         self,
         gateway: Gateway | None,
@@ -97,23 +96,12 @@ class Panel:
     ):
         """`gateway` None is file mode. `filler` is a timeline Filler for file mode (core/timeline/filler.py;
         None: the engine's); `reason` says why this mode, in the editor's words."""
-        self.gw = gateway
-        self.make_clip = make_clip
-        self.mode = mode or ("connected" if gateway is not None else "file")
-        self.reason = reason
-        self.filler = filler
-        self.engine_jobs = engine_jobs
-        self.changes: Changes = getattr(engine_jobs, "changes", None) or Changes()
+        super().__init__(gateway, make_clip, mode, filler, reason, engine_jobs)
         self.token = secrets.token_urlsafe(32)  # the header form, for programs that start the panel
         self.request_seconds = REQUEST_SECONDS
         self._codes: dict[str, float] = {}  # one-time sign-in codes -> when they expire (monotonic)
         self._sessions: set[str] = set()  # the browsers' session cookies
         self._auth_lock = threading.Lock()
-        self._lock = threading.Lock()  # one gateway conversation at a time
-        self._runs: dict[str, threading.Thread] = {}
-        self._watcher: filemode.ExportWatcher | None = None
-        self._journal: Journal | None = None
-        self._project = ""  # the Resolve project's name, as last read (the cost ledger's project column)
         self.server = panel_http.server(self, port)
         self.port = self.server.server_address[1]
         self._thread: threading.Thread | None = None
@@ -168,35 +156,6 @@ class Panel:
         self.changes.close()  # event streams end
         self.server.shutdown()
         self.server.server_close()
-
-    def wait_for_runs(self, timeout: float | None = None) -> None:
-        for thread in list(self._runs.values()):
-            thread.join(timeout)
-
-    def watcher(self) -> filemode.ExportWatcher:
-        folder = panel_settings.load().watch_dir
-        if self._watcher is None or self._watcher.folder != folder:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._watcher = filemode.ExportWatcher(folder)
-        return self._watcher
-
-    def journal(self) -> Journal:
-        if self._journal is None:
-            self._journal = Journal.open_default()
-        return self._journal
-
-    def _gw(self) -> Gateway:
-        if self.gw is None:
-            raise UserError(
-                "Resolve is not connected: the panel is in file mode.",
-                "Use the export folder steps, or start promptreel from Workspace > Scripts in Resolve.",
-            )
-        return self.gw
-
-    def _maker(self) -> ClipMaker:
-        if self.make_clip is None:
-            raise UserError("Generation is not set up in this worker.", "Run `promptreel doctor` for what is missing.")
-        return self.make_clip
 
     def estimate(self, body: dict) -> dict:
         return panel_fills.estimate(self, body)

@@ -8,19 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from promptreel.core.errors import BadInput
 from promptreel.core.extend import Edge
 from promptreel.core.timeline.filler import Filler
 
 from . import filemode, filemode_cuts, panel_settings
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     if panel.mode != "file":
         return {}
     return {
@@ -66,7 +64,7 @@ def split(body: dict) -> str | None:
 # -- file mode --------------------------------------------------------------------------------------
 
 
-def clips(panel: Panel, body: dict) -> dict:
+def clips(panel: PanelContext, body: dict) -> dict:
     path = panel.watcher().path(str(body.get("name") or ""))
     return {"clips": [asdict(c) for c in filemode_cuts.clips(path)]}
 
@@ -79,7 +77,7 @@ def _where(body: dict) -> tuple[int, str]:
     return track, at
 
 
-def _start(panel: Panel, body: dict, action: Literal["extend", "edit"], work: Callable[..., None]) -> dict:
+def _start(panel: PanelContext, body: dict, action: Literal["extend", "edit"], work: Callable[..., None]) -> dict:
     path = panel.watcher().path(str(body.get("name") or ""))
     s = panel_settings.load()
     run = filemode.FileRun(export=path.name, action=action, slots=1)
@@ -87,11 +85,11 @@ def _start(panel: Panel, body: dict, action: Literal["extend", "edit"], work: Ca
     def go(filler: Filler) -> None:
         work(path, s, filler, run, on_event=getattr(panel.engine_jobs, "on_event", None))
 
-    filemode_cuts.start(run, go, panel.filler, panel.changes.bump, panel._runs)
+    filemode_cuts.start(run, go, panel.filler, panel.changes.bump, panel.runs)
     return {"run": run.id, "output": filemode.output_for(path).name}
 
 
-def extend(panel: Panel, body: dict) -> dict:
+def extend(panel: PanelContext, body: dict) -> dict:
     """Extend the chosen clip of an export (`name`, `track`, `at`) by `frames` at its `edge`."""
     track, at = _where(body)
     return _start(
@@ -110,7 +108,7 @@ def extend(panel: Panel, body: dict) -> dict:
     )
 
 
-def edit(panel: Panel, body: dict) -> dict:
+def edit(panel: PanelContext, body: dict) -> dict:
     """Edit the chosen clip of an export with `instruction`: a take on a takes track under the cut."""
     track, at = _where(body)
     return _start(
@@ -129,7 +127,7 @@ def edit(panel: Panel, body: dict) -> dict:
     )
 
 
-def revert(panel: Panel, body: dict) -> dict:
+def revert(panel: PanelContext, body: dict) -> dict:
     """Take promptreel's fills, extensions and edits out of an export (a filled timeline exported again)."""
     path = panel.watcher().path(str(body.get("name") or ""))
     run = filemode.FileRun(export=path.name, action="revert")

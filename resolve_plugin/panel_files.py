@@ -6,21 +6,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from . import filemode, panel_settings
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     if panel.mode != "file":
         return {}
     return {("GET", "/api/exports"): partial(exports, panel), ("POST", "/api/file/fill"): partial(file_fill, panel)}
 
 
-def exports(panel: Panel, _: dict) -> dict:
+def exports(panel: PanelContext, _: dict) -> dict:
     watcher = panel.watcher()
     listed = watcher.poll()
     offer = watcher.offer(listed)
@@ -31,7 +28,7 @@ def exports(panel: Panel, _: dict) -> dict:
     }
 
 
-def file_fill(panel: Panel, body: dict) -> dict:
+def file_fill(panel: PanelContext, body: dict) -> dict:
     """Start filling an export in the background; the job list follows it. Refusals (no such file,
     no placeholders, over budget, a model that cannot make a slot) come back at once."""
     s = panel_settings.load()
@@ -51,6 +48,6 @@ def file_fill(panel: Panel, body: dict) -> dict:
             panel.changes.bump()  # the run's end, for the event stream
 
     thread = threading.Thread(target=work, name=f"file-fill {run.id}", daemon=True)
-    panel._runs[run.id] = thread
+    panel.runs[run.id] = thread
     thread.start()
     return {"run": run.id, "output": filemode.output_for(path).name}

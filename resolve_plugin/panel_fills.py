@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from promptreel.core import takes
 from promptreel.core.errors import BadInput, UserError
@@ -21,12 +20,10 @@ from .fill import (
     revert as revert_edit,
     slot_for,
 )
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     """`estimate` answers in both modes (file mode: an export's); the rest need Resolve."""
     both: dict[tuple[str, str], Callable[[dict], dict]] = {("POST", "/api/estimate"): partial(estimate, panel)}
     if panel.mode == "file":
@@ -42,7 +39,7 @@ def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
     }
 
 
-def cost_of(panel: Panel, body: dict) -> CostEstimate:
+def cost_of(panel: PanelContext, body: dict) -> CostEstimate:
     """What a request would cost: a generation's takes, the chosen placeholders' fills, or (file mode)
     an export's."""
     s = panel_settings.load()
@@ -50,7 +47,7 @@ def cost_of(panel: Panel, body: dict) -> CostEstimate:
         return filemode.estimate_export(
             panel.watcher().path(str(body.get("name") or "")), s, multi_shot=panel_multishot.asks(body)
         )
-    gw = panel._gw()
+    gw = panel.gateway()
     _, target = conform_target(gw, s.bit_depth)
     if req.asks_generation(body):  # generate to bin: each model of an A/B, `variants` times
         slot = target.slot(req.frames(body), req.built(body, req.models(body, s.model)[0]).text)
@@ -75,19 +72,19 @@ def cost_of(panel: Panel, body: dict) -> CostEstimate:
     )
 
 
-def estimate(panel: Panel, body: dict) -> dict:
+def estimate(panel: PanelContext, body: dict) -> dict:
     return cost_of(panel, body).summary()
 
 
-def fill(panel: Panel, body: dict) -> dict:
+def fill(panel: PanelContext, body: dict) -> dict:
     if panel_multishot.asks(body):
         return panel_multishot.fill(panel, body)
     s = panel_settings.load()
     cost_of(panel, body).refuse_if_over("This fill")
     # With `models` (an A/B) or `variants` > 1, every placeholder gets takes (its Take Selector, or the bin).
     report = fill_timeline(
-        panel._gw(),
-        panel._maker(),
+        panel.gateway(),
+        panel.maker(),
         item_ids=body.get("item_ids"),
         bit_depth=s.bit_depth,
         bin_template=s.bin,
@@ -102,14 +99,14 @@ def fill(panel: Panel, body: dict) -> dict:
     }
 
 
-def extend(panel: Panel, body: dict) -> dict:
+def extend(panel: PanelContext, body: dict) -> dict:
     """Extend one clip (`item_id`) by `frames` at its `edge` (tail or head) on `model` (default: the settings')."""
     from .extend import extend as extend_clip
 
     s = panel_settings.load()
     record = extend_clip(
-        panel._gw(),
-        panel._maker(),
+        panel.gateway(),
+        panel.maker(),
         str(body.get("item_id", "")),
         cuts.whole(body, "frames", 0, "24"),
         model=str(body.get("model") or s.model),
@@ -123,14 +120,14 @@ def extend(panel: Panel, body: dict) -> dict:
     return {"edit": record.id, "track": placed.track, "start": placed.start}
 
 
-def edit(panel: Panel, body: dict) -> dict:
+def edit(panel: PanelContext, body: dict) -> dict:
     """Edit one clip (`item_id`) with `instruction` on `model`, whole or `split`: the result becomes a take of it."""
     from .edit import edit as edit_clip
 
     s = panel_settings.load()
     record = edit_clip(
-        panel._gw(),
-        panel._maker(),
+        panel.gateway(),
+        panel.maker(),
         str(body.get("item_id", "")),
         str(body.get("instruction") or ""),
         model=str(body.get("model") or s.model),
@@ -142,24 +139,24 @@ def edit(panel: Panel, body: dict) -> dict:
     return {"edit": record.id}
 
 
-def revert(panel: Panel, body: dict) -> dict:
-    return {"reverted": revert_edit(panel._gw(), str(body.get("edit_id", ""))).id}
+def revert(panel: PanelContext, body: dict) -> dict:
+    return {"reverted": revert_edit(panel.gateway(), str(body.get("edit_id", ""))).id}
 
 
-def promote(panel: Panel, body: dict) -> dict:
+def promote(panel: PanelContext, body: dict) -> dict:
     """Render a chosen take (`take_id`) or draft (`item_id`, on the timeline) again on the final model
     and replace it in place; revertible like any fill."""
     s = panel_settings.load()
     final = str(body.get("model") or s.model)
     if body.get("item_id"):  # a draft: its fill, on the final model
-        (draft,) = chosen_placeholders(panel._gw().timeline(), [str(body["item_id"])])
+        (draft,) = chosen_placeholders(panel.gateway().timeline(), [str(body["item_id"])])
         if draft.kind != "draft":
             raise BadInput(f"{draft.label} is not a promptreel draft.", "Use Fill for other placeholders.")
-        _, target = conform_target(panel._gw(), s.bit_depth)
+        _, target = conform_target(panel.gateway(), s.bit_depth)
         price([(draft.label, slot_for(draft, target, model=final))], final, s.budget_usd).refuse_if_over("Promoting")
         report = fill_timeline(
-            panel._gw(),
-            panel._maker(),
+            panel.gateway(),
+            panel.maker(),
             item_ids=[draft.item.id],
             bit_depth=s.bit_depth,
             bin_template=s.bin,
@@ -174,6 +171,6 @@ def promote(panel: Panel, body: dict) -> dict:
         raise BadInput(f"Take {take.id} was not made into a Resolve bin.", "Promote a take from this panel's list.")
     slot = takes.promote_slot(take.slot, take, final)
     price([(f"{take.shot} — {take.model}", slot)], final, s.budget_usd).refuse_if_over("Promoting")
-    record, made = promote_clip(panel._gw(), panel._maker(), clip_id, slot)
+    record, made = promote_clip(panel.gateway(), panel.maker(), clip_id, slot)
     takes.record_takes(panel.journal(), take.shot, [made.placed_at(resolve_clip=clip_id)], "promote", source=take.id)
     return {"promoted": record.id}

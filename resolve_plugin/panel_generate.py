@@ -5,27 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from promptreel.core import takes
 
 from . import bins, filemode, panel_requests as req, panel_settings
 from .costs import estimate
 from .fill import conform_target
+from .panel_context import PanelContext
 from .panel_fills import cost_of
 
-if TYPE_CHECKING:
-    from .panel import Panel
 
-
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     both: dict[tuple[str, str], Callable[[dict], dict]] = {("POST", "/api/generate"): partial(generate, panel)}
     if panel.mode == "file":
         return both
     return {**both, ("POST", "/api/draft"): partial(draft, panel)}
 
 
-def generate(panel: Panel, body: dict) -> dict:
+def generate(panel: PanelContext, body: dict) -> dict:
     """Takes of one prompt into the bin: on the chosen model (`variants` times), or with `models` given,
     an A/B: the same prompt on each model, side by side as `shot — model`."""
     if panel.mode == "file":
@@ -36,12 +33,12 @@ def generate(panel: Panel, body: dict) -> dict:
     # Each model gets the prompt built for its family (a template or shot fields), refused before anything is spent.
     built = {m: req.built(body, m) for m in models}
     cost_of(panel, body).refuse_if_over("Generating")
-    _, target = conform_target(panel._gw(), s.bit_depth)
+    _, target = conform_target(panel.gateway(), s.bit_depth)
     first = built[models[0]]
     slot = target.slot(frames, first.text, negative_prompt=first.negative_prompt, spec=req.spec(body))
     made = bins.generate_takes(
-        panel._gw(),
-        panel._maker(),
+        panel.gateway(),
+        panel.maker(),
         slot,
         models,
         variants,
@@ -57,7 +54,7 @@ def generate(panel: Panel, body: dict) -> dict:
     }
 
 
-def _generate_offline(panel: Panel, body: dict) -> dict:
+def _generate_offline(panel: PanelContext, body: dict) -> dict:
     """File mode: no bin without Resolve, so the takes go to promptreel's media folder at the settings'
     frame size and the given rate, recorded as takes (the Takes list: compare, choose, provenance)."""
     from promptreel.core.conform.plan import Choices
@@ -104,15 +101,15 @@ def _generate_offline(panel: Panel, body: dict) -> dict:
     }
 
 
-def draft(panel: Panel, body: dict) -> dict:
+def draft(panel: PanelContext, body: dict) -> dict:
     """A draft slate of the typed length at the project's rate and size, into the drafts bin: the
     `draft` model (local, free) whatever the chosen model. It carries the prompt built for the chosen
     model, which is what Fill will send when it replaces the draft."""
     s = panel_settings.load()
-    _, target = conform_target(panel._gw(), s.bit_depth)
+    _, target = conform_target(panel.gateway(), s.bit_depth)
     built = req.built(body, s.model)
     slot = target.slot(
         req.frames(body), built.text, model="draft", negative_prompt=built.negative_prompt, spec=req.spec(body)
     )
-    clip = bins.create_draft(panel._gw(), panel._maker(), slot)
+    clip = bins.create_draft(panel.gateway(), panel.maker(), slot)
     return {"clip": clip.name, "clip_id": clip.id}

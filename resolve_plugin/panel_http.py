@@ -16,14 +16,13 @@ from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from promptreel.core.errors import UserError
 from promptreel.core.keys import redact
 
-if TYPE_CHECKING:
-    from .panel import Panel
+from .changes import Changes
 
 MAX_BODY = 64 * 1024
 KEEPALIVE_SECONDS = 15.0  # an idle event stream sends a comment this often (a closed page ends its thread)
@@ -50,7 +49,28 @@ LOCK_FREE = {
 log = logging.getLogger(__name__)
 
 
-def server(panel: Panel, port: int) -> ThreadingHTTPServer:
+class ServedPanel(Protocol):
+    """What the server needs of its panel (panel.py's Panel, which builds the server): named here, so that
+    this module imports nothing of the panel and the imports run one way."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def request_seconds(self) -> float: ...
+    @property
+    def changes(self) -> Changes: ...
+    @property
+    def gateway_lock(self) -> contextlib.AbstractContextManager[Any]: ...
+    @property
+    def cookie_name(self) -> str: ...
+    def allowed_hosts(self) -> set[str]: ...
+    def session_ok(self, session: str | None) -> bool: ...
+    def redeem(self, code: str) -> str | None: ...
+    def routes(self) -> dict[tuple[str, str], Callable[[dict], Any]]: ...
+    def jobs(self, body: dict) -> dict: ...
+
+
+def server(panel: ServedPanel, port: int) -> ThreadingHTTPServer:
     """The panel's server on 127.0.0.1 (`port` 0: a free one), one thread per connection."""
     handler = type("Handler", (PanelHandler,), {"panel": panel})
     made = ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -78,7 +98,7 @@ class _DeadlineReader(io.RawIOBase):
 
 class PanelHandler(BaseHTTPRequestHandler):
     server_version = "promptreel"
-    panel: Panel  # set by `server`
+    panel: ServedPanel  # set by `server`
 
     def setup(self) -> None:
         super().setup()
@@ -221,7 +241,7 @@ class PanelHandler(BaseHTTPRequestHandler):
             if path in LOCK_FREE:
                 result = route(body)
             else:
-                with self.panel._lock:
+                with self.panel.gateway_lock:
                     result = route(body)
         except UserError as e:
             self._json(400, {"error": redact(str(e))})

@@ -5,45 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel
 
 from . import edits, filemode
-
-if TYPE_CHECKING:
-    from .panel import Panel
-
-
-class JobRow(BaseModel):
-    """One line of the panel's job list."""
-
-    id: str
-    kind: Literal["fill", "draft", "file-fill", "engine"]
-    title: str
-    state: str  # running, done, failed, reverted, in place; engine jobs: queued, running, ...
-    progress: float | None = None  # 0..1 while running
-    detail: str = ""
-    cost_usd: float | None = None
-    created: str = ""
-    shot: str = ""  # engine jobs: the shot, and the model making it
-    model: str = ""
-    started: str = ""  # when this panel first saw the job, and when it ended (elapsed, in the page)
-    ended: str = ""
-    media: str | None = None  # the clip, once made (its pictures: /api/media)
+from .job_rows import JobRow
+from .panel_context import PanelContext
 
 
-# Where the job engine's live jobs plug in: a callable returning one JobRow per job (queued, running
-# with progress, downloading, done, failed): livejobs.LiveJobs, fed by the clip maker's engine events.
-# When it also has `on_event`, file-mode fills feed it too.
-EngineJobs = Callable[[], list[JobRow]]
-
-
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     return {("GET", "/api/jobs"): partial(jobs, panel), ("GET", "/api/events"): partial(jobs, panel)}
 
 
-def _fill_media(panel: Panel, record: edits.EditRecord) -> str | None:
+def _fill_media(panel: PanelContext, record: edits.EditRecord) -> str | None:
     """A fill's clip for its picture, without asking Resolve (the job list stays live during a fill):
     the draft's new media, else the job's own file from the journal."""
     if record.replaced is not None:
@@ -52,7 +24,7 @@ def _fill_media(panel: Panel, record: edits.EditRecord) -> str | None:
     return job.output_path if job is not None else None
 
 
-def jobs(panel: Panel, _: dict) -> dict:
+def jobs(panel: PanelContext, _: dict) -> dict:
     rows = [
         JobRow(
             id=r.id,

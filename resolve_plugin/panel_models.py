@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from promptreel.core import choose
 from promptreel.core.catalog import default_catalog
@@ -14,12 +13,10 @@ from promptreel.core.frames import parse_rate
 from promptreel.core.stats import COLUMNS, model_stats
 
 from . import panel_settings
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     return {
         ("GET", "/api/models"): partial(models, panel),
         ("GET", "/api/stats"): partial(stats, panel),
@@ -27,7 +24,7 @@ def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
     }
 
 
-def models(panel: Panel, _: dict) -> dict:
+def models(panel: PanelContext, _: dict) -> dict:
     catalog = default_catalog()
     return {
         "models": [
@@ -47,11 +44,11 @@ def models(panel: Panel, _: dict) -> dict:
     }
 
 
-def stats(panel: Panel, _: dict) -> dict:
+def stats(panel: PanelContext, _: dict) -> dict:
     return {"columns": list(COLUMNS), "rows": [m.row() for m in model_stats(panel.journal())]}
 
 
-def rank(panel: Panel, body: dict) -> dict:
+def rank(panel: PanelContext, body: dict) -> dict:
     """The models that can fill the selected placeholders, best first, and why (`?frames=N[,N...]&rate=R
     &size=WxH&needs=LIST`; size: the settings' frame size). One placeholder is ranked exactly as
     `promptreel models --frames N --fps R --size WxH --needs LIST`; several by their summed score (the

@@ -4,23 +4,19 @@ or sharing a `promptreel.group`, each made as one take on the chosen model and c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from promptreel.core.errors import BadInput
 
 from . import multishot, panel_settings
 from .costs import CostEstimate
 from .fill import chosen_placeholders, conform_target, fill as fill_timeline, one_per_draft, revert_all, slot_for
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 
 def asks(body: dict) -> bool:
     return bool(body.get("multi_shot"))
 
 
-def cost(panel: Panel, body: dict) -> CostEstimate:
+def cost(panel: PanelContext, body: dict) -> CostEstimate:
     """The chosen placeholders priced with each group as one take, listed once (its other shots: part of that job)."""
     if "models" in body or (body.get("variants") or 1) != 1:
         raise BadInput(
@@ -28,7 +24,7 @@ def cost(panel: Panel, body: dict) -> CostEstimate:
             "Untick multi-shot for takes, or untick A/B and set one take per model.",
         )
     s = panel_settings.load()
-    gw = panel._gw()
+    gw = panel.gateway()
     _, target = conform_target(gw, s.bit_depth)
     state = gw.timeline()
     found = one_per_draft(chosen_placeholders(state, body.get("item_ids")))
@@ -37,14 +33,14 @@ def cost(panel: Panel, body: dict) -> CostEstimate:
     return multishot.estimate([(p.label, slot) for p, slot in zip(found, slots, strict=True)], s.model, s.budget_usd)
 
 
-def fill(panel: Panel, body: dict) -> dict:
+def fill(panel: PanelContext, body: dict) -> dict:
     """Fill the chosen placeholders (`item_ids`, else all) with multi-shot groups; one edit per placement, and the
     whole fill's ids to revert it at once (`/api/revert-fill`)."""
     s = panel_settings.load()
     cost(panel, body).refuse_if_over("This fill")
     report = fill_timeline(
-        panel._gw(),
-        panel._maker(),
+        panel.gateway(),
+        panel.maker(),
         item_ids=body.get("item_ids"),
         bit_depth=s.bit_depth,
         bin_template=s.bin,
@@ -59,9 +55,9 @@ def fill(panel: Panel, body: dict) -> dict:
     }
 
 
-def revert_fill(panel: Panel, body: dict) -> dict:
+def revert_fill(panel: PanelContext, body: dict) -> dict:
     """Revert every placement of one fill (`edit_ids`), newest first."""
     ids = [str(i) for i in body.get("edit_ids") or []]
     if not ids:
         raise BadInput("No fill to revert was given.", "Pick the fill's placements (edit_ids) and revert again.")
-    return {"reverted": [r.id for r in revert_all(panel._gw(), ids)]}
+    return {"reverted": [r.id for r in revert_all(panel.gateway(), ids)]}

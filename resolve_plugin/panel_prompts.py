@@ -5,26 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from promptreel.core.errors import BadInput
 from promptreel.core.prompts.fields import ShotFields
 from promptreel.core.prompts.templates import TemplateStore
 
 from . import panel_requests as req, panel_settings
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     return {
         ("GET", "/api/templates"): partial(templates, panel),
         ("POST", "/api/prompt/preview"): partial(preview, panel),
     }
 
 
-def templates(panel: Panel, _: dict) -> dict:
+def templates(panel: PanelContext, _: dict) -> dict:
     """Saved templates with their placeholders, and the shot fields the form offers."""
     return {
         "templates": [{**t.model_dump(mode="json"), "placeholders": t.placeholders} for t in TemplateStore().list()],
@@ -32,7 +29,7 @@ def templates(panel: Panel, _: dict) -> dict:
     }
 
 
-def preview(panel: Panel, body: dict) -> dict:
+def preview(panel: PanelContext, body: dict) -> dict:
     """Exactly what would be sent to each model (`model`, or `models` for an A/B; default the chosen
     one): the same function as `promptreel prompt show`."""
     models = body.get("models") or [str(body.get("model") or panel_settings.load().model)]

@@ -12,18 +12,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from promptreel.core import cast
 from promptreel.core.errors import BadInput
 
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/cast/image answers bytes
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/cast/image answers bytes
     return {
         ("GET", "/api/cast"): lambda _: cast_list(panel),
         ("GET", "/api/cast/image"): lambda body: cast_image(panel, body),
@@ -33,20 +32,20 @@ def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /ap
     }
 
 
-def _project(panel: Panel, body: dict) -> str:
+def _project(panel: PanelContext, body: dict) -> str:
     """The Resolve project's own cast when asked (`project: true`), else the cast shared by every project."""
-    return str(getattr(panel, "_project", "") or "") if body.get("project") else ""
+    return panel.project if body.get("project") else ""
 
 
-def cast_list(panel: Panel) -> dict:
-    return {"cast": [m.as_dict() for m in cast.members(str(getattr(panel, "_project", "") or ""))]}
+def cast_list(panel: PanelContext) -> dict:
+    return {"cast": [m.as_dict() for m in cast.members(panel.project)]}
 
 
-def cast_image(panel: Panel, body: dict) -> tuple[bytes, str]:
+def cast_image(panel: PanelContext, body: dict) -> tuple[bytes, str]:
     """One of a member's images, for its thumbnail: only files the cast records (the data folder is not
     otherwise readable from the page)."""
     name = str(body.get("name") or "").lstrip("@").lower()
-    member = next((m for m in cast.members(str(getattr(panel, "_project", "") or "")) if m.name == name), None)
+    member = next((m for m in cast.members(panel.project) if m.name == name), None)
     index = str(body.get("i") or "0")
     if member is None or not index.isdigit() or int(index) >= len(member.images):
         raise BadInput(f"The cast has no image {index} of @{name}.", "Pick an image from the cast list.")
@@ -60,7 +59,7 @@ def cast_image(panel: Panel, body: dict) -> tuple[bytes, str]:
         ) from None
 
 
-def cast_add(panel: Panel, body: dict) -> dict:
+def cast_add(panel: PanelContext, body: dict) -> dict:
     images = body.get("images")
     if not isinstance(images, list) or not all(isinstance(p, str) for p in images):
         raise BadInput("`images` must be a list of image file paths.", 'Send e.g. {"images": ["/path/face.png"]}.')
@@ -74,12 +73,12 @@ def cast_add(panel: Panel, body: dict) -> dict:
     return {"member": member.as_dict()}
 
 
-def cast_remove(panel: Panel, body: dict) -> dict:
+def cast_remove(panel: PanelContext, body: dict) -> dict:
     cast.remove(str(body.get("name") or ""), _project(panel, body))
     return {"removed": str(body.get("name") or "").lstrip("@").lower()}
 
 
-def refine(panel: Panel, body: dict) -> dict:
+def refine(panel: PanelContext, body: dict) -> dict:
     from promptreel.core.refine import refine as make, refine_plan
     from promptreel.core.settings import output_dir
     from promptreel.core.takes import get_take
@@ -91,12 +90,12 @@ def refine(panel: Panel, body: dict) -> dict:
     journal = panel.journal()
     take = get_take(journal, str(body.get("take_id") or ""))
     change = str(body.get("change") or "")
-    with cast.project(str(getattr(panel, "_project", "") or "")):
+    with cast.project(panel.project):
         slot, plan = refine_plan(take, change)  # refused here, before anything is spent
         estimate([(f"{take.shot} — {take.model}", slot)], take.model, s.budget_usd).refuse_if_over("Refining")
 
         def into_bin(clip) -> dict:
-            imported = bins.import_tagged(panel._gw(), clip, s.bin, name=f"{take.shot} — {take.model} refined")
+            imported = bins.import_tagged(panel.gateway(), clip, s.bin, name=f"{take.shot} — {take.model} refined")
             return {"resolve_clip": imported.id}
 
         new = make(

@@ -5,25 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from promptreel.core.errors import UserError
 
 from . import edits, filemode, panel_settings
 from .fill import conform_target
+from .panel_context import PanelContext
 from .placeholders import find_placeholders
 
-if TYPE_CHECKING:
-    from .panel import Panel
 
-
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], dict]]:
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], dict]]:
     return {("GET", "/api/state"): partial(state, panel)}
 
 
-def state(panel: Panel, _: dict) -> dict:
+def state(panel: PanelContext, _: dict) -> dict:
     if panel.mode == "file":
-        panel._project = panel_settings.load().project
+        panel.project = panel_settings.load().project
         folder = panel.watcher().folder
         return {
             "mode": "file",
@@ -31,9 +28,9 @@ def state(panel: Panel, _: dict) -> dict:
             "export_dir": str(folder),
             "steps": filemode.import_steps(folder),
         }
-    gw = panel._gw()
+    gw = panel.gateway()
     project, target = conform_target(gw)
-    panel._project = project.name
+    panel.project = project.name
     timeline = gw.timeline()
     return {
         "mode": panel.mode,
@@ -76,15 +73,15 @@ def state(panel: Panel, _: dict) -> dict:
     }
 
 
-def _clip_path(panel: Panel, clip_id: str) -> str | None:
+def _clip_path(panel: PanelContext, clip_id: str) -> str | None:
     """A pool clip's file, for its pictures (None when it has none, or Resolve cannot say)."""
     try:
-        return panel._gw().clip(clip_id).path or None if clip_id else None
+        return panel.gateway().clip(clip_id).path or None if clip_id else None
     except UserError:
         return None
 
 
-def _edit_media(panel: Panel, record: edits.EditRecord) -> str | None:
+def _edit_media(panel: PanelContext, record: edits.EditRecord) -> str | None:
     if record.reverted:
         return None
     if record.replaced is not None:

@@ -6,20 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from promptreel.core import pictures, takes
 from promptreel.core.errors import BadInput
 
 from .media_folders import media_folders
-
-if TYPE_CHECKING:
-    from .panel import Panel
+from .panel_context import PanelContext
 
 TAKES_SHOWN = 30
 
 
-def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/media answers bytes
+def routes(panel: PanelContext) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /api/media answers bytes
     return {
         ("GET", "/api/takes"): partial(list_takes, panel),
         ("POST", "/api/takes/choose"): partial(choose_take, panel),
@@ -28,7 +26,7 @@ def routes(panel: Panel) -> dict[tuple[str, str], Callable[[dict], Any]]:  # /ap
     }
 
 
-def list_takes(panel: Panel, _: dict) -> dict:
+def list_takes(panel: PanelContext, _: dict) -> dict:
     """The newest takes, newest first; `depth`: how many refinements from its chain's first take (the
     indent `promptreel takes` gives it)."""
     recent = takes.list_takes(panel.journal())[-TAKES_SHOWN:]
@@ -46,13 +44,13 @@ def list_takes(panel: Panel, _: dict) -> dict:
     }
 
 
-def choose_take(panel: Panel, body: dict) -> dict:
+def choose_take(panel: PanelContext, body: dict) -> dict:
     """Make a take its shot's chosen one (as `promptreel takes --choose`)."""
     take = takes.choose(panel.journal(), str(body.get("take_id") or ""))
     return {"chosen": take.id, "shot": take.shot}
 
 
-def media(panel: Panel, body: dict) -> tuple[bytes, str]:
+def media(panel: PanelContext, body: dict) -> tuple[bytes, str]:
     """A clip's picture (`kind`: thumb, strip, play) from its file (`path`), which must lie in one of
     promptreel's media folders: the page cannot read anything else on the machine."""
     clip = Path(str(body.get("path") or "")).expanduser()
@@ -63,7 +61,7 @@ def media(panel: Panel, body: dict) -> tuple[bytes, str]:
     return path.read_bytes(), ctype
 
 
-def provenance(panel: Panel, body: dict) -> dict:
+def provenance(panel: PanelContext, body: dict) -> dict:
     """The chain (core/provenance.py) for a take (`take`) or a media pool clip the panel made (`clip`):
     the conformed file, its marks, the provider's original and its C2PA credentials."""
     from promptreel.core.c2pa import trust_anchors
@@ -77,7 +75,7 @@ def provenance(panel: Panel, body: dict) -> dict:
             raise BadInput(f"Take {take.id} has no clip ({take.error or 'not made'}).", "Pick a take that was made.")
         path, what = take.path, f"take {take.id} ({take.shot} — {take.model})"
     elif body.get("clip"):
-        clip = panel._gw().clip(str(body["clip"]))
+        clip = panel.gateway().clip(str(body["clip"]))
         if not clip.path:
             raise BadInput(f"Clip {clip.name or clip.id} has no file.", "Pick a clip promptreel made.")
         path, what = Path(clip.path), f"clip {clip.name or clip.id}"

@@ -1,8 +1,8 @@
 """The promptreel package's import graph has no cycle, and no module imports another's private name.
 
-Read from the source with `ast`, so every import that runs counts: at module level and inside functions
-(an import deferred into a function to dodge a cycle is still the cycle). Imports under `if TYPE_CHECKING:`
-never run (they name types for annotations), so they make no cycle; a private name is refused there too.
+Read from the source with `ast`, so every import counts: at module level, inside functions (an import
+deferred into a function to dodge a cycle is still the cycle) and under `if TYPE_CHECKING:` (an import for
+annotations only is still a dependency: the two modules still cannot be understood one without the other).
 """
 
 from __future__ import annotations
@@ -37,26 +37,13 @@ def sources(dirs: dict[str, Path]) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def _type_checking_only(tree: ast.AST) -> set[int]:
-    """The ids of the import nodes under an `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`)."""
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            out |= {id(n) for branch in node.body for n in ast.walk(branch)}
-    return out
-
-
-def imports(module: str, source: str, is_package: bool, known: set[str]) -> list[tuple[str, str | None, bool]]:
-    """(module imported, the name taken from it or None, whether it runs) for each import in `source`, at any
-    depth."""
+def imports(module: str, source: str, is_package: bool, known: set[str]) -> list[tuple[str, str | None]]:
+    """(module imported, the name taken from it or None) for each import in `source`, at any depth."""
     package = module if is_package else module.rpartition(".")[0]
-    tree = ast.parse(source)
-    typing_only = _type_checking_only(tree)
-    out: list[tuple[str, str | None, bool]] = []
-    for node in ast.walk(tree):
-        runs = id(node) not in typing_only
+    out: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            out += [(a.name, None, runs) for a in node.names]
+            out += [(a.name, None) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -64,7 +51,7 @@ def imports(module: str, source: str, is_package: bool, known: set[str]) -> list
                 base = ".".join(parent + ([base] if base else []))
             for a in node.names:
                 # `from . import store` imports the module store; `from .store import open` a name of it.
-                out.append((f"{base}.{a.name}", None, runs) if f"{base}.{a.name}" in known else (base, a.name, runs))
+                out.append((f"{base}.{a.name}", None) if f"{base}.{a.name}" in known else (base, a.name))
     return out
 
 
@@ -74,11 +61,10 @@ def graph(mods: dict[str, tuple[str, bool]]) -> tuple[dict[str, set[str]], list[
     edges: dict[str, set[str]] = {m: set() for m in mods}
     private = []
     for module, (source, is_package) in mods.items():
-        for target, name, runs in imports(module, source, is_package, known):
+        for target, name in imports(module, source, is_package, known):
             if target not in known or target == module:
                 continue
-            if runs:
-                edges[module].add(target)
+            edges[module].add(target)
             if name is not None and name.startswith("_") and not name.startswith("__"):
                 private.append(f"{module} imports {name} from {target}")
     return edges, private
@@ -157,8 +143,11 @@ def test_the_checker_finds_a_cycle_at_any_depth_and_names_it():
     }
     edges, _ = graph(mods)
     assert cycles(edges) == [["p.a", "p.b", "p.c", "p.a"]]
-    # An import for annotations only never runs: no cycle.
+    # An import for annotations only is still the cycle.
     mods["p.c"] = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from p.a import X\n", False)
+    assert cycles(graph(mods)[0]) == [["p.a", "p.b", "p.c", "p.a"]]
+    # Without it, none.
+    mods["p.c"] = ("from typing import TYPE_CHECKING\n", False)
     assert cycles(graph(mods)[0]) == []
 
 

@@ -355,7 +355,7 @@ def test_generate_and_draft_send_the_prompt_built_for_each_model(scene):
     assert r.status_code == 200, r.text
     assert (panel.make_clip.slots[-1].model, panel.make_clip.slots[-1].prompt) == ("draft", "A fox sleeps.")
     # It keeps its fields too, so filling it on another family words them for that family.
-    kept = panel._gw().clip(r.json()["clip_id"]).third_party["promptreel.spec"]
+    kept = panel.gateway().clip(r.json()["clip_id"]).third_party["promptreel.spec"]
     assert PromptSpec.model_validate_json(kept) == PromptSpec(fields={"subject": "a fox", "action": "sleeps"})
     # A missing template value is refused before anything is made.
     made = len(panel.make_clip.slots)

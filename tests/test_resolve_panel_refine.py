@@ -39,3 +39,17 @@ def test_cast_add_list_remove_and_refusals(scene, tmp_path):  # noqa: F811
     assert r.status_code == 400 and "There is no take take_nope" in r.json()["error"]
     assert client.post("/api/cast/remove", json={"name": "maria"}).status_code == 200
     assert client.get("/api/cast").json()["cast"] == []
+
+
+def test_cast_added_for_the_project_is_the_projects_own(scene, tmp_path):  # noqa: F811
+    from promptreel.core import cast
+
+    _, client, _ = scene
+    project = client.get("/api/state").json()["project"]  # the panel reads the Resolve project's name
+    face = still(tmp_path, 32, 32, "face")
+    r = client.post("/api/cast/add", json={"name": "maria", "images": [str(face)], "project": True})
+    assert r.status_code == 200, r.text
+    assert [m.name for m in cast.members(project)] == ["maria"] and cast.members("") == []
+    assert [m["name"] for m in client.get("/api/cast").json()["cast"]] == ["maria"]
+    assert client.post("/api/cast/remove", json={"name": "maria", "project": True}).status_code == 200
+    assert cast.members(project) == []
