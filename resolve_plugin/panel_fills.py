@@ -77,11 +77,11 @@ def estimate(panel: PanelContext, body: dict) -> dict:
 
 
 def fill(panel: PanelContext, body: dict) -> dict:
-    if panel_multishot.asks(body):
-        return panel_multishot.fill(panel, body)
     s = panel_settings.load()
-    cost_of(panel, body).refuse_if_over("This fill")
-    # With `models` (an A/B) or `variants` > 1, every placeholder gets takes (its Take Selector, or the bin).
+    multi_shot = panel_multishot.asks(body)
+    cost_of(panel, body).refuse_if_over("This fill")  # multi-shot: refuses A/B takes and variants too
+    # With `models` (an A/B) or `variants` > 1, every placeholder gets takes (its Take Selector, or the bin);
+    # with multi-shot, each group is one job, one edit per placement (`/api/revert-fill` reverts them all).
     report = fill_timeline(
         panel.gateway(),
         panel.maker(),
@@ -91,12 +91,16 @@ def fill(panel: PanelContext, body: dict) -> dict:
         model=s.model,
         models=req.models(body, s.model) if "models" in body else None,
         variants=req.variants(body),
+        multi_shot=multi_shot,
     )
-    return {
+    done = {
         "filled": [r.id for r in report.edits],
         "failed": [{"item": i, "error": e} for i, e in report.failed],
         "takes": [t.as_dict() for t in report.takes],
     }
+    if multi_shot:
+        done["jobs"] = len({r.job_id for r in report.edits})
+    return done
 
 
 def extend(panel: PanelContext, body: dict) -> dict:

@@ -1,6 +1,7 @@
-"""The panel's multi-shot fill (its "multi-shot" box beside Fill): runs of placeholders back to back on one track,
-or sharing a `promptreel.group`, each made as one take on the chosen model and cut into its shots
-(resolve_plugin/multishot.py). Priced as one job per group; refused before spend when the model cannot take it."""
+"""The panel's multi-shot box beside Fill: runs of placeholders back to back on one track, or sharing a
+`promptreel.group`, each made as one take on the chosen model and cut into its shots (resolve_plugin/multishot.py;
+the fill itself is panel_fills.fill's). Here: the price, one job per group, refused before spend when the model
+cannot take it, and reverting a whole fill at once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from promptreel.core.errors import BadInput
 
 from . import multishot, panel_settings
 from .costs import CostEstimate
-from .fill import chosen_placeholders, conform_target, fill as fill_timeline, one_per_draft, revert_all, slot_for
+from .fill import chosen_placeholders, conform_target, one_per_draft, revert_all, slot_for
 from .panel_context import PanelContext
 
 
@@ -31,28 +32,6 @@ def cost(panel: PanelContext, body: dict) -> CostEstimate:
     slots = [slot_for(p, target, model=s.model) for p in found]
     found, slots = multishot.arrange(found, slots, multishot.groups(state, found, True))
     return multishot.estimate([(p.label, slot) for p, slot in zip(found, slots, strict=True)], s.model, s.budget_usd)
-
-
-def fill(panel: PanelContext, body: dict) -> dict:
-    """Fill the chosen placeholders (`item_ids`, else all) with multi-shot groups; one edit per placement, and the
-    whole fill's ids to revert it at once (`/api/revert-fill`)."""
-    s = panel_settings.load()
-    cost(panel, body).refuse_if_over("This fill")
-    report = fill_timeline(
-        panel.gateway(),
-        panel.maker(),
-        item_ids=body.get("item_ids"),
-        bit_depth=s.bit_depth,
-        bin_template=s.bin,
-        model=s.model,
-        multi_shot=True,
-    )
-    return {
-        "filled": [r.id for r in report.edits],
-        "failed": [{"item": i, "error": e} for i, e in report.failed],
-        "takes": [],
-        "jobs": len({r.job_id for r in report.edits}),
-    }
 
 
 def revert_fill(panel: PanelContext, body: dict) -> dict:
