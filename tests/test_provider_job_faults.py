@@ -1,7 +1,7 @@
-"""The faults every Bearer-key job API shows (xAI, MiniMax, Luma), one table over the routes: each create
-fault and failed job classified, a wrong key, an unknown model, transport errors on a poll, a lost create,
-an unknown status, an expired download URL; and through the engine, a moderated take and another route's
-take refused before any create. What only one vendor does stays in its own test file."""
+"""The faults every Bearer-key job API shows (xAI, MiniMax, Luma, ModelArk, DashScope), one table over the
+routes: each create fault and failed job classified, a wrong key, an unknown model, transport errors on a poll,
+a lost create, an unknown status, an expired download URL; and through the engine, a moderated take and another
+route's take refused before any create. What only one vendor does stays in its own test file."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from datetime import datetime
 import httpx
 import pytest
 
+from promptreel.core.providers.ark import Ark
 from promptreel.core.providers.base import ErrorKind, JobState, ProviderError
+from promptreel.core.providers.dashscope import DashScope
 from promptreel.core.providers.luma import Luma
 from promptreel.core.providers.minimax import MiniMax
 from promptreel.core.providers.xai import XAI
 from promptreel.core.request import GenerationRequest
-from promptreel.core.sandbox import FakeLuma, FakeMiniMax, FakeXAI, Reply
+from promptreel.core.sandbox import FakeArk, FakeDashScope, FakeLuma, FakeMiniMax, FakeXAI, Reply
 from promptreel.core.sandbox.drive import download, poll_to_end, protocol
 
 RATE, RETRY, BILLING, MODERATION, PROVIDER = (
@@ -41,7 +43,7 @@ class Route:
     request: dict
     unknown_model: str
     status_path: str  # the status read's path, {id} for the job
-    unknown_status: dict  # an answer with a state the API may add later ({id}: the job's)
+    unknown_status: dict  # an answer with a state the API may add later ("{id}", at any depth: the job's)
     raw_state: str  # that state
     create_faults: tuple  # (fault, kind, retry_after)
     outcomes: tuple  # (outcome, kind)
@@ -107,6 +109,50 @@ ROUTES = [
         (("moderated", MODERATION), ("failed", RETRY), ("budget", BILLING), ("empty", PROVIDER)),
         ("drop", "slow", "503"),
     ),
+    Route(
+        "ark",
+        FakeArk,
+        Ark,
+        "dreamina-seedance-2-0-260128",
+        "ARK_API_KEY",
+        "ark-secret-key-abcdef123456",
+        "ark-wrong-key-zyxwvu987654",
+        401,
+        {"model": "seedance-2", "seconds": 6, "size": "1280x720"},
+        "dreamina-seedance-1-9-250101",
+        "/api/v3/contents/generations/tasks/{id}",
+        {"id": "{id}", "status": "preparing"},
+        "preparing",
+        BASE
+        + (
+            ("500", RETRY, None),
+            ("503", RETRY, None),
+            ("overdue", BILLING, None),
+            ("sensitive", MODERATION, None),
+            ("not-open", ErrorKind.AUTH, None),
+        ),
+        (("sensitive", MODERATION), ("failed", PROVIDER), ("expired", PROVIDER), ("empty", PROVIDER)),
+        ("drop", "slow", "502"),
+    ),
+    Route(
+        "dashscope",
+        FakeDashScope,
+        DashScope,
+        "wan2.7-t2v",
+        "DASHSCOPE_API_KEY",
+        "sk-dashscope-secret-abcdef123456",
+        "sk-dashscope-wrong-zyxwvu987654",
+        401,
+        {"model": "wan-2.7", "seconds": 6, "size": "1920x1080"},
+        "wan2.1-t2v-plus",
+        "/api/v1/tasks/{id}",
+        {"request_id": "r", "output": {"task_id": "{id}", "task_status": "PREPARING"}},
+        "PREPARING",
+        BASE
+        + (("500", RETRY, None), ("503", RETRY, None), ("arrearage", BILLING, None), ("inspection", MODERATION, None)),
+        (("inspection", MODERATION), ("failed", PROVIDER), ("unknown", PROVIDER), ("empty", PROVIDER)),
+        ("drop", "slow", "502"),
+    ),
 ]
 BY_NAME = {r.name: r for r in ROUTES}
 
@@ -134,6 +180,10 @@ def req(route: Route) -> GenerationRequest:
 
 def cases(attr: str):
     return [pytest.param(r, *row, id=f"{r.name}-{row[0]}") for r in ROUTES for row in getattr(r, attr)]
+
+
+def with_id(answer: dict, job_id: str) -> dict:
+    return {k: job_id if v == "{id}" else with_id(v, job_id) if isinstance(v, dict) else v for k, v in answer.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +217,7 @@ async def test_job_failures(servers, client, tmp_path, route, outcome, kind):
 async def test_unknown_status_tolerated(servers, client, tmp_path, route):
     fake, proto = on(route, servers, client)
     sub = await proto.submit(proto.build(req(route), "j"), tmp_path / "s")
-    answer = {k: sub.job_id if v == "{id}" else v for k, v in route.unknown_status.items()}
+    answer = with_id(route.unknown_status, sub.job_id)
     fake.fail_next("GET", route.status_path.format(id=sub.job_id), Reply(200, answer))
     status = await proto.poll(sub.job_id)
     assert (status.state, status.raw_state) == (JobState.RUNNING, route.raw_state)

@@ -103,13 +103,13 @@ class FakeArk(Fake):
         code = {429: "RateLimitExceeded.EndpointRPMExceeded"}.get(status, "InternalServiceError")
         return envelope(status, code, message, headers)
 
-    def _auth(self, call: Call) -> Reply | None:
+    def auth_refusal(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
             return envelope(401, "AuthenticationError", "The API key in the request is missing or invalid.")
         return None
 
     def _create(self, call: Call) -> Reply:  # noqa: C901 - ModelArk's create validation, rule for rule
-        if bad := self._auth(call):
+        if bad := self.auth_refusal(call):
             return bad
         name = self.take("create", call)
         if name == "overdue":
@@ -217,13 +217,9 @@ class FakeArk(Fake):
         }
 
     def _get(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        if (reply := self.op_fault(self.take("poll", call))) is not None:
-            return reply
-        job = self.jobs.get(call.match["id"])
-        if job is None:
-            return envelope(404, "ResourceNotFound", f"The task {call.match['id']} does not exist.")
+        job = self.checked_read(call, envelope(404, "ResourceNotFound", f"The task {call.match['id']} does not exist."))
+        if isinstance(job, Reply):
+            return job
         if job.canceled:
             return Reply(200, self._task(job, "cancelled"))
         seen = self.advance(job)
@@ -253,12 +249,13 @@ class FakeArk(Fake):
         if job.outcome == "expired":
             return Reply(200, self._task(job, "expired"))
         content = {} if job.outcome == "empty" else {"video_url": self.media_url(job)}
+        assert job.spec is not None  # every job of this fake is made with its spec (_create)
         usage = {"completion_tokens": job.spec.width * job.spec.height * 24 * int(job.spec.seconds) // 1024}
         usage["total_tokens"] = usage["completion_tokens"]
         return Reply(200, self._task(job, "succeeded", content=content, usage=usage, seed=58102))
 
     def _delete(self, call: Call) -> Reply:
-        if bad := self._auth(call):
+        if bad := self.auth_refusal(call):
             return bad
         job = self.jobs.get(call.match["id"])
         if job is None:

@@ -73,13 +73,13 @@ class FakeDashScope(Fake):
         code = {429: "Throttling.RateQuota"}.get(status, "InternalError")
         return _error(status, code, message, headers)
 
-    def _auth(self, call: Call) -> Reply | None:
+    def auth_refusal(self, call: Call) -> Reply | None:
         if call.headers.get("authorization") != f"Bearer {self.key}":
             return _error(401, "InvalidApiKey", "Invalid API-key provided.")
         return None
 
     def _create(self, call: Call) -> Reply:  # noqa: C901 - DashScope's create validation, rule for rule
-        if bad := self._auth(call):
+        if bad := self.auth_refusal(call):
             return bad
         name = self.take("create", call)
         if name == "arrearage":
@@ -168,14 +168,12 @@ class FakeDashScope(Fake):
         }
 
     def _get(self, call: Call) -> Reply:
-        if bad := self._auth(call):
-            return bad
-        if (reply := self.op_fault(self.take("poll", call))) is not None:
-            return reply
-        job = self.jobs.get(call.match["id"])
         rid = str(uuid.uuid4())
-        if job is None:  # as DashScope answers an id it does not (or no longer) know
-            return Reply(200, {"request_id": rid, "output": {"task_id": call.match["id"], "task_status": "UNKNOWN"}})
+        job = self.checked_read(  # an id DashScope does not (or no longer) know reads as UNKNOWN
+            call, Reply(200, {"request_id": rid, "output": {"task_id": call.match["id"], "task_status": "UNKNOWN"}})
+        )
+        if isinstance(job, Reply):
+            return job
         if job.canceled:
             return Reply(200, {"request_id": rid, "output": self._task(job, "CANCELED")})
         seen = self.advance(job)
@@ -195,6 +193,7 @@ class FakeDashScope(Fake):
         )
         if job.outcome != "empty":
             output["video_url"] = self.media_url(job)
+        assert job.spec is not None  # every job of this fake is made with its spec (_create)
         seconds = int(job.spec.seconds)  # usage as the SDK's VideoSynthesisUsage names it, and as Wan 2.x adds to it
         usage = {
             "video_count": 1,
@@ -206,7 +205,7 @@ class FakeDashScope(Fake):
         return Reply(200, {"request_id": rid, "output": output, "usage": usage})
 
     def _cancel(self, call: Call) -> Reply:
-        if bad := self._auth(call):
+        if bad := self.auth_refusal(call):
             return bad
         job = self.jobs.get(call.match["id"])
         if job is None or job.canceled or job.polls > 0:

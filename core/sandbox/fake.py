@@ -196,7 +196,7 @@ class Fake:
             return Reply(200, {}, delay=SLOW)  # past the tests' short client timeout
         return None
 
-    # --- the request checks job APIs share (xAI, MiniMax, Luma) -------------------------
+    # --- the request checks job APIs share (xAI, MiniMax, Luma; ModelArk, DashScope reads) -
     def auth_refusal(self, call: Call) -> Reply | None:
         """The vendor's answer to a missing or wrong key (None when the key is right)."""
         return None
